@@ -1,0 +1,76 @@
+// acctc: thin dispatcher over the subcommands registered in this directory.
+#include "acctc/version.hpp"
+#include "command.hpp"
+#include "common.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <iostream>
+
+namespace acctc::cli {
+namespace {
+
+std::vector<Command>& registry() {
+    static std::vector<Command> all;
+    return all;
+}
+
+void print_overview(std::ostream& out) {
+    out << "usage: acctc COMMAND [OPTIONS] [ARGS]\n\n"
+           "Compile traffic-accounting policies into nftables or iptables rulesets.\n\n"
+           "commands:\n";
+    for (const auto& command : commands()) {
+        out << "  " << command.name << std::string(12 - std::min<std::size_t>(11, std::strlen(command.name)), ' ')
+            << command.summary << "\n";
+    }
+    out << "\nRun 'acctc COMMAND --help' for a command's options; 'man acctc' for the full manual.\n";
+}
+
+} // namespace
+
+CommandRegistration::CommandRegistration(Command command) {
+    auto& all = registry();
+    auto at = std::lower_bound(all.begin(), all.end(), command, [](const Command& a, const Command& b) {
+        return std::strcmp(a.name, b.name) < 0;
+    });
+    all.insert(at, command);
+}
+
+const std::vector<Command>& commands() { return registry(); }
+
+} // namespace acctc::cli
+
+int main(int argc, char** argv) {
+    using namespace acctc::cli;
+    std::vector<std::string> args(argv + std::min(argc, 2), argv + argc);
+    if (argc < 2) {
+        print_overview(std::cerr);
+        return exit_usage;
+    }
+    const std::string name = argv[1];
+    if (name == "--help" || name == "-h" || name == "help") {
+        print_overview(std::cout);
+        return exit_ok;
+    }
+    if (name == "--version" || name == "-V") {
+        std::cout << "acctc " << acctc::version << "\n";
+        return exit_ok;
+    }
+    for (const auto& command : commands()) {
+        if (name == command.name) {
+            try {
+                return command.run(args);
+            } catch (const UsageError& error) {
+                std::cerr << "acctc " << name << ": " << error.what() << "\n"
+                          << "Try 'acctc " << name << " --help'.\n";
+                return exit_usage;
+            } catch (const std::exception& error) {
+                std::cerr << "acctc " << name << ": " << error.what() << "\n";
+                return exit_policy_error;
+            }
+        }
+    }
+    std::cerr << "acctc: unknown command '" << name << "'\n";
+    print_overview(std::cerr);
+    return exit_usage;
+}

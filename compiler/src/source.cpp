@@ -1,0 +1,40 @@
+#include "acctc/source.hpp"
+
+#include <algorithm>
+
+namespace acctc {
+
+SourceFile::SourceFile(std::string display_name, std::string text)
+    : name_(std::move(display_name)), text_(std::move(text)) {
+    line_starts_.push_back(0);
+    for (std::size_t i = 0; i < text_.size(); ++i) {
+        if (text_[i] == '\n') {
+            line_starts_.push_back(i + 1);
+        }
+    }
+}
+
+LineColumn SourceFile::position(std::size_t offset) const {
+    offset = std::min(offset, text_.size());
+    auto next = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
+    const auto line = static_cast<std::size_t>(next - line_starts_.begin());
+    return {line, offset - line_starts_[line - 1] + 1};
+}
+
+std::string_view SourceFile::line_text(std::size_t line) const {
+    if (line == 0 || line > line_starts_.size()) {
+        return {};
+    }
+    const std::size_t begin = line_starts_[line - 1];
+    std::size_t end = line < line_starts_.size() ? line_starts_[line] - 1 : text_.size();
+    if (end > begin && text_[end - 1] == '\r') {
+        --end;
+    }
+    return std::string_view(text_).substr(begin, end - begin);
+}
+
+std::string SourceFile::origin(std::size_t offset) const {
+    return name_ + ":" + std::to_string(position(offset).line);
+}
+
+} // namespace acctc

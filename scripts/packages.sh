@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The Debian bookworm packages acctc needs to build, test and run. Sourced by the set-up scripts.
+ACCTC_PACKAGES=(
+  build-essential cmake ninja-build pkg-config git
+  tao-pegtl-dev libboost-program-options-dev nlohmann-json3-dev
+  libnftables-dev libmnl-dev librrd-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  nftables iptables ipset conntrack iproute2 rrdtool curl procps
+)
+install_acctc_packages() {
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update
+  apt-get install -y --no-install-recommends "${ACCTC_PACKAGES[@]}"
+}
