@@ -1,0 +1,150 @@
+#include "acctc/testbench/links.hpp"
+
+#include <libmnl/libmnl.h>
+#include <linux/if.h>
+#include <linux/if_link.h>
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <stdexcept>
+#include <sys/socket.h>
+
+namespace acctc::testbench {
+namespace {
+
+ifinfomsg* put_ifinfo(nlmsghdr* header, int index) {
+    auto* info = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(header, sizeof(ifinfomsg)));
+    info->ifi_family = AF_UNSPEC;
+    info->ifi_index = index;
+    return info;
+}
+
+void require_name(const std::string& name) {
+    if (name.empty() || name.size() >= IFNAMSIZ) {
+        throw std::invalid_argument("interface name '" + name + "' must have 1 to " +
+                                    std::to_string(IFNAMSIZ - 1) + " characters");
+    }
+}
+
+} // namespace
+
+int link_index(RtnlSocket& rtnl, const std::string& name) {
+    require_name(name);
+    auto* header = rtnl.start(RTM_GETLINK, 0);
+    put_ifinfo(header, 0);
+    mnl_attr_put_strz(header, IFLA_IFNAME, name.c_str());
+    int index = 0;
+    rtnl.execute("look up link " + name, [&](const nlmsghdr* reply) {
+        if (reply->nlmsg_type == RTM_NEWLINK) {
+            index = static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(reply))->ifi_index;
+        }
+    });
+    if (index == 0) {
+        throw std::runtime_error("no link named " + name);
+    }
+    return index;
+}
+
+void create_veth(RtnlSocket& rtnl, const std::string& name, const MacAddress& mac,
+                 const std::string& peer_name, const MacAddress& peer_mac, int peer_netns_fd) {
+    require_name(name);
+    require_name(peer_name);
+    auto* header = rtnl.start(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+    put_ifinfo(header, 0);
+    mnl_attr_put_strz(header, IFLA_IFNAME, name.c_str());
+    mnl_attr_put(header, IFLA_ADDRESS, mac.size(), mac.data());
+    auto* link_info = mnl_attr_nest_start(header, IFLA_LINKINFO);
+    mnl_attr_put_strz(header, IFLA_INFO_KIND, "veth");
+    auto* info_data = mnl_attr_nest_start(header, IFLA_INFO_DATA);
+    // VETH_INFO_PEER carries a whole ifinfomsg followed by the peer's own attributes.
+    auto* peer = mnl_attr_nest_start(header, VETH_INFO_PEER);
+    put_ifinfo(header, 0);
+    mnl_attr_put_strz(header, IFLA_IFNAME, peer_name.c_str());
+    mnl_attr_put(header, IFLA_ADDRESS, peer_mac.size(), peer_mac.data());
+    mnl_attr_put_u32(header, IFLA_NET_NS_FD, static_cast<std::uint32_t>(peer_netns_fd));
+    mnl_attr_nest_end(header, peer);
+    mnl_attr_nest_end(header, info_data);
+    mnl_attr_nest_end(header, link_info);
+    rtnl.execute("create veth " + name + " <-> " + peer_name);
+}
+
+void move_link_to_netns(RtnlSocket& rtnl, int index, int netns_fd) {
+    auto* header = rtnl.start(RTM_NEWLINK, 0);
+    put_ifinfo(header, index);
+    mnl_attr_put_u32(header, IFLA_NET_NS_FD, static_cast<std::uint32_t>(netns_fd));
+    rtnl.execute("move link " + std::to_string(index) + " to another namespace");
+}
+
+void set_link_up(RtnlSocket& rtnl, int index) {
+    auto* header = rtnl.start(RTM_NEWLINK, 0);
+    auto* info = put_ifinfo(header, index);
+    info->ifi_flags = IFF_UP;
+    info->ifi_change = IFF_UP;
+    rtnl.execute("set link " + std::to_string(index) + " up");
+}
+
+void set_link_mtu(RtnlSocket& rtnl, int index, unsigned mtu) {
+    auto* header = rtnl.start(RTM_NEWLINK, 0);
+    put_ifinfo(header, index);
+    mnl_attr_put_u32(header, IFLA_MTU, mtu);
+    rtnl.execute("set mtu " + std::to_string(mtu) + " on link " + std::to_string(index));
+}
+
+void add_address(RtnlSocket& rtnl, int index, const IpPrefix& prefix) {
+    require_test_address(prefix.address, "address");
+    auto* header = rtnl.start(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
+    auto* message = static_cast<ifaddrmsg*>(mnl_nlmsg_put_extra_header(header, sizeof(ifaddrmsg)));
+    message->ifa_family = static_cast<unsigned char>(prefix.address.family);
+    message->ifa_prefixlen = static_cast<unsigned char>(prefix.length);
+    message->ifa_flags = IFA_F_NODAD;
+    message->ifa_scope = RT_SCOPE_UNIVERSE;
+    message->ifa_index = static_cast<unsigned>(index);
+    const auto size = prefix.address.size();
+    mnl_attr_put(header, IFA_LOCAL, size, prefix.address.bytes.data());
+    mnl_attr_put(header, IFA_ADDRESS, size, prefix.address.bytes.data());
+    mnl_attr_put_u32(header, IFA_FLAGS, IFA_F_NODAD);
+    rtnl.execute("add address " + prefix.to_string());
+}
+
+void add_route(RtnlSocket& rtnl, const Route& route) {
+    const auto& destination = route.destination.address;
+    if (route.destination.length != 0) {
+        require_test_address(destination, "route destination");
+    }
+    if (route.gateway) {
+        require_test_address(*route.gateway, "route gateway");
+    }
+    auto* header = rtnl.start(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
+    auto* message = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(header, sizeof(rtmsg)));
+    message->rtm_family = static_cast<unsigned char>(destination.family);
+    message->rtm_dst_len = static_cast<unsigned char>(route.destination.length);
+    message->rtm_table = RT_TABLE_MAIN;
+    message->rtm_protocol = RTPROT_STATIC;
+    message->rtm_scope = route.gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+    message->rtm_type = RTN_UNICAST;
+    if (route.destination.length != 0) {
+        mnl_attr_put(header, RTA_DST, destination.size(), destination.bytes.data());
+    }
+    if (route.gateway) {
+        mnl_attr_put(header, RTA_GATEWAY, route.gateway->size(), route.gateway->bytes.data());
+    }
+    if (route.output_index) {
+        mnl_attr_put_u32(header, RTA_OIF, static_cast<std::uint32_t>(*route.output_index));
+    }
+    rtnl.execute("add route " + route.destination.to_string() +
+                 (route.gateway ? " via " + route.gateway->to_string() : std::string()));
+}
+
+void add_neighbour(RtnlSocket& rtnl, int index, const IpAddress& address, const MacAddress& mac) {
+    auto* header = rtnl.start(RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE);
+    auto* message = static_cast<ndmsg*>(mnl_nlmsg_put_extra_header(header, sizeof(ndmsg)));
+    message->ndm_family = static_cast<unsigned char>(address.family);
+    message->ndm_ifindex = index;
+    message->ndm_state = NUD_PERMANENT;
+    message->ndm_type = RTN_UNICAST;
+    mnl_attr_put(header, NDA_DST, address.size(), address.bytes.data());
+    mnl_attr_put(header, NDA_LLADDR, mac.size(), mac.data());
+    rtnl.execute("add neighbour " + address.to_string());
+}
+
+} // namespace acctc::testbench

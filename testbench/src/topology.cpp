@@ -1,0 +1,207 @@
+#include "acctc/testbench/topology.hpp"
+
+#include "acctc/testbench/offloads.hpp"
+#include "acctc/testbench/sysctl.hpp"
+
+#include <algorithm>
+#include <linux/if.h>
+#include <set>
+#include <stdexcept>
+#include <sys/socket.h>
+
+namespace acctc::testbench {
+namespace {
+
+std::string describe(const LinkEnd& end) {
+    return end.node + "." + end.interface;
+}
+
+// Locally administered, deterministic: 02:ac:LL:LL:00:SS for link LLLL, side SS.
+MacAddress link_mac(std::size_t link_number, int side) {
+    return {0x02,
+            0xac,
+            static_cast<std::uint8_t>(link_number >> 8),
+            static_cast<std::uint8_t>(link_number & 0xff),
+            0x00,
+            static_cast<std::uint8_t>(side)};
+}
+
+bool has_ipv6(const TopologySpec& spec, const LinkEnd& end) {
+    return std::any_of(spec.addresses.begin(), spec.addresses.end(), [&](const AddressSpec& a) {
+        return a.at == end && !a.prefix.address.is_v4();
+    });
+}
+
+// Quiet, predictable stacks: no duplicate address detection, no link-local addresses (so no
+// router solicitations), MLD reports repeated within a millisecond of joining instead of up
+// to a second later (net.ipv6.mld_qrv is not per namespace), no reverse path filter on
+// routed test links, ICMP ping sockets for every group.
+void configure_namespace_defaults(const NamedNetns& netns, const NodeSpec& node) {
+    write_sysctl(netns, "net/ipv4/conf/all/rp_filter", "0");
+    write_sysctl(netns, "net/ipv4/conf/default/rp_filter", "0");
+    write_sysctl(netns, "net/ipv4/ping_group_range", "0 2147483647");
+    for (const char* scope : {"all", "default"}) {
+        const std::string base = std::string("net/ipv6/conf/") + scope + "/";
+        write_sysctl(netns, base + "accept_dad", "0");
+        write_sysctl(netns, base + "accept_ra", "0");
+        write_sysctl(netns, base + "addr_gen_mode", "1");
+        write_sysctl(netns, base + "mldv1_unsolicited_report_interval", "1");
+        write_sysctl(netns, base + "mldv2_unsolicited_report_interval", "1");
+    }
+    const std::string forwarding = node.forwarding ? "1" : "0";
+    write_sysctl(netns, "net/ipv4/ip_forward", forwarding);
+    write_sysctl(netns, "net/ipv6/conf/all/forwarding", forwarding);
+}
+
+} // namespace
+
+std::vector<std::string> TopologySpec::problems() const {
+    std::vector<std::string> found;
+    std::set<std::string> node_names;
+    for (const auto& node : nodes) {
+        if (!node_names.insert(node.name).second) {
+            found.push_back("node " + node.name + " is declared twice");
+        }
+        if (node.name.empty() || node.name.size() > 40 ||
+            node.name.find_first_of("/ \t") != std::string::npos) {
+            found.push_back("node name '" + node.name + "' must be 1-40 characters, no '/'");
+        }
+    }
+    std::set<LinkEnd> ends;
+    auto check_end = [&](const LinkEnd& end) {
+        if (node_names.count(end.node) == 0) {
+            found.push_back("unknown node " + end.node + " in " + describe(end));
+        }
+        if (end.interface.empty() || end.interface.size() >= IFNAMSIZ || end.interface == "lo") {
+            found.push_back("interface name '" + end.interface + "' must have 1 to " +
+                            std::to_string(IFNAMSIZ - 1) + " characters and not be lo");
+        }
+    };
+    for (const auto& link : links) {
+        for (const auto* end : {&link.a, &link.b}) {
+            check_end(*end);
+            if (!ends.insert(*end).second) {
+                found.push_back("interface " + describe(*end) + " is used twice");
+            }
+        }
+        if (link.mtu < 1280 || link.mtu > 65535) {
+            found.push_back("mtu " + std::to_string(link.mtu) + " on " + describe(link.a) +
+                            " is outside 1280..65535");
+        }
+    }
+    for (const auto& address : addresses) {
+        if (ends.count(address.at) == 0) {
+            found.push_back("address " + address.prefix.to_string() + " on " +
+                            describe(address.at) + ", which is no link end");
+        }
+        if (!is_test_address(address.prefix.address)) {
+            found.push_back("address " + address.prefix.to_string() +
+                            " is outside 198.18.0.0/15 and 2001:db8::/32");
+        }
+    }
+    for (const auto& route : routes) {
+        if (node_names.count(route.node) == 0) {
+            found.push_back("route on unknown node " + route.node);
+        }
+        if (route.destination.length != 0 && !is_test_prefix(route.destination)) {
+            found.push_back("route to " + route.destination.to_string() +
+                            " is outside the test ranges");
+        }
+        if (route.gateway && !is_test_address(*route.gateway)) {
+            found.push_back("gateway " + route.gateway->to_string() +
+                            " is outside the test ranges");
+        }
+        if (route.gateway && route.gateway->family != route.destination.address.family) {
+            found.push_back("route to " + route.destination.to_string() +
+                            " has a gateway of the other family");
+        }
+    }
+    return found;
+}
+
+Topology::Topology(const TopologySpec& spec, const RunPrefix& prefix) : spec_(spec) {
+    if (auto problems = spec.problems(); !problems.empty()) {
+        throw std::invalid_argument("topology: " + problems.front());
+    }
+    std::map<std::string, RtnlSocket> rtnl;
+    for (const auto& node : spec.nodes) {
+        auto& netns = namespaces_.emplace(node.name, NamedNetns::create(prefix.text() + node.name))
+                          .first->second;
+        configure_namespace_defaults(netns, node);
+        ScopedNetns inside(netns);
+        auto& socket = rtnl.emplace(node.name, RtnlSocket()).first->second;
+        // A new namespace starts with loopback down; self-talk over lo needs it up.
+        set_link_up(socket, link_index(socket, "lo"));
+    }
+    for (const auto& node : spec.nodes) {
+        disable_offloads(netns(node.name), "lo");
+    }
+    for (std::size_t number = 0; number < spec.links.size(); ++number) {
+        const auto& link = spec.links[number];
+        create_veth(rtnl.at(link.a.node), link.a.interface, link_mac(number, 1), link.b.interface,
+                    link_mac(number, 2), netns(link.b.node).fd());
+        for (const auto* end : {&link.a, &link.b}) {
+            auto& socket = rtnl.at(end->node);
+            const auto& ns = netns(end->node);
+            const int index = link_index(socket, end->interface);
+            set_link_mtu(socket, index, link.mtu);
+            disable_offloads(ns, end->interface);
+            write_sysctl(ns, "net/ipv4/conf/" + end->interface + "/rp_filter", "0");
+            if (!has_ipv6(spec, *end)) {
+                write_sysctl(ns, "net/ipv6/conf/" + end->interface + "/disable_ipv6", "1");
+            }
+        }
+    }
+    for (const auto& address : spec.addresses) {
+        auto& socket = rtnl.at(address.at.node);
+        add_address(socket, link_index(socket, address.at.interface), address.prefix);
+    }
+    for (std::size_t number = 0; number < spec.links.size(); ++number) {
+        const auto& link = spec.links[number];
+        for (int side : {1, 2}) {
+            const auto& self = side == 1 ? link.a : link.b;
+            const auto& other = side == 1 ? link.b : link.a;
+            auto& socket = rtnl.at(self.node);
+            const int index = link_index(socket, self.interface);
+            set_link_up(socket, index);
+            for (const auto& address : spec.addresses) {
+                if (address.at == other) {
+                    add_neighbour(socket, index, address.prefix.address,
+                                  link_mac(number, side == 1 ? 2 : 1));
+                }
+            }
+        }
+    }
+    for (const auto& route : spec.routes) {
+        add_route(rtnl.at(route.node), Route{route.destination, route.gateway, std::nullopt});
+    }
+}
+
+const NamedNetns& Topology::netns(const std::string& node) const {
+    const auto found = namespaces_.find(node);
+    if (found == namespaces_.end()) {
+        throw std::out_of_range("no node named " + node);
+    }
+    return found->second;
+}
+
+std::vector<IpAddress> Topology::addresses_of(const std::string& node) const {
+    std::vector<IpAddress> result;
+    for (const auto& address : spec_.addresses) {
+        if (address.at.node == node) {
+            result.push_back(address.prefix.address);
+        }
+    }
+    return result;
+}
+
+unsigned Topology::mtu_of(const LinkEnd& end) const {
+    for (const auto& link : spec_.links) {
+        if (link.a == end || link.b == end) {
+            return link.mtu;
+        }
+    }
+    return 1500;
+}
+
+} // namespace acctc::testbench
