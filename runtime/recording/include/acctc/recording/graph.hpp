@@ -1,0 +1,36 @@
+// PNG graphs of recorded counters through rrd_graph_v: rates per second, in mirrored below 0.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace acctc::recording {
+
+enum class GraphMetric { bytes, packets };
+
+struct GraphRequest {
+    std::filesystem::path rrd_dir;
+    std::string policy;
+    std::vector<std::string> counters; // already selected (see graph_selection.hpp)
+    GraphMetric metric = GraphMetric::bytes;
+    std::string start = "-1d"; // rrdtool AT-style times
+    std::string end = "now";
+    unsigned width = 800; // of the whole image, not only the plot area
+    unsigned height = 300;
+    std::string title; // empty: "<policy>: bytes per second"
+};
+
+inline constexpr unsigned min_graph_width = 300;
+inline constexpr unsigned min_graph_height = 150;
+inline constexpr unsigned max_graph_side = 8000;
+
+// The rrd_graph argument list (without the program name and output file): pure, so the
+// layout of legends and definitions can be checked without rendering.
+std::vector<std::string> graph_arguments(const GraphRequest& request);
+
+// Renders in memory and returns the PNG bytes. Throws std::invalid_argument for bad sizes or
+// no counters, RrdError when librrd fails. rrd_graph is not thread-safe: one call at a time.
+std::vector<unsigned char> render_graph(const GraphRequest& request);
+
+} // namespace acctc::recording

@@ -1,0 +1,104 @@
+#include "acctc/recording/graph_selection.hpp"
+
+#include "acctc/recording/rrd_names.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace acctc::recording {
+namespace {
+
+std::vector<std::string_view> words(std::string_view name) {
+    std::vector<std::string_view> out;
+    std::size_t begin = 0;
+    while (begin <= name.size()) {
+        const auto end = std::min(name.find('_', begin), name.size());
+        out.push_back(name.substr(begin, end - begin));
+        begin = end + 1;
+    }
+    return out;
+}
+
+} // namespace
+
+Direction direction_of(std::string_view counter) {
+    for (const auto word : words(counter)) {
+        if (word == "in") {
+            return Direction::in;
+        }
+        if (word == "out") {
+            return Direction::out;
+        }
+    }
+    return Direction::both;
+}
+
+std::string pair_name(std::string_view counter) {
+    std::string out;
+    bool dropped = false;
+    for (const auto word : words(counter)) {
+        if (!dropped && (word == "in" || word == "out")) {
+            dropped = true;
+            continue;
+        }
+        if (!out.empty()) {
+            out += '_';
+        }
+        out += word;
+    }
+    return out;
+}
+
+std::vector<std::string> recorded_counters(const std::filesystem::path& dir,
+                                           std::string_view policy) {
+    const auto directory = policy_dir(dir, policy);
+    std::error_code error;
+    std::filesystem::directory_iterator entries(directory, error);
+    if (error) {
+        throw std::runtime_error("no recordings for policy '" + std::string(policy) + "' in " +
+                                 directory.string() + ": " + error.message());
+    }
+    std::vector<std::string> counters;
+    for (const auto& entry : entries) {
+        if (entry.is_regular_file() && entry.path().extension() == ".rrd") {
+            counters.push_back(decode_file_component(entry.path().stem().string()));
+        }
+    }
+    std::sort(counters.begin(), counters.end());
+    return counters;
+}
+
+std::vector<std::string> select_counters(const std::vector<std::string>& recorded,
+                                         const std::vector<std::string>& selectors) {
+    if (selectors.empty()) {
+        return recorded;
+    }
+    std::vector<std::string> selected;
+    for (const auto& selector : selectors) {
+        bool matched = false;
+        for (const auto& counter : recorded) {
+            const bool member =
+                counter == selector || (counter.size() > selector.size() &&
+                                        counter.compare(0, selector.size(), selector) == 0 &&
+                                        counter[selector.size()] == '_');
+            if (member) {
+                matched = true;
+                if (std::find(selected.begin(), selected.end(), counter) == selected.end()) {
+                    selected.push_back(counter);
+                }
+            }
+        }
+        if (!matched) {
+            std::string known;
+            for (const auto& counter : recorded) {
+                known += (known.empty() ? "" : ", ") + counter;
+            }
+            throw std::invalid_argument("no recorded counter or group '" + selector +
+                                        "' (recorded: " + (known.empty() ? "none" : known) + ")");
+        }
+    }
+    std::sort(selected.begin(), selected.end());
+    return selected;
+}
+
+} // namespace acctc::recording
