@@ -1,0 +1,57 @@
+// The seam between the CLI and a kernel backend (nftables now, iptables-restore later).
+#pragma once
+
+#include "acctc/compile.hpp"
+#include "acctc/runtime/counter_sample.hpp"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace acctc::runtime {
+
+// A counter as the kernel holds it, with the policy line it came from (its comment).
+struct CounterReading {
+    CounterSample sample;
+    std::string origin; // "file:line", empty when the kernel object has no comment
+};
+
+struct ApplyReport {
+    std::string table;
+    bool dry_run = false;
+    bool created = false;                // the table did not exist before
+    std::vector<CounterReading> kept;    // surviving counters with their values
+    std::vector<std::string> added;      // new counters, starting at zero
+    std::vector<CounterReading> removed; // final values of counters that disappeared
+};
+
+struct RemoveReport {
+    std::string table;
+    std::vector<CounterReading> final_counters;
+};
+
+class Backend {
+  public:
+    virtual ~Backend() = default;
+    // Loads the policy in one atomic transaction, keeping surviving counters' values.
+    virtual ApplyReport apply(const CompiledPolicy& policy, bool dry_run) = 0;
+    // Empty policy: all acctc policies. reset lists and zeroes atomically.
+    virtual std::vector<CounterReading> counters(const std::string& policy, bool reset) = 0;
+    // Deletes the policy's table and reports its counters' final values.
+    virtual RemoveReport remove(const std::string& policy) = 0;
+    // The policy's ruleset as loaded, normalised for diffing (no counter values).
+    virtual std::string live_ruleset(const std::string& policy) = 0;
+    // What the compiled policy would look like once loaded, normalised the same way.
+    virtual std::string planned_ruleset(const CompiledPolicy& policy) = 0;
+};
+
+enum class BackendKind { nftables };
+
+// netns: /run/netns/NAME to work in (empty: the current one), entered for the backend's
+// lifetime by the calling thread and left when it is destroyed.
+std::unique_ptr<Backend> make_backend(BackendKind kind, const std::string& netns);
+
+// The kernel table that holds a policy: acctc_<policy>.
+std::string table_for_policy(const std::string& policy);
+
+} // namespace acctc::runtime

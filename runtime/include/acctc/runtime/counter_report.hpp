@@ -1,0 +1,29 @@
+// Human and machine renderings of counter readings for `acctc counters`.
+#pragma once
+
+#include "acctc/runtime/backend.hpp"
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace acctc::runtime {
+
+// 1234567 -> "1.23M" (SI, for packets); exact prints every digit.
+std::string format_count(std::uint64_t value, bool exact);
+// 1536 -> "1.50KiB" (IEC, for bytes); exact prints "1536".
+std::string format_bytes(std::uint64_t value, bool exact);
+
+// Aligned columns: POLICY COUNTER PACKETS BYTES ORIGIN, numbers right-aligned.
+std::string format_counter_table(const std::vector<CounterReading>& readings, bool exact);
+
+// As the table, plus per-second rates against the previous readings taken `seconds` earlier.
+// Counters absent before (or reset since) show their full value as the change.
+std::string format_rate_table(const std::vector<CounterReading>& previous,
+                              const std::vector<CounterReading>& current, double seconds,
+                              bool exact);
+
+// [{"policy":..., "counter":..., "packets":..., "bytes":..., "origin":...}, ...]
+nlohmann::json counters_to_json(const std::vector<CounterReading>& readings);
+
+} // namespace acctc::runtime

@@ -1,0 +1,228 @@
+#include "nft_backend.hpp"
+
+#include "acctc/runtime/errors.hpp"
+#include "acctc/runtime/nft_context.hpp"
+#include "kernel_error_map.hpp"
+#include "mutation_lock.hpp"
+#include "nft_counter_dump.hpp"
+#include "nft_inventory.hpp"
+#include "nft_listing.hpp"
+#include "packet_path.hpp"
+#include "reload_plan.hpp"
+
+#include <algorithm>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <map>
+#include <optional>
+
+namespace acctc::runtime {
+namespace {
+
+constexpr std::string_view table_prefix = "acctc_";
+
+CounterReading reading_of(const KernelCounter& counter) {
+    return {
+        {counter.table.substr(table_prefix.size()), counter.name, counter.packets, counter.bytes},
+        counter.comment};
+}
+
+std::vector<std::string> acctc_tables(NftNetlink& netlink) {
+    std::vector<std::string> tables;
+    static const std::vector<mnl_attr_data_type> expected = [] {
+        std::vector<mnl_attr_data_type> types(NFTA_TABLE_MAX + 1, MNL_TYPE_UNSPEC);
+        types[NFTA_TABLE_NAME] = MNL_TYPE_NUL_STRING;
+        return types;
+    }();
+    netlink.dump(
+        NFT_MSG_GETTABLE, NFPROTO_INET, [](nlmsghdr*) {},
+        [&](const nlmsghdr* reply) {
+            std::string name = NftAttributes(reply, expected).string(NFTA_TABLE_NAME);
+            if (name.starts_with(table_prefix)) {
+                tables.push_back(std::move(name));
+            }
+        });
+    std::sort(tables.begin(), tables.end());
+    tables.erase(std::unique(tables.begin(), tables.end()), tables.end());
+    return tables;
+}
+
+void validate_policy_name(const std::string& policy) {
+    const bool valid = !policy.empty() && std::all_of(policy.begin(), policy.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '_' || c == '-';
+    });
+    if (!valid) {
+        throw RuntimeError(ErrorKind::unknown_table, "'" + policy + "' is not a policy name");
+    }
+}
+
+} // namespace
+
+std::string table_for_policy(const std::string& policy) {
+    validate_policy_name(policy);
+    return std::string(table_prefix) + policy;
+}
+
+std::unique_ptr<Backend> make_backend(BackendKind kind, const std::string& netns) {
+    switch (kind) {
+    case BackendKind::nftables:
+        return std::make_unique<NftBackend>(netns);
+    }
+    throw RuntimeError(ErrorKind::unsupported, "unknown backend");
+}
+
+NftBackend::NftBackend(const std::string& netns) : netns_(netns), scope_(netns) {}
+
+void NftBackend::require_table(const std::string& policy, const std::string& table) {
+    if (!table_exists(netlink_, table)) {
+        throw RuntimeError(
+            ErrorKind::unknown_table,
+            "policy '" + policy + "' is not applied: no table inet " + table +
+                (netns_.empty() ? std::string() : " in network namespace '" + netns_ + "'"));
+    }
+}
+
+void NftBackend::run_transaction(const std::string& text, const std::string& table, bool dry_run) {
+    NftContext context;
+    context.set_dry_run(dry_run);
+    const NftResult result = context.run(text);
+    if (result.ok) {
+        return;
+    }
+    const auto diagnostics = map_kernel_errors(result.errors, text);
+    if (diagnostics.empty()) {
+        throw_nft_failure("nftables rejected the transaction for table inet " + table,
+                          result.errors);
+    }
+    std::string message = render_kernel_diagnostics(diagnostics, "table inet " + table);
+    message.erase(message.find_last_not_of('\n') + 1);
+    const bool unsupported = std::any_of(diagnostics.begin(), diagnostics.end(), [](const auto& d) {
+        return is_missing_kernel_support(d.message);
+    });
+    const bool denied = result.errors.find("Operation not permitted") != std::string::npos;
+    if (denied) {
+        throw_nft_failure("cannot change table inet " + table, result.errors);
+    }
+    throw RuntimeError(unsupported ? ErrorKind::unsupported : ErrorKind::rejected, message);
+}
+
+std::vector<CounterReading> NftBackend::readings(const std::string& table, bool reset) {
+    std::vector<CounterReading> result;
+    for (const auto& counter : dump_counters(netlink_, table, reset)) {
+        result.push_back(reading_of(counter));
+    }
+    return result;
+}
+
+ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
+    const std::string& table = policy.table_name;
+    if (!table.starts_with(table_prefix)) {
+        throw RuntimeError(ErrorKind::rejected,
+                           "refusing to load table '" + table + "': acctc owns only acctc_*");
+    }
+    std::optional<MutationLock> lock;
+    if (!dry_run) {
+        lock.emplace();
+    }
+    const auto inventory = read_inventory(netlink_, table);
+    std::vector<std::string> existing;
+    std::map<std::string, CounterReading> before;
+    if (inventory) {
+        for (const auto& counter : inventory->counters) {
+            existing.push_back(counter.name);
+            before[counter.name] = reading_of(counter);
+        }
+    }
+    std::vector<std::string> wanted;
+    for (const auto& counter : policy.counters) {
+        wanted.push_back(counter.name);
+    }
+    const CounterPlan plan = plan_counters(existing, wanted);
+
+    run_transaction(reload_transaction(table, inventory ? &*inventory : nullptr, policy.definition),
+                    table, dry_run);
+
+    ApplyReport report;
+    report.table = table;
+    report.dry_run = dry_run;
+    report.created = !inventory.has_value();
+    report.added = plan.added;
+    if (!dry_run && !plan.removed.empty()) {
+        // The removed counters are unreferenced now; once no packet still runs the old rules
+        // their values are final.
+        wait_for_packet_path();
+    }
+    std::map<std::string, CounterReading> after;
+    if (!dry_run) {
+        for (auto& reading : readings(table, false)) {
+            after[reading.sample.counter] = std::move(reading);
+        }
+    }
+    const auto& values = dry_run ? before : after;
+    for (const auto& name : plan.kept) {
+        report.kept.push_back(values.at(name));
+    }
+    for (const auto& name : plan.removed) {
+        report.removed.push_back(values.at(name));
+    }
+    if (!dry_run && !plan.removed.empty()) {
+        run_transaction(delete_counters_transaction(table, plan.removed), table, false);
+    }
+    return report;
+}
+
+std::vector<CounterReading> NftBackend::counters(const std::string& policy, bool reset) {
+    std::optional<MutationLock> lock;
+    if (reset) {
+        lock.emplace();
+    }
+    std::vector<std::string> tables;
+    if (policy.empty()) {
+        tables = acctc_tables(netlink_);
+    } else {
+        tables.push_back(table_for_policy(policy));
+        require_table(policy, tables.back());
+    }
+    std::vector<CounterReading> result;
+    // One dump per table: a reset must never touch counters of tables acctc does not own.
+    for (const auto& table : tables) {
+        auto part = readings(table, reset);
+        result.insert(result.end(), std::make_move_iterator(part.begin()),
+                      std::make_move_iterator(part.end()));
+    }
+    std::sort(result.begin(), result.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.sample.policy, a.sample.counter) <
+               std::tie(b.sample.policy, b.sample.counter);
+    });
+    return result;
+}
+
+RemoveReport NftBackend::remove(const std::string& policy) {
+    const std::string table = table_for_policy(policy);
+    MutationLock lock;
+    require_table(policy, table);
+    // Stop counting first so the values reported are the final ones.
+    run_transaction("flush table inet " + table + "\n", table, false);
+    wait_for_packet_path();
+    RemoveReport report{table, readings(table, false)};
+    run_transaction("delete table inet " + table + "\n", table, false);
+    return report;
+}
+
+std::string NftBackend::live_ruleset(const std::string& policy) {
+    const std::string table = table_for_policy(policy);
+    if (!table_exists(netlink_, table)) {
+        return {};
+    }
+    return normalised_listing(table);
+}
+
+std::string NftBackend::planned_ruleset(const CompiledPolicy& policy) {
+    // nft itself is the normaliser: load into an empty namespace of our own and list it back.
+    const NetnsScope scratch = NetnsScope::isolated();
+    run_transaction(policy.definition, policy.table_name, false);
+    return normalised_listing(policy.table_name);
+}
+
+} // namespace acctc::runtime

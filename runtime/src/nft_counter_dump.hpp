@@ -1,0 +1,28 @@
+// Named counters straight from the kernel with NFT_MSG_GETOBJ(_RESET) dumps: one round of
+// netlink messages however many counters there are.
+#pragma once
+
+#include "nft_netlink.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace acctc::runtime {
+
+struct KernelCounter {
+    std::string table;
+    std::string name;
+    std::uint64_t packets = 0;
+    std::uint64_t bytes = 0;
+    std::string comment;
+};
+
+// Counters of one inet table, or of every inet table when table is empty. With reset each
+// counter is read and zeroed atomically by the kernel.
+std::vector<KernelCounter> dump_counters(NftNetlink& netlink, const std::string& table, bool reset);
+
+// The comment nft stores in an object's user data (libnftnl's type-length-value records).
+std::string comment_from_userdata(const unsigned char* data, std::size_t length);
+
+} // namespace acctc::runtime

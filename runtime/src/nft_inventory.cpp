@@ -1,0 +1,115 @@
+#include "nft_inventory.hpp"
+
+#include "acctc/runtime/errors.hpp"
+
+#include <cerrno>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+
+namespace acctc::runtime {
+namespace {
+
+std::vector<mnl_attr_data_type>
+expect(int max, std::initializer_list<std::pair<int, mnl_attr_data_type>> types) {
+    std::vector<mnl_attr_data_type> expected(static_cast<std::size_t>(max) + 1, MNL_TYPE_UNSPEC);
+    for (const auto& [type, kind] : types) {
+        expected[static_cast<std::size_t>(type)] = kind;
+    }
+    return expected;
+}
+
+// Dumps one kind of table member, retrying when a concurrent change interrupted the dump.
+void dump_members(NftNetlink& netlink, std::uint16_t message, std::uint16_t table_attribute,
+                  const std::string& table, const NftNetlink::OnMessage& on_member,
+                  const std::function<void()>& restart) {
+    const auto add = [&](nlmsghdr* request) {
+        mnl_attr_put_strz(request, table_attribute, table.c_str());
+    };
+    for (int attempt = 0; attempt < 10; ++attempt) {
+        restart();
+        if (netlink.dump(message, NFPROTO_INET, add, on_member)) {
+            return;
+        }
+    }
+    throw RuntimeError(ErrorKind::system, "table inet " + table + " keeps changing while read");
+}
+
+} // namespace
+
+bool table_exists(NftNetlink& netlink, const std::string& table) {
+    const int error = netlink.request(
+        NFT_MSG_GETTABLE, NFPROTO_INET,
+        [&](nlmsghdr* request) { mnl_attr_put_strz(request, NFTA_TABLE_NAME, table.c_str()); },
+        [](const nlmsghdr*) {});
+    if (error == ENOENT) {
+        return false;
+    }
+    if (error != 0) {
+        throw_system_error("cannot look up table inet " + table, error);
+    }
+    return true;
+}
+
+std::optional<TableInventory> read_inventory(NftNetlink& netlink, const std::string& table) {
+    if (!table_exists(netlink, table)) {
+        return std::nullopt;
+    }
+    static const auto chain_expected =
+        expect(NFTA_CHAIN_MAX,
+               {{NFTA_CHAIN_TABLE, MNL_TYPE_NUL_STRING}, {NFTA_CHAIN_NAME, MNL_TYPE_NUL_STRING}});
+    static const auto set_expected = expect(NFTA_SET_MAX, {{NFTA_SET_TABLE, MNL_TYPE_NUL_STRING},
+                                                           {NFTA_SET_NAME, MNL_TYPE_NUL_STRING},
+                                                           {NFTA_SET_FLAGS, MNL_TYPE_U32}});
+    static const auto object_expected = expect(NFTA_OBJ_MAX, {{NFTA_OBJ_TABLE, MNL_TYPE_NUL_STRING},
+                                                              {NFTA_OBJ_NAME, MNL_TYPE_NUL_STRING},
+                                                              {NFTA_OBJ_TYPE, MNL_TYPE_U32}});
+    static const auto flowtable_expected =
+        expect(NFTA_FLOWTABLE_MAX, {{NFTA_FLOWTABLE_TABLE, MNL_TYPE_NUL_STRING},
+                                    {NFTA_FLOWTABLE_NAME, MNL_TYPE_NUL_STRING}});
+
+    TableInventory inventory;
+    // Older kernels ignore the table filter of some dumps, so every reply is checked again.
+    dump_members(
+        netlink, NFT_MSG_GETCHAIN, NFTA_CHAIN_TABLE, table,
+        [&](const nlmsghdr* reply) {
+            const NftAttributes chain(reply, chain_expected);
+            if (chain.string(NFTA_CHAIN_TABLE) == table) {
+                inventory.chains.push_back(chain.string(NFTA_CHAIN_NAME));
+            }
+        },
+        [&] { inventory.chains.clear(); });
+    dump_members(
+        netlink, NFT_MSG_GETSET, NFTA_SET_TABLE, table,
+        [&](const nlmsghdr* reply) {
+            const NftAttributes set(reply, set_expected);
+            const std::uint32_t flags = set.u32(NFTA_SET_FLAGS);
+            if (set.string(NFTA_SET_TABLE) == table && (flags & NFT_SET_ANONYMOUS) == 0) {
+                inventory.sets.push_back(
+                    {set.string(NFTA_SET_NAME), (flags & (NFT_SET_MAP | NFT_SET_OBJECT)) != 0});
+            }
+        },
+        [&] { inventory.sets.clear(); });
+    dump_members(
+        netlink, NFT_MSG_GETOBJ, NFTA_OBJ_TABLE, table,
+        [&](const nlmsghdr* reply) {
+            const NftAttributes object(reply, object_expected);
+            const std::uint32_t type = object.u32(NFTA_OBJ_TYPE);
+            if (object.string(NFTA_OBJ_TABLE) == table && type != NFT_OBJECT_COUNTER) {
+                inventory.objects.push_back({object.string(NFTA_OBJ_NAME), type});
+            }
+        },
+        [&] { inventory.objects.clear(); });
+    dump_members(
+        netlink, NFT_MSG_GETFLOWTABLE, NFTA_FLOWTABLE_TABLE, table,
+        [&](const nlmsghdr* reply) {
+            const NftAttributes flowtable(reply, flowtable_expected);
+            if (flowtable.string(NFTA_FLOWTABLE_TABLE) == table) {
+                inventory.flowtables.push_back(flowtable.string(NFTA_FLOWTABLE_NAME));
+            }
+        },
+        [&] { inventory.flowtables.clear(); });
+    inventory.counters = dump_counters(netlink, table, false);
+    return inventory;
+}
+
+} // namespace acctc::runtime

@@ -1,0 +1,35 @@
+// What an acctc table currently holds, learned through netlink dumps (fast at any size).
+#pragma once
+
+#include "nft_counter_dump.hpp"
+#include "nft_netlink.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace acctc::runtime {
+
+struct TableInventory {
+    struct Set {
+        std::string name;
+        bool map = false;
+    };
+    struct Object {
+        std::string name;
+        std::uint32_t type = 0; // NFT_OBJECT_*
+    };
+    std::vector<std::string> chains;
+    std::vector<Set> sets;       // named sets and maps; anonymous ones go with their rules
+    std::vector<Object> objects; // stateful objects other than counters
+    std::vector<KernelCounter> counters;
+    std::vector<std::string> flowtables;
+};
+
+bool table_exists(NftNetlink& netlink, const std::string& table);
+
+// Everything in `table inet TABLE`; empty when the table does not exist.
+std::optional<TableInventory> read_inventory(NftNetlink& netlink, const std::string& table);
+
+} // namespace acctc::runtime

@@ -1,0 +1,52 @@
+#include "nft_listing.hpp"
+
+#include "acctc/runtime/nft_context.hpp"
+#include "ruleset_normalise.hpp"
+
+#include <algorithm>
+#include <nftables/libnftables.h>
+
+namespace acctc::runtime {
+namespace {
+
+bool has_flag(const nlohmann::json& flags, const std::string& flag) {
+    if (flags.is_string()) {
+        return flags.get<std::string>() == flag;
+    }
+    return flags.is_array() && std::find(flags.begin(), flags.end(), flag) != flags.end();
+}
+
+// Sets whose elements the packet path adds (dynamic, or expiring): their contents are state.
+std::set<std::string> dynamic_sets(const nlohmann::json& listing) {
+    std::set<std::string> names;
+    for (const auto& entry : listing.value("nftables", nlohmann::json::array())) {
+        for (const char* kind : {"set", "map"}) {
+            if (!entry.contains(kind)) {
+                continue;
+            }
+            const auto& set = entry[kind];
+            const auto flags = set.value("flags", nlohmann::json::array());
+            if (has_flag(flags, "dynamic") || has_flag(flags, "timeout") ||
+                set.contains("timeout")) {
+                names.insert(set.value("name", ""));
+            }
+        }
+    }
+    return names;
+}
+
+} // namespace
+
+std::string normalised_listing(const std::string& table) {
+    const std::string command = "list table inet " + table;
+    NftContext json_context;
+    const auto dynamic = dynamic_sets(json_context.run_json(command));
+    NftContext text_context(NFT_CTX_OUTPUT_STATELESS);
+    const NftResult listing = text_context.run(command);
+    if (!listing.ok) {
+        throw_nft_failure("cannot list table inet " + table, listing.errors);
+    }
+    return normalise_ruleset(listing.output, dynamic);
+}
+
+} // namespace acctc::runtime

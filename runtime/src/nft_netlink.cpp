@@ -1,0 +1,144 @@
+#include "nft_netlink.hpp"
+
+#include "acctc/runtime/errors.hpp"
+
+#include <cerrno>
+#include <endian.h>
+#include <linux/netfilter/nfnetlink.h>
+
+namespace acctc::runtime {
+namespace {
+
+// Large enough that the kernel packs many counters into each dump datagram.
+constexpr std::size_t receive_buffer_size = 1 << 17;
+
+} // namespace
+
+nlmsghdr* put_nft_header(char* buffer, std::uint16_t message, std::uint16_t flags,
+                         std::uint8_t family, std::uint32_t sequence) {
+    nlmsghdr* header = mnl_nlmsg_put_header(buffer);
+    header->nlmsg_type = static_cast<std::uint16_t>((NFNL_SUBSYS_NFTABLES << 8) | message);
+    header->nlmsg_flags = static_cast<std::uint16_t>(NLM_F_REQUEST | flags);
+    header->nlmsg_seq = sequence;
+    auto* generic = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(header, sizeof(nfgenmsg)));
+    generic->nfgen_family = family;
+    generic->version = NFNETLINK_V0;
+    generic->res_id = 0;
+    return header;
+}
+
+NftNetlink::NftNetlink() : socket_(mnl_socket_open(NETLINK_NETFILTER)) {
+    if (!socket_) {
+        throw_system_error("cannot open a netfilter netlink socket", errno);
+    }
+    if (mnl_socket_bind(socket_.get(), 0, MNL_SOCKET_AUTOPID) < 0) {
+        throw_system_error("cannot bind the netfilter netlink socket", errno);
+    }
+    port_id_ = mnl_socket_get_portid(socket_.get());
+    buffer_.resize(receive_buffer_size);
+}
+
+bool NftNetlink::dump(std::uint16_t message, std::uint8_t family, const AddAttributes& add,
+                      const OnMessage& on_message) {
+    bool interrupted = false;
+    const int error = exchange(message, NLM_F_DUMP, family, add, on_message, interrupted);
+    if (error != 0) {
+        throw_system_error("nf_tables dump failed", error);
+    }
+    return !interrupted;
+}
+
+int NftNetlink::request(std::uint16_t message, std::uint8_t family, const AddAttributes& add,
+                        const OnMessage& on_message) {
+    bool interrupted = false;
+    return exchange(message, NLM_F_ACK, family, add, on_message, interrupted);
+}
+
+int NftNetlink::exchange(std::uint16_t message, std::uint16_t flags, std::uint8_t family,
+                         const AddAttributes& add, const OnMessage& on_message, bool& interrupted) {
+    const std::uint32_t sequence = ++sequence_;
+    nlmsghdr* request = put_nft_header(buffer_.data(), message, flags, family, sequence);
+    add(request);
+    if (mnl_socket_sendto(socket_.get(), request, request->nlmsg_len) < 0) {
+        throw_system_error("cannot send to nf_tables", errno);
+    }
+    for (;;) {
+        const ssize_t received = mnl_socket_recvfrom(socket_.get(), buffer_.data(), buffer_.size());
+        if (received < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            throw_system_error("cannot receive from nf_tables", errno);
+        }
+        int left = static_cast<int>(received);
+        // Walked by hand rather than with mnl_cb_run: that stops at NLM_F_DUMP_INTR, which would
+        // drop counters a reset dump has already zeroed.
+        for (auto* reply = reinterpret_cast<const nlmsghdr*>(buffer_.data());
+             mnl_nlmsg_ok(reply, left); reply = mnl_nlmsg_next(reply, &left)) {
+            if (!mnl_nlmsg_seq_ok(reply, sequence) || !mnl_nlmsg_portid_ok(reply, port_id_)) {
+                continue;
+            }
+            if ((reply->nlmsg_flags & NLM_F_DUMP_INTR) != 0) {
+                interrupted = true;
+            }
+            if (reply->nlmsg_type == NLMSG_ERROR || reply->nlmsg_type == NLMSG_DONE) {
+                if (reply->nlmsg_len < mnl_nlmsg_size(sizeof(int))) {
+                    return 0;
+                }
+                // nlmsgerr starts with the (negative) error; NLMSG_DONE carries the same int.
+                const int error = *static_cast<const int*>(mnl_nlmsg_get_payload(reply));
+                return -error;
+            }
+            if (reply->nlmsg_type >= NLMSG_MIN_TYPE) {
+                on_message(reply);
+            }
+        }
+    }
+}
+
+NftAttributes::NftAttributes(const nlmsghdr* message,
+                             const std::vector<mnl_attr_data_type>& expected)
+    : expected_(expected), table_(expected.size(), nullptr) {
+    const auto* begin =
+        static_cast<const char*>(mnl_nlmsg_get_payload_offset(message, sizeof(nfgenmsg)));
+    store_all(begin, static_cast<const char*>(mnl_nlmsg_get_payload_tail(message)));
+}
+
+NftAttributes::NftAttributes(const nlattr* nest, const std::vector<mnl_attr_data_type>& expected)
+    : expected_(expected), table_(expected.size(), nullptr) {
+    const auto* begin = static_cast<const char*>(mnl_attr_get_payload(nest));
+    store_all(begin, begin + mnl_attr_get_payload_len(nest));
+}
+
+void NftAttributes::store_all(const char* begin, const char* end) {
+    // libmnl's for_each macros assign void* and so do not compile as C++.
+    const auto* attribute = reinterpret_cast<const nlattr*>(begin);
+    while (
+        mnl_attr_ok(attribute, static_cast<int>(end - reinterpret_cast<const char*>(attribute)))) {
+        store(attribute);
+        attribute = mnl_attr_next(attribute);
+    }
+}
+
+void NftAttributes::store(const nlattr* attribute) {
+    const std::uint16_t type = mnl_attr_get_type(attribute);
+    // Attributes newer than we know, or of the wrong shape, are ignored rather than misread.
+    if (type >= table_.size() || mnl_attr_validate(attribute, expected_[type]) < 0) {
+        return;
+    }
+    table_[type] = attribute;
+}
+
+std::string NftAttributes::string(std::uint16_t type) const {
+    return has(type) ? std::string(mnl_attr_get_str(table_[type])) : std::string();
+}
+
+std::uint32_t NftAttributes::u32(std::uint16_t type) const {
+    return has(type) ? be32toh(mnl_attr_get_u32(table_[type])) : 0;
+}
+
+std::uint64_t NftAttributes::u64(std::uint16_t type) const {
+    return has(type) ? be64toh(mnl_attr_get_u64(table_[type])) : 0;
+}
+
+} // namespace acctc::runtime

@@ -1,0 +1,68 @@
+// A netfilter netlink socket (libmnl) for nf_tables requests and dumps that libnftables would
+// make slow: listing thousands of counters, or learning what a table holds.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <libmnl/libmnl.h>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace acctc::runtime {
+
+class NftNetlink {
+  public:
+    using AddAttributes = std::function<void(nlmsghdr*)>;
+    using OnMessage = std::function<void(const nlmsghdr*)>;
+
+    // Opens the socket in the calling thread's current network namespace.
+    NftNetlink();
+
+    // Dumps every object of one kind (NFT_MSG_GET*): on_message sees each reply. Returns false
+    // when the kernel flagged the dump as interrupted by a concurrent ruleset change.
+    bool dump(std::uint16_t message, std::uint8_t family, const AddAttributes& add,
+              const OnMessage& on_message);
+    // One request that the kernel answers and acknowledges; returns 0 or a positive errno.
+    int request(std::uint16_t message, std::uint8_t family, const AddAttributes& add,
+                const OnMessage& on_message);
+
+  private:
+    struct Close {
+        void operator()(mnl_socket* socket) const { mnl_socket_close(socket); }
+    };
+    // Sends and reads replies until the kernel is done; errno or 0, interrupted set on DUMP_INTR.
+    int exchange(std::uint16_t message, std::uint16_t flags, std::uint8_t family,
+                 const AddAttributes& add, const OnMessage& on_message, bool& interrupted);
+
+    std::unique_ptr<mnl_socket, Close> socket_;
+    unsigned port_id_ = 0;
+    std::uint32_t sequence_ = 0;
+    std::vector<char> buffer_;
+};
+
+// Attributes of one nf_tables message, indexed by type, validated against their expected types.
+class NftAttributes {
+  public:
+    // expected[type] is the MNL_TYPE_* each attribute must have (MNL_TYPE_UNSPEC: unchecked).
+    NftAttributes(const nlmsghdr* message, const std::vector<mnl_attr_data_type>& expected);
+    NftAttributes(const nlattr* nest, const std::vector<mnl_attr_data_type>& expected);
+
+    bool has(std::uint16_t type) const { return type < table_.size() && table_[type] != nullptr; }
+    std::string string(std::uint16_t type) const;
+    std::uint32_t u32(std::uint16_t type) const; // host order (nf_tables sends big endian)
+    std::uint64_t u64(std::uint16_t type) const; // host order
+    const nlattr* raw(std::uint16_t type) const { return has(type) ? table_[type] : nullptr; }
+
+  private:
+    void store_all(const char* begin, const char* end);
+    void store(const nlattr* attribute);
+    std::vector<mnl_attr_data_type> expected_;
+    std::vector<const nlattr*> table_;
+};
+
+// Fills in the nfgenmsg header nf_tables requests start with.
+nlmsghdr* put_nft_header(char* buffer, std::uint16_t message, std::uint16_t flags,
+                         std::uint8_t family, std::uint32_t sequence);
+
+} // namespace acctc::runtime
