@@ -30,6 +30,9 @@ bool IpAddress::is_v4() const {
 }
 
 std::string IpAddress::to_string() const {
+    if (family == 0) {
+        return {};
+    }
     char text[INET6_ADDRSTRLEN] = {};
     ::inet_ntop(family, bytes.data(), text, sizeof text);
     return text;

@@ -7,7 +7,9 @@
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <stdexcept>
+#include <string_view>
 #include <sys/socket.h>
+#include <thread>
 
 namespace acctc::testbench {
 namespace {
@@ -24,6 +26,22 @@ void require_name(const std::string& name) {
         throw std::invalid_argument("interface name '" + name + "' must have 1 to " +
                                     std::to_string(IFNAMSIZ - 1) + " characters");
     }
+}
+
+struct LinkReadiness {
+    bool operational = false;
+    bool queue_attached = false;
+};
+
+int note_readiness(const nlattr* attribute, void* data) {
+    auto& readiness = *static_cast<LinkReadiness*>(data);
+    const auto type = mnl_attr_get_type(attribute);
+    if (type == IFLA_OPERSTATE && mnl_attr_validate(attribute, MNL_TYPE_U8) >= 0) {
+        readiness.operational = mnl_attr_get_u8(attribute) == IF_OPER_UP;
+    } else if (type == IFLA_QDISC && mnl_attr_validate(attribute, MNL_TYPE_STRING) >= 0) {
+        readiness.queue_attached = std::string_view(mnl_attr_get_str(attribute)) != "noop";
+    }
+    return MNL_CB_OK;
 }
 
 } // namespace
@@ -83,6 +101,27 @@ void set_link_up(RtnlSocket& rtnl, int index) {
     rtnl.execute("set link " + std::to_string(index) + " up");
 }
 
+void wait_link_ready(RtnlSocket& rtnl, int index, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        bool ready = false;
+        auto* header = rtnl.start(RTM_GETLINK, 0);
+        put_ifinfo(header, index);
+        rtnl.execute("query link " + std::to_string(index), [&](const nlmsghdr* reply) {
+            LinkReadiness readiness;
+            mnl_attr_parse(reply, sizeof(ifinfomsg), note_readiness, &readiness);
+            ready = readiness.operational && readiness.queue_attached;
+        });
+        if (ready) {
+            return;
+        }
+        if (std::chrono::steady_clock::now() > deadline) {
+            throw std::runtime_error("link " + std::to_string(index) + " did not come up");
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+}
+
 void set_link_mtu(RtnlSocket& rtnl, int index, unsigned mtu) {
     auto* header = rtnl.start(RTM_NEWLINK, 0);
     put_ifinfo(header, index);
@@ -133,6 +172,36 @@ void add_route(RtnlSocket& rtnl, const Route& route) {
     }
     rtnl.execute("add route " + route.destination.to_string() +
                  (route.gateway ? " via " + route.gateway->to_string() : std::string()));
+}
+
+void wait_address_local(RtnlSocket& rtnl, const IpAddress& address,
+                        std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        auto* header = rtnl.start(RTM_GETROUTE, 0);
+        auto* message = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(header, sizeof(rtmsg)));
+        message->rtm_family = static_cast<unsigned char>(address.family);
+        message->rtm_dst_len = static_cast<unsigned char>(address.size() * 8);
+        mnl_attr_put(header, RTA_DST, address.size(), address.bytes.data());
+        bool local = false;
+        try {
+            rtnl.execute("look up route to " + address.to_string(), [&](const nlmsghdr* reply) {
+                if (reply->nlmsg_type == RTM_NEWROUTE) {
+                    local = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(reply))->rtm_type ==
+                            RTN_LOCAL;
+                }
+            });
+        } catch (const std::system_error&) {
+            // ENETUNREACH and friends: not routed yet.
+        }
+        if (local) {
+            return;
+        }
+        if (std::chrono::steady_clock::now() > deadline) {
+            throw std::runtime_error("address " + address.to_string() + " did not become local");
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
 }
 
 void add_neighbour(RtnlSocket& rtnl, int index, const IpAddress& address, const MacAddress& mac) {

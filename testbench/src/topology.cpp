@@ -48,6 +48,14 @@ void configure_namespace_defaults(const NamedNetns& netns, const NodeSpec& node)
         write_sysctl(netns, base + "mldv1_unsolicited_report_interval", "1");
         write_sysctl(netns, base + "mldv2_unsolicited_report_interval", "1");
     }
+    // Plain TCP headers (20 bytes, MSS only on SYNs): peers can then turn TCP_INFO's segment
+    // counts into exact L3 bytes.
+    write_sysctl(netns, "net/ipv4/tcp_timestamps", "0");
+    write_sysctl(netns, "net/ipv4/tcp_sack", "0");
+    write_sysctl(netns, "net/ipv4/tcp_window_scaling", "0");
+    // TCP always builds GSO packets: small writes queued behind an unfinished transmit would
+    // be corked into one packet that the output hook counts once but leaves as several.
+    write_sysctl(netns, "net/ipv4/tcp_autocorking", "0");
     const std::string forwarding = node.forwarding ? "1" : "0";
     write_sysctl(netns, "net/ipv4/ip_forward", forwarding);
     write_sysctl(netns, "net/ipv6/conf/all/forwarding", forwarding);
@@ -171,6 +179,16 @@ Topology::Topology(const TopologySpec& spec, const RunPrefix& prefix) : spec_(sp
                 }
             }
         }
+    }
+    for (const auto& link : spec.links) {
+        for (const auto* end : {&link.a, &link.b}) {
+            auto& socket = rtnl.at(end->node);
+            wait_link_ready(socket, link_index(socket, end->interface), std::chrono::seconds(5));
+        }
+    }
+    for (const auto& address : spec.addresses) {
+        wait_address_local(rtnl.at(address.at.node), address.prefix.address,
+                           std::chrono::seconds(5));
     }
     for (const auto& route : spec.routes) {
         add_route(rtnl.at(route.node), Route{route.destination, route.gateway, std::nullopt});

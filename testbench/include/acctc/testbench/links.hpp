@@ -7,6 +7,7 @@
 #include "acctc/testbench/rtnetlink.hpp"
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -25,6 +26,9 @@ void create_veth(RtnlSocket& rtnl, const std::string& name, const MacAddress& ma
 
 void move_link_to_netns(RtnlSocket& rtnl, int index, int netns_fd);
 void set_link_up(RtnlSocket& rtnl, int index);
+// Polls until the link is operationally up and its queueing discipline is attached. Until
+// linkwatch (asynchronous, up to a second after carrier) has run, a veth drops what is sent.
+void wait_link_ready(RtnlSocket& rtnl, int index, std::chrono::milliseconds timeout);
 void set_link_mtu(RtnlSocket& rtnl, int index, unsigned mtu);
 
 // Added without duplicate address detection (IFA_F_NODAD), usable at once.
@@ -36,6 +40,11 @@ struct Route {
     std::optional<int> output_index;
 };
 void add_route(RtnlSocket& rtnl, const Route& route);
+
+// Polls until the namespace routes `address` to itself. IPv6 installs an address's local
+// route from a workqueue after (skipped) DAD, so packets to a fresh address may be lost.
+void wait_address_local(RtnlSocket& rtnl, const IpAddress& address,
+                        std::chrono::milliseconds timeout);
 
 // A permanent neighbour entry: no ARP or neighbour discovery packets ever appear, so the
 // only packets on a link are the ones a scenario sends.
