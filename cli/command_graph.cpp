@@ -1,0 +1,75 @@
+// acctc graph: a PNG of recorded rates per counter or group, in mirrored below the axis.
+#include "acctc/recording/atomic_write.hpp"
+#include "acctc/recording/graph.hpp"
+#include "acctc/recording/graph_selection.hpp"
+#include "command.hpp"
+#include "common.hpp"
+
+#include <iostream>
+
+namespace acctc::cli {
+namespace {
+
+namespace po = boost::program_options;
+
+int run_graph(const std::vector<std::string>& args) {
+    recording::GraphRequest request;
+    std::string rrd_dir = "/var/lib/acctc/rrd";
+    std::string output;
+    std::string metric = "bytes";
+    std::vector<std::string> selection;
+    po::options_description options("options");
+    options.add_options()("rrd-dir,d", po::value(&rrd_dir)->default_value(rrd_dir),
+                          "directory written by acctc record")(
+        "output,o", po::value(&output)->required(), "PNG file to write, or - for standard output")(
+        "start,s", po::value(&request.start)->default_value(request.start),
+        "start of the range, rrdtool time: -1d, -1w, end-6h, 1700000000")(
+        "end,e", po::value(&request.end)->default_value(request.end),
+        "end of the range")("width,W", po::value(&request.width)->default_value(request.width),
+                            "image width in pixels (the whole image)")(
+        "height,H", po::value(&request.height)->default_value(request.height),
+        "image height in pixels")("metric,m", po::value(&metric)->default_value(metric),
+                                  "bytes or packets (per second)")(
+        "title", po::value(&request.title), "title (default: policy and metric)")(
+        "policy", po::value(&request.policy)->required(), "policy name")(
+        "select", po::value(&selection), "counters or groups (name prefixes) to draw");
+    po::positional_options_description positional;
+    positional.add("policy", 1).add("select", -1);
+    po::variables_map map;
+    if (!parse_command_line(args,
+                            "acctc graph -o FILE [--rrd-dir DIR] [--start -1d] [--end now] "
+                            "[--width 800] [--height 300] [--metric bytes|packets] POLICY "
+                            "[COUNTER|GROUP...]",
+                            options, positional, map)) {
+        return exit_ok;
+    }
+    if (metric == "bytes") {
+        request.metric = recording::GraphMetric::bytes;
+    } else if (metric == "packets") {
+        request.metric = recording::GraphMetric::packets;
+    } else {
+        throw UsageError("--metric must be bytes or packets, not '" + metric + "'");
+    }
+    request.rrd_dir = rrd_dir;
+    try {
+        request.counters = recording::select_counters(
+            recording::recorded_counters(rrd_dir, request.policy), selection);
+        recording::graph_arguments(request); // size and selection problems are usage errors
+    } catch (const std::invalid_argument& error) {
+        throw UsageError(error.what());
+    }
+    const auto png = recording::render_graph(request);
+    if (output == "-") {
+        std::cout.write(reinterpret_cast<const char*>(png.data()),
+                        static_cast<std::streamsize>(png.size()));
+        return std::cout.flush() ? exit_ok : exit_policy_error;
+    }
+    recording::write_file_atomically(output, png);
+    return exit_ok;
+}
+
+const CommandRegistration registration{
+    {"graph", "draw recorded counters as a PNG (bytes/s or packets/s)", &run_graph}};
+
+} // namespace
+} // namespace acctc::cli

@@ -1,0 +1,153 @@
+// acctc record: store the kernel's counters in RRD files, once (for a timer) or every N seconds.
+#include "acctc/recording/recorder.hpp"
+#include "acctc/runtime/counters.hpp"
+#include "command.hpp"
+#include "common.hpp"
+
+#include <csignal>
+#include <ctime>
+#include <iostream>
+#include <signal.h>
+
+namespace acctc::cli {
+namespace {
+
+namespace po = boost::program_options;
+using recording::RecordedCounter;
+
+struct RecordArguments {
+    std::vector<std::string> policies; // none: every acctc policy in the namespace
+    std::string netns;
+    std::string rrd_dir = "/var/lib/acctc/rrd";
+    unsigned every = 0;
+    unsigned step = 300;
+    unsigned heartbeat = 0; // 0: twice the step
+    std::vector<std::string> archives;
+    bool quiet = false;
+};
+
+std::vector<runtime::CounterSample> read_all(const RecordArguments& arguments) {
+    if (arguments.policies.empty()) {
+        return runtime::read_counters({}, arguments.netns);
+    }
+    std::vector<runtime::CounterSample> samples;
+    for (const auto& policy : arguments.policies) {
+        auto more = runtime::read_counters(policy, arguments.netns);
+        samples.insert(samples.end(), more.begin(), more.end());
+    }
+    return samples;
+}
+
+// Reads and records once; returns false if anything failed (already reported on stderr).
+bool record_once(const RecordArguments& arguments, const recording::RecordOptions& options) {
+    const auto samples = read_all(arguments);
+    const std::time_t now = std::time(nullptr); // stamped after reading: the values' own time
+    const auto results = recording::record_samples(arguments.rrd_dir, samples, options, now);
+    std::size_t created = 0;
+    std::size_t updated = 0;
+    bool ok = true;
+    for (const auto& result : results) {
+        switch (result.outcome) {
+        case RecordedCounter::Outcome::created:
+            ++created;
+            break;
+        case RecordedCounter::Outcome::updated:
+            ++updated;
+            break;
+        case RecordedCounter::Outcome::skipped:
+            std::cerr << "acctc record: skipped " << result.file.string() << ": " << result.detail
+                      << "\n";
+            break;
+        case RecordedCounter::Outcome::failed:
+            std::cerr << "acctc record: " << result.detail << "\n";
+            ok = false;
+            break;
+        }
+    }
+    if (samples.empty()) {
+        std::cerr << "acctc record: no acctc counters found\n";
+    }
+    if (!arguments.quiet) {
+        std::cout << "recorded " << created + updated << " counter(s) at " << now << " in "
+                  << arguments.rrd_dir << " (" << created << " new file(s))\n"
+                  << std::flush;
+    }
+    return ok;
+}
+
+// Sleeps until the next multiple of `every` on the wall clock, so readings land on the RRD's
+// step grid; false when SIGTERM or SIGINT arrived instead.
+bool wait_for_next_round(unsigned every, const sigset_t& stop_signals) {
+    const auto now = std::time(nullptr);
+    const auto next = (now / every + 1) * static_cast<std::time_t>(every);
+    const timespec timeout{next - now, 0};
+    siginfo_t info{};
+    return ::sigtimedwait(&stop_signals, &info, &timeout) < 0;
+}
+
+int run_record(const std::vector<std::string>& args) {
+    RecordArguments arguments;
+    po::options_description options("options");
+    options.add_options()("rrd-dir,d",
+                          po::value(&arguments.rrd_dir)->default_value(arguments.rrd_dir),
+                          "directory of the RRD files: DIR/<policy>/<counter>.rrd")(
+        "netns", po::value(&arguments.netns), "read the counters in network namespace NAME")(
+        "every", po::value(&arguments.every),
+        "keep running and record every SECONDS, on multiples of SECONDS (until SIGTERM)")(
+        "step", po::value(&arguments.step)->default_value(arguments.step),
+        "new files: seconds per primary data point")(
+        "heartbeat", po::value(&arguments.heartbeat),
+        "new files: seconds without a reading before the rate is unknown (default: 2 x step)")(
+        "rra", po::value(&arguments.archives)->composing(),
+        "new files: an archive, e.g. RRA:AVERAGE:0.5:5m:1w (repeatable; replaces the defaults)")(
+        "quiet,q", po::bool_switch(&arguments.quiet), "print only problems")(
+        "policy", po::value(&arguments.policies), "policy name as applied (default: all)");
+    po::positional_options_description positional;
+    positional.add("policy", -1);
+    po::variables_map map;
+    if (!parse_command_line(args,
+                            "acctc record [--rrd-dir DIR] [--netns NAME] [--every SECONDS] "
+                            "[--step S] [--heartbeat S] [--rra SPEC]... [POLICY...]",
+                            options, positional, map)) {
+        return exit_ok;
+    }
+    recording::RecordOptions record_options;
+    record_options.layout.step = std::chrono::seconds(arguments.step);
+    record_options.layout.heartbeat =
+        std::chrono::seconds(arguments.heartbeat != 0 ? arguments.heartbeat : 2 * arguments.step);
+    if (!arguments.archives.empty()) {
+        record_options.layout.archives = arguments.archives;
+    }
+    try {
+        recording::validate(record_options.layout);
+    } catch (const std::invalid_argument& error) {
+        throw UsageError(error.what());
+    }
+    if (map.count("every") != 0U && arguments.every == 0) {
+        throw UsageError("--every needs at least 1 second");
+    }
+    if (arguments.every == 0) {
+        return record_once(arguments, record_options) ? exit_ok : exit_policy_error;
+    }
+    // Blocked, the stop signals wait in sigtimedwait instead of killing us mid-update.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    do {
+        try {
+            record_once(arguments, record_options);
+        } catch (const std::exception& error) {
+            // A policy that is not applied yet (early boot) is worth a line, not an exit.
+            std::cerr << "acctc record: " << error.what() << "\n";
+        }
+    } while (wait_for_next_round(arguments.every, stop_signals));
+    return exit_ok;
+}
+
+const CommandRegistration registration{
+    {"record", "store counter values in RRD files (once, or --every SECONDS)", &run_record}};
+
+} // namespace
+} // namespace acctc::cli
