@@ -1,5 +1,6 @@
 // Kernel tests for the peers: every report is checked against nft counters loaded by hand in
 // the peers' namespaces, so a report that is off by one packet or byte fails.
+#include "acctc/testbench/capture.hpp"
 #include "acctc/testbench/nft.hpp"
 #include "acctc/testbench/traffic.hpp"
 
@@ -166,6 +167,43 @@ TEST_P(TrafficTest, DatagramsLargerThanTheMtuFragmentOnTheWireOnly) {
     EXPECT_EQ(report.orig_wire.bytes, 3 * one.bytes);
     EXPECT_EQ(report.orig_wire.packets, 9U);
     EXPECT_EQ(report.reply_wire.packets, 4U);
+}
+
+TEST_P(TrafficTest, CaptureSeesFragmentsOnTheWireAndRebuildsDatagrams) {
+    LinkCapture capture(*topology_, {"client", "eth0"});
+    auto udp = flow(Protocol::udp);
+    udp.send = {{3, 3000}, {5, 67}};
+    udp.reply = {{2, 2000}};
+    const auto datagrams = run_flow(*topology_, udp);
+    auto tcp = flow(Protocol::tcp);
+    tcp.send = {{4, 500}};
+    tcp.reply = {{3, 700}};
+    const auto stream = run_flow(*topology_, tcp);
+    auto ping = flow(Protocol::icmp);
+    ping.send = {{3, 56}};
+    const auto echo = run_flow(*topology_, ping);
+    const auto captured = capture.finish();
+    EXPECT_EQ(captured.drops, 0U);
+    EXPECT_TRUE(captured.problems.empty()) << captured.problems.front();
+
+    const int udp_number = ip_protocol_number(Protocol::udp, datagrams.family);
+    const auto orig = captured.sum(udp_number, {datagrams.client_view});
+    const auto reply = captured.sum(udp_number, {datagrams.client_view.reversed()});
+    auto without_payload = [](Traffic traffic) { return traffic.payload = 0, traffic; };
+    EXPECT_EQ(orig.wire, without_payload(datagrams.orig_wire));
+    EXPECT_EQ(orig.datagrams, without_payload(datagrams.orig_sent));
+    EXPECT_EQ(reply.wire, without_payload(datagrams.reply_wire));
+    EXPECT_EQ(reply.datagrams, without_payload(datagrams.reply_sent));
+
+    const int tcp_number = ip_protocol_number(Protocol::tcp, stream.family);
+    EXPECT_EQ(captured.sum(tcp_number, {stream.client_view}).wire,
+              without_payload(stream.orig_sent));
+    EXPECT_EQ(captured.sum(tcp_number, {stream.client_view.reversed()}).wire,
+              without_payload(stream.reply_sent));
+
+    const int icmp_number = ip_protocol_number(Protocol::icmp, echo.family);
+    EXPECT_EQ(captured.sum(icmp_number, {echo.client_view}).wire, without_payload(echo.orig_sent));
+    EXPECT_EQ(captured.sum(icmp_number, {echo.client_view.reversed()}).wire.packets, 3U);
 }
 
 INSTANTIATE_TEST_SUITE_P(BothFamilies, TrafficTest, ::testing::Values("v4", "v6"));
