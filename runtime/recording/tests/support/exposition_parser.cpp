@@ -263,6 +263,7 @@ class Document {
     void sample(LineParser& parser) {
         ExpositionSample sample;
         sample.name = parser.metric_name();
+        bool blank = parser.peek() == ' ' || parser.peek() == '\t';
         parser.skip_blanks();
         if (parser.peek() == '{') {
             parser.expect('{');
@@ -288,8 +289,9 @@ class Document {
                 }
             }
             parser.expect('}');
+            blank = parser.peek() == ' ' || parser.peek() == '\t';
         }
-        if (parser.peek() != ' ' && parser.peek() != '\t') {
+        if (!blank) {
             parser.fail("expected a blank before the value");
         }
         parser.skip_blanks();
