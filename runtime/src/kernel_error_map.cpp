@@ -25,15 +25,23 @@ std::string without_comment(const std::string& line) {
 }
 
 // The origin of a line: its own comment, else the first one inside the block it opens or
-// belongs to (chain headers and hook lines carry none of their own).
+// belongs to (chain headers and hook lines carry none of their own). Top-level commands
+// outside any block (acctc's own flush and delete lines) have none.
 std::string origin_of(const std::vector<std::string>& lines, std::size_t index) {
+    int enclosing = 0;
+    for (std::size_t at = 0; at < index; ++at) {
+        enclosing += brace_balance(lines[at]);
+    }
+    if (enclosing <= 0 && brace_balance(lines[index]) <= 0) {
+        return last_comment(lines[index]);
+    }
     int depth = 0;
     for (std::size_t at = index; at < lines.size(); ++at) {
         if (std::string origin = last_comment(lines[at]); !origin.empty()) {
             return origin;
         }
         depth += brace_balance(lines[at]);
-        if (depth < 0) {
+        if (depth < 0 || (depth == 0 && enclosing <= 0)) {
             break;
         }
     }

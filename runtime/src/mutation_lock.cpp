@@ -18,21 +18,15 @@ MutationLock::MutationLock() {
         throw_system_error("cannot create " + directory, errno);
     }
     const std::string path = directory + "/netns-" + std::to_string(current_netns_id()) + ".lock";
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd_ < 0) {
+    file_ = UniqueFd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!file_) {
         throw_system_error("cannot open " + path, errno);
     }
-    while (::flock(fd_, LOCK_EX) != 0) {
+    while (::flock(file_.get(), LOCK_EX) != 0) {
         if (errno != EINTR) {
-            const int error = errno;
-            ::close(fd_);
-            throw_system_error("cannot lock " + path, error);
+            throw_system_error("cannot lock " + path, errno);
         }
     }
-}
-
-MutationLock::~MutationLock() {
-    ::close(fd_);
 }
 
 } // namespace acctc::runtime

@@ -1,6 +1,8 @@
 // Serialises acctc processes that change or reset rulesets in the same network namespace.
 #pragma once
 
+#include "unique_fd.hpp"
+
 namespace acctc::runtime {
 
 // Holds an exclusive flock on /run/acctc/netns-<inode>.lock for the calling thread's current
@@ -8,12 +10,11 @@ namespace acctc::runtime {
 class MutationLock {
   public:
     MutationLock();
-    ~MutationLock();
     MutationLock(const MutationLock&) = delete;
     MutationLock& operator=(const MutationLock&) = delete;
 
   private:
-    int fd_ = -1;
+    UniqueFd file_;
 };
 
 } // namespace acctc::runtime

@@ -86,7 +86,7 @@ void NftBackend::require_table(const std::string& policy, const std::string& tab
 void NftBackend::run_transaction(const std::string& text, const std::string& table, bool dry_run) {
     NftContext context;
     context.set_dry_run(dry_run);
-    const NftResult result = context.run(text);
+    const NftResult result = context.run_as_file(text);
     if (result.ok) {
         return;
     }
@@ -140,17 +140,35 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     }
     const CounterPlan plan = plan_counters(existing, wanted);
 
-    run_transaction(reload_transaction(table, inventory ? &*inventory : nullptr, policy.definition),
-                    table, dry_run);
+    const TableInventory* current = inventory ? &*inventory : nullptr;
+    ReloadTransactions reload =
+        reload_transactions(table, current, policy.definition, plan.removed, true);
+    bool chains_recreated = false;
+    try {
+        run_transaction(reload.commit, table, dry_run);
+    } catch (const RuntimeError& error) {
+        // A kept base chain whose hook, priority or type changed cannot be updated in place;
+        // nothing was committed, so try again re-creating the base chains. Real policy errors
+        // fail the same way again and are reported from that attempt.
+        const bool rejected =
+            error.kind() == ErrorKind::rejected || error.kind() == ErrorKind::unsupported;
+        if (!rejected || current == nullptr || current->chains.empty()) {
+            throw;
+        }
+        reload = reload_transactions(table, current, policy.definition, plan.removed, false);
+        run_transaction(reload.commit, table, dry_run);
+        chains_recreated = true;
+    }
 
     ApplyReport report;
     report.table = table;
     report.dry_run = dry_run;
     report.created = !inventory.has_value();
+    report.chains_recreated = chains_recreated;
     report.added = plan.added;
-    if (!dry_run && !plan.removed.empty()) {
-        // The removed counters are unreferenced now; once no packet still runs the old rules
-        // their values are final.
+    if (!dry_run && !reload.cleanup.empty()) {
+        // What the commit left unreferenced may still be in use by packets running the old
+        // rules; once none can be, the removed counters' values are final.
         wait_for_packet_path();
     }
     std::map<std::string, CounterReading> after;
@@ -166,8 +184,8 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     for (const auto& name : plan.removed) {
         report.removed.push_back(values.at(name));
     }
-    if (!dry_run && !plan.removed.empty()) {
-        run_transaction(delete_counters_transaction(table, plan.removed), table, false);
+    if (!dry_run && !reload.cleanup.empty()) {
+        run_transaction(reload.cleanup, table, false);
     }
     return report;
 }

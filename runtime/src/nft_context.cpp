@@ -1,8 +1,12 @@
 #include "acctc/runtime/nft_context.hpp"
 
 #include "acctc/runtime/errors.hpp"
+#include "unique_fd.hpp"
 
+#include <cerrno>
 #include <nftables/libnftables.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 namespace acctc::runtime {
 
@@ -30,6 +34,27 @@ NftResult NftContext::run(const std::string& commands) {
     NftResult result;
     result.ok = nft_run_cmd_from_buffer(ctx_.get(), commands.c_str()) == 0;
     // Both getters hand back and rewind their buffers, so each run starts empty.
+    result.output = nft_ctx_get_output_buffer(ctx_.get());
+    result.errors = nft_ctx_get_error_buffer(ctx_.get());
+    return result;
+}
+
+NftResult NftContext::run_as_file(const std::string& text) {
+    const UniqueFd file(::memfd_create("acctc-transaction", MFD_CLOEXEC));
+    if (!file) {
+        throw_system_error("cannot create a memory file for nft", errno);
+    }
+    const int fd = file.get();
+    for (std::size_t written = 0; written < text.size();) {
+        const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
+        if (n < 0) {
+            throw_system_error("cannot write the nft transaction", errno);
+        }
+        written += static_cast<std::size_t>(n);
+    }
+    const std::string path = "/proc/self/fd/" + std::to_string(fd);
+    NftResult result;
+    result.ok = nft_run_cmd_from_filename(ctx_.get(), path.c_str()) == 0;
     result.output = nft_ctx_get_output_buffer(ctx_.get());
     result.errors = nft_ctx_get_error_buffer(ctx_.get());
     return result;

@@ -74,7 +74,8 @@ std::optional<TableInventory> read_inventory(NftNetlink& netlink, const std::str
         [&](const nlmsghdr* reply) {
             const NftAttributes chain(reply, chain_expected);
             if (chain.string(NFTA_CHAIN_TABLE) == table) {
-                inventory.chains.push_back(chain.string(NFTA_CHAIN_NAME));
+                inventory.chains.push_back(
+                    {chain.string(NFTA_CHAIN_NAME), chain.has(NFTA_CHAIN_HOOK)});
             }
         },
         [&] { inventory.chains.clear(); });

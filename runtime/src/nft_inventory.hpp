@@ -20,7 +20,11 @@ struct TableInventory {
         std::string name;
         std::uint32_t type = 0; // NFT_OBJECT_*
     };
-    std::vector<std::string> chains;
+    struct Chain {
+        std::string name;
+        bool base = false; // hooked into the packet path
+    };
+    std::vector<Chain> chains;
     std::vector<Set> sets;       // named sets and maps; anonymous ones go with their rules
     std::vector<Object> objects; // stateful objects other than counters
     std::vector<KernelCounter> counters;

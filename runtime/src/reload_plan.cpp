@@ -1,9 +1,12 @@
 #include "reload_plan.hpp"
 
 #include "acctc/runtime/errors.hpp"
+#include "text_lines.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <linux/netfilter/nf_tables.h>
+#include <regex>
 #include <set>
 
 namespace acctc::runtime {
@@ -35,8 +38,16 @@ std::string object_keyword(const TableInventory::Object& object, const std::stri
 
 } // namespace
 
-std::string quoted(const std::string& name) {
-    return "\"" + name + "\"";
+std::string identifier(const std::string& name) {
+    const bool plain = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' ||
+               c == '/';
+    });
+    if (!plain || std::isdigit(static_cast<unsigned char>(name[0]))) {
+        throw RuntimeError(ErrorKind::unsupported,
+                           "cannot name '" + name + "' in an nft command (not an identifier)");
+    }
+    return name;
 }
 
 CounterPlan plan_counters(const std::vector<std::string>& existing,
@@ -53,40 +64,80 @@ CounterPlan plan_counters(const std::vector<std::string>& existing,
     return plan;
 }
 
-std::string reload_transaction(const std::string& table, const TableInventory* existing,
-                               const std::string& definition) {
-    const std::string prefix = " inet " + table + " ";
-    std::string text = "table inet " + table + "\n";
-    if (existing != nullptr) {
-        // Order matters: rules hold sets, chains and objects; verdict maps hold chains.
-        text += "flush table inet " + table + "\n";
-        for (const auto& set : existing->sets) {
-            text += (set.map ? "delete map" : "delete set") + prefix + quoted(set.name) + "\n";
+DeclaredNames declared_names(const std::string& definition) {
+    static const std::regex chain_open(R"(^\s*chain (\S+) \{\s*$)");
+    static const std::regex set_open(R"(^\s*(set|map) (\S+) \{)");
+    static const std::regex object_open(
+        R"(^\s*(quota|limit|ct helper|ct timeout|ct expectation|secmark|synproxy) (\S+) \{)");
+    static const std::regex hook_line(R"(^\s*type \S+ hook )");
+    DeclaredNames names;
+    std::string chain;
+    int depth = 0;
+    for (const auto& line : split_lines(definition)) {
+        std::smatch match;
+        if (depth == 1 && std::regex_match(line, match, chain_open)) {
+            chain = match[1].str();
+            names.chains[chain] = false;
+        } else if (depth == 1 && std::regex_search(line, match, set_open)) {
+            names.sets.insert(match[2].str());
+        } else if (depth == 1 && std::regex_search(line, match, object_open)) {
+            names.objects.insert(match[2].str());
+        } else if (depth == 2 && !chain.empty() && std::regex_search(line, hook_line)) {
+            names.chains[chain] = true;
         }
-        for (const auto& flowtable : existing->flowtables) {
-            text += "delete flowtable" + prefix + quoted(flowtable) + "\n";
-        }
-        for (const auto& chain : existing->chains) {
-            text += "delete chain" + prefix + quoted(chain) + "\n";
-        }
-        for (const auto& object : existing->objects) {
-            text += "delete " + object_keyword(object, table) + prefix + quoted(object.name) + "\n";
+        depth += brace_balance(line);
+        if (depth <= 1) {
+            chain.clear();
         }
     }
-    text += definition;
-    if (!definition.empty() && definition.back() != '\n') {
-        text += "\n";
-    }
-    return text;
+    return names;
 }
 
-std::string delete_counters_transaction(const std::string& table,
-                                        const std::vector<std::string>& counters) {
-    std::string text;
-    for (const auto& counter : counters) {
-        text += "delete counter inet " + table + " " + quoted(counter) + "\n";
+ReloadTransactions reload_transactions(const std::string& table, const TableInventory* existing,
+                                       const std::string& definition,
+                                       const std::vector<std::string>& removed_counters,
+                                       bool keep_chains) {
+    const std::string prefix = " inet " + table + " ";
+    ReloadTransactions out;
+    out.commit = "table inet " + table + "\n";
+    if (existing != nullptr) {
+        const DeclaredNames declared = declared_names(definition);
+        // Rules hold sets, chains and objects, and verdict maps hold chains: flush first, then
+        // sets, then chains, then objects.
+        out.commit += "flush table inet " + table + "\n";
+        for (const auto& set : existing->sets) {
+            const std::string command =
+                (set.map ? "delete map" : "delete set") + prefix + identifier(set.name) + "\n";
+            (declared.sets.count(set.name) != 0 ? out.commit : out.cleanup) += command;
+        }
+        for (const auto& flowtable : existing->flowtables) {
+            out.commit += "delete flowtable" + prefix + identifier(flowtable) + "\n";
+        }
+        for (const auto& chain : existing->chains) {
+            const std::string command = "delete chain" + prefix + identifier(chain.name) + "\n";
+            const auto again = declared.chains.find(chain.name);
+            if (again == declared.chains.end()) {
+                // A base chain left behind would keep filtering with its old policy.
+                (chain.base ? out.commit : out.cleanup) += command;
+            } else if (again->second != chain.base || (chain.base && !keep_chains)) {
+                out.commit += command;
+            }
+        }
+        for (const auto& object : existing->objects) {
+            if (declared.objects.count(object.name) == 0) {
+                out.cleanup += "delete " + object_keyword(object, table) + prefix +
+                               identifier(object.name) + "\n";
+            }
+        }
+        for (const auto& counter : removed_counters) {
+            out.cleanup += "delete counter" + prefix + identifier(counter) + "\n";
+        }
     }
-    return text;
+    out.commit += definition;
+    if (!definition.empty() && definition.back() != '\n') {
+        out.commit += "\n";
+    }
+    return out;
 }
 
 } // namespace acctc::runtime

@@ -4,6 +4,8 @@
 
 #include "nft_inventory.hpp"
 
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -18,16 +20,36 @@ struct CounterPlan {
 CounterPlan plan_counters(const std::vector<std::string>& existing,
                           const std::vector<std::string>& wanted);
 
-// Flushes the rules, deletes every chain, set, map, flowtable and non-counter object the
-// table holds now (existing; nullptr when the table is new), then adds the definition.
-std::string reload_transaction(const std::string& table, const TableInventory* existing,
-                               const std::string& definition);
+// Names a definition declares at table level.
+struct DeclaredNames {
+    std::map<std::string, bool> chains; // name -> is a base chain (has a hook line)
+    std::set<std::string> sets;         // sets and maps
+    std::set<std::string> objects;      // stateful objects other than counters
+};
+DeclaredNames declared_names(const std::string& definition);
 
-// Deletes counters that no rule references any more.
-std::string delete_counters_transaction(const std::string& table,
-                                        const std::vector<std::string>& counters);
+struct ReloadTransactions {
+    // Swaps the ruleset atomically: rules flushed and re-added, re-declared sets and maps
+    // re-created, the definition loaded. Counters, objects and chains that are declared again
+    // are re-added in place, so they keep their state.
+    std::string commit;
+    // Deletes what the commit left unreferenced (removed counters, sets, regular chains,
+    // objects); run once no packet can still be inside the old rules, which may use them.
+    std::string cleanup;
+};
 
-// nft quotes names so that no identifier can be read as a keyword.
-std::string quoted(const std::string& name);
+// existing: what the table holds now (nullptr when it is new). Base chains declared again,
+// base or not as before, are kept when keep_chains: re-creating one registers a second hook
+// for a moment, and a packet crossing the old and the new one during the commit would be
+// counted twice or not at all. Without keep_chains they are re-created (needed when a hook or
+// priority changes, which the kernel cannot apply to a live chain).
+ReloadTransactions reload_transactions(const std::string& table, const TableInventory* existing,
+                                       const std::string& definition,
+                                       const std::vector<std::string>& removed_counters,
+                                       bool keep_chains);
+
+// A name as nft commands take it (1.0 does not accept quoted names after `delete chain`);
+// throws for names nft could not parse back.
+std::string identifier(const std::string& name);
 
 } // namespace acctc::runtime

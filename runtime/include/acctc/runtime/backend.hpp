@@ -19,7 +19,10 @@ struct CounterReading {
 struct ApplyReport {
     std::string table;
     bool dry_run = false;
-    bool created = false;                // the table did not exist before
+    bool created = false; // the table did not exist before
+    // Chains had to be re-created (a hook or priority changed): a packet crossing the base
+    // chains at the moment of the switch may have been counted by both versions or by neither.
+    bool chains_recreated = false;
     std::vector<CounterReading> kept;    // surviving counters with their values
     std::vector<std::string> added;      // new counters, starting at zero
     std::vector<CounterReading> removed; // final values of counters that disappeared

@@ -26,6 +26,9 @@ class NftContext {
     // Dry run sends the batch to the kernel for validation but never commits it.
     void set_dry_run(bool dry_run);
     NftResult run(const std::string& commands);
+    // Runs the text as nft reads a file: unlike a buffer, kernel errors then carry the right
+    // line and column, which is what leads them back to the policy.
+    NftResult run_as_file(const std::string& text);
     // Runs a listing command with JSON output; throws RuntimeError when nft fails.
     nlohmann::json run_json(const std::string& commands);
 

@@ -1,0 +1,167 @@
+#include "kernel_fixture.hpp"
+
+#include "acctc/runtime/netns.hpp"
+
+#include <arpa/inet.h>
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <netinet/in.h>
+#include <stdexcept>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace acctc::runtime::testing {
+namespace {
+
+std::string slurp(const std::string& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// Namespaces left by an earlier run that crashed before its destructors ran.
+void remove_stale_namespaces() {
+    std::error_code error;
+    for (const auto& entry : std::filesystem::directory_iterator("/run/netns", error)) {
+        const std::string name = entry.path().filename().string();
+        const std::string prefix = "acctc-rt-";
+        if (name.rfind(prefix, 0) != 0) {
+            continue;
+        }
+        const pid_t owner = static_cast<pid_t>(std::atol(name.c_str() + prefix.size()));
+        if (owner > 0 && ::kill(owner, 0) != 0 && errno == ESRCH) {
+            shell_status("ip netns del " + name);
+        }
+    }
+}
+
+} // namespace
+
+int shell_status(const std::string& command, std::string* out, std::string* err) {
+    static std::atomic<int> next{0};
+    const std::string base =
+        "/tmp/acctc-rt-" + std::to_string(::getpid()) + "-" + std::to_string(next++);
+    const int status =
+        std::system(("(" + command + ") >" + base + ".out 2>" + base + ".err").c_str());
+    if (out != nullptr) {
+        *out = slurp(base + ".out");
+    }
+    if (err != nullptr) {
+        *err = slurp(base + ".err");
+    }
+    std::remove((base + ".out").c_str());
+    std::remove((base + ".err").c_str());
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+std::string shell(const std::string& command) {
+    std::string out;
+    std::string err;
+    if (shell_status(command, &out, &err) != 0) {
+        throw std::runtime_error("command failed: " + command + "\n" + err);
+    }
+    return out;
+}
+
+TestNamespace::TestNamespace() {
+    static std::atomic<int> next{0};
+    static const bool cleaned = (remove_stale_namespaces(), true);
+    (void)cleaned;
+    name_ = "acctc-rt-" + std::to_string(::getpid()) + "-" + std::to_string(next++);
+    shell("ip netns add " + name_);
+    try {
+        shell("ip -n " + name_ + " link set lo up && ip -n " + name_ +
+              " addr add 198.18.0.1/32 dev lo");
+    } catch (...) {
+        shell_status("ip netns del " + name_);
+        throw;
+    }
+}
+
+TestNamespace::~TestNamespace() {
+    shell_status("ip netns del " + name_);
+}
+
+std::string TestNamespace::nft(const std::string& arguments) const {
+    return shell("ip netns exec " + name_ + " nft " + arguments);
+}
+
+CompiledPolicy make_policy(const std::string& policy, const std::string& definition,
+                           const std::vector<std::string>& counters) {
+    CompiledPolicy compiled;
+    compiled.policy_name = policy;
+    compiled.table_name = "acctc_" + policy;
+    compiled.preamble =
+        "table inet " + compiled.table_name + "\ndelete table inet " + compiled.table_name + "\n";
+    compiled.definition = definition;
+    compiled.text = compiled.preamble + definition;
+    for (const auto& counter : counters) {
+        compiled.counters.push_back({counter, policy + ".acct:1"});
+    }
+    return compiled;
+}
+
+UdpTraffic::UdpTraffic(const std::string& netns, std::uint16_t port) : port_(port) {
+    // A socket stays in the namespace it was created in, whichever thread uses it later.
+    const NetnsScope inside(netns);
+    socket_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (socket_ < 0) {
+        throw std::runtime_error("cannot create the test socket");
+    }
+}
+
+UdpTraffic::~UdpTraffic() {
+    stop();
+    ::close(socket_);
+}
+
+bool UdpTraffic::send_one() {
+    static const std::array<char, payload> data{};
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(port_);
+    to.sin_addr.s_addr = htonl(0xC6120001); // 198.18.0.1
+    if (::sendto(socket_, data.data(), data.size(), 0, reinterpret_cast<sockaddr*>(&to),
+                 sizeof to) != static_cast<ssize_t>(data.size())) {
+        return false;
+    }
+    ++sent_;
+    return true;
+}
+
+void UdpTraffic::send(std::uint64_t count) {
+    for (std::uint64_t i = 0; i < count;) {
+        i += send_one() ? 1 : 0;
+    }
+}
+
+void UdpTraffic::start(std::uint64_t max_packets, double max_seconds) {
+    running_ = true;
+    thread_ = std::thread([this, max_packets, max_seconds] {
+        const auto deadline =
+            std::chrono::steady_clock::now() + std::chrono::duration<double>(max_seconds);
+        for (std::uint64_t n = 0; running_ && n < max_packets; ++n) {
+            send_one();
+            // Check the clock now and then only; the loop is the traffic source.
+            if (n % 256 == 0 && std::chrono::steady_clock::now() > deadline) {
+                break;
+            }
+        }
+    });
+}
+
+void UdpTraffic::stop() {
+    running_ = false;
+    if (thread_.joinable()) {
+        thread_.join();
+    }
+}
+
+} // namespace acctc::runtime::testing

@@ -1,0 +1,51 @@
+#include "acctc/runtime/counter_report.hpp"
+
+#include <gtest/gtest.h>
+
+namespace acctc::runtime {
+namespace {
+
+const std::vector<CounterReading> readings{{{"brewery", "dept_a_link", 1234567, 1536}, "b.acct:7"},
+                                           {{"brewery", "icmp", 5, 999}, ""}};
+
+TEST(CounterReport, HumanUnits) {
+    EXPECT_EQ(format_count(999, false), "999");
+    EXPECT_EQ(format_count(1234567, false), "1.23M");
+    EXPECT_EQ(format_bytes(1536, false), "1.50KiB");
+    EXPECT_EQ(format_bytes(1023, false), "1023B");
+    EXPECT_EQ(format_bytes(1536, true), "1536");
+}
+
+TEST(CounterReport, AlignedTable) {
+    EXPECT_EQ(format_counter_table(readings, false),
+              "POLICY   COUNTER      PACKETS    BYTES  ORIGIN\n"
+              "brewery  dept_a_link    1.23M  1.50KiB  b.acct:7\n"
+              "brewery  icmp               5     999B\n");
+    EXPECT_EQ(format_counter_table(readings, true),
+              "POLICY   COUNTER      PACKETS  BYTES  ORIGIN\n"
+              "brewery  dept_a_link  1234567   1536  b.acct:7\n"
+              "brewery  icmp               5    999\n");
+}
+
+TEST(CounterReport, RatesAgainstThePreviousReading) {
+    std::vector<CounterReading> later = readings;
+    later[0].sample.packets += 200;
+    later[0].sample.bytes += 1000;
+    later[1].sample.packets = 1; // reset meanwhile: the whole value is the change
+    later[1].sample.bytes = 100;
+    EXPECT_EQ(format_rate_table(readings, later, 2.0, true),
+              "POLICY   COUNTER      PACKETS  BYTES  PACKETS/S  BITS/S\n"
+              "brewery  dept_a_link  1234767   2536        100    4000\n"
+              "brewery  icmp               1    100          1     400\n");
+}
+
+TEST(CounterReport, Json) {
+    const auto json = counters_to_json(readings);
+    ASSERT_EQ(json.size(), 2U);
+    EXPECT_EQ(json[0]["packets"], 1234567);
+    EXPECT_EQ(json[0]["origin"], "b.acct:7");
+    EXPECT_EQ(json[1]["counter"], "icmp");
+}
+
+} // namespace
+} // namespace acctc::runtime

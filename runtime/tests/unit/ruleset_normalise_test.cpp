@@ -1,0 +1,61 @@
+#include "nft_counter_dump.hpp"
+#include "ruleset_normalise.hpp"
+
+#include <gtest/gtest.h>
+
+namespace acctc::runtime {
+namespace {
+
+TEST(RulesetNormalise, DropsCounterCommentsValuesAndDynamicElements) {
+    const std::string listing = "table inet acctc_t {\n"
+                                "\tcounter c {\n"
+                                "\t\tcomment \"p.acct:3\"\n"
+                                "\t\tpackets 4 bytes 400\n"
+                                "\t}\n"
+                                "\n"
+                                "\tset peers {\n"
+                                "\t\ttype ipv4_addr\n"
+                                "\t\tflags dynamic,timeout\n"
+                                "\t\telements = { 198.18.0.1 expires 10s,\n"
+                                "\t\t\t     198.18.0.2 expires 9s }\n"
+                                "\t}\n"
+                                "\n"
+                                "\tset nets {   \n"
+                                "\t\ttype ipv4_addr\n"
+                                "\t\telements = { 198.18.1.1 }\n"
+                                "\t}\n"
+                                "\tchain output {\n"
+                                "\t\tudp dport 9 counter name \"c\" comment \"p.acct:5\"\n"
+                                "\t}\n"
+                                "}\n";
+    EXPECT_EQ(normalise_ruleset(listing, {"peers"}), "table inet acctc_t {\n"
+                                                     "\tcounter c {\n"
+                                                     "\t}\n"
+                                                     "\n"
+                                                     "\tset peers {\n"
+                                                     "\t\ttype ipv4_addr\n"
+                                                     "\t\tflags dynamic,timeout\n"
+                                                     "\t}\n"
+                                                     "\n"
+                                                     "\tset nets {\n"
+                                                     "\t\ttype ipv4_addr\n"
+                                                     "\t\telements = { 198.18.1.1 }\n"
+                                                     "\t}\n"
+                                                     "\tchain output {\n"
+                                                     "\t\tudp dport 9 counter name \"c\" comment "
+                                                     "\"p.acct:5\"\n"
+                                                     "\t}\n"
+                                                     "}\n");
+}
+
+TEST(CounterUserdata, FindsTheCommentRecord) {
+    // type 1 (unknown, skipped), then type 0: the comment with its terminating NUL.
+    const unsigned char data[] = {1, 2, 'x', 'y', 0, 9, 'p', '.', 'a', 'c', 'c', 't', ':', '3', 0};
+    EXPECT_EQ(comment_from_userdata(data, sizeof data), "p.acct:3");
+    EXPECT_EQ(comment_from_userdata(data, 4), "");
+    const unsigned char truncated[] = {0, 9, 'p'};
+    EXPECT_EQ(comment_from_userdata(truncated, sizeof truncated), "");
+}
+
+} // namespace
+} // namespace acctc::runtime
