@@ -41,6 +41,9 @@ struct FlowSpec {
     // How long the client waits after its last packet for replies still missing (replies
     // that a rule drops never come).
     std::chrono::milliseconds reply_wait{1000};
+    // A rule is meant to stop this flow: a refused connection or missing replies are the
+    // expected outcome, not a failure of the scenario.
+    bool blocked = false;
 };
 
 struct Traffic {

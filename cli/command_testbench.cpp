@@ -1,0 +1,151 @@
+// acctc testbench: runs end-to-end scenarios in network namespaces and compares every counter
+// with what the fake peers sent and what an independent capture saw.
+#include "acctc/testbench/netns.hpp"
+#include "acctc/testbench/runner.hpp"
+#include "acctc/testbench/scenario.hpp"
+#include "command.hpp"
+#include "common.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <unistd.h>
+
+namespace acctc::cli {
+namespace {
+
+namespace po = boost::program_options;
+namespace tb = acctc::testbench;
+
+// A scenario argument is a file, or a name looked up in the scenario directory.
+std::vector<std::filesystem::path> scenario_files(const std::vector<std::string>& names,
+                                                  const std::filesystem::path& directory) {
+    std::vector<std::filesystem::path> files;
+    if (names.empty()) {
+        std::error_code error;
+        for (const auto& entry : std::filesystem::directory_iterator(directory, error)) {
+            if (entry.path().extension() == ".scn") {
+                files.push_back(entry.path());
+            }
+        }
+        if (error) {
+            throw UsageError("cannot list " + directory.string() + ": " + error.message());
+        }
+        std::sort(files.begin(), files.end());
+        return files;
+    }
+    for (const auto& name : names) {
+        std::filesystem::path path = name;
+        if (!std::filesystem::exists(path)) {
+            path = directory / (name + ".scn");
+        }
+        if (!std::filesystem::exists(path)) {
+            throw UsageError("no scenario " + name + " (neither a file nor in " +
+                             directory.string() + ")");
+        }
+        files.push_back(path);
+    }
+    return files;
+}
+
+int run_scenarios(const std::vector<std::string>& args) {
+    po::options_description options("options");
+    std::string directory = tb::default_scenario_directory().string();
+    options.add_options()("dir", po::value(&directory),
+                          "where scenario names are looked up (default: the source tree's "
+                          "specs/scenarios)")("check", "only parse the scenarios")(
+        "verbose,v", "print every counter, not only mismatches");
+    po::options_description hidden;
+    hidden.add_options()("scenario", po::value<std::vector<std::string>>());
+    options.add(hidden);
+    po::positional_options_description positional;
+    positional.add("scenario", -1);
+    po::variables_map values;
+    if (!parse_command_line(args, "acctc testbench run [--dir DIR] [--check] [SCENARIO...]",
+                            options, positional, values)) {
+        return exit_ok;
+    }
+    const auto names = values.count("scenario") != 0U
+                           ? values["scenario"].as<std::vector<std::string>>()
+                           : std::vector<std::string>{};
+    const auto files = scenario_files(names, directory);
+    const bool check_only = values.count("check") != 0U;
+    if (!check_only && ::geteuid() != 0) {
+        std::cerr << "acctc testbench: creating network namespaces needs root\n";
+        return exit_usage;
+    }
+    if (!check_only) {
+        for (const auto& name : tb::remove_stale_namespaces()) {
+            std::cerr << "removed leftover namespace " << name << "\n";
+        }
+    }
+    std::vector<tb::ScenarioResult> results;
+    bool malformed = false;
+    for (std::size_t index = 0; index < files.size(); ++index) {
+        auto parsed = tb::parse_scenario_file(files[index]);
+        render_all(std::cerr, parsed.source, parsed.diagnostics);
+        std::cout << "[" << index + 1 << "/" << files.size() << "] " << std::left << std::setw(32)
+                  << files[index].stem().string() << std::flush;
+        if (!parsed.scenario) {
+            std::cout << "MALFORMED\n";
+            malformed = true;
+            continue;
+        }
+        if (check_only) {
+            std::cout << "ok\n";
+            continue;
+        }
+        auto result = tb::run_scenario(*parsed.scenario);
+        std::cout << (result.passed() ? "pass" : "FAIL") << "  " << result.checks.size()
+                  << " counters, " << result.flows.size() << " flows, " << std::fixed
+                  << std::setprecision(1) << result.seconds << " s\n";
+        if (!result.passed() || values.count("verbose") != 0U) {
+            tb::print_mismatches(std::cout, result, values.count("verbose") != 0U);
+        }
+        results.push_back(std::move(result));
+    }
+    if (!check_only) {
+        tb::print_summary(std::cout, results);
+    }
+    const bool all_passed = std::all_of(results.begin(), results.end(),
+                                        [](const auto& result) { return result.passed(); });
+    return malformed || !all_passed ? exit_policy_error : exit_ok;
+}
+
+int run_cleanup(const std::vector<std::string>& args) {
+    po::options_description options("options");
+    po::positional_options_description positional;
+    po::variables_map values;
+    if (!parse_command_line(args, "acctc testbench cleanup", options, positional, values)) {
+        return exit_ok;
+    }
+    for (const auto& name : tb::remove_stale_namespaces()) {
+        std::cout << "removed " << name << "\n";
+    }
+    return exit_ok;
+}
+
+int run_testbench(const std::vector<std::string>& args) {
+    if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+        std::cout << "usage: acctc testbench run [--dir DIR] [--check] [SCENARIO...]\n"
+                     "       acctc testbench cleanup\n\n"
+                     "run      run end-to-end scenarios in network namespaces (needs root)\n"
+                     "cleanup  remove namespaces left behind by killed runs\n";
+        return args.empty() ? exit_usage : exit_ok;
+    }
+    const std::vector<std::string> rest(args.begin() + 1, args.end());
+    if (args[0] == "run") {
+        return run_scenarios(rest);
+    }
+    if (args[0] == "cleanup") {
+        return run_cleanup(rest);
+    }
+    throw UsageError("unknown testbench command '" + args[0] + "' (run or cleanup)");
+}
+
+const CommandRegistration registration{
+    {"testbench", "run end-to-end scenarios in network namespaces", run_testbench}};
+
+} // namespace
+} // namespace acctc::cli

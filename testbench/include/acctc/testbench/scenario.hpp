@@ -1,0 +1,64 @@
+// Declarative end-to-end scenarios (*.scn): a policy, a topology, traffic and the counts each
+// counter must show. The format is documented in docs/testbench.md; malformed files get
+// nftables-style positioned diagnostics.
+#pragma once
+
+#include "acctc/diagnostics.hpp"
+#include "acctc/source.hpp"
+#include "acctc/testbench/flow.hpp"
+#include "acctc/testbench/nft.hpp"
+#include "acctc/testbench/topology.hpp"
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace acctc::testbench {
+
+// One summand of an expectation: a flow direction as its peers reported it, or a literal.
+struct ExpectedTerm {
+    std::string flow;   // empty for a literal
+    bool reply = false; // orig (client -> server) or reply
+    bool wire = false;  // fragments as on the wire instead of whole datagrams
+    CounterValue literal;
+    SourceRange range;
+};
+
+struct Expectation {
+    std::string counter;
+    std::vector<ExpectedTerm> terms; // empty: zero
+    SourceRange range;
+};
+
+struct Scenario {
+    std::string name;
+    std::string description;
+    // Either an acctc policy (compiled by the bench) or a hand-written nft ruleset whose
+    // table `inet <ruleset_table>` holds the counters.
+    std::string policy_text;
+    std::string policy_name; // file name shown in compiler diagnostics
+    std::string ruleset_table;
+    std::map<std::string, gid_t> groups;
+    std::map<std::string, std::pair<uid_t, gid_t>> users;
+    TopologySpec topology;
+    std::vector<std::pair<std::string, std::string>> node_rulesets; // node, nft text
+    std::string load_node;
+    LinkEnd capture;
+    std::vector<FlowSpec> flows;
+    std::vector<Expectation> expectations;
+};
+
+struct ParsedScenario {
+    SourceFile source;
+    Diagnostics diagnostics;
+    std::optional<Scenario> scenario; // empty when there are errors
+};
+
+// `base_directory` resolves `policy FILE` and `ruleset TABLE FILE`.
+ParsedScenario parse_scenario(const std::string& display_name, const std::string& text,
+                              const std::filesystem::path& base_directory);
+ParsedScenario parse_scenario_file(const std::filesystem::path& path);
+
+} // namespace acctc::testbench
