@@ -71,12 +71,16 @@ std::vector<Statement> split_statements(const std::string& text, Diagnostics& di
             Token block;
             block.range.begin = std::min(at, text.size());
             bool closed = false;
+            int depth = 1; // inner blocks (a policy's counters) close with '}' too
             while (at < text.size()) {
                 const auto line_end = std::min(text.find('\n', at), text.size());
                 auto line = text.substr(at, line_end - at);
+                line = line.substr(0, line.find('#'));
+                depth += static_cast<int>(std::count(line.begin(), line.end(), '{')) -
+                         static_cast<int>(std::count(line.begin(), line.end(), '}'));
                 line.erase(0, line.find_first_not_of(" \t\r"));
                 line.erase(line.find_last_not_of(" \t\r") + 1);
-                if (line == "}") {
+                if (line == "}" && depth == 0) {
                     block.range.end = at;
                     at = line_end + 1;
                     closed = true;
@@ -269,15 +273,19 @@ class Parser {
             }
             expect_end();
         } else if (keyword.text == "capture") {
-            if (auto end = take("NODE.INTERFACE to capture on")) {
-                if (auto parsed = link_end(end->text)) {
-                    scenario_.capture = *parsed;
-                    capture_range_ = end->range;
+            if (at_end()) {
+                diagnostics_.error(here(), "expected NODE.INTERFACE to capture on");
+            }
+            while (!at_end()) {
+                const auto end = *take("NODE.INTERFACE");
+                if (auto parsed = link_end(end.text)) {
+                    scenario_.captures.push_back(*parsed);
+                    capture_ranges_[*parsed] = end.range;
                 } else {
-                    diagnostics_.error(end->range, "expected NODE.INTERFACE");
+                    diagnostics_.error(end.range,
+                                       "expected NODE.INTERFACE, not '" + end.text + "'");
                 }
             }
-            expect_end();
         } else if (keyword.text == "udp" || keyword.text == "tcp" || keyword.text == "ping") {
             parse_flow(keyword);
         } else if (keyword.text == "expect") {
@@ -708,7 +716,7 @@ class Parser {
         if (scenario_.load_node.empty()) {
             diagnostics_.error(start, "missing 'load NODE' (where the policy is loaded)");
         }
-        if (scenario_.capture.node.empty()) {
+        if (scenario_.captures.empty()) {
             diagnostics_.error(start, "missing 'capture NODE.INTERFACE'");
         }
         for (const auto& [node, ranges] : node_ranges_) {
@@ -732,9 +740,10 @@ class Parser {
                 diagnostics_.error(range, "no link has the end " + end.node + "." + end.interface);
             }
         }
-        if (!scenario_.capture.node.empty() && ends.count(scenario_.capture) == 0) {
-            diagnostics_.error(capture_range_, "no link has the end " + scenario_.capture.node +
-                                                   "." + scenario_.capture.interface);
+        for (const auto& [end, range] : capture_ranges_) {
+            if (ends.count(end) == 0) {
+                diagnostics_.error(range, "no link has the end " + end.node + "." + end.interface);
+            }
         }
         for (auto& flow : flows_) {
             flow.spec.client_node = flow.client.node.text;
@@ -781,7 +790,7 @@ class Parser {
     std::map<LinkEnd, SourceRange> address_ranges_;
     std::map<std::string, SourceRange> flow_ranges_;
     std::set<std::string> counters_;
-    SourceRange capture_range_;
+    std::map<LinkEnd, SourceRange> capture_ranges_;
     std::vector<FlowWords> flows_;
 };
 

@@ -45,7 +45,8 @@ struct Scenario {
     TopologySpec topology;
     std::vector<std::pair<std::string, std::string>> node_rulesets; // node, nft text
     std::string load_node;
-    LinkEnd capture;
+    // Capture points; a flow's captured count comes from the first one that saw it.
+    std::vector<LinkEnd> captures;
     std::vector<FlowSpec> flows;
     std::vector<Expectation> expectations;
 };
