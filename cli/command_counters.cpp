@@ -1,0 +1,128 @@
+// acctc counters: list counters as a table, JSON or Prometheus text; reset atomically; watch.
+#include "acctc/runtime/backend.hpp"
+#include "acctc/runtime/counter_report.hpp"
+#include "acctc/runtime/exposition.hpp"
+#include "command.hpp"
+#include "common.hpp"
+#include "kernel_options.hpp"
+
+#include <chrono>
+#include <ctime>
+#include <iostream>
+#include <thread>
+#include <unistd.h>
+
+namespace acctc::cli {
+namespace {
+
+namespace po = boost::program_options;
+
+struct CountersOptions {
+    std::string policy;
+    bool exact = false;
+    bool json = false;
+    bool prometheus = false;
+    bool reset = false;
+    double watch = 0;
+    int count = 0;
+    KernelOptions kernel;
+};
+
+std::vector<runtime::CounterSample>
+samples_of(const std::vector<runtime::CounterReading>& readings) {
+    std::vector<runtime::CounterSample> samples;
+    for (const auto& reading : readings) {
+        samples.push_back(reading.sample);
+    }
+    return samples;
+}
+
+int watch(runtime::Backend& backend, const std::string& policy, const CountersOptions& values) {
+    const bool terminal = ::isatty(STDOUT_FILENO) != 0;
+    const auto interval = std::chrono::duration<double>(values.watch);
+    auto previous = backend.counters(policy, false);
+    auto previous_time = std::chrono::steady_clock::now();
+    for (int round = 0; values.count == 0 || round < values.count; ++round) {
+        std::this_thread::sleep_for(interval);
+        auto current = backend.counters(policy, false);
+        const auto now = std::chrono::steady_clock::now();
+        const double seconds = std::chrono::duration<double>(now - previous_time).count();
+        const std::time_t wall = std::time(nullptr);
+        char stamp[32];
+        std::strftime(stamp, sizeof stamp, "%F %T", std::localtime(&wall));
+        // On a terminal redraw in place; into a pipe or file append one block per interval.
+        std::cout << (terminal ? "\033[H\033[2J" : "") << stamp << "  every " << values.watch << "s"
+                  << where(values.kernel) << "\n"
+                  << runtime::format_rate_table(previous, current, seconds, values.exact)
+                  << (terminal ? "" : "\n") << std::flush;
+        previous = std::move(current);
+        previous_time = now;
+    }
+    return exit_ok;
+}
+
+int run_counters(const std::vector<std::string>& args) {
+    CountersOptions values;
+    po::options_description options("options");
+    options.add_options()("exact,x", po::bool_switch(&values.exact),
+                          "exact numbers instead of human units")(
+        "json", po::bool_switch(&values.json),
+        "print JSON")("prometheus", po::bool_switch(&values.prometheus),
+                      "print the Prometheus text exposition format")(
+        "reset", po::bool_switch(&values.reset), "zero the counters, atomically with listing them")(
+        "watch", po::value(&values.watch), "redraw every SECONDS with packet and bit rates")(
+        "count", po::value(&values.count), "with --watch, stop after N updates")(
+        "policy", po::value(&values.policy), "policy name or file; all acctc policies if absent");
+    add_kernel_options(options, values.kernel);
+    po::positional_options_description positional;
+    positional.add("policy", 1);
+    po::variables_map map;
+    if (!parse_command_line(args,
+                            "acctc counters [POLICY] [-x] [--json | --prometheus] [--reset] "
+                            "[--watch SECONDS [--count N]] [--netns NAME]",
+                            options, positional, map)) {
+        return exit_ok;
+    }
+    if (values.json && values.prometheus) {
+        throw UsageError("--json and --prometheus exclude each other");
+    }
+    if (map.count("watch") != 0U &&
+        (values.watch <= 0 || values.json || values.prometheus || values.reset)) {
+        throw UsageError("--watch takes a positive number of seconds and shows a table; it "
+                         "cannot be combined with --json, --prometheus or --reset");
+    }
+    std::string policy;
+    if (!values.policy.empty()) {
+        const auto name = policy_name_of(values.policy, values.kernel);
+        if (!name) {
+            return exit_policy_error;
+        }
+        policy = *name;
+    }
+    const auto backend = runtime::make_backend(runtime::BackendKind::nftables, values.kernel.netns);
+    if (values.watch > 0) {
+        return watch(*backend, policy, values);
+    }
+    const auto readings = backend->counters(policy, values.reset);
+    if (values.json) {
+        std::cout << nlohmann::json{{"netns", values.kernel.netns},
+                                    {"reset", values.reset},
+                                    {"counters", runtime::counters_to_json(readings)}}
+                         .dump(2)
+                  << "\n";
+    } else if (values.prometheus) {
+        std::cout << runtime::format_prometheus(samples_of(readings));
+    } else {
+        std::cout << runtime::format_counter_table(readings, values.exact);
+        if (values.reset) {
+            std::cout << "(reset to zero" << where(values.kernel) << ")\n";
+        }
+    }
+    return exit_ok;
+}
+
+const CommandRegistration registration{
+    {"counters", "list, export, reset or watch counters in the kernel", &run_counters}};
+
+} // namespace
+} // namespace acctc::cli

@@ -1,0 +1,44 @@
+// acctc remove: delete a policy's table, and nothing else, reporting final counter values.
+#include "acctc/runtime/backend.hpp"
+#include "acctc/runtime/counter_report.hpp"
+#include "command.hpp"
+#include "common.hpp"
+#include "kernel_options.hpp"
+
+#include <iostream>
+
+namespace acctc::cli {
+namespace {
+
+namespace po = boost::program_options;
+
+int run_remove(const std::vector<std::string>& args) {
+    std::string argument;
+    KernelOptions values;
+    po::options_description options("options");
+    options.add_options()("policy", po::value(&argument)->required(),
+                          "policy name, or the policy file");
+    add_kernel_options(options, values);
+    po::positional_options_description positional;
+    positional.add("policy", 1);
+    po::variables_map map;
+    if (!parse_command_line(args, "acctc remove [--netns NAME] POLICY", options, positional, map)) {
+        return exit_ok;
+    }
+    const auto policy = policy_name_of(argument, values);
+    if (!policy) {
+        return exit_policy_error;
+    }
+    const auto backend = runtime::make_backend(runtime::BackendKind::nftables, values.netns);
+    const auto report = backend->remove(*policy);
+    std::cout << "removed table inet " << report.table << where(values)
+              << "; final counter values:\n"
+              << runtime::format_counter_table(report.final_counters, true);
+    return exit_ok;
+}
+
+const CommandRegistration registration{
+    {"remove", "delete a policy's table from the kernel", &run_remove}};
+
+} // namespace
+} // namespace acctc::cli

@@ -1,0 +1,141 @@
+// The kernel subcommands end to end: acctc apply / diff / counters / remove in a namespace.
+#include "kernel_fixture.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+namespace acctc::runtime::testing {
+namespace {
+
+struct CliRun {
+    int status;
+    std::string out;
+    std::string err;
+};
+
+class Cli : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        directory_ = std::filesystem::temp_directory_path() /
+                     ("acctc-cli-" + std::to_string(::getpid()) + "-" + netns_.name());
+        std::filesystem::create_directories(directory_);
+    }
+    void TearDown() override { std::filesystem::remove_all(directory_); }
+
+    std::string write_policy(const std::string& name, const std::string& text) {
+        const auto path = directory_ / name;
+        std::ofstream(path) << text;
+        return path.string();
+    }
+    CliRun acctc(const std::string& arguments, const std::string& wrapper = "") {
+        CliRun run{};
+        const std::string command = std::string(ACCTC_CLI_PATH) + " " + arguments;
+        run.status = shell_status(wrapper.empty() ? command : wrapper + " '" + command + "'",
+                                  &run.out, &run.err);
+        return run;
+    }
+    std::string in_netns() const { return " --netns " + netns_.name(); }
+
+    TestNamespace netns_;
+    std::filesystem::path directory_;
+};
+
+const std::string version_1 = "policy clitest\n"
+                              "counter discard { out; udp dport 9; include loopback }\n"
+                              "counter echo { out; udp dport 7; include loopback }\n";
+const std::string version_2 = "policy clitest\n"
+                              "counter discard { out; udp dport 9; include loopback }\n"
+                              "counter chargen { out; udp dport 19; include loopback }\n";
+
+TEST_F(Cli, ApplyCountDiffResetRemove) {
+    const std::string v1 = write_policy("v1.acct", version_1);
+    const std::string v2 = write_policy("v2.acct", version_2);
+
+    CliRun run = acctc("apply --dry-run " + v1 + in_netns());
+    EXPECT_EQ(run.status, 0) << run.err;
+    EXPECT_EQ(run.out.rfind("would load policy clitest", 0), 0U) << run.out;
+    EXPECT_EQ(netns_.nft("list tables"), "");
+
+    run = acctc("apply " + v1 + in_netns());
+    ASSERT_EQ(run.status, 0) << run.err;
+    EXPECT_EQ(run.out, "loaded policy clitest into table inet acctc_clitest in network namespace " +
+                           netns_.name() + ": 0 counters kept, 2 new, 0 removed (new table)\n");
+    UdpTraffic(netns_.name(), 9).send(3);
+
+    run = acctc("counters -x clitest" + in_netns());
+    EXPECT_EQ(run.status, 0) << run.err;
+    EXPECT_EQ(run.out, "POLICY   COUNTER  PACKETS  BYTES  ORIGIN\n"
+                       "clitest  discard        3    180  " +
+                           v1 + ":2\n" + "clitest  echo           0      0  " + v1 + ":3\n");
+    run = acctc("counters --json" + in_netns());
+    const auto json = nlohmann::json::parse(run.out);
+    EXPECT_EQ(json["counters"][0]["counter"], "discard");
+    EXPECT_EQ(json["counters"][0]["packets"], 3);
+    EXPECT_EQ(json["counters"][0]["bytes"], 180);
+    run = acctc("counters --prometheus" + in_netns());
+    EXPECT_NE(run.out.find("acctc_bytes_total{policy=\"clitest\",counter=\"discard\"} 180\n"),
+              std::string::npos)
+        << run.out;
+
+    run = acctc("diff " + v1 + in_netns());
+    EXPECT_EQ(run.status, 0) << run.out << run.err;
+    EXPECT_EQ(run.out, "");
+    run = acctc("diff " + v2 + in_netns());
+    EXPECT_EQ(run.status, 1) << run.err;
+    EXPECT_NE(run.out.find("-\tcounter echo {\n"), std::string::npos) << run.out;
+    EXPECT_NE(run.out.find("+\tcounter chargen {\n"), std::string::npos) << run.out;
+    run = acctc("diff " + v2 + " --against " + v1 + in_netns());
+    EXPECT_EQ(run.status, 1) << run.err;
+    EXPECT_EQ(run.out.rfind("--- " + v1 + "\n+++ " + v2 + "\n", 0), 0U) << run.out;
+
+    run = acctc("apply " + v2 + in_netns());
+    EXPECT_EQ(run.status, 0) << run.err;
+    EXPECT_NE(run.out.find(": 1 counters kept, 1 new, 1 removed\n"), std::string::npos) << run.out;
+    EXPECT_NE(run.out.find("removed counter echo (final 0 packets, 0 bytes) from " + v1 + ":3\n"),
+              std::string::npos)
+        << run.out;
+
+    run = acctc("counters -x --reset " + v2 + in_netns());
+    EXPECT_EQ(run.status, 0) << run.err;
+    EXPECT_NE(run.out.find("clitest  discard        3    180"), std::string::npos) << run.out;
+    run = acctc("counters --json clitest" + in_netns());
+    EXPECT_EQ(nlohmann::json::parse(run.out)["counters"][1]["packets"], 0);
+
+    run = acctc("counters -x --watch 0.1 --count 2" + in_netns());
+    EXPECT_EQ(run.status, 0) << run.err;
+    EXPECT_NE(run.out.find("PACKETS/S"), run.out.rfind("PACKETS/S")) << run.out;
+
+    run = acctc("remove clitest" + in_netns());
+    EXPECT_EQ(run.status, 0) << run.err;
+    EXPECT_EQ(run.out.rfind("removed table inet acctc_clitest", 0), 0U) << run.out;
+    EXPECT_EQ(netns_.nft("list tables"), "");
+
+    run = acctc("counters clitest" + in_netns());
+    EXPECT_EQ(run.status, 1);
+    EXPECT_EQ(run.err, "acctc counters: policy 'clitest' is not applied: no table inet "
+                       "acctc_clitest in network namespace '" +
+                           netns_.name() + "'\n");
+}
+
+TEST_F(Cli, WithoutNetAdminOneClearLine) {
+    const CliRun run = acctc("counters" + in_netns(), "capsh --drop=cap_net_admin -- -c");
+    EXPECT_EQ(run.status, 1);
+    EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 1) << run.err;
+    EXPECT_NE(run.err.find("CAP_NET_ADMIN"), std::string::npos) << run.err;
+}
+
+TEST_F(Cli, UsageErrors) {
+    EXPECT_EQ(acctc("counters --json --prometheus").status, 2);
+    EXPECT_EQ(acctc("counters --watch 1 --reset").status, 2);
+    EXPECT_EQ(acctc("diff a.acct --live --against b.acct").status, 2);
+    const CliRun run = acctc("counters --netns acctc-rt-no-such-namespace");
+    EXPECT_EQ(run.status, 1);
+    EXPECT_NE(run.err.find("'acctc-rt-no-such-namespace'"), std::string::npos) << run.err;
+}
+
+} // namespace
+} // namespace acctc::runtime::testing
