@@ -20,23 +20,28 @@ void print_overview(std::ostream& out) {
            "Compile traffic-accounting policies into nftables or iptables rulesets.\n\n"
            "commands:\n";
     for (const auto& command : commands()) {
-        out << "  " << command.name << std::string(12 - std::min<std::size_t>(11, std::strlen(command.name)), ' ')
+        out << "  " << command.name
+            << std::string(12 - std::min<std::size_t>(11, std::strlen(command.name)), ' ')
             << command.summary << "\n";
     }
-    out << "\nRun 'acctc COMMAND --help' for a command's options; 'man acctc' for the full manual.\n";
+    out << "\nRun 'acctc COMMAND --help' for a command's options; 'man acctc' for the full "
+           "manual.\n";
 }
 
 } // namespace
 
 CommandRegistration::CommandRegistration(Command command) {
     auto& all = registry();
-    auto at = std::lower_bound(all.begin(), all.end(), command, [](const Command& a, const Command& b) {
-        return std::strcmp(a.name, b.name) < 0;
-    });
+    auto at =
+        std::lower_bound(all.begin(), all.end(), command, [](const Command& a, const Command& b) {
+            return std::strcmp(a.name, b.name) < 0;
+        });
     all.insert(at, command);
 }
 
-const std::vector<Command>& commands() { return registry(); }
+const std::vector<Command>& commands() {
+    return registry();
+}
 
 } // namespace acctc::cli
 

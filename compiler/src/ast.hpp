@@ -20,9 +20,9 @@ struct Token {
 struct Item {
     enum class Kind { word, number, range, address, string, peers, duration };
     Kind kind = Kind::word;
-    std::string text;      // word, number, address, string, duration, range lower bound, peers name
-    std::string upper;     // range upper bound; empty for an open range "1024.."
-    std::string protocol;  // listen items: "tcp" in "tcp 21212"
+    std::string text;     // word, number, address, string, duration, range lower bound, peers name
+    std::string upper;    // range upper bound; empty for an open range "1024.."
+    std::string protocol; // listen items: "tcp" in "tcp 21212"
     SourceRange range;
 };
 

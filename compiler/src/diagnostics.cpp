@@ -54,7 +54,8 @@ void render_location(std::ostream& out, const SourceFile& file, SourceRange rang
     for (std::size_t i = window; i < first && i - window < shown.size(); ++i) {
         caret.push_back(line[i] == '\t' ? '\t' : ' ');
     }
-    const std::size_t width = std::min(last - first + 1, max_shown - std::min(max_shown, first - window));
+    const std::size_t width =
+        std::min(last - first + 1, max_shown - std::min(max_shown, first - window));
     caret.append(std::max<std::size_t>(width, 1), '^');
     out << caret << "\n";
 }

@@ -14,8 +14,8 @@ using namespace pegtl; // NOLINT: rule definitions read better without the prefi
 
 struct comment : seq<one<'#'>, star<not_one<'\n'>>> {};
 struct blank : one<' ', '\t', '\r'> {};
-struct sp : star<sor<blank, comment>> {};                     // within a line
-struct spnl : star<sor<blank, comment, one<'\n'>>> {};        // across lines
+struct sp : star<sor<blank, comment>> {};              // within a line
+struct spnl : star<sor<blank, comment, one<'\n'>>> {}; // across lines
 struct ident_first : sor<alpha, one<'_'>> {};
 struct ident_other : sor<alnum, one<'_', '-'>> {};
 template <typename Key>
@@ -67,9 +67,8 @@ struct kw_direction : kw<TAO_PEGTL_STRING("direction")> {};
 
 // Port-carrying protocols that may prefix a port clause: `tcp, udp dport 53`.
 struct port_protocol
-    : sor<kw<TAO_PEGTL_STRING("tcp")>, kw<TAO_PEGTL_STRING("udplite")>,
-          kw<TAO_PEGTL_STRING("udp")>, kw<TAO_PEGTL_STRING("sctp")>,
-          kw<TAO_PEGTL_STRING("dccp")>> {};
+    : sor<kw<TAO_PEGTL_STRING("tcp")>, kw<TAO_PEGTL_STRING("udplite")>, kw<TAO_PEGTL_STRING("udp")>,
+          kw<TAO_PEGTL_STRING("sctp")>, kw<TAO_PEGTL_STRING("dccp")>> {};
 
 // Words that start a clause can never be values (`icmp in` is not the ICMP type "in").
 struct clause_keyword
@@ -80,10 +79,10 @@ struct clause_keyword
 struct name : seq<ident_first, star<ident_other>> {};
 struct word : seq<not_at<clause_keyword>, ident_first, star<ident_other>> {};
 // User and group names may also hold dots and end in '$'.
-struct account_word : seq<not_at<clause_keyword>, ident_first, star<sor<ident_other, one<'.'>>>,
-                          opt<one<'$'>>> {};
-struct number : seq<sor<seq<one<'0'>, one<'x', 'X'>, plus<xdigit>>, plus<digit>>,
-                    not_at<ident_other>> {};
+struct account_word
+    : seq<not_at<clause_keyword>, ident_first, star<sor<ident_other, one<'.'>>>, opt<one<'$'>>> {};
+struct number
+    : seq<sor<seq<one<'0'>, one<'x', 'X'>, plus<xdigit>>, plus<digit>>, not_at<ident_other>> {};
 struct string_body : star<not_one<'"', '\n'>> {};
 struct string_close : one<'"'> {};
 struct quoted : seq<one<'"'>, string_body, string_close> {};
@@ -162,9 +161,9 @@ struct peers_clause : seq<kw_peers, sp, must<kw_timeout>, sp, must<duration_item
 struct verdict_clause : sor<kw_accept, kw_drop> {};
 
 struct clause
-    : sor<scope_clause, direction_clause, via_clause, include_clause, owner_clause,
-          protocol_clause, ports_clause, icmp_clause, address_clause, fragment_clause,
-          new_clause, listen_clause, follow_clause, split_clause, peers_clause, verdict_clause> {};
+    : sor<scope_clause, direction_clause, via_clause, include_clause, owner_clause, protocol_clause,
+          ports_clause, icmp_clause, address_clause, fragment_clause, new_clause, listen_clause,
+          follow_clause, split_clause, peers_clause, verdict_clause> {};
 struct clause_line : seq<clause, star<sp, clause>> {};
 
 // --- statements ----------------------------------------------------------------------------
@@ -178,11 +177,11 @@ struct counter_body
 struct statement_name : name {};
 struct policy_decl : seq<kw_policy, sp, must<statement_name>> {};
 struct equals : one<'='> {};
-struct interface_decl
-    : seq<kw_interface, sp, must<statement_name>, sp, must<equals>, sp, must<list_of<device_item>>> {};
+struct interface_decl : seq<kw_interface, sp, must<statement_name>, sp, must<equals>, sp,
+                            must<list_of<device_item>>> {};
 struct network_value : sor<address_text, word> {};
-struct network_decl
-    : seq<kw_network, sp, must<statement_name>, sp, must<equals>, sp, must<list_of<network_value>>> {};
+struct network_decl : seq<kw_network, sp, must<statement_name>, sp, must<equals>, sp,
+                          must<list_of<network_value>>> {};
 struct connmark_decl : seq<kw_connmark, sp, must<kw_mask>, sp, must<number_item>> {};
 struct counter_decl : seq<kw_counter, sp, must<statement_name>, sp, must<counter_body>> {};
 

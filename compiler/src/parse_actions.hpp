@@ -52,7 +52,8 @@ struct TreeBuilder {
         const std::string_view text(in.begin(), in.size());
         const auto word_end = text.find_first_of(" \t,;\n");
         c.keyword_range = {c.range.begin,
-                           c.range.begin + (word_end == std::string_view::npos ? text.size() : word_end)};
+                           c.range.begin +
+                               (word_end == std::string_view::npos ? text.size() : word_end)};
         clauses.push_back(std::move(c));
         qualifier = {};
         protocols.clear();

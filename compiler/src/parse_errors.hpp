@@ -9,8 +9,8 @@ namespace acctc::grammar {
 template <typename Rule>
 inline constexpr const char* error_message = nullptr;
 
-#define ACCTC_EXPECT(rule, text)                                                                  \
-    template <>                                                                                   \
+#define ACCTC_EXPECT(rule, text)                                                                   \
+    template <>                                                                                    \
     inline constexpr const char* error_message<rule> = text
 
 ACCTC_EXPECT(statement_body, "a statement: policy, interface, network, connmark, counter, "
@@ -30,8 +30,8 @@ ACCTC_EXPECT(clause_end, "another clause, ';', a newline or '}'; clauses are: lo
                          "udplite/dccp ports, icmp, icmpv6, from, to, address, fragment, new, "
                          "listen, follow connection, split, peers timeout, accept, drop");
 ACCTC_EXPECT(body_close, "'}' or a clause (local, forward, passive, in, out, via, owner, "
-                          "protocol, tcp, udp, icmp, from, to, address, fragment, new, listen, "
-                          "follow, split, peers, accept, drop)");
+                         "protocol, tcp, udp, icmp, from, to, address, fragment, new, listen, "
+                         "follow, split, peers, accept, drop)");
 ACCTC_EXPECT(classify_body, "'{' opening the classes, after optional scope clauses");
 ACCTC_EXPECT(branch_end, "';', a newline or '}' after a class");
 ACCTC_EXPECT(branch_colon, "':' after the class name");

@@ -23,7 +23,7 @@ ast::Item port_item_from(std::string_view text) {
     const auto dots = text.find("..");
     if (dots == std::string_view::npos) {
         value.kind = (text.front() >= '0' && text.front() <= '9') ? ast::Item::Kind::number
-                                                                   : ast::Item::Kind::word;
+                                                                  : ast::Item::Kind::word;
         value.text = std::string(text);
     } else {
         value.kind = ast::Item::Kind::range;
@@ -68,7 +68,8 @@ std::vector<std::size_t> statement_starts(std::string_view text) {
             for (auto keyword : declarations) {
                 starts_statement = starts_statement || starts_with_word(rest, keyword);
             }
-            if (depth <= 0 && (starts_with_word(rest, "accept") || starts_with_word(rest, "drop"))) {
+            if (depth <= 0 &&
+                (starts_with_word(rest, "accept") || starts_with_word(rest, "drop"))) {
                 starts_statement = true;
             }
             if (starts_statement) {
@@ -116,7 +117,8 @@ std::string describe_found(std::string_view text, std::size_t offset) {
         static constexpr char hex[] = "0123456789abcdef";
         return std::string("byte 0x") + hex[c_byte >> 4] + hex[c_byte & 15];
     }
-    std::string_view token = text.substr(offset, std::min<std::size_t>(token_width(text, offset), 40));
+    std::string_view token =
+        text.substr(offset, std::min<std::size_t>(token_width(text, offset), 40));
     return "'" + std::string(token) + (token_width(text, offset) > 40 ? "...'" : "'");
 }
 

@@ -33,8 +33,21 @@ std::string_view SourceFile::line_text(std::size_t line) const {
     return std::string_view(text_).substr(begin, end - begin);
 }
 
+// Origins end up inside quoted comments of nft and iptables rules: keep only characters that
+// can never close the quote, and keep the tail of long paths (nft comments hold 128 bytes).
 std::string SourceFile::origin(std::size_t offset) const {
-    return name_ + ":" + std::to_string(position(offset).line);
+    std::string safe;
+    for (char c : name_) {
+        const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                           (c >= '0' && c <= '9') || c == '.' || c == '/' || c == '_' || c == '-' ||
+                           c == '+' || c == '@' || c == ',' || c == '=';
+        safe.push_back(plain ? c : '_');
+    }
+    constexpr std::size_t max_name = 96;
+    if (safe.size() > max_name) {
+        safe = "..." + safe.substr(safe.size() - max_name);
+    }
+    return safe + ":" + std::to_string(position(offset).line);
 }
 
 } // namespace acctc

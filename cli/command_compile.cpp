@@ -1,0 +1,96 @@
+// acctc compile / acctc check: policy in, ruleset (or only diagnostics) out.
+#include "command.hpp"
+#include "common.hpp"
+
+#include <fstream>
+#include <iostream>
+
+namespace acctc::cli {
+namespace {
+
+namespace po = boost::program_options;
+
+struct PolicyOptions {
+    std::string policy;
+    std::string etc = "/etc";
+    std::string target = "nft";
+};
+
+void add_policy_options(po::options_description& options, PolicyOptions& values) {
+    options.add_options()("etc", po::value(&values.etc)->default_value("/etc"),
+                          "read passwd, group and services from this directory (compile for "
+                          "another host)")("policy", po::value(&values.policy)->required(),
+                                           "policy file, or - for standard input");
+}
+
+CompileOptions compile_options(const PolicyOptions& values) {
+    CompileOptions options;
+    options.etc_dir = values.etc;
+    if (values.target == "nft") {
+        options.target = Target::nft;
+    } else {
+        throw UsageError("unknown target '" + values.target + "' (expected nft)");
+    }
+    return options;
+}
+
+int run_compile(const std::vector<std::string>& args) {
+    PolicyOptions values;
+    std::string output;
+    po::options_description options("options");
+    options.add_options()("output,o", po::value(&output), "write the ruleset to FILE")(
+        "target,t", po::value(&values.target)->default_value("nft"), "backend: nft");
+    add_policy_options(options, values);
+    po::positional_options_description positional;
+    positional.add("policy", 1);
+    po::variables_map map;
+    if (!parse_command_line(args, "acctc compile [-o FILE] [--target nft] [--etc DIR] POLICY",
+                            options, positional, map)) {
+        return exit_ok;
+    }
+    const auto compiled = compile_policy_file(values.policy, compile_options(values));
+    if (!compiled) {
+        return exit_policy_error;
+    }
+    if (output.empty() || output == "-") {
+        std::cout << compiled->text << std::flush;
+        return std::cout ? exit_ok : exit_usage;
+    }
+    // Write beside the target and rename, so a failed write never leaves half a ruleset.
+    const std::string partial = output + ".partial";
+    {
+        std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+        out << compiled->text;
+        if (!out.flush()) {
+            std::remove(partial.c_str());
+            throw UsageError("cannot write '" + output + "'");
+        }
+    }
+    if (std::rename(partial.c_str(), output.c_str()) != 0) {
+        std::remove(partial.c_str());
+        throw UsageError("cannot write '" + output + "'");
+    }
+    return exit_ok;
+}
+
+int run_check(const std::vector<std::string>& args) {
+    PolicyOptions values;
+    po::options_description options("options");
+    add_policy_options(options, values);
+    po::positional_options_description positional;
+    positional.add("policy", 1);
+    po::variables_map map;
+    if (!parse_command_line(args, "acctc check [--etc DIR] POLICY", options, positional, map)) {
+        return exit_ok;
+    }
+    return compile_policy_file(values.policy, compile_options(values)) ? exit_ok
+                                                                       : exit_policy_error;
+}
+
+const CommandRegistration compile_command{
+    {"compile", "compile a policy into an nftables ruleset", &run_compile}};
+const CommandRegistration check_command{
+    {"check", "check a policy and report every error", &run_check}};
+
+} // namespace
+} // namespace acctc::cli

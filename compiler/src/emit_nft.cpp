@@ -1,0 +1,315 @@
+#include "emit_nft.hpp"
+
+#include "well_known.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace acctc {
+namespace {
+
+using rules::Condition;
+using rules::Field;
+using rules::Statement;
+
+bool is_address(Field f) {
+    return f == Field::ip_saddr || f == Field::ip_daddr || f == Field::ip6_saddr ||
+           f == Field::ip6_daddr;
+}
+
+std::string hex32(std::uint32_t value) {
+    char text[16];
+    std::snprintf(text, sizeof text, "0x%08x", value);
+    return text;
+}
+
+// One element (a value or an interval) of a field, as nft spells it.
+std::string element(Field field, Interval part) {
+    switch (field) {
+    case Field::l4proto:
+        return part.lo == part.hi ? protocol_name(static_cast<std::uint8_t>(part.lo))
+                                  : std::to_string(static_cast<unsigned>(part.lo)) + "-" +
+                                        std::to_string(static_cast<unsigned>(part.hi));
+    case Field::icmp_type:
+    case Field::icmpv6_type: {
+        const bool v6 = field == Field::icmpv6_type;
+        if (part.lo == part.hi) {
+            return icmp_type_name(static_cast<std::uint8_t>(part.lo), v6);
+        }
+        return std::to_string(static_cast<unsigned>(part.lo)) + "-" +
+               std::to_string(static_cast<unsigned>(part.hi));
+    }
+    case Field::ip_saddr:
+    case Field::ip_daddr:
+    case Field::ip6_saddr:
+    case Field::ip6_daddr: {
+        const bool v6 = field == Field::ip6_saddr || field == Field::ip6_daddr;
+        const unsigned width = v6 ? 128 : 32;
+        auto format = [&](u128 v) { return v6 ? format_ipv6(v) : format_ipv4(v); };
+        const auto prefixes = to_prefixes(part, width);
+        if (prefixes.size() == 1) {
+            return format(prefixes[0].base) +
+                   (prefixes[0].length == width ? "" : "/" + std::to_string(prefixes[0].length));
+        }
+        return format(part.lo) + "-" + format(part.hi);
+    }
+    case Field::nfproto:
+        return part.lo == 4 ? "ipv4" : "ipv6";
+    default: {
+        const auto lo = static_cast<unsigned long long>(part.lo);
+        const auto hi = static_cast<unsigned long long>(part.hi);
+        return lo == hi ? std::to_string(lo) : std::to_string(lo) + "-" + std::to_string(hi);
+    }
+    }
+}
+
+// Addresses print as the fewest prefixes; other intervals as ranges.
+std::vector<std::string> elements(Field field, const IntervalSet& values) {
+    std::vector<std::string> out;
+    for (const auto& part : values.parts()) {
+        if (is_address(field)) {
+            const bool v6 = field == Field::ip6_saddr || field == Field::ip6_daddr;
+            const auto prefixes = to_prefixes(part, v6 ? 128 : 32);
+            if (prefixes.size() <= 4) {
+                for (const auto& p : prefixes) {
+                    const u128 last =
+                        p.length == 0 ? (v6 ? ~u128{0} : 0xffffffff)
+                                      : p.base | ((u128{1} << ((v6 ? 128 : 32) - p.length)) - 1);
+                    out.push_back(element(field, {p.base, last}));
+                }
+                continue;
+            }
+        }
+        out.push_back(element(field, part));
+    }
+    return out;
+}
+
+std::string value_list(const std::vector<std::string>& items) {
+    if (items.size() == 1) {
+        return items.front();
+    }
+    std::string out = "{ ";
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        out += (i ? ", " : "") + items[i];
+    }
+    return out + " }";
+}
+
+std::string quoted(const std::string& text) {
+    return "\"" + text + "\"";
+}
+
+std::string field_expression(Field field, const std::string& port_protocol) {
+    switch (field) {
+    case Field::iifname:
+        return "iifname";
+    case Field::oifname:
+        return "oifname";
+    case Field::nfproto:
+        return "meta nfproto";
+    case Field::l4proto:
+        return "meta l4proto";
+    case Field::sport:
+        return (port_protocol.empty() ? "th" : port_protocol) + " sport";
+    case Field::dport:
+        return (port_protocol.empty() ? "th" : port_protocol) + " dport";
+    case Field::ip_saddr:
+        return "ip saddr";
+    case Field::ip_daddr:
+        return "ip daddr";
+    case Field::ip6_saddr:
+        return "ip6 saddr";
+    case Field::ip6_daddr:
+        return "ip6 daddr";
+    case Field::icmp_type:
+        return "icmp type";
+    case Field::icmpv6_type:
+        return "icmpv6 type";
+    case Field::skuid:
+        return "meta skuid";
+    case Field::skgid:
+        return "meta skgid";
+    default:
+        return "";
+    }
+}
+
+std::string condition(const Condition& c, const std::string& port_protocol) {
+    const std::string op = c.negate ? " != " : " ";
+    switch (c.field) {
+    case Field::iifname:
+    case Field::oifname: {
+        std::vector<std::string> items;
+        for (const auto& name : c.names) {
+            items.push_back(quoted(name));
+        }
+        return field_expression(c.field, "") + op + value_list(items);
+    }
+    case Field::cgroup: {
+        const std::string& path = c.names.front();
+        const auto level = 1 + std::count(path.begin(), path.end(), '/');
+        return "socket cgroupv2 level " + std::to_string(level) + op + quoted(path);
+    }
+    case Field::fragment4:
+        return "ip frag-off & 0x1fff != 0";
+    case Field::fragment6:
+        return "frag frag-off != 0";
+    case Field::ct_new:
+        return "ct state new";
+    case Field::ct_mark:
+        return "ct mark & " + hex32(c.mark_bit) + (c.negate ? " == 0" : " == " + hex32(c.mark_bit));
+    default:
+        break;
+    }
+    const std::string expression = field_expression(c.field, port_protocol);
+    if (!c.set.empty()) {
+        return expression + op + "@" + c.set;
+    }
+    return expression + op + value_list(elements(c.field, c.numbers));
+}
+
+// A single positive port protocol lets `meta l4proto tcp th dport 80` read `tcp dport 80`.
+std::string port_protocol_of(const std::vector<Condition>& conditions) {
+    for (const auto& c : conditions) {
+        if (c.field == Field::l4proto && !c.negate && c.numbers.parts().size() == 1 &&
+            c.numbers.parts()[0].lo == c.numbers.parts()[0].hi) {
+            const auto p = static_cast<std::uint8_t>(c.numbers.parts()[0].lo);
+            if (protocol_has_ports(p)) {
+                return protocol_name(p);
+            }
+        }
+    }
+    return {};
+}
+
+std::string statement(const Statement& s, const std::string& port_protocol) {
+    switch (s.kind) {
+    case Statement::Kind::count:
+        return "counter name " + quoted(s.name);
+    case Statement::Kind::count_map: {
+        std::string key;
+        for (std::size_t i = 0; i < s.key.size(); ++i) {
+            key += (i ? " . " : "") +
+                   field_expression(s.key[i], s.key.size() == 1 ? port_protocol : "");
+        }
+        std::string out = "counter name " + key + " map { ";
+        for (std::size_t e = 0; e < s.entries.size(); ++e) {
+            std::string element_text;
+            for (std::size_t i = 0; i < s.key.size(); ++i) {
+                element_text += (i ? " . " : "") + element(s.key[i], s.entries[e].key[i]);
+            }
+            out += (e ? ", " : "") + element_text + " : " + quoted(s.entries[e].counter);
+        }
+        return out + " }";
+    }
+    case Statement::Kind::set_mark:
+        return "ct mark set ct mark | " + hex32(s.mark_bit);
+    case Statement::Kind::update_set:
+        return "update @" + s.name + " { " + field_expression(s.key.front(), "") + " }";
+    case Statement::Kind::accept:
+        return "accept";
+    case Statement::Kind::drop:
+        return "drop";
+    case Statement::Kind::jump:
+        return "jump " + s.name;
+    case Statement::Kind::ret:
+        return "return";
+    }
+    return {};
+}
+
+std::string rule_text(const rules::Rule& rule) {
+    const std::string port_protocol = port_protocol_of(rule.conditions);
+    const bool ports_follow = [&] {
+        for (const auto& c : rule.conditions) {
+            if (c.field == Field::sport || c.field == Field::dport) {
+                return true;
+            }
+        }
+        for (const auto& s : rule.statements) {
+            if (s.kind == Statement::Kind::count_map && s.key.size() == 1 &&
+                (s.key[0] == Field::sport || s.key[0] == Field::dport)) {
+                return true;
+            }
+        }
+        return false;
+    }();
+    std::string out;
+    for (const auto& c : rule.conditions) {
+        // `tcp dport` carries its own protocol dependency.
+        if (ports_follow && !port_protocol.empty() && c.field == Field::l4proto && !c.negate) {
+            continue;
+        }
+        out += condition(c, ports_follow ? port_protocol : "") + " ";
+    }
+    for (const auto& s : rule.statements) {
+        out += statement(s, ports_follow ? port_protocol : "") + " ";
+    }
+    return out + "comment " + quoted(rule.origin);
+}
+
+const char* hook_name(rules::Hook hook) {
+    switch (hook) {
+    case rules::Hook::input:
+        return "input";
+    case rules::Hook::output:
+        return "output";
+    case rules::Hook::forward:
+        return "forward";
+    case rules::Hook::ingress:
+        return "ingress";
+    }
+    return "";
+}
+
+std::string duration_text(std::uint64_t seconds) {
+    std::string out;
+    for (auto [unit, suffix] :
+         {std::pair{86400ULL, "d"}, {3600ULL, "h"}, {60ULL, "m"}, {1ULL, "s"}}) {
+        if (seconds >= unit) {
+            out += std::to_string(seconds / unit) + suffix;
+            seconds %= unit;
+        }
+    }
+    return out;
+}
+
+} // namespace
+
+NftText emit_nft(const rules::Table& table) {
+    NftText text;
+    const std::string family_table = "inet " + table.name;
+    text.preamble = "table " + family_table + "\ndelete table " + family_table + "\n";
+    std::string& out = text.definition;
+    out = "table " + family_table + " {\n";
+    for (const auto& counter : table.counters) {
+        out +=
+            "\tcounter " + counter.name + " {\n\t\tcomment " + quoted(counter.origin) + "\n\t}\n";
+    }
+    for (const auto& set : table.sets) {
+        out += "\n\tset " + set.name + " {\n\t\ttype " + (set.v6 ? "ipv6_addr" : "ipv4_addr") +
+               "\n\t\tsize 65535\n\t\tflags dynamic,timeout\n\t\ttimeout " +
+               duration_text(set.timeout_seconds) + "\n\t\tcomment " + quoted(set.origin) +
+               "\n\t}\n";
+    }
+    for (const auto& chain : table.chains) {
+        out += "\n\tchain " + chain.name + " {\n";
+        if (chain.hook) {
+            out += std::string("\t\ttype filter hook ") + hook_name(*chain.hook);
+            if (*chain.hook == rules::Hook::ingress) {
+                out += " device " + quoted(chain.device) + " priority -450; policy accept;\n";
+            } else {
+                out += " priority filter - 10; policy accept;\n";
+            }
+        }
+        for (const auto& rule : chain.rules) {
+            out += "\t\t" + rule_text(rule) + "\n";
+        }
+        out += "\t}\n";
+    }
+    out += "}\n";
+    return text;
+}
+
+} // namespace acctc

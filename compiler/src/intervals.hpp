@@ -1,0 +1,52 @@
+// Sets of unsigned integers (ports, protocol numbers, IPv4 and IPv6 addresses as 128-bit values)
+// kept as sorted, disjoint, merged inclusive intervals.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace acctc {
+
+// __extension__ keeps -Wpedantic quiet about the GNU 128-bit integer.
+__extension__ typedef unsigned __int128 u128;
+
+struct Interval {
+    u128 lo = 0;
+    u128 hi = 0; // inclusive
+    bool operator==(const Interval&) const = default;
+};
+
+class IntervalSet {
+  public:
+    IntervalSet() = default;
+    static IntervalSet single(u128 value) { return range(value, value); }
+    static IntervalSet range(u128 lo, u128 hi);
+
+    void add(u128 lo, u128 hi);
+    void add(const IntervalSet& other);
+    IntervalSet minus(const IntervalSet& other) const;
+    IntervalSet intersect(const IntervalSet& other) const;
+    bool empty() const { return parts_.empty(); }
+    bool contains(u128 value) const;
+    // True when every interval is a single value.
+    bool all_singletons() const;
+    u128 size_saturated() const;
+    const std::vector<Interval>& parts() const { return parts_; }
+    bool operator==(const IntervalSet&) const = default;
+
+  private:
+    std::vector<Interval> parts_;
+};
+
+// Splits [lo, hi] of a width-bit space into the fewest aligned prefixes (for address printing).
+struct Prefix {
+    u128 base;
+    unsigned length;
+};
+std::vector<Prefix> to_prefixes(Interval interval, unsigned width);
+
+std::string format_ipv4(u128 value);
+std::string format_ipv6(u128 value);
+
+} // namespace acctc

@@ -1,0 +1,128 @@
+// The checked policy: every name resolved, every number in range, every clause typed. The
+// checker produces it; lowering turns it into rules for a backend.
+#pragma once
+
+#include "acctc/source.hpp"
+#include "intervals.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace acctc::ir {
+
+enum Scope : unsigned { scope_local = 1, scope_forward = 2, scope_passive = 4 };
+enum Direction : unsigned { dir_in = 1, dir_out = 2 };
+enum class Side { source, destination, either };
+enum class Family { ipv4, ipv6 };
+
+struct PortMatch {
+    IntervalSet protocols; // port-carrying protocols (tcp, udp, ...)
+    Side side = Side::destination;
+    IntervalSet ports;
+};
+
+struct AddressMatch {
+    Side side = Side::source;
+    IntervalSet v4;
+    IntervalSet v6;
+    std::string peers_of; // non-empty: the dynamic peer sets of that counter instead of v4/v6
+};
+
+struct IcmpMatch {
+    bool v6 = false;
+    IntervalSet types; // empty: any type
+};
+
+// A conjunction of conditions on one packet.
+struct Match {
+    unsigned scopes = 0;          // 0 until defaulted by the checker
+    unsigned directions = 0;      // 0 until defaulted by the checker
+    std::vector<std::string> via; // interface names (a trailing '*' is a wildcard)
+    bool include_loopback = false;
+    std::optional<IntervalSet> uids;
+    std::optional<IntervalSet> gids;
+    std::optional<std::string> cgroup;
+    std::optional<IntervalSet> protocols; // l4 protocol numbers
+    std::vector<PortMatch> ports;
+    std::optional<IcmpMatch> icmp;
+    std::vector<AddressMatch> addresses;
+    bool fragment = false;
+    bool new_connection = false;
+
+    bool has_owner() const { return uids || gids || cgroup; }
+};
+
+enum class Split { protocol, direction, type };
+
+struct SplitSpec {
+    Split kind;
+    std::vector<std::uint8_t> values; // protocols for `split protocol`, ICMP types for `split type`
+};
+
+enum class Verdict { none, accept, drop };
+
+struct ListenPort {
+    std::uint8_t protocol;
+    IntervalSet ports;
+};
+
+struct Counter {
+    std::string name;
+    std::string origin; // file:line
+    SourceRange range;
+    Match match;
+    bool follow = false;
+    std::vector<ListenPort> listen;
+    std::vector<SplitSpec> splits;
+    Verdict verdict = Verdict::none;
+    std::uint64_t peers_timeout_seconds = 3600;
+    bool peers_referenced = false;
+    std::uint32_t mark_bit = 0; // ct mark bit owned by this counter when following connections
+};
+
+struct Class {
+    std::string label;
+    std::string counter; // <classify>_<label>
+    std::string origin;
+    SourceRange range;
+    Match match;
+};
+
+struct Classify {
+    std::string name;
+    std::string origin;
+    SourceRange range;
+    Match scope; // header clauses
+    bool split_direction = false;
+    std::vector<Class> classes;
+    std::optional<Class> otherwise;
+};
+
+// A verdict in source order: from a counter's accept/drop or a top-level statement.
+struct VerdictRule {
+    Verdict verdict = Verdict::accept;
+    std::string origin;
+    std::size_t counter = static_cast<std::size_t>(-1); // index into Policy::counters, or none
+    Match match;                                        // top-level statements only
+};
+
+struct Policy {
+    std::string name;
+    std::string table;
+    std::string source_name;
+    std::uint32_t connmark_mask = 0x00ff0000;
+    std::vector<Counter> counters;
+    std::vector<Classify> classifies;
+    std::vector<VerdictRule> verdicts;
+    // Counting order across counters and classifications, as written.
+    struct Item {
+        bool is_classify;
+        std::size_t index;
+    };
+    std::vector<Item> order;
+    bool uses_conntrack = false;
+};
+
+} // namespace acctc::ir

@@ -1,0 +1,740 @@
+#include "lower.hpp"
+
+#include "naming.hpp"
+#include "well_known.hpp"
+
+#include <algorithm>
+#include <map>
+
+namespace acctc {
+namespace {
+
+using rules::Condition;
+using rules::Field;
+using rules::Hook;
+using rules::Rule;
+using rules::Statement;
+
+// One place a match is evaluated: a hook with its interface conditions.
+struct Variant {
+    Hook hook;
+    std::string device; // ingress
+    std::vector<Condition> conditions;
+    std::optional<ir::Direction> direction; // for split direction names and peer sides
+};
+
+// One disjoint alternative of a match's packet conditions.
+struct Alternative {
+    std::optional<ir::Family> family;
+    std::vector<Condition> conditions;
+};
+
+Condition on(Field field) {
+    Condition c;
+    c.field = field;
+    return c;
+}
+
+Condition names(Field field, std::vector<std::string> values, bool negate = false) {
+    Condition c = on(field);
+    c.names = std::move(values);
+    c.negate = negate;
+    return c;
+}
+
+Condition numbers(Field field, IntervalSet values, bool negate = false) {
+    Condition c = on(field);
+    c.numbers = std::move(values);
+    c.negate = negate;
+    return c;
+}
+
+Condition flag(Field field) {
+    return on(field);
+}
+
+Condition mark(std::uint32_t bit) {
+    Condition c = on(Field::ct_mark);
+    c.mark_bit = bit;
+    return c;
+}
+
+Statement count(std::string counter) {
+    Statement s;
+    s.kind = Statement::Kind::count;
+    s.name = std::move(counter);
+    return s;
+}
+
+Statement simple(Statement::Kind kind, std::string name = {}) {
+    Statement s;
+    s.kind = kind;
+    s.name = std::move(name);
+    return s;
+}
+
+std::vector<Variant> variants(const ir::Match& match, bool split_direction) {
+    std::vector<Variant> out;
+    const std::vector<std::string> loopback{"lo"};
+    auto interface_condition = [&](Field field) -> std::vector<Condition> {
+        if (!match.via.empty()) {
+            return {names(field, match.via)};
+        }
+        if (!match.include_loopback) {
+            return {names(field, loopback, true)};
+        }
+        return {};
+    };
+    if (match.scopes & ir::scope_local) {
+        if (match.directions & ir::dir_in) {
+            out.push_back({Hook::input, {}, interface_condition(Field::iifname), ir::dir_in});
+        }
+        if (match.directions & ir::dir_out) {
+            out.push_back({Hook::output, {}, interface_condition(Field::oifname), ir::dir_out});
+        }
+    }
+    if (match.scopes & ir::scope_forward) {
+        if (match.via.empty()) {
+            out.push_back({Hook::forward, {}, {}, std::nullopt});
+        } else {
+            const bool both = (match.directions & ir::dir_in) && (match.directions & ir::dir_out);
+            if (match.directions & ir::dir_in) {
+                out.push_back({Hook::forward, {}, {names(Field::iifname, match.via)}, ir::dir_in});
+            }
+            if (match.directions & ir::dir_out) {
+                Variant v{Hook::forward, {}, {}, ir::dir_out};
+                // Counted once when it both arrives and leaves via the interface.
+                if (both && !split_direction) {
+                    v.conditions.push_back(names(Field::iifname, match.via, true));
+                }
+                v.conditions.push_back(names(Field::oifname, match.via));
+                out.push_back(std::move(v));
+            }
+        }
+    }
+    if (match.scopes & ir::scope_passive) {
+        for (const auto& device : match.via) {
+            out.push_back({Hook::ingress, device, {}, ir::dir_in});
+        }
+    }
+    return out;
+}
+
+Field address_field(ir::Family family, bool source) {
+    if (family == ir::Family::ipv4) {
+        return source ? Field::ip_saddr : Field::ip_daddr;
+    }
+    return source ? Field::ip6_saddr : Field::ip6_daddr;
+}
+
+std::string peers_set(const std::string& counter, ir::Family family) {
+    return "peers_" + counter + (family == ir::Family::ipv4 ? "_v4" : "_v6");
+}
+
+// Every alternative in `into` combined with every choice (choices are disjoint, so the
+// products stay disjoint).
+void multiply(std::vector<Alternative>& into, const std::vector<std::vector<Condition>>& choices) {
+    std::vector<Alternative> next;
+    for (const auto& base : into) {
+        for (const auto& choice : choices) {
+            Alternative a = base;
+            a.conditions.insert(a.conditions.end(), choice.begin(), choice.end());
+            next.push_back(std::move(a));
+        }
+    }
+    into = std::move(next);
+}
+
+// The packet conditions of a match (everything but scope, direction and interfaces) as
+// disjoint alternatives: "either side" and address families multiply out.
+std::vector<Alternative> alternatives(const ir::Match& match) {
+    std::vector<Alternative> out{{std::nullopt, {}}};
+    auto extend = [&](const std::vector<std::vector<Condition>>& choices) {
+        multiply(out, choices);
+    };
+    if (match.uids) {
+        extend({{numbers(Field::skuid, *match.uids)}});
+    }
+    if (match.gids) {
+        extend({{numbers(Field::skgid, *match.gids)}});
+    }
+    if (match.cgroup) {
+        extend({{names(Field::cgroup, {*match.cgroup})}});
+    }
+    if (match.new_connection) {
+        extend({{flag(Field::ct_new)}});
+    }
+    const bool icmp_implies_protocol = match.icmp && !match.icmp->types.empty();
+    if (match.protocols && !icmp_implies_protocol) {
+        extend({{numbers(Field::l4proto, *match.protocols)}});
+    }
+    for (const auto& port : match.ports) {
+        if (port.side == ir::Side::source) {
+            extend({{numbers(Field::sport, port.ports)}});
+        } else if (port.side == ir::Side::destination) {
+            extend({{numbers(Field::dport, port.ports)}});
+        } else {
+            extend({{numbers(Field::sport, port.ports)},
+                    {numbers(Field::sport, port.ports, true), numbers(Field::dport, port.ports)}});
+        }
+    }
+    if (icmp_implies_protocol) {
+        extend(
+            {{numbers(match.icmp->v6 ? Field::icmpv6_type : Field::icmp_type, match.icmp->types)}});
+    }
+
+    // Address families: split only when a condition needs a family-specific field.
+    bool needs_family = match.fragment;
+    bool v4 = true;
+    bool v6 = true;
+    for (const auto& address : match.addresses) {
+        needs_family = true;
+        if (address.peers_of.empty()) {
+            v4 = v4 && !address.v4.empty();
+            v6 = v6 && !address.v6.empty();
+        }
+    }
+    if (match.icmp) {
+        (match.icmp->v6 ? v4 : v6) = false;
+    }
+    if (!needs_family) {
+        return out;
+    }
+    std::vector<Alternative> by_family;
+    for (ir::Family family : {ir::Family::ipv4, ir::Family::ipv6}) {
+        if ((family == ir::Family::ipv4 && !v4) || (family == ir::Family::ipv6 && !v6)) {
+            continue;
+        }
+        std::vector<Alternative> current = out;
+        for (auto& a : current) {
+            a.family = family;
+        }
+        auto extend_family = [&](const std::vector<std::vector<Condition>>& choices) {
+            multiply(current, choices);
+        };
+        for (const auto& address : match.addresses) {
+            auto lookup = [&](bool source, bool negate) {
+                Condition c = on(address_field(family, source));
+                c.negate = negate;
+                if (!address.peers_of.empty()) {
+                    c.set = peers_set(address.peers_of, family);
+                } else {
+                    c.numbers = family == ir::Family::ipv4 ? address.v4 : address.v6;
+                }
+                return c;
+            };
+            if (address.side == ir::Side::either) {
+                extend_family({{lookup(true, false)}, {lookup(true, true), lookup(false, false)}});
+            } else {
+                extend_family({{lookup(address.side == ir::Side::source, false)}});
+            }
+        }
+        if (match.fragment) {
+            extend_family(
+                {{flag(family == ir::Family::ipv4 ? Field::fragment4 : Field::fragment6)}});
+        }
+        if (match.addresses.empty() && !match.fragment) {
+            extend_family({{numbers(Field::nfproto,
+                                    IntervalSet::single(family == ir::Family::ipv4 ? 4 : 6))}});
+        }
+        by_family.insert(by_family.end(), current.begin(), current.end());
+    }
+    return by_family;
+}
+
+Rule make_rule(std::vector<Condition> a, const std::vector<Condition>& b, std::string origin) {
+    Rule rule;
+    rule.conditions = std::move(a);
+    rule.conditions.insert(rule.conditions.end(), b.begin(), b.end());
+    rule.origin = std::move(origin);
+    return rule;
+}
+
+// Base chains are ordered marks, counts, verdicts; each section keeps source order.
+struct ChainBuilder {
+    std::vector<Rule> marks, counts, verdicts;
+};
+
+class Lowering {
+  public:
+    Lowering(const ir::Policy& policy, Diagnostics& diagnostics)
+        : policy_(policy), diag_(diagnostics) {}
+    rules::Table run();
+
+  private:
+    const ir::Policy& policy_;
+    Diagnostics& diag_;
+    std::map<std::pair<Hook, std::string>, ChainBuilder> base_;
+    std::vector<rules::Chain> classify_chains_;
+
+    ChainBuilder& chain(const Variant& v) { return base_[{v.hook, v.device}]; }
+    void lower_counter(const ir::Counter& counter);
+    void lower_classify(const ir::Classify& classify);
+    void lower_verdict(const ir::VerdictRule& verdict);
+    Statement counting_statement(const ir::Counter& counter, const Variant& v) const;
+    std::vector<Condition> split_restriction(const ir::Counter& counter) const;
+    void update_peers(const ir::Counter& counter, const Variant& v,
+                      const std::vector<Condition>& conditions, std::optional<ir::Family> family);
+    std::vector<Rule> classify_body(const ir::Classify& classify, const std::string& suffix);
+};
+
+Statement Lowering::counting_statement(const ir::Counter& counter, const Variant& v) const {
+    for (const auto& split : counter.splits) {
+        if (split.kind == ir::Split::direction) {
+            continue;
+        }
+        Statement s;
+        s.kind = Statement::Kind::count_map;
+        const bool type = split.kind == ir::Split::type;
+        const bool v6 = counter.match.icmp && counter.match.icmp->v6;
+        s.key = {type ? (v6 ? Field::icmpv6_type : Field::icmp_type) : Field::l4proto};
+        for (std::uint8_t value : split.values) {
+            const auto name = type ? split_counter_name(counter, std::nullopt, v.direction, value)
+                                   : split_counter_name(counter, value, v.direction, std::nullopt);
+            s.entries.push_back({{Interval{value, value}}, name});
+        }
+        return s;
+    }
+    return count(split_counter_name(counter, std::nullopt, v.direction, std::nullopt));
+}
+
+// What a counter with splits really counts: only the split values.
+std::vector<Condition> Lowering::split_restriction(const ir::Counter& counter) const {
+    for (const auto& split : counter.splits) {
+        if (split.kind == ir::Split::direction) {
+            continue;
+        }
+        IntervalSet values;
+        for (auto v : split.values) {
+            values.add(v, v);
+        }
+        const bool v6 = counter.match.icmp && counter.match.icmp->v6;
+        return {numbers(split.kind == ir::Split::type ? (v6 ? Field::icmpv6_type : Field::icmp_type)
+                                                      : Field::l4proto,
+                        values)};
+    }
+    return {};
+}
+
+void Lowering::update_peers(const ir::Counter& counter, const Variant& v,
+                            const std::vector<Condition>& conditions,
+                            std::optional<ir::Family> family) {
+    if (!counter.peers_referenced) {
+        return;
+    }
+    for (ir::Family f : {ir::Family::ipv4, ir::Family::ipv6}) {
+        if (family && *family != f) {
+            continue;
+        }
+        Rule rule = make_rule(v.conditions, conditions, counter.origin);
+        auto restriction = split_restriction(counter);
+        rule.conditions.insert(rule.conditions.end(), restriction.begin(), restriction.end());
+        if (!family) {
+            rule.conditions.push_back(
+                numbers(Field::nfproto, IntervalSet::single(f == ir::Family::ipv4 ? 4 : 6)));
+        }
+        // The peer is the far end: the source of what arrives, the destination of what leaves.
+        const bool in = v.direction == ir::dir_in;
+        const bool out = v.direction == ir::dir_out;
+        for (bool source : {true, false}) {
+            if ((source && out) || (!source && in)) {
+                continue;
+            }
+            Statement s = simple(Statement::Kind::update_set, peers_set(counter.name, f));
+            s.key = {address_field(f, source)};
+            rule.statements.push_back(s);
+        }
+        chain(v).counts.push_back(std::move(rule));
+    }
+}
+
+void Lowering::lower_counter(const ir::Counter& counter) {
+    const ir::Match& match = counter.match;
+    const bool split_direction =
+        std::any_of(counter.splits.begin(), counter.splits.end(),
+                    [](const auto& s) { return s.kind == ir::Split::direction; });
+    const std::vector<Variant> places = variants(match, split_direction);
+    if (!counter.follow) {
+        for (const auto& v : places) {
+            for (const auto& alt : alternatives(match)) {
+                Rule rule = make_rule(v.conditions, alt.conditions, counter.origin);
+                rule.statements.push_back(counting_statement(counter, v));
+                chain(v).counts.push_back(std::move(rule));
+                update_peers(counter, v, alt.conditions, alt.family);
+            }
+        }
+        return;
+    }
+
+    // Following connections: membership sets the counter's ct mark bit; counting then matches
+    // the bit, so replies and the first packet of every member connection count.
+    ir::Match criteria = match;
+    criteria.scopes = 0;
+    criteria.via.clear();
+    const bool has_criteria = match.has_owner() || match.protocols || !match.ports.empty() ||
+                              match.icmp || !match.addresses.empty() || match.fragment ||
+                              match.new_connection;
+    auto set_mark = [&]() {
+        Statement s = simple(Statement::Kind::set_mark);
+        s.mark_bit = counter.mark_bit;
+        return s;
+    };
+    for (const auto& listen : counter.listen) {
+        ir::Match local_in = match;
+        local_in.scopes = ir::scope_local;
+        local_in.directions = ir::dir_in;
+        for (const auto& v : variants(local_in, false)) {
+            Rule rule = make_rule(v.conditions,
+                                  {numbers(Field::l4proto, IntervalSet::single(listen.protocol)),
+                                   numbers(Field::dport, listen.ports), flag(Field::ct_new)},
+                                  counter.origin);
+            rule.statements.push_back(set_mark());
+            chain(v).marks.push_back(std::move(rule));
+        }
+    }
+    if (has_criteria || counter.listen.empty()) {
+        ir::Match where = match;
+        if (match.has_owner()) {
+            where.scopes = ir::scope_local;
+            where.directions = ir::dir_out;
+        }
+        for (const auto& v : variants(where, false)) {
+            for (const auto& alt : alternatives(criteria)) {
+                Rule rule = make_rule(v.conditions, alt.conditions, counter.origin);
+                rule.statements.push_back(set_mark());
+                chain(v).marks.push_back(std::move(rule));
+            }
+        }
+    }
+    for (const auto& v : places) {
+        Rule rule = make_rule(v.conditions, {mark(counter.mark_bit)}, counter.origin);
+        rule.statements.push_back(counting_statement(counter, v));
+        chain(v).counts.push_back(std::move(rule));
+        update_peers(counter, v, {mark(counter.mark_bit)}, std::nullopt);
+    }
+}
+
+void Lowering::lower_verdict(const ir::VerdictRule& verdict) {
+    const auto kind =
+        verdict.verdict == ir::Verdict::accept ? Statement::Kind::accept : Statement::Kind::drop;
+    if (verdict.counter != static_cast<std::size_t>(-1)) {
+        const ir::Counter& counter = policy_.counters[verdict.counter];
+        const bool split_direction =
+            std::any_of(counter.splits.begin(), counter.splits.end(),
+                        [](const auto& s) { return s.kind == ir::Split::direction; });
+        for (const auto& v : variants(counter.match, split_direction)) {
+            std::vector<std::vector<Condition>> sets;
+            if (counter.follow) {
+                sets.push_back({mark(counter.mark_bit)});
+            } else {
+                for (auto& alt : alternatives(counter.match)) {
+                    sets.push_back(alt.conditions);
+                }
+            }
+            for (auto& conditions : sets) {
+                Rule rule = make_rule(v.conditions, conditions, counter.origin);
+                auto restriction = split_restriction(counter);
+                rule.conditions.insert(rule.conditions.end(), restriction.begin(),
+                                       restriction.end());
+                rule.statements.push_back(simple(kind));
+                chain(v).verdicts.push_back(std::move(rule));
+            }
+        }
+        return;
+    }
+    for (const auto& v : variants(verdict.match, false)) {
+        for (const auto& alt : alternatives(verdict.match)) {
+            Rule rule = make_rule(v.conditions, alt.conditions, verdict.origin);
+            rule.statements.push_back(simple(kind));
+            chain(v).verdicts.push_back(std::move(rule));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Classification
+
+// The single key a class constrains, when it constrains exactly one.
+struct Key {
+    std::vector<Field> fields;       // one field, or two for an address (v4 and v6)
+    std::vector<Condition> depends;  // e.g. meta l4proto tcp for a port key
+    std::vector<IntervalSet> values; // per field
+    bool operator_same(const Key& other) const {
+        if (fields != other.fields || depends.size() != other.depends.size()) {
+            return false;
+        }
+        for (std::size_t i = 0; i < depends.size(); ++i) {
+            if (depends[i].field != other.depends[i].field ||
+                !(depends[i].numbers == other.depends[i].numbers)) {
+                return false;
+            }
+        }
+        return true;
+    }
+};
+
+std::optional<Key> single_key(const ir::Match& m) {
+    const int kinds = (m.uids ? 1 : 0) + (m.gids ? 1 : 0) + (m.cgroup ? 1 : 0) +
+                      (m.ports.empty() ? 0 : 1) + (m.icmp ? 1 : 0) + (m.addresses.empty() ? 0 : 1) +
+                      (m.fragment ? 1 : 0) + (m.new_connection ? 1 : 0);
+    if (kinds == 0 && m.protocols) {
+        return Key{{Field::l4proto}, {}, {*m.protocols}};
+    }
+    if (kinds != 1) {
+        return std::nullopt;
+    }
+    if (m.uids && !m.protocols) {
+        return Key{{Field::skuid}, {}, {*m.uids}};
+    }
+    if (m.gids && !m.protocols) {
+        return Key{{Field::skgid}, {}, {*m.gids}};
+    }
+    if (m.ports.size() == 1 && m.ports[0].side != ir::Side::either) {
+        const auto& p = m.ports[0];
+        return Key{{p.side == ir::Side::source ? Field::sport : Field::dport},
+                   {numbers(Field::l4proto, p.protocols)},
+                   {p.ports}};
+    }
+    if (m.icmp && !m.icmp->types.empty()) {
+        return Key{{m.icmp->v6 ? Field::icmpv6_type : Field::icmp_type}, {}, {m.icmp->types}};
+    }
+    if (m.addresses.size() == 1 && m.addresses[0].side != ir::Side::either &&
+        m.addresses[0].peers_of.empty() && !m.protocols) {
+        const auto& a = m.addresses[0];
+        const bool source = a.side == ir::Side::source;
+        return Key{{source ? Field::ip_saddr : Field::ip_daddr,
+                    source ? Field::ip6_saddr : Field::ip6_daddr},
+                   {},
+                   {a.v4, a.v6}};
+    }
+    return std::nullopt;
+}
+
+// protocol + exact ports: `tcp dport 80` / `udp dport 53` classes share the key
+// (meta l4proto . th dport).
+std::optional<std::pair<Field, std::vector<std::pair<u128, u128>>>>
+protocol_port_tuples(const ir::Match& m) {
+    if (m.ports.size() != 1 || m.ports[0].side == ir::Side::either || m.uids || m.gids ||
+        m.cgroup || m.icmp || !m.addresses.empty() || m.fragment || m.new_connection ||
+        !m.ports[0].ports.all_singletons() || !m.ports[0].protocols.all_singletons()) {
+        return std::nullopt;
+    }
+    std::vector<std::pair<u128, u128>> tuples;
+    for (const auto& proto : m.ports[0].protocols.parts()) {
+        for (const auto& port : m.ports[0].ports.parts()) {
+            tuples.emplace_back(proto.lo, port.lo);
+        }
+    }
+    return std::pair{m.ports[0].side == ir::Side::source ? Field::sport : Field::dport, tuples};
+}
+
+std::vector<Rule> Lowering::classify_body(const ir::Classify& classify, const std::string& suffix) {
+    std::vector<Rule> body;
+    auto name_of = [&](const ir::Class& cls) { return cls.counter + suffix; };
+    auto unreachable = [&](const ir::Class& cls) {
+        diag_.warning(cls.range, "class '" + cls.label + "' can never match: earlier classes of '" +
+                                     classify.name + "' take all its packets");
+    };
+
+    // 1. One key for all classes: a first-match partition into one map per field.
+    std::vector<Key> keys;
+    for (const auto& cls : classify.classes) {
+        auto key = single_key(cls.match);
+        if (!key || (!keys.empty() && !keys.front().operator_same(*key))) {
+            keys.clear();
+            break;
+        }
+        keys.push_back(*key);
+    }
+    if (!keys.empty()) {
+        const Key& shape = keys.front();
+        std::vector<IntervalSet> covered(shape.fields.size());
+        std::vector<std::vector<rules::MapEntry>> entries(shape.fields.size());
+        for (std::size_t c = 0; c < classify.classes.size(); ++c) {
+            bool reachable = false;
+            for (std::size_t f = 0; f < shape.fields.size(); ++f) {
+                const IntervalSet fresh = keys[c].values[f].minus(covered[f]);
+                covered[f].add(keys[c].values[f]);
+                for (const auto& part : fresh.parts()) {
+                    entries[f].push_back({{part}, name_of(classify.classes[c])});
+                }
+                reachable = reachable || !fresh.empty();
+            }
+            if (!reachable) {
+                unreachable(classify.classes[c]);
+            }
+        }
+        for (std::size_t f = 0; f < shape.fields.size(); ++f) {
+            if (entries[f].empty()) {
+                continue;
+            }
+            std::sort(entries[f].begin(), entries[f].end(),
+                      [](const auto& a, const auto& b) { return a.key[0].lo < b.key[0].lo; });
+            Rule rule = make_rule(shape.depends, {}, classify.origin);
+            Statement s;
+            s.kind = Statement::Kind::count_map;
+            s.key = {shape.fields[f]};
+            s.entries = std::move(entries[f]);
+            rule.statements.push_back(std::move(s));
+            rule.statements.push_back(simple(Statement::Kind::ret));
+            body.push_back(std::move(rule));
+        }
+        return body;
+    }
+
+    // 2. Protocol and exact port for every class: one concatenated-key map.
+    std::optional<Field> port_field;
+    std::map<std::pair<u128, u128>, std::string> tuples;
+    std::vector<std::pair<std::pair<u128, u128>, std::string>> ordered;
+    bool concat = true;
+    for (const auto& cls : classify.classes) {
+        auto t = protocol_port_tuples(cls.match);
+        if (!t || (port_field && *port_field != t->first)) {
+            concat = false;
+            break;
+        }
+        port_field = t->first;
+        bool reachable = false;
+        for (const auto& tuple : t->second) {
+            if (tuples.emplace(tuple, name_of(cls)).second) {
+                ordered.emplace_back(tuple, name_of(cls));
+                reachable = true;
+            }
+        }
+        if (!reachable) {
+            unreachable(cls);
+        }
+        if (tuples.size() > max_concat_entries) {
+            concat = false;
+            break;
+        }
+    }
+    if (concat && port_field) {
+        Rule rule;
+        rule.origin = classify.origin;
+        Statement s;
+        s.kind = Statement::Kind::count_map;
+        s.key = {Field::l4proto, *port_field};
+        for (const auto& [tuple, counter] : tuples) {
+            s.entries.push_back(
+                {{Interval{tuple.first, tuple.first}, Interval{tuple.second, tuple.second}},
+                 counter});
+        }
+        rule.statements.push_back(std::move(s));
+        rule.statements.push_back(simple(Statement::Kind::ret));
+        body.push_back(std::move(rule));
+        return body;
+    }
+
+    // 3. Anything else: one rule per class and alternative, first match returns.
+    std::vector<std::vector<Condition>> seen;
+    bool catch_all = false;
+    for (const auto& cls : classify.classes) {
+        const auto alts = alternatives(cls.match);
+        if (catch_all) {
+            unreachable(cls);
+        }
+        for (const auto& alt : alts) {
+            Rule rule = make_rule(alt.conditions, {}, cls.origin);
+            rule.statements.push_back(count(name_of(cls)));
+            rule.statements.push_back(simple(Statement::Kind::ret));
+            body.push_back(std::move(rule));
+            catch_all = catch_all || alt.conditions.empty();
+        }
+    }
+    return body;
+}
+
+void Lowering::lower_classify(const ir::Classify& classify) {
+    for (const auto& v : variants(classify.scope, classify.split_direction)) {
+        std::string suffix;
+        if (classify.split_direction && v.direction) {
+            suffix = *v.direction == ir::dir_in ? "_in" : "_out";
+        }
+        const std::string chain_name = "classify_" + classify.name + suffix;
+        const bool exists = std::any_of(classify_chains_.begin(), classify_chains_.end(),
+                                        [&](const auto& c) { return c.name == chain_name; });
+        if (!exists) {
+            rules::Chain body{chain_name, std::nullopt, {}, classify_body(classify, suffix)};
+            if (classify.otherwise) {
+                Rule rest;
+                rest.origin = classify.otherwise->origin;
+                rest.statements.push_back(count(classify.otherwise->counter + suffix));
+                body.rules.push_back(std::move(rest));
+            }
+            classify_chains_.push_back(std::move(body));
+        }
+        for (const auto& alt : alternatives(classify.scope)) {
+            Rule jump = make_rule(v.conditions, alt.conditions, classify.origin);
+            jump.statements.push_back(simple(Statement::Kind::jump, chain_name));
+            chain(v).counts.push_back(std::move(jump));
+        }
+    }
+}
+
+rules::Table Lowering::run() {
+    rules::Table table;
+    table.name = policy_.table;
+    table.policy = policy_.name;
+    for (const auto& counter : policy_.counters) {
+        for (const auto& name : all_counter_names(counter)) {
+            table.counters.push_back({name, counter.origin});
+        }
+        if (counter.peers_referenced) {
+            for (ir::Family f : {ir::Family::ipv4, ir::Family::ipv6}) {
+                table.sets.push_back({peers_set(counter.name, f), f == ir::Family::ipv6,
+                                      counter.peers_timeout_seconds, counter.origin});
+            }
+        }
+    }
+    for (const auto& classify : policy_.classifies) {
+        auto add = [&](const ir::Class& cls) {
+            if (classify.split_direction) {
+                table.counters.push_back({cls.counter + "_in", cls.origin});
+                table.counters.push_back({cls.counter + "_out", cls.origin});
+            } else {
+                table.counters.push_back({cls.counter, cls.origin});
+            }
+        };
+        for (const auto& cls : classify.classes) {
+            add(cls);
+        }
+        if (classify.otherwise) {
+            add(*classify.otherwise);
+        }
+    }
+    for (const auto& item : policy_.order) {
+        if (item.is_classify) {
+            lower_classify(policy_.classifies[item.index]);
+        } else {
+            lower_counter(policy_.counters[item.index]);
+        }
+    }
+    for (const auto& verdict : policy_.verdicts) {
+        lower_verdict(verdict);
+    }
+    static constexpr const char* hook_names[] = {"input", "output", "forward", "ingress"};
+    for (auto& [where, built] : base_) {
+        rules::Chain c;
+        c.hook = where.first;
+        c.device = where.second;
+        c.name = where.first == Hook::ingress ? "ingress_" + where.second
+                                              : hook_names[static_cast<int>(where.first)];
+        for (auto* section : {&built.marks, &built.counts, &built.verdicts}) {
+            c.rules.insert(c.rules.end(), section->begin(), section->end());
+        }
+        table.chains.push_back(std::move(c));
+    }
+    for (auto& c : classify_chains_) {
+        table.chains.push_back(std::move(c));
+    }
+    return table;
+}
+
+} // namespace
+
+rules::Table lower_policy(const ir::Policy& policy, Diagnostics& diagnostics) {
+    return Lowering(policy, diagnostics).run();
+}
+
+} // namespace acctc

@@ -1,0 +1,19 @@
+// Stage 3, lower: ir::Policy -> rules::Table. Places every counter on the hooks its scope and
+// direction name, orders each base chain as connection marks, then counts, then verdicts (so
+// the first packet of a connection is counted and verdicts never hide a count), and lowers
+// exclusive classifications to one map lookup where the classes allow it.
+#pragma once
+
+#include "acctc/diagnostics.hpp"
+#include "ir.hpp"
+#include "rules.hpp"
+
+namespace acctc {
+
+// Warnings (unreachable classes) go to diagnostics; lowering itself cannot fail.
+rules::Table lower_policy(const ir::Policy& policy, Diagnostics& diagnostics);
+
+// Past this many entries a concatenated key map is not worth its memory; rules are used.
+inline constexpr std::size_t max_concat_entries = 1 << 20;
+
+} // namespace acctc

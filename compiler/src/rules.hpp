@@ -1,0 +1,95 @@
+// Backend IR: the ruleset as hooks, chains and rules with typed conditions and statements.
+// Lowering produces it from ir::Policy; the nft and iptables emitters print it.
+#pragma once
+
+#include "intervals.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace acctc::rules {
+
+enum class Hook { input, output, forward, ingress };
+
+enum class Field {
+    iifname,
+    oifname,
+    nfproto, // numbers: 4 or 6
+    l4proto,
+    sport, // transport source port (tcp/udp/sctp/udplite/dccp)
+    dport,
+    ip_saddr,
+    ip_daddr,
+    ip6_saddr,
+    ip6_daddr,
+    icmp_type,
+    icmpv6_type,
+    skuid,
+    skgid,
+    cgroup,    // names: one cgroup2 path
+    fragment4, // non-first IPv4 fragment (no value)
+    fragment6, // non-first IPv6 fragment (no value)
+    ct_new,    // conntrack state new (no value)
+    ct_mark,   // mark_bit set in the conntrack mark
+};
+
+struct Condition {
+    Field field = Field::iifname;
+    bool negate = false;
+    IntervalSet numbers;            // numeric fields
+    std::vector<std::string> names; // iifname, oifname, cgroup
+    std::string set;                // lookup in a named set instead of literal values
+    std::uint32_t mark_bit = 0;     // ct_mark
+};
+
+struct MapEntry {
+    std::vector<Interval> key; // one interval per field of the key
+    std::string counter;
+};
+
+struct Statement {
+    enum class Kind { count, count_map, set_mark, update_set, accept, drop, jump, ret };
+    Kind kind = Kind::count;
+    std::string name;              // counter, set or chain
+    std::vector<Field> key;        // count_map key (concatenated when several); update_set field
+    std::vector<MapEntry> entries; // count_map
+    std::uint32_t mark_bit = 0;    // set_mark
+};
+
+struct Rule {
+    std::vector<Condition> conditions;
+    std::vector<Statement> statements;
+    std::string origin; // file:line
+};
+
+struct Chain {
+    std::string name;
+    std::optional<Hook> hook; // base chains only
+    std::string device;       // ingress chains
+    std::vector<Rule> rules;
+};
+
+struct CounterObject {
+    std::string name;
+    std::string origin;
+};
+
+struct DynamicSet {
+    std::string name;
+    bool v6 = false;
+    std::uint64_t timeout_seconds = 3600;
+    std::string origin;
+};
+
+struct Table {
+    std::string name;
+    std::string policy;
+    std::vector<CounterObject> counters;
+    std::vector<DynamicSet> sets;
+    std::vector<Chain> chains;
+};
+
+} // namespace acctc::rules

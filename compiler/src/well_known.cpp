@@ -1,0 +1,92 @@
+#include "well_known.hpp"
+
+#include <array>
+#include <utility>
+
+namespace acctc {
+namespace {
+
+struct Named {
+    std::string_view name;
+    std::uint8_t number;
+};
+
+// Names as nftables spells them (its "inet_protocol" and ICMP type symbol tables).
+constexpr std::array protocols{
+    Named{"icmp", 1},   Named{"igmp", 2},      Named{"ipip", 4},   Named{"tcp", 6},
+    Named{"egp", 8},    Named{"udp", 17},      Named{"ipv6", 41},  Named{"rsvp", 46},
+    Named{"gre", 47},   Named{"esp", 50},      Named{"ah", 51},    Named{"icmpv6", 58},
+    Named{"ospf", 89},  Named{"pim", 103},     Named{"vrrp", 112}, Named{"l2tp", 115},
+    Named{"sctp", 132}, Named{"udplite", 136}, Named{"dccp", 33},  Named{"comp", 108},
+};
+
+constexpr std::array icmp_types{
+    Named{"echo-reply", 0},           Named{"destination-unreachable", 3},
+    Named{"source-quench", 4},        Named{"redirect", 5},
+    Named{"echo-request", 8},         Named{"router-advertisement", 9},
+    Named{"router-solicitation", 10}, Named{"time-exceeded", 11},
+    Named{"parameter-problem", 12},   Named{"timestamp-request", 13},
+    Named{"timestamp-reply", 14},     Named{"info-request", 15},
+    Named{"info-reply", 16},          Named{"address-mask-request", 17},
+    Named{"address-mask-reply", 18},
+};
+
+constexpr std::array icmpv6_types{
+    Named{"destination-unreachable", 1}, Named{"packet-too-big", 2},
+    Named{"time-exceeded", 3},           Named{"parameter-problem", 4},
+    Named{"echo-request", 128},          Named{"echo-reply", 129},
+    Named{"mld-listener-query", 130},    Named{"mld-listener-report", 131},
+    Named{"mld-listener-done", 132},     Named{"nd-router-solicit", 133},
+    Named{"nd-router-advert", 134},      Named{"nd-neighbor-solicit", 135},
+    Named{"nd-neighbor-advert", 136},    Named{"nd-redirect", 137},
+    Named{"router-renumbering", 138},    Named{"ind-neighbor-solicit", 141},
+    Named{"ind-neighbor-advert", 142},   Named{"mld2-listener-report", 143},
+};
+
+template <typename Table>
+std::optional<std::uint8_t> lookup(const Table& table, std::string_view name) {
+    for (const auto& entry : table) {
+        if (entry.name == name) {
+            return entry.number;
+        }
+    }
+    return std::nullopt;
+}
+
+template <typename Table>
+std::string reverse(const Table& table, std::uint8_t number) {
+    for (const auto& entry : table) {
+        if (entry.number == number) {
+            return std::string(entry.name);
+        }
+    }
+    return std::to_string(number);
+}
+
+} // namespace
+
+std::optional<std::uint8_t> protocol_number(std::string_view name) {
+    if (name == "ipv6-icmp") {
+        return proto_icmpv6;
+    }
+    return lookup(protocols, name);
+}
+
+std::string protocol_name(std::uint8_t number) {
+    return reverse(protocols, number);
+}
+
+bool protocol_has_ports(std::uint8_t number) {
+    return number == proto_tcp || number == proto_udp || number == 132 || number == 136 ||
+           number == 33;
+}
+
+std::optional<std::uint8_t> icmp_type_number(std::string_view name, bool v6) {
+    return v6 ? lookup(icmpv6_types, name) : lookup(icmp_types, name);
+}
+
+std::string icmp_type_name(std::uint8_t number, bool v6) {
+    return v6 ? reverse(icmpv6_types, number) : reverse(icmp_types, number);
+}
+
+} // namespace acctc

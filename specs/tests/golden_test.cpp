@@ -1,0 +1,61 @@
+// Golden specs: every specs/compile/*.acct and examples/*.acct compiles to exactly its .nft
+// (warnings included in a .warn file when there are any); every specs/errors/*.acct fails with
+// exactly its .err. Regenerate all expected files with:
+//   ACCTC_UPDATE_SPECS=1 ctest --test-dir build -L golden
+// and review the diff.
+#include "spec_files.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <gtest/gtest.h>
+
+namespace acctc::specs {
+namespace {
+
+bool updating() {
+    return std::getenv("ACCTC_UPDATE_SPECS") != nullptr;
+}
+
+void compare_or_update(const std::filesystem::path& expected_file, const std::string& actual) {
+    if (updating()) {
+        if (actual.empty()) {
+            std::filesystem::remove(expected_file);
+        } else {
+            std::ofstream(expected_file, std::ios::binary) << actual;
+        }
+        return;
+    }
+    const std::string expected =
+        std::filesystem::exists(expected_file) ? read_file(expected_file) : std::string();
+    EXPECT_EQ(expected, actual) << "golden " << expected_file
+                                << " differs; regenerate with ACCTC_UPDATE_SPECS=1";
+}
+
+class CompileSpec : public testing::TestWithParam<std::string> {};
+
+TEST_P(CompileSpec, MatchesGoldenRuleset) {
+    const CompileResult result = compile_spec(GetParam());
+    ASSERT_TRUE(result.output.has_value()) << rendered_diagnostics(result);
+    compare_or_update(expected_path(GetParam(), ".nft"), result.output->text);
+    compare_or_update(expected_path(GetParam(), ".warn"), rendered_diagnostics(result));
+}
+
+class ErrorSpec : public testing::TestWithParam<std::string> {};
+
+TEST_P(ErrorSpec, FailsWithGoldenDiagnostics) {
+    const CompileResult result = compile_spec(GetParam());
+    EXPECT_FALSE(result.output.has_value());
+    EXPECT_TRUE(result.diagnostics.has_errors());
+    compare_or_update(expected_path(GetParam(), ".err"), rendered_diagnostics(result));
+}
+
+std::string test_name(const testing::TestParamInfo<std::string>& info) {
+    return test_name_of(info.param);
+}
+
+INSTANTIATE_TEST_SUITE_P(Specs, CompileSpec, testing::ValuesIn(inputs("specs/compile")), test_name);
+INSTANTIATE_TEST_SUITE_P(Examples, CompileSpec, testing::ValuesIn(inputs("examples")), test_name);
+INSTANTIATE_TEST_SUITE_P(Specs, ErrorSpec, testing::ValuesIn(inputs("specs/errors")), test_name);
+
+} // namespace
+} // namespace acctc::specs
