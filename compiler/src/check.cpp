@@ -68,6 +68,7 @@ class Checker {
     std::map<std::string, std::size_t, std::less<>> counter_index_;
     std::map<std::string, SourceRange, std::less<>> produced_;
     std::map<std::string, SourceRange, std::less<>> statement_names_;
+    unsigned following_counters_ = 0;
 
     void declare_policy(const ast::PolicyDecl& decl);
     void declare_alias(const ast::AliasDecl& decl);
@@ -302,7 +303,8 @@ void Checker::produce(const std::string& name, SourceRange range) {
 bool Checker::declare_statement_name(const ast::Token& name) {
     auto [it, inserted] = statement_names_.emplace(name.text, name.range);
     if (!inserted) {
-        auto& error = diag_.error(name.range, "duplicate counter or classify name '" + name.text + "'");
+        auto& error =
+            diag_.error(name.range, "duplicate counter or classify name '" + name.text + "'");
         error.notes.push_back({it->second, "first declared here"});
     }
     return inserted;
@@ -824,10 +826,7 @@ void Checker::check_counter(const ast::CounterDecl& decl, bool duplicate) {
     if (counter.follow) {
         out_.uses_conntrack = true;
         const unsigned available = static_cast<unsigned>(__builtin_popcount(out_.connmark_mask));
-        unsigned used = 0;
-        for (const auto& other : out_.counters) {
-            used += other.follow ? 1 : 0;
-        }
+        const unsigned used = following_counters_++;
         if (used >= available) {
             diag_.error(extras.follow_range.end > 0 ? extras.follow_range : decl.name.range,
                         "more counters follow connections than the connmark mask has bits (" +
@@ -980,19 +979,22 @@ ir::Policy Checker::run(const ast::Policy& policy) {
             statement);
     }
     // Counters referenced by 'peers of' keep dynamic peer sets.
+    std::set<std::string, std::less<>> referenced;
+    auto collect = [&](const ir::Match& match) {
+        for (const auto& address : match.addresses) {
+            if (!address.peers_of.empty()) {
+                referenced.insert(address.peers_of);
+            }
+        }
+    };
+    for (const auto& counter : out_.counters) {
+        collect(counter.match);
+    }
+    for (const auto& verdict : out_.verdicts) {
+        collect(verdict.match);
+    }
     for (auto& counter : out_.counters) {
-        for (const auto& other : out_.counters) {
-            for (const auto& address : other.match.addresses) {
-                counter.peers_referenced =
-                    counter.peers_referenced || address.peers_of == counter.name;
-            }
-        }
-        for (const auto& verdict : out_.verdicts) {
-            for (const auto& address : verdict.match.addresses) {
-                counter.peers_referenced =
-                    counter.peers_referenced || address.peers_of == counter.name;
-            }
-        }
+        counter.peers_referenced = referenced.count(counter.name) != 0;
     }
     for (const auto& counter : out_.counters) {
         if (counter.match.fragment && out_.uses_conntrack &&

@@ -510,6 +510,44 @@ std::optional<Key> single_key(const ir::Match& m) {
     return std::nullopt;
 }
 
+// What earlier classes already took, as an ordered map so that thousands of classes cost
+// O(n log n), not O(n^2).
+class Coverage {
+  public:
+    // The parts of values not covered yet; they become covered.
+    std::vector<Interval> take(const IntervalSet& values) {
+        std::vector<Interval> fresh;
+        for (const Interval& part : values.parts()) {
+            u128 cursor = part.lo;
+            bool open = true;
+            auto it = taken_.upper_bound(part.lo);
+            if (it != taken_.begin() && std::prev(it)->second >= part.lo) {
+                --it;
+            }
+            for (; it != taken_.end() && it->first <= part.hi; ++it) {
+                if (it->first > cursor) {
+                    fresh.push_back({cursor, it->first - 1});
+                }
+                if (it->second >= part.hi) {
+                    open = false;
+                    break;
+                }
+                cursor = std::max(cursor, it->second + 1);
+            }
+            if (open && cursor <= part.hi) {
+                fresh.push_back({cursor, part.hi});
+            }
+        }
+        for (const Interval& part : fresh) {
+            taken_.emplace(part.lo, part.hi);
+        }
+        return fresh;
+    }
+
+  private:
+    std::map<u128, u128> taken_; // disjoint; adjacent entries are not merged (not needed)
+};
+
 // protocol + exact ports: `tcp dport 80` / `udp dport 53` classes share the key
 // (meta l4proto . th dport).
 std::optional<std::pair<Field, std::vector<std::pair<u128, u128>>>>
@@ -548,17 +586,15 @@ std::vector<Rule> Lowering::classify_body(const ir::Classify& classify, const st
     }
     if (!keys.empty()) {
         const Key& shape = keys.front();
-        std::vector<IntervalSet> covered(shape.fields.size());
+        std::vector<Coverage> covered(shape.fields.size());
         std::vector<std::vector<rules::MapEntry>> entries(shape.fields.size());
         for (std::size_t c = 0; c < classify.classes.size(); ++c) {
             bool reachable = false;
             for (std::size_t f = 0; f < shape.fields.size(); ++f) {
-                const IntervalSet fresh = keys[c].values[f].minus(covered[f]);
-                covered[f].add(keys[c].values[f]);
-                for (const auto& part : fresh.parts()) {
+                for (const auto& part : covered[f].take(keys[c].values[f])) {
                     entries[f].push_back({{part}, name_of(classify.classes[c])});
+                    reachable = true;
                 }
-                reachable = reachable || !fresh.empty();
             }
             if (!reachable) {
                 unreachable(classify.classes[c]);
@@ -721,7 +757,8 @@ rules::Table Lowering::run() {
         c.name = where.first == Hook::ingress ? "ingress_" + where.second
                                               : hook_names[static_cast<int>(where.first)];
         for (auto* section : {&built.marks, &built.counts, &built.verdicts}) {
-            c.rules.insert(c.rules.end(), section->begin(), section->end());
+            c.rules.insert(c.rules.end(), std::make_move_iterator(section->begin()),
+                           std::make_move_iterator(section->end()));
         }
         table.chains.push_back(std::move(c));
     }
