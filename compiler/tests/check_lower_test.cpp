@@ -1,0 +1,155 @@
+// Checks and lowering on small policies: defaults, resolution, mark bits, and how exclusive
+// classifications become maps.
+#include "check.hpp"
+#include "lower.hpp"
+#include "parser.hpp"
+
+#include <gtest/gtest.h>
+
+namespace acctc {
+namespace {
+
+struct Checked {
+    SourceFile file;
+    Diagnostics diagnostics;
+    ir::Policy policy;
+};
+
+Checked check(const std::string& text) {
+    Checked out{SourceFile("t.acct", text), {}, {}};
+    const HostDatabase hosts(std::filesystem::path(ACCTC_SOURCE_DIR) / "specs/etc");
+    const auto tree = parse_policy(out.file, out.diagnostics);
+    EXPECT_FALSE(out.diagnostics.has_errors());
+    out.policy = check_policy(out.file, tree, hosts, out.diagnostics);
+    return out;
+}
+
+TEST(Check, OwnerDefaultsToLocalOutput) {
+    const auto c = check("policy p\ncounter s { owner group skype }\n");
+    ASSERT_FALSE(c.diagnostics.has_errors());
+    const auto& match = c.policy.counters[0].match;
+    EXPECT_EQ(match.scopes, unsigned{ir::scope_local});
+    EXPECT_EQ(match.directions, unsigned{ir::dir_out});
+    EXPECT_TRUE(match.gids->contains(2000)); // from specs/etc/group
+}
+
+TEST(Check, DirectionWithoutInterfaceMeansThisHost) {
+    const auto c = check("policy p\ninterface w = eth0\ncounter a { in }\ncounter b { via w }\n");
+    EXPECT_EQ(c.policy.counters[0].match.scopes, unsigned{ir::scope_local});
+    EXPECT_EQ(c.policy.counters[1].match.scopes, unsigned{ir::scope_local | ir::scope_forward});
+}
+
+TEST(Check, FollowCountersGetDistinctBitsOfTheMask) {
+    const auto c = check("policy p\nconnmark mask 0x00000a00\n"
+                         "counter a { follow connection; tcp }\ncounter b { listen udp 5 }\n");
+    ASSERT_FALSE(c.diagnostics.has_errors());
+    EXPECT_EQ(c.policy.counters[0].mark_bit, 0x200U);
+    EXPECT_EQ(c.policy.counters[1].mark_bit, 0x800U);
+    EXPECT_TRUE(c.policy.counters[1].follow); // listen implies following
+    EXPECT_TRUE(c.policy.uses_conntrack);
+}
+
+TEST(Check, ServicesResolveFromTheHostDatabase) {
+    const auto c = check("policy p\ncounter f { tcp sport ftp-data..ftp, smtp, www }\n");
+    ASSERT_FALSE(c.diagnostics.has_errors());
+    const auto& ports = c.policy.counters[0].match.ports[0].ports;
+    ASSERT_EQ(ports.parts().size(), 3U);
+    EXPECT_EQ(ports.parts()[0], (Interval{20, 21}));
+    EXPECT_EQ(ports.parts()[2], (Interval{80, 80}));
+}
+
+TEST(Check, PeersReferenceMarksTheCounter) {
+    const auto c =
+        check("policy p\ncounter s { owner user alice }\ncounter g { in; from peers of s }\n");
+    ASSERT_FALSE(c.diagnostics.has_errors());
+    EXPECT_TRUE(c.policy.counters[0].peers_referenced);
+    EXPECT_FALSE(c.policy.counters[1].peers_referenced);
+}
+
+const rules::Chain* find_chain(const rules::Table& table, const std::string& name) {
+    for (const auto& chain : table.chains) {
+        if (chain.name == name) {
+            return &chain;
+        }
+    }
+    return nullptr;
+}
+
+TEST(Lower, SingleKeyClassifyIsOneFirstMatchMap) {
+    auto c = check("policy p\nclassify k forward {\n a: tcp dport 1..100\n b: tcp dport 50..200\n"
+                   " otherwise: rest\n}\n");
+    const auto table = lower_policy(c.policy, c.diagnostics);
+    const auto* chain = find_chain(table, "classify_k");
+    ASSERT_NE(chain, nullptr);
+    ASSERT_EQ(chain->rules.size(), 2U); // the map lookup, then otherwise
+    const auto& map = chain->rules[0].statements[0];
+    ASSERT_EQ(map.kind, rules::Statement::Kind::count_map);
+    ASSERT_EQ(map.entries.size(), 2U);
+    EXPECT_EQ(map.entries[0].key[0], (Interval{1, 100}));
+    EXPECT_EQ(map.entries[1].key[0], (Interval{101, 200})); // b loses what a took
+    EXPECT_EQ(map.entries[1].counter, "k_b");
+    EXPECT_EQ(chain->rules[0].statements[1].kind, rules::Statement::Kind::ret);
+    EXPECT_EQ(chain->rules[1].statements[0].name, "k_rest");
+}
+
+TEST(Lower, ShadowedClassIsWarned) {
+    auto c = check("policy p\nclassify k forward {\n a: udp dport 1..100\n b: udp dport 7\n}\n");
+    lower_policy(c.policy, c.diagnostics);
+    ASSERT_EQ(c.diagnostics.all().size(), 1U);
+    EXPECT_EQ(c.diagnostics.all()[0].severity, Severity::warning);
+    EXPECT_NE(c.diagnostics.all()[0].message.find("'b' can never match"), std::string::npos);
+}
+
+TEST(Lower, ProtocolAndPortClassesShareAConcatenatedKey) {
+    auto c = check("policy p\nclassify k forward {\n web: tcp dport 80\n dns: udp dport 53\n}\n");
+    const auto table = lower_policy(c.policy, c.diagnostics);
+    const auto& map = find_chain(table, "classify_k")->rules[0].statements[0];
+    ASSERT_EQ(map.key.size(), 2U);
+    EXPECT_EQ(map.key[0], rules::Field::l4proto);
+    EXPECT_EQ(map.entries.size(), 2U);
+}
+
+TEST(Lower, MixedClassesFallBackToFirstMatchRules) {
+    auto c = check("policy p\nclassify k forward {\n a: udp dport 53\n b: icmp\n}\n");
+    const auto table = lower_policy(c.policy, c.diagnostics);
+    const auto* chain = find_chain(table, "classify_k");
+    ASSERT_EQ(chain->rules.size(), 2U);
+    for (const auto& rule : chain->rules) {
+        EXPECT_EQ(rule.statements.back().kind, rules::Statement::Kind::ret);
+    }
+}
+
+TEST(Lower, ForwardViaBothDirectionsCountsEachPacketOnce) {
+    auto c = check("policy p\ninterface l = ppp0\ncounter x { forward via l }\n");
+    const auto table = lower_policy(c.policy, c.diagnostics);
+    const auto* forward = find_chain(table, "forward");
+    ASSERT_EQ(forward->rules.size(), 2U);
+    // Second rule excludes what the first counted: iifname != ppp0 oifname ppp0.
+    ASSERT_EQ(forward->rules[1].conditions.size(), 2U);
+    EXPECT_TRUE(forward->rules[1].conditions[0].negate);
+}
+
+TEST(Lower, FollowMarksBeforeCountingSoTheFirstPacketCounts) {
+    auto c = check("policy p\ninterface w = eth0\ncounter s { owner group skype; via w; listen "
+                   "tcp 21212; follow connection }\n");
+    const auto table = lower_policy(c.policy, c.diagnostics);
+    for (const char* name : {"input", "output"}) {
+        const auto* chain = find_chain(table, name);
+        ASSERT_NE(chain, nullptr);
+        ASSERT_GE(chain->rules.size(), 2U);
+        EXPECT_EQ(chain->rules.front().statements[0].kind, rules::Statement::Kind::set_mark);
+        EXPECT_EQ(chain->rules.back().statements[0].kind, rules::Statement::Kind::count);
+    }
+}
+
+TEST(Lower, VerdictsComeAfterEveryCount) {
+    auto c =
+        check("policy p\ncounter a { local in; tcp dport 22; accept }\ncounter b { local in }\n");
+    const auto table = lower_policy(c.policy, c.diagnostics);
+    const auto* input = find_chain(table, "input");
+    ASSERT_EQ(input->rules.size(), 3U);
+    EXPECT_EQ(input->rules[2].statements[0].kind, rules::Statement::Kind::accept);
+}
+
+} // namespace
+} // namespace acctc

@@ -1,0 +1,60 @@
+#include "intervals.hpp"
+
+#include <gtest/gtest.h>
+
+namespace acctc {
+namespace {
+
+TEST(Intervals, AddMergesOverlappingAndAdjacent) {
+    IntervalSet set;
+    set.add(10, 20);
+    set.add(30, 40);
+    set.add(21, 29);
+    ASSERT_EQ(set.parts().size(), 1U);
+    EXPECT_EQ(set.parts()[0], (Interval{10, 40}));
+    set.add(0, 5);
+    EXPECT_EQ(set.parts().size(), 2U);
+    EXPECT_TRUE(set.contains(3));
+    EXPECT_FALSE(set.contains(7));
+}
+
+TEST(Intervals, MinusAndIntersect) {
+    const IntervalSet all = IntervalSet::range(0, 65535);
+    IntervalSet essential;
+    essential.add(20, 21);
+    essential.add(25, 25);
+    essential.add(80, 80);
+    const IntervalSet rest = all.minus(essential);
+    ASSERT_EQ(rest.parts().size(), 4U); // the Guide's 1:19 22:24 26:79 81:...
+    EXPECT_EQ(rest.parts()[1], (Interval{22, 24}));
+    EXPECT_EQ(rest.intersect(essential).parts().size(), 0U);
+    EXPECT_EQ(all.intersect(essential), essential);
+}
+
+TEST(Intervals, FullWidthValuesDoNotOverflow) {
+    IntervalSet set;
+    set.add(0, ~u128{0});
+    set.add(5, 6);
+    ASSERT_EQ(set.parts().size(), 1U);
+    EXPECT_EQ(set.size_saturated(), ~u128{0});
+    EXPECT_TRUE(set.minus(set).empty());
+}
+
+TEST(Intervals, PrefixesCoverExactlyTheInterval) {
+    const auto prefixes = to_prefixes({0xC6120000, 0xC61200FF}, 32); // 198.18.0.0/24
+    ASSERT_EQ(prefixes.size(), 1U);
+    EXPECT_EQ(prefixes[0].length, 24U);
+    const auto split = to_prefixes({3, 9}, 32); // 3/32, 4/30, 8/31
+    ASSERT_EQ(split.size(), 3U);
+    EXPECT_EQ(split[1].base, u128{4});
+    EXPECT_EQ(split[1].length, 30U);
+    EXPECT_EQ(to_prefixes({0, ~u128{0}}, 128).front().length, 0U);
+}
+
+TEST(Intervals, AddressFormatting) {
+    EXPECT_EQ(format_ipv4(0xC6120001), "198.18.0.1");
+    EXPECT_EQ(format_ipv6((u128{0x20010db8} << 96) | 1), "2001:db8::1");
+}
+
+} // namespace
+} // namespace acctc
