@@ -1,0 +1,51 @@
+// The policies a throughput run compares: an acctc `classify` of N classes of one kind, the
+// naive translation a person would write by hand (one rule per class in a linear chain,
+// first match returns), and the flows that hit classes spread across the whole key space.
+#pragma once
+
+#include "acctc/bench/udp_generator.hpp"
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace acctc::bench {
+
+enum class ClassKind {
+    ports,     // c<i>: udp dport 1000+i
+    networks,  // c<i>: from 198.19.x.y/30, the i-th /30 of 198.19.0.0/16
+    protoport, // c<i>: tcp or udp (alternating) dport 1000+i/2: a concatenated key
+    gids,      // c<i>: owner group 5000+i, on the output hook of the sending namespace
+};
+std::string to_string(ClassKind kind);
+std::optional<ClassKind> parse_class_kind(std::string_view text);
+// Largest number of classes a kind can express with distinct keys.
+std::size_t max_classes(ClassKind kind);
+
+// Where the traffic goes and which interface the classification is attached to.
+struct BenchAddressing {
+    std::string wan_interface;        // the router's ingress interface
+    testbench::IpAddress source;      // the sender's own address
+    testbench::IpAddress destination; // routed through the router, dropped past its egress
+};
+
+struct BenchPolicy {
+    ClassKind kind = ClassKind::ports;
+    std::size_t classes = 0;
+    std::string policy_name;   // table acctc_<policy_name>
+    std::string source;        // acctc policy text
+    std::string naive_policy;  // table acctc_<naive_policy> holds the naive ruleset
+    std::string naive_ruleset; // nft text, loadable with nft -f
+    std::string classify_name; // counters are <classify_name>_c<i> and <classify_name>_rest
+    bool output_hook = false;  // rules sit on the sender's output hook instead of forward
+    std::vector<std::size_t> hit_classes; // one per flow
+    std::vector<GeneratorFlow> flows;
+};
+
+// `flows` distinct classes are hit (fewer when there are fewer classes), evenly spread.
+BenchPolicy make_bench_policy(ClassKind kind, std::size_t classes,
+                              const BenchAddressing& addressing, std::size_t flows);
+
+} // namespace acctc::bench

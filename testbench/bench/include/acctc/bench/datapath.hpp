@@ -1,0 +1,62 @@
+// Data-path comparison: packets/s through the hook under test with no ruleset, with acctc's
+// ruleset, with the naive one-rule-per-class ruleset and (when the compiler has the backend)
+// with acctc's iptables output. All rulesets of a case are loaded once and switched by making
+// their tables dormant, so variants run interleaved, A/B, in every repetition.
+#pragma once
+
+#include "acctc/bench/bench_policy.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace acctc::bench {
+
+enum class Variant { baseline, acctc, naive, iptables };
+std::string to_string(Variant variant);
+
+struct DatapathOptions {
+    std::vector<ClassKind> kinds;
+    std::vector<std::size_t> sizes;
+    unsigned repetitions = 5;
+    std::chrono::milliseconds duration{300}; // per measurement
+    std::uint64_t max_packets = 5'000'000;   // per measurement
+    std::size_t flows = 16;
+};
+
+struct VariantResult {
+    Variant variant = Variant::baseline;
+    std::vector<double> pps;    // forwarded packets/s, one per repetition
+    std::vector<double> ratios; // pps / baseline pps of the same repetition
+    double median_pps = 0;
+    double median_ratio = 0;
+    std::uint64_t sent = 0;      // over all repetitions
+    std::uint64_t forwarded = 0; // over all repetitions
+    std::uint64_t counted = 0;   // packets in the class counters (acctc, naive)
+    std::uint64_t otherwise = 0; // packets in the otherwise counter: should be 0
+    std::size_t classes_hit = 0; // distinct class counters that counted
+    double load_seconds = 0;     // loading the ruleset (nft -f equivalent)
+};
+
+struct CaseResult {
+    ClassKind kind = ClassKind::ports;
+    std::size_t classes = 0;
+    std::size_t flows = 0;
+    std::string hook; // "forward" or "output"
+    std::vector<VariantResult> variants;
+};
+
+struct DatapathReport {
+    std::vector<CaseResult> cases;
+    std::vector<std::string> notes;
+};
+
+// `progress` gets one line per finished case (for a terminal); may be empty.
+DatapathReport run_datapath(const DatapathOptions& options,
+                            const std::function<void(const std::string&)>& progress);
+
+double median(std::vector<double> values);
+
+} // namespace acctc::bench

@@ -1,0 +1,183 @@
+#include "acctc/bench/bench_policy.hpp"
+
+#include <stdexcept>
+#include <sys/socket.h>
+
+namespace acctc::bench {
+namespace {
+
+constexpr std::uint16_t first_port = 1000;
+constexpr gid_t first_gid = 5000;
+
+testbench::IpAddress network_address(std::size_t index) {
+    testbench::IpAddress address;
+    address.family = AF_INET;
+    const std::size_t offset = index * 4; // one /30 per class
+    address.bytes[0] = 198;
+    address.bytes[1] = 19;
+    address.bytes[2] = static_cast<std::uint8_t>(offset >> 8);
+    address.bytes[3] = static_cast<std::uint8_t>(offset & 0xff);
+    return address;
+}
+
+bool is_udp_class(ClassKind kind, std::size_t index) {
+    return kind != ClassKind::protoport || index % 2 == 1;
+}
+
+std::uint16_t class_port(ClassKind kind, std::size_t index) {
+    return static_cast<std::uint16_t>(first_port +
+                                      (kind == ClassKind::protoport ? index / 2 : index));
+}
+
+// The class's match in acctc's language and in nft's.
+std::string acctc_match(ClassKind kind, std::size_t index) {
+    switch (kind) {
+    case ClassKind::ports:
+    case ClassKind::protoport:
+        return std::string(is_udp_class(kind, index) ? "udp" : "tcp") + " dport " +
+               std::to_string(class_port(kind, index));
+    case ClassKind::networks:
+        return "from " + network_address(index).to_string() + "/30";
+    case ClassKind::gids:
+        return "owner group " + std::to_string(first_gid + index);
+    }
+    return {};
+}
+
+std::string nft_match(ClassKind kind, std::size_t index) {
+    switch (kind) {
+    case ClassKind::ports:
+    case ClassKind::protoport:
+        return acctc_match(kind, index);
+    case ClassKind::networks:
+        return "ip saddr " + network_address(index).to_string() + "/30";
+    case ClassKind::gids:
+        return "meta skgid " + std::to_string(first_gid + index);
+    }
+    return {};
+}
+
+// Classes hit by the traffic: evenly spread, only the UDP ones for protocol+port.
+std::vector<std::size_t> spread(ClassKind kind, std::size_t classes, std::size_t flows) {
+    const std::size_t candidates = kind == ClassKind::protoport ? classes / 2 : classes;
+    const std::size_t count = std::min(flows, candidates);
+    std::vector<std::size_t> hit;
+    for (std::size_t j = 0; j < count; ++j) {
+        const std::size_t k = (2 * j + 1) * candidates / (2 * count);
+        hit.push_back(kind == ClassKind::protoport ? 2 * k + 1 : k);
+    }
+    return hit;
+}
+
+} // namespace
+
+std::string to_string(ClassKind kind) {
+    switch (kind) {
+    case ClassKind::ports:
+        return "ports";
+    case ClassKind::networks:
+        return "networks";
+    case ClassKind::protoport:
+        return "protoport";
+    case ClassKind::gids:
+        return "gids";
+    }
+    return "?";
+}
+
+std::optional<ClassKind> parse_class_kind(std::string_view text) {
+    for (auto kind : {ClassKind::ports, ClassKind::networks, ClassKind::protoport, ClassKind::gids}) {
+        if (text == to_string(kind)) {
+            return kind;
+        }
+    }
+    return std::nullopt;
+}
+
+std::size_t max_classes(ClassKind kind) {
+    switch (kind) {
+    case ClassKind::ports:
+        return 65535 - first_port;
+    case ClassKind::networks:
+        return 65536 / 4;
+    case ClassKind::protoport:
+        return 2 * (65535 - first_port);
+    case ClassKind::gids:
+        return 1'000'000;
+    }
+    return 0;
+}
+
+BenchPolicy make_bench_policy(ClassKind kind, std::size_t classes,
+                              const BenchAddressing& addressing, std::size_t flows) {
+    if (classes < 2 || classes > max_classes(kind) || flows == 0) {
+        throw std::invalid_argument(to_string(kind) + ": 2.." +
+                                    std::to_string(max_classes(kind)) + " classes");
+    }
+    BenchPolicy policy;
+    policy.kind = kind;
+    policy.classes = classes;
+    policy.policy_name = "bench_" + to_string(kind);
+    policy.naive_policy = "bench_naive";
+    policy.classify_name = "svc";
+    policy.output_hook = kind == ClassKind::gids;
+    const std::string hook = policy.output_hook ? "local out" : "forward in via wan";
+
+    std::string& source = policy.source;
+    source = "policy " + policy.policy_name + "\ninterface wan = " + addressing.wan_interface +
+             "\nclassify " + policy.classify_name + " " + hook + " {\n";
+    for (std::size_t i = 0; i < classes; ++i) {
+        source += "    c" + std::to_string(i) + ": " + acctc_match(kind, i) + "\n";
+    }
+    source += "    otherwise: rest\n}\n";
+
+    // The hand-written equivalent: same counters, same hook, same first-match semantics.
+    const std::string table = "acctc_" + policy.naive_policy;
+    const std::string prefix = policy.classify_name + "_";
+    std::string& naive = policy.naive_ruleset;
+    naive = "table inet " + table + "\ndelete table inet " + table + "\ntable inet " + table +
+            " {\n";
+    for (std::size_t i = 0; i < classes; ++i) {
+        naive += "\tcounter " + prefix + "c" + std::to_string(i) + " {\n\t}\n";
+    }
+    naive += "\tcounter " + prefix + "rest {\n\t}\n";
+    naive += policy.output_hook
+                 ? "\tchain output {\n\t\ttype filter hook output priority filter - 10; policy "
+                   "accept;\n\t\toifname != \"lo\" jump naive\n\t}\n"
+                 : "\tchain forward {\n\t\ttype filter hook forward priority filter - 10; policy "
+                   "accept;\n\t\tiifname \"" +
+                       addressing.wan_interface + "\" jump naive\n\t}\n";
+    naive += "\tchain naive {\n";
+    for (std::size_t i = 0; i < classes; ++i) {
+        naive += "\t\t" + nft_match(kind, i) + " counter name \"" + prefix + "c" +
+                 std::to_string(i) + "\" return\n";
+    }
+    naive += "\t\tcounter name \"" + prefix + "rest\"\n\t}\n}\n";
+
+    policy.hit_classes = spread(kind, classes, flows);
+    for (std::size_t j = 0; j < policy.hit_classes.size(); ++j) {
+        const std::size_t index = policy.hit_classes[j];
+        GeneratorFlow flow;
+        flow.source = addressing.source;
+        flow.destination = addressing.destination;
+        flow.source_port = static_cast<std::uint16_t>(40000 + j);
+        flow.destination_port = 9; // discard
+        switch (kind) {
+        case ClassKind::ports:
+        case ClassKind::protoport:
+            flow.destination_port = class_port(kind, index);
+            break;
+        case ClassKind::networks:
+            flow.source = network_address(index);
+            flow.source.bytes[3] |= 1; // a host inside the /30
+            break;
+        case ClassKind::gids:
+            flow.gid = static_cast<gid_t>(first_gid + index);
+            break;
+        }
+        policy.flows.push_back(flow);
+    }
+    return policy;
+}
+
+} // namespace acctc::bench

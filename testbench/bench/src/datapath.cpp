@@ -1,0 +1,243 @@
+#include "acctc/bench/datapath.hpp"
+
+#include "acctc/bench/bench_topology.hpp"
+#include "acctc/bench/iptables_restore.hpp"
+#include "acctc/compile.hpp"
+#include "acctc/runtime/counters.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace acctc::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+CompiledPolicy compile_or_throw(const BenchPolicy& policy, Target target) {
+    CompileOptions options;
+    options.target = target;
+    auto result = compile_source(policy.policy_name + ".acct", policy.source, options);
+    if (!result.output) {
+        std::ostringstream text;
+        render_all(text, result.source, result.diagnostics);
+        throw std::runtime_error("bench policy does not compile:\n" + text.str());
+    }
+    return std::move(*result.output);
+}
+
+std::string dormant(const std::string& table, bool asleep) {
+    // A dormant table keeps its rules and counters but has no hooks registered: the packet
+    // path is then exactly the one without the table.
+    return "add table inet " + table + (asleep ? " { flags dormant; }\n" : "\n");
+}
+
+// Fills counted/otherwise/classes_hit from the counters of an acctc-named table.
+void read_check(VariantResult& result, const BenchPolicy& policy, const std::string& table_policy,
+                const std::string& netns) {
+    const std::string rest = policy.classify_name + "_rest";
+    for (const auto& sample : runtime::read_counters(table_policy, netns)) {
+        if (sample.counter == rest) {
+            result.otherwise += sample.packets;
+        } else if (sample.packets > 0) {
+            result.counted += sample.packets;
+            ++result.classes_hit;
+        }
+    }
+}
+
+class CaseRunner {
+  public:
+    CaseRunner(BenchTopology& topology, const DatapathOptions& options, const BenchPolicy& policy,
+               std::vector<std::string>& notes)
+        : topology_(topology), options_(options), policy_(policy),
+          node_(policy.output_hook ? BenchTopology::sender : BenchTopology::router) {
+        const auto compiled = compile_or_throw(policy, Target::nft);
+        acctc_table_ = compiled.table_name;
+        naive_table_ = "acctc_" + policy.naive_policy;
+        load(Variant::acctc, compiled.text, acctc_table_);
+        load(Variant::naive, policy.naive_ruleset, naive_table_);
+        const auto iptables = compile_or_throw(policy, Target::iptables);
+        if (is_iptables_restore_text(iptables.text)) {
+            iptables_text_ = iptables.text;
+            results_[Variant::iptables].variant = Variant::iptables;
+        } else if (std::find_if(notes.begin(), notes.end(), [](const std::string& note) {
+                       return note.rfind("iptables", 0) == 0;
+                   }) == notes.end()) {
+            notes.push_back("iptables variant skipped: the compiler has no iptables backend yet "
+                            "(--target iptables still yields nft text)");
+        }
+        results_[Variant::baseline].variant = Variant::baseline;
+    }
+    CaseRunner(const CaseRunner&) = delete;
+    CaseRunner& operator=(const CaseRunner&) = delete;
+    ~CaseRunner() {
+        try {
+            topology_.nft(node_, "delete table inet " + acctc_table_ + "\ndelete table inet " +
+                                     naive_table_ + "\n");
+            if (!iptables_text_.empty()) {
+                iptables_flush(topology_.netns(node_));
+            }
+        } catch (const std::exception&) {
+            // The namespaces go away with the topology anyway.
+        }
+    }
+
+    CaseResult run() {
+        std::vector<Variant> order;
+        for (const auto& [variant, result] : results_) {
+            order.push_back(variant);
+        }
+        measure(Variant::baseline, std::chrono::milliseconds(50)); // warm caches, not kept
+        for (unsigned rep = 0; rep < options_.repetitions; ++rep) {
+            std::map<Variant, double> pps;
+            // Rotating the order each repetition spreads drift in the machine's load evenly.
+            for (std::size_t k = 0; k < order.size(); ++k) {
+                const Variant variant = order[(k + rep) % order.size()];
+                pps[variant] = measure(variant, options_.duration);
+            }
+            for (auto& [variant, result] : results_) {
+                result.pps.push_back(pps[variant]);
+                result.ratios.push_back(pps[Variant::baseline] > 0
+                                            ? pps[variant] / pps[Variant::baseline]
+                                            : 0);
+            }
+        }
+        const std::string netns = topology_.netns(node_).name();
+        read_check(results_[Variant::acctc], policy_, policy_.policy_name, netns);
+        read_check(results_[Variant::naive], policy_, policy_.naive_policy, netns);
+        CaseResult result;
+        result.kind = policy_.kind;
+        result.classes = policy_.classes;
+        result.flows = policy_.flows.size();
+        result.hook = policy_.output_hook ? "output" : "forward";
+        for (auto& [variant, variant_result] : results_) {
+            variant_result.median_pps = median(variant_result.pps);
+            variant_result.median_ratio = median(variant_result.ratios);
+            result.variants.push_back(variant_result);
+        }
+        return result;
+    }
+
+  private:
+    void load(Variant variant, const std::string& text, const std::string& table) {
+        const auto start = Clock::now();
+        topology_.nft(node_, text);
+        results_[variant].variant = variant;
+        results_[variant].load_seconds = seconds_since(start);
+        topology_.nft(node_, dormant(table, true));
+    }
+
+    void activate(Variant variant, bool on) {
+        switch (variant) {
+        case Variant::baseline:
+            break;
+        case Variant::acctc:
+            topology_.nft(node_, dormant(acctc_table_, !on));
+            break;
+        case Variant::naive:
+            topology_.nft(node_, dormant(naive_table_, !on));
+            break;
+        case Variant::iptables:
+            if (on) {
+                iptables_restore(topology_.netns(node_), iptables_text_);
+            } else {
+                iptables_flush(topology_.netns(node_));
+            }
+            break;
+        }
+    }
+
+    double measure(Variant variant, std::chrono::milliseconds duration) {
+        GeneratorSpec spec;
+        spec.flows = policy_.flows;
+        spec.max_time = duration;
+        spec.max_packets = options_.max_packets;
+        activate(variant, true);
+        const std::uint64_t before = topology_.forwarded_packets();
+        const auto sent = run_udp_generator(topology_.netns(BenchTopology::sender), spec);
+        // Softirq work deferred to ksoftirqd finishes within a few milliseconds.
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        const std::uint64_t forwarded = topology_.forwarded_packets() - before;
+        activate(variant, false);
+        auto& result = results_[variant];
+        result.sent += sent.sent;
+        result.forwarded += forwarded;
+        return sent.seconds > 0 ? static_cast<double>(forwarded) / sent.seconds : 0;
+    }
+
+    BenchTopology& topology_;
+    const DatapathOptions& options_;
+    const BenchPolicy& policy_;
+    std::string node_;
+    std::string acctc_table_;
+    std::string naive_table_;
+    std::string iptables_text_;
+    std::map<Variant, VariantResult> results_;
+};
+
+} // namespace
+
+std::string to_string(Variant variant) {
+    switch (variant) {
+    case Variant::baseline:
+        return "baseline";
+    case Variant::acctc:
+        return "acctc";
+    case Variant::naive:
+        return "naive";
+    case Variant::iptables:
+        return "iptables";
+    }
+    return "?";
+}
+
+double median(std::vector<double> values) {
+    if (values.empty()) {
+        return 0;
+    }
+    std::sort(values.begin(), values.end());
+    const std::size_t middle = values.size() / 2;
+    return values.size() % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
+}
+
+DatapathReport run_datapath(const DatapathOptions& options,
+                            const std::function<void(const std::string&)>& progress) {
+    DatapathReport report;
+    BenchTopology topology(testbench::RunPrefix::current());
+    for (const auto kind : options.kinds) {
+        for (const auto size : options.sizes) {
+            if (size > max_classes(kind)) {
+                report.notes.push_back(to_string(kind) + " with " + std::to_string(size) +
+                                       " classes skipped: at most " +
+                                       std::to_string(max_classes(kind)) + " distinct keys");
+                continue;
+            }
+            const auto policy = make_bench_policy(kind, size, topology.addressing(), options.flows);
+            CaseRunner runner(topology, options, policy, report.notes);
+            report.cases.push_back(runner.run());
+            if (progress) {
+                std::ostringstream line;
+                line << to_string(kind) << " " << size << ":";
+                for (const auto& variant : report.cases.back().variants) {
+                    line << " " << to_string(variant.variant) << " "
+                         << static_cast<long long>(variant.median_pps) << " pps";
+                    if (variant.variant != Variant::baseline) {
+                        line << " (" << variant.median_ratio << ")";
+                    }
+                }
+                progress(line.str());
+            }
+        }
+    }
+    return report;
+}
+
+} // namespace acctc::bench

@@ -1,0 +1,159 @@
+#include "acctc/bench/udp_generator.hpp"
+
+#include "acctc/testbench/process.hpp"
+#include "acctc/testbench/unique_fd.hpp"
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/udp.h>
+#include <sstream>
+#include <stdexcept>
+#include <sys/fsuid.h>
+#include <sys/socket.h>
+
+namespace acctc::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::vector<std::uint8_t> build_packet(const GeneratorFlow& flow, unsigned length) {
+    std::vector<std::uint8_t> packet(length, 0x5a);
+    iphdr ip{};
+    ip.version = 4;
+    ip.ihl = 5;
+    ip.tot_len = htons(static_cast<std::uint16_t>(length));
+    ip.ttl = 64;
+    ip.protocol = IPPROTO_UDP;
+    std::memcpy(&ip.saddr, flow.source.bytes.data(), 4);
+    std::memcpy(&ip.daddr, flow.destination.bytes.data(), 4);
+    // The kernel fills in the header checksum and the id; UDP checksum 0 means "none".
+    udphdr udp{};
+    udp.source = htons(flow.source_port);
+    udp.dest = htons(flow.destination_port);
+    udp.len = htons(static_cast<std::uint16_t>(length - sizeof ip));
+    std::memcpy(packet.data(), &ip, sizeof ip);
+    std::memcpy(packet.data() + sizeof ip, &udp, sizeof udp);
+    return packet;
+}
+
+// One raw socket per owner group, created with that group as fsgid: the socket's file
+// credentials are what `meta skgid` reports for every packet it sends.
+struct GroupSocket {
+    testbench::UniqueFd fd;
+    std::vector<std::size_t> flows;
+    std::size_t next = 0;
+};
+
+testbench::UniqueFd raw_socket_as(gid_t gid) {
+    ::setfsgid(gid);
+    const int fd = ::socket(AF_INET, SOCK_RAW, IPPROTO_RAW); // IPPROTO_RAW implies IP_HDRINCL
+    const int error = errno;
+    ::setfsgid(0);
+    if (fd < 0) {
+        testbench::throw_errno("raw socket for gid " + std::to_string(gid), error);
+    }
+    return testbench::UniqueFd(fd);
+}
+
+void generate(const GeneratorSpec& spec, testbench::ControlChannel& channel) {
+    std::vector<std::vector<std::uint8_t>> packets;
+    std::vector<sockaddr_in> destinations;
+    std::map<gid_t, GroupSocket> by_gid;
+    for (std::size_t i = 0; i < spec.flows.size(); ++i) {
+        const auto& flow = spec.flows[i];
+        if (!flow.source.is_v4() || !flow.destination.is_v4()) {
+            throw std::invalid_argument("the generator sends IPv4 only");
+        }
+        packets.push_back(build_packet(flow, spec.packet_length));
+        sockaddr_in to{};
+        to.sin_family = AF_INET;
+        std::memcpy(&to.sin_addr, flow.destination.bytes.data(), 4);
+        destinations.push_back(to);
+        auto& group = by_gid[flow.gid];
+        if (!group.fd.valid()) {
+            group.fd = raw_socket_as(flow.gid);
+        }
+        group.flows.push_back(i);
+    }
+    std::vector<GroupSocket*> sockets;
+    for (auto& [gid, group] : by_gid) {
+        sockets.push_back(&group);
+    }
+    std::vector<mmsghdr> messages(spec.batch);
+    std::vector<iovec> vectors(spec.batch);
+    channel.send("ready");
+    if (channel.receive(std::chrono::seconds(30)) != "go") {
+        throw std::runtime_error("no go from the bench");
+    }
+    std::uint64_t sent = 0;
+    std::size_t round = 0;
+    const auto start = Clock::now();
+    const auto deadline = start + spec.max_time;
+    auto now = start;
+    while (sent < spec.max_packets && now < deadline) {
+        // Each call goes to one socket (one group), rotating through them between calls.
+        auto& group = *sockets[round++ % sockets.size()];
+        const auto count = static_cast<unsigned>(
+            std::min<std::uint64_t>(spec.batch, spec.max_packets - sent));
+        for (unsigned m = 0; m < count; ++m) {
+            const std::size_t flow = group.flows[group.next++ % group.flows.size()];
+            vectors[m] = {packets[flow].data(), packets[flow].size()};
+            messages[m] = {};
+            messages[m].msg_hdr.msg_name = &destinations[flow];
+            messages[m].msg_hdr.msg_namelen = sizeof(sockaddr_in);
+            messages[m].msg_hdr.msg_iov = &vectors[m];
+            messages[m].msg_hdr.msg_iovlen = 1;
+        }
+        const int done = ::sendmmsg(group.fd.get(), messages.data(), count, 0);
+        if (done < 0 && errno != ENOBUFS && errno != EAGAIN && errno != EINTR) {
+            testbench::throw_errno("sendmmsg");
+        }
+        sent += done > 0 ? static_cast<std::uint64_t>(done) : 0;
+        now = Clock::now();
+    }
+    const auto nanoseconds =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(now - start).count();
+    channel.send("done " + std::to_string(sent) + " " + std::to_string(nanoseconds));
+}
+
+} // namespace
+
+GeneratorResult run_udp_generator(const testbench::NamedNetns& netns, const GeneratorSpec& spec) {
+    if (spec.flows.empty() || spec.batch == 0 || spec.packet_length < 28 ||
+        spec.packet_length > 1500) {
+        throw std::invalid_argument("generator: flows, a batch size and a length of 28..1500");
+    }
+    auto child = testbench::ChildProcess::spawn(
+        "udp generator", netns, testbench::Identity{},
+        [&spec](testbench::ControlChannel& channel) { generate(spec, channel); });
+    auto expect = [&](std::chrono::milliseconds timeout) {
+        auto line = child.channel().receive(timeout);
+        if (!line || line->rfind("error", 0) == 0) {
+            throw std::runtime_error("udp generator in " + netns.name() + ": " +
+                                     line.value_or("no answer"));
+        }
+        return *line;
+    };
+    if (expect(std::chrono::seconds(10)) != "ready") {
+        throw std::runtime_error("udp generator did not get ready");
+    }
+    child.channel().send("go");
+    std::istringstream done(expect(spec.max_time + std::chrono::seconds(30)));
+    std::string word;
+    long long nanoseconds = 0;
+    GeneratorResult result;
+    if (!(done >> word >> result.sent >> nanoseconds) || word != "done") {
+        throw std::runtime_error("udp generator: malformed report");
+    }
+    result.seconds = static_cast<double>(nanoseconds) * 1e-9;
+    if (child.wait(std::chrono::seconds(10)) != 0) {
+        throw std::runtime_error("udp generator exited with an error");
+    }
+    return result;
+}
+
+} // namespace acctc::bench
