@@ -3,6 +3,7 @@
 #include "acctc/runtime/counters.hpp"
 #include "command.hpp"
 #include "common.hpp"
+#include "kernel_options.hpp"
 
 #include <csignal>
 #include <ctime>
@@ -16,8 +17,8 @@ namespace po = boost::program_options;
 using recording::RecordedCounter;
 
 struct RecordArguments {
-    std::vector<std::string> policies; // none: every acctc policy in the namespace
-    std::string netns;
+    std::vector<std::string> policies; // names; none: every acctc policy in the namespace
+    KernelOptions kernel;
     std::string rrd_dir = "/var/lib/acctc/rrd";
     unsigned every = 0;
     unsigned step = 300;
@@ -28,11 +29,11 @@ struct RecordArguments {
 
 std::vector<runtime::CounterSample> read_all(const RecordArguments& arguments) {
     if (arguments.policies.empty()) {
-        return runtime::read_counters({}, arguments.netns);
+        return runtime::read_counters({}, arguments.kernel.netns);
     }
     std::vector<runtime::CounterSample> samples;
     for (const auto& policy : arguments.policies) {
-        auto more = runtime::read_counters(policy, arguments.netns);
+        auto more = runtime::read_counters(policy, arguments.kernel.netns);
         samples.insert(samples.end(), more.begin(), more.end());
     }
     return samples;
@@ -91,7 +92,6 @@ int run_record(const std::vector<std::string>& args) {
     options.add_options()("rrd-dir,d",
                           po::value(&arguments.rrd_dir)->default_value(arguments.rrd_dir),
                           "directory of the RRD files: DIR/<policy>/<counter>.rrd")(
-        "netns", po::value(&arguments.netns), "read the counters in network namespace NAME")(
         "every", po::value(&arguments.every),
         "keep running and record every SECONDS, on multiples of SECONDS (until SIGTERM)")(
         "step", po::value(&arguments.step)->default_value(arguments.step),
@@ -100,8 +100,10 @@ int run_record(const std::vector<std::string>& args) {
         "new files: seconds without a reading before the rate is unknown (default: 2 x step)")(
         "rra", po::value(&arguments.archives)->composing(),
         "new files: an archive, e.g. RRA:AVERAGE:0.5:5m:1w (repeatable; replaces the defaults)")(
-        "quiet,q", po::bool_switch(&arguments.quiet), "print only problems")(
-        "policy", po::value(&arguments.policies), "policy name as applied (default: all)");
+        "quiet,q", po::bool_switch(&arguments.quiet),
+        "print only problems")("policy", po::value(&arguments.policies),
+                               "policy file or name as applied (default: every acctc policy)");
+    add_kernel_options(options, arguments.kernel);
     po::positional_options_description positional;
     positional.add("policy", -1);
     po::variables_map map;
@@ -110,6 +112,13 @@ int run_record(const std::vector<std::string>& args) {
                             "[--step S] [--heartbeat S] [--rra SPEC]... [POLICY...]",
                             options, positional, map)) {
         return exit_ok;
+    }
+    for (auto& policy : arguments.policies) {
+        const auto name = policy_name_of(policy, arguments.kernel);
+        if (!name) {
+            return exit_policy_error;
+        }
+        policy = *name;
     }
     recording::RecordOptions record_options;
     record_options.layout.step = std::chrono::seconds(arguments.step);

@@ -5,6 +5,7 @@
 #include "acctc/runtime/exposition.hpp"
 #include "command.hpp"
 #include "common.hpp"
+#include "kernel_options.hpp"
 
 #include <cerrno>
 #include <csignal>
@@ -21,25 +22,33 @@ namespace po = boost::program_options;
 
 int run_serve(const std::vector<std::string>& args) {
     std::vector<std::string> policies;
-    std::string netns;
+    KernelOptions kernel;
     std::string listen = recording::default_listen_address;
     recording::ServerOptions server_options;
     unsigned read_timeout_ms = static_cast<unsigned>(server_options.read_timeout.count());
     po::options_description options("options");
     options.add_options()("listen,l", po::value(&listen)->default_value(listen),
                           "ADDR:PORT to serve /metrics on ([::1]:PORT for IPv6)")(
-        "netns", po::value(&netns), "read the counters in network namespace NAME")(
         "max-connections", po::value(&server_options.max_connections)->default_value(64),
         "open connections at most; the oldest unfinished request is dropped for a new one")(
         "read-timeout-ms", po::value(&read_timeout_ms)->default_value(read_timeout_ms),
         "a request head must arrive within this many milliseconds")(
-        "policy", po::value(&policies), "policy names (default: every acctc policy)");
+        "policy", po::value(&policies),
+        "policy files or names as applied (default: every acctc policy)");
+    add_kernel_options(options, kernel);
     po::positional_options_description positional;
     positional.add("policy", -1);
     po::variables_map map;
     if (!parse_command_line(args, "acctc serve [--listen ADDR:PORT] [--netns NAME] [POLICY...]",
                             options, positional, map)) {
         return exit_ok;
+    }
+    for (auto& policy : policies) {
+        const auto name = policy_name_of(policy, kernel);
+        if (!name) {
+            return exit_policy_error;
+        }
+        policy = *name;
     }
     if (server_options.max_connections == 0) {
         throw UsageError("--max-connections must be at least 1");
@@ -55,7 +64,7 @@ int run_serve(const std::vector<std::string>& args) {
         throw UsageError(error.what());
     }
     // One formatter for `counters --prometheus` and this endpoint: the runtime's.
-    auto render = [policies, netns]() {
+    auto render = [policies, netns = kernel.netns]() {
         std::vector<runtime::CounterSample> samples;
         if (policies.empty()) {
             samples = runtime::read_counters({}, netns);
