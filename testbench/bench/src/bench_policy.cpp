@@ -86,7 +86,8 @@ std::string to_string(ClassKind kind) {
 }
 
 std::optional<ClassKind> parse_class_kind(std::string_view text) {
-    for (auto kind : {ClassKind::ports, ClassKind::networks, ClassKind::protoport, ClassKind::gids}) {
+    for (auto kind :
+         {ClassKind::ports, ClassKind::networks, ClassKind::protoport, ClassKind::gids}) {
         if (text == to_string(kind)) {
             return kind;
         }
@@ -111,8 +112,8 @@ std::size_t max_classes(ClassKind kind) {
 BenchPolicy make_bench_policy(ClassKind kind, std::size_t classes,
                               const BenchAddressing& addressing, std::size_t flows) {
     if (classes < 2 || classes > max_classes(kind) || flows == 0) {
-        throw std::invalid_argument(to_string(kind) + ": 2.." +
-                                    std::to_string(max_classes(kind)) + " classes");
+        throw std::invalid_argument(to_string(kind) + ": 2.." + std::to_string(max_classes(kind)) +
+                                    " classes");
     }
     BenchPolicy policy;
     policy.kind = kind;
@@ -135,8 +136,8 @@ BenchPolicy make_bench_policy(ClassKind kind, std::size_t classes,
     const std::string table = "acctc_" + policy.naive_policy;
     const std::string prefix = policy.classify_name + "_";
     std::string& naive = policy.naive_ruleset;
-    naive = "table inet " + table + "\ndelete table inet " + table + "\ntable inet " + table +
-            " {\n";
+    naive =
+        "table inet " + table + "\ndelete table inet " + table + "\ntable inet " + table + " {\n";
     for (std::size_t i = 0; i < classes; ++i) {
         naive += "\tcounter " + prefix + "c" + std::to_string(i) + " {\n\t}\n";
     }

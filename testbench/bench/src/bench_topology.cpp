@@ -3,10 +3,10 @@
 #include "acctc/runtime/nft_context.hpp"
 #include "acctc/testbench/links.hpp"
 
+#include <cstring>
 #include <libmnl/libmnl.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
-#include <cstring>
 #include <stdexcept>
 
 namespace acctc::bench {
@@ -51,8 +51,8 @@ int note_tx_packets(const nlattr* attribute, void* data) {
 } // namespace
 
 BenchTopology::BenchTopology(const testbench::RunPrefix& run_prefix)
-    : topology_(bench_spec(), run_prefix),
-      addressing_{"wan0", address("198.18.0.2"), address("198.18.3.1")} {
+    : topology_(bench_spec(), run_prefix), addressing_{"wan0", address("198.18.0.2"),
+                                                       address("198.18.3.1")} {
     testbench::ScopedNetns inside(topology_.netns(router));
     router_rtnl_ = std::make_unique<testbench::RtnlSocket>();
     egress_index_ = testbench::link_index(*router_rtnl_, "lan0");

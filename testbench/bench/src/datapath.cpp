@@ -105,9 +105,8 @@ class CaseRunner {
             }
             for (auto& [variant, result] : results_) {
                 result.pps.push_back(pps[variant]);
-                result.ratios.push_back(pps[Variant::baseline] > 0
-                                            ? pps[variant] / pps[Variant::baseline]
-                                            : 0);
+                result.ratios.push_back(
+                    pps[Variant::baseline] > 0 ? pps[variant] / pps[Variant::baseline] : 0);
             }
         }
         const std::string netns = topology_.netns(node_).name();

@@ -46,8 +46,10 @@ void iptables_restore(const testbench::NamedNetns& netns, const std::string& tex
 }
 
 void iptables_flush(const testbench::NamedNetns& netns) {
-    run_restore(netns, "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n",
-                false);
+    run_restore(
+        netns,
+        "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n",
+        false);
 }
 
 bool is_iptables_restore_text(const std::string& text) {

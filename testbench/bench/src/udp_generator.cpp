@@ -97,8 +97,8 @@ void generate(const GeneratorSpec& spec, testbench::ControlChannel& channel) {
     while (sent < spec.max_packets && now < deadline) {
         // Each call goes to one socket (one group), rotating through them between calls.
         auto& group = *sockets[round++ % sockets.size()];
-        const auto count = static_cast<unsigned>(
-            std::min<std::uint64_t>(spec.batch, spec.max_packets - sent));
+        const auto count =
+            static_cast<unsigned>(std::min<std::uint64_t>(spec.batch, spec.max_packets - sent));
         for (unsigned m = 0; m < count; ++m) {
             const std::size_t flow = group.flows[group.next++ % group.flows.size()];
             vectors[m] = {packets[flow].data(), packets[flow].size()};

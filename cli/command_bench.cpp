@@ -1,0 +1,126 @@
+// acctc bench: throughput of acctc's rulesets against no ruleset and the naive translation,
+// in namespaces it creates and removes, plus apply and counter-read timings at scale.
+#include "acctc/bench/bench.hpp"
+#include "command.hpp"
+#include "common.hpp"
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace acctc::cli {
+namespace {
+
+namespace po = boost::program_options;
+
+std::vector<std::string> split_list(const std::string& text) {
+    std::vector<std::string> items;
+    std::istringstream in(text);
+    for (std::string item; std::getline(in, item, ',');) {
+        if (!item.empty()) {
+            items.push_back(item);
+        }
+    }
+    return items;
+}
+
+std::vector<std::size_t> parse_sizes(const std::string& text, const char* option) {
+    std::vector<std::size_t> sizes;
+    for (const auto& item : split_list(text)) {
+        std::size_t used = 0;
+        unsigned long value = 0;
+        try {
+            value = std::stoul(item, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (used != item.size() || value < 2) {
+            throw UsageError(std::string("--") + option + ": '" + item +
+                             "' is not a number of classes (2 or more)");
+        }
+        sizes.push_back(value);
+    }
+    return sizes;
+}
+
+int run_bench(const std::vector<std::string>& args) {
+    bool json = false;
+    bool quick = false;
+    bool no_apply = false;
+    bool no_datapath = false;
+    std::string kinds;
+    std::string classes;
+    std::string apply_classes;
+    unsigned repetitions = 0;
+    unsigned duration_ms = 0;
+    unsigned flows = 16;
+    po::options_description options("options");
+    options.add_options()("json", po::bool_switch(&json), "print the report as JSON")(
+        "quick", po::bool_switch(&quick),
+        "3 repetitions of 100 ms, apply timings on 1,000 classes only")(
+        "kinds", po::value(&kinds),
+        "class kinds, comma-separated: ports,networks,protoport,gids (default all)")(
+        "classes", po::value(&classes),
+        "policy sizes, comma-separated (default 10,100,1000,10000)")(
+        "repetitions", po::value(&repetitions), "measurements per variant (default 5)")(
+        "duration", po::value(&duration_ms), "milliseconds per measurement (default 300)")(
+        "flows", po::value(&flows)->default_value(16), "flows, each hitting a different class")(
+        "apply-classes", po::value(&apply_classes),
+        "policy sizes for apply/read timings (default 10000,100000)")(
+        "no-apply", po::bool_switch(&no_apply), "skip the apply and counter-read timings")(
+        "no-datapath", po::bool_switch(&no_datapath), "skip the throughput comparison");
+    po::variables_map map;
+    if (!parse_command_line(args,
+                            "acctc bench [--json] [--quick] [--kinds LIST] [--classes LIST] "
+                            "[--repetitions N] [--duration MS] [--apply-classes LIST]",
+                            options, {}, map)) {
+        return exit_ok;
+    }
+    auto settings = quick ? bench::quick_bench_options() : bench::default_bench_options();
+    if (!kinds.empty()) {
+        settings.datapath.kinds.clear();
+        for (const auto& item : split_list(kinds)) {
+            const auto kind = bench::parse_class_kind(item);
+            if (!kind) {
+                throw UsageError("--kinds: unknown kind '" + item + "'");
+            }
+            settings.datapath.kinds.push_back(*kind);
+        }
+    }
+    if (!classes.empty()) {
+        settings.datapath.sizes = parse_sizes(classes, "classes");
+    }
+    if (!apply_classes.empty()) {
+        settings.apply_sizes = parse_sizes(apply_classes, "apply-classes");
+    }
+    if (repetitions > 0) {
+        settings.datapath.repetitions = repetitions;
+    }
+    if (duration_ms > 0) {
+        settings.datapath.duration = std::chrono::milliseconds(duration_ms);
+    }
+    if (flows == 0) {
+        throw UsageError("--flows must be at least 1");
+    }
+    settings.datapath.flows = flows;
+    if (no_apply) {
+        settings.apply_sizes.clear();
+    }
+    if (no_datapath) {
+        settings.datapath.kinds.clear();
+    }
+    const auto report =
+        bench::run_bench(settings, [](const std::string& line) { std::cerr << line << std::endl; });
+    if (json) {
+        std::cout << bench::to_json(report).dump(2) << "\n";
+    } else {
+        bench::print_table(std::cout, report);
+    }
+    return std::cout ? exit_ok : exit_usage;
+}
+
+const CommandRegistration bench_command{
+    {"bench", "measure throughput, apply and counter-read times in namespaces", &run_bench}};
+
+} // namespace
+} // namespace acctc::cli

@@ -1,0 +1,31 @@
+// Control-plane timings at scale: loading a policy of N classes through the runtime (one
+// transaction), reloading it, and reading and resetting its N+1 counters through the netlink
+// object dump, in a namespace of this run.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace acctc::bench {
+
+struct ApplyTiming {
+    std::string kind; // the class kind used (ports up to 64k classes, then protoport)
+    std::size_t classes = 0;
+    std::size_t counters = 0; // as read back: classes + otherwise
+    std::size_t ruleset_bytes = 0;
+    double compile_seconds = 0;
+    double apply_seconds = 0;     // new table
+    double reload_seconds = 0;    // same policy again: every counter kept
+    std::vector<double> read_ms;  // one per repetition
+    std::vector<double> reset_ms; // list-and-zero, one per repetition
+    double median_read_ms = 0;
+    double median_reset_ms = 0;
+};
+
+std::vector<ApplyTiming> run_apply_timing(const std::vector<std::size_t>& sizes,
+                                          unsigned repetitions,
+                                          const std::function<void(const std::string&)>& progress);
+
+} // namespace acctc::bench

@@ -1,0 +1,50 @@
+// `acctc bench`: the whole performance run (data path, then apply and counter reads), the
+// machine it ran on, and its rendering as a table or as JSON.
+#pragma once
+
+#include "acctc/bench/apply_timing.hpp"
+#include "acctc/bench/datapath.hpp"
+
+#include <iosfwd>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <vector>
+
+namespace acctc::bench {
+
+struct BenchOptions {
+    DatapathOptions datapath;
+    std::vector<std::size_t> apply_sizes; // empty: no apply timings
+    unsigned apply_repetitions = 5;
+    bool quick = false; // recorded in the report
+};
+
+// Full run: 10..10,000 classes of every kind, 5 repetitions of 300 ms, apply on 10k and 100k.
+BenchOptions default_bench_options();
+// Smoke-sized: 3 repetitions of 100 ms, apply on 1,000 classes.
+BenchOptions quick_bench_options();
+
+struct MachineInfo {
+    unsigned cpus = 0;
+    std::string kernel;
+    std::string cpu_model;
+    double load_start = 0; // 1-minute load average when the run started
+    double load_end = 0;
+};
+
+struct BenchReport {
+    BenchOptions options;
+    MachineInfo machine;
+    DatapathReport datapath;
+    std::vector<ApplyTiming> apply;
+    double seconds = 0;
+};
+
+// Removes namespaces left by dead runs first; everything it creates it removes again.
+BenchReport run_bench(const BenchOptions& options,
+                      const std::function<void(const std::string&)>& progress);
+
+nlohmann::json to_json(const BenchReport& report);
+void print_table(std::ostream& out, const BenchReport& report);
+
+} // namespace acctc::bench

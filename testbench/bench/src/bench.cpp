@@ -1,0 +1,222 @@
+#include "acctc/bench/bench.hpp"
+
+#include "acctc/testbench/netns.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iomanip>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+namespace acctc::bench {
+namespace {
+
+double load_average() {
+    double load[1] = {0};
+    return ::getloadavg(load, 1) == 1 ? load[0] : -1;
+}
+
+MachineInfo machine_info() {
+    MachineInfo info;
+    info.cpus = static_cast<unsigned>(::sysconf(_SC_NPROCESSORS_ONLN));
+    utsname name{};
+    if (::uname(&name) == 0) {
+        info.kernel = std::string(name.sysname) + " " + name.release;
+    }
+    std::ifstream cpuinfo("/proc/cpuinfo");
+    for (std::string line; std::getline(cpuinfo, line);) {
+        if (line.rfind("model name", 0) == 0) {
+            info.cpu_model = line.substr(line.find(':') + 2);
+            break;
+        }
+    }
+    info.load_start = load_average();
+    return info;
+}
+
+std::string format_pps(double pps) {
+    std::ostringstream text;
+    text << std::fixed << std::setprecision(pps >= 1e5 ? 0 : 1) << pps / 1e3 << "k";
+    return text.str();
+}
+
+std::string format_ratio(double ratio) {
+    std::ostringstream text;
+    text << std::fixed << std::setprecision(ratio < 0.1 ? 3 : 2) << ratio;
+    return text.str();
+}
+
+} // namespace
+
+BenchOptions default_bench_options() {
+    BenchOptions options;
+    options.datapath.kinds = {ClassKind::ports, ClassKind::networks, ClassKind::protoport,
+                              ClassKind::gids};
+    options.datapath.sizes = {10, 100, 1000, 10000};
+    options.datapath.repetitions = 5;
+    options.datapath.duration = std::chrono::milliseconds(300);
+    options.apply_sizes = {10000, 100000};
+    options.apply_repetitions = 5;
+    return options;
+}
+
+BenchOptions quick_bench_options() {
+    BenchOptions options = default_bench_options();
+    options.datapath.repetitions = 3;
+    options.datapath.duration = std::chrono::milliseconds(100);
+    options.apply_sizes = {1000};
+    options.apply_repetitions = 3;
+    options.quick = true;
+    return options;
+}
+
+BenchReport run_bench(const BenchOptions& options,
+                      const std::function<void(const std::string&)>& progress) {
+    const auto start = std::chrono::steady_clock::now();
+    BenchReport report;
+    report.options = options;
+    report.machine = machine_info();
+    testbench::remove_stale_namespaces();
+    if (!options.datapath.kinds.empty() && !options.datapath.sizes.empty()) {
+        report.datapath = run_datapath(options.datapath, progress);
+    }
+    if (!options.apply_sizes.empty()) {
+        report.apply = run_apply_timing(options.apply_sizes, options.apply_repetitions, progress);
+    }
+    report.machine.load_end = load_average();
+    report.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return report;
+}
+
+nlohmann::json to_json(const BenchReport& report) {
+    using nlohmann::json;
+    const auto& options = report.options;
+    json kinds = json::array();
+    for (const auto kind : options.datapath.kinds) {
+        kinds.push_back(to_string(kind));
+    }
+    json out = {
+        {"machine",
+         {{"cpus", report.machine.cpus},
+          {"kernel", report.machine.kernel},
+          {"cpu_model", report.machine.cpu_model},
+          {"load_average_start", report.machine.load_start},
+          {"load_average_end", report.machine.load_end}}},
+        {"settings",
+         {{"quick", options.quick},
+          {"kinds", kinds},
+          {"classes", options.datapath.sizes},
+          {"repetitions", options.datapath.repetitions},
+          {"measurement_ms", options.datapath.duration.count()},
+          {"flows", options.datapath.flows},
+          {"packet_length", 95},
+          {"apply_classes", options.apply_sizes},
+          {"apply_repetitions", options.apply_repetitions}}},
+        {"datapath", json::array()},
+        {"apply", json::array()},
+        {"notes", report.datapath.notes},
+        {"seconds", report.seconds},
+    };
+    for (const auto& result : report.datapath.cases) {
+        json variants = json::array();
+        for (const auto& variant : result.variants) {
+            json entry = {{"variant", to_string(variant.variant)},
+                          {"median_pps", variant.median_pps},
+                          {"median_ratio", variant.median_ratio},
+                          {"pps", variant.pps},
+                          {"ratios", variant.ratios},
+                          {"sent", variant.sent},
+                          {"forwarded", variant.forwarded}};
+            if (variant.variant == Variant::acctc || variant.variant == Variant::naive) {
+                entry["load_seconds"] = variant.load_seconds;
+                entry["counted"] = variant.counted;
+                entry["otherwise"] = variant.otherwise;
+                entry["classes_hit"] = variant.classes_hit;
+            }
+            variants.push_back(entry);
+        }
+        out["datapath"].push_back({{"kind", to_string(result.kind)},
+                                   {"classes", result.classes},
+                                   {"flows", result.flows},
+                                   {"hook", result.hook},
+                                   {"variants", variants}});
+    }
+    for (const auto& timing : report.apply) {
+        out["apply"].push_back({{"kind", timing.kind},
+                                {"classes", timing.classes},
+                                {"counters", timing.counters},
+                                {"ruleset_bytes", timing.ruleset_bytes},
+                                {"compile_seconds", timing.compile_seconds},
+                                {"apply_seconds", timing.apply_seconds},
+                                {"reload_seconds", timing.reload_seconds},
+                                {"read_ms", timing.read_ms},
+                                {"reset_ms", timing.reset_ms},
+                                {"median_read_ms", timing.median_read_ms},
+                                {"median_reset_ms", timing.median_reset_ms}});
+    }
+    return out;
+}
+
+void print_table(std::ostream& out, const BenchReport& report) {
+    const auto& machine = report.machine;
+    out << "machine: " << machine.cpus << " CPUs, " << machine.cpu_model << ", " << machine.kernel
+        << ", load average " << machine.load_start << " -> " << machine.load_end << "\n";
+    out << "data path: 95-byte UDP, " << report.options.datapath.repetitions << " x "
+        << report.options.datapath.duration.count()
+        << " ms per variant, interleaved; medians, ratio = variant / baseline of the same "
+           "repetition\n\n";
+    out << std::left << std::setw(10) << "kind" << std::right << std::setw(8) << "classes"
+        << std::setw(10) << "baseline" << std::setw(10) << "acctc" << std::setw(7) << "ratio"
+        << std::setw(10) << "naive" << std::setw(7) << "ratio" << std::setw(10) << "iptables"
+        << std::setw(7) << "ratio"
+        << "  check\n";
+    for (const auto& result : report.datapath.cases) {
+        out << std::left << std::setw(10) << to_string(result.kind) << std::right << std::setw(8)
+            << result.classes;
+        const VariantResult* by_variant[4] = {};
+        for (const auto& variant : result.variants) {
+            by_variant[static_cast<int>(variant.variant)] = &variant;
+        }
+        for (int v = 0; v < 4; ++v) {
+            const auto* variant = by_variant[v];
+            out << std::setw(10) << (variant ? format_pps(variant->median_pps) : "-");
+            if (v > 0) {
+                out << std::setw(7) << (variant ? format_ratio(variant->median_ratio) : "-");
+            }
+        }
+        // Every packet the acctc table saw landed in a class counter, none in otherwise.
+        const auto* acctc = by_variant[static_cast<int>(Variant::acctc)];
+        if (acctc) {
+            out << "  " << acctc->classes_hit << "/" << result.flows << " classes hit"
+                << (acctc->otherwise == 0 ? "" : ", otherwise " + std::to_string(acctc->otherwise));
+        }
+        out << "\n";
+    }
+    for (const auto& note : report.datapath.notes) {
+        out << "note: " << note << "\n";
+    }
+    if (!report.apply.empty()) {
+        out << "\n"
+            << std::left << std::setw(10) << "apply" << std::right << std::setw(9) << "classes"
+            << std::setw(11) << "compile s" << std::setw(10) << "apply s" << std::setw(10)
+            << "reload s" << std::setw(10) << "read ms" << std::setw(10) << "reset ms"
+            << "\n";
+        for (const auto& timing : report.apply) {
+            out << std::left << std::setw(10) << timing.kind << std::right << std::setw(9)
+                << timing.classes << std::fixed << std::setprecision(3) << std::setw(11)
+                << timing.compile_seconds << std::setw(10) << timing.apply_seconds << std::setw(10)
+                << timing.reload_seconds << std::setprecision(1) << std::setw(10)
+                << timing.median_read_ms << std::setw(10) << timing.median_reset_ms << "\n"
+                << std::defaultfloat;
+        }
+    }
+    out << "\ntotal " << std::fixed << std::setprecision(1) << report.seconds << " s\n"
+        << std::defaultfloat;
+}
+
+} // namespace acctc::bench

@@ -1,0 +1,63 @@
+// Smoke test of `acctc bench`: the quick run with 10 classes finishes and its JSON has the
+// documented shape. It checks no timing: benchmarks are not timed tests.
+#include <array>
+#include <cstdio>
+#include <gtest/gtest.h>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <sys/wait.h>
+
+namespace {
+
+struct PipeCloser {
+    void operator()(FILE* pipe) const { ::pclose(pipe); }
+};
+
+std::string run(const std::string& command) {
+    std::unique_ptr<FILE, PipeCloser> pipe(::popen(command.c_str(), "r"));
+    if (!pipe) {
+        return {};
+    }
+    std::string output;
+    std::array<char, 4096> buffer{};
+    while (const auto count = std::fread(buffer.data(), 1, buffer.size(), pipe.get())) {
+        output.append(buffer.data(), count);
+    }
+    return output;
+}
+
+TEST(BenchSmoke, QuickRunWithTenClassesHasTheJsonShape) {
+    const auto output = run(std::string(ACCTC_BINARY) +
+                            " bench --quick --classes 10 --apply-classes 10 --json 2>/dev/null");
+    const auto report = nlohmann::json::parse(output, nullptr, false);
+    ASSERT_FALSE(report.is_discarded()) << output;
+    for (const char* key : {"machine", "settings", "datapath", "apply", "notes", "seconds"}) {
+        EXPECT_TRUE(report.contains(key)) << key;
+    }
+    EXPECT_GT(report["machine"]["cpus"].get<unsigned>(), 0U);
+    ASSERT_EQ(report["datapath"].size(), 4U); // ports, networks, protoport, gids
+    for (const auto& result : report["datapath"]) {
+        EXPECT_EQ(result["classes"], 10);
+        std::set<std::string> variants;
+        for (const auto& variant : result["variants"]) {
+            variants.insert(variant["variant"].get<std::string>());
+            EXPECT_EQ(variant["pps"].size(), 3U);
+            EXPECT_GT(variant["median_pps"].get<double>(), 0);
+            EXPECT_GT(variant["forwarded"].get<std::uint64_t>(), 0U);
+            if (variant["variant"] == "acctc" || variant["variant"] == "naive") {
+                // The traffic lands in class counters, never in otherwise.
+                EXPECT_GT(variant["counted"].get<std::uint64_t>(), 0U);
+                EXPECT_EQ(variant["otherwise"], 0);
+                EXPECT_EQ(variant["classes_hit"], result["flows"]);
+            }
+        }
+        EXPECT_TRUE(variants.count("baseline") && variants.count("acctc") &&
+                    variants.count("naive"));
+    }
+    ASSERT_EQ(report["apply"].size(), 1U);
+    EXPECT_EQ(report["apply"][0]["counters"], 11);
+}
+
+} // namespace
