@@ -28,23 +28,45 @@ CompileOptions compile_options(const PolicyOptions& values) {
     options.etc_dir = values.etc;
     if (values.target == "nft") {
         options.target = Target::nft;
+    } else if (values.target == "iptables") {
+        options.target = Target::iptables;
     } else {
-        throw UsageError("unknown target '" + values.target + "' (expected nft)");
+        throw UsageError("unknown target '" + values.target + "' (expected nft or iptables)");
     }
     return options;
+}
+
+// Writes beside the target and renames, so a failed write never leaves half a ruleset.
+void write_file(const std::string& output, const std::string& text) {
+    const std::string partial = output + ".partial";
+    {
+        std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+        out << text;
+        if (!out.flush()) {
+            std::remove(partial.c_str());
+            throw UsageError("cannot write '" + output + "'");
+        }
+    }
+    if (std::rename(partial.c_str(), output.c_str()) != 0) {
+        std::remove(partial.c_str());
+        throw UsageError("cannot write '" + output + "'");
+    }
 }
 
 int run_compile(const std::vector<std::string>& args) {
     PolicyOptions values;
     std::string output;
     po::options_description options("options");
-    options.add_options()("output,o", po::value(&output), "write the ruleset to FILE")(
-        "target,t", po::value(&values.target)->default_value("nft"), "backend: nft");
+    options.add_options()("output,o", po::value(&output),
+                          "write the ruleset to FILE (iptables: FILE.v4, FILE.v6 and, with peer "
+                          "sets, FILE.ipset)")(
+        "target,t", po::value(&values.target)->default_value("nft"), "backend: nft or iptables");
     add_policy_options(options, values);
     po::positional_options_description positional;
     positional.add("policy", 1);
     po::variables_map map;
-    if (!parse_command_line(args, "acctc compile [-o FILE] [--target nft] [--etc DIR] POLICY",
+    if (!parse_command_line(args,
+                            "acctc compile [-o FILE] [--target nft|iptables] [--etc DIR] POLICY",
                             options, positional, map)) {
         return exit_ok;
     }
@@ -56,20 +78,17 @@ int run_compile(const std::vector<std::string>& args) {
         std::cout << compiled->text << std::flush;
         return std::cout ? exit_ok : exit_usage;
     }
-    // Write beside the target and rename, so a failed write never leaves half a ruleset.
-    const std::string partial = output + ".partial";
-    {
-        std::ofstream out(partial, std::ios::binary | std::ios::trunc);
-        out << compiled->text;
-        if (!out.flush()) {
-            std::remove(partial.c_str());
-            throw UsageError("cannot write '" + output + "'");
+    if (compiled->iptables) {
+        // Three loaders, three files: FILE.ipset (peer sets only), FILE.v4 and FILE.v6.
+        const auto& ipt = *compiled->iptables;
+        if (!ipt.ipset.empty()) {
+            write_file(output + ".ipset", ipt.ipset);
         }
+        write_file(output + ".v4", ipt.v4);
+        write_file(output + ".v6", ipt.v6);
+        return exit_ok;
     }
-    if (std::rename(partial.c_str(), output.c_str()) != 0) {
-        std::remove(partial.c_str());
-        throw UsageError("cannot write '" + output + "'");
-    }
+    write_file(output, compiled->text);
     return exit_ok;
 }
 
@@ -88,7 +107,7 @@ int run_check(const std::vector<std::string>& args) {
 }
 
 const CommandRegistration compile_command{
-    {"compile", "compile a policy into an nftables ruleset", &run_compile}};
+    {"compile", "compile a policy into an nftables (or iptables) ruleset", &run_compile}};
 const CommandRegistration check_command{
     {"check", "check a policy and report every error", &run_check}};
 

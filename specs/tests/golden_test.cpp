@@ -1,6 +1,8 @@
 // Golden specs: every specs/compile/*.acct and examples/*.acct compiles to exactly its .nft
-// (warnings included in a .warn file when there are any); every specs/errors/*.acct fails with
-// exactly its .err. Regenerate all expected files with:
+// (warnings included in a .warn file when there are any) and, for the iptables backend, to its
+// .ipt, .ip6t and .ipset (peer sets only) or, when iptables cannot express it, to the
+// diagnostics in .ipt.err; every specs/errors/*.acct fails with exactly its .err. Regenerate all
+// expected files with:
 //   ACCTC_UPDATE_SPECS=1 ctest --test-dir build -L golden
 // and review the diff.
 #include "spec_files.hpp"
@@ -38,6 +40,16 @@ TEST_P(CompileSpec, MatchesGoldenRuleset) {
     ASSERT_TRUE(result.output.has_value()) << rendered_diagnostics(result);
     compare_or_update(expected_path(GetParam(), ".nft"), result.output->text);
     compare_or_update(expected_path(GetParam(), ".warn"), rendered_diagnostics(result));
+}
+
+TEST_P(CompileSpec, MatchesGoldenIptablesRuleset) {
+    const CompileResult result = compile_spec(GetParam(), Target::iptables);
+    const auto* ipt = result.output ? &*result.output->iptables : nullptr;
+    compare_or_update(expected_path(GetParam(), ".ipt"), ipt ? ipt->v4 : std::string());
+    compare_or_update(expected_path(GetParam(), ".ip6t"), ipt ? ipt->v6 : std::string());
+    compare_or_update(expected_path(GetParam(), ".ipset"), ipt ? ipt->ipset : std::string());
+    compare_or_update(expected_path(GetParam(), ".ipt.err"),
+                      ipt ? std::string() : rendered_diagnostics(result));
 }
 
 class ErrorSpec : public testing::TestWithParam<std::string> {};

@@ -28,8 +28,9 @@ std::string read_file(const std::filesystem::path& path) {
     return text.str();
 }
 
-CompileResult compile_spec(const std::string& relative) {
+CompileResult compile_spec(const std::string& relative, Target target) {
     CompileOptions options;
+    options.target = target;
     options.etc_dir = source_dir() / "specs/etc";
     return compile_source(relative, read_file(source_dir() / relative), options);
 }

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace acctc {
@@ -25,6 +26,16 @@ struct CompiledCounter {
     std::string origin; // "file:line" of the declaration
 };
 
+// What Target::iptables produces (docs/iptables.md): three texts loaded in this order.
+struct IptablesPolicy {
+    std::string ipset;  // `ipset -exist restore` input: peer sets; empty when there are none
+    std::string v4;     // `iptables-restore --noflush` input
+    std::string v6;     // `ip6tables-restore --noflush` input
+    std::string prefix; // "acctc-<tag>-": every chain and ipset of the policy starts with it
+    std::vector<std::pair<std::string, std::string>> counter_chains; // counter -> its chain
+    std::vector<std::string> sets;                                   // ipset names
+};
+
 struct CompiledPolicy {
     std::string policy_name; // as declared by `policy NAME`
     std::string table_name;  // acctc_<policy>
@@ -32,8 +43,10 @@ struct CompiledPolicy {
     std::string preamble;
     // nft: the complete "table inet T { ... }" block.
     std::string definition;
-    // preamble + definition: what `acctc compile` prints.
+    // What `acctc compile` prints: preamble + definition for nft; for iptables the ipset,
+    // iptables and ip6tables texts one after the other, each after a "### <loader>" line.
     std::string text;
+    std::optional<IptablesPolicy> iptables; // Target::iptables only
     std::vector<CompiledCounter> counters;
     std::vector<std::string> chains;
     std::vector<std::string> sets;

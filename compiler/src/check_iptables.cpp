@@ -1,0 +1,96 @@
+#include "check_iptables.hpp"
+
+#include "iptables_names.hpp"
+#include "naming.hpp"
+
+#include <map>
+
+namespace acctc {
+namespace {
+
+// Top-level verdicts keep only their "file:line"; the whole line is the construct.
+SourceRange line_range(const SourceFile& source, const std::string& origin) {
+    const auto colon = origin.rfind(':');
+    const std::size_t line = std::stoul(origin.substr(colon + 1));
+    const std::string_view text = source.line_text(line);
+    const auto begin = static_cast<std::size_t>(text.data() - source.text().data());
+    return {begin, begin + text.size()};
+}
+
+class IptablesCheck {
+  public:
+    IptablesCheck(const SourceFile& source, const ir::Policy& policy, Diagnostics& diagnostics)
+        : source_(source), policy_(policy), diag_(diagnostics) {}
+
+    void run() {
+        for (const auto& counter : policy_.counters) {
+            match(counter.match, counter.range, "counter '" + counter.name + "'");
+            for (const auto& name : all_counter_names(counter)) {
+                chain(name, counter.range);
+            }
+        }
+        for (const auto& classify : policy_.classifies) {
+            match(classify.scope, classify.range, "classify '" + classify.name + "'");
+            auto names = [&](const ir::Class& cls) {
+                match(cls.match, cls.range, "class '" + cls.label + "'");
+                if (classify.split_direction) {
+                    chain(cls.counter + "_in", cls.range);
+                    chain(cls.counter + "_out", cls.range);
+                } else {
+                    chain(cls.counter, cls.range);
+                }
+            };
+            for (const auto& cls : classify.classes) {
+                names(cls);
+            }
+            if (classify.otherwise) {
+                names(*classify.otherwise);
+            }
+        }
+        for (const auto& verdict : policy_.verdicts) {
+            if (verdict.counter == static_cast<std::size_t>(-1)) {
+                match(verdict.match, line_range(source_, verdict.origin), "this verdict");
+            }
+        }
+    }
+
+  private:
+    const SourceFile& source_;
+    const ir::Policy& policy_;
+    Diagnostics& diag_;
+    std::map<std::string, std::pair<std::string, SourceRange>> chains_;
+
+    void match(const ir::Match& m, SourceRange range, const std::string& what) {
+        if (m.scopes & ir::scope_passive) {
+            diag_.error(range, what + " uses passive collection, which iptables cannot express (it "
+                                      "has no ingress hook); compile with --target nft");
+        }
+        for (const auto& name : m.via) {
+            if (name.back() == '+') {
+                diag_.error(range, what + " names interface '" + name +
+                                       "', which iptables would read as the wildcard '" +
+                                       name.substr(0, name.size() - 1) +
+                                       "*'; compile with --target nft");
+            }
+        }
+    }
+
+    void chain(const std::string& counter, SourceRange range) {
+        const std::string name = iptables::counter_chain(policy_.name, counter);
+        auto [it, inserted] = chains_.emplace(name, std::pair{counter, range});
+        if (!inserted && it->second.first != counter) {
+            auto& error = diag_.error(range, "counters '" + it->second.first + "' and '" + counter +
+                                                 "' shorten to the same iptables chain name " +
+                                                 name + "; rename one of them");
+            error.notes.push_back({it->second.second, "'" + it->second.first + "' is here"});
+        }
+    }
+};
+
+} // namespace
+
+void check_iptables(const SourceFile& source, const ir::Policy& policy, Diagnostics& diagnostics) {
+    IptablesCheck(source, policy, diagnostics).run();
+}
+
+} // namespace acctc

@@ -1,0 +1,901 @@
+#include "emit_iptables.hpp"
+
+#include "iptables_names.hpp"
+#include "well_known.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <set>
+#include <stdexcept>
+
+namespace acctc {
+namespace {
+
+using rules::Condition;
+using rules::Field;
+using rules::Statement;
+
+enum class Family { v4, v6 };
+
+// One match module with its options, e.g. {"tcp", "! --sport 20:21"}.
+struct Match {
+    std::string module;
+    std::vector<std::string> options;
+};
+
+// One positional option: -s, -d, -i, -o, -p.
+struct Slot {
+    bool negate = false;
+    std::string value;
+    bool empty() const { return value.empty(); }
+    bool operator==(const Slot&) const = default;
+};
+
+// The matching part of one iptables rule, kept in the order iptables-save prints it, so the text
+// acctc loads reads back unchanged (diff compares the two).
+struct Spec {
+    Slot src, dst, in, out, proto;
+    std::string src_range, dst_range; // the same addresses as an iprange option, for conflicts
+    bool fragment = false;
+    std::vector<Match> matches;
+};
+
+// A spec and the specs that veto it (negations iptables cannot write in one rule).
+struct Alt {
+    Spec spec;
+    std::vector<Spec> exclusions;
+};
+
+std::string hex(std::uint32_t value) {
+    char text[16];
+    std::snprintf(text, sizeof text, "0x%x", value);
+    return text;
+}
+
+std::string number(u128 value) {
+    return std::to_string(static_cast<unsigned long long>(value));
+}
+
+// The names iptables knows without /etc/protocols; others stay numeric so loading never
+// depends on the host's protocol database.
+std::string protocol_text(std::uint8_t p) {
+    switch (p) {
+    case 1:
+        return "icmp";
+    case 6:
+        return "tcp";
+    case 17:
+        return "udp";
+    case 33:
+        return "dccp";
+    case 50:
+        return "esp";
+    case 51:
+        return "ah";
+    case 58:
+        return "ipv6-icmp";
+    case 132:
+        return "sctp";
+    case 136:
+        return "udplite";
+    default:
+        return std::to_string(p);
+    }
+}
+
+std::string quoted(const std::string& text) {
+    return "\"" + text + "\"";
+}
+
+// iptables comments hold at most 255 characters; the end of a long path is the useful part.
+std::string comment_text(const std::string& text) {
+    return text.size() <= 255 ? text : "..." + text.substr(text.size() - 252);
+}
+
+bool v6_field(Field f) {
+    return f == Field::ip6_saddr || f == Field::ip6_daddr || f == Field::icmpv6_type ||
+           f == Field::fragment6;
+}
+
+bool v4_field(Field f) {
+    return f == Field::ip_saddr || f == Field::ip_daddr || f == Field::icmp_type ||
+           f == Field::fragment4;
+}
+
+// Whether a rule can hold for the family at all: family-specific fields and `meta nfproto`
+// put it in one of the two texts only.
+bool for_family(const rules::Rule& rule, Family family) {
+    const Family other = family == Family::v4 ? Family::v6 : Family::v4;
+    auto belongs_to_other = [&](Field f) {
+        return other == Family::v4 ? v4_field(f) : v6_field(f);
+    };
+    for (const auto& c : rule.conditions) {
+        if (belongs_to_other(c.field)) {
+            return false;
+        }
+        if (c.field == Field::nfproto &&
+            c.numbers.contains(family == Family::v4 ? 4 : 6) == c.negate) {
+            return false;
+        }
+    }
+    for (const auto& s : rule.statements) {
+        for (Field f : s.key) {
+            if (belongs_to_other(f)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+// Interface names: nft's trailing '*' is iptables' '+'. A wildcard covers the names it
+// prefixes; they are dropped so alternatives stay disjoint (each packet counted once).
+std::vector<std::string> interfaces(const std::vector<std::string>& names) {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        bool covered = false;
+        for (std::size_t j = 0; j < names.size() && !covered; ++j) {
+            const std::string& wildcard = names[j];
+            if (j == i || wildcard.back() != '*') {
+                continue;
+            }
+            const bool prefixed =
+                names[i].compare(0, wildcard.size() - 1, wildcard, 0, wildcard.size() - 1) == 0;
+            covered = prefixed && (names[i] != wildcard || j < i);
+        }
+        if (!covered) {
+            const std::string& name = names[i];
+            out.push_back(name.back() == '*' ? name.substr(0, name.size() - 1) + "+" : name);
+        }
+    }
+    return out;
+}
+
+// Appends a match; tcp/udp/sctp/dccp port options join an earlier match of the same module the
+// way iptables-nft-save prints them (one `-m tcp ! --sport 20:21 --dport 20:21`).
+void add_match(Spec& spec, Match match) {
+    static const std::set<std::string> joinable{"tcp", "udp", "sctp", "dccp"};
+    if (joinable.count(match.module)) {
+        for (auto& existing : spec.matches) {
+            if (existing.module != match.module) {
+                continue;
+            }
+            auto has = [&](const std::string& option) {
+                for (const auto& o : existing.options) {
+                    if (o.find(option) != std::string::npos) {
+                        return true;
+                    }
+                }
+                return false;
+            };
+            const bool sport = match.options.front().find("--sport") != std::string::npos;
+            if (!has(sport ? "--sport" : "--dport")) {
+                if (sport) {
+                    existing.options.insert(existing.options.begin(), match.options.front());
+                } else {
+                    existing.options.push_back(match.options.front());
+                }
+                return;
+            }
+        }
+    }
+    spec.matches.push_back(std::move(match));
+}
+
+// Merges `part` into `into`. False when they cannot both hold (two different protocols);
+// a negated positional option that collides becomes an exclusion.
+bool merge(Alt& into, const Spec& part) {
+    Spec& spec = into.spec;
+    auto slot = [&](Slot Spec::*member) {
+        const Slot& add = part.*member;
+        Slot& have = spec.*member;
+        if (add.empty() || add == have) {
+            return true;
+        }
+        if (have.empty()) {
+            have = add;
+            return true;
+        }
+        if (!add.negate && !have.negate) {
+            return false; // two different interfaces or protocols
+        }
+        Slot positive = add.negate ? add : have;
+        if (!add.negate) {
+            have = add;
+        }
+        positive.negate = false;
+        Spec exclusion;
+        exclusion.*member = positive;
+        into.exclusions.push_back(exclusion);
+        return true;
+    };
+    auto address = [&](Slot Spec::*member, std::string Spec::*range, const char* option) {
+        const Slot& add = part.*member;
+        if (add.empty()) {
+            return;
+        }
+        if ((spec.*member).empty()) {
+            spec.*member = add;
+            spec.*range = part.*range;
+            return;
+        }
+        add_match(spec,
+                  {"iprange", {std::string(add.negate ? "! " : "") + option + " " + part.*range}});
+    };
+    address(&Spec::src, &Spec::src_range, "--src-range");
+    address(&Spec::dst, &Spec::dst_range, "--dst-range");
+    if (!slot(&Spec::in) || !slot(&Spec::out) || !slot(&Spec::proto)) {
+        return false;
+    }
+    spec.fragment = spec.fragment || part.fragment;
+    for (const auto& m : part.matches) {
+        add_match(spec, m);
+    }
+    return true;
+}
+
+std::string spec_text(const Spec& spec) {
+    std::string out;
+    auto slot = [&](const Slot& s, const char* flag) {
+        if (!s.empty()) {
+            out += std::string(s.negate ? " !" : "") + " " + flag + " " + s.value;
+        }
+    };
+    slot(spec.src, "-s");
+    slot(spec.dst, "-d");
+    slot(spec.in, "-i");
+    slot(spec.out, "-o");
+    slot(spec.proto, "-p");
+    if (spec.fragment) {
+        out += " -f";
+    }
+    for (const auto& m : spec.matches) {
+        out += " -m " + m.module;
+        for (const auto& o : m.options) {
+            out += " " + o;
+        }
+    }
+    return out;
+}
+
+struct PeerSet {
+    std::string name;
+    bool v6 = false;
+};
+
+class Emitter {
+  public:
+    explicit Emitter(const rules::Table& table);
+    IptablesText run();
+
+  private:
+    struct ChainOut {
+        std::string name;
+        std::vector<std::string> lines; // "-A chain ..." without the chain
+    };
+
+    const rules::Table& table_;
+    Family family_ = Family::v4;
+    std::map<std::string, PeerSet> sets_;         // nft set name -> ipset
+    std::map<std::string, std::string> counters_; // counter -> chain
+    std::map<std::string, std::string> chains_;   // rules chain name -> iptables chain
+    std::vector<ChainOut> out_;
+    std::set<std::string> used_names_;
+
+    std::string new_chain(const std::string& role);
+    std::vector<Alt> expand(const std::vector<Condition>& conditions) const;
+    std::vector<Alt> apply(const std::vector<Alt>& alts, const Condition& c) const;
+    std::vector<Spec> options(const Condition& c, const Spec& context,
+                              std::vector<Spec>& exclusions) const;
+    std::vector<Spec> address_atoms(const Condition& c) const;
+    std::vector<Spec> port_atoms(Field field, const IntervalSet& ports, std::uint8_t protocol,
+                                 bool negate) const;
+    void emit_chain(std::size_t index, const std::string& role,
+                    const std::vector<rules::Rule>& rules, std::size_t begin);
+    void emit_statements(std::size_t index, const Spec& spec, const rules::Rule& rule);
+    void line(std::size_t index, const Spec& spec, const std::string& origin,
+              const std::string& target);
+    std::string family_text(const std::vector<std::pair<std::string, std::string>>& jumps) const;
+};
+
+Emitter::Emitter(const rules::Table& table) : table_(table) {
+    for (const auto& set : table.sets) {
+        std::string role = set.name;
+        if (role.rfind("peers_", 0) == 0) {
+            role = "p-" + role.substr(6);
+        }
+        role += "-" + std::to_string(set.timeout_seconds);
+        sets_[set.name] = {iptables::object_name(table.policy, role, iptables::max_set_name),
+                           set.v6};
+    }
+    for (const auto& counter : table.counters) {
+        counters_[counter.name] = iptables::counter_chain(table.policy, counter.name);
+    }
+    for (const auto& chain : table.chains) {
+        std::string role = chain.name;
+        if (role.rfind("classify_", 0) == 0) {
+            role = "k-" + role.substr(9);
+        }
+        chains_[chain.name] = iptables::object_name(table.policy, role);
+    }
+}
+
+std::string Emitter::new_chain(const std::string& role) {
+    const std::string name = iptables::object_name(table_.policy, role);
+    if (!used_names_.insert(name).second) {
+        throw std::logic_error("iptables chain name " + name + " is used twice");
+    }
+    out_.push_back({name, {}});
+    return name;
+}
+
+std::vector<Spec> Emitter::address_atoms(const Condition& c) const {
+    const bool v6 = c.field == Field::ip6_saddr || c.field == Field::ip6_daddr;
+    const bool source = c.field == Field::ip_saddr || c.field == Field::ip6_saddr;
+    const unsigned width = v6 ? 128 : 32;
+    auto format = [&](u128 v) { return v6 ? format_ipv6(v) : format_ipv4(v); };
+    std::vector<Spec> atoms;
+    for (const auto& part : c.numbers.parts()) {
+        const std::string range = format(part.lo) + "-" + format(part.hi);
+        const auto prefixes = to_prefixes(part, width);
+        if (prefixes.size() > 4) {
+            Spec s;
+            s.matches.push_back({"iprange",
+                                 {std::string(c.negate ? "! " : "") +
+                                  (source ? "--src-range " : "--dst-range ") + range}});
+            atoms.push_back(std::move(s));
+            continue;
+        }
+        for (const auto& p : prefixes) {
+            const u128 last = p.length == 0 ? (v6 ? ~u128{0} : 0xffffffff)
+                                            : p.base | ((u128{1} << (width - p.length)) - 1);
+            Spec s;
+            Slot slot{c.negate, format(p.base) + "/" + std::to_string(p.length)};
+            (source ? s.src : s.dst) = slot;
+            (source ? s.src_range : s.dst_range) = format(p.base) + "-" + format(last);
+            atoms.push_back(std::move(s));
+        }
+    }
+    return atoms;
+}
+
+// tcp/udp/sctp/dccp take one port or range in their own match; lists (and udplite) go through
+// multiport, 15 ports per match (a range takes two).
+std::vector<Spec> Emitter::port_atoms(Field field, const IntervalSet& ports, std::uint8_t protocol,
+                                      bool negate) const {
+    const bool source = field == Field::sport;
+    const std::string bang = negate ? "! " : "";
+    std::vector<Spec> atoms;
+    auto base = [&] {
+        Spec s;
+        s.proto = {false, protocol_text(protocol)};
+        return s;
+    };
+    if (ports.parts().size() == 1 && protocol != 136) {
+        const auto& p = ports.parts()[0];
+        Spec s = base();
+        s.matches.push_back({protocol_text(protocol),
+                             {bang + (source ? "--sport " : "--dport ") + number(p.lo) +
+                              (p.lo == p.hi ? "" : ":" + number(p.hi))}});
+        atoms.push_back(std::move(s));
+        return atoms;
+    }
+    std::string list;
+    unsigned used = 0;
+    auto flush = [&] {
+        if (list.empty()) {
+            return;
+        }
+        Spec s = base();
+        s.matches.push_back({"multiport", {bang + (source ? "--sports " : "--dports ") + list}});
+        atoms.push_back(std::move(s));
+        list.clear();
+        used = 0;
+    };
+    for (const auto& p : ports.parts()) {
+        const unsigned cost = p.lo == p.hi ? 1 : 2;
+        if (used + cost > 15) {
+            flush();
+        }
+        list += (list.empty() ? "" : ",") + number(p.lo) + (p.lo == p.hi ? "" : ":" + number(p.hi));
+        used += cost;
+    }
+    flush();
+    return atoms;
+}
+
+// The alternatives one condition allows (disjoint, so a counting rule still counts a packet at
+// most once); negations that need more than one rule go to `exclusions`.
+std::vector<Spec> Emitter::options(const Condition& c, const Spec& context,
+                                   std::vector<Spec>& exclusions) const {
+    std::vector<Spec> atoms;
+    bool expressible_negation = true; // a negated condition of one atom is written with '!'
+    auto values = [&] {
+        std::vector<std::uint32_t> out;
+        for (const auto& part : c.numbers.parts()) {
+            for (u128 v = part.lo; v <= part.hi; ++v) {
+                out.push_back(static_cast<std::uint32_t>(v));
+            }
+        }
+        return out;
+    };
+    switch (c.field) {
+    case Field::iifname:
+    case Field::oifname:
+        for (const auto& name : interfaces(c.names)) {
+            Spec s;
+            (c.field == Field::iifname ? s.in : s.out) = {c.negate, name};
+            atoms.push_back(std::move(s));
+        }
+        break;
+    case Field::nfproto:
+        return {Spec{}}; // decided per text by for_family
+    case Field::l4proto:
+        for (auto v : values()) {
+            Spec s;
+            s.proto = {c.negate, protocol_text(static_cast<std::uint8_t>(v))};
+            atoms.push_back(std::move(s));
+        }
+        break;
+    case Field::sport:
+    case Field::dport: {
+        std::vector<std::uint8_t> protocols;
+        if (!context.proto.empty() && !context.proto.negate) {
+            for (std::uint8_t p : {6, 17, 33, 132, 136}) {
+                if (protocol_text(p) == context.proto.value) {
+                    protocols.push_back(p);
+                }
+            }
+        } else {
+            protocols = {6, 17, 33, 132, 136}; // `th dport` without a protocol: any with ports
+        }
+        std::vector<Spec> all;
+        for (auto p : protocols) {
+            auto part = port_atoms(c.field, c.numbers, p, c.negate);
+            if (c.negate && part.size() > 1) {
+                // Not in any chunk: each chunk excludes; the protocol still has to match.
+                for (auto& chunk : port_atoms(c.field, c.numbers, p, false)) {
+                    exclusions.push_back(std::move(chunk));
+                }
+                Spec s;
+                s.proto = {false, protocol_text(p)};
+                all.push_back(std::move(s));
+                continue;
+            }
+            all.insert(all.end(), part.begin(), part.end());
+        }
+        return all;
+    }
+    case Field::ip_saddr:
+    case Field::ip_daddr:
+    case Field::ip6_saddr:
+    case Field::ip6_daddr:
+        if (!c.set.empty()) {
+            const bool source = c.field == Field::ip_saddr || c.field == Field::ip6_saddr;
+            Spec s;
+            s.matches.push_back({"set",
+                                 {std::string(c.negate ? "! " : "") + "--match-set " +
+                                  sets_.at(c.set).name + (source ? " src" : " dst")}});
+            return {s};
+        }
+        atoms = address_atoms(c);
+        break;
+    case Field::icmp_type:
+    case Field::icmpv6_type: {
+        const bool v6 = c.field == Field::icmpv6_type;
+        for (auto v : values()) {
+            Spec s;
+            s.proto = {false, protocol_text(v6 ? proto_icmpv6 : proto_icmp)};
+            s.matches.push_back({v6 ? "icmp6" : "icmp",
+                                 {std::string(c.negate ? "! " : "") +
+                                  (v6 ? "--icmpv6-type " : "--icmp-type ") + std::to_string(v)}});
+            atoms.push_back(std::move(s));
+        }
+        break;
+    }
+    case Field::skuid:
+    case Field::skgid:
+        for (const auto& part : c.numbers.parts()) {
+            Spec s;
+            s.matches.push_back(
+                {"owner",
+                 {std::string(c.negate ? "! " : "") +
+                  (c.field == Field::skuid ? "--uid-owner " : "--gid-owner ") + number(part.lo) +
+                  (part.lo == part.hi ? "" : "-" + number(part.hi))}});
+            atoms.push_back(std::move(s));
+        }
+        break;
+    case Field::cgroup: {
+        Spec s;
+        s.matches.push_back(
+            {"cgroup", {std::string(c.negate ? "! " : "") + "--path " + quoted(c.names.front())}});
+        return {s};
+    }
+    case Field::fragment4: {
+        Spec s;
+        s.fragment = true;
+        if (c.negate) {
+            exclusions.push_back(s);
+            return {Spec{}};
+        }
+        return {s};
+    }
+    case Field::fragment6: {
+        if (c.negate) {
+            throw std::logic_error("negated IPv6 fragment condition");
+        }
+        // A fragment header whose offset is not 0: `-m frag` minus `-m frag --fragfirst`.
+        Spec any;
+        any.matches.push_back({"frag", {}});
+        Spec first;
+        first.matches.push_back({"frag", {"--fragfirst"}});
+        exclusions.push_back(first);
+        return {any};
+    }
+    case Field::ct_new: {
+        Spec s;
+        s.matches.push_back({"conntrack", {std::string(c.negate ? "! " : "") + "--ctstate NEW"}});
+        return {s};
+    }
+    case Field::ct_mark: {
+        Spec s;
+        s.matches.push_back({"connmark",
+                             {std::string(c.negate ? "! " : "") + "--mark " + hex(c.mark_bit) +
+                              "/" + hex(c.mark_bit)}});
+        return {s};
+    }
+    }
+    if (c.negate && atoms.size() > 1) {
+        expressible_negation = false;
+    }
+    if (!expressible_negation) {
+        for (auto& atom : atoms) {
+            for (Slot* s : {&atom.src, &atom.dst, &atom.in, &atom.out, &atom.proto}) {
+                s->negate = false;
+            }
+            for (auto& m : atom.matches) {
+                for (auto& o : m.options) {
+                    if (o.rfind("! ", 0) == 0) {
+                        o = o.substr(2);
+                    }
+                }
+            }
+            exclusions.push_back(std::move(atom));
+        }
+        return {Spec{}};
+    }
+    return atoms;
+}
+
+std::vector<Alt> Emitter::apply(const std::vector<Alt>& alts, const Condition& c) const {
+    std::vector<Alt> next;
+    for (const auto& alt : alts) {
+        std::vector<Spec> exclusions;
+        for (const auto& option : options(c, alt.spec, exclusions)) {
+            Alt a = alt;
+            if (!merge(a, option)) {
+                continue;
+            }
+            a.exclusions.insert(a.exclusions.end(), exclusions.begin(), exclusions.end());
+            next.push_back(std::move(a));
+        }
+    }
+    return next;
+}
+
+// Protocols first: port and ICMP matches depend on the protocol an alternative chose.
+std::vector<Alt> Emitter::expand(const std::vector<Condition>& conditions) const {
+    std::vector<Alt> alts{Alt{}};
+    for (const auto& c : conditions) {
+        if (c.field == Field::l4proto) {
+            alts = apply(alts, c);
+        }
+    }
+    for (const auto& c : conditions) {
+        if (c.field != Field::l4proto) {
+            alts = apply(alts, c);
+        }
+    }
+    return alts;
+}
+
+void Emitter::line(std::size_t index, const Spec& spec, const std::string& origin,
+                   const std::string& target) {
+    std::string text = spec_text(spec);
+    if (!origin.empty()) {
+        text += " -m comment --comment " + quoted(comment_text(origin));
+    }
+    if (!target.empty()) {
+        text += " " + target;
+    }
+    out_[index].lines.push_back(text);
+}
+
+// One rule's statements for one alternative, one iptables rule per statement (and per map
+// entry group).
+void Emitter::emit_statements(std::size_t index, const Spec& spec, const rules::Rule& rule) {
+    const bool returns =
+        !rule.statements.empty() && (rule.statements.back().kind == Statement::Kind::ret ||
+                                     rule.statements.back().kind == Statement::Kind::accept);
+    for (std::size_t i = 0; i < rule.statements.size(); ++i) {
+        const Statement& s = rule.statements[i];
+        // A count followed by return is one goto: the counter chain ends and returns to the
+        // caller of this chain.
+        const bool then_return = returns && i + 2 == rule.statements.size() &&
+                                 rule.statements.back().kind == Statement::Kind::ret;
+        const std::string how = then_return ? "-g " : "-j ";
+        switch (s.kind) {
+        case Statement::Kind::count:
+            line(index, spec, rule.origin, how + counters_.at(s.name));
+            if (then_return) {
+                return;
+            }
+            break;
+        case Statement::Kind::count_map: {
+            // Entries grouped by counter (and the leading key fields), the last field merged.
+            std::vector<std::pair<std::pair<std::string, std::vector<Interval>>, IntervalSet>>
+                groups;
+            for (const auto& entry : s.entries) {
+                std::vector<Interval> head(entry.key.begin(), entry.key.end() - 1);
+                auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) {
+                    return g.first.first == entry.counter && g.first.second == head;
+                });
+                if (it == groups.end()) {
+                    groups.push_back({{entry.counter, head}, {}});
+                    it = groups.end() - 1;
+                }
+                it->second.add(entry.key.back().lo, entry.key.back().hi);
+            }
+            for (const auto& [key, last] : groups) {
+                std::vector<Condition> conditions;
+                for (std::size_t f = 0; f < s.key.size(); ++f) {
+                    Condition c;
+                    c.field = s.key[f];
+                    if (f + 1 < s.key.size()) {
+                        c.numbers = IntervalSet::range(key.second[f].lo, key.second[f].hi);
+                    } else {
+                        c.numbers = last;
+                    }
+                    conditions.push_back(std::move(c));
+                }
+                for (auto& alt : expand(conditions)) {
+                    Alt full{spec, {}};
+                    if (!merge(full, alt.spec)) {
+                        continue;
+                    }
+                    if (!alt.exclusions.empty() || !full.exclusions.empty()) {
+                        throw std::logic_error("count map key needs an exclusion");
+                    }
+                    line(index, full.spec, rule.origin, how + counters_.at(key.first));
+                }
+            }
+            if (then_return) {
+                return;
+            }
+            break;
+        }
+        case Statement::Kind::set_mark:
+            line(index, spec, rule.origin,
+                 "-j CONNMARK --set-xmark " + hex(s.mark_bit) + "/" + hex(s.mark_bit));
+            break;
+        case Statement::Kind::update_set: {
+            const bool source =
+                s.key.front() == Field::ip_saddr || s.key.front() == Field::ip6_saddr;
+            line(index, spec, rule.origin,
+                 "-j SET --add-set " + sets_.at(s.name).name + (source ? " src" : " dst") +
+                     " --exist");
+            break;
+        }
+        case Statement::Kind::accept:
+        case Statement::Kind::ret:
+            // acctc's accept ends acctc's chains only, as in nft where it ends acctc's table.
+            line(index, spec, rule.origin, "-j RETURN");
+            break;
+        case Statement::Kind::drop:
+            line(index, spec, rule.origin, "-j DROP");
+            break;
+        case Statement::Kind::jump:
+            line(index, spec, rule.origin, "-j " + chains_.at(s.name));
+            break;
+        }
+    }
+}
+
+// A condition on a count map's own key field (`icmp type { 0, 8 } counter name icmp type map`)
+// is folded into the entries: iptables matches the key per entry, and a second match on the same
+// field would be redundant at best.
+rules::Rule fold_key_conditions(const rules::Rule& rule) {
+    rules::Rule out = rule;
+    for (auto& s : out.statements) {
+        if (s.kind != Statement::Kind::count_map) {
+            continue;
+        }
+        for (std::size_t f = 0; f < s.key.size(); ++f) {
+            auto c = std::find_if(out.conditions.begin(), out.conditions.end(), [&](const auto& x) {
+                return x.field == s.key[f] && !x.negate && x.set.empty();
+            });
+            if (c == out.conditions.end()) {
+                continue;
+            }
+            std::vector<rules::MapEntry> entries;
+            for (const auto& entry : s.entries) {
+                const auto kept =
+                    IntervalSet::range(entry.key[f].lo, entry.key[f].hi).intersect(c->numbers);
+                for (const auto& part : kept.parts()) {
+                    rules::MapEntry e = entry;
+                    e.key[f] = part;
+                    entries.push_back(std::move(e));
+                }
+            }
+            s.entries = std::move(entries);
+            out.conditions.erase(c);
+        }
+    }
+    return out;
+}
+
+// Emits rules[begin..] into chain `index`. A rule whose negation needs several rules gets a
+// sub-chain: `-j` to it when the rule does not end the chain (exclusions RETURN), `-g` when it
+// does (exclusions go on with the rest of this chain, moved into a continuation chain, so that
+// RETURN and goto-to-a-counter keep reaching this chain's caller).
+void Emitter::emit_chain(std::size_t index, const std::string& role,
+                         const std::vector<rules::Rule>& rules, std::size_t begin) {
+    for (std::size_t i = begin; i < rules.size(); ++i) {
+        const rules::Rule rule = fold_key_conditions(rules[i]);
+        if (!for_family(rule, family_)) {
+            continue;
+        }
+        const auto alts = expand(rule.conditions);
+        const bool ends_chain =
+            !rule.statements.empty() && (rule.statements.back().kind == Statement::Kind::ret ||
+                                         rule.statements.back().kind == Statement::Kind::accept);
+        std::vector<const Alt*> vetoed;
+        for (const auto& alt : alts) {
+            if (alt.exclusions.empty()) {
+                emit_statements(index, alt.spec, rule);
+            } else {
+                vetoed.push_back(&alt);
+            }
+        }
+        if (vetoed.empty()) {
+            continue;
+        }
+        const std::string sub_role = role + "-x" + std::to_string(i);
+        if (!ends_chain) {
+            // Alternatives sharing their exclusions share a sub-chain.
+            std::vector<std::pair<std::string, std::vector<const Alt*>>> groups;
+            for (const Alt* alt : vetoed) {
+                std::string key;
+                for (const auto& e : alt->exclusions) {
+                    key += spec_text(e) + "\n";
+                }
+                auto it = std::find_if(groups.begin(), groups.end(),
+                                       [&](const auto& g) { return g.first == key; });
+                if (it == groups.end()) {
+                    groups.push_back({key, {}});
+                    it = groups.end() - 1;
+                }
+                it->second.push_back(alt);
+            }
+            for (std::size_t g = 0; g < groups.size(); ++g) {
+                const std::string name =
+                    new_chain(groups.size() == 1 ? sub_role : sub_role + "-" + std::to_string(g));
+                const std::size_t sub = out_.size() - 1;
+                line(index, Spec{}, rule.origin, "-j " + name);
+                for (const auto& e : groups[g].second.front()->exclusions) {
+                    line(sub, e, rule.origin, "-j RETURN");
+                }
+                for (const Alt* alt : groups[g].second) {
+                    emit_statements(sub, alt->spec, rule);
+                }
+            }
+            continue;
+        }
+        // Ends the chain: a goto chain per vetoed alternative, each going on to the next and the
+        // last to the continuation (or returning when nothing follows).
+        std::string rest;
+        const bool more =
+            std::any_of(rules.begin() + static_cast<std::ptrdiff_t>(i) + 1, rules.end(),
+                        [&](const auto& r) { return for_family(r, family_); });
+        std::vector<std::string> stages;
+        for (std::size_t k = 0; k < vetoed.size(); ++k) {
+            stages.push_back(
+                new_chain(vetoed.size() == 1 ? sub_role : sub_role + "-" + std::to_string(k)));
+        }
+        std::size_t first_stage = out_.size() - vetoed.size();
+        std::size_t rest_index = 0;
+        if (more) {
+            rest = new_chain(role + "-r" + std::to_string(i));
+            rest_index = out_.size() - 1;
+        }
+        line(index, Spec{}, rule.origin, "-g " + stages.front());
+        for (std::size_t k = 0; k < vetoed.size(); ++k) {
+            const std::size_t sub = first_stage + k;
+            const std::string next = k + 1 < vetoed.size() ? stages[k + 1] : rest;
+            for (const auto& e : vetoed[k]->exclusions) {
+                line(sub, e, rule.origin, next.empty() ? "-j RETURN" : "-g " + next);
+            }
+            emit_statements(sub, vetoed[k]->spec, rule);
+            if (!next.empty()) {
+                line(sub, Spec{}, rule.origin, "-g " + next);
+            }
+        }
+        if (more) {
+            emit_chain(rest_index, role + "-r" + std::to_string(i), rules, i + 1);
+        }
+        return;
+    }
+}
+
+std::string
+Emitter::family_text(const std::vector<std::pair<std::string, std::string>>& jumps) const {
+    std::string text = "*filter\n";
+    for (const auto& chain : out_) {
+        text += ":" + chain.name + " - [0:0]\n";
+    }
+    for (const auto& chain : out_) {
+        for (const auto& l : chain.lines) {
+            text += "-A " + chain.name + l + "\n";
+        }
+    }
+    for (const auto& [builtin, chain] : jumps) {
+        text += "-I " + builtin + " 1 -m comment --comment " +
+                quoted(iptables::jump_comment(table_.policy)) + " -j " + chain + "\n";
+    }
+    return text + "COMMIT\n";
+}
+
+IptablesText Emitter::run() {
+    IptablesText result;
+    for (const auto& set : table_.sets) {
+        const PeerSet& s = sets_.at(set.name);
+        result.ipset += "create " + s.name + " hash:ip family " + (s.v6 ? "inet6" : "inet") +
+                        " timeout " + std::to_string(set.timeout_seconds) + " maxelem 65535\n";
+        result.sets.push_back(s.name);
+    }
+    for (const auto& counter : table_.counters) {
+        result.counter_chains.emplace_back(counter.name, counters_.at(counter.name));
+    }
+    for (Family family : {Family::v4, Family::v6}) {
+        family_ = family;
+        out_.clear();
+        used_names_.clear();
+        std::vector<std::pair<std::string, std::string>> jumps;
+        for (const auto& counter : table_.counters) {
+            const std::string name = counters_.at(counter.name);
+            if (!used_names_.insert(name).second) {
+                throw std::logic_error("iptables chain name " + name + " is used twice");
+            }
+            out_.push_back(
+                {name,
+                 {" -m comment --comment " + quoted(iptables::counter_comment(counter.name))}});
+        }
+        for (const auto& chain : table_.chains) {
+            if (chain.hook == rules::Hook::ingress) {
+                throw std::logic_error("ingress chains reach the iptables emitter");
+            }
+            const std::string name = chains_.at(chain.name);
+            const std::string role = name.substr(iptables::owned_prefix(table_.policy).size());
+            if (!used_names_.insert(name).second) {
+                throw std::logic_error("iptables chain name " + name + " is used twice");
+            }
+            out_.push_back({name, {}});
+            emit_chain(out_.size() - 1, role, chain.rules, 0);
+            if (chain.hook) {
+                static constexpr const char* builtin[] = {"INPUT", "OUTPUT", "FORWARD"};
+                jumps.emplace_back(builtin[static_cast<int>(*chain.hook)], name);
+            }
+        }
+        (family == Family::v4 ? result.v4 : result.v6) = family_text(jumps);
+    }
+    return result;
+}
+
+} // namespace
+
+IptablesText emit_iptables(const rules::Table& table) {
+    return Emitter(table).run();
+}
+
+} // namespace acctc

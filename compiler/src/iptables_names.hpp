@@ -1,0 +1,33 @@
+// Kernel object names of the iptables backend. iptables chain names hold at most 28 characters
+// and ipset names 31, so acctc's names are built as
+//     acctc-<tag>-<role>
+// where <tag> is the policy name when it has at most 10 characters, else its first 4 followed
+// by 6 hash characters, and <role> ("input", "c-<counter>", "k-<classify>", ...) keeps its
+// text when it fits and otherwise its head followed by 8 hash characters (base 36 of a 64-bit
+// FNV-1a of the whole role). Policy and counter names are identifiers (no '-'), so the prefix
+// "acctc-<tag>-" tells which chains and sets belong to one policy.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace acctc::iptables {
+
+inline constexpr std::size_t max_chain_name = 28;
+inline constexpr std::size_t max_set_name = 31;
+
+// "acctc-<tag>-": every chain and set of the policy starts with it.
+std::string owned_prefix(const std::string& policy);
+
+// A chain (limit 28) or set (limit 31) name for a role of the policy.
+std::string object_name(const std::string& policy, const std::string& role,
+                        std::size_t limit = max_chain_name);
+
+// The chain that holds a counter's only counting rule.
+std::string counter_chain(const std::string& policy, const std::string& counter);
+
+// The comment of a counter's counting rule, and of the jump rules in the built-in chains.
+std::string counter_comment(const std::string& counter);
+std::string jump_comment(const std::string& policy);
+
+} // namespace acctc::iptables
