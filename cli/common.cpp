@@ -37,13 +37,38 @@ bool parse_command_line(const std::vector<std::string>& args, const char* usage,
                         po::variables_map& values) {
     po::options_description all = options;
     all.add_options()("help,h", "show this help");
+    auto is_positional = [&](const std::string& name) {
+        for (unsigned i = 0; i < positional.max_total_count() && i < 16; ++i) {
+            if (positional.name_for_position(i) == name) {
+                return true;
+            }
+        }
+        return false;
+    };
     try {
         po::store(po::command_line_parser(args).options(all).positional(positional).run(), values);
         if (values.count("help") != 0U) {
-            std::cout << "usage: " << usage << "\n\n" << all << "\n";
+            // Positional arguments are in the usage line, not in the option list.
+            po::options_description shown("options");
+            for (const auto& option : all.options()) {
+                if (!is_positional(option->long_name())) {
+                    shown.add(option);
+                }
+            }
+            std::cout << "usage: " << usage << "\n\n" << shown << "\n";
             return false;
         }
         po::notify(values);
+    } catch (const po::required_option& error) {
+        std::string name = error.get_option_name();
+        name.erase(0, name.find_first_not_of('-'));
+        if (is_positional(name)) {
+            for (char& c : name) {
+                c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+            }
+            throw UsageError("missing " + name + " argument");
+        }
+        throw UsageError(error.what());
     } catch (const po::error& error) {
         throw UsageError(error.what());
     }
