@@ -132,8 +132,10 @@ nlohmann::json to_json(const BenchReport& report) {
                           {"ratios", variant.ratios},
                           {"sent", variant.sent},
                           {"forwarded", variant.forwarded}};
-            if (variant.variant == Variant::acctc || variant.variant == Variant::naive) {
+            if (variant.variant != Variant::baseline) {
                 entry["load_seconds"] = variant.load_seconds;
+            }
+            if (variant.variant == Variant::acctc || variant.variant == Variant::naive) {
                 entry["counted"] = variant.counted;
                 entry["otherwise"] = variant.otherwise;
                 entry["classes_hit"] = variant.classes_hit;

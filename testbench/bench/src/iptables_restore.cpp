@@ -52,8 +52,4 @@ void iptables_flush(const testbench::NamedNetns& netns) {
         false);
 }
 
-bool is_iptables_restore_text(const std::string& text) {
-    return text.find("\n*filter") != std::string::npos || text.rfind("*filter", 0) == 0;
-}
-
 } // namespace acctc::bench

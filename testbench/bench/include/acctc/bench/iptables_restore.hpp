@@ -12,7 +12,5 @@ namespace acctc::bench {
 void iptables_restore(const testbench::NamedNetns& netns, const std::string& text);
 // Empties the filter table of `netns` again (built-in chains accept, no rules, no chains).
 void iptables_flush(const testbench::NamedNetns& netns);
-// True when `text` looks like iptables-restore input rather than an nft ruleset.
-bool is_iptables_restore_text(const std::string& text);
 
 } // namespace acctc::bench
