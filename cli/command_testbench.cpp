@@ -49,23 +49,59 @@ std::vector<std::filesystem::path> scenario_files(const std::vector<std::string>
     return files;
 }
 
+// nft, iptables or both; `both` runs each scenario on every backend and requires the same
+// counts. The default is both once the runtime has the iptables backend, else nft.
+std::vector<tb::BenchBackend> parse_backends(const std::string& text) {
+    if (text == "nft") {
+        return {tb::BenchBackend::nft};
+    }
+    if (text == "iptables") {
+        return {tb::BenchBackend::iptables};
+    }
+    if (text == "both") {
+        return {tb::BenchBackend::nft, tb::BenchBackend::iptables};
+    }
+    throw UsageError("--backend takes nft, iptables or both, not '" + text + "'");
+}
+
+void print_progress(std::size_t index, std::size_t count, const std::string& name,
+                    const tb::ScenarioResult& result, bool several_backends) {
+    std::cout << "[" << index + 1 << "/" << count << "] " << std::left << std::setw(32)
+              << (several_backends ? name + " (" + tb::to_string(result.backend) + ")" : name);
+    if (result.skipped) {
+        std::cout << "skipped: " << *result.skipped << "\n";
+        return;
+    }
+    std::cout << (result.passed() ? "pass" : "FAIL") << "  " << result.checks.size()
+              << " counters, " << result.flows.size() << " flows, " << std::fixed
+              << std::setprecision(1) << result.seconds << " s\n";
+}
+
 int run_scenarios(const std::vector<std::string>& args) {
     po::options_description options("options");
     std::string directory = tb::default_scenario_directory().string();
+    std::string backend_text = tb::backend_available(tb::BenchBackend::iptables) ? "both" : "nft";
     options.add_options()("dir", po::value(&directory),
                           "where scenario names are looked up (default: the source tree's "
                           "specs/scenarios)")("check", "only parse the scenarios")(
-        "verbose,v", "print every counter, not only mismatches");
+        "verbose,v", "print every counter, not only mismatches")(
+        "backend", po::value(&backend_text),
+        "nft, iptables or both (same counts required); default both when the runtime has the "
+        "iptables backend, else nft");
     po::options_description hidden;
     hidden.add_options()("scenario", po::value<std::vector<std::string>>());
     options.add(hidden);
     po::positional_options_description positional;
     positional.add("scenario", -1);
     po::variables_map values;
-    if (!parse_command_line(args, "acctc testbench run [--dir DIR] [--check] [SCENARIO...]",
-                            options, positional, values)) {
+    if (!parse_command_line(
+            args,
+            "acctc testbench run [--dir DIR] [--backend nft|iptables|both] [--check] "
+            "[SCENARIO...]",
+            options, positional, values)) {
         return exit_ok;
     }
+    const auto backends = parse_backends(backend_text);
     const auto names = values.count("scenario") != 0U
                            ? values["scenario"].as<std::vector<std::string>>()
                            : std::vector<std::string>{};
@@ -85,25 +121,26 @@ int run_scenarios(const std::vector<std::string>& args) {
     for (std::size_t index = 0; index < files.size(); ++index) {
         auto parsed = tb::parse_scenario_file(files[index]);
         render_all(std::cerr, parsed.source, parsed.diagnostics);
-        std::cout << "[" << index + 1 << "/" << files.size() << "] " << std::left << std::setw(32)
-                  << files[index].stem().string() << std::flush;
-        if (!parsed.scenario) {
-            std::cout << "MALFORMED\n";
-            malformed = true;
+        if (!parsed.scenario || check_only) {
+            std::cout << "[" << index + 1 << "/" << files.size() << "] " << std::left
+                      << std::setw(32) << files[index].stem().string()
+                      << (parsed.scenario ? "ok" : "MALFORMED") << "\n";
+            malformed = malformed || !parsed.scenario;
             continue;
         }
-        if (check_only) {
-            std::cout << "ok\n";
-            continue;
+        const std::size_t first_run = results.size();
+        for (const auto backend : backends) {
+            auto result = tb::run_scenario(*parsed.scenario, backend);
+            if (results.size() > first_run) {
+                tb::compare_backends(results[first_run], result);
+            }
+            print_progress(index, files.size(), files[index].stem().string(), result,
+                           backends.size() > 1);
+            if (!result.passed() || values.count("verbose") != 0U) {
+                tb::print_mismatches(std::cout, result, values.count("verbose") != 0U);
+            }
+            results.push_back(std::move(result));
         }
-        auto result = tb::run_scenario(*parsed.scenario);
-        std::cout << (result.passed() ? "pass" : "FAIL") << "  " << result.checks.size()
-                  << " counters, " << result.flows.size() << " flows, " << std::fixed
-                  << std::setprecision(1) << result.seconds << " s\n";
-        if (!result.passed() || values.count("verbose") != 0U) {
-            tb::print_mismatches(std::cout, result, values.count("verbose") != 0U);
-        }
-        results.push_back(std::move(result));
     }
     if (!check_only) {
         tb::print_summary(std::cout, results);
@@ -128,7 +165,8 @@ int run_cleanup(const std::vector<std::string>& args) {
 
 int run_testbench(const std::vector<std::string>& args) {
     if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-        std::cout << "usage: acctc testbench run [--dir DIR] [--check] [SCENARIO...]\n"
+        std::cout << "usage: acctc testbench run [--dir DIR] [--backend nft|iptables|both] "
+                     "[--check] [SCENARIO...]\n"
                      "       acctc testbench cleanup\n\n"
                      "run      run end-to-end scenarios in network namespaces (needs root)\n"
                      "cleanup  remove namespaces left behind by killed runs\n";

@@ -14,11 +14,13 @@ std::string to_string(Protocol protocol) {
         return "tcp";
     case Protocol::icmp:
         return "icmp";
+    case Protocol::raw:
+        return "raw";
     }
     return "?";
 }
 
-int ip_protocol_number(Protocol protocol, int family) {
+int ip_protocol_number(Protocol protocol, int family, int raw_protocol) {
     switch (protocol) {
     case Protocol::udp:
         return IPPROTO_UDP;
@@ -26,6 +28,8 @@ int ip_protocol_number(Protocol protocol, int family) {
         return IPPROTO_TCP;
     case Protocol::icmp:
         return family == AF_INET ? int{IPPROTO_ICMP} : int{IPPROTO_ICMPV6};
+    case Protocol::raw:
+        return raw_protocol;
     }
     return 0;
 }

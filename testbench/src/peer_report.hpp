@@ -22,8 +22,9 @@ std::string encode_report(const SideReport& report);
 SideReport decode_report(const std::string& line);
 
 // The peer roles; each runs inside its child process.
-void run_udp_server(const FlowSpec& flow, ControlChannel& channel);
-void run_udp_client(const FlowSpec& flow, ControlChannel& channel);
+// UDP and raw IP datagrams.
+void run_datagram_server(const FlowSpec& flow, ControlChannel& channel);
+void run_datagram_client(const FlowSpec& flow, ControlChannel& channel);
 void run_tcp_server(const FlowSpec& flow, ControlChannel& channel);
 void run_tcp_client(const FlowSpec& flow, ControlChannel& channel);
 void run_ping_client(const FlowSpec& flow, ControlChannel& channel);

@@ -29,6 +29,13 @@ void enter_child_context(pid_t parent, const NamedNetns& netns, const Identity& 
     if (::setns(netns.fd(), CLONE_NEWNET) != 0) {
         throw_errno("setns into " + netns.name());
     }
+    if (!identity.cgroup.empty()) {
+        const UniqueFd procs(
+            ::open((identity.cgroup + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC));
+        if (!procs.valid() || ::write(procs.get(), "0", 1) != 1) {
+            throw_errno("join cgroup " + identity.cgroup);
+        }
+    }
     if (::setgroups(identity.supplementary.size(), identity.supplementary.data()) != 0 ||
         ::setresgid(identity.gid, identity.gid, identity.gid) != 0 ||
         ::setresuid(identity.uid, identity.uid, identity.uid) != 0) {
@@ -47,7 +54,8 @@ std::pair<UniqueFd, UniqueFd> make_pipe() {
 } // namespace
 
 std::string Identity::describe() const {
-    return "uid " + std::to_string(uid) + " gid " + std::to_string(gid);
+    return "uid " + std::to_string(uid) + " gid " + std::to_string(gid) +
+           (cgroup.empty() ? "" : " in " + cgroup);
 }
 
 ControlChannel::ControlChannel(UniqueFd read_end, UniqueFd write_end)

@@ -1,6 +1,8 @@
 #include "acctc/testbench/runner.hpp"
 
 #include "acctc/compile.hpp"
+#include "acctc/runtime/backend.hpp"
+#include "acctc/testbench/cgroups.hpp"
 #include "acctc/testbench/traffic.hpp"
 
 #include <chrono>
@@ -51,26 +53,101 @@ class EtcDirectory {
     std::filesystem::path path_;
 };
 
-struct LoadedRuleset {
-    std::string table;
-    std::string text;
+// The scenario's policy compiled for one backend, or its hand-written nft ruleset.
+struct PreparedPolicy {
+    std::optional<CompiledPolicy> compiled;
+    std::string table; // hand-written: `table inet TABLE` holds the counters
+    std::string text;  // hand-written: the ruleset
 };
 
-LoadedRuleset prepare_ruleset(const Scenario& scenario) {
-    if (!scenario.ruleset_table.empty()) {
-        return {scenario.ruleset_table, scenario.policy_text};
+// The policy compiles for nft but not for this backend: the scenario is skipped there.
+struct BackendRejects : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+std::string replace_all(std::string text, const std::string& marker, const std::string& value) {
+    for (auto at = text.find(marker); at != std::string::npos;
+         at = text.find(marker, at + value.size())) {
+        text.replace(at, marker.size(), value);
     }
+    return text;
+}
+
+CompileResult compile_for(const Scenario& scenario, Target target, const std::string& text) {
     EtcDirectory etc(scenario);
     CompileOptions options;
-    options.target = Target::nft;
+    options.target = target;
     options.etc_dir = etc.path();
-    auto result = compile_source(scenario.policy_name, scenario.policy_text, options);
+    return compile_source(scenario.policy_name, text, options);
+}
+
+PreparedPolicy prepare_policy(const Scenario& scenario, BenchBackend backend,
+                              const RunCgroups* cgroups) {
+    if (!scenario.ruleset_table.empty()) {
+        return {std::nullopt, scenario.ruleset_table, scenario.policy_text};
+    }
+    const auto text = cgroups == nullptr
+                          ? scenario.policy_text
+                          : replace_all(scenario.policy_text, "@cgroup@", cgroups->relative());
+    const auto target = backend == BenchBackend::nft ? Target::nft : Target::iptables;
+    auto result = compile_for(scenario, target, text);
     if (!result.output) {
         std::ostringstream messages;
         render_all(messages, result.source, result.diagnostics);
+        if (target != Target::nft && compile_for(scenario, Target::nft, text).output) {
+            throw BackendRejects("the " + to_string(backend) + " backend rejects the policy:\n" +
+                                 messages.str());
+        }
         throw std::runtime_error("the policy does not compile:\n" + messages.str());
     }
-    return {result.output->table_name, result.output->text};
+    return {std::move(result.output), {}, {}};
+}
+
+// The one place that maps the bench's backends to the runtime's (issue 5 adds iptables).
+std::optional<runtime::BackendKind> runtime_backend(BenchBackend backend) {
+    switch (backend) {
+    case BenchBackend::nft:
+        return runtime::BackendKind::nftables;
+    case BenchBackend::iptables:
+        return std::nullopt;
+    }
+    return std::nullopt;
+}
+
+// `acctc apply` through the runtime library, in a child inside the namespace (the child may
+// need its own mount namespace for cgroup paths; see cgroups.hpp).
+void apply_policy(const NamedNetns& netns, const CompiledPolicy& policy, runtime::BackendKind kind,
+                  bool private_cgroup_mount) {
+    auto child = ChildProcess::spawn("apply " + policy.policy_name, netns, Identity{},
+                                     [&](ControlChannel& channel) {
+                                         if (private_cgroup_mount) {
+                                             mount_cgroup2_privately();
+                                         }
+                                         runtime::make_backend(kind, "")->apply(policy, false);
+                                         channel.send("applied");
+                                     });
+    std::string answer;
+    while (auto line = child.channel().receive(std::chrono::seconds(30))) {
+        answer += (answer.empty() ? "" : "\n") + *line;
+    }
+    const int status = child.wait(std::chrono::seconds(5));
+    if (status != 0 || answer != "applied") {
+        throw std::runtime_error("applying the policy in " + netns.name() + " failed:\n" + answer);
+    }
+}
+
+std::map<std::string, CounterValue> read_policy_counters(const NamedNetns& netns,
+                                                         const PreparedPolicy& policy,
+                                                         runtime::BackendKind kind) {
+    if (!policy.compiled) {
+        return read_counters(netns, policy.table);
+    }
+    std::map<std::string, CounterValue> counters;
+    for (const auto& reading :
+         runtime::make_backend(kind, netns.name())->counters(policy.compiled->policy_name, false)) {
+        counters[reading.sample.counter] = {reading.sample.packets, reading.sample.bytes};
+    }
+    return counters;
 }
 
 const FlowReport* find_flow(const std::vector<FlowReport>& flows, const std::string& name) {
@@ -128,8 +205,7 @@ CounterCheck check_expectation(const Expectation& expectation, const std::vector
         if (term.reply) {
             tuples = {flow->client_view.reversed(), flow->server_view.reversed()};
         }
-        const auto tally =
-            captured_flow(captured, ip_protocol_number(flow->protocol, flow->family), tuples);
+        const auto tally = captured_flow(captured, flow->ip_protocol, tuples);
         capture_sum += as_counter(term.wire ? tally.wire : tally.datagrams);
     }
     if (only_flows) {
@@ -141,12 +217,13 @@ CounterCheck check_expectation(const Expectation& expectation, const std::vector
 // Reads until two reads agree: packets still in a softirq queue when the last peer exited
 // show up within a few milliseconds.
 std::map<std::string, CounterValue> read_settled_counters(const NamedNetns& netns,
-                                                          const std::string& table) {
-    auto previous = read_counters(netns, table);
+                                                          const PreparedPolicy& policy,
+                                                          runtime::BackendKind kind) {
+    auto previous = read_policy_counters(netns, policy, kind);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
     for (;;) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        auto current = read_counters(netns, table);
+        auto current = read_policy_counters(netns, policy, kind);
         if (current == previous || std::chrono::steady_clock::now() > deadline) {
             return current;
         }
@@ -158,7 +235,45 @@ std::string format(const CounterValue& value) {
     return std::to_string(value.packets) + " pkts " + std::to_string(value.bytes) + " B";
 }
 
+// A flow's `as cgroup NAME` made absolute for this run.
+FlowSpec resolved(FlowSpec flow, const RunCgroups* cgroups) {
+    for (auto* identity : {&flow.client_identity, &flow.server_identity}) {
+        if (!identity->cgroup.empty() && cgroups != nullptr) {
+            identity->cgroup = cgroups->path_of(identity->cgroup);
+        }
+    }
+    return flow;
+}
+
 } // namespace
+
+std::string to_string(BenchBackend backend) {
+    return backend == BenchBackend::nft ? "nft" : "iptables";
+}
+
+bool backend_available(BenchBackend backend) {
+    return runtime_backend(backend).has_value();
+}
+
+void compare_backends(const ScenarioResult& first, ScenarioResult& second) {
+    if (first.skipped || second.skipped) {
+        return;
+    }
+    std::map<std::string, std::optional<CounterValue>> counted;
+    for (const auto& check : first.checks) {
+        counted[check.counter] = check.counted;
+    }
+    for (const auto& check : second.checks) {
+        const auto found = counted.find(check.counter);
+        if (found == counted.end() || found->second != check.counted) {
+            second.problems.push_back(
+                "counter " + check.counter + ": " + to_string(second.backend) + " counted " +
+                (check.counted ? format(*check.counted) : "nothing") + ", " +
+                to_string(first.backend) + " " +
+                (found != counted.end() && found->second ? format(*found->second) : "nothing"));
+        }
+    }
+}
 
 std::filesystem::path default_scenario_directory() {
     return ACCTC_SCENARIO_DIR;
@@ -169,28 +284,52 @@ bool CounterCheck::passed() const {
 }
 
 bool ScenarioResult::passed() const {
+    if (skipped) {
+        return true;
+    }
     return problems.empty() && std::all_of(checks.begin(), checks.end(),
                                            [](const auto& check) { return check.passed(); });
 }
 
-ScenarioResult run_scenario(const Scenario& scenario) {
+ScenarioResult run_scenario(const Scenario& scenario, BenchBackend backend) {
     const auto started = std::chrono::steady_clock::now();
     ScenarioResult result;
     result.name = scenario.name;
+    result.backend = backend;
     try {
-        const auto ruleset = prepare_ruleset(scenario);
+        const auto kind = runtime_backend(backend);
+        if (!kind) {
+            result.skipped =
+                "the " + to_string(backend) + " backend is not in this build's runtime";
+            return result;
+        }
+        if (backend != BenchBackend::nft && !scenario.ruleset_table.empty()) {
+            result.skipped = "a hand-written nft ruleset runs on nft only";
+            return result;
+        }
+        std::optional<RunCgroups> cgroups;
+        if (!scenario.cgroups.empty()) {
+            cgroups.emplace(scenario.cgroups, RunPrefix::current());
+        }
+        const RunCgroups* run_cgroups = cgroups ? &*cgroups : nullptr;
+        const auto policy = prepare_policy(scenario, backend, run_cgroups);
         Topology topology(scenario.topology, RunPrefix::current());
         for (const auto& [node, text] : scenario.node_rulesets) {
             load_ruleset(topology.netns(node), text);
         }
         const auto& host = topology.netns(scenario.load_node);
-        load_ruleset(host, ruleset.text);
+        if (policy.compiled) {
+            apply_policy(host, *policy.compiled, *kind,
+                         run_cgroups != nullptr && run_cgroups->needs_private_mount());
+        } else {
+            load_ruleset(host, policy.text);
+        }
         std::vector<LinkCapture> captures;
         for (const auto& end : scenario.captures) {
             captures.emplace_back(topology, end);
         }
         for (const auto& flow : scenario.flows) {
-            auto report = run_flow(topology, flow);
+            auto report = run_flow(topology, resolved(flow, run_cgroups));
             for (const auto& problem : report.problems) {
                 (flow.blocked ? result.notes : result.problems)
                     .push_back("flow " + flow.name + ": " + problem);
@@ -208,7 +347,7 @@ ScenarioResult run_scenario(const Scenario& scenario) {
                 result.problems.push_back("capture: " + problem);
             }
         }
-        const auto counters = read_settled_counters(host, ruleset.table);
+        const auto counters = read_settled_counters(host, policy, *kind);
         std::set<std::string> expected_names;
         for (const auto& expectation : scenario.expectations) {
             auto check = check_expectation(expectation, result.flows, captured);
@@ -227,6 +366,8 @@ ScenarioResult run_scenario(const Scenario& scenario) {
                 result.checks.push_back(check);
             }
         }
+    } catch (const BackendRejects& rejected) {
+        result.skipped = rejected.what();
     } catch (const std::exception& error) {
         result.problems.push_back(error.what());
     }
@@ -260,24 +401,34 @@ void print_mismatches(std::ostream& out, const ScenarioResult& result, bool ever
 
 void print_summary(std::ostream& out, const std::vector<ScenarioResult>& results) {
     out << "\n"
-        << std::left << std::setw(32) << "scenario" << std::setw(8) << "result" << std::setw(10)
-        << "counters" << std::setw(8) << "flows" << std::setw(12) << "packets"
+        << std::left << std::setw(32) << "scenario" << std::setw(10) << "backend" << std::setw(8)
+        << "result" << std::setw(10) << "counters" << std::setw(8) << "flows" << std::setw(12)
+        << "packets"
         << "time\n";
     std::size_t passed = 0;
+    std::size_t skipped = 0;
     for (const auto& result : results) {
         std::uint64_t packets = 0;
         for (const auto& flow : result.flows) {
             packets += flow.orig_sent.packets + flow.reply_sent.packets;
         }
-        passed += result.passed() ? 1 : 0;
+        passed += result.passed() && !result.skipped ? 1 : 0;
+        skipped += result.skipped ? 1 : 0;
         std::ostringstream seconds;
         seconds << std::fixed << std::setprecision(1) << result.seconds << " s";
-        out << std::left << std::setw(32) << result.name << std::setw(8)
-            << (result.passed() ? "pass" : "FAIL") << std::setw(10) << result.checks.size()
-            << std::setw(8) << result.flows.size() << std::setw(12) << packets << seconds.str()
-            << "\n";
+        out << std::left << std::setw(32) << result.name << std::setw(10)
+            << to_string(result.backend) << std::setw(8)
+            << (result.skipped    ? "skip"
+                : result.passed() ? "pass"
+                                  : "FAIL")
+            << std::setw(10) << result.checks.size() << std::setw(8) << result.flows.size()
+            << std::setw(12) << packets << seconds.str() << "\n";
     }
-    out << passed << " of " << results.size() << " scenarios passed\n";
+    out << passed << " of " << results.size() - skipped << " scenario runs passed";
+    if (skipped != 0) {
+        out << ", " << skipped << " skipped";
+    }
+    out << "\n";
 }
 
 } // namespace acctc::testbench

@@ -3,8 +3,10 @@
 #include "acctc/testbench/scenario.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <sys/socket.h>
@@ -109,6 +111,22 @@ std::optional<Number> number(const std::string& text) {
         return std::nullopt;
     }
     return value;
+}
+
+// An IP protocol a raw socket may carry: a number or one of a few names. Protocols with
+// their own sockets and headers (ICMP, TCP, UDP, ICMPv6) and IPv6 extension headers are
+// refused: the peers' byte counts assume the payload follows the IP header.
+int raw_protocol_number(const std::string& text) {
+    static const std::map<std::string, int> names = {
+        {"ipip", 4}, {"gre", 47}, {"esp", 50}, {"ah", 51}, {"ospf", 89}};
+    int value = 0;
+    if (const auto found = names.find(text); found != names.end()) {
+        value = found->second;
+    } else {
+        value = number<int>(text).value_or(0);
+    }
+    static const std::set<int> refused = {0, 1, 6, 17, 58, 43, 44, 59, 60, 255};
+    return value < 1 || value > 254 || refused.count(value) != 0 ? 0 : value;
 }
 
 std::optional<LinkEnd> link_end(const std::string& text) {
@@ -249,6 +267,21 @@ class Parser {
                 scenario_.users[name->text] = {*uid, *gid};
             }
             expect_end();
+        } else if (keyword.text == "cgroup") {
+            if (auto name = take("a cgroup name")) {
+                const bool valid =
+                    !name->text.empty() && name->text.size() <= 64 &&
+                    std::all_of(name->text.begin(), name->text.end(), [](char c) {
+                        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+                    });
+                if (!valid) {
+                    diagnostics_.error(name->range, "a cgroup name is letters, digits, '_' and "
+                                                    "'-', at most 64");
+                } else {
+                    scenario_.cgroups.insert(name->text);
+                }
+            }
+            expect_end();
         } else if (keyword.text == "node") {
             parse_node();
         } else if (keyword.text == "link") {
@@ -286,7 +319,8 @@ class Parser {
                                        "expected NODE.INTERFACE, not '" + end.text + "'");
                 }
             }
-        } else if (keyword.text == "udp" || keyword.text == "tcp" || keyword.text == "ping") {
+        } else if (keyword.text == "udp" || keyword.text == "tcp" || keyword.text == "ping" ||
+                   keyword.text == "raw") {
             parse_flow(keyword);
         } else if (keyword.text == "expect") {
             parse_expectation();
@@ -294,8 +328,8 @@ class Parser {
             diagnostics_.error(keyword.range,
                                "unknown statement '" + keyword.text +
                                    "' (expected scenario, description, policy, ruleset, group, "
-                                   "user, node, link, address, route, nft, load, capture, udp, "
-                                   "tcp, ping or expect)");
+                                   "user, cgroup, node, link, address, route, nft, load, capture, "
+                                   "udp, tcp, ping, raw or expect)");
         }
     }
 
@@ -451,13 +485,13 @@ class Parser {
     std::optional<IdentityWords> parse_identity() {
         IdentityWords identity;
         identity.range = here();
-        auto kind = take("user NAME, group NAME or uid N [gid N]");
+        auto kind = take("user NAME, group NAME, cgroup NAME or uid N [gid N]");
         if (!kind) {
             return std::nullopt;
         }
         identity.kind = kind->text;
-        if (kind->text == "user" || kind->text == "group") {
-            if (auto name = take("a name declared with `user` or `group`")) {
+        if (kind->text == "user" || kind->text == "group" || kind->text == "cgroup") {
+            if (auto name = take("a name declared with `user`, `group` or `cgroup`")) {
                 identity.name = name->text;
                 identity.range.end = name->range.end;
             }
@@ -473,7 +507,7 @@ class Parser {
                 identity.gid = take_number<gid_t>("a numeric gid");
             }
         } else {
-            diagnostics_.error(kind->range, "expected user, group or uid after 'as'");
+            diagnostics_.error(kind->range, "expected user, group, cgroup or uid after 'as'");
             return std::nullopt;
         }
         return identity;
@@ -534,6 +568,7 @@ class Parser {
         flow.range = statement_->range;
         flow.spec.protocol = keyword.text == "udp"   ? Protocol::udp
                              : keyword.text == "tcp" ? Protocol::tcp
+                             : keyword.text == "raw" ? Protocol::raw
                                                      : Protocol::icmp;
         auto name = take("a flow name");
         if (!name) {
@@ -582,6 +617,17 @@ class Parser {
                 }
             } else if (option.text == "blocked") {
                 flow.spec.blocked = true;
+            } else if (option.text == "protocol" && flow.spec.protocol == Protocol::raw) {
+                if (auto token = take("an IP protocol: a number or gre, esp, ah, ipip, ospf")) {
+                    flow.spec.raw_protocol = raw_protocol_number(token->text);
+                    if (flow.spec.raw_protocol == 0) {
+                        diagnostics_.error(token->range,
+                                           "expected an IP protocol (1-254 other than tcp, udp, "
+                                           "icmp, icmpv6 and IPv6 extension headers; or gre, "
+                                           "esp, ah, ipip, ospf), not '" +
+                                               token->text + "'");
+                    }
+                }
             } else if (option.text == "family") {
                 auto token = take("v4 or v6");
                 if (token && (token->text == "v4" || token->text == "v6")) {
@@ -593,14 +639,26 @@ class Parser {
                 diagnostics_.error(option.range,
                                    "unknown flow option '" + option.text + "' (expected send, " +
                                        (flow.spec.protocol == Protocol::icmp ? "" : "reply, ") +
+                                       (flow.spec.protocol == Protocol::raw ? "protocol, " : "") +
                                        "rate, wait, family or blocked)");
             }
         }
         if (flow.spec.send.empty()) {
             diagnostics_.error(statement_->range, "flow " + flow.spec.name + " sends nothing");
         }
-        if (flow.spec.protocol != Protocol::icmp && !flow.server.port) {
+        if ((flow.spec.protocol == Protocol::udp || flow.spec.protocol == Protocol::tcp) &&
+            !flow.server.port) {
             diagnostics_.error(flow.server.node.range, "the server needs a port");
+        }
+        if (flow.spec.protocol == Protocol::raw) {
+            if (flow.spec.raw_protocol == 0) {
+                diagnostics_.error(statement_->range, "a raw flow needs 'protocol P'");
+            }
+            for (const auto* endpoint : {&flow.client, &flow.server}) {
+                if (endpoint->port) {
+                    diagnostics_.error(endpoint->node.range, "raw datagrams have no ports");
+                }
+            }
         }
         flows_.push_back(flow);
     }
@@ -681,7 +739,16 @@ class Parser {
                                                      " (declare it: user NAME UID [GID])");
                 return {};
             }
-            return {found->second.first, found->second.second, {}};
+            return {found->second.first, found->second.second, {}, {}};
+        }
+        if (words->kind == "cgroup") {
+            if (scenario_.cgroups.count(words->name) == 0) {
+                diagnostics_.error(words->range,
+                                   "unknown cgroup " + words->name + " (declare it: cgroup NAME)");
+            }
+            Identity identity;
+            identity.cgroup = words->name;
+            return identity;
         }
         if (words->kind == "group") {
             const auto found = scenario_.groups.find(words->name);
@@ -690,10 +757,10 @@ class Parser {
                                                      " (declare it: group NAME GID)");
                 return {};
             }
-            return {nobody, found->second, {}};
+            return {nobody, found->second, {}, {}};
         }
         const auto uid = number<uid_t>(words->name).value_or(0);
-        return {uid, words->gid.value_or(uid), {}};
+        return {uid, words->gid.value_or(uid), {}, {}};
     }
 
     std::optional<IpAddress> address_of(const std::string& node, int family) {

@@ -1,5 +1,6 @@
 #include "acctc/testbench/topology.hpp"
 
+#include "acctc/testbench/nft.hpp"
 #include "acctc/testbench/offloads.hpp"
 #include "acctc/testbench/sysctl.hpp"
 
@@ -60,6 +61,21 @@ void configure_namespace_defaults(const NamedNetns& netns, const NodeSpec& node)
     write_sysctl(netns, "net/ipv4/ip_forward", forwarding);
     write_sysctl(netns, "net/ipv6/conf/all/forwarding", forwarding);
 }
+
+// MLD reports and router solicitations that the kernel sends by itself when a link with IPv6
+// addresses comes up. There is no sysctl that stops MLD (solicited-node groups are joined for
+// every address on a device that does ARP/ND), and the reports are not deterministic: they
+// are sent again from a timer once linkwatch has attached the qdisc, which may be after the
+// policy is loaded. A local `out` counter then counts them, and a passive counter sees the
+// neighbour's. So every node drops them at its output hook, before any counting table (its
+// priority runs first), from before the links exist: they never reach a wire or a counter.
+constexpr const char* quiet_ruleset = R"(table inet tb_quiet {
+    chain output {
+        type filter hook output priority -1000; policy accept;
+        icmpv6 type { mld-listener-report, mld2-listener-report, mld-listener-done, nd-router-solicit } drop
+    }
+}
+)";
 
 } // namespace
 
@@ -136,6 +152,7 @@ Topology::Topology(const TopologySpec& spec, const RunPrefix& prefix) : spec_(sp
         auto& netns = namespaces_.emplace(node.name, NamedNetns::create(prefix.text() + node.name))
                           .first->second;
         configure_namespace_defaults(netns, node);
+        load_ruleset(netns, quiet_ruleset);
         ScopedNetns inside(netns);
         auto& socket = rtnl.emplace(node.name, RtnlSocket()).first->second;
         // A new namespace starts with loopback down; self-talk over lo needs it up.

@@ -42,12 +42,13 @@ FlowReport run_flow(const Topology& topology, const FlowSpec& flow) {
     result.name = flow.name;
     result.protocol = flow.protocol;
     result.family = flow.server_address.family;
+    result.ip_protocol = ip_protocol_number(flow.protocol, result.family, flow.raw_protocol);
 
     std::optional<ChildProcess> server;
     if (flow.protocol != Protocol::icmp) {
         server.emplace(ChildProcess::spawn(
             flow.name + " server", topology.netns(flow.server_node), flow.server_identity,
-            role(flow.protocol == Protocol::udp ? run_udp_server : run_tcp_server, flow)));
+            role(flow.protocol == Protocol::tcp ? run_tcp_server : run_datagram_server, flow)));
         const auto ready = server->channel().receive(ready_timeout);
         if (!ready || *ready != "ready") {
             result.problems.push_back(flow.name +
@@ -56,8 +57,8 @@ FlowReport run_flow(const Topology& topology, const FlowSpec& flow) {
         }
     }
     auto(*client_role)(const FlowSpec&, ControlChannel&) = run_ping_client;
-    if (flow.protocol == Protocol::udp) {
-        client_role = run_udp_client;
+    if (flow.protocol == Protocol::udp || flow.protocol == Protocol::raw) {
+        client_role = run_datagram_client;
     } else if (flow.protocol == Protocol::tcp) {
         client_role = run_tcp_client;
     }

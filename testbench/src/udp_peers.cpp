@@ -1,5 +1,6 @@
-// UDP peers: the client sends its bursts, the server answers the first sender it hears with
-// its own bursts (so replies pass a NAT the way Skype's media does), both at the flow's rate.
+// Datagram peers, UDP and raw IP (any protocol number, no ports): the client sends its bursts,
+// the server answers the first sender it hears with its own bursts (so replies pass a NAT the
+// way Skype's media does), both at the flow's rate.
 #include "peer_report.hpp"
 #include "socket_address.hpp"
 
@@ -10,18 +11,40 @@
 namespace acctc::testbench {
 namespace {
 
-constexpr std::uint64_t udp_header = 8;
 constexpr auto peer_deadline = std::chrono::seconds(120);
 
-void count_datagram(Traffic& traffic, int family, std::size_t payload) {
+// What differs between UDP and raw IP datagrams.
+struct DatagramKind {
+    int family = AF_INET;
+    int type = SOCK_DGRAM;
+    int protocol = 0;
+    std::uint64_t header = 8; // transport header before the payload: UDP's 8, raw none
+
+    DatagramKind(const FlowSpec& flow)
+        : family(flow.server_address.family),
+          type(flow.protocol == Protocol::raw ? SOCK_RAW : SOCK_DGRAM),
+          protocol(flow.protocol == Protocol::raw ? flow.raw_protocol : 0),
+          header(flow.protocol == Protocol::raw ? 0 : 8) {}
+    // Raw sockets have no ports.
+    std::uint16_t port(std::uint16_t requested) const { return type == SOCK_RAW ? 0 : requested; }
+    // An IPv4 raw socket hands over the IP header too.
+    std::size_t payload(const std::vector<char>& buffer, std::size_t length) const {
+        if (type != SOCK_RAW || family != AF_INET || length == 0) {
+            return length;
+        }
+        return length - std::min<std::size_t>(length, (buffer[0] & 0x0fU) * 4U);
+    }
+};
+
+void count_datagram(Traffic& traffic, const DatagramKind& kind, std::size_t payload) {
     traffic.packets += 1;
-    traffic.bytes += l3_length(family, udp_header + payload);
+    traffic.bytes += l3_length(kind.family, kind.header + payload);
     traffic.payload += payload;
 }
 
-void count_sent(SideReport& report, int family, std::size_t payload, unsigned mtu) {
-    count_datagram(report.sent, family, payload);
-    report.wire += fragmented(family, udp_header + payload, mtu);
+void count_sent(SideReport& report, const DatagramKind& kind, std::size_t payload, unsigned mtu) {
+    count_datagram(report.sent, kind, payload);
+    report.wire += fragmented(kind.family, kind.header + payload, mtu);
     report.wire.payload += payload;
 }
 
@@ -32,7 +55,7 @@ int milliseconds_until(std::chrono::steady_clock::time_point when) {
 }
 
 // Reads every queued datagram; returns the sender of the last one.
-std::optional<SocketAddress> drain(int fd, int family, std::vector<char>& buffer,
+std::optional<SocketAddress> drain(int fd, const DatagramKind& kind, std::vector<char>& buffer,
                                    Traffic& received) {
     std::optional<SocketAddress> sender;
     for (;;) {
@@ -46,18 +69,18 @@ std::optional<SocketAddress> drain(int fd, int family, std::vector<char>& buffer
             }
             throw_errno("recvfrom");
         }
-        count_datagram(received, family, static_cast<std::size_t>(length));
+        count_datagram(received, kind, kind.payload(buffer, static_cast<std::size_t>(length)));
         sender = from;
     }
 }
 
 } // namespace
 
-void run_udp_server(const FlowSpec& flow, ControlChannel& channel) {
-    const int family = flow.server_address.family;
-    auto socket = open_socket(family, SOCK_DGRAM, 0);
-    bind_to(socket.get(), SocketAddress::from(flow.server_address, flow.server_port));
-    allow_fragmentation(socket.get(), family);
+void run_datagram_server(const FlowSpec& flow, ControlChannel& channel) {
+    const DatagramKind kind(flow);
+    auto socket = open_socket(kind.family, kind.type, kind.protocol);
+    bind_to(socket.get(), SocketAddress::from(flow.server_address, kind.port(flow.server_port)));
+    allow_fragmentation(socket.get(), kind.family);
     channel.send("ready");
 
     const auto replies = packet_sizes(flow.reply);
@@ -86,7 +109,7 @@ void run_udp_server(const FlowSpec& flow, ControlChannel& channel) {
             const auto command = channel.receive(std::chrono::milliseconds(0));
             finish = !command || *command == "finish";
         }
-        if (auto sender = drain(socket.get(), family, buffer, report.received); sender && !client) {
+        if (auto sender = drain(socket.get(), kind, buffer, report.received); sender && !client) {
             client = sender;
             pacer.emplace(flow.rate);
             mtu = route_to(client->address()).mtu;
@@ -98,30 +121,31 @@ void run_udp_server(const FlowSpec& flow, ControlChannel& channel) {
                 static_cast<ssize_t>(size)) {
                 throw_errno("udp reply");
             }
-            count_sent(report, family, size, mtu);
+            count_sent(report, kind, size, mtu);
             ++next_reply;
         }
     }
-    drain(socket.get(), family, buffer, report.received);
+    drain(socket.get(), kind, buffer, report.received);
     if (next_reply < replies.size()) {
         report.problems.push_back("udp server sent " + std::to_string(next_reply) + " of " +
                                   std::to_string(replies.size()) + " replies");
     }
     if (client) {
-        report.view = {client->address(), client->port(), flow.server_address, flow.server_port};
+        report.view = {client->address(), client->port(), flow.server_address,
+                       kind.port(flow.server_port)};
     }
     channel.send(encode_report(report));
 }
 
-void run_udp_client(const FlowSpec& flow, ControlChannel& channel) {
-    const int family = flow.server_address.family;
+void run_datagram_client(const FlowSpec& flow, ControlChannel& channel) {
+    const DatagramKind kind(flow);
     const auto route = route_to(flow.server_address);
-    auto socket = open_socket(family, SOCK_DGRAM, 0);
+    auto socket = open_socket(kind.family, kind.type, kind.protocol);
     // Unconnected on purpose: an ICMP error from a blocked server must not fail later sends.
-    bind_to(socket.get(),
-            SocketAddress::from(flow.client_address.value_or(route.source), flow.client_port));
-    allow_fragmentation(socket.get(), family);
-    const auto server = SocketAddress::from(flow.server_address, flow.server_port);
+    bind_to(socket.get(), SocketAddress::from(flow.client_address.value_or(route.source),
+                                              kind.port(flow.client_port)));
+    allow_fragmentation(socket.get(), kind.family);
+    const auto server = SocketAddress::from(flow.server_address, kind.port(flow.server_port));
     const auto sizes = packet_sizes(flow.send);
     const auto expected_replies = packet_sizes(flow.reply).size();
     std::vector<char> buffer(65536);
@@ -134,13 +158,13 @@ void run_udp_client(const FlowSpec& flow, ControlChannel& channel) {
             if (timeout == 0 || ::poll(&readable, 1, timeout) == 0) {
                 break;
             }
-            drain(socket.get(), family, buffer, report.received);
+            drain(socket.get(), kind, buffer, report.received);
         }
         if (::sendto(socket.get(), buffer.data(), sizes[index], 0, server.raw(), server.length) !=
             static_cast<ssize_t>(sizes[index])) {
             throw_errno("udp send");
         }
-        count_sent(report, family, sizes[index], route.mtu);
+        count_sent(report, kind, sizes[index], route.mtu);
     }
     const auto give_up = std::chrono::steady_clock::now() + flow.reply_wait;
     while (report.received.packets < expected_replies) {
@@ -149,10 +173,10 @@ void run_udp_client(const FlowSpec& flow, ControlChannel& channel) {
         if (timeout == 0 || ::poll(&readable, 1, timeout) == 0) {
             break;
         }
-        drain(socket.get(), family, buffer, report.received);
+        drain(socket.get(), kind, buffer, report.received);
     }
     const auto local = local_address(socket.get());
-    report.view = {local.address(), local.port(), flow.server_address, flow.server_port};
+    report.view = {local.address(), local.port(), flow.server_address, kind.port(flow.server_port)};
     channel.send(encode_report(report));
 }
 

@@ -84,8 +84,8 @@ class TrafficTest : public ::testing::TestWithParam<const char*> {
         spec.server_node = "server";
         spec.server_address = server_address();
         spec.server_port = 21212;
-        spec.client_identity = {1000, 4242, {}};
-        spec.server_identity = {1001, 1001, {}};
+        spec.client_identity = {1000, 4242, {}, {}};
+        spec.server_identity = {1001, 1001, {}, {}};
         return spec;
     }
     std::map<std::string, CounterValue> counters(const char* node) const {

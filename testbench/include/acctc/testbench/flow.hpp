@@ -14,9 +14,11 @@
 
 namespace acctc::testbench {
 
-enum class Protocol { udp, tcp, icmp };
+// raw: datagrams of any IP protocol (GRE, a bare number) from raw sockets, no ports.
+enum class Protocol { udp, tcp, icmp, raw };
 std::string to_string(Protocol protocol);
-int ip_protocol_number(Protocol protocol, int family); // IPPROTO_ICMPV6 for IPv6 echo
+// IPPROTO_ICMPV6 for IPv6 echo; `raw_protocol` for raw flows.
+int ip_protocol_number(Protocol protocol, int family, int raw_protocol = 0);
 
 // `count` datagrams, echo requests or TCP writes of `size` payload bytes each.
 struct Burst {
@@ -27,6 +29,7 @@ struct Burst {
 struct FlowSpec {
     std::string name;
     Protocol protocol = Protocol::udp;
+    int raw_protocol = 0; // the IP protocol number of a raw flow
     std::string client_node;
     Identity client_identity;
     std::optional<IpAddress> client_address; // source to bind; the route decides when empty
@@ -68,6 +71,7 @@ struct FlowTuple {
 struct FlowReport {
     std::string name;
     Protocol protocol = Protocol::udp;
+    int ip_protocol = 0; // IPPROTO_* as the capture sees it
     int family = 0;
     FlowTuple client_view; // client local -> server
     FlowTuple server_view; // client as the server saw it -> server local (differs behind NAT)

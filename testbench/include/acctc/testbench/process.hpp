@@ -20,6 +20,8 @@ struct Identity {
     uid_t uid = 0;
     gid_t gid = 0;
     std::vector<gid_t> supplementary;
+    // A cgroup v2 directory (absolute path) the process moves into before dropping root.
+    std::string cgroup;
     std::string describe() const;
 };
 

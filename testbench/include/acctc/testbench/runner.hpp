@@ -22,8 +22,20 @@ struct CounterCheck {
     bool passed() const;
 };
 
+// The kernel backend a scenario's policy is compiled for and loaded with.
+enum class BenchBackend { nft, iptables };
+std::string to_string(BenchBackend backend);
+// Whether this build's runtime can load policies with the backend. iptables: once the runtime
+// of issue 5 (`BackendKind::iptables` in runtime/backend.hpp) exists, runtime_backend() in
+// runner.cpp maps it and this returns true; until then iptables runs are skipped with a note.
+bool backend_available(BenchBackend backend);
+
 struct ScenarioResult {
     std::string name;
+    BenchBackend backend = BenchBackend::nft;
+    // Set when the scenario did not run on this backend (it rejects a construct, or the
+    // backend is not available): a visible note, neither pass nor failure.
+    std::optional<std::string> skipped;
     std::vector<CounterCheck> checks;
     std::vector<FlowReport> flows;
     std::vector<std::string> problems; // set-up failures, peer failures, capture loss
@@ -32,7 +44,11 @@ struct ScenarioResult {
     bool passed() const;
 };
 
-ScenarioResult run_scenario(const Scenario& scenario);
+ScenarioResult run_scenario(const Scenario& scenario, BenchBackend backend = BenchBackend::nft);
+
+// Both backends must count the same: a problem is added to `second` for every counter whose
+// value differs from `first`'s (skipped runs are not compared).
+void compare_backends(const ScenarioResult& first, ScenarioResult& second);
 
 // specs/scenarios of the source tree this library was built from.
 std::filesystem::path default_scenario_directory();

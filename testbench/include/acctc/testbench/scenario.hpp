@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,10 @@ struct Scenario {
     std::string ruleset_table;
     std::map<std::string, gid_t> groups;
     std::map<std::string, std::pair<uid_t, gid_t>> users;
+    // cgroup v2 groups the run creates under its own directory; a policy names that
+    // directory as "@cgroup@" (owner cgroup "@cgroup@/NAME"). Peers `as cgroup NAME` carry
+    // the bare NAME in Identity::cgroup until the runner resolves it.
+    std::set<std::string> cgroups;
     TopologySpec topology;
     std::vector<std::pair<std::string, std::string>> node_rulesets; // node, nft text
     std::string load_node;
