@@ -1,5 +1,6 @@
 // acctc testbench: runs end-to-end scenarios in network namespaces and compares every counter
 // with what the fake peers sent and what an independent capture saw.
+#include "acctc/testbench/cgroups.hpp"
 #include "acctc/testbench/netns.hpp"
 #include "acctc/testbench/runner.hpp"
 #include "acctc/testbench/scenario.hpp"
@@ -77,6 +78,19 @@ void print_progress(std::size_t index, std::size_t count, const std::string& nam
               << std::setprecision(1) << result.seconds << " s\n";
 }
 
+// Namespaces and cgroup directories of runs that were killed.
+std::vector<std::string> remove_leftovers() {
+    auto removed = tb::remove_stale_namespaces();
+    try {
+        for (auto& name : tb::remove_stale_cgroups()) {
+            removed.push_back("cgroup " + name);
+        }
+    } catch (const std::exception&) {
+        // No cgroup2 mounted: nothing of ours can be there.
+    }
+    return removed;
+}
+
 int run_scenarios(const std::vector<std::string>& args) {
     po::options_description options("options");
     std::string directory = tb::default_scenario_directory().string();
@@ -112,8 +126,8 @@ int run_scenarios(const std::vector<std::string>& args) {
         return exit_usage;
     }
     if (!check_only) {
-        for (const auto& name : tb::remove_stale_namespaces()) {
-            std::cerr << "removed leftover namespace " << name << "\n";
+        for (const auto& name : remove_leftovers()) {
+            std::cerr << "removed leftover " << name << "\n";
         }
     }
     std::vector<tb::ScenarioResult> results;
@@ -157,7 +171,7 @@ int run_cleanup(const std::vector<std::string>& args) {
     if (!parse_command_line(args, "acctc testbench cleanup", options, positional, values)) {
         return exit_ok;
     }
-    for (const auto& name : tb::remove_stale_namespaces()) {
+    for (const auto& name : remove_leftovers()) {
         std::cout << "removed " << name << "\n";
     }
     return exit_ok;
