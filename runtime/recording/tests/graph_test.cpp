@@ -126,7 +126,10 @@ TEST_F(GraphRender, IsAValidPngOfTheRequestedSize) {
         EXPECT_EQ(header.height, height);
     }
     request.metric = GraphMetric::packets;
-    EXPECT_EQ(testing::read_png_header(render_graph(request)).width, 1024U);
+    auto png = render_graph(request);
+    EXPECT_EQ(testing::read_png_header(png).width, 1024U);
+    png[40] ^= 0x01U; // inside the first data chunk: its CRC no longer matches
+    EXPECT_THROW(testing::read_png_header(png), std::runtime_error);
 }
 
 TEST_F(GraphRender, LibrrdErrorsComeBackAsExceptions) {

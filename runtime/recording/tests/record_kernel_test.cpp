@@ -12,6 +12,7 @@
 #include "support/test_namespace.hpp"
 
 #include <cmath>
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <gtest/gtest.h>
@@ -142,6 +143,29 @@ TEST_F(KernelRecording, CliRecordsEveryCounterAndGraphsThem) {
         testing::run_process({cli(), "graph", "--rrd-dir", rrd_dir, "-o", png, "rectest", "nope"});
     EXPECT_EQ(run.exit_code, 2);
     EXPECT_NE(run.err.find("probe_udp_in"), std::string::npos) << run.err;
+}
+
+TEST_F(KernelRecording, CliEveryKeepsRecordingUntilSigterm) {
+    testing::ChildProcess every({cli(), "record", "--every", "1", "--quiet", "--step", "1",
+                                 "--netns", ns->name(), "--rrd-dir", dir.path().string(),
+                                 "rectest"});
+    const auto file = rrd_path(dir.path(), "rectest", "probe_udp_out");
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    std::time_t first = 0;
+    std::time_t latest = 0;
+    // Wait for three rounds, each a second later than the one before.
+    while (std::chrono::steady_clock::now() < deadline && (first == 0 || latest < first + 2)) {
+        if (std::filesystem::exists(file)) {
+            latest = last_update(file);
+            first = first == 0 ? latest : first;
+        }
+        ::usleep(100'000);
+    }
+    EXPECT_GE(latest, first + 2);
+    every.signal(SIGTERM);
+    const auto result = every.wait(std::chrono::seconds(3));
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_EQ(result.err, "");
 }
 
 TEST_F(KernelRecording, CliReportsAPolicyThatIsNotApplied) {
