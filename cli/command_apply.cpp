@@ -15,9 +15,12 @@ namespace po = boost::program_options;
 void print_report(const runtime::ApplyReport& report, const CompiledPolicy& policy,
                   const KernelOptions& values) {
     std::cout << (report.dry_run ? "would load" : "loaded") << " policy " << policy.policy_name
-              << " into table inet " << report.table << where(values) << ": " << report.kept.size()
-              << " counters kept, " << report.added.size() << " new, " << report.removed.size()
-              << " removed" << (report.created ? " (new table)" : "") << "\n";
+              << " into " << kernel_object(values, report.table) << where(values) << ": "
+              << report.kept.size() << " counters kept, " << report.added.size() << " new, "
+              << report.removed.size() << " removed"
+              << (report.created ? (values.backend == "nft" ? " (new table)" : " (new chains)")
+                                 : "")
+              << "\n";
     if (report.chains_recreated) {
         std::cout << "note: a base chain's hook or priority changed, so the chains were "
                      "re-created; packets crossing at that instant may be counted by both "
@@ -43,8 +46,8 @@ int run_apply(const std::vector<std::string>& args) {
     po::positional_options_description positional;
     positional.add("policy", 1);
     po::variables_map map;
-    if (!parse_command_line(args, "acctc apply [--dry-run] [--netns NAME] POLICY", options,
-                            positional, map)) {
+    if (!parse_command_line(args, "acctc apply [--dry-run] [--netns NAME] [--backend KIND] POLICY",
+                            options, positional, map)) {
         return exit_ok;
     }
     const auto policy = compile_for_kernel(path, values);
@@ -52,7 +55,7 @@ int run_apply(const std::vector<std::string>& args) {
         return exit_policy_error;
     }
     try {
-        const auto backend = runtime::make_backend(runtime::BackendKind::nftables, values.netns);
+        const auto backend = make_kernel_backend(values);
         print_report(backend->apply(*policy, dry_run), *policy, values);
     } catch (const runtime::RuntimeError& error) {
         if (error.kind() != runtime::ErrorKind::rejected) {

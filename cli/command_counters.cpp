@@ -77,10 +77,11 @@ int run_counters(const std::vector<std::string>& args) {
     po::positional_options_description positional;
     positional.add("policy", 1);
     po::variables_map map;
-    if (!parse_command_line(args,
-                            "acctc counters [POLICY] [-x] [--json | --prometheus] [--reset] "
-                            "[--watch SECONDS [--count N]] [--netns NAME]",
-                            options, positional, map)) {
+    if (!parse_command_line(
+            args,
+            "acctc counters [POLICY] [--backend KIND] [-x] [--json | --prometheus] [--reset] "
+            "[--watch SECONDS [--count N]] [--netns NAME]",
+            options, positional, map)) {
         return exit_ok;
     }
     if (values.json && values.prometheus) {
@@ -99,7 +100,7 @@ int run_counters(const std::vector<std::string>& args) {
         }
         policy = *name;
     }
-    const auto backend = runtime::make_backend(runtime::BackendKind::nftables, values.kernel.netns);
+    const auto backend = make_kernel_backend(values.kernel);
     if (values.watch > 0) {
         return watch(*backend, policy, values);
     }

@@ -40,7 +40,7 @@ int run_diff(const std::vector<std::string>& args) {
         if (!policy) {
             return exit_usage;
         }
-        const auto backend = runtime::make_backend(runtime::BackendKind::nftables, values.netns);
+        const auto backend = make_kernel_backend(values);
         std::string old_text;
         std::string old_label;
         if (!against.empty()) {
@@ -52,10 +52,15 @@ int run_diff(const std::vector<std::string>& args) {
             old_label = against;
         } else {
             old_text = backend->live_ruleset(policy->policy_name);
-            old_label = "kernel: table inet " + policy->table_name + where(values);
+            old_label = "kernel: " +
+                        kernel_object(values, policy->iptables ? policy->iptables->prefix
+                                                               : policy->table_name) +
+                        where(values);
             if (old_text.empty()) {
-                std::cerr << "acctc diff: table inet " << policy->table_name << " is not loaded"
-                          << where(values) << "; comparing with nothing\n";
+                std::cerr << "acctc diff: "
+                          << kernel_object(values, policy->iptables ? policy->iptables->prefix
+                                                                    : policy->table_name)
+                          << " is not loaded" << where(values) << "; comparing with nothing\n";
             }
         }
         const std::string diff =

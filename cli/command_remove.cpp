@@ -22,16 +22,17 @@ int run_remove(const std::vector<std::string>& args) {
     po::positional_options_description positional;
     positional.add("policy", 1);
     po::variables_map map;
-    if (!parse_command_line(args, "acctc remove [--netns NAME] POLICY", options, positional, map)) {
+    if (!parse_command_line(args, "acctc remove [--netns NAME] [--backend KIND] POLICY", options,
+                            positional, map)) {
         return exit_ok;
     }
     const auto policy = policy_name_of(argument, values);
     if (!policy) {
         return exit_policy_error;
     }
-    const auto backend = runtime::make_backend(runtime::BackendKind::nftables, values.netns);
+    const auto backend = make_kernel_backend(values);
     const auto report = backend->remove(*policy);
-    std::cout << "removed table inet " << report.table << where(values)
+    std::cout << "removed " << kernel_object(values, report.table) << where(values)
               << "; final counter values:\n"
               << runtime::format_counter_table(report.final_counters, true);
     return exit_ok;

@@ -1,5 +1,6 @@
 #include "kernel_options.hpp"
 
+#include "acctc/runtime/iptables_backend.hpp"
 #include "common.hpp"
 
 #include <filesystem>
@@ -12,13 +13,45 @@ void add_kernel_options(po::options_description& options, KernelOptions& values)
     options.add_options()("netns", po::value(&values.netns),
                           "work in network namespace NAME (/run/netns/NAME, as ip-netns names it)")(
         "etc", po::value(&values.etc)->default_value("/etc"),
-        "read passwd, group and services from this directory");
+        "read passwd, group and services from this directory")(
+        "backend", po::value(&values.backend)->default_value("nft"),
+        "nft, or iptables (iptables-legacy, iptables-nft to pick one explicitly)");
+}
+
+namespace {
+
+bool iptables_backend(const KernelOptions& values) {
+    if (values.backend == "nft") {
+        return false;
+    }
+    if (values.backend == "iptables" || values.backend == "iptables-legacy" ||
+        values.backend == "iptables-nft") {
+        return true;
+    }
+    throw UsageError("unknown backend '" + values.backend +
+                     "' (expected nft, iptables, iptables-legacy or iptables-nft)");
+}
+
+} // namespace
+
+std::unique_ptr<runtime::Backend> make_kernel_backend(const KernelOptions& values) {
+    if (!iptables_backend(values)) {
+        return runtime::make_backend(runtime::BackendKind::nftables, values.netns);
+    }
+    const auto variant = values.backend == "iptables-legacy" ? runtime::IptablesVariant::legacy
+                         : values.backend == "iptables-nft"  ? runtime::IptablesVariant::nft
+                                                             : runtime::IptablesVariant::automatic;
+    return runtime::make_iptables_backend(values.netns, variant);
+}
+
+std::string kernel_object(const KernelOptions& values, const std::string& table) {
+    return iptables_backend(values) ? "iptables chains " + table + "*" : "table inet " + table;
 }
 
 std::optional<CompiledPolicy> compile_for_kernel(const std::string& path,
                                                  const KernelOptions& values) {
     CompileOptions options;
-    options.target = Target::nft;
+    options.target = iptables_backend(values) ? Target::iptables : Target::nft;
     options.etc_dir = values.etc;
     return compile_policy_file(path, options);
 }

@@ -3,8 +3,10 @@
 #pragma once
 
 #include "acctc/compile.hpp"
+#include "acctc/runtime/backend.hpp"
 
 #include <boost/program_options.hpp>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -13,13 +15,22 @@ namespace acctc::cli {
 struct KernelOptions {
     std::string netns; // /run/netns/NAME, empty for the current namespace
     std::string etc = "/etc";
+    // nft, or iptables (as installed), iptables-legacy, iptables-nft: docs/iptables.md.
+    std::string backend = "nft";
 };
 
-// Adds --netns NAME and --etc DIR.
+// Adds --netns NAME, --etc DIR and --backend KIND.
 void add_kernel_options(boost::program_options::options_description& options,
                         KernelOptions& values);
 
-// Compiles a policy file for nftables, printing diagnostics; empty on policy errors.
+// The kernel backend --backend names, working in --netns.
+std::unique_ptr<runtime::Backend> make_kernel_backend(const KernelOptions& values);
+
+// What holds a policy in the kernel, for messages: "table inet acctc_x" or "iptables chains
+// acctc-x-*".
+std::string kernel_object(const KernelOptions& values, const std::string& table);
+
+// Compiles a policy file for the chosen backend, printing diagnostics; empty on policy errors.
 std::optional<CompiledPolicy> compile_for_kernel(const std::string& path,
                                                  const KernelOptions& values);
 

@@ -1,0 +1,370 @@
+#include "acctc/runtime/iptables_backend.hpp"
+
+#include "acctc/runtime/errors.hpp"
+#include "acctc/runtime/netns.hpp"
+#include "iptables_exec.hpp"
+#include "iptables_save.hpp"
+#include "mutation_lock.hpp"
+#include "text_lines.hpp"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <regex>
+#include <set>
+#include <sstream>
+
+namespace acctc::runtime {
+namespace {
+
+struct Family {
+    const char* tool; // "iptables" or "ip6tables"
+    const std::string IptablesPolicy::*text;
+};
+
+constexpr Family families[] = {{"iptables", &IptablesPolicy::v4},
+                               {"ip6tables", &IptablesPolicy::v6}};
+
+// The restore text as acctc loads it on top of what is there: counter chains that exist with
+// their one rule are left out (so they keep counting, lossless), old jumps are deleted before
+// the new ones go first, and chains the policy no longer has are flushed and deleted last.
+struct ReloadText {
+    std::string text;
+    std::set<std::string> kept_chains;
+    std::vector<std::string> obsolete_chains;
+};
+
+ReloadText reload_text(const std::string& compiled, const IptablesPolicy& policy,
+                       const SavedTable& live) {
+    ReloadText reload;
+    std::map<std::string, std::string> counting_rule; // chain -> expected spec
+    for (const auto& [counter, chain] : policy.counter_chains) {
+        counting_rule[chain] = " -m comment --comment \"acctc:" + counter + "\"";
+    }
+    std::map<std::string, std::vector<std::string>> live_rules;
+    for (const auto& rule : live.rules) {
+        live_rules[rule.chain].push_back(rule.spec);
+    }
+    const auto live_chains = owned_chains(live, policy.prefix);
+    for (const auto& chain : live_chains) {
+        auto it = counting_rule.find(chain);
+        if (it != counting_rule.end() && live_rules[chain] == std::vector{it->second}) {
+            reload.kept_chains.insert(chain);
+        }
+    }
+    std::set<std::string> declared;
+    std::string body, jumps;
+    for (const auto& line : split_lines(compiled)) {
+        if (line.empty() || line.front() == '#' || line == "*filter" || line == "COMMIT") {
+            continue;
+        }
+        if (line.front() == ':') {
+            const std::string chain = line.substr(1, line.find(' ') - 1);
+            declared.insert(chain);
+            if (!reload.kept_chains.count(chain)) {
+                body += line + "\n";
+            }
+            continue;
+        }
+        if (line.rfind("-I ", 0) == 0) {
+            jumps += line + "\n";
+            continue;
+        }
+        const auto space = line.find(' ', 3);
+        if (!reload.kept_chains.count(line.substr(3, space - 3))) {
+            body += line + "\n";
+        }
+    }
+    // Rules are added after every declaration: a rule may jump to a chain declared later.
+    std::string declarations, rules;
+    for (const auto& line : split_lines(body)) {
+        (line.front() == ':' ? declarations : rules) += line + "\n";
+    }
+    std::string deletions;
+    for (const auto& jump : owned_jumps(live, policy.prefix)) {
+        deletions += "-D " + jump.chain + jump.spec + "\n";
+    }
+    std::string flushes, removals;
+    for (const auto& chain : live_chains) {
+        if (!declared.count(chain)) {
+            reload.obsolete_chains.push_back(chain);
+            flushes += "-F " + chain + "\n";
+            removals += "-X " + chain + "\n";
+        }
+    }
+    reload.text =
+        "*filter\n" + declarations + rules + deletions + jumps + flushes + removals + "COMMIT\n";
+    return reload;
+}
+
+// "line 7 failed" (legacy) or "line 7: ..." (nft): the policy line is the rule's comment.
+std::string rejection(const std::string& tool, const std::string& text, const std::string& err) {
+    std::smatch m;
+    std::string origin;
+    if (std::regex_search(err, m, std::regex("line ([0-9]+)"))) {
+        const auto lines = split_lines(text);
+        const std::size_t n = std::stoul(m[1]);
+        if (n >= 1 && n <= lines.size()) {
+            std::smatch c;
+            if (std::regex_search(lines[n - 1], c, std::regex("--comment \"([^\"]+:[0-9]+)\""))) {
+                origin = c[1];
+            }
+        }
+    }
+    std::string message = err;
+    while (!message.empty() && message.back() == '\n') {
+        message.pop_back();
+    }
+    return (origin.empty() ? std::string() : origin + ": ") + "error: " + tool +
+           "-restore rejected the ruleset: " + message;
+}
+
+class IptablesBackend final : public Backend {
+  public:
+    IptablesBackend(const std::string& netns, IptablesVariant variant)
+        : scope_(netns), variant_(variant) {}
+
+    ApplyReport apply(const CompiledPolicy& policy, bool dry_run) override;
+    std::vector<CounterReading> counters(const std::string& policy, bool reset) override;
+    RemoveReport remove(const std::string& policy) override;
+    std::string live_ruleset(const std::string& policy) override;
+    std::string planned_ruleset(const CompiledPolicy& policy) override;
+
+  private:
+    NetnsScope scope_;
+    IptablesVariant variant_;
+
+    std::string program(const char* tool, const char* action) const {
+        const char* kind = variant_ == IptablesVariant::legacy ? "-legacy"
+                           : variant_ == IptablesVariant::nft  ? "-nft"
+                                                               : "";
+        return std::string(tool) + kind + "-" + action;
+    }
+    std::string save(const Family& family, bool with_counters) const {
+        std::vector<std::string> argv{program(family.tool, "save"), "-t", "filter"};
+        if (with_counters) {
+            argv.push_back("-c");
+        }
+        const auto result = run_process(argv);
+        if (result.status != 0) {
+            throw RuntimeError(ErrorKind::system, argv.front() + " failed: " + result.err);
+        }
+        return result.out;
+    }
+    void restore(const Family& family, const std::string& text, bool test) const {
+        std::vector<std::string> argv{program(family.tool, "restore"), "--noflush", "-w"};
+        if (test) {
+            argv.push_back("--test");
+        }
+        const auto result = run_process(argv, text);
+        if (result.status != 0) {
+            throw RuntimeError(ErrorKind::rejected, rejection(family.tool, text, result.err));
+        }
+    }
+    static std::string prefix_of(const std::string& policy, const SavedTable& v4,
+                                 const SavedTable& v6) {
+        for (const auto* table : {&v4, &v6}) {
+            const auto applied = applied_policies(*table);
+            if (auto it = applied.find(policy); it != applied.end()) {
+                return it->second;
+            }
+        }
+        throw RuntimeError(ErrorKind::unknown_table,
+                           "policy " + policy + " is not applied here (iptables)");
+    }
+    // Counting rules of one prefix, v4 and v6 summed per counter, in first-seen order.
+    static std::vector<CounterReading> readings(const std::string& policy,
+                                                const std::string& prefix,
+                                                const std::vector<const SavedTable*>& tables) {
+        std::vector<CounterReading> out;
+        for (const auto* table : tables) {
+            for (const auto& rule : table->rules) {
+                const std::string counter = counter_of(rule);
+                if (counter.empty() || rule.chain.rfind(prefix, 0) != 0) {
+                    continue;
+                }
+                auto it = std::find_if(out.begin(), out.end(),
+                                       [&](const auto& r) { return r.sample.counter == counter; });
+                if (it == out.end()) {
+                    out.push_back({{policy, counter, 0, 0}, {}});
+                    it = out.end() - 1;
+                }
+                it->sample.packets += rule.packets;
+                it->sample.bytes += rule.bytes;
+            }
+        }
+        return out;
+    }
+    void destroy_sets(const std::string& prefix, const std::vector<std::string>& keep) const {
+        const auto listed = run_process({"ipset", "list", "-n"});
+        if (listed.status != 0) {
+            return; // no ipset support at all: nothing of ours can exist
+        }
+        for (const auto& name : split_lines(listed.out)) {
+            if (name.rfind(prefix, 0) == 0 &&
+                std::find(keep.begin(), keep.end(), name) == keep.end()) {
+                const auto result = run_process({"ipset", "destroy", name});
+                if (result.status != 0) {
+                    throw RuntimeError(ErrorKind::system,
+                                       "ipset destroy " + name + " failed: " + result.err);
+                }
+            }
+        }
+    }
+};
+
+const IptablesPolicy& iptables_of(const CompiledPolicy& policy) {
+    if (!policy.iptables) {
+        throw std::logic_error("policy was not compiled for the iptables target");
+    }
+    return *policy.iptables;
+}
+
+ApplyReport IptablesBackend::apply(const CompiledPolicy& compiled, bool dry_run) {
+    const IptablesPolicy& policy = iptables_of(compiled);
+    const MutationLock lock;
+    ApplyReport report;
+    report.table = policy.prefix;
+    report.dry_run = dry_run;
+    if (!policy.ipset.empty() && !dry_run) {
+        // Sets first: the rules refer to them. A changed timeout is a new name (see
+        // iptables_names.hpp), so -exist only ever meets an identical set.
+        const auto result = run_process({"ipset", "-exist", "restore"}, policy.ipset);
+        if (result.status != 0) {
+            throw RuntimeError(ErrorKind::rejected, "error: ipset restore failed: " + result.err);
+        }
+    }
+    std::vector<SavedTable> before;
+    std::vector<ReloadText> reloads;
+    for (const auto& family : families) {
+        before.push_back(parse_save(save(family, true)));
+        reloads.push_back(reload_text(policy.*family.text, policy, before.back()));
+    }
+    // Both texts are tested before either is committed: the two families are two transactions.
+    for (std::size_t f = 0; f < 2; ++f) {
+        restore(families[f], reloads[f].text, true);
+    }
+    if (!dry_run) {
+        for (std::size_t f = 0; f < 2; ++f) {
+            restore(families[f], reloads[f].text, false);
+        }
+        destroy_sets(policy.prefix, policy.sets);
+    }
+    const auto old = readings(compiled.policy_name, policy.prefix, {&before[0], &before[1]});
+    report.created = owned_chains(before[0], policy.prefix).empty() &&
+                     owned_chains(before[1], policy.prefix).empty();
+    for (const auto& [counter, chain] : policy.counter_chains) {
+        auto it = std::find_if(old.begin(), old.end(),
+                               [&](const auto& r) { return r.sample.counter == counter; });
+        const bool kept =
+            reloads[0].kept_chains.count(chain) && reloads[1].kept_chains.count(chain);
+        if (kept && it != old.end()) {
+            report.kept.push_back(*it);
+        } else {
+            report.added.push_back(counter);
+        }
+    }
+    for (const auto& reading : old) {
+        const bool still =
+            std::any_of(policy.counter_chains.begin(), policy.counter_chains.end(),
+                        [&](const auto& c) { return c.first == reading.sample.counter; });
+        if (!still) {
+            report.removed.push_back(reading);
+        }
+    }
+    return report;
+}
+
+std::vector<CounterReading> IptablesBackend::counters(const std::string& policy, bool reset) {
+    std::optional<MutationLock> lock;
+    if (reset) {
+        lock.emplace();
+    }
+    const SavedTable v4 = parse_save(save(families[0], true));
+    const SavedTable v6 = parse_save(save(families[1], true));
+    std::map<std::string, std::string> policies;
+    if (policy.empty()) {
+        policies = applied_policies(v4);
+        policies.merge(applied_policies(v6));
+    } else {
+        policies[policy] = prefix_of(policy, v4, v6);
+    }
+    std::vector<CounterReading> out;
+    for (const auto& [name, prefix] : policies) {
+        auto part = readings(name, prefix, {&v4, &v6});
+        // The nft backend's order: by policy, then counter name.
+        std::sort(part.begin(), part.end(),
+                  [](const auto& a, const auto& b) { return a.sample.counter < b.sample.counter; });
+        out.insert(out.end(), part.begin(), part.end());
+        if (!reset) {
+            continue;
+        }
+        // Zeroing re-creates each counting rule. Not atomic with the read above: packets
+        // counted between the save and the restore's commit are lost (milliseconds).
+        for (std::size_t f = 0; f < 2; ++f) {
+            const SavedTable& table = f == 0 ? v4 : v6;
+            std::string text = "*filter\n";
+            for (const auto& rule : table.rules) {
+                if (rule.chain.rfind(prefix, 0) == 0 && !counter_of(rule).empty()) {
+                    text += ":" + rule.chain + " - [0:0]\n-A " + rule.chain + rule.spec + "\n";
+                }
+            }
+            restore(families[f], text + "COMMIT\n", false);
+        }
+    }
+    return out;
+}
+
+RemoveReport IptablesBackend::remove(const std::string& policy) {
+    const MutationLock lock;
+    const SavedTable v4 = parse_save(save(families[0], true));
+    const SavedTable v6 = parse_save(save(families[1], true));
+    const std::string prefix = prefix_of(policy, v4, v6);
+    RemoveReport report;
+    report.table = prefix;
+    report.final_counters = readings(policy, prefix, {&v4, &v6});
+    for (std::size_t f = 0; f < 2; ++f) {
+        const SavedTable& table = f == 0 ? v4 : v6;
+        std::string text = "*filter\n";
+        for (const auto& jump : owned_jumps(table, prefix)) {
+            text += "-D " + jump.chain + jump.spec + "\n";
+        }
+        const auto chains = owned_chains(table, prefix);
+        for (const auto& chain : chains) {
+            text += "-F " + chain + "\n";
+        }
+        for (const auto& chain : chains) {
+            text += "-X " + chain + "\n";
+        }
+        restore(families[f], text + "COMMIT\n", false);
+    }
+    destroy_sets(prefix, {});
+    return report;
+}
+
+std::string IptablesBackend::live_ruleset(const std::string& policy) {
+    const std::string v4 = save(families[0], false);
+    const std::string v6 = save(families[1], false);
+    std::map<std::string, std::string> applied = applied_policies(parse_save(v4));
+    applied.merge(applied_policies(parse_save(v6)));
+    if (!applied.count(policy)) {
+        return {}; // not loaded: like the nft backend, the diff compares with nothing
+    }
+    const std::string& prefix = applied.at(policy);
+    return "# iptables\n" + normalised_rules(v4, prefix) + "# ip6tables\n" +
+           normalised_rules(v6, prefix);
+}
+
+std::string IptablesBackend::planned_ruleset(const CompiledPolicy& compiled) {
+    const IptablesPolicy& policy = iptables_of(compiled);
+    return "# iptables\n" + normalised_rules(policy.v4, policy.prefix) + "# ip6tables\n" +
+           normalised_rules(policy.v6, policy.prefix);
+}
+
+} // namespace
+
+std::unique_ptr<Backend> make_iptables_backend(const std::string& netns, IptablesVariant variant) {
+    return std::make_unique<IptablesBackend>(netns, variant);
+}
+
+} // namespace acctc::runtime

@@ -1,0 +1,42 @@
+// The filter table as iptables-save -c prints it, and what acctc owns in it: the chains whose
+// names start with a policy's prefix ("acctc-<tag>-") and the rules in INPUT, OUTPUT and
+// FORWARD that jump there (comment "acctc:policy:<name>").
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace acctc::runtime {
+
+struct SavedRule {
+    std::uint64_t packets = 0;
+    std::uint64_t bytes = 0;
+    std::string chain;
+    std::string spec; // everything after "-A <chain>", e.g. " -i eth0 -j acctc-x-input"
+};
+
+struct SavedTable {
+    std::vector<std::string> chains; // in the order iptables-save lists them
+    std::vector<SavedRule> rules;
+};
+
+SavedTable parse_save(const std::string& text);
+
+// Policies applied here: name -> chain prefix, learned from the jump rules.
+std::map<std::string, std::string> applied_policies(const SavedTable& table);
+
+// The jump rules into chains with this prefix.
+std::vector<SavedRule> owned_jumps(const SavedTable& table, const std::string& prefix);
+std::vector<std::string> owned_chains(const SavedTable& table, const std::string& prefix);
+
+// The counter name of a counting rule (comment "acctc:<counter>"), or empty.
+std::string counter_of(const SavedRule& rule);
+
+// A restore text or a save, reduced to what a diff should compare: acctc's chains and jumps of
+// one prefix, "-A" lines grouped by chain, protocol names as numbers, no counters or comments
+// ("#" lines), jumps as "-A INPUT ...".
+std::string normalised_rules(const std::string& text, const std::string& prefix);
+
+} // namespace acctc::runtime
