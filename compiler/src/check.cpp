@@ -293,6 +293,13 @@ void Checker::produce(const std::string& name, SourceRange range) {
                                std::to_string(max_counter_name_length) + " are allowed");
         return;
     }
+    if (is_nft_keyword(name)) {
+        diag_.error(range, "counter name '" + name +
+                               "' is an nft keyword and cannot name a "
+                               "counter object; rename it (e.g. " +
+                               name + "_traffic)");
+        return;
+    }
     auto [it, inserted] = produced_.emplace(name, range);
     if (!inserted) {
         auto& error = diag_.error(range, "counter name '" + name + "' is produced twice");

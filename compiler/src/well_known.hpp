@@ -17,6 +17,10 @@ bool protocol_has_ports(std::uint8_t number);
 std::optional<std::uint8_t> icmp_type_number(std::string_view name, bool v6);
 std::string icmp_type_name(std::uint8_t number, bool v6);
 
+// Words nft's parser takes as keywords where an object is declared (`counter icmp { }` fails,
+// quoted too), so they cannot name a counter.
+bool is_nft_keyword(std::string_view name);
+
 inline constexpr std::uint8_t proto_icmp = 1;
 inline constexpr std::uint8_t proto_tcp = 6;
 inline constexpr std::uint8_t proto_udp = 17;
