@@ -9,14 +9,14 @@
 #include "parser.hpp"
 
 #include <benchmark/benchmark.h>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <vector>
 
 namespace acctc {
@@ -145,40 +145,50 @@ void whole_compile(benchmark::State& state, Kind kind) {
     set_counters(state, classes);
 }
 
-// Peak resident memory (getrusage via wait4) of a fresh process (this binary re-executed)
-// that generates the policy and compiles it once, minus that of one that only generates it:
-// the difference is what the compile itself needed at its peak.
+// Peak resident memory of a fresh process (this binary re-executed) that generates the
+// policy and compiles it once, minus that of one that only generates it: the difference is
+// what the compile itself needed at its peak. The child reports its own VmHWM: getrusage's
+// ru_maxrss would include the pages the forked copy of this process held before exec.
 constexpr const char* child_flag = "--acctc-compile-once";
 
 long child_max_rss_kib(Kind kind, std::size_t classes, bool compile) {
-    const std::string kind_text = std::to_string(static_cast<int>(kind));
-    const std::string classes_text = std::to_string(classes);
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-        throw std::runtime_error("fork failed");
+    // Resolved here: inside popen's shell, /proc/self/exe would be the shell.
+    const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+    const std::string command = self + " " + std::string(child_flag) + " " +
+                                std::to_string(static_cast<int>(kind)) + " " +
+                                std::to_string(classes) + (compile ? " compile" : " generate");
+    FILE* pipe = ::popen(command.c_str(), "r");
+    if (!pipe) {
+        throw std::runtime_error("cannot start " + command);
     }
-    if (pid == 0) {
-        ::execl("/proc/self/exe", "acctc_compiler_bench", child_flag, kind_text.c_str(),
-                classes_text.c_str(), compile ? "compile" : "generate", nullptr);
-        ::_exit(127);
-    }
-    int status = 0;
-    rusage usage{};
-    if (::wait4(pid, &status, 0, &usage) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    long kib = -1;
+    const int read = std::fscanf(pipe, "%ld", &kib);
+    if (::pclose(pipe) != 0 || read != 1) {
         throw std::runtime_error("compile child failed");
     }
-    return usage.ru_maxrss;
+    return kib;
+}
+
+long own_peak_rss_kib() {
+    std::ifstream status("/proc/self/status");
+    for (std::string line; std::getline(status, line);) {
+        if (line.rfind("VmHWM:", 0) == 0) {
+            return std::stol(line.substr(6));
+        }
+    }
+    return -1;
 }
 
 // The child's side of child_max_rss_kib.
 int compile_once(const char* kind, const char* classes, const char* what) {
     const std::string text =
         generate_policy(static_cast<Kind>(std::atoi(kind)), std::strtoul(classes, nullptr, 10));
-    if (std::string_view(what) != "compile") {
-        benchmark::DoNotOptimize(text.data());
-        return 0;
+    if (std::string_view(what) == "compile" && !compile_source("bench.acct", text).output) {
+        return 1;
     }
-    return compile_source("bench.acct", text).output ? 0 : 1;
+    benchmark::DoNotOptimize(text.data());
+    std::printf("%ld\n", own_peak_rss_kib());
+    return 0;
 }
 
 void peak_memory(benchmark::State& state, Kind kind) {
