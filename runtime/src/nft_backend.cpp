@@ -9,11 +9,13 @@
 #include "nft_listing.hpp"
 #include "packet_path.hpp"
 #include "reload_plan.hpp"
+#include "set_shape.hpp"
 
 #include <algorithm>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <map>
+#include <nftables/libnftables.h>
 #include <optional>
 
 namespace acctc::runtime {
@@ -57,7 +59,39 @@ void validate_policy_name(const std::string& policy) {
     }
 }
 
+// The shapes of the table's sets and maps that `wanted` declares again, as nft lists them
+// (terse: without elements). One listing per set: nft 1.0 cannot list several in one run.
+std::map<std::string, SetShape> live_set_shapes(const std::string& table,
+                                                const TableInventory& inventory,
+                                                const std::map<std::string, SetShape>& wanted) {
+    std::map<std::string, SetShape> shapes;
+    NftContext context(NFT_CTX_OUTPUT_TERSE);
+    for (const auto& set : inventory.sets) {
+        if (wanted.count(set.name) == 0) {
+            continue;
+        }
+        const NftResult listing = context.run(std::string(set.map ? "list map" : "list set") +
+                                              " inet " + table + " " + identifier(set.name));
+        if (!listing.ok) {
+            throw_nft_failure("cannot list set " + set.name + " of table inet " + table,
+                              listing.errors);
+        }
+        shapes.merge(parse_set_shapes(listing.output));
+    }
+    return shapes;
+}
+
 } // namespace
+
+std::vector<std::string> set_change_notes(const ApplyReport& report) {
+    std::vector<std::string> notes;
+    for (const auto& set : report.sets_replaced) {
+        notes.push_back("note: set " + set.name + (report.dry_run ? " would be" : " was") +
+                        " re-created (" + set.change + "); the elements it held " +
+                        (report.dry_run ? "would be" : "are") + " gone");
+    }
+    return notes;
+}
 
 std::string table_for_policy(const std::string& policy) {
     validate_policy_name(policy);
@@ -141,23 +175,57 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     const CounterPlan plan = plan_counters(existing, wanted);
 
     const TableInventory* current = inventory ? &*inventory : nullptr;
-    ReloadTransactions reload =
-        reload_transactions(table, current, policy.definition, plan.removed, true);
-    bool chains_recreated = false;
-    try {
-        run_transaction(reload.commit, table, dry_run);
-    } catch (const RuntimeError& error) {
-        // A kept base chain whose hook, priority or type changed cannot be updated in place;
-        // nothing was committed, so try again re-creating the base chains. Real policy errors
-        // fail the same way again and are reported from that attempt.
-        const bool rejected =
-            error.kind() == ErrorKind::rejected || error.kind() == ErrorKind::unsupported;
-        if (!rejected || current == nullptr || current->chains.empty()) {
-            throw;
+    SetPlan sets;
+    if (current != nullptr) {
+        const auto wanted_sets = parse_set_shapes(policy.definition);
+        sets = plan_sets(current->sets, live_set_shapes(table, *current, wanted_sets), wanted_sets);
+    }
+    // Attempts, from the most to the least preserving; a rejected one commits nothing. A kept
+    // base chain whose hook, priority or type changed cannot be updated in place: re-create
+    // the base chains. A kept set the kernel does not find identical (a difference nft's
+    // listing does not show) is refused with "File exists": re-create the sets. Real policy
+    // errors fail every attempt and are reported from the last.
+    struct Attempt {
+        bool keep_chains;
+        bool keep_sets;
+    };
+    const bool chains = current != nullptr && !current->chains.empty();
+    const bool kept_sets = !sets.keep.empty();
+    std::vector<Attempt> attempts{{true, true}};
+    if (chains) {
+        attempts.push_back({false, true});
+    }
+    if (kept_sets) {
+        attempts.push_back({true, false});
+    }
+    if (chains && kept_sets) {
+        attempts.push_back({false, false});
+    }
+    ReloadTransactions reload;
+    std::size_t attempt = 0;
+    for (;; ++attempt) {
+        const std::map<std::string, bool> no_sets;
+        reload = reload_transactions(table, current, policy.definition, plan.removed,
+                                     attempts[attempt].keep_chains,
+                                     attempts[attempt].keep_sets ? sets.keep : no_sets);
+        try {
+            run_transaction(reload.commit, table, dry_run);
+            break;
+        } catch (const RuntimeError& error) {
+            const bool rejected =
+                error.kind() == ErrorKind::rejected || error.kind() == ErrorKind::unsupported;
+            if (!rejected || attempt + 1 == attempts.size()) {
+                throw;
+            }
         }
-        reload = reload_transactions(table, current, policy.definition, plan.removed, false);
-        run_transaction(reload.commit, table, dry_run);
-        chains_recreated = true;
+    }
+    const bool chains_recreated = !attempts[attempt].keep_chains;
+    if (!attempts[attempt].keep_sets) {
+        for (const auto& name : sets.kept) {
+            sets.replaced.emplace_back(name, "the kernel refused to keep it as it is");
+        }
+        sets.kept.clear();
+        std::sort(sets.replaced.begin(), sets.replaced.end());
     }
 
     ApplyReport report;
@@ -166,6 +234,11 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     report.created = !inventory.has_value();
     report.chains_recreated = chains_recreated;
     report.added = plan.added;
+    report.sets_kept = sets.kept;
+    for (auto& [name, change] : sets.replaced) {
+        report.sets_replaced.push_back({name, change});
+    }
+    report.sets_removed = sets.removed;
     if (!dry_run && !reload.cleanup.empty()) {
         // What the commit left unreferenced may still be in use by packets running the old
         // rules; once none can be, the removed counters' values are final.

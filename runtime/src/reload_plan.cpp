@@ -64,6 +64,34 @@ CounterPlan plan_counters(const std::vector<std::string>& existing,
     return plan;
 }
 
+SetPlan plan_sets(const std::vector<TableInventory::Set>& existing,
+                  const std::map<std::string, SetShape>& live,
+                  const std::map<std::string, SetShape>& wanted) {
+    SetPlan plan;
+    for (const auto& set : existing) {
+        const auto again = wanted.find(set.name);
+        if (again == wanted.end()) {
+            plan.removed.push_back(set.name);
+            continue;
+        }
+        const auto now = live.find(set.name);
+        const std::string change = now == live.end() ? "not listed by nft"
+                                   : now->second.map != set.map
+                                       ? (set.map ? "map -> set" : "set -> map")
+                                       : shape_change(now->second, again->second);
+        if (change.empty()) {
+            plan.kept.push_back(set.name);
+            plan.keep[set.name] = again->second.dynamic();
+        } else {
+            plan.replaced.emplace_back(set.name, change);
+        }
+    }
+    std::sort(plan.kept.begin(), plan.kept.end());
+    std::sort(plan.replaced.begin(), plan.replaced.end());
+    std::sort(plan.removed.begin(), plan.removed.end());
+    return plan;
+}
+
 DeclaredNames declared_names(const std::string& definition) {
     static const std::regex chain_open(R"(^\s*chain (\S+) \{\s*$)");
     static const std::regex set_open(R"(^\s*(set|map) (\S+) \{)");
@@ -96,7 +124,8 @@ DeclaredNames declared_names(const std::string& definition) {
 ReloadTransactions reload_transactions(const std::string& table, const TableInventory* existing,
                                        const std::string& definition,
                                        const std::vector<std::string>& removed_counters,
-                                       bool keep_chains) {
+                                       bool keep_chains,
+                                       const std::map<std::string, bool>& kept_sets) {
     const std::string prefix = " inet " + table + " ";
     ReloadTransactions out;
     out.commit = "table inet " + table + "\n";
@@ -106,8 +135,19 @@ ReloadTransactions reload_transactions(const std::string& table, const TableInve
         // sets, then chains, then objects.
         out.commit += "flush table inet " + table + "\n";
         for (const auto& set : existing->sets) {
-            const std::string command =
-                (set.map ? "delete map" : "delete set") + prefix + identifier(set.name) + "\n";
+            const std::string kind = set.map ? "map" : "set";
+            const auto kept = kept_sets.find(set.name);
+            if (kept != kept_sets.end() && declared.sets.count(set.name) != 0) {
+                // Re-added in place by the definition, which nft treats as "already exists".
+                // Elements the packet path put there stay, with their timeouts; a set whose
+                // elements come from the definition is emptied and refilled in the same
+                // transaction, so a lookup sees the old elements or the new, never none.
+                if (!kept->second) {
+                    out.commit += "flush " + kind + prefix + identifier(set.name) + "\n";
+                }
+                continue;
+            }
+            const std::string command = "delete " + kind + prefix + identifier(set.name) + "\n";
             (declared.sets.count(set.name) != 0 ? out.commit : out.cleanup) += command;
         }
         for (const auto& flowtable : existing->flowtables) {

@@ -1,8 +1,10 @@
 // The nft text of a lossless reload: everything in acctc's table is replaced in one
-// transaction except the named counters, which nft re-adds in place and so keep their values.
+// transaction except the named counters, base chains and unchanged sets, which nft re-adds in
+// place and so keep their values, hooks and elements.
 #pragma once
 
 #include "nft_inventory.hpp"
+#include "set_shape.hpp"
 
 #include <map>
 #include <set>
@@ -28,10 +30,25 @@ struct DeclaredNames {
 };
 DeclaredNames declared_names(const std::string& definition);
 
+// Named sets and maps of the table against those the definition declares.
+struct SetPlan {
+    std::vector<std::string> kept; // declared again with the same shape: re-added in place
+    std::vector<std::pair<std::string, std::string>> replaced; // name, what changed
+    std::vector<std::string> removed;                          // not declared any more
+    // Kept name -> its elements are packet state (dynamic or timeout): left alone. Other kept
+    // sets are flushed in the commit and refilled from the definition, in the same generation.
+    std::map<std::string, bool> keep;
+};
+
+// live: the shapes of the table's sets as nft lists them (a set missing there is replaced).
+SetPlan plan_sets(const std::vector<TableInventory::Set>& existing,
+                  const std::map<std::string, SetShape>& live,
+                  const std::map<std::string, SetShape>& wanted);
+
 struct ReloadTransactions {
-    // Swaps the ruleset atomically: rules flushed and re-added, re-declared sets and maps
-    // re-created, the definition loaded. Counters, objects and chains that are declared again
-    // are re-added in place, so they keep their state.
+    // Swaps the ruleset atomically: rules flushed and re-added, the definition loaded.
+    // Counters, objects, chains and kept sets that are declared again are re-added in place,
+    // so they keep their state; sets and maps not kept are deleted and re-created.
     std::string commit;
     // Deletes what the commit left unreferenced (removed counters, sets, regular chains,
     // objects); run once no packet can still be inside the old rules, which may use them.
@@ -42,11 +59,13 @@ struct ReloadTransactions {
 // base or not as before, are kept when keep_chains: re-creating one registers a second hook
 // for a moment, and a packet crossing the old and the new one during the commit would be
 // counted twice or not at all. Without keep_chains they are re-created (needed when a hook or
-// priority changes, which the kernel cannot apply to a live chain).
+// priority changes, which the kernel cannot apply to a live chain). kept_sets is
+// SetPlan::keep; sets declared again but not in it are deleted and re-created in the commit.
 ReloadTransactions reload_transactions(const std::string& table, const TableInventory* existing,
                                        const std::string& definition,
                                        const std::vector<std::string>& removed_counters,
-                                       bool keep_chains);
+                                       bool keep_chains,
+                                       const std::map<std::string, bool>& kept_sets = {});
 
 // A name as nft commands take it (1.0 does not accept quoted names after `delete chain`);
 // throws for names nft could not parse back.

@@ -10,16 +10,6 @@
 namespace acctc::runtime::testing {
 namespace {
 
-std::uint64_t packets_of(const std::vector<CounterSample>& samples, const std::string& name) {
-    for (const auto& sample : samples) {
-        if (sample.counter == name) {
-            return sample.packets;
-        }
-    }
-    ADD_FAILURE() << "no counter " << name;
-    return 0;
-}
-
 TEST(Reload, KeepsSurvivorsReportsRemovedStartsNewAtZero) {
     TestNamespace netns;
     auto backend = make_backend(BackendKind::nftables, netns.name());

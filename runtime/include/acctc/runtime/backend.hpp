@@ -26,7 +26,23 @@ struct ApplyReport {
     std::vector<CounterReading> kept;    // surviving counters with their values
     std::vector<std::string> added;      // new counters, starting at zero
     std::vector<CounterReading> removed; // final values of counters that disappeared
+
+    // Named sets and maps. Kept ones were re-added in place with their elements (what the
+    // packet path added, with the time left on each); replaced ones changed their type, flags,
+    // timeout or another setting and were re-created in the commit, so elements the packet
+    // path had added are gone; removed ones were deleted after the commit.
+    struct ReplacedSet {
+        std::string name;
+        std::string change; // e.g. "timeout 1h -> 2h"
+    };
+    std::vector<std::string> sets_kept;
+    std::vector<ReplacedSet> sets_replaced;
+    std::vector<std::string> sets_removed;
 };
+
+// One line per replaced set for the user, e.g. "note: set peers_v4 was re-created (timeout
+// 1h -> 2h); the elements it held are gone", with "would be" for a dry run.
+std::vector<std::string> set_change_notes(const ApplyReport& report);
 
 struct RemoveReport {
     std::string table;

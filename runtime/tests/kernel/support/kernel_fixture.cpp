@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <gtest/gtest.h>
 #include <iterator>
 #include <netinet/in.h>
 #include <stdexcept>
@@ -162,6 +163,16 @@ void UdpTraffic::stop() {
     if (thread_.joinable()) {
         thread_.join();
     }
+}
+
+std::uint64_t packets_of(const std::vector<CounterSample>& samples, const std::string& name) {
+    for (const auto& sample : samples) {
+        if (sample.counter == name) {
+            return sample.packets;
+        }
+    }
+    ADD_FAILURE() << "no counter " << name;
+    return 0;
 }
 
 } // namespace acctc::runtime::testing

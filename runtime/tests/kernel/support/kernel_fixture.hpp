@@ -3,6 +3,7 @@
 #pragma once
 
 #include "acctc/compile.hpp"
+#include "acctc/runtime/counter_sample.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -33,6 +34,9 @@ class TestNamespace {
   private:
     std::string name_;
 };
+
+// The packets of the named counter among samples (a test failure, and 0, when it is missing).
+std::uint64_t packets_of(const std::vector<CounterSample>& samples, const std::string& name);
 
 // A policy as the compiler would hand it over, from hand-written nft text.
 CompiledPolicy make_policy(const std::string& policy, const std::string& definition,
