@@ -762,61 +762,60 @@ void Emitter::emit_chain(std::size_t index, const std::string& role,
             continue;
         }
         const std::string sub_role = role + "-x" + std::to_string(i);
-        if (!ends_chain) {
-            // Alternatives sharing their exclusions share a sub-chain.
-            std::vector<std::pair<std::string, std::vector<const Alt*>>> groups;
-            for (const Alt* alt : vetoed) {
-                std::string key;
-                for (const auto& e : alt->exclusions) {
-                    key += spec_text(e) + "\n";
-                }
-                auto it = std::find_if(groups.begin(), groups.end(),
-                                       [&](const auto& g) { return g.first == key; });
-                if (it == groups.end()) {
-                    groups.push_back({key, {}});
-                    it = groups.end() - 1;
-                }
-                it->second.push_back(alt);
+        // Alternatives sharing their exclusions share a sub-chain.
+        std::vector<std::pair<std::string, std::vector<const Alt*>>> groups;
+        for (const Alt* alt : vetoed) {
+            std::string key;
+            for (const auto& e : alt->exclusions) {
+                key += spec_text(e) + "\n";
             }
+            auto it = std::find_if(groups.begin(), groups.end(),
+                                   [&](const auto& g) { return g.first == key; });
+            if (it == groups.end()) {
+                groups.push_back({key, {}});
+                it = groups.end() - 1;
+            }
+            it->second.push_back(alt);
+        }
+        std::vector<std::string> stages;
+        for (std::size_t g = 0; g < groups.size(); ++g) {
+            stages.push_back(
+                new_chain(groups.size() == 1 ? sub_role : sub_role + "-" + std::to_string(g)));
+        }
+        const std::size_t first_stage = out_.size() - groups.size();
+        if (!ends_chain) {
             for (std::size_t g = 0; g < groups.size(); ++g) {
-                const std::string name =
-                    new_chain(groups.size() == 1 ? sub_role : sub_role + "-" + std::to_string(g));
-                const std::size_t sub = out_.size() - 1;
-                line(index, Spec{}, rule.origin, "-j " + name);
+                line(index, Spec{}, rule.origin, "-j " + stages[g]);
                 for (const auto& e : groups[g].second.front()->exclusions) {
-                    line(sub, e, rule.origin, "-j RETURN");
+                    line(first_stage + g, e, rule.origin, "-j RETURN");
                 }
                 for (const Alt* alt : groups[g].second) {
-                    emit_statements(sub, alt->spec, rule);
+                    emit_statements(first_stage + g, alt->spec, rule);
                 }
             }
             continue;
         }
-        // Ends the chain: a goto chain per vetoed alternative, each going on to the next and the
-        // last to the continuation (or returning when nothing follows).
+        // Ends the chain: goto the first stage; each stage goes on to the next and the last to
+        // the continuation (or returns when nothing follows).
         std::string rest;
         const bool more =
             std::any_of(rules.begin() + static_cast<std::ptrdiff_t>(i) + 1, rules.end(),
                         [&](const auto& r) { return for_family(r, family_); });
-        std::vector<std::string> stages;
-        for (std::size_t k = 0; k < vetoed.size(); ++k) {
-            stages.push_back(
-                new_chain(vetoed.size() == 1 ? sub_role : sub_role + "-" + std::to_string(k)));
-        }
-        std::size_t first_stage = out_.size() - vetoed.size();
         std::size_t rest_index = 0;
         if (more) {
             rest = new_chain(role + "-r" + std::to_string(i));
             rest_index = out_.size() - 1;
         }
         line(index, Spec{}, rule.origin, "-g " + stages.front());
-        for (std::size_t k = 0; k < vetoed.size(); ++k) {
-            const std::size_t sub = first_stage + k;
-            const std::string next = k + 1 < vetoed.size() ? stages[k + 1] : rest;
-            for (const auto& e : vetoed[k]->exclusions) {
+        for (std::size_t g = 0; g < groups.size(); ++g) {
+            const std::size_t sub = first_stage + g;
+            const std::string next = g + 1 < groups.size() ? stages[g + 1] : rest;
+            for (const auto& e : groups[g].second.front()->exclusions) {
                 line(sub, e, rule.origin, next.empty() ? "-j RETURN" : "-g " + next);
             }
-            emit_statements(sub, vetoed[k]->spec, rule);
+            for (const Alt* alt : groups[g].second) {
+                emit_statements(sub, alt->spec, rule);
+            }
             if (!next.empty()) {
                 line(sub, Spec{}, rule.origin, "-g " + next);
             }
