@@ -97,11 +97,12 @@ ReloadText reload_text(const std::string& compiled, const IptablesPolicy& policy
     return reload;
 }
 
-// "line 7 failed" (legacy) or "line 7: ..." (nft): the policy line is the rule's comment.
+// "line 7 failed", "line 7: ..." or "Error occurred at line: 7": the restore text's line, whose
+// comment names the policy line.
 std::string rejection(const std::string& tool, const std::string& text, const std::string& err) {
     std::smatch m;
     std::string origin;
-    if (std::regex_search(err, m, std::regex("line ([0-9]+)"))) {
+    if (std::regex_search(err, m, std::regex("line:? ([0-9]+)"))) {
         const auto lines = split_lines(text);
         const std::size_t n = std::stoul(m[1]);
         if (n >= 1 && n <= lines.size()) {
@@ -213,6 +214,35 @@ class IptablesBackend final : public Backend {
     }
 };
 
+std::vector<std::string> missing_sets(const std::vector<std::string>& wanted) {
+    const auto listed = run_process({"ipset", "list", "-n"});
+    const auto present = split_lines(listed.out);
+    std::vector<std::string> out;
+    for (const auto& name : wanted) {
+        if (std::find(present.begin(), present.end(), name) == present.end()) {
+            out.push_back(name);
+        }
+    }
+    return out;
+}
+
+// Sets a dry run created; destroyed when it ends, however it ends.
+struct TemporarySets {
+    std::vector<std::string> names;
+    TemporarySets() = default;
+    TemporarySets(const TemporarySets&) = delete;
+    TemporarySets& operator=(const TemporarySets&) = delete;
+    ~TemporarySets() {
+        for (const auto& name : names) {
+            try {
+                run_process({"ipset", "destroy", name});
+            } catch (const RuntimeError&) {
+                // Nothing refers to it; a later apply or remove of the policy destroys it.
+            }
+        }
+    }
+};
+
 const IptablesPolicy& iptables_of(const CompiledPolicy& policy) {
     if (!policy.iptables) {
         throw std::logic_error("policy was not compiled for the iptables target");
@@ -226,9 +256,15 @@ ApplyReport IptablesBackend::apply(const CompiledPolicy& compiled, bool dry_run)
     ApplyReport report;
     report.table = policy.prefix;
     report.dry_run = dry_run;
-    if (!policy.ipset.empty() && !dry_run) {
-        // Sets first: the rules refer to them. A changed timeout is a new name (see
-        // iptables_names.hpp), so -exist only ever meets an identical set.
+    // Sets first: the rules refer to them, and iptables resolves set names while parsing, even
+    // for --test. A changed timeout is a new name (see iptables_names.hpp), so -exist only ever
+    // meets an identical set. A dry run creates only missing sets, referenced by no rule, and
+    // destroys them again.
+    TemporarySets temporary;
+    if (!policy.ipset.empty()) {
+        if (dry_run) {
+            temporary.names = missing_sets(policy.sets);
+        }
         const auto result = run_process({"ipset", "-exist", "restore"}, policy.ipset);
         if (result.status != 0) {
             throw RuntimeError(ErrorKind::rejected, "error: ipset restore failed: " + result.err);
