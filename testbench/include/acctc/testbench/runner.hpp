@@ -25,9 +25,7 @@ struct CounterCheck {
 // The kernel backend a scenario's policy is compiled for and loaded with.
 enum class BenchBackend { nft, iptables };
 std::string to_string(BenchBackend backend);
-// Whether this build's runtime can load policies with the backend. iptables: once the runtime
-// of issue 5 (`BackendKind::iptables` in runtime/backend.hpp) exists, runtime_backend() in
-// runner.cpp maps it and this returns true; until then iptables runs are skipped with a note.
+// Whether this build's runtime can load policies with the backend (both are always built).
 bool backend_available(BenchBackend backend);
 
 struct ScenarioResult {
