@@ -26,6 +26,9 @@ void print_report(const runtime::ApplyReport& report, const CompiledPolicy& poli
                      "re-created; packets crossing at that instant may be counted by both "
                      "versions or by neither\n";
     }
+    for (const auto& note : runtime::set_change_notes(report)) {
+        std::cout << note << "\n";
+    }
     for (const auto& removed : report.removed) {
         std::cout << (report.dry_run ? "would remove" : "removed") << " counter "
                   << removed.sample.counter << (report.dry_run ? " (now " : " (final ")
