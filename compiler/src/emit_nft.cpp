@@ -48,8 +48,12 @@ std::string element(Field field, Interval part) {
         auto format = [&](u128 v) { return v6 ? format_ipv6(v) : format_ipv4(v); };
         const auto prefixes = to_prefixes(part, width);
         if (prefixes.size() == 1) {
-            return format(prefixes[0].base) +
-                   (prefixes[0].length == width ? "" : "/" + std::to_string(prefixes[0].length));
+            std::string text = format(prefixes[0].base);
+            if (prefixes[0].length != width) {
+                text += '/';
+                text += std::to_string(prefixes[0].length);
+            }
+            return text;
         }
         return format(part.lo) + "-" + format(part.hi);
     }
