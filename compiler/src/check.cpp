@@ -413,9 +413,9 @@ ir::Match Checker::read_match(const std::vector<ast::Clause>& clauses, Context c
                             : k == "forward" ? ir::scope_forward
                                              : ir::scope_passive;
             sites.scope = clause.range;
-            (k == "passive"   ? sites.passive
-             : k == "forward" ? sites.forward
-                              : sites.scope) = clause.range;
+            if (k != "local") {
+                (k == "passive" ? sites.passive : sites.forward) = clause.range;
+            }
         } else if (k == "in" || k == "out") {
             if (!only_in(clause, !branch, "in a class; put it in the classify header")) {
                 continue;
@@ -820,13 +820,7 @@ void Checker::check_counter(const ast::CounterDecl& decl, bool duplicate) {
                                                   "produces a single counter");
         }
     }
-    const bool has_protocol_split =
-        std::any_of(counter.splits.begin(), counter.splits.end(),
-                    [](const auto& s) { return s.kind == ir::Split::protocol; });
-    const bool has_type_split =
-        std::any_of(counter.splits.begin(), counter.splits.end(),
-                    [](const auto& s) { return s.kind == ir::Split::type; });
-    if (has_protocol_split && has_type_split) {
+    if (counter.splits_by(ir::Split::protocol) && counter.splits_by(ir::Split::type)) {
         diag_.error(decl.name.range, "split protocol and split type cannot be combined; ICMP types "
                                      "already imply the protocol");
     }

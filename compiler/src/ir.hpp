@@ -80,6 +80,15 @@ struct Counter {
     std::uint64_t peers_timeout_seconds = 3600;
     bool peers_referenced = false;
     std::uint32_t mark_bit = 0; // ct mark bit owned by this counter when following connections
+
+    bool splits_by(Split kind) const {
+        for (const auto& split : splits) {
+            if (split.kind == kind) {
+                return true;
+            }
+        }
+        return false;
+    }
 };
 
 struct Class {

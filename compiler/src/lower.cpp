@@ -322,12 +322,12 @@ void Lowering::update_peers(const ir::Counter& counter, const Variant& v,
     if (!counter.peers_referenced) {
         return;
     }
+    const std::vector<Condition> restriction = split_restriction(counter);
     for (ir::Family f : {ir::Family::ipv4, ir::Family::ipv6}) {
         if (family && *family != f) {
             continue;
         }
         Rule rule = make_rule(v.conditions, conditions, counter.origin);
-        auto restriction = split_restriction(counter);
         rule.conditions.insert(rule.conditions.end(), restriction.begin(), restriction.end());
         if (!family) {
             rule.conditions.push_back(
@@ -350,13 +350,11 @@ void Lowering::update_peers(const ir::Counter& counter, const Variant& v,
 
 void Lowering::lower_counter(const ir::Counter& counter) {
     const ir::Match& match = counter.match;
-    const bool split_direction =
-        std::any_of(counter.splits.begin(), counter.splits.end(),
-                    [](const auto& s) { return s.kind == ir::Split::direction; });
-    const std::vector<Variant> places = variants(match, split_direction);
+    const std::vector<Variant> places = variants(match, counter.splits_by(ir::Split::direction));
     if (!counter.follow) {
+        const std::vector<Alternative> alts = alternatives(match);
         for (const auto& v : places) {
-            for (const auto& alt : alternatives(match)) {
+            for (const auto& alt : alts) {
                 Rule rule = make_rule(v.conditions, alt.conditions, counter.origin);
                 rule.statements.push_back(counting_statement(counter, v));
                 chain(v).counts.push_back(std::move(rule));
@@ -398,8 +396,9 @@ void Lowering::lower_counter(const ir::Counter& counter) {
             where.scopes = ir::scope_local;
             where.directions = ir::dir_out;
         }
+        const std::vector<Alternative> alts = alternatives(criteria);
         for (const auto& v : variants(where, false)) {
-            for (const auto& alt : alternatives(criteria)) {
+            for (const auto& alt : alts) {
                 Rule rule = make_rule(v.conditions, alt.conditions, counter.origin);
                 rule.statements.push_back(set_mark());
                 chain(v).marks.push_back(std::move(rule));
@@ -419,21 +418,18 @@ void Lowering::lower_verdict(const ir::VerdictRule& verdict) {
         verdict.verdict == ir::Verdict::accept ? Statement::Kind::accept : Statement::Kind::drop;
     if (verdict.counter != static_cast<std::size_t>(-1)) {
         const ir::Counter& counter = policy_.counters[verdict.counter];
-        const bool split_direction =
-            std::any_of(counter.splits.begin(), counter.splits.end(),
-                        [](const auto& s) { return s.kind == ir::Split::direction; });
-        for (const auto& v : variants(counter.match, split_direction)) {
-            std::vector<std::vector<Condition>> sets;
-            if (counter.follow) {
-                sets.push_back({mark(counter.mark_bit)});
-            } else {
-                for (auto& alt : alternatives(counter.match)) {
-                    sets.push_back(alt.conditions);
-                }
+        std::vector<std::vector<Condition>> sets;
+        if (counter.follow) {
+            sets.push_back({mark(counter.mark_bit)});
+        } else {
+            for (auto& alt : alternatives(counter.match)) {
+                sets.push_back(std::move(alt.conditions));
             }
-            for (auto& conditions : sets) {
+        }
+        const std::vector<Condition> restriction = split_restriction(counter);
+        for (const auto& v : variants(counter.match, counter.splits_by(ir::Split::direction))) {
+            for (const auto& conditions : sets) {
                 Rule rule = make_rule(v.conditions, conditions, counter.origin);
-                auto restriction = split_restriction(counter);
                 rule.conditions.insert(rule.conditions.end(), restriction.begin(),
                                        restriction.end());
                 rule.statements.push_back(simple(kind));
@@ -442,8 +438,9 @@ void Lowering::lower_verdict(const ir::VerdictRule& verdict) {
         }
         return;
     }
+    const std::vector<Alternative> alts = alternatives(verdict.match);
     for (const auto& v : variants(verdict.match, false)) {
-        for (const auto& alt : alternatives(verdict.match)) {
+        for (const auto& alt : alts) {
             Rule rule = make_rule(v.conditions, alt.conditions, verdict.origin);
             rule.statements.push_back(simple(kind));
             chain(v).verdicts.push_back(std::move(rule));
@@ -682,6 +679,7 @@ std::vector<Rule> Lowering::classify_body(const ir::Classify& classify, const st
 }
 
 void Lowering::lower_classify(const ir::Classify& classify) {
+    const std::vector<Alternative> scope_alternatives = alternatives(classify.scope);
     for (const auto& v : variants(classify.scope, classify.split_direction)) {
         std::string suffix;
         if (classify.split_direction && v.direction) {
@@ -700,7 +698,7 @@ void Lowering::lower_classify(const ir::Classify& classify) {
             }
             classify_chains_.push_back(std::move(body));
         }
-        for (const auto& alt : alternatives(classify.scope)) {
+        for (const auto& alt : scope_alternatives) {
             Rule jump = make_rule(v.conditions, alt.conditions, classify.origin);
             jump.statements.push_back(simple(Statement::Kind::jump, chain_name));
             chain(v).counts.push_back(std::move(jump));
