@@ -63,17 +63,39 @@ int link_index(RtnlSocket& rtnl, const std::string& name) {
     return index;
 }
 
-void create_veth(RtnlSocket& rtnl, const std::string& name, const MacAddress& mac,
-                 const std::string& peer_name, const MacAddress& peer_mac, int peer_netns_fd) {
+namespace {
+
+// An RTM_NEWLINK request creating `name` of `kind`, open at IFLA_INFO_DATA for the kind's
+// attributes; finish() closes the nests.
+struct NewLink {
+    nlmsghdr* header;
+    nlattr* link_info;
+    nlattr* info_data;
+    void finish() const {
+        mnl_attr_nest_end(header, info_data);
+        mnl_attr_nest_end(header, link_info);
+    }
+};
+
+NewLink start_new_link(RtnlSocket& rtnl, const std::string& name, const MacAddress& mac,
+                       const char* kind) {
     require_name(name);
-    require_name(peer_name);
     auto* header = rtnl.start(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
     put_ifinfo(header, 0);
     mnl_attr_put_strz(header, IFLA_IFNAME, name.c_str());
     mnl_attr_put(header, IFLA_ADDRESS, mac.size(), mac.data());
     auto* link_info = mnl_attr_nest_start(header, IFLA_LINKINFO);
-    mnl_attr_put_strz(header, IFLA_INFO_KIND, "veth");
-    auto* info_data = mnl_attr_nest_start(header, IFLA_INFO_DATA);
+    mnl_attr_put_strz(header, IFLA_INFO_KIND, kind);
+    return {header, link_info, mnl_attr_nest_start(header, IFLA_INFO_DATA)};
+}
+
+} // namespace
+
+void create_veth(RtnlSocket& rtnl, const std::string& name, const MacAddress& mac,
+                 const std::string& peer_name, const MacAddress& peer_mac, int peer_netns_fd) {
+    require_name(peer_name);
+    const auto link = start_new_link(rtnl, name, mac, "veth");
+    auto* header = link.header;
     // VETH_INFO_PEER carries a whole ifinfomsg followed by the peer's own attributes.
     auto* peer = mnl_attr_nest_start(header, VETH_INFO_PEER);
     put_ifinfo(header, 0);
@@ -81,9 +103,37 @@ void create_veth(RtnlSocket& rtnl, const std::string& name, const MacAddress& ma
     mnl_attr_put(header, IFLA_ADDRESS, peer_mac.size(), peer_mac.data());
     mnl_attr_put_u32(header, IFLA_NET_NS_FD, static_cast<std::uint32_t>(peer_netns_fd));
     mnl_attr_nest_end(header, peer);
-    mnl_attr_nest_end(header, info_data);
-    mnl_attr_nest_end(header, link_info);
+    link.finish();
     rtnl.execute("create veth " + name + " <-> " + peer_name);
+}
+
+void create_bridge(RtnlSocket& rtnl, const std::string& name, const MacAddress& mac) {
+    const auto link = start_new_link(rtnl, name, mac, "bridge");
+    mnl_attr_put_u32(link.header, IFLA_BR_STP_STATE, 0);
+    mnl_attr_put_u32(link.header, IFLA_BR_FORWARD_DELAY, 0);
+    mnl_attr_put_u8(link.header, IFLA_BR_MCAST_SNOOPING, 0);
+    link.finish();
+    rtnl.execute("create bridge " + name);
+}
+
+void set_link_master(RtnlSocket& rtnl, int index, int master_index) {
+    auto* header = rtnl.start(RTM_NEWLINK, 0);
+    put_ifinfo(header, index);
+    mnl_attr_put_u32(header, IFLA_MASTER, static_cast<std::uint32_t>(master_index));
+    rtnl.execute("attach link " + std::to_string(index) + " to bridge " +
+                 std::to_string(master_index));
+}
+
+void add_bridge_fdb(RtnlSocket& rtnl, int port_index, const MacAddress& mac) {
+    auto* header = rtnl.start(RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE);
+    auto* message = static_cast<ndmsg*>(mnl_nlmsg_put_extra_header(header, sizeof(ndmsg)));
+    message->ndm_family = AF_BRIDGE;
+    message->ndm_ifindex = port_index;
+    // NUD_NOARP is `bridge fdb ... static`; NUD_PERMANENT would make the MAC the bridge's own.
+    message->ndm_state = NUD_NOARP;
+    message->ndm_flags = NTF_MASTER;
+    mnl_attr_put(header, NDA_LLADDR, mac.size(), mac.data());
+    rtnl.execute("add forwarding entry on port " + std::to_string(port_index));
 }
 
 void move_link_to_netns(RtnlSocket& rtnl, int index, int netns_fd) {

@@ -286,6 +286,8 @@ class Parser {
             parse_node();
         } else if (keyword.text == "link") {
             parse_link();
+        } else if (keyword.text == "bridge") {
+            parse_bridge();
         } else if (keyword.text == "address") {
             parse_address();
         } else if (keyword.text == "route") {
@@ -325,11 +327,12 @@ class Parser {
         } else if (keyword.text == "expect") {
             parse_expectation();
         } else {
-            diagnostics_.error(keyword.range,
-                               "unknown statement '" + keyword.text +
-                                   "' (expected scenario, description, policy, ruleset, group, "
-                                   "user, cgroup, node, link, address, route, nft, load, capture, "
-                                   "udp, tcp, ping, raw or expect)");
+            diagnostics_.error(
+                keyword.range,
+                "unknown statement '" + keyword.text +
+                    "' (expected scenario, description, policy, ruleset, group, "
+                    "user, cgroup, node, link, bridge, address, route, nft, load, capture, "
+                    "udp, tcp, ping, raw or expect)");
         }
     }
 
@@ -415,6 +418,33 @@ class Parser {
             link.b = *b;
             link_ranges_[*a] = link_ranges_[*b] = statement_->range;
             scenario_.topology.links.push_back(link);
+        }
+    }
+
+    // bridge NODE.BRIDGE NODE.PORT...: ports are link ends of the bridge's node.
+    void parse_bridge() {
+        auto device = take_link_end("NODE.BRIDGE (the bridge to create)");
+        if (at_end()) {
+            diagnostics_.error(here(), "expected the ports: NODE.INTERFACE...");
+        }
+        BridgeSpec bridge;
+        while (!at_end()) {
+            const auto range = here();
+            auto port = take_link_end("NODE.INTERFACE (a port)");
+            if (!port || !device) {
+                continue;
+            }
+            if (port->node != device->node) {
+                diagnostics_.error(range,
+                                   "a bridge port must be an interface of node " + device->node);
+                continue;
+            }
+            bridge_port_ranges_[*port] = range;
+            bridge.ports.push_back(port->interface);
+        }
+        if (device) {
+            bridge.device = *device;
+            scenario_.topology.bridges.push_back(bridge);
         }
     }
 
@@ -807,6 +837,16 @@ class Parser {
                 diagnostics_.error(range, "no link has the end " + end.node + "." + end.interface);
             }
         }
+        for (const auto& [end, range] : bridge_port_ranges_) {
+            if (ends.count(end) == 0) {
+                diagnostics_.error(range, "no link has the end " + end.node + "." + end.interface);
+            }
+            if (address_ranges_.count(end) != 0) {
+                diagnostics_.error(address_ranges_[end],
+                                   end.node + "." + end.interface +
+                                       " is a bridge port: addresses go on the far ends");
+            }
+        }
         for (const auto& [end, range] : capture_ranges_) {
             if (ends.count(end) == 0) {
                 diagnostics_.error(range, "no link has the end " + end.node + "." + end.interface);
@@ -858,6 +898,7 @@ class Parser {
     std::map<std::string, SourceRange> flow_ranges_;
     std::set<std::string> counters_;
     std::map<LinkEnd, SourceRange> capture_ranges_;
+    std::map<LinkEnd, SourceRange> bridge_port_ranges_;
     std::vector<FlowWords> flows_;
 };
 

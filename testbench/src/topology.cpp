@@ -27,6 +27,64 @@ MacAddress link_mac(std::size_t link_number, int side) {
             static_cast<std::uint8_t>(side)};
 }
 
+// 02:ac:bb:00:NN:00 for bridge NN: apart from every link's MAC.
+MacAddress bridge_mac(std::size_t bridge_number) {
+    return {0x02, 0xac, 0xbb, 0x00, static_cast<std::uint8_t>(bridge_number & 0xff), 0x00};
+}
+
+// The bridge that has `end` as a port, if any.
+const BridgeSpec* bridge_with_port(const TopologySpec& spec, const LinkEnd& end) {
+    for (const auto& bridge : spec.bridges) {
+        if (bridge.device.node == end.node && std::find(bridge.ports.begin(), bridge.ports.end(),
+                                                        end.interface) != bridge.ports.end()) {
+            return &bridge;
+        }
+    }
+    return nullptr;
+}
+
+struct SegmentEnd {
+    LinkEnd end;
+    MacAddress mac;
+};
+
+// The far end of the link that has `end` at one side, with its MAC.
+std::optional<SegmentEnd> far_end(const TopologySpec& spec, const LinkEnd& end) {
+    for (std::size_t number = 0; number < spec.links.size(); ++number) {
+        const auto& link = spec.links[number];
+        if (link.a == end) {
+            return SegmentEnd{link.b, link_mac(number, 2)};
+        }
+        if (link.b == end) {
+            return SegmentEnd{link.a, link_mac(number, 1)};
+        }
+    }
+    return std::nullopt;
+}
+
+// What `end` reaches without a router: the other end of its link or, when that is a bridge
+// port, the far ends of the bridge's other ports.
+std::vector<SegmentEnd> segment_of(const TopologySpec& spec, const LinkEnd& end) {
+    const auto other = far_end(spec, end);
+    if (!other) {
+        return {};
+    }
+    const auto* bridge = bridge_with_port(spec, other->end);
+    if (bridge == nullptr) {
+        return {*other};
+    }
+    std::vector<SegmentEnd> segment;
+    for (const auto& port : bridge->ports) {
+        if (port == other->end.interface) {
+            continue;
+        }
+        if (auto reached = far_end(spec, {bridge->device.node, port})) {
+            segment.push_back(*reached);
+        }
+    }
+    return segment;
+}
+
 bool has_ipv6(const TopologySpec& spec, const LinkEnd& end) {
     return std::any_of(spec.addresses.begin(), spec.addresses.end(), [&](const AddressSpec& a) {
         return a.at == end && !a.prefix.address.is_v4();
@@ -41,6 +99,11 @@ void configure_namespace_defaults(const NamedNetns& netns, const NodeSpec& node)
     write_sysctl(netns, "net/ipv4/conf/all/rp_filter", "0");
     write_sysctl(netns, "net/ipv4/conf/default/rp_filter", "0");
     write_sysctl(netns, "net/ipv4/ping_group_range", "0 2147483647");
+    // A router on a stick would redirect the sender to the next hop on the same segment:
+    // an extra packet at its output hook, and the next packets bypass it. (IPv6 sends
+    // redirects from a link-local source only, and there is none.)
+    write_sysctl(netns, "net/ipv4/conf/all/send_redirects", "0");
+    write_sysctl(netns, "net/ipv4/conf/default/send_redirects", "0");
     for (const char* scope : {"all", "default"}) {
         const std::string base = std::string("net/ipv6/conf/") + scope + "/";
         write_sysctl(netns, base + "accept_dad", "0");
@@ -113,7 +176,29 @@ std::vector<std::string> TopologySpec::problems() const {
                             " is outside 1280..65535");
         }
     }
+    std::set<LinkEnd> devices;
+    std::set<LinkEnd> ports;
+    for (const auto& bridge : bridges) {
+        check_end(bridge.device);
+        if (ends.count(bridge.device) != 0 || !devices.insert(bridge.device).second) {
+            found.push_back("bridge " + describe(bridge.device) +
+                            " is declared twice or is a link end");
+        }
+        for (const auto& port : bridge.ports) {
+            const LinkEnd end{bridge.device.node, port};
+            if (ends.count(end) == 0) {
+                found.push_back("bridge port " + describe(end) + " is no link end");
+            }
+            if (!ports.insert(end).second) {
+                found.push_back("bridge port " + describe(end) + " is used twice");
+            }
+        }
+    }
     for (const auto& address : addresses) {
+        if (ports.count(address.at) != 0) {
+            found.push_back("address " + address.prefix.to_string() + " on " +
+                            describe(address.at) + ", which is a bridge port");
+        }
         if (ends.count(address.at) == 0) {
             found.push_back("address " + address.prefix.to_string() + " on " +
                             describe(address.at) + ", which is no link end");
@@ -177,22 +262,37 @@ Topology::Topology(const TopologySpec& spec, const RunPrefix& prefix) : spec_(sp
             }
         }
     }
+    for (std::size_t number = 0; number < spec.bridges.size(); ++number) {
+        const auto& bridge = spec.bridges[number];
+        auto& socket = rtnl.at(bridge.device.node);
+        create_bridge(socket, bridge.device.interface, bridge_mac(number));
+        write_sysctl(netns(bridge.device.node),
+                     "net/ipv6/conf/" + bridge.device.interface + "/disable_ipv6", "1");
+        const int index = link_index(socket, bridge.device.interface);
+        for (const auto& port : bridge.ports) {
+            const int port_index = link_index(socket, port);
+            set_link_master(socket, port_index, index);
+            add_bridge_fdb(socket, port_index, far_end(spec, {bridge.device.node, port})->mac);
+        }
+        set_link_up(socket, index);
+    }
     for (const auto& address : spec.addresses) {
         auto& socket = rtnl.at(address.at.node);
         add_address(socket, link_index(socket, address.at.interface), address.prefix);
     }
-    for (std::size_t number = 0; number < spec.links.size(); ++number) {
-        const auto& link = spec.links[number];
-        for (int side : {1, 2}) {
-            const auto& self = side == 1 ? link.a : link.b;
-            const auto& other = side == 1 ? link.b : link.a;
-            auto& socket = rtnl.at(self.node);
-            const int index = link_index(socket, self.interface);
+    for (const auto& link : spec.links) {
+        for (const auto* self : {&link.a, &link.b}) {
+            auto& socket = rtnl.at(self->node);
+            const int index = link_index(socket, self->interface);
             set_link_up(socket, index);
-            for (const auto& address : spec.addresses) {
-                if (address.at == other) {
-                    add_neighbour(socket, index, address.prefix.address,
-                                  link_mac(number, side == 1 ? 2 : 1));
+            if (bridge_with_port(spec, *self) != nullptr) {
+                continue; // a switch port: no IP, no neighbours
+            }
+            for (const auto& other : segment_of(spec, *self)) {
+                for (const auto& address : spec.addresses) {
+                    if (address.at == other.end) {
+                        add_neighbour(socket, index, address.prefix.address, other.mac);
+                    }
                 }
             }
         }
@@ -202,6 +302,11 @@ Topology::Topology(const TopologySpec& spec, const RunPrefix& prefix) : spec_(sp
             auto& socket = rtnl.at(end->node);
             wait_link_ready(socket, link_index(socket, end->interface), std::chrono::seconds(5));
         }
+    }
+    for (const auto& bridge : spec.bridges) {
+        auto& socket = rtnl.at(bridge.device.node);
+        wait_link_ready(socket, link_index(socket, bridge.device.interface),
+                        std::chrono::seconds(5));
     }
     for (const auto& address : spec.addresses) {
         wait_address_local(rtnl.at(address.at.node), address.prefix.address,

@@ -24,6 +24,15 @@ int link_index(RtnlSocket& rtnl, const std::string& name);
 void create_veth(RtnlSocket& rtnl, const std::string& name, const MacAddress& mac,
                  const std::string& peer_name, const MacAddress& peer_mac, int peer_netns_fd);
 
+// A bridge without STP, forwarding delay or multicast snooping: ports forward as soon as
+// they are up and the bridge itself sends nothing (a plain switch for routers on a stick).
+void create_bridge(RtnlSocket& rtnl, const std::string& name, const MacAddress& mac);
+void set_link_master(RtnlSocket& rtnl, int index, int master_index);
+// A static forwarding entry: frames to `mac` leave through that port only. Without it the
+// bridge floods until it has learnt the MAC, and hosts on other ports (and their captures)
+// see copies of frames addressed to someone else.
+void add_bridge_fdb(RtnlSocket& rtnl, int port_index, const MacAddress& mac);
+
 void move_link_to_netns(RtnlSocket& rtnl, int index, int netns_fd);
 void set_link_up(RtnlSocket& rtnl, int index);
 // Polls until the link is operationally up and its queueing discipline is attached. Until

@@ -1,6 +1,7 @@
-// A test network: one named namespace per node, veth links between them, addresses,
-// static neighbours, routes and the sysctls a clean test needs. Built only through
-// rtnetlink sockets opened inside the node namespaces; destroyed with the object.
+// A test network: one named namespace per node, veth links between them (bridges where
+// several ends share a segment), addresses, static neighbours, routes and the sysctls a clean
+// test needs. Built only through rtnetlink sockets opened inside the node namespaces;
+// destroyed with the object.
 #pragma once
 
 #include "acctc/testbench/ip_address.hpp"
@@ -31,6 +32,13 @@ struct LinkSpec {
     unsigned mtu = 1500;
 };
 
+// A bridge in `device.node` joining link ends of that node: the far ends of its ports share
+// one segment (several hosts and a router on one interface).
+struct BridgeSpec {
+    LinkEnd device;
+    std::vector<std::string> ports;
+};
+
 struct AddressSpec {
     LinkEnd at;
     IpPrefix prefix;
@@ -45,6 +53,7 @@ struct RouteSpec {
 struct TopologySpec {
     std::vector<NodeSpec> nodes;
     std::vector<LinkSpec> links;
+    std::vector<BridgeSpec> bridges;
     std::vector<AddressSpec> addresses;
     std::vector<RouteSpec> routes;
 
