@@ -4,7 +4,7 @@
 #include "acctc/runtime/nft_context.hpp"
 #include "kernel_error_map.hpp"
 #include "mutation_lock.hpp"
-#include "nft_counter_dump.hpp"
+#include "nft_counter_read.hpp"
 #include "nft_inventory.hpp"
 #include "nft_listing.hpp"
 #include "packet_path.hpp"
@@ -143,7 +143,7 @@ void NftBackend::run_transaction(const std::string& text, const std::string& tab
 
 std::vector<CounterReading> NftBackend::readings(const std::string& table, bool reset) {
     std::vector<CounterReading> result;
-    for (const auto& counter : dump_counters(netlink_, table, reset)) {
+    for (const auto& counter : read_table_counters(netlink_, table, reset)) {
         result.push_back(reading_of(counter));
     }
     return result;
@@ -210,6 +210,12 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
                                      attempts[attempt].keep_sets ? sets.keep : no_sets);
         try {
             run_transaction(reload.commit, table, dry_run);
+            if (!dry_run) {
+                // Removed counters stay until the cleanup below: read by name with the rest.
+                std::vector<std::string> present = wanted;
+                present.insert(present.end(), plan.removed.begin(), plan.removed.end());
+                remember_counter_names(netlink_, table, present);
+            }
             break;
         } catch (const RuntimeError& error) {
             const bool rejected =
@@ -259,6 +265,7 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     }
     if (!dry_run && !reload.cleanup.empty()) {
         run_transaction(reload.cleanup, table, false);
+        remember_counter_names(netlink_, table, wanted);
     }
     return report;
 }
@@ -298,6 +305,7 @@ RemoveReport NftBackend::remove(const std::string& policy) {
     wait_for_packet_path();
     RemoveReport report{table, readings(table, false)};
     run_transaction("delete table inet " + table + "\n", table, false);
+    forget_counter_names(table);
     return report;
 }
 

@@ -45,10 +45,29 @@ std::string comment_from_userdata(const unsigned char* data, std::size_t length)
     return {};
 }
 
-std::vector<KernelCounter> dump_counters(NftNetlink& netlink, const std::string& table,
-                                         bool reset) {
+std::optional<KernelCounter> counter_from_object(const nlmsghdr* reply) {
     static const auto object_expected = object_attributes();
     static const auto counter_expected = counter_attributes();
+    const NftAttributes object(reply, object_expected);
+    if (object.u32(NFTA_OBJ_TYPE) != NFT_OBJECT_COUNTER || !object.has(NFTA_OBJ_DATA)) {
+        return std::nullopt;
+    }
+    const NftAttributes values(object.raw(NFTA_OBJ_DATA), counter_expected);
+    KernelCounter counter{object.string(NFTA_OBJ_TABLE),
+                          object.string(NFTA_OBJ_NAME),
+                          values.u64(NFTA_COUNTER_PACKETS),
+                          values.u64(NFTA_COUNTER_BYTES),
+                          {}};
+    if (const nlattr* userdata = object.raw(NFTA_OBJ_USERDATA)) {
+        counter.comment =
+            comment_from_userdata(static_cast<const unsigned char*>(mnl_attr_get_payload(userdata)),
+                                  mnl_attr_get_payload_len(userdata));
+    }
+    return counter;
+}
+
+std::vector<KernelCounter> dump_counters(NftNetlink& netlink, const std::string& table,
+                                         bool reset) {
     std::vector<KernelCounter> counters;
     const auto add = [&](nlmsghdr* request) {
         if (!table.empty()) {
@@ -57,22 +76,9 @@ std::vector<KernelCounter> dump_counters(NftNetlink& netlink, const std::string&
         mnl_attr_put_u32(request, NFTA_OBJ_TYPE, htobe32(NFT_OBJECT_COUNTER));
     };
     const auto on_object = [&](const nlmsghdr* reply) {
-        const NftAttributes object(reply, object_expected);
-        if (object.u32(NFTA_OBJ_TYPE) != NFT_OBJECT_COUNTER || !object.has(NFTA_OBJ_DATA)) {
-            return;
+        if (auto counter = counter_from_object(reply)) {
+            counters.push_back(std::move(*counter));
         }
-        const NftAttributes values(object.raw(NFTA_OBJ_DATA), counter_expected);
-        KernelCounter counter{object.string(NFTA_OBJ_TABLE),
-                              object.string(NFTA_OBJ_NAME),
-                              values.u64(NFTA_COUNTER_PACKETS),
-                              values.u64(NFTA_COUNTER_BYTES),
-                              {}};
-        if (const nlattr* userdata = object.raw(NFTA_OBJ_USERDATA)) {
-            counter.comment = comment_from_userdata(
-                static_cast<const unsigned char*>(mnl_attr_get_payload(userdata)),
-                mnl_attr_get_payload_len(userdata));
-        }
-        counters.push_back(std::move(counter));
     };
     const std::uint16_t message = reset ? NFT_MSG_GETOBJ_RESET : NFT_MSG_GETOBJ;
     // A plain read that raced with a ruleset change is simply taken again. A reset dump is

@@ -5,6 +5,7 @@
 #include "nft_netlink.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,8 +20,14 @@ struct KernelCounter {
 };
 
 // Counters of one inet table, or of every inet table when table is empty. With reset each
-// counter is read and zeroed atomically by the kernel.
+// counter is read and zeroed atomically by the kernel. The kernel restarts its walk over all
+// objects for every reply datagram, so this takes time quadratic in the number of objects
+// (about 5 s for 100,000): nft_counter_read.hpp reads by name when it knows the names.
 std::vector<KernelCounter> dump_counters(NftNetlink& netlink, const std::string& table, bool reset);
+
+// The counter an NFT_MSG_NEWOBJ message (a dump or lookup reply) describes; empty for other
+// object types.
+std::optional<KernelCounter> counter_from_object(const nlmsghdr* reply);
 
 // The comment nft stores in an object's user data (libnftnl's type-length-value records).
 std::string comment_from_userdata(const unsigned char* data, std::size_t length);

@@ -1,6 +1,7 @@
 #include "nft_inventory.hpp"
 
 #include "acctc/runtime/errors.hpp"
+#include "nft_counter_read.hpp"
 
 #include <cerrno>
 #include <linux/netfilter.h>
@@ -19,12 +20,9 @@ expect(int max, std::initializer_list<std::pair<int, mnl_attr_data_type>> types)
 }
 
 // Dumps one kind of table member, retrying when a concurrent change interrupted the dump.
-void dump_members(NftNetlink& netlink, std::uint16_t message, std::uint16_t table_attribute,
-                  const std::string& table, const NftNetlink::OnMessage& on_member,
+void dump_members(NftNetlink& netlink, std::uint16_t message, const std::string& table,
+                  const NftNetlink::AddAttributes& add, const NftNetlink::OnMessage& on_member,
                   const std::function<void()>& restart) {
-    const auto add = [&](nlmsghdr* request) {
-        mnl_attr_put_strz(request, table_attribute, table.c_str());
-    };
     for (int attempt = 0; attempt < 10; ++attempt) {
         restart();
         if (netlink.dump(message, NFPROTO_INET, add, on_member)) {
@@ -34,20 +32,37 @@ void dump_members(NftNetlink& netlink, std::uint16_t message, std::uint16_t tabl
     throw RuntimeError(ErrorKind::system, "table inet " + table + " keeps changing while read");
 }
 
+// Asks a dump for the members of one table only.
+NftNetlink::AddAttributes of_table(std::uint16_t table_attribute, const std::string& table) {
+    return [table_attribute, &table](nlmsghdr* request) {
+        mnl_attr_put_strz(request, table_attribute, table.c_str());
+    };
+}
+
 } // namespace
 
 bool table_exists(NftNetlink& netlink, const std::string& table) {
+    return table_shape(netlink, table).has_value();
+}
+
+std::optional<TableShape> table_shape(NftNetlink& netlink, const std::string& table) {
+    static const auto table_expected =
+        expect(NFTA_TABLE_MAX, {{NFTA_TABLE_HANDLE, MNL_TYPE_U64}, {NFTA_TABLE_USE, MNL_TYPE_U32}});
+    TableShape shape;
     const int error = netlink.request(
         NFT_MSG_GETTABLE, NFPROTO_INET,
         [&](nlmsghdr* request) { mnl_attr_put_strz(request, NFTA_TABLE_NAME, table.c_str()); },
-        [](const nlmsghdr*) {});
+        [&](const nlmsghdr* reply) {
+            const NftAttributes attributes(reply, table_expected);
+            shape = {attributes.u64(NFTA_TABLE_HANDLE), attributes.u32(NFTA_TABLE_USE)};
+        });
     if (error == ENOENT) {
-        return false;
+        return std::nullopt;
     }
     if (error != 0) {
         throw_system_error("cannot look up table inet " + table, error);
     }
-    return true;
+    return shape;
 }
 
 std::optional<TableInventory> read_inventory(NftNetlink& netlink, const std::string& table) {
@@ -70,7 +85,7 @@ std::optional<TableInventory> read_inventory(NftNetlink& netlink, const std::str
     TableInventory inventory;
     // Older kernels ignore the table filter of some dumps, so every reply is checked again.
     dump_members(
-        netlink, NFT_MSG_GETCHAIN, NFTA_CHAIN_TABLE, table,
+        netlink, NFT_MSG_GETCHAIN, table, of_table(NFTA_CHAIN_TABLE, table),
         [&](const nlmsghdr* reply) {
             const NftAttributes chain(reply, chain_expected);
             if (chain.string(NFTA_CHAIN_TABLE) == table) {
@@ -80,7 +95,7 @@ std::optional<TableInventory> read_inventory(NftNetlink& netlink, const std::str
         },
         [&] { inventory.chains.clear(); });
     dump_members(
-        netlink, NFT_MSG_GETSET, NFTA_SET_TABLE, table,
+        netlink, NFT_MSG_GETSET, table, of_table(NFTA_SET_TABLE, table),
         [&](const nlmsghdr* reply) {
             const NftAttributes set(reply, set_expected);
             const std::uint32_t flags = set.u32(NFTA_SET_FLAGS);
@@ -90,18 +105,26 @@ std::optional<TableInventory> read_inventory(NftNetlink& netlink, const std::str
             }
         },
         [&] { inventory.sets.clear(); });
-    dump_members(
-        netlink, NFT_MSG_GETOBJ, NFTA_OBJ_TABLE, table,
-        [&](const nlmsghdr* reply) {
+    // One dump per object type other than counters: a dump restarts its walk over every object
+    // of the family for each reply datagram it fills, so letting 100,000 counters fill replies
+    // would cost seconds, while a dump that fills none walks them once.
+    for (std::uint32_t type = NFT_OBJECT_COUNTER + 1; type <= NFT_OBJECT_MAX; ++type) {
+        const auto add = [&](nlmsghdr* request) {
+            mnl_attr_put_strz(request, NFTA_OBJ_TABLE, table.c_str());
+            mnl_attr_put_u32(request, NFTA_OBJ_TYPE, htobe32(type));
+        };
+        const auto on_object = [&](const nlmsghdr* reply) {
             const NftAttributes object(reply, object_expected);
-            const std::uint32_t type = object.u32(NFTA_OBJ_TYPE);
-            if (object.string(NFTA_OBJ_TABLE) == table && type != NFT_OBJECT_COUNTER) {
+            if (object.string(NFTA_OBJ_TABLE) == table && object.u32(NFTA_OBJ_TYPE) == type) {
                 inventory.objects.push_back({object.string(NFTA_OBJ_NAME), type});
             }
-        },
-        [&] { inventory.objects.clear(); });
+        };
+        const std::size_t before = inventory.objects.size();
+        dump_members(netlink, NFT_MSG_GETOBJ, table, add, on_object,
+                     [&] { inventory.objects.resize(before); });
+    }
     dump_members(
-        netlink, NFT_MSG_GETFLOWTABLE, NFTA_FLOWTABLE_TABLE, table,
+        netlink, NFT_MSG_GETFLOWTABLE, table, of_table(NFTA_FLOWTABLE_TABLE, table),
         [&](const nlmsghdr* reply) {
             const NftAttributes flowtable(reply, flowtable_expected);
             if (flowtable.string(NFTA_FLOWTABLE_TABLE) == table) {
@@ -109,7 +132,7 @@ std::optional<TableInventory> read_inventory(NftNetlink& netlink, const std::str
             }
         },
         [&] { inventory.flowtables.clear(); });
-    inventory.counters = dump_counters(netlink, table, false);
+    inventory.counters = read_table_counters(netlink, table, false);
     return inventory;
 }
 

@@ -33,6 +33,17 @@ struct TableInventory {
 
 bool table_exists(NftNetlink& netlink, const std::string& table);
 
+// What one request tells about a table: its handle (new for every table created) and how many
+// chains, sets, flowtables and stateful objects it holds.
+struct TableShape {
+    std::uint64_t handle = 0;
+    std::uint32_t members = 0;
+    friend bool operator==(const TableShape&, const TableShape&) = default;
+};
+
+// Empty when the table does not exist.
+std::optional<TableShape> table_shape(NftNetlink& netlink, const std::string& table);
+
 // Everything in `table inet TABLE`; empty when the table does not exist.
 std::optional<TableInventory> read_inventory(NftNetlink& netlink, const std::string& table);
 

@@ -2,15 +2,26 @@
 
 #include "acctc/runtime/errors.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <endian.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <stdexcept>
+#include <sys/socket.h>
 
 namespace acctc::runtime {
 namespace {
 
 // Large enough that the kernel packs many counters into each dump datagram.
 constexpr std::size_t receive_buffer_size = 1 << 17;
+
+// Requests in flight at once in a pipeline. The kernel answers each with its own buffer of up
+// to a page or two, all queued before we read the first, so the socket's receive buffer is
+// raised to hold a whole window.
+constexpr std::size_t pipeline_window = 256;
+constexpr int pipeline_socket_buffer = 4 << 20;
+// An nf_tables request with a table and an object name (each at most 256 bytes) and a type.
+constexpr std::size_t max_request_size = 1024;
 
 } // namespace
 
@@ -36,6 +47,14 @@ NftNetlink::NftNetlink() : socket_(mnl_socket_open(NETLINK_NETFILTER)) {
     }
     port_id_ = mnl_socket_get_portid(socket_.get());
     buffer_.resize(receive_buffer_size);
+    // SO_RCVBUFFORCE passes the rmem_max limit with CAP_NET_ADMIN, which changing nf_tables
+    // needs anyway; without it, the ordinary limit applies and pipelines wait for more replies.
+    const int fd = mnl_socket_get_fd(socket_.get());
+    if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &pipeline_socket_buffer,
+                     sizeof pipeline_socket_buffer) != 0) {
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &pipeline_socket_buffer,
+                     sizeof pipeline_socket_buffer);
+    }
 }
 
 bool NftNetlink::dump(std::uint16_t message, std::uint8_t family, const AddAttributes& add,
@@ -54,6 +73,54 @@ int NftNetlink::request(std::uint16_t message, std::uint8_t family, const AddAtt
     return exchange(message, NLM_F_ACK, family, add, on_message, interrupted);
 }
 
+void NftNetlink::pipeline(std::uint16_t message, std::uint8_t family, std::size_t count,
+                          const AddItem& add, const OnItemReply& on_reply,
+                          const OnItemError& on_error) {
+    std::vector<char> requests(pipeline_window * max_request_size);
+    for (std::size_t first = 0; first < count; first += pipeline_window) {
+        const std::size_t in_flight = std::min(pipeline_window, count - first);
+        const std::uint32_t first_sequence = sequence_ + 1;
+        sequence_ += static_cast<std::uint32_t>(in_flight);
+        std::size_t length = 0;
+        for (std::size_t i = 0; i < in_flight; ++i) {
+            nlmsghdr* request = put_nft_header(requests.data() + length, message, 0, family,
+                                               first_sequence + static_cast<std::uint32_t>(i));
+            add(first + i, request);
+            if (request->nlmsg_len > max_request_size) {
+                throw std::logic_error("nf_tables pipeline request larger than its slot");
+            }
+            length += NLMSG_ALIGN(request->nlmsg_len);
+        }
+        if (mnl_socket_sendto(socket_.get(), requests.data(), length) < 0) {
+            throw_system_error("cannot send to nf_tables", errno);
+        }
+        std::size_t answered = 0;
+        while (answered < in_flight) {
+            // ENOBUFS from receive() means replies were dropped: it throws rather than wait.
+            int left = receive();
+            for (auto* reply = reinterpret_cast<const nlmsghdr*>(buffer_.data());
+                 mnl_nlmsg_ok(reply, left); reply = mnl_nlmsg_next(reply, &left)) {
+                const std::uint32_t offset = reply->nlmsg_seq - first_sequence;
+                if (!mnl_nlmsg_portid_ok(reply, port_id_) || offset >= in_flight) {
+                    continue;
+                }
+                if (reply->nlmsg_type == NLMSG_ERROR) {
+                    const int error = error_of(reply);
+                    if (error == 0) {
+                        continue; // an acknowledgement we did not ask for
+                    }
+                    on_error(first + offset, error);
+                } else if (reply->nlmsg_type >= NLMSG_MIN_TYPE) {
+                    on_reply(first + offset, reply);
+                } else {
+                    continue;
+                }
+                ++answered;
+            }
+        }
+    }
+}
+
 int NftNetlink::exchange(std::uint16_t message, std::uint16_t flags, std::uint8_t family,
                          const AddAttributes& add, const OnMessage& on_message, bool& interrupted) {
     const std::uint32_t sequence = ++sequence_;
@@ -63,14 +130,7 @@ int NftNetlink::exchange(std::uint16_t message, std::uint16_t flags, std::uint8_
         throw_system_error("cannot send to nf_tables", errno);
     }
     for (;;) {
-        const ssize_t received = mnl_socket_recvfrom(socket_.get(), buffer_.data(), buffer_.size());
-        if (received < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            throw_system_error("cannot receive from nf_tables", errno);
-        }
-        int left = static_cast<int>(received);
+        int left = receive();
         // Walked by hand rather than with mnl_cb_run: that stops at NLM_F_DUMP_INTR, which would
         // drop counters a reset dump has already zeroed.
         for (auto* reply = reinterpret_cast<const nlmsghdr*>(buffer_.data());
@@ -82,18 +142,33 @@ int NftNetlink::exchange(std::uint16_t message, std::uint16_t flags, std::uint8_
                 interrupted = true;
             }
             if (reply->nlmsg_type == NLMSG_ERROR || reply->nlmsg_type == NLMSG_DONE) {
-                if (reply->nlmsg_len < mnl_nlmsg_size(sizeof(int))) {
-                    return 0;
-                }
-                // nlmsgerr starts with the (negative) error; NLMSG_DONE carries the same int.
-                const int error = *static_cast<const int*>(mnl_nlmsg_get_payload(reply));
-                return -error;
+                return error_of(reply);
             }
             if (reply->nlmsg_type >= NLMSG_MIN_TYPE) {
                 on_message(reply);
             }
         }
     }
+}
+
+int NftNetlink::receive() {
+    for (;;) {
+        const ssize_t received = mnl_socket_recvfrom(socket_.get(), buffer_.data(), buffer_.size());
+        if (received >= 0) {
+            return static_cast<int>(received);
+        }
+        if (errno != EINTR) {
+            throw_system_error("cannot receive from nf_tables", errno);
+        }
+    }
+}
+
+int NftNetlink::error_of(const nlmsghdr* reply) {
+    if (reply->nlmsg_len < mnl_nlmsg_size(sizeof(int))) {
+        return 0;
+    }
+    // nlmsgerr starts with the (negative) error; NLMSG_DONE carries the same int.
+    return -*static_cast<const int*>(mnl_nlmsg_get_payload(reply));
 }
 
 NftAttributes::NftAttributes(const nlmsghdr* message,

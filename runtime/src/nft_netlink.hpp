@@ -27,6 +27,15 @@ class NftNetlink {
     int request(std::uint16_t message, std::uint8_t family, const AddAttributes& add,
                 const OnMessage& on_message);
 
+    using AddItem = std::function<void(std::size_t item, nlmsghdr*)>;
+    using OnItemReply = std::function<void(std::size_t item, const nlmsghdr*)>;
+    using OnItemError = std::function<void(std::size_t item, int error)>;
+    // One request per item (0..count-1), many to a datagram, each answered by exactly one reply
+    // or one error (a positive errno). Costs linear time in count, where a dump restarts the
+    // kernel's walk for every reply datagram it fills.
+    void pipeline(std::uint16_t message, std::uint8_t family, std::size_t count, const AddItem& add,
+                  const OnItemReply& on_reply, const OnItemError& on_error);
+
   private:
     struct Close {
         void operator()(mnl_socket* socket) const { mnl_socket_close(socket); }
@@ -34,6 +43,10 @@ class NftNetlink {
     // Sends and reads replies until the kernel is done; errno or 0, interrupted set on DUMP_INTR.
     int exchange(std::uint16_t message, std::uint16_t flags, std::uint8_t family,
                  const AddAttributes& add, const OnMessage& on_message, bool& interrupted);
+    // Bytes of the next datagram, now in buffer_ (retried on EINTR; throws on other errors).
+    int receive();
+    // The positive errno an NLMSG_ERROR or NLMSG_DONE message carries; 0 for success.
+    static int error_of(const nlmsghdr* reply);
 
     std::unique_ptr<mnl_socket, Close> socket_;
     unsigned port_id_ = 0;

@@ -1,0 +1,90 @@
+#include "nft_counter_read.hpp"
+
+#include "counter_name_cache.hpp"
+#include "nft_counter_lookup.hpp"
+#include "nft_inventory.hpp"
+
+#include <map>
+
+namespace acctc::runtime {
+namespace {
+
+std::vector<std::string> names_of(const std::vector<KernelCounter>& counters) {
+    std::vector<std::string> names;
+    names.reserve(counters.size());
+    for (const auto& counter : counters) {
+        names.push_back(counter.name);
+    }
+    return names;
+}
+
+// Learns the names with a dump, remembering them only when the table did not change meanwhile.
+std::vector<KernelCounter> dump_and_remember(NftNetlink& netlink, const CounterNameCache& cache,
+                                             const std::string& table, bool reset) {
+    const auto before = table_shape(netlink, table);
+    auto counters = dump_counters(netlink, table, reset);
+    const auto after = table_shape(netlink, table);
+    if (before && before == after) {
+        cache.store(table, {*after, names_of(counters)});
+    } else {
+        cache.forget(table);
+    }
+    return counters;
+}
+
+// Adds what a second reset read to the first one's values, name by name.
+void add_values(std::vector<KernelCounter>& first, std::vector<KernelCounter> second) {
+    std::map<std::string, std::size_t> position;
+    for (std::size_t i = 0; i < first.size(); ++i) {
+        position[first[i].name] = i;
+    }
+    for (auto& counter : second) {
+        const auto known = position.find(counter.name);
+        if (known == position.end()) {
+            first.push_back(std::move(counter));
+        } else {
+            first[known->second].packets += counter.packets;
+            first[known->second].bytes += counter.bytes;
+        }
+    }
+}
+
+} // namespace
+
+std::vector<KernelCounter> read_table_counters(NftNetlink& netlink, const std::string& table,
+                                               bool reset) {
+    const CounterNameCache cache;
+    const auto remembered = cache.load(table);
+    // The names are trusted while the table is the same one with as many members: a counter
+    // added or removed since changes the count, one renamed is missing when asked for.
+    if (!remembered || table_shape(netlink, table) != remembered->shape) {
+        return dump_and_remember(netlink, cache, table, reset);
+    }
+    auto lookup = lookup_counters(netlink, table, remembered->names, reset);
+    if (lookup.missing.empty()) {
+        return std::move(lookup.found);
+    }
+    if (!reset) {
+        return dump_and_remember(netlink, cache, table, false);
+    }
+    // Counters were zeroed already and must be reported; a counter we did not know of may
+    // exist too, so a reset dump takes the rest (and what the known ones counted meanwhile).
+    add_values(lookup.found, dump_and_remember(netlink, cache, table, true));
+    return std::move(lookup.found);
+}
+
+void remember_counter_names(NftNetlink& netlink, const std::string& table,
+                            const std::vector<std::string>& names) {
+    const CounterNameCache cache;
+    if (const auto shape = table_shape(netlink, table)) {
+        cache.store(table, {*shape, names});
+    } else {
+        cache.forget(table);
+    }
+}
+
+void forget_counter_names(const std::string& table) {
+    CounterNameCache().forget(table);
+}
+
+} // namespace acctc::runtime
