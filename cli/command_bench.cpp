@@ -6,6 +6,7 @@
 
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <sched.h>
 #include <sstream>
 
 namespace acctc::cli {
@@ -54,6 +55,7 @@ int run_bench(const std::vector<std::string>& args) {
     unsigned repetitions = 0;
     unsigned duration_ms = 0;
     unsigned flows = 16;
+    int cpu = -2; // not given: the bench's default
     po::options_description options("options");
     options.add_options()("json", po::bool_switch(&json), "print the report as JSON")(
         "quick", po::bool_switch(&quick),
@@ -65,6 +67,8 @@ int run_bench(const std::vector<std::string>& args) {
         "repetitions", po::value(&repetitions), "measurements per variant (default 5)")(
         "duration", po::value(&duration_ms), "milliseconds per measurement (default 300)")(
         "flows", po::value(&flows)->default_value(16), "flows, each hitting a different class")(
+        "cpu", po::value(&cpu),
+        "CPU for the sender and its forward path (default: the last one; -1: do not pin)")(
         "apply-classes", po::value(&apply_classes),
         "policy sizes for apply/read timings (default 10000,100000)")(
         "no-apply", po::bool_switch(&no_apply), "skip the apply and counter-read timings")(
@@ -72,7 +76,7 @@ int run_bench(const std::vector<std::string>& args) {
     po::variables_map map;
     if (!parse_command_line(args,
                             "acctc bench [--json] [--quick] [--kinds LIST] [--classes LIST] "
-                            "[--repetitions N] [--duration MS] [--apply-classes LIST]",
+                            "[--repetitions N] [--duration MS] [--cpu N] [--apply-classes LIST]",
                             options, {}, map)) {
         return exit_ok;
     }
@@ -103,6 +107,12 @@ int run_bench(const std::vector<std::string>& args) {
         throw UsageError("--flows must be at least 1");
     }
     settings.datapath.flows = flows;
+    if (cpu != -2) {
+        if (cpu < -1 || cpu >= CPU_SETSIZE) {
+            throw UsageError("--cpu: a CPU number, or -1 for no pinning");
+        }
+        settings.datapath.cpu = cpu;
+    }
     if (no_apply) {
         settings.apply_sizes.clear();
     }

@@ -59,6 +59,7 @@ BenchOptions default_bench_options() {
     options.datapath.sizes = {10, 100, 1000, 10000};
     options.datapath.repetitions = 5;
     options.datapath.duration = std::chrono::milliseconds(300);
+    options.datapath.cpu = last_allowed_cpu();
     options.apply_sizes = {10000, 100000};
     options.apply_repetitions = 5;
     return options;
@@ -114,6 +115,7 @@ nlohmann::json to_json(const BenchReport& report) {
           {"repetitions", options.datapath.repetitions},
           {"measurement_ms", options.datapath.duration.count()},
           {"flows", options.datapath.flows},
+          {"cpu", options.datapath.cpu},
           {"packet_length", 95},
           {"apply_classes", options.apply_sizes},
           {"apply_repetitions", options.apply_repetitions}}},
@@ -169,22 +171,25 @@ void print_table(std::ostream& out, const BenchReport& report) {
     out << "machine: " << machine.cpus << " CPUs, " << machine.cpu_model << ", " << machine.kernel
         << ", load average " << machine.load_start << " -> " << machine.load_end << "\n";
     out << "data path: 95-byte UDP, " << report.options.datapath.repetitions << " x "
-        << report.options.datapath.duration.count()
-        << " ms per variant, interleaved; medians, ratio = variant / baseline of the same "
-           "repetition\n\n";
+        << report.options.datapath.duration.count() << " ms per variant, interleaved"
+        << (report.options.datapath.cpu >= 0
+                ? ", sender on CPU " + std::to_string(report.options.datapath.cpu)
+                : std::string())
+        << "; medians, ratio = variant / baseline of the same repetition; empty = one base "
+           "chain without rules\n\n";
     out << std::left << std::setw(10) << "kind" << std::right << std::setw(8) << "classes"
-        << std::setw(10) << "baseline" << std::setw(10) << "acctc" << std::setw(7) << "ratio"
-        << std::setw(10) << "naive" << std::setw(7) << "ratio" << std::setw(10) << "iptables"
-        << std::setw(7) << "ratio"
+        << std::setw(10) << "baseline" << std::setw(10) << "empty" << std::setw(7) << "ratio"
+        << std::setw(10) << "acctc" << std::setw(7) << "ratio" << std::setw(10) << "naive"
+        << std::setw(7) << "ratio" << std::setw(10) << "iptables" << std::setw(7) << "ratio"
         << "  check\n";
     for (const auto& result : report.datapath.cases) {
         out << std::left << std::setw(10) << to_string(result.kind) << std::right << std::setw(8)
             << result.classes;
-        const VariantResult* by_variant[4] = {};
+        const VariantResult* by_variant[variant_count] = {};
         for (const auto& variant : result.variants) {
             by_variant[static_cast<int>(variant.variant)] = &variant;
         }
-        for (int v = 0; v < 4; ++v) {
+        for (int v = 0; v < variant_count; ++v) {
             const auto* variant = by_variant[v];
             out << std::setw(10) << (variant ? format_pps(variant->median_pps) : "-");
             if (v > 0) {

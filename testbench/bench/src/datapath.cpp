@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <map>
+#include <sched.h>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -44,6 +45,13 @@ std::string dormant_iptables(bool asleep) {
     return "add table ip filter" + std::string(asleep ? " { flags dormant; }\n" : "\n");
 }
 
+// The floor: a base chain on the hook acctc uses, at its priority, without a single rule.
+std::string empty_chain_ruleset(const std::string& table, const BenchPolicy& policy) {
+    const std::string hook = policy.output_hook ? "output" : "forward";
+    return "table inet " + table + " {\n\tchain " + hook + " {\n\t\ttype filter hook " + hook +
+           " priority filter - 10; policy accept;\n\t}\n}\n";
+}
+
 // Fills counted/otherwise/classes_hit from the counters of an acctc-named table.
 void read_check(VariantResult& result, const BenchPolicy& policy, const std::string& table_policy,
                 const std::string& netns) {
@@ -67,6 +75,7 @@ class CaseRunner {
         const auto compiled = compile_or_throw(policy, Target::nft);
         acctc_table_ = compiled.table_name;
         naive_table_ = "acctc_" + policy.naive_policy;
+        load(Variant::empty_chain, empty_chain_ruleset(floor_table_, policy), floor_table_);
         load(Variant::acctc, compiled.text, acctc_table_);
         load(Variant::naive, policy.naive_ruleset, naive_table_);
         const auto iptables = compile_or_throw(policy, Target::iptables);
@@ -93,7 +102,7 @@ class CaseRunner {
     ~CaseRunner() {
         try {
             topology_.nft(node_, "delete table inet " + acctc_table_ + "\ndelete table inet " +
-                                     naive_table_ + "\n");
+                                     naive_table_ + "\ndelete table inet " + floor_table_ + "\n");
             if (iptables_loaded_) {
                 topology_.nft(node_, dormant_iptables(false));
                 iptables_flush(topology_.netns(node_));
@@ -151,6 +160,9 @@ class CaseRunner {
         switch (variant) {
         case Variant::baseline:
             break;
+        case Variant::empty_chain:
+            topology_.nft(node_, dormant(floor_table_, !on));
+            break;
         case Variant::acctc:
             topology_.nft(node_, dormant(acctc_table_, !on));
             break;
@@ -168,6 +180,7 @@ class CaseRunner {
         spec.flows = policy_.flows;
         spec.max_time = duration;
         spec.max_packets = options_.max_packets;
+        spec.cpu = options_.cpu;
         activate(variant, true);
         const std::uint64_t before = topology_.forwarded_packets();
         const auto sent = run_udp_generator(topology_.netns(BenchTopology::sender), spec);
@@ -187,6 +200,7 @@ class CaseRunner {
     std::string node_;
     std::string acctc_table_;
     std::string naive_table_;
+    std::string floor_table_ = "acctc_bench_floor";
     bool iptables_loaded_ = false;
     std::map<Variant, VariantResult> results_;
 };
@@ -197,6 +211,8 @@ std::string to_string(Variant variant) {
     switch (variant) {
     case Variant::baseline:
         return "baseline";
+    case Variant::empty_chain:
+        return "empty_chain";
     case Variant::acctc:
         return "acctc";
     case Variant::naive:
@@ -205,6 +221,20 @@ std::string to_string(Variant variant) {
         return "iptables";
     }
     return "?";
+}
+
+int last_allowed_cpu() {
+    cpu_set_t cpus;
+    CPU_ZERO(&cpus);
+    if (::sched_getaffinity(0, sizeof cpus, &cpus) != 0) {
+        return -1;
+    }
+    for (int cpu = CPU_SETSIZE - 1; cpu >= 0; --cpu) {
+        if (CPU_ISSET(cpu, &cpus)) {
+            return cpu;
+        }
+    }
+    return -1;
 }
 
 double median(std::vector<double> values) {

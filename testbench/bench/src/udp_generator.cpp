@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/udp.h>
+#include <sched.h>
 #include <sstream>
 #include <stdexcept>
 #include <sys/fsuid.h>
@@ -85,6 +86,14 @@ void generate(const GeneratorSpec& spec, testbench::ControlChannel& channel) {
     }
     std::vector<mmsghdr> messages(spec.batch);
     std::vector<iovec> vectors(spec.batch);
+    if (spec.cpu >= 0) {
+        cpu_set_t cpus;
+        CPU_ZERO(&cpus);
+        CPU_SET(spec.cpu, &cpus);
+        if (::sched_setaffinity(0, sizeof cpus, &cpus) != 0) {
+            testbench::throw_errno("sched_setaffinity to CPU " + std::to_string(spec.cpu));
+        }
+    }
     channel.send("ready");
     if (channel.receive(std::chrono::seconds(30)) != "go") {
         throw std::runtime_error("no go from the bench");

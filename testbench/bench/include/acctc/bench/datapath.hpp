@@ -1,6 +1,7 @@
-// Data-path comparison: packets/s through the hook under test with no ruleset, with acctc's
-// ruleset, with the naive one-rule-per-class ruleset and (when the compiler has the backend)
-// with acctc's iptables output. All rulesets of a case are loaded once and switched by making
+// Data-path comparison: packets/s through the hook under test with no ruleset, with an empty
+// base chain on that hook (the floor any nftables ruleset there pays), with acctc's ruleset,
+// with the naive one-rule-per-class ruleset and (when the compiler has the backend) with
+// acctc's iptables output. All rulesets of a case are loaded once and switched by making
 // their tables dormant, so variants run interleaved, A/B, in every repetition.
 #pragma once
 
@@ -14,7 +15,8 @@
 
 namespace acctc::bench {
 
-enum class Variant { baseline, acctc, naive, iptables };
+enum class Variant { baseline, empty_chain, acctc, naive, iptables };
+constexpr int variant_count = 5;
 std::string to_string(Variant variant);
 
 struct DatapathOptions {
@@ -24,7 +26,13 @@ struct DatapathOptions {
     std::chrono::milliseconds duration{300}; // per measurement
     std::uint64_t max_packets = 5'000'000;   // per measurement
     std::size_t flows = 16;
+    // The CPU the generator runs on, and with it the whole veth forward path (softirq); -1
+    // leaves it to the scheduler, whose migrations make single measurements bimodal.
+    int cpu = -1;
 };
+
+// The highest-numbered CPU this process may run on: the usual choice for --cpu.
+int last_allowed_cpu();
 
 struct VariantResult {
     Variant variant = Variant::baseline;

@@ -27,6 +27,7 @@ struct GeneratorSpec {
     std::uint64_t max_packets = 1'000'000;
     std::chrono::milliseconds max_time{300};
     unsigned batch = 64; // datagrams per sendmmsg call
+    int cpu = -1;        // pin the generator to this CPU; -1: let the scheduler place it
 };
 
 struct GeneratorResult {
