@@ -634,7 +634,16 @@ ir::Match Checker::read_match(const std::vector<ast::Clause>& clauses, Context c
             }
             if (split.kind == ir::Split::protocol) {
                 for (const Item& item : clause.items) {
-                    if (auto p = protocol(item)) {
+                    auto p = protocol(item);
+                    if (p && skipped_ipv6_headers().contains(*p)) {
+                        // A split is one lookup of the l4proto field, which never holds them.
+                        diag_.error(item.range,
+                                    "split protocol cannot split by the IPv6 extension header " +
+                                        std::to_string(*p) +
+                                        ": nft and ip6tables see the upper-layer protocol "
+                                        "past it; count it with its own 'protocol " +
+                                        std::to_string(*p) + "' counter");
+                    } else if (p) {
                         split.values.push_back(*p);
                     }
                 }

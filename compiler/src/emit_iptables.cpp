@@ -84,6 +84,11 @@ std::string protocol_text(std::uint8_t p) {
     }
 }
 
+// No AH header before the upper-layer protocol (ip6tables-save prints `auth` as `ah`).
+Match without_ah() {
+    return {"ipv6header", {"! --header ah", "--soft"}};
+}
+
 std::string quoted(const std::string& text) {
     return "\"" + text + "\"";
 }
@@ -95,7 +100,7 @@ std::string comment_text(const std::string& text) {
 
 bool v6_field(Field f) {
     return f == Field::ip6_saddr || f == Field::ip6_daddr || f == Field::icmpv6_type ||
-           f == Field::fragment6;
+           f == Field::fragment6 || f == Field::exthdr;
 }
 
 bool v4_field(Field f) {
@@ -431,13 +436,29 @@ std::vector<Spec> Emitter::options(const Condition& c, const Spec& context,
         break;
     case Field::nfproto:
         return {Spec{}}; // decided per text by for_family
-    case Field::l4proto:
+    case Field::l4proto: {
+        // nft's l4proto stops at AH on IPv6; ip6tables-legacy's -p looks past it (iptables-nft's
+        // does not). `-m ah` finds AH on both, and the other protocols of the same list leave
+        // AH's packets to it, so a packet counts once and as nft counts it.
+        const bool ah_apart = family_ == Family::v6 && c.numbers.contains(proto_ah);
         for (auto v : values()) {
             Spec s;
-            s.proto = {c.negate, protocol_text(static_cast<std::uint8_t>(v))};
+            if (ah_apart && v == proto_ah) {
+                s.matches.push_back(c.negate ? without_ah() : Match{"ah", {}});
+            } else if (family_ == Family::v4 && v == 0) {
+                // -p 0 means any protocol: read the protocol byte instead.
+                s.matches.push_back(
+                    {"u32", {std::string(c.negate ? "! " : "") + "--u32 \"0x6&0xff=0x0\""}});
+            } else {
+                s.proto = {c.negate, protocol_text(static_cast<std::uint8_t>(v))};
+                if (ah_apart && !c.negate) {
+                    s.matches.push_back(without_ah());
+                }
+            }
             atoms.push_back(std::move(s));
         }
         break;
+    }
     case Field::sport:
     case Field::dport: {
         std::vector<std::uint8_t> protocols;
@@ -515,6 +536,18 @@ std::vector<Spec> Emitter::options(const Condition& c, const Spec& context,
     case Field::fragment4: {
         Spec s;
         s.fragment = true;
+        if (c.negate) {
+            exclusions.push_back(s);
+            return {Spec{}};
+        }
+        return {s};
+    }
+    case Field::exthdr: {
+        // The match module of the header's name finds it the way nft's exthdr does.
+        Spec s;
+        s.matches.push_back({std::string(skipped_ipv6_header_name(
+                                 static_cast<std::uint8_t>(c.numbers.parts()[0].lo))),
+                             {}});
         if (c.negate) {
             exclusions.push_back(s);
             return {Spec{}};
@@ -647,8 +680,20 @@ void Emitter::emit_statements(std::size_t index, const Spec& spec, const rules::
                 }
                 it->second.add(entry.key.back().lo, entry.key.back().hi);
             }
+            // On IPv6 the AH entry takes AH's packets from the other protocols' entries.
+            const bool ah_entry =
+                family_ == Family::v6 && s.key.size() == 1 && s.key[0] == Field::l4proto &&
+                std::any_of(groups.begin(), groups.end(),
+                            [](const auto& g) { return g.second.contains(proto_ah); });
             for (const auto& [key, last] : groups) {
                 std::vector<Condition> conditions;
+                if (ah_entry && !last.contains(proto_ah)) {
+                    Condition not_ah;
+                    not_ah.field = Field::l4proto;
+                    not_ah.negate = true;
+                    not_ah.numbers = IntervalSet::single(proto_ah);
+                    conditions.push_back(std::move(not_ah));
+                }
                 for (std::size_t f = 0; f < s.key.size(); ++f) {
                     Condition c;
                     c.field = s.key[f];

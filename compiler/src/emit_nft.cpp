@@ -159,6 +159,11 @@ std::string condition(const Condition& c, const std::string& port_protocol) {
         return "ip frag-off & 0x1fff != 0";
     case Field::fragment6:
         return "frag frag-off != 0";
+    case Field::exthdr: // nft adds the `meta nfproto ipv6` it depends on
+        return "exthdr " +
+               std::string(
+                   skipped_ipv6_header_name(static_cast<std::uint8_t>(c.numbers.parts()[0].lo))) +
+               (c.negate ? " missing" : " exists");
     case Field::ct_new:
         return "ct state new";
     case Field::ct_mark:

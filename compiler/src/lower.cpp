@@ -145,6 +145,29 @@ void multiply(std::vector<Alternative>& into, const std::vector<std::vector<Cond
     into = std::move(next);
 }
 
+// An IPv6 protocol list holding extension headers, as disjoint choices: each header present
+// (the earlier ones missing), then the upper-layer protocols with every listed header missing,
+// so a packet carrying several of them counts once.
+std::vector<std::vector<Condition>> ipv6_protocol_choices(const IntervalSet& protocols,
+                                                          const IntervalSet& headers) {
+    std::vector<std::vector<Condition>> choices;
+    std::vector<Condition> missing;
+    for (const auto& part : headers.parts()) {
+        for (u128 header = part.lo; header <= part.hi; ++header) {
+            std::vector<Condition> present = missing;
+            present.push_back(numbers(Field::exthdr, IntervalSet::single(header)));
+            choices.push_back(std::move(present));
+            missing.push_back(numbers(Field::exthdr, IntervalSet::single(header), true));
+        }
+    }
+    const IntervalSet upper = protocols.minus(headers);
+    if (!upper.empty()) {
+        missing.push_back(numbers(Field::l4proto, upper));
+        choices.push_back(std::move(missing));
+    }
+    return choices;
+}
+
 // The packet conditions of a match (everything but scope, direction and interfaces) as
 // disjoint alternatives: "either side" and address families multiply out.
 std::vector<Alternative> alternatives(const ir::Match& match) {
@@ -165,7 +188,11 @@ std::vector<Alternative> alternatives(const ir::Match& match) {
         extend({{flag(Field::ct_new)}});
     }
     const bool icmp_implies_protocol = match.icmp && !match.icmp->types.empty();
-    if (match.protocols && !icmp_implies_protocol) {
+    // Extension headers the l4proto field looks past make the protocol family-specific.
+    const IntervalSet skipped = match.protocols && !icmp_implies_protocol
+                                    ? match.protocols->intersect(skipped_ipv6_headers())
+                                    : IntervalSet();
+    if (match.protocols && !icmp_implies_protocol && skipped.empty()) {
         extend({{numbers(Field::l4proto, *match.protocols)}});
     }
     for (const auto& port : match.ports) {
@@ -184,7 +211,7 @@ std::vector<Alternative> alternatives(const ir::Match& match) {
     }
 
     // Address families: split only when a condition needs a family-specific field.
-    bool needs_family = match.fragment;
+    bool needs_family = match.fragment || !skipped.empty();
     bool v4 = true;
     bool v6 = true;
     for (const auto& address : match.addresses) {
@@ -233,9 +260,15 @@ std::vector<Alternative> alternatives(const ir::Match& match) {
             extend_family(
                 {{flag(family == ir::Family::ipv4 ? Field::fragment4 : Field::fragment6)}});
         }
-        if (match.addresses.empty() && !match.fragment) {
+        const bool v6_headers = family == ir::Family::ipv6 && !skipped.empty();
+        if (match.addresses.empty() && !match.fragment && !v6_headers) {
             extend_family({{numbers(Field::nfproto,
                                     IntervalSet::single(family == ir::Family::ipv4 ? 4 : 6))}});
+        }
+        if (v6_headers) {
+            extend_family(ipv6_protocol_choices(*match.protocols, skipped));
+        } else if (!skipped.empty()) {
+            extend_family({{numbers(Field::l4proto, *match.protocols)}});
         }
         by_family.insert(by_family.end(), current.begin(), current.end());
     }
@@ -474,7 +507,8 @@ std::optional<Key> single_key(const ir::Match& m) {
     const int kinds = (m.uids ? 1 : 0) + (m.gids ? 1 : 0) + (m.cgroup ? 1 : 0) +
                       (m.ports.empty() ? 0 : 1) + (m.icmp ? 1 : 0) + (m.addresses.empty() ? 0 : 1) +
                       (m.fragment ? 1 : 0) + (m.new_connection ? 1 : 0);
-    if (kinds == 0 && m.protocols) {
+    // Extension headers are no l4proto value on IPv6: such classes take the general rules.
+    if (kinds == 0 && m.protocols && m.protocols->intersect(skipped_ipv6_headers()).empty()) {
         return Key{{Field::l4proto}, {}, {*m.protocols}};
     }
     if (kinds != 1) {

@@ -32,6 +32,7 @@ enum class Field {
     cgroup,    // names: one cgroup2 path
     fragment4, // non-first IPv4 fragment (no value)
     fragment6, // non-first IPv6 fragment (no value)
+    exthdr,    // an IPv6 extension header is present (negated: missing); numbers: its protocol
     ct_new,    // conntrack state new (no value)
     ct_mark,   // mark_bit set in the conntrack mark
 };

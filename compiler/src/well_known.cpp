@@ -88,13 +88,43 @@ std::string reverse(const Table& table, std::uint8_t number) {
     return std::to_string(number);
 }
 
+// nft's `exthdr` names, which are also the ip6tables match modules that find the same header.
+constexpr std::array skipped_headers{Named{"hbh", 0}, Named{"rt", 43}, Named{"frag", 44},
+                                     Named{"dst", 60}};
+
+// Accepted in policies but printed as numbers: nft resolves these names through the host's
+// /etc/protocols, which may not have them.
+constexpr std::array input_only_protocols{Named{"ipv6-icmp", 58}, Named{"hopopt", 0},
+                                          Named{"ipv6-route", 43}, Named{"ipv6-frag", 44},
+                                          Named{"ipv6-opts", 60}};
+
 } // namespace
 
 std::optional<std::uint8_t> protocol_number(std::string_view name) {
-    if (name == "ipv6-icmp") {
-        return proto_icmpv6;
+    if (auto found = lookup(input_only_protocols, name)) {
+        return found;
     }
     return lookup(protocols, name);
+}
+
+const IntervalSet& skipped_ipv6_headers() {
+    static const IntervalSet headers = [] {
+        IntervalSet set;
+        for (const auto& header : skipped_headers) {
+            set.add(header.number, header.number);
+        }
+        return set;
+    }();
+    return headers;
+}
+
+std::string_view skipped_ipv6_header_name(std::uint8_t number) {
+    for (const auto& header : skipped_headers) {
+        if (header.number == number) {
+            return header.name;
+        }
+    }
+    return {};
 }
 
 bool is_nft_keyword(std::string_view name) {
