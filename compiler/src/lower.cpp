@@ -18,10 +18,22 @@ using rules::Statement;
 // One place a match is evaluated: a hook with its interface conditions.
 struct Variant {
     Hook hook;
-    std::string device; // ingress
-    std::vector<Condition> conditions;
+    std::string device;                     // ingress
+    std::vector<Condition> conditions;      // every packet crossing this side
     std::optional<ir::Direction> direction; // for split direction names and peer sides
+    // What an earlier variant of the same match already takes (`iifname != via` on the forward
+    // out-variant when in and out go to one counter): left out of counting, marks and verdicts
+    // so a packet arriving and leaving via the interface is taken once. Not for what differs
+    // by side: a peers update records the destination of everything leaving via it.
+    std::vector<Condition> once{};
 };
+
+// The conditions of a variant's counting, mark and verdict rules: each packet taken once.
+std::vector<Condition> taken_once(const Variant& v) {
+    std::vector<Condition> conditions = v.once;
+    conditions.insert(conditions.end(), v.conditions.begin(), v.conditions.end());
+    return conditions;
+}
 
 // One disjoint alternative of a match's packet conditions.
 struct Alternative {
@@ -102,12 +114,11 @@ std::vector<Variant> variants(const ir::Match& match, bool split_direction) {
                 out.push_back({Hook::forward, {}, {names(Field::iifname, match.via)}, ir::dir_in});
             }
             if (match.directions & ir::dir_out) {
-                Variant v{Hook::forward, {}, {}, ir::dir_out};
-                // Counted once when it both arrives and leaves via the interface.
+                Variant v{Hook::forward, {}, {names(Field::oifname, match.via)}, ir::dir_out};
+                // Taken once when it both arrives and leaves via the interface.
                 if (both && !split_direction) {
-                    v.conditions.push_back(names(Field::iifname, match.via, true));
+                    v.once.push_back(names(Field::iifname, match.via, true));
                 }
-                v.conditions.push_back(names(Field::oifname, match.via));
                 out.push_back(std::move(v));
             }
         }
@@ -360,6 +371,8 @@ void Lowering::update_peers(const ir::Counter& counter, const Variant& v,
         if (family && *family != f) {
             continue;
         }
+        // Every packet crossing this side, not taken_once(v): a packet arriving and leaving via
+        // the interface has a peer at both ends, as it has with `split direction`.
         Rule rule = make_rule(v.conditions, conditions, counter.origin);
         rule.conditions.insert(rule.conditions.end(), restriction.begin(), restriction.end());
         if (!family) {
@@ -388,7 +401,7 @@ void Lowering::lower_counter(const ir::Counter& counter) {
         const std::vector<Alternative> alts = alternatives(match);
         for (const auto& v : places) {
             for (const auto& alt : alts) {
-                Rule rule = make_rule(v.conditions, alt.conditions, counter.origin);
+                Rule rule = make_rule(taken_once(v), alt.conditions, counter.origin);
                 rule.statements.push_back(counting_statement(counter, v));
                 chain(v).counts.push_back(std::move(rule));
                 update_peers(counter, v, alt.conditions, alt.family);
@@ -415,7 +428,7 @@ void Lowering::lower_counter(const ir::Counter& counter) {
         local_in.scopes = ir::scope_local;
         local_in.directions = ir::dir_in;
         for (const auto& v : variants(local_in, false)) {
-            Rule rule = make_rule(v.conditions,
+            Rule rule = make_rule(taken_once(v),
                                   {numbers(Field::l4proto, IntervalSet::single(listen.protocol)),
                                    numbers(Field::dport, listen.ports), flag(Field::ct_new)},
                                   counter.origin);
@@ -432,14 +445,14 @@ void Lowering::lower_counter(const ir::Counter& counter) {
         const std::vector<Alternative> alts = alternatives(criteria);
         for (const auto& v : variants(where, false)) {
             for (const auto& alt : alts) {
-                Rule rule = make_rule(v.conditions, alt.conditions, counter.origin);
+                Rule rule = make_rule(taken_once(v), alt.conditions, counter.origin);
                 rule.statements.push_back(set_mark());
                 chain(v).marks.push_back(std::move(rule));
             }
         }
     }
     for (const auto& v : places) {
-        Rule rule = make_rule(v.conditions, {mark(counter.mark_bit)}, counter.origin);
+        Rule rule = make_rule(taken_once(v), {mark(counter.mark_bit)}, counter.origin);
         rule.statements.push_back(counting_statement(counter, v));
         chain(v).counts.push_back(std::move(rule));
         update_peers(counter, v, {mark(counter.mark_bit)}, std::nullopt);
@@ -462,7 +475,7 @@ void Lowering::lower_verdict(const ir::VerdictRule& verdict) {
         const std::vector<Condition> restriction = split_restriction(counter);
         for (const auto& v : variants(counter.match, counter.splits_by(ir::Split::direction))) {
             for (const auto& conditions : sets) {
-                Rule rule = make_rule(v.conditions, conditions, counter.origin);
+                Rule rule = make_rule(taken_once(v), conditions, counter.origin);
                 rule.conditions.insert(rule.conditions.end(), restriction.begin(),
                                        restriction.end());
                 rule.statements.push_back(simple(kind));
@@ -474,7 +487,7 @@ void Lowering::lower_verdict(const ir::VerdictRule& verdict) {
     const std::vector<Alternative> alts = alternatives(verdict.match);
     for (const auto& v : variants(verdict.match, false)) {
         for (const auto& alt : alts) {
-            Rule rule = make_rule(v.conditions, alt.conditions, verdict.origin);
+            Rule rule = make_rule(taken_once(v), alt.conditions, verdict.origin);
             rule.statements.push_back(simple(kind));
             chain(v).verdicts.push_back(std::move(rule));
         }
@@ -733,7 +746,7 @@ void Lowering::lower_classify(const ir::Classify& classify) {
             classify_chains_.push_back(std::move(body));
         }
         for (const auto& alt : scope_alternatives) {
-            Rule jump = make_rule(v.conditions, alt.conditions, classify.origin);
+            Rule jump = make_rule(taken_once(v), alt.conditions, classify.origin);
             jump.statements.push_back(simple(Statement::Kind::jump, chain_name));
             chain(v).counts.push_back(std::move(jump));
         }
