@@ -3,6 +3,7 @@
 #include "acctc/runtime/errors.hpp"
 #include "acctc/runtime/netns.hpp"
 #include "iptables_exec.hpp"
+#include "iptables_nft_reset.hpp"
 #include "iptables_save.hpp"
 #include "mutation_lock.hpp"
 #include "text_lines.hpp"
@@ -176,26 +177,39 @@ class IptablesBackend final : public Backend {
     // Counting rules of one prefix, v4 and v6 summed per counter, in first-seen order.
     static std::vector<CounterReading> readings(const std::string& policy,
                                                 const std::string& prefix,
-                                                const std::vector<const SavedTable*>& tables) {
+                                                const std::vector<CountedRule>& rules) {
         std::vector<CounterReading> out;
-        for (const auto* table : tables) {
-            for (const auto& rule : table->rules) {
-                const std::string counter = counter_of(rule);
-                if (counter.empty() || rule.chain.rfind(prefix, 0) != 0) {
-                    continue;
-                }
-                auto it = std::find_if(out.begin(), out.end(),
-                                       [&](const auto& r) { return r.sample.counter == counter; });
-                if (it == out.end()) {
-                    out.push_back({{policy, counter, 0, 0}, {}});
-                    it = out.end() - 1;
-                }
-                it->sample.packets += rule.packets;
-                it->sample.bytes += rule.bytes;
+        for (const auto& rule : rules) {
+            if (rule.counter.empty() || rule.chain.rfind(prefix, 0) != 0) {
+                continue;
             }
+            auto it = std::find_if(out.begin(), out.end(),
+                                   [&](const auto& r) { return r.sample.counter == rule.counter; });
+            if (it == out.end()) {
+                out.push_back({{policy, rule.counter, 0, 0}, {}});
+                it = out.end() - 1;
+            }
+            it->sample.packets += rule.packets;
+            it->sample.bytes += rule.bytes;
         }
         return out;
     }
+    static std::vector<CountedRule> counted(const SavedTable& v4, const SavedTable& v6) {
+        auto out = counted_rules(v4.rules);
+        const auto more = counted_rules(v6.rules);
+        out.insert(out.end(), more.begin(), more.end());
+        return out;
+    }
+    // Which iptables a family's programs are: asked once of `<tool>-restore -V` when automatic.
+    IptablesVariant variant_of(const Family& family);
+    // Lists and zeroes the rules of these chains, exactly: see counters().
+    std::vector<CountedRule> reset_chains(const Family& family,
+                                          const std::vector<std::string>& chains);
+    // Before Linux 6.3 iptables-nft rules cannot be read and zeroed at once: each counting rule
+    // is re-created, and packets counted between the read and the commit are lost.
+    std::vector<CountedRule> recreate_chains(const Family& family,
+                                             const std::vector<std::string>& chains);
+    std::map<std::string, IptablesVariant> resolved_;
     void destroy_sets(const std::string& prefix, const std::vector<std::string>& keep) const {
         const auto listed = run_process({"ipset", "list", "-n"});
         if (listed.status != 0) {
@@ -286,7 +300,7 @@ ApplyReport IptablesBackend::apply(const CompiledPolicy& compiled, bool dry_run)
         }
         destroy_sets(policy.prefix, policy.sets);
     }
-    const auto old = readings(compiled.policy_name, policy.prefix, {&before[0], &before[1]});
+    const auto old = readings(compiled.policy_name, policy.prefix, counted(before[0], before[1]));
     report.created = owned_chains(before[0], policy.prefix).empty() &&
                      owned_chains(before[1], policy.prefix).empty();
     for (const auto& [counter, chain] : policy.counter_chains) {
@@ -316,8 +330,9 @@ std::vector<CounterReading> IptablesBackend::counters(const std::string& policy,
     if (reset) {
         lock.emplace();
     }
-    const SavedTable v4 = parse_save(save(families[0], true));
-    const SavedTable v6 = parse_save(save(families[1], true));
+    // A reset reads the values from the zeroing operation itself, not from this save.
+    const SavedTable v4 = parse_save(save(families[0], !reset));
+    const SavedTable v6 = parse_save(save(families[1], !reset));
     std::map<std::string, std::string> policies;
     if (policy.empty()) {
         policies = applied_policies(v4);
@@ -325,30 +340,92 @@ std::vector<CounterReading> IptablesBackend::counters(const std::string& policy,
     } else {
         policies[policy] = prefix_of(policy, v4, v6);
     }
+    std::vector<CountedRule> rules;
+    if (!reset) {
+        rules = counted(v4, v6);
+    } else {
+        // The chains holding the policies' counting rules, and nothing else: zeroing never
+        // touches a foreign rule, nor acctc's jumps and classification rules.
+        for (std::size_t f = 0; f < 2; ++f) {
+            std::vector<std::string> chains;
+            for (const auto& rule : (f == 0 ? v4 : v6).rules) {
+                const bool ours = std::any_of(policies.begin(), policies.end(), [&](const auto& p) {
+                    return rule.chain.rfind(p.second, 0) == 0;
+                });
+                if (ours && !counter_of(rule).empty() &&
+                    std::find(chains.begin(), chains.end(), rule.chain) == chains.end()) {
+                    chains.push_back(rule.chain);
+                }
+            }
+            const auto part = reset_chains(families[f], chains);
+            rules.insert(rules.end(), part.begin(), part.end());
+        }
+    }
     std::vector<CounterReading> out;
     for (const auto& [name, prefix] : policies) {
-        auto part = readings(name, prefix, {&v4, &v6});
+        auto part = readings(name, prefix, rules);
         // The nft backend's order: by policy, then counter name.
         std::sort(part.begin(), part.end(),
                   [](const auto& a, const auto& b) { return a.sample.counter < b.sample.counter; });
         out.insert(out.end(), part.begin(), part.end());
-        if (!reset) {
-            continue;
-        }
-        // Zeroing re-creates each counting rule. Not atomic with the read above: packets
-        // counted between the save and the restore's commit are lost (milliseconds).
-        for (std::size_t f = 0; f < 2; ++f) {
-            const SavedTable& table = f == 0 ? v4 : v6;
-            std::string text = "*filter\n";
-            for (const auto& rule : table.rules) {
-                if (rule.chain.rfind(prefix, 0) == 0 && !counter_of(rule).empty()) {
-                    text += ":" + rule.chain + " - [0:0]\n-A " + rule.chain + rule.spec + "\n";
-                }
-            }
-            restore(families[f], text + "COMMIT\n", false);
-        }
     }
     return out;
+}
+
+IptablesVariant IptablesBackend::variant_of(const Family& family) {
+    if (variant_ != IptablesVariant::automatic) {
+        return variant_;
+    }
+    auto it = resolved_.find(family.tool);
+    if (it == resolved_.end()) {
+        // "iptables-restore v1.8.9 (nf_tables)" or "(legacy)"; before 1.8 there was only legacy.
+        const auto result = run_process({program(family.tool, "restore"), "-V"});
+        const bool nft = result.out.find("nf_tables") != std::string::npos;
+        it = resolved_.emplace(family.tool, nft ? IptablesVariant::nft : IptablesVariant::legacy)
+                 .first;
+    }
+    return it->second;
+}
+
+std::vector<CountedRule> IptablesBackend::reset_chains(const Family& family,
+                                                       const std::vector<std::string>& chains) {
+    if (chains.empty()) {
+        return {};
+    }
+    if (variant_of(family) == IptablesVariant::nft) {
+        auto rules = reset_iptables_nft_chains(family.text == &IptablesPolicy::v6, chains);
+        return rules ? *rules : recreate_chains(family, chains);
+    }
+    // iptables-legacy: one restore lists each chain with its counters (-S -v) and zeroes it (-Z)
+    // on one libiptc handle. Its commit replaces the table, which hands back the counters as they
+    // were at that instant, and adds to the new table what each zeroed rule counted since the
+    // listing (the replaced value minus the listed one): what was listed is subtracted exactly.
+    std::string text = "*filter\n";
+    for (const auto& chain : chains) {
+        text += "-S " + chain + " -v\n-Z " + chain + "\n";
+    }
+    const std::string argv0 = program(family.tool, "restore");
+    const auto result = run_process({argv0, "--noflush", "-w"}, text + "COMMIT\n");
+    if (result.status != 0) {
+        throw RuntimeError(ErrorKind::system, argv0 + " failed to reset counters: " + result.err);
+    }
+    return counted_rules(parse_listing(result.out));
+}
+
+std::vector<CountedRule> IptablesBackend::recreate_chains(const Family& family,
+                                                          const std::vector<std::string>& chains) {
+    const SavedTable table = parse_save(save(family, true));
+    std::vector<SavedRule> rules;
+    std::string text = "*filter\n";
+    for (const auto& rule : table.rules) {
+        if (std::find(chains.begin(), chains.end(), rule.chain) != chains.end() &&
+            !counter_of(rule).empty()) {
+            rules.push_back(rule);
+            text += ":" + rule.chain + " - [0:0]\n-A " + rule.chain + rule.spec + "\n";
+        }
+    }
+    restore(family, text + "COMMIT\n", false);
+    return counted_rules(rules);
 }
 
 RemoveReport IptablesBackend::remove(const std::string& policy) {
@@ -358,7 +435,7 @@ RemoveReport IptablesBackend::remove(const std::string& policy) {
     const std::string prefix = prefix_of(policy, v4, v6);
     RemoveReport report;
     report.table = prefix;
-    report.final_counters = readings(policy, prefix, {&v4, &v6});
+    report.final_counters = readings(policy, prefix, counted(v4, v6));
     for (std::size_t f = 0; f < 2; ++f) {
         const SavedTable& table = f == 0 ? v4 : v6;
         std::string text = "*filter\n";

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <netdb.h>
+#include <regex>
 #include <sstream>
 
 namespace acctc::runtime {
@@ -119,12 +120,36 @@ std::vector<std::string> owned_chains(const SavedTable& table, const std::string
 }
 
 std::string counter_of(const SavedRule& rule) {
-    const std::string comment = comment_of(rule.spec);
-    if (comment.rfind("acctc:", 0) != 0 || comment.rfind("acctc:policy:", 0) == 0 ||
-        !target_of(rule.spec).empty()) {
+    return counter_named(comment_of(rule.spec), !target_of(rule.spec).empty());
+}
+
+std::string counter_named(const std::string& comment, bool has_target) {
+    if (comment.rfind("acctc:", 0) != 0 || comment.rfind("acctc:policy:", 0) == 0 || has_target) {
         return {};
     }
     return comment.substr(6);
+}
+
+std::vector<CountedRule> counted_rules(const std::vector<SavedRule>& rules) {
+    std::vector<CountedRule> out;
+    for (const auto& rule : rules) {
+        out.push_back({rule.chain, counter_of(rule), rule.packets, rule.bytes});
+    }
+    return out;
+}
+
+std::vector<SavedRule> parse_listing(const std::string& text) {
+    // iptables prints the counters after the matches and before the target.
+    static const std::regex rule("^-A ([^ ]+)(.*?) -c ([0-9]+) ([0-9]+)((?: -[jg] .*)?)$");
+    std::vector<SavedRule> out;
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) {
+        std::smatch m;
+        if (std::regex_match(line, m, rule)) {
+            out.push_back({std::stoull(m[3]), std::stoull(m[4]), m[1], m[2].str() + m[5].str()});
+        }
+    }
+    return out;
 }
 
 std::string normalised_rules(const std::string& text, const std::string& prefix) {

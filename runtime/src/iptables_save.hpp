@@ -31,8 +31,24 @@ std::map<std::string, std::string> applied_policies(const SavedTable& table);
 std::vector<SavedRule> owned_jumps(const SavedTable& table, const std::string& prefix);
 std::vector<std::string> owned_chains(const SavedTable& table, const std::string& prefix);
 
-// The counter name of a counting rule (comment "acctc:<counter>"), or empty.
+// The counter name of a counting rule (comment "acctc:<counter>", no -j or -g), or empty.
 std::string counter_of(const SavedRule& rule);
+// The same from a rule's comment and whether it has a target, however the rule was read.
+std::string counter_named(const std::string& comment, bool has_target);
+
+// The rules `iptables -S CHAIN -v` prints ("-A chain ... -c packets bytes [-j target]"), as
+// iptables-save -c would have given them; other lines are skipped.
+std::vector<SavedRule> parse_listing(const std::string& text);
+
+// A rule's values with the counter acctc attributes them to (empty: none).
+struct CountedRule {
+    std::string chain;
+    std::string counter;
+    std::uint64_t packets = 0;
+    std::uint64_t bytes = 0;
+};
+
+std::vector<CountedRule> counted_rules(const std::vector<SavedRule>& rules);
 
 // A restore text or a save, reduced to what a diff should compare: acctc's chains and jumps of
 // one prefix, "-A" lines grouped by chain, protocol names as numbers, no counters or comments

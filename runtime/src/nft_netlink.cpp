@@ -67,6 +67,12 @@ bool NftNetlink::dump(std::uint16_t message, std::uint8_t family, const AddAttri
     return !interrupted;
 }
 
+int NftNetlink::try_dump(std::uint16_t message, std::uint8_t family, const AddAttributes& add,
+                         const OnMessage& on_message) {
+    bool interrupted = false;
+    return exchange(message, NLM_F_DUMP, family, add, on_message, interrupted);
+}
+
 int NftNetlink::request(std::uint16_t message, std::uint8_t family, const AddAttributes& add,
                         const OnMessage& on_message) {
     bool interrupted = false;

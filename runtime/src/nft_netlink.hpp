@@ -23,6 +23,11 @@ class NftNetlink {
     // when the kernel flagged the dump as interrupted by a concurrent ruleset change.
     bool dump(std::uint16_t message, std::uint8_t family, const AddAttributes& add,
               const OnMessage& on_message);
+    // As dump(), but a refusal is returned (a positive errno; 0 once the dump is complete)
+    // instead of thrown, for requests an older kernel does not know (EINVAL, EOPNOTSUPP).
+    // Interruption by a concurrent change is not reported.
+    int try_dump(std::uint16_t message, std::uint8_t family, const AddAttributes& add,
+                 const OnMessage& on_message);
     // One request that the kernel answers and acknowledges; returns 0 or a positive errno.
     int request(std::uint16_t message, std::uint8_t family, const AddAttributes& add,
                 const OnMessage& on_message);
