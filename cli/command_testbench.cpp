@@ -50,25 +50,36 @@ std::vector<std::filesystem::path> scenario_files(const std::vector<std::string>
     return files;
 }
 
-// nft, iptables or both; `both` runs each scenario on every backend and requires the same
-// counts. The default is both once the runtime has the iptables backend, else nft.
+// A comma-separated list of backends (`both` is nft,iptables); with several, each scenario runs
+// on each and all must count the same. The default is both once the runtime has the iptables
+// backend, else nft.
 std::vector<tb::BenchBackend> parse_backends(const std::string& text) {
-    if (text == "nft") {
-        return {tb::BenchBackend::nft};
+    std::vector<tb::BenchBackend> backends;
+    std::string::size_type start = 0;
+    for (;;) {
+        const auto comma = text.find(',', start);
+        const std::string name = text.substr(start, comma - start);
+        if (name == "both") {
+            backends.insert(backends.end(), {tb::BenchBackend::nft, tb::BenchBackend::iptables});
+        } else if (const auto backend = tb::backend_named(name)) {
+            backends.push_back(*backend);
+        } else {
+            throw UsageError("--backend takes nft, iptables, iptables-legacy, iptables-nft or both "
+                             "(or a comma-separated list of them), not '" +
+                             name + "'");
+        }
+        if (comma == std::string::npos) {
+            return backends;
+        }
+        start = comma + 1;
     }
-    if (text == "iptables") {
-        return {tb::BenchBackend::iptables};
-    }
-    if (text == "both") {
-        return {tb::BenchBackend::nft, tb::BenchBackend::iptables};
-    }
-    throw UsageError("--backend takes nft, iptables or both, not '" + text + "'");
 }
 
 void print_progress(std::size_t index, std::size_t count, const std::string& name,
                     const tb::ScenarioResult& result, bool several_backends) {
     std::cout << "[" << index + 1 << "/" << count << "] " << std::left << std::setw(32)
-              << (several_backends ? name + " (" + tb::to_string(result.backend) + ")" : name);
+              << (several_backends ? name + " (" + tb::to_string(result.backend) + ")" : name)
+              << " ";
     if (result.skipped) {
         std::cout << "skipped: " << *result.skipped << "\n";
         return;
@@ -76,6 +87,9 @@ void print_progress(std::size_t index, std::size_t count, const std::string& nam
     std::cout << (result.passed() ? "pass" : "FAIL") << "  " << result.checks.size()
               << " counters, " << result.flows.size() << " flows, " << std::fixed
               << std::setprecision(1) << result.seconds << " s\n";
+    for (const auto& skipped : result.skipped_flows) {
+        std::cout << "    skipped: " << skipped << "\n";
+    }
 }
 
 // Namespaces and cgroup directories of runs that were killed.
@@ -100,7 +114,8 @@ int run_scenarios(const std::vector<std::string>& args) {
                           "specs/scenarios)")("check", "only parse the scenarios")(
         "verbose,v", "print every counter, not only mismatches")(
         "backend", po::value(&backend_text),
-        "nft, iptables or both (same counts required); default both when the runtime has the "
+        "nft, iptables (as installed), iptables-legacy, iptables-nft, both (nft,iptables) or a "
+        "comma-separated list (same counts required); default both when the runtime has the "
         "iptables backend, else nft");
     po::options_description hidden;
     hidden.add_options()("scenario", po::value<std::vector<std::string>>());
@@ -108,11 +123,10 @@ int run_scenarios(const std::vector<std::string>& args) {
     po::positional_options_description positional;
     positional.add("scenario", -1);
     po::variables_map values;
-    if (!parse_command_line(
-            args,
-            "acctc testbench run [--dir DIR] [--backend nft|iptables|both] [--check] "
-            "[SCENARIO...]",
-            options, positional, values)) {
+    if (!parse_command_line(args,
+                            "acctc testbench run [--dir DIR] [--backend LIST] [--check] "
+                            "[SCENARIO...]",
+                            options, positional, values)) {
         return exit_ok;
     }
     const auto backends = parse_backends(backend_text);
@@ -179,7 +193,7 @@ int run_cleanup(const std::vector<std::string>& args) {
 
 int run_testbench(const std::vector<std::string>& args) {
     if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-        std::cout << "usage: acctc testbench run [--dir DIR] [--backend nft|iptables|both] "
+        std::cout << "usage: acctc testbench run [--dir DIR] [--backend LIST] "
                      "[--check] [SCENARIO...]\n"
                      "       acctc testbench cleanup\n\n"
                      "run      run end-to-end scenarios in network namespaces (needs root)\n"

@@ -6,6 +6,7 @@
 #include "acctc/testbench/cgroups.hpp"
 #include "acctc/testbench/traffic.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -15,6 +16,7 @@
 #include <set>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 namespace acctc::testbench {
 namespace {
@@ -111,6 +113,10 @@ std::unique_ptr<runtime::Backend> runtime_backend(BenchBackend backend, const st
         return runtime::make_backend(runtime::BackendKind::nftables, netns);
     case BenchBackend::iptables:
         return runtime::make_iptables_backend(netns);
+    case BenchBackend::iptables_legacy:
+        return runtime::make_iptables_backend(netns, runtime::IptablesVariant::legacy);
+    case BenchBackend::iptables_nft:
+        return runtime::make_iptables_backend(netns, runtime::IptablesVariant::nft);
     }
     throw std::logic_error("unknown test bench backend");
 }
@@ -246,10 +252,42 @@ FlowSpec resolved(FlowSpec flow, const RunCgroups* cgroups) {
     return flow;
 }
 
+// Why the scenario does not run `flow` on `backend`, if it does not.
+const FlowSkip* skip_of(const Scenario& scenario, BenchBackend backend, const std::string& flow) {
+    for (const auto& skip : scenario.skips) {
+        if (backend_named(skip.backend) == backend &&
+            std::find(skip.flows.begin(), skip.flows.end(), flow) != skip.flows.end()) {
+            return &skip;
+        }
+    }
+    return nullptr;
+}
+
 } // namespace
 
+constexpr std::pair<BenchBackend, const char*> backend_names[] = {
+    {BenchBackend::nft, "nft"},
+    {BenchBackend::iptables, "iptables"},
+    {BenchBackend::iptables_legacy, "iptables-legacy"},
+    {BenchBackend::iptables_nft, "iptables-nft"},
+};
+
 std::string to_string(BenchBackend backend) {
-    return backend == BenchBackend::nft ? "nft" : "iptables";
+    for (const auto& [kind, name] : backend_names) {
+        if (kind == backend) {
+            return name;
+        }
+    }
+    throw std::logic_error("unknown test bench backend");
+}
+
+std::optional<BenchBackend> backend_named(const std::string& name) {
+    for (const auto& [kind, known] : backend_names) {
+        if (name == known) {
+            return kind;
+        }
+    }
+    return std::nullopt;
 }
 
 bool backend_available(BenchBackend backend) {
@@ -333,6 +371,11 @@ ScenarioResult run_scenario(const Scenario& scenario, BenchBackend backend) {
             captures.emplace_back(topology, end);
         }
         for (const auto& flow : scenario.flows) {
+            if (const auto* skip = skip_of(scenario, backend, flow.name)) {
+                result.skipped_flows.push_back("flow " + flow.name + " not run on " +
+                                               to_string(backend) + ": " + skip->reason);
+                continue;
+            }
             auto report = run_flow(topology, resolved(flow, run_cgroups));
             for (const auto& problem : report.problems) {
                 (flow.blocked ? result.notes : result.problems)
@@ -405,7 +448,7 @@ void print_mismatches(std::ostream& out, const ScenarioResult& result, bool ever
 
 void print_summary(std::ostream& out, const std::vector<ScenarioResult>& results) {
     out << "\n"
-        << std::left << std::setw(32) << "scenario" << std::setw(10) << "backend" << std::setw(8)
+        << std::left << std::setw(32) << "scenario" << std::setw(17) << "backend" << std::setw(8)
         << "result" << std::setw(10) << "counters" << std::setw(8) << "flows" << std::setw(12)
         << "packets"
         << "time\n";
@@ -420,7 +463,7 @@ void print_summary(std::ostream& out, const std::vector<ScenarioResult>& results
         skipped += result.skipped ? 1 : 0;
         std::ostringstream seconds;
         seconds << std::fixed << std::setprecision(1) << result.seconds << " s";
-        out << std::left << std::setw(32) << result.name << std::setw(10)
+        out << std::left << std::setw(32) << result.name << std::setw(17)
             << to_string(result.backend) << std::setw(8)
             << (result.skipped    ? "skip"
                 : result.passed() ? "pass"

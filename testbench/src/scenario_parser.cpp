@@ -1,5 +1,6 @@
 // Reads *.scn files: one statement per line, '#' comments, raw `{ ... }` blocks for inline
 // policies and rulesets. Every error carries the position of the word it is about.
+#include "acctc/testbench/runner.hpp"
 #include "acctc/testbench/scenario.hpp"
 
 #include <algorithm>
@@ -326,13 +327,15 @@ class Parser {
             parse_flow(keyword);
         } else if (keyword.text == "expect") {
             parse_expectation();
+        } else if (keyword.text == "skip") {
+            parse_skip();
         } else {
             diagnostics_.error(
                 keyword.range,
                 "unknown statement '" + keyword.text +
                     "' (expected scenario, description, policy, ruleset, group, "
                     "user, cgroup, node, link, bridge, address, route, nft, load, capture, "
-                    "udp, tcp, ping, raw or expect)");
+                    "udp, tcp, ping, raw, expect or skip)");
         }
     }
 
@@ -757,6 +760,36 @@ class Parser {
         scenario_.expectations.push_back(expectation);
     }
 
+    void parse_skip() {
+        FlowSkip skip;
+        skip.range = statement_->range;
+        if (auto backend = take("a backend (nft, iptables, iptables-legacy, iptables-nft)")) {
+            skip.backend = backend->text;
+            if (!backend_named(backend->text)) {
+                diagnostics_.error(
+                    backend->range,
+                    "expected nft, iptables, iptables-legacy or iptables-nft, not '" +
+                        backend->text + "'");
+            }
+        }
+        while (!at_end() && peek().text != "because") {
+            skip_ranges_.emplace_back(peek().text, peek().range);
+            skip.flows.push_back(take("a flow name")->text);
+        }
+        if (skip.flows.empty()) {
+            diagnostics_.error(here(), "expected the flows this backend does not run");
+        }
+        if (!accept("because")) {
+            diagnostics_.error(here(), "expected 'because \"REASON\"'");
+            return;
+        }
+        if (auto reason = take("a quoted reason")) {
+            skip.reason = reason->text;
+        }
+        expect_end();
+        scenario_.skips.push_back(skip);
+    }
+
     // --- whole-file checks and resolution --------------------------------------------------
     Identity resolve_identity(const std::optional<IdentityWords>& words) {
         if (!words) {
@@ -873,6 +906,11 @@ class Parser {
             }
             scenario_.flows.push_back(flow.spec);
         }
+        for (const auto& [flow, range] : skip_ranges_) {
+            if (flow_ranges_.count(flow) == 0) {
+                diagnostics_.error(range, "unknown flow " + flow);
+            }
+        }
         for (const auto& expectation : scenario_.expectations) {
             for (const auto& term : expectation.terms) {
                 if (!term.flow.empty() && flow_ranges_.count(term.flow) == 0) {
@@ -899,6 +937,7 @@ class Parser {
     std::set<std::string> counters_;
     std::map<LinkEnd, SourceRange> capture_ranges_;
     std::map<LinkEnd, SourceRange> bridge_port_ranges_;
+    std::vector<std::pair<std::string, SourceRange>> skip_ranges_;
     std::vector<FlowWords> flows_;
 };
 

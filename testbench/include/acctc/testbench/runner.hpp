@@ -22,9 +22,11 @@ struct CounterCheck {
     bool passed() const;
 };
 
-// The kernel backend a scenario's policy is compiled for and loaded with.
-enum class BenchBackend { nft, iptables };
-std::string to_string(BenchBackend backend);
+// The kernel backend a scenario's policy is compiled for and loaded with: `iptables` runs the
+// iptables programs the host installed (iptables-nft on Debian), the other two pick a variant.
+enum class BenchBackend { nft, iptables, iptables_legacy, iptables_nft };
+std::string to_string(BenchBackend backend); // nft, iptables, iptables-legacy, iptables-nft
+std::optional<BenchBackend> backend_named(const std::string& name);
 // Whether this build's runtime can load policies with the backend (both are always built).
 bool backend_available(BenchBackend backend);
 
@@ -38,6 +40,9 @@ struct ScenarioResult {
     std::vector<FlowReport> flows;
     std::vector<std::string> problems; // set-up failures, peer failures, capture loss
     std::vector<std::string> notes;    // expected failures of blocked flows
+    // Flows the scenario does not run on this backend (`skip`), each with its reason: shown
+    // with every run, so a limitation never hides silently.
+    std::vector<std::string> skipped_flows;
     double seconds = 0;
     bool passed() const;
 };

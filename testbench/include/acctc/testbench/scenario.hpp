@@ -33,6 +33,15 @@ struct Expectation {
     SourceRange range;
 };
 
+// Flows a backend does not run because of a documented limitation of it (`skip BACKEND
+// FLOW... because "REASON"`): on that backend their terms count as zero and the run shows why.
+struct FlowSkip {
+    std::string backend; // as `--backend` names it: iptables-legacy, ...
+    std::vector<std::string> flows;
+    std::string reason;
+    SourceRange range;
+};
+
 struct Scenario {
     std::string name;
     std::string description;
@@ -54,6 +63,7 @@ struct Scenario {
     std::vector<LinkEnd> captures;
     std::vector<FlowSpec> flows;
     std::vector<Expectation> expectations;
+    std::vector<FlowSkip> skips;
 };
 
 struct ParsedScenario {
