@@ -130,6 +130,8 @@ nlohmann::json to_json(const BenchReport& report) {
             json entry = {{"variant", to_string(variant.variant)},
                           {"median_pps", variant.median_pps},
                           {"median_ratio", variant.median_ratio},
+                          {"best_pps", variant.best_pps},
+                          {"best_ratio", variant.best_ratio},
                           {"pps", variant.pps},
                           {"ratios", variant.ratios},
                           {"sent", variant.sent},
@@ -175,12 +177,12 @@ void print_table(std::ostream& out, const BenchReport& report) {
         << (report.options.datapath.cpu >= 0
                 ? ", sender on CPU " + std::to_string(report.options.datapath.cpu)
                 : std::string())
-        << "; medians, ratio = variant / baseline of the same repetition; empty = one base "
-           "chain without rules\n\n";
+        << "; pps = medians; ratio = median of variant / baseline of the same repetition, "
+           "then best variant / best baseline; empty = one base chain without rules\n\n";
     out << std::left << std::setw(10) << "kind" << std::right << std::setw(8) << "classes"
-        << std::setw(10) << "baseline" << std::setw(10) << "empty" << std::setw(7) << "ratio"
-        << std::setw(10) << "acctc" << std::setw(7) << "ratio" << std::setw(10) << "naive"
-        << std::setw(7) << "ratio" << std::setw(10) << "iptables" << std::setw(7) << "ratio"
+        << std::setw(10) << "baseline" << std::setw(10) << "empty" << std::setw(11) << "ratio"
+        << std::setw(10) << "acctc" << std::setw(11) << "ratio" << std::setw(10) << "naive"
+        << std::setw(11) << "ratio" << std::setw(10) << "iptables" << std::setw(11) << "ratio"
         << "  check\n";
     for (const auto& result : report.datapath.cases) {
         out << std::left << std::setw(10) << to_string(result.kind) << std::right << std::setw(8)
@@ -193,7 +195,10 @@ void print_table(std::ostream& out, const BenchReport& report) {
             const auto* variant = by_variant[v];
             out << std::setw(10) << (variant ? format_pps(variant->median_pps) : "-");
             if (v > 0) {
-                out << std::setw(7) << (variant ? format_ratio(variant->median_ratio) : "-");
+                out << std::setw(11)
+                    << (variant ? format_ratio(variant->median_ratio) + "/" +
+                                      format_ratio(variant->best_ratio)
+                                : "-");
             }
         }
         // Every packet the acctc table saw landed in a class counter, none in otherwise.

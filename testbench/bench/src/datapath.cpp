@@ -142,6 +142,13 @@ class CaseRunner {
         for (auto& [variant, variant_result] : results_) {
             variant_result.median_pps = median(variant_result.pps);
             variant_result.median_ratio = median(variant_result.ratios);
+            variant_result.best_pps =
+                *std::max_element(variant_result.pps.begin(), variant_result.pps.end());
+        }
+        const double best_baseline = results_[Variant::baseline].best_pps;
+        for (auto& [variant, variant_result] : results_) {
+            variant_result.best_ratio =
+                best_baseline > 0 ? variant_result.best_pps / best_baseline : 0;
             result.variants.push_back(variant_result);
         }
         return result;
@@ -268,7 +275,8 @@ DatapathReport run_datapath(const DatapathOptions& options,
                     line << " " << to_string(variant.variant) << " "
                          << static_cast<long long>(variant.median_pps) << " pps";
                     if (variant.variant != Variant::baseline) {
-                        line << " (" << variant.median_ratio << ")";
+                        line << " (" << variant.median_ratio << ", best " << variant.best_ratio
+                             << ")";
                     }
                 }
                 progress(line.str());

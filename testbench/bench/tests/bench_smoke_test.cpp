@@ -47,6 +47,8 @@ TEST(BenchSmoke, QuickRunWithTenClassesHasTheJsonShape) {
             variants.insert(variant["variant"].get<std::string>());
             EXPECT_EQ(variant["pps"].size(), 3U);
             EXPECT_GT(variant["median_pps"].get<double>(), 0);
+            EXPECT_GE(variant["best_pps"].get<double>(), variant["median_pps"].get<double>());
+            EXPECT_GT(variant["best_ratio"].get<double>(), 0);
             EXPECT_GT(variant["forwarded"].get<std::uint64_t>(), 0U);
             if (variant["variant"] == "acctc" || variant["variant"] == "naive") {
                 // The traffic lands in class counters, never in otherwise.

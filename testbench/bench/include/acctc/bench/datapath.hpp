@@ -40,6 +40,10 @@ struct VariantResult {
     std::vector<double> ratios; // pps / baseline pps of the same repetition
     double median_pps = 0;
     double median_ratio = 0;
+    // The fastest repetition over the baseline's fastest: what the path costs when nothing
+    // else on the host interferes (shared CPUs make single runs up to 2x slower, at random).
+    double best_pps = 0;
+    double best_ratio = 0;
     std::uint64_t sent = 0;      // over all repetitions
     std::uint64_t forwarded = 0; // over all repetitions
     std::uint64_t counted = 0;   // packets in the class counters (acctc, naive)
