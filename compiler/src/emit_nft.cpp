@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 
 namespace acctc {
 namespace {
@@ -192,11 +193,78 @@ std::string port_protocol_of(const std::vector<Condition>& conditions) {
     return {};
 }
 
+// Address-map entries as whole blocks of one size: the block starts, each with its counter.
+struct AddressBlocks {
+    unsigned length = 0; // prefix length of every block
+    std::vector<std::pair<u128, const std::string*>> starts;
+};
+
+// When every entry of an address map is made of aligned blocks of one size (a /24 per customer,
+// a /30 per link), the map can be keyed by the masked address: a hash lookup per packet, where
+// an interval map walks a tree. Empty when that would more than quadruple the elements.
+std::optional<AddressBlocks> address_blocks(Field field,
+                                            const std::vector<rules::MapEntry>& entries) {
+    const unsigned width = field == Field::ip6_saddr || field == Field::ip6_daddr ? 128 : 32;
+    std::vector<std::pair<Prefix, const std::string*>> prefixes;
+    AddressBlocks blocks;
+    for (const auto& entry : entries) {
+        for (const auto& prefix : to_prefixes(entry.key[0], width)) {
+            blocks.length = std::max(blocks.length, prefix.length);
+            prefixes.emplace_back(prefix, &entry.counter);
+        }
+    }
+    constexpr unsigned max_split_bits = 16;
+    std::size_t total = 0;
+    for (const auto& [prefix, counter] : prefixes) {
+        if (blocks.length - prefix.length > max_split_bits) {
+            return std::nullopt;
+        }
+        total += std::size_t{1} << (blocks.length - prefix.length);
+    }
+    if (blocks.length == 0 || total > 4 * prefixes.size()) {
+        return std::nullopt;
+    }
+    const unsigned shift = width - blocks.length;
+    for (const auto& [prefix, counter] : prefixes) {
+        const std::size_t count = std::size_t{1} << (blocks.length - prefix.length);
+        for (std::size_t k = 0; k < count; ++k) {
+            blocks.starts.emplace_back(prefix.base + (u128{k} << shift), counter);
+        }
+    }
+    return blocks;
+}
+
+std::string address_map(Field field, const std::vector<rules::MapEntry>& entries) {
+    const bool v6 = field == Field::ip6_saddr || field == Field::ip6_daddr;
+    const unsigned width = v6 ? 128 : 32;
+    const auto blocks = address_blocks(field, entries);
+    if (!blocks) {
+        return {};
+    }
+    auto format = [&](u128 v) { return v6 ? format_ipv6(v) : format_ipv4(v); };
+    std::string key = field_expression(field, "");
+    if (blocks->length < width) {
+        const u128 all = v6 ? ~u128{0} : u128{0xffffffff};
+        key += " & " + format(all ^ ((u128{1} << (width - blocks->length)) - 1));
+    }
+    std::string out = "counter name " + key + " map { ";
+    for (std::size_t e = 0; e < blocks->starts.size(); ++e) {
+        out += (e ? ", " : "") + format(blocks->starts[e].first) + " : " +
+               quoted(*blocks->starts[e].second);
+    }
+    return out + " }";
+}
+
 std::string statement(const Statement& s, const std::string& port_protocol) {
     switch (s.kind) {
     case Statement::Kind::count:
         return "counter name " + quoted(s.name);
     case Statement::Kind::count_map: {
+        if (s.key.size() == 1 && is_address(s.key[0])) {
+            if (auto hashed = address_map(s.key[0], s.entries); !hashed.empty()) {
+                return hashed;
+            }
+        }
         std::string key;
         for (std::size_t i = 0; i < s.key.size(); ++i) {
             key += (i ? " . " : "") +
