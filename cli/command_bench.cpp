@@ -64,8 +64,8 @@ int run_bench(const std::vector<std::string>& args) {
         "class kinds, comma-separated: ports,networks,protoport,gids (default all)")(
         "classes", po::value(&classes),
         "policy sizes, comma-separated (default 10,100,1000,10000)")(
-        "repetitions", po::value(&repetitions), "measurements per variant (default 5)")(
-        "duration", po::value(&duration_ms), "milliseconds per measurement (default 300)")(
+        "repetitions", po::value(&repetitions), "measurements per variant (default 41)")(
+        "duration", po::value(&duration_ms), "milliseconds per measurement (default 50)")(
         "flows", po::value(&flows)->default_value(16), "flows, each hitting a different class")(
         "cpu", po::value(&cpu),
         "CPU for the sender and its forward path (default: the last one; -1: do not pin)")(

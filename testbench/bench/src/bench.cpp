@@ -57,8 +57,10 @@ BenchOptions default_bench_options() {
     options.datapath.kinds = {ClassKind::ports, ClassKind::networks, ClassKind::protoport,
                               ClassKind::gids};
     options.datapath.sizes = {10, 100, 1000, 10000};
-    options.datapath.repetitions = 5;
-    options.datapath.duration = std::chrono::milliseconds(300);
+    // Many short measurements: the host's slow spells (up to 2x, lasting about a second) then
+    // usually cover a whole repetition, so its ratios compare like with like.
+    options.datapath.repetitions = 41;
+    options.datapath.duration = std::chrono::milliseconds(50);
     options.datapath.cpu = last_allowed_cpu();
     options.apply_sizes = {10000, 100000};
     options.apply_repetitions = 5;

@@ -22,8 +22,8 @@ std::string to_string(Variant variant);
 struct DatapathOptions {
     std::vector<ClassKind> kinds;
     std::vector<std::size_t> sizes;
-    unsigned repetitions = 5;
-    std::chrono::milliseconds duration{300}; // per measurement
+    unsigned repetitions = 41;
+    std::chrono::milliseconds duration{50}; // per measurement
     std::uint64_t max_packets = 5'000'000;   // per measurement
     std::size_t flows = 16;
     // The CPU the generator runs on, and with it the whole veth forward path (softirq); -1
