@@ -37,25 +37,64 @@ samples_of(const std::vector<runtime::CounterReading>& readings) {
     return samples;
 }
 
+std::string utc_now() {
+    const std::time_t wall = std::time(nullptr);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%FT%TZ", std::gmtime(&wall));
+    return stamp;
+}
+
+// Every SECONDS: a table with rates (redrawn on a terminal), or one JSON object per line. With
+// --reset each interval is read and zeroed at once, so each block holds exactly what that
+// interval counted; the values counted before the first interval are printed first.
 int watch(runtime::Backend& backend, const std::string& policy, const CountersOptions& values) {
-    const bool terminal = ::isatty(STDOUT_FILENO) != 0;
+    const bool terminal = ::isatty(STDOUT_FILENO) != 0 && !values.json;
     const auto interval = std::chrono::duration<double>(values.watch);
-    auto previous = backend.counters(policy, false);
+    auto previous = backend.counters(policy, values.reset);
     auto previous_time = std::chrono::steady_clock::now();
+    if (values.reset) {
+        if (values.json) {
+            std::cout << nlohmann::json{{"time", utc_now()},
+                                        {"netns", values.kernel.netns},
+                                        {"reset", true},
+                                        {"seconds", nullptr},
+                                        {"counters", runtime::counters_to_json(previous)}}
+                             .dump()
+                      << "\n";
+        } else {
+            std::cout << runtime::format_counter_table(previous, values.exact) << "(reset to zero"
+                      << where(values.kernel) << ")\n\n";
+        }
+        std::cout << std::flush;
+        previous.clear(); // zeroed: every later value is what one interval counted
+    }
     for (int round = 0; values.count == 0 || round < values.count; ++round) {
         std::this_thread::sleep_for(interval);
-        auto current = backend.counters(policy, false);
+        auto current = backend.counters(policy, values.reset);
         const auto now = std::chrono::steady_clock::now();
         const double seconds = std::chrono::duration<double>(now - previous_time).count();
-        const std::time_t wall = std::time(nullptr);
-        char stamp[32];
-        std::strftime(stamp, sizeof stamp, "%F %T", std::localtime(&wall));
-        // On a terminal redraw in place; into a pipe or file append one block per interval.
-        std::cout << (terminal ? "\033[H\033[2J" : "") << stamp << "  every " << values.watch << "s"
-                  << where(values.kernel) << "\n"
-                  << runtime::format_rate_table(previous, current, seconds, values.exact)
-                  << (terminal ? "" : "\n") << std::flush;
-        previous = std::move(current);
+        if (values.json) {
+            std::cout << nlohmann::json{{"time", utc_now()},
+                                        {"netns", values.kernel.netns},
+                                        {"reset", values.reset},
+                                        {"seconds", seconds},
+                                        {"counters",
+                                         runtime::rates_to_json(previous, current, seconds)}}
+                             .dump()
+                      << "\n"
+                      << std::flush;
+        } else {
+            const std::time_t wall = std::time(nullptr);
+            char stamp[32];
+            std::strftime(stamp, sizeof stamp, "%F %T", std::localtime(&wall));
+            // On a terminal redraw in place; into a pipe or file append one block per interval.
+            std::cout << (terminal ? "\033[H\033[2J" : "") << stamp << "  every " << values.watch
+                      << "s" << (values.reset ? ", reset each time" : "") << where(values.kernel)
+                      << "\n"
+                      << runtime::format_rate_table(previous, current, seconds, values.exact)
+                      << (terminal ? "" : "\n") << std::flush;
+        }
+        previous = values.reset ? std::vector<runtime::CounterReading>{} : std::move(current);
         previous_time = now;
     }
     return exit_ok;
@@ -70,8 +109,10 @@ int run_counters(const std::vector<std::string>& args) {
         "print JSON")("prometheus", po::bool_switch(&values.prometheus),
                       "print the Prometheus text exposition format")(
         "reset", po::bool_switch(&values.reset), "zero the counters, atomically with listing them")(
-        "watch", po::value(&values.watch), "redraw every SECONDS with packet and bit rates")(
-        "count", po::value(&values.count), "with --watch, stop after N updates")(
+        "watch", po::value(&values.watch),
+        "every SECONDS: a table with packet and bit rates, or with --json one JSON line; "
+        "with --reset each interval is zeroed")("count", po::value(&values.count),
+                                                "with --watch, stop after N updates")(
         "policy", po::value(&values.policy), "policy name or file; all acctc policies if absent");
     add_kernel_options(options, values.kernel);
     po::positional_options_description positional;
@@ -87,10 +128,9 @@ int run_counters(const std::vector<std::string>& args) {
     if (values.json && values.prometheus) {
         throw UsageError("--json and --prometheus exclude each other");
     }
-    if (map.count("watch") != 0U &&
-        (values.watch <= 0 || values.json || values.prometheus || values.reset)) {
-        throw UsageError("--watch takes a positive number of seconds and shows a table; it "
-                         "cannot be combined with --json, --prometheus or --reset");
+    if (map.count("watch") != 0U && (values.watch <= 0 || values.prometheus)) {
+        throw UsageError("--watch takes a positive number of seconds; for Prometheus, let it "
+                         "scrape `acctc serve`");
     }
     std::string policy;
     if (!values.policy.empty()) {

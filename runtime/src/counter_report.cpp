@@ -69,33 +69,69 @@ std::string format_counter_table(const std::vector<CounterReading>& readings, bo
     return render(rows, {false, false, true, true, false});
 }
 
-std::string format_rate_table(const std::vector<CounterReading>& previous,
-                              const std::vector<CounterReading>& current, double seconds,
-                              bool exact) {
+namespace {
+
+// What each current counter counted since the previous readings; counters absent before (or
+// reset since) count their full value.
+struct Change {
+    const CounterReading* reading;
+    std::uint64_t packets;
+    std::uint64_t bytes;
+};
+
+std::vector<Change> changes_since(const std::vector<CounterReading>& previous,
+                                  const std::vector<CounterReading>& current) {
     std::map<std::pair<std::string, std::string>, const CounterSample*> before;
     for (const auto& reading : previous) {
         before[{reading.sample.policy, reading.sample.counter}] = &reading.sample;
     }
-    std::vector<Row> rows{{"POLICY", "COUNTER", "PACKETS", "BYTES", "PACKETS/S", "BITS/S"}};
+    std::vector<Change> changes;
     for (const auto& reading : current) {
         const CounterSample& now = reading.sample;
         const auto found = before.find({now.policy, now.counter});
         const CounterSample* then = found == before.end() ? nullptr : found->second;
         const bool continued =
             then != nullptr && then->packets <= now.packets && then->bytes <= now.bytes;
-        const std::uint64_t packets = continued ? now.packets - then->packets : now.packets;
-        const std::uint64_t bytes = continued ? now.bytes - then->bytes : now.bytes;
-        const double per_second = seconds > 0 ? 1.0 / seconds : 0.0;
-        rows.push_back({now.policy, now.counter, format_count(now.packets, exact),
-                        format_bytes(now.bytes, exact),
-                        format_count(static_cast<std::uint64_t>(
-                                         static_cast<double>(packets) * per_second + 0.5),
-                                     exact),
-                        format_count(static_cast<std::uint64_t>(
-                                         static_cast<double>(bytes) * 8 * per_second + 0.5),
-                                     exact)});
+        changes.push_back({&reading, continued ? now.packets - then->packets : now.packets,
+                           continued ? now.bytes - then->bytes : now.bytes});
+    }
+    return changes;
+}
+
+double per_second(std::uint64_t value, double seconds) {
+    return seconds > 0 ? static_cast<double>(value) / seconds : 0.0;
+}
+
+} // namespace
+
+std::string format_rate_table(const std::vector<CounterReading>& previous,
+                              const std::vector<CounterReading>& current, double seconds,
+                              bool exact) {
+    std::vector<Row> rows{{"POLICY", "COUNTER", "PACKETS", "BYTES", "PACKETS/S", "BITS/S"}};
+    for (const auto& change : changes_since(previous, current)) {
+        const CounterSample& now = change.reading->sample;
+        rows.push_back(
+            {now.policy, now.counter, format_count(now.packets, exact),
+             format_bytes(now.bytes, exact),
+             format_count(static_cast<std::uint64_t>(per_second(change.packets, seconds) + 0.5),
+                          exact),
+             format_count(static_cast<std::uint64_t>(per_second(change.bytes, seconds) * 8 + 0.5),
+                          exact)});
     }
     return render(rows, {false, false, true, true, true, true});
+}
+
+nlohmann::json rates_to_json(const std::vector<CounterReading>& previous,
+                             const std::vector<CounterReading>& current, double seconds) {
+    nlohmann::json list = counters_to_json(current);
+    const auto changes = changes_since(previous, current);
+    for (std::size_t i = 0; i < changes.size(); ++i) {
+        list[i]["delta_packets"] = changes[i].packets;
+        list[i]["delta_bytes"] = changes[i].bytes;
+        list[i]["packets_per_second"] = per_second(changes[i].packets, seconds);
+        list[i]["bits_per_second"] = per_second(changes[i].bytes, seconds) * 8;
+    }
+    return list;
 }
 
 nlohmann::json counters_to_json(const std::vector<CounterReading>& readings) {

@@ -109,6 +109,41 @@ TEST_F(Cli, ApplyCountDiffResetRemove) {
     EXPECT_EQ(run.status, 0) << run.err;
     EXPECT_NE(run.out.find("PACKETS/S"), run.out.rfind("PACKETS/S")) << run.out;
 
+    // --watch --json: one object per line and interval, with what each counter counted in it.
+    UdpTraffic(netns_.name(), 9).send(2);
+    run = acctc("counters --watch 0.1 --count 2 --json clitest" + in_netns());
+    EXPECT_EQ(run.status, 0) << run.err;
+    std::vector<nlohmann::json> lines;
+    for (std::size_t at = 0, end; (end = run.out.find('\n', at)) != std::string::npos;
+         at = end + 1) {
+        lines.push_back(nlohmann::json::parse(run.out.substr(at, end - at)));
+    }
+    ASSERT_EQ(lines.size(), 2U) << run.out;
+    for (const auto& line : lines) {
+        EXPECT_GT(line["seconds"].get<double>(), 0.05);
+        EXPECT_EQ(line["counters"][1]["counter"], "discard");
+        EXPECT_EQ(line["counters"][1]["packets"], 2);
+        EXPECT_EQ(line["counters"][1]["delta_packets"], 0); // counted before the watch
+        EXPECT_EQ(line["counters"][1]["packets_per_second"], 0.0);
+    }
+
+    // --watch --reset: what was counted before comes first, then each interval's own counts;
+    // nothing is left behind.
+    run = acctc("counters --watch 0.1 --count 2 --reset --json clitest" + in_netns());
+    EXPECT_EQ(run.status, 0) << run.err;
+    lines.clear();
+    for (std::size_t at = 0, end; (end = run.out.find('\n', at)) != std::string::npos;
+         at = end + 1) {
+        lines.push_back(nlohmann::json::parse(run.out.substr(at, end - at)));
+    }
+    ASSERT_EQ(lines.size(), 3U) << run.out;
+    EXPECT_TRUE(lines[0]["seconds"].is_null());
+    EXPECT_EQ(lines[0]["counters"][1]["packets"], 2);
+    EXPECT_EQ(lines[1]["counters"][1]["packets"], 0);
+    EXPECT_EQ(lines[2]["counters"][1]["delta_packets"], 0);
+    run = acctc("counters --json clitest" + in_netns());
+    EXPECT_EQ(nlohmann::json::parse(run.out)["counters"][1]["packets"], 0);
+
     run = acctc("remove clitest" + in_netns());
     EXPECT_EQ(run.status, 0) << run.err;
     EXPECT_EQ(run.out.rfind("removed table inet acctc_clitest", 0), 0U) << run.out;
@@ -130,7 +165,8 @@ TEST_F(Cli, WithoutNetAdminOneClearLine) {
 
 TEST_F(Cli, UsageErrors) {
     EXPECT_EQ(acctc("counters --json --prometheus").status, 2);
-    EXPECT_EQ(acctc("counters --watch 1 --reset").status, 2);
+    EXPECT_EQ(acctc("counters --watch 1 --prometheus").status, 2);
+    EXPECT_EQ(acctc("counters --watch 0").status, 2);
     EXPECT_EQ(acctc("diff a.acct --live --against b.acct").status, 2);
     const CliRun run = acctc("counters --netns acctc-rt-no-such-namespace");
     EXPECT_EQ(run.status, 1);

@@ -27,16 +27,35 @@ TEST(CounterReport, AlignedTable) {
               "brewery  icmp               5    999\n");
 }
 
-TEST(CounterReport, RatesAgainstThePreviousReading) {
+// The readings after 200 more packets of dept_a_link and a reset of icmp (then 1 packet).
+std::vector<CounterReading> readings_later() {
     std::vector<CounterReading> later = readings;
     later[0].sample.packets += 200;
     later[0].sample.bytes += 1000;
     later[1].sample.packets = 1; // reset meanwhile: the whole value is the change
     later[1].sample.bytes = 100;
+    return later;
+}
+
+TEST(CounterReport, RatesAgainstThePreviousReading) {
+    const std::vector<CounterReading> later = readings_later();
     EXPECT_EQ(format_rate_table(readings, later, 2.0, true),
               "POLICY   COUNTER      PACKETS  BYTES  PACKETS/S  BITS/S\n"
               "brewery  dept_a_link  1234767   2536        100    4000\n"
               "brewery  icmp               1    100          1     400\n");
+}
+
+TEST(CounterReport, RatesAsJson) {
+    const std::vector<CounterReading> later = readings_later();
+    const auto json = rates_to_json(readings, later, 2.0);
+    ASSERT_EQ(json.size(), 2U);
+    EXPECT_EQ(json[0]["packets"], 1234767);
+    EXPECT_EQ(json[0]["delta_packets"], 200);
+    EXPECT_EQ(json[0]["delta_bytes"], 1000);
+    EXPECT_EQ(json[0]["packets_per_second"], 100.0);
+    EXPECT_EQ(json[0]["bits_per_second"], 4000.0);
+    EXPECT_EQ(json[1]["delta_packets"], 1);
+    EXPECT_EQ(json[1]["bits_per_second"], 400.0);
 }
 
 TEST(CounterReport, Json) {

@@ -26,4 +26,9 @@ std::string format_rate_table(const std::vector<CounterReading>& previous,
 // [{"policy":..., "counter":..., "packets":..., "bytes":..., "origin":...}, ...]
 nlohmann::json counters_to_json(const std::vector<CounterReading>& readings);
 
+// As counters_to_json, each with what it counted since the previous readings `seconds`
+// earlier: "delta_packets", "delta_bytes", "packets_per_second", "bits_per_second".
+nlohmann::json rates_to_json(const std::vector<CounterReading>& previous,
+                             const std::vector<CounterReading>& current, double seconds);
+
 } // namespace acctc::runtime
