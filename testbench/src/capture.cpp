@@ -93,6 +93,7 @@ std::optional<ParsedPacket> parse_ipv6(const std::uint8_t* data, std::size_t siz
     std::memcpy(packet.destination.bytes.data(), data + 24, 16);
     int next = data[6];
     std::size_t at = 40;
+    std::optional<int> first_option; // the first hop-by-hop, routing or destination header
     // Walk extension headers: hop-by-hop, routing, destination options, fragment.
     while (at + 8 <= size) {
         if (next == IPPROTO_FRAGMENT) {
@@ -109,13 +110,18 @@ std::optional<ParsedPacket> parse_ipv6(const std::uint8_t* data, std::size_t siz
             continue;
         }
         if (next == IPPROTO_HOPOPTS || next == IPPROTO_ROUTING || next == IPPROTO_DSTOPTS) {
+            if (!first_option) {
+                first_option = next;
+            }
             next = data[at];
             at += (data[at + 1] + 1U) * 8U;
             continue;
         }
         break;
     }
-    packet.protocol = next;
+    // A chain of extension headers that ends in "no next header" is what a raw flow of the
+    // first one sends (udp_peers.cpp): it is that flow's packet.
+    packet.protocol = next == IPPROTO_NONE && first_option ? *first_option : next;
     if (!packet.fragment) {
         packet.header_length = at;
     } else {

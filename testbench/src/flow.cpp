@@ -34,6 +34,21 @@ int ip_protocol_number(Protocol protocol, int family, int raw_protocol) {
     return 0;
 }
 
+bool ipv6_extension_header(int protocol) {
+    return protocol == IPPROTO_HOPOPTS || protocol == IPPROTO_ROUTING ||
+           protocol == IPPROTO_DSTOPTS;
+}
+
+unsigned raw_header_length(int family, int protocol) {
+    if (family != AF_INET6) {
+        return 0;
+    }
+    if (ipv6_extension_header(protocol)) {
+        return 8;
+    }
+    return protocol == IPPROTO_AH ? 16 : 0;
+}
+
 Traffic& Traffic::operator+=(const Traffic& other) {
     packets += other.packets;
     bytes += other.bytes;

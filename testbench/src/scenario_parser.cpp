@@ -115,19 +115,24 @@ std::optional<Number> number(const std::string& text) {
 }
 
 // An IP protocol a raw socket may carry: a number or one of a few names. Protocols with
-// their own sockets and headers (ICMP, TCP, UDP, ICMPv6) and IPv6 extension headers are
-// refused: the peers' byte counts assume the payload follows the IP header.
-int raw_protocol_number(const std::string& text) {
+// their own sockets and headers (ICMP, TCP, UDP, ICMPv6), the fragment header, "no next header"
+// and 255 are refused: the peers' byte counts assume the payload follows the IP header, or
+// one header of their own (hop-by-hop, routing, destination options and AH on IPv6).
+std::optional<int> raw_protocol_number(const std::string& text) {
     static const std::map<std::string, int> names = {
-        {"ipip", 4}, {"gre", 47}, {"esp", 50}, {"ah", 51}, {"ospf", 89}};
-    int value = 0;
+        {"ipip", 4},  {"gre", 47},   {"esp", 50},        {"ah", 51},
+        {"ospf", 89}, {"hopopt", 0}, {"ipv6-route", 43}, {"ipv6-opts", 60}};
+    std::optional<int> value;
     if (const auto found = names.find(text); found != names.end()) {
         value = found->second;
     } else {
-        value = number<int>(text).value_or(0);
+        value = number<int>(text);
     }
-    static const std::set<int> refused = {0, 1, 6, 17, 58, 43, 44, 59, 60, 255};
-    return value < 1 || value > 254 || refused.count(value) != 0 ? 0 : value;
+    static const std::set<int> refused = {1, 6, 17, 58, 44, 59, 255};
+    if (!value || *value < 0 || *value > 254 || refused.count(*value) != 0) {
+        return std::nullopt;
+    }
+    return value;
 }
 
 std::optional<LinkEnd> link_end(const std::string& text) {
@@ -652,12 +657,13 @@ class Parser {
                 flow.spec.blocked = true;
             } else if (option.text == "protocol" && flow.spec.protocol == Protocol::raw) {
                 if (auto token = take("an IP protocol: a number or gre, esp, ah, ipip, ospf")) {
-                    flow.spec.raw_protocol = raw_protocol_number(token->text);
-                    if (flow.spec.raw_protocol == 0) {
+                    if (auto value = raw_protocol_number(token->text)) {
+                        flow.spec.raw_protocol = *value;
+                    } else {
                         diagnostics_.error(token->range,
-                                           "expected an IP protocol (1-254 other than tcp, udp, "
-                                           "icmp, icmpv6 and IPv6 extension headers; or gre, "
-                                           "esp, ah, ipip, ospf), not '" +
+                                           "expected an IP protocol (0-254 other than tcp, udp, "
+                                           "icmp, icmpv6, 44, 59; or gre, esp, ah, ipip, ospf, "
+                                           "hopopt, ipv6-route, ipv6-opts), not '" +
                                                token->text + "'");
                     }
                 }
@@ -684,8 +690,14 @@ class Parser {
             diagnostics_.error(flow.server.node.range, "the server needs a port");
         }
         if (flow.spec.protocol == Protocol::raw) {
-            if (flow.spec.raw_protocol == 0) {
+            if (flow.spec.raw_protocol < 0) {
                 diagnostics_.error(statement_->range, "a raw flow needs 'protocol P'");
+            } else if (ipv6_extension_header(flow.spec.raw_protocol) &&
+                       (flow.server.address ? flow.server.address->family
+                                            : flow.family.value_or(AF_INET)) != AF_INET6) {
+                diagnostics_.error(statement_->range,
+                                   "protocol " + std::to_string(flow.spec.raw_protocol) +
+                                       " is an IPv6 extension header: the flow needs family v6");
             }
             for (const auto* endpoint : {&flow.client, &flow.server}) {
                 if (endpoint->port) {

@@ -20,6 +20,13 @@ std::string to_string(Protocol protocol);
 // IPPROTO_ICMPV6 for IPv6 echo; `raw_protocol` for raw flows.
 int ip_protocol_number(Protocol protocol, int family, int raw_protocol = 0);
 
+// Hop-by-hop options (0), routing (43) and destination options (60): IPv6 only.
+bool ipv6_extension_header(int protocol);
+// The header a raw flow of `protocol` puts in front of its payload: on IPv6, 8 bytes for an
+// extension header and 16 for AH (each saying "no next header", 59), so that the chain is
+// well formed; none otherwise.
+unsigned raw_header_length(int family, int protocol);
+
 // `count` datagrams, echo requests or TCP writes of `size` payload bytes each.
 struct Burst {
     unsigned count = 0;
@@ -29,7 +36,7 @@ struct Burst {
 struct FlowSpec {
     std::string name;
     Protocol protocol = Protocol::udp;
-    int raw_protocol = 0; // the IP protocol number of a raw flow
+    int raw_protocol = -1; // the IP protocol number of a raw flow; -1 when not given
     std::string client_node;
     Identity client_identity;
     std::optional<IpAddress> client_address; // source to bind; the route decides when empty
