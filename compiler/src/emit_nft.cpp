@@ -18,6 +18,20 @@ bool is_address(Field f) {
            f == Field::ip6_daddr;
 }
 
+unsigned address_width(Field f) {
+    return f == Field::ip6_saddr || f == Field::ip6_daddr ? 128 : 32;
+}
+
+std::string format_address(Field f, u128 value) {
+    return address_width(f) == 128 ? format_ipv6(value) : format_ipv4(value);
+}
+
+// The addresses outside a prefix of `length` bits, as a mask of the low bits.
+u128 host_bits(unsigned length, unsigned width) {
+    return length == 0 ? (width == 128 ? ~u128{0} : u128{0xffffffff})
+                       : (u128{1} << (width - length)) - 1;
+}
+
 std::string hex32(std::uint32_t value) {
     char text[16];
     std::snprintf(text, sizeof text, "0x%08x", value);
@@ -44,19 +58,17 @@ std::string element(Field field, Interval part) {
     case Field::ip_daddr:
     case Field::ip6_saddr:
     case Field::ip6_daddr: {
-        const bool v6 = field == Field::ip6_saddr || field == Field::ip6_daddr;
-        const unsigned width = v6 ? 128 : 32;
-        auto format = [&](u128 v) { return v6 ? format_ipv6(v) : format_ipv4(v); };
+        const unsigned width = address_width(field);
         const auto prefixes = to_prefixes(part, width);
         if (prefixes.size() == 1) {
-            std::string text = format(prefixes[0].base);
+            std::string text = format_address(field, prefixes[0].base);
             if (prefixes[0].length != width) {
                 text += '/';
                 text += std::to_string(prefixes[0].length);
             }
             return text;
         }
-        return format(part.lo) + "-" + format(part.hi);
+        return format_address(field, part.lo) + "-" + format_address(field, part.hi);
     }
     case Field::nfproto:
         return part.lo == 4 ? "ipv4" : "ipv6";
@@ -73,14 +85,11 @@ std::vector<std::string> elements(Field field, const IntervalSet& values) {
     std::vector<std::string> out;
     for (const auto& part : values.parts()) {
         if (is_address(field)) {
-            const bool v6 = field == Field::ip6_saddr || field == Field::ip6_daddr;
-            const auto prefixes = to_prefixes(part, v6 ? 128 : 32);
+            const unsigned width = address_width(field);
+            const auto prefixes = to_prefixes(part, width);
             if (prefixes.size() <= 4) {
                 for (const auto& p : prefixes) {
-                    const u128 last =
-                        p.length == 0 ? (v6 ? ~u128{0} : 0xffffffff)
-                                      : p.base | ((u128{1} << ((v6 ? 128 : 32) - p.length)) - 1);
-                    out.push_back(element(field, {p.base, last}));
+                    out.push_back(element(field, {p.base, p.base | host_bits(p.length, width)}));
                 }
                 continue;
             }
@@ -193,66 +202,76 @@ std::string port_protocol_of(const std::vector<Condition>& conditions) {
     return {};
 }
 
-// Address-map entries as whole blocks of one size: the block starts, each with its counter.
-struct AddressBlocks {
-    unsigned length = 0; // prefix length of every block
-    std::vector<std::pair<u128, const std::string*>> starts;
+// A counter map as nft reads it: the key expression and each element with its counter.
+struct CounterMapText {
+    std::string key;
+    std::vector<std::pair<std::string, const std::string*>> elements;
 };
 
+std::string render(const CounterMapText& map) {
+    std::string out = "counter name " + map.key + " map { ";
+    for (std::size_t e = 0; e < map.elements.size(); ++e) {
+        out += (e ? ", " : "") + map.elements[e].first + " : " + quoted(*map.elements[e].second);
+    }
+    return out + " }";
+}
+
 // When every entry of an address map is made of aligned blocks of one size (a /24 per customer,
-// a /30 per link), the map can be keyed by the masked address: a hash lookup per packet, where
-// an interval map walks a tree. Empty when that would more than quadruple the elements.
-std::optional<AddressBlocks> address_blocks(Field field,
-                                            const std::vector<rules::MapEntry>& entries) {
-    const unsigned width = field == Field::ip6_saddr || field == Field::ip6_daddr ? 128 : 32;
+// a /30 per link), the map can be keyed by the masked address, `ip saddr & MASK`: a hash lookup
+// per packet, where an interval map walks a tree. Empty when that would more than quadruple
+// the elements.
+std::optional<CounterMapText> masked_address_map(Field field,
+                                                 const std::vector<rules::MapEntry>& entries) {
+    const unsigned width = address_width(field);
     std::vector<std::pair<Prefix, const std::string*>> prefixes;
-    AddressBlocks blocks;
+    unsigned length = 0; // of the common blocks: the longest prefix
     for (const auto& entry : entries) {
         for (const auto& prefix : to_prefixes(entry.key[0], width)) {
-            blocks.length = std::max(blocks.length, prefix.length);
+            length = std::max(length, prefix.length);
             prefixes.emplace_back(prefix, &entry.counter);
         }
     }
     constexpr unsigned max_split_bits = 16;
     std::size_t total = 0;
     for (const auto& [prefix, counter] : prefixes) {
-        if (blocks.length - prefix.length > max_split_bits) {
+        if (length - prefix.length > max_split_bits) {
             return std::nullopt;
         }
-        total += std::size_t{1} << (blocks.length - prefix.length);
+        total += std::size_t{1} << (length - prefix.length);
     }
-    if (blocks.length == 0 || total > 4 * prefixes.size()) {
+    if (length == 0 || total > 4 * prefixes.size()) {
         return std::nullopt;
     }
-    const unsigned shift = width - blocks.length;
+    CounterMapText map{field_expression(field, ""), {}};
+    if (length < width) {
+        map.key += " & " + format_address(field, host_bits(0, width) ^ host_bits(length, width));
+    }
+    const unsigned shift = width - length;
     for (const auto& [prefix, counter] : prefixes) {
-        const std::size_t count = std::size_t{1} << (blocks.length - prefix.length);
+        const std::size_t count = std::size_t{1} << (length - prefix.length);
         for (std::size_t k = 0; k < count; ++k) {
-            blocks.starts.emplace_back(prefix.base + (u128{k} << shift), counter);
+            map.elements.emplace_back(format_address(field, prefix.base + (u128{k} << shift)),
+                                      counter);
         }
     }
-    return blocks;
+    return map;
 }
 
-std::string address_map(Field field, const std::vector<rules::MapEntry>& entries) {
-    const bool v6 = field == Field::ip6_saddr || field == Field::ip6_daddr;
-    const unsigned width = v6 ? 128 : 32;
-    const auto blocks = address_blocks(field, entries);
-    if (!blocks) {
-        return {};
+// One element per entry, fields concatenated with " . ".
+CounterMapText counter_map(const Statement& s, const std::string& port_protocol) {
+    CounterMapText map;
+    for (std::size_t i = 0; i < s.key.size(); ++i) {
+        map.key +=
+            (i ? " . " : "") + field_expression(s.key[i], s.key.size() == 1 ? port_protocol : "");
     }
-    auto format = [&](u128 v) { return v6 ? format_ipv6(v) : format_ipv4(v); };
-    std::string key = field_expression(field, "");
-    if (blocks->length < width) {
-        const u128 all = v6 ? ~u128{0} : u128{0xffffffff};
-        key += " & " + format(all ^ ((u128{1} << (width - blocks->length)) - 1));
+    for (const auto& entry : s.entries) {
+        std::string text;
+        for (std::size_t i = 0; i < s.key.size(); ++i) {
+            text += (i ? " . " : "") + element(s.key[i], entry.key[i]);
+        }
+        map.elements.emplace_back(std::move(text), &entry.counter);
     }
-    std::string out = "counter name " + key + " map { ";
-    for (std::size_t e = 0; e < blocks->starts.size(); ++e) {
-        out += (e ? ", " : "") + format(blocks->starts[e].first) + " : " +
-               quoted(*blocks->starts[e].second);
-    }
-    return out + " }";
+    return map;
 }
 
 std::string statement(const Statement& s, const std::string& port_protocol) {
@@ -261,24 +280,11 @@ std::string statement(const Statement& s, const std::string& port_protocol) {
         return "counter name " + quoted(s.name);
     case Statement::Kind::count_map: {
         if (s.key.size() == 1 && is_address(s.key[0])) {
-            if (auto hashed = address_map(s.key[0], s.entries); !hashed.empty()) {
-                return hashed;
+            if (auto masked = masked_address_map(s.key[0], s.entries)) {
+                return render(*masked);
             }
         }
-        std::string key;
-        for (std::size_t i = 0; i < s.key.size(); ++i) {
-            key += (i ? " . " : "") +
-                   field_expression(s.key[i], s.key.size() == 1 ? port_protocol : "");
-        }
-        std::string out = "counter name " + key + " map { ";
-        for (std::size_t e = 0; e < s.entries.size(); ++e) {
-            std::string element_text;
-            for (std::size_t i = 0; i < s.key.size(); ++i) {
-                element_text += (i ? " . " : "") + element(s.key[i], s.entries[e].key[i]);
-            }
-            out += (e ? ", " : "") + element_text + " : " + quoted(s.entries[e].counter);
-        }
-        return out + " }";
+        return render(counter_map(s, port_protocol));
     }
     case Statement::Kind::set_mark:
         return "ct mark set ct mark | " + hex32(s.mark_bit);
