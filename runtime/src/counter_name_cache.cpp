@@ -28,15 +28,19 @@ CounterNameCache::CounterNameCache()
 
 CounterNameCache::CounterNameCache(std::string directory) : directory_(std::move(directory)) {}
 
-std::string CounterNameCache::path_of(const std::string& table) const {
+std::optional<std::string> CounterNameCache::path_of(const std::string& table) const {
+    if (!valid_name(table) || table.find('/') != std::string::npos) {
+        return std::nullopt;
+    }
     return directory_ + "/" + table;
 }
 
 std::optional<RememberedCounters> CounterNameCache::load(const std::string& table) const {
-    if (!valid_name(table) || table.find('/') != std::string::npos) {
+    const auto path = path_of(table);
+    if (!path) {
         return std::nullopt;
     }
-    std::ifstream file(path_of(table));
+    std::ifstream file(*path);
     std::string line;
     if (!std::getline(file, line) || line != format_line) {
         return std::nullopt;
@@ -65,7 +69,8 @@ std::optional<RememberedCounters> CounterNameCache::load(const std::string& tabl
 }
 
 void CounterNameCache::store(const std::string& table, const RememberedCounters& counters) const {
-    if (!valid_name(table) || table.find('/') != std::string::npos) {
+    const auto path = path_of(table);
+    if (!path) {
         return;
     }
     for (const auto& name : counters.names) {
@@ -78,7 +83,7 @@ void CounterNameCache::store(const std::string& table, const RememberedCounters&
     // Written aside and renamed, so a reader sees the old file or the new one, never half.
     std::ostringstream suffix;
     suffix << ".tmp-" << ::getpid() << "-" << std::this_thread::get_id();
-    const std::string temporary = path_of(table) + suffix.str();
+    const std::string temporary = *path + suffix.str();
     {
         std::ofstream file(temporary, std::ios::trunc);
         file << format_line << "\n"
@@ -92,14 +97,14 @@ void CounterNameCache::store(const std::string& table, const RememberedCounters&
             return;
         }
     }
-    if (::rename(temporary.c_str(), path_of(table).c_str()) != 0) {
+    if (::rename(temporary.c_str(), path->c_str()) != 0) {
         ::unlink(temporary.c_str());
     }
 }
 
 void CounterNameCache::forget(const std::string& table) const {
-    if (valid_name(table) && table.find('/') == std::string::npos) {
-        ::unlink(path_of(table).c_str());
+    if (const auto path = path_of(table)) {
+        ::unlink(path->c_str());
     }
 }
 

@@ -27,7 +27,8 @@ class CounterNameCache {
     void forget(const std::string& table) const;
 
   private:
-    std::string path_of(const std::string& table) const;
+    // Empty for a table name that cannot be a file name here.
+    std::optional<std::string> path_of(const std::string& table) const;
     std::string directory_;
 };
 
