@@ -37,11 +37,25 @@ samples_of(const std::vector<runtime::CounterReading>& readings) {
     return samples;
 }
 
-std::string utc_now() {
+// The wall clock now, in strftime's `format`, as UTC or local time.
+std::string now_as(const char* format, bool utc) {
     const std::time_t wall = std::time(nullptr);
     char stamp[32];
-    std::strftime(stamp, sizeof stamp, "%FT%TZ", std::gmtime(&wall));
+    std::strftime(stamp, sizeof stamp, format, utc ? std::gmtime(&wall) : std::localtime(&wall));
     return stamp;
+}
+
+// One line of `--watch --json`; seconds is null for the values counted before the watch.
+void print_json_line(const CountersOptions& values, nlohmann::json seconds,
+                     nlohmann::json counters) {
+    std::cout << nlohmann::json{{"time", now_as("%FT%TZ", true)},
+                                {"netns", values.kernel.netns},
+                                {"reset", values.reset},
+                                {"seconds", std::move(seconds)},
+                                {"counters", std::move(counters)}}
+                     .dump()
+              << "\n"
+              << std::flush;
 }
 
 // Every SECONDS: a table with rates (redrawn on a terminal), or one JSON object per line. With
@@ -54,18 +68,12 @@ int watch(runtime::Backend& backend, const std::string& policy, const CountersOp
     auto previous_time = std::chrono::steady_clock::now();
     if (values.reset) {
         if (values.json) {
-            std::cout << nlohmann::json{{"time", utc_now()},
-                                        {"netns", values.kernel.netns},
-                                        {"reset", true},
-                                        {"seconds", nullptr},
-                                        {"counters", runtime::counters_to_json(previous)}}
-                             .dump()
-                      << "\n";
+            print_json_line(values, nullptr, runtime::counters_to_json(previous));
         } else {
             std::cout << runtime::format_counter_table(previous, values.exact) << "(reset to zero"
-                      << where(values.kernel) << ")\n\n";
+                      << where(values.kernel) << ")\n\n"
+                      << std::flush;
         }
-        std::cout << std::flush;
         previous.clear(); // zeroed: every later value is what one interval counted
     }
     for (int round = 0; values.count == 0 || round < values.count; ++round) {
@@ -74,23 +82,12 @@ int watch(runtime::Backend& backend, const std::string& policy, const CountersOp
         const auto now = std::chrono::steady_clock::now();
         const double seconds = std::chrono::duration<double>(now - previous_time).count();
         if (values.json) {
-            std::cout << nlohmann::json{{"time", utc_now()},
-                                        {"netns", values.kernel.netns},
-                                        {"reset", values.reset},
-                                        {"seconds", seconds},
-                                        {"counters",
-                                         runtime::rates_to_json(previous, current, seconds)}}
-                             .dump()
-                      << "\n"
-                      << std::flush;
+            print_json_line(values, seconds, runtime::rates_to_json(previous, current, seconds));
         } else {
-            const std::time_t wall = std::time(nullptr);
-            char stamp[32];
-            std::strftime(stamp, sizeof stamp, "%F %T", std::localtime(&wall));
             // On a terminal redraw in place; into a pipe or file append one block per interval.
-            std::cout << (terminal ? "\033[H\033[2J" : "") << stamp << "  every " << values.watch
-                      << "s" << (values.reset ? ", reset each time" : "") << where(values.kernel)
-                      << "\n"
+            std::cout << (terminal ? "\033[H\033[2J" : "") << now_as("%F %T", false) << "  every "
+                      << values.watch << "s" << (values.reset ? ", reset each time" : "")
+                      << where(values.kernel) << "\n"
                       << runtime::format_rate_table(previous, current, seconds, values.exact)
                       << (terminal ? "" : "\n") << std::flush;
         }

@@ -45,32 +45,6 @@ std::string render(const std::vector<Row>& rows, const std::vector<bool>& numeri
     return out;
 }
 
-} // namespace
-
-std::string format_count(std::uint64_t value, bool exact) {
-    static const char* const units[] = {"", "k", "M", "G", "T", "P", "E"};
-    return exact ? std::to_string(value)
-                 : scaled(static_cast<double>(value), 1000.0, units, std::size(units));
-}
-
-std::string format_bytes(std::uint64_t value, bool exact) {
-    static const char* const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-    return exact ? std::to_string(value)
-                 : scaled(static_cast<double>(value), 1024.0, units, std::size(units));
-}
-
-std::string format_counter_table(const std::vector<CounterReading>& readings, bool exact) {
-    std::vector<Row> rows{{"POLICY", "COUNTER", "PACKETS", "BYTES", "ORIGIN"}};
-    for (const auto& reading : readings) {
-        rows.push_back({reading.sample.policy, reading.sample.counter,
-                        format_count(reading.sample.packets, exact),
-                        format_bytes(reading.sample.bytes, exact), reading.origin});
-    }
-    return render(rows, {false, false, true, true, false});
-}
-
-namespace {
-
 // What each current counter counted since the previous readings; counters absent before (or
 // reset since) count their full value.
 struct Change {
@@ -103,6 +77,28 @@ double per_second(std::uint64_t value, double seconds) {
 }
 
 } // namespace
+
+std::string format_count(std::uint64_t value, bool exact) {
+    static const char* const units[] = {"", "k", "M", "G", "T", "P", "E"};
+    return exact ? std::to_string(value)
+                 : scaled(static_cast<double>(value), 1000.0, units, std::size(units));
+}
+
+std::string format_bytes(std::uint64_t value, bool exact) {
+    static const char* const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    return exact ? std::to_string(value)
+                 : scaled(static_cast<double>(value), 1024.0, units, std::size(units));
+}
+
+std::string format_counter_table(const std::vector<CounterReading>& readings, bool exact) {
+    std::vector<Row> rows{{"POLICY", "COUNTER", "PACKETS", "BYTES", "ORIGIN"}};
+    for (const auto& reading : readings) {
+        rows.push_back({reading.sample.policy, reading.sample.counter,
+                        format_count(reading.sample.packets, exact),
+                        format_bytes(reading.sample.bytes, exact), reading.origin});
+    }
+    return render(rows, {false, false, true, true, false});
+}
 
 std::string format_rate_table(const std::vector<CounterReading>& previous,
                               const std::vector<CounterReading>& current, double seconds,
