@@ -10,19 +10,36 @@
 namespace acctc::runtime {
 namespace {
 
+// Where a character of nft text stands: inside a quoted string, and how deep in braces.
+class Nesting {
+  public:
+    // Takes the next character; braces inside quotes do not count.
+    void step(char c) {
+        if (quoted_) {
+            quoted_ = c != '"';
+        } else if (c == '"') {
+            quoted_ = true;
+        } else if (c == '{') {
+            ++depth_;
+        } else if (c == '}') {
+            --depth_;
+        }
+    }
+    bool quoted() const { return quoted_; }
+    int depth() const { return depth_; }
+
+  private:
+    bool quoted_ = false;
+    int depth_ = 0;
+};
+
 // Index of the '}' closing the block whose '{' is at `open` (quotes respected), or npos.
 std::size_t matching_brace(const std::string& text, std::size_t open) {
-    int depth = 0;
-    bool quoted = false;
+    Nesting nesting;
     for (std::size_t i = open; i < text.size(); ++i) {
-        const char c = text[i];
-        if (quoted) {
-            quoted = c != '"';
-        } else if (c == '"') {
-            quoted = true;
-        } else if (c == '{') {
-            ++depth;
-        } else if (c == '}' && --depth == 0) {
+        const bool was_quoted = nesting.quoted();
+        nesting.step(text[i]);
+        if (!was_quoted && text[i] == '}' && nesting.depth() == 0) {
             return i;
         }
     }
@@ -43,8 +60,7 @@ std::string collapse_spaces(const std::string& text) {
 std::vector<std::string> statements(const std::string& body) {
     std::vector<std::string> out;
     std::string current;
-    int depth = 0;
-    bool quoted = false;
+    Nesting nesting;
     const auto finish = [&] {
         std::string statement = collapse_spaces(current);
         if (!statement.empty()) {
@@ -53,18 +69,11 @@ std::vector<std::string> statements(const std::string& body) {
         current.clear();
     };
     for (const char c : body) {
-        if (quoted) {
-            quoted = c != '"';
-        } else if (c == '"') {
-            quoted = true;
-        } else if (c == '{') {
-            ++depth;
-        } else if (c == '}') {
-            --depth;
-        } else if (depth == 0 && (c == '\n' || c == ';')) {
+        if (!nesting.quoted() && nesting.depth() == 0 && (c == '\n' || c == ';')) {
             finish();
             continue;
         }
+        nesting.step(c);
         current += c;
     }
     finish();
