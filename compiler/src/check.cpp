@@ -947,7 +947,6 @@ void Checker::check_verdict(const ast::VerdictDecl& decl) {
 }
 
 ir::Policy Checker::run(const ast::Policy& policy) {
-    out_.source_name = file_.name();
     if (policy.statements.empty() ||
         !std::holds_alternative<ast::PolicyDecl>(policy.statements.front())) {
         if (!diag_.has_errors()) {
