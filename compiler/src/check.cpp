@@ -95,6 +95,7 @@ class Checker {
     bool address_literal(const Item& item, NetworkAlias& into);
     std::optional<std::uint64_t> duration(const Item& item);
     std::optional<std::string> device(const Item& item);
+    std::optional<std::string> cgroup_path(const Item& item);
 };
 
 // ---------------------------------------------------------------------------------------
@@ -266,6 +267,47 @@ std::optional<std::string> Checker::device(const Item& item) {
         return std::nullopt;
     }
     return name;
+}
+
+// A cgroup path as the kernel resolves it: from the cgroup2 root, without empty or '.'
+// components. The level nft matches at is counted from this form, so "a//b", "./a/b" and
+// "/a/b/" all mean the cgroup a/b at level 2 (counted from the raw text, the rule would look
+// at a level the socket's cgroup does not have and silently never match).
+std::optional<std::string> Checker::cgroup_path(const Item& item) {
+    const std::string& raw = item.text;
+    bool ok = raw.size() <= 255;
+    for (char c : raw) {
+        ok = ok && (std::isalnum(static_cast<unsigned char>(c)) ||
+                    std::string_view("._-@:+=,/").find(c) != std::string_view::npos);
+    }
+    if (!ok) {
+        diag_.error(item.range, "cgroup path must be a path below the cgroup2 root, like "
+                                "\"system.slice/skype.service\" (at most 255 letters, digits "
+                                "and ._-@:+=,/)");
+        return std::nullopt;
+    }
+    std::string path;
+    for (std::size_t begin = 0; begin <= raw.size();) {
+        const std::size_t end = std::min(raw.find('/', begin), raw.size());
+        const std::string_view part = std::string_view(raw).substr(begin, end - begin);
+        if (part == "..") {
+            const std::size_t at = item.range.begin + 1 + begin; // past the opening quote
+            diag_.error({at, at + 2}, "'..' in a cgroup path: give the path from the cgroup2 "
+                                      "root without it");
+            return std::nullopt;
+        }
+        if (!part.empty() && part != ".") {
+            path += (path.empty() ? "" : "/") + std::string(part);
+        }
+        begin = end + 1;
+    }
+    if (path.empty()) {
+        diag_.error(item.range, "cgroup path \"" + raw +
+                                    "\" is the cgroup2 root, which holds every process; name a "
+                                    "cgroup below it, like \"system.slice/skype.service\"");
+        return std::nullopt;
+    }
+    return path;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -448,21 +490,7 @@ ir::Match Checker::read_match(const std::vector<ast::Clause>& clauses, Context c
             }
             sites.owner = clause.range;
             if (clause.qualifier == "cgroup") {
-                const std::string& path = clause.items.front().text;
-                bool ok = !path.empty() && path.size() <= 255 && path.front() != '/' &&
-                          path.find("..") == std::string::npos && path.back() != '/';
-                for (char c : path) {
-                    ok = ok && (std::isalnum(static_cast<unsigned char>(c)) ||
-                                std::string_view("._-@:+=,/").find(c) != std::string_view::npos);
-                }
-                if (!ok) {
-                    diag_.error(clause.items.front().range,
-                                "cgroup path must be relative to the cgroup2 root, like "
-                                "\"system.slice/skype.service\" (letters, digits, ._-@:+=,/; no "
-                                "'..', no leading or trailing '/')");
-                    continue;
-                }
-                match.cgroup = path;
+                match.cgroup = cgroup_path(clause.items.front());
                 continue;
             }
             const bool user = clause.qualifier == "user";
