@@ -96,6 +96,8 @@ class Checker {
     std::optional<std::uint64_t> duration(const Item& item);
     std::optional<std::string> device(const Item& item);
     std::optional<std::string> cgroup_path(const Item& item);
+    void warn_outgoing_only(const ir::Match& match, bool follow, const ClauseSites& sites,
+                            Context context, std::size_t errors_before);
 };
 
 // ---------------------------------------------------------------------------------------
@@ -818,6 +820,27 @@ void Checker::apply_defaults(ir::Match& match, const CounterExtras& extras,
     }
 }
 
+// Someone counting a service's traffic by its owner expects both directions; without
+// following the connection a download counts only its acknowledgements. Said when the
+// direction was left to the default and the statement is otherwise sound.
+void Checker::warn_outgoing_only(const ir::Match& match, bool follow, const ClauseSites& sites,
+                                 Context context, std::size_t errors_before) {
+    if (!match.has_owner() || follow || sites.direction || sites.split_direction ||
+        match.scopes != ir::scope_local || diag_.error_count() != errors_before) {
+        return;
+    }
+    diag_.warning(*sites.owner,
+                  context == Context::counter
+                      ? "owner without 'follow connection' counts only outgoing packets (the "
+                        "kernel knows the socket on output only): what this host receives is "
+                        "not counted; add 'follow connection' to count both directions, or "
+                        "'out' to count only what is sent"
+                      : "owner counts only outgoing packets (the kernel knows the socket on "
+                        "output only) and a classify cannot follow connections: add 'out' to "
+                        "say so, or count both directions with a counter that has 'follow "
+                        "connection'");
+}
+
 // ---------------------------------------------------------------------------------------
 // Statements
 
@@ -826,11 +849,13 @@ void Checker::check_counter(const ast::CounterDecl& decl, bool duplicate) {
     counter.name = decl.name.text;
     counter.origin = file_.origin(decl.range.begin);
     counter.range = decl.name.range;
+    const std::size_t errors_before = diag_.error_count();
     CounterExtras extras;
     ClauseSites sites;
     counter.match = read_match(decl.clauses, Context::counter, &extras, sites, decl.name.text);
     apply_defaults(counter.match, extras, sites, decl.name.range, Context::counter);
     counter.follow = extras.follow || !extras.listen.empty();
+    warn_outgoing_only(counter.match, counter.follow, sites, Context::counter, errors_before);
     counter.listen = std::move(extras.listen);
     counter.splits = std::move(extras.splits);
     counter.verdict = extras.verdict;
@@ -899,11 +924,13 @@ void Checker::check_classify(const ast::ClassifyDecl& decl) {
     classify.name = decl.name.text;
     classify.origin = file_.origin(decl.range.begin);
     classify.range = decl.name.range;
+    const std::size_t errors_before = diag_.error_count();
     CounterExtras extras;
     ClauseSites sites;
     classify.scope = read_match(decl.header, Context::classify_header, &extras, sites, "");
     classify.split_direction = sites.split_direction.has_value();
     apply_defaults(classify.scope, extras, sites, decl.name.range, Context::classify_header);
+    warn_outgoing_only(classify.scope, false, sites, Context::classify_header, errors_before);
     std::set<std::string> labels;
     for (const auto& branch : decl.branches) {
         if (!check_name(branch.label, "class")) {
