@@ -6,6 +6,7 @@
 #include "spec_files.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <gtest/gtest.h>
@@ -201,33 +202,50 @@ TEST_P(IptablesLoad, LoadsTwiceOnLegacyAndNftAndReadsBackAsEmitted) {
     }
 }
 
-// The file name reaches generated text as is only in the header comment (escaped there). With
-// every byte 0-255 and known attacks in it, all the outputs loaded one after the other leave
-// exactly one policy's table or chains, and what was there before untouched (a newline in the
+// The file name reaches generated text as is only in the header comment (escaped there), a
+// device name inside quotes (nft) or as an argument (iptables). With every byte 0-255 and known
+// attacks in either, all the outputs that compile, loaded one after the other, leave exactly
+// one policy's table or chains, and what was there before untouched (a newline in the file
 // name once ended the comment and ran "flush ruleset" or "-P INPUT DROP"). iptables-nft takes
-// 15 ms per restore transaction, so it gets the names with control bytes only.
-TEST(InjectionLoad, EveryFileNameByteLoadsAsOnePolicyOnly) {
+// 15 ms per restore transaction, so it gets only the variants with control bytes, and the
+// devices with punctuation.
+TEST(InjectionLoad, EveryByteInFileAndDeviceNamesLoadsAsOnePolicyOnly) {
     if (geteuid() != 0) {
         GTEST_SKIP() << "needs root for network namespaces";
     }
-    std::vector<std::string> names;
+    std::vector<std::string> strings;
     for (int byte = 0; byte < 256; ++byte) {
-        names.push_back("x" + std::string(1, static_cast<char>(byte)) + "y.acct");
+        strings.push_back("x" + std::string(1, static_cast<char>(byte)) + "y");
     }
-    names.insert(names.end(), {"\nflush ruleset\n", "\n*filter\n-F\n-P INPUT DROP\nCOMMIT\n",
-                               "\n-F\n", "\r\n} table ip x { }\n"});
-    const std::string policy = "policy evil\ncounter c { in; udp dport 9 }\n";
+    strings.insert(strings.end(), {"\nflush ruleset\n", "\n*filter\n-F\n-P INPUT DROP\nCOMMIT\n",
+                                   "\n-F\n", "-F", "--", "\r\n} table ip x { }\n"});
+    struct Variant {
+        std::string text, file_name, policy;
+    };
+    std::vector<Variant> variants;
+    for (const auto& text : strings) {
+        variants.push_back({text, text + ".acct", "policy evil\ncounter c { in; udp dport 9 }\n"});
+        variants.push_back({text, "d.acct",
+                            "policy evil\ninterface d = \"" + text +
+                                "\"\ncounter c { local in; via d; udp dport 9 }\n"});
+    }
     std::string nft;
     std::map<std::string, std::string> restore; // "legacy.v4", "nft.v6", ... -> text
-    for (const auto& name : names) {
+    for (const auto& [text, name, policy] : variants) {
         CompileOptions options;
-        nft += compile_source(name, policy, options).output.value().text;
+        const auto result = compile_source(name, policy, options);
+        if (!result.output) {
+            continue; // a device name Linux cannot have: a positioned error
+        }
+        nft += result.output->text;
         options.target = Target::iptables;
         const auto ipt = compile_source(name, policy, options).output.value().iptables.value();
-        const bool control = std::any_of(name.begin(), name.end(),
-                                         [](unsigned char c) { return c < 0x20 || c == 0x7f; });
+        // What iptables-nft also loads: control bytes anywhere, punctuation in a device.
+        const bool unusual = std::any_of(text.begin(), text.end(), [&](unsigned char c) {
+            return c < 0x20 || c == 0x7f || (name == "d.acct" && !std::isalnum(c));
+        });
         for (const std::string variant : {"legacy", "nft"}) {
-            if (variant == "legacy" || control) {
+            if (variant == "legacy" || unusual) {
                 restore[variant + ".v4"] += ipt.v4;
                 restore[variant + ".v6"] += ipt.v6;
             }
