@@ -252,20 +252,33 @@ std::optional<std::uint64_t> Checker::duration(const Item& item) {
     return total;
 }
 
-// Interface names reach nft and iptables text: only what Linux itself accepts in practice.
+// Interface names reach nft and iptables text: what Linux accepts (at most 15 bytes, not "."
+// or "..", no '/', ':' or whitespace; '%' makes the kernel read a "%d" template), printable
+// ASCII only, and without the two bytes nft cannot carry in a quoted string ('"', '\'); '*'
+// only at the end, where it is a wildcard.
+// Inside nft's quotes and as one iptables argument every other byte is taken as it is (the
+// kernel tests load every byte), and ingress chain names escape what nft cannot take.
 std::optional<std::string> Checker::device(const Item& item) {
     const std::string& name = item.text;
     bool ok = !name.empty() && name.size() <= 15 && name != "." && name != "..";
     for (std::size_t i = 0; ok && i < name.size(); ++i) {
         const char c = name[i];
-        ok = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' ||
-             c == '@' || c == '+' || (c == '*' && i + 1 == name.size());
+        ok = (c > ' ' && c < 0x7f &&
+              std::string_view("/:%\"\\*").find(c) == std::string_view::npos) ||
+             (c == '*' && i + 1 == name.size());
+    }
+    if (name == "*") {
+        diag_.error(item.range, "'*' alone would match every interface (and nft refuses a "
+                                "wildcard without a prefix); leave 'via' out to count on all");
+        return std::nullopt;
     }
     if (!ok) {
-        diag_.error(item.range, "'" + name.substr(0, 40) + (name.size() > 40 ? "..." : "") +
-                                    "' is not a valid interface name (at most 15 characters of "
-                                    "letters, digits, '_', '-', '.', '@', '+', optionally ending "
-                                    "in '*')");
+        diag_.error(item.range,
+                    "'" + name.substr(0, 40) + (name.size() > 40 ? "..." : "") +
+                        "' is not an interface name acctc can use: at most 15 "
+                        "printable ASCII characters other than '/', ':', '%', '\"', "
+                        "'\\' and space (and not \".\" or \"..\"), optionally ending in "
+                        "the wildcard '*'");
         return std::nullopt;
     }
     return name;

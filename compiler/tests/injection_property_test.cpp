@@ -21,7 +21,12 @@ namespace {
 // let a backslash escape the next byte inside quotes.
 enum class Loader { nft, restore };
 
-bool word_byte(unsigned char c) {
+// nft's punctuation delimits commands (';', '{', '}'); iptables-restore splits a line into
+// arguments at blanks only, so there every other byte belongs to an argument.
+bool word_byte(unsigned char c, Loader loader) {
+    if (loader == Loader::restore) {
+        return c != ' ' && c != '\t' && c != '\n' && c != '"' && c != '\\';
+    }
     return std::isalnum(c) ||
            std::string_view("_./@+*:-").find(static_cast<char>(c)) != std::string_view::npos;
 }
@@ -55,8 +60,9 @@ std::optional<std::string> shape(std::string_view text, Loader loader) {
                 return std::nullopt;
             }
             out += "\"\"";
-        } else if (word_byte(c)) {
-            while (i + 1 < text.size() && word_byte(static_cast<unsigned char>(text[i + 1]))) {
+        } else if (word_byte(c, loader)) {
+            while (i + 1 < text.size() &&
+                   word_byte(static_cast<unsigned char>(text[i + 1]), loader)) {
                 ++i;
             }
             out += 'w';
@@ -164,6 +170,8 @@ TEST(InjectionProperty, ShapeSeesAnInjectedCommand) {
     EXPECT_NE(clean, shape("# x\ntable inet t { comment \"a\"; flush ruleset }\n", Loader::nft));
     EXPECT_EQ(std::nullopt, shape("-A x --comment \"a\\\"\n-F\n", Loader::restore));
     EXPECT_NE(shape("# x\n-A c\n", Loader::restore), shape("# x\n-A c\n-F\n", Loader::restore));
+    EXPECT_EQ(shape("-A c -i a;b{\n", Loader::restore), shape("-A c -i ab\n", Loader::restore));
+    EXPECT_NE(shape("-A c -i a\n", Loader::restore), shape("-A c -i a -j DROP\n", Loader::restore));
 }
 
 TEST(InjectionProperty, EveryByteInEveryPlaceOnBothTargets) {
