@@ -42,7 +42,7 @@ void render_location(std::ostream& out, const SourceFile& file, SourceRange rang
         last = line.empty() ? first : std::max(first, line.size() - 1);
     }
     out << file.printable_name() << ":" << from.line << ":" << from.column << "-" << last + 1
-        << ": " << severity_name(severity) << ": " << message << "\n";
+        << ": " << severity_name(severity) << ": " << printable(message) << "\n";
 
     std::size_t window = 0;
     if (first > max_shown / 2) {

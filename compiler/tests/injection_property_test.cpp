@@ -145,6 +145,12 @@ void expect_same_shape(const Place& place, const std::string& text, Target targe
         return;
     }
     const CompileResult result = compile_at(place, text, target);
+    // Diagnostics go to a terminal: no byte of a user string may drive it.
+    std::ostringstream rendered;
+    render_all(rendered, result.source, result.diagnostics);
+    for (unsigned char c : rendered.str()) {
+        ASSERT_TRUE((c >= 0x20 && c < 0x7f) || c == '\n' || c == '\t') << rendered.str();
+    }
     if (!result.output) {
         EXPECT_TRUE(result.diagnostics.has_errors());
         return;
