@@ -2,6 +2,7 @@
 
 #include "acctc/runtime/errors.hpp"
 #include "acctc/runtime/nft_context.hpp"
+#include "chain_record.hpp"
 #include "kernel_error_map.hpp"
 #include "mutation_lock.hpp"
 #include "nft_counter_read.hpp"
@@ -17,6 +18,7 @@
 #include <map>
 #include <nftables/libnftables.h>
 #include <optional>
+#include <set>
 
 namespace acctc::runtime {
 namespace {
@@ -201,13 +203,18 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     if (chains && kept_sets) {
         attempts.push_back({false, false});
     }
+    // Chains whose rules do not change are left alone (see reload_transactions).
+    std::set<std::string> unchanged;
+    if (current != nullptr && !dry_run) {
+        unchanged = recorded_unchanged_chains(netlink_, table, policy.definition);
+    }
     ReloadTransactions reload;
     std::size_t attempt = 0;
     for (;; ++attempt) {
         const std::map<std::string, bool> no_sets;
         reload = reload_transactions(table, current, policy.definition, plan.removed,
                                      attempts[attempt].keep_chains,
-                                     attempts[attempt].keep_sets ? sets.keep : no_sets);
+                                     attempts[attempt].keep_sets ? sets.keep : no_sets, unchanged);
         try {
             run_transaction(reload.commit, table, dry_run);
             if (!dry_run) {
@@ -215,6 +222,7 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
                 std::vector<std::string> present = wanted;
                 present.insert(present.end(), plan.removed.begin(), plan.removed.end());
                 remember_counter_names(netlink_, table, present);
+                record_chains(netlink_, table, policy.definition);
             }
             break;
         } catch (const RuntimeError& error) {
@@ -306,6 +314,7 @@ RemoveReport NftBackend::remove(const std::string& policy) {
     RemoveReport report{table, readings(table, false)};
     run_transaction("delete table inet " + table + "\n", table, false);
     forget_counter_names(table);
+    forget_chains(table);
     return report;
 }
 

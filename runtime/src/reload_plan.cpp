@@ -92,48 +92,98 @@ SetPlan plan_sets(const std::vector<TableInventory::Set>& existing,
     return plan;
 }
 
-DeclaredNames declared_names(const std::string& definition) {
-    static const std::regex chain_open(R"(^\s*chain (\S+) \{\s*$)");
-    static const std::regex set_open(R"(^\s*(set|map) (\S+) \{)");
-    static const std::regex object_open(
-        R"(^\s*(quota|limit|ct helper|ct timeout|ct expectation|secmark|synproxy) (\S+) \{)");
-    static const std::regex hook_line(R"(^\s*type \S+ hook )");
-    DeclaredNames names;
+namespace {
+
+const std::regex& chain_open() {
+    static const std::regex pattern(R"(^\s*chain (\S+) \{\s*$)");
+    return pattern;
+}
+
+const std::regex& hook_line() {
+    static const std::regex pattern(R"(^\s*type \S+ hook )");
+    return pattern;
+}
+
+// Calls on_line(line, chain) for every line of nft text; chain is the name of the table-level
+// chain block the line is inside of (its opening and closing lines too), or empty.
+template <typename OnLine>
+void walk_chains(const std::string& text, OnLine on_line) {
     std::string chain;
     int depth = 0;
-    for (const auto& line : split_lines(definition)) {
+    for (const auto& line : split_lines(text)) {
         std::smatch match;
-        if (depth == 1 && std::regex_match(line, match, chain_open)) {
+        if (depth == 1 && std::regex_match(line, match, chain_open())) {
             chain = match[1].str();
-            names.chains[chain] = false;
-        } else if (depth == 1 && std::regex_search(line, match, set_open)) {
-            names.sets.insert(match[2].str());
-        } else if (depth == 1 && std::regex_search(line, match, object_open)) {
-            names.objects.insert(match[2].str());
-        } else if (depth == 2 && !chain.empty() && std::regex_search(line, hook_line)) {
-            names.chains[chain] = true;
         }
+        on_line(line, chain, depth);
         depth += brace_balance(line);
         if (depth <= 1) {
             chain.clear();
         }
     }
+}
+
+} // namespace
+
+DeclaredNames declared_names(const std::string& definition) {
+    static const std::regex set_open(R"(^\s*(set|map) (\S+) \{)");
+    static const std::regex object_open(
+        R"(^\s*(quota|limit|ct helper|ct timeout|ct expectation|secmark|synproxy) (\S+) \{)");
+    DeclaredNames names;
+    walk_chains(definition, [&](const std::string& line, const std::string& chain, int depth) {
+        std::smatch match;
+        if (depth == 1 && !chain.empty()) {
+            names.chains.emplace(chain, false);
+        } else if (depth == 1 && std::regex_search(line, match, set_open)) {
+            names.sets.insert(match[2].str());
+        } else if (depth == 1 && std::regex_search(line, match, object_open)) {
+            names.objects.insert(match[2].str());
+        } else if (depth == 2 && !chain.empty() && std::regex_search(line, hook_line())) {
+            names.chains[chain] = true;
+        }
+    });
     return names;
+}
+
+std::map<std::string, std::string> chain_blocks(const std::string& text) {
+    std::map<std::string, std::string> blocks;
+    walk_chains(text, [&](const std::string& line, const std::string& chain, int) {
+        if (!chain.empty()) {
+            blocks[chain] += line + "\n";
+        }
+    });
+    return blocks;
+}
+
+std::string without_rules_of(const std::string& definition, const std::set<std::string>& chains) {
+    std::string out;
+    walk_chains(definition, [&](const std::string& line, const std::string& chain, int depth) {
+        const bool closing = depth + brace_balance(line) <= 1;
+        const bool rule = depth >= 2 && !closing && chains.count(chain) != 0 &&
+                          !(depth == 2 && std::regex_search(line, hook_line()));
+        if (!rule) {
+            out += line + "\n";
+        }
+    });
+    return out;
 }
 
 ReloadTransactions reload_transactions(const std::string& table, const TableInventory* existing,
                                        const std::string& definition,
                                        const std::vector<std::string>& removed_counters,
                                        bool keep_chains,
-                                       const std::map<std::string, bool>& kept_sets) {
+                                       const std::map<std::string, bool>& kept_sets,
+                                       const std::set<std::string>& unchanged_chains) {
     const std::string prefix = " inet " + table + " ";
     ReloadTransactions out;
     out.commit = "table inet " + table + "\n";
+    std::string body = definition;
     if (existing != nullptr) {
         const DeclaredNames declared = declared_names(definition);
         // Rules hold sets, chains and objects, and verdict maps hold chains: flush first, then
         // sets, then chains, then objects.
-        out.commit += "flush table inet " + table + "\n";
+        std::string sets;
+        bool sets_recreated = false;
         for (const auto& set : existing->sets) {
             const std::string kind = set.map ? "map" : "set";
             const auto kept = kept_sets.find(set.name);
@@ -143,26 +193,47 @@ ReloadTransactions reload_transactions(const std::string& table, const TableInve
                 // elements come from the definition is emptied and refilled in the same
                 // transaction, so a lookup sees the old elements or the new, never none.
                 if (!kept->second) {
-                    out.commit += "flush " + kind + prefix + identifier(set.name) + "\n";
+                    sets += "flush " + kind + prefix + identifier(set.name) + "\n";
                 }
                 continue;
             }
             const std::string command = "delete " + kind + prefix + identifier(set.name) + "\n";
-            (declared.sets.count(set.name) != 0 ? out.commit : out.cleanup) += command;
+            if (declared.sets.count(set.name) != 0) {
+                sets += command;
+                sets_recreated = true;
+            } else {
+                out.cleanup += command;
+            }
         }
-        for (const auto& flowtable : existing->flowtables) {
-            out.commit += "delete flowtable" + prefix + identifier(flowtable) + "\n";
-        }
+        std::string chains;
+        std::set<std::string> untouched; // chains whose rules stay as they are
         for (const auto& chain : existing->chains) {
             const std::string command = "delete chain" + prefix + identifier(chain.name) + "\n";
             const auto again = declared.chains.find(chain.name);
             if (again == declared.chains.end()) {
                 // A base chain left behind would keep filtering with its old policy.
-                (chain.base ? out.commit : out.cleanup) += command;
+                (chain.base ? chains : out.cleanup) += command;
             } else if (again->second != chain.base || (chain.base && !keep_chains)) {
-                out.commit += command;
+                chains += command;
+            } else if (!sets_recreated && unchanged_chains.count(chain.name) != 0) {
+                untouched.insert(chain.name);
             }
         }
+        if (untouched.empty()) {
+            out.commit += "flush table inet " + table + "\n";
+        } else {
+            for (const auto& chain : existing->chains) {
+                if (untouched.count(chain.name) == 0) {
+                    out.commit += "flush chain" + prefix + identifier(chain.name) + "\n";
+                }
+            }
+            body = without_rules_of(definition, untouched);
+        }
+        out.commit += sets;
+        for (const auto& flowtable : existing->flowtables) {
+            out.commit += "delete flowtable" + prefix + identifier(flowtable) + "\n";
+        }
+        out.commit += chains;
         for (const auto& object : existing->objects) {
             if (declared.objects.count(object.name) == 0) {
                 out.cleanup += "delete " + object_keyword(object, table) + prefix +
@@ -173,8 +244,8 @@ ReloadTransactions reload_transactions(const std::string& table, const TableInve
             out.cleanup += "delete counter" + prefix + identifier(counter) + "\n";
         }
     }
-    out.commit += definition;
-    if (!definition.empty() && definition.back() != '\n') {
+    out.commit += body;
+    if (!body.empty() && body.back() != '\n') {
         out.commit += "\n";
     }
     return out;

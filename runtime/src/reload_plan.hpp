@@ -61,11 +61,26 @@ struct ReloadTransactions {
 // counted twice or not at all. Without keep_chains they are re-created (needed when a hook or
 // priority changes, which the kernel cannot apply to a live chain). kept_sets is
 // SetPlan::keep; sets declared again but not in it are deleted and re-created in the commit.
+//
+// unchanged_chains: chains whose rules the definition declares exactly as the kernel holds
+// them (chain_record.hpp). Their rules are left alone rather than flushed and re-added: a
+// re-added rule brings a new anonymous set or map, and the kernel makes the elements of a new
+// interval or concatenated one (rbtree, pipapo) visible only after the rules that use it, so a
+// packet in that moment missed its class and landed in `otherwise`. Ignored when the commit
+// re-creates a set (the rules using it must go).
 ReloadTransactions reload_transactions(const std::string& table, const TableInventory* existing,
                                        const std::string& definition,
                                        const std::vector<std::string>& removed_counters,
                                        bool keep_chains,
-                                       const std::map<std::string, bool>& kept_sets = {});
+                                       const std::map<std::string, bool>& kept_sets = {},
+                                       const std::set<std::string>& unchanged_chains = {});
+
+// Chain name -> the lines of its block (opening and closing lines too), from nft text.
+std::map<std::string, std::string> chain_blocks(const std::string& text);
+
+// The definition without the rules of the given chains (their declarations and hook lines
+// stay, so nft finds them existing and leaves them as they are).
+std::string without_rules_of(const std::string& definition, const std::set<std::string>& chains);
 
 // A name as nft commands take it (1.0 does not accept quoted names after `delete chain`);
 // throws for names nft could not parse back.

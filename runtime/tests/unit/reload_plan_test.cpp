@@ -64,6 +64,63 @@ TEST(ReloadPlan, CommitSwapsCleanupDeletesWhatNothingUsesAnyMore) {
     EXPECT_NE(all.commit.find("delete chain inet acctc_t output\n"), std::string::npos);
 }
 
+const std::string classify = "table inet acctc_c {\n"
+                             "\tcounter a { comment \"c.acct:2\" }\n"
+                             "\tchain output {\n"
+                             "\t\ttype filter hook output priority filter; policy accept;\n"
+                             "\t\tjump classify comment \"c.acct:1\"\n"
+                             "\t}\n"
+                             "\tchain classify {\n"
+                             "\t\tcounter name udp dport map { 1-8 : \"a\" } return\n"
+                             "\t\tcounter name \"a\"\n"
+                             "\t}\n"
+                             "}\n";
+
+TEST(ReloadPlan, ChainBlocks) {
+    const auto blocks = chain_blocks(classify);
+    ASSERT_EQ(blocks.size(), 2U);
+    EXPECT_EQ(blocks.at("classify"), "\tchain classify {\n"
+                                     "\t\tcounter name udp dport map { 1-8 : \"a\" } return\n"
+                                     "\t\tcounter name \"a\"\n"
+                                     "\t}\n");
+}
+
+// The rules of unchanged chains are neither flushed nor re-added: their anonymous maps stay,
+// and no packet can meet a map that is not filled yet.
+TEST(ReloadPlan, UnchangedChainsKeepTheirRules) {
+    TableInventory inventory;
+    inventory.chains = {{"output", true}, {"classify", false}, {"old", false}};
+    const auto reload =
+        reload_transactions("acctc_c", &inventory, classify, {}, true, {}, {"output", "classify"});
+    EXPECT_EQ(reload.commit, "table inet acctc_c\n"
+                             "flush chain inet acctc_c old\n"
+                             "table inet acctc_c {\n"
+                             "\tcounter a { comment \"c.acct:2\" }\n"
+                             "\tchain output {\n"
+                             "\t\ttype filter hook output priority filter; policy accept;\n"
+                             "\t}\n"
+                             "\tchain classify {\n"
+                             "\t}\n"
+                             "}\n");
+    EXPECT_EQ(reload.cleanup, "delete chain inet acctc_c old\n");
+    // Only the changed one is flushed and refilled.
+    const auto one = reload_transactions("acctc_c", &inventory, classify, {}, true, {}, {"output"});
+    EXPECT_NE(one.commit.find("flush chain inet acctc_c classify\n"), std::string::npos);
+    EXPECT_NE(one.commit.find("return\n"), std::string::npos);
+    EXPECT_EQ(one.commit.find("jump classify"), std::string::npos);
+    // Re-created base chains and re-created sets take every rule with them.
+    const auto hooks =
+        reload_transactions("acctc_c", &inventory, classify, {}, false, {}, {"output", "classify"});
+    EXPECT_NE(hooks.commit.find("delete chain inet acctc_c output\n"), std::string::npos);
+    EXPECT_NE(hooks.commit.find("jump classify"), std::string::npos);
+    inventory.sets = {{"s", false}};
+    const auto set = reload_transactions("acctc_c", &inventory,
+                                         "table inet acctc_c {\n\tset s { type ipv4_addr; }\n" +
+                                             classify.substr(classify.find('\n') + 1),
+                                         {}, true, {}, {"output", "classify"});
+    EXPECT_NE(set.commit.find("flush table inet acctc_c\n"), std::string::npos);
+}
+
 TEST(ReloadPlan, NamesMustBeIdentifiers) {
     EXPECT_EQ(identifier("skype_tcp_in"), "skype_tcp_in");
     EXPECT_THROW(identifier("a b"), RuntimeError);
