@@ -3,6 +3,7 @@
 #include "acctc/runtime/errors.hpp"
 #include "acctc/runtime/nft_context.hpp"
 #include "chain_record.hpp"
+#include "counter_origins.hpp"
 #include "kernel_error_map.hpp"
 #include "mutation_lock.hpp"
 #include "nft_counter_read.hpp"
@@ -148,6 +149,15 @@ std::vector<CounterReading> NftBackend::readings(const std::string& table, bool 
     for (const auto& counter : read_table_counters(netlink_, table, reset)) {
         result.push_back(reading_of(counter));
     }
+    // A kept counter's kernel comment is the origin it was created with; the policy applied
+    // last may declare it elsewhere.
+    const auto origins = recorded_origins(netlink_, table);
+    for (auto& reading : result) {
+        const auto declared = origins.find(reading.sample.counter);
+        if (declared != origins.end()) {
+            reading.origin = declared->second;
+        }
+    }
     return result;
 }
 
@@ -223,6 +233,11 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
                 present.insert(present.end(), plan.removed.begin(), plan.removed.end());
                 remember_counter_names(netlink_, table, present);
                 record_chains(netlink_, table, policy.definition);
+                std::map<std::string, std::string> origins;
+                for (const auto& counter : policy.counters) {
+                    origins[counter.name] = counter.origin;
+                }
+                record_origins(netlink_, table, origins);
             }
             break;
         } catch (const RuntimeError& error) {
@@ -315,6 +330,7 @@ RemoveReport NftBackend::remove(const std::string& policy) {
     run_transaction("delete table inet " + table + "\n", table, false);
     forget_counter_names(table);
     forget_chains(table);
+    forget_origins(table);
     return report;
 }
 
