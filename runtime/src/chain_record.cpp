@@ -1,8 +1,10 @@
 #include "chain_record.hpp"
 
+#include "acctc/runtime/unified_diff.hpp"
 #include "nft_inventory.hpp"
 #include "reload_plan.hpp"
 #include "run_files.hpp"
+#include "text_lines.hpp"
 
 #include <cstdint>
 #include <map>
@@ -28,8 +30,15 @@ std::string file_of(const std::string& table) {
     return table + ".chains";
 }
 
-// FNV-1a, 64 bits: tells the definition's text of a chain from another one.
-std::string digest(const std::string& text) {
+// FNV-1a, 64 bits, of the chain's lines without their origins: tells the rules of a chain
+// from other rules. Origins alone do not make a chain changed: they move with every line added
+// above, and replacing the rules for them would reopen the kernel's moment for nothing (the
+// rules keep the comments they were added with; ORIGIN and `acctc diff` show the current ones).
+std::string digest(const std::string& block) {
+    std::string text;
+    for (const auto& line : split_lines(block)) {
+        text += without_origin(line) + "\n";
+    }
     std::uint64_t hash = 14695981039346656037ULL;
     for (const unsigned char c : text) {
         hash = (hash ^ c) * 1099511628211ULL;

@@ -167,6 +167,16 @@ TEST(Reload, OnlyTheChainsAPolicyChangesAreReplaced) {
     EXPECT_EQ(rule_handles_of(netns, "classify_pairs"), pairs);
     EXPECT_EQ(rule_handles_of(netns, "output"), output);
 
+    // Origins alone (every line moved by one added above) change nothing.
+    auto moved = policy;
+    for (std::size_t at = moved.definition.find("\"c.acct:"); at != std::string::npos;
+         at = moved.definition.find("\"c.acct:", at + 1)) {
+        moved.definition.replace(at, 8, "\"./c.acct:1");
+    }
+    backend->apply(moved, false);
+    EXPECT_EQ(rule_handles_of(netns, "classify_ports"), ports);
+    EXPECT_EQ(rule_handles_of(netns, "output"), output);
+
     const std::string from = "udp . 20-30";
     policy.definition.replace(policy.definition.find(from), from.size(), "udp . 20-40");
     backend->apply(policy, false);
