@@ -62,7 +62,7 @@ std::string in_canonical_order(const std::string& listing) {
         } else if (before == 1 && depth == 0) {
             tail += line + "\n";
         } else if (before == 1 && line.find_first_not_of(" \t") == std::string::npos) {
-            continue; // the blank lines between blocks
+            continue; // the blank lines between blocks: one goes between each two again
         } else if (before == 1) {
             blocks.push_back(line + "\n");
         } else {
@@ -71,8 +71,8 @@ std::string in_canonical_order(const std::string& listing) {
     }
     std::stable_sort(blocks.begin(), blocks.end());
     std::string out = head;
-    for (const auto& block : blocks) {
-        out += block;
+    for (std::size_t i = 0; i < blocks.size(); ++i) {
+        out += (i == 0 ? "" : "\n") + blocks[i];
     }
     return out + tail;
 }

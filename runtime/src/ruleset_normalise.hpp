@@ -16,6 +16,7 @@ std::string normalise_ruleset(const std::string& listing,
 // The table's members (counters, sets, maps, chains, ...) sorted by their first line, which
 // names kind and name: the kernel lists them in creation order, so a counter a reload added
 // comes after the kept ones wherever the policy declares it. Order among them means nothing.
+// One blank line between each two.
 std::string in_canonical_order(const std::string& listing);
 
 } // namespace acctc::runtime

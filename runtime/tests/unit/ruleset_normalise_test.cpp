@@ -29,18 +29,21 @@ TEST(RulesetNormalise, DropsCounterCommentsValuesAndDynamicElements) {
                                 "\t\tudp dport 9 counter name \"c\" comment \"p.acct:5\"\n"
                                 "\t}\n"
                                 "}\n";
-    // Members in canonical order (kind, then name), the blank lines between them dropped.
+    // Members in canonical order (kind, then name), one blank line between each two.
     EXPECT_EQ(normalise_ruleset(listing, {"peers"}), "table inet acctc_t {\n"
                                                      "\tchain output {\n"
                                                      "\t\tudp dport 9 counter name \"c\" comment "
                                                      "\"p.acct:5\"\n"
                                                      "\t}\n"
+                                                     "\n"
                                                      "\tcounter c {\n"
                                                      "\t}\n"
+                                                     "\n"
                                                      "\tset nets {\n"
                                                      "\t\ttype ipv4_addr\n"
                                                      "\t\telements = { 198.18.1.1 }\n"
                                                      "\t}\n"
+                                                     "\n"
                                                      "\tset peers {\n"
                                                      "\t\ttype ipv4_addr\n"
                                                      "\t\tflags dynamic,timeout\n"
