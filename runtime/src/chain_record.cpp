@@ -104,26 +104,26 @@ std::optional<Record> parse(const std::string& text) {
 
 } // namespace
 
-std::set<std::string> recorded_unchanged_chains(NftNetlink& netlink, const std::string& table,
-                                                const std::string& definition) {
+LiveChains recorded_unchanged_chains(NftNetlink& netlink, const std::string& table,
+                                     const std::string& definition) {
     const auto text = read_run_file(run_directory(), file_of(table), max_file_bytes);
     const auto record = text ? parse(*text) : std::nullopt;
     const auto shape = table_shape(netlink, table);
-    std::set<std::string> unchanged;
+    LiveChains chains;
     if (!record || !shape || shape->handle != record->table_handle) {
-        return unchanged;
+        return chains;
     }
-    const auto live = rule_handles(netlink, table);
+    auto live = rule_handles(netlink, table);
     for (const auto& [name, block] : chain_blocks(definition)) {
         const auto recorded = record->chains.find(name);
-        const auto rules = live.find(name);
-        const std::vector<std::uint64_t> none;
+        auto& rules = live[name];
         if (recorded != record->chains.end() && recorded->second.digest == digest(block) &&
-            recorded->second.rules == (rules == live.end() ? none : rules->second)) {
-            unchanged.insert(name);
+            recorded->second.rules == rules) {
+            chains.unchanged.insert(name);
+            chains.rules[name] = std::move(rules);
         }
     }
-    return unchanged;
+    return chains;
 }
 
 void record_chains(NftNetlink& netlink, const std::string& table, const std::string& definition) {

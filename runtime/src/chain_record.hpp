@@ -7,15 +7,16 @@
 #pragma once
 
 #include "nft_netlink.hpp"
+#include "reload_plan.hpp"
 
-#include <set>
 #include <string>
 
 namespace acctc::runtime {
 
-// Chains of `definition` that `table` holds unchanged, as far as the record proves it.
-std::set<std::string> recorded_unchanged_chains(NftNetlink& netlink, const std::string& table,
-                                                const std::string& definition);
+// Chains of `definition` that `table` holds unchanged, as far as the record proves it, with
+// the handles of their rules.
+LiveChains recorded_unchanged_chains(NftNetlink& netlink, const std::string& table,
+                                     const std::string& definition);
 
 // Records the rules of every chain after a committed reload of `definition`.
 void record_chains(NftNetlink& netlink, const std::string& table, const std::string& definition);

@@ -213,19 +213,26 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     if (chains && kept_sets) {
         attempts.push_back({false, false});
     }
-    // Chains whose rules do not change are left alone (see reload_transactions).
-    std::set<std::string> unchanged;
+    // Chains whose rules do not change are left alone, and those that change are filled before
+    // the commit jumps to them (see reload_transactions).
+    LiveChains live;
     if (current != nullptr && !dry_run) {
-        unchanged = recorded_unchanged_chains(netlink_, table, policy.definition);
+        live = recorded_unchanged_chains(netlink_, table, policy.definition);
     }
     ReloadTransactions reload;
     std::size_t attempt = 0;
-    for (;; ++attempt) {
+    bool stage = !dry_run;
+    for (;;) {
         const std::map<std::string, bool> no_sets;
-        reload = reload_transactions(table, current, policy.definition, plan.removed,
-                                     attempts[attempt].keep_chains,
-                                     attempts[attempt].keep_sets ? sets.keep : no_sets, unchanged);
+        reload = reload_transactions(
+            table, current, policy.definition, plan.removed, attempts[attempt].keep_chains,
+            attempts[attempt].keep_sets ? sets.keep : no_sets, live, stage);
+        bool staged = false;
         try {
+            if (!reload.stage.empty()) {
+                run_transaction(reload.stage, table, false);
+                staged = true;
+            }
             run_transaction(reload.commit, table, dry_run);
             if (!dry_run) {
                 // Removed counters stay until the cleanup below: read by name with the rest.
@@ -241,11 +248,24 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
             }
             break;
         } catch (const RuntimeError& error) {
+            if (staged) {
+                try {
+                    run_transaction(reload.unstage, table, false);
+                } catch (const RuntimeError&) {
+                    // Left unreferenced; the next reload deletes what it does not declare.
+                }
+            }
             const bool rejected =
                 error.kind() == ErrorKind::rejected || error.kind() == ErrorKind::unsupported;
+            if (stage && !reload.stage.empty() && rejected) {
+                stage = false; // the same attempt once more in one transaction
+                continue;
+            }
             if (!rejected || attempt + 1 == attempts.size()) {
                 throw;
             }
+            ++attempt;
+            stage = !dry_run;
         }
     }
     const bool chains_recreated = !attempts[attempt].keep_chains;
@@ -289,6 +309,7 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     if (!dry_run && !reload.cleanup.empty()) {
         run_transaction(reload.cleanup, table, false);
         remember_counter_names(netlink_, table, wanted);
+        record_chains(netlink_, table, policy.definition); // staged chains have their names
     }
     return report;
 }

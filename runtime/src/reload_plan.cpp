@@ -168,86 +168,241 @@ std::string without_rules_of(const std::string& definition, const std::set<std::
     return out;
 }
 
+namespace {
+
+std::string staged_name(const std::string& chain) {
+    return chain + ".next";
+}
+
+// The rule lines of a chain block (one rule a line, as acctc writes them): not the header, the
+// hook line or the closing brace.
+std::vector<std::string> rule_lines(const std::string& block) {
+    auto lines = split_lines(block);
+    std::vector<std::string> rules;
+    for (std::size_t i = 1; i + 1 < lines.size(); ++i) {
+        if (!std::regex_search(lines[i], hook_line()) &&
+            lines[i].find_first_not_of(" \t") != std::string::npos) {
+            rules.push_back(lines[i]);
+        }
+    }
+    return rules;
+}
+
+// A rule's jumps and gotos to the chains in `targets` turned to their staged names.
+std::string retargeted(const std::string& rule, const std::set<std::string>& targets) {
+    static const std::regex jump(R"(\b(jump|goto) (\S+))");
+    std::string out;
+    auto from = rule.cbegin();
+    for (auto it = std::sregex_iterator(rule.begin(), rule.end(), jump);
+         it != std::sregex_iterator(); ++it) {
+        const auto& match = *it;
+        out.append(from, match[0].first);
+        const std::string target = match[2].str();
+        out += match[1].str() + " " + (targets.count(target) != 0 ? staged_name(target) : target);
+        from = match[0].second;
+    }
+    out.append(from, rule.cend());
+    return out;
+}
+
+bool jumps_to(const std::string& rule, const std::set<std::string>& targets) {
+    return retargeted(rule, targets) != rule;
+}
+
+std::string trimmed(const std::string& line) {
+    const std::size_t first = line.find_first_not_of(" \t");
+    return first == std::string::npos ? std::string() : line.substr(first);
+}
+
+} // namespace
+
 ReloadTransactions reload_transactions(const std::string& table, const TableInventory* existing,
                                        const std::string& definition,
                                        const std::vector<std::string>& removed_counters,
                                        bool keep_chains,
                                        const std::map<std::string, bool>& kept_sets,
-                                       const std::set<std::string>& unchanged_chains) {
+                                       const LiveChains& live, bool stage) {
     const std::string prefix = " inet " + table + " ";
     ReloadTransactions out;
     out.commit = "table inet " + table + "\n";
     std::string body = definition;
-    if (existing != nullptr) {
-        const DeclaredNames declared = declared_names(definition);
-        // Rules hold sets, chains and objects, and verdict maps hold chains: flush first, then
-        // sets, then chains, then objects.
-        std::string sets;
-        bool sets_recreated = false;
-        for (const auto& set : existing->sets) {
-            const std::string kind = set.map ? "map" : "set";
-            const auto kept = kept_sets.find(set.name);
-            if (kept != kept_sets.end() && declared.sets.count(set.name) != 0) {
-                // Re-added in place by the definition, which nft treats as "already exists".
-                // Elements the packet path put there stay, with their timeouts; a set whose
-                // elements come from the definition is emptied and refilled in the same
-                // transaction, so a lookup sees the old elements or the new, never none.
-                if (!kept->second) {
-                    sets += "flush " + kind + prefix + identifier(set.name) + "\n";
-                }
+    if (existing == nullptr) {
+        out.commit += body + (body.empty() || body.back() == '\n' ? "" : "\n");
+        return out;
+    }
+    const DeclaredNames declared = declared_names(definition);
+    // Rules hold sets, chains and objects, and verdict maps hold chains: flush first, then
+    // sets, then chains, then objects.
+    std::string sets;
+    bool sets_recreated = false;
+    for (const auto& set : existing->sets) {
+        const std::string kind = set.map ? "map" : "set";
+        const auto kept = kept_sets.find(set.name);
+        if (kept != kept_sets.end() && declared.sets.count(set.name) != 0) {
+            // Re-added in place by the definition, which nft treats as "already exists".
+            // Elements the packet path put there stay, with their timeouts; a set whose
+            // elements come from the definition is emptied and refilled in the same
+            // transaction, so a lookup sees the old elements or the new, never none.
+            if (!kept->second) {
+                sets += "flush " + kind + prefix + identifier(set.name) + "\n";
+            }
+            continue;
+        }
+        const std::string command = "delete " + kind + prefix + identifier(set.name) + "\n";
+        if (declared.sets.count(set.name) != 0) {
+            sets += command;
+            sets_recreated = true;
+        } else {
+            out.cleanup += command;
+        }
+    }
+
+    std::set<std::string> existing_names;
+    for (const auto& chain : existing->chains) {
+        existing_names.insert(chain.name);
+    }
+    // Regular chains to fill before the commit jumps to them: new ones under their own name,
+    // changed ones under their staged name (renamed back in the cleanup).
+    std::set<std::string> staged_new;
+    std::set<std::string> staged_changed;
+    const bool staging = stage && !sets_recreated;
+    std::set<std::string> untouched; // chains whose rules stay as they are
+    std::string chains;
+    std::vector<TableInventory::Chain> undeclared;
+    for (const auto& chain : existing->chains) {
+        const std::string command = "delete chain" + prefix + identifier(chain.name) + "\n";
+        const auto again = declared.chains.find(chain.name);
+        if (again == declared.chains.end()) {
+            undeclared.push_back(chain);
+        } else if (again->second != chain.base || (chain.base && !keep_chains)) {
+            chains += command;
+        } else if (!sets_recreated && live.unchanged.count(chain.name) != 0) {
+            untouched.insert(chain.name);
+        } else if (staging && !chain.base) {
+            staged_changed.insert(chain.name);
+        }
+    }
+    std::set<std::string> staged_copies; // NAME.next of the staged chains: the stage fills them
+    for (const auto& name : staged_changed) {
+        staged_copies.insert(staged_name(name));
+    }
+    for (const auto& chain : undeclared) {
+        if (staged_copies.count(chain.name) == 0) {
+            // A base chain left behind would keep filtering with its old policy.
+            (chain.base ? chains : out.cleanup) +=
+                "delete chain" + prefix + identifier(chain.name) + "\n";
+        }
+    }
+    if (staging) {
+        for (const auto& [name, base] : declared.chains) {
+            if (!base && existing_names.count(name) == 0) {
+                staged_new.insert(name);
+            }
+        }
+    }
+
+    // Chains left alone that jump to a changed chain: those rules are replaced one by one (the
+    // others, and their sets, stay); when the record does not say which rule is which, the
+    // chain's rules are all replaced.
+    std::string replaced;
+    const auto blocks = chain_blocks(definition);
+    if (!staged_changed.empty()) {
+        for (auto it = untouched.begin(); it != untouched.end();) {
+            const auto block = blocks.find(*it);
+            const auto handles = live.rules.find(*it);
+            const auto rules =
+                block == blocks.end() ? std::vector<std::string>{} : rule_lines(block->second);
+            bool jumps = false;
+            for (const auto& rule : rules) {
+                jumps = jumps || jumps_to(rule, staged_changed);
+            }
+            if (!jumps) {
+                ++it;
                 continue;
             }
-            const std::string command = "delete " + kind + prefix + identifier(set.name) + "\n";
-            if (declared.sets.count(set.name) != 0) {
-                sets += command;
-                sets_recreated = true;
-            } else {
-                out.cleanup += command;
+            if (handles == live.rules.end() || handles->second.size() != rules.size()) {
+                it = untouched.erase(it);
+                continue;
             }
-        }
-        std::string chains;
-        std::set<std::string> untouched; // chains whose rules stay as they are
-        for (const auto& chain : existing->chains) {
-            const std::string command = "delete chain" + prefix + identifier(chain.name) + "\n";
-            const auto again = declared.chains.find(chain.name);
-            if (again == declared.chains.end()) {
-                // A base chain left behind would keep filtering with its old policy.
-                (chain.base ? chains : out.cleanup) += command;
-            } else if (again->second != chain.base || (chain.base && !keep_chains)) {
-                chains += command;
-            } else if (!sets_recreated && unchanged_chains.count(chain.name) != 0) {
-                untouched.insert(chain.name);
-            }
-        }
-        if (untouched.empty()) {
-            out.commit += "flush table inet " + table + "\n";
-        } else {
-            for (const auto& chain : existing->chains) {
-                if (untouched.count(chain.name) == 0) {
-                    out.commit += "flush chain" + prefix + identifier(chain.name) + "\n";
+            for (std::size_t i = 0; i < rules.size(); ++i) {
+                if (jumps_to(rules[i], staged_changed)) {
+                    replaced += "replace rule" + prefix + identifier(*it) + " handle " +
+                                std::to_string(handles->second[i]) + " " +
+                                trimmed(retargeted(rules[i], staged_changed)) + "\n";
                 }
             }
-            body = without_rules_of(definition, untouched);
+            ++it;
         }
-        out.commit += sets;
-        for (const auto& flowtable : existing->flowtables) {
-            out.commit += "delete flowtable" + prefix + identifier(flowtable) + "\n";
-        }
-        out.commit += chains;
-        for (const auto& object : existing->objects) {
-            if (declared.objects.count(object.name) == 0) {
-                out.cleanup += "delete " + object_keyword(object, table) + prefix +
-                               identifier(object.name) + "\n";
+    }
+
+    if (untouched.empty() && !staging) {
+        out.commit += "flush table inet " + table + "\n";
+    } else {
+        for (const auto& chain : existing->chains) {
+            if (untouched.count(chain.name) == 0 && staged_copies.count(chain.name) == 0) {
+                out.commit += "flush chain" + prefix + identifier(chain.name) + "\n";
             }
         }
-        for (const auto& counter : removed_counters) {
-            out.cleanup += "delete counter" + prefix + identifier(counter) + "\n";
+        std::set<std::string> without = untouched;
+        without.insert(staged_new.begin(), staged_new.end());
+        without.insert(staged_changed.begin(), staged_changed.end());
+        body = without_rules_of(definition, without);
+    }
+    if (!staged_changed.empty()) {
+        // Rules that are re-added jump to the staged chains.
+        std::string retargeted_body;
+        walk_chains(body, [&](const std::string& line, const std::string& chain, int depth) {
+            retargeted_body +=
+                (!chain.empty() && depth >= 2 ? retargeted(line, staged_changed) : line) + "\n";
+        });
+        body = retargeted_body;
+    }
+    if (!staged_new.empty() || !staged_changed.empty()) {
+        for (const auto& name : staged_changed) {
+            const std::string staged = identifier(staged_name(name));
+            out.stage += "add chain" + prefix + staged + "\nflush chain" + prefix + staged + "\n";
+            out.unstage +=
+                "flush chain" + prefix + staged + "\ndelete chain" + prefix + staged + "\n";
+        }
+        for (const auto& name : staged_new) {
+            out.unstage += "flush chain" + prefix + identifier(name) + "\ndelete chain" + prefix +
+                           identifier(name) + "\n";
+        }
+        // Everything but the chains (counters, sets and objects the rules may name), and the
+        // staged chains' rules.
+        walk_chains(definition, [&](const std::string& line, const std::string& chain, int) {
+            if (chain.empty() || staged_new.count(chain) != 0) {
+                out.stage += (chain.empty() ? line : retargeted(line, staged_changed)) + "\n";
+            } else if (staged_changed.count(chain) != 0) {
+                out.stage +=
+                    (std::regex_match(line, chain_open()) ? "\tchain " + staged_name(chain) + " {"
+                                                          : retargeted(line, staged_changed)) +
+                    "\n";
+            }
+        });
+    }
+    out.commit += sets;
+    for (const auto& flowtable : existing->flowtables) {
+        out.commit += "delete flowtable" + prefix + identifier(flowtable) + "\n";
+    }
+    out.commit += chains;
+    out.commit += replaced;
+    for (const auto& name : staged_changed) {
+        // The old chain is empty since the commit; its name goes to the staged one, which
+        // keeps its rules (and the packet path its jumps: they go by chain, not name).
+        out.cleanup += "delete chain" + prefix + identifier(name) + "\nrename chain" + prefix +
+                       identifier(staged_name(name)) + " " + identifier(name) + "\n";
+    }
+    for (const auto& object : existing->objects) {
+        if (declared.objects.count(object.name) == 0) {
+            out.cleanup +=
+                "delete " + object_keyword(object, table) + prefix + identifier(object.name) + "\n";
         }
     }
-    out.commit += body;
-    if (!body.empty() && body.back() != '\n') {
-        out.commit += "\n";
+    for (const auto& counter : removed_counters) {
+        out.cleanup += "delete counter" + prefix + identifier(counter) + "\n";
     }
+    out.commit += body + (body.empty() || body.back() == '\n' ? "" : "\n");
     return out;
 }
 

@@ -1,6 +1,7 @@
 // Lossless reload: surviving counters keep counting, removed ones report exact final values.
 #include "acctc/runtime/backend.hpp"
 #include "acctc/runtime/counters.hpp"
+#include "acctc/runtime/unified_diff.hpp"
 #include "kernel_fixture.hpp"
 #include "test_policies.hpp"
 
@@ -139,6 +140,53 @@ TEST(Reload, ResetsAndReloadsUnderTrafficNeverMoveAPacketToAnotherClass) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     std::printf("[ measure  ] %llu resets and reloads under traffic in %.1f s, every packet in "
                 "its class\n",
+                static_cast<unsigned long long>(reloads), seconds);
+}
+
+// A policy change that changes the classify chains themselves: the changed chains are filled
+// before the commit jumps to them, so their new maps are complete before any packet meets them.
+TEST(Reload, ChangingTheClassifyChainsUnderTrafficNeverMovesAPacket) {
+    TestNamespace netns;
+    auto backend = make_backend(BackendKind::nftables, netns.name());
+    const auto first = classify_policy();
+    auto second = classify_policy();
+    for (const auto& [from, to] : {std::pair<std::string, std::string>{"10-5000", "10-6000"},
+                                   {"udp . 20-30", "udp . 20-40"}}) {
+        second.definition.replace(second.definition.find(from), from.size(), to);
+    }
+    backend->apply(first, false);
+    std::uint64_t reloads = 0;
+    const auto started = std::chrono::steady_clock::now();
+    for (int run = 0; run < 2; ++run) {
+        backend->counters("c", true);
+        UdpTraffic traffic(netns.name(), 9);
+        traffic.start(150'000, 15.0);
+        for (int round = 0; round < 60; ++round, ++reloads) {
+            const auto report = backend->apply(round % 2 == 0 ? second : first, false);
+            ASSERT_TRUE(report.removed.empty());
+        }
+        traffic.stop();
+        std::map<std::string, std::uint64_t> counted;
+        for (const auto& reading : backend->counters("c", true)) {
+            counted[reading.sample.counter] = reading.sample.packets;
+        }
+        const std::uint64_t sent = traffic.sent();
+        EXPECT_EQ(counted["total"], sent) << "run " << run;
+        EXPECT_EQ(counted["ports_voice"], sent) << "run " << run;
+        EXPECT_EQ(counted["pairs_voice"], sent) << "run " << run;
+        EXPECT_EQ(counted["ports_other"], 0U) << "run " << run;
+        EXPECT_EQ(counted["pairs_other"], 0U) << "run " << run;
+    }
+    // At rest: the chains have their names, no staged copy is left, and the table is the policy.
+    const std::string listing = netns.nft("list table inet acctc_c");
+    EXPECT_EQ(listing.find(".next"), std::string::npos) << listing;
+    EXPECT_EQ(unified_diff(backend->live_ruleset("c"), backend->planned_ruleset(first), "live",
+                           "planned", 3, without_origin),
+              "");
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    std::printf("[ measure  ] %llu reloads changing both classify chains under traffic in %.1f s, "
+                "every packet in its class\n",
                 static_cast<unsigned long long>(reloads), seconds);
 }
 

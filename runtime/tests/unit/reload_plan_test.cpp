@@ -90,8 +90,8 @@ TEST(ReloadPlan, ChainBlocks) {
 TEST(ReloadPlan, UnchangedChainsKeepTheirRules) {
     TableInventory inventory;
     inventory.chains = {{"output", true}, {"classify", false}, {"old", false}};
-    const auto reload =
-        reload_transactions("acctc_c", &inventory, classify, {}, true, {}, {"output", "classify"});
+    const auto reload = reload_transactions("acctc_c", &inventory, classify, {}, true, {},
+                                            LiveChains{{"output", "classify"}, {}});
     EXPECT_EQ(reload.commit, "table inet acctc_c\n"
                              "flush chain inet acctc_c old\n"
                              "table inet acctc_c {\n"
@@ -104,21 +104,68 @@ TEST(ReloadPlan, UnchangedChainsKeepTheirRules) {
                              "}\n");
     EXPECT_EQ(reload.cleanup, "delete chain inet acctc_c old\n");
     // Only the changed one is flushed and refilled.
-    const auto one = reload_transactions("acctc_c", &inventory, classify, {}, true, {}, {"output"});
+    const auto one = reload_transactions("acctc_c", &inventory, classify, {}, true, {},
+                                         LiveChains{{"output"}, {}});
     EXPECT_NE(one.commit.find("flush chain inet acctc_c classify\n"), std::string::npos);
     EXPECT_NE(one.commit.find("return\n"), std::string::npos);
     EXPECT_EQ(one.commit.find("jump classify"), std::string::npos);
     // Re-created base chains and re-created sets take every rule with them.
-    const auto hooks =
-        reload_transactions("acctc_c", &inventory, classify, {}, false, {}, {"output", "classify"});
+    const auto hooks = reload_transactions("acctc_c", &inventory, classify, {}, false, {},
+                                           LiveChains{{"output", "classify"}, {}});
     EXPECT_NE(hooks.commit.find("delete chain inet acctc_c output\n"), std::string::npos);
     EXPECT_NE(hooks.commit.find("jump classify"), std::string::npos);
     inventory.sets = {{"s", false}};
     const auto set = reload_transactions("acctc_c", &inventory,
                                          "table inet acctc_c {\n\tset s { type ipv4_addr; }\n" +
                                              classify.substr(classify.find('\n') + 1),
-                                         {}, true, {}, {"output", "classify"});
+                                         {}, true, {}, LiveChains{{"output", "classify"}, {}});
     EXPECT_NE(set.commit.find("flush table inet acctc_c\n"), std::string::npos);
+}
+
+// A changed chain is filled as NAME.next before the commit; the commit only turns the jump
+// (by handle, in a base chain left alone), and the cleanup gives the name back.
+TEST(ReloadPlan, ChangedChainsAreStagedFirst) {
+    TableInventory inventory;
+    inventory.chains = {{"output", true}, {"classify", false}};
+    const LiveChains live{{"output"}, {{"output", {7}}}};
+    const auto reload =
+        reload_transactions("acctc_c", &inventory, classify, {}, true, {}, live, true);
+    EXPECT_EQ(reload.stage, "add chain inet acctc_c classify.next\n"
+                            "flush chain inet acctc_c classify.next\n"
+                            "table inet acctc_c {\n"
+                            "\tcounter a { comment \"c.acct:2\" }\n"
+                            "\tchain classify.next {\n"
+                            "\t\tcounter name udp dport map { 1-8 : \"a\" } return\n"
+                            "\t\tcounter name \"a\"\n"
+                            "\t}\n"
+                            "}\n");
+    EXPECT_EQ(reload.commit, "table inet acctc_c\n"
+                             "flush chain inet acctc_c classify\n"
+                             "replace rule inet acctc_c output handle 7 jump classify.next "
+                             "comment \"c.acct:1\"\n"
+                             "table inet acctc_c {\n"
+                             "\tcounter a { comment \"c.acct:2\" }\n"
+                             "\tchain output {\n"
+                             "\t\ttype filter hook output priority filter; policy accept;\n"
+                             "\t}\n"
+                             "\tchain classify {\n"
+                             "\t}\n"
+                             "}\n");
+    EXPECT_EQ(reload.cleanup, "delete chain inet acctc_c classify\n"
+                              "rename chain inet acctc_c classify.next classify\n");
+    EXPECT_EQ(reload.unstage, "flush chain inet acctc_c classify.next\n"
+                              "delete chain inet acctc_c classify.next\n");
+    // Without a record of the base chain's rules, its rules are re-added, jumping to the copy.
+    const auto unknown =
+        reload_transactions("acctc_c", &inventory, classify, {}, true, {}, {}, true);
+    EXPECT_NE(unknown.commit.find("flush chain inet acctc_c output\n"), std::string::npos);
+    EXPECT_NE(unknown.commit.find("\t\tjump classify.next comment"), std::string::npos);
+    // A new chain is filled under its own name.
+    inventory.chains = {{"output", true}};
+    const auto fresh = reload_transactions("acctc_c", &inventory, classify, {}, true, {},
+                                           LiveChains{{"output"}, {{"output", {7}}}}, true);
+    EXPECT_NE(fresh.stage.find("\tchain classify {\n\t\tcounter name udp"), std::string::npos);
+    EXPECT_EQ(fresh.cleanup, "");
 }
 
 TEST(ReloadPlan, NamesMustBeIdentifiers) {
