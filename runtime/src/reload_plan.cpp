@@ -368,9 +368,29 @@ ReloadTransactions reload_transactions(const std::string& table, const TableInve
             out.unstage += "flush chain" + prefix + identifier(name) + "\ndelete chain" + prefix +
                            identifier(name) + "\n";
         }
-        // Everything but the chains (counters, sets and objects the rules may name), and the
-        // staged chains' rules.
-        walk_chains(definition, [&](const std::string& line, const std::string& chain, int) {
+        // Everything but the chains (counters, objects and new sets the rules may name; the
+        // elements of sets that exist are the commit's business), and the staged chains' rules.
+        static const std::regex set_open(R"(^\s*(set|map) (\S+) \{)");
+        std::set<std::string> existing_sets;
+        for (const auto& set : existing->sets) {
+            existing_sets.insert(set.name);
+        }
+        int skipping_until = -1; // depth at which a skipped set block ends
+        walk_chains(definition, [&](const std::string& line, const std::string& chain, int depth) {
+            std::smatch match;
+            if (skipping_until >= 0) {
+                if (depth + brace_balance(line) <= skipping_until) {
+                    skipping_until = -1;
+                }
+                return;
+            }
+            if (chain.empty() && depth == 1 && std::regex_search(line, match, set_open) &&
+                existing_sets.count(match[2].str()) != 0) {
+                if (depth + brace_balance(line) > 1) {
+                    skipping_until = 1;
+                }
+                return;
+            }
             if (chain.empty() || staged_new.count(chain) != 0) {
                 out.stage += (chain.empty() ? line : retargeted(line, staged_changed)) + "\n";
             } else if (staged_changed.count(chain) != 0) {

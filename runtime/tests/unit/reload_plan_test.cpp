@@ -166,6 +166,21 @@ TEST(ReloadPlan, ChangedChainsAreStagedFirst) {
                                            LiveChains{{"output"}, {{"output", {7}}}}, true);
     EXPECT_NE(fresh.stage.find("\tchain classify {\n\t\tcounter name udp"), std::string::npos);
     EXPECT_EQ(fresh.cleanup, "");
+    // Sets that exist keep their elements until the commit; new ones are filled with the chains.
+    inventory.sets = {{"old", false}};
+    const std::string with_sets =
+        "table inet acctc_c {\n"
+        "\tset old {\n\t\ttype ipv4_addr\n\t\telements = { 1.2.3.4 }\n\t}\n"
+        "\tset fresh { type ipv4_addr; elements = { 5.6.7.8 } }\n" +
+        classify.substr(classify.find('\n') + 1);
+    const auto sets =
+        reload_transactions("acctc_c", &inventory, with_sets, {}, true, {{"old", false}},
+                            LiveChains{{"output"}, {{"output", {7}}}}, true);
+    EXPECT_EQ(sets.stage.find("1.2.3.4"), std::string::npos) << sets.stage;
+    EXPECT_NE(sets.stage.find("\tset fresh { type ipv4_addr; elements = { 5.6.7.8 } }\n"),
+              std::string::npos)
+        << sets.stage;
+    EXPECT_NE(sets.stage.find("\tcounter a {"), std::string::npos) << sets.stage;
 }
 
 TEST(ReloadPlan, NamesMustBeIdentifiers) {
