@@ -239,7 +239,11 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
                 std::vector<std::string> present = wanted;
                 present.insert(present.end(), plan.removed.begin(), plan.removed.end());
                 remember_counter_names(netlink_, table, present);
-                record_chains(netlink_, table, policy.definition);
+                if (reload.renames) {
+                    forget_chains(table); // until the cleanup gives the chains their names
+                } else {
+                    record_chains(netlink_, table, policy.definition);
+                }
                 std::map<std::string, std::string> origins;
                 for (const auto& counter : policy.counters) {
                     origins[counter.name] = counter.origin;

@@ -170,10 +170,6 @@ std::string without_rules_of(const std::string& definition, const std::set<std::
 
 namespace {
 
-std::string staged_name(const std::string& chain) {
-    return chain + ".next";
-}
-
 // The rule lines of a chain block (one rule a line, as acctc writes them): not the header, the
 // hook line or the closing brace.
 std::vector<std::string> rule_lines(const std::string& block) {
@@ -188,8 +184,11 @@ std::vector<std::string> rule_lines(const std::string& block) {
     return rules;
 }
 
+// Chain name -> the name it is filled under before the commit.
+using StagedNames = std::map<std::string, std::string>;
+
 // A rule's jumps and gotos to the chains in `targets` turned to their staged names.
-std::string retargeted(const std::string& rule, const std::set<std::string>& targets) {
+std::string retargeted(const std::string& rule, const StagedNames& targets) {
     static const std::regex jump(R"(\b(jump|goto) (\S+))");
     std::string out;
     auto from = rule.cbegin();
@@ -198,14 +197,15 @@ std::string retargeted(const std::string& rule, const std::set<std::string>& tar
         const auto& match = *it;
         out.append(from, match[0].first);
         const std::string target = match[2].str();
-        out += match[1].str() + " " + (targets.count(target) != 0 ? staged_name(target) : target);
+        const auto staged = targets.find(target);
+        out += match[1].str() + " " + (staged != targets.end() ? staged->second : target);
         from = match[0].second;
     }
     out.append(from, rule.cend());
     return out;
 }
 
-bool jumps_to(const std::string& rule, const std::set<std::string>& targets) {
+bool jumps_to(const std::string& rule, const StagedNames& targets) {
     return retargeted(rule, targets) != rule;
 }
 
@@ -264,7 +264,7 @@ ReloadTransactions reload_transactions(const std::string& table, const TableInve
     // Regular chains to fill before the commit jumps to them: new ones under their own name,
     // changed ones under their staged name (renamed back in the cleanup).
     std::set<std::string> staged_new;
-    std::set<std::string> staged_changed;
+    StagedNames staged_changed; // filled as NAME.next (or .next1, ... when that name is taken)
     const bool staging = stage && !sets_recreated;
     std::set<std::string> untouched; // chains whose rules stay as they are
     std::string chains;
@@ -279,19 +279,18 @@ ReloadTransactions reload_transactions(const std::string& table, const TableInve
         } else if (!sets_recreated && live.unchanged.count(chain.name) != 0) {
             untouched.insert(chain.name);
         } else if (staging && !chain.base) {
-            staged_changed.insert(chain.name);
+            // A name no chain has: one left by a reload that was killed may still be in use.
+            std::string staged = chain.name + ".next";
+            for (int n = 1; existing_names.count(staged) != 0; ++n) {
+                staged = chain.name + ".next" + std::to_string(n);
+            }
+            staged_changed[chain.name] = staged;
         }
-    }
-    std::set<std::string> staged_copies; // NAME.next of the staged chains: the stage fills them
-    for (const auto& name : staged_changed) {
-        staged_copies.insert(staged_name(name));
     }
     for (const auto& chain : undeclared) {
-        if (staged_copies.count(chain.name) == 0) {
-            // A base chain left behind would keep filtering with its old policy.
-            (chain.base ? chains : out.cleanup) +=
-                "delete chain" + prefix + identifier(chain.name) + "\n";
-        }
+        // A base chain left behind would keep filtering with its old policy.
+        (chain.base ? chains : out.cleanup) +=
+            "delete chain" + prefix + identifier(chain.name) + "\n";
     }
     if (staging) {
         for (const auto& [name, base] : declared.chains) {
@@ -339,13 +338,15 @@ ReloadTransactions reload_transactions(const std::string& table, const TableInve
         out.commit += "flush table inet " + table + "\n";
     } else {
         for (const auto& chain : existing->chains) {
-            if (untouched.count(chain.name) == 0 && staged_copies.count(chain.name) == 0) {
+            if (untouched.count(chain.name) == 0) {
                 out.commit += "flush chain" + prefix + identifier(chain.name) + "\n";
             }
         }
         std::set<std::string> without = untouched;
         without.insert(staged_new.begin(), staged_new.end());
-        without.insert(staged_changed.begin(), staged_changed.end());
+        for (const auto& [name, staged] : staged_changed) {
+            without.insert(name);
+        }
         body = without_rules_of(definition, without);
     }
     if (!staged_changed.empty()) {
@@ -358,11 +359,9 @@ ReloadTransactions reload_transactions(const std::string& table, const TableInve
         body = retargeted_body;
     }
     if (!staged_new.empty() || !staged_changed.empty()) {
-        for (const auto& name : staged_changed) {
-            const std::string staged = identifier(staged_name(name));
-            out.stage += "add chain" + prefix + staged + "\nflush chain" + prefix + staged + "\n";
-            out.unstage +=
-                "flush chain" + prefix + staged + "\ndelete chain" + prefix + staged + "\n";
+        for (const auto& [name, staged] : staged_changed) {
+            out.unstage += "flush chain" + prefix + identifier(staged) + "\ndelete chain" + prefix +
+                           identifier(staged) + "\n";
         }
         for (const auto& name : staged_new) {
             out.unstage += "flush chain" + prefix + identifier(name) + "\ndelete chain" + prefix +
@@ -394,10 +393,10 @@ ReloadTransactions reload_transactions(const std::string& table, const TableInve
             if (chain.empty() || staged_new.count(chain) != 0) {
                 out.stage += (chain.empty() ? line : retargeted(line, staged_changed)) + "\n";
             } else if (staged_changed.count(chain) != 0) {
-                out.stage +=
-                    (std::regex_match(line, chain_open()) ? "\tchain " + staged_name(chain) + " {"
-                                                          : retargeted(line, staged_changed)) +
-                    "\n";
+                out.stage += (std::regex_match(line, chain_open())
+                                  ? "\tchain " + staged_changed.at(chain) + " {"
+                                  : retargeted(line, staged_changed)) +
+                             "\n";
             }
         });
     }
@@ -407,11 +406,12 @@ ReloadTransactions reload_transactions(const std::string& table, const TableInve
     }
     out.commit += chains;
     out.commit += replaced;
-    for (const auto& name : staged_changed) {
+    for (const auto& [name, staged] : staged_changed) {
         // The old chain is empty since the commit; its name goes to the staged one, which
         // keeps its rules (and the packet path its jumps: they go by chain, not name).
         out.cleanup += "delete chain" + prefix + identifier(name) + "\nrename chain" + prefix +
-                       identifier(staged_name(name)) + " " + identifier(name) + "\n";
+                       identifier(staged) + " " + identifier(name) + "\n";
+        out.renames = true;
     }
     for (const auto& object : existing->objects) {
         if (declared.objects.count(object.name) == 0) {

@@ -70,6 +70,7 @@ struct ReloadTransactions {
     // objects) and gives staged chains their names back; run once no packet can still be
     // inside the old rules, which may use them.
     std::string cleanup;
+    bool renames = false; // the cleanup renames staged chains: names are in flux until then
 };
 
 // existing: what the table holds now (nullptr when it is new). Base chains declared again,
@@ -84,6 +85,7 @@ struct ReloadTransactions {
 // a packet in that moment missed its class and landed in `otherwise`. So the rules of chains
 // in live.unchanged are left alone rather than flushed and re-added, and with `stage` the
 // regular chains that are new or change are filled in a transaction of their own first
+// (changed ones as NAME.next, or NAME.next1, ... when a chain has that name)
 // (ReloadTransactions::stage); the commit then only turns the jumps to them (a base chain left
 // alone gets just its jump rules replaced, by handle). Neither applies when the commit
 // re-creates a set (the rules using it must go).

@@ -130,9 +130,7 @@ TEST(ReloadPlan, ChangedChainsAreStagedFirst) {
     const LiveChains live{{"output"}, {{"output", {7}}}};
     const auto reload =
         reload_transactions("acctc_c", &inventory, classify, {}, true, {}, live, true);
-    EXPECT_EQ(reload.stage, "add chain inet acctc_c classify.next\n"
-                            "flush chain inet acctc_c classify.next\n"
-                            "table inet acctc_c {\n"
+    EXPECT_EQ(reload.stage, "table inet acctc_c {\n"
                             "\tcounter a { comment \"c.acct:2\" }\n"
                             "\tchain classify.next {\n"
                             "\t\tcounter name udp dport map { 1-8 : \"a\" } return\n"
@@ -155,6 +153,17 @@ TEST(ReloadPlan, ChangedChainsAreStagedFirst) {
                               "rename chain inet acctc_c classify.next classify\n");
     EXPECT_EQ(reload.unstage, "flush chain inet acctc_c classify.next\n"
                               "delete chain inet acctc_c classify.next\n");
+    EXPECT_TRUE(reload.renames);
+    // A copy left by a killed reload may be in use: another name, and the old copy goes.
+    inventory.chains.push_back({"classify.next", false});
+    const auto again =
+        reload_transactions("acctc_c", &inventory, classify, {}, true, {}, live, true);
+    EXPECT_NE(again.stage.find("\tchain classify.next1 {\n"), std::string::npos);
+    EXPECT_NE(again.commit.find("flush chain inet acctc_c classify.next\n"), std::string::npos);
+    EXPECT_EQ(again.cleanup, "delete chain inet acctc_c classify.next\n"
+                             "delete chain inet acctc_c classify\n"
+                             "rename chain inet acctc_c classify.next1 classify\n");
+    inventory.chains.pop_back();
     // Without a record of the base chain's rules, its rules are re-added, jumping to the copy.
     const auto unknown =
         reload_transactions("acctc_c", &inventory, classify, {}, true, {}, {}, true);
