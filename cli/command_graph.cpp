@@ -1,7 +1,7 @@
 // acctc graph: a PNG of recorded rates per counter or group, in mirrored below the axis.
-#include "acctc/recording/atomic_write.hpp"
 #include "acctc/recording/graph.hpp"
 #include "acctc/recording/graph_selection.hpp"
+#include "acctc/recording/output_file.hpp"
 #include "command.hpp"
 #include "common.hpp"
 
@@ -64,7 +64,7 @@ int run_graph(const std::vector<std::string>& args) {
                         static_cast<std::streamsize>(png.size()));
         return std::cout.flush() ? exit_ok : exit_policy_error;
     }
-    recording::write_file_atomically(output, png);
+    recording::write_output_file(output, png);
     return exit_ok;
 }
 
