@@ -1,4 +1,5 @@
 // acctc apply: load a policy into the kernel in one transaction, keeping counter values.
+#include "acctc/runtime/applied_policies.hpp"
 #include "acctc/runtime/backend.hpp"
 #include "acctc/runtime/errors.hpp"
 #include "command.hpp"
@@ -60,6 +61,9 @@ int run_apply(const std::vector<std::string>& args) {
     try {
         const auto backend = make_kernel_backend(values);
         print_report(backend->apply(*policy, dry_run), *policy, values);
+        if (!dry_run) {
+            runtime::remember_applied(values.netns, values.backend, policy->policy_name);
+        }
     } catch (const runtime::RuntimeError& error) {
         if (error.kind() != runtime::ErrorKind::rejected) {
             throw;
