@@ -29,9 +29,6 @@ MetricsRoute route(const HttpRequest& request);
 // The head fields of a 200 with the exposition text, plain or gzip-encoded.
 HttpResponse metrics_response(bool gzip);
 
-// Accept-Encoding names gzip (or *) with a q-value above 0, and does not refuse gzip.
-bool accepts_gzip(const HttpRequest& request);
-
 // route() then, for the metrics, render(): 500 when it throws, else 200 with the plain text.
 HttpResponse respond(const HttpRequest& request, const MetricsRenderer& render);
 
