@@ -67,7 +67,7 @@ class Loop {
     void on_ready(Connection& connection, short events, Clock::time_point now);
     void read_head(Connection& connection, Clock::time_point now);
     bool fresh_enough(const Connection& connection) const;
-    void start_render_if_needed();
+    void start_render_if_needed(Clock::time_point now);
     void on_rendered(Clock::time_point now);
     void release_old_bodies();
     void send_metrics(Connection& connection, Clock::time_point now);
@@ -91,6 +91,7 @@ class Loop {
     std::optional<RenderedMetrics> latest_; // the last good render
     Clock::time_point rendering_since_{};   // of the render in progress
     bool gzip_wanted_ = false; // once a client asked, every render is also gzipped
+    Clock::time_point last_request_{}; // of /metrics
 };
 
 void Loop::run(int stop_fd) {
@@ -123,6 +124,10 @@ void Loop::run(int stop_fd) {
             fds.push_back({connection.fd.get(), events, 0});
             wake = std::min(wake, connection.deadline);
         }
+        if (options_.max_age.count() > 0 && latest_ && !worker_.busy() &&
+            now - last_request_ < options_.max_age) {
+            wake = std::min(wake, std::max(now, latest_->started + options_.max_age / 2));
+        }
         int timeout_ms = -1;
         if (wake != Clock::time_point::max()) {
             const auto left = std::chrono::ceil<std::chrono::milliseconds>(wake - now);
@@ -151,7 +156,7 @@ void Loop::run(int stop_fd) {
         if (fds[2].revents != 0) {
             accept_all(now);
         }
-        start_render_if_needed();
+        start_render_if_needed(now);
     }
 }
 
@@ -282,6 +287,7 @@ void Loop::read_head(Connection& connection, Clock::time_point now) {
             return;
         }
         connection.requested = now;
+        last_request_ = now;
         connection.head_only = routed.head_only;
         connection.gzip = routed.gzip;
         gzip_wanted_ = gzip_wanted_ || routed.gzip;
@@ -310,8 +316,11 @@ bool Loop::fresh_enough(const Connection& connection) const {
 }
 
 // One render at a time, for whoever waits; a request that arrived after the render in progress
-// started (with max_age 0) gets the next one.
-void Loop::start_render_if_needed() {
+// started (with max_age 0) gets the next one. While requests keep coming, the next render
+// starts when the last one is half its max_age old, so they find one ready instead of waiting
+// (at most one read per half max_age, and only while requests come; none is older than max_age
+// when served).
+void Loop::start_render_if_needed(Clock::time_point now) {
     if (worker_.busy()) {
         return;
     }
@@ -319,7 +328,10 @@ void Loop::start_render_if_needed() {
         std::any_of(connections_.begin(), connections_.end(), [](const Connection& c) {
             return c.phase == Connection::Phase::waiting;
         });
-    if (someone_waits) {
+    const bool in_demand = options_.max_age.count() > 0 && latest_ &&
+                           now - last_request_ < options_.max_age &&
+                           now - latest_->started >= options_.max_age / 2;
+    if (someone_waits || in_demand) {
         worker_.start(gzip_wanted_);
     }
 }
