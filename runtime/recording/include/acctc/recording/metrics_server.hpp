@@ -22,7 +22,7 @@ struct ServerOptions {
     std::size_t max_connections = 256;
     // A request is answered with counters read no earlier than this before it arrived: 0 reads
     // afresh for it (sharing only a read that starts after it arrived).
-    std::chrono::milliseconds max_age{1'000};
+    std::chrono::milliseconds max_age{5'000};
     // Responses still being sent may hold older bodies up to this many bytes in all; beyond, the
     // clients holding the oldest are dropped (clients that do not read cannot pin memory).
     std::size_t max_held_bytes = 64 * 1024 * 1024;
