@@ -41,7 +41,8 @@ void print_report(const runtime::ApplyReport& report, const CompiledPolicy& poli
 
 // `via` names that match no device in the target namespace: a typo (eht0) loads cleanly and
 // counts nothing forever, a device created later (a VPN's tun0) is fine. One line per device.
-std::vector<std::string> missing_devices(const CompiledPolicy& policy, const KernelOptions& values) {
+std::vector<std::string> missing_devices(const CompiledPolicy& policy,
+                                         const KernelOptions& values) {
     std::vector<std::string> lines;
     if (policy.devices.empty()) {
         return lines;
@@ -78,8 +79,9 @@ int run_apply(const std::vector<std::string>& args) {
     po::positional_options_description positional;
     positional.add("policy", 1);
     po::variables_map map;
-    if (!parse_command_line(args, "acctc apply [--dry-run] [--strict] [--netns NAME] [--backend KIND] POLICY",
-                            options, positional, map)) {
+    if (!parse_command_line(
+            args, "acctc apply [--dry-run] [--strict] [--netns NAME] [--backend KIND] POLICY",
+            options, positional, map)) {
         return exit_ok;
     }
     const auto policy = compile_for_kernel(path, values);

@@ -144,10 +144,10 @@ int run_counters(const std::vector<std::string>& args) {
     }
     const auto readings = backend->counters(policy, values.reset);
     // Without a policy named, "all of them" must not quietly shrink to fewer after a flush.
-    const auto unloaded = policy.empty()
-                              ? runtime::unloaded_policies(values.kernel.netns, values.kernel.backend,
-                                                           *backend, samples_of(readings))
-                              : std::vector<std::string>{};
+    const auto unloaded =
+        policy.empty() ? runtime::unloaded_policies(values.kernel.netns, values.kernel.backend,
+                                                    *backend, samples_of(readings))
+                       : std::vector<std::string>{};
     for (const auto& name : unloaded) {
         std::cerr << "acctc counters: " << runtime::not_loaded_message(name, values.kernel.netns)
                   << "\n";

@@ -47,10 +47,10 @@ bool record_once(const RecordArguments& arguments, const recording::RecordOption
     bool ok = true;
     if (arguments.policies.empty()) {
         // "Every policy" must not quietly become fewer after `nft flush ruleset`.
-        const auto backend = runtime::make_backend(runtime::BackendKind::nftables,
-                                                   arguments.kernel.netns);
-        for (const auto& policy : runtime::unloaded_policies(arguments.kernel.netns, "nft",
-                                                             *backend, samples)) {
+        const auto backend =
+            runtime::make_backend(runtime::BackendKind::nftables, arguments.kernel.netns);
+        for (const auto& policy :
+             runtime::unloaded_policies(arguments.kernel.netns, "nft", *backend, samples)) {
             std::cerr << "acctc record: "
                       << runtime::not_loaded_message(policy, arguments.kernel.netns) << "\n";
             ok = false;

@@ -1,7 +1,7 @@
 // acctc remove: delete a policy's table, and nothing else, reporting final counter values.
+#include "acctc/runtime/applied_policies.hpp"
 #include "acctc/runtime/backend.hpp"
 #include "acctc/runtime/counter_report.hpp"
-#include "acctc/runtime/applied_policies.hpp"
 #include "acctc/runtime/errors.hpp"
 #include "command.hpp"
 #include "common.hpp"

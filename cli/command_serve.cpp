@@ -39,9 +39,9 @@ int run_serve(const std::vector<std::string>& args) {
         "max-held-bytes",
         po::value(&server_options.max_held_bytes)->default_value(server_options.max_held_bytes),
         "older responses still being sent may hold this much memory; beyond, their slowest "
-        "clients are dropped")(
-        "read-timeout-ms", po::value(&read_timeout_ms)->default_value(read_timeout_ms),
-        "a request head must arrive within this many milliseconds")(
+        "clients are dropped")("read-timeout-ms",
+                               po::value(&read_timeout_ms)->default_value(read_timeout_ms),
+                               "a request head must arrive within this many milliseconds")(
         "policy", po::value(&policies),
         "policy files or names as applied (default: every acctc policy)");
     add_kernel_options(options, kernel);
@@ -75,8 +75,8 @@ int run_serve(const std::vector<std::string>& args) {
     }
     // One formatter for `counters --prometheus` and this endpoint: the runtime's. A policy that
     // is not loaded is a metric (acctc_policy_loaded 0), not a failed scrape.
-    auto scrape = std::make_shared<recording::CounterScrape>(policies, kernel.netns,
-                                                             server_options.log);
+    auto scrape =
+        std::make_shared<recording::CounterScrape>(policies, kernel.netns, server_options.log);
     // Once now, so that what no scrape could survive (no privilege to enter the namespace or
     // to read nf_tables) fails here with its reason instead of as 500 after 500.
     try {

@@ -15,9 +15,8 @@ void add(std::vector<DeviceUse>& uses, const ir::Match& match, const std::string
             use = std::prev(uses.end());
         }
         const DeviceUser entry{user, origin};
-        if (std::find_if(use->users.begin(), use->users.end(), [&](const DeviceUser& u) {
-                return u.name == user;
-            }) == use->users.end()) {
+        if (std::find_if(use->users.begin(), use->users.end(),
+                         [&](const DeviceUser& u) { return u.name == user; }) == use->users.end()) {
             use->users.push_back(entry);
         }
     }

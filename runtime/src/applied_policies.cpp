@@ -92,8 +92,8 @@ std::vector<std::string> applied_policies(const std::string& netns, const std::s
     return policies;
 }
 
-std::vector<std::string> unloaded_policies(const std::string& netns, const std::string& backend_name,
-                                           Backend& backend,
+std::vector<std::string> unloaded_policies(const std::string& netns,
+                                           const std::string& backend_name, Backend& backend,
                                            const std::vector<CounterSample>& read) {
     std::vector<std::string> unloaded;
     for (const auto& policy : applied_policies(netns, backend_name)) {

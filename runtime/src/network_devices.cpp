@@ -14,7 +14,7 @@ std::vector<std::string> network_devices(const std::string& netns) {
     const NetnsScope scope(netns);
     // if_nameindex asks the kernel over a socket opened now: in the namespace just entered.
     const std::unique_ptr<struct if_nameindex, decltype(&if_freenameindex)> list(::if_nameindex(),
-                                                                          &if_freenameindex);
+                                                                                 &if_freenameindex);
     if (!list) {
         throw_system_error("cannot list network devices", errno);
     }

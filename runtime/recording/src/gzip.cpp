@@ -32,8 +32,7 @@ std::string gzip_compress(std::string_view data, int level) {
     stream.next_out = reinterpret_cast<Bytef*>(out.data());
     stream.avail_out = static_cast<uInt>(out.size());
     if (data.size() != stream.avail_in || deflate(&stream, Z_FINISH) != Z_STREAM_END) {
-        throw std::runtime_error("gzip: cannot compress " + std::to_string(data.size()) +
-                                 " bytes");
+        throw std::runtime_error("gzip: cannot compress " + std::to_string(data.size()) + " bytes");
     }
     out.resize(stream.total_out);
     return out;

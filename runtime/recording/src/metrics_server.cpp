@@ -90,8 +90,8 @@ class Loop {
     Clock::time_point accept_paused_until{};
     std::optional<RenderedMetrics> latest_; // the last good render
     Clock::time_point rendering_since_{};   // of the render in progress
-    bool gzip_wanted_ = false; // once a client asked, every render is also gzipped
-    Clock::time_point last_request_{}; // of /metrics
+    bool gzip_wanted_ = false;              // once a client asked, every render is also gzipped
+    Clock::time_point last_request_{};      // of /metrics
 };
 
 void Loop::run(int stop_fd) {
@@ -193,9 +193,9 @@ void Loop::accept_all(Clock::time_point now) {
 // Full: drop the client idle for longest (a silent one, or one that does not read its
 // response); clients waiting for the counters are the server's fault, not theirs.
 bool Loop::make_room() {
-    const auto open =
-        std::count_if(connections_.begin(), connections_.end(),
-                      [](const auto& c) { return c.phase != Connection::Phase::closed; });
+    const auto open = std::count_if(connections_.begin(), connections_.end(), [](const auto& c) {
+        return c.phase != Connection::Phase::closed;
+    });
     if (static_cast<std::size_t>(open) < options_.max_connections) {
         return true;
     }
@@ -325,9 +325,8 @@ void Loop::start_render_if_needed(Clock::time_point now) {
         return;
     }
     const bool someone_waits =
-        std::any_of(connections_.begin(), connections_.end(), [](const Connection& c) {
-            return c.phase == Connection::Phase::waiting;
-        });
+        std::any_of(connections_.begin(), connections_.end(),
+                    [](const Connection& c) { return c.phase == Connection::Phase::waiting; });
     const bool in_demand = options_.max_age.count() > 0 && latest_ &&
                            now - last_request_ < options_.max_age &&
                            now - latest_->started >= options_.max_age / 2;
@@ -433,9 +432,9 @@ void Loop::write_pending(Connection& connection, Clock::time_point now) {
                               connection.head.size() - connection.sent};
         }
         if (body_size > 0) {
-            const std::size_t from =
-                connection.sent > connection.head.size() ? connection.sent - connection.head.size()
-                                                         : 0;
+            const std::size_t from = connection.sent > connection.head.size()
+                                         ? connection.sent - connection.head.size()
+                                         : 0;
             parts[count++] = {const_cast<char*>(connection.body->data()) + from, body_size - from};
         }
         msghdr message{};

@@ -48,7 +48,8 @@ struct TemporaryFile {
 // Creates FILE.XXXXXX beside `file` with O_EXCL; mode 0666 so the umask applies as for any
 // new file (mkstemp would force 0600).
 std::pair<UniqueFd, std::string> create_beside(const std::filesystem::path& file) {
-    static constexpr char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    static constexpr char letters[] =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     std::random_device seed;
     std::mt19937 random(seed());
     std::uniform_int_distribution<std::size_t> pick(0, sizeof letters - 2);
@@ -57,7 +58,8 @@ std::pair<UniqueFd, std::string> create_beside(const std::filesystem::path& file
         for (int i = 0; i < 6; ++i) {
             name += letters[pick(random)];
         }
-        UniqueFd fd(::open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666));
+        UniqueFd fd(
+            ::open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666));
         if (fd) {
             return {std::move(fd), std::move(name)};
         }
@@ -161,7 +163,8 @@ void write_output_file(const std::filesystem::path& file, std::span<const unsign
 }
 
 void write_output_file(const std::filesystem::path& file, std::string_view text) {
-    write_output_file(file, std::span(reinterpret_cast<const unsigned char*>(text.data()), text.size()));
+    write_output_file(file,
+                      std::span(reinterpret_cast<const unsigned char*>(text.data()), text.size()));
 }
 
 } // namespace acctc::recording

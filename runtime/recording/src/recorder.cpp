@@ -49,10 +49,10 @@ void remove_stale_temporaries(const std::filesystem::path& directory) {
          !error && entries != end; entries.increment(error)) {
         const auto name = entries->path().filename().string();
         const auto at = name.rfind(".rrd");
-        const bool shaped = at != std::string::npos && at > 0 && name.size() == at + 4 + 6 &&
-                            std::all_of(name.begin() + static_cast<long>(at) + 4, name.end(),
-                                        [](char c) { return std::isalnum(
-                                                         static_cast<unsigned char>(c)) != 0; });
+        const bool shaped =
+            at != std::string::npos && at > 0 && name.size() == at + 4 + 6 &&
+            std::all_of(name.begin() + static_cast<long>(at) + 4, name.end(),
+                        [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; });
         std::error_code ignored;
         if (shaped && entries->is_regular_file(ignored) && !entries->is_symlink(ignored)) {
             std::filesystem::remove(entries->path(), ignored);

@@ -250,8 +250,8 @@ TEST_F(MetricsServerTest, GzipWhenTheClientAcceptsIt) {
     EXPECT_EQ(static_cast<unsigned char>(raw.body[0]), 0x1fU);
     EXPECT_EQ(static_cast<unsigned char>(raw.body[1]), 0x8bU);
     // Refused or not offered: plain text.
-    for (const char* refused : {"Accept-Encoding: gzip;q=0", "Accept-Encoding: br, *;q=0",
-                                "Accept-Encoding: identity"}) {
+    for (const char* refused :
+         {"Accept-Encoding: gzip;q=0", "Accept-Encoding: br, *;q=0", "Accept-Encoding: identity"}) {
         const auto response = curl({"-H", refused}, url);
         EXPECT_EQ(response.headers.find("Content-Encoding"), std::string::npos) << refused;
         EXPECT_EQ(response.body, plain.body) << refused;
@@ -293,8 +293,8 @@ TEST_F(MetricsServerTest, ARecentReadServesRequestsWithinMaxAge) {
 TEST_F(MetricsServerTest, StalledClientsNeitherDelayOthersNorPinMemory) {
     stop();
     options.max_connections = 256;
-    options.write_timeout = 20s;          // longer than the test: only the memory cap cuts them
-    options.max_held_bytes = 12 << 20;    // three bodies of 4 MiB
+    options.write_timeout = 20s;       // longer than the test: only the memory cap cuts them
+    options.max_held_bytes = 12 << 20; // three bodies of 4 MiB
     start();
     padding = "# " + std::string(4 << 20, 'p') + "\n";
     // 200 clients that send a request and never read: each holds a response to send.

@@ -171,8 +171,8 @@ TEST_F(KernelRecording, CliEveryKeepsRecordingUntilSigterm) {
 
 TEST_F(KernelRecording, SameSecondSkipsAreOneLineAndNoneWithQuiet) {
     const auto rrd_dir = dir.path().string();
-    const std::vector<std::string> record = {cli(),      "record",  "--netns", ns->name(),
-                                             "--rrd-dir", rrd_dir, "rectest"};
+    const std::vector<std::string> record = {cli(),       "record", "--netns", ns->name(),
+                                             "--rrd-dir", rrd_dir,  "rectest"};
     auto quiet = record;
     quiet.push_back("-q");
     testing::ProcessResult loud;
@@ -198,8 +198,8 @@ TEST_F(KernelRecording, SameSecondSkipsAreOneLineAndNoneWithQuiet) {
 
 TEST_F(KernelRecording, GraphLeavesOutACorruptFileAndDrawsTheRest) {
     const auto rrd_dir = dir.path().string();
-    ASSERT_EQ(testing::run_process({cli(), "record", "--netns", ns->name(), "--rrd-dir", rrd_dir,
-                                    "rectest"})
+    ASSERT_EQ(testing::run_process(
+                  {cli(), "record", "--netns", ns->name(), "--rrd-dir", rrd_dir, "rectest"})
                   .exit_code,
               0);
     const auto broken = rrd_path(dir.path(), "rectest", "probe_udp_out");

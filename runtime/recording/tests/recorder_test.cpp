@@ -169,9 +169,8 @@ TEST_F(RecorderTest, AFullDiskSaysSo) {
             ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0 &&
             ::mount("tmpfs", dir.path().c_str(), "tmpfs", 0, "size=64k") == 0) {
             std::ofstream(dir.path() / "filler") << std::string(1 << 20, 'f');
-            const auto results =
-                record_samples(dir.path(), {CounterSample{"home", "skype_tcp_in", 1, 1}},
-                               options, t0);
+            const auto results = record_samples(
+                dir.path(), {CounterSample{"home", "skype_tcp_in", 1, 1}}, options, t0);
             detail = results.empty() ? "no result" : results[0].detail;
         }
         (void)!::write(pipe_fds[1], detail.data(), detail.size());

@@ -8,8 +8,8 @@
 
 #include <csignal>
 #include <fstream>
-#include <map>
 #include <gtest/gtest.h>
+#include <map>
 #include <memory>
 
 namespace acctc::recording {
@@ -66,9 +66,8 @@ TEST(ServeKernel, ScrapesTheNamespacesCountersAndStopsOnSigterm) {
     testing::send_datagrams(sender.get(), "198.18.0.1", 9, 12, 100);
 
     // The listening socket is in the root namespace, on loopback and an ephemeral port.
-    testing::ChildProcess serve(
-        {ACCTC_CLI_PATH, "serve", "--netns", ns.name(), "--listen", "127.0.0.1:0",
-         "--max-age-ms", "0", "servetest"});
+    testing::ChildProcess serve({ACCTC_CLI_PATH, "serve", "--netns", ns.name(), "--listen",
+                                 "127.0.0.1:0", "--max-age-ms", "0", "servetest"});
     const auto line = serve.wait_for_stderr_line("listening on http://", 5s);
     ASSERT_FALSE(line.empty()) << "acctc serve did not start";
     const auto url = line.substr(line.find("http://"));
@@ -173,15 +172,14 @@ TEST(ServeKernel, AFlushedRulesetSaysWhichPolicyIsNotLoaded) {
     EXPECT_EQ(per_policy(get(url), "acctc_policy_loaded").at("flushme"), 0);
     counters = testing::run_process({ACCTC_CLI_PATH, "counters", "--netns", ns.name()});
     EXPECT_EQ(counters.exit_code, 1);
-    EXPECT_NE(counters.err.find("policy flushme is not loaded"), std::string::npos)
-        << counters.err;
-    const auto record = testing::run_process({ACCTC_CLI_PATH, "record", "--netns", ns.name(),
-                                              "--rrd-dir", dir.path().string(), "-q"});
+    EXPECT_NE(counters.err.find("policy flushme is not loaded"), std::string::npos) << counters.err;
+    const auto record = testing::run_process(
+        {ACCTC_CLI_PATH, "record", "--netns", ns.name(), "--rrd-dir", dir.path().string(), "-q"});
     EXPECT_EQ(record.exit_code, 1);
     EXPECT_NE(record.err.find("policy flushme is not loaded"), std::string::npos) << record.err;
     // `acctc remove` drops the expectation; then nothing is missing.
-    const auto remove = testing::run_process({ACCTC_CLI_PATH, "remove", "--netns", ns.name(),
-                                              "flushme"});
+    const auto remove =
+        testing::run_process({ACCTC_CLI_PATH, "remove", "--netns", ns.name(), "flushme"});
     EXPECT_EQ(remove.exit_code, 0) << remove.err;
     EXPECT_EQ(testing::run_process({ACCTC_CLI_PATH, "counters", "--netns", ns.name()}).exit_code,
               0);
@@ -199,8 +197,7 @@ TEST(ServeKernel, ANamespaceItMayNotEnterFailsAtStart) {
          ACCTC_CLI_PATH, "serve", "--netns", ns.name(), "--listen", "127.0.0.1:0"},
         {}, 10s);
     EXPECT_EQ(run.exit_code, 1) << run.err;
-    EXPECT_NE(run.err.find("cannot enter network namespace '" + ns.name() + "'"),
-              std::string::npos)
+    EXPECT_NE(run.err.find("cannot enter network namespace '" + ns.name() + "'"), std::string::npos)
         << run.err;
     EXPECT_EQ(run.err.find("listening"), std::string::npos) << run.err;
 }

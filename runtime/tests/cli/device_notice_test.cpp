@@ -38,8 +38,7 @@ TEST_F(DeviceNotice, StrictRefusesThenANoticeThenItCountsOnceTheDeviceExists) {
     std::string out;
     std::string err;
     EXPECT_EQ(acctc("apply --strict", &out, &err), 1);
-    EXPECT_NE(err.find("error: device 'eht1' does not exist in network namespace " +
-                       netns_.name()),
+    EXPECT_NE(err.find("error: device 'eht1' does not exist in network namespace " + netns_.name()),
               std::string::npos)
         << err;
     EXPECT_NE(err.find("counter web (" + policy_.string() + ":3)"), std::string::npos) << err;

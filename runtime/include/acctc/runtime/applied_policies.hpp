@@ -23,8 +23,8 @@ std::vector<std::string> applied_policies(const std::string& netns, const std::s
 
 // The policies remembered as applied here whose table (or chains) `backend` no longer finds;
 // policies with a sample in `read` are loaded and cost no further look.
-std::vector<std::string> unloaded_policies(const std::string& netns, const std::string& backend_name,
-                                           Backend& backend,
+std::vector<std::string> unloaded_policies(const std::string& netns,
+                                           const std::string& backend_name, Backend& backend,
                                            const std::vector<CounterSample>& read);
 
 // "policy X is not loaded ..." for the user, with what probably happened and the fix.

@@ -26,12 +26,12 @@ struct ServerOptions {
     // Responses still being sent may hold older bodies up to this many bytes in all; beyond, the
     // clients holding the oldest are dropped (clients that do not read cannot pin memory).
     std::size_t max_held_bytes = 64 * 1024 * 1024;
-    std::size_t send_buffer_bytes = 256 * 1024; // SO_SNDBUF of each connection
+    std::size_t send_buffer_bytes = 256 * 1024;       // SO_SNDBUF of each connection
     std::chrono::milliseconds read_timeout{5'000};    // the whole head must arrive in this time
     std::chrono::milliseconds render_timeout{30'000}; // 503 if the counters take longer
     std::chrono::milliseconds write_timeout{10'000};  // the whole response must be taken
     std::chrono::milliseconds linger_timeout{1'000};  // reading leftovers before close
-    std::function<void(const std::string&)> log;     // problems worth an operator's eye
+    std::function<void(const std::string&)> log;      // problems worth an operator's eye
 };
 
 class MetricsServer {
