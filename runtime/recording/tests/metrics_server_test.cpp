@@ -290,6 +290,28 @@ TEST_F(MetricsServerTest, ARecentReadServesRequestsWithinMaxAge) {
     EXPECT_EQ(scrapes.load(), 1);
 }
 
+TEST_F(MetricsServerTest, WhileRequestsKeepComingTheNextReadIsReadyBeforeItIsNeeded) {
+    stop();
+    options.max_age = 3s;
+    start();
+    render_delay = 1s;
+    EXPECT_EQ(curl({}, url).status, 200); // the first waits for its read
+    // For 5 s, one request every 200 ms: none waits for a read (each would take >= 1 s), as
+    // the next read starts when the last one is 1.5 s old.
+    const auto until = Clock::now() + 5s;
+    auto slowest = Clock::duration::zero();
+    while (Clock::now() < until) {
+        const auto begin = Clock::now();
+        EXPECT_EQ(testing::status_of(
+                      testing::exchange(port(), "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")),
+                  200);
+        slowest = std::max(slowest, Clock::now() - begin);
+        std::this_thread::sleep_for(200ms);
+    }
+    EXPECT_LT(slowest, 700ms);
+    EXPECT_GE(scrapes.load(), 3); // refreshed meanwhile, never older than 3 s
+}
+
 TEST_F(MetricsServerTest, StalledClientsNeitherDelayOthersNorPinMemory) {
     stop();
     options.max_connections = 256;
