@@ -123,7 +123,13 @@ def clients(args):
         thread.join()
     peak = peak_rss_mib(serve.pid)
     serve.terminate()
-    serve.wait(10)
+    stopping = time.monotonic()
+    try:
+        serve.wait(10)
+    except subprocess.TimeoutExpired:  # busy with the clients: SIGTERM ignored for 10 s
+        serve.kill()
+        serve.wait()
+    stop_s = time.monotonic() - stopping
     for s in stalled:
         s.close()
     latencies = [r[0] for r in results if r[1] == 200]
@@ -139,6 +145,7 @@ def clients(args):
         "max_s": round(max(latencies, default=float("nan")), 3),
         "response_bytes": max((r[2] for r in results), default=0),
         "peak_rss_mib": round(peak, 1), "stalled_reconnects": reconnects,
+        "sigterm_to_exit_s": round(stop_s, 2),
     }
 
 
