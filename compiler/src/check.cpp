@@ -214,7 +214,7 @@ bool Checker::address_literal(const Item& item, NetworkAlias& into) {
     for (unsigned i = 0; i < width / 8; ++i) {
         value = (value << 8) | bytes[i];
     }
-    const u128 host_mask = length == width ? 0 : ((u128{1} << (width - length)) - 1);
+    const u128 host_mask = low_bits(width - length);
     if ((value & host_mask) != 0) {
         const u128 network = value & ~host_mask;
         diag_.error(item.range, "'" + text + "' has host bits set; did you mean " +

@@ -353,8 +353,16 @@ std::vector<Spec> Emitter::address_atoms(const Condition& c) const {
             continue;
         }
         for (const auto& p : prefixes) {
-            const u128 last = p.length == 0 ? (v6 ? ~u128{0} : 0xffffffff)
-                                            : p.base | ((u128{1} << (width - p.length)) - 1);
+            if (p.length == 0) {
+                // Every address: no match at all (iptables-nft refuses `! -s 0.0.0.0/0`, and
+                // iptables-save drops `-s 0.0.0.0/0`); the negation never holds.
+                if (c.negate) {
+                    return {};
+                }
+                atoms.emplace_back();
+                continue;
+            }
+            const u128 last = prefix_interval(p, width).hi;
             Spec s;
             Slot slot{c.negate, format(p.base) + "/" + std::to_string(p.length)};
             (source ? s.src : s.dst) = slot;

@@ -119,20 +119,17 @@ u128 IntervalSet::size_saturated() const {
 std::vector<Prefix> to_prefixes(Interval interval, unsigned width) {
     std::vector<Prefix> out;
     u128 lo = interval.lo;
-    const u128 hi = interval.hi;
     while (true) {
+        // The largest aligned block that starts at lo and ends inside the interval.
         unsigned host_bits = 0;
-        while (host_bits < width) {
-            const u128 block = u128{1} << host_bits; // size of the next larger block is 2*block
-            const u128 mask = (block << 1) - 1;
-            if ((lo & mask) != 0 || lo + mask > hi || lo + mask < lo) {
-                break;
-            }
+        while (host_bits < width && (lo & low_bits(host_bits + 1)) == 0 &&
+               low_bits(host_bits + 1) <= interval.hi - lo) {
             ++host_bits;
         }
-        out.push_back({lo, width - host_bits});
-        const u128 last = host_bits >= 128 ? ~u128{0} : lo + ((u128{1} << host_bits) - 1);
-        if (last >= hi) {
+        const Prefix prefix{lo, width - host_bits};
+        out.push_back(prefix);
+        const u128 last = prefix_interval(prefix, width).hi;
+        if (last >= interval.hi) {
             break;
         }
         lo = last + 1;

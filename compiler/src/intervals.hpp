@@ -39,11 +39,24 @@ class IntervalSet {
     std::vector<Interval> parts_;
 };
 
-// Splits [lo, hi] of a width-bit space into the fewest aligned prefixes (for address printing).
+// The `count` lowest bits set, for every count from 0 to 128: the host part of a prefix of
+// width - count bits. (`(u128{1} << count) - 1` shifts by 128 for a /0 of IPv6.)
+constexpr u128 low_bits(unsigned count) {
+    return count == 0 ? u128{0} : ~u128{0} >> (128 - count);
+}
+
+// An aligned block of addresses: `length` leading bits of a width-bit space fixed.
 struct Prefix {
     u128 base;
     unsigned length;
 };
+
+// The addresses a prefix covers, /0 and full width included.
+constexpr Interval prefix_interval(Prefix prefix, unsigned width) {
+    return {prefix.base, prefix.base | low_bits(width - prefix.length)};
+}
+
+// Splits [lo, hi] of a width-bit space into the fewest aligned prefixes (for address printing).
 std::vector<Prefix> to_prefixes(Interval interval, unsigned width);
 
 std::string format_ipv4(u128 value);

@@ -51,6 +51,34 @@ TEST(Intervals, PrefixesCoverExactlyTheInterval) {
     EXPECT_EQ(to_prefixes({0, ~u128{0}}, 128).front().length, 0U);
 }
 
+// Prefix length 0 and full width: a /0 of IPv6 once shifted a 128-bit value by 128.
+TEST(Intervals, MasksForEveryPrefixLength) {
+    EXPECT_EQ(low_bits(0), u128{0});
+    EXPECT_EQ(low_bits(1), u128{1});
+    EXPECT_EQ(low_bits(32), u128{0xffffffff});
+    EXPECT_EQ(low_bits(127), ~u128{0} >> 1);
+    EXPECT_EQ(low_bits(128), ~u128{0});
+    EXPECT_EQ(prefix_interval({0, 0}, 128), (Interval{0, ~u128{0}}));
+    EXPECT_EQ(prefix_interval({0, 0}, 32), (Interval{0, 0xffffffff}));
+    EXPECT_EQ(prefix_interval({0xC6120001, 32}, 32), (Interval{0xC6120001, 0xC6120001}));
+    EXPECT_EQ(prefix_interval({~u128{0}, 128}, 128), (Interval{~u128{0}, ~u128{0}}));
+    EXPECT_EQ(prefix_interval({u128{1} << 127, 1}, 128), (Interval{u128{1} << 127, ~u128{0}}));
+    for (unsigned width : {32U, 128U}) {
+        const auto whole = to_prefixes({0, low_bits(width)}, width);
+        ASSERT_EQ(whole.size(), 1U);
+        EXPECT_EQ(whole[0].length, 0U);
+        const auto top = to_prefixes({low_bits(width), low_bits(width)}, width);
+        ASSERT_EQ(top.size(), 1U);
+        EXPECT_EQ(top[0].length, width);
+        // Everything but the first address: one prefix per length 1..width.
+        const auto rest = to_prefixes({1, low_bits(width)}, width);
+        ASSERT_EQ(rest.size(), width);
+        EXPECT_EQ(rest.front().length, width);
+        EXPECT_EQ(rest.back().length, 1U);
+        EXPECT_EQ(prefix_interval(rest.back(), width).hi, low_bits(width));
+    }
+}
+
 TEST(Intervals, AddressFormatting) {
     EXPECT_EQ(format_ipv4(0xC6120001), "198.18.0.1");
     EXPECT_EQ(format_ipv6((u128{0x20010db8} << 96) | 1), "2001:db8::1");
