@@ -23,7 +23,7 @@ unsigned address_width(Field f) {
 }
 
 std::string format_address(Field f, u128 value) {
-    return address_width(f) == 128 ? format_ipv6(value) : format_ipv4(value);
+    return acctc::format_address(value, address_width(f));
 }
 
 std::string hex32(std::uint32_t value) {

@@ -22,6 +22,9 @@ class IntervalSet {
     IntervalSet() = default;
     static IntervalSet single(u128 value) { return range(value, value); }
     static IntervalSet range(u128 lo, u128 hi);
+    // The union of intervals in any order, overlapping or not: sorted and merged once, where
+    // adding them one by one would move the parts after each insertion point.
+    static IntervalSet of(std::vector<Interval> intervals);
 
     void add(u128 lo, u128 hi);
     void add(const IntervalSet& other);
@@ -36,6 +39,9 @@ class IntervalSet {
     bool operator==(const IntervalSet&) const = default;
 
   private:
+    // Adds an interval that starts at or after every part's start.
+    void append(Interval next);
+
     std::vector<Interval> parts_;
 };
 
@@ -61,5 +67,7 @@ std::vector<Prefix> to_prefixes(Interval interval, unsigned width);
 
 std::string format_ipv4(u128 value);
 std::string format_ipv6(u128 value);
+// An address of a width-bit space (32: IPv4, 128: IPv6).
+std::string format_address(u128 value, unsigned width);
 
 } // namespace acctc
