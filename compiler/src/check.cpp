@@ -155,14 +155,14 @@ std::optional<std::uint16_t> Checker::port(const std::string& text, SourceRange 
 
 std::optional<IntervalSet> Checker::port_items(const std::vector<Item>& items,
                                                const std::vector<std::uint8_t>& protocols) {
-    IntervalSet ports;
+    std::vector<Interval> ports; // merged once at the end, like address lists
     bool ok = true;
     for (const Item& item : items) {
         if (item.kind != Item::Kind::range) {
             auto value = port(item.text, item.range, protocols);
             ok = ok && value.has_value();
             if (value) {
-                ports.add(*value, *value);
+                ports.push_back({*value, *value});
             }
             continue;
         }
@@ -182,9 +182,9 @@ std::optional<IntervalSet> Checker::port_items(const std::vector<Item>& items,
             ok = false;
             continue;
         }
-        ports.add(*lo, *hi);
+        ports.push_back({*lo, *hi});
     }
-    return ok ? std::optional(ports) : std::nullopt;
+    return ok ? std::optional(IntervalSet::of(std::move(ports))) : std::nullopt;
 }
 
 std::optional<std::uint8_t> Checker::protocol(const Item& item) {
@@ -480,7 +480,7 @@ ir::Match Checker::read_match(const std::vector<ast::Clause>& clauses, Context c
                 continue;
             }
             const bool user = clause.qualifier == "user";
-            IntervalSet ids;
+            std::vector<Interval> ids;
             for (const Item& item : clause.items) {
                 std::optional<std::uint64_t> id;
                 if (item.kind == Item::Kind::number) {
@@ -494,10 +494,10 @@ ir::Match Checker::read_match(const std::vector<ast::Clause>& clauses, Context c
                     }
                 }
                 if (id) {
-                    ids.add(*id, *id);
+                    ids.push_back({*id, *id});
                 }
             }
-            (user ? match.uids : match.gids) = ids;
+            (user ? match.uids : match.gids) = IntervalSet::of(std::move(ids));
         } else if (k == "protocol") {
             IntervalSet protocols;
             for (const Item& item : clause.items) {
