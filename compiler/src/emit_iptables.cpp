@@ -308,17 +308,21 @@ class Emitter {
     IptablesText run();
 
   private:
-    // A chain's "-A chain ...\n" lines, in blocks of about 64 KiB: 100,000 addresses make
-    // 900,000 lines, which a string per line or one growing string per chain (doubling and
-    // copying) made take two to three times their size.
+    // A chain's "-A chain ...\n" lines: one string growing to 64 KiB, then blocks of that
+    // size. 100,000 addresses make 900,000 lines, which a string per line or one growing string
+    // per chain (doubling and copying) made take two to three times their size; a chain of one
+    // rule (a counter's) stays one small string.
     struct ChainOut {
         std::string name;
         std::vector<std::string> blocks;
 
         void append(const std::string& line) {
             constexpr std::size_t block_size = 64 * 1024;
-            if (blocks.empty() || blocks.back().size() + line.size() > blocks.back().capacity()) {
-                blocks.emplace_back().reserve(std::max(block_size, line.size()));
+            if (blocks.empty()) {
+                blocks.emplace_back();
+            } else if (blocks.back().size() + line.size() > blocks.back().capacity() &&
+                       blocks.back().capacity() >= block_size) {
+                blocks.emplace_back().reserve(block_size);
             }
             blocks.back() += line;
         }
@@ -758,18 +762,23 @@ void Emitter::emit_statements(std::size_t index, const Spec& spec, const rules::
             break;
         case Statement::Kind::count_map: {
             // Entries grouped by counter (and the leading key fields), the last field merged.
+            // Found through an index: a classification of 100,000 classes has as many groups.
             std::vector<std::pair<std::pair<std::string, std::vector<Interval>>, IntervalSet>>
                 groups;
+            std::map<std::pair<std::string, std::vector<std::pair<u128, u128>>>, std::size_t>
+                group_index;
             for (const auto& entry : s.entries) {
                 std::vector<Interval> head(entry.key.begin(), entry.key.end() - 1);
-                auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) {
-                    return g.first.first == entry.counter && g.first.second == head;
-                });
-                if (it == groups.end()) {
-                    groups.push_back({{entry.counter, head}, {}});
-                    it = groups.end() - 1;
+                std::vector<std::pair<u128, u128>> bounds;
+                for (const auto& part : head) {
+                    bounds.emplace_back(part.lo, part.hi);
                 }
-                it->second.add(entry.key.back().lo, entry.key.back().hi);
+                auto [at, added] =
+                    group_index.emplace(std::pair(entry.counter, std::move(bounds)), groups.size());
+                if (added) {
+                    groups.push_back({{entry.counter, std::move(head)}, {}});
+                }
+                groups[at->second].second.add(entry.key.back().lo, entry.key.back().hi);
             }
             // On IPv6 the AH entry takes AH's packets from the other protocols' entries.
             const bool ah_entry =
