@@ -765,18 +765,13 @@ void Emitter::emit_statements(std::size_t index, const Spec& spec, const rules::
             // Found through an index: a classification of 100,000 classes has as many groups.
             std::vector<std::pair<std::pair<std::string, std::vector<Interval>>, IntervalSet>>
                 groups;
-            std::map<std::pair<std::string, std::vector<std::pair<u128, u128>>>, std::size_t>
-                group_index;
+            std::map<std::pair<std::string, std::vector<Interval>>, std::size_t> group_index;
             for (const auto& entry : s.entries) {
-                std::vector<Interval> head(entry.key.begin(), entry.key.end() - 1);
-                std::vector<std::pair<u128, u128>> bounds;
-                for (const auto& part : head) {
-                    bounds.emplace_back(part.lo, part.hi);
-                }
-                auto [at, added] =
-                    group_index.emplace(std::pair(entry.counter, std::move(bounds)), groups.size());
+                std::pair<std::string, std::vector<Interval>> key{
+                    entry.counter, {entry.key.begin(), entry.key.end() - 1}};
+                auto [at, added] = group_index.emplace(key, groups.size());
                 if (added) {
-                    groups.push_back({{entry.counter, std::move(head)}, {}});
+                    groups.push_back({std::move(key), {}});
                 }
                 groups[at->second].second.add(entry.key.back().lo, entry.key.back().hi);
             }

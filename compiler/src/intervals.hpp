@@ -2,6 +2,7 @@
 // kept as sorted, disjoint, merged inclusive intervals.
 #pragma once
 
+#include <compare>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -14,7 +15,7 @@ __extension__ typedef unsigned __int128 u128;
 struct Interval {
     u128 lo = 0;
     u128 hi = 0; // inclusive
-    bool operator==(const Interval&) const = default;
+    auto operator<=>(const Interval&) const = default;
 };
 
 class IntervalSet {
