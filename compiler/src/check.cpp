@@ -110,6 +110,9 @@ class Checker {
     bool address_literal(const Item& item, AddressList& into);
     std::optional<std::uint64_t> duration(const Item& item);
     std::optional<std::string> device(const Item& item);
+    std::optional<std::string> cgroup_path(const Item& item);
+    void warn_outgoing_only(const ir::Match& match, bool follow, const ClauseSites& sites,
+                            Context context, std::size_t errors_before);
 };
 
 // ---------------------------------------------------------------------------------------
@@ -264,23 +267,77 @@ std::optional<std::uint64_t> Checker::duration(const Item& item) {
     return total;
 }
 
-// Interface names reach nft and iptables text: only what Linux itself accepts in practice.
+// Interface names reach nft and iptables text: what Linux accepts (at most 15 bytes, not "."
+// or "..", no '/', ':' or whitespace; '%' makes the kernel read a "%d" template), printable
+// ASCII only, and without the two bytes nft cannot carry in a quoted string ('"', '\'); '*'
+// only at the end, where it is a wildcard.
+// Inside nft's quotes and as one iptables argument every other byte is taken as it is (the
+// kernel tests load every byte), and ingress chain names escape what nft cannot take.
 std::optional<std::string> Checker::device(const Item& item) {
     const std::string& name = item.text;
     bool ok = !name.empty() && name.size() <= 15 && name != "." && name != "..";
     for (std::size_t i = 0; ok && i < name.size(); ++i) {
         const char c = name[i];
-        ok = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' ||
-             c == '@' || c == '+' || (c == '*' && i + 1 == name.size());
+        ok = (c > ' ' && c < 0x7f &&
+              std::string_view("/:%\"\\*").find(c) == std::string_view::npos) ||
+             (c == '*' && i + 1 == name.size());
+    }
+    if (name == "*") {
+        diag_.error(item.range, "'*' alone would match every interface (and nft refuses a "
+                                "wildcard without a prefix); leave 'via' out to count on all");
+        return std::nullopt;
     }
     if (!ok) {
-        diag_.error(item.range, "'" + name.substr(0, 40) + (name.size() > 40 ? "..." : "") +
-                                    "' is not a valid interface name (at most 15 characters of "
-                                    "letters, digits, '_', '-', '.', '@', '+', optionally ending "
-                                    "in '*')");
+        diag_.error(item.range,
+                    "'" + name.substr(0, 40) + (name.size() > 40 ? "..." : "") +
+                        "' is not an interface name acctc can use: at most 15 "
+                        "printable ASCII characters other than '/', ':', '%', '\"', "
+                        "'\\' and space (and not \".\" or \"..\"), optionally ending in "
+                        "the wildcard '*'");
         return std::nullopt;
     }
     return name;
+}
+
+// A cgroup path as the kernel resolves it: from the cgroup2 root, without empty or '.'
+// components. The level nft matches at is counted from this form, so "a//b", "./a/b" and
+// "/a/b/" all mean the cgroup a/b at level 2 (counted from the raw text, the rule would look
+// at a level the socket's cgroup does not have and silently never match).
+std::optional<std::string> Checker::cgroup_path(const Item& item) {
+    const std::string& raw = item.text;
+    bool ok = raw.size() <= 255;
+    for (char c : raw) {
+        ok = ok && (std::isalnum(static_cast<unsigned char>(c)) ||
+                    std::string_view("._-@:+=,/").find(c) != std::string_view::npos);
+    }
+    if (!ok) {
+        diag_.error(item.range, "cgroup path must be a path below the cgroup2 root, like "
+                                "\"system.slice/skype.service\" (at most 255 letters, digits "
+                                "and ._-@:+=,/)");
+        return std::nullopt;
+    }
+    std::string path;
+    for (std::size_t begin = 0; begin <= raw.size();) {
+        const std::size_t end = std::min(raw.find('/', begin), raw.size());
+        const std::string_view part = std::string_view(raw).substr(begin, end - begin);
+        if (part == "..") {
+            const std::size_t at = item.range.begin + 1 + begin; // past the opening quote
+            diag_.error({at, at + 2}, "'..' in a cgroup path: give the path from the cgroup2 "
+                                      "root without it");
+            return std::nullopt;
+        }
+        if (!part.empty() && part != ".") {
+            path += (path.empty() ? "" : "/") + std::string(part);
+        }
+        begin = end + 1;
+    }
+    if (path.empty()) {
+        diag_.error(item.range, "cgroup path \"" + raw +
+                                    "\" is the cgroup2 root, which holds every process; name a "
+                                    "cgroup below it, like \"system.slice/skype.service\"");
+        return std::nullopt;
+    }
+    return path;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -462,21 +519,7 @@ ir::Match Checker::read_match(const std::vector<ast::Clause>& clauses, Context c
             }
             sites.owner = clause.range;
             if (clause.qualifier == "cgroup") {
-                const std::string& path = clause.items.front().text;
-                bool ok = !path.empty() && path.size() <= 255 && path.front() != '/' &&
-                          path.find("..") == std::string::npos && path.back() != '/';
-                for (char c : path) {
-                    ok = ok && (std::isalnum(static_cast<unsigned char>(c)) ||
-                                std::string_view("._-@:+=,/").find(c) != std::string_view::npos);
-                }
-                if (!ok) {
-                    diag_.error(clause.items.front().range,
-                                "cgroup path must be relative to the cgroup2 root, like "
-                                "\"system.slice/skype.service\" (letters, digits, ._-@:+=,/; no "
-                                "'..', no leading or trailing '/')");
-                    continue;
-                }
-                match.cgroup = path;
+                match.cgroup = cgroup_path(clause.items.front());
                 continue;
             }
             const bool user = clause.qualifier == "user";
@@ -804,6 +847,27 @@ void Checker::apply_defaults(ir::Match& match, const CounterExtras& extras,
     }
 }
 
+// Someone counting a service's traffic by its owner expects both directions; without
+// following the connection a download counts only its acknowledgements. Said when the
+// direction was left to the default and the statement is otherwise sound.
+void Checker::warn_outgoing_only(const ir::Match& match, bool follow, const ClauseSites& sites,
+                                 Context context, std::size_t errors_before) {
+    if (!match.has_owner() || follow || sites.direction || sites.split_direction ||
+        match.scopes != ir::scope_local || diag_.error_count() != errors_before) {
+        return;
+    }
+    diag_.warning(*sites.owner,
+                  context == Context::counter
+                      ? "owner without 'follow connection' counts only outgoing packets (the "
+                        "kernel knows the socket on output only): what this host receives is "
+                        "not counted; add 'follow connection' to count both directions, or "
+                        "'out' to count only what is sent"
+                      : "owner counts only outgoing packets (the kernel knows the socket on "
+                        "output only) and a classify cannot follow connections: add 'out' to "
+                        "say so, or count both directions with a counter that has 'follow "
+                        "connection'");
+}
+
 // ---------------------------------------------------------------------------------------
 // Statements
 
@@ -812,11 +876,13 @@ void Checker::check_counter(const ast::CounterDecl& decl, bool duplicate) {
     counter.name = decl.name.text;
     counter.origin = file_.origin(decl.range.begin);
     counter.range = decl.name.range;
+    const std::size_t errors_before = diag_.error_count();
     CounterExtras extras;
     ClauseSites sites;
     counter.match = read_match(decl.clauses, Context::counter, &extras, sites, decl.name.text);
     apply_defaults(counter.match, extras, sites, decl.name.range, Context::counter);
     counter.follow = extras.follow || !extras.listen.empty();
+    warn_outgoing_only(counter.match, counter.follow, sites, Context::counter, errors_before);
     counter.listen = std::move(extras.listen);
     counter.splits = std::move(extras.splits);
     counter.verdict = extras.verdict;
@@ -885,11 +951,13 @@ void Checker::check_classify(const ast::ClassifyDecl& decl) {
     classify.name = decl.name.text;
     classify.origin = file_.origin(decl.range.begin);
     classify.range = decl.name.range;
+    const std::size_t errors_before = diag_.error_count();
     CounterExtras extras;
     ClauseSites sites;
     classify.scope = read_match(decl.header, Context::classify_header, &extras, sites, "");
     classify.split_direction = sites.split_direction.has_value();
     apply_defaults(classify.scope, extras, sites, decl.name.range, Context::classify_header);
+    warn_outgoing_only(classify.scope, false, sites, Context::classify_header, errors_before);
     std::set<std::string> labels;
     for (const auto& branch : decl.branches) {
         if (!check_name(branch.label, "class")) {
@@ -961,7 +1029,6 @@ void Checker::check_verdict(const ast::VerdictDecl& decl) {
 }
 
 ir::Policy Checker::run(const ast::Policy& policy) {
-    out_.source_name = file_.name();
     if (policy.statements.empty() ||
         !std::holds_alternative<ast::PolicyDecl>(policy.statements.front())) {
         if (!diag_.has_errors()) {

@@ -41,8 +41,8 @@ void render_location(std::ostream& out, const SourceFile& file, SourceRange rang
     if (file.position(range.end > range.begin ? range.end - 1 : range.begin).line != from.line) {
         last = line.empty() ? first : std::max(first, line.size() - 1);
     }
-    out << file.name() << ":" << from.line << ":" << from.column << "-" << last + 1 << ": "
-        << severity_name(severity) << ": " << message << "\n";
+    out << file.printable_name() << ":" << from.line << ":" << from.column << "-" << last + 1
+        << ": " << severity_name(severity) << ": " << printable(message) << "\n";
 
     std::size_t window = 0;
     if (first > max_shown / 2) {
@@ -93,8 +93,8 @@ void render_all(std::ostream& out, const SourceFile& file, const Diagnostics& di
         render(out, file, diagnostic);
     }
     if (diagnostics.too_many()) {
-        out << file.name() << ": too many errors, stopping after " << Diagnostics::max_errors
-            << "\n";
+        out << file.printable_name() << ": too many errors, stopping after "
+            << Diagnostics::max_errors << "\n";
     }
 }
 

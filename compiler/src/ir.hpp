@@ -120,7 +120,6 @@ struct VerdictRule {
 struct Policy {
     std::string name;
     std::string table;
-    std::string source_name;
     std::uint32_t connmark_mask = 0x00ff0000;
     std::vector<Counter> counters;
     std::vector<Classify> classifies;

@@ -806,7 +806,7 @@ rules::Table Lowering::run() {
         rules::Chain c;
         c.hook = where.first;
         c.device = where.second;
-        c.name = where.first == Hook::ingress ? "ingress_" + where.second
+        c.name = where.first == Hook::ingress ? ingress_chain_name(where.second)
                                               : hook_names[static_cast<int>(where.first)];
         for (auto* section : {&built.marks, &built.counts, &built.verdicts}) {
             c.rules.insert(c.rules.end(), std::make_move_iterator(section->begin()),

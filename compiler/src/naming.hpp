@@ -21,4 +21,9 @@ std::string split_counter_name(const ir::Counter& counter, std::optional<std::ui
 // Every name a counter produces, in a stable order.
 std::vector<std::string> all_counter_names(const ir::Counter& counter);
 
+// The nft chain that hooks ingress on a device: "ingress_<device>", with each byte nft cannot
+// take in a chain name ('@', '+', ...) written as '/' and two hex digits ("veth@if3" ->
+// "ingress_veth/40if3"). Device names never hold '/', so two devices never share a chain.
+std::string ingress_chain_name(const std::string& device);
+
 } // namespace acctc

@@ -33,6 +33,19 @@ std::string_view SourceFile::line_text(std::size_t line) const {
     return std::string_view(text_).substr(begin, end - begin);
 }
 
+std::string SourceFile::printable_name() const {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned char c : name_) {
+        if (c >= 0x20 && c < 0x7f && c != '\\') {
+            out.push_back(static_cast<char>(c));
+        } else {
+            out += {'\\', 'x', digits[c >> 4], digits[c & 15]};
+        }
+    }
+    return out;
+}
+
 // Origins end up inside quoted comments of nft and iptables rules: keep only characters that
 // can never close the quote, and keep the tail of long paths (nft comments hold 128 bytes).
 std::string SourceFile::origin(std::size_t offset) const {

@@ -33,6 +33,25 @@ TEST(Check, OwnerDefaultsToLocalOutput) {
     EXPECT_TRUE(match.gids->contains(2000)); // from specs/etc/group
 }
 
+// The kernel resolves "a//b", "./a/b", "a/./b/" and "/a/b" to the cgroup a/b; nft's level is
+// counted from the path acctc emits, so that path must be the normalised one.
+TEST(Check, CgroupPathsAreNormalisedTheWayTheKernelResolvesThem) {
+    for (const char* path : {"a/b", "a//b", "./a/b", "a/./b/", "/a/b", "//a/.//b/."}) {
+        SCOPED_TRACE(path);
+        const auto c =
+            check(std::string("policy p\ncounter s { owner cgroup \"") + path + "\"; out }\n");
+        ASSERT_FALSE(c.diagnostics.has_errors());
+        EXPECT_EQ(c.policy.counters[0].match.cgroup, "a/b");
+    }
+    for (const char* path : {".", "/", "", "a/../b", "..", "a/b/.."}) {
+        SCOPED_TRACE(path);
+        const auto c =
+            check(std::string("policy p\ncounter s { owner cgroup \"") + path + "\"; out }\n");
+        EXPECT_TRUE(c.diagnostics.has_errors());
+        EXPECT_FALSE(c.policy.counters[0].match.cgroup.has_value());
+    }
+}
+
 TEST(Check, DirectionWithoutInterfaceMeansThisHost) {
     const auto c = check("policy p\ninterface w = eth0\ncounter a { in }\ncounter b { via w }\n");
     EXPECT_EQ(c.policy.counters[0].match.scopes, unsigned{ir::scope_local});

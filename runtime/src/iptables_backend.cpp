@@ -26,6 +26,24 @@ struct Family {
 constexpr Family families[] = {{"iptables", &IptablesPolicy::v4},
                                {"ip6tables", &IptablesPolicy::v6}};
 
+// The chain a line of compiled restore text declares (":CHAIN POLICY [0:0]") or adds to
+// ("-A CHAIN ...", "-I CHAIN N ..."). Any other line is refused: the text is loaded as root, and
+// a line acctc did not mean to write (a table switch, "-F", "-P INPUT DROP") must never reach
+// the kernel.
+std::string chain_of(const std::string& line, std::size_t number) {
+    const bool declaration = line.front() == ':';
+    const bool rule = line.rfind("-A ", 0) == 0 || line.rfind("-I ", 0) == 0;
+    const std::size_t begin = declaration ? 1 : 3;
+    const auto end = line.find(' ', begin);
+    if ((!declaration && !rule) || end == std::string::npos || end == begin) {
+        throw RuntimeError(ErrorKind::rejected,
+                           "error: line " + std::to_string(number) +
+                               " of the compiled iptables text is neither a chain nor a rule "
+                               "acctc writes; refusing to load it");
+    }
+    return line.substr(begin, end - begin);
+}
+
 // The restore text as acctc loads it on top of what is there: counter chains that exist with
 // their one rule are left out (so they keep counting, lossless), old jumps are deleted before
 // the new ones go first, and chains the policy no longer has are flushed and deleted last.
@@ -55,12 +73,14 @@ ReloadText reload_text(const std::string& compiled, const IptablesPolicy& policy
     }
     std::set<std::string> declared;
     std::string body, jumps;
-    for (const auto& line : split_lines(compiled)) {
+    const auto lines = split_lines(compiled);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        const std::string& line = lines[i];
         if (line.empty() || line.front() == '#' || line == "*filter" || line == "COMMIT") {
             continue;
         }
+        const std::string chain = chain_of(line, i + 1);
         if (line.front() == ':') {
-            const std::string chain = line.substr(1, line.find(' ') - 1);
             declared.insert(chain);
             if (!reload.kept_chains.count(chain)) {
                 body += line + "\n";
@@ -71,8 +91,7 @@ ReloadText reload_text(const std::string& compiled, const IptablesPolicy& policy
             jumps += line + "\n";
             continue;
         }
-        const auto space = line.find(' ', 3);
-        if (!reload.kept_chains.count(line.substr(3, space - 3))) {
+        if (!reload.kept_chains.count(chain)) {
             body += line + "\n";
         }
     }

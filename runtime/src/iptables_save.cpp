@@ -167,15 +167,18 @@ std::string normalised_rules(const std::string& text, const std::string& prefix)
         if (line.rfind("-I ", 0) == 0) {
             // "-I INPUT 1 ..." as it reads back: "-A INPUT ...".
             const auto chain_end = line.find(' ', 3);
-            const auto number_end = line.find(' ', chain_end + 1);
-            line = "-A " + line.substr(3, chain_end - 3) + line.substr(number_end);
+            const auto number_end =
+                chain_end == std::string::npos ? chain_end : line.find(' ', chain_end + 1);
+            line = "-A " + line.substr(3, chain_end - 3) +
+                   (number_end == std::string::npos ? std::string() : line.substr(number_end));
         }
         if (line.rfind("-A ", 0) != 0) {
             continue;
         }
+        // "-A CHAIN" alone is a rule without matches or target (iptables -A CHAIN).
         const auto space = line.find(' ', 3);
         const std::string chain = line.substr(3, space - 3);
-        const std::string spec = line.substr(space);
+        const std::string spec = space == std::string::npos ? std::string() : line.substr(space);
         const bool mine = chain.rfind(prefix, 0) == 0 ||
                           (builtin(chain) && target_of(spec).rfind(prefix, 0) == 0);
         if (mine) {

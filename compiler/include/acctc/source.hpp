@@ -24,6 +24,10 @@ class SourceFile {
     SourceFile(std::string display_name, std::string text);
 
     const std::string& name() const { return name_; }
+    // The name with every byte outside printable ASCII, and the backslash, written as \xNN: what
+    // may appear in a generated comment line or on a terminal (a newline in a file name would end
+    // the comment and start a command of its own).
+    std::string printable_name() const;
     const std::string& text() const { return text_; }
     LineColumn position(std::size_t offset) const;
     std::string_view line_text(std::size_t line) const;
