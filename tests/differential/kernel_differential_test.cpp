@@ -80,8 +80,18 @@ struct Failure {
 
 class Differential {
   public:
-    Differential(std::filesystem::path directory, const GeneratedCgroup& cgroup)
-        : dir_(std::move(directory)), nft_(cgroup.nft_wrapper()) {}
+    explicit Differential(const GeneratedCgroup& cgroup)
+        : dir_(std::filesystem::temp_directory_path() /
+               ("acctc-differential-" + std::to_string(getpid()))),
+          nft_(cgroup.nft_wrapper()) {
+        std::filesystem::create_directories(dir_);
+    }
+    ~Differential() {
+        std::error_code ignored;
+        std::filesystem::remove_all(dir_, ignored);
+    }
+    Differential(const Differential&) = delete;
+    Differential& operator=(const Differential&) = delete;
 
     void check(const GeneratedPolicy& policy) {
         if (const auto output = compiled(policy, Target::nft, Check::compile_nft)) {
@@ -165,7 +175,7 @@ class Differential {
         }
     }
 
-    std::filesystem::path dir_;
+    std::filesystem::path dir_; // the texts loaded, one policy at a time
     LoadNamespace nft_;
     LoadNamespace legacy_;
     LoadNamespace iptables_nft_;
@@ -177,14 +187,11 @@ TEST(Differential, WhateverCompilesLoadsWithTheKernelTools) {
     if (geteuid() != 0) {
         GTEST_SKIP() << "needs root for network namespaces";
     }
-    const std::filesystem::path dir =
-        std::filesystem::temp_directory_path() / ("acctc-differential-" + std::to_string(getpid()));
-    std::filesystem::create_directories(dir);
     const auto policies = generate_policies(default_seed, default_count);
     std::vector<Failure> failures;
     {
         GeneratedCgroup cgroup;
-        Differential differential(dir, cgroup);
+        Differential differential(cgroup);
         for (const GeneratedPolicy& policy : policies) {
             differential.check(policy);
         }
@@ -193,7 +200,6 @@ TEST(Differential, WhateverCompilesLoadsWithTheKernelTools) {
             std::cout << name_of(check) << ": " << count << " passed\n";
         }
     }
-    std::filesystem::remove_all(dir);
 
     std::map<const KnownFailure*, std::size_t> known_seen;
     for (const Failure& failure : failures) {
