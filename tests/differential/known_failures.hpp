@@ -37,16 +37,7 @@ struct KnownFailure {
     std::string_view error;   // what the failure's message contains
 };
 
-inline constexpr std::array<KnownFailure, 4> known_failures{{
-    // `! -s 0.0.0.0/0 -d 0.0.0.0/0`: iptables-nft says RULE_APPEND failed (Invalid argument).
-    {"issue 11 item 3", Check::iptables_nft_load, R"(0\.0\.0\.0/0)", "RULE_APPEND failed"},
-    // Devices with '@' or '+' in `passive via`: nft rejects the unquoted chain ingress_<device>.
-    {"issue 11 item 4", Check::nft_check, R"(veth@if3|eth\+)", "ingress_"},
-    // `peers of C` only in a class of a classify: the peer sets of C are neither declared nor
-    // updated; nft rejects the reference to @peers_C_v4, the iptables emitter throws map::at.
-    {"found by this test", Check::nft_check, R"(^ +\w+: .*peers of)",
-     "Error: No such file or directory"},
-    {"found by this test", Check::compile_iptables, R"(^ +\w+: .*peers of)", "map::at"},
+inline constexpr std::array<KnownFailure, 0> known_failures{{
 }};
 
 // The known failure that explains `check` failing on `policy` with `error`, if any.
