@@ -143,6 +143,12 @@ TEST_F(BackendMemory, CountersFindsAPolicyAppliedWithIptablesLegacy) {
     EXPECT_EQ(counters({"legacyprobe"}), (Counts{{"legacyprobe/probe", sent(7)}}));
     run = acctc({"diff", policy});
     EXPECT_EQ(run.exit_code, 0) << run.out << run.err; // compared with the iptables chains
+    // Applied again without --backend: where it is, counts kept, no second copy in nft.
+    run = acctc({"apply", policy});
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    EXPECT_NE(run.out.find("into iptables chains acctc-"), std::string::npos) << run.out;
+    EXPECT_NE(run.out.find("1 counters kept"), std::string::npos) << run.out;
+    EXPECT_EQ(ns_->exec({"nft", "list", "tables"}).find("acctc"), std::string::npos);
 
     // Reset zeroes iptables-legacy's counters; the packets after it are counted from zero.
     EXPECT_EQ(counters({"--reset"}), (Counts{{"legacyprobe/probe", sent(7)}}));
