@@ -24,9 +24,10 @@ namespace {
 constexpr std::string_view table_prefix = "acctc_";
 
 CounterReading reading_of(const KernelCounter& counter) {
-    return {
-        {counter.table.substr(table_prefix.size()), counter.name, counter.packets, counter.bytes},
-        counter.comment};
+    CounterIdentity identity = decode_counter_comment(counter.name, counter.comment);
+    return {{counter.table.substr(table_prefix.size()), counter.name, counter.packets,
+             counter.bytes, std::move(identity.family), std::move(identity.labels)},
+            std::move(identity.origin)};
 }
 
 std::vector<std::string> acctc_tables(NftNetlink& netlink) {
