@@ -6,6 +6,7 @@ ACCTC_PACKAGES=(
   libnftables-dev libmnl-dev librrd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nftables iptables ipset conntrack iproute2 rrdtool curl procps
+  prometheus # promtool: the exposition tests check `acctc counters --prometheus` with it
 )
 install_acctc_packages() {
   export DEBIAN_FRONTEND=noninteractive

@@ -2,6 +2,7 @@
 
 #include "acctc/runtime/errors.hpp"
 #include "acctc/runtime/nft_context.hpp"
+#include "counter_relabel.hpp"
 #include "kernel_error_map.hpp"
 #include "mutation_lock.hpp"
 #include "nft_counter_read.hpp"
@@ -202,6 +203,12 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     if (chains && kept_sets) {
         attempts.push_back({false, false});
     }
+    // Read as late as possible: what is counted between this read and the commit is lost for
+    // the (rare) counters re-created to change their labels.
+    const std::vector<Relabel> relabels =
+        current != nullptr && !plan.kept.empty()
+            ? counters_to_relabel(read_table_counters(netlink_, table, false), policy.counters)
+            : std::vector<Relabel>{};
     ReloadTransactions reload;
     std::size_t attempt = 0;
     for (;; ++attempt) {
@@ -210,7 +217,7 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
                                      attempts[attempt].keep_chains,
                                      attempts[attempt].keep_sets ? sets.keep : no_sets);
         try {
-            run_transaction(reload.commit, table, dry_run);
+            run_transaction(with_relabels(reload.commit, table, relabels), table, dry_run);
             if (!dry_run) {
                 // Removed counters stay until the cleanup below: read by name with the rest.
                 std::vector<std::string> present = wanted;
