@@ -5,6 +5,7 @@
 #include "acctc/version.hpp"
 #include "check.hpp"
 #include "check_iptables.hpp"
+#include "dump.hpp"
 #include "emit_iptables.hpp"
 #include "emit_nft.hpp"
 #include "host_database.hpp"
@@ -36,6 +37,11 @@ CompileResult compile_source(std::string display_name, std::string text,
     const rules::Table table = lower_policy(policy, diagnostics);
 
     CompiledPolicy out;
+    if (options.dump == Dump::check) {
+        out.dump = dump_checked(policy);
+    } else if (options.dump == Dump::lower) {
+        out.dump = dump_lowered(table);
+    }
     out.policy_name = policy.name;
     out.table_name = table.name;
     for (const auto& counter : table.counters) {
