@@ -58,6 +58,7 @@ int run_graph(const std::vector<std::string>& args) {
     } catch (const std::invalid_argument& error) {
         throw UsageError(error.what());
     }
+    recording::describe_series(request); // sides from the direction labels, "no data"
     const auto png = recording::render_graph(request);
     if (output == "-") {
         std::cout.write(reinterpret_cast<const char*>(png.data()),
