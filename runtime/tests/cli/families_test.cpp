@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -164,6 +165,36 @@ TEST_F(Families, OlderTableKeepsItsCountsAndGainsLabels) {
     // A second reload changes nothing.
     acctc("apply " + policy_);
     EXPECT_EQ(entry("svc_udp")["packets"], 5);
+}
+
+// The iptables backends carry the same metadata in their counting rules' comments.
+TEST_F(Families, IptablesCountingRulesCarryTheLabels) {
+    acctc("apply --backend iptables " + policy_);
+    UdpTraffic traffic(netns_.name(), 9);
+    traffic.send(4);
+    const auto json = nlohmann::json::parse(acctc("counters --json --backend iptables famtest"));
+    std::map<std::string, nlohmann::json> by_name;
+    for (const auto& counter : json["counters"]) {
+        by_name[counter["name"]] = counter;
+    }
+    ASSERT_EQ(by_name.size(), 13U) << json.dump();
+    EXPECT_EQ(by_name["svc_udp"]["counter"], "svc");
+    EXPECT_EQ(by_name["svc_udp"]["labels"], (nlohmann::json{{"protocol", "udp"}}));
+    EXPECT_EQ(by_name["svc_udp"]["packets"], 4);
+    EXPECT_EQ(by_name["svc_udp"]["origin"], policy_ + ":2");
+    EXPECT_EQ(by_name["sides_nine_out"]["labels"],
+              (nlohmann::json{{"direction", "out"}, {"class", "nine"}}));
+    EXPECT_EQ(by_name["sides_nine_out"]["packets"], 4);
+    // A reload keeps the counting rules, and so their counts.
+    acctc("apply --backend iptables " + policy_);
+    traffic.send(1);
+    const auto again = nlohmann::json::parse(acctc("counters --json --backend iptables famtest"));
+    for (const auto& counter : again["counters"]) {
+        if (counter["name"] == "svc_udp") {
+            EXPECT_EQ(counter["packets"], 5);
+        }
+    }
+    acctc("remove --backend iptables famtest");
 }
 
 } // namespace
