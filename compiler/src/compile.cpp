@@ -45,8 +45,7 @@ CompileResult compile_source(std::string display_name, std::string text,
     out.policy_name = policy.name;
     out.table_name = table.name;
     for (const auto& counter : table.counters) {
-        out.counters.push_back({counter.name, counter.identity.origin,
-                                encode_counter_comment(counter.name, counter.identity)});
+        out.counters.push_back({counter.name, counter.identity.origin});
     }
     for (const auto& chain : table.chains) {
         out.chains.push_back(chain.name);

@@ -93,39 +93,44 @@ rules::CounterFamily classify_family(const ir::Classify& classify) {
     return family;
 }
 
-rules::CounterObject counter_object(const rules::CounterFamily& family, const Coordinate& at) {
-    rules::CounterObject object;
-    object.name = family.name;
-    CounterIdentity& identity = object.identity;
-    identity.family = family.name;
-    identity.kind = family.kind;
-    identity.origin = at.member ? family.members[*at.member].origin : family.origin;
+std::string counter_name(const rules::CounterFamily& family, const Coordinate& at) {
+    std::string name = family.name;
     for (Dimension d : family.dimensions) {
         switch (d) {
         case Dimension::direction:
             if (at.direction) {
-                object.name += std::string("_") + direction_text(*at.direction);
+                name += std::string("_") + direction_text(*at.direction);
             }
             break;
         case Dimension::protocol:
             if (at.protocol) {
-                object.name += "_" + protocol_suffix(*at.protocol);
+                name += "_" + protocol_suffix(*at.protocol);
             }
             break;
         case Dimension::icmp_type:
             if (at.icmp_type) {
-                object.name += "_" + icmp_type_suffix(*at.icmp_type, family.icmp_v6);
+                name += "_" + icmp_type_suffix(*at.icmp_type, family.icmp_v6);
             }
             break;
         case Dimension::class_:
             if (at.member) {
-                object.name += "_" + family.members[*at.member].label;
+                name += "_" + family.members[*at.member].label;
             }
             break;
         case Dimension::host: // values appear at run time: no static object
             break;
         }
     }
+    return name;
+}
+
+rules::CounterObject counter_object(const rules::CounterFamily& family, const Coordinate& at) {
+    rules::CounterObject object;
+    object.name = counter_name(family, at);
+    CounterIdentity& identity = object.identity;
+    identity.family = family.name;
+    identity.kind = family.kind;
+    identity.origin = at.member ? family.members[*at.member].origin : family.origin;
     // Labels in Dimension order, whatever order the suffixes were written in.
     if (at.direction && has(family, Dimension::direction)) {
         identity.labels.push_back({Dimension::direction, direction_text(*at.direction)});
@@ -141,10 +146,6 @@ rules::CounterObject counter_object(const rules::CounterFamily& family, const Co
         identity.labels.push_back({Dimension::class_, family.members[*at.member].label});
     }
     return object;
-}
-
-std::string counter_name(const rules::CounterFamily& family, const Coordinate& at) {
-    return counter_object(family, at).name;
 }
 
 std::vector<rules::CounterObject> expand(const rules::CounterFamily& family) {

@@ -10,23 +10,42 @@
 namespace acctc::runtime {
 
 std::vector<Relabel> counters_to_relabel(const std::vector<KernelCounter>& live,
-                                         const std::vector<CompiledCounter>& wanted) {
+                                         const std::string& definition) {
     std::map<std::string, const KernelCounter*> by_name;
     for (const auto& counter : live) {
         by_name[counter.name] = &counter;
     }
     std::vector<Relabel> out;
-    for (const auto& counter : wanted) {
-        const auto found = by_name.find(counter.name);
+    const std::string head = "\tcounter ";
+    const std::string body = " {\n\t\tcomment \"";
+    for (std::size_t at = definition.find(head); at != std::string::npos;
+         at = definition.find(head, at + 1)) {
+        if (at != 0 && definition[at - 1] != '\n') {
+            continue;
+        }
+        const std::size_t name_begin = at + head.size();
+        const std::size_t name_end = definition.find(body, name_begin);
+        const std::size_t line_end = definition.find('\n', name_begin);
+        if (name_end == std::string::npos || name_end > line_end) {
+            continue;
+        }
+        const std::size_t comment_begin = name_end + body.size();
+        const std::size_t comment_end = definition.find('"', comment_begin);
+        if (comment_end == std::string::npos) {
+            break;
+        }
+        const std::string name = definition.substr(name_begin, name_end - name_begin);
+        const auto found = by_name.find(name);
         if (found == by_name.end()) {
             continue;
         }
-        const CounterIdentity now = decode_counter_comment(counter.name, found->second->comment);
-        const CounterIdentity next = decode_counter_comment(counter.name, counter.comment);
+        const std::string comment =
+            definition.substr(comment_begin, comment_end - comment_begin);
+        const CounterIdentity now = decode_counter_comment(name, found->second->comment);
+        const CounterIdentity next = decode_counter_comment(name, comment);
         if (std::tie(now.family, now.kind, now.labels) !=
             std::tie(next.family, next.kind, next.labels)) {
-            out.push_back({counter.name, counter.comment, found->second->packets,
-                           found->second->bytes});
+            out.push_back({name, comment, found->second->packets, found->second->bytes});
         }
     }
     return out;

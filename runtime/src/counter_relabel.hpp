@@ -22,9 +22,10 @@ struct Relabel {
     std::uint64_t bytes = 0;
 };
 
-// The counters of `live` that `wanted` keeps under another family, kind or labels.
+// The counters of `live` that `definition` (as emit_nft writes it: "\tcounter NAME {" then
+// "\t\tcomment \"...\"") declares again under another family, kind or labels.
 std::vector<Relabel> counters_to_relabel(const std::vector<KernelCounter>& live,
-                                         const std::vector<CompiledCounter>& wanted);
+                                         const std::string& definition);
 
 // The reload commit with each relabelled counter deleted after the table's rules are flushed
 // and declared again with its values. commit holds the definition as emit_nft writes it.

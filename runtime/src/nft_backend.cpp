@@ -207,7 +207,7 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     // the (rare) counters re-created to change their labels.
     const std::vector<Relabel> relabels =
         current != nullptr && !plan.kept.empty()
-            ? counters_to_relabel(read_table_counters(netlink_, table, false), policy.counters)
+            ? counters_to_relabel(read_table_counters(netlink_, table, false), policy.definition)
             : std::vector<Relabel>{};
     ReloadTransactions reload;
     std::size_t attempt = 0;

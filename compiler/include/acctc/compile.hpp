@@ -28,8 +28,6 @@ struct CompileOptions {
 struct CompiledCounter {
     std::string name;   // the kernel object name, e.g. skype_tcp_in
     std::string origin; // "file:line" of the declaration
-    // The kernel object's comment: family, labels and origin (acctc/counter_labels.hpp).
-    std::string comment{};
 };
 
 // What Target::iptables produces (docs/iptables.md): three texts loaded in this order.

@@ -70,9 +70,8 @@ inline bool plain(unsigned char c) {
            c == '_' || c == '.' || c == ',' || c == ':' || c == '/' || c == '+' || c == '-';
 }
 
-inline std::string escape(std::string_view text) {
+inline void escape_into(std::string& out, std::string_view text) {
     static constexpr char hex[] = "0123456789ABCDEF";
-    std::string out;
     for (unsigned char c : text) {
         if (plain(c)) {
             out += static_cast<char>(c);
@@ -82,7 +81,6 @@ inline std::string escape(std::string_view text) {
             out += hex[c & 15];
         }
     }
-    return out;
 }
 
 inline std::optional<std::string> unescape(std::string_view text) {
@@ -122,13 +120,16 @@ inline std::optional<std::string> unescape(std::string_view text) {
 // family is not a prefix of the name.
 inline std::string encode_counter_comment(std::string_view name, const CounterIdentity& identity,
                                           std::size_t limit = nft_comment_limit) {
-    using counter_labels_detail::escape;
+    using counter_labels_detail::escape_into;
     if (!name.starts_with(identity.family) || identity.family.empty()) {
         throw std::invalid_argument("counter family '" + identity.family +
                                     "' does not begin the name '" + std::string(name) + "'");
     }
-    std::string out(counter_comment_version);
-    out += " f=" + std::to_string(identity.family.size());
+    std::string out;
+    out.reserve(limit);
+    out += counter_comment_version;
+    out += " f=";
+    out += std::to_string(identity.family.size());
     if (identity.kind != CounterKind::counter) {
         out += " k=";
         out += kind_name(identity.kind);
@@ -136,7 +137,8 @@ inline std::string encode_counter_comment(std::string_view name, const CounterId
     for (const Label& label : identity.labels) {
         out += ' ';
         out += dimension_name(label.dimension);
-        out += '=' + escape(label.value);
+        out += '=';
+        escape_into(out, label.value);
     }
     if (out.size() > limit) {
         throw std::length_error("the labels of counter '" + std::string(name) + "' take " +
@@ -146,23 +148,29 @@ inline std::string encode_counter_comment(std::string_view name, const CounterId
     if (identity.origin.empty()) {
         return out;
     }
-    std::string origin = escape(identity.origin);
-    const std::size_t room = limit - out.size();
-    if (origin.size() + 2 > room) {
-        if (room < 2 + 3 + 1) {
-            return out; // no room for even "...x": the labels matter more
-        }
-        std::size_t cut = origin.size() - (room - 2 - 3);
-        // Never split an escape: step past a '%' that starts within two bytes before the cut.
-        for (std::size_t back = 1; back <= 2 && back <= cut; ++back) {
-            if (origin[cut - back] == '%') {
-                cut += 3 - back;
-                break;
-            }
-        }
-        origin = "..." + origin.substr(cut);
+    const std::size_t labels_end = out.size();
+    out += " @";
+    escape_into(out, identity.origin);
+    if (out.size() <= limit) {
+        return out;
     }
-    return out + " @" + origin;
+    const std::size_t room = limit - labels_end;
+    if (room < 2 + 3 + 1) {
+        out.resize(labels_end); // no room for even "...x": the labels matter more
+        return out;
+    }
+    // Keep the origin's last room - 5 bytes after " @...".
+    const std::size_t origin_begin = labels_end + 2;
+    std::size_t cut = out.size() - (room - 2 - 3);
+    // Never split an escape: step past a '%' that starts within two bytes before the cut.
+    for (std::size_t back = 1; back <= 2 && cut - back >= origin_begin; ++back) {
+        if (out[cut - back] == '%') {
+            cut += 3 - back;
+            break;
+        }
+    }
+    out.replace(origin_begin, cut - origin_begin, "...");
+    return out;
 }
 
 // The identity of kernel object `name` from its comment; the fallback for any other comment.
