@@ -61,10 +61,11 @@ int run_compile(const std::vector<std::string>& args) {
     options.add_options()("dump", po::value(&dump),
                           "print an intermediate representation instead of the ruleset: check "
                           "(the checked policy) or lower (the lowered table with its counter "
-                          "families)")("output,o", po::value(&output),
-                          "write the ruleset to FILE (iptables: FILE.v4, FILE.v6 and, with peer "
-                          "sets, FILE.ipset)")(
-        "target,t", po::value(&values.target)->default_value("nft"), "backend: nft or iptables");
+                          "families)")(
+        "output,o", po::value(&output),
+        "write the ruleset to FILE (iptables: FILE.v4, FILE.v6 and, with peer "
+        "sets, FILE.ipset)")("target,t", po::value(&values.target)->default_value("nft"),
+                             "backend: nft or iptables");
     add_policy_options(options, values);
     po::positional_options_description positional;
     positional.add("policy", 1);

@@ -125,10 +125,10 @@ int run_record(const std::vector<std::string>& args) {
     record_options.layout.heartbeat =
         std::chrono::seconds(arguments.heartbeat != 0 ? arguments.heartbeat : 2 * arguments.step);
     // The default archives follow the step; explicit --rra definitions are taken as given.
-    record_options.layout.archives = arguments.archives.empty()
-                                         ? recording::RrdLayout::default_archives(
-                                               record_options.layout.step)
-                                         : arguments.archives;
+    record_options.layout.archives =
+        arguments.archives.empty()
+            ? recording::RrdLayout::default_archives(record_options.layout.step)
+            : arguments.archives;
     try {
         recording::validate(record_options.layout);
     } catch (const std::invalid_argument& error) {

@@ -1,7 +1,7 @@
 #include "check_iptables.hpp"
 
-#include "iptables_names.hpp"
 #include "families.hpp"
+#include "iptables_names.hpp"
 
 #include <map>
 

@@ -81,8 +81,7 @@ void dump_match(std::string& out, const ir::Match& m, const std::string& indent)
            flags(m.scopes, {{ir::scope_local, "local"},
                             {ir::scope_forward, "forward"},
                             {ir::scope_passive, "passive"}}) +
-           " directions " + flags(m.directions, {{ir::dir_in, "in"}, {ir::dir_out, "out"}}) +
-           "\n";
+           " directions " + flags(m.directions, {{ir::dir_in, "in"}, {ir::dir_out, "out"}}) + "\n";
     if (!m.via.empty()) {
         out += indent + "via " + joined(m.via) + "\n";
     }
@@ -335,8 +334,8 @@ std::string dump_checked(const ir::Policy& policy) {
                 out += std::string("  verdict ") + verdict_name(c.verdict) + "\n";
             }
             if (c.peers_referenced) {
-                out += "  peers referenced timeout " + std::to_string(c.peers_timeout_seconds) +
-                       "s\n";
+                out +=
+                    "  peers referenced timeout " + std::to_string(c.peers_timeout_seconds) + "s\n";
             }
             continue;
         }

@@ -911,9 +911,9 @@ IptablesText Emitter::run() {
             if (!used_names_.insert(name).second) {
                 throw std::logic_error("iptables chain name " + name + " is used twice");
             }
-            out_.push_back(
-                {name,
-                 {" -m comment --comment " + quoted(iptables::counter_comment(counter.name, counter.identity))}});
+            out_.push_back({name,
+                            {" -m comment --comment " +
+                             quoted(iptables::counter_comment(counter.name, counter.identity))}});
         }
         for (const auto& chain : table_.chains) {
             if (chain.hook == rules::Hook::ingress) {

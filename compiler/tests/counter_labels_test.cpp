@@ -29,11 +29,11 @@ TEST(CounterLabels, EveryByteInLabelsAndOriginSurvives) {
     // Byte by byte, and all of them at once (escaped, so the origin is cut; labels never).
     for (int c = 0; c < 256; ++c) {
         const std::string byte(1, static_cast<char>(c));
-        const CounterIdentity identity{"web",
-                                       CounterKind::counter,
-                                       {{Dimension::icmp_type, "a" + byte + "b"},
-                                        {Dimension::class_, byte + byte}},
-                                       "dir/" + byte + ".acct:1"};
+        const CounterIdentity identity{
+            "web",
+            CounterKind::counter,
+            {{Dimension::icmp_type, "a" + byte + "b"}, {Dimension::class_, byte + byte}},
+            "dir/" + byte + ".acct:1"};
         const std::string comment = encode_counter_comment("web_x", identity);
         EXPECT_LE(comment.size(), nft_comment_limit);
         for (char k : comment) {
@@ -59,9 +59,10 @@ TEST(CounterLabels, LongOriginIsCutFromTheLeftNeverTheLabels) {
     const std::string family(63, 'f');
     const std::string label(60, 'c');
     const std::string name = family + "_" + label + "_out";
-    const CounterIdentity base{
-        family, CounterKind::counter, {{Dimension::direction, "out"}, {Dimension::class_, label}},
-        ""};
+    const CounterIdentity base{family,
+                               CounterKind::counter,
+                               {{Dimension::direction, "out"}, {Dimension::class_, label}},
+                               ""};
     for (std::size_t length = 0; length < 400; ++length) {
         for (const char* filler : {"a", "%", " ", "\xff"}) {
             CounterIdentity identity = base;

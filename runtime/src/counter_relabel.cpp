@@ -39,8 +39,7 @@ std::vector<Relabel> counters_to_relabel(const std::vector<KernelCounter>& live,
         if (found == by_name.end()) {
             continue;
         }
-        const std::string comment =
-            definition.substr(comment_begin, comment_end - comment_begin);
+        const std::string comment = definition.substr(comment_begin, comment_end - comment_begin);
         const CounterIdentity now = decode_counter_comment(name, found->second->comment);
         const CounterIdentity next = decode_counter_comment(name, comment);
         if (std::tie(now.family, now.kind, now.labels) !=

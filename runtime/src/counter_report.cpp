@@ -83,9 +83,8 @@ std::vector<const CounterReading*> grouped(const std::vector<CounterReading>& re
     std::vector<std::pair<std::size_t, const CounterReading*>> keyed;
     for (const auto& reading : readings) {
         const auto& s = reading.sample;
-        const std::size_t group = first.emplace(std::pair{s.policy, s.family_or_name()},
-                                                first.size())
-                                      .first->second;
+        const std::size_t group =
+            first.emplace(std::pair{s.policy, s.family_or_name()}, first.size()).first->second;
         keyed.emplace_back(group, &reading);
     }
     std::stable_sort(keyed.begin(), keyed.end(),

@@ -48,7 +48,8 @@ ReloadText reload_text(const std::string& compiled, const IptablesPolicy& policy
     for (const auto& line : split_lines(compiled)) {
         const auto space = line.find(' ', 3);
         if (line.rfind("-A ", 0) == 0 && space != std::string::npos) {
-            if (auto it = counting_rule.find(line.substr(3, space - 3)); it != counting_rule.end()) {
+            if (auto it = counting_rule.find(line.substr(3, space - 3));
+                it != counting_rule.end()) {
                 it->second.push_back(line.substr(space));
             }
         }

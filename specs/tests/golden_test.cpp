@@ -55,7 +55,8 @@ TEST_P(CompileSpec, MatchesGoldenIptablesRuleset) {
 }
 
 TEST_P(CompileSpec, MatchesGoldenDumps) {
-    for (const auto& [dump, extension] : {std::pair{Dump::check, ".check"}, {Dump::lower, ".lower"}}) {
+    for (const auto& [dump, extension] :
+         {std::pair{Dump::check, ".check"}, {Dump::lower, ".lower"}}) {
         const CompileResult result = compile_spec(GetParam(), Target::nft, dump);
         ASSERT_TRUE(result.output.has_value()) << rendered_diagnostics(result);
         compare_or_update(expected_path(GetParam(), extension), result.output->dump);

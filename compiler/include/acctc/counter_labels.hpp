@@ -30,9 +30,9 @@ enum class CounterKind { counter, quota };
 // run time (dynamic set elements), the others' at compile time.
 enum class Dimension { direction, protocol, icmp_type, class_, host };
 
-inline constexpr std::array<Dimension, 5> all_dimensions{
-    Dimension::direction, Dimension::protocol, Dimension::icmp_type, Dimension::class_,
-    Dimension::host};
+inline constexpr std::array<Dimension, 5> all_dimensions{Dimension::direction, Dimension::protocol,
+                                                         Dimension::icmp_type, Dimension::class_,
+                                                         Dimension::host};
 
 // The label name in every output (Prometheus, JSON, table columns, the comment).
 constexpr std::string_view dimension_name(Dimension d) {
@@ -66,8 +66,8 @@ inline constexpr std::string_view counter_comment_version = "acctc1";
 namespace counter_labels_detail {
 
 inline bool plain(unsigned char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '.' || c == ',' || c == ':' || c == '/' || c == '+' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == ',' || c == ':' || c == '/' || c == '+' || c == '-';
 }
 
 inline void escape_into(std::string& out, std::string_view text) {
@@ -176,8 +176,8 @@ inline std::string encode_counter_comment(std::string_view name, const CounterId
 // The identity of kernel object `name` from its comment; the fallback for any other comment.
 inline CounterIdentity decode_counter_comment(std::string_view name, std::string_view comment) {
     using counter_labels_detail::unescape;
-    const CounterIdentity fallback{std::string(name), CounterKind::counter, {},
-                                   std::string(comment)};
+    const CounterIdentity fallback{
+        std::string(name), CounterKind::counter, {}, std::string(comment)};
     if (!comment.starts_with(std::string(counter_comment_version) + " ")) {
         return fallback;
     }

@@ -103,8 +103,7 @@ std::vector<std::string> graph_arguments(const GraphRequest& request) {
                                        ? request.series[i]
                                        : GraphSeries{decode_counter_comment(counter, ""), true};
         const auto colour_index =
-            colour_of_pair.emplace(pair_key(series.identity), colour_of_pair.size())
-                .first->second;
+            colour_of_pair.emplace(pair_key(series.identity), colour_of_pair.size()).first->second;
         const std::string colour = palette.at(colour_index % palette.size());
         const std::string dashes = colour_index >= palette.size() ? ":dashes" : "";
         const auto file = rrd_path(request.rrd_dir, request.policy, counter);

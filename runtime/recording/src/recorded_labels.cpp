@@ -32,8 +32,8 @@ void remember_labels(const std::filesystem::path& dir, const runtime::CounterSam
     if (std::filesystem::exists(file) && read_all(file) == text) {
         return;
     }
-    write_file_atomically(file, std::span(reinterpret_cast<const unsigned char*>(text.data()),
-                                          text.size()));
+    write_file_atomically(
+        file, std::span(reinterpret_cast<const unsigned char*>(text.data()), text.size()));
 }
 
 CounterIdentity recorded_identity(const std::filesystem::path& dir, std::string_view policy,

@@ -7,8 +7,8 @@
 #include "support/temp_dir.hpp"
 
 #include <algorithm>
-#include <set>
 #include <gtest/gtest.h>
+#include <set>
 
 namespace acctc::recording {
 namespace {
@@ -78,8 +78,7 @@ TEST(GraphArguments, SideComesFromTheDirectionLabelNotTheName) {
     request.counters = {"down_h1", "login_out", "upload_in", "inbound", "old_tcp_in"};
     request.series = {labelled("down", {{Dimension::direction, "in"}, {Dimension::class_, "h1"}}),
                       labelled("login_out", {}),
-                      labelled("upload", {{Dimension::direction, "out"}}),
-                      labelled("inbound", {}),
+                      labelled("upload", {{Dimension::direction, "out"}}), labelled("inbound", {}),
                       labelled("old_tcp_in", {})}; // recorded before labels: no guessing
     const auto args = graph_arguments(request);
     EXPECT_NE(find_prefix(args, "CDEF:plot0=v0,-1,*"), args.end()); // down_h1: in, below
@@ -195,7 +194,11 @@ TEST(GraphSeries, LabelsFromRecordingAndDataWithAShortStep) {
     for (int i = 0; i <= 30; ++i) {
         total += 5000;
         record_samples(dir.path(),
-                       {{"home", "down_h1", total / 100, total, "down",
+                       {{"home",
+                         "down_h1",
+                         total / 100,
+                         total,
+                         "down",
                          {{Dimension::direction, "in"}, {Dimension::class_, "h1"}}},
                         {"home", "login_out", 0, 0, "login_out", {}}},
                        options, t0 + i * 5);

@@ -5,8 +5,8 @@
 
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <gtest/gtest.h>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <unistd.h>
@@ -100,13 +100,13 @@ TEST_F(Families, JsonPrometheusAndTableCarryFamilyAndLabels) {
     const std::string prometheus = acctc("counters --prometheus famtest");
     for (const std::string& line : std::vector<std::string>{
              "acctc_packets_total{policy=\"famtest\",counter=\"svc\",protocol=\"udp\"} 4\n",
-          "acctc_packets_total{policy=\"famtest\",counter=\"both\",direction=\"in\"} 4\n",
-          "acctc_packets_total{policy=\"famtest\",counter=\"pings\",icmp_type=\"echo-request\"} "
-          "0\n",
-          "acctc_packets_total{policy=\"famtest\",counter=\"ports\",class=\"discard\"} 4\n",
-          "acctc_bytes_total{policy=\"famtest\",counter=\"sides\",direction=\"out\",class="
-          "\"nine\"} " +
-              std::to_string(4 * UdpTraffic::wire_bytes) + "\n"}) {
+             "acctc_packets_total{policy=\"famtest\",counter=\"both\",direction=\"in\"} 4\n",
+             "acctc_packets_total{policy=\"famtest\",counter=\"pings\",icmp_type=\"echo-request\"} "
+             "0\n",
+             "acctc_packets_total{policy=\"famtest\",counter=\"ports\",class=\"discard\"} 4\n",
+             "acctc_bytes_total{policy=\"famtest\",counter=\"sides\",direction=\"out\",class="
+             "\"nine\"} " +
+                 std::to_string(4 * UdpTraffic::wire_bytes) + "\n"}) {
         EXPECT_NE(prometheus.find(line), std::string::npos) << line << prometheus;
     }
     if (shell_status("command -v promtool >/dev/null") == 0) {
@@ -152,8 +152,8 @@ TEST_F(Families, OlderTableKeepsItsCountsAndGainsLabels) {
     const std::string report = acctc("apply " + policy_);
     EXPECT_NE(report.find("13 counters kept, 0 new, 0 removed"), std::string::npos) << report;
     traffic.send(2);
-    for (const std::string name : {"svc_udp", "both_in", "both_out", "ports_discard",
-                                   "sides_nine_in", "sides_nine_out"}) {
+    for (const std::string name :
+         {"svc_udp", "both_in", "both_out", "ports_discard", "sides_nine_in", "sides_nine_out"}) {
         EXPECT_EQ(entry(name)["packets"], 5) << name;
     }
     EXPECT_EQ(entry("svc_udp")["counter"], "svc");
