@@ -44,7 +44,8 @@ int run_apply(const std::vector<std::string>& args) {
     po::options_description options("options");
     options.add_options()("dry-run,n", po::bool_switch(&dry_run),
                           "check the transaction in the kernel without committing it")(
-        "policy", po::value(&path)->required(), "policy file, or - for standard input");
+        "policy", po::value(&path)->required(),
+        "policy file, a NAME in the policy directories, or - for standard input");
     add_kernel_options(options, values);
     po::positional_options_description positional;
     positional.add("policy", 1);

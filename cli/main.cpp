@@ -1,4 +1,5 @@
 // acctc: thin dispatcher over the subcommands registered in this directory.
+#include "acctc/did_you_mean.hpp"
 #include "acctc/version.hpp"
 #include "command.hpp"
 #include "common.hpp"
@@ -20,6 +21,9 @@ void print_overview(std::ostream& out) {
            "Compile traffic-accounting policies into nftables or iptables rulesets.\n\n"
            "commands:\n";
     for (const auto& command : commands()) {
+        if (command.hidden) {
+            continue;
+        }
         out << "  " << command.name
             << std::string(12 - std::min<std::size_t>(11, std::strlen(command.name)), ' ')
             << command.summary << "\n";
@@ -75,7 +79,13 @@ int main(int argc, char** argv) {
             }
         }
     }
-    std::cerr << "acctc: unknown command '" << name << "'\n";
+    std::vector<std::string> names;
+    for (const auto& command : commands()) {
+        names.emplace_back(command.name);
+    }
+    const auto suggestion = acctc::did_you_mean(name, names);
+    std::cerr << "acctc: unknown command '" << name << "'"
+              << (suggestion ? "; did you mean '" + *suggestion + "'?" : "") << "\n";
     print_overview(std::cerr);
     return exit_usage;
 }
