@@ -64,8 +64,8 @@ int run_diff(const std::vector<std::string>& args) {
                           << " is not loaded" << where(values) << "; comparing with nothing\n";
             }
         }
-        const std::string diff =
-            runtime::unified_diff(old_text, backend->planned_ruleset(*policy), old_label, path);
+        const std::string diff = runtime::unified_diff(old_text, backend->planned_ruleset(*policy),
+                                                       old_label, path, 3, runtime::without_origin);
         std::cout << diff << std::flush;
         return diff.empty() ? exit_ok : exit_policy_error;
     } catch (const UsageError&) {

@@ -1,14 +1,9 @@
 #include "counter_name_cache.hpp"
 
-#include "acctc/runtime/netns.hpp"
+#include "run_files.hpp"
 
-#include <cerrno>
-#include <filesystem>
-#include <fstream>
+#include <set>
 #include <sstream>
-#include <sys/stat.h>
-#include <thread>
-#include <unistd.h>
 
 namespace acctc::runtime {
 namespace {
@@ -21,26 +16,8 @@ bool valid_name(const std::string& name) {
     return !name.empty() && name.size() <= max_name_length && name.find('\0') == std::string::npos;
 }
 
-} // namespace
-
-CounterNameCache::CounterNameCache()
-    : CounterNameCache("/run/acctc/netns-" + std::to_string(current_netns_id())) {}
-
-CounterNameCache::CounterNameCache(std::string directory) : directory_(std::move(directory)) {}
-
-std::optional<std::string> CounterNameCache::path_of(const std::string& table) const {
-    if (!valid_name(table) || table.find('/') != std::string::npos) {
-        return std::nullopt;
-    }
-    return directory_ + "/" + table;
-}
-
-std::optional<RememberedCounters> CounterNameCache::load(const std::string& table) const {
-    const auto path = path_of(table);
-    if (!path) {
-        return std::nullopt;
-    }
-    std::ifstream file(*path);
+std::optional<RememberedCounters> parse(const std::string& text) {
+    std::istringstream file(text);
     std::string line;
     if (!std::getline(file, line) || line != format_line) {
         return std::nullopt;
@@ -56,56 +33,57 @@ std::optional<RememberedCounters> CounterNameCache::load(const std::string& tabl
     if (!shape || handle_word != "handle" || members_word != "members") {
         return std::nullopt;
     }
+    std::set<std::string> seen;
     while (std::getline(file, line)) {
-        if (!valid_name(line)) {
+        if (!valid_name(line) || !seen.insert(line).second) {
             return std::nullopt;
         }
         remembered.names.push_back(line);
     }
-    if (!file.eof()) {
+    if (!text.empty() && text.back() != '\n') { // cut short
         return std::nullopt;
     }
     return remembered;
 }
 
+} // namespace
+
+CounterNameCache::CounterNameCache() : CounterNameCache(run_directory()) {}
+
+CounterNameCache::CounterNameCache(std::string directory) : directory_(std::move(directory)) {}
+
+std::optional<RememberedCounters> CounterNameCache::load(const std::string& table) const {
+    if (!valid_name(table)) {
+        return std::nullopt;
+    }
+    const auto text = read_run_file(directory_, table, max_file_bytes);
+    return text ? parse(*text) : std::nullopt;
+}
+
 void CounterNameCache::store(const std::string& table, const RememberedCounters& counters) const {
-    const auto path = path_of(table);
-    if (!path) {
+    if (!valid_name(table)) {
         return;
     }
+    std::set<std::string> seen;
+    std::ostringstream text;
+    text << format_line << "\n"
+         << "handle " << counters.shape.handle << " members " << counters.shape.members << "\n";
     for (const auto& name : counters.names) {
-        if (!valid_name(name) || name.find('\n') != std::string::npos) {
+        if (!valid_name(name) || name.find('\n') != std::string::npos ||
+            !seen.insert(name).second) {
             return;
         }
+        text << name << "\n";
     }
-    ::mkdir(std::filesystem::path(directory_).parent_path().c_str(), 0755);
-    ::mkdir(directory_.c_str(), 0755);
-    // Written aside and renamed, so a reader sees the old file or the new one, never half.
-    std::ostringstream suffix;
-    suffix << ".tmp-" << ::getpid() << "-" << std::this_thread::get_id();
-    const std::string temporary = *path + suffix.str();
-    {
-        std::ofstream file(temporary, std::ios::trunc);
-        file << format_line << "\n"
-             << "handle " << counters.shape.handle << " members " << counters.shape.members << "\n";
-        for (const auto& name : counters.names) {
-            file << name << "\n";
-        }
-        file.flush();
-        if (!file) {
-            ::unlink(temporary.c_str());
-            return;
-        }
+    if (text.str().size() > max_file_bytes) {
+        forget(table);
+        return;
     }
-    if (::rename(temporary.c_str(), path->c_str()) != 0) {
-        ::unlink(temporary.c_str());
-    }
+    write_run_file(directory_, table, text.str());
 }
 
 void CounterNameCache::forget(const std::string& table) const {
-    if (const auto path = path_of(table)) {
-        ::unlink(path->c_str());
-    }
+    remove_run_file(directory_, table);
 }
 
 } // namespace acctc::runtime

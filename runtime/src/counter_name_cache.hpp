@@ -1,6 +1,7 @@
 // The counter names of each acctc table, remembered under /run/acctc so that reading counters
-// can go by name instead of through the kernel's quadratic object dump. A cache only: a missing,
-// unreadable or unwritable file costs one slow dump, never a wrong count.
+// can go by name instead of through the kernel's quadratic object dump. A cache only, and never
+// trusted: a missing, unreadable, unwritable, damaged or stale file costs one slow dump, never a
+// wrong count (nft_counter_read.cpp checks the names against the kernel before using them).
 #pragma once
 
 #include "nft_inventory.hpp"
@@ -12,24 +13,27 @@
 namespace acctc::runtime {
 
 struct RememberedCounters {
-    TableShape shape; // of the table when the names were true
-    std::vector<std::string> names;
+    TableShape shape;               // of the table when the names were true
+    std::vector<std::string> names; // distinct
 };
 
-// Files of the calling thread's current network namespace: /run/acctc/netns-<inode>/<table>.
+// One file per table in run_directory() (run_files.hpp: keyed by the namespace's cookie; only
+// regular files read, never through a link, never waiting on a FIFO, at most max_file_bytes).
 class CounterNameCache {
   public:
-    CounterNameCache();
+    static constexpr std::size_t max_file_bytes = 64U << 20; // 250,000 names of 255 bytes
+
+    CounterNameCache(); // in run_directory(); disabled when that is empty
     explicit CounterNameCache(std::string directory); // for tests
 
     std::optional<RememberedCounters> load(const std::string& table) const;
     void store(const std::string& table, const RememberedCounters& counters) const;
     void forget(const std::string& table) const;
 
+    const std::string& directory() const { return directory_; }
+
   private:
-    // Empty for a table name that cannot be a file name here.
-    std::optional<std::string> path_of(const std::string& table) const;
-    std::string directory_;
+    std::string directory_; // empty: nothing is remembered
 };
 
 } // namespace acctc::runtime

@@ -1,11 +1,13 @@
 #include "acctc/runtime/netns.hpp"
 
 #include "acctc/runtime/errors.hpp"
+#include "unique_fd.hpp"
 
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -86,6 +88,20 @@ unsigned long current_netns_id() {
         throw_system_error(std::string("cannot stat ") + own_netns, errno);
     }
     return static_cast<unsigned long>(info.st_ino);
+}
+
+std::optional<std::uint64_t> current_netns_cookie() {
+#ifdef SO_NETNS_COOKIE
+    // A socket belongs to the namespace its creating thread is in.
+    const UniqueFd socket(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    std::uint64_t cookie = 0;
+    socklen_t length = sizeof cookie;
+    if (socket && ::getsockopt(socket.get(), SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &length) == 0 &&
+        length == sizeof cookie) {
+        return cookie;
+    }
+#endif
+    return std::nullopt;
 }
 
 } // namespace acctc::runtime

@@ -2,6 +2,8 @@
 
 #include "acctc/runtime/errors.hpp"
 #include "acctc/runtime/nft_context.hpp"
+#include "chain_record.hpp"
+#include "counter_origins.hpp"
 #include "kernel_error_map.hpp"
 #include "mutation_lock.hpp"
 #include "nft_counter_read.hpp"
@@ -17,6 +19,7 @@
 #include <map>
 #include <nftables/libnftables.h>
 #include <optional>
+#include <set>
 
 namespace acctc::runtime {
 namespace {
@@ -146,6 +149,15 @@ std::vector<CounterReading> NftBackend::readings(const std::string& table, bool 
     for (const auto& counter : read_table_counters(netlink_, table, reset)) {
         result.push_back(reading_of(counter));
     }
+    // A kept counter's kernel comment is the origin it was created with; the policy applied
+    // last may declare it elsewhere.
+    const auto origins = recorded_origins(netlink_, table);
+    for (auto& reading : result) {
+        const auto declared = origins.find(reading.sample.counter);
+        if (declared != origins.end()) {
+            reading.origin = declared->second;
+        }
+    }
     return result;
 }
 
@@ -201,28 +213,63 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     if (chains && kept_sets) {
         attempts.push_back({false, false});
     }
+    // Chains whose rules do not change are left alone, and those that change are filled before
+    // the commit jumps to them (see reload_transactions).
+    LiveChains live;
+    if (current != nullptr && !dry_run) {
+        live = recorded_unchanged_chains(netlink_, table, policy.definition);
+    }
     ReloadTransactions reload;
     std::size_t attempt = 0;
-    for (;; ++attempt) {
+    bool stage = !dry_run;
+    for (;;) {
         const std::map<std::string, bool> no_sets;
-        reload = reload_transactions(table, current, policy.definition, plan.removed,
-                                     attempts[attempt].keep_chains,
-                                     attempts[attempt].keep_sets ? sets.keep : no_sets);
+        reload = reload_transactions(
+            table, current, policy.definition, plan.removed, attempts[attempt].keep_chains,
+            attempts[attempt].keep_sets ? sets.keep : no_sets, live, stage);
+        bool staged = false;
         try {
+            if (!reload.stage.empty()) {
+                run_transaction(reload.stage, table, false);
+                staged = true;
+            }
             run_transaction(reload.commit, table, dry_run);
             if (!dry_run) {
                 // Removed counters stay until the cleanup below: read by name with the rest.
                 std::vector<std::string> present = wanted;
                 present.insert(present.end(), plan.removed.begin(), plan.removed.end());
                 remember_counter_names(netlink_, table, present);
+                if (reload.renames) {
+                    forget_chains(table); // until the cleanup gives the chains their names
+                } else {
+                    record_chains(netlink_, table, policy.definition);
+                }
+                std::map<std::string, std::string> origins;
+                for (const auto& counter : policy.counters) {
+                    origins[counter.name] = counter.origin;
+                }
+                record_origins(netlink_, table, origins);
             }
             break;
         } catch (const RuntimeError& error) {
+            if (staged) {
+                try {
+                    run_transaction(reload.unstage, table, false);
+                } catch (const RuntimeError&) {
+                    // Left unreferenced; the next reload deletes what it does not declare.
+                }
+            }
             const bool rejected =
                 error.kind() == ErrorKind::rejected || error.kind() == ErrorKind::unsupported;
+            if (stage && !reload.stage.empty() && rejected) {
+                stage = false; // the same attempt once more in one transaction
+                continue;
+            }
             if (!rejected || attempt + 1 == attempts.size()) {
                 throw;
             }
+            ++attempt;
+            stage = !dry_run;
         }
     }
     const bool chains_recreated = !attempts[attempt].keep_chains;
@@ -266,6 +313,7 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     if (!dry_run && !reload.cleanup.empty()) {
         run_transaction(reload.cleanup, table, false);
         remember_counter_names(netlink_, table, wanted);
+        record_chains(netlink_, table, policy.definition); // staged chains have their names
     }
     return report;
 }
@@ -306,6 +354,8 @@ RemoveReport NftBackend::remove(const std::string& policy) {
     RemoveReport report{table, readings(table, false)};
     run_transaction("delete table inet " + table + "\n", table, false);
     forget_counter_names(table);
+    forget_chains(table);
+    forget_origins(table);
     return report;
 }
 

@@ -18,14 +18,14 @@ std::vector<std::string> names_of(const std::vector<KernelCounter>& counters) {
     return names;
 }
 
-// Learns the names with a dump, remembering them only when the table did not change meanwhile.
+// Learns the names with a dump, remembering them only when nothing changed meanwhile.
 std::vector<KernelCounter> dump_and_remember(NftNetlink& netlink, const CounterNameCache& cache,
                                              const std::string& table, bool reset) {
+    const auto generation = ruleset_generation(netlink);
     const auto before = table_shape(netlink, table);
     auto counters = dump_counters(netlink, table, reset);
-    const auto after = table_shape(netlink, table);
-    if (before && before == after) {
-        cache.store(table, {*after, names_of(counters)});
+    if (before && ruleset_generation(netlink) == generation) {
+        cache.store(table, {*before, names_of(counters)});
     } else {
         cache.forget(table);
     }
@@ -55,13 +55,21 @@ std::vector<KernelCounter> read_table_counters(NftNetlink& netlink, const std::s
                                                bool reset) {
     const CounterNameCache cache;
     const auto remembered = cache.load(table);
-    // The names are trusted while the table is the same one with as many members: a counter
-    // added or removed since changes the count, one renamed is missing when asked for.
-    if (!remembered || table_shape(netlink, table) != remembered->shape) {
+    if (!remembered) {
+        return dump_and_remember(netlink, cache, table, reset);
+    }
+    // The names are a claim to check, never to trust (the file may be damaged, or left by a
+    // table of the same handle): the table must be the same one, hold exactly as many counters
+    // as there are names, and have each of them; and no transaction may commit while this is
+    // checked. Then the names are all of its counters, and no other can be missed.
+    const auto generation = ruleset_generation(netlink);
+    const auto shape = table_shape(netlink, table);
+    if (!shape || *shape != remembered->shape ||
+        counter_count(netlink, table, *shape) != remembered->names.size()) {
         return dump_and_remember(netlink, cache, table, reset);
     }
     auto lookup = lookup_counters(netlink, table, remembered->names, reset);
-    if (lookup.missing.empty()) {
+    if (lookup.missing.empty() && ruleset_generation(netlink) == generation) {
         return std::move(lookup.found);
     }
     if (!reset) {

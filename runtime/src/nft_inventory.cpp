@@ -65,10 +65,10 @@ std::optional<TableShape> table_shape(NftNetlink& netlink, const std::string& ta
     return shape;
 }
 
-std::optional<TableInventory> read_inventory(NftNetlink& netlink, const std::string& table) {
-    if (!table_exists(netlink, table)) {
-        return std::nullopt;
-    }
+namespace {
+
+// Everything but the counters.
+TableInventory read_members(NftNetlink& netlink, const std::string& table) {
     static const auto chain_expected =
         expect(NFTA_CHAIN_MAX,
                {{NFTA_CHAIN_TABLE, MNL_TYPE_NUL_STRING}, {NFTA_CHAIN_NAME, MNL_TYPE_NUL_STRING}});
@@ -132,8 +132,61 @@ std::optional<TableInventory> read_inventory(NftNetlink& netlink, const std::str
             }
         },
         [&] { inventory.flowtables.clear(); });
+    return inventory;
+}
+
+} // namespace
+
+std::optional<TableInventory> read_inventory(NftNetlink& netlink, const std::string& table) {
+    if (!table_exists(netlink, table)) {
+        return std::nullopt;
+    }
+    TableInventory inventory = read_members(netlink, table);
     inventory.counters = read_table_counters(netlink, table, false);
     return inventory;
+}
+
+std::uint32_t counter_count(NftNetlink& netlink, const std::string& table,
+                            const TableShape& shape) {
+    // Anonymous sets are not members (they belong to their rules). Were they on some kernel,
+    // the count would come out too high and the names would never be taken: slow, not wrong.
+    const TableInventory members = read_members(netlink, table);
+    const std::uint64_t others = members.chains.size() + members.sets.size() +
+                                 members.objects.size() + members.flowtables.size();
+    // A table that changed between the two reads can hold fewer members than counted.
+    return others > shape.members ? 0 : static_cast<std::uint32_t>(shape.members - others);
+}
+
+std::map<std::string, std::vector<std::uint64_t>> rule_handles(NftNetlink& netlink,
+                                                               const std::string& table) {
+    static const auto rule_expected = expect(NFTA_RULE_MAX, {{NFTA_RULE_TABLE, MNL_TYPE_NUL_STRING},
+                                                             {NFTA_RULE_CHAIN, MNL_TYPE_NUL_STRING},
+                                                             {NFTA_RULE_HANDLE, MNL_TYPE_U64}});
+    std::map<std::string, std::vector<std::uint64_t>> handles;
+    dump_members(
+        netlink, NFT_MSG_GETRULE, table, of_table(NFTA_RULE_TABLE, table),
+        [&](const nlmsghdr* reply) {
+            const NftAttributes rule(reply, rule_expected);
+            if (rule.string(NFTA_RULE_TABLE) == table) {
+                handles[rule.string(NFTA_RULE_CHAIN)].push_back(rule.u64(NFTA_RULE_HANDLE));
+            }
+        },
+        [&] { handles.clear(); });
+    return handles;
+}
+
+std::uint32_t ruleset_generation(NftNetlink& netlink) {
+    static const auto expected = expect(NFTA_GEN_MAX, {{NFTA_GEN_ID, MNL_TYPE_U32}});
+    std::uint32_t generation = 0;
+    const int error = netlink.request(
+        NFT_MSG_GETGEN, AF_UNSPEC, [](nlmsghdr*) {},
+        [&](const nlmsghdr* reply) {
+            generation = NftAttributes(reply, expected).u32(NFTA_GEN_ID);
+        });
+    if (error != 0) {
+        throw_system_error("cannot read the ruleset generation", error);
+    }
+    return generation;
 }
 
 } // namespace acctc::runtime

@@ -5,6 +5,7 @@
 #include "nft_netlink.hpp"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,5 +47,17 @@ std::optional<TableShape> table_shape(NftNetlink& netlink, const std::string& ta
 
 // Everything in `table inet TABLE`; empty when the table does not exist.
 std::optional<TableInventory> read_inventory(NftNetlink& netlink, const std::string& table);
+
+// How many counters the table held when it had `shape`, learned without the quadratic counter
+// dump: its member count less its chains, named sets, flowtables and other objects. Only meaningful
+// when ruleset_generation() did not change meanwhile.
+std::uint32_t counter_count(NftNetlink& netlink, const std::string& table, const TableShape& shape);
+
+// Chain name -> the handles of its rules, in order (chains without rules are left out).
+std::map<std::string, std::vector<std::uint64_t>> rule_handles(NftNetlink& netlink,
+                                                               const std::string& table);
+
+// The generation of the namespace's ruleset, which every committed transaction changes.
+std::uint32_t ruleset_generation(NftNetlink& netlink);
 
 } // namespace acctc::runtime

@@ -92,91 +92,337 @@ SetPlan plan_sets(const std::vector<TableInventory::Set>& existing,
     return plan;
 }
 
-DeclaredNames declared_names(const std::string& definition) {
-    static const std::regex chain_open(R"(^\s*chain (\S+) \{\s*$)");
-    static const std::regex set_open(R"(^\s*(set|map) (\S+) \{)");
-    static const std::regex object_open(
-        R"(^\s*(quota|limit|ct helper|ct timeout|ct expectation|secmark|synproxy) (\S+) \{)");
-    static const std::regex hook_line(R"(^\s*type \S+ hook )");
-    DeclaredNames names;
+namespace {
+
+const std::regex& chain_open() {
+    static const std::regex pattern(R"(^\s*chain (\S+) \{\s*$)");
+    return pattern;
+}
+
+const std::regex& hook_line() {
+    static const std::regex pattern(R"(^\s*type \S+ hook )");
+    return pattern;
+}
+
+// Calls on_line(line, chain) for every line of nft text; chain is the name of the table-level
+// chain block the line is inside of (its opening and closing lines too), or empty.
+template <typename OnLine>
+void walk_chains(const std::string& text, OnLine on_line) {
     std::string chain;
     int depth = 0;
-    for (const auto& line : split_lines(definition)) {
+    for (const auto& line : split_lines(text)) {
         std::smatch match;
-        if (depth == 1 && std::regex_match(line, match, chain_open)) {
+        if (depth == 1 && std::regex_match(line, match, chain_open())) {
             chain = match[1].str();
-            names.chains[chain] = false;
-        } else if (depth == 1 && std::regex_search(line, match, set_open)) {
-            names.sets.insert(match[2].str());
-        } else if (depth == 1 && std::regex_search(line, match, object_open)) {
-            names.objects.insert(match[2].str());
-        } else if (depth == 2 && !chain.empty() && std::regex_search(line, hook_line)) {
-            names.chains[chain] = true;
         }
+        on_line(line, chain, depth);
         depth += brace_balance(line);
         if (depth <= 1) {
             chain.clear();
         }
     }
+}
+
+} // namespace
+
+DeclaredNames declared_names(const std::string& definition) {
+    static const std::regex set_open(R"(^\s*(set|map) (\S+) \{)");
+    static const std::regex object_open(
+        R"(^\s*(quota|limit|ct helper|ct timeout|ct expectation|secmark|synproxy) (\S+) \{)");
+    DeclaredNames names;
+    walk_chains(definition, [&](const std::string& line, const std::string& chain, int depth) {
+        std::smatch match;
+        if (depth == 1 && !chain.empty()) {
+            names.chains.emplace(chain, false);
+        } else if (depth == 1 && std::regex_search(line, match, set_open)) {
+            names.sets.insert(match[2].str());
+        } else if (depth == 1 && std::regex_search(line, match, object_open)) {
+            names.objects.insert(match[2].str());
+        } else if (depth == 2 && !chain.empty() && std::regex_search(line, hook_line())) {
+            names.chains[chain] = true;
+        }
+    });
     return names;
 }
+
+std::map<std::string, std::string> chain_blocks(const std::string& text) {
+    std::map<std::string, std::string> blocks;
+    walk_chains(text, [&](const std::string& line, const std::string& chain, int) {
+        if (!chain.empty()) {
+            blocks[chain] += line + "\n";
+        }
+    });
+    return blocks;
+}
+
+std::string without_rules_of(const std::string& definition, const std::set<std::string>& chains) {
+    std::string out;
+    walk_chains(definition, [&](const std::string& line, const std::string& chain, int depth) {
+        const bool closing = depth + brace_balance(line) <= 1;
+        const bool rule = depth >= 2 && !closing && chains.count(chain) != 0 &&
+                          !(depth == 2 && std::regex_search(line, hook_line()));
+        if (!rule) {
+            out += line + "\n";
+        }
+    });
+    return out;
+}
+
+namespace {
+
+// The rule lines of a chain block (one rule a line, as acctc writes them): not the header, the
+// hook line or the closing brace.
+std::vector<std::string> rule_lines(const std::string& block) {
+    auto lines = split_lines(block);
+    std::vector<std::string> rules;
+    for (std::size_t i = 1; i + 1 < lines.size(); ++i) {
+        if (!std::regex_search(lines[i], hook_line()) &&
+            lines[i].find_first_not_of(" \t") != std::string::npos) {
+            rules.push_back(lines[i]);
+        }
+    }
+    return rules;
+}
+
+// Chain name -> the name it is filled under before the commit.
+using StagedNames = std::map<std::string, std::string>;
+
+// A rule's jumps and gotos to the chains in `targets` turned to their staged names.
+std::string retargeted(const std::string& rule, const StagedNames& targets) {
+    static const std::regex jump(R"(\b(jump|goto) (\S+))");
+    std::string out;
+    auto from = rule.cbegin();
+    for (auto it = std::sregex_iterator(rule.begin(), rule.end(), jump);
+         it != std::sregex_iterator(); ++it) {
+        const auto& match = *it;
+        out.append(from, match[0].first);
+        const std::string target = match[2].str();
+        const auto staged = targets.find(target);
+        out += match[1].str() + " " + (staged != targets.end() ? staged->second : target);
+        from = match[0].second;
+    }
+    out.append(from, rule.cend());
+    return out;
+}
+
+bool jumps_to(const std::string& rule, const StagedNames& targets) {
+    return retargeted(rule, targets) != rule;
+}
+
+std::string trimmed(const std::string& line) {
+    const std::size_t first = line.find_first_not_of(" \t");
+    return first == std::string::npos ? std::string() : line.substr(first);
+}
+
+} // namespace
 
 ReloadTransactions reload_transactions(const std::string& table, const TableInventory* existing,
                                        const std::string& definition,
                                        const std::vector<std::string>& removed_counters,
                                        bool keep_chains,
-                                       const std::map<std::string, bool>& kept_sets) {
+                                       const std::map<std::string, bool>& kept_sets,
+                                       const LiveChains& live, bool stage) {
     const std::string prefix = " inet " + table + " ";
     ReloadTransactions out;
     out.commit = "table inet " + table + "\n";
-    if (existing != nullptr) {
-        const DeclaredNames declared = declared_names(definition);
-        // Rules hold sets, chains and objects, and verdict maps hold chains: flush first, then
-        // sets, then chains, then objects.
-        out.commit += "flush table inet " + table + "\n";
-        for (const auto& set : existing->sets) {
-            const std::string kind = set.map ? "map" : "set";
-            const auto kept = kept_sets.find(set.name);
-            if (kept != kept_sets.end() && declared.sets.count(set.name) != 0) {
-                // Re-added in place by the definition, which nft treats as "already exists".
-                // Elements the packet path put there stay, with their timeouts; a set whose
-                // elements come from the definition is emptied and refilled in the same
-                // transaction, so a lookup sees the old elements or the new, never none.
-                if (!kept->second) {
-                    out.commit += "flush " + kind + prefix + identifier(set.name) + "\n";
-                }
+    std::string body = definition;
+    if (existing == nullptr) {
+        out.commit += body + (body.empty() || body.back() == '\n' ? "" : "\n");
+        return out;
+    }
+    const DeclaredNames declared = declared_names(definition);
+    // Rules hold sets, chains and objects, and verdict maps hold chains: flush first, then
+    // sets, then chains, then objects.
+    std::string sets;
+    bool sets_recreated = false;
+    for (const auto& set : existing->sets) {
+        const std::string kind = set.map ? "map" : "set";
+        const auto kept = kept_sets.find(set.name);
+        if (kept != kept_sets.end() && declared.sets.count(set.name) != 0) {
+            // Re-added in place by the definition, which nft treats as "already exists".
+            // Elements the packet path put there stay, with their timeouts; a set whose
+            // elements come from the definition is emptied and refilled in the same
+            // transaction, so a lookup sees the old elements or the new, never none.
+            if (!kept->second) {
+                sets += "flush " + kind + prefix + identifier(set.name) + "\n";
+            }
+            continue;
+        }
+        const std::string command = "delete " + kind + prefix + identifier(set.name) + "\n";
+        if (declared.sets.count(set.name) != 0) {
+            sets += command;
+            sets_recreated = true;
+        } else {
+            out.cleanup += command;
+        }
+    }
+
+    std::set<std::string> existing_names;
+    for (const auto& chain : existing->chains) {
+        existing_names.insert(chain.name);
+    }
+    // Regular chains to fill before the commit jumps to them: new ones under their own name,
+    // changed ones under their staged name (renamed back in the cleanup).
+    std::set<std::string> staged_new;
+    StagedNames staged_changed; // filled as NAME.next (or .next1, ... when that name is taken)
+    const bool staging = stage && !sets_recreated;
+    std::set<std::string> untouched; // chains whose rules stay as they are
+    std::string chains;
+    std::vector<TableInventory::Chain> undeclared;
+    for (const auto& chain : existing->chains) {
+        const std::string command = "delete chain" + prefix + identifier(chain.name) + "\n";
+        const auto again = declared.chains.find(chain.name);
+        if (again == declared.chains.end()) {
+            undeclared.push_back(chain);
+        } else if (again->second != chain.base || (chain.base && !keep_chains)) {
+            chains += command;
+        } else if (!sets_recreated && live.unchanged.count(chain.name) != 0) {
+            untouched.insert(chain.name);
+        } else if (staging && !chain.base) {
+            // A name no chain has: one left by a reload that was killed may still be in use.
+            std::string staged = chain.name + ".next";
+            for (int n = 1; existing_names.count(staged) != 0; ++n) {
+                staged = chain.name + ".next" + std::to_string(n);
+            }
+            staged_changed[chain.name] = staged;
+        }
+    }
+    for (const auto& chain : undeclared) {
+        // A base chain left behind would keep filtering with its old policy.
+        (chain.base ? chains : out.cleanup) +=
+            "delete chain" + prefix + identifier(chain.name) + "\n";
+    }
+    if (staging) {
+        for (const auto& [name, base] : declared.chains) {
+            if (!base && existing_names.count(name) == 0) {
+                staged_new.insert(name);
+            }
+        }
+    }
+
+    // Chains left alone that jump to a changed chain: those rules are replaced one by one (the
+    // others, and their sets, stay); when the record does not say which rule is which, the
+    // chain's rules are all replaced.
+    std::string replaced;
+    const auto blocks = chain_blocks(definition);
+    if (!staged_changed.empty()) {
+        for (auto it = untouched.begin(); it != untouched.end();) {
+            const auto block = blocks.find(*it);
+            const auto handles = live.rules.find(*it);
+            const auto rules =
+                block == blocks.end() ? std::vector<std::string>{} : rule_lines(block->second);
+            bool jumps = false;
+            for (const auto& rule : rules) {
+                jumps = jumps || jumps_to(rule, staged_changed);
+            }
+            if (!jumps) {
+                ++it;
                 continue;
             }
-            const std::string command = "delete " + kind + prefix + identifier(set.name) + "\n";
-            (declared.sets.count(set.name) != 0 ? out.commit : out.cleanup) += command;
+            if (handles == live.rules.end() || handles->second.size() != rules.size()) {
+                it = untouched.erase(it);
+                continue;
+            }
+            for (std::size_t i = 0; i < rules.size(); ++i) {
+                if (jumps_to(rules[i], staged_changed)) {
+                    replaced += "replace rule" + prefix + identifier(*it) + " handle " +
+                                std::to_string(handles->second[i]) + " " +
+                                trimmed(retargeted(rules[i], staged_changed)) + "\n";
+                }
+            }
+            ++it;
         }
-        for (const auto& flowtable : existing->flowtables) {
-            out.commit += "delete flowtable" + prefix + identifier(flowtable) + "\n";
-        }
+    }
+
+    if (untouched.empty() && !staging) {
+        out.commit += "flush table inet " + table + "\n";
+    } else {
         for (const auto& chain : existing->chains) {
-            const std::string command = "delete chain" + prefix + identifier(chain.name) + "\n";
-            const auto again = declared.chains.find(chain.name);
-            if (again == declared.chains.end()) {
-                // A base chain left behind would keep filtering with its old policy.
-                (chain.base ? out.commit : out.cleanup) += command;
-            } else if (again->second != chain.base || (chain.base && !keep_chains)) {
-                out.commit += command;
+            if (untouched.count(chain.name) == 0) {
+                out.commit += "flush chain" + prefix + identifier(chain.name) + "\n";
             }
         }
-        for (const auto& object : existing->objects) {
-            if (declared.objects.count(object.name) == 0) {
-                out.cleanup += "delete " + object_keyword(object, table) + prefix +
-                               identifier(object.name) + "\n";
+        std::set<std::string> without = untouched;
+        without.insert(staged_new.begin(), staged_new.end());
+        for (const auto& [name, staged] : staged_changed) {
+            without.insert(name);
+        }
+        body = without_rules_of(definition, without);
+    }
+    if (!staged_changed.empty()) {
+        // Rules that are re-added jump to the staged chains.
+        std::string retargeted_body;
+        walk_chains(body, [&](const std::string& line, const std::string& chain, int depth) {
+            retargeted_body +=
+                (!chain.empty() && depth >= 2 ? retargeted(line, staged_changed) : line) + "\n";
+        });
+        body = retargeted_body;
+    }
+    if (!staged_new.empty() || !staged_changed.empty()) {
+        for (const auto& [name, staged] : staged_changed) {
+            out.unstage += "flush chain" + prefix + identifier(staged) + "\ndelete chain" + prefix +
+                           identifier(staged) + "\n";
+        }
+        for (const auto& name : staged_new) {
+            out.unstage += "flush chain" + prefix + identifier(name) + "\ndelete chain" + prefix +
+                           identifier(name) + "\n";
+        }
+        // Everything but the chains (counters, objects and new sets the rules may name; the
+        // elements of sets that exist are the commit's business), and the staged chains' rules.
+        static const std::regex set_open(R"(^\s*(set|map) (\S+) \{)");
+        std::set<std::string> existing_sets;
+        for (const auto& set : existing->sets) {
+            existing_sets.insert(set.name);
+        }
+        int skipping_until = -1; // depth at which a skipped set block ends
+        walk_chains(definition, [&](const std::string& line, const std::string& chain, int depth) {
+            std::smatch match;
+            if (skipping_until >= 0) {
+                if (depth + brace_balance(line) <= skipping_until) {
+                    skipping_until = -1;
+                }
+                return;
             }
-        }
-        for (const auto& counter : removed_counters) {
-            out.cleanup += "delete counter" + prefix + identifier(counter) + "\n";
+            if (chain.empty() && depth == 1 && std::regex_search(line, match, set_open) &&
+                existing_sets.count(match[2].str()) != 0) {
+                if (depth + brace_balance(line) > 1) {
+                    skipping_until = 1;
+                }
+                return;
+            }
+            if (chain.empty() || staged_new.count(chain) != 0) {
+                out.stage += (chain.empty() ? line : retargeted(line, staged_changed)) + "\n";
+            } else if (staged_changed.count(chain) != 0) {
+                out.stage += (std::regex_match(line, chain_open())
+                                  ? "\tchain " + staged_changed.at(chain) + " {"
+                                  : retargeted(line, staged_changed)) +
+                             "\n";
+            }
+        });
+    }
+    out.commit += sets;
+    for (const auto& flowtable : existing->flowtables) {
+        out.commit += "delete flowtable" + prefix + identifier(flowtable) + "\n";
+    }
+    out.commit += chains;
+    out.commit += replaced;
+    for (const auto& [name, staged] : staged_changed) {
+        // The old chain is empty since the commit; its name goes to the staged one, which
+        // keeps its rules (and the packet path its jumps: they go by chain, not name).
+        out.cleanup += "delete chain" + prefix + identifier(name) + "\nrename chain" + prefix +
+                       identifier(staged) + " " + identifier(name) + "\n";
+        out.renames = true;
+    }
+    for (const auto& object : existing->objects) {
+        if (declared.objects.count(object.name) == 0) {
+            out.cleanup +=
+                "delete " + object_keyword(object, table) + prefix + identifier(object.name) + "\n";
         }
     }
-    out.commit += definition;
-    if (!definition.empty() && definition.back() != '\n') {
-        out.commit += "\n";
+    for (const auto& counter : removed_counters) {
+        out.cleanup += "delete counter" + prefix + identifier(counter) + "\n";
     }
+    out.commit += body + (body.empty() || body.back() == '\n' ? "" : "\n");
     return out;
 }
 

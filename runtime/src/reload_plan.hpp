@@ -6,6 +6,7 @@
 #include "nft_inventory.hpp"
 #include "set_shape.hpp"
 
+#include <cstdint>
 #include <map>
 #include <set>
 #include <string>
@@ -45,14 +46,31 @@ SetPlan plan_sets(const std::vector<TableInventory::Set>& existing,
                   const std::map<std::string, SetShape>& live,
                   const std::map<std::string, SetShape>& wanted);
 
+// What chain_record.hpp proves about the live chains.
+struct LiveChains {
+    // Chains holding exactly the rules the definition declares (origins aside).
+    std::set<std::string> unchanged;
+    // Their rules' handles, in the order the definition declares the rules.
+    std::map<std::string, std::vector<std::uint64_t>> rules;
+};
+
 struct ReloadTransactions {
+    // Run before the commit when not empty: fills the regular chains the commit will jump to,
+    // new ones under their own name and changed ones as NAME.next, while nothing jumps to them,
+    // so that the kernel has made their anonymous sets' elements visible before any packet can
+    // meet them (see below). unstage undoes it when the commit then fails.
+    std::string stage;
+    std::string unstage;
     // Swaps the ruleset atomically: rules flushed and re-added, the definition loaded.
     // Counters, objects, chains and kept sets that are declared again are re-added in place,
-    // so they keep their state; sets and maps not kept are deleted and re-created.
+    // so they keep their state; sets and maps not kept are deleted and re-created. With
+    // staging, the jumps go to the staged chains and the changed ones are left empty.
     std::string commit;
     // Deletes what the commit left unreferenced (removed counters, sets, regular chains,
-    // objects); run once no packet can still be inside the old rules, which may use them.
+    // objects) and gives staged chains their names back; run once no packet can still be
+    // inside the old rules, which may use them.
     std::string cleanup;
+    bool renames = false; // the cleanup renames staged chains: names are in flux until then
 };
 
 // existing: what the table holds now (nullptr when it is new). Base chains declared again,
@@ -61,11 +79,29 @@ struct ReloadTransactions {
 // counted twice or not at all. Without keep_chains they are re-created (needed when a hook or
 // priority changes, which the kernel cannot apply to a live chain). kept_sets is
 // SetPlan::keep; sets declared again but not in it are deleted and re-created in the commit.
+//
+// A re-added rule brings a new anonymous set or map, and the kernel makes the elements of a
+// new interval or concatenated one (rbtree, pipapo) visible only after the rules that use it:
+// a packet in that moment missed its class and landed in `otherwise`. So the rules of chains
+// in live.unchanged are left alone rather than flushed and re-added, and with `stage` the
+// regular chains that are new or change are filled in a transaction of their own first
+// (changed ones as NAME.next, or NAME.next1, ... when a chain has that name)
+// (ReloadTransactions::stage); the commit then only turns the jumps to them (a base chain left
+// alone gets just its jump rules replaced, by handle). Neither applies when the commit
+// re-creates a set (the rules using it must go).
 ReloadTransactions reload_transactions(const std::string& table, const TableInventory* existing,
                                        const std::string& definition,
                                        const std::vector<std::string>& removed_counters,
                                        bool keep_chains,
-                                       const std::map<std::string, bool>& kept_sets = {});
+                                       const std::map<std::string, bool>& kept_sets = {},
+                                       const LiveChains& live = {}, bool stage = false);
+
+// Chain name -> the lines of its block (opening and closing lines too), from nft text.
+std::map<std::string, std::string> chain_blocks(const std::string& text);
+
+// The definition without the rules of the given chains (their declarations and hook lines
+// stay, so nft finds them existing and leaves them as they are).
+std::string without_rules_of(const std::string& definition, const std::set<std::string>& chains);
 
 // A name as nft commands take it (1.0 does not accept quoted names after `delete chain`);
 // throws for names nft could not parse back.

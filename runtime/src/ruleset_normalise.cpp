@@ -1,8 +1,11 @@
 #include "ruleset_normalise.hpp"
 
+#include "acctc/runtime/unified_diff.hpp"
 #include "text_lines.hpp"
 
+#include <algorithm>
 #include <regex>
+#include <vector>
 
 namespace acctc::runtime {
 
@@ -42,7 +45,43 @@ std::string normalise_ruleset(const std::string& listing,
         }
         out += line + "\n";
     }
-    return out;
+    return in_canonical_order(out);
+}
+
+std::string in_canonical_order(const std::string& listing) {
+    // Blocks at table level: each runs from a line at depth 1 until depth 1 is reached again.
+    std::string head;
+    std::string tail;
+    std::vector<std::string> blocks;
+    int depth = 0;
+    for (const auto& line : split_lines(listing)) {
+        const int before = depth;
+        depth += brace_balance(line);
+        if (before == 0) {
+            (blocks.empty() ? head : tail) += line + "\n";
+        } else if (before == 1 && depth == 0) {
+            tail += line + "\n";
+        } else if (before == 1 && line.find_first_not_of(" \t") == std::string::npos) {
+            continue; // the blank lines between blocks: one goes between each two again
+        } else if (before == 1) {
+            blocks.push_back(line + "\n");
+        } else {
+            blocks.back() += line + "\n";
+        }
+    }
+    std::stable_sort(blocks.begin(), blocks.end());
+    std::string out = head;
+    for (std::size_t i = 0; i < blocks.size(); ++i) {
+        out += (i == 0 ? "" : "\n") + blocks[i];
+    }
+    return out + tail;
+}
+
+std::string without_origin(const std::string& line) {
+    static const std::regex origin(R"( comment "([^"\\]|\\.)*"$)");
+    static const std::regex iptables_origin(R"( -m comment --comment ("([^"\\]|\\.)*"|\S+))");
+    std::string out = std::regex_replace(line, iptables_origin, "");
+    return std::regex_replace(out, origin, "");
 }
 
 } // namespace acctc::runtime

@@ -97,9 +97,23 @@ std::string range(std::size_t start, std::size_t count) {
 } // namespace
 
 std::string unified_diff(const std::string& old_text, const std::string& new_text,
-                         const std::string& old_label, const std::string& new_label, int context) {
-    const auto a = split_lines(old_text);
-    const auto b = split_lines(new_text);
+                         const std::string& old_label, const std::string& new_label, int context,
+                         const LineKey& key) {
+    const auto a_shown = split_lines(old_text);
+    const auto b_shown = split_lines(new_text);
+    const auto keys = [&](const std::vector<std::string>& lines) {
+        if (!key) {
+            return lines;
+        }
+        std::vector<std::string> out;
+        out.reserve(lines.size());
+        for (const auto& line : lines) {
+            out.push_back(key(line));
+        }
+        return out;
+    };
+    const auto a = keys(a_shown);
+    const auto b = keys(b_shown);
     std::size_t prefix = 0;
     while (prefix < a.size() && prefix < b.size() && a[prefix] == b[prefix]) {
         ++prefix;
@@ -151,7 +165,10 @@ std::string unified_diff(const std::string& old_text, const std::string& new_tex
         for (std::size_t j = begin; j < end; ++j) {
             const Edit& edit = edits[j];
             const char mark = edit.op == Op::equal ? ' ' : edit.op == Op::remove ? '-' : '+';
-            out += mark + (edit.op == Op::insert ? b[edit.line] : a[edit.line]) + "\n";
+            const std::string& line = edit.op == Op::remove   ? a_shown[edit.line]
+                                      : edit.op == Op::insert ? b_shown[edit.line]
+                                                              : b_shown[new_at[j]];
+            out += mark + line + "\n";
         }
         i = end;
     }

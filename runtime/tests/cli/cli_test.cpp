@@ -186,6 +186,59 @@ TEST_F(Cli, FileNamesCannotAddCommands) {
     }
 }
 
+// `acctc diff --live` as a drift check (issue 11): right after apply it exits 0 whatever order
+// the kernel lists counters in, however the file is named and wherever its lines moved; a real
+// change shows as exactly that change. ORIGIN follows the policy applied last.
+TEST_F(Cli, DiffIsADriftCheck) {
+    const std::string only_b =
+        write_policy("b.acct", "policy drift\ncounter b { out; udp dport 9; include loopback }\n");
+    const std::string both_text = "policy drift\n"
+                                  "counter a { out; udp dport 7; include loopback }\n"
+                                  "counter b { out; udp dport 9; include loopback }\n";
+    const std::string both = write_policy("ab.acct", both_text);
+    ASSERT_EQ(acctc("apply " + only_b + in_netns()).status, 0);
+    ASSERT_EQ(acctc("apply " + both + in_netns()).status, 0);
+    CliRun run = acctc("diff --live " + both + in_netns());
+    EXPECT_EQ(run.status, 0) << run.out << run.err;
+    EXPECT_EQ(run.out, "");
+
+    const std::string other_name = (directory_ / "." / "sub" / ".." / "ab.acct").string();
+    std::filesystem::create_directories(directory_ / "sub");
+    run = acctc("diff " + other_name + in_netns());
+    EXPECT_EQ(run.status, 0) << run.out << run.err;
+
+    const std::string shifted = write_policy("shifted.acct", "# a comment on top\n" + both_text);
+    run = acctc("diff " + shifted + in_netns());
+    EXPECT_EQ(run.status, 0) << run.out << run.err;
+
+    std::string changed_text = both_text;
+    changed_text.replace(changed_text.find("dport 9"), 7, "dport 10");
+    const std::string changed = write_policy("changed.acct", changed_text);
+    run = acctc("diff " + changed + in_netns());
+    EXPECT_EQ(run.status, 1) << run.err;
+    std::size_t removed = 0;
+    std::size_t added = 0;
+    for (std::size_t at = 0, end; (end = run.out.find('\n', at)) != std::string::npos;
+         at = end + 1) {
+        const std::string line = run.out.substr(at, end - at);
+        removed += line.starts_with("-\t") ? 1 : 0;
+        added += line.starts_with("+\t") ? 1 : 0;
+    }
+    EXPECT_EQ(removed, 1U) << run.out;
+    EXPECT_EQ(added, 1U) << run.out;
+    EXPECT_NE(run.out.find("udp dport 10"), std::string::npos) << run.out;
+
+    ASSERT_EQ(acctc("apply " + shifted + in_netns()).status, 0);
+    run = acctc("counters -x drift" + in_netns());
+    EXPECT_EQ(run.out, "POLICY  COUNTER  PACKETS  BYTES  ORIGIN\n"
+                       "drift   a              0      0  " +
+                           shifted + ":3\n" + "drift   b              0      0  " + shifted +
+                           ":4\n")
+        << run.out;
+    run = acctc("diff " + shifted + in_netns());
+    EXPECT_EQ(run.status, 0) << run.out << run.err;
+}
+
 TEST_F(Cli, WithoutNetAdminOneClearLine) {
     const CliRun run = acctc("counters" + in_netns(), "capsh --drop=cap_net_admin -- -c");
     EXPECT_EQ(run.status, 1);

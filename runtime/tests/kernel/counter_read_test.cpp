@@ -9,8 +9,11 @@
 
 #include <algorithm>
 #include <fstream>
+#include <future>
 #include <gtest/gtest.h>
 #include <map>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace acctc::runtime::testing {
 namespace {
@@ -66,15 +69,41 @@ TEST_F(CounterReadTest, FirstReadLearnsTheNamesAndTheNextGoesByName) {
     EXPECT_EQ(read(), initial);
 }
 
-// The trust the speed comes from: a record that matches the table's handle and member count is
-// read by name without a dump (here one that leaves a counter out, so the path shows).
-TEST_F(CounterReadTest, ARecordMatchingTheTableIsReadByName) {
+// A record that matches the table's handle and member count but leaves a counter out (a line
+// lost, or a file left by another table) used to be trusted: the counter was missing from the
+// reading, and a reset reported "zeroed" without zeroing it.
+TEST_F(CounterReadTest, ARecordLeavingACounterOutIsNotTrusted) {
     read();
     auto record = remembered();
     ASSERT_TRUE(record.has_value());
     record->names = {"a", "c"};
     CounterNameCache().store("acctc_r", *record);
-    EXPECT_EQ(read(), (Values{{"a", {1, 10}}, {"c", {3, 30}}}));
+    EXPECT_EQ(read(), initial);
+    EXPECT_EQ(remembered()->names.size(), 3U); // learned again
+
+    CounterNameCache().store("acctc_r", *record);
+    EXPECT_EQ(read(true), initial);
+    EXPECT_EQ(read(), (Values{{"a", {0, 0}}, {"b", {0, 0}}, {"c", {0, 0}}}));
+}
+
+// Other members make up the count the check subtracts: anonymous sets, named sets, maps,
+// stateful objects and more chains must not let a short record pass.
+TEST_F(CounterReadTest, TheCounterCountSeesPastEveryOtherMember) {
+    netns_.nft(
+        "add set inet acctc_r s { type ipv4_addr\\; flags interval\\; } \\; "
+        "add map inet acctc_r m { type inet_service : counter\\; } \\; "
+        "add quota inet acctc_r q { over 1 mbytes } \\; "
+        "add chain inet acctc_r out { type filter hook output priority 0\\; } \\; "
+        "add rule inet acctc_r out ip daddr { 198.18.0.0/24, 198.18.2.0/24 } counter name a \\; "
+        "add rule inet acctc_r out udp dport { 1, 2 } counter name b");
+    read();
+    auto record = remembered();
+    ASSERT_TRUE(record.has_value());
+    ASSERT_EQ(record->names.size(), 3U);
+    EXPECT_EQ(counter_count(*netlink_, "acctc_r", record->shape), 3U);
+    record->names = {"a", "b"};
+    CounterNameCache().store("acctc_r", *record);
+    EXPECT_EQ(read(), initial);
 }
 
 TEST_F(CounterReadTest, ACounterAddedSinceIsRead) {
@@ -122,11 +151,73 @@ TEST_F(CounterReadTest, ARecreatedTableIsNotTakenForTheOldOne) {
 
 TEST_F(CounterReadTest, GarbageInTheCacheIsIgnored) {
     read();
-    const auto path = "/run/acctc/netns-" + std::to_string(current_netns_id()) + "/acctc_r";
+    const auto path = CounterNameCache().directory() + "/acctc_r";
     std::ofstream(path) << "acctc counter names 1\nhandle 0 members 0\n";
     EXPECT_EQ(read(), initial);
     std::ofstream(path) << std::string(5000, '\xff');
     EXPECT_EQ(read(), initial);
+}
+
+// A FIFO in the cache's place hung `counters` and `apply`; a link to /dev/zero read until
+// memory ran out; an oversized file was read whole. Each now costs one dump.
+TEST_F(CounterReadTest, ACacheThatIsNotARegularFileIsPassedBy) {
+    read();
+    const auto path = CounterNameCache().directory() + "/acctc_r";
+    const auto read_in_time = [&](bool reset) {
+        auto reading = std::async(std::launch::async, [&] {
+            NetnsScope inside(netns_.name());
+            NftNetlink netlink;
+            return values_of(read_table_counters(netlink, "acctc_r", reset));
+        });
+        EXPECT_EQ(reading.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+        return reading.get();
+    };
+    ::unlink(path.c_str());
+    ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+    EXPECT_EQ(read_in_time(false), initial);
+    ::unlink(path.c_str());
+    ASSERT_EQ(::symlink("/dev/zero", path.c_str()), 0);
+    EXPECT_EQ(read_in_time(false), initial);
+    ::unlink(path.c_str());
+    {
+        std::ofstream big(path);
+        big << "acctc counter names 1\nhandle 1 members 1\n";
+        const std::string line(250, 'n');
+        for (std::size_t size = 0; size <= CounterNameCache::max_file_bytes; size += 251) {
+            big << line << "\n";
+        }
+    }
+    EXPECT_EQ(read_in_time(false), initial);
+    EXPECT_EQ(remembered()->names.size(), 3U); // the dump replaced it with the truth
+}
+
+// A cache outlives its namespace, and the kernel reuses namespace inode numbers: a table in a
+// new namespace can have the handle and member count of the one a file describes. Files are
+// keyed by the namespace cookie, never reused; and a record in the right place but from the
+// other namespace is still checked.
+TEST_F(CounterReadTest, ARecordOfAnotherNamespaceIsNeitherFoundNorTrusted) {
+    read();
+    const auto mine = remembered();
+    ASSERT_TRUE(mine.has_value());
+    const std::string my_directory = CounterNameCache().directory();
+    TestNamespace other;
+    other.nft("add table inet acctc_r \\; "
+              "add counter inet acctc_r a packets 1 bytes 10 \\; "
+              "add counter inet acctc_r x packets 7 bytes 70 \\; "
+              "add counter inet acctc_r c packets 3 bytes 30 \\; "
+              "add chain inet acctc_r spare");
+    NetnsScope inside(other.name());
+    const CounterNameCache there;
+    EXPECT_NE(there.directory(), my_directory);
+    EXPECT_FALSE(there.load("acctc_r").has_value());
+    NftNetlink netlink;
+    const auto shape = table_shape(netlink, "acctc_r");
+    ASSERT_TRUE(shape.has_value());
+    ASSERT_EQ(*shape, mine->shape); // the aliasing the review saw: same handle, same count
+    there.store("acctc_r", *mine);
+    EXPECT_EQ(values_of(read_table_counters(netlink, "acctc_r", false)),
+              (Values{{"a", {1, 10}}, {"c", {3, 30}}, {"x", {7, 70}}}));
+    there.forget("acctc_r");
 }
 
 TEST_F(CounterReadTest, AMissingTableHasNoCounters) {

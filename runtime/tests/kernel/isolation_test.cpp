@@ -2,13 +2,18 @@
 // applies never leave a mixture of two policies.
 #include "acctc/runtime/backend.hpp"
 #include "acctc/runtime/errors.hpp"
+#include "acctc/runtime/netns.hpp"
 #include "kernel_fixture.hpp"
+#include "mutation_lock.hpp"
 #include "test_policies.hpp"
 
+#include <fstream>
 #include <gtest/gtest.h>
 #include <set>
 #include <sstream>
+#include <sys/stat.h>
 #include <thread>
+#include <unistd.h>
 
 namespace acctc::runtime::testing {
 namespace {
@@ -111,6 +116,26 @@ bool is_whole(const std::string& live, const std::string& planned) {
         }
     }
     return true;
+}
+
+// The lock file is opened like the records beside it: a link in its place is not followed
+// (as root it would open any file), a FIFO does not stall.
+TEST(Isolation, TheLockFileIsNeverALink) {
+    TestNamespace netns;
+    const NetnsScope inside(netns.name());
+    const std::string path = "/run/acctc/netns-" + std::to_string(current_netns_id()) + ".lock";
+    const std::string target = path + ".target";
+    std::ofstream(target) << "untouched";
+    ::unlink(path.c_str()); // left by an earlier namespace of the same inode number
+    ASSERT_EQ(::symlink(target.c_str(), path.c_str()), 0);
+    EXPECT_THROW(MutationLock(), RuntimeError);
+    ::unlink(path.c_str());
+    ::unlink(target.c_str());
+    ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+    EXPECT_THROW(MutationLock(), RuntimeError);
+    ::unlink(path.c_str());
+    EXPECT_NO_THROW(MutationLock());
+    ::unlink(path.c_str());
 }
 
 TEST(Isolation, ConcurrentAppliesNeverLeaveAHalfRuleset) {

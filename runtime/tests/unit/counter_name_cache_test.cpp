@@ -1,10 +1,14 @@
 // The counter name cache: what it writes it reads back; anything else reads as "not known".
 #include "counter_name_cache.hpp"
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <vector>
 
 namespace acctc::runtime {
@@ -55,13 +59,13 @@ TEST_F(CounterNameCacheTest, MissingOrForgottenIsUnknown) {
 TEST_F(CounterNameCacheTest, DamagedFilesAreUnknown) {
     const CounterNameCache cache(directory_);
     for (const std::string& text : std::vector<std::string>{
-             "",
-             "acctc counter names 2\nhandle 1 members 1\na\n",
-             "acctc counter names 1\n",
+             "", "acctc counter names 2\nhandle 1 members 1\na\n", "acctc counter names 1\n",
              "acctc counter names 1\nhandle x members 1\na\n",
              "acctc counter names 1\nmembers 1 handle 1\na\n",
              "acctc counter names 1\nhandle 1 members 1\n\n",
              "acctc counter names 1\nhandle 1 members 1\n" + std::string(256, 'n') + "\n",
+             "acctc counter names 1\nhandle 1 members 2\na\na\n", // one counter twice
+             "acctc counter names 1\nhandle 1 members 2\na\nb",   // cut short
          }) {
         write_raw("acctc_t", text);
         EXPECT_FALSE(cache.load("acctc_t").has_value()) << text;
@@ -83,6 +87,80 @@ TEST_F(CounterNameCacheTest, AnUnwritableDirectoryIsNotAnError) {
     const CounterNameCache cache(directory_ + "/file/names");
     cache.store("acctc_t", {{1, 1}, {"a"}});
     EXPECT_FALSE(cache.load("acctc_t").has_value());
+}
+
+// Reads only regular files, never through a link, never waiting: each of these used to hang
+// (a FIFO) or read until memory ran out (a link to /dev/zero).
+TEST_F(CounterNameCacheTest, OnlyARegularFileIsRead) {
+    const CounterNameCache cache(directory_);
+    const std::string path = directory_ + "/acctc_t";
+    const auto load_in_time = [&] {
+        auto loading = std::async(std::launch::async, [&] { return cache.load("acctc_t"); });
+        EXPECT_EQ(loading.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+        return loading.get();
+    };
+    ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+    EXPECT_FALSE(load_in_time().has_value());
+    ::unlink(path.c_str());
+
+    ASSERT_EQ(::symlink("/dev/zero", path.c_str()), 0);
+    EXPECT_FALSE(load_in_time().has_value());
+    ::unlink(path.c_str());
+
+    // A link to a good file is refused too: whoever placed it chose what it says.
+    const RememberedCounters stored{{1, 1}, {"a"}};
+    CounterNameCache(directory_ + "/elsewhere").store("acctc_t", stored);
+    ASSERT_EQ(::symlink((directory_ + "/elsewhere/acctc_t").c_str(), path.c_str()), 0);
+    EXPECT_FALSE(load_in_time().has_value());
+    ::unlink(path.c_str());
+
+    ASSERT_EQ(::mkdir(path.c_str(), 0700), 0);
+    EXPECT_FALSE(load_in_time().has_value());
+}
+
+TEST_F(CounterNameCacheTest, StoringReplacesWhateverIsInThePlace) {
+    const CounterNameCache cache(directory_);
+    const std::string path = directory_ + "/acctc_t";
+    const RememberedCounters stored{{1, 1}, {"a"}};
+    ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+    cache.store("acctc_t", stored);
+    ASSERT_TRUE(cache.load("acctc_t").has_value());
+    ::unlink(path.c_str());
+    write_raw("target", "kept");
+    ASSERT_EQ(::symlink((directory_ + "/target").c_str(), path.c_str()), 0);
+    cache.store("acctc_t", stored);
+    EXPECT_TRUE(cache.load("acctc_t").has_value());
+    std::ifstream target(directory_ + "/target");
+    EXPECT_EQ(std::string(std::istreambuf_iterator<char>(target), {}), "kept"); // not followed
+}
+
+TEST_F(CounterNameCacheTest, ALinkedDirectoryIsNotUsed) {
+    const std::string real = directory_ + "/real";
+    CounterNameCache(real).store("acctc_t", {{1, 1}, {"a"}});
+    ASSERT_EQ(::symlink(real.c_str(), (directory_ + "/link").c_str()), 0);
+    EXPECT_FALSE(CounterNameCache(directory_ + "/link").load("acctc_t").has_value());
+}
+
+TEST_F(CounterNameCacheTest, AnOversizedFileIsNotRead) {
+    const CounterNameCache cache(directory_);
+    std::string text = "acctc counter names 1\nhandle 1 members 1\n";
+    const std::string name(200, 'n');
+    for (std::size_t i = 0; text.size() <= CounterNameCache::max_file_bytes; ++i) {
+        text += name + std::to_string(i) + "\n";
+    }
+    write_raw("acctc_t", text);
+    EXPECT_FALSE(cache.load("acctc_t").has_value());
+}
+
+TEST_F(CounterNameCacheTest, WithoutADirectoryNothingIsRemembered) {
+    const CounterNameCache cache{std::string()};
+    cache.store("acctc_t", {{1, 1}, {"a"}});
+    EXPECT_FALSE(cache.load("acctc_t").has_value());
+}
+
+TEST(CounterNameCacheKey, TheCurrentNamespaceHasACookieOfItsOwn) {
+    const std::string directory = CounterNameCache().directory();
+    EXPECT_TRUE(directory.starts_with("/run/acctc/netns-cookie-")) << directory;
 }
 
 } // namespace

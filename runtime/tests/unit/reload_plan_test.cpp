@@ -64,6 +64,134 @@ TEST(ReloadPlan, CommitSwapsCleanupDeletesWhatNothingUsesAnyMore) {
     EXPECT_NE(all.commit.find("delete chain inet acctc_t output\n"), std::string::npos);
 }
 
+const std::string classify = "table inet acctc_c {\n"
+                             "\tcounter a { comment \"c.acct:2\" }\n"
+                             "\tchain output {\n"
+                             "\t\ttype filter hook output priority filter; policy accept;\n"
+                             "\t\tjump classify comment \"c.acct:1\"\n"
+                             "\t}\n"
+                             "\tchain classify {\n"
+                             "\t\tcounter name udp dport map { 1-8 : \"a\" } return\n"
+                             "\t\tcounter name \"a\"\n"
+                             "\t}\n"
+                             "}\n";
+
+TEST(ReloadPlan, ChainBlocks) {
+    const auto blocks = chain_blocks(classify);
+    ASSERT_EQ(blocks.size(), 2U);
+    EXPECT_EQ(blocks.at("classify"), "\tchain classify {\n"
+                                     "\t\tcounter name udp dport map { 1-8 : \"a\" } return\n"
+                                     "\t\tcounter name \"a\"\n"
+                                     "\t}\n");
+}
+
+// The rules of unchanged chains are neither flushed nor re-added: their anonymous maps stay,
+// and no packet can meet a map that is not filled yet.
+TEST(ReloadPlan, UnchangedChainsKeepTheirRules) {
+    TableInventory inventory;
+    inventory.chains = {{"output", true}, {"classify", false}, {"old", false}};
+    const auto reload = reload_transactions("acctc_c", &inventory, classify, {}, true, {},
+                                            LiveChains{{"output", "classify"}, {}});
+    EXPECT_EQ(reload.commit, "table inet acctc_c\n"
+                             "flush chain inet acctc_c old\n"
+                             "table inet acctc_c {\n"
+                             "\tcounter a { comment \"c.acct:2\" }\n"
+                             "\tchain output {\n"
+                             "\t\ttype filter hook output priority filter; policy accept;\n"
+                             "\t}\n"
+                             "\tchain classify {\n"
+                             "\t}\n"
+                             "}\n");
+    EXPECT_EQ(reload.cleanup, "delete chain inet acctc_c old\n");
+    // Only the changed one is flushed and refilled.
+    const auto one = reload_transactions("acctc_c", &inventory, classify, {}, true, {},
+                                         LiveChains{{"output"}, {}});
+    EXPECT_NE(one.commit.find("flush chain inet acctc_c classify\n"), std::string::npos);
+    EXPECT_NE(one.commit.find("return\n"), std::string::npos);
+    EXPECT_EQ(one.commit.find("jump classify"), std::string::npos);
+    // Re-created base chains and re-created sets take every rule with them.
+    const auto hooks = reload_transactions("acctc_c", &inventory, classify, {}, false, {},
+                                           LiveChains{{"output", "classify"}, {}});
+    EXPECT_NE(hooks.commit.find("delete chain inet acctc_c output\n"), std::string::npos);
+    EXPECT_NE(hooks.commit.find("jump classify"), std::string::npos);
+    inventory.sets = {{"s", false}};
+    const auto set = reload_transactions("acctc_c", &inventory,
+                                         "table inet acctc_c {\n\tset s { type ipv4_addr; }\n" +
+                                             classify.substr(classify.find('\n') + 1),
+                                         {}, true, {}, LiveChains{{"output", "classify"}, {}});
+    EXPECT_NE(set.commit.find("flush table inet acctc_c\n"), std::string::npos);
+}
+
+// A changed chain is filled as NAME.next before the commit; the commit only turns the jump
+// (by handle, in a base chain left alone), and the cleanup gives the name back.
+TEST(ReloadPlan, ChangedChainsAreStagedFirst) {
+    TableInventory inventory;
+    inventory.chains = {{"output", true}, {"classify", false}};
+    const LiveChains live{{"output"}, {{"output", {7}}}};
+    const auto reload =
+        reload_transactions("acctc_c", &inventory, classify, {}, true, {}, live, true);
+    EXPECT_EQ(reload.stage, "table inet acctc_c {\n"
+                            "\tcounter a { comment \"c.acct:2\" }\n"
+                            "\tchain classify.next {\n"
+                            "\t\tcounter name udp dport map { 1-8 : \"a\" } return\n"
+                            "\t\tcounter name \"a\"\n"
+                            "\t}\n"
+                            "}\n");
+    EXPECT_EQ(reload.commit, "table inet acctc_c\n"
+                             "flush chain inet acctc_c classify\n"
+                             "replace rule inet acctc_c output handle 7 jump classify.next "
+                             "comment \"c.acct:1\"\n"
+                             "table inet acctc_c {\n"
+                             "\tcounter a { comment \"c.acct:2\" }\n"
+                             "\tchain output {\n"
+                             "\t\ttype filter hook output priority filter; policy accept;\n"
+                             "\t}\n"
+                             "\tchain classify {\n"
+                             "\t}\n"
+                             "}\n");
+    EXPECT_EQ(reload.cleanup, "delete chain inet acctc_c classify\n"
+                              "rename chain inet acctc_c classify.next classify\n");
+    EXPECT_EQ(reload.unstage, "flush chain inet acctc_c classify.next\n"
+                              "delete chain inet acctc_c classify.next\n");
+    EXPECT_TRUE(reload.renames);
+    // A copy left by a killed reload may be in use: another name, and the old copy goes.
+    inventory.chains.push_back({"classify.next", false});
+    const auto again =
+        reload_transactions("acctc_c", &inventory, classify, {}, true, {}, live, true);
+    EXPECT_NE(again.stage.find("\tchain classify.next1 {\n"), std::string::npos);
+    EXPECT_NE(again.commit.find("flush chain inet acctc_c classify.next\n"), std::string::npos);
+    EXPECT_EQ(again.cleanup, "delete chain inet acctc_c classify.next\n"
+                             "delete chain inet acctc_c classify\n"
+                             "rename chain inet acctc_c classify.next1 classify\n");
+    inventory.chains.pop_back();
+    // Without a record of the base chain's rules, its rules are re-added, jumping to the copy.
+    const auto unknown =
+        reload_transactions("acctc_c", &inventory, classify, {}, true, {}, {}, true);
+    EXPECT_NE(unknown.commit.find("flush chain inet acctc_c output\n"), std::string::npos);
+    EXPECT_NE(unknown.commit.find("\t\tjump classify.next comment"), std::string::npos);
+    // A new chain is filled under its own name.
+    inventory.chains = {{"output", true}};
+    const auto fresh = reload_transactions("acctc_c", &inventory, classify, {}, true, {},
+                                           LiveChains{{"output"}, {{"output", {7}}}}, true);
+    EXPECT_NE(fresh.stage.find("\tchain classify {\n\t\tcounter name udp"), std::string::npos);
+    EXPECT_EQ(fresh.cleanup, "");
+    // Sets that exist keep their elements until the commit; new ones are filled with the chains.
+    inventory.sets = {{"old", false}};
+    const std::string with_sets =
+        "table inet acctc_c {\n"
+        "\tset old {\n\t\ttype ipv4_addr\n\t\telements = { 1.2.3.4 }\n\t}\n"
+        "\tset fresh { type ipv4_addr; elements = { 5.6.7.8 } }\n" +
+        classify.substr(classify.find('\n') + 1);
+    const auto sets =
+        reload_transactions("acctc_c", &inventory, with_sets, {}, true, {{"old", false}},
+                            LiveChains{{"output"}, {{"output", {7}}}}, true);
+    EXPECT_EQ(sets.stage.find("1.2.3.4"), std::string::npos) << sets.stage;
+    EXPECT_NE(sets.stage.find("\tset fresh { type ipv4_addr; elements = { 5.6.7.8 } }\n"),
+              std::string::npos)
+        << sets.stage;
+    EXPECT_NE(sets.stage.find("\tcounter a {"), std::string::npos) << sets.stage;
+}
+
 TEST(ReloadPlan, NamesMustBeIdentifiers) {
     EXPECT_EQ(identifier("skype_tcp_in"), "skype_tcp_in");
     EXPECT_THROW(identifier("a b"), RuntimeError);

@@ -1,3 +1,4 @@
+#include "acctc/runtime/unified_diff.hpp"
 #include "nft_counter_dump.hpp"
 #include "ruleset_normalise.hpp"
 
@@ -28,24 +29,53 @@ TEST(RulesetNormalise, DropsCounterCommentsValuesAndDynamicElements) {
                                 "\t\tudp dport 9 counter name \"c\" comment \"p.acct:5\"\n"
                                 "\t}\n"
                                 "}\n";
+    // Members in canonical order (kind, then name), one blank line between each two.
     EXPECT_EQ(normalise_ruleset(listing, {"peers"}), "table inet acctc_t {\n"
-                                                     "\tcounter c {\n"
+                                                     "\tchain output {\n"
+                                                     "\t\tudp dport 9 counter name \"c\" comment "
+                                                     "\"p.acct:5\"\n"
                                                      "\t}\n"
                                                      "\n"
-                                                     "\tset peers {\n"
-                                                     "\t\ttype ipv4_addr\n"
-                                                     "\t\tflags dynamic,timeout\n"
+                                                     "\tcounter c {\n"
                                                      "\t}\n"
                                                      "\n"
                                                      "\tset nets {\n"
                                                      "\t\ttype ipv4_addr\n"
                                                      "\t\telements = { 198.18.1.1 }\n"
                                                      "\t}\n"
-                                                     "\tchain output {\n"
-                                                     "\t\tudp dport 9 counter name \"c\" comment "
-                                                     "\"p.acct:5\"\n"
+                                                     "\n"
+                                                     "\tset peers {\n"
+                                                     "\t\ttype ipv4_addr\n"
+                                                     "\t\tflags dynamic,timeout\n"
                                                      "\t}\n"
                                                      "}\n");
+}
+
+// The kernel lists members in creation order: a counter a reload added comes last.
+TEST(RulesetNormalise, OrderOfMembersDoesNotMatter) {
+    const std::string created = "table inet acctc_t {\n"
+                                "\tcounter b {\n\t}\n\n"
+                                "\tchain output {\n\t\tcounter name \"b\"\n\t}\n"
+                                "\tcounter a {\n\t}\n"
+                                "}\n";
+    const std::string declared = "table inet acctc_t {\n"
+                                 "\tcounter a {\n\t}\n"
+                                 "\tcounter b {\n\t}\n\n"
+                                 "\tchain output {\n\t\tcounter name \"b\"\n\t}\n"
+                                 "}\n";
+    EXPECT_EQ(normalise_ruleset(created, {}), normalise_ruleset(declared, {}));
+}
+
+TEST(RulesetNormalise, OriginsAreNotPartOfALine) {
+    EXPECT_EQ(without_origin("\t\tudp dport 9 counter name \"c\" comment \"./p.acct:5\""),
+              "\t\tudp dport 9 counter name \"c\"");
+    EXPECT_EQ(without_origin("\t\tcomment \"x\" jump a comment \"a \\\"b\\\" c\""),
+              "\t\tcomment \"x\" jump a");
+    EXPECT_EQ(without_origin("-A acctc-t-in -p udp -m comment --comment \"t.acct:5\" -j RETURN"),
+              "-A acctc-t-in -p udp -j RETURN");
+    EXPECT_EQ(without_origin("-A acctc-t-in -m comment --comment t.acct:5 -j RETURN"),
+              "-A acctc-t-in -j RETURN");
+    EXPECT_EQ(without_origin("\tchain output {"), "\tchain output {");
 }
 
 TEST(CounterUserdata, FindsTheCommentRecord) {

@@ -26,6 +26,21 @@ TEST(UnifiedDiff, OneChangeWithContext) {
               "--- old\n+++ new\n@@ -2,7 +2,7 @@\n 2\n 3\n 4\n-5\n+five\n 6\n 7\n 8\n");
 }
 
+// acctc diff compares rules without their origins and shows the new ones: a policy whose
+// lines moved (or that was named another way) is equal; a real change shows as itself.
+TEST(UnifiedDiff, ComparesByKeyAndShowsTheNewText) {
+    const std::string old_text = "a comment \"p.acct:1\"\nb comment \"p.acct:2\"\n"
+                                 "c comment \"p.acct:3\"\n";
+    const std::string moved = "a comment \"./p.acct:2\"\nb comment \"./p.acct:3\"\n"
+                              "c comment \"./p.acct:4\"\n";
+    EXPECT_EQ(unified_diff(old_text, moved, "old", "new", 3, without_origin), "");
+    std::string changed = moved;
+    changed.replace(changed.find("b "), 2, "B ");
+    EXPECT_EQ(unified_diff(old_text, changed, "old", "new", 3, without_origin),
+              "--- old\n+++ new\n@@ -1,3 +1,3 @@\n a comment \"./p.acct:2\"\n"
+              "-b comment \"p.acct:2\"\n+B comment \"./p.acct:3\"\n c comment \"./p.acct:4\"\n");
+}
+
 TEST(UnifiedDiff, FarApartChangesMakeTwoHunksNearOnesOne) {
     const std::string old_text = numbered(1, 20);
     std::string far = old_text;

@@ -13,7 +13,9 @@
 #include <fstream>
 #include <gtest/gtest.h>
 #include <iterator>
+#include <map>
 #include <netinet/in.h>
+#include <regex>
 #include <stdexcept>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -103,8 +105,17 @@ CompiledPolicy make_policy(const std::string& policy, const std::string& definit
         "table inet " + compiled.table_name + "\ndelete table inet " + compiled.table_name + "\n";
     compiled.definition = definition;
     compiled.text = compiled.preamble + definition;
+    // Each counter's origin as its declaration's comment says, as the compiler hands it over.
+    static const std::regex declared(R"re(counter (\S+) \{ comment "([^"]*)" \})re");
+    std::map<std::string, std::string> origins;
+    for (auto it = std::sregex_iterator(definition.begin(), definition.end(), declared);
+         it != std::sregex_iterator(); ++it) {
+        origins[(*it)[1].str()] = (*it)[2].str();
+    }
     for (const auto& counter : counters) {
-        compiled.counters.push_back({counter, policy + ".acct:1"});
+        const auto origin = origins.find(counter);
+        compiled.counters.push_back(
+            {counter, origin == origins.end() ? policy + ".acct:1" : origin->second});
     }
     return compiled;
 }
