@@ -5,6 +5,7 @@
 #include "acctc/version.hpp"
 #include "check.hpp"
 #include "check_iptables.hpp"
+#include "device_uses.hpp"
 #include "emit_iptables.hpp"
 #include "emit_nft.hpp"
 #include "host_database.hpp"
@@ -47,6 +48,7 @@ CompileResult compile_source(std::string display_name, std::string text,
     for (const auto& set : table.sets) {
         out.sets.push_back(set.name);
     }
+    out.devices = device_uses(policy);
     const NftText nft = emit_nft(table);
     out.preamble = nft.preamble;
     out.definition = nft.definition;

@@ -36,6 +36,18 @@ struct IptablesPolicy {
     std::vector<std::string> sets;                                   // ipset names
 };
 
+// Something in the policy that matches on a device with `via`.
+struct DeviceUser {
+    std::string name;   // "counter skype", "classify svc", "drop"
+    std::string origin; // file:line
+};
+
+// A device named with `via` (after interface aliases; "eth*" is a wildcard) and its users.
+struct DeviceUse {
+    std::string device;
+    std::vector<DeviceUser> users;
+};
+
 struct CompiledPolicy {
     std::string policy_name; // as declared by `policy NAME`
     std::string table_name;  // acctc_<policy>
@@ -50,6 +62,7 @@ struct CompiledPolicy {
     std::vector<CompiledCounter> counters;
     std::vector<std::string> chains;
     std::vector<std::string> sets;
+    std::vector<DeviceUse> devices; // for apply's check that they exist
 };
 
 struct CompileResult {
