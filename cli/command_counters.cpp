@@ -40,10 +40,7 @@ samples_of(const std::vector<runtime::CounterReading>& readings) {
 
 // The wall clock now, in strftime's `format`, as UTC or local time.
 std::string now_as(const char* format, bool utc) {
-    const std::time_t wall = std::time(nullptr);
-    char stamp[32];
-    std::strftime(stamp, sizeof stamp, format, utc ? std::gmtime(&wall) : std::localtime(&wall));
-    return stamp;
+    return format_time(std::time(nullptr), format, utc);
 }
 
 // One line of `--watch --json`; seconds is null for the values counted before the watch.

@@ -62,6 +62,17 @@ std::string file_name_for(const std::string& name) {
 
 } // namespace
 
+std::string format_time(std::time_t time, const char* format, bool utc) {
+    std::tm parts{};
+    if (utc) {
+        ::gmtime_r(&time, &parts);
+    } else {
+        ::localtime_r(&time, &parts);
+    }
+    char text[64];
+    return std::string(text, std::strftime(text, sizeof text, format, &parts));
+}
+
 void add_policy_dir_option(po::options_description& options) {
     options.add_options()("policy-dir", po::value(&policy_dirs_option())->composing(),
                           "look up a POLICY NAME as DIR/NAME.acct before $ACCTC_POLICY_DIR and "

@@ -4,6 +4,7 @@
 #include "acctc/compile.hpp"
 
 #include <boost/program_options.hpp>
+#include <ctime>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,6 +15,9 @@ namespace acctc::cli {
 struct UsageError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
+
+// A time in strftime's `format`, as UTC or local time: "2026-11-27 16:05:00 CET".
+std::string format_time(std::time_t time, const char* format, bool utc);
 
 // Where a POLICY argument that is not a path is looked up as NAME.acct, first hit wins: each
 // --policy-dir DIR, each directory of $ACCTC_POLICY_DIR (colon-separated), then /etc/acctc.

@@ -3,6 +3,7 @@
 #include "acctc/version.hpp"
 #include "command.hpp"
 #include "common.hpp"
+#include "service.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -70,11 +71,11 @@ int main(int argc, char** argv) {
             try {
                 return command.run(args);
             } catch (const UsageError& error) {
-                std::cerr << "acctc " << name << ": " << error.what() << "\n"
-                          << "Try 'acctc " << name << " --help'.\n";
+                log_line(LogPriority::error, "acctc " + name + ": " + error.what() +
+                                                 "\nTry 'acctc " + name + " --help'.");
                 return exit_usage;
             } catch (const std::exception& error) {
-                std::cerr << "acctc " << name << ": " << error.what() << "\n";
+                log_line(LogPriority::error, "acctc " + name + ": " + error.what());
                 return exit_policy_error;
             }
         }
