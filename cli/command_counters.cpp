@@ -1,4 +1,5 @@
 // acctc counters: list counters as a table, JSON or Prometheus text; reset atomically; watch.
+#include "acctc/recording/graph_selection.hpp"
 #include "acctc/runtime/applied_policies.hpp"
 #include "acctc/runtime/backend.hpp"
 #include "acctc/runtime/counter_report.hpp"
@@ -7,9 +8,11 @@
 #include "common.hpp"
 #include "kernel_options.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <iostream>
+#include <sstream>
 #include <thread>
 #include <unistd.h>
 
@@ -18,8 +21,11 @@ namespace {
 
 namespace po = boost::program_options;
 
+constexpr double max_watch_seconds = 86400; // a day; more would overflow sleep_for's clock
+
 struct CountersOptions {
     std::string policy;
+    std::vector<std::string> selectors; // COUNTER arguments: names or family prefixes
     bool exact = false;
     bool json = false;
     bool prometheus = false;
@@ -43,6 +49,30 @@ std::string now_as(const char* format, bool utc) {
     return format_time(std::time(nullptr), format, utc);
 }
 
+std::string given(double value) {
+    std::ostringstream text;
+    text << value;
+    return text.str();
+}
+
+// The readings the COUNTER arguments select: a counter by its name, or every counter of a
+// family by its prefix (skype keeps skype_tcp_in), as `graph` selects. All without arguments.
+std::vector<runtime::CounterReading> selected(std::vector<runtime::CounterReading> readings,
+                                              const std::vector<std::string>& selectors) {
+    if (selectors.empty()) {
+        return readings;
+    }
+    std::vector<std::string> names;
+    for (const auto& reading : readings) {
+        names.push_back(reading.sample.counter);
+    }
+    const auto keep = recording::select_counters(names, selectors);
+    std::erase_if(readings, [&](const runtime::CounterReading& reading) {
+        return std::find(keep.begin(), keep.end(), reading.sample.counter) == keep.end();
+    });
+    return readings;
+}
+
 // One line of `--watch --json`; seconds is null for the values counted before the watch.
 void print_json_line(const CountersOptions& values, nlohmann::json seconds,
                      nlohmann::json counters) {
@@ -62,7 +92,7 @@ void print_json_line(const CountersOptions& values, nlohmann::json seconds,
 int watch(runtime::Backend& backend, const std::string& policy, const CountersOptions& values) {
     const bool terminal = ::isatty(STDOUT_FILENO) != 0 && !values.json;
     const auto interval = std::chrono::duration<double>(values.watch);
-    auto previous = backend.counters(policy, values.reset);
+    auto previous = selected(backend.counters(policy, values.reset), values.selectors);
     auto previous_time = std::chrono::steady_clock::now();
     if (values.reset) {
         if (values.json) {
@@ -76,7 +106,7 @@ int watch(runtime::Backend& backend, const std::string& policy, const CountersOp
     }
     for (int round = 0; values.count == 0 || round < values.count; ++round) {
         std::this_thread::sleep_for(interval);
-        auto current = backend.counters(policy, values.reset);
+        auto current = selected(backend.counters(policy, values.reset), values.selectors);
         const auto now = std::chrono::steady_clock::now();
         const double seconds = std::chrono::duration<double>(now - previous_time).count();
         if (values.json) {
@@ -108,14 +138,17 @@ int run_counters(const std::vector<std::string>& args) {
         "every SECONDS: a table with packet and bit rates, or with --json one JSON line; "
         "with --reset each interval is zeroed")("count", po::value(&values.count),
                                                 "with --watch, stop after N updates")(
-        "policy", po::value(&values.policy), "policy name or file; all acctc policies if absent");
+        "policy", po::value(&values.policy), "policy name or file; all acctc policies if absent")(
+        "counter", po::value(&values.selectors),
+        "counters to show: names, or family prefixes (skype keeps skype_tcp_in)");
     add_kernel_options(options, values.kernel);
     po::positional_options_description positional;
-    positional.add("policy", 1);
+    positional.add("policy", 1).add("counter", -1);
     po::variables_map map;
     if (!parse_command_line(
             args,
-            "acctc counters [POLICY] [--backend KIND] [-x] [--json | --prometheus] [--reset] "
+            "acctc counters [POLICY [COUNTER...]] [--backend KIND] [-x] [--json | --prometheus] "
+            "[--reset] "
             "[--watch SECONDS [--count N]] [--netns NAME]",
             options, positional, map)) {
         return exit_ok;
@@ -123,9 +156,18 @@ int run_counters(const std::vector<std::string>& args) {
     if (values.json && values.prometheus) {
         throw UsageError("--json and --prometheus exclude each other");
     }
-    if (map.count("watch") != 0U && (values.watch <= 0 || values.prometheus)) {
-        throw UsageError("--watch takes a positive number of seconds; for Prometheus, let it "
-                         "scrape `acctc serve`");
+    if (map.count("watch") != 0U && !(values.watch > 0 && values.watch <= max_watch_seconds)) {
+        throw UsageError("--watch takes a number of seconds above 0 and at most " +
+                         std::to_string(static_cast<int>(max_watch_seconds)) +
+                         " (e.g. --watch 1 or --watch 0.5), not " + given(values.watch));
+    }
+    if (map.count("watch") != 0U && values.prometheus) {
+        throw UsageError("--watch does not go with --prometheus: let Prometheus scrape `acctc "
+                         "serve` instead");
+    }
+    if (values.reset && !values.selectors.empty()) {
+        throw UsageError("--reset zeroes every counter of the policy at once, so it takes no "
+                         "COUNTER arguments");
     }
     std::string policy;
     if (!values.policy.empty()) {
@@ -139,7 +181,7 @@ int run_counters(const std::vector<std::string>& args) {
     if (values.watch > 0) {
         return watch(*backend, policy, values);
     }
-    const auto readings = backend->counters(policy, values.reset);
+    const auto readings = selected(backend->counters(policy, values.reset), values.selectors);
     // Without a policy named, "all of them" must not quietly shrink to fewer after a flush.
     const auto unloaded =
         policy.empty() ? runtime::unloaded_policies(values.kernel.netns, values.kernel.backend,
