@@ -66,6 +66,12 @@ std::string upper(std::string text) {
     return text;
 }
 
+// Headings in plain text: fonts in .SH/.SS lines render unevenly across man viewers.
+std::string heading_text(std::string text) {
+    std::erase(text, '`');
+    return inline_text(text);
+}
+
 std::string trim(const std::string& text) {
     const auto first = text.find_first_not_of(" \t");
     if (first == std::string::npos) {
@@ -137,12 +143,12 @@ int main(int argc, char** argv) {
             continue; // the title: NAME says it
         }
         if (line.rfind("## ", 0) == 0) {
-            out << ".SH " << upper(inline_text(line.substr(3))) << "\n";
+            out << ".SH " << upper(heading_text(line.substr(3))) << "\n";
             in_item = in_table = false;
             continue;
         }
         if (line.rfind("### ", 0) == 0) {
-            out << ".SS \"" << inline_text(line.substr(4)) << "\"\n";
+            out << ".SS \"" << heading_text(line.substr(4)) << "\"\n";
             in_item = in_table = false;
             continue;
         }

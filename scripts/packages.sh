@@ -6,6 +6,8 @@ ACCTC_PACKAGES=(
   libnftables-dev libmnl-dev librrd-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nftables iptables ipset conntrack iproute2 rrdtool curl procps python3
+  # the .deb (CPack, dpkg-shlibdeps), its pages and units, and a real Prometheus scraping serve
+  dpkg-dev file man-db systemd jq prometheus
 )
 install_acctc_packages() {
   export DEBIAN_FRONTEND=noninteractive

@@ -3,10 +3,11 @@
 # dependencies, dpkg installs it into an empty root (no network, no debootstrap), the binary
 # runs, both man pages render without warnings, the units verify against that root's paths with
 # an exposure of at most 2.0, the completion is valid bash, and a purge leaves nothing behind.
-#   package_test.sh BUILD_DIR VERSION
+#   package_test.sh BUILD_DIR VERSION SOURCE_DIR
 set -u
 build=$(realpath "$1")
 version=$2
+source_dir=$3
 work=$(mktemp -d /tmp/acctc-package-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 failures=0
@@ -52,13 +53,19 @@ for page in man1/acctc.1 man5/acctc.acct.5; do
 done
 grep -qF 'acctc.acct - the acctc traffic-accounting policy language' <(MANWIDTH=80 man -l \
     "$root/usr/share/man/man5/acctc.acct.5") || fail "acctc.acct(5) NAME line"
+# acctc.acct(5) is docs/language.md: every section of the Markdown is a section of the page.
+page=$root/usr/share/man/man5/acctc.acct.5
+while read -r heading; do
+    grep -qxF -- ".SH $(sed 's/`//g' <<<"${heading^^}")" "$page" ||
+        fail "acctc.acct(5) lacks the section '$heading' of docs/language.md"
+done < <(sed -n 's/^## //p' "$source_dir/docs/language.md")
 bash -n "$root/usr/share/bash-completion/completions/acctc" || fail "completion is not bash"
 
 # Units: ExecStart names the installed binary, and systemd accepts them in that root. The root
 # gets the host's own units (sysinit.target, nftables.service) for the dependencies to resolve.
 units=(acctc-apply@lan.service acctc-exporter.service acctc-record.service acctc-record.timer
     acctc-recorder.service)
-grep -h '^Exec' "$root"/usr/lib/systemd/system/acctc* | grep -v ' /usr/bin/acctc ' &&
+grep -h '^Exec' "$root"/usr/lib/systemd/system/acctc* | grep -v '=/usr/bin/acctc ' &&
     fail "a unit runs something else than /usr/bin/acctc"
 cp -rn /usr/lib/systemd/system/. "$root/usr/lib/systemd/system/"
 (cd "$root/usr/lib/systemd/system" &&
