@@ -12,6 +12,7 @@
 #include <chrono>
 #include <ctime>
 #include <iostream>
+#include <iterator>
 #include <sstream>
 #include <thread>
 #include <unistd.h>
@@ -55,20 +56,32 @@ std::string given(double value) {
     return text.str();
 }
 
-// The readings the COUNTER arguments select: a counter by its name, or every counter of a
-// family by its prefix (skype keeps skype_tcp_in), as `graph` selects. All without arguments.
+// The readings the COUNTER arguments select: a counter by its name, every counter of a family
+// by the family's name, or by a name prefix (skype keeps skype_tcp_in) as `graph` selects. All
+// without arguments; a selector that matches nothing is an error listing what exists.
 std::vector<runtime::CounterReading> selected(std::vector<runtime::CounterReading> readings,
                                               const std::vector<std::string>& selectors) {
     if (selectors.empty()) {
         return readings;
     }
     std::vector<std::string> names;
+    std::vector<std::string> by_prefix; // selectors that name no family
     for (const auto& reading : readings) {
         names.push_back(reading.sample.counter);
     }
-    const auto keep = recording::select_counters(names, selectors);
+    auto is_family = [&](const std::string& selector) {
+        return std::any_of(readings.begin(), readings.end(), [&](const auto& reading) {
+            return reading.sample.family_or_name() == selector;
+        });
+    };
+    std::copy_if(selectors.begin(), selectors.end(), std::back_inserter(by_prefix),
+                 [&](const std::string& selector) { return !is_family(selector); });
+    const auto keep = by_prefix.empty() ? std::vector<std::string>{}
+                                        : recording::select_counters(names, by_prefix);
     std::erase_if(readings, [&](const runtime::CounterReading& reading) {
-        return std::find(keep.begin(), keep.end(), reading.sample.counter) == keep.end();
+        const auto& family = reading.sample.family_or_name();
+        return std::find(selectors.begin(), selectors.end(), family) == selectors.end() &&
+               std::find(keep.begin(), keep.end(), reading.sample.counter) == keep.end();
     });
     return readings;
 }
@@ -192,7 +205,8 @@ int run_counters(const std::vector<std::string>& args) {
                   << "\n";
     }
     if (values.json) {
-        std::cout << nlohmann::json{{"netns", values.kernel.netns},
+        std::cout << nlohmann::json{{"time", now_as("%FT%TZ", true)},
+                                    {"netns", values.kernel.netns},
                                     {"reset", values.reset},
                                     {"counters", runtime::counters_to_json(readings)}}
                          .dump(2)
