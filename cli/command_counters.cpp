@@ -14,6 +14,7 @@
 #include <iostream>
 #include <iterator>
 #include <sstream>
+#include <stdexcept>
 #include <thread>
 #include <unistd.h>
 
@@ -76,8 +77,20 @@ std::vector<runtime::CounterReading> selected(std::vector<runtime::CounterReadin
     };
     std::copy_if(selectors.begin(), selectors.end(), std::back_inserter(by_prefix),
                  [&](const std::string& selector) { return !is_family(selector); });
-    const auto keep = by_prefix.empty() ? std::vector<std::string>{}
-                                        : recording::select_counters(names, by_prefix);
+    std::vector<std::string> keep;
+    for (const auto& selector : by_prefix) {
+        try {
+            const auto more = recording::select_counters(names, {selector});
+            keep.insert(keep.end(), more.begin(), more.end());
+        } catch (const std::invalid_argument&) {
+            std::string existing;
+            for (const auto& name : names) {
+                existing += (existing.empty() ? "" : ", ") + name;
+            }
+            throw std::runtime_error("no counter or family '" + selector +
+                                     "' (counters: " + existing + ")");
+        }
+    }
     std::erase_if(readings, [&](const runtime::CounterReading& reading) {
         const auto& family = reading.sample.family_or_name();
         return std::find(selectors.begin(), selectors.end(), family) == selectors.end() &&

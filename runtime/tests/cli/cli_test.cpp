@@ -282,12 +282,18 @@ TEST_F(Cli, PolicyByNameAndCounterSelection) {
     std::vector<std::string> names;
     const auto listing = nlohmann::json::parse(run.out);
     for (const auto& counter : listing["counters"]) {
-        names.push_back(counter["counter"]);
+        names.push_back(counter["name"]);
     }
+    // dns by its name, web by its family (its one counter is web_out).
     EXPECT_EQ(names, (std::vector<std::string>{"dns", "web_out"})) << run.out;
+    run = acctc("counters -x lan web_out" + in_netns()); // a counter of a family by its name
+    EXPECT_EQ(run.status, 0) << run.err;
+    EXPECT_NE(run.out.find("web"), std::string::npos) << run.out;
+    EXPECT_EQ(run.out.find("discard"), std::string::npos) << run.out;
     run = acctc("counters lan nosuch" + in_netns());
     EXPECT_EQ(run.status, 1);
-    EXPECT_NE(run.err.find("nosuch"), std::string::npos) << run.err;
+    EXPECT_EQ(run.err, "acctc counters: no counter or family 'nosuch' (counters: discard, dns, "
+                       "web_out)\n");
 
     run = acctc("remove lan" + by_dir);
     EXPECT_EQ(run.status, 0) << run.err;
