@@ -45,6 +45,7 @@ for file in usr/bin/acctc usr/share/man/man1/acctc.1 usr/share/man/man5/acctc.ac
     [[ -e $root/$file ]] || fail "not installed: /$file"
 done
 
+[[ -d $root/etc/acctc ]] || fail "postinst did not create /etc/acctc"
 [[ $("$root/usr/bin/acctc" --version) == "acctc $version" ]] || fail "acctc --version"
 for page in man1/acctc.1 man5/acctc.acct.5; do
     MANWIDTH=80 man --warnings -l "$root/usr/share/man/$page" >"$work/page" 2>"$work/warnings"

@@ -94,10 +94,13 @@ for burst in 1 2 3 4; do
 done
 sleep 3 # a few scrapes after the last packet
 
-for counter in sent echo_in echo_out; do
+# Kernel counter name, and its series: the family in `counter`, the split in `direction`.
+for entry in 'sent|counter="sent"' 'echo_in|counter="echo",direction="in"' \
+    'echo_out|counter="echo",direction="out"'; do
+    counter=${entry%%|*}
     packets=$(kernel "$counter" packets)
     bytes=$(kernel "$counter" bytes)
-    selector="{policy=\"fleet\",counter=\"$counter\"}"
+    selector="{policy=\"fleet\",${entry#*|}}"
     last=$(query "timestamp(acctc_packets_total$selector)")
     echo "$counter: kernel $packets packets $bytes bytes"
     [[ $(query "acctc_packets_total$selector" "$last") == "$packets" ]] ||
