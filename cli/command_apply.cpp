@@ -74,7 +74,8 @@ int run_apply(const std::vector<std::string>& args) {
                           "check the transaction in the kernel without committing it")(
         "strict", po::bool_switch(&strict),
         "refuse to load when a `via` device does not exist (yet) in the namespace")(
-        "policy", po::value(&path)->required(), "policy file, or - for standard input");
+        "policy", po::value(&path)->required(),
+        "policy file, a NAME in the policy directories, or - for standard input");
     add_kernel_options(options, values);
     po::positional_options_description positional;
     positional.add("policy", 1);
