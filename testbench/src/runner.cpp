@@ -381,6 +381,12 @@ ScenarioResult run_scenario(const Scenario& scenario, BenchBackend backend) {
                 (flow.blocked ? result.notes : result.problems)
                     .push_back("flow " + flow.name + ": " + problem);
             }
+            // A rule was meant to stop it: an answer means the rule let it through.
+            if (flow.blocked && report.reply_received.packets != 0) {
+                result.problems.push_back("flow " + flow.name + " is blocked, but " +
+                                          std::to_string(report.reply_received.packets) +
+                                          " replies came back");
+            }
             result.flows.push_back(std::move(report));
         }
         std::vector<CaptureReport> captured;
