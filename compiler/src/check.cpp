@@ -2,6 +2,7 @@
 
 #include "naming.hpp"
 #include "well_known.hpp"
+#include "wire_warnings.hpp"
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -1073,22 +1074,7 @@ ir::Policy Checker::run(const ast::Policy& policy) {
     for (auto& counter : out_.counters) {
         counter.peers_referenced = referenced.count(counter.name) != 0;
     }
-    // Where the kernel reassembles before the hook, a fragment clause would silently count less.
-    for (const auto& counter : out_.counters) {
-        const ir::Match& m = counter.match;
-        if (!m.fragment || m.scopes == ir::scope_passive) {
-            continue;
-        }
-        if (out_.uses_conntrack) {
-            diag_.warning(counter.range,
-                          "this policy uses connection tracking, which reassembles fragments "
-                          "before the input and forward hooks: only passive collection sees them");
-        } else if ((m.scopes & ir::scope_local) && (m.directions & ir::dir_in)) {
-            diag_.warning(counter.range,
-                          "IPv4 fragments addressed to this host are reassembled before the input "
-                          "hook; here only IPv6 ones count (forward and passive see both)");
-        }
-    }
+    warn_wire_differences(out_, diag_);
     return std::move(out_);
 }
 

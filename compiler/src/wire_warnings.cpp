@@ -1,0 +1,104 @@
+#include "wire_warnings.hpp"
+
+#include <string>
+#include <vector>
+
+namespace acctc {
+namespace {
+
+// The netfilter hooks a counter's rules hook, as the wire differences depend on them.
+struct Hooks {
+    bool input = false;
+    bool output = false;
+    bool forward = false;
+};
+
+Hooks hooks_of(const ir::Match& m) {
+    Hooks h;
+    if (m.scopes & ir::scope_local) {
+        h.input = (m.directions & ir::dir_in) != 0;
+        h.output = (m.directions & ir::dir_out) != 0;
+    }
+    h.forward = (m.scopes & ir::scope_forward) != 0;
+    return h;
+}
+
+// "the input and forward hooks", "the input hook", ...
+std::string hook_list(bool input, bool forward) {
+    if (input && forward) {
+        return "the input and forward hooks";
+    }
+    return input ? "the input hook" : "the forward hook";
+}
+
+// TCP sets DF and discovers the path MTU: its segments are not fragmented, so a counter of
+// TCP alone is not told about fragments.
+bool tcp_only(const ir::Match& m) {
+    const auto only_tcp = [](const IntervalSet& protocols) {
+        return protocols.parts().size() == 1 && protocols.parts()[0].lo == 6 &&
+               protocols.parts()[0].hi == 6;
+    };
+    if (m.protocols) {
+        return only_tcp(*m.protocols);
+    }
+    if (m.ports.empty()) {
+        return false;
+    }
+    for (const auto& port : m.ports) {
+        if (!only_tcp(port.protocols)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+} // namespace
+
+void warn_wire_differences(const ir::Policy& policy, Diagnostics& diag) {
+    for (const auto& counter : policy.counters) {
+        const ir::Match& m = counter.match;
+        if (m.scopes == ir::scope_passive) {
+            continue; // the ingress hook sees the frames as they arrive
+        }
+        const Hooks h = hooks_of(m);
+        const std::string name = "counter " + counter.name;
+        if (m.fragment) {
+            std::vector<std::string> reasons;
+            if (h.output) {
+                reasons.push_back("this host fragments its own datagrams after the output hook");
+            }
+            if (h.forward) {
+                reasons.push_back("a datagram this router fragments for a smaller-MTU link is "
+                                  "fragmented after the forward hook");
+            }
+            if (policy.uses_conntrack && (h.input || h.forward)) {
+                reasons.push_back("this policy uses connection tracking (follow, listen or new), "
+                                  "which reassembles arriving fragments of both families before " +
+                                  hook_list(h.input, h.forward));
+            } else if (h.input) {
+                reasons.push_back("IPv4 fragments addressed to this host are reassembled before "
+                                  "the input hook (IPv6 ones count)");
+            }
+            std::string message = name + " counts fewer fragments than the wire carries: ";
+            for (std::size_t i = 0; i < reasons.size(); ++i) {
+                message += (i == 0 ? "" : "; ") + reasons[i];
+            }
+            if (!reasons.empty()) {
+                diag.warning(counter.range,
+                             message + " (passive collection sees every arriving fragment)");
+            }
+            continue;
+        }
+        if (policy.uses_conntrack && (h.input || h.forward) && !tcp_only(m)) {
+            diag.warning(counter.range,
+                         name + ": this policy uses connection tracking (follow, listen or "
+                                "new), which reassembles arriving fragmented datagrams before " +
+                             hook_list(h.input, h.forward) +
+                             ": such a datagram counts as one packet of its reassembled length, "
+                             "one packet and one IP header per further fragment less than the "
+                             "wire carried");
+        }
+    }
+}
+
+} // namespace acctc
