@@ -63,29 +63,33 @@ void warn_wire_differences(const ir::Policy& policy, Diagnostics& diag) {
         const Hooks h = hooks_of(m);
         const std::string name = "counter " + counter.name;
         if (m.fragment) {
+            // Arriving fragments are counted before reassembly (lower.cpp) unless the counter
+            // follows connections; leaving ones are made after the output and forward hooks.
             std::vector<std::string> reasons;
             if (h.output) {
                 reasons.push_back("this host fragments its own datagrams after the output hook");
             }
-            if (h.forward) {
+            if (h.forward && (m.directions & ir::dir_out)) {
                 reasons.push_back("a datagram this router fragments for a smaller-MTU link is "
                                   "fragmented after the forward hook");
             }
-            if (policy.uses_conntrack && (h.input || h.forward)) {
-                reasons.push_back("this policy uses connection tracking (follow, listen or new), "
-                                  "which reassembles arriving fragments of both families before " +
+            if (!counter.follow && policy.uses_conntrack && h.forward &&
+                (m.directions & ir::dir_out)) {
+                reasons.push_back("connection tracking (follow, listen or new in this policy) "
+                                  "reassembles forwarded fragments before the forward hook and "
+                                  "the kernel fragments them again after it");
+            }
+            if (counter.follow && policy.uses_conntrack && (h.input || h.forward)) {
+                reasons.push_back("a followed counter counts after connection tracking, which "
+                                  "reassembles arriving fragments of both families before " +
                                   hook_list(h.input, h.forward));
-            } else if (h.input) {
-                reasons.push_back("IPv4 fragments addressed to this host are reassembled before "
-                                  "the input hook (IPv6 ones count)");
             }
             std::string message = name + " counts fewer fragments than the wire carries: ";
             for (std::size_t i = 0; i < reasons.size(); ++i) {
                 message += (i == 0 ? "" : "; ") + reasons[i];
             }
             if (!reasons.empty()) {
-                diag.warning(counter.range,
-                             message + " (passive collection sees every arriving fragment)");
+                diag.warning(counter.range, message);
             }
             continue;
         }
