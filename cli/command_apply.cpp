@@ -1,5 +1,6 @@
 // acctc apply: load a policy into the kernel in one transaction, keeping counter values.
 #include "acctc/runtime/backend.hpp"
+#include "acctc/runtime/device_offloads.hpp"
 #include "acctc/runtime/errors.hpp"
 #include "command.hpp"
 #include "common.hpp"
@@ -60,6 +61,9 @@ int run_apply(const std::vector<std::string>& args) {
     try {
         const auto backend = make_kernel_backend(values);
         print_report(backend->apply(*policy, dry_run), *policy, values);
+        for (const auto& note : runtime::receive_offload_notes(*policy, values.netns)) {
+            std::cout << note << "\n";
+        }
     } catch (const runtime::RuntimeError& error) {
         if (error.kind() != runtime::ErrorKind::rejected) {
             throw;

@@ -12,7 +12,40 @@
 #include "lower.hpp"
 #include "parser.hpp"
 
+#include <algorithm>
+
 namespace acctc {
+
+namespace {
+
+std::vector<ViaDevice> via_devices(const ir::Policy& policy) {
+    std::vector<ViaDevice> out;
+    auto add = [&](const ir::Match& match, const std::string& counter) {
+        for (const auto& device : match.via) {
+            if (device.ends_with('*')) {
+                continue; // a wildcard names no device to ask
+            }
+            auto it = std::find_if(out.begin(), out.end(),
+                                   [&](const ViaDevice& d) { return d.device == device; });
+            if (it == out.end()) {
+                it = out.insert(out.end(), ViaDevice{device, {}});
+            }
+            if (std::find(it->counters.begin(), it->counters.end(), counter) ==
+                it->counters.end()) {
+                it->counters.push_back(counter);
+            }
+        }
+    };
+    for (const auto& counter : policy.counters) {
+        add(counter.match, counter.name);
+    }
+    for (const auto& classify : policy.classifies) {
+        add(classify.scope, classify.name);
+    }
+    return out;
+}
+
+} // namespace
 
 CompileResult compile_source(std::string display_name, std::string text,
                              const CompileOptions& options) {
@@ -48,6 +81,7 @@ CompileResult compile_source(std::string display_name, std::string text,
     for (const auto& set : table.sets) {
         out.sets.push_back(set.name);
     }
+    out.via_devices = via_devices(policy);
     const NftText nft = emit_nft(table);
     out.preamble = nft.preamble;
     out.definition = nft.definition;

@@ -36,6 +36,13 @@ struct IptablesPolicy {
     std::vector<std::string> sets;                                   // ipset names
 };
 
+// A device a counter names with `via` (exact names only, not `tun*`), with the counters
+// declared on it: `acctc apply` reads its receive offloads (docs/counting.md).
+struct ViaDevice {
+    std::string device;
+    std::vector<std::string> counters; // declared names (counters and classifications)
+};
+
 struct CompiledPolicy {
     std::string policy_name; // as declared by `policy NAME`
     std::string table_name;  // acctc_<policy>
@@ -50,6 +57,7 @@ struct CompiledPolicy {
     std::vector<CompiledCounter> counters;
     std::vector<std::string> chains;
     std::vector<std::string> sets;
+    std::vector<ViaDevice> via_devices; // in order of first use
 };
 
 struct CompileResult {
