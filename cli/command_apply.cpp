@@ -1,7 +1,9 @@
 // acctc apply: load a policy into the kernel in one transaction, keeping counter values.
+#include "acctc/runtime/applied_policies.hpp"
 #include "acctc/runtime/backend.hpp"
 #include "acctc/runtime/device_offloads.hpp"
 #include "acctc/runtime/errors.hpp"
+#include "acctc/runtime/network_devices.hpp"
 #include "command.hpp"
 #include "common.hpp"
 #include "kernel_options.hpp"
@@ -38,24 +40,61 @@ void print_report(const runtime::ApplyReport& report, const CompiledPolicy& poli
     }
 }
 
+// `via` names that match no device in the target namespace: a typo (eht0) loads cleanly and
+// counts nothing forever, a device created later (a VPN's tun0) is fine. One line per device.
+std::vector<std::string> missing_devices(const CompiledPolicy& policy,
+                                         const KernelOptions& values) {
+    std::vector<std::string> lines;
+    if (policy.devices.empty()) {
+        return lines;
+    }
+    const auto present = runtime::network_devices(values.netns);
+    for (const auto& use : policy.devices) {
+        if (runtime::names_a_device(use.device, present)) {
+            continue;
+        }
+        std::string users;
+        for (const auto& user : use.users) {
+            users += (users.empty() ? "" : ", ") + user.name + " (" + user.origin + ")";
+        }
+        lines.push_back((use.device.back() == '*' ? "no device matches '" + use.device + "'"
+                                                  : "device '" + use.device + "' does not exist") +
+                        where(values) + ": " + users +
+                        " will count nothing through it until it appears");
+    }
+    return lines;
+}
+
 int run_apply(const std::vector<std::string>& args) {
     std::string path;
     bool dry_run = false;
+    bool strict = false;
     KernelOptions values;
     po::options_description options("options");
     options.add_options()("dry-run,n", po::bool_switch(&dry_run),
                           "check the transaction in the kernel without committing it")(
+        "strict", po::bool_switch(&strict),
+        "refuse to load when a `via` device does not exist (yet) in the namespace")(
         "policy", po::value(&path)->required(), "policy file, or - for standard input");
     add_kernel_options(options, values);
     po::positional_options_description positional;
     positional.add("policy", 1);
     po::variables_map map;
-    if (!parse_command_line(args, "acctc apply [--dry-run] [--netns NAME] [--backend KIND] POLICY",
-                            options, positional, map)) {
+    if (!parse_command_line(
+            args, "acctc apply [--dry-run] [--strict] [--netns NAME] [--backend KIND] POLICY",
+            options, positional, map)) {
         return exit_ok;
     }
     const auto policy = compile_for_kernel(path, values);
     if (!policy) {
+        return exit_policy_error;
+    }
+    const auto missing = missing_devices(*policy, values);
+    for (const auto& line : missing) {
+        std::cerr << "acctc apply: " << (strict ? "error: " : "notice: ") << line << "\n";
+    }
+    if (strict && !missing.empty()) {
+        std::cerr << "acctc apply: nothing loaded (--strict)\n";
         return exit_policy_error;
     }
     try {
@@ -63,6 +102,9 @@ int run_apply(const std::vector<std::string>& args) {
         print_report(backend->apply(*policy, dry_run), *policy, values);
         for (const auto& note : runtime::receive_offload_notes(*policy, values.netns)) {
             std::cout << note << "\n";
+        }
+        if (!dry_run) {
+            runtime::remember_applied(values.netns, values.backend, policy->policy_name);
         }
     } catch (const runtime::RuntimeError& error) {
         if (error.kind() != runtime::ErrorKind::rejected) {

@@ -1,8 +1,8 @@
 // acctc compile / acctc check: policy in, ruleset (or only diagnostics) out.
+#include "acctc/recording/output_file.hpp"
 #include "command.hpp"
 #include "common.hpp"
 
-#include <fstream>
 #include <iostream>
 
 namespace acctc::cli {
@@ -36,23 +36,6 @@ CompileOptions compile_options(const PolicyOptions& values) {
     return options;
 }
 
-// Writes beside the target and renames, so a failed write never leaves half a ruleset.
-void write_file(const std::string& output, const std::string& text) {
-    const std::string partial = output + ".partial";
-    {
-        std::ofstream out(partial, std::ios::binary | std::ios::trunc);
-        out << text;
-        if (!out.flush()) {
-            std::remove(partial.c_str());
-            throw UsageError("cannot write '" + output + "'");
-        }
-    }
-    if (std::rename(partial.c_str(), output.c_str()) != 0) {
-        std::remove(partial.c_str());
-        throw UsageError("cannot write '" + output + "'");
-    }
-}
-
 int run_compile(const std::vector<std::string>& args) {
     PolicyOptions values;
     std::string output;
@@ -78,17 +61,19 @@ int run_compile(const std::vector<std::string>& args) {
         std::cout << compiled->text << std::flush;
         return std::cout ? exit_ok : exit_usage;
     }
+    // A regular file is replaced in one rename (never half a ruleset); /dev/stdout, a FIFO or
+    // a device is written in place. Failures (ENOSPC...) reach main(): exit 1, like graph.
     if (compiled->iptables) {
         // Three loaders, three files: FILE.ipset (peer sets only), FILE.v4 and FILE.v6.
         const auto& ipt = *compiled->iptables;
         if (!ipt.ipset.empty()) {
-            write_file(output + ".ipset", ipt.ipset);
+            recording::write_output_file(output + ".ipset", ipt.ipset);
         }
-        write_file(output + ".v4", ipt.v4);
-        write_file(output + ".v6", ipt.v6);
+        recording::write_output_file(output + ".v4", ipt.v4);
+        recording::write_output_file(output + ".v6", ipt.v6);
         return exit_ok;
     }
-    write_file(output, compiled->text);
+    recording::write_output_file(output, compiled->text);
     return exit_ok;
 }
 

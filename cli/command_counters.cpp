@@ -1,4 +1,5 @@
 // acctc counters: list counters as a table, JSON or Prometheus text; reset atomically; watch.
+#include "acctc/runtime/applied_policies.hpp"
 #include "acctc/runtime/backend.hpp"
 #include "acctc/runtime/counter_report.hpp"
 #include "acctc/runtime/exposition.hpp"
@@ -142,6 +143,15 @@ int run_counters(const std::vector<std::string>& args) {
         return watch(*backend, policy, values);
     }
     const auto readings = backend->counters(policy, values.reset);
+    // Without a policy named, "all of them" must not quietly shrink to fewer after a flush.
+    const auto unloaded =
+        policy.empty() ? runtime::unloaded_policies(values.kernel.netns, values.kernel.backend,
+                                                    *backend, samples_of(readings))
+                       : std::vector<std::string>{};
+    for (const auto& name : unloaded) {
+        std::cerr << "acctc counters: " << runtime::not_loaded_message(name, values.kernel.netns)
+                  << "\n";
+    }
     if (values.json) {
         std::cout << nlohmann::json{{"netns", values.kernel.netns},
                                     {"reset", values.reset},
@@ -156,7 +166,7 @@ int run_counters(const std::vector<std::string>& args) {
             std::cout << "(reset to zero" << where(values.kernel) << ")\n";
         }
     }
-    return exit_ok;
+    return unloaded.empty() ? exit_ok : exit_policy_error;
 }
 
 const CommandRegistration registration{

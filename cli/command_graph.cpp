@@ -1,7 +1,7 @@
 // acctc graph: a PNG of recorded rates per counter or group, in mirrored below the axis.
-#include "acctc/recording/atomic_write.hpp"
 #include "acctc/recording/graph.hpp"
 #include "acctc/recording/graph_selection.hpp"
+#include "acctc/recording/output_file.hpp"
 #include "command.hpp"
 #include "common.hpp"
 
@@ -58,14 +58,26 @@ int run_graph(const std::vector<std::string>& args) {
     } catch (const std::invalid_argument& error) {
         throw UsageError(error.what());
     }
+    // A corrupt or truncated RRD is left out and named; the others are still drawn, and the
+    // exit status says something was missing.
+    auto readable = recording::readable_counters(rrd_dir, request.policy, request.counters);
+    for (const auto& problem : readable.problems) {
+        std::cerr << "acctc graph: left out " << problem << "\n";
+    }
+    if (readable.readable.empty()) {
+        std::cerr << "acctc graph: no readable recordings to draw\n";
+        return exit_policy_error;
+    }
+    request.counters = std::move(readable.readable);
+    const int status = readable.problems.empty() ? exit_ok : exit_policy_error;
     const auto png = recording::render_graph(request);
     if (output == "-") {
         std::cout.write(reinterpret_cast<const char*>(png.data()),
                         static_cast<std::streamsize>(png.size()));
-        return std::cout.flush() ? exit_ok : exit_policy_error;
+        return std::cout.flush() ? status : exit_policy_error;
     }
-    recording::write_file_atomically(output, png);
-    return exit_ok;
+    recording::write_output_file(output, png);
+    return status;
 }
 
 const CommandRegistration registration{

@@ -1,5 +1,6 @@
 // acctc record: store the kernel's counters in RRD files, once (for a timer) or every N seconds.
 #include "acctc/recording/recorder.hpp"
+#include "acctc/runtime/applied_policies.hpp"
 #include "acctc/runtime/counters.hpp"
 #include "command.hpp"
 #include "common.hpp"
@@ -43,10 +44,23 @@ std::vector<runtime::CounterSample> read_all(const RecordArguments& arguments) {
 bool record_once(const RecordArguments& arguments, const recording::RecordOptions& options) {
     const auto samples = read_all(arguments);
     const std::time_t now = std::time(nullptr); // stamped after reading: the values' own time
+    bool ok = true;
+    if (arguments.policies.empty()) {
+        // "Every policy" must not quietly become fewer after `nft flush ruleset`.
+        const auto backend =
+            runtime::make_backend(runtime::BackendKind::nftables, arguments.kernel.netns);
+        for (const auto& policy :
+             runtime::unloaded_policies(arguments.kernel.netns, "nft", *backend, samples)) {
+            std::cerr << "acctc record: "
+                      << runtime::not_loaded_message(policy, arguments.kernel.netns) << "\n";
+            ok = false;
+        }
+    }
     const auto results = recording::record_samples(arguments.rrd_dir, samples, options, now);
     std::size_t created = 0;
     std::size_t updated = 0;
-    bool ok = true;
+    std::size_t skipped = 0;
+    std::string skipped_why; // the first one's, e.g. "already recorded at 1700000000"
     for (const auto& result : results) {
         switch (result.outcome) {
         case RecordedCounter::Outcome::created:
@@ -56,8 +70,11 @@ bool record_once(const RecordArguments& arguments, const recording::RecordOption
             ++updated;
             break;
         case RecordedCounter::Outcome::skipped:
-            std::cerr << "acctc record: skipped " << result.file.string() << ": " << result.detail
-                      << "\n";
+            // Expected when two runs share a second (a timer and a manual run): one line for
+            // all of them, none with --quiet.
+            if (skipped++ == 0) {
+                skipped_why = result.detail;
+            }
             break;
         case RecordedCounter::Outcome::failed:
             std::cerr << "acctc record: " << result.detail << "\n";
@@ -69,6 +86,10 @@ bool record_once(const RecordArguments& arguments, const recording::RecordOption
         std::cerr << "acctc record: no acctc counters found\n";
     }
     if (!arguments.quiet) {
+        if (skipped > 0) {
+            std::cerr << "acctc record: skipped " << skipped << " counter(s) (" << skipped_why
+                      << (skipped > 1 ? ", or later" : "") << ")\n";
+        }
         std::cout << "recorded " << created + updated << " counter(s) at " << now << " in "
                   << arguments.rrd_dir << " (" << created << " new file(s))\n"
                   << std::flush;

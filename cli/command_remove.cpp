@@ -1,10 +1,13 @@
 // acctc remove: delete a policy's table, and nothing else, reporting final counter values.
+#include "acctc/runtime/applied_policies.hpp"
 #include "acctc/runtime/backend.hpp"
 #include "acctc/runtime/counter_report.hpp"
+#include "acctc/runtime/errors.hpp"
 #include "command.hpp"
 #include "common.hpp"
 #include "kernel_options.hpp"
 
+#include <algorithm>
 #include <iostream>
 
 namespace acctc::cli {
@@ -31,7 +34,22 @@ int run_remove(const std::vector<std::string>& args) {
         return exit_policy_error;
     }
     const auto backend = make_kernel_backend(values);
-    const auto report = backend->remove(*policy);
+    runtime::RemoveReport report;
+    try {
+        report = backend->remove(*policy);
+    } catch (const runtime::RuntimeError& error) {
+        const auto remembered = runtime::applied_policies(values.netns, values.backend);
+        if (error.kind() != runtime::ErrorKind::unknown_table ||
+            std::find(remembered.begin(), remembered.end(), *policy) == remembered.end()) {
+            throw;
+        }
+        // Flushed behind our back: nothing left to delete, only the expectation to drop.
+        runtime::forget_applied(values.netns, values.backend, *policy);
+        std::cout << "policy " << *policy << " was not loaded" << where(values)
+                  << " (its table was already gone); acctc no longer expects it\n";
+        return exit_ok;
+    }
+    runtime::forget_applied(values.netns, values.backend, *policy);
     std::cout << "removed " << kernel_object(values, report.table) << where(values)
               << "; final counter values:\n"
               << runtime::format_counter_table(report.final_counters, true);

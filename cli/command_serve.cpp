@@ -1,8 +1,9 @@
-// acctc serve: the Prometheus endpoint, counters read afresh on every scrape.
+// acctc serve: the Prometheus endpoint; counters read on a worker thread, at most --max-age-ms
+// before a request, one read shared by every request it serves.
+#include "acctc/recording/counter_scrape.hpp"
 #include "acctc/recording/listen_address.hpp"
 #include "acctc/recording/metrics_server.hpp"
-#include "acctc/runtime/counters.hpp"
-#include "acctc/runtime/exposition.hpp"
+#include "acctc/runtime/errors.hpp"
 #include "command.hpp"
 #include "common.hpp"
 #include "kernel_options.hpp"
@@ -26,13 +27,21 @@ int run_serve(const std::vector<std::string>& args) {
     std::string listen = recording::default_listen_address;
     recording::ServerOptions server_options;
     unsigned read_timeout_ms = static_cast<unsigned>(server_options.read_timeout.count());
+    unsigned max_age_ms = static_cast<unsigned>(server_options.max_age.count());
     po::options_description options("options");
     options.add_options()("listen,l", po::value(&listen)->default_value(listen),
                           "ADDR:PORT to serve /metrics on ([::1]:PORT for IPv6)")(
-        "max-connections", po::value(&server_options.max_connections)->default_value(64),
-        "open connections at most; the oldest unfinished request is dropped for a new one")(
-        "read-timeout-ms", po::value(&read_timeout_ms)->default_value(read_timeout_ms),
-        "a request head must arrive within this many milliseconds")(
+        "max-connections",
+        po::value(&server_options.max_connections)->default_value(server_options.max_connections),
+        "open connections at most; the client idle for longest is dropped for a new one")(
+        "max-age-ms", po::value(&max_age_ms)->default_value(max_age_ms),
+        "answer with counters read at most this long before the request (0: read for it)")(
+        "max-held-bytes",
+        po::value(&server_options.max_held_bytes)->default_value(server_options.max_held_bytes),
+        "older responses still being sent may hold this much memory; beyond, their slowest "
+        "clients are dropped")("read-timeout-ms",
+                               po::value(&read_timeout_ms)->default_value(read_timeout_ms),
+                               "a request head must arrive within this many milliseconds")(
         "policy", po::value(&policies),
         "policy files or names as applied (default: every acctc policy)");
     add_kernel_options(options, kernel);
@@ -54,6 +63,7 @@ int run_serve(const std::vector<std::string>& args) {
         throw UsageError("--max-connections must be at least 1");
     }
     server_options.read_timeout = std::chrono::milliseconds(read_timeout_ms);
+    server_options.max_age = std::chrono::milliseconds(max_age_ms);
     server_options.log = [](const std::string& message) {
         std::cerr << "acctc serve: " << message << std::endl;
     };
@@ -63,18 +73,19 @@ int run_serve(const std::vector<std::string>& args) {
     } catch (const std::invalid_argument& error) {
         throw UsageError(error.what());
     }
-    // One formatter for `counters --prometheus` and this endpoint: the runtime's.
-    auto render = [policies, netns = kernel.netns]() {
-        std::vector<runtime::CounterSample> samples;
-        if (policies.empty()) {
-            samples = runtime::read_counters({}, netns);
-        }
-        for (const auto& policy : policies) {
-            auto more = runtime::read_counters(policy, netns);
-            samples.insert(samples.end(), more.begin(), more.end());
-        }
-        return runtime::format_prometheus(samples);
-    };
+    // One formatter for `counters --prometheus` and this endpoint: the runtime's. A policy that
+    // is not loaded is a metric (acctc_policy_loaded 0), not a failed scrape.
+    auto scrape =
+        std::make_shared<recording::CounterScrape>(policies, kernel.netns, server_options.log);
+    // Once now, so that what no scrape could survive (no privilege to enter the namespace or
+    // to read nf_tables) fails here with its reason instead of as 500 after 500.
+    try {
+        (void)scrape->render();
+    } catch (const runtime::RuntimeError& error) {
+        std::cerr << "acctc serve: " << error.what() << std::endl;
+        return exit_policy_error;
+    }
+    auto render = [scrape] { return scrape->render(); };
     // SIGTERM and SIGINT become readable on a signalfd that the server polls: a clean stop
     // between two requests, never in the middle of one.
     sigset_t stop_signals;

@@ -71,6 +71,9 @@ bool may_count_tcp(const ir::Match& m) {
 } // namespace
 
 void warn_wire_differences(const ir::Policy& policy, Diagnostics& diag) {
+    if (diag.has_errors()) {
+        return; // nothing will be counted: the errors are what to read
+    }
     for (const auto& counter : policy.counters) {
         const ir::Match& m = counter.match;
         if (m.scopes == ir::scope_passive) {

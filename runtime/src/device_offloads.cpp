@@ -48,20 +48,26 @@ std::vector<std::string> receive_offload_notes(const CompiledPolicy& policy,
                                                const std::string& netns) {
     NetnsScope scope(netns);
     std::vector<std::string> notes;
-    for (const auto& via : policy.via_devices) {
-        const auto offloads = read_receive_offloads(via.device);
+    for (const auto& use : policy.devices) {
+        std::string counters;
+        for (const auto& user : use.users) {
+            if (!user.name.starts_with("counter ") && !user.name.starts_with("classify ")) {
+                continue; // verdicts count nothing
+            }
+            counters += (counters.empty() ? "" : ", ") + user.name;
+        }
+        if (use.device.ends_with('*') || counters.empty()) {
+            continue; // a wildcard names no device to ask
+        }
+        const auto offloads = read_receive_offloads(use.device);
         if (!offloads || (!offloads->gro && !offloads->lro)) {
             continue;
         }
-        std::string counters;
-        for (const auto& counter : via.counters) {
-            counters += (counters.empty() ? "" : ", ") + counter;
-        }
         const std::string what = offloads->lro ? "large-receive-offload" : "generic-receive-offload";
-        notes.push_back("note: " + via.device + " has " + what + " on: " + counters +
+        notes.push_back("note: " + use.device + " has " + what + " on: " + counters +
                         " count what arrives there as merged packets (consecutive TCP segments, "
                         "up to 64 KB with one set of headers), fewer packets and fewer header "
-                        "bytes than the wire carried; 'ethtool -K " + via.device +
+                        "bytes than the wire carried; 'ethtool -K " + use.device +
                         " gro off lro off' makes them count segments (docs/counting.md)");
     }
     return notes;

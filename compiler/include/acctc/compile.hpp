@@ -36,11 +36,16 @@ struct IptablesPolicy {
     std::vector<std::string> sets;                                   // ipset names
 };
 
-// A device a counter names with `via` (exact names only, not `tun*`), with the counters
-// declared on it: `acctc apply` reads its receive offloads (docs/counting.md).
-struct ViaDevice {
+// Something in the policy that matches on a device with `via`.
+struct DeviceUser {
+    std::string name;   // "counter skype", "classify svc", "drop"
+    std::string origin; // file:line
+};
+
+// A device named with `via` (after interface aliases; "eth*" is a wildcard) and its users.
+struct DeviceUse {
     std::string device;
-    std::vector<std::string> counters; // declared names (counters and classifications)
+    std::vector<DeviceUser> users;
 };
 
 struct CompiledPolicy {
@@ -57,7 +62,7 @@ struct CompiledPolicy {
     std::vector<CompiledCounter> counters;
     std::vector<std::string> chains;
     std::vector<std::string> sets;
-    std::vector<ViaDevice> via_devices; // in order of first use
+    std::vector<DeviceUse> devices; // for apply's check that they exist
 };
 
 struct CompileResult {

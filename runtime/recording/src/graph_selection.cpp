@@ -1,5 +1,6 @@
 #include "acctc/recording/graph_selection.hpp"
 
+#include "acctc/recording/rrd_file.hpp"
 #include "acctc/recording/rrd_names.hpp"
 
 #include <algorithm>
@@ -99,6 +100,20 @@ std::vector<std::string> select_counters(const std::vector<std::string>& recorde
     }
     std::sort(selected.begin(), selected.end());
     return selected;
+}
+
+ReadableCounters readable_counters(const std::filesystem::path& dir, std::string_view policy,
+                                   const std::vector<std::string>& counters) {
+    ReadableCounters result;
+    for (const auto& counter : counters) {
+        try {
+            (void)last_update(rrd_path(dir, policy, counter)); // reads and checks the header
+            result.readable.push_back(counter);
+        } catch (const RrdError& error) {
+            result.problems.emplace_back(error.what());
+        }
+    }
+    return result;
 }
 
 } // namespace acctc::recording

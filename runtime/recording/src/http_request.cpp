@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdlib>
+#include <optional>
 
 namespace acctc::recording {
 namespace {
@@ -42,6 +44,24 @@ std::string lower(std::string_view text) {
         return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
     });
     return out;
+}
+
+// The q-value of one Accept-Encoding element ("gzip;q=0.5"); 1 without one, 0 when malformed.
+double quality_of(std::string_view parameters) {
+    for (std::size_t at = 0; at < parameters.size();) {
+        const auto end = std::min(parameters.find(';', at), parameters.size());
+        const auto parameter = trim(parameters.substr(at, end - at));
+        at = end + 1;
+        if (parameter.size() < 2 || std::tolower(static_cast<unsigned char>(parameter[0])) != 'q' ||
+            parameter[1] != '=') {
+            continue;
+        }
+        const std::string value(parameter.substr(2));
+        char* end_of_number = nullptr;
+        const double q = std::strtod(value.c_str(), &end_of_number);
+        return end_of_number == value.c_str() + value.size() && q > 0 && q <= 1 ? q : 0;
+    }
+    return 1;
 }
 
 HeadParse reject(int status, std::string reason) {
@@ -181,6 +201,32 @@ HeadParse parse_request_head(std::string_view received, std::size_t max_head_byt
     }
     result.state = HeadParse::State::complete;
     return result;
+}
+
+bool accepts_gzip(const HttpRequest& request) {
+    std::optional<double> gzip;
+    std::optional<double> any;
+    for (const auto& [name, value] : request.headers) {
+        if (name != "accept-encoding") {
+            continue;
+        }
+        const std::string_view list = value;
+        for (std::size_t at = 0; at <= list.size();) {
+            const auto end = std::min(list.find(',', at), list.size());
+            const auto element = list.substr(at, end - at);
+            at = end + 1;
+            const auto semicolon = std::min(element.find(';'), element.size());
+            const auto coding = trim(element.substr(0, semicolon));
+            const double q = quality_of(element.substr(semicolon));
+            const auto lowered = lower(coding);
+            if (lowered == "gzip" || lowered == "x-gzip") {
+                gzip = q;
+            } else if (coding == "*") {
+                any = q;
+            }
+        }
+    }
+    return gzip ? *gzip > 0 : any && *any > 0;
 }
 
 } // namespace acctc::recording

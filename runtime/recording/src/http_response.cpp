@@ -42,17 +42,22 @@ HttpResponse error_response(int status, std::string_view why) {
     return response;
 }
 
-std::string serialize(const HttpResponse& response, bool head_only) {
+std::string serialize_head(const HttpResponse& response, std::size_t content_length) {
     std::string out = "HTTP/1.1 " + std::to_string(response.status) + " " +
                       std::string(reason_phrase(response.status)) + "\r\n";
     out += "Content-Type: " + response.content_type + "\r\n";
-    out += "Content-Length: " + std::to_string(response.body.size()) + "\r\n";
+    out += "Content-Length: " + std::to_string(content_length) + "\r\n";
     out += "Cache-Control: no-store\r\n";
     out += "Connection: close\r\n";
     for (const auto& [name, value] : response.headers) {
         out += name + ": " + value + "\r\n";
     }
     out += "\r\n";
+    return out;
+}
+
+std::string serialize(const HttpResponse& response, bool head_only) {
+    auto out = serialize_head(response, response.body.size());
     if (!head_only) {
         out += response.body;
     }

@@ -4,6 +4,8 @@
 #include "acctc/recording/rrd_file.hpp"
 #include "acctc/recording/rrd_names.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <map>
 
 namespace acctc::recording {
@@ -38,6 +40,26 @@ RecordedCounter record_one(const std::filesystem::path& dir, const runtime::Coun
     return result;
 }
 
+// librrd creates NAME.rrd by writing NAME.rrdXXXXXX (mkstemp) and renaming it; a process killed
+// in between leaves that file forever. Under the directory lock no acctc writer is creating one,
+// so every regular file of that shape is such a leftover (symlinks and anything else stay).
+void remove_stale_temporaries(const std::filesystem::path& directory) {
+    std::error_code error;
+    for (std::filesystem::directory_iterator entries(directory, error), end;
+         !error && entries != end; entries.increment(error)) {
+        const auto name = entries->path().filename().string();
+        const auto at = name.rfind(".rrd");
+        const bool shaped =
+            at != std::string::npos && at > 0 && name.size() == at + 4 + 6 &&
+            std::all_of(name.begin() + static_cast<long>(at) + 4, name.end(),
+                        [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; });
+        std::error_code ignored;
+        if (shaped && entries->is_regular_file(ignored) && !entries->is_symlink(ignored)) {
+            std::filesystem::remove(entries->path(), ignored);
+        }
+    }
+}
+
 } // namespace
 
 std::vector<RecordedCounter> record_samples(const std::filesystem::path& dir,
@@ -53,6 +75,7 @@ std::vector<RecordedCounter> record_samples(const std::filesystem::path& dir,
         const auto directory = policy_dir(dir, policy);
         std::filesystem::create_directories(directory);
         const DirectoryLock lock(directory, options.lock_patience);
+        remove_stale_temporaries(directory);
         for (const auto* sample : policy_samples) {
             results.push_back(record_one(dir, *sample, options.layout, now));
         }

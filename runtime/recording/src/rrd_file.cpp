@@ -1,15 +1,42 @@
 #include "acctc/recording/rrd_file.hpp"
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <rrd.h>
+#include <sys/statvfs.h>
 
 namespace acctc::recording {
 namespace {
 
+// Some failures leave librrd without a message (creating on a full disk: the write of the
+// temporary file fails and errno is clobbered by the clean-up). Then the file system is asked.
+std::string unexplained_failure(const std::filesystem::path& file, int error) {
+    constexpr unsigned long long little = 4ULL << 20; // less than that is as good as full
+    struct statvfs info {};
+    const auto directory = file.has_parent_path() ? file.parent_path() : ".";
+    if (::statvfs(directory.c_str(), &info) == 0) {
+        const auto free_bytes = static_cast<unsigned long long>(info.f_bavail) * info.f_frsize;
+        if (info.f_files > 0 && info.f_favail == 0) {
+            return std::string(std::strerror(ENOSPC)) + " (no free inodes in " +
+                   directory.string() + ")";
+        }
+        if (free_bytes < little) {
+            return std::string(std::strerror(ENOSPC)) + " (" + std::to_string(free_bytes / 1024) +
+                   " KiB free in " + directory.string() + ")";
+        }
+    }
+    return error != 0 ? std::string(std::strerror(error)) + " (librrd gave no reason)"
+                      : "unknown librrd error";
+}
+
 // librrd keeps its error text in a per-thread context; take it and leave the context clean.
-[[noreturn]] void throw_rrd_error(const std::string& action, const std::filesystem::path& file) {
-    std::string detail = rrd_test_error() != 0 ? rrd_get_error() : "unknown librrd error";
+// `error` is errno saved right after the failed call.
+[[noreturn]] void throw_rrd_error(const std::string& action, const std::filesystem::path& file,
+                                  int error) {
+    std::string detail =
+        rrd_test_error() != 0 ? std::string(rrd_get_error()) : unexplained_failure(file, error);
     rrd_clear_error();
     throw RrdError(action + " " + file.string() + ": " + detail);
 }
@@ -53,10 +80,11 @@ void create_rrd(const std::filesystem::path& file, const RrdLayout& layout,
     }
     rrd_clear_error();
     const std::string path = file.string();
+    errno = 0;
     if (rrd_create_r2(path.c_str(), static_cast<unsigned long>(layout.step.count()), last_update,
                       /*no_overwrite=*/1, nullptr, nullptr, static_cast<int>(argv.size()),
                       argv.data()) != 0) {
-        throw_rrd_error("cannot create", file);
+        throw_rrd_error("cannot create", file, errno);
     }
 }
 
@@ -69,17 +97,19 @@ void update_rrd(const std::filesystem::path& file, std::time_t when,
     const char* argv[] = {sample.c_str()};
     rrd_clear_error();
     const std::string path = file.string();
+    errno = 0;
     if (rrd_update_r(path.c_str(), nullptr, 1, argv) != 0) {
-        throw_rrd_error("cannot update", file);
+        throw_rrd_error("cannot update", file, errno);
     }
 }
 
 std::time_t last_update(const std::filesystem::path& file) {
     rrd_clear_error();
     const std::string path = file.string();
+    errno = 0;
     const std::time_t last = rrd_last_r(path.c_str());
     if (last == -1) {
-        throw_rrd_error("cannot read", file);
+        throw_rrd_error("cannot read", file, errno);
     }
     return last;
 }
@@ -94,11 +124,12 @@ FetchedSeries fetch_rrd(const std::filesystem::path& file, const std::string& cf
     rrd_value_t* raw = nullptr;
     rrd_clear_error();
     const std::string path = file.string();
+    errno = 0;
     const int status = rrd_fetch_r(path.c_str(), cf.c_str(), &series.start, &series.end,
                                    &series.step, &names.count, &names.names, &raw);
     const std::unique_ptr<rrd_value_t, FreeDeleter> data(raw);
     if (status != 0) {
-        throw_rrd_error("cannot fetch from", file);
+        throw_rrd_error("cannot fetch from", file, errno);
     }
     for (unsigned long i = 0; i < names.count; ++i) {
         series.ds_names.emplace_back(names.names[i]);

@@ -1,9 +1,9 @@
 // Half a day of supernode-like traffic through real kernel counters, recorded at 5-minute
 // steps on a compressed clock and drawn as the README's example graph. Set
 // ACCTC_GRAPH_OUTPUT=FILE to keep the PNG.
-#include "acctc/recording/atomic_write.hpp"
 #include "acctc/recording/graph.hpp"
 #include "acctc/recording/graph_selection.hpp"
+#include "acctc/recording/output_file.hpp"
 #include "acctc/recording/recorder.hpp"
 #include "acctc/recording/rrd_file.hpp"
 #include "acctc/recording/rrd_names.hpp"
@@ -159,7 +159,7 @@ TEST(GraphDemoKernel, HalfADayOfSupernodeTraffic) {
     EXPECT_EQ(header.width, 900U);
     EXPECT_EQ(header.height, 360U);
     if (const char* output = std::getenv("ACCTC_GRAPH_OUTPUT")) {
-        write_file_atomically(output, png);
+        write_output_file(output, png);
     }
 }
 

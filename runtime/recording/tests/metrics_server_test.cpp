@@ -50,6 +50,7 @@ class MetricsServerTest : public ::testing::Test {
         options.write_timeout = 1s;
         options.linger_timeout = 200ms;
         options.max_connections = 4;
+        options.max_age = 0ms; // every request reads afresh, as the tests count reads
         start();
     }
     void TearDown() override { stop(); }
@@ -62,6 +63,7 @@ class MetricsServerTest : public ::testing::Test {
                 if (failing) {
                     throw std::runtime_error("table inet acctc_home is gone");
                 }
+                std::this_thread::sleep_for(render_delay);
                 const std::lock_guard lock(mutex);
                 return runtime::format_prometheus(samples) + padding;
             },
@@ -84,6 +86,7 @@ class MetricsServerTest : public ::testing::Test {
     std::vector<CounterSample> samples = {{"home", "skype_tcp_in", 10, 1000},
                                           {"home", "skype_tcp_out", 20, 2000}};
     std::string padding;
+    std::chrono::milliseconds render_delay{0};
     std::atomic<int> scrapes{0};
     std::atomic<bool> failing{false};
     std::unique_ptr<MetricsServer> server;
@@ -228,6 +231,116 @@ TEST_F(MetricsServerTest, AFailedReadIsA500NotACrash) {
     EXPECT_NE(response.body.find("acctc_home is gone"), std::string::npos);
     failing = false;
     EXPECT_EQ(curl({}, url).status, 200);
+}
+
+TEST_F(MetricsServerTest, GzipWhenTheClientAcceptsIt) {
+    padding = "# " + std::string(100000, 'z') + "\n";
+    const auto plain = curl({}, url);
+    const auto compressed = curl({"--compressed"}, url); // sends Accept-Encoding, decodes
+    EXPECT_EQ(compressed.status, 200);
+    EXPECT_NE(compressed.headers.find("Content-Encoding: gzip"), std::string::npos)
+        << compressed.headers;
+    EXPECT_NE(compressed.headers.find("Vary: Accept-Encoding"), std::string::npos);
+    EXPECT_EQ(compressed.body, plain.body);
+    EXPECT_EQ(testing::parse_exposition(compressed.body).size(), 2U);
+    // The bytes on the wire are the gzip stream: much shorter than the text.
+    const auto raw = curl({"-H", "Accept-Encoding: gzip"}, url);
+    EXPECT_LT(raw.body.size(), plain.body.size() / 10);
+    ASSERT_GE(raw.body.size(), 2U);
+    EXPECT_EQ(static_cast<unsigned char>(raw.body[0]), 0x1fU);
+    EXPECT_EQ(static_cast<unsigned char>(raw.body[1]), 0x8bU);
+    // Refused or not offered: plain text.
+    for (const char* refused :
+         {"Accept-Encoding: gzip;q=0", "Accept-Encoding: br, *;q=0", "Accept-Encoding: identity"}) {
+        const auto response = curl({"-H", refused}, url);
+        EXPECT_EQ(response.headers.find("Content-Encoding"), std::string::npos) << refused;
+        EXPECT_EQ(response.body, plain.body) << refused;
+    }
+    EXPECT_NE(curl({"-H", "Accept-Encoding: deflate, GZIP;q=0.5"}, url)
+                  .headers.find("Content-Encoding: gzip"),
+              std::string::npos);
+}
+
+TEST_F(MetricsServerTest, ConcurrentScrapesShareOneRead) {
+    stop();
+    options.max_connections = 16;
+    start();
+    render_delay = 300ms;
+    std::vector<UniqueFd> scrapers;
+    const auto begin = Clock::now();
+    for (int i = 0; i < 8; ++i) {
+        scrapers.push_back(testing::connect_loopback(port()));
+        testing::send_all(scrapers.back().get(), "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+    }
+    for (const auto& scraper : scrapers) {
+        EXPECT_EQ(testing::status_of(testing::read_until_close(scraper.get(), 3s)), 200);
+    }
+    // Eight requests, at most two reads (any that came during the first wait for the next).
+    EXPECT_LE(scrapes.load(), 2);
+    EXPECT_LT(Clock::now() - begin, 1500ms);
+}
+
+TEST_F(MetricsServerTest, ARecentReadServesRequestsWithinMaxAge) {
+    stop();
+    options.max_age = 10s;
+    start();
+    for (int i = 0; i < 5; ++i) {
+        EXPECT_EQ(curl({}, url).status, 200);
+    }
+    EXPECT_EQ(scrapes.load(), 1);
+}
+
+TEST_F(MetricsServerTest, WhileRequestsKeepComingTheNextReadIsReadyBeforeItIsNeeded) {
+    stop();
+    options.max_age = 3s;
+    start();
+    render_delay = 1s;
+    EXPECT_EQ(curl({}, url).status, 200); // the first waits for its read
+    // For 5 s, one request every 200 ms: none waits for a read (each would take >= 1 s), as
+    // the next read starts when the last one is 1.5 s old.
+    const auto until = Clock::now() + 5s;
+    auto slowest = Clock::duration::zero();
+    while (Clock::now() < until) {
+        const auto begin = Clock::now();
+        EXPECT_EQ(testing::status_of(
+                      testing::exchange(port(), "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")),
+                  200);
+        slowest = std::max(slowest, Clock::now() - begin);
+        std::this_thread::sleep_for(200ms);
+    }
+    EXPECT_LT(slowest, 700ms);
+    EXPECT_GE(scrapes.load(), 3); // refreshed meanwhile, never older than 3 s
+}
+
+TEST_F(MetricsServerTest, StalledClientsNeitherDelayOthersNorPinMemory) {
+    stop();
+    options.max_connections = 256;
+    options.write_timeout = 20s;       // longer than the test: only the memory cap cuts them
+    options.max_held_bytes = 12 << 20; // three bodies of 4 MiB
+    start();
+    padding = "# " + std::string(4 << 20, 'p') + "\n";
+    // 200 clients that send a request and never read: each holds a response to send.
+    std::vector<UniqueFd> stalled;
+    for (int round = 0; round < 4; ++round) {
+        for (int i = 0; i < 50; ++i) {
+            stalled.push_back(testing::connect_loopback(port()));
+            testing::send_all(stalled.back().get(), "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+        }
+        std::this_thread::sleep_for(100ms); // a new read per round (max_age 0)
+        {
+            const std::lock_guard lock(mutex);
+            samples[0].packets = static_cast<std::uint64_t>(round);
+        }
+    }
+    const auto begin = Clock::now();
+    const auto response = curl({}, url);
+    EXPECT_EQ(response.status, 200);
+    EXPECT_LT(Clock::now() - begin, 1s);
+    // The clients of the oldest bodies were dropped to stay within 12 MiB: they see less than
+    // a whole response and then EOF, long before the 20 s write timeout.
+    const auto partial = testing::read_until_close(stalled.front().get(), 3s);
+    EXPECT_LT(partial.size(), padding.size());
+    EXPECT_GE(scrapes.load(), 4);
 }
 
 TEST_F(MetricsServerTest, StopsPromptlyWithClientsConnected) {

@@ -11,6 +11,7 @@
 #include "support/temp_dir.hpp"
 #include "support/test_namespace.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <csignal>
 #include <cstdlib>
@@ -166,6 +167,59 @@ TEST_F(KernelRecording, CliEveryKeepsRecordingUntilSigterm) {
     const auto result = every.wait(std::chrono::seconds(3));
     EXPECT_EQ(result.exit_code, 0) << result.err;
     EXPECT_EQ(result.err, "");
+}
+
+TEST_F(KernelRecording, SameSecondSkipsAreOneLineAndNoneWithQuiet) {
+    const auto rrd_dir = dir.path().string();
+    const std::vector<std::string> record = {cli(),       "record", "--netns", ns->name(),
+                                             "--rrd-dir", rrd_dir,  "rectest"};
+    auto quiet = record;
+    quiet.push_back("-q");
+    testing::ProcessResult loud;
+    testing::ProcessResult silent;
+    // Three runs inside one second (retried if a second boundary falls between them).
+    for (int attempt = 0; attempt < 10; ++attempt) {
+        const auto second = std::time(nullptr);
+        ASSERT_EQ(testing::run_process(record).exit_code, 0);
+        loud = testing::run_process(record);
+        silent = testing::run_process(quiet);
+        if (std::time(nullptr) == second) {
+            break;
+        }
+    }
+    EXPECT_EQ(loud.exit_code, 0) << loud.err;
+    EXPECT_EQ(std::count(loud.err.begin(), loud.err.end(), '\n'), 1) << loud.err;
+    EXPECT_EQ(loud.err.rfind("acctc record: skipped 2 counter(s) (already recorded at ", 0), 0U)
+        << loud.err;
+    EXPECT_EQ(silent.exit_code, 0) << silent.err;
+    EXPECT_EQ(silent.err, "");
+    EXPECT_EQ(silent.out, "");
+}
+
+TEST_F(KernelRecording, GraphLeavesOutACorruptFileAndDrawsTheRest) {
+    const auto rrd_dir = dir.path().string();
+    ASSERT_EQ(testing::run_process(
+                  {cli(), "record", "--netns", ns->name(), "--rrd-dir", rrd_dir, "rectest"})
+                  .exit_code,
+              0);
+    const auto broken = rrd_path(dir.path(), "rectest", "probe_udp_out");
+    std::filesystem::resize_file(broken, 100); // truncated, as by a full disk or a crash
+    const auto png = (dir.path() / "rest.png").string();
+    const auto run = testing::run_process(
+        {cli(), "graph", "--rrd-dir", rrd_dir, "-o", png, "--start", "-10m", "rectest"});
+    EXPECT_EQ(run.exit_code, 1);
+    EXPECT_NE(run.err.find("left out"), std::string::npos) << run.err;
+    EXPECT_NE(run.err.find(broken.string()), std::string::npos) << run.err;
+    EXPECT_EQ(run.err.find("probe_udp_in.rrd"), std::string::npos) << run.err;
+    std::ifstream in(png, std::ios::binary);
+    const std::vector<unsigned char> bytes{std::istreambuf_iterator<char>(in), {}};
+    EXPECT_EQ(testing::read_png_header(bytes).width, 800U); // the other counter was drawn
+    // Nothing readable at all: no image, exit 1.
+    std::filesystem::resize_file(rrd_path(dir.path(), "rectest", "probe_udp_in"), 100);
+    const auto none = testing::run_process(
+        {cli(), "graph", "--rrd-dir", rrd_dir, "-o", png + ".none", "rectest"});
+    EXPECT_EQ(none.exit_code, 1);
+    EXPECT_FALSE(std::filesystem::exists(png + ".none"));
 }
 
 TEST_F(KernelRecording, CliReportsAPolicyThatIsNotApplied) {

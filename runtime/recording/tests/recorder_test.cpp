@@ -8,6 +8,10 @@
 #include <cmath>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace acctc::recording {
 namespace {
@@ -126,6 +130,63 @@ TEST_F(RecorderTest, WaitsForAnotherWriterAndGivesUpAfterItsPatience) {
     options.lock_patience = std::chrono::milliseconds(100);
     EXPECT_THROW(record(1, 1, t0), std::runtime_error);
     EXPECT_FALSE(std::filesystem::exists(dir.path() / "home" / "skype_tcp_in.rrd"));
+}
+
+TEST_F(RecorderTest, TemporariesOfAKilledCreationAreRemovedOthersStay) {
+    const auto policy_dir = dir.path() / "home";
+    std::filesystem::create_directories(policy_dir);
+    const auto touch = [](const std::filesystem::path& file) { std::ofstream(file) << "x"; };
+    touch(policy_dir / "skype_tcp_out.rrdAb3xYz"); // what mkstemp in librrd leaves
+    touch(policy_dir / "other.rrdQWERTY");
+    touch(policy_dir / "notes.rrd.txt");
+    touch(policy_dir / "short.rrdAb3");
+    touch(dir.path() / "outside");
+    std::filesystem::create_symlink(dir.path() / "outside", policy_dir / "link.rrdZZZZZZ");
+    EXPECT_EQ(record(1, 1, t0).at(0).outcome, Outcome::created);
+    EXPECT_FALSE(std::filesystem::exists(policy_dir / "skype_tcp_out.rrdAb3xYz"));
+    EXPECT_FALSE(std::filesystem::exists(policy_dir / "other.rrdQWERTY"));
+    EXPECT_TRUE(std::filesystem::exists(policy_dir / "notes.rrd.txt"));
+    EXPECT_TRUE(std::filesystem::exists(policy_dir / "short.rrdAb3"));
+    EXPECT_TRUE(std::filesystem::is_symlink(policy_dir / "link.rrdZZZZZZ"));
+    EXPECT_TRUE(std::filesystem::exists(dir.path() / "outside"));
+    EXPECT_TRUE(std::filesystem::exists(policy_dir / "skype_tcp_in.rrd"));
+}
+
+// In a child with a private mount namespace, a 64 KiB tmpfs is mounted over the test's own
+// directory and filled: the host's disks are never touched.
+TEST_F(RecorderTest, AFullDiskSaysSo) {
+    if (::geteuid() != 0) {
+        GTEST_SKIP() << "mounting a tmpfs needs root";
+    }
+    int pipe_fds[2];
+    ASSERT_EQ(::pipe(pipe_fds), 0);
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        ::close(pipe_fds[0]);
+        std::string detail = "setup failed";
+        if (::unshare(CLONE_NEWNS) == 0 &&
+            ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0 &&
+            ::mount("tmpfs", dir.path().c_str(), "tmpfs", 0, "size=64k") == 0) {
+            std::ofstream(dir.path() / "filler") << std::string(1 << 20, 'f');
+            const auto results = record_samples(
+                dir.path(), {CounterSample{"home", "skype_tcp_in", 1, 1}}, options, t0);
+            detail = results.empty() ? "no result" : results[0].detail;
+        }
+        (void)!::write(pipe_fds[1], detail.data(), detail.size());
+        ::_exit(0);
+    }
+    ::close(pipe_fds[1]);
+    std::string detail;
+    char buffer[512];
+    for (ssize_t n; (n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0;) {
+        detail.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(pipe_fds[0]);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    EXPECT_NE(detail.find("No space left on device"), std::string::npos) << detail;
+    EXPECT_EQ(detail.find("unknown librrd error"), std::string::npos) << detail;
 }
 
 TEST(RrdLayout, DefaultsKeepFiveMinutesForAWeekAndHoursForAYear) {

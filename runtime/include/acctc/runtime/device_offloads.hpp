@@ -19,8 +19,9 @@ struct ReceiveOffloads {
 // device (yet) or it cannot tell.
 std::optional<ReceiveOffloads> read_receive_offloads(const std::string& device);
 
-// One "note: ..." line per `via` device of the policy that merges what it receives, naming
-// the counters declared on it. Read in network namespace `netns` (empty: the current one).
+// One "note: ..." line per `via` device of the policy (CompiledPolicy::devices, wildcards
+// left out) that merges what it receives, naming the counters and classifications on it.
+// Read in network namespace `netns` (empty: the current one).
 std::vector<std::string> receive_offload_notes(const CompiledPolicy& policy,
                                                const std::string& netns);
 

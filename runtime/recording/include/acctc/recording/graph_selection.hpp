@@ -28,4 +28,14 @@ std::vector<std::string> recorded_counters(const std::filesystem::path& dir,
 std::vector<std::string> select_counters(const std::vector<std::string>& recorded,
                                          const std::vector<std::string>& selectors);
 
+// Splits `counters` into those whose RRD under DIR/<policy>/ librrd can read and, for the rest,
+// one line each naming the file and why ("'x.rrd' is too small (should be 8584 bytes)"): one
+// broken file must not keep the others from being drawn.
+struct ReadableCounters {
+    std::vector<std::string> readable;
+    std::vector<std::string> problems;
+};
+ReadableCounters readable_counters(const std::filesystem::path& dir, std::string_view policy,
+                                   const std::vector<std::string>& counters);
+
 } // namespace acctc::recording

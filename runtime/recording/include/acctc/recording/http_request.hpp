@@ -38,4 +38,7 @@ struct HeadParse {
 // a bare LF fails at once, not after a timeout); `incomplete` means wait for more.
 HeadParse parse_request_head(std::string_view received, std::size_t max_head_bytes);
 
+// Accept-Encoding names gzip (or *) with a q-value above 0, and does not refuse gzip.
+bool accepts_gzip(const HttpRequest& request);
+
 } // namespace acctc::recording

@@ -1,6 +1,7 @@
 // HTTP/1.1 responses as bytes; every response closes the connection.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -19,6 +20,10 @@ std::string_view reason_phrase(int status);
 
 // A short plain-text response whose body repeats the status and says why.
 HttpResponse error_response(int status, std::string_view why = {});
+
+// Status line and headers up to the blank line, for a body of `content_length` bytes sent
+// separately (the exporter shares one rendered body among many responses).
+std::string serialize_head(const HttpResponse& response, std::size_t content_length);
 
 // Status line, Content-Type, Content-Length, Cache-Control, Connection: close, extra headers;
 // the body unless `head_only` (HEAD gets the headers a GET would get).

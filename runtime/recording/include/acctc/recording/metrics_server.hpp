@@ -1,5 +1,7 @@
-// The exporter's HTTP server: one thread, one poll(2) loop, non-blocking sockets and a deadline
-// per connection, so a slow or silent client costs one slot for a bounded time and nothing more.
+// The exporter's HTTP server: one poll(2) loop with non-blocking sockets and a deadline per
+// connection, so a slow or silent client costs one slot for a bounded time and nothing more;
+// the counters are read and rendered on a second thread, once for every request that arrives
+// meanwhile (and for those within max_age after), and each body is shared, never copied.
 #pragma once
 
 #include "acctc/recording/listen_address.hpp"
@@ -15,11 +17,21 @@ namespace acctc::recording {
 
 struct ServerOptions {
     std::size_t max_head_bytes = 8192; // larger heads get 431 (414 for a long request line)
-    std::size_t max_connections = 64;  // beyond this the oldest still-reading client is dropped
-    std::chrono::milliseconds read_timeout{5'000};   // the whole head must arrive in this time
-    std::chrono::milliseconds write_timeout{10'000}; // the whole response must be taken
-    std::chrono::milliseconds linger_timeout{1'000}; // reading leftovers before close
-    std::function<void(const std::string&)> log;     // problems worth an operator's eye
+    // Beyond this, the client that has made no progress for longest is dropped (one waiting for
+    // the counters only when all are).
+    std::size_t max_connections = 256;
+    // A request is answered with counters read no earlier than this before it arrived: 0 reads
+    // afresh for it (sharing only a read that starts after it arrived).
+    std::chrono::milliseconds max_age{5'000};
+    // Responses still being sent may hold older bodies up to this many bytes in all; beyond, the
+    // clients holding the oldest are dropped (clients that do not read cannot pin memory).
+    std::size_t max_held_bytes = 64 * 1024 * 1024;
+    std::size_t send_buffer_bytes = 256 * 1024;       // SO_SNDBUF of each connection
+    std::chrono::milliseconds read_timeout{5'000};    // the whole head must arrive in this time
+    std::chrono::milliseconds render_timeout{30'000}; // 503 if the counters take longer
+    std::chrono::milliseconds write_timeout{10'000};  // the whole response must be taken
+    std::chrono::milliseconds linger_timeout{1'000};  // reading leftovers before close
+    std::function<void(const std::string&)> log;      // problems worth an operator's eye
 };
 
 class MetricsServer {

@@ -28,7 +28,8 @@ struct RecordOptions {
 
 // Writes every sample at `now` into DIR/<policy>/<counter>.rrd with data sources
 // <stem>_bytes and <stem>_pkts. A sample at or before the file's last update is skipped
-// (librrd refuses it anyway); one failing file does not stop the others.
+// (librrd refuses it anyway); one failing file does not stop the others. Temporary files that a
+// killed run left while creating an RRD (<counter>.rrdXXXXXX) are removed first.
 std::vector<RecordedCounter> record_samples(const std::filesystem::path& dir,
                                             const std::vector<runtime::CounterSample>& samples,
                                             const RecordOptions& options, std::time_t now);

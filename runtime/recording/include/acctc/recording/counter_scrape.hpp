@@ -1,0 +1,39 @@
+// What `acctc serve` renders on every read of the counters: the samples of the policies asked
+// for (or of every acctc policy), and per policy whether it could be read, so that one missing
+// or unreadable policy shows as a metric instead of turning the whole scrape into a 500.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace acctc::recording {
+
+class CounterScrape {
+  public:
+    // policies: names; empty: every acctc policy in the namespace (and those acctc applied
+    // there that are gone). netns as for runtime::read_counters. log: a policy's read failing
+    // or recovering, once per change.
+    CounterScrape(std::vector<std::string> policies, std::string netns,
+                  std::function<void(const std::string&)> log = {});
+
+    // acctc_packets_total and acctc_bytes_total, then acctc_policy_loaded (gauge, 1 or 0) and
+    // acctc_scrape_errors_total (reads of the policy that failed, since start) per policy.
+    // Throws runtime::RuntimeError only for what no policy escapes: the namespace cannot be
+    // entered, no CAP_NET_ADMIN, no nf_tables (ErrorKind::netns, permission, unsupported).
+    // Not thread-safe: one render at a time.
+    std::string render();
+
+  private:
+    void note(const std::string& policy, const std::string& error);
+
+    std::vector<std::string> policies_;
+    std::string netns_;
+    std::function<void(const std::string&)> log_;
+    std::map<std::string, std::uint64_t> errors_;     // acctc_scrape_errors_total
+    std::map<std::string, std::string> last_problem_; // to log changes only
+};
+
+} // namespace acctc::recording

@@ -1,0 +1,124 @@
+#include "acctc/runtime/applied_policies.hpp"
+
+#include "acctc/runtime/errors.hpp"
+#include "acctc/runtime/netns.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <fcntl.h>
+#include <filesystem>
+#include <optional>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
+namespace acctc::runtime {
+namespace {
+
+const std::filesystem::path root = "/run/acctc/applied";
+
+// A component that is safe as one file name: no separators, no dot names.
+bool usable_name(const std::string& name) {
+    return !name.empty() && name.size() <= 255 && name != "." && name != ".." &&
+           name.find('/') == std::string::npos && name.find('\0') == std::string::npos;
+}
+
+std::optional<std::filesystem::path> directory_for(const std::string& netns,
+                                                   const std::string& backend) {
+    if (!usable_name(backend)) {
+        return std::nullopt;
+    }
+    std::uint64_t cookie = 0;
+    try {
+        const NetnsScope scope(netns);
+        const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            return std::nullopt;
+        }
+        socklen_t length = sizeof cookie;
+        const int status = ::getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &length);
+        ::close(fd);
+        if (status != 0 || length != sizeof cookie) {
+            return std::nullopt; // before Linux 5.14
+        }
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+    return root / ("netns-" + std::to_string(cookie)) / backend;
+}
+
+} // namespace
+
+void remember_applied(const std::string& netns, const std::string& backend,
+                      const std::string& policy) {
+    const auto directory = directory_for(netns, backend);
+    if (!directory || !usable_name(policy)) {
+        return;
+    }
+    std::error_code error;
+    std::filesystem::create_directories(*directory, error);
+    const auto mark = *directory / policy;
+    const int fd = ::open(mark.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+        ::close(fd);
+    }
+}
+
+void forget_applied(const std::string& netns, const std::string& backend,
+                    const std::string& policy) {
+    const auto directory = directory_for(netns, backend);
+    if (directory && usable_name(policy)) {
+        ::unlink((*directory / policy).c_str());
+    }
+}
+
+std::vector<std::string> applied_policies(const std::string& netns, const std::string& backend) {
+    std::vector<std::string> policies;
+    const auto directory = directory_for(netns, backend);
+    std::error_code error;
+    if (!directory) {
+        return policies;
+    }
+    for (std::filesystem::directory_iterator entries(*directory, error), end;
+         !error && entries != end; entries.increment(error)) {
+        if (entries->is_regular_file(error) && !entries->is_symlink(error)) {
+            policies.push_back(entries->path().filename().string());
+        }
+    }
+    std::sort(policies.begin(), policies.end());
+    return policies;
+}
+
+std::vector<std::string> unloaded_policies(const std::string& netns,
+                                           const std::string& backend_name, Backend& backend,
+                                           const std::vector<CounterSample>& read) {
+    std::vector<std::string> unloaded;
+    for (const auto& policy : applied_policies(netns, backend_name)) {
+        if (std::any_of(read.begin(), read.end(),
+                        [&](const CounterSample& sample) { return sample.policy == policy; })) {
+            continue;
+        }
+        try {
+            (void)backend.counters(policy, false); // loaded, only without counters
+        } catch (const RuntimeError& error) {
+            if (error.kind() != ErrorKind::unknown_table) {
+                throw;
+            }
+            unloaded.push_back(policy);
+        }
+    }
+    return unloaded;
+}
+
+std::string not_loaded_message(const std::string& policy, const std::string& netns) {
+    return "policy " + policy + " is not loaded" +
+           (netns.empty() ? std::string() : " in network namespace " + netns) +
+           ": acctc applied it here, and its table is gone (`nft flush ruleset`, a restart of "
+           "nftables.service?); apply it again, or `acctc remove " +
+           policy + "` if it should stay away";
+}
+
+} // namespace acctc::runtime
