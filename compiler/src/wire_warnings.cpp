@@ -112,14 +112,25 @@ void warn_wire_differences(const ir::Policy& policy, Diagnostics& diag) {
             }
             continue;
         }
-        // TCP always builds segmentation-offload packets (even with GSO and TSO off on the
-        // device): measured 7 output-hook packets for 18 on the wire for a 20 kB write.
-        if (h.output && may_count_tcp(m)) {
+        // What leaves this host is counted before the kernel cuts it up for the wire: TCP
+        // always builds segmentation-offload packets (even with GSO and TSO off on the device;
+        // measured 7 output-hook packets for 18 on the wire for a 20 kB write), and datagrams
+        // larger than the MTU are fragmented after the hook.
+        if (h.output) {
+            std::string what;
+            if (may_count_tcp(m)) {
+                what = "TCP segmentation-offload packets of up to 64 KB, cut into MSS-sized "
+                       "segments after it";
+            }
+            if (!tcp_only(m)) {
+                what += std::string(what.empty() ? "" : ", and ") +
+                        "datagrams larger than the MTU whole, fragmented after it";
+            }
             diag.warning(counter.range,
-                         name + ": TCP hands the output hook segmentation-offload packets of "
-                                "up to 64 KB, cut into MSS-sized segments after it: this counter "
-                                "counts fewer TCP packets than the wire carries, and fewer bytes "
-                                "by one IP and TCP header per missing packet (docs/counting.md)");
+                         name + ": the output hook sees " + what +
+                             ": this counter counts fewer packets than the wire carries, and "
+                             "fewer bytes by the headers of each missing packet "
+                             "(docs/counting.md)");
         }
         if (policy.uses_conntrack && (h.input || h.forward) && !tcp_only(m)) {
             diag.warning(counter.range,
