@@ -1,6 +1,7 @@
 #include "check.hpp"
 
 #include "naming.hpp"
+#include "dual_stack_warnings.hpp"
 #include "well_known.hpp"
 #include "wire_warnings.hpp"
 
@@ -941,7 +942,8 @@ void Checker::check_counter(const ast::CounterDecl& decl, bool duplicate) {
         produce(name, decl.name.range);
     }
     if (counter.verdict != ir::Verdict::none) {
-        out_.verdicts.push_back({counter.verdict, counter.origin, out_.counters.size(), {}});
+        out_.verdicts.push_back(
+            {counter.verdict, counter.origin, out_.counters.size(), {}, counter.range});
     }
     out_.order.push_back({false, out_.counters.size()});
     out_.counters.push_back(std::move(counter));
@@ -1019,6 +1021,7 @@ void Checker::check_verdict(const ast::VerdictDecl& decl) {
     ir::VerdictRule rule;
     rule.verdict = decl.action.text == "accept" ? ir::Verdict::accept : ir::Verdict::drop;
     rule.origin = file_.origin(decl.range.begin);
+    rule.range = decl.range;
     ClauseSites sites;
     CounterExtras extras;
     rule.match = read_match(decl.clauses, Context::verdict, nullptr, sites, "");
@@ -1098,6 +1101,7 @@ ir::Policy Checker::run(const ast::Policy& policy) {
         counter.peers_referenced = referenced.count(counter.name) != 0;
     }
     warn_wire_differences(out_, diag_);
+    warn_single_family_pings(out_, diag_);
     return std::move(out_);
 }
 
