@@ -1,7 +1,7 @@
 #include "check.hpp"
 
-#include "naming.hpp"
 #include "dual_stack_warnings.hpp"
+#include "families.hpp"
 #include "well_known.hpp"
 #include "wire_warnings.hpp"
 
