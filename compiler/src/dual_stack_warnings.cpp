@@ -15,7 +15,8 @@ const ir::Match& match_of(const ir::Policy& policy, const ir::VerdictRule& rule)
 // make it family-specific on purpose).
 bool drops_pings(const ir::Match& m, bool v6) {
     if (!m.icmp || m.icmp->v6 != v6 ||
-        (!m.icmp->types.empty() && !m.icmp->types.contains(v6 ? echo_request_v6 : echo_request_v4))) {
+        (!m.icmp->types.empty() &&
+         !m.icmp->types.contains(v6 ? echo_request_v6 : echo_request_v4))) {
         return false;
     }
     for (const auto& address : m.addresses) {
@@ -46,13 +47,12 @@ void warn_single_family_pings(const ir::Policy& policy, Diagnostics& diag) {
     for (const auto& rule : policy.verdicts) {
         const bool v6 = drops[1];
         if (rule.verdict == ir::Verdict::drop && drops_pings(match_of(policy, rule), v6)) {
-            diag.warning(rule.range,
-                         std::string("this drops echo requests of ") + (v6 ? "IPv6" : "IPv4") +
-                             " only (`" + (v6 ? "icmpv6" : "icmp") + "` is ICMP of " +
-                             (v6 ? "IPv6" : "IPv4") + "): " + (v6 ? "IPv4" : "IPv6") +
-                             " pings pass; add the same drop with `" +
-                             (v6 ? "icmp echo-request" : "icmpv6 echo-request") +
-                             "` for a dual-stack host");
+            diag.warning(
+                rule.range,
+                std::string("this drops echo requests of ") + (v6 ? "IPv6" : "IPv4") + " only (`" +
+                    (v6 ? "icmpv6" : "icmp") + "` is ICMP of " + (v6 ? "IPv6" : "IPv4") +
+                    "): " + (v6 ? "IPv4" : "IPv6") + " pings pass; add the same drop with `" +
+                    (v6 ? "icmp echo-request" : "icmpv6 echo-request") + "` for a dual-stack host");
         }
     }
 }

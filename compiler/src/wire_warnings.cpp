@@ -134,8 +134,9 @@ void warn_wire_differences(const ir::Policy& policy, Diagnostics& diag) {
         }
         if (policy.uses_conntrack && (h.input || h.forward) && !tcp_only(m)) {
             diag.warning(counter.range,
-                         name + ": this policy uses connection tracking (follow, listen or "
-                                "new), which reassembles arriving fragmented datagrams before " +
+                         name +
+                             ": this policy uses connection tracking (follow, listen or "
+                             "new), which reassembles arriving fragmented datagrams before " +
                              hook_list(h.input, h.forward) +
                              ": such a datagram counts as one packet of its reassembled length, "
                              "one packet and one IP header per further fragment less than the "

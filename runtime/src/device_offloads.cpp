@@ -63,11 +63,13 @@ std::vector<std::string> receive_offload_notes(const CompiledPolicy& policy,
         if (!offloads || (!offloads->gro && !offloads->lro)) {
             continue;
         }
-        const std::string what = offloads->lro ? "large-receive-offload" : "generic-receive-offload";
+        const std::string what =
+            offloads->lro ? "large-receive-offload" : "generic-receive-offload";
         notes.push_back("note: " + use.device + " has " + what + " on: " + counters +
                         " count what arrives there as merged packets (consecutive TCP segments, "
                         "up to 64 KB with one set of headers), fewer packets and fewer header "
-                        "bytes than the wire carried; 'ethtool -K " + use.device +
+                        "bytes than the wire carried; 'ethtool -K " +
+                        use.device +
                         " gro off lro off' makes them count segments (docs/counting.md)");
     }
     return notes;

@@ -274,10 +274,11 @@ class CaptureRing {
             if ((__atomic_load_n(&header->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER) == 0) {
                 return;
             }
-            const auto* from = reinterpret_cast<const sockaddr_ll*>(
-                reinterpret_cast<const std::uint8_t*>(header) +
-                TPACKET_ALIGN(sizeof(tpacket2_hdr)));
-            const std::uint8_t* data = reinterpret_cast<const std::uint8_t*>(header) + header->tp_net;
+            const auto* from =
+                reinterpret_cast<const sockaddr_ll*>(reinterpret_cast<const std::uint8_t*>(header) +
+                                                     TPACKET_ALIGN(sizeof(tpacket2_hdr)));
+            const std::uint8_t* data =
+                reinterpret_cast<const std::uint8_t*>(header) + header->tp_net;
             std::optional<ParsedPacket> packet;
             if (ntohs(from->sll_protocol) == ETH_P_IP) {
                 packet = parse_ipv4(data, header->tp_snaplen);

@@ -22,8 +22,8 @@ void set_offloads(const NamedNetns& netns, const std::string& interface, bool ts
     if (!control.valid()) {
         throw_errno("socket for ethtool in " + netns.name());
     }
-    for (auto [command, on] : {std::pair{ETHTOOL_STSO, tso}, {ETHTOOL_SGSO, gso},
-                               {ETHTOOL_SGRO, gro}}) {
+    for (auto [command, on] :
+         {std::pair{ETHTOOL_STSO, tso}, {ETHTOOL_SGSO, gso}, {ETHTOOL_SGRO, gro}}) {
         ethtool_value value{};
         value.cmd = command;
         value.data = on ? 1 : 0;

@@ -312,8 +312,8 @@ void compare_backends(const ScenarioResult& first, ScenarioResult& second) {
         const auto found = by_name.find(check.counter);
         const CounterCheck* other = found == by_name.end() ? nullptr : found->second;
         // How many segments GSO/GRO merge depends on timing, not only on the traffic.
-        const bool same_traffic = other != nullptr && other->expected == check.expected &&
-                                  !check.merged_header;
+        const bool same_traffic =
+            other != nullptr && other->expected == check.expected && !check.merged_header;
         if (other == nullptr || !other->counted.has_value() != !check.counted.has_value() ||
             (same_traffic && other->counted != check.counted)) {
             second.problems.push_back(
@@ -461,8 +461,8 @@ void print_mismatches(std::ostream& out, const ScenarioResult& result, bool ever
             << format(check.expected) << std::setw(26)
             << (check.counted ? format(*check.counted) : "(no such counter)")
             << (check.captured ? format(*check.captured) : "-")
-            << (check.merged_header ? "  (merged)" : "")
-            << (check.passed() ? "" : "  <- mismatch") << "\n";
+            << (check.merged_header ? "  (merged)" : "") << (check.passed() ? "" : "  <- mismatch")
+            << "\n";
     }
 }
 

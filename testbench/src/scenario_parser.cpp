@@ -345,12 +345,12 @@ class Parser {
         } else if (keyword.text == "skip") {
             parse_skip();
         } else {
-            diagnostics_.error(
-                keyword.range,
-                "unknown statement '" + keyword.text +
-                    "' (expected scenario, description, policy, ruleset, group, "
-                    "user, cgroup, node, link, bridge, address, route, nft, load, offloads, capture, "
-                    "udp, tcp, ping, raw, expect or skip)");
+            diagnostics_.error(keyword.range,
+                               "unknown statement '" + keyword.text +
+                                   "' (expected scenario, description, policy, ruleset, group, "
+                                   "user, cgroup, node, link, bridge, address, route, nft, load, "
+                                   "offloads, capture, "
+                                   "udp, tcp, ping, raw, expect or skip)");
         }
     }
 

@@ -32,10 +32,11 @@ TEST(OffloadNotes, NameTheCountersOfDevicesWithGroOn) {
     TestNamespace ns;
     shell("ip -n " + ns.name() + " link add wan0 type veth peer name lan0");
     CompiledPolicy policy;
-    policy.devices = {{"wan0", {{"counter skype", "p:2"}, {"drop", "p:3"}, {"counter skype_ping", "p:4"}}},
-                      {"lan0", {{"classify office", "p:5"}}},
-                      {"missing0", {{"counter gone", "p:6"}}},
-                      {"wan*", {{"counter any", "p:7"}}}};
+    policy.devices = {
+        {"wan0", {{"counter skype", "p:2"}, {"drop", "p:3"}, {"counter skype_ping", "p:4"}}},
+        {"lan0", {{"classify office", "p:5"}}},
+        {"missing0", {{"counter gone", "p:6"}}},
+        {"wan*", {{"counter any", "p:7"}}}};
     set_gro(ns.name(), "wan0", false);
     set_gro(ns.name(), "lan0", false);
     EXPECT_TRUE(receive_offload_notes(policy, ns.name()).empty());
@@ -43,10 +44,12 @@ TEST(OffloadNotes, NameTheCountersOfDevicesWithGroOn) {
     set_gro(ns.name(), "wan0", true);
     const auto notes = receive_offload_notes(policy, ns.name());
     ASSERT_EQ(notes.size(), 1u);
-    EXPECT_EQ(notes[0].rfind("note: wan0 has generic-receive-offload on: counter skype, counter skype_ping count "
-                             "what arrives there as merged packets",
-                             0),
-              0u)
+    EXPECT_EQ(
+        notes[0].rfind(
+            "note: wan0 has generic-receive-offload on: counter skype, counter skype_ping count "
+            "what arrives there as merged packets",
+            0),
+        0u)
         << notes[0];
     {
         NetnsScope scope(ns.name());
