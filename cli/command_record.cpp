@@ -4,11 +4,13 @@
 #include "command.hpp"
 #include "common.hpp"
 #include "kernel_options.hpp"
+#include "service.hpp"
 
 #include <csignal>
 #include <ctime>
 #include <iostream>
 #include <signal.h>
+#include <utility>
 
 namespace acctc::cli {
 namespace {
@@ -43,8 +45,8 @@ bool record_once(const RecordArguments& arguments, const recording::RecordOption
     if (arguments.policies.empty()) {
         // "Every policy" must not quietly become fewer after `nft flush ruleset`.
         for (const auto& gone : source.unloaded(readings)) {
-            std::cerr << "acctc record: "
-                      << runtime::not_loaded_message(gone, arguments.kernel.netns) << "\n";
+            log_line(LogPriority::error,
+                     "acctc record: " + runtime::not_loaded_message(gone, arguments.kernel.netns));
             ok = false;
         }
     }
@@ -69,21 +71,23 @@ bool record_once(const RecordArguments& arguments, const recording::RecordOption
             }
             break;
         case RecordedCounter::Outcome::failed:
-            std::cerr << "acctc record: " << result.detail << "\n";
+            log_line(LogPriority::error, "acctc record: " + result.detail);
             ok = false;
             break;
         }
     }
     if (samples.empty()) {
-        std::cerr << "acctc record: no acctc counters found\n";
+        log_line(LogPriority::warning, "acctc record: no acctc counters found");
     }
     if (!arguments.quiet) {
         if (skipped > 0) {
-            std::cerr << "acctc record: skipped " << skipped << " counter(s) (" << skipped_why
-                      << (skipped > 1 ? ", or later" : "") << ")\n";
+            log_line(LogPriority::notice, "acctc record: skipped " + std::to_string(skipped) +
+                                              " counter(s) (" + skipped_why +
+                                              (skipped > 1 ? ", or later" : "") + ")");
         }
-        std::cout << "recorded " << created + updated << " counter(s) at " << now << " in "
-                  << arguments.rrd_dir << " (" << created << " new file(s))\n"
+        std::cout << "recorded " << created + updated << " counter(s) at "
+                  << format_time(now, "%F %T %Z", false) << " in " << arguments.rrd_dir << " ("
+                  << created << " new file(s))\n"
                   << std::flush;
     }
     return ok;
@@ -160,14 +164,22 @@ int run_record(const std::vector<std::string>& args) {
     sigaddset(&stop_signals, SIGTERM);
     sigaddset(&stop_signals, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    bool first = true;
     do {
         try {
             record_once(arguments, record_options);
         } catch (const std::exception& error) {
             // A policy that is not applied yet (early boot) is worth a line, not an exit.
-            std::cerr << "acctc record: " << error.what() << "\n";
+            log_line(LogPriority::error, std::string("acctc record: ") + error.what());
+        }
+        if (std::exchange(first, false)) {
+            // Type=notify: one round is done, so the files exist for whatever comes after.
+            notify_service_manager("READY=1\nSTATUS=recording every " +
+                                   std::to_string(arguments.every) + " s into " +
+                                   arguments.rrd_dir);
         }
     } while (wait_for_next_round(arguments.every, stop_signals));
+    notify_service_manager("STOPPING=1");
     return exit_ok;
 }
 

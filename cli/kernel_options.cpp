@@ -18,6 +18,7 @@ void add_kernel_options(po::options_description& options, KernelOptions& values)
         "etc", po::value(&values.etc)->default_value("/etc"),
         "read passwd, group and services from this directory")(
         "backend", po::value(&values.backend), backend_help.c_str());
+    add_policy_dir_option(options);
 }
 
 std::optional<runtime::BackendKind> given_backend(const KernelOptions& values) {
@@ -59,9 +60,10 @@ CompileResult compile_text(const std::string& path, const std::string& text,
 
 } // namespace
 
-std::optional<KernelPolicy> compile_for_kernel(const std::string& path,
+std::optional<KernelPolicy> compile_for_kernel(const std::string& argument,
                                                const KernelOptions& values) {
     const auto given = given_backend(values);
+    const std::string path = policy_file(argument);
     const std::string text = read_policy(path); // once: "-" is standard input
     auto result = compile_text(path, text, values, given.value_or(runtime::BackendKind::nftables));
     auto backend = given.value_or(runtime::BackendKind::nftables);
@@ -82,10 +84,10 @@ std::optional<KernelPolicy> compile_for_kernel(const std::string& path,
 
 std::optional<std::string> policy_name_of(const std::string& argument,
                                           const KernelOptions& values) {
-    std::error_code error;
-    if (argument == "-" || std::filesystem::is_regular_file(argument, error)) {
+    const auto file = find_policy_file(argument);
+    if (file) {
         const auto result =
-            compile_text(argument, read_policy(argument), values,
+            compile_text(*file, read_policy(*file), values,
                          given_backend(values).value_or(runtime::BackendKind::nftables));
         render_all(std::cerr, result.source, result.diagnostics);
         if (!result.output) {

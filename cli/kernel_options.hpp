@@ -21,7 +21,7 @@ struct KernelOptions {
     std::string backend;
 };
 
-// Adds --netns NAME, --etc DIR and --backend NAME.
+// Adds --netns NAME, --etc DIR, --backend NAME and --policy-dir DIR.
 void add_kernel_options(boost::program_options::options_description& options,
                         KernelOptions& values);
 
@@ -38,12 +38,14 @@ struct KernelPolicy {
     runtime::BackendKind backend;
 };
 
-// Compiles a policy file for the kernel, printing diagnostics; empty on policy errors.
-std::optional<KernelPolicy> compile_for_kernel(const std::string& path,
+// Compiles a policy (a file, or a NAME as find_policy_file finds it) for the kernel, printing
+// diagnostics; empty on policy errors.
+std::optional<KernelPolicy> compile_for_kernel(const std::string& argument,
                                                const KernelOptions& values);
 
-// A POLICY argument: an existing file is compiled for its policy name, anything else is taken
-// as the name itself. Empty when the file has errors (already printed).
+// A POLICY argument: a file (find_policy_file: a path, or NAME.acct in the policy directories)
+// is compiled for its policy name, anything else is taken as the name itself. Empty when the file
+// has errors (already printed).
 std::optional<std::string> policy_name_of(const std::string& argument, const KernelOptions& values);
 
 // " in network namespace NAME", or nothing.
