@@ -3,6 +3,7 @@
 #include "acctc/runtime/backend.hpp"
 #include "acctc/runtime/counter_report.hpp"
 #include "acctc/runtime/exposition.hpp"
+#include "acctc/runtime/host_selection.hpp"
 #include "command.hpp"
 #include "common.hpp"
 #include "kernel_options.hpp"
@@ -26,8 +27,29 @@ struct CountersOptions {
     bool reset = false;
     double watch = 0;
     int count = 0;
+    // Selection (per-host counters above all): what to show, in which order, how many.
+    std::vector<std::string> counters;
+    std::vector<std::string> hosts;
+    std::string sort;
+    std::size_t top = 0;
+    std::size_t max_hosts = runtime::default_max_host_series;
     KernelOptions kernel;
 };
+
+runtime::CounterSelection selection_of(const CountersOptions& values) {
+    runtime::CounterSelection selection{values.counters, values.hosts, std::nullopt, std::nullopt};
+    if (values.sort == "bytes") {
+        selection.sort = runtime::SortKey::bytes;
+    } else if (values.sort == "packets") {
+        selection.sort = runtime::SortKey::packets;
+    } else if (!values.sort.empty()) {
+        throw UsageError("--sort takes bytes or packets, not '" + values.sort + "'");
+    }
+    if (values.top > 0) {
+        selection.top = values.top;
+    }
+    return selection;
+}
 
 std::vector<runtime::CounterSample>
 samples_of(const std::vector<runtime::CounterReading>& readings) {
@@ -111,6 +133,14 @@ int run_counters(const std::vector<std::string>& args) {
         "every SECONDS: a table with packet and bit rates, or with --json one JSON line; "
         "with --reset each interval is zeroed")("count", po::value(&values.count),
                                                 "with --watch, stop after N updates")(
+        "counter", po::value(&values.counters)->composing(),
+        "only this counter or family (repeatable)")(
+        "host", po::value(&values.hosts)->composing(),
+        "only the per-host counters of this address (repeatable)")(
+        "sort", po::value(&values.sort), "bytes or packets: the largest first")(
+        "top", po::value(&values.top), "only the first N after sorting")(
+        "max-hosts", po::value(&values.max_hosts)->default_value(values.max_hosts),
+        "with --prometheus, at most N hosts per counter; the rest summed as host=\"other\"")(
         "policy", po::value(&values.policy), "policy name or file; all acctc policies if absent");
     add_kernel_options(options, values.kernel);
     po::positional_options_description positional;
@@ -119,7 +149,8 @@ int run_counters(const std::vector<std::string>& args) {
     if (!parse_command_line(
             args,
             "acctc counters [POLICY] [--backend KIND] [-x] [--json | --prometheus] [--reset] "
-            "[--watch SECONDS [--count N]] [--netns NAME]",
+            "[--counter NAME]... [--host ADDRESS]... [--sort bytes|packets] [--top N] "
+            "[--max-hosts N] [--watch SECONDS [--count N]] [--netns NAME]",
             options, positional, map)) {
         return exit_ok;
     }
@@ -129,6 +160,17 @@ int run_counters(const std::vector<std::string>& args) {
     if (map.count("watch") != 0U && (values.watch <= 0 || values.prometheus)) {
         throw UsageError("--watch takes a positive number of seconds; for Prometheus, let it "
                          "scrape `acctc serve`");
+    }
+    const runtime::CounterSelection selection = selection_of(values);
+    const bool selecting = !values.counters.empty() || !values.hosts.empty() ||
+                           selection.sort.has_value() || selection.top.has_value();
+    if (selecting && map.count("watch") != 0U) {
+        throw UsageError("--counter, --host, --sort and --top do not apply to --watch yet");
+    }
+    if (selecting && values.reset) {
+        // A reset zeroes every counter of the policy: showing some would lose the others.
+        throw UsageError("--reset zeroes every counter; it does not combine with --counter, "
+                         "--host, --sort or --top");
     }
     std::string policy;
     if (!values.policy.empty()) {
@@ -142,11 +184,12 @@ int run_counters(const std::vector<std::string>& args) {
     if (values.watch > 0) {
         return watch(*backend, policy, values);
     }
-    const auto readings = backend->counters(policy, values.reset);
+    const auto all = backend->counters(policy, values.reset);
+    const auto readings = selecting ? runtime::select_readings(all, selection) : all;
     // Without a policy named, "all of them" must not quietly shrink to fewer after a flush.
     const auto unloaded =
         policy.empty() ? runtime::unloaded_policies(values.kernel.netns, values.kernel.backend,
-                                                    *backend, samples_of(readings))
+                                                    *backend, samples_of(all))
                        : std::vector<std::string>{};
     for (const auto& name : unloaded) {
         std::cerr << "acctc counters: " << runtime::not_loaded_message(name, values.kernel.netns)
@@ -160,7 +203,7 @@ int run_counters(const std::vector<std::string>& args) {
                          .dump(2)
                   << "\n";
     } else if (values.prometheus) {
-        std::cout << runtime::format_prometheus(samples_of(readings));
+        std::cout << runtime::format_prometheus(samples_of(readings), values.max_hosts);
     } else {
         std::cout << runtime::format_counter_table(readings, values.exact);
         if (values.reset) {
