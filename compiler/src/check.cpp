@@ -1,8 +1,10 @@
 #include "check.hpp"
 
 #include "check_hosts.hpp"
+#include "dual_stack_warnings.hpp"
 #include "families.hpp"
 #include "well_known.hpp"
+#include "wire_warnings.hpp"
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -980,7 +982,8 @@ void Checker::check_counter(const ast::CounterDecl& decl, bool duplicate) {
         produce(name, decl.name.range);
     }
     if (counter.verdict != ir::Verdict::none) {
-        out_.verdicts.push_back({counter.verdict, counter.origin, out_.counters.size(), {}});
+        out_.verdicts.push_back(
+            {counter.verdict, counter.origin, out_.counters.size(), {}, counter.range});
     }
     out_.order.push_back({false, out_.counters.size()});
     out_.counters.push_back(std::move(counter));
@@ -1058,6 +1061,7 @@ void Checker::check_verdict(const ast::VerdictDecl& decl) {
     ir::VerdictRule rule;
     rule.verdict = decl.action.text == "accept" ? ir::Verdict::accept : ir::Verdict::drop;
     rule.origin = file_.origin(decl.range.begin);
+    rule.range = decl.range;
     ClauseSites sites;
     CounterExtras extras;
     rule.match = read_match(decl.clauses, Context::verdict, nullptr, sites, "");
@@ -1136,22 +1140,8 @@ ir::Policy Checker::run(const ast::Policy& policy) {
     for (auto& counter : out_.counters) {
         counter.peers_referenced = referenced.count(counter.name) != 0;
     }
-    // Where the kernel reassembles before the hook, a fragment clause would silently count less.
-    for (const auto& counter : out_.counters) {
-        const ir::Match& m = counter.match;
-        if (!m.fragment || m.scopes == ir::scope_passive) {
-            continue;
-        }
-        if (out_.uses_conntrack) {
-            diag_.warning(counter.range,
-                          "this policy uses connection tracking, which reassembles fragments "
-                          "before the input and forward hooks: only passive collection sees them");
-        } else if ((m.scopes & ir::scope_local) && (m.directions & ir::dir_in)) {
-            diag_.warning(counter.range,
-                          "IPv4 fragments addressed to this host are reassembled before the input "
-                          "hook; here only IPv6 ones count (forward and passive see both)");
-        }
-    }
+    warn_wire_differences(out_, diag_);
+    warn_single_family_pings(out_, diag_);
     return std::move(out_);
 }
 

@@ -230,6 +230,8 @@ const char* field_name(rules::Field f) {
         return "ct_new";
     case Field::ct_mark:
         return "ct_mark";
+    case Field::to_host:
+        return "to_host";
     }
     return "";
 }
@@ -330,6 +332,8 @@ const char* hook_text(rules::Hook hook) {
         return "forward";
     case rules::Hook::ingress:
         return "ingress";
+    case rules::Hook::prerouting:
+        return "prerouting";
     }
     return "";
 }

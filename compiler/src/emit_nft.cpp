@@ -181,6 +181,8 @@ std::string condition(const Condition& c, const std::string& port_protocol) {
                std::string(
                    skipped_ipv6_header_name(static_cast<std::uint8_t>(c.numbers.parts()[0].lo))) +
                (c.negate ? " missing" : " exists");
+    case Field::to_host:
+        return std::string("fib daddr type") + op + "{ local, broadcast, multicast }";
     case Field::ct_new:
         return "ct state new";
     case Field::ct_mark:
@@ -349,6 +351,8 @@ const char* hook_name(rules::Hook hook) {
         return "forward";
     case rules::Hook::ingress:
         return "ingress";
+    case rules::Hook::prerouting:
+        return "prerouting";
     }
     return "";
 }
@@ -392,6 +396,9 @@ NftText emit_nft(const rules::Table& table) {
             out += std::string("\t\ttype filter hook ") + hook_name(*chain.hook);
             if (*chain.hook == rules::Hook::ingress) {
                 out += " device " + quoted(chain.device) + " priority -450; policy accept;\n";
+            } else if (*chain.hook == rules::Hook::prerouting) {
+                // Below conntrack's defragmentation at -400.
+                out += " priority -450; policy accept;\n";
             } else {
                 out += " priority filter - 10; policy accept;\n";
             }

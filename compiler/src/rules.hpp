@@ -13,7 +13,9 @@
 
 namespace acctc::rules {
 
-enum class Hook { input, output, forward, ingress };
+// prerouting: arriving packets before conntrack defragments them (priority below -400), where
+// fragment counters see the fragments as they crossed the wire.
+enum class Hook { input, output, forward, ingress, prerouting };
 
 enum class Field {
     iifname,
@@ -36,6 +38,7 @@ enum class Field {
     exthdr,    // an IPv6 extension header is present (negated: missing); numbers: its protocol
     ct_new,    // conntrack state new (no value)
     ct_mark,   // mark_bit set in the conntrack mark
+    to_host,   // the FIB routes the destination to this host (local, broadcast, multicast)
 };
 
 struct Condition {
