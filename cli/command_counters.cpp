@@ -5,6 +5,7 @@
 #include "acctc/runtime/counter_report.hpp"
 #include "acctc/runtime/counters.hpp"
 #include "acctc/runtime/exposition.hpp"
+#include "acctc/runtime/host_selection.hpp"
 #include "command.hpp"
 #include "common.hpp"
 #include "kernel_options.hpp"
@@ -35,8 +36,28 @@ struct CountersOptions {
     bool reset = false;
     double watch = 0;
     int count = 0;
+    // Selection (per-host counters above all): which hosts, in which order, how many.
+    std::vector<std::string> hosts;
+    std::string sort;
+    std::size_t top = 0;
+    std::size_t max_hosts = runtime::default_max_host_series;
     KernelOptions kernel;
 };
+
+runtime::CounterSelection selection_of(const CountersOptions& values) {
+    runtime::CounterSelection selection{values.hosts, std::nullopt, std::nullopt};
+    if (values.sort == "bytes") {
+        selection.sort = runtime::SortKey::bytes;
+    } else if (values.sort == "packets") {
+        selection.sort = runtime::SortKey::packets;
+    } else if (!values.sort.empty()) {
+        throw UsageError("--sort takes bytes or packets, not '" + values.sort + "'");
+    }
+    if (values.top > 0) {
+        selection.top = values.top;
+    }
+    return selection;
+}
 
 // The wall clock now, in strftime's `format`, as UTC or local time.
 std::string now_as(const char* format, bool utc) {
@@ -157,6 +178,12 @@ int run_counters(const std::vector<std::string>& args) {
         "every SECONDS: a table with packet and bit rates, or with --json one JSON line; "
         "with --reset each interval is zeroed")("count", po::value(&values.count),
                                                 "with --watch, stop after N updates")(
+        "host", po::value(&values.hosts)->composing(),
+        "only the per-host counters of this address (repeatable)")(
+        "sort", po::value(&values.sort), "bytes or packets: the largest first")(
+        "top", po::value(&values.top), "only the first N after sorting")(
+        "max-hosts", po::value(&values.max_hosts)->default_value(values.max_hosts),
+        "with --prometheus, at most N hosts per counter; the rest summed as host=\"other\"")(
         "policy", po::value(&values.policy), "policy name or file; all acctc policies if absent")(
         "counter", po::value(&values.selectors),
         "counters to show: names, or family prefixes (skype keeps skype_tcp_in)");
@@ -167,7 +194,7 @@ int run_counters(const std::vector<std::string>& args) {
     if (!parse_command_line(
             args,
             "acctc counters [POLICY [COUNTER...]] [--backend NAME] [-x] [--json | --prometheus] "
-            "[--reset] "
+            "[--reset] [--host ADDRESS]... [--sort bytes|packets] [--top N] [--max-hosts N] "
             "[--watch SECONDS [--count N]] [--netns NAME]",
             options, positional, map)) {
         return exit_ok;
@@ -188,6 +215,17 @@ int run_counters(const std::vector<std::string>& args) {
         throw UsageError("--reset zeroes every counter of the policy at once, so it takes no "
                          "COUNTER arguments");
     }
+    const runtime::CounterSelection selection = selection_of(values);
+    const bool selecting =
+        !values.hosts.empty() || selection.sort.has_value() || selection.top.has_value();
+    if (selecting && map.count("watch") != 0U) {
+        throw UsageError("--host, --sort and --top do not apply to --watch yet");
+    }
+    if (selecting && values.reset) {
+        // A reset zeroes every counter of the policy: showing some would lose the others.
+        throw UsageError("--reset zeroes every counter; it does not combine with --host, --sort "
+                         "or --top");
+    }
     std::string policy;
     if (!values.policy.empty()) {
         const auto name = policy_name_of(values.policy, values.kernel);
@@ -201,10 +239,11 @@ int run_counters(const std::vector<std::string>& args) {
     if (values.watch > 0) {
         return watch(source, policy, values);
     }
-    const auto readings = selected(source.read(policy, values.reset), values.selectors);
+    const auto all = selected(source.read(policy, values.reset), values.selectors);
+    const auto readings = runtime::select_readings(all, selection);
     // Without a policy named, "all of them" must not quietly shrink to fewer after a flush.
     const auto unloaded =
-        policy.empty() ? source.unloaded(readings) : std::vector<runtime::AppliedPolicy>{};
+        policy.empty() ? source.unloaded(all) : std::vector<runtime::AppliedPolicy>{};
     for (const auto& gone : unloaded) {
         std::cerr << "acctc counters: " << runtime::not_loaded_message(gone, values.kernel.netns)
                   << "\n";
@@ -217,7 +256,7 @@ int run_counters(const std::vector<std::string>& args) {
                          .dump(2)
                   << "\n";
     } else if (values.prometheus) {
-        std::cout << runtime::format_prometheus(samples_of(readings));
+        std::cout << runtime::format_prometheus(samples_of(readings), values.max_hosts);
     } else {
         std::cout << runtime::format_counter_table(readings, values.exact);
         if (values.reset) {

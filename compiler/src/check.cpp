@@ -1,5 +1,6 @@
 #include "check.hpp"
 
+#include "check_hosts.hpp"
 #include "dual_stack_warnings.hpp"
 #include "families.hpp"
 #include "well_known.hpp"
@@ -44,6 +45,7 @@ struct CounterExtras {
     std::vector<ir::ListenPort> listen;
     std::vector<ir::SplitSpec> splits;
     std::vector<SourceRange> split_ranges;
+    std::optional<ir::HostSplit> host;
     ir::Verdict verdict = ir::Verdict::none;
     std::optional<std::uint64_t> peers_timeout;
     SourceRange follow_range;
@@ -111,6 +113,8 @@ class Checker {
     std::optional<std::uint8_t> protocol(const Item& item);
     bool address_literal(const Item& item, AddressList& into);
     std::optional<std::uint64_t> duration(const Item& item);
+    bool add_network(const Item& item, AddressList& into);
+    bool network_item(const Item& item, IntervalSet& v4, IntervalSet& v6);
     std::optional<std::string> device(const Item& item);
     std::optional<std::string> cgroup_path(const Item& item);
     void warn_outgoing_only(const ir::Match& match, bool follow, const ClauseSites& sites,
@@ -243,6 +247,36 @@ bool Checker::address_literal(const Item& item, AddressList& into) {
         return false;
     }
     (v6 ? into.v6 : into.v4).push_back({value, value | host_mask});
+    return true;
+}
+
+// An address literal or network alias into `into`; false (reported) when it is neither.
+bool Checker::add_network(const Item& item, AddressList& into) {
+    if (item.kind == Item::Kind::address) {
+        return address_literal(item, into);
+    }
+    if (auto found = networks_.find(item.text); found != networks_.end()) {
+        into.add(found->second);
+        return true;
+    }
+    diag_.error(item.range, "unknown network '" + item.text + "'; define it first: network " +
+                                item.text + " = 198.18.0.0/24");
+    return false;
+}
+
+// A network alias or literal of a `split host ... within` list, added to v4/v6.
+bool Checker::network_item(const Item& item, IntervalSet& v4, IntervalSet& v6) {
+    AddressList values;
+    if (!add_network(item, values)) {
+        return false;
+    }
+    NetworkAlias merged = std::move(values).merged();
+    for (const auto& part : merged.v4.parts()) {
+        v4.add(part.lo, part.hi);
+    }
+    for (const auto& part : merged.v6.parts()) {
+        v6.add(part.lo, part.hi);
+    }
     return true;
 }
 
@@ -625,15 +659,8 @@ ir::Match Checker::read_match(const std::vector<ast::Clause>& clauses, Context c
                     } else {
                         address.peers_of = item.text;
                     }
-                } else if (item.kind == Item::Kind::address) {
-                    ok = address_literal(item, values) && ok;
-                } else if (auto found = networks_.find(item.text); found != networks_.end()) {
-                    values.add(found->second);
                 } else {
-                    diag_.error(item.range, "unknown network '" + item.text +
-                                                "'; define it first: network " + item.text +
-                                                " = 198.18.0.0/24");
-                    ok = false;
+                    ok = add_network(item, values) && ok;
                 }
             }
             if (ok) {
@@ -680,8 +707,15 @@ ir::Match Checker::read_match(const std::vector<ast::Clause>& clauses, Context c
             }
             ir::SplitSpec split{clause.qualifier == "protocol"    ? ir::Split::protocol
                                 : clause.qualifier == "direction" ? ir::Split::direction
+                                : clause.qualifier == "host"      ? ir::Split::host
                                                                   : ir::Split::type,
                                 {}};
+            if (split.kind == ir::Split::host && extras != nullptr) {
+                extras->host = read_host_split(
+                    clause, diag_, [&](const Item& item, IntervalSet& v4, IntervalSet& v6) {
+                        return network_item(item, v4, v6);
+                    });
+            }
             if (extras != nullptr) {
                 for (std::size_t i = 0; i < extras->splits.size(); ++i) {
                     if (extras->splits[i].kind == split.kind) {
@@ -887,6 +921,7 @@ void Checker::check_counter(const ast::CounterDecl& decl, bool duplicate) {
     warn_outgoing_only(counter.match, counter.follow, sites, Context::counter, errors_before);
     counter.listen = std::move(extras.listen);
     counter.splits = std::move(extras.splits);
+    counter.host = std::move(extras.host);
     counter.verdict = extras.verdict;
     if (extras.peers_timeout) {
         counter.peers_timeout_seconds = *extras.peers_timeout;
@@ -909,6 +944,11 @@ void Checker::check_counter(const ast::CounterDecl& decl, bool duplicate) {
             counter.match.directions != (ir::dir_in | ir::dir_out)) {
             diag_.warning(extras.split_ranges[i], "split direction on traffic of one direction "
                                                   "produces a single counter");
+        }
+    }
+    for (std::size_t i = 0; i < counter.splits.size(); ++i) {
+        if (counter.splits[i].kind == ir::Split::host && counter.host) {
+            check_host_split(counter, extras.split_ranges[i], diag_);
         }
     }
     if (counter.splits_by(ir::Split::protocol) && counter.splits_by(ir::Split::type)) {

@@ -136,6 +136,34 @@ const char* verdict_name(ir::Verdict v) {
     return "";
 }
 
+const char* side_name(ir::HostSide side) {
+    switch (side) {
+    case ir::HostSide::source:
+        return "source";
+    case ir::HostSide::destination:
+        return "destination";
+    case ir::HostSide::local:
+        return "local";
+    case ir::HostSide::remote:
+        return "remote";
+    }
+    return "";
+}
+
+// The details of a `split host`: side, prefixes, networks, set size.
+std::string host_text(const ir::Counter& c, ir::Split kind) {
+    if (kind != ir::Split::host || !c.host) {
+        return "";
+    }
+    const ir::HostSplit& h = *c.host;
+    std::string out = std::string(" ") + side_name(h.side) + " per /" +
+                      std::to_string(h.v4_prefix) + " /" + std::to_string(h.v6_prefix);
+    if (h.within) {
+        out += " within " + intervals(h.v4, format_ipv4) + " " + intervals(h.v6, format_ipv6);
+    }
+    return out + " size " + std::to_string(h.size);
+}
+
 const char* split_name(ir::Split s) {
     switch (s) {
     case ir::Split::protocol:
@@ -144,6 +172,8 @@ const char* split_name(ir::Split s) {
         return "direction";
     case ir::Split::type:
         return "type";
+    case ir::Split::host:
+        return "host";
     }
     return "";
 }
@@ -217,10 +247,15 @@ Format field_format(rules::Field f) {
     return number;
 }
 
+// " per /N" for an address cut to a prefix (host sets); nothing for the whole address.
+std::string prefix_text(unsigned prefix) {
+    return prefix == 0 ? std::string() : " per /" + std::to_string(prefix);
+}
+
 std::string condition_text(const rules::Condition& c) {
     std::string out = std::string(field_name(c.field)) + (c.negate ? " != " : " == ");
     if (!c.set.empty()) {
-        return out + "@" + c.set;
+        return out + "@" + c.set + prefix_text(c.prefix);
     }
     if (c.field == rules::Field::ct_mark) {
         return out + "bit " + hex(c.mark_bit);
@@ -273,7 +308,8 @@ std::string statement_text(const rules::Statement& s, const std::string& indent)
     case Kind::set_mark:
         return indent + "set mark bit " + hex(s.mark_bit) + "\n";
     case Kind::update_set:
-        return indent + "update @" + s.name + " with " + key_text(s.key) + "\n";
+        return indent + "update @" + s.name + " with " + key_text(s.key) + prefix_text(s.prefix) +
+               "\n";
     case Kind::accept:
         return indent + "accept\n";
     case Kind::drop:
@@ -332,7 +368,8 @@ std::string dump_checked(const ir::Policy& policy) {
                 for (auto v : s.values) {
                     values += (values.empty() ? " " : ",") + std::to_string(v);
                 }
-                out += std::string("  split ") + split_name(s.kind) + values + "\n";
+                out += std::string("  split ") + split_name(s.kind) + values +
+                       host_text(c, s.kind) + "\n";
             }
             if (c.verdict != ir::Verdict::none) {
                 out += std::string("  verdict ") + verdict_name(c.verdict) + "\n";
@@ -408,7 +445,12 @@ std::string dump_lowered(const rules::Table& table) {
     }
     for (const auto& set : table.sets) {
         out += "\nset " + set.name + (set.v6 ? " ipv6" : " ipv4") + " timeout " +
-               std::to_string(set.timeout_seconds) + "s " + origin_text(set.origin) + "\n";
+               std::to_string(set.timeout_seconds) + "s " + origin_text(set.origin);
+        if (set.identity) {
+            out += " size " + std::to_string(set.size) + " counters family " +
+                   set.identity->family + labels_text(*set.identity);
+        }
+        out += "\n";
     }
     for (const auto& chain : table.chains) {
         out += "\nchain " + chain.name;

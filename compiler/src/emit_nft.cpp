@@ -143,6 +143,19 @@ std::string field_expression(Field field, const std::string& port_protocol) {
     }
 }
 
+// An address field, masked to a prefix when one shorter than the address is given: the key of a
+// per-prefix host set (`ip saddr & 255.255.255.0`).
+std::string cut_address(Field field, unsigned prefix) {
+    const std::string expression = field_expression(field, "");
+    const unsigned width = address_width(field);
+    if (!is_address(field) || prefix == 0 || prefix >= width) {
+        return expression;
+    }
+    const u128 all = width == 128 ? ~u128{0} : (u128{1} << width) - 1;
+    const u128 host_bits = (u128{1} << (width - prefix)) - 1;
+    return expression + " & " + format_address(field, all & ~host_bits);
+}
+
 std::string condition(const Condition& c, const std::string& port_protocol) {
     const std::string op = c.negate ? " != " : " ";
     switch (c.field) {
@@ -179,7 +192,7 @@ std::string condition(const Condition& c, const std::string& port_protocol) {
     }
     const std::string expression = field_expression(c.field, port_protocol);
     if (!c.set.empty()) {
-        return expression + op + "@" + c.set;
+        return cut_address(c.field, c.prefix) + op + "@" + c.set;
     }
     return expression + op + value_list(elements(c.field, c.numbers));
 }
@@ -285,7 +298,7 @@ std::string statement(const Statement& s, const std::string& port_protocol) {
     case Statement::Kind::set_mark:
         return "ct mark set ct mark | " + hex32(s.mark_bit);
     case Statement::Kind::update_set:
-        return "update @" + s.name + " { " + field_expression(s.key.front(), "") + " }";
+        return "update @" + s.name + " { " + cut_address(s.key.front(), s.prefix) + " }";
     case Statement::Kind::accept:
         return "accept";
     case Statement::Kind::drop:
@@ -370,8 +383,11 @@ NftText emit_nft(const rules::Table& table) {
     }
     for (const auto& set : table.sets) {
         out += "\n\tset " + set.name + " {\n\t\ttype " + (set.v6 ? "ipv6_addr" : "ipv4_addr") +
-               "\n\t\tsize 65535\n\t\tflags dynamic,timeout\n\t\ttimeout " +
-               duration_text(set.timeout_seconds) + "\n\t\tcomment " + quoted(set.origin) +
+               "\n\t\tsize " + std::to_string(set.size) + "\n\t\tflags dynamic" +
+               (set.timeout_seconds ? ",timeout\n\t\ttimeout " + duration_text(set.timeout_seconds)
+                                    : std::string()) +
+               (set.identity ? "\n\t\tcounter" : "") + "\n\t\tcomment " +
+               quoted(set.identity ? encode_counter_comment(set.name, *set.identity) : set.origin) +
                "\n\t}\n";
     }
     for (const auto& chain : table.chains) {

@@ -70,6 +70,9 @@ rules::CounterFamily counter_family(const ir::Counter& counter) {
             family.dimensions.push_back(Dimension::icmp_type);
             family.icmp_types = split.values;
             break;
+        case ir::Split::host:
+            family.dimensions.push_back(Dimension::host);
+            break;
         }
     }
     return family;
@@ -117,9 +120,14 @@ std::string counter_name(const rules::CounterFamily& family, const Coordinate& a
                 name += "_" + family.members[*at.member].label;
             }
             break;
-        case Dimension::host: // values appear at run time: no static object
+        case Dimension::host: // values appear at run time: named below
             break;
         }
+    }
+    // The one static object of a host dimension, last whatever the order of the splits
+    // (lan_in_overflow beside the set lan_in_hosts_v4).
+    if (at.overflow) {
+        name += std::string("_") + host_overflow_label;
     }
     return name;
 }
@@ -145,7 +153,16 @@ rules::CounterObject counter_object(const rules::CounterFamily& family, const Co
     if (at.member && has(family, Dimension::class_)) {
         identity.labels.push_back({Dimension::class_, family.members[*at.member].label});
     }
+    if (at.overflow && has(family, Dimension::host)) {
+        identity.labels.push_back({Dimension::host, host_overflow_label});
+    }
     return object;
+}
+
+std::string host_set_name(const rules::CounterFamily& family, const Coordinate& at, bool v6) {
+    Coordinate base = at;
+    base.overflow = false;
+    return counter_name(family, base) + (v6 ? "_hosts_v6" : "_hosts_v4");
 }
 
 std::vector<rules::CounterObject> expand(const rules::CounterFamily& family) {
@@ -168,7 +185,8 @@ std::vector<rules::CounterObject> expand(const rules::CounterFamily& family) {
         for (auto protocol : values(Dimension::protocol, family.protocols)) {
             for (auto direction : values(Dimension::direction, family.directions)) {
                 for (auto type : values(Dimension::icmp_type, family.icmp_types)) {
-                    out.push_back(counter_object(family, {direction, protocol, type, member}));
+                    out.push_back(counter_object(
+                        family, {direction, protocol, type, member, has(family, Dimension::host)}));
                 }
             }
         }

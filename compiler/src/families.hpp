@@ -25,7 +25,14 @@ struct Coordinate {
     std::optional<std::uint8_t> protocol;
     std::optional<std::uint8_t> icmp_type;
     std::optional<std::size_t> member; // index into CounterFamily::members
+    // split host: the static counter of what the host sets could not take (host="overflow");
+    // the per-host counters themselves are set elements, named by host_set_name().
+    bool overflow = false;
 };
+
+// The per-host set of one coordinate of a family with a host dimension, per IP family.
+std::string host_set_name(const rules::CounterFamily& family, const Coordinate& at, bool v6);
+inline constexpr const char* host_overflow_label = "overflow";
 
 // The kernel object of one coordinate; a dimension of the family left empty is skipped in the
 // name and the labels (the counting rules of a classify name each class with its direction).

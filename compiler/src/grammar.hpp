@@ -155,7 +155,20 @@ struct split_protocol_kind : kw_protocol {};
 struct split_protocol : seq<split_protocol_kind, sp, must<list_of<protocol_item>>> {};
 struct split_direction : kw_direction {};
 struct split_type : kw_type {};
-struct split_kind : sor<split_protocol, split_direction, split_type> {};
+// `split host SIDE [/N] [within NETWORKS] [size N]`: one counter per address seen
+// (docs/language.md).
+struct kw_host : kw<TAO_PEGTL_STRING("host")> {};
+struct host_side_item : sor<kw<TAO_PEGTL_STRING("source")>, kw<TAO_PEGTL_STRING("destination")>,
+                            kw_local, kw<TAO_PEGTL_STRING("remote")>> {};
+struct host_prefix_item : seq<one<'/'>, number> {};
+struct host_within_value : sor<address_text, word> {};
+struct host_within : seq<kw<TAO_PEGTL_STRING("within")>, sp, must<list_of<host_within_value>>> {};
+struct host_size_number : number {};
+struct host_size : seq<kw<TAO_PEGTL_STRING("size")>, sp, must<host_size_number>> {};
+struct host_option : sor<host_prefix_item, host_within, host_size> {};
+struct split_host_kind : kw_host {};
+struct split_host : seq<split_host_kind, sp, must<host_side_item>, star<sp, host_option>> {};
+struct split_kind : sor<split_protocol, split_direction, split_type, split_host> {};
 struct split_clause : seq<kw_split, sp, must<split_kind>> {};
 struct peers_clause : seq<kw_peers, sp, must<kw_timeout>, sp, must<duration_item>> {};
 struct verdict_clause : sor<kw_accept, kw_drop> {};

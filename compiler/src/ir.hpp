@@ -54,7 +54,23 @@ struct Match {
     bool has_owner() const { return uids || gids || cgroup; }
 };
 
-enum class Split { protocol, direction, type };
+enum class Split { protocol, direction, type, host };
+
+// Which address of a packet names its host (docs/language.md, "Per-host counters").
+enum class HostSide { source, destination, local, remote };
+
+// `split host`: one kernel set element with its own counter per address (or prefix) seen.
+struct HostSplit {
+    HostSide side = HostSide::source;
+    unsigned v4_prefix = 32;  // aggregate to this prefix: /24 per IPv4 customer
+    unsigned v6_prefix = 128; // /64 per IPv6 subscriber
+    IntervalSet v4;           // `within`: only hosts in these networks (empty: any)
+    IntervalSet v6;
+    bool within = false;               // v4/v6 restrict
+    std::uint32_t size = 65536;        // elements per set; the rest go to the overflow counter
+    std::uint64_t timeout_seconds = 0; // 0: kept until reset
+    SourceRange range;                 // the clause, for backend diagnostics
+};
 
 struct SplitSpec {
     Split kind;
@@ -76,6 +92,7 @@ struct Counter {
     bool follow = false;
     std::vector<ListenPort> listen;
     std::vector<SplitSpec> splits;
+    std::optional<HostSplit> host; // with a Split::host in splits
     Verdict verdict = Verdict::none;
     std::uint64_t peers_timeout_seconds = 3600;
     bool peers_referenced = false;

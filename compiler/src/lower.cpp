@@ -343,6 +343,9 @@ class Lowering {
     Statement counting_statement(const ir::Counter& counter, const rules::CounterFamily& family,
                                  const Variant& v) const;
     std::vector<Condition> split_restriction(const ir::Counter& counter) const;
+    std::vector<Rule> counting_rules(const ir::Counter& counter, const rules::CounterFamily& family,
+                                     const Variant& v, const std::vector<Condition>& conditions,
+                                     std::optional<ir::Family> family_of) const;
     void update_peers(const ir::Counter& counter, const Variant& v,
                       const std::vector<Condition>& conditions, std::optional<ir::Family> family);
     std::vector<Rule> classify_body(const ir::Classify& classify,
@@ -353,7 +356,7 @@ Statement Lowering::counting_statement(const ir::Counter& counter,
                                        const rules::CounterFamily& family, const Variant& v) const {
     const auto direction = family_direction(v.direction);
     for (const auto& split : counter.splits) {
-        if (split.kind == ir::Split::direction) {
+        if (split.kind == ir::Split::direction || split.kind == ir::Split::host) {
             continue;
         }
         Statement s;
@@ -375,7 +378,7 @@ Statement Lowering::counting_statement(const ir::Counter& counter,
 // What a counter with splits really counts: only the split values.
 std::vector<Condition> Lowering::split_restriction(const ir::Counter& counter) const {
     for (const auto& split : counter.splits) {
-        if (split.kind == ir::Split::direction) {
+        if (split.kind == ir::Split::direction || split.kind == ir::Split::host) {
             continue;
         }
         IntervalSet values;
@@ -388,6 +391,75 @@ std::vector<Condition> Lowering::split_restriction(const ir::Counter& counter) c
                         values)};
     }
     return {};
+}
+
+// The address naming the host of a packet on this side (docs/language.md, "Per-host
+// counters"): local is this machine on input and output, and the via interface's side on
+// forward and passive; remote is the other end.
+bool host_is_source(ir::HostSide side, const Variant& v) {
+    const bool in = v.direction == ir::dir_in;
+    const bool via_side = v.hook == Hook::forward || v.hook == Hook::ingress;
+    switch (side) {
+    case ir::HostSide::source:
+        return true;
+    case ir::HostSide::destination:
+        return false;
+    case ir::HostSide::local:
+        return via_side ? in : !in;
+    case ir::HostSide::remote:
+        return via_side ? !in : in;
+    }
+    return true;
+}
+
+// The rules that count one variant's packets: a counter statement, or for `split host` per IP
+// family an update of the host set (every element has its counter, the first packet included)
+// and then the overflow counter for what a full set did not take.
+std::vector<Rule> Lowering::counting_rules(const ir::Counter& counter,
+                                           const rules::CounterFamily& family, const Variant& v,
+                                           const std::vector<Condition>& conditions,
+                                           std::optional<ir::Family> family_of) const {
+    if (!counter.host) {
+        Rule rule = make_rule(taken_once(v), conditions, counter.origin);
+        rule.statements.push_back(counting_statement(counter, family, v));
+        return {std::move(rule)};
+    }
+    const ir::HostSplit& host = *counter.host;
+    const Coordinate at{family_direction(v.direction), std::nullopt, std::nullopt, std::nullopt,
+                        false};
+    std::vector<Rule> out;
+    for (ir::Family f : {ir::Family::ipv4, ir::Family::ipv6}) {
+        const bool v6 = f == ir::Family::ipv6;
+        const IntervalSet& within = v6 ? host.v6 : host.v4;
+        if ((family_of && *family_of != f) || (host.within && within.empty())) {
+            continue;
+        }
+        const Field field = address_field(f, host_is_source(host.side, v));
+        const unsigned prefix = v6 ? host.v6_prefix : host.v4_prefix;
+        Rule update = make_rule(taken_once(v), conditions, counter.origin);
+        if (!family_of) {
+            update.conditions.push_back(numbers(Field::nfproto, IntervalSet::single(v6 ? 6 : 4)));
+        }
+        if (host.within) {
+            update.conditions.push_back(numbers(field, within));
+        }
+        Rule overflow = update;
+        Statement s = simple(Statement::Kind::update_set, host_set_name(family, at, v6));
+        s.key = {field};
+        s.prefix = prefix;
+        update.statements.push_back(s);
+        Condition missing = on(field);
+        missing.negate = true;
+        missing.set = s.name;
+        missing.prefix = prefix;
+        overflow.conditions.push_back(std::move(missing));
+        Coordinate rest = at;
+        rest.overflow = true;
+        overflow.statements.push_back(count(counter_name(family, rest)));
+        out.push_back(std::move(update));
+        out.push_back(std::move(overflow));
+    }
+    return out;
 }
 
 void Lowering::update_peers(const ir::Counter& counter, const Variant& v,
@@ -435,9 +507,9 @@ void Lowering::lower_counter(const ir::Counter& counter, const rules::CounterFam
         const std::vector<Alternative> alts = alternatives(match);
         for (const auto& v : places) {
             for (const auto& alt : alts) {
-                Rule rule = make_rule(taken_once(v), alt.conditions, counter.origin);
-                rule.statements.push_back(counting_statement(counter, family, v));
-                chain(v).counts.push_back(std::move(rule));
+                for (Rule& rule : counting_rules(counter, family, v, alt.conditions, alt.family)) {
+                    chain(v).counts.push_back(std::move(rule));
+                }
                 update_peers(counter, v, alt.conditions, alt.family);
             }
         }
@@ -486,9 +558,10 @@ void Lowering::lower_counter(const ir::Counter& counter, const rules::CounterFam
         }
     }
     for (const auto& v : places) {
-        Rule rule = make_rule(taken_once(v), {mark(counter.mark_bit)}, counter.origin);
-        rule.statements.push_back(counting_statement(counter, family, v));
-        chain(v).counts.push_back(std::move(rule));
+        for (Rule& rule :
+             counting_rules(counter, family, v, {mark(counter.mark_bit)}, std::nullopt)) {
+            chain(v).counts.push_back(std::move(rule));
+        }
         update_peers(counter, v, {mark(counter.mark_bit)}, std::nullopt);
     }
 }
@@ -798,6 +871,31 @@ void Lowering::lower_classify(const ir::Classify& classify, const rules::Counter
     }
 }
 
+// One set per direction and IP family of a `split host` counter, declared after its family.
+void declare_host_sets(rules::Table& table, const ir::HostSplit& host) {
+    const rules::CounterFamily& family = table.families.back();
+    std::vector<std::optional<rules::Direction>> directions{std::nullopt};
+    if (!family.directions.empty()) {
+        directions.assign(family.directions.begin(), family.directions.end());
+    }
+    for (const auto& direction : directions) {
+        const Coordinate at{direction, std::nullopt, std::nullopt, std::nullopt, false};
+        for (bool v6 : {false, true}) {
+            if (host.within && (v6 ? host.v6 : host.v4).empty()) {
+                continue;
+            }
+            rules::DynamicSet set;
+            set.name = host_set_name(family, at, v6);
+            set.v6 = v6;
+            set.timeout_seconds = host.timeout_seconds;
+            set.origin = family.origin;
+            set.size = host.size;
+            set.identity = counter_object(family, at).identity;
+            table.sets.push_back(std::move(set));
+        }
+    }
+}
+
 rules::Table Lowering::run() {
     rules::Table table;
     table.name = policy_.table;
@@ -807,8 +905,12 @@ rules::Table Lowering::run() {
         if (counter.peers_referenced) {
             for (ir::Family f : {ir::Family::ipv4, ir::Family::ipv6}) {
                 table.sets.push_back({peers_set(counter.name, f), f == ir::Family::ipv6,
-                                      counter.peers_timeout_seconds, counter.origin});
+                                      counter.peers_timeout_seconds, counter.origin, 65535,
+                                      std::nullopt});
             }
+        }
+        if (counter.host) {
+            declare_host_sets(table, *counter.host);
         }
     }
     const std::size_t classify_families = table.families.size();

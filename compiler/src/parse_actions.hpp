@@ -203,6 +203,40 @@ template <>
 struct action<split_direction> : qualifier_action {};
 template <>
 struct action<split_type> : qualifier_action {};
+template <>
+struct action<split_host_kind> : qualifier_action {};
+
+// split host items, told apart by Item::protocol: "" the side, "/" a prefix length, "within"
+// a network, "size" the set size.
+template <const char* Tag, ast::Item::Kind Kind>
+struct tagged_item_action {
+    template <typename Input>
+    static void apply(const Input& in, TreeBuilder& b) {
+        std::string text = in.string();
+        if (text.front() == '/') {
+            text.erase(0, 1);
+        }
+        b.item(in, Kind, std::move(text));
+        b.items.back().protocol = Tag;
+    }
+};
+inline constexpr char host_side_tag[] = "";
+inline constexpr char host_prefix_tag[] = "/";
+inline constexpr char host_size_tag[] = "size";
+template <>
+struct action<host_side_item> : tagged_item_action<host_side_tag, ast::Item::Kind::word> {};
+template <>
+struct action<host_prefix_item> : tagged_item_action<host_prefix_tag, ast::Item::Kind::number> {};
+template <>
+struct action<host_size_number> : tagged_item_action<host_size_tag, ast::Item::Kind::number> {};
+template <>
+struct action<host_within_value> {
+    template <typename Input>
+    static void apply(const Input& in, TreeBuilder& b) {
+        address_or_name_action::apply(in, b);
+        b.items.back().protocol = "within";
+    }
+};
 
 // Clauses --------------------------------------------------------------------------------
 

@@ -47,6 +47,7 @@ struct Condition {
     IntervalSet numbers;            // numeric fields
     std::vector<std::string> names; // iifname, oifname, cgroup
     std::string set;                // lookup in a named set instead of literal values
+    unsigned prefix = 0;            // set lookup of an address cut to this prefix (0: whole)
     std::uint32_t mark_bit = 0;     // ct_mark
 };
 
@@ -62,6 +63,7 @@ struct Statement {
     std::vector<Field> key;        // count_map key (concatenated when several); update_set field
     std::vector<MapEntry> entries; // count_map
     std::uint32_t mark_bit = 0;    // set_mark
+    unsigned prefix = 0;           // update_set of an address cut to this prefix (0: whole)
 };
 
 struct Rule {
@@ -108,8 +110,12 @@ struct CounterObject {
 struct DynamicSet {
     std::string name;
     bool v6 = false;
-    std::uint64_t timeout_seconds = 3600;
+    std::uint64_t timeout_seconds = 3600; // 0: elements stay until deleted
     std::string origin;
+    std::uint64_t size = 65535;
+    // Per-host counters (`split host`): every element carries a counter, and the set's comment
+    // names the family and labels its elements' counts belong to (as a counter object's does).
+    std::optional<CounterIdentity> identity;
 };
 
 struct Table {

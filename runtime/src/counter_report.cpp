@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstdio>
 #include <map>
+#include <tuple>
 
 namespace acctc::runtime {
 namespace {
@@ -56,14 +57,18 @@ struct Change {
 
 std::vector<Change> changes_since(const std::vector<CounterReading>& previous,
                                   const std::vector<CounterReading>& current) {
-    std::map<std::pair<std::string, std::string>, const CounterSample*> before;
+    // The hosts of a `split host` counter share its name: the host label tells them apart.
+    const auto key = [](const CounterSample& sample) {
+        return std::tuple(sample.policy, sample.counter, sample.label(Dimension::host));
+    };
+    std::map<std::tuple<std::string, std::string, std::string>, const CounterSample*> before;
     for (const auto& reading : previous) {
-        before[{reading.sample.policy, reading.sample.counter}] = &reading.sample;
+        before[key(reading.sample)] = &reading.sample;
     }
     std::vector<Change> changes;
     for (const auto& reading : current) {
         const CounterSample& now = reading.sample;
-        const auto found = before.find({now.policy, now.counter});
+        const auto found = before.find(key(now));
         const CounterSample* then = found == before.end() ? nullptr : found->second;
         const bool continued =
             then != nullptr && then->packets <= now.packets && then->bytes <= now.bytes;

@@ -1,5 +1,9 @@
 #include "acctc/runtime/exposition.hpp"
 
+#include <algorithm>
+#include <map>
+#include <tuple>
+
 namespace acctc::runtime {
 namespace {
 
@@ -19,7 +23,52 @@ void append_family(std::string& out, const char* name, const char* help,
     }
 }
 
+// A host sample and the overflow are told apart by the label value alone.
+bool is_host(const CounterSample& sample) {
+    const std::string host = sample.label(Dimension::host);
+    return !host.empty() && host != "overflow";
+}
+
 } // namespace
+
+std::vector<CounterSample> cap_host_series(const std::vector<CounterSample>& samples,
+                                           std::size_t max_hosts) {
+    // The counter a host sample belongs to: everything but its host label.
+    using Key = std::tuple<std::string, std::string>;
+    std::map<Key, std::vector<const CounterSample*>> hosts;
+    std::vector<CounterSample> out;
+    for (const auto& sample : samples) {
+        if (is_host(sample)) {
+            hosts[{sample.policy, sample.counter}].push_back(&sample);
+        } else {
+            out.push_back(sample);
+        }
+    }
+    for (auto& [key, group] : hosts) {
+        std::stable_sort(group.begin(), group.end(),
+                         [](const auto* a, const auto* b) { return a->bytes > b->bytes; });
+        for (std::size_t i = 0; i < group.size() && i < max_hosts; ++i) {
+            out.push_back(*group[i]);
+        }
+        if (group.size() <= max_hosts) {
+            continue;
+        }
+        CounterSample other = *group[max_hosts];
+        other.packets = 0;
+        other.bytes = 0;
+        for (std::size_t i = max_hosts; i < group.size(); ++i) {
+            other.packets += group[i]->packets;
+            other.bytes += group[i]->bytes;
+        }
+        for (auto& label : other.labels) {
+            if (label.dimension == Dimension::host) {
+                label.value = "other";
+            }
+        }
+        out.push_back(std::move(other));
+    }
+    return out;
+}
 
 std::string escape_label_value(std::string_view value) {
     std::string escaped;
@@ -42,7 +91,8 @@ std::string escape_label_value(std::string_view value) {
     return escaped;
 }
 
-std::string format_prometheus(const std::vector<CounterSample>& samples) {
+std::string format_prometheus(const std::vector<CounterSample>& all, std::size_t max_hosts) {
+    const std::vector<CounterSample> samples = cap_host_series(all, max_hosts);
     std::string out;
     append_family(out, "acctc_packets_total", "Packets counted by an acctc policy counter.",
                   samples, &CounterSample::packets);

@@ -18,19 +18,6 @@ constexpr std::uint16_t getrule_reset = NFT_MSG_DELFLOWTABLE + 1;
 // libnftnl's NFTNL_UDATA_RULE_COMMENT: the type of a comment in a rule's user data.
 constexpr unsigned char udata_comment = 0;
 
-// Calls visit for each attribute directly inside a nest.
-template <typename Visit>
-void each_nested(const nlattr* nest, Visit visit) {
-    const auto* end =
-        static_cast<const char*>(mnl_attr_get_payload(nest)) + mnl_attr_get_payload_len(nest);
-    const auto* attribute = static_cast<const nlattr*>(mnl_attr_get_payload(nest));
-    while (
-        mnl_attr_ok(attribute, static_cast<int>(end - reinterpret_cast<const char*>(attribute)))) {
-        visit(attribute);
-        attribute = mnl_attr_next(attribute);
-    }
-}
-
 std::string bounded_string(const char* data, std::size_t size) {
     return std::string(data, ::strnlen(data, size));
 }

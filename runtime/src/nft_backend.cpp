@@ -8,6 +8,7 @@
 #include "kernel_error_map.hpp"
 #include "mutation_lock.hpp"
 #include "nft_counter_read.hpp"
+#include "nft_host_counters.hpp"
 #include "nft_inventory.hpp"
 #include "nft_listing.hpp"
 #include "packet_path.hpp"
@@ -151,6 +152,15 @@ std::vector<CounterReading> NftBackend::readings(const std::string& table, bool 
         if (declared != origins.end()) {
             reading.origin = declared->second;
         }
+    }
+    // `split host`: one reading per host, under its set's family and labels plus host=ADDRESS.
+    for (const auto& host : dump_host_counters(netlink_, table, reset)) {
+        CounterIdentity identity = decode_counter_comment(host.set, host.comment);
+        identity.labels.push_back({Dimension::host, host.host});
+        result.push_back(
+            {{table.substr(table_prefix.size()), host_counter_name(host.set), host.packets,
+              host.bytes, std::move(identity.family), std::move(identity.labels)},
+             std::move(identity.origin)});
     }
     return result;
 }
@@ -340,8 +350,9 @@ std::vector<CounterReading> NftBackend::counters(const std::string& policy, bool
                       std::make_move_iterator(part.end()));
     }
     std::sort(result.begin(), result.end(), [](const auto& a, const auto& b) {
-        return std::tie(a.sample.policy, a.sample.counter) <
-               std::tie(b.sample.policy, b.sample.counter);
+        // Hosts of one counter by address text.
+        return std::tuple(a.sample.policy, a.sample.counter, a.sample.label(Dimension::host)) <
+               std::tuple(b.sample.policy, b.sample.counter, b.sample.label(Dimension::host));
     });
     return result;
 }

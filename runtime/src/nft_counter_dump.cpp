@@ -6,9 +6,6 @@
 namespace acctc::runtime {
 namespace {
 
-// libnftnl's NFTNL_UDATA_OBJ_COMMENT.
-constexpr unsigned char userdata_comment = 0;
-
 std::vector<mnl_attr_data_type> object_attributes() {
     std::vector<mnl_attr_data_type> expected(NFTA_OBJ_MAX + 1, MNL_TYPE_UNSPEC);
     expected[NFTA_OBJ_TABLE] = MNL_TYPE_NUL_STRING;
@@ -28,7 +25,8 @@ std::vector<mnl_attr_data_type> counter_attributes() {
 
 } // namespace
 
-std::string comment_from_userdata(const unsigned char* data, std::size_t length) {
+std::string comment_from_userdata(const unsigned char* data, std::size_t length,
+                                  unsigned char type_wanted) {
     std::size_t at = 0;
     while (at + 2 <= length) {
         const unsigned char type = data[at];
@@ -36,7 +34,7 @@ std::string comment_from_userdata(const unsigned char* data, std::size_t length)
         if (at + 2 + size > length) {
             break;
         }
-        if (type == userdata_comment) {
+        if (type == type_wanted) {
             std::string comment(reinterpret_cast<const char*>(data + at + 2), size);
             return comment.substr(0, comment.find('\0'));
         }

@@ -29,7 +29,9 @@ std::vector<KernelCounter> dump_counters(NftNetlink& netlink, const std::string&
 // object types.
 std::optional<KernelCounter> counter_from_object(const nlmsghdr* reply);
 
-// The comment nft stores in an object's user data (libnftnl's type-length-value records).
-std::string comment_from_userdata(const unsigned char* data, std::size_t length);
+// The comment nft stores in an object's user data (libnftnl's type-length-value records);
+// `type` is the comment's record type: 0 for objects (NFTNL_UDATA_OBJ_COMMENT), 7 for sets.
+std::string comment_from_userdata(const unsigned char* data, std::size_t length,
+                                  unsigned char type = 0);
 
 } // namespace acctc::runtime

@@ -79,6 +79,20 @@ class NftAttributes {
     std::vector<const nlattr*> table_;
 };
 
+// Calls visit for each attribute directly inside a nest (libmnl's for_each macros assign void*
+// and so do not compile as C++).
+template <typename Visit>
+void each_nested(const nlattr* nest, Visit visit) {
+    const auto* end =
+        static_cast<const char*>(mnl_attr_get_payload(nest)) + mnl_attr_get_payload_len(nest);
+    const auto* attribute = static_cast<const nlattr*>(mnl_attr_get_payload(nest));
+    while (
+        mnl_attr_ok(attribute, static_cast<int>(end - reinterpret_cast<const char*>(attribute)))) {
+        visit(attribute);
+        attribute = mnl_attr_next(attribute);
+    }
+}
+
 // Fills in the nfgenmsg header nf_tables requests start with.
 nlmsghdr* put_nft_header(char* buffer, std::uint16_t message, std::uint16_t flags,
                          std::uint8_t family, std::uint32_t sequence);

@@ -1,0 +1,158 @@
+#include "nft_host_counters.hpp"
+
+#include "acctc/counter_labels.hpp"
+#include "nft_counter_dump.hpp"
+
+#include <arpa/inet.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+
+namespace acctc::runtime {
+namespace {
+
+// libnftnl's NFTNL_UDATA_SET_COMMENT.
+constexpr unsigned char set_userdata_comment = 7;
+// Linux 6.5's NFT_MSG_GETSETELEM_RESET, newer than this system's headers.
+constexpr std::uint16_t msg_getsetelem_reset = 33;
+
+std::vector<mnl_attr_data_type>
+expect(std::size_t max, std::initializer_list<std::pair<int, mnl_attr_data_type>> of) {
+    std::vector<mnl_attr_data_type> expected(max + 1, MNL_TYPE_UNSPEC);
+    for (const auto& [type, kind] : of) {
+        expected[static_cast<std::size_t>(type)] = kind;
+    }
+    return expected;
+}
+
+struct HostSet {
+    std::string name;
+    std::string comment;
+};
+
+std::vector<HostSet> host_sets(NftNetlink& netlink, const std::string& table) {
+    static const auto expected = expect(NFTA_SET_MAX, {{NFTA_SET_TABLE, MNL_TYPE_NUL_STRING},
+                                                       {NFTA_SET_NAME, MNL_TYPE_NUL_STRING},
+                                                       {NFTA_SET_USERDATA, MNL_TYPE_BINARY}});
+    std::vector<HostSet> sets;
+    netlink.dump(
+        NFT_MSG_GETSET, NFPROTO_INET,
+        [&](nlmsghdr* request) { mnl_attr_put_strz(request, NFTA_SET_TABLE, table.c_str()); },
+        [&](const nlmsghdr* reply) {
+            const NftAttributes set(reply, expected);
+            const nlattr* userdata = set.raw(NFTA_SET_USERDATA);
+            if (set.string(NFTA_SET_TABLE) != table || userdata == nullptr) {
+                return;
+            }
+            std::string comment = comment_from_userdata(
+                static_cast<const unsigned char*>(mnl_attr_get_payload(userdata)),
+                mnl_attr_get_payload_len(userdata), set_userdata_comment);
+            if (is_host_set_comment(comment)) {
+                sets.push_back({set.string(NFTA_SET_NAME), std::move(comment)});
+            }
+        });
+    return sets;
+}
+
+std::string address_text(const nlattr* value) {
+    const auto length = mnl_attr_get_payload_len(value);
+    char text[INET6_ADDRSTRLEN] = {};
+    if ((length != 4 && length != 16) ||
+        inet_ntop(length == 4 ? AF_INET : AF_INET6, mnl_attr_get_payload(value), text,
+                  sizeof text) == nullptr) {
+        return {};
+    }
+    return text;
+}
+
+// The counter of one element's expression, when it is a counter.
+bool read_counter(const nlattr* expression, KernelHostCounter& into) {
+    static const auto expected = expect(
+        NFTA_EXPR_MAX, {{NFTA_EXPR_NAME, MNL_TYPE_NUL_STRING}, {NFTA_EXPR_DATA, MNL_TYPE_NESTED}});
+    static const auto counter = expect(NFTA_COUNTER_MAX, {{NFTA_COUNTER_BYTES, MNL_TYPE_U64},
+                                                          {NFTA_COUNTER_PACKETS, MNL_TYPE_U64}});
+    const NftAttributes attributes(expression, expected);
+    if (attributes.string(NFTA_EXPR_NAME) != "counter" || !attributes.has(NFTA_EXPR_DATA)) {
+        return false;
+    }
+    const NftAttributes values(attributes.raw(NFTA_EXPR_DATA), counter);
+    into.packets = values.u64(NFTA_COUNTER_PACKETS);
+    into.bytes = values.u64(NFTA_COUNTER_BYTES);
+    return true;
+}
+
+void read_element(const nlattr* element, const HostSet& set, std::vector<KernelHostCounter>& into) {
+    static const auto expected =
+        expect(NFTA_SET_ELEM_MAX, {{NFTA_SET_ELEM_KEY, MNL_TYPE_NESTED},
+                                   {NFTA_SET_ELEM_EXPR, MNL_TYPE_NESTED},
+                                   {NFTA_SET_ELEM_EXPRESSIONS, MNL_TYPE_NESTED}});
+    static const auto data = expect(NFTA_DATA_MAX, {{NFTA_DATA_VALUE, MNL_TYPE_BINARY}});
+    const NftAttributes attributes(element, expected);
+    if (!attributes.has(NFTA_SET_ELEM_KEY)) {
+        return;
+    }
+    const NftAttributes key(attributes.raw(NFTA_SET_ELEM_KEY), data);
+    if (!key.has(NFTA_DATA_VALUE)) {
+        return;
+    }
+    KernelHostCounter host{set.name, set.comment, address_text(key.raw(NFTA_DATA_VALUE)), 0, 0};
+    bool counted = false;
+    if (const nlattr* one = attributes.raw(NFTA_SET_ELEM_EXPR)) {
+        counted = read_counter(one, host);
+    } else if (const nlattr* list = attributes.raw(NFTA_SET_ELEM_EXPRESSIONS)) {
+        each_nested(list, [&](const nlattr* expression) {
+            counted = counted || read_counter(expression, host);
+        });
+    }
+    if (counted && !host.host.empty()) {
+        into.push_back(std::move(host));
+    }
+}
+
+} // namespace
+
+bool is_host_set_comment(const std::string& comment) {
+    return comment.starts_with(std::string(counter_comment_version) + " ");
+}
+
+std::string host_counter_name(const std::string& set) {
+    for (const char* suffix : {"_hosts_v4", "_hosts_v6"}) {
+        if (set.ends_with(suffix)) {
+            return set.substr(0, set.size() - std::string_view(suffix).size());
+        }
+    }
+    return set;
+}
+
+std::vector<KernelHostCounter> dump_host_counters(NftNetlink& netlink, const std::string& table,
+                                                  bool reset) {
+    static const auto expected =
+        expect(NFTA_SET_ELEM_LIST_MAX, {{NFTA_SET_ELEM_LIST_ELEMENTS, MNL_TYPE_NESTED}});
+    std::vector<KernelHostCounter> hosts;
+    for (const HostSet& set : host_sets(netlink, table)) {
+        const auto add = [&](nlmsghdr* request) {
+            mnl_attr_put_strz(request, NFTA_SET_ELEM_LIST_TABLE, table.c_str());
+            mnl_attr_put_strz(request, NFTA_SET_ELEM_LIST_SET, set.name.c_str());
+        };
+        const std::size_t first = hosts.size();
+        const auto on_reply = [&](const nlmsghdr* reply) {
+            const NftAttributes list(reply, expected);
+            if (const nlattr* elements = list.raw(NFTA_SET_ELEM_LIST_ELEMENTS)) {
+                each_nested(elements,
+                            [&](const nlattr* element) { read_element(element, set, hosts); });
+            }
+        };
+        // As for named counters: a plain read that raced with a change is taken again; a reset
+        // dump is kept, since every value it returned was zeroed.
+        const std::uint16_t message =
+            reset ? msg_getsetelem_reset : static_cast<std::uint16_t>(NFT_MSG_GETSETELEM);
+        for (int attempt = 0;; ++attempt) {
+            hosts.resize(first);
+            if (netlink.dump(message, NFPROTO_INET, add, on_reply) || reset || attempt == 10) {
+                break;
+            }
+        }
+    }
+    return hosts;
+}
+
+} // namespace acctc::runtime

@@ -1,0 +1,95 @@
+// `split host` in the kernel: every packet lands in exactly one host's element counter or in the
+// overflow counter once the set is full; `counters` reads each host through netlink with a host
+// label; a reset reads and zeroes atomically; a reload keeps every host's counts.
+#include "acctc/runtime/backend.hpp"
+#include "acctc/runtime/counters.hpp"
+#include "kernel_fixture.hpp"
+
+#include <gtest/gtest.h>
+
+namespace acctc::runtime::testing {
+namespace {
+
+CompiledPolicy compile_hosts(const std::string& extra = {}) {
+    const std::string text = "policy hosts\n"
+                             "counter h { out; include loopback; udp dport 9; "
+                             "split host destination size 2 }\n" +
+                             extra;
+    auto result = compile_source("hosts.acct", text);
+    if (!result.output) {
+        ADD_FAILURE() << "the policy does not compile";
+        return {};
+    }
+    return std::move(*result.output);
+}
+
+// `count` one-datagram writes (payload "x\n": 30 bytes at layer 3) to ADDRESS port 9.
+void send_to(const TestNamespace& netns, const std::string& address, int count) {
+    for (int i = 0; i < count; ++i) {
+        shell("ip netns exec " + netns.name() + " bash -c 'echo x > /dev/udp/" + address + "/9'");
+    }
+}
+
+struct Seen {
+    std::uint64_t packets = 0;
+    std::uint64_t bytes = 0;
+    bool found = false;
+};
+
+Seen host(const std::vector<CounterSample>& samples, const std::string& counter,
+          const std::string& address) {
+    for (const auto& s : samples) {
+        if (s.counter == counter && s.label(Dimension::host) == address) {
+            EXPECT_EQ(s.family, "h");
+            return {s.packets, s.bytes, true};
+        }
+    }
+    return {};
+}
+
+TEST(HostCounters, EveryPacketInOneHostOrTheOverflowAndKeptOverReloads) {
+    TestNamespace netns;
+    for (const char* address : {"198.18.0.2/32", "198.18.0.3/32"}) {
+        shell("ip -n " + netns.name() + " addr add " + address + " dev lo");
+    }
+    auto backend = make_backend(BackendKind::nftables, netns.name());
+    backend->apply(compile_hosts(), false);
+    send_to(netns, "198.18.0.1", 3);
+    send_to(netns, "198.18.0.2", 2);
+    send_to(netns, "198.18.0.3", 4); // the set holds 2: all of these overflow
+    auto samples = read_counters("hosts", netns.name());
+    const Seen first = host(samples, "h", "198.18.0.1");
+    EXPECT_TRUE(first.found);
+    EXPECT_EQ(first.packets, 3U); // the first packet of a host counts too
+    EXPECT_EQ(first.bytes, 90U);
+    EXPECT_EQ(host(samples, "h", "198.18.0.2").packets, 2U);
+    EXPECT_FALSE(host(samples, "h", "198.18.0.3").found);
+    EXPECT_EQ(packets_of(samples, "h_overflow"), 4U);
+    for (const auto& s : samples) {
+        if (s.counter == "h_overflow") {
+            EXPECT_EQ(s.label(Dimension::host), "overflow");
+        }
+    }
+
+    // A reload with another counter keeps the set and its hosts' counts.
+    const auto report =
+        backend->apply(compile_hosts("counter other { in; udp dport 10 }\n"), false);
+    EXPECT_EQ(report.sets_kept, (std::vector<std::string>{"h_hosts_v4", "h_hosts_v6"}));
+    send_to(netns, "198.18.0.1", 1);
+    samples = read_counters("hosts", netns.name());
+    EXPECT_EQ(host(samples, "h", "198.18.0.1").packets, 4U);
+    EXPECT_EQ(host(samples, "h", "198.18.0.2").packets, 2U);
+
+    // Reset: the values read are zeroed in the same step; the hosts stay in the set.
+    samples = read_counters("hosts", netns.name(), true);
+    EXPECT_EQ(host(samples, "h", "198.18.0.1").packets, 4U);
+    send_to(netns, "198.18.0.2", 1);
+    samples = read_counters("hosts", netns.name());
+    EXPECT_EQ(host(samples, "h", "198.18.0.1").packets, 0U);
+    EXPECT_TRUE(host(samples, "h", "198.18.0.1").found);
+    EXPECT_EQ(host(samples, "h", "198.18.0.2").packets, 1U);
+    EXPECT_EQ(packets_of(samples, "h_overflow"), 0U);
+}
+
+} // namespace
+} // namespace acctc::runtime::testing
