@@ -99,13 +99,11 @@ std::string comment_text(const std::string& text) {
 }
 
 bool v6_field(Field f) {
-    return f == Field::ip6_saddr || f == Field::ip6_daddr || f == Field::icmpv6_type ||
-           f == Field::fragment6 || f == Field::exthdr;
+    return rules::info(f).family == rules::FieldFamily::ipv6;
 }
 
 bool v4_field(Field f) {
-    return f == Field::ip_saddr || f == Field::ip_daddr || f == Field::icmp_type ||
-           f == Field::fragment4;
+    return rules::info(f).family == rules::FieldFamily::ipv4;
 }
 
 // Whether a rule can hold for the family at all: family-specific fields and `meta nfproto`
@@ -425,7 +423,25 @@ std::vector<Spec> Emitter::options(const Condition& c, const Spec& context,
         }
         return out;
     };
-    switch (c.field) {
+    const rules::FieldInfo& field = rules::info(c.field);
+    switch (field.iptables) {
+    case rules::IptablesForm::range_option:
+        for (const auto& part : c.numbers.parts()) {
+            Spec s;
+            s.matches.push_back(
+                {field.iptables_module,
+                 {std::string(c.negate ? "! " : "") + field.iptables_option + " " +
+                  number(part.lo) +
+                  (part.lo == part.hi ? "" : field.iptables_range + number(part.hi))}});
+            atoms.push_back(std::move(s));
+        }
+        break;
+    case rules::IptablesForm::own_code:
+        break;
+    }
+    switch (field.iptables == rules::IptablesForm::own_code ? c.field : Field::count_) {
+    case Field::count_:
+        break; // range_option: done above
     case Field::iifname:
     case Field::oifname:
         for (const auto& name : interfaces(c.names)) {
@@ -517,16 +533,9 @@ std::vector<Spec> Emitter::options(const Condition& c, const Spec& context,
     }
     case Field::skuid:
     case Field::skgid:
-        for (const auto& part : c.numbers.parts()) {
-            Spec s;
-            s.matches.push_back(
-                {"owner",
-                 {std::string(c.negate ? "! " : "") +
-                  (c.field == Field::skuid ? "--uid-owner " : "--gid-owner ") + number(part.lo) +
-                  (part.lo == part.hi ? "" : "-" + number(part.hi))}});
-            atoms.push_back(std::move(s));
-        }
-        break;
+    case Field::length4:
+    case Field::length6:
+        throw std::logic_error("a range_option field reached the iptables switch");
     case Field::cgroup: {
         Spec s;
         s.matches.push_back(
