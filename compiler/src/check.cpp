@@ -19,6 +19,21 @@ struct NetworkAlias {
     IntervalSet v6;
 };
 
+// The addresses of one list, collected and then merged once: a list of n addresses costs
+// O(n log n), not n insertions into a sorted set.
+struct AddressList {
+    std::vector<Interval> v4;
+    std::vector<Interval> v6;
+
+    void add(const NetworkAlias& alias) {
+        v4.insert(v4.end(), alias.v4.parts().begin(), alias.v4.parts().end());
+        v6.insert(v6.end(), alias.v6.parts().begin(), alias.v6.parts().end());
+    }
+    NetworkAlias merged() && {
+        return {IntervalSet::of(std::move(v4)), IntervalSet::of(std::move(v6))};
+    }
+};
+
 enum class Context { counter, classify_header, class_branch, verdict };
 
 // What a clause list says beyond the packet match (counters only).
@@ -92,7 +107,7 @@ class Checker {
     std::optional<IntervalSet> port_items(const std::vector<Item>& items,
                                           const std::vector<std::uint8_t>& protocols);
     std::optional<std::uint8_t> protocol(const Item& item);
-    bool address_literal(const Item& item, NetworkAlias& into);
+    bool address_literal(const Item& item, AddressList& into);
     std::optional<std::uint64_t> duration(const Item& item);
     std::optional<std::string> device(const Item& item);
     std::optional<std::string> cgroup_path(const Item& item);
@@ -143,14 +158,14 @@ std::optional<std::uint16_t> Checker::port(const std::string& text, SourceRange 
 
 std::optional<IntervalSet> Checker::port_items(const std::vector<Item>& items,
                                                const std::vector<std::uint8_t>& protocols) {
-    IntervalSet ports;
+    std::vector<Interval> ports; // merged once at the end, like address lists
     bool ok = true;
     for (const Item& item : items) {
         if (item.kind != Item::Kind::range) {
             auto value = port(item.text, item.range, protocols);
             ok = ok && value.has_value();
             if (value) {
-                ports.add(*value, *value);
+                ports.push_back({*value, *value});
             }
             continue;
         }
@@ -170,9 +185,9 @@ std::optional<IntervalSet> Checker::port_items(const std::vector<Item>& items,
             ok = false;
             continue;
         }
-        ports.add(*lo, *hi);
+        ports.push_back({*lo, *hi});
     }
-    return ok ? std::optional(ports) : std::nullopt;
+    return ok ? std::optional(IntervalSet::of(std::move(ports))) : std::nullopt;
 }
 
 std::optional<std::uint8_t> Checker::protocol(const Item& item) {
@@ -188,7 +203,7 @@ std::optional<std::uint8_t> Checker::protocol(const Item& item) {
     return std::nullopt;
 }
 
-bool Checker::address_literal(const Item& item, NetworkAlias& into) {
+bool Checker::address_literal(const Item& item, AddressList& into) {
     const std::string& text = item.text;
     const auto slash = text.find('/');
     const std::string host = text.substr(0, slash);
@@ -217,7 +232,7 @@ bool Checker::address_literal(const Item& item, NetworkAlias& into) {
     for (unsigned i = 0; i < width / 8; ++i) {
         value = (value << 8) | bytes[i];
     }
-    const u128 host_mask = length == width ? 0 : ((u128{1} << (width - length)) - 1);
+    const u128 host_mask = low_bits(width - length);
     if ((value & host_mask) != 0) {
         const u128 network = value & ~host_mask;
         diag_.error(item.range, "'" + text + "' has host bits set; did you mean " +
@@ -225,7 +240,7 @@ bool Checker::address_literal(const Item& item, NetworkAlias& into) {
                                     std::to_string(length) + "?");
         return false;
     }
-    (v6 ? into.v6 : into.v4).add(value, value | host_mask);
+    (v6 ? into.v6 : into.v4).push_back({value, value | host_mask});
     return true;
 }
 
@@ -408,19 +423,18 @@ void Checker::declare_alias(const ast::AliasDecl& decl) {
         interfaces_.emplace(decl.name.text, std::move(devices));
         return;
     }
-    NetworkAlias network;
+    AddressList network;
     for (const Item& item : decl.values) {
         if (item.kind == Item::Kind::address) {
             address_literal(item, network);
         } else if (auto found = networks_.find(item.text); found != networks_.end()) {
-            network.v4.add(found->second.v4);
-            network.v6.add(found->second.v6);
+            network.add(found->second);
         } else {
             diag_.error(item.range, "unknown network '" + item.text +
                                         "' (networks must be defined before they are used)");
         }
     }
-    networks_.emplace(decl.name.text, std::move(network));
+    networks_.emplace(decl.name.text, std::move(network).merged());
 }
 
 void Checker::declare_connmark(const ast::ConnmarkDecl& decl) {
@@ -509,7 +523,7 @@ ir::Match Checker::read_match(const std::vector<ast::Clause>& clauses, Context c
                 continue;
             }
             const bool user = clause.qualifier == "user";
-            IntervalSet ids;
+            std::vector<Interval> ids;
             for (const Item& item : clause.items) {
                 std::optional<std::uint64_t> id;
                 if (item.kind == Item::Kind::number) {
@@ -523,10 +537,10 @@ ir::Match Checker::read_match(const std::vector<ast::Clause>& clauses, Context c
                     }
                 }
                 if (id) {
-                    ids.add(*id, *id);
+                    ids.push_back({*id, *id});
                 }
             }
-            (user ? match.uids : match.gids) = ids;
+            (user ? match.uids : match.gids) = IntervalSet::of(std::move(ids));
         } else if (k == "protocol") {
             IntervalSet protocols;
             for (const Item& item : clause.items) {
@@ -588,7 +602,7 @@ ir::Match Checker::read_match(const std::vector<ast::Clause>& clauses, Context c
             address.side = side == "from" ? ir::Side::source
                            : side == "to" ? ir::Side::destination
                                           : ir::Side::either;
-            NetworkAlias values;
+            AddressList values;
             bool ok = true;
             for (const Item& item : clause.items) {
                 if (item.kind == Item::Kind::peers) {
@@ -612,8 +626,7 @@ ir::Match Checker::read_match(const std::vector<ast::Clause>& clauses, Context c
                 } else if (item.kind == Item::Kind::address) {
                     ok = address_literal(item, values) && ok;
                 } else if (auto found = networks_.find(item.text); found != networks_.end()) {
-                    values.v4.add(found->second.v4);
-                    values.v6.add(found->second.v6);
+                    values.add(found->second);
                 } else {
                     diag_.error(item.range, "unknown network '" + item.text +
                                                 "'; define it first: network " + item.text +
@@ -622,8 +635,9 @@ ir::Match Checker::read_match(const std::vector<ast::Clause>& clauses, Context c
                 }
             }
             if (ok) {
-                address.v4 = values.v4;
-                address.v6 = values.v6;
+                NetworkAlias merged = std::move(values).merged();
+                address.v4 = std::move(merged.v4);
+                address.v6 = std::move(merged.v6);
                 match.addresses.push_back(std::move(address));
             }
         } else if (k == "fragment") {

@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <iterator>
 #include <map>
+#include <memory>
 #include <set>
 #include <stdexcept>
 
@@ -24,27 +26,51 @@ struct Match {
     std::vector<std::string> options;
 };
 
-// One positional option: -s, -d, -i, -o, -p.
+// One positional option: -i, -o, -p.
 struct Slot {
     bool negate = false;
     std::string value;
     bool empty() const { return value.empty(); }
+    const std::string& text() const { return value; }
     bool operator==(const Slot&) const = default;
+};
+
+// -s or -d: one prefix, formatted only when the rule is written (a list of 100,000 addresses
+// makes 900,000 of these; strings made each a few allocations).
+struct AddressSlot {
+    bool negate = false;
+    unsigned width = 0; // 32 or 128; 0 when the spec has no such option
+    Prefix prefix{0, 0};
+
+    bool empty() const { return width == 0; }
+    std::string text() const {
+        return format_address(prefix.base, width) + "/" + std::to_string(prefix.length);
+    }
+    // The same addresses as an iprange option, for a second address condition on this side.
+    std::string range() const {
+        return format_address(prefix.base, width) + "-" +
+               format_address(prefix_interval(prefix, width).hi, width);
+    }
 };
 
 // The matching part of one iptables rule, kept in the order iptables-save prints it, so the text
 // acctc loads reads back unchanged (diff compares the two).
 struct Spec {
-    Slot src, dst, in, out, proto;
-    std::string src_range, dst_range; // the same addresses as an iprange option, for conflicts
+    AddressSlot src, dst;
+    Slot in, out, proto;
     bool fragment = false;
     std::vector<Match> matches;
 };
 
-// A spec and the specs that veto it (negations iptables cannot write in one rule).
+// Specs that veto an alternative (negations iptables cannot write in one rule), shared by every
+// alternative one condition multiplies out: `address` of n addresses has n alternatives vetoed
+// by the same n sources, which copies would make n * n.
+using Exclusions = std::shared_ptr<const std::vector<Spec>>;
+
+// A spec and the specs that veto it, in the order the conditions produced them.
 struct Alt {
     Spec spec;
-    std::vector<Spec> exclusions;
+    std::vector<Exclusions> exclusions;
 };
 
 std::string hex(std::uint32_t value) {
@@ -210,24 +236,23 @@ bool merge(Alt& into, const Spec& part) {
         positive.negate = false;
         Spec exclusion;
         exclusion.*member = positive;
-        into.exclusions.push_back(exclusion);
+        into.exclusions.push_back(std::make_shared<const std::vector<Spec>>(1, exclusion));
         return true;
     };
-    auto address = [&](Slot Spec::*member, std::string Spec::*range, const char* option) {
-        const Slot& add = part.*member;
+    auto address = [&](AddressSlot Spec::*member, const char* option) {
+        const AddressSlot& add = part.*member;
         if (add.empty()) {
             return;
         }
         if ((spec.*member).empty()) {
             spec.*member = add;
-            spec.*range = part.*range;
             return;
         }
         add_match(spec,
-                  {"iprange", {std::string(add.negate ? "! " : "") + option + " " + part.*range}});
+                  {"iprange", {std::string(add.negate ? "! " : "") + option + " " + add.range()}});
     };
-    address(&Spec::src, &Spec::src_range, "--src-range");
-    address(&Spec::dst, &Spec::dst_range, "--dst-range");
+    address(&Spec::src, "--src-range");
+    address(&Spec::dst, "--dst-range");
     if (!slot(&Spec::in) || !slot(&Spec::out) || !slot(&Spec::proto)) {
         return false;
     }
@@ -238,11 +263,14 @@ bool merge(Alt& into, const Spec& part) {
     return true;
 }
 
-std::string spec_text(const Spec& spec) {
-    std::string out;
-    auto slot = [&](const Slot& s, const char* flag) {
+// Appends the spec's options to `out` (a chain's text: no temporary per rule).
+void append_spec_text(std::string& out, const Spec& spec) {
+    auto slot = [&](const auto& s, const char* flag) {
         if (!s.empty()) {
-            out += std::string(s.negate ? " !" : "") + " " + flag + " " + s.value;
+            out += s.negate ? " ! " : " ";
+            out += flag;
+            out += ' ';
+            out += s.text();
         }
     };
     slot(spec.src, "-s");
@@ -259,6 +287,11 @@ std::string spec_text(const Spec& spec) {
             out += " " + o;
         }
     }
+}
+
+std::string spec_text(const Spec& spec) {
+    std::string out;
+    append_spec_text(out, spec);
     return out;
 }
 
@@ -273,9 +306,24 @@ class Emitter {
     IptablesText run();
 
   private:
+    // A chain's "-A chain ...\n" lines: one string growing to 64 KiB, then blocks of that
+    // size. 100,000 addresses make 900,000 lines, which a string per line or one growing string
+    // per chain (doubling and copying) made take two to three times their size; a chain of one
+    // rule (a counter's) stays one small string.
     struct ChainOut {
         std::string name;
-        std::vector<std::string> lines; // "-A chain ..." without the chain
+        std::vector<std::string> blocks;
+
+        void append(const std::string& line) {
+            constexpr std::size_t block_size = 64 * 1024;
+            if (blocks.empty()) {
+                blocks.emplace_back();
+            } else if (blocks.back().size() + line.size() > blocks.back().capacity() &&
+                       blocks.back().capacity() >= block_size) {
+                blocks.emplace_back().reserve(block_size);
+            }
+            blocks.back() += line;
+        }
     };
 
     const rules::Table& table_;
@@ -284,6 +332,7 @@ class Emitter {
     std::map<std::string, std::string> counters_; // counter -> chain
     std::map<std::string, std::string> chains_;   // rules chain name -> iptables chain
     std::vector<ChainOut> out_;
+    std::string line_; // the line being written, its buffer reused
     std::set<std::string> used_names_;
 
     std::string new_chain(const std::string& role);
@@ -299,7 +348,7 @@ class Emitter {
     void emit_statements(std::size_t index, const Spec& spec, const rules::Rule& rule);
     void line(std::size_t index, const Spec& spec, const std::string& origin,
               const std::string& target);
-    std::string family_text(const std::vector<std::pair<std::string, std::string>>& jumps) const;
+    std::string family_text(const std::vector<std::pair<std::string, std::string>>& jumps);
 };
 
 Emitter::Emitter(const rules::Table& table) : table_(table) {
@@ -337,26 +386,32 @@ std::vector<Spec> Emitter::address_atoms(const Condition& c) const {
     const bool v6 = c.field == Field::ip6_saddr || c.field == Field::ip6_daddr;
     const bool source = c.field == Field::ip_saddr || c.field == Field::ip6_saddr;
     const unsigned width = v6 ? 128 : 32;
-    auto format = [&](u128 v) { return v6 ? format_ipv6(v) : format_ipv4(v); };
     std::vector<Spec> atoms;
+    atoms.reserve(c.numbers.parts().size());
     for (const auto& part : c.numbers.parts()) {
-        const std::string range = format(part.lo) + "-" + format(part.hi);
         const auto prefixes = to_prefixes(part, width);
         if (prefixes.size() > 4) {
             Spec s;
-            s.matches.push_back({"iprange",
-                                 {std::string(c.negate ? "! " : "") +
-                                  (source ? "--src-range " : "--dst-range ") + range}});
+            s.matches.push_back(
+                {"iprange",
+                 {std::string(c.negate ? "! " : "") + (source ? "--src-range " : "--dst-range ") +
+                  format_address(part.lo, width) + "-" + format_address(part.hi, width)}});
             atoms.push_back(std::move(s));
             continue;
         }
         for (const auto& p : prefixes) {
-            const u128 last = p.length == 0 ? (v6 ? ~u128{0} : 0xffffffff)
-                                            : p.base | ((u128{1} << (width - p.length)) - 1);
+            if (p.length == 0) {
+                // Every address: no match at all (iptables-nft refuses `! -s 0.0.0.0/0`, and
+                // iptables-save drops `-s 0.0.0.0/0`); the negation never holds.
+                if (c.negate) {
+                    return {};
+                }
+                atoms.emplace_back();
+                continue;
+            }
             Spec s;
-            Slot slot{c.negate, format(p.base) + "/" + std::to_string(p.length)};
+            const AddressSlot slot{c.negate, width, p};
             (source ? s.src : s.dst) = slot;
-            (source ? s.src_range : s.dst_range) = format(p.base) + "-" + format(last);
             atoms.push_back(std::move(s));
         }
     }
@@ -593,7 +648,9 @@ std::vector<Spec> Emitter::options(const Condition& c, const Spec& context,
     }
     if (!expressible_negation) {
         for (auto& atom : atoms) {
-            for (Slot* s : {&atom.src, &atom.dst, &atom.in, &atom.out, &atom.proto}) {
+            atom.src.negate = false;
+            atom.dst.negate = false;
+            for (Slot* s : {&atom.in, &atom.out, &atom.proto}) {
                 s->negate = false;
             }
             for (auto& m : atom.matches) {
@@ -603,7 +660,12 @@ std::vector<Spec> Emitter::options(const Condition& c, const Spec& context,
                     }
                 }
             }
-            exclusions.push_back(std::move(atom));
+        }
+        if (exclusions.empty()) {
+            exclusions = std::move(atoms);
+        } else {
+            exclusions.insert(exclusions.end(), std::make_move_iterator(atoms.begin()),
+                              std::make_move_iterator(atoms.end()));
         }
         return {Spec{}};
     }
@@ -611,15 +673,43 @@ std::vector<Spec> Emitter::options(const Condition& c, const Spec& context,
 }
 
 std::vector<Alt> Emitter::apply(const std::vector<Alt>& alts, const Condition& c) const {
-    std::vector<Alt> next;
+    // The options depend on an alternative only through its protocol (for ports): computed
+    // once per protocol, so a condition of n atoms after one of m costs n + m, not n * m.
+    struct Computed {
+        Slot proto;
+        std::vector<Spec> options;
+        Exclusions exclusions;
+    };
+    std::vector<Computed> computed;
+    std::vector<std::size_t> computed_of; // per alternative
+    std::size_t total = 0;
     for (const auto& alt : alts) {
-        std::vector<Spec> exclusions;
-        for (const auto& option : options(c, alt.spec, exclusions)) {
-            Alt a = alt;
+        auto it = std::find_if(computed.begin(), computed.end(),
+                               [&](const Computed& k) { return k.proto == alt.spec.proto; });
+        if (it == computed.end()) {
+            std::vector<Spec> exclusions;
+            auto options_of = options(c, alt.spec, exclusions);
+            computed.push_back({alt.spec.proto, std::move(options_of),
+                                exclusions.empty() ? nullptr
+                                                   : std::make_shared<const std::vector<Spec>>(
+                                                         std::move(exclusions))});
+            it = computed.end() - 1;
+        }
+        computed_of.push_back(static_cast<std::size_t>(it - computed.begin()));
+        total += it->options.size();
+    }
+    std::vector<Alt> next;
+    next.reserve(total);
+    for (std::size_t i = 0; i < alts.size(); ++i) {
+        const Computed& k = computed[computed_of[i]];
+        for (const auto& option : k.options) {
+            Alt a = alts[i];
             if (!merge(a, option)) {
                 continue;
             }
-            a.exclusions.insert(a.exclusions.end(), exclusions.begin(), exclusions.end());
+            if (k.exclusions) {
+                a.exclusions.push_back(k.exclusions);
+            }
             next.push_back(std::move(a));
         }
     }
@@ -644,14 +734,19 @@ std::vector<Alt> Emitter::expand(const std::vector<Condition>& conditions) const
 
 void Emitter::line(std::size_t index, const Spec& spec, const std::string& origin,
                    const std::string& target) {
-    std::string text = spec_text(spec);
+    ChainOut& chain = out_[index];
+    line_ = "-A ";
+    line_ += chain.name;
+    append_spec_text(line_, spec);
     if (!origin.empty()) {
-        text += " -m comment --comment " + quoted(comment_text(origin));
+        line_ += " -m comment --comment " + quoted(comment_text(origin));
     }
     if (!target.empty()) {
-        text += " " + target;
+        line_ += ' ';
+        line_ += target;
     }
-    out_[index].lines.push_back(text);
+    line_ += '\n';
+    chain.append(line_);
 }
 
 // One rule's statements for one alternative, one iptables rule per statement (and per map
@@ -676,18 +771,18 @@ void Emitter::emit_statements(std::size_t index, const Spec& spec, const rules::
             break;
         case Statement::Kind::count_map: {
             // Entries grouped by counter (and the leading key fields), the last field merged.
+            // Found through an index: a classification of 100,000 classes has as many groups.
             std::vector<std::pair<std::pair<std::string, std::vector<Interval>>, IntervalSet>>
                 groups;
+            std::map<std::pair<std::string, std::vector<Interval>>, std::size_t> group_index;
             for (const auto& entry : s.entries) {
-                std::vector<Interval> head(entry.key.begin(), entry.key.end() - 1);
-                auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) {
-                    return g.first.first == entry.counter && g.first.second == head;
-                });
-                if (it == groups.end()) {
-                    groups.push_back({{entry.counter, head}, {}});
-                    it = groups.end() - 1;
+                std::pair<std::string, std::vector<Interval>> key{
+                    entry.counter, {entry.key.begin(), entry.key.end() - 1}};
+                auto [at, added] = group_index.emplace(key, groups.size());
+                if (added) {
+                    groups.push_back({std::move(key), {}});
                 }
-                it->second.add(entry.key.back().lo, entry.key.back().hi);
+                groups[at->second].second.add(entry.key.back().lo, entry.key.back().hi);
             }
             // On IPv6 the AH entry takes AH's packets from the other protocols' entries.
             const bool ah_entry =
@@ -816,21 +911,42 @@ void Emitter::emit_chain(std::size_t index, const std::string& role,
             continue;
         }
         const std::string sub_role = role + "-x" + std::to_string(i);
-        // Alternatives sharing their exclusions share a sub-chain.
-        std::vector<std::pair<std::string, std::vector<const Alt*>>> groups;
+        // Alternatives with the same exclusions (as text) share a sub-chain. Each shared list
+        // is printed once; an alternative's key is the numbers of its lists' texts.
+        std::map<const std::vector<Spec>*, std::size_t> list_ids;
+        std::map<std::string, std::size_t> text_ids;
+        auto list_id = [&](const Exclusions& list) {
+            auto [it, added] = list_ids.emplace(list.get(), 0);
+            if (added) {
+                std::string text;
+                for (const auto& e : *list) {
+                    text += spec_text(e) + "\n";
+                }
+                it->second = text_ids.emplace(std::move(text), text_ids.size()).first->second;
+            }
+            return it->second;
+        };
+        std::vector<std::vector<const Alt*>> groups;
+        std::map<std::vector<std::size_t>, std::size_t> group_of_key;
         for (const Alt* alt : vetoed) {
-            std::string key;
-            for (const auto& e : alt->exclusions) {
-                key += spec_text(e) + "\n";
+            std::vector<std::size_t> key;
+            for (const auto& list : alt->exclusions) {
+                key.push_back(list_id(list));
             }
-            auto it = std::find_if(groups.begin(), groups.end(),
-                                   [&](const auto& g) { return g.first == key; });
-            if (it == groups.end()) {
-                groups.push_back({key, {}});
-                it = groups.end() - 1;
+            auto [it, added] = group_of_key.emplace(std::move(key), groups.size());
+            if (added) {
+                groups.emplace_back();
             }
-            it->second.push_back(alt);
+            groups[it->second].push_back(alt);
         }
+        // The specs of a group's exclusions, in order.
+        auto vetoes = [&](std::size_t g, auto&& each) {
+            for (const auto& list : groups[g].front()->exclusions) {
+                for (const auto& e : *list) {
+                    each(e);
+                }
+            }
+        };
         std::vector<std::string> stages;
         for (std::size_t g = 0; g < groups.size(); ++g) {
             stages.push_back(
@@ -840,10 +956,9 @@ void Emitter::emit_chain(std::size_t index, const std::string& role,
         if (!ends_chain) {
             for (std::size_t g = 0; g < groups.size(); ++g) {
                 line(index, Spec{}, rule.origin, "-j " + stages[g]);
-                for (const auto& e : groups[g].second.front()->exclusions) {
-                    line(first_stage + g, e, rule.origin, "-j RETURN");
-                }
-                for (const Alt* alt : groups[g].second) {
+                vetoes(g,
+                       [&](const Spec& e) { line(first_stage + g, e, rule.origin, "-j RETURN"); });
+                for (const Alt* alt : groups[g]) {
                     emit_statements(first_stage + g, alt->spec, rule);
                 }
             }
@@ -864,10 +979,10 @@ void Emitter::emit_chain(std::size_t index, const std::string& role,
         for (std::size_t g = 0; g < groups.size(); ++g) {
             const std::size_t sub = first_stage + g;
             const std::string next = g + 1 < groups.size() ? stages[g + 1] : rest;
-            for (const auto& e : groups[g].second.front()->exclusions) {
+            vetoes(g, [&](const Spec& e) {
                 line(sub, e, rule.origin, next.empty() ? "-j RETURN" : "-g " + next);
-            }
-            for (const Alt* alt : groups[g].second) {
+            });
+            for (const Alt* alt : groups[g]) {
                 emit_statements(sub, alt->spec, rule);
             }
             if (!next.empty()) {
@@ -881,22 +996,35 @@ void Emitter::emit_chain(std::size_t index, const std::string& role,
     }
 }
 
-std::string
-Emitter::family_text(const std::vector<std::pair<std::string, std::string>>& jumps) const {
-    std::string text = "*filter\n";
+// The restore text, assembled in one allocation; each chain's rules are released once copied.
+std::string Emitter::family_text(const std::vector<std::pair<std::string, std::string>>& jumps) {
+    std::string head = "*filter\n";
     for (const auto& chain : out_) {
-        text += ":" + chain.name + " - [0:0]\n";
+        head += ":" + chain.name + " - [0:0]\n";
     }
-    for (const auto& chain : out_) {
-        for (const auto& l : chain.lines) {
-            text += "-A " + chain.name + l + "\n";
-        }
-    }
+    std::string tail;
     for (const auto& [builtin, chain] : jumps) {
-        text += "-I " + builtin + " 1 -m comment --comment " +
+        tail += "-I " + builtin + " 1 -m comment --comment " +
                 quoted(iptables::jump_comment(table_.policy)) + " -j " + chain + "\n";
     }
-    return text + "COMMIT\n";
+    tail += "COMMIT\n";
+    std::size_t size = head.size() + tail.size();
+    for (const auto& chain : out_) {
+        for (const auto& block : chain.blocks) {
+            size += block.size();
+        }
+    }
+    std::string text;
+    text.reserve(size);
+    text += head;
+    for (auto& chain : out_) {
+        for (const auto& block : chain.blocks) {
+            text += block;
+        }
+        std::vector<std::string>().swap(chain.blocks);
+    }
+    text += tail;
+    return text;
 }
 
 IptablesText Emitter::run() {
@@ -920,9 +1048,9 @@ IptablesText Emitter::run() {
             if (!used_names_.insert(name).second) {
                 throw std::logic_error("iptables chain name " + name + " is used twice");
             }
-            out_.push_back(
-                {name,
-                 {" -m comment --comment " + quoted(iptables::counter_comment(counter.name))}});
+            out_.push_back({name, {}});
+            line(out_.size() - 1, Spec{}, {},
+                 "-m comment --comment " + quoted(iptables::counter_comment(counter.name)));
         }
         for (const auto& chain : table_.chains) {
             if (chain.hook == rules::Hook::ingress) {

@@ -22,13 +22,7 @@ unsigned address_width(Field f) {
 }
 
 std::string format_address(Field f, u128 value) {
-    return address_width(f) == 128 ? format_ipv6(value) : format_ipv4(value);
-}
-
-// The addresses outside a prefix of `length` bits, as a mask of the low bits.
-u128 host_bits(unsigned length, unsigned width) {
-    return length == 0 ? (width == 128 ? ~u128{0} : u128{0xffffffff})
-                       : (u128{1} << (width - length)) - 1;
+    return acctc::format_address(value, address_width(f));
 }
 
 std::string hex32(std::uint32_t value) {
@@ -83,7 +77,7 @@ std::vector<std::string> elements(Field field, const IntervalSet& values) {
             const auto prefixes = to_prefixes(part, width);
             if (prefixes.size() <= 4) {
                 for (const auto& p : prefixes) {
-                    out.push_back(element(field, {p.base, p.base | host_bits(p.length, width)}));
+                    out.push_back(element(field, prefix_interval(p, width)));
                 }
                 continue;
             }
@@ -206,7 +200,7 @@ std::optional<CounterMapText> masked_address_map(Field field,
     }
     CounterMapText map{field_expression(field, ""), {}};
     if (length < width) {
-        map.key += " & " + format_address(field, host_bits(0, width) ^ host_bits(length, width));
+        map.key += " & " + format_address(field, low_bits(width) ^ low_bits(width - length));
     }
     const unsigned shift = width - length;
     for (const auto& [prefix, counter] : prefixes) {

@@ -11,39 +11,71 @@ IntervalSet IntervalSet::range(u128 lo, u128 hi) {
     return set;
 }
 
-void IntervalSet::add(u128 lo, u128 hi) {
-    Interval next{lo, hi};
-    std::vector<Interval> merged;
-    merged.reserve(parts_.size() + 1);
-    bool placed = false;
-    for (const Interval& part : parts_) {
-        // Disjoint and not adjacent: keep as is.
-        if (part.hi != ~u128{0} && part.hi + 1 < next.lo) {
-            merged.push_back(part);
-        } else if (next.hi != ~u128{0} && next.hi + 1 < part.lo) {
-            if (!placed) {
-                merged.push_back(next);
-                placed = true;
-            }
-            merged.push_back(part);
-        } else {
-            next.lo = std::min(next.lo, part.lo);
-            next.hi = std::max(next.hi, part.hi);
-        }
-    }
-    if (!placed) {
-        merged.push_back(next);
-    }
-    parts_ = std::move(merged);
+namespace {
+
+// Whether b (starting at or after a's start) overlaps a or follows it without a gap.
+bool joins(const Interval& a, const Interval& b) {
+    return a.hi == ~u128{0} || a.hi + 1 >= b.lo;
 }
 
+} // namespace
+
+IntervalSet IntervalSet::of(std::vector<Interval> intervals) {
+    std::sort(intervals.begin(), intervals.end(),
+              [](const Interval& a, const Interval& b) { return a.lo < b.lo; });
+    IntervalSet set;
+    set.parts_.reserve(intervals.size());
+    for (const Interval& part : intervals) {
+        set.append(part);
+    }
+    return set;
+}
+
+void IntervalSet::append(Interval next) {
+    if (!parts_.empty() && joins(parts_.back(), next)) {
+        parts_.back().hi = std::max(parts_.back().hi, next.hi);
+    } else {
+        parts_.push_back(next);
+    }
+}
+
+// The parts [first, last) that overlap or touch [lo, hi] become one; O(log n) to find them.
+void IntervalSet::add(u128 lo, u128 hi) {
+    const Interval next{lo, hi};
+    const auto first = std::partition_point(parts_.begin(), parts_.end(), [&](const Interval& p) {
+        return p.lo < lo && !joins(p, next);
+    });
+    const auto last = std::partition_point(first, parts_.end(),
+                                           [&](const Interval& p) { return joins(next, p); });
+    if (first == last) {
+        parts_.insert(first, next);
+        return;
+    }
+    first->lo = std::min(first->lo, lo);
+    first->hi = std::max(hi, std::prev(last)->hi);
+    parts_.erase(first + 1, last);
+}
+
+// A linear merge of the two sorted lists.
 void IntervalSet::add(const IntervalSet& other) {
+    if (other.parts_.empty()) {
+        return;
+    }
     if (parts_.empty()) {
         parts_ = other.parts_;
         return;
     }
-    for (const Interval& part : other.parts_) {
-        add(part.lo, part.hi);
+    std::vector<Interval> mine = std::move(parts_);
+    parts_.clear();
+    parts_.reserve(mine.size() + other.parts_.size());
+    auto a = mine.begin();
+    auto b = other.parts_.begin();
+    while (a != mine.end() || b != other.parts_.end()) {
+        if (b == other.parts_.end() || (a != mine.end() && a->lo <= b->lo)) {
+            append(*a++);
+        } else {
+            append(*b++);
+        }
     }
 }
 
@@ -119,20 +151,17 @@ u128 IntervalSet::size_saturated() const {
 std::vector<Prefix> to_prefixes(Interval interval, unsigned width) {
     std::vector<Prefix> out;
     u128 lo = interval.lo;
-    const u128 hi = interval.hi;
     while (true) {
+        // The largest aligned block that starts at lo and ends inside the interval.
         unsigned host_bits = 0;
-        while (host_bits < width) {
-            const u128 block = u128{1} << host_bits; // size of the next larger block is 2*block
-            const u128 mask = (block << 1) - 1;
-            if ((lo & mask) != 0 || lo + mask > hi || lo + mask < lo) {
-                break;
-            }
+        while (host_bits < width && (lo & low_bits(host_bits + 1)) == 0 &&
+               low_bits(host_bits + 1) <= interval.hi - lo) {
             ++host_bits;
         }
-        out.push_back({lo, width - host_bits});
-        const u128 last = host_bits >= 128 ? ~u128{0} : lo + ((u128{1} << host_bits) - 1);
-        if (last >= hi) {
+        const Prefix prefix{lo, width - host_bits};
+        out.push_back(prefix);
+        const u128 last = prefix_interval(prefix, width).hi;
+        if (last >= interval.hi) {
             break;
         }
         lo = last + 1;
@@ -140,10 +169,23 @@ std::vector<Prefix> to_prefixes(Interval interval, unsigned width) {
     return out;
 }
 
+// Digits written straight into a buffer: large address lists print hundreds of thousands.
 std::string format_ipv4(u128 value) {
     const auto v = static_cast<std::uint32_t>(value);
-    return std::to_string(v >> 24) + "." + std::to_string((v >> 16) & 255) + "." +
-           std::to_string((v >> 8) & 255) + "." + std::to_string(v & 255);
+    char text[16];
+    char* out = text;
+    for (int shift = 24; shift >= 0; shift -= 8) {
+        const unsigned byte = (v >> shift) & 255;
+        if (byte >= 100) {
+            *out++ = static_cast<char>('0' + byte / 100);
+        }
+        if (byte >= 10) {
+            *out++ = static_cast<char>('0' + byte / 10 % 10);
+        }
+        *out++ = static_cast<char>('0' + byte % 10);
+        *out++ = '.';
+    }
+    return std::string(text, out - 1);
 }
 
 std::string format_ipv6(u128 value) {
@@ -155,6 +197,10 @@ std::string format_ipv6(u128 value) {
     char text[INET6_ADDRSTRLEN];
     inet_ntop(AF_INET6, bytes, text, sizeof text);
     return text;
+}
+
+std::string format_address(u128 value, unsigned width) {
+    return width == 128 ? format_ipv6(value) : format_ipv4(value);
 }
 
 } // namespace acctc

@@ -261,7 +261,14 @@ std::vector<Alternative> alternatives(const ir::Match& match) {
                 }
                 return c;
             };
-            if (address.side == ir::Side::either) {
+            const IntervalSet& values = family == ir::Family::ipv4 ? address.v4 : address.v6;
+            const bool every_address =
+                address.peers_of.empty() &&
+                values == IntervalSet::range(0, low_bits(family == ir::Family::ipv4 ? 32 : 128));
+            if (address.side == ir::Side::either && every_address) {
+                // No source is outside it: "to it and not from it" never holds.
+                extend_family({{lookup(true, false)}});
+            } else if (address.side == ir::Side::either) {
                 extend_family({{lookup(true, false)}, {lookup(true, true), lookup(false, false)}});
             } else {
                 extend_family({{lookup(address.side == ir::Side::source, false)}});

@@ -85,6 +85,22 @@ TEST(Check, PeersReferenceMarksTheCounter) {
     EXPECT_FALSE(c.policy.counters[1].peers_referenced);
 }
 
+// A /0 is the whole space of its family (an IPv6 /0 once became the single address ::).
+TEST(Check, PrefixLengthZeroIsEveryAddress) {
+    const auto c = check("policy p\ncounter a { from ::/0, 0.0.0.0/0 }\n");
+    ASSERT_FALSE(c.diagnostics.has_errors());
+    const auto& address = c.policy.counters[0].match.addresses[0];
+    EXPECT_EQ(address.v6, IntervalSet::range(0, ~u128{0}));
+    EXPECT_EQ(address.v4, IntervalSet::range(0, 0xffffffff));
+}
+
+TEST(Check, HostBitsUnderAZeroLengthPrefixAreAnError) {
+    const auto c = check("policy p\ncounter a { from 2001:db8::/0 }\n");
+    ASSERT_EQ(c.diagnostics.all().size(), 1U);
+    EXPECT_EQ(c.diagnostics.all()[0].message,
+              "'2001:db8::/0' has host bits set; did you mean ::/0?");
+}
+
 const rules::Chain* find_chain(const rules::Table& table, const std::string& name) {
     for (const auto& chain : table.chains) {
         if (chain.name == name) {
@@ -146,6 +162,20 @@ TEST(Lower, ForwardViaBothDirectionsCountsEachPacketOnce) {
     // Second rule excludes what the first counted: iifname != ppp0 oifname ppp0.
     ASSERT_EQ(forward->rules[1].conditions.size(), 2U);
     EXPECT_TRUE(forward->rules[1].conditions[0].negate);
+}
+
+// `address X` is "from X, or to X and not from X"; when X is every address of a family the
+// second alternative never holds and is left out (iptables-nft refuses `! -s 0.0.0.0/0`).
+TEST(Lower, EitherSideOfEveryAddressIsOneAlternative) {
+    auto c = check("policy p\ncounter a { local in; address 0.0.0.0/1, 128.0.0.0/1, ::/0 }\n");
+    const auto table = lower_policy(c.policy, c.diagnostics);
+    const auto* input = find_chain(table, "input");
+    ASSERT_EQ(input->rules.size(), 2U); // one per family
+    for (const auto& rule : input->rules) {
+        for (const auto& condition : rule.conditions) {
+            EXPECT_TRUE(condition.field == rules::Field::iifname || !condition.negate);
+        }
+    }
 }
 
 TEST(Lower, FollowMarksBeforeCountingSoTheFirstPacketCounts) {

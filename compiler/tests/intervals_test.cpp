@@ -1,6 +1,7 @@
 #include "intervals.hpp"
 
 #include <gtest/gtest.h>
+#include <vector>
 
 namespace acctc {
 namespace {
@@ -49,6 +50,71 @@ TEST(Intervals, PrefixesCoverExactlyTheInterval) {
     EXPECT_EQ(split[1].base, u128{4});
     EXPECT_EQ(split[1].length, 30U);
     EXPECT_EQ(to_prefixes({0, ~u128{0}}, 128).front().length, 0U);
+}
+
+TEST(Intervals, AddMergesEveryPartTheNewIntervalTouches) {
+    IntervalSet set;
+    for (u128 v : {50, 10, 30, 70, 90}) {
+        set.add(v, v + 1);
+    }
+    set.add(12, 69); // joins 10-11, swallows 30-31 and 50-51, touches 70-71
+    ASSERT_EQ(set.parts().size(), 2U);
+    EXPECT_EQ(set.parts()[0], (Interval{10, 71}));
+    EXPECT_EQ(set.parts()[1], (Interval{90, 91}));
+    set.add(~u128{0} - 1, ~u128{0});
+    set.add(92, ~u128{0} - 2);
+    ASSERT_EQ(set.parts().size(), 2U);
+    EXPECT_EQ(set.parts()[1], (Interval{90, ~u128{0}}));
+    set.add(0, 0);
+    EXPECT_EQ(set.parts().front(), (Interval{0, 0}));
+}
+
+TEST(Intervals, OfSortsAndMergesOnceAndUnionMergesLinearly) {
+    const IntervalSet set = IntervalSet::of({{40, 41}, {1, 3}, {4, 9}, {20, 30}, {25, 26}, {42, 42}});
+    ASSERT_EQ(set.parts().size(), 3U);
+    EXPECT_EQ(set.parts()[0], (Interval{1, 9}));
+    EXPECT_EQ(set.parts()[1], (Interval{20, 30}));
+    EXPECT_EQ(set.parts()[2], (Interval{40, 42}));
+    IntervalSet other = IntervalSet::of({{10, 19}, {50, 60}, {0, 0}});
+    other.add(set);
+    ASSERT_EQ(other.parts().size(), 3U);
+    EXPECT_EQ(other.parts()[0], (Interval{0, 30}));
+    EXPECT_EQ(other.parts()[2], (Interval{50, 60}));
+    EXPECT_EQ(IntervalSet::of({{0, ~u128{0}}, {5, 6}}), IntervalSet::range(0, ~u128{0}));
+    // A large list in reverse order is one pass.
+    std::vector<Interval> many;
+    for (u128 v = 200000; v > 0; v -= 2) {
+        many.push_back({v, v});
+    }
+    EXPECT_EQ(IntervalSet::of(many).parts().size(), 100000U);
+}
+
+// Prefix length 0 and full width: a /0 of IPv6 once shifted a 128-bit value by 128.
+TEST(Intervals, MasksForEveryPrefixLength) {
+    EXPECT_EQ(low_bits(0), u128{0});
+    EXPECT_EQ(low_bits(1), u128{1});
+    EXPECT_EQ(low_bits(32), u128{0xffffffff});
+    EXPECT_EQ(low_bits(127), ~u128{0} >> 1);
+    EXPECT_EQ(low_bits(128), ~u128{0});
+    EXPECT_EQ(prefix_interval({0, 0}, 128), (Interval{0, ~u128{0}}));
+    EXPECT_EQ(prefix_interval({0, 0}, 32), (Interval{0, 0xffffffff}));
+    EXPECT_EQ(prefix_interval({0xC6120001, 32}, 32), (Interval{0xC6120001, 0xC6120001}));
+    EXPECT_EQ(prefix_interval({~u128{0}, 128}, 128), (Interval{~u128{0}, ~u128{0}}));
+    EXPECT_EQ(prefix_interval({u128{1} << 127, 1}, 128), (Interval{u128{1} << 127, ~u128{0}}));
+    for (unsigned width : {32U, 128U}) {
+        const auto whole = to_prefixes({0, low_bits(width)}, width);
+        ASSERT_EQ(whole.size(), 1U);
+        EXPECT_EQ(whole[0].length, 0U);
+        const auto top = to_prefixes({low_bits(width), low_bits(width)}, width);
+        ASSERT_EQ(top.size(), 1U);
+        EXPECT_EQ(top[0].length, width);
+        // Everything but the first address: one prefix per length 1..width.
+        const auto rest = to_prefixes({1, low_bits(width)}, width);
+        ASSERT_EQ(rest.size(), width);
+        EXPECT_EQ(rest.front().length, width);
+        EXPECT_EQ(rest.back().length, 1U);
+        EXPECT_EQ(prefix_interval(rest.back(), width).hi, low_bits(width));
+    }
 }
 
 TEST(Intervals, AddressFormatting) {
