@@ -422,9 +422,11 @@ void Lowering::lower_counter(const ir::Counter& counter) {
     ir::Match criteria = match;
     criteria.scopes = 0;
     criteria.via.clear();
-    const bool has_criteria = match.has_owner() || match.protocols || !match.ports.empty() ||
-                              match.icmp || !match.addresses.empty() || match.fragment ||
-                              match.new_connection;
+    // Criteria are whatever the match lowers to beyond where (scope, direction, interfaces).
+    const std::vector<Alternative> criteria_alts = alternatives(criteria);
+    const bool has_criteria =
+        std::any_of(criteria_alts.begin(), criteria_alts.end(),
+                    [](const Alternative& alt) { return !alt.conditions.empty(); });
     auto set_mark = [&]() {
         Statement s = simple(Statement::Kind::set_mark);
         s.mark_bit = counter.mark_bit;
@@ -449,9 +451,8 @@ void Lowering::lower_counter(const ir::Counter& counter) {
             where.scopes = ir::scope_local;
             where.directions = ir::dir_out;
         }
-        const std::vector<Alternative> alts = alternatives(criteria);
         for (const auto& v : variants(where, false)) {
-            for (const auto& alt : alts) {
+            for (const auto& alt : criteria_alts) {
                 Rule rule = make_rule(taken_once(v), alt.conditions, counter.origin);
                 rule.statements.push_back(set_mark());
                 chain(v).marks.push_back(std::move(rule));
@@ -523,42 +524,51 @@ struct Key {
     }
 };
 
+// The key of a class whose every alternative is one condition on a map-key field (with the
+// l4proto condition a port field depends on). Read from the lowered conditions, not from the
+// match: any other condition (a new match kind included) leaves the class to the general rules.
 std::optional<Key> single_key(const ir::Match& m) {
-    const int kinds = (m.uids ? 1 : 0) + (m.gids ? 1 : 0) + (m.cgroup ? 1 : 0) +
-                      (m.ports.empty() ? 0 : 1) + (m.icmp ? 1 : 0) + (m.addresses.empty() ? 0 : 1) +
-                      (m.fragment ? 1 : 0) + (m.new_connection ? 1 : 0);
-    // Extension headers are no l4proto value on IPv6: such classes take the general rules.
-    if (kinds == 0 && m.protocols && m.protocols->intersect(skipped_ipv6_headers()).empty()) {
-        return Key{{Field::l4proto}, {}, {*m.protocols}};
+    std::optional<Key> key;
+    for (const auto& alt : alternatives(m)) {
+        const Condition* keyed = nullptr;
+        const Condition* protocol = nullptr;
+        for (const auto& c : alt.conditions) {
+            if (c.negate || !c.set.empty() || !rules::info(c.field).map_key) {
+                return std::nullopt;
+            }
+            const Condition*& slot = c.field == Field::l4proto && !protocol ? protocol : keyed;
+            if (slot) {
+                return std::nullopt;
+            }
+            slot = &c;
+        }
+        if (!keyed) {
+            std::swap(keyed, protocol);
+        }
+        if (!keyed || (protocol && !rules::info(keyed->field).needs_protocol)) {
+            return std::nullopt;
+        }
+        // A field with a counterpart in the other family keys as the pair, IPv4 first.
+        const Field other = rules::info(keyed->field).other_family;
+        std::vector<Field> fields{keyed->field};
+        if (other != keyed->field) {
+            fields = rules::info(keyed->field).family == rules::FieldFamily::ipv4
+                         ? std::vector<Field>{keyed->field, other}
+                         : std::vector<Field>{other, keyed->field};
+        }
+        std::vector<Condition> depends;
+        if (protocol) {
+            depends.push_back(*protocol);
+        }
+        if (!key) {
+            key = Key{fields, std::move(depends), std::vector<IntervalSet>(fields.size())};
+        } else if (key->fields != fields || !key->operator_same(Key{fields, depends, {}})) {
+            return std::nullopt;
+        }
+        const auto at = std::find(fields.begin(), fields.end(), keyed->field) - fields.begin();
+        key->values[static_cast<std::size_t>(at)].add(keyed->numbers);
     }
-    if (kinds != 1) {
-        return std::nullopt;
-    }
-    if (m.uids && !m.protocols) {
-        return Key{{Field::skuid}, {}, {*m.uids}};
-    }
-    if (m.gids && !m.protocols) {
-        return Key{{Field::skgid}, {}, {*m.gids}};
-    }
-    if (m.ports.size() == 1 && m.ports[0].side != ir::Side::either) {
-        const auto& p = m.ports[0];
-        return Key{{p.side == ir::Side::source ? Field::sport : Field::dport},
-                   {numbers(Field::l4proto, p.protocols)},
-                   {p.ports}};
-    }
-    if (m.icmp && !m.icmp->types.empty()) {
-        return Key{{m.icmp->v6 ? Field::icmpv6_type : Field::icmp_type}, {}, {m.icmp->types}};
-    }
-    if (m.addresses.size() == 1 && m.addresses[0].side != ir::Side::either &&
-        m.addresses[0].peers_of.empty() && !m.protocols) {
-        const auto& a = m.addresses[0];
-        const bool source = a.side == ir::Side::source;
-        return Key{{source ? Field::ip_saddr : Field::ip_daddr,
-                    source ? Field::ip6_saddr : Field::ip6_daddr},
-                   {},
-                   {a.v4, a.v6}};
-    }
-    return std::nullopt;
+    return key;
 }
 
 // What earlier classes already took, as an ordered map so that thousands of classes cost
@@ -602,19 +612,19 @@ class Coverage {
 // protocol + exact ports: `tcp dport 80` / `udp dport 53` classes share the key
 // (meta l4proto . th dport).
 std::optional<std::pair<Field, std::vector<std::pair<u128, u128>>>>
-protocol_port_tuples(const ir::Match& m) {
-    if (m.ports.size() != 1 || m.ports[0].side == ir::Side::either || m.uids || m.gids ||
-        m.cgroup || m.icmp || !m.addresses.empty() || m.fragment || m.new_connection ||
-        !m.ports[0].ports.all_singletons() || !m.ports[0].protocols.all_singletons()) {
+protocol_port_tuples(const std::optional<Key>& key) {
+    if (!key || key->fields.size() != 1 || !rules::info(key->fields[0]).needs_protocol ||
+        key->depends.size() != 1 || !key->values[0].all_singletons() ||
+        !key->depends[0].numbers.all_singletons()) {
         return std::nullopt;
     }
     std::vector<std::pair<u128, u128>> tuples;
-    for (const auto& proto : m.ports[0].protocols.parts()) {
-        for (const auto& port : m.ports[0].ports.parts()) {
+    for (const auto& proto : key->depends[0].numbers.parts()) {
+        for (const auto& port : key->values[0].parts()) {
             tuples.emplace_back(proto.lo, port.lo);
         }
     }
-    return std::pair{m.ports[0].side == ir::Side::source ? Field::sport : Field::dport, tuples};
+    return std::pair{key->fields[0], tuples};
 }
 
 std::vector<Rule> Lowering::classify_body(const ir::Classify& classify, const std::string& suffix) {
@@ -626,14 +636,20 @@ std::vector<Rule> Lowering::classify_body(const ir::Classify& classify, const st
     };
 
     // 1. One key for all classes: a first-match partition into one map per field.
+    std::vector<std::optional<Key>> class_keys;
+    class_keys.reserve(classify.classes.size());
     std::vector<Key> keys;
+    bool one_key = true;
     for (const auto& cls : classify.classes) {
-        auto key = single_key(cls.match);
-        if (!key || (!keys.empty() && !keys.front().operator_same(*key))) {
-            keys.clear();
-            break;
+        class_keys.push_back(single_key(cls.match));
+        const auto& key = class_keys.back();
+        one_key = one_key && key && (keys.empty() || keys.front().operator_same(*key));
+        if (one_key) {
+            keys.push_back(*key);
         }
-        keys.push_back(*key);
+    }
+    if (!one_key) {
+        keys.clear();
     }
     if (!keys.empty()) {
         const Key& shape = keys.front();
@@ -674,8 +690,9 @@ std::vector<Rule> Lowering::classify_body(const ir::Classify& classify, const st
     std::map<std::pair<u128, u128>, std::string> tuples;
     std::vector<std::pair<std::pair<u128, u128>, std::string>> ordered;
     bool concat = true;
-    for (const auto& cls : classify.classes) {
-        auto t = protocol_port_tuples(cls.match);
+    for (std::size_t c = 0; c < classify.classes.size(); ++c) {
+        const ir::Class& cls = classify.classes[c];
+        auto t = protocol_port_tuples(class_keys[c]);
         if (!t || (port_field && *port_field != t->first)) {
             concat = false;
             break;
