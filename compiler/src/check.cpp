@@ -645,6 +645,38 @@ ir::Match Checker::read_match(const std::vector<ast::Clause>& clauses, Context c
             sites.fragment = clause.range;
         } else if (k == "new") {
             match.new_connection = true;
+        } else if (k == "length") {
+            IntervalSet lengths;
+            for (const Item& item : clause.items) {
+                if (item.kind == Item::Kind::word) {
+                    diag_.error(item.range,
+                                "a packet length is a number of bytes, not '" + item.text + "'");
+                    continue;
+                }
+                auto bound = [&](const std::string& text, SourceRange where) {
+                    return number(Item{Item::Kind::number, text, {}, {}, where}, 65535,
+                                  "packet length");
+                };
+                const SourceRange lower{item.range.begin, item.range.begin + item.text.size()};
+                const auto lo =
+                    bound(item.text, item.kind == Item::Kind::range ? lower : item.range);
+                std::optional<std::uint64_t> hi = lo;
+                if (item.kind == Item::Kind::range) {
+                    hi = item.upper.empty() ? std::optional<std::uint64_t>(65535)
+                                            : bound(item.upper, {lower.end + 2, item.range.end});
+                }
+                if (lo && hi && *lo > *hi) {
+                    diag_.error(item.range, "reversed length range: " + std::to_string(*lo) +
+                                                " is above " + std::to_string(*hi));
+                } else if (lo && hi) {
+                    lengths.add(*lo, *hi);
+                }
+            }
+            if (match.length && match.length->intersect(lengths).empty()) {
+                diag_.error(clause.range, "this length contradicts an earlier length clause; "
+                                          "nothing could match");
+            }
+            match.length = match.length ? match.length->intersect(lengths) : lengths;
         } else if (k == "follow" || k == "listen" || k == "peers") {
             if (!only_in(clause, counter,
                          "here; only a counter follows connections, listens or "

@@ -50,6 +50,7 @@ struct Match {
     std::vector<AddressMatch> addresses;
     bool fragment = false;
     bool new_connection = false;
+    std::optional<IntervalSet> length; // IP packet length, header included
 
     bool has_owner() const { return uids || gids || cgroup; }
 };

@@ -222,7 +222,7 @@ std::vector<Alternative> alternatives(const ir::Match& match) {
     }
 
     // Address families: split only when a condition needs a family-specific field.
-    bool needs_family = match.fragment || !skipped.empty();
+    bool needs_family = match.fragment || match.length || !skipped.empty();
     bool v4 = true;
     bool v6 = true;
     for (const auto& address : match.addresses) {
@@ -241,6 +241,13 @@ std::vector<Alternative> alternatives(const ir::Match& match) {
     std::vector<Alternative> by_family;
     for (ir::Family family : {ir::Family::ipv4, ir::Family::ipv6}) {
         if ((family == ir::Family::ipv4 && !v4) || (family == ir::Family::ipv6 && !v6)) {
+            continue;
+        }
+        // The header alone is 20 (IPv4) or 40 (IPv6) bytes: shorter lengths never match.
+        const IntervalSet length = match.length ? match.length->intersect(IntervalSet::range(
+                                                      family == ir::Family::ipv4 ? 20 : 40, 65535))
+                                                : IntervalSet();
+        if (match.length && length.empty()) {
             continue;
         }
         std::vector<Alternative> current = out;
@@ -278,8 +285,18 @@ std::vector<Alternative> alternatives(const ir::Match& match) {
             extend_family(
                 {{flag(family == ir::Family::ipv4 ? Field::fragment4 : Field::fragment6)}});
         }
+        if (match.length) {
+            extend_family(
+                {{numbers(family == ir::Family::ipv4 ? Field::length4 : Field::length6, length)}});
+        }
         const bool v6_headers = family == ir::Family::ipv6 && !skipped.empty();
-        if (match.addresses.empty() && !match.fragment && !v6_headers) {
+        // Without a field of the family yet, the family itself is the condition.
+        const bool family_specific =
+            std::any_of(current.front().conditions.begin(), current.front().conditions.end(),
+                        [](const Condition& c) {
+                            return rules::info(c.field).family != rules::FieldFamily::any;
+                        });
+        if (!family_specific && !v6_headers) {
             extend_family({{numbers(Field::nfproto,
                                     IntervalSet::single(family == ir::Family::ipv4 ? 4 : 6))}});
         }

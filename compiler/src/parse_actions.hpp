@@ -228,6 +228,7 @@ inline constexpr char icmp_keyword[] = "icmp";
 inline constexpr char address_keyword[] = "address";
 inline constexpr char fragment_keyword[] = "fragment";
 inline constexpr char new_keyword[] = "new";
+inline constexpr char length_keyword[] = "length";
 inline constexpr char listen_keyword[] = "listen";
 inline constexpr char follow_keyword[] = "follow";
 inline constexpr char split_keyword[] = "split";
@@ -255,6 +256,8 @@ template <>
 struct action<fragment_clause> : clause_action<fragment_keyword> {};
 template <>
 struct action<new_clause> : clause_action<new_keyword> {};
+template <>
+struct action<length_clause> : clause_action<length_keyword> {};
 template <>
 struct action<listen_clause> : clause_action<listen_keyword> {};
 template <>
