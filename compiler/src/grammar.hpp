@@ -116,7 +116,10 @@ struct port_value : sor<number, word> {};
 struct range_dots : TAO_PEGTL_STRING("..") {};
 struct port_upper : port_value {};
 struct port_item : seq<port_value, opt<range_dots, opt<port_upper>>> {};
-struct length_list : list_of<port_item> {}; // numbers and ranges; the checker rejects names
+struct length_list : list_of<port_item> { // numbers and ranges; the checker rejects names
+    static constexpr const char* expected =
+        "a packet length or a range of them in bytes (1500, 0..576, 1400..)";
+};
 struct id_item : sor<number, account_word, quoted> {};
 struct protocol_item : sor<number, word, port_protocol, kw_icmp> {};
 struct type_item : sor<number, word> {};
@@ -151,7 +154,10 @@ struct address_side : sor<kw_from, kw_to, kw_address> {};
 struct address_clause : seq<address_side, sp, must<list_of<addr_item>>> {};
 struct fragment_clause : kw_fragment {};
 struct new_clause : kw_new {};
-struct length_clause : seq<kw_length, sp, must<length_list>> {};
+// A clause rule with a `keyword` builds an ast::Clause of that keyword (parse_actions.hpp).
+struct length_clause : seq<kw_length, sp, must<length_list>> {
+    static constexpr const char* keyword = "length";
+};
 struct listen_clause : seq<kw_listen, sp, must<list_of<listen_item>>> {};
 struct follow_clause : seq<kw_follow, sp, must<kw_connection>> {};
 struct split_protocol_kind : kw_protocol {};

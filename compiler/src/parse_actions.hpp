@@ -8,6 +8,7 @@
 
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace acctc {
 
@@ -65,8 +66,20 @@ namespace grammar {
 
 std::string_view trim(std::string_view text);
 
+// Clause rules that name their keyword in the grammar (`static constexpr const char* keyword`)
+// need no action of their own here.
 template <typename Rule>
-struct action : nothing<Rule> {};
+struct keyword_clause_action {
+    template <typename Input>
+    static void apply(const Input& in, TreeBuilder& b) {
+        b.clause(in, Rule::keyword);
+    }
+};
+
+template <typename Rule>
+    struct action : std::conditional_t < requires {
+    Rule::keyword;
+}, keyword_clause_action<Rule>, nothing < Rule >> {};
 // List elements after a ',' and the port of a listen item act like their plain rule.
 template <typename Item>
 struct action<next_item<Item>> : action<Item> {};
@@ -228,7 +241,6 @@ inline constexpr char icmp_keyword[] = "icmp";
 inline constexpr char address_keyword[] = "address";
 inline constexpr char fragment_keyword[] = "fragment";
 inline constexpr char new_keyword[] = "new";
-inline constexpr char length_keyword[] = "length";
 inline constexpr char listen_keyword[] = "listen";
 inline constexpr char follow_keyword[] = "follow";
 inline constexpr char split_keyword[] = "split";
@@ -256,8 +268,6 @@ template <>
 struct action<fragment_clause> : clause_action<fragment_keyword> {};
 template <>
 struct action<new_clause> : clause_action<new_keyword> {};
-template <>
-struct action<length_clause> : clause_action<length_keyword> {};
 template <>
 struct action<listen_clause> : clause_action<listen_keyword> {};
 template <>

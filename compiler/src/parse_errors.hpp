@@ -6,8 +6,19 @@
 
 namespace acctc::grammar {
 
+// A rule may say what it expects itself, next to its grammar: `static constexpr const char*
+// expected = "...";`.
 template <typename Rule>
-inline constexpr const char* error_message = nullptr;
+constexpr const char* expected_of() {
+    if constexpr (requires { Rule::expected; }) {
+        return Rule::expected;
+    } else {
+        return nullptr;
+    }
+}
+
+template <typename Rule>
+inline constexpr const char* error_message = expected_of<Rule>();
 
 #define ACCTC_EXPECT(rule, text)                                                                   \
     template <>                                                                                    \
@@ -44,7 +55,6 @@ ACCTC_EXPECT(next_item<id_item>, "a user or group name or number after ','");
 ACCTC_EXPECT(string_item, "a quoted string, e.g. \"system.slice/skype.service\"");
 ACCTC_EXPECT(list_of<protocol_item>, "a protocol name or number (tcp, udp, icmp, 47)");
 ACCTC_EXPECT(next_item<protocol_item>, "a protocol name or number after ','");
-ACCTC_EXPECT(length_list, "a packet length or a range of them in bytes (1500, 0..576, 1400..)");
 ACCTC_EXPECT(port_list, "a port, a service name or a range (80, www, ftp-data..ftp, 1024..)");
 ACCTC_EXPECT(next_item<port_item>, "a port, a service name or a range after ','");
 ACCTC_EXPECT(next_item<port_protocol_item>, "tcp, udp, sctp, udplite or dccp after ','");
