@@ -5,6 +5,7 @@ ACCTC_PACKAGES=(
   tao-pegtl-dev libboost-program-options-dev nlohmann-json3-dev
   libnftables-dev libmnl-dev librrd-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  clang libclang-rt-14-dev  # the sanitizer and fuzzing build (ASan, UBSan, libFuzzer)
   nftables iptables ipset conntrack iproute2 rrdtool curl procps python3
 )
 install_acctc_packages() {

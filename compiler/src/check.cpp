@@ -1116,6 +1116,15 @@ ir::Policy Checker::run(const ast::Policy& policy) {
     for (const auto& verdict : out_.verdicts) {
         collect(verdict.match);
     }
+    for (const auto& classify : out_.classifies) {
+        collect(classify.scope);
+        for (const auto& member : classify.classes) {
+            collect(member.match);
+        }
+        if (classify.otherwise) {
+            collect(classify.otherwise->match);
+        }
+    }
     for (auto& counter : out_.counters) {
         counter.peers_referenced = referenced.count(counter.name) != 0;
     }

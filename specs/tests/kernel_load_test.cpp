@@ -3,6 +3,7 @@
 // links for the devices that passive collection binds to. The iptables texts load the same way
 // through both iptables-legacy and iptables-nft (a namespace each), and read back from
 // iptables-save exactly as emitted, which is what lets `acctc diff` compare them.
+#include "kernel_fixture.hpp"
 #include "spec_files.hpp"
 
 #include <algorithm>
@@ -46,60 +47,6 @@ class Namespace {
     std::string name_;
 };
 
-// cgroupv2 matches are resolved by nft at load time: the path must exist.
-class CgroupDirectory {
-  public:
-    CgroupDirectory() {
-        created_ = !std::filesystem::exists(path_);
-        std::filesystem::create_directories(path_);
-    }
-    ~CgroupDirectory() {
-        if (created_) {
-            std::error_code ignored;
-            std::filesystem::remove(path_, ignored);
-            std::filesystem::remove(path_.parent_path(), ignored);
-        }
-    }
-
-  private:
-    std::filesystem::path path_ = "/sys/fs/cgroup/acctc-spec/skype.service";
-    bool created_ = false;
-};
-
-// xt_cgroup resolves its path in the cgroup2 hierarchy, wherever that is mounted (/sys/fs/cgroup
-// on unified hosts, /sys/fs/cgroup/unified on hybrid ones).
-class Cgroup2Directory {
-  public:
-    Cgroup2Directory() {
-        std::ifstream mounts("/proc/self/mounts");
-        std::string device, point, type, rest;
-        while (mounts >> device >> point >> type && std::getline(mounts, rest)) {
-            if (type == "cgroup2") {
-                path_ = std::filesystem::path(point) / "acctc-spec/skype.service";
-                break;
-            }
-        }
-        if (path_.empty()) {
-            throw std::runtime_error("no cgroup2 hierarchy mounted");
-        }
-        created_ = !std::filesystem::exists(path_);
-        std::filesystem::create_directories(path_);
-    }
-    ~Cgroup2Directory() {
-        if (created_) {
-            std::error_code ignored;
-            std::filesystem::remove(path_, ignored);
-            std::filesystem::remove(path_.parent_path(), ignored);
-        }
-    }
-    Cgroup2Directory(const Cgroup2Directory&) = delete;
-    Cgroup2Directory& operator=(const Cgroup2Directory&) = delete;
-
-  private:
-    std::filesystem::path path_;
-    bool created_ = false;
-};
-
 class KernelLoad : public testing::TestWithParam<std::string> {};
 
 TEST_P(KernelLoad, LoadsTwiceInANamespace) {
@@ -112,7 +59,8 @@ TEST_P(KernelLoad, LoadsTwiceInANamespace) {
     std::ofstream(file) << result.output->text;
 
     Namespace ns;
-    CgroupDirectory cgroup;
+    // cgroupv2 matches are resolved by nft at load time, under /sys/fs/cgroup: the path must exist.
+    const runtime::testing::ScopedDirectory cgroup("/sys/fs/cgroup/acctc-spec/skype.service");
     std::set<std::string> devices;
     const std::regex device_pattern("device \"([^\"]+)\"");
     const std::string& text = result.output->text;
@@ -179,7 +127,9 @@ TEST_P(IptablesLoad, LoadsTwiceOnLegacyAndNftAndReadsBackAsEmitted) {
     std::ofstream(base + ".ipset") << ipt.ipset;
     std::ofstream(base + ".v4") << ipt.v4;
     std::ofstream(base + ".v6") << ipt.v6;
-    Cgroup2Directory cgroup;
+    // xt_cgroup resolves its path in the cgroup2 hierarchy, wherever that is mounted.
+    const runtime::testing::ScopedDirectory cgroup(runtime::testing::cgroup2_mount() /
+                                                   "acctc-spec/skype.service");
     for (const std::string variant : {"legacy", "nft"}) {
         SCOPED_TRACE(variant);
         Namespace ns("-" + variant);

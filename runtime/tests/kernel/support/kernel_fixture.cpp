@@ -96,6 +96,32 @@ std::string TestNamespace::nft(const std::string& arguments) const {
     return shell("ip netns exec " + name_ + " nft " + arguments);
 }
 
+std::filesystem::path cgroup2_mount() {
+    std::ifstream mounts("/proc/self/mounts");
+    std::string device, point, type, rest;
+    while (mounts >> device >> point >> type && std::getline(mounts, rest)) {
+        if (type == "cgroup2") {
+            return point;
+        }
+    }
+    throw std::runtime_error("no cgroup2 hierarchy mounted");
+}
+
+ScopedDirectory::ScopedDirectory(const std::filesystem::path& path) {
+    for (std::filesystem::path p = path; !p.empty() && !std::filesystem::exists(p);
+         p = p.parent_path()) {
+        created_.push_back(p);
+    }
+    std::filesystem::create_directories(path);
+}
+
+ScopedDirectory::~ScopedDirectory() {
+    for (const auto& path : created_) {
+        std::error_code ignored;
+        std::filesystem::remove(path, ignored);
+    }
+}
+
 CompiledPolicy make_policy(const std::string& policy, const std::string& definition,
                            const std::vector<std::string>& counters) {
     CompiledPolicy compiled;

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
@@ -33,6 +34,23 @@ class TestNamespace {
 
   private:
     std::string name_;
+};
+
+// Where the cgroup2 hierarchy is mounted: /sys/fs/cgroup on unified hosts, /sys/fs/cgroup/unified
+// on hybrid ones. Throws when none is.
+std::filesystem::path cgroup2_mount();
+
+// A directory that must exist for a test (a cgroup a policy names: nft and xt_cgroup resolve
+// paths at load time), created with its parents; the ones created are removed again.
+class ScopedDirectory {
+  public:
+    explicit ScopedDirectory(const std::filesystem::path& path);
+    ~ScopedDirectory();
+    ScopedDirectory(const ScopedDirectory&) = delete;
+    ScopedDirectory& operator=(const ScopedDirectory&) = delete;
+
+  private:
+    std::vector<std::filesystem::path> created_; // deepest first
 };
 
 // The packets of the named counter among samples (a test failure, and 0, when it is missing).
