@@ -156,6 +156,17 @@ void multiply(std::vector<Alternative>& into, const std::vector<std::vector<Cond
     into = std::move(next);
 }
 
+// One condition more on every alternative: multiply() with one choice, without its copies
+// (the common case; thousands of classes go through here).
+void append(std::vector<Alternative>& into, Condition c) {
+    for (std::size_t i = 0; i + 1 < into.size(); ++i) {
+        into[i].conditions.push_back(c);
+    }
+    if (!into.empty()) {
+        into.back().conditions.push_back(std::move(c));
+    }
+}
+
 // An IPv6 protocol list holding extension headers, as disjoint choices: each header present
 // (the earlier ones missing), then the upper-layer protocols with every listed header missing,
 // so a packet carrying several of them counts once.
@@ -183,20 +194,22 @@ std::vector<std::vector<Condition>> ipv6_protocol_choices(const IntervalSet& pro
 // disjoint alternatives: "either side" and address families multiply out.
 std::vector<Alternative> alternatives(const ir::Match& match) {
     std::vector<Alternative> out{{std::nullopt, {}}};
+    out.front().conditions.reserve(4);
     auto extend = [&](const std::vector<std::vector<Condition>>& choices) {
         multiply(out, choices);
     };
+    auto add = [&](Condition c) { append(out, std::move(c)); };
     if (match.uids) {
-        extend({{numbers(Field::skuid, *match.uids)}});
+        add(numbers(Field::skuid, *match.uids));
     }
     if (match.gids) {
-        extend({{numbers(Field::skgid, *match.gids)}});
+        add(numbers(Field::skgid, *match.gids));
     }
     if (match.cgroup) {
-        extend({{names(Field::cgroup, {*match.cgroup})}});
+        add(names(Field::cgroup, {*match.cgroup}));
     }
     if (match.new_connection) {
-        extend({{flag(Field::ct_new)}});
+        add(flag(Field::ct_new));
     }
     const bool icmp_implies_protocol = match.icmp && !match.icmp->types.empty();
     // Extension headers the l4proto field looks past make the protocol family-specific.
@@ -204,21 +217,20 @@ std::vector<Alternative> alternatives(const ir::Match& match) {
                                     ? match.protocols->intersect(skipped_ipv6_headers())
                                     : IntervalSet();
     if (match.protocols && !icmp_implies_protocol && skipped.empty()) {
-        extend({{numbers(Field::l4proto, *match.protocols)}});
+        add(numbers(Field::l4proto, *match.protocols));
     }
     for (const auto& port : match.ports) {
         if (port.side == ir::Side::source) {
-            extend({{numbers(Field::sport, port.ports)}});
+            add(numbers(Field::sport, port.ports));
         } else if (port.side == ir::Side::destination) {
-            extend({{numbers(Field::dport, port.ports)}});
+            add(numbers(Field::dport, port.ports));
         } else {
             extend({{numbers(Field::sport, port.ports)},
                     {numbers(Field::sport, port.ports, true), numbers(Field::dport, port.ports)}});
         }
     }
     if (icmp_implies_protocol) {
-        extend(
-            {{numbers(match.icmp->v6 ? Field::icmpv6_type : Field::icmp_type, match.icmp->types)}});
+        add(numbers(match.icmp->v6 ? Field::icmpv6_type : Field::icmp_type, match.icmp->types));
     }
 
     // Address families: split only when a condition needs a family-specific field.
@@ -239,6 +251,7 @@ std::vector<Alternative> alternatives(const ir::Match& match) {
         return out;
     }
     std::vector<Alternative> by_family;
+    by_family.reserve(2 * out.size());
     for (ir::Family family : {ir::Family::ipv4, ir::Family::ipv6}) {
         if ((family == ir::Family::ipv4 && !v4) || (family == ir::Family::ipv6 && !v6)) {
             continue;
@@ -257,6 +270,7 @@ std::vector<Alternative> alternatives(const ir::Match& match) {
         auto extend_family = [&](const std::vector<std::vector<Condition>>& choices) {
             multiply(current, choices);
         };
+        auto add_family = [&](Condition c) { append(current, std::move(c)); };
         for (const auto& address : match.addresses) {
             auto lookup = [&](bool source, bool negate) {
                 Condition c = on(address_field(family, source));
@@ -274,20 +288,19 @@ std::vector<Alternative> alternatives(const ir::Match& match) {
                 values == IntervalSet::range(0, low_bits(family == ir::Family::ipv4 ? 32 : 128));
             if (address.side == ir::Side::either && every_address) {
                 // No source is outside it: "to it and not from it" never holds.
-                extend_family({{lookup(true, false)}});
+                add_family(lookup(true, false));
             } else if (address.side == ir::Side::either) {
                 extend_family({{lookup(true, false)}, {lookup(true, true), lookup(false, false)}});
             } else {
-                extend_family({{lookup(address.side == ir::Side::source, false)}});
+                add_family(lookup(address.side == ir::Side::source, false));
             }
         }
         if (match.fragment) {
-            extend_family(
-                {{flag(family == ir::Family::ipv4 ? Field::fragment4 : Field::fragment6)}});
+            add_family(flag(family == ir::Family::ipv4 ? Field::fragment4 : Field::fragment6));
         }
         if (match.length) {
-            extend_family(
-                {{numbers(family == ir::Family::ipv4 ? Field::length4 : Field::length6, length)}});
+            add_family(
+                numbers(family == ir::Family::ipv4 ? Field::length4 : Field::length6, length));
         }
         const bool v6_headers = family == ir::Family::ipv6 && !skipped.empty();
         // Without a field of the family yet, the family itself is the condition.
@@ -297,15 +310,16 @@ std::vector<Alternative> alternatives(const ir::Match& match) {
                             return rules::info(c.field).family != rules::FieldFamily::any;
                         });
         if (!family_specific && !v6_headers) {
-            extend_family({{numbers(Field::nfproto,
-                                    IntervalSet::single(family == ir::Family::ipv4 ? 4 : 6))}});
+            add_family(
+                numbers(Field::nfproto, IntervalSet::single(family == ir::Family::ipv4 ? 4 : 6)));
         }
         if (v6_headers) {
             extend_family(ipv6_protocol_choices(*match.protocols, skipped));
         } else if (!skipped.empty()) {
-            extend_family({{numbers(Field::l4proto, *match.protocols)}});
+            add_family(numbers(Field::l4proto, *match.protocols));
         }
-        by_family.insert(by_family.end(), current.begin(), current.end());
+        by_family.insert(by_family.end(), std::make_move_iterator(current.begin()),
+                         std::make_move_iterator(current.end()));
     }
     return by_family;
 }
@@ -546,14 +560,14 @@ struct Key {
 // match: any other condition (a new match kind included) leaves the class to the general rules.
 std::optional<Key> single_key(const ir::Match& m) {
     std::optional<Key> key;
-    for (const auto& alt : alternatives(m)) {
-        const Condition* keyed = nullptr;
-        const Condition* protocol = nullptr;
-        for (const auto& c : alt.conditions) {
+    for (auto& alt : alternatives(m)) {
+        Condition* keyed = nullptr;
+        Condition* protocol = nullptr;
+        for (auto& c : alt.conditions) {
             if (c.negate || !c.set.empty() || !rules::info(c.field).map_key) {
                 return std::nullopt;
             }
-            const Condition*& slot = c.field == Field::l4proto && !protocol ? protocol : keyed;
+            Condition*& slot = c.field == Field::l4proto && !protocol ? protocol : keyed;
             if (slot) {
                 return std::nullopt;
             }
@@ -567,23 +581,32 @@ std::optional<Key> single_key(const ir::Match& m) {
         }
         // A field with a counterpart in the other family keys as the pair, IPv4 first.
         const Field other = rules::info(keyed->field).other_family;
-        std::vector<Field> fields{keyed->field};
-        if (other != keyed->field) {
-            fields = rules::info(keyed->field).family == rules::FieldFamily::ipv4
-                         ? std::vector<Field>{keyed->field, other}
-                         : std::vector<Field>{other, keyed->field};
-        }
-        std::vector<Condition> depends;
-        if (protocol) {
-            depends.push_back(*protocol);
-        }
+        const bool pair = other != keyed->field;
+        const bool v4_first = rules::info(keyed->field).family != rules::FieldFamily::ipv6;
+        const Field first = pair && !v4_first ? other : keyed->field;
         if (!key) {
-            key = Key{fields, std::move(depends), std::vector<IntervalSet>(fields.size())};
-        } else if (key->fields != fields || !key->operator_same(Key{fields, depends, {}})) {
+            key.emplace();
+            key->fields.push_back(first);
+            if (pair) {
+                key->fields.push_back(v4_first ? other : keyed->field);
+            }
+            key->values.resize(key->fields.size());
+            if (protocol) {
+                key->depends.push_back(std::move(*protocol));
+            }
+        } else if (key->fields.front() != first || key->fields.size() != (pair ? 2u : 1u) ||
+                   key->depends.size() != (protocol ? 1u : 0u) ||
+                   (protocol && !(key->depends.front().numbers == protocol->numbers))) {
             return std::nullopt;
         }
+        const auto& fields = key->fields;
         const auto at = std::find(fields.begin(), fields.end(), keyed->field) - fields.begin();
-        key->values[static_cast<std::size_t>(at)].add(keyed->numbers);
+        IntervalSet& values = key->values[static_cast<std::size_t>(at)];
+        if (values.empty()) {
+            values = std::move(keyed->numbers);
+        } else {
+            values.add(keyed->numbers);
+        }
     }
     return key;
 }
@@ -653,20 +676,14 @@ std::vector<Rule> Lowering::classify_body(const ir::Classify& classify, const st
     };
 
     // 1. One key for all classes: a first-match partition into one map per field.
-    std::vector<std::optional<Key>> class_keys;
-    class_keys.reserve(classify.classes.size());
     std::vector<Key> keys;
-    bool one_key = true;
     for (const auto& cls : classify.classes) {
-        class_keys.push_back(single_key(cls.match));
-        const auto& key = class_keys.back();
-        one_key = one_key && key && (keys.empty() || keys.front().operator_same(*key));
-        if (one_key) {
-            keys.push_back(*key);
+        auto key = single_key(cls.match);
+        if (!key || (!keys.empty() && !keys.front().operator_same(*key))) {
+            keys.clear();
+            break;
         }
-    }
-    if (!one_key) {
-        keys.clear();
+        keys.push_back(std::move(*key));
     }
     if (!keys.empty()) {
         const Key& shape = keys.front();
@@ -705,22 +722,18 @@ std::vector<Rule> Lowering::classify_body(const ir::Classify& classify, const st
     // 2. Protocol and exact port for every class: one concatenated-key map.
     std::optional<Field> port_field;
     std::map<std::pair<u128, u128>, std::string> tuples;
-    std::vector<std::pair<std::pair<u128, u128>, std::string>> ordered;
     bool concat = true;
-    for (std::size_t c = 0; c < classify.classes.size(); ++c) {
-        const ir::Class& cls = classify.classes[c];
-        auto t = protocol_port_tuples(class_keys[c]);
+    for (const auto& cls : classify.classes) {
+        auto t = protocol_port_tuples(single_key(cls.match));
         if (!t || (port_field && *port_field != t->first)) {
             concat = false;
             break;
         }
         port_field = t->first;
         bool reachable = false;
+        const std::string name = name_of(cls);
         for (const auto& tuple : t->second) {
-            if (tuples.emplace(tuple, name_of(cls)).second) {
-                ordered.emplace_back(tuple, name_of(cls));
-                reachable = true;
-            }
+            reachable = tuples.try_emplace(tuple, name).second || reachable;
         }
         if (!reachable) {
             unreachable(cls);
