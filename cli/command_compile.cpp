@@ -39,31 +39,46 @@ CompileOptions compile_options(const PolicyOptions& values) {
 int run_compile(const std::vector<std::string>& args) {
     PolicyOptions values;
     std::string output;
+    std::string dump;
     po::options_description options("options");
-    options.add_options()("output,o", po::value(&output),
-                          "write the ruleset to FILE (iptables: FILE.v4, FILE.v6 and, with peer "
-                          "sets, FILE.ipset)")(
-        "target,t", po::value(&values.target)->default_value("nft"), "backend: nft or iptables");
+    options.add_options()("dump", po::value(&dump),
+                          "print an intermediate representation instead of the ruleset: check "
+                          "(the checked policy) or lower (the lowered table with its counter "
+                          "families)")(
+        "output,o", po::value(&output),
+        "write the ruleset to FILE (iptables: FILE.v4, FILE.v6 and, with peer "
+        "sets, FILE.ipset)")("target,t", po::value(&values.target)->default_value("nft"),
+                             "backend: nft or iptables");
     add_policy_options(options, values);
     po::positional_options_description positional;
     positional.add("policy", 1);
     po::variables_map map;
     if (!parse_command_line(args,
-                            "acctc compile [-o FILE] [--target nft|iptables] [--etc DIR] POLICY",
+                            "acctc compile [-o FILE] [--target nft|iptables] [--etc DIR] "
+                            "[--dump check|lower] POLICY",
                             options, positional, map)) {
         return exit_ok;
     }
-    const auto compiled = compile_policy_file(values.policy, compile_options(values));
+    CompileOptions compile = compile_options(values);
+    if (dump == "check") {
+        compile.dump = Dump::check;
+    } else if (dump == "lower") {
+        compile.dump = Dump::lower;
+    } else if (!dump.empty()) {
+        throw UsageError("unknown dump '" + dump + "' (expected check or lower)");
+    }
+    const auto compiled = compile_policy_file(values.policy, compile);
     if (!compiled) {
         return exit_policy_error;
     }
+    const std::string& text = compile.dump == Dump::none ? compiled->text : compiled->dump;
     if (output.empty() || output == "-") {
-        std::cout << compiled->text << std::flush;
+        std::cout << text << std::flush;
         return std::cout ? exit_ok : exit_usage;
     }
     // A regular file is replaced in one rename (never half a ruleset); /dev/stdout, a FIFO or
     // a device is written in place. Failures (ENOSPC...) reach main(): exit 1, like graph.
-    if (compiled->iptables) {
+    if (compiled->iptables && compile.dump == Dump::none) {
         // Three loaders, three files: FILE.ipset (peer sets only), FILE.v4 and FILE.v6.
         const auto& ipt = *compiled->iptables;
         if (!ipt.ipset.empty()) {
@@ -73,7 +88,7 @@ int run_compile(const std::vector<std::string>& args) {
         recording::write_output_file(output + ".v6", ipt.v6);
         return exit_ok;
     }
-    recording::write_output_file(output, compiled->text);
+    recording::write_output_file(output, text);
     return exit_ok;
 }
 

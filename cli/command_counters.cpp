@@ -153,7 +153,8 @@ int run_counters(const std::vector<std::string>& args) {
                   << "\n";
     }
     if (values.json) {
-        std::cout << nlohmann::json{{"netns", values.kernel.netns},
+        std::cout << nlohmann::json{{"time", now_as("%FT%TZ", true)},
+                                    {"netns", values.kernel.netns},
                                     {"reset", values.reset},
                                     {"counters", runtime::counters_to_json(readings)}}
                          .dump(2)

@@ -70,6 +70,7 @@ int run_graph(const std::vector<std::string>& args) {
     }
     request.counters = std::move(readable.readable);
     const int status = readable.problems.empty() ? exit_ok : exit_policy_error;
+    recording::describe_series(request); // sides from the direction labels, "no data"
     const auto png = recording::render_graph(request);
     if (output == "-") {
         std::cout.write(reinterpret_cast<const char*>(png.data()),

@@ -145,9 +145,11 @@ int run_record(const std::vector<std::string>& args) {
     record_options.layout.step = std::chrono::seconds(arguments.step);
     record_options.layout.heartbeat =
         std::chrono::seconds(arguments.heartbeat != 0 ? arguments.heartbeat : 2 * arguments.step);
-    if (!arguments.archives.empty()) {
-        record_options.layout.archives = arguments.archives;
-    }
+    // The default archives follow the step; explicit --rra definitions are taken as given.
+    record_options.layout.archives =
+        arguments.archives.empty()
+            ? recording::RrdLayout::default_archives(record_options.layout.step)
+            : arguments.archives;
     try {
         recording::validate(record_options.layout);
     } catch (const std::invalid_argument& error) {

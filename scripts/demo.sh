@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what acctc needs, builds everything, and runs the main job on the shipped example:
-# compiles the Skype supernode policy of seed 000 into an nftables ruleset, then proves it in
+# compiles the Skype supernode example policy into an nftables ruleset, then proves it in
 # network namespaces (never the host's own network) with fake Skype peers, printing what each
 # counter counted next to what the peers sent and what a packet capture saw.
 set -euo pipefail
@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 install_acctc_packages
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build --parallel "$(nproc)"
-# The policy names the group Skype runs as, as the seed's author set it up.
+# The policy names the group Skype runs as, as the supernode's owner set it up.
 getent group skype >/dev/null || groupadd --system skype
 echo "== acctc compile examples/skype_supernode.acct"
 build/cli/acctc compile examples/skype_supernode.acct

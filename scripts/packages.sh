@@ -7,6 +7,7 @@ ACCTC_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev  # the sanitizer and fuzzing build (ASan, UBSan, libFuzzer)
   nftables iptables ipset conntrack iproute2 rrdtool curl procps python3
+  prometheus # promtool: the exposition tests check `acctc counters --prometheus` with it
 )
 install_acctc_packages() {
   export DEBIAN_FRONTEND=noninteractive

@@ -1,6 +1,6 @@
 #include "check.hpp"
 
-#include "naming.hpp"
+#include "families.hpp"
 #include "well_known.hpp"
 
 #include <algorithm>

@@ -1,7 +1,7 @@
 #include "check_iptables.hpp"
 
+#include "families.hpp"
 #include "iptables_names.hpp"
-#include "naming.hpp"
 
 #include <map>
 

@@ -6,6 +6,7 @@
 #include "check.hpp"
 #include "check_iptables.hpp"
 #include "device_uses.hpp"
+#include "dump.hpp"
 #include "emit_iptables.hpp"
 #include "emit_nft.hpp"
 #include "host_database.hpp"
@@ -58,10 +59,15 @@ CompileResult compile_source(std::string display_name, std::string text,
     const rules::Table table = lower_policy(policy, diagnostics);
 
     CompiledPolicy out;
+    if (options.dump == Dump::check) {
+        out.dump = dump_checked(policy);
+    } else if (options.dump == Dump::lower) {
+        out.dump = dump_lowered(table);
+    }
     out.policy_name = policy.name;
     out.table_name = table.name;
     for (const auto& counter : table.counters) {
-        out.counters.push_back({counter.name, counter.origin});
+        out.counters.push_back({counter.name, counter.identity.origin});
     }
     for (const auto& chain : table.chains) {
         out.chains.push_back(chain.name);

@@ -1050,7 +1050,7 @@ IptablesText Emitter::run() {
             }
             out_.push_back({name, {}});
             line(out_.size() - 1, Spec{}, {},
-                 "-m comment --comment " + quoted(iptables::counter_comment(counter.name)));
+                 "-m comment --comment " + quoted(iptables::counter_comment(counter.name, counter.identity)));
         }
         for (const auto& chain : table_.chains) {
             if (chain.hook == rules::Hook::ingress) {

@@ -323,8 +323,8 @@ NftText emit_nft(const rules::Table& table) {
     std::string& out = text.definition;
     out = "table " + family_table + " {\n";
     for (const auto& counter : table.counters) {
-        out +=
-            "\tcounter " + counter.name + " {\n\t\tcomment " + quoted(counter.origin) + "\n\t}\n";
+        out += "\tcounter " + counter.name + " {\n\t\tcomment " +
+               quoted(encode_counter_comment(counter.name, counter.identity)) + "\n\t}\n";
     }
     for (const auto& set : table.sets) {
         out += "\n\tset " + set.name + " {\n\t\ttype " + (set.v6 ? "ipv6_addr" : "ipv4_addr") +

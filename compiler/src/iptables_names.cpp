@@ -45,8 +45,9 @@ std::string counter_chain(const std::string& policy, const std::string& counter)
     return object_name(policy, "c-" + counter);
 }
 
-std::string counter_comment(const std::string& counter) {
-    return "acctc:" + counter;
+std::string counter_comment(const std::string& counter, const CounterIdentity& identity) {
+    const std::string name = "acctc:" + counter;
+    return name + " " + encode_counter_comment(counter, identity, max_comment - name.size() - 1);
 }
 
 std::string jump_comment(const std::string& policy) {

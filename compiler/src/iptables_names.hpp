@@ -8,6 +8,8 @@
 // "acctc-<tag>-" tells which chains and sets belong to one policy.
 #pragma once
 
+#include "acctc/counter_labels.hpp"
+
 #include <cstdint>
 #include <string>
 
@@ -26,8 +28,13 @@ std::string object_name(const std::string& policy, const std::string& role,
 // The chain that holds a counter's only counting rule.
 std::string counter_chain(const std::string& policy, const std::string& counter);
 
-// The comment of a counter's counting rule, and of the jump rules in the built-in chains.
-std::string counter_comment(const std::string& counter);
+// xt_comment holds at most 255 characters.
+inline constexpr std::size_t max_comment = 255;
+
+// The comment of a counter's counting rule, "acctc:<counter> <metadata>" where the metadata is
+// the counter's family, labels and origin as in nft's counter comment (acctc/counter_labels.hpp),
+// and of the jump rules in the built-in chains.
+std::string counter_comment(const std::string& counter, const CounterIdentity& identity);
 std::string jump_comment(const std::string& policy);
 
 } // namespace acctc::iptables

@@ -1,5 +1,6 @@
 #include "lower.hpp"
 
+#include "families.hpp"
 #include "naming.hpp"
 #include "well_known.hpp"
 
@@ -350,17 +351,21 @@ class Lowering {
     std::vector<rules::Chain> classify_chains_;
 
     ChainBuilder& chain(const Variant& v) { return base_[{v.hook, v.device}]; }
-    void lower_counter(const ir::Counter& counter);
-    void lower_classify(const ir::Classify& classify);
+    void lower_counter(const ir::Counter& counter, const rules::CounterFamily& family);
+    void lower_classify(const ir::Classify& classify, const rules::CounterFamily& family);
     void lower_verdict(const ir::VerdictRule& verdict);
-    Statement counting_statement(const ir::Counter& counter, const Variant& v) const;
+    Statement counting_statement(const ir::Counter& counter, const rules::CounterFamily& family,
+                                 const Variant& v) const;
     std::vector<Condition> split_restriction(const ir::Counter& counter) const;
     void update_peers(const ir::Counter& counter, const Variant& v,
                       const std::vector<Condition>& conditions, std::optional<ir::Family> family);
-    std::vector<Rule> classify_body(const ir::Classify& classify, const std::string& suffix);
+    std::vector<Rule> classify_body(const ir::Classify& classify,
+                                    const std::vector<std::string>& names);
 };
 
-Statement Lowering::counting_statement(const ir::Counter& counter, const Variant& v) const {
+Statement Lowering::counting_statement(const ir::Counter& counter,
+                                       const rules::CounterFamily& family, const Variant& v) const {
+    const auto direction = family_direction(v.direction);
     for (const auto& split : counter.splits) {
         if (split.kind == ir::Split::direction) {
             continue;
@@ -371,13 +376,14 @@ Statement Lowering::counting_statement(const ir::Counter& counter, const Variant
         const bool v6 = counter.match.icmp && counter.match.icmp->v6;
         s.key = {type ? (v6 ? Field::icmpv6_type : Field::icmp_type) : Field::l4proto};
         for (std::uint8_t value : split.values) {
-            const auto name = type ? split_counter_name(counter, std::nullopt, v.direction, value)
-                                   : split_counter_name(counter, value, v.direction, std::nullopt);
+            const auto name =
+                type ? counter_name(family, {direction, std::nullopt, value, std::nullopt})
+                     : counter_name(family, {direction, value, std::nullopt, std::nullopt});
             s.entries.push_back({{Interval{value, value}}, name});
         }
         return s;
     }
-    return count(split_counter_name(counter, std::nullopt, v.direction, std::nullopt));
+    return count(counter_name(family, {direction, std::nullopt, std::nullopt, std::nullopt}));
 }
 
 // What a counter with splits really counts: only the split values.
@@ -432,7 +438,7 @@ void Lowering::update_peers(const ir::Counter& counter, const Variant& v,
     }
 }
 
-void Lowering::lower_counter(const ir::Counter& counter) {
+void Lowering::lower_counter(const ir::Counter& counter, const rules::CounterFamily& family) {
     const ir::Match& match = counter.match;
     const std::vector<Variant> places = variants(match, counter.splits_by(ir::Split::direction));
     if (!counter.follow) {
@@ -440,7 +446,7 @@ void Lowering::lower_counter(const ir::Counter& counter) {
         for (const auto& v : places) {
             for (const auto& alt : alts) {
                 Rule rule = make_rule(taken_once(v), alt.conditions, counter.origin);
-                rule.statements.push_back(counting_statement(counter, v));
+                rule.statements.push_back(counting_statement(counter, family, v));
                 chain(v).counts.push_back(std::move(rule));
                 update_peers(counter, v, alt.conditions, alt.family);
             }
@@ -492,7 +498,7 @@ void Lowering::lower_counter(const ir::Counter& counter) {
     }
     for (const auto& v : places) {
         Rule rule = make_rule(taken_once(v), {mark(counter.mark_bit)}, counter.origin);
-        rule.statements.push_back(counting_statement(counter, v));
+        rule.statements.push_back(counting_statement(counter, family, v));
         chain(v).counts.push_back(std::move(rule));
         update_peers(counter, v, {mark(counter.mark_bit)}, std::nullopt);
     }
@@ -667,9 +673,10 @@ protocol_port_tuples(const std::optional<Key>& key) {
     return std::pair{key->fields[0], tuples};
 }
 
-std::vector<Rule> Lowering::classify_body(const ir::Classify& classify, const std::string& suffix) {
+// names: the counter of each class, in order.
+std::vector<Rule> Lowering::classify_body(const ir::Classify& classify,
+                                          const std::vector<std::string>& names) {
     std::vector<Rule> body;
-    auto name_of = [&](const ir::Class& cls) { return cls.counter + suffix; };
     auto unreachable = [&](const ir::Class& cls) {
         diag_.warning(cls.range, "class '" + cls.label + "' can never match: earlier classes of '" +
                                      classify.name + "' take all its packets");
@@ -693,7 +700,7 @@ std::vector<Rule> Lowering::classify_body(const ir::Classify& classify, const st
             bool reachable = false;
             for (std::size_t f = 0; f < shape.fields.size(); ++f) {
                 for (const auto& part : covered[f].take(keys[c].values[f])) {
-                    entries[f].push_back({{part}, name_of(classify.classes[c])});
+                    entries[f].push_back({{part}, names[c]});
                     reachable = true;
                 }
             }
@@ -723,7 +730,8 @@ std::vector<Rule> Lowering::classify_body(const ir::Classify& classify, const st
     std::optional<Field> port_field;
     std::map<std::pair<u128, u128>, std::string> tuples;
     bool concat = true;
-    for (const auto& cls : classify.classes) {
+    for (std::size_t c = 0; c < classify.classes.size(); ++c) {
+        const ir::Class& cls = classify.classes[c];
         auto t = protocol_port_tuples(single_key(cls.match));
         if (!t || (port_field && *port_field != t->first)) {
             concat = false;
@@ -731,9 +739,8 @@ std::vector<Rule> Lowering::classify_body(const ir::Classify& classify, const st
         }
         port_field = t->first;
         bool reachable = false;
-        const std::string name = name_of(cls);
         for (const auto& tuple : t->second) {
-            reachable = tuples.try_emplace(tuple, name).second || reachable;
+            reachable = tuples.try_emplace(tuple, names[c]).second || reachable;
         }
         if (!reachable) {
             unreachable(cls);
@@ -763,14 +770,15 @@ std::vector<Rule> Lowering::classify_body(const ir::Classify& classify, const st
     // 3. Anything else: one rule per class and alternative, first match returns.
     std::vector<std::vector<Condition>> seen;
     bool catch_all = false;
-    for (const auto& cls : classify.classes) {
+    for (std::size_t c = 0; c < classify.classes.size(); ++c) {
+        const ir::Class& cls = classify.classes[c];
         const auto alts = alternatives(cls.match);
         if (catch_all) {
             unreachable(cls);
         }
         for (const auto& alt : alts) {
             Rule rule = make_rule(alt.conditions, {}, cls.origin);
-            rule.statements.push_back(count(name_of(cls)));
+            rule.statements.push_back(count(names[c]));
             rule.statements.push_back(simple(Statement::Kind::ret));
             body.push_back(std::move(rule));
             catch_all = catch_all || alt.conditions.empty();
@@ -779,22 +787,30 @@ std::vector<Rule> Lowering::classify_body(const ir::Classify& classify, const st
     return body;
 }
 
-void Lowering::lower_classify(const ir::Classify& classify) {
+void Lowering::lower_classify(const ir::Classify& classify, const rules::CounterFamily& family) {
     const std::vector<Alternative> scope_alternatives = alternatives(classify.scope);
     for (const auto& v : variants(classify.scope, classify.split_direction)) {
         std::string suffix;
+        std::optional<rules::Direction> direction;
         if (classify.split_direction && v.direction) {
+            direction = family_direction(v.direction);
             suffix = *v.direction == ir::dir_in ? "_in" : "_out";
         }
         const std::string chain_name = "classify_" + classify.name + suffix;
         const bool exists = std::any_of(classify_chains_.begin(), classify_chains_.end(),
                                         [&](const auto& c) { return c.name == chain_name; });
         if (!exists) {
-            rules::Chain body{chain_name, std::nullopt, {}, classify_body(classify, suffix)};
+            // Members: the classes, then otherwise.
+            std::vector<std::string> names;
+            names.reserve(family.members.size());
+            for (std::size_t m = 0; m < family.members.size(); ++m) {
+                names.push_back(counter_name(family, {direction, std::nullopt, std::nullopt, m}));
+            }
+            rules::Chain body{chain_name, std::nullopt, {}, classify_body(classify, names)};
             if (classify.otherwise) {
                 Rule rest;
                 rest.origin = classify.otherwise->origin;
-                rest.statements.push_back(count(classify.otherwise->counter + suffix));
+                rest.statements.push_back(count(names.back()));
                 body.rules.push_back(std::move(rest));
             }
             classify_chains_.push_back(std::move(body));
@@ -812,9 +828,7 @@ rules::Table Lowering::run() {
     table.name = policy_.table;
     table.policy = policy_.name;
     for (const auto& counter : policy_.counters) {
-        for (const auto& name : all_counter_names(counter)) {
-            table.counters.push_back({name, counter.origin});
-        }
+        table.families.push_back(counter_family(counter));
         if (counter.peers_referenced) {
             for (ir::Family f : {ir::Family::ipv4, ir::Family::ipv6}) {
                 table.sets.push_back({peers_set(counter.name, f), f == ir::Family::ipv6,
@@ -822,27 +836,21 @@ rules::Table Lowering::run() {
             }
         }
     }
+    const std::size_t classify_families = table.families.size();
     for (const auto& classify : policy_.classifies) {
-        auto add = [&](const ir::Class& cls) {
-            if (classify.split_direction) {
-                table.counters.push_back({cls.counter + "_in", cls.origin});
-                table.counters.push_back({cls.counter + "_out", cls.origin});
-            } else {
-                table.counters.push_back({cls.counter, cls.origin});
-            }
-        };
-        for (const auto& cls : classify.classes) {
-            add(cls);
-        }
-        if (classify.otherwise) {
-            add(*classify.otherwise);
-        }
+        table.families.push_back(classify_family(classify));
+    }
+    for (const auto& family : table.families) {
+        auto objects = expand(family);
+        table.counters.insert(table.counters.end(), std::make_move_iterator(objects.begin()),
+                              std::make_move_iterator(objects.end()));
     }
     for (const auto& item : policy_.order) {
         if (item.is_classify) {
-            lower_classify(policy_.classifies[item.index]);
+            lower_classify(policy_.classifies[item.index],
+                           table.families[classify_families + item.index]);
         } else {
-            lower_counter(policy_.counters[item.index]);
+            lower_counter(policy_.counters[item.index], table.families[item.index]);
         }
     }
     for (const auto& verdict : policy_.verdicts) {

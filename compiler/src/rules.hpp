@@ -2,6 +2,7 @@
 // Lowering produces it from ir::Policy; the nft and iptables emitters print it.
 #pragma once
 
+#include "acctc/counter_labels.hpp"
 #include "intervals.hpp"
 
 #include <cstddef>
@@ -163,9 +164,32 @@ struct Chain {
     std::vector<Rule> rules;
 };
 
+// Traffic directions as a family dimension (ir::Direction is a bit mask of both).
+enum class Direction { in, out };
+
+// A named group of counters that differ only by their dimensions: a counter with its splits,
+// or a classify with its classes. families.hpp expands it into kernel counter objects.
+struct CounterFamily {
+    struct Member {
+        std::string label;  // a class of a classify
+        std::string origin; // its file:line
+    };
+    std::string name;   // the counter or classify name; every kernel name starts with it
+    std::string origin; // file:line of the declaration
+    CounterKind kind = CounterKind::counter;
+    std::vector<Dimension> dimensions; // in name-suffix order, e.g. protocol then direction
+    // The values of each dimension in `dimensions`; the others are unused.
+    std::vector<Direction> directions;
+    std::vector<std::uint8_t> protocols;
+    std::vector<std::uint8_t> icmp_types;
+    bool icmp_v6 = false; // icmp_types are ICMPv6 types
+    std::vector<Member> members;
+};
+
+// One kernel counter object: its name and what the runtime reads back from its comment.
 struct CounterObject {
     std::string name;
-    std::string origin;
+    CounterIdentity identity; // family, labels, origin
 };
 
 struct DynamicSet {
@@ -178,7 +202,8 @@ struct DynamicSet {
 struct Table {
     std::string name;
     std::string policy;
-    std::vector<CounterObject> counters;
+    std::vector<CounterFamily> families;
+    std::vector<CounterObject> counters; // every family expanded, in family order
     std::vector<DynamicSet> sets;
     std::vector<Chain> chains;
 };

@@ -15,7 +15,7 @@ rules::Table one_rule(std::vector<Condition> conditions) {
     rules::Table table;
     table.name = "acctc_p";
     table.policy = "p";
-    table.counters.push_back({"c", "p.acct:1"});
+    table.counters.push_back({"c", {"c", CounterKind::counter, {}, "p.acct:1"}});
     rules::Rule rule;
     rule.conditions = std::move(conditions);
     rules::Statement count;

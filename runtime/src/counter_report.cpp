@@ -1,6 +1,7 @@
 #include "acctc/runtime/counter_report.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <map>
 
@@ -76,6 +77,64 @@ double per_second(std::uint64_t value, double seconds) {
     return seconds > 0 ? static_cast<double>(value) / seconds : 0.0;
 }
 
+// Rows grouped by policy and family (in first-seen order), each group in reading order.
+std::vector<const CounterReading*> grouped(const std::vector<CounterReading>& readings) {
+    std::map<std::pair<std::string, std::string>, std::size_t> first;
+    std::vector<std::pair<std::size_t, const CounterReading*>> keyed;
+    for (const auto& reading : readings) {
+        const auto& s = reading.sample;
+        const std::size_t group =
+            first.emplace(std::pair{s.policy, s.family_or_name()}, first.size()).first->second;
+        keyed.emplace_back(group, &reading);
+    }
+    std::stable_sort(keyed.begin(), keyed.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<const CounterReading*> out;
+    for (const auto& [group, reading] : keyed) {
+        out.push_back(reading);
+    }
+    return out;
+}
+
+// The dimensions any reading has: one column each, in Dimension order.
+std::vector<Dimension> used_dimensions(const std::vector<CounterReading>& readings) {
+    std::vector<Dimension> out;
+    for (Dimension d : all_dimensions) {
+        if (std::any_of(readings.begin(), readings.end(),
+                        [&](const auto& r) { return !r.sample.label(d).empty(); })) {
+            out.push_back(d);
+        }
+    }
+    return out;
+}
+
+// POLICY COUNTER <dimensions...> followed by `tail`; numeric marks the right-aligned columns.
+std::pair<Row, std::vector<bool>> header(const std::vector<Dimension>& dimensions,
+                                         const std::vector<std::string>& tail,
+                                         std::size_t numeric_tail) {
+    Row row{"POLICY", "COUNTER"};
+    for (Dimension d : dimensions) {
+        std::string name(dimension_name(d));
+        std::transform(name.begin(), name.end(), name.begin(),
+                       [](char c) { return static_cast<char>(std::toupper(c)); });
+        row.push_back(name);
+    }
+    std::vector<bool> numeric(row.size(), false);
+    for (std::size_t i = 0; i < tail.size(); ++i) {
+        row.push_back(tail[i]);
+        numeric.push_back(i < numeric_tail);
+    }
+    return {row, numeric};
+}
+
+Row identity_cells(const CounterSample& sample, const std::vector<Dimension>& dimensions) {
+    Row row{sample.policy, sample.family_or_name()};
+    for (Dimension d : dimensions) {
+        row.push_back(sample.label(d));
+    }
+    return row;
+}
+
 } // namespace
 
 std::string format_count(std::uint64_t value, bool exact) {
@@ -91,30 +150,43 @@ std::string format_bytes(std::uint64_t value, bool exact) {
 }
 
 std::string format_counter_table(const std::vector<CounterReading>& readings, bool exact) {
-    std::vector<Row> rows{{"POLICY", "COUNTER", "PACKETS", "BYTES", "ORIGIN"}};
-    for (const auto& reading : readings) {
-        rows.push_back({reading.sample.policy, reading.sample.counter,
-                        format_count(reading.sample.packets, exact),
-                        format_bytes(reading.sample.bytes, exact), reading.origin});
+    const auto dimensions = used_dimensions(readings);
+    auto [head, numeric] = header(dimensions, {"PACKETS", "BYTES", "ORIGIN"}, 2);
+    std::vector<Row> rows{head};
+    for (const CounterReading* reading : grouped(readings)) {
+        Row row = identity_cells(reading->sample, dimensions);
+        row.insert(row.end(), {format_count(reading->sample.packets, exact),
+                               format_bytes(reading->sample.bytes, exact), reading->origin});
+        rows.push_back(std::move(row));
     }
-    return render(rows, {false, false, true, true, false});
+    return render(rows, numeric);
 }
 
 std::string format_rate_table(const std::vector<CounterReading>& previous,
                               const std::vector<CounterReading>& current, double seconds,
                               bool exact) {
-    std::vector<Row> rows{{"POLICY", "COUNTER", "PACKETS", "BYTES", "PACKETS/S", "BITS/S"}};
-    for (const auto& change : changes_since(previous, current)) {
-        const CounterSample& now = change.reading->sample;
-        rows.push_back(
-            {now.policy, now.counter, format_count(now.packets, exact),
-             format_bytes(now.bytes, exact),
+    const auto dimensions = used_dimensions(current);
+    auto [head, numeric] = header(dimensions, {"PACKETS", "BYTES", "PACKETS/S", "BITS/S"}, 4);
+    std::vector<Row> rows{head};
+    std::map<const CounterReading*, const Change*> change_of;
+    const auto changes = changes_since(previous, current);
+    for (const auto& change : changes) {
+        change_of[change.reading] = &change;
+    }
+    for (const CounterReading* reading : grouped(current)) {
+        const Change& change = *change_of.at(reading);
+        const CounterSample& now = reading->sample;
+        Row row = identity_cells(now, dimensions);
+        row.insert(
+            row.end(),
+            {format_count(now.packets, exact), format_bytes(now.bytes, exact),
              format_count(static_cast<std::uint64_t>(per_second(change.packets, seconds) + 0.5),
                           exact),
              format_count(static_cast<std::uint64_t>(per_second(change.bytes, seconds) * 8 + 0.5),
                           exact)});
+        rows.push_back(std::move(row));
     }
-    return render(rows, {false, false, true, true, true, true});
+    return render(rows, numeric);
 }
 
 nlohmann::json rates_to_json(const std::vector<CounterReading>& previous,
@@ -133,8 +205,14 @@ nlohmann::json rates_to_json(const std::vector<CounterReading>& previous,
 nlohmann::json counters_to_json(const std::vector<CounterReading>& readings) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& reading : readings) {
+        nlohmann::json labels = nlohmann::json::object();
+        for (const auto& label : reading.sample.labels) {
+            labels[std::string(dimension_name(label.dimension))] = label.value;
+        }
         list.push_back({{"policy", reading.sample.policy},
-                        {"counter", reading.sample.counter},
+                        {"counter", reading.sample.family_or_name()},
+                        {"name", reading.sample.counter},
+                        {"labels", std::move(labels)},
                         {"packets", reading.sample.packets},
                         {"bytes", reading.sample.bytes},
                         {"origin", reading.origin}});

@@ -9,8 +9,13 @@ void append_family(std::string& out, const char* name, const char* help,
     out += std::string("# TYPE ") + name + " counter\n";
     for (const auto& sample : samples) {
         out += std::string(name) + "{policy=\"" + escape_label_value(sample.policy) +
-               "\",counter=\"" + escape_label_value(sample.counter) + "\"} " +
-               std::to_string(sample.*value) + "\n";
+               "\",counter=\"" + escape_label_value(sample.family_or_name()) + "\"";
+        for (const auto& label : sample.labels) {
+            out += ",";
+            out += dimension_name(label.dimension);
+            out += "=\"" + escape_label_value(label.value) + "\"";
+        }
+        out += "} " + std::to_string(sample.*value) + "\n";
     }
 }
 

@@ -56,9 +56,21 @@ struct ReloadText {
 ReloadText reload_text(const std::string& compiled, const IptablesPolicy& policy,
                        const SavedTable& live) {
     ReloadText reload;
-    std::map<std::string, std::string> counting_rule; // chain -> expected spec
+    // chain -> the specs its one counting rule may have to be kept: as compiled now, or as an
+    // acctc from before the labels wrote it ("acctc:<counter>"; kept with its count, without
+    // labels until the policy is removed and applied again).
+    std::map<std::string, std::vector<std::string>> counting_rule;
     for (const auto& [counter, chain] : policy.counter_chains) {
-        counting_rule[chain] = " -m comment --comment \"acctc:" + counter + "\"";
+        counting_rule[chain].push_back(" -m comment --comment \"acctc:" + counter + "\"");
+    }
+    for (const auto& line : split_lines(compiled)) {
+        const auto space = line.find(' ', 3);
+        if (line.rfind("-A ", 0) == 0 && space != std::string::npos) {
+            if (auto it = counting_rule.find(line.substr(3, space - 3));
+                it != counting_rule.end()) {
+                it->second.push_back(line.substr(space));
+            }
+        }
     }
     std::map<std::string, std::vector<std::string>> live_rules;
     for (const auto& rule : live.rules) {
@@ -67,7 +79,9 @@ ReloadText reload_text(const std::string& compiled, const IptablesPolicy& policy
     const auto live_chains = owned_chains(live, policy.prefix);
     for (const auto& chain : live_chains) {
         auto it = counting_rule.find(chain);
-        if (it != counting_rule.end() && live_rules[chain] == std::vector{it->second}) {
+        const auto& rules = live_rules[chain];
+        if (it != counting_rule.end() && rules.size() == 1 &&
+            std::find(it->second.begin(), it->second.end(), rules.front()) != it->second.end()) {
             reload.kept_chains.insert(chain);
         }
     }
@@ -205,7 +219,10 @@ class IptablesBackend final : public Backend {
             auto it = std::find_if(out.begin(), out.end(),
                                    [&](const auto& r) { return r.sample.counter == rule.counter; });
             if (it == out.end()) {
-                out.push_back({{policy, rule.counter, 0, 0}, {}});
+                CounterIdentity identity = decode_counter_comment(rule.counter, rule.metadata);
+                out.push_back({{policy, rule.counter, 0, 0, std::move(identity.family),
+                                std::move(identity.labels)},
+                               std::move(identity.origin)});
                 it = out.end() - 1;
             }
             it->sample.packets += rule.packets;

@@ -99,6 +99,7 @@ CountedRule counted_rule(const nlmsghdr* message) {
         });
     }
     out.counter = counter_named(comment, has_target);
+    out.metadata = counter_metadata(comment);
     return out;
 }
 

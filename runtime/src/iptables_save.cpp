@@ -127,13 +127,19 @@ std::string counter_named(const std::string& comment, bool has_target) {
     if (comment.rfind("acctc:", 0) != 0 || comment.rfind("acctc:policy:", 0) == 0 || has_target) {
         return {};
     }
-    return comment.substr(6);
+    return comment.substr(6, comment.find(' ', 6) - 6); // npos - 6 still means "to the end"
+}
+
+std::string counter_metadata(const std::string& comment) {
+    const auto space = comment.find(' ');
+    return space == std::string::npos ? std::string() : comment.substr(space + 1);
 }
 
 std::vector<CountedRule> counted_rules(const std::vector<SavedRule>& rules) {
     std::vector<CountedRule> out;
     for (const auto& rule : rules) {
-        out.push_back({rule.chain, counter_of(rule), rule.packets, rule.bytes});
+        out.push_back({rule.chain, counter_of(rule), counter_metadata(comment_of(rule.spec)),
+                       rule.packets, rule.bytes});
     }
     return out;
 }

@@ -31,10 +31,14 @@ std::map<std::string, std::string> applied_policies(const SavedTable& table);
 std::vector<SavedRule> owned_jumps(const SavedTable& table, const std::string& prefix);
 std::vector<std::string> owned_chains(const SavedTable& table, const std::string& prefix);
 
-// The counter name of a counting rule (comment "acctc:<counter>", no -j or -g), or empty.
+// The counter name of a counting rule (comment "acctc:<counter>[ <metadata>]", no -j or -g),
+// or empty.
 std::string counter_of(const SavedRule& rule);
 // The same from a rule's comment and whether it has a target, however the rule was read.
 std::string counter_named(const std::string& comment, bool has_target);
+// The metadata after the counter name in a counting rule's comment: family, labels and origin
+// (acctc/counter_labels.hpp); empty for rules written before it existed.
+std::string counter_metadata(const std::string& comment);
 
 // The rules `iptables -S CHAIN -v` prints ("-A chain ... -c packets bytes [-j target]"), as
 // iptables-save -c would have given them; other lines are skipped.
@@ -44,6 +48,7 @@ std::vector<SavedRule> parse_listing(const std::string& text);
 struct CountedRule {
     std::string chain;
     std::string counter;
+    std::string metadata; // the comment after the name (acctc/counter_labels.hpp); older: empty
     std::uint64_t packets = 0;
     std::uint64_t bytes = 0;
 };

@@ -4,6 +4,7 @@
 #include "acctc/runtime/nft_context.hpp"
 #include "chain_record.hpp"
 #include "counter_origins.hpp"
+#include "counter_relabel.hpp"
 #include "kernel_error_map.hpp"
 #include "mutation_lock.hpp"
 #include "nft_counter_read.hpp"
@@ -27,9 +28,10 @@ namespace {
 constexpr std::string_view table_prefix = "acctc_";
 
 CounterReading reading_of(const KernelCounter& counter) {
-    return {
-        {counter.table.substr(table_prefix.size()), counter.name, counter.packets, counter.bytes},
-        counter.comment};
+    CounterIdentity identity = decode_counter_comment(counter.name, counter.comment);
+    return {{counter.table.substr(table_prefix.size()), counter.name, counter.packets,
+             counter.bytes, std::move(identity.family), std::move(identity.labels)},
+            std::move(identity.origin)};
 }
 
 std::vector<std::string> acctc_tables(NftNetlink& netlink) {
@@ -213,10 +215,18 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     if (chains && kept_sets) {
         attempts.push_back({false, false});
     }
+    // Read as late as possible: what is counted between this read and the commit is lost for
+    // the (rare) counters re-created to change their labels.
+    const std::vector<Relabel> relabels =
+        current != nullptr && !plan.kept.empty()
+            ? counters_to_relabel(read_table_counters(netlink_, table, false), policy.definition)
+            : std::vector<Relabel>{};
     // Chains whose rules do not change are left alone, and those that change are filled before
-    // the commit jumps to them (see reload_transactions).
+    // the commit jumps to them (see reload_transactions). A relabelled counter is deleted and
+    // re-created, which the kernel refuses while a kept rule still refers to it: that (one-time)
+    // reload replaces every chain.
     LiveChains live;
-    if (current != nullptr && !dry_run) {
+    if (current != nullptr && !dry_run && relabels.empty()) {
         live = recorded_unchanged_chains(netlink_, table, policy.definition);
     }
     ReloadTransactions reload;
@@ -233,7 +243,7 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
                 run_transaction(reload.stage, table, false);
                 staged = true;
             }
-            run_transaction(reload.commit, table, dry_run);
+            run_transaction(with_relabels(reload.commit, table, relabels), table, dry_run);
             if (!dry_run) {
                 // Removed counters stay until the cleanup below: read by name with the rest.
                 std::vector<std::string> present = wanted;

@@ -1,7 +1,9 @@
 // Golden specs: every specs/compile/*.acct and examples/*.acct compiles to exactly its .nft
 // (warnings included in a .warn file when there are any) and, for the iptables backend, to its
 // .ipt, .ip6t and .ipset (peer sets only) or, when iptables cannot express it, to the
-// diagnostics in .ipt.err; every specs/errors/*.acct fails with exactly its .err. Regenerate all
+// diagnostics in .ipt.err; the checked policy and the lowered table (acctc compile --dump=check,
+// --dump=lower) print exactly their .check and .lower; every specs/errors/*.acct fails with
+// exactly its .err. Regenerate all
 // expected files with:
 //   ACCTC_UPDATE_SPECS=1 ctest --test-dir build -L golden
 // and review the diff.
@@ -50,6 +52,15 @@ TEST_P(CompileSpec, MatchesGoldenIptablesRuleset) {
     compare_or_update(expected_path(GetParam(), ".ipset"), ipt ? ipt->ipset : std::string());
     compare_or_update(expected_path(GetParam(), ".ipt.err"),
                       ipt ? std::string() : rendered_diagnostics(result));
+}
+
+TEST_P(CompileSpec, MatchesGoldenDumps) {
+    for (const auto& [dump, extension] :
+         {std::pair{Dump::check, ".check"}, {Dump::lower, ".lower"}}) {
+        const CompileResult result = compile_spec(GetParam(), Target::nft, dump);
+        ASSERT_TRUE(result.output.has_value()) << rendered_diagnostics(result);
+        compare_or_update(expected_path(GetParam(), extension), result.output->dump);
+    }
 }
 
 class ErrorSpec : public testing::TestWithParam<std::string> {};

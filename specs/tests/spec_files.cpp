@@ -28,9 +28,10 @@ std::string read_file(const std::filesystem::path& path) {
     return text.str();
 }
 
-CompileResult compile_spec(const std::string& relative, Target target) {
+CompileResult compile_spec(const std::string& relative, Target target, Dump dump) {
     CompileOptions options;
     options.target = target;
+    options.dump = dump;
     options.etc_dir = source_dir() / "specs/etc";
     return compile_source(relative, read_file(source_dir() / relative), options);
 }

@@ -15,7 +15,8 @@ std::filesystem::path source_dir();
 // Relative to the source tree: specs/compile/x.acct, specs/errors/y.acct, examples/z.acct.
 std::vector<std::string> inputs(const std::string& directory);
 std::string read_file(const std::filesystem::path& path);
-CompileResult compile_spec(const std::string& relative, Target target = Target::nft);
+CompileResult compile_spec(const std::string& relative, Target target = Target::nft,
+                           Dump dump = Dump::none);
 // Diagnostics as `acctc check` prints them.
 std::string rendered_diagnostics(const CompileResult& result);
 // Where the expected output of an input lives: .nft beside compile specs, .err beside error

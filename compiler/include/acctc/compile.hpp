@@ -14,8 +14,12 @@ namespace acctc {
 
 enum class Target { nft, iptables };
 
+// An intermediate representation to print instead of the ruleset (docs/hacking: dumps).
+enum class Dump { none, check, lower };
+
 struct CompileOptions {
     Target target = Target::nft;
+    Dump dump = Dump::none; // fills CompiledPolicy::dump
     // Where passwd, group and services are read from: /etc by default, another
     // directory when compiling for a different host (and for reproducible specs).
     std::filesystem::path etc_dir = "/etc";
@@ -60,6 +64,8 @@ struct CompiledPolicy {
     std::string text;
     std::optional<IptablesPolicy> iptables; // Target::iptables only
     std::vector<CompiledCounter> counters;
+    // CompileOptions::dump: the checked policy or the lowered table as stable text.
+    std::string dump;
     std::vector<std::string> chains;
     std::vector<std::string> sets;
     std::vector<DeviceUse> devices; // for apply's check that they exist

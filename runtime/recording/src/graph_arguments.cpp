@@ -1,5 +1,4 @@
 #include "acctc/recording/graph.hpp"
-#include "acctc/recording/graph_selection.hpp"
 #include "acctc/recording/rrd_names.hpp"
 
 #include <algorithm>
@@ -10,9 +9,32 @@
 namespace acctc::recording {
 namespace {
 
-// Okabe-Ito colours: distinguishable with the common colour-vision deficiencies.
-constexpr std::array<const char*, 7> palette = {"0072B2", "D55E00", "009E73", "CC79A7",
-                                                "E69F00", "56B4E9", "000000"};
+// Okabe-Ito colours (distinguishable with the common colour-vision deficiencies) first, then
+// Paul Tol's muted and dark sets; past them colours repeat with dashed lines.
+constexpr std::array<const char*, 18> palette = {
+    "0072B2", "D55E00", "009E73", "CC79A7", "E69F00", "56B4E9", "000000", "332288", "117733",
+    "882255", "999933", "AA4499", "44AA99", "661100", "6699CC", "888888", "DDCC77", "EE6677"};
+
+// The side a series is drawn on comes from its direction dimension, never from its name.
+bool drawn_below(const CounterIdentity& identity) {
+    for (const auto& label : identity.labels) {
+        if (label.dimension == Dimension::direction) {
+            return label.value == "in";
+        }
+    }
+    return false;
+}
+
+// In and out of one family and otherwise equal labels share a colour.
+std::string pair_key(const CounterIdentity& identity) {
+    std::string key = identity.family;
+    for (const auto& label : identity.labels) {
+        if (label.dimension != Dimension::direction) {
+            key += '\n' + std::string(dimension_name(label.dimension)) + '=' + label.value;
+        }
+    }
+    return key;
+}
 
 // rrdtool splits definitions at ':'; literal colons (paths, labels) need a backslash.
 std::string escape_colons(const std::string& text) {
@@ -77,12 +99,16 @@ std::vector<std::string> graph_arguments(const GraphRequest& request) {
     for (std::size_t i = 0; i < request.counters.size(); ++i) {
         const auto& counter = request.counters[i];
         const auto id = std::to_string(i);
-        const auto pair = pair_name(counter);
-        const auto colour_index = colour_of_pair.emplace(pair, colour_of_pair.size()).first->second;
+        const GraphSeries series = i < request.series.size()
+                                       ? request.series[i]
+                                       : GraphSeries{decode_counter_comment(counter, ""), true};
+        const auto colour_index =
+            colour_of_pair.emplace(pair_key(series.identity), colour_of_pair.size()).first->second;
         const std::string colour = palette.at(colour_index % palette.size());
+        const std::string dashes = colour_index >= palette.size() ? ":dashes" : "";
         const auto file = rrd_path(request.rrd_dir, request.policy, counter);
         const auto ds = bytes ? bytes_ds_name(counter) : packets_ds_name(counter);
-        const bool below = direction_of(counter) == Direction::in;
+        const bool below = drawn_below(series.identity);
         std::string label = escape_percent(escape_colons(counter));
         label += std::string(label_width - counter.size() + 1, ' ');
 
@@ -90,7 +116,11 @@ std::vector<std::string> graph_arguments(const GraphRequest& request) {
         args.push_back("CDEF:plot" + id + "=v" + id + (below ? ",-1,*" : ",1,*"));
         // Translucent fill so overlapping counters stay visible, a solid line on top.
         args.push_back("AREA:plot" + id + "#" + colour + "30");
-        args.push_back("LINE1.5:plot" + id + "#" + colour + ":" + label);
+        args.push_back("LINE1.5:plot" + id + "#" + colour + ":" + label + dashes);
+        if (!series.has_data) {
+            args.push_back("COMMENT:no data\\l");
+            continue;
+        }
         args.push_back("VDEF:avg" + id + "=v" + id + ",AVERAGE");
         args.push_back("VDEF:max" + id + "=v" + id + ",MAXIMUM");
         args.push_back("VDEF:total" + id + "=v" + id + ",TOTAL");

@@ -7,48 +7,6 @@
 #include <stdexcept>
 
 namespace acctc::recording {
-namespace {
-
-std::vector<std::string_view> words(std::string_view name) {
-    std::vector<std::string_view> out;
-    std::size_t begin = 0;
-    while (begin <= name.size()) {
-        const auto end = std::min(name.find('_', begin), name.size());
-        out.push_back(name.substr(begin, end - begin));
-        begin = end + 1;
-    }
-    return out;
-}
-
-} // namespace
-
-Direction direction_of(std::string_view counter) {
-    for (const auto word : words(counter)) {
-        if (word == "in") {
-            return Direction::in;
-        }
-        if (word == "out") {
-            return Direction::out;
-        }
-    }
-    return Direction::both;
-}
-
-std::string pair_name(std::string_view counter) {
-    std::string out;
-    bool dropped = false;
-    for (const auto word : words(counter)) {
-        if (!dropped && (word == "in" || word == "out")) {
-            dropped = true;
-            continue;
-        }
-        if (!out.empty()) {
-            out += '_';
-        }
-        out += word;
-    }
-    return out;
-}
 
 std::vector<std::string> recorded_counters(const std::filesystem::path& dir,
                                            std::string_view policy) {

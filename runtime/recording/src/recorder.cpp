@@ -1,6 +1,7 @@
 #include "acctc/recording/recorder.hpp"
 
 #include "acctc/recording/directory_lock.hpp"
+#include "acctc/recording/recorded_labels.hpp"
 #include "acctc/recording/rrd_file.hpp"
 #include "acctc/recording/rrd_names.hpp"
 
@@ -33,6 +34,7 @@ RecordedCounter record_one(const std::filesystem::path& dir, const runtime::Coun
             return result;
         }
         update_rrd(result.file, now, {sample.bytes, sample.packets});
+        remember_labels(dir, sample);
     } catch (const std::exception& error) {
         result.outcome = RecordedCounter::Outcome::failed;
         result.detail = error.what();

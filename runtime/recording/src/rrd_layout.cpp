@@ -1,12 +1,34 @@
 #include "acctc/recording/rrd_layout.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace acctc::recording {
 
-std::vector<std::string> RrdLayout::default_archives() {
-    return {"RRA:AVERAGE:0.5:5m:1w", "RRA:AVERAGE:0.5:1h:1y", "RRA:MAX:0.5:1h:1y",
-            "RRA:AVERAGE:0.5:1d:5y"};
+std::vector<std::string> RrdLayout::default_archives(std::chrono::seconds step) {
+    const long long s = std::max<long long>(1, step.count());
+    constexpr long long minute = 60, hour = 3600, day = 86400;
+    struct Archive {
+        const char* cf;
+        long long resolution; // seconds per row, rounded to whole steps
+        long long span;       // seconds kept
+    };
+    std::vector<Archive> wanted;
+    if (s < 5 * minute) {
+        wanted.push_back({"AVERAGE", s, day}); // every step for a day: short steps graph at once
+    }
+    wanted.insert(wanted.end(), {{"AVERAGE", 5 * minute, 7 * day},
+                                 {"AVERAGE", hour, 365 * day},
+                                 {"MAX", hour, 365 * day},
+                                 {"AVERAGE", day, 5 * 365 * day}});
+    std::vector<std::string> out;
+    for (const auto& a : wanted) {
+        const long long steps = std::max<long long>(1, a.resolution / s);
+        const long long rows = std::max<long long>(2, a.span / (steps * s));
+        out.push_back("RRA:" + std::string(a.cf) + ":0.5:" + std::to_string(steps) + ":" +
+                      std::to_string(rows));
+    }
+    return out;
 }
 
 void validate(const RrdLayout& layout) {

@@ -8,22 +8,10 @@
 
 #include <algorithm>
 #include <gtest/gtest.h>
+#include <set>
 
 namespace acctc::recording {
 namespace {
-
-TEST(GraphSelection, DirectionIsAWholeWord) {
-    EXPECT_EQ(direction_of("skype_tcp_in"), Direction::in);
-    EXPECT_EQ(direction_of("skype_udp_out"), Direction::out);
-    EXPECT_EQ(direction_of("dept_in_web"), Direction::in);
-    EXPECT_EQ(direction_of("dept_a_link"), Direction::both);
-    EXPECT_EQ(direction_of("inbound"), Direction::both);
-    EXPECT_EQ(direction_of("login_out"), Direction::out);
-    EXPECT_EQ(pair_name("skype_tcp_in"), "skype_tcp");
-    EXPECT_EQ(pair_name("skype_tcp_out"), "skype_tcp");
-    EXPECT_EQ(pair_name("dept_in_web"), "dept_web");
-    EXPECT_EQ(pair_name("a_to_b"), "a_to_b");
-}
 
 TEST(GraphSelection, SelectorsAreCountersOrGroupPrefixes) {
     const std::vector<std::string> recorded = {"skype_ping", "skype_tcp_in", "skype_tcp_out",
@@ -49,11 +37,19 @@ std::vector<std::string>::const_iterator find_prefix(const std::vector<std::stri
                         [&](const std::string& arg) { return arg.rfind(prefix, 0) == 0; });
 }
 
+GraphSeries labelled(const std::string& family, std::vector<Label> labels, bool data = true) {
+    return {{family, CounterKind::counter, std::move(labels), ""}, data};
+}
+
 TEST(GraphArguments, InIsMirroredAndPairsShareAColour) {
     GraphRequest request;
     request.rrd_dir = "/data:x"; // colons in paths must be escaped for rrdtool
     request.policy = "home";
     request.counters = {"skype_tcp_in", "skype_tcp_out", "web"};
+    request.series = {
+        labelled("skype", {{Dimension::direction, "in"}, {Dimension::protocol, "tcp"}}),
+        labelled("skype", {{Dimension::direction, "out"}, {Dimension::protocol, "tcp"}}),
+        labelled("web", {})};
     const auto args = graph_arguments(request);
     EXPECT_NE(
         find_prefix(args, "DEF:v0=/data\\:x/home/skype_tcp_in.rrd:skype_tcp_in_bytes:AVERAGE"),
@@ -73,6 +69,50 @@ TEST(GraphArguments, InIsMirroredAndPairsShareAColour) {
     const auto packets = graph_arguments(request);
     EXPECT_NE(find_prefix(packets, "DEF:v0=/data\\:x/home/skype_tcp_in.rrd:skype_tcp_in_pkts:"),
               packets.end());
+}
+
+// The side comes from the direction dimension, never from the letters of the name.
+TEST(GraphArguments, SideComesFromTheDirectionLabelNotTheName) {
+    GraphRequest request;
+    request.policy = "home";
+    request.counters = {"down_h1", "login_out", "upload_in", "inbound", "old_tcp_in"};
+    request.series = {labelled("down", {{Dimension::direction, "in"}, {Dimension::class_, "h1"}}),
+                      labelled("login_out", {}),
+                      labelled("upload", {{Dimension::direction, "out"}}), labelled("inbound", {}),
+                      labelled("old_tcp_in", {})}; // recorded before labels: no guessing
+    const auto args = graph_arguments(request);
+    EXPECT_NE(find_prefix(args, "CDEF:plot0=v0,-1,*"), args.end()); // down_h1: in, below
+    EXPECT_NE(find_prefix(args, "CDEF:plot1=v1,1,*"), args.end());
+    EXPECT_NE(find_prefix(args, "CDEF:plot2=v2,1,*"), args.end()); // upload_in: out, above
+    EXPECT_NE(find_prefix(args, "CDEF:plot3=v3,1,*"), args.end());
+    EXPECT_NE(find_prefix(args, "CDEF:plot4=v4,1,*"), args.end());
+}
+
+TEST(GraphArguments, SixteenSeriesAreDistinguishableAndNoDataSaysSo) {
+    GraphRequest request;
+    request.policy = "home";
+    for (int i = 0; i < 20; ++i) {
+        request.counters.push_back("c" + std::to_string(i));
+        request.series.push_back(labelled("c" + std::to_string(i), {}, i != 3));
+    }
+    const auto args = graph_arguments(request);
+    std::set<std::string> styles;
+    for (int i = 0; i < 20; ++i) {
+        const auto line = *find_prefix(args, "LINE1.5:plot" + std::to_string(i) + "#");
+        const auto hash = line.find('#');
+        const bool dashed = line.ends_with(":dashes");
+        styles.insert(line.substr(hash, 7) + (dashed ? " dashed" : ""));
+        if (i < 16) {
+            EXPECT_FALSE(dashed) << line;
+        }
+    }
+    EXPECT_EQ(styles.size(), 20U);
+    // Counter 3 has no known value in the range: its legend says so, with no nan figures.
+    const auto line3 = find_prefix(args, "LINE1.5:plot3#");
+    ASSERT_NE(line3, args.end());
+    EXPECT_EQ(*(line3 + 1), "COMMENT:no data\\l");
+    EXPECT_EQ(find_prefix(args, "VDEF:avg3="), args.end());
+    EXPECT_NE(find_prefix(args, "VDEF:avg4="), args.end());
 }
 
 TEST(GraphArguments, RejectsEmptyAndAbsurdRequests) {
@@ -138,6 +178,85 @@ TEST_F(GraphRender, LibrrdErrorsComeBackAsExceptions) {
     request.start = "-1d";
     request.counters = {"missing_counter"};
     EXPECT_THROW(render_graph(request), RrdError);
+}
+
+// record keeps each counter's labels beside its RRD; the graph places series by them and says
+// "no data" for a counter without values in the range. The default archives follow the step:
+// with a 5-second step the last minutes graph at once.
+TEST(GraphSeries, LabelsFromRecordingAndDataWithAShortStep) {
+    testing::TempDir dir;
+    RecordOptions options;
+    options.layout.step = std::chrono::seconds(5);
+    options.layout.heartbeat = std::chrono::seconds(10);
+    options.layout.archives = RrdLayout::default_archives(options.layout.step);
+    constexpr std::time_t t0 = 1'700'000'000;
+    std::uint64_t total = 0;
+    for (int i = 0; i <= 30; ++i) {
+        total += 5000;
+        record_samples(dir.path(),
+                       {{"home",
+                         "down_h1",
+                         total / 100,
+                         total,
+                         "down",
+                         {{Dimension::direction, "in"}, {Dimension::class_, "h1"}}},
+                        {"home", "login_out", 0, 0, "login_out", {}}},
+                       options, t0 + i * 5);
+    }
+    GraphRequest request;
+    request.rrd_dir = dir.path();
+    request.policy = "home";
+    request.counters = recorded_counters(dir.path(), "home");
+    ASSERT_EQ(request.counters, (std::vector<std::string>{"down_h1", "login_out"}));
+    request.start = std::to_string(t0 + 10);
+    request.end = std::to_string(t0 + 150);
+    describe_series(request);
+    ASSERT_EQ(request.series.size(), 2U);
+    EXPECT_EQ(request.series[0].identity.family, "down");
+    EXPECT_EQ(request.series[0].identity.labels,
+              (std::vector<Label>{{Dimension::direction, "in"}, {Dimension::class_, "h1"}}));
+    EXPECT_TRUE(request.series[0].has_data);
+    EXPECT_TRUE(request.series[1].identity.labels.empty());
+    const auto args = graph_arguments(request);
+    EXPECT_NE(find_prefix(args, "CDEF:plot0=v0,-1,*"), args.end()); // in, below
+    EXPECT_NE(find_prefix(args, "CDEF:plot1=v1,1,*"), args.end());
+    EXPECT_EQ(testing::read_png_header(render_graph(request)).width, request.width);
+
+    // A range before the first reading holds nothing.
+    request.start = std::to_string(t0 - 3600);
+    request.end = std::to_string(t0 - 1800);
+    describe_series(request);
+    EXPECT_FALSE(request.series[0].has_data);
+    EXPECT_NE(std::find(graph_arguments(request).begin(), graph_arguments(request).end(),
+                        "COMMENT:no data\\l"),
+              graph_arguments(request).end());
+
+    // The old fixed archives (5-minute rows) leave the same short range empty.
+    testing::TempDir old_dir;
+    options.layout.archives = {"RRA:AVERAGE:0.5:5m:1w"};
+    total = 0;
+    for (int i = 0; i <= 30; ++i) {
+        total += 5000;
+        record_samples(old_dir.path(), {{"home", "down_h1", total / 100, total}}, options,
+                       t0 + i * 5);
+    }
+    request.rrd_dir = old_dir.path();
+    request.counters = {"down_h1"};
+    request.start = std::to_string(t0 + 10);
+    request.end = std::to_string(t0 + 150);
+    describe_series(request);
+    EXPECT_FALSE(request.series[0].has_data);
+    EXPECT_TRUE(request.series[0].identity.labels.empty());
+}
+
+TEST(RrdLayout, DefaultArchivesFollowTheStep) {
+    EXPECT_EQ(RrdLayout::default_archives(std::chrono::seconds(300)),
+              (std::vector<std::string>{"RRA:AVERAGE:0.5:1:2016", "RRA:AVERAGE:0.5:12:8760",
+                                        "RRA:MAX:0.5:12:8760", "RRA:AVERAGE:0.5:288:1825"}));
+    const auto short_step = RrdLayout::default_archives(std::chrono::seconds(5));
+    ASSERT_EQ(short_step.size(), 5U);
+    EXPECT_EQ(short_step[0], "RRA:AVERAGE:0.5:1:17280");
+    EXPECT_EQ(short_step[1], "RRA:AVERAGE:0.5:60:2016");
 }
 
 TEST(PngHeader, RejectsDamagedFiles) {

@@ -14,7 +14,9 @@ std::string format_count(std::uint64_t value, bool exact);
 // 1536 -> "1.50KiB" (IEC, for bytes); exact prints "1536".
 std::string format_bytes(std::uint64_t value, bool exact);
 
-// Aligned columns: POLICY COUNTER PACKETS BYTES ORIGIN, numbers right-aligned.
+// Aligned columns: POLICY COUNTER (the family), one column per dimension any counter has
+// (DIRECTION PROTOCOL ICMP_TYPE CLASS), PACKETS BYTES ORIGIN; numbers right-aligned; rows
+// grouped by policy and family.
 std::string format_counter_table(const std::vector<CounterReading>& readings, bool exact);
 
 // As the table, plus per-second rates against the previous readings taken `seconds` earlier.
@@ -23,7 +25,8 @@ std::string format_rate_table(const std::vector<CounterReading>& previous,
                               const std::vector<CounterReading>& current, double seconds,
                               bool exact);
 
-// [{"policy":..., "counter":..., "packets":..., "bytes":..., "origin":...}, ...]
+// [{"policy":..., "counter": family, "name": kernel name, "labels": {dimension: value},
+//   "packets":..., "bytes":..., "origin":...}, ...]
 nlohmann::json counters_to_json(const std::vector<CounterReading>& readings);
 
 // As counters_to_json, each with what it counted since the previous readings `seconds`

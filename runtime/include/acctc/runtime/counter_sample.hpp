@@ -1,8 +1,11 @@
 // One named counter's value as read from the kernel: shared by counters, record and serve.
 #pragma once
 
+#include "acctc/counter_labels.hpp"
+
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace acctc::runtime {
 
@@ -11,6 +14,23 @@ struct CounterSample {
     std::string counter; // counter name as compiled, e.g. skype_tcp_in
     std::uint64_t packets = 0;
     std::uint64_t bytes = 0;
+    // From the kernel object's comment (acctc/counter_labels.hpp): the family, e.g. skype, and
+    // its dimension labels, e.g. direction=in protocol=tcp. Family = counter and no labels for
+    // tables written before the labels existed.
+    std::string family{};
+    std::vector<Label> labels{};
+
+    // The family, or the counter name when the family is unknown.
+    const std::string& family_or_name() const { return family.empty() ? counter : family; }
+    // The value of one dimension; empty when the counter does not have it.
+    std::string label(Dimension dimension) const {
+        for (const auto& l : labels) {
+            if (l.dimension == dimension) {
+                return l.value;
+            }
+        }
+        return {};
+    }
 };
 
 } // namespace acctc::runtime

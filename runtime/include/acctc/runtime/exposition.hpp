@@ -10,7 +10,8 @@
 namespace acctc::runtime {
 
 // Renders acctc_packets_total and acctc_bytes_total, each with HELP and TYPE lines and one
-// sample per counter labelled {policy="...",counter="..."}, in the order given.
+// sample per counter labelled {policy="...",counter="<family>"} plus one label per dimension
+// (direction, protocol, icmp_type, class), in the order given.
 std::string format_prometheus(const std::vector<CounterSample>& samples);
 
 // Escapes a label value: backslash, double quote and newline.

@@ -1,5 +1,8 @@
-// PNG graphs of recorded counters through rrd_graph_v: rates per second, in mirrored below 0.
+// PNG graphs of recorded counters through rrd_graph_v: rates per second, what the direction
+// dimension calls "in" mirrored below 0, the rest above.
 #pragma once
+
+#include "acctc/counter_labels.hpp"
 
 #include <filesystem>
 #include <string>
@@ -8,6 +11,12 @@
 namespace acctc::recording {
 
 enum class GraphMetric { bytes, packets };
+
+// What a graph knows about one counter beyond its name (see describe_series).
+struct GraphSeries {
+    CounterIdentity identity; // family and labels: the direction label picks the side
+    bool has_data = true;     // false: the legend says "no data" instead of nan
+};
 
 struct GraphRequest {
     std::filesystem::path rrd_dir;
@@ -19,7 +28,13 @@ struct GraphRequest {
     unsigned width = 800; // of the whole image, not only the plot area
     unsigned height = 300;
     std::string title; // empty: "<policy>: bytes per second"
+    // Parallel to counters; a counter without an entry has no labels and is drawn above.
+    std::vector<GraphSeries> series;
 };
+
+// Fills request.series from the recorded labels (recorded_labels.hpp) and from whether each
+// counter's RRD holds a known value of the metric between start and end. Throws RrdError.
+void describe_series(GraphRequest& request);
 
 inline constexpr unsigned min_graph_width = 300;
 inline constexpr unsigned min_graph_height = 150;

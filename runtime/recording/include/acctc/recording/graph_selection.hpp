@@ -1,4 +1,5 @@
-// Which recorded counters a graph shows, and which side of the axis each one is drawn on.
+// Which recorded counters a graph shows (the side each is drawn on comes from its labels:
+// graph.hpp, describe_series).
 #pragma once
 
 #include <filesystem>
@@ -7,16 +8,6 @@
 #include <vector>
 
 namespace acctc::recording {
-
-enum class Direction { in, out, both };
-
-// "in" or "out" as a whole '_'-separated word (skype_tcp_in, dept_in_web); anything else is
-// both directions (dept_a_link) and is drawn above the axis like out.
-Direction direction_of(std::string_view counter);
-
-// The counter without its direction word (skype_tcp_in -> skype_tcp): in and out of one
-// pair share a colour.
-std::string pair_name(std::string_view counter);
 
 // Counters with an RRD under DIR/<policy>/, sorted by name.
 std::vector<std::string> recorded_counters(const std::filesystem::path& dir,

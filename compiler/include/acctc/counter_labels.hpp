@@ -1,0 +1,256 @@
+// What a kernel counter object counts, written into its comment so the runtime recovers a
+// counter's family and dimension labels from the kernel alone (no policy file needed). The
+// compiler encodes, the runtime decodes: both go through this one header.
+//
+// Format, version 1 (docs/runtime.md, "Counter metadata"):
+//     acctc1 f=<n>[ k=<kind>][ <dimension>=<value>]...[ @<origin>]
+// <n> is the length of the family name, which is the first <n> bytes of the object's name
+// (skype_tcp_in -> f=5: family skype), so a long family never pushes the labels out. Dimensions
+// come in the order of enum Dimension. Values and the origin are escaped: every byte outside
+// [A-Za-z0-9_.,:/+-] becomes %XX. nft holds at most 128 bytes of comment: the origin (file:line)
+// is cut from the left ("...h/policy.acct:12") to fit, never the labels. A comment in any
+// other form (tables written before version 1 hold just "file:line") decodes as family = the
+// object's name, no labels, origin = the comment.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace acctc {
+
+// What a family is. Quotas are not produced yet; the encoding already carries the kind.
+enum class CounterKind { counter, quota };
+
+// The axes a family's counters differ by, in label order. A host dimension's values appear at
+// run time (dynamic set elements), the others' at compile time.
+enum class Dimension { direction, protocol, icmp_type, class_, host };
+
+inline constexpr std::array<Dimension, 5> all_dimensions{Dimension::direction, Dimension::protocol,
+                                                         Dimension::icmp_type, Dimension::class_,
+                                                         Dimension::host};
+
+// The label name in every output (Prometheus, JSON, table columns, the comment).
+constexpr std::string_view dimension_name(Dimension d) {
+    constexpr std::array<std::string_view, 5> names{"direction", "protocol", "icmp_type", "class",
+                                                    "host"};
+    return names[static_cast<std::size_t>(d)];
+}
+
+constexpr std::string_view kind_name(CounterKind k) {
+    return k == CounterKind::counter ? "counter" : "quota";
+}
+
+struct Label {
+    Dimension dimension = Dimension::direction;
+    std::string value;
+    friend bool operator==(const Label&, const Label&) = default;
+};
+
+// One kernel counter's identity beyond its flat name.
+struct CounterIdentity {
+    std::string family; // e.g. skype
+    CounterKind kind = CounterKind::counter;
+    std::vector<Label> labels; // ordered by Dimension
+    std::string origin;        // file:line, possibly cut from the left
+    friend bool operator==(const CounterIdentity&, const CounterIdentity&) = default;
+};
+
+inline constexpr std::size_t nft_comment_limit = 128; // libnftables rejects longer comments
+inline constexpr std::string_view counter_comment_version = "acctc1";
+
+namespace counter_labels_detail {
+
+inline bool plain(unsigned char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == ',' || c == ':' || c == '/' || c == '+' || c == '-';
+}
+
+inline void escape_into(std::string& out, std::string_view text) {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    for (unsigned char c : text) {
+        if (plain(c)) {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+}
+
+inline std::optional<std::string> unescape(std::string_view text) {
+    auto digit = [](char c) -> int {
+        if (c >= '0' && c <= '9') {
+            return c - '0';
+        }
+        if (c >= 'A' && c <= 'F') {
+            return c - 'A' + 10;
+        }
+        return -1;
+    };
+    std::string out;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] != '%') {
+            if (!plain(static_cast<unsigned char>(text[i]))) {
+                return std::nullopt;
+            }
+            out += text[i];
+            continue;
+        }
+        const int hi = i + 1 < text.size() ? digit(text[i + 1]) : -1;
+        const int lo = i + 2 < text.size() ? digit(text[i + 2]) : -1;
+        if (hi < 0 || lo < 0) {
+            return std::nullopt;
+        }
+        out += static_cast<char>(hi * 16 + lo);
+        i += 2;
+    }
+    return out;
+}
+
+} // namespace counter_labels_detail
+
+// The comment for kernel object `name`. Throws std::length_error when the labels alone do not
+// fit (the checker's name limits keep that from happening) and std::invalid_argument when the
+// family is not a prefix of the name.
+inline std::string encode_counter_comment(std::string_view name, const CounterIdentity& identity,
+                                          std::size_t limit = nft_comment_limit) {
+    using counter_labels_detail::escape_into;
+    if (!name.starts_with(identity.family) || identity.family.empty()) {
+        throw std::invalid_argument("counter family '" + identity.family +
+                                    "' does not begin the name '" + std::string(name) + "'");
+    }
+    std::string out;
+    out.reserve(limit);
+    out += counter_comment_version;
+    out += " f=";
+    out += std::to_string(identity.family.size());
+    if (identity.kind != CounterKind::counter) {
+        out += " k=";
+        out += kind_name(identity.kind);
+    }
+    for (const Label& label : identity.labels) {
+        out += ' ';
+        out += dimension_name(label.dimension);
+        out += '=';
+        escape_into(out, label.value);
+    }
+    if (out.size() > limit) {
+        throw std::length_error("the labels of counter '" + std::string(name) + "' take " +
+                                std::to_string(out.size()) + " bytes; a comment holds " +
+                                std::to_string(limit));
+    }
+    if (identity.origin.empty()) {
+        return out;
+    }
+    const std::size_t labels_end = out.size();
+    out += " @";
+    escape_into(out, identity.origin);
+    if (out.size() <= limit) {
+        return out;
+    }
+    const std::size_t room = limit - labels_end;
+    if (room < 2 + 3 + 1) {
+        out.resize(labels_end); // no room for even "...x": the labels matter more
+        return out;
+    }
+    // Keep the origin's last room - 5 bytes after " @...".
+    const std::size_t origin_begin = labels_end + 2;
+    std::size_t cut = out.size() - (room - 2 - 3);
+    // Never split an escape: step past a '%' that starts within two bytes before the cut.
+    for (std::size_t back = 1; back <= 2 && cut - back >= origin_begin; ++back) {
+        if (out[cut - back] == '%') {
+            cut += 3 - back;
+            break;
+        }
+    }
+    out.replace(origin_begin, cut - origin_begin, "...");
+    return out;
+}
+
+// The identity of kernel object `name` from its comment; the fallback for any other comment.
+inline CounterIdentity decode_counter_comment(std::string_view name, std::string_view comment) {
+    using counter_labels_detail::unescape;
+    const CounterIdentity fallback{
+        std::string(name), CounterKind::counter, {}, std::string(comment)};
+    if (!comment.starts_with(std::string(counter_comment_version) + " ")) {
+        return fallback;
+    }
+    CounterIdentity out;
+    std::vector<std::string_view> words;
+    for (std::size_t at = counter_comment_version.size() + 1; at <= comment.size();) {
+        const std::size_t end = std::min(comment.find(' ', at), comment.size());
+        words.push_back(comment.substr(at, end - at));
+        at = end + 1;
+    }
+    bool family_seen = false;
+    std::size_t next_dimension = 0;
+    for (std::size_t w = 0; w < words.size(); ++w) {
+        const std::string_view word = words[w];
+        if (word.starts_with('@') && w + 1 == words.size()) {
+            auto origin = unescape(word.substr(1));
+            if (!origin) {
+                return fallback;
+            }
+            out.origin = std::move(*origin);
+            continue;
+        }
+        const std::size_t eq = word.find('=');
+        if (eq == std::string_view::npos || eq == 0) {
+            return fallback;
+        }
+        const std::string_view key = word.substr(0, eq);
+        auto value = unescape(word.substr(eq + 1));
+        if (!value) {
+            return fallback;
+        }
+        if (key == "f" && !family_seen && w == 0) {
+            std::size_t length = 0;
+            for (char c : *value) {
+                if (c < '0' || c > '9' || length > name.size()) {
+                    return fallback;
+                }
+                length = length * 10 + static_cast<std::size_t>(c - '0');
+            }
+            if (value->empty() || length == 0 || length > name.size()) {
+                return fallback;
+            }
+            out.family = std::string(name.substr(0, length));
+            family_seen = true;
+            continue;
+        }
+        if (key == "k" && family_seen && out.labels.empty()) {
+            if (*value == kind_name(CounterKind::quota)) {
+                out.kind = CounterKind::quota;
+                continue;
+            }
+            if (*value != kind_name(CounterKind::counter)) {
+                return fallback;
+            }
+            continue;
+        }
+        bool known = false;
+        for (; family_seen && next_dimension < all_dimensions.size(); ++next_dimension) {
+            if (dimension_name(all_dimensions[next_dimension]) == key) {
+                out.labels.push_back({all_dimensions[next_dimension], std::move(*value)});
+                ++next_dimension;
+                known = true;
+                break;
+            }
+        }
+        if (!known) {
+            return fallback; // unknown, repeated or out-of-order dimension
+        }
+    }
+    if (!family_seen) {
+        return fallback;
+    }
+    return out;
+}
+
+} // namespace acctc

@@ -1,0 +1,187 @@
+#include "families.hpp"
+
+#include "well_known.hpp"
+
+#include <algorithm>
+
+namespace acctc {
+
+std::string protocol_suffix(std::uint8_t protocol) {
+    const std::string name = protocol_name(protocol);
+    return (name.front() >= '0' && name.front() <= '9') ? "proto" + name : name;
+}
+
+std::string icmp_type_suffix(std::uint8_t type, bool v6) {
+    std::string name = icmp_type_name(type, v6);
+    if (name.front() >= '0' && name.front() <= '9') {
+        return "type" + name;
+    }
+    std::replace(name.begin(), name.end(), '-', '_');
+    return name;
+}
+
+std::optional<rules::Direction> family_direction(std::optional<ir::Direction> direction) {
+    if (!direction) {
+        return std::nullopt;
+    }
+    return *direction == ir::dir_in ? rules::Direction::in : rules::Direction::out;
+}
+
+namespace {
+
+std::vector<rules::Direction> directions_of(unsigned mask) {
+    std::vector<rules::Direction> out;
+    if (mask & ir::dir_in) {
+        out.push_back(rules::Direction::in);
+    }
+    if (mask & ir::dir_out) {
+        out.push_back(rules::Direction::out);
+    }
+    return out;
+}
+
+const char* direction_text(rules::Direction d) {
+    return d == rules::Direction::in ? "in" : "out";
+}
+
+bool has(const rules::CounterFamily& family, Dimension d) {
+    return std::find(family.dimensions.begin(), family.dimensions.end(), d) !=
+           family.dimensions.end();
+}
+
+} // namespace
+
+rules::CounterFamily counter_family(const ir::Counter& counter) {
+    rules::CounterFamily family;
+    family.name = counter.name;
+    family.origin = counter.origin;
+    family.icmp_v6 = counter.match.icmp && counter.match.icmp->v6;
+    for (const auto& split : counter.splits) {
+        switch (split.kind) {
+        case ir::Split::protocol:
+            family.dimensions.push_back(Dimension::protocol);
+            family.protocols = split.values;
+            break;
+        case ir::Split::direction:
+            family.dimensions.push_back(Dimension::direction);
+            family.directions = directions_of(counter.match.directions);
+            break;
+        case ir::Split::type:
+            family.dimensions.push_back(Dimension::icmp_type);
+            family.icmp_types = split.values;
+            break;
+        }
+    }
+    return family;
+}
+
+rules::CounterFamily classify_family(const ir::Classify& classify) {
+    rules::CounterFamily family;
+    family.name = classify.name;
+    family.origin = classify.origin;
+    family.dimensions.push_back(Dimension::class_);
+    for (const auto& cls : classify.classes) {
+        family.members.push_back({cls.label, cls.origin});
+    }
+    if (classify.otherwise) {
+        family.members.push_back({classify.otherwise->label, classify.otherwise->origin});
+    }
+    if (classify.split_direction) {
+        family.dimensions.push_back(Dimension::direction);
+        family.directions = {rules::Direction::in, rules::Direction::out};
+    }
+    return family;
+}
+
+std::string counter_name(const rules::CounterFamily& family, const Coordinate& at) {
+    std::string name = family.name;
+    for (Dimension d : family.dimensions) {
+        switch (d) {
+        case Dimension::direction:
+            if (at.direction) {
+                name += std::string("_") + direction_text(*at.direction);
+            }
+            break;
+        case Dimension::protocol:
+            if (at.protocol) {
+                name += "_" + protocol_suffix(*at.protocol);
+            }
+            break;
+        case Dimension::icmp_type:
+            if (at.icmp_type) {
+                name += "_" + icmp_type_suffix(*at.icmp_type, family.icmp_v6);
+            }
+            break;
+        case Dimension::class_:
+            if (at.member) {
+                name += "_" + family.members[*at.member].label;
+            }
+            break;
+        case Dimension::host: // values appear at run time: no static object
+            break;
+        }
+    }
+    return name;
+}
+
+rules::CounterObject counter_object(const rules::CounterFamily& family, const Coordinate& at) {
+    rules::CounterObject object;
+    object.name = counter_name(family, at);
+    CounterIdentity& identity = object.identity;
+    identity.family = family.name;
+    identity.kind = family.kind;
+    identity.origin = at.member ? family.members[*at.member].origin : family.origin;
+    // Labels in Dimension order, whatever order the suffixes were written in.
+    if (at.direction && has(family, Dimension::direction)) {
+        identity.labels.push_back({Dimension::direction, direction_text(*at.direction)});
+    }
+    if (at.protocol && has(family, Dimension::protocol)) {
+        identity.labels.push_back({Dimension::protocol, protocol_name(*at.protocol)});
+    }
+    if (at.icmp_type && has(family, Dimension::icmp_type)) {
+        identity.labels.push_back(
+            {Dimension::icmp_type, icmp_type_name(*at.icmp_type, family.icmp_v6)});
+    }
+    if (at.member && has(family, Dimension::class_)) {
+        identity.labels.push_back({Dimension::class_, family.members[*at.member].label});
+    }
+    return object;
+}
+
+std::vector<rules::CounterObject> expand(const rules::CounterFamily& family) {
+    // A dimension the family lacks contributes one empty value.
+    auto values = [&]<typename T>(Dimension d, const std::vector<T>& of) {
+        std::vector<std::optional<T>> out;
+        if (has(family, d)) {
+            out.assign(of.begin(), of.end());
+        } else {
+            out.emplace_back();
+        }
+        return out;
+    };
+    std::vector<std::size_t> indices(family.members.size());
+    for (std::size_t i = 0; i < indices.size(); ++i) {
+        indices[i] = i;
+    }
+    std::vector<rules::CounterObject> out;
+    for (auto member : values(Dimension::class_, indices)) {
+        for (auto protocol : values(Dimension::protocol, family.protocols)) {
+            for (auto direction : values(Dimension::direction, family.directions)) {
+                for (auto type : values(Dimension::icmp_type, family.icmp_types)) {
+                    out.push_back(counter_object(family, {direction, protocol, type, member}));
+                }
+            }
+        }
+    }
+    return out;
+}
+
+std::vector<std::string> all_counter_names(const ir::Counter& counter) {
+    std::vector<std::string> names;
+    for (auto& object : expand(counter_family(counter))) {
+        names.push_back(std::move(object.name));
+    }
+    return names;
+}
+
+} // namespace acctc

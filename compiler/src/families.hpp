@@ -1,0 +1,43 @@
+// Counter families: what a counter or classify counts, as data. A family names its dimensions
+// (direction, protocol, ICMP type, class) and their values; expand() is the one place that
+// turns a family into kernel counter objects, names and comment labels alike
+// (skype + split protocol + split direction -> skype_tcp_in {direction=in, protocol=tcp}).
+#pragma once
+
+#include "ir.hpp"
+#include "rules.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace acctc {
+
+std::string protocol_suffix(std::uint8_t protocol);
+std::string icmp_type_suffix(std::uint8_t type, bool v6);
+
+rules::CounterFamily counter_family(const ir::Counter& counter);
+rules::CounterFamily classify_family(const ir::Classify& classify);
+
+// One counter of a family: a value for each of its dimensions (those it lacks stay empty).
+struct Coordinate {
+    std::optional<rules::Direction> direction;
+    std::optional<std::uint8_t> protocol;
+    std::optional<std::uint8_t> icmp_type;
+    std::optional<std::size_t> member; // index into CounterFamily::members
+};
+
+// The kernel object of one coordinate; a dimension of the family left empty is skipped in the
+// name and the labels (the counting rules of a classify name each class with its direction).
+rules::CounterObject counter_object(const rules::CounterFamily& family, const Coordinate& at);
+std::string counter_name(const rules::CounterFamily& family, const Coordinate& at);
+
+// Every counter object of a family, in a stable order: member, protocol, direction, ICMP type.
+std::vector<rules::CounterObject> expand(const rules::CounterFamily& family);
+
+// The kernel object names a counter produces (expand(counter_family(counter)) names).
+std::vector<std::string> all_counter_names(const ir::Counter& counter);
+
+std::optional<rules::Direction> family_direction(std::optional<ir::Direction> direction);
+
+} // namespace acctc

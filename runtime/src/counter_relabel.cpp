@@ -1,0 +1,81 @@
+#include "counter_relabel.hpp"
+
+#include "acctc/counter_labels.hpp"
+#include "acctc/runtime/errors.hpp"
+#include "reload_plan.hpp"
+
+#include <map>
+#include <tuple>
+
+namespace acctc::runtime {
+
+std::vector<Relabel> counters_to_relabel(const std::vector<KernelCounter>& live,
+                                         const std::string& definition) {
+    std::map<std::string, const KernelCounter*> by_name;
+    for (const auto& counter : live) {
+        by_name[counter.name] = &counter;
+    }
+    std::vector<Relabel> out;
+    const std::string head = "\tcounter ";
+    const std::string body = " {\n\t\tcomment \"";
+    for (std::size_t at = definition.find(head); at != std::string::npos;
+         at = definition.find(head, at + 1)) {
+        if (at != 0 && definition[at - 1] != '\n') {
+            continue;
+        }
+        const std::size_t name_begin = at + head.size();
+        const std::size_t name_end = definition.find(body, name_begin);
+        const std::size_t line_end = definition.find('\n', name_begin);
+        if (name_end == std::string::npos || name_end > line_end) {
+            continue;
+        }
+        const std::size_t comment_begin = name_end + body.size();
+        const std::size_t comment_end = definition.find('"', comment_begin);
+        if (comment_end == std::string::npos) {
+            break;
+        }
+        const std::string name = definition.substr(name_begin, name_end - name_begin);
+        const auto found = by_name.find(name);
+        if (found == by_name.end()) {
+            continue;
+        }
+        const std::string comment = definition.substr(comment_begin, comment_end - comment_begin);
+        const CounterIdentity now = decode_counter_comment(name, found->second->comment);
+        const CounterIdentity next = decode_counter_comment(name, comment);
+        if (std::tie(now.family, now.kind, now.labels) !=
+            std::tie(next.family, next.kind, next.labels)) {
+            out.push_back({name, comment, found->second->packets, found->second->bytes});
+        }
+    }
+    return out;
+}
+
+std::string with_relabels(std::string commit, const std::string& table,
+                          const std::vector<Relabel>& relabels) {
+    if (relabels.empty()) {
+        return commit;
+    }
+    const std::string flush = "flush table inet " + table + "\n";
+    const std::size_t at = commit.find(flush);
+    if (at == std::string::npos) {
+        throw RuntimeError(ErrorKind::rejected, "internal: a relabel needs a reload commit");
+    }
+    std::string deletions;
+    for (const auto& relabel : relabels) {
+        deletions += "delete counter inet " + table + " " + identifier(relabel.name) + "\n";
+        const std::string declared =
+            "\tcounter " + relabel.name + " {\n\t\tcomment \"" + relabel.comment + "\"\n";
+        const std::size_t where = commit.find(declared);
+        if (where == std::string::npos) {
+            throw RuntimeError(ErrorKind::rejected,
+                               "internal: counter " + relabel.name + " is not declared");
+        }
+        commit.insert(where + declared.size(), "\t\tpackets " + std::to_string(relabel.packets) +
+                                                   " bytes " + std::to_string(relabel.bytes) +
+                                                   "\n");
+    }
+    commit.insert(at + flush.size(), deletions);
+    return commit;
+}
+
+} // namespace acctc::runtime
