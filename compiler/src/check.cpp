@@ -73,6 +73,28 @@ class Checker {
     ir::Policy run(const ast::Policy& policy);
 
   private:
+    // The passes, in the order run() applies them.
+    struct Pass {
+        const char* name;
+        void (Checker::*run)(const ast::Policy&);
+    };
+    void require_policy_header(const ast::Policy& policy);
+    // Counter names first, so 'peers of' may name a counter declared further down.
+    void index_counter_names(const ast::Policy& policy);
+    void check_statements(const ast::Policy& policy);
+    // Counters referenced by 'peers of' keep dynamic peer sets.
+    void mark_peer_references(const ast::Policy& policy);
+    // Where the kernel reassembles before the hook, a fragment clause would silently count less.
+    void warn_reassembled_fragments(const ast::Policy& policy);
+    static constexpr Pass passes[] = {
+        {"policy header", &Checker::require_policy_header},
+        {"counter names", &Checker::index_counter_names},
+        {"statements", &Checker::check_statements},
+        {"peer references", &Checker::mark_peer_references},
+        {"reassembled fragments", &Checker::warn_reassembled_fragments},
+    };
+
+  private:
     const SourceFile& file_;
     const HostDatabase& hosts_;
     Diagnostics& diag_;
@@ -1060,7 +1082,10 @@ void Checker::check_verdict(const ast::VerdictDecl& decl) {
     out_.verdicts.push_back(std::move(rule));
 }
 
-ir::Policy Checker::run(const ast::Policy& policy) {
+// ---------------------------------------------------------------------------------------
+// Passes: each reads the whole policy; run() lists them in order.
+
+void Checker::require_policy_header(const ast::Policy& policy) {
     if (policy.statements.empty() ||
         !std::holds_alternative<ast::PolicyDecl>(policy.statements.front())) {
         if (!diag_.has_errors()) {
@@ -1068,12 +1093,18 @@ ir::Policy Checker::run(const ast::Policy& policy) {
         }
         out_.name = "invalid";
     }
-    // Counter names first, so 'peers of' may name a counter declared further down.
+}
+
+void Checker::index_counter_names(const ast::Policy& policy) {
     for (const auto& statement : policy.statements) {
         if (const auto* counter = std::get_if<ast::CounterDecl>(&statement)) {
             counter_index_.emplace(counter->name.text, counter_index_.size());
         }
     }
+}
+
+// Declarations and statements in source order (aliases before their use).
+void Checker::check_statements(const ast::Policy& policy) {
     for (const auto& statement : policy.statements) {
         if (diag_.too_many()) {
             break;
@@ -1101,7 +1132,9 @@ ir::Policy Checker::run(const ast::Policy& policy) {
             },
             statement);
     }
-    // Counters referenced by 'peers of' keep dynamic peer sets.
+}
+
+void Checker::mark_peer_references(const ast::Policy&) {
     std::set<std::string, std::less<>> referenced;
     auto collect = [&](const ir::Match& match) {
         for (const auto& address : match.addresses) {
@@ -1128,7 +1161,9 @@ ir::Policy Checker::run(const ast::Policy& policy) {
     for (auto& counter : out_.counters) {
         counter.peers_referenced = referenced.count(counter.name) != 0;
     }
-    // Where the kernel reassembles before the hook, a fragment clause would silently count less.
+}
+
+void Checker::warn_reassembled_fragments(const ast::Policy&) {
     for (const auto& counter : out_.counters) {
         const ir::Match& m = counter.match;
         if (!m.fragment || m.scopes == ir::scope_passive) {
@@ -1143,6 +1178,12 @@ ir::Policy Checker::run(const ast::Policy& policy) {
                           "IPv4 fragments addressed to this host are reassembled before the input "
                           "hook; here only IPv6 ones count (forward and passive see both)");
         }
+    }
+}
+
+ir::Policy Checker::run(const ast::Policy& policy) {
+    for (const Pass& pass : passes) {
+        (this->*pass.run)(policy);
     }
     return std::move(out_);
 }
