@@ -77,6 +77,11 @@ std::string flags(unsigned mask, const std::vector<std::pair<unsigned, const cha
 }
 
 void dump_match(std::string& out, const ir::Match& m, const std::string& indent) {
+    // Every member of ir::Match by name: a member added there fails to compile here until it is
+    // dumped.
+    [[maybe_unused]] const auto& [scopes_, directions_, via_, include_loopback_, uids_, gids_,
+                                  cgroup_, protocols_, ports_, icmp_, addresses_, fragment_,
+                                  new_connection_, length_] = m;
     out += indent + "scopes " +
            flags(m.scopes, {{ir::scope_local, "local"},
                             {ir::scope_forward, "forward"},

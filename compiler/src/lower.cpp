@@ -194,6 +194,11 @@ std::vector<std::vector<Condition>> ipv6_protocol_choices(const IntervalSet& pro
 // The packet conditions of a match (everything but scope, direction and interfaces) as
 // disjoint alternatives: "either side" and address families multiply out.
 std::vector<Alternative> alternatives(const ir::Match& match) {
+    // Every member of ir::Match by name: a member added there fails to compile here until it
+    // is lowered (here, or in variants() for where a packet is seen).
+    [[maybe_unused]] const auto& [scopes_, directions_, via_, include_loopback_, uids_, gids_,
+                                  cgroup_, protocols_, ports_, icmp_, addresses_, fragment_,
+                                  new_connection_, length_] = match;
     std::vector<Alternative> out{{std::nullopt, {}}};
     out.front().conditions.reserve(4);
     auto extend = [&](const std::vector<std::vector<Condition>>& choices) {
