@@ -61,9 +61,24 @@ enum class ValueKind {
 // How nft spells one value of a numeric field.
 enum class Spelling { number, protocol, icmp_type, icmpv6_type, address, nfproto };
 
-// How iptables matches a numeric field: a match module option taking MIN:MAX (or MIN-MAX),
-// or code of its own in the iptables emitter (a `switch` there without `default`).
-enum class IptablesForm { own_code, range_option };
+// How iptables matches a field: range_option is a match module option taking MIN:MAX (or
+// MIN-MAX) from the row's iptables_* columns; every other form is code of its own in the
+// iptables emitter, a `switch` without `default` (a new form without its code fails to build).
+enum class IptablesForm {
+    range_option,
+    interface, // -i / -o
+    family,    // which of the two texts
+    protocol,  // -p
+    port,      // -m tcp/udp/... or multiport
+    address,   // -s / -d, iprange, set
+    icmp_type,
+    cgroup,
+    fragment4, // -f
+    fragment6, // -m frag
+    exthdr,
+    ct_new,
+    connmark,
+};
 
 // The facts about one field, used by the lowering (map keys, families) and both emitters.
 struct FieldInfo {
@@ -87,26 +102,26 @@ struct FieldInfo {
 // One row per Field, in enum order (checked below).
 inline constexpr FieldInfo field_table[] = {
     // clang-format off
-    {Field::iifname, "iifname", FieldFamily::any, 0, ValueKind::names, Spelling::number, "iifname", 0, false, false, Field::iifname, IptablesForm::own_code, "", "", 0},
-    {Field::oifname, "oifname", FieldFamily::any, 0, ValueKind::names, Spelling::number, "oifname", 0, false, false, Field::oifname, IptablesForm::own_code, "", "", 0},
-    {Field::nfproto, "nfproto", FieldFamily::any, 8, ValueKind::numbers, Spelling::nfproto, "meta nfproto", 0, false, false, Field::nfproto, IptablesForm::own_code, "", "", 0},
-    {Field::l4proto, "l4proto", FieldFamily::any, 8, ValueKind::numbers, Spelling::protocol, "meta l4proto", 0, true, false, Field::l4proto, IptablesForm::own_code, "", "", 0},
-    {Field::sport, "sport", FieldFamily::any, 16, ValueKind::numbers, Spelling::number, "th sport", 0, true, true, Field::sport, IptablesForm::own_code, "", "", 0},
-    {Field::dport, "dport", FieldFamily::any, 16, ValueKind::numbers, Spelling::number, "th dport", 0, true, true, Field::dport, IptablesForm::own_code, "", "", 0},
-    {Field::ip_saddr, "ip_saddr", FieldFamily::ipv4, 32, ValueKind::numbers, Spelling::address, "ip saddr", 0, true, false, Field::ip6_saddr, IptablesForm::own_code, "", "", 0},
-    {Field::ip_daddr, "ip_daddr", FieldFamily::ipv4, 32, ValueKind::numbers, Spelling::address, "ip daddr", 0, true, false, Field::ip6_daddr, IptablesForm::own_code, "", "", 0},
-    {Field::ip6_saddr, "ip6_saddr", FieldFamily::ipv6, 128, ValueKind::numbers, Spelling::address, "ip6 saddr", 0, true, false, Field::ip_saddr, IptablesForm::own_code, "", "", 0},
-    {Field::ip6_daddr, "ip6_daddr", FieldFamily::ipv6, 128, ValueKind::numbers, Spelling::address, "ip6 daddr", 0, true, false, Field::ip_daddr, IptablesForm::own_code, "", "", 0},
-    {Field::icmp_type, "icmp_type", FieldFamily::ipv4, 8, ValueKind::numbers, Spelling::icmp_type, "icmp type", 0, true, false, Field::icmp_type, IptablesForm::own_code, "", "", 0},
-    {Field::icmpv6_type, "icmpv6_type", FieldFamily::ipv6, 8, ValueKind::numbers, Spelling::icmpv6_type, "icmpv6 type", 0, true, false, Field::icmpv6_type, IptablesForm::own_code, "", "", 0},
+    {Field::iifname, "iifname", FieldFamily::any, 0, ValueKind::names, Spelling::number, "iifname", 0, false, false, Field::iifname, IptablesForm::interface, "", "", 0},
+    {Field::oifname, "oifname", FieldFamily::any, 0, ValueKind::names, Spelling::number, "oifname", 0, false, false, Field::oifname, IptablesForm::interface, "", "", 0},
+    {Field::nfproto, "nfproto", FieldFamily::any, 8, ValueKind::numbers, Spelling::nfproto, "meta nfproto", 0, false, false, Field::nfproto, IptablesForm::family, "", "", 0},
+    {Field::l4proto, "l4proto", FieldFamily::any, 8, ValueKind::numbers, Spelling::protocol, "meta l4proto", 0, true, false, Field::l4proto, IptablesForm::protocol, "", "", 0},
+    {Field::sport, "sport", FieldFamily::any, 16, ValueKind::numbers, Spelling::number, "th sport", 0, true, true, Field::sport, IptablesForm::port, "", "", 0},
+    {Field::dport, "dport", FieldFamily::any, 16, ValueKind::numbers, Spelling::number, "th dport", 0, true, true, Field::dport, IptablesForm::port, "", "", 0},
+    {Field::ip_saddr, "ip_saddr", FieldFamily::ipv4, 32, ValueKind::numbers, Spelling::address, "ip saddr", 0, true, false, Field::ip6_saddr, IptablesForm::address, "", "", 0},
+    {Field::ip_daddr, "ip_daddr", FieldFamily::ipv4, 32, ValueKind::numbers, Spelling::address, "ip daddr", 0, true, false, Field::ip6_daddr, IptablesForm::address, "", "", 0},
+    {Field::ip6_saddr, "ip6_saddr", FieldFamily::ipv6, 128, ValueKind::numbers, Spelling::address, "ip6 saddr", 0, true, false, Field::ip_saddr, IptablesForm::address, "", "", 0},
+    {Field::ip6_daddr, "ip6_daddr", FieldFamily::ipv6, 128, ValueKind::numbers, Spelling::address, "ip6 daddr", 0, true, false, Field::ip_daddr, IptablesForm::address, "", "", 0},
+    {Field::icmp_type, "icmp_type", FieldFamily::ipv4, 8, ValueKind::numbers, Spelling::icmp_type, "icmp type", 0, true, false, Field::icmp_type, IptablesForm::icmp_type, "", "", 0},
+    {Field::icmpv6_type, "icmpv6_type", FieldFamily::ipv6, 8, ValueKind::numbers, Spelling::icmpv6_type, "icmpv6 type", 0, true, false, Field::icmpv6_type, IptablesForm::icmp_type, "", "", 0},
     {Field::skuid, "skuid", FieldFamily::any, 32, ValueKind::numbers, Spelling::number, "meta skuid", 0, true, false, Field::skuid, IptablesForm::range_option, "owner", "--uid-owner", '-'},
     {Field::skgid, "skgid", FieldFamily::any, 32, ValueKind::numbers, Spelling::number, "meta skgid", 0, true, false, Field::skgid, IptablesForm::range_option, "owner", "--gid-owner", '-'},
-    {Field::cgroup, "cgroup", FieldFamily::any, 0, ValueKind::names, Spelling::number, "", 0, false, false, Field::cgroup, IptablesForm::own_code, "", "", 0},
-    {Field::fragment4, "fragment4", FieldFamily::ipv4, 0, ValueKind::flag, Spelling::number, "ip frag-off & 0x1fff != 0", 0, false, false, Field::fragment6, IptablesForm::own_code, "", "", 0},
-    {Field::fragment6, "fragment6", FieldFamily::ipv6, 0, ValueKind::flag, Spelling::number, "frag frag-off != 0", 0, false, false, Field::fragment4, IptablesForm::own_code, "", "", 0},
-    {Field::exthdr, "exthdr", FieldFamily::ipv6, 8, ValueKind::numbers, Spelling::number, "", 0, false, false, Field::exthdr, IptablesForm::own_code, "", "", 0},
-    {Field::ct_new, "ct_new", FieldFamily::any, 0, ValueKind::flag, Spelling::number, "ct state new", 0, false, false, Field::ct_new, IptablesForm::own_code, "", "", 0},
-    {Field::ct_mark, "ct_mark", FieldFamily::any, 32, ValueKind::mark, Spelling::number, "", 0, false, false, Field::ct_mark, IptablesForm::own_code, "", "", 0},
+    {Field::cgroup, "cgroup", FieldFamily::any, 0, ValueKind::names, Spelling::number, "", 0, false, false, Field::cgroup, IptablesForm::cgroup, "", "", 0},
+    {Field::fragment4, "fragment4", FieldFamily::ipv4, 0, ValueKind::flag, Spelling::number, "ip frag-off & 0x1fff != 0", 0, false, false, Field::fragment6, IptablesForm::fragment4, "", "", 0},
+    {Field::fragment6, "fragment6", FieldFamily::ipv6, 0, ValueKind::flag, Spelling::number, "frag frag-off != 0", 0, false, false, Field::fragment4, IptablesForm::fragment6, "", "", 0},
+    {Field::exthdr, "exthdr", FieldFamily::ipv6, 8, ValueKind::numbers, Spelling::number, "", 0, false, false, Field::exthdr, IptablesForm::exthdr, "", "", 0},
+    {Field::ct_new, "ct_new", FieldFamily::any, 0, ValueKind::flag, Spelling::number, "ct state new", 0, false, false, Field::ct_new, IptablesForm::ct_new, "", "", 0},
+    {Field::ct_mark, "ct_mark", FieldFamily::any, 32, ValueKind::mark, Spelling::number, "", 0, false, false, Field::ct_mark, IptablesForm::connmark, "", "", 0},
     {Field::length4, "length4", FieldFamily::ipv4, 16, ValueKind::numbers, Spelling::number, "ip length", 0, false, false, Field::length6, IptablesForm::range_option, "length", "--length", ':'},
     {Field::length6, "length6", FieldFamily::ipv6, 16, ValueKind::numbers, Spelling::number, "ip6 length", 40, false, false, Field::length4, IptablesForm::range_option, "length", "--length", ':'},
     // clang-format on
