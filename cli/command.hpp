@@ -16,6 +16,7 @@ struct Command {
     const char* summary;
     // args excludes the program and command names.
     int (*run)(const std::vector<std::string>& args);
+    bool hidden = false; // left out of the overview (completion)
 };
 
 const std::vector<Command>& commands();

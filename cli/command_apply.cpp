@@ -1,6 +1,7 @@
 // acctc apply: load a policy into the kernel in one transaction, keeping counter values.
 #include "acctc/runtime/applied_policies.hpp"
 #include "acctc/runtime/backend.hpp"
+#include "acctc/runtime/device_offloads.hpp"
 #include "acctc/runtime/errors.hpp"
 #include "acctc/runtime/network_devices.hpp"
 #include "command.hpp"
@@ -74,7 +75,8 @@ int run_apply(const std::vector<std::string>& args) {
                           "check the transaction in the kernel without committing it")(
         "strict", po::bool_switch(&strict),
         "refuse to load when a `via` device does not exist (yet) in the namespace")(
-        "policy", po::value(&path)->required(), "policy file, or - for standard input");
+        "policy", po::value(&path)->required(),
+        "policy file, a NAME in the policy directories, or - for standard input");
     add_kernel_options(options, values);
     po::positional_options_description positional;
     positional.add("policy", 1);
@@ -99,6 +101,9 @@ int run_apply(const std::vector<std::string>& args) {
     try {
         const auto backend = make_kernel_backend(values);
         print_report(backend->apply(*policy, dry_run), *policy, values);
+        for (const auto& note : runtime::receive_offload_notes(*policy, values.netns)) {
+            std::cout << note << "\n";
+        }
         if (!dry_run) {
             runtime::remember_applied(values.netns, values.backend, policy->policy_name);
         }

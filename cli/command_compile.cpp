@@ -19,8 +19,10 @@ struct PolicyOptions {
 void add_policy_options(po::options_description& options, PolicyOptions& values) {
     options.add_options()("etc", po::value(&values.etc)->default_value("/etc"),
                           "read passwd, group and services from this directory (compile for "
-                          "another host)")("policy", po::value(&values.policy)->required(),
-                                           "policy file, or - for standard input");
+                          "another host)")(
+        "policy", po::value(&values.policy)->required(),
+        "policy file, a NAME in the policy directories, or - for standard input");
+    add_policy_dir_option(options);
 }
 
 CompileOptions compile_options(const PolicyOptions& values) {

@@ -1,4 +1,5 @@
 // acctc counters: list counters as a table, JSON or Prometheus text; reset atomically; watch.
+#include "acctc/recording/graph_selection.hpp"
 #include "acctc/runtime/applied_policies.hpp"
 #include "acctc/runtime/backend.hpp"
 #include "acctc/runtime/counter_report.hpp"
@@ -7,9 +8,13 @@
 #include "common.hpp"
 #include "kernel_options.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <iostream>
+#include <iterator>
+#include <sstream>
+#include <stdexcept>
 #include <thread>
 #include <unistd.h>
 
@@ -18,8 +23,11 @@ namespace {
 
 namespace po = boost::program_options;
 
+constexpr double max_watch_seconds = 86400; // a day; more would overflow sleep_for's clock
+
 struct CountersOptions {
     std::string policy;
+    std::vector<std::string> selectors; // COUNTER arguments: names or family prefixes
     bool exact = false;
     bool json = false;
     bool prometheus = false;
@@ -40,10 +48,55 @@ samples_of(const std::vector<runtime::CounterReading>& readings) {
 
 // The wall clock now, in strftime's `format`, as UTC or local time.
 std::string now_as(const char* format, bool utc) {
-    const std::time_t wall = std::time(nullptr);
-    char stamp[32];
-    std::strftime(stamp, sizeof stamp, format, utc ? std::gmtime(&wall) : std::localtime(&wall));
-    return stamp;
+    return format_time(std::time(nullptr), format, utc);
+}
+
+std::string given(double value) {
+    std::ostringstream text;
+    text << value;
+    return text.str();
+}
+
+// The readings the COUNTER arguments select: a counter by its name, every counter of a family
+// by the family's name, or by a name prefix (skype keeps skype_tcp_in) as `graph` selects. All
+// without arguments; a selector that matches nothing is an error listing what exists.
+std::vector<runtime::CounterReading> selected(std::vector<runtime::CounterReading> readings,
+                                              const std::vector<std::string>& selectors) {
+    if (selectors.empty()) {
+        return readings;
+    }
+    std::vector<std::string> names;
+    std::vector<std::string> by_prefix; // selectors that name no family
+    for (const auto& reading : readings) {
+        names.push_back(reading.sample.counter);
+    }
+    auto is_family = [&](const std::string& selector) {
+        return std::any_of(readings.begin(), readings.end(), [&](const auto& reading) {
+            return reading.sample.family_or_name() == selector;
+        });
+    };
+    std::copy_if(selectors.begin(), selectors.end(), std::back_inserter(by_prefix),
+                 [&](const std::string& selector) { return !is_family(selector); });
+    std::vector<std::string> keep;
+    for (const auto& selector : by_prefix) {
+        try {
+            const auto more = recording::select_counters(names, {selector});
+            keep.insert(keep.end(), more.begin(), more.end());
+        } catch (const std::invalid_argument&) {
+            std::string existing;
+            for (const auto& name : names) {
+                existing += (existing.empty() ? "" : ", ") + name;
+            }
+            throw std::runtime_error("no counter or family '" + selector +
+                                     "' (counters: " + existing + ")");
+        }
+    }
+    std::erase_if(readings, [&](const runtime::CounterReading& reading) {
+        const auto& family = reading.sample.family_or_name();
+        return std::find(selectors.begin(), selectors.end(), family) == selectors.end() &&
+               std::find(keep.begin(), keep.end(), reading.sample.counter) == keep.end();
+    });
+    return readings;
 }
 
 // One line of `--watch --json`; seconds is null for the values counted before the watch.
@@ -65,7 +118,7 @@ void print_json_line(const CountersOptions& values, nlohmann::json seconds,
 int watch(runtime::Backend& backend, const std::string& policy, const CountersOptions& values) {
     const bool terminal = ::isatty(STDOUT_FILENO) != 0 && !values.json;
     const auto interval = std::chrono::duration<double>(values.watch);
-    auto previous = backend.counters(policy, values.reset);
+    auto previous = selected(backend.counters(policy, values.reset), values.selectors);
     auto previous_time = std::chrono::steady_clock::now();
     if (values.reset) {
         if (values.json) {
@@ -79,7 +132,7 @@ int watch(runtime::Backend& backend, const std::string& policy, const CountersOp
     }
     for (int round = 0; values.count == 0 || round < values.count; ++round) {
         std::this_thread::sleep_for(interval);
-        auto current = backend.counters(policy, values.reset);
+        auto current = selected(backend.counters(policy, values.reset), values.selectors);
         const auto now = std::chrono::steady_clock::now();
         const double seconds = std::chrono::duration<double>(now - previous_time).count();
         if (values.json) {
@@ -111,14 +164,17 @@ int run_counters(const std::vector<std::string>& args) {
         "every SECONDS: a table with packet and bit rates, or with --json one JSON line; "
         "with --reset each interval is zeroed")("count", po::value(&values.count),
                                                 "with --watch, stop after N updates")(
-        "policy", po::value(&values.policy), "policy name or file; all acctc policies if absent");
+        "policy", po::value(&values.policy), "policy name or file; all acctc policies if absent")(
+        "counter", po::value(&values.selectors),
+        "counters to show: names, or family prefixes (skype keeps skype_tcp_in)");
     add_kernel_options(options, values.kernel);
     po::positional_options_description positional;
-    positional.add("policy", 1);
+    positional.add("policy", 1).add("counter", -1);
     po::variables_map map;
     if (!parse_command_line(
             args,
-            "acctc counters [POLICY] [--backend KIND] [-x] [--json | --prometheus] [--reset] "
+            "acctc counters [POLICY [COUNTER...]] [--backend KIND] [-x] [--json | --prometheus] "
+            "[--reset] "
             "[--watch SECONDS [--count N]] [--netns NAME]",
             options, positional, map)) {
         return exit_ok;
@@ -126,9 +182,18 @@ int run_counters(const std::vector<std::string>& args) {
     if (values.json && values.prometheus) {
         throw UsageError("--json and --prometheus exclude each other");
     }
-    if (map.count("watch") != 0U && (values.watch <= 0 || values.prometheus)) {
-        throw UsageError("--watch takes a positive number of seconds; for Prometheus, let it "
-                         "scrape `acctc serve`");
+    if (map.count("watch") != 0U && !(values.watch > 0 && values.watch <= max_watch_seconds)) {
+        throw UsageError("--watch takes a number of seconds above 0 and at most " +
+                         std::to_string(static_cast<int>(max_watch_seconds)) +
+                         " (e.g. --watch 1 or --watch 0.5), not " + given(values.watch));
+    }
+    if (map.count("watch") != 0U && values.prometheus) {
+        throw UsageError("--watch does not go with --prometheus: let Prometheus scrape `acctc "
+                         "serve` instead");
+    }
+    if (values.reset && !values.selectors.empty()) {
+        throw UsageError("--reset zeroes every counter of the policy at once, so it takes no "
+                         "COUNTER arguments");
     }
     std::string policy;
     if (!values.policy.empty()) {
@@ -142,7 +207,7 @@ int run_counters(const std::vector<std::string>& args) {
     if (values.watch > 0) {
         return watch(*backend, policy, values);
     }
-    const auto readings = backend->counters(policy, values.reset);
+    const auto readings = selected(backend->counters(policy, values.reset), values.selectors);
     // Without a policy named, "all of them" must not quietly shrink to fewer after a flush.
     const auto unloaded =
         policy.empty() ? runtime::unloaded_policies(values.kernel.netns, values.kernel.backend,

@@ -22,7 +22,8 @@ int run_diff(const std::vector<std::string>& args) {
     options.add_options()("against", po::value(&against),
                           "compare with the policy in OTHER.acct instead of the kernel")(
         "live", po::bool_switch(&live), "compare with what the kernel has loaded (default)")(
-        "policy", po::value(&path)->required(), "policy file, or - for standard input");
+        "policy", po::value(&path)->required(),
+        "policy file, a NAME in the policy directories, or - for standard input");
     add_kernel_options(options, values);
     po::positional_options_description positional;
     positional.add("policy", 1);

@@ -5,11 +5,13 @@
 #include "command.hpp"
 #include "common.hpp"
 #include "kernel_options.hpp"
+#include "service.hpp"
 
 #include <csignal>
 #include <ctime>
 #include <iostream>
 #include <signal.h>
+#include <utility>
 
 namespace acctc::cli {
 namespace {
@@ -51,8 +53,8 @@ bool record_once(const RecordArguments& arguments, const recording::RecordOption
             runtime::make_backend(runtime::BackendKind::nftables, arguments.kernel.netns);
         for (const auto& policy :
              runtime::unloaded_policies(arguments.kernel.netns, "nft", *backend, samples)) {
-            std::cerr << "acctc record: "
-                      << runtime::not_loaded_message(policy, arguments.kernel.netns) << "\n";
+            log_line(LogPriority::error, "acctc record: " + runtime::not_loaded_message(
+                                                                policy, arguments.kernel.netns));
             ok = false;
         }
     }
@@ -77,21 +79,23 @@ bool record_once(const RecordArguments& arguments, const recording::RecordOption
             }
             break;
         case RecordedCounter::Outcome::failed:
-            std::cerr << "acctc record: " << result.detail << "\n";
+            log_line(LogPriority::error, "acctc record: " + result.detail);
             ok = false;
             break;
         }
     }
     if (samples.empty()) {
-        std::cerr << "acctc record: no acctc counters found\n";
+        log_line(LogPriority::warning, "acctc record: no acctc counters found");
     }
     if (!arguments.quiet) {
         if (skipped > 0) {
-            std::cerr << "acctc record: skipped " << skipped << " counter(s) (" << skipped_why
-                      << (skipped > 1 ? ", or later" : "") << ")\n";
+            log_line(LogPriority::notice, "acctc record: skipped " + std::to_string(skipped) +
+                                              " counter(s) (" + skipped_why +
+                                              (skipped > 1 ? ", or later" : "") + ")");
         }
-        std::cout << "recorded " << created + updated << " counter(s) at " << now << " in "
-                  << arguments.rrd_dir << " (" << created << " new file(s))\n"
+        std::cout << "recorded " << created + updated << " counter(s) at "
+                  << format_time(now, "%F %T %Z", false) << " in " << arguments.rrd_dir << " ("
+                  << created << " new file(s))\n"
                   << std::flush;
     }
     return ok;
@@ -167,14 +171,22 @@ int run_record(const std::vector<std::string>& args) {
     sigaddset(&stop_signals, SIGTERM);
     sigaddset(&stop_signals, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    bool first = true;
     do {
         try {
             record_once(arguments, record_options);
         } catch (const std::exception& error) {
             // A policy that is not applied yet (early boot) is worth a line, not an exit.
-            std::cerr << "acctc record: " << error.what() << "\n";
+            log_line(LogPriority::error, std::string("acctc record: ") + error.what());
+        }
+        if (std::exchange(first, false)) {
+            // Type=notify: one round is done, so the files exist for whatever comes after.
+            notify_service_manager("READY=1\nSTATUS=recording every " +
+                                   std::to_string(arguments.every) + " s into " +
+                                   arguments.rrd_dir);
         }
     } while (wait_for_next_round(arguments.every, stop_signals));
+    notify_service_manager("STOPPING=1");
     return exit_ok;
 }
 

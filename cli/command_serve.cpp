@@ -7,6 +7,7 @@
 #include "command.hpp"
 #include "common.hpp"
 #include "kernel_options.hpp"
+#include "service.hpp"
 
 #include <cerrno>
 #include <csignal>
@@ -65,7 +66,7 @@ int run_serve(const std::vector<std::string>& args) {
     server_options.read_timeout = std::chrono::milliseconds(read_timeout_ms);
     server_options.max_age = std::chrono::milliseconds(max_age_ms);
     server_options.log = [](const std::string& message) {
-        std::cerr << "acctc serve: " << message << std::endl;
+        log_line(LogPriority::notice, "acctc serve: " + message);
     };
     recording::ListenAddress address;
     try {
@@ -82,7 +83,7 @@ int run_serve(const std::vector<std::string>& args) {
     try {
         (void)scrape->render();
     } catch (const runtime::RuntimeError& error) {
-        std::cerr << "acctc serve: " << error.what() << std::endl;
+        log_line(LogPriority::error, std::string("acctc serve: ") + error.what());
         return exit_policy_error;
     }
     auto render = [scrape] { return scrape->render(); };
@@ -98,10 +99,14 @@ int run_serve(const std::vector<std::string>& args) {
         throw std::system_error(errno, std::generic_category(), "signalfd");
     }
     recording::MetricsServer server(address, render, server_options);
-    std::cerr << "acctc serve: listening on http://" << server.address().to_string()
-              << recording::metrics_path << std::endl;
+    const std::string url =
+        "http://" + server.address().to_string() + std::string(recording::metrics_path);
+    log_line(LogPriority::info, "acctc serve: listening on " + url);
+    // Type=notify: the port is open and the first read worked, so scrapers may start now.
+    notify_service_manager("READY=1\nSTATUS=serving " + url);
     server.run(stop.get());
-    std::cerr << "acctc serve: stopped" << std::endl;
+    notify_service_manager("STOPPING=1");
+    log_line(LogPriority::info, "acctc serve: stopped");
     return exit_ok;
 }
 

@@ -1,7 +1,11 @@
 #include "common.hpp"
 
+#include "acctc/did_you_mean.hpp"
+
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -10,6 +14,88 @@
 namespace acctc::cli {
 
 namespace po = boost::program_options;
+
+namespace {
+
+// --policy-dir values. One command runs per process, so the option writes here and
+// find_policy_file reads here, instead of every command threading the list through.
+std::vector<std::string>& policy_dirs_option() {
+    static std::vector<std::string> dirs;
+    return dirs;
+}
+
+std::vector<std::filesystem::path> policy_search_path() {
+    std::vector<std::filesystem::path> dirs(policy_dirs_option().begin(),
+                                            policy_dirs_option().end());
+    if (const char* variable = std::getenv(policy_dir_variable)) {
+        std::istringstream list(variable);
+        for (std::string dir; std::getline(list, dir, ':');) {
+            if (!dir.empty()) {
+                dirs.emplace_back(dir);
+            }
+        }
+    }
+    dirs.emplace_back(default_policy_dir);
+    return dirs;
+}
+
+// "a, b or c"
+std::string listing(const std::vector<std::filesystem::path>& dirs) {
+    std::string text;
+    for (std::size_t i = 0; i < dirs.size(); ++i) {
+        text += (i == 0 ? "" : i + 1 == dirs.size() ? " or " : ", ") + dirs[i].string();
+    }
+    return text;
+}
+
+bool is_bare_name(const std::string& argument) {
+    return !argument.empty() && argument != "-" && argument != "." && argument != ".." &&
+           argument.find('/') == std::string::npos;
+}
+
+std::string file_name_for(const std::string& name) {
+    const std::string suffix = ".acct";
+    const bool has_suffix = name.size() > suffix.size() &&
+                            name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+    return has_suffix ? name : name + suffix;
+}
+
+} // namespace
+
+std::string format_time(std::time_t time, const char* format, bool utc) {
+    std::tm parts{};
+    if (utc) {
+        ::gmtime_r(&time, &parts);
+    } else {
+        ::localtime_r(&time, &parts);
+    }
+    char text[64];
+    return std::string(text, std::strftime(text, sizeof text, format, &parts));
+}
+
+void add_policy_dir_option(po::options_description& options) {
+    options.add_options()("policy-dir", po::value(&policy_dirs_option())->composing(),
+                          "look up a POLICY NAME as DIR/NAME.acct before $ACCTC_POLICY_DIR and "
+                          "/etc/acctc (repeatable)");
+}
+
+std::optional<std::string> find_policy_file(const std::string& argument) {
+    std::error_code error;
+    if (argument == "-" || (std::filesystem::exists(argument, error) &&
+                            !std::filesystem::is_directory(argument, error))) {
+        return argument;
+    }
+    if (!is_bare_name(argument)) {
+        return std::nullopt;
+    }
+    for (const auto& dir : policy_search_path()) {
+        const auto candidate = dir / file_name_for(argument);
+        if (std::filesystem::is_regular_file(candidate, error)) {
+            return candidate.string();
+        }
+    }
+    return std::nullopt;
+}
 
 std::string read_policy(const std::string& path) {
     if (path == "-") {
@@ -24,9 +110,16 @@ std::string read_policy(const std::string& path) {
     return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-std::optional<CompiledPolicy> compile_policy_file(const std::string& path,
+std::optional<CompiledPolicy> compile_policy_file(const std::string& argument,
                                                   const CompileOptions& options) {
-    auto result = compile_source(path == "-" ? "<stdin>" : path, read_policy(path), options);
+    const auto path = find_policy_file(argument);
+    if (!path) {
+        throw UsageError(is_bare_name(argument)
+                             ? "no policy '" + argument + "': no file of that name, and no " +
+                                   file_name_for(argument) + " in " + listing(policy_search_path())
+                             : "cannot read '" + argument + "': " + std::strerror(ENOENT));
+    }
+    auto result = compile_source(*path == "-" ? "<stdin>" : *path, read_policy(*path), options);
     render_all(std::cerr, result.source, result.diagnostics);
     return std::move(result.output);
 }
@@ -45,6 +138,22 @@ bool parse_command_line(const std::vector<std::string>& args, const char* usage,
         }
         return false;
     };
+    if (args.size() == 1 && args[0] == list_options_argument) {
+        for (const auto& option : all.options()) {
+            if (is_positional(option->long_name())) {
+                std::cout << "POSITIONAL " << option->long_name() << "\n";
+                continue;
+            }
+            const char* value = option->semantic()->max_tokens() > 0 ? "=" : "";
+            std::cout << "--" << option->long_name() << value << "\n";
+            const std::string short_name =
+                option->canonical_display_name(po::command_line_style::allow_dash_for_short);
+            if (short_name.size() == 2 && short_name[0] == '-') {
+                std::cout << short_name << value << "\n";
+            }
+        }
+        return false;
+    }
     try {
         po::store(po::command_line_parser(args).options(all).positional(positional).run(), values);
         if (values.count("help") != 0U) {
@@ -69,6 +178,16 @@ bool parse_command_line(const std::vector<std::string>& args, const char* usage,
             throw UsageError("missing " + name + " argument");
         }
         throw UsageError(error.what());
+    } catch (const po::unknown_option& error) {
+        std::vector<std::string> names;
+        for (const auto& option : all.options()) {
+            if (!is_positional(option->long_name())) {
+                names.push_back("--" + option->long_name());
+            }
+        }
+        const auto suggestion = did_you_mean(error.get_option_name(), names);
+        throw UsageError(std::string(error.what()) +
+                         (suggestion ? "; did you mean '" + *suggestion + "'?" : ""));
     } catch (const po::error& error) {
         throw UsageError(error.what());
     }

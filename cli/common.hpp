@@ -4,6 +4,7 @@
 #include "acctc/compile.hpp"
 
 #include <boost/program_options.hpp>
+#include <ctime>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,12 +16,34 @@ struct UsageError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-// Reads a policy file ("-" is stdin). Throws UsageError when it cannot be read.
+// A time in strftime's `format`, as UTC or local time: "2026-11-27 16:05:00 CET".
+std::string format_time(std::time_t time, const char* format, bool utc);
+
+// Where a POLICY argument that is not a path is looked up as NAME.acct, first hit wins: each
+// --policy-dir DIR, each directory of $ACCTC_POLICY_DIR (colon-separated), then /etc/acctc.
+inline constexpr const char* default_policy_dir = "/etc/acctc";
+inline constexpr const char* policy_dir_variable = "ACCTC_POLICY_DIR";
+
+// Adds --policy-dir DIR (repeatable) to a command that takes POLICY arguments.
+void add_policy_dir_option(boost::program_options::options_description& options);
+
+// The file a POLICY argument names: "-" and existing paths are themselves; a bare NAME (no
+// '/') is NAME.acct, or NAME when it already ends in .acct, in the policy directories above.
+// Empty when there is no such file.
+std::optional<std::string> find_policy_file(const std::string& argument);
+
+// Reads the policy file `path` names ("-" is stdin). Throws UsageError when it cannot be read.
 std::string read_policy(const std::string& path);
 
-// Compiles and prints diagnostics (with warnings) to stderr. Empty on policy errors.
+// Compiles the file `path` names (find_policy_file) and prints diagnostics (with warnings) to
+// stderr. Empty on policy errors.
 std::optional<CompiledPolicy> compile_policy_file(const std::string& path,
                                                   const CompileOptions& options);
+
+// The one argument that makes parse_command_line list the options instead of parsing: a line
+// "--name" or "-n" per option, ending in '=' when it takes a value, and "POSITIONAL name" per
+// positional argument. `acctc completion` reads the option tables this way.
+inline constexpr const char* list_options_argument = "--list-options-for-completion";
 
 // Parses args against options plus positionals, handles --help. Returns false when help was
 // printed (the caller then exits 0). Throws UsageError on unknown or malformed options.

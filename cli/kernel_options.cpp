@@ -16,6 +16,7 @@ void add_kernel_options(po::options_description& options, KernelOptions& values)
         "read passwd, group and services from this directory")(
         "backend", po::value(&values.backend)->default_value("nft"),
         "nft, or iptables (iptables-legacy, iptables-nft to pick one explicitly)");
+    add_policy_dir_option(options);
 }
 
 namespace {
@@ -58,9 +59,9 @@ std::optional<CompiledPolicy> compile_for_kernel(const std::string& path,
 
 std::optional<std::string> policy_name_of(const std::string& argument,
                                           const KernelOptions& values) {
-    std::error_code error;
-    if (argument == "-" || std::filesystem::is_regular_file(argument, error)) {
-        const auto compiled = compile_for_kernel(argument, values);
+    const auto file = find_policy_file(argument);
+    if (file) {
+        const auto compiled = compile_for_kernel(*file, values);
         if (!compiled) {
             return std::nullopt;
         }

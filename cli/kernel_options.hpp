@@ -19,7 +19,7 @@ struct KernelOptions {
     std::string backend = "nft";
 };
 
-// Adds --netns NAME, --etc DIR and --backend KIND.
+// Adds --netns NAME, --etc DIR, --backend KIND and --policy-dir DIR.
 void add_kernel_options(boost::program_options::options_description& options,
                         KernelOptions& values);
 
@@ -34,8 +34,9 @@ std::string kernel_object(const KernelOptions& values, const std::string& table)
 std::optional<CompiledPolicy> compile_for_kernel(const std::string& path,
                                                  const KernelOptions& values);
 
-// A POLICY argument: an existing file is compiled for its policy name, anything else is taken
-// as the name itself. Empty when the file has errors (already printed).
+// A POLICY argument: a file (find_policy_file: a path, or NAME.acct in the policy directories)
+// is compiled for its policy name, anything else is taken as the name itself. Empty when the file
+// has errors (already printed).
 std::optional<std::string> policy_name_of(const std::string& argument, const KernelOptions& values);
 
 // " in network namespace NAME", or nothing.

@@ -1,7 +1,9 @@
 // acctc: thin dispatcher over the subcommands registered in this directory.
+#include "acctc/did_you_mean.hpp"
 #include "acctc/version.hpp"
 #include "command.hpp"
 #include "common.hpp"
+#include "service.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -20,6 +22,9 @@ void print_overview(std::ostream& out) {
            "Compile traffic-accounting policies into nftables or iptables rulesets.\n\n"
            "commands:\n";
     for (const auto& command : commands()) {
+        if (command.hidden) {
+            continue;
+        }
         out << "  " << command.name
             << std::string(12 - std::min<std::size_t>(11, std::strlen(command.name)), ' ')
             << command.summary << "\n";
@@ -66,16 +71,22 @@ int main(int argc, char** argv) {
             try {
                 return command.run(args);
             } catch (const UsageError& error) {
-                std::cerr << "acctc " << name << ": " << error.what() << "\n"
-                          << "Try 'acctc " << name << " --help'.\n";
+                log_line(LogPriority::error, "acctc " + name + ": " + error.what() +
+                                                 "\nTry 'acctc " + name + " --help'.");
                 return exit_usage;
             } catch (const std::exception& error) {
-                std::cerr << "acctc " << name << ": " << error.what() << "\n";
+                log_line(LogPriority::error, "acctc " + name + ": " + error.what());
                 return exit_policy_error;
             }
         }
     }
-    std::cerr << "acctc: unknown command '" << name << "'\n";
+    std::vector<std::string> names;
+    for (const auto& command : commands()) {
+        names.emplace_back(command.name);
+    }
+    const auto suggestion = acctc::did_you_mean(name, names);
+    std::cerr << "acctc: unknown command '" << name << "'"
+              << (suggestion ? "; did you mean '" + *suggestion + "'?" : "") << "\n";
     print_overview(std::cerr);
     return exit_usage;
 }

@@ -7,7 +7,8 @@ ACCTC_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev  # the sanitizer and fuzzing build (ASan, UBSan, libFuzzer)
   nftables iptables ipset conntrack iproute2 rrdtool curl procps python3
-  prometheus # promtool: the exposition tests check `acctc counters --prometheus` with it
+  # the .deb (CPack, dpkg-shlibdeps), its pages and units; Prometheus for the fleet test and promtool
+  dpkg-dev file man-db systemd jq prometheus
 )
 install_acctc_packages() {
   export DEBIAN_FRONTEND=noninteractive

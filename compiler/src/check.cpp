@@ -1,7 +1,9 @@
 #include "check.hpp"
 
+#include "dual_stack_warnings.hpp"
 #include "families.hpp"
 #include "well_known.hpp"
+#include "wire_warnings.hpp"
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -84,14 +86,13 @@ class Checker {
     void check_statements(const ast::Policy& policy);
     // Counters referenced by 'peers of' keep dynamic peer sets.
     void mark_peer_references(const ast::Policy& policy);
-    // Where the kernel reassembles before the hook, a fragment clause would silently count less.
-    void warn_reassembled_fragments(const ast::Policy& policy);
+    void warn_wire(const ast::Policy& policy);
     static constexpr Pass passes[] = {
         {"policy header", &Checker::require_policy_header},
         {"counter names", &Checker::index_counter_names},
         {"statements", &Checker::check_statements},
         {"peer references", &Checker::mark_peer_references},
-        {"reassembled fragments", &Checker::warn_reassembled_fragments},
+        {"wire and family warnings", &Checker::warn_wire},
     };
 
   private:
@@ -994,7 +995,8 @@ void Checker::check_counter(const ast::CounterDecl& decl, bool duplicate) {
         produce(name, decl.name.range);
     }
     if (counter.verdict != ir::Verdict::none) {
-        out_.verdicts.push_back({counter.verdict, counter.origin, out_.counters.size(), {}});
+        out_.verdicts.push_back(
+            {counter.verdict, counter.origin, out_.counters.size(), {}, counter.range});
     }
     out_.order.push_back({false, out_.counters.size()});
     out_.counters.push_back(std::move(counter));
@@ -1072,6 +1074,7 @@ void Checker::check_verdict(const ast::VerdictDecl& decl) {
     ir::VerdictRule rule;
     rule.verdict = decl.action.text == "accept" ? ir::Verdict::accept : ir::Verdict::drop;
     rule.origin = file_.origin(decl.range.begin);
+    rule.range = decl.range;
     ClauseSites sites;
     CounterExtras extras;
     rule.match = read_match(decl.clauses, Context::verdict, nullptr, sites, "");
@@ -1163,22 +1166,11 @@ void Checker::mark_peer_references(const ast::Policy&) {
     }
 }
 
-void Checker::warn_reassembled_fragments(const ast::Policy&) {
-    for (const auto& counter : out_.counters) {
-        const ir::Match& m = counter.match;
-        if (!m.fragment || m.scopes == ir::scope_passive) {
-            continue;
-        }
-        if (out_.uses_conntrack) {
-            diag_.warning(counter.range,
-                          "this policy uses connection tracking, which reassembles fragments "
-                          "before the input and forward hooks: only passive collection sees them");
-        } else if ((m.scopes & ir::scope_local) && (m.directions & ir::dir_in)) {
-            diag_.warning(counter.range,
-                          "IPv4 fragments addressed to this host are reassembled before the input "
-                          "hook; here only IPv6 ones count (forward and passive see both)");
-        }
-    }
+// What the kernel shows a hook differs from the wire (fragments, reassembly) or from one
+// family: said once the statements are checked.
+void Checker::warn_wire(const ast::Policy&) {
+    warn_wire_differences(out_, diag_);
+    warn_single_family_pings(out_, diag_);
 }
 
 ir::Policy Checker::run(const ast::Policy& policy) {

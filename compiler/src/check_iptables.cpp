@@ -25,6 +25,7 @@ class IptablesCheck {
     void run() {
         for (const auto& counter : policy_.counters) {
             match(counter.match, counter.range, "counter '" + counter.name + "'");
+            fragments(counter);
             for (const auto& name : all_counter_names(counter)) {
                 chain(name, counter.range);
             }
@@ -72,6 +73,31 @@ class IptablesCheck {
                                        name.substr(0, name.size() - 1) +
                                        "*'; compile with --target nft");
             }
+        }
+    }
+
+    // nft counts arriving fragments before any reassembly (a prerouting chain at -450); the
+    // chains acctc hooks in iptables come after the kernel's: IPv4 datagrams for this host are
+    // reassembled before INPUT, and conntrack's defragmentation (-400) before every table.
+    void fragments(const ir::Counter& counter) {
+        const ir::Match& m = counter.match;
+        if (!m.fragment || counter.follow) {
+            return;
+        }
+        const bool local_in = (m.scopes & ir::scope_local) && (m.directions & ir::dir_in);
+        const bool forward_in = (m.scopes & ir::scope_forward) && (m.directions & ir::dir_in);
+        if (local_in) {
+            diag_.error(counter.range,
+                        "counter '" + counter.name +
+                            "' counts arriving fragments, which iptables sees only after the "
+                            "kernel reassembled IPv4 datagrams for this host (before INPUT); "
+                            "compile with --target nft, which counts them before reassembly");
+        } else if (forward_in && policy_.uses_conntrack) {
+            diag_.error(counter.range,
+                        "counter '" + counter.name +
+                            "' counts forwarded fragments, which conntrack (used by follow, "
+                            "listen or new in this policy) reassembles before any iptables "
+                            "chain; compile with --target nft, which counts them before");
         }
     }
 

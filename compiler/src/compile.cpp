@@ -56,7 +56,8 @@ CompileResult compile_source(std::string display_name, std::string text,
             return result;
         }
     }
-    const rules::Table table = lower_policy(policy, diagnostics);
+    const rules::Table table = lower_policy(
+        policy, diagnostics, {.fragments_before_defrag = options.target != Target::iptables});
 
     CompiledPolicy out;
     if (options.dump == Dump::check) {

@@ -255,6 +255,8 @@ const char* hook_text(rules::Hook hook) {
         return "forward";
     case rules::Hook::ingress:
         return "ingress";
+    case rules::Hook::prerouting:
+        return "prerouting";
     }
     return "";
 }

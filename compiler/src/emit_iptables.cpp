@@ -614,6 +614,8 @@ std::vector<Spec> Emitter::options(const Condition& c, const Spec& context,
         exclusions.push_back(first);
         return {any};
     }
+    case Form::fib: // only prerouting chains use it, which iptables lowering never makes
+        throw std::logic_error("a FIB condition reaches the iptables emitter");
     case Form::ct_new: {
         Spec s;
         s.matches.push_back({"conntrack", {std::string(c.negate ? "! " : "") + "--ctstate NEW"}});
@@ -1038,8 +1040,8 @@ IptablesText Emitter::run() {
                      quoted(iptables::counter_comment(counter.name, counter.identity)));
         }
         for (const auto& chain : table_.chains) {
-            if (chain.hook == rules::Hook::ingress) {
-                throw std::logic_error("ingress chains reach the iptables emitter");
+            if (chain.hook == rules::Hook::ingress || chain.hook == rules::Hook::prerouting) {
+                throw std::logic_error("ingress or prerouting chains reach the iptables emitter");
             }
             const std::string name = chains_.at(chain.name);
             const std::string role = name.substr(iptables::owned_prefix(table_.policy).size());

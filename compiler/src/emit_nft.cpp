@@ -124,8 +124,11 @@ std::string condition(const Condition& c, const std::string& port_protocol) {
         }
         return field_expression(c.field, "") + op + value_list(items);
     }
-    case rules::ValueKind::flag: // the lowering never negates these for nft
-        return rules::info(c.field).nft;
+    case rules::ValueKind::flag:
+        if (c.field == Field::to_host) { // route types, negated with `!=`
+            return rules::info(c.field).nft + op + "{ local, broadcast, multicast }";
+        }
+        return rules::info(c.field).nft; // the lowering never negates the others for nft
     case rules::ValueKind::mark:
         return "ct mark & " + hex32(c.mark_bit) + (c.negate ? " == 0" : " == " + hex32(c.mark_bit));
     case rules::ValueKind::numbers:
@@ -298,6 +301,8 @@ const char* hook_name(rules::Hook hook) {
         return "forward";
     case rules::Hook::ingress:
         return "ingress";
+    case rules::Hook::prerouting:
+        return "prerouting";
     }
     return "";
 }
@@ -338,6 +343,9 @@ NftText emit_nft(const rules::Table& table) {
             out += std::string("\t\ttype filter hook ") + hook_name(*chain.hook);
             if (*chain.hook == rules::Hook::ingress) {
                 out += " device " + quoted(chain.device) + " priority -450; policy accept;\n";
+            } else if (*chain.hook == rules::Hook::prerouting) {
+                // Below conntrack's defragmentation at -400.
+                out += " priority -450; policy accept;\n";
             } else {
                 out += " priority filter - 10; policy accept;\n";
             }

@@ -117,6 +117,7 @@ struct VerdictRule {
     std::string origin;
     std::size_t counter = static_cast<std::size_t>(-1); // index into Policy::counters, or none
     Match match;                                        // top-level statements only
+    SourceRange range;                                  // the statement (counter: its name)
 };
 
 struct Policy {

@@ -86,8 +86,22 @@ Statement simple(Statement::Kind kind, std::string name = {}) {
     return s;
 }
 
-std::vector<Variant> variants(const ir::Match& match, bool split_direction) {
+// before_defrag: arriving packets are taken at prerouting below conntrack's defragmentation,
+// local or forwarded by the FIB's verdict on the destination, so fragments count as they
+// crossed the wire (docs/counting.md); leaving ones stay where they are (nothing before
+// fragmentation but the device's egress sees them).
+std::vector<Variant> variants(const ir::Match& match, bool split_direction,
+                              bool before_defrag = false) {
     std::vector<Variant> out;
+    auto arriving = [&](std::vector<Condition> conditions, bool to_host) -> Variant {
+        if (!before_defrag) {
+            return {to_host ? Hook::input : Hook::forward, {}, std::move(conditions), ir::dir_in};
+        }
+        Condition c = on(Field::to_host);
+        c.negate = !to_host;
+        conditions.push_back(std::move(c));
+        return {Hook::prerouting, {}, std::move(conditions), ir::dir_in};
+    };
     const std::vector<std::string> loopback{"lo"};
     auto interface_condition = [&](Field field) -> std::vector<Condition> {
         if (!match.via.empty()) {
@@ -100,7 +114,7 @@ std::vector<Variant> variants(const ir::Match& match, bool split_direction) {
     };
     if (match.scopes & ir::scope_local) {
         if (match.directions & ir::dir_in) {
-            out.push_back({Hook::input, {}, interface_condition(Field::iifname), ir::dir_in});
+            out.push_back(arriving(interface_condition(Field::iifname), true));
         }
         if (match.directions & ir::dir_out) {
             out.push_back({Hook::output, {}, interface_condition(Field::oifname), ir::dir_out});
@@ -108,11 +122,13 @@ std::vector<Variant> variants(const ir::Match& match, bool split_direction) {
     }
     if (match.scopes & ir::scope_forward) {
         if (match.via.empty()) {
-            out.push_back({Hook::forward, {}, {}, std::nullopt});
+            Variant v = before_defrag ? arriving({}, false) : Variant{Hook::forward, {}, {}, {}};
+            v.direction = std::nullopt;
+            out.push_back(std::move(v));
         } else {
             const bool both = (match.directions & ir::dir_in) && (match.directions & ir::dir_out);
             if (match.directions & ir::dir_in) {
-                out.push_back({Hook::forward, {}, {names(Field::iifname, match.via)}, ir::dir_in});
+                out.push_back(arriving({names(Field::iifname, match.via)}, false));
             }
             if (match.directions & ir::dir_out) {
                 Variant v{Hook::forward, {}, {names(Field::oifname, match.via)}, ir::dir_out};
@@ -345,13 +361,14 @@ struct ChainBuilder {
 
 class Lowering {
   public:
-    Lowering(const ir::Policy& policy, Diagnostics& diagnostics)
-        : policy_(policy), diag_(diagnostics) {}
+    Lowering(const ir::Policy& policy, Diagnostics& diagnostics, LowerOptions options)
+        : policy_(policy), diag_(diagnostics), options_(options) {}
     rules::Table run();
 
   private:
     const ir::Policy& policy_;
     Diagnostics& diag_;
+    LowerOptions options_;
     std::map<std::pair<Hook, std::string>, ChainBuilder> base_;
     std::vector<rules::Chain> classify_chains_;
 
@@ -445,7 +462,11 @@ void Lowering::update_peers(const ir::Counter& counter, const Variant& v,
 
 void Lowering::lower_counter(const ir::Counter& counter, const rules::CounterFamily& family) {
     const ir::Match& match = counter.match;
-    const std::vector<Variant> places = variants(match, counter.splits_by(ir::Split::direction));
+    // Fragments are counted before conntrack reassembles them (a followed counter's
+    // membership needs conntrack, so it stays after).
+    const std::vector<Variant> places =
+        variants(match, counter.splits_by(ir::Split::direction),
+                 options_.fragments_before_defrag && match.fragment && !counter.follow);
     if (!counter.follow) {
         const std::vector<Alternative> alts = alternatives(match);
         for (const auto& v : places) {
@@ -861,7 +882,8 @@ rules::Table Lowering::run() {
     for (const auto& verdict : policy_.verdicts) {
         lower_verdict(verdict);
     }
-    static constexpr const char* hook_names[] = {"input", "output", "forward", "ingress"};
+    static constexpr const char* hook_names[] = {"input", "output", "forward", "ingress",
+                                                 "prerouting"};
     for (auto& [where, built] : base_) {
         rules::Chain c;
         c.hook = where.first;
@@ -882,8 +904,9 @@ rules::Table Lowering::run() {
 
 } // namespace
 
-rules::Table lower_policy(const ir::Policy& policy, Diagnostics& diagnostics) {
-    return Lowering(policy, diagnostics).run();
+rules::Table lower_policy(const ir::Policy& policy, Diagnostics& diagnostics,
+                          LowerOptions options) {
+    return Lowering(policy, diagnostics, options).run();
 }
 
 } // namespace acctc

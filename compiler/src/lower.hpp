@@ -11,7 +11,15 @@
 namespace acctc {
 
 // Warnings (unreachable classes) go to diagnostics; lowering itself cannot fail.
-rules::Table lower_policy(const ir::Policy& policy, Diagnostics& diagnostics);
+// Where the backend can hook: iptables has no chain before conntrack's defragmentation that
+// acctc uses, so its fragment counters stay at INPUT/FORWARD (check_iptables refuses the
+// policies where that counts differently).
+struct LowerOptions {
+    bool fragments_before_defrag = true;
+};
+
+rules::Table lower_policy(const ir::Policy& policy, Diagnostics& diagnostics,
+                          LowerOptions options = {});
 
 // Past this many entries a concatenated key map is not worth its memory; rules are used.
 inline constexpr std::size_t max_concat_entries = 1 << 20;

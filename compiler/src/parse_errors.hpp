@@ -4,6 +4,9 @@
 
 #include "grammar.hpp"
 
+#include <string>
+#include <vector>
+
 namespace acctc::grammar {
 
 // A rule may say what it expects itself, next to its grammar: `static constexpr const char*
@@ -73,6 +76,28 @@ ACCTC_EXPECT(listen_port, "a port after the protocol (tcp 21212)");
 ACCTC_EXPECT(duration_item, "a duration like 90s, 30m, 1h or 1d12h");
 
 #undef ACCTC_EXPECT
+
+// The texts of the keywords in a rule built from kw<> and sor<> (any_keyword).
+template <char... Chars>
+std::string keyword_text(const pegtl::ascii::string<Chars...>*) {
+    return std::string{Chars...};
+}
+template <typename Key>
+void collect_keywords(const kw<Key>*, std::vector<std::string>& out) {
+    out.push_back(keyword_text(static_cast<const Key*>(nullptr)));
+}
+template <typename... Rules>
+void collect_keywords(const sor<Rules...>*, std::vector<std::string>& out) {
+    (collect_keywords(static_cast<const Rules*>(nullptr), out), ...);
+}
+inline const std::vector<std::string>& keyword_texts() {
+    static const std::vector<std::string> texts = [] {
+        std::vector<std::string> out;
+        collect_keywords(static_cast<const any_keyword*>(nullptr), out);
+        return out;
+    }();
+    return texts;
+}
 
 struct errors {
     template <typename Rule>

@@ -1,9 +1,11 @@
 #include "parser.hpp"
 
+#include "acctc/did_you_mean.hpp"
 #include "parse_actions.hpp"
 #include "parse_errors.hpp"
 
 #include <array>
+#include <cctype>
 #include <string_view>
 
 namespace acctc {
@@ -122,6 +124,16 @@ std::string describe_found(std::string_view text, std::size_t offset) {
     return "'" + std::string(token) + (token_width(text, offset) > 40 ? "...'" : "'");
 }
 
+// "; did you mean 'counter'?" when the word the parser stopped at is one typo from a keyword.
+std::string keyword_hint(std::string_view text, std::size_t offset) {
+    if (offset >= text.size() || !std::isalpha(static_cast<unsigned char>(text[offset]))) {
+        return "";
+    }
+    const auto suggestion =
+        did_you_mean(text.substr(offset, token_width(text, offset)), grammar::keyword_texts());
+    return suggestion ? "; did you mean '" + *suggestion + "'?" : "";
+}
+
 } // namespace
 
 ast::Policy parse_policy(const SourceFile& file, Diagnostics& diagnostics) {
@@ -142,7 +154,7 @@ ast::Policy parse_policy(const SourceFile& file, Diagnostics& diagnostics) {
             std::string message(error.message());
             diagnostics.error({offset, offset + token_width(text, offset)},
                               "syntax error: expected " + message + ", found " +
-                                  describe_found(text, offset));
+                                  describe_found(text, offset) + keyword_hint(text, offset));
             // Drop what the broken statement left half-built.
             builder.items.clear();
             builder.protocols.clear();

@@ -15,7 +15,9 @@
 
 namespace acctc::rules {
 
-enum class Hook { input, output, forward, ingress };
+// prerouting: arriving packets before conntrack defragments them (priority below -400), where
+// fragment counters see the fragments as they crossed the wire.
+enum class Hook { input, output, forward, ingress, prerouting };
 
 // What a rule can match on. Every field has one row in `field_table` below: adding one here
 // without its row fails to compile.
@@ -40,6 +42,7 @@ enum class Field {
     exthdr,    // an IPv6 extension header is present (negated: missing); numbers: its protocol
     ct_new,    // conntrack state new (no value)
     ct_mark,   // mark_bit set in the conntrack mark
+    to_host,   // the FIB routes the destination to this host (local, broadcast, multicast)
     length4,   // IPv4 total length (header included)
     length6,   // IPv6 header (40 bytes) plus payload length
     count_,    // not a field: the number of fields
@@ -78,6 +81,7 @@ enum class IptablesForm {
     exthdr,
     ct_new,
     connmark,
+    fib, // none: prerouting chains, which iptables lowering never makes
 };
 
 // The facts about one field, used by the lowering (map keys, families) and both emitters.
@@ -122,6 +126,7 @@ inline constexpr FieldInfo field_table[] = {
     {Field::exthdr, "exthdr", FieldFamily::ipv6, 8, ValueKind::numbers, Spelling::number, "", 0, false, false, Field::exthdr, IptablesForm::exthdr, "", "", 0},
     {Field::ct_new, "ct_new", FieldFamily::any, 0, ValueKind::flag, Spelling::number, "ct state new", 0, false, false, Field::ct_new, IptablesForm::ct_new, "", "", 0},
     {Field::ct_mark, "ct_mark", FieldFamily::any, 32, ValueKind::mark, Spelling::number, "", 0, false, false, Field::ct_mark, IptablesForm::connmark, "", "", 0},
+    {Field::to_host, "to_host", FieldFamily::any, 0, ValueKind::flag, Spelling::number, "fib daddr type", 0, false, false, Field::to_host, IptablesForm::fib, "", "", 0},
     {Field::length4, "length4", FieldFamily::ipv4, 16, ValueKind::numbers, Spelling::number, "ip length", 0, false, false, Field::length6, IptablesForm::range_option, "length", "--length", ':'},
     {Field::length6, "length6", FieldFamily::ipv6, 16, ValueKind::numbers, Spelling::number, "ip6 length", 40, false, false, Field::length4, IptablesForm::range_option, "length", "--length", ':'},
     // clang-format on

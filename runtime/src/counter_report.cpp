@@ -143,10 +143,12 @@ std::string format_count(std::uint64_t value, bool exact) {
                  : scaled(static_cast<double>(value), 1000.0, units, std::size(units));
 }
 
+// SI (powers of 1000) for bytes as for packets and bit rates, like the graphs (rrdtool --base
+// 1000), Grafana's "bytes(SI)" and what ISPs meter: one convention everywhere acctc prints.
 std::string format_bytes(std::uint64_t value, bool exact) {
-    static const char* const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    static const char* const units[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
     return exact ? std::to_string(value)
-                 : scaled(static_cast<double>(value), 1024.0, units, std::size(units));
+                 : scaled(static_cast<double>(value), 1000.0, units, std::size(units));
 }
 
 std::string format_counter_table(const std::vector<CounterReading>& readings, bool exact) {

@@ -14,6 +14,7 @@
 #include <netinet/ip_icmp.h>
 #include <nlohmann/json.hpp>
 #include <poll.h>
+#include <sys/mman.h>
 
 namespace acctc::testbench {
 namespace {
@@ -232,36 +233,77 @@ CaptureReport decode(const nlohmann::json& json) {
     return report;
 }
 
-void drain(int fd, std::vector<std::uint8_t>& buffer, Tallies& tallies) {
-    for (;;) {
-        sockaddr_ll from{};
-        socklen_t from_length = sizeof from;
-        const auto length = ::recvfrom(fd, buffer.data(), buffer.size(), MSG_DONTWAIT | MSG_TRUNC,
-                                       reinterpret_cast<sockaddr*>(&from), &from_length);
-        if (length < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+// A TPACKET_V2 receive ring. The kernel copies each packet's headers into it when the packet
+// crosses the tap, not when the capture reads it: a plain recvfrom() reads a clone that shares
+// its data with the packet, and a receiving end that reassembles IPv6 fragments in place (the
+// far end of a veth running conntrack) would change what the capture sees.
+class CaptureRing {
+  public:
+    static constexpr unsigned frame_size = 512; // ring headers + the first ~420 bytes
+    static constexpr unsigned block_size = 1 << 16;
+
+    explicit CaptureRing(int fd) {
+        const int version = TPACKET_V2;
+        if (::setsockopt(fd, SOL_PACKET, PACKET_VERSION, &version, sizeof version) != 0) {
+            throw_errno("capture PACKET_VERSION");
+        }
+        tpacket_req request{};
+        request.tp_block_size = block_size;
+        request.tp_block_nr = capture_buffer_bytes / block_size;
+        request.tp_frame_size = frame_size;
+        request.tp_frame_nr = request.tp_block_nr * (block_size / frame_size);
+        if (::setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &request, sizeof request) != 0) {
+            throw_errno("capture PACKET_RX_RING");
+        }
+        frames_ = request.tp_frame_nr;
+        size_ = std::size_t{request.tp_block_nr} * block_size;
+        void* map = ::mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (map == MAP_FAILED) {
+            throw_errno("capture mmap");
+        }
+        ring_ = static_cast<std::uint8_t*>(map);
+    }
+    CaptureRing(const CaptureRing&) = delete;
+    CaptureRing& operator=(const CaptureRing&) = delete;
+    ~CaptureRing() { ::munmap(ring_, size_); }
+
+    // Every frame the kernel has filled, in order, handed back to it after parsing.
+    void drain(Tallies& tallies) {
+        for (;;) {
+            auto* header = reinterpret_cast<tpacket2_hdr*>(ring_ + std::size_t{next_} * frame_size);
+            if ((__atomic_load_n(&header->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER) == 0) {
                 return;
             }
-            throw_errno("capture recvfrom");
-        }
-        const auto size = std::min(static_cast<std::size_t>(length), buffer.size());
-        std::optional<ParsedPacket> packet;
-        if (ntohs(from.sll_protocol) == ETH_P_IP) {
-            packet = parse_ipv4(buffer.data(), size);
-        } else if (ntohs(from.sll_protocol) == ETH_P_IPV6) {
-            packet = parse_ipv6(buffer.data(), size);
-        }
-        if (packet) {
-            tallies.add(*packet);
+            const auto* from =
+                reinterpret_cast<const sockaddr_ll*>(reinterpret_cast<const std::uint8_t*>(header) +
+                                                     TPACKET_ALIGN(sizeof(tpacket2_hdr)));
+            const std::uint8_t* data =
+                reinterpret_cast<const std::uint8_t*>(header) + header->tp_net;
+            std::optional<ParsedPacket> packet;
+            if (ntohs(from->sll_protocol) == ETH_P_IP) {
+                packet = parse_ipv4(data, header->tp_snaplen);
+            } else if (ntohs(from->sll_protocol) == ETH_P_IPV6) {
+                packet = parse_ipv6(data, header->tp_snaplen);
+            }
+            if (packet) {
+                tallies.add(*packet);
+            }
+            __atomic_store_n(&header->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+            next_ = (next_ + 1) % frames_;
         }
     }
-}
+
+  private:
+    std::uint8_t* ring_ = nullptr;
+    std::size_t size_ = 0;
+    unsigned frames_ = 0;
+    unsigned next_ = 0;
+};
 
 void run_capture(const std::string& interface, ControlChannel& channel) {
     // Cooked (SOCK_DGRAM) packets start at the IP header; outgoing ones are delivered too.
     auto socket = open_socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_ALL));
-    const int buffer_bytes = capture_buffer_bytes;
-    ::setsockopt(socket.get(), SOL_SOCKET, SO_RCVBUFFORCE, &buffer_bytes, sizeof buffer_bytes);
+    CaptureRing ring(socket.get());
     sockaddr_ll address{};
     address.sll_family = AF_PACKET;
     address.sll_protocol = htons(ETH_P_ALL);
@@ -271,17 +313,16 @@ void run_capture(const std::string& interface, ControlChannel& channel) {
         throw_errno("capture on " + interface);
     }
     channel.send("ready");
-    std::vector<std::uint8_t> buffer(256);
     Tallies tallies;
     for (;;) {
         pollfd events[2] = {{socket.get(), POLLIN, 0}, {channel.read_fd(), POLLIN, 0}};
         ::poll(events, 2, 1000);
-        drain(socket.get(), buffer, tallies);
+        ring.drain(tallies);
         if (events[1].revents != 0) {
             break; // "finish" or the bench went away
         }
     }
-    drain(socket.get(), buffer, tallies);
+    ring.drain(tallies);
     tpacket_stats statistics{};
     socklen_t length = sizeof statistics;
     ::getsockopt(socket.get(), SOL_PACKET, PACKET_STATISTICS, &statistics, &length);

@@ -313,6 +313,16 @@ class Parser {
                 node_ranges_[node->text].push_back(node->range);
             }
             expect_end();
+        } else if (keyword.text == "offloads") {
+            if (auto end = take("NODE.INTERFACE")) {
+                if (auto parsed = link_end(end->text)) {
+                    scenario_.topology.card_offloads.push_back(*parsed);
+                } else {
+                    diagnostics_.error(end->range,
+                                       "expected NODE.INTERFACE, not '" + end->text + "'");
+                }
+            }
+            expect_end();
         } else if (keyword.text == "capture") {
             if (at_end()) {
                 diagnostics_.error(here(), "expected NODE.INTERFACE to capture on");
@@ -335,12 +345,12 @@ class Parser {
         } else if (keyword.text == "skip") {
             parse_skip();
         } else {
-            diagnostics_.error(
-                keyword.range,
-                "unknown statement '" + keyword.text +
-                    "' (expected scenario, description, policy, ruleset, group, "
-                    "user, cgroup, node, link, bridge, address, route, nft, load, capture, "
-                    "udp, tcp, ping, raw, expect or skip)");
+            diagnostics_.error(keyword.range,
+                               "unknown statement '" + keyword.text +
+                                   "' (expected scenario, description, policy, ruleset, group, "
+                                   "user, cgroup, node, link, bridge, address, route, nft, load, "
+                                   "offloads, capture, "
+                                   "udp, tcp, ping, raw, expect or skip)");
         }
     }
 
@@ -768,6 +778,11 @@ class Parser {
             term.range = token->range;
             expectation.terms.push_back(term);
         } while (accept("+"));
+        if (accept("merged")) {
+            if (auto header = take_number<std::uint64_t>("the header bytes of one segment")) {
+                expectation.merged_header = *header;
+            }
+        }
         expect_end();
         scenario_.expectations.push_back(expectation);
     }

@@ -2,7 +2,8 @@
 // flow's rate) and half-closes; the server reads to the end, writes its bursts and closes.
 // Each side's L3 packets and bytes come from the kernel's own TCP_INFO segment counters.
 // Writes must not exceed the MSS: TCP always builds GSO packets, and a write larger than one
-// segment crosses the output hook as one packet but the wire as several.
+// segment crosses the output hook as one packet but the wire as several (offloads.scn writes
+// more on purpose, with `merged` expectations).
 #include "peer_report.hpp"
 #include "socket_address.hpp"
 

@@ -255,7 +255,12 @@ Topology::Topology(const TopologySpec& spec, const RunPrefix& prefix) : spec_(sp
             const auto& ns = netns(end->node);
             const int index = link_index(socket, end->interface);
             set_link_mtu(socket, index, link.mtu);
-            disable_offloads(ns, end->interface);
+            if (std::find(spec.card_offloads.begin(), spec.card_offloads.end(), *end) !=
+                spec.card_offloads.end()) {
+                card_offloads(ns, end->interface);
+            } else {
+                disable_offloads(ns, end->interface);
+            }
             write_sysctl(ns, "net/ipv4/conf/" + end->interface + "/rp_filter", "0");
             if (!has_ipv6(spec, *end)) {
                 write_sysctl(ns, "net/ipv6/conf/" + end->interface + "/disable_ipv6", "1");

@@ -256,5 +256,52 @@ TEST_F(Cli, UsageErrors) {
     EXPECT_NE(run.err.find("'acctc-rt-no-such-namespace'"), std::string::npos) << run.err;
 }
 
+// Policies by name from a policy directory, and counters selected by name or family prefix.
+TEST_F(Cli, PolicyByNameAndCounterSelection) {
+    const auto dir = directory_ / "policies";
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir / "lan.acct") << "policy lan\n"
+                                       "counter dns { out; udp dport 53; include loopback }\n"
+                                       "counter web { out; udp dport 80; split direction; include "
+                                       "loopback }\n"
+                                       "counter discard { out; udp dport 9; include loopback }\n";
+    const std::string by_dir = " --policy-dir " + dir.string() + in_netns();
+
+    CliRun run = acctc("apply lan" + by_dir);
+    ASSERT_EQ(run.status, 0) << run.err;
+    EXPECT_EQ(run.out.rfind("loaded policy lan into table inet acctc_lan", 0), 0U) << run.out;
+    UdpTraffic(netns_.name(), 9).send(2);
+    UdpTraffic(netns_.name(), 53).send(1);
+
+    run = acctc("counters -x lan discard" + by_dir);
+    EXPECT_EQ(run.status, 0) << run.err;
+    EXPECT_NE(run.out.find("lan     discard        2"), std::string::npos) << run.out;
+    EXPECT_EQ(run.out.find("dns"), std::string::npos) << run.out;
+    run = acctc("counters --json lan dns web" + in_netns());
+    EXPECT_EQ(run.status, 0) << run.err;
+    std::vector<std::string> names;
+    const auto listing = nlohmann::json::parse(run.out);
+    for (const auto& counter : listing["counters"]) {
+        names.push_back(counter["name"]);
+    }
+    // dns by its name, web by its family (its one counter is web_out).
+    EXPECT_EQ(names, (std::vector<std::string>{"dns", "web_out"})) << run.out;
+    run = acctc("counters -x lan web_out" + in_netns()); // a counter of a family by its name
+    EXPECT_EQ(run.status, 0) << run.err;
+    EXPECT_NE(run.out.find("web"), std::string::npos) << run.out;
+    EXPECT_EQ(run.out.find("discard"), std::string::npos) << run.out;
+    run = acctc("counters lan nosuch" + in_netns());
+    EXPECT_EQ(run.status, 1);
+    EXPECT_EQ(run.err, "acctc counters: no counter or family 'nosuch' (counters: discard, dns, "
+                       "web_out)\n");
+
+    run = acctc("remove lan" + by_dir);
+    EXPECT_EQ(run.status, 0) << run.err;
+    EXPECT_EQ(netns_.nft("list tables"), "");
+    run = acctc("apply nowhere" + by_dir);
+    EXPECT_EQ(run.status, 2);
+    EXPECT_NE(run.err.find("no nowhere.acct in " + dir.string()), std::string::npos) << run.err;
+}
+
 } // namespace
 } // namespace acctc::runtime::testing

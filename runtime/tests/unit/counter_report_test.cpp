@@ -11,16 +11,17 @@ const std::vector<CounterReading> readings{{{"brewery", "dept_a_link", 1234567, 
 TEST(CounterReport, HumanUnits) {
     EXPECT_EQ(format_count(999, false), "999");
     EXPECT_EQ(format_count(1234567, false), "1.23M");
-    EXPECT_EQ(format_bytes(1536, false), "1.50KiB");
-    EXPECT_EQ(format_bytes(1023, false), "1023B");
+    EXPECT_EQ(format_bytes(1536, false), "1.54kB");
+    EXPECT_EQ(format_bytes(999, false), "999B");
+    EXPECT_EQ(format_bytes(2'500'000'000, false), "2.50GB");
     EXPECT_EQ(format_bytes(1536, true), "1536");
 }
 
 TEST(CounterReport, AlignedTable) {
     EXPECT_EQ(format_counter_table(readings, false),
-              "POLICY   COUNTER      PACKETS    BYTES  ORIGIN\n"
-              "brewery  dept_a_link    1.23M  1.50KiB  b.acct:7\n"
-              "brewery  icmp               5     999B\n");
+              "POLICY   COUNTER      PACKETS   BYTES  ORIGIN\n"
+              "brewery  dept_a_link    1.23M  1.54kB  b.acct:7\n"
+              "brewery  icmp               5    999B\n");
     EXPECT_EQ(format_counter_table(readings, true),
               "POLICY   COUNTER      PACKETS  BYTES  ORIGIN\n"
               "brewery  dept_a_link  1234567   1536  b.acct:7\n"

@@ -11,7 +11,7 @@ namespace acctc::runtime {
 
 // 1234567 -> "1.23M" (SI, for packets); exact prints every digit.
 std::string format_count(std::uint64_t value, bool exact);
-// 1536 -> "1.50KiB" (IEC, for bytes); exact prints "1536".
+// 1536 -> "1.54kB" (SI, like every unit acctc prints); exact prints "1536".
 std::string format_bytes(std::uint64_t value, bool exact);
 
 // Aligned columns: POLICY COUNTER (the family), one column per dimension any counter has

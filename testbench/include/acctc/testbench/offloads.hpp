@@ -12,4 +12,9 @@ namespace acctc::testbench {
 // TSO, GSO and GRO off on `interface` in `netns` (the legacy ETHTOOL_S* ioctls).
 void disable_offloads(const NamedNetns& netns, const std::string& interface);
 
+// As on a real card (scenario statement `offloads NODE.IF`): GSO and GRO on, TSO off, so that
+// the veth carries the segments a card would put on the wire while the hooks see merged
+// packets (docs/counting.md).
+void card_offloads(const NamedNetns& netns, const std::string& interface);
+
 } // namespace acctc::testbench

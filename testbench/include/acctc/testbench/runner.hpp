@@ -19,6 +19,7 @@ struct CounterCheck {
     CounterValue expected;
     std::optional<CounterValue> counted;  // empty: the ruleset has no such counter
     std::optional<CounterValue> captured; // empty: a literal expectation, nothing to capture
+    std::optional<std::uint64_t> merged_header; // Expectation::merged_header
     bool passed() const;
 };
 

@@ -30,6 +30,9 @@ struct ExpectedTerm {
 struct Expectation {
     std::string counter;
     std::vector<ExpectedTerm> terms; // empty: zero
+    // `merged HEADER`: the counter counts segmentation-offload / GRO packets, so it may count
+    // fewer packets than the terms, each missing one taking HEADER bytes (IP + TCP) with it.
+    std::optional<std::uint64_t> merged_header;
     SourceRange range;
 };
 

@@ -56,6 +56,9 @@ struct TopologySpec {
     std::vector<BridgeSpec> bridges;
     std::vector<AddressSpec> addresses;
     std::vector<RouteSpec> routes;
+    // Link ends set up as a real card's: GSO and GRO on (TSO off: a veth would carry a TSO
+    // packet whole, where a card cuts it into segments on the wire). Others have all off.
+    std::vector<LinkEnd> card_offloads;
 
     // Empty when consistent, else what is wrong (unknown node, duplicate interface,
     // address outside the test ranges, name too long...).

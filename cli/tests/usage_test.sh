@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The CLI's conventions without root: policies found by name, did-you-mean hints, usage errors,
+# and the completion script written from the option tables.
+#   usage_test.sh ACCTC
+set -u
+acctc=$(realpath "$1")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+# expect STATUS PATTERN command...: runs it, checks the exit status and that stdout+stderr match.
+expect() {
+    local status=$1 pattern=$2
+    shift 2
+    local output actual
+    output=$("$@" 2>&1)
+    actual=$?
+    [[ $actual == "$status" ]] || fail "$* exited $actual, not $status: $output"
+    grep -qE -- "$pattern" <<<"$output" || fail "$* printed no /$pattern/: $output"
+}
+
+# Policies by name: --policy-dir, then $ACCTC_POLICY_DIR, then /etc/acctc; paths win.
+mkdir -p "$work/first" "$work/second"
+printf 'policy first_dir\ncounter everything { }\n' >"$work/first/lan.acct"
+printf 'policy second_dir\ncounter everything { }\n' >"$work/second/lan.acct"
+printf 'policy only_second\ncounter everything { }\n' >"$work/second/wan.acct"
+expect 0 'table inet acctc_first_dir' "$acctc" compile --policy-dir "$work/first" lan
+expect 0 'acctc_first_dir' env ACCTC_POLICY_DIR="$work/first:$work/second" "$acctc" compile lan
+expect 0 'acctc_second_dir' env ACCTC_POLICY_DIR="$work/first" "$acctc" compile \
+    --policy-dir "$work/second" lan.acct
+expect 0 'acctc_only_second' env ACCTC_POLICY_DIR="$work/first:$work/second" "$acctc" compile wan
+expect 2 "no policy 'nowhere': no file of that name, and no nowhere.acct in $work/first or /etc/acctc" \
+    "$acctc" check --policy-dir "$work/first" nowhere
+(cd "$work/second" && expect 0 'acctc_second_dir' "$acctc" compile --policy-dir "$work/first" lan.acct)
+expect 2 "cannot read '\./lan'" "$acctc" check --policy-dir "$work/first" ./lan
+
+# Did you mean: subcommands, options, policy keywords.
+expect 2 "unknown command 'aply'; did you mean 'apply'\?" "$acctc" aply
+expect 2 "unrecognised option '--dry-rn'; did you mean '--dry-run'\?" "$acctc" apply --dry-rn x
+expect 2 "unrecognised option '--jsn'; did you mean '--json'\?" "$acctc" counters --jsn
+printf 'policy p\ncountr r { out }\n' >"$work/typo.acct"
+expect 1 "found 'countr'; did you mean 'counter'\?" "$acctc" check "$work/typo.acct"
+
+# --watch 0 says what is allowed, before touching the kernel.
+for seconds in 0 -1 nan 100000; do
+    expect 2 "--watch takes a number of seconds above 0 and at most 86400 \(e.g. --watch 1 or --watch 0.5\), not $seconds" \
+        "$acctc" counters --watch "$seconds"
+done
+expect 2 '--reset zeroes every counter of the policy at once, so it takes no COUNTER' \
+    "$acctc" counters lan web --reset
+expect 2 "unrecognised option '--policy-dri'; did you mean '--policy-dir'\?" "$acctc" counters --policy-dri x
+
+# Completion: every option of every command's table, and nothing else.
+"$acctc" completion bash >"$work/completion.bash" || fail "completion bash failed"
+bash -n "$work/completion.bash" || fail "completion script is not valid bash"
+for command in apply check compile counters diff graph record remove serve; do
+    line=$(grep -E "^    $command\) options=" "$work/completion.bash")
+    for option in $("$acctc" "$command" --help | grep -oE -- '--[a-z][a-z-]*' | sort -u); do
+        [[ $line == *" $option "* || $line == *"\"$option "* ]] ||
+            fail "completion for $command lacks $option"
+    done
+done
+complete_words() { # complete_words WORD... : what bash would offer for the last word
+    bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _acctc
+             printf "%s\n" "${COMPREPLY[@]}"' _ "$work/completion.bash" "$@"
+}
+[[ $(complete_words acctc app) == apply ]] || fail "acctc app<TAB> is not apply"
+[[ $(complete_words acctc apply --dry) == --dry-run ]] || fail "apply --dry<TAB>"
+[[ $(ACCTC_POLICY_DIR="$work/second" complete_words acctc apply wa) == wan ]] ||
+    fail "apply wa<TAB> is not the policy name wan"
+complete_words acctc | grep -qx completion && fail "the hidden completion command is offered"
+
+((failures == 0)) && echo "all passed"
+exit $((failures != 0))
