@@ -27,7 +27,7 @@ mutants=(
   "M03~compiler/src/lower.cpp~        add(flag(Field::ct_new));~        (void)0;~the new (ct state new) condition is dropped"
   "M04~compiler/src/lower.cpp~            add_family(flag(family == ir::Family::ipv4 ? Field::fragment4 : Field::fragment6));~            (void)0;~the fragment condition is dropped"
   "M05~compiler/src/lower.cpp~                numbers(family == ir::Family::ipv4 ? Field::length4 : Field::length6, length));~                numbers(Field::length4, length));~IPv6 length reads the IPv4 field"
-  "M06~compiler/src/lower.cpp~            out.push_back({Hook::input, {}, interface_condition(Field::iifname), ir::dir_in});~            out.push_back({Hook::input, {}, interface_condition(Field::iifname), ir::dir_out});~input is taken for the outgoing direction (split direction names swap)"
+  "M06~compiler/src/lower.cpp~            out.push_back({Hook::output, {}, interface_condition(Field::oifname), ir::dir_out});~            out.push_back({Hook::output, {}, interface_condition(Field::oifname), ir::dir_in});~output is taken as the incoming direction (split direction names swap)"
   "M07~compiler/src/lower.cpp~        return {names(field, loopback, true)};~        return {names(field, loopback, false)};~the loopback exclusion is negated"
   "M08~compiler/src/lower.cpp~            add(numbers(Field::sport, port.ports));~            add(numbers(Field::dport, port.ports));~source ports match the destination port"
   "M09~compiler/src/lower.cpp~        return source ? Field::ip_saddr : Field::ip_daddr;~        return source ? Field::ip_daddr : Field::ip_saddr;~IPv4 source and destination addresses swap"
@@ -44,6 +44,7 @@ mutants=(
   "M20~compiler/src/emit_iptables.cpp~        s.matches.push_back({\"conntrack\", {std::string(c.negate ? \"! \" : \"\") + \"--ctstate NEW\"}});~        (void)c;~iptables drops ct state new"
   "M21~compiler/src/emit_iptables.cpp~            (c.field == Field::iifname ? s.in : s.out) = {c.negate, name};~            (c.field == Field::iifname ? s.out : s.in) = {c.negate, name};~iptables swaps -i and -o"
   "M22~compiler/src/emit_iptables.cpp~        for (std::uint8_t p : {6, 17, 33, 132, 136}) {~        for (std::uint8_t p : {6, 17, 33, 132}) {~iptables forgets udplite ports"
+  "M23~compiler/src/lower.cpp~        c.negate = !to_host;~        c.negate = to_host;~prerouting takes forwarded packets for local ones and back (fragment counters)"
 )
 
 selected=("$@")
@@ -56,7 +57,7 @@ want() {
 
 # The tracked tree as it is in the worktree (uncommitted edits included), without builds.
 mkdir -p "$copy" || exit 2
-(cd "$source_dir" && git ls-files -z --cached --others --exclude-standard |
+(cd "$source_dir" && git ls-files -z --cached --others --exclude-standard --deduplicate |
   xargs -0 cp --parents -t "$copy/") || exit 2
 
 configure() {
