@@ -68,12 +68,58 @@ bool may_count_tcp(const ir::Match& m) {
     return m.ports.empty();
 }
 
+// Counters that differ from the wire for the same general reason, reported once per policy and
+// reason at the first of them: a warning per counter would bury a policy of many counters in
+// repeats.
+class Groups {
+public:
+    void add(const ir::Counter& counter, const std::string& reason, const std::string& tail) {
+        for (auto& group : groups_) {
+            if (group.reason == reason) {
+                group.counters.push_back(&counter);
+                return;
+            }
+        }
+        groups_.push_back({reason, tail, {&counter}});
+    }
+
+    void report(Diagnostics& diag) const {
+        constexpr std::size_t named = 8;
+        for (const auto& group : groups_) {
+            const auto& counters = group.counters;
+            std::string names;
+            for (std::size_t i = 0; i < counters.size() && i < named; ++i) {
+                names += (i == 0 ? "" : ", ") + counters[i]->name;
+            }
+            if (counters.size() > named) {
+                names += " and " + std::to_string(counters.size() - named) + " more";
+            }
+            const bool one = counters.size() == 1;
+            diag.warning(counters.front()->range, (one ? "counter " : "counters ") + names +
+                                                      ": " + group.reason + ": " +
+                                                      (one ? "it counts " : "they count ") +
+                                                      group.tail);
+        }
+    }
+
+private:
+    struct Group {
+        std::string reason;
+        std::string tail;
+        std::vector<const ir::Counter*> counters;
+    };
+    std::vector<Group> groups_;
+};
+
 } // namespace
 
 void warn_wire_differences(const ir::Policy& policy, Diagnostics& diag) {
     if (diag.has_errors()) {
         return; // nothing will be counted: the errors are what to read
     }
+    Groups groups;
+    const std::string fewer = "fewer packets than the wire carries, and fewer bytes by the "
+                              "headers of each missing packet (docs/counting.md)";
     for (const auto& counter : policy.counters) {
         const ir::Match& m = counter.match;
         if (m.scopes == ir::scope_passive) {
@@ -126,23 +172,19 @@ void warn_wire_differences(const ir::Policy& policy, Diagnostics& diag) {
                 what += std::string(what.empty() ? "" : ", and ") +
                         "datagrams larger than the MTU whole, fragmented after it";
             }
-            diag.warning(counter.range,
-                         name + ": the output hook sees " + what +
-                             ": this counter counts fewer packets than the wire carries, and "
-                             "fewer bytes by the headers of each missing packet "
-                             "(docs/counting.md)");
+            groups.add(counter, "the output hook sees " + what, fewer);
         }
         if (policy.uses_conntrack && (h.input || h.forward) && !tcp_only(m)) {
-            diag.warning(counter.range,
-                         name +
-                             ": this policy uses connection tracking (follow, listen or "
-                             "new), which reassembles arriving fragmented datagrams before " +
-                             hook_list(h.input, h.forward) +
-                             ": such a datagram counts as one packet of its reassembled length, "
-                             "one packet and one IP header per further fragment less than the "
-                             "wire carried");
+            groups.add(counter,
+                       "this policy uses connection tracking (follow, listen or new), which "
+                       "reassembles arriving fragmented datagrams before " +
+                           hook_list(h.input, h.forward),
+                       "such a datagram as one packet of its reassembled length, one packet and "
+                       "one IP header per further fragment less than the wire carried "
+                       "(docs/counting.md)");
         }
     }
+    groups.report(diag);
 }
 
 } // namespace acctc

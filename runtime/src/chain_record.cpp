@@ -6,6 +6,7 @@
 #include "run_files.hpp"
 #include "text_lines.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <sstream>
@@ -16,6 +17,14 @@ namespace {
 
 constexpr std::string_view format_line = "acctc chains 1";
 constexpr std::size_t max_file_bytes = 64U << 20;
+// Chains of more lines are not recorded, so a reload replaces them as a whole. Leaving a chain
+// alone matters for the few rules holding a classify map; reading back a chain of 100,000 plain
+// counting rules would cost more than replacing it, and their re-added rules lose nothing.
+constexpr std::size_t max_recorded_lines = 1000;
+
+bool recorded_at_all(const std::string& block) {
+    return static_cast<std::size_t>(std::count(block.begin(), block.end(), '\n')) <= max_recorded_lines;
+}
 
 struct Record {
     std::uint64_t table_handle = 0;
@@ -113,12 +122,13 @@ LiveChains recorded_unchanged_chains(NftNetlink& netlink, const std::string& tab
     if (!record || !shape || shape->handle != record->table_handle) {
         return chains;
     }
-    auto live = rule_handles(netlink, table);
     for (const auto& [name, block] : chain_blocks(definition)) {
         const auto recorded = record->chains.find(name);
-        auto& rules = live[name];
-        if (recorded != record->chains.end() && recorded->second.digest == digest(block) &&
-            recorded->second.rules == rules) {
+        if (recorded == record->chains.end() || recorded->second.digest != digest(block)) {
+            continue;
+        }
+        auto rules = rule_handles(netlink, table, name);
+        if (recorded->second.rules == rules) {
             chains.unchanged.insert(name);
             chains.rules[name] = std::move(rules);
         }
@@ -134,9 +144,10 @@ void record_chains(NftNetlink& netlink, const std::string& table, const std::str
     }
     Record record;
     record.table_handle = shape->handle;
-    auto live = rule_handles(netlink, table);
     for (const auto& [name, block] : chain_blocks(definition)) {
-        record.chains[name] = {digest(block), std::move(live[name])};
+        if (recorded_at_all(block)) {
+            record.chains[name] = {digest(block), rule_handles(netlink, table, name)};
+        }
     }
     const std::string text = render(record);
     if (text.size() > max_file_bytes) {

@@ -23,12 +23,15 @@ std::vector<Relabel> counters_to_relabel(const std::vector<KernelCounter>& live,
         if (at != 0 && definition[at - 1] != '\n') {
             continue;
         }
+        // Searched within the declaration's own line: a search of the rest of the text for
+        // every counter would be quadratic in the counters.
         const std::size_t name_begin = at + head.size();
-        const std::size_t name_end = definition.find(body, name_begin);
         const std::size_t line_end = definition.find('\n', name_begin);
-        if (name_end == std::string::npos || name_end > line_end) {
+        if (line_end == std::string::npos || line_end < 2 ||
+            definition.compare(line_end - 2, body.size(), body) != 0) {
             continue;
         }
+        const std::size_t name_end = line_end - 2;
         const std::size_t comment_begin = name_end + body.size();
         const std::size_t comment_end = definition.find('"', comment_begin);
         if (comment_end == std::string::npos) {

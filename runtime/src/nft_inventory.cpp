@@ -157,18 +157,22 @@ std::uint32_t counter_count(NftNetlink& netlink, const std::string& table,
     return others > shape.members ? 0 : static_cast<std::uint32_t>(shape.members - others);
 }
 
-std::map<std::string, std::vector<std::uint64_t>> rule_handles(NftNetlink& netlink,
-                                                               const std::string& table) {
+std::vector<std::uint64_t> rule_handles(NftNetlink& netlink, const std::string& table,
+                                        const std::string& chain) {
     static const auto rule_expected = expect(NFTA_RULE_MAX, {{NFTA_RULE_TABLE, MNL_TYPE_NUL_STRING},
                                                              {NFTA_RULE_CHAIN, MNL_TYPE_NUL_STRING},
                                                              {NFTA_RULE_HANDLE, MNL_TYPE_U64}});
-    std::map<std::string, std::vector<std::uint64_t>> handles;
+    std::vector<std::uint64_t> handles;
     dump_members(
-        netlink, NFT_MSG_GETRULE, table, of_table(NFTA_RULE_TABLE, table),
+        netlink, NFT_MSG_GETRULE, table,
+        [&](nlmsghdr* request) {
+            mnl_attr_put_strz(request, NFTA_RULE_TABLE, table.c_str());
+            mnl_attr_put_strz(request, NFTA_RULE_CHAIN, chain.c_str());
+        },
         [&](const nlmsghdr* reply) {
             const NftAttributes rule(reply, rule_expected);
-            if (rule.string(NFTA_RULE_TABLE) == table) {
-                handles[rule.string(NFTA_RULE_CHAIN)].push_back(rule.u64(NFTA_RULE_HANDLE));
+            if (rule.string(NFTA_RULE_TABLE) == table && rule.string(NFTA_RULE_CHAIN) == chain) {
+                handles.push_back(rule.u64(NFTA_RULE_HANDLE));
             }
         },
         [&] { handles.clear(); });

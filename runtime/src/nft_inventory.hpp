@@ -53,9 +53,10 @@ std::optional<TableInventory> read_inventory(NftNetlink& netlink, const std::str
 // when ruleset_generation() did not change meanwhile.
 std::uint32_t counter_count(NftNetlink& netlink, const std::string& table, const TableShape& shape);
 
-// Chain name -> the handles of its rules, in order (chains without rules are left out).
-std::map<std::string, std::vector<std::uint64_t>> rule_handles(NftNetlink& netlink,
-                                                               const std::string& table);
+// The handles of the rules of one chain, in order. The kernel walks only that chain: a dump of
+// the whole table restarts its walk at every reply message, quadratic in a chain's rules.
+std::vector<std::uint64_t> rule_handles(NftNetlink& netlink, const std::string& table,
+                                        const std::string& chain);
 
 // The generation of the namespace's ruleset, which every committed transaction changes.
 std::uint32_t ruleset_generation(NftNetlink& netlink);
