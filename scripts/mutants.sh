@@ -31,7 +31,7 @@ mutants=(
   "M07~compiler/src/lower.cpp~        return {names(field, loopback, true)};~        return {names(field, loopback, false)};~the loopback exclusion is negated"
   "M08~compiler/src/lower.cpp~            add(numbers(Field::sport, port.ports));~            add(numbers(Field::dport, port.ports));~source ports match the destination port"
   "M09~compiler/src/lower.cpp~        return source ? Field::ip_saddr : Field::ip_daddr;~        return source ? Field::ip_daddr : Field::ip_saddr;~IPv4 source and destination addresses swap"
-  "M10~compiler/src/lower.cpp~            tuples.emplace_back(proto.lo, port.lo);~            tuples.emplace_back(port.lo, proto.lo);~a concatenated protocol . port key swaps its parts"
+  "M10~compiler/src/lower.cpp~            tuples.emplace_back(proto.lo, value.lo);~            tuples.emplace_back(value.lo, proto.lo);~a concatenated protocol . port key swaps its parts"
   "M11~compiler/src/lower.cpp~        const bool v6_headers = family == ir::Family::ipv6 && !skipped.empty();~        const bool v6_headers = false;~IPv6 extension headers in a protocol list are taken as l4proto values"
   "M12~compiler/src/rules.hpp~\"th dport\", 0, true, true,~\"th dport\", 0, true, false,~the field table forgets that a destination port key depends on its protocol"
   "M13~compiler/src/rules.hpp~\"ip6 length\", 40,~\"ip6 length\", 0,~the field table forgets that ip6 length excludes the 40-byte header"

@@ -682,24 +682,36 @@ class Coverage {
 };
 
 // protocol + exact ports: `tcp dport 80` / `udp dport 53` classes share the key
-// (meta l4proto . th dport).
+// (meta l4proto . th dport): one alternative of exactly an l4proto condition and the port
+// condition that depends on it (read from the conditions, as single_key() does, without
+// building a Key: thousands of classes come through here).
 std::optional<std::pair<Field, std::vector<std::pair<u128, u128>>>>
-protocol_port_tuples(const std::optional<Key>& key) {
-    if (!key || key->fields.size() != 1 || !rules::info(key->fields[0]).needs_protocol ||
-        key->depends.size() != 1 || !key->values[0].all_singletons() ||
-        !key->depends[0].numbers.all_singletons()) {
+protocol_port_tuples(const ir::Match& m) {
+    const std::vector<Alternative> alts = alternatives(m);
+    if (alts.size() != 1 || alts[0].conditions.size() != 2) {
+        return std::nullopt;
+    }
+    const Condition* protocol = nullptr;
+    const Condition* port = nullptr;
+    for (const auto& c : alts[0].conditions) {
+        if (c.negate || !c.set.empty()) {
+            return std::nullopt;
+        }
+        (c.field == Field::l4proto ? protocol : port) = &c;
+    }
+    if (!protocol || !port || !rules::info(port->field).needs_protocol ||
+        !protocol->numbers.all_singletons() || !port->numbers.all_singletons()) {
         return std::nullopt;
     }
     std::vector<std::pair<u128, u128>> tuples;
-    for (const auto& proto : key->depends[0].numbers.parts()) {
-        for (const auto& port : key->values[0].parts()) {
-            tuples.emplace_back(proto.lo, port.lo);
+    for (const auto& proto : protocol->numbers.parts()) {
+        for (const auto& value : port->numbers.parts()) {
+            tuples.emplace_back(proto.lo, value.lo);
         }
     }
-    return std::pair{key->fields[0], tuples};
+    return std::pair{port->field, std::move(tuples)};
 }
 
-// names: the counter of each class, in order.
 std::vector<Rule> Lowering::classify_body(const ir::Classify& classify,
                                           const std::vector<std::string>& names) {
     std::vector<Rule> body;
@@ -758,7 +770,7 @@ std::vector<Rule> Lowering::classify_body(const ir::Classify& classify,
     bool concat = true;
     for (std::size_t c = 0; c < classify.classes.size(); ++c) {
         const ir::Class& cls = classify.classes[c];
-        auto t = protocol_port_tuples(single_key(cls.match));
+        auto t = protocol_port_tuples(cls.match);
         if (!t || (port_field && *port_field != t->first)) {
             concat = false;
             break;
