@@ -16,13 +16,14 @@ namespace {
 namespace po = boost::program_options;
 
 void print_report(const runtime::ApplyReport& report, const CompiledPolicy& policy,
-                  const KernelOptions& values) {
+                  runtime::BackendKind backend, const KernelOptions& values) {
     std::cout << (report.dry_run ? "would load" : "loaded") << " policy " << policy.policy_name
-              << " into " << kernel_object(values, report.table) << where(values) << ": "
+              << " into " << runtime::kernel_object(backend, report.table) << where(values) << ": "
               << report.kept.size() << " counters kept, " << report.added.size() << " new, "
               << report.removed.size() << " removed"
-              << (report.created ? (values.backend == "nft" ? " (new table)" : " (new chains)")
-                                 : "")
+              << (report.created
+                      ? " (new " + std::string(runtime::backend_info(backend).holder) + ")"
+                      : "")
               << "\n";
     if (report.chains_recreated) {
         std::cout << "note: a base chain's hook or priority changed, so the chains were "
@@ -82,15 +83,16 @@ int run_apply(const std::vector<std::string>& args) {
     positional.add("policy", 1);
     po::variables_map map;
     if (!parse_command_line(
-            args, "acctc apply [--dry-run] [--strict] [--netns NAME] [--backend KIND] POLICY",
+            args, "acctc apply [--dry-run] [--strict] [--netns NAME] [--backend NAME] POLICY",
             options, positional, map)) {
         return exit_ok;
     }
-    const auto policy = compile_for_kernel(path, values);
-    if (!policy) {
+    const auto loaded = compile_for_kernel(path, values);
+    if (!loaded) {
         return exit_policy_error;
     }
-    const auto missing = missing_devices(*policy, values);
+    const CompiledPolicy& policy = loaded->compiled;
+    const auto missing = missing_devices(policy, values);
     for (const auto& line : missing) {
         std::cerr << "acctc apply: " << (strict ? "error: " : "notice: ") << line << "\n";
     }
@@ -99,13 +101,13 @@ int run_apply(const std::vector<std::string>& args) {
         return exit_policy_error;
     }
     try {
-        const auto backend = make_kernel_backend(values);
-        print_report(backend->apply(*policy, dry_run), *policy, values);
-        for (const auto& note : runtime::receive_offload_notes(*policy, values.netns)) {
+        const auto backend = runtime::make_backend(loaded->backend, values.netns);
+        print_report(backend->apply(policy, dry_run), policy, loaded->backend, values);
+        for (const auto& note : runtime::receive_offload_notes(policy, values.netns)) {
             std::cout << note << "\n";
         }
         if (!dry_run) {
-            runtime::remember_applied(values.netns, values.backend, policy->policy_name);
+            runtime::remember_applied(values.netns, loaded->backend, policy.policy_name);
         }
     } catch (const runtime::RuntimeError& error) {
         if (error.kind() != runtime::ErrorKind::rejected) {

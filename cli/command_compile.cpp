@@ -1,5 +1,6 @@
 // acctc compile / acctc check: policy in, ruleset (or only diagnostics) out.
 #include "acctc/recording/output_file.hpp"
+#include "acctc/runtime/backend.hpp"
 #include "command.hpp"
 #include "common.hpp"
 
@@ -28,13 +29,13 @@ void add_policy_options(po::options_description& options, PolicyOptions& values)
 CompileOptions compile_options(const PolicyOptions& values) {
     CompileOptions options;
     options.etc_dir = values.etc;
-    if (values.target == "nft") {
-        options.target = Target::nft;
-    } else if (values.target == "iptables") {
-        options.target = Target::iptables;
-    } else {
-        throw UsageError("unknown target '" + values.target + "' (expected nft or iptables)");
+    // Any backend's name: what it loads is what compile prints (iptables-legacy: iptables).
+    const auto* backend = runtime::backend_named(values.target);
+    if (backend == nullptr) {
+        throw UsageError("unknown backend '" + values.target + "' (expected " +
+                         runtime::backend_names() + ")");
     }
+    options.target = backend->target;
     return options;
 }
 
@@ -43,6 +44,8 @@ int run_compile(const std::vector<std::string>& args) {
     std::string output;
     std::string dump;
     po::options_description options("options");
+    static const std::string target_help =
+        "the backend to compile for: " + runtime::backend_names();
     options.add_options()("dump", po::value(&dump),
                           "print an intermediate representation instead of the ruleset: check "
                           "(the checked policy) or lower (the lowered table with its counter "
@@ -50,13 +53,13 @@ int run_compile(const std::vector<std::string>& args) {
         "output,o", po::value(&output),
         "write the ruleset to FILE (iptables: FILE.v4, FILE.v6 and, with peer "
         "sets, FILE.ipset)")("target,t", po::value(&values.target)->default_value("nft"),
-                             "backend: nft or iptables");
+                             target_help.c_str());
     add_policy_options(options, values);
     po::positional_options_description positional;
     positional.add("policy", 1);
     po::variables_map map;
     if (!parse_command_line(args,
-                            "acctc compile [-o FILE] [--target nft|iptables] [--etc DIR] "
+                            "acctc compile [-o FILE] [--target BACKEND] [--etc DIR] "
                             "[--dump check|lower] POLICY",
                             options, positional, map)) {
         return exit_ok;

@@ -3,6 +3,7 @@
 #include "acctc/runtime/applied_policies.hpp"
 #include "acctc/runtime/backend.hpp"
 #include "acctc/runtime/counter_report.hpp"
+#include "acctc/runtime/counters.hpp"
 #include "acctc/runtime/exposition.hpp"
 #include "command.hpp"
 #include "common.hpp"
@@ -36,15 +37,6 @@ struct CountersOptions {
     int count = 0;
     KernelOptions kernel;
 };
-
-std::vector<runtime::CounterSample>
-samples_of(const std::vector<runtime::CounterReading>& readings) {
-    std::vector<runtime::CounterSample> samples;
-    for (const auto& reading : readings) {
-        samples.push_back(reading.sample);
-    }
-    return samples;
-}
 
 // The wall clock now, in strftime's `format`, as UTC or local time.
 std::string now_as(const char* format, bool utc) {
@@ -115,10 +107,11 @@ void print_json_line(const CountersOptions& values, nlohmann::json seconds,
 // Every SECONDS: a table with rates (redrawn on a terminal), or one JSON object per line. With
 // --reset each interval is read and zeroed at once, so each block holds exactly what that
 // interval counted; the values counted before the first interval are printed first.
-int watch(runtime::Backend& backend, const std::string& policy, const CountersOptions& values) {
+int watch(const runtime::CounterSource& source, const std::string& policy,
+          const CountersOptions& values) {
     const bool terminal = ::isatty(STDOUT_FILENO) != 0 && !values.json;
     const auto interval = std::chrono::duration<double>(values.watch);
-    auto previous = selected(backend.counters(policy, values.reset), values.selectors);
+    auto previous = selected(source.read(policy, values.reset), values.selectors);
     auto previous_time = std::chrono::steady_clock::now();
     if (values.reset) {
         if (values.json) {
@@ -132,7 +125,7 @@ int watch(runtime::Backend& backend, const std::string& policy, const CountersOp
     }
     for (int round = 0; values.count == 0 || round < values.count; ++round) {
         std::this_thread::sleep_for(interval);
-        auto current = selected(backend.counters(policy, values.reset), values.selectors);
+        auto current = selected(source.read(policy, values.reset), values.selectors);
         const auto now = std::chrono::steady_clock::now();
         const double seconds = std::chrono::duration<double>(now - previous_time).count();
         if (values.json) {
@@ -173,7 +166,7 @@ int run_counters(const std::vector<std::string>& args) {
     po::variables_map map;
     if (!parse_command_line(
             args,
-            "acctc counters [POLICY [COUNTER...]] [--backend KIND] [-x] [--json | --prometheus] "
+            "acctc counters [POLICY [COUNTER...]] [--backend NAME] [-x] [--json | --prometheus] "
             "[--reset] "
             "[--watch SECONDS [--count N]] [--netns NAME]",
             options, positional, map)) {
@@ -203,18 +196,17 @@ int run_counters(const std::vector<std::string>& args) {
         }
         policy = *name;
     }
-    const auto backend = make_kernel_backend(values.kernel);
+    // The backend named, else those acctc remembers applying the policies with here.
+    const runtime::CounterSource source(values.kernel.netns, given_backend(values.kernel));
     if (values.watch > 0) {
-        return watch(*backend, policy, values);
+        return watch(source, policy, values);
     }
-    const auto readings = selected(backend->counters(policy, values.reset), values.selectors);
+    const auto readings = selected(source.read(policy, values.reset), values.selectors);
     // Without a policy named, "all of them" must not quietly shrink to fewer after a flush.
     const auto unloaded =
-        policy.empty() ? runtime::unloaded_policies(values.kernel.netns, values.kernel.backend,
-                                                    *backend, samples_of(readings))
-                       : std::vector<std::string>{};
-    for (const auto& name : unloaded) {
-        std::cerr << "acctc counters: " << runtime::not_loaded_message(name, values.kernel.netns)
+        policy.empty() ? source.unloaded(readings) : std::vector<runtime::AppliedPolicy>{};
+    for (const auto& gone : unloaded) {
+        std::cerr << "acctc counters: " << runtime::not_loaded_message(gone, values.kernel.netns)
                   << "\n";
     }
     if (values.json) {

@@ -28,40 +28,41 @@ int run_diff(const std::vector<std::string>& args) {
     po::positional_options_description positional;
     positional.add("policy", 1);
     po::variables_map map;
-    if (!parse_command_line(args,
-                            "acctc diff [--live | --against OTHER.acct] [--netns NAME] POLICY",
-                            options, positional, map)) {
+    if (!parse_command_line(
+            args,
+            "acctc diff [--live | --against OTHER.acct] [--netns NAME] [--backend NAME] POLICY",
+            options, positional, map)) {
         return exit_ok;
     }
     if (live && !against.empty()) {
         throw UsageError("--live and --against exclude each other");
     }
     try {
-        const auto policy = compile_for_kernel(path, values);
-        if (!policy) {
+        const auto loaded = compile_for_kernel(path, values);
+        if (!loaded) {
             return exit_usage;
         }
-        const auto backend = make_kernel_backend(values);
+        const CompiledPolicy* policy = &loaded->compiled;
+        const auto backend = runtime::make_backend(loaded->backend, values.netns);
         std::string old_text;
         std::string old_label;
         if (!against.empty()) {
-            const auto other = compile_for_kernel(against, values);
+            KernelOptions same_backend = values; // both sides compiled alike
+            same_backend.backend = runtime::backend_info(loaded->backend).name;
+            const auto other = compile_for_kernel(against, same_backend);
             if (!other) {
                 return exit_usage;
             }
-            old_text = backend->planned_ruleset(*other);
+            old_text = backend->planned_ruleset(other->compiled);
             old_label = against;
         } else {
             old_text = backend->live_ruleset(policy->policy_name);
-            old_label = "kernel: " +
-                        kernel_object(values, policy->iptables ? policy->iptables->prefix
-                                                               : policy->table_name) +
-                        where(values);
+            const std::string object = runtime::kernel_object(
+                loaded->backend, policy->iptables ? policy->iptables->prefix : policy->table_name);
+            old_label = "kernel: " + object + where(values);
             if (old_text.empty()) {
-                std::cerr << "acctc diff: "
-                          << kernel_object(values, policy->iptables ? policy->iptables->prefix
-                                                                    : policy->table_name)
-                          << " is not loaded" << where(values) << "; comparing with nothing\n";
+                std::cerr << "acctc diff: " << object << " is not loaded" << where(values)
+                          << "; comparing with nothing\n";
             }
         }
         const std::string diff = runtime::unified_diff(old_text, backend->planned_ruleset(*policy),

@@ -1,6 +1,5 @@
 // acctc record: store the kernel's counters in RRD files, once (for a timer) or every N seconds.
 #include "acctc/recording/recorder.hpp"
-#include "acctc/runtime/applied_policies.hpp"
 #include "acctc/runtime/counters.hpp"
 #include "command.hpp"
 #include "common.hpp"
@@ -30,31 +29,24 @@ struct RecordArguments {
     bool quiet = false;
 };
 
-std::vector<runtime::CounterSample> read_all(const RecordArguments& arguments) {
-    if (arguments.policies.empty()) {
-        return runtime::read_counters({}, arguments.kernel.netns);
-    }
-    std::vector<runtime::CounterSample> samples;
-    for (const auto& policy : arguments.policies) {
-        auto more = runtime::read_counters(policy, arguments.kernel.netns);
-        samples.insert(samples.end(), more.begin(), more.end());
-    }
-    return samples;
-}
-
 // Reads and records once; returns false if anything failed (already reported on stderr).
 bool record_once(const RecordArguments& arguments, const recording::RecordOptions& options) {
-    const auto samples = read_all(arguments);
+    // The backend named, else those acctc remembers applying the policies with here.
+    const runtime::CounterSource source(arguments.kernel.netns, given_backend(arguments.kernel));
+    std::vector<runtime::CounterReading> readings;
+    for (const auto& policy : arguments.policies.empty() ? std::vector<std::string>{std::string()}
+                                                         : arguments.policies) {
+        auto more = source.read(policy);
+        readings.insert(readings.end(), more.begin(), more.end());
+    }
+    const auto samples = runtime::samples_of(readings);
     const std::time_t now = std::time(nullptr); // stamped after reading: the values' own time
     bool ok = true;
     if (arguments.policies.empty()) {
         // "Every policy" must not quietly become fewer after `nft flush ruleset`.
-        const auto backend =
-            runtime::make_backend(runtime::BackendKind::nftables, arguments.kernel.netns);
-        for (const auto& policy :
-             runtime::unloaded_policies(arguments.kernel.netns, "nft", *backend, samples)) {
-            log_line(LogPriority::error, "acctc record: " + runtime::not_loaded_message(
-                                                                policy, arguments.kernel.netns));
+        for (const auto& gone : source.unloaded(readings)) {
+            log_line(LogPriority::error,
+                     "acctc record: " + runtime::not_loaded_message(gone, arguments.kernel.netns));
             ok = false;
         }
     }
@@ -132,10 +124,11 @@ int run_record(const std::vector<std::string>& args) {
     po::positional_options_description positional;
     positional.add("policy", -1);
     po::variables_map map;
-    if (!parse_command_line(args,
-                            "acctc record [--rrd-dir DIR] [--netns NAME] [--every SECONDS] "
-                            "[--step S] [--heartbeat S] [--rra SPEC]... [POLICY...]",
-                            options, positional, map)) {
+    if (!parse_command_line(
+            args,
+            "acctc record [--rrd-dir DIR] [--netns NAME] [--backend NAME] [--every SECONDS] "
+            "[--step S] [--heartbeat S] [--rra SPEC]... [POLICY...]",
+            options, positional, map)) {
         return exit_ok;
     }
     for (auto& policy : arguments.policies) {

@@ -25,7 +25,7 @@ int run_remove(const std::vector<std::string>& args) {
     po::positional_options_description positional;
     positional.add("policy", 1);
     po::variables_map map;
-    if (!parse_command_line(args, "acctc remove [--netns NAME] [--backend KIND] POLICY", options,
+    if (!parse_command_line(args, "acctc remove [--netns NAME] [--backend NAME] POLICY", options,
                             positional, map)) {
         return exit_ok;
     }
@@ -33,24 +33,25 @@ int run_remove(const std::vector<std::string>& args) {
     if (!policy) {
         return exit_policy_error;
     }
-    const auto backend = make_kernel_backend(values);
+    const auto kind = backend_for(values, *policy);
+    const auto backend = runtime::make_backend(kind, values.netns);
     runtime::RemoveReport report;
     try {
         report = backend->remove(*policy);
     } catch (const runtime::RuntimeError& error) {
-        const auto remembered = runtime::applied_policies(values.netns, values.backend);
+        const auto remembered = runtime::applied_policies(values.netns, kind);
         if (error.kind() != runtime::ErrorKind::unknown_table ||
             std::find(remembered.begin(), remembered.end(), *policy) == remembered.end()) {
             throw;
         }
         // Flushed behind our back: nothing left to delete, only the expectation to drop.
-        runtime::forget_applied(values.netns, values.backend, *policy);
+        runtime::forget_applied(values.netns, kind, *policy);
         std::cout << "policy " << *policy << " was not loaded" << where(values)
                   << " (its table was already gone); acctc no longer expects it\n";
         return exit_ok;
     }
-    runtime::forget_applied(values.netns, values.backend, *policy);
-    std::cout << "removed " << kernel_object(values, report.table) << where(values)
+    runtime::forget_applied(values.netns, kind, *policy);
+    std::cout << "removed " << runtime::kernel_object(kind, report.table) << where(values)
               << "; final counter values:\n"
               << runtime::format_counter_table(report.final_counters, true);
     return exit_ok;

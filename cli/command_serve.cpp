@@ -49,8 +49,9 @@ int run_serve(const std::vector<std::string>& args) {
     po::positional_options_description positional;
     positional.add("policy", -1);
     po::variables_map map;
-    if (!parse_command_line(args, "acctc serve [--listen ADDR:PORT] [--netns NAME] [POLICY...]",
-                            options, positional, map)) {
+    if (!parse_command_line(
+            args, "acctc serve [--listen ADDR:PORT] [--netns NAME] [--backend NAME] [POLICY...]",
+            options, positional, map)) {
         return exit_ok;
     }
     for (auto& policy : policies) {
@@ -76,8 +77,8 @@ int run_serve(const std::vector<std::string>& args) {
     }
     // One formatter for `counters --prometheus` and this endpoint: the runtime's. A policy that
     // is not loaded is a metric (acctc_policy_loaded 0), not a failed scrape.
-    auto scrape =
-        std::make_shared<recording::CounterScrape>(policies, kernel.netns, server_options.log);
+    auto scrape = std::make_shared<recording::CounterScrape>(
+        policies, kernel.netns, server_options.log, given_backend(kernel));
     // Once now, so that what no scrape could survive (no privilege to enter the namespace or
     // to read nf_tables) fails here with its reason instead of as 500 after 500.
     try {

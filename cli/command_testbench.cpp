@@ -51,22 +51,21 @@ std::vector<std::filesystem::path> scenario_files(const std::vector<std::string>
 }
 
 // A comma-separated list of backends (`both` is nft,iptables); with several, each scenario runs
-// on each and all must count the same. The default is both once the runtime has the iptables
-// backend, else nft.
-std::vector<tb::BenchBackend> parse_backends(const std::string& text) {
-    std::vector<tb::BenchBackend> backends;
+// on each and all must count the same.
+std::vector<runtime::BackendKind> parse_backends(const std::string& text) {
+    std::vector<runtime::BackendKind> backends;
     std::string::size_type start = 0;
     for (;;) {
         const auto comma = text.find(',', start);
         const std::string name = text.substr(start, comma - start);
         if (name == "both") {
-            backends.insert(backends.end(), {tb::BenchBackend::nft, tb::BenchBackend::iptables});
-        } else if (const auto backend = tb::backend_named(name)) {
-            backends.push_back(*backend);
+            backends.insert(backends.end(),
+                            {runtime::BackendKind::nftables, runtime::BackendKind::iptables});
+        } else if (const auto* backend = runtime::backend_named(name)) {
+            backends.push_back(backend->kind);
         } else {
-            throw UsageError("--backend takes nft, iptables, iptables-legacy, iptables-nft or both "
-                             "(or a comma-separated list of them), not '" +
-                             name + "'");
+            throw UsageError("--backend takes " + runtime::backend_names(", ") +
+                             " or both (or a comma-separated list of them), not '" + name + "'");
         }
         if (comma == std::string::npos) {
             return backends;
@@ -78,7 +77,9 @@ std::vector<tb::BenchBackend> parse_backends(const std::string& text) {
 void print_progress(std::size_t index, std::size_t count, const std::string& name,
                     const tb::ScenarioResult& result, bool several_backends) {
     std::cout << "[" << index + 1 << "/" << count << "] " << std::left << std::setw(32)
-              << (several_backends ? name + " (" + tb::to_string(result.backend) + ")" : name)
+              << (several_backends
+                      ? name + " (" + std::string(runtime::backend_info(result.backend).name) + ")"
+                      : name)
               << " ";
     if (result.skipped) {
         std::cout << "skipped: " << *result.skipped << "\n";
@@ -108,15 +109,15 @@ std::vector<std::string> remove_leftovers() {
 int run_scenarios(const std::vector<std::string>& args) {
     po::options_description options("options");
     std::string directory = tb::default_scenario_directory().string();
-    std::string backend_text = tb::backend_available(tb::BenchBackend::iptables) ? "both" : "nft";
+    std::string backend_text = "both";
+    static const std::string backend_help =
+        runtime::backend_names(", ") +
+        ", both (nft,iptables) or a comma-separated list (same counts required); default both";
     options.add_options()("dir", po::value(&directory),
                           "where scenario names are looked up (default: the source tree's "
                           "specs/scenarios)")("check", "only parse the scenarios")(
         "verbose,v", "print every counter, not only mismatches")(
-        "backend", po::value(&backend_text),
-        "nft, iptables (as installed), iptables-legacy, iptables-nft, both (nft,iptables) or a "
-        "comma-separated list (same counts required); default both when the runtime has the "
-        "iptables backend, else nft");
+        "backend", po::value(&backend_text), backend_help.c_str());
     po::options_description hidden;
     hidden.add_options()("scenario", po::value<std::vector<std::string>>());
     options.add(hidden);

@@ -110,8 +110,7 @@ std::string read_policy(const std::string& path) {
     return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-std::optional<CompiledPolicy> compile_policy_file(const std::string& argument,
-                                                  const CompileOptions& options) {
+std::string policy_file(const std::string& argument) {
     const auto path = find_policy_file(argument);
     if (!path) {
         throw UsageError(is_bare_name(argument)
@@ -119,7 +118,13 @@ std::optional<CompiledPolicy> compile_policy_file(const std::string& argument,
                                    file_name_for(argument) + " in " + listing(policy_search_path())
                              : "cannot read '" + argument + "': " + std::strerror(ENOENT));
     }
-    auto result = compile_source(*path == "-" ? "<stdin>" : *path, read_policy(*path), options);
+    return *path;
+}
+
+std::optional<CompiledPolicy> compile_policy_file(const std::string& argument,
+                                                  const CompileOptions& options) {
+    const auto path = policy_file(argument);
+    auto result = compile_source(path == "-" ? "<stdin>" : path, read_policy(path), options);
     render_all(std::cerr, result.source, result.diagnostics);
     return std::move(result.output);
 }

@@ -31,6 +31,8 @@ void add_policy_dir_option(boost::program_options::options_description& options)
 // '/') is NAME.acct, or NAME when it already ends in .acct, in the policy directories above.
 // Empty when there is no such file.
 std::optional<std::string> find_policy_file(const std::string& argument);
+// The same, or a UsageError saying where it looked.
+std::string policy_file(const std::string& argument);
 
 // Reads the policy file `path` names ("-" is stdin). Throws UsageError when it cannot be read.
 std::string read_policy(const std::string& path);

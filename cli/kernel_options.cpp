@@ -1,71 +1,99 @@
 #include "kernel_options.hpp"
 
-#include "acctc/runtime/iptables_backend.hpp"
+#include "acctc/runtime/applied_policies.hpp"
 #include "common.hpp"
 
 #include <filesystem>
+#include <iostream>
 
 namespace acctc::cli {
 
 namespace po = boost::program_options;
 
 void add_kernel_options(po::options_description& options, KernelOptions& values) {
+    static const std::string backend_help =
+        runtime::backend_names() + "; default: the one the policy was applied with here, else nft";
     options.add_options()("netns", po::value(&values.netns),
                           "work in network namespace NAME (/run/netns/NAME, as ip-netns names it)")(
         "etc", po::value(&values.etc)->default_value("/etc"),
         "read passwd, group and services from this directory")(
-        "backend", po::value(&values.backend)->default_value("nft"),
-        "nft, or iptables (iptables-legacy, iptables-nft to pick one explicitly)");
+        "backend", po::value(&values.backend), backend_help.c_str());
     add_policy_dir_option(options);
+}
+
+std::optional<runtime::BackendKind> given_backend(const KernelOptions& values) {
+    if (values.backend.empty()) {
+        return std::nullopt;
+    }
+    if (const auto* backend = runtime::backend_named(values.backend)) {
+        return backend->kind;
+    }
+    throw UsageError("unknown backend '" + values.backend + "' (expected " +
+                     runtime::backend_names() + ")");
+}
+
+runtime::BackendKind backend_for(const KernelOptions& values, const std::string& policy) {
+    if (const auto given = given_backend(values)) {
+        return *given;
+    }
+    const auto remembered = runtime::remembered_backends(values.netns, policy);
+    if (remembered.size() > 1) {
+        std::string names;
+        for (const auto kind : remembered) {
+            names += (names.empty() ? "" : ", ") + std::string(runtime::backend_info(kind).name);
+        }
+        throw UsageError("policy " + policy + " was applied" + where(values) + " with " + names +
+                         ": say which with --backend");
+    }
+    return remembered.empty() ? runtime::BackendKind::nftables : remembered.front();
 }
 
 namespace {
 
-bool iptables_backend(const KernelOptions& values) {
-    if (values.backend == "nft") {
-        return false;
-    }
-    if (values.backend == "iptables" || values.backend == "iptables-legacy" ||
-        values.backend == "iptables-nft") {
-        return true;
-    }
-    throw UsageError("unknown backend '" + values.backend +
-                     "' (expected nft, iptables, iptables-legacy or iptables-nft)");
+CompileResult compile_text(const std::string& path, const std::string& text,
+                           const KernelOptions& values, runtime::BackendKind backend) {
+    CompileOptions options;
+    options.target = runtime::backend_info(backend).target;
+    options.etc_dir = values.etc;
+    return compile_source(path == "-" ? "<stdin>" : path, text, options);
 }
 
 } // namespace
 
-std::unique_ptr<runtime::Backend> make_kernel_backend(const KernelOptions& values) {
-    if (!iptables_backend(values)) {
-        return runtime::make_backend(runtime::BackendKind::nftables, values.netns);
+std::optional<KernelPolicy> compile_for_kernel(const std::string& argument,
+                                               const KernelOptions& values) {
+    const auto given = given_backend(values);
+    const std::string path = policy_file(argument);
+    const std::string text = read_policy(path); // once: "-" is standard input
+    auto result = compile_text(path, text, values, given.value_or(runtime::BackendKind::nftables));
+    auto backend = given.value_or(runtime::BackendKind::nftables);
+    if (!given && result.output) {
+        // The policy's name is in the file; once known, the backend it was applied with here
+        // decides what to compile for.
+        backend = backend_for(values, result.output->policy_name);
+        if (runtime::backend_info(backend).target != Target::nft) {
+            result = compile_text(path, text, values, backend);
+        }
     }
-    const auto variant = values.backend == "iptables-legacy" ? runtime::IptablesVariant::legacy
-                         : values.backend == "iptables-nft"  ? runtime::IptablesVariant::nft
-                                                             : runtime::IptablesVariant::automatic;
-    return runtime::make_iptables_backend(values.netns, variant);
-}
-
-std::string kernel_object(const KernelOptions& values, const std::string& table) {
-    return iptables_backend(values) ? "iptables chains " + table + "*" : "table inet " + table;
-}
-
-std::optional<CompiledPolicy> compile_for_kernel(const std::string& path,
-                                                 const KernelOptions& values) {
-    CompileOptions options;
-    options.target = iptables_backend(values) ? Target::iptables : Target::nft;
-    options.etc_dir = values.etc;
-    return compile_policy_file(path, options);
+    render_all(std::cerr, result.source, result.diagnostics);
+    if (!result.output) {
+        return std::nullopt;
+    }
+    return KernelPolicy{std::move(*result.output), backend};
 }
 
 std::optional<std::string> policy_name_of(const std::string& argument,
                                           const KernelOptions& values) {
     const auto file = find_policy_file(argument);
     if (file) {
-        const auto compiled = compile_for_kernel(*file, values);
-        if (!compiled) {
+        const auto result =
+            compile_text(*file, read_policy(*file), values,
+                         given_backend(values).value_or(runtime::BackendKind::nftables));
+        render_all(std::cerr, result.source, result.diagnostics);
+        if (!result.output) {
             return std::nullopt;
         }
-        return compiled->policy_name;
+        return result.output->policy_name;
     }
     return argument;
 }

@@ -1,5 +1,6 @@
-// What the kernel subcommands (apply, diff, counters, remove) share: --netns, --etc, and
-// turning a POLICY argument (a file or a policy name) into what the runtime needs.
+// What the kernel subcommands (apply, diff, counters, remove, serve, record) share: --netns,
+// --etc, --backend, and turning a POLICY argument (a file or a policy name) into what the
+// runtime needs.
 #pragma once
 
 #include "acctc/compile.hpp"
@@ -15,24 +16,32 @@ namespace acctc::cli {
 struct KernelOptions {
     std::string netns; // /run/netns/NAME, empty for the current namespace
     std::string etc = "/etc";
-    // nft, or iptables (as installed), iptables-legacy, iptables-nft: docs/iptables.md.
-    std::string backend = "nft";
+    // A name from runtime::backends(); empty: not given, the one acctc remembers applying the
+    // policy with in the namespace, else nft (docs/iptables.md).
+    std::string backend;
 };
 
-// Adds --netns NAME, --etc DIR, --backend KIND and --policy-dir DIR.
+// Adds --netns NAME, --etc DIR, --backend NAME and --policy-dir DIR.
 void add_kernel_options(boost::program_options::options_description& options,
                         KernelOptions& values);
 
-// The kernel backend --backend names, working in --netns.
-std::unique_ptr<runtime::Backend> make_kernel_backend(const KernelOptions& values);
+// --backend as given, or none; a usage error listing the table's names for an unknown one.
+std::optional<runtime::BackendKind> given_backend(const KernelOptions& values);
 
-// What holds a policy in the kernel, for messages: "table inet acctc_x" or "iptables chains
-// acctc-x-*".
-std::string kernel_object(const KernelOptions& values, const std::string& table);
+// The backend that holds `policy`: --backend, else the one acctc remembers applying it with in
+// the namespace, else nft. A usage error when it was applied with several and none is named.
+runtime::BackendKind backend_for(const KernelOptions& values, const std::string& policy);
 
-// Compiles a policy file for the chosen backend, printing diagnostics; empty on policy errors.
-std::optional<CompiledPolicy> compile_for_kernel(const std::string& path,
-                                                 const KernelOptions& values);
+// A policy file compiled for the backend it goes to (backend_for its policy name).
+struct KernelPolicy {
+    CompiledPolicy compiled;
+    runtime::BackendKind backend;
+};
+
+// Compiles a policy (a file, or a NAME as find_policy_file finds it) for the kernel, printing
+// diagnostics; empty on policy errors.
+std::optional<KernelPolicy> compile_for_kernel(const std::string& argument,
+                                               const KernelOptions& values);
 
 // A POLICY argument: a file (find_policy_file: a path, or NAME.acct in the policy directories)
 // is compiled for its policy name, anything else is taken as the name itself. Empty when the file

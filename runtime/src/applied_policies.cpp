@@ -26,11 +26,8 @@ bool usable_name(const std::string& name) {
            name.find('/') == std::string::npos && name.find('\0') == std::string::npos;
 }
 
-std::optional<std::filesystem::path> directory_for(const std::string& netns,
-                                                   const std::string& backend) {
-    if (!usable_name(backend)) {
-        return std::nullopt;
-    }
+// /run/acctc/applied/netns-<cookie>: empty when the cookie cannot be had.
+std::optional<std::filesystem::path> netns_directory(const std::string& netns) {
     std::uint64_t cookie = 0;
     try {
         const NetnsScope scope(netns);
@@ -47,13 +44,33 @@ std::optional<std::filesystem::path> directory_for(const std::string& netns,
     } catch (const std::exception&) {
         return std::nullopt;
     }
-    return root / ("netns-" + std::to_string(cookie)) / backend;
+    return root / ("netns-" + std::to_string(cookie));
+}
+
+std::optional<std::filesystem::path> directory_for(const std::string& netns, BackendKind backend) {
+    auto directory = netns_directory(netns);
+    if (directory) {
+        *directory /= std::string(backend_info(backend).name);
+    }
+    return directory;
+}
+
+std::vector<std::string> policies_in(const std::filesystem::path& directory) {
+    std::vector<std::string> policies;
+    std::error_code error;
+    for (std::filesystem::directory_iterator entries(directory, error), end;
+         !error && entries != end; entries.increment(error)) {
+        if (entries->is_regular_file(error) && !entries->is_symlink(error)) {
+            policies.push_back(entries->path().filename().string());
+        }
+    }
+    std::sort(policies.begin(), policies.end());
+    return policies;
 }
 
 } // namespace
 
-void remember_applied(const std::string& netns, const std::string& backend,
-                      const std::string& policy) {
+void remember_applied(const std::string& netns, BackendKind backend, const std::string& policy) {
     const auto directory = directory_for(netns, backend);
     if (!directory || !usable_name(policy)) {
         return;
@@ -67,36 +84,39 @@ void remember_applied(const std::string& netns, const std::string& backend,
     }
 }
 
-void forget_applied(const std::string& netns, const std::string& backend,
-                    const std::string& policy) {
+void forget_applied(const std::string& netns, BackendKind backend, const std::string& policy) {
     const auto directory = directory_for(netns, backend);
     if (directory && usable_name(policy)) {
         ::unlink((*directory / policy).c_str());
     }
 }
 
-std::vector<std::string> applied_policies(const std::string& netns, const std::string& backend) {
-    std::vector<std::string> policies;
+std::vector<std::string> applied_policies(const std::string& netns, BackendKind backend) {
     const auto directory = directory_for(netns, backend);
-    std::error_code error;
-    if (!directory) {
-        return policies;
-    }
-    for (std::filesystem::directory_iterator entries(*directory, error), end;
-         !error && entries != end; entries.increment(error)) {
-        if (entries->is_regular_file(error) && !entries->is_symlink(error)) {
-            policies.push_back(entries->path().filename().string());
-        }
-    }
-    std::sort(policies.begin(), policies.end());
-    return policies;
+    return directory ? policies_in(*directory) : std::vector<std::string>{};
 }
 
-std::vector<std::string> unloaded_policies(const std::string& netns,
-                                           const std::string& backend_name, Backend& backend,
+std::vector<BackendKind> remembered_backends(const std::string& netns, const std::string& policy) {
+    std::vector<BackendKind> found;
+    const auto directory = netns_directory(netns);
+    if (!directory || (!policy.empty() && !usable_name(policy))) {
+        return found;
+    }
+    for (const auto& backend : backends()) {
+        const auto policies = policies_in(*directory / std::string(backend.name));
+        if (policy.empty() ? !policies.empty()
+                           : std::binary_search(policies.begin(), policies.end(), policy)) {
+            found.push_back(backend.kind);
+        }
+    }
+    return found;
+}
+
+std::vector<std::string> unloaded_policies(const std::string& netns, BackendKind backend_kind,
+                                           Backend& backend,
                                            const std::vector<CounterSample>& read) {
     std::vector<std::string> unloaded;
-    for (const auto& policy : applied_policies(netns, backend_name)) {
+    for (const auto& policy : applied_policies(netns, backend_kind)) {
         if (std::any_of(read.begin(), read.end(),
                         [&](const CounterSample& sample) { return sample.policy == policy; })) {
             continue;
@@ -113,12 +133,17 @@ std::vector<std::string> unloaded_policies(const std::string& netns,
     return unloaded;
 }
 
-std::string not_loaded_message(const std::string& policy, const std::string& netns) {
-    return "policy " + policy + " is not loaded" +
+std::string not_loaded_message(const AppliedPolicy& policy, const std::string& netns) {
+    const auto& backend = backend_info(policy.backend);
+    const std::string backend_option =
+        policy.backend == BackendKind::nftables ? "" : " --backend " + std::string(backend.name);
+    return "policy " + policy.policy + " is not loaded" +
            (netns.empty() ? std::string() : " in network namespace " + netns) +
-           ": acctc applied it here, and its table is gone (`nft flush ruleset`, a restart of "
-           "nftables.service?); apply it again, or `acctc remove " +
-           policy + "` if it should stay away";
+           ": acctc applied it here" + (backend_option.empty() ? "" : " with" + backend_option) +
+           ", and its " + std::string(backend.holder) +
+           (backend.holder == "table" ? " is" : " are") + " gone (" + std::string(backend.flushed) +
+           "?); apply it again, or `acctc remove" + backend_option + " " + policy.policy +
+           "` if it should stay away";
 }
 
 } // namespace acctc::runtime

@@ -1,15 +1,115 @@
 #include "acctc/runtime/counters.hpp"
 
-#include "acctc/runtime/backend.hpp"
+#include "acctc/runtime/errors.hpp"
+
+#include <algorithm>
+#include <set>
 
 namespace acctc::runtime {
+namespace {
+
+bool by_policy_and_counter(const CounterReading& a, const CounterReading& b) {
+    return std::tie(a.sample.policy, a.sample.counter) <
+           std::tie(b.sample.policy, b.sample.counter);
+}
+
+} // namespace
+
+CounterSource::CounterSource(std::string netns, std::optional<BackendKind> backend)
+    : netns_(std::move(netns)), backend_(backend) {}
+
+std::vector<CounterReading> CounterSource::read(const std::string& policy, bool reset) const {
+    if (backend_) {
+        return make_backend(*backend_, netns_)->counters(policy, reset);
+    }
+    std::vector<CounterReading> readings;
+    if (!policy.empty()) {
+        auto kinds = remembered_backends(netns_, policy);
+        if (kinds.empty()) {
+            kinds.push_back(BackendKind::nftables);
+        }
+        // Applied with two backends (a move from one to the other): both hold counts.
+        std::optional<RuntimeError> missing;
+        for (const auto kind : kinds) {
+            try {
+                auto more = make_backend(kind, netns_)->counters(policy, reset);
+                readings.insert(readings.end(), more.begin(), more.end());
+            } catch (const RuntimeError& error) {
+                if (error.kind() != ErrorKind::unknown_table || kinds.size() == 1) {
+                    throw;
+                }
+                missing = error;
+            }
+        }
+        if (readings.empty() && missing) {
+            throw *missing;
+        }
+        std::stable_sort(readings.begin(), readings.end(), by_policy_and_counter);
+        return readings;
+    }
+    // nft holds its policies in tables named acctc_*, so it needs no memory to find them; the
+    // iptables backends read their own policies only, since iptables and iptables-nft may be
+    // the same kernel tables and one policy must not show twice.
+    readings = make_backend(BackendKind::nftables, netns_)->counters({}, reset);
+    std::set<std::string> seen;
+    for (const auto& reading : readings) {
+        seen.insert(reading.sample.policy);
+    }
+    for (const auto kind : remembered_backends(netns_, {})) {
+        if (kind == BackendKind::nftables) {
+            continue;
+        }
+        std::set<std::string> wanted;
+        for (auto& name : applied_policies(netns_, kind)) {
+            if (seen.count(name) == 0) {
+                wanted.insert(std::move(name));
+            }
+        }
+        if (wanted.empty()) {
+            continue;
+        }
+        const auto backend = make_backend(kind, netns_);
+        for (const auto& name : wanted) {
+            try {
+                auto more = backend->counters(name, reset);
+                readings.insert(readings.end(), more.begin(), more.end());
+                seen.insert(name);
+            } catch (const RuntimeError& error) {
+                if (error.kind() != ErrorKind::unknown_table) {
+                    throw;
+                }
+                // Gone behind our back: unloaded() names it.
+            }
+        }
+    }
+    std::stable_sort(readings.begin(), readings.end(), by_policy_and_counter);
+    return readings;
+}
+
+std::vector<AppliedPolicy> CounterSource::unloaded(const std::vector<CounterReading>& read) const {
+    const auto samples = samples_of(read);
+    std::vector<AppliedPolicy> gone;
+    const auto kinds =
+        backend_ ? std::vector<BackendKind>{*backend_} : remembered_backends(netns_, {});
+    for (const auto kind : kinds) {
+        const auto backend = make_backend(kind, netns_);
+        for (auto& policy : unloaded_policies(netns_, kind, *backend, samples)) {
+            gone.push_back({kind, std::move(policy)});
+        }
+    }
+    return gone;
+}
 
 std::vector<CounterSample> read_counters(const std::string& policy, const std::string& netns,
-                                         bool reset) {
-    const auto backend = make_backend(BackendKind::nftables, netns);
+                                         bool reset, std::optional<BackendKind> backend) {
+    return samples_of(CounterSource(netns, backend).read(policy, reset));
+}
+
+std::vector<CounterSample> samples_of(const std::vector<CounterReading>& readings) {
     std::vector<CounterSample> samples;
-    for (auto& reading : backend->counters(policy, reset)) {
-        samples.push_back(std::move(reading.sample));
+    samples.reserve(readings.size());
+    for (const auto& reading : readings) {
+        samples.push_back(reading.sample);
     }
     return samples;
 }

@@ -103,14 +103,6 @@ std::string table_for_policy(const std::string& policy) {
     return std::string(table_prefix) + policy;
 }
 
-std::unique_ptr<Backend> make_backend(BackendKind kind, const std::string& netns) {
-    switch (kind) {
-    case BackendKind::nftables:
-        return std::make_unique<NftBackend>(netns);
-    }
-    throw RuntimeError(ErrorKind::unsupported, "unknown backend");
-}
-
 NftBackend::NftBackend(const std::string& netns) : netns_(netns), scope_(netns) {}
 
 void NftBackend::require_table(const std::string& policy, const std::string& table) {

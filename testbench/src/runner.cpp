@@ -2,7 +2,6 @@
 
 #include "acctc/compile.hpp"
 #include "acctc/runtime/backend.hpp"
-#include "acctc/runtime/iptables_backend.hpp"
 #include "acctc/testbench/cgroups.hpp"
 #include "acctc/testbench/traffic.hpp"
 
@@ -20,6 +19,11 @@
 
 namespace acctc::testbench {
 namespace {
+
+// The backend's name as --backend and the summary show it.
+std::string name_of(BackendKind backend) {
+    return std::string(runtime::backend_info(backend).name);
+}
 
 // passwd, group and services for the compiler, so `owner group skype` resolves to the
 // scenario's gid without touching the host's /etc.
@@ -84,7 +88,7 @@ CompileResult compile_for(const Scenario& scenario, Target target, const std::st
     return compile_source(scenario.policy_name, text, options);
 }
 
-PreparedPolicy prepare_policy(const Scenario& scenario, BenchBackend backend,
+PreparedPolicy prepare_policy(const Scenario& scenario, BackendKind backend,
                               const RunCgroups* cgroups) {
     if (!scenario.ruleset_table.empty()) {
         return {std::nullopt, scenario.ruleset_table, scenario.policy_text};
@@ -92,13 +96,13 @@ PreparedPolicy prepare_policy(const Scenario& scenario, BenchBackend backend,
     const auto text = cgroups == nullptr
                           ? scenario.policy_text
                           : replace_all(scenario.policy_text, "@cgroup@", cgroups->relative());
-    const auto target = backend == BenchBackend::nft ? Target::nft : Target::iptables;
+    const auto target = runtime::backend_info(backend).target;
     auto result = compile_for(scenario, target, text);
     if (!result.output) {
         std::ostringstream messages;
         render_all(messages, result.source, result.diagnostics);
         if (target != Target::nft && compile_for(scenario, Target::nft, text).output) {
-            throw BackendRejects("the " + to_string(backend) + " backend rejects the policy:\n" +
+            throw BackendRejects("the " + name_of(backend) + " backend rejects the policy:\n" +
                                  messages.str());
         }
         throw std::runtime_error("the policy does not compile:\n" + messages.str());
@@ -106,33 +110,18 @@ PreparedPolicy prepare_policy(const Scenario& scenario, BenchBackend backend,
     return {std::move(result.output), {}, {}};
 }
 
-// The one place that maps the bench's backends to the runtime's.
-std::unique_ptr<runtime::Backend> runtime_backend(BenchBackend backend, const std::string& netns) {
-    switch (backend) {
-    case BenchBackend::nft:
-        return runtime::make_backend(runtime::BackendKind::nftables, netns);
-    case BenchBackend::iptables:
-        return runtime::make_iptables_backend(netns);
-    case BenchBackend::iptables_legacy:
-        return runtime::make_iptables_backend(netns, runtime::IptablesVariant::legacy);
-    case BenchBackend::iptables_nft:
-        return runtime::make_iptables_backend(netns, runtime::IptablesVariant::nft);
-    }
-    throw std::logic_error("unknown test bench backend");
-}
-
 // `acctc apply` through the runtime library, in a child inside the namespace (the child may
 // need its own mount namespace for cgroup paths; see cgroups.hpp).
-void apply_policy(const NamedNetns& netns, const CompiledPolicy& policy, BenchBackend backend_kind,
+void apply_policy(const NamedNetns& netns, const CompiledPolicy& policy, BackendKind backend_kind,
                   bool private_cgroup_mount) {
-    auto child = ChildProcess::spawn("apply " + policy.policy_name, netns, Identity{},
-                                     [&](ControlChannel& channel) {
-                                         if (private_cgroup_mount) {
-                                             mount_cgroup2_privately();
-                                         }
-                                         runtime_backend(backend_kind, "")->apply(policy, false);
-                                         channel.send("applied");
-                                     });
+    auto child = ChildProcess::spawn(
+        "apply " + policy.policy_name, netns, Identity{}, [&](ControlChannel& channel) {
+            if (private_cgroup_mount) {
+                mount_cgroup2_privately();
+            }
+            runtime::make_backend(backend_kind, "")->apply(policy, false);
+            channel.send("applied");
+        });
     std::string answer;
     while (auto line = child.channel().receive(std::chrono::seconds(30))) {
         answer += (answer.empty() ? "" : "\n") + *line;
@@ -145,12 +134,12 @@ void apply_policy(const NamedNetns& netns, const CompiledPolicy& policy, BenchBa
 
 std::map<std::string, CounterValue> read_policy_counters(const NamedNetns& netns,
                                                          const PreparedPolicy& policy,
-                                                         BenchBackend backend_kind) {
+                                                         BackendKind backend_kind) {
     if (!policy.compiled) {
         return read_counters(netns, policy.table);
     }
     std::map<std::string, CounterValue> counters;
-    for (const auto& reading : runtime_backend(backend_kind, netns.name())
+    for (const auto& reading : runtime::make_backend(backend_kind, netns.name())
                                    ->counters(policy.compiled->policy_name, false)) {
         counters[reading.sample.counter] = {reading.sample.packets, reading.sample.bytes};
     }
@@ -226,7 +215,7 @@ CounterCheck check_expectation(const Expectation& expectation, const std::vector
 // show up within a few milliseconds.
 std::map<std::string, CounterValue> read_settled_counters(const NamedNetns& netns,
                                                           const PreparedPolicy& policy,
-                                                          BenchBackend backend_kind) {
+                                                          BackendKind backend_kind) {
     auto previous = read_policy_counters(netns, policy, backend_kind);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
     for (;;) {
@@ -254,9 +243,9 @@ FlowSpec resolved(FlowSpec flow, const RunCgroups* cgroups) {
 }
 
 // Why the scenario does not run `flow` on `backend`, if it does not.
-const FlowSkip* skip_of(const Scenario& scenario, BenchBackend backend, const std::string& flow) {
+const FlowSkip* skip_of(const Scenario& scenario, BackendKind backend, const std::string& flow) {
     for (const auto& skip : scenario.skips) {
-        if (backend_named(skip.backend) == backend &&
+        if (skip.backend == runtime::backend_info(backend).name &&
             std::find(skip.flows.begin(), skip.flows.end(), flow) != skip.flows.end()) {
             return &skip;
         }
@@ -265,36 +254,6 @@ const FlowSkip* skip_of(const Scenario& scenario, BenchBackend backend, const st
 }
 
 } // namespace
-
-constexpr std::pair<BenchBackend, const char*> backend_names[] = {
-    {BenchBackend::nft, "nft"},
-    {BenchBackend::iptables, "iptables"},
-    {BenchBackend::iptables_legacy, "iptables-legacy"},
-    {BenchBackend::iptables_nft, "iptables-nft"},
-};
-
-std::string to_string(BenchBackend backend) {
-    for (const auto& [kind, name] : backend_names) {
-        if (kind == backend) {
-            return name;
-        }
-    }
-    throw std::logic_error("unknown test bench backend");
-}
-
-std::optional<BenchBackend> backend_named(const std::string& name) {
-    for (const auto& [kind, known] : backend_names) {
-        if (name == known) {
-            return kind;
-        }
-    }
-    return std::nullopt;
-}
-
-bool backend_available(BenchBackend backend) {
-    (void)backend;
-    return true; // both backends are in every build
-}
 
 // Each run is already held to its own oracle (counted == what the peers sent == capture). The
 // two runs are separate traffic, though: TCP's ACK timing varies, so the same flow may be a few
@@ -317,9 +276,9 @@ void compare_backends(const ScenarioResult& first, ScenarioResult& second) {
         if (other == nullptr || !other->counted.has_value() != !check.counted.has_value() ||
             (same_traffic && other->counted != check.counted)) {
             second.problems.push_back(
-                "counter " + check.counter + ": " + to_string(second.backend) + " counted " +
+                "counter " + check.counter + ": " + name_of(second.backend) + " counted " +
                 (check.counted ? format(*check.counted) : "nothing") + ", " +
-                to_string(first.backend) + " " +
+                name_of(first.backend) + " " +
                 (other != nullptr && other->counted ? format(*other->counted) : "nothing") +
                 " for the same traffic");
         }
@@ -352,13 +311,13 @@ bool ScenarioResult::passed() const {
                                            [](const auto& check) { return check.passed(); });
 }
 
-ScenarioResult run_scenario(const Scenario& scenario, BenchBackend backend) {
+ScenarioResult run_scenario(const Scenario& scenario, BackendKind backend) {
     const auto started = std::chrono::steady_clock::now();
     ScenarioResult result;
     result.name = scenario.name;
     result.backend = backend;
     try {
-        if (backend != BenchBackend::nft && !scenario.ruleset_table.empty()) {
+        if (backend != BackendKind::nftables && !scenario.ruleset_table.empty()) {
             result.skipped = "a hand-written nft ruleset runs on nft only";
             return result;
         }
@@ -386,7 +345,7 @@ ScenarioResult run_scenario(const Scenario& scenario, BenchBackend backend) {
         for (const auto& flow : scenario.flows) {
             if (const auto* skip = skip_of(scenario, backend, flow.name)) {
                 result.skipped_flows.push_back("flow " + flow.name + " not run on " +
-                                               to_string(backend) + ": " + skip->reason);
+                                               name_of(backend) + ": " + skip->reason);
                 continue;
             }
             auto report = run_flow(topology, resolved(flow, run_cgroups));
@@ -483,8 +442,8 @@ void print_summary(std::ostream& out, const std::vector<ScenarioResult>& results
         skipped += result.skipped ? 1 : 0;
         std::ostringstream seconds;
         seconds << std::fixed << std::setprecision(1) << result.seconds << " s";
-        out << std::left << std::setw(32) << result.name << std::setw(17)
-            << to_string(result.backend) << std::setw(8)
+        out << std::left << std::setw(32) << result.name << std::setw(17) << name_of(result.backend)
+            << std::setw(8)
             << (result.skipped    ? "skip"
                 : result.passed() ? "pass"
                                   : "FAIL")

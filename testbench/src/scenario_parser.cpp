@@ -790,13 +790,12 @@ class Parser {
     void parse_skip() {
         FlowSkip skip;
         skip.range = statement_->range;
-        if (auto backend = take("a backend (nft, iptables, iptables-legacy, iptables-nft)")) {
+        static const std::string expected = "a backend (" + runtime::backend_names(", ") + ")";
+        if (auto backend = take(expected.c_str())) {
             skip.backend = backend->text;
-            if (!backend_named(backend->text)) {
-                diagnostics_.error(
-                    backend->range,
-                    "expected nft, iptables, iptables-legacy or iptables-nft, not '" +
-                        backend->text + "'");
+            if (runtime::backend_named(backend->text) == nullptr) {
+                diagnostics_.error(backend->range, "expected " + runtime::backend_names() +
+                                                       ", not '" + backend->text + "'");
             }
         }
         while (!at_end() && peek().text != "because") {

@@ -29,8 +29,10 @@ void append_policy_family(std::string& out, const char* name, const char* type, 
 } // namespace
 
 CounterScrape::CounterScrape(std::vector<std::string> policies, std::string netns,
-                             std::function<void(const std::string&)> log)
-    : policies_(std::move(policies)), netns_(std::move(netns)), log_(std::move(log)) {}
+                             std::function<void(const std::string&)> log,
+                             std::optional<runtime::BackendKind> backend)
+    : policies_(std::move(policies)), netns_(std::move(netns)), backend_(backend),
+      log_(std::move(log)) {}
 
 void CounterScrape::note(const std::string& policy, const std::string& problem) {
     auto& last = last_problem_[policy];
@@ -46,19 +48,22 @@ void CounterScrape::note(const std::string& policy, const std::string& problem) 
 std::string CounterScrape::render() {
     std::vector<runtime::CounterSample> samples;
     std::map<std::string, std::uint64_t> loaded;
+    std::map<std::string, std::string> gone; // policy: why it is not loaded
+    const runtime::CounterSource source(netns_, backend_);
     if (policies_.empty()) {
-        samples = runtime::read_counters({}, netns_);
+        const auto readings = source.read({});
+        samples = runtime::samples_of(readings);
         for (const auto& sample : samples) {
             loaded[sample.policy] = 1;
         }
-        const auto backend = runtime::make_backend(runtime::BackendKind::nftables, netns_);
-        for (const auto& policy : runtime::unloaded_policies(netns_, "nft", *backend, samples)) {
-            loaded[policy] = 0;
+        for (const auto& policy : source.unloaded(readings)) {
+            loaded[policy.policy] = 0;
+            gone[policy.policy] = runtime::not_loaded_message(policy, netns_);
         }
     } else {
         for (const auto& policy : policies_) {
             try {
-                auto more = runtime::read_counters(policy, netns_);
+                auto more = runtime::samples_of(source.read(policy));
                 samples.insert(samples.end(), std::make_move_iterator(more.begin()),
                                std::make_move_iterator(more.end()));
                 loaded[policy] = 1;
@@ -75,7 +80,7 @@ std::string CounterScrape::render() {
         if (is_loaded == 1) {
             note(policy, {});
         } else if (policies_.empty()) {
-            note(policy, runtime::not_loaded_message(policy, netns_));
+            note(policy, gone[policy]);
         }
         errors_.try_emplace(policy, 0); // a series from the start, not from the first failure
     }

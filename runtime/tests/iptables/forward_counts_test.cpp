@@ -5,7 +5,6 @@
 // iptables-nft backends must give identical counters and deliver the same datagrams.
 #include "acctc/compile.hpp"
 #include "acctc/runtime/backend.hpp"
-#include "acctc/runtime/iptables_backend.hpp"
 #include "acctc/runtime/netns.hpp"
 #include "kernel_fixture.hpp"
 #include "unique_fd.hpp"
@@ -55,7 +54,7 @@ UniqueFd bound_udp(const char* ip, std::uint16_t port) {
     return fd;
 }
 
-Result run(const std::string& kind) {
+Result run(BackendKind kind) {
     TestNamespace router, a, b;
     const std::string r = router.name();
     shell("ip -n " + r + " link add eth0 type veth peer name a0 netns " + a.name());
@@ -68,16 +67,13 @@ Result run(const std::string& kind) {
     shell("ip -n " + b.name() + " addr add 198.18.2.2/24 dev b0 && ip -n " + b.name() +
           " link set b0 up && ip -n " + b.name() + " route add default via 198.18.2.1");
 
-    std::unique_ptr<Backend> backend;
     CompileOptions options;
-    options.target = kind == "nft" ? Target::nft : Target::iptables;
+    options.target = backend_info(kind).target;
     const auto compiled = compile_source("fwd.acct", policy_text, options);
     if (!compiled.output) {
         throw std::runtime_error("test policy does not compile");
     }
-    backend = kind == "nft" ? make_backend(BackendKind::nftables, r)
-                            : make_iptables_backend(r, kind == "legacy" ? IptablesVariant::legacy
-                                                                        : IptablesVariant::nft);
+    const auto backend = make_backend(kind, r);
     backend->apply(*compiled.output, false);
 
     std::map<std::uint16_t, UniqueFd> receivers;
@@ -134,11 +130,11 @@ Result run(const std::string& kind) {
 }
 
 TEST(SameCounts, ForwardPathWithExclusionsContinuationsAndFragments) {
-    const Result nft = run("nft");
-    for (const std::string kind : {"legacy", "iptables-nft"}) {
+    const Result nft = run(BackendKind::nftables);
+    for (const auto kind : {BackendKind::iptables_legacy, BackendKind::iptables_nft}) {
         const Result other = run(kind);
-        EXPECT_EQ(nft.counters, other.counters) << kind;
-        EXPECT_EQ(nft.received, other.received) << kind;
+        EXPECT_EQ(nft.counters, other.counters) << backend_info(kind).name;
+        EXPECT_EQ(nft.received, other.received) << backend_info(kind).name;
     }
     EXPECT_EQ(nft.received.at(53), 3);
     EXPECT_EQ(nft.received.count(54) ? nft.received.at(54) : 0, 0);

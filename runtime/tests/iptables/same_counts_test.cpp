@@ -163,26 +163,18 @@ Counts counts_of(Backend& backend) {
     return out;
 }
 
-Counts run(const std::string& backend_kind) {
+Counts run(BackendKind kind) {
     TestNamespace netns;
-    std::unique_ptr<Backend> backend;
-    if (backend_kind == "nft") {
-        backend = make_backend(BackendKind::nftables, netns.name());
-        backend->apply(compiled(Target::nft), false);
-    } else {
-        backend =
-            make_iptables_backend(netns.name(), backend_kind == "legacy" ? IptablesVariant::legacy
-                                                                         : IptablesVariant::nft);
-        backend->apply(compiled(Target::iptables), false);
-    }
+    const auto backend = make_backend(kind, netns.name());
+    backend->apply(compiled(backend_info(kind).target), false);
     drive(netns.name());
     return counts_of(*backend);
 }
 
 TEST(SameCounts, NftIptablesLegacyAndIptablesNftCountTheSameTraffic) {
-    const Counts nft = run("nft");
-    const Counts legacy = run("legacy");
-    const Counts iptables_nft = run("iptables-nft");
+    const Counts nft = run(BackendKind::nftables);
+    const Counts legacy = run(BackendKind::iptables_legacy);
+    const Counts iptables_nft = run(BackendKind::iptables_nft);
     EXPECT_EQ(nft, legacy);
     EXPECT_EQ(nft, iptables_nft);
     for (const auto& [counter, value] : nft) {

@@ -72,13 +72,16 @@ class CaseRunner {
                std::vector<std::string>& notes)
         : topology_(topology), options_(options), policy_(policy),
           node_(policy.output_hook ? BenchTopology::sender : BenchTopology::router) {
-        const auto compiled = compile_or_throw(policy, Target::nft);
+        const auto compiled =
+            compile_or_throw(policy, runtime::backend_info(runtime::BackendKind::nftables).target);
         acctc_table_ = compiled.table_name;
         naive_table_ = "acctc_" + policy.naive_policy;
         load(Variant::empty_chain, empty_chain_ruleset(floor_table_, policy), floor_table_);
         load(Variant::acctc, compiled.text, acctc_table_);
         load(Variant::naive, policy.naive_ruleset, naive_table_);
-        const auto iptables = compile_or_throw(policy, Target::iptables);
+        // Loaded with iptables-restore as installed, like the iptables backend does.
+        const auto iptables =
+            compile_or_throw(policy, runtime::backend_info(runtime::BackendKind::iptables).target);
         if (iptables.iptables && !iptables.iptables->v4.empty()) {
             // The traffic is IPv4: only the iptables-restore half is loaded. On this host
             // iptables is iptables-nft, so its rules live in `table ip filter`, which is

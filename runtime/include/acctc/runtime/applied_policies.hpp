@@ -10,24 +10,30 @@
 
 namespace acctc::runtime {
 
-// Marks under /run/acctc/applied/netns-<cookie>/<backend>/<policy>. The cookie
-// (SO_NETNS_COOKIE) is never reused, unlike a namespace's inode number, so a mark cannot
-// outlive its namespace into a new one. netns as for NetnsScope; backend as --backend names it.
-// Best effort: a mark that cannot be written (no /run, an old kernel) is no mark.
-void remember_applied(const std::string& netns, const std::string& backend,
-                      const std::string& policy);
-void forget_applied(const std::string& netns, const std::string& backend,
-                    const std::string& policy);
+// Marks under /run/acctc/applied/netns-<cookie>/<backend>/<policy>, <backend> as the table of
+// backends names it (backend.hpp). The cookie (SO_NETNS_COOKIE) is never reused, unlike a
+// namespace's inode number, so a mark cannot outlive its namespace into a new one. netns as for
+// NetnsScope. Best effort: a mark that cannot be written (no /run, an old kernel) is no mark.
+void remember_applied(const std::string& netns, BackendKind backend, const std::string& policy);
+void forget_applied(const std::string& netns, BackendKind backend, const std::string& policy);
 // Sorted; empty when nothing was remembered.
-std::vector<std::string> applied_policies(const std::string& netns, const std::string& backend);
+std::vector<std::string> applied_policies(const std::string& netns, BackendKind backend);
+// The backends acctc remembers applying `policy` with here (empty policy: any policy), in the
+// table's order.
+std::vector<BackendKind> remembered_backends(const std::string& netns, const std::string& policy);
 
-// The policies remembered as applied here whose table (or chains) `backend` no longer finds;
-// policies with a sample in `read` are loaded and cost no further look.
-std::vector<std::string> unloaded_policies(const std::string& netns,
-                                           const std::string& backend_name, Backend& backend,
+struct AppliedPolicy {
+    BackendKind backend;
+    std::string policy;
+};
+
+// The policies remembered as applied here with `backend` whose table (or chains) it no longer
+// finds; policies with a sample in `read` are loaded and cost no further look.
+std::vector<std::string> unloaded_policies(const std::string& netns, BackendKind backend_kind,
+                                           Backend& backend,
                                            const std::vector<CounterSample>& read);
 
 // "policy X is not loaded ..." for the user, with what probably happened and the fix.
-std::string not_loaded_message(const std::string& policy, const std::string& netns);
+std::string not_loaded_message(const AppliedPolicy& policy, const std::string& netns);
 
 } // namespace acctc::runtime

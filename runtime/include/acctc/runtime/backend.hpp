@@ -1,11 +1,13 @@
-// The seam between the CLI and a kernel backend (nftables now, iptables-restore later).
+// The seam between the CLI and a kernel backend, and the one table of backends acctc has.
 #pragma once
 
 #include "acctc/compile.hpp"
 #include "acctc/runtime/counter_sample.hpp"
 
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace acctc::runtime {
@@ -64,11 +66,38 @@ class Backend {
     virtual std::string planned_ruleset(const CompiledPolicy& policy) = 0;
 };
 
-enum class BackendKind { nftables };
+// Every backend, one row each in backends(): nft, the host's iptables (iptables-nft on
+// Debian), and the two iptables variants named explicitly (docs/iptables.md).
+enum class BackendKind { nftables, iptables, iptables_legacy, iptables_nft };
+
+struct BackendInfo {
+    BackendKind kind;
+    // As --backend names it, and as the record of applied policies stores it.
+    std::string_view name;
+    Target target;            // what `acctc compile` emits for it
+    std::string_view holder;  // what holds one policy, for messages: "table", "chains"
+    std::string_view flushed; // what removes it behind acctc's back, for messages
+    std::string_view summary; // one line for --help and the manual
+    // The runtime side (apply, counters with atomic reset, remove, live and planned
+    // rulesets): netns as for make_backend.
+    std::unique_ptr<Backend> (*make)(const std::string& netns);
+};
+
+// The table, in the order help texts and listings use.
+std::span<const BackendInfo> backends();
+const BackendInfo& backend_info(BackendKind kind);
+// nullptr when no backend has that name.
+const BackendInfo* backend_named(std::string_view name);
+// "nft, iptables, iptables-legacy or iptables-nft", from the table.
+std::string backend_names(std::string_view last_separator = " or ");
 
 // netns: /run/netns/NAME to work in (empty: the current one), entered for the backend's
 // lifetime by the calling thread and left when it is destroyed.
 std::unique_ptr<Backend> make_backend(BackendKind kind, const std::string& netns);
+
+// What holds a policy's table (or chain prefix) `object`, for messages: "table inet acctc_x",
+// "iptables chains acctc-x-*".
+std::string kernel_object(BackendKind kind, const std::string& object);
 
 // The kernel table that holds a policy: acctc_<policy>.
 std::string table_for_policy(const std::string& policy);

@@ -1,21 +1,47 @@
-// Reading (and atomically zeroing) acctc's named counters, for `counters`, `serve` and `record`.
+// Reading (and atomically zeroing) acctc's named counters, for `counters`, `serve` and `record`,
+// from whichever backends hold them.
 #pragma once
 
+#include "acctc/runtime/applied_policies.hpp"
+#include "acctc/runtime/backend.hpp"
 #include "acctc/runtime/counter_sample.hpp"
 
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace acctc::runtime {
 
-// Reads the counters of one policy (its name, table acctc_<policy>) or, when policy is empty,
-// of every acctc policy in the namespace. netns names /run/netns/NAME; empty means the calling
-// thread's namespace, which is restored before returning. With reset, each counter is listed
-// and zeroed in one kernel operation (NFT_MSG_GETOBJ_RESET): a packet counted while the reset
-// runs shows up either in this result or in the next read, never in neither. Concurrent resets
-// are serialised by a lock file under /run/acctc. Samples are sorted by policy, then counter.
-// Throws RuntimeError: ErrorKind::unknown_table when the named policy is not applied.
+// The counters of a namespace (netns names /run/netns/NAME; empty: the calling thread's, which
+// is restored after each read). With a backend named, only that backend is read. Without, a
+// policy is read from the backends acctc remembers applying it with there (applied_policies.hpp),
+// nft if none; "every policy" is every acctc table in nft plus every policy remembered as
+// applied with another backend: apply with --backend iptables once, read without --backend.
+class CounterSource {
+  public:
+    explicit CounterSource(std::string netns, std::optional<BackendKind> backend = {});
+
+    // One policy (its name), or every policy when empty. Sorted by policy, then counter. With
+    // reset, each backend lists and zeroes its counters in one kernel operation: a packet
+    // counted while the reset runs shows up either in this result or in the next read, never
+    // in neither (concurrent resets are serialised by a lock file under /run/acctc). Throws
+    // RuntimeError: ErrorKind::unknown_table when the named policy is not applied.
+    std::vector<CounterReading> read(const std::string& policy, bool reset = false) const;
+
+    // The policies acctc remembers applying here (with the backends this source reads) whose
+    // table or chains are gone; `read` is a read of every policy.
+    std::vector<AppliedPolicy> unloaded(const std::vector<CounterReading>& read) const;
+
+  private:
+    std::string netns_;
+    std::optional<BackendKind> backend_;
+};
+
+// CounterSource(netns, backend).read(policy, reset), as samples.
 std::vector<CounterSample> read_counters(const std::string& policy, const std::string& netns = {},
-                                         bool reset = false);
+                                         bool reset = false,
+                                         std::optional<BackendKind> backend = {});
+
+std::vector<CounterSample> samples_of(const std::vector<CounterReading>& readings);
 
 } // namespace acctc::runtime

@@ -15,7 +15,8 @@ namespace acctc::runtime {
 // iptables-legacy-* / iptables-nft-* programs explicitly.
 enum class IptablesVariant { automatic, legacy, nft };
 
-// netns as for make_backend: /run/netns/NAME entered for the backend's lifetime, or empty.
+// The iptables rows of backends() (backend.hpp); commands reach it through that table. netns as
+// for make_backend: /run/netns/NAME entered for the backend's lifetime, or empty.
 std::unique_ptr<Backend>
 make_iptables_backend(const std::string& netns,
                       IptablesVariant variant = IptablesVariant::automatic);

@@ -3,6 +3,7 @@
 // counter with what the peers reported (expected) and with what the capture saw.
 #pragma once
 
+#include "acctc/runtime/backend.hpp"
 #include "acctc/testbench/capture.hpp"
 #include "acctc/testbench/scenario.hpp"
 
@@ -23,17 +24,13 @@ struct CounterCheck {
     bool passed() const;
 };
 
-// The kernel backend a scenario's policy is compiled for and loaded with: `iptables` runs the
-// iptables programs the host installed (iptables-nft on Debian), the other two pick a variant.
-enum class BenchBackend { nft, iptables, iptables_legacy, iptables_nft };
-std::string to_string(BenchBackend backend); // nft, iptables, iptables-legacy, iptables-nft
-std::optional<BenchBackend> backend_named(const std::string& name);
-// Whether this build's runtime can load policies with the backend (both are always built).
-bool backend_available(BenchBackend backend);
+// A scenario's policy is compiled for and loaded with one of runtime::backends(): what the
+// row says `compile` emits, applied and read the way the row's runtime side does.
+using runtime::BackendKind;
 
 struct ScenarioResult {
     std::string name;
-    BenchBackend backend = BenchBackend::nft;
+    BackendKind backend = BackendKind::nftables;
     // Set when the scenario did not run on this backend (it rejects a construct, or the
     // backend is not available): a visible note, neither pass nor failure.
     std::optional<std::string> skipped;
@@ -48,7 +45,7 @@ struct ScenarioResult {
     bool passed() const;
 };
 
-ScenarioResult run_scenario(const Scenario& scenario, BenchBackend backend = BenchBackend::nft);
+ScenarioResult run_scenario(const Scenario& scenario, BackendKind backend = BackendKind::nftables);
 
 // Both backends must count the same: a problem is added to `second` for every counter whose
 // value differs from `first`'s (skipped runs are not compared).

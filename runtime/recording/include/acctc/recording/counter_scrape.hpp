@@ -3,9 +3,12 @@
 // or unreadable policy shows as a metric instead of turning the whole scrape into a 500.
 #pragma once
 
+#include "acctc/runtime/backend.hpp"
+
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,10 +17,12 @@ namespace acctc::recording {
 class CounterScrape {
   public:
     // policies: names; empty: every acctc policy in the namespace (and those acctc applied
-    // there that are gone). netns as for runtime::read_counters. log: a policy's read failing
-    // or recovering, once per change.
+    // there that are gone). netns and backend as for runtime::CounterSource: the backend
+    // named, else the ones acctc remembers applying each policy with. log: a policy's read
+    // failing or recovering, once per change.
     CounterScrape(std::vector<std::string> policies, std::string netns,
-                  std::function<void(const std::string&)> log = {});
+                  std::function<void(const std::string&)> log = {},
+                  std::optional<runtime::BackendKind> backend = {});
 
     // acctc_packets_total and acctc_bytes_total, then acctc_policy_loaded (gauge, 1 or 0) and
     // acctc_scrape_errors_total (reads of the policy that failed, since start) per policy.
@@ -31,6 +36,7 @@ class CounterScrape {
 
     std::vector<std::string> policies_;
     std::string netns_;
+    std::optional<runtime::BackendKind> backend_;
     std::function<void(const std::string&)> log_;
     std::map<std::string, std::uint64_t> errors_;     // acctc_scrape_errors_total
     std::map<std::string, std::string> last_problem_; // to log changes only

@@ -1,0 +1,88 @@
+// The table of backends: the one place that knows which backends exist and what each one is.
+#include "acctc/runtime/backend.hpp"
+#include "acctc/runtime/iptables_backend.hpp"
+#include "nft_backend.hpp"
+
+#include <array>
+#include <stdexcept>
+
+namespace acctc::runtime {
+namespace {
+
+constexpr std::string_view iptables_flushed = "`iptables -F` and `-X`, a firewall's restart";
+
+constexpr std::array<BackendInfo, 4> table{{
+    {BackendKind::nftables, "nft", Target::nft, "table",
+     "`nft flush ruleset`, a restart of nftables.service",
+     "one nftables table per policy, loaded and read through libnftables and netlink",
+     [](const std::string& netns) -> std::unique_ptr<Backend> {
+         return std::make_unique<NftBackend>(netns);
+     }},
+    {BackendKind::iptables, "iptables", Target::iptables, "chains", iptables_flushed,
+     "iptables and ip6tables as installed (iptables-nft on Debian), peer sets in ipset",
+     [](const std::string& netns) { return make_iptables_backend(netns); }},
+    {BackendKind::iptables_legacy, "iptables-legacy", Target::iptables, "chains", iptables_flushed,
+     "the iptables-legacy programs (x_tables), peer sets in ipset",
+     [](const std::string& netns) {
+         return make_iptables_backend(netns, IptablesVariant::legacy);
+     }},
+    {BackendKind::iptables_nft, "iptables-nft", Target::iptables, "chains", iptables_flushed,
+     "the iptables-nft programs (x_tables rules in nf_tables), peer sets in ipset",
+     [](const std::string& netns) { return make_iptables_backend(netns, IptablesVariant::nft); }},
+}};
+
+// Row i describes BackendKind i, so a kind added without its row fails to compile.
+constexpr bool rows_in_order() {
+    for (std::size_t i = 0; i < table.size(); ++i) {
+        if (static_cast<std::size_t>(table[i].kind) != i) {
+            return false;
+        }
+    }
+    return true;
+}
+static_assert(rows_in_order(), "one row per BackendKind, in the enum's order");
+static_assert(static_cast<std::size_t>(BackendKind::iptables_nft) + 1 == table.size(),
+              "every BackendKind has its row");
+
+} // namespace
+
+std::span<const BackendInfo> backends() {
+    return table;
+}
+
+const BackendInfo& backend_info(BackendKind kind) {
+    const auto index = static_cast<std::size_t>(kind);
+    if (index >= table.size()) {
+        throw std::logic_error("unknown backend kind");
+    }
+    return table[index];
+}
+
+const BackendInfo* backend_named(std::string_view name) {
+    for (const auto& row : table) {
+        if (row.name == name) {
+            return &row;
+        }
+    }
+    return nullptr;
+}
+
+std::string backend_names(std::string_view last_separator) {
+    std::string names;
+    for (std::size_t i = 0; i < table.size(); ++i) {
+        names += i == 0 ? "" : i + 1 == table.size() ? last_separator : ", ";
+        names += table[i].name;
+    }
+    return names;
+}
+
+std::unique_ptr<Backend> make_backend(BackendKind kind, const std::string& netns) {
+    return backend_info(kind).make(netns);
+}
+
+std::string kernel_object(BackendKind kind, const std::string& object) {
+    return backend_info(kind).target == Target::nft ? "table inet " + object
+                                                    : "iptables chains " + object + "*";
+}
+
+} // namespace acctc::runtime
