@@ -77,6 +77,27 @@ class Checker {
     ir::Policy run(const ast::Policy& policy);
 
   private:
+    // The passes, in the order run() applies them.
+    struct Pass {
+        const char* name;
+        void (Checker::*run)(const ast::Policy&);
+    };
+    void require_policy_header(const ast::Policy& policy);
+    // Counter names first, so 'peers of' may name a counter declared further down.
+    void index_counter_names(const ast::Policy& policy);
+    void check_statements(const ast::Policy& policy);
+    // Counters referenced by 'peers of' keep dynamic peer sets.
+    void mark_peer_references(const ast::Policy& policy);
+    void warn_wire(const ast::Policy& policy);
+    static constexpr Pass passes[] = {
+        {"policy header", &Checker::require_policy_header},
+        {"counter names", &Checker::index_counter_names},
+        {"statements", &Checker::check_statements},
+        {"peer references", &Checker::mark_peer_references},
+        {"wire and family warnings", &Checker::warn_wire},
+    };
+
+  private:
     const SourceFile& file_;
     const HostDatabase& hosts_;
     Diagnostics& diag_;
@@ -674,6 +695,38 @@ ir::Match Checker::read_match(const std::vector<ast::Clause>& clauses, Context c
             sites.fragment = clause.range;
         } else if (k == "new") {
             match.new_connection = true;
+        } else if (k == "length") {
+            IntervalSet lengths;
+            for (const Item& item : clause.items) {
+                if (item.kind == Item::Kind::word) {
+                    diag_.error(item.range,
+                                "a packet length is a number of bytes, not '" + item.text + "'");
+                    continue;
+                }
+                auto bound = [&](const std::string& text, SourceRange where) {
+                    return number(Item{Item::Kind::number, text, {}, {}, where}, 65535,
+                                  "packet length");
+                };
+                const SourceRange lower{item.range.begin, item.range.begin + item.text.size()};
+                const auto lo =
+                    bound(item.text, item.kind == Item::Kind::range ? lower : item.range);
+                std::optional<std::uint64_t> hi = lo;
+                if (item.kind == Item::Kind::range) {
+                    hi = item.upper.empty() ? std::optional<std::uint64_t>(65535)
+                                            : bound(item.upper, {lower.end + 2, item.range.end});
+                }
+                if (lo && hi && *lo > *hi) {
+                    diag_.error(item.range, "reversed length range: " + std::to_string(*lo) +
+                                                " is above " + std::to_string(*hi));
+                } else if (lo && hi) {
+                    lengths.add(*lo, *hi);
+                }
+            }
+            if (match.length && match.length->intersect(lengths).empty()) {
+                diag_.error(clause.range, "this length contradicts an earlier length clause; "
+                                          "nothing could match");
+            }
+            match.length = match.length ? match.length->intersect(lengths) : lengths;
         } else if (k == "follow" || k == "listen" || k == "peers") {
             if (!only_in(clause, counter,
                          "here; only a counter follows connections, listens or "
@@ -1072,7 +1125,10 @@ void Checker::check_verdict(const ast::VerdictDecl& decl) {
     out_.verdicts.push_back(std::move(rule));
 }
 
-ir::Policy Checker::run(const ast::Policy& policy) {
+// ---------------------------------------------------------------------------------------
+// Passes: each reads the whole policy; run() lists them in order.
+
+void Checker::require_policy_header(const ast::Policy& policy) {
     if (policy.statements.empty() ||
         !std::holds_alternative<ast::PolicyDecl>(policy.statements.front())) {
         if (!diag_.has_errors()) {
@@ -1080,12 +1136,18 @@ ir::Policy Checker::run(const ast::Policy& policy) {
         }
         out_.name = "invalid";
     }
-    // Counter names first, so 'peers of' may name a counter declared further down.
+}
+
+void Checker::index_counter_names(const ast::Policy& policy) {
     for (const auto& statement : policy.statements) {
         if (const auto* counter = std::get_if<ast::CounterDecl>(&statement)) {
             counter_index_.emplace(counter->name.text, counter_index_.size());
         }
     }
+}
+
+// Declarations and statements in source order (aliases before their use).
+void Checker::check_statements(const ast::Policy& policy) {
     for (const auto& statement : policy.statements) {
         if (diag_.too_many()) {
             break;
@@ -1113,7 +1175,9 @@ ir::Policy Checker::run(const ast::Policy& policy) {
             },
             statement);
     }
-    // Counters referenced by 'peers of' keep dynamic peer sets.
+}
+
+void Checker::mark_peer_references(const ast::Policy&) {
     std::set<std::string, std::less<>> referenced;
     auto collect = [&](const ir::Match& match) {
         for (const auto& address : match.addresses) {
@@ -1140,8 +1204,19 @@ ir::Policy Checker::run(const ast::Policy& policy) {
     for (auto& counter : out_.counters) {
         counter.peers_referenced = referenced.count(counter.name) != 0;
     }
+}
+
+// What the kernel shows a hook differs from the wire (fragments, reassembly) or from one
+// family: said once the statements are checked.
+void Checker::warn_wire(const ast::Policy&) {
     warn_wire_differences(out_, diag_);
     warn_single_family_pings(out_, diag_);
+}
+
+ir::Policy Checker::run(const ast::Policy& policy) {
+    for (const Pass& pass : passes) {
+        (this->*pass.run)(policy);
+    }
     return std::move(out_);
 }
 

@@ -125,13 +125,11 @@ std::string comment_text(const std::string& text) {
 }
 
 bool v6_field(Field f) {
-    return f == Field::ip6_saddr || f == Field::ip6_daddr || f == Field::icmpv6_type ||
-           f == Field::fragment6 || f == Field::exthdr;
+    return rules::info(f).family == rules::FieldFamily::ipv6;
 }
 
 bool v4_field(Field f) {
-    return f == Field::ip_saddr || f == Field::ip_daddr || f == Field::icmp_type ||
-           f == Field::fragment4;
+    return rules::info(f).family == rules::FieldFamily::ipv4;
 }
 
 // Whether a rule can hold for the family at all: family-specific fields and `meta nfproto`
@@ -480,18 +478,30 @@ std::vector<Spec> Emitter::options(const Condition& c, const Spec& context,
         }
         return out;
     };
-    switch (c.field) {
-    case Field::iifname:
-    case Field::oifname:
+    const rules::FieldInfo& field = rules::info(c.field);
+    using Form = rules::IptablesForm;
+    switch (field.iptables) {
+    case Form::range_option:
+        for (const auto& part : c.numbers.parts()) {
+            Spec s;
+            s.matches.push_back(
+                {field.iptables_module,
+                 {std::string(c.negate ? "! " : "") + field.iptables_option + " " +
+                  number(part.lo) +
+                  (part.lo == part.hi ? "" : field.iptables_range + number(part.hi))}});
+            atoms.push_back(std::move(s));
+        }
+        break;
+    case Form::interface:
         for (const auto& name : interfaces(c.names)) {
             Spec s;
             (c.field == Field::iifname ? s.in : s.out) = {c.negate, name};
             atoms.push_back(std::move(s));
         }
         break;
-    case Field::nfproto:
+    case Form::family:
         return {Spec{}}; // decided per text by for_family
-    case Field::l4proto: {
+    case Form::protocol: {
         // nft's l4proto stops at AH on IPv6; ip6tables-legacy's -p looks past it (iptables-nft's
         // does not). `-m ah` finds AH on both, and the other protocols of the same list leave
         // AH's packets to it, so a packet counts once and as nft counts it.
@@ -514,8 +524,7 @@ std::vector<Spec> Emitter::options(const Condition& c, const Spec& context,
         }
         break;
     }
-    case Field::sport:
-    case Field::dport: {
+    case Form::port: {
         std::vector<std::uint8_t> protocols;
         if (!context.proto.empty() && !context.proto.negate) {
             for (std::uint8_t p : {6, 17, 33, 132, 136}) {
@@ -543,10 +552,7 @@ std::vector<Spec> Emitter::options(const Condition& c, const Spec& context,
         }
         return all;
     }
-    case Field::ip_saddr:
-    case Field::ip_daddr:
-    case Field::ip6_saddr:
-    case Field::ip6_daddr:
+    case Form::address:
         if (!c.set.empty()) {
             const bool source = c.field == Field::ip_saddr || c.field == Field::ip6_saddr;
             Spec s;
@@ -557,8 +563,7 @@ std::vector<Spec> Emitter::options(const Condition& c, const Spec& context,
         }
         atoms = address_atoms(c);
         break;
-    case Field::icmp_type:
-    case Field::icmpv6_type: {
+    case Form::icmp_type: {
         const bool v6 = c.field == Field::icmpv6_type;
         for (auto v : values()) {
             Spec s;
@@ -570,25 +575,13 @@ std::vector<Spec> Emitter::options(const Condition& c, const Spec& context,
         }
         break;
     }
-    case Field::skuid:
-    case Field::skgid:
-        for (const auto& part : c.numbers.parts()) {
-            Spec s;
-            s.matches.push_back(
-                {"owner",
-                 {std::string(c.negate ? "! " : "") +
-                  (c.field == Field::skuid ? "--uid-owner " : "--gid-owner ") + number(part.lo) +
-                  (part.lo == part.hi ? "" : "-" + number(part.hi))}});
-            atoms.push_back(std::move(s));
-        }
-        break;
-    case Field::cgroup: {
+    case Form::cgroup: {
         Spec s;
         s.matches.push_back(
             {"cgroup", {std::string(c.negate ? "! " : "") + "--path " + quoted(c.names.front())}});
         return {s};
     }
-    case Field::fragment4: {
+    case Form::fragment4: {
         Spec s;
         s.fragment = true;
         if (c.negate) {
@@ -597,7 +590,7 @@ std::vector<Spec> Emitter::options(const Condition& c, const Spec& context,
         }
         return {s};
     }
-    case Field::exthdr: {
+    case Form::exthdr: {
         // The match module of the header's name finds it the way nft's exthdr does.
         Spec s;
         s.matches.push_back({std::string(skipped_ipv6_header_name(
@@ -609,7 +602,7 @@ std::vector<Spec> Emitter::options(const Condition& c, const Spec& context,
         }
         return {s};
     }
-    case Field::fragment6: {
+    case Form::fragment6: {
         if (c.negate) {
             throw std::logic_error("negated IPv6 fragment condition");
         }
@@ -621,14 +614,14 @@ std::vector<Spec> Emitter::options(const Condition& c, const Spec& context,
         exclusions.push_back(first);
         return {any};
     }
-    case Field::to_host: // only prerouting chains use it, which iptables lowering never makes
+    case Form::fib: // only prerouting chains use it, which iptables lowering never makes
         throw std::logic_error("a FIB condition reaches the iptables emitter");
-    case Field::ct_new: {
+    case Form::ct_new: {
         Spec s;
         s.matches.push_back({"conntrack", {std::string(c.negate ? "! " : "") + "--ctstate NEW"}});
         return {s};
     }
-    case Field::ct_mark: {
+    case Form::connmark: {
         Spec s;
         s.matches.push_back({"connmark",
                              {std::string(c.negate ? "! " : "") + "--mark " + hex(c.mark_bit) +
@@ -1043,7 +1036,8 @@ IptablesText Emitter::run() {
             }
             out_.push_back({name, {}});
             line(out_.size() - 1, Spec{}, {},
-                 "-m comment --comment " + quoted(iptables::counter_comment(counter.name, counter.identity)));
+                 "-m comment --comment " +
+                     quoted(iptables::counter_comment(counter.name, counter.identity)));
         }
         for (const auto& chain : table_.chains) {
             if (chain.hook == rules::Hook::ingress || chain.hook == rules::Hook::prerouting) {

@@ -14,12 +14,11 @@ using rules::Field;
 using rules::Statement;
 
 bool is_address(Field f) {
-    return f == Field::ip_saddr || f == Field::ip_daddr || f == Field::ip6_saddr ||
-           f == Field::ip6_daddr;
+    return rules::info(f).spelling == rules::Spelling::address;
 }
 
 unsigned address_width(Field f) {
-    return f == Field::ip6_saddr || f == Field::ip6_daddr ? 128 : 32;
+    return rules::info(f).width;
 }
 
 std::string format_address(Field f, u128 value) {
@@ -34,24 +33,21 @@ std::string hex32(std::uint32_t value) {
 
 // One element (a value or an interval) of a field, as nft spells it.
 std::string element(Field field, Interval part) {
-    switch (field) {
-    case Field::l4proto:
-        return part.lo == part.hi ? protocol_name(static_cast<std::uint8_t>(part.lo))
-                                  : std::to_string(static_cast<unsigned>(part.lo)) + "-" +
-                                        std::to_string(static_cast<unsigned>(part.hi));
-    case Field::icmp_type:
-    case Field::icmpv6_type: {
-        const bool v6 = field == Field::icmpv6_type;
-        if (part.lo == part.hi) {
-            return icmp_type_name(static_cast<std::uint8_t>(part.lo), v6);
-        }
-        return std::to_string(static_cast<unsigned>(part.lo)) + "-" +
-               std::to_string(static_cast<unsigned>(part.hi));
+    auto range = [&](u128 offset) {
+        const auto lo = static_cast<unsigned long long>(part.lo - offset);
+        const auto hi = static_cast<unsigned long long>(part.hi - offset);
+        return lo == hi ? std::to_string(lo) : std::to_string(lo) + "-" + std::to_string(hi);
+    };
+    switch (rules::info(field).spelling) {
+    case rules::Spelling::protocol:
+        return part.lo == part.hi ? protocol_name(static_cast<std::uint8_t>(part.lo)) : range(0);
+    case rules::Spelling::icmp_type:
+    case rules::Spelling::icmpv6_type: {
+        const bool v6 = rules::info(field).spelling == rules::Spelling::icmpv6_type;
+        return part.lo == part.hi ? icmp_type_name(static_cast<std::uint8_t>(part.lo), v6)
+                                  : range(0);
     }
-    case Field::ip_saddr:
-    case Field::ip_daddr:
-    case Field::ip6_saddr:
-    case Field::ip6_daddr: {
+    case rules::Spelling::address: {
         const unsigned width = address_width(field);
         const auto prefixes = to_prefixes(part, width);
         if (prefixes.size() == 1) {
@@ -64,14 +60,12 @@ std::string element(Field field, Interval part) {
         }
         return format_address(field, part.lo) + "-" + format_address(field, part.hi);
     }
-    case Field::nfproto:
+    case rules::Spelling::nfproto:
         return part.lo == 4 ? "ipv4" : "ipv6";
-    default: {
-        const auto lo = static_cast<unsigned long long>(part.lo);
-        const auto hi = static_cast<unsigned long long>(part.hi);
-        return lo == hi ? std::to_string(lo) : std::to_string(lo) + "-" + std::to_string(hi);
+    case rules::Spelling::number:
+        return range(rules::info(field).nft_offset);
     }
-    }
+    return {};
 }
 
 // Addresses print as the fewest prefixes; other intervals as ranges.
@@ -109,38 +103,10 @@ std::string quoted(const std::string& text) {
 }
 
 std::string field_expression(Field field, const std::string& port_protocol) {
-    switch (field) {
-    case Field::iifname:
-        return "iifname";
-    case Field::oifname:
-        return "oifname";
-    case Field::nfproto:
-        return "meta nfproto";
-    case Field::l4proto:
-        return "meta l4proto";
-    case Field::sport:
-        return (port_protocol.empty() ? "th" : port_protocol) + " sport";
-    case Field::dport:
-        return (port_protocol.empty() ? "th" : port_protocol) + " dport";
-    case Field::ip_saddr:
-        return "ip saddr";
-    case Field::ip_daddr:
-        return "ip daddr";
-    case Field::ip6_saddr:
-        return "ip6 saddr";
-    case Field::ip6_daddr:
-        return "ip6 daddr";
-    case Field::icmp_type:
-        return "icmp type";
-    case Field::icmpv6_type:
-        return "icmpv6 type";
-    case Field::skuid:
-        return "meta skuid";
-    case Field::skgid:
-        return "meta skgid";
-    default:
-        return "";
+    if ((field == Field::sport || field == Field::dport) && !port_protocol.empty()) {
+        return port_protocol + (field == Field::sport ? " sport" : " dport");
     }
+    return rules::info(field).nft;
 }
 
 // An address field, masked to a prefix when one shorter than the address is given: the key of a
@@ -158,37 +124,34 @@ std::string cut_address(Field field, unsigned prefix) {
 
 std::string condition(const Condition& c, const std::string& port_protocol) {
     const std::string op = c.negate ? " != " : " ";
-    switch (c.field) {
-    case Field::iifname:
-    case Field::oifname: {
+    switch (rules::info(c.field).value) {
+    case rules::ValueKind::names: {
+        if (c.field == Field::cgroup) {
+            const std::string& path = c.names.front();
+            const auto level = 1 + std::count(path.begin(), path.end(), '/');
+            return "socket cgroupv2 level " + std::to_string(level) + op + quoted(path);
+        }
         std::vector<std::string> items;
         for (const auto& name : c.names) {
             items.push_back(quoted(name));
         }
         return field_expression(c.field, "") + op + value_list(items);
     }
-    case Field::cgroup: {
-        const std::string& path = c.names.front();
-        const auto level = 1 + std::count(path.begin(), path.end(), '/');
-        return "socket cgroupv2 level " + std::to_string(level) + op + quoted(path);
+    case rules::ValueKind::flag:
+        if (c.field == Field::to_host) { // route types, negated with `!=`
+            return rules::info(c.field).nft + op + "{ local, broadcast, multicast }";
+        }
+        return rules::info(c.field).nft; // the lowering never negates the others for nft
+    case rules::ValueKind::mark:
+        return "ct mark & " + hex32(c.mark_bit) + (c.negate ? " == 0" : " == " + hex32(c.mark_bit));
+    case rules::ValueKind::numbers:
+        break;
     }
-    case Field::fragment4:
-        return "ip frag-off & 0x1fff != 0";
-    case Field::fragment6:
-        return "frag frag-off != 0";
-    case Field::exthdr: // nft adds the `meta nfproto ipv6` it depends on
+    if (c.field == Field::exthdr) { // nft adds the `meta nfproto ipv6` it depends on
         return "exthdr " +
                std::string(
                    skipped_ipv6_header_name(static_cast<std::uint8_t>(c.numbers.parts()[0].lo))) +
                (c.negate ? " missing" : " exists");
-    case Field::to_host:
-        return std::string("fib daddr type") + op + "{ local, broadcast, multicast }";
-    case Field::ct_new:
-        return "ct state new";
-    case Field::ct_mark:
-        return "ct mark & " + hex32(c.mark_bit) + (c.negate ? " == 0" : " == " + hex32(c.mark_bit));
-    default:
-        break;
     }
     const std::string expression = field_expression(c.field, port_protocol);
     if (!c.set.empty()) {

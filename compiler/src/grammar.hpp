@@ -59,6 +59,7 @@ struct kw_of : kw<TAO_PEGTL_STRING("of")> {};
 struct kw_timeout : kw<TAO_PEGTL_STRING("timeout")> {};
 struct kw_fragment : kw<TAO_PEGTL_STRING("fragment")> {};
 struct kw_new : kw<TAO_PEGTL_STRING("new")> {};
+struct kw_length : kw<TAO_PEGTL_STRING("length")> {};
 struct kw_listen : kw<TAO_PEGTL_STRING("listen")> {};
 struct kw_follow : kw<TAO_PEGTL_STRING("follow")> {};
 struct kw_connection : kw<TAO_PEGTL_STRING("connection")> {};
@@ -74,7 +75,7 @@ struct port_protocol
 struct clause_keyword
     : sor<kw_local, kw_forward, kw_passive, kw_in, kw_out, kw_via, kw_include, kw_owner,
           kw_protocol, kw_icmp, kw_from, kw_to, kw_address, kw_peers, kw_fragment, kw_new,
-          kw_listen, kw_follow, kw_split, kw_accept, kw_drop, port_protocol> {};
+          kw_length, kw_listen, kw_follow, kw_split, kw_accept, kw_drop, port_protocol> {};
 
 struct name : seq<ident_first, star<ident_other>> {};
 struct word : seq<not_at<clause_keyword>, ident_first, star<ident_other>> {};
@@ -115,6 +116,10 @@ struct port_value : sor<number, word> {};
 struct range_dots : TAO_PEGTL_STRING("..") {};
 struct port_upper : port_value {};
 struct port_item : seq<port_value, opt<range_dots, opt<port_upper>>> {};
+struct length_list : list_of<port_item> { // numbers and ranges; the checker rejects names
+    static constexpr const char* expected =
+        "a packet length or a range of them in bytes (1500, 0..576, 1400..)";
+};
 struct id_item : sor<number, account_word, quoted> {};
 struct protocol_item : sor<number, word, port_protocol, kw_icmp> {};
 struct type_item : sor<number, word> {};
@@ -149,6 +154,10 @@ struct address_side : sor<kw_from, kw_to, kw_address> {};
 struct address_clause : seq<address_side, sp, must<list_of<addr_item>>> {};
 struct fragment_clause : kw_fragment {};
 struct new_clause : kw_new {};
+// A clause rule with a `keyword` builds an ast::Clause of that keyword (parse_actions.hpp).
+struct length_clause : seq<kw_length, sp, must<length_list>> {
+    static constexpr const char* keyword = "length";
+};
 struct listen_clause : seq<kw_listen, sp, must<list_of<listen_item>>> {};
 struct follow_clause : seq<kw_follow, sp, must<kw_connection>> {};
 struct split_protocol_kind : kw_protocol {};
@@ -175,8 +184,8 @@ struct verdict_clause : sor<kw_accept, kw_drop> {};
 
 struct clause
     : sor<scope_clause, direction_clause, via_clause, include_clause, owner_clause, protocol_clause,
-          ports_clause, icmp_clause, address_clause, fragment_clause, new_clause, listen_clause,
-          follow_clause, split_clause, peers_clause, verdict_clause> {};
+          ports_clause, icmp_clause, address_clause, fragment_clause, new_clause, length_clause,
+          listen_clause, follow_clause, split_clause, peers_clause, verdict_clause> {};
 struct clause_line : seq<clause, star<sp, clause>> {};
 
 // --- statements ----------------------------------------------------------------------------

@@ -35,7 +35,8 @@ struct IcmpMatch {
     IntervalSet types; // empty: any type
 };
 
-// A conjunction of conditions on one packet.
+// A conjunction of conditions on one packet. Its consumers (lower.cpp alternatives(), dump.cpp
+// dump_match()) bind every member by name: adding one is a compile error until each handles it.
 struct Match {
     unsigned scopes = 0;          // 0 until defaulted by the checker
     unsigned directions = 0;      // 0 until defaulted by the checker
@@ -50,6 +51,7 @@ struct Match {
     std::vector<AddressMatch> addresses;
     bool fragment = false;
     bool new_connection = false;
+    std::optional<IntervalSet> length; // IP packet length, header included
 
     bool has_owner() const { return uids || gids || cgroup; }
 };

@@ -173,6 +173,17 @@ void multiply(std::vector<Alternative>& into, const std::vector<std::vector<Cond
     into = std::move(next);
 }
 
+// One condition more on every alternative: multiply() with one choice, without its copies
+// (the common case; thousands of classes go through here).
+void append(std::vector<Alternative>& into, Condition c) {
+    for (std::size_t i = 0; i + 1 < into.size(); ++i) {
+        into[i].conditions.push_back(c);
+    }
+    if (!into.empty()) {
+        into.back().conditions.push_back(std::move(c));
+    }
+}
+
 // An IPv6 protocol list holding extension headers, as disjoint choices: each header present
 // (the earlier ones missing), then the upper-layer protocols with every listed header missing,
 // so a packet carrying several of them counts once.
@@ -199,21 +210,28 @@ std::vector<std::vector<Condition>> ipv6_protocol_choices(const IntervalSet& pro
 // The packet conditions of a match (everything but scope, direction and interfaces) as
 // disjoint alternatives: "either side" and address families multiply out.
 std::vector<Alternative> alternatives(const ir::Match& match) {
+    // Every member of ir::Match by name: a member added there fails to compile here until it
+    // is lowered (here, or in variants() for where a packet is seen).
+    [[maybe_unused]] const auto& [scopes_, directions_, via_, include_loopback_, uids_, gids_,
+                                  cgroup_, protocols_, ports_, icmp_, addresses_, fragment_,
+                                  new_connection_, length_] = match;
     std::vector<Alternative> out{{std::nullopt, {}}};
+    out.front().conditions.reserve(4);
     auto extend = [&](const std::vector<std::vector<Condition>>& choices) {
         multiply(out, choices);
     };
+    auto add = [&](Condition c) { append(out, std::move(c)); };
     if (match.uids) {
-        extend({{numbers(Field::skuid, *match.uids)}});
+        add(numbers(Field::skuid, *match.uids));
     }
     if (match.gids) {
-        extend({{numbers(Field::skgid, *match.gids)}});
+        add(numbers(Field::skgid, *match.gids));
     }
     if (match.cgroup) {
-        extend({{names(Field::cgroup, {*match.cgroup})}});
+        add(names(Field::cgroup, {*match.cgroup}));
     }
     if (match.new_connection) {
-        extend({{flag(Field::ct_new)}});
+        add(flag(Field::ct_new));
     }
     const bool icmp_implies_protocol = match.icmp && !match.icmp->types.empty();
     // Extension headers the l4proto field looks past make the protocol family-specific.
@@ -221,25 +239,24 @@ std::vector<Alternative> alternatives(const ir::Match& match) {
                                     ? match.protocols->intersect(skipped_ipv6_headers())
                                     : IntervalSet();
     if (match.protocols && !icmp_implies_protocol && skipped.empty()) {
-        extend({{numbers(Field::l4proto, *match.protocols)}});
+        add(numbers(Field::l4proto, *match.protocols));
     }
     for (const auto& port : match.ports) {
         if (port.side == ir::Side::source) {
-            extend({{numbers(Field::sport, port.ports)}});
+            add(numbers(Field::sport, port.ports));
         } else if (port.side == ir::Side::destination) {
-            extend({{numbers(Field::dport, port.ports)}});
+            add(numbers(Field::dport, port.ports));
         } else {
             extend({{numbers(Field::sport, port.ports)},
                     {numbers(Field::sport, port.ports, true), numbers(Field::dport, port.ports)}});
         }
     }
     if (icmp_implies_protocol) {
-        extend(
-            {{numbers(match.icmp->v6 ? Field::icmpv6_type : Field::icmp_type, match.icmp->types)}});
+        add(numbers(match.icmp->v6 ? Field::icmpv6_type : Field::icmp_type, match.icmp->types));
     }
 
     // Address families: split only when a condition needs a family-specific field.
-    bool needs_family = match.fragment || !skipped.empty();
+    bool needs_family = match.fragment || match.length || !skipped.empty();
     bool v4 = true;
     bool v6 = true;
     for (const auto& address : match.addresses) {
@@ -256,8 +273,16 @@ std::vector<Alternative> alternatives(const ir::Match& match) {
         return out;
     }
     std::vector<Alternative> by_family;
+    by_family.reserve(2 * out.size());
     for (ir::Family family : {ir::Family::ipv4, ir::Family::ipv6}) {
         if ((family == ir::Family::ipv4 && !v4) || (family == ir::Family::ipv6 && !v6)) {
+            continue;
+        }
+        // The header alone is 20 (IPv4) or 40 (IPv6) bytes: shorter lengths never match.
+        const IntervalSet length = match.length ? match.length->intersect(IntervalSet::range(
+                                                      family == ir::Family::ipv4 ? 20 : 40, 65535))
+                                                : IntervalSet();
+        if (match.length && length.empty()) {
             continue;
         }
         std::vector<Alternative> current = out;
@@ -267,6 +292,7 @@ std::vector<Alternative> alternatives(const ir::Match& match) {
         auto extend_family = [&](const std::vector<std::vector<Condition>>& choices) {
             multiply(current, choices);
         };
+        auto add_family = [&](Condition c) { append(current, std::move(c)); };
         for (const auto& address : match.addresses) {
             auto lookup = [&](bool source, bool negate) {
                 Condition c = on(address_field(family, source));
@@ -284,28 +310,38 @@ std::vector<Alternative> alternatives(const ir::Match& match) {
                 values == IntervalSet::range(0, low_bits(family == ir::Family::ipv4 ? 32 : 128));
             if (address.side == ir::Side::either && every_address) {
                 // No source is outside it: "to it and not from it" never holds.
-                extend_family({{lookup(true, false)}});
+                add_family(lookup(true, false));
             } else if (address.side == ir::Side::either) {
                 extend_family({{lookup(true, false)}, {lookup(true, true), lookup(false, false)}});
             } else {
-                extend_family({{lookup(address.side == ir::Side::source, false)}});
+                add_family(lookup(address.side == ir::Side::source, false));
             }
         }
         if (match.fragment) {
-            extend_family(
-                {{flag(family == ir::Family::ipv4 ? Field::fragment4 : Field::fragment6)}});
+            add_family(flag(family == ir::Family::ipv4 ? Field::fragment4 : Field::fragment6));
+        }
+        if (match.length) {
+            add_family(
+                numbers(family == ir::Family::ipv4 ? Field::length4 : Field::length6, length));
         }
         const bool v6_headers = family == ir::Family::ipv6 && !skipped.empty();
-        if (match.addresses.empty() && !match.fragment && !v6_headers) {
-            extend_family({{numbers(Field::nfproto,
-                                    IntervalSet::single(family == ir::Family::ipv4 ? 4 : 6))}});
+        // Without a field of the family yet, the family itself is the condition.
+        const bool family_specific =
+            std::any_of(current.front().conditions.begin(), current.front().conditions.end(),
+                        [](const Condition& c) {
+                            return rules::info(c.field).family != rules::FieldFamily::any;
+                        });
+        if (!family_specific && !v6_headers) {
+            add_family(
+                numbers(Field::nfproto, IntervalSet::single(family == ir::Family::ipv4 ? 4 : 6)));
         }
         if (v6_headers) {
             extend_family(ipv6_protocol_choices(*match.protocols, skipped));
         } else if (!skipped.empty()) {
-            extend_family({{numbers(Field::l4proto, *match.protocols)}});
+            add_family(numbers(Field::l4proto, *match.protocols));
         }
-        by_family.insert(by_family.end(), current.begin(), current.end());
+        by_family.insert(by_family.end(), std::make_move_iterator(current.begin()),
+                         std::make_move_iterator(current.end()));
     }
     return by_family;
 }
@@ -521,9 +557,11 @@ void Lowering::lower_counter(const ir::Counter& counter, const rules::CounterFam
     ir::Match criteria = match;
     criteria.scopes = 0;
     criteria.via.clear();
-    const bool has_criteria = match.has_owner() || match.protocols || !match.ports.empty() ||
-                              match.icmp || !match.addresses.empty() || match.fragment ||
-                              match.new_connection;
+    // Criteria are whatever the match lowers to beyond where (scope, direction, interfaces).
+    const std::vector<Alternative> criteria_alts = alternatives(criteria);
+    const bool has_criteria =
+        std::any_of(criteria_alts.begin(), criteria_alts.end(),
+                    [](const Alternative& alt) { return !alt.conditions.empty(); });
     auto set_mark = [&]() {
         Statement s = simple(Statement::Kind::set_mark);
         s.mark_bit = counter.mark_bit;
@@ -548,9 +586,8 @@ void Lowering::lower_counter(const ir::Counter& counter, const rules::CounterFam
             where.scopes = ir::scope_local;
             where.directions = ir::dir_out;
         }
-        const std::vector<Alternative> alts = alternatives(criteria);
         for (const auto& v : variants(where, false)) {
-            for (const auto& alt : alts) {
+            for (const auto& alt : criteria_alts) {
                 Rule rule = make_rule(taken_once(v), alt.conditions, counter.origin);
                 rule.statements.push_back(set_mark());
                 chain(v).marks.push_back(std::move(rule));
@@ -623,42 +660,60 @@ struct Key {
     }
 };
 
+// The key of a class whose every alternative is one condition on a map-key field (with the
+// l4proto condition a port field depends on). Read from the lowered conditions, not from the
+// match: any other condition (a new match kind included) leaves the class to the general rules.
 std::optional<Key> single_key(const ir::Match& m) {
-    const int kinds = (m.uids ? 1 : 0) + (m.gids ? 1 : 0) + (m.cgroup ? 1 : 0) +
-                      (m.ports.empty() ? 0 : 1) + (m.icmp ? 1 : 0) + (m.addresses.empty() ? 0 : 1) +
-                      (m.fragment ? 1 : 0) + (m.new_connection ? 1 : 0);
-    // Extension headers are no l4proto value on IPv6: such classes take the general rules.
-    if (kinds == 0 && m.protocols && m.protocols->intersect(skipped_ipv6_headers()).empty()) {
-        return Key{{Field::l4proto}, {}, {*m.protocols}};
+    std::optional<Key> key;
+    for (auto& alt : alternatives(m)) {
+        Condition* keyed = nullptr;
+        Condition* protocol = nullptr;
+        for (auto& c : alt.conditions) {
+            if (c.negate || !c.set.empty() || !rules::info(c.field).map_key) {
+                return std::nullopt;
+            }
+            Condition*& slot = c.field == Field::l4proto && !protocol ? protocol : keyed;
+            if (slot) {
+                return std::nullopt;
+            }
+            slot = &c;
+        }
+        if (!keyed) {
+            std::swap(keyed, protocol);
+        }
+        if (!keyed || (protocol && !rules::info(keyed->field).needs_protocol)) {
+            return std::nullopt;
+        }
+        // A field with a counterpart in the other family keys as the pair, IPv4 first.
+        const Field other = rules::info(keyed->field).other_family;
+        const bool pair = other != keyed->field;
+        const bool v4_first = rules::info(keyed->field).family != rules::FieldFamily::ipv6;
+        const Field first = pair && !v4_first ? other : keyed->field;
+        if (!key) {
+            key.emplace();
+            key->fields.push_back(first);
+            if (pair) {
+                key->fields.push_back(v4_first ? other : keyed->field);
+            }
+            key->values.resize(key->fields.size());
+            if (protocol) {
+                key->depends.push_back(std::move(*protocol));
+            }
+        } else if (key->fields.front() != first || key->fields.size() != (pair ? 2u : 1u) ||
+                   key->depends.size() != (protocol ? 1u : 0u) ||
+                   (protocol && !(key->depends.front().numbers == protocol->numbers))) {
+            return std::nullopt;
+        }
+        const auto& fields = key->fields;
+        const auto at = std::find(fields.begin(), fields.end(), keyed->field) - fields.begin();
+        IntervalSet& values = key->values[static_cast<std::size_t>(at)];
+        if (values.empty()) {
+            values = std::move(keyed->numbers);
+        } else {
+            values.add(keyed->numbers);
+        }
     }
-    if (kinds != 1) {
-        return std::nullopt;
-    }
-    if (m.uids && !m.protocols) {
-        return Key{{Field::skuid}, {}, {*m.uids}};
-    }
-    if (m.gids && !m.protocols) {
-        return Key{{Field::skgid}, {}, {*m.gids}};
-    }
-    if (m.ports.size() == 1 && m.ports[0].side != ir::Side::either) {
-        const auto& p = m.ports[0];
-        return Key{{p.side == ir::Side::source ? Field::sport : Field::dport},
-                   {numbers(Field::l4proto, p.protocols)},
-                   {p.ports}};
-    }
-    if (m.icmp && !m.icmp->types.empty()) {
-        return Key{{m.icmp->v6 ? Field::icmpv6_type : Field::icmp_type}, {}, {m.icmp->types}};
-    }
-    if (m.addresses.size() == 1 && m.addresses[0].side != ir::Side::either &&
-        m.addresses[0].peers_of.empty() && !m.protocols) {
-        const auto& a = m.addresses[0];
-        const bool source = a.side == ir::Side::source;
-        return Key{{source ? Field::ip_saddr : Field::ip_daddr,
-                    source ? Field::ip6_saddr : Field::ip6_daddr},
-                   {},
-                   {a.v4, a.v6}};
-    }
-    return std::nullopt;
+    return key;
 }
 
 // What earlier classes already took, as an ordered map so that thousands of classes cost
@@ -700,24 +755,36 @@ class Coverage {
 };
 
 // protocol + exact ports: `tcp dport 80` / `udp dport 53` classes share the key
-// (meta l4proto . th dport).
+// (meta l4proto . th dport): one alternative of exactly an l4proto condition and the port
+// condition that depends on it (read from the conditions, as single_key() does, without
+// building a Key: thousands of classes come through here).
 std::optional<std::pair<Field, std::vector<std::pair<u128, u128>>>>
 protocol_port_tuples(const ir::Match& m) {
-    if (m.ports.size() != 1 || m.ports[0].side == ir::Side::either || m.uids || m.gids ||
-        m.cgroup || m.icmp || !m.addresses.empty() || m.fragment || m.new_connection ||
-        !m.ports[0].ports.all_singletons() || !m.ports[0].protocols.all_singletons()) {
+    const std::vector<Alternative> alts = alternatives(m);
+    if (alts.size() != 1 || alts[0].conditions.size() != 2) {
+        return std::nullopt;
+    }
+    const Condition* protocol = nullptr;
+    const Condition* port = nullptr;
+    for (const auto& c : alts[0].conditions) {
+        if (c.negate || !c.set.empty()) {
+            return std::nullopt;
+        }
+        (c.field == Field::l4proto ? protocol : port) = &c;
+    }
+    if (!protocol || !port || !rules::info(port->field).needs_protocol ||
+        !protocol->numbers.all_singletons() || !port->numbers.all_singletons()) {
         return std::nullopt;
     }
     std::vector<std::pair<u128, u128>> tuples;
-    for (const auto& proto : m.ports[0].protocols.parts()) {
-        for (const auto& port : m.ports[0].ports.parts()) {
-            tuples.emplace_back(proto.lo, port.lo);
+    for (const auto& proto : protocol->numbers.parts()) {
+        for (const auto& value : port->numbers.parts()) {
+            tuples.emplace_back(proto.lo, value.lo);
         }
     }
-    return std::pair{m.ports[0].side == ir::Side::source ? Field::sport : Field::dport, tuples};
+    return std::pair{port->field, std::move(tuples)};
 }
 
-// names: the counter of each class, in order.
 std::vector<Rule> Lowering::classify_body(const ir::Classify& classify,
                                           const std::vector<std::string>& names) {
     std::vector<Rule> body;
@@ -734,7 +801,7 @@ std::vector<Rule> Lowering::classify_body(const ir::Classify& classify,
             keys.clear();
             break;
         }
-        keys.push_back(*key);
+        keys.push_back(std::move(*key));
     }
     if (!keys.empty()) {
         const Key& shape = keys.front();
@@ -773,7 +840,6 @@ std::vector<Rule> Lowering::classify_body(const ir::Classify& classify,
     // 2. Protocol and exact port for every class: one concatenated-key map.
     std::optional<Field> port_field;
     std::map<std::pair<u128, u128>, std::string> tuples;
-    std::vector<std::pair<std::pair<u128, u128>, std::string>> ordered;
     bool concat = true;
     for (std::size_t c = 0; c < classify.classes.size(); ++c) {
         const ir::Class& cls = classify.classes[c];
@@ -785,10 +851,7 @@ std::vector<Rule> Lowering::classify_body(const ir::Classify& classify,
         port_field = t->first;
         bool reachable = false;
         for (const auto& tuple : t->second) {
-            if (tuples.emplace(tuple, names[c]).second) {
-                ordered.emplace_back(tuple, names[c]);
-                reachable = true;
-            }
+            reachable = tuples.try_emplace(tuple, names[c]).second || reachable;
         }
         if (!reachable) {
             unreachable(cls);

@@ -8,6 +8,7 @@
 
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace acctc {
 
@@ -65,8 +66,20 @@ namespace grammar {
 
 std::string_view trim(std::string_view text);
 
+// Clause rules that name their keyword in the grammar (`static constexpr const char* keyword`)
+// need no action of their own here.
 template <typename Rule>
-struct action : nothing<Rule> {};
+struct keyword_clause_action {
+    template <typename Input>
+    static void apply(const Input& in, TreeBuilder& b) {
+        b.clause(in, Rule::keyword);
+    }
+};
+
+template <typename Rule>
+    struct action : std::conditional_t < requires {
+    Rule::keyword;
+}, keyword_clause_action<Rule>, nothing < Rule >> {};
 // List elements after a ',' and the port of a listen item act like their plain rule.
 template <typename Item>
 struct action<next_item<Item>> : action<Item> {};

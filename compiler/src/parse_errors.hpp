@@ -9,8 +9,19 @@
 
 namespace acctc::grammar {
 
+// A rule may say what it expects itself, next to its grammar: `static constexpr const char*
+// expected = "...";`.
 template <typename Rule>
-inline constexpr const char* error_message = nullptr;
+constexpr const char* expected_of() {
+    if constexpr (requires { Rule::expected; }) {
+        return Rule::expected;
+    } else {
+        return nullptr;
+    }
+}
+
+template <typename Rule>
+inline constexpr const char* error_message = expected_of<Rule>();
 
 #define ACCTC_EXPECT(rule, text)                                                                   \
     template <>                                                                                    \

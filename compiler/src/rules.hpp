@@ -5,7 +5,9 @@
 #include "acctc/counter_labels.hpp"
 #include "intervals.hpp"
 
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <utility>
@@ -17,6 +19,8 @@ namespace acctc::rules {
 // fragment counters see the fragments as they crossed the wire.
 enum class Hook { input, output, forward, ingress, prerouting };
 
+// What a rule can match on. Every field has one row in `field_table` below: adding one here
+// without its row fails to compile.
 enum class Field {
     iifname,
     oifname,
@@ -39,7 +43,110 @@ enum class Field {
     ct_new,    // conntrack state new (no value)
     ct_mark,   // mark_bit set in the conntrack mark
     to_host,   // the FIB routes the destination to this host (local, broadcast, multicast)
+    length4,   // IPv4 total length (header included)
+    length6,   // IPv6 header (40 bytes) plus payload length
+    count_,    // not a field: the number of fields
 };
+
+inline constexpr std::size_t field_count = static_cast<std::size_t>(Field::count_);
+
+// Which address family a field exists in.
+enum class FieldFamily { any, ipv4, ipv6 };
+
+// What a condition on the field holds.
+enum class ValueKind {
+    numbers, // Condition::numbers (or a named set)
+    names,   // Condition::names
+    flag,    // nothing: the condition is the field's presence
+    mark,    // Condition::mark_bit
+};
+
+// How nft spells one value of a numeric field.
+enum class Spelling { number, protocol, icmp_type, icmpv6_type, address, nfproto };
+
+// How iptables matches a field: range_option is a match module option taking MIN:MAX (or
+// MIN-MAX) from the row's iptables_* columns; every other form is code of its own in the
+// iptables emitter, a `switch` without `default` (a new form without its code fails to build).
+enum class IptablesForm {
+    range_option,
+    interface, // -i / -o
+    family,    // which of the two texts
+    protocol,  // -p
+    port,      // -m tcp/udp/... or multiport
+    address,   // -s / -d, iprange, set
+    icmp_type,
+    cgroup,
+    fragment4, // -f
+    fragment6, // -m frag
+    exthdr,
+    ct_new,
+    connmark,
+    fib, // none: prerouting chains, which iptables lowering never makes
+};
+
+// The facts about one field, used by the lowering (map keys, families) and both emitters.
+struct FieldInfo {
+    Field field;
+    const char* name; // stable text for dumps and messages
+    FieldFamily family;
+    unsigned width; // bits of a value; 0 without numbers
+    ValueKind value;
+    Spelling spelling;
+    const char* nft;       // nft expression; empty when the nft emitter spells it itself
+    unsigned nft_offset;   // subtracted from values for nft (ip6 length excludes the header)
+    bool map_key;          // a classify map may be keyed by it
+    bool needs_protocol;   // as a map key, it depends on an l4proto condition (ports)
+    Field other_family;    // the same meaning in the other family (itself if none)
+    IptablesForm iptables; // range_option: `-m MODULE OPTION MIN<sep>MAX`
+    const char* iptables_module;
+    const char* iptables_option;
+    char iptables_range; // separator of a range in iptables_option
+};
+
+// One row per Field, in enum order (checked below).
+inline constexpr FieldInfo field_table[] = {
+    // clang-format off
+    {Field::iifname, "iifname", FieldFamily::any, 0, ValueKind::names, Spelling::number, "iifname", 0, false, false, Field::iifname, IptablesForm::interface, "", "", 0},
+    {Field::oifname, "oifname", FieldFamily::any, 0, ValueKind::names, Spelling::number, "oifname", 0, false, false, Field::oifname, IptablesForm::interface, "", "", 0},
+    {Field::nfproto, "nfproto", FieldFamily::any, 8, ValueKind::numbers, Spelling::nfproto, "meta nfproto", 0, false, false, Field::nfproto, IptablesForm::family, "", "", 0},
+    {Field::l4proto, "l4proto", FieldFamily::any, 8, ValueKind::numbers, Spelling::protocol, "meta l4proto", 0, true, false, Field::l4proto, IptablesForm::protocol, "", "", 0},
+    {Field::sport, "sport", FieldFamily::any, 16, ValueKind::numbers, Spelling::number, "th sport", 0, true, true, Field::sport, IptablesForm::port, "", "", 0},
+    {Field::dport, "dport", FieldFamily::any, 16, ValueKind::numbers, Spelling::number, "th dport", 0, true, true, Field::dport, IptablesForm::port, "", "", 0},
+    {Field::ip_saddr, "ip_saddr", FieldFamily::ipv4, 32, ValueKind::numbers, Spelling::address, "ip saddr", 0, true, false, Field::ip6_saddr, IptablesForm::address, "", "", 0},
+    {Field::ip_daddr, "ip_daddr", FieldFamily::ipv4, 32, ValueKind::numbers, Spelling::address, "ip daddr", 0, true, false, Field::ip6_daddr, IptablesForm::address, "", "", 0},
+    {Field::ip6_saddr, "ip6_saddr", FieldFamily::ipv6, 128, ValueKind::numbers, Spelling::address, "ip6 saddr", 0, true, false, Field::ip_saddr, IptablesForm::address, "", "", 0},
+    {Field::ip6_daddr, "ip6_daddr", FieldFamily::ipv6, 128, ValueKind::numbers, Spelling::address, "ip6 daddr", 0, true, false, Field::ip_daddr, IptablesForm::address, "", "", 0},
+    {Field::icmp_type, "icmp_type", FieldFamily::ipv4, 8, ValueKind::numbers, Spelling::icmp_type, "icmp type", 0, true, false, Field::icmp_type, IptablesForm::icmp_type, "", "", 0},
+    {Field::icmpv6_type, "icmpv6_type", FieldFamily::ipv6, 8, ValueKind::numbers, Spelling::icmpv6_type, "icmpv6 type", 0, true, false, Field::icmpv6_type, IptablesForm::icmp_type, "", "", 0},
+    {Field::skuid, "skuid", FieldFamily::any, 32, ValueKind::numbers, Spelling::number, "meta skuid", 0, true, false, Field::skuid, IptablesForm::range_option, "owner", "--uid-owner", '-'},
+    {Field::skgid, "skgid", FieldFamily::any, 32, ValueKind::numbers, Spelling::number, "meta skgid", 0, true, false, Field::skgid, IptablesForm::range_option, "owner", "--gid-owner", '-'},
+    {Field::cgroup, "cgroup", FieldFamily::any, 0, ValueKind::names, Spelling::number, "", 0, false, false, Field::cgroup, IptablesForm::cgroup, "", "", 0},
+    {Field::fragment4, "fragment4", FieldFamily::ipv4, 0, ValueKind::flag, Spelling::number, "ip frag-off & 0x1fff != 0", 0, false, false, Field::fragment6, IptablesForm::fragment4, "", "", 0},
+    {Field::fragment6, "fragment6", FieldFamily::ipv6, 0, ValueKind::flag, Spelling::number, "frag frag-off != 0", 0, false, false, Field::fragment4, IptablesForm::fragment6, "", "", 0},
+    {Field::exthdr, "exthdr", FieldFamily::ipv6, 8, ValueKind::numbers, Spelling::number, "", 0, false, false, Field::exthdr, IptablesForm::exthdr, "", "", 0},
+    {Field::ct_new, "ct_new", FieldFamily::any, 0, ValueKind::flag, Spelling::number, "ct state new", 0, false, false, Field::ct_new, IptablesForm::ct_new, "", "", 0},
+    {Field::ct_mark, "ct_mark", FieldFamily::any, 32, ValueKind::mark, Spelling::number, "", 0, false, false, Field::ct_mark, IptablesForm::connmark, "", "", 0},
+    {Field::to_host, "to_host", FieldFamily::any, 0, ValueKind::flag, Spelling::number, "fib daddr type", 0, false, false, Field::to_host, IptablesForm::fib, "", "", 0},
+    {Field::length4, "length4", FieldFamily::ipv4, 16, ValueKind::numbers, Spelling::number, "ip length", 0, false, false, Field::length6, IptablesForm::range_option, "length", "--length", ':'},
+    {Field::length6, "length6", FieldFamily::ipv6, 16, ValueKind::numbers, Spelling::number, "ip6 length", 40, false, false, Field::length4, IptablesForm::range_option, "length", "--length", ':'},
+    // clang-format on
+};
+
+constexpr bool rows_in_enum_order() {
+    for (std::size_t i = 0; i < std::size(field_table); ++i) {
+        if (field_table[i].field != static_cast<Field>(i)) {
+            return false;
+        }
+    }
+    return true;
+}
+static_assert(std::size(field_table) == field_count,
+              "every rules::Field needs its field_table row");
+static_assert(rows_in_enum_order(), "field_table rows are in rules::Field order");
+
+constexpr const FieldInfo& info(Field field) {
+    return field_table[static_cast<std::size_t>(field)];
+}
 
 struct Condition {
     Field field = Field::iifname;
