@@ -281,22 +281,6 @@ std::string statement_text(const rules::Statement& s, const std::string& indent)
     return "";
 }
 
-const char* hook_text(rules::Hook hook) {
-    switch (hook) {
-    case rules::Hook::input:
-        return "input";
-    case rules::Hook::output:
-        return "output";
-    case rules::Hook::forward:
-        return "forward";
-    case rules::Hook::ingress:
-        return "ingress";
-    case rules::Hook::prerouting:
-        return "prerouting";
-    }
-    return "";
-}
-
 std::string labels_text(const CounterIdentity& identity) {
     std::string out;
     for (const auto& label : identity.labels) {
@@ -414,7 +398,7 @@ std::string dump_lowered(const rules::Table& table) {
     for (const auto& chain : table.chains) {
         out += "\nchain " + chain.name;
         if (chain.hook) {
-            out += std::string(" hook ") + hook_text(*chain.hook);
+            out += std::string(" hook ") + rules::hook_name(*chain.hook);
             if (!chain.device.empty()) {
                 out += " device " + chain.device;
             }

@@ -304,22 +304,6 @@ std::string rule_text(const rules::Rule& rule) {
     return out + "comment " + quoted(rule.origin);
 }
 
-const char* hook_name(rules::Hook hook) {
-    switch (hook) {
-    case rules::Hook::input:
-        return "input";
-    case rules::Hook::output:
-        return "output";
-    case rules::Hook::forward:
-        return "forward";
-    case rules::Hook::ingress:
-        return "ingress";
-    case rules::Hook::prerouting:
-        return "prerouting";
-    }
-    return "";
-}
-
 std::string duration_text(std::uint64_t seconds) {
     std::string out;
     for (auto [unit, suffix] :
@@ -356,7 +340,7 @@ NftText emit_nft(const rules::Table& table) {
     for (const auto& chain : table.chains) {
         out += "\n\tchain " + chain.name + " {\n";
         if (chain.hook) {
-            out += std::string("\t\ttype filter hook ") + hook_name(*chain.hook);
+            out += std::string("\t\ttype filter hook ") + rules::hook_name(*chain.hook);
             if (*chain.hook == rules::Hook::ingress) {
                 out += " device " + quoted(chain.device) + " priority -450; policy accept;\n";
             } else if (*chain.hook == rules::Hook::prerouting) {

@@ -996,14 +996,12 @@ rules::Table Lowering::run() {
     for (const auto& verdict : policy_.verdicts) {
         lower_verdict(verdict);
     }
-    static constexpr const char* hook_names[] = {"input", "output", "forward", "ingress",
-                                                 "prerouting"};
     for (auto& [where, built] : base_) {
         rules::Chain c;
         c.hook = where.first;
         c.device = where.second;
         c.name = where.first == Hook::ingress ? ingress_chain_name(where.second)
-                                              : hook_names[static_cast<int>(where.first)];
+                                              : rules::hook_name(where.first);
         for (auto* section : {&built.marks, &built.counts, &built.verdicts}) {
             c.rules.insert(c.rules.end(), std::make_move_iterator(section->begin()),
                            std::make_move_iterator(section->end()));

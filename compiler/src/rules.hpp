@@ -19,6 +19,24 @@ namespace acctc::rules {
 // fragment counters see the fragments as they crossed the wire.
 enum class Hook { input, output, forward, ingress, prerouting };
 
+// The hook's nft name, which is also the name of acctc's base chain on it (ingress chains are
+// per device: naming.hpp).
+constexpr const char* hook_name(Hook hook) {
+    switch (hook) {
+    case Hook::input:
+        return "input";
+    case Hook::output:
+        return "output";
+    case Hook::forward:
+        return "forward";
+    case Hook::ingress:
+        return "ingress";
+    case Hook::prerouting:
+        return "prerouting";
+    }
+    return "";
+}
+
 // What a rule can match on. Every field has one row in `field_table` below: adding one here
 // without its row fails to compile.
 enum class Field {
