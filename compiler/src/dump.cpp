@@ -264,6 +264,15 @@ std::string statement_text(const rules::Statement& s, const std::string& indent)
         }
         return out;
     }
+    case Kind::quota:
+        return indent + "charge quota " + s.name + "\n";
+    case Kind::quota_map: {
+        std::string out = indent + "charge quota by " + key_text(s.key) + "\n";
+        for (const auto& e : s.entries) {
+            out += indent + "  " + entry_key(e, s.key) + " -> " + e.counter + "\n";
+        }
+        return out;
+    }
     case Kind::set_mark:
         return indent + "set mark bit " + hex(s.mark_bit) + "\n";
     case Kind::update_set:
