@@ -223,7 +223,7 @@ std::optional<ir::Quota> check_quota(const SourceFile& file, const ast::QuotaDec
         }
     }
     const auto bad_warning = [&](SourceRange range, const std::string& why) {
-        diag.error(range, "the warning level " + why + "; it must lie between 0 and the quota's " +
+        diag.error(range, "the warning level " + why + "; it must lie above 0 and below the quota's " +
                               std::to_string(quota.limit) + " bytes");
     };
     if (decl.warn_percent && decl.warn_size) {
@@ -299,6 +299,7 @@ void check_quotas(const SourceFile& file, const ast::Policy& ast, ir::Policy& po
                                          "quota object '" + object + "' is produced twice");
                 error.notes.push_back({it->second, "'" + object + "' is first produced here"});
                 named = false;
+                break;
             }
         }
         auto quota = check_quota(file, *decl, targets, diag);
