@@ -1,5 +1,7 @@
 #include "acctc/runtime/counter_report.hpp"
 
+#include "text_table.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -24,10 +26,9 @@ std::string scaled(double value, double base, const char* const* units, std::siz
     return text;
 }
 
-using Row = std::vector<std::string>;
+} // namespace
 
-// Left-aligns text columns and right-aligns the numeric ones.
-std::string render(const std::vector<Row>& rows, const std::vector<bool>& numeric) {
+std::string render_table(const std::vector<Row>& rows, const std::vector<bool>& numeric) {
     std::vector<std::size_t> width(numeric.size(), 0);
     for (const auto& row : rows) {
         for (std::size_t i = 0; i < row.size(); ++i) {
@@ -46,6 +47,8 @@ std::string render(const std::vector<Row>& rows, const std::vector<bool>& numeri
     }
     return out;
 }
+
+namespace {
 
 // What each current counter counted since the previous readings; counters absent before (or
 // reset since) count their full value.
@@ -166,7 +169,7 @@ std::string format_counter_table(const std::vector<CounterReading>& readings, bo
                                format_bytes(reading->sample.bytes, exact), reading->origin});
         rows.push_back(std::move(row));
     }
-    return render(rows, numeric);
+    return render_table(rows, numeric);
 }
 
 std::string format_rate_table(const std::vector<CounterReading>& previous,
@@ -193,7 +196,7 @@ std::string format_rate_table(const std::vector<CounterReading>& previous,
                           exact)});
         rows.push_back(std::move(row));
     }
-    return render(rows, numeric);
+    return render_table(rows, numeric);
 }
 
 nlohmann::json rates_to_json(const std::vector<CounterReading>& previous,
