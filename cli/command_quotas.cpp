@@ -2,6 +2,7 @@
 // (0 under the warning level, 1 over it, 3 spent); --reset zeroes them; --watch is the daemon
 // that logs the kernel's depletion events and starts each new period (docs/runtime.md).
 #include "acctc/runtime/netns.hpp"
+#include "acctc/runtime/exposition.hpp"
 #include "acctc/runtime/periods.hpp"
 #include "acctc/runtime/quotas.hpp"
 #include "command.hpp"

@@ -2,7 +2,6 @@
 
 #include "acctc/runtime/counter_report.hpp"
 #include "acctc/runtime/errors.hpp"
-#include "acctc/runtime/exposition.hpp"
 #include "nft_counter_dump.hpp"
 #include "nft_netlink.hpp"
 #include "text_table.hpp"
@@ -223,26 +222,6 @@ nlohmann::json quotas_to_json(const std::vector<QuotaReading>& readings) {
                        {"drop", r.identity.drop},
                        {"origin", r.identity.origin}});
     }
-    return out;
-}
-
-std::string format_quota_prometheus(const std::vector<QuotaReading>& readings) {
-    std::string out;
-    const auto family = [&](const char* name, const char* help, std::uint64_t QuotaReading::*value) {
-        out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " gauge\n";
-        for (const auto& r : readings) {
-            out += std::string(name) + "{policy=\"" + escape_label_value(r.policy) +
-                   "\",quota=\"" + escape_label_value(r.quota) + "\",period=\"" +
-                   std::string(period_name(r.identity.period)) + "\"} " +
-                   std::to_string(r.*value) + "\n";
-        }
-    };
-    family("acctc_quota_used_bytes", "Bytes charged to an acctc quota in its current period.",
-           &QuotaReading::used);
-    family("acctc_quota_limit_bytes", "Bytes an acctc quota allows per period.",
-           &QuotaReading::limit);
-    family("acctc_quota_warning_bytes", "Bytes at which an acctc quota warns.",
-           &QuotaReading::warn);
     return out;
 }
 

@@ -51,9 +51,6 @@ int quota_exit_status(const std::vector<QuotaReading>& readings);
 
 std::string format_quota_table(const std::vector<QuotaReading>& readings, bool exact);
 nlohmann::json quotas_to_json(const std::vector<QuotaReading>& readings);
-// acctc_quota_used_bytes, acctc_quota_limit_bytes and acctc_quota_warning_bytes gauges,
-// labelled {policy, quota, period}.
-std::string format_quota_prometheus(const std::vector<QuotaReading>& readings);
 
 // What the kernel says when a quota object is spent (NFT_MSG_NEWOBJ on NFNLGRP_NFTABLES, sent
 // by nft_quota_obj_eval the first time consumed >= quota), or when one is created or reset.
