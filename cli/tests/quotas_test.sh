@@ -5,11 +5,14 @@
 # the kernel's events (journal priority prefixes <4> and <3>); exactly the datagrams past the
 # limit are dropped (sent against received); a reload keeps the spent quota spent; a new period
 # (fake clock, ACCTC_NOW) resets it; the Prometheus gauges pass promtool.
-#   quotas_test.sh ACCTC
+# Then examples/metered_line.acct applies in a namespace with an eth0 and `acctc quotas` exits 0.
+#   quotas_test.sh ACCTC SOURCE_DIR
 set -u
 acctc=$(realpath "$1")
+source_dir=$(realpath "$2")
 host=acctc-quota-host-$$
 peer=acctc-quota-peer-$$
+example=acctc-quota-example-$$
 work=$(mktemp -d /tmp/acctc-quotas-XXXXXX)
 watcher=
 receiver=
@@ -18,6 +21,7 @@ cleanup() {
     [[ -n $receiver ]] && kill "$receiver" 2>/dev/null
     ip netns del "$host" 2>/dev/null
     ip netns del "$peer" 2>/dev/null
+    ip netns del "$example" 2>/dev/null
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -154,6 +158,20 @@ sleep 0.3
 grep -q "ended with" "$work/watch.log" && fail "a clock set back reset the quota again"
 used=$(quotas --json 2>/dev/null | python3 -c 'import json, sys; print(json.load(sys.stdin)["quotas"][0]["used_bytes"])')
 [[ $used == 2056 ]] || fail "after the reset 2 datagrams, 2056 bytes, are used, not $used"
+
+# The example: the seed's supernode on a metered line, with its group from specs/etc.
+stop_watcher
+ip netns add "$example" || exit 1
+ip -n "$example" link add eth0 type veth peer name eth0-peer || fail "no eth0"
+ip -n "$example" link set eth0 up
+in_example() { ip netns exec "$example" "$acctc" "$@" --etc "$source_dir/specs/etc"; }
+in_example apply "$source_dir/examples/metered_line.acct" >/dev/null 2>&1 ||
+    fail "the example does not apply"
+in_example quotas metered_line >"$work/example" 2>/dev/null
+example_status=$?
+[[ $example_status == 0 ]] || fail "the example's quotas exit $example_status: $(cat "$work/example")"
+grep -q "^metered_line  line   month from day 15 .* ok" "$work/example" ||
+    fail "the example's quota: $(cat "$work/example")"
 
 ((failures == 0)) && echo "all passed"
 ((failures == 0))
