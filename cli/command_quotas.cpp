@@ -90,6 +90,10 @@ class Watcher {
             }
             // A clock that went back leaves the recorded (later) period in force until the
             // clock passes its end: never a second reset of one period.
+            if (const auto known = announced_.find(key);
+                known != announced_.end() && reading.state() < known->second) {
+                known->second = reading.state(); // a larger budget, or reset by hand
+            }
             if (announced_.count(key) == 0) {
                 announced_[key] = reading.state();
                 if (reading.state() != runtime::QuotaState::under) {

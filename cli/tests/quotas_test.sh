@@ -142,15 +142,23 @@ send 1
 sleep 0.3
 [[ $(grep -c "is spent" "$work/watch.log") == 1 ]] || fail "spent announced again: $(cat "$work/watch.log")"
 
+# A larger budget on reload keeps what was charged: the 11 dropped datagrams were charged too
+# (21 x 1028 = 21588 bytes), under 30 kB but past its 15000-byte warning level.
+sed -i 's/10 kB per month/30 kB per month/' "$work/etc/qt.acct"
+in_host "$acctc" apply qt >/dev/null 2>&1 || fail "reload with 30 kB failed"
+[[ $(status) == 1 ]] || fail "with 30 kB: exit $(status), not 1"
+send 2
+[[ $(received) == 11 ]] || fail "with 30 kB: received $(received), not 11"
+
 # The next period begins on the 15th: a watcher started then (the boundary passed while it was
 # not running) resets the quota, and traffic flows again.
 stop_watcher
 start_watcher 2026-03-15T00:00:05Z
-grep -q "^<5>acctc quotas: quota line of policy qt: the period from 2026-02-15.* ended with 10000 bytes" \
+grep -q "^<5>acctc quotas: quota line of policy qt: the period from 2026-02-15.* ended with 23644 bytes" \
     "$work/watch.log" || fail "no reset line: $(cat "$work/watch.log")"
 [[ $(status) == 0 ]] || fail "after the new period: exit $(status), not 0"
 send 2
-[[ $(received) == 11 ]] || fail "after the reset: received $(received), not 11"
+[[ $(received) == 13 ]] || fail "after the reset: received $(received), not 13"
 # The same period again (a restart, or a clock set back): no second reset.
 stop_watcher
 start_watcher 2026-03-14T23:00:00Z
@@ -158,6 +166,13 @@ sleep 0.3
 grep -q "ended with" "$work/watch.log" && fail "a clock set back reset the quota again"
 used=$(quotas --json 2>/dev/null | python3 -c 'import json, sys; print(json.load(sys.stdin)["quotas"][0]["used_bytes"])')
 [[ $used == 2056 ]] || fail "after the reset 2 datagrams, 2056 bytes, are used, not $used"
+
+# A quota taken out of the policy is deleted by the reload.
+sed -i '/^quota/d' "$work/etc/qt.acct"
+in_host "$acctc" apply qt >/dev/null 2>&1 || fail "reload without the quota failed"
+[[ $(status) == 2 ]] || fail "without quotas: exit $(status), not 2"
+ip netns exec "$host" nft list quotas | grep -q "quota " &&
+    fail "quota objects left: $(ip netns exec "$host" nft list quotas)"
 
 # The example: the seed's supernode on a metered line, with its group from specs/etc.
 stop_watcher
