@@ -150,6 +150,16 @@ in_host "$acctc" apply qt >/dev/null 2>&1 || fail "reload with 30 kB failed"
 send 2
 [[ $(received) == 11 ]] || fail "with 30 kB: received $(received), not 11"
 
+# Enforcement off and on again: the comment the watcher reads the quota by changes, so the
+# objects are declared again, with what they had used.
+quota_json() { quotas --json 2>/dev/null | python3 -c "import json, sys; q = json.load(sys.stdin)['quotas'][0]; print(q['used_bytes'], q['drop'], q['limit_bytes'])"; }
+sed -i 's/; drop }/ }/' "$work/etc/qt.acct"
+in_host "$acctc" apply qt >/dev/null 2>&1 || fail "reload without drop failed"
+[[ $(quota_json) == "23644 False 30000" ]] || fail "without drop: $(quota_json), not 23644 False 30000"
+sed -i 's/warn at 50 % }/warn at 50 %; drop }/' "$work/etc/qt.acct"
+in_host "$acctc" apply qt >/dev/null 2>&1 || fail "reload with drop again failed"
+[[ $(quota_json) == "23644 True 30000" ]] || fail "with drop again: $(quota_json)"
+
 # The next period begins on the 15th: a watcher started then (the boundary passed while it was
 # not running) resets the quota, and traffic flows again.
 stop_watcher

@@ -3,6 +3,7 @@
 #include "acctc/runtime/counter_report.hpp"
 #include "acctc/runtime/errors.hpp"
 #include "nft_counter_dump.hpp"
+#include "nft_quota_objects.hpp"
 #include "nft_netlink.hpp"
 #include "text_table.hpp"
 
@@ -19,7 +20,8 @@ namespace {
 
 constexpr std::string_view table_prefix = "acctc_";
 
-// One acctc quota object as the kernel describes it (a dump reply or an event).
+} // namespace
+
 std::optional<QuotaEvent> quota_object(const nlmsghdr* message) {
     static const std::vector<mnl_attr_data_type> object_expected = [] {
         std::vector<mnl_attr_data_type> types(NFTA_OBJ_MAX + 1, MNL_TYPE_UNSPEC);
@@ -67,6 +69,8 @@ std::optional<QuotaEvent> quota_object(const nlmsghdr* message) {
                    (values.u32(NFTA_QUOTA_FLAGS) & NFT_QUOTA_F_DEPLETED) != 0;
     return out;
 }
+
+namespace {
 
 void put_object(nlmsghdr* request, const std::string& table, const std::string& name) {
     if (!table.empty()) {
@@ -130,9 +134,7 @@ std::string_view state_name(QuotaState state) {
     return "ok";
 }
 
-std::vector<QuotaReading> read_quotas(const std::string& policy) {
-    const std::string table = policy.empty() ? "" : std::string(table_prefix) + policy;
-    NftNetlink netlink;
+std::vector<QuotaEvent> dump_quota_objects(NftNetlink& netlink, const std::string& table) {
     std::vector<QuotaEvent> objects;
     for (int attempt = 0;; ++attempt) {
         objects.clear();
@@ -144,10 +146,15 @@ std::vector<QuotaReading> read_quotas(const std::string& policy) {
                 }
             });
         if (complete || attempt == 10) {
-            break;
+            return objects;
         }
     }
-    return pair_objects(objects);
+}
+
+std::vector<QuotaReading> read_quotas(const std::string& policy) {
+    NftNetlink netlink;
+    return pair_objects(
+        dump_quota_objects(netlink, policy.empty() ? "" : std::string(table_prefix) + policy));
 }
 
 std::optional<QuotaReading> reset_quota(const std::string& policy, const std::string& quota) {
