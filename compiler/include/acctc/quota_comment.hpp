@@ -111,6 +111,9 @@ inline std::optional<QuotaIdentity> decode_quota_comment(std::string_view name,
                     }
                     day = day * 10 + static_cast<unsigned>(c - '0');
                 }
+                if (day < 1 || day > 28) { // the checker's range: every month has the day
+                    return std::nullopt;
+                }
                 out.start_day = day;
                 period = period.substr(0, slash);
             }

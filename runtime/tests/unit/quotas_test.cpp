@@ -42,6 +42,8 @@ TEST(Quotas, CommentRoundTrips) {
     // Another object's name, or another kind of comment, is no quota of acctc's.
     EXPECT_FALSE(decode_quota_comment("line", comment));
     EXPECT_FALSE(decode_quota_comment("line_warn", "acctc1 f=4"));
+    EXPECT_FALSE(decode_quota_comment("line", "acctcq1 q=4 role=limit per=month/31"));
+    EXPECT_FALSE(decode_quota_comment("line", "acctcq1 q=5 role=limit per=day"));
     const QuotaIdentity daily{"q", QuotaRole::limit, QuotaPeriod::day, 1, false, ""};
     EXPECT_EQ(decode_quota_comment("q", encode_quota_comment(daily)), daily);
 }
