@@ -67,6 +67,16 @@ received() { # what the receiver has counted so far
     tail -n 1 "$work/received"
 }
 
+# iptables cannot keep a budget across a reload (docs/iptables.md): a positioned error, and
+# nothing is loaded.
+in_host "$acctc" compile --target iptables qt >"$work/ipt" 2>&1 &&
+    fail "iptables compiled a quota: $(cat "$work/ipt")"
+grep -q "qt.acct:4:7-10: error: quota 'line' needs the nft backend" "$work/ipt" ||
+    fail "no positioned iptables error: $(cat "$work/ipt")"
+in_host "$acctc" apply --backend iptables-legacy qt >/dev/null 2>&1 &&
+    fail "iptables-legacy applied a quota"
+ip netns exec "$host" iptables-legacy-save | grep -q acctc && fail "iptables-legacy holds acctc rules"
+
 in_host "$acctc" apply qt >/dev/null 2>&1 || fail "apply failed"
 [[ $(status) == 0 ]] || fail "before traffic: exit $(status), not 0"
 
