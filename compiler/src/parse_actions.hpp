@@ -43,8 +43,9 @@ struct TreeBuilder {
         value.range = range_of(in);
         items.push_back(std::move(value));
     }
-    // Completes clause Node from what its children left pending. `range` is the whole clause,
-    // which starts before `in` for the kinds of `split` (split_keyword).
+    // Completes clause type Node over `range` from what its children left pending: the items
+    // go to a member named `items`, port protocols to `protocols`. The kinds of `split` span
+    // from the `split` keyword, before their own rule (split_action).
     template <typename Node>
     Node& clause_spanning(SourceRange range) {
         Node node;
