@@ -389,8 +389,8 @@ struct Checker::ClauseReader {
 
 namespace {
 
-// Every clause type has a case of its very own: not one reached through a conversion (a case
-// taking ast::ClauseSite would catch every clause) and not a template.
+// Every clause type has a case of its very own, not one reached through a conversion (a case
+// taking ast::ClauseSite would catch every clause and still let std::visit compile).
 template <typename Variant>
 struct has_own_case;
 template <typename... Clauses>
