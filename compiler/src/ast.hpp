@@ -30,6 +30,9 @@ struct Item {
 // word (for "not allowed here" diagnostics). `Clause` is the variant of them all; the checker
 // visits it with one case per type and no default, so a kind added here without its checker
 // case fails to compile (check_clauses.cpp).
+// The end of a packet a port or address clause looks at.
+enum class Side { source, destination, either };
+
 struct ClauseSite {
     SourceRange range;
     SourceRange keyword_range;
@@ -63,9 +66,8 @@ struct ProtocolClause : ClauseSite {
 };
 // `tcp, udp dport 53, 80`
 struct PortClause : ClauseSite {
-    enum class Side { source, destination, either }; // sport, dport, port
     std::vector<Token> protocols;
-    Side side = Side::either;
+    Side side = Side::either; // sport, dport, port
     std::vector<Item> items;
 };
 // `icmp`, `icmpv6 type echo-request, 128`
@@ -75,8 +77,7 @@ struct IcmpClause : ClauseSite {
 };
 // `from ...`, `to ...`, `address ...`: literals, network aliases, `peers of COUNTER`
 struct AddressClause : ClauseSite {
-    enum class Side { source, destination, either }; // from, to, address
-    Side side = Side::either;
+    Side side = Side::either; // from, to, address
     std::vector<Item> items;
 };
 // `fragment`

@@ -9,6 +9,22 @@
 
 namespace acctc {
 
+namespace {
+
+ir::Side side_of(ast::Side side) {
+    switch (side) {
+    case ast::Side::source:
+        return ir::Side::source;
+    case ast::Side::destination:
+        return ir::Side::destination;
+    case ast::Side::either:
+        return ir::Side::either;
+    }
+    return ir::Side::either;
+}
+
+} // namespace
+
 struct Checker::ClauseReader {
     Checker& checker;
     Diagnostics& diag;
@@ -150,11 +166,7 @@ struct Checker::ClauseReader {
         }
         sites.ports = clause.range;
         if (auto ports = checker.port_items(clause.items, protocols)) {
-            using Side = ast::PortClause::Side;
-            const ir::Side side = clause.side == Side::source        ? ir::Side::source
-                                  : clause.side == Side::destination ? ir::Side::destination
-                                                                     : ir::Side::either;
-            match.ports.push_back({protocol_set, side, *ports});
+            match.ports.push_back({protocol_set, side_of(clause.side), *ports});
         }
         restrict_protocols(protocol_set, clause.range);
     }
@@ -188,11 +200,8 @@ struct Checker::ClauseReader {
     }
 
     void operator()(const ast::AddressClause& clause) {
-        using Side = ast::AddressClause::Side;
         ir::AddressMatch address;
-        address.side = clause.side == Side::source        ? ir::Side::source
-                       : clause.side == Side::destination ? ir::Side::destination
-                                                          : ir::Side::either;
+        address.side = side_of(clause.side);
         AddressList values;
         bool ok = true;
         for (const Item& item : clause.items) {

@@ -331,7 +331,7 @@ template <>
 struct action<address_clause> {
     template <typename Input>
     static void apply(const Input& in, TreeBuilder& b) {
-        using Side = ast::AddressClause::Side;
+        using ast::Side;
         const std::string q = b.qualifier.text;
         b.clause<ast::AddressClause>(in).side = q == "from" ? Side::source
                                                 : q == "to" ? Side::destination
@@ -356,7 +356,7 @@ struct action<ports_clause> {
             b.clause<ast::ProtocolClause>(in);
             return;
         }
-        using Side = ast::PortClause::Side;
+        using ast::Side;
         const std::string q = b.qualifier.text;
         b.clause<ast::PortClause>(in).side = q == "sport"   ? Side::source
                                              : q == "dport" ? Side::destination

@@ -54,7 +54,7 @@ TEST(Grammar, PortRangesServicesAndOpenRanges) {
     ASSERT_FALSE(diagnostics.has_errors());
     const auto& clause =
         std::get<ast::PortClause>(std::get<ast::CounterDecl>(policy.statements[1]).clauses[0]);
-    EXPECT_EQ(clause.side, ast::PortClause::Side::source);
+    EXPECT_EQ(clause.side, ast::Side::source);
     ASSERT_EQ(clause.protocols.size(), 2U);
     ASSERT_EQ(clause.items.size(), 3U);
     EXPECT_EQ(clause.items[0].kind, ast::Item::Kind::range);
