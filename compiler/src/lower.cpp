@@ -953,7 +953,10 @@ void declare_host_sets(rules::Table& table, const ir::HostSplit& host) {
             set.timeout_seconds = host.timeout_seconds;
             set.origin = family.origin;
             set.size = host.size;
-            set.identity = counter_object(family, at).identity;
+            rules::CounterObject object = counter_object(family, at);
+            set.identity = std::move(object.identity);
+            set.counter = std::move(object.name);
+            set.prefix = v6 ? host.v6_prefix : host.v4_prefix;
             table.sets.push_back(std::move(set));
         }
     }
@@ -967,9 +970,12 @@ rules::Table Lowering::run() {
         table.families.push_back(counter_family(counter));
         if (counter.peers_referenced) {
             for (ir::Family f : {ir::Family::ipv4, ir::Family::ipv6}) {
-                table.sets.push_back({peers_set(counter.name, f), f == ir::Family::ipv6,
-                                      counter.peers_timeout_seconds, counter.origin, 65535,
-                                      std::nullopt});
+                rules::DynamicSet set;
+                set.name = peers_set(counter.name, f);
+                set.v6 = f == ir::Family::ipv6;
+                set.timeout_seconds = counter.peers_timeout_seconds;
+                set.origin = counter.origin;
+                table.sets.push_back(std::move(set));
             }
         }
         if (counter.host) {

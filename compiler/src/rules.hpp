@@ -241,6 +241,8 @@ struct DynamicSet {
     // Per-host counters (`split host`): every element carries a counter, and the set's comment
     // names the family and labels its elements' counts belong to (as a counter object's does).
     std::optional<CounterIdentity> identity;
+    std::string counter; // split host: the counter name the elements report under
+    unsigned prefix = 0; // split host: elements are addresses cut to this prefix (0: whole)
 };
 
 struct Table {

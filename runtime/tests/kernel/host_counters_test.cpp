@@ -1,21 +1,25 @@
 // `split host` in the kernel: every packet lands in exactly one host's element counter or in the
 // overflow counter once the set is full; `counters` reads each host through netlink with a host
-// label; a reset reads and zeroes atomically; a reload keeps every host's counts.
+// label; a reset reads and zeroes atomically; a reload keeps every host's counts. The same on
+// nft (dynamic sets) and on both iptables variants (ipsets with counters).
 #include "acctc/runtime/backend.hpp"
 #include "acctc/runtime/counters.hpp"
 #include "kernel_fixture.hpp"
 
+#include <algorithm>
 #include <gtest/gtest.h>
 
 namespace acctc::runtime::testing {
 namespace {
 
-CompiledPolicy compile_hosts(const std::string& extra = {}) {
+CompiledPolicy compile_hosts(BackendKind kind, const std::string& extra = {}) {
     const std::string text = "policy hosts\n"
                              "counter h { out; include loopback; udp dport 9; "
                              "split host destination size 2 }\n" +
                              extra;
-    auto result = compile_source("hosts.acct", text);
+    CompileOptions options;
+    options.target = backend_info(kind).target;
+    auto result = compile_source("hosts.acct", text, options);
     if (!result.output) {
         ADD_FAILURE() << "the policy does not compile";
         return {};
@@ -47,13 +51,19 @@ Seen host(const std::vector<CounterSample>& samples, const std::string& counter,
     return {};
 }
 
-TEST(HostCounters, EveryPacketInOneHostOrTheOverflowAndKeptOverReloads) {
+class HostCounters : public ::testing::TestWithParam<BackendKind> {};
+
+TEST_P(HostCounters, EveryPacketInOneHostOrTheOverflowAndKeptOverReloads) {
+    const BackendKind kind = GetParam();
     TestNamespace netns;
     for (const char* address : {"198.18.0.2/32", "198.18.0.3/32"}) {
         shell("ip -n " + netns.name() + " addr add " + address + " dev lo");
     }
-    auto backend = make_backend(BackendKind::nftables, netns.name());
-    backend->apply(compile_hosts(), false);
+    auto backend = make_backend(kind, netns.name());
+    backend->apply(compile_hosts(kind), false);
+    auto read_counters = [&](const std::string& policy, const std::string& in, bool reset = false) {
+        return runtime::read_counters(policy, in, reset, kind);
+    };
     send_to(netns, "198.18.0.1", 3);
     send_to(netns, "198.18.0.2", 2);
     send_to(netns, "198.18.0.3", 4); // the set holds 2: all of these overflow
@@ -73,8 +83,10 @@ TEST(HostCounters, EveryPacketInOneHostOrTheOverflowAndKeptOverReloads) {
 
     // A reload with another counter keeps the set and its hosts' counts.
     const auto report =
-        backend->apply(compile_hosts("counter other { in; udp dport 10 }\n"), false);
-    EXPECT_EQ(report.sets_kept, (std::vector<std::string>{"h_hosts_v4", "h_hosts_v6"}));
+        backend->apply(compile_hosts(kind, "counter other { in; udp dport 10 }\n"), false);
+    if (kind == BackendKind::nftables) {
+        EXPECT_EQ(report.sets_kept, (std::vector<std::string>{"h_hosts_v4", "h_hosts_v6"}));
+    }
     send_to(netns, "198.18.0.1", 1);
     samples = read_counters("hosts", netns.name());
     EXPECT_EQ(host(samples, "h", "198.18.0.1").packets, 4U);
@@ -89,7 +101,20 @@ TEST(HostCounters, EveryPacketInOneHostOrTheOverflowAndKeptOverReloads) {
     EXPECT_TRUE(host(samples, "h", "198.18.0.1").found);
     EXPECT_EQ(host(samples, "h", "198.18.0.2").packets, 1U);
     EXPECT_EQ(packets_of(samples, "h_overflow"), 0U);
+
+    // Removing reports every host's final count.
+    const auto removed = backend->remove("hosts");
+    EXPECT_EQ(host(samples_of(removed.final_counters), "h", "198.18.0.2").packets, 1U);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, HostCounters,
+                         ::testing::Values(BackendKind::nftables, BackendKind::iptables_legacy,
+                                           BackendKind::iptables_nft),
+                         [](const auto& param) {
+                             std::string name(backend_info(param.param).name);
+                             std::replace(name.begin(), name.end(), '-', '_');
+                             return name;
+                         });
 
 } // namespace
 } // namespace acctc::runtime::testing
