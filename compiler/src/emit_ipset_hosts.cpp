@@ -5,11 +5,18 @@
 namespace acctc::ipset_hosts {
 
 std::string role(const rules::DynamicSet& set) {
-    return "h-" + set.counter + (set.v6 ? "-6-" : "-4-") + std::to_string(set.prefix) + "-" +
-           std::to_string(set.size);
+    return "h-" + set.counter +
+           (set.mac  ? "-m-"
+            : set.v6 ? "-6-"
+                     : "-4-") +
+           std::to_string(set.prefix) + "-" + std::to_string(set.size);
 }
 
 std::string create_line(const std::string& ipset, const rules::DynamicSet& set) {
+    if (set.mac) {
+        // One set for both families: hash:mac has none, and reads the frame's source address.
+        return "create " + ipset + " hash:mac maxelem " + std::to_string(set.size) + " counters\n";
+    }
     const unsigned width = set.v6 ? 128 : 32;
     std::string line = "create " + ipset + " hash:ip family " + (set.v6 ? "inet6" : "inet") +
                        " maxelem " + std::to_string(set.size) + " counters";

@@ -25,6 +25,12 @@ inline bool counts(const rules::DynamicSet& set) {
     return set.identity.has_value();
 }
 
+// Whether a set lookup or add of this field takes the packet's source (`src`), else `dst`.
+inline bool source_side(rules::Field field) {
+    return field == rules::Field::ip_saddr || field == rules::Field::ip6_saddr ||
+           field == rules::Field::ether_saddr;
+}
+
 // The set's role in the policy's ipset names (iptables_names.hpp): its shape is part of it,
 // so a changed size or prefix is a new, empty set (as nft re-creates a set whose shape changed)
 // and `ipset -exist restore` only ever meets an identical one, whose hosts and counts it keeps.

@@ -557,15 +557,19 @@ std::vector<Spec> Emitter::options(const Condition& c, const Spec& context,
         }
         return all;
     }
+    case Form::mac:
     case Form::address:
         if (!c.set.empty()) {
-            const bool source = c.field == Field::ip_saddr || c.field == Field::ip6_saddr;
+            const bool source = ipset_hosts::source_side(c.field);
             const PeerSet& set = sets_.at(c.set);
             Spec s;
             s.matches.push_back(
                 {"set",
                  {ipset_hosts::lookup(set.name, source, c.negate, ipset_hosts::counts(*set.set))}});
             return {s};
+        }
+        if (field.iptables == Form::mac) {
+            throw std::logic_error("a MAC condition without a set reaches the iptables emitter");
         }
         atoms = address_atoms(c);
         break;
@@ -821,8 +825,7 @@ void Emitter::emit_statements(std::size_t index, const Spec& spec, const rules::
                  "-j CONNMARK --set-xmark " + hex(s.mark_bit) + "/" + hex(s.mark_bit));
             break;
         case Statement::Kind::update_set: {
-            const bool source =
-                s.key.front() == Field::ip_saddr || s.key.front() == Field::ip6_saddr;
+            const bool source = ipset_hosts::source_side(s.key.front());
             const PeerSet& set = sets_.at(s.name);
             if (ipset_hosts::counts(*set.set)) {
                 for (const auto& part :

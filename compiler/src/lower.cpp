@@ -437,6 +437,7 @@ bool host_is_source(ir::HostSide side, const Variant& v) {
     const bool via_side = v.hook == Hook::forward || v.hook == Hook::ingress;
     switch (side) {
     case ir::HostSide::source:
+    case ir::HostSide::mac: // only arriving packets (check_hosts.cpp): the sender's
         return true;
     case ir::HostSide::destination:
         return false;
@@ -463,24 +464,33 @@ std::vector<Rule> Lowering::counting_rules(const ir::Counter& counter,
     const ir::HostSplit& host = *counter.host;
     const Coordinate at{family_direction(v.direction), std::nullopt, std::nullopt, std::nullopt,
                         false};
+    const bool mac = host.side == ir::HostSide::mac;
     std::vector<Rule> out;
-    for (ir::Family f : {ir::Family::ipv4, ir::Family::ipv6}) {
+    // Per IP family; a MAC set is one for both, with family rules only where `within` (or the
+    // counter's own match) needs them.
+    std::vector<std::optional<ir::Family>> families{ir::Family::ipv4, ir::Family::ipv6};
+    if (mac && !host.within && !family_of) {
+        families = {std::nullopt};
+    }
+    for (const std::optional<ir::Family> f : families) {
         const bool v6 = f == ir::Family::ipv6;
         const IntervalSet& within = v6 ? host.v6 : host.v4;
-        if ((family_of && *family_of != f) || (host.within && within.empty())) {
+        if (f && ((family_of && *family_of != *f) || (host.within && within.empty()))) {
             continue;
         }
-        const Field field = address_field(f, host_is_source(host.side, v));
-        const unsigned prefix = v6 ? host.v6_prefix : host.v4_prefix;
+        const bool source = host_is_source(host.side, v);
+        const Field field = mac ? Field::ether_saddr : address_field(*f, source);
+        const unsigned prefix = mac ? 0 : v6 ? host.v6_prefix : host.v4_prefix;
         Rule update = make_rule(taken_once(v), conditions, counter.origin);
-        if (!family_of) {
+        if (f && !family_of) {
             update.conditions.push_back(numbers(Field::nfproto, IntervalSet::single(v6 ? 6 : 4)));
         }
         if (host.within) {
-            update.conditions.push_back(numbers(field, within));
+            update.conditions.push_back(numbers(address_field(*f, source), within));
         }
         Rule overflow = update;
-        Statement s = simple(Statement::Kind::update_set, host_set_name(family, at, v6));
+        const HostKey key = mac ? HostKey::mac : v6 ? HostKey::ipv6 : HostKey::ipv4;
+        Statement s = simple(Statement::Kind::update_set, host_set_name(family, at, key));
         s.key = {field};
         s.prefix = prefix;
         update.statements.push_back(s);
@@ -943,20 +953,24 @@ void declare_host_sets(rules::Table& table, const ir::HostSplit& host) {
     }
     for (const auto& direction : directions) {
         const Coordinate at{direction, std::nullopt, std::nullopt, std::nullopt, false};
-        for (bool v6 : {false, true}) {
-            if (host.within && (v6 ? host.v6 : host.v4).empty()) {
+        const bool mac = host.side == ir::HostSide::mac;
+        for (const HostKey key :
+             mac ? std::vector<HostKey>{HostKey::mac} : std::vector{HostKey::ipv4, HostKey::ipv6}) {
+            const bool v6 = key == HostKey::ipv6;
+            if (!mac && host.within && (v6 ? host.v6 : host.v4).empty()) {
                 continue;
             }
             rules::DynamicSet set;
-            set.name = host_set_name(family, at, v6);
+            set.name = host_set_name(family, at, key);
             set.v6 = v6;
+            set.mac = mac;
             set.timeout_seconds = host.timeout_seconds;
             set.origin = family.origin;
             set.size = host.size;
             rules::CounterObject object = counter_object(family, at);
             set.identity = std::move(object.identity);
             set.counter = std::move(object.name);
-            set.prefix = v6 ? host.v6_prefix : host.v4_prefix;
+            set.prefix = mac ? 0 : v6 ? host.v6_prefix : host.v4_prefix;
             table.sets.push_back(std::move(set));
         }
     }

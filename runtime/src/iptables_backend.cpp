@@ -323,6 +323,14 @@ ApplyReport IptablesBackend::apply(const CompiledPolicy& compiled, bool dry_run)
             temporary.names = missing_sets(policy.sets);
         }
         const auto result = run_process({"ipset", "-exist", "restore"}, policy.ipset);
+        if (result.status != 0 && result.err.find("set type not supported") != std::string::npos) {
+            // Kernels built without some ipset types: hash:mac is CONFIG_IP_SET_HASH_MAC.
+            throw RuntimeError(ErrorKind::unsupported,
+                               "error: ipset restore failed: " + result.err +
+                                   "this kernel lacks an ipset type the policy needs (split host "
+                                   "mac needs hash:mac, CONFIG_IP_SET_HASH_MAC); the nft backend "
+                                   "counts per MAC without it");
+        }
         if (result.status != 0) {
             throw RuntimeError(ErrorKind::rejected, "error: ipset restore failed: " + result.err);
         }
