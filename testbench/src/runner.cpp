@@ -362,7 +362,13 @@ ScenarioResult run_scenario(const Scenario& scenario, BackendKind backend) {
         for (const auto& end : scenario.captures) {
             captures.emplace_back(topology, end);
         }
-        for (const auto& flow : scenario.flows) {
+        for (std::size_t number = 0; number < scenario.flows.size(); ++number) {
+            const auto& flow = scenario.flows[number];
+            for (const auto& renumbering : scenario.renumberings) {
+                if (renumbering.before_flow == number) {
+                    topology.renumber(renumbering.at, renumbering.from, renumbering.to);
+                }
+            }
             if (const auto* skip = skip_of(scenario, backend, flow.name)) {
                 result.skipped_flows.push_back("flow " + flow.name + " not run on " +
                                                name_of(backend) + ": " + skip->reason);
