@@ -109,10 +109,6 @@ void check_host_split(const ir::Counter& counter, SourceRange split_range, Diagn
                                 "hooks); count arriving traffic only: 'in' with 'via' the LAN "
                                 "interface");
     }
-    if (counter.splits_by(ir::Split::protocol) || counter.splits_by(ir::Split::type)) {
-        diag.error(split_range, "split host cannot be combined with split protocol or split type "
-                                "yet; write one counter per protocol");
-    }
     if (host.within && host.v4.empty() && host.v6.empty()) {
         diag.error(split_range, "split host within: the networks hold no address, so no address "
                                 "identifies a host");
