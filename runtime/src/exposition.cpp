@@ -23,12 +23,6 @@ void append_family(std::string& out, const char* name, const char* help,
     }
 }
 
-// A host sample and the overflow are told apart by the label value alone.
-bool is_host(const CounterSample& sample) {
-    const std::string host = sample.label(Dimension::host);
-    return !host.empty() && host != "overflow";
-}
-
 } // namespace
 
 std::vector<CounterSample> cap_host_series(const std::vector<CounterSample>& samples,
@@ -38,7 +32,7 @@ std::vector<CounterSample> cap_host_series(const std::vector<CounterSample>& sam
     std::map<Key, std::vector<const CounterSample*>> hosts;
     std::vector<CounterSample> out;
     for (const auto& sample : samples) {
-        if (is_host(sample)) {
+        if (sample.per_host()) {
             hosts[{sample.policy, sample.counter}].push_back(&sample);
         } else {
             out.push_back(sample);

@@ -158,10 +158,10 @@ std::map<std::string, CounterValue> read_policy_counters(const NamedNetns& netns
     for (const auto& reading : runtime::make_backend(backend_kind, netns.name())
                                    ->counters(policy.compiled->policy_name, false)) {
         // A host of a `split host` counter is COUNTER@HOST (docs/testbench.md).
-        const std::string host = reading.sample.label(Dimension::host);
-        const bool per_host = !host.empty() && host != "overflow";
-        counters[reading.sample.counter + (per_host ? "@" + host : "")] = {reading.sample.packets,
-                                                                           reading.sample.bytes};
+        const bool per_host = reading.sample.per_host();
+        counters[reading.sample.counter + (per_host ? "@" + reading.sample.label(Dimension::host)
+                                                    : "")] = {reading.sample.packets,
+                                                              reading.sample.bytes};
     }
     return counters;
 }

@@ -7,11 +7,6 @@
 namespace acctc::recording {
 namespace {
 
-bool per_host(const runtime::CounterSample& sample) {
-    const std::string host = sample.label(Dimension::host);
-    return !host.empty() && host != "overflow";
-}
-
 // The sample as the series of its host (or of `other`).
 runtime::CounterSample as_series(const runtime::CounterSample& sample, std::string_view host) {
     runtime::CounterSample series = sample;
@@ -36,7 +31,7 @@ host_series(const std::vector<runtime::CounterSample>& samples, std::size_t top,
     std::vector<runtime::CounterSample> out;
     std::map<std::pair<std::string, std::string>, std::vector<const runtime::CounterSample*>> hosts;
     for (const auto& sample : samples) {
-        if (per_host(sample)) {
+        if (sample.per_host()) {
             hosts[{sample.policy, sample.counter}].push_back(&sample);
         } else {
             out.push_back(sample);
