@@ -44,7 +44,7 @@ Seen host(const std::vector<CounterSample>& samples, const std::string& counter,
           const std::string& address) {
     for (const auto& s : samples) {
         if (s.counter == counter && s.label(Dimension::host) == address) {
-            EXPECT_EQ(s.family, "h");
+            EXPECT_EQ(s.family, counter.substr(0, 1));
             return {s.packets, s.bytes, true};
         }
     }
@@ -105,6 +105,38 @@ TEST_P(HostCounters, EveryPacketInOneHostOrTheOverflowAndKeptOverReloads) {
     // Removing reports every host's final count.
     const auto removed = backend->remove("hosts");
     EXPECT_EQ(host(samples_of(removed.final_counters), "h", "198.18.0.2").packets, 1U);
+}
+
+// A prefix split keys each element by the masked address: two hosts of one /24 in one element
+// (nft: `ip daddr & 255.255.255.0`; iptables: an ipset with netmask 24), IPv6 per /64.
+TEST_P(HostCounters, APrefixSplitCountsPerNetwork) {
+    const BackendKind kind = GetParam();
+    TestNamespace netns;
+    shell("ip -n " + netns.name() + " addr add 198.18.0.2/32 dev lo");
+    shell("ip -n " + netns.name() + " addr add 198.18.1.9/32 dev lo");
+    shell("ip -n " + netns.name() + " addr add 2001:db8:0:1::5/128 dev lo nodad");
+    shell("ip -n " + netns.name() + " addr add 2001:db8:0:1::6/128 dev lo nodad");
+    CompileOptions options;
+    options.target = backend_info(kind).target;
+    auto compiled = compile_source("nets.acct",
+                                   "policy nets\n"
+                                   "counter n { out; include loopback; udp dport 9; "
+                                   "split host destination /24 /64 }\n",
+                                   options);
+    ASSERT_TRUE(compiled.output);
+    auto backend = make_backend(kind, netns.name());
+    backend->apply(*compiled.output, false);
+    send_to(netns, "198.18.0.1", 2);
+    send_to(netns, "198.18.0.2", 3);
+    send_to(netns, "198.18.1.9", 1);
+    send_to(netns, "2001:db8:0:1::5", 1);
+    send_to(netns, "2001:db8:0:1::6", 2);
+    const auto samples = runtime::read_counters("nets", netns.name(), false, kind);
+    EXPECT_EQ(host(samples, "n", "198.18.0.0").packets, 5U);
+    EXPECT_EQ(host(samples, "n", "198.18.1.0").packets, 1U);
+    EXPECT_EQ(host(samples, "n", "2001:db8:0:1::").packets, 3U);
+    EXPECT_EQ(host(samples, "n", "2001:db8:0:1::").bytes, 3U * 50);
+    EXPECT_EQ(packets_of(samples, "n_overflow"), 0U);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, HostCounters,
