@@ -169,11 +169,10 @@ std::vector<CounterReading> read_ipset_hosts(const std::vector<IpsetHostSet>& se
             continue;
         }
         const IpsetHostSet& set = *found->second;
-        std::vector<Label> labels = set.identity.labels;
-        labels.push_back({Dimension::host, std::move(element.address)});
-        out.push_back({{set.policy, set.counter, element.packets, element.bytes,
-                        set.identity.family, std::move(labels)},
-                       set.identity.origin});
+        CounterIdentity identity = set.identity;
+        identity.labels.push_back({Dimension::host, std::move(element.address)});
+        out.push_back(reading_of(set.policy, set.counter, element.packets, element.bytes,
+                                 std::move(identity)));
     }
     return out;
 }
