@@ -63,8 +63,9 @@ enum class Field {
     to_host,   // the FIB routes the destination to this host (local, broadcast, multicast)
     length4,   // IPv4 total length (header included)
     length6,   // IPv6 header (40 bytes) plus payload length
-    ether_saddr, // the source MAC of an arriving frame: only a `split host mac` set key
-    count_,    // not a field: the number of fields
+    // The source MAC of an arriving frame: only a `split host mac` set key.
+    ether_saddr,
+    count_, // not a field: the number of fields
 };
 
 inline constexpr std::size_t field_count = static_cast<std::size_t>(Field::count_);
