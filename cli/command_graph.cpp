@@ -18,6 +18,7 @@ int run_graph(const std::vector<std::string>& args) {
     std::string output;
     std::string metric = "bytes";
     std::vector<std::string> selection;
+    std::size_t top = 0;
     po::options_description options("options");
     options.add_options()("rrd-dir,d", po::value(&rrd_dir)->default_value(rrd_dir),
                           "directory written by acctc record")(
@@ -31,6 +32,9 @@ int run_graph(const std::vector<std::string>& args) {
         "image height in pixels")("metric,m", po::value(&metric)->default_value(metric),
                                   "bytes or packets (per second)")(
         "title", po::value(&request.title), "title (default: policy and metric)")(
+        "top", po::value(&top),
+        "split host counters: draw the N hosts with the most volume in the range per counter "
+        "(and COUNTER@other); default: every recorded host")(
         "policy", po::value(&request.policy)->required(), "policy name")(
         "select", po::value(&selection), "counters or groups (name prefixes) to draw");
     po::positional_options_description positional;
@@ -38,8 +42,8 @@ int run_graph(const std::vector<std::string>& args) {
     po::variables_map map;
     if (!parse_command_line(args,
                             "acctc graph -o FILE [--rrd-dir DIR] [--start -1d] [--end now] "
-                            "[--width 800] [--height 300] [--metric bytes|packets] POLICY "
-                            "[COUNTER|GROUP...]",
+                            "[--width 800] [--height 300] [--metric bytes|packets] [--top N] "
+                            "POLICY [COUNTER|GROUP...]",
                             options, positional, map)) {
         return exit_ok;
     }
@@ -51,6 +55,9 @@ int run_graph(const std::vector<std::string>& args) {
         throw UsageError("--metric must be bytes or packets, not '" + metric + "'");
     }
     request.rrd_dir = rrd_dir;
+    if (map.count("top") != 0U) {
+        request.top_hosts = top;
+    }
     try {
         request.counters = recording::select_counters(
             recording::recorded_counters(rrd_dir, request.policy), selection);

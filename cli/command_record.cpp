@@ -1,5 +1,7 @@
 // acctc record: store the kernel's counters in RRD files, once (for a timer) or every N seconds.
+#include "acctc/recording/host_series.hpp"
 #include "acctc/recording/recorder.hpp"
+#include "acctc/recording/rrd_names.hpp"
 #include "acctc/runtime/counters.hpp"
 #include "command.hpp"
 #include "common.hpp"
@@ -8,6 +10,7 @@
 
 #include <csignal>
 #include <ctime>
+#include <filesystem>
 #include <iostream>
 #include <signal.h>
 #include <utility>
@@ -26,6 +29,7 @@ struct RecordArguments {
     unsigned step = 300;
     unsigned heartbeat = 0; // 0: twice the step
     std::vector<std::string> archives;
+    std::size_t top = recording::default_recorded_hosts; // hosts per `split host` counter
     bool quiet = false;
 };
 
@@ -39,7 +43,12 @@ bool record_once(const RecordArguments& arguments, const recording::RecordOption
         auto more = source.read(policy);
         readings.insert(readings.end(), more.begin(), more.end());
     }
-    const auto samples = runtime::samples_of(readings);
+    // `split host`: the top hosts on their own, the rest as COUNTER@other.
+    const auto samples = recording::host_series(
+        runtime::samples_of(readings), arguments.top, [&](const runtime::CounterSample& series) {
+            return std::filesystem::exists(
+                recording::rrd_path(arguments.rrd_dir, series.policy, series.counter));
+        });
     const std::time_t now = std::time(nullptr); // stamped after reading: the values' own time
     bool ok = true;
     if (arguments.policies.empty()) {
@@ -117,6 +126,9 @@ int run_record(const std::vector<std::string>& args) {
         "new files: seconds without a reading before the rate is unknown (default: 2 x step)")(
         "rra", po::value(&arguments.archives)->composing(),
         "new files: an archive, e.g. RRA:AVERAGE:0.5:5m:1w (repeatable; replaces the defaults)")(
+        "top", po::value(&arguments.top)->default_value(arguments.top),
+        "split host counters: record the N hosts with the most bytes (and every host recorded "
+        "before) as COUNTER@HOST, the rest summed as COUNTER@other")(
         "quiet,q", po::bool_switch(&arguments.quiet),
         "print only problems")("policy", po::value(&arguments.policies),
                                "policy file or name as applied (default: every acctc policy)");
@@ -127,7 +139,7 @@ int run_record(const std::vector<std::string>& args) {
     if (!parse_command_line(
             args,
             "acctc record [--rrd-dir DIR] [--netns NAME] [--backend NAME] [--every SECONDS] "
-            "[--step S] [--heartbeat S] [--rra SPEC]... [POLICY...]",
+            "[--step S] [--heartbeat S] [--rra SPEC]... [--top N] [POLICY...]",
             options, positional, map)) {
         return exit_ok;
     }

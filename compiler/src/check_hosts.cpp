@@ -23,6 +23,9 @@ ir::HostSide side_of(const std::string& word) {
     if (word == "destination") {
         return ir::HostSide::destination;
     }
+    if (word == "mac") {
+        return ir::HostSide::mac;
+    }
     return word == "local" ? ir::HostSide::local : ir::HostSide::remote;
 }
 
@@ -38,6 +41,10 @@ std::optional<ir::HostSplit> read_host_split(const ast::SplitHostClause& clause,
     for (const ast::Item& item : clause.items) {
         if (item.protocol.empty()) {
             split.side = side_of(item.text);
+        } else if (item.protocol == "/" && split.side == ir::HostSide::mac) {
+            diag.error(item.range, "split host mac: a MAC address has no prefix; /N aggregates IP "
+                                   "addresses (split host source /24)");
+            ok = false;
         } else if (item.protocol == "/") {
             // The first length is IPv4's, the second IPv6's: `/24 /64`.
             const bool v6 = prefixes == 1;
@@ -94,9 +101,13 @@ void check_host_split(const ir::Counter& counter, SourceRange split_range, Diagn
                                 "without an interface no side of the router is local; write "
                                 "'via IF' or split host source/destination");
     }
-    if (counter.splits_by(ir::Split::protocol) || counter.splits_by(ir::Split::type)) {
-        diag.error(split_range, "split host cannot be combined with split protocol or split type "
-                                "yet; write one counter per protocol");
+    // A leaving packet's MAC header is the one it arrived with (or none, on output): its
+    // destination MAC is written after the hooks acctc counts in, by the neighbour layer.
+    if (host.side == ir::HostSide::mac && counter.match.directions != ir::dir_in) {
+        diag.error(split_range, "split host mac: only an arriving packet's source MAC names a "
+                                "host (a leaving packet gets its MAC header after acctc's "
+                                "hooks); count arriving traffic only: 'in' with 'via' the LAN "
+                                "interface");
     }
     if (host.within && host.v4.empty() && host.v6.empty()) {
         diag.error(split_range, "split host within: the networks hold no address, so no address "

@@ -25,12 +25,6 @@ class IptablesCheck {
     void run() {
         for (const auto& counter : policy_.counters) {
             match(counter.match, counter.range, "counter '" + counter.name + "'");
-            if (counter.host) {
-                // ipset's counters with --update-counters would do it; not built yet
-                // (docs/iptables.md).
-                diag_.error(counter.host->range,
-                            "per-host split is not supported on the iptables backend yet");
-            }
             fragments(counter);
             for (const auto& name : all_counter_names(counter)) {
                 chain(name, counter.range);

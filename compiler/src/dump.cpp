@@ -154,6 +154,8 @@ const char* side_name(ir::HostSide side) {
         return "local";
     case ir::HostSide::remote:
         return "remote";
+    case ir::HostSide::mac:
+        return "mac";
     }
     return "";
 }
@@ -407,8 +409,11 @@ std::string dump_lowered(const rules::Table& table) {
                encode_quota_comment(quota.identity) + "\n";
     }
     for (const auto& set : table.sets) {
-        out += "\nset " + set.name + (set.v6 ? " ipv6" : " ipv4") + " timeout " +
-               std::to_string(set.timeout_seconds) + "s " + origin_text(set.origin);
+        out += "\nset " + set.name +
+               (set.mac  ? " mac"
+                : set.v6 ? " ipv6"
+                         : " ipv4") +
+               " timeout " + std::to_string(set.timeout_seconds) + "s " + origin_text(set.origin);
         if (set.identity) {
             out += " size " + std::to_string(set.size) + " counters family " +
                    set.identity->family + labels_text(*set.identity);

@@ -1,5 +1,6 @@
 #include "emit_iptables.hpp"
 
+#include "emit_ipset_hosts.hpp"
 #include "iptables_names.hpp"
 #include "well_known.hpp"
 
@@ -298,6 +299,7 @@ std::string spec_text(const Spec& spec) {
 struct PeerSet {
     std::string name;
     bool v6 = false;
+    const rules::DynamicSet* set = nullptr;
 };
 
 class Emitter {
@@ -358,8 +360,11 @@ Emitter::Emitter(const rules::Table& table) : table_(table) {
             role = "p-" + role.substr(6);
         }
         role += "-" + std::to_string(set.timeout_seconds);
+        if (ipset_hosts::counts(set)) {
+            role = ipset_hosts::role(set);
+        }
         sets_[set.name] = {iptables::object_name(table.policy, role, iptables::max_set_name),
-                           set.v6};
+                           set.v6, &set};
     }
     for (const auto& counter : table.counters) {
         counters_[counter.name] = iptables::counter_chain(table.policy, counter.name);
@@ -552,14 +557,19 @@ std::vector<Spec> Emitter::options(const Condition& c, const Spec& context,
         }
         return all;
     }
+    case Form::mac:
     case Form::address:
         if (!c.set.empty()) {
-            const bool source = c.field == Field::ip_saddr || c.field == Field::ip6_saddr;
+            const bool source = ipset_hosts::source_side(c.field);
+            const PeerSet& set = sets_.at(c.set);
             Spec s;
-            s.matches.push_back({"set",
-                                 {std::string(c.negate ? "! " : "") + "--match-set " +
-                                  sets_.at(c.set).name + (source ? " src" : " dst")}});
+            s.matches.push_back(
+                {"set",
+                 {ipset_hosts::lookup(set.name, source, c.negate, ipset_hosts::counts(*set.set))}});
             return {s};
+        }
+        if (field.iptables == Form::mac) {
+            throw std::logic_error("a MAC condition without a set reaches the iptables emitter");
         }
         atoms = address_atoms(c);
         break;
@@ -818,11 +828,19 @@ void Emitter::emit_statements(std::size_t index, const Spec& spec, const rules::
                  "-j CONNMARK --set-xmark " + hex(s.mark_bit) + "/" + hex(s.mark_bit));
             break;
         case Statement::Kind::update_set: {
-            const bool source =
-                s.key.front() == Field::ip_saddr || s.key.front() == Field::ip6_saddr;
+            const bool source = ipset_hosts::source_side(s.key.front());
+            const PeerSet& set = sets_.at(s.name);
+            if (ipset_hosts::counts(*set.set)) {
+                for (const auto& part :
+                     ipset_hosts::update_rules(set.name, source, *set.set, rule.origin)) {
+                    Spec with = spec;
+                    with.matches.push_back({"set", {part.match}});
+                    line(index, with, part.comment, part.target);
+                }
+                break;
+            }
             line(index, spec, rule.origin,
-                 "-j SET --add-set " + sets_.at(s.name).name + (source ? " src" : " dst") +
-                     " --exist");
+                 "-j SET --add-set " + set.name + (source ? " src" : " dst") + " --exist");
             break;
         }
         case Statement::Kind::accept:
@@ -1020,8 +1038,11 @@ IptablesText Emitter::run() {
     IptablesText result;
     for (const auto& set : table_.sets) {
         const PeerSet& s = sets_.at(set.name);
-        result.ipset += "create " + s.name + " hash:ip family " + (s.v6 ? "inet6" : "inet") +
-                        " timeout " + std::to_string(set.timeout_seconds) + " maxelem 65535\n";
+        result.ipset += ipset_hosts::counts(set)
+                            ? ipset_hosts::create_line(s.name, set)
+                            : "create " + s.name + " hash:ip family " + (s.v6 ? "inet6" : "inet") +
+                                  " timeout " + std::to_string(set.timeout_seconds) +
+                                  " maxelem 65535\n";
         result.sets.push_back(s.name);
     }
     for (const auto& counter : table_.counters) {

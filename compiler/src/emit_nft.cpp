@@ -346,7 +346,10 @@ NftText emit_nft(const rules::Table& table) {
                "\n\t}\n";
     }
     for (const auto& set : table.sets) {
-        out += "\n\tset " + set.name + " {\n\t\ttype " + (set.v6 ? "ipv6_addr" : "ipv4_addr") +
+        out += "\n\tset " + set.name + " {\n\t\ttype " +
+               (set.mac  ? "ether_addr"
+                : set.v6 ? "ipv6_addr"
+                         : "ipv4_addr") +
                "\n\t\tsize " + std::to_string(set.size) + "\n\t\tflags dynamic" +
                (set.timeout_seconds ? ",timeout\n\t\ttimeout " + duration_text(set.timeout_seconds)
                                     : std::string()) +

@@ -171,10 +171,12 @@ rules::CounterObject counter_object(const rules::CounterFamily& family, const Co
     return object;
 }
 
-std::string host_set_name(const rules::CounterFamily& family, const Coordinate& at, bool v6) {
+std::string host_set_name(const rules::CounterFamily& family, const Coordinate& at, HostKey key) {
     Coordinate base = at;
     base.overflow = false;
-    return counter_name(family, base) + (v6 ? "_hosts_v6" : "_hosts_v4");
+    return counter_name(family, base) + (key == HostKey::mac    ? "_hosts_mac"
+                                         : key == HostKey::ipv6 ? "_hosts_v6"
+                                                                : "_hosts_v4");
 }
 
 std::vector<rules::CounterObject> expand(const rules::CounterFamily& family) {

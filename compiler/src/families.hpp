@@ -30,8 +30,12 @@ struct Coordinate {
     bool overflow = false;
 };
 
-// The per-host set of one coordinate of a family with a host dimension, per IP family.
-std::string host_set_name(const rules::CounterFamily& family, const Coordinate& at, bool v6);
+// What a host set's elements are: IPv4 or IPv6 addresses, or MAC addresses (`split host mac`).
+enum class HostKey { ipv4, ipv6, mac };
+
+// The per-host set of one coordinate of a family with a host dimension, per key:
+// NAME_hosts_v4, NAME_hosts_v6, NAME_hosts_mac.
+std::string host_set_name(const rules::CounterFamily& family, const Coordinate& at, HostKey key);
 inline constexpr const char* host_overflow_label = "overflow";
 
 // The kernel object of one coordinate; a dimension of the family left empty is skipped in the

@@ -171,7 +171,8 @@ struct split_type : kw_type {};
 // (docs/language.md).
 struct kw_host : kw<TAO_PEGTL_STRING("host")> {};
 struct host_side_item : sor<kw<TAO_PEGTL_STRING("source")>, kw<TAO_PEGTL_STRING("destination")>,
-                            kw_local, kw<TAO_PEGTL_STRING("remote")>> {};
+                            kw_local, kw<TAO_PEGTL_STRING("remote")>, kw<TAO_PEGTL_STRING("mac")>> {
+};
 struct host_prefix_item : seq<one<'/'>, number> {};
 struct host_within_value : sor<address_text, word> {};
 struct host_within : seq<kw<TAO_PEGTL_STRING("within")>, sp, must<list_of<host_within_value>>> {};

@@ -60,7 +60,8 @@ struct Match {
 enum class Split { protocol, direction, type, host };
 
 // Which address of a packet names its host (docs/language.md, "Per-host counters").
-enum class HostSide { source, destination, local, remote };
+// mac: the source MAC of an arriving packet, the device on the segment it came from.
+enum class HostSide { source, destination, local, remote, mac };
 
 // `split host`: one kernel set element with its own counter per address (or prefix) seen.
 struct HostSplit {

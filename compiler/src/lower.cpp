@@ -440,6 +440,7 @@ bool host_is_source(ir::HostSide side, const Variant& v) {
     const bool via_side = v.hook == Hook::forward || v.hook == Hook::ingress;
     switch (side) {
     case ir::HostSide::source:
+    case ir::HostSide::mac: // only arriving packets (check_hosts.cpp): the sender's
         return true;
     case ir::HostSide::destination:
         return false;
@@ -449,6 +450,24 @@ bool host_is_source(ir::HostSide side, const Variant& v) {
         return via_side ? !in : in;
     }
     return true;
+}
+
+// The coordinates of a `split host` family's host sets at one direction: one per protocol or
+// ICMP type when `split protocol` or `split type` splits it too (host x protocol: a set per
+// protocol, each with its overflow counter), else one.
+std::vector<Coordinate> host_coordinates(const rules::CounterFamily& family,
+                                         std::optional<rules::Direction> direction) {
+    std::vector<Coordinate> out;
+    for (std::uint8_t protocol : family.protocols) {
+        out.push_back({direction, protocol, std::nullopt, std::nullopt, false});
+    }
+    for (std::uint8_t type : family.icmp_types) {
+        out.push_back({direction, std::nullopt, type, std::nullopt, false});
+    }
+    if (out.empty()) {
+        out.push_back({direction, std::nullopt, std::nullopt, std::nullopt, false});
+    }
+    return out;
 }
 
 // The rules that count one variant's packets: a counter statement, or for `split host` per IP
@@ -464,39 +483,58 @@ std::vector<Rule> Lowering::counting_rules(const ir::Counter& counter,
         return {std::move(rule)};
     }
     const ir::HostSplit& host = *counter.host;
-    const Coordinate at{family_direction(v.direction), std::nullopt, std::nullopt, std::nullopt,
-                        false};
+    const bool mac = host.side == ir::HostSide::mac;
     std::vector<Rule> out;
-    for (ir::Family f : {ir::Family::ipv4, ir::Family::ipv6}) {
-        const bool v6 = f == ir::Family::ipv6;
-        const IntervalSet& within = v6 ? host.v6 : host.v4;
-        if ((family_of && *family_of != f) || (host.within && within.empty())) {
-            continue;
+    // Per IP family; a MAC set is one for both, with family rules only where `within` (or the
+    // counter's own match) needs them.
+    std::vector<std::optional<ir::Family>> families{ir::Family::ipv4, ir::Family::ipv6};
+    if (mac && !host.within && !family_of) {
+        families = {std::nullopt};
+    }
+    for (const Coordinate& at : host_coordinates(family, family_direction(v.direction))) {
+        for (const std::optional<ir::Family> f : families) {
+            const bool v6 = f == ir::Family::ipv6;
+            const IntervalSet& within = v6 ? host.v6 : host.v4;
+            if (f && ((family_of && *family_of != *f) || (host.within && within.empty()))) {
+                continue;
+            }
+            const bool source = host_is_source(host.side, v);
+            const Field field = mac ? Field::ether_saddr : address_field(*f, source);
+            const unsigned prefix = mac ? 0 : v6 ? host.v6_prefix : host.v4_prefix;
+            Rule update = make_rule(taken_once(v), conditions, counter.origin);
+            if (at.protocol) {
+                update.conditions.push_back(
+                    numbers(Field::l4proto, IntervalSet::single(*at.protocol)));
+            }
+            if (at.icmp_type) {
+                const bool icmpv6 = counter.match.icmp && counter.match.icmp->v6;
+                update.conditions.push_back(numbers(icmpv6 ? Field::icmpv6_type : Field::icmp_type,
+                                                    IntervalSet::single(*at.icmp_type)));
+            }
+            if (f && !family_of) {
+                update.conditions.push_back(
+                    numbers(Field::nfproto, IntervalSet::single(v6 ? 6 : 4)));
+            }
+            if (host.within) {
+                update.conditions.push_back(numbers(address_field(*f, source), within));
+            }
+            Rule overflow = update;
+            const HostKey key = mac ? HostKey::mac : v6 ? HostKey::ipv6 : HostKey::ipv4;
+            Statement s = simple(Statement::Kind::update_set, host_set_name(family, at, key));
+            s.key = {field};
+            s.prefix = prefix;
+            update.statements.push_back(s);
+            Condition missing = on(field);
+            missing.negate = true;
+            missing.set = s.name;
+            missing.prefix = prefix;
+            overflow.conditions.push_back(std::move(missing));
+            Coordinate rest = at;
+            rest.overflow = true;
+            overflow.statements.push_back(count(counter_name(family, rest)));
+            out.push_back(std::move(update));
+            out.push_back(std::move(overflow));
         }
-        const Field field = address_field(f, host_is_source(host.side, v));
-        const unsigned prefix = v6 ? host.v6_prefix : host.v4_prefix;
-        Rule update = make_rule(taken_once(v), conditions, counter.origin);
-        if (!family_of) {
-            update.conditions.push_back(numbers(Field::nfproto, IntervalSet::single(v6 ? 6 : 4)));
-        }
-        if (host.within) {
-            update.conditions.push_back(numbers(field, within));
-        }
-        Rule overflow = update;
-        Statement s = simple(Statement::Kind::update_set, host_set_name(family, at, v6));
-        s.key = {field};
-        s.prefix = prefix;
-        update.statements.push_back(s);
-        Condition missing = on(field);
-        missing.negate = true;
-        missing.set = s.name;
-        missing.prefix = prefix;
-        overflow.conditions.push_back(std::move(missing));
-        Coordinate rest = at;
-        rest.overflow = true;
-        overflow.statements.push_back(count(counter_name(family, rest)));
-        out.push_back(std::move(update));
-        out.push_back(std::move(overflow));
     }
     return out;
 }
@@ -944,20 +982,28 @@ void declare_host_sets(rules::Table& table, const ir::HostSplit& host) {
     if (!family.directions.empty()) {
         directions.assign(family.directions.begin(), family.directions.end());
     }
+    const bool mac = host.side == ir::HostSide::mac;
     for (const auto& direction : directions) {
-        const Coordinate at{direction, std::nullopt, std::nullopt, std::nullopt, false};
-        for (bool v6 : {false, true}) {
-            if (host.within && (v6 ? host.v6 : host.v4).empty()) {
-                continue;
+        for (const Coordinate& at : host_coordinates(family, direction)) {
+            for (const HostKey key : mac ? std::vector<HostKey>{HostKey::mac}
+                                         : std::vector{HostKey::ipv4, HostKey::ipv6}) {
+                const bool v6 = key == HostKey::ipv6;
+                if (!mac && host.within && (v6 ? host.v6 : host.v4).empty()) {
+                    continue;
+                }
+                rules::DynamicSet set;
+                set.name = host_set_name(family, at, key);
+                set.v6 = v6;
+                set.mac = mac;
+                set.timeout_seconds = host.timeout_seconds;
+                set.origin = family.origin;
+                set.size = host.size;
+                rules::CounterObject object = counter_object(family, at);
+                set.identity = std::move(object.identity);
+                set.counter = std::move(object.name);
+                set.prefix = mac ? 0 : v6 ? host.v6_prefix : host.v4_prefix;
+                table.sets.push_back(std::move(set));
             }
-            rules::DynamicSet set;
-            set.name = host_set_name(family, at, v6);
-            set.v6 = v6;
-            set.timeout_seconds = host.timeout_seconds;
-            set.origin = family.origin;
-            set.size = host.size;
-            set.identity = counter_object(family, at).identity;
-            table.sets.push_back(std::move(set));
         }
     }
 }
@@ -972,9 +1018,12 @@ rules::Table Lowering::run() {
             wire_sides(counter.match, counter.match, policy_.uses_conntrack, counter.follow);
         if (counter.peers_referenced) {
             for (ir::Family f : {ir::Family::ipv4, ir::Family::ipv6}) {
-                table.sets.push_back({peers_set(counter.name, f), f == ir::Family::ipv6,
-                                      counter.peers_timeout_seconds, counter.origin, 65535,
-                                      std::nullopt});
+                rules::DynamicSet set;
+                set.name = peers_set(counter.name, f);
+                set.v6 = f == ir::Family::ipv6;
+                set.timeout_seconds = counter.peers_timeout_seconds;
+                set.origin = counter.origin;
+                table.sets.push_back(std::move(set));
             }
         }
         if (counter.host) {

@@ -64,7 +64,9 @@ enum class Field {
     to_host,   // the FIB routes the destination to this host (local, broadcast, multicast)
     length4,   // IPv4 total length (header included)
     length6,   // IPv6 header (40 bytes) plus payload length
-    count_,    // not a field: the number of fields
+    // The source MAC of an arriving frame: only a `split host mac` set key.
+    ether_saddr,
+    count_, // not a field: the number of fields
 };
 
 inline constexpr std::size_t field_count = static_cast<std::size_t>(Field::count_);
@@ -101,6 +103,7 @@ enum class IptablesForm {
     ct_new,
     connmark,
     fib, // none: prerouting chains, which iptables lowering never makes
+    mac, // set lookups only (`-m set ... src` in a hash:mac ipset)
 };
 
 // The facts about one field, used by the lowering (map keys, families) and both emitters.
@@ -148,6 +151,7 @@ inline constexpr FieldInfo field_table[] = {
     {Field::to_host, "to_host", FieldFamily::any, 0, ValueKind::flag, Spelling::number, "fib daddr type", 0, false, false, Field::to_host, IptablesForm::fib, "", "", 0},
     {Field::length4, "length4", FieldFamily::ipv4, 16, ValueKind::numbers, Spelling::number, "ip length", 0, false, false, Field::length6, IptablesForm::range_option, "length", "--length", ':'},
     {Field::length6, "length6", FieldFamily::ipv6, 16, ValueKind::numbers, Spelling::number, "ip6 length", 40, false, false, Field::length4, IptablesForm::range_option, "length", "--length", ':'},
+    {Field::ether_saddr, "ether_saddr", FieldFamily::any, 48, ValueKind::numbers, Spelling::number, "ether saddr", 0, false, false, Field::ether_saddr, IptablesForm::mac, "", "", 0},
     // clang-format on
 };
 
@@ -275,6 +279,9 @@ struct DynamicSet {
     // Per-host counters (`split host`): every element carries a counter, and the set's comment
     // names the family and labels its elements' counts belong to (as a counter object's does).
     std::optional<CounterIdentity> identity;
+    std::string counter; // split host: the counter name the elements report under
+    unsigned prefix = 0; // split host: elements are addresses cut to this prefix (0: whole)
+    bool mac = false;    // split host mac: elements are MAC addresses (v6 unused)
 };
 
 // A named quota object: the kernel holds the budget and what was charged to it.

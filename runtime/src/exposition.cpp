@@ -49,12 +49,6 @@ void append_merged(std::string& out, const std::vector<CounterSample>& samples) 
     out += std::string("# TYPE ") + name + " gauge\n" + series;
 }
 
-// A host sample and the overflow are told apart by the label value alone.
-bool is_host(const CounterSample& sample) {
-    const std::string host = sample.label(Dimension::host);
-    return !host.empty() && host != "overflow";
-}
-
 } // namespace
 
 std::vector<CounterSample> cap_host_series(const std::vector<CounterSample>& samples,
@@ -64,7 +58,7 @@ std::vector<CounterSample> cap_host_series(const std::vector<CounterSample>& sam
     std::map<Key, std::vector<const CounterSample*>> hosts;
     std::vector<CounterSample> out;
     for (const auto& sample : samples) {
-        if (is_host(sample)) {
+        if (sample.per_host()) {
             hosts[{sample.policy, sample.counter}].push_back(&sample);
         } else {
             out.push_back(sample);

@@ -2,6 +2,7 @@
 
 #include "acctc/runtime/errors.hpp"
 #include "acctc/runtime/netns.hpp"
+#include "ipset_host_counters.hpp"
 #include "iptables_exec.hpp"
 #include "iptables_nft_reset.hpp"
 #include "iptables_save.hpp"
@@ -14,6 +15,7 @@
 #include <regex>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 namespace acctc::runtime {
 namespace {
@@ -228,6 +230,11 @@ class IptablesBackend final : public Backend {
         }
         return out;
     }
+    static std::vector<SavedRule> all_rules(const SavedTable& v4, const SavedTable& v6) {
+        std::vector<SavedRule> out = v4.rules;
+        out.insert(out.end(), v6.rules.begin(), v6.rules.end());
+        return out;
+    }
     static std::vector<CountedRule> counted(const SavedTable& v4, const SavedTable& v6) {
         auto out = counted_rules(v4.rules);
         const auto more = counted_rules(v6.rules);
@@ -314,6 +321,14 @@ ApplyReport IptablesBackend::apply(const CompiledPolicy& compiled, bool dry_run)
             temporary.names = missing_sets(policy.sets);
         }
         const auto result = run_process({"ipset", "-exist", "restore"}, policy.ipset);
+        if (result.status != 0 && result.err.find("set type not supported") != std::string::npos) {
+            // Kernels built without some ipset types: hash:mac is CONFIG_IP_SET_HASH_MAC.
+            throw RuntimeError(ErrorKind::unsupported,
+                               "error: ipset restore failed: " + result.err +
+                                   "this kernel lacks an ipset type the policy needs (split host "
+                                   "mac needs hash:mac, CONFIG_IP_SET_HASH_MAC); the nft backend "
+                                   "counts per MAC without it");
+        }
         if (result.status != 0) {
             throw RuntimeError(ErrorKind::rejected, "error: ipset restore failed: " + result.err);
         }
@@ -398,11 +413,17 @@ std::vector<CounterReading> IptablesBackend::counters(const std::string& policy,
     std::vector<CounterReading> out;
     for (const auto& [name, prefix] : policies) {
         auto part = readings(name, prefix, rules);
-        // The nft backend's order: by policy, then counter name.
-        std::sort(part.begin(), part.end(),
-                  [](const auto& a, const auto& b) { return a.sample.counter < b.sample.counter; });
         out.insert(out.end(), part.begin(), part.end());
     }
+    // `split host`: one reading per element of the policies' host sets.
+    auto hosts = read_ipset_hosts(ipset_host_sets(all_rules(v4, v6), policies), reset);
+    out.insert(out.end(), std::make_move_iterator(hosts.begin()),
+               std::make_move_iterator(hosts.end()));
+    // The nft backend's order: by policy, then counter name, hosts by address text.
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+        return std::tuple(a.sample.policy, a.sample.counter, a.sample.label(Dimension::host)) <
+               std::tuple(b.sample.policy, b.sample.counter, b.sample.label(Dimension::host));
+    });
     return out;
 }
 
@@ -470,6 +491,8 @@ RemoveReport IptablesBackend::remove(const std::string& policy) {
     RemoveReport report;
     report.table = prefix;
     report.final_counters = readings(policy, prefix, counted(v4, v6));
+    auto hosts = read_ipset_hosts(ipset_host_sets(all_rules(v4, v6), {{policy, prefix}}), false);
+    report.final_counters.insert(report.final_counters.end(), hosts.begin(), hosts.end());
     for (std::size_t f = 0; f < 2; ++f) {
         const SavedTable& table = f == 0 ? v4 : v6;
         std::string text = "*filter\n";

@@ -23,16 +23,6 @@ std::string target_of(const std::string& spec) {
     return {};
 }
 
-std::string comment_of(const std::string& spec) {
-    const std::string key = "--comment \"";
-    const auto at = spec.find(key);
-    if (at == std::string::npos) {
-        return {};
-    }
-    const auto begin = at + key.size();
-    return spec.substr(begin, spec.find('"', begin) - begin);
-}
-
 // "-p gre" and "-p 47" are the same rule; iptables-save names it from /etc/protocols.
 std::string numeric_protocol(std::string line) {
     const auto p = line.find(" -p ");
@@ -49,6 +39,16 @@ std::string numeric_protocol(std::string line) {
 }
 
 } // namespace
+
+std::string comment_of(const std::string& spec) {
+    const std::string key = "--comment \"";
+    const auto at = spec.find(key);
+    if (at == std::string::npos) {
+        return {};
+    }
+    const auto begin = at + key.size();
+    return spec.substr(begin, spec.find('"', begin) - begin);
+}
 
 SavedTable parse_save(const std::string& text) {
     SavedTable table;

@@ -24,6 +24,9 @@ struct SavedTable {
 
 SavedTable parse_save(const std::string& text);
 
+// The text of a rule's `--comment "..."`, empty without one.
+std::string comment_of(const std::string& spec);
+
 // Policies applied here: name -> chain prefix, learned from the jump rules.
 std::map<std::string, std::string> applied_policies(const SavedTable& table);
 

@@ -53,8 +53,22 @@ std::vector<HostSet> host_sets(NftNetlink& netlink, const std::string& table) {
     return sets;
 }
 
+std::string mac_text(const unsigned char* bytes) {
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string text;
+    for (int i = 0; i < 6; ++i) {
+        text += i == 0 ? "" : ":";
+        text += hex[bytes[i] >> 4];
+        text += hex[bytes[i] & 15];
+    }
+    return text;
+}
+
 std::string address_text(const nlattr* value) {
     const auto length = mnl_attr_get_payload_len(value);
+    if (length == 6) { // ether_addr (split host mac): aa:bb:cc:dd:ee:ff, as nft prints it
+        return mac_text(static_cast<const unsigned char*>(mnl_attr_get_payload(value)));
+    }
     char text[INET6_ADDRSTRLEN] = {};
     if ((length != 4 && length != 16) ||
         inet_ntop(length == 4 ? AF_INET : AF_INET6, mnl_attr_get_payload(value), text,
@@ -115,7 +129,7 @@ bool is_host_set_comment(const std::string& comment) {
 }
 
 std::string host_counter_name(const std::string& set) {
-    for (const char* suffix : {"_hosts_v4", "_hosts_v6"}) {
+    for (const char* suffix : {"_hosts_v4", "_hosts_v6", "_hosts_mac"}) {
         if (set.ends_with(suffix)) {
             return set.substr(0, set.size() - std::string_view(suffix).size());
         }

@@ -133,8 +133,15 @@ TEST_P(IptablesLoad, LoadsTwiceOnLegacyAndNftAndReadsBackAsEmitted) {
     for (const std::string variant : {"legacy", "nft"}) {
         SCOPED_TRACE(variant);
         Namespace ns("-" + variant);
-        if (!ipt.ipset.empty()) {
-            ASSERT_EQ(0, ns.exec("ipset -exist restore < " + base + ".ipset"));
+        if (!ipt.ipset.empty() &&
+            ns.exec("ipset -exist restore < " + base + ".ipset 2> " + base + ".err") != 0) {
+            const std::string error = read_file(base + ".err");
+            std::remove((base + ".err").c_str());
+            // A kernel built without an ipset type (hash:mac: CONFIG_IP_SET_HASH_MAC).
+            if (error.find("set type not supported") != std::string::npos) {
+                GTEST_SKIP() << "this kernel lacks an ipset type of the policy: " << error;
+            }
+            FAIL() << error;
         }
         for (const auto& [tool, file, text] : {std::tuple{"iptables", base + ".v4", &ipt.v4},
                                                {"ip6tables", base + ".v6", &ipt.v6}}) {

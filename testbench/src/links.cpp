@@ -195,6 +195,16 @@ void add_address(RtnlSocket& rtnl, int index, const IpPrefix& prefix) {
     rtnl.execute("add address " + prefix.to_string());
 }
 
+void delete_address(RtnlSocket& rtnl, int index, const IpPrefix& prefix) {
+    auto* header = rtnl.start(RTM_DELADDR, 0);
+    auto* message = static_cast<ifaddrmsg*>(mnl_nlmsg_put_extra_header(header, sizeof(ifaddrmsg)));
+    message->ifa_family = static_cast<unsigned char>(prefix.address.family);
+    message->ifa_prefixlen = static_cast<unsigned char>(prefix.length);
+    message->ifa_index = static_cast<unsigned>(index);
+    mnl_attr_put(header, IFA_LOCAL, prefix.address.size(), prefix.address.bytes.data());
+    rtnl.execute("delete address " + prefix.to_string());
+}
+
 void add_route(RtnlSocket& rtnl, const Route& route) {
     const auto& destination = route.destination.address;
     if (route.destination.length != 0) {

@@ -2,6 +2,7 @@
 
 #include "acctc/compile.hpp"
 #include "acctc/runtime/backend.hpp"
+#include "acctc/runtime/errors.hpp"
 #include "acctc/testbench/cgroups.hpp"
 #include "acctc/testbench/traffic.hpp"
 
@@ -67,7 +68,9 @@ struct PreparedPolicy {
     std::string text;  // hand-written: the ruleset
 };
 
-// The policy compiles for nft but not for this backend: the scenario is skipped there.
+// The policy compiles for nft but not for this backend, or the kernel lacks a feature the
+// backend needs for it (RuntimeError unsupported: an ipset type built out of the kernel): the
+// scenario is skipped there.
 struct BackendRejects : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
@@ -119,7 +122,16 @@ void apply_policy(const NamedNetns& netns, const CompiledPolicy& policy, Backend
             if (private_cgroup_mount) {
                 mount_cgroup2_privately();
             }
-            runtime::make_backend(backend_kind, "")->apply(policy, false);
+            try {
+                runtime::make_backend(backend_kind, "")->apply(policy, false);
+            } catch (const runtime::RuntimeError& error) {
+                if (error.kind() != runtime::ErrorKind::unsupported) {
+                    throw;
+                }
+                channel.send("unsupported");
+                channel.send(error.what());
+                return;
+            }
             channel.send("applied");
         });
     std::string answer;
@@ -127,6 +139,10 @@ void apply_policy(const NamedNetns& netns, const CompiledPolicy& policy, Backend
         answer += (answer.empty() ? "" : "\n") + *line;
     }
     const int status = child.wait(std::chrono::seconds(5));
+    if (answer.starts_with("unsupported\n")) {
+        throw BackendRejects("this kernel cannot run the policy on the " + name_of(backend_kind) +
+                             " backend:\n" + answer.substr(answer.find('\n') + 1));
+    }
     if (status != 0 || answer != "applied") {
         throw std::runtime_error("applying the policy in " + netns.name() + " failed:\n" + answer);
     }
@@ -142,10 +158,10 @@ std::map<std::string, CounterValue> read_policy_counters(const NamedNetns& netns
     for (const auto& reading : runtime::make_backend(backend_kind, netns.name())
                                    ->counters(policy.compiled->policy_name, false)) {
         // A host of a `split host` counter is COUNTER@HOST (docs/testbench.md).
-        const std::string host = reading.sample.label(Dimension::host);
-        const bool per_host = !host.empty() && host != "overflow";
-        counters[reading.sample.counter + (per_host ? "@" + host : "")] = {reading.sample.packets,
-                                                                           reading.sample.bytes};
+        const bool per_host = reading.sample.per_host();
+        counters[reading.sample.counter + (per_host ? "@" + reading.sample.label(Dimension::host)
+                                                    : "")] = {reading.sample.packets,
+                                                              reading.sample.bytes};
     }
     return counters;
 }
@@ -346,7 +362,13 @@ ScenarioResult run_scenario(const Scenario& scenario, BackendKind backend) {
         for (const auto& end : scenario.captures) {
             captures.emplace_back(topology, end);
         }
-        for (const auto& flow : scenario.flows) {
+        for (std::size_t number = 0; number < scenario.flows.size(); ++number) {
+            const auto& flow = scenario.flows[number];
+            for (const auto& renumbering : scenario.renumberings) {
+                if (renumbering.before_flow == number) {
+                    topology.renumber(renumbering.at, renumbering.from, renumbering.to);
+                }
+            }
             if (const auto* skip = skip_of(scenario, backend, flow.name)) {
                 result.skipped_flows.push_back("flow " + flow.name + " not run on " +
                                                name_of(backend) + ": " + skip->reason);

@@ -307,6 +307,8 @@ class Parser {
                 scenario_.node_rulesets.emplace_back(node->text, statement_->block->text);
             }
             expect_end();
+        } else if (keyword.text == "renumber") {
+            parse_renumber();
         } else if (keyword.text == "load") {
             if (auto node = take("the node the policy is loaded in")) {
                 scenario_.load_node = node->text;
@@ -350,7 +352,7 @@ class Parser {
                                    "' (expected scenario, description, policy, ruleset, group, "
                                    "user, cgroup, node, link, bridge, address, route, nft, load, "
                                    "offloads, capture, "
-                                   "udp, tcp, ping, raw, expect or skip)");
+                                   "udp, tcp, ping, raw, renumber, expect or skip)");
         }
     }
 
@@ -489,6 +491,53 @@ class Parser {
                 address_ranges_[*end] = token.range;
                 scenario_.topology.addresses.push_back({*end, *prefix});
             }
+        }
+    }
+
+    void parse_renumber() {
+        auto end = take_link_end("NODE.INTERFACE");
+        auto from_token = take("the address it has (ADDRESS/LENGTH)");
+        auto to_token = take("the address it gets (ADDRESS/LENGTH)");
+        expect_end();
+        if (!end || !from_token || !to_token) {
+            return;
+        }
+        auto prefix = [&](const Token& token) -> std::optional<IpPrefix> {
+            auto parsed = IpPrefix::parse(token.text);
+            if (!parsed || token.text.find('/') == std::string::npos) {
+                diagnostics_.error(token.range,
+                                   "expected ADDRESS/LENGTH, not '" + token.text + "'");
+                return std::nullopt;
+            }
+            if (!is_test_address(parsed->address)) {
+                diagnostics_.error(token.range, "address " + token.text +
+                                                    " is outside the test ranges 198.18.0.0/15 "
+                                                    "and 2001:db8::/32");
+                return std::nullopt;
+            }
+            return parsed;
+        };
+        const auto from = prefix(*from_token);
+        const auto to = prefix(*to_token);
+        if (!from || !to) {
+            return;
+        }
+        // It has the address from an `address` statement or an earlier renumbering.
+        bool has =
+            std::any_of(scenario_.topology.addresses.begin(), scenario_.topology.addresses.end(),
+                        [&](const AddressSpec& a) { return a.at == *end && a.prefix == *from; });
+        for (const auto& earlier : scenario_.renumberings) {
+            has = has || (earlier.at == *end && earlier.to == *from);
+        }
+        if (!has) {
+            diagnostics_.error(from_token->range, end->node + "." + end->interface +
+                                                      " has no address " + from_token->text +
+                                                      " to renumber");
+        } else if (from->address.is_v4() != to->address.is_v4()) {
+            diagnostics_.error(to_token->range, "renumber keeps the family: " + to_token->text +
+                                                    " is not of " + from_token->text + "'s");
+        } else {
+            scenario_.renumberings.push_back({*end, *from, *to, flows_.size(), statement_->range});
         }
     }
 

@@ -340,6 +340,39 @@ std::vector<IpAddress> Topology::addresses_of(const std::string& node) const {
     return result;
 }
 
+void Topology::renumber(const LinkEnd& end, const IpPrefix& from, const IpPrefix& to) {
+    const auto found =
+        std::find_if(spec_.addresses.begin(), spec_.addresses.end(),
+                     [&](const AddressSpec& a) { return a.at == end && a.prefix == from; });
+    if (found == spec_.addresses.end()) {
+        throw std::invalid_argument("renumber: " + describe(end) + " has no address " +
+                                    from.to_string());
+    }
+    const NamedNetns& own = netns(end.node);
+    // Deleting the primary IPv4 address of a subnet deletes its secondaries and the routes
+    // through it, unless the next one is promoted: the new one, added just before.
+    write_sysctl(own, "net/ipv4/conf/" + end.interface + "/promote_secondaries", "1");
+    {
+        ScopedNetns inside(own);
+        RtnlSocket socket;
+        const int index = link_index(socket, end.interface);
+        add_address(socket, index, to);
+        delete_address(socket, index, from);
+        wait_address_local(socket, to.address, std::chrono::seconds(5));
+    }
+    found->prefix = to;
+    const auto far = far_end(spec_, end);
+    const auto self = far ? far_end(spec_, far->end) : std::nullopt;
+    for (const auto& other : segment_of(spec_, end)) {
+        if (!self || bridge_with_port(spec_, other.end) != nullptr) {
+            continue;
+        }
+        ScopedNetns inside(netns(other.end.node));
+        RtnlSocket socket;
+        add_neighbour(socket, link_index(socket, other.end.interface), to.address, self->mac);
+    }
+}
+
 unsigned Topology::mtu_of(const LinkEnd& end) const {
     for (const auto& link : spec_.links) {
         if (link.a == end || link.b == end) {

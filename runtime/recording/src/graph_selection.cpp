@@ -36,10 +36,12 @@ std::vector<std::string> select_counters(const std::vector<std::string>& recorde
     for (const auto& selector : selectors) {
         bool matched = false;
         for (const auto& counter : recorded) {
+            // A family selects its counters (skype_in), a counter its hosts (lan_in@198.18.0.5).
             const bool member =
-                counter == selector || (counter.size() > selector.size() &&
-                                        counter.compare(0, selector.size(), selector) == 0 &&
-                                        counter[selector.size()] == '_');
+                counter == selector ||
+                (counter.size() > selector.size() &&
+                 counter.compare(0, selector.size(), selector) == 0 &&
+                 (counter[selector.size()] == '_' || counter[selector.size()] == '@'));
             if (member) {
                 matched = true;
                 if (std::find(selected.begin(), selected.end(), counter) == selected.end()) {

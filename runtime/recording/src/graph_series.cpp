@@ -4,8 +4,11 @@
 #include "acctc/recording/rrd_file.hpp"
 #include "acctc/recording/rrd_names.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <map>
 #include <rrd.h>
+#include <tuple>
 
 namespace acctc::recording {
 namespace {
@@ -31,18 +34,23 @@ std::pair<std::time_t, std::time_t> time_range(const std::string& start, const s
     return {from, to};
 }
 
-bool has_known_value(const FetchedSeries& fetched, const std::string& ds) {
+// Whether the data source has a known value in the range, and its volume there (rates times
+// the step: bytes or packets).
+std::pair<bool, double> known_volume(const FetchedSeries& fetched, const std::string& ds) {
+    bool known = false;
+    double volume = 0;
     for (std::size_t d = 0; d < fetched.ds_names.size(); ++d) {
         if (fetched.ds_names[d] != ds) {
             continue;
         }
         for (std::size_t row = 0; row < fetched.rows(); ++row) {
             if (!std::isnan(fetched.at(row, d))) {
-                return true;
+                known = true;
+                volume += fetched.at(row, d) * static_cast<double>(fetched.step);
             }
         }
     }
-    return false;
+    return {known, volume};
 }
 
 } // namespace
@@ -56,9 +64,51 @@ void describe_series(GraphRequest& request) {
         const auto file = rrd_path(request.rrd_dir, request.policy, counter);
         const auto ds = request.metric == GraphMetric::bytes ? bytes_ds_name(counter)
                                                              : packets_ds_name(counter);
-        series.has_data = has_known_value(fetch_rrd(file, "AVERAGE", from, to, 1), ds);
+        std::tie(series.has_data, series.volume) =
+            known_volume(fetch_rrd(file, "AVERAGE", from, to, 1), ds);
         request.series.push_back(std::move(series));
     }
+    if (request.top_hosts) {
+        keep_top_hosts(request, *request.top_hosts);
+    }
+}
+
+void keep_top_hosts(GraphRequest& request, std::size_t top) {
+    // The counter a host series belongs to: its name before '@'.
+    std::map<std::string, std::vector<std::size_t>> hosts;
+    for (std::size_t i = 0; i < request.counters.size() && i < request.series.size(); ++i) {
+        std::string host;
+        for (const auto& label : request.series[i].identity.labels) {
+            if (label.dimension == Dimension::host) {
+                host = label.value;
+            }
+        }
+        const auto at = request.counters[i].find('@');
+        if (!host.empty() && host != "other" && at != std::string::npos) {
+            hosts[request.counters[i].substr(0, at)].push_back(i);
+        }
+    }
+    std::vector<bool> dropped(request.counters.size(), false);
+    for (auto& [counter, members] : hosts) {
+        std::stable_sort(members.begin(), members.end(), [&](std::size_t a, std::size_t b) {
+            return request.series[a].volume > request.series[b].volume;
+        });
+        for (std::size_t i = top; i < members.size(); ++i) {
+            dropped[members[i]] = true;
+        }
+    }
+    std::vector<std::string> counters;
+    std::vector<GraphSeries> series;
+    for (std::size_t i = 0; i < request.counters.size(); ++i) {
+        if (!dropped[i]) {
+            counters.push_back(std::move(request.counters[i]));
+            if (i < request.series.size()) {
+                series.push_back(std::move(request.series[i]));
+            }
+        }
+    }
+    request.counters = std::move(counters);
+    request.series = std::move(series);
 }
 
 } // namespace acctc::recording

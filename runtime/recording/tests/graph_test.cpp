@@ -31,6 +31,39 @@ TEST(GraphSelection, SelectorsAreCountersOrGroupPrefixes) {
     }
 }
 
+TEST(GraphSelection, ACounterSelectsItsHostSeries) {
+    const std::vector<std::string> recorded = {"lan_in", "lan_in@198.18.0.1", "lan_in@other",
+                                               "lan_in_overflow", "lan_out@198.18.0.1"};
+    EXPECT_EQ(select_counters(recorded, {"lan_in"}),
+              (std::vector<std::string>{"lan_in", "lan_in@198.18.0.1", "lan_in@other",
+                                        "lan_in_overflow"}));
+    EXPECT_EQ(select_counters(recorded, {"lan_in@198.18.0.1"}),
+              (std::vector<std::string>{"lan_in@198.18.0.1"}));
+}
+
+TEST(GraphSelection, TopHostsByVolumeOtherAndPlainCountersStay) {
+    GraphRequest request;
+    auto host = [](const std::string& address, double volume) {
+        GraphSeries series;
+        series.identity = {"lan",
+                           CounterKind::counter,
+                           {{Dimension::direction, "in"}, {Dimension::host, address}},
+                           ""};
+        series.volume = volume;
+        return series;
+    };
+    request.counters = {"lan_in@198.18.0.1", "lan_in@198.18.0.2",  "lan_in@198.18.0.3",
+                        "lan_in@other",      "lan_out@198.18.0.1", "plain"};
+    request.series = {host("198.18.0.1", 10), host("198.18.0.2", 30), host("198.18.0.3", 20),
+                      host("other", 1),       host("198.18.0.1", 5),  GraphSeries{}};
+    keep_top_hosts(request, 2);
+    EXPECT_EQ(request.counters,
+              (std::vector<std::string>{"lan_in@198.18.0.2", "lan_in@198.18.0.3", "lan_in@other",
+                                        "lan_out@198.18.0.1", "plain"}));
+    ASSERT_EQ(request.series.size(), request.counters.size());
+    EXPECT_EQ(request.series[0].volume, 30);
+}
+
 std::vector<std::string>::const_iterator find_prefix(const std::vector<std::string>& args,
                                                      const std::string& prefix) {
     return std::find_if(args.begin(), args.end(),

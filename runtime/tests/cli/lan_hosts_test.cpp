@@ -1,8 +1,11 @@
 // examples/lan_hosts.acct on a router namespace: two LAN hosts send through it to the WAN side,
 // and `acctc counters --json` shows, per LAN host in labels.host, exactly what it sent and what
-// came back over the WAN link. (The bench's lan_hosts.scn does the same with 50 hosts and pings.)
+// came back over the WAN link, and --prometheus a host label; on nft and on both iptables variants
+// (applied with --backend, read without: the backend acctc remembers). (The bench's lan_hosts.scn
+// does the same with 50 hosts and pings.)
 #include "kernel_fixture.hpp"
 
+#include <algorithm>
 #include <gtest/gtest.h>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -38,7 +41,9 @@ void wire(const std::string& router, const std::string& inside, const std::strin
           " link set eth0 up && ip -n " + peer + " route add default via " + gateway);
 }
 
-TEST(LanHostsExample, CountersJsonShowsEachLanHost) {
+class LanHostsExample : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(LanHostsExample, CountersJsonShowsEachLanHost) {
     TestNamespace router;
     Peers peers;
     const std::string wan = peers.add("wan");
@@ -58,8 +63,8 @@ TEST(LanHostsExample, CountersJsonShowsEachLanHost) {
               " link set eth0 up && ip -n " + host + " route add default via 198.18.0.1");
     }
     const std::string cli = std::string(ACCTC_CLI_PATH) + " ";
-    shell(cli + "apply " + ACCTC_SOURCE_DIR + "/examples/lan_hosts.acct --netns " + router.name() +
-          " 2>/dev/null");
+    shell(cli + "apply --backend " + GetParam() + " " + ACCTC_SOURCE_DIR +
+          "/examples/lan_hosts.acct --netns " + router.name() + " 2>/dev/null");
     // UDP to the WAN host's discard port: it answers with port unreachable, which comes back.
     const auto send = [](const std::string& from, int count) {
         for (int i = 0; i < count; ++i) {
@@ -83,7 +88,21 @@ TEST(LanHostsExample, CountersJsonShowsEachLanHost) {
     EXPECT_EQ(seen["in@198.18.1.2"], 2U);
     EXPECT_EQ(seen["out@overflow"], 0U);
     EXPECT_EQ(seen["in@overflow"], 0U);
+    const std::string prometheus =
+        shell(cli + "counters --prometheus lan_hosts --netns " + router.name());
+    EXPECT_NE(prometheus.find("acctc_packets_total{policy=\"lan_hosts\",counter=\"lan_hosts\","
+                              "direction=\"out\",host=\"198.18.1.1\"} 3"),
+              std::string::npos)
+        << prometheus;
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, LanHostsExample,
+                         ::testing::Values("nft", "iptables-legacy", "iptables-nft"),
+                         [](const auto& param) {
+                             std::string name = param.param;
+                             std::replace(name.begin(), name.end(), '-', '_');
+                             return name;
+                         });
 
 } // namespace
 } // namespace acctc::runtime::testing

@@ -1,21 +1,25 @@
 // `split host` in the kernel: every packet lands in exactly one host's element counter or in the
 // overflow counter once the set is full; `counters` reads each host through netlink with a host
-// label; a reset reads and zeroes atomically; a reload keeps every host's counts.
+// label; a reset reads and zeroes atomically; a reload keeps every host's counts. The same on
+// nft (dynamic sets) and on both iptables variants (ipsets with counters).
 #include "acctc/runtime/backend.hpp"
 #include "acctc/runtime/counters.hpp"
 #include "kernel_fixture.hpp"
 
+#include <algorithm>
 #include <gtest/gtest.h>
 
 namespace acctc::runtime::testing {
 namespace {
 
-CompiledPolicy compile_hosts(const std::string& extra = {}) {
+CompiledPolicy compile_hosts(BackendKind kind, const std::string& extra = {}) {
     const std::string text = "policy hosts\n"
                              "counter h { out; include loopback; udp dport 9; "
                              "split host destination size 2 }\n" +
                              extra;
-    auto result = compile_source("hosts.acct", text);
+    CompileOptions options;
+    options.target = backend_info(kind).target;
+    auto result = compile_source("hosts.acct", text, options);
     if (!result.output) {
         ADD_FAILURE() << "the policy does not compile";
         return {};
@@ -40,20 +44,26 @@ Seen host(const std::vector<CounterSample>& samples, const std::string& counter,
           const std::string& address) {
     for (const auto& s : samples) {
         if (s.counter == counter && s.label(Dimension::host) == address) {
-            EXPECT_EQ(s.family, "h");
+            EXPECT_EQ(s.family, counter.substr(0, 1));
             return {s.packets, s.bytes, true};
         }
     }
     return {};
 }
 
-TEST(HostCounters, EveryPacketInOneHostOrTheOverflowAndKeptOverReloads) {
+class HostCounters : public ::testing::TestWithParam<BackendKind> {};
+
+TEST_P(HostCounters, EveryPacketInOneHostOrTheOverflowAndKeptOverReloads) {
+    const BackendKind kind = GetParam();
     TestNamespace netns;
     for (const char* address : {"198.18.0.2/32", "198.18.0.3/32"}) {
         shell("ip -n " + netns.name() + " addr add " + address + " dev lo");
     }
-    auto backend = make_backend(BackendKind::nftables, netns.name());
-    backend->apply(compile_hosts(), false);
+    auto backend = make_backend(kind, netns.name());
+    backend->apply(compile_hosts(kind), false);
+    auto read_counters = [&](const std::string& policy, const std::string& in, bool reset = false) {
+        return runtime::read_counters(policy, in, reset, kind);
+    };
     send_to(netns, "198.18.0.1", 3);
     send_to(netns, "198.18.0.2", 2);
     send_to(netns, "198.18.0.3", 4); // the set holds 2: all of these overflow
@@ -73,8 +83,10 @@ TEST(HostCounters, EveryPacketInOneHostOrTheOverflowAndKeptOverReloads) {
 
     // A reload with another counter keeps the set and its hosts' counts.
     const auto report =
-        backend->apply(compile_hosts("counter other { in; udp dport 10 }\n"), false);
-    EXPECT_EQ(report.sets_kept, (std::vector<std::string>{"h_hosts_v4", "h_hosts_v6"}));
+        backend->apply(compile_hosts(kind, "counter other { in; udp dport 10 }\n"), false);
+    if (kind == BackendKind::nftables) {
+        EXPECT_EQ(report.sets_kept, (std::vector<std::string>{"h_hosts_v4", "h_hosts_v6"}));
+    }
     send_to(netns, "198.18.0.1", 1);
     samples = read_counters("hosts", netns.name());
     EXPECT_EQ(host(samples, "h", "198.18.0.1").packets, 4U);
@@ -89,7 +101,52 @@ TEST(HostCounters, EveryPacketInOneHostOrTheOverflowAndKeptOverReloads) {
     EXPECT_TRUE(host(samples, "h", "198.18.0.1").found);
     EXPECT_EQ(host(samples, "h", "198.18.0.2").packets, 1U);
     EXPECT_EQ(packets_of(samples, "h_overflow"), 0U);
+
+    // Removing reports every host's final count.
+    const auto removed = backend->remove("hosts");
+    EXPECT_EQ(host(samples_of(removed.final_counters), "h", "198.18.0.2").packets, 1U);
 }
+
+// A prefix split keys each element by the masked address: two hosts of one /24 in one element
+// (nft: `ip daddr & 255.255.255.0`; iptables: an ipset with netmask 24), IPv6 per /64.
+TEST_P(HostCounters, APrefixSplitCountsPerNetwork) {
+    const BackendKind kind = GetParam();
+    TestNamespace netns;
+    shell("ip -n " + netns.name() + " addr add 198.18.0.2/32 dev lo");
+    shell("ip -n " + netns.name() + " addr add 198.18.1.9/32 dev lo");
+    shell("ip -n " + netns.name() + " addr add 2001:db8:0:1::5/128 dev lo nodad");
+    shell("ip -n " + netns.name() + " addr add 2001:db8:0:1::6/128 dev lo nodad");
+    CompileOptions options;
+    options.target = backend_info(kind).target;
+    auto compiled = compile_source("nets.acct",
+                                   "policy nets\n"
+                                   "counter n { out; include loopback; udp dport 9; "
+                                   "split host destination /24 /64 }\n",
+                                   options);
+    ASSERT_TRUE(compiled.output);
+    auto backend = make_backend(kind, netns.name());
+    backend->apply(*compiled.output, false);
+    send_to(netns, "198.18.0.1", 2);
+    send_to(netns, "198.18.0.2", 3);
+    send_to(netns, "198.18.1.9", 1);
+    send_to(netns, "2001:db8:0:1::5", 1);
+    send_to(netns, "2001:db8:0:1::6", 2);
+    const auto samples = runtime::read_counters("nets", netns.name(), false, kind);
+    EXPECT_EQ(host(samples, "n", "198.18.0.0").packets, 5U);
+    EXPECT_EQ(host(samples, "n", "198.18.1.0").packets, 1U);
+    EXPECT_EQ(host(samples, "n", "2001:db8:0:1::").packets, 3U);
+    EXPECT_EQ(host(samples, "n", "2001:db8:0:1::").bytes, 3U * 50);
+    EXPECT_EQ(packets_of(samples, "n_overflow"), 0U);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, HostCounters,
+                         ::testing::Values(BackendKind::nftables, BackendKind::iptables_legacy,
+                                           BackendKind::iptables_nft),
+                         [](const auto& param) {
+                             std::string name(backend_info(param.param).name);
+                             std::replace(name.begin(), name.end(), '-', '_');
+                             return name;
+                         });
 
 } // namespace
 } // namespace acctc::runtime::testing

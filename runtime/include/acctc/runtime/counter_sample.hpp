@@ -36,6 +36,11 @@ struct CounterSample {
         }
         return {};
     }
+    // One host's reading of a `split host` counter (not its overflow counter, host=overflow).
+    bool per_host() const {
+        const std::string host = label(Dimension::host);
+        return !host.empty() && host != "overflow";
+    }
 };
 
 } // namespace acctc::runtime

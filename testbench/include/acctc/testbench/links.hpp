@@ -42,6 +42,7 @@ void set_link_mtu(RtnlSocket& rtnl, int index, unsigned mtu);
 
 // Added without duplicate address detection (IFA_F_NODAD), usable at once.
 void add_address(RtnlSocket& rtnl, int index, const IpPrefix& prefix);
+void delete_address(RtnlSocket& rtnl, int index, const IpPrefix& prefix);
 
 struct Route {
     IpPrefix destination;             // length 0 for the default route

@@ -45,6 +45,16 @@ struct FlowSkip {
     SourceRange range;
 };
 
+// `renumber NODE.IF FROM TO`: between two flows the interface moves from one address to
+// another (a host given a new DHCP lease), before flow number `before_flow`.
+struct Renumbering {
+    LinkEnd at;
+    IpPrefix from;
+    IpPrefix to;
+    std::size_t before_flow = 0;
+    SourceRange range;
+};
+
 struct Scenario {
     std::string name;
     std::string description;
@@ -65,6 +75,7 @@ struct Scenario {
     // Capture points; a flow's captured count comes from the first one that saw it.
     std::vector<LinkEnd> captures;
     std::vector<FlowSpec> flows;
+    std::vector<Renumbering> renumberings; // in file order
     std::vector<Expectation> expectations;
     std::vector<FlowSkip> skips;
 };

@@ -80,6 +80,10 @@ class Topology {
     std::vector<IpAddress> addresses_of(const std::string& node) const;
     // The MTU configured on an interface (1500 when not a link end: loopback excluded).
     unsigned mtu_of(const LinkEnd& end) const;
+    // Moves an interface from one address to another, as a DHCP client given a new lease
+    // does: the new address is added, the old one deleted, routes through the interface stay,
+    // and the nodes on its segment know the new address's MAC (as they knew the old one's).
+    void renumber(const LinkEnd& end, const IpPrefix& from, const IpPrefix& to);
 
   private:
     TopologySpec spec_;

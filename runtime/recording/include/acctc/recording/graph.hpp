@@ -4,7 +4,9 @@
 
 #include "acctc/counter_labels.hpp"
 
+#include <cstddef>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +18,7 @@ enum class GraphMetric { bytes, packets };
 struct GraphSeries {
     CounterIdentity identity; // family and labels: the direction label picks the side
     bool has_data = true;     // false: the legend says "no data" instead of nan
+    double volume = 0;        // the metric summed over the range (bytes or packets)
 };
 
 struct GraphRequest {
@@ -30,11 +33,19 @@ struct GraphRequest {
     std::string title; // empty: "<policy>: bytes per second"
     // Parallel to counters; a counter without an entry has no labels and is drawn above.
     std::vector<GraphSeries> series;
+    // `split host` series (COUNTER@HOST, recorded by `record --top`): draw only this many hosts
+    // per counter, those with the most volume in the range, and COUNTER@other; empty: all.
+    std::optional<std::size_t> top_hosts;
 };
 
 // Fills request.series from the recorded labels (recorded_labels.hpp) and from whether each
 // counter's RRD holds a known value of the metric between start and end. Throws RrdError.
+// With request.top_hosts it then leaves out the smaller hosts (keep_top_hosts).
 void describe_series(GraphRequest& request);
+
+// Of each counter's host series (a host label other than "other"), keeps the `top` with the
+// most volume and drops the rest from counters and series; every other series stays.
+void keep_top_hosts(GraphRequest& request, std::size_t top);
 
 inline constexpr unsigned min_graph_width = 300;
 inline constexpr unsigned min_graph_height = 150;
