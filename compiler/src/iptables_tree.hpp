@@ -37,10 +37,11 @@ struct LookupTree {
 
 // At most `leaf_size` entries in a leaf, at most `fanout` children per inner node; maps of
 // fewer than `min_entries` entries stay one leaf (their rules in order cost no more than a
-// test and a leaf).
+// test and a leaf). 8 and 8: at 10,000 classes 4 and 4, 8 and 8, 16 and 16 forwarded the same
+// within the bench's noise (docs/performance.md), and 8 makes half the chains of 4.
 struct LookupShape {
-    std::size_t leaf_size = 4;
-    std::size_t fanout = 4;
+    std::size_t leaf_size = 8;
+    std::size_t fanout = 8;
     std::size_t min_entries = 9;
     // Chains below the tree's root on any path. nf_tables refuses rulesets whose jumps and
     // gotos nest 16 deep (EMLINK: "Too many links"), and iptables-nft's chains are nf_tables

@@ -78,12 +78,12 @@ MapEntry entry(std::vector<Interval> key, std::string counter) {
 
 TEST(LookupTree, FewEntriesStayOneLeaf) {
     std::vector<MapEntry> entries;
-    for (u128 p = 0; p < 4; ++p) {
+    for (u128 p = 0; p < 8; ++p) {
         entries.push_back(entry({{1000 + p, 1000 + p}}, "c"));
     }
     const auto tree = plan_lookup_tree(entries, {16}, {false});
     ASSERT_EQ(tree.nodes.size(), 1U);
-    EXPECT_EQ(tree.nodes[0].entries.size(), 4U);
+    EXPECT_EQ(tree.nodes[0].entries.size(), 8U);
 }
 
 TEST(LookupTree, TenThousandPortsTakeFewTests) {
@@ -100,9 +100,9 @@ TEST(LookupTree, TenThousandPortsTakeFewTests) {
         worst = std::max(worst, w.tests);
         worst_leaf = std::max(worst_leaf, tree.nodes[w.leaf].entries.size());
     }
-    // log4(10,000) < 7 levels of at most 3 tests, a leaf of at most 4 entries.
-    EXPECT_LE(worst, 21U);
-    EXPECT_LE(worst_leaf, 4U);
+    // 10,000 / 8 leaves below 4 levels of at most 7 tests, a leaf of at most 8 entries.
+    EXPECT_LE(worst, 28U);
+    EXPECT_LE(worst_leaf, 8U);
 }
 
 // Chains nested below the root: a node's last child is written into its parent's chain.
