@@ -49,6 +49,7 @@ int run_bench(const std::vector<std::string>& args) {
     bool quick = false;
     bool no_apply = false;
     bool no_datapath = false;
+    bool iptables_legacy = false;
     std::string kinds;
     std::string classes;
     std::string apply_classes;
@@ -72,11 +73,15 @@ int run_bench(const std::vector<std::string>& args) {
         "apply-classes", po::value(&apply_classes),
         "policy sizes for apply/read timings (default 10000,100000)")(
         "no-apply", po::bool_switch(&no_apply), "skip the apply and counter-read timings")(
-        "no-datapath", po::bool_switch(&no_datapath), "skip the throughput comparison");
+        "no-datapath", po::bool_switch(&no_datapath), "skip the throughput comparison")(
+        "iptables-legacy", po::bool_switch(&iptables_legacy),
+        "also measure the iptables output loaded with iptables-legacy (its table then stays in "
+        "every variant's path)");
     po::variables_map map;
     if (!parse_command_line(args,
                             "acctc bench [--json] [--quick] [--kinds LIST] [--classes LIST] "
-                            "[--repetitions N] [--duration MS] [--cpu N] [--apply-classes LIST]",
+                            "[--repetitions N] [--duration MS] [--cpu N] [--apply-classes LIST] "
+                            "[--iptables-legacy]",
                             options, {}, map)) {
         return exit_ok;
     }
@@ -113,6 +118,7 @@ int run_bench(const std::vector<std::string>& args) {
         }
         settings.datapath.cpu = cpu;
     }
+    settings.datapath.iptables_legacy = iptables_legacy;
     if (no_apply) {
         settings.apply_sizes.clear();
     }

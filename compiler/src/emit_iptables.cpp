@@ -2,6 +2,7 @@
 
 #include "emit_ipset_hosts.hpp"
 #include "iptables_names.hpp"
+#include "iptables_tree.hpp"
 #include "well_known.hpp"
 
 #include <algorithm>
@@ -336,6 +337,11 @@ class Emitter {
     std::vector<ChainOut> out_;
     std::string line_; // the line being written, its buffer reused
     std::set<std::string> used_names_;
+    // The rule being emitted: its lookup trees (per count map statement) and their chains'
+    // role prefix and count.
+    std::map<const Statement*, iptables::LookupTree> plans_;
+    std::string tree_role_;
+    std::size_t tree_chains_ = 0;
 
     std::string new_chain(const std::string& role);
     std::vector<Alt> expand(const std::vector<Condition>& conditions) const;
@@ -347,7 +353,21 @@ class Emitter {
                                  bool negate) const;
     void emit_chain(std::size_t index, const std::string& role,
                     const std::vector<rules::Rule>& rules, std::size_t begin);
-    void emit_statements(std::size_t index, const Spec& spec, const rules::Rule& rule);
+    void emit_statements(std::size_t index, const Spec& spec, const rules::Rule& rule,
+                         const std::string& miss);
+    const iptables::LookupTree& plan(const Statement& s);
+    bool has_tree(const rules::Rule& rule);
+    void emit_count_map(std::size_t index, const Spec& spec, const std::string& origin,
+                        const Statement& s, const std::string& how, const std::string& miss);
+    void emit_entries(std::size_t index, const Spec& spec, const std::string& origin,
+                      const Statement& s, const std::vector<std::size_t>& entries,
+                      const std::string& how);
+    void emit_node(std::size_t index, const iptables::LookupTree& tree, std::size_t node,
+                   const Spec& context, const std::string& origin, const Statement& s,
+                   const std::string& miss);
+    bool ah_apart(const Statement& s) const;
+    std::vector<Spec> route_tests(const Statement& s, const iptables::LookupNode::Child& child,
+                                  Field field, const Spec& context) const;
     void line(std::size_t index, const Spec& spec, const std::string& origin,
               const std::string& target);
     std::string family_text(const std::vector<std::pair<std::string, std::string>>& jumps);
@@ -747,7 +767,8 @@ void Emitter::line(std::size_t index, const Spec& spec, const std::string& origi
 
 // One rule's statements for one alternative, one iptables rule per statement (and per map
 // entry group).
-void Emitter::emit_statements(std::size_t index, const Spec& spec, const rules::Rule& rule) {
+void Emitter::emit_statements(std::size_t index, const Spec& spec, const rules::Rule& rule,
+                              const std::string& miss) {
     const bool returns =
         !rule.statements.empty() && (rule.statements.back().kind == Statement::Kind::ret ||
                                      rule.statements.back().kind == Statement::Kind::accept);
@@ -765,61 +786,12 @@ void Emitter::emit_statements(std::size_t index, const Spec& spec, const rules::
                 return;
             }
             break;
-        case Statement::Kind::count_map: {
-            // Entries grouped by counter (and the leading key fields), the last field merged.
-            // Found through an index: a classification of 100,000 classes has as many groups.
-            std::vector<std::pair<std::pair<std::string, std::vector<Interval>>, IntervalSet>>
-                groups;
-            std::map<std::pair<std::string, std::vector<Interval>>, std::size_t> group_index;
-            for (const auto& entry : s.entries) {
-                std::pair<std::string, std::vector<Interval>> key{
-                    entry.counter, {entry.key.begin(), entry.key.end() - 1}};
-                auto [at, added] = group_index.emplace(key, groups.size());
-                if (added) {
-                    groups.push_back({std::move(key), {}});
-                }
-                groups[at->second].second.add(entry.key.back().lo, entry.key.back().hi);
-            }
-            // On IPv6 the AH entry takes AH's packets from the other protocols' entries.
-            const bool ah_entry =
-                family_ == Family::v6 && s.key.size() == 1 && s.key[0] == Field::l4proto &&
-                std::any_of(groups.begin(), groups.end(),
-                            [](const auto& g) { return g.second.contains(proto_ah); });
-            for (const auto& [key, last] : groups) {
-                std::vector<Condition> conditions;
-                if (ah_entry && !last.contains(proto_ah)) {
-                    Condition not_ah;
-                    not_ah.field = Field::l4proto;
-                    not_ah.negate = true;
-                    not_ah.numbers = IntervalSet::single(proto_ah);
-                    conditions.push_back(std::move(not_ah));
-                }
-                for (std::size_t f = 0; f < s.key.size(); ++f) {
-                    Condition c;
-                    c.field = s.key[f];
-                    if (f + 1 < s.key.size()) {
-                        c.numbers = IntervalSet::range(key.second[f].lo, key.second[f].hi);
-                    } else {
-                        c.numbers = last;
-                    }
-                    conditions.push_back(std::move(c));
-                }
-                for (auto& alt : expand(conditions)) {
-                    Alt full{spec, {}};
-                    if (!merge(full, alt.spec)) {
-                        continue;
-                    }
-                    if (!alt.exclusions.empty() || !full.exclusions.empty()) {
-                        throw std::logic_error("count map key needs an exclusion");
-                    }
-                    line(index, full.spec, rule.origin, how + counters_.at(key.first));
-                }
-            }
+        case Statement::Kind::count_map:
+            emit_count_map(index, spec, rule.origin, s, how, then_return ? miss : std::string());
             if (then_return) {
                 return;
             }
             break;
-        }
         case Statement::Kind::quota:
         case Statement::Kind::quota_map:
             throw std::logic_error("quotas reach the iptables emitter (check_iptables refuses them)");
@@ -856,6 +828,197 @@ void Emitter::emit_statements(std::size_t index, const Spec& spec, const rules::
             break;
         }
     }
+}
+
+// The key's entries `entries` (indices into s.entries), grouped by counter (and the leading key
+// fields) with the last field merged, one rule per group, each going `how` to its counter.
+// Grouped through an index: a classification of 100,000 classes has as many groups.
+void Emitter::emit_entries(std::size_t index, const Spec& spec, const std::string& origin,
+                           const Statement& s, const std::vector<std::size_t>& entries,
+                           const std::string& how) {
+    std::vector<std::pair<std::pair<std::string, std::vector<Interval>>, IntervalSet>> groups;
+    std::map<std::pair<std::string, std::vector<Interval>>, std::size_t> group_index;
+    for (std::size_t e : entries) {
+        const rules::MapEntry& entry = s.entries[e];
+        std::pair<std::string, std::vector<Interval>> key{entry.counter,
+                                                          {entry.key.begin(), entry.key.end() - 1}};
+        auto [at, added] = group_index.emplace(key, groups.size());
+        if (added) {
+            groups.push_back({std::move(key), {}});
+        }
+        groups[at->second].second.add(entry.key.back().lo, entry.key.back().hi);
+    }
+    // On IPv6 the AH entry takes AH's packets from the other protocols' entries.
+    const bool ah_entry = ah_apart(s);
+    for (const auto& [key, last] : groups) {
+        std::vector<Condition> conditions;
+        if (ah_entry && !last.contains(proto_ah)) {
+            Condition not_ah;
+            not_ah.field = Field::l4proto;
+            not_ah.negate = true;
+            not_ah.numbers = IntervalSet::single(proto_ah);
+            conditions.push_back(std::move(not_ah));
+        }
+        for (std::size_t f = 0; f < s.key.size(); ++f) {
+            Condition c;
+            c.field = s.key[f];
+            if (f + 1 < s.key.size()) {
+                c.numbers = IntervalSet::range(key.second[f].lo, key.second[f].hi);
+            } else {
+                c.numbers = last;
+            }
+            conditions.push_back(std::move(c));
+        }
+        for (auto& alt : expand(conditions)) {
+            Alt full{spec, {}};
+            if (!merge(full, alt.spec)) {
+                continue;
+            }
+            if (!alt.exclusions.empty() || !full.exclusions.empty()) {
+                throw std::logic_error("count map key needs an exclusion");
+            }
+            line(index, full.spec, origin, how + counters_.at(key.first));
+        }
+    }
+}
+
+// IPv6 maps keyed by the protocol alone, with an AH entry: `-m ah` finds AH where nft's
+// l4proto stops, and the other protocols' rules leave AH's packets to it.
+bool Emitter::ah_apart(const Statement& s) const {
+    return family_ == Family::v6 && s.key.size() == 1 && s.key[0] == Field::l4proto &&
+           std::any_of(s.entries.begin(), s.entries.end(), [](const rules::MapEntry& e) {
+               return e.key[0].lo <= proto_ah && proto_ah <= e.key[0].hi;
+           });
+}
+
+const iptables::LookupTree& Emitter::plan(const Statement& s) {
+    auto [at, added] = plans_.try_emplace(&s);
+    if (added) {
+        std::vector<unsigned> widths;
+        std::vector<bool> aligned;
+        for (Field f : s.key) {
+            widths.push_back(rules::info(f).width);
+            aligned.push_back(rules::info(f).iptables == rules::IptablesForm::address);
+        }
+        at->second = iptables::plan_lookup_tree(s.entries, widths, aligned);
+    }
+    return at->second;
+}
+
+// Whether a rule ends its chain through a lookup tree, whose misses go on with the rest of the
+// chain in a continuation chain.
+bool Emitter::has_tree(const rules::Rule& rule) {
+    const auto& st = rule.statements;
+    return st.size() >= 2 && st.back().kind == Statement::Kind::ret &&
+           st[st.size() - 2].kind == Statement::Kind::count_map &&
+           !plan(st[st.size() - 2]).nodes.front().children.empty();
+}
+
+// A count map: its entries' rules in the chain when they are few, else a lookup tree
+// (iptables_tree.hpp) entered `how` (-g when the map ends the chain, -j otherwise) for the
+// packets `spec` matches. Misses leave the tree by `miss` (empty: the tree's chains end, which
+// returns to the caller of the chain the tree was entered from by -j).
+void Emitter::emit_count_map(std::size_t index, const Spec& spec, const std::string& origin,
+                             const Statement& s, const std::string& how, const std::string& miss) {
+    const auto& tree = plan(s);
+    if (tree.nodes.front().children.empty()) {
+        emit_entries(index, spec, origin, s, tree.nodes.front().entries, how);
+        return;
+    }
+    const std::string root = new_chain(tree_role_ + "-" + std::to_string(tree_chains_++));
+    line(index, spec, origin, how + root);
+    // Below the entry the leaves need only the protocol that the key's port tests name.
+    Spec context;
+    if (!spec.proto.negate) {
+        context.proto = spec.proto;
+    }
+    emit_node(out_.size() - 1, tree, 0, context, origin, s, miss);
+}
+
+void Emitter::emit_node(std::size_t index, const iptables::LookupTree& tree, std::size_t node,
+                        const Spec& context, const std::string& origin, const Statement& s,
+                        const std::string& miss) {
+    const iptables::LookupNode& n = tree.nodes[node];
+    if (n.children.empty()) {
+        // The leaf's rules go to the counter and end there: the counter chain returns to the
+        // caller of the chain the tree was entered from.
+        emit_entries(index, context, origin, s, n.entries, "-g ");
+        if (!miss.empty()) {
+            line(index, Spec{}, origin, miss);
+        }
+        return;
+    }
+    const Field field = s.key[n.field];
+    for (std::size_t c = 0; c < n.children.size(); ++c) {
+        const auto& child = n.children[c];
+        // Below a protocol's branch, port tests name that protocol.
+        Spec below = context;
+        if (field == Field::l4proto && child.values.parts().size() == 1 &&
+            child.values.parts()[0].lo == child.values.parts()[0].hi) {
+            const auto p = static_cast<std::uint8_t>(child.values.parts()[0].lo);
+            if (p == 6 || p == 17 || p == 33 || p == 132 || p == 136) {
+                below.proto = {false, protocol_text(p)};
+            }
+        }
+        if (c + 1 == n.children.size()) {
+            emit_node(index, tree, child.node, below, origin, s, miss); // the rest: no test
+            return;
+        }
+        const auto& leaf = tree.nodes[child.node];
+        if (leaf.children.empty() && leaf.entries.size() == 1) {
+            // One entry: its own rules are the test (a packet they miss has no entry here).
+            emit_entries(index, below, origin, s, leaf.entries, "-g ");
+            continue;
+        }
+        const std::string name = new_chain(tree_role_ + "-" + std::to_string(tree_chains_++));
+        const std::size_t child_index = out_.size() - 1;
+        for (const auto& test : route_tests(s, child, field, context)) {
+            line(index, test, origin, "-g " + name);
+        }
+        emit_node(child_index, tree, child.node, below, origin, s, miss);
+    }
+}
+
+// The rules that send a packet to `child`: they accept every value the child holds and none of
+// a later child's (values past child.limit). Addresses use the smallest prefix holding the
+// child's range when it ends by the limit; protocols and ICMP types list the child's values;
+// other fields test the range from the child's first value to its last.
+std::vector<Spec> Emitter::route_tests(const Statement& s, const iptables::LookupNode::Child& child,
+                                       Field field, const Spec& context) const {
+    const rules::FieldInfo& info = rules::info(field);
+    const u128 lo = child.values.parts().front().lo;
+    const u128 hi = child.values.parts().back().hi;
+    Condition c;
+    c.field = field;
+    c.numbers = IntervalSet::range(lo, hi);
+    if (info.iptables == rules::IptablesForm::address) {
+        unsigned host = 0;
+        while (host < info.width && (lo >> host) != (hi >> host)) {
+            ++host;
+        }
+        const Prefix prefix{lo & ~low_bits(host), info.width - host};
+        if ((prefix.base | low_bits(host)) <= child.limit && prefix.length > 0) {
+            Spec spec;
+            const bool source = field == Field::ip_saddr || field == Field::ip6_saddr;
+            (source ? spec.src : spec.dst) = AddressSlot{false, info.width, prefix};
+            return {spec};
+        }
+    } else if (info.iptables == rules::IptablesForm::protocol ||
+               info.iptables == rules::IptablesForm::icmp_type) {
+        c.numbers = child.values;
+    }
+    std::vector<Spec> exclusions;
+    auto tests = options(c, context, exclusions);
+    if (!exclusions.empty()) {
+        throw std::logic_error("a lookup tree's test needs an exclusion");
+    }
+    if (field == Field::l4proto && ah_apart(s) && !child.values.contains(proto_ah)) {
+        // ip6tables-legacy's -p looks past AH: AH's packets stay for the AH entry's branch.
+        for (auto& test : tests) {
+            test.matches.push_back(without_ah());
+        }
+    }
+    return tests;
 }
 
 // A condition on a count map's own key field (`icmp type { 0, 8 } counter name icmp type map`)
@@ -906,15 +1069,41 @@ void Emitter::emit_chain(std::size_t index, const std::string& role,
         const bool ends_chain =
             !rule.statements.empty() && (rule.statements.back().kind == Statement::Kind::ret ||
                                          rule.statements.back().kind == Statement::Kind::accept);
+        const bool more =
+            std::any_of(rules.begin() + static_cast<std::ptrdiff_t>(i) + 1, rules.end(),
+                        [&](const auto& r) { return for_family(r, family_); });
+        plans_.clear();
+        tree_role_ = role + "-t" + std::to_string(i);
+        tree_chains_ = 0;
+        // The rest of the chain, in a continuation chain when this rule ends the chain through
+        // a lookup tree (whose misses go there) or through exclusion stages.
+        std::string rest;
+        std::size_t rest_index = 0;
+        auto make_rest = [&] {
+            if (more && rest.empty()) {
+                rest = new_chain(role + "-r" + std::to_string(i));
+                rest_index = out_.size() - 1;
+            }
+        };
+        if (ends_chain && has_tree(rule)) {
+            make_rest();
+        }
+        const std::string miss = rest.empty() ? std::string() : "-g " + rest;
         std::vector<const Alt*> vetoed;
         for (const auto& alt : alts) {
             if (alt.exclusions.empty()) {
-                emit_statements(index, alt.spec, rule);
+                emit_statements(index, alt.spec, rule, miss);
             } else {
                 vetoed.push_back(&alt);
             }
         }
         if (vetoed.empty()) {
+            if (!rest.empty()) {
+                // Packets no alternative took go on with the rest, too.
+                line(index, Spec{}, rule.origin, miss);
+                emit_chain(rest_index, role + "-r" + std::to_string(i), rules, i + 1);
+                return;
+            }
             continue;
         }
         const std::string sub_role = role + "-x" + std::to_string(i);
@@ -966,22 +1155,14 @@ void Emitter::emit_chain(std::size_t index, const std::string& role,
                 vetoes(g,
                        [&](const Spec& e) { line(first_stage + g, e, rule.origin, "-j RETURN"); });
                 for (const Alt* alt : groups[g]) {
-                    emit_statements(first_stage + g, alt->spec, rule);
+                    emit_statements(first_stage + g, alt->spec, rule, {});
                 }
             }
             continue;
         }
         // Ends the chain: goto the first stage; each stage goes on to the next and the last to
         // the continuation (or returns when nothing follows).
-        std::string rest;
-        const bool more =
-            std::any_of(rules.begin() + static_cast<std::ptrdiff_t>(i) + 1, rules.end(),
-                        [&](const auto& r) { return for_family(r, family_); });
-        std::size_t rest_index = 0;
-        if (more) {
-            rest = new_chain(role + "-r" + std::to_string(i));
-            rest_index = out_.size() - 1;
-        }
+        make_rest();
         line(index, Spec{}, rule.origin, "-g " + stages.front());
         for (std::size_t g = 0; g < groups.size(); ++g) {
             const std::size_t sub = first_stage + g;
@@ -990,7 +1171,7 @@ void Emitter::emit_chain(std::size_t index, const std::string& role,
                 line(sub, e, rule.origin, next.empty() ? "-j RETURN" : "-g " + next);
             });
             for (const Alt* alt : groups[g]) {
-                emit_statements(sub, alt->spec, rule);
+                emit_statements(sub, alt->spec, rule, next.empty() ? "" : "-g " + next);
             }
             if (!next.empty()) {
                 line(sub, Spec{}, rule.origin, "-g " + next);

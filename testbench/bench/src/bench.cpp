@@ -141,7 +141,7 @@ nlohmann::json to_json(const BenchReport& report) {
             if (variant.variant != Variant::baseline) {
                 entry["load_seconds"] = variant.load_seconds;
             }
-            if (variant.variant == Variant::acctc || variant.variant == Variant::naive) {
+            if (variant.variant != Variant::baseline && variant.variant != Variant::empty_chain) {
                 entry["counted"] = variant.counted;
                 entry["otherwise"] = variant.otherwise;
                 entry["classes_hit"] = variant.classes_hit;
@@ -185,6 +185,7 @@ void print_table(std::ostream& out, const BenchReport& report) {
         << std::setw(10) << "baseline" << std::setw(10) << "empty" << std::setw(11) << "ratio"
         << std::setw(10) << "acctc" << std::setw(11) << "ratio" << std::setw(10) << "naive"
         << std::setw(11) << "ratio" << std::setw(10) << "iptables" << std::setw(11) << "ratio"
+        << std::setw(10) << "legacy" << std::setw(11) << "ratio"
         << "  check\n";
     for (const auto& result : report.datapath.cases) {
         out << std::left << std::setw(10) << to_string(result.kind) << std::right << std::setw(8)
@@ -204,10 +205,18 @@ void print_table(std::ostream& out, const BenchReport& report) {
             }
         }
         // Every packet the acctc table saw landed in a class counter, none in otherwise.
-        const auto* acctc = by_variant[static_cast<int>(Variant::acctc)];
-        if (acctc) {
-            out << "  " << acctc->classes_hit << "/" << result.flows << " classes hit"
-                << (acctc->otherwise == 0 ? "" : ", otherwise " + std::to_string(acctc->otherwise));
+        // The same for acctc's iptables output, where it ran.
+        const char* separator = "  ";
+        for (const auto v : {Variant::acctc, Variant::iptables, Variant::iptables_legacy}) {
+            const auto* checked = by_variant[static_cast<int>(v)];
+            if (checked) {
+                out << separator << (v == Variant::acctc ? "" : to_string(v) + " ")
+                    << checked->classes_hit << "/" << result.flows << " classes hit"
+                    << (checked->otherwise == 0
+                            ? ""
+                            : ", otherwise " + std::to_string(checked->otherwise));
+                separator = "; ";
+            }
         }
         out << "\n";
     }

@@ -4,6 +4,7 @@
 #include "acctc/bench/iptables_restore.hpp"
 #include "acctc/compile.hpp"
 #include "acctc/runtime/counters.hpp"
+#include "acctc/runtime/iptables_backend.hpp"
 
 #include <algorithm>
 #include <map>
@@ -52,11 +53,11 @@ std::string empty_chain_ruleset(const std::string& table, const BenchPolicy& pol
            " priority filter - 10; policy accept;\n\t}\n}\n";
 }
 
-// Fills counted/otherwise/classes_hit from the counters of an acctc-named table.
-void read_check(VariantResult& result, const BenchPolicy& policy, const std::string& table_policy,
-                const std::string& netns) {
+// Fills counted/otherwise/classes_hit from a variant's counters.
+void read_check(VariantResult& result, const BenchPolicy& policy,
+                const std::vector<runtime::CounterSample>& samples) {
     const std::string rest = policy.classify_name + "_rest";
-    for (const auto& sample : runtime::read_counters(table_policy, netns)) {
+    for (const auto& sample : samples) {
         if (sample.counter == rest) {
             result.otherwise += sample.packets;
         } else if (sample.packets > 0) {
@@ -64,6 +65,16 @@ void read_check(VariantResult& result, const BenchPolicy& policy, const std::str
             ++result.classes_hit;
         }
     }
+}
+
+std::vector<runtime::CounterSample> iptables_samples(const std::string& policy,
+                                                     const std::string& netns,
+                                                     runtime::IptablesVariant variant) {
+    std::vector<runtime::CounterSample> out;
+    for (auto& reading : runtime::make_iptables_backend(netns, variant)->counters(policy, false)) {
+        out.push_back(std::move(reading.sample));
+    }
+    return out;
 }
 
 class CaseRunner {
@@ -92,6 +103,14 @@ class CaseRunner {
             results_[Variant::iptables].load_seconds = seconds_since(start);
             iptables_loaded_ = true;
             topology_.nft(node_, dormant_iptables(true));
+            if (options.iptables_legacy) {
+                const auto legacy_start = Clock::now();
+                iptables_restore(topology_.netns(node_), iptables.iptables->v4, legacy);
+                results_[Variant::iptables_legacy].variant = Variant::iptables_legacy;
+                results_[Variant::iptables_legacy].load_seconds = seconds_since(legacy_start);
+                legacy_loaded_ = true;
+                activate(Variant::iptables_legacy, false);
+            }
         } else if (std::find_if(notes.begin(), notes.end(), [](const std::string& note) {
                        return note.rfind("iptables", 0) == 0;
                    }) == notes.end()) {
@@ -109,6 +128,9 @@ class CaseRunner {
             if (iptables_loaded_) {
                 topology_.nft(node_, dormant_iptables(false));
                 iptables_flush(topology_.netns(node_));
+            }
+            if (legacy_loaded_) {
+                iptables_flush(topology_.netns(node_), legacy);
             }
         } catch (const std::exception&) {
             // The namespaces go away with the topology anyway.
@@ -135,8 +157,19 @@ class CaseRunner {
             }
         }
         const std::string netns = topology_.netns(node_).name();
-        read_check(results_[Variant::acctc], policy_, policy_.policy_name, netns);
-        read_check(results_[Variant::naive], policy_, policy_.naive_policy, netns);
+        read_check(results_[Variant::acctc], policy_,
+                   runtime::read_counters(policy_.policy_name, netns));
+        read_check(results_[Variant::naive], policy_,
+                   runtime::read_counters(policy_.naive_policy, netns));
+        if (iptables_loaded_) {
+            read_check(results_[Variant::iptables], policy_,
+                       iptables_samples(policy_.policy_name, netns, runtime::IptablesVariant::nft));
+        }
+        if (legacy_loaded_) {
+            read_check(
+                results_[Variant::iptables_legacy], policy_,
+                iptables_samples(policy_.policy_name, netns, runtime::IptablesVariant::legacy));
+        }
         CaseResult result;
         result.kind = policy_.kind;
         result.classes = policy_.classes;
@@ -182,6 +215,14 @@ class CaseRunner {
         case Variant::iptables:
             topology_.nft(node_, dormant_iptables(!on));
             break;
+        case Variant::iptables_legacy:
+            // The legacy table cannot sleep: an ACCEPT first in the built-in chain skips acctc's
+            // jump while the variant is off.
+            iptables_command(
+                topology_.netns(node_), legacy,
+                on ? std::vector<std::string>{"-D", builtin_chain(), "1"}
+                   : std::vector<std::string>{"-I", builtin_chain(), "1", "-j", "ACCEPT"});
+            break;
         }
     }
 
@@ -212,6 +253,9 @@ class CaseRunner {
     std::string naive_table_;
     std::string floor_table_ = "acctc_bench_floor";
     bool iptables_loaded_ = false;
+    bool legacy_loaded_ = false;
+    static constexpr const char* legacy = "iptables-legacy";
+    const char* builtin_chain() const { return policy_.output_hook ? "OUTPUT" : "FORWARD"; }
     std::map<Variant, VariantResult> results_;
 };
 
@@ -229,6 +273,8 @@ std::string to_string(Variant variant) {
         return "naive";
     case Variant::iptables:
         return "iptables";
+    case Variant::iptables_legacy:
+        return "iptables_legacy";
     }
     return "?";
 }

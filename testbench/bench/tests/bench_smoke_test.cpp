@@ -64,4 +64,26 @@ TEST(BenchSmoke, QuickRunWithTenClassesHasTheJsonShape) {
     EXPECT_EQ(report["apply"][0]["counters"], 11);
 }
 
+// acctc's iptables output through iptables-nft and iptables-legacy: 20 classes make lookup
+// trees (docs/iptables.md), and every flow lands in its class there too.
+TEST(BenchSmoke, IptablesVariantsCountEveryFlowInItsClass) {
+    const auto output = run(std::string(ACCTC_BINARY) +
+                            " bench --quick --classes 20 --no-apply --iptables-legacy --json "
+                            "2>/dev/null");
+    const auto report = nlohmann::json::parse(output, nullptr, false);
+    ASSERT_FALSE(report.is_discarded()) << output;
+    ASSERT_EQ(report["datapath"].size(), 4U);
+    for (const auto& result : report["datapath"]) {
+        std::set<std::string> checked;
+        for (const auto& variant : result["variants"]) {
+            if (variant["variant"] == "iptables" || variant["variant"] == "iptables_legacy") {
+                checked.insert(variant["variant"].get<std::string>());
+                EXPECT_EQ(variant["classes_hit"], result["flows"]) << result["kind"];
+                EXPECT_EQ(variant["otherwise"], 0) << result["kind"];
+            }
+        }
+        EXPECT_EQ(checked.size(), 2U) << result["kind"];
+    }
+}
+
 } // namespace

@@ -1,8 +1,10 @@
 // Data-path comparison: packets/s through the hook under test with no ruleset, with an empty
 // base chain on that hook (the floor any nftables ruleset there pays), with acctc's ruleset,
 // with the naive one-rule-per-class ruleset and (when the compiler has the backend) with
-// acctc's iptables output. All rulesets of a case are loaded once and switched by making
-// their tables dormant, so variants run interleaved, A/B, in every repetition.
+// acctc's iptables output (through iptables-restore as installed, iptables-nft here, and on
+// request through iptables-legacy). All rulesets of a case are loaded once and switched by making
+// their tables dormant (iptables-legacy: by an ACCEPT rule first in the built-in chain), so
+// variants run interleaved, A/B, in every repetition.
 #pragma once
 
 #include "acctc/bench/bench_policy.hpp"
@@ -15,8 +17,8 @@
 
 namespace acctc::bench {
 
-enum class Variant { baseline, empty_chain, acctc, naive, iptables };
-constexpr int variant_count = 5;
+enum class Variant { baseline, empty_chain, acctc, naive, iptables, iptables_legacy };
+constexpr int variant_count = 6;
 std::string to_string(Variant variant);
 
 struct DatapathOptions {
@@ -24,11 +26,15 @@ struct DatapathOptions {
     std::vector<std::size_t> sizes;
     unsigned repetitions = 41;
     std::chrono::milliseconds duration{50}; // per measurement
-    std::uint64_t max_packets = 5'000'000;   // per measurement
+    std::uint64_t max_packets = 5'000'000;  // per measurement
     std::size_t flows = 16;
     // The CPU the generator runs on, and with it the whole veth forward path (softirq); -1
     // leaves it to the scheduler, whose migrations make single measurements bimodal.
     int cpu = -1;
+    // Also measure acctc's iptables output loaded with iptables-legacy. Once created, the
+    // legacy filter table stays hooked in the namespace until it goes away, so every variant
+    // of the run then pays for its (empty) built-in chains: off by default.
+    bool iptables_legacy = false;
 };
 
 // The highest-numbered CPU this process may run on: the usual choice for --cpu.
@@ -46,7 +52,7 @@ struct VariantResult {
     double best_ratio = 0;
     std::uint64_t sent = 0;      // over all repetitions
     std::uint64_t forwarded = 0; // over all repetitions
-    std::uint64_t counted = 0;   // packets in the class counters (acctc, naive)
+    std::uint64_t counted = 0;   // packets in the class counters (acctc, naive, iptables)
     std::uint64_t otherwise = 0; // packets in the otherwise counter: should be 0
     std::size_t classes_hit = 0; // distinct class counters that counted
     double load_seconds = 0;     // loading the ruleset (nft -f equivalent)

@@ -5,12 +5,18 @@
 #include "acctc/testbench/netns.hpp"
 
 #include <string>
+#include <vector>
 
 namespace acctc::bench {
 
-// Feeds `text` to `iptables-restore --noflush` in `netns`; throws with its messages.
-void iptables_restore(const testbench::NamedNetns& netns, const std::string& text);
+// `program` is "iptables" (as the host installed it: iptables-nft here) or "iptables-legacy".
+// Feeds `text` to `<program>-restore --noflush` in `netns`; throws with its messages.
+void iptables_restore(const testbench::NamedNetns& netns, const std::string& text,
+                      const std::string& program = "iptables");
 // Empties the filter table of `netns` again (built-in chains accept, no rules, no chains).
-void iptables_flush(const testbench::NamedNetns& netns);
+void iptables_flush(const testbench::NamedNetns& netns, const std::string& program = "iptables");
+// Runs `<program> ARGS...` in `netns` (e.g. -I FORWARD 1 -j ACCEPT); throws on failure.
+void iptables_command(const testbench::NamedNetns& netns, const std::string& program,
+                      const std::vector<std::string>& args);
 
 } // namespace acctc::bench
