@@ -1,0 +1,140 @@
+// acctc report: the period totals of the state directory plus what the kernel counted since the
+// last save, per family, counter and host, for the current hour, day or month and those before.
+#include "acctc/runtime/counters.hpp"
+#include "acctc/runtime/errors.hpp"
+#include "acctc/runtime/period_report.hpp"
+#include "acctc/runtime/periods.hpp"
+#include "command.hpp"
+#include "common.hpp"
+#include "kernel_options.hpp"
+#include "totals.hpp"
+
+#include <iostream>
+#include <map>
+#include <set>
+
+namespace acctc::cli {
+namespace {
+
+namespace po = boost::program_options;
+
+struct ReportArguments {
+    std::string policy;
+    std::string period = "month";
+    runtime::ReportOptions report;
+    bool json = false;
+    bool exact = false;
+    bool saved_only = false;
+    std::string state_dir;
+    KernelOptions kernel;
+};
+
+int run_report(const std::vector<std::string>& args) {
+    ReportArguments arguments;
+    po::options_description options("options");
+    options.add_options()("period", po::value(&arguments.period),
+                          "hour, day or month (default month), in the local time zone")(
+        "first-day", po::value(&arguments.report.first_day),
+        "the day of the month a month period starts on, 1..28 (billing day; default 1)")(
+        "history", po::value(&arguments.report.history),
+        "also the N complete periods before the current one")(
+        "share-of", po::value(&arguments.report.share_of),
+        "a family or counter: each row's bytes as a share of its bytes (e.g. --share-of wan)")(
+        "top", po::value(&arguments.report.top),
+        "only the N largest families, and hosts per counter; the rest summed")(
+        "json", po::bool_switch(&arguments.json), "print JSON")(
+        "exact,x", po::bool_switch(&arguments.exact), "exact numbers instead of human units")(
+        "saved", po::bool_switch(&arguments.saved_only),
+        "only the saved totals, without reading the kernel's counters")(
+        "policy", po::value(&arguments.policy),
+        "policy name or file; every policy with totals or counters if absent");
+    add_state_dir_option(options, arguments.state_dir);
+    add_kernel_options(options, arguments.kernel);
+    po::positional_options_description positional;
+    positional.add("policy", 1);
+    po::variables_map map;
+    if (!parse_command_line(
+            args,
+            "acctc report [POLICY] [--period hour|day|month] [--first-day N] [--history N] "
+            "[--share-of COUNTER] [--top N] [--json] [-x] [--saved] [--state-dir DIR] "
+            "[--netns NAME] [--backend NAME]",
+            options, positional, map)) {
+        return exit_ok;
+    }
+    const auto length = periods::parse_length(arguments.period);
+    if (!length) {
+        throw UsageError("--period takes hour, day or month, not '" + arguments.period + "'");
+    }
+    arguments.report.length = *length;
+    if (auto problem = periods::first_day_problem(arguments.report.first_day)) {
+        throw UsageError("--first-day: " + *problem);
+    }
+    std::string policy;
+    if (!arguments.policy.empty()) {
+        const auto name = policy_name_of(arguments.policy, arguments.kernel);
+        if (!name) {
+            return exit_policy_error;
+        }
+        policy = *name;
+    }
+    const auto now = periods::now();
+    const auto store = totals_store(arguments.state_dir, arguments.kernel);
+    // What the kernel counted since the last save, booked in memory only: the report is
+    // current without writing anything.
+    std::map<std::string, std::vector<runtime::CounterSample>> live;
+    if (!arguments.saved_only) {
+        try {
+            const runtime::CounterSource source(arguments.kernel.netns,
+                                                given_backend(arguments.kernel));
+            for (auto& sample : runtime::samples_of(source.read(policy))) {
+                live[sample.policy].push_back(std::move(sample));
+            }
+        } catch (const runtime::RuntimeError& error) {
+            std::cerr << "acctc report: "
+                      << (error.kind() == runtime::ErrorKind::unknown_table ? "note: "
+                                                                            : "warning: ")
+                      << "only the saved totals: " << error.what() << "\n";
+        }
+    }
+    std::set<std::string> names;
+    if (!policy.empty()) {
+        names.insert(policy);
+    } else {
+        for (const auto& name : store.policies()) {
+            names.insert(name);
+        }
+        for (const auto& [name, samples] : live) {
+            names.insert(name);
+        }
+    }
+    if (names.empty()) {
+        std::cerr << "acctc report: no totals in " << store.directory().string()
+                  << " and no acctc counters" << where(arguments.kernel) << "\n";
+        return exit_policy_error;
+    }
+    std::vector<runtime::PolicyReport> reports;
+    for (const auto& name : names) {
+        auto totals = store.load(name);
+        if (const auto found = live.find(name); found != live.end()) {
+            runtime::book(totals, found->second, now);
+        }
+        try {
+            reports.push_back(runtime::build_report(totals, now, arguments.report));
+        } catch (const std::invalid_argument& error) {
+            throw UsageError(error.what());
+        }
+    }
+    if (arguments.json) {
+        std::cout << runtime::report_to_json(reports, arguments.report, now).dump(2) << "\n";
+    } else {
+        std::cout << runtime::format_report(reports, arguments.report, now, arguments.exact);
+    }
+    return exit_ok;
+}
+
+const CommandRegistration registration{
+    {"report", "totals per hour, day or month: shares, top N, projection to the period's end",
+     &run_report}};
+
+} // namespace
+} // namespace acctc::cli
