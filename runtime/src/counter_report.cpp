@@ -1,5 +1,7 @@
 #include "acctc/runtime/counter_report.hpp"
 
+#include "text_table.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -24,7 +26,29 @@ std::string scaled(double value, double base, const char* const* units, std::siz
     return text;
 }
 
-using Row = std::vector<std::string>;
+} // namespace
+
+std::string render_table(const std::vector<Row>& rows, const std::vector<bool>& numeric) {
+    std::vector<std::size_t> width(numeric.size(), 0);
+    for (const auto& row : rows) {
+        for (std::size_t i = 0; i < row.size(); ++i) {
+            width[i] = std::max(width[i], row[i].size());
+        }
+    }
+    std::string out;
+    for (const auto& row : rows) {
+        std::string line;
+        for (std::size_t i = 0; i < row.size(); ++i) {
+            const std::string pad(width[i] - row[i].size(), ' ');
+            line += (i == 0 ? "" : "  ") + (numeric[i] ? pad + row[i] : row[i] + pad);
+        }
+        line.erase(line.find_last_not_of(' ') + 1);
+        out += line + "\n";
+    }
+    return out;
+}
+
+namespace {
 
 // What each current counter counted since the previous readings; counters absent before (or
 // reset since) count their full value.
@@ -145,7 +169,7 @@ std::string format_counter_table(const std::vector<CounterReading>& readings, bo
                                format_bytes(reading->sample.bytes, exact), reading->origin});
         rows.push_back(std::move(row));
     }
-    return render_columns(rows, numeric);
+    return render_table(rows, numeric);
 }
 
 std::string format_rate_table(const std::vector<CounterReading>& previous,
@@ -172,7 +196,7 @@ std::string format_rate_table(const std::vector<CounterReading>& previous,
                           exact)});
         rows.push_back(std::move(row));
     }
-    return render_columns(rows, numeric);
+    return render_table(rows, numeric);
 }
 
 nlohmann::json rates_to_json(const std::vector<CounterReading>& previous,
@@ -186,27 +210,6 @@ nlohmann::json rates_to_json(const std::vector<CounterReading>& previous,
         list[i]["bits_per_second"] = per_second(changes[i].bytes, seconds) * 8;
     }
     return list;
-}
-
-std::string render_columns(const std::vector<std::vector<std::string>>& rows,
-                           const std::vector<bool>& numeric) {
-    std::vector<std::size_t> width(numeric.size(), 0);
-    for (const auto& row : rows) {
-        for (std::size_t i = 0; i < row.size(); ++i) {
-            width[i] = std::max(width[i], row[i].size());
-        }
-    }
-    std::string out;
-    for (const auto& row : rows) {
-        std::string line;
-        for (std::size_t i = 0; i < row.size(); ++i) {
-            const std::string pad(width[i] - row[i].size(), ' ');
-            line += (i == 0 ? "" : "  ") + (numeric[i] ? pad + row[i] : row[i] + pad);
-        }
-        line.erase(line.find_last_not_of(' ') + 1);
-        out += line + "\n";
-    }
-    return out;
 }
 
 nlohmann::json counters_to_json(const std::vector<CounterReading>& readings) {

@@ -1,6 +1,7 @@
 #include "acctc/runtime/period_report.hpp"
 
 #include "acctc/runtime/counter_report.hpp"
+#include "text_table.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -219,8 +220,7 @@ std::string format_report(const std::vector<PolicyReport>& reports, const Report
             for (const auto& family : period.families) {
                 add_rows(rows, family, 0, options, period.current, exact);
             }
-            out +=
-                period.families.empty() ? "(nothing saved yet)\n" : render_columns(rows, numeric);
+            out += period.families.empty() ? "(nothing saved yet)\n" : render_table(rows, numeric);
         }
     }
     return out;

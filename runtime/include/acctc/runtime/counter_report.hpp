@@ -14,11 +14,6 @@ std::string format_count(std::uint64_t value, bool exact);
 // 1536 -> "1.54kB" (SI, like every unit acctc prints); exact prints "1536".
 std::string format_bytes(std::uint64_t value, bool exact);
 
-// Rows of cells as aligned columns, two spaces apart: text left-aligned, numeric columns
-// right-aligned; trailing blanks trimmed.
-std::string render_columns(const std::vector<std::vector<std::string>>& rows,
-                           const std::vector<bool>& numeric);
-
 // Aligned columns: POLICY COUNTER (the family), one column per dimension any counter has
 // (DIRECTION PROTOCOL ICMP_TYPE CLASS), PACKETS BYTES ORIGIN; numbers right-aligned; rows
 // grouped by policy and family.
