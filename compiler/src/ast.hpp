@@ -84,8 +84,31 @@ struct VerdictDecl {
     SourceRange range;
 };
 
-using Statement =
-    std::variant<PolicyDecl, AliasDecl, ConnmarkDecl, CounterDecl, ClassifyDecl, VerdictDecl>;
+// A byte size as written: "50 GB", "1.5GiB" (the checker reads it exactly).
+struct Size {
+    std::string number; // digits, optionally with a fraction: "1.5"
+    Token unit;         // empty when none was written (an error the checker reports)
+    SourceRange range;
+};
+
+// `quota NAME { on COUNTERS; SIZE per PERIOD [from day N]; warn at P % | SIZE; drop }`
+// (docs/language.md, "Quotas").
+struct QuotaDecl {
+    Token name;
+    std::vector<Token> targets; // `on` names: counter families or their members
+    std::optional<Size> limit;
+    Token period;                    // hour, day or month
+    std::optional<Item> start_day;   // `from day N`
+    std::optional<Size> warn_size;   // `warn at 40 GB`
+    std::optional<Item> warn_percent; // `warn at 80 %`
+    std::optional<SourceRange> drop;  // enforcement
+    std::vector<SourceRange> repeated; // items given twice (reported by the checker)
+    SourceRange body_range;
+    SourceRange range;
+};
+
+using Statement = std::variant<PolicyDecl, AliasDecl, ConnmarkDecl, CounterDecl, ClassifyDecl,
+                               VerdictDecl, QuotaDecl>;
 
 struct Policy {
     std::vector<Statement> statements; // in source order

@@ -1,6 +1,7 @@
 #include "check.hpp"
 
 #include "check_hosts.hpp"
+#include "check_quotas.hpp"
 #include "dual_stack_warnings.hpp"
 #include "families.hpp"
 #include "well_known.hpp"
@@ -89,10 +90,15 @@ class Checker {
     // Counters referenced by 'peers of' keep dynamic peer sets.
     void mark_peer_references(const ast::Policy& policy);
     void warn_wire(const ast::Policy& policy);
+    // Quotas name counters of any statement: checked once all are known (check_quotas.cpp).
+    void check_quota_statements(const ast::Policy& policy) {
+        check_quotas(file_, policy, out_, diag_);
+    }
     static constexpr Pass passes[] = {
         {"policy header", &Checker::require_policy_header},
         {"counter names", &Checker::index_counter_names},
         {"statements", &Checker::check_statements},
+        {"quotas", &Checker::check_quota_statements},
         {"peer references", &Checker::mark_peer_references},
         {"wire and family warnings", &Checker::warn_wire},
     };
@@ -1169,7 +1175,7 @@ void Checker::check_statements(const ast::Policy& policy) {
                     if (check_name(decl.name, "classify") && declare_statement_name(decl.name)) {
                         check_classify(decl);
                     }
-                } else {
+                } else if constexpr (std::is_same_v<T, ast::VerdictDecl>) {
                     check_verdict(decl);
                 }
             },

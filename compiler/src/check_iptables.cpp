@@ -54,6 +54,14 @@ class IptablesCheck {
                 names(*classify.otherwise);
             }
         }
+        for (const auto& quota : policy_.quotas) {
+            // xt_quota keeps its budget in the rule: iptables-restore, and so every reload,
+            // refills it, and the kernel sends no event when it is spent (docs/iptables.md).
+            diag_.error(quota.range, "quota '" + quota.name +
+                                         "' needs the nft backend (named quota objects the "
+                                         "kernel keeps across reloads); iptables' quota match "
+                                         "refills on every reload; compile with --target nft");
+        }
         for (const auto& verdict : policy_.verdicts) {
             if (verdict.counter == static_cast<std::size_t>(-1)) {
                 match(verdict.match, line_range(source_, verdict.origin), "this verdict");

@@ -264,6 +264,15 @@ std::string statement_text(const rules::Statement& s, const std::string& indent)
         }
         return out;
     }
+    case Kind::quota:
+        return indent + "charge quota " + s.name + "\n";
+    case Kind::quota_map: {
+        std::string out = indent + "charge quota by " + key_text(s.key) + "\n";
+        for (const auto& e : s.entries) {
+            out += indent + "  " + entry_key(e, s.key) + " -> " + e.counter + "\n";
+        }
+        return out;
+    }
     case Kind::set_mark:
         return indent + "set mark bit " + hex(s.mark_bit) + "\n";
     case Kind::update_set:
@@ -343,6 +352,13 @@ std::string dump_checked(const ir::Policy& policy) {
             dump_match(out, v.match, "  ");
         }
     }
+    for (const auto& q : policy.quotas) {
+        out += "\nquota " + q.name + " " + origin_text(q.origin) + "\n  limit " +
+               std::to_string(q.limit) + " bytes warn " + std::to_string(q.warn) + " bytes per " +
+               std::string(period_name(q.period)) +
+               (q.period == QuotaPeriod::month ? " from day " + std::to_string(q.start_day) : "") +
+               (q.drop ? " drop" : "") + "\n  on " + joined(q.counters) + "\n";
+    }
     return out;
 }
 
@@ -385,6 +401,10 @@ std::string dump_lowered(const rules::Table& table) {
     for (const auto& counter : table.counters) {
         out += "counter " + counter.name + " family " + counter.identity.family +
                labels_text(counter.identity) + " " + origin_text(counter.identity.origin) + "\n";
+    }
+    for (const auto& quota : table.quotas) {
+        out += "quota " + quota.name + " over " + std::to_string(quota.bytes) + " bytes " +
+               encode_quota_comment(quota.identity) + "\n";
     }
     for (const auto& set : table.sets) {
         out += "\nset " + set.name + (set.v6 ? " ipv6" : " ipv4") + " timeout " +

@@ -810,6 +810,9 @@ void Emitter::emit_statements(std::size_t index, const Spec& spec, const rules::
             }
             break;
         }
+        case Statement::Kind::quota:
+        case Statement::Kind::quota_map:
+            throw std::logic_error("quotas reach the iptables emitter (check_iptables refuses them)");
         case Statement::Kind::set_mark:
             line(index, spec, rule.origin,
                  "-j CONNMARK --set-xmark " + hex(s.mark_bit) + "/" + hex(s.mark_bit));

@@ -180,8 +180,9 @@ struct CounterMapText {
     std::vector<std::pair<std::string, const std::string*>> elements;
 };
 
-std::string render(const CounterMapText& map) {
-    std::string out = "counter name " + map.key + " map { ";
+// `what`: counter or quota, the kind of object the map's elements name.
+std::string render(const CounterMapText& map, const char* what = "counter") {
+    std::string out = std::string(what) + " name " + map.key + " map { ";
     for (std::size_t e = 0; e < map.elements.size(); ++e) {
         out += (e ? ", " : "") + map.elements[e].first + " : " + quoted(*map.elements[e].second);
     }
@@ -258,6 +259,15 @@ std::string statement(const Statement& s, const std::string& port_protocol) {
         }
         return render(counter_map(s, port_protocol));
     }
+    case Statement::Kind::quota:
+        return "quota name " + quoted(s.name);
+    case Statement::Kind::quota_map:
+        if (s.key.size() == 1 && is_address(s.key[0])) {
+            if (auto masked = masked_address_map(s.key[0], s.entries)) {
+                return render(*masked, "quota");
+            }
+        }
+        return render(counter_map(s, port_protocol), "quota");
     case Statement::Kind::set_mark:
         return "ct mark set ct mark | " + hex32(s.mark_bit);
     case Statement::Kind::update_set:
@@ -327,6 +337,13 @@ NftText emit_nft(const rules::Table& table) {
     for (const auto& counter : table.counters) {
         out += "\tcounter " + counter.name + " {\n\t\tcomment " +
                quoted(encode_counter_comment(counter.name, counter.identity)) + "\n\t}\n";
+    }
+    for (const auto& quota : table.quotas) {
+        // `over`: a rule naming it matches once more than the budget was charged (a drop then
+        // refuses the packet); the kernel reports the object when it is spent.
+        out += "\tquota " + quota.name + " {\n\t\tover " + std::to_string(quota.bytes) +
+               " bytes\n\t\tcomment " + quoted(encode_quota_comment(quota.identity)) +
+               "\n\t}\n";
     }
     for (const auto& set : table.sets) {
         out += "\n\tset " + set.name + " {\n\t\ttype " + (set.v6 ? "ipv6_addr" : "ipv4_addr") +

@@ -31,6 +31,12 @@ struct kw_classify : kw<TAO_PEGTL_STRING("classify")> {};
 struct kw_otherwise : kw<TAO_PEGTL_STRING("otherwise")> {};
 struct kw_accept : kw<TAO_PEGTL_STRING("accept")> {};
 struct kw_drop : kw<TAO_PEGTL_STRING("drop")> {};
+struct kw_quota : kw<TAO_PEGTL_STRING("quota")> {};
+struct kw_on : kw<TAO_PEGTL_STRING("on")> {};
+struct kw_per : kw<TAO_PEGTL_STRING("per")> {};
+struct kw_warn : kw<TAO_PEGTL_STRING("warn")> {};
+struct kw_at : kw<TAO_PEGTL_STRING("at")> {};
+struct kw_day : kw<TAO_PEGTL_STRING("day")> {};
 
 // Clause keywords.
 struct kw_local : kw<TAO_PEGTL_STRING("local")> {};
@@ -220,12 +226,57 @@ struct classify_header : opt<clause_line> {};
 struct classify_decl
     : seq<kw_classify, sp, must<statement_name>, sp, classify_header, sp, must<classify_body>> {};
 
+// `quota NAME { on COUNTERS; SIZE per PERIOD [from day N]; warn at LEVEL; drop }`: one item a
+// line or `;`-separated, in any order (the checker says what is missing or repeated).
+struct size_number : seq<plus<digit>, opt<one<'.'>, plus<digit>>> {};
+struct size_unit : seq<not_at<kw_per>, alpha, star<alnum>> {};
+struct size_value : seq<size_number, sp, opt<size_unit>> {};
+struct quota_size : size_value {};
+struct quota_per : kw_per {
+    static constexpr const char* expected = "'per' and a period (50 GB per month)";
+};
+struct quota_target : name {};
+struct quota_targets : list_of<quota_target> {
+    static constexpr const char* expected = "the name of a counter, a split member or a class";
+};
+struct quota_on : seq<kw_on, sp, must<quota_targets>> {};
+struct quota_period : sor<kw<TAO_PEGTL_STRING("hour")>, kw_day, kw<TAO_PEGTL_STRING("month")>> {
+    static constexpr const char* expected = "'hour', 'day' or 'month' after per";
+};
+struct quota_start_day : number {
+    static constexpr const char* expected = "the day of the month the period starts (1..28)";
+};
+struct quota_from_day : seq<kw_day, sp, must<quota_start_day>> {
+    static constexpr const char* expected = "'day N' (from day 15)";
+};
+struct quota_limit
+    : seq<size_value, sp, must<quota_per>, sp, must<quota_period>, opt<sp, kw_from, sp, must<quota_from_day>>> {};
+struct warn_percent : seq<size_number, sp, one<'%'>> {};
+struct warn_level : sor<warn_percent, quota_size> {
+    static constexpr const char* expected = "a percentage of the quota (80 %) or a size (40 GB)";
+};
+struct quota_warn : seq<kw_warn, sp, must<kw_at>, sp, must<warn_level>> {};
+struct quota_drop : kw_drop {};
+struct quota_item : sor<quota_on, quota_limit, quota_warn, quota_drop> {};
+struct quota_item_end : sor<separator, at<one<'}'>>> {
+    static constexpr const char* expected = "';', a newline or '}' after a quota item";
+};
+struct quota_body_close : one<'}'> {
+    static constexpr const char* expected =
+        "'}' or a quota item (on COUNTERS, SIZE per PERIOD, warn at LEVEL, drop)";
+};
+struct quota_body : seq<one<'{'>, spnl, star<quota_item, sp, must<quota_item_end>, spnl>,
+                        must<quota_body_close>> {
+    static constexpr const char* expected = "'{' opening the quota";
+};
+struct quota_decl : seq<kw_quota, sp, must<statement_name>, sp, must<quota_body>> {};
+
 struct verdict_action : sor<kw_accept, kw_drop> {};
 struct verdict_clauses : clause_line {};
 struct verdict_decl : seq<verdict_action, sp, must<verdict_clauses>> {};
 
 struct statement_body : sor<policy_decl, interface_decl, network_decl, connmark_decl, counter_decl,
-                            classify_decl, verdict_decl> {};
+                            classify_decl, quota_decl, verdict_decl> {};
 struct statement_end : seq<sp, opt<one<';'>>, spnl, eof> {};
 // One top-level statement (the parser splits the file into statements first).
 struct statement : seq<spnl, sor<eof, seq<must<statement_body>, must<statement_end>>>> {};
@@ -234,6 +285,7 @@ struct statement : seq<spnl, sor<eof, seq<must<statement_body>, must<statement_e
 struct any_keyword
     : sor<kw_policy, kw_interface, kw_network, kw_connmark, kw_mask, kw_counter, kw_classify,
           kw_otherwise, clause_keyword, kw_loopback, kw_user, kw_group, kw_cgroup, kw_sport,
-          kw_dport, kw_port, kw_type, kw_of, kw_timeout, kw_connection, kw_direction> {};
+          kw_dport, kw_port, kw_type, kw_of, kw_timeout, kw_connection, kw_direction, kw_quota,
+          kw_on, kw_per, kw_warn, kw_at, kw_day> {};
 
 } // namespace acctc::grammar

@@ -2,6 +2,7 @@
 // checker produces it; lowering turns it into rules for a backend.
 #pragma once
 
+#include "acctc/quota_comment.hpp"
 #include "acctc/source.hpp"
 #include "intervals.hpp"
 
@@ -137,6 +138,20 @@ struct VerdictRule {
     SourceRange range;                                  // the statement (counter: its name)
 };
 
+// `quota`: a byte budget per period over the bytes of some counters, held by the kernel
+// (docs/language.md, "Quotas").
+struct Quota {
+    std::string name;
+    std::string origin; // file:line
+    SourceRange range;  // the name
+    std::vector<std::string> counters; // kernel counter names whose bytes it sums, sorted
+    std::uint64_t limit = 0;           // bytes per period
+    std::uint64_t warn = 0;            // bytes at which it warns, below limit
+    QuotaPeriod period = QuotaPeriod::month;
+    unsigned start_day = 1; // monthly periods start on this day of the month
+    bool drop = false;      // refuse what the counters would count once the limit is spent
+};
+
 struct Policy {
     std::string name;
     std::string table;
@@ -144,6 +159,7 @@ struct Policy {
     std::vector<Counter> counters;
     std::vector<Classify> classifies;
     std::vector<VerdictRule> verdicts;
+    std::vector<Quota> quotas;
     // Counting order across counters and classifications, as written.
     struct Item {
         bool is_classify;

@@ -1,5 +1,7 @@
 #include "lower.hpp"
 
+#include "lower_quotas.hpp"
+
 #include "families.hpp"
 #include "naming.hpp"
 #include "well_known.hpp"
@@ -1018,7 +1020,9 @@ rules::Table Lowering::run() {
 
 rules::Table lower_policy(const ir::Policy& policy, Diagnostics& diagnostics,
                           LowerOptions options) {
-    return Lowering(policy, diagnostics, options).run();
+    rules::Table table = Lowering(policy, diagnostics, options).run();
+    place_quotas(policy.quotas, table);
+    return table;
 }
 
 } // namespace acctc

@@ -24,6 +24,8 @@ struct TreeBuilder {
     std::vector<ast::Branch> branches;
     ast::Token name;
     SourceRange body_range;
+    ast::QuotaDecl quota; // the quota statement being read
+    ast::Size size;       // the last size read
 
     template <typename Input>
     SourceRange range_of(const Input& in) const {
@@ -446,6 +448,109 @@ struct action<verdict_decl> {
         b.policy.statements.emplace_back(
             ast::VerdictDecl{std::move(b.name), std::move(b.clauses), b.range_of(in)});
         b.clauses.clear();
+    }
+};
+
+// Quotas ---------------------------------------------------------------------------------
+
+template <>
+struct action<size_number> {
+    template <typename Input>
+    static void apply(const Input& in, TreeBuilder& b) {
+        b.size = {in.string(), {}, b.range_of(in)};
+    }
+};
+template <>
+struct action<size_unit> {
+    template <typename Input>
+    static void apply(const Input& in, TreeBuilder& b) {
+        b.size.unit = b.token(in);
+    }
+};
+// Sets an item once; a second one is remembered for the checker to report.
+template <typename T>
+void set_once(std::optional<T>& slot, T value, SourceRange range, ast::QuotaDecl& quota) {
+    if (slot) {
+        quota.repeated.push_back(range);
+    } else {
+        slot = std::move(value);
+    }
+}
+template <>
+struct action<size_value> {
+    template <typename Input>
+    static void apply(const Input& in, TreeBuilder& b) {
+        b.size.range = b.range_of(in);
+        set_once(b.quota.limit, b.size, b.size.range, b.quota);
+    }
+};
+template <>
+struct action<quota_size> {
+    template <typename Input>
+    static void apply(const Input& in, TreeBuilder& b) {
+        b.size.range = b.range_of(in);
+        set_once(b.quota.warn_size, b.size, b.size.range, b.quota);
+    }
+};
+template <>
+struct action<warn_percent> {
+    template <typename Input>
+    static void apply(const Input& in, TreeBuilder& b) {
+        ast::Item value;
+        value.kind = ast::Item::Kind::number;
+        value.text = b.size.number;
+        value.range = b.range_of(in);
+        const SourceRange range = value.range;
+        set_once(b.quota.warn_percent, std::move(value), range, b.quota);
+    }
+};
+template <>
+struct action<quota_period> {
+    template <typename Input>
+    static void apply(const Input& in, TreeBuilder& b) {
+        b.quota.period = b.token(in);
+    }
+};
+template <>
+struct action<quota_start_day> {
+    template <typename Input>
+    static void apply(const Input& in, TreeBuilder& b) {
+        ast::Item value;
+        value.kind = ast::Item::Kind::number;
+        value.text = in.string();
+        value.range = b.range_of(in);
+        b.quota.start_day = std::move(value);
+    }
+};
+template <>
+struct action<quota_target> {
+    template <typename Input>
+    static void apply(const Input& in, TreeBuilder& b) {
+        b.quota.targets.push_back(b.token(in));
+    }
+};
+template <>
+struct action<quota_drop> {
+    template <typename Input>
+    static void apply(const Input& in, TreeBuilder& b) {
+        set_once(b.quota.drop, b.range_of(in), b.range_of(in), b.quota);
+    }
+};
+template <>
+struct action<quota_body> {
+    template <typename Input>
+    static void apply(const Input& in, TreeBuilder& b) {
+        b.quota.body_range = b.range_of(in);
+    }
+};
+template <>
+struct action<quota_decl> {
+    template <typename Input>
+    static void apply(const Input& in, TreeBuilder& b) {
+        b.quota.name = std::move(b.name);
+        b.quota.range = b.range_of(in);
+        b.policy.statements.emplace_back(std::move(b.quota));
+        b.quota = {};
     }
 };
 

@@ -28,7 +28,9 @@ inline constexpr const char* error_message = expected_of<Rule>();
     inline constexpr const char* error_message<rule> = text
 
 ACCTC_EXPECT(statement_body, "a statement: policy, interface, network, connmark, counter, "
-                             "classify, accept or drop");
+                             "classify, quota, accept or drop");
+ACCTC_EXPECT(kw_at, "'at' (warn at 80 %)");
+ACCTC_EXPECT(next_item<quota_target>, "a counter name after ','");
 ACCTC_EXPECT(statement_end, "end of statement (a newline)");
 ACCTC_EXPECT(statement_name, "a name (letters, digits, '_', '-'; starting with a letter)");
 ACCTC_EXPECT(equals, "'='");

@@ -52,8 +52,8 @@ bool starts_with_word(std::string_view line, std::string_view word) {
 // keyword (at any brace depth, to resynchronise after an unclosed brace) or with accept/drop
 // outside braces.
 std::vector<std::size_t> statement_starts(std::string_view text) {
-    static constexpr std::array<std::string_view, 6> declarations = {
-        "policy", "interface", "network", "connmark", "counter", "classify"};
+    static constexpr std::array<std::string_view, 7> declarations = {
+        "policy", "interface", "network", "connmark", "counter", "classify", "quota"};
     std::vector<std::size_t> starts{0};
     int depth = 0;
     std::size_t line_begin = 0;
@@ -162,6 +162,7 @@ ast::Policy parse_policy(const SourceFile& file, Diagnostics& diagnostics) {
             builder.header.clear();
             builder.branches.clear();
             builder.qualifier = {};
+            builder.quota = {};
         }
     }
     return std::move(builder.policy);

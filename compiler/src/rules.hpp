@@ -3,6 +3,7 @@
 #pragma once
 
 #include "acctc/counter_labels.hpp"
+#include "acctc/quota_comment.hpp"
 #include "intervals.hpp"
 
 #include <cstddef>
@@ -182,11 +183,24 @@ struct MapEntry {
 };
 
 struct Statement {
-    enum class Kind { count, count_map, set_mark, update_set, accept, drop, jump, ret };
+    // quota / quota_map charge a packet to a named quota object (quotas.hpp), as count and
+    // count_map do to a counter; MapEntry::counter then names the quota object.
+    enum class Kind {
+        count,
+        count_map,
+        quota,
+        quota_map,
+        set_mark,
+        update_set,
+        accept,
+        drop,
+        jump,
+        ret
+    };
     Kind kind = Kind::count;
-    std::string name;              // counter, set or chain
-    std::vector<Field> key;        // count_map key (concatenated when several); update_set field
-    std::vector<MapEntry> entries; // count_map
+    std::string name;              // counter, quota object, set or chain
+    std::vector<Field> key;        // *_map key (concatenated when several); update_set field
+    std::vector<MapEntry> entries; // count_map, quota_map
     std::uint32_t mark_bit = 0;    // set_mark
     unsigned prefix = 0;           // update_set of an address cut to this prefix (0: whole)
 };
@@ -243,11 +257,19 @@ struct DynamicSet {
     std::optional<CounterIdentity> identity;
 };
 
+// A named quota object: the kernel holds the budget and what was charged to it.
+struct QuotaObject {
+    std::string name;
+    std::uint64_t bytes = 0; // matches (`over`) once more than this was charged
+    QuotaIdentity identity;  // its comment
+};
+
 struct Table {
     std::string name;
     std::string policy;
     std::vector<CounterFamily> families;
     std::vector<CounterObject> counters; // every family expanded, in family order
+    std::vector<QuotaObject> quotas;
     std::vector<DynamicSet> sets;
     std::vector<Chain> chains;
 };

@@ -102,4 +102,24 @@ std::string format_prometheus(const std::vector<CounterSample>& all, std::size_t
     return out;
 }
 
+std::string format_quota_prometheus(const std::vector<QuotaReading>& readings) {
+    std::string out;
+    const auto family = [&](const char* name, const char* help, std::uint64_t QuotaReading::*value) {
+        out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " gauge\n";
+        for (const auto& r : readings) {
+            out += std::string(name) + "{policy=\"" + escape_label_value(r.policy) +
+                   "\",quota=\"" + escape_label_value(r.quota) + "\",period=\"" +
+                   std::string(period_name(r.identity.period)) + "\"} " +
+                   std::to_string(r.*value) + "\n";
+        }
+    };
+    family("acctc_quota_used_bytes", "Bytes charged to an acctc quota in its current period.",
+           &QuotaReading::used);
+    family("acctc_quota_limit_bytes", "Bytes an acctc quota allows per period.",
+           &QuotaReading::limit);
+    family("acctc_quota_warning_bytes", "Bytes at which an acctc quota warns.",
+           &QuotaReading::warn);
+    return out;
+}
+
 } // namespace acctc::runtime

@@ -5,6 +5,7 @@
 #include "chain_record.hpp"
 #include "counter_origins.hpp"
 #include "counter_relabel.hpp"
+#include "quota_relabel.hpp"
 #include "kernel_error_map.hpp"
 #include "mutation_lock.hpp"
 #include "nft_counter_read.hpp"
@@ -223,17 +224,23 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
         current != nullptr && !plan.kept.empty()
             ? counters_to_relabel(read_table_counters(netlink_, table, false), policy.definition)
             : std::vector<Relabel>{};
+    const std::vector<QuotaRelabel> quota_relabels =
+        current != nullptr ? quotas_to_relabel(dump_quota_objects(netlink_, table), policy.definition)
+                           : std::vector<QuotaRelabel>{};
+    // Deleting a kept object needs every rule naming it gone first: one transaction that
+    // flushes the whole table, no chain left alone or staged.
+    const bool recreating = !relabels.empty() || !quota_relabels.empty();
     // Chains whose rules do not change are left alone, and those that change are filled before
     // the commit jumps to them (see reload_transactions). A relabelled counter is deleted and
     // re-created, which the kernel refuses while a kept rule still refers to it: that (one-time)
     // reload replaces every chain.
     LiveChains live;
-    if (current != nullptr && !dry_run && relabels.empty()) {
+    if (current != nullptr && !dry_run && !recreating) {
         live = recorded_unchanged_chains(netlink_, table, policy.definition);
     }
     ReloadTransactions reload;
     std::size_t attempt = 0;
-    bool stage = !dry_run;
+    bool stage = !dry_run && !recreating;
     for (;;) {
         const std::map<std::string, bool> no_sets;
         reload = reload_transactions(
@@ -245,7 +252,10 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
                 run_transaction(reload.stage, table, false);
                 staged = true;
             }
-            run_transaction(with_relabels(reload.commit, table, relabels), table, dry_run);
+            run_transaction(
+                with_quota_relabels(with_relabels(reload.commit, table, relabels), table,
+                                    quota_relabels),
+                table, dry_run);
             if (!dry_run) {
                 // Removed counters stay until the cleanup below: read by name with the rest.
                 std::vector<std::string> present = wanted;
@@ -281,7 +291,7 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
                 throw;
             }
             ++attempt;
-            stage = !dry_run;
+            stage = !dry_run && !recreating;
         }
     }
     const bool chains_recreated = !attempts[attempt].keep_chains;

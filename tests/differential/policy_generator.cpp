@@ -86,6 +86,11 @@ class PolicyWriter {
                 verdict_statement();
             }
         }
+        // nft only (iptables refuses quotas), hence rarely: the other policies keep feeding
+        // the iptables half of the tests.
+        if (random_.chance(12) && (!counters_.empty() || classifies_ > 0)) {
+            quota();
+        }
         policy_.text = out_.str();
     }
 
@@ -423,6 +428,24 @@ class PolicyWriter {
             out_ << "    otherwise: rest\n";
         }
         out_ << "}\n";
+    }
+
+    void quota() {
+        use(Construct::quota);
+        std::vector<std::string> families = counters_;
+        for (std::size_t i = 0; i < classifies_; ++i) {
+            families.push_back("k" + std::to_string(i));
+        }
+        static constexpr std::array<std::string_view, 4> budgets{"1 kB", "1.5 GiB", "50 GB",
+                                                                 "9223372036854775807 B"};
+        static constexpr std::array<std::string_view, 4> periods{"hour", "day", "month",
+                                                                 "month from day 28"};
+        out_ << "quota q { on " << random_.pick(families) << "; " << random_.pick(budgets)
+             << " per " << random_.pick(periods);
+        if (random_.chance(50)) {
+            out_ << "; warn at " << 1 + random_.below(99) << " %";
+        }
+        out_ << (random_.chance(50) ? "; drop }\n" : " }\n");
     }
 
     void verdict_statement() {

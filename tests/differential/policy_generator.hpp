@@ -1,4 +1,4 @@
-// A deterministic generator of random policies covering every construct of docs/language.md,
+// A deterministic generator of random policies covering every construct of docs/language.md (quotas included),
 // for the differential tests: whatever acctc compiles must load with the kernel tools.
 #pragma once
 
@@ -57,10 +57,11 @@ enum class Construct {
     split_direction,
     split_type,
     verdict,
+    quota,
 };
 
 // One name per Construct, in declaration order: the single table the tests print from.
-inline constexpr std::array<std::string_view, 41> construct_names{"interface alias",
+inline constexpr std::array<std::string_view, 42> construct_names{"interface alias",
                                                                   "interface wildcard",
                                                                   "network alias",
                                                                   "network of alias",
@@ -100,7 +101,8 @@ inline constexpr std::array<std::string_view, 41> construct_names{"interface ali
                                                                   "split protocol",
                                                                   "split direction",
                                                                   "split type",
-                                                                  "verdict clause"};
+                                                                  "verdict clause",
+                                                                  "quota"};
 
 inline std::string_view name_of(Construct construct) {
     return construct_names[static_cast<std::size_t>(construct)];

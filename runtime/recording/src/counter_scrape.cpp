@@ -5,6 +5,8 @@
 #include "acctc/runtime/counters.hpp"
 #include "acctc/runtime/errors.hpp"
 #include "acctc/runtime/exposition.hpp"
+#include "acctc/runtime/netns.hpp"
+#include "acctc/runtime/quotas.hpp"
 
 namespace acctc::recording {
 namespace {
@@ -26,7 +28,27 @@ void append_policy_family(std::string& out, const char* name, const char* type, 
     }
 }
 
+// The quotas of the policies served (nft tables only; iptables has none). A namespace that
+// cannot be read shows no quotas; the counters above say why.
+std::string quota_gauges_of(const std::vector<std::string>& policies, const std::string& netns) {
+    try {
+        const runtime::NetnsScope scope(netns);
+        std::vector<runtime::QuotaReading> readings;
+        for (const auto& policy : policies.empty() ? std::vector<std::string>{""} : policies) {
+            auto more = runtime::read_quotas(policy);
+            readings.insert(readings.end(), more.begin(), more.end());
+        }
+        return runtime::format_quota_prometheus(readings);
+    } catch (const runtime::RuntimeError&) {
+        return runtime::format_quota_prometheus({});
+    }
+}
+
 } // namespace
+
+std::string CounterScrape::quota_gauges() const {
+    return quota_gauges_of(policies_, netns_);
+}
 
 CounterScrape::CounterScrape(std::vector<std::string> policies, std::string netns,
                              std::function<void(const std::string&)> log,
@@ -85,6 +107,7 @@ std::string CounterScrape::render() {
         errors_.try_emplace(policy, 0); // a series from the start, not from the first failure
     }
     auto text = runtime::format_prometheus(samples);
+    text += quota_gauges();
     append_policy_family(text, "acctc_policy_loaded", "gauge",
                          "1 if the policy's counters could be read in this scrape, else 0.",
                          loaded);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "acctc/runtime/counter_sample.hpp"
+#include "acctc/runtime/quotas.hpp"
 
 #include <cstddef>
 #include <string>
@@ -24,6 +25,10 @@ std::vector<CounterSample> cap_host_series(const std::vector<CounterSample>& sam
 // capped by cap_host_series(samples, max_hosts).
 std::string format_prometheus(const std::vector<CounterSample>& samples,
                               std::size_t max_hosts = default_max_host_series);
+
+// acctc_quota_used_bytes, acctc_quota_limit_bytes and acctc_quota_warning_bytes gauges, one
+// sample per quota labelled {policy, quota, period}.
+std::string format_quota_prometheus(const std::vector<QuotaReading>& readings);
 
 // Escapes a label value: backslash, double quote and newline.
 std::string escape_label_value(std::string_view value);

@@ -32,6 +32,8 @@ class CounterScrape {
     std::string render();
 
   private:
+    // acctc_quota_* gauges of the quotas of those policies.
+    std::string quota_gauges() const;
     void note(const std::string& policy, const std::string& error);
 
     std::vector<std::string> policies_;

@@ -1,0 +1,318 @@
+// acctc quotas: each quota's use against its budget, with an exit status for scripts
+// (0 under the warning level, 1 over it, 3 spent); --reset zeroes them; --watch is the daemon
+// that logs the kernel's depletion events and starts each new period (docs/runtime.md).
+#include "acctc/runtime/netns.hpp"
+#include "acctc/runtime/exposition.hpp"
+#include "acctc/runtime/periods.hpp"
+#include "acctc/runtime/quotas.hpp"
+#include "command.hpp"
+#include "common.hpp"
+#include "kernel_options.hpp"
+#include "service.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <poll.h>
+
+namespace acctc::cli {
+namespace {
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+constexpr int exit_unknown = 2; // a policy named that holds no quota, or the kernel unreadable
+
+struct QuotasOptions {
+    std::string policy;
+    bool exact = false;
+    bool json = false;
+    bool prometheus = false;
+    bool reset = false;
+    bool watch = false;
+    std::string state_dir = "/var/lib/acctc";
+    KernelOptions kernel;
+};
+
+periods::Length length_of(QuotaPeriod period) {
+    switch (period) {
+    case QuotaPeriod::hour:
+        return periods::Length::hour;
+    case QuotaPeriod::day:
+        return periods::Length::day;
+    case QuotaPeriod::month:
+        return periods::Length::month;
+    }
+    return periods::Length::month;
+}
+
+periods::Period period_of(const QuotaIdentity& identity, std::chrono::sys_seconds at) {
+    return periods::containing(at, length_of(identity.period),
+                               static_cast<int>(identity.start_day));
+}
+
+
+// The watcher's memory: per quota, the start of the period its objects count (a file under
+// STATE_DIR/quotas/, so a restart and a missed boundary are both seen) and what was announced.
+class Watcher {
+  public:
+    Watcher(const QuotasOptions& options) : options_(options) {
+        dir_ = fs::path(options.state_dir) / "quotas" /
+               (options.kernel.netns.empty() ? std::string("host") : "netns-" + options.kernel.netns);
+    }
+
+    // Starts new periods where one began since the quota's recorded one; learns new quotas.
+    void roll_over(const std::vector<runtime::QuotaReading>& readings) {
+        const auto now = periods::now();
+        for (const auto& reading : readings) {
+            const auto key = std::pair{reading.policy, reading.quota};
+            const periods::Period current = period_of(reading.identity, now);
+            const fs::path file = dir_ / reading.policy / (reading.quota + ".period");
+            const auto recorded = read_begin(file);
+            if (!recorded) {
+                write_begin(file, current.begin); // first sight: it counts the current period
+            } else if (*recorded < current.begin) {
+                const auto held = runtime::reset_quota(reading.policy, reading.quota);
+                write_begin(file, current.begin);
+                log_line(LogPriority::notice,
+                         "acctc quotas: quota " + reading.quota + " of policy " + reading.policy +
+                             ": the period from " +
+                             periods::local_text(*recorded) +
+                             " ended with " + (held ? std::to_string(held->used) : "?") +
+                             " bytes used of " + std::to_string(reading.limit) +
+                             "; reset for the period from " + periods::local_text(current.begin));
+                announced_[key] = runtime::QuotaState::under;
+                continue;
+            }
+            // A clock that went back leaves the recorded (later) period in force until the
+            // clock passes its end: never a second reset of one period.
+            if (const auto known = announced_.find(key);
+                known != announced_.end() && reading.state() < known->second) {
+                known->second = reading.state(); // a larger budget, or reset by hand
+            }
+            if (announced_.count(key) == 0) {
+                announced_[key] = reading.state();
+                if (reading.state() != runtime::QuotaState::under) {
+                    announce(reading.policy, reading.quota, reading.identity, reading.used,
+                             reading.limit, reading.state(), " (already at start)");
+                }
+            }
+        }
+    }
+
+    // One kernel event: a quota object spent.
+    void on_event(const runtime::QuotaEvent& event, const std::vector<runtime::QuotaReading>& known) {
+        if (!event.depleted || (!options_.policy.empty() && event.policy != options_.policy)) {
+            return; // created or reset objects are announced too; only depletion matters
+        }
+        const auto level = event.identity.role == QuotaRole::warn ? runtime::QuotaState::warning
+                                                                  : runtime::QuotaState::exhausted;
+        auto& announced = announced_[{event.policy, event.identity.quota}];
+        if (announced >= level) {
+            return; // a reload re-arms the kernel's flag; once per period is enough
+        }
+        announced = level;
+        std::uint64_t limit = event.bytes;
+        for (const auto& reading : known) {
+            if (reading.policy == event.policy && reading.quota == event.identity.quota) {
+                limit = reading.limit;
+            }
+        }
+        announce(event.policy, event.identity.quota, event.identity, event.consumed, limit, level,
+                 "");
+    }
+
+    // Seconds until the next period of any quota begins.
+    double until_next_period(const std::vector<runtime::QuotaReading>& readings) const {
+        const auto now = periods::now();
+        double seconds = 60;
+        for (const auto& reading : readings) {
+            const auto end = period_of(reading.identity, now).end;
+            seconds = std::min(seconds, static_cast<double>((end - now).count()));
+        }
+        return std::max(seconds, 0.05);
+    }
+
+  private:
+    const QuotasOptions& options_;
+    fs::path dir_;
+    std::map<std::pair<std::string, std::string>, runtime::QuotaState> announced_;
+
+    static std::optional<std::chrono::sys_seconds> read_begin(const fs::path& file) {
+        std::ifstream in(file);
+        std::int64_t seconds = 0;
+        if (in >> seconds) {
+            return std::chrono::sys_seconds(std::chrono::seconds(seconds));
+        }
+        return std::nullopt;
+    }
+    static void write_begin(const fs::path& file, std::chrono::sys_seconds begin) {
+        fs::create_directories(file.parent_path());
+        const fs::path temporary = file.string() + ".tmp";
+        {
+            std::ofstream out(temporary, std::ios::trunc);
+            out << begin.time_since_epoch().count() << "\n";
+            if (!out.flush()) {
+                throw std::runtime_error("cannot write " + temporary.string());
+            }
+        }
+        fs::rename(temporary, file); // atomically: a crash leaves the old period or the new
+    }
+    // The kernel reports a spent object's use as its size (it caps what it shows there), so
+    // the line names the threshold crossed.
+    void announce(const std::string& policy, const std::string& quota,
+                  const QuotaIdentity& identity, std::uint64_t used, std::uint64_t limit,
+                  runtime::QuotaState level, const std::string& note) {
+        const bool spent = level == runtime::QuotaState::exhausted;
+        const double percent = limit ? 100.0 * static_cast<double>(used) / limit : 0;
+        char share[32];
+        std::snprintf(share, sizeof share, "%.0f", percent);
+        const std::string period(period_name(identity.period));
+        log_line(spent ? LogPriority::error : LogPriority::warning,
+                 "acctc quotas: quota " + quota + " of policy " + policy +
+                     (spent ? " is spent: all " + std::to_string(limit) + " bytes of this " +
+                                  period + " used" +
+                                  (identity.drop ? "; dropping what it counts" : "; not enforced")
+                            : " passed its warning level: " + std::to_string(used) +
+                                  " bytes used, " + share + " % of its " +
+                                  std::to_string(limit) + " bytes per " + period) +
+                     note);
+    }
+};
+
+std::atomic<bool> stopping{false};
+
+int watch(const QuotasOptions& options) {
+    const runtime::NetnsScope scope(options.kernel.netns);
+    // Subscribed before the first read, so no depletion falls between the two.
+    runtime::QuotaEvents events;
+    Watcher watcher(options);
+    auto readings = runtime::read_quotas(options.policy);
+    watcher.roll_over(readings);
+    std::signal(SIGTERM, [](int) { stopping = true; });
+    std::signal(SIGINT, [](int) { stopping = true; });
+    log_line(LogPriority::info, "acctc quotas: watching " + std::to_string(readings.size()) +
+                                    " quota(s)" + where(options.kernel));
+    notify_service_manager("READY=1\nSTATUS=watching quotas");
+    while (!stopping) {
+        pollfd fd{events.fd(), POLLIN, 0};
+        const int timeout = static_cast<int>(watcher.until_next_period(readings) * 1000) + 1;
+        const int ready = ::poll(&fd, 1, timeout);
+        if (ready > 0) {
+            try {
+                for (const auto& event : events.receive()) {
+                    watcher.on_event(event, readings);
+                }
+            } catch (const std::exception& error) {
+                // Events lost (a burst of ruleset changes): the quotas' state says the rest.
+                log_line(LogPriority::notice, std::string("acctc quotas: ") + error.what());
+                for (const auto& reading : runtime::read_quotas(options.policy)) {
+                    runtime::QuotaEvent event{reading.policy, reading.quota, reading.identity,
+                                              reading.limit, reading.used, true};
+                    if (reading.state() == runtime::QuotaState::warning) {
+                        event.identity.role = QuotaRole::warn;
+                    }
+                    if (reading.state() != runtime::QuotaState::under) {
+                        watcher.on_event(event, readings);
+                    }
+                }
+            }
+        }
+        readings = runtime::read_quotas(options.policy);
+        watcher.roll_over(readings);
+    }
+    notify_service_manager("STOPPING=1");
+    log_line(LogPriority::info, "acctc quotas: stopped");
+    return exit_ok;
+}
+
+int run_quotas(const std::vector<std::string>& args) {
+    QuotasOptions values;
+    po::options_description options("options");
+    options.add_options()("exact,x", po::bool_switch(&values.exact),
+                          "exact numbers instead of human units")(
+        "json", po::bool_switch(&values.json), "print JSON")(
+        "prometheus", po::bool_switch(&values.prometheus),
+        "print acctc_quota_* gauges in the Prometheus text format")(
+        "reset", po::bool_switch(&values.reset),
+        "zero the policy's quotas (a new period by hand), printing what they held")(
+        "watch", po::bool_switch(&values.watch),
+        "run until stopped: log when a quota passes its warning level and when it is spent "
+        "(the kernel's events), and reset each quota when its next period begins")(
+        "state-dir", po::value(&values.state_dir)->default_value(values.state_dir),
+        "with --watch: where the period each quota counts is kept")(
+        "policy", po::value(&values.policy), "policy name or file; all acctc policies if absent");
+    add_kernel_options(options, values.kernel);
+    po::positional_options_description positional;
+    positional.add("policy", 1);
+    po::variables_map map;
+    if (!parse_command_line(args,
+                            "acctc quotas [POLICY] [-x] [--json | --prometheus] [--reset] "
+                            "[--watch [--state-dir DIR]] [--netns NAME]",
+                            options, positional, map)) {
+        return exit_ok;
+    }
+    if (values.json && values.prometheus) {
+        throw UsageError("--json and --prometheus exclude each other");
+    }
+    if (values.watch && (values.json || values.prometheus || values.reset)) {
+        throw UsageError("--watch logs events; it does not combine with --json, --prometheus "
+                         "or --reset");
+    }
+    if (!values.policy.empty()) {
+        const auto name = policy_name_of(values.policy, values.kernel);
+        if (!name) {
+            return exit_policy_error;
+        }
+        values.policy = *name;
+    }
+    if (values.reset && values.policy.empty()) {
+        throw UsageError("--reset starts a new period of one policy's quotas: name the POLICY");
+    }
+    if (values.watch) {
+        return watch(values);
+    }
+    std::vector<runtime::QuotaReading> readings;
+    {
+        const runtime::NetnsScope scope(values.kernel.netns);
+        readings = runtime::read_quotas(values.policy);
+        if (values.reset) {
+            for (auto& reading : readings) {
+                if (auto held = runtime::reset_quota(reading.policy, reading.quota)) {
+                    reading = std::move(*held);
+                }
+            }
+        }
+    }
+    if (readings.empty() && !values.policy.empty()) {
+        std::cerr << "acctc quotas: policy " << values.policy << " has no quotas loaded"
+                  << where(values.kernel) << "\n";
+        return exit_unknown;
+    }
+    if (values.json) {
+        std::cout << nlohmann::json{{"netns", values.kernel.netns},
+                                    {"reset", values.reset},
+                                    {"quotas", runtime::quotas_to_json(readings)}}
+                         .dump(2)
+                  << "\n";
+    } else if (values.prometheus) {
+        std::cout << runtime::format_quota_prometheus(readings);
+    } else {
+        std::cout << runtime::format_quota_table(readings, values.exact);
+        if (values.reset) {
+            std::cout << "(reset to zero" << where(values.kernel) << ")\n";
+        }
+    }
+    return runtime::quota_exit_status(readings);
+}
+
+const CommandRegistration registration{
+    {"quotas", "each quota's use; exit 0, 1 past warning, 3 spent; --watch logs and resets",
+     &run_quotas}};
+
+} // namespace
+} // namespace acctc::cli

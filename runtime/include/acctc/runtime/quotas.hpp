@@ -1,0 +1,84 @@
+// Quotas in the kernel (docs/runtime.md, "Quotas"): each `quota` statement is two nft quota
+// objects, NAME (the limit) and NAME_warn (the warning level), charged by the same rules. This
+// reads them, resets them at a period's start, renders them (table, JSON, Prometheus), and
+// receives the kernel's event when one is spent.
+#pragma once
+
+#include "acctc/quota_comment.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace acctc::runtime {
+
+// Ordered: a quota's state only grows within a period.
+enum class QuotaState { under, warning, exhausted };
+
+struct QuotaReading {
+    std::string policy;
+    std::string quota;
+    std::uint64_t used = 0;  // bytes charged this period (the limit object's)
+    std::uint64_t warn = 0;  // bytes at which it warns
+    std::uint64_t limit = 0; // bytes per period
+    QuotaIdentity identity;  // the limit object's comment: period, enforcement, origin
+
+    // The kernel's own test (nft_quota: depleted once consumed >= quota).
+    QuotaState state() const {
+        return used >= limit ? QuotaState::exhausted
+                             : (used >= warn ? QuotaState::warning : QuotaState::under);
+    }
+    double percent() const { return limit ? 100.0 * static_cast<double>(used) / limit : 0; }
+};
+
+std::string_view state_name(QuotaState state);
+
+// The quotas of policy (every acctc table when empty) in the current network namespace, by
+// policy and quota name. Objects acctc did not write (no acctcq1 comment) are left out.
+std::vector<QuotaReading> read_quotas(const std::string& policy);
+
+// Zeroes both objects of one quota, each read and zeroed atomically by the kernel
+// (NFT_MSG_GETOBJ_RESET), which also re-arms its depletion event. Returns what they held;
+// empty when the quota is gone.
+std::optional<QuotaReading> reset_quota(const std::string& policy, const std::string& quota);
+
+// 0 when every quota is under its warning level, 1 when one is over it, 3 when one is spent
+// (the exit statuses of `vnstat --alert`).
+int quota_exit_status(const std::vector<QuotaReading>& readings);
+
+std::string format_quota_table(const std::vector<QuotaReading>& readings, bool exact);
+nlohmann::json quotas_to_json(const std::vector<QuotaReading>& readings);
+
+// What the kernel says when a quota object is spent (NFT_MSG_NEWOBJ on NFNLGRP_NFTABLES, sent
+// by nft_quota_obj_eval the first time consumed >= quota), or when one is created or reset.
+struct QuotaEvent {
+    std::string policy;
+    std::string object;
+    QuotaIdentity identity;
+    std::uint64_t bytes = 0;    // the object's quota
+    std::uint64_t consumed = 0; // charged so far
+    bool depleted = false;      // NFT_QUOTA_F_DEPLETED
+};
+
+// A subscription to the nf_tables multicast group in the current network namespace.
+class QuotaEvents {
+  public:
+    QuotaEvents();
+    ~QuotaEvents();
+    QuotaEvents(const QuotaEvents&) = delete;
+    QuotaEvents& operator=(const QuotaEvents&) = delete;
+
+    int fd() const; // readable when events wait
+    // The acctc quota events of the next datagram (blocks unless fd() is readable). Throws
+    // when the kernel dropped events (ENOBUFS): the caller must read the quotas again.
+    std::vector<QuotaEvent> receive();
+
+  private:
+    struct Socket;
+    std::unique_ptr<Socket> socket_;
+};
+
+} // namespace acctc::runtime

@@ -1,0 +1,296 @@
+#include "acctc/runtime/quotas.hpp"
+
+#include "acctc/runtime/counter_report.hpp"
+#include "acctc/runtime/errors.hpp"
+#include "nft_counter_dump.hpp"
+#include "nft_quota_objects.hpp"
+#include "nft_netlink.hpp"
+#include "text_table.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <map>
+
+namespace acctc::runtime {
+namespace {
+
+constexpr std::string_view table_prefix = "acctc_";
+
+} // namespace
+
+std::optional<QuotaEvent> quota_object(const nlmsghdr* message) {
+    static const std::vector<mnl_attr_data_type> object_expected = [] {
+        std::vector<mnl_attr_data_type> types(NFTA_OBJ_MAX + 1, MNL_TYPE_UNSPEC);
+        types[NFTA_OBJ_TABLE] = MNL_TYPE_NUL_STRING;
+        types[NFTA_OBJ_NAME] = MNL_TYPE_NUL_STRING;
+        types[NFTA_OBJ_TYPE] = MNL_TYPE_U32;
+        types[NFTA_OBJ_DATA] = MNL_TYPE_NESTED;
+        types[NFTA_OBJ_USERDATA] = MNL_TYPE_BINARY;
+        return types;
+    }();
+    static const std::vector<mnl_attr_data_type> quota_expected = [] {
+        std::vector<mnl_attr_data_type> types(NFTA_QUOTA_MAX + 1, MNL_TYPE_UNSPEC);
+        types[NFTA_QUOTA_BYTES] = MNL_TYPE_U64;
+        types[NFTA_QUOTA_CONSUMED] = MNL_TYPE_U64;
+        types[NFTA_QUOTA_FLAGS] = MNL_TYPE_U32;
+        return types;
+    }();
+    const NftAttributes object(message, object_expected);
+    if (!object.has(NFTA_OBJ_TYPE) || object.u32(NFTA_OBJ_TYPE) != NFT_OBJECT_QUOTA ||
+        !object.has(NFTA_OBJ_DATA) || !object.has(NFTA_OBJ_TABLE) || !object.has(NFTA_OBJ_NAME)) {
+        return std::nullopt;
+    }
+    const std::string table = object.string(NFTA_OBJ_TABLE);
+    if (!table.starts_with(table_prefix)) {
+        return std::nullopt;
+    }
+    QuotaEvent out;
+    out.policy = table.substr(table_prefix.size());
+    out.object = object.string(NFTA_OBJ_NAME);
+    std::string comment;
+    if (const nlattr* userdata = object.raw(NFTA_OBJ_USERDATA)) {
+        comment =
+            comment_from_userdata(static_cast<const unsigned char*>(mnl_attr_get_payload(userdata)),
+                                  mnl_attr_get_payload_len(userdata));
+    }
+    auto identity = decode_quota_comment(out.object, comment);
+    if (!identity) {
+        return std::nullopt;
+    }
+    out.identity = std::move(*identity);
+    const NftAttributes values(object.raw(NFTA_OBJ_DATA), quota_expected);
+    out.bytes = values.has(NFTA_QUOTA_BYTES) ? values.u64(NFTA_QUOTA_BYTES) : 0;
+    out.consumed = values.has(NFTA_QUOTA_CONSUMED) ? values.u64(NFTA_QUOTA_CONSUMED) : 0;
+    out.depleted = values.has(NFTA_QUOTA_FLAGS) &&
+                   (values.u32(NFTA_QUOTA_FLAGS) & NFT_QUOTA_F_DEPLETED) != 0;
+    return out;
+}
+
+namespace {
+
+void put_object(nlmsghdr* request, const std::string& table, const std::string& name) {
+    if (!table.empty()) {
+        mnl_attr_put_strz(request, NFTA_OBJ_TABLE, table.c_str());
+    }
+    if (!name.empty()) {
+        mnl_attr_put_strz(request, NFTA_OBJ_NAME, name.c_str());
+    }
+    mnl_attr_put_u32(request, NFTA_OBJ_TYPE, htobe32(NFT_OBJECT_QUOTA));
+}
+
+// Pairs each quota's limit and warning objects into readings, sorted by policy and quota.
+std::vector<QuotaReading> pair_objects(const std::vector<QuotaEvent>& objects) {
+    std::map<std::pair<std::string, std::string>, QuotaReading> quotas;
+    for (const auto& object : objects) {
+        QuotaReading& reading = quotas[{object.policy, object.identity.quota}];
+        reading.policy = object.policy;
+        reading.quota = object.identity.quota;
+        if (object.identity.role == QuotaRole::limit) {
+            reading.used = object.consumed;
+            reading.limit = object.bytes;
+            reading.identity = object.identity;
+        } else {
+            reading.warn = object.bytes;
+        }
+    }
+    std::vector<QuotaReading> out;
+    for (auto& [key, reading] : quotas) {
+        if (reading.limit != 0) { // a warning object without its quota is half a reload
+            out.push_back(std::move(reading));
+        }
+    }
+    return out;
+}
+
+std::string period_text(const QuotaIdentity& identity) {
+    std::string text(period_name(identity.period));
+    if (identity.period == QuotaPeriod::month && identity.start_day != 1) {
+        text += " from day " + std::to_string(identity.start_day);
+    }
+    return text;
+}
+
+std::string percent_text(double percent) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f%%", percent);
+    return text;
+}
+
+} // namespace
+
+std::string_view state_name(QuotaState state) {
+    switch (state) {
+    case QuotaState::under:
+        return "ok";
+    case QuotaState::warning:
+        return "warning";
+    case QuotaState::exhausted:
+        return "exhausted";
+    }
+    return "ok";
+}
+
+std::vector<QuotaEvent> dump_quota_objects(NftNetlink& netlink, const std::string& table) {
+    std::vector<QuotaEvent> objects;
+    for (int attempt = 0;; ++attempt) {
+        objects.clear();
+        const bool complete = netlink.dump(
+            NFT_MSG_GETOBJ, NFPROTO_INET, [&](nlmsghdr* request) { put_object(request, table, ""); },
+            [&](const nlmsghdr* reply) {
+                if (auto object = quota_object(reply)) {
+                    objects.push_back(std::move(*object));
+                }
+            });
+        if (complete || attempt == 10) {
+            return objects;
+        }
+    }
+}
+
+std::vector<QuotaReading> read_quotas(const std::string& policy) {
+    NftNetlink netlink;
+    return pair_objects(
+        dump_quota_objects(netlink, policy.empty() ? "" : std::string(table_prefix) + policy));
+}
+
+std::optional<QuotaReading> reset_quota(const std::string& policy, const std::string& quota) {
+    const std::string table = std::string(table_prefix) + policy;
+    NftNetlink netlink;
+    std::vector<QuotaEvent> objects;
+    // The limit first: a packet charged between the two resets then counts in the new period
+    // of the quota itself (and only its warning object misses it).
+    for (const QuotaRole role : {QuotaRole::limit, QuotaRole::warn}) {
+        const std::string name = quota_object_name({quota, role, {}, 1, false, {}});
+        const int error = netlink.request(
+            NFT_MSG_GETOBJ_RESET, NFPROTO_INET,
+            [&](nlmsghdr* request) { put_object(request, table, name); },
+            [&](const nlmsghdr* reply) {
+                if (auto object = quota_object(reply)) {
+                    objects.push_back(std::move(*object));
+                }
+            });
+        if (error == ENOENT) {
+            continue;
+        }
+        if (error != 0) {
+            throw RuntimeError(ErrorKind::system, "cannot reset quota " + name + " of table inet " +
+                                                      table + ": " + std::strerror(error));
+        }
+    }
+    auto readings = pair_objects(objects);
+    if (readings.empty()) {
+        return std::nullopt;
+    }
+    return std::move(readings.front());
+}
+
+int quota_exit_status(const std::vector<QuotaReading>& readings) {
+    QuotaState worst = QuotaState::under;
+    for (const auto& reading : readings) {
+        worst = std::max(worst, reading.state());
+    }
+    return worst == QuotaState::exhausted ? 3 : (worst == QuotaState::warning ? 1 : 0);
+}
+
+std::string format_quota_table(const std::vector<QuotaReading>& readings, bool exact) {
+    std::vector<Row> rows{
+        {"POLICY", "QUOTA", "PERIOD", "USED", "WARN AT", "LIMIT", "USE", "STATE", "ORIGIN"}};
+    for (const auto& r : readings) {
+        rows.push_back({r.policy, r.quota, period_text(r.identity), format_bytes(r.used, exact),
+                        format_bytes(r.warn, exact), format_bytes(r.limit, exact),
+                        percent_text(r.percent()),
+                        std::string(state_name(r.state())) +
+                            (r.identity.drop && r.state() == QuotaState::exhausted ? ", dropping"
+                                                                                   : ""),
+                        r.identity.origin});
+    }
+    return render_table(rows, {false, false, false, true, true, true, true, false, false});
+}
+
+nlohmann::json quotas_to_json(const std::vector<QuotaReading>& readings) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& r : readings) {
+        nlohmann::json period = {{"length", period_name(r.identity.period)}};
+        if (r.identity.period == QuotaPeriod::month) {
+            period["start_day"] = r.identity.start_day;
+        }
+        out.push_back({{"policy", r.policy},
+                       {"quota", r.quota},
+                       {"period", std::move(period)},
+                       {"used_bytes", r.used},
+                       {"warning_bytes", r.warn},
+                       {"limit_bytes", r.limit},
+                       {"percent", r.percent()},
+                       {"state", state_name(r.state())},
+                       {"drop", r.identity.drop},
+                       {"origin", r.identity.origin}});
+    }
+    return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// Events
+
+struct QuotaEvents::Socket {
+    struct Close {
+        void operator()(mnl_socket* socket) const { mnl_socket_close(socket); }
+    };
+    std::unique_ptr<mnl_socket, Close> socket;
+    std::vector<char> buffer = std::vector<char>(MNL_SOCKET_BUFFER_SIZE * 4);
+};
+
+QuotaEvents::QuotaEvents() : socket_(std::make_unique<Socket>()) {
+    socket_->socket.reset(mnl_socket_open(NETLINK_NETFILTER));
+    if (!socket_->socket) {
+        throw RuntimeError(ErrorKind::system, std::string("cannot open a netfilter netlink socket: ") +
+                                                  std::strerror(errno));
+    }
+    if (mnl_socket_bind(socket_->socket.get(), 0, MNL_SOCKET_AUTOPID) < 0) {
+        throw RuntimeError(ErrorKind::system,
+                           std::string("cannot bind the netlink socket: ") + std::strerror(errno));
+    }
+    int group = NFNLGRP_NFTABLES;
+    if (mnl_socket_setsockopt(socket_->socket.get(), NETLINK_ADD_MEMBERSHIP, &group,
+                              sizeof group) < 0) {
+        throw RuntimeError(ErrorKind::system, std::string("cannot subscribe to nf_tables events: ") +
+                                                  std::strerror(errno));
+    }
+}
+
+QuotaEvents::~QuotaEvents() = default;
+
+int QuotaEvents::fd() const {
+    return mnl_socket_get_fd(socket_->socket.get());
+}
+
+std::vector<QuotaEvent> QuotaEvents::receive() {
+    ssize_t length = 0;
+    do {
+        length = mnl_socket_recvfrom(socket_->socket.get(), socket_->buffer.data(),
+                                     socket_->buffer.size());
+    } while (length < 0 && errno == EINTR);
+    if (length < 0) {
+        throw RuntimeError(ErrorKind::system,
+                           std::string("nf_tables events lost: ") + std::strerror(errno));
+    }
+    std::vector<QuotaEvent> events;
+    const auto* message = reinterpret_cast<const nlmsghdr*>(socket_->buffer.data());
+    int left = static_cast<int>(length);
+    while (mnl_nlmsg_ok(message, left)) {
+        const bool new_object =
+            message->nlmsg_type == ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWOBJ);
+        if (new_object) {
+            if (auto event = quota_object(message)) {
+                events.push_back(std::move(*event));
+            }
+        }
+        message = mnl_nlmsg_next(message, &left);
+    }
+    return events;
+}
+
+} // namespace acctc::runtime

@@ -1,0 +1,76 @@
+// Quota readings without the kernel: state and exit status at the levels' edges, the comment
+// that carries a quota's period, and the Prometheus gauges.
+#include "acctc/runtime/exposition.hpp"
+#include "acctc/runtime/quotas.hpp"
+
+#include <gtest/gtest.h>
+
+namespace acctc::runtime {
+namespace {
+
+QuotaReading reading(std::uint64_t used) {
+    QuotaReading r;
+    r.policy = "home";
+    r.quota = "line";
+    r.used = used;
+    r.warn = 800;
+    r.limit = 1000;
+    r.identity = {"line", QuotaRole::limit, QuotaPeriod::month, 15, true, "home.acct:9"};
+    return r;
+}
+
+TEST(Quotas, StatesChangeWhereTheKernelSaysDepleted) {
+    EXPECT_EQ(reading(799).state(), QuotaState::under);
+    EXPECT_EQ(reading(800).state(), QuotaState::warning);
+    EXPECT_EQ(reading(999).state(), QuotaState::warning);
+    EXPECT_EQ(reading(1000).state(), QuotaState::exhausted);
+}
+
+TEST(Quotas, ExitStatusIsTheWorstQuota) {
+    EXPECT_EQ(quota_exit_status({}), 0);
+    EXPECT_EQ(quota_exit_status({reading(0), reading(799)}), 0);
+    EXPECT_EQ(quota_exit_status({reading(0), reading(800)}), 1);
+    EXPECT_EQ(quota_exit_status({reading(1000), reading(800)}), 3);
+}
+
+TEST(Quotas, CommentRoundTrips) {
+    const QuotaIdentity identity{"line", QuotaRole::warn, QuotaPeriod::month, 15, true,
+                                 "/etc/acctc/home policy.acct:9"};
+    const std::string comment = encode_quota_comment(identity);
+    EXPECT_EQ(comment, "acctcq1 q=4 role=warn per=month/15 drop @/etc/acctc/home%20policy.acct:9");
+    EXPECT_EQ(decode_quota_comment("line_warn", comment), identity);
+    // Another object's name, or another kind of comment, is no quota of acctc's.
+    EXPECT_FALSE(decode_quota_comment("line", comment));
+    EXPECT_FALSE(decode_quota_comment("line_warn", "acctc1 f=4"));
+    const QuotaIdentity daily{"q", QuotaRole::limit, QuotaPeriod::day, 1, false, ""};
+    EXPECT_EQ(decode_quota_comment("q", encode_quota_comment(daily)), daily);
+}
+
+TEST(Quotas, LongOriginsAreCutFromTheLeftToFit) {
+    const QuotaIdentity identity{"line", QuotaRole::limit, QuotaPeriod::hour, 1, false,
+                                 "/" + std::string(300, 'a') + " b.acct:12"};
+    const std::string comment = encode_quota_comment(identity);
+    EXPECT_LE(comment.size(), nft_comment_limit);
+    const auto decoded = decode_quota_comment("line", comment);
+    ASSERT_TRUE(decoded);
+    EXPECT_TRUE(decoded->origin.starts_with("..."));
+    EXPECT_TRUE(decoded->origin.ends_with("a b.acct:12"));
+}
+
+TEST(Quotas, PrometheusGauges) {
+    const std::string text = format_quota_prometheus({reading(900)});
+    EXPECT_NE(text.find("# TYPE acctc_quota_used_bytes gauge\n"
+                        "acctc_quota_used_bytes{policy=\"home\",quota=\"line\",period=\"month\"} "
+                        "900\n"),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("acctc_quota_limit_bytes{policy=\"home\",quota=\"line\",period=\"month\"} "
+                        "1000\n"),
+              std::string::npos);
+    EXPECT_NE(text.find("acctc_quota_warning_bytes{policy=\"home\",quota=\"line\",period=\"month\"} "
+                        "800\n"),
+              std::string::npos);
+}
+
+} // namespace
+} // namespace acctc::runtime
