@@ -2,8 +2,10 @@
 // last save, per family, counter and host, for the current hour, day or month and those before.
 #include "acctc/runtime/counters.hpp"
 #include "acctc/runtime/errors.hpp"
+#include "acctc/runtime/netns.hpp"
 #include "acctc/runtime/period_report.hpp"
 #include "acctc/runtime/periods.hpp"
+#include "acctc/runtime/quotas.hpp"
 #include "command.hpp"
 #include "common.hpp"
 #include "kernel_options.hpp"
@@ -29,13 +31,33 @@ struct ReportArguments {
     KernelOptions kernel;
 };
 
+// The start day of each policy's monthly quota in the kernel (docs/runtime.md, "Quotas"): the
+// billing day the policy itself states. Empty when none can be read (--saved, no privilege).
+std::map<std::string, int> quota_first_days(const std::string& policy,
+                                            const KernelOptions& kernel) {
+    std::map<std::string, int> days;
+    try {
+        const runtime::NetnsScope scope(kernel.netns);
+        for (const auto& quota : runtime::read_quotas(policy)) {
+            if (quota.identity.period == QuotaPeriod::month && days.count(quota.policy) == 0 &&
+                !periods::first_day_problem(static_cast<int>(quota.identity.start_day))) {
+                days[quota.policy] = static_cast<int>(quota.identity.start_day);
+            }
+        }
+    } catch (const std::exception&) {
+        // No quotas to read: months start on the 1st unless --first-day says otherwise.
+    }
+    return days;
+}
+
 int run_report(const std::vector<std::string>& args) {
     ReportArguments arguments;
     po::options_description options("options");
     options.add_options()("period", po::value(&arguments.period),
                           "hour, day or month (default month), in the local time zone")(
         "first-day", po::value(&arguments.report.first_day),
-        "the day of the month a month period starts on, 1..28 (billing day; default 1)")(
+        "the day of the month a month period starts on, 1..28 (billing day; default: the start "
+        "day of the policy's monthly quota as applied, else 1)")(
         "history", po::value(&arguments.report.history),
         "also the N complete periods before the current one")(
         "share-of", po::value(&arguments.report.share_of),
@@ -112,14 +134,21 @@ int run_report(const std::vector<std::string>& args) {
                   << " and no acctc counters" << where(arguments.kernel) << "\n";
         return exit_policy_error;
     }
+    const auto from_quotas = map.count("first-day") != 0U || arguments.saved_only
+                                 ? std::map<std::string, int>{}
+                                 : quota_first_days(policy, arguments.kernel);
     std::vector<runtime::PolicyReport> reports;
     for (const auto& name : names) {
         auto totals = store.load(name);
         if (const auto found = live.find(name); found != live.end()) {
             runtime::book(totals, found->second, now);
         }
+        auto report_options = arguments.report;
+        if (const auto found = from_quotas.find(name); found != from_quotas.end()) {
+            report_options.first_day = found->second;
+        }
         try {
-            reports.push_back(runtime::build_report(totals, now, arguments.report));
+            reports.push_back(runtime::build_report(totals, now, report_options));
         } catch (const std::invalid_argument& error) {
             throw UsageError(error.what());
         }

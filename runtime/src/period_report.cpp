@@ -105,9 +105,9 @@ std::string ordinal(int day) {
     return std::to_string(day) + suffix;
 }
 
-std::string length_text(const ReportOptions& options) {
-    if (options.length == periods::Length::month && options.first_day != 1) {
-        return "month from the " + ordinal(options.first_day);
+std::string length_text(const ReportOptions& options, int first_day) {
+    if (options.length == periods::Length::month && first_day != 1) {
+        return "month from the " + ordinal(first_day);
     }
     return std::string(periods::name(options.length));
 }
@@ -160,7 +160,7 @@ nlohmann::json row_to_json(const ReportRow& row) {
 
 PolicyReport build_report(const PolicyTotals& totals, sys_seconds now,
                           const ReportOptions& options) {
-    PolicyReport report{totals.policy, {}};
+    PolicyReport report{totals.policy, options.first_day, {}};
     auto period = periods::containing(now, options.length, options.first_day);
     for (std::size_t i = 0; i <= options.history; ++i) {
         PeriodReport one{period, i == 0, i == 0 ? periods::elapsed_fraction(period, now) : 1.0,
@@ -199,8 +199,8 @@ std::string format_report(const std::vector<PolicyReport>& reports, const Report
     std::string out;
     for (const auto& report : reports) {
         out += (out.empty() ? "" : "\n");
-        out += "policy " + report.policy + ", by " + length_text(options) + ", now " +
-               periods::local_text(now) + "\n";
+        out += "policy " + report.policy + ", by " + length_text(options, report.first_day) +
+               ", now " + periods::local_text(now) + "\n";
         for (const auto& period : report.periods) {
             char elapsed[64];
             std::snprintf(elapsed, sizeof elapsed, " (current, %.1f %% elapsed)",
@@ -242,11 +242,12 @@ nlohmann::json report_to_json(const std::vector<PolicyReport>& reports,
                             {"elapsed", period.elapsed},
                             {"families", std::move(families)}});
         }
-        policies.push_back({{"policy", report.policy}, {"periods", std::move(list)}});
+        policies.push_back({{"policy", report.policy},
+                            {"first_day", report.first_day},
+                            {"periods", std::move(list)}});
     }
     return {{"now", periods::rfc3339(now)},
             {"period", periods::name(options.length)},
-            {"first_day", options.first_day},
             {"share_of",
              options.share_of.empty() ? nlohmann::json(nullptr) : nlohmann::json(options.share_of)},
             {"policies", std::move(policies)}};

@@ -227,7 +227,8 @@ TEST_F(PeriodTotals, KillNineLosesAtMostTheIntervalSinceTheLastSave) {
 }
 
 // examples/metered_line.acct on a namespace with an eth0 (a veth to a peer) and a skype group:
-// it applies, and the report shows the line and Skype's share of it, IPv4 and IPv6.
+// it applies, and the report shows the line and Skype's share of it, IPv4 and IPv6, by months
+// from the quota's billing day.
 TEST_F(PeriodTotals, MeteredLineExampleReports) {
     const std::string peer = netns_.name() + "-isp";
     struct PeerGuard {
@@ -264,6 +265,10 @@ TEST_F(PeriodTotals, MeteredLineExampleReports) {
         }
     }
     EXPECT_EQ(packets["skype_udp_out"], 7U) << report.dump(1);
+    // Months from the policy's billing day: its quota's "per month from day 15".
+    EXPECT_EQ(report["policies"][0]["first_day"], 15);
+    EXPECT_NE(report["policies"][0]["periods"][0]["begin"].get<std::string>().find("-15T00:00:00"),
+              std::string::npos);
     EXPECT_GE(packets["line_out"], 9U);
     const auto skype_share = family(report, "skype");
     EXPECT_GT(skype_share.first, 0U);

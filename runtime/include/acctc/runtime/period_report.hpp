@@ -41,6 +41,7 @@ struct PeriodReport {
 
 struct PolicyReport {
     std::string policy;
+    int first_day = 1;                 // the one its months were cut with
     std::vector<PeriodReport> periods; // the current one first, then older ones
 };
 
