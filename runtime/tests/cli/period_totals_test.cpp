@@ -123,6 +123,38 @@ TEST_F(PeriodTotals, ReportEqualsWhatWasCountedAcrossResetsReloadsAndAFlush) {
     EXPECT_EQ(family(saved, "discard").first, sent - 1);
 }
 
+// Per-host counters (`split host`) keep a total per host across a reset and a reload.
+TEST_F(PeriodTotals, PerHostTotals) {
+    shell("ip -n " + netns_.name() + " addr add 198.18.0.2/32 dev lo");
+    const auto policy = write("hosts.acct", "policy hosts\nnetwork lab = 198.18.0.0/16\n"
+                                            "counter peers { out; udp dport 9; include loopback; "
+                                            "split host remote within lab }\n");
+    acctc("apply " + policy);
+    acctc("save");
+    const auto send_to = [&](const std::string& address, int count) {
+        shell("ip netns exec " + netns_.name() + " bash -c 'for i in $(seq " +
+              std::to_string(count) + "); do echo x > /dev/udp/" + address + "/9; done'");
+    };
+    send_to("198.18.0.1", 3);
+    send_to("198.18.0.2", 2);
+    acctc("counters --reset hosts");
+    send_to("198.18.0.1", 1);
+    send_to("198.18.0.2", 4);
+    acctc("apply " + policy);
+    send_to("198.18.0.2", 1);
+    const auto report = nlohmann::json::parse(acctc("report hosts --json --top 1"));
+    std::map<std::string, std::uint64_t> hosts;
+    for (const auto& counter : report["policies"][0]["periods"][0]["families"][0]["counters"]) {
+        for (const auto& host : counter["hosts"]) {
+            hosts[host["name"]] = host["packets"];
+        }
+    }
+    // --top 1: the busiest host, the other summed in "1 more".
+    EXPECT_EQ(hosts["198.18.0.2"], 7U) << report.dump(1);
+    EXPECT_EQ(hosts["1 more"], 4U) << report.dump(1);
+    EXPECT_EQ(family(report, "peers").first, 11U);
+}
+
 // A fake clock across a billing day (the 15th) and both DST changes of Europe/Berlin: each save
 // books into the period its clock shows, and earlier periods keep their totals.
 TEST_F(PeriodTotals, RolloverWithAFakeClock) {
