@@ -88,6 +88,15 @@ int run_report(const std::vector<std::string>& args) {
         throw UsageError("--period takes hour, day or month, not '" + arguments.period + "'");
     }
     arguments.report.length = *length;
+    // Beyond the buckets a file keeps there is nothing to show (docs/periods.md).
+    const std::size_t kept_periods = *length == periods::Length::hour  ? runtime::kept_hours
+                                     : *length == periods::Length::day ? runtime::kept_days
+                                                                       : runtime::kept_days / 31;
+    if (arguments.report.history > kept_periods) {
+        throw UsageError("--history " + std::to_string(arguments.report.history) +
+                         ": the totals keep " + std::to_string(kept_periods) + " " +
+                         arguments.period + "s before the current one");
+    }
     if (auto problem = periods::first_day_problem(arguments.report.first_day)) {
         throw UsageError("--first-day: " + *problem);
     }
