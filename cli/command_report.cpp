@@ -147,8 +147,17 @@ int run_report(const std::vector<std::string>& args) {
                                  ? std::map<std::string, int>{}
                                  : quota_first_days(policy, arguments.kernel);
     std::vector<runtime::PolicyReport> reports;
+    bool damaged = false;
     for (const auto& name : names) {
-        auto totals = store.load(name);
+        runtime::PolicyTotals totals;
+        try {
+            totals = store.load(name);
+        } catch (const runtime::StateError& error) {
+            // One damaged file costs its policy, not the report of the others.
+            std::cerr << "acctc report: " << error.what() << "\n";
+            damaged = true;
+            continue;
+        }
         if (const auto found = live.find(name); found != live.end()) {
             runtime::book(totals, found->second, now);
         }
@@ -167,7 +176,7 @@ int run_report(const std::vector<std::string>& args) {
     } else {
         std::cout << runtime::format_report(reports, arguments.report, now, arguments.exact);
     }
-    return exit_ok;
+    return damaged ? exit_policy_error : exit_ok;
 }
 
 const CommandRegistration registration{

@@ -258,6 +258,30 @@ TEST_F(PeriodTotals, KillNineLosesAtMostTheIntervalSinceTheLastSave) {
     }
 }
 
+// A damaged file is an error naming it, never a crash or a fresh start: save and report fail
+// for it and leave it as it is; apply and reset still work.
+TEST_F(PeriodTotals, DamagedFileIsAnErrorAndLeftAlone) {
+    const auto v1 = write("v1.acct", policy_v1);
+    acctc("apply " + v1);
+    send(2);
+    acctc("save");
+    const auto file = fs::path(state_dir()) / "netns" / netns_.name() / "totals.json";
+    std::ofstream(file, std::ios::trunc) << "{\"format\": \"acctc-totals\", \"version\": 1, ";
+    const std::string cli = std::string("TZ=UTC ") + ACCTC_CLI_PATH + " ";
+    const std::string where = " --netns " + netns_.name() + " --state-dir " + state_dir();
+    std::string out;
+    std::string err;
+    EXPECT_EQ(shell_status(cli + "save" + where, &out, &err), 1);
+    EXPECT_NE(err.find(file.string() + ": damaged totals"), std::string::npos) << err;
+    EXPECT_EQ(shell_status(cli + "report" + where, &out, &err), 1);
+    EXPECT_NE(err.find("move it aside"), std::string::npos) << err;
+    EXPECT_EQ(shell_status(cli + "apply " + v1 + where, &out, &err), 0) << err;
+    EXPECT_EQ(shell_status(cli + "counters --reset" + where, &out, &err), 0) << err;
+    std::ifstream in(file);
+    EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}),
+              "{\"format\": \"acctc-totals\", \"version\": 1, ");
+}
+
 // examples/metered_line.acct on a namespace with an eth0 (a veth to a peer) and a skype group:
 // it applies, and the report shows the line and Skype's share of it, IPv4 and IPv6, by months
 // from the quota's billing day.
