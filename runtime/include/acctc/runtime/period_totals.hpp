@@ -1,6 +1,7 @@
 // A policy's totals per period, kept across resets, reloads, flushes and reboots: what the kernel
 // counted, booked into local hours and days as it is read (docs/periods.md). Pure data and
-// arithmetic; the files are state_store.hpp's, the kernel reads saver.hpp's.
+// arithmetic: the files are recording/state_store.hpp's, the bookings from the kernel
+// recording/totals_booking.hpp's.
 #pragma once
 
 #include "acctc/runtime/counter_sample.hpp"
