@@ -1,4 +1,5 @@
 // acctc apply: load a policy into the kernel in one transaction, keeping counter values.
+#include "acctc/recording/totals_booking.hpp"
 #include "acctc/runtime/applied_policies.hpp"
 #include "acctc/runtime/backend.hpp"
 #include "acctc/runtime/device_offloads.hpp"
@@ -7,6 +8,7 @@
 #include "command.hpp"
 #include "common.hpp"
 #include "kernel_options.hpp"
+#include "totals.hpp"
 
 #include <iostream>
 
@@ -71,6 +73,7 @@ int run_apply(const std::vector<std::string>& args) {
     bool dry_run = false;
     bool strict = false;
     KernelOptions values;
+    std::string state_dir;
     po::options_description options("options");
     options.add_options()("dry-run,n", po::bool_switch(&dry_run),
                           "check the transaction in the kernel without committing it")(
@@ -79,12 +82,14 @@ int run_apply(const std::vector<std::string>& args) {
         "policy", po::value(&path)->required(),
         "policy file, a NAME in the policy directories, or - for standard input");
     add_kernel_options(options, values);
+    add_state_dir_option(options, state_dir);
     po::positional_options_description positional;
     positional.add("policy", 1);
     po::variables_map map;
-    if (!parse_command_line(
-            args, "acctc apply [--dry-run] [--strict] [--netns NAME] [--backend NAME] POLICY",
-            options, positional, map)) {
+    if (!parse_command_line(args,
+                            "acctc apply [--dry-run] [--strict] [--netns NAME] [--backend NAME] "
+                            "[--state-dir DIR] POLICY",
+                            options, positional, map)) {
         return exit_ok;
     }
     const auto loaded = compile_for_kernel(path, values);
@@ -102,7 +107,21 @@ int run_apply(const std::vector<std::string>& args) {
     }
     try {
         const auto backend = runtime::make_backend(loaded->backend, values.netns);
-        print_report(backend->apply(policy, dry_run), policy, loaded->backend, values);
+        // What the counters hold goes into the period totals first, so a reload (or the table
+        // created anew after a flush) loses nothing from them.
+        const auto kept = dry_run ? std::nullopt : totals_to_keep(state_dir, values, "apply");
+        if (kept) {
+            save_before_change(*kept, values, policy.policy_name, "apply");
+        }
+        const auto report = backend->apply(policy, dry_run);
+        if (kept) {
+            try {
+                recording::book_apply(kept->store, policy.policy_name, report, periods::now());
+            } catch (const std::exception& error) {
+                std::cerr << "acctc apply: warning: period totals: " << error.what() << "\n";
+            }
+        }
+        print_report(report, policy, loaded->backend, values);
         for (const auto& note : runtime::receive_offload_notes(policy, values.netns)) {
             std::cout << note << "\n";
         }

@@ -9,6 +9,7 @@
 #include "command.hpp"
 #include "common.hpp"
 #include "kernel_options.hpp"
+#include "totals.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -42,7 +43,18 @@ struct CountersOptions {
     std::size_t top = 0;
     std::size_t max_hosts = runtime::default_max_host_series;
     KernelOptions kernel;
+    std::string state_dir;
 };
+
+// The readings, zeroed with --reset: then what the reset zeroes is booked into the period totals
+// first (when they are kept), so a reset loses nothing from them.
+std::vector<runtime::CounterReading> read(const runtime::CounterSource& source,
+                                          const std::string& policy,
+                                          const CountersOptions& values) {
+    return values.reset
+               ? reset_keeping_totals(source, policy, values.state_dir, values.kernel, "counters")
+               : source.read(policy);
+}
 
 runtime::CounterSelection selection_of(const CountersOptions& values) {
     runtime::CounterSelection selection{values.hosts, std::nullopt, std::nullopt};
@@ -132,7 +144,7 @@ int watch(const runtime::CounterSource& source, const std::string& policy,
           const CountersOptions& values) {
     const bool terminal = ::isatty(STDOUT_FILENO) != 0 && !values.json;
     const auto interval = std::chrono::duration<double>(values.watch);
-    auto previous = selected(source.read(policy, values.reset), values.selectors);
+    auto previous = selected(read(source, policy, values), values.selectors);
     auto previous_time = std::chrono::steady_clock::now();
     if (values.reset) {
         if (values.json) {
@@ -146,7 +158,7 @@ int watch(const runtime::CounterSource& source, const std::string& policy,
     }
     for (int round = 0; values.count == 0 || round < values.count; ++round) {
         std::this_thread::sleep_for(interval);
-        auto current = selected(source.read(policy, values.reset), values.selectors);
+        auto current = selected(read(source, policy, values), values.selectors);
         const auto now = std::chrono::steady_clock::now();
         const double seconds = std::chrono::duration<double>(now - previous_time).count();
         if (values.json) {
@@ -188,6 +200,7 @@ int run_counters(const std::vector<std::string>& args) {
         "counter", po::value(&values.selectors),
         "counters to show: names, or family prefixes (skype keeps skype_tcp_in)");
     add_kernel_options(options, values.kernel);
+    add_state_dir_option(options, values.state_dir);
     po::positional_options_description positional;
     positional.add("policy", 1).add("counter", -1);
     po::variables_map map;
@@ -239,7 +252,7 @@ int run_counters(const std::vector<std::string>& args) {
     if (values.watch > 0) {
         return watch(source, policy, values);
     }
-    const auto all = selected(source.read(policy, values.reset), values.selectors);
+    const auto all = selected(read(source, policy, values), values.selectors);
     const auto readings = runtime::select_readings(all, selection);
     // Without a policy named, "all of them" must not quietly shrink to fewer after a flush.
     const auto unloaded =

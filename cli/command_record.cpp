@@ -8,12 +8,9 @@
 #include "kernel_options.hpp"
 #include "service.hpp"
 
-#include <csignal>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
-#include <signal.h>
-#include <utility>
 
 namespace acctc::cli {
 namespace {
@@ -102,16 +99,6 @@ bool record_once(const RecordArguments& arguments, const recording::RecordOption
     return ok;
 }
 
-// Sleeps until the next multiple of `every` on the wall clock, so readings land on the RRD's
-// step grid; false when SIGTERM or SIGINT arrived instead.
-bool wait_for_next_round(unsigned every, const sigset_t& stop_signals) {
-    const auto now = std::time(nullptr);
-    const auto next = (now / every + 1) * static_cast<std::time_t>(every);
-    const timespec timeout{next - now, 0};
-    siginfo_t info{};
-    return ::sigtimedwait(&stop_signals, &info, &timeout) < 0;
-}
-
 int run_record(const std::vector<std::string>& args) {
     RecordArguments arguments;
     po::options_description options("options");
@@ -170,27 +157,20 @@ int run_record(const std::vector<std::string>& args) {
     if (arguments.every == 0) {
         return record_once(arguments, record_options) ? exit_ok : exit_policy_error;
     }
-    // Blocked, the stop signals wait in sigtimedwait instead of killing us mid-update.
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGTERM);
-    sigaddset(&stop_signals, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-    bool first = true;
-    do {
+    run_every(arguments.every, [&](bool first) {
         try {
             record_once(arguments, record_options);
         } catch (const std::exception& error) {
             // A policy that is not applied yet (early boot) is worth a line, not an exit.
             log_line(LogPriority::error, std::string("acctc record: ") + error.what());
         }
-        if (std::exchange(first, false)) {
+        if (first) {
             // Type=notify: one round is done, so the files exist for whatever comes after.
             notify_service_manager("READY=1\nSTATUS=recording every " +
                                    std::to_string(arguments.every) + " s into " +
                                    arguments.rrd_dir);
         }
-    } while (wait_for_next_round(arguments.every, stop_signals));
+    });
     notify_service_manager("STOPPING=1");
     return exit_ok;
 }

@@ -2,8 +2,10 @@
 
 #include "acctc/unique_fd.hpp"
 
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <iostream>
 #include <sstream>
 #include <sys/socket.h>
@@ -25,7 +27,30 @@ bool stderr_is_journal() {
     return std::to_string(status.st_dev) + ":" + std::to_string(status.st_ino) == stream;
 }
 
+// Sleeps until the next multiple of `every` on the wall clock; false when SIGTERM or SIGINT
+// arrived instead.
+bool wait_for_next_round(unsigned every, const sigset_t& stop_signals) {
+    const auto now = std::time(nullptr);
+    const auto next = (now / every + 1) * static_cast<std::time_t>(every);
+    const timespec timeout{next - now, 0};
+    siginfo_t info{};
+    return ::sigtimedwait(&stop_signals, &info, &timeout) < 0;
+}
+
 } // namespace
+
+void run_every(unsigned every, const std::function<void(bool first)>& round) {
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    bool first = true;
+    do {
+        round(first);
+        first = false;
+    } while (wait_for_next_round(every, stop_signals));
+}
 
 void log_line(LogPriority priority, const std::string& line) {
     static const bool journal = stderr_is_journal();

@@ -3,6 +3,7 @@
 // when stderr is the journal ($JOURNAL_STREAM names its device and inode).
 #pragma once
 
+#include <functional>
 #include <string>
 
 namespace acctc::cli {
@@ -17,5 +18,10 @@ void log_line(LogPriority priority, const std::string& line);
 // Sends a state ("READY=1", "STOPPING=1", "STATUS=...") to $NOTIFY_SOCKET. False when there
 // is no service manager listening (not started by systemd with Type=notify) or sending failed.
 bool notify_service_manager(const std::string& state);
+
+// Calls round(first) now and then on every multiple of `every` seconds on the wall clock (so
+// readings land on a grid, e.g. an RRD's step), until SIGTERM or SIGINT: those are blocked and
+// waited for between rounds, so a stop never cuts a round in half.
+void run_every(unsigned every, const std::function<void(bool first)>& round);
 
 } // namespace acctc::cli

@@ -40,6 +40,7 @@ for file in usr/bin/acctc usr/share/man/man1/acctc.1 usr/share/man/man5/acctc.ac
     usr/share/bash-completion/completions/acctc usr/lib/systemd/system/acctc-apply@.service \
     usr/lib/systemd/system/acctc-exporter.service usr/lib/systemd/system/acctc-record.service \
     usr/lib/systemd/system/acctc-record.timer usr/lib/systemd/system/acctc-recorder.service \
+    usr/lib/systemd/system/acctc-save.service usr/lib/systemd/system/acctc-save.timer \
     usr/lib/systemd/system/acctc-quotas.service usr/share/doc/acctc/examples/skype_supernode.acct \
     usr/share/doc/acctc/examples/metered_line.acct \
     usr/share/doc/acctc/examples/prometheus/prometheus.yml; do
@@ -66,8 +67,8 @@ bash -n "$root/usr/share/bash-completion/completions/acctc" || fail "completion 
 # Units: ExecStart names the installed binary, and systemd accepts them in that root. The root
 # gets the host's own units (sysinit.target, nftables.service) for the dependencies to resolve.
 units=(acctc-apply@lan.service acctc-exporter.service acctc-record.service acctc-record.timer
-    acctc-recorder.service acctc-quotas.service)
-grep -h '^Exec' "$root"/usr/lib/systemd/system/acctc* | grep -v '=/usr/bin/acctc ' &&
+    acctc-recorder.service acctc-quotas.service acctc-save.service acctc-save.timer)
+grep -h '^Exec' "$root"/usr/lib/systemd/system/acctc* | grep -v '=-\?/usr/bin/acctc ' &&
     fail "a unit runs something else than /usr/bin/acctc"
 cp -rn /usr/lib/systemd/system/. "$root/usr/lib/systemd/system/"
 (cd "$root/usr/lib/systemd/system" &&

@@ -3,7 +3,8 @@
 # ExecReload lines (as installed, with /usr/bin/acctc pointed at the build) run in a network
 # namespace after what nftables.service does on restart ("nft flush ruleset") and on reload
 # (nft -f of a file starting with "flush ruleset"): the acctc table comes back and counts again;
-# a plain reload keeps the counts. systemd-analyze checks that the unit binds itself to
+# a plain reload keeps the counts. The unit's ExecStop (acctc save) books the counts into the
+# period totals before the flush, so `acctc report` still has them. systemd-analyze checks that the unit binds itself to
 # nftables.service (PartOf, ReloadPropagatedFrom, WantedBy, After).
 #   reapply_test.sh ACCTC UNIT_TEMPLATE
 set -u
@@ -31,8 +32,19 @@ command_of() { # command_of KEY: the unit's KEY= line for instance lan, with the
 }
 start=$(command_of ExecStart)
 reload=$(command_of ExecReload)
+stop=$(command_of ExecStop)
+stop=${stop#-} # "-": a failed save does not fail the stop
 [[ $start == "$acctc apply lan" ]] || fail "ExecStart is '$start'"
-in_netns() { ip netns exec "$netns" env ACCTC_POLICY_DIR="$work/etc/acctc" "$@"; }
+[[ $stop == "$acctc save --quiet lan" ]] || fail "ExecStop is '$stop'"
+in_netns() {
+    ip netns exec "$netns" env ACCTC_POLICY_DIR="$work/etc/acctc" ACCTC_STATE_DIR="$work/state" "$@"
+}
+reported() { # the packets of counter sent in acctc report: the period totals
+    in_netns "$acctc" report lan --json -x | python3 -c '
+import json, sys
+rows = json.load(sys.stdin)["policies"][0]["periods"][0]["families"]
+print(sum(r["packets"] for r in rows if r["name"] == "sent"))'
+}
 sent() { # the packet count of counter sent, or "none" without the table
     in_netns nft list counter inet acctc_lan sent 2>/dev/null |
         sed -n 's/.*packets \([0-9]*\) bytes.*/\1/p' | grep . || echo none
@@ -55,13 +67,19 @@ in_netns $start >/dev/null || fail "ExecStart failed"
 send 3
 [[ $(sent) == 3 ]] || fail "after start: $(sent) datagrams, not 3"
 
-# systemctl restart nftables: its ExecStop flushes; PartOf restarts the unit: ExecStart again.
+# systemctl restart nftables: PartOf stops the unit first (ExecStop: the counts are saved), then
+# nftables' ExecStop flushes, then the unit starts again: ExecStart.
+in_netns $stop || fail "ExecStop failed"
 in_netns nft flush ruleset
 [[ $(sent) == none ]] || fail "flush left the table"
 in_netns $start >/dev/null || fail "ExecStart after the flush failed"
 [[ $(sent) == 0 ]] || fail "after the re-apply: $(sent), not a fresh table"
 send 2
 [[ $(sent) == 2 ]] || fail "the re-applied table counts $(sent), not 2"
+[[ $(reported) == 5 ]] || fail "the report has $(reported) datagrams after the restart, not 5"
+
+# acctc-save.timer: saved before nftables' reload flushes (a reload has no stop to save in).
+in_netns "$acctc" save --quiet || fail "acctc save failed"
 
 # systemctl reload nftables: nft -f /etc/nftables.conf; ReloadPropagatedFrom: ExecReload.
 printf 'flush ruleset\ntable inet filter {\n  chain input { type filter hook input priority 0; }\n}\n' \
@@ -76,6 +94,7 @@ in_netns nft list table inet filter >/dev/null || fail "the re-apply touched nft
 # systemctl reload acctc-apply@lan without a flush: the counts stay.
 in_netns $reload >/dev/null || fail "second ExecReload failed"
 [[ $(sent) == 1 ]] || fail "a reload without a flush lost counts: $(sent)"
+[[ $(reported) == 6 ]] || fail "the report has $(reported) datagrams in the end, not 6"
 
 ((failures == 0)) && echo "all passed"
 exit $((failures != 0))

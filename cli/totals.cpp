@@ -1,0 +1,77 @@
+#include "totals.hpp"
+
+#include "acctc/recording/totals_booking.hpp"
+#include "acctc/runtime/counters.hpp"
+#include "acctc/runtime/errors.hpp"
+#include "service.hpp"
+
+#include <filesystem>
+
+namespace acctc::cli {
+
+namespace po = boost::program_options;
+
+void add_state_dir_option(po::options_description& options, std::string& dir) {
+    options.add_options()("state-dir", po::value(&dir),
+                          "directory of the period totals (default $ACCTC_STATE_DIR, else "
+                          "/var/lib/acctc)");
+}
+
+recording::StateStore totals_store(const std::string& dir, const KernelOptions& kernel) {
+    return recording::StateStore(recording::state_dir(dir), kernel.netns);
+}
+
+std::optional<KeptTotals> totals_to_keep(const std::string& dir, const KernelOptions& kernel,
+                                         const char* command) {
+    auto store = totals_store(dir, kernel);
+    std::error_code error;
+    if (!std::filesystem::is_directory(store.directory(), error)) {
+        return std::nullopt;
+    }
+    try {
+        auto lock = store.lock();
+        return KeptTotals{std::move(store), std::move(lock)};
+    } catch (const std::exception& problem) {
+        log_line(LogPriority::warning, std::string("acctc ") + command +
+                                           ": warning: period totals not kept: " + problem.what());
+        return std::nullopt;
+    }
+}
+
+void save_before_change(const KeptTotals& kept, const KernelOptions& kernel,
+                        const std::string& policy, const char* command) {
+    try {
+        const runtime::CounterSource source(kernel.netns, given_backend(kernel));
+        const auto result =
+            recording::book_readings(kept.store, source.read(policy), periods::now());
+        for (const auto& problem : result.errors) {
+            log_line(LogPriority::warning,
+                     std::string("acctc ") + command + ": warning: " + problem);
+        }
+    } catch (const runtime::RuntimeError& error) {
+        if (error.kind() != runtime::ErrorKind::unknown_table) {
+            log_line(LogPriority::warning, std::string("acctc ") + command +
+                                               ": warning: counters not saved: " + error.what());
+        }
+    }
+}
+
+std::vector<runtime::CounterReading> reset_keeping_totals(const runtime::CounterSource& source,
+                                                          const std::string& policy,
+                                                          const std::string& state_dir,
+                                                          const KernelOptions& kernel,
+                                                          const char* command) {
+    const auto kept = totals_to_keep(state_dir, kernel, command);
+    auto readings = source.read(policy, true);
+    if (kept) {
+        const auto result = recording::book_readings(kept->store, readings, periods::now(),
+                                                     runtime::AfterReading::zeroed);
+        for (const auto& problem : result.errors) {
+            log_line(LogPriority::warning,
+                     std::string("acctc ") + command + ": warning: " + problem);
+        }
+    }
+    return readings;
+}
+
+} // namespace acctc::cli

@@ -1,0 +1,47 @@
+// What the commands that read, zero or replace counters share about the period totals in the
+// state directory (docs/periods.md): --state-dir, and booking the counters before a change.
+#pragma once
+
+#include "acctc/recording/state_store.hpp"
+#include "acctc/runtime/counters.hpp"
+#include "kernel_options.hpp"
+
+#include <boost/program_options.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace acctc::cli {
+
+// Adds --state-dir DIR (default $ACCTC_STATE_DIR, else /var/lib/acctc).
+void add_state_dir_option(boost::program_options::options_description& options, std::string& dir);
+
+// The store of the namespace --netns names, under --state-dir.
+recording::StateStore totals_store(const std::string& dir, const KernelOptions& kernel);
+
+// The store and its lock for a command about to zero or replace counters, when totals are kept
+// there: only once the store's directory exists (`acctc save` creates it), so a machine that
+// never saves gets no files. Empty otherwise, or when the lock cannot be taken (said on stderr
+// as a warning: the command goes on, only the totals miss what it zeroes).
+struct KeptTotals {
+    recording::StateStore store;
+    recording::DirectoryLock lock;
+};
+std::optional<KeptTotals> totals_to_keep(const std::string& dir, const KernelOptions& kernel,
+                                         const char* command);
+
+// Books the policy's counters (empty: every policy) as the kernel holds them now into `kept`,
+// under its lock. Problems become warnings naming `command`: a missing table is expected
+// (flushed, or a first apply), a damaged file is left for the user.
+void save_before_change(const KeptTotals& kept, const KernelOptions& kernel,
+                        const std::string& policy, const char* command);
+
+// source.read(policy, reset = true), with what it zeroes booked into the totals when they are
+// kept (totals_to_keep), under their lock across the read.
+std::vector<runtime::CounterReading> reset_keeping_totals(const runtime::CounterSource& source,
+                                                          const std::string& policy,
+                                                          const std::string& state_dir,
+                                                          const KernelOptions& kernel,
+                                                          const char* command);
+
+} // namespace acctc::cli

@@ -1,0 +1,95 @@
+// A policy's totals per period, kept across resets, reloads, flushes and reboots: what the kernel
+// counted, booked into local hours and days as it is read (docs/periods.md). Pure data and
+// arithmetic: the files are recording/state_store.hpp's, the bookings from the kernel
+// recording/totals_booking.hpp's.
+#pragma once
+
+#include "acctc/runtime/counter_sample.hpp"
+#include "acctc/runtime/periods.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace acctc::runtime {
+
+struct Amount {
+    std::uint64_t packets = 0;
+    std::uint64_t bytes = 0;
+
+    Amount& operator+=(const Amount& other) {
+        packets += other.packets;
+        bytes += other.bytes;
+        return *this;
+    }
+    friend bool operator==(const Amount&, const Amount&) = default;
+};
+
+// One kernel counter, or one host of a per-host counter.
+struct SeriesKey {
+    std::string counter; // as compiled, e.g. skype_tcp_in
+    std::string host;    // the host label's value; empty for a plain counter
+    friend auto operator<=>(const SeriesKey&, const SeriesKey&) = default;
+};
+
+struct Series {
+    std::string family;          // from the latest reading
+    std::vector<Label> labels{}; // from the latest reading (host included)
+    // The kernel's value at the last booking; empty when the counter was not in the kernel then
+    // (never seen, table flushed, host element expired): its next value is booked whole.
+    std::optional<Amount> baseline{};
+    // Booked amounts by the start (seconds since the epoch) of the local hour / local day.
+    std::map<std::int64_t, Amount> hours{};
+    std::map<std::int64_t, Amount> days{};
+};
+
+// How much history a file keeps, by count of buckets (not by age, so a clock that jumps far
+// ahead once cannot wipe the history): 8 days of hours, 400 days (13 months) of days.
+inline constexpr std::size_t kept_hours = 8 * 24;
+inline constexpr std::size_t kept_days = 400;
+
+struct PolicyTotals {
+    std::string policy;
+    std::optional<std::chrono::sys_seconds> last_booking{};
+    std::map<SeriesKey, Series> series{};
+};
+
+// What the counters hold after the readings were taken.
+enum class AfterReading {
+    kept,   // a plain read: they go on from the values read
+    zeroed, // read and reset in one operation: they go on from zero
+};
+
+SeriesKey key_of(const CounterSample& sample);
+
+// Books what each counter counted since the last booking into the hour and day containing
+// `now`: the difference to its baseline, or its whole value when it has no baseline or went
+// down (a reset, a flush and re-apply, a reboot: a new baseline). `readings` are all of the
+// policy's counters: a series missing from them loses its baseline. Returns what was booked.
+Amount book(PolicyTotals& totals, const std::vector<CounterSample>& readings,
+            std::chrono::sys_seconds now, AfterReading after = AfterReading::kept);
+// Books the final values of counters about to disappear (a reload removing them, a remove) and
+// drops their baselines.
+void book_final(PolicyTotals& totals, const std::vector<CounterSample>& finals,
+                std::chrono::sys_seconds now);
+// Every counter starts again from zero (the table was created anew): baselines dropped.
+void forget_baselines(PolicyTotals& totals);
+
+// A series' total over [period.begin, period.end): its days for a day or month period, its hours
+// for an hour period.
+Amount total_in(const Series& series, const periods::Period& period, periods::Length length);
+
+// The file format (docs/periods.md). from_json throws StateError for anything damaged: a
+// damaged file is reported, never half-read into wrong totals.
+struct StateError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+nlohmann::json to_json(const PolicyTotals& totals);
+PolicyTotals totals_from_json(const nlohmann::json& json);
+
+} // namespace acctc::runtime

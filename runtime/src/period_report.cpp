@@ -1,0 +1,256 @@
+#include "acctc/runtime/period_report.hpp"
+
+#include "acctc/runtime/counter_report.hpp"
+#include "text_table.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <set>
+#include <stdexcept>
+
+namespace acctc::runtime {
+namespace {
+
+using std::chrono::sys_seconds;
+
+bool larger_first(const ReportRow& a, const ReportRow& b) {
+    return a.total.bytes != b.total.bytes ? a.total.bytes > b.total.bytes : a.name < b.name;
+}
+
+// Sorted by bytes; beyond `top` (when set) summed into one row of kind `rest_kind`.
+void keep_top(std::vector<ReportRow>& rows, std::size_t top, const char* rest_kind) {
+    std::sort(rows.begin(), rows.end(), larger_first);
+    if (top == 0 || rows.size() <= top) {
+        return;
+    }
+    ReportRow rest{std::to_string(rows.size() - top) + " more", rest_kind, {}};
+    for (auto it = rows.begin() + static_cast<std::ptrdiff_t>(top); it != rows.end(); ++it) {
+        rest.total += it->total;
+    }
+    rows.resize(top);
+    rows.push_back(std::move(rest));
+}
+
+// The family's, else the counter's, total named `name` in `families`; empty when none is.
+std::optional<Amount> total_named(const std::vector<ReportRow>& families, const std::string& name) {
+    for (const auto& family : families) {
+        if (family.name == name) {
+            return family.total;
+        }
+    }
+    for (const auto& family : families) {
+        for (const auto& counter : family.children) {
+            if (counter.kind == "counter" && counter.name == name) {
+                return counter.total;
+            }
+        }
+    }
+    return std::nullopt;
+}
+
+void fill(ReportRow& row, const std::optional<Amount>& share_total, std::optional<double> elapsed) {
+    if (share_total) {
+        row.share = share_total->bytes == 0 ? 0.0 : double(row.total.bytes) / share_total->bytes;
+    }
+    if (elapsed && *elapsed > 0) {
+        row.projected = static_cast<std::uint64_t>(std::llround(row.total.bytes / *elapsed));
+    }
+    for (auto& child : row.children) {
+        fill(child, share_total, elapsed);
+    }
+}
+
+std::vector<ReportRow> rows_for(const PolicyTotals& totals, const periods::Period& period,
+                                const ReportOptions& options) {
+    // family -> counter -> hosts (a plain counter: one entry with an empty host)
+    std::map<std::string, std::map<std::string, std::vector<ReportRow>>> tree;
+    for (const auto& [key, series] : totals.series) {
+        tree[series.family][key.counter].push_back(
+            {key.host, "host", total_in(series, period, options.length)});
+    }
+    std::vector<ReportRow> families;
+    for (auto& [family_name, counters] : tree) {
+        ReportRow family{family_name, "family", {}};
+        for (auto& [counter_name, hosts] : counters) {
+            ReportRow counter{counter_name, "counter", {}};
+            for (const auto& host : hosts) {
+                counter.total += host.total;
+            }
+            if (!(hosts.size() == 1 && hosts.front().name.empty())) {
+                counter.children = std::move(hosts);
+                keep_top(counter.children, options.top, "other hosts");
+            }
+            family.total += counter.total;
+            family.children.push_back(std::move(counter));
+        }
+        // A family that is one plain counter of its own name needs no second line.
+        const auto& only = family.children.front();
+        if (family.children.size() == 1 && only.name == family_name && only.children.empty()) {
+            family.children.clear();
+        }
+        keep_top(family.children, 0, "");
+        families.push_back(std::move(family));
+    }
+    keep_top(families, options.top, "other families");
+    return families;
+}
+
+std::string ordinal(int day) {
+    const char* suffix = (day % 10 == 1 && day != 11)   ? "st"
+                         : (day % 10 == 2 && day != 12) ? "nd"
+                         : (day % 10 == 3 && day != 13) ? "rd"
+                                                        : "th";
+    return std::to_string(day) + suffix;
+}
+
+std::string length_text(const ReportOptions& options, int first_day) {
+    if (options.length == periods::Length::month && first_day != 1) {
+        return "month from the " + ordinal(first_day);
+    }
+    return std::string(periods::name(options.length));
+}
+
+std::string percent(double share) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f %%", share * 100);
+    return text;
+}
+
+void add_rows(std::vector<std::vector<std::string>>& rows, const ReportRow& row, int depth,
+              const ReportOptions& options, bool current, bool exact) {
+    std::vector<std::string> cells{std::string(2 * depth, ' ') + row.name,
+                                   format_bytes(row.total.bytes, exact),
+                                   format_count(row.total.packets, exact)};
+    if (!options.share_of.empty()) {
+        cells.push_back(row.share ? percent(*row.share) : "-");
+    }
+    if (current) {
+        cells.push_back(row.projected ? format_bytes(*row.projected, exact) : "-");
+    }
+    rows.push_back(std::move(cells));
+    for (const auto& child : row.children) {
+        add_rows(rows, child, depth + 1, options, current, exact);
+    }
+}
+
+nlohmann::json row_to_json(const ReportRow& row) {
+    nlohmann::json json{{"name", row.name},
+                        {"kind", row.kind},
+                        {"packets", row.total.packets},
+                        {"bytes", row.total.bytes}};
+    if (row.share) {
+        json["share"] = *row.share;
+    }
+    if (row.projected) {
+        json["projected_bytes"] = *row.projected;
+    }
+    if (!row.children.empty()) {
+        nlohmann::json children = nlohmann::json::array();
+        for (const auto& child : row.children) {
+            children.push_back(row_to_json(child));
+        }
+        json[row.kind == "family" ? "counters" : "hosts"] = std::move(children);
+    }
+    return json;
+}
+
+} // namespace
+
+PolicyReport build_report(const PolicyTotals& totals, sys_seconds now,
+                          const ReportOptions& options) {
+    PolicyReport report{totals.policy, options.first_day, {}};
+    auto period = periods::containing(now, options.length, options.first_day);
+    for (std::size_t i = 0; i <= options.history; ++i) {
+        PeriodReport one{period, i == 0, i == 0 ? periods::elapsed_fraction(period, now) : 1.0,
+                         rows_for(totals, period, options)};
+        std::optional<Amount> share_total;
+        if (!options.share_of.empty()) {
+            share_total = total_named(one.families, options.share_of);
+            if (!share_total && i == 0) {
+                std::set<std::string> names;
+                for (const auto& [key, series] : totals.series) {
+                    names.insert(series.family);
+                    names.insert(key.counter);
+                }
+                std::string listing;
+                for (const auto& name : names) {
+                    listing += (listing.empty() ? "" : ", ") + name;
+                }
+                throw std::invalid_argument("--share-of " + options.share_of + ": policy " +
+                                            totals.policy +
+                                            " has no such family or counter (it has: " +
+                                            (listing.empty() ? "none yet" : listing) + ")");
+            }
+        }
+        for (auto& family : one.families) {
+            fill(family, share_total,
+                 one.current ? std::optional<double>(one.elapsed) : std::nullopt);
+        }
+        report.periods.push_back(std::move(one));
+        period = periods::previous(period, options.length, options.first_day);
+    }
+    return report;
+}
+
+std::string format_report(const std::vector<PolicyReport>& reports, const ReportOptions& options,
+                          sys_seconds now, bool exact) {
+    std::string out;
+    for (const auto& report : reports) {
+        out += (out.empty() ? "" : "\n");
+        out += "policy " + report.policy + ", by " + length_text(options, report.first_day) +
+               ", now " + periods::local_text(now) + "\n";
+        for (const auto& period : report.periods) {
+            char elapsed[64];
+            std::snprintf(elapsed, sizeof elapsed, " (current, %.1f %% elapsed)",
+                          period.elapsed * 100);
+            out += "\n" + periods::local_text(period.period.begin) + " .. " +
+                   periods::local_text(period.period.end) + (period.current ? elapsed : "") + "\n";
+            std::vector<std::vector<std::string>> rows{{"COUNTER", "BYTES", "PACKETS"}};
+            std::vector<bool> numeric{false, true, true};
+            if (!options.share_of.empty()) {
+                rows.front().push_back("OF " + options.share_of);
+                numeric.push_back(true);
+            }
+            if (period.current) {
+                rows.front().push_back("PROJECTED");
+                numeric.push_back(true);
+            }
+            for (const auto& family : period.families) {
+                add_rows(rows, family, 0, options, period.current, exact);
+            }
+            out += period.families.empty() ? "(nothing saved yet)\n" : render_table(rows, numeric);
+        }
+    }
+    return out;
+}
+
+nlohmann::json report_to_json(const std::vector<PolicyReport>& reports,
+                              const ReportOptions& options, sys_seconds now) {
+    nlohmann::json policies = nlohmann::json::array();
+    for (const auto& report : reports) {
+        nlohmann::json list = nlohmann::json::array();
+        for (const auto& period : report.periods) {
+            nlohmann::json families = nlohmann::json::array();
+            for (const auto& family : period.families) {
+                families.push_back(row_to_json(family));
+            }
+            list.push_back({{"begin", periods::rfc3339(period.period.begin)},
+                            {"end", periods::rfc3339(period.period.end)},
+                            {"current", period.current},
+                            {"elapsed", period.elapsed},
+                            {"families", std::move(families)}});
+        }
+        policies.push_back({{"policy", report.policy},
+                            {"first_day", report.first_day},
+                            {"periods", std::move(list)}});
+    }
+    return {{"now", periods::rfc3339(now)},
+            {"period", periods::name(options.length)},
+            {"share_of",
+             options.share_of.empty() ? nlohmann::json(nullptr) : nlohmann::json(options.share_of)},
+            {"policies", std::move(policies)}};
+}
+
+} // namespace acctc::runtime

@@ -1,0 +1,205 @@
+#include "acctc/runtime/period_report.hpp"
+#include "acctc/runtime/period_totals.hpp"
+
+#include <cstdlib>
+#include <ctime>
+#include <gtest/gtest.h>
+
+namespace acctc::runtime {
+namespace {
+
+using periods::Length;
+using std::chrono::sys_seconds;
+
+sys_seconds at(const char* text) {
+    return *periods::parse_time(text);
+}
+
+CounterSample sample(const std::string& counter, std::uint64_t packets, std::uint64_t bytes,
+                     const std::string& host = {}) {
+    CounterSample s{"p", counter, packets, bytes, counter.substr(0, counter.find('_')), {}};
+    if (!host.empty()) {
+        s.labels.push_back({Dimension::host, host});
+    }
+    return s;
+}
+
+Amount month_total(const PolicyTotals& totals, const std::string& counter, sys_seconds now,
+                   int first_day = 1) {
+    return total_in(totals.series.at({counter, ""}),
+                    periods::containing(now, Length::month, first_day), Length::month);
+}
+
+class PeriodTotals : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        ::setenv("TZ", "UTC", 1);
+        ::tzset();
+    }
+    PolicyTotals totals{"p"};
+};
+
+TEST_F(PeriodTotals, BooksTheDeltaSinceTheLastReading) {
+    const auto now = at("2026-03-10T10:00:00Z");
+    EXPECT_EQ(book(totals, {sample("wan", 10, 1000)}, now), (Amount{10, 1000}));
+    EXPECT_EQ(book(totals, {sample("wan", 15, 1500)}, now), (Amount{5, 500}));
+    EXPECT_EQ(book(totals, {sample("wan", 15, 1500)}, now), (Amount{0, 0}));
+    EXPECT_EQ(month_total(totals, "wan", now), (Amount{15, 1500}));
+}
+
+// A counter that went down was reset (or its table flushed and re-applied, or the machine
+// rebooted): it counted its new value since, nothing is subtracted.
+TEST_F(PeriodTotals, CounterGoingDownIsANewBaseline) {
+    const auto now = at("2026-03-10T10:00:00Z");
+    book(totals, {sample("wan", 10, 1000)}, now);
+    EXPECT_EQ(book(totals, {sample("wan", 3, 300)}, now), (Amount{3, 300}));
+    EXPECT_EQ(book(totals, {sample("wan", 4, 400)}, now), (Amount{1, 100}));
+    EXPECT_EQ(month_total(totals, "wan", now), (Amount{14, 1400}));
+}
+
+TEST_F(PeriodTotals, ResetReadingsContinueFromZero) {
+    const auto now = at("2026-03-10T10:00:00Z");
+    book(totals, {sample("wan", 10, 1000)}, now);
+    // counters --reset read 12 and zeroed: 2 booked, and the next 5 are all new.
+    EXPECT_EQ(book(totals, {sample("wan", 12, 1200)}, now, AfterReading::zeroed), (Amount{2, 200}));
+    EXPECT_EQ(book(totals, {sample("wan", 5, 500)}, now), (Amount{5, 500}));
+    EXPECT_EQ(month_total(totals, "wan", now), (Amount{17, 1700}));
+}
+
+TEST_F(PeriodTotals, FinalValuesAndRecreatedTables) {
+    const auto now = at("2026-03-10T10:00:00Z");
+    book(totals, {sample("wan", 10, 1000), sample("old", 1, 10)}, now);
+    book_final(totals, {sample("old", 3, 30)}, now); // a reload removed it
+    forget_baselines(totals);                        // a flush: the table came back empty
+    // The new table's wan grew past its old value before the next save: still all new.
+    book(totals, {sample("wan", 20, 2000)}, now);
+    EXPECT_EQ(month_total(totals, "wan", now), (Amount{30, 3000}));
+    EXPECT_EQ(month_total(totals, "old", now), (Amount{3, 30}));
+}
+
+TEST_F(PeriodTotals, MissingCounterLosesItsBaseline) {
+    const auto now = at("2026-03-10T10:00:00Z");
+    book(totals, {sample("lan", 10, 1000, "198.18.0.1")}, now);
+    book(totals, {}, now); // the host's element expired
+    book(totals, {sample("lan", 12, 1200, "198.18.0.1")}, now);
+    EXPECT_EQ(total_in(totals.series.at({"lan", "198.18.0.1"}),
+                       periods::containing(now, Length::day), Length::day),
+              (Amount{22, 2200}));
+}
+
+// Each delta lands in the hour and day of its booking; a month is its days.
+TEST_F(PeriodTotals, RolloverMovesBookingsToTheNextPeriod) {
+    book(totals, {sample("wan", 10, 1000)}, at("2026-03-14T23:30:00Z"));
+    book(totals, {sample("wan", 25, 2500)}, at("2026-03-15T00:10:00Z"));
+    EXPECT_EQ(month_total(totals, "wan", at("2026-03-14T12:00:00Z"), 15), (Amount{10, 1000}));
+    EXPECT_EQ(month_total(totals, "wan", at("2026-03-20T12:00:00Z"), 15), (Amount{15, 1500}));
+    EXPECT_EQ(month_total(totals, "wan", at("2026-03-20T12:00:00Z")), (Amount{25, 2500}));
+    const auto& series = totals.series.at({"wan", ""});
+    EXPECT_EQ(total_in(series, periods::containing(at("2026-03-15T00:59:00Z"), Length::hour),
+                       Length::hour),
+              (Amount{15, 1500}));
+}
+
+// A clock set back books into the earlier period again; nothing is subtracted or lost.
+TEST_F(PeriodTotals, ClockJumpingBackwards) {
+    book(totals, {sample("wan", 10, 1000)}, at("2026-03-15T10:00:00Z"));
+    book(totals, {sample("wan", 12, 1200)}, at("2026-03-14T10:00:00Z"));
+    const auto& series = totals.series.at({"wan", ""});
+    Amount all;
+    for (const auto& [begin, amount] : series.days) {
+        all += amount;
+    }
+    EXPECT_EQ(all, (Amount{12, 1200}));
+}
+
+TEST_F(PeriodTotals, KeepsTheNewestBuckets) {
+    auto now = at("2026-01-01T00:00:00Z");
+    for (std::uint64_t i = 1; i <= kept_days + 10; ++i) {
+        book(totals, {sample("wan", i, i)}, now);
+        now += std::chrono::hours{24};
+    }
+    const auto& series = totals.series.at({"wan", ""});
+    EXPECT_EQ(series.days.size(), kept_days);
+    EXPECT_EQ(series.hours.size(), kept_hours);
+}
+
+TEST_F(PeriodTotals, JsonRoundTrip) {
+    book(totals, {sample("lan_out", 3, 300, "198.18.0.1"), sample("wan", 7, 700)},
+         at("2026-03-10T10:00:00Z"));
+    const auto copy = totals_from_json(nlohmann::json::parse(to_json(totals).dump()));
+    EXPECT_EQ(to_json(copy), to_json(totals));
+    EXPECT_EQ(copy.series.at({"lan_out", "198.18.0.1"}).labels,
+              totals.series.at({"lan_out", "198.18.0.1"}).labels);
+}
+
+TEST_F(PeriodTotals, DamagedJsonIsAnError) {
+    book(totals, {sample("wan", 7, 700)}, at("2026-03-10T10:00:00Z"));
+    const auto good = to_json(totals);
+    auto negative = good;
+    negative["series"][0]["days"][0][2] = -5;
+    auto twice = good;
+    twice["series"].push_back(good["series"][0]);
+    auto foreign = good;
+    foreign["format"] = "something else";
+    auto baseline = good;
+    baseline["series"][0]["baseline"] = "many";
+    auto bucket = good;
+    bucket["series"][0]["hours"][0] = {1, 2};
+    for (const auto& bad : {negative, twice, foreign, baseline, bucket, nlohmann::json(42)}) {
+        EXPECT_THROW(totals_from_json(bad), StateError) << bad.dump();
+    }
+}
+
+TEST_F(PeriodTotals, ReportSharesTopAndProjection) {
+    const auto now = at("2026-03-11T00:00:00Z"); // 10 of 31 days of March
+    book(totals,
+         {sample("wan_in", 80, 8000), sample("wan_out", 20, 2000), sample("skype_in", 10, 1240),
+          sample("lan_out", 5, 500, "198.18.0.1"), sample("lan_out", 1, 100, "198.18.0.2"),
+          sample("lan_out", 2, 200, "198.18.0.3")},
+         now);
+    ReportOptions options;
+    options.share_of = "wan";
+    options.top = 2;
+    const auto report = build_report(totals, now, options);
+    ASSERT_EQ(report.periods.size(), 1U);
+    const auto& period = report.periods.front();
+    EXPECT_NEAR(period.elapsed, 10.0 / 31, 1e-9);
+    ASSERT_EQ(period.families.size(), 3U); // wan, skype, "1 more" (lan)
+    EXPECT_EQ(period.families[0].name, "wan");
+    EXPECT_EQ(period.families[0].total, (Amount{100, 10000}));
+    EXPECT_DOUBLE_EQ(*period.families[0].share, 1.0);
+    EXPECT_EQ(*period.families[0].projected, 31000U);
+    EXPECT_EQ(period.families[1].name, "skype");
+    EXPECT_DOUBLE_EQ(*period.families[1].share, 0.124); // "skype is 12.4 % of wan"
+    EXPECT_EQ(period.families[2].kind, "other families");
+    EXPECT_EQ(period.families[2].total, (Amount{8, 800}));
+    options.top = 0;
+    options.share_of = "wan_in";
+    const auto hosts = build_report(totals, now, options).periods.front().families;
+    const auto& lan = hosts[2];
+    ASSERT_EQ(lan.children.size(), 1U);
+    ASSERT_EQ(lan.children[0].children.size(), 3U);
+    EXPECT_EQ(lan.children[0].children[0].name, "198.18.0.1");
+    EXPECT_DOUBLE_EQ(*lan.children[0].children[0].share, 500.0 / 8000);
+    options.share_of = "nothing";
+    EXPECT_THROW(build_report(totals, now, options), std::invalid_argument);
+}
+
+TEST_F(PeriodTotals, ReportHistory) {
+    book(totals, {sample("wan", 10, 1000)}, at("2026-02-20T10:00:00Z"));
+    book(totals, {sample("wan", 12, 1200)}, at("2026-03-20T10:00:00Z"));
+    ReportOptions options;
+    options.history = 2;
+    options.first_day = 15;
+    const auto report = build_report(totals, at("2026-03-21T00:00:00Z"), options);
+    ASSERT_EQ(report.periods.size(), 3U);
+    EXPECT_TRUE(report.periods[0].current);
+    EXPECT_EQ(report.periods[0].families[0].total, (Amount{2, 200}));
+    EXPECT_EQ(report.periods[1].period.begin, at("2026-02-15T00:00:00Z"));
+    EXPECT_EQ(report.periods[1].families[0].total, (Amount{10, 1000}));
+    EXPECT_FALSE(report.periods[1].families[0].projected);
+    EXPECT_EQ(report.periods[2].families[0].total, (Amount{0, 0}));
+}
+
+} // namespace
+} // namespace acctc::runtime
