@@ -1,6 +1,7 @@
 #include "check.hpp"
 
 #include "check_hosts.hpp"
+#include "check_opener.hpp"
 #include "dual_stack_warnings.hpp"
 #include "families.hpp"
 #include "well_known.hpp"
@@ -55,6 +56,7 @@ struct CounterExtras {
 struct ClauseSites {
     std::optional<SourceRange> scope, direction, owner, via, fragment, ports, icmp, split_direction;
     std::optional<SourceRange> split_type, passive, forward, in, out, listen, follow, peers_ref;
+    std::optional<SourceRange> split_opener;
 };
 
 bool is_identifier(std::string_view text) {
@@ -761,6 +763,7 @@ ir::Match Checker::read_match(const std::vector<ast::Clause>& clauses, Context c
             ir::SplitSpec split{clause.qualifier == "protocol"    ? ir::Split::protocol
                                 : clause.qualifier == "direction" ? ir::Split::direction
                                 : clause.qualifier == "host"      ? ir::Split::host
+                                : clause.qualifier == "opener"    ? ir::Split::opener
                                                                   : ir::Split::type,
                                 {}};
             if (split.kind == ir::Split::host && extras != nullptr) {
@@ -800,6 +803,9 @@ ir::Match Checker::read_match(const std::vector<ast::Clause>& clauses, Context c
             if (split.kind == ir::Split::type) {
                 sites.split_type = clause.range;
             }
+            if (split.kind == ir::Split::opener) {
+                sites.split_opener = clause.range;
+            }
             if (extras != nullptr) {
                 extras->splits.push_back(split);
                 extras->split_ranges.push_back(clause.range);
@@ -830,8 +836,9 @@ void Checker::apply_defaults(ir::Match& match, const CounterExtras& extras,
         // Owners and listening sockets exist only on this host.
         if (owner || !extras.listen.empty()) {
             match.scopes = ir::scope_local;
-        } else if ((match.directions != 0 || split_direction) && match.via.empty()) {
-            // "in" and "out" without an interface are relative to this host.
+        } else if ((match.directions != 0 || split_direction || sites.split_opener) &&
+                   match.via.empty()) {
+            // "in" and "out" (and who opened) without an interface are relative to this host.
             match.scopes = ir::scope_local;
         } else {
             match.scopes = ir::scope_local | ir::scope_forward;
@@ -1002,6 +1009,9 @@ void Checker::check_counter(const ast::CounterDecl& decl, bool duplicate) {
     for (std::size_t i = 0; i < counter.splits.size(); ++i) {
         if (counter.splits[i].kind == ir::Split::host && counter.host) {
             check_host_split(counter, extras.split_ranges[i], diag_);
+        }
+        if (counter.splits[i].kind == ir::Split::opener) {
+            check_opener_split(counter, extras.split_ranges[i], diag_);
         }
     }
     if (counter.splits_by(ir::Split::protocol) && counter.splits_by(ir::Split::type)) {

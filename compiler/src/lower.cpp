@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <stdexcept>
 
 namespace acctc {
 namespace {
@@ -377,22 +378,34 @@ class Lowering {
     void lower_classify(const ir::Classify& classify, const rules::CounterFamily& family);
     void lower_verdict(const ir::VerdictRule& verdict);
     Statement counting_statement(const ir::Counter& counter, const rules::CounterFamily& family,
-                                 const Variant& v) const;
+                                 const Variant& v, std::optional<rules::Opener> opener) const;
     std::vector<Condition> split_restriction(const ir::Counter& counter) const;
     std::vector<Rule> counting_rules(const ir::Counter& counter, const rules::CounterFamily& family,
                                      const Variant& v, const std::vector<Condition>& conditions,
                                      std::optional<ir::Family> family_of) const;
+    std::vector<Rule> opener_rules(const ir::Counter& counter, const rules::CounterFamily& family,
+                                   const Variant& v, const std::vector<Condition>& conditions,
+                                   std::optional<ir::Family> family_of,
+                                   std::optional<rules::Opener> opener) const;
     void update_peers(const ir::Counter& counter, const Variant& v,
                       const std::vector<Condition>& conditions, std::optional<ir::Family> family);
     std::vector<Rule> classify_body(const ir::Classify& classify,
                                     const std::vector<std::string>& names);
 };
 
+// Splits that take no lookup of a packet field in the counting statement.
+bool split_by_side(ir::Split kind) {
+    return kind == ir::Split::direction || kind == ir::Split::host || kind == ir::Split::opener;
+}
+
 Statement Lowering::counting_statement(const ir::Counter& counter,
-                                       const rules::CounterFamily& family, const Variant& v) const {
-    const auto direction = family_direction(v.direction);
+                                       const rules::CounterFamily& family, const Variant& v,
+                                       std::optional<rules::Opener> opener) const {
+    Coordinate at;
+    at.direction = family_direction(v.direction);
+    at.opener = opener;
     for (const auto& split : counter.splits) {
-        if (split.kind == ir::Split::direction || split.kind == ir::Split::host) {
+        if (split_by_side(split.kind)) {
             continue;
         }
         Statement s;
@@ -401,20 +414,19 @@ Statement Lowering::counting_statement(const ir::Counter& counter,
         const bool v6 = counter.match.icmp && counter.match.icmp->v6;
         s.key = {type ? (v6 ? Field::icmpv6_type : Field::icmp_type) : Field::l4proto};
         for (std::uint8_t value : split.values) {
-            const auto name =
-                type ? counter_name(family, {direction, std::nullopt, value, std::nullopt})
-                     : counter_name(family, {direction, value, std::nullopt, std::nullopt});
-            s.entries.push_back({{Interval{value, value}}, name});
+            Coordinate entry = at;
+            (type ? entry.icmp_type : entry.protocol) = value;
+            s.entries.push_back({{Interval{value, value}}, counter_name(family, entry)});
         }
         return s;
     }
-    return count(counter_name(family, {direction, std::nullopt, std::nullopt, std::nullopt}));
+    return count(counter_name(family, at));
 }
 
 // What a counter with splits really counts: only the split values.
 std::vector<Condition> Lowering::split_restriction(const ir::Counter& counter) const {
     for (const auto& split : counter.splits) {
-        if (split.kind == ir::Split::direction || split.kind == ir::Split::host) {
+        if (split_by_side(split.kind)) {
             continue;
         }
         IntervalSet values;
@@ -448,21 +460,54 @@ bool host_is_source(ir::HostSide side, const Variant& v) {
     return true;
 }
 
-// The rules that count one variant's packets: a counter statement, or for `split host` per IP
-// family an update of the host set (every element has its counter, the first packet included)
-// and then the overflow counter for what a full set did not take.
+// Whether a packet crossing this side goes the way its connection was opened (ct direction
+// original) when `opener` opened it: on leaving packets (output, or out via the interface) the
+// local end's connections go original, on arriving ones the remote end's.
+Condition opener_condition(rules::Opener opener, const Variant& v) {
+    if (!v.direction) {
+        throw std::logic_error("split opener on a side without a direction");
+    }
+    const bool leaving = *v.direction == ir::dir_out;
+    return flag((opener == rules::Opener::local) == leaving ? Field::ct_original
+                                                            : Field::ct_reply);
+}
+
+// The rules that count one variant's packets: per opener (`split opener`), a counter
+// statement, or for `split host` per IP family an update of the host set (every element has
+// its counter, the first packet included) and then the overflow counter for what a full set did
+// not take.
 std::vector<Rule> Lowering::counting_rules(const ir::Counter& counter,
                                            const rules::CounterFamily& family, const Variant& v,
                                            const std::vector<Condition>& conditions,
                                            std::optional<ir::Family> family_of) const {
+    if (!counter.splits_by(ir::Split::opener)) {
+        return opener_rules(counter, family, v, conditions, family_of, std::nullopt);
+    }
+    std::vector<Rule> out;
+    for (rules::Opener opener : family.openers) {
+        std::vector<Condition> by_opener = conditions;
+        by_opener.push_back(opener_condition(opener, v));
+        for (Rule& rule : opener_rules(counter, family, v, by_opener, family_of, opener)) {
+            out.push_back(std::move(rule));
+        }
+    }
+    return out;
+}
+
+std::vector<Rule> Lowering::opener_rules(const ir::Counter& counter,
+                                         const rules::CounterFamily& family, const Variant& v,
+                                         const std::vector<Condition>& conditions,
+                                         std::optional<ir::Family> family_of,
+                                         std::optional<rules::Opener> opener) const {
     if (!counter.host) {
         Rule rule = make_rule(taken_once(v), conditions, counter.origin);
-        rule.statements.push_back(counting_statement(counter, family, v));
+        rule.statements.push_back(counting_statement(counter, family, v, opener));
         return {std::move(rule)};
     }
     const ir::HostSplit& host = *counter.host;
-    const Coordinate at{family_direction(v.direction), std::nullopt, std::nullopt, std::nullopt,
-                        false};
+    Coordinate at;
+    at.direction = family_direction(v.direction);
+    at.opener = opener;
     std::vector<Rule> out;
     for (ir::Family f : {ir::Family::ipv4, ir::Family::ipv6}) {
         const bool v6 = f == ir::Family::ipv6;
@@ -934,15 +979,28 @@ void Lowering::lower_classify(const ir::Classify& classify, const rules::Counter
     }
 }
 
-// One set per direction and IP family of a `split host` counter, declared after its family.
+// One set per direction, opener and IP family of a `split host` counter, declared after its
+// family.
 void declare_host_sets(rules::Table& table, const ir::HostSplit& host) {
     const rules::CounterFamily& family = table.families.back();
-    std::vector<std::optional<rules::Direction>> directions{std::nullopt};
+    std::vector<Coordinate> coordinates{Coordinate{}};
     if (!family.directions.empty()) {
-        directions.assign(family.directions.begin(), family.directions.end());
+        coordinates.clear();
+        for (rules::Direction direction : family.directions) {
+            coordinates.push_back(Coordinate{direction});
+        }
     }
-    for (const auto& direction : directions) {
-        const Coordinate at{direction, std::nullopt, std::nullopt, std::nullopt, false};
+    if (!family.openers.empty()) {
+        std::vector<Coordinate> by_opener;
+        for (const Coordinate& base : coordinates) {
+            for (rules::Opener opener : family.openers) {
+                by_opener.push_back(base);
+                by_opener.back().opener = opener;
+            }
+        }
+        coordinates = std::move(by_opener);
+    }
+    for (const Coordinate& at : coordinates) {
         for (bool v6 : {false, true}) {
             if (host.within && (v6 ? host.v6 : host.v4).empty()) {
                 continue;

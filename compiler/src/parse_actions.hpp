@@ -218,6 +218,8 @@ template <>
 struct action<split_type> : qualifier_action {};
 template <>
 struct action<split_host_kind> : qualifier_action {};
+template <>
+struct action<split_opener> : qualifier_action {};
 
 // split host items, told apart by Item::protocol: "" the side, "/" a prefix length, "within"
 // a network, "size" the set size.
