@@ -45,6 +45,8 @@ mutants=(
   "M21~compiler/src/emit_iptables.cpp~            (c.field == Field::iifname ? s.in : s.out) = {c.negate, name};~            (c.field == Field::iifname ? s.out : s.in) = {c.negate, name};~iptables swaps -i and -o"
   "M22~compiler/src/emit_iptables.cpp~        for (std::uint8_t p : {6, 17, 33, 132, 136}) {~        for (std::uint8_t p : {6, 17, 33, 132}) {~iptables forgets udplite ports"
   "M23~compiler/src/lower.cpp~        c.negate = !to_host;~        c.negate = to_host;~prerouting takes forwarded packets for local ones and back (fragment counters)"
+  "M24~compiler/src/lower.cpp~    return flag((opener == rules::Opener::local) == leaving ? Field::ct_orig~    return flag((opener == rules::Opener::local) != leaving ? Field::ct_orig~split opener swaps local and remote (the conntrack direction of each side)"
+  "M25~compiler/src/rules.hpp~\"conntrack\", \"--ctdir ORIGINAL\"~\"conntrack\", \"--ctdir REPLY\"~iptables matches the reply direction for the original one (split opener)"
 )
 
 selected=("$@")

@@ -202,9 +202,9 @@ std::vector<rules::CounterObject> expand(const rules::CounterFamily& family) {
             for (auto direction : values(Dimension::direction, family.directions)) {
                 for (auto type : values(Dimension::icmp_type, family.icmp_types)) {
                     for (auto opener : values(Dimension::opener, family.openers)) {
-                        out.push_back(counter_object(family, {direction, protocol, type, member,
-                                                              has(family, Dimension::host),
-                                                              opener}));
+                        out.push_back(
+                            counter_object(family, {direction, protocol, type, member,
+                                                    has(family, Dimension::host), opener}));
                     }
                 }
             }

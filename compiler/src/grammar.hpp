@@ -233,10 +233,9 @@ struct statement_end : seq<sp, opt<one<';'>>, spnl, eof> {};
 struct statement : seq<spnl, sor<eof, seq<must<statement_body>, must<statement_end>>>> {};
 
 // Every keyword; never parsed, only read for "did you mean" hints (parse_errors.hpp).
-struct any_keyword
-    : sor<kw_policy, kw_interface, kw_network, kw_connmark, kw_mask, kw_counter, kw_classify,
-          kw_otherwise, clause_keyword, kw_loopback, kw_user, kw_group, kw_cgroup, kw_sport,
-          kw_dport, kw_port, kw_type, kw_of, kw_timeout, kw_connection, kw_direction,
-          split_opener> {};
+struct any_keyword : sor<kw_policy, kw_interface, kw_network, kw_connmark, kw_mask, kw_counter,
+                         kw_classify, kw_otherwise, clause_keyword, kw_loopback, kw_user, kw_group,
+                         kw_cgroup, kw_sport, kw_dport, kw_port, kw_type, kw_of, kw_timeout,
+                         kw_connection, kw_direction, split_opener> {};
 
 } // namespace acctc::grammar

@@ -468,8 +468,7 @@ Condition opener_condition(rules::Opener opener, const Variant& v) {
         throw std::logic_error("split opener on a side without a direction");
     }
     const bool leaving = *v.direction == ir::dir_out;
-    return flag((opener == rules::Opener::local) == leaving ? Field::ct_original
-                                                            : Field::ct_reply);
+    return flag((opener == rules::Opener::local) == leaving ? Field::ct_orig : Field::ct_reply);
 }
 
 // The rules that count one variant's packets: per opener (`split opener`), a counter

@@ -60,8 +60,8 @@ enum class Field {
     exthdr,    // an IPv6 extension header is present (negated: missing); numbers: its protocol
     ct_new,    // conntrack state new (no value)
     ct_mark,   // mark_bit set in the conntrack mark
-    ct_original, // the packet goes the way the connection's first packet went (no value)
-    ct_reply,    // the packet goes the other way: a reply (no value)
+    ct_orig,   // conntrack direction original: the way the first packet went (no value)
+    ct_reply,  // conntrack direction reply: the other way (no value)
     to_host,   // the FIB routes the destination to this host (local, broadcast, multicast)
     length4,   // IPv4 total length (header included)
     length6,   // IPv6 header (40 bytes) plus payload length
@@ -147,7 +147,7 @@ inline constexpr FieldInfo field_table[] = {
     {Field::exthdr, "exthdr", FieldFamily::ipv6, 8, ValueKind::numbers, Spelling::number, "", 0, false, false, Field::exthdr, IptablesForm::exthdr, "", "", 0},
     {Field::ct_new, "ct_new", FieldFamily::any, 0, ValueKind::flag, Spelling::number, "ct state new", 0, false, false, Field::ct_new, IptablesForm::ct_new, "", "", 0},
     {Field::ct_mark, "ct_mark", FieldFamily::any, 32, ValueKind::mark, Spelling::number, "", 0, false, false, Field::ct_mark, IptablesForm::connmark, "", "", 0},
-    {Field::ct_original, "ct_original", FieldFamily::any, 0, ValueKind::flag, Spelling::number, "ct direction original", 0, false, false, Field::ct_original, IptablesForm::ctdir, "conntrack", "--ctdir ORIGINAL", 0},
+    {Field::ct_orig, "ct_orig", FieldFamily::any, 0, ValueKind::flag, Spelling::number, "ct direction original", 0, false, false, Field::ct_orig, IptablesForm::ctdir, "conntrack", "--ctdir ORIGINAL", 0},
     {Field::ct_reply, "ct_reply", FieldFamily::any, 0, ValueKind::flag, Spelling::number, "ct direction reply", 0, false, false, Field::ct_reply, IptablesForm::ctdir, "conntrack", "--ctdir REPLY", 0},
     {Field::to_host, "to_host", FieldFamily::any, 0, ValueKind::flag, Spelling::number, "fib daddr type", 0, false, false, Field::to_host, IptablesForm::fib, "", "", 0},
     {Field::length4, "length4", FieldFamily::ipv4, 16, ValueKind::numbers, Spelling::number, "ip length", 0, false, false, Field::length6, IptablesForm::range_option, "length", "--length", ':'},

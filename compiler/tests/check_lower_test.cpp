@@ -5,7 +5,6 @@
 #include "parser.hpp"
 
 #include <gtest/gtest.h>
-
 #include <map>
 
 namespace acctc {
@@ -209,8 +208,8 @@ TEST(Lower, SplitOpenerCountsEachSideByConntrackDirection) {
               (std::vector<Label>{{Dimension::direction, "in"}, {Dimension::opener, "remote"}}));
     EXPECT_EQ(labels["s_out_local"],
               (std::vector<Label>{{Dimension::direction, "out"}, {Dimension::opener, "local"}}));
-    EXPECT_EQ(encode_counter_comment("s_in_remote", {"s", CounterKind::counter,
-                                                     labels["s_in_remote"], "t.acct:3"}),
+    EXPECT_EQ(encode_counter_comment(
+                  "s_in_remote", {"s", CounterKind::counter, labels["s_in_remote"], "t.acct:3"}),
               "acctc1 f=1 direction=in opener=remote @t.acct:3");
     // Which conntrack direction each counter takes, per chain.
     auto taken = [&](const char* chain_name) {
@@ -219,7 +218,7 @@ TEST(Lower, SplitOpenerCountsEachSideByConntrackDirection) {
         EXPECT_NE(chain, nullptr);
         for (const auto& rule : chain->rules) {
             for (const auto& condition : rule.conditions) {
-                if (condition.field == rules::Field::ct_original ||
+                if (condition.field == rules::Field::ct_orig ||
                     condition.field == rules::Field::ct_reply) {
                     EXPECT_FALSE(condition.negate);
                     out[rule.statements.at(0).name] = condition.field;
@@ -228,12 +227,12 @@ TEST(Lower, SplitOpenerCountsEachSideByConntrackDirection) {
         }
         return out;
     };
-    EXPECT_EQ(taken("input"), (std::map<std::string, rules::Field>{
-                                  {"s_in_local", rules::Field::ct_reply},
-                                  {"s_in_remote", rules::Field::ct_original}}));
-    EXPECT_EQ(taken("output"), (std::map<std::string, rules::Field>{
-                                   {"s_out_local", rules::Field::ct_original},
-                                   {"s_out_remote", rules::Field::ct_reply}}));
+    EXPECT_EQ(taken("input"),
+              (std::map<std::string, rules::Field>{{"s_in_local", rules::Field::ct_reply},
+                                                   {"s_in_remote", rules::Field::ct_orig}}));
+    EXPECT_EQ(taken("output"),
+              (std::map<std::string, rules::Field>{{"s_out_local", rules::Field::ct_orig},
+                                                   {"s_out_remote", rules::Field::ct_reply}}));
 }
 
 // Relative to via, as in and out are: what was opened through the interface is remote.
@@ -258,7 +257,7 @@ TEST(Lower, SplitOpenerOfForwardedTrafficIsRelativeToVia) {
                 side = "arrives";
             } else if (condition.field == rules::Field::oifname) {
                 side = "leaves";
-            } else if (condition.field == rules::Field::ct_original) {
+            } else if (condition.field == rules::Field::ct_orig) {
                 direction = "original";
             } else if (condition.field == rules::Field::ct_reply) {
                 direction = "reply";
@@ -266,11 +265,11 @@ TEST(Lower, SplitOpenerOfForwardedTrafficIsRelativeToVia) {
         }
         seen.emplace_back(side + " " + direction, rule.statements[0].name);
     }
-    EXPECT_EQ(seen, (std::vector<std::pair<std::string, std::string>>{
-                        {"arrives reply", "r_local"},
-                        {"arrives original", "r_remote"},
-                        {"leaves original", "r_local"},
-                        {"leaves reply", "r_remote"}}));
+    EXPECT_EQ(seen,
+              (std::vector<std::pair<std::string, std::string>>{{"arrives reply", "r_local"},
+                                                                {"arrives original", "r_remote"},
+                                                                {"leaves original", "r_local"},
+                                                                {"leaves reply", "r_remote"}}));
 }
 
 TEST(Check, SplitOpenerNeedsAFollowedConnection) {

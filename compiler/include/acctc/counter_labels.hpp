@@ -31,9 +31,9 @@ enum class CounterKind { counter, quota };
 // connection: local or remote) comes before host, which the runtime appends last.
 enum class Dimension { direction, protocol, icmp_type, class_, opener, host };
 
-inline constexpr std::array<Dimension, 6> all_dimensions{
-    Dimension::direction, Dimension::protocol, Dimension::icmp_type,
-    Dimension::class_,    Dimension::opener,   Dimension::host};
+inline constexpr std::array<Dimension, 6> all_dimensions{Dimension::direction, Dimension::protocol,
+                                                         Dimension::icmp_type, Dimension::class_,
+                                                         Dimension::opener,    Dimension::host};
 
 // The label name in every output (Prometheus, JSON, table columns, the comment).
 constexpr std::string_view dimension_name(Dimension d) {

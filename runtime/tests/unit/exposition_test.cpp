@@ -1,7 +1,6 @@
-#include "acctc/runtime/exposition.hpp"
-
 #include "acctc/counter_labels.hpp"
 #include "acctc/runtime/counter_report.hpp"
+#include "acctc/runtime/exposition.hpp"
 
 #include <gtest/gtest.h>
 
