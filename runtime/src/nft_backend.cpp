@@ -29,10 +29,9 @@ namespace {
 constexpr std::string_view table_prefix = "acctc_";
 
 CounterReading reading_of(const KernelCounter& counter) {
-    CounterIdentity identity = decode_counter_comment(counter.name, counter.comment);
-    return {{counter.table.substr(table_prefix.size()), counter.name, counter.packets,
-             counter.bytes, std::move(identity.family), std::move(identity.labels)},
-            std::move(identity.origin)};
+    return runtime::reading_of(counter.table.substr(table_prefix.size()), counter.name,
+                               counter.packets, counter.bytes,
+                               decode_counter_comment(counter.name, counter.comment));
 }
 
 std::vector<std::string> acctc_tables(NftNetlink& netlink) {
@@ -157,10 +156,8 @@ std::vector<CounterReading> NftBackend::readings(const std::string& table, bool 
     for (const auto& host : dump_host_counters(netlink_, table, reset)) {
         CounterIdentity identity = decode_counter_comment(host.set, host.comment);
         identity.labels.push_back({Dimension::host, host.host});
-        result.push_back(
-            {{table.substr(table_prefix.size()), host_counter_name(host.set), host.packets,
-              host.bytes, std::move(identity.family), std::move(identity.labels)},
-             std::move(identity.origin)});
+        result.push_back(reading_of(table.substr(table_prefix.size()), host_counter_name(host.set),
+                                    host.packets, host.bytes, std::move(identity)));
     }
     return result;
 }
