@@ -51,6 +51,8 @@ mutants=(
   "M27~compiler/src/check_clauses.cpp~            diag.error(clause.keyword_range,~            diag.error(clause.range,~a clause not allowed in its context is reported over the whole clause, not its first word"
   "M28~compiler/src/parse_actions.hpp~        b.clause<ast::DirectionClause>(in).kind = in.string_view() == \"in\" ? Kind::in : Kind::out;~        b.clause<ast::DirectionClause>(in).kind = in.string_view() == \"in\" ? Kind::out : Kind::in;~the parser builds in as out"
   "M29~compiler/src/parse_actions.hpp~        b.clause_spanning<Node>({b.split_begin, b.range_of(in).end});~        b.clause<Node>(in);~a split clause's range starts after its split keyword"
+  "M30~compiler/src/lower.cpp~    return flag((opener == rules::Opener::local) == leaving ? Field::ct_orig~    return flag((opener == rules::Opener::local) != leaving ? Field::ct_orig~split opener swaps local and remote (the conntrack direction of each side)"
+  "M31~compiler/src/rules.hpp~\"conntrack\", \"--ctdir ORIGINAL\"~\"conntrack\", \"--ctdir REPLY\"~iptables matches the reply direction for the original one (split opener)"
 )
 
 selected=("$@")

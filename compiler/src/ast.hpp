@@ -107,6 +107,8 @@ struct SplitTypeClause : ClauseSite {};
 struct SplitHostClause : ClauseSite {
     std::vector<Item> items;
 };
+// `split opener`
+struct SplitOpenerClause : ClauseSite {};
 // `peers timeout 1h`
 struct PeersClause : ClauseSite {
     Item timeout;
@@ -121,7 +123,7 @@ using Clause = std::variant<ScopeClause, DirectionClause, ViaClause, IncludeClau
                             ProtocolClause, PortClause, IcmpClause, AddressClause, FragmentClause,
                             NewClause, LengthClause, ListenClause, FollowClause,
                             SplitProtocolClause, SplitDirectionClause, SplitTypeClause,
-                            SplitHostClause, PeersClause, VerdictClause>;
+                            SplitHostClause, SplitOpenerClause, PeersClause, VerdictClause>;
 
 struct PolicyDecl {
     Token name;

@@ -382,6 +382,14 @@ struct Checker::ClauseReader {
         add_split(clause, {ir::Split::host, {}});
     }
 
+    void operator()(const ast::SplitOpenerClause& clause) {
+        if (!start_split(clause, ir::Split::opener, "opener")) {
+            return;
+        }
+        sites.split_opener = clause.range;
+        add_split(clause, {ir::Split::opener, {}});
+    }
+
     void operator()(const ast::VerdictClause& clause) {
         if (!only_in(clause, in_counter(),
                      "here; verdicts belong in a counter or stand alone as "

@@ -15,8 +15,9 @@ void Checker::apply_defaults(ir::Match& match, const CounterExtras& extras,
         // Owners and listening sockets exist only on this host.
         if (owner || !extras.listen.empty()) {
             match.scopes = ir::scope_local;
-        } else if ((match.directions != 0 || split_direction) && match.via.empty()) {
-            // "in" and "out" without an interface are relative to this host.
+        } else if ((match.directions != 0 || split_direction || sites.split_opener) &&
+                   match.via.empty()) {
+            // "in" and "out" (and who opened) without an interface are relative to this host.
             match.scopes = ir::scope_local;
         } else {
             match.scopes = ir::scope_local | ir::scope_forward;

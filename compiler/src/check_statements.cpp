@@ -1,5 +1,6 @@
 // Statements: each checked counter, classify and verdict rule joins ir::Policy.
 #include "check_hosts.hpp"
+#include "check_opener.hpp"
 #include "checker.hpp"
 #include "families.hpp"
 
@@ -86,6 +87,9 @@ void Checker::check_counter(const ast::CounterDecl& decl, bool duplicate) {
     for (std::size_t i = 0; i < counter.splits.size(); ++i) {
         if (counter.splits[i].kind == ir::Split::host && counter.host) {
             check_host_split(counter, extras.split_ranges[i], diag_);
+        }
+        if (counter.splits[i].kind == ir::Split::opener) {
+            check_opener_split(counter, extras.split_ranges[i], diag_);
         }
     }
     if (counter.splits_by(ir::Split::protocol) && counter.splits_by(ir::Split::type)) {

@@ -51,6 +51,7 @@ struct CounterExtras {
 struct ClauseSites {
     std::optional<SourceRange> scope, direction, owner, via, fragment, ports, icmp, split_direction;
     std::optional<SourceRange> split_type, passive, forward, in, out, listen, follow, peers_ref;
+    std::optional<SourceRange> split_opener;
 };
 
 class Checker {

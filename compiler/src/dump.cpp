@@ -1,5 +1,6 @@
 #include "dump.hpp"
 
+#include "families.hpp"
 #include "well_known.hpp"
 
 #include <cstdio>
@@ -184,6 +185,8 @@ const char* split_name(ir::Split s) {
         return "type";
     case ir::Split::host:
         return "host";
+    case ir::Split::opener:
+        return "opener";
     }
     return "";
 }
@@ -390,6 +393,11 @@ std::string dump_lowered(const rules::Table& table) {
             case Dimension::class_:
                 for (const auto& m : family.members) {
                     out += " " + m.label;
+                }
+                break;
+            case Dimension::opener:
+                for (auto v : family.openers) {
+                    out += std::string(" ") + opener_text(v);
                 }
                 break;
             case Dimension::host:

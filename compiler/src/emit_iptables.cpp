@@ -651,6 +651,14 @@ std::vector<Spec> Emitter::options(const Condition& c, const Spec& context,
         s.matches.push_back({"conntrack", {std::string(c.negate ? "! " : "") + "--ctstate NEW"}});
         return {s};
     }
+    case Form::ctdir: {
+        if (c.negate) { // the lowering asks for the other direction instead
+            throw std::logic_error("negated conntrack direction condition");
+        }
+        Spec s;
+        s.matches.push_back({field.iptables_module, {field.iptables_option}});
+        return {s};
+    }
     case Form::connmark: {
         Spec s;
         s.matches.push_back({"connmark",

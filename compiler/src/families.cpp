@@ -28,6 +28,10 @@ std::optional<rules::Direction> family_direction(std::optional<ir::Direction> di
     return *direction == ir::dir_in ? rules::Direction::in : rules::Direction::out;
 }
 
+const char* opener_text(rules::Opener opener) {
+    return opener == rules::Opener::local ? "local" : "remote";
+}
+
 namespace {
 
 std::vector<rules::Direction> directions_of(unsigned mask) {
@@ -73,6 +77,10 @@ rules::CounterFamily counter_family(const ir::Counter& counter) {
             break;
         case ir::Split::host:
             family.dimensions.push_back(Dimension::host);
+            break;
+        case ir::Split::opener:
+            family.dimensions.push_back(Dimension::opener);
+            family.openers = {rules::Opener::local, rules::Opener::remote};
             break;
         }
     }
@@ -121,6 +129,11 @@ std::string counter_name(const rules::CounterFamily& family, const Coordinate& a
                 name += "_" + family.members[*at.member].label;
             }
             break;
+        case Dimension::opener:
+            if (at.opener) {
+                name += std::string("_") + opener_text(*at.opener);
+            }
+            break;
         case Dimension::host: // values appear at run time: named below
             break;
         }
@@ -153,6 +166,9 @@ rules::CounterObject counter_object(const rules::CounterFamily& family, const Co
     }
     if (at.member && has(family, Dimension::class_)) {
         identity.labels.push_back({Dimension::class_, family.members[*at.member].label});
+    }
+    if (at.opener && has(family, Dimension::opener)) {
+        identity.labels.push_back({Dimension::opener, opener_text(*at.opener)});
     }
     if (at.overflow && has(family, Dimension::host)) {
         identity.labels.push_back({Dimension::host, host_overflow_label});
@@ -199,8 +215,11 @@ std::vector<rules::CounterObject> expand(const rules::CounterFamily& family) {
         for (auto protocol : values(Dimension::protocol, family.protocols)) {
             for (auto direction : values(Dimension::direction, family.directions)) {
                 for (auto type : values(Dimension::icmp_type, family.icmp_types)) {
-                    out.push_back(counter_object(
-                        family, {direction, protocol, type, member, has(family, Dimension::host)}));
+                    for (auto opener : values(Dimension::opener, family.openers)) {
+                        out.push_back(
+                            counter_object(family, {direction, protocol, type, member,
+                                                    has(family, Dimension::host), opener}));
+                    }
                 }
             }
         }

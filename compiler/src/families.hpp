@@ -28,6 +28,7 @@ struct Coordinate {
     // split host: the static counter of what the host sets could not take (host="overflow");
     // the per-host counters themselves are set elements, named by host_set_name().
     bool overflow = false;
+    std::optional<rules::Opener> opener{};
 };
 
 // What a host set's elements are: IPv4 or IPv6 addresses, or MAC addresses (`split host mac`).
@@ -43,12 +44,16 @@ inline constexpr const char* host_overflow_label = "overflow";
 rules::CounterObject counter_object(const rules::CounterFamily& family, const Coordinate& at);
 std::string counter_name(const rules::CounterFamily& family, const Coordinate& at);
 
-// Every counter object of a family, in a stable order: member, protocol, direction, ICMP type.
+// Every counter object of a family, in a stable order: member, protocol, direction, ICMP type,
+// opener.
 std::vector<rules::CounterObject> expand(const rules::CounterFamily& family);
 
 // The kernel object names a counter produces (expand(counter_family(counter)) names).
 std::vector<std::string> all_counter_names(const ir::Counter& counter);
 
 std::optional<rules::Direction> family_direction(std::optional<ir::Direction> direction);
+
+// The suffix and label value of an opener: "local" (this side opened the connection), "remote".
+const char* opener_text(rules::Opener opener);
 
 } // namespace acctc

@@ -181,7 +181,9 @@ struct host_size : seq<kw<TAO_PEGTL_STRING("size")>, sp, must<host_size_number>>
 struct host_option : sor<host_prefix_item, host_within, host_size> {};
 struct split_host_kind : kw_host {};
 struct split_host : seq<split_host_kind, sp, must<host_side_item>, star<sp, host_option>> {};
-struct split_kind : sor<split_protocol, split_direction, split_type, split_host> {};
+// `split opener`: who opened a followed connection, this host or a peer (docs/language.md).
+struct split_opener : kw<TAO_PEGTL_STRING("opener")> {};
+struct split_kind : sor<split_protocol, split_direction, split_type, split_host, split_opener> {};
 struct split_keyword : kw_split {};
 struct split_clause : seq<split_keyword, sp, must<split_kind>> {};
 struct peers_clause : seq<kw_peers, sp, must<kw_timeout>, sp, must<duration_item>> {};
@@ -285,6 +287,6 @@ struct any_keyword
     : sor<kw_policy, kw_interface, kw_network, kw_connmark, kw_mask, kw_counter, kw_classify,
           kw_otherwise, clause_keyword, kw_loopback, kw_user, kw_group, kw_cgroup, kw_sport,
           kw_dport, kw_port, kw_type, kw_of, kw_timeout, kw_connection, kw_direction, kw_quota,
-          kw_on, kw_per, kw_warn, kw_at, kw_day> {};
+          kw_on, kw_per, kw_warn, kw_at, kw_day, split_opener> {};
 
 } // namespace acctc::grammar

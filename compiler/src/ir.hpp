@@ -57,7 +57,8 @@ struct Match {
     bool has_owner() const { return uids || gids || cgroup; }
 };
 
-enum class Split { protocol, direction, type, host };
+// opener: who opened a followed connection, this host (local) or a peer (remote).
+enum class Split { protocol, direction, type, host, opener };
 
 // Which address of a packet names its host (docs/language.md, "Per-host counters").
 // mac: the source MAC of an arriving packet, the device on the segment it came from.

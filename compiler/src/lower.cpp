@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <map>
+#include <stdexcept>
 
 namespace acctc {
 namespace {
@@ -380,22 +381,34 @@ class Lowering {
     void lower_classify(const ir::Classify& classify, const rules::CounterFamily& family);
     void lower_verdict(const ir::VerdictRule& verdict);
     Statement counting_statement(const ir::Counter& counter, const rules::CounterFamily& family,
-                                 const Variant& v) const;
+                                 const Variant& v, std::optional<rules::Opener> opener) const;
     std::vector<Condition> split_restriction(const ir::Counter& counter) const;
     std::vector<Rule> counting_rules(const ir::Counter& counter, const rules::CounterFamily& family,
                                      const Variant& v, const std::vector<Condition>& conditions,
                                      std::optional<ir::Family> family_of) const;
+    std::vector<Rule> opener_rules(const ir::Counter& counter, const rules::CounterFamily& family,
+                                   const Variant& v, const std::vector<Condition>& conditions,
+                                   std::optional<ir::Family> family_of,
+                                   std::optional<rules::Opener> opener) const;
     void update_peers(const ir::Counter& counter, const Variant& v,
                       const std::vector<Condition>& conditions, std::optional<ir::Family> family);
     std::vector<Rule> classify_body(const ir::Classify& classify,
                                     const std::vector<std::string>& names);
 };
 
+// Splits that take no lookup of a packet field in the counting statement.
+bool split_by_side(ir::Split kind) {
+    return kind == ir::Split::direction || kind == ir::Split::host || kind == ir::Split::opener;
+}
+
 Statement Lowering::counting_statement(const ir::Counter& counter,
-                                       const rules::CounterFamily& family, const Variant& v) const {
-    const auto direction = family_direction(v.direction);
+                                       const rules::CounterFamily& family, const Variant& v,
+                                       std::optional<rules::Opener> opener) const {
+    Coordinate at;
+    at.direction = family_direction(v.direction);
+    at.opener = opener;
     for (const auto& split : counter.splits) {
-        if (split.kind == ir::Split::direction || split.kind == ir::Split::host) {
+        if (split_by_side(split.kind)) {
             continue;
         }
         Statement s;
@@ -404,20 +417,19 @@ Statement Lowering::counting_statement(const ir::Counter& counter,
         const bool v6 = counter.match.icmp && counter.match.icmp->v6;
         s.key = {type ? (v6 ? Field::icmpv6_type : Field::icmp_type) : Field::l4proto};
         for (std::uint8_t value : split.values) {
-            const auto name =
-                type ? counter_name(family, {direction, std::nullopt, value, std::nullopt})
-                     : counter_name(family, {direction, value, std::nullopt, std::nullopt});
-            s.entries.push_back({{Interval{value, value}}, name});
+            Coordinate entry = at;
+            (type ? entry.icmp_type : entry.protocol) = value;
+            s.entries.push_back({{Interval{value, value}}, counter_name(family, entry)});
         }
         return s;
     }
-    return count(counter_name(family, {direction, std::nullopt, std::nullopt, std::nullopt}));
+    return count(counter_name(family, at));
 }
 
 // What a counter with splits really counts: only the split values.
 std::vector<Condition> Lowering::split_restriction(const ir::Counter& counter) const {
     for (const auto& split : counter.splits) {
-        if (split.kind == ir::Split::direction || split.kind == ir::Split::host) {
+        if (split_by_side(split.kind)) {
             continue;
         }
         IntervalSet values;
@@ -470,16 +482,47 @@ std::vector<Coordinate> host_coordinates(const rules::CounterFamily& family,
     return out;
 }
 
-// The rules that count one variant's packets: a counter statement, or for `split host` per IP
-// family an update of the host set (every element has its counter, the first packet included)
-// and then the overflow counter for what a full set did not take.
+// Whether a packet crossing this side goes the way its connection was opened (ct direction
+// original) when `opener` opened it: on leaving packets (output, or out via the interface) the
+// local end's connections go original, on arriving ones the remote end's.
+Condition opener_condition(rules::Opener opener, const Variant& v) {
+    if (!v.direction) {
+        throw std::logic_error("split opener on a side without a direction");
+    }
+    const bool leaving = *v.direction == ir::dir_out;
+    return flag((opener == rules::Opener::local) == leaving ? Field::ct_orig : Field::ct_reply);
+}
+
+// The rules that count one variant's packets: per opener (`split opener`), a counter
+// statement, or for `split host` per IP family an update of the host set (every element has
+// its counter, the first packet included) and then the overflow counter for what a full set did
+// not take.
 std::vector<Rule> Lowering::counting_rules(const ir::Counter& counter,
                                            const rules::CounterFamily& family, const Variant& v,
                                            const std::vector<Condition>& conditions,
                                            std::optional<ir::Family> family_of) const {
+    if (!counter.splits_by(ir::Split::opener)) {
+        return opener_rules(counter, family, v, conditions, family_of, std::nullopt);
+    }
+    std::vector<Rule> out;
+    for (rules::Opener opener : family.openers) {
+        std::vector<Condition> by_opener = conditions;
+        by_opener.push_back(opener_condition(opener, v));
+        for (Rule& rule : opener_rules(counter, family, v, by_opener, family_of, opener)) {
+            out.push_back(std::move(rule));
+        }
+    }
+    return out;
+}
+
+std::vector<Rule> Lowering::opener_rules(const ir::Counter& counter,
+                                         const rules::CounterFamily& family, const Variant& v,
+                                         const std::vector<Condition>& conditions,
+                                         std::optional<ir::Family> family_of,
+                                         std::optional<rules::Opener> opener) const {
     if (!counter.host) {
         Rule rule = make_rule(taken_once(v), conditions, counter.origin);
-        rule.statements.push_back(counting_statement(counter, family, v));
+        rule.statements.push_back(counting_statement(counter, family, v, opener));
         return {std::move(rule)};
     }
     const ir::HostSplit& host = *counter.host;
@@ -491,7 +534,8 @@ std::vector<Rule> Lowering::counting_rules(const ir::Counter& counter,
     if (mac && !host.within && !family_of) {
         families = {std::nullopt};
     }
-    for (const Coordinate& at : host_coordinates(family, family_direction(v.direction))) {
+    for (Coordinate at : host_coordinates(family, family_direction(v.direction))) {
+        at.opener = opener;
         for (const std::optional<ir::Family> f : families) {
             const bool v6 = f == ir::Family::ipv6;
             const IntervalSet& within = v6 ? host.v6 : host.v4;
@@ -975,34 +1019,42 @@ void Lowering::lower_classify(const ir::Classify& classify, const rules::Counter
     }
 }
 
-// One set per direction and IP family of a `split host` counter, declared after its family.
+// One set per direction, opener, protocol (or ICMP type) and IP family of a `split host`
+// counter, declared after its family.
 void declare_host_sets(rules::Table& table, const ir::HostSplit& host) {
     const rules::CounterFamily& family = table.families.back();
     std::vector<std::optional<rules::Direction>> directions{std::nullopt};
     if (!family.directions.empty()) {
         directions.assign(family.directions.begin(), family.directions.end());
     }
+    std::vector<std::optional<rules::Opener>> openers{std::nullopt};
+    if (!family.openers.empty()) {
+        openers.assign(family.openers.begin(), family.openers.end());
+    }
     const bool mac = host.side == ir::HostSide::mac;
     for (const auto& direction : directions) {
-        for (const Coordinate& at : host_coordinates(family, direction)) {
-            for (const HostKey key : mac ? std::vector<HostKey>{HostKey::mac}
-                                         : std::vector{HostKey::ipv4, HostKey::ipv6}) {
-                const bool v6 = key == HostKey::ipv6;
-                if (!mac && host.within && (v6 ? host.v6 : host.v4).empty()) {
-                    continue;
+        for (const auto& opener : openers) {
+            for (Coordinate at : host_coordinates(family, direction)) {
+                at.opener = opener;
+                for (const HostKey key : mac ? std::vector<HostKey>{HostKey::mac}
+                                             : std::vector{HostKey::ipv4, HostKey::ipv6}) {
+                    const bool v6 = key == HostKey::ipv6;
+                    if (!mac && host.within && (v6 ? host.v6 : host.v4).empty()) {
+                        continue;
+                    }
+                    rules::DynamicSet set;
+                    set.name = host_set_name(family, at, key);
+                    set.v6 = v6;
+                    set.mac = mac;
+                    set.timeout_seconds = host.timeout_seconds;
+                    set.origin = family.origin;
+                    set.size = host.size;
+                    rules::CounterObject object = counter_object(family, at);
+                    set.identity = std::move(object.identity);
+                    set.counter = std::move(object.name);
+                    set.prefix = mac ? 0 : v6 ? host.v6_prefix : host.v4_prefix;
+                    table.sets.push_back(std::move(set));
                 }
-                rules::DynamicSet set;
-                set.name = host_set_name(family, at, key);
-                set.v6 = v6;
-                set.mac = mac;
-                set.timeout_seconds = host.timeout_seconds;
-                set.origin = family.origin;
-                set.size = host.size;
-                rules::CounterObject object = counter_object(family, at);
-                set.identity = std::move(object.identity);
-                set.counter = std::move(object.name);
-                set.prefix = mac ? 0 : v6 ? host.v6_prefix : host.v4_prefix;
-                table.sets.push_back(std::move(set));
             }
         }
     }

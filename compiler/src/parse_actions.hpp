@@ -389,6 +389,8 @@ template <>
 struct action<split_type> : split_action<ast::SplitTypeClause> {};
 template <>
 struct action<split_host> : split_action<ast::SplitHostClause> {};
+template <>
+struct action<split_opener> : split_action<ast::SplitOpenerClause> {};
 
 // A clause rule without an action would parse and build nothing: the policy would silently
 // lose the clause. Every alternative of `clause` has one (`split` through its kinds).

@@ -72,7 +72,7 @@ ACCTC_EXPECT(peers_name, "the name of a counter (peers of COUNTER)");
 ACCTC_EXPECT(list_of<listen_item>, "a protocol and port to listen on (tcp 21212)");
 ACCTC_EXPECT(next_item<listen_item>, "a protocol and port after ',' (udp 21212)");
 ACCTC_EXPECT(kw_connection, "'connection' (follow connection)");
-ACCTC_EXPECT(split_kind, "'protocol', 'direction', 'type' or 'host' after split");
+ACCTC_EXPECT(split_kind, "'protocol', 'direction', 'type', 'host' or 'opener' after split");
 ACCTC_EXPECT(host_side_item, "'source', 'destination', 'local', 'remote' or 'mac' after split host");
 ACCTC_EXPECT(list_of<host_within_value>, "a network or address after within");
 ACCTC_EXPECT(next_item<host_within_value>, "a network or address after ','");

@@ -61,6 +61,8 @@ enum class Field {
     exthdr,    // an IPv6 extension header is present (negated: missing); numbers: its protocol
     ct_new,    // conntrack state new (no value)
     ct_mark,   // mark_bit set in the conntrack mark
+    ct_orig,   // conntrack direction original: the way the first packet went (no value)
+    ct_reply,  // conntrack direction reply: the other way (no value)
     to_host,   // the FIB routes the destination to this host (local, broadcast, multicast)
     length4,   // IPv4 total length (header included)
     length6,   // IPv6 header (40 bytes) plus payload length
@@ -101,6 +103,7 @@ enum class IptablesForm {
     fragment6, // -m frag
     exthdr,
     ct_new,
+    ctdir, // -m conntrack --ctdir, the direction in iptables_option
     connmark,
     fib, // none: prerouting chains, which iptables lowering never makes
     mac, // set lookups only (`-m set ... src` in a hash:mac ipset)
@@ -148,6 +151,8 @@ inline constexpr FieldInfo field_table[] = {
     {Field::exthdr, "exthdr", FieldFamily::ipv6, 8, ValueKind::numbers, Spelling::number, "", 0, false, false, Field::exthdr, IptablesForm::exthdr, "", "", 0},
     {Field::ct_new, "ct_new", FieldFamily::any, 0, ValueKind::flag, Spelling::number, "ct state new", 0, false, false, Field::ct_new, IptablesForm::ct_new, "", "", 0},
     {Field::ct_mark, "ct_mark", FieldFamily::any, 32, ValueKind::mark, Spelling::number, "", 0, false, false, Field::ct_mark, IptablesForm::connmark, "", "", 0},
+    {Field::ct_orig, "ct_orig", FieldFamily::any, 0, ValueKind::flag, Spelling::number, "ct direction original", 0, false, false, Field::ct_orig, IptablesForm::ctdir, "conntrack", "--ctdir ORIGINAL", 0},
+    {Field::ct_reply, "ct_reply", FieldFamily::any, 0, ValueKind::flag, Spelling::number, "ct direction reply", 0, false, false, Field::ct_reply, IptablesForm::ctdir, "conntrack", "--ctdir REPLY", 0},
     {Field::to_host, "to_host", FieldFamily::any, 0, ValueKind::flag, Spelling::number, "fib daddr type", 0, false, false, Field::to_host, IptablesForm::fib, "", "", 0},
     {Field::length4, "length4", FieldFamily::ipv4, 16, ValueKind::numbers, Spelling::number, "ip length", 0, false, false, Field::length6, IptablesForm::range_option, "length", "--length", ':'},
     {Field::length6, "length6", FieldFamily::ipv6, 16, ValueKind::numbers, Spelling::number, "ip6 length", 40, false, false, Field::length4, IptablesForm::range_option, "length", "--length", ':'},
@@ -225,6 +230,9 @@ struct Chain {
 // Traffic directions as a family dimension (ir::Direction is a bit mask of both).
 enum class Direction { in, out };
 
+// Who opened a followed connection (`split opener`): this side or the peer.
+enum class Opener { local, remote };
+
 // A named group of counters that differ only by their dimensions: a counter with its splits,
 // or a classify with its classes. families.hpp expands it into kernel counter objects.
 // The differences of what a counter counts at its hooks, per side: what arrives (input,
@@ -259,6 +267,7 @@ struct CounterFamily {
     std::vector<Direction> directions;
     std::vector<std::uint8_t> protocols;
     std::vector<std::uint8_t> icmp_types;
+    std::vector<Opener> openers;
     bool icmp_v6 = false; // icmp_types are ICMPv6 types
     std::vector<Member> members;
     WireSides wire; // of a counter; a classify's are its members'

@@ -5,6 +5,7 @@
 #include "parser.hpp"
 
 #include <gtest/gtest.h>
+#include <map>
 
 namespace acctc {
 namespace {
@@ -189,6 +190,94 @@ TEST(Lower, FollowMarksBeforeCountingSoTheFirstPacketCounts) {
         EXPECT_EQ(chain->rules.front().statements[0].kind, rules::Statement::Kind::set_mark);
         EXPECT_EQ(chain->rules.back().statements[0].kind, rules::Statement::Kind::count);
     }
+}
+
+// split opener: a connection this host opened goes original on output and reply on input; one
+// a peer opened the other way round. Each counter object carries the opener label.
+TEST(Lower, SplitOpenerCountsEachSideByConntrackDirection) {
+    auto c = check("policy p\ninterface w = eth0\ncounter s { owner group skype; via w; listen "
+                   "tcp 21212; follow connection; split direction; split opener }\n");
+    ASSERT_FALSE(c.diagnostics.has_errors());
+    const auto table = lower_policy(c.policy, c.diagnostics);
+    std::map<std::string, std::vector<Label>> labels;
+    for (const auto& object : table.counters) {
+        labels[object.name] = object.identity.labels;
+    }
+    ASSERT_EQ(labels.size(), 4U);
+    EXPECT_EQ(labels["s_in_remote"],
+              (std::vector<Label>{{Dimension::direction, "in"}, {Dimension::opener, "remote"}}));
+    EXPECT_EQ(labels["s_out_local"],
+              (std::vector<Label>{{Dimension::direction, "out"}, {Dimension::opener, "local"}}));
+    EXPECT_EQ(encode_counter_comment(
+                  "s_in_remote", {"s", CounterKind::counter, labels["s_in_remote"], "t.acct:3"}),
+              "acctc1 f=1 direction=in opener=remote @t.acct:3");
+    // Which conntrack direction each counter takes, per chain.
+    auto taken = [&](const char* chain_name) {
+        std::map<std::string, rules::Field> out;
+        const auto* chain = find_chain(table, chain_name);
+        EXPECT_NE(chain, nullptr);
+        for (const auto& rule : chain->rules) {
+            for (const auto& condition : rule.conditions) {
+                if (condition.field == rules::Field::ct_orig ||
+                    condition.field == rules::Field::ct_reply) {
+                    EXPECT_FALSE(condition.negate);
+                    out[rule.statements.at(0).name] = condition.field;
+                }
+            }
+        }
+        return out;
+    };
+    EXPECT_EQ(taken("input"),
+              (std::map<std::string, rules::Field>{{"s_in_local", rules::Field::ct_reply},
+                                                   {"s_in_remote", rules::Field::ct_orig}}));
+    EXPECT_EQ(taken("output"),
+              (std::map<std::string, rules::Field>{{"s_out_local", rules::Field::ct_orig},
+                                                   {"s_out_remote", rules::Field::ct_reply}}));
+}
+
+// Relative to via, as in and out are: what was opened through the interface is remote.
+TEST(Lower, SplitOpenerOfForwardedTrafficIsRelativeToVia) {
+    auto c = check("policy p\ninterface w = eth0\ncounter r { forward via w; follow connection; "
+                   "split opener }\n");
+    ASSERT_FALSE(c.diagnostics.has_errors());
+    const auto table = lower_policy(c.policy, c.diagnostics);
+    const auto* chain = find_chain(table, "forward");
+    ASSERT_NE(chain, nullptr);
+    std::vector<std::pair<std::string, std::string>> seen; // interface field, counter
+    for (const auto& rule : chain->rules) {
+        if (rule.statements.at(0).kind != rules::Statement::Kind::count) {
+            continue;
+        }
+        std::string side, direction;
+        for (const auto& condition : rule.conditions) {
+            if (condition.negate) {
+                continue;
+            }
+            if (condition.field == rules::Field::iifname) {
+                side = "arrives";
+            } else if (condition.field == rules::Field::oifname) {
+                side = "leaves";
+            } else if (condition.field == rules::Field::ct_orig) {
+                direction = "original";
+            } else if (condition.field == rules::Field::ct_reply) {
+                direction = "reply";
+            }
+        }
+        seen.emplace_back(side + " " + direction, rule.statements[0].name);
+    }
+    EXPECT_EQ(seen,
+              (std::vector<std::pair<std::string, std::string>>{{"arrives reply", "r_local"},
+                                                                {"arrives original", "r_remote"},
+                                                                {"leaves original", "r_local"},
+                                                                {"leaves reply", "r_remote"}}));
+}
+
+TEST(Check, SplitOpenerNeedsAFollowedConnection) {
+    SourceFile file("t.acct", "policy p\ncounter s { tcp dport 22; split opener }\n");
+    Diagnostics diagnostics;
+    const HostDatabase hosts(std::filesystem::path(ACCTC_SOURCE_DIR) / "specs/etc");
+    check_policy(file, parse_policy(file, diagnostics), hosts, diagnostics);
+    EXPECT_TRUE(diagnostics.has_errors());
 }
 
 TEST(Lower, VerdictsComeAfterEveryCount) {

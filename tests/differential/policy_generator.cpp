@@ -1,5 +1,6 @@
 #include "policy_generator.hpp"
 
+#include <algorithm>
 #include <random>
 #include <sstream>
 
@@ -330,6 +331,15 @@ class PolicyWriter {
         }
         if (split_direction) {
             clauses.emplace_back("split direction");
+        }
+        // Who opened the connection: mostly on followed counters (elsewhere an error).
+        const bool followed =
+            std::any_of(clauses.begin(), clauses.end(), [](const std::string& clause) {
+                return clause == "follow connection" || clause.starts_with("listen ");
+            });
+        if (!passive && random_.chance(followed ? 35 : 2)) {
+            use(Construct::split_opener);
+            clauses.emplace_back("split opener");
         }
         if (!passive && random_.chance(8)) {
             use(Construct::verdict);

@@ -56,12 +56,13 @@ enum class Construct {
     split_protocol,
     split_direction,
     split_type,
+    split_opener,
     verdict,
     quota,
 };
 
 // One name per Construct, in declaration order: the single table the tests print from.
-inline constexpr std::array<std::string_view, 42> construct_names{"interface alias",
+inline constexpr std::array<std::string_view, 43> construct_names{"interface alias",
                                                                   "interface wildcard",
                                                                   "network alias",
                                                                   "network of alias",
@@ -101,6 +102,7 @@ inline constexpr std::array<std::string_view, 42> construct_names{"interface ali
                                                                   "split protocol",
                                                                   "split direction",
                                                                   "split type",
+                                                                  "split opener",
                                                                   "verdict clause",
                                                                   "quota"};
 

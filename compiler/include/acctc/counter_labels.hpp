@@ -31,17 +31,18 @@ namespace acctc {
 enum class CounterKind { counter, quota };
 
 // The axes a family's counters differ by, in label order. A host dimension's values appear at
-// run time (dynamic set elements), the others' at compile time.
-enum class Dimension { direction, protocol, icmp_type, class_, host };
+// run time (dynamic set elements), the others' at compile time. opener (who opened a followed
+// connection: local or remote) comes before host, which the runtime appends last.
+enum class Dimension { direction, protocol, icmp_type, class_, opener, host };
 
-inline constexpr std::array<Dimension, 5> all_dimensions{Dimension::direction, Dimension::protocol,
+inline constexpr std::array<Dimension, 6> all_dimensions{Dimension::direction, Dimension::protocol,
                                                          Dimension::icmp_type, Dimension::class_,
-                                                         Dimension::host};
+                                                         Dimension::opener,    Dimension::host};
 
 // The label name in every output (Prometheus, JSON, table columns, the comment).
 constexpr std::string_view dimension_name(Dimension d) {
-    constexpr std::array<std::string_view, 5> names{"direction", "protocol", "icmp_type", "class",
-                                                    "host"};
+    constexpr std::array<std::string_view, 6> names{"direction", "protocol", "icmp_type",
+                                                    "class",     "opener",   "host"};
     return names[static_cast<std::size_t>(d)];
 }
 

@@ -1,3 +1,5 @@
+#include "acctc/counter_labels.hpp"
+#include "acctc/runtime/counter_report.hpp"
 #include "acctc/runtime/exposition.hpp"
 
 #include <gtest/gtest.h>
@@ -26,6 +28,27 @@ TEST(Exposition, LabelValuesAreEscaped) {
     EXPECT_NE(text.find("acctc_packets_total{policy=\"p\\\"\",counter=\"c\\\\\"} "
                         "18446744073709551615\n"),
               std::string::npos);
+}
+
+// split opener: the half of Skype's bytes on connections peers opened, as a label.
+TEST(Exposition, OpenerIsALabelOfTheFamily) {
+    const std::string comment = "acctc1 f=5 direction=in protocol=udp opener=remote @s.acct:9";
+    const CounterIdentity identity = decode_counter_comment("skype_udp_in_remote", comment);
+    ASSERT_EQ(identity.family, "skype");
+    ASSERT_EQ(identity.labels.size(), 3U);
+    EXPECT_EQ(identity.labels[2], (Label{Dimension::opener, "remote"}));
+    CounterSample sample{"home", "skype_udp_in_remote", 12, 804};
+    sample.family = identity.family;
+    sample.labels = identity.labels;
+    EXPECT_NE(format_prometheus({sample}).find(
+                  "acctc_bytes_total{policy=\"home\",counter=\"skype\",direction=\"in\","
+                  "protocol=\"udp\",opener=\"remote\"} 804\n"),
+              std::string::npos);
+    const auto json = counters_to_json({{sample, identity.origin}});
+    ASSERT_EQ(json.size(), 1U);
+    EXPECT_EQ(json[0]["counter"], "skype");
+    EXPECT_EQ(json[0]["labels"]["opener"], "remote");
+    EXPECT_EQ(json[0]["labels"]["direction"], "in");
 }
 
 TEST(Exposition, NoCountersStillDescribesTheFamilies) {
