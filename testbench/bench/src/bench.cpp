@@ -1,7 +1,9 @@
 #include "acctc/bench/bench.hpp"
 
+#include "acctc/bench/text_table.hpp"
 #include "acctc/testbench/netns.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -9,6 +11,7 @@
 #include <iomanip>
 #include <nlohmann/json.hpp>
 #include <ostream>
+#include <sstream>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -41,6 +44,12 @@ MachineInfo machine_info() {
 std::string format_pps(double pps) {
     std::ostringstream text;
     text << std::fixed << std::setprecision(pps >= 1e5 ? 0 : 1) << pps / 1e3 << "k";
+    return text.str();
+}
+
+std::string fixed(double value, int decimals) {
+    std::ostringstream text;
+    text << std::fixed << std::setprecision(decimals) << value;
     return text.str();
 }
 
@@ -181,53 +190,77 @@ void print_table(std::ostream& out, const BenchReport& report) {
                 : std::string())
         << "; pps = medians; ratio = median of variant / baseline of the same repetition, "
            "then best variant / best baseline; empty = one base chain without rules\n\n";
-    out << std::left << std::setw(10) << "kind" << std::right << std::setw(8) << "classes"
-        << std::setw(10) << "baseline" << std::setw(10) << "empty" << std::setw(11) << "ratio"
-        << std::setw(10) << "acctc" << std::setw(11) << "ratio" << std::setw(10) << "naive"
-        << std::setw(11) << "ratio" << std::setw(10) << "iptables" << std::setw(11) << "ratio"
-        << "  check\n";
-    for (const auto& result : report.datapath.cases) {
-        out << std::left << std::setw(10) << to_string(result.kind) << std::right << std::setw(8)
-            << result.classes;
-        const VariantResult* by_variant[variant_count] = {};
-        for (const auto& variant : result.variants) {
-            by_variant[static_cast<int>(variant.variant)] = &variant;
+    // One pps and one ratio column per variant any case measured, in the variants' order.
+    std::vector<Variant> shown;
+    for (int v = 0; v < variant_count; ++v) {
+        for (const auto& result : report.datapath.cases) {
+            if (std::any_of(
+                    result.variants.begin(), result.variants.end(),
+                    [&](const auto& variant) { return static_cast<int>(variant.variant) == v; })) {
+                shown.push_back(static_cast<Variant>(v));
+                break;
+            }
         }
-        for (int v = 0; v < variant_count; ++v) {
-            const auto* variant = by_variant[v];
-            out << std::setw(10) << (variant ? format_pps(variant->median_pps) : "-");
-            if (v > 0) {
-                out << std::setw(11)
-                    << (variant ? format_ratio(variant->median_ratio) + "/" +
-                                      format_ratio(variant->best_ratio)
-                                : "-");
+    }
+    std::vector<TextColumn> columns{{"kind", Align::left}, {"classes"}};
+    for (const auto variant : shown) {
+        columns.push_back({to_string(variant) + " pps"});
+        if (variant != Variant::baseline) {
+            columns.push_back({"ratio"});
+        }
+    }
+    columns.push_back({"check", Align::left});
+    TextTable datapath(columns);
+    for (const auto& result : report.datapath.cases) {
+        std::vector<std::string> cells{to_string(result.kind), std::to_string(result.classes)};
+        const VariantResult* acctc = nullptr;
+        for (const auto variant : shown) {
+            const auto found =
+                std::find_if(result.variants.begin(), result.variants.end(),
+                             [&](const auto& measured) { return measured.variant == variant; });
+            const bool measured = found != result.variants.end();
+            cells.push_back(measured ? format_pps(found->median_pps) : "-");
+            if (variant != Variant::baseline) {
+                cells.push_back(measured ? format_ratio(found->median_ratio) + "/" +
+                                               format_ratio(found->best_ratio)
+                                         : "-");
+            }
+            if (measured && variant == Variant::acctc) {
+                acctc = &*found;
             }
         }
         // Every packet the acctc table saw landed in a class counter, none in otherwise.
-        const auto* acctc = by_variant[static_cast<int>(Variant::acctc)];
-        if (acctc) {
-            out << "  " << acctc->classes_hit << "/" << result.flows << " classes hit"
-                << (acctc->otherwise == 0 ? "" : ", otherwise " + std::to_string(acctc->otherwise));
-        }
-        out << "\n";
+        cells.push_back(acctc == nullptr
+                            ? std::string()
+                            : std::to_string(acctc->classes_hit) + "/" +
+                                  std::to_string(result.flows) + " classes hit" +
+                                  (acctc->otherwise == 0
+                                       ? ""
+                                       : ", otherwise " + std::to_string(acctc->otherwise)));
+        datapath.add_row(std::move(cells));
+    }
+    if (!report.datapath.cases.empty()) {
+        datapath.print(out);
     }
     for (const auto& note : report.datapath.notes) {
         out << "note: " << note << "\n";
     }
     if (!report.apply.empty()) {
-        out << "\n"
-            << std::left << std::setw(10) << "apply" << std::right << std::setw(9) << "classes"
-            << std::setw(11) << "compile s" << std::setw(10) << "apply s" << std::setw(10)
-            << "reload s" << std::setw(10) << "read ms" << std::setw(10) << "reset ms"
-            << "\n";
+        TextTable apply({{"apply", Align::left},
+                         {"classes"},
+                         {"compile s"},
+                         {"apply s"},
+                         {"reload s"},
+                         {"read ms"},
+                         {"reset ms"}});
         for (const auto& timing : report.apply) {
-            out << std::left << std::setw(10) << timing.kind << std::right << std::setw(9)
-                << timing.classes << std::fixed << std::setprecision(3) << std::setw(11)
-                << timing.compile_seconds << std::setw(10) << timing.apply_seconds << std::setw(10)
-                << timing.reload_seconds << std::setprecision(1) << std::setw(10)
-                << timing.median_read_ms << std::setw(10) << timing.median_reset_ms << "\n"
-                << std::defaultfloat;
+            apply.add_row({timing.kind, std::to_string(timing.classes),
+                           fixed(timing.compile_seconds, 3), fixed(timing.apply_seconds, 3),
+                           fixed(timing.reload_seconds, 3), fixed(timing.median_read_ms, 1),
+                           fixed(timing.median_reset_ms, 1)});
         }
+        out << "\n";
+        apply.print(out);
     }
     out << "\ntotal " << std::fixed << std::setprecision(1) << report.seconds << " s\n"
         << std::defaultfloat;
