@@ -37,7 +37,7 @@ std::vector<std::size_t> parse_sizes(const std::string& text, const char* option
         }
         if (used != item.size() || value < 2) {
             throw UsageError(std::string("--") + option + ": '" + item +
-                             "' is not a number of classes (2 or more)");
+                             "' is not a number (2 or more)");
         }
         sizes.push_back(value);
     }
@@ -52,6 +52,7 @@ int run_bench(const std::vector<std::string>& args) {
     std::string kinds;
     std::string classes;
     std::string apply_classes;
+    std::string hosts;
     unsigned repetitions = 0;
     unsigned duration_ms = 0;
     unsigned flows = 16;
@@ -61,9 +62,11 @@ int run_bench(const std::vector<std::string>& args) {
         "quick", po::bool_switch(&quick),
         "3 repetitions of 100 ms, apply timings on 1,000 classes only")(
         "kinds", po::value(&kinds),
-        "class kinds, comma-separated: ports,networks,protoport,gids (default all)")(
-        "classes", po::value(&classes),
-        "policy sizes, comma-separated (default 10,100,1000,10000)")(
+        "class kinds, comma-separated: ports,networks,protoport,gids,hosts (default all)")(
+        "hosts", po::value(&hosts),
+        "active hosts for the hosts kind and the per-host read timings, comma-separated "
+        "(default 65536)")("classes", po::value(&classes),
+                           "policy sizes, comma-separated (default 10,100,1000,10000)")(
         "repetitions", po::value(&repetitions), "measurements per variant (default 41)")(
         "duration", po::value(&duration_ms), "milliseconds per measurement (default 50)")(
         "flows", po::value(&flows)->default_value(16), "flows, each hitting a different class")(
@@ -76,7 +79,8 @@ int run_bench(const std::vector<std::string>& args) {
     po::variables_map map;
     if (!parse_command_line(args,
                             "acctc bench [--json] [--quick] [--kinds LIST] [--classes LIST] "
-                            "[--repetitions N] [--duration MS] [--cpu N] [--apply-classes LIST]",
+                            "[--repetitions N] [--duration MS] [--cpu N] [--apply-classes LIST] "
+                            "[--hosts LIST]",
                             options, {}, map)) {
         return exit_ok;
     }
@@ -93,6 +97,10 @@ int run_bench(const std::vector<std::string>& args) {
     }
     if (!classes.empty()) {
         settings.datapath.sizes = parse_sizes(classes, "classes");
+    }
+    if (!hosts.empty()) {
+        settings.datapath.host_counts = parse_sizes(hosts, "hosts");
+        settings.host_read_counts = settings.datapath.host_counts;
     }
     if (!apply_classes.empty()) {
         settings.apply_sizes = parse_sizes(apply_classes, "apply-classes");
@@ -115,6 +123,7 @@ int run_bench(const std::vector<std::string>& args) {
     }
     if (no_apply) {
         settings.apply_sizes.clear();
+        settings.host_read_counts.clear();
     }
     if (no_datapath) {
         settings.datapath.kinds.clear();

@@ -64,8 +64,9 @@ std::string format_ratio(double ratio) {
 BenchOptions default_bench_options() {
     BenchOptions options;
     options.datapath.kinds = {ClassKind::ports, ClassKind::networks, ClassKind::protoport,
-                              ClassKind::gids};
+                              ClassKind::gids, ClassKind::hosts};
     options.datapath.sizes = {10, 100, 1000, 10000};
+    options.datapath.host_counts = {65536};
     // Many short measurements: the host's slow spells (up to 2x, lasting about a second) then
     // usually cover a whole repetition, so its ratios compare like with like.
     options.datapath.repetitions = 41;
@@ -73,6 +74,7 @@ BenchOptions default_bench_options() {
     options.datapath.cpu = last_allowed_cpu();
     options.apply_sizes = {10000, 100000};
     options.apply_repetitions = 5;
+    options.host_read_counts = {65536};
     return options;
 }
 
@@ -82,6 +84,8 @@ BenchOptions quick_bench_options() {
     options.datapath.duration = std::chrono::milliseconds(100);
     options.apply_sizes = {1000};
     options.apply_repetitions = 3;
+    options.datapath.host_counts = {1000};
+    options.host_read_counts = {1000};
     options.quick = true;
     return options;
 }
@@ -98,6 +102,10 @@ BenchReport run_bench(const BenchOptions& options,
     }
     if (!options.apply_sizes.empty()) {
         report.apply = run_apply_timing(options.apply_sizes, options.apply_repetitions, progress);
+    }
+    if (!options.host_read_counts.empty()) {
+        report.host_reads =
+            run_host_read_timing(options.host_read_counts, options.apply_repetitions, progress);
     }
     report.machine.load_end = load_average();
     report.seconds =
@@ -123,6 +131,8 @@ nlohmann::json to_json(const BenchReport& report) {
          {{"quick", options.quick},
           {"kinds", kinds},
           {"classes", options.datapath.sizes},
+          {"hosts", options.datapath.host_counts},
+          {"host_reads", options.host_read_counts},
           {"repetitions", options.datapath.repetitions},
           {"measurement_ms", options.datapath.duration.count()},
           {"flows", options.datapath.flows},
@@ -132,6 +142,7 @@ nlohmann::json to_json(const BenchReport& report) {
           {"apply_repetitions", options.apply_repetitions}}},
         {"datapath", json::array()},
         {"apply", json::array()},
+        {"host_reads", json::array()},
         {"notes", report.datapath.notes},
         {"seconds", report.seconds},
     };
@@ -175,6 +186,14 @@ nlohmann::json to_json(const BenchReport& report) {
                                 {"reset_ms", timing.reset_ms},
                                 {"median_read_ms", timing.median_read_ms},
                                 {"median_reset_ms", timing.median_reset_ms}});
+    }
+    for (const auto& timing : report.host_reads) {
+        out["host_reads"].push_back({{"hosts", timing.hosts},
+                                     {"read", timing.read},
+                                     {"read_ms", timing.read_ms},
+                                     {"reset_ms", timing.reset_ms},
+                                     {"median_read_ms", timing.median_read_ms},
+                                     {"median_reset_ms", timing.median_reset_ms}});
     }
     return out;
 }
@@ -261,6 +280,15 @@ void print_table(std::ostream& out, const BenchReport& report) {
         }
         out << "\n";
         apply.print(out);
+    }
+    if (!report.host_reads.empty()) {
+        TextTable hosts({{"hosts"}, {"read ms"}, {"reset ms"}});
+        for (const auto& timing : report.host_reads) {
+            hosts.add_row({std::to_string(timing.hosts), fixed(timing.median_read_ms, 1),
+                           fixed(timing.median_reset_ms, 1)});
+        }
+        out << "\n";
+        hosts.print(out);
     }
     out << "\ntotal " << std::fixed << std::setprecision(1) << report.seconds << " s\n"
         << std::defaultfloat;

@@ -40,6 +40,8 @@ std::string acctc_match(ClassKind kind, std::size_t index) {
         return "from " + network_address(index).to_string() + "/30";
     case ClassKind::gids:
         return "owner group " + std::to_string(first_gid + index);
+    case ClassKind::hosts:
+        break;
     }
     return {};
 }
@@ -53,8 +55,43 @@ std::string nft_match(ClassKind kind, std::size_t index) {
         return "ip saddr " + network_address(index).to_string() + "/30";
     case ClassKind::gids:
         return "meta skgid " + std::to_string(first_gid + index);
+    case ClassKind::hosts:
+        break;
     }
     return {};
+}
+
+// The i-th host of 198.19.0.0/16.
+testbench::IpAddress host_address(std::size_t index) {
+    testbench::IpAddress address = network_address(0);
+    address.bytes[2] = static_cast<std::uint8_t>(index >> 8);
+    address.bytes[3] = static_cast<std::uint8_t>(index & 0xff);
+    return address;
+}
+
+// N active hosts behind the router's wan side, each counted in its own set element. The set is
+// sized twice as large so that none of them can land in the overflow counter.
+BenchPolicy make_hosts_policy(std::size_t hosts, const BenchAddressing& addressing) {
+    BenchPolicy policy;
+    policy.kind = ClassKind::hosts;
+    policy.classes = hosts;
+    policy.policy_name = "bench_hosts";
+    policy.classify_name = "hosts";
+    policy.rest_counter = "hosts_overflow";
+    policy.source = "policy " + policy.policy_name +
+                    "\ninterface wan = " + addressing.wan_interface +
+                    "\ncounter hosts { forward in via wan; " + "split host source size " +
+                    std::to_string(2 * hosts) + " }\n";
+    for (std::size_t i = 0; i < hosts; ++i) {
+        GeneratorFlow flow;
+        flow.source = host_address(i);
+        flow.destination = addressing.destination;
+        flow.source_port = 40000;
+        flow.destination_port = 9; // discard
+        policy.hit_classes.push_back(i);
+        policy.flows.push_back(flow);
+    }
+    return policy;
 }
 
 // Classes hit by the traffic: evenly spread, only the UDP ones for protocol+port.
@@ -81,13 +118,15 @@ std::string to_string(ClassKind kind) {
         return "protoport";
     case ClassKind::gids:
         return "gids";
+    case ClassKind::hosts:
+        return "hosts";
     }
     return "?";
 }
 
 std::optional<ClassKind> parse_class_kind(std::string_view text) {
-    for (auto kind :
-         {ClassKind::ports, ClassKind::networks, ClassKind::protoport, ClassKind::gids}) {
+    for (auto kind : {ClassKind::ports, ClassKind::networks, ClassKind::protoport, ClassKind::gids,
+                      ClassKind::hosts}) {
         if (text == to_string(kind)) {
             return kind;
         }
@@ -105,6 +144,8 @@ std::size_t max_classes(ClassKind kind) {
         return 2 * (65535 - first_port);
     case ClassKind::gids:
         return 1'000'000;
+    case ClassKind::hosts:
+        return 65536; // a /16
     }
     return 0;
 }
@@ -115,12 +156,16 @@ BenchPolicy make_bench_policy(ClassKind kind, std::size_t classes,
         throw std::invalid_argument(to_string(kind) + ": 2.." + std::to_string(max_classes(kind)) +
                                     " classes");
     }
+    if (kind == ClassKind::hosts) {
+        return make_hosts_policy(classes, addressing);
+    }
     BenchPolicy policy;
     policy.kind = kind;
     policy.classes = classes;
     policy.policy_name = "bench_" + to_string(kind);
     policy.naive_policy = "bench_naive";
     policy.classify_name = "svc";
+    policy.rest_counter = "svc_rest";
     policy.output_hook = kind == ClassKind::gids;
     const std::string hook = policy.output_hook ? "local out" : "forward in via wan";
 
@@ -174,6 +219,8 @@ BenchPolicy make_bench_policy(ClassKind kind, std::size_t classes,
             break;
         case ClassKind::gids:
             flow.gid = static_cast<gid_t>(first_gid + index);
+            break;
+        case ClassKind::hosts:
             break;
         }
         policy.flows.push_back(flow);

@@ -82,6 +82,7 @@ void generate(const GeneratorSpec& spec, testbench::ControlChannel& channel) {
     }
     std::vector<GroupSocket*> sockets;
     for (auto& [gid, group] : by_gid) {
+        group.next = spec.first_flow;
         sockets.push_back(&group);
     }
     std::vector<mmsghdr> messages(spec.batch);

@@ -21,10 +21,11 @@ std::string to_string(Variant variant);
 
 struct DatapathOptions {
     std::vector<ClassKind> kinds;
-    std::vector<std::size_t> sizes;
+    std::vector<std::size_t> sizes;       // classes, for every kind but hosts
+    std::vector<std::size_t> host_counts; // active hosts, for the hosts kind
     unsigned repetitions = 41;
     std::chrono::milliseconds duration{50}; // per measurement
-    std::uint64_t max_packets = 5'000'000;   // per measurement
+    std::uint64_t max_packets = 5'000'000;  // per measurement
     std::size_t flows = 16;
     // The CPU the generator runs on, and with it the whole veth forward path (softirq); -1
     // leaves it to the scheduler, whose migrations make single measurements bimodal.

@@ -26,8 +26,9 @@ struct GeneratorSpec {
     unsigned packet_length = 95;      // IPv4 total length: 20 + 8 + 67 bytes of payload
     std::uint64_t max_packets = 1'000'000;
     std::chrono::milliseconds max_time{300};
-    unsigned batch = 64; // datagrams per sendmmsg call
-    int cpu = -1;        // pin the generator to this CPU; -1: let the scheduler place it
+    unsigned batch = 64;        // datagrams per sendmmsg call
+    int cpu = -1;               // pin the generator to this CPU; -1: let the scheduler place it
+    std::size_t first_flow = 0; // where the round-robin over a group's flows starts
 };
 
 struct GeneratorResult {
