@@ -22,6 +22,7 @@
 #include <nftables/libnftables.h>
 #include <optional>
 #include <set>
+#include <string_view>
 #include <tuple>
 
 namespace acctc::runtime {
@@ -155,13 +156,19 @@ std::vector<CounterReading> NftBackend::readings(const std::string& table, bool 
         }
     }
     // `split host`: one reading per host, under its set's family and labels plus host=ADDRESS.
-    for (const auto& host : dump_host_counters(netlink_, table, reset)) {
-        CounterIdentity identity = decode_counter_comment(host.set, host.comment);
-        identity.labels.push_back({Dimension::host, host.host});
-        result.push_back(
-            {{table.substr(table_prefix.size()), host_counter_name(host.set), host.packets,
-              host.bytes, std::move(identity.family), std::move(identity.labels)},
-             std::move(identity.origin)});
+    // The set's comment is decoded once, not once per host.
+    const std::string policy = table.substr(table_prefix.size());
+    for (auto& set : dump_host_counters(netlink_, table, reset)) {
+        const CounterIdentity identity = decode_counter_comment(set.set, set.comment);
+        const std::string counter = host_counter_name(set.set);
+        result.reserve(result.size() + set.hosts.size());
+        for (auto& host : set.hosts) {
+            std::vector<Label> labels = identity.labels;
+            labels.push_back({Dimension::host, std::move(host.host)});
+            result.push_back(
+                {{policy, counter, host.packets, host.bytes, identity.family, std::move(labels)},
+                 identity.origin});
+        }
     }
     return result;
 }
@@ -363,12 +370,15 @@ std::vector<CounterReading> NftBackend::counters(const std::string& policy, bool
     for (std::size_t i = 0; i < order.size(); ++i) {
         order[i] = i;
     }
-    std::sort(order.begin(), order.end(), [&](std::size_t left, std::size_t right) {
-        const CounterSample& a = result[left].sample;
-        const CounterSample& b = result[right].sample;
-        return std::tie(a.policy, a.counter, a.label(Dimension::host)) <
-               std::tie(b.policy, b.counter, b.label(Dimension::host));
-    });
+    using Key = std::tuple<std::string_view, std::string_view, std::string_view>;
+    std::vector<Key> keys;
+    keys.reserve(result.size());
+    for (const auto& reading : result) {
+        keys.emplace_back(reading.sample.policy, reading.sample.counter,
+                          reading.sample.label(Dimension::host));
+    }
+    std::sort(order.begin(), order.end(),
+              [&](std::size_t left, std::size_t right) { return keys[left] < keys[right]; });
     std::vector<CounterReading> sorted;
     sorted.reserve(result.size());
     for (const std::size_t i : order) {
