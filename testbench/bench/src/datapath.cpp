@@ -1,6 +1,7 @@
 #include "acctc/bench/datapath.hpp"
 
 #include "acctc/bench/bench_topology.hpp"
+#include "acctc/bench/breakdown.hpp"
 #include "acctc/bench/iptables_restore.hpp"
 #include "acctc/compile.hpp"
 #include "acctc/runtime/counters.hpp"
@@ -53,6 +54,28 @@ std::string empty_chain_ruleset(const std::string& table, const BenchPolicy& pol
            " priority filter - 10; policy accept;\n\t}\n}\n";
 }
 
+bool is_step(Variant variant) {
+    return variant == Variant::compare || variant == Variant::jump || variant == Variant::lookup;
+}
+
+std::string step_table(Variant variant) {
+    return "acctc_bench_step_" + to_string(variant);
+}
+
+// The compiled text with its table under another name (the `table`/`delete table` lines).
+std::string renamed_table(const std::string& text, const std::string& from, const std::string& to) {
+    std::string out;
+    const std::string old_name = "table inet " + from;
+    std::size_t at = 0;
+    for (std::size_t found = text.find(old_name); found != std::string::npos;
+         found = text.find(old_name, at)) {
+        out.append(text, at, found - at);
+        out += "table inet " + to;
+        at = found + old_name.size();
+    }
+    return out + text.substr(at);
+}
+
 // Fills counted/otherwise/classes_hit from the counters of an acctc-named table.
 void read_check(VariantResult& result, const BenchPolicy& policy, const std::string& table_policy,
                 const std::string& netns) {
@@ -78,6 +101,14 @@ class CaseRunner {
         naive_table_ = "acctc_" + policy.naive_policy;
         load(Variant::empty_chain, empty_chain_ruleset(floor_table_, policy), floor_table_);
         load(Variant::acctc, compiled.text, acctc_table_);
+        if (const auto steps = breakdown_rulesets(compiled.text)) {
+            for (const auto& [variant, text] : {std::pair{Variant::compare, &steps->compare},
+                                                std::pair{Variant::jump, &steps->jump},
+                                                std::pair{Variant::lookup, &steps->lookup}}) {
+                const std::string table = step_table(variant);
+                load(variant, renamed_table(*text, acctc_table_, table), table);
+            }
+        }
         if (!policy.naive_ruleset.empty()) {
             load(Variant::naive, policy.naive_ruleset, naive_table_);
         }
@@ -114,8 +145,16 @@ class CaseRunner {
     CaseRunner& operator=(const CaseRunner&) = delete;
     ~CaseRunner() {
         try {
-            topology_.nft(node_, "delete table inet " + acctc_table_ + "\ndelete table inet " +
-                                     naive_table_ + "\ndelete table inet " + floor_table_ + "\n");
+            std::string tables =
+                "delete table inet " + acctc_table_ + "\ndelete table inet " + floor_table_ + "\n";
+            for (const auto& [variant, result] : results_) {
+                if (variant == Variant::naive) {
+                    tables += "delete table inet " + naive_table_ + "\n";
+                } else if (is_step(variant)) {
+                    tables += "delete table inet " + step_table(variant) + "\n";
+                }
+            }
+            topology_.nft(node_, tables);
             if (iptables_loaded_) {
                 topology_.nft(node_, dormant_iptables(false));
                 iptables_flush(topology_.netns(node_));
@@ -196,6 +235,11 @@ class CaseRunner {
         case Variant::naive:
             topology_.nft(node_, dormant(naive_table_, !on));
             break;
+        case Variant::compare:
+        case Variant::jump:
+        case Variant::lookup:
+            topology_.nft(node_, dormant(step_table(variant), !on));
+            break;
         case Variant::iptables:
             topology_.nft(node_, dormant_iptables(!on));
             break;
@@ -246,6 +290,12 @@ std::string to_string(Variant variant) {
         return "empty_chain";
     case Variant::acctc:
         return "acctc";
+    case Variant::compare:
+        return "compare";
+    case Variant::jump:
+        return "jump";
+    case Variant::lookup:
+        return "lookup";
     case Variant::naive:
         return "naive";
     case Variant::iptables:
