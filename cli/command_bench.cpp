@@ -53,6 +53,7 @@ int run_bench(const std::vector<std::string>& args) {
     std::string classes;
     std::string apply_classes;
     std::string hosts;
+    std::string ip_versions;
     unsigned repetitions = 0;
     unsigned duration_ms = 0;
     unsigned flows = 16;
@@ -63,6 +64,8 @@ int run_bench(const std::vector<std::string>& args) {
         "3 repetitions of 100 ms, apply timings on 1,000 classes only")(
         "kinds", po::value(&kinds),
         "class kinds, comma-separated: ports,networks,protoport,gids,hosts (default all)")(
+        "ip", po::value(&ip_versions),
+        "the traffic's IP versions, comma-separated: 4,6 (default both)")(
         "hosts", po::value(&hosts),
         "active hosts for the hosts kind and the per-host read timings, comma-separated "
         "(default 65536)")("classes", po::value(&classes),
@@ -80,7 +83,7 @@ int run_bench(const std::vector<std::string>& args) {
     if (!parse_command_line(args,
                             "acctc bench [--json] [--quick] [--kinds LIST] [--classes LIST] "
                             "[--repetitions N] [--duration MS] [--cpu N] [--apply-classes LIST] "
-                            "[--hosts LIST]",
+                            "[--hosts LIST] [--ip 4,6]",
                             options, {}, map)) {
         return exit_ok;
     }
@@ -97,6 +100,15 @@ int run_bench(const std::vector<std::string>& args) {
     }
     if (!classes.empty()) {
         settings.datapath.sizes = parse_sizes(classes, "classes");
+    }
+    if (!ip_versions.empty()) {
+        settings.datapath.ip_versions.clear();
+        for (const auto& item : split_list(ip_versions)) {
+            if (item != "4" && item != "6") {
+                throw UsageError("--ip: '" + item + "' is not 4 or 6");
+            }
+            settings.datapath.ip_versions.push_back(item == "4" ? 4 : 6);
+        }
     }
     if (!hosts.empty()) {
         settings.datapath.host_counts = parse_sizes(hosts, "hosts");

@@ -67,6 +67,7 @@ BenchOptions default_bench_options() {
                               ClassKind::gids, ClassKind::hosts};
     options.datapath.sizes = {10, 100, 1000, 10000};
     options.datapath.host_counts = {65536};
+    options.datapath.ip_versions = {4, 6};
     // Many short measurements: the host's slow spells (up to 2x, lasting about a second) then
     // usually cover a whole repetition, so its ratios compare like with like.
     options.datapath.repetitions = 41;
@@ -132,6 +133,7 @@ nlohmann::json to_json(const BenchReport& report) {
           {"kinds", kinds},
           {"classes", options.datapath.sizes},
           {"hosts", options.datapath.host_counts},
+          {"ip_versions", options.datapath.ip_versions},
           {"host_reads", options.host_read_counts},
           {"repetitions", options.datapath.repetitions},
           {"measurement_ms", options.datapath.duration.count()},
@@ -171,6 +173,7 @@ nlohmann::json to_json(const BenchReport& report) {
         out["datapath"].push_back({{"kind", to_string(result.kind)},
                                    {"classes", result.classes},
                                    {"flows", result.flows},
+                                   {"ip_version", result.ip_version},
                                    {"hook", result.hook},
                                    {"variants", variants}});
     }
@@ -202,12 +205,13 @@ void print_table(std::ostream& out, const BenchReport& report) {
     const auto& machine = report.machine;
     out << "machine: " << machine.cpus << " CPUs, " << machine.cpu_model << ", " << machine.kernel
         << ", load average " << machine.load_start << " -> " << machine.load_end << "\n";
-    out << "data path: 95-byte UDP, " << report.options.datapath.repetitions << " x "
+    out << "data path: UDP, " << report.options.datapath.repetitions << " x "
         << report.options.datapath.duration.count() << " ms per variant, interleaved"
         << (report.options.datapath.cpu >= 0
                 ? ", sender on CPU " + std::to_string(report.options.datapath.cpu)
                 : std::string())
-        << "; pps = medians; ratio = median of variant / baseline of the same repetition, "
+        << "; IPv4 packets of 95 bytes, IPv6 of 115; pps = medians; ratio = median of variant / "
+           "baseline of the same repetition, "
            "then best variant / best baseline; empty = one base chain without rules\n\n";
     // One pps and one ratio column per variant any case measured, in the variants' order.
     std::vector<Variant> shown;
@@ -221,7 +225,7 @@ void print_table(std::ostream& out, const BenchReport& report) {
             }
         }
     }
-    std::vector<TextColumn> columns{{"kind", Align::left}, {"classes"}};
+    std::vector<TextColumn> columns{{"kind", Align::left}, {"ip"}, {"classes"}};
     for (const auto variant : shown) {
         columns.push_back({to_string(variant) + " pps"});
         if (variant != Variant::baseline) {
@@ -231,7 +235,9 @@ void print_table(std::ostream& out, const BenchReport& report) {
     columns.push_back({"check", Align::left});
     TextTable datapath(columns);
     for (const auto& result : report.datapath.cases) {
-        std::vector<std::string> cells{to_string(result.kind), std::to_string(result.classes)};
+        std::vector<std::string> cells{to_string(result.kind),
+                                       "v" + std::to_string(result.ip_version),
+                                       std::to_string(result.classes)};
         const VariantResult* acctc = nullptr;
         for (const auto variant : shown) {
             const auto found =

@@ -38,9 +38,7 @@ HostReadTiming time_one(std::size_t hosts, unsigned repetitions) {
     }
     HostReadTiming timing;
     timing.hosts = hosts;
-    BenchAddressing addressing{"wan0", *testbench::IpAddress::parse("198.18.0.2"),
-                               *testbench::IpAddress::parse("198.18.3.1")};
-    const auto policy = make_bench_policy(ClassKind::hosts, hosts, addressing, 1);
+    const auto policy = make_bench_policy(ClassKind::hosts, hosts, offline_addressing(), 1);
     auto compiled = compile_source(policy.policy_name + ".acct", policy.source);
     if (!compiled.output) {
         throw std::runtime_error("host read timing: the bench policy does not compile");

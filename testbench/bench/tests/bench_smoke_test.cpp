@@ -41,8 +41,10 @@ TEST(BenchSmoke, QuickRunWithTenClassesHasTheJsonShape) {
     EXPECT_GT(report["machine"]["cpus"].get<unsigned>(), 0U);
     // Pinned by default to the last CPU it may use.
     EXPECT_GE(report["settings"]["cpu"].get<int>(), 0);
-    ASSERT_EQ(report["datapath"].size(), 5U); // ports, networks, protoport, gids, hosts
+    // ports, networks, protoport, gids, hosts; with IPv4 traffic, then with IPv6.
+    ASSERT_EQ(report["datapath"].size(), 10U);
     for (const auto& result : report["datapath"]) {
+        EXPECT_TRUE(result["ip_version"] == 4 || result["ip_version"] == 6);
         const bool hosts = result["kind"] == "hosts";
         EXPECT_EQ(result["classes"], hosts ? 300 : 10);
         std::set<std::string> variants;
@@ -60,9 +62,12 @@ TEST(BenchSmoke, QuickRunWithTenClassesHasTheJsonShape) {
                 EXPECT_EQ(variant["classes_hit"], result["flows"]);
             }
         }
-        // Per-host counting has no hand-written one-rule-per-class equivalent.
+        // Per-host counting has no hand-written one-rule-per-class equivalent, nor steps.
         EXPECT_TRUE(variants.count("baseline") && variants.count("empty_chain") &&
                     variants.count("acctc") && variants.count("naive") != hosts);
+        for (const char* step : {"compare", "jump", "lookup"}) {
+            EXPECT_EQ(variants.count(step) == 0, hosts) << step;
+        }
     }
     ASSERT_EQ(report["apply"].size(), 1U);
     EXPECT_EQ(report["apply"][0]["counters"], 11);

@@ -30,6 +30,8 @@ struct BenchAddressing {
     std::string wan_interface;        // the router's ingress interface
     testbench::IpAddress source;      // the sender's own address
     testbench::IpAddress destination; // routed through the router, dropped past its egress
+    testbench::IpAddress source6;     // the same for IPv6 traffic
+    testbench::IpAddress destination6;
 };
 
 struct BenchPolicy {
@@ -48,7 +50,13 @@ struct BenchPolicy {
 
 // `flows` distinct classes are hit (fewer when there are fewer classes), evenly spread. For
 // hosts every one of the N hosts is a flow of its own, whatever `flows` says.
+// The bench topology's addressing, for policies loaded where no traffic flows (timings).
+BenchAddressing offline_addressing();
+
+// ipv6: the traffic (and the networks and hosts it comes from) is IPv6: networks are /126s of
+// 2001:db8:19::/96 and hosts 2001:db8:19::<i> instead of 198.19.0.0/16.
 BenchPolicy make_bench_policy(ClassKind kind, std::size_t classes,
-                              const BenchAddressing& addressing, std::size_t flows);
+                              const BenchAddressing& addressing, std::size_t flows,
+                              bool ipv6 = false);
 
 } // namespace acctc::bench
