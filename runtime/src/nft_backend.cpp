@@ -324,7 +324,8 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
         wait_for_packet_path();
     }
     std::map<std::string, CounterReading> after;
-    if (!dry_run) {
+    // Only kept and removed counters are reported with values: a new table needs no read.
+    if (!dry_run && !(plan.kept.empty() && plan.removed.empty())) {
         for (auto& reading : readings(table, false)) {
             after[reading.sample.counter] = std::move(reading);
         }
