@@ -140,7 +140,11 @@ class CaseRunner {
                 notes.push_back("iptables variant of " + to_string(policy.kind) + " " +
                                 std::to_string(policy.classes) + " skipped after " +
                                 std::to_string(seconds_since(start)) + " s: " + error.what());
-                iptables_flush(topology_.netns(node_));
+                try {
+                    iptables_flush(topology_.netns(node_));
+                } catch (const std::runtime_error&) {
+                    // Left for the namespace's removal.
+                }
             }
         } else if (std::find_if(notes.begin(), notes.end(), [](const std::string& note) {
                        return note.rfind("iptables", 0) == 0;
@@ -166,7 +170,11 @@ class CaseRunner {
             topology_.nft(node_, tables);
             if (iptables_loaded_) {
                 topology_.nft(node_, dormant_iptables(false));
-                iptables_flush(topology_.netns(node_));
+                try {
+                    iptables_flush(topology_.netns(node_));
+                } catch (const std::runtime_error&) {
+                    // Left for the namespace's removal.
+                }
             }
         } catch (const std::exception&) {
             // The namespaces go away with the topology anyway.
