@@ -1,7 +1,7 @@
 #!/bin/bash
-# Mutation test of the compiler's lowering, field table and emitters: each mutant below is a
-# deliberate bug (a field dropped from key selection, a condition dropped or negated,
-# directions or sides swapped, ...). For each one the script edits a copy of the tree, builds
+# Mutation test of the compiler's parse actions, checker, lowering, field table and emitters:
+# each mutant below is a deliberate bug (a field dropped from key selection, a condition
+# dropped or negated, directions or sides swapped, a diagnostic's range widened, ...). For each one the script edits a copy of the tree, builds
 # the compiler tests, runs the unit and golden tests and reports whether they caught it. A
 # mutant the suite does not catch "survives": a hole in the tests. Goal: 0 survivors.
 #
@@ -45,6 +45,12 @@ mutants=(
   "M21~compiler/src/emit_iptables.cpp~            (c.field == Field::iifname ? s.in : s.out) = {c.negate, name};~            (c.field == Field::iifname ? s.out : s.in) = {c.negate, name};~iptables swaps -i and -o"
   "M22~compiler/src/emit_iptables.cpp~        for (std::uint8_t p : {6, 17, 33, 132, 136}) {~        for (std::uint8_t p : {6, 17, 33, 132}) {~iptables forgets udplite ports"
   "M23~compiler/src/lower.cpp~        c.negate = !to_host;~        c.negate = to_host;~prerouting takes forwarded packets for local ones and back (fragment counters)"
+  "M24~compiler/src/check_clauses.cpp~        return ir::Side::source;~        return ir::Side::destination;~the checker reads sport as dport and from as to"
+  "M25~compiler/src/parse_actions.hpp~        b.clause<ast::AddressClause>(in).side = q == \"from\" ? Side::source~        b.clause<ast::AddressClause>(in).side = q == \"from\" ? Side::destination~the parser reads from as to"
+  "M26~compiler/src/check_clauses.cpp~        match.scopes |= clause.kind == Kind::local     ? ir::scope_local~        match.scopes |= clause.kind == Kind::local     ? ir::scope_forward~the checker reads local as forward"
+  "M27~compiler/src/check_clauses.cpp~            diag.error(clause.keyword_range,~            diag.error(clause.range,~a clause not allowed in its context is reported over the whole clause, not its first word"
+  "M28~compiler/src/parse_actions.hpp~        b.clause<ast::DirectionClause>(in).kind = in.string_view() == \"in\" ? Kind::in : Kind::out;~        b.clause<ast::DirectionClause>(in).kind = in.string_view() == \"in\" ? Kind::out : Kind::in;~the parser builds in as out"
+  "M29~compiler/src/parse_actions.hpp~        b.clause_spanning<Node>({b.split_begin, b.range_of(in).end});~        b.clause<Node>(in);~a split clause's range starts after its split keyword"
 )
 
 selected=("$@")

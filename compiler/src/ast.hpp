@@ -26,17 +26,102 @@ struct Item {
     SourceRange range;
 };
 
-// A clause: a keyword with optional qualifier and arguments, e.g.
-//   `tcp, udp dport 53, 80`  keyword="ports" protocols={tcp,udp} qualifier="dport"
-//   `owner group skype`      keyword="owner" qualifier="group"
-struct Clause {
-    std::string keyword;
-    std::string qualifier;
-    std::vector<Token> protocols;
-    std::vector<Item> items;
-    SourceRange keyword_range;
+// Clauses: one type per clause kind, each with its source range and the range of its first
+// word (for "not allowed here" diagnostics). `Clause` is the variant of them all; the checker
+// visits it with one case per type and no default, so a kind added here without its checker
+// case fails to compile (check_clauses.cpp).
+// The end of a packet a port or address clause looks at.
+enum class Side { source, destination, either };
+
+struct ClauseSite {
     SourceRange range;
+    SourceRange keyword_range;
 };
+
+// `local`, `forward`, `passive`
+struct ScopeClause : ClauseSite {
+    enum class Kind { local, forward, passive };
+    Kind kind = Kind::local;
+};
+// `in`, `out`
+struct DirectionClause : ClauseSite {
+    enum class Kind { in, out };
+    Kind kind = Kind::in;
+};
+// `via wan, "eth1"`: interface aliases
+struct ViaClause : ClauseSite {
+    std::vector<Item> items;
+};
+// `include loopback`
+struct IncludeClause : ClauseSite {};
+// `owner user alice, 1000`, `owner group skype`, `owner cgroup "system.slice/x.service"`
+struct OwnerClause : ClauseSite {
+    enum class Kind { user, group, cgroup };
+    Kind kind = Kind::user;
+    std::vector<Item> items; // cgroup: one string
+};
+// `protocol tcp, 47`, and a bare `tcp, udp`
+struct ProtocolClause : ClauseSite {
+    std::vector<Item> items;
+};
+// `tcp, udp dport 53, 80`
+struct PortClause : ClauseSite {
+    std::vector<Token> protocols;
+    Side side = Side::either; // sport, dport, port
+    std::vector<Item> items;
+};
+// `icmp`, `icmpv6 type echo-request, 128`
+struct IcmpClause : ClauseSite {
+    bool v6 = false;
+    std::vector<Item> items;
+};
+// `from ...`, `to ...`, `address ...`: literals, network aliases, `peers of COUNTER`
+struct AddressClause : ClauseSite {
+    Side side = Side::either; // from, to, address
+    std::vector<Item> items;
+};
+// `fragment`
+struct FragmentClause : ClauseSite {};
+// `new`
+struct NewClause : ClauseSite {};
+// `length 0..576, 1500`
+struct LengthClause : ClauseSite {
+    std::vector<Item> items;
+};
+// `listen tcp 21212, udp 21212`: Item::protocol holds the protocol
+struct ListenClause : ClauseSite {
+    std::vector<Item> items;
+};
+// `follow connection`
+struct FollowClause : ClauseSite {};
+// `split protocol tcp, udp`
+struct SplitProtocolClause : ClauseSite {
+    std::vector<Item> items;
+};
+// `split direction`
+struct SplitDirectionClause : ClauseSite {};
+// `split type`
+struct SplitTypeClause : ClauseSite {};
+// `split host SIDE [/N [/M]] [within NETWORKS] [size N]`: Item::protocol tells the items apart
+// ("" the side, "/" a prefix length, "within" a network, "size" the set size).
+struct SplitHostClause : ClauseSite {
+    std::vector<Item> items;
+};
+// `peers timeout 1h`
+struct PeersClause : ClauseSite {
+    Item timeout;
+};
+// `accept`, `drop` inside a counter
+struct VerdictClause : ClauseSite {
+    enum class Kind { accept, drop };
+    Kind kind = Kind::accept;
+};
+
+using Clause = std::variant<ScopeClause, DirectionClause, ViaClause, IncludeClause, OwnerClause,
+                            ProtocolClause, PortClause, IcmpClause, AddressClause, FragmentClause,
+                            NewClause, LengthClause, ListenClause, FollowClause,
+                            SplitProtocolClause, SplitDirectionClause, SplitTypeClause,
+                            SplitHostClause, PeersClause, VerdictClause>;
 
 struct PolicyDecl {
     Token name;

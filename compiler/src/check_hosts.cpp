@@ -28,7 +28,7 @@ ir::HostSide side_of(const std::string& word) {
 
 } // namespace
 
-std::optional<ir::HostSplit> read_host_split(const ast::Clause& clause, Diagnostics& diag,
+std::optional<ir::HostSplit> read_host_split(const ast::SplitHostClause& clause, Diagnostics& diag,
                                              const NetworkResolver& resolve) {
     ir::HostSplit split;
     split.range = clause.range;

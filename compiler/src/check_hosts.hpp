@@ -18,7 +18,7 @@ using NetworkResolver = std::function<bool(const ast::Item&, IntervalSet& v4, In
 // bound at all, measured on 6.18 with nft 1.0.6).
 inline constexpr std::uint64_t max_host_set_size = 0xffffffffULL;
 
-std::optional<ir::HostSplit> read_host_split(const ast::Clause& clause, Diagnostics& diag,
+std::optional<ir::HostSplit> read_host_split(const ast::SplitHostClause& clause, Diagnostics& diag,
                                              const NetworkResolver& resolve);
 
 // What only the whole counter tells: a side that names no host, splits it cannot combine with.

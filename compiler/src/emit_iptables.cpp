@@ -383,7 +383,7 @@ std::string Emitter::new_chain(const std::string& role) {
 }
 
 std::vector<Spec> Emitter::address_atoms(const Condition& c) const {
-    const bool v6 = c.field == Field::ip6_saddr || c.field == Field::ip6_daddr;
+    const bool v6 = v6_field(c.field);
     const bool source = c.field == Field::ip_saddr || c.field == Field::ip6_saddr;
     const unsigned width = v6 ? 128 : 32;
     std::vector<Spec> atoms;
@@ -564,7 +564,7 @@ std::vector<Spec> Emitter::options(const Condition& c, const Spec& context,
         atoms = address_atoms(c);
         break;
     case Form::icmp_type: {
-        const bool v6 = c.field == Field::icmpv6_type;
+        const bool v6 = v6_field(c.field);
         for (auto v : values()) {
             Spec s;
             s.proto = {false, protocol_text(v6 ? proto_icmpv6 : proto_icmp)};

@@ -1,6 +1,7 @@
 #include "families.hpp"
 
 #include "well_known.hpp"
+#include "wire_differences.hpp"
 
 #include <algorithm>
 
@@ -84,10 +85,10 @@ rules::CounterFamily classify_family(const ir::Classify& classify) {
     family.origin = classify.origin;
     family.dimensions.push_back(Dimension::class_);
     for (const auto& cls : classify.classes) {
-        family.members.push_back({cls.label, cls.origin});
+        family.members.push_back({cls.label, cls.origin, {}});
     }
     if (classify.otherwise) {
-        family.members.push_back({classify.otherwise->label, classify.otherwise->origin});
+        family.members.push_back({classify.otherwise->label, classify.otherwise->origin, {}});
     }
     if (classify.split_direction) {
         family.dimensions.push_back(Dimension::direction);
@@ -155,6 +156,17 @@ rules::CounterObject counter_object(const rules::CounterFamily& family, const Co
     }
     if (at.overflow && has(family, Dimension::host)) {
         identity.labels.push_back({Dimension::host, host_overflow_label});
+    }
+    const rules::WireSides& sides = at.member ? family.members[*at.member].wire : family.wire;
+    const bool split = at.direction && has(family, Dimension::direction);
+    const rules::WireSide side = !split ? sides.arriving.joined(sides.leaving)
+                                 : *at.direction == rules::Direction::in ? sides.arriving
+                                                                         : sides.leaving;
+    identity.wire = at.protocol && has(family, Dimension::protocol)
+                        ? for_protocol(side.differences, *at.protocol)
+                        : side.differences;
+    if (identity.wire.has(WireDifference::receive_offload)) {
+        identity.receive_devices = side.receive_devices;
     }
     return object;
 }

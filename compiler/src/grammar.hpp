@@ -154,10 +154,7 @@ struct address_side : sor<kw_from, kw_to, kw_address> {};
 struct address_clause : seq<address_side, sp, must<list_of<addr_item>>> {};
 struct fragment_clause : kw_fragment {};
 struct new_clause : kw_new {};
-// A clause rule with a `keyword` builds an ast::Clause of that keyword (parse_actions.hpp).
-struct length_clause : seq<kw_length, sp, must<length_list>> {
-    static constexpr const char* keyword = "length";
-};
+struct length_clause : seq<kw_length, sp, must<length_list>> {};
 struct listen_clause : seq<kw_listen, sp, must<list_of<listen_item>>> {};
 struct follow_clause : seq<kw_follow, sp, must<kw_connection>> {};
 struct split_protocol_kind : kw_protocol {};
@@ -178,7 +175,8 @@ struct host_option : sor<host_prefix_item, host_within, host_size> {};
 struct split_host_kind : kw_host {};
 struct split_host : seq<split_host_kind, sp, must<host_side_item>, star<sp, host_option>> {};
 struct split_kind : sor<split_protocol, split_direction, split_type, split_host> {};
-struct split_clause : seq<kw_split, sp, must<split_kind>> {};
+struct split_keyword : kw_split {};
+struct split_clause : seq<split_keyword, sp, must<split_kind>> {};
 struct peers_clause : seq<kw_peers, sp, must<kw_timeout>, sp, must<duration_item>> {};
 struct verdict_clause : sor<kw_accept, kw_drop> {};
 

@@ -3,6 +3,7 @@
 #include "families.hpp"
 #include "naming.hpp"
 #include "well_known.hpp"
+#include "wire_differences.hpp"
 
 #include <algorithm>
 #include <map>
@@ -965,6 +966,8 @@ rules::Table Lowering::run() {
     table.policy = policy_.name;
     for (const auto& counter : policy_.counters) {
         table.families.push_back(counter_family(counter));
+        table.families.back().wire =
+            wire_sides(counter.match, counter.match, policy_.uses_conntrack, counter.follow);
         if (counter.peers_referenced) {
             for (ir::Family f : {ir::Family::ipv4, ir::Family::ipv6}) {
                 table.sets.push_back({peers_set(counter.name, f), f == ir::Family::ipv6,
@@ -979,6 +982,12 @@ rules::Table Lowering::run() {
     const std::size_t classify_families = table.families.size();
     for (const auto& classify : policy_.classifies) {
         table.families.push_back(classify_family(classify));
+        auto& members = table.families.back().members;
+        for (std::size_t i = 0; i < members.size(); ++i) {
+            const ir::Class& cls =
+                i < classify.classes.size() ? classify.classes[i] : *classify.otherwise;
+            members[i].wire = wire_sides(classify.scope, cls.match, policy_.uses_conntrack, false);
+        }
     }
     for (const auto& family : table.families) {
         auto objects = expand(family);

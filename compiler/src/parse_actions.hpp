@@ -24,6 +24,7 @@ struct TreeBuilder {
     std::vector<ast::Branch> branches;
     ast::Token name;
     SourceRange body_range;
+    std::size_t split_begin = 0; // where the pending `split` clause starts
 
     template <typename Input>
     SourceRange range_of(const Input& in) const {
@@ -42,23 +43,33 @@ struct TreeBuilder {
         value.range = range_of(in);
         items.push_back(std::move(value));
     }
-    template <typename Input>
-    void clause(const Input& in, std::string keyword) {
-        ast::Clause c;
-        c.keyword = std::move(keyword);
-        c.qualifier = std::move(qualifier.text);
-        c.protocols = std::move(protocols);
-        c.items = std::move(items);
-        c.range = range_of(in);
-        const std::string_view text(in.begin(), in.size());
+    // Completes clause type Node over `range` from what its children left pending: the items
+    // go to a member named `items`, port protocols to `protocols`. The kinds of `split` span
+    // from the `split` keyword, before their own rule (split_action).
+    template <typename Node>
+    Node& clause_spanning(SourceRange range) {
+        Node node;
+        node.range = range;
+        const std::string_view text(base + range.begin, range.end - range.begin);
         const auto word_end = text.find_first_of(" \t,;\n");
-        c.keyword_range = {c.range.begin,
-                           c.range.begin +
-                               (word_end == std::string_view::npos ? text.size() : word_end)};
-        clauses.push_back(std::move(c));
+        node.keyword_range = {range.begin,
+                              range.begin +
+                                  (word_end == std::string_view::npos ? text.size() : word_end)};
+        if constexpr (requires { node.items; }) {
+            node.items = std::move(items);
+        }
+        if constexpr (requires { node.protocols; }) {
+            node.protocols = std::move(protocols);
+        }
+        clauses.emplace_back(std::move(node));
         qualifier = {};
         protocols.clear();
         items.clear();
+        return std::get<Node>(clauses.back());
+    }
+    template <typename Node, typename Input>
+    Node& clause(const Input& in) {
+        return clause_spanning<Node>(range_of(in));
     }
 };
 
@@ -66,20 +77,8 @@ namespace grammar {
 
 std::string_view trim(std::string_view text);
 
-// Clause rules that name their keyword in the grammar (`static constexpr const char* keyword`)
-// need no action of their own here.
 template <typename Rule>
-struct keyword_clause_action {
-    template <typename Input>
-    static void apply(const Input& in, TreeBuilder& b) {
-        b.clause(in, Rule::keyword);
-    }
-};
-
-template <typename Rule>
-    struct action : std::conditional_t < requires {
-    Rule::keyword;
-}, keyword_clause_action<Rule>, nothing < Rule >> {};
+struct action : nothing<Rule> {};
 // List elements after a ',' and the port of a listen item act like their plain rule.
 template <typename Item>
 struct action<next_item<Item>> : action<Item> {};
@@ -210,14 +209,6 @@ template <>
 struct action<icmp_family> : qualifier_action {};
 template <>
 struct action<address_side> : qualifier_action {};
-template <>
-struct action<split_protocol_kind> : qualifier_action {};
-template <>
-struct action<split_direction> : qualifier_action {};
-template <>
-struct action<split_type> : qualifier_action {};
-template <>
-struct action<split_host_kind> : qualifier_action {};
 
 // split host items, told apart by Item::protocol: "" the side, "/" a prefix length, "within"
 // a network, "size" the set size.
@@ -252,64 +243,101 @@ struct action<host_within_value> {
 };
 
 // Clauses --------------------------------------------------------------------------------
+// Every alternative of grammar::clause builds its ast clause type here (checked below).
 
-template <const char* Keyword>
+template <typename Node>
 struct clause_action {
     template <typename Input>
     static void apply(const Input& in, TreeBuilder& b) {
-        b.clause(in, Keyword);
+        b.clause<Node>(in);
     }
 };
-struct clause_named_by_text {
+
+template <>
+struct action<via_clause> : clause_action<ast::ViaClause> {};
+template <>
+struct action<include_clause> : clause_action<ast::IncludeClause> {};
+template <>
+struct action<protocol_clause> : clause_action<ast::ProtocolClause> {};
+template <>
+struct action<fragment_clause> : clause_action<ast::FragmentClause> {};
+template <>
+struct action<new_clause> : clause_action<ast::NewClause> {};
+template <>
+struct action<length_clause> : clause_action<ast::LengthClause> {};
+template <>
+struct action<listen_clause> : clause_action<ast::ListenClause> {};
+template <>
+struct action<follow_clause> : clause_action<ast::FollowClause> {};
+template <>
+struct action<peers_clause> {
     template <typename Input>
     static void apply(const Input& in, TreeBuilder& b) {
-        b.clause(in, in.string());
+        ast::Item timeout = b.items.back();
+        b.clause<ast::PeersClause>(in).timeout = std::move(timeout);
     }
 };
 
-inline constexpr char via_keyword[] = "via";
-inline constexpr char include_keyword[] = "include";
-inline constexpr char owner_keyword[] = "owner";
-inline constexpr char protocol_keyword[] = "protocol";
-inline constexpr char icmp_keyword[] = "icmp";
-inline constexpr char address_keyword[] = "address";
-inline constexpr char fragment_keyword[] = "fragment";
-inline constexpr char new_keyword[] = "new";
-inline constexpr char listen_keyword[] = "listen";
-inline constexpr char follow_keyword[] = "follow";
-inline constexpr char split_keyword[] = "split";
-inline constexpr char peers_keyword[] = "peers";
-
+// Clauses told apart by their first word (or qualifier): the grammar rule matched one of a few
+// keywords, each naming one enumerator.
 template <>
-struct action<scope_clause> : clause_named_by_text {};
+struct action<scope_clause> {
+    template <typename Input>
+    static void apply(const Input& in, TreeBuilder& b) {
+        using Kind = ast::ScopeClause::Kind;
+        const std::string_view word = in.string_view();
+        b.clause<ast::ScopeClause>(in).kind = word == "local"     ? Kind::local
+                                              : word == "forward" ? Kind::forward
+                                                                  : Kind::passive;
+    }
+};
 template <>
-struct action<direction_clause> : clause_named_by_text {};
+struct action<direction_clause> {
+    template <typename Input>
+    static void apply(const Input& in, TreeBuilder& b) {
+        using Kind = ast::DirectionClause::Kind;
+        b.clause<ast::DirectionClause>(in).kind = in.string_view() == "in" ? Kind::in : Kind::out;
+    }
+};
 template <>
-struct action<verdict_clause> : clause_named_by_text {};
+struct action<verdict_clause> {
+    template <typename Input>
+    static void apply(const Input& in, TreeBuilder& b) {
+        using Kind = ast::VerdictClause::Kind;
+        b.clause<ast::VerdictClause>(in).kind =
+            in.string_view() == "accept" ? Kind::accept : Kind::drop;
+    }
+};
 template <>
-struct action<via_clause> : clause_action<via_keyword> {};
+struct action<owner_clause> {
+    template <typename Input>
+    static void apply(const Input& in, TreeBuilder& b) {
+        using Kind = ast::OwnerClause::Kind;
+        const std::string q = b.qualifier.text;
+        b.clause<ast::OwnerClause>(in).kind = q == "user"    ? Kind::user
+                                              : q == "group" ? Kind::group
+                                                             : Kind::cgroup;
+    }
+};
 template <>
-struct action<include_clause> : clause_action<include_keyword> {};
+struct action<icmp_clause> {
+    template <typename Input>
+    static void apply(const Input& in, TreeBuilder& b) {
+        const bool v6 = b.qualifier.text == "icmpv6";
+        b.clause<ast::IcmpClause>(in).v6 = v6;
+    }
+};
 template <>
-struct action<owner_clause> : clause_action<owner_keyword> {};
-template <>
-struct action<protocol_clause> : clause_action<protocol_keyword> {};
-template <>
-struct action<icmp_clause> : clause_action<icmp_keyword> {};
-template <>
-struct action<address_clause> : clause_action<address_keyword> {};
-template <>
-struct action<fragment_clause> : clause_action<fragment_keyword> {};
-template <>
-struct action<new_clause> : clause_action<new_keyword> {};
-template <>
-struct action<listen_clause> : clause_action<listen_keyword> {};
-template <>
-struct action<follow_clause> : clause_action<follow_keyword> {};
-template <>
-struct action<split_clause> : clause_action<split_keyword> {};
-template <>
-struct action<peers_clause> : clause_action<peers_keyword> {};
+struct action<address_clause> {
+    template <typename Input>
+    static void apply(const Input& in, TreeBuilder& b) {
+        using ast::Side;
+        const std::string q = b.qualifier.text;
+        b.clause<ast::AddressClause>(in).side = q == "from" ? Side::source
+                                                : q == "to" ? Side::destination
+                                                            : Side::either;
+    }
+};
 
 // `tcp, udp dport 53` is a port clause; a bare `tcp, udp` is a protocol clause.
 template <>
@@ -325,12 +353,54 @@ struct action<ports_clause> {
                 b.items.push_back(std::move(value));
             }
             b.protocols.clear();
-            b.clause(in, "protocol");
-        } else {
-            b.clause(in, "ports");
+            b.clause<ast::ProtocolClause>(in);
+            return;
         }
+        using ast::Side;
+        const std::string q = b.qualifier.text;
+        b.clause<ast::PortClause>(in).side = q == "sport"   ? Side::source
+                                             : q == "dport" ? Side::destination
+                                                            : Side::either;
     }
 };
+
+// `split KIND ...`: each kind is a clause type of its own, ranging from the `split` keyword.
+template <>
+struct action<split_keyword> {
+    template <typename Input>
+    static void apply(const Input& in, TreeBuilder& b) {
+        b.split_begin = b.range_of(in).begin;
+    }
+};
+template <typename Node>
+struct split_action {
+    template <typename Input>
+    static void apply(const Input& in, TreeBuilder& b) {
+        b.clause_spanning<Node>({b.split_begin, b.range_of(in).end});
+    }
+};
+template <>
+struct action<split_protocol> : split_action<ast::SplitProtocolClause> {};
+template <>
+struct action<split_direction> : split_action<ast::SplitDirectionClause> {};
+template <>
+struct action<split_type> : split_action<ast::SplitTypeClause> {};
+template <>
+struct action<split_host> : split_action<ast::SplitHostClause> {};
+
+// A clause rule without an action would parse and build nothing: the policy would silently
+// lose the clause. Every alternative of `clause` has one (`split` through its kinds).
+template <typename Rule>
+inline constexpr bool builds_clause =
+    !std::is_base_of_v<nothing<Rule>, action<Rule>> || std::is_same_v<Rule, split_clause>;
+template <typename Rules>
+struct all_have_actions;
+template <typename... Rules>
+struct all_have_actions<pegtl::type_list<Rules...>>
+    : std::bool_constant<(builds_clause<Rules> && ...)> {};
+static_assert(all_have_actions<clause::subs_t>::value &&
+                  all_have_actions<split_kind::subs_t>::value,
+              "every clause rule needs an action building its ast clause type");
 
 // Declarations ---------------------------------------------------------------------------
 

@@ -209,10 +209,29 @@ enum class Direction { in, out };
 
 // A named group of counters that differ only by their dimensions: a counter with its splits,
 // or a classify with its classes. families.hpp expands it into kernel counter objects.
+// The differences of what a counter counts at its hooks, per side: what arrives (input,
+// forward from any device, ingress) and what leaves (output). A forwarded packet arrived
+// through GRO whichever side the counter names, so forwarding puts receive merging on both.
+struct WireSide {
+    WireDifferences differences;
+    // The devices whose receive offloads decide WireDifference::receive_offload: the `via`
+    // list where it names the device packets arrived through; empty: any device.
+    std::vector<std::string> receive_devices;
+
+    // Both sides in one counter (no direction split): any device if either side says so.
+    WireSide joined(const WireSide& other) const;
+};
+
+struct WireSides {
+    WireSide arriving; // direction in
+    WireSide leaving;  // direction out
+};
+
 struct CounterFamily {
     struct Member {
         std::string label;  // a class of a classify
         std::string origin; // its file:line
+        WireSides wire;     // the class's own protocols decide some
     };
     std::string name;   // the counter or classify name; every kernel name starts with it
     std::string origin; // file:line of the declaration
@@ -224,6 +243,7 @@ struct CounterFamily {
     std::vector<std::uint8_t> icmp_types;
     bool icmp_v6 = false; // icmp_types are ICMPv6 types
     std::vector<Member> members;
+    WireSides wire; // of a counter; a classify's are its members'
 };
 
 // One kernel counter object: its name and what the runtime reads back from its comment.

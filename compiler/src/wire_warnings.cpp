@@ -1,27 +1,12 @@
 #include "wire_warnings.hpp"
 
+#include "wire_differences.hpp"
+
 #include <string>
 #include <vector>
 
 namespace acctc {
 namespace {
-
-// The netfilter hooks a counter's rules hook, as the wire differences depend on them.
-struct Hooks {
-    bool input = false;
-    bool output = false;
-    bool forward = false;
-};
-
-Hooks hooks_of(const ir::Match& m) {
-    Hooks h;
-    if (m.scopes & ir::scope_local) {
-        h.input = (m.directions & ir::dir_in) != 0;
-        h.output = (m.directions & ir::dir_out) != 0;
-    }
-    h.forward = (m.scopes & ir::scope_forward) != 0;
-    return h;
-}
 
 // "the input and forward hooks", "the input hook", ...
 std::string hook_list(bool input, bool forward) {
@@ -29,43 +14,6 @@ std::string hook_list(bool input, bool forward) {
         return "the input and forward hooks";
     }
     return input ? "the input hook" : "the forward hook";
-}
-
-// TCP sets DF and discovers the path MTU: its segments are not fragmented, so a counter of
-// TCP alone is not told about fragments.
-bool tcp_only(const ir::Match& m) {
-    const auto only_tcp = [](const IntervalSet& protocols) {
-        return protocols.parts().size() == 1 && protocols.parts()[0].lo == 6 &&
-               protocols.parts()[0].hi == 6;
-    };
-    if (m.protocols) {
-        return only_tcp(*m.protocols);
-    }
-    if (m.ports.empty()) {
-        return false;
-    }
-    for (const auto& port : m.ports) {
-        if (!only_tcp(port.protocols)) {
-            return false;
-        }
-    }
-    return true;
-}
-
-// Whether TCP packets can match: no protocol restriction, or one that names TCP.
-bool may_count_tcp(const ir::Match& m) {
-    if (m.icmp) {
-        return false;
-    }
-    if (m.protocols) {
-        return m.protocols->contains(6);
-    }
-    for (const auto& port : m.ports) {
-        if (port.protocols.contains(6)) {
-            return true;
-        }
-    }
-    return m.ports.empty();
 }
 
 // Counters that differ from the wire for the same general reason, reported once per policy and

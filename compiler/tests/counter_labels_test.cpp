@@ -25,6 +25,27 @@ TEST(CounterLabels, RoundTripsFamilyLabelsAndOrigin) {
     EXPECT_EQ(decode_counter_comment("skype_tcp_in", comment), identity);
 }
 
+TEST(CounterLabels, WireDifferencesAndReceiveDevicesRoundTrip) {
+    CounterIdentity identity{"line", CounterKind::counter, {{Dimension::direction, "in"}}, "p:3"};
+    identity.wire.add(WireDifference::receive_offload);
+    identity.wire.add(WireDifference::reassembly);
+    identity.receive_devices = {"wan0", "a,b", "eth*"};
+    const std::string comment = encode_counter_comment("line_in", identity);
+    EXPECT_EQ(comment, "acctc1 f=4 direction=in w=gro,reassembly rx=wan0,a%2Cb,eth%2A @p:3");
+    EXPECT_EQ(decode_counter_comment("line_in", comment), identity);
+    // Short of room: the devices go first (the runtime then asks every device), then w=.
+    const std::string longest(15, 'd');
+    identity.receive_devices.assign(8, longest);
+    const CounterIdentity back =
+        decode_counter_comment("line_in", encode_counter_comment("line_in", identity));
+    EXPECT_EQ(back.wire, identity.wire);
+    EXPECT_TRUE(back.receive_devices.empty());
+    EXPECT_EQ(back.labels, identity.labels);
+    // Unknown differences are a comment of another form, not a guess.
+    EXPECT_EQ(decode_counter_comment("line_in", "acctc1 f=4 direction=in w=bogus").family,
+              "line_in");
+}
+
 TEST(CounterLabels, EveryByteInLabelsAndOriginSurvives) {
     // Byte by byte, and all of them at once (escaped, so the origin is cut; labels never).
     for (int c = 0; c < 256; ++c) {

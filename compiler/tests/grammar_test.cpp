@@ -19,24 +19,32 @@ ast::Policy parse(const std::string& text, Diagnostics& diagnostics) {
 
 TEST(Grammar, ParsesTheSeedExample) {
     Diagnostics diagnostics;
-    const auto policy = parse("policy skype\ninterface wan = eth0\n"
-                              "counter skype {\n  owner group skype\n  via wan\n"
-                              "  listen tcp 21212, udp 21212\n  follow connection\n"
-                              "  split protocol tcp, udp\n  split direction\n}\n",
-                              diagnostics);
+    const std::string text = "policy skype\ninterface wan = eth0\n"
+                             "counter skype {\n  owner group skype\n  via wan\n"
+                             "  listen tcp 21212, udp 21212\n  follow connection\n"
+                             "  split protocol tcp, udp\n  split direction\n}\n";
+    const auto policy = parse(text, diagnostics);
     ASSERT_FALSE(diagnostics.has_errors());
     ASSERT_EQ(policy.statements.size(), 3U);
     const auto& counter = std::get<ast::CounterDecl>(policy.statements[2]);
     EXPECT_EQ(counter.name.text, "skype");
     ASSERT_EQ(counter.clauses.size(), 6U);
-    EXPECT_EQ(counter.clauses[0].keyword, "owner");
-    EXPECT_EQ(counter.clauses[0].qualifier, "group");
-    EXPECT_EQ(counter.clauses[2].keyword, "listen");
-    ASSERT_EQ(counter.clauses[2].items.size(), 2U);
-    EXPECT_EQ(counter.clauses[2].items[1].protocol, "udp");
-    EXPECT_EQ(counter.clauses[2].items[1].text, "21212");
-    EXPECT_EQ(counter.clauses[4].qualifier, "protocol");
-    EXPECT_EQ(counter.clauses[5].qualifier, "direction");
+    const auto& owner = std::get<ast::OwnerClause>(counter.clauses[0]);
+    EXPECT_EQ(owner.kind, ast::OwnerClause::Kind::group);
+    const auto& listen = std::get<ast::ListenClause>(counter.clauses[2]);
+    ASSERT_EQ(listen.items.size(), 2U);
+    EXPECT_EQ(listen.items[1].protocol, "udp");
+    EXPECT_EQ(listen.items[1].text, "21212");
+    const auto& split = std::get<ast::SplitProtocolClause>(counter.clauses[4]);
+    ASSERT_EQ(split.items.size(), 2U);
+    EXPECT_TRUE(std::holds_alternative<ast::SplitDirectionClause>(counter.clauses[5]));
+    // A split clause spans from its `split` keyword, which names it in diagnostics.
+    const auto& direction = std::get<ast::SplitDirectionClause>(counter.clauses[5]);
+    EXPECT_EQ(text.substr(direction.range.begin, direction.range.end - direction.range.begin),
+              "split direction");
+    EXPECT_EQ(
+        text.substr(split.keyword_range.begin, split.keyword_range.end - split.keyword_range.begin),
+        "split");
 }
 
 TEST(Grammar, PortRangesServicesAndOpenRanges) {
@@ -44,9 +52,9 @@ TEST(Grammar, PortRangesServicesAndOpenRanges) {
     const auto policy =
         parse("policy p\ncounter c { tcp, udp sport ftp-data..ftp, 80, 1024.. }\n", diagnostics);
     ASSERT_FALSE(diagnostics.has_errors());
-    const auto& clause = std::get<ast::CounterDecl>(policy.statements[1]).clauses[0];
-    EXPECT_EQ(clause.keyword, "ports");
-    EXPECT_EQ(clause.qualifier, "sport");
+    const auto& clause =
+        std::get<ast::PortClause>(std::get<ast::CounterDecl>(policy.statements[1]).clauses[0]);
+    EXPECT_EQ(clause.side, ast::Side::source);
     ASSERT_EQ(clause.protocols.size(), 2U);
     ASSERT_EQ(clause.items.size(), 3U);
     EXPECT_EQ(clause.items[0].kind, ast::Item::Kind::range);
@@ -61,8 +69,8 @@ TEST(Grammar, KeywordsAreNotTakenAsValues) {
     ASSERT_EQ(diagnostics.error_count(), 0U);
     const auto& clauses = std::get<ast::CounterDecl>(policy.statements[1]).clauses;
     ASSERT_EQ(clauses.size(), 3U);
-    EXPECT_TRUE(clauses[0].items.empty()); // bare icmp: the protocol
-    EXPECT_EQ(clauses[1].keyword, "in");
+    EXPECT_TRUE(std::get<ast::IcmpClause>(clauses[0]).items.empty()); // bare icmp: the protocol
+    EXPECT_EQ(std::get<ast::DirectionClause>(clauses[1]).kind, ast::DirectionClause::Kind::in);
 }
 
 TEST(Grammar, AddressesAliasesAndPeers) {
@@ -71,12 +79,16 @@ TEST(Grammar, AddressesAliasesAndPeers) {
                               "counter d { to peers of c }\n",
                               diagnostics);
     ASSERT_FALSE(diagnostics.has_errors());
-    const auto& items = std::get<ast::CounterDecl>(policy.statements[1]).clauses[0].items;
+    const auto& items =
+        std::get<ast::AddressClause>(std::get<ast::CounterDecl>(policy.statements[1]).clauses[0])
+            .items;
     ASSERT_EQ(items.size(), 4U);
     EXPECT_EQ(items[0].kind, ast::Item::Kind::word); // "face" is an alias, not hex
     EXPECT_EQ(items[1].kind, ast::Item::Kind::address);
     EXPECT_EQ(items[3].kind, ast::Item::Kind::address);
-    const auto& peers = std::get<ast::CounterDecl>(policy.statements[2]).clauses[0].items;
+    const auto& peers =
+        std::get<ast::AddressClause>(std::get<ast::CounterDecl>(policy.statements[2]).clauses[0])
+            .items;
     EXPECT_EQ(peers[0].kind, ast::Item::Kind::peers);
     EXPECT_EQ(peers[0].text, "c");
 }

@@ -216,12 +216,20 @@ nlohmann::json counters_to_json(const std::vector<CounterReading>& readings) {
         for (const auto& label : reading.sample.labels) {
             labels[std::string(dimension_name(label.dimension))] = label.value;
         }
+        nlohmann::json wire = nlohmann::json::array();
+        for (WireDifference d : all_wire_differences) {
+            if (reading.sample.wire.has(d)) {
+                wire.push_back(std::string(wire_difference_name(d)));
+            }
+        }
         list.push_back({{"policy", reading.sample.policy},
                         {"counter", reading.sample.family_or_name()},
                         {"name", reading.sample.counter},
                         {"labels", std::move(labels)},
                         {"packets", reading.sample.packets},
                         {"bytes", reading.sample.bytes},
+                        {"merged", reading.sample.wire.merged()},
+                        {"wire", std::move(wire)},
                         {"origin", reading.origin}});
     }
     return list;

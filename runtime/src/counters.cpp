@@ -1,5 +1,6 @@
 #include "acctc/runtime/counters.hpp"
 
+#include "acctc/runtime/device_offloads.hpp"
 #include "acctc/runtime/errors.hpp"
 
 #include <algorithm>
@@ -15,10 +16,27 @@ bool by_policy_and_counter(const CounterReading& a, const CounterReading& b) {
 
 } // namespace
 
+CounterReading reading_of(std::string policy, std::string name, std::uint64_t packets,
+                          std::uint64_t bytes, CounterIdentity identity) {
+    CounterReading reading{{std::move(policy), std::move(name), packets, bytes,
+                            std::move(identity.family), std::move(identity.labels)},
+                           std::move(identity.origin)};
+    reading.sample.wire = identity.wire;
+    reading.sample.receive_devices = std::move(identity.receive_devices);
+    return reading;
+}
+
 CounterSource::CounterSource(std::string netns, std::optional<BackendKind> backend)
     : netns_(std::move(netns)), backend_(backend) {}
 
 std::vector<CounterReading> CounterSource::read(const std::string& policy, bool reset) const {
+    auto readings = read_kernel(policy, reset);
+    resolve_receive_offloads(readings, netns_);
+    return readings;
+}
+
+std::vector<CounterReading> CounterSource::read_kernel(const std::string& policy,
+                                                       bool reset) const {
     if (backend_) {
         return make_backend(*backend_, netns_)->counters(policy, reset);
     }

@@ -7,20 +7,46 @@
 namespace acctc::runtime {
 namespace {
 
+// name{policy="..",counter="..",<dimension>="..",...  (the closing brace is the caller's)
+void append_series(std::string& out, const char* name, const CounterSample& sample) {
+    out += std::string(name) + "{policy=\"" + escape_label_value(sample.policy) + "\",counter=\"" +
+           escape_label_value(sample.family_or_name()) + "\"";
+    for (const auto& label : sample.labels) {
+        out += ",";
+        out += dimension_name(label.dimension);
+        out += "=\"" + escape_label_value(label.value) + "\"";
+    }
+}
+
 void append_family(std::string& out, const char* name, const char* help,
                    const std::vector<CounterSample>& samples, std::uint64_t CounterSample::*value) {
     out += std::string("# HELP ") + name + " " + help + "\n";
     out += std::string("# TYPE ") + name + " counter\n";
     for (const auto& sample : samples) {
-        out += std::string(name) + "{policy=\"" + escape_label_value(sample.policy) +
-               "\",counter=\"" + escape_label_value(sample.family_or_name()) + "\"";
-        for (const auto& label : sample.labels) {
-            out += ",";
-            out += dimension_name(label.dimension);
-            out += "=\"" + escape_label_value(label.value) + "\"";
-        }
+        append_series(out, name, sample);
         out += "} " + std::to_string(sample.*value) + "\n";
     }
+}
+
+// One series per counter and offload that makes it count merged packets: fewer packets (and
+// header bytes) than the wire carried (docs/counting.md).
+void append_merged(std::string& out, const std::vector<CounterSample>& samples) {
+    const char* name = "acctc_offload_merged_info";
+    std::string series;
+    for (const auto& sample : samples) {
+        for (WireDifference d : all_wire_differences) {
+            if (merges_packets(d) && sample.wire.has(d)) {
+                append_series(series, name, sample);
+                series += ",offload=\"" + std::string(wire_difference_name(d)) + "\"} 1\n";
+            }
+        }
+    }
+    if (series.empty()) {
+        return;
+    }
+    out += std::string("# HELP ") + name +
+           " The counter counts packets merged by this offload, fewer than the wire carried.\n";
+    out += std::string("# TYPE ") + name + " gauge\n" + series;
 }
 
 // A host sample and the overflow are told apart by the label value alone.
@@ -99,6 +125,7 @@ std::string format_prometheus(const std::vector<CounterSample>& all, std::size_t
     append_family(out, "acctc_bytes_total",
                   "Bytes (layer 3 and up) counted by an acctc policy counter.", samples,
                   &CounterSample::bytes);
+    append_merged(out, samples);
     return out;
 }
 

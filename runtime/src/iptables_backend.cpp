@@ -219,10 +219,8 @@ class IptablesBackend final : public Backend {
             auto it = std::find_if(out.begin(), out.end(),
                                    [&](const auto& r) { return r.sample.counter == rule.counter; });
             if (it == out.end()) {
-                CounterIdentity identity = decode_counter_comment(rule.counter, rule.metadata);
-                out.push_back({{policy, rule.counter, 0, 0, std::move(identity.family),
-                                std::move(identity.labels)},
-                               std::move(identity.origin)});
+                out.push_back(reading_of(policy, rule.counter, 0, 0,
+                                         decode_counter_comment(rule.counter, rule.metadata)));
                 it = out.end() - 1;
             }
             it->sample.packets += rule.packets;

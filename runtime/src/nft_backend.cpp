@@ -31,10 +31,9 @@ namespace {
 constexpr std::string_view table_prefix = "acctc_";
 
 CounterReading reading_of(const KernelCounter& counter) {
-    CounterIdentity identity = decode_counter_comment(counter.name, counter.comment);
-    return {{counter.table.substr(table_prefix.size()), counter.name, counter.packets,
-             counter.bytes, std::move(identity.family), std::move(identity.labels)},
-            std::move(identity.origin)};
+    return runtime::reading_of(counter.table.substr(table_prefix.size()), counter.name,
+                               counter.packets, counter.bytes,
+                               decode_counter_comment(counter.name, counter.comment));
 }
 
 std::vector<std::string> acctc_tables(NftNetlink& netlink) {
@@ -159,15 +158,14 @@ std::vector<CounterReading> NftBackend::readings(const std::string& table, bool 
     // The set's comment is decoded once, not once per host.
     const std::string policy = table.substr(table_prefix.size());
     for (auto& set : dump_host_counters(netlink_, table, reset)) {
-        const CounterIdentity identity = decode_counter_comment(set.set, set.comment);
+        const CounterIdentity decoded = decode_counter_comment(set.set, set.comment);
         const std::string counter = host_counter_name(set.set);
         result.reserve(result.size() + set.hosts.size());
         for (auto& host : set.hosts) {
-            std::vector<Label> labels = identity.labels;
-            labels.push_back({Dimension::host, std::move(host.host)});
+            CounterIdentity identity = decoded;
+            identity.labels.push_back({Dimension::host, std::move(host.host)});
             result.push_back(
-                {{policy, counter, host.packets, host.bytes, identity.family, std::move(labels)},
-                 identity.origin});
+                reading_of(policy, counter, host.packets, host.bytes, std::move(identity)));
         }
     }
     return result;

@@ -3,14 +3,18 @@
 // compiler encodes, the runtime decodes: both go through this one header.
 //
 // Format, version 1 (docs/runtime.md, "Counter metadata"):
-//     acctc1 f=<n>[ k=<kind>][ <dimension>=<value>]...[ @<origin>]
+//     acctc1 f=<n>[ k=<kind>][ <dimension>=<value>]...[ w=<difference>,...[ rx=<device>,...]][
+//     @<origin>]
 // <n> is the length of the family name, which is the first <n> bytes of the object's name
 // (skype_tcp_in -> f=5: family skype), so a long family never pushes the labels out. Dimensions
 // come in the order of enum Dimension. Values and the origin are escaped: every byte outside
 // [A-Za-z0-9_.,:/+-] becomes %XX. nft holds at most 128 bytes of comment: the origin (file:line)
 // is cut from the left ("...h/policy.acct:12") to fit, never the labels. A comment in any
 // other form (tables written before version 1 hold just "file:line") decodes as family = the
-// object's name, no labels, origin = the comment.
+// object's name, no labels, origin = the comment. w= lists how the counter's packets can differ
+// from the wire's (docs/counting.md); rx= the devices whose receive offloads decide whether it
+// counts merged packets. When the comment is short of room, rx= goes first, then w=, then the
+// origin: never the labels.
 #pragma once
 
 #include <array>
@@ -45,6 +49,48 @@ constexpr std::string_view kind_name(CounterKind k) {
     return k == CounterKind::counter ? "counter" : "quota";
 }
 
+// How what a counter counts at its hook can differ from the packets on the wire
+// (docs/counting.md, "Where the hooks differ from the wire"), as far as the policy decides it.
+enum class WireDifference {
+    segmentation_offload, // TCP this host sends: one packet per GSO packet, cut up after the hook
+    receive_offload,      // arriving TCP merged by GRO/LRO before the hook, if the device does it
+    fragmentation,        // datagrams larger than the MTU counted whole, fragmented after the hook
+    reassembly,           // connection tracking reassembles fragmented datagrams before the hook
+};
+
+inline constexpr std::array<WireDifference, 4> all_wire_differences{
+    WireDifference::segmentation_offload, WireDifference::receive_offload,
+    WireDifference::fragmentation, WireDifference::reassembly};
+
+// The name in the comment, JSON and Prometheus.
+constexpr std::string_view wire_difference_name(WireDifference d) {
+    constexpr std::array<std::string_view, 4> names{"gso", "gro", "fragmentation", "reassembly"};
+    return names[static_cast<std::size_t>(d)];
+}
+
+// Whether the difference makes a counter count merged packets (fewer than the wire carries).
+constexpr bool merges_packets(WireDifference d) {
+    return d == WireDifference::segmentation_offload || d == WireDifference::receive_offload;
+}
+
+// A set of WireDifference.
+class WireDifferences {
+  public:
+    void add(WireDifference d) { bits_ |= bit(d); }
+    void add(const WireDifferences& other) { bits_ |= other.bits_; }
+    void remove(WireDifference d) { bits_ &= ~bit(d); }
+    bool has(WireDifference d) const { return (bits_ & bit(d)) != 0; }
+    bool empty() const { return bits_ == 0; }
+    bool merged() const {
+        return has(WireDifference::segmentation_offload) || has(WireDifference::receive_offload);
+    }
+    friend bool operator==(const WireDifferences&, const WireDifferences&) = default;
+
+  private:
+    static unsigned bit(WireDifference d) { return 1U << static_cast<unsigned>(d); }
+    unsigned bits_ = 0;
+};
+
 struct Label {
     Dimension dimension = Dimension::direction;
     std::string value;
@@ -57,6 +103,10 @@ struct CounterIdentity {
     CounterKind kind = CounterKind::counter;
     std::vector<Label> labels; // ordered by Dimension
     std::string origin;        // file:line, possibly cut from the left
+    WireDifferences wire{};    // may differ from the wire by these
+    // Devices whose receive offloads decide WireDifference::receive_offload (a trailing '*' is a
+    // wildcard); empty: any device of the namespace.
+    std::vector<std::string> receive_devices{};
     friend bool operator==(const CounterIdentity&, const CounterIdentity&) = default;
 };
 
@@ -113,6 +163,25 @@ inline std::optional<std::string> unescape(std::string_view text) {
     return out;
 }
 
+// A value in a comma-separated list: its commas escaped too.
+inline void escape_list_item_into(std::string& out, std::string_view text) {
+    std::string escaped;
+    escape_into(escaped, text);
+    for (char c : escaped) {
+        out += c == ',' ? std::string("%2C") : std::string(1, c);
+    }
+}
+
+inline std::vector<std::string_view> split_list(std::string_view text) {
+    std::vector<std::string_view> items;
+    for (std::size_t at = 0; at <= text.size();) {
+        const std::size_t end = std::min(text.find(',', at), text.size());
+        items.push_back(text.substr(at, end - at));
+        at = end + 1;
+    }
+    return items;
+}
+
 } // namespace counter_labels_detail
 
 // The comment for kernel object `name`. Throws std::length_error when the labels alone do not
@@ -144,6 +213,28 @@ inline std::string encode_counter_comment(std::string_view name, const CounterId
         throw std::length_error("the labels of counter '" + std::string(name) + "' take " +
                                 std::to_string(out.size()) + " bytes; a comment holds " +
                                 std::to_string(limit));
+    }
+    if (!identity.wire.empty()) {
+        std::string wire = " w=";
+        for (WireDifference d : all_wire_differences) {
+            if (identity.wire.has(d)) {
+                wire +=
+                    std::string(wire.size() == 3 ? "" : ",") + std::string(wire_difference_name(d));
+            }
+        }
+        std::string devices;
+        if (identity.wire.has(WireDifference::receive_offload)) {
+            for (const std::string& device : identity.receive_devices) {
+                devices += devices.empty() ? " rx=" : ",";
+                counter_labels_detail::escape_list_item_into(devices, device);
+            }
+        }
+        // Without rx= the runtime asks every device: a counter may be flagged that is not.
+        if (out.size() + wire.size() + devices.size() <= limit) {
+            out += wire + devices;
+        } else if (out.size() + wire.size() <= limit) {
+            out += wire;
+        }
     }
     if (identity.origin.empty()) {
         return out;
@@ -222,6 +313,33 @@ inline CounterIdentity decode_counter_comment(std::string_view name, std::string
             }
             out.family = std::string(name.substr(0, length));
             family_seen = true;
+            continue;
+        }
+        if (key == "w" && family_seen && out.wire.empty()) {
+            // Unescaped names are plain: the list splits on the raw text.
+            for (std::string_view item : counter_labels_detail::split_list(word.substr(eq + 1))) {
+                bool named = false;
+                for (WireDifference d : all_wire_differences) {
+                    if (wire_difference_name(d) == item) {
+                        out.wire.add(d);
+                        named = true;
+                    }
+                }
+                if (!named) {
+                    return fallback;
+                }
+            }
+            next_dimension = all_dimensions.size(); // labels come before w=
+            continue;
+        }
+        if (key == "rx" && !out.wire.empty() && out.receive_devices.empty()) {
+            for (std::string_view item : counter_labels_detail::split_list(word.substr(eq + 1))) {
+                auto device = unescape(item);
+                if (!device || device->empty()) {
+                    return fallback;
+                }
+                out.receive_devices.push_back(std::move(*device));
+            }
             continue;
         }
         if (key == "k" && family_seen && out.labels.empty()) {

@@ -1,6 +1,8 @@
 // `acctc apply` tells which `via` devices merge what they receive (GRO): read through the
 // ethtool ioctls in the policy's namespace, on a veth pair whose GRO the test switches.
+#include "acctc/runtime/counters.hpp"
 #include "acctc/runtime/device_offloads.hpp"
+#include "acctc/runtime/exposition.hpp"
 #include "acctc/runtime/netns.hpp"
 #include "kernel_fixture.hpp"
 #include "unique_fd.hpp"
@@ -58,6 +60,61 @@ TEST(OffloadNotes, NameTheCountersOfDevicesWithGroOn) {
         EXPECT_TRUE(offloads->gro);
         EXPECT_FALSE(read_receive_offloads("missing0"));
     }
+}
+
+const CounterSample& sample(const std::vector<CounterSample>& samples, const std::string& name) {
+    for (const auto& s : samples) {
+        if (s.counter == name) {
+            return s;
+        }
+    }
+    ADD_FAILURE() << "no counter " << name;
+    static const CounterSample none;
+    return none;
+}
+
+// The counters' readings say which of them count merged packets: TCP leaving always (GSO),
+// TCP arriving while its device has GRO on, and nothing that cannot carry TCP.
+TEST(OffloadNotes, ReadingsSayWhichCountersCountMergedPackets) {
+    TestNamespace ns;
+    shell("ip -n " + ns.name() + " link add wan0 type veth peer name lan0");
+    auto compiled = compile_source("merged.acct", "policy merged\n"
+                                                  "interface wan = wan0\n"
+                                                  "interface lan = lan0\n"
+                                                  "counter line { via wan; split direction }\n"
+                                                  "counter lan_in { in via lan }\n"
+                                                  "counter datagrams { via wan; protocol udp }\n"
+                                                  "counter pings { via wan; icmp echo-request }\n");
+    ASSERT_TRUE(compiled.output);
+    set_gro(ns.name(), "wan0", false);
+    set_gro(ns.name(), "lan0", false);
+    make_backend(BackendKind::nftables, ns.name())->apply(*compiled.output, false);
+
+    auto samples = read_counters("merged", ns.name());
+    EXPECT_TRUE(sample(samples, "line_out").wire.merged());
+    EXPECT_TRUE(sample(samples, "line_out").wire.has(WireDifference::segmentation_offload));
+    EXPECT_FALSE(sample(samples, "line_in").wire.merged());
+    EXPECT_FALSE(sample(samples, "lan_in").wire.merged());
+    EXPECT_FALSE(sample(samples, "datagrams").wire.merged());
+    EXPECT_TRUE(sample(samples, "datagrams").wire.has(WireDifference::fragmentation));
+    EXPECT_FALSE(sample(samples, "pings").wire.merged());
+
+    set_gro(ns.name(), "wan0", true);
+    samples = read_counters("merged", ns.name());
+    EXPECT_TRUE(sample(samples, "line_in").wire.has(WireDifference::receive_offload));
+    EXPECT_TRUE(sample(samples, "line_in").wire.merged());
+    EXPECT_FALSE(sample(samples, "lan_in").wire.merged()) << "lan0's GRO is off";
+    EXPECT_FALSE(sample(samples, "datagrams").wire.merged());
+
+    set_gro(ns.name(), "lan0", true);
+    samples = read_counters("merged", ns.name());
+    EXPECT_TRUE(sample(samples, "lan_in").wire.merged());
+    const std::string exposition = format_prometheus(samples, 100);
+    EXPECT_NE(exposition.find("acctc_offload_merged_info{policy=\"merged\",counter=\"line\","
+                              "direction=\"in\",offload=\"gro\"} 1\n"),
+              std::string::npos)
+        << exposition;
+    EXPECT_EQ(exposition.find("counter=\"datagrams\",offload"), std::string::npos) << exposition;
 }
 
 } // namespace

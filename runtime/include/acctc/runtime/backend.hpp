@@ -18,6 +18,10 @@ struct CounterReading {
     std::string origin; // "file:line", empty when the kernel object has no comment
 };
 
+// The reading of kernel counter `name` of `policy` with the identity its comment gave.
+CounterReading reading_of(std::string policy, std::string name, std::uint64_t packets,
+                          std::uint64_t bytes, CounterIdentity identity);
+
 struct ApplyReport {
     std::string table;
     bool dry_run = false;

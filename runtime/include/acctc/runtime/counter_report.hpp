@@ -26,7 +26,9 @@ std::string format_rate_table(const std::vector<CounterReading>& previous,
                               bool exact);
 
 // [{"policy":..., "counter": family, "name": kernel name, "labels": {dimension: value},
-//   "packets":..., "bytes":..., "origin":...}, ...]
+//   "packets":..., "bytes":..., "merged": bool, "wire": [difference, ...], "origin":...}, ...]
+// "merged": the counter counts packets merged by segmentation or receive offload (fewer than
+// the wire carried); "wire": every difference from the wire it can have (docs/counting.md).
 nlohmann::json counters_to_json(const std::vector<CounterReading>& readings);
 
 // As counters_to_json, each with what it counted since the previous readings `seconds`

@@ -19,6 +19,11 @@ struct CounterSample {
     // tables written before the labels existed.
     std::string family{};
     std::vector<Label> labels{};
+    // How its counts may differ from the wire's (docs/counting.md). As read, receive_offload
+    // says the counter counts arriving TCP; CounterSource keeps it only where one of
+    // receive_devices (any device when empty) has GRO or LRO on, so merged() is what it does.
+    WireDifferences wire{};
+    std::vector<std::string> receive_devices{};
 
     // The family, or the counter name when the family is unknown.
     const std::string& family_or_name() const { return family.empty() ? counter : family; }

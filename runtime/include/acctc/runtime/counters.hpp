@@ -25,7 +25,8 @@ class CounterSource {
     // reset, each backend lists and zeroes its counters in one kernel operation: a packet
     // counted while the reset runs shows up either in this result or in the next read, never
     // in neither (concurrent resets are serialised by a lock file under /run/acctc). Throws
-    // RuntimeError: ErrorKind::unknown_table when the named policy is not applied.
+    // RuntimeError: ErrorKind::unknown_table when the named policy is not applied. Each
+    // reading says whether it counts merged packets (resolve_receive_offloads).
     std::vector<CounterReading> read(const std::string& policy, bool reset = false) const;
 
     // The policies acctc remembers applying here (with the backends this source reads) whose
@@ -33,6 +34,8 @@ class CounterSource {
     std::vector<AppliedPolicy> unloaded(const std::vector<CounterReading>& read) const;
 
   private:
+    std::vector<CounterReading> read_kernel(const std::string& policy, bool reset) const;
+
     std::string netns_;
     std::optional<BackendKind> backend_;
 };

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "acctc/compile.hpp"
+#include "acctc/runtime/backend.hpp"
 
 #include <optional>
 #include <string>
@@ -24,5 +25,10 @@ std::optional<ReceiveOffloads> read_receive_offloads(const std::string& device);
 // Read in network namespace `netns` (empty: the current one).
 std::vector<std::string> receive_offload_notes(const CompiledPolicy& policy,
                                                const std::string& netns);
+
+// Keeps WireDifference::receive_offload on the readings whose receive devices (every device
+// but loopback when they name none; a trailing '*' matches a prefix) merge what they receive
+// now, and drops it from the others: the counters that count merged packets. In `netns`.
+void resolve_receive_offloads(std::vector<CounterReading>& readings, const std::string& netns);
 
 } // namespace acctc::runtime
