@@ -37,7 +37,7 @@ std::vector<std::size_t> parse_sizes(const std::string& text, const char* option
         }
         if (used != item.size() || value < 2) {
             throw UsageError(std::string("--") + option + ": '" + item +
-                             "' is not a number of classes (2 or more)");
+                             "' is not a number (2 or more)");
         }
         sizes.push_back(value);
     }
@@ -53,6 +53,8 @@ int run_bench(const std::vector<std::string>& args) {
     std::string kinds;
     std::string classes;
     std::string apply_classes;
+    std::string hosts;
+    std::string ip_versions;
     unsigned repetitions = 0;
     unsigned duration_ms = 0;
     unsigned flows = 16;
@@ -62,9 +64,13 @@ int run_bench(const std::vector<std::string>& args) {
         "quick", po::bool_switch(&quick),
         "3 repetitions of 100 ms, apply timings on 1,000 classes only")(
         "kinds", po::value(&kinds),
-        "class kinds, comma-separated: ports,networks,protoport,gids (default all)")(
-        "classes", po::value(&classes),
-        "policy sizes, comma-separated (default 10,100,1000,10000)")(
+        "class kinds, comma-separated: ports,networks,protoport,gids,hosts (default all)")(
+        "ip", po::value(&ip_versions),
+        "the traffic's IP versions, comma-separated: 4,6 (default both)")(
+        "hosts", po::value(&hosts),
+        "active hosts for the hosts kind and the per-host read timings, comma-separated "
+        "(default 65536)")("classes", po::value(&classes),
+                           "policy sizes, comma-separated (default 10,100,1000,10000)")(
         "repetitions", po::value(&repetitions), "measurements per variant (default 41)")(
         "duration", po::value(&duration_ms), "milliseconds per measurement (default 50)")(
         "flows", po::value(&flows)->default_value(16), "flows, each hitting a different class")(
@@ -81,7 +87,7 @@ int run_bench(const std::vector<std::string>& args) {
     if (!parse_command_line(args,
                             "acctc bench [--json] [--quick] [--kinds LIST] [--classes LIST] "
                             "[--repetitions N] [--duration MS] [--cpu N] [--apply-classes LIST] "
-                            "[--iptables-legacy]",
+                            "[--hosts LIST] [--ip 4,6] [--iptables-legacy]",
                             options, {}, map)) {
         return exit_ok;
     }
@@ -98,6 +104,19 @@ int run_bench(const std::vector<std::string>& args) {
     }
     if (!classes.empty()) {
         settings.datapath.sizes = parse_sizes(classes, "classes");
+    }
+    if (!ip_versions.empty()) {
+        settings.datapath.ip_versions.clear();
+        for (const auto& item : split_list(ip_versions)) {
+            if (item != "4" && item != "6") {
+                throw UsageError("--ip: '" + item + "' is not 4 or 6");
+            }
+            settings.datapath.ip_versions.push_back(item == "4" ? 4 : 6);
+        }
+    }
+    if (!hosts.empty()) {
+        settings.datapath.host_counts = parse_sizes(hosts, "hosts");
+        settings.host_read_counts = settings.datapath.host_counts;
     }
     if (!apply_classes.empty()) {
         settings.apply_sizes = parse_sizes(apply_classes, "apply-classes");
@@ -121,6 +140,7 @@ int run_bench(const std::vector<std::string>& args) {
     settings.datapath.iptables_legacy = iptables_legacy;
     if (no_apply) {
         settings.apply_sizes.clear();
+        settings.host_read_counts.clear();
     }
     if (no_datapath) {
         settings.datapath.kinds.clear();

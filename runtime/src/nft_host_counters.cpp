@@ -94,7 +94,7 @@ bool read_counter(const nlattr* expression, KernelHostCounter& into) {
     return true;
 }
 
-void read_element(const nlattr* element, const HostSet& set, std::vector<KernelHostCounter>& into) {
+void read_element(const nlattr* element, std::vector<KernelHostCounter>& into) {
     static const auto expected =
         expect(NFTA_SET_ELEM_MAX, {{NFTA_SET_ELEM_KEY, MNL_TYPE_NESTED},
                                    {NFTA_SET_ELEM_EXPR, MNL_TYPE_NESTED},
@@ -108,7 +108,7 @@ void read_element(const nlattr* element, const HostSet& set, std::vector<KernelH
     if (!key.has(NFTA_DATA_VALUE)) {
         return;
     }
-    KernelHostCounter host{set.name, set.comment, address_text(key.raw(NFTA_DATA_VALUE)), 0, 0};
+    KernelHostCounter host{address_text(key.raw(NFTA_DATA_VALUE)), 0, 0};
     bool counted = false;
     if (const nlattr* one = attributes.raw(NFTA_SET_ELEM_EXPR)) {
         counted = read_counter(one, host);
@@ -137,22 +137,21 @@ std::string host_counter_name(const std::string& set) {
     return set;
 }
 
-std::vector<KernelHostCounter> dump_host_counters(NftNetlink& netlink, const std::string& table,
-                                                  bool reset) {
+std::vector<KernelHostSet> dump_host_counters(NftNetlink& netlink, const std::string& table,
+                                              bool reset) {
     static const auto expected =
         expect(NFTA_SET_ELEM_LIST_MAX, {{NFTA_SET_ELEM_LIST_ELEMENTS, MNL_TYPE_NESTED}});
-    std::vector<KernelHostCounter> hosts;
+    std::vector<KernelHostSet> sets;
     for (const HostSet& set : host_sets(netlink, table)) {
+        auto& hosts = sets.emplace_back(KernelHostSet{set.name, set.comment, {}}).hosts;
         const auto add = [&](nlmsghdr* request) {
             mnl_attr_put_strz(request, NFTA_SET_ELEM_LIST_TABLE, table.c_str());
             mnl_attr_put_strz(request, NFTA_SET_ELEM_LIST_SET, set.name.c_str());
         };
-        const std::size_t first = hosts.size();
         const auto on_reply = [&](const nlmsghdr* reply) {
             const NftAttributes list(reply, expected);
             if (const nlattr* elements = list.raw(NFTA_SET_ELEM_LIST_ELEMENTS)) {
-                each_nested(elements,
-                            [&](const nlattr* element) { read_element(element, set, hosts); });
+                each_nested(elements, [&](const nlattr* element) { read_element(element, hosts); });
             }
         };
         // As for named counters: a plain read that raced with a change is taken again; a reset
@@ -160,13 +159,13 @@ std::vector<KernelHostCounter> dump_host_counters(NftNetlink& netlink, const std
         const std::uint16_t message =
             reset ? msg_getsetelem_reset : static_cast<std::uint16_t>(NFT_MSG_GETSETELEM);
         for (int attempt = 0;; ++attempt) {
-            hosts.resize(first);
+            hosts.clear();
             if (netlink.dump(message, NFPROTO_INET, add, on_reply) || reset || attempt == 10) {
                 break;
             }
         }
     }
-    return hosts;
+    return sets;
 }
 
 } // namespace acctc::runtime

@@ -179,35 +179,31 @@ int NftNetlink::error_of(const nlmsghdr* reply) {
 
 NftAttributes::NftAttributes(const nlmsghdr* message,
                              const std::vector<mnl_attr_data_type>& expected)
-    : expected_(expected), table_(expected.size(), nullptr) {
+    : table_(expected.size(), nullptr) {
     const auto* begin =
         static_cast<const char*>(mnl_nlmsg_get_payload_offset(message, sizeof(nfgenmsg)));
-    store_all(begin, static_cast<const char*>(mnl_nlmsg_get_payload_tail(message)));
+    store_all(begin, static_cast<const char*>(mnl_nlmsg_get_payload_tail(message)), expected);
 }
 
 NftAttributes::NftAttributes(const nlattr* nest, const std::vector<mnl_attr_data_type>& expected)
-    : expected_(expected), table_(expected.size(), nullptr) {
+    : table_(expected.size(), nullptr) {
     const auto* begin = static_cast<const char*>(mnl_attr_get_payload(nest));
-    store_all(begin, begin + mnl_attr_get_payload_len(nest));
+    store_all(begin, begin + mnl_attr_get_payload_len(nest), expected);
 }
 
-void NftAttributes::store_all(const char* begin, const char* end) {
+void NftAttributes::store_all(const char* begin, const char* end,
+                              const std::vector<mnl_attr_data_type>& expected) {
     // libmnl's for_each macros assign void* and so do not compile as C++.
     const auto* attribute = reinterpret_cast<const nlattr*>(begin);
     while (
         mnl_attr_ok(attribute, static_cast<int>(end - reinterpret_cast<const char*>(attribute)))) {
-        store(attribute);
+        const std::uint16_t type = mnl_attr_get_type(attribute);
+        // Attributes newer than we know, or of the wrong shape, are ignored rather than misread.
+        if (type < table_.size() && mnl_attr_validate(attribute, expected[type]) >= 0) {
+            table_[type] = attribute;
+        }
         attribute = mnl_attr_next(attribute);
     }
-}
-
-void NftAttributes::store(const nlattr* attribute) {
-    const std::uint16_t type = mnl_attr_get_type(attribute);
-    // Attributes newer than we know, or of the wrong shape, are ignored rather than misread.
-    if (type >= table_.size() || mnl_attr_validate(attribute, expected_[type]) < 0) {
-        return;
-    }
-    table_[type] = attribute;
 }
 
 std::string NftAttributes::string(std::uint16_t type) const {

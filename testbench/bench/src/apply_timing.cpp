@@ -27,9 +27,7 @@ ApplyTiming time_one(std::size_t classes, unsigned repetitions) {
         classes <= max_classes(ClassKind::ports) ? ClassKind::ports : ClassKind::protoport;
     timing.kind = to_string(kind);
     timing.classes = classes;
-    BenchAddressing addressing{"wan0", *testbench::IpAddress::parse("198.18.0.2"),
-                               *testbench::IpAddress::parse("198.18.3.1")};
-    const auto policy = make_bench_policy(kind, classes, addressing, 1);
+    const auto policy = make_bench_policy(kind, classes, offline_addressing(), 1);
 
     auto start = Clock::now();
     auto compiled = compile_source(policy.policy_name + ".acct", policy.source);

@@ -1,7 +1,9 @@
 #include "acctc/bench/bench.hpp"
 
+#include "acctc/bench/text_table.hpp"
 #include "acctc/testbench/netns.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -9,6 +11,7 @@
 #include <iomanip>
 #include <nlohmann/json.hpp>
 #include <ostream>
+#include <sstream>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -44,6 +47,12 @@ std::string format_pps(double pps) {
     return text.str();
 }
 
+std::string fixed(double value, int decimals) {
+    std::ostringstream text;
+    text << std::fixed << std::setprecision(decimals) << value;
+    return text.str();
+}
+
 std::string format_ratio(double ratio) {
     std::ostringstream text;
     text << std::fixed << std::setprecision(ratio < 0.1 ? 3 : 2) << ratio;
@@ -55,8 +64,10 @@ std::string format_ratio(double ratio) {
 BenchOptions default_bench_options() {
     BenchOptions options;
     options.datapath.kinds = {ClassKind::ports, ClassKind::networks, ClassKind::protoport,
-                              ClassKind::gids};
+                              ClassKind::gids, ClassKind::hosts};
     options.datapath.sizes = {10, 100, 1000, 10000};
+    options.datapath.host_counts = {65536};
+    options.datapath.ip_versions = {4, 6};
     // Many short measurements: the host's slow spells (up to 2x, lasting about a second) then
     // usually cover a whole repetition, so its ratios compare like with like.
     options.datapath.repetitions = 41;
@@ -64,6 +75,7 @@ BenchOptions default_bench_options() {
     options.datapath.cpu = last_allowed_cpu();
     options.apply_sizes = {10000, 100000};
     options.apply_repetitions = 5;
+    options.host_read_counts = {65536};
     return options;
 }
 
@@ -73,6 +85,8 @@ BenchOptions quick_bench_options() {
     options.datapath.duration = std::chrono::milliseconds(100);
     options.apply_sizes = {1000};
     options.apply_repetitions = 3;
+    options.datapath.host_counts = {1000};
+    options.host_read_counts = {1000};
     options.quick = true;
     return options;
 }
@@ -89,6 +103,10 @@ BenchReport run_bench(const BenchOptions& options,
     }
     if (!options.apply_sizes.empty()) {
         report.apply = run_apply_timing(options.apply_sizes, options.apply_repetitions, progress);
+    }
+    if (!options.host_read_counts.empty()) {
+        report.host_reads =
+            run_host_read_timing(options.host_read_counts, options.apply_repetitions, progress);
     }
     report.machine.load_end = load_average();
     report.seconds =
@@ -114,6 +132,9 @@ nlohmann::json to_json(const BenchReport& report) {
          {{"quick", options.quick},
           {"kinds", kinds},
           {"classes", options.datapath.sizes},
+          {"hosts", options.datapath.host_counts},
+          {"ip_versions", options.datapath.ip_versions},
+          {"host_reads", options.host_read_counts},
           {"repetitions", options.datapath.repetitions},
           {"measurement_ms", options.datapath.duration.count()},
           {"flows", options.datapath.flows},
@@ -123,6 +144,7 @@ nlohmann::json to_json(const BenchReport& report) {
           {"apply_repetitions", options.apply_repetitions}}},
         {"datapath", json::array()},
         {"apply", json::array()},
+        {"host_reads", json::array()},
         {"notes", report.datapath.notes},
         {"seconds", report.seconds},
     };
@@ -151,6 +173,7 @@ nlohmann::json to_json(const BenchReport& report) {
         out["datapath"].push_back({{"kind", to_string(result.kind)},
                                    {"classes", result.classes},
                                    {"flows", result.flows},
+                                   {"ip_version", result.ip_version},
                                    {"hook", result.hook},
                                    {"variants", variants}});
     }
@@ -167,6 +190,14 @@ nlohmann::json to_json(const BenchReport& report) {
                                 {"median_read_ms", timing.median_read_ms},
                                 {"median_reset_ms", timing.median_reset_ms}});
     }
+    for (const auto& timing : report.host_reads) {
+        out["host_reads"].push_back({{"hosts", timing.hosts},
+                                     {"read", timing.read},
+                                     {"read_ms", timing.read_ms},
+                                     {"reset_ms", timing.reset_ms},
+                                     {"median_read_ms", timing.median_read_ms},
+                                     {"median_reset_ms", timing.median_reset_ms}});
+    }
     return out;
 }
 
@@ -174,69 +205,101 @@ void print_table(std::ostream& out, const BenchReport& report) {
     const auto& machine = report.machine;
     out << "machine: " << machine.cpus << " CPUs, " << machine.cpu_model << ", " << machine.kernel
         << ", load average " << machine.load_start << " -> " << machine.load_end << "\n";
-    out << "data path: 95-byte UDP, " << report.options.datapath.repetitions << " x "
+    out << "data path: UDP, " << report.options.datapath.repetitions << " x "
         << report.options.datapath.duration.count() << " ms per variant, interleaved"
         << (report.options.datapath.cpu >= 0
                 ? ", sender on CPU " + std::to_string(report.options.datapath.cpu)
                 : std::string())
-        << "; pps = medians; ratio = median of variant / baseline of the same repetition, "
+        << "; IPv4 packets of 95 bytes, IPv6 of 115; pps = medians; ratio = median of variant / "
+           "baseline of the same repetition, "
            "then best variant / best baseline; empty = one base chain without rules\n\n";
-    out << std::left << std::setw(10) << "kind" << std::right << std::setw(8) << "classes"
-        << std::setw(10) << "baseline" << std::setw(10) << "empty" << std::setw(11) << "ratio"
-        << std::setw(10) << "acctc" << std::setw(11) << "ratio" << std::setw(10) << "naive"
-        << std::setw(11) << "ratio" << std::setw(10) << "iptables" << std::setw(11) << "ratio"
-        << std::setw(10) << "legacy" << std::setw(11) << "ratio"
-        << "  check\n";
-    for (const auto& result : report.datapath.cases) {
-        out << std::left << std::setw(10) << to_string(result.kind) << std::right << std::setw(8)
-            << result.classes;
-        const VariantResult* by_variant[variant_count] = {};
-        for (const auto& variant : result.variants) {
-            by_variant[static_cast<int>(variant.variant)] = &variant;
+    // One pps and one ratio column per variant any case measured, in the variants' order.
+    std::vector<Variant> shown;
+    for (int v = 0; v < variant_count; ++v) {
+        for (const auto& result : report.datapath.cases) {
+            if (std::any_of(
+                    result.variants.begin(), result.variants.end(),
+                    [&](const auto& variant) { return static_cast<int>(variant.variant) == v; })) {
+                shown.push_back(static_cast<Variant>(v));
+                break;
+            }
         }
-        for (int v = 0; v < variant_count; ++v) {
-            const auto* variant = by_variant[v];
-            out << std::setw(10) << (variant ? format_pps(variant->median_pps) : "-");
-            if (v > 0) {
-                out << std::setw(11)
-                    << (variant ? format_ratio(variant->median_ratio) + "/" +
-                                      format_ratio(variant->best_ratio)
-                                : "-");
+    }
+    std::vector<TextColumn> columns{{"kind", Align::left}, {"ip"}, {"classes"}};
+    for (const auto variant : shown) {
+        columns.push_back({to_string(variant) + " pps"});
+        if (variant != Variant::baseline) {
+            columns.push_back({"ratio"});
+        }
+    }
+    columns.push_back({"check", Align::left});
+    TextTable datapath(columns);
+    for (const auto& result : report.datapath.cases) {
+        std::vector<std::string> cells{to_string(result.kind),
+                                       "v" + std::to_string(result.ip_version),
+                                       std::to_string(result.classes)};
+        for (const auto variant : shown) {
+            const auto found =
+                std::find_if(result.variants.begin(), result.variants.end(),
+                             [&](const auto& measured) { return measured.variant == variant; });
+            const bool measured = found != result.variants.end();
+            cells.push_back(measured ? format_pps(found->median_pps) : "-");
+            if (variant != Variant::baseline) {
+                cells.push_back(measured ? format_ratio(found->median_ratio) + "/" +
+                                               format_ratio(found->best_ratio)
+                                         : "-");
             }
         }
         // Every packet the acctc table saw landed in a class counter, none in otherwise.
         // The same for acctc's iptables output, where it ran.
-        const char* separator = "  ";
+        std::string check;
         for (const auto v : {Variant::acctc, Variant::iptables, Variant::iptables_legacy}) {
-            const auto* checked = by_variant[static_cast<int>(v)];
-            if (checked) {
-                out << separator << (v == Variant::acctc ? "" : to_string(v) + " ")
-                    << checked->classes_hit << "/" << result.flows << " classes hit"
-                    << (checked->otherwise == 0
-                            ? ""
-                            : ", otherwise " + std::to_string(checked->otherwise));
-                separator = "; ";
+            const auto found =
+                std::find_if(result.variants.begin(), result.variants.end(),
+                             [&](const auto& measured) { return measured.variant == v; });
+            if (found == result.variants.end()) {
+                continue;
             }
+            check += (check.empty() ? "" : "; ") +
+                     (v == Variant::acctc ? std::string() : to_string(v) + " ") +
+                     std::to_string(found->classes_hit) + "/" + std::to_string(result.flows) +
+                     " classes hit" +
+                     (found->otherwise == 0 ? "" : ", otherwise " + std::to_string(found->otherwise));
         }
-        out << "\n";
+        cells.push_back(std::move(check));
+        datapath.add_row(std::move(cells));
+    }
+    if (!report.datapath.cases.empty()) {
+        datapath.print(out);
     }
     for (const auto& note : report.datapath.notes) {
         out << "note: " << note << "\n";
     }
     if (!report.apply.empty()) {
-        out << "\n"
-            << std::left << std::setw(10) << "apply" << std::right << std::setw(9) << "classes"
-            << std::setw(11) << "compile s" << std::setw(10) << "apply s" << std::setw(10)
-            << "reload s" << std::setw(10) << "read ms" << std::setw(10) << "reset ms"
-            << "\n";
+        TextTable apply({{"apply", Align::left},
+                         {"classes"},
+                         {"compile s"},
+                         {"apply s"},
+                         {"reload s"},
+                         {"read ms"},
+                         {"reset ms"}});
         for (const auto& timing : report.apply) {
-            out << std::left << std::setw(10) << timing.kind << std::right << std::setw(9)
-                << timing.classes << std::fixed << std::setprecision(3) << std::setw(11)
-                << timing.compile_seconds << std::setw(10) << timing.apply_seconds << std::setw(10)
-                << timing.reload_seconds << std::setprecision(1) << std::setw(10)
-                << timing.median_read_ms << std::setw(10) << timing.median_reset_ms << "\n"
-                << std::defaultfloat;
+            apply.add_row({timing.kind, std::to_string(timing.classes),
+                           fixed(timing.compile_seconds, 3), fixed(timing.apply_seconds, 3),
+                           fixed(timing.reload_seconds, 3), fixed(timing.median_read_ms, 1),
+                           fixed(timing.median_reset_ms, 1)});
         }
+        out << "\n";
+        apply.print(out);
+    }
+    if (!report.host_reads.empty()) {
+        TextTable hosts({{"hosts"}, {"read ms"}, {"reset ms"}});
+        for (const auto& timing : report.host_reads) {
+            hosts.add_row({std::to_string(timing.hosts), fixed(timing.median_read_ms, 1),
+                           fixed(timing.median_reset_ms, 1)});
+        }
+        out << "\n";
+        hosts.print(out);
     }
     out << "\ntotal " << std::fixed << std::setprecision(1) << report.seconds << " s\n"
         << std::defaultfloat;

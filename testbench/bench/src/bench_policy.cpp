@@ -9,15 +9,29 @@ namespace {
 constexpr std::uint16_t first_port = 1000;
 constexpr gid_t first_gid = 5000;
 
-testbench::IpAddress network_address(std::size_t index) {
+// The offset-th address of 198.19.0.0/16, or of 2001:db8:19::/96.
+testbench::IpAddress bench_address(std::size_t offset, bool ipv6) {
     testbench::IpAddress address;
-    address.family = AF_INET;
-    const std::size_t offset = index * 4; // one /30 per class
-    address.bytes[0] = 198;
-    address.bytes[1] = 19;
-    address.bytes[2] = static_cast<std::uint8_t>(offset >> 8);
-    address.bytes[3] = static_cast<std::uint8_t>(offset & 0xff);
+    address.family = ipv6 ? AF_INET6 : AF_INET;
+    const std::size_t last = ipv6 ? 15 : 3;
+    if (ipv6) {
+        address.bytes = {0x20, 0x01, 0x0d, 0xb8, 0x00, 0x19};
+    } else {
+        address.bytes[0] = 198;
+        address.bytes[1] = 19;
+    }
+    address.bytes[last - 1] = static_cast<std::uint8_t>(offset >> 8);
+    address.bytes[last] = static_cast<std::uint8_t>(offset & 0xff);
     return address;
+}
+
+// One /30 (IPv6: /126) per class.
+testbench::IpAddress network_address(std::size_t index, bool ipv6) {
+    return bench_address(index * 4, ipv6);
+}
+
+std::string network_prefix(std::size_t index, bool ipv6) {
+    return network_address(index, ipv6).to_string() + (ipv6 ? "/126" : "/30");
 }
 
 bool is_udp_class(ClassKind kind, std::size_t index) {
@@ -30,31 +44,59 @@ std::uint16_t class_port(ClassKind kind, std::size_t index) {
 }
 
 // The class's match in acctc's language and in nft's.
-std::string acctc_match(ClassKind kind, std::size_t index) {
+std::string acctc_match(ClassKind kind, std::size_t index, bool ipv6) {
     switch (kind) {
     case ClassKind::ports:
     case ClassKind::protoport:
         return std::string(is_udp_class(kind, index) ? "udp" : "tcp") + " dport " +
                std::to_string(class_port(kind, index));
     case ClassKind::networks:
-        return "from " + network_address(index).to_string() + "/30";
+        return "from " + network_prefix(index, ipv6);
     case ClassKind::gids:
         return "owner group " + std::to_string(first_gid + index);
+    case ClassKind::hosts:
+        break;
     }
     return {};
 }
 
-std::string nft_match(ClassKind kind, std::size_t index) {
+std::string nft_match(ClassKind kind, std::size_t index, bool ipv6) {
     switch (kind) {
     case ClassKind::ports:
     case ClassKind::protoport:
-        return acctc_match(kind, index);
+        return acctc_match(kind, index, ipv6);
     case ClassKind::networks:
-        return "ip saddr " + network_address(index).to_string() + "/30";
+        return std::string(ipv6 ? "ip6" : "ip") + " saddr " + network_prefix(index, ipv6);
     case ClassKind::gids:
         return "meta skgid " + std::to_string(first_gid + index);
+    case ClassKind::hosts:
+        break;
     }
     return {};
+}
+
+// N active hosts behind the router's wan side, each counted in its own set element. The set is
+// sized twice as large so that none of them can land in the overflow counter.
+BenchPolicy make_hosts_policy(std::size_t hosts, const BenchAddressing& addressing, bool ipv6) {
+    BenchPolicy policy;
+    policy.kind = ClassKind::hosts;
+    policy.classes = hosts;
+    policy.policy_name = "bench_hosts";
+    policy.classify_name = "hosts";
+    policy.rest_counter = "hosts_overflow";
+    policy.source = "policy " + policy.policy_name +
+                    "\ninterface wan = " + addressing.wan_interface +
+                    "\ncounter hosts { forward in via wan; split host source }\n";
+    for (std::size_t i = 0; i < hosts; ++i) {
+        GeneratorFlow flow;
+        flow.source = bench_address(i, ipv6);
+        flow.destination = ipv6 ? addressing.destination6 : addressing.destination;
+        flow.source_port = 40000;
+        flow.destination_port = 9; // discard
+        policy.hit_classes.push_back(i);
+        policy.flows.push_back(flow);
+    }
+    return policy;
 }
 
 // Classes hit by the traffic: evenly spread, only the UDP ones for protocol+port.
@@ -81,13 +123,15 @@ std::string to_string(ClassKind kind) {
         return "protoport";
     case ClassKind::gids:
         return "gids";
+    case ClassKind::hosts:
+        return "hosts";
     }
     return "?";
 }
 
 std::optional<ClassKind> parse_class_kind(std::string_view text) {
-    for (auto kind :
-         {ClassKind::ports, ClassKind::networks, ClassKind::protoport, ClassKind::gids}) {
+    for (auto kind : {ClassKind::ports, ClassKind::networks, ClassKind::protoport, ClassKind::gids,
+                      ClassKind::hosts}) {
         if (text == to_string(kind)) {
             return kind;
         }
@@ -105,15 +149,26 @@ std::size_t max_classes(ClassKind kind) {
         return 2 * (65535 - first_port);
     case ClassKind::gids:
         return 1'000'000;
+    case ClassKind::hosts:
+        return 65536; // a /16
     }
     return 0;
 }
 
+BenchAddressing offline_addressing() {
+    const auto address = [](const char* text) { return *testbench::IpAddress::parse(text); };
+    return {"wan0", address("198.18.0.2"), address("198.18.3.1"), address("2001:db8::2"),
+            address("2001:db8:3::1")};
+}
+
 BenchPolicy make_bench_policy(ClassKind kind, std::size_t classes,
-                              const BenchAddressing& addressing, std::size_t flows) {
+                              const BenchAddressing& addressing, std::size_t flows, bool ipv6) {
     if (classes < 2 || classes > max_classes(kind) || flows == 0) {
         throw std::invalid_argument(to_string(kind) + ": 2.." + std::to_string(max_classes(kind)) +
                                     " classes");
+    }
+    if (kind == ClassKind::hosts) {
+        return make_hosts_policy(classes, addressing, ipv6);
     }
     BenchPolicy policy;
     policy.kind = kind;
@@ -121,6 +176,7 @@ BenchPolicy make_bench_policy(ClassKind kind, std::size_t classes,
     policy.policy_name = "bench_" + to_string(kind);
     policy.naive_policy = "bench_naive";
     policy.classify_name = "svc";
+    policy.rest_counter = "svc_rest";
     policy.output_hook = kind == ClassKind::gids;
     const std::string hook = policy.output_hook ? "local out" : "forward in via wan";
 
@@ -128,7 +184,7 @@ BenchPolicy make_bench_policy(ClassKind kind, std::size_t classes,
     source = "policy " + policy.policy_name + "\ninterface wan = " + addressing.wan_interface +
              "\nclassify " + policy.classify_name + " " + hook + " {\n";
     for (std::size_t i = 0; i < classes; ++i) {
-        source += "    c" + std::to_string(i) + ": " + acctc_match(kind, i) + "\n";
+        source += "    c" + std::to_string(i) + ": " + acctc_match(kind, i, ipv6) + "\n";
     }
     source += "    otherwise: rest\n}\n";
 
@@ -150,7 +206,7 @@ BenchPolicy make_bench_policy(ClassKind kind, std::size_t classes,
                        addressing.wan_interface + "\" jump naive\n\t}\n";
     naive += "\tchain naive {\n";
     for (std::size_t i = 0; i < classes; ++i) {
-        naive += "\t\t" + nft_match(kind, i) + " counter name \"" + prefix + "c" +
+        naive += "\t\t" + nft_match(kind, i, ipv6) + " counter name \"" + prefix + "c" +
                  std::to_string(i) + "\" return\n";
     }
     naive += "\t\tcounter name \"" + prefix + "rest\"\n\t}\n}\n";
@@ -159,8 +215,8 @@ BenchPolicy make_bench_policy(ClassKind kind, std::size_t classes,
     for (std::size_t j = 0; j < policy.hit_classes.size(); ++j) {
         const std::size_t index = policy.hit_classes[j];
         GeneratorFlow flow;
-        flow.source = addressing.source;
-        flow.destination = addressing.destination;
+        flow.source = ipv6 ? addressing.source6 : addressing.source;
+        flow.destination = ipv6 ? addressing.destination6 : addressing.destination;
         flow.source_port = static_cast<std::uint16_t>(40000 + j);
         flow.destination_port = 9; // discard
         switch (kind) {
@@ -169,11 +225,13 @@ BenchPolicy make_bench_policy(ClassKind kind, std::size_t classes,
             flow.destination_port = class_port(kind, index);
             break;
         case ClassKind::networks:
-            flow.source = network_address(index);
-            flow.source.bytes[3] |= 1; // a host inside the /30
+            flow.source = network_address(index, ipv6);
+            flow.source.bytes[ipv6 ? 15 : 3] |= 1; // a host inside the /30 (/126)
             break;
         case ClassKind::gids:
             flow.gid = static_cast<gid_t>(first_gid + index);
+            break;
+        case ClassKind::hosts:
             break;
         }
         policy.flows.push_back(flow);

@@ -32,9 +32,15 @@ testbench::TopologySpec bench_spec() {
     spec.addresses = {{{BenchTopology::sender, "up0"}, prefix("198.18.0.2/24")},
                       {{BenchTopology::router, "wan0"}, prefix("198.18.0.1/24")},
                       {{BenchTopology::router, "lan0"}, prefix("198.18.1.1/24")},
-                      {{BenchTopology::sink, "down0"}, prefix("198.18.1.2/24")}};
+                      {{BenchTopology::sink, "down0"}, prefix("198.18.1.2/24")},
+                      {{BenchTopology::sender, "up0"}, prefix("2001:db8::2/64")},
+                      {{BenchTopology::router, "wan0"}, prefix("2001:db8::1/64")},
+                      {{BenchTopology::router, "lan0"}, prefix("2001:db8:1::1/64")},
+                      {{BenchTopology::sink, "down0"}, prefix("2001:db8:1::2/64")}};
     spec.routes = {{BenchTopology::sender, prefix("198.18.3.0/24"), address("198.18.0.1")},
-                   {BenchTopology::router, prefix("198.18.3.0/24"), address("198.18.1.99")}};
+                   {BenchTopology::router, prefix("198.18.3.0/24"), address("198.18.1.99")},
+                   {BenchTopology::sender, prefix("2001:db8:3::/64"), address("2001:db8::1")},
+                   {BenchTopology::router, prefix("2001:db8:3::/64"), address("2001:db8:1::99")}};
     return spec;
 }
 
@@ -51,13 +57,17 @@ int note_tx_packets(const nlattr* attribute, void* data) {
 } // namespace
 
 BenchTopology::BenchTopology(const testbench::RunPrefix& run_prefix)
-    : topology_(bench_spec(), run_prefix), addressing_{"wan0", address("198.18.0.2"),
-                                                       address("198.18.3.1")} {
+    : topology_(bench_spec(), run_prefix), addressing_{
+                                               "wan0", address("198.18.0.2"), address("198.18.3.1"),
+                                               address("2001:db8::2"), address("2001:db8:3::1")} {
     testbench::ScopedNetns inside(topology_.netns(router));
     router_rtnl_ = std::make_unique<testbench::RtnlSocket>();
     egress_index_ = testbench::link_index(*router_rtnl_, "lan0");
-    // The next hop for 198.18.3.0/24: a locally administered MAC that no interface has.
+    // The next hop for 198.18.3.0/24 and 2001:db8:3::/64: a locally administered MAC that no
+    // interface has.
     testbench::add_neighbour(*router_rtnl_, egress_index_, address("198.18.1.99"),
+                             {0x02, 0xac, 0xff, 0xff, 0x00, 0x99});
+    testbench::add_neighbour(*router_rtnl_, egress_index_, address("2001:db8:1::99"),
                              {0x02, 0xac, 0xff, 0xff, 0x00, 0x99});
 }
 

@@ -1,6 +1,7 @@
 #include "acctc/bench/datapath.hpp"
 
 #include "acctc/bench/bench_topology.hpp"
+#include "acctc/bench/breakdown.hpp"
 #include "acctc/bench/iptables_restore.hpp"
 #include "acctc/compile.hpp"
 #include "acctc/runtime/counters.hpp"
@@ -8,6 +9,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <sched.h>
 #include <set>
 #include <sstream>
@@ -53,12 +55,33 @@ std::string empty_chain_ruleset(const std::string& table, const BenchPolicy& pol
            " priority filter - 10; policy accept;\n\t}\n}\n";
 }
 
+bool is_step(Variant variant) {
+    return variant == Variant::compare || variant == Variant::jump || variant == Variant::lookup;
+}
+
+std::string step_table(Variant variant) {
+    return "acctc_bench_step_" + to_string(variant);
+}
+
+// The compiled text with its table under another name (the `table`/`delete table` lines).
+std::string renamed_table(const std::string& text, const std::string& from, const std::string& to) {
+    std::string out;
+    const std::string old_name = "table inet " + from;
+    std::size_t at = 0;
+    for (std::size_t found = text.find(old_name); found != std::string::npos;
+         found = text.find(old_name, at)) {
+        out.append(text, at, found - at);
+        out += "table inet " + to;
+        at = found + old_name.size();
+    }
+    return out + text.substr(at);
+}
+
 // Fills counted/otherwise/classes_hit from a variant's counters.
 void read_check(VariantResult& result, const BenchPolicy& policy,
                 const std::vector<runtime::CounterSample>& samples) {
-    const std::string rest = policy.classify_name + "_rest";
     for (const auto& sample : samples) {
-        if (sample.counter == rest) {
+        if (sample.counter == policy.rest_counter) {
             result.otherwise += sample.packets;
         } else if (sample.packets > 0) {
             result.counted += sample.packets;
@@ -82,34 +105,65 @@ class CaseRunner {
     CaseRunner(BenchTopology& topology, const DatapathOptions& options, const BenchPolicy& policy,
                std::vector<std::string>& notes)
         : topology_(topology), options_(options), policy_(policy),
-          node_(policy.output_hook ? BenchTopology::sender : BenchTopology::router) {
+          node_(policy.output_hook ? BenchTopology::sender : BenchTopology::router),
+          ipv6_(!policy.flows.empty() && !policy.flows.front().source.is_v4()) {
         const auto compiled =
             compile_or_throw(policy, runtime::backend_info(runtime::BackendKind::nftables).target);
         acctc_table_ = compiled.table_name;
         naive_table_ = "acctc_" + policy.naive_policy;
         load(Variant::empty_chain, empty_chain_ruleset(floor_table_, policy), floor_table_);
         load(Variant::acctc, compiled.text, acctc_table_);
-        load(Variant::naive, policy.naive_ruleset, naive_table_);
+        if (const auto steps = breakdown_rulesets(compiled.text)) {
+            for (const auto& [variant, text] : {std::pair{Variant::compare, &steps->compare},
+                                                std::pair{Variant::jump, &steps->jump},
+                                                std::pair{Variant::lookup, &steps->lookup}}) {
+                const std::string table = step_table(variant);
+                load(variant, renamed_table(*text, acctc_table_, table), table);
+            }
+        }
+        if (!policy.naive_ruleset.empty()) {
+            load(Variant::naive, policy.naive_ruleset, naive_table_);
+        }
         // Loaded with iptables-restore as installed, like the iptables backend does.
-        const auto iptables =
-            compile_or_throw(policy, runtime::backend_info(runtime::BackendKind::iptables).target);
-        if (iptables.iptables && !iptables.iptables->v4.empty()) {
+        std::optional<CompiledPolicy> iptables;
+        try {
+            iptables = compile_or_throw(
+                policy, runtime::backend_info(runtime::BackendKind::iptables).target);
+        } catch (const std::runtime_error& error) {
+            notes.push_back("iptables variant of " + to_string(policy.kind) +
+                            " skipped: the policy does not compile for iptables");
+        }
+        if (!iptables || ipv6_) {
+            // Noted above; IPv6 traffic would need the ip6tables-restore half, not measured.
+        } else if (iptables->iptables && !iptables->iptables->v4.empty()) {
             // The traffic is IPv4: only the iptables-restore half is loaded. On this host
             // iptables is iptables-nft, so its rules live in `table ip filter`, which is
             // switched on and off like the nft tables.
             const auto start = Clock::now();
-            iptables_restore(topology_.netns(node_), iptables.iptables->v4);
-            results_[Variant::iptables].variant = Variant::iptables;
-            results_[Variant::iptables].load_seconds = seconds_since(start);
-            iptables_loaded_ = true;
-            topology_.nft(node_, dormant_iptables(true));
-            if (options.iptables_legacy) {
-                const auto legacy_start = Clock::now();
-                iptables_restore(topology_.netns(node_), iptables.iptables->v4, legacy);
-                results_[Variant::iptables_legacy].variant = Variant::iptables_legacy;
-                results_[Variant::iptables_legacy].load_seconds = seconds_since(legacy_start);
-                legacy_loaded_ = true;
-                activate(Variant::iptables_legacy, false);
+            try {
+                iptables_restore(topology_.netns(node_), iptables->iptables->v4);
+                results_[Variant::iptables].variant = Variant::iptables;
+                results_[Variant::iptables].load_seconds = seconds_since(start);
+                iptables_loaded_ = true;
+                topology_.nft(node_, dormant_iptables(true));
+                if (options.iptables_legacy) {
+                    const auto legacy_start = Clock::now();
+                    iptables_restore(topology_.netns(node_), iptables->iptables->v4, legacy);
+                    results_[Variant::iptables_legacy].variant = Variant::iptables_legacy;
+                    results_[Variant::iptables_legacy].load_seconds = seconds_since(legacy_start);
+                    legacy_loaded_ = true;
+                    activate(Variant::iptables_legacy, false);
+                }
+            } catch (const std::runtime_error& error) {
+                // The other variants are still worth measuring (100,000 classes: timed out).
+                notes.push_back("iptables variant of " + to_string(policy.kind) + " " +
+                                std::to_string(policy.classes) + " skipped after " +
+                                std::to_string(seconds_since(start)) + " s: " + error.what());
+                try {
+                    iptables_flush(topology_.netns(node_));
+                } catch (const std::runtime_error&) {
+                    // Left for the namespace's removal.
+                }
             }
         } else if (std::find_if(notes.begin(), notes.end(), [](const std::string& note) {
                        return note.rfind("iptables", 0) == 0;
@@ -123,11 +177,23 @@ class CaseRunner {
     CaseRunner& operator=(const CaseRunner&) = delete;
     ~CaseRunner() {
         try {
-            topology_.nft(node_, "delete table inet " + acctc_table_ + "\ndelete table inet " +
-                                     naive_table_ + "\ndelete table inet " + floor_table_ + "\n");
+            std::string tables =
+                "delete table inet " + acctc_table_ + "\ndelete table inet " + floor_table_ + "\n";
+            for (const auto& [variant, result] : results_) {
+                if (variant == Variant::naive) {
+                    tables += "delete table inet " + naive_table_ + "\n";
+                } else if (is_step(variant)) {
+                    tables += "delete table inet " + step_table(variant) + "\n";
+                }
+            }
+            topology_.nft(node_, tables);
             if (iptables_loaded_) {
                 topology_.nft(node_, dormant_iptables(false));
-                iptables_flush(topology_.netns(node_));
+                try {
+                    iptables_flush(topology_.netns(node_));
+                } catch (const std::runtime_error&) {
+                    // Left for the namespace's removal.
+                }
             }
             if (legacy_loaded_) {
                 iptables_flush(topology_.netns(node_), legacy);
@@ -143,6 +209,11 @@ class CaseRunner {
             order.push_back(variant);
         }
         measure(Variant::baseline, std::chrono::milliseconds(50)); // warm caches, not kept
+        if (policy_.kind == ClassKind::hosts) {
+            // Every host in the set before the first measurement: what is measured is counting
+            // hosts already known, as on a LAN that has been up for a while.
+            measure(Variant::acctc, std::chrono::seconds(10), 2 * policy_.flows.size());
+        }
         for (unsigned rep = 0; rep < options_.repetitions; ++rep) {
             std::map<Variant, double> pps;
             // Rotating the order each repetition spreads drift in the machine's load evenly.
@@ -159,8 +230,10 @@ class CaseRunner {
         const std::string netns = topology_.netns(node_).name();
         read_check(results_[Variant::acctc], policy_,
                    runtime::read_counters(policy_.policy_name, netns));
-        read_check(results_[Variant::naive], policy_,
-                   runtime::read_counters(policy_.naive_policy, netns));
+        if (results_.count(Variant::naive) != 0) {
+            read_check(results_[Variant::naive], policy_,
+                       runtime::read_counters(policy_.naive_policy, netns));
+        }
         if (iptables_loaded_) {
             read_check(results_[Variant::iptables], policy_,
                        iptables_samples(policy_.policy_name, netns, runtime::IptablesVariant::nft));
@@ -174,6 +247,7 @@ class CaseRunner {
         result.kind = policy_.kind;
         result.classes = policy_.classes;
         result.flows = policy_.flows.size();
+        result.ip_version = ipv6_ ? 6 : 4;
         result.hook = policy_.output_hook ? "output" : "forward";
         for (auto& [variant, variant_result] : results_) {
             variant_result.median_pps = median(variant_result.pps);
@@ -212,6 +286,11 @@ class CaseRunner {
         case Variant::naive:
             topology_.nft(node_, dormant(naive_table_, !on));
             break;
+        case Variant::compare:
+        case Variant::jump:
+        case Variant::lookup:
+            topology_.nft(node_, dormant(step_table(variant), !on));
+            break;
         case Variant::iptables:
             topology_.nft(node_, dormant_iptables(!on));
             break;
@@ -226,11 +305,14 @@ class CaseRunner {
         }
     }
 
-    double measure(Variant variant, std::chrono::milliseconds duration) {
+    double measure(Variant variant, std::chrono::milliseconds duration,
+                   std::uint64_t max_packets = 0) {
         GeneratorSpec spec;
         spec.flows = policy_.flows;
         spec.max_time = duration;
-        spec.max_packets = options_.max_packets;
+        spec.max_packets = max_packets > 0 ? max_packets : options_.max_packets;
+        // A measurement sends fewer packets than there are hosts: each starts elsewhere.
+        spec.first_flow = ++measurements_ * 7919 % policy_.flows.size();
         spec.cpu = options_.cpu;
         activate(variant, true);
         const std::uint64_t before = topology_.forwarded_packets();
@@ -252,10 +334,12 @@ class CaseRunner {
     std::string acctc_table_;
     std::string naive_table_;
     std::string floor_table_ = "acctc_bench_floor";
+    bool ipv6_ = false;
     bool iptables_loaded_ = false;
     bool legacy_loaded_ = false;
     static constexpr const char* legacy = "iptables-legacy";
     const char* builtin_chain() const { return policy_.output_hook ? "OUTPUT" : "FORWARD"; }
+    std::size_t measurements_ = 0;
     std::map<Variant, VariantResult> results_;
 };
 
@@ -269,6 +353,12 @@ std::string to_string(Variant variant) {
         return "empty_chain";
     case Variant::acctc:
         return "acctc";
+    case Variant::compare:
+        return "compare";
+    case Variant::jump:
+        return "jump";
+    case Variant::lookup:
+        return "lookup";
     case Variant::naive:
         return "naive";
     case Variant::iptables:
@@ -302,33 +392,45 @@ double median(std::vector<double> values) {
     return values.size() % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
 }
 
+namespace {
+const std::string ipv6_note = "IPv6 traffic: 115-byte packets (the same UDP payload behind a "
+                              "40-byte header); no iptables variant (ip6tables not measured)";
+} // namespace
+
 DatapathReport run_datapath(const DatapathOptions& options,
                             const std::function<void(const std::string&)>& progress) {
     DatapathReport report;
     BenchTopology topology(testbench::RunPrefix::current());
-    for (const auto kind : options.kinds) {
-        for (const auto size : options.sizes) {
-            if (size > max_classes(kind)) {
-                report.notes.push_back(to_string(kind) + " with " + std::to_string(size) +
-                                       " classes skipped: at most " +
-                                       std::to_string(max_classes(kind)) + " distinct keys");
-                continue;
-            }
-            const auto policy = make_bench_policy(kind, size, topology.addressing(), options.flows);
-            CaseRunner runner(topology, options, policy, report.notes);
-            report.cases.push_back(runner.run());
-            if (progress) {
-                std::ostringstream line;
-                line << to_string(kind) << " " << size << ":";
-                for (const auto& variant : report.cases.back().variants) {
-                    line << " " << to_string(variant.variant) << " "
-                         << static_cast<long long>(variant.median_pps) << " pps";
-                    if (variant.variant != Variant::baseline) {
-                        line << " (" << variant.median_ratio << ", best " << variant.best_ratio
-                             << ")";
-                    }
+    for (const int version : options.ip_versions) {
+        if (version == 6 &&
+            std::find(report.notes.begin(), report.notes.end(), ipv6_note) == report.notes.end()) {
+            report.notes.push_back(ipv6_note);
+        }
+        for (const auto kind : options.kinds) {
+            for (const auto size : kind == ClassKind::hosts ? options.host_counts : options.sizes) {
+                if (size > max_classes(kind)) {
+                    report.notes.push_back(to_string(kind) + " with " + std::to_string(size) +
+                                           " classes skipped: at most " +
+                                           std::to_string(max_classes(kind)) + " distinct keys");
+                    continue;
                 }
-                progress(line.str());
+                const auto policy = make_bench_policy(kind, size, topology.addressing(),
+                                                      options.flows, version == 6);
+                CaseRunner runner(topology, options, policy, report.notes);
+                report.cases.push_back(runner.run());
+                if (progress) {
+                    std::ostringstream line;
+                    line << to_string(kind) << " " << size << " IPv" << version << ":";
+                    for (const auto& variant : report.cases.back().variants) {
+                        line << " " << to_string(variant.variant) << " "
+                             << static_cast<long long>(variant.median_pps) << " pps";
+                        if (variant.variant != Variant::baseline) {
+                            line << " (" << variant.median_ratio << ", best " << variant.best_ratio
+                                 << ")";
+                        }
+                    }
+                    progress(line.str());
+                }
             }
         }
     }

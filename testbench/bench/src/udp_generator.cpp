@@ -9,6 +9,7 @@
 #include <map>
 #include <netinet/in.h>
 #include <netinet/ip.h>
+#include <netinet/ip6.h>
 #include <netinet/udp.h>
 #include <sched.h>
 #include <sstream>
@@ -21,7 +22,32 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// IPv6: the same UDP payload behind a 40-byte header (length + 20 bytes on the wire). The UDP
+// checksum stays 0, which IPv6 receivers refuse; nothing here receives: the router forwards
+// without looking and the sink drops every frame before IPv6 does.
+std::vector<std::uint8_t> build_packet6(const GeneratorFlow& flow, unsigned length) {
+    const unsigned total = length + static_cast<unsigned>(sizeof(ip6_hdr) - sizeof(iphdr));
+    std::vector<std::uint8_t> packet(total, 0x5a);
+    ip6_hdr ip{};
+    ip.ip6_flow = htonl(6U << 28);
+    ip.ip6_plen = htons(static_cast<std::uint16_t>(total - sizeof ip));
+    ip.ip6_nxt = IPPROTO_UDP;
+    ip.ip6_hlim = 64;
+    std::memcpy(&ip.ip6_src, flow.source.bytes.data(), 16);
+    std::memcpy(&ip.ip6_dst, flow.destination.bytes.data(), 16);
+    udphdr udp{};
+    udp.source = htons(flow.source_port);
+    udp.dest = htons(flow.destination_port);
+    udp.len = ip.ip6_plen;
+    std::memcpy(packet.data(), &ip, sizeof ip);
+    std::memcpy(packet.data() + sizeof ip, &udp, sizeof udp);
+    return packet;
+}
+
 std::vector<std::uint8_t> build_packet(const GeneratorFlow& flow, unsigned length) {
+    if (!flow.source.is_v4()) {
+        return build_packet6(flow, length);
+    }
     std::vector<std::uint8_t> packet(length, 0x5a);
     iphdr ip{};
     ip.version = 4;
@@ -49,9 +75,10 @@ struct GroupSocket {
     std::size_t next = 0;
 };
 
-testbench::UniqueFd raw_socket_as(gid_t gid) {
+testbench::UniqueFd raw_socket_as(gid_t gid, int family) {
     ::setfsgid(gid);
-    const int fd = ::socket(AF_INET, SOCK_RAW, IPPROTO_RAW); // IPPROTO_RAW implies IP_HDRINCL
+    // IPPROTO_RAW implies IP_HDRINCL (IPv6: IPV6_HDRINCL).
+    const int fd = ::socket(family, SOCK_RAW, IPPROTO_RAW);
     const int error = errno;
     ::setfsgid(0);
     if (fd < 0) {
@@ -62,26 +89,38 @@ testbench::UniqueFd raw_socket_as(gid_t gid) {
 
 void generate(const GeneratorSpec& spec, testbench::ControlChannel& channel) {
     std::vector<std::vector<std::uint8_t>> packets;
-    std::vector<sockaddr_in> destinations;
-    std::map<gid_t, GroupSocket> by_gid;
+    std::vector<sockaddr_storage> destinations;
+    std::vector<socklen_t> destination_lengths;
+    std::map<std::pair<gid_t, int>, GroupSocket> by_gid;
     for (std::size_t i = 0; i < spec.flows.size(); ++i) {
         const auto& flow = spec.flows[i];
-        if (!flow.source.is_v4() || !flow.destination.is_v4()) {
-            throw std::invalid_argument("the generator sends IPv4 only");
+        if (flow.source.is_v4() != flow.destination.is_v4()) {
+            throw std::invalid_argument("the generator's flows have one family each");
         }
         packets.push_back(build_packet(flow, spec.packet_length));
-        sockaddr_in to{};
-        to.sin_family = AF_INET;
-        std::memcpy(&to.sin_addr, flow.destination.bytes.data(), 4);
+        sockaddr_storage to{};
+        if (flow.destination.is_v4()) {
+            auto* v4 = reinterpret_cast<sockaddr_in*>(&to);
+            v4->sin_family = AF_INET;
+            std::memcpy(&v4->sin_addr, flow.destination.bytes.data(), 4);
+            destination_lengths.push_back(sizeof(sockaddr_in));
+        } else {
+            auto* v6 = reinterpret_cast<sockaddr_in6*>(&to);
+            v6->sin6_family = AF_INET6;
+            std::memcpy(&v6->sin6_addr, flow.destination.bytes.data(), 16);
+            destination_lengths.push_back(sizeof(sockaddr_in6));
+        }
         destinations.push_back(to);
-        auto& group = by_gid[flow.gid];
+        const int family = flow.destination.is_v4() ? AF_INET : AF_INET6;
+        auto& group = by_gid[{flow.gid, family}];
         if (!group.fd.valid()) {
-            group.fd = raw_socket_as(flow.gid);
+            group.fd = raw_socket_as(flow.gid, family);
         }
         group.flows.push_back(i);
     }
     std::vector<GroupSocket*> sockets;
     for (auto& [gid, group] : by_gid) {
+        group.next = spec.first_flow;
         sockets.push_back(&group);
     }
     std::vector<mmsghdr> messages(spec.batch);
@@ -113,7 +152,7 @@ void generate(const GeneratorSpec& spec, testbench::ControlChannel& channel) {
             vectors[m] = {packets[flow].data(), packets[flow].size()};
             messages[m] = {};
             messages[m].msg_hdr.msg_name = &destinations[flow];
-            messages[m].msg_hdr.msg_namelen = sizeof(sockaddr_in);
+            messages[m].msg_hdr.msg_namelen = destination_lengths[flow];
             messages[m].msg_hdr.msg_iov = &vectors[m];
             messages[m].msg_hdr.msg_iovlen = 1;
         }

@@ -29,19 +29,24 @@ std::string run(const std::string& command) {
 }
 
 TEST(BenchSmoke, QuickRunWithTenClassesHasTheJsonShape) {
-    const auto output = run(std::string(ACCTC_BINARY) +
-                            " bench --quick --classes 10 --apply-classes 10 --json 2>/dev/null");
+    const auto output =
+        run(std::string(ACCTC_BINARY) +
+            " bench --quick --classes 10 --hosts 300 --apply-classes 10 --json 2>/dev/null");
     const auto report = nlohmann::json::parse(output, nullptr, false);
     ASSERT_FALSE(report.is_discarded()) << output;
-    for (const char* key : {"machine", "settings", "datapath", "apply", "notes", "seconds"}) {
+    for (const char* key :
+         {"machine", "settings", "datapath", "apply", "host_reads", "notes", "seconds"}) {
         EXPECT_TRUE(report.contains(key)) << key;
     }
     EXPECT_GT(report["machine"]["cpus"].get<unsigned>(), 0U);
     // Pinned by default to the last CPU it may use.
     EXPECT_GE(report["settings"]["cpu"].get<int>(), 0);
-    ASSERT_EQ(report["datapath"].size(), 4U); // ports, networks, protoport, gids
+    // ports, networks, protoport, gids, hosts; with IPv4 traffic, then with IPv6.
+    ASSERT_EQ(report["datapath"].size(), 10U);
     for (const auto& result : report["datapath"]) {
-        EXPECT_EQ(result["classes"], 10);
+        EXPECT_TRUE(result["ip_version"] == 4 || result["ip_version"] == 6);
+        const bool hosts = result["kind"] == "hosts";
+        EXPECT_EQ(result["classes"], hosts ? 300 : 10);
         std::set<std::string> variants;
         for (const auto& variant : result["variants"]) {
             variants.insert(variant["variant"].get<std::string>());
@@ -57,11 +62,20 @@ TEST(BenchSmoke, QuickRunWithTenClassesHasTheJsonShape) {
                 EXPECT_EQ(variant["classes_hit"], result["flows"]);
             }
         }
+        // Per-host counting has no hand-written one-rule-per-class equivalent, nor steps.
         EXPECT_TRUE(variants.count("baseline") && variants.count("empty_chain") &&
-                    variants.count("acctc") && variants.count("naive"));
+                    variants.count("acctc") && variants.count("naive") != hosts);
+        for (const char* step : {"compare", "jump", "lookup"}) {
+            EXPECT_EQ(variants.count(step) == 0, hosts) << step;
+        }
     }
     ASSERT_EQ(report["apply"].size(), 1U);
     EXPECT_EQ(report["apply"][0]["counters"], 11);
+    // Every host of the set read back, and reset.
+    ASSERT_EQ(report["host_reads"].size(), 1U);
+    EXPECT_EQ(report["host_reads"][0]["hosts"], 300);
+    EXPECT_EQ(report["host_reads"][0]["read"], 300);
+    EXPECT_EQ(report["host_reads"][0]["reset_ms"].size(), 3U);
 }
 
 // acctc's iptables output through iptables-nft and iptables-legacy: 20 classes make lookup

@@ -27,14 +27,16 @@ struct CounterSample {
 
     // The family, or the counter name when the family is unknown.
     const std::string& family_or_name() const { return family.empty() ? counter : family; }
-    // The value of one dimension; empty when the counter does not have it.
-    std::string label(Dimension dimension) const {
+    // The value of one dimension; empty when the counter does not have it. A reference: sorting
+    // 100,000 readings by a label must not copy it at every comparison.
+    const std::string& label(Dimension dimension) const {
+        static const std::string none;
         for (const auto& l : labels) {
             if (l.dimension == dimension) {
                 return l.value;
             }
         }
-        return {};
+        return none;
     }
     // One host's reading of a `split host` counter (not its overflow counter, host=overflow).
     bool per_host() const {

@@ -4,6 +4,7 @@
 
 #include "acctc/bench/apply_timing.hpp"
 #include "acctc/bench/datapath.hpp"
+#include "acctc/bench/host_read_timing.hpp"
 
 #include <iosfwd>
 #include <nlohmann/json_fwd.hpp>
@@ -16,12 +17,14 @@ struct BenchOptions {
     DatapathOptions datapath;
     std::vector<std::size_t> apply_sizes; // empty: no apply timings
     unsigned apply_repetitions = 5;
-    bool quick = false; // recorded in the report
+    std::vector<std::size_t> host_read_counts; // per-host read timings; empty: none
+    bool quick = false;                        // recorded in the report
 };
 
-// Full run: 10..10,000 classes of every kind, 41 repetitions of 50 ms, apply on 10k and 100k.
+// Full run: 10..10,000 classes of every kind and 65,536 hosts, 41 repetitions of 50 ms, apply on
+// 10k and 100k, per-host reads of 65,536.
 BenchOptions default_bench_options();
-// Smoke-sized: 3 repetitions of 100 ms, apply on 1,000 classes.
+// Smoke-sized: 3 repetitions of 100 ms, 1,000 hosts, apply on 1,000 classes.
 BenchOptions quick_bench_options();
 
 struct MachineInfo {
@@ -37,6 +40,7 @@ struct BenchReport {
     MachineInfo machine;
     DatapathReport datapath;
     std::vector<ApplyTiming> apply;
+    std::vector<HostReadTiming> host_reads;
     double seconds = 0;
 };
 

@@ -18,6 +18,7 @@ enum class ClassKind {
     networks,  // c<i>: from 198.19.x.y/30, the i-th /30 of 198.19.0.0/16
     protoport, // c<i>: tcp or udp (alternating) dport 1000+i/2: a concatenated key
     gids,      // c<i>: owner group 5000+i, on the output hook of the sending namespace
+    hosts,     // `split host source`: one counter per source address, N hosts of 198.19.0.0/16
 };
 std::string to_string(ClassKind kind);
 std::optional<ClassKind> parse_class_kind(std::string_view text);
@@ -29,6 +30,8 @@ struct BenchAddressing {
     std::string wan_interface;        // the router's ingress interface
     testbench::IpAddress source;      // the sender's own address
     testbench::IpAddress destination; // routed through the router, dropped past its egress
+    testbench::IpAddress source6;     // the same for IPv6 traffic
+    testbench::IpAddress destination6;
 };
 
 struct BenchPolicy {
@@ -37,15 +40,23 @@ struct BenchPolicy {
     std::string policy_name;   // table acctc_<policy_name>
     std::string source;        // acctc policy text
     std::string naive_policy;  // table acctc_<naive_policy> holds the naive ruleset
-    std::string naive_ruleset; // nft text, loadable with nft -f
+    std::string naive_ruleset; // nft text, loadable with nft -f; empty: no naive variant
     std::string classify_name; // counters are <classify_name>_c<i> and <classify_name>_rest
+    std::string rest_counter;  // what no class takes: <classify_name>_rest, or hosts' overflow
     bool output_hook = false;  // rules sit on the sender's output hook instead of forward
     std::vector<std::size_t> hit_classes; // one per flow
     std::vector<GeneratorFlow> flows;
 };
 
-// `flows` distinct classes are hit (fewer when there are fewer classes), evenly spread.
+// `flows` distinct classes are hit (fewer when there are fewer classes), evenly spread. For
+// hosts every one of the N hosts is a flow of its own, whatever `flows` says.
+// The bench topology's addressing, for policies loaded where no traffic flows (timings).
+BenchAddressing offline_addressing();
+
+// ipv6: the traffic (and the networks and hosts it comes from) is IPv6: networks are /126s of
+// 2001:db8:19::/96 and hosts 2001:db8:19::<i> instead of 198.19.0.0/16.
 BenchPolicy make_bench_policy(ClassKind kind, std::size_t classes,
-                              const BenchAddressing& addressing, std::size_t flows);
+                              const BenchAddressing& addressing, std::size_t flows,
+                              bool ipv6 = false);
 
 } // namespace acctc::bench

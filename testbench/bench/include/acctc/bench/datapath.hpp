@@ -17,13 +17,18 @@
 
 namespace acctc::bench {
 
-enum class Variant { baseline, empty_chain, acctc, naive, iptables, iptables_legacy };
-constexpr int variant_count = 6;
+// In the order the table shows them: the breakdown steps (acctc/bench/breakdown.hpp) between
+// the empty chain and acctc's whole ruleset.
+enum class Variant { baseline, empty_chain, compare, jump, lookup, acctc, naive, iptables,
+                     iptables_legacy };
+constexpr int variant_count = 9;
 std::string to_string(Variant variant);
 
 struct DatapathOptions {
     std::vector<ClassKind> kinds;
-    std::vector<std::size_t> sizes;
+    std::vector<std::size_t> sizes;       // classes, for every kind but hosts
+    std::vector<std::size_t> host_counts; // active hosts, for the hosts kind
+    std::vector<int> ip_versions{4};      // the traffic's: 4, 6 or both (every case for each)
     unsigned repetitions = 41;
     std::chrono::milliseconds duration{50}; // per measurement
     std::uint64_t max_packets = 5'000'000;  // per measurement
@@ -62,7 +67,8 @@ struct CaseResult {
     ClassKind kind = ClassKind::ports;
     std::size_t classes = 0;
     std::size_t flows = 0;
-    std::string hook; // "forward" or "output"
+    int ip_version = 4; // of the traffic
+    std::string hook;   // "forward" or "output"
     std::vector<VariantResult> variants;
 };
 

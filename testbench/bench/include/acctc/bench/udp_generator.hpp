@@ -1,6 +1,6 @@
-// Bulk UDP generator for throughput runs: prebuilt IPv4/UDP packets sent through raw sockets
-// with sendmmsg from a process inside a bench namespace, round-robin over several flows, until
-// a fixed packet count or a time limit is reached, whichever comes first.
+// Bulk UDP generator for throughput runs: prebuilt IPv4 or IPv6 UDP packets sent through raw
+// sockets with sendmmsg from a process inside a bench namespace, round-robin over several flows,
+// until a fixed packet count or a time limit is reached, whichever comes first.
 #pragma once
 
 #include "acctc/testbench/ip_address.hpp"
@@ -22,12 +22,13 @@ struct GeneratorFlow {
 };
 
 struct GeneratorSpec {
-    std::vector<GeneratorFlow> flows; // IPv4 only
-    unsigned packet_length = 95;      // IPv4 total length: 20 + 8 + 67 bytes of payload
+    std::vector<GeneratorFlow> flows; // IPv4 or IPv6, source and destination of one family
+    unsigned packet_length = 95; // IPv4 total length: 20 + 8 + 67 bytes of payload (IPv6: + 20)
     std::uint64_t max_packets = 1'000'000;
     std::chrono::milliseconds max_time{300};
-    unsigned batch = 64; // datagrams per sendmmsg call
-    int cpu = -1;        // pin the generator to this CPU; -1: let the scheduler place it
+    unsigned batch = 64;        // datagrams per sendmmsg call
+    int cpu = -1;               // pin the generator to this CPU; -1: let the scheduler place it
+    std::size_t first_flow = 0; // where the round-robin over a group's flows starts
 };
 
 struct GeneratorResult {

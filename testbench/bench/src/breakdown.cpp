@@ -1,0 +1,103 @@
+#include "acctc/bench/breakdown.hpp"
+
+#include <vector>
+
+namespace acctc::bench {
+namespace {
+
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> lines;
+    std::size_t at = 0;
+    while (at < text.size()) {
+        const std::size_t end = text.find('\n', at);
+        lines.push_back(text.substr(at, end == std::string::npos ? std::string::npos : end - at));
+        at = end == std::string::npos ? text.size() : end + 1;
+    }
+    return lines;
+}
+
+std::string joined(const std::vector<std::string>& lines) {
+    std::string text;
+    for (const auto& line : lines) {
+        text += line + "\n";
+    }
+    return text;
+}
+
+// `counter name KEY map { K1 : "c1", K2 : "c2" } REST` -> `KEY { K1, K2 } REST`, in one pass
+// (a map of 100,000 elements is one line of megabytes).
+std::optional<std::string> as_set_lookup(const std::string& rule) {
+    const std::string head = "counter name ";
+    const std::string open = " map { ";
+    const std::size_t start = rule.find(head);
+    const std::size_t map = rule.find(open, start == std::string::npos ? 0 : start);
+    const std::size_t close = rule.find(" }", map == std::string::npos ? 0 : map);
+    if (start == std::string::npos || map == std::string::npos || close == std::string::npos) {
+        return std::nullopt;
+    }
+    std::string out =
+        rule.substr(0, start) + rule.substr(start + head.size(), map - start - head.size()) + " { ";
+    const std::size_t first = map + open.size();
+    bool in_value = false;
+    for (std::size_t i = first; i < close; ++i) {
+        if (!in_value && rule.compare(i, 4, " : \"") == 0) {
+            in_value = true;
+            i += 3; // at the opening quote
+            continue;
+        }
+        if (in_value) {
+            in_value = rule[i] != '"';
+            continue;
+        }
+        out += rule[i];
+    }
+    return out + rule.substr(close);
+}
+
+} // namespace
+
+std::optional<BreakdownRulesets> breakdown_rulesets(const std::string& compiled) {
+    const auto lines = lines_of(compiled);
+    std::string target;
+    std::size_t jump_line = 0;
+    std::size_t map_line = 0;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        const std::size_t jump = lines[i].find(" jump ");
+        if (jump != std::string::npos && target.empty()) {
+            const std::size_t name = jump + 6;
+            target = lines[i].substr(name, lines[i].find(' ', name) - name);
+            jump_line = i;
+        }
+        if (!target.empty() && lines[i] == "\tchain " + target + " {" && i + 1 < lines.size()) {
+            map_line = i + 1;
+        }
+    }
+    if (target.empty() || map_line == 0) {
+        return std::nullopt;
+    }
+    const auto lookup_rule = as_set_lookup(lines[map_line]);
+    if (!lookup_rule) {
+        return std::nullopt;
+    }
+    BreakdownRulesets out;
+    auto compare = lines;
+    const std::size_t jump = compare[jump_line].find(" jump ");
+    const std::size_t after = compare[jump_line].find(' ', jump + 6);
+    compare[jump_line].erase(jump, after == std::string::npos ? std::string::npos : after - jump);
+    // The classification chain, no longer jumped to, is left as it is.
+    out.compare = joined(compare);
+    auto jump_only = lines;
+    std::size_t end = map_line;
+    while (end < jump_only.size() && jump_only[end] != "\t}") {
+        ++end;
+    }
+    jump_only.erase(jump_only.begin() + static_cast<std::ptrdiff_t>(map_line),
+                    jump_only.begin() + static_cast<std::ptrdiff_t>(end));
+    out.jump = joined(jump_only);
+    auto lookup = lines;
+    lookup[map_line] = *lookup_rule;
+    out.lookup = joined(lookup);
+    return out;
+}
+
+} // namespace acctc::bench

@@ -1,0 +1,103 @@
+#include "acctc/bench/host_read_timing.hpp"
+
+#include "acctc/bench/bench_policy.hpp"
+#include "acctc/bench/datapath.hpp"
+#include "acctc/compile.hpp"
+#include "acctc/runtime/backend.hpp"
+#include "acctc/runtime/counters.hpp"
+#include "acctc/runtime/nft_context.hpp"
+#include "acctc/testbench/netns.hpp"
+
+#include <chrono>
+#include <sstream>
+#include <stdexcept>
+
+namespace acctc::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double milliseconds_since(Clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+// Each host as the packet path would have left it: an element of the IPv4 set with a counter.
+std::string fill_commands(const BenchPolicy& policy, const std::string& table) {
+    std::string text = "add element inet " + table + " " + policy.classify_name + "_hosts_v4 { ";
+    for (std::size_t i = 0; i < policy.flows.size(); ++i) {
+        text += (i == 0 ? "" : ", ") + policy.flows[i].source.to_string() +
+                " counter packets 1 bytes 95";
+    }
+    return text + " }\n";
+}
+
+HostReadTiming time_one(std::size_t hosts, unsigned repetitions) {
+    if (hosts < 2 || hosts > max_classes(ClassKind::hosts)) {
+        throw std::invalid_argument("host read timing: 2.." +
+                                    std::to_string(max_classes(ClassKind::hosts)) + " hosts");
+    }
+    HostReadTiming timing;
+    timing.hosts = hosts;
+    const auto policy = make_bench_policy(ClassKind::hosts, hosts, offline_addressing(), 1);
+    auto compiled = compile_source(policy.policy_name + ".acct", policy.source);
+    if (!compiled.output) {
+        throw std::runtime_error("host read timing: the bench policy does not compile");
+    }
+    const auto netns = testbench::NamedNetns::create(testbench::RunPrefix::current().text() +
+                                                     "hosts" + std::to_string(hosts));
+    runtime::make_backend(runtime::BackendKind::nftables, netns.name())
+        ->apply(*compiled.output, false);
+    {
+        testbench::ScopedNetns inside(netns);
+        const auto result =
+            runtime::NftContext().run(fill_commands(policy, compiled.output->table_name));
+        if (!result.ok) {
+            throw std::runtime_error("host read timing: cannot add the hosts: " + result.errors);
+        }
+    }
+    for (unsigned rep = 0; rep < repetitions; ++rep) {
+        auto start = Clock::now();
+        const auto samples = runtime::read_counters(policy.policy_name, netns.name(), false,
+                                                    runtime::BackendKind::nftables);
+        timing.read_ms.push_back(milliseconds_since(start));
+        if (rep == 0) {
+            for (const auto& sample : samples) {
+                timing.read +=
+                    sample.label(Dimension::host).empty() || sample.counter == policy.rest_counter
+                        ? 0
+                        : 1;
+            }
+        }
+        start = Clock::now();
+        runtime::read_counters(policy.policy_name, netns.name(), true,
+                               runtime::BackendKind::nftables);
+        timing.reset_ms.push_back(milliseconds_since(start));
+    }
+    timing.median_read_ms = median(timing.read_ms);
+    timing.median_reset_ms = median(timing.reset_ms);
+    if (timing.read != hosts) {
+        throw std::runtime_error("host read timing: read " + std::to_string(timing.read) +
+                                 " hosts, expected " + std::to_string(hosts));
+    }
+    return timing;
+}
+
+} // namespace
+
+std::vector<HostReadTiming>
+run_host_read_timing(const std::vector<std::size_t>& host_counts, unsigned repetitions,
+                     const std::function<void(const std::string&)>& progress) {
+    std::vector<HostReadTiming> timings;
+    for (const auto hosts : host_counts) {
+        timings.push_back(time_one(hosts, repetitions));
+        if (progress) {
+            std::ostringstream line;
+            line << "hosts " << hosts << ": read " << timings.back().median_read_ms << " ms, reset "
+                 << timings.back().median_reset_ms << " ms";
+            progress(line.str());
+        }
+    }
+    return timings;
+}
+
+} // namespace acctc::bench
