@@ -81,9 +81,11 @@ TEST(BenchSmoke, QuickRunWithTenClassesHasTheJsonShape) {
 // acctc's iptables output through iptables-nft and iptables-legacy: 20 classes make lookup
 // trees (docs/iptables.md), and every flow lands in its class there too.
 TEST(BenchSmoke, IptablesVariantsCountEveryFlowInItsClass) {
-    const auto output = run(std::string(ACCTC_BINARY) +
-                            " bench --quick --classes 20 --no-apply --iptables-legacy --json "
-                            "2>/dev/null");
+    const auto output =
+        run(std::string(ACCTC_BINARY) +
+            " bench --quick --classes 20 --kinds ports,networks,protoport,gids --ip 4 "
+            "--no-apply --iptables-legacy --json "
+            "2>/dev/null");
     const auto report = nlohmann::json::parse(output, nullptr, false);
     ASSERT_FALSE(report.is_discarded()) << output;
     ASSERT_EQ(report["datapath"].size(), 4U);
