@@ -1,8 +1,9 @@
 // acctc quotas: each quota's use against its budget, with an exit status for scripts
 // (0 under the warning level, 1 over it, 3 spent); --reset zeroes them; --watch is the daemon
 // that logs the kernel's depletion events and starts each new period (docs/runtime.md).
-#include "acctc/runtime/netns.hpp"
+#include "acctc/recording/state_store.hpp"
 #include "acctc/runtime/exposition.hpp"
+#include "acctc/runtime/netns.hpp"
 #include "acctc/runtime/periods.hpp"
 #include "acctc/runtime/quotas.hpp"
 #include "command.hpp"
@@ -34,7 +35,7 @@ struct QuotasOptions {
     bool prometheus = false;
     bool reset = false;
     bool watch = false;
-    std::string state_dir = "/var/lib/acctc";
+    std::string state_dir; // empty: $ACCTC_STATE_DIR, else /var/lib/acctc
     KernelOptions kernel;
 };
 
@@ -55,14 +56,14 @@ periods::Period period_of(const QuotaIdentity& identity, std::chrono::sys_second
                                static_cast<int>(identity.start_day));
 }
 
-
 // The watcher's memory: per quota, the start of the period its objects count (a file under
 // STATE_DIR/quotas/, so a restart and a missed boundary are both seen) and what was announced.
 class Watcher {
   public:
     Watcher(const QuotasOptions& options) : options_(options) {
-        dir_ = fs::path(options.state_dir) / "quotas" /
-               (options.kernel.netns.empty() ? std::string("host") : "netns-" + options.kernel.netns);
+        dir_ =
+            recording::state_dir(options.state_dir) / "quotas" /
+            (options.kernel.netns.empty() ? std::string("host") : "netns-" + options.kernel.netns);
     }
 
     // Starts new periods where one began since the quota's recorded one; learns new quotas.
@@ -80,8 +81,7 @@ class Watcher {
                 write_begin(file, current.begin);
                 log_line(LogPriority::notice,
                          "acctc quotas: quota " + reading.quota + " of policy " + reading.policy +
-                             ": the period from " +
-                             periods::local_text(*recorded) +
+                             ": the period from " + periods::local_text(*recorded) +
                              " ended with " + (held ? std::to_string(held->used) : "?") +
                              " bytes used of " + std::to_string(reading.limit) +
                              "; reset for the period from " + periods::local_text(current.begin));
@@ -105,7 +105,8 @@ class Watcher {
     }
 
     // One kernel event: a quota object spent.
-    void on_event(const runtime::QuotaEvent& event, const std::vector<runtime::QuotaReading>& known) {
+    void on_event(const runtime::QuotaEvent& event,
+                  const std::vector<runtime::QuotaReading>& known) {
         if (!event.depleted || (!options_.policy.empty() && event.policy != options_.policy)) {
             return; // created or reset objects are announced too; only depletion matters
         }
@@ -178,8 +179,8 @@ class Watcher {
                                   period + " used" +
                                   (identity.drop ? "; dropping what it counts" : "; not enforced")
                             : " passed its warning level: " + std::to_string(used) +
-                                  " bytes used, " + share + " % of its " +
-                                  std::to_string(limit) + " bytes per " + period) +
+                                  " bytes used, " + share + " % of its " + std::to_string(limit) +
+                                  " bytes per " + period) +
                      note);
     }
 };
@@ -212,7 +213,7 @@ int watch(const QuotasOptions& options) {
                 log_line(LogPriority::notice, std::string("acctc quotas: ") + error.what());
                 for (const auto& reading : runtime::read_quotas(options.policy)) {
                     runtime::QuotaEvent event{reading.policy, reading.quota, reading.identity,
-                                              reading.limit, reading.used, true};
+                                              reading.limit,  reading.used,  true};
                     if (reading.state() == runtime::QuotaState::warning) {
                         event.identity.role = QuotaRole::warn;
                     }
@@ -235,17 +236,18 @@ int run_quotas(const std::vector<std::string>& args) {
     po::options_description options("options");
     options.add_options()("exact,x", po::bool_switch(&values.exact),
                           "exact numbers instead of human units")(
-        "json", po::bool_switch(&values.json), "print JSON")(
-        "prometheus", po::bool_switch(&values.prometheus),
-        "print acctc_quota_* gauges in the Prometheus text format")(
+        "json", po::bool_switch(&values.json),
+        "print JSON")("prometheus", po::bool_switch(&values.prometheus),
+                      "print acctc_quota_* gauges in the Prometheus text format")(
         "reset", po::bool_switch(&values.reset),
         "zero the policy's quotas (a new period by hand), printing what they held")(
         "watch", po::bool_switch(&values.watch),
         "run until stopped: log when a quota passes its warning level and when it is spent "
         "(the kernel's events), and reset each quota when its next period begins")(
-        "state-dir", po::value(&values.state_dir)->default_value(values.state_dir),
-        "with --watch: where the period each quota counts is kept")(
-        "policy", po::value(&values.policy), "policy name or file; all acctc policies if absent");
+        "state-dir", po::value(&values.state_dir),
+        "with --watch: where the period each quota counts is kept (default $ACCTC_STATE_DIR, "
+        "else /var/lib/acctc)")("policy", po::value(&values.policy),
+                                "policy name or file; all acctc policies if absent");
     add_kernel_options(options, values.kernel);
     po::positional_options_description positional;
     positional.add("policy", 1);
