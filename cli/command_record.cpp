@@ -130,12 +130,8 @@ int run_record(const std::vector<std::string>& args) {
             options, positional, map)) {
         return exit_ok;
     }
-    for (auto& policy : arguments.policies) {
-        const auto name = policy_name_of(policy, arguments.kernel);
-        if (!name) {
-            return exit_policy_error;
-        }
-        policy = *name;
+    if (!name_policies(arguments.policies, arguments.kernel)) {
+        return exit_policy_error;
     }
     recording::RecordOptions record_options;
     record_options.layout.step = std::chrono::seconds(arguments.step);

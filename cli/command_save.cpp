@@ -85,12 +85,8 @@ int run_save(const std::vector<std::string>& args) {
                             options, positional, map)) {
         return exit_ok;
     }
-    for (auto& policy : arguments.policies) {
-        const auto name = policy_name_of(policy, arguments.kernel);
-        if (!name) {
-            return exit_policy_error;
-        }
-        policy = *name;
+    if (!name_policies(arguments.policies, arguments.kernel)) {
+        return exit_policy_error;
     }
     if (map.count("every") != 0U && arguments.every == 0) {
         throw UsageError("--every needs at least 1 second");

@@ -54,12 +54,8 @@ int run_serve(const std::vector<std::string>& args) {
             options, positional, map)) {
         return exit_ok;
     }
-    for (auto& policy : policies) {
-        const auto name = policy_name_of(policy, kernel);
-        if (!name) {
-            return exit_policy_error;
-        }
-        policy = *name;
+    if (!name_policies(policies, kernel)) {
+        return exit_policy_error;
     }
     if (server_options.max_connections == 0) {
         throw UsageError("--max-connections must be at least 1");

@@ -98,6 +98,17 @@ std::optional<std::string> policy_name_of(const std::string& argument,
     return argument;
 }
 
+bool name_policies(std::vector<std::string>& arguments, const KernelOptions& values) {
+    for (auto& argument : arguments) {
+        const auto name = policy_name_of(argument, values);
+        if (!name) {
+            return false;
+        }
+        argument = *name;
+    }
+    return true;
+}
+
 std::string where(const KernelOptions& values) {
     return values.netns.empty() ? std::string() : " in network namespace " + values.netns;
 }

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace acctc::cli {
 
@@ -47,6 +48,8 @@ std::optional<KernelPolicy> compile_for_kernel(const std::string& argument,
 // is compiled for its policy name, anything else is taken as the name itself. Empty when the file
 // has errors (already printed).
 std::optional<std::string> policy_name_of(const std::string& argument, const KernelOptions& values);
+// policy_name_of for each argument in place; false (diagnostics printed) when one does not compile.
+bool name_policies(std::vector<std::string>& arguments, const KernelOptions& values);
 
 // " in network namespace NAME", or nothing.
 std::string where(const KernelOptions& values);
