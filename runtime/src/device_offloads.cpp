@@ -1,13 +1,14 @@
 #include "acctc/runtime/device_offloads.hpp"
 
 #include "acctc/runtime/netns.hpp"
+#include "acctc/runtime/network_devices.hpp"
 #include "unique_fd.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <linux/ethtool.h>
 #include <linux/sockios.h>
-#include <map>
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -27,69 +28,34 @@ std::optional<std::uint32_t> ethtool_get(int fd, const std::string& device, std:
     return value.data;
 }
 
-// Whether any device `pattern` names merges what it receives, asked once per device.
-class MergingDevices {
-  public:
-    MergingDevices() {
-        if (auto* names = ::if_nameindex()) {
-            for (auto* at = names; at->if_index != 0; ++at) {
-                devices_.emplace_back(at->if_name);
-            }
-            ::if_freenameindex(names);
-        }
-    }
-
-    bool any(const std::vector<std::string>& patterns) {
-        for (const auto& device : devices_) {
-            if (device == "lo" || !named(device, patterns)) {
-                continue;
-            }
-            auto [at, fresh] = merges_.try_emplace(device, false);
-            if (fresh) {
-                const auto offloads = read_receive_offloads(device);
-                at->second = offloads && (offloads->gro || offloads->lro);
-            }
-            if (at->second) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-  private:
-    static bool named(const std::string& device, const std::vector<std::string>& patterns) {
-        if (patterns.empty()) {
-            return true;
-        }
-        for (const auto& pattern : patterns) {
-            const bool wildcard = pattern.ends_with('*');
-            if (wildcard ? device.starts_with(pattern.substr(0, pattern.size() - 1))
-                         : device == pattern) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    std::vector<std::string> devices_;
-    std::map<std::string, bool> merges_;
-};
-
 } // namespace
 
 void resolve_receive_offloads(std::vector<CounterReading>& readings, const std::string& netns) {
-    std::optional<NetnsScope> scope;
-    std::optional<MergingDevices> devices;
+    // The devices that merge what they receive, asked only when some reading could count that.
+    std::optional<std::vector<std::string>> merging;
     for (auto& reading : readings) {
         CounterSample& sample = reading.sample;
         if (!sample.wire.has(WireDifference::receive_offload)) {
             continue;
         }
-        if (!devices) {
-            scope.emplace(netns);
-            devices.emplace();
+        if (!merging) {
+            merging.emplace();
+            const auto devices = network_devices(netns);
+            const NetnsScope scope(netns);
+            for (const auto& device : devices) {
+                const auto offloads = device == "lo" ? std::nullopt : read_receive_offloads(device);
+                if (offloads && (offloads->gro || offloads->lro)) {
+                    merging->push_back(device);
+                }
+            }
         }
-        if (!devices->any(sample.receive_devices)) {
+        const auto& patterns = sample.receive_devices;
+        const bool merged = patterns.empty()
+                                ? !merging->empty()
+                                : std::any_of(patterns.begin(), patterns.end(), [&](const auto& p) {
+                                      return names_a_device(p, *merging);
+                                  });
+        if (!merged) {
             sample.wire.remove(WireDifference::receive_offload);
         }
     }
