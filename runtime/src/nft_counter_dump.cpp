@@ -6,16 +6,6 @@
 namespace acctc::runtime {
 namespace {
 
-std::vector<mnl_attr_data_type> object_attributes() {
-    std::vector<mnl_attr_data_type> expected(NFTA_OBJ_MAX + 1, MNL_TYPE_UNSPEC);
-    expected[NFTA_OBJ_TABLE] = MNL_TYPE_NUL_STRING;
-    expected[NFTA_OBJ_NAME] = MNL_TYPE_NUL_STRING;
-    expected[NFTA_OBJ_TYPE] = MNL_TYPE_U32;
-    expected[NFTA_OBJ_DATA] = MNL_TYPE_NESTED;
-    expected[NFTA_OBJ_USERDATA] = MNL_TYPE_BINARY;
-    return expected;
-}
-
 std::vector<mnl_attr_data_type> counter_attributes() {
     std::vector<mnl_attr_data_type> expected(NFTA_COUNTER_MAX + 1, MNL_TYPE_UNSPEC);
     expected[NFTA_COUNTER_BYTES] = MNL_TYPE_U64;
@@ -24,6 +14,19 @@ std::vector<mnl_attr_data_type> counter_attributes() {
 }
 
 } // namespace
+
+const std::vector<mnl_attr_data_type>& object_attributes() {
+    static const auto expected = [] {
+        std::vector<mnl_attr_data_type> types(NFTA_OBJ_MAX + 1, MNL_TYPE_UNSPEC);
+        types[NFTA_OBJ_TABLE] = MNL_TYPE_NUL_STRING;
+        types[NFTA_OBJ_NAME] = MNL_TYPE_NUL_STRING;
+        types[NFTA_OBJ_TYPE] = MNL_TYPE_U32;
+        types[NFTA_OBJ_DATA] = MNL_TYPE_NESTED;
+        types[NFTA_OBJ_USERDATA] = MNL_TYPE_BINARY;
+        return types;
+    }();
+    return expected;
+}
 
 std::string comment_from_userdata(const unsigned char* data, std::size_t length,
                                   unsigned char type_wanted) {
@@ -44,7 +47,7 @@ std::string comment_from_userdata(const unsigned char* data, std::size_t length,
 }
 
 std::optional<KernelCounter> counter_from_object(const nlmsghdr* reply) {
-    static const auto object_expected = object_attributes();
+    const auto& object_expected = object_attributes();
     static const auto counter_expected = counter_attributes();
     const NftAttributes object(reply, object_expected);
     if (object.u32(NFTA_OBJ_TYPE) != NFT_OBJECT_COUNTER || !object.has(NFTA_OBJ_DATA)) {

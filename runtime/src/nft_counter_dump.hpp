@@ -23,6 +23,10 @@ struct KernelCounter {
 // counter is read and zeroed atomically by the kernel. The kernel restarts its walk over all
 // objects for every reply datagram, so this takes time quadratic in the number of objects
 // (about 5 s for 100,000): nft_counter_read.hpp reads by name when it knows the names.
+// The attribute types of an nf_tables object message (NFTA_OBJ_*): table, name, type, data,
+// userdata (the comment).
+const std::vector<mnl_attr_data_type>& object_attributes();
+
 std::vector<KernelCounter> dump_counters(NftNetlink& netlink, const std::string& table, bool reset);
 
 // The counter an NFT_MSG_NEWOBJ message (a dump or lookup reply) describes; empty for other

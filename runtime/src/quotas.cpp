@@ -3,8 +3,8 @@
 #include "acctc/runtime/counter_report.hpp"
 #include "acctc/runtime/errors.hpp"
 #include "nft_counter_dump.hpp"
-#include "nft_quota_objects.hpp"
 #include "nft_netlink.hpp"
+#include "nft_quota_objects.hpp"
 #include "text_table.hpp"
 
 #include <algorithm>
@@ -23,15 +23,7 @@ constexpr std::string_view table_prefix = "acctc_";
 } // namespace
 
 std::optional<QuotaEvent> quota_object(const nlmsghdr* message) {
-    static const std::vector<mnl_attr_data_type> object_expected = [] {
-        std::vector<mnl_attr_data_type> types(NFTA_OBJ_MAX + 1, MNL_TYPE_UNSPEC);
-        types[NFTA_OBJ_TABLE] = MNL_TYPE_NUL_STRING;
-        types[NFTA_OBJ_NAME] = MNL_TYPE_NUL_STRING;
-        types[NFTA_OBJ_TYPE] = MNL_TYPE_U32;
-        types[NFTA_OBJ_DATA] = MNL_TYPE_NESTED;
-        types[NFTA_OBJ_USERDATA] = MNL_TYPE_BINARY;
-        return types;
-    }();
+    const auto& object_expected = object_attributes();
     static const std::vector<mnl_attr_data_type> quota_expected = [] {
         std::vector<mnl_attr_data_type> types(NFTA_QUOTA_MAX + 1, MNL_TYPE_UNSPEC);
         types[NFTA_QUOTA_BYTES] = MNL_TYPE_U64;
@@ -65,8 +57,8 @@ std::optional<QuotaEvent> quota_object(const nlmsghdr* message) {
     const NftAttributes values(object.raw(NFTA_OBJ_DATA), quota_expected);
     out.bytes = values.has(NFTA_QUOTA_BYTES) ? values.u64(NFTA_QUOTA_BYTES) : 0;
     out.consumed = values.has(NFTA_QUOTA_CONSUMED) ? values.u64(NFTA_QUOTA_CONSUMED) : 0;
-    out.depleted = values.has(NFTA_QUOTA_FLAGS) &&
-                   (values.u32(NFTA_QUOTA_FLAGS) & NFT_QUOTA_F_DEPLETED) != 0;
+    out.depleted =
+        values.has(NFTA_QUOTA_FLAGS) && (values.u32(NFTA_QUOTA_FLAGS) & NFT_QUOTA_F_DEPLETED) != 0;
     return out;
 }
 
@@ -139,7 +131,8 @@ std::vector<QuotaEvent> dump_quota_objects(NftNetlink& netlink, const std::strin
     for (int attempt = 0;; ++attempt) {
         objects.clear();
         const bool complete = netlink.dump(
-            NFT_MSG_GETOBJ, NFPROTO_INET, [&](nlmsghdr* request) { put_object(request, table, ""); },
+            NFT_MSG_GETOBJ, NFPROTO_INET,
+            [&](nlmsghdr* request) { put_object(request, table, ""); },
             [&](const nlmsghdr* reply) {
                 if (auto object = quota_object(reply)) {
                     objects.push_back(std::move(*object));
@@ -200,13 +193,12 @@ std::string format_quota_table(const std::vector<QuotaReading>& readings, bool e
     std::vector<Row> rows{
         {"POLICY", "QUOTA", "PERIOD", "USED", "WARN AT", "LIMIT", "USE", "STATE", "ORIGIN"}};
     for (const auto& r : readings) {
-        rows.push_back({r.policy, r.quota, period_text(r.identity), format_bytes(r.used, exact),
-                        format_bytes(r.warn, exact), format_bytes(r.limit, exact),
-                        percent_text(r.percent()),
-                        std::string(state_name(r.state())) +
-                            (r.identity.drop && r.state() == QuotaState::exhausted ? ", dropping"
-                                                                                   : ""),
-                        r.identity.origin});
+        rows.push_back(
+            {r.policy, r.quota, period_text(r.identity), format_bytes(r.used, exact),
+             format_bytes(r.warn, exact), format_bytes(r.limit, exact), percent_text(r.percent()),
+             std::string(state_name(r.state())) +
+                 (r.identity.drop && r.state() == QuotaState::exhausted ? ", dropping" : ""),
+             r.identity.origin});
     }
     return render_table(rows, {false, false, false, true, true, true, true, false, false});
 }
@@ -246,18 +238,20 @@ struct QuotaEvents::Socket {
 QuotaEvents::QuotaEvents() : socket_(std::make_unique<Socket>()) {
     socket_->socket.reset(mnl_socket_open(NETLINK_NETFILTER));
     if (!socket_->socket) {
-        throw RuntimeError(ErrorKind::system, std::string("cannot open a netfilter netlink socket: ") +
-                                                  std::strerror(errno));
+        throw RuntimeError(ErrorKind::system,
+                           std::string("cannot open a netfilter netlink socket: ") +
+                               std::strerror(errno));
     }
     if (mnl_socket_bind(socket_->socket.get(), 0, MNL_SOCKET_AUTOPID) < 0) {
         throw RuntimeError(ErrorKind::system,
                            std::string("cannot bind the netlink socket: ") + std::strerror(errno));
     }
     int group = NFNLGRP_NFTABLES;
-    if (mnl_socket_setsockopt(socket_->socket.get(), NETLINK_ADD_MEMBERSHIP, &group,
-                              sizeof group) < 0) {
-        throw RuntimeError(ErrorKind::system, std::string("cannot subscribe to nf_tables events: ") +
-                                                  std::strerror(errno));
+    if (mnl_socket_setsockopt(socket_->socket.get(), NETLINK_ADD_MEMBERSHIP, &group, sizeof group) <
+        0) {
+        throw RuntimeError(ErrorKind::system,
+                           std::string("cannot subscribe to nf_tables events: ") +
+                               std::strerror(errno));
     }
 }
 
