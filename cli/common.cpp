@@ -107,7 +107,9 @@ std::string read_policy(const std::string& path) {
     if (!in) {
         throw UsageError("cannot read '" + path + "': " + std::strerror(errno));
     }
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    std::ostringstream text; // whole buffers, not a character at a time
+    text << in.rdbuf();
+    return std::move(text).str();
 }
 
 std::string policy_file(const std::string& argument) {

@@ -270,6 +270,14 @@ bool identifier(const std::string& text) {
 
 void check_quotas(const SourceFile& file, const ast::Policy& ast, ir::Policy& policy,
                   Diagnostics& diag) {
+    // The targets list every kernel counter (100,000 for as many classes): built only when a
+    // quota will look them up.
+    const bool any = std::any_of(ast.statements.begin(), ast.statements.end(), [](const auto& s) {
+        return std::holds_alternative<ast::QuotaDecl>(s);
+    });
+    if (!any) {
+        return;
+    }
     const QuotaTargets targets = quota_targets(policy);
     std::map<std::string, SourceRange, std::less<>> objects; // kernel quota names
     for (const auto& statement : ast.statements) {

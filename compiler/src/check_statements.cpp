@@ -4,7 +4,8 @@
 #include "checker.hpp"
 #include "families.hpp"
 
-#include <set>
+#include <string_view>
+#include <unordered_set>
 
 namespace acctc {
 
@@ -142,7 +143,9 @@ void Checker::check_classify(const ast::ClassifyDecl& decl) {
     classify.split_direction = sites.split_direction.has_value();
     apply_defaults(classify.scope, extras, sites, decl.name.range, Context::classify_header);
     warn_outgoing_only(classify.scope, false, sites, Context::classify_header, errors_before);
-    std::set<std::string> labels;
+    std::unordered_set<std::string_view> labels; // views of the tree's labels
+    labels.reserve(decl.branches.size());
+    classify.classes.reserve(decl.branches.size());
     for (const auto& branch : decl.branches) {
         if (!check_name(branch.label, "class")) {
             continue;

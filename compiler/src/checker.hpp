@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace acctc {
@@ -130,7 +131,8 @@ class Checker {
     std::map<std::string, NetworkAlias, std::less<>> networks_;
     std::map<std::string, SourceRange, std::less<>> alias_sites_;
     std::map<std::string, std::size_t, std::less<>> counter_index_;
-    std::map<std::string, SourceRange, std::less<>> produced_;
+    // Hashed: one entry per kernel counter (100,000 for as many classes), only looked up.
+    std::unordered_map<std::string, SourceRange> produced_;
     std::map<std::string, SourceRange, std::less<>> statement_names_;
     unsigned following_counters_ = 0;
 };

@@ -210,12 +210,19 @@ std::vector<rules::CounterObject> expand(const rules::CounterFamily& family) {
     for (std::size_t i = 0; i < indices.size(); ++i) {
         indices[i] = i;
     }
+    const auto members = values(Dimension::class_, indices);
+    const auto protocols = values(Dimension::protocol, family.protocols);
+    const auto directions = values(Dimension::direction, family.directions);
+    const auto types = values(Dimension::icmp_type, family.icmp_types);
+    const auto openers = values(Dimension::opener, family.openers);
     std::vector<rules::CounterObject> out;
-    for (auto member : values(Dimension::class_, indices)) {
-        for (auto protocol : values(Dimension::protocol, family.protocols)) {
-            for (auto direction : values(Dimension::direction, family.directions)) {
-                for (auto type : values(Dimension::icmp_type, family.icmp_types)) {
-                    for (auto opener : values(Dimension::opener, family.openers)) {
+    out.reserve(members.size() * protocols.size() * directions.size() * types.size() *
+                openers.size());
+    for (auto member : members) {
+        for (auto protocol : protocols) {
+            for (auto direction : directions) {
+                for (auto type : types) {
+                    for (auto opener : openers) {
                         out.push_back(
                             counter_object(family, {direction, protocol, type, member,
                                                     has(family, Dimension::host), opener}));

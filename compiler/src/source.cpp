@@ -4,8 +4,30 @@
 
 namespace acctc {
 
+namespace {
+
+// Origins end up inside quoted comments of nft and iptables rules: keep only characters that
+// can never close the quote, and keep the tail of long paths (nft comments hold 128 bytes).
+std::string origin_name(const std::string& name) {
+    std::string safe;
+    for (char c : name) {
+        const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                           (c >= '0' && c <= '9') || c == '.' || c == '/' || c == '_' || c == '-' ||
+                           c == '+' || c == '@' || c == ',' || c == '=';
+        safe.push_back(plain ? c : '_');
+    }
+    constexpr std::size_t max_name = 96;
+    if (safe.size() > max_name) {
+        safe = "..." + safe.substr(safe.size() - max_name);
+    }
+    return safe;
+}
+
+} // namespace
+
 SourceFile::SourceFile(std::string display_name, std::string text)
     : name_(std::move(display_name)), text_(std::move(text)) {
+    origin_name_ = origin_name(name_);
     line_starts_.push_back(0);
     for (std::size_t i = 0; i < text_.size(); ++i) {
         if (text_[i] == '\n') {
@@ -46,21 +68,8 @@ std::string SourceFile::printable_name() const {
     return out;
 }
 
-// Origins end up inside quoted comments of nft and iptables rules: keep only characters that
-// can never close the quote, and keep the tail of long paths (nft comments hold 128 bytes).
 std::string SourceFile::origin(std::size_t offset) const {
-    std::string safe;
-    for (char c : name_) {
-        const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                           (c >= '0' && c <= '9') || c == '.' || c == '/' || c == '_' || c == '-' ||
-                           c == '+' || c == '@' || c == ',' || c == '=';
-        safe.push_back(plain ? c : '_');
-    }
-    constexpr std::size_t max_name = 96;
-    if (safe.size() > max_name) {
-        safe = "..." + safe.substr(safe.size() - max_name);
-    }
-    return safe + ":" + std::to_string(position(offset).line);
+    return origin_name_ + ":" + std::to_string(position(offset).line);
 }
 
 } // namespace acctc

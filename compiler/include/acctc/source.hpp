@@ -36,6 +36,7 @@ class SourceFile {
 
   private:
     std::string name_;
+    std::string origin_name_; // the name as origin() writes it, made once
     std::string text_;
     std::vector<std::size_t> line_starts_;
 };
