@@ -46,7 +46,7 @@ CompileResult compile_source(std::string display_name, std::string text,
         return result;
     }
     const HostDatabase hosts(options.etc_dir);
-    ir::Policy policy = check_policy(result.source, tree, hosts, diagnostics);
+    const ir::Policy policy = check_policy(result.source, tree, hosts, diagnostics);
     // Nothing reads the tree after the check: its memory (tens of MB for 100,000 classes) goes
     // back to the allocator for the lowering, which would otherwise fault in fresh pages.
     std::vector<ast::Statement>().swap(tree.statements);
@@ -69,9 +69,6 @@ CompileResult compile_source(std::string display_name, std::string text,
         out.dump = dump_lowered(table);
     }
     out.policy_name = policy.name;
-    out.devices = device_uses(policy);
-    // The checked policy is not read after this either: freed before the emitters allocate.
-    policy = ir::Policy();
     out.table_name = table.name;
     out.counters.reserve(table.counters.size());
     for (const auto& counter : table.counters) {
@@ -83,6 +80,7 @@ CompileResult compile_source(std::string display_name, std::string text,
     for (const auto& set : table.sets) {
         out.sets.push_back(set.name);
     }
+    out.devices = device_uses(policy);
     NftText nft = emit_nft(table);
     out.preamble = std::move(nft.preamble);
     out.definition = std::move(nft.definition);
@@ -99,7 +97,7 @@ CompileResult compile_source(std::string display_name, std::string text,
         std::string().swap(ipt.v4);
         p.v6 = joined({origin, "; load with: ip6tables-restore --noflush FILE\n", ipt.v6});
         std::string().swap(ipt.v6);
-        p.prefix = iptables::owned_prefix(out.policy_name);
+        p.prefix = iptables::owned_prefix(policy.name);
         p.counter_chains = ipt.counter_chains;
         p.sets = ipt.sets;
         out.text = joined(

@@ -1098,13 +1098,6 @@ rules::Table Lowering::run() {
             members[i].wire = wire_sides(classify.scope, cls.match, policy_.uses_conntrack, false);
         }
     }
-    // At least one object per family member: 100,000 classes' counters are not moved as the
-    // vector grows (splits may still grow it).
-    std::size_t objects_total = 0;
-    for (const auto& family : table.families) {
-        objects_total += family.members.empty() ? 1 : family.members.size();
-    }
-    table.counters.reserve(objects_total);
     for (const auto& family : table.families) {
         auto objects = expand(family);
         table.counters.insert(table.counters.end(), std::make_move_iterator(objects.begin()),
