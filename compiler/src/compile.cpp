@@ -77,6 +77,21 @@ CompileResult compile_source(std::string display_name, std::string text,
         out.sets.push_back(set.name);
     }
     out.devices = device_uses(policy);
+    for (const auto& quota : policy.quotas) {
+        CompiledQuota compiled{quota.name, quota.counters, quota.period, quota.start_day, {},
+                               quota.per_host, {}, quota.limit};
+        for (const auto& object : table.quotas) {
+            if (object.identity.quota == quota.name) {
+                compiled.objects.push_back({object.name, object.bytes});
+            }
+        }
+        for (const auto& set : table.sets) {
+            if (set.quota && set.quota->identity.quota == quota.name) {
+                compiled.sets.push_back(set.name);
+            }
+        }
+        out.quotas.push_back(std::move(compiled));
+    }
     const NftText nft = emit_nft(table);
     out.preamble = nft.preamble;
     out.definition = nft.definition;

@@ -362,7 +362,8 @@ std::string dump_checked(const ir::Policy& policy) {
                std::to_string(q.limit) + " bytes warn " + std::to_string(q.warn) + " bytes per " +
                std::string(period_name(q.period)) +
                (q.period == QuotaPeriod::month ? " from day " + std::to_string(q.start_day) : "") +
-               (q.drop ? " drop" : "") + "\n  on " + joined(q.counters) + "\n";
+               (q.drop ? " drop" : "") + (q.per_host ? " per host" : "") + "\n  on " +
+               joined(q.counters) + "\n";
     }
     return out;
 }
@@ -425,6 +426,11 @@ std::string dump_lowered(const rules::Table& table) {
         if (set.identity) {
             out += " size " + std::to_string(set.size) + " counters family " +
                    set.identity->family + labels_text(*set.identity);
+        }
+        if (set.quota) {
+            out += " size " + std::to_string(set.size) + " quota over " +
+                   std::to_string(set.quota->bytes) + " bytes per element " +
+                   encode_quota_comment(set.quota->identity);
         }
         out += "\n";
     }

@@ -353,8 +353,13 @@ NftText emit_nft(const rules::Table& table) {
                "\n\t\tsize " + std::to_string(set.size) + "\n\t\tflags dynamic" +
                (set.timeout_seconds ? ",timeout\n\t\ttimeout " + duration_text(set.timeout_seconds)
                                     : std::string()) +
-               (set.identity ? "\n\t\tcounter" : "") + "\n\t\tcomment " +
-               quoted(set.identity ? encode_counter_comment(set.name, *set.identity) : set.origin) +
+               (set.identity ? "\n\t\tcounter" : "") +
+               (set.quota ? "\n\t\tquota over " + std::to_string(set.quota->bytes) + " bytes"
+                          : std::string()) +
+               "\n\t\tcomment " +
+               quoted(set.identity  ? encode_counter_comment(set.name, *set.identity)
+                      : set.quota ? encode_quota_comment(set.quota->identity)
+                                  : set.origin) +
                "\n\t}\n";
     }
     for (const auto& chain : table.chains) {

@@ -291,6 +291,13 @@ struct DynamicSet {
     std::string counter; // split host: the counter name the elements report under
     unsigned prefix = 0; // split host: elements are addresses cut to this prefix (0: whole)
     bool mac = false;    // split host mac: elements are MAC addresses (v6 unused)
+    // A per-host quota's set: every element carries `quota over bytes` (its own budget), and
+    // the set's comment is the quota's identity (with its warning level) instead.
+    struct Quota {
+        std::uint64_t bytes = 0;
+        QuotaIdentity identity;
+    };
+    std::optional<Quota> quota{};
 };
 
 // A named quota object: the kernel holds the budget and what was charged to it.

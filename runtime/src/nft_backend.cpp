@@ -10,6 +10,7 @@
 #include "mutation_lock.hpp"
 #include "nft_counter_read.hpp"
 #include "nft_host_counters.hpp"
+#include "nft_host_quota_starts.hpp"
 #include "nft_inventory.hpp"
 #include "nft_listing.hpp"
 #include "packet_path.hpp"
@@ -202,6 +203,11 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     if (current != nullptr) {
         const auto wanted_sets = parse_set_shapes(policy.definition);
         sets = plan_sets(current->sets, live_set_shapes(table, *current, wanted_sets), wanted_sets);
+        recreate_relabelled_quota_sets(
+            sets,
+            commented_sets(netlink_, table,
+                           [](const std::string& comment) { return is_quota_comment(comment); }),
+            policy.definition);
     }
     // Attempts, from the most to the least preserving; a rejected one commits nothing. A kept
     // base chain whose hook, priority or type changed cannot be updated in place: re-create
@@ -234,9 +240,13 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
         relabels =
             counters_to_relabel(read_table_counters(netlink_, table, false), policy.definition);
     }
+    const std::vector<QuotaEvent> live_quotas =
+        current != nullptr ? dump_quota_objects(netlink_, table) : std::vector<QuotaEvent>{};
     const std::vector<QuotaRelabel> quota_relabels =
-        current != nullptr ? quotas_to_relabel(dump_quota_objects(netlink_, table), policy.definition)
-                           : std::vector<QuotaRelabel>{};
+        quotas_to_relabel(live_quotas, policy.definition);
+    // Quota objects created anew continue from the period totals (after a flush, at boot).
+    const std::string definition =
+        with_quota_starts(policy.definition, live_quotas, policy.quota_starts);
     // Deleting a kept object needs every rule naming it gone first: one transaction that
     // flushes the whole table, no chain left alone or staged.
     const bool recreating = !relabels.empty() || !quota_relabels.empty();
@@ -254,7 +264,7 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     for (;;) {
         const std::map<std::string, bool> no_sets;
         reload = reload_transactions(
-            table, current, policy.definition, plan.removed, attempts[attempt].keep_chains,
+            table, current, definition, plan.removed, attempts[attempt].keep_chains,
             attempts[attempt].keep_sets ? sets.keep : no_sets, live, stage);
         bool staged = false;
         try {
@@ -311,6 +321,9 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
         }
         sets.kept.clear();
         std::sort(sets.replaced.begin(), sets.replaced.end());
+    }
+    if (!dry_run) {
+        start_new_host_quotas(table, policy, sets.kept); // per-host quotas after a flush
     }
 
     ApplyReport report;
