@@ -91,6 +91,7 @@ grep -q "is spent" "$work/watch.log" && fail "spent at 9252 bytes"
 used_bytes() { quotas --json 2>/dev/null | python3 -c 'import json, sys; print(json.load(sys.stdin)["quotas"][0]["used_bytes"])'; }
 in_host "$acctc" save qt >/dev/null || fail "save failed"
 ip netns exec "$host" nft flush ruleset
+[[ $(status) == 2 ]] || fail "after the flush: exit $(status), not 2 (no quotas)"
 in_host "$acctc" apply qt >/dev/null 2>&1 || fail "apply after the flush failed"
 [[ $(status) == 1 ]] || fail "after the flush and apply: exit $(status), not 1"
 [[ $(used_bytes) == 9252 ]] || fail "after the flush and apply: $(used_bytes) bytes used, not 9252"

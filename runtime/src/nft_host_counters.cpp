@@ -1,9 +1,12 @@
 #include "nft_host_counters.hpp"
 
 #include "acctc/counter_labels.hpp"
+#include "acctc/runtime/errors.hpp"
 #include "nft_counter_dump.hpp"
 
 #include <arpa/inet.h>
+#include <cerrno>
+#include <cstring>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 
@@ -51,7 +54,8 @@ std::vector<CommentedSet> commented_sets(NftNetlink& netlink, const std::string&
                                                        {NFTA_SET_USERDATA, MNL_TYPE_BINARY},
                                                        {NFTA_SET_EXPR, MNL_TYPE_NESTED}});
     std::vector<CommentedSet> sets;
-    netlink.dump(
+    // A table that is not there has no sets (quotas of a policy not applied, or just flushed).
+    const int error = netlink.try_dump(
         NFT_MSG_GETSET, NFPROTO_INET,
         [&](nlmsghdr* request) {
             if (!table.empty()) {
@@ -78,6 +82,10 @@ std::vector<CommentedSet> commented_sets(NftNetlink& netlink, const std::string&
                 sets.push_back(std::move(out));
             }
         });
+    if (error != 0 && error != ENOENT) {
+        throw RuntimeError(ErrorKind::system, "cannot list the sets of table inet " + table +
+                                                  ": " + std::strerror(error));
+    }
     return sets;
 }
 
