@@ -9,14 +9,14 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <endian.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <memory>
 #include <optional>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <vector>
 
 namespace acctc::runtime {
@@ -77,8 +77,8 @@ void add_host_quota_starts(const std::string& table, const HostQuotaStarts& star
         }
         for (const auto& [host, used] : hosts) {
             if (auto key = key_of(host); key && used != 0) {
-                elements.push_back({set, std::move(*key), limit->second,
-                                    std::min(used, limit->second)});
+                elements.push_back(
+                    {set, std::move(*key), limit->second, std::min(used, limit->second)});
             }
         }
     }
@@ -87,8 +87,9 @@ void add_host_quota_starts(const std::string& table, const HostQuotaStarts& star
     }
     std::unique_ptr<mnl_socket, CloseSocket> socket(mnl_socket_open(NETLINK_NETFILTER));
     if (!socket || mnl_socket_bind(socket.get(), 0, MNL_SOCKET_AUTOPID) < 0) {
-        throw RuntimeError(ErrorKind::system, std::string("cannot open a netfilter netlink socket: ") +
-                                                  std::strerror(errno));
+        throw RuntimeError(ErrorKind::system,
+                           std::string("cannot open a netfilter netlink socket: ") +
+                               std::strerror(errno));
     }
     const unsigned port = mnl_socket_get_portid(socket.get());
     // Never wait forever for an acknowledgement the kernel does not send.
@@ -155,7 +156,8 @@ void add_host_quota_starts(const std::string& table, const HostQuotaStarts& star
             while (mnl_nlmsg_ok(message, left)) {
                 if (message->nlmsg_type == NLMSG_ERROR && message->nlmsg_pid == port &&
                     message->nlmsg_seq >= first_sequence) {
-                    const auto* error = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(message));
+                    const auto* error =
+                        static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(message));
                     ++acknowledged;
                     if (error->error != 0 && refused == 0) {
                         refused = -error->error;
@@ -165,9 +167,9 @@ void add_host_quota_starts(const std::string& table, const HostQuotaStarts& star
             }
         }
         if (refused != 0) {
-            throw RuntimeError(ErrorKind::rejected, "the kernel refused the hosts of table inet " +
-                                                        table + "'s per-host quotas: " +
-                                                        std::strerror(refused));
+            throw RuntimeError(ErrorKind::rejected,
+                               "the kernel refused the hosts of table inet " + table +
+                                   "'s per-host quotas: " + std::strerror(refused));
         }
         first = next;
     }

@@ -41,7 +41,8 @@ QuotaStarts quota_starts(const PolicyTotals& totals, const std::vector<CompiledQ
         }
         for (const auto& [host, bytes] : hosts) {
             const std::string set = quota.name + quota_set_suffix(host);
-            if (bytes != 0 && std::find(quota.sets.begin(), quota.sets.end(), set) != quota.sets.end()) {
+            if (bytes != 0 &&
+                std::find(quota.sets.begin(), quota.sets.end(), set) != quota.sets.end()) {
                 out.hosts[set][host] = std::min(bytes, quota.limit);
             }
         }

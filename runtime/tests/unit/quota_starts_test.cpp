@@ -52,8 +52,9 @@ TEST_F(QuotaStartsTest, SumsTheQuotasCountersInItsCurrentPeriod) {
     EXPECT_EQ(starts.objects, (Objects{{"line", 500}, {"line_warn", 500}}));
     EXPECT_TRUE(starts.hosts.empty());
     // The same totals for a quota whose period started on the 1st: everything this month.
-    EXPECT_EQ(quota_starts(totals, {line(QuotaPeriod::month, 1)}, at("2026-03-20T00:00:00Z")).objects,
-              (Objects{{"line", 1000}, {"line_warn", 800}}));
+    EXPECT_EQ(
+        quota_starts(totals, {line(QuotaPeriod::month, 1)}, at("2026-03-20T00:00:00Z")).objects,
+        (Objects{{"line", 1000}, {"line_warn", 800}}));
 }
 
 TEST_F(QuotaStartsTest, CappedAtEachObjectsSizeAndNothingWhenUnused) {
@@ -61,9 +62,10 @@ TEST_F(QuotaStartsTest, CappedAtEachObjectsSizeAndNothingWhenUnused) {
     EXPECT_EQ(quota_starts(totals, {line()}, at("2026-03-15T02:00:00Z")).objects,
               (Objects{{"line", 900}, {"line_warn", 800}}));
     // An hourly quota in the next hour starts from nothing.
+    EXPECT_TRUE(quota_starts(totals, {line(QuotaPeriod::hour)}, at("2026-03-15T02:00:00Z"))
+                    .objects.empty());
     EXPECT_TRUE(
-        quota_starts(totals, {line(QuotaPeriod::hour)}, at("2026-03-15T02:00:00Z")).objects.empty());
-    EXPECT_TRUE(quota_starts(PolicyTotals{"p"}, {line()}, at("2026-03-15T02:00:00Z")).objects.empty());
+        quota_starts(PolicyTotals{"p"}, {line()}, at("2026-03-15T02:00:00Z")).objects.empty());
 }
 
 // A per-host quota: each host its own total, in the set of its address family, capped at the
@@ -75,8 +77,14 @@ TEST_F(QuotaStartsTest, PerHostQuotasStartEachHostFromItsOwnTotal) {
           sample("lan_in", 5000, "2001:db8::7"), sample("lan_in", 40, "aa:bb:cc:dd:ee:ff"),
           sample("lan_in_overflow", 999), sample("wan_in", 3, "198.18.0.9")},
          now);
-    CompiledQuota kids{"kids", {"lan_in", "lan_out"}, QuotaPeriod::day, 1, {}, true,
-                       {"kids_quota_v4", "kids_quota_v6"}, 1000};
+    CompiledQuota kids{"kids",
+                       {"lan_in", "lan_out"},
+                       QuotaPeriod::day,
+                       1,
+                       {},
+                       true,
+                       {"kids_quota_v4", "kids_quota_v6"},
+                       1000};
     const auto starts = quota_starts(totals, {kids}, now);
     EXPECT_TRUE(starts.objects.empty());
     EXPECT_EQ(starts.hosts, (Hosts{{"kids_quota_v4", {{"198.18.0.5", 900}}},
