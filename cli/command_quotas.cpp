@@ -18,9 +18,9 @@
 #include <fstream>
 #include <iostream>
 #include <map>
-#include <tuple>
 #include <poll.h>
 #include <set>
+#include <tuple>
 
 namespace acctc::cli {
 namespace {

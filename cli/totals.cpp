@@ -66,9 +66,9 @@ QuotaStarts quota_starts_from_totals(const KeptTotals& kept, const CompiledPolic
         return runtime::quota_starts(kept.store.load(policy.policy_name), policy.quotas,
                                      periods::now());
     } catch (const std::exception& error) {
-        log_line(LogPriority::warning, std::string("acctc ") + command +
-                                           ": warning: quotas created anew start from 0: " +
-                                           error.what());
+        log_line(LogPriority::warning,
+                 std::string("acctc ") + command +
+                     ": warning: quotas created anew start from 0: " + error.what());
         return {};
     }
 }

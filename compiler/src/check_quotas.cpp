@@ -208,19 +208,19 @@ std::optional<ir::Quota> check_quota(const SourceFile& file, const ast::QuotaDec
             }
         } else if (quota.per_host != (host != targets.per_host.end()) &&
                    targets.families.count(family) != 0) {
-            auto& error = diag.error(target.range,
-                                     "quota '" + quota.name +
-                                         "' mixes per-host counters (a budget per host) with "
-                                         "counters without split host (one budget); give each "
-                                         "its own quota");
+            auto& error =
+                diag.error(target.range, "quota '" + quota.name +
+                                             "' mixes per-host counters (a budget per host) with "
+                                             "counters without split host (one budget); give each "
+                                             "its own quota");
             error.notes.push_back({first->range, "'" + first->text + "' is " +
                                                      (quota.per_host ? "" : "not ") + "per host"});
         } else if (shape && host != targets.per_host.end() && !(host->second == *shape)) {
-            auto& error = diag.error(target.range, "quota '" + quota.name + "': '" + family +
-                                                       "' counts hosts another way than '" +
-                                                       first->text +
-                                                       "' (mac or prefix); a per-host quota's "
-                                                       "hosts must be the same kind of key");
+            auto& error =
+                diag.error(target.range, "quota '" + quota.name + "': '" + family +
+                                             "' counts hosts another way than '" + first->text +
+                                             "' (mac or prefix); a per-host quota's "
+                                             "hosts must be the same kind of key");
             error.notes.push_back({first->range, "'" + first->text + "' is here"});
         }
         for (auto& counter : resolve(target, targets, diag)) {

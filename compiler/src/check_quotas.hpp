@@ -32,7 +32,7 @@ struct QuotaTargets {
         friend bool operator==(const HostShape&, const HostShape&) = default;
     };
     std::map<std::string, HostShape, std::less<>> per_host; // families with `split host`
-    std::set<std::string, std::less<>> overflow;             // their overflow counters
+    std::set<std::string, std::less<>> overflow;            // their overflow counters
 };
 QuotaTargets quota_targets(const ir::Policy& policy);
 

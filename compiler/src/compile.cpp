@@ -78,8 +78,8 @@ CompileResult compile_source(std::string display_name, std::string text,
     }
     out.devices = device_uses(policy);
     for (const auto& quota : policy.quotas) {
-        CompiledQuota compiled{quota.name, quota.counters, quota.period, quota.start_day, {},
-                               quota.per_host, {}, quota.limit};
+        CompiledQuota compiled{quota.name, quota.counters, quota.period, quota.start_day,
+                               {},         quota.per_host, {},           quota.limit};
         for (const auto& object : table.quotas) {
             if (object.identity.quota == quota.name) {
                 compiled.objects.push_back({object.name, object.bytes});

@@ -357,9 +357,9 @@ NftText emit_nft(const rules::Table& table) {
                (set.quota ? "\n\t\tquota over " + std::to_string(set.quota->bytes) + " bytes"
                           : std::string()) +
                "\n\t\tcomment " +
-               quoted(set.identity  ? encode_counter_comment(set.name, *set.identity)
-                      : set.quota ? encode_quota_comment(set.quota->identity)
-                                  : set.origin) +
+               quoted(set.identity ? encode_counter_comment(set.name, *set.identity)
+                      : set.quota  ? encode_quota_comment(set.quota->identity)
+                                   : set.origin) +
                "\n\t}\n";
     }
     for (const auto& chain : table.chains) {

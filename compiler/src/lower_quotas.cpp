@@ -58,8 +58,7 @@ QuotaSets place_quota_sets(const ir::Quota& quota, std::vector<rules::DynamicSet
             set.origin = quota.origin;
             set.timeout_seconds = 0; // a host keeps its budget's use until the period ends
             set.size = hosts.size;
-            set.quota = rules::DynamicSet::Quota{quota.limit,
-                                                 identity_of(quota, QuotaRole::limit)};
+            set.quota = rules::DynamicSet::Quota{quota.limit, identity_of(quota, QuotaRole::limit)};
         }
         set.size = std::max(set.size, hosts.size);
     }

@@ -138,8 +138,9 @@ std::string format_quota_prometheus(const std::vector<QuotaReading>& all, std::s
         if (max_hosts == 0) {
             cut[key] = {std::numeric_limits<std::uint64_t>::max(), 0};
         } else if (used.size() > max_hosts) {
-            std::nth_element(used.begin(), used.begin() + static_cast<std::ptrdiff_t>(max_hosts - 1),
-                             used.end(), std::greater<>());
+            std::nth_element(used.begin(),
+                             used.begin() + static_cast<std::ptrdiff_t>(max_hosts - 1), used.end(),
+                             std::greater<>());
             const std::uint64_t least = used[max_hosts - 1];
             // Hosts above the least kept use, then as many at it as there is room for.
             const auto above = static_cast<std::size_t>(

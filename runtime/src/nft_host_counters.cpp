@@ -83,8 +83,8 @@ std::vector<CommentedSet> commented_sets(NftNetlink& netlink, const std::string&
             }
         });
     if (error != 0 && error != ENOENT) {
-        throw RuntimeError(ErrorKind::system, "cannot list the sets of table inet " + table +
-                                                  ": " + std::strerror(error));
+        throw RuntimeError(ErrorKind::system, "cannot list the sets of table inet " + table + ": " +
+                                                  std::strerror(error));
     }
     return sets;
 }

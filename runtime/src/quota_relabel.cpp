@@ -6,8 +6,8 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <optional>
 #include <map>
+#include <optional>
 #include <tuple>
 
 namespace acctc::runtime {
@@ -94,8 +94,9 @@ std::string with_quota_relabels(std::string commit, const std::string& table,
 std::string with_quota_starts(std::string definition, const std::vector<QuotaEvent>& live,
                               const QuotaStarts& starts) {
     for (const auto& [name, used] : starts.objects) {
-        const bool kept = std::any_of(live.begin(), live.end(),
-                                      [&](const QuotaEvent& object) { return object.object == name; });
+        const bool kept = std::any_of(live.begin(), live.end(), [&](const QuotaEvent& object) {
+            return object.object == name;
+        });
         if (!kept && definition.find("\tquota " + name + " {\n") != std::string::npos) {
             declare_used(definition, name, used);
         }
@@ -119,7 +120,8 @@ void recreate_relabelled_quota_sets(SetPlan& plan, const std::vector<CommentedSe
         // The quota's name is the comment's first q= bytes of the set's name.
         const auto name_of = [&](const std::string& text) -> std::optional<QuotaIdentity> {
             const std::size_t q = text.find(" q=");
-            const std::size_t length = q == std::string::npos ? 0 : std::strtoul(text.c_str() + q + 3, nullptr, 10);
+            const std::size_t length =
+                q == std::string::npos ? 0 : std::strtoul(text.c_str() + q + 3, nullptr, 10);
             if (length == 0 || length > set.name.size()) {
                 return std::nullopt;
             }
@@ -127,8 +129,7 @@ void recreate_relabelled_quota_sets(SetPlan& plan, const std::vector<CommentedSe
         };
         const auto before = name_of(set.comment);
         const auto after = comment ? name_of(*comment) : std::nullopt;
-        if (!before || !after ||
-            (key(*before) == key(*after) && before->warn == after->warn)) {
+        if (!before || !after || (key(*before) == key(*after) && before->warn == after->warn)) {
             continue;
         }
         plan.keep.erase(set.name);

@@ -296,8 +296,12 @@ std::string format_quota_table(const std::vector<QuotaReading>& readings, bool e
         right.insert(right.begin() + 2, false);
     }
     for (const auto& r : readings) {
-        Row row{r.policy, r.quota, period_text(r.identity), format_bytes(r.used, exact),
-                format_bytes(r.warn, exact), format_bytes(r.limit, exact),
+        Row row{r.policy,
+                r.quota,
+                period_text(r.identity),
+                format_bytes(r.used, exact),
+                format_bytes(r.warn, exact),
+                format_bytes(r.limit, exact),
                 percent_text(r.percent()),
                 std::string(state_name(r.state())) +
                     (r.identity.drop && r.state() == QuotaState::exhausted ? ", dropping" : ""),

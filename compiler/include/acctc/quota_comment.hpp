@@ -3,7 +3,8 @@
 // The compiler encodes, the runtime decodes: both go through this one header.
 //
 // Format, version 1 (docs/runtime.md, "Quotas"):
-//     acctcq1 q=<n> role=limit|warn per=hour|day|month[/<start day>][ drop][ warn=<bytes>][ @<origin>]
+//     acctcq1 q=<n> role=limit|warn per=hour|day|month[/<start day>][ drop][ warn=<bytes>][
+//     @<origin>]
 // (warn= on the sets of per-host quotas only).
 // <n> is the length of the quota's name, the first <n> bytes of the object's name (line and
 // line_warn: q=4). The origin is escaped as in counter comments and cut from the left to fit.
