@@ -36,11 +36,13 @@ std::string quota_set_name(const ir::Quota& quota, const rules::DynamicSet& host
 // Host set name -> the set of a per-host quota charged along with it.
 using QuotaSets = std::map<std::string, std::string, std::less<>>;
 
-// The per-host quota's sets (added to `sets`), one per key kind its host sets use, as large
-// as the largest of them; and which host set charges which.
+// The per-host quota's sets (added to `sets`), one per key kind its host sets use, room for
+// as many hosts as the counter with the most (a counter's hosts may be kept in several sets,
+// parts of one key kind); and which host set charges which.
 QuotaSets place_quota_sets(const ir::Quota& quota, std::vector<rules::DynamicSet>& sets) {
     QuotaSets charged;
     std::map<std::string, rules::DynamicSet> added;
+    std::map<std::pair<std::string, std::string>, std::uint64_t> room; // quota set, counter
     for (const auto& hosts : sets) {
         if (!hosts.identity ||
             !std::binary_search(quota.counters.begin(), quota.counters.end(), hosts.counter)) {
@@ -57,10 +59,10 @@ QuotaSets place_quota_sets(const ir::Quota& quota, std::vector<rules::DynamicSet
             set.prefix = hosts.prefix;
             set.origin = quota.origin;
             set.timeout_seconds = 0; // a host keeps its budget's use until the period ends
-            set.size = hosts.size;
+            set.size = 0;
             set.quota = rules::DynamicSet::Quota{quota.limit, identity_of(quota, QuotaRole::limit)};
         }
-        set.size = std::max(set.size, hosts.size);
+        set.size = std::max(set.size, room[{name, hosts.counter}] += hosts.size);
     }
     for (auto& [name, set] : added) {
         sets.push_back(std::move(set));
