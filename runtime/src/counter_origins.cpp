@@ -72,6 +72,7 @@ std::unordered_map<std::string, std::string> recorded_origins(NftNetlink& netlin
         return {};
     }
     std::unordered_map<std::string, std::string> origins;
+    origins.reserve(static_cast<std::size_t>(std::count(all.begin() + at, all.end(), '\n')) + 1);
     while (const auto line = next_line()) {
         const std::size_t tab = line->find('\t');
         if (tab == std::string_view::npos || tab == 0) {
