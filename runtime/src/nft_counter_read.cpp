@@ -73,7 +73,7 @@ std::vector<KernelCounter> read_table_counters(NftNetlink& netlink, const std::s
         return dump_and_remember(netlink, cache, table, reset);
     }
     // Counting the table's other members walks every object of the family once per object type
-    // (a fifth of a read of 100,000 counters). It is skipped when these very names were checked
+    // (an eighth of a read of 100,000 counters). It is skipped when these very names were checked
     // at this generation: no transaction has committed since, so nothing can have changed.
     const NamesVerified now{generation, names_digest(remembered->names),
                             current_netns_cookie().value_or(0)};

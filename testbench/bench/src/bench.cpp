@@ -264,12 +264,11 @@ void print_table(std::ostream& out, const BenchReport& report) {
             if (found == result.variants.end()) {
                 continue;
             }
-            check +=
-                (check.empty() ? "" : "; ") +
-                (v == Variant::acctc ? std::string() : to_string(v) + " ") +
-                std::to_string(found->classes_hit) + "/" + std::to_string(result.flows) +
-                " classes hit" +
-                (found->otherwise == 0 ? "" : ", otherwise " + std::to_string(found->otherwise));
+            check += (check.empty() ? "" : "; ") +
+                     (v == Variant::acctc ? std::string() : to_string(v) + " ") +
+                     std::to_string(found->classes_hit) + "/" + std::to_string(result.flows) +
+                     " classes hit" +
+                     (found->otherwise == 0 ? "" : ", otherwise " + std::to_string(found->otherwise));
         }
         cells.push_back(std::move(check));
         datapath.add_row(std::move(cells));
