@@ -397,8 +397,14 @@ std::vector<CounterReading> NftBackend::counters(const std::string& policy, bool
         keys.emplace_back(reading.sample.policy, reading.sample.counter,
                           reading.sample.label(Dimension::host));
     }
-    std::sort(order.begin(), order.end(),
-              [&](std::size_t left, std::size_t right) { return keys[left] < keys[right]; });
+    // Usually in order already (the names are read in the byte order of their record), and
+    // sorting 100,000 readings cost a tenth of a read.
+    const auto by_key = [&](std::size_t left, std::size_t right) {
+        return keys[left] < keys[right];
+    };
+    if (!std::is_sorted(order.begin(), order.end(), by_key)) {
+        std::sort(order.begin(), order.end(), by_key);
+    }
     std::vector<CounterReading> sorted;
     sorted.reserve(result.size());
     for (const std::size_t i : order) {

@@ -3,9 +3,11 @@
 #include "acctc/runtime/errors.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <endian.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
 #include <stdexcept>
 #include <sys/socket.h>
 
@@ -22,6 +24,10 @@ constexpr std::size_t pipeline_window = 256;
 constexpr int pipeline_socket_buffer = 4 << 20;
 // An nf_tables request with a table and an object name (each at most 256 bytes) and a type.
 constexpr std::size_t max_request_size = 1024;
+// A pipeline reply is one message in a buffer of the kernel's NLMSG_GOODSIZE (a page less the
+// skb overhead); an error echoes the request. Datagrams received at once: a window's worth.
+constexpr std::size_t batch_slot_size = 8192;
+constexpr std::size_t batch_slots = 64;
 
 } // namespace
 
@@ -102,26 +108,31 @@ void NftNetlink::pipeline(std::uint16_t message, std::uint8_t family, std::size_
         }
         std::size_t answered = 0;
         while (answered < in_flight) {
-            // ENOBUFS from receive() means replies were dropped: it throws rather than wait.
-            int left = receive();
-            for (auto* reply = reinterpret_cast<const nlmsghdr*>(buffer_.data());
-                 mnl_nlmsg_ok(reply, left); reply = mnl_nlmsg_next(reply, &left)) {
-                const std::uint32_t offset = reply->nlmsg_seq - first_sequence;
-                if (!mnl_nlmsg_portid_ok(reply, port_id_) || offset >= in_flight) {
-                    continue;
-                }
-                if (reply->nlmsg_type == NLMSG_ERROR) {
-                    const int error = error_of(reply);
-                    if (error == 0) {
-                        continue; // an acknowledgement we did not ask for
+            // ENOBUFS from receive_batch() means replies were dropped: it throws rather than
+            // wait.
+            const std::size_t datagrams = receive_batch();
+            for (std::size_t d = 0; d < datagrams; ++d) {
+                const auto datagram = batch_datagram(d);
+                int left = static_cast<int>(datagram.size());
+                for (auto* reply = reinterpret_cast<const nlmsghdr*>(datagram.data());
+                     mnl_nlmsg_ok(reply, left); reply = mnl_nlmsg_next(reply, &left)) {
+                    const std::uint32_t offset = reply->nlmsg_seq - first_sequence;
+                    if (!mnl_nlmsg_portid_ok(reply, port_id_) || offset >= in_flight) {
+                        continue;
                     }
-                    on_error(first + offset, error);
-                } else if (reply->nlmsg_type >= NLMSG_MIN_TYPE) {
-                    on_reply(first + offset, reply);
-                } else {
-                    continue;
+                    if (reply->nlmsg_type == NLMSG_ERROR) {
+                        const int error = error_of(reply);
+                        if (error == 0) {
+                            continue; // an acknowledgement we did not ask for
+                        }
+                        on_error(first + offset, error);
+                    } else if (reply->nlmsg_type >= NLMSG_MIN_TYPE) {
+                        on_reply(first + offset, reply);
+                    } else {
+                        continue;
+                    }
+                    ++answered;
                 }
-                ++answered;
             }
         }
     }
@@ -169,12 +180,75 @@ int NftNetlink::receive() {
     }
 }
 
+std::size_t NftNetlink::receive_batch() {
+    if (batch_.empty()) {
+        batch_.resize(batch_slots * batch_slot_size);
+        batch_lengths_.resize(batch_slots);
+    }
+    std::array<iovec, batch_slots> vectors{};
+    std::array<sockaddr_nl, batch_slots> senders{};
+    std::array<mmsghdr, batch_slots> messages{};
+    for (std::size_t i = 0; i < batch_slots; ++i) {
+        vectors[i] = {batch_.data() + i * batch_slot_size, batch_slot_size};
+        messages[i].msg_hdr.msg_name = &senders[i];
+        messages[i].msg_hdr.msg_namelen = sizeof senders[i];
+        messages[i].msg_hdr.msg_iov = &vectors[i];
+        messages[i].msg_hdr.msg_iovlen = 1;
+    }
+    const int fd = mnl_socket_get_fd(socket_.get());
+    for (;;) {
+        // MSG_WAITFORONE: wait for the first datagram only, then take what is queued.
+        const int received = ::recvmmsg(fd, messages.data(), batch_slots, MSG_WAITFORONE, nullptr);
+        if (received < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            throw_system_error("cannot receive from nf_tables", errno);
+        }
+        std::size_t kept = 0;
+        for (std::size_t i = 0; i < static_cast<std::size_t>(received); ++i) {
+            if ((messages[i].msg_hdr.msg_flags & MSG_TRUNC) != 0) {
+                throw_system_error("cannot receive from nf_tables", EMSGSIZE);
+            }
+            if (senders[i].nl_pid != 0) {
+                continue; // not from the kernel (mnl_socket_recvfrom refuses these too)
+            }
+            // Compacted to the front so that slot i holds the i-th datagram kept.
+            if (kept != i) {
+                std::copy_n(batch_.data() + i * batch_slot_size, messages[i].msg_len,
+                            batch_.data() + kept * batch_slot_size);
+            }
+            batch_lengths_[kept++] = messages[i].msg_len;
+        }
+        if (kept > 0) {
+            return kept;
+        }
+    }
+}
+
+std::span<const char> NftNetlink::batch_datagram(std::size_t index) const {
+    return {batch_.data() + index * batch_slot_size, batch_lengths_[index]};
+}
+
 int NftNetlink::error_of(const nlmsghdr* reply) {
     if (reply->nlmsg_len < mnl_nlmsg_size(sizeof(int))) {
         return 0;
     }
     // nlmsgerr starts with the (negative) error; NLMSG_DONE carries the same int.
     return -*static_cast<const int*>(mnl_nlmsg_get_payload(reply));
+}
+
+std::vector<mnl_attr_data_type>
+attribute_types(std::uint16_t max,
+                std::initializer_list<std::pair<std::uint16_t, mnl_attr_data_type>> types) {
+    std::vector<mnl_attr_data_type> expected(static_cast<std::size_t>(max) + 1, MNL_TYPE_UNSPEC);
+    for (const auto& [type, kind] : types) {
+        if (type > max) {
+            throw std::logic_error("netlink attribute type beyond its kind's maximum");
+        }
+        expected[type] = kind;
+    }
+    return expected;
 }
 
 NftAttributes::NftAttributes(const nlmsghdr* message,

@@ -4,9 +4,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <libmnl/libmnl.h>
 #include <memory>
+#include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace acctc::runtime {
@@ -50,6 +53,11 @@ class NftNetlink {
                  const AddAttributes& add, const OnMessage& on_message, bool& interrupted);
     // Bytes of the next datagram, now in buffer_ (retried on EINTR; throws on other errors).
     int receive();
+    // Every datagram queued (at least one, waiting for it), each in its own slot of batch_;
+    // returns how many. One system call for up to a pipeline window of replies, where
+    // receive() costs one per reply.
+    std::size_t receive_batch();
+    std::span<const char> batch_datagram(std::size_t index) const;
     // The positive errno an NLMSG_ERROR or NLMSG_DONE message carries; 0 for success.
     static int error_of(const nlmsghdr* reply);
 
@@ -57,7 +65,15 @@ class NftNetlink {
     unsigned port_id_ = 0;
     std::uint32_t sequence_ = 0;
     std::vector<char> buffer_;
+    std::vector<char> batch_;
+    std::vector<std::size_t> batch_lengths_;
 };
+
+// The expected type of every attribute of one kind of message or nest, indexed by attribute type
+// up to max: those listed, MNL_TYPE_UNSPEC (not checked) for the rest. NftAttributes' argument.
+std::vector<mnl_attr_data_type>
+attribute_types(std::uint16_t max,
+                std::initializer_list<std::pair<std::uint16_t, mnl_attr_data_type>> types);
 
 // Attributes of one nf_tables message, indexed by type, validated against their expected types.
 class NftAttributes {

@@ -26,13 +26,10 @@ constexpr std::string_view table_prefix = "acctc_";
 
 std::optional<QuotaEvent> quota_object(const nlmsghdr* message) {
     const auto& object_expected = object_attributes();
-    static const std::vector<mnl_attr_data_type> quota_expected = [] {
-        std::vector<mnl_attr_data_type> types(NFTA_QUOTA_MAX + 1, MNL_TYPE_UNSPEC);
-        types[NFTA_QUOTA_BYTES] = MNL_TYPE_U64;
-        types[NFTA_QUOTA_CONSUMED] = MNL_TYPE_U64;
-        types[NFTA_QUOTA_FLAGS] = MNL_TYPE_U32;
-        return types;
-    }();
+    static const auto quota_expected =
+        attribute_types(NFTA_QUOTA_MAX, {{NFTA_QUOTA_BYTES, MNL_TYPE_U64},
+                                         {NFTA_QUOTA_CONSUMED, MNL_TYPE_U64},
+                                         {NFTA_QUOTA_FLAGS, MNL_TYPE_U32}});
     const NftAttributes object(message, object_expected);
     if (!object.has(NFTA_OBJ_TYPE) || object.u32(NFTA_OBJ_TYPE) != NFT_OBJECT_QUOTA ||
         !object.has(NFTA_OBJ_DATA) || !object.has(NFTA_OBJ_TABLE) || !object.has(NFTA_OBJ_NAME)) {

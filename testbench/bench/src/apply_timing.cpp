@@ -11,6 +11,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <sys/socket.h>
+#include <time.h>
 
 namespace acctc::bench {
 namespace {
@@ -19,6 +20,13 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// User + system CPU time of this process so far.
+double cpu_ms() {
+    timespec now{};
+    ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+    return static_cast<double>(now.tv_sec) * 1e3 + static_cast<double>(now.tv_nsec) / 1e6;
 }
 
 ApplyTiming time_one(std::size_t classes, unsigned repetitions) {
@@ -50,18 +58,24 @@ ApplyTiming time_one(std::size_t classes, unsigned repetitions) {
     }
     for (unsigned rep = 0; rep < repetitions; ++rep) {
         start = Clock::now();
+        double cpu_start = cpu_ms();
         // The backend named: the read timed is the kernel's, not a look for where it lives.
         const auto samples = runtime::read_counters(policy.policy_name, netns.name(), false,
                                                     runtime::BackendKind::nftables);
         timing.read_ms.push_back(seconds_since(start) * 1e3);
+        timing.read_cpu_ms.push_back(cpu_ms() - cpu_start);
         timing.counters = samples.size();
         start = Clock::now();
+        cpu_start = cpu_ms();
         runtime::read_counters(policy.policy_name, netns.name(), true,
                                runtime::BackendKind::nftables);
         timing.reset_ms.push_back(seconds_since(start) * 1e3);
+        timing.reset_cpu_ms.push_back(cpu_ms() - cpu_start);
     }
     timing.median_read_ms = median(timing.read_ms);
     timing.median_reset_ms = median(timing.reset_ms);
+    timing.median_read_cpu_ms = median(timing.read_cpu_ms);
+    timing.median_reset_cpu_ms = median(timing.reset_cpu_ms);
     if (timing.counters != classes + 1) {
         throw std::runtime_error("apply timing: read " + std::to_string(timing.counters) +
                                  " counters, expected " + std::to_string(classes + 1));
@@ -82,7 +96,8 @@ std::vector<ApplyTiming> run_apply_timing(const std::vector<std::size_t>& sizes,
             std::ostringstream line;
             line << "apply " << size << " classes: compile " << t.compile_seconds << " s, apply "
                  << t.apply_seconds << " s, reload " << t.reload_seconds << " s, read "
-                 << t.median_read_ms << " ms, reset " << t.median_reset_ms << " ms";
+                 << t.median_read_ms << " ms (" << t.median_read_cpu_ms << " ms CPU), reset "
+                 << t.median_reset_ms << " ms (" << t.median_reset_cpu_ms << " ms CPU)";
             progress(line.str());
         }
     }

@@ -188,7 +188,11 @@ nlohmann::json to_json(const BenchReport& report) {
                                 {"read_ms", timing.read_ms},
                                 {"reset_ms", timing.reset_ms},
                                 {"median_read_ms", timing.median_read_ms},
-                                {"median_reset_ms", timing.median_reset_ms}});
+                                {"median_reset_ms", timing.median_reset_ms},
+                                {"read_cpu_ms", timing.read_cpu_ms},
+                                {"reset_cpu_ms", timing.reset_cpu_ms},
+                                {"median_read_cpu_ms", timing.median_read_cpu_ms},
+                                {"median_reset_cpu_ms", timing.median_reset_cpu_ms}});
     }
     for (const auto& timing : report.host_reads) {
         out["host_reads"].push_back({{"hosts", timing.hosts},
@@ -282,12 +286,15 @@ void print_table(std::ostream& out, const BenchReport& report) {
                          {"apply s"},
                          {"reload s"},
                          {"read ms"},
-                         {"reset ms"}});
+                         {"read CPU ms"},
+                         {"reset ms"},
+                         {"reset CPU ms"}});
         for (const auto& timing : report.apply) {
             apply.add_row({timing.kind, std::to_string(timing.classes),
                            fixed(timing.compile_seconds, 3), fixed(timing.apply_seconds, 3),
                            fixed(timing.reload_seconds, 3), fixed(timing.median_read_ms, 1),
-                           fixed(timing.median_reset_ms, 1)});
+                           fixed(timing.median_read_cpu_ms, 1), fixed(timing.median_reset_ms, 1),
+                           fixed(timing.median_reset_cpu_ms, 1)});
         }
         out << "\n";
         apply.print(out);

@@ -1,6 +1,6 @@
 // Control-plane timings at scale: loading a policy of N classes through the runtime (one
-// transaction), reloading it, and reading and resetting its N+1 counters through the netlink
-// object dump, in a namespace of this run.
+// transaction), reloading it, and reading and resetting its N+1 counters, in a namespace of this
+// run.
 #pragma once
 
 #include <cstddef>
@@ -22,6 +22,12 @@ struct ApplyTiming {
     std::vector<double> reset_ms; // list-and-zero, one per repetition
     double median_read_ms = 0;
     double median_reset_ms = 0;
+    // The same reads in CPU time (user + system) of this process, which a loaded machine
+    // inflates less than wall time; the kernel's share is system time spent in our calls.
+    std::vector<double> read_cpu_ms;
+    std::vector<double> reset_cpu_ms;
+    double median_read_cpu_ms = 0;
+    double median_reset_cpu_ms = 0;
 };
 
 std::vector<ApplyTiming> run_apply_timing(const std::vector<std::size_t>& sizes,
