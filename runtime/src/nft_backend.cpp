@@ -5,14 +5,15 @@
 #include "chain_record.hpp"
 #include "counter_origins.hpp"
 #include "counter_relabel.hpp"
-#include "quota_relabel.hpp"
 #include "kernel_error_map.hpp"
 #include "mutation_lock.hpp"
+#include "nft_counter_batch.hpp"
 #include "nft_counter_read.hpp"
 #include "nft_host_counters.hpp"
 #include "nft_inventory.hpp"
 #include "nft_listing.hpp"
 #include "packet_path.hpp"
+#include "quota_relabel.hpp"
 #include "reload_plan.hpp"
 #include "set_shape.hpp"
 
@@ -235,8 +236,9 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
             counters_to_relabel(read_table_counters(netlink_, table, false), policy.definition);
     }
     const std::vector<QuotaRelabel> quota_relabels =
-        current != nullptr ? quotas_to_relabel(dump_quota_objects(netlink_, table), policy.definition)
-                           : std::vector<QuotaRelabel>{};
+        current != nullptr
+            ? quotas_to_relabel(dump_quota_objects(netlink_, table), policy.definition)
+            : std::vector<QuotaRelabel>{};
     // Deleting a kept object needs every rule naming it gone first: one transaction that
     // flushes the whole table, no chain left alone or staged.
     const bool recreating = !relabels.empty() || !quota_relabels.empty();
@@ -248,10 +250,34 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     if (current != nullptr && !dry_run && !recreating) {
         live = recorded_unchanged_chains(netlink_, table, policy.definition);
     }
+    const auto record_origins_of_policy = [&] {
+        std::map<std::string, std::string> origins;
+        for (const auto& counter : policy.counters) {
+            origins[counter.name] = counter.origin;
+        }
+        record_origins(netlink_, table, origins);
+    };
+    // A reload that only adds or removes counters no rule uses (the same policy again, most
+    // often) is those counters in one netlink transaction: libnftables would first fetch every
+    // object of the table, which costs seconds at 100,000 counters.
+    const bool counters_only = current != nullptr && !dry_run && !recreating &&
+                               only_counters_change(*current, policy.definition, sets, live);
     ReloadTransactions reload;
     std::size_t attempt = 0;
+    if (counters_only) {
+        std::vector<DeclaredCounter> added;
+        const std::set<std::string> new_names(plan.added.begin(), plan.added.end());
+        for (auto& counter : declared_counters(policy.definition)) {
+            if (new_names.count(counter.name) != 0) {
+                added.push_back(std::move(counter));
+            }
+        }
+        commit_counter_changes(netlink_, table, added, plan.removed);
+        remember_counter_names(netlink_, table, wanted);
+        record_origins_of_policy();
+    }
     bool stage = !dry_run && !recreating;
-    for (;;) {
+    while (!counters_only) {
         const std::map<std::string, bool> no_sets;
         reload = reload_transactions(
             table, current, policy.definition, plan.removed, attempts[attempt].keep_chains,
@@ -262,10 +288,9 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
                 run_transaction(reload.stage, table, false);
                 staged = true;
             }
-            run_transaction(
-                with_quota_relabels(with_relabels(reload.commit, table, relabels), table,
-                                    quota_relabels),
-                table, dry_run);
+            run_transaction(with_quota_relabels(with_relabels(reload.commit, table, relabels),
+                                                table, quota_relabels),
+                            table, dry_run);
             if (!dry_run) {
                 // Removed counters stay until the cleanup below: read by name with the rest.
                 std::vector<std::string> present = wanted;
@@ -276,11 +301,7 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
                 } else {
                     record_chains(netlink_, table, policy.definition);
                 }
-                std::map<std::string, std::string> origins;
-                for (const auto& counter : policy.counters) {
-                    origins[counter.name] = counter.origin;
-                }
-                record_origins(netlink_, table, origins);
+                record_origins_of_policy();
             }
             break;
         } catch (const RuntimeError& error) {
@@ -331,12 +352,21 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     }
     std::map<std::string, CounterReading> after;
     // Only kept and removed counters are reported with values: a new table needs no read.
-    if (!dry_run && !(plan.kept.empty() && plan.removed.empty())) {
+    // Counters only: no rule that counts changed and the removed ones were unused, so the
+    // values read with the inventory are those at the commit (origins as the policy declares).
+    if (counters_only) {
+        for (const auto& counter : policy.counters) {
+            const auto found = before.find(counter.name);
+            if (found != before.end()) {
+                found->second.origin = counter.origin;
+            }
+        }
+    } else if (!dry_run && !(plan.kept.empty() && plan.removed.empty())) {
         for (auto& reading : readings(table, false)) {
             after[reading.sample.counter] = std::move(reading);
         }
     }
-    const auto& values = dry_run ? before : after;
+    const auto& values = dry_run || counters_only ? before : after;
     for (const auto& name : plan.kept) {
         report.kept.push_back(values.at(name));
     }

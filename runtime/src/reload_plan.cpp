@@ -99,9 +99,9 @@ const std::regex& chain_open() {
     return pattern;
 }
 
-const std::regex& hook_line() {
+bool is_hook_line(const std::string& line) {
     static const std::regex pattern(R"(^\s*type \S+ hook )");
-    return pattern;
+    return opens_with(line, "type ") && std::regex_search(line, pattern);
 }
 
 // Calls on_line(line, chain) for every line of nft text; chain is the name of the table-level
@@ -112,7 +112,8 @@ void walk_chains(const std::string& text, OnLine on_line) {
     int depth = 0;
     for (const auto& line : split_lines(text)) {
         std::smatch match;
-        if (depth == 1 && std::regex_match(line, match, chain_open())) {
+        if (depth == 1 && opens_with(line, "chain ") &&
+            std::regex_match(line, match, chain_open())) {
             chain = match[1].str();
         }
         on_line(line, chain, depth);
@@ -134,11 +135,13 @@ DeclaredNames declared_names(const std::string& definition) {
         std::smatch match;
         if (depth == 1 && !chain.empty()) {
             names.chains.emplace(chain, false);
-        } else if (depth == 1 && std::regex_search(line, match, set_open)) {
+        } else if (depth == 1 && (opens_with(line, "set ") || opens_with(line, "map ")) &&
+                   std::regex_search(line, match, set_open)) {
             names.sets.insert(match[2].str());
-        } else if (depth == 1 && std::regex_search(line, match, object_open)) {
+        } else if (depth == 1 && !opens_with(line, "counter ") && !opens_with(line, "}") &&
+                   std::regex_search(line, match, object_open)) {
             names.objects.insert(match[2].str());
-        } else if (depth == 2 && !chain.empty() && std::regex_search(line, hook_line())) {
+        } else if (depth == 2 && !chain.empty() && is_hook_line(line)) {
             names.chains[chain] = true;
         }
     });
@@ -160,12 +163,39 @@ std::string without_rules_of(const std::string& definition, const std::set<std::
     walk_chains(definition, [&](const std::string& line, const std::string& chain, int depth) {
         const bool closing = depth + brace_balance(line) <= 1;
         const bool rule = depth >= 2 && !closing && chains.count(chain) != 0 &&
-                          !(depth == 2 && std::regex_search(line, hook_line()));
+                          !(depth == 2 && is_hook_line(line));
         if (!rule) {
             out += line + "\n";
         }
     });
     return out;
+}
+
+bool only_counters_change(const TableInventory& existing, const std::string& definition,
+                          const SetPlan& sets, const LiveChains& live) {
+    if (!existing.objects.empty() || !existing.flowtables.empty() || !sets.replaced.empty() ||
+        !sets.removed.empty()) {
+        return false;
+    }
+    const DeclaredNames declared = declared_names(definition);
+    if (!declared.objects.empty() || declared.chains.size() != existing.chains.size() ||
+        declared.sets.size() != existing.sets.size() || sets.keep.size() != existing.sets.size()) {
+        return false;
+    }
+    for (const auto& chain : existing.chains) {
+        const auto again = declared.chains.find(chain.name);
+        if (again == declared.chains.end() || again->second != chain.base ||
+            live.unchanged.count(chain.name) == 0) {
+            return false;
+        }
+    }
+    for (const auto& set : existing.sets) {
+        const auto kept = sets.keep.find(set.name);
+        if (declared.sets.count(set.name) == 0 || kept == sets.keep.end() || !kept->second) {
+            return false;
+        }
+    }
+    return true;
 }
 
 namespace {
@@ -176,8 +206,7 @@ std::vector<std::string> rule_lines(const std::string& block) {
     auto lines = split_lines(block);
     std::vector<std::string> rules;
     for (std::size_t i = 1; i + 1 < lines.size(); ++i) {
-        if (!std::regex_search(lines[i], hook_line()) &&
-            lines[i].find_first_not_of(" \t") != std::string::npos) {
+        if (!is_hook_line(lines[i]) && lines[i].find_first_not_of(" \t") != std::string::npos) {
             rules.push_back(lines[i]);
         }
     }
@@ -190,6 +219,9 @@ using StagedNames = std::map<std::string, std::string>;
 // A rule's jumps and gotos to the chains in `targets` turned to their staged names.
 std::string retargeted(const std::string& rule, const StagedNames& targets) {
     static const std::regex jump(R"(\b(jump|goto) (\S+))");
+    if (rule.find("jump ") == std::string::npos && rule.find("goto ") == std::string::npos) {
+        return rule;
+    }
     std::string out;
     auto from = rule.cbegin();
     for (auto it = std::sregex_iterator(rule.begin(), rule.end(), jump);
@@ -383,7 +415,9 @@ ReloadTransactions reload_transactions(const std::string& table, const TableInve
                 }
                 return;
             }
-            if (chain.empty() && depth == 1 && std::regex_search(line, match, set_open) &&
+            if (chain.empty() && depth == 1 &&
+                (opens_with(line, "set ") || opens_with(line, "map ")) &&
+                std::regex_search(line, match, set_open) &&
                 existing_sets.count(match[2].str()) != 0) {
                 if (depth + brace_balance(line) > 1) {
                     skipping_until = 1;
@@ -393,7 +427,7 @@ ReloadTransactions reload_transactions(const std::string& table, const TableInve
             if (chain.empty() || staged_new.count(chain) != 0) {
                 out.stage += (chain.empty() ? line : retargeted(line, staged_changed)) + "\n";
             } else if (staged_changed.count(chain) != 0) {
-                out.stage += (std::regex_match(line, chain_open())
+                out.stage += (opens_with(line, "chain ") && std::regex_match(line, chain_open())
                                   ? "\tchain " + staged_changed.at(chain) + " {"
                                   : retargeted(line, staged_changed)) +
                              "\n";

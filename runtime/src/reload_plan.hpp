@@ -54,6 +54,15 @@ struct LiveChains {
     std::map<std::string, std::vector<std::uint64_t>> rules;
 };
 
+// True when a reload of `definition` changes nothing in `existing` but which named counters
+// exist: its chains are the table's (base or not as before) and all in live.unchanged, its
+// sets are the table's, all kept with elements that are packet state (sets.keep), and neither
+// side has other stateful objects (the kernel updates a quota re-added in place) or flowtables.
+// Re-adding such a definition leaves every chain, rule, set and kept counter as it is: the
+// reload is the counters added and removed (nft_counter_batch.hpp), none of which a rule uses.
+bool only_counters_change(const TableInventory& existing, const std::string& definition,
+                          const SetPlan& sets, const LiveChains& live);
+
 struct ReloadTransactions {
     // Run before the commit when not empty: fills the regular chains the commit will jump to,
     // new ones under their own name and changed ones as NAME.next, while nothing jumps to them,

@@ -122,6 +122,51 @@ TEST(ReloadPlan, UnchangedChainsKeepTheirRules) {
     EXPECT_NE(set.commit.find("flush table inet acctc_c\n"), std::string::npos);
 }
 
+// A reload that leaves every chain, set and object as it is needs only counter messages (one
+// netlink transaction instead of libnftables); anything else goes through the full reload.
+TEST(ReloadPlan, OnlyCountersChangeWhenEveryChainSetAndObjectStays) {
+    TableInventory inventory;
+    inventory.chains = {{"output", true}, {"classify", false}};
+    const LiveChains both{{"output", "classify"}, {}};
+    EXPECT_TRUE(only_counters_change(inventory, classify, {}, both));
+    // A chain whose rules change, a chain only the table has, a base chain no more.
+    EXPECT_FALSE(only_counters_change(inventory, classify, {}, LiveChains{{"output"}, {}}));
+    TableInventory extra = inventory;
+    extra.chains.push_back({"old", false});
+    EXPECT_FALSE(only_counters_change(extra, classify, {}, both));
+    TableInventory hooked = inventory;
+    hooked.chains[1].base = true;
+    EXPECT_FALSE(only_counters_change(hooked, classify, {}, both));
+    // Quotas (the kernel updates one re-added in place) and flowtables.
+    TableInventory quota = inventory;
+    quota.objects = {{"q", NFT_OBJECT_QUOTA}};
+    EXPECT_FALSE(only_counters_change(quota, classify, {}, both));
+    TableInventory flowtable = inventory;
+    flowtable.flowtables = {"ft"};
+    EXPECT_FALSE(only_counters_change(flowtable, classify, {}, both));
+    // Sets: kept with packet-state elements, yes; refilled from the definition, new,
+    // replaced or removed, no.
+    const std::string with_set = "table inet acctc_c {\n\tset hosts { type ipv4_addr; flags "
+                                 "dynamic; }\n" +
+                                 classify.substr(classify.find('\n') + 1);
+    TableInventory sets = inventory;
+    sets.sets = {{"hosts", false}};
+    SetPlan kept;
+    kept.kept = {"hosts"};
+    kept.keep = {{"hosts", true}};
+    EXPECT_TRUE(only_counters_change(sets, with_set, kept, both));
+    SetPlan refilled = kept;
+    refilled.keep["hosts"] = false;
+    EXPECT_FALSE(only_counters_change(sets, with_set, refilled, both));
+    EXPECT_FALSE(only_counters_change(inventory, with_set, {}, both));
+    SetPlan replaced;
+    replaced.replaced = {{"hosts", "type ipv4_addr -> ipv6_addr"}};
+    EXPECT_FALSE(only_counters_change(sets, with_set, replaced, both));
+    SetPlan removed;
+    removed.removed = {"hosts"};
+    EXPECT_FALSE(only_counters_change(sets, classify, removed, both));
+}
+
 // A changed chain is filled as NAME.next before the commit; the commit only turns the jump
 // (by handle, in a base chain left alone), and the cleanup gives the name back.
 TEST(ReloadPlan, ChangedChainsAreStagedFirst) {
