@@ -259,19 +259,24 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     };
     // A reload that only adds or removes counters no rule uses (the same policy again, most
     // often) is those counters in one netlink transaction: libnftables would first fetch every
-    // object of the table, which costs seconds at 100,000 counters.
-    const bool counters_only = current != nullptr && !dry_run && !recreating &&
-                               only_counters_change(*current, policy.definition, sets, live);
-    ReloadTransactions reload;
-    std::size_t attempt = 0;
-    if (counters_only) {
-        std::vector<DeclaredCounter> added;
+    // object of the table, which costs seconds at 100,000 counters. Quotas never go this way
+    // (see only_counters_change), nor a counter to add that declared_counters() cannot read:
+    // the full reload loads the text as it is.
+    std::vector<DeclaredCounter> added;
+    bool counters_only = current != nullptr && !dry_run && !recreating &&
+                         only_counters_change(*current, policy.definition, sets, live);
+    if (counters_only && !plan.added.empty()) {
         const std::set<std::string> new_names(plan.added.begin(), plan.added.end());
         for (auto& counter : declared_counters(policy.definition)) {
             if (new_names.count(counter.name) != 0) {
                 added.push_back(std::move(counter));
             }
         }
+        counters_only = added.size() == new_names.size();
+    }
+    ReloadTransactions reload;
+    std::size_t attempt = 0;
+    if (counters_only) {
         commit_counter_changes(netlink_, table, added, plan.removed);
         remember_counter_names(netlink_, table, wanted);
         record_origins_of_policy();
