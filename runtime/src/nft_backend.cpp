@@ -5,6 +5,7 @@
 #include "chain_record.hpp"
 #include "counter_origins.hpp"
 #include "counter_relabel.hpp"
+#include "quota_relabel.hpp"
 #include "kernel_error_map.hpp"
 #include "mutation_lock.hpp"
 #include "nft_counter_batch.hpp"
@@ -13,7 +14,6 @@
 #include "nft_inventory.hpp"
 #include "nft_listing.hpp"
 #include "packet_path.hpp"
-#include "quota_relabel.hpp"
 #include "reload_plan.hpp"
 #include "set_shape.hpp"
 
@@ -236,9 +236,8 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
             counters_to_relabel(read_table_counters(netlink_, table, false), policy.definition);
     }
     const std::vector<QuotaRelabel> quota_relabels =
-        current != nullptr
-            ? quotas_to_relabel(dump_quota_objects(netlink_, table), policy.definition)
-            : std::vector<QuotaRelabel>{};
+        current != nullptr ? quotas_to_relabel(dump_quota_objects(netlink_, table), policy.definition)
+                           : std::vector<QuotaRelabel>{};
     // Deleting a kept object needs every rule naming it gone first: one transaction that
     // flushes the whole table, no chain left alone or staged.
     const bool recreating = !relabels.empty() || !quota_relabels.empty();
@@ -293,9 +292,10 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
                 run_transaction(reload.stage, table, false);
                 staged = true;
             }
-            run_transaction(with_quota_relabels(with_relabels(reload.commit, table, relabels),
-                                                table, quota_relabels),
-                            table, dry_run);
+            run_transaction(
+                with_quota_relabels(with_relabels(reload.commit, table, relabels), table,
+                                    quota_relabels),
+                table, dry_run);
             if (!dry_run) {
                 // Removed counters stay until the cleanup below: read by name with the rest.
                 std::vector<std::string> present = wanted;
