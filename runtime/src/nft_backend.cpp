@@ -8,7 +8,7 @@
 #include "quota_relabel.hpp"
 #include "kernel_error_map.hpp"
 #include "mutation_lock.hpp"
-#include "nft_counter_batch.hpp"
+#include "nft_reload_batch.hpp"
 #include "nft_counter_read.hpp"
 #include "nft_host_counters.hpp"
 #include "nft_inventory.hpp"
@@ -379,7 +379,7 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
         report.removed.push_back(values.at(name));
     }
     if (!dry_run && !reload.cleanup.empty()) {
-        run_transaction(reload.cleanup, table, false);
+        run_cleanup(netlink_, table, reload.cleanup);
         remember_counter_names(netlink_, table, wanted);
         record_chains(netlink_, table, policy.definition); // staged chains have their names
     }

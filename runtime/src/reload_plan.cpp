@@ -13,8 +13,10 @@ namespace acctc::runtime {
 namespace {
 
 // nft's keyword for deleting each kind of stateful object a compiled policy may hold.
-std::string object_keyword(const TableInventory::Object& object, const std::string& table) {
-    switch (object.type) {
+std::string object_keyword(std::uint32_t type, const std::string& name, const std::string& table) {
+    switch (type) {
+    case NFT_OBJECT_COUNTER:
+        return "counter";
     case NFT_OBJECT_QUOTA:
         return "quota";
     case NFT_OBJECT_LIMIT:
@@ -31,12 +33,38 @@ std::string object_keyword(const TableInventory::Object& object, const std::stri
         return "synproxy";
     default:
         throw RuntimeError(ErrorKind::unsupported,
-                           "table inet " + table + " holds object '" + object.name + "' of type " +
-                               std::to_string(object.type) + ", which acctc cannot replace");
+                           "table inet " + table + " holds object '" + name + "' of type " +
+                               std::to_string(type) + ", which acctc cannot replace");
     }
 }
 
 } // namespace
+
+std::string cleanup_text(const std::string& table, const std::vector<CleanupStep>& steps) {
+    const std::string prefix = " inet " + table + " ";
+    std::string text;
+    for (const auto& step : steps) {
+        switch (step.kind) {
+        case CleanupStep::Kind::delete_set:
+            text += "delete set" + prefix + step.name + "\n";
+            break;
+        case CleanupStep::Kind::delete_map:
+            text += "delete map" + prefix + step.name + "\n";
+            break;
+        case CleanupStep::Kind::delete_chain:
+            text += "delete chain" + prefix + step.name + "\n";
+            break;
+        case CleanupStep::Kind::rename_chain:
+            text += "rename chain" + prefix + step.name + " " + step.new_name + "\n";
+            break;
+        case CleanupStep::Kind::delete_object:
+            text += "delete " + object_keyword(step.object_type, step.name, table) + prefix +
+                    step.name + "\n";
+            break;
+        }
+    }
+    return text;
+}
 
 std::string identifier(const std::string& name) {
     const bool plain = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
@@ -285,7 +313,9 @@ ReloadTransactions reload_transactions(const std::string& table, const TableInve
             sets += command;
             sets_recreated = true;
         } else {
-            out.cleanup += command;
+            out.cleanup.push_back({set.map ? CleanupStep::Kind::delete_map
+                                           : CleanupStep::Kind::delete_set,
+                                   identifier(set.name), {}, 0});
         }
     }
 
@@ -321,8 +351,11 @@ ReloadTransactions reload_transactions(const std::string& table, const TableInve
     }
     for (const auto& chain : undeclared) {
         // A base chain left behind would keep filtering with its old policy.
-        (chain.base ? chains : out.cleanup) +=
-            "delete chain" + prefix + identifier(chain.name) + "\n";
+        if (chain.base) {
+            chains += "delete chain" + prefix + identifier(chain.name) + "\n";
+        } else {
+            out.cleanup.push_back({CleanupStep::Kind::delete_chain, identifier(chain.name), {}, 0});
+        }
     }
     if (staging) {
         for (const auto& [name, base] : declared.chains) {
@@ -443,18 +476,21 @@ ReloadTransactions reload_transactions(const std::string& table, const TableInve
     for (const auto& [name, staged] : staged_changed) {
         // The old chain is empty since the commit; its name goes to the staged one, which
         // keeps its rules (and the packet path its jumps: they go by chain, not name).
-        out.cleanup += "delete chain" + prefix + identifier(name) + "\nrename chain" + prefix +
-                       identifier(staged) + " " + identifier(name) + "\n";
+        out.cleanup.push_back({CleanupStep::Kind::delete_chain, identifier(name), {}, 0});
+        out.cleanup.push_back(
+            {CleanupStep::Kind::rename_chain, identifier(staged), identifier(name), 0});
         out.renames = true;
     }
     for (const auto& object : existing->objects) {
         if (declared.objects.count(object.name) == 0) {
-            out.cleanup +=
-                "delete " + object_keyword(object, table) + prefix + identifier(object.name) + "\n";
+            object_keyword(object.type, object.name, table); // one acctc can delete
+            out.cleanup.push_back(
+                {CleanupStep::Kind::delete_object, identifier(object.name), {}, object.type});
         }
     }
     for (const auto& counter : removed_counters) {
-        out.cleanup += "delete counter" + prefix + identifier(counter) + "\n";
+        out.cleanup.push_back(
+            {CleanupStep::Kind::delete_object, identifier(counter), {}, NFT_OBJECT_COUNTER});
     }
     out.commit += body + (body.empty() || body.back() == '\n' ? "" : "\n");
     return out;

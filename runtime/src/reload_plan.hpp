@@ -59,9 +59,23 @@ struct LiveChains {
 // sets are the table's, all kept with elements that are packet state (sets.keep), and neither
 // side has other stateful objects (the kernel updates a quota re-added in place) or flowtables.
 // Re-adding such a definition leaves every chain, rule, set and kept counter as it is: the
-// reload is the counters added and removed (nft_counter_batch.hpp), none of which a rule uses.
+// reload is the counters added and removed (nft_reload_batch.hpp), none of which a rule uses.
 bool only_counters_change(const TableInventory& existing, const std::string& definition,
                           const SetPlan& sets, const LiveChains& live);
+
+// One step of a reload's cleanup, as data: the cleanup runs as one netlink batch
+// (nft_cleanup_batch.hpp), which needs no libnftables (and so no fetch of every object of the
+// table), and reads as nft commands (cleanup_text) in tests and messages.
+struct CleanupStep {
+    enum class Kind { delete_set, delete_map, delete_chain, rename_chain, delete_object };
+    Kind kind = Kind::delete_chain;
+    std::string name;
+    std::string new_name;          // rename_chain
+    std::uint32_t object_type = 0; // delete_object: NFT_OBJECT_*, counters too
+};
+
+// The steps as nft commands, one a line.
+std::string cleanup_text(const std::string& table, const std::vector<CleanupStep>& steps);
 
 struct ReloadTransactions {
     // Run before the commit when not empty: fills the regular chains the commit will jump to,
@@ -78,7 +92,7 @@ struct ReloadTransactions {
     // Deletes what the commit left unreferenced (removed counters, sets, regular chains,
     // objects) and gives staged chains their names back; run once no packet can still be
     // inside the old rules, which may use them.
-    std::string cleanup;
+    std::vector<CleanupStep> cleanup;
     bool renames = false; // the cleanup renames staged chains: names are in flux until then
 };
 

@@ -18,7 +18,7 @@ TEST(ReloadPlan, NewTableIsJustTheDefinition) {
     const auto reload =
         reload_transactions("acctc_t", nullptr, "table inet acctc_t {\n}", {}, true);
     EXPECT_EQ(reload.commit, "table inet acctc_t\ntable inet acctc_t {\n}\n");
-    EXPECT_EQ(reload.cleanup, "");
+    EXPECT_TRUE(reload.cleanup.empty());
 }
 
 const std::string definition = "table inet acctc_t {\n"
@@ -55,10 +55,10 @@ TEST(ReloadPlan, CommitSwapsCleanupDeletesWhatNothingUsesAnyMore) {
                              "delete chain inet acctc_t helper\n"
                              "delete chain inet acctc_t old_base\n" +
                                  definition);
-    EXPECT_EQ(reload.cleanup, "delete map inet acctc_t by_port\n"
-                              "delete chain inet acctc_t old\n"
-                              "delete quota inet acctc_t old_q\n"
-                              "delete counter inet acctc_t gone\n");
+    EXPECT_EQ(cleanup_text("acctc_t", reload.cleanup), "delete map inet acctc_t by_port\n"
+                                                       "delete chain inet acctc_t old\n"
+                                                       "delete quota inet acctc_t old_q\n"
+                                                       "delete counter inet acctc_t gone\n");
     // Without keep_chains, base chains declared again are re-created too.
     const auto all = reload_transactions("acctc_t", &inventory, definition, {}, false);
     EXPECT_NE(all.commit.find("delete chain inet acctc_t output\n"), std::string::npos);
@@ -102,7 +102,7 @@ TEST(ReloadPlan, UnchangedChainsKeepTheirRules) {
                              "\tchain classify {\n"
                              "\t}\n"
                              "}\n");
-    EXPECT_EQ(reload.cleanup, "delete chain inet acctc_c old\n");
+    EXPECT_EQ(cleanup_text("acctc_c", reload.cleanup), "delete chain inet acctc_c old\n");
     // Only the changed one is flushed and refilled.
     const auto one = reload_transactions("acctc_c", &inventory, classify, {}, true, {},
                                          LiveChains{{"output"}, {}});
@@ -194,8 +194,9 @@ TEST(ReloadPlan, ChangedChainsAreStagedFirst) {
                              "\tchain classify {\n"
                              "\t}\n"
                              "}\n");
-    EXPECT_EQ(reload.cleanup, "delete chain inet acctc_c classify\n"
-                              "rename chain inet acctc_c classify.next classify\n");
+    EXPECT_EQ(cleanup_text("acctc_c", reload.cleanup),
+              "delete chain inet acctc_c classify\n"
+              "rename chain inet acctc_c classify.next classify\n");
     EXPECT_EQ(reload.unstage, "flush chain inet acctc_c classify.next\n"
                               "delete chain inet acctc_c classify.next\n");
     EXPECT_TRUE(reload.renames);
@@ -205,9 +206,10 @@ TEST(ReloadPlan, ChangedChainsAreStagedFirst) {
         reload_transactions("acctc_c", &inventory, classify, {}, true, {}, live, true);
     EXPECT_NE(again.stage.find("\tchain classify.next1 {\n"), std::string::npos);
     EXPECT_NE(again.commit.find("flush chain inet acctc_c classify.next\n"), std::string::npos);
-    EXPECT_EQ(again.cleanup, "delete chain inet acctc_c classify.next\n"
-                             "delete chain inet acctc_c classify\n"
-                             "rename chain inet acctc_c classify.next1 classify\n");
+    EXPECT_EQ(cleanup_text("acctc_c", again.cleanup),
+              "delete chain inet acctc_c classify.next\n"
+              "delete chain inet acctc_c classify\n"
+              "rename chain inet acctc_c classify.next1 classify\n");
     inventory.chains.pop_back();
     // Without a record of the base chain's rules, its rules are re-added, jumping to the copy.
     const auto unknown =
@@ -219,7 +221,7 @@ TEST(ReloadPlan, ChangedChainsAreStagedFirst) {
     const auto fresh = reload_transactions("acctc_c", &inventory, classify, {}, true, {},
                                            LiveChains{{"output"}, {{"output", {7}}}}, true);
     EXPECT_NE(fresh.stage.find("\tchain classify {\n\t\tcounter name udp"), std::string::npos);
-    EXPECT_EQ(fresh.cleanup, "");
+    EXPECT_TRUE(fresh.cleanup.empty());
     // Sets that exist keep their elements until the commit; new ones are filled with the chains.
     inventory.sets = {{"old", false}};
     const std::string with_sets =
