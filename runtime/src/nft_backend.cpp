@@ -280,12 +280,16 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
         remember_counter_names(netlink_, table, wanted);
         record_origins_of_policy();
     }
+    // A relabel re-declares its counters with values, in the commit: then all are declared.
+    const std::set<std::string> quiet_counters =
+        recreating ? std::set<std::string>{}
+                   : std::set<std::string>(plan.kept.begin(), plan.kept.end());
     bool stage = !dry_run && !recreating;
     while (!counters_only) {
         const std::map<std::string, bool> no_sets;
         reload = reload_transactions(
             table, current, policy.definition, plan.removed, attempts[attempt].keep_chains,
-            attempts[attempt].keep_sets ? sets.keep : no_sets, live, stage);
+            attempts[attempt].keep_sets ? sets.keep : no_sets, live, stage, quiet_counters);
         bool staged = false;
         try {
             if (!reload.stage.empty()) {

@@ -32,9 +32,9 @@ std::string object_keyword(std::uint32_t type, const std::string& name, const st
     case NFT_OBJECT_SYNPROXY:
         return "synproxy";
     default:
-        throw RuntimeError(ErrorKind::unsupported,
-                           "table inet " + table + " holds object '" + name + "' of type " +
-                               std::to_string(type) + ", which acctc cannot replace");
+        throw RuntimeError(ErrorKind::unsupported, "table inet " + table + " holds object '" +
+                                                       name + "' of type " + std::to_string(type) +
+                                                       ", which acctc cannot replace");
     }
 }
 
@@ -274,6 +274,34 @@ std::string trimmed(const std::string& line) {
     return first == std::string::npos ? std::string() : line.substr(first);
 }
 
+// The text without the declarations of `counters` (each block whole).
+std::string without_counters(const std::string& text, const std::set<std::string>& counters) {
+    std::string out;
+    out.reserve(text.size());
+    int skipping_until = -1; // depth at which a skipped block ends
+    walk_chains(text, [&](const std::string& line, const std::string& chain, int depth) {
+        if (skipping_until >= 0) {
+            if (depth + brace_balance(line) <= skipping_until) {
+                skipping_until = -1;
+            }
+            return;
+        }
+        if (chain.empty() && depth == 1 && opens_with(line, "counter ")) {
+            const std::size_t begin = line.find("counter ") + 8;
+            const std::string name = line.substr(begin, line.find_first_of(" {", begin) - begin);
+            if (counters.count(name) != 0) {
+                if (depth + brace_balance(line) > 1) {
+                    skipping_until = 1;
+                }
+                return;
+            }
+        }
+        out += line;
+        out += '\n';
+    });
+    return out;
+}
+
 } // namespace
 
 ReloadTransactions reload_transactions(const std::string& table, const TableInventory* existing,
@@ -281,15 +309,21 @@ ReloadTransactions reload_transactions(const std::string& table, const TableInve
                                        const std::vector<std::string>& removed_counters,
                                        bool keep_chains,
                                        const std::map<std::string, bool>& kept_sets,
-                                       const LiveChains& live, bool stage) {
+                                       const LiveChains& live, bool stage,
+                                       const std::set<std::string>& kept_counters) {
     const std::string prefix = " inet " + table + " ";
     ReloadTransactions out;
     out.commit = "table inet " + table + "\n";
-    std::string body = definition;
     if (existing == nullptr) {
-        out.commit += body + (body.empty() || body.back() == '\n' ? "" : "\n");
+        out.commit += definition + (definition.empty() || definition.back() == '\n' ? "" : "\n");
         return out;
     }
+    // What the stage and the commit declare: kept counters need not be re-added in place
+    // (that changes nothing), and libnftables' parse and the kernel's lookup of 100,000 of
+    // them cost about half a second per transaction.
+    const std::string text =
+        kept_counters.empty() ? definition : without_counters(definition, kept_counters);
+    std::string body = text;
     const DeclaredNames declared = declared_names(definition);
     // Rules hold sets, chains and objects, and verdict maps hold chains: flush first, then
     // sets, then chains, then objects.
@@ -313,9 +347,11 @@ ReloadTransactions reload_transactions(const std::string& table, const TableInve
             sets += command;
             sets_recreated = true;
         } else {
-            out.cleanup.push_back({set.map ? CleanupStep::Kind::delete_map
-                                           : CleanupStep::Kind::delete_set,
-                                   identifier(set.name), {}, 0});
+            out.cleanup.push_back(
+                {set.map ? CleanupStep::Kind::delete_map : CleanupStep::Kind::delete_set,
+                 identifier(set.name),
+                 {},
+                 0});
         }
     }
 
@@ -412,7 +448,7 @@ ReloadTransactions reload_transactions(const std::string& table, const TableInve
         for (const auto& [name, staged] : staged_changed) {
             without.insert(name);
         }
-        body = without_rules_of(definition, without);
+        body = without_rules_of(text, without);
     }
     if (!staged_changed.empty()) {
         // Rules that are re-added jump to the staged chains.
@@ -440,7 +476,7 @@ ReloadTransactions reload_transactions(const std::string& table, const TableInve
             existing_sets.insert(set.name);
         }
         int skipping_until = -1; // depth at which a skipped set block ends
-        walk_chains(definition, [&](const std::string& line, const std::string& chain, int depth) {
+        walk_chains(text, [&](const std::string& line, const std::string& chain, int depth) {
             std::smatch match;
             if (skipping_until >= 0) {
                 if (depth + brace_balance(line) <= skipping_until) {

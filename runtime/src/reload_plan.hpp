@@ -111,13 +111,16 @@ struct ReloadTransactions {
 // (changed ones as NAME.next, or NAME.next1, ... when a chain has that name)
 // (ReloadTransactions::stage); the commit then only turns the jumps to them (a base chain left
 // alone gets just its jump rules replaced, by handle). Neither applies when the commit
-// re-creates a set (the rules using it must go).
+// re-creates a set (the rules using it must go). kept_counters: counters the table holds and
+// keeps, left out of the stage and the commit (re-added in place, they would change nothing);
+// empty when a counter is relabelled (its declaration is the commit's business then).
 ReloadTransactions reload_transactions(const std::string& table, const TableInventory* existing,
                                        const std::string& definition,
                                        const std::vector<std::string>& removed_counters,
                                        bool keep_chains,
                                        const std::map<std::string, bool>& kept_sets = {},
-                                       const LiveChains& live = {}, bool stage = false);
+                                       const LiveChains& live = {}, bool stage = false,
+                                       const std::set<std::string>& kept_counters = {});
 
 // Chain name -> the lines of its block (opening and closing lines too), from nft text.
 std::map<std::string, std::string> chain_blocks(const std::string& text);

@@ -122,6 +122,32 @@ TEST(ReloadPlan, UnchangedChainsKeepTheirRules) {
     EXPECT_NE(set.commit.find("flush table inet acctc_c\n"), std::string::npos);
 }
 
+// Kept counters are not declared again (re-added in place, they would change nothing): only
+// new ones are, in the stage and in the commit; blocks of one line or several alike.
+TEST(ReloadPlan, KeptCountersAreNotDeclaredAgain) {
+    TableInventory inventory;
+    inventory.chains = {{"output", true}, {"classify", false}};
+    const std::string two = "table inet acctc_c {\n"
+                            "\tcounter b {\n\t\tcomment \"c.acct:3\"\n\t}\n" +
+                            classify.substr(classify.find('\n') + 1);
+    const auto reload = reload_transactions("acctc_c", &inventory, two, {}, true, {},
+                                            LiveChains{{"output"}, {{"output", {7}}}}, true,
+                                            std::set<std::string>{"a"});
+    EXPECT_EQ(reload.commit.find("counter a {"), std::string::npos) << reload.commit;
+    EXPECT_EQ(reload.stage.find("counter a {"), std::string::npos) << reload.stage;
+    EXPECT_NE(reload.stage.find("\tcounter b {\n\t\tcomment \"c.acct:3\"\n\t}\n"),
+              std::string::npos)
+        << reload.stage;
+    EXPECT_NE(reload.stage.find("chain classify.next {"), std::string::npos) << reload.stage;
+    // The rules naming it stay.
+    EXPECT_NE(reload.stage.find("counter name \"a\""), std::string::npos) << reload.stage;
+    const auto unstaged = reload_transactions("acctc_c", &inventory, two, {}, true, {}, {}, false,
+                                              std::set<std::string>{"a", "b"});
+    EXPECT_EQ(unstaged.commit.find("counter a {"), std::string::npos) << unstaged.commit;
+    EXPECT_EQ(unstaged.commit.find("counter b {"), std::string::npos) << unstaged.commit;
+    EXPECT_NE(unstaged.commit.find("counter name \"a\""), std::string::npos) << unstaged.commit;
+}
+
 // A reload that leaves every chain, set and object as it is needs only counter messages (one
 // netlink transaction instead of libnftables); anything else goes through the full reload.
 TEST(ReloadPlan, OnlyCountersChangeWhenEveryChainSetAndObjectStays) {
