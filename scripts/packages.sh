@@ -3,7 +3,7 @@
 ACCTC_PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   tao-pegtl-dev libboost-program-options-dev nlohmann-json3-dev
-  libnftables-dev libmnl-dev librrd-dev zlib1g-dev
+  libnftables-dev libmnl-dev libnftnl-dev librrd-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev  # the sanitizer and fuzzing build (ASan, UBSan, libFuzzer)
   nftables iptables ipset conntrack iproute2 rrdtool curl procps python3

@@ -8,6 +8,7 @@
 #include "quota_relabel.hpp"
 #include "kernel_error_map.hpp"
 #include "mutation_lock.hpp"
+#include "nft_reload_batch.hpp"
 #include "nft_counter_read.hpp"
 #include "nft_host_counters.hpp"
 #include "nft_host_quota_starts.hpp"
@@ -258,14 +259,47 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     if (current != nullptr && !dry_run && !recreating) {
         live = recorded_unchanged_chains(netlink_, table, policy.definition);
     }
+    const auto record_origins_of_policy = [&] {
+        std::map<std::string, std::string> origins;
+        for (const auto& counter : policy.counters) {
+            origins[counter.name] = counter.origin;
+        }
+        record_origins(netlink_, table, origins);
+    };
+    // A reload that only adds or removes counters no rule uses (the same policy again, most
+    // often) is those counters in one netlink transaction: libnftables would first fetch every
+    // object of the table, which costs seconds at 100,000 counters. Quotas never go this way
+    // (see only_counters_change), nor a counter to add that declared_counters() cannot read:
+    // the full reload loads the text as it is.
+    std::vector<DeclaredCounter> added;
+    bool counters_only = current != nullptr && !dry_run && !recreating &&
+                         only_counters_change(*current, policy.definition, sets, live);
+    if (counters_only && !plan.added.empty()) {
+        const std::set<std::string> new_names(plan.added.begin(), plan.added.end());
+        for (auto& counter : declared_counters(policy.definition)) {
+            if (new_names.count(counter.name) != 0) {
+                added.push_back(std::move(counter));
+            }
+        }
+        counters_only = added.size() == new_names.size();
+    }
     ReloadTransactions reload;
     std::size_t attempt = 0;
+    if (counters_only) {
+        commit_counter_changes(netlink_, table, added, plan.removed);
+        remember_counter_names(netlink_, table, wanted);
+        record_origins_of_policy();
+    }
+    // A relabel re-declares its counters with values, in the commit: then all are declared.
+    const std::set<std::string> quiet_counters =
+        recreating ? std::set<std::string>{}
+                   : std::set<std::string>(plan.kept.begin(), plan.kept.end());
     bool stage = !dry_run && !recreating;
-    for (;;) {
+    while (!counters_only) {
         const std::map<std::string, bool> no_sets;
         reload = reload_transactions(
             table, current, definition, plan.removed, attempts[attempt].keep_chains,
-            attempts[attempt].keep_sets ? sets.keep : no_sets, live, stage);
+            attempts[attempt].keep_sets ? sets.keep : no_sets, live, stage, quiet_counters);
         bool staged = false;
         try {
             if (!reload.stage.empty()) {
@@ -286,11 +320,7 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
                 } else {
                     record_chains(netlink_, table, policy.definition);
                 }
-                std::map<std::string, std::string> origins;
-                for (const auto& counter : policy.counters) {
-                    origins[counter.name] = counter.origin;
-                }
-                record_origins(netlink_, table, origins);
+                record_origins_of_policy();
             }
             break;
         } catch (const RuntimeError& error) {
@@ -344,12 +374,21 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     }
     std::map<std::string, CounterReading> after;
     // Only kept and removed counters are reported with values: a new table needs no read.
-    if (!dry_run && !(plan.kept.empty() && plan.removed.empty())) {
+    // Counters only: no rule that counts changed and the removed ones were unused, so the
+    // values read with the inventory are those at the commit (origins as the policy declares).
+    if (counters_only) {
+        for (const auto& counter : policy.counters) {
+            const auto found = before.find(counter.name);
+            if (found != before.end()) {
+                found->second.origin = counter.origin;
+            }
+        }
+    } else if (!dry_run && !(plan.kept.empty() && plan.removed.empty())) {
         for (auto& reading : readings(table, false)) {
             after[reading.sample.counter] = std::move(reading);
         }
     }
-    const auto& values = dry_run ? before : after;
+    const auto& values = dry_run || counters_only ? before : after;
     for (const auto& name : plan.kept) {
         report.kept.push_back(values.at(name));
     }
@@ -357,7 +396,7 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
         report.removed.push_back(values.at(name));
     }
     if (!dry_run && !reload.cleanup.empty()) {
-        run_transaction(reload.cleanup, table, false);
+        run_cleanup(netlink_, table, reload.cleanup);
         remember_counter_names(netlink_, table, wanted);
         record_chains(netlink_, table, policy.definition); // staged chains have their names
     }

@@ -6,6 +6,7 @@
 #include <array>
 #include <cerrno>
 #include <endian.h>
+#include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 #include <stdexcept>
@@ -28,6 +29,9 @@ constexpr std::size_t max_request_size = 1024;
 // skb overhead); an error echoes the request. Datagrams received at once: a window's worth.
 constexpr std::size_t batch_slot_size = 8192;
 constexpr std::size_t batch_slots = 64;
+// A message of a transaction: a stateful object with its table and name (at most 256 bytes each),
+// its comment (at most 255) and its parameters.
+constexpr std::size_t max_transaction_message = 2048;
 
 } // namespace
 
@@ -136,6 +140,77 @@ void NftNetlink::pipeline(std::uint16_t message, std::uint8_t family, std::size_
             }
         }
     }
+}
+
+std::vector<std::pair<std::size_t, int>> NftNetlink::transaction(std::size_t count,
+                                                                 const BuildItem& build) {
+    const std::uint32_t begin_sequence = ++sequence_;
+    const std::uint32_t first_sequence = begin_sequence + 1;
+    sequence_ += static_cast<std::uint32_t>(count) + 1; // the messages, then the end
+    std::vector<char> batch(max_request_size);
+    std::size_t length = 0;
+    const auto reserve = [&](std::size_t size) {
+        if (batch.size() < length + size) {
+            batch.resize(std::max(batch.size() * 2, length + size));
+        }
+    };
+    const auto put_batch_header = [&](std::uint16_t type, std::uint32_t sequence) {
+        reserve(max_request_size);
+        nlmsghdr* header = put_nft_header(batch.data() + length, 0, 0, AF_UNSPEC, sequence);
+        header->nlmsg_type = type;
+        static_cast<nfgenmsg*>(mnl_nlmsg_get_payload(header))->res_id =
+            htobe16(NFNL_SUBSYS_NFTABLES);
+        length += NLMSG_ALIGN(header->nlmsg_len);
+    };
+    put_batch_header(NFNL_MSG_BATCH_BEGIN, begin_sequence);
+    for (std::size_t i = 0; i < count; ++i) {
+        reserve(max_transaction_message);
+        const nlmsghdr* message =
+            build(i, batch.data() + length, first_sequence + static_cast<std::uint32_t>(i));
+        if (message->nlmsg_len > max_transaction_message) {
+            throw std::logic_error("nf_tables transaction message larger than its slot");
+        }
+        length += NLMSG_ALIGN(message->nlmsg_len);
+    }
+    put_batch_header(NFNL_MSG_BATCH_END, first_sequence + static_cast<std::uint32_t>(count));
+    // The whole batch is one datagram (the kernel applies a batch per datagram): the send
+    // buffer must hold it. SO_SNDBUFFORCE passes wmem_max with CAP_NET_ADMIN, as for receiving.
+    const int fd = mnl_socket_get_fd(socket_.get());
+    const int wanted = static_cast<int>(std::min<std::size_t>(length * 2, 1U << 30));
+    if (::setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &wanted, sizeof wanted) != 0) {
+        ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &wanted, sizeof wanted);
+    }
+    if (mnl_socket_sendto(socket_.get(), batch.data(), length) < 0) {
+        throw_system_error("cannot send a transaction to nf_tables", errno);
+    }
+    // The kernel reports only refusals (no message asks for an acknowledgement), so a request
+    // sent after the batch marks the end: its answer comes after everything the batch caused.
+    const std::uint32_t marker = ++sequence_;
+    const nlmsghdr* request =
+        put_nft_header(buffer_.data(), NFT_MSG_GETGEN, NLM_F_ACK, AF_UNSPEC, marker);
+    if (mnl_socket_sendto(socket_.get(), request, request->nlmsg_len) < 0) {
+        throw_system_error("cannot send to nf_tables", errno);
+    }
+    std::vector<std::pair<std::size_t, int>> refused;
+    for (bool done = false; !done;) {
+        int left = receive();
+        for (auto* reply = reinterpret_cast<const nlmsghdr*>(buffer_.data());
+             mnl_nlmsg_ok(reply, left); reply = mnl_nlmsg_next(reply, &left)) {
+            if (!mnl_nlmsg_portid_ok(reply, port_id_)) {
+                continue;
+            }
+            if (reply->nlmsg_seq == marker) {
+                done = done || reply->nlmsg_type == NLMSG_ERROR;
+                continue;
+            }
+            if (reply->nlmsg_type != NLMSG_ERROR || error_of(reply) == 0) {
+                continue;
+            }
+            const std::uint32_t offset = reply->nlmsg_seq - first_sequence;
+            refused.emplace_back(offset < count ? offset : count, error_of(reply));
+        }
+    }
+    return refused;
 }
 
 int NftNetlink::exchange(std::uint16_t message, std::uint16_t flags, std::uint8_t family,

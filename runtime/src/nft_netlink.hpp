@@ -44,6 +44,15 @@ class NftNetlink {
     void pipeline(std::uint16_t message, std::uint8_t family, std::size_t count, const AddItem& add,
                   const OnItemReply& on_reply, const OnItemError& on_error);
 
+    // Writes message `item` of a transaction at buffer (header with this sequence number too).
+    using BuildItem =
+        std::function<nlmsghdr*(std::size_t item, char* buffer, std::uint32_t sequence)>;
+    // One nf_tables transaction of count messages (items 0..count-1) between a batch begin and
+    // end, in one datagram: the kernel commits all of it or nothing. Returns the refusals as
+    // (item, positive errno); an error of the batch as a whole has item == count. Empty: the
+    // kernel committed it.
+    std::vector<std::pair<std::size_t, int>> transaction(std::size_t count, const BuildItem& build);
+
   private:
     struct Close {
         void operator()(mnl_socket* socket) const { mnl_socket_close(socket); }

@@ -185,6 +185,10 @@ nlohmann::json to_json(const BenchReport& report) {
                                 {"compile_seconds", timing.compile_seconds},
                                 {"apply_seconds", timing.apply_seconds},
                                 {"reload_seconds", timing.reload_seconds},
+                                {"change_seconds", timing.change_seconds},
+                                {"apply_cpu_seconds", timing.apply_cpu_seconds},
+                                {"reload_cpu_seconds", timing.reload_cpu_seconds},
+                                {"change_cpu_seconds", timing.change_cpu_seconds},
                                 {"read_ms", timing.read_ms},
                                 {"reset_ms", timing.reset_ms},
                                 {"median_read_ms", timing.median_read_ms},
@@ -283,18 +287,21 @@ void print_table(std::ostream& out, const BenchReport& report) {
         TextTable apply({{"apply", Align::left},
                          {"classes"},
                          {"compile s"},
-                         {"apply s"},
-                         {"reload s"},
+                         {"apply s (CPU)"},
+                         {"reload s (CPU)"},
+                         {"1 changed s (CPU)"},
                          {"read ms"},
                          {"read CPU ms"},
                          {"reset ms"},
                          {"reset CPU ms"}});
         for (const auto& timing : report.apply) {
-            apply.add_row({timing.kind, std::to_string(timing.classes),
-                           fixed(timing.compile_seconds, 3), fixed(timing.apply_seconds, 3),
-                           fixed(timing.reload_seconds, 3), fixed(timing.median_read_ms, 1),
-                           fixed(timing.median_read_cpu_ms, 1), fixed(timing.median_reset_ms, 1),
-                           fixed(timing.median_reset_cpu_ms, 1)});
+            apply.add_row(
+                {timing.kind, std::to_string(timing.classes), fixed(timing.compile_seconds, 3),
+                 fixed(timing.apply_seconds, 3) + " (" + fixed(timing.apply_cpu_seconds, 3) + ")",
+                 fixed(timing.reload_seconds, 3) + " (" + fixed(timing.reload_cpu_seconds, 3) + ")",
+                 fixed(timing.change_seconds, 3) + " (" + fixed(timing.change_cpu_seconds, 3) + ")",
+                 fixed(timing.median_read_ms, 1), fixed(timing.median_read_cpu_ms, 1),
+                 fixed(timing.median_reset_ms, 1), fixed(timing.median_reset_cpu_ms, 1)});
         }
         out << "\n";
         apply.print(out);

@@ -16,8 +16,15 @@ struct ApplyTiming {
     std::size_t counters = 0; // as read back: classes + otherwise
     std::size_t ruleset_bytes = 0;
     double compile_seconds = 0;
-    double apply_seconds = 0;     // new table
-    double reload_seconds = 0;    // same policy again: every counter kept
+    double apply_seconds = 0;  // new table
+    double reload_seconds = 0; // same policy again: every counter kept
+    // One class's match changed (its rules and map replaced, every counter kept).
+    double change_seconds = 0;
+    // CPU time (user + system, this process: the kernel's work for a transaction is done in
+    // the sender's context) of the same three: less sensitive to other load than wall time.
+    double apply_cpu_seconds = 0;
+    double reload_cpu_seconds = 0;
+    double change_cpu_seconds = 0;
     std::vector<double> read_ms;  // one per repetition
     std::vector<double> reset_ms; // list-and-zero, one per repetition
     double median_read_ms = 0;
