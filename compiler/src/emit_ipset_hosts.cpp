@@ -32,15 +32,23 @@ std::string lookup(const std::string& ipset, bool source, bool negate, bool coun
 }
 
 std::vector<UpdateRule> update_rules(const std::string& ipset, bool source,
-                                     const rules::DynamicSet& set, const std::string& origin) {
+                                     const rules::DynamicSet& set, const std::string& origin,
+                                     bool then_return) {
     const std::string direction = source ? " src" : " dst";
+    const std::string back = then_return ? "-j RETURN" : "";
     // Two packets of one new host on two CPUs at once: both miss, the second add fails (the
     // host exists) and that packet is not counted (docs/iptables.md); nft's update has no gap.
-    return {
+    std::vector<UpdateRule> rules{
         {"--match-set " + ipset + direction,
-         encode_ipset_host_comment(ipset, set.counter, *set.identity), ""},
+         encode_ipset_host_comment(ipset, set.counter, *set.identity), back},
         {lookup(ipset, source, true, true), origin, "-j SET --add-set " + ipset + direction},
     };
+    if (then_return) {
+        // Added (and counted by the add): return. A full set refused the add: on to what
+        // follows, the overflow counter.
+        rules.push_back({lookup(ipset, source, false, true), origin, back});
+    }
+    return rules;
 }
 
 } // namespace acctc::ipset_hosts

@@ -272,6 +272,14 @@ std::string statement(const Statement& s, const std::string& port_protocol) {
         return "ct mark set ct mark | " + hex32(s.mark_bit);
     case Statement::Kind::update_set:
         return "update @" + s.name + " { " + cut_address(s.key.front(), s.prefix) + " }";
+    case Statement::Kind::hash_goto: {
+        std::string out = "jhash " + cut_address(s.key.front(), s.prefix) + " mod " +
+                          std::to_string(s.entries.size()) + " vmap { ";
+        for (std::size_t e = 0; e < s.entries.size(); ++e) {
+            out += (e ? ", " : "") + std::to_string(e) + " : goto " + s.entries[e].counter;
+        }
+        return out + " }";
+    }
     case Statement::Kind::accept:
         return "accept";
     case Statement::Kind::drop:

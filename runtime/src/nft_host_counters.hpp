@@ -34,7 +34,8 @@ bool is_host_set_comment(const std::string& comment);
 std::vector<KernelHostSet> dump_host_counters(NftNetlink& netlink, const std::string& table,
                                               bool reset);
 
-// The counter name a host set's elements report under: the set name without "_hosts_v4"/"_v6".
+// The counter name a host set's elements report under: the set name without "_hosts_v4"/"_v6"/
+// "_mac" and a part's "_p<N>".
 std::string host_counter_name(const std::string& set);
 
 } // namespace acctc::runtime
