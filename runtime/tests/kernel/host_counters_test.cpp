@@ -148,11 +148,11 @@ TEST(HostCounterParts, PartsCountEachHostOnceOverflowWhenFullAndSurviveReloads) 
         shell("ip -n " + netns.name() + " addr add " + address + " dev lo");
     }
     // 16,384 hosts: two parts of 8,192 per family.
-    const auto compiled = [](const std::string& extra) {
+    const auto compiled = [](const std::string& extra, const std::string& within = "") {
         auto result = compile_source("hosts.acct",
                                      "policy hosts\ncounter h { out; include loopback; udp dport 9; "
-                                     "split host destination size 16384 }\n" +
-                                         extra);
+                                     "split host destination " +
+                                         within + "size 16384 }\n" + extra);
         EXPECT_TRUE(result.output);
         return std::move(*result.output);
     };
@@ -199,6 +199,24 @@ TEST(HostCounterParts, PartsCountEachHostOnceOverflowWhenFullAndSurviveReloads) 
     samples = read_counters("hosts", netns.name(), false, BackendKind::nftables);
     EXPECT_EQ(host(samples, "h", "198.18.0.1").packets, 4U);
     EXPECT_EQ(host(samples, "h", "198.18.0.2").packets, 2U);
+
+    // A reload that re-creates the rules picking the part (`within` adds a condition to them;
+    // the sets keep their shape and hosts) keeps sending each known host to its part: counted
+    // in its element, not added a second time in another part.
+    EXPECT_EQ(backend->apply(compiled("", "within 198.18.0.0/16, 2001:db8::/32 "), false).sets_kept,
+              parts);
+    send_to(netns, "198.18.0.1", 1);
+    send_to(netns, "198.18.0.2", 1);
+    samples = read_counters("hosts", netns.name(), false, BackendKind::nftables);
+    for (const char* address : {"198.18.0.1", "198.18.0.2"}) {
+        EXPECT_EQ(std::count_if(samples.begin(), samples.end(),
+                                [&](const auto& s) { return s.label(Dimension::host) == address; }),
+                  1)
+            << address;
+    }
+    EXPECT_EQ(host(samples, "h", "198.18.0.1").packets, 5U);
+    EXPECT_EQ(host(samples, "h", "198.18.0.2").packets, 3U);
+    EXPECT_EQ(packets_of(samples, "h_overflow"), 4U);
     backend->remove("hosts");
 }
 
