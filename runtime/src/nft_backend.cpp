@@ -121,6 +121,13 @@ std::vector<std::string> set_change_notes(const ApplyReport& report) {
                         " re-created (" + set.change + "); the elements it held " +
                         (report.dry_run ? "would be" : "are") + " gone");
     }
+    // A split host set renamed (its parts: a size across 8,192, or a table from before parts)
+    // is removed with its hosts' counts: say so, as for a re-created one.
+    for (const auto& name : report.sets_removed) {
+        notes.push_back("note: set " + name + (report.dry_run ? " would be" : " was") +
+                        " removed; the elements it held " +
+                        (report.dry_run ? "would be" : "are") + " gone");
+    }
     return notes;
 }
 

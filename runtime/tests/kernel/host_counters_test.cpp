@@ -217,6 +217,18 @@ TEST(HostCounterParts, PartsCountEachHostOnceOverflowWhenFullAndSurviveReloads) 
     EXPECT_EQ(host(samples, "h", "198.18.0.1").packets, 5U);
     EXPECT_EQ(host(samples, "h", "198.18.0.2").packets, 3U);
     EXPECT_EQ(packets_of(samples, "h_overflow"), 4U);
+
+    // Back to one set per family (8,192 hosts): other sets, so the parts go with their hosts,
+    // and apply says so.
+    auto one_set = compile_source("hosts.acct", "policy hosts\ncounter h { out; include loopback; "
+                                                "udp dport 9; split host destination size 8192 }\n");
+    ASSERT_TRUE(one_set.output);
+    const auto shrunk = backend->apply(*one_set.output, false);
+    EXPECT_EQ(shrunk.sets_removed, parts);
+    const auto notes = set_change_notes(shrunk);
+    EXPECT_NE(std::find(notes.begin(), notes.end(),
+                        "note: set h_hosts_v4_p0 was removed; the elements it held are gone"),
+              notes.end());
     backend->remove("hosts");
 }
 
