@@ -44,8 +44,7 @@ std::string create_line(const std::string& ipset, const rules::DynamicSet& set) 
         return "create " + ipset + " hash:mac" + sized + "\n";
     }
     const unsigned width = set.v6 ? 128 : 32;
-    std::string line =
-        "create " + ipset + " hash:ip family " + (set.v6 ? "inet6" : "inet") + sized;
+    std::string line = "create " + ipset + " hash:ip family " + (set.v6 ? "inet6" : "inet") + sized;
     if (set.prefix != 0 && set.prefix < width) {
         line += " netmask " + std::to_string(set.prefix);
     }

@@ -544,8 +544,7 @@ std::vector<Rule> Lowering::opener_rules(const ir::Counter& counter,
     }
     const ir::HostSplit& host = *counter.host;
     const bool source = host_is_source(host.side, v);
-    if (family_of && host.within &&
-        (*family_of == ir::Family::ipv6 ? host.v6 : host.v4).empty()) {
+    if (family_of && host.within && (*family_of == ir::Family::ipv6 ? host.v6 : host.v4).empty()) {
         return {}; // no set of this family: `within` names none of its networks
     }
     std::vector<Rule> out;

@@ -125,8 +125,8 @@ std::vector<std::string> set_change_notes(const ApplyReport& report) {
     // is removed with its hosts' counts: say so, as for a re-created one.
     for (const auto& name : report.sets_removed) {
         notes.push_back("note: set " + name + (report.dry_run ? " would be" : " was") +
-                        " removed; the elements it held " +
-                        (report.dry_run ? "would be" : "are") + " gone");
+                        " removed; the elements it held " + (report.dry_run ? "would be" : "are") +
+                        " gone");
     }
     return notes;
 }

@@ -78,8 +78,8 @@ Outcome run(BackendKind kind, int resets) {
 
 void expect_exact(BackendKind kind) {
     const Outcome o = run(kind, 30);
-    std::cout << backend_info(kind).name << ": sent " << o.sent << " datagrams; 30 resets in " << o.seconds << " s, "
-              << o.nonzero_resets << " saw traffic\n";
+    std::cout << backend_info(kind).name << ": sent " << o.sent << " datagrams; 30 resets in "
+              << o.seconds << " s, " << o.nonzero_resets << " saw traffic\n";
     EXPECT_GT(o.sent, 1000U);
     EXPECT_GE(o.nonzero_resets, 20);
     EXPECT_EQ(o.hostless_reads, 0);

@@ -149,10 +149,10 @@ TEST(HostCounterParts, PartsCountEachHostOnceOverflowWhenFullAndSurviveReloads) 
     }
     // 16,384 hosts: two parts of 8,192 per family.
     const auto compiled = [](const std::string& extra, const std::string& within = "") {
-        auto result = compile_source("hosts.acct",
-                                     "policy hosts\ncounter h { out; include loopback; udp dport 9; "
-                                     "split host destination " +
-                                         within + "size 16384 }\n" + extra);
+        auto result = compile_source(
+            "hosts.acct", "policy hosts\ncounter h { out; include loopback; udp dport 9; "
+                          "split host destination " +
+                              within + "size 16384 }\n" + extra);
         EXPECT_TRUE(result.output);
         return std::move(*result.output);
     };
@@ -174,14 +174,14 @@ TEST(HostCounterParts, PartsCountEachHostOnceOverflowWhenFullAndSurviveReloads) 
     // Fill both IPv4 parts to their 8,192 with other hosts: 198.18.0.3 then finds its part full.
     std::uint32_t next = 0;
     for (const std::string set : {"h_hosts_v4_p0", "h_hosts_v4_p1"}) {
-        const auto listed = shell("ip netns exec " + netns.name() +
-                                  " nft list set inet acctc_hosts " + set + " | grep -o packets "
-                                  "| wc -l");
+        const auto listed =
+            shell("ip netns exec " + netns.name() + " nft list set inet acctc_hosts " + set +
+                  " | grep -o packets | wc -l");
         std::string elements;
         for (int i = std::stoi(listed); i < 8192; ++i, ++next) {
             elements += (elements.empty() ? "" : ", ") + std::string("10.") +
-                        std::to_string(next >> 16) + "." + std::to_string((next >> 8) & 255) +
-                        "." + std::to_string(next & 255);
+                        std::to_string(next >> 16) + "." + std::to_string((next >> 8) & 255) + "." +
+                        std::to_string(next & 255);
         }
         shell("ip netns exec " + netns.name() + " nft add element inet acctc_hosts " + set +
               " '{ " + elements + " }'");
@@ -220,8 +220,9 @@ TEST(HostCounterParts, PartsCountEachHostOnceOverflowWhenFullAndSurviveReloads) 
 
     // Back to one set per family (8,192 hosts): other sets, so the parts go with their hosts,
     // and apply says so.
-    auto one_set = compile_source("hosts.acct", "policy hosts\ncounter h { out; include loopback; "
-                                                "udp dport 9; split host destination size 8192 }\n");
+    auto one_set =
+        compile_source("hosts.acct", "policy hosts\ncounter h { out; include loopback; "
+                                     "udp dport 9; split host destination size 8192 }\n");
     ASSERT_TRUE(one_set.output);
     const auto shrunk = backend->apply(*one_set.output, false);
     EXPECT_EQ(shrunk.sets_removed, parts);

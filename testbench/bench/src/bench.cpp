@@ -297,8 +297,7 @@ void print_table(std::ostream& out, const BenchReport& report) {
         apply.print(out);
     }
     if (!report.host_reads.empty()) {
-        TextTable hosts(
-            {{"hosts"}, {"read ms"}, {"read CPU ms"}, {"reset ms"}, {"reset CPU ms"}});
+        TextTable hosts({{"hosts"}, {"read ms"}, {"read CPU ms"}, {"reset ms"}, {"reset CPU ms"}});
         for (const auto& timing : report.host_reads) {
             hosts.add_row({std::to_string(timing.hosts), fixed(timing.median_read_ms, 1),
                            fixed(timing.median_read_cpu_ms, 1), fixed(timing.median_reset_ms, 1),

@@ -141,8 +141,8 @@ class CaseRunner {
                             " skipped: the policy does not compile for iptables");
         }
         const std::string* half = !iptables || !iptables->iptables ? nullptr
-                                  : ipv6_                           ? &iptables->iptables->v6
-                                                                    : &iptables->iptables->v4;
+                                  : ipv6_                          ? &iptables->iptables->v6
+                                                                   : &iptables->iptables->v4;
         if (!iptables) {
             // Noted above.
         } else if (half && !half->empty()) {

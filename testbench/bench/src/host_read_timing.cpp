@@ -76,8 +76,7 @@ HostReadTiming time_one(std::size_t hosts, unsigned repetitions) {
         ->apply(*compiled.output, false);
     {
         testbench::ScopedNetns inside(netns);
-        const auto result =
-            runtime::NftContext().run(fill_commands(policy, *compiled.output));
+        const auto result = runtime::NftContext().run(fill_commands(policy, *compiled.output));
         if (!result.ok) {
             throw std::runtime_error("host read timing: cannot add the hosts: " + result.errors);
         }
@@ -127,8 +126,8 @@ run_host_read_timing(const std::vector<std::size_t>& host_counts, unsigned repet
             std::ostringstream line;
             line << "hosts " << hosts << ": read " << timings.back().median_read_ms << " ms ("
                  << timings.back().median_read_cpu_ms << " ms CPU), reset "
-                 << timings.back().median_reset_ms << " ms ("
-                 << timings.back().median_reset_cpu_ms << " ms CPU)";
+                 << timings.back().median_reset_ms << " ms (" << timings.back().median_reset_cpu_ms
+                 << " ms CPU)";
             progress(line.str());
         }
     }
