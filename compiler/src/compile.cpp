@@ -56,8 +56,10 @@ CompileResult compile_source(std::string display_name, std::string text,
             return result;
         }
     }
-    const rules::Table table = lower_policy(
-        policy, diagnostics, {.fragments_before_defrag = options.target != Target::iptables});
+    const rules::Table table =
+        lower_policy(policy, diagnostics,
+                     {.fragments_before_defrag = options.target != Target::iptables,
+                      .host_parts = options.target != Target::iptables});
 
     CompiledPolicy out;
     if (options.dump == Dump::check) {

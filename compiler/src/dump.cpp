@@ -283,6 +283,14 @@ std::string statement_text(const rules::Statement& s, const std::string& indent)
     case Kind::update_set:
         return indent + "update @" + s.name + " with " + key_text(s.key) + prefix_text(s.prefix) +
                "\n";
+    case Kind::hash_goto: {
+        std::string out = indent + "goto by hash of " + key_text(s.key) + prefix_text(s.prefix) +
+                          " mod " + std::to_string(s.entries.size()) + "\n";
+        for (std::size_t e = 0; e < s.entries.size(); ++e) {
+            out += indent + "  " + std::to_string(e) + " -> " + s.entries[e].counter + "\n";
+        }
+        return out;
+    }
     case Kind::accept:
         return indent + "accept\n";
     case Kind::drop:

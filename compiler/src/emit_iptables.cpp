@@ -803,6 +803,8 @@ void Emitter::emit_statements(std::size_t index, const Spec& spec, const rules::
         case Statement::Kind::quota:
         case Statement::Kind::quota_map:
             throw std::logic_error("quotas reach the iptables emitter (check_iptables refuses them)");
+        case Statement::Kind::hash_goto:
+            throw std::logic_error("host set parts reach the iptables emitter (LowerOptions)");
         case Statement::Kind::set_mark:
             line(index, spec, rule.origin,
                  "-j CONNMARK --set-xmark " + hex(s.mark_bit) + "/" + hex(s.mark_bit));
@@ -811,11 +813,14 @@ void Emitter::emit_statements(std::size_t index, const Spec& spec, const rules::
             const bool source = ipset_hosts::source_side(s.key.front());
             const PeerSet& set = sets_.at(s.name);
             if (ipset_hosts::counts(*set.set)) {
-                for (const auto& part :
-                     ipset_hosts::update_rules(set.name, source, *set.set, rule.origin)) {
+                for (const auto& part : ipset_hosts::update_rules(set.name, source, *set.set,
+                                                                  rule.origin, then_return)) {
                     Spec with = spec;
                     with.matches.push_back({"set", {part.match}});
                     line(index, with, part.comment, part.target);
+                }
+                if (then_return) {
+                    return; // the update rules return once the host is in the set
                 }
                 break;
             }

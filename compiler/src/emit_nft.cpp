@@ -272,6 +272,17 @@ std::string statement(const Statement& s, const std::string& port_protocol) {
         return "ct mark set ct mark | " + hex32(s.mark_bit);
     case Statement::Kind::update_set:
         return "update @" + s.name + " { " + cut_address(s.key.front(), s.prefix) + " }";
+    case Statement::Kind::hash_goto: {
+        // An explicit seed: without one the kernel draws a random one for every new rule, so a
+        // reload that re-creates the rule would send known hosts to other parts, where they
+        // would start again as second elements.
+        std::string out = "jhash " + cut_address(s.key.front(), s.prefix) + " mod " +
+                          std::to_string(s.entries.size()) + " seed 0x0 vmap { ";
+        for (std::size_t e = 0; e < s.entries.size(); ++e) {
+            out += (e ? ", " : "") + std::to_string(e) + " : goto " + s.entries[e].counter;
+        }
+        return out + " }";
+    }
     case Statement::Kind::accept:
         return "accept";
     case Statement::Kind::drop:

@@ -187,12 +187,15 @@ rules::CounterObject counter_object(const rules::CounterFamily& family, const Co
     return object;
 }
 
-std::string host_set_name(const rules::CounterFamily& family, const Coordinate& at, HostKey key) {
+std::string host_set_name(const rules::CounterFamily& family, const Coordinate& at, HostKey key,
+                          std::optional<unsigned> part) {
     Coordinate base = at;
     base.overflow = false;
-    return counter_name(family, base) + (key == HostKey::mac    ? "_hosts_mac"
-                                         : key == HostKey::ipv6 ? "_hosts_v6"
-                                                                : "_hosts_v4");
+    return counter_name(family, base) +
+           (key == HostKey::mac    ? "_hosts_mac"
+            : key == HostKey::ipv6 ? "_hosts_v6"
+                                   : "_hosts_v4") +
+           (part ? "_p" + std::to_string(*part) : std::string());
 }
 
 std::vector<Coordinate> coordinates(const rules::CounterFamily& family) {

@@ -35,8 +35,10 @@ struct Coordinate {
 enum class HostKey { ipv4, ipv6, mac };
 
 // The per-host set of one coordinate of a family with a host dimension, per key:
-// NAME_hosts_v4, NAME_hosts_v6, NAME_hosts_mac.
-std::string host_set_name(const rules::CounterFamily& family, const Coordinate& at, HostKey key);
+// NAME_hosts_v4, NAME_hosts_v6, NAME_hosts_mac; a part of a large one (lower.cpp,
+// host_parts()) adds _p<part>: NAME_hosts_v4_p3.
+std::string host_set_name(const rules::CounterFamily& family, const Coordinate& at, HostKey key,
+                          std::optional<unsigned> part = std::nullopt);
 inline constexpr const char* host_overflow_label = "overflow";
 
 // The kernel object of one coordinate; a dimension of the family left empty is skipped in the

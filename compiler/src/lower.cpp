@@ -375,6 +375,7 @@ class Lowering {
     LowerOptions options_;
     std::map<std::pair<Hook, std::string>, ChainBuilder> base_;
     std::vector<rules::Chain> classify_chains_;
+    std::vector<rules::Chain> host_chains_; // `split host`: one per set coordinate and side
 
     ChainBuilder& chain(const Variant& v) { return base_[{v.hook, v.device}]; }
     void lower_counter(const ir::Counter& counter, const rules::CounterFamily& family);
@@ -385,11 +386,13 @@ class Lowering {
     std::vector<Condition> split_restriction(const ir::Counter& counter) const;
     std::vector<Rule> counting_rules(const ir::Counter& counter, const rules::CounterFamily& family,
                                      const Variant& v, const std::vector<Condition>& conditions,
-                                     std::optional<ir::Family> family_of) const;
+                                     std::optional<ir::Family> family_of);
     std::vector<Rule> opener_rules(const ir::Counter& counter, const rules::CounterFamily& family,
                                    const Variant& v, const std::vector<Condition>& conditions,
                                    std::optional<ir::Family> family_of,
-                                   std::optional<rules::Opener> opener) const;
+                                   std::optional<rules::Opener> opener);
+    std::string host_chain(const ir::Counter& counter, const rules::CounterFamily& family,
+                           const Coordinate& at, bool source);
     void update_peers(const ir::Counter& counter, const Variant& v,
                       const std::vector<Condition>& conditions, std::optional<ir::Family> family);
     std::vector<Rule> classify_body(const ir::Classify& classify,
@@ -464,6 +467,21 @@ bool host_is_source(ir::HostSide side, const Variant& v) {
     return true;
 }
 
+// How many parts a `split host` set is kept as (docs/language.md, "Per-host counters"). The
+// kernel dumps a set in replies of at most 32 KiB (~450 hosts) and walks it from its start for
+// each reply, so reading or resetting one set of n hosts takes time in n²; parts of at most
+// host_part_size hosts keep it linear, for a hash and a lookup in a small map per packet.
+constexpr std::uint32_t host_part_size = 8192;
+constexpr unsigned max_host_parts = 64;
+
+unsigned host_parts(const ir::HostSplit& host, LowerOptions options) {
+    unsigned parts = 1;
+    while (options.host_parts && parts < max_host_parts && host.size > parts * host_part_size) {
+        parts *= 2;
+    }
+    return parts;
+}
+
 // The coordinates of a `split host` family's host sets at one direction: one per protocol or
 // ICMP type when `split protocol` or `split type` splits it too (host x protocol: a set per
 // protocol, each with its overflow counter), else one.
@@ -494,13 +512,12 @@ Condition opener_condition(rules::Opener opener, const Variant& v) {
 }
 
 // The rules that count one variant's packets: per opener (`split opener`), a counter
-// statement, or for `split host` per IP family an update of the host set (every element has
-// its counter, the first packet included) and then the overflow counter for what a full set did
-// not take.
+// statement, or for `split host` a jump to the chain that counts the packet in its host's set
+// element (host_chain()), per protocol or ICMP type of the set.
 std::vector<Rule> Lowering::counting_rules(const ir::Counter& counter,
                                            const rules::CounterFamily& family, const Variant& v,
                                            const std::vector<Condition>& conditions,
-                                           std::optional<ir::Family> family_of) const {
+                                           std::optional<ir::Family> family_of) {
     if (!counter.splits_by(ir::Split::opener)) {
         return opener_rules(counter, family, v, conditions, family_of, std::nullopt);
     }
@@ -519,68 +536,128 @@ std::vector<Rule> Lowering::opener_rules(const ir::Counter& counter,
                                          const rules::CounterFamily& family, const Variant& v,
                                          const std::vector<Condition>& conditions,
                                          std::optional<ir::Family> family_of,
-                                         std::optional<rules::Opener> opener) const {
+                                         std::optional<rules::Opener> opener) {
     if (!counter.host) {
         Rule rule = make_rule(taken_once(v), conditions, counter.origin);
         rule.statements.push_back(counting_statement(counter, family, v, opener));
         return {std::move(rule)};
     }
     const ir::HostSplit& host = *counter.host;
-    const bool mac = host.side == ir::HostSide::mac;
-    std::vector<Rule> out;
-    // Per IP family; a MAC set is one for both, with family rules only where `within` (or the
-    // counter's own match) needs them.
-    std::vector<std::optional<ir::Family>> families{ir::Family::ipv4, ir::Family::ipv6};
-    if (mac && !host.within && !family_of) {
-        families = {std::nullopt};
+    const bool source = host_is_source(host.side, v);
+    if (family_of && host.within && (*family_of == ir::Family::ipv6 ? host.v6 : host.v4).empty()) {
+        return {}; // no set of this family: `within` names none of its networks
     }
+    std::vector<Rule> out;
     for (Coordinate at : host_coordinates(family, family_direction(v.direction))) {
         at.opener = opener;
-        for (const std::optional<ir::Family> f : families) {
-            const bool v6 = f == ir::Family::ipv6;
-            const IntervalSet& within = v6 ? host.v6 : host.v4;
-            if (f && ((family_of && *family_of != *f) || (host.within && within.empty()))) {
-                continue;
-            }
-            const bool source = host_is_source(host.side, v);
-            const Field field = mac ? Field::ether_saddr : address_field(*f, source);
-            const unsigned prefix = mac ? 0 : v6 ? host.v6_prefix : host.v4_prefix;
-            Rule update = make_rule(taken_once(v), conditions, counter.origin);
-            if (at.protocol) {
-                update.conditions.push_back(
-                    numbers(Field::l4proto, IntervalSet::single(*at.protocol)));
-            }
-            if (at.icmp_type) {
-                const bool icmpv6 = counter.match.icmp && counter.match.icmp->v6;
-                update.conditions.push_back(numbers(icmpv6 ? Field::icmpv6_type : Field::icmp_type,
-                                                    IntervalSet::single(*at.icmp_type)));
-            }
-            if (f && !family_of) {
-                update.conditions.push_back(
-                    numbers(Field::nfproto, IntervalSet::single(v6 ? 6 : 4)));
-            }
-            if (host.within) {
-                update.conditions.push_back(numbers(address_field(*f, source), within));
-            }
-            Rule overflow = update;
-            const HostKey key = mac ? HostKey::mac : v6 ? HostKey::ipv6 : HostKey::ipv4;
-            Statement s = simple(Statement::Kind::update_set, host_set_name(family, at, key));
-            s.key = {field};
-            s.prefix = prefix;
-            update.statements.push_back(s);
-            Condition missing = on(field);
-            missing.negate = true;
-            missing.set = s.name;
-            missing.prefix = prefix;
-            overflow.conditions.push_back(std::move(missing));
-            Coordinate rest = at;
-            rest.overflow = true;
-            overflow.statements.push_back(count(counter_name(family, rest)));
-            out.push_back(std::move(update));
-            out.push_back(std::move(overflow));
+        Rule jump = make_rule(taken_once(v), conditions, counter.origin);
+        if (at.protocol) {
+            jump.conditions.push_back(numbers(Field::l4proto, IntervalSet::single(*at.protocol)));
         }
+        if (at.icmp_type) {
+            const bool icmpv6 = counter.match.icmp && counter.match.icmp->v6;
+            jump.conditions.push_back(numbers(icmpv6 ? Field::icmpv6_type : Field::icmp_type,
+                                              IntervalSet::single(*at.icmp_type)));
+        }
+        jump.statements.push_back(
+            simple(Statement::Kind::jump, host_chain(counter, family, at, source)));
+        out.push_back(std::move(jump));
     }
     return out;
+}
+
+// The chain a `split host` coordinate's packets jump to, made on first use (docs/language.md,
+// "Per-host counters"): per IP family `update @set { key } return`, then the overflow
+// counter. The update of a full set fails and ends its rule before the return, so a packet
+// reaches the overflow counter only when its host is missing and did not fit: one set lookup
+// per packet, where a second rule testing `key != @set` would take another.
+std::string Lowering::host_chain(const ir::Counter& counter, const rules::CounterFamily& family,
+                                 const Coordinate& at, bool source) {
+    const std::string name = "hosts_" + counter_name(family, at) + (source ? "_src" : "_dst");
+    if (std::any_of(host_chains_.begin(), host_chains_.end(),
+                    [&](const rules::Chain& c) { return c.name == name; })) {
+        return name;
+    }
+    const ir::HostSplit& host = *counter.host;
+    const bool mac = host.side == ir::HostSide::mac;
+    // Per IP family; a MAC set is one for both, with family rules only where `within` needs them.
+    std::vector<std::optional<ir::Family>> families;
+    for (const ir::Family f : {ir::Family::ipv4, ir::Family::ipv6}) {
+        if (!host.within || !(f == ir::Family::ipv6 ? host.v6 : host.v4).empty()) {
+            families.emplace_back(f);
+        }
+    }
+    if (mac && !host.within) {
+        families = {std::nullopt};
+    }
+    // A family's packets: of its nfproto and, with `within`, from or to those networks.
+    auto of_family = [&](std::optional<ir::Family> f) {
+        Rule rule = make_rule({}, {}, counter.origin);
+        if (f) {
+            const bool v6 = *f == ir::Family::ipv6;
+            rule.conditions.push_back(numbers(Field::nfproto, IntervalSet::single(v6 ? 6 : 4)));
+            if (host.within) {
+                rule.conditions.push_back(
+                    numbers(address_field(*f, source), v6 ? host.v6 : host.v4));
+            }
+        }
+        return rule;
+    };
+    Coordinate rest = at;
+    rest.overflow = true;
+    const unsigned parts = host_parts(host, options_);
+    // The update of one set (or part), returning once the host is counted.
+    auto update = [&](HostKey key, Field field, std::optional<unsigned> part) {
+        Statement s = simple(Statement::Kind::update_set, host_set_name(family, at, key, part));
+        s.key = {field};
+        s.prefix = key == HostKey::mac ? 0 : key == HostKey::ipv6 ? host.v6_prefix : host.v4_prefix;
+        return std::vector<Statement>{std::move(s), simple(Statement::Kind::ret)};
+    };
+    rules::Chain chain{name, std::nullopt, {}, {}};
+    std::vector<rules::Chain> part_chains;
+    for (const std::optional<ir::Family> f : families) {
+        const bool v6 = f == ir::Family::ipv6;
+        const HostKey key = mac ? HostKey::mac : v6 ? HostKey::ipv6 : HostKey::ipv4;
+        const Field field = mac ? Field::ether_saddr : address_field(*f, source);
+        Rule rule = of_family(f);
+        if (parts == 1) {
+            rule.statements = update(key, field, std::nullopt);
+            chain.rules.push_back(std::move(rule));
+            continue;
+        }
+        // Large: a hash of the key picks the part; each part's chain counts its overflow.
+        Statement pick = simple(Statement::Kind::hash_goto);
+        pick.key = {field};
+        pick.prefix = key == HostKey::mac ? 0 : v6 ? host.v6_prefix : host.v4_prefix;
+        const std::string suffix = key == HostKey::mac ? "_mac" : v6 ? "_v6" : "_v4";
+        for (unsigned k = 0; k < parts; ++k) {
+            rules::Chain part{name + suffix + "_p" + std::to_string(k), std::nullopt, {}, {}};
+            part.rules.push_back(make_rule({}, {}, counter.origin));
+            part.rules.back().statements = update(key, field, k);
+            Rule overflow = make_rule({}, {}, counter.origin);
+            overflow.statements.push_back(count(counter_name(family, rest)));
+            part.rules.push_back(std::move(overflow));
+            pick.entries.push_back({{Interval{k, k}}, part.name});
+            part_chains.push_back(std::move(part));
+        }
+        rule.statements.push_back(std::move(pick));
+        chain.rules.push_back(std::move(rule));
+    }
+    // Without `within` every packet here belongs to one of the sets: one overflow rule. With
+    // parts, a packet of a set never comes back here.
+    for (const std::optional<ir::Family> f :
+         parts > 1     ? std::vector<std::optional<ir::Family>>{}
+         : host.within ? families
+                       : std::vector<std::optional<ir::Family>>{std::nullopt}) {
+        Rule overflow = of_family(f);
+        overflow.statements.push_back(count(counter_name(family, rest)));
+        chain.rules.push_back(std::move(overflow));
+    }
+    host_chains_.push_back(std::move(chain));
+    for (rules::Chain& part : part_chains) {
+        host_chains_.push_back(std::move(part));
+    }
+    return name;
 }
 
 void Lowering::update_peers(const ir::Counter& counter, const Variant& v,
@@ -1020,8 +1097,8 @@ void Lowering::lower_classify(const ir::Classify& classify, const rules::Counter
 }
 
 // One set per direction, opener, protocol (or ICMP type) and IP family of a `split host`
-// counter, declared after its family.
-void declare_host_sets(rules::Table& table, const ir::HostSplit& host) {
+// counter (or `parts` sets sharing its size: host_parts()), declared after its family.
+void declare_host_sets(rules::Table& table, const ir::HostSplit& host, unsigned parts) {
     const rules::CounterFamily& family = table.families.back();
     std::vector<std::optional<rules::Direction>> directions{std::nullopt};
     if (!family.directions.empty()) {
@@ -1042,18 +1119,21 @@ void declare_host_sets(rules::Table& table, const ir::HostSplit& host) {
                     if (!mac && host.within && (v6 ? host.v6 : host.v4).empty()) {
                         continue;
                     }
-                    rules::DynamicSet set;
-                    set.name = host_set_name(family, at, key);
-                    set.v6 = v6;
-                    set.mac = mac;
-                    set.timeout_seconds = host.timeout_seconds;
-                    set.origin = family.origin;
-                    set.size = host.size;
-                    rules::CounterObject object = counter_object(family, at);
-                    set.identity = std::move(object.identity);
-                    set.counter = std::move(object.name);
-                    set.prefix = mac ? 0 : v6 ? host.v6_prefix : host.v4_prefix;
-                    table.sets.push_back(std::move(set));
+                    for (unsigned k = 0; k < parts; ++k) {
+                        rules::DynamicSet set;
+                        set.name = host_set_name(family, at, key,
+                                                 parts > 1 ? std::optional(k) : std::nullopt);
+                        set.v6 = v6;
+                        set.mac = mac;
+                        set.timeout_seconds = host.timeout_seconds;
+                        set.origin = family.origin;
+                        set.size = (host.size + parts - 1) / parts; // the parts share the bound
+                        rules::CounterObject object = counter_object(family, at);
+                        set.identity = std::move(object.identity);
+                        set.counter = std::move(object.name);
+                        set.prefix = mac ? 0 : v6 ? host.v6_prefix : host.v4_prefix;
+                        table.sets.push_back(std::move(set));
+                    }
                 }
             }
         }
@@ -1079,7 +1159,7 @@ rules::Table Lowering::run() {
             }
         }
         if (counter.host) {
-            declare_host_sets(table, *counter.host);
+            declare_host_sets(table, *counter.host, host_parts(*counter.host, options_));
         }
     }
     const std::size_t classify_families = table.families.size();
@@ -1120,8 +1200,10 @@ rules::Table Lowering::run() {
         }
         table.chains.push_back(std::move(c));
     }
-    for (auto& c : classify_chains_) {
-        table.chains.push_back(std::move(c));
+    for (auto* chains : {&classify_chains_, &host_chains_}) {
+        for (auto& c : *chains) {
+            table.chains.push_back(std::move(c));
+        }
     }
     return table;
 }

@@ -14,8 +14,11 @@ namespace acctc {
 // Where the backend can hook: iptables has no chain before conntrack's defragmentation that
 // acctc uses, so its fragment counters stay at INPUT/FORWARD (check_iptables refuses the
 // policies where that counts differently).
+// iptables has no hash dispatch to chains (and reads an ipset linearly): its `split host` sets
+// stay whole, where nft's large ones are split into parts (lower.cpp, host_parts()).
 struct LowerOptions {
     bool fragments_before_defrag = true;
+    bool host_parts = true;
 };
 
 rules::Table lower_policy(const ir::Policy& policy, Diagnostics& diagnostics,

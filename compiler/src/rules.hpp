@@ -188,7 +188,7 @@ struct Condition {
 
 struct MapEntry {
     std::vector<Interval> key; // one interval per field of the key
-    std::string counter;
+    std::string counter;       // or the chain of a hash_goto
 };
 
 struct Statement {
@@ -201,6 +201,9 @@ struct Statement {
         quota_map,
         set_mark,
         update_set,
+        // `split host` parts (nft only): go to entries[h].counter, a chain, where h is a hash
+        // of the key (cut to prefix) modulo entries.size().
+        hash_goto,
         accept,
         drop,
         jump,
@@ -209,9 +212,10 @@ struct Statement {
     Kind kind = Kind::count;
     std::string name;              // counter, quota object, set or chain
     std::vector<Field> key;        // *_map key (concatenated when several); update_set field
-    std::vector<MapEntry> entries; // count_map, quota_map
+                                   // and hash_goto field
+    std::vector<MapEntry> entries; // count_map, quota_map, hash_goto
     std::uint32_t mark_bit = 0;    // set_mark
-    unsigned prefix = 0;           // update_set of an address cut to this prefix (0: whole)
+    unsigned prefix = 0; // update_set / hash_goto of an address cut to this prefix (0: whole)
 };
 
 struct Rule {

@@ -140,4 +140,14 @@ std::vector<CounterSample> samples_of(const std::vector<CounterReading>& reading
     return samples;
 }
 
+std::vector<CounterSample> samples_of(std::vector<CounterReading>&& readings) {
+    // Moved, not copied: 65,536 hosts are 65,536 samples with their strings and label lists.
+    std::vector<CounterSample> samples;
+    samples.reserve(readings.size());
+    for (auto& reading : readings) {
+        samples.push_back(std::move(reading.sample));
+    }
+    return samples;
+}
+
 } // namespace acctc::runtime

@@ -166,9 +166,16 @@ bool is_host_set_comment(const std::string& comment) {
 }
 
 std::string host_counter_name(const std::string& set) {
-    for (const char* suffix : {"_hosts_v4", "_hosts_v6", "_hosts_mac"}) {
-        if (set.ends_with(suffix)) {
-            return set.substr(0, set.size() - std::string_view(suffix).size());
+    // A part of a large set (NAME_hosts_v4_p3) reports under the whole one's counter.
+    std::string_view name = set;
+    const std::size_t part = name.rfind("_p");
+    if (part != std::string_view::npos && part + 2 < name.size() &&
+        name.find_first_not_of("0123456789", part + 2) == std::string_view::npos) {
+        name = name.substr(0, part);
+    }
+    for (const std::string_view suffix : {"_hosts_v4", "_hosts_v6", "_hosts_mac"}) {
+        if (name.ends_with(suffix)) {
+            return std::string(name.substr(0, name.size() - suffix.size()));
         }
     }
     return set;

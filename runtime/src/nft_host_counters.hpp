@@ -59,7 +59,8 @@ void dump_elements(NftNetlink& netlink, const std::string& table, const std::str
 // The quota of an element's expression: false when it is no quota.
 bool read_element_quota(const nlattr* expression, std::uint64_t& bytes, std::uint64_t& consumed);
 
-// The counter name a host set's elements report under: the set name without "_hosts_v4"/"_v6".
+// The counter name a host set's elements report under: the set name without "_hosts_v4"/"_v6"/
+// "_mac" and a part's "_p<N>".
 std::string host_counter_name(const std::string& set);
 
 } // namespace acctc::runtime

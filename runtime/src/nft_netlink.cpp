@@ -326,16 +326,25 @@ attribute_types(std::uint16_t max,
     return expected;
 }
 
+std::size_t NftAttributes::checked_size(const std::vector<mnl_attr_data_type>& expected) {
+    static_assert(NFTA_SET_MAX < capacity && NFTA_RULE_MAX < capacity &&
+                  NFTA_CHAIN_MAX < capacity && NFTA_SET_ELEM_MAX < capacity);
+    if (expected.size() > capacity) {
+        throw std::logic_error("NftAttributes: more attribute types than its table holds");
+    }
+    return expected.size();
+}
+
 NftAttributes::NftAttributes(const nlmsghdr* message,
                              const std::vector<mnl_attr_data_type>& expected)
-    : table_(expected.size(), nullptr) {
+    : size_(checked_size(expected)) {
     const auto* begin =
         static_cast<const char*>(mnl_nlmsg_get_payload_offset(message, sizeof(nfgenmsg)));
     store_all(begin, static_cast<const char*>(mnl_nlmsg_get_payload_tail(message)), expected);
 }
 
 NftAttributes::NftAttributes(const nlattr* nest, const std::vector<mnl_attr_data_type>& expected)
-    : table_(expected.size(), nullptr) {
+    : size_(checked_size(expected)) {
     const auto* begin = static_cast<const char*>(mnl_attr_get_payload(nest));
     store_all(begin, begin + mnl_attr_get_payload_len(nest), expected);
 }
@@ -348,7 +357,7 @@ void NftAttributes::store_all(const char* begin, const char* end,
         mnl_attr_ok(attribute, static_cast<int>(end - reinterpret_cast<const char*>(attribute)))) {
         const std::uint16_t type = mnl_attr_get_type(attribute);
         // Attributes newer than we know, or of the wrong shape, are ignored rather than misread.
-        if (type < table_.size() && mnl_attr_validate(attribute, expected[type]) >= 0) {
+        if (type < size_ && mnl_attr_validate(attribute, expected[type]) >= 0) {
             table_[type] = attribute;
         }
         attribute = mnl_attr_next(attribute);

@@ -2,6 +2,7 @@
 // make slow: listing thousands of counters, or learning what a table holds.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
@@ -91,7 +92,7 @@ class NftAttributes {
     NftAttributes(const nlmsghdr* message, const std::vector<mnl_attr_data_type>& expected);
     NftAttributes(const nlattr* nest, const std::vector<mnl_attr_data_type>& expected);
 
-    bool has(std::uint16_t type) const { return type < table_.size() && table_[type] != nullptr; }
+    bool has(std::uint16_t type) const { return type < size_ && table_[type] != nullptr; }
     std::string string(std::uint16_t type) const;
     std::uint32_t u32(std::uint16_t type) const; // host order (nf_tables sends big endian)
     std::uint64_t u64(std::uint16_t type) const; // host order
@@ -102,7 +103,12 @@ class NftAttributes {
     // cost an allocation per host of a 65,536-host read).
     void store_all(const char* begin, const char* end,
                    const std::vector<mnl_attr_data_type>& expected);
-    std::vector<const nlattr*> table_;
+    // In place, not on the heap: a read of 65,536 hosts builds four tables per host. Large
+    // enough for every NFTA_*_MAX of linux/netfilter/nf_tables.h (NFTA_SET_MAX is the largest).
+    static constexpr std::size_t capacity = 40;
+    static std::size_t checked_size(const std::vector<mnl_attr_data_type>& expected);
+    std::array<const nlattr*, capacity> table_{};
+    std::size_t size_ = 0;
 };
 
 // Calls visit for each attribute directly inside a nest (libmnl's for_each macros assign void*

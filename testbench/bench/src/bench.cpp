@@ -204,7 +204,11 @@ nlohmann::json to_json(const BenchReport& report) {
                                      {"read_ms", timing.read_ms},
                                      {"reset_ms", timing.reset_ms},
                                      {"median_read_ms", timing.median_read_ms},
-                                     {"median_reset_ms", timing.median_reset_ms}});
+                                     {"median_reset_ms", timing.median_reset_ms},
+                                     {"read_cpu_ms", timing.read_cpu_ms},
+                                     {"reset_cpu_ms", timing.reset_cpu_ms},
+                                     {"median_read_cpu_ms", timing.median_read_cpu_ms},
+                                     {"median_reset_cpu_ms", timing.median_reset_cpu_ms}});
     }
     return out;
 }
@@ -307,10 +311,11 @@ void print_table(std::ostream& out, const BenchReport& report) {
         apply.print(out);
     }
     if (!report.host_reads.empty()) {
-        TextTable hosts({{"hosts"}, {"read ms"}, {"reset ms"}});
+        TextTable hosts({{"hosts"}, {"read ms"}, {"read CPU ms"}, {"reset ms"}, {"reset CPU ms"}});
         for (const auto& timing : report.host_reads) {
             hosts.add_row({std::to_string(timing.hosts), fixed(timing.median_read_ms, 1),
-                           fixed(timing.median_reset_ms, 1)});
+                           fixed(timing.median_read_cpu_ms, 1), fixed(timing.median_reset_ms, 1),
+                           fixed(timing.median_reset_cpu_ms, 1)});
         }
         out << "\n";
         hosts.print(out);
