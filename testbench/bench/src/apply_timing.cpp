@@ -12,7 +12,6 @@
 #include <stdexcept>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <time.h>
 
 namespace acctc::bench {
 namespace {
@@ -39,6 +38,7 @@ void timed(double& wall, double& cpu, Step step) {
     step();
     wall = seconds_since(start);
     cpu = cpu_seconds() - cpu_start;
+}
 
 // User + system CPU milliseconds of this process so far.
 double cpu_ms() {
