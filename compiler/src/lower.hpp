@@ -14,9 +14,17 @@ namespace acctc {
 // Where the backend can hook: iptables has no chain before conntrack's defragmentation that
 // acctc uses, so its fragment counters stay at INPUT/FORWARD (check_iptables refuses the
 // policies where that counts differently).
+// egress: leaving packets counted at the netdev egress hooks of their devices where
+// counts_leaving_at_egress() allows (nft only: iptables has no egress hook).
 struct LowerOptions {
     bool fragments_before_defrag = true;
+    bool egress = true;
 };
+
+// The bit of the packet (skb) mark that tells forwarded packets from this host's own at the
+// egress chains: set in the forward chain for what leaves via a device with an egress chain,
+// cleared by that chain once counted (fragments inherit the mark). docs/counting.md.
+inline constexpr std::uint32_t forwarded_mark_bit = 0x20000000;
 
 rules::Table lower_policy(const ir::Policy& policy, Diagnostics& diagnostics,
                           LowerOptions options = {});

@@ -9,6 +9,7 @@
 #include "kernel_error_map.hpp"
 #include "mutation_lock.hpp"
 #include "nft_counter_read.hpp"
+#include "nft_egress.hpp"
 #include "nft_host_counters.hpp"
 #include "nft_inventory.hpp"
 #include "nft_listing.hpp"
@@ -146,6 +147,7 @@ std::vector<CounterReading> NftBackend::readings(const std::string& table, bool 
     for (const auto& counter : read_table_counters(netlink_, table, reset)) {
         result.push_back(reading_of(counter));
     }
+    add_egress_counts(netlink_, table, reset, result);
     // A kept counter's kernel comment is the origin it was created with; the policy applied
     // last may declare it elsewhere.
     const auto origins = recorded_origins(netlink_, table);
@@ -304,6 +306,11 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
             stage = !dry_run && !recreating;
         }
     }
+    // Beside the inet table: its forward chain marks what its egress chains count.
+    if (const std::string egress = egress_transaction(netlink_, table, policy.egress);
+        !egress.empty()) {
+        run_transaction(egress, table, dry_run);
+    }
     const bool chains_recreated = !attempts[attempt].keep_chains;
     if (!attempts[attempt].keep_sets) {
         for (const auto& name : sets.kept) {
@@ -399,10 +406,12 @@ RemoveReport NftBackend::remove(const std::string& policy) {
     MutationLock lock;
     require_table(policy, table);
     // Stop counting first so the values reported are the final ones.
-    run_transaction("flush table inet " + table + "\n", table, false);
+    run_transaction("flush table inet " + table + "\n" + egress_removal(netlink_, table, "flush"),
+                    table, false);
     wait_for_packet_path();
     RemoveReport report{table, readings(table, false)};
-    run_transaction("delete table inet " + table + "\n", table, false);
+    run_transaction("delete table inet " + table + "\n" + egress_removal(netlink_, table, "delete"),
+                    table, false);
     forget_counter_names(table);
     forget_chains(table);
     forget_origins(table);

@@ -69,6 +69,15 @@ struct CompiledPolicy {
     std::vector<std::string> chains;
     std::vector<std::string> sets;
     std::vector<DeviceUse> devices; // for apply's check that they exist
+    // nft: the netdev tables of the egress chains (what leaves, counted after fragmentation),
+    // applied beside the inet table; their counters add to its counters of the same name.
+    struct Egress {
+        std::string device;
+        std::string table;
+        std::string preamble;
+        std::string definition;
+    };
+    std::vector<Egress> egress;
 };
 
 struct CompileResult {
