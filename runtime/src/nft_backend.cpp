@@ -350,6 +350,10 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     for (const auto& name : plan.removed) {
         report.removed.push_back(values.at(name));
     }
+    if (const std::string stale = dry_run ? "" : egress_cleanup(netlink_, policy.egress);
+        !stale.empty()) {
+        run_transaction(stale, table, false);
+    }
     if (!dry_run && !reload.cleanup.empty()) {
         run_transaction(reload.cleanup, table, false);
         remember_counter_names(netlink_, table, wanted);

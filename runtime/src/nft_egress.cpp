@@ -100,12 +100,6 @@ std::uint64_t wire_bytes(std::uint64_t counted, std::uint64_t packets, unsigned 
 std::string egress_transaction(NftNetlink& netlink, const std::string& table,
                                const std::vector<CompiledPolicy::Egress>& wanted) {
     const std::vector<std::string> existing = egress_tables(netlink, table);
-    std::map<std::string, std::vector<std::string>> objects; // per existing table
-    if (!existing.empty()) {
-        for (auto& counter : dump_counters(netlink, "", false, NFPROTO_NETDEV)) {
-            objects[counter.table].push_back(counter.name);
-        }
-    }
     std::string text;
     for (const auto& egress : wanted) {
         std::string definition = egress.definition;
@@ -128,11 +122,6 @@ std::string egress_transaction(NftNetlink& netlink, const std::string& table,
         } // a missing device: its type is read when its counters are (recorded_header)
         const std::string family_table = "netdev " + egress.table;
         text += "table " + family_table + "\nflush table " + family_table + "\n" + definition;
-        for (const auto& name : objects[egress.table]) {
-            if (definition.find("\tcounter " + name + " {") == std::string::npos) {
-                text += "delete counter " + family_table + " " + name + "\n";
-            }
-        }
     }
     for (const auto& name : existing) {
         bool kept = false;
@@ -141,6 +130,18 @@ std::string egress_transaction(NftNetlink& netlink, const std::string& table,
         }
         if (!kept) {
             text += "delete table netdev " + name + "\n";
+        }
+    }
+    return text;
+}
+
+std::string egress_cleanup(NftNetlink& netlink, const std::vector<CompiledPolicy::Egress>& wanted) {
+    std::string text;
+    for (const auto& egress : wanted) {
+        for (const auto& counter : dump_counters(netlink, egress.table, false, NFPROTO_NETDEV)) {
+            if (egress.definition.find("\tcounter " + counter.name + " {") == std::string::npos) {
+                text += "delete counter netdev " + egress.table + " " + counter.name + "\n";
+            }
         }
     }
     return text;

@@ -22,11 +22,16 @@ namespace acctc::runtime {
 std::optional<unsigned> link_header_length(const std::string& device);
 
 // The nft text that makes the egress tables of `table` those of the policy: a kept table is
-// flushed and re-declared in the same transaction (its counters keep their counts), a table
-// of a device the policy no longer names is deleted. Throws for a device whose header length
+// flushed and re-declared in the same transaction (its counters keep their counts; those the
+// policy dropped stay until egress_cleanup), a table of a device the policy no longer names is
+// deleted (its counts leave the totals with it). Throws for a device whose header length
 // is not fixed. Empty when there is nothing to do.
 std::string egress_transaction(NftNetlink& netlink, const std::string& table,
                                const std::vector<CompiledPolicy::Egress>& wanted);
+
+// The counters of kept egress tables that the policy no longer has (deleted once their final
+// values were read, as the inet table's are).
+std::string egress_cleanup(NftNetlink& netlink, const std::vector<CompiledPolicy::Egress>& wanted);
 
 // "VERB table netdev ..." (flush or delete) for every egress table of `table` (empty if none).
 std::string egress_removal(NftNetlink& netlink, const std::string& table, const char* verb);
