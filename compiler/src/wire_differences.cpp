@@ -66,6 +66,10 @@ bool counts_leaving_at_egress(const ir::Counter& counter, const ir::Policy& poli
             return false;
         }
     }
+    // A counter of what it drops counts at its hook, where it drops.
+    if (counter.verdict == ir::Verdict::drop) {
+        return false;
+    }
     if ((m.scopes & ir::scope_forward) && (m.directions & ir::dir_in) &&
         !counter.splits_by(ir::Split::direction)) {
         return false;
