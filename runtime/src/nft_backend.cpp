@@ -250,6 +250,8 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     if (current != nullptr && !dry_run && !recreating) {
         live = recorded_unchanged_chains(netlink_, table, policy.definition);
     }
+    // Built (and a device acctc cannot count at egress refused) before anything is committed.
+    const std::string egress = egress_transaction(netlink_, table, policy.egress);
     ReloadTransactions reload;
     std::size_t attempt = 0;
     bool stage = !dry_run && !recreating;
@@ -307,8 +309,7 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
         }
     }
     // Beside the inet table: its forward chain marks what its egress chains count.
-    if (const std::string egress = egress_transaction(netlink_, table, policy.egress);
-        !egress.empty()) {
+    if (!egress.empty()) {
         run_transaction(egress, table, dry_run);
     }
     const bool chains_recreated = !attempts[attempt].keep_chains;
