@@ -9,11 +9,11 @@
 #include "dump.hpp"
 #include "emit_iptables.hpp"
 #include "emit_nft.hpp"
-#include "wire_warnings.hpp"
 #include "host_database.hpp"
 #include "iptables_names.hpp"
 #include "lower.hpp"
 #include "parser.hpp"
+#include "wire_warnings.hpp"
 
 #include <initializer_list>
 #include <string_view>
@@ -59,8 +59,8 @@ CompileResult compile_source(std::string display_name, std::string text,
             return result;
         }
     }
-    const rules::Table table = lower_policy(
-        policy, diagnostics, {.fragments_before_defrag = egress, .egress = egress});
+    const rules::Table table =
+        lower_policy(policy, diagnostics, {.fragments_before_defrag = egress, .egress = egress});
 
     CompiledPolicy out;
     if (options.dump == Dump::check) {

@@ -144,8 +144,7 @@ std::string condition(const Condition& c, const std::string& port_protocol) {
         return rules::info(c.field).nft; // the lowering never negates the others for nft
     case rules::ValueKind::mark: {
         const std::string mark = c.field == Field::packet_mark ? "meta mark" : "ct mark";
-        return mark + " & " + hex32(c.mark_bit) +
-               (c.negate ? " == 0" : " == " + hex32(c.mark_bit));
+        return mark + " & " + hex32(c.mark_bit) + (c.negate ? " == 0" : " == " + hex32(c.mark_bit));
     }
     case rules::ValueKind::numbers:
         break;
@@ -383,8 +382,8 @@ EgressTable egress_table(const std::string& table, const rules::Chain& chain) {
     out.preamble = "table " + family_table + "\ndelete table " + family_table + "\n";
     out.definition = "table " + family_table + " {\n";
     for (const auto& name : counted_objects(chain)) {
-        out.definition += "\tcounter " + name + " {\n\t\tcomment " + quoted(egress_comment) +
-                          "\n\t}\n";
+        out.definition +=
+            "\tcounter " + name + " {\n\t\tcomment " + quoted(egress_comment) + "\n\t}\n";
     }
     out.definition += chain_text(chain) + "}\n";
     return out;

@@ -717,8 +717,8 @@ void Lowering::lower_counter(const ir::Counter& counter, const rules::CounterFam
     if (at_egress(counter)) {
         std::vector<Variant> moved;
         for (const auto& v : places) {
-            const bool leaving = v.direction == ir::dir_out &&
-                                 (v.hook == Hook::output || v.hook == Hook::forward);
+            const bool leaving =
+                v.direction == ir::dir_out && (v.hook == Hook::output || v.hook == Hook::forward);
             if (!leaving) {
                 moved.push_back(v);
                 continue;

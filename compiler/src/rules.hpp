@@ -74,7 +74,7 @@ enum class Field {
     ether_saddr,
     packet_mark, // mark_bit set in the packet's (skb) mark: forwarded, at egress chains
     l3proto,     // the link layer's protocol (EtherType) at egress chains: 0x0800 or 0x86dd
-    count_, // not a field: the number of fields
+    count_,      // not a field: the number of fields
 };
 
 inline constexpr std::size_t field_count = static_cast<std::size_t>(Field::count_);
@@ -111,8 +111,8 @@ enum class IptablesForm {
     ct_new,
     ctdir, // -m conntrack --ctdir, the direction in iptables_option
     connmark,
-    fib, // none: prerouting chains, which iptables lowering never makes
-    mac, // set lookups only (`-m set ... src` in a hash:mac ipset)
+    fib,    // none: prerouting chains, which iptables lowering never makes
+    mac,    // set lookups only (`-m set ... src` in a hash:mac ipset)
     egress, // none: egress chains, which iptables lowering never makes
 };
 

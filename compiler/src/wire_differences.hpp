@@ -35,9 +35,9 @@ bool may_count_tcp(const ir::Match& m);
 // family), owners (no socket match at a netdev hook), source addresses (source NAT rewrites
 // them before egress), lengths (each fragment has its own), per-host sets and quotas (objects
 // of the inet table), a forward counter of both directions in one (egress cannot tell how a
-// packet arrived), a counter with `drop` (it counts what it drops), wildcard devices; and not for TCP alone, which is never fragmented (DF,
-// path MTU discovery).
-// `egress`: the backend has egress chains (nft).
+// packet arrived), a counter with `drop` (it counts what it drops), wildcard devices; and not for
+// TCP alone, which is never fragmented (DF, path MTU discovery). `egress`: the backend has egress
+// chains (nft).
 bool counts_leaving_at_egress(const ir::Counter& counter, const ir::Policy& policy, bool egress);
 
 // `scope` holds the hooks and devices (a counter's match, or a classify header); `what` the

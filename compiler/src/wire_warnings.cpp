@@ -127,8 +127,8 @@ void warn_wire_differences(const ir::Policy& policy, bool egress, Diagnostics& d
                         "datagrams larger than the MTU whole, fragmented after it";
             }
             groups.add(counter,
-                       std::string(at_egress ? "the egress hook" : "the output hook") +
-                           " sees " + what,
+                       std::string(at_egress ? "the egress hook" : "the output hook") + " sees " +
+                           what,
                        fewer);
         }
         if (arriving.has(reassembly) || leaving.has(reassembly)) {

@@ -320,8 +320,7 @@ TEST(Lower, LeavingSideOfAViaCounterIsCountedAtEgress) {
         }
     }
     EXPECT_EQ(forwarded, (std::map<std::string, bool>{{"u", false}, {"f", true}}));
-    EXPECT_EQ(egress->rules.back().statements.at(0).kind,
-              rules::Statement::Kind::unmark_packet);
+    EXPECT_EQ(egress->rules.back().statements.at(0).kind, rules::Statement::Kind::unmark_packet);
     const auto* forward = find_chain(table, "forward");
     ASSERT_NE(forward, nullptr);
     EXPECT_EQ(forward->rules.front().statements.at(0).kind, rules::Statement::Kind::mark_packet);

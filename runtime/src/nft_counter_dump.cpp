@@ -67,8 +67,8 @@ std::optional<KernelCounter> counter_from_object(const nlmsghdr* reply) {
     return counter;
 }
 
-std::vector<KernelCounter> dump_counters(NftNetlink& netlink, const std::string& table,
-                                         bool reset, std::uint8_t family) {
+std::vector<KernelCounter> dump_counters(NftNetlink& netlink, const std::string& table, bool reset,
+                                         std::uint8_t family) {
     std::vector<KernelCounter> counters;
     const auto add = [&](nlmsghdr* request) {
         if (!table.empty()) {

@@ -5,11 +5,11 @@
 #include "unique_fd.hpp"
 
 #include <cstring>
-#include <net/if.h>
-#include <net/if_arp.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <map>
+#include <net/if.h>
+#include <net/if_arp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
@@ -106,8 +106,7 @@ std::string egress_transaction(NftNetlink& netlink, const std::string& table,
         const std::string plain = "comment \"" + std::string(comment_prefix) + "\"";
         if (const auto header = link_header_length(egress.device)) {
             const std::string recorded = "comment \"" + std::string(comment_prefix) +
-                                         std::string(header_key) + std::to_string(*header) +
-                                         "\"";
+                                         std::string(header_key) + std::to_string(*header) + "\"";
             for (auto at = definition.find(plain); at != std::string::npos;
                  at = definition.find(plain, at + recorded.size())) {
                 definition.replace(at, plain.size(), recorded);
