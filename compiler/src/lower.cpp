@@ -631,9 +631,16 @@ std::vector<Variant> Lowering::egress_variants(const ir::Match& match,
     Condition forwarded = on(Field::packet_mark);
     forwarded.mark_bit = forwarded_mark_bit;
     forwarded.negate = leaving.hook != Hook::forward;
+    std::vector<Condition> conditions{forwarded};
+    if (!leaving.once.empty()) { // taken when it arrived via the devices
+        Condition arrived = on(Field::packet_mark);
+        arrived.mark_bit = arrived_via_mark_bit;
+        arrived.negate = true;
+        conditions.push_back(arrived);
+    }
     std::vector<Variant> out;
     for (const auto& device : match.via) {
-        out.push_back({Hook::egress, device, {forwarded}, ir::dir_out});
+        out.push_back({Hook::egress, device, conditions, ir::dir_out});
     }
     return out;
 }
@@ -654,6 +661,14 @@ IntervalSet ip_ethertypes(bool v4 = true, bool v6 = true) {
 // packet a router forwards out via the device carries the forwarded bit until the chain has
 // counted it.
 void Lowering::mark_forwarded_for_egress() {
+    // Some forward counter of both directions counts at egress: mark what arrived via its
+    // devices too.
+    const auto arrived_via = once_devices(policy_);
+    const bool once =
+        arrived_via && std::any_of(policy_.counters.begin(), policy_.counters.end(),
+                                   [&](const ir::Counter& counter) {
+                                       return counts_once(counter) && at_egress(counter);
+                                   });
     std::vector<std::string> devices;
     for (auto& [where, built] : base_) {
         if (where.first != Hook::egress) {
@@ -688,7 +703,7 @@ void Lowering::mark_forwarded_for_egress() {
         Rule clear;
         clear.conditions.push_back(forwarded);
         Statement s = simple(Statement::Kind::unmark_packet);
-        s.mark_bit = forwarded_mark_bit;
+        s.mark_bit = forwarded_mark_bit | (once ? arrived_via_mark_bit : 0);
         clear.statements.push_back(s);
         clear.origin = "forwarded mark";
         built.verdicts.push_back(std::move(clear));
@@ -704,6 +719,15 @@ void Lowering::mark_forwarded_for_egress() {
     rule.origin = "forwarded mark";
     auto& marks = base_[{Hook::forward, {}}].marks;
     marks.insert(marks.begin(), std::move(rule));
+    if (once) {
+        Rule arrived;
+        arrived.conditions = {names(Field::iifname, *arrived_via), names(Field::oifname, devices)};
+        Statement a = simple(Statement::Kind::mark_packet);
+        a.mark_bit = arrived_via_mark_bit;
+        arrived.statements.push_back(a);
+        arrived.origin = "forwarded mark";
+        marks.insert(marks.begin() + 1, std::move(arrived));
+    }
 }
 
 void Lowering::lower_counter(const ir::Counter& counter, const rules::CounterFamily& family) {

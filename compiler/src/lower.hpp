@@ -25,6 +25,9 @@ struct LowerOptions {
 // egress chains: set in the forward chain for what leaves via a device with an egress chain,
 // cleared by that chain once counted (fragments inherit the mark). docs/counting.md.
 inline constexpr std::uint32_t forwarded_mark_bit = 0x20000000;
+// Set with it on what also arrived via the devices of the policy's forward counters of both
+// directions (once_devices()): those count it once, when it arrives.
+inline constexpr std::uint32_t arrived_via_mark_bit = 0x10000000;
 
 rules::Table lower_policy(const ir::Policy& policy, Diagnostics& diagnostics,
                           LowerOptions options = {});

@@ -49,6 +49,38 @@ bool may_count_tcp(const ir::Match& m) {
     return m.ports.empty();
 }
 
+namespace {
+
+std::vector<std::string> sorted_via(const ir::Counter& counter) {
+    std::vector<std::string> via = counter.match.via;
+    std::sort(via.begin(), via.end());
+    via.erase(std::unique(via.begin(), via.end()), via.end());
+    return via;
+}
+
+} // namespace
+
+bool counts_once(const ir::Counter& counter) {
+    const ir::Match& m = counter.match;
+    return (m.scopes & ir::scope_forward) && (m.directions & ir::dir_in) &&
+           (m.directions & ir::dir_out) && !m.via.empty() &&
+           !counter.splits_by(ir::Split::direction);
+}
+
+std::optional<std::vector<std::string>> once_devices(const ir::Policy& policy) {
+    std::optional<std::vector<std::string>> devices;
+    for (const auto& counter : policy.counters) {
+        if (!counts_once(counter)) {
+            continue;
+        }
+        if (devices && *devices != sorted_via(counter)) {
+            return std::nullopt;
+        }
+        devices = sorted_via(counter);
+    }
+    return devices;
+}
+
 bool counts_leaving_at_egress(const ir::Counter& counter, const ir::Policy& policy, bool egress) {
     const ir::Match& m = counter.match;
     const bool quoted = std::any_of(policy.quotas.begin(), policy.quotas.end(), [&](auto& q) {
@@ -70,8 +102,7 @@ bool counts_leaving_at_egress(const ir::Counter& counter, const ir::Policy& poli
     if (counter.verdict == ir::Verdict::drop) {
         return false;
     }
-    if ((m.scopes & ir::scope_forward) && (m.directions & ir::dir_in) &&
-        !counter.splits_by(ir::Split::direction)) {
+    if (counts_once(counter) && once_devices(policy) != sorted_via(counter)) {
         return false;
     }
     // Connection tracking is not readable there (nf_tables refuses `ct` in the netdev family

@@ -6,6 +6,7 @@
 #include "ir.hpp"
 #include "rules.hpp"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,11 +35,19 @@ bool may_count_tcp(const ir::Match& m);
 // none), connection tracking (follow, new, split opener: nf_tables refuses `ct` in the netdev
 // family), owners (no socket match at a netdev hook), source addresses (source NAT rewrites
 // them before egress), lengths (each fragment has its own), per-host sets and quotas (objects
-// of the inet table), a forward counter of both directions in one (egress cannot tell how a
-// packet arrived), a counter with `drop` (it counts what it drops), wildcard devices; and not for
-// TCP alone, which is never fragmented (DF, path MTU discovery). `egress`: the backend has egress
-// chains (nft).
+// of the inet table), a forward counter of both directions in one whose devices are not the
+// policy's once_devices(), a counter with `drop` (it counts what it drops), wildcard devices;
+// and not for TCP alone, which is never fragmented (DF, path MTU discovery). `egress`: the
+// backend has egress chains (nft).
 bool counts_leaving_at_egress(const ir::Counter& counter, const ir::Policy& policy, bool egress);
+
+// A forward counter of both directions in one (no split direction) takes a packet that
+// arrives and leaves via its devices once, when it arrives.
+bool counts_once(const ir::Counter& counter);
+// The devices (sorted) every counts_once() counter of the policy names, if they all name the
+// same: at egress a second packet-mark bit tells what arrived via them (lower.cpp), one list
+// per policy. Empty when there is no such counter or they differ.
+std::optional<std::vector<std::string>> once_devices(const ir::Policy& policy);
 
 // `scope` holds the hooks and devices (a counter's match, or a classify header); `what` the
 // protocol conditions (the same match, or a class's). A following counter counts fragments

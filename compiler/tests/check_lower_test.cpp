@@ -157,7 +157,8 @@ TEST(Lower, MixedClassesFallBackToFirstMatchRules) {
 
 TEST(Lower, ForwardViaBothDirectionsCountsEachPacketOnce) {
     auto c = check("policy p\ninterface l = ppp0\ncounter x { forward via l }\n");
-    const auto table = lower_policy(c.policy, c.diagnostics);
+    // Without egress chains (iptables); with them, see BothWaysViaADevice... below.
+    const auto table = lower_policy(c.policy, c.diagnostics, {.egress = false});
     const auto* forward = find_chain(table, "forward");
     ASSERT_EQ(forward->rules.size(), 2U);
     // Second rule excludes what the first counted: iifname != ppp0 oifname ppp0.
@@ -331,6 +332,34 @@ TEST(Lower, LeavingSideOfAViaCounterIsCountedAtEgress) {
     }
     const auto iptables = lower_policy(c.policy, c.diagnostics, {false, false});
     EXPECT_EQ(find_chain(iptables, "egress_eth0"), nullptr);
+}
+
+// A forward counter of both directions takes a packet that arrives and leaves via its devices
+// once, on arrival: at egress the forwarded packets that arrived via them too carry a second
+// bit and are left out. Two such counters on different devices stay at forward.
+TEST(Lower, BothWaysViaADeviceCountsAHairpinPacketOnceAtEgress) {
+    auto c = check("policy p\ninterface w = eth0\ncounter everything { via w }\n");
+    ASSERT_FALSE(c.diagnostics.has_errors());
+    const auto table = lower_policy(c.policy, c.diagnostics);
+    const auto* egress = find_chain(table, "egress_eth0");
+    ASSERT_NE(egress, nullptr);
+    bool arrived_left_out = false;
+    for (const auto& rule : egress->rules) {
+        for (const auto& condition : rule.conditions) {
+            arrived_left_out = arrived_left_out ||
+                               (condition.field == rules::Field::packet_mark &&
+                                condition.mark_bit == arrived_via_mark_bit && condition.negate);
+        }
+    }
+    EXPECT_TRUE(arrived_left_out);
+    const auto* forward = find_chain(table, "forward");
+    ASSERT_NE(forward, nullptr);
+    EXPECT_EQ(forward->rules.at(1).statements.at(0).mark_bit, arrived_via_mark_bit);
+
+    auto two = check("policy p\ninterface w = eth0\ninterface v = eth1\n"
+                     "counter a { via w }\ncounter b { via v }\n");
+    const auto split = lower_policy(two.policy, two.diagnostics);
+    EXPECT_EQ(find_chain(split, "egress_eth0"), nullptr);
 }
 
 } // namespace
