@@ -90,7 +90,7 @@ bool counts_leaving_at_egress(const ir::Counter& counter, const ir::Policy& poli
     });
     const unsigned leaving_scopes = ir::scope_local | ir::scope_forward;
     if (!egress || (m.directions & ir::dir_out) == 0 || (m.scopes & ~leaving_scopes) != 0 ||
-        m.via.empty() || quoted || counter.host || tcp_only(m)) {
+        m.via.empty() || quoted || counter.host || counter.peers_referenced || tcp_only(m)) {
         return false;
     }
     for (const auto& device : m.via) {

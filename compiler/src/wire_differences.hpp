@@ -34,8 +34,8 @@ bool may_count_tcp(const ir::Match& m);
 // fragments, split protocol and direction; not ports or ICMP types (non-first fragments carry
 // none), connection tracking (follow, new, split opener: nf_tables refuses `ct` in the netdev
 // family), owners (no socket match at a netdev hook), source addresses (source NAT rewrites
-// them before egress), lengths (each fragment has its own), per-host sets and quotas (objects
-// of the inet table), a forward counter of both directions in one whose devices are not the
+// them before egress), lengths (each fragment has its own), per-host sets, peer sets (`peers
+// of` this counter) and quotas (objects of the inet table), a forward counter of both directions in one whose devices are not the
 // policy's once_devices(), a counter with `drop` (it counts what it drops), wildcard devices;
 // and not for TCP alone, which is never fragmented (DF, path MTU discovery). `egress`: the
 // backend has egress chains (nft).
