@@ -9,6 +9,7 @@ ACCTC_PACKAGES=(
   nftables iptables ipset conntrack iproute2 rrdtool curl procps python3
   # the .deb (CPack, dpkg-shlibdeps), its pages and units; Prometheus for the fleet test and promtool
   dpkg-dev file man-db systemd jq prometheus
+  libbpf-dev  # scripts/wire/measure_gso_segs.sh: the BPF measurement of GSO/GRO segments
 )
 install_acctc_packages() {
   export DEBIAN_FRONTEND=noninteractive

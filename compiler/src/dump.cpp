@@ -221,7 +221,7 @@ std::string condition_text(const rules::Condition& c) {
     if (!c.set.empty()) {
         return out + "@" + c.set + prefix_text(c.prefix);
     }
-    if (c.field == rules::Field::ct_mark) {
+    if (rules::info(c.field).value == rules::ValueKind::mark) {
         return out + "bit " + hex(c.mark_bit);
     }
     if (!c.names.empty()) {
@@ -280,6 +280,10 @@ std::string statement_text(const rules::Statement& s, const std::string& indent)
     }
     case Kind::set_mark:
         return indent + "set mark bit " + hex(s.mark_bit) + "\n";
+    case Kind::mark_packet:
+        return indent + "set packet mark bit " + hex(s.mark_bit) + "\n";
+    case Kind::unmark_packet:
+        return indent + "clear packet mark bit " + hex(s.mark_bit) + "\n";
     case Kind::update_set:
         return indent + "update @" + s.name + " with " + key_text(s.key) + prefix_text(s.prefix) +
                "\n";

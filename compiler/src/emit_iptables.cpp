@@ -646,6 +646,8 @@ std::vector<Spec> Emitter::options(const Condition& c, const Spec& context,
     }
     case Form::fib: // only prerouting chains use it, which iptables lowering never makes
         throw std::logic_error("a FIB condition reaches the iptables emitter");
+    case Form::egress: // only egress chains use them, which iptables lowering never makes
+        throw std::logic_error("an egress condition reaches the iptables emitter");
     case Form::ct_new: {
         Spec s;
         s.matches.push_back({"conntrack", {std::string(c.negate ? "! " : "") + "--ctstate NEW"}});
@@ -805,6 +807,9 @@ void Emitter::emit_statements(std::size_t index, const Spec& spec, const rules::
             throw std::logic_error("quotas reach the iptables emitter (check_iptables refuses them)");
         case Statement::Kind::hash_goto:
             throw std::logic_error("host set parts reach the iptables emitter (LowerOptions)");
+        case Statement::Kind::mark_packet:
+        case Statement::Kind::unmark_packet:
+            throw std::logic_error("a packet mark reaches the iptables emitter");
         case Statement::Kind::set_mark:
             line(index, spec, rule.origin,
                  "-j CONNMARK --set-xmark " + hex(s.mark_bit) + "/" + hex(s.mark_bit));
@@ -1258,8 +1263,10 @@ IptablesText Emitter::run() {
                      quoted(iptables::counter_comment(counter.name, counter.identity)));
         }
         for (const auto& chain : table_.chains) {
-            if (chain.hook == rules::Hook::ingress || chain.hook == rules::Hook::prerouting) {
-                throw std::logic_error("ingress or prerouting chains reach the iptables emitter");
+            if (chain.hook == rules::Hook::ingress || chain.hook == rules::Hook::prerouting ||
+                chain.hook == rules::Hook::egress) {
+                throw std::logic_error(
+                    "ingress, prerouting or egress chains reach the iptables emitter");
             }
             const std::string name = chains_.at(chain.name);
             const std::string role = name.substr(iptables::owned_prefix(table_.policy).size());

@@ -378,6 +378,9 @@ class Lowering {
     std::vector<rules::Chain> host_chains_; // `split host`: one per set coordinate and side
 
     ChainBuilder& chain(const Variant& v) { return base_[{v.hook, v.device}]; }
+    bool at_egress(const ir::Counter& counter) const;
+    std::vector<Variant> egress_variants(const ir::Match& match, const Variant& leaving) const;
+    void mark_forwarded_for_egress();
     void lower_counter(const ir::Counter& counter, const rules::CounterFamily& family);
     void lower_classify(const ir::Classify& classify, const rules::CounterFamily& family);
     void lower_verdict(const ir::VerdictRule& verdict);
@@ -694,13 +697,139 @@ void Lowering::update_peers(const ir::Counter& counter, const Variant& v,
     }
 }
 
+bool Lowering::at_egress(const ir::Counter& counter) const {
+    return counts_leaving_at_egress(counter, policy_, options_.egress);
+}
+
+// The egress chains that take a leaving variant's counting, one per `via` device: this host's
+// packets there are those without the forwarded mark bit, a router's those with it.
+std::vector<Variant> Lowering::egress_variants(const ir::Match& match,
+                                               const Variant& leaving) const {
+    Condition forwarded = on(Field::packet_mark);
+    forwarded.mark_bit = forwarded_mark_bit;
+    forwarded.negate = leaving.hook != Hook::forward;
+    std::vector<Condition> conditions{forwarded};
+    if (!leaving.once.empty()) { // taken when it arrived via the devices
+        Condition arrived = on(Field::packet_mark);
+        arrived.mark_bit = arrived_via_mark_bit;
+        arrived.negate = true;
+        conditions.push_back(arrived);
+    }
+    std::vector<Variant> out;
+    for (const auto& device : match.via) {
+        out.push_back({Hook::egress, device, conditions, ir::dir_out});
+    }
+    return out;
+}
+
+// The EtherTypes of IPv4 and IPv6 (both by default).
+IntervalSet ip_ethertypes(bool v4 = true, bool v6 = true) {
+    IntervalSet types;
+    if (v4) {
+        types.add(0x0800, 0x0800);
+    }
+    if (v6) {
+        types.add(0x86dd, 0x86dd);
+    }
+    return types;
+}
+
+// Egress chains see no hook names: the family is the link layer's protocol there, and every
+// packet a router forwards out via the device carries the forwarded bit until the chain has
+// counted it.
+void Lowering::mark_forwarded_for_egress() {
+    // Some forward counter of both directions counts at egress: mark what arrived via its
+    // devices too.
+    const auto arrived_via = once_devices(policy_);
+    const bool once =
+        arrived_via && std::any_of(policy_.counters.begin(), policy_.counters.end(),
+                                   [&](const ir::Counter& counter) {
+                                       return counts_once(counter) && at_egress(counter);
+                                   });
+    std::vector<std::string> devices;
+    for (auto& [where, built] : base_) {
+        if (where.first != Hook::egress) {
+            continue;
+        }
+        devices.push_back(where.second);
+        for (auto* section : {&built.marks, &built.counts}) {
+            for (Rule& rule : *section) {
+                // A field of one family carries its own dependency (nft adds it).
+                bool family = false;
+                for (Condition& c : rule.conditions) {
+                    family = family || rules::info(c.field).family != rules::FieldFamily::any;
+                    if (c.field == Field::nfproto) {
+                        c.field = Field::l3proto;
+                        c.numbers = ip_ethertypes(c.numbers.contains(4), c.numbers.contains(6));
+                        family = true;
+                    }
+                }
+                for (const Statement& st : rule.statements) {
+                    for (const Field key : st.key) {
+                        family = family || rules::info(key).family != rules::FieldFamily::any;
+                    }
+                }
+                if (!family) { // IP only: ARP and others leave via the device too
+                    rule.conditions.insert(rule.conditions.begin(),
+                                           numbers(Field::l3proto, ip_ethertypes()));
+                }
+            }
+        }
+        Condition forwarded = mark(forwarded_mark_bit);
+        forwarded.field = Field::packet_mark;
+        Rule clear;
+        clear.conditions.push_back(forwarded);
+        Statement s = simple(Statement::Kind::unmark_packet);
+        s.mark_bit = forwarded_mark_bit | (once ? arrived_via_mark_bit : 0);
+        clear.statements.push_back(s);
+        clear.origin = "forwarded mark";
+        built.verdicts.push_back(std::move(clear));
+    }
+    if (devices.empty()) {
+        return;
+    }
+    Rule rule;
+    rule.conditions.push_back(names(Field::oifname, devices));
+    Statement s = simple(Statement::Kind::mark_packet);
+    s.mark_bit = forwarded_mark_bit;
+    rule.statements.push_back(s);
+    rule.origin = "forwarded mark";
+    auto& marks = base_[{Hook::forward, {}}].marks;
+    marks.insert(marks.begin(), std::move(rule));
+    if (once) {
+        Rule arrived;
+        arrived.conditions = {names(Field::iifname, *arrived_via), names(Field::oifname, devices)};
+        Statement a = simple(Statement::Kind::mark_packet);
+        a.mark_bit = arrived_via_mark_bit;
+        arrived.statements.push_back(a);
+        arrived.origin = "forwarded mark";
+        marks.insert(marks.begin() + 1, std::move(arrived));
+    }
+}
+
 void Lowering::lower_counter(const ir::Counter& counter, const rules::CounterFamily& family) {
     const ir::Match& match = counter.match;
     // Fragments are counted before conntrack reassembles them (a followed counter's
-    // membership needs conntrack, so it stays after).
-    const std::vector<Variant> places =
+    // membership needs conntrack, so it stays after); what leaves is counted after the kernel
+    // fragments it where the counter allows (at_egress).
+    std::vector<Variant> places =
         variants(match, counter.splits_by(ir::Split::direction),
                  options_.fragments_before_defrag && match.fragment && !counter.follow);
+    if (at_egress(counter)) {
+        std::vector<Variant> moved;
+        for (const auto& v : places) {
+            const bool leaving =
+                v.direction == ir::dir_out && (v.hook == Hook::output || v.hook == Hook::forward);
+            if (!leaving) {
+                moved.push_back(v);
+                continue;
+            }
+            for (auto& e : egress_variants(match, v)) {
+                moved.push_back(std::move(e));
+            }
+        }
+        places = std::move(moved);
+    }
     if (!counter.follow) {
         const std::vector<Alternative> alts = alternatives(match);
         for (const auto& v : places) {
@@ -1146,8 +1275,7 @@ rules::Table Lowering::run() {
     table.policy = policy_.name;
     for (const auto& counter : policy_.counters) {
         table.families.push_back(counter_family(counter));
-        table.families.back().wire =
-            wire_sides(counter.match, counter.match, policy_.uses_conntrack, counter.follow);
+        table.families.back().wire = counter_wire_sides(counter, policy_, options_.egress);
         if (counter.peers_referenced) {
             for (ir::Family f : {ir::Family::ipv4, ir::Family::ipv6}) {
                 rules::DynamicSet set;
@@ -1188,12 +1316,14 @@ rules::Table Lowering::run() {
     for (const auto& verdict : policy_.verdicts) {
         lower_verdict(verdict);
     }
+    mark_forwarded_for_egress();
     for (auto& [where, built] : base_) {
         rules::Chain c;
         c.hook = where.first;
         c.device = where.second;
-        c.name = where.first == Hook::ingress ? ingress_chain_name(where.second)
-                                              : rules::hook_name(where.first);
+        c.name = where.first == Hook::ingress  ? ingress_chain_name(where.second)
+                 : where.first == Hook::egress ? egress_chain_name(where.second)
+                                               : rules::hook_name(where.first);
         for (auto* section : {&built.marks, &built.counts, &built.verdicts}) {
             c.rules.insert(c.rules.end(), std::make_move_iterator(section->begin()),
                            std::make_move_iterator(section->end()));

@@ -10,6 +10,7 @@
 #include "mutation_lock.hpp"
 #include "nft_reload_batch.hpp"
 #include "nft_counter_read.hpp"
+#include "nft_egress.hpp"
 #include "nft_host_counters.hpp"
 #include "nft_host_quota_starts.hpp"
 #include "nft_inventory.hpp"
@@ -178,6 +179,7 @@ std::vector<CounterReading> NftBackend::readings(const std::string& table, bool 
     for (const auto& counter : read_table_counters(netlink_, table, reset)) {
         result.push_back(reading_of(counter));
     }
+    add_egress_counts(netlink_, table, reset, result);
     // A kept counter's kernel comment is the origin it was created with; the policy applied
     // last may declare it elsewhere.
     const auto origins = recorded_origins(netlink_, table);
@@ -320,6 +322,8 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
         }
         counters_only = added.size() == new_names.size();
     }
+    // Built (and a device acctc cannot count at egress refused) before anything is committed.
+    const std::string egress = egress_transaction(netlink_, table, policy.egress);
     ReloadTransactions reload;
     std::size_t attempt = 0;
     if (counters_only) {
@@ -381,6 +385,10 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
             stage = !dry_run && !recreating;
         }
     }
+    // Beside the inet table: its forward chain marks what its egress chains count.
+    if (!egress.empty()) {
+        run_transaction(egress, table, dry_run);
+    }
     const bool chains_recreated = !attempts[attempt].keep_chains;
     if (!attempts[attempt].keep_sets) {
         for (const auto& name : sets.kept) {
@@ -431,6 +439,10 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     }
     for (const auto& name : plan.removed) {
         report.removed.push_back(values.at(name));
+    }
+    if (const std::string stale = dry_run ? "" : egress_cleanup(netlink_, policy.egress);
+        !stale.empty()) {
+        run_transaction(stale, table, false);
     }
     if (!dry_run && !reload.cleanup.empty()) {
         run_cleanup(netlink_, table, reload.cleanup);
@@ -514,10 +526,12 @@ RemoveReport NftBackend::remove(const std::string& policy) {
     MutationLock lock;
     require_table(policy, table);
     // Stop counting first so the values reported are the final ones.
-    run_transaction("flush table inet " + table + "\n", table, false);
+    run_transaction("flush table inet " + table + "\n" + egress_removal(netlink_, table, "flush"),
+                    table, false);
     wait_for_packet_path();
     RemoveReport report{table, readings(table, false)};
-    run_transaction("delete table inet " + table + "\n", table, false);
+    run_transaction("delete table inet " + table + "\n" + egress_removal(netlink_, table, "delete"),
+                    table, false);
     forget_counter_names(table);
     forget_chains(table);
     forget_origins(table);

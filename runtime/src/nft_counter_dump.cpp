@@ -56,8 +56,8 @@ std::optional<KernelCounter> counter_from_object(const nlmsghdr* reply) {
     return counter;
 }
 
-std::vector<KernelCounter> dump_counters(NftNetlink& netlink, const std::string& table,
-                                         bool reset) {
+std::vector<KernelCounter> dump_counters(NftNetlink& netlink, const std::string& table, bool reset,
+                                         std::uint8_t family) {
     std::vector<KernelCounter> counters;
     const auto add = [&](nlmsghdr* request) {
         if (!table.empty()) {
@@ -75,7 +75,7 @@ std::vector<KernelCounter> dump_counters(NftNetlink& netlink, const std::string&
     // kept as it is: every value it returned was zeroed, so nothing is lost or counted twice.
     for (int attempt = 0;; ++attempt) {
         counters.clear();
-        if (netlink.dump(message, NFPROTO_INET, add, on_object) || reset || attempt == 10) {
+        if (netlink.dump(message, family, add, on_object) || reset || attempt == 10) {
             return counters;
         }
     }

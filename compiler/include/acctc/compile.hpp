@@ -101,6 +101,15 @@ struct CompiledPolicy {
     std::vector<CompiledQuota> quotas;
     // Not the compiler's: apply fills it from the period totals before loading.
     QuotaStarts quota_starts;
+    // nft: the netdev tables of the egress chains (what leaves, counted after fragmentation),
+    // applied beside the inet table; their counters add to its counters of the same name.
+    struct Egress {
+        std::string device;
+        std::string table;
+        std::string preamble;
+        std::string definition;
+    };
+    std::vector<Egress> egress;
 };
 
 struct CompileResult {
