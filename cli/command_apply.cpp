@@ -92,11 +92,11 @@ int run_apply(const std::vector<std::string>& args) {
                             options, positional, map)) {
         return exit_ok;
     }
-    const auto loaded = compile_for_kernel(path, values);
+    auto loaded = compile_for_kernel(path, values);
     if (!loaded) {
         return exit_policy_error;
     }
-    const CompiledPolicy& policy = loaded->compiled;
+    CompiledPolicy& policy = loaded->compiled;
     const auto missing = missing_devices(policy, values);
     for (const auto& line : missing) {
         std::cerr << "acctc apply: " << (strict ? "error: " : "notice: ") << line << "\n";
@@ -112,6 +112,7 @@ int run_apply(const std::vector<std::string>& args) {
         const auto kept = dry_run ? std::nullopt : totals_to_keep(state_dir, values, "apply");
         if (kept) {
             save_before_change(*kept, values, policy.policy_name, "apply");
+            policy.quota_starts = quota_starts_from_totals(*kept, policy, "apply");
         }
         const auto report = backend->apply(policy, dry_run);
         if (kept) {

@@ -19,6 +19,8 @@
 #include <iostream>
 #include <map>
 #include <poll.h>
+#include <set>
+#include <tuple>
 
 namespace acctc::cli {
 namespace {
@@ -39,21 +41,8 @@ struct QuotasOptions {
     KernelOptions kernel;
 };
 
-periods::Length length_of(QuotaPeriod period) {
-    switch (period) {
-    case QuotaPeriod::hour:
-        return periods::Length::hour;
-    case QuotaPeriod::day:
-        return periods::Length::day;
-    case QuotaPeriod::month:
-        return periods::Length::month;
-    }
-    return periods::Length::month;
-}
-
 periods::Period period_of(const QuotaIdentity& identity, std::chrono::sys_seconds at) {
-    return periods::containing(at, length_of(identity.period),
-                               static_cast<int>(identity.start_day));
+    return runtime::quota_period(identity.period, identity.start_day, at);
 }
 
 // The watcher's memory: per quota, the start of the period its objects count (a file under
@@ -69,8 +58,12 @@ class Watcher {
     // Starts new periods where one began since the quota's recorded one; learns new quotas.
     void roll_over(const std::vector<runtime::QuotaReading>& readings) {
         const auto now = periods::now();
+        std::set<std::pair<std::string, std::string>> reset;
         for (const auto& reading : readings) {
-            const auto key = std::pair{reading.policy, reading.quota};
+            const Key key{reading.policy, reading.quota, reading.host};
+            if (reset.count({reading.policy, reading.quota}) != 0) {
+                continue; // its other hosts, reset with the first
+            }
             const periods::Period current = period_of(reading.identity, now);
             const fs::path file = dir_ / reading.policy / (reading.quota + ".period");
             const auto recorded = read_begin(file);
@@ -79,12 +72,18 @@ class Watcher {
             } else if (*recorded < current.begin) {
                 const auto held = runtime::reset_quota(reading.policy, reading.quota);
                 write_begin(file, current.begin);
+                reset.insert({reading.policy, reading.quota});
                 log_line(LogPriority::notice,
                          "acctc quotas: quota " + reading.quota + " of policy " + reading.policy +
                              ": the period from " + periods::local_text(*recorded) +
-                             " ended with " + (held ? std::to_string(held->used) : "?") +
-                             " bytes used of " + std::to_string(reading.limit) +
+                             " ended with " + ended_text(held) + " bytes used of " +
+                             std::to_string(reading.limit) + (reading.per_host ? " each" : "") +
                              "; reset for the period from " + periods::local_text(current.begin));
+                for (auto it = announced_.begin(); it != announced_.end();) {
+                    const bool same = std::get<0>(it->first) == reading.policy &&
+                                      std::get<1>(it->first) == reading.quota;
+                    it = same ? announced_.erase(it) : std::next(it);
+                }
                 announced_[key] = runtime::QuotaState::under;
                 continue;
             }
@@ -97,12 +96,19 @@ class Watcher {
             if (announced_.count(key) == 0) {
                 announced_[key] = reading.state();
                 if (reading.state() != runtime::QuotaState::under) {
-                    announce(reading.policy, reading.quota, reading.identity, reading.used,
-                             reading.limit, reading.state(), " (already at start)");
+                    announce(reading, reading.state(), started_ ? "" : " (already at start)");
                 }
+            } else if (reading.per_host && reading.state() > announced_[key]) {
+                // Set elements' quotas send no event: their levels are seen by polling.
+                announced_[key] = reading.state();
+                announce(reading, reading.state(), "");
             }
         }
+        started_ = true;
     }
+
+    // How often per-host quotas are read: the kernel tells of no set element spent.
+    static constexpr double host_poll_seconds = 1;
 
     // One kernel event: a quota object spent.
     void on_event(const runtime::QuotaEvent& event,
@@ -112,19 +118,23 @@ class Watcher {
         }
         const auto level = event.identity.role == QuotaRole::warn ? runtime::QuotaState::warning
                                                                   : runtime::QuotaState::exhausted;
-        auto& announced = announced_[{event.policy, event.identity.quota}];
+        auto& announced = announced_[{event.policy, event.identity.quota, ""}];
         if (announced >= level) {
             return; // a reload re-arms the kernel's flag; once per period is enough
         }
         announced = level;
-        std::uint64_t limit = event.bytes;
-        for (const auto& reading : known) {
-            if (reading.policy == event.policy && reading.quota == event.identity.quota) {
-                limit = reading.limit;
+        runtime::QuotaReading reading;
+        reading.policy = event.policy;
+        reading.quota = event.identity.quota;
+        reading.identity = event.identity;
+        reading.used = event.consumed;
+        reading.limit = event.bytes;
+        for (const auto& other : known) {
+            if (other.policy == event.policy && other.quota == event.identity.quota) {
+                reading.limit = other.limit;
             }
         }
-        announce(event.policy, event.identity.quota, event.identity, event.consumed, limit, level,
-                 "");
+        announce(reading, level, "");
     }
 
     // Seconds until the next period of any quota begins.
@@ -132,6 +142,9 @@ class Watcher {
         const auto now = periods::now();
         double seconds = 60;
         for (const auto& reading : readings) {
+            if (reading.per_host) {
+                seconds = std::min(seconds, host_poll_seconds);
+            }
             const auto end = period_of(reading.identity, now).end;
             seconds = std::min(seconds, static_cast<double>((end - now).count()));
         }
@@ -141,7 +154,25 @@ class Watcher {
   private:
     const QuotasOptions& options_;
     fs::path dir_;
-    std::map<std::pair<std::string, std::string>, runtime::QuotaState> announced_;
+    using Key = std::tuple<std::string, std::string, std::string>; // policy, quota, host
+    std::map<Key, runtime::QuotaState> announced_;
+    bool started_ = false; // past the first roll_over: hosts seen later are new, not old news
+
+    static std::string ended_text(const std::vector<runtime::QuotaReading>& held) {
+        if (held.empty()) {
+            return "?";
+        }
+        if (!held.front().per_host) {
+            return std::to_string(held.front().used);
+        }
+        std::uint64_t most = 0;
+        std::size_t hosts = 0;
+        for (const auto& host : held) {
+            most = std::max(most, host.used);
+            hosts += host.host.empty() ? 0 : 1;
+        }
+        return std::to_string(hosts) + " host(s), the most " + std::to_string(most);
+    }
 
     static std::optional<std::chrono::sys_seconds> read_begin(const fs::path& file) {
         std::ifstream in(file);
@@ -165,9 +196,14 @@ class Watcher {
     }
     // The kernel reports a spent object's use as its size (it caps what it shows there), so
     // the line names the threshold crossed.
-    void announce(const std::string& policy, const std::string& quota,
-                  const QuotaIdentity& identity, std::uint64_t used, std::uint64_t limit,
-                  runtime::QuotaState level, const std::string& note) {
+    void announce(const runtime::QuotaReading& reading, runtime::QuotaState level,
+                  const std::string& note) {
+        const std::string& policy = reading.policy;
+        const std::string quota =
+            reading.quota + (reading.host.empty() ? "" : " for host " + reading.host);
+        const QuotaIdentity& identity = reading.identity;
+        const std::uint64_t used = reading.used;
+        const std::uint64_t limit = reading.limit;
         const bool spent = level == runtime::QuotaState::exhausted;
         const double percent = limit ? 100.0 * static_cast<double>(used) / limit : 0;
         char share[32];
@@ -212,6 +248,9 @@ int watch(const QuotasOptions& options) {
                 // Events lost (a burst of ruleset changes): the quotas' state says the rest.
                 log_line(LogPriority::notice, std::string("acctc quotas: ") + error.what());
                 for (const auto& reading : runtime::read_quotas(options.policy)) {
+                    if (reading.per_host) {
+                        continue; // polled: roll_over announces them
+                    }
                     runtime::QuotaEvent event{reading.policy, reading.quota, reading.identity,
                                               reading.limit,  reading.used,  true};
                     if (reading.state() == runtime::QuotaState::warning) {
@@ -283,11 +322,16 @@ int run_quotas(const std::vector<std::string>& args) {
         const runtime::NetnsScope scope(values.kernel.netns);
         readings = runtime::read_quotas(values.policy);
         if (values.reset) {
-            for (auto& reading : readings) {
-                if (auto held = runtime::reset_quota(reading.policy, reading.quota)) {
-                    reading = std::move(*held);
+            // What each quota held as it was zeroed (a per-host quota: each of its hosts).
+            std::vector<runtime::QuotaReading> held;
+            std::set<std::string> done;
+            for (const auto& reading : readings) {
+                if (done.insert(reading.quota).second) {
+                    auto quota = runtime::reset_quota(reading.policy, reading.quota);
+                    held.insert(held.end(), quota.begin(), quota.end());
                 }
             }
+            readings = std::move(held);
         }
     }
     if (readings.empty() && !values.policy.empty()) {

@@ -3,6 +3,7 @@
 #include "acctc/recording/totals_booking.hpp"
 #include "acctc/runtime/counters.hpp"
 #include "acctc/runtime/errors.hpp"
+#include "acctc/runtime/quota_starts.hpp"
 #include "service.hpp"
 
 #include <filesystem>
@@ -53,6 +54,22 @@ void save_before_change(const KeptTotals& kept, const KernelOptions& kernel,
             log_line(LogPriority::warning, std::string("acctc ") + command +
                                                ": warning: counters not saved: " + error.what());
         }
+    }
+}
+
+QuotaStarts quota_starts_from_totals(const KeptTotals& kept, const CompiledPolicy& policy,
+                                     const char* command) {
+    if (policy.quotas.empty()) {
+        return {};
+    }
+    try {
+        return runtime::quota_starts(kept.store.load(policy.policy_name), policy.quotas,
+                                     periods::now());
+    } catch (const std::exception& error) {
+        log_line(LogPriority::warning,
+                 std::string("acctc ") + command +
+                     ": warning: quotas created anew start from 0: " + error.what());
+        return {};
     }
 }
 

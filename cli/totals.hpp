@@ -2,6 +2,7 @@
 // state directory (docs/periods.md): --state-dir, and booking the counters before a change.
 #pragma once
 
+#include "acctc/compile.hpp"
 #include "acctc/recording/state_store.hpp"
 #include "acctc/runtime/counters.hpp"
 #include "kernel_options.hpp"
@@ -35,6 +36,11 @@ std::optional<KeptTotals> totals_to_keep(const std::string& dir, const KernelOpt
 // (flushed, or a first apply), a damaged file is left for the user.
 void save_before_change(const KeptTotals& kept, const KernelOptions& kernel,
                         const std::string& policy, const char* command);
+
+// What the policy's quota objects start with when apply creates them (runtime/quota_starts.hpp),
+// from the totals in `kept`; empty (with a warning naming `command`) when they do not read.
+QuotaStarts quota_starts_from_totals(const KeptTotals& kept, const CompiledPolicy& policy,
+                                     const char* command);
 
 // source.read(policy, reset = true), with what it zeroes booked into the totals when they are
 // kept (totals_to_keep), under their lock across the read.

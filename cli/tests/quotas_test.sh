@@ -3,7 +3,8 @@
 # crosses a 10 kB quota with a warning at 50 % and `drop`. `acctc quotas` exits 0, then 1, then
 # 3 at the packets that cross each level; the watcher logs the warning and the exhaustion from
 # the kernel's events (journal priority prefixes <4> and <3>); exactly the datagrams past the
-# limit are dropped (sent against received); a reload keeps the spent quota spent; a new period
+# limit are dropped (sent against received), also across an `nft flush ruleset` and re-apply
+# (the quota restarts from the period totals); a reload keeps the spent quota spent; a new period
 # (fake clock, ACCTC_NOW) resets it; the Prometheus gauges pass promtool.
 # Then examples/metered_line.acct applies in a namespace with an eth0 and `acctc quotas` exits 0.
 #   quotas_test.sh ACCTC SOURCE_DIR
@@ -14,31 +15,9 @@ host=acctc-quota-host-$$
 peer=acctc-quota-peer-$$
 example=acctc-quota-example-$$
 work=$(mktemp -d /tmp/acctc-quotas-XXXXXX)
-watcher=
-receiver=
-cleanup() {
-    [[ -n $watcher ]] && kill "$watcher" 2>/dev/null && wait "$watcher" 2>/dev/null
-    [[ -n $receiver ]] && kill "$receiver" 2>/dev/null
-    ip netns del "$host" 2>/dev/null
-    ip netns del "$peer" 2>/dev/null
-    ip netns del "$example" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-export TZ=UTC
+source "$(dirname "$0")/quota_bench.sh"
 
-ip netns add "$host" || exit 1
-ip netns add "$peer" || exit 1
-ip link add veth0 netns "$host" type veth peer name veth0 netns "$peer" || exit 1
-for ns in "$host" "$peer"; do
-    # No IPv6: its neighbour discovery would be charged to the quota too.
-    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
-        net.ipv6.conf.default.disable_ipv6=1
-    ip -n "$ns" link set lo up
-    ip -n "$ns" link set veth0 up
-done
+make_veth_pair "$host" "$peer"
 ip -n "$host" addr add 198.18.99.1/24 dev veth0
 ip -n "$peer" addr add 198.18.99.2/24 dev veth0
 
@@ -51,16 +30,12 @@ interface wan = veth0
 counter wan { via wan; split direction }
 quota line { on wan; 10 kB per month from day 15; warn at 50 %; drop }
 POLICY
-in_host() { ip netns exec "$host" env ACCTC_POLICY_DIR="$work/etc" "$@"; }
+in_host() { ip netns exec "$host" env ACCTC_POLICY_DIR="$work/etc" ACCTC_STATE_DIR="$work/state" "$@"; }
 quotas() { in_host "$acctc" quotas qt "$@"; }
 status() { quotas >/dev/null 2>&1; echo $?; }
 send() { # send N: N datagrams from the peer to the receiver
     ip netns exec "$peer" bash -c \
         'for ((i = 0; i < $1; i++)); do printf "%1000s" "" >/dev/udp/198.18.99.1/9000; done' _ "$1"
-}
-wait_for() { # wait_for FILE PATTERN: up to 3 s
-    for _ in $(seq 30); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-    return 1
 }
 received() { # what the receiver has counted so far
     sleep 0.3
@@ -80,16 +55,6 @@ ip netns exec "$host" iptables-legacy-save | grep -q acctc && fail "iptables-leg
 in_host "$acctc" apply qt >/dev/null 2>&1 || fail "apply failed"
 [[ $(status) == 0 ]] || fail "before traffic: exit $(status), not 0"
 
-# The watcher, its stderr taken for the journal (JOURNAL_STREAM names it): "<N>" prefixes.
-start_watcher() { # start_watcher NOW
-    : >"$work/watch.log"
-    stream=$(stat -c '%d:%i' "$work/watch.log")
-    ip netns exec "$host" env ACCTC_NOW="$1" JOURNAL_STREAM="$stream" \
-        "$acctc" quotas --watch --state-dir "$work/state" 2>>"$work/watch.log" &
-    watcher=$!
-    wait_for "$work/watch.log" "watching" || fail "the watcher did not start: $(cat "$work/watch.log")"
-}
-stop_watcher() { kill "$watcher"; wait "$watcher" 2>/dev/null; watcher=; }
 start_watcher 2026-03-14T12:00:00Z
 
 # The receiver counts datagrams, one line per datagram, after "ready".
@@ -119,16 +84,40 @@ send 4 # 9252 bytes
 [[ $(status) == 1 ]] || fail "at 9252 bytes: exit $(status), not 1"
 [[ $(received) == 9 ]] || fail "received $(received) of 9 datagrams under the limit"
 grep -q "is spent" "$work/watch.log" && fail "spent at 9252 bytes"
+
+# `nft flush ruleset` (a restart of nftables.service; a reboot likewise) takes the quota objects
+# with it. The period totals know what the quota's counter counted: the apply that re-creates
+# the table starts the objects from there, so the quota goes on where it was.
+used_bytes() { quotas --json 2>/dev/null | python3 -c 'import json, sys; print(json.load(sys.stdin)["quotas"][0]["used_bytes"])'; }
+in_host "$acctc" save qt >/dev/null || fail "save failed"
+ip netns exec "$host" nft flush ruleset
+[[ $(status) == 2 ]] || fail "after the flush: exit $(status), not 2 (no quotas)"
+in_host "$acctc" apply qt >/dev/null 2>&1 || fail "apply after the flush failed"
+[[ $(status) == 1 ]] || fail "after the flush and apply: exit $(status), not 1"
+[[ $(used_bytes) == 9252 ]] || fail "after the flush and apply: $(used_bytes) bytes used, not 9252"
+# A reload keeps the objects as the kernel holds them: nothing added from the totals again.
+in_host "$acctc" save qt >/dev/null || fail "second save failed"
+in_host "$acctc" apply qt >/dev/null 2>&1 || fail "reload after the flush failed"
+[[ $(used_bytes) == 9252 ]] || fail "after a reload: $(used_bytes) bytes used, not 9252"
 send 11 # the 10th would make 10280 bytes: it and every later one are past the limit
 [[ $(status) == 3 ]] || fail "past the limit: exit $(status), not 3"
 wait_for "$work/watch.log" "^<3>acctc quotas: quota line of policy qt is spent.*dropping" ||
     fail "no exhaustion line: $(cat "$work/watch.log")"
-[[ $(received) == 9 ]] || fail "20 sent, $(received) received: not exactly the 9 under the limit"
+[[ $(received) == 9 ]] || fail "20 sent, $(received) received: not exactly the 9 under the limit (across the flush)"
+[[ $(grep -c "passed its warning level" "$work/watch.log") == 1 ]] ||
+    fail "the warning was announced again after the flush: $(cat "$work/watch.log")"
 grep -q "already at start" "$work/watch.log" && fail "a line came from a poll, not the event"
+# The counter counted the 9 delivered (before the flush), the period totals say, and none of
+# the dropped ones (after it, the kernel's).
 in_host "$acctc" counters qt --json | python3 -c '
 import json, sys
 counters = {c["name"]: c for c in json.load(sys.stdin)["counters"]}
-assert counters["wan_in"]["packets"] == 9, counters' || fail "wan_in did not count the 9 delivered"
+assert counters["wan_in"]["packets"] == 0, counters' || fail "wan_in counted dropped datagrams"
+in_host "$acctc" report qt --json | python3 -c '
+import json, sys
+period = json.load(sys.stdin)["policies"][0]["periods"][-1]
+counters = {c["name"]: c for f in period["families"] for c in f["counters"]}
+assert counters["wan_in"]["packets"] == 9, counters' || fail "the report does not hold the 9 delivered"
 quotas --json | python3 -c '
 import json, sys
 q = json.load(sys.stdin)["quotas"][0]
@@ -184,7 +173,7 @@ stop_watcher
 start_watcher 2026-03-14T23:00:00Z
 sleep 0.3
 grep -q "ended with" "$work/watch.log" && fail "a clock set back reset the quota again"
-used=$(quotas --json 2>/dev/null | python3 -c 'import json, sys; print(json.load(sys.stdin)["quotas"][0]["used_bytes"])')
+used=$(used_bytes)
 [[ $used == 2056 ]] || fail "after the reset 2 datagrams, 2056 bytes, are used, not $used"
 
 # A quota taken out of the policy is deleted by the reload.
@@ -196,6 +185,7 @@ ip netns exec "$host" nft list quotas | grep -q "quota " &&
 
 # The example: the seed's supernode on a metered line, with its group from specs/etc.
 stop_watcher
+namespaces+=("$example")
 ip netns add "$example" || exit 1
 ip -n "$example" link add eth0 type veth peer name eth0-peer || fail "no eth0"
 ip -n "$example" link set eth0 up

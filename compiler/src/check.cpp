@@ -84,8 +84,7 @@ void Checker::mark_peer_references(const ast::Policy&) {
 // What the kernel shows a hook differs from the wire (fragments, reassembly) or from one
 // family: said once the statements are checked.
 void Checker::warn_wire(const ast::Policy&) {
-    warn_wire_differences(out_, diag_);
-    warn_single_family_pings(out_, diag_);
+    warn_single_family_pings(out_, diag_); // wire differences depend on the target: compile.cpp
 }
 
 ir::Policy check_policy(const SourceFile& file, const ast::Policy& policy,

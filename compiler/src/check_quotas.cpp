@@ -79,9 +79,10 @@ std::vector<std::string> resolve(const ast::Token& target, const QuotaTargets& t
                                      (hint ? "; did you mean '" + *hint + "'?" : ""));
         return {};
     }
-    if (targets.per_host.count(family) != 0) {
-        diag.error(target.range, "per-host quotas are not supported yet: '" + family +
-                                     "' splits by host; name a counter without split host");
+    if (targets.overflow.count(target.text) != 0) {
+        diag.error(target.range, "'" + target.text +
+                                     "' counts what no host set could take, no host's bytes; a "
+                                     "per-host quota names the counter or a host counter");
         return {};
     }
     return counters;
@@ -96,10 +97,17 @@ QuotaTargets quota_targets(const ir::Policy& policy) {
         for (const auto& name : names) {
             out.members.emplace(name, counter.name);
         }
-        out.families[counter.name] = std::move(names);
         if (counter.host) {
-            out.per_host.insert(counter.name);
+            const ir::HostSplit& host = *counter.host;
+            out.per_host[counter.name] = {host.side == ir::HostSide::mac, host.v4_prefix,
+                                          host.v6_prefix};
+            out.overflow.insert(names.begin(), names.end());
+            names = host_counter_names(counter);
+            for (const auto& name : names) {
+                out.members.emplace(name, counter.name);
+            }
         }
+        out.families[counter.name] = std::move(names);
     }
     for (const auto& classify : policy.classifies) {
         std::vector<std::string>& names = out.families[classify.name];
@@ -184,7 +192,37 @@ std::optional<ir::Quota> check_quota(const SourceFile& file, const ast::QuotaDec
                                         "' counts nothing: name its counters with 'on COUNTER'");
     }
     std::map<std::string, const ast::Token*> taken; // kernel counter -> the name that brought it
+    // Per-host quotas charge one budget per host: every name must count hosts, and all of them
+    // the same way (one address per host, or one prefix, or one MAC address).
+    const ast::Token* first = nullptr;
+    std::optional<QuotaTargets::HostShape> shape;
     for (const auto& target : decl.targets) {
+        const auto member = targets.members.find(target.text);
+        const std::string family = member != targets.members.end() ? member->second : target.text;
+        const auto host = targets.per_host.find(family);
+        if (first == nullptr) {
+            first = &target;
+            quota.per_host = host != targets.per_host.end();
+            if (quota.per_host) {
+                shape = host->second;
+            }
+        } else if (quota.per_host != (host != targets.per_host.end()) &&
+                   targets.families.count(family) != 0) {
+            auto& error =
+                diag.error(target.range, "quota '" + quota.name +
+                                             "' mixes per-host counters (a budget per host) with "
+                                             "counters without split host (one budget); give each "
+                                             "its own quota");
+            error.notes.push_back({first->range, "'" + first->text + "' is " +
+                                                     (quota.per_host ? "" : "not ") + "per host"});
+        } else if (shape && host != targets.per_host.end() && !(host->second == *shape)) {
+            auto& error =
+                diag.error(target.range, "quota '" + quota.name + "': '" + family +
+                                             "' counts hosts another way than '" + first->text +
+                                             "' (mac or prefix); a per-host quota's "
+                                             "hosts must be the same kind of key");
+            error.notes.push_back({first->range, "'" + first->text + "' is here"});
+        }
         for (auto& counter : resolve(target, targets, diag)) {
             const auto [it, inserted] = taken.emplace(counter, &target);
             if (!inserted) {

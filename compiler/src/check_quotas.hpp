@@ -20,10 +20,19 @@ inline constexpr std::uint64_t max_quota_bytes = 0x7fffffffffffffffULL;
 
 // What a quota may name: a family (a counter or classify name: all its kernel counters) or one
 // member (a split's counter, a class).
+// A `split host` family's hosts are counted under host counter names (lan_in, as its set
+// lan_in_hosts_v4 reports them); its overflow counters (lan_in_overflow) are no host's.
 struct QuotaTargets {
     std::map<std::string, std::vector<std::string>, std::less<>> families;
     std::map<std::string, std::string, std::less<>> members; // kernel counter -> its family
-    std::set<std::string, std::less<>> per_host; // families with `split host`
+    struct HostShape {
+        bool mac = false;
+        unsigned v4_prefix = 32;
+        unsigned v6_prefix = 128;
+        friend bool operator==(const HostShape&, const HostShape&) = default;
+    };
+    std::map<std::string, HostShape, std::less<>> per_host; // families with `split host`
+    std::set<std::string, std::less<>> overflow;            // their overflow counters
 };
 QuotaTargets quota_targets(const ir::Policy& policy);
 

@@ -221,7 +221,7 @@ std::string condition_text(const rules::Condition& c) {
     if (!c.set.empty()) {
         return out + "@" + c.set + prefix_text(c.prefix);
     }
-    if (c.field == rules::Field::ct_mark) {
+    if (rules::info(c.field).value == rules::ValueKind::mark) {
         return out + "bit " + hex(c.mark_bit);
     }
     if (!c.names.empty()) {
@@ -280,9 +280,21 @@ std::string statement_text(const rules::Statement& s, const std::string& indent)
     }
     case Kind::set_mark:
         return indent + "set mark bit " + hex(s.mark_bit) + "\n";
+    case Kind::mark_packet:
+        return indent + "set packet mark bit " + hex(s.mark_bit) + "\n";
+    case Kind::unmark_packet:
+        return indent + "clear packet mark bit " + hex(s.mark_bit) + "\n";
     case Kind::update_set:
         return indent + "update @" + s.name + " with " + key_text(s.key) + prefix_text(s.prefix) +
                "\n";
+    case Kind::hash_goto: {
+        std::string out = indent + "goto by hash of " + key_text(s.key) + prefix_text(s.prefix) +
+                          " mod " + std::to_string(s.entries.size()) + "\n";
+        for (std::size_t e = 0; e < s.entries.size(); ++e) {
+            out += indent + "  " + std::to_string(e) + " -> " + s.entries[e].counter + "\n";
+        }
+        return out;
+    }
     case Kind::accept:
         return indent + "accept\n";
     case Kind::drop:
@@ -362,7 +374,8 @@ std::string dump_checked(const ir::Policy& policy) {
                std::to_string(q.limit) + " bytes warn " + std::to_string(q.warn) + " bytes per " +
                std::string(period_name(q.period)) +
                (q.period == QuotaPeriod::month ? " from day " + std::to_string(q.start_day) : "") +
-               (q.drop ? " drop" : "") + "\n  on " + joined(q.counters) + "\n";
+               (q.drop ? " drop" : "") + (q.per_host ? " per host" : "") + "\n  on " +
+               joined(q.counters) + "\n";
     }
     return out;
 }
@@ -425,6 +438,11 @@ std::string dump_lowered(const rules::Table& table) {
         if (set.identity) {
             out += " size " + std::to_string(set.size) + " counters family " +
                    set.identity->family + labels_text(*set.identity);
+        }
+        if (set.quota) {
+            out += " size " + std::to_string(set.size) + " quota over " +
+                   std::to_string(set.quota->bytes) + " bytes per element " +
+                   encode_quota_comment(set.quota->identity);
         }
         out += "\n";
     }

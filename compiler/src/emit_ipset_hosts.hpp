@@ -51,8 +51,10 @@ struct UpdateRule {
 
 // Count the packet in its host's element when it is there (the rule whose comment names the set
 // and its counter for the runtime: acctc/ipset_host_comment.hpp), else add the host, counting
-// the packet.
+// the packet. then_return (nft's `update @set { key } return`): return from the chain once the
+// host is counted, so a known host takes one lookup and only a host the full set refused goes on.
 std::vector<UpdateRule> update_rules(const std::string& ipset, bool source,
-                                     const rules::DynamicSet& set, const std::string& origin);
+                                     const rules::DynamicSet& set, const std::string& origin,
+                                     bool then_return);
 
 } // namespace acctc::ipset_hosts

@@ -646,6 +646,8 @@ std::vector<Spec> Emitter::options(const Condition& c, const Spec& context,
     }
     case Form::fib: // only prerouting chains use it, which iptables lowering never makes
         throw std::logic_error("a FIB condition reaches the iptables emitter");
+    case Form::egress: // only egress chains use them, which iptables lowering never makes
+        throw std::logic_error("an egress condition reaches the iptables emitter");
     case Form::ct_new: {
         Spec s;
         s.matches.push_back({"conntrack", {std::string(c.negate ? "! " : "") + "--ctstate NEW"}});
@@ -803,6 +805,11 @@ void Emitter::emit_statements(std::size_t index, const Spec& spec, const rules::
         case Statement::Kind::quota:
         case Statement::Kind::quota_map:
             throw std::logic_error("quotas reach the iptables emitter (check_iptables refuses them)");
+        case Statement::Kind::hash_goto:
+            throw std::logic_error("host set parts reach the iptables emitter (LowerOptions)");
+        case Statement::Kind::mark_packet:
+        case Statement::Kind::unmark_packet:
+            throw std::logic_error("a packet mark reaches the iptables emitter");
         case Statement::Kind::set_mark:
             line(index, spec, rule.origin,
                  "-j CONNMARK --set-xmark " + hex(s.mark_bit) + "/" + hex(s.mark_bit));
@@ -811,11 +818,14 @@ void Emitter::emit_statements(std::size_t index, const Spec& spec, const rules::
             const bool source = ipset_hosts::source_side(s.key.front());
             const PeerSet& set = sets_.at(s.name);
             if (ipset_hosts::counts(*set.set)) {
-                for (const auto& part :
-                     ipset_hosts::update_rules(set.name, source, *set.set, rule.origin)) {
+                for (const auto& part : ipset_hosts::update_rules(set.name, source, *set.set,
+                                                                  rule.origin, then_return)) {
                     Spec with = spec;
                     with.matches.push_back({"set", {part.match}});
                     line(index, with, part.comment, part.target);
+                }
+                if (then_return) {
+                    return; // the update rules return once the host is in the set
                 }
                 break;
             }
@@ -1253,8 +1263,10 @@ IptablesText Emitter::run() {
                      quoted(iptables::counter_comment(counter.name, counter.identity)));
         }
         for (const auto& chain : table_.chains) {
-            if (chain.hook == rules::Hook::ingress || chain.hook == rules::Hook::prerouting) {
-                throw std::logic_error("ingress or prerouting chains reach the iptables emitter");
+            if (chain.hook == rules::Hook::ingress || chain.hook == rules::Hook::prerouting ||
+                chain.hook == rules::Hook::egress) {
+                throw std::logic_error(
+                    "ingress, prerouting or egress chains reach the iptables emitter");
             }
             const std::string name = chains_.at(chain.name);
             const std::string role = name.substr(iptables::owned_prefix(table_.policy).size());

@@ -142,8 +142,10 @@ std::string condition(const Condition& c, const std::string& port_protocol) {
             return rules::info(c.field).nft + op + "{ local, broadcast, multicast }";
         }
         return rules::info(c.field).nft; // the lowering never negates the others for nft
-    case rules::ValueKind::mark:
-        return "ct mark & " + hex32(c.mark_bit) + (c.negate ? " == 0" : " == " + hex32(c.mark_bit));
+    case rules::ValueKind::mark: {
+        const std::string mark = c.field == Field::packet_mark ? "meta mark" : "ct mark";
+        return mark + " & " + hex32(c.mark_bit) + (c.negate ? " == 0" : " == " + hex32(c.mark_bit));
+    }
     case rules::ValueKind::numbers:
         break;
     }
@@ -276,8 +278,23 @@ std::string statement(const Statement& s, const std::string& port_protocol) {
         return render(counter_map(s, port_protocol), "quota");
     case Statement::Kind::set_mark:
         return "ct mark set ct mark | " + hex32(s.mark_bit);
+    case Statement::Kind::mark_packet:
+        return "meta mark set meta mark | " + hex32(s.mark_bit);
+    case Statement::Kind::unmark_packet:
+        return "meta mark set meta mark & " + hex32(~s.mark_bit);
     case Statement::Kind::update_set:
         return "update @" + s.name + " { " + cut_address(s.key.front(), s.prefix) + " }";
+    case Statement::Kind::hash_goto: {
+        // An explicit seed: without one the kernel draws a random one for every new rule, so a
+        // reload that re-creates the rule would send known hosts to other parts, where they
+        // would start again as second elements.
+        std::string out = "jhash " + cut_address(s.key.front(), s.prefix) + " mod " +
+                          std::to_string(s.entries.size()) + " seed 0x0 vmap { ";
+        for (std::size_t e = 0; e < s.entries.size(); ++e) {
+            out += (e ? ", " : "") + std::to_string(e) + " : goto " + s.entries[e].counter;
+        }
+        return out + " }";
+    }
     case Statement::Kind::accept:
         return "accept";
     case Statement::Kind::drop:
@@ -332,6 +349,63 @@ std::string duration_text(std::uint64_t seconds) {
     return out;
 }
 
+std::string chain_text(const rules::Chain& chain) {
+    std::string out = "\n\tchain " + chain.name + " {\n";
+    if (chain.hook) {
+        out += std::string("\t\ttype filter hook ") + rules::hook_name(*chain.hook);
+        if (*chain.hook == rules::Hook::ingress) {
+            out += " device " + quoted(chain.device) + " priority -450; policy accept;\n";
+        } else if (*chain.hook == rules::Hook::egress) {
+            // Late: what other egress chains let pass is what the wire carries.
+            out += " device " + quoted(chain.device) + " priority 450; policy accept;\n";
+        } else if (*chain.hook == rules::Hook::prerouting) {
+            // Below conntrack's defragmentation at -400.
+            out += " priority -450; policy accept;\n";
+        } else {
+            out += " priority filter - 10; policy accept;\n";
+        }
+    }
+    for (const auto& rule : chain.rules) {
+        out += "\t\t" + rule_text(rule) + "\n";
+    }
+    return out + "\t}\n";
+}
+
+// The counter objects an egress chain counts into, in first-use order.
+std::vector<std::string> counted_objects(const rules::Chain& chain) {
+    std::vector<std::string> names;
+    auto add = [&](const std::string& name) {
+        if (std::find(names.begin(), names.end(), name) == names.end()) {
+            names.push_back(name);
+        }
+    };
+    for (const auto& rule : chain.rules) {
+        for (const auto& s : rule.statements) {
+            if (s.kind == Statement::Kind::count) {
+                add(s.name);
+            } else if (s.kind == Statement::Kind::count_map) {
+                for (const auto& entry : s.entries) {
+                    add(entry.counter);
+                }
+            }
+        }
+    }
+    return names;
+}
+
+EgressTable egress_table(const std::string& table, const rules::Chain& chain) {
+    EgressTable out{chain.device, table + "." + chain.name, {}, {}};
+    const std::string family_table = "netdev " + out.name;
+    out.preamble = "table " + family_table + "\ndelete table " + family_table + "\n";
+    out.definition = "table " + family_table + " {\n";
+    for (const auto& name : counted_objects(chain)) {
+        out.definition +=
+            "\tcounter " + name + " {\n\t\tcomment " + quoted(egress_comment) + "\n\t}\n";
+    }
+    out.definition += chain_text(chain) + "}\n";
+    return out;
+}
+
 } // namespace
 
 NftText emit_nft(const rules::Table& table) {
@@ -365,27 +439,21 @@ NftText emit_nft(const rules::Table& table) {
                "\n\t\tsize " + std::to_string(set.size) + "\n\t\tflags dynamic" +
                (set.timeout_seconds ? ",timeout\n\t\ttimeout " + duration_text(set.timeout_seconds)
                                     : std::string()) +
-               (set.identity ? "\n\t\tcounter" : "") + "\n\t\tcomment " +
-               quoted(set.identity ? encode_counter_comment(set.name, *set.identity) : set.origin) +
+               (set.identity ? "\n\t\tcounter" : "") +
+               (set.quota ? "\n\t\tquota over " + std::to_string(set.quota->bytes) + " bytes"
+                          : std::string()) +
+               "\n\t\tcomment " +
+               quoted(set.identity ? encode_counter_comment(set.name, *set.identity)
+                      : set.quota  ? encode_quota_comment(set.quota->identity)
+                                   : set.origin) +
                "\n\t}\n";
     }
     for (const auto& chain : table.chains) {
-        out += "\n\tchain " + chain.name + " {\n";
-        if (chain.hook) {
-            out += std::string("\t\ttype filter hook ") + rules::hook_name(*chain.hook);
-            if (*chain.hook == rules::Hook::ingress) {
-                out += " device " + quoted(chain.device) + " priority -450; policy accept;\n";
-            } else if (*chain.hook == rules::Hook::prerouting) {
-                // Below conntrack's defragmentation at -400.
-                out += " priority -450; policy accept;\n";
-            } else {
-                out += " priority filter - 10; policy accept;\n";
-            }
+        if (chain.hook == rules::Hook::egress) {
+            text.egress.push_back(egress_table(table.name, chain));
+            continue;
         }
-        for (const auto& rule : chain.rules) {
-            out += "\t\t" + rule_text(rule) + "\n";
-        }
-        out += "\t}\n";
+        out += chain_text(chain);
     }
     out += "}\n";
     return text;

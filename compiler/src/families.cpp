@@ -187,15 +187,18 @@ rules::CounterObject counter_object(const rules::CounterFamily& family, const Co
     return object;
 }
 
-std::string host_set_name(const rules::CounterFamily& family, const Coordinate& at, HostKey key) {
+std::string host_set_name(const rules::CounterFamily& family, const Coordinate& at, HostKey key,
+                          std::optional<unsigned> part) {
     Coordinate base = at;
     base.overflow = false;
-    return counter_name(family, base) + (key == HostKey::mac    ? "_hosts_mac"
-                                         : key == HostKey::ipv6 ? "_hosts_v6"
-                                                                : "_hosts_v4");
+    return counter_name(family, base) +
+           (key == HostKey::mac    ? "_hosts_mac"
+            : key == HostKey::ipv6 ? "_hosts_v6"
+                                   : "_hosts_v4") +
+           (part ? "_p" + std::to_string(*part) : std::string());
 }
 
-std::vector<rules::CounterObject> expand(const rules::CounterFamily& family) {
+std::vector<Coordinate> coordinates(const rules::CounterFamily& family) {
     // A dimension the family lacks contributes one empty value.
     auto values = [&]<typename T>(Dimension d, const std::vector<T>& of) {
         std::vector<std::optional<T>> out;
@@ -210,22 +213,14 @@ std::vector<rules::CounterObject> expand(const rules::CounterFamily& family) {
     for (std::size_t i = 0; i < indices.size(); ++i) {
         indices[i] = i;
     }
-    const auto members = values(Dimension::class_, indices);
-    const auto protocols = values(Dimension::protocol, family.protocols);
-    const auto directions = values(Dimension::direction, family.directions);
-    const auto types = values(Dimension::icmp_type, family.icmp_types);
-    const auto openers = values(Dimension::opener, family.openers);
-    std::vector<rules::CounterObject> out;
-    out.reserve(members.size() * protocols.size() * directions.size() * types.size() *
-                openers.size());
-    for (auto member : members) {
-        for (auto protocol : protocols) {
-            for (auto direction : directions) {
-                for (auto type : types) {
-                    for (auto opener : openers) {
-                        out.push_back(
-                            counter_object(family, {direction, protocol, type, member,
-                                                    has(family, Dimension::host), opener}));
+    std::vector<Coordinate> out;
+    for (auto member : values(Dimension::class_, indices)) {
+        for (auto protocol : values(Dimension::protocol, family.protocols)) {
+            for (auto direction : values(Dimension::direction, family.directions)) {
+                for (auto type : values(Dimension::icmp_type, family.icmp_types)) {
+                    for (auto opener : values(Dimension::opener, family.openers)) {
+                        out.push_back({direction, protocol, type, member,
+                                       has(family, Dimension::host), opener});
                     }
                 }
             }
@@ -234,10 +229,28 @@ std::vector<rules::CounterObject> expand(const rules::CounterFamily& family) {
     return out;
 }
 
+std::vector<rules::CounterObject> expand(const rules::CounterFamily& family) {
+    std::vector<rules::CounterObject> out;
+    for (const Coordinate& at : coordinates(family)) {
+        out.push_back(counter_object(family, at));
+    }
+    return out;
+}
+
 std::vector<std::string> all_counter_names(const ir::Counter& counter) {
     std::vector<std::string> names;
     for (auto& object : expand(counter_family(counter))) {
         names.push_back(std::move(object.name));
+    }
+    return names;
+}
+
+std::vector<std::string> host_counter_names(const ir::Counter& counter) {
+    const rules::CounterFamily family = counter_family(counter);
+    std::vector<std::string> names;
+    for (Coordinate at : coordinates(family)) {
+        at.overflow = false;
+        names.push_back(counter_name(family, at));
     }
     return names;
 }

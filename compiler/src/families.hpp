@@ -35,8 +35,10 @@ struct Coordinate {
 enum class HostKey { ipv4, ipv6, mac };
 
 // The per-host set of one coordinate of a family with a host dimension, per key:
-// NAME_hosts_v4, NAME_hosts_v6, NAME_hosts_mac.
-std::string host_set_name(const rules::CounterFamily& family, const Coordinate& at, HostKey key);
+// NAME_hosts_v4, NAME_hosts_v6, NAME_hosts_mac; a part of a large one (lower.cpp,
+// host_parts()) adds _p<part>: NAME_hosts_v4_p3.
+std::string host_set_name(const rules::CounterFamily& family, const Coordinate& at, HostKey key,
+                          std::optional<unsigned> part = std::nullopt);
 inline constexpr const char* host_overflow_label = "overflow";
 
 // The kernel object of one coordinate; a dimension of the family left empty is skipped in the
@@ -44,12 +46,15 @@ inline constexpr const char* host_overflow_label = "overflow";
 rules::CounterObject counter_object(const rules::CounterFamily& family, const Coordinate& at);
 std::string counter_name(const rules::CounterFamily& family, const Coordinate& at);
 
-// Every counter object of a family, in a stable order: member, protocol, direction, ICMP type,
-// opener.
+// Every counter of a family, in a stable order: member, protocol, direction, ICMP type, opener.
+std::vector<Coordinate> coordinates(const rules::CounterFamily& family);
+// Their counter objects.
 std::vector<rules::CounterObject> expand(const rules::CounterFamily& family);
 
 // The kernel object names a counter produces (expand(counter_family(counter)) names).
 std::vector<std::string> all_counter_names(const ir::Counter& counter);
+// `split host`: the names its hosts report under (DynamicSet::counter), in the same order.
+std::vector<std::string> host_counter_names(const ir::Counter& counter);
 
 std::optional<rules::Direction> family_direction(std::optional<ir::Direction> direction);
 

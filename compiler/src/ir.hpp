@@ -152,6 +152,8 @@ struct Quota {
     QuotaPeriod period = QuotaPeriod::month;
     unsigned start_day = 1; // monthly periods start on this day of the month
     bool drop = false;      // refuse what the counters would count once the limit is spent
+    // counters are `split host` host counters: each host (element) has its own budget.
+    bool per_host = false;
 };
 
 struct Policy {

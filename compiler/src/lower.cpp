@@ -375,8 +375,12 @@ class Lowering {
     LowerOptions options_;
     std::map<std::pair<Hook, std::string>, ChainBuilder> base_;
     std::vector<rules::Chain> classify_chains_;
+    std::vector<rules::Chain> host_chains_; // `split host`: one per set coordinate and side
 
     ChainBuilder& chain(const Variant& v) { return base_[{v.hook, v.device}]; }
+    bool at_egress(const ir::Counter& counter) const;
+    std::vector<Variant> egress_variants(const ir::Match& match, const Variant& leaving) const;
+    void mark_forwarded_for_egress();
     void lower_counter(const ir::Counter& counter, const rules::CounterFamily& family);
     void lower_classify(const ir::Classify& classify, const rules::CounterFamily& family);
     void lower_verdict(const ir::VerdictRule& verdict);
@@ -385,11 +389,13 @@ class Lowering {
     std::vector<Condition> split_restriction(const ir::Counter& counter) const;
     std::vector<Rule> counting_rules(const ir::Counter& counter, const rules::CounterFamily& family,
                                      const Variant& v, const std::vector<Condition>& conditions,
-                                     std::optional<ir::Family> family_of) const;
+                                     std::optional<ir::Family> family_of);
     std::vector<Rule> opener_rules(const ir::Counter& counter, const rules::CounterFamily& family,
                                    const Variant& v, const std::vector<Condition>& conditions,
                                    std::optional<ir::Family> family_of,
-                                   std::optional<rules::Opener> opener) const;
+                                   std::optional<rules::Opener> opener);
+    std::string host_chain(const ir::Counter& counter, const rules::CounterFamily& family,
+                           const Coordinate& at, bool source);
     void update_peers(const ir::Counter& counter, const Variant& v,
                       const std::vector<Condition>& conditions, std::optional<ir::Family> family);
     std::vector<Rule> classify_body(const ir::Classify& classify,
@@ -464,6 +470,21 @@ bool host_is_source(ir::HostSide side, const Variant& v) {
     return true;
 }
 
+// How many parts a `split host` set is kept as (docs/language.md, "Per-host counters"). The
+// kernel dumps a set in replies of at most 32 KiB (~450 hosts) and walks it from its start for
+// each reply, so reading or resetting one set of n hosts takes time in n²; parts of at most
+// host_part_size hosts keep it linear, for a hash and a lookup in a small map per packet.
+constexpr std::uint32_t host_part_size = 8192;
+constexpr unsigned max_host_parts = 64;
+
+unsigned host_parts(const ir::HostSplit& host, LowerOptions options) {
+    unsigned parts = 1;
+    while (options.host_parts && parts < max_host_parts && host.size > parts * host_part_size) {
+        parts *= 2;
+    }
+    return parts;
+}
+
 // The coordinates of a `split host` family's host sets at one direction: one per protocol or
 // ICMP type when `split protocol` or `split type` splits it too (host x protocol: a set per
 // protocol, each with its overflow counter), else one.
@@ -494,13 +515,12 @@ Condition opener_condition(rules::Opener opener, const Variant& v) {
 }
 
 // The rules that count one variant's packets: per opener (`split opener`), a counter
-// statement, or for `split host` per IP family an update of the host set (every element has
-// its counter, the first packet included) and then the overflow counter for what a full set did
-// not take.
+// statement, or for `split host` a jump to the chain that counts the packet in its host's set
+// element (host_chain()), per protocol or ICMP type of the set.
 std::vector<Rule> Lowering::counting_rules(const ir::Counter& counter,
                                            const rules::CounterFamily& family, const Variant& v,
                                            const std::vector<Condition>& conditions,
-                                           std::optional<ir::Family> family_of) const {
+                                           std::optional<ir::Family> family_of) {
     if (!counter.splits_by(ir::Split::opener)) {
         return opener_rules(counter, family, v, conditions, family_of, std::nullopt);
     }
@@ -519,68 +539,128 @@ std::vector<Rule> Lowering::opener_rules(const ir::Counter& counter,
                                          const rules::CounterFamily& family, const Variant& v,
                                          const std::vector<Condition>& conditions,
                                          std::optional<ir::Family> family_of,
-                                         std::optional<rules::Opener> opener) const {
+                                         std::optional<rules::Opener> opener) {
     if (!counter.host) {
         Rule rule = make_rule(taken_once(v), conditions, counter.origin);
         rule.statements.push_back(counting_statement(counter, family, v, opener));
         return {std::move(rule)};
     }
     const ir::HostSplit& host = *counter.host;
-    const bool mac = host.side == ir::HostSide::mac;
-    std::vector<Rule> out;
-    // Per IP family; a MAC set is one for both, with family rules only where `within` (or the
-    // counter's own match) needs them.
-    std::vector<std::optional<ir::Family>> families{ir::Family::ipv4, ir::Family::ipv6};
-    if (mac && !host.within && !family_of) {
-        families = {std::nullopt};
+    const bool source = host_is_source(host.side, v);
+    if (family_of && host.within && (*family_of == ir::Family::ipv6 ? host.v6 : host.v4).empty()) {
+        return {}; // no set of this family: `within` names none of its networks
     }
+    std::vector<Rule> out;
     for (Coordinate at : host_coordinates(family, family_direction(v.direction))) {
         at.opener = opener;
-        for (const std::optional<ir::Family> f : families) {
-            const bool v6 = f == ir::Family::ipv6;
-            const IntervalSet& within = v6 ? host.v6 : host.v4;
-            if (f && ((family_of && *family_of != *f) || (host.within && within.empty()))) {
-                continue;
-            }
-            const bool source = host_is_source(host.side, v);
-            const Field field = mac ? Field::ether_saddr : address_field(*f, source);
-            const unsigned prefix = mac ? 0 : v6 ? host.v6_prefix : host.v4_prefix;
-            Rule update = make_rule(taken_once(v), conditions, counter.origin);
-            if (at.protocol) {
-                update.conditions.push_back(
-                    numbers(Field::l4proto, IntervalSet::single(*at.protocol)));
-            }
-            if (at.icmp_type) {
-                const bool icmpv6 = counter.match.icmp && counter.match.icmp->v6;
-                update.conditions.push_back(numbers(icmpv6 ? Field::icmpv6_type : Field::icmp_type,
-                                                    IntervalSet::single(*at.icmp_type)));
-            }
-            if (f && !family_of) {
-                update.conditions.push_back(
-                    numbers(Field::nfproto, IntervalSet::single(v6 ? 6 : 4)));
-            }
-            if (host.within) {
-                update.conditions.push_back(numbers(address_field(*f, source), within));
-            }
-            Rule overflow = update;
-            const HostKey key = mac ? HostKey::mac : v6 ? HostKey::ipv6 : HostKey::ipv4;
-            Statement s = simple(Statement::Kind::update_set, host_set_name(family, at, key));
-            s.key = {field};
-            s.prefix = prefix;
-            update.statements.push_back(s);
-            Condition missing = on(field);
-            missing.negate = true;
-            missing.set = s.name;
-            missing.prefix = prefix;
-            overflow.conditions.push_back(std::move(missing));
-            Coordinate rest = at;
-            rest.overflow = true;
-            overflow.statements.push_back(count(counter_name(family, rest)));
-            out.push_back(std::move(update));
-            out.push_back(std::move(overflow));
+        Rule jump = make_rule(taken_once(v), conditions, counter.origin);
+        if (at.protocol) {
+            jump.conditions.push_back(numbers(Field::l4proto, IntervalSet::single(*at.protocol)));
         }
+        if (at.icmp_type) {
+            const bool icmpv6 = counter.match.icmp && counter.match.icmp->v6;
+            jump.conditions.push_back(numbers(icmpv6 ? Field::icmpv6_type : Field::icmp_type,
+                                              IntervalSet::single(*at.icmp_type)));
+        }
+        jump.statements.push_back(
+            simple(Statement::Kind::jump, host_chain(counter, family, at, source)));
+        out.push_back(std::move(jump));
     }
     return out;
+}
+
+// The chain a `split host` coordinate's packets jump to, made on first use (docs/language.md,
+// "Per-host counters"): per IP family `update @set { key } return`, then the overflow
+// counter. The update of a full set fails and ends its rule before the return, so a packet
+// reaches the overflow counter only when its host is missing and did not fit: one set lookup
+// per packet, where a second rule testing `key != @set` would take another.
+std::string Lowering::host_chain(const ir::Counter& counter, const rules::CounterFamily& family,
+                                 const Coordinate& at, bool source) {
+    const std::string name = "hosts_" + counter_name(family, at) + (source ? "_src" : "_dst");
+    if (std::any_of(host_chains_.begin(), host_chains_.end(),
+                    [&](const rules::Chain& c) { return c.name == name; })) {
+        return name;
+    }
+    const ir::HostSplit& host = *counter.host;
+    const bool mac = host.side == ir::HostSide::mac;
+    // Per IP family; a MAC set is one for both, with family rules only where `within` needs them.
+    std::vector<std::optional<ir::Family>> families;
+    for (const ir::Family f : {ir::Family::ipv4, ir::Family::ipv6}) {
+        if (!host.within || !(f == ir::Family::ipv6 ? host.v6 : host.v4).empty()) {
+            families.emplace_back(f);
+        }
+    }
+    if (mac && !host.within) {
+        families = {std::nullopt};
+    }
+    // A family's packets: of its nfproto and, with `within`, from or to those networks.
+    auto of_family = [&](std::optional<ir::Family> f) {
+        Rule rule = make_rule({}, {}, counter.origin);
+        if (f) {
+            const bool v6 = *f == ir::Family::ipv6;
+            rule.conditions.push_back(numbers(Field::nfproto, IntervalSet::single(v6 ? 6 : 4)));
+            if (host.within) {
+                rule.conditions.push_back(
+                    numbers(address_field(*f, source), v6 ? host.v6 : host.v4));
+            }
+        }
+        return rule;
+    };
+    Coordinate rest = at;
+    rest.overflow = true;
+    const unsigned parts = host_parts(host, options_);
+    // The update of one set (or part), returning once the host is counted.
+    auto update = [&](HostKey key, Field field, std::optional<unsigned> part) {
+        Statement s = simple(Statement::Kind::update_set, host_set_name(family, at, key, part));
+        s.key = {field};
+        s.prefix = key == HostKey::mac ? 0 : key == HostKey::ipv6 ? host.v6_prefix : host.v4_prefix;
+        return std::vector<Statement>{std::move(s), simple(Statement::Kind::ret)};
+    };
+    rules::Chain chain{name, std::nullopt, {}, {}};
+    std::vector<rules::Chain> part_chains;
+    for (const std::optional<ir::Family> f : families) {
+        const bool v6 = f == ir::Family::ipv6;
+        const HostKey key = mac ? HostKey::mac : v6 ? HostKey::ipv6 : HostKey::ipv4;
+        const Field field = mac ? Field::ether_saddr : address_field(*f, source);
+        Rule rule = of_family(f);
+        if (parts == 1) {
+            rule.statements = update(key, field, std::nullopt);
+            chain.rules.push_back(std::move(rule));
+            continue;
+        }
+        // Large: a hash of the key picks the part; each part's chain counts its overflow.
+        Statement pick = simple(Statement::Kind::hash_goto);
+        pick.key = {field};
+        pick.prefix = key == HostKey::mac ? 0 : v6 ? host.v6_prefix : host.v4_prefix;
+        const std::string suffix = key == HostKey::mac ? "_mac" : v6 ? "_v6" : "_v4";
+        for (unsigned k = 0; k < parts; ++k) {
+            rules::Chain part{name + suffix + "_p" + std::to_string(k), std::nullopt, {}, {}};
+            part.rules.push_back(make_rule({}, {}, counter.origin));
+            part.rules.back().statements = update(key, field, k);
+            Rule overflow = make_rule({}, {}, counter.origin);
+            overflow.statements.push_back(count(counter_name(family, rest)));
+            part.rules.push_back(std::move(overflow));
+            pick.entries.push_back({{Interval{k, k}}, part.name});
+            part_chains.push_back(std::move(part));
+        }
+        rule.statements.push_back(std::move(pick));
+        chain.rules.push_back(std::move(rule));
+    }
+    // Without `within` every packet here belongs to one of the sets: one overflow rule. With
+    // parts, a packet of a set never comes back here.
+    for (const std::optional<ir::Family> f :
+         parts > 1     ? std::vector<std::optional<ir::Family>>{}
+         : host.within ? families
+                       : std::vector<std::optional<ir::Family>>{std::nullopt}) {
+        Rule overflow = of_family(f);
+        overflow.statements.push_back(count(counter_name(family, rest)));
+        chain.rules.push_back(std::move(overflow));
+    }
+    host_chains_.push_back(std::move(chain));
+    for (rules::Chain& part : part_chains) {
+        host_chains_.push_back(std::move(part));
+    }
+    return name;
 }
 
 void Lowering::update_peers(const ir::Counter& counter, const Variant& v,
@@ -617,13 +697,139 @@ void Lowering::update_peers(const ir::Counter& counter, const Variant& v,
     }
 }
 
+bool Lowering::at_egress(const ir::Counter& counter) const {
+    return counts_leaving_at_egress(counter, policy_, options_.egress);
+}
+
+// The egress chains that take a leaving variant's counting, one per `via` device: this host's
+// packets there are those without the forwarded mark bit, a router's those with it.
+std::vector<Variant> Lowering::egress_variants(const ir::Match& match,
+                                               const Variant& leaving) const {
+    Condition forwarded = on(Field::packet_mark);
+    forwarded.mark_bit = forwarded_mark_bit;
+    forwarded.negate = leaving.hook != Hook::forward;
+    std::vector<Condition> conditions{forwarded};
+    if (!leaving.once.empty()) { // taken when it arrived via the devices
+        Condition arrived = on(Field::packet_mark);
+        arrived.mark_bit = arrived_via_mark_bit;
+        arrived.negate = true;
+        conditions.push_back(arrived);
+    }
+    std::vector<Variant> out;
+    for (const auto& device : match.via) {
+        out.push_back({Hook::egress, device, conditions, ir::dir_out});
+    }
+    return out;
+}
+
+// The EtherTypes of IPv4 and IPv6 (both by default).
+IntervalSet ip_ethertypes(bool v4 = true, bool v6 = true) {
+    IntervalSet types;
+    if (v4) {
+        types.add(0x0800, 0x0800);
+    }
+    if (v6) {
+        types.add(0x86dd, 0x86dd);
+    }
+    return types;
+}
+
+// Egress chains see no hook names: the family is the link layer's protocol there, and every
+// packet a router forwards out via the device carries the forwarded bit until the chain has
+// counted it.
+void Lowering::mark_forwarded_for_egress() {
+    // Some forward counter of both directions counts at egress: mark what arrived via its
+    // devices too.
+    const auto arrived_via = once_devices(policy_);
+    const bool once =
+        arrived_via && std::any_of(policy_.counters.begin(), policy_.counters.end(),
+                                   [&](const ir::Counter& counter) {
+                                       return counts_once(counter) && at_egress(counter);
+                                   });
+    std::vector<std::string> devices;
+    for (auto& [where, built] : base_) {
+        if (where.first != Hook::egress) {
+            continue;
+        }
+        devices.push_back(where.second);
+        for (auto* section : {&built.marks, &built.counts}) {
+            for (Rule& rule : *section) {
+                // A field of one family carries its own dependency (nft adds it).
+                bool family = false;
+                for (Condition& c : rule.conditions) {
+                    family = family || rules::info(c.field).family != rules::FieldFamily::any;
+                    if (c.field == Field::nfproto) {
+                        c.field = Field::l3proto;
+                        c.numbers = ip_ethertypes(c.numbers.contains(4), c.numbers.contains(6));
+                        family = true;
+                    }
+                }
+                for (const Statement& st : rule.statements) {
+                    for (const Field key : st.key) {
+                        family = family || rules::info(key).family != rules::FieldFamily::any;
+                    }
+                }
+                if (!family) { // IP only: ARP and others leave via the device too
+                    rule.conditions.insert(rule.conditions.begin(),
+                                           numbers(Field::l3proto, ip_ethertypes()));
+                }
+            }
+        }
+        Condition forwarded = mark(forwarded_mark_bit);
+        forwarded.field = Field::packet_mark;
+        Rule clear;
+        clear.conditions.push_back(forwarded);
+        Statement s = simple(Statement::Kind::unmark_packet);
+        s.mark_bit = forwarded_mark_bit | (once ? arrived_via_mark_bit : 0);
+        clear.statements.push_back(s);
+        clear.origin = "forwarded mark";
+        built.verdicts.push_back(std::move(clear));
+    }
+    if (devices.empty()) {
+        return;
+    }
+    Rule rule;
+    rule.conditions.push_back(names(Field::oifname, devices));
+    Statement s = simple(Statement::Kind::mark_packet);
+    s.mark_bit = forwarded_mark_bit;
+    rule.statements.push_back(s);
+    rule.origin = "forwarded mark";
+    auto& marks = base_[{Hook::forward, {}}].marks;
+    marks.insert(marks.begin(), std::move(rule));
+    if (once) {
+        Rule arrived;
+        arrived.conditions = {names(Field::iifname, *arrived_via), names(Field::oifname, devices)};
+        Statement a = simple(Statement::Kind::mark_packet);
+        a.mark_bit = arrived_via_mark_bit;
+        arrived.statements.push_back(a);
+        arrived.origin = "forwarded mark";
+        marks.insert(marks.begin() + 1, std::move(arrived));
+    }
+}
+
 void Lowering::lower_counter(const ir::Counter& counter, const rules::CounterFamily& family) {
     const ir::Match& match = counter.match;
     // Fragments are counted before conntrack reassembles them (a followed counter's
-    // membership needs conntrack, so it stays after).
-    const std::vector<Variant> places =
+    // membership needs conntrack, so it stays after); what leaves is counted after the kernel
+    // fragments it where the counter allows (at_egress).
+    std::vector<Variant> places =
         variants(match, counter.splits_by(ir::Split::direction),
                  options_.fragments_before_defrag && match.fragment && !counter.follow);
+    if (at_egress(counter)) {
+        std::vector<Variant> moved;
+        for (const auto& v : places) {
+            const bool leaving =
+                v.direction == ir::dir_out && (v.hook == Hook::output || v.hook == Hook::forward);
+            if (!leaving) {
+                moved.push_back(v);
+                continue;
+            }
+            for (auto& e : egress_variants(match, v)) {
+                moved.push_back(std::move(e));
+            }
+        }
+        places = std::move(moved);
+    }
     if (!counter.follow) {
         const std::vector<Alternative> alts = alternatives(match);
         for (const auto& v : places) {
@@ -1026,8 +1232,8 @@ void Lowering::lower_classify(const ir::Classify& classify, const rules::Counter
 }
 
 // One set per direction, opener, protocol (or ICMP type) and IP family of a `split host`
-// counter, declared after its family.
-void declare_host_sets(rules::Table& table, const ir::HostSplit& host) {
+// counter (or `parts` sets sharing its size: host_parts()), declared after its family.
+void declare_host_sets(rules::Table& table, const ir::HostSplit& host, unsigned parts) {
     const rules::CounterFamily& family = table.families.back();
     std::vector<std::optional<rules::Direction>> directions{std::nullopt};
     if (!family.directions.empty()) {
@@ -1048,18 +1254,21 @@ void declare_host_sets(rules::Table& table, const ir::HostSplit& host) {
                     if (!mac && host.within && (v6 ? host.v6 : host.v4).empty()) {
                         continue;
                     }
-                    rules::DynamicSet set;
-                    set.name = host_set_name(family, at, key);
-                    set.v6 = v6;
-                    set.mac = mac;
-                    set.timeout_seconds = host.timeout_seconds;
-                    set.origin = family.origin;
-                    set.size = host.size;
-                    rules::CounterObject object = counter_object(family, at);
-                    set.identity = std::move(object.identity);
-                    set.counter = std::move(object.name);
-                    set.prefix = mac ? 0 : v6 ? host.v6_prefix : host.v4_prefix;
-                    table.sets.push_back(std::move(set));
+                    for (unsigned k = 0; k < parts; ++k) {
+                        rules::DynamicSet set;
+                        set.name = host_set_name(family, at, key,
+                                                 parts > 1 ? std::optional(k) : std::nullopt);
+                        set.v6 = v6;
+                        set.mac = mac;
+                        set.timeout_seconds = host.timeout_seconds;
+                        set.origin = family.origin;
+                        set.size = (host.size + parts - 1) / parts; // the parts share the bound
+                        rules::CounterObject object = counter_object(family, at);
+                        set.identity = std::move(object.identity);
+                        set.counter = std::move(object.name);
+                        set.prefix = mac ? 0 : v6 ? host.v6_prefix : host.v4_prefix;
+                        table.sets.push_back(std::move(set));
+                    }
                 }
             }
         }
@@ -1072,8 +1281,7 @@ rules::Table Lowering::run() {
     table.policy = policy_.name;
     for (const auto& counter : policy_.counters) {
         table.families.push_back(counter_family(counter));
-        table.families.back().wire =
-            wire_sides(counter.match, counter.match, policy_.uses_conntrack, counter.follow);
+        table.families.back().wire = counter_wire_sides(counter, policy_, options_.egress);
         if (counter.peers_referenced) {
             for (ir::Family f : {ir::Family::ipv4, ir::Family::ipv6}) {
                 rules::DynamicSet set;
@@ -1085,7 +1293,7 @@ rules::Table Lowering::run() {
             }
         }
         if (counter.host) {
-            declare_host_sets(table, *counter.host);
+            declare_host_sets(table, *counter.host, host_parts(*counter.host, options_));
         }
     }
     const std::size_t classify_families = table.families.size();
@@ -1114,20 +1322,24 @@ rules::Table Lowering::run() {
     for (const auto& verdict : policy_.verdicts) {
         lower_verdict(verdict);
     }
+    mark_forwarded_for_egress();
     for (auto& [where, built] : base_) {
         rules::Chain c;
         c.hook = where.first;
         c.device = where.second;
-        c.name = where.first == Hook::ingress ? ingress_chain_name(where.second)
-                                              : rules::hook_name(where.first);
+        c.name = where.first == Hook::ingress  ? ingress_chain_name(where.second)
+                 : where.first == Hook::egress ? egress_chain_name(where.second)
+                                               : rules::hook_name(where.first);
         for (auto* section : {&built.marks, &built.counts, &built.verdicts}) {
             c.rules.insert(c.rules.end(), std::make_move_iterator(section->begin()),
                            std::make_move_iterator(section->end()));
         }
         table.chains.push_back(std::move(c));
     }
-    for (auto& c : classify_chains_) {
-        table.chains.push_back(std::move(c));
+    for (auto* chains : {&classify_chains_, &host_chains_}) {
+        for (auto& c : *chains) {
+            table.chains.push_back(std::move(c));
+        }
     }
     return table;
 }

@@ -14,9 +14,23 @@ namespace acctc {
 // Where the backend can hook: iptables has no chain before conntrack's defragmentation that
 // acctc uses, so its fragment counters stay at INPUT/FORWARD (check_iptables refuses the
 // policies where that counts differently).
+// iptables has no hash dispatch to chains (and reads an ipset linearly): its `split host` sets
+// stay whole, where nft's large ones are split into parts (lower.cpp, host_parts()).
+// egress: leaving packets counted at the netdev egress hooks of their devices where
+// counts_leaving_at_egress() allows (nft only: iptables has no egress hook).
 struct LowerOptions {
     bool fragments_before_defrag = true;
+    bool host_parts = true;
+    bool egress = true;
 };
+
+// The bit of the packet (skb) mark that tells forwarded packets from this host's own at the
+// egress chains: set in the forward chain for what leaves via a device with an egress chain,
+// cleared by that chain once counted (fragments inherit the mark). docs/counting.md.
+inline constexpr std::uint32_t forwarded_mark_bit = 0x20000000;
+// Set with it on what also arrived via the devices of the policy's forward counters of both
+// directions (once_devices()): those count it once, when it arrives.
+inline constexpr std::uint32_t arrived_via_mark_bit = 0x10000000;
 
 rules::Table lower_policy(const ir::Policy& policy, Diagnostics& diagnostics,
                           LowerOptions options = {});

@@ -4,9 +4,10 @@
 
 namespace acctc {
 
-std::string ingress_chain_name(const std::string& device) {
+namespace {
+
+std::string hook_chain_name(std::string name, const std::string& device) {
     static constexpr char digits[] = "0123456789abcdef";
-    std::string name = "ingress_";
     for (unsigned char c : device) {
         if (std::isalnum(c) || c == '_' || c == '-' || c == '.') {
             name.push_back(static_cast<char>(c));
@@ -15,6 +16,16 @@ std::string ingress_chain_name(const std::string& device) {
         }
     }
     return name;
+}
+
+} // namespace
+
+std::string ingress_chain_name(const std::string& device) {
+    return hook_chain_name("ingress_", device);
+}
+
+std::string egress_chain_name(const std::string& device) {
+    return hook_chain_name("egress_", device);
 }
 
 } // namespace acctc

@@ -10,4 +10,8 @@ namespace acctc {
 // "ingress_veth/40if3"). Device names never hold '/', so two devices never share a chain.
 std::string ingress_chain_name(const std::string& device);
 
+// The nft chain that hooks egress on a device, "egress_<device>" escaped alike; it is also the
+// last part of the name of its table (emit_nft.hpp).
+std::string egress_chain_name(const std::string& device);
+
 } // namespace acctc

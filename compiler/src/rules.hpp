@@ -17,8 +17,10 @@
 namespace acctc::rules {
 
 // prerouting: arriving packets before conntrack defragments them (priority below -400), where
-// fragment counters see the fragments as they crossed the wire.
-enum class Hook { input, output, forward, ingress, prerouting };
+// fragment counters see the fragments as they crossed the wire. egress: a device's netdev egress
+// hook, after fragmentation, where leaving packets are as the wire carries them (nft only: a
+// table of its own per device, emit_nft.hpp).
+enum class Hook { input, output, forward, ingress, prerouting, egress };
 
 // The hook's nft name, which is also the name of acctc's base chain on it (ingress chains are
 // per device: naming.hpp).
@@ -34,6 +36,8 @@ constexpr const char* hook_name(Hook hook) {
         return "ingress";
     case Hook::prerouting:
         return "prerouting";
+    case Hook::egress:
+        return "egress";
     }
     return "";
 }
@@ -68,7 +72,9 @@ enum class Field {
     length6,   // IPv6 header (40 bytes) plus payload length
     // The source MAC of an arriving frame: only a `split host mac` set key.
     ether_saddr,
-    count_, // not a field: the number of fields
+    packet_mark, // mark_bit set in the packet's (skb) mark: forwarded, at egress chains
+    l3proto,     // the link layer's protocol (EtherType) at egress chains: 0x0800 or 0x86dd
+    count_,      // not a field: the number of fields
 };
 
 inline constexpr std::size_t field_count = static_cast<std::size_t>(Field::count_);
@@ -105,8 +111,9 @@ enum class IptablesForm {
     ct_new,
     ctdir, // -m conntrack --ctdir, the direction in iptables_option
     connmark,
-    fib, // none: prerouting chains, which iptables lowering never makes
-    mac, // set lookups only (`-m set ... src` in a hash:mac ipset)
+    fib,    // none: prerouting chains, which iptables lowering never makes
+    mac,    // set lookups only (`-m set ... src` in a hash:mac ipset)
+    egress, // none: egress chains, which iptables lowering never makes
 };
 
 // The facts about one field, used by the lowering (map keys, families) and both emitters.
@@ -157,6 +164,8 @@ inline constexpr FieldInfo field_table[] = {
     {Field::length4, "length4", FieldFamily::ipv4, 16, ValueKind::numbers, Spelling::number, "ip length", 0, false, false, Field::length6, IptablesForm::range_option, "length", "--length", ':'},
     {Field::length6, "length6", FieldFamily::ipv6, 16, ValueKind::numbers, Spelling::number, "ip6 length", 40, false, false, Field::length4, IptablesForm::range_option, "length", "--length", ':'},
     {Field::ether_saddr, "ether_saddr", FieldFamily::any, 48, ValueKind::numbers, Spelling::number, "ether saddr", 0, false, false, Field::ether_saddr, IptablesForm::mac, "", "", 0},
+    {Field::packet_mark, "packet_mark", FieldFamily::any, 32, ValueKind::mark, Spelling::number, "meta mark", 0, false, false, Field::packet_mark, IptablesForm::egress, "", "", 0},
+    {Field::l3proto, "l3proto", FieldFamily::any, 16, ValueKind::numbers, Spelling::number, "meta protocol", 0, false, false, Field::l3proto, IptablesForm::egress, "", "", 0},
     // clang-format on
 };
 
@@ -183,24 +192,31 @@ struct Condition {
     std::vector<std::string> names; // iifname, oifname, cgroup
     std::string set;                // lookup in a named set instead of literal values
     unsigned prefix = 0;            // set lookup of an address cut to this prefix (0: whole)
-    std::uint32_t mark_bit = 0;     // ct_mark
+    std::uint32_t mark_bit = 0;     // ct_mark, packet_mark
 };
 
 struct MapEntry {
     std::vector<Interval> key; // one interval per field of the key
-    std::string counter;
+    std::string counter;       // or the chain of a hash_goto
 };
 
 struct Statement {
     // quota / quota_map charge a packet to a named quota object (quotas.hpp), as count and
     // count_map do to a counter; MapEntry::counter then names the quota object.
+    // mark_packet / unmark_packet set and clear mark_bit in the packet's (skb) mark: forwarded
+    // packets carry it from the forward hook to the egress chains (lower.cpp).
     enum class Kind {
         count,
         count_map,
         quota,
         quota_map,
         set_mark,
+        mark_packet,
+        unmark_packet,
         update_set,
+        // `split host` parts (nft only): go to entries[h].counter, a chain, where h is a hash
+        // of the key (cut to prefix) modulo entries.size().
+        hash_goto,
         accept,
         drop,
         jump,
@@ -209,9 +225,10 @@ struct Statement {
     Kind kind = Kind::count;
     std::string name;              // counter, quota object, set or chain
     std::vector<Field> key;        // *_map key (concatenated when several); update_set field
-    std::vector<MapEntry> entries; // count_map, quota_map
-    std::uint32_t mark_bit = 0;    // set_mark
-    unsigned prefix = 0;           // update_set of an address cut to this prefix (0: whole)
+                                   // and hash_goto field
+    std::vector<MapEntry> entries; // count_map, quota_map, hash_goto
+    std::uint32_t mark_bit = 0;    // set_mark, mark_packet, unmark_packet
+    unsigned prefix = 0; // update_set / hash_goto of an address cut to this prefix (0: whole)
 };
 
 struct Rule {
@@ -223,7 +240,7 @@ struct Rule {
 struct Chain {
     std::string name;
     std::optional<Hook> hook; // base chains only
-    std::string device;       // ingress chains
+    std::string device;       // ingress and egress chains
     std::vector<Rule> rules;
 };
 
@@ -291,6 +308,13 @@ struct DynamicSet {
     std::string counter; // split host: the counter name the elements report under
     unsigned prefix = 0; // split host: elements are addresses cut to this prefix (0: whole)
     bool mac = false;    // split host mac: elements are MAC addresses (v6 unused)
+    // A per-host quota's set: every element carries `quota over bytes` (its own budget), and
+    // the set's comment is the quota's identity (with its warning level) instead.
+    struct Quota {
+        std::uint64_t bytes = 0;
+        QuotaIdentity identity;
+    };
+    std::optional<Quota> quota{};
 };
 
 // A named quota object: the kernel holds the budget and what was charged to it.

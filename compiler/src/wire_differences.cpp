@@ -1,5 +1,7 @@
 #include "wire_differences.hpp"
 
+#include <algorithm>
+
 namespace acctc {
 
 Hooks hooks_of(const ir::Match& m) {
@@ -47,6 +49,85 @@ bool may_count_tcp(const ir::Match& m) {
     return m.ports.empty();
 }
 
+namespace {
+
+std::vector<std::string> sorted_via(const ir::Counter& counter) {
+    std::vector<std::string> via = counter.match.via;
+    std::sort(via.begin(), via.end());
+    via.erase(std::unique(via.begin(), via.end()), via.end());
+    return via;
+}
+
+} // namespace
+
+bool counts_once(const ir::Counter& counter) {
+    const ir::Match& m = counter.match;
+    return (m.scopes & ir::scope_forward) && (m.directions & ir::dir_in) &&
+           (m.directions & ir::dir_out) && !m.via.empty() &&
+           !counter.splits_by(ir::Split::direction);
+}
+
+std::optional<std::vector<std::string>> once_devices(const ir::Policy& policy) {
+    std::optional<std::vector<std::string>> devices;
+    for (const auto& counter : policy.counters) {
+        if (!counts_once(counter)) {
+            continue;
+        }
+        if (devices && *devices != sorted_via(counter)) {
+            return std::nullopt;
+        }
+        devices = sorted_via(counter);
+    }
+    return devices;
+}
+
+bool counts_leaving_at_egress(const ir::Counter& counter, const ir::Policy& policy, bool egress) {
+    const ir::Match& m = counter.match;
+    const bool quoted = std::any_of(policy.quotas.begin(), policy.quotas.end(), [&](auto& q) {
+        return std::any_of(q.counters.begin(), q.counters.end(), [&](const std::string& name) {
+            return name == counter.name || name.starts_with(counter.name + "_");
+        });
+    });
+    const unsigned leaving_scopes = ir::scope_local | ir::scope_forward;
+    if (!egress || (m.directions & ir::dir_out) == 0 || (m.scopes & ~leaving_scopes) != 0 ||
+        m.via.empty() || quoted || counter.host || counter.peers_referenced || tcp_only(m)) {
+        return false;
+    }
+    for (const auto& device : m.via) {
+        if (device.ends_with('*')) {
+            return false;
+        }
+    }
+    // A counter of what it drops counts at its hook, where it drops.
+    if (counter.verdict == ir::Verdict::drop) {
+        return false;
+    }
+    if (counts_once(counter) && once_devices(policy) != sorted_via(counter)) {
+        return false;
+    }
+    // Connection tracking is not readable there (nf_tables refuses `ct` in the netdev family
+    // with EPROTO on this kernel).
+    if (counter.splits_by(ir::Split::type) || counter.splits_by(ir::Split::opener) ||
+        counter.follow || m.new_connection) {
+        return false;
+    }
+    if (m.has_owner() || !m.ports.empty() || m.icmp || m.length) {
+        return false;
+    }
+    for (const auto& address : m.addresses) {
+        if (address.side != ir::Side::destination || !address.peers_of.empty()) {
+            return false;
+        }
+    }
+    return true;
+}
+
+rules::WireSides counter_wire_sides(const ir::Counter& counter, const ir::Policy& policy,
+                                    bool egress) {
+    return wire_sides(counter.match, counter.match, policy.uses_conntrack, counter.follow,
+                      counts_leaving_at_egress(counter, policy, egress));
+}
+
 WireDifferences for_protocol(WireDifferences differences, std::uint8_t protocol) {
     using enum WireDifference;
     constexpr std::uint8_t tcp = 6;
@@ -75,7 +156,7 @@ rules::WireSide rules::WireSide::joined(const WireSide& other) const {
 }
 
 rules::WireSides wire_sides(const ir::Match& scope, const ir::Match& what, bool uses_conntrack,
-                            bool follows) {
+                            bool follows, bool at_egress) {
     using enum WireDifference;
     rules::WireSides sides;
     WireDifferences& arriving = sides.arriving.differences;
@@ -113,6 +194,13 @@ rules::WireSides wire_sides(const ir::Match& scope, const ir::Match& what, bool 
                 leaving.add(reassembly);
             }
         }
+    }
+    if (at_egress) {
+        // Counted as the fragments leave: neither this host's nor a router's fragmentation
+        // differs, nor does conntrack's reassembly of what a router forwards (refragmented
+        // before egress).
+        leaving.remove(fragmentation);
+        leaving.remove(reassembly);
     }
     if ((scope.directions & ir::dir_in) == 0) {
         sides.arriving = {};

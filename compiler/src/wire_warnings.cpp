@@ -61,10 +61,11 @@ private:
 
 } // namespace
 
-void warn_wire_differences(const ir::Policy& policy, Diagnostics& diag) {
+void warn_wire_differences(const ir::Policy& policy, bool egress, Diagnostics& diag) {
     if (diag.has_errors()) {
         return; // nothing will be counted: the errors are what to read
     }
+    using enum WireDifference;
     Groups groups;
     const std::string fewer = "fewer packets than the wire carries, and fewer bytes by the "
                               "headers of each missing packet (docs/counting.md)";
@@ -73,31 +74,33 @@ void warn_wire_differences(const ir::Policy& policy, Diagnostics& diag) {
         if (m.scopes == ir::scope_passive) {
             continue; // the ingress hook sees the frames as they arrive
         }
+        // The facts are counter_wire_sides()'; the hooks only word them.
+        const rules::WireSides sides = counter_wire_sides(counter, policy, egress);
+        const WireDifferences& arriving = sides.arriving.differences;
+        const WireDifferences& leaving = sides.leaving.differences;
+        const bool at_egress = counts_leaving_at_egress(counter, policy, egress);
         const Hooks h = hooks_of(m);
-        const std::string name = "counter " + counter.name;
         if (m.fragment) {
-            // Arriving fragments are counted before reassembly (lower.cpp) unless the counter
-            // follows connections; leaving ones are made after the output and forward hooks.
             std::vector<std::string> reasons;
-            if (h.output) {
+            if (leaving.has(fragmentation) && h.output) {
                 reasons.push_back("this host fragments its own datagrams after the output hook");
             }
-            if (h.forward && (m.directions & ir::dir_out)) {
+            if (leaving.has(fragmentation) && h.forward) {
                 reasons.push_back("a datagram this router fragments for a smaller-MTU link is "
                                   "fragmented after the forward hook");
+                if (!counter.follow && policy.uses_conntrack) {
+                    reasons.push_back("connection tracking (follow, listen or new in this "
+                                      "policy) reassembles forwarded fragments before the "
+                                      "forward hook and the kernel fragments them again after it");
+                }
             }
-            if (!counter.follow && policy.uses_conntrack && h.forward &&
-                (m.directions & ir::dir_out)) {
-                reasons.push_back("connection tracking (follow, listen or new in this policy) "
-                                  "reassembles forwarded fragments before the forward hook and "
-                                  "the kernel fragments them again after it");
-            }
-            if (counter.follow && policy.uses_conntrack && (h.input || h.forward)) {
+            if (arriving.has(reassembly)) {
                 reasons.push_back("a followed counter counts after connection tracking, which "
                                   "reassembles arriving fragments of both families before " +
                                   hook_list(h.input, h.forward));
             }
-            std::string message = name + " counts fewer fragments than the wire carries: ";
+            std::string message =
+                "counter " + counter.name + " counts fewer fragments than the wire carries: ";
             for (std::size_t i = 0; i < reasons.size(); ++i) {
                 message += (i == 0 ? "" : "; ") + reasons[i];
             }
@@ -108,25 +111,34 @@ void warn_wire_differences(const ir::Policy& policy, Diagnostics& diag) {
         }
         // What leaves this host is counted before the kernel cuts it up for the wire: TCP
         // always builds segmentation-offload packets (even with GSO and TSO off on the device;
-        // measured 7 output-hook packets for 18 on the wire for a 20 kB write), and datagrams
-        // larger than the MTU are fragmented after the hook.
-        if (h.output) {
+        // measured 7 output-hook packets for 18 on the wire for a 20 kB write; the egress hook
+        // sees them whole too), and datagrams larger than the MTU are fragmented after the
+        // output hook (not before egress: at_egress counters see the fragments).
+        const bool gso = leaving.has(segmentation_offload);
+        const bool fragmented = leaving.has(fragmentation) && h.output;
+        if (gso || fragmented) {
             std::string what;
-            if (may_count_tcp(m)) {
+            if (gso) {
                 what = "TCP segmentation-offload packets of up to 64 KB, cut into MSS-sized "
                        "segments after it";
             }
-            if (!tcp_only(m)) {
+            if (fragmented) {
                 what += std::string(what.empty() ? "" : ", and ") +
                         "datagrams larger than the MTU whole, fragmented after it";
             }
-            groups.add(counter, "the output hook sees " + what, fewer);
+            groups.add(counter,
+                       std::string(at_egress ? "the egress hook" : "the output hook") + " sees " +
+                           what,
+                       fewer);
         }
-        if (policy.uses_conntrack && (h.input || h.forward) && !tcp_only(m)) {
+        if (arriving.has(reassembly) || leaving.has(reassembly)) {
+            // Before the forward hook: what a router forwards in either direction, unless its
+            // leaving side is counted at egress (refragmented by then).
+            const bool forward = h.forward && (arriving.has(reassembly) || !at_egress);
             groups.add(counter,
                        "this policy uses connection tracking (follow, listen or new), which "
                        "reassembles arriving fragmented datagrams before " +
-                           hook_list(h.input, h.forward),
+                           hook_list(h.input && arriving.has(reassembly), forward),
                        "such a datagram as one packet of its reassembled length, one packet and "
                        "one IP header per further fragment less than the wire carried "
                        "(docs/counting.md)");

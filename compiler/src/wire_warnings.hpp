@@ -7,6 +7,8 @@
 
 namespace acctc {
 
-void warn_wire_differences(const ir::Policy& policy, Diagnostics& diagnostics);
+// `egress`: the backend counts leaving packets at egress where it can (nft); the warnings are
+// the differences counter_wire_sides() finds for it.
+void warn_wire_differences(const ir::Policy& policy, bool egress, Diagnostics& diagnostics);
 
 } // namespace acctc

@@ -157,7 +157,8 @@ TEST(Lower, MixedClassesFallBackToFirstMatchRules) {
 
 TEST(Lower, ForwardViaBothDirectionsCountsEachPacketOnce) {
     auto c = check("policy p\ninterface l = ppp0\ncounter x { forward via l }\n");
-    const auto table = lower_policy(c.policy, c.diagnostics);
+    // Without egress chains (iptables); with them, see BothWaysViaADevice... below.
+    const auto table = lower_policy(c.policy, c.diagnostics, {.egress = false});
     const auto* forward = find_chain(table, "forward");
     ASSERT_EQ(forward->rules.size(), 2U);
     // Second rule excludes what the first counted: iifname != ppp0 oifname ppp0.
@@ -287,6 +288,78 @@ TEST(Lower, VerdictsComeAfterEveryCount) {
     const auto* input = find_chain(table, "input");
     ASSERT_EQ(input->rules.size(), 3U);
     EXPECT_EQ(input->rules[2].statements[0].kind, rules::Statement::Kind::accept);
+}
+
+} // namespace
+} // namespace acctc
+
+namespace acctc {
+namespace {
+
+// What leaves via a device is counted at its egress hook, after fragmentation (nft): this
+// host's packets without the forwarded mark bit, a router's with it; the forward chain sets
+// the bit and the egress chain clears it. Ports stay at output (non-first fragments carry
+// none), as does everything on the iptables target.
+TEST(Lower, LeavingSideOfAViaCounterIsCountedAtEgress) {
+    auto c = check("policy p\ninterface w = eth0\ncounter u { local out via w; protocol udp }\n"
+                   "counter f { forward out via w; fragment }\n"
+                   "counter d { local out via w; udp dport 53 }\n");
+    ASSERT_FALSE(c.diagnostics.has_errors());
+    const auto table = lower_policy(c.policy, c.diagnostics);
+    const auto* egress = find_chain(table, "egress_eth0");
+    ASSERT_NE(egress, nullptr);
+    EXPECT_EQ(egress->hook, rules::Hook::egress);
+    EXPECT_EQ(egress->device, "eth0");
+    std::map<std::string, bool> forwarded; // counter -> counted with the mark bit set
+    for (const auto& rule : egress->rules) {
+        for (const auto& condition : rule.conditions) {
+            EXPECT_NE(condition.field, rules::Field::oifname);
+            if (condition.field == rules::Field::packet_mark &&
+                rule.statements.at(0).kind == rules::Statement::Kind::count) {
+                forwarded[rule.statements[0].name] = !condition.negate;
+            }
+        }
+    }
+    EXPECT_EQ(forwarded, (std::map<std::string, bool>{{"u", false}, {"f", true}}));
+    EXPECT_EQ(egress->rules.back().statements.at(0).kind, rules::Statement::Kind::unmark_packet);
+    const auto* forward = find_chain(table, "forward");
+    ASSERT_NE(forward, nullptr);
+    EXPECT_EQ(forward->rules.front().statements.at(0).kind, rules::Statement::Kind::mark_packet);
+    const auto* output = find_chain(table, "output");
+    ASSERT_NE(output, nullptr);
+    for (const auto& rule : output->rules) {
+        EXPECT_EQ(rule.statements.at(0).name, "d");
+    }
+    const auto iptables = lower_policy(c.policy, c.diagnostics, {false, false});
+    EXPECT_EQ(find_chain(iptables, "egress_eth0"), nullptr);
+}
+
+// A forward counter of both directions takes a packet that arrives and leaves via its devices
+// once, on arrival: at egress the forwarded packets that arrived via them too carry a second
+// bit and are left out. Two such counters on different devices stay at forward.
+TEST(Lower, BothWaysViaADeviceCountsAHairpinPacketOnceAtEgress) {
+    auto c = check("policy p\ninterface w = eth0\ncounter everything { via w }\n");
+    ASSERT_FALSE(c.diagnostics.has_errors());
+    const auto table = lower_policy(c.policy, c.diagnostics);
+    const auto* egress = find_chain(table, "egress_eth0");
+    ASSERT_NE(egress, nullptr);
+    bool arrived_left_out = false;
+    for (const auto& rule : egress->rules) {
+        for (const auto& condition : rule.conditions) {
+            arrived_left_out = arrived_left_out ||
+                               (condition.field == rules::Field::packet_mark &&
+                                condition.mark_bit == arrived_via_mark_bit && condition.negate);
+        }
+    }
+    EXPECT_TRUE(arrived_left_out);
+    const auto* forward = find_chain(table, "forward");
+    ASSERT_NE(forward, nullptr);
+    EXPECT_EQ(forward->rules.at(1).statements.at(0).mark_bit, arrived_via_mark_bit);
+
+    auto two = check("policy p\ninterface w = eth0\ninterface v = eth1\n"
+                     "counter a { via w }\ncounter b { via v }\n");
+    const auto split = lower_policy(two.policy, two.diagnostics);
+    EXPECT_EQ(find_chain(split, "egress_eth0"), nullptr);
 }
 
 } // namespace

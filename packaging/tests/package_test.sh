@@ -24,7 +24,7 @@ echo "package: $(basename "$deb"), $(stat -c %s "$deb") bytes"
 
 # Dependencies: the shared libraries found by dpkg-shlibdeps, plus nft.
 depends=$(dpkg-deb -f "$deb" Depends)
-for package in nftables libnftables1 librrd8 libboost-program-options libmnl0 libstdc++6; do
+for package in nftables libnftables1 librrd8 libboost-program-options libmnl0 libnftnl11 libstdc++6; do
     [[ $depends == *"$package"* ]] || fail "Depends lacks $package: $depends"
 done
 apt-get install --simulate "$deb" >"$work/apt.log" 2>&1 || { cat "$work/apt.log"; fail "apt"; }

@@ -3,7 +3,9 @@
 #include "nft_inventory.hpp"
 #include "run_files.hpp"
 
-#include <sstream>
+#include <algorithm>
+#include <optional>
+#include <string_view>
 
 namespace acctc::runtime {
 namespace {
@@ -41,28 +43,43 @@ void record_origins(NftNetlink& netlink, const std::string& table,
     write_run_file(run_directory(), file_of(table), text);
 }
 
-std::map<std::string, std::string> recorded_origins(NftNetlink& netlink, const std::string& table) {
+std::unordered_map<std::string, std::string> recorded_origins(NftNetlink& netlink,
+                                                              const std::string& table) {
     const auto text = read_run_file(run_directory(), file_of(table), max_file_bytes);
     if (!text) {
         return {};
     }
-    std::istringstream in(*text);
-    std::string line;
-    if (!std::getline(in, line) || line != format_line || !std::getline(in, line) ||
-        !line.starts_with("table ")) {
+    // Split in place: 100,000 origins through an istringstream and a std::map cost a twentieth
+    // of a read of as many counters.
+    const std::string_view all = *text;
+    std::size_t at = 0;
+    const auto next_line = [&]() -> std::optional<std::string_view> { // as std::getline
+        if (at >= all.size()) {
+            return std::nullopt;
+        }
+        const std::size_t end = std::min(all.find('\n', at), all.size());
+        const auto line = all.substr(at, end - at);
+        at = end + 1;
+        return line;
+    };
+    const auto header = next_line();
+    const auto handle = next_line();
+    if (!header || *header != format_line || !handle || !handle->starts_with("table ")) {
         return {};
     }
     const auto shape = table_shape(netlink, table);
-    if (!shape || line != "table " + std::to_string(shape->handle)) {
+    if (!shape || *handle != "table " + std::to_string(shape->handle)) {
         return {};
     }
-    std::map<std::string, std::string> origins;
-    while (std::getline(in, line)) {
-        const std::size_t tab = line.find('\t');
-        if (tab == std::string::npos || tab == 0) {
+    std::unordered_map<std::string, std::string> origins;
+    origins.reserve(static_cast<std::size_t>(std::count(all.begin() + at, all.end(), '\n')) + 1);
+    while (const auto line = next_line()) {
+        const std::size_t tab = line->find('\t');
+        if (tab == std::string_view::npos || tab == 0) {
             return {};
         }
-        origins[line.substr(0, tab)] = line.substr(tab + 1);
+        origins.insert_or_assign(std::string(line->substr(0, tab)),
+                                 std::string(line->substr(tab + 1)));
     }
     return origins;
 }

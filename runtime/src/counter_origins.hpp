@@ -9,6 +9,7 @@
 
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace acctc::runtime {
@@ -18,7 +19,8 @@ void record_origins(NftNetlink& netlink, const std::string& table,
                     const std::map<std::string, std::string>& origins);
 
 // The recorded origins, empty when there is no record of this table (by handle).
-std::map<std::string, std::string> recorded_origins(NftNetlink& netlink, const std::string& table);
+std::unordered_map<std::string, std::string> recorded_origins(NftNetlink& netlink,
+                                                              const std::string& table);
 
 void forget_origins(const std::string& table);
 

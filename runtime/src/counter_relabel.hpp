@@ -15,6 +15,17 @@
 
 namespace acctc::runtime {
 
+// A named counter as the definition declares it (emit_nft: "\tcounter NAME {" then
+// "\t\tcomment \"...\"").
+struct DeclaredCounter {
+    std::string name;
+    std::string comment;
+};
+
+// Every counter `definition` declares, in its order. Read line by line from each declaration:
+// a search of the rest of the text for every counter would be quadratic in the counters.
+std::vector<DeclaredCounter> declared_counters(const std::string& definition);
+
 struct Relabel {
     std::string name;
     std::string comment; // the new one, as compiled

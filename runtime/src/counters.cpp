@@ -14,6 +14,14 @@ bool by_policy_and_counter(const CounterReading& a, const CounterReading& b) {
            std::tie(b.sample.policy, b.sample.counter);
 }
 
+// Backends return their readings sorted; merging those of several costs a sort, one policy
+// of 100,000 counters only the check (moving readings in a stable sort cost ~5 % of a read).
+void sort_by_policy_and_counter(std::vector<CounterReading>& readings) {
+    if (!std::is_sorted(readings.begin(), readings.end(), by_policy_and_counter)) {
+        std::stable_sort(readings.begin(), readings.end(), by_policy_and_counter);
+    }
+}
+
 } // namespace
 
 CounterReading reading_of(std::string policy, std::string name, std::uint64_t packets,
@@ -62,7 +70,7 @@ std::vector<CounterReading> CounterSource::read_kernel(const std::string& policy
         if (readings.empty() && missing) {
             throw *missing;
         }
-        std::stable_sort(readings.begin(), readings.end(), by_policy_and_counter);
+        sort_by_policy_and_counter(readings);
         return readings;
     }
     // nft holds its policies in tables named acctc_*, so it needs no memory to find them; the
@@ -100,7 +108,7 @@ std::vector<CounterReading> CounterSource::read_kernel(const std::string& policy
             }
         }
     }
-    std::stable_sort(readings.begin(), readings.end(), by_policy_and_counter);
+    sort_by_policy_and_counter(readings);
     return readings;
 }
 
@@ -128,6 +136,16 @@ std::vector<CounterSample> samples_of(const std::vector<CounterReading>& reading
     samples.reserve(readings.size());
     for (const auto& reading : readings) {
         samples.push_back(reading.sample);
+    }
+    return samples;
+}
+
+std::vector<CounterSample> samples_of(std::vector<CounterReading>&& readings) {
+    // Moved, not copied: 65,536 hosts are 65,536 samples with their strings and label lists.
+    std::vector<CounterSample> samples;
+    samples.reserve(readings.size());
+    for (auto& reading : readings) {
+        samples.push_back(std::move(reading.sample));
     }
     return samples;
 }

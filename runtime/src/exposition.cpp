@@ -1,6 +1,8 @@
 #include "acctc/runtime/exposition.hpp"
 
 #include <algorithm>
+#include <functional>
+#include <limits>
 #include <map>
 #include <tuple>
 
@@ -123,15 +125,53 @@ std::string format_prometheus(const std::vector<CounterSample>& all, std::size_t
     return out;
 }
 
-std::string format_quota_prometheus(const std::vector<QuotaReading>& readings) {
+std::string format_quota_prometheus(const std::vector<QuotaReading>& all, std::size_t max_hosts) {
+    // Per-host quotas: the most used hosts of each, in the readings' order.
+    std::map<std::pair<std::string, std::string>, std::vector<std::uint64_t>> uses;
+    for (const auto& r : all) {
+        if (!r.host.empty()) {
+            uses[{r.policy, r.quota}].push_back(r.used);
+        }
+    }
+    std::map<std::pair<std::string, std::string>, std::pair<std::uint64_t, std::size_t>> cut;
+    for (auto& [key, used] : uses) {
+        if (max_hosts == 0) {
+            cut[key] = {std::numeric_limits<std::uint64_t>::max(), 0};
+        } else if (used.size() > max_hosts) {
+            std::nth_element(used.begin(),
+                             used.begin() + static_cast<std::ptrdiff_t>(max_hosts - 1), used.end(),
+                             std::greater<>());
+            const std::uint64_t least = used[max_hosts - 1];
+            // Hosts above the least kept use, then as many at it as there is room for.
+            const auto above = static_cast<std::size_t>(
+                std::count_if(used.begin(), used.end(), [&](auto u) { return u > least; }));
+            cut[key] = {least, max_hosts - above};
+        }
+    }
+    std::vector<const QuotaReading*> readings;
+    for (const auto& r : all) {
+        const auto limit = cut.find({r.policy, r.quota});
+        if (!r.host.empty() && limit != cut.end()) {
+            auto& [least, room] = limit->second;
+            if (r.used < least || (r.used == least && room == 0)) {
+                continue;
+            }
+            room -= r.used == least ? 1 : 0;
+        }
+        readings.push_back(&r);
+    }
     std::string out;
     const auto family = [&](const char* name, const char* help, std::uint64_t QuotaReading::*value) {
         out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " gauge\n";
-        for (const auto& r : readings) {
-            out += std::string(name) + "{policy=\"" + escape_label_value(r.policy) +
-                   "\",quota=\"" + escape_label_value(r.quota) + "\",period=\"" +
-                   std::string(period_name(r.identity.period)) + "\"} " +
-                   std::to_string(r.*value) + "\n";
+        for (const QuotaReading* r : readings) {
+            if (r->per_host && r->host.empty()) {
+                continue; // no host yet: no sample
+            }
+            out += std::string(name) + "{policy=\"" + escape_label_value(r->policy) +
+                   "\",quota=\"" + escape_label_value(r->quota) + "\",period=\"" +
+                   std::string(period_name(r->identity.period)) + "\"" +
+                   (r->per_host ? ",host=\"" + escape_label_value(r->host) + "\"" : "") + "} " +
+                   std::to_string(r->*value) + "\n";
         }
     };
     family("acctc_quota_used_bytes", "Bytes charged to an acctc quota in its current period.",

@@ -8,8 +8,11 @@
 #include "quota_relabel.hpp"
 #include "kernel_error_map.hpp"
 #include "mutation_lock.hpp"
+#include "nft_reload_batch.hpp"
 #include "nft_counter_read.hpp"
+#include "nft_egress.hpp"
 #include "nft_host_counters.hpp"
+#include "nft_host_quota_starts.hpp"
 #include "nft_inventory.hpp"
 #include "nft_listing.hpp"
 #include "packet_path.hpp"
@@ -36,6 +39,29 @@ CounterReading reading_of(const KernelCounter& counter) {
                                counter.packets, counter.bytes,
                                decode_counter_comment(counter.name, counter.comment));
 }
+
+// The order of readings: by the rank of their (policy, counter), then by host address text. The
+// text's first 16 bytes are held as two numbers, so most comparisons of 65,536 hosts compare
+// numbers (IPv4 and MAC texts fit whole; longer IPv6 texts fall back to the text).
+struct HostOrder {
+    std::size_t rank = 0;
+    std::uint64_t high = 0, low = 0; // bytes 0-7 and 8-15, big-endian, zero-padded
+    std::string_view host;
+
+    HostOrder() = default;
+    HostOrder(std::size_t r, std::string_view text) : rank(r), host(text) {
+        for (std::size_t i = 0; i < 16; ++i) {
+            const auto byte = i < text.size() ? static_cast<unsigned char>(text[i]) : 0U;
+            (i < 8 ? high : low) = ((i < 8 ? high : low) << 8) | byte;
+        }
+    }
+    friend bool operator<(const HostOrder& a, const HostOrder& b) {
+        if (std::tie(a.rank, a.high, a.low) != std::tie(b.rank, b.high, b.low)) {
+            return std::tie(a.rank, a.high, a.low) < std::tie(b.rank, b.high, b.low);
+        }
+        return (a.host.size() > 16 || b.host.size() > 16) && a.host < b.host;
+    }
+};
 
 std::vector<std::string> acctc_tables(NftNetlink& netlink) {
     std::vector<std::string> tables;
@@ -98,6 +124,13 @@ std::vector<std::string> set_change_notes(const ApplyReport& report) {
                         " re-created (" + set.change + "); the elements it held " +
                         (report.dry_run ? "would be" : "are") + " gone");
     }
+    // A split host set renamed (its parts: a size across 8,192, or a table from before parts)
+    // is removed with its hosts' counts: say so, as for a re-created one.
+    for (const auto& name : report.sets_removed) {
+        notes.push_back("note: set " + name + (report.dry_run ? " would be" : " was") +
+                        " removed; the elements it held " + (report.dry_run ? "would be" : "are") +
+                        " gone");
+    }
     return notes;
 }
 
@@ -146,6 +179,7 @@ std::vector<CounterReading> NftBackend::readings(const std::string& table, bool 
     for (const auto& counter : read_table_counters(netlink_, table, reset)) {
         result.push_back(reading_of(counter));
     }
+    add_egress_counts(netlink_, table, reset, result);
     // A kept counter's kernel comment is the origin it was created with; the policy applied
     // last may declare it elsewhere.
     const auto origins = recorded_origins(netlink_, table);
@@ -158,13 +192,20 @@ std::vector<CounterReading> NftBackend::readings(const std::string& table, bool 
     // `split host`: one reading per host, under its set's family and labels plus host=ADDRESS.
     // The set's comment is decoded once, not once per host.
     const std::string policy = table.substr(table_prefix.size());
-    for (auto& set : dump_host_counters(netlink_, table, reset)) {
-        const CounterIdentity decoded = decode_counter_comment(set.set, set.comment);
+    auto sets = dump_host_counters(netlink_, table, reset);
+    std::size_t hosts = result.size();
+    for (const auto& set : sets) {
+        hosts += set.hosts.size(); // one reserve: a large set's parts would grow it 64 times
+    }
+    result.reserve(hosts);
+    for (auto& set : sets) {
+        // With the host label in place: each copy then allocates its label list once.
+        CounterIdentity decoded = decode_counter_comment(set.set, set.comment);
+        decoded.labels.push_back({Dimension::host, {}});
         const std::string counter = host_counter_name(set.set);
-        result.reserve(result.size() + set.hosts.size());
         for (auto& host : set.hosts) {
             CounterIdentity identity = decoded;
-            identity.labels.push_back({Dimension::host, std::move(host.host)});
+            identity.labels.back().value = std::move(host.host);
             result.push_back(
                 reading_of(policy, counter, host.packets, host.bytes, std::move(identity)));
         }
@@ -202,6 +243,11 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     if (current != nullptr) {
         const auto wanted_sets = parse_set_shapes(policy.definition);
         sets = plan_sets(current->sets, live_set_shapes(table, *current, wanted_sets), wanted_sets);
+        recreate_relabelled_quota_sets(
+            sets,
+            commented_sets(netlink_, table,
+                           [](const std::string& comment) { return is_quota_comment(comment); }),
+            policy.definition);
     }
     // Attempts, from the most to the least preserving; a rejected one commits nothing. A kept
     // base chain whose hook, priority or type changed cannot be updated in place: re-create
@@ -234,9 +280,13 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
         relabels =
             counters_to_relabel(read_table_counters(netlink_, table, false), policy.definition);
     }
+    const std::vector<QuotaEvent> live_quotas =
+        current != nullptr ? dump_quota_objects(netlink_, table) : std::vector<QuotaEvent>{};
     const std::vector<QuotaRelabel> quota_relabels =
-        current != nullptr ? quotas_to_relabel(dump_quota_objects(netlink_, table), policy.definition)
-                           : std::vector<QuotaRelabel>{};
+        quotas_to_relabel(live_quotas, policy.definition);
+    // Quota objects created anew continue from the period totals (after a flush, at boot).
+    const std::string definition =
+        with_quota_starts(policy.definition, live_quotas, policy.quota_starts);
     // Deleting a kept object needs every rule naming it gone first: one transaction that
     // flushes the whole table, no chain left alone or staged.
     const bool recreating = !relabels.empty() || !quota_relabels.empty();
@@ -248,14 +298,49 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     if (current != nullptr && !dry_run && !recreating) {
         live = recorded_unchanged_chains(netlink_, table, policy.definition);
     }
+    const auto record_origins_of_policy = [&] {
+        std::map<std::string, std::string> origins;
+        for (const auto& counter : policy.counters) {
+            origins[counter.name] = counter.origin;
+        }
+        record_origins(netlink_, table, origins);
+    };
+    // A reload that only adds or removes counters no rule uses (the same policy again, most
+    // often) is those counters in one netlink transaction: libnftables would first fetch every
+    // object of the table, which costs seconds at 100,000 counters. Quotas never go this way
+    // (see only_counters_change), nor a counter to add that declared_counters() cannot read:
+    // the full reload loads the text as it is.
+    std::vector<DeclaredCounter> added;
+    bool counters_only = current != nullptr && !dry_run && !recreating &&
+                         only_counters_change(*current, policy.definition, sets, live);
+    if (counters_only && !plan.added.empty()) {
+        const std::set<std::string> new_names(plan.added.begin(), plan.added.end());
+        for (auto& counter : declared_counters(policy.definition)) {
+            if (new_names.count(counter.name) != 0) {
+                added.push_back(std::move(counter));
+            }
+        }
+        counters_only = added.size() == new_names.size();
+    }
+    // Built (and a device acctc cannot count at egress refused) before anything is committed.
+    const std::string egress = egress_transaction(netlink_, table, policy.egress);
     ReloadTransactions reload;
     std::size_t attempt = 0;
+    if (counters_only) {
+        commit_counter_changes(netlink_, table, added, plan.removed);
+        remember_counter_names(netlink_, table, wanted);
+        record_origins_of_policy();
+    }
+    // A relabel re-declares its counters with values, in the commit: then all are declared.
+    const std::set<std::string> quiet_counters =
+        recreating ? std::set<std::string>{}
+                   : std::set<std::string>(plan.kept.begin(), plan.kept.end());
     bool stage = !dry_run && !recreating;
-    for (;;) {
+    while (!counters_only) {
         const std::map<std::string, bool> no_sets;
         reload = reload_transactions(
-            table, current, policy.definition, plan.removed, attempts[attempt].keep_chains,
-            attempts[attempt].keep_sets ? sets.keep : no_sets, live, stage);
+            table, current, definition, plan.removed, attempts[attempt].keep_chains,
+            attempts[attempt].keep_sets ? sets.keep : no_sets, live, stage, quiet_counters);
         bool staged = false;
         try {
             if (!reload.stage.empty()) {
@@ -276,11 +361,7 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
                 } else {
                     record_chains(netlink_, table, policy.definition);
                 }
-                std::map<std::string, std::string> origins;
-                for (const auto& counter : policy.counters) {
-                    origins[counter.name] = counter.origin;
-                }
-                record_origins(netlink_, table, origins);
+                record_origins_of_policy();
             }
             break;
         } catch (const RuntimeError& error) {
@@ -304,6 +385,10 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
             stage = !dry_run && !recreating;
         }
     }
+    // Beside the inet table: its forward chain marks what its egress chains count.
+    if (!egress.empty()) {
+        run_transaction(egress, table, dry_run);
+    }
     const bool chains_recreated = !attempts[attempt].keep_chains;
     if (!attempts[attempt].keep_sets) {
         for (const auto& name : sets.kept) {
@@ -311,6 +396,9 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
         }
         sets.kept.clear();
         std::sort(sets.replaced.begin(), sets.replaced.end());
+    }
+    if (!dry_run) {
+        start_new_host_quotas(table, policy, sets.kept); // per-host quotas after a flush
     }
 
     ApplyReport report;
@@ -331,20 +419,33 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     }
     std::map<std::string, CounterReading> after;
     // Only kept and removed counters are reported with values: a new table needs no read.
-    if (!dry_run && !(plan.kept.empty() && plan.removed.empty())) {
+    // Counters only: no rule that counts changed and the removed ones were unused, so the
+    // values read with the inventory are those at the commit (origins as the policy declares).
+    if (counters_only) {
+        for (const auto& counter : policy.counters) {
+            const auto found = before.find(counter.name);
+            if (found != before.end()) {
+                found->second.origin = counter.origin;
+            }
+        }
+    } else if (!dry_run && !(plan.kept.empty() && plan.removed.empty())) {
         for (auto& reading : readings(table, false)) {
             after[reading.sample.counter] = std::move(reading);
         }
     }
-    const auto& values = dry_run ? before : after;
+    const auto& values = dry_run || counters_only ? before : after;
     for (const auto& name : plan.kept) {
         report.kept.push_back(values.at(name));
     }
     for (const auto& name : plan.removed) {
         report.removed.push_back(values.at(name));
     }
+    if (const std::string stale = dry_run ? "" : egress_cleanup(netlink_, policy.egress);
+        !stale.empty()) {
+        run_transaction(stale, table, false);
+    }
     if (!dry_run && !reload.cleanup.empty()) {
-        run_transaction(reload.cleanup, table, false);
+        run_cleanup(netlink_, table, reload.cleanup);
         remember_counter_names(netlink_, table, wanted);
         record_chains(netlink_, table, policy.definition); // staged chains have their names
     }
@@ -372,20 +473,46 @@ std::vector<CounterReading> NftBackend::counters(const std::string& policy, bool
     }
     // Hosts of one counter by address text. Positions are sorted and the readings moved once:
     // swapping readings (strings and label lists) inside the sort cost more than the kernel's
-    // part of a read of 100,000 counters.
+    // part of a read of 100,000 counters. The readings of a host set come in runs of one
+    // counter: each run's (policy, counter) is ranked once, so sorting 65,536 hosts compares
+    // a number and the address, not three strings.
     std::vector<std::size_t> order(result.size());
     for (std::size_t i = 0; i < order.size(); ++i) {
         order[i] = i;
     }
-    using Key = std::tuple<std::string_view, std::string_view, std::string_view>;
-    std::vector<Key> keys;
-    keys.reserve(result.size());
-    for (const auto& reading : result) {
-        keys.emplace_back(reading.sample.policy, reading.sample.counter,
-                          reading.sample.label(Dimension::host));
+    using Name = std::pair<std::string_view, std::string_view>;
+    const auto name_of = [&](std::size_t i) {
+        return Name{result[i].sample.policy, result[i].sample.counter};
+    };
+    std::vector<std::size_t> runs; // first reading of each run
+    for (std::size_t i = 0; i < result.size(); ++i) {
+        if (i == 0 || name_of(i) != name_of(i - 1)) {
+            runs.push_back(i);
+        }
     }
-    std::sort(order.begin(), order.end(),
-              [&](std::size_t left, std::size_t right) { return keys[left] < keys[right]; });
+    std::vector<Name> names;
+    names.reserve(runs.size());
+    for (const std::size_t first : runs) {
+        names.push_back(name_of(first));
+    }
+    std::sort(names.begin(), names.end());
+    std::vector<HostOrder> keys(result.size());
+    for (std::size_t r = 0; r < runs.size(); ++r) {
+        const std::size_t end = r + 1 < runs.size() ? runs[r + 1] : result.size();
+        const auto rank = static_cast<std::size_t>(
+            std::lower_bound(names.begin(), names.end(), name_of(runs[r])) - names.begin());
+        for (std::size_t i = runs[r]; i < end; ++i) {
+            keys[i] = HostOrder(rank, result[i].sample.label(Dimension::host));
+        }
+    }
+    // Usually in order already (the names are read in the byte order of their record), and
+    // sorting 100,000 readings cost a tenth of a read.
+    const auto by_key = [&](std::size_t left, std::size_t right) {
+        return keys[left] < keys[right];
+    };
+    if (!std::is_sorted(order.begin(), order.end(), by_key)) {
+        std::sort(order.begin(), order.end(), by_key);
+    }
     std::vector<CounterReading> sorted;
     sorted.reserve(result.size());
     for (const std::size_t i : order) {
@@ -399,10 +526,12 @@ RemoveReport NftBackend::remove(const std::string& policy) {
     MutationLock lock;
     require_table(policy, table);
     // Stop counting first so the values reported are the final ones.
-    run_transaction("flush table inet " + table + "\n", table, false);
+    run_transaction("flush table inet " + table + "\n" + egress_removal(netlink_, table, "flush"),
+                    table, false);
     wait_for_packet_path();
     RemoveReport report{table, readings(table, false)};
-    run_transaction("delete table inet " + table + "\n", table, false);
+    run_transaction("delete table inet " + table + "\n" + egress_removal(netlink_, table, "delete"),
+                    table, false);
     forget_counter_names(table);
     forget_chains(table);
     forget_origins(table);

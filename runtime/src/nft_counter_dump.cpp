@@ -4,27 +4,14 @@
 #include <linux/netfilter/nf_tables.h>
 
 namespace acctc::runtime {
-namespace {
-
-std::vector<mnl_attr_data_type> counter_attributes() {
-    std::vector<mnl_attr_data_type> expected(NFTA_COUNTER_MAX + 1, MNL_TYPE_UNSPEC);
-    expected[NFTA_COUNTER_BYTES] = MNL_TYPE_U64;
-    expected[NFTA_COUNTER_PACKETS] = MNL_TYPE_U64;
-    return expected;
-}
-
-} // namespace
 
 const std::vector<mnl_attr_data_type>& object_attributes() {
-    static const auto expected = [] {
-        std::vector<mnl_attr_data_type> types(NFTA_OBJ_MAX + 1, MNL_TYPE_UNSPEC);
-        types[NFTA_OBJ_TABLE] = MNL_TYPE_NUL_STRING;
-        types[NFTA_OBJ_NAME] = MNL_TYPE_NUL_STRING;
-        types[NFTA_OBJ_TYPE] = MNL_TYPE_U32;
-        types[NFTA_OBJ_DATA] = MNL_TYPE_NESTED;
-        types[NFTA_OBJ_USERDATA] = MNL_TYPE_BINARY;
-        return types;
-    }();
+    static const auto expected =
+        attribute_types(NFTA_OBJ_MAX, {{NFTA_OBJ_TABLE, MNL_TYPE_NUL_STRING},
+                                       {NFTA_OBJ_NAME, MNL_TYPE_NUL_STRING},
+                                       {NFTA_OBJ_TYPE, MNL_TYPE_U32},
+                                       {NFTA_OBJ_DATA, MNL_TYPE_NESTED},
+                                       {NFTA_OBJ_USERDATA, MNL_TYPE_BINARY}});
     return expected;
 }
 
@@ -48,7 +35,9 @@ std::string comment_from_userdata(const unsigned char* data, std::size_t length,
 
 std::optional<KernelCounter> counter_from_object(const nlmsghdr* reply) {
     const auto& object_expected = object_attributes();
-    static const auto counter_expected = counter_attributes();
+    static const auto counter_expected =
+        attribute_types(NFTA_COUNTER_MAX,
+                        {{NFTA_COUNTER_BYTES, MNL_TYPE_U64}, {NFTA_COUNTER_PACKETS, MNL_TYPE_U64}});
     const NftAttributes object(reply, object_expected);
     if (object.u32(NFTA_OBJ_TYPE) != NFT_OBJECT_COUNTER || !object.has(NFTA_OBJ_DATA)) {
         return std::nullopt;
@@ -67,8 +56,8 @@ std::optional<KernelCounter> counter_from_object(const nlmsghdr* reply) {
     return counter;
 }
 
-std::vector<KernelCounter> dump_counters(NftNetlink& netlink, const std::string& table,
-                                         bool reset) {
+std::vector<KernelCounter> dump_counters(NftNetlink& netlink, const std::string& table, bool reset,
+                                         std::uint8_t family) {
     std::vector<KernelCounter> counters;
     const auto add = [&](nlmsghdr* request) {
         if (!table.empty()) {
@@ -86,7 +75,7 @@ std::vector<KernelCounter> dump_counters(NftNetlink& netlink, const std::string&
     // kept as it is: every value it returned was zeroed, so nothing is lost or counted twice.
     for (int attempt = 0;; ++attempt) {
         counters.clear();
-        if (netlink.dump(message, NFPROTO_INET, add, on_object) || reset || attempt == 10) {
+        if (netlink.dump(message, family, add, on_object) || reset || attempt == 10) {
             return counters;
         }
     }

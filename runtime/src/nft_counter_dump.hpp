@@ -27,7 +27,9 @@ struct KernelCounter {
 // userdata (the comment).
 const std::vector<mnl_attr_data_type>& object_attributes();
 
-std::vector<KernelCounter> dump_counters(NftNetlink& netlink, const std::string& table, bool reset);
+// family: NFPROTO_NETDEV for the egress tables (nft_egress.hpp).
+std::vector<KernelCounter> dump_counters(NftNetlink& netlink, const std::string& table, bool reset,
+                                         std::uint8_t family = 1 /* NFPROTO_INET */);
 
 // The counter an NFT_MSG_NEWOBJ message (a dump or lookup reply) describes; empty for other
 // object types.

@@ -7,6 +7,8 @@
 #include "nft_netlink.hpp"
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,7 +36,31 @@ bool is_host_set_comment(const std::string& comment);
 std::vector<KernelHostSet> dump_host_counters(NftNetlink& netlink, const std::string& table,
                                               bool reset);
 
-// The counter name a host set's elements report under: the set name without "_hosts_v4"/"_v6".
+// A set of an inet table with its comment, and the size of the quota its elements carry (per-host
+// quotas), when they carry one.
+struct CommentedSet {
+    std::string table;
+    std::string name;
+    std::string comment;
+    std::optional<std::uint64_t> quota_bytes{};
+};
+// The table's sets (every inet table's when empty) whose comment `wanted` accepts.
+std::vector<CommentedSet> commented_sets(NftNetlink& netlink, const std::string& table,
+                                         const std::function<bool(const std::string&)>& wanted);
+
+// Every element of one set: on_expression(host, expression) per expression of each element,
+// the host as nft prints it. `restart` runs before each attempt (a plain dump interrupted by a
+// concurrent change is taken again). With reset the kernel zeroes each element's counters and
+// quotas as it reads them (NFT_MSG_GETSETELEM_RESET).
+void dump_elements(NftNetlink& netlink, const std::string& table, const std::string& set,
+                   bool reset, const std::function<void()>& restart,
+                   const std::function<void(const std::string&, const nlattr*)>& on_expression);
+
+// The quota of an element's expression: false when it is no quota.
+bool read_element_quota(const nlattr* expression, std::uint64_t& bytes, std::uint64_t& consumed);
+
+// The counter name a host set's elements report under: the set name without "_hosts_v4"/"_v6"/
+// "_mac" and a part's "_p<N>".
 std::string host_counter_name(const std::string& set);
 
 } // namespace acctc::runtime

@@ -10,15 +10,6 @@
 namespace acctc::runtime {
 namespace {
 
-std::vector<mnl_attr_data_type>
-expect(int max, std::initializer_list<std::pair<int, mnl_attr_data_type>> types) {
-    std::vector<mnl_attr_data_type> expected(static_cast<std::size_t>(max) + 1, MNL_TYPE_UNSPEC);
-    for (const auto& [type, kind] : types) {
-        expected[static_cast<std::size_t>(type)] = kind;
-    }
-    return expected;
-}
-
 // Dumps one kind of table member, retrying when a concurrent change interrupted the dump.
 void dump_members(NftNetlink& netlink, std::uint16_t message, const std::string& table,
                   const NftNetlink::AddAttributes& add, const NftNetlink::OnMessage& on_member,
@@ -46,8 +37,8 @@ bool table_exists(NftNetlink& netlink, const std::string& table) {
 }
 
 std::optional<TableShape> table_shape(NftNetlink& netlink, const std::string& table) {
-    static const auto table_expected =
-        expect(NFTA_TABLE_MAX, {{NFTA_TABLE_HANDLE, MNL_TYPE_U64}, {NFTA_TABLE_USE, MNL_TYPE_U32}});
+    static const auto table_expected = attribute_types(
+        NFTA_TABLE_MAX, {{NFTA_TABLE_HANDLE, MNL_TYPE_U64}, {NFTA_TABLE_USE, MNL_TYPE_U32}});
     TableShape shape;
     const int error = netlink.request(
         NFT_MSG_GETTABLE, NFPROTO_INET,
@@ -70,17 +61,19 @@ namespace {
 // Everything but the counters.
 TableInventory read_members(NftNetlink& netlink, const std::string& table) {
     static const auto chain_expected =
-        expect(NFTA_CHAIN_MAX,
-               {{NFTA_CHAIN_TABLE, MNL_TYPE_NUL_STRING}, {NFTA_CHAIN_NAME, MNL_TYPE_NUL_STRING}});
-    static const auto set_expected = expect(NFTA_SET_MAX, {{NFTA_SET_TABLE, MNL_TYPE_NUL_STRING},
-                                                           {NFTA_SET_NAME, MNL_TYPE_NUL_STRING},
-                                                           {NFTA_SET_FLAGS, MNL_TYPE_U32}});
-    static const auto object_expected = expect(NFTA_OBJ_MAX, {{NFTA_OBJ_TABLE, MNL_TYPE_NUL_STRING},
-                                                              {NFTA_OBJ_NAME, MNL_TYPE_NUL_STRING},
-                                                              {NFTA_OBJ_TYPE, MNL_TYPE_U32}});
+        attribute_types(NFTA_CHAIN_MAX, {{NFTA_CHAIN_TABLE, MNL_TYPE_NUL_STRING},
+                                         {NFTA_CHAIN_NAME, MNL_TYPE_NUL_STRING}});
+    static const auto set_expected =
+        attribute_types(NFTA_SET_MAX, {{NFTA_SET_TABLE, MNL_TYPE_NUL_STRING},
+                                       {NFTA_SET_NAME, MNL_TYPE_NUL_STRING},
+                                       {NFTA_SET_FLAGS, MNL_TYPE_U32}});
+    static const auto object_expected =
+        attribute_types(NFTA_OBJ_MAX, {{NFTA_OBJ_TABLE, MNL_TYPE_NUL_STRING},
+                                       {NFTA_OBJ_NAME, MNL_TYPE_NUL_STRING},
+                                       {NFTA_OBJ_TYPE, MNL_TYPE_U32}});
     static const auto flowtable_expected =
-        expect(NFTA_FLOWTABLE_MAX, {{NFTA_FLOWTABLE_TABLE, MNL_TYPE_NUL_STRING},
-                                    {NFTA_FLOWTABLE_NAME, MNL_TYPE_NUL_STRING}});
+        attribute_types(NFTA_FLOWTABLE_MAX, {{NFTA_FLOWTABLE_TABLE, MNL_TYPE_NUL_STRING},
+                                             {NFTA_FLOWTABLE_NAME, MNL_TYPE_NUL_STRING}});
 
     TableInventory inventory;
     // Older kernels ignore the table filter of some dumps, so every reply is checked again.
@@ -159,9 +152,10 @@ std::uint32_t counter_count(NftNetlink& netlink, const std::string& table,
 
 std::vector<std::uint64_t> rule_handles(NftNetlink& netlink, const std::string& table,
                                         const std::string& chain) {
-    static const auto rule_expected = expect(NFTA_RULE_MAX, {{NFTA_RULE_TABLE, MNL_TYPE_NUL_STRING},
-                                                             {NFTA_RULE_CHAIN, MNL_TYPE_NUL_STRING},
-                                                             {NFTA_RULE_HANDLE, MNL_TYPE_U64}});
+    static const auto rule_expected =
+        attribute_types(NFTA_RULE_MAX, {{NFTA_RULE_TABLE, MNL_TYPE_NUL_STRING},
+                                        {NFTA_RULE_CHAIN, MNL_TYPE_NUL_STRING},
+                                        {NFTA_RULE_HANDLE, MNL_TYPE_U64}});
     std::vector<std::uint64_t> handles;
     dump_members(
         netlink, NFT_MSG_GETRULE, table,
@@ -180,7 +174,7 @@ std::vector<std::uint64_t> rule_handles(NftNetlink& netlink, const std::string& 
 }
 
 std::uint32_t ruleset_generation(NftNetlink& netlink) {
-    static const auto expected = expect(NFTA_GEN_MAX, {{NFTA_GEN_ID, MNL_TYPE_U32}});
+    static const auto expected = attribute_types(NFTA_GEN_MAX, {{NFTA_GEN_ID, MNL_TYPE_U32}});
     std::uint32_t generation = 0;
     const int error = netlink.request(
         NFT_MSG_GETGEN, AF_UNSPEC, [](nlmsghdr*) {},

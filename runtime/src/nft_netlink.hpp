@@ -2,11 +2,15 @@
 // make slow: listing thousands of counters, or learning what a table holds.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <libmnl/libmnl.h>
 #include <memory>
+#include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace acctc::runtime {
@@ -41,6 +45,15 @@ class NftNetlink {
     void pipeline(std::uint16_t message, std::uint8_t family, std::size_t count, const AddItem& add,
                   const OnItemReply& on_reply, const OnItemError& on_error);
 
+    // Writes message `item` of a transaction at buffer (header with this sequence number too).
+    using BuildItem =
+        std::function<nlmsghdr*(std::size_t item, char* buffer, std::uint32_t sequence)>;
+    // One nf_tables transaction of count messages (items 0..count-1) between a batch begin and
+    // end, in one datagram: the kernel commits all of it or nothing. Returns the refusals as
+    // (item, positive errno); an error of the batch as a whole has item == count. Empty: the
+    // kernel committed it.
+    std::vector<std::pair<std::size_t, int>> transaction(std::size_t count, const BuildItem& build);
+
   private:
     struct Close {
         void operator()(mnl_socket* socket) const { mnl_socket_close(socket); }
@@ -50,6 +63,11 @@ class NftNetlink {
                  const AddAttributes& add, const OnMessage& on_message, bool& interrupted);
     // Bytes of the next datagram, now in buffer_ (retried on EINTR; throws on other errors).
     int receive();
+    // Every datagram queued (at least one, waiting for it), each in its own slot of batch_;
+    // returns how many. One system call for up to a pipeline window of replies, where
+    // receive() costs one per reply.
+    std::size_t receive_batch();
+    std::span<const char> batch_datagram(std::size_t index) const;
     // The positive errno an NLMSG_ERROR or NLMSG_DONE message carries; 0 for success.
     static int error_of(const nlmsghdr* reply);
 
@@ -57,7 +75,15 @@ class NftNetlink {
     unsigned port_id_ = 0;
     std::uint32_t sequence_ = 0;
     std::vector<char> buffer_;
+    std::vector<char> batch_;
+    std::vector<std::size_t> batch_lengths_;
 };
+
+// The expected type of every attribute of one kind of message or nest, indexed by attribute type
+// up to max: those listed, MNL_TYPE_UNSPEC (not checked) for the rest. NftAttributes' argument.
+std::vector<mnl_attr_data_type>
+attribute_types(std::uint16_t max,
+                std::initializer_list<std::pair<std::uint16_t, mnl_attr_data_type>> types);
 
 // Attributes of one nf_tables message, indexed by type, validated against their expected types.
 class NftAttributes {
@@ -66,7 +92,7 @@ class NftAttributes {
     NftAttributes(const nlmsghdr* message, const std::vector<mnl_attr_data_type>& expected);
     NftAttributes(const nlattr* nest, const std::vector<mnl_attr_data_type>& expected);
 
-    bool has(std::uint16_t type) const { return type < table_.size() && table_[type] != nullptr; }
+    bool has(std::uint16_t type) const { return type < size_ && table_[type] != nullptr; }
     std::string string(std::uint16_t type) const;
     std::uint32_t u32(std::uint16_t type) const; // host order (nf_tables sends big endian)
     std::uint64_t u64(std::uint16_t type) const; // host order
@@ -77,7 +103,12 @@ class NftAttributes {
     // cost an allocation per host of a 65,536-host read).
     void store_all(const char* begin, const char* end,
                    const std::vector<mnl_attr_data_type>& expected);
-    std::vector<const nlattr*> table_;
+    // In place, not on the heap: a read of 65,536 hosts builds four tables per host. Large
+    // enough for every NFTA_*_MAX of linux/netfilter/nf_tables.h (NFTA_SET_MAX is the largest).
+    static constexpr std::size_t capacity = 40;
+    static std::size_t checked_size(const std::vector<mnl_attr_data_type>& expected);
+    std::array<const nlattr*, capacity> table_{};
+    std::size_t size_ = 0;
 };
 
 // Calls visit for each attribute directly inside a nest (libmnl's for_each macros assign void*

@@ -6,7 +6,10 @@
 // file was edited) is not worth it.
 #pragma once
 
+#include "acctc/compile.hpp"
+#include "nft_host_counters.hpp"
 #include "nft_quota_objects.hpp"
+#include "reload_plan.hpp"
 
 #include <cstdint>
 #include <string>
@@ -28,5 +31,22 @@ std::vector<QuotaRelabel> quotas_to_relabel(const std::vector<QuotaEvent>& live,
 // object deleted after the flush and declared with `used N bytes`.
 std::string with_quota_relabels(std::string commit, const std::string& table,
                                 const std::vector<QuotaRelabel>& relabels);
+
+} // namespace acctc::runtime
+
+namespace acctc::runtime {
+
+// Kept sets of per-host quotas (NAME_quota_v4, ...) whose quota identity (period, warning level,
+// enforcement) changes: a kept set keeps the comment it was created with, from which `acctc
+// quotas` reads them, so such sets move from kept to replaced in `plan`. Their budget is part
+// of their shape already (`quota over N bytes`).
+void recreate_relabelled_quota_sets(SetPlan& plan, const std::vector<CommentedSet>& live,
+                                    const std::string& definition);
+
+// The table's definition with each quota object that `live` does not hold (the table or the
+// object is new) declared with `used N bytes` from `starts` (quota_starts.hpp). Objects the
+// kernel keeps keep their own use.
+std::string with_quota_starts(std::string definition, const std::vector<QuotaEvent>& live,
+                              const QuotaStarts& starts);
 
 } // namespace acctc::runtime

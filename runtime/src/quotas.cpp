@@ -3,6 +3,7 @@
 #include "acctc/runtime/counter_report.hpp"
 #include "acctc/runtime/errors.hpp"
 #include "nft_counter_dump.hpp"
+#include "nft_host_counters.hpp"
 #include "nft_netlink.hpp"
 #include "nft_quota_objects.hpp"
 #include "text_table.hpp"
@@ -14,6 +15,7 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <map>
+#include <tuple>
 
 namespace acctc::runtime {
 namespace {
@@ -24,13 +26,10 @@ constexpr std::string_view table_prefix = "acctc_";
 
 std::optional<QuotaEvent> quota_object(const nlmsghdr* message) {
     const auto& object_expected = object_attributes();
-    static const std::vector<mnl_attr_data_type> quota_expected = [] {
-        std::vector<mnl_attr_data_type> types(NFTA_QUOTA_MAX + 1, MNL_TYPE_UNSPEC);
-        types[NFTA_QUOTA_BYTES] = MNL_TYPE_U64;
-        types[NFTA_QUOTA_CONSUMED] = MNL_TYPE_U64;
-        types[NFTA_QUOTA_FLAGS] = MNL_TYPE_U32;
-        return types;
-    }();
+    static const auto quota_expected =
+        attribute_types(NFTA_QUOTA_MAX, {{NFTA_QUOTA_BYTES, MNL_TYPE_U64},
+                                         {NFTA_QUOTA_CONSUMED, MNL_TYPE_U64},
+                                         {NFTA_QUOTA_FLAGS, MNL_TYPE_U32}});
     const NftAttributes object(message, object_expected);
     if (!object.has(NFTA_OBJ_TYPE) || object.u32(NFTA_OBJ_TYPE) != NFT_OBJECT_QUOTA ||
         !object.has(NFTA_OBJ_DATA) || !object.has(NFTA_OBJ_TABLE) || !object.has(NFTA_OBJ_NAME)) {
@@ -126,6 +125,22 @@ std::string_view state_name(QuotaState state) {
     return "ok";
 }
 
+periods::Length period_length(QuotaPeriod period) {
+    switch (period) {
+    case QuotaPeriod::hour:
+        return periods::Length::hour;
+    case QuotaPeriod::day:
+        return periods::Length::day;
+    case QuotaPeriod::month:
+        return periods::Length::month;
+    }
+    return periods::Length::month;
+}
+
+periods::Period quota_period(QuotaPeriod period, unsigned start_day, std::chrono::sys_seconds at) {
+    return periods::containing(at, period_length(period), static_cast<int>(start_day));
+}
+
 std::vector<QuotaEvent> dump_quota_objects(NftNetlink& netlink, const std::string& table) {
     std::vector<QuotaEvent> objects;
     for (int attempt = 0;; ++attempt) {
@@ -144,15 +159,96 @@ std::vector<QuotaEvent> dump_quota_objects(NftNetlink& netlink, const std::strin
     }
 }
 
-std::vector<QuotaReading> read_quotas(const std::string& policy) {
-    NftNetlink netlink;
-    return pair_objects(
-        dump_quota_objects(netlink, policy.empty() ? "" : std::string(table_prefix) + policy));
+namespace {
+
+// Per-host quotas (lower_quotas.cpp): sets NAME_quota_v4, _v6, _mac whose elements each carry
+// the quota, the set's comment the quota's identity with its warning level.
+constexpr std::string_view quota_set_suffixes[] = {"_quota_v4", "_quota_v6", "_quota_mac"};
+
+bool is_quota_set_comment(const std::string& comment) {
+    return is_quota_comment(comment);
 }
 
-std::optional<QuotaReading> reset_quota(const std::string& policy, const std::string& quota) {
+// The per-host quotas of `table` (every acctc table when empty), one reading per host and one
+// without a host for a quota no host has charged yet; `quota` (when given) selects one, and
+// `reset` zeroes what it reads.
+std::vector<QuotaReading> host_quota_readings(NftNetlink& netlink, const std::string& table,
+                                              const std::string& quota, bool reset) {
+    std::map<std::tuple<std::string, std::string, std::string>, QuotaReading> hosts;
+    std::map<std::pair<std::string, std::string>, QuotaReading> quotas;
+    for (const auto& set : commented_sets(netlink, table, is_quota_set_comment)) {
+        if (!set.table.starts_with(table_prefix) || !set.quota_bytes) {
+            continue;
+        }
+        std::string name;
+        for (const auto suffix : quota_set_suffixes) {
+            if (set.name.ends_with(suffix)) {
+                name = set.name.substr(0, set.name.size() - suffix.size());
+            }
+        }
+        const auto identity = name.empty() ? std::nullopt : decode_quota_comment(name, set.comment);
+        if (!identity || (!quota.empty() && identity->quota != quota)) {
+            continue;
+        }
+        QuotaReading reading;
+        reading.policy = set.table.substr(table_prefix.size());
+        reading.quota = identity->quota;
+        reading.per_host = true;
+        reading.warn = identity->warn;
+        reading.limit = *set.quota_bytes;
+        reading.identity = *identity;
+        quotas.emplace(std::pair{reading.policy, reading.quota}, reading);
+        std::vector<QuotaReading> elements;
+        dump_elements(
+            netlink, set.table, set.name, reset, [&] { elements.clear(); },
+            [&](const std::string& host, const nlattr* expression) {
+                QuotaReading one = reading;
+                std::uint64_t bytes = 0;
+                if (read_element_quota(expression, bytes, one.used)) {
+                    one.host = host;
+                    elements.push_back(std::move(one));
+                }
+            });
+        for (auto& one : elements) {
+            hosts[{one.policy, one.quota, one.host}] = std::move(one);
+        }
+    }
+    std::vector<QuotaReading> out;
+    for (auto& [key, reading] : quotas) {
+        const bool any = std::any_of(hosts.begin(), hosts.end(), [&](const auto& host) {
+            return std::get<0>(host.first) == key.first && std::get<1>(host.first) == key.second;
+        });
+        if (!any) {
+            out.push_back(std::move(reading));
+        }
+    }
+    for (auto& [key, reading] : hosts) {
+        out.push_back(std::move(reading));
+    }
+    return out;
+}
+
+} // namespace
+
+std::vector<QuotaReading> read_quotas(const std::string& policy) {
+    NftNetlink netlink;
+    const std::string table = policy.empty() ? "" : std::string(table_prefix) + policy;
+    auto readings = pair_objects(dump_quota_objects(netlink, table));
+    auto hosts = host_quota_readings(netlink, table, "", false);
+    readings.insert(readings.end(), std::make_move_iterator(hosts.begin()),
+                    std::make_move_iterator(hosts.end()));
+    std::sort(readings.begin(), readings.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.policy, a.quota, a.host) < std::tie(b.policy, b.quota, b.host);
+    });
+    return readings;
+}
+
+std::vector<QuotaReading> reset_quota(const std::string& policy, const std::string& quota) {
     const std::string table = std::string(table_prefix) + policy;
     NftNetlink netlink;
+    if (auto hosts = host_quota_readings(netlink, table, quota, true); !hosts.empty()) {
+        return hosts;
+    }
     std::vector<QuotaEvent> objects;
     // The limit first: a packet charged between the two resets then counts in the new period
     // of the quota itself (and only its warning object misses it).
@@ -174,11 +270,7 @@ std::optional<QuotaReading> reset_quota(const std::string& policy, const std::st
                                                       table + ": " + std::strerror(error));
         }
     }
-    auto readings = pair_objects(objects);
-    if (readings.empty()) {
-        return std::nullopt;
-    }
-    return std::move(readings.front());
+    return pair_objects(objects);
 }
 
 int quota_exit_status(const std::vector<QuotaReading>& readings) {
@@ -190,17 +282,33 @@ int quota_exit_status(const std::vector<QuotaReading>& readings) {
 }
 
 std::string format_quota_table(const std::vector<QuotaReading>& readings, bool exact) {
+    // A HOST column only when a per-host quota is shown.
+    const bool hosts = std::any_of(readings.begin(), readings.end(),
+                                   [](const QuotaReading& r) { return r.per_host; });
     std::vector<Row> rows{
         {"POLICY", "QUOTA", "PERIOD", "USED", "WARN AT", "LIMIT", "USE", "STATE", "ORIGIN"}};
-    for (const auto& r : readings) {
-        rows.push_back(
-            {r.policy, r.quota, period_text(r.identity), format_bytes(r.used, exact),
-             format_bytes(r.warn, exact), format_bytes(r.limit, exact), percent_text(r.percent()),
-             std::string(state_name(r.state())) +
-                 (r.identity.drop && r.state() == QuotaState::exhausted ? ", dropping" : ""),
-             r.identity.origin});
+    std::vector<bool> right{false, false, false, true, true, true, true, false, false};
+    if (hosts) {
+        rows.front().insert(rows.front().begin() + 2, "HOST");
+        right.insert(right.begin() + 2, false);
     }
-    return render_table(rows, {false, false, false, true, true, true, true, false, false});
+    for (const auto& r : readings) {
+        Row row{r.policy,
+                r.quota,
+                period_text(r.identity),
+                format_bytes(r.used, exact),
+                format_bytes(r.warn, exact),
+                format_bytes(r.limit, exact),
+                percent_text(r.percent()),
+                std::string(state_name(r.state())) +
+                    (r.identity.drop && r.state() == QuotaState::exhausted ? ", dropping" : ""),
+                r.identity.origin};
+        if (hosts) {
+            row.insert(row.begin() + 2, !r.per_host ? "" : r.host.empty() ? "(none yet)" : r.host);
+        }
+        rows.push_back(std::move(row));
+    }
+    return render_table(rows, right);
 }
 
 nlohmann::json quotas_to_json(const std::vector<QuotaReading>& readings) {
@@ -210,8 +318,14 @@ nlohmann::json quotas_to_json(const std::vector<QuotaReading>& readings) {
         if (r.identity.period == QuotaPeriod::month) {
             period["start_day"] = r.identity.start_day;
         }
+        nlohmann::json host = nullptr; // a per-host quota no host has charged yet
+        if (!r.host.empty()) {
+            host = r.host;
+        }
         out.push_back({{"policy", r.policy},
                        {"quota", r.quota},
+                       {"per_host", r.per_host},
+                       {"host", std::move(host)},
                        {"period", std::move(period)},
                        {"used_bytes", r.used},
                        {"warning_bytes", r.warn},

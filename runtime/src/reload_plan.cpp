@@ -13,8 +13,10 @@ namespace acctc::runtime {
 namespace {
 
 // nft's keyword for deleting each kind of stateful object a compiled policy may hold.
-std::string object_keyword(const TableInventory::Object& object, const std::string& table) {
-    switch (object.type) {
+std::string object_keyword(std::uint32_t type, const std::string& name, const std::string& table) {
+    switch (type) {
+    case NFT_OBJECT_COUNTER:
+        return "counter";
     case NFT_OBJECT_QUOTA:
         return "quota";
     case NFT_OBJECT_LIMIT:
@@ -30,13 +32,39 @@ std::string object_keyword(const TableInventory::Object& object, const std::stri
     case NFT_OBJECT_SYNPROXY:
         return "synproxy";
     default:
-        throw RuntimeError(ErrorKind::unsupported,
-                           "table inet " + table + " holds object '" + object.name + "' of type " +
-                               std::to_string(object.type) + ", which acctc cannot replace");
+        throw RuntimeError(ErrorKind::unsupported, "table inet " + table + " holds object '" +
+                                                       name + "' of type " + std::to_string(type) +
+                                                       ", which acctc cannot replace");
     }
 }
 
 } // namespace
+
+std::string cleanup_text(const std::string& table, const std::vector<CleanupStep>& steps) {
+    const std::string prefix = " inet " + table + " ";
+    std::string text;
+    for (const auto& step : steps) {
+        switch (step.kind) {
+        case CleanupStep::Kind::delete_set:
+            text += "delete set" + prefix + step.name + "\n";
+            break;
+        case CleanupStep::Kind::delete_map:
+            text += "delete map" + prefix + step.name + "\n";
+            break;
+        case CleanupStep::Kind::delete_chain:
+            text += "delete chain" + prefix + step.name + "\n";
+            break;
+        case CleanupStep::Kind::rename_chain:
+            text += "rename chain" + prefix + step.name + " " + step.new_name + "\n";
+            break;
+        case CleanupStep::Kind::delete_object:
+            text += "delete " + object_keyword(step.object_type, step.name, table) + prefix +
+                    step.name + "\n";
+            break;
+        }
+    }
+    return text;
+}
 
 std::string identifier(const std::string& name) {
     const bool plain = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
@@ -99,9 +127,9 @@ const std::regex& chain_open() {
     return pattern;
 }
 
-const std::regex& hook_line() {
+bool is_hook_line(const std::string& line) {
     static const std::regex pattern(R"(^\s*type \S+ hook )");
-    return pattern;
+    return opens_with(line, "type ") && std::regex_search(line, pattern);
 }
 
 // Calls on_line(line, chain) for every line of nft text; chain is the name of the table-level
@@ -112,7 +140,8 @@ void walk_chains(const std::string& text, OnLine on_line) {
     int depth = 0;
     for (const auto& line : split_lines(text)) {
         std::smatch match;
-        if (depth == 1 && std::regex_match(line, match, chain_open())) {
+        if (depth == 1 && opens_with(line, "chain ") &&
+            std::regex_match(line, match, chain_open())) {
             chain = match[1].str();
         }
         on_line(line, chain, depth);
@@ -134,11 +163,13 @@ DeclaredNames declared_names(const std::string& definition) {
         std::smatch match;
         if (depth == 1 && !chain.empty()) {
             names.chains.emplace(chain, false);
-        } else if (depth == 1 && std::regex_search(line, match, set_open)) {
+        } else if (depth == 1 && (opens_with(line, "set ") || opens_with(line, "map ")) &&
+                   std::regex_search(line, match, set_open)) {
             names.sets.insert(match[2].str());
-        } else if (depth == 1 && std::regex_search(line, match, object_open)) {
+        } else if (depth == 1 && !opens_with(line, "counter ") && !opens_with(line, "}") &&
+                   std::regex_search(line, match, object_open)) {
             names.objects.insert(match[2].str());
-        } else if (depth == 2 && !chain.empty() && std::regex_search(line, hook_line())) {
+        } else if (depth == 2 && !chain.empty() && is_hook_line(line)) {
             names.chains[chain] = true;
         }
     });
@@ -160,12 +191,39 @@ std::string without_rules_of(const std::string& definition, const std::set<std::
     walk_chains(definition, [&](const std::string& line, const std::string& chain, int depth) {
         const bool closing = depth + brace_balance(line) <= 1;
         const bool rule = depth >= 2 && !closing && chains.count(chain) != 0 &&
-                          !(depth == 2 && std::regex_search(line, hook_line()));
+                          !(depth == 2 && is_hook_line(line));
         if (!rule) {
             out += line + "\n";
         }
     });
     return out;
+}
+
+bool only_counters_change(const TableInventory& existing, const std::string& definition,
+                          const SetPlan& sets, const LiveChains& live) {
+    if (!existing.objects.empty() || !existing.flowtables.empty() || !sets.replaced.empty() ||
+        !sets.removed.empty()) {
+        return false;
+    }
+    const DeclaredNames declared = declared_names(definition);
+    if (!declared.objects.empty() || declared.chains.size() != existing.chains.size() ||
+        declared.sets.size() != existing.sets.size() || sets.keep.size() != existing.sets.size()) {
+        return false;
+    }
+    for (const auto& chain : existing.chains) {
+        const auto again = declared.chains.find(chain.name);
+        if (again == declared.chains.end() || again->second != chain.base ||
+            live.unchanged.count(chain.name) == 0) {
+            return false;
+        }
+    }
+    for (const auto& set : existing.sets) {
+        const auto kept = sets.keep.find(set.name);
+        if (declared.sets.count(set.name) == 0 || kept == sets.keep.end() || !kept->second) {
+            return false;
+        }
+    }
+    return true;
 }
 
 namespace {
@@ -176,8 +234,7 @@ std::vector<std::string> rule_lines(const std::string& block) {
     auto lines = split_lines(block);
     std::vector<std::string> rules;
     for (std::size_t i = 1; i + 1 < lines.size(); ++i) {
-        if (!std::regex_search(lines[i], hook_line()) &&
-            lines[i].find_first_not_of(" \t") != std::string::npos) {
+        if (!is_hook_line(lines[i]) && lines[i].find_first_not_of(" \t") != std::string::npos) {
             rules.push_back(lines[i]);
         }
     }
@@ -190,6 +247,9 @@ using StagedNames = std::map<std::string, std::string>;
 // A rule's jumps and gotos to the chains in `targets` turned to their staged names.
 std::string retargeted(const std::string& rule, const StagedNames& targets) {
     static const std::regex jump(R"(\b(jump|goto) (\S+))");
+    if (rule.find("jump ") == std::string::npos && rule.find("goto ") == std::string::npos) {
+        return rule;
+    }
     std::string out;
     auto from = rule.cbegin();
     for (auto it = std::sregex_iterator(rule.begin(), rule.end(), jump);
@@ -214,6 +274,34 @@ std::string trimmed(const std::string& line) {
     return first == std::string::npos ? std::string() : line.substr(first);
 }
 
+// The text without the declarations of `counters` (each block whole).
+std::string without_counters(const std::string& text, const std::set<std::string>& counters) {
+    std::string out;
+    out.reserve(text.size());
+    int skipping_until = -1; // depth at which a skipped block ends
+    walk_chains(text, [&](const std::string& line, const std::string& chain, int depth) {
+        if (skipping_until >= 0) {
+            if (depth + brace_balance(line) <= skipping_until) {
+                skipping_until = -1;
+            }
+            return;
+        }
+        if (chain.empty() && depth == 1 && opens_with(line, "counter ")) {
+            const std::size_t begin = line.find("counter ") + 8;
+            const std::string name = line.substr(begin, line.find_first_of(" {", begin) - begin);
+            if (counters.count(name) != 0) {
+                if (depth + brace_balance(line) > 1) {
+                    skipping_until = 1;
+                }
+                return;
+            }
+        }
+        out += line;
+        out += '\n';
+    });
+    return out;
+}
+
 } // namespace
 
 ReloadTransactions reload_transactions(const std::string& table, const TableInventory* existing,
@@ -221,15 +309,21 @@ ReloadTransactions reload_transactions(const std::string& table, const TableInve
                                        const std::vector<std::string>& removed_counters,
                                        bool keep_chains,
                                        const std::map<std::string, bool>& kept_sets,
-                                       const LiveChains& live, bool stage) {
+                                       const LiveChains& live, bool stage,
+                                       const std::set<std::string>& kept_counters) {
     const std::string prefix = " inet " + table + " ";
     ReloadTransactions out;
     out.commit = "table inet " + table + "\n";
-    std::string body = definition;
     if (existing == nullptr) {
-        out.commit += body + (body.empty() || body.back() == '\n' ? "" : "\n");
+        out.commit += definition + (definition.empty() || definition.back() == '\n' ? "" : "\n");
         return out;
     }
+    // What the stage and the commit declare: kept counters need not be re-added in place
+    // (that changes nothing), and libnftables' parse and the kernel's lookup of 100,000 of
+    // them cost about half a second per transaction.
+    const std::string text =
+        kept_counters.empty() ? definition : without_counters(definition, kept_counters);
+    std::string body = text;
     const DeclaredNames declared = declared_names(definition);
     // Rules hold sets, chains and objects, and verdict maps hold chains: flush first, then
     // sets, then chains, then objects.
@@ -253,7 +347,11 @@ ReloadTransactions reload_transactions(const std::string& table, const TableInve
             sets += command;
             sets_recreated = true;
         } else {
-            out.cleanup += command;
+            out.cleanup.push_back(
+                {set.map ? CleanupStep::Kind::delete_map : CleanupStep::Kind::delete_set,
+                 identifier(set.name),
+                 {},
+                 0});
         }
     }
 
@@ -289,8 +387,11 @@ ReloadTransactions reload_transactions(const std::string& table, const TableInve
     }
     for (const auto& chain : undeclared) {
         // A base chain left behind would keep filtering with its old policy.
-        (chain.base ? chains : out.cleanup) +=
-            "delete chain" + prefix + identifier(chain.name) + "\n";
+        if (chain.base) {
+            chains += "delete chain" + prefix + identifier(chain.name) + "\n";
+        } else {
+            out.cleanup.push_back({CleanupStep::Kind::delete_chain, identifier(chain.name), {}, 0});
+        }
     }
     if (staging) {
         for (const auto& [name, base] : declared.chains) {
@@ -347,7 +448,7 @@ ReloadTransactions reload_transactions(const std::string& table, const TableInve
         for (const auto& [name, staged] : staged_changed) {
             without.insert(name);
         }
-        body = without_rules_of(definition, without);
+        body = without_rules_of(text, without);
     }
     if (!staged_changed.empty()) {
         // Rules that are re-added jump to the staged chains.
@@ -375,7 +476,7 @@ ReloadTransactions reload_transactions(const std::string& table, const TableInve
             existing_sets.insert(set.name);
         }
         int skipping_until = -1; // depth at which a skipped set block ends
-        walk_chains(definition, [&](const std::string& line, const std::string& chain, int depth) {
+        walk_chains(text, [&](const std::string& line, const std::string& chain, int depth) {
             std::smatch match;
             if (skipping_until >= 0) {
                 if (depth + brace_balance(line) <= skipping_until) {
@@ -383,7 +484,9 @@ ReloadTransactions reload_transactions(const std::string& table, const TableInve
                 }
                 return;
             }
-            if (chain.empty() && depth == 1 && std::regex_search(line, match, set_open) &&
+            if (chain.empty() && depth == 1 &&
+                (opens_with(line, "set ") || opens_with(line, "map ")) &&
+                std::regex_search(line, match, set_open) &&
                 existing_sets.count(match[2].str()) != 0) {
                 if (depth + brace_balance(line) > 1) {
                     skipping_until = 1;
@@ -393,7 +496,7 @@ ReloadTransactions reload_transactions(const std::string& table, const TableInve
             if (chain.empty() || staged_new.count(chain) != 0) {
                 out.stage += (chain.empty() ? line : retargeted(line, staged_changed)) + "\n";
             } else if (staged_changed.count(chain) != 0) {
-                out.stage += (std::regex_match(line, chain_open())
+                out.stage += (opens_with(line, "chain ") && std::regex_match(line, chain_open())
                                   ? "\tchain " + staged_changed.at(chain) + " {"
                                   : retargeted(line, staged_changed)) +
                              "\n";
@@ -409,18 +512,21 @@ ReloadTransactions reload_transactions(const std::string& table, const TableInve
     for (const auto& [name, staged] : staged_changed) {
         // The old chain is empty since the commit; its name goes to the staged one, which
         // keeps its rules (and the packet path its jumps: they go by chain, not name).
-        out.cleanup += "delete chain" + prefix + identifier(name) + "\nrename chain" + prefix +
-                       identifier(staged) + " " + identifier(name) + "\n";
+        out.cleanup.push_back({CleanupStep::Kind::delete_chain, identifier(name), {}, 0});
+        out.cleanup.push_back(
+            {CleanupStep::Kind::rename_chain, identifier(staged), identifier(name), 0});
         out.renames = true;
     }
     for (const auto& object : existing->objects) {
         if (declared.objects.count(object.name) == 0) {
-            out.cleanup +=
-                "delete " + object_keyword(object, table) + prefix + identifier(object.name) + "\n";
+            object_keyword(object.type, object.name, table); // one acctc can delete
+            out.cleanup.push_back(
+                {CleanupStep::Kind::delete_object, identifier(object.name), {}, object.type});
         }
     }
     for (const auto& counter : removed_counters) {
-        out.cleanup += "delete counter" + prefix + identifier(counter) + "\n";
+        out.cleanup.push_back(
+            {CleanupStep::Kind::delete_object, identifier(counter), {}, NFT_OBJECT_COUNTER});
     }
     out.commit += body + (body.empty() || body.back() == '\n' ? "" : "\n");
     return out;

@@ -54,6 +54,29 @@ struct LiveChains {
     std::map<std::string, std::vector<std::uint64_t>> rules;
 };
 
+// True when a reload of `definition` changes nothing in `existing` but which named counters
+// exist: its chains are the table's (base or not as before) and all in live.unchanged, its
+// sets are the table's, all kept with elements that are packet state (sets.keep), and neither
+// side has other stateful objects (the kernel updates a quota re-added in place) or flowtables.
+// Re-adding such a definition leaves every chain, rule, set and kept counter as it is: the
+// reload is the counters added and removed (nft_reload_batch.hpp), none of which a rule uses.
+bool only_counters_change(const TableInventory& existing, const std::string& definition,
+                          const SetPlan& sets, const LiveChains& live);
+
+// One step of a reload's cleanup, as data: the cleanup runs as one netlink batch
+// (nft_cleanup_batch.hpp), which needs no libnftables (and so no fetch of every object of the
+// table), and reads as nft commands (cleanup_text) in tests and messages.
+struct CleanupStep {
+    enum class Kind { delete_set, delete_map, delete_chain, rename_chain, delete_object };
+    Kind kind = Kind::delete_chain;
+    std::string name;
+    std::string new_name;          // rename_chain
+    std::uint32_t object_type = 0; // delete_object: NFT_OBJECT_*, counters too
+};
+
+// The steps as nft commands, one a line.
+std::string cleanup_text(const std::string& table, const std::vector<CleanupStep>& steps);
+
 struct ReloadTransactions {
     // Run before the commit when not empty: fills the regular chains the commit will jump to,
     // new ones under their own name and changed ones as NAME.next, while nothing jumps to them,
@@ -69,7 +92,7 @@ struct ReloadTransactions {
     // Deletes what the commit left unreferenced (removed counters, sets, regular chains,
     // objects) and gives staged chains their names back; run once no packet can still be
     // inside the old rules, which may use them.
-    std::string cleanup;
+    std::vector<CleanupStep> cleanup;
     bool renames = false; // the cleanup renames staged chains: names are in flux until then
 };
 
@@ -88,13 +111,16 @@ struct ReloadTransactions {
 // (changed ones as NAME.next, or NAME.next1, ... when a chain has that name)
 // (ReloadTransactions::stage); the commit then only turns the jumps to them (a base chain left
 // alone gets just its jump rules replaced, by handle). Neither applies when the commit
-// re-creates a set (the rules using it must go).
+// re-creates a set (the rules using it must go). kept_counters: counters the table holds and
+// keeps, left out of the stage and the commit (re-added in place, they would change nothing);
+// empty when a counter is relabelled (its declaration is the commit's business then).
 ReloadTransactions reload_transactions(const std::string& table, const TableInventory* existing,
                                        const std::string& definition,
                                        const std::vector<std::string>& removed_counters,
                                        bool keep_chains,
                                        const std::map<std::string, bool>& kept_sets = {},
-                                       const LiveChains& live = {}, bool stage = false);
+                                       const LiveChains& live = {}, bool stage = false,
+                                       const std::set<std::string>& kept_counters = {});
 
 // Chain name -> the lines of its block (opening and closing lines too), from nft text.
 std::map<std::string, std::string> chain_blocks(const std::string& text);

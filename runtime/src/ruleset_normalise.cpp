@@ -80,7 +80,22 @@ std::string in_canonical_order(const std::string& listing) {
 std::string without_origin(const std::string& line) {
     static const std::regex origin(R"( comment "([^"\\]|\\.)*"$)");
     static const std::regex iptables_origin(R"( -m comment --comment ("([^"\\]|\\.)*"|\S+))");
-    std::string out = std::regex_replace(line, iptables_origin, "");
+    // The expressions run only on the part that can match: a classify map's line is megabytes.
+    std::string out = line.find("-m comment") == std::string::npos
+                          ? line
+                          : std::regex_replace(line, iptables_origin, "");
+    const std::size_t last = out.rfind(" comment \"");
+    if (last == std::string::npos) {
+        return out;
+    }
+    // A quoted comment holds no unescaped quote, so the one at the end starts at the last
+    // ` comment "` unless an escaped quote inside it is followed by that text: then look at
+    // the whole line.
+    const std::string tail = out.substr(last);
+    const std::string stripped = std::regex_replace(tail, origin, "");
+    if (stripped.empty()) {
+        return out.substr(0, last);
+    }
     return std::regex_replace(out, origin, "");
 }
 

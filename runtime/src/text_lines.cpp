@@ -21,4 +21,9 @@ int brace_balance(const std::string& line) {
     return balance;
 }
 
+bool opens_with(const std::string& line, std::string_view word) {
+    const std::size_t first = line.find_first_not_of(" \t");
+    return first != std::string::npos && std::string_view(line).substr(first).starts_with(word);
+}
+
 } // namespace acctc::runtime

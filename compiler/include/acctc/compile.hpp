@@ -2,9 +2,12 @@
 #pragma once
 
 #include "acctc/diagnostics.hpp"
+#include "acctc/quota_comment.hpp"
 #include "acctc/source.hpp"
 
+#include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -52,6 +55,32 @@ struct DeviceUse {
     std::vector<DeviceUser> users;
 };
 
+// A quota as apply needs it: what it sums and its kernel objects, so that an object created anew
+// (after a flush, at boot) starts from what its counters counted this period (docs/periods.md).
+struct CompiledQuota {
+    std::string name;
+    std::vector<std::string> counters; // kernel counter names (sorted), as the totals key them
+    QuotaPeriod period = QuotaPeriod::month;
+    unsigned start_day = 1;
+    struct Object {
+        std::string name;        // NAME or NAME_warn
+        std::uint64_t bytes = 0; // its size: what it holds can never be more
+    };
+    std::vector<Object> objects{}; // none for a per-host quota
+    // A per-host quota: its sets (NAME_quota_v4, _v6, _mac), each element's budget `limit`.
+    bool per_host = false;
+    std::vector<std::string> sets{};
+    std::uint64_t limit = 0;
+};
+
+// What quota objects, and the hosts of per-host quota sets, start with when apply creates them
+// (absent ones: 0).
+struct QuotaStarts {
+    std::map<std::string, std::uint64_t, std::less<>> objects; // object name -> bytes
+    // set name -> host (as nft prints it) -> bytes
+    std::map<std::string, std::map<std::string, std::uint64_t>, std::less<>> hosts;
+};
+
 struct CompiledPolicy {
     std::string policy_name; // as declared by `policy NAME`
     std::string table_name;  // acctc_<policy>
@@ -69,6 +98,18 @@ struct CompiledPolicy {
     std::vector<std::string> chains;
     std::vector<std::string> sets;
     std::vector<DeviceUse> devices; // for apply's check that they exist
+    std::vector<CompiledQuota> quotas;
+    // Not the compiler's: apply fills it from the period totals before loading.
+    QuotaStarts quota_starts;
+    // nft: the netdev tables of the egress chains (what leaves, counted after fragmentation),
+    // applied beside the inet table; their counters add to its counters of the same name.
+    struct Egress {
+        std::string device;
+        std::string table;
+        std::string preamble;
+        std::string definition;
+    };
+    std::vector<Egress> egress;
 };
 
 struct CompileResult {

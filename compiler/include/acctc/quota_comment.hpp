@@ -3,13 +3,16 @@
 // The compiler encodes, the runtime decodes: both go through this one header.
 //
 // Format, version 1 (docs/runtime.md, "Quotas"):
-//     acctcq1 q=<n> role=limit|warn per=hour|day|month[/<start day>][ drop][ @<origin>]
+//     acctcq1 q=<n> role=limit|warn per=hour|day|month[/<start day>][ drop][ warn=<bytes>][
+//     @<origin>]
+// (warn= on the sets of per-host quotas only).
 // <n> is the length of the quota's name, the first <n> bytes of the object's name (line and
 // line_warn: q=4). The origin is escaped as in counter comments and cut from the left to fit.
 #pragma once
 
 #include "acctc/counter_labels.hpp"
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,10 +33,20 @@ struct QuotaIdentity {
     unsigned start_day = 1; // monthly periods
     bool drop = false;
     std::string origin;
+    // A per-host quota's set (NAME_quota_v4, _v6, _mac) has no warning object: its comment
+    // carries the warning level (warn=N); 0 for quota objects.
+    std::uint64_t warn = 0;
     friend bool operator==(const QuotaIdentity&, const QuotaIdentity&) = default;
 };
 
 inline constexpr std::string_view quota_comment_version = "acctcq1";
+inline constexpr std::uint64_t max_warn = 0x7fffffffffffffffULL; // nft_quota's S64_MAX
+
+// A comment acctc wrote on a quota object or a per-host quota's set.
+inline bool is_quota_comment(std::string_view comment) {
+    return comment.starts_with(quota_comment_version) &&
+           comment.substr(quota_comment_version.size()).starts_with(" ");
+}
 
 inline std::string quota_object_name(const QuotaIdentity& identity) {
     return identity.role == QuotaRole::limit ? identity.quota : identity.quota + "_warn";
@@ -50,6 +63,9 @@ inline std::string encode_quota_comment(const QuotaIdentity& identity,
     }
     if (identity.drop) {
         out += " drop";
+    }
+    if (identity.warn != 0) {
+        out += " warn=" + std::to_string(identity.warn);
     }
     if (identity.origin.empty()) {
         return out;
@@ -128,6 +144,15 @@ inline std::optional<QuotaIdentity> decode_quota_comment(std::string_view name,
             }
         } else if (word == "drop") {
             out.drop = true;
+        } else if (word.starts_with("warn=")) {
+            std::uint64_t warn = 0;
+            for (char c : word.substr(5)) {
+                if (c < '0' || c > '9' || warn > max_warn / 10) {
+                    return std::nullopt;
+                }
+                warn = warn * 10 + static_cast<std::uint64_t>(c - '0');
+            }
+            out.warn = warn;
         } else if (word.starts_with('@')) {
             auto origin = counter_labels_detail::unescape(word.substr(1));
             if (!origin) {

@@ -132,16 +132,22 @@ Result run(BackendKind kind) {
 TEST(SameCounts, ForwardPathWithExclusionsContinuationsAndFragments) {
     const Result nft = run(BackendKind::nftables);
     for (const auto kind : {BackendKind::iptables_legacy, BackendKind::iptables_nft}) {
-        const Result other = run(kind);
+        Result other = run(kind);
+        // nft counts what leaves via wan at its egress hook, as the wire carries it: not the 4
+        // datagrams `refused` drops at forward, which iptables' FORWARD counts before the drop
+        // (docs/counting.md, "Leaving fragments").
+        EXPECT_EQ(other.counters.at("to_b"), (std::pair<std::uint64_t, std::uint64_t>{16, 6816}));
+        other.counters["to_b"] = nft.counters.at("to_b");
         EXPECT_EQ(nft.counters, other.counters) << backend_info(kind).name;
         EXPECT_EQ(nft.received, other.received) << backend_info(kind).name;
     }
     EXPECT_EQ(nft.received.at(53), 3);
     EXPECT_EQ(nft.received.count(54) ? nft.received.at(54) : 0, 0);
     EXPECT_EQ(nft.received.at(55), 5);
-    // 3 + 4 small datagrams, 3 small and 2 large ones (3 fragments each) to 55.
+    // 3 + 4 small datagrams, 3 small and 2 large ones (3 fragments each) to 55; what leaves
+    // toward b all but the 4 refused.
     EXPECT_EQ(nft.counters.at("wan_both").first, 3U + 4 + 3 + 2 * 3);
-    EXPECT_EQ(nft.counters.at("to_b").first, 3U + 4 + 3 + 2 * 3);
+    EXPECT_EQ(nft.counters.at("to_b").first, 3U + 3 + 2 * 3);
     EXPECT_EQ(nft.counters.at("fragments").first, 2U * 2);
     EXPECT_EQ(nft.counters.at("refused").first, 4U);
     EXPECT_EQ(nft.counters.at("kinds_dns").first, 3U);

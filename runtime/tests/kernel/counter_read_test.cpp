@@ -66,7 +66,41 @@ TEST_F(CounterReadTest, FirstReadLearnsTheNamesAndTheNextGoesByName) {
     const auto names = remembered();
     ASSERT_TRUE(names.has_value());
     EXPECT_EQ(names->names.size(), 3U);
+    // Checked against the kernel at this generation, so the next read need not count again.
+    ASSERT_TRUE(names->verified.has_value());
+    EXPECT_EQ(names->verified->generation, ruleset_generation(*netlink_));
     EXPECT_EQ(read(), initial);
+}
+
+// A record verified at the current generation is read without the member count; one that
+// claims it for other names (edited or cut short since) is checked again.
+TEST_F(CounterReadTest, AVerifiedClaimCoversOnlyTheNamesItWasMadeFor) {
+    read();
+    auto record = remembered();
+    ASSERT_TRUE(record.has_value() && record->verified.has_value());
+    record->names = {"a", "b"}; // the claim still carries the digest of a, b, c
+    CounterNameCache().store("acctc_r", *record);
+    EXPECT_EQ(read(), initial);
+    EXPECT_EQ(remembered()->names.size(), 3U);
+    EXPECT_EQ(read(true), initial);
+    EXPECT_EQ(read(), (Values{{"a", {0, 0}}, {"b", {0, 0}}, {"c", {0, 0}}}));
+}
+
+// Applying stores the names it committed without a claim: someone else's transaction may have
+// committed right after it. The first read checks them and makes the claim.
+TEST(CounterRead, NamesRecordedByApplyAreVerifiedByTheFirstRead) {
+    TestNamespace netns;
+    auto backend = make_backend(BackendKind::nftables, netns.name());
+    backend->apply(policy_a(), false);
+    NetnsScope scope(netns.name());
+    ASSERT_TRUE(CounterNameCache().load("acctc_t").has_value());
+    EXPECT_FALSE(CounterNameCache().load("acctc_t")->verified.has_value());
+    NftNetlink netlink;
+    EXPECT_EQ(read_table_counters(netlink, "acctc_t", false).size(), policy_a().counters.size());
+    const auto after = CounterNameCache().load("acctc_t");
+    ASSERT_TRUE(after.has_value() && after->verified.has_value());
+    EXPECT_EQ(after->verified->generation, ruleset_generation(netlink));
+    backend->remove("t");
 }
 
 // A record that matches the table's handle and member count but leaves a counter out (a line
@@ -217,6 +251,30 @@ TEST_F(CounterReadTest, ARecordOfAnotherNamespaceIsNeitherFoundNorTrusted) {
     there.store("acctc_r", *mine);
     EXPECT_EQ(values_of(read_table_counters(netlink, "acctc_r", false)),
               (Values{{"a", {1, 10}}, {"c", {3, 30}}, {"x", {7, 70}}}));
+    there.forget("acctc_r");
+}
+
+// A claim that the names were checked at some generation holds only in the namespace that made
+// it: another namespace's ruleset can be at the same generation, with a table of the same
+// handle and member count that holds a counter more.
+TEST_F(CounterReadTest, AClaimMadeInAnotherNamespaceIsNotTrusted) {
+    read();
+    auto mine = remembered();
+    ASSERT_TRUE(mine.has_value() && mine->verified.has_value());
+    TestNamespace other;
+    other.nft("add table inet acctc_r \\; "
+              "add counter inet acctc_r a packets 1 bytes 10 \\; "
+              "add counter inet acctc_r b packets 2 bytes 20 \\; "
+              "add counter inet acctc_r c packets 3 bytes 30 \\; "
+              "add counter inet acctc_r x packets 7 bytes 70");
+    NetnsScope inside(other.name());
+    NftNetlink netlink;
+    ASSERT_EQ(table_shape(netlink, "acctc_r"), mine->shape);
+    mine->verified->generation = ruleset_generation(netlink); // the coincidence, made sure
+    const CounterNameCache there;
+    there.store("acctc_r", *mine);
+    EXPECT_EQ(values_of(read_table_counters(netlink, "acctc_r", false)),
+              (Values{{"a", {1, 10}}, {"b", {2, 20}}, {"c", {3, 30}}, {"x", {7, 70}}}));
     there.forget("acctc_r");
 }
 

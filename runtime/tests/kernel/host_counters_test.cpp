@@ -139,6 +139,100 @@ TEST_P(HostCounters, APrefixSplitCountsPerNetwork) {
     EXPECT_EQ(packets_of(samples, "n_overflow"), 0U);
 }
 
+// nft keeps a set of more than 8,192 hosts as parts picked by a hash of the address
+// (docs/language.md): each host is counted in one element of one part and read as the one
+// counter; a host whose part is full goes to the overflow; a reload keeps every part.
+TEST(HostCounterParts, PartsCountEachHostOnceOverflowWhenFullAndSurviveReloads) {
+    TestNamespace netns;
+    for (const char* address : {"198.18.0.2/32", "198.18.0.3/32"}) {
+        shell("ip -n " + netns.name() + " addr add " + address + " dev lo");
+    }
+    // 16,384 hosts: two parts of 8,192 per family.
+    const auto compiled = [](const std::string& extra, const std::string& within = "") {
+        auto result = compile_source(
+            "hosts.acct", "policy hosts\ncounter h { out; include loopback; udp dport 9; "
+                          "split host destination " +
+                              within + "size 16384 }\n" + extra);
+        EXPECT_TRUE(result.output);
+        return std::move(*result.output);
+    };
+    const std::vector<std::string> parts{"h_hosts_v4_p0", "h_hosts_v4_p1", "h_hosts_v6_p0",
+                                         "h_hosts_v6_p1"};
+    auto backend = make_backend(BackendKind::nftables, netns.name());
+    const CompiledPolicy first = compiled("");
+    EXPECT_EQ(first.sets, parts);
+    backend->apply(first, false);
+    send_to(netns, "198.18.0.1", 3);
+    send_to(netns, "198.18.0.2", 2);
+    auto samples = read_counters("hosts", netns.name(), false, BackendKind::nftables);
+    EXPECT_EQ(std::count_if(samples.begin(), samples.end(),
+                            [](const auto& s) { return !s.label(Dimension::host).empty(); }),
+              3); // the two hosts and the overflow, each once
+    EXPECT_EQ(host(samples, "h", "198.18.0.1").packets, 3U);
+    EXPECT_EQ(host(samples, "h", "198.18.0.2").packets, 2U);
+
+    // Fill both IPv4 parts to their 8,192 with other hosts: 198.18.0.3 then finds its part full.
+    std::uint32_t next = 0;
+    for (const std::string set : {"h_hosts_v4_p0", "h_hosts_v4_p1"}) {
+        const auto listed =
+            shell("ip netns exec " + netns.name() + " nft list set inet acctc_hosts " + set +
+                  " | grep -o packets | wc -l");
+        std::string elements;
+        for (int i = std::stoi(listed); i < 8192; ++i, ++next) {
+            elements += (elements.empty() ? "" : ", ") + std::string("10.") +
+                        std::to_string(next >> 16) + "." + std::to_string((next >> 8) & 255) + "." +
+                        std::to_string(next & 255);
+        }
+        shell("ip netns exec " + netns.name() + " nft add element inet acctc_hosts " + set +
+              " '{ " + elements + " }'");
+    }
+    send_to(netns, "198.18.0.3", 4);
+    send_to(netns, "198.18.0.1", 1);
+    samples = read_counters("hosts", netns.name(), false, BackendKind::nftables);
+    EXPECT_FALSE(host(samples, "h", "198.18.0.3").found);
+    EXPECT_EQ(packets_of(samples, "h_overflow"), 4U);
+    EXPECT_EQ(host(samples, "h", "198.18.0.1").packets, 4U);
+
+    // A reload keeps every part with its hosts and counts.
+    const auto report = backend->apply(compiled("counter other { in; udp dport 10 }\n"), false);
+    EXPECT_EQ(report.sets_kept, parts);
+    samples = read_counters("hosts", netns.name(), false, BackendKind::nftables);
+    EXPECT_EQ(host(samples, "h", "198.18.0.1").packets, 4U);
+    EXPECT_EQ(host(samples, "h", "198.18.0.2").packets, 2U);
+
+    // A reload that re-creates the rules picking the part (`within` adds a condition to them;
+    // the sets keep their shape and hosts) keeps sending each known host to its part: counted
+    // in its element, not added a second time in another part.
+    EXPECT_EQ(backend->apply(compiled("", "within 198.18.0.0/16, 2001:db8::/32 "), false).sets_kept,
+              parts);
+    send_to(netns, "198.18.0.1", 1);
+    send_to(netns, "198.18.0.2", 1);
+    samples = read_counters("hosts", netns.name(), false, BackendKind::nftables);
+    for (const char* address : {"198.18.0.1", "198.18.0.2"}) {
+        EXPECT_EQ(std::count_if(samples.begin(), samples.end(),
+                                [&](const auto& s) { return s.label(Dimension::host) == address; }),
+                  1)
+            << address;
+    }
+    EXPECT_EQ(host(samples, "h", "198.18.0.1").packets, 5U);
+    EXPECT_EQ(host(samples, "h", "198.18.0.2").packets, 3U);
+    EXPECT_EQ(packets_of(samples, "h_overflow"), 4U);
+
+    // Back to one set per family (8,192 hosts): other sets, so the parts go with their hosts,
+    // and apply says so.
+    auto one_set =
+        compile_source("hosts.acct", "policy hosts\ncounter h { out; include loopback; "
+                                     "udp dport 9; split host destination size 8192 }\n");
+    ASSERT_TRUE(one_set.output);
+    const auto shrunk = backend->apply(*one_set.output, false);
+    EXPECT_EQ(shrunk.sets_removed, parts);
+    const auto notes = set_change_notes(shrunk);
+    EXPECT_NE(std::find(notes.begin(), notes.end(),
+                        "note: set h_hosts_v4_p0 was removed; the elements it held are gone"),
+              notes.end());
+    backend->remove("hosts");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, HostCounters,
                          ::testing::Values(BackendKind::nftables, BackendKind::iptables_legacy,
                                            BackendKind::iptables_nft),

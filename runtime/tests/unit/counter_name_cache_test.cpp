@@ -30,14 +30,35 @@ class CounterNameCacheTest : public ::testing::Test {
     std::string directory_;
 };
 
-TEST_F(CounterNameCacheTest, ReadsBackWhatItStored) {
+// In byte order, whatever order they were given in: counters read by name then come out
+// sorted, and a name twice is a neighbour.
+TEST_F(CounterNameCacheTest, ReadsBackWhatItStoredSorted) {
     const CounterNameCache cache(directory_);
     const RememberedCounters stored{{42, 7}, {"skype_in", "skype_out", "otherwise"}};
     cache.store("acctc_t", stored);
     const auto loaded = cache.load("acctc_t");
     ASSERT_TRUE(loaded.has_value());
     EXPECT_EQ(loaded->shape, stored.shape);
-    EXPECT_EQ(loaded->names, stored.names);
+    EXPECT_EQ(loaded->names, (std::vector<std::string>{"otherwise", "skype_in", "skype_out"}));
+    EXPECT_FALSE(loaded->verified.has_value());
+    cache.store("acctc_u", {{42, 7}, {"a", "b", "a"}});
+    EXPECT_FALSE(cache.load("acctc_u").has_value());
+}
+
+// The generation the names were checked at, and a digest of the names checked: a record whose
+// names were changed afterwards keeps the old digest and so no longer matches its claim.
+TEST_F(CounterNameCacheTest, ReadsBackWhenAndWhichNamesWereVerified) {
+    const CounterNameCache cache(directory_);
+    RememberedCounters stored{{42, 7}, {"a", "b"}};
+    stored.verified = NamesVerified{4000000000U, names_digest(stored.names), 8942};
+    cache.store("acctc_t", stored);
+    const auto loaded = cache.load("acctc_t");
+    ASSERT_TRUE(loaded.has_value());
+    EXPECT_EQ(loaded->verified, stored.verified);
+    EXPECT_EQ(loaded->verified->digest, names_digest(loaded->names));
+    EXPECT_NE(names_digest({"a"}), names_digest({"a", "b"}));
+    EXPECT_NE(names_digest({"ab"}), names_digest({"a", "b"}));
+    EXPECT_EQ(names_digest({"b", "a"}), names_digest({"a", "b"}));
 }
 
 TEST_F(CounterNameCacheTest, ATableWithoutCountersIsKnownToHaveNone) {
@@ -59,13 +80,19 @@ TEST_F(CounterNameCacheTest, MissingOrForgottenIsUnknown) {
 TEST_F(CounterNameCacheTest, DamagedFilesAreUnknown) {
     const CounterNameCache cache(directory_);
     for (const std::string& text : std::vector<std::string>{
-             "", "acctc counter names 2\nhandle 1 members 1\na\n", "acctc counter names 1\n",
-             "acctc counter names 1\nhandle x members 1\na\n",
-             "acctc counter names 1\nmembers 1 handle 1\na\n",
-             "acctc counter names 1\nhandle 1 members 1\n\n",
-             "acctc counter names 1\nhandle 1 members 1\n" + std::string(256, 'n') + "\n",
-             "acctc counter names 1\nhandle 1 members 2\na\na\n", // one counter twice
-             "acctc counter names 1\nhandle 1 members 2\na\nb",   // cut short
+             "", "acctc counter names 1\nhandle 1 members 1\na\n", "acctc counter names 2\n",
+             "acctc counter names 2\nhandle 1 members 1\na\n", // no verified line
+             "acctc counter names 2\nhandle x members 1\nverified no\na\n",
+             "acctc counter names 2\nmembers 1 handle 1\nverified no\na\n",
+             "acctc counter names 2\nhandle 1 members 1\nverified 7\na\n",
+             "acctc counter names 2\nhandle 1 members 1\nverified 7 digest x netns 1\na\n",
+             "acctc counter names 2\nhandle 1 members 1\nverified 7 digest 1\na\n", // no netns
+             "acctc counter names 2\nhandle 1 members 1\nverified no\n\n",
+             "acctc counter names 2\nhandle 1 members 1\nverified no\n" + std::string(256, 'n') +
+                 "\n",
+             "acctc counter names 2\nhandle 1 members 2\nverified no\na\na\n", // one counter twice
+             "acctc counter names 2\nhandle 1 members 2\nverified no\nb\na\n", // out of order
+             "acctc counter names 2\nhandle 1 members 2\nverified no\na\nb",   // cut short
          }) {
         write_raw("acctc_t", text);
         EXPECT_FALSE(cache.load("acctc_t").has_value()) << text;
@@ -143,7 +170,7 @@ TEST_F(CounterNameCacheTest, ALinkedDirectoryIsNotUsed) {
 
 TEST_F(CounterNameCacheTest, AnOversizedFileIsNotRead) {
     const CounterNameCache cache(directory_);
-    std::string text = "acctc counter names 1\nhandle 1 members 1\n";
+    std::string text = "acctc counter names 2\nhandle 1 members 1\nverified no\n";
     const std::string name(200, 'n');
     for (std::size_t i = 0; text.size() <= CounterNameCache::max_file_bytes; ++i) {
         text += name + std::to_string(i) + "\n";

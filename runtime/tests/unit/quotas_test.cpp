@@ -74,5 +74,62 @@ TEST(Quotas, PrometheusGauges) {
               std::string::npos);
 }
 
+QuotaReading host_reading(const std::string& host, std::uint64_t used) {
+    QuotaReading r = reading(used);
+    r.per_host = true;
+    r.host = host;
+    return r;
+}
+
+// Per-host quotas: a host label, at most max_hosts hosts per quota (the most used; ties kept in
+// order), no sample for a quota no host has charged yet.
+TEST(Quotas, PerHostGaugesAreCappedToTheMostUsedHosts) {
+    QuotaReading none = reading(0);
+    none.quota = "idle";
+    none.per_host = true;
+    const std::string text = format_quota_prometheus(
+        {host_reading("198.18.0.1", 10), host_reading("198.18.0.2", 900),
+         host_reading("198.18.0.3", 500), host_reading("198.18.0.4", 500), none},
+        3);
+    const auto used = [](const std::string& host, const std::string& value) {
+        return "acctc_quota_used_bytes{policy=\"home\",quota=\"line\",period=\"month\",host=\"" +
+               host + "\"} " + value + "\n";
+    };
+    EXPECT_NE(text.find(used("198.18.0.2", "900")), std::string::npos) << text;
+    EXPECT_NE(text.find(used("198.18.0.3", "500")), std::string::npos) << text;
+    EXPECT_NE(text.find(used("198.18.0.4", "500")), std::string::npos) << text;
+    EXPECT_EQ(text.find("198.18.0.1"), std::string::npos) << text;
+    EXPECT_EQ(text.find("idle"), std::string::npos) << text;
+    EXPECT_EQ(format_quota_prometheus({host_reading("198.18.0.1", 10)}, 0).find("198.18"),
+              std::string::npos);
+}
+
+TEST(Quotas, PerHostTableAndJson) {
+    QuotaReading none = reading(0);
+    none.quota = "idle";
+    none.per_host = true;
+    const std::vector<QuotaReading> readings{reading(100), host_reading("198.18.0.2", 900), none};
+    const std::string table = format_quota_table(readings, true);
+    EXPECT_NE(table.find("HOST"), std::string::npos) << table;
+    EXPECT_NE(table.find("198.18.0.2"), std::string::npos) << table;
+    EXPECT_NE(table.find("(none yet)"), std::string::npos) << table;
+    EXPECT_EQ(format_quota_table({reading(100)}, true).find("HOST"), std::string::npos);
+    const auto json = quotas_to_json(readings);
+    EXPECT_EQ(json[0]["per_host"], false);
+    EXPECT_TRUE(json[0]["host"].is_null());
+    EXPECT_EQ(json[1]["host"], "198.18.0.2");
+    EXPECT_EQ(json[1]["state"], "warning");
+    EXPECT_TRUE(json[2]["per_host"].get<bool>() && json[2]["host"].is_null());
+    EXPECT_EQ(quota_exit_status(readings), 1);
+}
+
+TEST(Quotas, WarningLevelOfPerHostSetsRoundTrips) {
+    const QuotaIdentity identity{"kids", QuotaRole::limit, QuotaPeriod::day, 1, true, "a:1", 1500};
+    const std::string comment = encode_quota_comment(identity);
+    EXPECT_EQ(comment, "acctcq1 q=4 role=limit per=day drop warn=1500 @a:1");
+    EXPECT_EQ(decode_quota_comment("kids", comment), identity);
+    EXPECT_FALSE(decode_quota_comment("kids", "acctcq1 q=4 role=limit per=day warn=x"));
+}
+
 } // namespace
 } // namespace acctc::runtime

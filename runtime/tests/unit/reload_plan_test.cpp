@@ -18,7 +18,7 @@ TEST(ReloadPlan, NewTableIsJustTheDefinition) {
     const auto reload =
         reload_transactions("acctc_t", nullptr, "table inet acctc_t {\n}", {}, true);
     EXPECT_EQ(reload.commit, "table inet acctc_t\ntable inet acctc_t {\n}\n");
-    EXPECT_EQ(reload.cleanup, "");
+    EXPECT_TRUE(reload.cleanup.empty());
 }
 
 const std::string definition = "table inet acctc_t {\n"
@@ -55,10 +55,10 @@ TEST(ReloadPlan, CommitSwapsCleanupDeletesWhatNothingUsesAnyMore) {
                              "delete chain inet acctc_t helper\n"
                              "delete chain inet acctc_t old_base\n" +
                                  definition);
-    EXPECT_EQ(reload.cleanup, "delete map inet acctc_t by_port\n"
-                              "delete chain inet acctc_t old\n"
-                              "delete quota inet acctc_t old_q\n"
-                              "delete counter inet acctc_t gone\n");
+    EXPECT_EQ(cleanup_text("acctc_t", reload.cleanup), "delete map inet acctc_t by_port\n"
+                                                       "delete chain inet acctc_t old\n"
+                                                       "delete quota inet acctc_t old_q\n"
+                                                       "delete counter inet acctc_t gone\n");
     // Without keep_chains, base chains declared again are re-created too.
     const auto all = reload_transactions("acctc_t", &inventory, definition, {}, false);
     EXPECT_NE(all.commit.find("delete chain inet acctc_t output\n"), std::string::npos);
@@ -102,7 +102,7 @@ TEST(ReloadPlan, UnchangedChainsKeepTheirRules) {
                              "\tchain classify {\n"
                              "\t}\n"
                              "}\n");
-    EXPECT_EQ(reload.cleanup, "delete chain inet acctc_c old\n");
+    EXPECT_EQ(cleanup_text("acctc_c", reload.cleanup), "delete chain inet acctc_c old\n");
     // Only the changed one is flushed and refilled.
     const auto one = reload_transactions("acctc_c", &inventory, classify, {}, true, {},
                                          LiveChains{{"output"}, {}});
@@ -120,6 +120,77 @@ TEST(ReloadPlan, UnchangedChainsKeepTheirRules) {
                                              classify.substr(classify.find('\n') + 1),
                                          {}, true, {}, LiveChains{{"output", "classify"}, {}});
     EXPECT_NE(set.commit.find("flush table inet acctc_c\n"), std::string::npos);
+}
+
+// Kept counters are not declared again (re-added in place, they would change nothing): only
+// new ones are, in the stage and in the commit; blocks of one line or several alike.
+TEST(ReloadPlan, KeptCountersAreNotDeclaredAgain) {
+    TableInventory inventory;
+    inventory.chains = {{"output", true}, {"classify", false}};
+    const std::string two = "table inet acctc_c {\n"
+                            "\tcounter b {\n\t\tcomment \"c.acct:3\"\n\t}\n" +
+                            classify.substr(classify.find('\n') + 1);
+    const auto reload = reload_transactions("acctc_c", &inventory, two, {}, true, {},
+                                            LiveChains{{"output"}, {{"output", {7}}}}, true,
+                                            std::set<std::string>{"a"});
+    EXPECT_EQ(reload.commit.find("counter a {"), std::string::npos) << reload.commit;
+    EXPECT_EQ(reload.stage.find("counter a {"), std::string::npos) << reload.stage;
+    EXPECT_NE(reload.stage.find("\tcounter b {\n\t\tcomment \"c.acct:3\"\n\t}\n"),
+              std::string::npos)
+        << reload.stage;
+    EXPECT_NE(reload.stage.find("chain classify.next {"), std::string::npos) << reload.stage;
+    // The rules naming it stay.
+    EXPECT_NE(reload.stage.find("counter name \"a\""), std::string::npos) << reload.stage;
+    const auto unstaged = reload_transactions("acctc_c", &inventory, two, {}, true, {}, {}, false,
+                                              std::set<std::string>{"a", "b"});
+    EXPECT_EQ(unstaged.commit.find("counter a {"), std::string::npos) << unstaged.commit;
+    EXPECT_EQ(unstaged.commit.find("counter b {"), std::string::npos) << unstaged.commit;
+    EXPECT_NE(unstaged.commit.find("counter name \"a\""), std::string::npos) << unstaged.commit;
+}
+
+// A reload that leaves every chain, set and object as it is needs only counter messages (one
+// netlink transaction instead of libnftables); anything else goes through the full reload.
+TEST(ReloadPlan, OnlyCountersChangeWhenEveryChainSetAndObjectStays) {
+    TableInventory inventory;
+    inventory.chains = {{"output", true}, {"classify", false}};
+    const LiveChains both{{"output", "classify"}, {}};
+    EXPECT_TRUE(only_counters_change(inventory, classify, {}, both));
+    // A chain whose rules change, a chain only the table has, a base chain no more.
+    EXPECT_FALSE(only_counters_change(inventory, classify, {}, LiveChains{{"output"}, {}}));
+    TableInventory extra = inventory;
+    extra.chains.push_back({"old", false});
+    EXPECT_FALSE(only_counters_change(extra, classify, {}, both));
+    TableInventory hooked = inventory;
+    hooked.chains[1].base = true;
+    EXPECT_FALSE(only_counters_change(hooked, classify, {}, both));
+    // Quotas (the kernel updates one re-added in place) and flowtables.
+    TableInventory quota = inventory;
+    quota.objects = {{"q", NFT_OBJECT_QUOTA}};
+    EXPECT_FALSE(only_counters_change(quota, classify, {}, both));
+    TableInventory flowtable = inventory;
+    flowtable.flowtables = {"ft"};
+    EXPECT_FALSE(only_counters_change(flowtable, classify, {}, both));
+    // Sets: kept with packet-state elements, yes; refilled from the definition, new,
+    // replaced or removed, no.
+    const std::string with_set = "table inet acctc_c {\n\tset hosts { type ipv4_addr; flags "
+                                 "dynamic; }\n" +
+                                 classify.substr(classify.find('\n') + 1);
+    TableInventory sets = inventory;
+    sets.sets = {{"hosts", false}};
+    SetPlan kept;
+    kept.kept = {"hosts"};
+    kept.keep = {{"hosts", true}};
+    EXPECT_TRUE(only_counters_change(sets, with_set, kept, both));
+    SetPlan refilled = kept;
+    refilled.keep["hosts"] = false;
+    EXPECT_FALSE(only_counters_change(sets, with_set, refilled, both));
+    EXPECT_FALSE(only_counters_change(inventory, with_set, {}, both));
+    SetPlan replaced;
+    replaced.replaced = {{"hosts", "type ipv4_addr -> ipv6_addr"}};
+    EXPECT_FALSE(only_counters_change(sets, with_set, replaced, both));
+    SetPlan removed;
+    removed.removed = {"hosts"};
+    EXPECT_FALSE(only_counters_change(sets, classify, removed, both));
 }
 
 // A changed chain is filled as NAME.next before the commit; the commit only turns the jump
@@ -149,8 +220,9 @@ TEST(ReloadPlan, ChangedChainsAreStagedFirst) {
                              "\tchain classify {\n"
                              "\t}\n"
                              "}\n");
-    EXPECT_EQ(reload.cleanup, "delete chain inet acctc_c classify\n"
-                              "rename chain inet acctc_c classify.next classify\n");
+    EXPECT_EQ(cleanup_text("acctc_c", reload.cleanup),
+              "delete chain inet acctc_c classify\n"
+              "rename chain inet acctc_c classify.next classify\n");
     EXPECT_EQ(reload.unstage, "flush chain inet acctc_c classify.next\n"
                               "delete chain inet acctc_c classify.next\n");
     EXPECT_TRUE(reload.renames);
@@ -160,9 +232,10 @@ TEST(ReloadPlan, ChangedChainsAreStagedFirst) {
         reload_transactions("acctc_c", &inventory, classify, {}, true, {}, live, true);
     EXPECT_NE(again.stage.find("\tchain classify.next1 {\n"), std::string::npos);
     EXPECT_NE(again.commit.find("flush chain inet acctc_c classify.next\n"), std::string::npos);
-    EXPECT_EQ(again.cleanup, "delete chain inet acctc_c classify.next\n"
-                             "delete chain inet acctc_c classify\n"
-                             "rename chain inet acctc_c classify.next1 classify\n");
+    EXPECT_EQ(cleanup_text("acctc_c", again.cleanup),
+              "delete chain inet acctc_c classify.next\n"
+              "delete chain inet acctc_c classify\n"
+              "rename chain inet acctc_c classify.next1 classify\n");
     inventory.chains.pop_back();
     // Without a record of the base chain's rules, its rules are re-added, jumping to the copy.
     const auto unknown =
@@ -174,7 +247,7 @@ TEST(ReloadPlan, ChangedChainsAreStagedFirst) {
     const auto fresh = reload_transactions("acctc_c", &inventory, classify, {}, true, {},
                                            LiveChains{{"output"}, {{"output", {7}}}}, true);
     EXPECT_NE(fresh.stage.find("\tchain classify {\n\t\tcounter name udp"), std::string::npos);
-    EXPECT_EQ(fresh.cleanup, "");
+    EXPECT_TRUE(fresh.cleanup.empty());
     // Sets that exist keep their elements until the commit; new ones are filled with the chains.
     inventory.sets = {{"old", false}};
     const std::string with_sets =

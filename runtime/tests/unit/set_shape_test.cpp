@@ -107,7 +107,7 @@ TEST(SetShape, KeptSetsAreReAddedInPlaceConstantOnesRefilled) {
                              "delete map inet acctc_s by_port\n"
                              "delete set inet acctc_s tm\n" +
                                  compiled);
-    EXPECT_EQ(reload.cleanup, "");
+    EXPECT_TRUE(reload.cleanup.empty());
 }
 
 } // namespace

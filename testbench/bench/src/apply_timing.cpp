@@ -10,6 +10,7 @@
 #include <chrono>
 #include <sstream>
 #include <stdexcept>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 namespace acctc::bench {
@@ -19,6 +20,29 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// User + system CPU seconds of this process so far.
+double cpu_seconds() {
+    rusage usage{};
+    ::getrusage(RUSAGE_SELF, &usage);
+    const auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+// Runs `step` and stores its wall and CPU seconds.
+template <typename Step>
+void timed(double& wall, double& cpu, Step step) {
+    const double cpu_start = cpu_seconds();
+    const auto start = Clock::now();
+    step();
+    wall = seconds_since(start);
+    cpu = cpu_seconds() - cpu_start;
+}
+
+// User + system CPU milliseconds of this process so far.
+double cpu_ms() {
+    return cpu_seconds() * 1e3;
 }
 
 ApplyTiming time_one(std::size_t classes, unsigned repetitions) {
@@ -39,29 +63,46 @@ ApplyTiming time_one(std::size_t classes, unsigned repetitions) {
 
     const auto netns = testbench::NamedNetns::create(testbench::RunPrefix::current().text() +
                                                      "apply" + std::to_string(classes));
+    // The same policy with class c0 matching the port below its own, which no class has.
+    std::string changed_source = policy.source;
+    const std::size_t line = changed_source.find("    c0: ");
+    const std::size_t port = changed_source.find(" dport ", line) + 7;
+    const std::size_t end = changed_source.find('\n', port);
+    changed_source.replace(port, end - port,
+                           std::to_string(std::stoul(changed_source.substr(port, end - port)) - 1));
+    auto changed = compile_source(policy.policy_name + ".acct", changed_source);
+    if (!changed.output) {
+        throw std::runtime_error("apply timing: the changed bench policy does not compile");
+    }
     {
         const auto backend = runtime::make_backend(runtime::BackendKind::nftables, netns.name());
-        start = Clock::now();
-        backend->apply(*compiled.output, false);
-        timing.apply_seconds = seconds_since(start);
-        start = Clock::now();
-        backend->apply(*compiled.output, false);
-        timing.reload_seconds = seconds_since(start);
+        timed(timing.apply_seconds, timing.apply_cpu_seconds,
+              [&] { backend->apply(*compiled.output, false); });
+        timed(timing.reload_seconds, timing.reload_cpu_seconds,
+              [&] { backend->apply(*compiled.output, false); });
+        timed(timing.change_seconds, timing.change_cpu_seconds,
+              [&] { backend->apply(*changed.output, false); });
     }
     for (unsigned rep = 0; rep < repetitions; ++rep) {
         start = Clock::now();
+        double cpu_start = cpu_ms();
         // The backend named: the read timed is the kernel's, not a look for where it lives.
         const auto samples = runtime::read_counters(policy.policy_name, netns.name(), false,
                                                     runtime::BackendKind::nftables);
         timing.read_ms.push_back(seconds_since(start) * 1e3);
+        timing.read_cpu_ms.push_back(cpu_ms() - cpu_start);
         timing.counters = samples.size();
         start = Clock::now();
+        cpu_start = cpu_ms();
         runtime::read_counters(policy.policy_name, netns.name(), true,
                                runtime::BackendKind::nftables);
         timing.reset_ms.push_back(seconds_since(start) * 1e3);
+        timing.reset_cpu_ms.push_back(cpu_ms() - cpu_start);
     }
     timing.median_read_ms = median(timing.read_ms);
     timing.median_reset_ms = median(timing.reset_ms);
+    timing.median_read_cpu_ms = median(timing.read_cpu_ms);
+    timing.median_reset_cpu_ms = median(timing.reset_cpu_ms);
     if (timing.counters != classes + 1) {
         throw std::runtime_error("apply timing: read " + std::to_string(timing.counters) +
                                  " counters, expected " + std::to_string(classes + 1));
@@ -81,8 +122,12 @@ std::vector<ApplyTiming> run_apply_timing(const std::vector<std::size_t>& sizes,
             const auto& t = timings.back();
             std::ostringstream line;
             line << "apply " << size << " classes: compile " << t.compile_seconds << " s, apply "
-                 << t.apply_seconds << " s, reload " << t.reload_seconds << " s, read "
-                 << t.median_read_ms << " ms, reset " << t.median_reset_ms << " ms";
+                 << t.apply_seconds << " s (CPU " << t.apply_cpu_seconds << " s), reload "
+                 << t.reload_seconds << " s (CPU " << t.reload_cpu_seconds
+                 << " s), one class changed " << t.change_seconds << " s (CPU "
+                 << t.change_cpu_seconds << " s), read " << t.median_read_ms << " ms ("
+                 << t.median_read_cpu_ms << " ms CPU), reset " << t.median_reset_ms << " ms ("
+                 << t.median_reset_cpu_ms << " ms CPU)";
             progress(line.str());
         }
     }

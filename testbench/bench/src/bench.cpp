@@ -185,10 +185,18 @@ nlohmann::json to_json(const BenchReport& report) {
                                 {"compile_seconds", timing.compile_seconds},
                                 {"apply_seconds", timing.apply_seconds},
                                 {"reload_seconds", timing.reload_seconds},
+                                {"change_seconds", timing.change_seconds},
+                                {"apply_cpu_seconds", timing.apply_cpu_seconds},
+                                {"reload_cpu_seconds", timing.reload_cpu_seconds},
+                                {"change_cpu_seconds", timing.change_cpu_seconds},
                                 {"read_ms", timing.read_ms},
                                 {"reset_ms", timing.reset_ms},
                                 {"median_read_ms", timing.median_read_ms},
-                                {"median_reset_ms", timing.median_reset_ms}});
+                                {"median_reset_ms", timing.median_reset_ms},
+                                {"read_cpu_ms", timing.read_cpu_ms},
+                                {"reset_cpu_ms", timing.reset_cpu_ms},
+                                {"median_read_cpu_ms", timing.median_read_cpu_ms},
+                                {"median_reset_cpu_ms", timing.median_reset_cpu_ms}});
     }
     for (const auto& timing : report.host_reads) {
         out["host_reads"].push_back({{"hosts", timing.hosts},
@@ -196,7 +204,11 @@ nlohmann::json to_json(const BenchReport& report) {
                                      {"read_ms", timing.read_ms},
                                      {"reset_ms", timing.reset_ms},
                                      {"median_read_ms", timing.median_read_ms},
-                                     {"median_reset_ms", timing.median_reset_ms}});
+                                     {"median_reset_ms", timing.median_reset_ms},
+                                     {"read_cpu_ms", timing.read_cpu_ms},
+                                     {"reset_cpu_ms", timing.reset_cpu_ms},
+                                     {"median_read_cpu_ms", timing.median_read_cpu_ms},
+                                     {"median_reset_cpu_ms", timing.median_reset_cpu_ms}});
     }
     return out;
 }
@@ -279,24 +291,31 @@ void print_table(std::ostream& out, const BenchReport& report) {
         TextTable apply({{"apply", Align::left},
                          {"classes"},
                          {"compile s"},
-                         {"apply s"},
-                         {"reload s"},
+                         {"apply s (CPU)"},
+                         {"reload s (CPU)"},
+                         {"1 changed s (CPU)"},
                          {"read ms"},
-                         {"reset ms"}});
+                         {"read CPU ms"},
+                         {"reset ms"},
+                         {"reset CPU ms"}});
         for (const auto& timing : report.apply) {
-            apply.add_row({timing.kind, std::to_string(timing.classes),
-                           fixed(timing.compile_seconds, 3), fixed(timing.apply_seconds, 3),
-                           fixed(timing.reload_seconds, 3), fixed(timing.median_read_ms, 1),
-                           fixed(timing.median_reset_ms, 1)});
+            apply.add_row(
+                {timing.kind, std::to_string(timing.classes), fixed(timing.compile_seconds, 3),
+                 fixed(timing.apply_seconds, 3) + " (" + fixed(timing.apply_cpu_seconds, 3) + ")",
+                 fixed(timing.reload_seconds, 3) + " (" + fixed(timing.reload_cpu_seconds, 3) + ")",
+                 fixed(timing.change_seconds, 3) + " (" + fixed(timing.change_cpu_seconds, 3) + ")",
+                 fixed(timing.median_read_ms, 1), fixed(timing.median_read_cpu_ms, 1),
+                 fixed(timing.median_reset_ms, 1), fixed(timing.median_reset_cpu_ms, 1)});
         }
         out << "\n";
         apply.print(out);
     }
     if (!report.host_reads.empty()) {
-        TextTable hosts({{"hosts"}, {"read ms"}, {"reset ms"}});
+        TextTable hosts({{"hosts"}, {"read ms"}, {"read CPU ms"}, {"reset ms"}, {"reset CPU ms"}});
         for (const auto& timing : report.host_reads) {
             hosts.add_row({std::to_string(timing.hosts), fixed(timing.median_read_ms, 1),
-                           fixed(timing.median_reset_ms, 1)});
+                           fixed(timing.median_read_cpu_ms, 1), fixed(timing.median_reset_ms, 1),
+                           fixed(timing.median_reset_cpu_ms, 1)});
         }
         out << "\n";
         hosts.print(out);

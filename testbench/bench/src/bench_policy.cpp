@@ -86,7 +86,8 @@ BenchPolicy make_hosts_policy(std::size_t hosts, const BenchAddressing& addressi
     policy.rest_counter = "hosts_overflow";
     policy.source = "policy " + policy.policy_name +
                     "\ninterface wan = " + addressing.wan_interface +
-                    "\ncounter hosts { forward in via wan; split host source }\n";
+                    "\ncounter hosts { forward in via wan; split host source size " +
+                    std::to_string(2 * max_classes(ClassKind::hosts)) + " }\n";
     for (std::size_t i = 0; i < hosts; ++i) {
         GeneratorFlow flow;
         flow.source = bench_address(i, ipv6);

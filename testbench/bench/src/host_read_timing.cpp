@@ -11,6 +11,7 @@
 #include <chrono>
 #include <sstream>
 #include <stdexcept>
+#include <sys/resource.h>
 
 namespace acctc::bench {
 namespace {
@@ -21,14 +22,40 @@ double milliseconds_since(Clock::time_point start) {
     return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
-// Each host as the packet path would have left it: an element of the IPv4 set with a counter.
-std::string fill_commands(const BenchPolicy& policy, const std::string& table) {
-    std::string text = "add element inet " + table + " " + policy.classify_name + "_hosts_v4 { ";
+// User + system CPU time of this process so far, in milliseconds.
+double cpu_ms() {
+    rusage usage{};
+    ::getrusage(RUSAGE_SELF, &usage);
+    const auto ms = [](const timeval& t) { return t.tv_sec * 1e3 + t.tv_usec / 1e3; };
+    return ms(usage.ru_utime) + ms(usage.ru_stime);
+}
+
+// Each host as the packet path would have left it: an element with a counter in one of the
+// IPv4 host sets (the parts of a large set: which part holds a host does not change the read).
+std::string fill_commands(const BenchPolicy& policy, const CompiledPolicy& compiled) {
+    std::vector<std::string> sets;
+    for (const auto& set : compiled.sets) {
+        if (set.starts_with(policy.classify_name + "_hosts_v4")) {
+            sets.push_back(set);
+        }
+    }
+    if (sets.empty()) {
+        throw std::runtime_error("host read timing: the bench policy has no IPv4 host set");
+    }
+    std::vector<std::string> elements(sets.size());
     for (std::size_t i = 0; i < policy.flows.size(); ++i) {
-        text += (i == 0 ? "" : ", ") + policy.flows[i].source.to_string() +
+        std::string& text = elements[i % sets.size()];
+        text += (text.empty() ? "" : ", ") + policy.flows[i].source.to_string() +
                 " counter packets 1 bytes 95";
     }
-    return text + " }\n";
+    std::string commands;
+    for (std::size_t k = 0; k < sets.size(); ++k) {
+        if (!elements[k].empty()) {
+            commands += "add element inet " + compiled.table_name + " " + sets[k] + " { " +
+                        elements[k] + " }\n";
+        }
+    }
+    return commands;
 }
 
 HostReadTiming time_one(std::size_t hosts, unsigned repetitions) {
@@ -49,17 +76,18 @@ HostReadTiming time_one(std::size_t hosts, unsigned repetitions) {
         ->apply(*compiled.output, false);
     {
         testbench::ScopedNetns inside(netns);
-        const auto result =
-            runtime::NftContext().run(fill_commands(policy, compiled.output->table_name));
+        const auto result = runtime::NftContext().run(fill_commands(policy, *compiled.output));
         if (!result.ok) {
             throw std::runtime_error("host read timing: cannot add the hosts: " + result.errors);
         }
     }
     for (unsigned rep = 0; rep < repetitions; ++rep) {
         auto start = Clock::now();
+        double cpu_start = cpu_ms();
         const auto samples = runtime::read_counters(policy.policy_name, netns.name(), false,
                                                     runtime::BackendKind::nftables);
         timing.read_ms.push_back(milliseconds_since(start));
+        timing.read_cpu_ms.push_back(cpu_ms() - cpu_start);
         if (rep == 0) {
             for (const auto& sample : samples) {
                 timing.read +=
@@ -69,12 +97,16 @@ HostReadTiming time_one(std::size_t hosts, unsigned repetitions) {
             }
         }
         start = Clock::now();
+        cpu_start = cpu_ms();
         runtime::read_counters(policy.policy_name, netns.name(), true,
                                runtime::BackendKind::nftables);
         timing.reset_ms.push_back(milliseconds_since(start));
+        timing.reset_cpu_ms.push_back(cpu_ms() - cpu_start);
     }
     timing.median_read_ms = median(timing.read_ms);
     timing.median_reset_ms = median(timing.reset_ms);
+    timing.median_read_cpu_ms = median(timing.read_cpu_ms);
+    timing.median_reset_cpu_ms = median(timing.reset_cpu_ms);
     if (timing.read != hosts) {
         throw std::runtime_error("host read timing: read " + std::to_string(timing.read) +
                                  " hosts, expected " + std::to_string(hosts));
@@ -92,8 +124,10 @@ run_host_read_timing(const std::vector<std::size_t>& host_counts, unsigned repet
         timings.push_back(time_one(hosts, repetitions));
         if (progress) {
             std::ostringstream line;
-            line << "hosts " << hosts << ": read " << timings.back().median_read_ms << " ms, reset "
-                 << timings.back().median_reset_ms << " ms";
+            line << "hosts " << hosts << ": read " << timings.back().median_read_ms << " ms ("
+                 << timings.back().median_read_cpu_ms << " ms CPU), reset "
+                 << timings.back().median_reset_ms << " ms (" << timings.back().median_reset_cpu_ms
+                 << " ms CPU)";
             progress(line.str());
         }
     }

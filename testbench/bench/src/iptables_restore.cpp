@@ -54,6 +54,18 @@ void iptables_flush(const testbench::NamedNetns& netns, const std::string& progr
              "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n");
 }
 
+void ipset_restore(const testbench::NamedNetns& netns, const std::string& text) {
+    run_tool(netns, {"ipset", "-exist", "restore"}, text);
+}
+
+void ipset_destroy(const testbench::NamedNetns& netns, const std::vector<std::string>& sets) {
+    std::string text;
+    for (const auto& set : sets) {
+        text += "destroy " + set + "\n";
+    }
+    run_tool(netns, {"ipset", "-exist", "restore"}, text);
+}
+
 void iptables_command(const testbench::NamedNetns& netns, const std::string& program,
                       const std::vector<std::string>& args) {
     std::vector<std::string> argv{program, "-w"};

@@ -46,8 +46,8 @@ struct ApplyReport {
     std::vector<std::string> sets_removed;
 };
 
-// One line per replaced set for the user, e.g. "note: set peers_v4 was re-created (timeout
-// 1h -> 2h); the elements it held are gone", with "would be" for a dry run.
+// One line per replaced or removed set for the user, e.g. "note: set peers_v4 was re-created
+// (timeout 1h -> 2h); the elements it held are gone", with "would be" for a dry run.
 std::vector<std::string> set_change_notes(const ApplyReport& report);
 
 struct RemoveReport {

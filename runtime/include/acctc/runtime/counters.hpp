@@ -46,5 +46,6 @@ std::vector<CounterSample> read_counters(const std::string& policy, const std::s
                                          std::optional<BackendKind> backend = {});
 
 std::vector<CounterSample> samples_of(const std::vector<CounterReading>& readings);
+std::vector<CounterSample> samples_of(std::vector<CounterReading>&& readings);
 
 } // namespace acctc::runtime

@@ -27,8 +27,11 @@ std::string format_prometheus(const std::vector<CounterSample>& samples,
                               std::size_t max_hosts = default_max_host_series);
 
 // acctc_quota_used_bytes, acctc_quota_limit_bytes and acctc_quota_warning_bytes gauges, one
-// sample per quota labelled {policy, quota, period}.
-std::string format_quota_prometheus(const std::vector<QuotaReading>& readings);
+// sample per quota labelled {policy, quota, period}, and per host of a per-host quota with a
+// host label too: its max_hosts most used hosts (the others are left out: a sum of several
+// hosts' use means nothing against one host's budget).
+std::string format_quota_prometheus(const std::vector<QuotaReading>& readings,
+                                    std::size_t max_hosts = default_max_host_series);
 
 // Escapes a label value: backslash, double quote and newline.
 std::string escape_label_value(std::string_view value);

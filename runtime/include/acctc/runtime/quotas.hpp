@@ -5,6 +5,7 @@
 #pragma once
 
 #include "acctc/quota_comment.hpp"
+#include "acctc/runtime/periods.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -21,6 +22,10 @@ enum class QuotaState { under, warning, exhausted };
 struct QuotaReading {
     std::string policy;
     std::string quota;
+    // Per-host quotas (on `split host` counters): one reading per host that has an element in
+    // the quota's sets, its address (or prefix, or MAC); empty while no host has one yet.
+    bool per_host = false;
+    std::string host;
     std::uint64_t used = 0;  // bytes charged this period (the limit object's)
     std::uint64_t warn = 0;  // bytes at which it warns
     std::uint64_t limit = 0; // bytes per period
@@ -36,14 +41,19 @@ struct QuotaReading {
 
 std::string_view state_name(QuotaState state);
 
+// A quota's period length, and the period that holds `at`.
+periods::Length period_length(QuotaPeriod period);
+periods::Period quota_period(QuotaPeriod period, unsigned start_day, std::chrono::sys_seconds at);
+
 // The quotas of policy (every acctc table when empty) in the current network namespace, by
-// policy and quota name. Objects acctc did not write (no acctcq1 comment) are left out.
+// policy, quota name and host. Objects acctc did not write (no acctcq1 comment) are left out.
 std::vector<QuotaReading> read_quotas(const std::string& policy);
 
 // Zeroes both objects of one quota, each read and zeroed atomically by the kernel
-// (NFT_MSG_GETOBJ_RESET), which also re-arms its depletion event. Returns what they held;
-// empty when the quota is gone.
-std::optional<QuotaReading> reset_quota(const std::string& policy, const std::string& quota);
+// (NFT_MSG_GETOBJ_RESET), which also re-arms its depletion event; a per-host quota's elements
+// likewise (NFT_MSG_GETSETELEM_RESET). Returns what they held (one reading per host of a
+// per-host quota); empty when the quota is gone.
+std::vector<QuotaReading> reset_quota(const std::string& policy, const std::string& quota);
 
 // 0 when every quota is under its warning level, 1 when one is over it, 3 when one is spent
 // (the exit statuses of `vnstat --alert`).

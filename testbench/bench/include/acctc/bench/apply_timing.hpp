@@ -1,6 +1,6 @@
 // Control-plane timings at scale: loading a policy of N classes through the runtime (one
-// transaction), reloading it, and reading and resetting its N+1 counters through the netlink
-// object dump, in a namespace of this run.
+// transaction), reloading it, and reading and resetting its N+1 counters, in a namespace of this
+// run.
 #pragma once
 
 #include <cstddef>
@@ -16,12 +16,25 @@ struct ApplyTiming {
     std::size_t counters = 0; // as read back: classes + otherwise
     std::size_t ruleset_bytes = 0;
     double compile_seconds = 0;
-    double apply_seconds = 0;     // new table
-    double reload_seconds = 0;    // same policy again: every counter kept
+    double apply_seconds = 0;  // new table
+    double reload_seconds = 0; // same policy again: every counter kept
+    // One class's match changed (its rules and map replaced, every counter kept).
+    double change_seconds = 0;
+    // CPU time (user + system, this process: the kernel's work for a transaction is done in
+    // the sender's context) of the same three: less sensitive to other load than wall time.
+    double apply_cpu_seconds = 0;
+    double reload_cpu_seconds = 0;
+    double change_cpu_seconds = 0;
     std::vector<double> read_ms;  // one per repetition
     std::vector<double> reset_ms; // list-and-zero, one per repetition
     double median_read_ms = 0;
     double median_reset_ms = 0;
+    // The same reads in CPU time (user + system) of this process, which a loaded machine
+    // inflates less than wall time; the kernel's share is system time spent in our calls.
+    std::vector<double> read_cpu_ms;
+    std::vector<double> reset_cpu_ms;
+    double median_read_cpu_ms = 0;
+    double median_reset_cpu_ms = 0;
 };
 
 std::vector<ApplyTiming> run_apply_timing(const std::vector<std::size_t>& sizes,

@@ -17,6 +17,12 @@ struct HostReadTiming {
     std::vector<double> reset_ms; // list-and-zero, one per repetition
     double median_read_ms = 0;
     double median_reset_ms = 0;
+    // The CPU time (user + system) the reads took: on a loaded machine the wall-clock times
+    // above include waiting for a CPU.
+    std::vector<double> read_cpu_ms;
+    std::vector<double> reset_cpu_ms;
+    double median_read_cpu_ms = 0;
+    double median_reset_cpu_ms = 0;
 };
 
 std::vector<HostReadTiming>

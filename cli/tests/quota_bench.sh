@@ -1,0 +1,50 @@
+# Shared by the quota kernel tests (sourced after they set acctc, host and work): failures,
+# waiting for a line, a host and a peer namespace joined by veth0, the quota watcher, and a
+# cleanup on exit of what they started (the watcher, $receiver, the namespaces in $namespaces).
+failures=0
+namespaces=()
+watcher=
+receiver=
+cleanup() {
+    [[ -n $watcher ]] && kill "$watcher" 2>/dev/null && wait "$watcher" 2>/dev/null
+    [[ -n $receiver ]] && kill "$receiver" 2>/dev/null
+    for ns in "${namespaces[@]}"; do
+        ip netns del "$ns" 2>/dev/null
+    done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+export TZ=UTC
+
+wait_for() { # wait_for FILE PATTERN: up to 5 s
+    for _ in $(seq 50); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
+    return 1
+}
+
+make_veth_pair() { # make_veth_pair HOST PEER: both namespaces, veth0 in each, up, IPv4 only
+    namespaces+=("$1" "$2")
+    ip netns add "$1" || exit 1
+    ip netns add "$2" || exit 1
+    ip link add veth0 netns "$1" type veth peer name veth0 netns "$2" || exit 1
+    for ns in "$1" "$2"; do
+        # No IPv6: its neighbour discovery would be charged to the quotas too.
+        ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+            net.ipv6.conf.default.disable_ipv6=1
+        ip -n "$ns" link set lo up
+        ip -n "$ns" link set veth0 up
+    done
+}
+
+# The watcher in the host namespace, its stderr taken for the journal (JOURNAL_STREAM names
+# it): "<N>" prefixes.
+start_watcher() { # start_watcher NOW
+    : >"$work/watch.log"
+    local stream
+    stream=$(stat -c '%d:%i' "$work/watch.log")
+    ip netns exec "$host" env ACCTC_NOW="$1" JOURNAL_STREAM="$stream" \
+        "$acctc" quotas --watch --state-dir "$work/state" 2>>"$work/watch.log" &
+    watcher=$!
+    wait_for "$work/watch.log" "watching" || fail "the watcher did not start: $(cat "$work/watch.log")"
+}
+stop_watcher() { kill "$watcher"; wait "$watcher" 2>/dev/null; watcher=; }

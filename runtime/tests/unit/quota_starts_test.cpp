@@ -1,0 +1,95 @@
+// What quota objects created anew start with: the period's totals of their counters, in the
+// quota's own period, capped at each object's size.
+#include "acctc/runtime/quota_starts.hpp"
+
+#include <cstdlib>
+#include <ctime>
+#include <gtest/gtest.h>
+
+namespace acctc::runtime {
+namespace {
+
+using std::chrono::sys_seconds;
+
+sys_seconds at(const char* text) {
+    return *periods::parse_time(text);
+}
+
+CounterSample sample(const std::string& counter, std::uint64_t bytes,
+                     const std::string& host = {}) {
+    CounterSample s{"p", counter, 1, bytes, "wan", {}};
+    if (!host.empty()) {
+        s.labels.push_back({Dimension::host, host});
+    }
+    return s;
+}
+
+CompiledQuota line(QuotaPeriod period = QuotaPeriod::month, unsigned start_day = 15) {
+    return {"line", {"wan_in", "wan_out"}, period, start_day, {{"line_warn", 800}, {"line", 1000}}};
+}
+
+using Objects = std::map<std::string, std::uint64_t, std::less<>>;
+using Hosts = std::map<std::string, std::map<std::string, std::uint64_t>, std::less<>>;
+
+class QuotaStartsTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        ::setenv("TZ", "UTC", 1);
+        ::tzset();
+    }
+    PolicyTotals totals{"p"};
+};
+
+TEST_F(QuotaStartsTest, SumsTheQuotasCountersInItsCurrentPeriod) {
+    // Before the billing day: the previous period, not counted.
+    book(totals, {sample("wan_in", 5000), sample("wan_out", 0), sample("lan", 9)},
+         at("2026-03-14T23:00:00Z"));
+    // This period: 300 in, 200 out; another counter and a host series are not the quota's.
+    book(totals, {sample("wan_in", 5300), sample("wan_out", 200), sample("lan", 999)},
+         at("2026-03-15T01:00:00Z"));
+    book(totals, {sample("wan_in_hosts", 70, "198.18.0.1")}, at("2026-03-15T01:00:00Z"));
+    const auto starts = quota_starts(totals, {line()}, at("2026-03-20T00:00:00Z"));
+    EXPECT_EQ(starts.objects, (Objects{{"line", 500}, {"line_warn", 500}}));
+    EXPECT_TRUE(starts.hosts.empty());
+    // The same totals for a quota whose period started on the 1st: everything this month.
+    EXPECT_EQ(
+        quota_starts(totals, {line(QuotaPeriod::month, 1)}, at("2026-03-20T00:00:00Z")).objects,
+        (Objects{{"line", 1000}, {"line_warn", 800}}));
+}
+
+TEST_F(QuotaStartsTest, CappedAtEachObjectsSizeAndNothingWhenUnused) {
+    book(totals, {sample("wan_in", 900), sample("wan_out", 0)}, at("2026-03-15T01:00:00Z"));
+    EXPECT_EQ(quota_starts(totals, {line()}, at("2026-03-15T02:00:00Z")).objects,
+              (Objects{{"line", 900}, {"line_warn", 800}}));
+    // An hourly quota in the next hour starts from nothing.
+    EXPECT_TRUE(quota_starts(totals, {line(QuotaPeriod::hour)}, at("2026-03-15T02:00:00Z"))
+                    .objects.empty());
+    EXPECT_TRUE(
+        quota_starts(PolicyTotals{"p"}, {line()}, at("2026-03-15T02:00:00Z")).objects.empty());
+}
+
+// A per-host quota: each host its own total, in the set of its address family, capped at the
+// budget; the overflow counter (no host) and other counters are not a host's.
+TEST_F(QuotaStartsTest, PerHostQuotasStartEachHostFromItsOwnTotal) {
+    const auto now = at("2026-03-15T01:00:00Z");
+    book(totals,
+         {sample("lan_in", 700, "198.18.0.5"), sample("lan_out", 200, "198.18.0.5"),
+          sample("lan_in", 5000, "2001:db8::7"), sample("lan_in", 40, "aa:bb:cc:dd:ee:ff"),
+          sample("lan_in_overflow", 999), sample("wan_in", 3, "198.18.0.9")},
+         now);
+    CompiledQuota kids{"kids",
+                       {"lan_in", "lan_out"},
+                       QuotaPeriod::day,
+                       1,
+                       {},
+                       true,
+                       {"kids_quota_v4", "kids_quota_v6"},
+                       1000};
+    const auto starts = quota_starts(totals, {kids}, now);
+    EXPECT_TRUE(starts.objects.empty());
+    EXPECT_EQ(starts.hosts, (Hosts{{"kids_quota_v4", {{"198.18.0.5", 900}}},
+                                   {"kids_quota_v6", {{"2001:db8::7", 1000}}}}));
+}
+
+} // namespace
+} // namespace acctc::runtime
