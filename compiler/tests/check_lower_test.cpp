@@ -330,7 +330,9 @@ TEST(Lower, LeavingSideOfAViaCounterIsCountedAtEgress) {
     for (const auto& rule : output->rules) {
         EXPECT_EQ(rule.statements.at(0).name, "d");
     }
-    const auto iptables = lower_policy(c.policy, c.diagnostics, {false, false});
+    const auto iptables =
+        lower_policy(c.policy, c.diagnostics,
+                     {.fragments_before_defrag = false, .host_parts = false, .egress = false});
     EXPECT_EQ(find_chain(iptables, "egress_eth0"), nullptr);
 }
 
