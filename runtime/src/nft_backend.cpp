@@ -309,9 +309,12 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     // often) is those counters in one netlink transaction: libnftables would first fetch every
     // object of the table, which costs seconds at 100,000 counters. Quotas never go this way
     // (see only_counters_change), nor a counter to add that declared_counters() cannot read:
-    // the full reload loads the text as it is.
+    // the full reload loads the text as it is. Nor a policy with egress tables: their counters
+    // add to the inet ones of the same name, which the values read with the inventory lack.
     std::vector<DeclaredCounter> added;
     bool counters_only = current != nullptr && !dry_run && !recreating &&
+                         policy.egress.empty() &&
+                         egress_removal(netlink_, table, "delete").empty() &&
                          only_counters_change(*current, policy.definition, sets, live);
     if (counters_only && !plan.added.empty()) {
         const std::set<std::string> new_names(plan.added.begin(), plan.added.end());
