@@ -147,6 +147,9 @@ void Checker::check_classify(const ast::ClassifyDecl& decl) {
     labels.reserve(decl.branches.size());
     classify.classes.reserve(decl.branches.size());
     for (const auto& branch : decl.branches) {
+        if (diag_.too_many()) {
+            break; // a generated policy of 100,000 bad classes: the first errors say it
+        }
         if (!check_name(branch.label, "class")) {
             continue;
         }

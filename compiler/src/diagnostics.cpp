@@ -89,7 +89,14 @@ void render(std::ostream& out, const SourceFile& file, const Diagnostic& diagnos
 }
 
 void render_all(std::ostream& out, const SourceFile& file, const Diagnostics& diagnostics) {
+    // The first max_errors errors in source order (and the warnings among them): passes that
+    // run on after the limit must not flood the terminal.
+    std::size_t errors = 0;
     for (const auto& diagnostic : diagnostics.sorted()) {
+        if (errors == Diagnostics::max_errors) {
+            break;
+        }
+        errors += diagnostic.severity == Severity::error ? 1 : 0;
         render(out, file, diagnostic);
     }
     if (diagnostics.too_many()) {

@@ -146,6 +146,26 @@ TEST(Robustness, ManyErrorsAreCapped) {
     EXPECT_NE(rendered(result).find("too many errors"), std::string::npos);
 }
 
+// One classify of many bad classes: its class loop stops at the cap too, and what is printed is
+// the first errors, not every one a later pass found.
+TEST(Robustness, ManyBadClassesAreCapped) {
+    std::string text = "policy p\nclassify svc in {\n";
+    for (int i = 0; i < 20000; ++i) {
+        text += "    c" + std::to_string(i) + ": udp dport 70000\n";
+    }
+    text += "}\n";
+    const auto result = compile_timed(text, 5);
+    EXPECT_LE(result.diagnostics.error_count(), Diagnostics::max_errors + 1);
+    const std::string out = rendered(result);
+    std::size_t printed = 0;
+    for (auto at = out.find(": error: "); at != std::string::npos;
+         at = out.find(": error: ", at + 1)) {
+        ++printed;
+    }
+    EXPECT_EQ(printed, Diagnostics::max_errors);
+    EXPECT_NE(out.find("too many errors"), std::string::npos);
+}
+
 TEST(Robustness, NulBytesAndCarriageReturns) {
     expect_positioned_error(compile_timed(std::string("policy p\ncounter c { in \0 }\n", 27), 1));
     const auto crlf = compile_timed("policy p\r\ncounter c { in }\r\n", 1);
