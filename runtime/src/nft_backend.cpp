@@ -5,17 +5,17 @@
 #include "chain_record.hpp"
 #include "counter_origins.hpp"
 #include "counter_relabel.hpp"
-#include "quota_relabel.hpp"
 #include "kernel_error_map.hpp"
 #include "mutation_lock.hpp"
-#include "nft_reload_batch.hpp"
 #include "nft_counter_read.hpp"
 #include "nft_egress.hpp"
 #include "nft_host_counters.hpp"
 #include "nft_host_quota_starts.hpp"
 #include "nft_inventory.hpp"
 #include "nft_listing.hpp"
+#include "nft_reload_batch.hpp"
 #include "packet_path.hpp"
+#include "quota_relabel.hpp"
 #include "reload_plan.hpp"
 #include "set_shape.hpp"
 
@@ -64,23 +64,7 @@ struct HostOrder {
 };
 
 std::vector<std::string> acctc_tables(NftNetlink& netlink) {
-    std::vector<std::string> tables;
-    static const std::vector<mnl_attr_data_type> expected = [] {
-        std::vector<mnl_attr_data_type> types(NFTA_TABLE_MAX + 1, MNL_TYPE_UNSPEC);
-        types[NFTA_TABLE_NAME] = MNL_TYPE_NUL_STRING;
-        return types;
-    }();
-    netlink.dump(
-        NFT_MSG_GETTABLE, NFPROTO_INET, [](nlmsghdr*) {},
-        [&](const nlmsghdr* reply) {
-            std::string name = NftAttributes(reply, expected).string(NFTA_TABLE_NAME);
-            if (name.starts_with(table_prefix)) {
-                tables.push_back(std::move(name));
-            }
-        });
-    std::sort(tables.begin(), tables.end());
-    tables.erase(std::unique(tables.begin(), tables.end()), tables.end());
-    return tables;
+    return table_names(netlink, NFPROTO_INET, table_prefix);
 }
 
 void validate_policy_name(const std::string& policy) {
@@ -312,8 +296,7 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     // the full reload loads the text as it is. Nor a policy with egress tables: their counters
     // add to the inet ones of the same name, which the values read with the inventory lack.
     std::vector<DeclaredCounter> added;
-    bool counters_only = current != nullptr && !dry_run && !recreating &&
-                         policy.egress.empty() &&
+    bool counters_only = current != nullptr && !dry_run && !recreating && policy.egress.empty() &&
                          egress_removal(netlink_, table, "delete").empty() &&
                          only_counters_change(*current, policy.definition, sets, live);
     if (counters_only && !plan.added.empty()) {
@@ -350,10 +333,9 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
                 run_transaction(reload.stage, table, false);
                 staged = true;
             }
-            run_transaction(
-                with_quota_relabels(with_relabels(reload.commit, table, relabels), table,
-                                    quota_relabels),
-                table, dry_run);
+            run_transaction(with_quota_relabels(with_relabels(reload.commit, table, relabels),
+                                                table, quota_relabels),
+                            table, dry_run);
             if (!dry_run) {
                 // Removed counters stay until the cleanup below: read by name with the rest.
                 std::vector<std::string> present = wanted;

@@ -21,22 +21,7 @@ constexpr std::string_view header_key = " l2=";
 
 // The egress tables of `table` in the kernel: "acctc_P.egress_DEV".
 std::vector<std::string> egress_tables(NftNetlink& netlink, const std::string& table) {
-    static const std::vector<mnl_attr_data_type> expected = [] {
-        std::vector<mnl_attr_data_type> types(NFTA_TABLE_MAX + 1, MNL_TYPE_UNSPEC);
-        types[NFTA_TABLE_NAME] = MNL_TYPE_NUL_STRING;
-        return types;
-    }();
-    std::vector<std::string> tables;
-    const std::string prefix = table + ".egress_";
-    netlink.dump(
-        NFT_MSG_GETTABLE, NFPROTO_NETDEV, [](nlmsghdr*) {},
-        [&](const nlmsghdr* reply) {
-            std::string name = NftAttributes(reply, expected).string(NFTA_TABLE_NAME);
-            if (name.starts_with(prefix)) {
-                tables.push_back(std::move(name));
-            }
-        });
-    return tables;
+    return table_names(netlink, NFPROTO_NETDEV, table + ".egress_");
 }
 
 // The device of an egress table: its name after "egress_", '/'-escapes undone (naming.hpp).

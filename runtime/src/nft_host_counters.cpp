@@ -18,23 +18,14 @@ constexpr unsigned char set_userdata_comment = 7;
 // Linux 6.5's NFT_MSG_GETSETELEM_RESET, newer than this system's headers.
 constexpr std::uint16_t msg_getsetelem_reset = 33;
 
-std::vector<mnl_attr_data_type>
-expect(std::size_t max, std::initializer_list<std::pair<int, mnl_attr_data_type>> of) {
-    std::vector<mnl_attr_data_type> expected(max + 1, MNL_TYPE_UNSPEC);
-    for (const auto& [type, kind] : of) {
-        expected[static_cast<std::size_t>(type)] = kind;
-    }
-    return expected;
-}
-
 // The quota of an expression (NFTA_EXPR_NAME "quota"): its size and what was charged to it.
 template <typename OnQuota>
 bool read_quota(const nlattr* expression, OnQuota on_quota) {
-    static const auto expected = expect(
+    static const auto expected = attribute_types(
         NFTA_EXPR_MAX, {{NFTA_EXPR_NAME, MNL_TYPE_NUL_STRING}, {NFTA_EXPR_DATA, MNL_TYPE_NESTED}});
-    static const auto quota = expect(NFTA_QUOTA_MAX, {{NFTA_QUOTA_BYTES, MNL_TYPE_U64},
-                                                      {NFTA_QUOTA_CONSUMED, MNL_TYPE_U64},
-                                                      {NFTA_QUOTA_FLAGS, MNL_TYPE_U32}});
+    static const auto quota = attribute_types(NFTA_QUOTA_MAX, {{NFTA_QUOTA_BYTES, MNL_TYPE_U64},
+                                                               {NFTA_QUOTA_CONSUMED, MNL_TYPE_U64},
+                                                               {NFTA_QUOTA_FLAGS, MNL_TYPE_U32}});
     const NftAttributes attributes(expression, expected);
     if (attributes.string(NFTA_EXPR_NAME) != "quota" || !attributes.has(NFTA_EXPR_DATA)) {
         return false;
@@ -49,10 +40,11 @@ bool read_quota(const nlattr* expression, OnQuota on_quota) {
 
 std::vector<CommentedSet> commented_sets(NftNetlink& netlink, const std::string& table,
                                          const std::function<bool(const std::string&)>& wanted) {
-    static const auto expected = expect(NFTA_SET_MAX, {{NFTA_SET_TABLE, MNL_TYPE_NUL_STRING},
-                                                       {NFTA_SET_NAME, MNL_TYPE_NUL_STRING},
-                                                       {NFTA_SET_USERDATA, MNL_TYPE_BINARY},
-                                                       {NFTA_SET_EXPR, MNL_TYPE_NESTED}});
+    static const auto expected =
+        attribute_types(NFTA_SET_MAX, {{NFTA_SET_TABLE, MNL_TYPE_NUL_STRING},
+                                       {NFTA_SET_NAME, MNL_TYPE_NUL_STRING},
+                                       {NFTA_SET_USERDATA, MNL_TYPE_BINARY},
+                                       {NFTA_SET_EXPR, MNL_TYPE_NESTED}});
     std::vector<CommentedSet> sets;
     // A table that is not there has no sets (quotas of a policy not applied, or just flushed).
     const int error = netlink.try_dump(
@@ -118,10 +110,11 @@ std::string address_text(const nlattr* value) {
 
 // The counter of one element's expression, when it is a counter.
 bool read_counter(const nlattr* expression, KernelHostCounter& into) {
-    static const auto expected = expect(
+    static const auto expected = attribute_types(
         NFTA_EXPR_MAX, {{NFTA_EXPR_NAME, MNL_TYPE_NUL_STRING}, {NFTA_EXPR_DATA, MNL_TYPE_NESTED}});
-    static const auto counter = expect(NFTA_COUNTER_MAX, {{NFTA_COUNTER_BYTES, MNL_TYPE_U64},
-                                                          {NFTA_COUNTER_PACKETS, MNL_TYPE_U64}});
+    static const auto counter =
+        attribute_types(NFTA_COUNTER_MAX,
+                        {{NFTA_COUNTER_BYTES, MNL_TYPE_U64}, {NFTA_COUNTER_PACKETS, MNL_TYPE_U64}});
     const NftAttributes attributes(expression, expected);
     if (attributes.string(NFTA_EXPR_NAME) != "counter" || !attributes.has(NFTA_EXPR_DATA)) {
         return false;
@@ -136,10 +129,10 @@ bool read_counter(const nlattr* expression, KernelHostCounter& into) {
 template <typename OnExpression>
 void read_element(const nlattr* element, OnExpression on_expression) {
     static const auto expected =
-        expect(NFTA_SET_ELEM_MAX, {{NFTA_SET_ELEM_KEY, MNL_TYPE_NESTED},
-                                   {NFTA_SET_ELEM_EXPR, MNL_TYPE_NESTED},
-                                   {NFTA_SET_ELEM_EXPRESSIONS, MNL_TYPE_NESTED}});
-    static const auto data = expect(NFTA_DATA_MAX, {{NFTA_DATA_VALUE, MNL_TYPE_BINARY}});
+        attribute_types(NFTA_SET_ELEM_MAX, {{NFTA_SET_ELEM_KEY, MNL_TYPE_NESTED},
+                                            {NFTA_SET_ELEM_EXPR, MNL_TYPE_NESTED},
+                                            {NFTA_SET_ELEM_EXPRESSIONS, MNL_TYPE_NESTED}});
+    static const auto data = attribute_types(NFTA_DATA_MAX, {{NFTA_DATA_VALUE, MNL_TYPE_BINARY}});
     const NftAttributes attributes(element, expected);
     if (!attributes.has(NFTA_SET_ELEM_KEY)) {
         return;
@@ -185,7 +178,7 @@ void dump_elements(NftNetlink& netlink, const std::string& table, const std::str
                    bool reset, const std::function<void()>& restart,
                    const std::function<void(const std::string&, const nlattr*)>& on_expression) {
     static const auto expected =
-        expect(NFTA_SET_ELEM_LIST_MAX, {{NFTA_SET_ELEM_LIST_ELEMENTS, MNL_TYPE_NESTED}});
+        attribute_types(NFTA_SET_ELEM_LIST_MAX, {{NFTA_SET_ELEM_LIST_ELEMENTS, MNL_TYPE_NESTED}});
     const auto add = [&](nlmsghdr* request) {
         mnl_attr_put_strz(request, NFTA_SET_ELEM_LIST_TABLE, table.c_str());
         mnl_attr_put_strz(request, NFTA_SET_ELEM_LIST_SET, set.c_str());

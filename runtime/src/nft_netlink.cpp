@@ -326,6 +326,24 @@ attribute_types(std::uint16_t max,
     return expected;
 }
 
+std::vector<std::string> table_names(NftNetlink& netlink, std::uint8_t family,
+                                     std::string_view prefix) {
+    static const auto expected =
+        attribute_types(NFTA_TABLE_MAX, {{NFTA_TABLE_NAME, MNL_TYPE_NUL_STRING}});
+    std::vector<std::string> tables;
+    netlink.dump(
+        NFT_MSG_GETTABLE, family, [](nlmsghdr*) {},
+        [&](const nlmsghdr* reply) {
+            std::string name = NftAttributes(reply, expected).string(NFTA_TABLE_NAME);
+            if (name.starts_with(prefix)) {
+                tables.push_back(std::move(name));
+            }
+        });
+    std::sort(tables.begin(), tables.end());
+    tables.erase(std::unique(tables.begin(), tables.end()), tables.end());
+    return tables;
+}
+
 std::size_t NftAttributes::checked_size(const std::vector<mnl_attr_data_type>& expected) {
     static_assert(NFTA_SET_MAX < capacity && NFTA_RULE_MAX < capacity &&
                   NFTA_CHAIN_MAX < capacity && NFTA_SET_ELEM_MAX < capacity);

@@ -10,6 +10,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -84,6 +85,10 @@ class NftNetlink {
 std::vector<mnl_attr_data_type>
 attribute_types(std::uint16_t max,
                 std::initializer_list<std::pair<std::uint16_t, mnl_attr_data_type>> types);
+
+// The names of the family's tables that start with `prefix`, sorted.
+std::vector<std::string> table_names(NftNetlink& netlink, std::uint8_t family,
+                                     std::string_view prefix);
 
 // Attributes of one nf_tables message, indexed by type, validated against their expected types.
 class NftAttributes {
