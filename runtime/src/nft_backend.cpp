@@ -333,8 +333,11 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
                 run_transaction(reload.stage, table, false);
                 staged = true;
             }
+            // The egress tables in the same commit: the forward chain marks what their chains
+            // count and unmark, so one without the other must never be in the kernel.
             run_transaction(with_quota_relabels(with_relabels(reload.commit, table, relabels),
-                                                table, quota_relabels),
+                                                table, quota_relabels) +
+                                egress,
                             table, dry_run);
             if (!dry_run) {
                 // Removed counters stay until the cleanup below: read by name with the rest.
@@ -369,10 +372,6 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
             ++attempt;
             stage = !dry_run && !recreating;
         }
-    }
-    // Beside the inet table: its forward chain marks what its egress chains count.
-    if (!egress.empty()) {
-        run_transaction(egress, table, dry_run);
     }
     const bool chains_recreated = !attempts[attempt].keep_chains;
     if (!attempts[attempt].keep_sets) {
