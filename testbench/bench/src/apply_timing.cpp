@@ -10,7 +10,6 @@
 #include <chrono>
 #include <sstream>
 #include <stdexcept>
-#include <sys/resource.h>
 #include <sys/socket.h>
 
 namespace acctc::bench {
@@ -22,14 +21,6 @@ double seconds_since(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// User + system CPU seconds of this process so far.
-double cpu_seconds() {
-    rusage usage{};
-    ::getrusage(RUSAGE_SELF, &usage);
-    const auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
-    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
 // Runs `step` and stores its wall and CPU seconds.
 template <typename Step>
 void timed(double& wall, double& cpu, Step step) {
@@ -38,11 +29,6 @@ void timed(double& wall, double& cpu, Step step) {
     step();
     wall = seconds_since(start);
     cpu = cpu_seconds() - cpu_start;
-}
-
-// User + system CPU milliseconds of this process so far.
-double cpu_ms() {
-    return cpu_seconds() * 1e3;
 }
 
 ApplyTiming time_one(std::size_t classes, unsigned repetitions) {
@@ -83,26 +69,10 @@ ApplyTiming time_one(std::size_t classes, unsigned repetitions) {
         timed(timing.change_seconds, timing.change_cpu_seconds,
               [&] { backend->apply(*changed.output, false); });
     }
-    for (unsigned rep = 0; rep < repetitions; ++rep) {
-        start = Clock::now();
-        double cpu_start = cpu_ms();
-        // The backend named: the read timed is the kernel's, not a look for where it lives.
-        const auto samples = runtime::read_counters(policy.policy_name, netns.name(), false,
-                                                    runtime::BackendKind::nftables);
-        timing.read_ms.push_back(seconds_since(start) * 1e3);
-        timing.read_cpu_ms.push_back(cpu_ms() - cpu_start);
-        timing.counters = samples.size();
-        start = Clock::now();
-        cpu_start = cpu_ms();
-        runtime::read_counters(policy.policy_name, netns.name(), true,
-                               runtime::BackendKind::nftables);
-        timing.reset_ms.push_back(seconds_since(start) * 1e3);
-        timing.reset_cpu_ms.push_back(cpu_ms() - cpu_start);
-    }
-    timing.median_read_ms = median(timing.read_ms);
-    timing.median_reset_ms = median(timing.reset_ms);
-    timing.median_read_cpu_ms = median(timing.read_cpu_ms);
-    timing.median_reset_cpu_ms = median(timing.reset_cpu_ms);
+    timing.reads = time_reads(policy.policy_name, netns.name(), repetitions,
+                              [&](const std::vector<runtime::CounterSample>& samples) {
+                                  timing.counters = samples.size();
+                              });
     if (timing.counters != classes + 1) {
         throw std::runtime_error("apply timing: read " + std::to_string(timing.counters) +
                                  " counters, expected " + std::to_string(classes + 1));
@@ -125,9 +95,7 @@ std::vector<ApplyTiming> run_apply_timing(const std::vector<std::size_t>& sizes,
                  << t.apply_seconds << " s (CPU " << t.apply_cpu_seconds << " s), reload "
                  << t.reload_seconds << " s (CPU " << t.reload_cpu_seconds
                  << " s), one class changed " << t.change_seconds << " s (CPU "
-                 << t.change_cpu_seconds << " s), read " << t.median_read_ms << " ms ("
-                 << t.median_read_cpu_ms << " ms CPU), reset " << t.median_reset_ms << " ms ("
-                 << t.median_reset_cpu_ms << " ms CPU)";
+                 << t.change_cpu_seconds << " s), " << describe(t.reads);
             progress(line.str());
         }
     }

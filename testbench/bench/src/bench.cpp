@@ -188,27 +188,12 @@ nlohmann::json to_json(const BenchReport& report) {
                                 {"change_seconds", timing.change_seconds},
                                 {"apply_cpu_seconds", timing.apply_cpu_seconds},
                                 {"reload_cpu_seconds", timing.reload_cpu_seconds},
-                                {"change_cpu_seconds", timing.change_cpu_seconds},
-                                {"read_ms", timing.read_ms},
-                                {"reset_ms", timing.reset_ms},
-                                {"median_read_ms", timing.median_read_ms},
-                                {"median_reset_ms", timing.median_reset_ms},
-                                {"read_cpu_ms", timing.read_cpu_ms},
-                                {"reset_cpu_ms", timing.reset_cpu_ms},
-                                {"median_read_cpu_ms", timing.median_read_cpu_ms},
-                                {"median_reset_cpu_ms", timing.median_reset_cpu_ms}});
+                                {"change_cpu_seconds", timing.change_cpu_seconds}});
+        add_read_timings(out["apply"].back(), timing.reads);
     }
     for (const auto& timing : report.host_reads) {
-        out["host_reads"].push_back({{"hosts", timing.hosts},
-                                     {"read", timing.read},
-                                     {"read_ms", timing.read_ms},
-                                     {"reset_ms", timing.reset_ms},
-                                     {"median_read_ms", timing.median_read_ms},
-                                     {"median_reset_ms", timing.median_reset_ms},
-                                     {"read_cpu_ms", timing.read_cpu_ms},
-                                     {"reset_cpu_ms", timing.reset_cpu_ms},
-                                     {"median_read_cpu_ms", timing.median_read_cpu_ms},
-                                     {"median_reset_cpu_ms", timing.median_reset_cpu_ms}});
+        out["host_reads"].push_back({{"hosts", timing.hosts}, {"read", timing.read}});
+        add_read_timings(out["host_reads"].back(), timing.reads);
     }
     return out;
 }
@@ -304,8 +289,9 @@ void print_table(std::ostream& out, const BenchReport& report) {
                  fixed(timing.apply_seconds, 3) + " (" + fixed(timing.apply_cpu_seconds, 3) + ")",
                  fixed(timing.reload_seconds, 3) + " (" + fixed(timing.reload_cpu_seconds, 3) + ")",
                  fixed(timing.change_seconds, 3) + " (" + fixed(timing.change_cpu_seconds, 3) + ")",
-                 fixed(timing.median_read_ms, 1), fixed(timing.median_read_cpu_ms, 1),
-                 fixed(timing.median_reset_ms, 1), fixed(timing.median_reset_cpu_ms, 1)});
+                 fixed(timing.reads.median_read_ms, 1), fixed(timing.reads.median_read_cpu_ms, 1),
+                 fixed(timing.reads.median_reset_ms, 1),
+                 fixed(timing.reads.median_reset_cpu_ms, 1)});
         }
         out << "\n";
         apply.print(out);
@@ -313,9 +299,10 @@ void print_table(std::ostream& out, const BenchReport& report) {
     if (!report.host_reads.empty()) {
         TextTable hosts({{"hosts"}, {"read ms"}, {"read CPU ms"}, {"reset ms"}, {"reset CPU ms"}});
         for (const auto& timing : report.host_reads) {
-            hosts.add_row({std::to_string(timing.hosts), fixed(timing.median_read_ms, 1),
-                           fixed(timing.median_read_cpu_ms, 1), fixed(timing.median_reset_ms, 1),
-                           fixed(timing.median_reset_cpu_ms, 1)});
+            hosts.add_row({std::to_string(timing.hosts), fixed(timing.reads.median_read_ms, 1),
+                           fixed(timing.reads.median_read_cpu_ms, 1),
+                           fixed(timing.reads.median_reset_ms, 1),
+                           fixed(timing.reads.median_reset_cpu_ms, 1)});
         }
         out << "\n";
         hosts.print(out);

@@ -8,27 +8,10 @@
 #include "acctc/runtime/nft_context.hpp"
 #include "acctc/testbench/netns.hpp"
 
-#include <chrono>
-#include <sstream>
 #include <stdexcept>
-#include <sys/resource.h>
 
 namespace acctc::bench {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double milliseconds_since(Clock::time_point start) {
-    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
-// User + system CPU time of this process so far, in milliseconds.
-double cpu_ms() {
-    rusage usage{};
-    ::getrusage(RUSAGE_SELF, &usage);
-    const auto ms = [](const timeval& t) { return t.tv_sec * 1e3 + t.tv_usec / 1e3; };
-    return ms(usage.ru_utime) + ms(usage.ru_stime);
-}
 
 // Each host as the packet path would have left it: an element with a counter in one of the
 // IPv4 host sets (the parts of a large set: which part holds a host does not change the read).
@@ -81,32 +64,15 @@ HostReadTiming time_one(std::size_t hosts, unsigned repetitions) {
             throw std::runtime_error("host read timing: cannot add the hosts: " + result.errors);
         }
     }
-    for (unsigned rep = 0; rep < repetitions; ++rep) {
-        auto start = Clock::now();
-        double cpu_start = cpu_ms();
-        const auto samples = runtime::read_counters(policy.policy_name, netns.name(), false,
-                                                    runtime::BackendKind::nftables);
-        timing.read_ms.push_back(milliseconds_since(start));
-        timing.read_cpu_ms.push_back(cpu_ms() - cpu_start);
-        if (rep == 0) {
-            for (const auto& sample : samples) {
-                timing.read +=
-                    sample.label(Dimension::host).empty() || sample.counter == policy.rest_counter
-                        ? 0
-                        : 1;
-            }
-        }
-        start = Clock::now();
-        cpu_start = cpu_ms();
-        runtime::read_counters(policy.policy_name, netns.name(), true,
-                               runtime::BackendKind::nftables);
-        timing.reset_ms.push_back(milliseconds_since(start));
-        timing.reset_cpu_ms.push_back(cpu_ms() - cpu_start);
-    }
-    timing.median_read_ms = median(timing.read_ms);
-    timing.median_reset_ms = median(timing.reset_ms);
-    timing.median_read_cpu_ms = median(timing.read_cpu_ms);
-    timing.median_reset_cpu_ms = median(timing.reset_cpu_ms);
+    timing.reads = time_reads(policy.policy_name, netns.name(), repetitions,
+                              [&](const std::vector<runtime::CounterSample>& samples) {
+                                  for (const auto& sample : samples) {
+                                      timing.read += sample.label(Dimension::host).empty() ||
+                                                             sample.counter == policy.rest_counter
+                                                         ? 0
+                                                         : 1;
+                                  }
+                              });
     if (timing.read != hosts) {
         throw std::runtime_error("host read timing: read " + std::to_string(timing.read) +
                                  " hosts, expected " + std::to_string(hosts));
@@ -123,12 +89,7 @@ run_host_read_timing(const std::vector<std::size_t>& host_counts, unsigned repet
     for (const auto hosts : host_counts) {
         timings.push_back(time_one(hosts, repetitions));
         if (progress) {
-            std::ostringstream line;
-            line << "hosts " << hosts << ": read " << timings.back().median_read_ms << " ms ("
-                 << timings.back().median_read_cpu_ms << " ms CPU), reset "
-                 << timings.back().median_reset_ms << " ms (" << timings.back().median_reset_cpu_ms
-                 << " ms CPU)";
-            progress(line.str());
+            progress("hosts " + std::to_string(hosts) + ": " + describe(timings.back().reads));
         }
     }
     return timings;

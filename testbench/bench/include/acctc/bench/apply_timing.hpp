@@ -3,6 +3,8 @@
 // run.
 #pragma once
 
+#include "acctc/bench/read_timing.hpp"
+
 #include <cstddef>
 #include <functional>
 #include <string>
@@ -25,16 +27,7 @@ struct ApplyTiming {
     double apply_cpu_seconds = 0;
     double reload_cpu_seconds = 0;
     double change_cpu_seconds = 0;
-    std::vector<double> read_ms;  // one per repetition
-    std::vector<double> reset_ms; // list-and-zero, one per repetition
-    double median_read_ms = 0;
-    double median_reset_ms = 0;
-    // The same reads in CPU time (user + system) of this process, which a loaded machine
-    // inflates less than wall time; the kernel's share is system time spent in our calls.
-    std::vector<double> read_cpu_ms;
-    std::vector<double> reset_cpu_ms;
-    double median_read_cpu_ms = 0;
-    double median_reset_cpu_ms = 0;
+    ReadTimings reads; // of the N+1 counters
 };
 
 std::vector<ApplyTiming> run_apply_timing(const std::vector<std::size_t>& sizes,
