@@ -293,11 +293,14 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     // often) is those counters in one netlink transaction: libnftables would first fetch every
     // object of the table, which costs seconds at 100,000 counters. Quotas never go this way
     // (see only_counters_change), nor a counter to add that declared_counters() cannot read:
-    // the full reload loads the text as it is. Nor a policy with egress tables: their counters
-    // add to the inet ones of the same name, which the values read with the inventory lack.
+    // the full reload loads the text as it is. Nor egress tables wanted or left to delete (the
+    // egress transaction is not empty): their counters add to the inet ones of the same name,
+    // which the values read with the inventory lack.
+    // The egress transaction is built (and a device acctc cannot count at egress refused)
+    // before anything is committed.
+    const std::string egress = egress_transaction(netlink_, table, policy.egress);
     std::vector<DeclaredCounter> added;
-    bool counters_only = current != nullptr && !dry_run && !recreating && policy.egress.empty() &&
-                         egress_removal(netlink_, table, "delete").empty() &&
+    bool counters_only = current != nullptr && !dry_run && !recreating && egress.empty() &&
                          only_counters_change(*current, policy.definition, sets, live);
     if (counters_only && !plan.added.empty()) {
         const std::set<std::string> new_names(plan.added.begin(), plan.added.end());
@@ -308,8 +311,6 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
         }
         counters_only = added.size() == new_names.size();
     }
-    // Built (and a device acctc cannot count at egress refused) before anything is committed.
-    const std::string egress = egress_transaction(netlink_, table, policy.egress);
     ReloadTransactions reload;
     std::size_t attempt = 0;
     if (counters_only) {
