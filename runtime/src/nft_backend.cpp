@@ -528,14 +528,21 @@ std::string NftBackend::live_ruleset(const std::string& policy) {
     if (!table_exists(netlink_, table)) {
         return {};
     }
-    return normalised_listing(table);
+    return normalised_listing(table, egress_tables(netlink_, table));
 }
 
 std::string NftBackend::planned_ruleset(const CompiledPolicy& policy) {
     // nft itself is the normaliser: load into an empty namespace of our own and list it back.
+    // The egress tables load there too: a netdev chain may name a device that is missing.
+    std::string text = policy.definition;
+    std::vector<std::string> egress;
+    for (const auto& table : policy.egress) {
+        text += "table netdev " + table.table + "\n" + table.definition;
+        egress.push_back(table.table);
+    }
     const NetnsScope scratch = NetnsScope::isolated();
-    run_transaction(policy.definition, policy.table_name, false);
-    return normalised_listing(policy.table_name);
+    run_transaction(text, policy.table_name, false);
+    return normalised_listing(policy.table_name, egress);
 }
 
 } // namespace acctc::runtime
