@@ -104,9 +104,13 @@ std::map<std::string, SetShape> live_set_shapes(const std::string& table,
 std::vector<std::string> set_change_notes(const ApplyReport& report) {
     std::vector<std::string> notes;
     for (const auto& set : report.sets_replaced) {
+        const std::string would = report.dry_run ? "would be" : "are";
         notes.push_back("note: set " + set.name + (report.dry_run ? " would be" : " was") +
-                        " re-created (" + set.change + "); the elements it held " +
-                        (report.dry_run ? "would be" : "are") + " gone");
+                        " re-created (" + set.change + "); " +
+                        (set.quota_use_restored
+                             ? "its hosts' use " + std::string(report.dry_run ? "would be" : "is") +
+                                   " restored from the period's totals"
+                             : "the elements it held " + would + " gone"));
     }
     // A split host set renamed (its parts: a size across 8,192, or a table from before parts)
     // is removed with its hosts' counts: say so, as for a re-created one.
@@ -394,7 +398,11 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     report.added = plan.added;
     report.sets_kept = sets.kept;
     for (auto& [name, change] : sets.replaced) {
-        report.sets_replaced.push_back({name, change});
+        const bool quota_set = std::any_of(
+            policy.quotas.begin(), policy.quotas.end(), [&name = name](const auto& quota) {
+                return std::find(quota.sets.begin(), quota.sets.end(), name) != quota.sets.end();
+            });
+        report.sets_replaced.push_back({name, change, quota_set});
     }
     report.sets_removed = sets.removed;
     if (!dry_run && !reload.cleanup.empty()) {
