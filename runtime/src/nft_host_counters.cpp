@@ -196,9 +196,12 @@ HostText host_text(const HostElement& element) {
     const unsigned char* key = element.key.data();
     char* end = text;
     if (element.key_size == 4) {
-        // By hand: inet_ntop formats IPv4 through sprintf, the largest part of a host's cost.
+        // By hand: inet_ntop formats IPv4 through sprintf, which cost more than the rest of it.
         for (int i = 0; i < 4; ++i) {
-            end = put_decimal(i == 0 ? end : (*end = '.', end + 1), key[i]);
+            if (i > 0) {
+                *end++ = '.';
+            }
+            end = put_decimal(end, key[i]);
         }
     } else if (element.key_size == 6) { // ether_addr (split host mac), as nft prints it
         static constexpr char hex[] = "0123456789abcdef";

@@ -9,27 +9,17 @@
 
 namespace acctc::bench {
 
-namespace {
-
-rusage usage_now() {
+CpuTimes cpu_times() {
     rusage usage{};
     ::getrusage(RUSAGE_SELF, &usage);
-    return usage;
+    const auto seconds = [](const timeval& t) {
+        return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+    };
+    return {seconds(usage.ru_utime) + seconds(usage.ru_stime), seconds(usage.ru_stime)};
 }
-
-double seconds(const timeval& t) {
-    return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6;
-}
-
-} // namespace
 
 double cpu_seconds() {
-    const rusage usage = usage_now();
-    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
-double system_cpu_seconds() {
-    return seconds(usage_now().ru_stime);
+    return cpu_times().total;
 }
 
 ReadTimings
@@ -40,14 +30,14 @@ time_reads(const std::string& policy, const std::string& netns, unsigned repetit
     // One read (or read-and-reset) timed: its wall and CPU milliseconds appended.
     const auto timed_read = [&](bool reset, std::vector<double>& wall_ms,
                                 std::vector<double>& cpu_ms, std::vector<double>& system_ms) {
-        const double cpu_start = cpu_seconds();
-        const double system_start = system_cpu_seconds();
+        const CpuTimes cpu_start = cpu_times();
         const auto start = Clock::now();
         // The backend named: the read timed is the kernel's, not a look for where it lives.
         auto samples = runtime::read_counters(policy, netns, reset, runtime::BackendKind::nftables);
         wall_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
-        cpu_ms.push_back((cpu_seconds() - cpu_start) * 1e3);
-        system_ms.push_back((system_cpu_seconds() - system_start) * 1e3);
+        const CpuTimes cpu_end = cpu_times(); // one snapshot: system never exceeds the total
+        cpu_ms.push_back((cpu_end.total - cpu_start.total) * 1e3);
+        system_ms.push_back((cpu_end.system - cpu_start.system) * 1e3);
         return samples;
     };
     for (unsigned rep = 0; rep < repetitions; ++rep) {

@@ -31,10 +31,14 @@ struct ReadTimings {
     double median_reset_system_ms = 0;
 };
 
-// User + system CPU seconds of this process so far.
+// CPU seconds of this process so far: user + system, and the system part of it.
+struct CpuTimes {
+    double total = 0;
+    double system = 0;
+};
+CpuTimes cpu_times();
+// cpu_times().total.
 double cpu_seconds();
-// System CPU seconds of this process so far.
-double system_cpu_seconds();
 
 // `repetitions` times a read, then a read-and-reset, of the nft table of `policy` in `netns`;
 // `first_read` gets the samples of the first read (to check what was read).
