@@ -157,7 +157,11 @@ int Nfacct::exchange(std::uint8_t message, std::uint16_t flags, const std::strin
 
 std::vector<NfacctObject> Nfacct::list() {
     std::vector<NfacctObject> out;
-    if (const int error = exchange(NFNL_MSG_ACCT_GET, NLM_F_DUMP, "", {}, {}, &out); error != 0) {
+    const int error = exchange(NFNL_MSG_ACCT_GET, NLM_F_DUMP, "", {}, {}, &out);
+    if (error == EINVAL || error == EOPNOTSUPP || error == EPROTONOSUPPORT) {
+        return {}; // a kernel without nfnetlink_acct (nfnetlink knows no such subsystem)
+    }
+    if (error != 0) {
         throw_system_error("cannot list nfacct objects", error);
     }
     return out;

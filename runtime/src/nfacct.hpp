@@ -36,7 +36,7 @@ class Nfacct {
     Nfacct(const Nfacct&) = delete;
     Nfacct& operator=(const Nfacct&) = delete;
 
-    // Every object of the namespace.
+    // Every object of the namespace; none on a kernel without nfnetlink_acct.
     std::vector<NfacctObject> list();
     // One object (zero: read and zeroed at once, re-arming its event, GET_CTRZERO); nothing
     // when it does not exist.
