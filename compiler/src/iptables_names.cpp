@@ -54,8 +54,8 @@ std::string quota_object(const std::string& policy, std::uint64_t bytes,
     QuotaIdentity what = identity;
     what.origin.clear(); // where it is written changes nothing in the kernel
     const std::string prefix = owned_prefix(policy);
-    const std::string hash =
-        hash_text(identity.quota + " " + std::to_string(bytes) + " " + encode_quota_comment(what), 6);
+    const std::string hash = hash_text(
+        identity.quota + " " + std::to_string(bytes) + " " + encode_quota_comment(what), 6);
     const std::size_t room = max_nfacct_name - prefix.size() - hash.size() - 1;
     return prefix + identity.quota.substr(0, room) + "-" + hash;
 }

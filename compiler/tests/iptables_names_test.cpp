@@ -61,8 +61,8 @@ TEST(IptablesNames, QuotaObjectsFitNfacctAndChangeWithTheQuota) {
 }
 
 TEST(IptablesNames, ChargeCommentsRoundTrip) {
-    const QuotaIdentity line{"line", QuotaRole::limit, QuotaPeriod::month, 15, true,
-                             "/etc/acctc/a b\"c.acct:4", 5000};
+    const QuotaIdentity line{
+        "line", QuotaRole::limit, QuotaPeriod::month, 15, true, "/etc/acctc/a b\"c.acct:4", 5000};
     const std::string comment = encode_charge_comment(line);
     EXPECT_EQ(comment.rfind("acctcq:line acctcq1 q=4 role=limit per=month/15 drop warn=5000 @", 0),
               0U);

@@ -62,8 +62,8 @@ void QuotaObjectLoad::create() {
             const auto before = std::find_if(live_.begin(), live_.end(), [&](const auto& rule) {
                 return rule.identity.quota == quota.name && rule.object != object.name;
             });
-            if (const auto old = before == live_.end() ? std::nullopt
-                                                        : nfacct_.get(before->object)) {
+            if (const auto old =
+                    before == live_.end() ? std::nullopt : nfacct_.get(before->object)) {
                 start = old->bytes;
             } else if (const auto it = policy_.quota_starts.objects.find(object.name);
                        it != policy_.quota_starts.objects.end()) {

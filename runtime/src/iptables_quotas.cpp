@@ -7,6 +7,7 @@
 #include "nfacct.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 
 namespace acctc::runtime {
@@ -56,7 +57,8 @@ std::vector<IptablesVariant> variants_here() {
 void learn_charge_rules() {
     for (const IptablesVariant variant : variants_here()) {
         for (const char* tool : {"iptables", "ip6tables"}) {
-            const auto saved = run_process({iptables_program(variant, tool, "save"), "-t", "filter"});
+            const auto saved =
+                run_process({iptables_program(variant, tool, "save"), "-t", "filter"});
             if (saved.status != 0) {
                 continue; // no such table or program: nothing of acctc's there
             }
@@ -77,15 +79,31 @@ void learn_charge_rules() {
     }
 }
 
-// What an acctc object that a rule charges is; learns the rules once per call when needed.
+// What an acctc object that a rule charges is. The rules are read at most once per call, for a
+// name not seen before; a name they did not explain (a rule of an iptables acctc does not know
+// was applied here) is asked about again only a minute later, so a watcher polling every
+// second does not run iptables-save every second.
 const Charged* charged(const std::string& name, bool& learned) {
+    using Clock = std::chrono::steady_clock;
+    static std::map<std::string, Clock::time_point> unexplained;
     auto it = known().find(name);
-    if (it == known().end() && !learned) {
+    if (it != known().end()) {
+        return &it->second;
+    }
+    const auto asked = unexplained.find(name);
+    const bool ask =
+        asked == unexplained.end() || Clock::now() - asked->second > std::chrono::minutes(1);
+    if (!learned && ask) {
         learned = true;
         learn_charge_rules();
         it = known().find(name);
+        if (it != known().end()) {
+            unexplained.erase(name);
+            return &it->second;
+        }
+        unexplained[name] = Clock::now();
     }
-    return it == known().end() ? nullptr : &it->second;
+    return nullptr;
 }
 
 QuotaReading reading_of(const NfacctObject& object, const Charged& charge) {
@@ -153,7 +171,7 @@ std::optional<QuotaEvent> nfacct_quota_event(const nlmsghdr* message) {
     if (charge == nullptr) {
         return std::nullopt;
     }
-    return QuotaEvent{charge->policy, object->name, charge->identity,
+    return QuotaEvent{charge->policy, object->name,  charge->identity,
                       object->quota,  object->bytes, true};
 }
 

@@ -17,10 +17,10 @@ namespace {
 
 // "NAME BYTES QUOTA USE" per object whose name starts with acctc-, and the foreign one.
 std::string objects(const TestNamespace& ns) {
-    return shell("ip netns exec " + ns.name() + " python3 " ACCTC_SOURCE_DIR
+    return shell("ip netns exec " + ns.name() +
+                 " python3 " ACCTC_SOURCE_DIR
                  "/scripts/probe_nfacct.py list acctc- ; ip netns exec " +
-                 ns.name() + " python3 " ACCTC_SOURCE_DIR
-                 "/scripts/probe_nfacct.py list foreign");
+                 ns.name() + " python3 " ACCTC_SOURCE_DIR "/scripts/probe_nfacct.py list foreign");
 }
 
 CompiledPolicy compiled(BackendKind kind, const std::string& text) {
@@ -40,8 +40,8 @@ TEST_P(QuotaObjects, CreatedByApplyOnlyAndNeverLeftByAFailedOne) {
         GTEST_SKIP() << "needs root for network namespaces";
     }
     TestNamespace ns;
-    shell("ip netns exec " + ns.name() + " python3 " ACCTC_SOURCE_DIR
-          "/scripts/probe_nfacct.py new foreign 100 7 >/dev/null");
+    shell("ip netns exec " + ns.name() +
+          " python3 " ACCTC_SOURCE_DIR "/scripts/probe_nfacct.py new foreign 100 7 >/dev/null");
     const auto backend = make_backend(GetParam(), ns.name());
     const std::string policy = "policy nfq\n"
                                "interface loop = lo\ncounter lo_in { local in via loop }\n"
@@ -74,10 +74,10 @@ TEST_P(QuotaObjects, CreatedByApplyOnlyAndNeverLeftByAFailedOne) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Variants, QuotaObjects,
-                         ::testing::Values(BackendKind::iptables_legacy,
-                                           BackendKind::iptables_nft),
+                         ::testing::Values(BackendKind::iptables_legacy, BackendKind::iptables_nft),
                          [](const auto& variant) {
-                             return variant.param == BackendKind::iptables_legacy ? "legacy" : "nft";
+                             return variant.param == BackendKind::iptables_legacy ? "legacy"
+                                                                                  : "nft";
                          });
 
 } // namespace

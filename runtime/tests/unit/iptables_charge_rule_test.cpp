@@ -24,8 +24,8 @@ TEST(IptablesChargeRule, ReadsTheObjectAndTheQuotaAsIptablesSavePrintsThem) {
     ASSERT_TRUE(charge);
     EXPECT_EQ(charge->chain, "acctc-qt-q-line");
     EXPECT_EQ(charge->object, "acctc-qt-line-cq7mg5");
-    const QuotaIdentity expected{"line", QuotaRole::limit, QuotaPeriod::month, 15, true,
-                                 "/etc/acctc/qt.acct:4", 5000};
+    const QuotaIdentity expected{
+        "line", QuotaRole::limit, QuotaPeriod::month, 15, true, "/etc/acctc/qt.acct:4", 5000};
     EXPECT_EQ(charge->identity, expected);
     EXPECT_EQ(counter_of(table.rules[0]), "");
     EXPECT_FALSE(charge_rule(table.rules[1])); // a counting rule
