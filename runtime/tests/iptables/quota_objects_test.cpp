@@ -3,6 +3,8 @@
 // none; an apply whose restore the kernel refuses (a cgroup gone between compiling and loading:
 // `--test` does not resolve it, the commit does) leaves no new object behind and the policy as
 // it was; an object acctc did not name is never touched; remove deletes the policy's objects.
+// A quota on half the classes of a classification that iptables looks up through a tree of
+// chains is charged exactly once for each packet those classes count, and for no other.
 #include "acctc/compile.hpp"
 #include "acctc/runtime/backend.hpp"
 #include "acctc/runtime/errors.hpp"
@@ -71,6 +73,45 @@ TEST_P(QuotaObjects, CreatedByApplyOnlyAndNeverLeftByAFailedOne) {
 
     backend->remove("nfq");
     EXPECT_EQ(objects(ns), "foreign 7 100 1\n");
+}
+
+TEST_P(QuotaObjects, ChargedOnceForWhatItsClassesCountThroughALookupTree) {
+    if (geteuid() != 0) {
+        GTEST_SKIP() << "needs root for network namespaces";
+    }
+    std::string text = "policy nfq\ninterface loop = lo\nclassify ports local out via loop {\n";
+    std::string members;
+    for (int i = 1; i <= 40; ++i) {
+        text += "    p" + std::to_string(i) + ": udp dport " + std::to_string(9000 + i) + "\n";
+        if (i % 2 == 1) {
+            members += (members.empty() ? "" : ", ") + std::string("ports_p") + std::to_string(i);
+        }
+    }
+    text += "    otherwise: others\n}\nquota odd { on " + members + "; 1 MB per day; drop }\n";
+    const CompiledPolicy policy = compiled(GetParam(), text);
+    ASSERT_NE(policy.iptables->v4.find("-g acctc-nfq-q-odd"), std::string::npos)
+        << "no lookup tree charges the quota: " << policy.iptables->v4;
+    TestNamespace ns;
+    const auto backend = make_backend(GetParam(), ns.name());
+    backend->apply(policy, false);
+    for (const auto& [port, count] : {std::pair{9001, 2}, {9002, 1}, {9039, 1}, {9040, 1}}) {
+        UdpTraffic(ns.name(), static_cast<std::uint16_t>(port)).send(count);
+    }
+    UdpTraffic(ns.name(), 9100).send(1); // others
+    const std::string name = policy.quotas.at(0).objects.at(0).name;
+    EXPECT_EQ(objects(ns), name + " " + std::to_string(3 * UdpTraffic::wire_bytes) +
+                               " 1000000 3\n"); // 9001 twice and 9039, as their classes
+    // Each datagram counted once, by its class (others also count the ICMP errors of the
+    // ports nothing listens on).
+    std::vector<CounterSample> samples;
+    for (const auto& reading : backend->counters("nfq", false)) {
+        samples.push_back(reading.sample);
+    }
+    EXPECT_EQ(packets_of(samples, "ports_p1"), 2U);
+    EXPECT_EQ(packets_of(samples, "ports_p2"), 1U);
+    EXPECT_EQ(packets_of(samples, "ports_p39"), 1U);
+    EXPECT_EQ(packets_of(samples, "ports_p40"), 1U);
+    backend->remove("nfq");
 }
 
 INSTANTIATE_TEST_SUITE_P(Variants, QuotaObjects,
