@@ -33,18 +33,8 @@ std::map<std::string, Charged>& known() {
 std::vector<IptablesVariant> variants_here() {
     std::vector<IptablesVariant> out;
     for (const BackendKind kind : remembered_backends("", "")) {
-        switch (kind) {
-        case BackendKind::nftables:
-            break;
-        case BackendKind::iptables:
-            out.push_back(IptablesVariant::automatic);
-            break;
-        case BackendKind::iptables_legacy:
-            out.push_back(IptablesVariant::legacy);
-            break;
-        case BackendKind::iptables_nft:
-            out.push_back(IptablesVariant::nft);
-            break;
+        if (const auto variant = iptables_variant(kind)) {
+            out.push_back(*variant);
         }
     }
     if (out.empty()) {
