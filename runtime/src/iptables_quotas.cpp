@@ -1,6 +1,7 @@
 #include "iptables_quotas.hpp"
 
 #include "acctc/runtime/applied_policies.hpp"
+#include "acctc/runtime/errors.hpp"
 #include "acctc/runtime/iptables_backend.hpp"
 #include "iptables_exec.hpp"
 #include "iptables_save.hpp"
@@ -47,10 +48,14 @@ std::vector<IptablesVariant> variants_here() {
 void learn_charge_rules() {
     for (const IptablesVariant variant : variants_here()) {
         for (const char* tool : {"iptables", "ip6tables"}) {
-            const auto saved =
-                run_process({iptables_program(variant, tool, "save"), "-t", "filter"});
+            ProcessResult saved;
+            try {
+                saved = run_process({iptables_program(variant, tool, "save"), "-t", "filter"});
+            } catch (const RuntimeError&) {
+                continue; // not installed: nothing of acctc's there
+            }
             if (saved.status != 0) {
-                continue; // no such table or program: nothing of acctc's there
+                continue; // no such table: nothing of acctc's there either
             }
             const SavedTable table = parse_save(saved.out);
             const auto policies = applied_policies(table);
