@@ -64,7 +64,10 @@ CompileResult compile_source(std::string display_name, std::string text,
     }
     const rules::Table table =
         lower_policy(policy, diagnostics,
-                     {.fragments_before_defrag = egress, .host_parts = egress, .egress = egress});
+                     {.fragments_before_defrag = egress,
+                      .host_parts = egress,
+                      .egress = egress,
+                      .quota_warn_objects = options.target != Target::iptables});
 
     CompiledPolicy out;
     if (options.dump == Dump::check) {
@@ -92,7 +95,12 @@ CompileResult compile_source(std::string display_name, std::string text,
                                {},         quota.per_host, {},           quota.limit};
         for (const auto& object : table.quotas) {
             if (object.identity.quota == quota.name) {
-                compiled.objects.push_back({object.name, object.bytes});
+                // iptables: the quota's nfacct object (docs/iptables.md, "Quotas").
+                compiled.objects.push_back(
+                    {options.target == Target::iptables
+                         ? iptables::quota_object(policy.name, object.bytes, object.identity)
+                         : object.name,
+                     object.bytes});
             }
         }
         for (const auto& set : table.sets) {

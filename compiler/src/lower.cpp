@@ -1349,7 +1349,7 @@ rules::Table Lowering::run() {
 rules::Table lower_policy(const ir::Policy& policy, Diagnostics& diagnostics,
                           LowerOptions options) {
     rules::Table table = Lowering(policy, diagnostics, options).run();
-    place_quotas(policy.quotas, table);
+    place_quotas(policy.quotas, table, options.quota_warn_objects);
     return table;
 }
 
