@@ -62,9 +62,10 @@ CompileResult compile_source(std::string display_name, std::string text,
             return result;
         }
     }
-    const rules::Table table =
-        lower_policy(policy, diagnostics,
-                     {.fragments_before_defrag = egress, .host_parts = egress, .egress = egress});
+    const rules::Table table = lower_policy(policy, diagnostics,
+                                            {.fragments_before_defrag = egress,
+                                             .host_parts = egress && options.host_parts,
+                                             .egress = egress});
 
     CompiledPolicy out;
     if (options.dump == Dump::check) {
