@@ -255,9 +255,11 @@ void print_table(std::ostream& out, const BenchReport& report) {
             }
         }
         // Every packet the acctc table saw landed in a class counter, none in otherwise.
-        // The same for acctc's iptables output, where it ran.
+        // The same for the policy with one set instead of parts and for acctc's iptables
+        // output, where they ran.
         std::string check;
-        for (const auto v : {Variant::acctc, Variant::iptables, Variant::iptables_legacy}) {
+        for (const auto v :
+             {Variant::acctc, Variant::one_set, Variant::iptables, Variant::iptables_legacy}) {
             const auto found =
                 std::find_if(result.variants.begin(), result.variants.end(),
                              [&](const auto& measured) { return measured.variant == v; });

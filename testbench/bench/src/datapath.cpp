@@ -272,6 +272,13 @@ class CaseRunner {
             read_check(results_[Variant::naive], policy_,
                        runtime::read_counters(policy_.naive_policy, netns));
         }
+        if (results_.count(Variant::one_set) != 0) {
+            // The policy of table acctc_<policy>: the step's table, less the prefix.
+            read_check(results_[Variant::one_set], policy_,
+                       runtime::read_counters(
+                           step_table(Variant::one_set).substr(std::string("acctc_").size()),
+                           netns));
+        }
         if (iptables_loaded_) {
             read_check(results_[Variant::iptables], policy_,
                        iptables_samples(policy_.policy_name, netns, runtime::IptablesVariant::nft));
