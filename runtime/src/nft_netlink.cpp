@@ -370,6 +370,7 @@ NftAttributes::NftAttributes(const nlattr* nest, const std::vector<mnl_attr_data
 void NftAttributes::store_all(const char* begin, const char* end,
                               const std::vector<mnl_attr_data_type>& expected) {
     // libmnl's for_each macros assign void* and so do not compile as C++.
+    std::fill_n(table_.begin(), size_, nullptr);
     const auto* attribute = reinterpret_cast<const nlattr*>(begin);
     while (
         mnl_attr_ok(attribute, static_cast<int>(end - reinterpret_cast<const char*>(attribute)))) {
@@ -383,7 +384,11 @@ void NftAttributes::store_all(const char* begin, const char* end,
 }
 
 std::string NftAttributes::string(std::uint16_t type) const {
-    return has(type) ? std::string(mnl_attr_get_str(table_[type])) : std::string();
+    return std::string(text(type));
+}
+
+std::string_view NftAttributes::text(std::uint16_t type) const {
+    return has(type) ? std::string_view(mnl_attr_get_str(table_[type])) : std::string_view();
 }
 
 std::uint32_t NftAttributes::u32(std::uint16_t type) const {

@@ -84,6 +84,10 @@ TEST(BenchSmoke, QuickRunWithTenClassesHasTheJsonShape) {
     EXPECT_EQ(report["host_reads"][0]["hosts"], 300);
     EXPECT_EQ(report["host_reads"][0]["read"], 300);
     EXPECT_EQ(report["host_reads"][0]["reset_ms"].size(), 3U);
+    // The kernel's part of each read's CPU time beside it.
+    EXPECT_EQ(report["host_reads"][0]["reset_system_ms"].size(), 3U);
+    EXPECT_LE(report["host_reads"][0]["median_read_system_ms"].get<double>(),
+              report["host_reads"][0]["median_read_cpu_ms"].get<double>());
 }
 
 // acctc's iptables output through iptables-nft and iptables-legacy: 20 classes make lookup
