@@ -65,7 +65,7 @@ CompileResult compile_source(std::string display_name, std::string text,
     const rules::Table table =
         lower_policy(policy, diagnostics,
                      {.fragments_before_defrag = egress,
-                      .host_parts = egress,
+                      .host_parts = egress && options.host_parts,
                       .egress = egress,
                       .quota_warn_objects = options.target != Target::iptables});
 
