@@ -11,6 +11,15 @@ namespace acctc {
 
 // Declarations and statements in source order (aliases before their use).
 void Checker::check_statements(const ast::Policy& policy) {
+    // Room for every kernel name the classes produce (two each with split direction), so the
+    // table of 100,000 names is not rehashed a dozen times as it grows.
+    std::size_t names = 0;
+    for (const auto& statement : policy.statements) {
+        if (const auto* classify = std::get_if<ast::ClassifyDecl>(&statement)) {
+            names += 2 * classify->branches.size();
+        }
+    }
+    produced_.reserve(names);
     for (const auto& statement : policy.statements) {
         if (diag_.too_many()) {
             break;

@@ -92,6 +92,7 @@ rules::CounterFamily classify_family(const ir::Classify& classify) {
     family.name = classify.name;
     family.origin = classify.origin;
     family.dimensions.push_back(Dimension::class_);
+    family.members.reserve(classify.classes.size() + (classify.otherwise ? 1 : 0));
     for (const auto& cls : classify.classes) {
         family.members.push_back({cls.label, cls.origin, {}});
     }
@@ -175,14 +176,21 @@ rules::CounterObject counter_object(const rules::CounterFamily& family, const Co
     }
     const rules::WireSides& sides = at.member ? family.members[*at.member].wire : family.wire;
     const bool split = at.direction && has(family, Dimension::direction);
-    const rules::WireSide side = !split ? sides.arriving.joined(sides.leaving)
-                                 : *at.direction == rules::Direction::in ? sides.arriving
-                                                                         : sides.leaving;
+    // The joined side only when the counter has no direction: a copy of its device lists for
+    // each of 100,000 classes otherwise.
+    std::optional<rules::WireSide> joined;
+    if (!split) {
+        joined = sides.arriving.joined(sides.leaving);
+    }
+    const rules::WireSide& side = joined                                  ? *joined
+                                  : *at.direction == rules::Direction::in ? sides.arriving
+                                                                          : sides.leaving;
     identity.wire = at.protocol && has(family, Dimension::protocol)
                         ? for_protocol(side.differences, *at.protocol)
                         : side.differences;
     if (identity.wire.has(WireDifference::receive_offload)) {
-        identity.receive_devices = side.receive_devices;
+        identity.receive_devices =
+            joined ? std::move(joined->receive_devices) : side.receive_devices;
     }
     return object;
 }
@@ -214,6 +222,7 @@ std::vector<Coordinate> coordinates(const rules::CounterFamily& family) {
         indices[i] = i;
     }
     std::vector<Coordinate> out;
+    out.reserve(coordinate_count(family));
     for (auto member : values(Dimension::class_, indices)) {
         for (auto protocol : values(Dimension::protocol, family.protocols)) {
             for (auto direction : values(Dimension::direction, family.directions)) {
@@ -229,11 +238,25 @@ std::vector<Coordinate> coordinates(const rules::CounterFamily& family) {
     return out;
 }
 
+std::size_t coordinate_count(const rules::CounterFamily& family) {
+    auto count = [&](Dimension d, std::size_t values) { return has(family, d) ? values : 1; };
+    return count(Dimension::class_, family.members.size()) *
+           count(Dimension::protocol, family.protocols.size()) *
+           count(Dimension::direction, family.directions.size()) *
+           count(Dimension::icmp_type, family.icmp_types.size()) *
+           count(Dimension::opener, family.openers.size());
+}
+
+void expand_into(const rules::CounterFamily& family, std::vector<rules::CounterObject>& into) {
+    for (const Coordinate& at : coordinates(family)) {
+        into.push_back(counter_object(family, at));
+    }
+}
+
 std::vector<rules::CounterObject> expand(const rules::CounterFamily& family) {
     std::vector<rules::CounterObject> out;
-    for (const Coordinate& at : coordinates(family)) {
-        out.push_back(counter_object(family, at));
-    }
+    out.reserve(coordinate_count(family));
+    expand_into(family, out);
     return out;
 }
 
