@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 namespace acctc {
@@ -40,6 +41,12 @@ class Boxed {
 
     friend bool operator==(const Boxed& a, const Boxed& b) {
         return a && b ? *a == *b : a.has_value() == b.has_value();
+    }
+    // As std::optional: equal to a value when it holds one equal to it.
+    template <typename U>
+        requires(!std::is_same_v<std::remove_cvref_t<U>, Boxed>)
+    friend bool operator==(const Boxed& a, const U& b) {
+        return a && *a == b;
     }
 
   private:

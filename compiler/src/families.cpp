@@ -127,7 +127,8 @@ std::string counter_name(const rules::CounterFamily& family, const Coordinate& a
             break;
         case Dimension::class_:
             if (at.member) {
-                name += "_" + family.members[*at.member].label;
+                name += '_';
+                name += family.members[*at.member].label;
             }
             break;
         case Dimension::opener:
@@ -221,15 +222,20 @@ std::vector<Coordinate> coordinates(const rules::CounterFamily& family) {
     for (std::size_t i = 0; i < indices.size(); ++i) {
         indices[i] = i;
     }
+    // Made once, not once per member of a 100,000-class family.
+    const auto protocols = values(Dimension::protocol, family.protocols);
+    const auto directions = values(Dimension::direction, family.directions);
+    const auto types = values(Dimension::icmp_type, family.icmp_types);
+    const auto openers = values(Dimension::opener, family.openers);
+    const bool overflow = has(family, Dimension::host);
     std::vector<Coordinate> out;
     out.reserve(coordinate_count(family));
     for (auto member : values(Dimension::class_, indices)) {
-        for (auto protocol : values(Dimension::protocol, family.protocols)) {
-            for (auto direction : values(Dimension::direction, family.directions)) {
-                for (auto type : values(Dimension::icmp_type, family.icmp_types)) {
-                    for (auto opener : values(Dimension::opener, family.openers)) {
-                        out.push_back({direction, protocol, type, member,
-                                       has(family, Dimension::host), opener});
+        for (auto protocol : protocols) {
+            for (auto direction : directions) {
+                for (auto type : types) {
+                    for (auto opener : openers) {
+                        out.push_back({direction, protocol, type, member, overflow, opener});
                     }
                 }
             }

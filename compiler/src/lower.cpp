@@ -1016,10 +1016,17 @@ std::optional<Key> single_key(const ir::Match& m) {
 // O(n log n), not O(n^2).
 class Coverage {
   public:
-    // The parts of values not covered yet; they become covered.
-    std::vector<Interval> take(const IntervalSet& values) {
-        std::vector<Interval> fresh;
+    // The parts of values not covered yet; they become covered. Valid until the next take():
+    // one buffer for all the classes.
+    const std::vector<Interval>& take(const IntervalSet& values) {
+        std::vector<Interval>& fresh = fresh_;
+        fresh.clear();
         for (const Interval& part : values.parts()) {
+            // Past everything taken (classes written in key order): no walk down the tree.
+            if (taken_.empty() || taken_.rbegin()->second < part.lo) {
+                fresh.push_back(part);
+                continue;
+            }
             u128 cursor = part.lo;
             bool open = true;
             auto it = taken_.upper_bound(part.lo);
@@ -1041,13 +1048,14 @@ class Coverage {
             }
         }
         for (const Interval& part : fresh) {
-            taken_.emplace(part.lo, part.hi);
+            taken_.emplace_hint(taken_.end(), part.lo, part.hi); // O(1) when it goes last
         }
         return fresh;
     }
 
   private:
     std::map<u128, u128> taken_; // disjoint; adjacent entries are not merged (not needed)
+    std::vector<Interval> fresh_;
 };
 
 // protocol + exact ports: `tcp dport 80` / `udp dport 53` classes share the key
