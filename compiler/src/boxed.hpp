@@ -44,8 +44,8 @@ class Boxed {
     }
     // As std::optional: equal to a value when it holds one equal to it.
     template <typename U>
-        requires(!std::is_same_v<std::remove_cvref_t<U>, Boxed>)
-    friend bool operator==(const Boxed& a, const U& b) {
+    requires(!std::is_same_v<std::remove_cvref_t<U>, Boxed>) friend bool operator==(const Boxed& a,
+                                                                                    const U& b) {
         return a && *a == b;
     }
 
