@@ -50,9 +50,10 @@ void Checker::produce(const std::string& name, SourceRange range) {
                                name + "_traffic)");
         return;
     }
-    if (const auto first = produced_.insert(name, range)) {
+    auto [it, inserted] = produced_.emplace(name, range);
+    if (!inserted) {
         auto& error = diag_.error(range, "counter name '" + name + "' is produced twice");
-        error.notes.push_back({*first, "'" + name + "' is first produced here"});
+        error.notes.push_back({it->second, "'" + name + "' is first produced here"});
     }
 }
 
