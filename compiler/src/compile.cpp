@@ -62,7 +62,7 @@ CompileResult compile_source(std::string display_name, std::string text,
             return result;
         }
     }
-    const rules::Table table =
+    rules::Table table =
         lower_policy(policy, diagnostics,
                      {.fragments_before_defrag = egress,
                       .host_parts = egress && options.host_parts,
@@ -77,10 +77,6 @@ CompileResult compile_source(std::string display_name, std::string text,
     }
     out.policy_name = policy.name;
     out.table_name = table.name;
-    out.counters.reserve(table.counters.size());
-    for (const auto& counter : table.counters) {
-        out.counters.push_back({counter.name, counter.identity.origin});
-    }
     for (const auto& chain : table.chains) {
         if (chain.hook != rules::Hook::egress) {
             out.chains.push_back(chain.name);
@@ -139,6 +135,11 @@ CompileResult compile_source(std::string display_name, std::string text,
              p.ipset.empty() ? "" : "### ipset -exist restore\n", p.ipset,
              "### iptables-restore --noflush\n", p.v4, "### ip6tables-restore --noflush\n", p.v6});
         out.iptables = std::move(p);
+    }
+    // Last, once the emitters are done with the table: its names and origins move.
+    out.counters.reserve(table.counters.size());
+    for (auto& counter : table.counters) {
+        out.counters.push_back({std::move(counter.name), std::move(counter.identity.origin)});
     }
     result.output = std::move(out);
     return result;
