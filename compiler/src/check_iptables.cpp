@@ -99,6 +99,19 @@ class IptablesCheck {
         }
         const bool local_in = (m.scopes & ir::scope_local) && (m.directions & ir::dir_in);
         const bool forward_in = (m.scopes & ir::scope_forward) && (m.directions & ir::dir_in);
+        // Only leaving: a counter of both directions counts forwarded fragments as they
+        // arrived, which is what the wire on that side carried.
+        const bool leaving = (m.directions & ir::dir_out) && !(m.directions & ir::dir_in);
+        // The kernel fragments after POSTROUTING, iptables' last chain: the fragments this
+        // host makes, of its own datagrams or of forwarded ones, reach no chain.
+        if (leaving) {
+            diag_.error(counter.range,
+                        "counter '" + counter.name +
+                            "' counts leaving fragments, which this host makes after "
+                            "iptables' last chain (POSTROUTING), so iptables never sees them; "
+                            "compile with --target nft and name the devices with via, which "
+                            "counts them at their egress hook");
+        }
         if (local_in) {
             diag_.error(counter.range,
                         "counter '" + counter.name +
