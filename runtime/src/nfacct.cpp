@@ -1,6 +1,7 @@
 #include "nfacct.hpp"
 
 #include "acctc/runtime/errors.hpp"
+#include "nft_netlink.hpp"
 
 #include <cerrno>
 #include <chrono>
@@ -14,10 +15,6 @@ namespace acctc::runtime {
 namespace {
 
 constexpr std::size_t buffer_size = 1 << 16;
-
-std::uint16_t message_type(std::uint8_t message) {
-    return static_cast<std::uint16_t>((NFNL_SUBSYS_ACCT << 8) | message);
-}
 
 // Each attribute of one nfacct message, its type checked (mnl_attr_validate).
 struct Attributes {
@@ -101,14 +98,8 @@ int Nfacct::exchange(std::uint8_t message, std::uint16_t flags, const std::strin
         return ENAMETOOLONG;
     }
     const std::uint32_t sequence = ++sequence_;
-    nlmsghdr* request = mnl_nlmsg_put_header(buffer_.data());
-    request->nlmsg_type = message_type(message);
-    request->nlmsg_flags = static_cast<std::uint16_t>(NLM_F_REQUEST | flags);
-    request->nlmsg_seq = sequence;
-    auto* generic = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(request, sizeof(nfgenmsg)));
-    generic->nfgen_family = AF_UNSPEC;
-    generic->version = NFNETLINK_V0;
-    generic->res_id = 0;
+    nlmsghdr* request =
+        put_nfnetlink_header(buffer_.data(), NFNL_SUBSYS_ACCT, message, flags, AF_UNSPEC, sequence);
     // Always a name, except for a dump: DEL without one deletes every unused object.
     if (!name.empty()) {
         mnl_attr_put_strz(request, NFACCT_NAME, name.c_str());

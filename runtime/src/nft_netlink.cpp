@@ -35,10 +35,10 @@ constexpr std::size_t max_transaction_message = 2048;
 
 } // namespace
 
-nlmsghdr* put_nft_header(char* buffer, std::uint16_t message, std::uint16_t flags,
-                         std::uint8_t family, std::uint32_t sequence) {
+nlmsghdr* put_nfnetlink_header(char* buffer, std::uint8_t subsystem, std::uint16_t message,
+                               std::uint16_t flags, std::uint8_t family, std::uint32_t sequence) {
     nlmsghdr* header = mnl_nlmsg_put_header(buffer);
-    header->nlmsg_type = static_cast<std::uint16_t>((NFNL_SUBSYS_NFTABLES << 8) | message);
+    header->nlmsg_type = static_cast<std::uint16_t>((subsystem << 8) | message);
     header->nlmsg_flags = static_cast<std::uint16_t>(NLM_F_REQUEST | flags);
     header->nlmsg_seq = sequence;
     auto* generic = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(header, sizeof(nfgenmsg)));
@@ -46,6 +46,11 @@ nlmsghdr* put_nft_header(char* buffer, std::uint16_t message, std::uint16_t flag
     generic->version = NFNETLINK_V0;
     generic->res_id = 0;
     return header;
+}
+
+nlmsghdr* put_nft_header(char* buffer, std::uint16_t message, std::uint16_t flags,
+                         std::uint8_t family, std::uint32_t sequence) {
+    return put_nfnetlink_header(buffer, NFNL_SUBSYS_NFTABLES, message, flags, family, sequence);
 }
 
 NftNetlink::NftNetlink() : socket_(mnl_socket_open(NETLINK_NETFILTER)) {

@@ -134,7 +134,12 @@ void each_nested(const nlattr* nest, Visit visit) {
     }
 }
 
-// Fills in the nfgenmsg header nf_tables requests start with.
+// Fills in the header and nfgenmsg every nfnetlink request starts with, for `subsystem`
+// (NFNL_SUBSYS_NFTABLES, NFNL_SUBSYS_ACCT, ...).
+nlmsghdr* put_nfnetlink_header(char* buffer, std::uint8_t subsystem, std::uint16_t message,
+                               std::uint16_t flags, std::uint8_t family, std::uint32_t sequence);
+
+// The same for nf_tables requests.
 nlmsghdr* put_nft_header(char* buffer, std::uint16_t message, std::uint16_t flags,
                          std::uint8_t family, std::uint32_t sequence);
 
