@@ -61,6 +61,10 @@ expect 0 '' "$acctc" check "$work/seg.acct"
 expect 2 "unknown backend 'ipt' \(expected nft, iptables" "$acctc" compile --backend ipt "$work/web.acct"
 expect 2 'name two backends' "$acctc" compile --target iptables --backend nft "$work/web.acct"
 
+# --host takes an address or MAC in any spelling; anything else is a usage error, not an empty list.
+expect 2 "--host takes an IPv4 or IPv6 address, a MAC or overflow, not 'bogus'" \
+    "$acctc" counters --netns acctc-usage-none --host bogus
+
 # Completion: every option of every command's table, and nothing else.
 "$acctc" completion bash >"$work/completion.bash" || fail "completion bash failed"
 bash -n "$work/completion.bash" || fail "completion script is not valid bash"
