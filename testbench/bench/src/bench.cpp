@@ -167,7 +167,8 @@ nlohmann::json to_json(const BenchReport& report) {
             if (variant.variant != Variant::baseline) {
                 entry["load_seconds"] = variant.load_seconds;
             }
-            if (variant.variant != Variant::baseline && variant.variant != Variant::empty_chain) {
+            if (variant.variant != Variant::baseline && variant.variant != Variant::empty_chain &&
+                variant.variant != Variant::bpf_empty) {
                 entry["counted"] = variant.counted;
                 entry["otherwise"] = variant.otherwise;
                 entry["classes_hit"] = variant.classes_hit;
@@ -259,7 +260,9 @@ void print_table(std::ostream& out, const BenchReport& report) {
         // output, where they ran.
         std::string check;
         for (const auto v :
-             {Variant::acctc, Variant::one_set, Variant::iptables, Variant::iptables_legacy}) {
+             {Variant::acctc, Variant::one_set, Variant::iptables, Variant::iptables_legacy,
+              Variant::bpf_hash, Variant::bpf_percpu_hash, Variant::bpf_lru_hash,
+              Variant::bpf_hash_no_prealloc}) {
             const auto found =
                 std::find_if(result.variants.begin(), result.variants.end(),
                              [&](const auto& measured) { return measured.variant == v; });
