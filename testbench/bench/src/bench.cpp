@@ -198,7 +198,15 @@ nlohmann::json to_json(const BenchReport& report) {
     }
     for (const auto& timing : report.host_reads) {
         out["host_reads"].push_back({{"hosts", timing.hosts}, {"read", timing.read}});
-        add_read_timings(out["host_reads"].back(), timing.reads);
+        auto& entry = out["host_reads"].back();
+        add_read_timings(entry, timing.reads);
+        entry["bpf"] = json::array();
+        for (const auto& bpf : timing.bpf) {
+            entry["bpf"].push_back({{"map", to_string(bpf.map)}, {"read", bpf.read}});
+            add_read_timings(entry["bpf"].back(), bpf.reads);
+        }
+        entry["bpf_notes"] = timing.bpf_notes;
+        entry["median_rcu_wait_ms"] = timing.median_rcu_wait_ms;
     }
     return out;
 }
@@ -309,15 +317,34 @@ void print_table(std::ostream& out, const BenchReport& report) {
         apply.print(out);
     }
     if (!report.host_reads.empty()) {
-        TextTable hosts({{"hosts"}, {"read ms"}, {"read CPU ms"}, {"reset ms"}, {"reset CPU ms"}});
+        TextTable hosts({{"hosts"},
+                         {"counters", Align::left},
+                         {"read ms"},
+                         {"read CPU ms"},
+                         {"reset ms"},
+                         {"reset CPU ms"}});
+        const auto add_row = [&](std::size_t count, const std::string& where,
+                                 const ReadTimings& reads) {
+            hosts.add_row({std::to_string(count), where, fixed(reads.median_read_ms, 1),
+                           fixed(reads.median_read_cpu_ms, 1), fixed(reads.median_reset_ms, 1),
+                           fixed(reads.median_reset_cpu_ms, 1)});
+        };
         for (const auto& timing : report.host_reads) {
-            hosts.add_row({std::to_string(timing.hosts), fixed(timing.reads.median_read_ms, 1),
-                           fixed(timing.reads.median_read_cpu_ms, 1),
-                           fixed(timing.reads.median_reset_ms, 1),
-                           fixed(timing.reads.median_reset_cpu_ms, 1)});
+            add_row(timing.hosts, "nft set elements", timing.reads);
+            for (const auto& bpf : timing.bpf) {
+                add_row(timing.hosts, "bpf " + to_string(bpf.map), bpf.reads);
+            }
         }
         out << "\n";
         hosts.print(out);
+        for (const auto& timing : report.host_reads) {
+            for (const auto& note : timing.bpf_notes) {
+                out << "note: " << note << "\n";
+            }
+            out << "bpf, " << timing.hosts << " hosts: a reset is BPF_MAP_LOOKUP_AND_DELETE_BATCH; "
+                << "waiting for running programs (membarrier, synchronize_rcu) "
+                << fixed(timing.median_rcu_wait_ms, 1) << " ms\n";
+        }
     }
     out << "\ntotal " << std::fixed << std::setprecision(1) << report.seconds << " s\n"
         << std::defaultfloat;
