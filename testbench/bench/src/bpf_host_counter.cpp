@@ -1,6 +1,6 @@
 #include "acctc/bench/bpf_host_counter.hpp"
 
-#include "acctc/bench/bpf.hpp"
+#include "acctc/runtime/bpf.hpp"
 
 #include <arpa/inet.h>
 #include <cstddef>
@@ -11,7 +11,7 @@
 namespace acctc::bench {
 namespace {
 
-using namespace bpf;
+using namespace runtime::bpf;
 
 // A host's counts as the program keeps them (for per-CPU maps, one of these per CPU).
 struct Counts {

@@ -1,7 +1,7 @@
-// The bpf(2) system call for the bench's per-host BPF experiment (docs/performance.md, "65,536
-// hosts in BPF"): maps, programs assembled by hand from `struct bpf_insn`, TCX links and batch
-// reads, each object an owned file descriptor. No libbpf: nothing here is compiled for the BPF
-// target, so the build and the package need nothing new.
+// The bpf(2) system call: maps, programs assembled by hand from `struct bpf_insn`, TCX links and
+// batch reads, each object an owned file descriptor. Proven by the bench's per-host BPF
+// experiment (docs/performance.md, "65,536 hosts in BPF"). No libbpf: nothing here is compiled
+// for the BPF target, so the build and the package need nothing new.
 #pragma once
 
 #include "acctc/unique_fd.hpp"
@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-namespace acctc::bench::bpf {
+namespace acctc::runtime::bpf {
 
 struct MapSpec {
     bpf_map_type type = BPF_MAP_TYPE_HASH;
@@ -131,4 +131,4 @@ constexpr bpf_insn exit_program() {
     return insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 }
 
-} // namespace acctc::bench::bpf
+} // namespace acctc::runtime::bpf

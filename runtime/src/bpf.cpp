@@ -1,6 +1,6 @@
-#include "acctc/bench/bpf.hpp"
+#include "acctc/runtime/bpf.hpp"
 
-#include "acctc/testbench/unique_fd.hpp"
+#include "acctc/runtime/errors.hpp"
 
 #include <algorithm>
 #include <array>
@@ -11,7 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-namespace acctc::bench::bpf {
+namespace acctc::runtime::bpf {
 namespace {
 
 // Newer than this system's UAPI headers (6.1): enum bpf_attach_type of Linux 6.6.
@@ -42,7 +42,8 @@ UniqueFd create_map(const MapSpec& spec) {
     copy_name(attr.map_name, sizeof attr.map_name, spec.name);
     const long fd = bpf_call(BPF_MAP_CREATE, attr);
     if (fd < 0) {
-        testbench::throw_errno("bpf map " + spec.name);
+        const int error = errno;
+        throw_system_error("bpf map " + spec.name, error);
     }
     return UniqueFd(static_cast<int>(fd));
 }
@@ -73,8 +74,8 @@ UniqueFd load_sched_cls(const std::vector<bpf_insn>& program, const std::string&
         return UniqueFd(static_cast<int>(fd));
     }
     log.back() = '\0';
-    throw std::system_error(error, std::generic_category(),
-                            "bpf program " + name + " refused:\n" + log.data());
+    throw_system_error("bpf program " + name + " refused; the verifier's log:\n" + log.data(),
+                       error);
 }
 
 UniqueFd attach_tcx(int program_fd, int ifindex, bool ingress) {
@@ -84,9 +85,11 @@ UniqueFd attach_tcx(int program_fd, int ifindex, bool ingress) {
     attr.link_create.attach_type = ingress ? attach_tcx_ingress : attach_tcx_egress;
     const long fd = bpf_call(BPF_LINK_CREATE, attr);
     if (fd < 0) {
-        testbench::throw_errno("attach bpf program to tcx " +
+        const int error = errno;
+        throw_system_error("attach bpf program to tcx " +
                                std::string(ingress ? "ingress" : "egress") + " of ifindex " +
-                               std::to_string(ifindex));
+                               std::to_string(ifindex),
+                           error);
     }
     return UniqueFd(static_cast<int>(fd));
 }
@@ -115,7 +118,7 @@ MapElements read_map(int map_fd, std::uint32_t key_size, std::uint32_t value_siz
             bpf_call(and_delete ? BPF_MAP_LOOKUP_AND_DELETE_BATCH : BPF_MAP_LOOKUP_BATCH, attr);
         const int error = errno;
         if (result < 0 && error != ENOENT) {
-            testbench::throw_errno("read bpf map", error);
+            throw_system_error("read bpf map", error);
         }
         out.count += attr.batch.count;
         if (result < 0) { // ENOENT: the last elements were in this batch
@@ -137,7 +140,8 @@ void update_map(int map_fd, const std::vector<std::uint8_t>& keys,
     attr.batch.count = static_cast<std::uint32_t>(count);
     attr.batch.map_fd = static_cast<std::uint32_t>(map_fd);
     if (bpf_call(BPF_MAP_UPDATE_BATCH, attr) < 0) {
-        testbench::throw_errno("fill bpf map");
+        const int error = errno;
+        throw_system_error("fill bpf map", error);
     }
 }
 
@@ -148,7 +152,8 @@ void update_element(int map_fd, const void* key, const void* value) {
     attr.value = address(value);
     attr.flags = BPF_ANY;
     if (bpf_call(BPF_MAP_UPDATE_ELEM, attr) < 0) {
-        testbench::throw_errno("update bpf map element");
+        const int error = errno;
+        throw_system_error("update bpf map element", error);
     }
 }
 
@@ -194,4 +199,4 @@ std::vector<bpf_insn> Assembler::finish() const {
     return out;
 }
 
-} // namespace acctc::bench::bpf
+} // namespace acctc::runtime::bpf
