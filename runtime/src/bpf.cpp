@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <linux/membarrier.h>
 #include <stdexcept>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -154,6 +155,13 @@ void update_element(int map_fd, const void* key, const void* value) {
     if (bpf_call(BPF_MAP_UPDATE_ELEM, attr) < 0) {
         const int error = errno;
         throw_system_error("update bpf map element", error);
+    }
+}
+
+void wait_for_running_programs() {
+    if (::syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) != 0) {
+        const int error = errno;
+        throw_system_error("membarrier", error);
     }
 }
 

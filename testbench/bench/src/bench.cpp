@@ -270,7 +270,7 @@ void print_table(std::ostream& out, const BenchReport& report) {
         for (const auto v :
              {Variant::acctc, Variant::one_set, Variant::iptables, Variant::iptables_legacy,
               Variant::bpf_hash, Variant::bpf_percpu_hash, Variant::bpf_lru_hash,
-              Variant::bpf_hash_no_prealloc}) {
+              Variant::bpf_hash_no_prealloc, Variant::bpf_hash_generations}) {
             const auto found =
                 std::find_if(result.variants.begin(), result.variants.end(),
                              [&](const auto& measured) { return measured.variant == v; });

@@ -19,12 +19,13 @@ struct Counts {
     std::uint64_t bytes;
 };
 
-constexpr std::uint8_t r0 = 0, r1 = 1, r2 = 2, r3 = 3, r4 = 4, r5 = 5, r6 = 6, r7 = 7, r10 = 10;
+constexpr std::uint8_t r0 = 0, r1 = 1, r2 = 2, r3 = 3, r4 = 4, r5 = 5, r6 = 6, r7 = 7, r8 = 8,
+                        r10 = 10;
 // TCX_NEXT (TC_ACT_UNSPEC for tc): the packet goes on as if no program were there.
 constexpr std::int32_t pass = -1;
 // The frame: the key (16 bytes, IPv4's in the first 4), a new element's value, the overflow
-// slot's index.
-constexpr std::int16_t key_at = -16, value_at = -32, slot_at = -36;
+// slot's index, the generation array's key.
+constexpr std::int16_t key_at = -16, value_at = -32, slot_at = -36, generation_at = -40;
 
 // A field of the Counts at `at` on the frame.
 constexpr std::int16_t frame_field(std::int16_t at, std::size_t offset) {
@@ -33,6 +34,10 @@ constexpr std::int16_t frame_field(std::int16_t at, std::size_t offset) {
 
 bool per_cpu(BpfHostMap map) {
     return map == BpfHostMap::percpu_hash;
+}
+
+unsigned generations(BpfHostMap map) {
+    return map == BpfHostMap::hash_generations ? 2 : 1;
 }
 
 // Adds one packet of r7 bytes to the Counts r0 points at: atomically where every CPU shares
@@ -87,7 +92,38 @@ void emit_count(Assembler& program, BpfHostMap map, int hosts_fd, int overflow_f
     program.jump(jump_always(), "out");
 }
 
-std::vector<bpf_insn> host_program(BpfHostMap map, int v4_fd, int v6_fd, int overflow_fd,
+// The maps a program counts in.
+struct ProgramMaps {
+    std::array<int, 2> v4{-1, -1}; // per generation
+    std::array<int, 2> v6{-1, -1};
+    int overflow = -1;
+    int generation = -1; // -1: one generation
+};
+
+// The key and length are in place: count in the family's map of the current generation.
+void emit_count_generations(Assembler& program, BpfHostMap map, const ProgramMaps& maps,
+                            bool ipv6) {
+    const std::string family = ipv6 ? "v6" : "v4";
+    const auto& hosts = ipv6 ? maps.v6 : maps.v4;
+    const int family_slot = ipv6 ? 1 : 0;
+    if (maps.generation < 0) {
+        emit_count(program, map, hosts[0], maps.overflow, family_slot, family);
+        return;
+    }
+    program.emit(store_imm(BPF_W, r10, generation_at, 0));
+    program.load_map(r1, maps.generation);
+    program.emit(mov_reg(r2, r10));
+    program.emit(add_imm(r2, generation_at));
+    program.emit(call(BPF_FUNC_map_lookup_elem));
+    program.jump(jump_imm(BPF_JEQ, r0, 0), "out"); // an array's element is always there
+    program.emit(load(BPF_W, r8, r0, 0));
+    program.jump(jump_imm(BPF_JNE, r8, 0), family + "_g1");
+    emit_count(program, map, hosts[0], maps.overflow, family_slot, family + "_g0");
+    program.label(family + "_g1");
+    emit_count(program, map, hosts[1], maps.overflow, 2 + family_slot, family + "_g1c");
+}
+
+std::vector<bpf_insn> host_program(BpfHostMap map, const ProgramMaps& maps,
                                    unsigned link_header) {
     Assembler program;
     if (map == BpfHostMap::none) {
@@ -113,7 +149,7 @@ std::vector<bpf_insn> host_program(BpfHostMap map, int v4_fd, int v6_fd, int ove
     program.emit(be16_to_host(r7));
     program.emit(load(BPF_W, r1, r2, l3 + 12));
     program.emit(store(BPF_W, r10, key_at, r1));
-    emit_count(program, map, v4_fd, overflow_fd, 0, "v4");
+    emit_count_generations(program, map, maps, false);
 
     // IPv6: payload length at 4 (the 40-byte header not included), source address at 8.
     program.label("v6");
@@ -127,7 +163,7 @@ std::vector<bpf_insn> host_program(BpfHostMap map, int v4_fd, int v6_fd, int ove
     program.emit(store(BPF_DW, r10, key_at, r1));
     program.emit(load(BPF_DW, r1, r2, l3 + 16));
     program.emit(store(BPF_DW, r10, key_at + 8, r1));
-    emit_count(program, map, v6_fd, overflow_fd, 1, "v6");
+    emit_count_generations(program, map, maps, true);
 
     program.label("out");
     program.emit(mov_imm(r0, pass));
@@ -144,6 +180,7 @@ bpf_map_type map_type(BpfHostMap map) {
     case BpfHostMap::none:
     case BpfHostMap::hash:
     case BpfHostMap::hash_no_prealloc:
+    case BpfHostMap::hash_generations:
         break;
     }
     return BPF_MAP_TYPE_HASH;
@@ -175,6 +212,8 @@ std::string to_string(BpfHostMap map) {
         return "lru_hash";
     case BpfHostMap::hash_no_prealloc:
         return "hash_no_prealloc";
+    case BpfHostMap::hash_generations:
+        return "hash_generations";
     }
     return "?";
 }
@@ -184,16 +223,26 @@ BpfHostCounter::BpfHostCounter(BpfHostMap map, std::uint32_t max_hosts, unsigned
     if (map != BpfHostMap::none) {
         value_size_ = sizeof(Counts) * (per_cpu(map) ? possible_cpus() : 1);
         const std::uint32_t flags = map == BpfHostMap::hash_no_prealloc ? BPF_F_NO_PREALLOC : 0;
-        hosts_v4_ = create_map(
-            {map_type(map), 4, sizeof(Counts), max_hosts, flags, "acctc_hosts_v4"});
-        hosts_v6_ = create_map(
-            {map_type(map), 16, sizeof(Counts), max_hosts, flags, "acctc_hosts_v6"});
+        ProgramMaps maps;
+        for (unsigned g = 0; g < generations(map); ++g) {
+            hosts_v4_[g] = create_map(
+                {map_type(map), 4, sizeof(Counts), max_hosts, flags, "acctc_hosts_v4"});
+            hosts_v6_[g] = create_map(
+                {map_type(map), 16, sizeof(Counts), max_hosts, flags, "acctc_hosts_v6"});
+            maps.v4[g] = hosts_v4_[g].get();
+            maps.v6[g] = hosts_v6_[g].get();
+        }
         overflow_ = create_map({per_cpu(map) ? BPF_MAP_TYPE_PERCPU_ARRAY : BPF_MAP_TYPE_ARRAY, 4,
-                                sizeof(Counts), 2, 0, "acctc_overflow"});
+                                sizeof(Counts), 4, 0, "acctc_overflow"});
+        maps.overflow = overflow_.get();
+        if (generations(map) > 1) {
+            generation_ = create_map({BPF_MAP_TYPE_ARRAY, 4, 4, 1, 0, "acctc_generation"});
+            maps.generation = generation_.get();
+        }
+        program_ = load_sched_cls(host_program(map, maps, link_header), "acctc_hosts");
+    } else {
+        program_ = load_sched_cls(host_program(map, {}, link_header), "acctc_hosts");
     }
-    program_ = load_sched_cls(host_program(map, hosts_v4_.get(), hosts_v6_.get(), overflow_.get(),
-                                           link_header),
-                              "acctc_hosts");
 }
 
 void BpfHostCounter::attach(int ifindex) {
@@ -201,22 +250,33 @@ void BpfHostCounter::attach(int ifindex) {
 }
 
 BpfHostCounts BpfHostCounter::read() const {
-    return read(false);
+    return read(current_, false);
 }
 
 BpfHostCounts BpfHostCounter::read_and_delete() {
-    return read(true);
+    if (generations(map_) == 1) {
+        return read(0, true);
+    }
+    // Count in the other generation from now on; once no program still runs that read the
+    // old number, nothing writes to the old generation's maps: read and empty them at leisure.
+    const unsigned old = current_;
+    const std::uint32_t next = 1 - old;
+    const std::uint32_t key = 0;
+    update_element(generation_.get(), &key, &next);
+    current_ = next;
+    wait_for_running_programs();
+    return read(old, true);
 }
 
-BpfHostCounts BpfHostCounter::read(bool and_delete) const {
+BpfHostCounts BpfHostCounter::read(unsigned generation, bool and_delete) const {
     BpfHostCounts out;
     if (map_ == BpfHostMap::none) {
         return out;
     }
     for (const bool ipv6 : {false, true}) {
         const std::uint32_t key_size = ipv6 ? 16 : 4;
-        const auto elements =
-            read_map((ipv6 ? hosts_v6_ : hosts_v4_).get(), key_size, value_size_, and_delete);
+        const auto elements = read_map((ipv6 ? hosts_v6_ : hosts_v4_)[generation].get(), key_size,
+                                       value_size_, and_delete);
         for (std::size_t i = 0; i < elements.count; ++i) {
             BpfHostCount host;
             host.ipv6 = ipv6;
@@ -227,17 +287,16 @@ BpfHostCounts BpfHostCounter::read(bool and_delete) const {
             out.hosts.push_back(host);
         }
     }
-    // The overflow slots: an array's elements cannot be deleted, only overwritten. Between
-    // the read and the zeroing a packet could land there uncounted: fine for a bench.
+    // The generation's overflow slots. An array's elements cannot be deleted, only
+    // overwritten: with one generation a packet landing there between the read and the zeroing
+    // is lost (as with the delete above); with two, nothing writes there any more.
     const auto slots = read_map(overflow_.get(), 4, value_size_);
-    for (std::size_t i = 0; i < slots.count; ++i) {
-        const Counts counts = total(slots.values.data() + i * value_size_, value_size_);
+    const std::vector<std::uint8_t> zero(value_size_, 0);
+    for (std::uint32_t slot = 2 * generation; slot < 2 * generation + 2; ++slot) {
+        const Counts counts = total(slots.values.data() + slot * value_size_, value_size_);
         out.overflow_packets += counts.packets;
         out.overflow_bytes += counts.bytes;
-    }
-    if (and_delete) {
-        const std::vector<std::uint8_t> zero(value_size_, 0);
-        for (std::uint32_t slot = 0; slot < 2; ++slot) {
+        if (and_delete) {
             update_element(overflow_.get(), &slot, zero.data());
         }
     }
@@ -266,7 +325,7 @@ void BpfHostCounter::fill(const std::vector<BpfHostCount>& hosts) {
             ++count;
         }
         if (count > 0) {
-            update_map((ipv6 ? hosts_v6_ : hosts_v4_).get(), keys, values, count);
+            update_map((ipv6 ? hosts_v6_ : hosts_v4_)[current_].get(), keys, values, count);
         }
     }
 }

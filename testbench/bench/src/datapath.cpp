@@ -110,7 +110,8 @@ constexpr std::pair<Variant, BpfHostMap> bpf_variants[] = {
     {Variant::bpf_hash, BpfHostMap::hash},
     {Variant::bpf_percpu_hash, BpfHostMap::percpu_hash},
     {Variant::bpf_lru_hash, BpfHostMap::lru_hash},
-    {Variant::bpf_hash_no_prealloc, BpfHostMap::hash_no_prealloc}};
+    {Variant::bpf_hash_no_prealloc, BpfHostMap::hash_no_prealloc},
+    {Variant::bpf_hash_generations, BpfHostMap::hash_generations}};
 
 // The same from a BPF variant's maps: every host counted, the overflow as `otherwise`.
 void bpf_check(VariantResult& result, const BpfHostCounts& counts) {
@@ -268,7 +269,7 @@ class CaseRunner {
             for (const Variant variant :
                  {Variant::lookup, Variant::acctc, Variant::one_set, Variant::iptables,
                   Variant::bpf_hash, Variant::bpf_percpu_hash, Variant::bpf_lru_hash,
-                  Variant::bpf_hash_no_prealloc}) {
+                  Variant::bpf_hash_no_prealloc, Variant::bpf_hash_generations}) {
                 if (results_.count(variant) != 0) {
                     measure(variant, std::chrono::seconds(10), 2 * policy_.flows.size());
                 }
@@ -408,6 +409,7 @@ class CaseRunner {
         case Variant::bpf_percpu_hash:
         case Variant::bpf_lru_hash:
         case Variant::bpf_hash_no_prealloc:
+        case Variant::bpf_hash_generations:
             if (on) {
                 testbench::ScopedNetns inside(topology_.netns(node_));
                 bpf_.at(variant)->attach(wan_ifindex_);
@@ -512,6 +514,8 @@ std::string to_string(Variant variant) {
         return "bpf_lru_hash";
     case Variant::bpf_hash_no_prealloc:
         return "bpf_hash_no_prealloc";
+    case Variant::bpf_hash_generations:
+        return "bpf_hash_generations";
     }
     return "?";
 }

@@ -5,14 +5,12 @@
 #include "acctc/compile.hpp"
 #include "acctc/runtime/backend.hpp"
 #include "acctc/runtime/counters.hpp"
+#include "acctc/runtime/bpf.hpp"
 #include "acctc/runtime/nft_context.hpp"
 #include "acctc/testbench/netns.hpp"
 
 #include <chrono>
-#include <linux/membarrier.h>
 #include <stdexcept>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 namespace acctc::bench {
 namespace {
@@ -57,7 +55,8 @@ std::vector<BpfReadTiming> time_bpf_reads(const BenchPolicy& policy, unsigned re
         hosts.push_back(host);
     }
     std::vector<BpfReadTiming> out;
-    for (const auto map : {BpfHostMap::hash, BpfHostMap::percpu_hash}) {
+    for (const auto map :
+         {BpfHostMap::hash, BpfHostMap::percpu_hash, BpfHostMap::hash_generations}) {
         try {
             // Sized as the bench's nft set: twice the largest host count.
             BpfHostCounter counter(map,
@@ -85,7 +84,9 @@ double median_rcu_wait_ms(unsigned repetitions) {
     std::vector<double> waits;
     for (unsigned rep = 0; rep < repetitions; ++rep) {
         const auto start = std::chrono::steady_clock::now();
-        if (::syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) != 0) {
+        try {
+            runtime::bpf::wait_for_running_programs();
+        } catch (const std::exception&) {
             return -1;
         }
         waits.push_back(std::chrono::duration<double, std::milli>(

@@ -79,7 +79,7 @@ TEST(BenchSmoke, QuickRunWithTenClassesHasTheJsonShape) {
         // The BPF experiment beside nft, hosts only: every host in its map, none in the
         // overflow (the LRU map too: it has room for all of them).
         for (const char* bpf : {"bpf_empty", "bpf_hash", "bpf_percpu_hash", "bpf_lru_hash",
-                                "bpf_hash_no_prealloc"}) {
+                                "bpf_hash_no_prealloc", "bpf_hash_generations"}) {
             EXPECT_EQ(variants.count(bpf) == 1, hosts) << bpf;
         }
         for (const auto& variant : result["variants"]) {
@@ -105,8 +105,8 @@ TEST(BenchSmoke, QuickRunWithTenClassesHasTheJsonShape) {
     EXPECT_EQ(report["host_reads"][0]["reset_system_ms"].size(), 3U);
     EXPECT_LE(report["host_reads"][0]["median_read_system_ms"].get<double>(),
               report["host_reads"][0]["median_read_cpu_ms"].get<double>());
-    // The same hosts read from BPF maps of two kinds.
-    ASSERT_EQ(report["host_reads"][0]["bpf"].size(), 2U);
+    // The same hosts read from BPF maps of three kinds.
+    ASSERT_EQ(report["host_reads"][0]["bpf"].size(), 3U);
     for (const auto& bpf : report["host_reads"][0]["bpf"]) {
         EXPECT_EQ(bpf["read"], 300) << bpf["map"];
         EXPECT_EQ(bpf["reset_ms"].size(), 3U) << bpf["map"];

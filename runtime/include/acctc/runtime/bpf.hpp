@@ -50,6 +50,11 @@ void update_map(int map_fd, const std::vector<std::uint8_t>& keys,
                 const std::vector<std::uint8_t>& values, std::size_t count);
 void update_element(int map_fd, const void* key, const void* value);
 
+// Returns once every BPF program running now has finished (membarrier(MEMBARRIER_CMD_GLOBAL),
+// one synchronize_rcu(): programs on the packet path run inside RCU read-side sections), so that
+// none can still be using a map it looked up before. Throws where the kernel refuses (nohz_full).
+void wait_for_running_programs();
+
 // CPUs the kernel may ever bring up: the number of values of a per-CPU map element.
 unsigned possible_cpus();
 

@@ -22,6 +22,10 @@ enum class BpfHostMap {
     percpu_hash,      // BPF_MAP_TYPE_PERCPU_HASH, preallocated, plain adds to this CPU's value
     lru_hash,         // BPF_MAP_TYPE_LRU_HASH: never full, but evicts hosts (and their counts)
     hash_no_prealloc, // BPF_MAP_TYPE_HASH with BPF_F_NO_PREALLOC: elements allocated on insert
+    // `hash` in two generations, for an exact reset: the program counts in the generation a
+    // one-element array names; read_and_delete() switches it, waits until no program still
+    // counts in the old one, then reads and empties that.
+    hash_generations,
 };
 std::string to_string(BpfHostMap map);
 
@@ -55,19 +59,24 @@ class BpfHostCounter {
     // whole, no element's counts reset).
     BpfHostCounts read() const;
     // The same, deleting the hosts read in the same call (BPF_MAP_LOOKUP_AND_DELETE_BATCH) and
-    // zeroing the overflow after reading it.
+    // zeroing the overflow after reading it. Exact under traffic only with hash_generations:
+    // otherwise a packet whose program found its host before the delete and adds after the
+    // copy is lost.
     BpfHostCounts read_and_delete();
     // Puts hosts in the maps from user space (BPF_MAP_UPDATE_BATCH), as the packet path would
     // have left them: for read timings without traffic.
     void fill(const std::vector<BpfHostCount>& hosts);
 
   private:
-    BpfHostCounts read(bool and_delete) const;
+    BpfHostCounts read(unsigned generation, bool and_delete) const;
     BpfHostMap map_;
     std::uint32_t value_size_ = 0; // of an element as user space sees it (all CPUs' values)
-    UniqueFd hosts_v4_;
-    UniqueFd hosts_v6_;
-    UniqueFd overflow_; // an array of two: IPv4's and IPv6's {packets, bytes}
+    // Per generation (only the first without hash_generations).
+    std::array<UniqueFd, 2> hosts_v4_;
+    std::array<UniqueFd, 2> hosts_v6_;
+    UniqueFd overflow_;   // {packets, bytes} at 2 * generation + (IPv6 ? 1 : 0)
+    UniqueFd generation_; // hash_generations: one u32, the generation counted in
+    unsigned current_ = 0;
     UniqueFd program_;
     UniqueFd link_;
 };
