@@ -341,8 +341,10 @@ void print_table(std::ostream& out, const BenchReport& report) {
             for (const auto& note : timing.bpf_notes) {
                 out << "note: " << note << "\n";
             }
-            out << "bpf, " << timing.hosts << " hosts: a reset is BPF_MAP_LOOKUP_AND_DELETE_BATCH; "
-                << "waiting for running programs (membarrier, synchronize_rcu) "
+            out << "bpf, " << timing.hosts
+                << " hosts: a reset is BPF_MAP_LOOKUP_AND_DELETE_BATCH (hash_generations: "
+                   "switch generations, wait for running programs, then that); the wait "
+                   "(membarrier, synchronize_rcu) "
                 << fixed(timing.median_rcu_wait_ms, 1) << " ms\n";
         }
     }
