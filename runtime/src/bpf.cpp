@@ -95,6 +95,37 @@ UniqueFd attach_tcx(int program_fd, int ifindex, bool ingress) {
     return UniqueFd(static_cast<int>(fd));
 }
 
+void update_link(int link_fd, int program_fd) {
+    bpf_attr attr{};
+    attr.link_update.link_fd = static_cast<std::uint32_t>(link_fd);
+    attr.link_update.new_prog_fd = static_cast<std::uint32_t>(program_fd);
+    if (bpf_call(BPF_LINK_UPDATE, attr) < 0) {
+        const int error = errno;
+        throw_system_error("replace the program of a bpf link", error);
+    }
+}
+
+void pin(int fd, const std::string& path) {
+    bpf_attr attr{};
+    attr.pathname = address(path.c_str());
+    attr.bpf_fd = static_cast<std::uint32_t>(fd);
+    if (bpf_call(BPF_OBJ_PIN, attr) < 0) {
+        const int error = errno;
+        throw_system_error("pin bpf object at " + path, error);
+    }
+}
+
+UniqueFd pinned(const std::string& path) {
+    bpf_attr attr{};
+    attr.pathname = address(path.c_str());
+    const long fd = bpf_call(BPF_OBJ_GET, attr);
+    if (fd < 0) {
+        const int error = errno;
+        throw_system_error("open pinned bpf object " + path, error);
+    }
+    return UniqueFd(static_cast<int>(fd));
+}
+
 MapElements read_map(int map_fd, std::uint32_t key_size, std::uint32_t value_size,
                      bool and_delete) {
     // Elements per call: a hash map's batch stops at a bucket boundary, and refuses (ENOSPC)
@@ -202,7 +233,7 @@ std::vector<bpf_insn> Assembler::finish() const {
             throw std::logic_error("bpf assembler: no label " + label);
         }
         out[at].off = static_cast<std::int16_t>(static_cast<long>(target->second) -
-                                                 static_cast<long>(at) - 1);
+                                                static_cast<long>(at) - 1);
     }
     return out;
 }

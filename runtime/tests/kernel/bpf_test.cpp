@@ -10,9 +10,14 @@
 #include <cstring>
 #include <gtest/gtest.h>
 #include <net/if.h>
+#include <sched.h>
 #include <set>
+#include <stdexcept>
 #include <string>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace acctc::runtime::bpf {
 namespace {
@@ -62,47 +67,121 @@ TEST(Bpf, ARefusedProgramCarriesTheVerifiersLog) {
         load_sched_cls(program.finish(), "acctc_bad");
         FAIL() << "the verifier took a program that returns nothing";
     } catch (const RuntimeError& error) {
-        EXPECT_NE(std::string(error.what()).find("R0 !read_ok"), std::string::npos)
-            << error.what();
+        EXPECT_NE(std::string(error.what()).find("R0 !read_ok"), std::string::npos) << error.what();
     }
 }
 
-TEST(Bpf, AProgramOnATcxLinkCountsPacketsUntilTheLinkCloses) {
-    testing::TestNamespace netns;
-    // Slot 0 of an array: lock add 1 for each packet.
-    const auto counter = create_map({BPF_MAP_TYPE_ARRAY, 4, 8, 1, 0, "acctc_test"});
+// A TCX program that adds `step` to slot 0 of an array of one u64 for each packet.
+UniqueFd counting_program(int counter_fd, std::int32_t step) {
     Assembler program;
     program.emit(store_imm(BPF_W, 10, -4, 0));
-    program.load_map(1, counter.get());
+    program.load_map(1, counter_fd);
     program.emit(mov_reg(2, 10));
     program.emit(add_imm(2, -4));
     program.emit(call(BPF_FUNC_map_lookup_elem));
     program.jump(jump_imm(BPF_JEQ, 0, 0), "out");
-    program.emit(mov_imm(1, 1));
+    program.emit(mov_imm(1, step));
     program.emit(atomic_add64(0, 0, 1));
     program.label("out");
     program.emit(mov_imm(0, -1)); // TCX_NEXT
     program.emit(exit_program());
-    const auto loaded = load_sched_cls(program.finish(), "acctc_test");
-    UniqueFd link;
-    UniqueFd receiver; // a socket on the port, so no ICMP port-unreachable comes back on lo
-    {
+    return load_sched_cls(program.finish(), "acctc_test");
+}
+
+// A namespace whose lo takes datagrams to 198.18.0.1:9 (a socket is bound there, so no ICMP
+// port-unreachable comes back on lo): each datagram crosses lo's ingress once.
+class LoopbackTraffic {
+  public:
+    LoopbackTraffic() {
         NetnsScope inside(netns.name());
-        link = attach_tcx(loaded.get(), static_cast<int>(::if_nametoindex("lo")));
-        receiver = UniqueFd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+        receiver_ = UniqueFd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
         sockaddr_in at{};
         at.sin_family = AF_INET;
         at.sin_port = htons(9);
         at.sin_addr.s_addr = htonl(0xC6120001); // 198.18.0.1
-        ASSERT_EQ(::bind(receiver.get(), reinterpret_cast<sockaddr*>(&at), sizeof at), 0);
+        if (::bind(receiver_.get(), reinterpret_cast<sockaddr*>(&at), sizeof at) != 0) {
+            throw std::runtime_error("cannot bind the receiver");
+        }
     }
-    testing::UdpTraffic traffic(netns.name(), 9);
+    UniqueFd attach(int program_fd) const {
+        NetnsScope inside(netns.name());
+        return attach_tcx(program_fd, static_cast<int>(::if_nametoindex("lo")));
+    }
+    void send(std::uint64_t count) { sender_.send(count); }
+
+    testing::TestNamespace netns;
+
+  private:
+    UniqueFd receiver_;
+    testing::UdpTraffic sender_{netns.name(), 9};
+};
+
+std::uint64_t slot0(int counter_fd) {
+    return u64_at(read_map(counter_fd, 4, 8).values, 0);
+}
+
+TEST(Bpf, AProgramOnATcxLinkCountsPacketsUntilTheLinkCloses) {
+    LoopbackTraffic traffic;
+    const auto counter = create_map({BPF_MAP_TYPE_ARRAY, 4, 8, 1, 0, "acctc_test"});
+    const auto program = counting_program(counter.get(), 1);
+    auto link = traffic.attach(program.get());
     traffic.send(5);
-    const auto count = [&] { return u64_at(read_map(counter.get(), 4, 8).values, 0); };
-    EXPECT_EQ(count(), 5U); // each datagram arrives once on lo
+    EXPECT_EQ(slot0(counter.get()), 5U);
     link.reset();
     traffic.send(3);
-    EXPECT_EQ(count(), 5U);
+    EXPECT_EQ(slot0(counter.get()), 5U);
+}
+
+TEST(Bpf, ALinkUpdateSwapsTheProgramWithoutDetaching) {
+    LoopbackTraffic traffic;
+    const auto counter = create_map({BPF_MAP_TYPE_ARRAY, 4, 8, 1, 0, "acctc_test"});
+    const auto ones = counting_program(counter.get(), 1);
+    const auto tens = counting_program(counter.get(), 10);
+    const auto link = traffic.attach(ones.get());
+    traffic.send(3);
+    update_link(link.get(), tens.get());
+    traffic.send(2);
+    EXPECT_EQ(slot0(counter.get()), 23U);
+}
+
+// bpffs mounted in a private mount namespace of a child process (nothing of the host's mounts
+// changes): a pinned map keeps its contents after its last descriptor is closed.
+TEST(Bpf, APinnedMapOutlivesItsDescriptors) {
+    char directory[] = "/tmp/acctc-bpffs-XXXXXX";
+    ASSERT_NE(::mkdtemp(directory), nullptr);
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        int status = 1;
+        try {
+            if (::unshare(CLONE_NEWNS) == 0 &&
+                ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0 &&
+                ::mount("bpf", directory, "bpf", 0, nullptr) == 0) {
+                const std::string path = std::string(directory) + "/counts";
+                {
+                    const auto map = create_map({BPF_MAP_TYPE_HASH, 4, 8, 4, 0, "acctc_test"});
+                    const std::uint32_t key = 7;
+                    const std::uint64_t value = 42;
+                    update_element(map.get(), &key, &value);
+                    pin(map.get(), path);
+                }
+                const auto again = pinned(path);
+                const auto read = read_map(again.get(), 4, 8);
+                status =
+                    read.count == 1 && u32_at(read.keys, 0) == 7 && u64_at(read.values, 0) == 42
+                        ? 0
+                        : 2;
+            }
+        } catch (const std::exception&) {
+            status = 3;
+        }
+        ::_exit(status);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ::rmdir(directory);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0) << "1: no private bpffs, 2: wrong contents, 3: a call failed";
 }
 
 } // namespace

@@ -10,15 +10,15 @@ namespace {
 
 TEST(BpfAssembler, JumpsLandOnTheirLabelsForwardAndBackward) {
     Assembler program;
-    program.label("top");                                  // 0
-    program.jump(jump_imm(BPF_JEQ, 1, 7), "out");          // 1 -> 4
-    program.emit(mov_imm(0, 1));                           // 2
-    program.jump(jump_always(), "top");                    // 3 -> 0
+    program.label("top");                         // 0
+    program.jump(jump_imm(BPF_JEQ, 1, 7), "out"); // 1 -> 4
+    program.emit(mov_imm(0, 1));                  // 2
+    program.jump(jump_always(), "top");           // 3 -> 0
     program.label("out");
-    program.emit(exit_program());                          // 4
+    program.emit(exit_program()); // 4
     const auto insns = program.finish();
     ASSERT_EQ(insns.size(), 4U);
-    EXPECT_EQ(insns[0].off, 2);  // from 1 to 4: the next instruction plus 2
+    EXPECT_EQ(insns[0].off, 2); // from 1 to 4: the next instruction plus 2
     EXPECT_EQ(insns[0].imm, 7);
     EXPECT_EQ(insns[0].code, BPF_JMP | BPF_JEQ | BPF_K);
     EXPECT_EQ(insns[2].off, -3); // from 3 back to 0

@@ -20,7 +20,7 @@ struct Counts {
 };
 
 constexpr std::uint8_t r0 = 0, r1 = 1, r2 = 2, r3 = 3, r4 = 4, r5 = 5, r6 = 6, r7 = 7, r8 = 8,
-                        r10 = 10;
+                       r10 = 10;
 // TCX_NEXT (TC_ACT_UNSPEC for tc): the packet goes on as if no program were there.
 constexpr std::int32_t pass = -1;
 // The frame: the key (16 bytes, IPv4's in the first 4), a new element's value, the overflow
@@ -123,8 +123,7 @@ void emit_count_generations(Assembler& program, BpfHostMap map, const ProgramMap
     emit_count(program, map, hosts[1], maps.overflow, 2 + family_slot, family + "_g1c");
 }
 
-std::vector<bpf_insn> host_program(BpfHostMap map, const ProgramMaps& maps,
-                                   unsigned link_header) {
+std::vector<bpf_insn> host_program(BpfHostMap map, const ProgramMaps& maps, unsigned link_header) {
     Assembler program;
     if (map == BpfHostMap::none) {
         program.emit(mov_imm(r0, pass));
@@ -225,10 +224,10 @@ BpfHostCounter::BpfHostCounter(BpfHostMap map, std::uint32_t max_hosts, unsigned
         const std::uint32_t flags = map == BpfHostMap::hash_no_prealloc ? BPF_F_NO_PREALLOC : 0;
         ProgramMaps maps;
         for (unsigned g = 0; g < generations(map); ++g) {
-            hosts_v4_[g] = create_map(
-                {map_type(map), 4, sizeof(Counts), max_hosts, flags, "acctc_hosts_v4"});
-            hosts_v6_[g] = create_map(
-                {map_type(map), 16, sizeof(Counts), max_hosts, flags, "acctc_hosts_v6"});
+            hosts_v4_[g] =
+                create_map({map_type(map), 4, sizeof(Counts), max_hosts, flags, "acctc_hosts_v4"});
+            hosts_v6_[g] =
+                create_map({map_type(map), 16, sizeof(Counts), max_hosts, flags, "acctc_hosts_v6"});
             maps.v4[g] = hosts_v4_[g].get();
             maps.v6[g] = hosts_v6_[g].get();
         }

@@ -349,7 +349,8 @@ class CaseRunner {
     // while measured. A kernel without TCX or BPF rights skips them with a note.
     void load_bpf(std::vector<std::string>& notes) {
         testbench::ScopedNetns inside(topology_.netns(node_));
-        wan_ifindex_ = static_cast<int>(::if_nametoindex(topology_.addressing().wan_interface.c_str()));
+        wan_ifindex_ =
+            static_cast<int>(::if_nametoindex(topology_.addressing().wan_interface.c_str()));
         // Room for every host the nft set takes (the bench's set is sized twice the hosts).
         const auto max_hosts = static_cast<std::uint32_t>(2 * max_classes(ClassKind::hosts));
         for (const auto& [variant, map] : bpf_variants) {

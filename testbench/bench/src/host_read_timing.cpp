@@ -4,8 +4,8 @@
 #include "acctc/bench/datapath.hpp"
 #include "acctc/compile.hpp"
 #include "acctc/runtime/backend.hpp"
-#include "acctc/runtime/counters.hpp"
 #include "acctc/runtime/bpf.hpp"
+#include "acctc/runtime/counters.hpp"
 #include "acctc/runtime/nft_context.hpp"
 #include "acctc/testbench/netns.hpp"
 
@@ -89,9 +89,9 @@ double median_rcu_wait_ms(unsigned repetitions) {
         } catch (const std::exception&) {
             return -1;
         }
-        waits.push_back(std::chrono::duration<double, std::milli>(
-                            std::chrono::steady_clock::now() - start)
-                            .count());
+        waits.push_back(
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                .count());
     }
     return median(waits);
 }

@@ -96,8 +96,8 @@ TEST_P(BpfHostCounterTest, EveryHostCountedLikeNftAndTheSender) {
         expected[policy.flows[i].source.to_string()] = {packets, packets * packet_length()};
     }
     std::map<std::string, Counts> nft;
-    for (const auto& sample : runtime::read_counters(
-             policy.policy_name, topology.netns(BenchTopology::router).name())) {
+    for (const auto& sample :
+         runtime::read_counters(policy.policy_name, topology.netns(BenchTopology::router).name())) {
         if (sample.counter == policy.rest_counter) {
             EXPECT_EQ(sample.packets, 0U) << "nft overflow";
         } else if (!sample.label(Dimension::host).empty()) {

@@ -34,6 +34,17 @@ UniqueFd load_sched_cls(const std::vector<bpf_insn>& program, const std::string&
 // attachment, goes away when its descriptor is closed or the device or namespace goes.
 UniqueFd attach_tcx(int program_fd, int ifindex, bool ingress = true);
 
+// Replaces the program of a link in place (BPF_LINK_UPDATE): from one packet to the next the new
+// program runs instead, nothing detached in between. How a reload swaps a counting program
+// while keeping its maps.
+void update_link(int link_fd, int program_fd);
+
+// Pins a map, program or link at a path of a mounted bpffs (BPF_OBJ_PIN), so that it outlives
+// every descriptor of this process: a pinned link stays attached. pinned() opens it again
+// (BPF_OBJ_GET); unpinning is unlinking the path.
+void pin(int fd, const std::string& path);
+UniqueFd pinned(const std::string& path);
+
 // Every element of a map as key and value bytes, key_size and value_size apart (for per-CPU
 // maps value_size is the per-CPU value times possible_cpus()). With `and_delete` the elements
 // read are deleted in the same call (BPF_MAP_LOOKUP_AND_DELETE_BATCH: per hash bucket under its
