@@ -2,11 +2,14 @@
 // batches across the batch size, read-and-delete, a program the verifier refuses with its log,
 // and a program on a TCX link counting real packets. Each in a namespace of its own.
 #include "acctc/runtime/bpf.hpp"
+#include "acctc/runtime/bpf_host_counter.hpp"
 #include "acctc/runtime/errors.hpp"
 #include "acctc/runtime/netns.hpp"
 #include "kernel_fixture.hpp"
 
+#include <algorithm>
 #include <arpa/inet.h>
+#include <array>
 #include <cstring>
 #include <gtest/gtest.h>
 #include <net/if.h>
@@ -142,6 +145,28 @@ TEST(Bpf, ALinkUpdateSwapsTheProgramWithoutDetaching) {
     update_link(link.get(), tens.get());
     traffic.send(2);
     EXPECT_EQ(slot0(counter.get()), 23U);
+}
+
+// The per-host program keyed by the destination on a device's egress (the bench proves the
+// source on ingress): the datagrams to 198.18.0.1 leave lo once each.
+TEST(BpfHostCounter, CountsByDestinationOnEgress) {
+    LoopbackTraffic traffic;
+    BpfHostCounter counter(BpfHostMap::hash_generations, 16, BpfHostKey::destination);
+    {
+        NetnsScope inside(traffic.netns.name());
+        counter.attach(static_cast<int>(::if_nametoindex("lo")), false);
+    }
+    traffic.send(4);
+    const auto counts = counter.read_and_delete();
+    ASSERT_EQ(counts.hosts.size(), 1U);
+    const auto& host = counts.hosts.front();
+    EXPECT_FALSE(host.ipv6);
+    const std::array<std::uint8_t, 4> expected{198, 18, 0, 1};
+    EXPECT_TRUE(std::equal(expected.begin(), expected.end(), host.address.begin()));
+    EXPECT_EQ(host.packets, 4U);
+    EXPECT_EQ(host.bytes, 4 * testing::UdpTraffic::wire_bytes);
+    EXPECT_EQ(counts.overflow_packets, 0U);
+    EXPECT_TRUE(counter.read().hosts.empty());
 }
 
 // bpffs mounted in a private mount namespace of a child process (nothing of the host's mounts

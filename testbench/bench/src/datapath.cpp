@@ -1,7 +1,7 @@
 #include "acctc/bench/datapath.hpp"
 
 #include "acctc/bench/bench_topology.hpp"
-#include "acctc/bench/bpf_host_counter.hpp"
+#include "acctc/bench/host_read_timing.hpp"
 #include "acctc/bench/breakdown.hpp"
 #include "acctc/bench/iptables_restore.hpp"
 #include "acctc/compile.hpp"

@@ -5,9 +5,9 @@
 // Needs root; the namespaces are the test's own.
 #include "acctc/bench/bench_policy.hpp"
 #include "acctc/bench/bench_topology.hpp"
-#include "acctc/bench/bpf_host_counter.hpp"
 #include "acctc/bench/udp_generator.hpp"
 #include "acctc/compile.hpp"
+#include "acctc/runtime/bpf_host_counter.hpp"
 #include "acctc/runtime/counters.hpp"
 #include "acctc/testbench/netns.hpp"
 
@@ -23,6 +23,11 @@
 
 namespace acctc::bench {
 namespace {
+
+using runtime::BpfHostCount;
+using runtime::BpfHostCounter;
+using runtime::BpfHostCounts;
+using runtime::BpfHostMap;
 
 struct Counts {
     std::uint64_t packets = 0;

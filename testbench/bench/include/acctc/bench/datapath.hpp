@@ -32,7 +32,7 @@ enum class Variant {
     naive,
     iptables,
     iptables_legacy,
-    // hosts only, an experiment beside nft (acctc/bench/bpf_host_counter.hpp): a TCX program on
+    // hosts only, an experiment beside nft (acctc/runtime/bpf_host_counter.hpp): a TCX program on
     // the router's wan ingress counting per source address in a BPF map; bpf_empty returns at
     // once (what the hook and a program cost), the others are BpfHostMap's maps (generations:
     // the hash in two generations, for an exact reset).

@@ -3,8 +3,8 @@
 // as `acctc counters` does, in a namespace of this run.
 #pragma once
 
-#include "acctc/bench/bpf_host_counter.hpp"
 #include "acctc/bench/read_timing.hpp"
+#include "acctc/runtime/bpf_host_counter.hpp"
 
 #include <cstddef>
 #include <functional>
@@ -13,7 +13,13 @@
 
 namespace acctc::bench {
 
-// The same hosts in the BPF experiment's maps (acctc/bench/bpf_host_counter.hpp): a read is
+// The BPF experiment's per-host counters (acctc/runtime/bpf_host_counter.hpp).
+using runtime::BpfHostCount;
+using runtime::BpfHostCounter;
+using runtime::BpfHostCounts;
+using runtime::BpfHostMap;
+
+// The same hosts in the BPF experiment's maps: a read is
 // BPF_MAP_LOOKUP_BATCH of every host, a reset BPF_MAP_LOOKUP_AND_DELETE_BATCH (the maps are
 // filled again, untimed, before each read).
 struct BpfReadTiming {

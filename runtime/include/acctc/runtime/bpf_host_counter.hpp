@@ -1,9 +1,10 @@
-// Per-host counting in BPF, measured beside acctc's nft set elements (docs/performance.md,
-// "65,536 hosts in BPF"): a tc program on a device's ingress (a TCX link) that looks the
-// packet's source address up in a hash map of its family and adds one packet and its L3 length
-// (the IP header's length field, what nft's counter counts at the forward hook) to the host's
-// entry, adding the host when it is new. A host the map cannot take (full, or no memory for an
-// element) is counted in the family's overflow slot: nothing is left uncounted.
+// Per-host counting in BPF, proven by the bench beside acctc's nft set elements
+// (docs/performance.md, "65,536 hosts in BPF"; acctc does not use it yet): a tc program on a
+// device (a TCX link) that looks the packet's source or destination address up in a hash map of
+// its family and adds one packet and its L3 length (the IP header's length field, what nft's
+// counter counts) to the host's entry, adding the host when it is new. A host the map cannot
+// take (full, or no memory for an element) is counted in the family's overflow slot: nothing is
+// left uncounted.
 #pragma once
 
 #include "acctc/unique_fd.hpp"
@@ -14,7 +15,7 @@
 #include <string>
 #include <vector>
 
-namespace acctc::bench {
+namespace acctc::runtime {
 
 enum class BpfHostMap {
     none,             // the program returns at once: what a TCX program costs by itself
@@ -42,16 +43,20 @@ struct BpfHostCounts {
     std::uint64_t overflow_bytes = 0;
 };
 
+// Which address of the packet is the host.
+enum class BpfHostKey { source, destination };
+
 class BpfHostCounter {
   public:
     // Maps of `max_hosts` entries per family; the program reads the IP header `link_header`
     // bytes into the frame (14: Ethernet).
-    BpfHostCounter(BpfHostMap map, std::uint32_t max_hosts, unsigned link_header = 14);
+    BpfHostCounter(BpfHostMap map, std::uint32_t max_hosts, BpfHostKey key = BpfHostKey::source,
+                   unsigned link_header = 14);
 
     BpfHostMap map() const { return map_; }
-    // Attaches to the ingress of the device with this index in the calling thread's network
-    // namespace; detach() (or the destructor, or the namespace's end) takes it off again.
-    void attach(int ifindex);
+    // Attaches to the ingress (or egress) of the device with this index in the calling thread's
+    // network namespace; detach() (or the destructor, or the namespace's end) takes it off.
+    void attach(int ifindex, bool ingress = true);
     void detach() { link_.reset(); }
     bool attached() const { return link_.valid(); }
 
@@ -81,4 +86,4 @@ class BpfHostCounter {
     UniqueFd link_;
 };
 
-} // namespace acctc::bench
+} // namespace acctc::runtime

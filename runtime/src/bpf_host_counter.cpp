@@ -1,4 +1,4 @@
-#include "acctc/bench/bpf_host_counter.hpp"
+#include "acctc/runtime/bpf_host_counter.hpp"
 
 #include "acctc/runtime/bpf.hpp"
 
@@ -8,10 +8,10 @@
 #include <linux/if_ether.h>
 #include <stdexcept>
 
-namespace acctc::bench {
+namespace acctc::runtime {
 namespace {
 
-using namespace runtime::bpf;
+using namespace bpf;
 
 // A host's counts as the program keeps them (for per-CPU maps, one of these per CPU).
 struct Counts {
@@ -123,7 +123,20 @@ void emit_count_generations(Assembler& program, BpfHostMap map, const ProgramMap
     emit_count(program, map, hosts[1], maps.overflow, 2 + family_slot, family + "_g1c");
 }
 
-std::vector<bpf_insn> host_program(BpfHostMap map, const ProgramMaps& maps, unsigned link_header) {
+// The IP header (`header` bytes at l3 of the frame r2 points at, r3 its end) is there, or the
+// packet goes "out" uncounted; r7 = its 16-bit length field at `length_at`, in host order.
+void emit_header_length(Assembler& program, std::int16_t l3, std::int16_t header,
+                        std::int16_t length_at) {
+    program.emit(mov_reg(r5, r2));
+    program.emit(add_imm(r5, l3 + header));
+    program.jump(jump_reg(BPF_JGT, r5, r3), "out");
+    program.emit(load(BPF_H, r7, r2, static_cast<std::int16_t>(l3 + length_at)));
+    program.emit(be16_to_host(r7));
+}
+
+std::vector<bpf_insn> host_program(BpfHostMap map, const ProgramMaps& maps, BpfHostKey key,
+                                   unsigned link_header) {
+    const bool source = key == BpfHostKey::source;
     Assembler program;
     if (map == BpfHostMap::none) {
         program.emit(mov_imm(r0, pass));
@@ -139,28 +152,22 @@ std::vector<bpf_insn> host_program(BpfHostMap map, const ProgramMaps& maps, unsi
     program.jump(jump_imm(BPF_JEQ, r4, htons(ETH_P_IPV6)), "v6");
     program.jump(jump_always(), "out");
 
-    // IPv4: total length at 2, source address at 12.
+    // IPv4: total length at 2, source address at 12, destination at 16.
     program.label("v4");
-    program.emit(mov_reg(r5, r2));
-    program.emit(add_imm(r5, l3 + 20));
-    program.jump(jump_reg(BPF_JGT, r5, r3), "out");
-    program.emit(load(BPF_H, r7, r2, l3 + 2));
-    program.emit(be16_to_host(r7));
-    program.emit(load(BPF_W, r1, r2, l3 + 12));
+    emit_header_length(program, l3, 20, 2);
+    program.emit(load(BPF_W, r1, r2, static_cast<std::int16_t>(l3 + (source ? 12 : 16))));
     program.emit(store(BPF_W, r10, key_at, r1));
     emit_count_generations(program, map, maps, false);
 
-    // IPv6: payload length at 4 (the 40-byte header not included), source address at 8.
+    // IPv6: payload length at 4 (the 40-byte header not included), source address at 8,
+    // destination at 24.
+    const auto v6_address = static_cast<std::int16_t>(l3 + (source ? 8 : 24));
     program.label("v6");
-    program.emit(mov_reg(r5, r2));
-    program.emit(add_imm(r5, l3 + 40));
-    program.jump(jump_reg(BPF_JGT, r5, r3), "out");
-    program.emit(load(BPF_H, r7, r2, l3 + 4));
-    program.emit(be16_to_host(r7));
+    emit_header_length(program, l3, 40, 4);
     program.emit(add_imm(r7, 40));
-    program.emit(load(BPF_DW, r1, r2, l3 + 8));
+    program.emit(load(BPF_DW, r1, r2, v6_address));
     program.emit(store(BPF_DW, r10, key_at, r1));
-    program.emit(load(BPF_DW, r1, r2, l3 + 16));
+    program.emit(load(BPF_DW, r1, r2, static_cast<std::int16_t>(v6_address + 8)));
     program.emit(store(BPF_DW, r10, key_at + 8, r1));
     emit_count_generations(program, map, maps, true);
 
@@ -217,7 +224,8 @@ std::string to_string(BpfHostMap map) {
     return "?";
 }
 
-BpfHostCounter::BpfHostCounter(BpfHostMap map, std::uint32_t max_hosts, unsigned link_header)
+BpfHostCounter::BpfHostCounter(BpfHostMap map, std::uint32_t max_hosts, BpfHostKey key,
+                               unsigned link_header)
     : map_(map) {
     if (map != BpfHostMap::none) {
         value_size_ = sizeof(Counts) * (per_cpu(map) ? possible_cpus() : 1);
@@ -238,14 +246,14 @@ BpfHostCounter::BpfHostCounter(BpfHostMap map, std::uint32_t max_hosts, unsigned
             generation_ = create_map({BPF_MAP_TYPE_ARRAY, 4, 4, 1, 0, "acctc_generation"});
             maps.generation = generation_.get();
         }
-        program_ = load_sched_cls(host_program(map, maps, link_header), "acctc_hosts");
+        program_ = load_sched_cls(host_program(map, maps, key, link_header), "acctc_hosts");
     } else {
-        program_ = load_sched_cls(host_program(map, {}, link_header), "acctc_hosts");
+        program_ = load_sched_cls(host_program(map, {}, key, link_header), "acctc_hosts");
     }
 }
 
-void BpfHostCounter::attach(int ifindex) {
-    link_ = attach_tcx(program_.get(), ifindex, true);
+void BpfHostCounter::attach(int ifindex, bool ingress) {
+    link_ = attach_tcx(program_.get(), ifindex, ingress);
 }
 
 BpfHostCounts BpfHostCounter::read() const {
@@ -329,4 +337,4 @@ void BpfHostCounter::fill(const std::vector<BpfHostCount>& hosts) {
     }
 }
 
-} // namespace acctc::bench
+} // namespace acctc::runtime
