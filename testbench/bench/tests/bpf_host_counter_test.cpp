@@ -89,7 +89,7 @@ TEST_P(BpfHostCounterTest, EveryHostCountedLikeNftAndTheSender) {
     topology.nft(BenchTopology::router, compiled.output->text);
     std::vector<std::unique_ptr<BpfHostCounter>> counters;
     for (const auto map : {BpfHostMap::hash, BpfHostMap::percpu_hash, BpfHostMap::lru_hash,
-                           BpfHostMap::hash_no_prealloc}) {
+                           BpfHostMap::hash_no_prealloc, BpfHostMap::hash_generations}) {
         counters.push_back(std::make_unique<BpfHostCounter>(map, 1024));
         attach(*counters.back());
     }
@@ -127,8 +127,8 @@ TEST_P(BpfHostCounterTest, AFullMapCountsTheRestInTheOverflow) {
     const auto policy =
         make_bench_policy(ClassKind::hosts, hosts, topology.addressing(), 1, ipv6());
     std::vector<std::unique_ptr<BpfHostCounter>> counters;
-    for (const auto map :
-         {BpfHostMap::hash, BpfHostMap::percpu_hash, BpfHostMap::hash_no_prealloc}) {
+    for (const auto map : {BpfHostMap::hash, BpfHostMap::percpu_hash, BpfHostMap::hash_no_prealloc,
+                           BpfHostMap::hash_generations}) {
         counters.push_back(std::make_unique<BpfHostCounter>(map, room));
         attach(*counters.back());
     }
