@@ -167,7 +167,8 @@ nlohmann::json to_json(const BenchReport& report) {
             if (variant.variant != Variant::baseline) {
                 entry["load_seconds"] = variant.load_seconds;
             }
-            if (variant.variant != Variant::baseline && variant.variant != Variant::empty_chain) {
+            if (variant.variant != Variant::baseline && variant.variant != Variant::empty_chain &&
+                variant.variant != Variant::bpf_empty) {
                 entry["counted"] = variant.counted;
                 entry["otherwise"] = variant.otherwise;
                 entry["classes_hit"] = variant.classes_hit;
@@ -197,7 +198,15 @@ nlohmann::json to_json(const BenchReport& report) {
     }
     for (const auto& timing : report.host_reads) {
         out["host_reads"].push_back({{"hosts", timing.hosts}, {"read", timing.read}});
-        add_read_timings(out["host_reads"].back(), timing.reads);
+        auto& entry = out["host_reads"].back();
+        add_read_timings(entry, timing.reads);
+        entry["bpf"] = json::array();
+        for (const auto& bpf : timing.bpf) {
+            entry["bpf"].push_back({{"map", to_string(bpf.map)}, {"read", bpf.read}});
+            add_read_timings(entry["bpf"].back(), bpf.reads);
+        }
+        entry["bpf_notes"] = timing.bpf_notes;
+        entry["median_rcu_wait_ms"] = timing.median_rcu_wait_ms;
     }
     return out;
 }
@@ -259,7 +268,9 @@ void print_table(std::ostream& out, const BenchReport& report) {
         // output, where they ran.
         std::string check;
         for (const auto v :
-             {Variant::acctc, Variant::one_set, Variant::iptables, Variant::iptables_legacy}) {
+             {Variant::acctc, Variant::one_set, Variant::iptables, Variant::iptables_legacy,
+              Variant::bpf_hash, Variant::bpf_percpu_hash, Variant::bpf_lru_hash,
+              Variant::bpf_hash_no_prealloc, Variant::bpf_hash_generations}) {
             const auto found =
                 std::find_if(result.variants.begin(), result.variants.end(),
                              [&](const auto& measured) { return measured.variant == v; });
@@ -306,15 +317,36 @@ void print_table(std::ostream& out, const BenchReport& report) {
         apply.print(out);
     }
     if (!report.host_reads.empty()) {
-        TextTable hosts({{"hosts"}, {"read ms"}, {"read CPU ms"}, {"reset ms"}, {"reset CPU ms"}});
+        TextTable hosts({{"hosts"},
+                         {"counters", Align::left},
+                         {"read ms"},
+                         {"read CPU ms"},
+                         {"reset ms"},
+                         {"reset CPU ms"}});
+        const auto add_row = [&](std::size_t count, const std::string& where,
+                                 const ReadTimings& reads) {
+            hosts.add_row({std::to_string(count), where, fixed(reads.median_read_ms, 1),
+                           fixed(reads.median_read_cpu_ms, 1), fixed(reads.median_reset_ms, 1),
+                           fixed(reads.median_reset_cpu_ms, 1)});
+        };
         for (const auto& timing : report.host_reads) {
-            hosts.add_row({std::to_string(timing.hosts), fixed(timing.reads.median_read_ms, 1),
-                           fixed(timing.reads.median_read_cpu_ms, 1),
-                           fixed(timing.reads.median_reset_ms, 1),
-                           fixed(timing.reads.median_reset_cpu_ms, 1)});
+            add_row(timing.hosts, "nft set elements", timing.reads);
+            for (const auto& bpf : timing.bpf) {
+                add_row(timing.hosts, "bpf " + to_string(bpf.map), bpf.reads);
+            }
         }
         out << "\n";
         hosts.print(out);
+        for (const auto& timing : report.host_reads) {
+            for (const auto& note : timing.bpf_notes) {
+                out << "note: " << note << "\n";
+            }
+            out << "bpf, " << timing.hosts
+                << " hosts: a reset is BPF_MAP_LOOKUP_AND_DELETE_BATCH (hash_generations: "
+                   "switch generations, wait for running programs, then that); the wait "
+                   "(membarrier, synchronize_rcu) "
+                << fixed(timing.median_rcu_wait_ms, 1) << " ms\n";
+        }
     }
     out << "\ntotal " << std::fixed << std::setprecision(1) << report.seconds << " s\n"
         << std::defaultfloat;

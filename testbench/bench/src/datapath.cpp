@@ -1,6 +1,7 @@
 #include "acctc/bench/datapath.hpp"
 
 #include "acctc/bench/bench_topology.hpp"
+#include "acctc/bench/host_read_timing.hpp"
 #include "acctc/bench/breakdown.hpp"
 #include "acctc/bench/iptables_restore.hpp"
 #include "acctc/compile.hpp"
@@ -9,6 +10,8 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
+#include <net/if.h>
 #include <optional>
 #include <sched.h>
 #include <set>
@@ -99,6 +102,24 @@ void read_check(VariantResult& result, const BenchPolicy& policy,
             ++result.classes_hit;
         }
     }
+}
+
+// The BPF variants and the map each counts in.
+constexpr std::pair<Variant, BpfHostMap> bpf_variants[] = {
+    {Variant::bpf_empty, BpfHostMap::none},
+    {Variant::bpf_hash, BpfHostMap::hash},
+    {Variant::bpf_percpu_hash, BpfHostMap::percpu_hash},
+    {Variant::bpf_lru_hash, BpfHostMap::lru_hash},
+    {Variant::bpf_hash_no_prealloc, BpfHostMap::hash_no_prealloc},
+    {Variant::bpf_hash_generations, BpfHostMap::hash_generations}};
+
+// The same from a BPF variant's maps: every host counted, the overflow as `otherwise`.
+void bpf_check(VariantResult& result, const BpfHostCounts& counts) {
+    for (const auto& host : counts.hosts) {
+        result.counted += host.packets;
+        result.classes_hit += host.packets > 0 ? 1 : 0;
+    }
+    result.otherwise += counts.overflow_packets;
 }
 
 std::vector<runtime::CounterSample> iptables_samples(const std::string& policy,
@@ -196,6 +217,9 @@ class CaseRunner {
             notes.push_back("iptables variant skipped: this build's compiler has no iptables "
                             "backend (--target iptables)");
         }
+        if (policy.kind == ClassKind::hosts) {
+            load_bpf(notes);
+        }
         results_[Variant::baseline].variant = Variant::baseline;
     }
     CaseRunner(const CaseRunner&) = delete;
@@ -243,7 +267,9 @@ class CaseRunner {
             // hosts already known, as on a LAN that has been up for a while. The iptables
             // variants share their ipsets: one fill serves both.
             for (const Variant variant :
-                 {Variant::lookup, Variant::acctc, Variant::one_set, Variant::iptables}) {
+                 {Variant::lookup, Variant::acctc, Variant::one_set, Variant::iptables,
+                  Variant::bpf_hash, Variant::bpf_percpu_hash, Variant::bpf_lru_hash,
+                  Variant::bpf_hash_no_prealloc, Variant::bpf_hash_generations}) {
                 if (results_.count(variant) != 0) {
                     measure(variant, std::chrono::seconds(10), 2 * policy_.flows.size());
                 }
@@ -288,6 +314,9 @@ class CaseRunner {
                 results_[Variant::iptables_legacy], policy_,
                 iptables_samples(policy_.policy_name, netns, runtime::IptablesVariant::legacy));
         }
+        for (const auto& [variant, counter] : bpf_) {
+            bpf_check(results_[variant], counter->read());
+        }
         CaseResult result;
         result.kind = policy_.kind;
         result.classes = policy_.classes;
@@ -314,6 +343,29 @@ class CaseRunner {
   private:
     static Target compiled_target() {
         return runtime::backend_info(runtime::BackendKind::nftables).target;
+    }
+
+    // The BPF variants: programs and maps loaded now, attached to the router's wan ingress only
+    // while measured. A kernel without TCX or BPF rights skips them with a note.
+    void load_bpf(std::vector<std::string>& notes) {
+        testbench::ScopedNetns inside(topology_.netns(node_));
+        wan_ifindex_ =
+            static_cast<int>(::if_nametoindex(topology_.addressing().wan_interface.c_str()));
+        // Room for every host the nft set takes (the bench's set is sized twice the hosts).
+        const auto max_hosts = static_cast<std::uint32_t>(2 * max_classes(ClassKind::hosts));
+        for (const auto& [variant, map] : bpf_variants) {
+            const auto start = Clock::now();
+            try {
+                auto counter = std::make_unique<BpfHostCounter>(map, max_hosts);
+                counter->attach(wan_ifindex_); // tried once: TCX is there
+                counter->detach();
+                bpf_[variant] = std::move(counter);
+                results_[variant].variant = variant;
+                results_[variant].load_seconds = seconds_since(start);
+            } catch (const std::exception& error) {
+                notes.push_back("bpf variant " + to_string(variant) + " skipped: " + error.what());
+            }
+        }
     }
 
     // acctc's text with another table name, in that variant's table.
@@ -352,6 +404,19 @@ class CaseRunner {
             break;
         case Variant::iptables:
             topology_.nft(node_, dormant_iptables(ipv6_, !on));
+            break;
+        case Variant::bpf_empty:
+        case Variant::bpf_hash:
+        case Variant::bpf_percpu_hash:
+        case Variant::bpf_lru_hash:
+        case Variant::bpf_hash_no_prealloc:
+        case Variant::bpf_hash_generations:
+            if (on) {
+                testbench::ScopedNetns inside(topology_.netns(node_));
+                bpf_.at(variant)->attach(wan_ifindex_);
+            } else {
+                bpf_.at(variant)->detach();
+            }
             break;
         case Variant::iptables_legacy:
             // The legacy table cannot sleep: an ACCEPT first in the built-in chain skips acctc's
@@ -410,6 +475,8 @@ class CaseRunner {
     const char* builtin_chain() const { return policy_.output_hook ? "OUTPUT" : "FORWARD"; }
     std::size_t measurements_ = 0;
     std::map<Variant, VariantResult> results_;
+    std::map<Variant, std::unique_ptr<BpfHostCounter>> bpf_;
+    int wan_ifindex_ = 0;
 };
 
 } // namespace
@@ -438,6 +505,18 @@ std::string to_string(Variant variant) {
         return "iptables";
     case Variant::iptables_legacy:
         return "iptables_legacy";
+    case Variant::bpf_empty:
+        return "bpf_empty";
+    case Variant::bpf_hash:
+        return "bpf_hash";
+    case Variant::bpf_percpu_hash:
+        return "bpf_percpu_hash";
+    case Variant::bpf_lru_hash:
+        return "bpf_lru_hash";
+    case Variant::bpf_hash_no_prealloc:
+        return "bpf_hash_no_prealloc";
+    case Variant::bpf_hash_generations:
+        return "bpf_hash_generations";
     }
     return "?";
 }

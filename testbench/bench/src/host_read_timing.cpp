@@ -4,10 +4,12 @@
 #include "acctc/bench/datapath.hpp"
 #include "acctc/compile.hpp"
 #include "acctc/runtime/backend.hpp"
+#include "acctc/runtime/bpf.hpp"
 #include "acctc/runtime/counters.hpp"
 #include "acctc/runtime/nft_context.hpp"
 #include "acctc/testbench/netns.hpp"
 
+#include <chrono>
 #include <stdexcept>
 
 namespace acctc::bench {
@@ -39,6 +41,59 @@ std::string fill_commands(const BenchPolicy& policy, const CompiledPolicy& compi
         }
     }
     return commands;
+}
+
+// The policy's hosts in BPF maps of each kind, read and read-and-deleted like the set.
+std::vector<BpfReadTiming> time_bpf_reads(const BenchPolicy& policy, unsigned repetitions,
+                                          std::vector<std::string>& notes) {
+    std::vector<BpfHostCount> hosts;
+    for (const auto& flow : policy.flows) {
+        BpfHostCount host;
+        std::copy(flow.source.bytes.begin(), flow.source.bytes.begin() + 4, host.address.begin());
+        host.packets = 1;
+        host.bytes = 95;
+        hosts.push_back(host);
+    }
+    std::vector<BpfReadTiming> out;
+    for (const auto map :
+         {BpfHostMap::hash, BpfHostMap::percpu_hash, BpfHostMap::hash_generations}) {
+        try {
+            // Sized as the bench's nft set: twice the largest host count.
+            BpfHostCounter counter(map,
+                                   static_cast<std::uint32_t>(2 * max_classes(ClassKind::hosts)));
+            BpfReadTiming timing;
+            timing.map = map;
+            timing.reads = time_reads(
+                repetitions,
+                [&](bool reset) {
+                    const auto counts = reset ? counter.read_and_delete() : counter.read();
+                    if (!reset && timing.read == 0) {
+                        timing.read = counts.hosts.size();
+                    }
+                },
+                [&] { counter.fill(hosts); });
+            out.push_back(timing);
+        } catch (const std::exception& error) {
+            notes.push_back("bpf read timing " + to_string(map) + " skipped: " + error.what());
+        }
+    }
+    return out;
+}
+
+double median_rcu_wait_ms(unsigned repetitions) {
+    std::vector<double> waits;
+    for (unsigned rep = 0; rep < repetitions; ++rep) {
+        const auto start = std::chrono::steady_clock::now();
+        try {
+            runtime::bpf::wait_for_running_programs();
+        } catch (const std::exception&) {
+            return -1;
+        }
+        waits.push_back(
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                .count());
+    }
+    return median(waits);
 }
 
 HostReadTiming time_one(std::size_t hosts, unsigned repetitions) {
@@ -77,6 +132,15 @@ HostReadTiming time_one(std::size_t hosts, unsigned repetitions) {
         throw std::runtime_error("host read timing: read " + std::to_string(timing.read) +
                                  " hosts, expected " + std::to_string(hosts));
     }
+    timing.bpf = time_bpf_reads(policy, repetitions, timing.bpf_notes);
+    for (const auto& bpf : timing.bpf) {
+        if (bpf.read != hosts) {
+            throw std::runtime_error("host read timing: bpf " + to_string(bpf.map) + " read " +
+                                     std::to_string(bpf.read) + " hosts, expected " +
+                                     std::to_string(hosts));
+        }
+    }
+    timing.median_rcu_wait_ms = median_rcu_wait_ms(repetitions);
     return timing;
 }
 
@@ -90,6 +154,10 @@ run_host_read_timing(const std::vector<std::size_t>& host_counts, unsigned repet
         timings.push_back(time_one(hosts, repetitions));
         if (progress) {
             progress("hosts " + std::to_string(hosts) + ": " + describe(timings.back().reads));
+            for (const auto& bpf : timings.back().bpf) {
+                progress("hosts " + std::to_string(hosts) + " bpf " + to_string(bpf.map) + ": " +
+                         describe(bpf.reads));
+            }
         }
     }
     return timings;

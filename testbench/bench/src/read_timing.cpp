@@ -22,30 +22,26 @@ double cpu_seconds() {
     return cpu_times().total;
 }
 
-ReadTimings
-time_reads(const std::string& policy, const std::string& netns, unsigned repetitions,
-           const std::function<void(const std::vector<runtime::CounterSample>&)>& first_read) {
+ReadTimings time_reads(unsigned repetitions, const std::function<void(bool reset)>& read,
+                       const std::function<void()>& before) {
     using Clock = std::chrono::steady_clock;
     ReadTimings timings;
     // One read (or read-and-reset) timed: its wall and CPU milliseconds appended.
     const auto timed_read = [&](bool reset, std::vector<double>& wall_ms,
                                 std::vector<double>& cpu_ms, std::vector<double>& system_ms) {
+        if (before) {
+            before();
+        }
         const CpuTimes cpu_start = cpu_times();
         const auto start = Clock::now();
-        // The backend named: the read timed is the kernel's, not a look for where it lives.
-        auto samples = runtime::read_counters(policy, netns, reset, runtime::BackendKind::nftables);
+        read(reset);
         wall_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
         const CpuTimes cpu_end = cpu_times(); // one snapshot: system never exceeds the total
         cpu_ms.push_back((cpu_end.total - cpu_start.total) * 1e3);
         system_ms.push_back((cpu_end.system - cpu_start.system) * 1e3);
-        return samples;
     };
     for (unsigned rep = 0; rep < repetitions; ++rep) {
-        const auto samples =
-            timed_read(false, timings.read_ms, timings.read_cpu_ms, timings.read_system_ms);
-        if (rep == 0 && first_read) {
-            first_read(samples);
-        }
+        timed_read(false, timings.read_ms, timings.read_cpu_ms, timings.read_system_ms);
         timed_read(true, timings.reset_ms, timings.reset_cpu_ms, timings.reset_system_ms);
     }
     timings.median_read_ms = median(timings.read_ms);
@@ -55,6 +51,23 @@ time_reads(const std::string& policy, const std::string& netns, unsigned repetit
     timings.median_read_system_ms = median(timings.read_system_ms);
     timings.median_reset_system_ms = median(timings.reset_system_ms);
     return timings;
+}
+
+ReadTimings
+time_reads(const std::string& policy, const std::string& netns, unsigned repetitions,
+           const std::function<void(const std::vector<runtime::CounterSample>&)>& first_read) {
+    bool first = true;
+    return time_reads(repetitions, [&](bool reset) {
+        // The backend named: the read timed is the kernel's, not a look for where it lives.
+        const auto samples =
+            runtime::read_counters(policy, netns, reset, runtime::BackendKind::nftables);
+        if (first && !reset) {
+            first = false;
+            if (first_read) {
+                first_read(samples);
+            }
+        }
+    });
 }
 
 void add_read_timings(nlohmann::json& object, const ReadTimings& timings) {

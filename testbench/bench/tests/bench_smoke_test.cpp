@@ -77,6 +77,23 @@ TEST(BenchSmoke, QuickRunWithTenClassesHasTheJsonShape) {
         for (const char* step : {"dispatch", "one_set"}) {
             EXPECT_EQ(variants.count(step) == 1, hosts) << step;
         }
+        // The BPF experiment beside nft, hosts only: every host in its map, none in the
+        // overflow (the LRU map too: it has room for all of them).
+        for (const char* bpf : {"bpf_empty", "bpf_hash", "bpf_percpu_hash", "bpf_lru_hash",
+                                "bpf_hash_no_prealloc", "bpf_hash_generations"}) {
+            EXPECT_EQ(variants.count(bpf) == 1, hosts) << bpf;
+        }
+        for (const auto& variant : result["variants"]) {
+            if (variant["variant"].get<std::string>().rfind("bpf_hash", 0) == 0 ||
+                variant["variant"] == "bpf_percpu_hash" || variant["variant"] == "bpf_lru_hash") {
+                EXPECT_EQ(variant["classes_hit"], result["flows"]) << variant["variant"];
+                EXPECT_EQ(variant["otherwise"], 0) << variant["variant"];
+                // At the wan ingress, every packet the router forwarded was counted.
+                EXPECT_GE(variant["counted"].get<std::uint64_t>(),
+                          variant["forwarded"].get<std::uint64_t>())
+                    << variant["variant"];
+            }
+        }
     }
     ASSERT_EQ(report["apply"].size(), 1U);
     EXPECT_EQ(report["apply"][0]["counters"], 11);
@@ -90,6 +107,12 @@ TEST(BenchSmoke, QuickRunWithTenClassesHasTheJsonShape) {
     EXPECT_EQ(report["host_reads"][0]["reset_system_ms"].size(), 3U);
     EXPECT_LE(report["host_reads"][0]["median_read_system_ms"].get<double>(),
               report["host_reads"][0]["median_read_cpu_ms"].get<double>());
+    // The same hosts read from BPF maps of three kinds.
+    ASSERT_EQ(report["host_reads"][0]["bpf"].size(), 3U);
+    for (const auto& bpf : report["host_reads"][0]["bpf"]) {
+        EXPECT_EQ(bpf["read"], 300) << bpf["map"];
+        EXPECT_EQ(bpf["reset_ms"].size(), 3U) << bpf["map"];
+    }
 }
 
 // acctc's iptables output through iptables-nft and iptables-legacy: 20 classes make lookup

@@ -31,9 +31,19 @@ enum class Variant {
     one_set,
     naive,
     iptables,
-    iptables_legacy
+    iptables_legacy,
+    // hosts only, an experiment beside nft (acctc/runtime/bpf_host_counter.hpp): a TCX program on
+    // the router's wan ingress counting per source address in a BPF map; bpf_empty returns at
+    // once (what the hook and a program cost), the others are BpfHostMap's maps (generations:
+    // the hash in two generations, for an exact reset).
+    bpf_empty,
+    bpf_hash,
+    bpf_percpu_hash,
+    bpf_lru_hash,
+    bpf_hash_no_prealloc,
+    bpf_hash_generations
 };
-constexpr int variant_count = 11;
+constexpr int variant_count = 17;
 std::string to_string(Variant variant);
 
 struct DatapathOptions {

@@ -40,6 +40,11 @@ CpuTimes cpu_times();
 // cpu_times().total.
 double cpu_seconds();
 
+// `repetitions` times `read(false)`, then `read(true)` (read-and-reset), each timed; `before`
+// (not timed) runs before each read, e.g. to refill what a reset emptied.
+ReadTimings time_reads(unsigned repetitions, const std::function<void(bool reset)>& read,
+                       const std::function<void()>& before = {});
+
 // `repetitions` times a read, then a read-and-reset, of the nft table of `policy` in `netns`;
 // `first_read` gets the samples of the first read (to check what was read).
 ReadTimings

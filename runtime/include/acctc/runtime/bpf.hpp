@@ -1,0 +1,150 @@
+// The bpf(2) system call: maps, programs assembled by hand from `struct bpf_insn`, TCX links and
+// batch reads, each object an owned file descriptor. Proven by the bench's per-host BPF
+// experiment (docs/performance.md, "65,536 hosts in BPF"). No libbpf: nothing here is compiled
+// for the BPF target, so the build and the package need nothing new.
+#pragma once
+
+#include "acctc/unique_fd.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <linux/bpf.h>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace acctc::runtime::bpf {
+
+struct MapSpec {
+    bpf_map_type type = BPF_MAP_TYPE_HASH;
+    std::uint32_t key_size = 0;
+    std::uint32_t value_size = 0;
+    std::uint32_t max_entries = 0;
+    std::uint32_t flags = 0; // BPF_F_NO_PREALLOC, ...
+    std::string name;        // at most 15 characters
+};
+
+UniqueFd create_map(const MapSpec& spec);
+
+// A BPF_PROG_TYPE_SCHED_CLS program (tc and TCX). Throws with the verifier's log on refusal.
+UniqueFd load_sched_cls(const std::vector<bpf_insn>& program, const std::string& name);
+
+// Attaches the program to the ingress (or egress) of the device with this index in the calling
+// thread's network namespace, after the programs already there. The link, and with it the
+// attachment, goes away when its descriptor is closed or the device or namespace goes.
+UniqueFd attach_tcx(int program_fd, int ifindex, bool ingress = true);
+
+// Replaces the program of a link in place (BPF_LINK_UPDATE): from one packet to the next the new
+// program runs instead, nothing detached in between. How a reload swaps a counting program
+// while keeping its maps.
+void update_link(int link_fd, int program_fd);
+
+// Pins a map, program or link at a path of a mounted bpffs (BPF_OBJ_PIN), so that it outlives
+// every descriptor of this process: a pinned link stays attached. pinned() opens it again
+// (BPF_OBJ_GET); unpinning is unlinking the path.
+void pin(int fd, const std::string& path);
+UniqueFd pinned(const std::string& path);
+
+// Every element of a map as key and value bytes, key_size and value_size apart (for per-CPU
+// maps value_size is the per-CPU value times possible_cpus()). With `and_delete` the elements
+// read are deleted in the same call (BPF_MAP_LOOKUP_AND_DELETE_BATCH: per hash bucket under its
+// lock).
+struct MapElements {
+    std::vector<std::uint8_t> keys;
+    std::vector<std::uint8_t> values;
+    std::size_t count = 0;
+};
+MapElements read_map(int map_fd, std::uint32_t key_size, std::uint32_t value_size,
+                     bool and_delete = false);
+// Writes `count` elements (keys and values laid out as read_map returns them).
+void update_map(int map_fd, const std::vector<std::uint8_t>& keys,
+                const std::vector<std::uint8_t>& values, std::size_t count);
+void update_element(int map_fd, const void* key, const void* value);
+
+// Returns once every BPF program running now has finished (membarrier(MEMBARRIER_CMD_GLOBAL),
+// one synchronize_rcu(): programs on the packet path run inside RCU read-side sections), so that
+// none can still be using a map it looked up before. Throws where the kernel refuses (nohz_full).
+void wait_for_running_programs();
+
+// CPUs the kernel may ever bring up: the number of values of a per-CPU map element.
+unsigned possible_cpus();
+
+// A program under construction: instructions and jumps to named labels, resolved by finish().
+class Assembler {
+  public:
+    void emit(const bpf_insn& insn) { insns_.push_back(insn); }
+    // A conditional or unconditional jump whose offset is the label's place.
+    void jump(const bpf_insn& insn, const std::string& label);
+    void label(const std::string& name);
+    // Loads the map's address (BPF_LD_IMM64 with BPF_PSEUDO_MAP_FD): two instructions.
+    void load_map(std::uint8_t reg, int map_fd);
+    std::vector<bpf_insn> finish() const;
+
+  private:
+    std::vector<bpf_insn> insns_;
+    std::map<std::string, std::size_t> labels_;
+    std::vector<std::pair<std::size_t, std::string>> jumps_;
+};
+
+// Instructions, as the kernel's tools/include/linux/filter.h spells them (that header is not
+// part of the UAPI). Registers: r0 return, r1-r5 arguments (clobbered by calls), r6-r9 kept,
+// r10 the frame pointer.
+constexpr bpf_insn insn(std::uint8_t code, std::uint8_t dst, std::uint8_t src, std::int16_t off,
+                        std::int32_t imm) {
+    bpf_insn out{};
+    out.code = code;
+    out.dst_reg = dst & 0xf;
+    out.src_reg = src & 0xf;
+    out.off = off;
+    out.imm = imm;
+    return out;
+}
+constexpr bpf_insn mov_reg(std::uint8_t dst, std::uint8_t src) {
+    return insn(BPF_ALU64 | BPF_MOV | BPF_X, dst, src, 0, 0);
+}
+constexpr bpf_insn mov_imm(std::uint8_t dst, std::int32_t imm) {
+    return insn(BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm);
+}
+constexpr bpf_insn add_imm(std::uint8_t dst, std::int32_t imm) {
+    return insn(BPF_ALU64 | BPF_ADD | BPF_K, dst, 0, 0, imm);
+}
+constexpr bpf_insn add_reg(std::uint8_t dst, std::uint8_t src) {
+    return insn(BPF_ALU64 | BPF_ADD | BPF_X, dst, src, 0, 0);
+}
+// dst = *(size *)(src + off); size is BPF_B, BPF_H, BPF_W or BPF_DW.
+constexpr bpf_insn load(std::uint8_t size, std::uint8_t dst, std::uint8_t src, std::int16_t off) {
+    return insn(BPF_LDX | BPF_MEM | size, dst, src, off, 0);
+}
+// *(size *)(dst + off) = src
+constexpr bpf_insn store(std::uint8_t size, std::uint8_t dst, std::int16_t off, std::uint8_t src) {
+    return insn(BPF_STX | BPF_MEM | size, dst, src, off, 0);
+}
+constexpr bpf_insn store_imm(std::uint8_t size, std::uint8_t dst, std::int16_t off,
+                             std::int32_t imm) {
+    return insn(BPF_ST | BPF_MEM | size, dst, 0, off, imm);
+}
+// lock *(u64 *)(dst + off) += src
+constexpr bpf_insn atomic_add64(std::uint8_t dst, std::int16_t off, std::uint8_t src) {
+    return insn(BPF_STX | BPF_ATOMIC | BPF_DW, dst, src, off, BPF_ADD);
+}
+// A 16-bit big-endian field, loaded as it lies in memory, to the host's order.
+constexpr bpf_insn be16_to_host(std::uint8_t dst) {
+    return insn(BPF_ALU | BPF_END | BPF_TO_BE, dst, 0, 0, 16);
+}
+constexpr bpf_insn jump_imm(std::uint8_t op, std::uint8_t dst, std::int32_t imm) {
+    return insn(BPF_JMP | op | BPF_K, dst, 0, 0, imm);
+}
+constexpr bpf_insn jump_reg(std::uint8_t op, std::uint8_t dst, std::uint8_t src) {
+    return insn(BPF_JMP | op | BPF_X, dst, src, 0, 0);
+}
+constexpr bpf_insn jump_always() {
+    return insn(BPF_JMP | BPF_JA, 0, 0, 0, 0);
+}
+constexpr bpf_insn call(bpf_func_id function) {
+    return insn(BPF_JMP | BPF_CALL, 0, 0, 0, function);
+}
+constexpr bpf_insn exit_program() {
+    return insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+}
+
+} // namespace acctc::runtime::bpf

@@ -1,0 +1,340 @@
+#include "acctc/runtime/bpf_host_counter.hpp"
+
+#include "acctc/runtime/bpf.hpp"
+
+#include <arpa/inet.h>
+#include <cstddef>
+#include <cstring>
+#include <linux/if_ether.h>
+#include <stdexcept>
+
+namespace acctc::runtime {
+namespace {
+
+using namespace bpf;
+
+// A host's counts as the program keeps them (for per-CPU maps, one of these per CPU).
+struct Counts {
+    std::uint64_t packets;
+    std::uint64_t bytes;
+};
+
+constexpr std::uint8_t r0 = 0, r1 = 1, r2 = 2, r3 = 3, r4 = 4, r5 = 5, r6 = 6, r7 = 7, r8 = 8,
+                       r10 = 10;
+// TCX_NEXT (TC_ACT_UNSPEC for tc): the packet goes on as if no program were there.
+constexpr std::int32_t pass = -1;
+// The frame: the key (16 bytes, IPv4's in the first 4), a new element's value, the overflow
+// slot's index, the generation array's key.
+constexpr std::int16_t key_at = -16, value_at = -32, slot_at = -36, generation_at = -40;
+
+// A field of the Counts at `at` on the frame.
+constexpr std::int16_t frame_field(std::int16_t at, std::size_t offset) {
+    return static_cast<std::int16_t>(at + static_cast<std::int16_t>(offset));
+}
+
+bool per_cpu(BpfHostMap map) {
+    return map == BpfHostMap::percpu_hash;
+}
+
+unsigned generations(BpfHostMap map) {
+    return map == BpfHostMap::hash_generations ? 2 : 1;
+}
+
+// Adds one packet of r7 bytes to the Counts r0 points at: atomically where every CPU shares
+// the element, plainly to this CPU's own (a softirq does not run twice at once on one CPU).
+void emit_add(Assembler& program, BpfHostMap map) {
+    if (per_cpu(map)) {
+        program.emit(load(BPF_DW, r1, r0, offsetof(Counts, packets)));
+        program.emit(add_imm(r1, 1));
+        program.emit(store(BPF_DW, r0, offsetof(Counts, packets), r1));
+        program.emit(load(BPF_DW, r1, r0, offsetof(Counts, bytes)));
+        program.emit(add_reg(r1, r7));
+        program.emit(store(BPF_DW, r0, offsetof(Counts, bytes), r1));
+    } else {
+        program.emit(mov_imm(r1, 1));
+        program.emit(atomic_add64(r0, offsetof(Counts, packets), r1));
+        program.emit(atomic_add64(r0, offsetof(Counts, bytes), r7));
+    }
+}
+
+// The key is on the frame at key_at, the packet's L3 length in r7: find the host (or add it,
+// or count it in the overflow slot) and add the packet. Ends at "out".
+void emit_count(Assembler& program, BpfHostMap map, int hosts_fd, int overflow_fd, int slot,
+                const std::string& name) {
+    const auto lookup = [&](int map_fd, std::int16_t key) {
+        program.load_map(r1, map_fd);
+        program.emit(mov_reg(r2, r10));
+        program.emit(add_imm(r2, key));
+        program.emit(call(BPF_FUNC_map_lookup_elem));
+    };
+    lookup(hosts_fd, key_at);
+    program.jump(jump_imm(BPF_JNE, r0, 0), name + "_add");
+    // A new host: its element with this packet in it.
+    program.emit(store_imm(BPF_DW, r10, frame_field(value_at, offsetof(Counts, packets)), 1));
+    program.emit(store(BPF_DW, r10, frame_field(value_at, offsetof(Counts, bytes)), r7));
+    program.load_map(r1, hosts_fd);
+    program.emit(mov_reg(r2, r10));
+    program.emit(add_imm(r2, key_at));
+    program.emit(mov_reg(r3, r10));
+    program.emit(add_imm(r3, value_at));
+    program.emit(mov_imm(r4, BPF_NOEXIST));
+    program.emit(call(BPF_FUNC_map_update_elem));
+    program.jump(jump_imm(BPF_JEQ, r0, 0), "out");
+    // Refused: another CPU added the same host since the lookup (EEXIST), so it is there
+    // now; or the map is full (E2BIG) or has no memory for the element (ENOMEM).
+    lookup(hosts_fd, key_at);
+    program.jump(jump_imm(BPF_JNE, r0, 0), name + "_add");
+    program.emit(store_imm(BPF_W, r10, slot_at, slot));
+    lookup(overflow_fd, slot_at);
+    program.jump(jump_imm(BPF_JEQ, r0, 0), "out");
+    program.label(name + "_add");
+    emit_add(program, map);
+    program.jump(jump_always(), "out");
+}
+
+// The maps a program counts in.
+struct ProgramMaps {
+    std::array<int, 2> v4{-1, -1}; // per generation
+    std::array<int, 2> v6{-1, -1};
+    int overflow = -1;
+    int generation = -1; // -1: one generation
+};
+
+// The key and length are in place: count in the family's map of the current generation.
+void emit_count_generations(Assembler& program, BpfHostMap map, const ProgramMaps& maps,
+                            bool ipv6) {
+    const std::string family = ipv6 ? "v6" : "v4";
+    const auto& hosts = ipv6 ? maps.v6 : maps.v4;
+    const int family_slot = ipv6 ? 1 : 0;
+    if (maps.generation < 0) {
+        emit_count(program, map, hosts[0], maps.overflow, family_slot, family);
+        return;
+    }
+    program.emit(store_imm(BPF_W, r10, generation_at, 0));
+    program.load_map(r1, maps.generation);
+    program.emit(mov_reg(r2, r10));
+    program.emit(add_imm(r2, generation_at));
+    program.emit(call(BPF_FUNC_map_lookup_elem));
+    program.jump(jump_imm(BPF_JEQ, r0, 0), "out"); // an array's element is always there
+    program.emit(load(BPF_W, r8, r0, 0));
+    program.jump(jump_imm(BPF_JNE, r8, 0), family + "_g1");
+    emit_count(program, map, hosts[0], maps.overflow, family_slot, family + "_g0");
+    program.label(family + "_g1");
+    emit_count(program, map, hosts[1], maps.overflow, 2 + family_slot, family + "_g1c");
+}
+
+// The IP header (`header` bytes at l3 of the frame r2 points at, r3 its end) is there, or the
+// packet goes "out" uncounted; r7 = its 16-bit length field at `length_at`, in host order.
+void emit_header_length(Assembler& program, std::int16_t l3, std::int16_t header,
+                        std::int16_t length_at) {
+    program.emit(mov_reg(r5, r2));
+    program.emit(add_imm(r5, l3 + header));
+    program.jump(jump_reg(BPF_JGT, r5, r3), "out");
+    program.emit(load(BPF_H, r7, r2, static_cast<std::int16_t>(l3 + length_at)));
+    program.emit(be16_to_host(r7));
+}
+
+std::vector<bpf_insn> host_program(BpfHostMap map, const ProgramMaps& maps, BpfHostKey key,
+                                   unsigned link_header) {
+    const bool source = key == BpfHostKey::source;
+    Assembler program;
+    if (map == BpfHostMap::none) {
+        program.emit(mov_imm(r0, pass));
+        program.emit(exit_program());
+        return program.finish();
+    }
+    const auto l3 = static_cast<std::int16_t>(link_header);
+    program.emit(mov_reg(r6, r1));
+    program.emit(load(BPF_W, r2, r6, offsetof(__sk_buff, data)));
+    program.emit(load(BPF_W, r3, r6, offsetof(__sk_buff, data_end)));
+    program.emit(load(BPF_W, r4, r6, offsetof(__sk_buff, protocol)));
+    program.jump(jump_imm(BPF_JEQ, r4, htons(ETH_P_IP)), "v4");
+    program.jump(jump_imm(BPF_JEQ, r4, htons(ETH_P_IPV6)), "v6");
+    program.jump(jump_always(), "out");
+
+    // IPv4: total length at 2, source address at 12, destination at 16.
+    program.label("v4");
+    emit_header_length(program, l3, 20, 2);
+    program.emit(load(BPF_W, r1, r2, static_cast<std::int16_t>(l3 + (source ? 12 : 16))));
+    program.emit(store(BPF_W, r10, key_at, r1));
+    emit_count_generations(program, map, maps, false);
+
+    // IPv6: payload length at 4 (the 40-byte header not included), source address at 8,
+    // destination at 24.
+    const auto v6_address = static_cast<std::int16_t>(l3 + (source ? 8 : 24));
+    program.label("v6");
+    emit_header_length(program, l3, 40, 4);
+    program.emit(add_imm(r7, 40));
+    program.emit(load(BPF_DW, r1, r2, v6_address));
+    program.emit(store(BPF_DW, r10, key_at, r1));
+    program.emit(load(BPF_DW, r1, r2, static_cast<std::int16_t>(v6_address + 8)));
+    program.emit(store(BPF_DW, r10, key_at + 8, r1));
+    emit_count_generations(program, map, maps, true);
+
+    program.label("out");
+    program.emit(mov_imm(r0, pass));
+    program.emit(exit_program());
+    return program.finish();
+}
+
+bpf_map_type map_type(BpfHostMap map) {
+    switch (map) {
+    case BpfHostMap::percpu_hash:
+        return BPF_MAP_TYPE_PERCPU_HASH;
+    case BpfHostMap::lru_hash:
+        return BPF_MAP_TYPE_LRU_HASH;
+    case BpfHostMap::none:
+    case BpfHostMap::hash:
+    case BpfHostMap::hash_no_prealloc:
+    case BpfHostMap::hash_generations:
+        break;
+    }
+    return BPF_MAP_TYPE_HASH;
+}
+
+// The sum over CPUs of an element's values (one for shared maps).
+Counts total(const std::uint8_t* value, std::uint32_t value_size) {
+    Counts sum{0, 0};
+    for (std::uint32_t at = 0; at < value_size; at += sizeof(Counts)) {
+        Counts one{};
+        std::memcpy(&one, value + at, sizeof one);
+        sum.packets += one.packets;
+        sum.bytes += one.bytes;
+    }
+    return sum;
+}
+
+} // namespace
+
+std::string to_string(BpfHostMap map) {
+    switch (map) {
+    case BpfHostMap::none:
+        return "none";
+    case BpfHostMap::hash:
+        return "hash";
+    case BpfHostMap::percpu_hash:
+        return "percpu_hash";
+    case BpfHostMap::lru_hash:
+        return "lru_hash";
+    case BpfHostMap::hash_no_prealloc:
+        return "hash_no_prealloc";
+    case BpfHostMap::hash_generations:
+        return "hash_generations";
+    }
+    return "?";
+}
+
+BpfHostCounter::BpfHostCounter(BpfHostMap map, std::uint32_t max_hosts, BpfHostKey key,
+                               unsigned link_header)
+    : map_(map) {
+    if (map != BpfHostMap::none) {
+        value_size_ = sizeof(Counts) * (per_cpu(map) ? possible_cpus() : 1);
+        const std::uint32_t flags = map == BpfHostMap::hash_no_prealloc ? BPF_F_NO_PREALLOC : 0;
+        ProgramMaps maps;
+        for (unsigned g = 0; g < generations(map); ++g) {
+            hosts_v4_[g] =
+                create_map({map_type(map), 4, sizeof(Counts), max_hosts, flags, "acctc_hosts_v4"});
+            hosts_v6_[g] =
+                create_map({map_type(map), 16, sizeof(Counts), max_hosts, flags, "acctc_hosts_v6"});
+            maps.v4[g] = hosts_v4_[g].get();
+            maps.v6[g] = hosts_v6_[g].get();
+        }
+        overflow_ = create_map({per_cpu(map) ? BPF_MAP_TYPE_PERCPU_ARRAY : BPF_MAP_TYPE_ARRAY, 4,
+                                sizeof(Counts), 4, 0, "acctc_overflow"});
+        maps.overflow = overflow_.get();
+        if (generations(map) > 1) {
+            generation_ = create_map({BPF_MAP_TYPE_ARRAY, 4, 4, 1, 0, "acctc_generation"});
+            maps.generation = generation_.get();
+        }
+        program_ = load_sched_cls(host_program(map, maps, key, link_header), "acctc_hosts");
+    } else {
+        program_ = load_sched_cls(host_program(map, {}, key, link_header), "acctc_hosts");
+    }
+}
+
+void BpfHostCounter::attach(int ifindex, bool ingress) {
+    link_ = attach_tcx(program_.get(), ifindex, ingress);
+}
+
+BpfHostCounts BpfHostCounter::read() const {
+    return read(current_, false);
+}
+
+BpfHostCounts BpfHostCounter::read_and_delete() {
+    if (generations(map_) == 1) {
+        return read(0, true);
+    }
+    // Count in the other generation from now on; once no program still runs that read the
+    // old number, nothing writes to the old generation's maps: read and empty them at leisure.
+    const unsigned old = current_;
+    const std::uint32_t next = 1 - old;
+    const std::uint32_t key = 0;
+    update_element(generation_.get(), &key, &next);
+    current_ = next;
+    wait_for_running_programs();
+    return read(old, true);
+}
+
+BpfHostCounts BpfHostCounter::read(unsigned generation, bool and_delete) const {
+    BpfHostCounts out;
+    if (map_ == BpfHostMap::none) {
+        return out;
+    }
+    for (const bool ipv6 : {false, true}) {
+        const std::uint32_t key_size = ipv6 ? 16 : 4;
+        const auto elements = read_map((ipv6 ? hosts_v6_ : hosts_v4_)[generation].get(), key_size,
+                                       value_size_, and_delete);
+        for (std::size_t i = 0; i < elements.count; ++i) {
+            BpfHostCount host;
+            host.ipv6 = ipv6;
+            std::memcpy(host.address.data(), elements.keys.data() + i * key_size, key_size);
+            const Counts counts = total(elements.values.data() + i * value_size_, value_size_);
+            host.packets = counts.packets;
+            host.bytes = counts.bytes;
+            out.hosts.push_back(host);
+        }
+    }
+    // The generation's overflow slots. An array's elements cannot be deleted, only
+    // overwritten: with one generation a packet landing there between the read and the zeroing
+    // is lost (as with the delete above); with two, nothing writes there any more.
+    const auto slots = read_map(overflow_.get(), 4, value_size_);
+    const std::vector<std::uint8_t> zero(value_size_, 0);
+    for (std::uint32_t slot = 2 * generation; slot < 2 * generation + 2; ++slot) {
+        const Counts counts = total(slots.values.data() + slot * value_size_, value_size_);
+        out.overflow_packets += counts.packets;
+        out.overflow_bytes += counts.bytes;
+        if (and_delete) {
+            update_element(overflow_.get(), &slot, zero.data());
+        }
+    }
+    return out;
+}
+
+void BpfHostCounter::fill(const std::vector<BpfHostCount>& hosts) {
+    if (map_ == BpfHostMap::none) {
+        return;
+    }
+    for (const bool ipv6 : {false, true}) {
+        const std::uint32_t key_size = ipv6 ? 16 : 4;
+        std::vector<std::uint8_t> keys;
+        std::vector<std::uint8_t> values;
+        std::size_t count = 0;
+        for (const auto& host : hosts) {
+            if (host.ipv6 != ipv6) {
+                continue;
+            }
+            keys.insert(keys.end(), host.address.begin(), host.address.begin() + key_size);
+            // All on the first CPU's value: what one CPU's packets would have left.
+            std::vector<std::uint8_t> value(value_size_, 0);
+            const Counts counts{host.packets, host.bytes};
+            std::memcpy(value.data(), &counts, sizeof counts);
+            values.insert(values.end(), value.begin(), value.end());
+            ++count;
+        }
+        if (count > 0) {
+            update_map((ipv6 ? hosts_v6_ : hosts_v4_)[current_].get(), keys, values, count);
+        }
+    }
+}
+
+} // namespace acctc::runtime
