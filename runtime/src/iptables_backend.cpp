@@ -56,6 +56,14 @@ struct ReloadText {
     std::vector<std::string> obsolete_chains;
 };
 
+// A counting rule without the origin its comment ends in ("... @p.acct:3"): the same counter
+// declared on another line, or in a file named another way, is the same rule. Re-declaring it
+// would zero its count (a comment line added on top of the policy lost every count).
+std::string without_origin(const std::string& spec) {
+    static const std::regex origin(" @[^\"]*\"");
+    return std::regex_replace(spec, origin, "\"");
+}
+
 ReloadText reload_text(const std::string& compiled, const IptablesPolicy& policy,
                        const SavedTable& live) {
     ReloadText reload;
@@ -71,7 +79,7 @@ ReloadText reload_text(const std::string& compiled, const IptablesPolicy& policy
         if (line.rfind("-A ", 0) == 0 && space != std::string::npos) {
             if (auto it = counting_rule.find(line.substr(3, space - 3));
                 it != counting_rule.end()) {
-                it->second.push_back(line.substr(space));
+                it->second.push_back(without_origin(line.substr(space)));
             }
         }
     }
@@ -84,7 +92,8 @@ ReloadText reload_text(const std::string& compiled, const IptablesPolicy& policy
         auto it = counting_rule.find(chain);
         const auto& rules = live_rules[chain];
         if (it != counting_rule.end() && rules.size() == 1 &&
-            std::find(it->second.begin(), it->second.end(), rules.front()) != it->second.end()) {
+            std::find(it->second.begin(), it->second.end(), without_origin(rules.front())) !=
+                it->second.end()) {
             reload.kept_chains.insert(chain);
         }
     }

@@ -235,6 +235,26 @@ TEST(SameCounts, EveryBackendShowsTheSameOrigins) {
     EXPECT_EQ(origins[BackendKind::iptables_nft], origins[BackendKind::nftables]);
 }
 
+// The same policy applied again from a file named another way, with a comment line on top
+// (every origin moved): every counter is kept with its count, on nft and both iptables variants.
+TEST(SameCounts, ReapplyWithMovedLinesKeepsEveryCount) {
+    for (const auto kind :
+         {BackendKind::nftables, BackendKind::iptables_legacy, BackendKind::iptables_nft}) {
+        TestNamespace netns;
+        const auto backend = make_backend(kind, netns.name());
+        const Target target = backend_info(kind).target;
+        backend->apply(compiled(target), false);
+        drive(netns.name());
+        const Counts before = counts_of(*backend);
+        const auto report = backend->apply(
+            compiled(target, "moved", std::string("# a comment on top\n") + policy_text), false);
+        EXPECT_EQ(report.kept.size(), 18U) << backend_info(kind).name;
+        EXPECT_TRUE(report.added.empty()) << backend_info(kind).name;
+        EXPECT_EQ(counts_of(*backend), before) << backend_info(kind).name;
+        EXPECT_EQ(before.at("low_ports").first, 5U + 6 + 7 + 8 + 9 + 6);
+    }
+}
+
 // A re-apply leaves counting chains alone (no count lost), drops what the policy no longer
 // has, and never touches a foreign rule, chain or set.
 TEST(IptablesBackend, ReapplyKeepsCountsRemoveLeavesForeignRules) {
