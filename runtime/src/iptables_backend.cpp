@@ -5,6 +5,7 @@
 #include "ipset_host_counters.hpp"
 #include "iptables_exec.hpp"
 #include "iptables_nft_reset.hpp"
+#include "iptables_origins.hpp"
 #include "iptables_quota_load.hpp"
 #include "iptables_save.hpp"
 #include "mutation_lock.hpp"
@@ -371,7 +372,28 @@ ApplyReport IptablesBackend::apply(const CompiledPolicy& compiled, bool dry_run)
         quotas.commit();
         destroy_sets(policy.prefix, policy.sets);
     }
-    const auto old = readings(compiled.policy_name, policy.prefix, counted(before[0], before[1]));
+    const auto old_rules = counted(before[0], before[1]);
+    auto old = readings(compiled.policy_name, policy.prefix, old_rules);
+    use_recorded_origins(policy.prefix, old_rules, old);
+    if (!dry_run) {
+        // Kept counting rules keep the comment of the apply that made them: remember the
+        // origin each counter has now (the compiled text of both families names every one).
+        std::vector<CountedRule> kept;
+        for (const auto& rule : old_rules) {
+            const auto chain =
+                std::find_if(policy.counter_chains.begin(), policy.counter_chains.end(),
+                             [&](const auto& c) { return c.first == rule.counter; });
+            if (chain != policy.counter_chains.end() &&
+                reloads[0].kept_chains.count(chain->second) != 0U &&
+                reloads[1].kept_chains.count(chain->second) != 0U) {
+                kept.push_back(rule);
+            }
+        }
+        auto now = counted_rules(parse_save(policy.v4).rules);
+        const auto v6 = counted_rules(parse_save(policy.v6).rules);
+        now.insert(now.end(), v6.begin(), v6.end());
+        record_iptables_origins(policy.prefix, kept, now);
+    }
     report.created = owned_chains(before[0], policy.prefix).empty() &&
                      owned_chains(before[1], policy.prefix).empty();
     for (const auto& [counter, chain] : policy.counter_chains) {
@@ -435,6 +457,7 @@ std::vector<CounterReading> IptablesBackend::counters(const std::string& policy,
     std::vector<CounterReading> out;
     for (const auto& [name, prefix] : policies) {
         auto part = readings(name, prefix, rules);
+        use_recorded_origins(prefix, rules, part);
         out.insert(out.end(), part.begin(), part.end());
     }
     // `split host`: one reading per element of the policies' host sets.
@@ -512,7 +535,10 @@ RemoveReport IptablesBackend::remove(const std::string& policy) {
     const std::string prefix = prefix_of(policy, v4, v6);
     RemoveReport report;
     report.table = prefix;
-    report.final_counters = readings(policy, prefix, counted(v4, v6));
+    const auto rules = counted(v4, v6);
+    report.final_counters = readings(policy, prefix, rules);
+    use_recorded_origins(prefix, rules, report.final_counters);
+    forget_iptables_origins(prefix);
     auto hosts = read_ipset_hosts(ipset_host_sets(all_rules(v4, v6), {{policy, prefix}}), false);
     report.final_counters.insert(report.final_counters.end(), hosts.begin(), hosts.end());
     for (std::size_t f = 0; f < 2; ++f) {

@@ -252,6 +252,12 @@ TEST(SameCounts, ReapplyWithMovedLinesKeepsEveryCount) {
         EXPECT_TRUE(report.added.empty()) << backend_info(kind).name;
         EXPECT_EQ(counts_of(*backend), before) << backend_info(kind).name;
         EXPECT_EQ(before.at("low_ports").first, 5U + 6 + 7 + 8 + 9 + 6);
+        // ORIGIN follows the policy: the line and file of the apply that kept the counter.
+        for (const auto& reading : backend->counters("same", false)) {
+            if (reading.sample.counter == "low_ports") {
+                EXPECT_EQ(reading.origin, "moved.acct:7") << backend_info(kind).name;
+            }
+        }
     }
 }
 
