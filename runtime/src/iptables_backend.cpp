@@ -5,6 +5,7 @@
 #include "ipset_host_counters.hpp"
 #include "iptables_exec.hpp"
 #include "iptables_nft_reset.hpp"
+#include "iptables_nft_tables.hpp"
 #include "iptables_origins.hpp"
 #include "iptables_quota_load.hpp"
 #include "iptables_save.hpp"
@@ -25,10 +26,11 @@ namespace {
 struct Family {
     const char* tool; // "iptables" or "ip6tables"
     const std::string IptablesPolicy::*text;
+    const char* nft_family; // the nf_tables family iptables-nft keeps the table in
 };
 
-constexpr Family families[] = {{"iptables", &IptablesPolicy::v4},
-                               {"ip6tables", &IptablesPolicy::v6}};
+constexpr Family families[] = {{"iptables", &IptablesPolicy::v4, "ip"},
+                               {"ip6tables", &IptablesPolicy::v6, "ip6"}};
 
 // The chain a line of compiled restore text declares (":CHAIN POLICY [0:0]") or adds to
 // ("-A CHAIN ...", "-I CHAIN N ..."). Any other line is refused: the text is loaded as root, and
@@ -367,7 +369,13 @@ ApplyReport IptablesBackend::apply(const CompiledPolicy& compiled, bool dry_run)
         QuotaObjectLoad quotas(compiled, policy.prefix, before);
         quotas.create();
         for (std::size_t f = 0; f < 2; ++f) {
+            // iptables-nft makes the filter table for the first rule: remove deletes it again.
+            const bool creates = variant_of(families[f]) == IptablesVariant::nft &&
+                                 !nft_filter_table_exists(families[f].nft_family);
             restore(families[f], reloads[f].text, false);
+            if (creates) {
+                remember_created_filter_table(families[f].nft_family);
+            }
         }
         quotas.commit();
         destroy_sets(policy.prefix, policy.sets);
@@ -555,6 +563,10 @@ RemoveReport IptablesBackend::remove(const std::string& policy) {
             text += "-X " + chain + "\n";
         }
         restore(families[f], text + "COMMIT\n", false);
+        if (variant_of(families[f]) == IptablesVariant::nft) {
+            delete_created_filter_table(families[f].nft_family,
+                                        parse_save(save(families[f], false)));
+        }
     }
     destroy_sets(prefix, {});
     remove_quota_objects(prefix); // no rule charges them now

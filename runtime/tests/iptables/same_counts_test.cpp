@@ -261,6 +261,35 @@ TEST(SameCounts, ReapplyWithMovedLinesKeepsEveryCount) {
     }
 }
 
+// iptables-nft creates the filter tables for acctc's first rule; the remove that leaves them
+// as apply found them deletes them again, so `nft list ruleset` is empty as before. The last of
+// two policies deletes them; a table with a foreign rule in it stays, with the rule.
+TEST(IptablesBackend, RemoveDeletesTheFilterTablesApplyCreated) {
+    TestNamespace netns;
+    const auto backend = make_backend(BackendKind::iptables_nft, netns.name());
+    const Target target = backend_info(BackendKind::iptables_nft).target;
+    ASSERT_EQ(netns.nft("list ruleset"), "");
+    backend->apply(compiled(target), false);
+    backend->remove("same");
+    EXPECT_EQ(netns.nft("list ruleset"), "");
+
+    backend->apply(compiled(target), false);
+    backend->apply(compiled(target, "other", "policy other\ncounter all_udp { local; udp }\n"),
+                   false);
+    backend->remove("same");
+    EXPECT_NE(netns.nft("list ruleset"), "");
+    backend->remove("other");
+    EXPECT_EQ(netns.nft("list ruleset"), "");
+
+    backend->apply(compiled(target), false);
+    shell("ip netns exec " + netns.name() + " iptables-nft -A INPUT -p udp --dport 9 -j ACCEPT");
+    backend->remove("same");
+    const std::string left = netns.nft("list ruleset");
+    EXPECT_NE(left.find("table ip filter"), std::string::npos) << left;
+    EXPECT_NE(left.find("dport 9"), std::string::npos) << left;
+    EXPECT_EQ(left.find("table ip6 filter"), std::string::npos) << left;
+}
+
 // A re-apply leaves counting chains alone (no count lost), drops what the policy no longer
 // has, and never touches a foreign rule, chain or set.
 TEST(IptablesBackend, ReapplyKeepsCountsRemoveLeavesForeignRules) {
