@@ -150,8 +150,8 @@ void refuse_negative_counts(const po::parsed_options& parsed, const po::options_
         }
         const std::string& value = option.value.front();
         if (value.find('-') != std::string::npos) {
-            throw UsageError("--" + option.string_key + " takes a whole number of 0 or more, not '" +
-                             value + "'");
+            throw UsageError("--" + option.string_key +
+                             " takes a whole number of 0 or more, not '" + value + "'");
         }
     }
 }
