@@ -8,6 +8,7 @@
 #include "device_uses.hpp"
 #include "dump.hpp"
 #include "emit_iptables.hpp"
+#include "element_counters.hpp"
 #include "emit_nft.hpp"
 #include "host_database.hpp"
 #include "iptables_names.hpp"
@@ -62,7 +63,7 @@ CompileResult compile_source(std::string display_name, std::string text,
             return result;
         }
     }
-    const rules::Table table =
+    rules::Table table =
         lower_policy(policy, diagnostics,
                      {.fragments_before_defrag = egress, .host_parts = egress, .egress = egress});
 
@@ -72,11 +73,18 @@ CompileResult compile_source(std::string display_name, std::string text,
     } else if (options.dump == Dump::lower) {
         out.dump = dump_lowered(table);
     }
+    if (options.target == Target::nft) {
+        use_element_counters(table);
+    }
     out.policy_name = policy.name;
     out.table_name = table.name;
     out.counters.reserve(table.counters.size());
     for (const auto& counter : table.counters) {
-        out.counters.push_back({counter.name, counter.identity.origin});
+        if (counter.element) {
+            out.element_counters.push_back(counter.name);
+        } else {
+            out.counters.push_back({counter.name, counter.identity.origin});
+        }
     }
     for (const auto& chain : table.chains) {
         if (chain.hook != rules::Hook::egress) {
@@ -85,6 +93,18 @@ CompileResult compile_source(std::string display_name, std::string text,
     }
     for (const auto& set : table.sets) {
         out.sets.push_back(set.name);
+    }
+    for (const auto& set : table.counting_sets) {
+        CompiledPolicy::ElementSet compiled{set.name, {}, {}};
+        for (const auto field : set.key) {
+            compiled.types.push_back(counting_set_type(field));
+        }
+        compiled.elements.reserve(set.elements.size());
+        for (const auto& element : set.elements) {
+            const auto key = hashed_key(set.key, element.key);
+            compiled.elements.push_back({std::string(key.begin(), key.end()), element.counter});
+        }
+        out.element_sets.push_back(std::move(compiled));
     }
     out.devices = device_uses(policy);
     for (const auto& quota : policy.quotas) {

@@ -9,6 +9,7 @@
 #include "mutation_lock.hpp"
 #include "nft_counter_read.hpp"
 #include "nft_egress.hpp"
+#include "nft_element_counters.hpp"
 #include "nft_host_counters.hpp"
 #include "nft_host_quota_starts.hpp"
 #include "nft_inventory.hpp"
@@ -163,6 +164,10 @@ std::vector<CounterReading> NftBackend::readings(const std::string& table, bool 
     for (const auto& counter : read_table_counters(netlink_, table, reset)) {
         result.push_back(reading_of(counter));
     }
+    // A large classification's classes: the sums of their elements (nft_element_counters.hpp).
+    for (const auto& counter : read_element_counters(netlink_, table, reset)) {
+        result.push_back(reading_of(counter));
+    }
     add_egress_counts(netlink_, table, reset, result);
     // A kept counter's kernel comment is the origin it was created with; the policy applied
     // last may declare it elsewhere.
@@ -233,6 +238,17 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
                            [](const std::string& comment) { return is_quota_comment(comment); }),
             policy.definition);
     }
+    // Counting sets kept: their elements keep their counts; those not wanted any more (or now
+    // another class's) are deleted in the commit.
+    ElementSetChanges element_changes;
+    if (!policy.element_sets.empty()) {
+        element_changes.changed = current == nullptr;
+        if (current != nullptr) {
+            element_changes =
+                element_set_changes(netlink_, table, policy.element_sets,
+                                    std::set<std::string>(sets.kept.begin(), sets.kept.end()));
+        }
+    }
     // Attempts, from the most to the least preserving; a rejected one commits nothing. A kept
     // base chain whose hook, priority or type changed cannot be updated in place: re-create
     // the base chains. A kept set the kernel does not find identical (a difference nft's
@@ -301,6 +317,7 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     const std::string egress = egress_transaction(netlink_, table, policy.egress);
     std::vector<DeclaredCounter> added;
     bool counters_only = current != nullptr && !dry_run && !recreating && egress.empty() &&
+                         !element_changes.changed &&
                          only_counters_change(*current, policy.definition, sets, live);
     if (counters_only && !plan.added.empty()) {
         const std::set<std::string> new_names(plan.added.begin(), plan.added.end());
@@ -336,8 +353,9 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
             }
             // The egress tables in the same commit: the forward chain marks what their chains
             // count and unmark, so one without the other must never be in the kernel.
-            run_transaction(with_quota_relabels(with_relabels(reload.commit, table, relabels),
-                                                table, quota_relabels) +
+            run_transaction(element_changes.deletions +
+                                with_quota_relabels(with_relabels(reload.commit, table, relabels),
+                                                    table, quota_relabels) +
                                 egress,
                             table, dry_run);
             if (!dry_run) {

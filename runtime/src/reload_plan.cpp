@@ -109,7 +109,7 @@ SetPlan plan_sets(const std::vector<TableInventory::Set>& existing,
                                        : shape_change(now->second, again->second);
         if (change.empty()) {
             plan.kept.push_back(set.name);
-            plan.keep[set.name] = again->second.dynamic();
+            plan.keep[set.name] = again->second.dynamic() || again->second.counts_elements();
         } else {
             plan.replaced.emplace_back(set.name, change);
         }

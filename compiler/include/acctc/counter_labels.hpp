@@ -114,6 +114,10 @@ struct CounterIdentity {
 inline constexpr std::size_t nft_comment_limit = 128; // libnftables rejects longer comments
 inline constexpr std::string_view counter_comment_version = "acctc1";
 
+// The comment of a set whose elements count for counters (a large classification's part): each
+// element's comment is the counter's name, a space and the counter's comment.
+inline constexpr std::string_view element_set_comment = "acctc-elements";
+
 namespace counter_labels_detail {
 
 inline bool plain(unsigned char c) {

@@ -1,0 +1,213 @@
+#include "element_counters.hpp"
+
+#include "kernel_jhash.hpp"
+
+#include <bit>
+#include <cstring>
+#include <set>
+#include <stdexcept>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace acctc {
+namespace {
+
+using rules::Field;
+using rules::Statement;
+
+// meta values are stored in a register in the CPU's byte order; payload is copied as it lies.
+bool host_order(Field field) {
+    return std::strncmp(rules::info(field).nft, "meta ", 5) == 0;
+}
+
+bool single_points(const Statement& s) {
+    for (const auto& entry : s.entries) {
+        for (const auto& part : entry.key) {
+            if (part.lo != part.hi) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+bool eligible_shape(const rules::Rule& rule, const Statement& s) {
+    return s.kind == Statement::Kind::count_map && rule.statements.size() == 2 &&
+           &rule.statements[0] == &s && rule.statements[1].kind == Statement::Kind::ret &&
+           s.entries.size() >= element_counter_threshold && single_points(s) &&
+           s.key.size() <= 4;
+}
+
+// Counters some rule counts into other than through an eligible map: they stay objects.
+std::unordered_set<std::string> object_uses(const rules::Table& table) {
+    std::unordered_set<std::string> used;
+    for (const auto& chain : table.chains) {
+        for (const auto& rule : chain.rules) {
+            for (const auto& s : rule.statements) {
+                if (s.kind == Statement::Kind::count) {
+                    used.insert(s.name);
+                } else if (s.kind == Statement::Kind::count_map &&
+                           (chain.hook == rules::Hook::egress ||
+                            !eligible_shape(rule, rule.statements[0]))) {
+                    for (const auto& entry : s.entries) {
+                        used.insert(entry.counter);
+                    }
+                }
+            }
+        }
+    }
+    return used;
+}
+
+} // namespace
+
+std::vector<unsigned char> hashed_key(const std::vector<Field>& key,
+                                      const std::vector<Interval>& point) {
+    std::vector<unsigned char> bytes;
+    for (std::size_t i = 0; i < key.size(); ++i) {
+        const unsigned width = (rules::info(key[i]).width + 7) / 8;
+        const u128 value = point[i].lo;
+        const std::size_t at = bytes.size();
+        // A single field is hashed at its own length; concatenated ones at 4-byte multiples.
+        bytes.resize(at + (key.size() == 1 ? width : (width + 3) / 4 * 4), 0);
+        if (host_order(key[i])) { // the CPU's order, as the kernel stores it
+            if (width == 1) {
+                bytes[at] = static_cast<unsigned char>(value);
+            } else {
+                const auto word = static_cast<std::uint32_t>(value);
+                const auto half = static_cast<std::uint16_t>(value);
+                std::memcpy(&bytes[at], width == 4 ? static_cast<const void*>(&word) : &half,
+                            width);
+            }
+            continue;
+        }
+        for (unsigned b = 0; b < width; ++b) { // network order
+            bytes[at + b] = static_cast<unsigned char>(value >> (8 * (width - 1 - b)));
+        }
+    }
+    return bytes;
+}
+
+std::uint32_t key_part(const std::vector<Field>& key, const std::vector<Interval>& point,
+                       std::uint32_t parts) {
+    const auto bytes = hashed_key(key, point);
+    return nft_jhash(bytes.data(), bytes.size(), 0, parts);
+}
+
+const char* counting_set_type(Field field) {
+    switch (field) {
+    case Field::l4proto:
+        return "inet_proto";
+    case Field::sport:
+    case Field::dport:
+        return "inet_service";
+    case Field::ip_saddr:
+    case Field::ip_daddr:
+        return "ipv4_addr";
+    case Field::ip6_saddr:
+    case Field::ip6_daddr:
+        return "ipv6_addr";
+    case Field::icmp_type:
+        return "icmp_type";
+    case Field::icmpv6_type:
+        return "icmpv6_type";
+    case Field::skuid:
+        return "uid";
+    case Field::skgid:
+        return "gid";
+    default:
+        throw std::logic_error(std::string("no counting set keyed by ") + rules::info(field).name);
+    }
+}
+
+std::string element_comment(const rules::CounterObject& counter) {
+    const std::size_t room = nft_comment_limit - counter.name.size() - 1;
+    return counter.name + " " + encode_counter_comment(counter.name, counter.identity, room);
+}
+
+void use_element_counters(rules::Table& table) {
+    const auto objects = object_uses(table);
+    std::set<std::string> counted; // counters now counted by elements
+    std::vector<rules::Chain> added;
+    for (auto& chain : table.chains) {
+        if (chain.hook) {
+            continue; // classifications are regular chains
+        }
+        for (std::size_t r = 0; r < chain.rules.size(); ++r) {
+            rules::Rule& rule = chain.rules[r];
+            if (rule.statements.empty() || !eligible_shape(rule, rule.statements[0])) {
+                continue;
+            }
+            Statement map = std::move(rule.statements[0]);
+            const bool stays = [&] {
+                for (const auto& entry : map.entries) {
+                    if (objects.count(entry.counter) != 0) {
+                        return true;
+                    }
+                }
+                return false;
+            }();
+            if (stays) {
+                rule.statements[0] = std::move(map);
+                continue;
+            }
+            const std::size_t wanted = (map.entries.size() + element_counter_part_keys - 1) /
+                                       element_counter_part_keys;
+            const auto parts = static_cast<std::uint32_t>(std::bit_ceil(wanted));
+            // The rules after the map's: what a key in no part meets, as one that missed the map.
+            const std::string miss = chain.name + "_miss";
+            const bool has_rest = r + 1 < chain.rules.size();
+            if (has_rest) {
+                rules::Chain rest{miss, std::nullopt, {}, {}};
+                rest.rules.assign(std::make_move_iterator(chain.rules.begin() + r + 1),
+                                  std::make_move_iterator(chain.rules.end()));
+                chain.rules.erase(chain.rules.begin() + static_cast<std::ptrdiff_t>(r) + 1,
+                                  chain.rules.end());
+                added.push_back(std::move(rest));
+            }
+            std::vector<rules::CountingSet> sets(parts);
+            Statement dispatch = Statement{.kind = Statement::Kind::dispatch};
+            dispatch.key = map.key;
+            for (std::uint32_t p = 0; p < parts; ++p) {
+                const std::string part = chain.name + "_p" + std::to_string(p);
+                sets[p].name = chain.name + "_e" + std::to_string(p);
+                sets[p].key = map.key;
+                sets[p].origin = rule.origin;
+                dispatch.entries.push_back({{}, part});
+                rules::Chain body{part, std::nullopt, {}, {}};
+                // The dispatch checked the rule's conditions.
+                rules::Rule lookup;
+                lookup.origin = rule.origin;
+                Statement count = Statement{.kind = Statement::Kind::count_elements, .name = sets[p].name};
+                count.key = map.key;
+                lookup.statements.push_back(std::move(count));
+                lookup.statements.push_back(Statement{.kind = Statement::Kind::ret});
+                body.rules.push_back(std::move(lookup));
+                if (has_rest) {
+                    rules::Rule go;
+                    go.origin = rule.origin;
+                    go.statements.push_back(Statement{.kind = Statement::Kind::go, .name = miss});
+                    body.rules.push_back(std::move(go));
+                }
+                added.push_back(std::move(body));
+            }
+            for (auto& entry : map.entries) {
+                counted.insert(entry.counter);
+                sets[key_part(map.key, entry.key, parts)].elements.push_back(std::move(entry));
+            }
+            for (auto& set : sets) {
+                table.counting_sets.push_back(std::move(set));
+            }
+            rule.statements[0] = std::move(dispatch);
+            rule.statements.pop_back(); // the parts return
+        }
+    }
+    for (auto& chain : added) {
+        table.chains.push_back(std::move(chain));
+    }
+    for (auto& counter : table.counters) {
+        counter.element = counted.count(counter.name) != 0;
+    }
+}
+
+} // namespace acctc
