@@ -2,6 +2,7 @@
 
 #include "kernel_jhash.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <set>
@@ -34,8 +35,7 @@ bool single_points(const Statement& s) {
 bool eligible_shape(const rules::Rule& rule, const Statement& s) {
     return s.kind == Statement::Kind::count_map && rule.statements.size() == 2 &&
            &rule.statements[0] == &s && rule.statements[1].kind == Statement::Kind::ret &&
-           s.entries.size() >= element_counter_threshold && single_points(s) &&
-           s.key.size() <= 4;
+           s.entries.size() >= element_counter_threshold && single_points(s) && s.key.size() <= 4;
 }
 
 // Counters some rule counts into other than through an eligible map: they stay objects.
@@ -57,6 +57,13 @@ std::unordered_set<std::string> object_uses(const rules::Table& table) {
         }
     }
     return used;
+}
+
+rules::Rule go_rule(const std::string& chain, const std::string& origin) {
+    rules::Rule go;
+    go.origin = origin;
+    go.statements.push_back(Statement{.kind = Statement::Kind::go, .name = chain});
+    return go;
 }
 
 } // namespace
@@ -128,49 +135,48 @@ std::string element_comment(const rules::CounterObject& counter) {
 void use_element_counters(rules::Table& table) {
     const auto objects = object_uses(table);
     std::set<std::string> counted; // counters now counted by elements
-    std::vector<rules::Chain> added;
-    for (auto& chain : table.chains) {
-        if (chain.hook) {
+    // By index: the chains this adds are looked at too (a second map in the rules after one).
+    for (std::size_t c = 0; c < table.chains.size(); ++c) {
+        if (table.chains[c].hook) {
             continue; // classifications are regular chains
         }
-        for (std::size_t r = 0; r < chain.rules.size(); ++r) {
-            rules::Rule& rule = chain.rules[r];
+        for (std::size_t r = 0; r < table.chains[c].rules.size(); ++r) {
+            rules::Rule& rule = table.chains[c].rules[r];
             if (rule.statements.empty() || !eligible_shape(rule, rule.statements[0])) {
                 continue;
             }
-            Statement map = std::move(rule.statements[0]);
-            const bool stays = [&] {
-                for (const auto& entry : map.entries) {
-                    if (objects.count(entry.counter) != 0) {
-                        return true;
-                    }
-                }
-                return false;
-            }();
+            const bool stays = std::any_of(
+                rule.statements[0].entries.begin(), rule.statements[0].entries.end(),
+                [&](const rules::MapEntry& entry) { return objects.count(entry.counter) != 0; });
             if (stays) {
-                rule.statements[0] = std::move(map);
                 continue;
             }
-            const std::size_t wanted = (map.entries.size() + element_counter_part_keys - 1) /
-                                       element_counter_part_keys;
+            Statement map = std::move(rule.statements[0]);
+            const std::string chain = table.chains[c].name;
+            const std::size_t wanted =
+                (map.entries.size() + element_counter_part_keys - 1) / element_counter_part_keys;
             const auto parts = static_cast<std::uint32_t>(std::bit_ceil(wanted));
-            // The rules after the map's: what a key in no part meets, as one that missed the map.
-            const std::string miss = chain.name + "_miss";
-            const bool has_rest = r + 1 < chain.rules.size();
+            std::vector<rules::Chain> added;
+            // The rules after the map's move to a chain of their own: what a key in no part
+            // meets, and what a packet the dispatch rule's conditions do not match meets, as
+            // both met them after the map's rule.
+            const std::string miss = chain + "_miss";
+            const bool has_rest = r + 1 < table.chains[c].rules.size();
             if (has_rest) {
+                auto& rules = table.chains[c].rules;
                 rules::Chain rest{miss, std::nullopt, {}, {}};
-                rest.rules.assign(std::make_move_iterator(chain.rules.begin() + r + 1),
-                                  std::make_move_iterator(chain.rules.end()));
-                chain.rules.erase(chain.rules.begin() + static_cast<std::ptrdiff_t>(r) + 1,
-                                  chain.rules.end());
+                rest.rules.assign(
+                    std::make_move_iterator(rules.begin() + static_cast<std::ptrdiff_t>(r) + 1),
+                    std::make_move_iterator(rules.end()));
+                rules.erase(rules.begin() + static_cast<std::ptrdiff_t>(r) + 1, rules.end());
                 added.push_back(std::move(rest));
             }
             std::vector<rules::CountingSet> sets(parts);
-            Statement dispatch = Statement{.kind = Statement::Kind::dispatch};
+            Statement dispatch{.kind = Statement::Kind::dispatch};
             dispatch.key = map.key;
             for (std::uint32_t p = 0; p < parts; ++p) {
-                const std::string part = chain.name + "_p" + std::to_string(p);
-                sets[p].name = chain.name + "_e" + std::to_string(p);
+                const std::string part = chain + "_p" + std::to_string(p);
+                sets[p].name = chain + "_e" + std::to_string(p);
                 sets[p].key = map.key;
                 sets[p].origin = rule.origin;
                 dispatch.entries.push_back({{}, part});
@@ -178,16 +184,13 @@ void use_element_counters(rules::Table& table) {
                 // The dispatch checked the rule's conditions.
                 rules::Rule lookup;
                 lookup.origin = rule.origin;
-                Statement count = Statement{.kind = Statement::Kind::count_elements, .name = sets[p].name};
+                Statement count{.kind = Statement::Kind::count_elements, .name = sets[p].name};
                 count.key = map.key;
                 lookup.statements.push_back(std::move(count));
                 lookup.statements.push_back(Statement{.kind = Statement::Kind::ret});
                 body.rules.push_back(std::move(lookup));
                 if (has_rest) {
-                    rules::Rule go;
-                    go.origin = rule.origin;
-                    go.statements.push_back(Statement{.kind = Statement::Kind::go, .name = miss});
-                    body.rules.push_back(std::move(go));
+                    body.rules.push_back(go_rule(miss, rule.origin));
                 }
                 added.push_back(std::move(body));
             }
@@ -198,12 +201,17 @@ void use_element_counters(rules::Table& table) {
             for (auto& set : sets) {
                 table.counting_sets.push_back(std::move(set));
             }
+            const std::string origin = rule.origin;
             rule.statements[0] = std::move(dispatch);
             rule.statements.pop_back(); // the parts return
+            if (has_rest) {
+                table.chains[c].rules.push_back(go_rule(miss, origin));
+            }
+            for (auto& body : added) {
+                table.chains.push_back(std::move(body));
+            }
+            break; // the rest of this chain moved to its miss chain, which comes later
         }
-    }
-    for (auto& chain : added) {
-        table.chains.push_back(std::move(chain));
     }
     for (auto& counter : table.counters) {
         counter.element = counted.count(counter.name) != 0;

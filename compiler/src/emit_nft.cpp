@@ -343,8 +343,7 @@ std::string rule_text(const rules::Rule& rule) {
         }
         for (const auto& s : rule.statements) {
             if ((s.kind == Statement::Kind::count_map || s.kind == Statement::Kind::dispatch) &&
-                s.key.size() == 1 &&
-                (s.key[0] == Field::sport || s.key[0] == Field::dport)) {
+                s.key.size() == 1 && (s.key[0] == Field::sport || s.key[0] == Field::dport)) {
                 return true;
             }
         }
@@ -488,8 +487,7 @@ NftText emit_nft(const rules::Table& table) {
         // `over`: a rule naming it matches once more than the budget was charged (a drop then
         // refuses the packet); the kernel reports the object when it is spent.
         out += "\tquota " + quota.name + " {\n\t\tover " + std::to_string(quota.bytes) +
-               " bytes\n\t\tcomment " + quoted(encode_quota_comment(quota.identity)) +
-               "\n\t}\n";
+               " bytes\n\t\tcomment " + quoted(encode_quota_comment(quota.identity)) + "\n\t}\n";
     }
     for (const auto& set : table.sets) {
         out += "\n\tset " + set.name + " {\n\t\ttype " +

@@ -33,7 +33,8 @@ struct Equal {
 // One element's counter, added to the counter its comment names.
 class Sums {
   public:
-    Sums(std::string table, std::vector<KernelCounter>& out) : table_(std::move(table)), out_(out) {}
+    Sums(std::string table, std::vector<KernelCounter>& out)
+        : table_(std::move(table)), out_(out) {}
 
     // The counter's place in the output, added at zero the first time; npos for a comment that
     // names none.
@@ -158,11 +159,10 @@ std::string key_text(std::string_view key, const std::vector<std::string>& types
     std::string text;
     std::size_t at = 0;
     for (const auto& type : types) {
-        const std::size_t width = type == "inet_service"                     ? 2
-                                  : type == "ipv6_addr"                      ? 16
-                                  : type == "ipv4_addr" || type == "uid" ||
-                                            type == "gid"                    ? 4
-                                                                             : 1;
+        const std::size_t width = type == "inet_service"                                  ? 2
+                                  : type == "ipv6_addr"                                   ? 16
+                                  : type == "ipv4_addr" || type == "uid" || type == "gid" ? 4
+                                                                                          : 1;
         if (at + width > key.size()) {
             return {};
         }
@@ -205,8 +205,7 @@ ElementSetChanges element_set_changes(NftNetlink& netlink, const std::string& ta
         std::string stale;
         std::size_t live = 0;
         dump_set(netlink, table, set.name, false,
-                 [&](std::string_view comment, std::string_view key, std::uint64_t,
-                     std::uint64_t) {
+                 [&](std::string_view comment, std::string_view key, std::uint64_t, std::uint64_t) {
                      std::string_view name;
                      std::string_view rest;
                      const auto found = keys.find(key);
@@ -255,23 +254,22 @@ std::vector<KernelCounter> read_element_counters(NftNetlink& netlink, const std:
     for (const CommentedSet& set : commented_sets(netlink, table, counting)) {
         if (reset) {
             // Every value a reset dump returned was zeroed: kept even if a change interrupted it.
-            dump_set(netlink, table, set.name, true,
-                     [&](std::string_view comment, std::string_view, std::uint64_t packets,
-                         std::uint64_t bytes) {
-                         sums.add(sums.position(comment), packets, bytes);
-                     });
+            dump_set(
+                netlink, table, set.name, true,
+                [&](std::string_view comment, std::string_view, std::uint64_t packets,
+                    std::uint64_t bytes) { sums.add(sums.position(comment), packets, bytes); });
             continue;
         }
         // A plain read that raced with a ruleset change is taken again, set by set.
         std::vector<Element> elements;
         for (int attempt = 0;; ++attempt) {
             elements.clear();
-            const bool whole = dump_set(
-                netlink, table, set.name, false,
-                [&](std::string_view comment, std::string_view, std::uint64_t packets,
-                         std::uint64_t bytes) {
-                    elements.push_back({sums.position(comment), packets, bytes});
-                });
+            const bool whole =
+                dump_set(netlink, table, set.name, false,
+                         [&](std::string_view comment, std::string_view, std::uint64_t packets,
+                             std::uint64_t bytes) {
+                             elements.push_back({sums.position(comment), packets, bytes});
+                         });
             if (whole || attempt == 10) {
                 break;
             }
