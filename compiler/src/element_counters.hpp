@@ -17,9 +17,10 @@ namespace acctc {
 
 // Maps with fewer keys keep their counter objects (and the goldens their text).
 inline constexpr std::size_t element_counter_threshold = 4096;
-// Keys per part on average; parts are a power of two, so a part holds at most ~1.5 times this
-// and fits one dump reply of 32 KiB with its comments.
-inline constexpr std::size_t element_counter_part_keys = 96;
+// At most this many keys per part on average (parts are a power of two, so 64-128 on average):
+// with the spread of a hash, a part of ~150 elements with their comments still fits one dump
+// reply of 32 KiB (~200 elements).
+inline constexpr std::size_t element_counter_part_keys = 128;
 
 // The bytes the kernel hashes for this key (its fields as they lie in nft's registers: payload
 // in network byte order, meta values in the CPU's; concatenated fields each padded to 4 bytes).

@@ -164,9 +164,17 @@ std::vector<CounterReading> NftBackend::readings(const std::string& table, bool 
     for (const auto& counter : read_table_counters(netlink_, table, reset)) {
         result.push_back(reading_of(counter));
     }
-    // A large classification's classes: the sums of their elements (nft_element_counters.hpp).
+    // A large classification's classes: the sums of their elements (nft_element_counters.hpp),
+    // merged into the counter objects' name order, so that counters() need not sort them.
+    const std::size_t objects = result.size();
     for (const auto& counter : read_element_counters(netlink_, table, reset)) {
         result.push_back(reading_of(counter));
+    }
+    if (objects != 0 && objects != result.size()) {
+        std::inplace_merge(result.begin(), result.begin() + static_cast<std::ptrdiff_t>(objects),
+                           result.end(), [](const CounterReading& a, const CounterReading& b) {
+                               return a.sample.counter < b.sample.counter;
+                           });
     }
     add_egress_counts(netlink_, table, reset, result);
     // A kept counter's kernel comment is the origin it was created with; the policy applied

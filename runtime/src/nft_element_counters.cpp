@@ -3,8 +3,10 @@
 #include "acctc/counter_labels.hpp"
 #include "nft_host_counters.hpp"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <cstring>
+#include <deque>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <string_view>
@@ -33,8 +35,7 @@ struct Equal {
 // One element's counter, added to the counter its comment names.
 class Sums {
   public:
-    Sums(std::string table, std::vector<KernelCounter>& out)
-        : table_(std::move(table)), out_(out) {}
+    explicit Sums(std::string table) : table_(std::move(table)) {}
 
     // The counter's place in the output, added at zero the first time; npos for a comment that
     // names none.
@@ -47,6 +48,7 @@ class Sums {
         auto known = position_.find(name);
         if (known == position_.end()) {
             out_.push_back({table_, std::string(name), 0, 0, std::string(counter_comment)});
+            // Keyed by a view of the name in out_, a deque: no second copy of 100,000 names.
             known = position_.emplace(out_.back().name, out_.size() - 1).first;
         }
         return known->second;
@@ -59,10 +61,27 @@ class Sums {
         }
     }
 
+    // The sums in the byte order of their names, as the name cache keeps counter objects (the
+    // readings then need no sort).
+    std::vector<KernelCounter> sorted() {
+        std::vector<std::size_t> order(out_.size());
+        for (std::size_t i = 0; i < order.size(); ++i) {
+            order[i] = i;
+        }
+        std::sort(order.begin(), order.end(),
+                  [&](std::size_t a, std::size_t b) { return out_[a].name < out_[b].name; });
+        std::vector<KernelCounter> out;
+        out.reserve(out_.size());
+        for (const std::size_t i : order) {
+            out.push_back(std::move(out_[i]));
+        }
+        return out;
+    }
+
   private:
     std::string table_;
-    std::vector<KernelCounter>& out_;
-    std::unordered_map<std::string, std::size_t, Hash, Equal> position_;
+    std::deque<KernelCounter> out_;
+    std::unordered_map<std::string_view, std::size_t, Hash, Equal> position_;
 };
 
 // Calls on_element(comment, key, packets, bytes) for every element of one set that has a counter.
@@ -241,8 +260,7 @@ bool split_element_comment(std::string_view comment, std::string_view& name,
 
 std::vector<KernelCounter> read_element_counters(NftNetlink& netlink, const std::string& table,
                                                  bool reset) {
-    std::vector<KernelCounter> out;
-    Sums sums(table, out);
+    Sums sums(table);
     const auto counting = [](const std::string& comment) {
         return comment.starts_with(element_set_comment);
     };
@@ -278,7 +296,7 @@ std::vector<KernelCounter> read_element_counters(NftNetlink& netlink, const std:
             sums.add(element.position, element.packets, element.bytes);
         }
     }
-    return out;
+    return sums.sorted();
 }
 
 } // namespace acctc::runtime
