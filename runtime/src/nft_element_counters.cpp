@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <arpa/inet.h>
 #include <cstring>
-#include <deque>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <string_view>
@@ -20,68 +19,62 @@ constexpr std::uint16_t msg_getsetelem_reset = 33;
 // libnftnl's NFTNL_UDATA_SET_ELEM_COMMENT.
 constexpr unsigned char element_userdata_comment = 0;
 
-struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view text) const {
-        return std::hash<std::string_view>()(text);
-    }
-};
-
-struct Equal {
-    using is_transparent = void;
-    bool operator()(std::string_view a, std::string_view b) const { return a == b; }
-};
-
-// One element's counter, added to the counter its comment names.
-class Sums {
+// Every element's comment, one after another in one buffer (no allocation per element), with its
+// counter's values; summed by name once all are read.
+class Elements {
   public:
-    explicit Sums(std::string table) : table_(std::move(table)) {}
-
-    // The counter's place in the output, added at zero the first time; npos for a comment that
-    // names none.
-    std::size_t position(std::string_view comment) {
-        std::string_view name;
-        std::string_view counter_comment;
-        if (!split_element_comment(comment, name, counter_comment)) {
-            return std::string_view::npos;
-        }
-        auto known = position_.find(name);
-        if (known == position_.end()) {
-            out_.push_back({table_, std::string(name), 0, 0, std::string(counter_comment)});
-            // Keyed by a view of the name in out_, a deque: no second copy of 100,000 names.
-            known = position_.emplace(out_.back().name, out_.size() - 1).first;
-        }
-        return known->second;
+    void add(std::string_view comment, std::uint64_t packets, std::uint64_t bytes) {
+        records_.push_back({text_.size(), comment.size(), packets, bytes});
+        text_ += comment;
+    }
+    // Back to what it held before a set's dump (a plain dump interrupted is taken again).
+    std::pair<std::size_t, std::size_t> mark() const { return {records_.size(), text_.size()}; }
+    void undo(std::pair<std::size_t, std::size_t> to) {
+        records_.resize(to.first);
+        text_.resize(to.second);
     }
 
-    void add(std::size_t position, std::uint64_t packets, std::uint64_t bytes) {
-        if (position != std::string_view::npos) {
-            out_[position].packets += packets;
-            out_[position].bytes += bytes;
+    // One counter per name, its elements summed, in the byte order of the names (as the name
+    // cache keeps counter objects: the readings then need no sort).
+    std::vector<KernelCounter> sums(const std::string& table) const {
+        struct Named {
+            std::string_view name;
+            std::string_view comment;
+            const Record* record;
+        };
+        std::vector<Named> named;
+        named.reserve(records_.size());
+        for (const auto& record : records_) {
+            std::string_view name;
+            std::string_view comment;
+            if (split_element_comment(std::string_view(text_).substr(record.at, record.length),
+                                      name, comment)) {
+                named.push_back({name, comment, &record});
+            }
         }
-    }
-
-    // The sums in the byte order of their names, as the name cache keeps counter objects (the
-    // readings then need no sort).
-    std::vector<KernelCounter> sorted() {
-        std::vector<std::size_t> order(out_.size());
-        for (std::size_t i = 0; i < order.size(); ++i) {
-            order[i] = i;
-        }
-        std::sort(order.begin(), order.end(),
-                  [&](std::size_t a, std::size_t b) { return out_[a].name < out_[b].name; });
+        std::sort(named.begin(), named.end(),
+                  [](const Named& a, const Named& b) { return a.name < b.name; });
         std::vector<KernelCounter> out;
-        out.reserve(out_.size());
-        for (const std::size_t i : order) {
-            out.push_back(std::move(out_[i]));
+        for (std::size_t i = 0; i < named.size(); ++i) {
+            if (i == 0 || named[i].name != named[i - 1].name) {
+                out.push_back(
+                    {table, std::string(named[i].name), 0, 0, std::string(named[i].comment)});
+            }
+            out.back().packets += named[i].record->packets;
+            out.back().bytes += named[i].record->bytes;
         }
         return out;
     }
 
   private:
-    std::string table_;
-    std::deque<KernelCounter> out_;
-    std::unordered_map<std::string_view, std::size_t, Hash, Equal> position_;
+    struct Record {
+        std::size_t at;
+        std::size_t length;
+        std::uint64_t packets;
+        std::uint64_t bytes;
+    };
+    std::vector<Record> records_;
+    std::string text_;
 };
 
 // Calls on_element(comment, key, packets, bytes) for every element of one set that has a counter.
@@ -216,7 +209,7 @@ ElementSetChanges element_set_changes(NftNetlink& netlink, const std::string& ta
             changes.changed = true; // new or re-created: the definition fills it
             continue;
         }
-        std::unordered_map<std::string_view, std::string_view, Hash, Equal> keys;
+        std::unordered_map<std::string_view, std::string_view> keys;
         keys.reserve(set.elements.size());
         for (const auto& element : set.elements) {
             keys.emplace(element.key, element.counter);
@@ -260,43 +253,24 @@ bool split_element_comment(std::string_view comment, std::string_view& name,
 
 std::vector<KernelCounter> read_element_counters(NftNetlink& netlink, const std::string& table,
                                                  bool reset) {
-    Sums sums(table);
+    Elements elements;
     const auto counting = [](const std::string& comment) {
         return comment.starts_with(element_set_comment);
     };
-    struct Element {
-        std::size_t position;
-        std::uint64_t packets;
-        std::uint64_t bytes;
-    };
+    const auto add = [&](std::string_view comment, std::string_view, std::uint64_t packets,
+                         std::uint64_t bytes) { elements.add(comment, packets, bytes); };
     for (const CommentedSet& set : commented_sets(netlink, table, counting)) {
-        if (reset) {
-            // Every value a reset dump returned was zeroed: kept even if a change interrupted it.
-            dump_set(
-                netlink, table, set.name, true,
-                [&](std::string_view comment, std::string_view, std::uint64_t packets,
-                    std::uint64_t bytes) { sums.add(sums.position(comment), packets, bytes); });
-            continue;
-        }
-        // A plain read that raced with a ruleset change is taken again, set by set.
-        std::vector<Element> elements;
+        // A plain read that raced with a ruleset change is taken again, set by set. Every
+        // value a reset dump returned was zeroed: kept even if a change interrupted it.
+        const auto before = elements.mark();
         for (int attempt = 0;; ++attempt) {
-            elements.clear();
-            const bool whole =
-                dump_set(netlink, table, set.name, false,
-                         [&](std::string_view comment, std::string_view, std::uint64_t packets,
-                             std::uint64_t bytes) {
-                             elements.push_back({sums.position(comment), packets, bytes});
-                         });
-            if (whole || attempt == 10) {
+            if (dump_set(netlink, table, set.name, reset, add) || reset || attempt == 10) {
                 break;
             }
-        }
-        for (const auto& element : elements) {
-            sums.add(element.position, element.packets, element.bytes);
+            elements.undo(before);
         }
     }
-    return sums.sorted();
+    return elements.sums(table);
 }
 
 } // namespace acctc::runtime
