@@ -7,8 +7,8 @@
 #include "check_iptables.hpp"
 #include "device_uses.hpp"
 #include "dump.hpp"
-#include "emit_iptables.hpp"
 #include "element_counters.hpp"
+#include "emit_iptables.hpp"
 #include "emit_nft.hpp"
 #include "host_database.hpp"
 #include "iptables_names.hpp"
@@ -81,7 +81,7 @@ CompileResult compile_source(std::string display_name, std::string text,
     out.counters.reserve(table.counters.size());
     for (const auto& counter : table.counters) {
         if (counter.element) {
-            out.element_counters.push_back(counter.name);
+            out.element_counters.push_back({counter.name, counter.identity.origin});
         } else {
             out.counters.push_back({counter.name, counter.identity.origin});
         }

@@ -311,6 +311,10 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
         for (const auto& counter : policy.counters) {
             origins[counter.name] = counter.origin;
         }
+        // A kept element keeps the comment (and origin) it was added with, as a counter does.
+        for (const auto& counter : policy.element_counters) {
+            origins[counter.name] = counter.origin;
+        }
         record_origins(netlink_, table, origins);
     };
     // A reload that only adds or removes counters no rule uses (the same policy again, most

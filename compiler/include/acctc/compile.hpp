@@ -95,7 +95,7 @@ struct CompiledPolicy {
     std::vector<CompiledCounter> counters; // counter objects
     // Counters counted by the elements of counting sets (a large classification's classes):
     // no object; the readers sum their elements (docs/runtime.md).
-    std::vector<std::string> element_counters;
+    std::vector<CompiledCounter> element_counters;
     // The sets that count them: a reload keeps each element that stays as it is (with its
     // count) and deletes those no longer wanted (docs/runtime.md).
     struct ElementSet {
