@@ -252,9 +252,9 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     if (!policy.element_sets.empty()) {
         element_changes.changed = current == nullptr;
         if (current != nullptr) {
-            element_changes =
-                element_set_changes(netlink_, table, policy.element_sets,
-                                    std::set<std::string>(sets.kept.begin(), sets.kept.end()));
+            element_changes = element_set_changes(
+                netlink_, table, policy.element_sets,
+                std::set<std::string>(sets.kept.begin(), sets.kept.end()), policy.element_counters);
         }
     }
     // Attempts, from the most to the least preserving; a rejected one commits nothing. A kept
@@ -311,9 +311,12 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
         for (const auto& counter : policy.counters) {
             origins[counter.name] = counter.origin;
         }
-        // A kept element keeps the comment (and origin) it was added with, as a counter does.
+        // A kept element keeps the comment (and origin) it was added with, as a counter does:
+        // recorded where that origin is not the policy's.
         for (const auto& counter : policy.element_counters) {
-            origins[counter.name] = counter.origin;
+            if (element_changes.moved.count(counter.name) != 0) {
+                origins[counter.name] = counter.origin;
+            }
         }
         record_origins(netlink_, table, origins);
     };

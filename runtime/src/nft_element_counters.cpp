@@ -202,8 +202,14 @@ std::string key_text(std::string_view key, const std::vector<std::string>& types
 
 ElementSetChanges element_set_changes(NftNetlink& netlink, const std::string& table,
                                       const std::vector<CompiledPolicy::ElementSet>& wanted,
-                                      const std::set<std::string>& kept) {
+                                      const std::set<std::string>& kept,
+                                      const std::vector<CompiledCounter>& origins) {
     ElementSetChanges changes;
+    std::unordered_map<std::string_view, std::string_view> origin_of;
+    origin_of.reserve(origins.size());
+    for (const auto& counter : origins) {
+        origin_of.emplace(counter.name, counter.origin);
+    }
     for (const auto& set : wanted) {
         if (kept.count(set.name) == 0) {
             changes.changed = true; // new or re-created: the definition fills it
@@ -224,6 +230,11 @@ ElementSetChanges element_set_changes(NftNetlink& netlink, const std::string& ta
                      if (found != keys.end() && split_element_comment(comment, name, rest) &&
                          name == found->second) {
                          ++live;
+                         const auto origin = origin_of.find(name);
+                         if (origin != origin_of.end() &&
+                             decode_counter_comment(name, rest).origin != origin->second) {
+                             changes.moved.emplace(name);
+                         }
                          return;
                      }
                      // Dropped, or now another class's: deleted, so the definition adds the

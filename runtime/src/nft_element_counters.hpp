@@ -27,13 +27,18 @@ std::vector<KernelCounter> read_element_counters(NftNetlink& netlink, const std:
 // (`deletions`: nft commands) before the definition re-adds the set, which adds the missing
 // ones and leaves every other element as it is, with its count. `changed`: an element is
 // deleted or added (a reload of counters only cannot do it).
+// `moved`: counters of elements kept whose comment names another origin than `origins` (the
+// policy's) does: their origins must be recorded (counter_origins.hpp); the others' comments
+// say it already, and recording 100,000 origins costs every read a lookup each.
 struct ElementSetChanges {
     std::string deletions;
     bool changed = false;
+    std::set<std::string> moved;
 };
 ElementSetChanges element_set_changes(NftNetlink& netlink, const std::string& table,
                                       const std::vector<CompiledPolicy::ElementSet>& wanted,
-                                      const std::set<std::string>& kept);
+                                      const std::set<std::string>& kept,
+                                      const std::vector<CompiledCounter>& origins);
 
 // An element's comment split into the counter name and the counter's comment; false when it is
 // not one (no name).
