@@ -19,8 +19,9 @@ constexpr std::uint16_t second_port = 30000; // class c7's other key: 30007
 
 // `classes` UDP port classes counted on the way out; c7 (or c<moved>) has a second port, 30007;
 // `extra` adds classes.
-CompiledPolicy classify_ports(const std::string& extra = "", int moved = -1) {
-    std::string text = "policy elements\nclassify svc local out include loopback {\n";
+CompiledPolicy classify_ports(const std::string& extra = "", int moved = -1,
+                              const std::string& header = "") {
+    std::string text = header + "policy elements\nclassify svc local out include loopback {\n";
     for (int i = 0; i < classes; ++i) {
         text += "    c" + std::to_string(i) + ": udp dport " + std::to_string(first_port + i);
         if (i == (moved < 0 ? 7 : moved)) {
@@ -155,6 +156,17 @@ TEST(ElementCounters, AReloadKeepsTheCountOfEveryKeyThatStays) {
     EXPECT_EQ(samples.at("svc_c7").packets, 1U);
     EXPECT_EQ(samples.at("svc_c8").packets, 2U);
     EXPECT_EQ(samples.at("svc_added").packets, 1U);
+    // Every line one down: the kept elements keep their comments, ORIGIN follows the policy.
+    backend->apply(classify_ports("    added: udp dport 50000\n", 8, "# moved\n"), false);
+    bool seen = false;
+    for (const auto& reading : CounterSource(netns.name()).read("elements", false)) {
+        if (reading.sample.counter == "svc_c7") {
+            seen = true;
+            EXPECT_EQ(reading.origin, "elements.acct:11");
+            EXPECT_EQ(reading.sample.packets, 1U);
+        }
+    }
+    EXPECT_TRUE(seen);
     // The key moved is in c8's part only: no element left behind counts for c7.
     const std::string sets = netns.nft("list table inet acctc_elements");
     EXPECT_EQ(sets.find("30007 counter packets 0 bytes 0 comment \"svc_c7 "), std::string::npos);
