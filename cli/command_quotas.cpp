@@ -98,17 +98,20 @@ class Watcher {
                 if (reading.state() != runtime::QuotaState::under) {
                     announce(reading, reading.state(), started_ ? "" : " (already at start)");
                 }
-            } else if (reading.per_host && reading.state() > announced_[key]) {
-                // Set elements' quotas send no event: their levels are seen by polling.
-                announced_[key] = reading.state();
-                announce(reading, reading.state(), "");
+            } else if (const auto level = std::min(reading.state(), reading.polled);
+                       level > announced_[key]) {
+                // Levels the kernel sends no event for (a set element's, an nfacct object's
+                // warning level) are seen by polling.
+                announced_[key] = level;
+                announce(reading, level, "");
             }
         }
         started_ = true;
     }
 
-    // How often per-host quotas are read: the kernel tells of no set element spent.
-    static constexpr double host_poll_seconds = 1;
+    // How often quotas with polled levels are read: the kernel tells of no set element spent,
+    // nor of an nfacct object passing its warning level.
+    static constexpr double poll_seconds = 1;
 
     // One kernel event: a quota object spent.
     void on_event(const runtime::QuotaEvent& event,
@@ -142,8 +145,8 @@ class Watcher {
         const auto now = periods::now();
         double seconds = 60;
         for (const auto& reading : readings) {
-            if (reading.per_host) {
-                seconds = std::min(seconds, host_poll_seconds);
+            if (reading.polled != runtime::QuotaState::under) {
+                seconds = std::min(seconds, poll_seconds);
             }
             const auto end = period_of(reading.identity, now).end;
             seconds = std::min(seconds, static_cast<double>((end - now).count()));
@@ -248,7 +251,7 @@ int watch(const QuotasOptions& options) {
                 // Events lost (a burst of ruleset changes): the quotas' state says the rest.
                 log_line(LogPriority::notice, std::string("acctc quotas: ") + error.what());
                 for (const auto& reading : runtime::read_quotas(options.policy)) {
-                    if (reading.per_host) {
+                    if (reading.polled == runtime::QuotaState::exhausted) {
                         continue; // polled: roll_over announces them
                     }
                     runtime::QuotaEvent event{reading.policy, reading.quota, reading.identity,

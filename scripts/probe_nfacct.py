@@ -20,6 +20,8 @@ def parse(data):
         l, t, f, s, p = struct.unpack("IHHII", data[:16])
         if t == 2:  # NLMSG_ERROR
             out.append(("error", struct.unpack("i", data[16:20])[0]))
+        elif t == 3:  # NLMSG_DONE
+            out.append(("done", None))
         elif t != 3:
             a = {}
             b = data[20:l]
@@ -42,10 +44,10 @@ def call(kind, flags, attrs):
     while True:
         got = parse(s.recv(65536))
         res += got
-        if any(g[0] == "error" for g in got) or not (flags & NLM_F_DUMP) or any(g[0] == 3 for g in got):
+        if any(g[0] == "error" for g in got) or not (flags & NLM_F_DUMP) or any(g[0] == "done" for g in got):
             return res
 cmd = sys.argv[1]
-name = sys.argv[2].encode() + b"\0"
+name = sys.argv[2].encode() + b"\0" if len(sys.argv) > 2 else b"\0"
 if cmd == "new":  # new NAME QUOTA BYTES
     print(call(NEW, NLM_F_CREATE | NLM_F_ACK | NLM_F_EXCL, [attr(NAME, name), attr(FLAGS, struct.pack(">I", F_QUOTA_BYTES)),
           attr(QUOTA, struct.pack(">Q", int(sys.argv[3]))), attr(BYTES, struct.pack(">Q", int(sys.argv[4])))]))
@@ -54,6 +56,11 @@ elif cmd == "replace":  # replace NAME QUOTA: a new quota for an existing object
           attr(QUOTA, struct.pack(">Q", int(sys.argv[3])))]))
 elif cmd in ("get", "zero"):
     print(call(GET if cmd == "get" else GET_CTRZERO, NLM_F_ACK, [attr(NAME, name)]))
+elif cmd == "list":  # list PREFIX: the objects whose names start with PREFIX, one a line
+    for g in call(GET, NLM_F_DUMP, []):
+        if g[0] == NEW and g[1][NAME].startswith(sys.argv[2]):
+            a = g[1]
+            print(a[NAME], a[BYTES], a.get(QUOTA, 0), a[USE])
 elif cmd == "del":
     print(call(DEL, NLM_F_ACK, [attr(NAME, name)]))
 elif cmd == "listen":  # listen NAME SECONDS: over-quota events (group 8, NFNLGRP_ACCT_QUOTA)

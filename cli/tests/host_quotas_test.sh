@@ -128,7 +128,8 @@ in_host "$acctc" apply hq >/dev/null 2>&1 || fail "reload after the flush failed
 # again from the totals.
 sed -i 's/warn at 50 %/warn at 90 %/' "$work/etc/hq.acct"
 in_host "$acctc" apply hq >"$work/apply" 2>&1 || fail "reload with 90 % failed"
-grep -q "set kids_quota_v4 was re-created" "$work/apply" || fail "no re-creation note: $(cat "$work/apply")"
+grep -q "set kids_quota_v4 was re-created (.*); its hosts' use is restored from the period's totals" "$work/apply" ||
+    fail "no re-creation note: $(cat "$work/apply")"
 [[ $(host_json 198.18.98.3) == "4112 ok 4500 5000" ]] || fail "after the new level .3: $(host_json 198.18.98.3)"
 send 198.18.98.3 1 # 5140 bytes: past the budget
 [[ $(received 198.18.98.3) == 4 ]] || fail "after the new level .3 got $(received 198.18.98.3), not 4"

@@ -1,6 +1,7 @@
 # Shared by the quota kernel tests (sourced after they set acctc, host and work): failures,
-# waiting for a line, a host and a peer namespace joined by veth0, the quota watcher, and a
-# cleanup on exit of what they started (the watcher, $receiver, the namespaces in $namespaces).
+# waiting for a line, a host and a peer namespace joined by veth0, the quota watcher, a UDP
+# receiver and its sender, and a cleanup on exit of what they started (the watcher, $receiver,
+# the namespaces in $namespaces).
 failures=0
 namespaces=()
 watcher=
@@ -48,3 +49,30 @@ start_watcher() { # start_watcher NOW
     wait_for "$work/watch.log" "watching" || fail "the watcher did not start: $(cat "$work/watch.log")"
 }
 stop_watcher() { kill "$watcher"; wait "$watcher" 2>/dev/null; watcher=; }
+
+# A receiver of UDP port 9000 on ADDRESS in $host: "0", then one line per datagram counted.
+start_receiver() { # start_receiver ADDRESS
+    receiver_address=$1
+    ip netns exec "$host" python3 -u -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 9000))
+print(0, flush=True)
+n = 0
+while True:
+    s.recv(4096)
+    n += 1
+    print(n, flush=True)
+' "$1" >"$work/received" &
+    receiver=$!
+    wait_for "$work/received" "^0" || fail "receiver did not start"
+}
+send() { # send N: N datagrams of 1000 bytes of payload (1028 as IPv4) from $peer to the receiver
+    ip netns exec "$peer" bash -c \
+        'for ((i = 0; i < $1; i++)); do printf "%1000s" "" >/dev/udp/$2/9000; done' _ "$1" \
+        "$receiver_address"
+}
+received() { # what the receiver has counted so far
+    sleep 0.3
+    tail -n 1 "$work/received"
+}

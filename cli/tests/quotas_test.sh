@@ -7,6 +7,7 @@
 # (the quota restarts from the period totals); a reload keeps the spent quota spent; a new period
 # (fake clock, ACCTC_NOW) resets it; the Prometheus gauges pass promtool.
 # Then examples/metered_line.acct applies in a namespace with an eth0 and `acctc quotas` exits 0.
+# The iptables backends: iptables_quotas_test.sh.
 #   quotas_test.sh ACCTC SOURCE_DIR
 set -u
 acctc=$(realpath "$1")
@@ -33,44 +34,13 @@ POLICY
 in_host() { ip netns exec "$host" env ACCTC_POLICY_DIR="$work/etc" ACCTC_STATE_DIR="$work/state" "$@"; }
 quotas() { in_host "$acctc" quotas qt "$@"; }
 status() { quotas >/dev/null 2>&1; echo $?; }
-send() { # send N: N datagrams from the peer to the receiver
-    ip netns exec "$peer" bash -c \
-        'for ((i = 0; i < $1; i++)); do printf "%1000s" "" >/dev/udp/198.18.99.1/9000; done' _ "$1"
-}
-received() { # what the receiver has counted so far
-    sleep 0.3
-    tail -n 1 "$work/received"
-}
-
-# iptables cannot keep a budget across a reload (docs/iptables.md): a positioned error, and
-# nothing is loaded.
-in_host "$acctc" compile --target iptables qt >"$work/ipt" 2>&1 &&
-    fail "iptables compiled a quota: $(cat "$work/ipt")"
-grep -q "qt.acct:4:7-10: error: quota 'line' needs the nft backend" "$work/ipt" ||
-    fail "no positioned iptables error: $(cat "$work/ipt")"
-in_host "$acctc" apply --backend iptables-legacy qt >/dev/null 2>&1 &&
-    fail "iptables-legacy applied a quota"
-ip netns exec "$host" iptables-legacy-save | grep -q acctc && fail "iptables-legacy holds acctc rules"
 
 in_host "$acctc" apply qt >/dev/null 2>&1 || fail "apply failed"
 [[ $(status) == 0 ]] || fail "before traffic: exit $(status), not 0"
 
 start_watcher 2026-03-14T12:00:00Z
 
-# The receiver counts datagrams, one line per datagram, after "ready".
-ip netns exec "$host" python3 -u -c '
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("198.18.99.1", 9000))
-print(0, flush=True)
-n = 0
-while True:
-    s.recv(4096)
-    n += 1
-    print(n, flush=True)
-' >"$work/received" &
-receiver=$!
-wait_for "$work/received" "^0" || fail "receiver did not start"
+start_receiver 198.18.99.1
 
 send 4 # 4112 bytes
 [[ $(status) == 0 ]] || fail "at 4112 bytes: exit $(status), not 0"

@@ -49,12 +49,17 @@ class IptablesCheck {
             }
         }
         for (const auto& quota : policy_.quotas) {
-            // xt_quota keeps its budget in the rule: iptables-restore, and so every reload,
-            // refills it, and the kernel sends no event when it is spent (docs/iptables.md).
-            diag_.error(quota.range, "quota '" + quota.name +
-                                         "' needs the nft backend (named quota objects the "
-                                         "kernel keeps across reloads); iptables' quota match "
-                                         "refills on every reload; compile with --target nft");
+            // Quotas are nfacct objects (docs/iptables.md, "Quotas"): one per quota. A host's
+            // budget would be one per host, each created before a rule could name it, where
+            // the packet path adds hosts to an ipset, whose elements carry no quota.
+            if (quota.per_host) {
+                diag_.error(quota.range,
+                            "quota '" + quota.name +
+                                "' gives each host its own budget, which iptables cannot hold "
+                                "(ipset elements have counters but no quota, and an nfacct "
+                                "object per host would need a rule per host); compile with "
+                                "--target nft");
+            }
         }
         for (const auto& verdict : policy_.verdicts) {
             if (verdict.counter == static_cast<std::size_t>(-1)) {
@@ -94,6 +99,19 @@ class IptablesCheck {
         }
         const bool local_in = (m.scopes & ir::scope_local) && (m.directions & ir::dir_in);
         const bool forward_in = (m.scopes & ir::scope_forward) && (m.directions & ir::dir_in);
+        // Only leaving: a counter of both directions counts forwarded fragments as they
+        // arrived, which is what the wire on that side carried.
+        const bool leaving = (m.directions & ir::dir_out) && !(m.directions & ir::dir_in);
+        // The kernel fragments after POSTROUTING, iptables' last chain: the fragments this
+        // host makes, of its own datagrams or of forwarded ones, reach no chain.
+        if (leaving) {
+            diag_.error(counter.range,
+                        "counter '" + counter.name +
+                            "' counts leaving fragments, which this host makes after "
+                            "iptables' last chain (POSTROUTING), so iptables never sees them; "
+                            "compile with --target nft and name the devices with via, which "
+                            "counts them at their egress hook");
+        }
         if (local_in) {
             diag_.error(counter.range,
                         "counter '" + counter.name +

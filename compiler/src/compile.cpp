@@ -65,7 +65,10 @@ CompileResult compile_source(std::string display_name, std::string text,
     }
     rules::Table table =
         lower_policy(policy, diagnostics,
-                     {.fragments_before_defrag = egress, .host_parts = egress, .egress = egress});
+                     {.fragments_before_defrag = egress,
+                      .host_parts = egress && options.host_parts,
+                      .egress = egress,
+                      .quota_warn_objects = options.target != Target::iptables});
 
     CompiledPolicy out;
     if (options.dump == Dump::check) {
@@ -78,14 +81,6 @@ CompileResult compile_source(std::string display_name, std::string text,
     }
     out.policy_name = policy.name;
     out.table_name = table.name;
-    out.counters.reserve(table.counters.size());
-    for (const auto& counter : table.counters) {
-        if (counter.element) {
-            out.element_counters.push_back({counter.name, counter.identity.origin});
-        } else {
-            out.counters.push_back({counter.name, counter.identity.origin});
-        }
-    }
     for (const auto& chain : table.chains) {
         if (chain.hook != rules::Hook::egress) {
             out.chains.push_back(chain.name);
@@ -112,7 +107,12 @@ CompileResult compile_source(std::string display_name, std::string text,
                                {},         quota.per_host, {},           quota.limit};
         for (const auto& object : table.quotas) {
             if (object.identity.quota == quota.name) {
-                compiled.objects.push_back({object.name, object.bytes});
+                // iptables: the quota's nfacct object (docs/iptables.md, "Quotas").
+                compiled.objects.push_back(
+                    {options.target == Target::iptables
+                         ? iptables::quota_object(policy.name, object.bytes, object.identity)
+                         : object.name,
+                     object.bytes});
             }
         }
         for (const auto& set : table.sets) {
@@ -151,6 +151,12 @@ CompileResult compile_source(std::string display_name, std::string text,
              p.ipset.empty() ? "" : "### ipset -exist restore\n", p.ipset,
              "### iptables-restore --noflush\n", p.v4, "### ip6tables-restore --noflush\n", p.v6});
         out.iptables = std::move(p);
+    }
+    // Last, once the emitters are done with the table: its names and origins move.
+    out.counters.reserve(table.counters.size());
+    for (auto& counter : table.counters) {
+        auto& into = counter.element ? out.element_counters : out.counters;
+        into.push_back({std::move(counter.name), std::move(counter.identity.origin)});
     }
     result.output = std::move(out);
     return result;

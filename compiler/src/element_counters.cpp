@@ -59,10 +59,21 @@ std::unordered_set<std::string> object_uses(const rules::Table& table) {
     return used;
 }
 
+// A statement of this kind (and name, the key given): no designated initializer, which would
+// leave the later members to -Wmissing-field-initializers.
+Statement statement(Statement::Kind kind, const std::string& name = {},
+                    const std::vector<Field>& key = {}) {
+    Statement s;
+    s.kind = kind;
+    s.name = name;
+    s.key = key;
+    return s;
+}
+
 rules::Rule go_rule(const std::string& chain, const std::string& origin) {
     rules::Rule go;
     go.origin = origin;
-    go.statements.push_back(Statement{.kind = Statement::Kind::go, .name = chain});
+    go.statements.push_back(statement(Statement::Kind::go, chain));
     return go;
 }
 
@@ -172,8 +183,7 @@ void use_element_counters(rules::Table& table) {
                 added.push_back(std::move(rest));
             }
             std::vector<rules::CountingSet> sets(parts);
-            Statement dispatch{.kind = Statement::Kind::dispatch};
-            dispatch.key = map.key;
+            Statement dispatch = statement(Statement::Kind::dispatch, {}, map.key);
             for (std::uint32_t p = 0; p < parts; ++p) {
                 const std::string part = chain + "_p" + std::to_string(p);
                 sets[p].name = chain + "_e" + std::to_string(p);
@@ -184,10 +194,9 @@ void use_element_counters(rules::Table& table) {
                 // The dispatch checked the rule's conditions.
                 rules::Rule lookup;
                 lookup.origin = rule.origin;
-                Statement count{.kind = Statement::Kind::count_elements, .name = sets[p].name};
-                count.key = map.key;
-                lookup.statements.push_back(std::move(count));
-                lookup.statements.push_back(Statement{.kind = Statement::Kind::ret});
+                lookup.statements.push_back(
+                    statement(Statement::Kind::count_elements, sets[p].name, map.key));
+                lookup.statements.push_back(statement(Statement::Kind::ret));
                 body.rules.push_back(std::move(lookup));
                 if (has_rest) {
                     body.rules.push_back(go_rule(miss, rule.origin));

@@ -333,6 +333,7 @@ class Emitter {
     Family family_ = Family::v4;
     std::map<std::string, PeerSet> sets_;         // nft set name -> ipset
     std::map<std::string, std::string> counters_; // counter -> chain
+    std::map<std::string, std::string> charges_;  // quota object -> its charge chain
     std::map<std::string, std::string> chains_;   // rules chain name -> iptables chain
     std::vector<ChainOut> out_;
     std::string line_; // the line being written, its buffer reused
@@ -370,6 +371,10 @@ class Emitter {
                                   Field field, const Spec& context) const;
     void line(std::size_t index, const Spec& spec, const std::string& origin,
               const std::string& target);
+    // The chain a count (map) entry goes to: a counter's, or a quota object's charge chain.
+    const std::string& entry_chain(const Statement& s, const std::string& name) const {
+        return s.kind == Statement::Kind::quota_map ? charges_.at(name) : counters_.at(name);
+    }
     std::string family_text(const std::vector<std::pair<std::string, std::string>>& jumps);
 };
 
@@ -388,6 +393,12 @@ Emitter::Emitter(const rules::Table& table) : table_(table) {
     }
     for (const auto& counter : table.counters) {
         counters_[counter.name] = iptables::counter_chain(table.policy, counter.name);
+    }
+    for (const auto& object : table.quotas) {
+        if (object.identity.role != QuotaRole::limit) {
+            throw std::logic_error("a quota warning object reaches the iptables emitter");
+        }
+        charges_[object.name] = iptables::quota_chain(table.policy, object.identity.quota);
     }
     for (const auto& chain : table.chains) {
         std::string role = chain.name;
@@ -803,8 +814,12 @@ void Emitter::emit_statements(std::size_t index, const Spec& spec, const rules::
             }
             break;
         case Statement::Kind::quota:
+            // The quota's charge chain charges its nfacct object (and drops past it).
+            line(index, spec, rule.origin, how + charges_.at(s.name));
+            break;
         case Statement::Kind::quota_map:
-            throw std::logic_error("quotas reach the iptables emitter (check_iptables refuses them)");
+            emit_count_map(index, spec, rule.origin, s, how, std::string());
+            break;
         case Statement::Kind::hash_goto:
             throw std::logic_error("host set parts reach the iptables emitter (LowerOptions)");
         case Statement::Kind::count_elements:
@@ -843,6 +858,10 @@ void Emitter::emit_statements(std::size_t index, const Spec& spec, const rules::
             line(index, spec, rule.origin, "-j RETURN");
             break;
         case Statement::Kind::drop:
+            if (i > 0 && (rule.statements[i - 1].kind == Statement::Kind::quota ||
+                          rule.statements[i - 1].kind == Statement::Kind::quota_map)) {
+                break; // `quota ... drop`: the charge chain drops, only past the budget
+            }
             line(index, spec, rule.origin, "-j DROP");
             break;
         case Statement::Kind::jump:
@@ -899,7 +918,7 @@ void Emitter::emit_entries(std::size_t index, const Spec& spec, const std::strin
             if (!alt.exclusions.empty() || !full.exclusions.empty()) {
                 throw std::logic_error("count map key needs an exclusion");
             }
-            line(index, full.spec, origin, how + counters_.at(key.first));
+            line(index, full.spec, origin, how + entry_chain(s, key.first));
         }
     }
 }
@@ -1265,6 +1284,23 @@ IptablesText Emitter::run() {
             line(out_.size() - 1, Spec{}, {},
                  "-m comment --comment " +
                      quoted(iptables::counter_comment(counter.name, counter.identity)));
+        }
+        // A quota's charge chain: -m nfacct charges every packet and matches once the object
+        // is over its quota (docs/iptables.md, "Quotas"); the comment says what the object is.
+        for (const auto& object : table_.quotas) {
+            const std::string name = charges_.at(object.name);
+            if (!used_names_.insert(name).second) {
+                throw std::logic_error("iptables chain name " + name + " is used twice");
+            }
+            out_.push_back({name, {}});
+            // Two spaces, as libxt_nfacct prints it back (iptables-save): diff compares the two.
+            Spec charge;
+            charge.matches.push_back(
+                {"nfacct",
+                 {"--nfacct-name  " +
+                  iptables::quota_object(table_.policy, object.bytes, object.identity)}});
+            line(out_.size() - 1, charge, encode_charge_comment(object.identity),
+                 object.identity.drop ? "-j DROP" : "");
         }
         for (const auto& chain : table_.chains) {
             if (chain.hook == rules::Hook::ingress || chain.hook == rules::Hook::prerouting ||

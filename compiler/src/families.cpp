@@ -92,6 +92,7 @@ rules::CounterFamily classify_family(const ir::Classify& classify) {
     family.name = classify.name;
     family.origin = classify.origin;
     family.dimensions.push_back(Dimension::class_);
+    family.members.reserve(classify.classes.size() + (classify.otherwise ? 1 : 0));
     for (const auto& cls : classify.classes) {
         family.members.push_back({cls.label, cls.origin, {}});
     }
@@ -126,7 +127,8 @@ std::string counter_name(const rules::CounterFamily& family, const Coordinate& a
             break;
         case Dimension::class_:
             if (at.member) {
-                name += "_" + family.members[*at.member].label;
+                name += '_';
+                name += family.members[*at.member].label;
             }
             break;
         case Dimension::opener:
@@ -175,14 +177,21 @@ rules::CounterObject counter_object(const rules::CounterFamily& family, const Co
     }
     const rules::WireSides& sides = at.member ? family.members[*at.member].wire : family.wire;
     const bool split = at.direction && has(family, Dimension::direction);
-    const rules::WireSide side = !split ? sides.arriving.joined(sides.leaving)
-                                 : *at.direction == rules::Direction::in ? sides.arriving
-                                                                         : sides.leaving;
+    // The joined side only when the counter has no direction: a copy of its device lists for
+    // each of 100,000 classes otherwise.
+    std::optional<rules::WireSide> joined;
+    if (!split) {
+        joined = sides.arriving.joined(sides.leaving);
+    }
+    const rules::WireSide& side = joined                                  ? *joined
+                                  : *at.direction == rules::Direction::in ? sides.arriving
+                                                                          : sides.leaving;
     identity.wire = at.protocol && has(family, Dimension::protocol)
                         ? for_protocol(side.differences, *at.protocol)
                         : side.differences;
     if (identity.wire.has(WireDifference::receive_offload)) {
-        identity.receive_devices = side.receive_devices;
+        identity.receive_devices =
+            joined ? std::move(joined->receive_devices) : side.receive_devices;
     }
     return object;
 }
@@ -213,14 +222,20 @@ std::vector<Coordinate> coordinates(const rules::CounterFamily& family) {
     for (std::size_t i = 0; i < indices.size(); ++i) {
         indices[i] = i;
     }
+    // Made once, not once per member of a 100,000-class family.
+    const auto protocols = values(Dimension::protocol, family.protocols);
+    const auto directions = values(Dimension::direction, family.directions);
+    const auto types = values(Dimension::icmp_type, family.icmp_types);
+    const auto openers = values(Dimension::opener, family.openers);
+    const bool overflow = has(family, Dimension::host);
     std::vector<Coordinate> out;
+    out.reserve(coordinate_count(family));
     for (auto member : values(Dimension::class_, indices)) {
-        for (auto protocol : values(Dimension::protocol, family.protocols)) {
-            for (auto direction : values(Dimension::direction, family.directions)) {
-                for (auto type : values(Dimension::icmp_type, family.icmp_types)) {
-                    for (auto opener : values(Dimension::opener, family.openers)) {
-                        out.push_back({direction, protocol, type, member,
-                                       has(family, Dimension::host), opener});
+        for (auto protocol : protocols) {
+            for (auto direction : directions) {
+                for (auto type : types) {
+                    for (auto opener : openers) {
+                        out.push_back({direction, protocol, type, member, overflow, opener});
                     }
                 }
             }
@@ -229,11 +244,25 @@ std::vector<Coordinate> coordinates(const rules::CounterFamily& family) {
     return out;
 }
 
+std::size_t coordinate_count(const rules::CounterFamily& family) {
+    auto count = [&](Dimension d, std::size_t values) { return has(family, d) ? values : 1; };
+    return count(Dimension::class_, family.members.size()) *
+           count(Dimension::protocol, family.protocols.size()) *
+           count(Dimension::direction, family.directions.size()) *
+           count(Dimension::icmp_type, family.icmp_types.size()) *
+           count(Dimension::opener, family.openers.size());
+}
+
+void expand_into(const rules::CounterFamily& family, std::vector<rules::CounterObject>& into) {
+    for (const Coordinate& at : coordinates(family)) {
+        into.push_back(counter_object(family, at));
+    }
+}
+
 std::vector<rules::CounterObject> expand(const rules::CounterFamily& family) {
     std::vector<rules::CounterObject> out;
-    for (const Coordinate& at : coordinates(family)) {
-        out.push_back(counter_object(family, at));
-    }
+    out.reserve(coordinate_count(family));
+    expand_into(family, out);
     return out;
 }
 

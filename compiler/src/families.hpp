@@ -48,8 +48,12 @@ std::string counter_name(const rules::CounterFamily& family, const Coordinate& a
 
 // Every counter of a family, in a stable order: member, protocol, direction, ICMP type, opener.
 std::vector<Coordinate> coordinates(const rules::CounterFamily& family);
+// How many coordinates() returns, without making them (to reserve room for their objects).
+std::size_t coordinate_count(const rules::CounterFamily& family);
 // Their counter objects.
 std::vector<rules::CounterObject> expand(const rules::CounterFamily& family);
+// The same, appended to `into` (the table's vector, reserved once for every family).
+void expand_into(const rules::CounterFamily& family, std::vector<rules::CounterObject>& into);
 
 // The kernel object names a counter produces (expand(counter_family(counter)) names).
 std::vector<std::string> all_counter_names(const ir::Counter& counter);

@@ -23,11 +23,18 @@ bool joins(const Interval& a, const Interval& b) {
 IntervalSet IntervalSet::of(std::vector<Interval> intervals) {
     std::sort(intervals.begin(), intervals.end(),
               [](const Interval& a, const Interval& b) { return a.lo < b.lo; });
-    IntervalSet set;
-    set.parts_.reserve(intervals.size());
+    // Merged in place: the list's own buffer becomes the set's (one address list per class).
+    std::size_t kept = 0;
     for (const Interval& part : intervals) {
-        set.append(part);
+        if (kept > 0 && joins(intervals[kept - 1], part)) {
+            intervals[kept - 1].hi = std::max(intervals[kept - 1].hi, part.hi);
+        } else {
+            intervals[kept++] = part;
+        }
     }
+    intervals.resize(kept);
+    IntervalSet set;
+    set.parts_ = std::move(intervals);
     return set;
 }
 

@@ -45,6 +45,21 @@ std::string counter_chain(const std::string& policy, const std::string& counter)
     return object_name(policy, "c-" + counter);
 }
 
+std::string quota_chain(const std::string& policy, const std::string& quota) {
+    return object_name(policy, "q-" + quota);
+}
+
+std::string quota_object(const std::string& policy, std::uint64_t bytes,
+                         const QuotaIdentity& identity) {
+    QuotaIdentity what = identity;
+    what.origin.clear(); // where it is written changes nothing in the kernel
+    const std::string prefix = owned_prefix(policy);
+    const std::string hash = hash_text(
+        identity.quota + " " + std::to_string(bytes) + " " + encode_quota_comment(what), 6);
+    const std::size_t room = max_nfacct_name - prefix.size() - hash.size() - 1;
+    return prefix + identity.quota.substr(0, room) + "-" + hash;
+}
+
 std::string counter_comment(const std::string& counter, const CounterIdentity& identity) {
     const std::string name = "acctc:" + counter;
     return name + " " + encode_counter_comment(counter, identity, max_comment - name.size() - 1);

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "acctc/counter_labels.hpp"
+#include "acctc/quota_comment.hpp"
 
 #include <cstdint>
 #include <string>
@@ -27,6 +28,21 @@ std::string object_name(const std::string& policy, const std::string& role,
 
 // The chain that holds a counter's only counting rule.
 std::string counter_chain(const std::string& policy, const std::string& counter);
+
+// nfacct object names hold at most 31 bytes (NFACCT_NAME_MAX less the NUL).
+inline constexpr std::size_t max_nfacct_name = 31;
+
+// The chain whose one rule charges a quota's nfacct object (`-m nfacct`, then `-j DROP` when
+// the quota enforces); the rules that charge the quota jump there, as counting rules do to a
+// counter's chain.
+std::string quota_chain(const std::string& policy, const std::string& quota);
+
+// A quota's nfacct object: "acctc-<tag>-<quota>-<hash>", the quota cut to fit, the hash (6
+// base-36 characters) over the quota's name, budget, warning level, period and enforcement.
+// A quota changed in any of them is a new object (apply carries the use over): an object's
+// name alone says what it holds, so a watcher may remember it by name.
+std::string quota_object(const std::string& policy, std::uint64_t bytes,
+                         const QuotaIdentity& identity);
 
 // xt_comment holds at most 255 characters.
 inline constexpr std::size_t max_comment = 255;

@@ -4,6 +4,7 @@
 
 #include "acctc/quota_comment.hpp"
 #include "acctc/source.hpp"
+#include "boxed.hpp"
 #include "intervals.hpp"
 
 #include <cstdint>
@@ -38,21 +39,23 @@ struct IcmpMatch {
 
 // A conjunction of conditions on one packet. Its consumers (lower.cpp alternatives(), dump.cpp
 // dump_match()) bind every member by name: adding one is a compile error until each handles it.
+// The rarely written conditions are Boxed (boxed.hpp): a class holds one Match, and most
+// classes of a large classify hold one port or address condition.
 struct Match {
     unsigned scopes = 0;          // 0 until defaulted by the checker
     unsigned directions = 0;      // 0 until defaulted by the checker
     std::vector<std::string> via; // interface names (a trailing '*' is a wildcard)
     bool include_loopback = false;
-    std::optional<IntervalSet> uids;
-    std::optional<IntervalSet> gids;
-    std::optional<std::string> cgroup;
+    Boxed<IntervalSet> uids;
+    Boxed<IntervalSet> gids;
+    Boxed<std::string> cgroup;
     std::optional<IntervalSet> protocols; // l4 protocol numbers
     std::vector<PortMatch> ports;
-    std::optional<IcmpMatch> icmp;
+    Boxed<IcmpMatch> icmp;
     std::vector<AddressMatch> addresses;
     bool fragment = false;
     bool new_connection = false;
-    std::optional<IntervalSet> length; // IP packet length, header included
+    Boxed<IntervalSet> length; // IP packet length, header included
 
     bool has_owner() const { return uids || gids || cgroup; }
 };

@@ -277,7 +277,6 @@ std::vector<Alternative> alternatives(const ir::Match& match) {
         return out;
     }
     std::vector<Alternative> by_family;
-    by_family.reserve(2 * out.size());
     for (ir::Family family : {ir::Family::ipv4, ir::Family::ipv6}) {
         if ((family == ir::Family::ipv4 && !v4) || (family == ir::Family::ipv6 && !v6)) {
             continue;
@@ -289,7 +288,9 @@ std::vector<Alternative> alternatives(const ir::Match& match) {
         if (match.length && length.empty()) {
             continue;
         }
-        std::vector<Alternative> current = out;
+        // The last family takes the alternatives themselves, the first a copy.
+        const bool last = family == ir::Family::ipv6 || !v6;
+        std::vector<Alternative> current = last ? std::move(out) : out;
         for (auto& a : current) {
             a.family = family;
         }
@@ -309,9 +310,9 @@ std::vector<Alternative> alternatives(const ir::Match& match) {
                 return c;
             };
             const IntervalSet& values = family == ir::Family::ipv4 ? address.v4 : address.v6;
-            const bool every_address =
-                address.peers_of.empty() &&
-                values == IntervalSet::range(0, low_bits(family == ir::Family::ipv4 ? 32 : 128));
+            const Interval all{0, low_bits(family == ir::Family::ipv4 ? 32 : 128)};
+            const bool every_address = address.peers_of.empty() && values.parts().size() == 1 &&
+                                       values.parts().front() == all;
             if (address.side == ir::Side::either && every_address) {
                 // No source is outside it: "to it and not from it" never holds.
                 add_family(lookup(true, false));
@@ -344,8 +345,12 @@ std::vector<Alternative> alternatives(const ir::Match& match) {
         } else if (!skipped.empty()) {
             add_family(numbers(Field::l4proto, *match.protocols));
         }
-        by_family.insert(by_family.end(), std::make_move_iterator(current.begin()),
-                         std::make_move_iterator(current.end()));
+        if (by_family.empty()) {
+            by_family = std::move(current);
+        } else {
+            by_family.insert(by_family.end(), std::make_move_iterator(current.begin()),
+                             std::make_move_iterator(current.end()));
+        }
     }
     return by_family;
 }
@@ -1011,10 +1016,17 @@ std::optional<Key> single_key(const ir::Match& m) {
 // O(n log n), not O(n^2).
 class Coverage {
   public:
-    // The parts of values not covered yet; they become covered.
-    std::vector<Interval> take(const IntervalSet& values) {
-        std::vector<Interval> fresh;
+    // The parts of values not covered yet; they become covered. Valid until the next take():
+    // one buffer for all the classes.
+    const std::vector<Interval>& take(const IntervalSet& values) {
+        std::vector<Interval>& fresh = fresh_;
+        fresh.clear();
         for (const Interval& part : values.parts()) {
+            // Past everything taken (classes written in key order): no walk down the tree.
+            if (taken_.empty() || taken_.rbegin()->second < part.lo) {
+                fresh.push_back(part);
+                continue;
+            }
             u128 cursor = part.lo;
             bool open = true;
             auto it = taken_.upper_bound(part.lo);
@@ -1036,13 +1048,14 @@ class Coverage {
             }
         }
         for (const Interval& part : fresh) {
-            taken_.emplace(part.lo, part.hi);
+            taken_.emplace_hint(taken_.end(), part.lo, part.hi); // O(1) when it goes last
         }
         return fresh;
     }
 
   private:
     std::map<u128, u128> taken_; // disjoint; adjacent entries are not merged (not needed)
+    std::vector<Interval> fresh_;
 };
 
 // protocol + exact ports: `tcp dport 80` / `udp dport 53` classes share the key
@@ -1084,33 +1097,41 @@ std::vector<Rule> Lowering::classify_body(const ir::Classify& classify,
                                      classify.name + "' take all its packets");
     };
 
-    // 1. One key for all classes: a first-match partition into one map per field.
-    std::vector<Key> keys;
-    for (const auto& cls : classify.classes) {
-        auto key = single_key(cls.match);
-        if (!key || (!keys.empty() && !keys.front().operator_same(*key))) {
-            keys.clear();
+    // 1. One key for all classes: a first-match partition into one map per field. Each
+    // class's key is taken as it is read (100,000 keys are not kept), and all of it dropped
+    // if a later class has another shape.
+    std::optional<Key> shape;
+    std::vector<Coverage> covered;
+    std::vector<std::vector<rules::MapEntry>> entries;
+    std::vector<std::size_t> unreachable_classes;
+    bool mapped = !classify.classes.empty();
+    for (std::size_t c = 0; c < classify.classes.size() && mapped; ++c) {
+        auto key = single_key(classify.classes[c].match);
+        if (!key || (shape && !shape->operator_same(*key))) {
+            mapped = false;
             break;
         }
-        keys.push_back(std::move(*key));
-    }
-    if (!keys.empty()) {
-        const Key& shape = keys.front();
-        std::vector<Coverage> covered(shape.fields.size());
-        std::vector<std::vector<rules::MapEntry>> entries(shape.fields.size());
-        for (std::size_t c = 0; c < classify.classes.size(); ++c) {
-            bool reachable = false;
-            for (std::size_t f = 0; f < shape.fields.size(); ++f) {
-                for (const auto& part : covered[f].take(keys[c].values[f])) {
-                    entries[f].push_back({{part}, names[c]});
-                    reachable = true;
-                }
-            }
-            if (!reachable) {
-                unreachable(classify.classes[c]);
+        if (!shape) {
+            shape = *key;
+            covered.resize(shape->fields.size());
+            entries.resize(shape->fields.size());
+        }
+        bool reachable = false;
+        for (std::size_t f = 0; f < shape->fields.size(); ++f) {
+            for (const auto& part : covered[f].take(key->values[f])) {
+                entries[f].push_back({{part}, names[c]});
+                reachable = true;
             }
         }
-        for (std::size_t f = 0; f < shape.fields.size(); ++f) {
+        if (!reachable) {
+            unreachable_classes.push_back(c);
+        }
+    }
+    if (mapped) {
+        for (const std::size_t c : unreachable_classes) {
+            unreachable(classify.classes[c]);
+        }
+        for (std::size_t f = 0; f < shape->fields.size(); ++f) {
             if (entries[f].empty()) {
                 continue;
             }
@@ -1121,10 +1142,10 @@ std::vector<Rule> Lowering::classify_body(const ir::Classify& classify,
             if (!std::is_sorted(entries[f].begin(), entries[f].end(), by_start)) {
                 std::sort(entries[f].begin(), entries[f].end(), by_start);
             }
-            Rule rule = make_rule(shape.depends, {}, classify.origin);
+            Rule rule = make_rule(shape->depends, {}, classify.origin);
             Statement s;
             s.kind = Statement::Kind::count_map;
-            s.key = {shape.fields[f]};
+            s.key = {shape->fields[f]};
             s.entries = std::move(entries[f]);
             rule.statements.push_back(std::move(s));
             rule.statements.push_back(simple(Statement::Kind::ret));
@@ -1306,10 +1327,13 @@ rules::Table Lowering::run() {
             members[i].wire = wire_sides(classify.scope, cls.match, policy_.uses_conntrack, false);
         }
     }
+    std::size_t objects = 0;
     for (const auto& family : table.families) {
-        auto objects = expand(family);
-        table.counters.insert(table.counters.end(), std::make_move_iterator(objects.begin()),
-                              std::make_move_iterator(objects.end()));
+        objects += coordinate_count(family);
+    }
+    table.counters.reserve(objects); // one block, not a copy per family and doubling
+    for (const auto& family : table.families) {
+        expand_into(family, table.counters);
     }
     for (const auto& item : policy_.order) {
         if (item.is_classify) {
@@ -1349,7 +1373,7 @@ rules::Table Lowering::run() {
 rules::Table lower_policy(const ir::Policy& policy, Diagnostics& diagnostics,
                           LowerOptions options) {
     rules::Table table = Lowering(policy, diagnostics, options).run();
-    place_quotas(policy.quotas, table);
+    place_quotas(policy.quotas, table, options.quota_warn_objects);
     return table;
 }
 

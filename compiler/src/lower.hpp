@@ -18,10 +18,13 @@ namespace acctc {
 // stay whole, where nft's large ones are split into parts (lower.cpp, host_parts()).
 // egress: leaving packets counted at the netdev egress hooks of their devices where
 // counts_leaving_at_egress() allows (nft only: iptables has no egress hook).
+// quota_warn_objects: a quota's warning level is an object of its own, charged beside the
+// limit (nft); iptables' nfacct quotas are one object whose warning level is read (polled).
 struct LowerOptions {
     bool fragments_before_defrag = true;
     bool host_parts = true;
     bool egress = true;
+    bool quota_warn_objects = true;
 };
 
 // The bit of the packet (skb) mark that tells forwarded packets from this host's own at the

@@ -10,22 +10,27 @@ namespace {
 using rules::Rule;
 using rules::Statement;
 
-QuotaIdentity identity_of(const ir::Quota& quota, QuotaRole role) {
+// warn_object: the warning level has an object of its own; otherwise the limit's identity
+// carries it (warn=N), as a per-host quota's sets and an iptables quota's nfacct object do.
+QuotaIdentity identity_of(const ir::Quota& quota, QuotaRole role, bool warn_object = true) {
     QuotaIdentity identity{quota.name,      role,       quota.period,
                            quota.start_day, quota.drop, quota.origin};
-    if (quota.per_host) {
+    if (quota.per_host || !warn_object) {
         identity.warn = quota.warn;
     }
     return identity;
 }
 
 // The objects of one quota: what each charge rule names, in charge order.
-std::vector<rules::QuotaObject> objects_of(const ir::Quota& quota) {
-    QuotaIdentity identity = identity_of(quota, QuotaRole::warn);
-    rules::QuotaObject warn{quota_object_name(identity), quota.warn, identity};
-    identity.role = QuotaRole::limit;
-    rules::QuotaObject limit{quota_object_name(identity), quota.limit, identity};
-    return {std::move(warn), std::move(limit)};
+std::vector<rules::QuotaObject> objects_of(const ir::Quota& quota, bool warn_object) {
+    std::vector<rules::QuotaObject> out;
+    if (warn_object) {
+        const QuotaIdentity identity = identity_of(quota, QuotaRole::warn);
+        out.push_back({quota_object_name(identity), quota.warn, identity});
+    }
+    const QuotaIdentity identity = identity_of(quota, QuotaRole::limit, warn_object);
+    out.push_back({quota_object_name(identity), quota.limit, identity});
+    return out;
 }
 
 // A per-host quota's set for the hosts of one host set: one per key kind.
@@ -123,7 +128,8 @@ Rule charge_rule(const Rule& rule, const ir::Quota& quota, Statement charge, boo
 }
 
 // The rules charging `quota` for what `rule` counts; none when it counts none of its counters.
-std::vector<Rule> charges(const Rule& rule, const ir::Quota& quota, const QuotaSets& quota_sets) {
+std::vector<Rule> charges(const Rule& rule, const ir::Quota& quota, const QuotaSets& quota_sets,
+                          bool warn_object) {
     const auto charge = charge_of(rule, quota, quota_sets);
     if (!charge) {
         return {};
@@ -134,7 +140,7 @@ std::vector<Rule> charges(const Rule& rule, const ir::Quota& quota, const QuotaS
         return {charge_rule(rule, quota, *charge, true)};
     }
     std::vector<Rule> out;
-    for (const auto& object : objects_of(quota)) {
+    for (const auto& object : objects_of(quota, warn_object)) {
         Statement s = *charge;
         if (s.kind == Statement::Kind::quota) {
             s.name = object.name;
@@ -150,14 +156,14 @@ std::vector<Rule> charges(const Rule& rule, const ir::Quota& quota, const QuotaS
 
 } // namespace
 
-void place_quotas(const std::vector<ir::Quota>& quotas, rules::Table& table) {
+void place_quotas(const std::vector<ir::Quota>& quotas, rules::Table& table, bool warn_objects) {
     std::vector<QuotaSets> quota_sets;
     for (const auto& quota : quotas) {
         quota_sets.push_back(quota.per_host ? place_quota_sets(quota, table.sets) : QuotaSets{});
         if (quota.per_host) {
             continue;
         }
-        for (auto& object : objects_of(quota)) {
+        for (auto& object : objects_of(quota, warn_objects)) {
             table.quotas.push_back(std::move(object));
         }
     }
@@ -169,7 +175,7 @@ void place_quotas(const std::vector<ir::Quota>& quotas, rules::Table& table) {
         placed.reserve(chain.rules.size());
         for (auto& rule : chain.rules) {
             for (std::size_t i = 0; i < quotas.size(); ++i) {
-                for (auto& charge : charges(rule, quotas[i], quota_sets[i])) {
+                for (auto& charge : charges(rule, quotas[i], quota_sets[i], warn_objects)) {
                     placed.push_back(std::move(charge));
                 }
             }

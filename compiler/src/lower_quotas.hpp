@@ -2,6 +2,8 @@
 // it, rules with the same conditions that charge the quota's objects: the warning object, then
 // the limit object (with `drop` when the quota enforces). Before, not after: a counting rule in
 // a classify chain returns, and a quota rule has no verdict that could stop the count.
+// Without warn_objects (iptables: one nfacct object per quota, docs/iptables.md) only the
+// limit is charged, and its identity carries the warning level.
 #pragma once
 
 #include "ir.hpp"
@@ -11,6 +13,7 @@
 
 namespace acctc {
 
-void place_quotas(const std::vector<ir::Quota>& quotas, rules::Table& table);
+void place_quotas(const std::vector<ir::Quota>& quotas, rules::Table& table,
+                  bool warn_objects = true);
 
 } // namespace acctc

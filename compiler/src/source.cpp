@@ -1,6 +1,7 @@
 #include "acctc/source.hpp"
 
 #include <algorithm>
+#include <charconv>
 
 namespace acctc {
 
@@ -69,7 +70,15 @@ std::string SourceFile::printable_name() const {
 }
 
 std::string SourceFile::origin(std::size_t offset) const {
-    return origin_name_ + ":" + std::to_string(position(offset).line);
+    // Built in place: one per class of a 100,000-class policy.
+    char digits[24];
+    char* end = std::to_chars(digits, digits + sizeof digits, position(offset).line).ptr;
+    std::string out;
+    out.reserve(origin_name_.size() + 1 + static_cast<std::size_t>(end - digits));
+    out += origin_name_;
+    out += ':';
+    out.append(digits, end);
+    return out;
 }
 
 } // namespace acctc

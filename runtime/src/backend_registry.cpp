@@ -11,6 +11,11 @@ namespace {
 
 constexpr std::string_view iptables_flushed = "`iptables -F` and `-X`, a firewall's restart";
 
+template <BackendKind kind>
+std::unique_ptr<Backend> make_iptables(const std::string& netns) {
+    return make_iptables_backend(netns, *iptables_variant(kind));
+}
+
 constexpr std::array<BackendInfo, 4> table{{
     {BackendKind::nftables, "nft", Target::nft, "table",
      "`nft flush ruleset`, a restart of nftables.service",
@@ -20,15 +25,13 @@ constexpr std::array<BackendInfo, 4> table{{
      }},
     {BackendKind::iptables, "iptables", Target::iptables, "chains", iptables_flushed,
      "iptables and ip6tables as installed (iptables-nft on Debian), peer sets in ipset",
-     [](const std::string& netns) { return make_iptables_backend(netns); }},
+     &make_iptables<BackendKind::iptables>},
     {BackendKind::iptables_legacy, "iptables-legacy", Target::iptables, "chains", iptables_flushed,
      "the iptables-legacy programs (x_tables), peer sets in ipset",
-     [](const std::string& netns) {
-         return make_iptables_backend(netns, IptablesVariant::legacy);
-     }},
+     &make_iptables<BackendKind::iptables_legacy>},
     {BackendKind::iptables_nft, "iptables-nft", Target::iptables, "chains", iptables_flushed,
      "the iptables-nft programs (x_tables rules in nf_tables), peer sets in ipset",
-     [](const std::string& netns) { return make_iptables_backend(netns, IptablesVariant::nft); }},
+     &make_iptables<BackendKind::iptables_nft>},
 }};
 
 // Row i describes BackendKind i, so a kind added without its row fails to compile.
@@ -78,6 +81,20 @@ std::string backend_names(std::string_view last_separator) {
 
 std::unique_ptr<Backend> make_backend(BackendKind kind, const std::string& netns) {
     return backend_info(kind).make(netns);
+}
+
+std::optional<IptablesVariant> iptables_variant(BackendKind kind) {
+    switch (kind) {
+    case BackendKind::nftables:
+        return std::nullopt;
+    case BackendKind::iptables:
+        return IptablesVariant::automatic;
+    case BackendKind::iptables_legacy:
+        return IptablesVariant::legacy;
+    case BackendKind::iptables_nft:
+        return IptablesVariant::nft;
+    }
+    return std::nullopt;
 }
 
 std::string kernel_object(BackendKind kind, const std::string& object) {

@@ -5,6 +5,7 @@
 #include "ipset_host_counters.hpp"
 #include "iptables_exec.hpp"
 #include "iptables_nft_reset.hpp"
+#include "iptables_quota_load.hpp"
 #include "iptables_save.hpp"
 #include "mutation_lock.hpp"
 #include "text_lines.hpp"
@@ -145,6 +146,10 @@ std::string rejection(const std::string& tool, const std::string& text, const st
             std::smatch c;
             if (std::regex_search(lines[n - 1], c, std::regex("--comment \"([^\"]+:[0-9]+)\""))) {
                 origin = c[1];
+                // A quota's charge rule: "acctcq:<quota> ... @<origin>".
+                if (const auto at = origin.rfind(" @"); at != std::string::npos) {
+                    origin = origin.substr(at + 2);
+                }
             }
         }
     }
@@ -172,10 +177,7 @@ class IptablesBackend final : public Backend {
     IptablesVariant variant_;
 
     std::string program(const char* tool, const char* action) const {
-        const char* kind = variant_ == IptablesVariant::legacy ? "-legacy"
-                           : variant_ == IptablesVariant::nft  ? "-nft"
-                                                               : "";
-        return std::string(tool) + kind + "-" + action;
+        return iptables_program(variant_, tool, action);
     }
     std::string save(const Family& family, bool with_counters) const {
         std::vector<std::string> argv{program(family.tool, "save"), "-t", "filter"};
@@ -344,9 +346,14 @@ ApplyReport IptablesBackend::apply(const CompiledPolicy& compiled, bool dry_run)
         restore(families[f], reloads[f].text, true);
     }
     if (!dry_run) {
+        // Quotas' nfacct objects: the rules can only name existing ones, and the old ones are
+        // in use until the restore (docs/iptables.md, "Quotas").
+        QuotaObjectLoad quotas(compiled, policy.prefix, before);
+        quotas.create();
         for (std::size_t f = 0; f < 2; ++f) {
             restore(families[f], reloads[f].text, false);
         }
+        quotas.commit();
         destroy_sets(policy.prefix, policy.sets);
     }
     const auto old = readings(compiled.policy_name, policy.prefix, counted(before[0], before[1]));
@@ -509,6 +516,7 @@ RemoveReport IptablesBackend::remove(const std::string& policy) {
         restore(families[f], text + "COMMIT\n", false);
     }
     destroy_sets(prefix, {});
+    remove_quota_objects(prefix); // no rule charges them now
     return report;
 }
 

@@ -47,6 +47,14 @@ class SigpipeBlock {
 
 } // namespace
 
+std::string iptables_program(IptablesVariant variant, std::string_view tool,
+                             std::string_view action) {
+    const std::string_view kind = variant == IptablesVariant::legacy ? "-legacy"
+                                  : variant == IptablesVariant::nft  ? "-nft"
+                                                                     : "";
+    return std::string(tool) + std::string(kind) + "-" + std::string(action);
+}
+
 ProcessResult run_process(const std::vector<std::string>& argv, const std::string& input) {
     auto [in_read, in_write] = make_pipe();
     auto [out_read, out_write] = make_pipe();

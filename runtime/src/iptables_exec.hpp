@@ -2,7 +2,10 @@
 // child inherits the calling thread's network namespace (the backend's NetnsScope).
 #pragma once
 
+#include "acctc/runtime/iptables_backend.hpp"
+
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace acctc::runtime {
@@ -12,6 +15,10 @@ struct ProcessResult {
     std::string out;
     std::string err;
 };
+
+// A program of one iptables: "iptables-save", "ip6tables-legacy-restore", "iptables-nft-save".
+std::string iptables_program(IptablesVariant variant, std::string_view tool,
+                             std::string_view action);
 
 // Throws RuntimeError(system) when the program cannot be started at all.
 ProcessResult run_process(const std::vector<std::string>& argv, const std::string& input = {});

@@ -144,6 +144,25 @@ std::vector<CountedRule> counted_rules(const std::vector<SavedRule>& rules) {
     return out;
 }
 
+std::optional<ChargeRule> charge_rule(const SavedRule& rule) {
+    const std::string match = " -m nfacct --nfacct-name ";
+    const auto at = rule.spec.find(match);
+    if (at == std::string::npos) {
+        return std::nullopt;
+    }
+    auto identity = decode_charge_comment(comment_of(rule.spec));
+    if (!identity) {
+        return std::nullopt;
+    }
+    // libxt_nfacct prints two spaces before the name.
+    const auto begin = rule.spec.find_first_not_of(' ', at + match.size());
+    if (begin == std::string::npos) {
+        return std::nullopt;
+    }
+    return ChargeRule{rule.chain, rule.spec.substr(begin, rule.spec.find(' ', begin) - begin),
+                      std::move(*identity)};
+}
+
 std::vector<SavedRule> parse_listing(const std::string& text) {
     // iptables prints the counters after the matches and before the target.
     static const std::regex rule("^-A ([^ ]+)(.*?) -c ([0-9]+) ([0-9]+)((?: -[jg] .*)?)$");

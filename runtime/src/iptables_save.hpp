@@ -3,8 +3,11 @@
 // FORWARD that jump there (comment "acctc:policy:<name>").
 #pragma once
 
+#include "acctc/quota_comment.hpp"
+
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,6 +60,15 @@ struct CountedRule {
 };
 
 std::vector<CountedRule> counted_rules(const std::vector<SavedRule>& rules);
+
+// A quota's charge rule (docs/iptables.md, "Quotas"): the nfacct object it charges
+// (`-m nfacct --nfacct-name NAME`) and what its comment says the quota is.
+struct ChargeRule {
+    std::string chain;
+    std::string object;
+    QuotaIdentity identity;
+};
+std::optional<ChargeRule> charge_rule(const SavedRule& rule);
 
 // A restore text or a save, reduced to what a diff should compare: acctc's chains and jumps of
 // one prefix, "-A" lines grouped by chain, protocol names as numbers, no counters or comments

@@ -5,6 +5,7 @@
 #include "chain_record.hpp"
 #include "counter_origins.hpp"
 #include "counter_relabel.hpp"
+#include "host_readings.hpp"
 #include "kernel_error_map.hpp"
 #include "mutation_lock.hpp"
 #include "nft_counter_read.hpp"
@@ -28,7 +29,6 @@
 #include <optional>
 #include <set>
 #include <string_view>
-#include <tuple>
 
 namespace acctc::runtime {
 namespace {
@@ -40,29 +40,6 @@ CounterReading reading_of(const KernelCounter& counter) {
                                counter.packets, counter.bytes,
                                decode_counter_comment(counter.name, counter.comment));
 }
-
-// The order of readings: by the rank of their (policy, counter), then by host address text. The
-// text's first 16 bytes are held as two numbers, so most comparisons of 65,536 hosts compare
-// numbers (IPv4 and MAC texts fit whole; longer IPv6 texts fall back to the text).
-struct HostOrder {
-    std::size_t rank = 0;
-    std::uint64_t high = 0, low = 0; // bytes 0-7 and 8-15, big-endian, zero-padded
-    std::string_view host;
-
-    HostOrder() = default;
-    HostOrder(std::size_t r, std::string_view text) : rank(r), host(text) {
-        for (std::size_t i = 0; i < 16; ++i) {
-            const auto byte = i < text.size() ? static_cast<unsigned char>(text[i]) : 0U;
-            (i < 8 ? high : low) = ((i < 8 ? high : low) << 8) | byte;
-        }
-    }
-    friend bool operator<(const HostOrder& a, const HostOrder& b) {
-        if (std::tie(a.rank, a.high, a.low) != std::tie(b.rank, b.high, b.low)) {
-            return std::tie(a.rank, a.high, a.low) < std::tie(b.rank, b.high, b.low);
-        }
-        return (a.host.size() > 16 || b.host.size() > 16) && a.host < b.host;
-    }
-};
 
 std::vector<std::string> acctc_tables(NftNetlink& netlink) {
     return table_names(netlink, NFPROTO_INET, table_prefix);
@@ -105,9 +82,13 @@ std::map<std::string, SetShape> live_set_shapes(const std::string& table,
 std::vector<std::string> set_change_notes(const ApplyReport& report) {
     std::vector<std::string> notes;
     for (const auto& set : report.sets_replaced) {
+        const std::string would = report.dry_run ? "would be" : "are";
         notes.push_back("note: set " + set.name + (report.dry_run ? " would be" : " was") +
-                        " re-created (" + set.change + "); the elements it held " +
-                        (report.dry_run ? "would be" : "are") + " gone");
+                        " re-created (" + set.change + "); " +
+                        (set.quota_use_restored
+                             ? "its hosts' use " + std::string(report.dry_run ? "would be" : "is") +
+                                   " restored from the period's totals"
+                             : "the elements it held " + would + " gone"));
     }
     // A split host set renamed (its parts: a size across 8,192, or a table from before parts)
     // is removed with its hosts' counts: say so, as for a re-created one.
@@ -186,28 +167,9 @@ std::vector<CounterReading> NftBackend::readings(const std::string& table, bool 
             reading.origin = declared->second;
         }
     }
-    // `split host`: one reading per host, under its set's family and labels plus host=ADDRESS.
-    // The set's comment is decoded once, not once per host.
-    const std::string policy = table.substr(table_prefix.size());
-    auto sets = dump_host_counters(netlink_, table, reset);
-    std::size_t hosts = result.size();
-    for (const auto& set : sets) {
-        hosts += set.hosts.size(); // one reserve: a large set's parts would grow it 64 times
-    }
-    result.reserve(hosts);
-    for (auto& set : sets) {
-        // With the host label in place: each copy then allocates its label list once.
-        CounterIdentity decoded = decode_counter_comment(set.set, set.comment);
-        decoded.labels.push_back({Dimension::host, {}});
-        const std::string counter = host_counter_name(set.set);
-        for (auto& host : set.hosts) {
-            CounterIdentity identity = decoded;
-            identity.labels.back().value = std::move(host.host);
-            result.push_back(
-                reading_of(policy, counter, host.packets, host.bytes, std::move(identity)));
-        }
-    }
-    return result;
+    // `split host`: one reading per host, in its place among the named counters.
+    return with_host_readings(std::move(result), dump_host_counters(netlink_, table, reset),
+                              table.substr(table_prefix.size()));
 }
 
 ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
@@ -427,7 +389,11 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     report.added = plan.added;
     report.sets_kept = sets.kept;
     for (auto& [name, change] : sets.replaced) {
-        report.sets_replaced.push_back({name, change});
+        const bool quota_set = std::any_of(
+            policy.quotas.begin(), policy.quotas.end(), [&name = name](const auto& quota) {
+                return std::find(quota.sets.begin(), quota.sets.end(), name) != quota.sets.end();
+            });
+        report.sets_replaced.push_back({name, change, quota_set});
     }
     report.sets_removed = sets.removed;
     if (!dry_run && !reload.cleanup.empty()) {
@@ -482,61 +448,19 @@ std::vector<CounterReading> NftBackend::counters(const std::string& policy, bool
         tables.push_back(table_for_policy(policy));
         require_table(policy, tables.back());
     }
+    // One dump per table: a reset must never touch counters of tables acctc does not own. Each
+    // table's readings come sorted by counter and host; the tables by name, so by policy.
     std::vector<CounterReading> result;
-    // One dump per table: a reset must never touch counters of tables acctc does not own.
     for (const auto& table : tables) {
         auto part = readings(table, reset);
-        result.insert(result.end(), std::make_move_iterator(part.begin()),
-                      std::make_move_iterator(part.end()));
-    }
-    // Hosts of one counter by address text. Positions are sorted and the readings moved once:
-    // swapping readings (strings and label lists) inside the sort cost more than the kernel's
-    // part of a read of 100,000 counters. The readings of a host set come in runs of one
-    // counter: each run's (policy, counter) is ranked once, so sorting 65,536 hosts compares
-    // a number and the address, not three strings.
-    std::vector<std::size_t> order(result.size());
-    for (std::size_t i = 0; i < order.size(); ++i) {
-        order[i] = i;
-    }
-    using Name = std::pair<std::string_view, std::string_view>;
-    const auto name_of = [&](std::size_t i) {
-        return Name{result[i].sample.policy, result[i].sample.counter};
-    };
-    std::vector<std::size_t> runs; // first reading of each run
-    for (std::size_t i = 0; i < result.size(); ++i) {
-        if (i == 0 || name_of(i) != name_of(i - 1)) {
-            runs.push_back(i);
+        if (result.empty()) {
+            result = std::move(part);
+        } else {
+            result.insert(result.end(), std::make_move_iterator(part.begin()),
+                          std::make_move_iterator(part.end()));
         }
     }
-    std::vector<Name> names;
-    names.reserve(runs.size());
-    for (const std::size_t first : runs) {
-        names.push_back(name_of(first));
-    }
-    std::sort(names.begin(), names.end());
-    std::vector<HostOrder> keys(result.size());
-    for (std::size_t r = 0; r < runs.size(); ++r) {
-        const std::size_t end = r + 1 < runs.size() ? runs[r + 1] : result.size();
-        const auto rank = static_cast<std::size_t>(
-            std::lower_bound(names.begin(), names.end(), name_of(runs[r])) - names.begin());
-        for (std::size_t i = runs[r]; i < end; ++i) {
-            keys[i] = HostOrder(rank, result[i].sample.label(Dimension::host));
-        }
-    }
-    // Usually in order already (the names are read in the byte order of their record), and
-    // sorting 100,000 readings cost a tenth of a read.
-    const auto by_key = [&](std::size_t left, std::size_t right) {
-        return keys[left] < keys[right];
-    };
-    if (!std::is_sorted(order.begin(), order.end(), by_key)) {
-        std::sort(order.begin(), order.end(), by_key);
-    }
-    std::vector<CounterReading> sorted;
-    sorted.reserve(result.size());
-    for (const std::size_t i : order) {
-        sorted.push_back(std::move(result[i]));
-    }
-    return sorted;
+    return result;
 }
 
 RemoveReport NftBackend::remove(const std::string& policy) {
@@ -561,14 +485,21 @@ std::string NftBackend::live_ruleset(const std::string& policy) {
     if (!table_exists(netlink_, table)) {
         return {};
     }
-    return normalised_listing(table);
+    return normalised_listing(table, egress_tables(netlink_, table));
 }
 
 std::string NftBackend::planned_ruleset(const CompiledPolicy& policy) {
     // nft itself is the normaliser: load into an empty namespace of our own and list it back.
+    // The egress tables load there too: a netdev chain may name a device that is missing.
+    std::string text = policy.definition;
+    std::vector<std::string> egress;
+    for (const auto& table : policy.egress) {
+        text += "table netdev " + table.table + "\n" + table.definition;
+        egress.push_back(table.table);
+    }
     const NetnsScope scratch = NetnsScope::isolated();
-    run_transaction(policy.definition, policy.table_name, false);
-    return normalised_listing(policy.table_name);
+    run_transaction(text, policy.table_name, false);
+    return normalised_listing(policy.table_name, egress);
 }
 
 } // namespace acctc::runtime

@@ -19,11 +19,6 @@ namespace {
 constexpr std::string_view comment_prefix = "acctc-egress";
 constexpr std::string_view header_key = " l2=";
 
-// The egress tables of `table` in the kernel: "acctc_P.egress_DEV".
-std::vector<std::string> egress_tables(NftNetlink& netlink, const std::string& table) {
-    return table_names(netlink, NFPROTO_NETDEV, table + ".egress_");
-}
-
 // The device of an egress table: its name after "egress_", '/'-escapes undone (naming.hpp).
 std::string device_of(const std::string& table) {
     const auto at = table.rfind(".egress_");
@@ -50,6 +45,10 @@ std::optional<unsigned> recorded_header(const KernelCounter& counter) {
 }
 
 } // namespace
+
+std::vector<std::string> egress_tables(NftNetlink& netlink, const std::string& table) {
+    return table_names(netlink, NFPROTO_NETDEV, table + ".egress_");
+}
 
 std::optional<unsigned> link_header_length(const std::string& device) {
     const UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));

@@ -15,6 +15,9 @@
 
 namespace acctc::runtime {
 
+// The egress tables of `table` in the kernel: "acctc_P.egress_DEV".
+std::vector<std::string> egress_tables(NftNetlink& netlink, const std::string& table);
+
 // The bytes a device's egress hook counts before the IP header of every packet: 14 for
 // Ethernet-like devices (the VLAN tag rides beside the frame there), 0 for devices without a
 // link-layer header (tun, WireGuard, PPP); empty for a missing device or one whose type has

@@ -83,40 +83,71 @@ std::vector<CommentedSet> commented_sets(NftNetlink& netlink, const std::string&
 
 namespace {
 
-std::string mac_text(const unsigned char* bytes) {
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string text;
-    for (int i = 0; i < 6; ++i) {
-        text += i == 0 ? "" : ":";
-        text += hex[bytes[i] >> 4];
-        text += hex[bytes[i] & 15];
+// What a set dump says of one element: its key's value (NFTA_DATA_VALUE) and its expressions,
+// one (NFTA_SET_ELEM_EXPR) or a list (NFTA_SET_ELEM_EXPRESSIONS).
+struct ElementAttributes {
+    const nlattr* key = nullptr;
+    const nlattr* expression = nullptr;
+    const nlattr* expressions = nullptr;
+
+    template <typename Visit>
+    void each_expression(Visit visit) const {
+        if (expression != nullptr) {
+            visit(expression);
+        } else if (expressions != nullptr) {
+            each_nested(expressions, visit);
+        }
     }
-    return text;
+};
+
+// Each element of one GETSETELEM reply that has a key.
+template <typename OnElement>
+void each_element(const nlmsghdr* reply, OnElement on_element) {
+    static const auto list =
+        attribute_types(NFTA_SET_ELEM_LIST_MAX, {{NFTA_SET_ELEM_LIST_ELEMENTS, MNL_TYPE_NESTED}});
+    static const auto expected =
+        attribute_types(NFTA_SET_ELEM_MAX, {{NFTA_SET_ELEM_KEY, MNL_TYPE_NESTED},
+                                            {NFTA_SET_ELEM_EXPR, MNL_TYPE_NESTED},
+                                            {NFTA_SET_ELEM_EXPRESSIONS, MNL_TYPE_NESTED}});
+    static const auto data = attribute_types(NFTA_DATA_MAX, {{NFTA_DATA_VALUE, MNL_TYPE_BINARY}});
+    const nlattr* elements = NftAttributes(reply, list).raw(NFTA_SET_ELEM_LIST_ELEMENTS);
+    if (elements == nullptr) {
+        return;
+    }
+    each_nested(elements, [&](const nlattr* element) {
+        const NftAttributes attributes(element, expected);
+        if (!attributes.has(NFTA_SET_ELEM_KEY)) {
+            return;
+        }
+        const NftAttributes key(attributes.raw(NFTA_SET_ELEM_KEY), data);
+        if (!key.has(NFTA_DATA_VALUE)) {
+            return;
+        }
+        on_element(ElementAttributes{key.raw(NFTA_DATA_VALUE), attributes.raw(NFTA_SET_ELEM_EXPR),
+                                     attributes.raw(NFTA_SET_ELEM_EXPRESSIONS)});
+    });
 }
 
-std::string address_text(const nlattr* value) {
-    const auto length = mnl_attr_get_payload_len(value);
-    if (length == 6) { // ether_addr (split host mac): aa:bb:cc:dd:ee:ff, as nft prints it
-        return mac_text(static_cast<const unsigned char*>(mnl_attr_get_payload(value)));
+// The element's key bytes: false for a key of no address's size.
+bool read_key(const nlattr* value, HostElement& into) {
+    const auto size = mnl_attr_get_payload_len(value);
+    if (size != 4 && size != 6 && size != 16) {
+        return false;
     }
-    char text[INET6_ADDRSTRLEN] = {};
-    if ((length != 4 && length != 16) ||
-        inet_ntop(length == 4 ? AF_INET : AF_INET6, mnl_attr_get_payload(value), text,
-                  sizeof text) == nullptr) {
-        return {};
-    }
-    return text;
+    std::memcpy(into.key.data(), mnl_attr_get_payload(value), size);
+    into.key_size = static_cast<std::uint8_t>(size);
+    return true;
 }
 
 // The counter of one element's expression, when it is a counter.
-bool read_counter(const nlattr* expression, KernelHostCounter& into) {
+bool read_counter(const nlattr* expression, HostElement& into) {
     static const auto expected = attribute_types(
         NFTA_EXPR_MAX, {{NFTA_EXPR_NAME, MNL_TYPE_NUL_STRING}, {NFTA_EXPR_DATA, MNL_TYPE_NESTED}});
     static const auto counter =
         attribute_types(NFTA_COUNTER_MAX,
                         {{NFTA_COUNTER_BYTES, MNL_TYPE_U64}, {NFTA_COUNTER_PACKETS, MNL_TYPE_U64}});
     const NftAttributes attributes(expression, expected);
-    if (attributes.string(NFTA_EXPR_NAME) != "counter" || !attributes.has(NFTA_EXPR_DATA)) {
+    if (attributes.text(NFTA_EXPR_NAME) != "counter" || !attributes.has(NFTA_EXPR_DATA)) {
         return false;
     }
     const NftAttributes values(attributes.raw(NFTA_EXPR_DATA), counter);
@@ -125,31 +156,16 @@ bool read_counter(const nlattr* expression, KernelHostCounter& into) {
     return true;
 }
 
-// One element: its key as text and each of its expressions.
-template <typename OnExpression>
-void read_element(const nlattr* element, OnExpression on_expression) {
-    static const auto expected =
-        attribute_types(NFTA_SET_ELEM_MAX, {{NFTA_SET_ELEM_KEY, MNL_TYPE_NESTED},
-                                            {NFTA_SET_ELEM_EXPR, MNL_TYPE_NESTED},
-                                            {NFTA_SET_ELEM_EXPRESSIONS, MNL_TYPE_NESTED}});
-    static const auto data = attribute_types(NFTA_DATA_MAX, {{NFTA_DATA_VALUE, MNL_TYPE_BINARY}});
-    const NftAttributes attributes(element, expected);
-    if (!attributes.has(NFTA_SET_ELEM_KEY)) {
-        return;
+// 0-255 in decimal at out; returns the end.
+char* put_decimal(char* out, unsigned value) {
+    if (value >= 100) {
+        *out++ = static_cast<char>('0' + value / 100);
     }
-    const NftAttributes key(attributes.raw(NFTA_SET_ELEM_KEY), data);
-    if (!key.has(NFTA_DATA_VALUE)) {
-        return;
+    if (value >= 10) {
+        *out++ = static_cast<char>('0' + value / 10 % 10);
     }
-    const std::string host = address_text(key.raw(NFTA_DATA_VALUE));
-    if (host.empty()) {
-        return;
-    }
-    if (const nlattr* one = attributes.raw(NFTA_SET_ELEM_EXPR)) {
-        on_expression(host, one);
-    } else if (const nlattr* list = attributes.raw(NFTA_SET_ELEM_EXPRESSIONS)) {
-        each_nested(list, [&](const nlattr* expression) { on_expression(host, expression); });
-    }
+    *out++ = static_cast<char>('0' + value % 10);
+    return out;
 }
 
 } // namespace
@@ -174,24 +190,62 @@ std::string host_counter_name(const std::string& set) {
     return set;
 }
 
-void dump_elements(NftNetlink& netlink, const std::string& table, const std::string& set,
-                   bool reset, const std::function<void()>& restart,
-                   const std::function<void(const std::string&, const nlattr*)>& on_expression) {
-    static const auto expected =
-        attribute_types(NFTA_SET_ELEM_LIST_MAX, {{NFTA_SET_ELEM_LIST_ELEMENTS, MNL_TYPE_NESTED}});
+HostText host_text(const HostElement& element) {
+    HostText out;
+    char* text = out.text.data();
+    const unsigned char* key = element.key.data();
+    char* end = text;
+    if (element.key_size == 4) {
+        // By hand: inet_ntop formats IPv4 through sprintf, which cost more than the rest of it.
+        for (int i = 0; i < 4; ++i) {
+            if (i > 0) {
+                *end++ = '.';
+            }
+            end = put_decimal(end, key[i]);
+        }
+    } else if (element.key_size == 6) { // ether_addr (split host mac), as nft prints it
+        static constexpr char hex[] = "0123456789abcdef";
+        for (int i = 0; i < 6; ++i) {
+            if (i > 0) {
+                *end++ = ':';
+            }
+            *end++ = hex[key[i] >> 4];
+            *end++ = hex[key[i] & 15];
+        }
+    } else if (element.key_size == 16 &&
+               inet_ntop(AF_INET6, key, text, static_cast<socklen_t>(out.text.size())) != nullptr) {
+        end = text + std::strlen(text);
+    }
+    out.size = static_cast<std::uint8_t>(end - text);
+    return out;
+}
+
+void read_host_elements(const nlmsghdr* reply, std::vector<HostElement>& into) {
+    each_element(reply, [&](const ElementAttributes& element) {
+        HostElement host;
+        if (!read_key(element.key, host)) {
+            return;
+        }
+        element.each_expression([&](const nlattr* expression) {
+            if (read_counter(expression, host)) {
+                into.push_back(host);
+            }
+        });
+    });
+}
+
+namespace {
+
+// The replies of a dump of one set's elements. As for named counters: a plain read that raced
+// with a change is taken again (restart runs before each attempt); a reset dump is kept, since
+// every value it returned was zeroed.
+void dump_set_elements(NftNetlink& netlink, const std::string& table, const std::string& set,
+                       bool reset, const std::function<void()>& restart,
+                       const NftNetlink::OnMessage& on_reply) {
     const auto add = [&](nlmsghdr* request) {
         mnl_attr_put_strz(request, NFTA_SET_ELEM_LIST_TABLE, table.c_str());
         mnl_attr_put_strz(request, NFTA_SET_ELEM_LIST_SET, set.c_str());
     };
-    const auto on_reply = [&](const nlmsghdr* reply) {
-        const NftAttributes list(reply, expected);
-        if (const nlattr* elements = list.raw(NFTA_SET_ELEM_LIST_ELEMENTS)) {
-            each_nested(elements,
-                        [&](const nlattr* element) { read_element(element, on_expression); });
-        }
-    };
-    // As for named counters: a plain read that raced with a change is taken again; a reset
-    // dump is kept, since every value it returned was zeroed.
     const std::uint16_t message =
         reset ? msg_getsetelem_reset : static_cast<std::uint16_t>(NFT_MSG_GETSETELEM);
     for (int attempt = 0;; ++attempt) {
@@ -200,6 +254,26 @@ void dump_elements(NftNetlink& netlink, const std::string& table, const std::str
             break;
         }
     }
+}
+
+} // namespace
+
+void dump_elements(NftNetlink& netlink, const std::string& table, const std::string& set,
+                   bool reset, const std::function<void()>& restart,
+                   const std::function<void(const std::string&, const nlattr*)>& on_expression) {
+    dump_set_elements(netlink, table, set, reset, restart, [&](const nlmsghdr* reply) {
+        each_element(reply, [&](const ElementAttributes& element) {
+            HostElement key;
+            if (!read_key(element.key, key)) {
+                return;
+            }
+            const std::string host(host_text(key).view());
+            if (!host.empty()) {
+                element.each_expression(
+                    [&](const nlattr* expression) { on_expression(host, expression); });
+            }
+        });
+    });
 }
 
 bool read_element_quota(const nlattr* expression, std::uint64_t& bytes, std::uint64_t& consumed) {
@@ -214,14 +288,10 @@ std::vector<KernelHostSet> dump_host_counters(NftNetlink& netlink, const std::st
     std::vector<KernelHostSet> sets;
     for (const CommentedSet& set : commented_sets(netlink, table, is_host_set_comment)) {
         auto& hosts = sets.emplace_back(KernelHostSet{set.name, set.comment, {}}).hosts;
-        dump_elements(
+        // The elements as an array per set: no text, no heap allocation per host.
+        dump_set_elements(
             netlink, table, set.name, reset, [&] { hosts.clear(); },
-            [&](const std::string& host, const nlattr* expression) {
-                KernelHostCounter counter{host, 0, 0};
-                if (read_counter(expression, counter)) {
-                    hosts.push_back(std::move(counter));
-                }
-            });
+            [&](const nlmsghdr* reply) { read_host_elements(reply, hosts); });
     }
     return sets;
 }

@@ -6,16 +6,22 @@
 
 #include "nft_netlink.hpp"
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace acctc::runtime {
 
-struct KernelHostCounter {
-    std::string host; // the element: 198.18.0.5, 2001:db8::5 (a masked prefix's network)
+// One element of a host set as the kernel dumps it: its key's bytes and its counter. Plain
+// data, no text: a set of 65,536 hosts is read into one array, and an address is formatted
+// only once it is reported (host_text).
+struct HostElement {
+    std::array<unsigned char, 16> key{}; // an IPv4 (4 bytes) or IPv6 (16) address, a MAC (6)
+    std::uint8_t key_size = 0;
     std::uint64_t packets = 0;
     std::uint64_t bytes = 0;
 };
@@ -24,8 +30,21 @@ struct KernelHostCounter {
 struct KernelHostSet {
     std::string set;     // e.g. lan_in_hosts_v4
     std::string comment; // the set's: family and labels (acctc/counter_labels.hpp)
-    std::vector<KernelHostCounter> hosts;
+    std::vector<HostElement> hosts;
 };
+
+// An element's key as nft prints it: 198.18.0.5, 2001:db8::5 (a masked prefix's network),
+// aa:bb:cc:dd:ee:ff. In place: 65,536 of them are formatted, sorted and copied into readings.
+struct HostText {
+    std::array<char, 48> text{}; // INET6_ADDRSTRLEN (46) and then some
+    std::uint8_t size = 0;       // 0: a key of no address's size
+    std::string_view view() const { return {text.data(), size}; }
+};
+HostText host_text(const HostElement& element);
+
+// The elements of one NFT_MSG_GETSETELEM(_RESET) reply that carry a counter, appended to `into`
+// (one per counter expression, as `nft list set` shows them; keys of another size are skipped).
+void read_host_elements(const nlmsghdr* reply, std::vector<HostElement>& into);
 
 // A set whose comment holds counter labels is a host set (peer sets hold "file:line").
 bool is_host_set_comment(const std::string& comment);

@@ -35,18 +35,28 @@ std::set<std::string> dynamic_sets(const nlohmann::json& listing) {
     return names;
 }
 
-} // namespace
-
-std::string normalised_listing(const std::string& table) {
-    const std::string command = "list table inet " + table;
+// One table ("inet NAME" or "netdev NAME"), normalised.
+std::string normalised_table(const std::string& family_table) {
+    const std::string command = "list table " + family_table;
     NftContext json_context;
     const auto dynamic = dynamic_sets(json_context.run_json(command));
     NftContext text_context(NFT_CTX_OUTPUT_STATELESS);
     const NftResult listing = text_context.run(command);
     if (!listing.ok) {
-        throw_nft_failure("cannot list table inet " + table, listing.errors);
+        throw_nft_failure("cannot list table " + family_table, listing.errors);
     }
     return normalise_ruleset(listing.output, dynamic);
+}
+
+} // namespace
+
+std::string normalised_listing(const std::string& table,
+                               const std::vector<std::string>& egress_tables) {
+    std::string text = normalised_table("inet " + table);
+    for (const auto& egress : egress_tables) {
+        text += normalised_table("netdev " + egress);
+    }
+    return text;
 }
 
 } // namespace acctc::runtime

@@ -35,10 +35,10 @@ constexpr std::size_t max_transaction_message = 2048;
 
 } // namespace
 
-nlmsghdr* put_nft_header(char* buffer, std::uint16_t message, std::uint16_t flags,
-                         std::uint8_t family, std::uint32_t sequence) {
+nlmsghdr* put_nfnetlink_header(char* buffer, std::uint8_t subsystem, std::uint16_t message,
+                               std::uint16_t flags, std::uint8_t family, std::uint32_t sequence) {
     nlmsghdr* header = mnl_nlmsg_put_header(buffer);
-    header->nlmsg_type = static_cast<std::uint16_t>((NFNL_SUBSYS_NFTABLES << 8) | message);
+    header->nlmsg_type = static_cast<std::uint16_t>((subsystem << 8) | message);
     header->nlmsg_flags = static_cast<std::uint16_t>(NLM_F_REQUEST | flags);
     header->nlmsg_seq = sequence;
     auto* generic = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(header, sizeof(nfgenmsg)));
@@ -46,6 +46,11 @@ nlmsghdr* put_nft_header(char* buffer, std::uint16_t message, std::uint16_t flag
     generic->version = NFNETLINK_V0;
     generic->res_id = 0;
     return header;
+}
+
+nlmsghdr* put_nft_header(char* buffer, std::uint16_t message, std::uint16_t flags,
+                         std::uint8_t family, std::uint32_t sequence) {
+    return put_nfnetlink_header(buffer, NFNL_SUBSYS_NFTABLES, message, flags, family, sequence);
 }
 
 NftNetlink::NftNetlink() : socket_(mnl_socket_open(NETLINK_NETFILTER)) {
@@ -370,6 +375,7 @@ NftAttributes::NftAttributes(const nlattr* nest, const std::vector<mnl_attr_data
 void NftAttributes::store_all(const char* begin, const char* end,
                               const std::vector<mnl_attr_data_type>& expected) {
     // libmnl's for_each macros assign void* and so do not compile as C++.
+    std::fill_n(table_.begin(), size_, nullptr);
     const auto* attribute = reinterpret_cast<const nlattr*>(begin);
     while (
         mnl_attr_ok(attribute, static_cast<int>(end - reinterpret_cast<const char*>(attribute)))) {
@@ -383,7 +389,11 @@ void NftAttributes::store_all(const char* begin, const char* end,
 }
 
 std::string NftAttributes::string(std::uint16_t type) const {
-    return has(type) ? std::string(mnl_attr_get_str(table_[type])) : std::string();
+    return std::string(text(type));
+}
+
+std::string_view NftAttributes::text(std::uint16_t type) const {
+    return has(type) ? std::string_view(mnl_attr_get_str(table_[type])) : std::string_view();
 }
 
 std::uint32_t NftAttributes::u32(std::uint16_t type) const {

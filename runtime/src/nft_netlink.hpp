@@ -99,6 +99,8 @@ class NftAttributes {
 
     bool has(std::uint16_t type) const { return type < size_ && table_[type] != nullptr; }
     std::string string(std::uint16_t type) const;
+    // The same without a copy, for a comparison made once per element of a large dump.
+    std::string_view text(std::uint16_t type) const;
     std::uint32_t u32(std::uint16_t type) const; // host order (nf_tables sends big endian)
     std::uint64_t u64(std::uint16_t type) const; // host order
     const nlattr* raw(std::uint16_t type) const { return has(type) ? table_[type] : nullptr; }
@@ -112,7 +114,9 @@ class NftAttributes {
     // enough for every NFTA_*_MAX of linux/netfilter/nf_tables.h (NFTA_SET_MAX is the largest).
     static constexpr std::size_t capacity = 40;
     static std::size_t checked_size(const std::vector<mnl_attr_data_type>& expected);
-    std::array<const nlattr*, capacity> table_{};
+    // Only the first size_ are set (to nullptr, then to what the message has): zeroing all of
+    // them was most of the cost of a table for the small nests of a set element.
+    std::array<const nlattr*, capacity> table_;
     std::size_t size_ = 0;
 };
 
@@ -130,7 +134,12 @@ void each_nested(const nlattr* nest, Visit visit) {
     }
 }
 
-// Fills in the nfgenmsg header nf_tables requests start with.
+// Fills in the header and nfgenmsg every nfnetlink request starts with, for `subsystem`
+// (NFNL_SUBSYS_NFTABLES, NFNL_SUBSYS_ACCT, ...).
+nlmsghdr* put_nfnetlink_header(char* buffer, std::uint8_t subsystem, std::uint16_t message,
+                               std::uint16_t flags, std::uint8_t family, std::uint32_t sequence);
+
+// The same for nf_tables requests.
 nlmsghdr* put_nft_header(char* buffer, std::uint16_t message, std::uint16_t flags,
                          std::uint8_t family, std::uint32_t sequence);
 

@@ -2,6 +2,7 @@
 
 #include "acctc/runtime/counter_report.hpp"
 #include "acctc/runtime/errors.hpp"
+#include "iptables_quotas.hpp"
 #include "nft_counter_dump.hpp"
 #include "nft_host_counters.hpp"
 #include "nft_netlink.hpp"
@@ -197,6 +198,7 @@ std::vector<QuotaReading> host_quota_readings(NftNetlink& netlink, const std::st
         reading.warn = identity->warn;
         reading.limit = *set.quota_bytes;
         reading.identity = *identity;
+        reading.polled = QuotaState::exhausted; // set elements send no event
         quotas.emplace(std::pair{reading.policy, reading.quota}, reading);
         std::vector<QuotaReading> elements;
         dump_elements(
@@ -237,6 +239,9 @@ std::vector<QuotaReading> read_quotas(const std::string& policy) {
     auto hosts = host_quota_readings(netlink, table, "", false);
     readings.insert(readings.end(), std::make_move_iterator(hosts.begin()),
                     std::make_move_iterator(hosts.end()));
+    auto iptables = read_nfacct_quotas(policy);
+    readings.insert(readings.end(), std::make_move_iterator(iptables.begin()),
+                    std::make_move_iterator(iptables.end()));
     std::sort(readings.begin(), readings.end(), [](const auto& a, const auto& b) {
         return std::tie(a.policy, a.quota, a.host) < std::tie(b.policy, b.quota, b.host);
     });
@@ -270,7 +275,10 @@ std::vector<QuotaReading> reset_quota(const std::string& policy, const std::stri
                                                       table + ": " + std::strerror(error));
         }
     }
-    return pair_objects(objects);
+    if (auto held = pair_objects(objects); !held.empty()) {
+        return held;
+    }
+    return reset_nfacct_quota(policy, quota);
 }
 
 int quota_exit_status(const std::vector<QuotaReading>& readings) {
@@ -360,12 +368,13 @@ QuotaEvents::QuotaEvents() : socket_(std::make_unique<Socket>()) {
         throw RuntimeError(ErrorKind::system,
                            std::string("cannot bind the netlink socket: ") + std::strerror(errno));
     }
-    int group = NFNLGRP_NFTABLES;
-    if (mnl_socket_setsockopt(socket_->socket.get(), NETLINK_ADD_MEMBERSHIP, &group, sizeof group) <
-        0) {
-        throw RuntimeError(ErrorKind::system,
-                           std::string("cannot subscribe to nf_tables events: ") +
-                               std::strerror(errno));
+    for (int group : {NFNLGRP_NFTABLES, NFNLGRP_ACCT_QUOTA}) {
+        if (mnl_socket_setsockopt(socket_->socket.get(), NETLINK_ADD_MEMBERSHIP, &group,
+                                  sizeof group) < 0) {
+            throw RuntimeError(ErrorKind::system,
+                               std::string("cannot subscribe to quota events: ") +
+                                   std::strerror(errno));
+        }
     }
 }
 
@@ -393,6 +402,10 @@ std::vector<QuotaEvent> QuotaEvents::receive() {
             message->nlmsg_type == ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWOBJ);
         if (new_object) {
             if (auto event = quota_object(message)) {
+                events.push_back(std::move(*event));
+            }
+        } else if ((message->nlmsg_type >> 8) == NFNL_SUBSYS_ACCT) {
+            if (auto event = nfacct_quota_event(message)) { // iptables' quotas
                 events.push_back(std::move(*event));
             }
         }

@@ -55,9 +55,15 @@ class LoadNamespace {
             }
         }
     }
-    // Runs `command` inside; its stderr goes to *err.
+    // Runs `command` inside, all of it: through a shell of its own, since in `nsenter ... a &&
+    // b` the outer shell would run b in the host's namespace. Its stderr goes to *err.
     int run(const std::string& command, std::string* err) const {
-        return shell_status("nsenter --net=/run/netns/" + ns_.name() + " " + wrapper_ + command,
+        std::string quoted = "'";
+        for (const char c : command) {
+            quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+        }
+        return shell_status("nsenter --net=/run/netns/" + ns_.name() + " " + wrapper_ + "sh -c " +
+                                quoted + "'",
                             nullptr, err);
     }
 
@@ -98,7 +104,7 @@ class Differential {
             check_nft(policy, *output);
         }
         if (const auto output = compiled(policy, Target::iptables, Check::compile_iptables)) {
-            check_iptables(policy, *output->iptables);
+            check_iptables(policy, *output);
         }
     }
 
@@ -146,7 +152,21 @@ class Differential {
         nft_.run("nft flush ruleset", nullptr);
     }
 
-    void check_iptables(const GeneratedPolicy& policy, const IptablesPolicy& ipt) {
+    void check_iptables(const GeneratedPolicy& policy, const CompiledPolicy& output) {
+        const IptablesPolicy& ipt = *output.iptables;
+        // Quotas' nfacct objects, which `acctc apply` creates before the rules naming them
+        // (docs/iptables.md, "Quotas"), made and deleted with the probe.
+        std::string objects, deletions;
+        for (const auto& quota : output.quotas) {
+            for (const auto& object : quota.objects) {
+                const std::string probe = "python3 " ACCTC_SOURCE_DIR "/scripts/probe_nfacct.py ";
+                objects += probe + "new " + object.name + " " + std::to_string(object.bytes) +
+                           " 0 >/dev/null && ";
+                // iptables-nft drops a rule's reference after its commit: retried a moment.
+                deletions += "for i in $(seq 20); do " + probe + "del " + object.name +
+                             " | grep -q \"'error', 0\" && break; sleep 0.05; done; ";
+            }
+        }
         const std::string sets = write("policy.ipset", ipt.ipset);
         const std::string v4 = write("policy.v4", ipt.v4);
         const std::string v6 = write("policy.v6", ipt.v6);
@@ -155,8 +175,10 @@ class Differential {
              {std::tuple{"legacy", &legacy_, Check::iptables_legacy_load},
               {"nft", &iptables_nft_, Check::iptables_nft_load}}) {
             const std::string v = variant;
-            bool ok = ipt.ipset.empty() ||
-                      expect(*ns, "ipset -exist restore -f " + sets, policy, Check::iptables_test);
+            bool ok =
+                objects.empty() || expect(*ns, objects + "true", policy, Check::iptables_test);
+            ok = ok && (ipt.ipset.empty() || expect(*ns, "ipset -exist restore -f " + sets, policy,
+                                                    Check::iptables_test));
             ok = ok && expect(*ns, "iptables-" + v + "-restore --noflush --test " + v4, policy,
                               Check::iptables_test);
             ok = ok && expect(*ns, "ip6tables-" + v + "-restore --noflush --test " + v6, policy,
@@ -172,6 +194,9 @@ class Differential {
             ns->run("iptables-" + v + "-restore " + empty + " && ip6tables-" + v + "-restore " +
                         empty + " && ipset destroy",
                     nullptr);
+            if (!deletions.empty()) { // after the rules that used them
+                ns->run(deletions, nullptr);
+            }
         }
     }
 

@@ -87,8 +87,8 @@ class PolicyWriter {
                 verdict_statement();
             }
         }
-        // nft only (iptables refuses quotas), hence rarely: the other policies keep feeding
-        // the iptables half of the tests.
+        // Rarely: a quota on a split host counter is nft only, and the other policies keep
+        // feeding the iptables half of the tests.
         if (random_.chance(12) && (!counters_.empty() || classifies_ > 0)) {
             quota();
         }

@@ -26,6 +26,9 @@ struct CompileOptions {
     // Where passwd, group and services are read from: /etc by default, another
     // directory when compiling for a different host (and for reproducible specs).
     std::filesystem::path etc_dir = "/etc";
+    // nft: `split host` sets of more than 8,192 hosts as parts picked by a hash (docs/language.md,
+    // "Per-host counters"). Off only for `acctc bench`'s comparison with one set.
+    bool host_parts = true;
 };
 
 struct CompiledCounter {

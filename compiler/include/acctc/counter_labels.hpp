@@ -174,10 +174,16 @@ inline std::optional<std::string> unescape(std::string_view text) {
 
 // A value in a comma-separated list: its commas escaped too.
 inline void escape_list_item_into(std::string& out, std::string_view text) {
-    std::string escaped;
-    escape_into(escaped, text);
-    for (char c : escaped) {
-        out += c == ',' ? std::string("%2C") : std::string(1, c);
+    static constexpr char hex[] = "0123456789ABCDEF";
+    for (const char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (plain(byte) && c != ',') {
+            out += c;
+        } else {
+            out += '%';
+            out += hex[byte >> 4];
+            out += hex[byte & 15];
+        }
     }
 }
 
@@ -224,25 +230,28 @@ inline std::string encode_counter_comment(std::string_view name, const CounterId
                                 std::to_string(limit));
     }
     if (!identity.wire.empty()) {
-        std::string wire = " w=";
+        // Appended in place (one comment per counter, 100,000 of them), then cut back to what
+        // fits: rx= goes first, then w=.
+        const std::size_t labels_only = out.size();
+        out += " w=";
         for (WireDifference d : all_wire_differences) {
             if (identity.wire.has(d)) {
-                wire +=
-                    std::string(wire.size() == 3 ? "" : ",") + std::string(wire_difference_name(d));
+                if (out.size() != labels_only + 3) {
+                    out += ',';
+                }
+                out += wire_difference_name(d);
             }
         }
-        std::string devices;
+        const std::size_t wire_end = out.size();
         if (identity.wire.has(WireDifference::receive_offload)) {
             for (const std::string& device : identity.receive_devices) {
-                devices += devices.empty() ? " rx=" : ",";
-                counter_labels_detail::escape_list_item_into(devices, device);
+                out += out.size() == wire_end ? " rx=" : ",";
+                counter_labels_detail::escape_list_item_into(out, device);
             }
         }
         // Without rx= the runtime asks every device: a counter may be flagged that is not.
-        if (out.size() + wire.size() + devices.size() <= limit) {
-            out += wire + devices;
-        } else if (out.size() + wire.size() <= limit) {
-            out += wire;
+        if (out.size() > limit) {
+            out.resize(wire_end <= limit ? wire_end : labels_only);
         }
     }
     if (identity.origin.empty()) {

@@ -167,4 +167,35 @@ inline std::optional<QuotaIdentity> decode_quota_comment(std::string_view name,
     return out;
 }
 
+// iptables (docs/iptables.md, "Quotas"): a quota is one nfacct object, charged by the one rule
+// of its charge chain, whose comment says what the object is:
+//     acctcq:<quota> <a limit object's comment, with warn=<bytes>>
+// The object has no comment of its own; its name is the policy's and a hash (iptables_names).
+inline constexpr std::string_view charge_comment_prefix = "acctcq:";
+inline constexpr std::size_t iptables_comment_limit = 255; // xt_comment
+
+inline std::string encode_charge_comment(const QuotaIdentity& identity) {
+    const std::string head = std::string(charge_comment_prefix) + identity.quota + " ";
+    const std::size_t room =
+        iptables_comment_limit > head.size() ? iptables_comment_limit - head.size() : 0;
+    return head + encode_quota_comment(identity, room);
+}
+
+// The identity a charge rule's comment gives; nothing when it is not one.
+inline std::optional<QuotaIdentity> decode_charge_comment(std::string_view comment) {
+    if (!comment.starts_with(charge_comment_prefix)) {
+        return std::nullopt;
+    }
+    comment.remove_prefix(charge_comment_prefix.size());
+    const std::size_t space = comment.find(' ');
+    if (space == std::string_view::npos || space == 0) {
+        return std::nullopt;
+    }
+    auto identity = decode_quota_comment(comment.substr(0, space), comment.substr(space + 1));
+    if (!identity || identity->role != QuotaRole::limit) {
+        return std::nullopt;
+    }
+    return identity;
+}
+
 } // namespace acctc

@@ -4,6 +4,7 @@
 #include "acctc/compile.hpp"
 #include "acctc/runtime/backend.hpp"
 #include "acctc/runtime/netns.hpp"
+#include "acctc/runtime/unified_diff.hpp"
 #include "kernel_fixture.hpp"
 #include "unique_fd.hpp"
 
@@ -86,6 +87,30 @@ TEST(Egress, FragmentsCountAsOnTheWireThroughReloadsResetAndRemove) {
     ASSERT_EQ(removed.final_counters.size(), 1u);
     EXPECT_EQ(removed.final_counters[0].sample.packets, 3u);
     EXPECT_EQ(ns.nft("list tables"), "");
+}
+
+// `acctc diff` compares the egress tables too: what leaves is counted there, not in the inet
+// table, so a change of what an egress chain counts is a change of the ruleset.
+TEST(Egress, DiffComparesTheEgressTables) {
+    TestNamespace ns;
+    const std::string n = ns.name();
+    shell("ip -n " + n + " link add wan0 type veth peer name far0");
+    const auto backend = make_backend(BackendKind::nftables, n);
+    backend->apply(compiled(first), false);
+    const auto diff = [&](const char* policy) {
+        return unified_diff(backend->live_ruleset("egress"),
+                            backend->planned_ruleset(compiled(policy)), "live", "planned", 0,
+                            without_origin);
+    };
+    EXPECT_EQ(diff(first), "");
+    EXPECT_NE(backend->live_ruleset("egress").find("table netdev acctc_egress.egress_wan0 {"),
+              std::string::npos);
+    // The fragment counter's rules are only in the egress chain.
+    const std::string changed = diff(second);
+    EXPECT_NE(changed.find("-\t\tmeta mark & 0x20000000 == 0x00000000 ip frag-off & 8191 != 0 "
+                           "counter name \"frag_out\""),
+              std::string::npos)
+        << changed;
 }
 
 } // namespace

@@ -158,6 +158,10 @@ nlohmann::json to_json(const BenchReport& report) {
                           {"best_ratio", variant.best_ratio},
                           {"pps", variant.pps},
                           {"ratios", variant.ratios},
+                          {"median_cpu_pps", variant.median_cpu_pps},
+                          {"median_cpu_ratio", variant.median_cpu_ratio},
+                          {"cpu_pps", variant.cpu_pps},
+                          {"cpu_ratios", variant.cpu_ratios},
                           {"sent", variant.sent},
                           {"forwarded", variant.forwarded}};
             if (variant.variant != Variant::baseline) {
@@ -209,7 +213,9 @@ void print_table(std::ostream& out, const BenchReport& report) {
                 : std::string())
         << "; IPv4 packets of 95 bytes, IPv6 of 115; pps = medians; ratio = median of variant / "
            "baseline of the same repetition, "
-           "then best variant / best baseline; empty = one base chain without rules\n\n";
+           "then best variant / best baseline, then the median ratio per second of the sender's "
+           "CPU time (its softirq included, not the time other processes held the CPU); empty = "
+           "one base chain without rules\n\n";
     // One pps and one ratio column per variant any case measured, in the variants' order.
     std::vector<Variant> shown;
     for (int v = 0; v < variant_count; ++v) {
@@ -243,14 +249,17 @@ void print_table(std::ostream& out, const BenchReport& report) {
             cells.push_back(measured ? format_pps(found->median_pps) : "-");
             if (variant != Variant::baseline) {
                 cells.push_back(measured ? format_ratio(found->median_ratio) + "/" +
-                                               format_ratio(found->best_ratio)
+                                               format_ratio(found->best_ratio) + "/" +
+                                               format_ratio(found->median_cpu_ratio)
                                          : "-");
             }
         }
         // Every packet the acctc table saw landed in a class counter, none in otherwise.
-        // The same for acctc's iptables output, where it ran.
+        // The same for the policy with one set instead of parts and for acctc's iptables
+        // output, where they ran.
         std::string check;
-        for (const auto v : {Variant::acctc, Variant::iptables, Variant::iptables_legacy}) {
+        for (const auto v :
+             {Variant::acctc, Variant::one_set, Variant::iptables, Variant::iptables_legacy}) {
             const auto found =
                 std::find_if(result.variants.begin(), result.variants.end(),
                              [&](const auto& measured) { return measured.variant == v; });

@@ -54,6 +54,44 @@ std::optional<std::string> as_set_lookup(const std::string& rule) {
     return out + rule.substr(close);
 }
 
+// The lines with the rules of the chain whose first rule is at `first` removed.
+std::vector<std::string> emptied(std::vector<std::string> lines, std::size_t first) {
+    std::size_t end = first;
+    while (end < lines.size() && lines[end] != "\t}") {
+        ++end;
+    }
+    lines.erase(lines.begin() + static_cast<std::ptrdiff_t>(first),
+                lines.begin() + static_cast<std::ptrdiff_t>(end));
+    return lines;
+}
+
+// A `split host` chain's rule: the hash that picks a part, or the update of a set.
+bool is_host_rule(const std::string& rule) {
+    return rule.find(" jhash ") != std::string::npos || rule.find("update @") != std::string::npos;
+}
+
+// The steps of a `split host` ruleset after the jump: the parts' chains emptied (the hash and
+// the verdict map only) when the sets are parts, and the sets without their `counter`.
+void host_steps(const std::vector<std::string>& lines, const std::string& target,
+                BreakdownRulesets& out) {
+    auto dispatch = lines;
+    bool parts = false;
+    const std::string part_chain = "\tchain " + target + "_";
+    for (std::size_t i = dispatch.size(); i-- > 0;) {
+        if (dispatch[i].rfind(part_chain, 0) == 0) {
+            dispatch = emptied(std::move(dispatch), i + 1);
+            parts = true;
+        }
+    }
+    if (parts) {
+        out.dispatch = joined(dispatch);
+    }
+    auto uncounted = lines;
+    // A set's `counter` line (named counters are `\tcounter NAME {`, one tab).
+    std::erase(uncounted, std::string("\t\tcounter"));
+    out.lookup = joined(uncounted);
+}
+
 } // namespace
 
 std::optional<BreakdownRulesets> breakdown_rulesets(const std::string& compiled) {
@@ -75,8 +113,9 @@ std::optional<BreakdownRulesets> breakdown_rulesets(const std::string& compiled)
     if (target.empty() || map_line == 0) {
         return std::nullopt;
     }
+    const bool hosts = is_host_rule(lines[map_line]);
     const auto lookup_rule = as_set_lookup(lines[map_line]);
-    if (!lookup_rule) {
+    if (!lookup_rule && !hosts) {
         return std::nullopt;
     }
     BreakdownRulesets out;
@@ -86,14 +125,11 @@ std::optional<BreakdownRulesets> breakdown_rulesets(const std::string& compiled)
     compare[jump_line].erase(jump, after == std::string::npos ? std::string::npos : after - jump);
     // The classification chain, no longer jumped to, is left as it is.
     out.compare = joined(compare);
-    auto jump_only = lines;
-    std::size_t end = map_line;
-    while (end < jump_only.size() && jump_only[end] != "\t}") {
-        ++end;
+    out.jump = joined(emptied(lines, map_line));
+    if (hosts) {
+        host_steps(lines, target, out);
+        return out;
     }
-    jump_only.erase(jump_only.begin() + static_cast<std::ptrdiff_t>(map_line),
-                    jump_only.begin() + static_cast<std::ptrdiff_t>(end));
-    out.jump = joined(jump_only);
     auto lookup = lines;
     lookup[map_line] = *lookup_rule;
     out.lookup = joined(lookup);

@@ -25,9 +25,10 @@ double seconds_since(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-CompiledPolicy compile_or_throw(const BenchPolicy& policy, Target target) {
+CompiledPolicy compile_or_throw(const BenchPolicy& policy, Target target, bool host_parts = true) {
     CompileOptions options;
     options.target = target;
+    options.host_parts = host_parts;
     auto result = compile_source(policy.policy_name + ".acct", policy.source, options);
     if (!result.output) {
         std::ostringstream text;
@@ -62,8 +63,11 @@ std::string empty_chain_ruleset(const std::string& table, const BenchPolicy& pol
            " priority filter - 10; policy accept;\n\t}\n}\n";
 }
 
+// Variants loaded from a text derived from acctc's, each in a table of its own.
 bool is_step(Variant variant) {
-    return variant == Variant::compare || variant == Variant::jump || variant == Variant::lookup;
+    return variant == Variant::compare || variant == Variant::jump ||
+           variant == Variant::dispatch || variant == Variant::lookup ||
+           variant == Variant::one_set;
 }
 
 std::string step_table(Variant variant) {
@@ -114,8 +118,7 @@ class CaseRunner {
         : topology_(topology), options_(options), policy_(policy),
           node_(policy.output_hook ? BenchTopology::sender : BenchTopology::router),
           ipv6_(!policy.flows.empty() && !policy.flows.front().source.is_v4()) {
-        const auto compiled =
-            compile_or_throw(policy, runtime::backend_info(runtime::BackendKind::nftables).target);
+        const auto compiled = compile_or_throw(policy, compiled_target());
         acctc_table_ = compiled.table_name;
         naive_table_ = "acctc_" + policy.naive_policy;
         load(Variant::empty_chain, empty_chain_ruleset(floor_table_, policy), floor_table_);
@@ -123,9 +126,16 @@ class CaseRunner {
         if (const auto steps = breakdown_rulesets(compiled.text)) {
             for (const auto& [variant, text] : {std::pair{Variant::compare, &steps->compare},
                                                 std::pair{Variant::jump, &steps->jump},
+                                                std::pair{Variant::dispatch, &steps->dispatch},
                                                 std::pair{Variant::lookup, &steps->lookup}}) {
-                const std::string table = step_table(variant);
-                load(variant, renamed_table(*text, acctc_table_, table), table);
+                if (!text->empty()) {
+                    load_step(variant, *text);
+                }
+            }
+            if (!steps->dispatch.empty()) {
+                // Parts against one set per family: the same policy compiled without parts.
+                load_step(Variant::one_set,
+                          compile_or_throw(policy, compiled_target(), false).text);
             }
         }
         if (!policy.naive_ruleset.empty()) {
@@ -232,23 +242,27 @@ class CaseRunner {
             // Every host in the set before the first measurement: what is measured is counting
             // hosts already known, as on a LAN that has been up for a while. The iptables
             // variants share their ipsets: one fill serves both.
-            for (const Variant variant : {Variant::acctc, Variant::iptables}) {
+            for (const Variant variant :
+                 {Variant::lookup, Variant::acctc, Variant::one_set, Variant::iptables}) {
                 if (results_.count(variant) != 0) {
                     measure(variant, std::chrono::seconds(10), 2 * policy_.flows.size());
                 }
             }
         }
         for (unsigned rep = 0; rep < options_.repetitions; ++rep) {
-            std::map<Variant, double> pps;
+            std::map<Variant, Rates> rates;
             // Rotating the order each repetition spreads drift in the machine's load evenly.
             for (std::size_t k = 0; k < order.size(); ++k) {
                 const Variant variant = order[(k + rep) % order.size()];
-                pps[variant] = measure(variant, options_.duration);
+                rates[variant] = measure(variant, options_.duration);
             }
+            const Rates base = rates[Variant::baseline];
             for (auto& [variant, result] : results_) {
-                result.pps.push_back(pps[variant]);
-                result.ratios.push_back(
-                    pps[Variant::baseline] > 0 ? pps[variant] / pps[Variant::baseline] : 0);
+                result.pps.push_back(rates[variant].pps);
+                result.ratios.push_back(base.pps > 0 ? rates[variant].pps / base.pps : 0);
+                result.cpu_pps.push_back(rates[variant].cpu_pps);
+                result.cpu_ratios.push_back(base.cpu_pps > 0 ? rates[variant].cpu_pps / base.cpu_pps
+                                                             : 0);
             }
         }
         const std::string netns = topology_.netns(node_).name();
@@ -257,6 +271,13 @@ class CaseRunner {
         if (results_.count(Variant::naive) != 0) {
             read_check(results_[Variant::naive], policy_,
                        runtime::read_counters(policy_.naive_policy, netns));
+        }
+        if (results_.count(Variant::one_set) != 0) {
+            // The policy of table acctc_<policy>: the step's table, less the prefix.
+            read_check(results_[Variant::one_set], policy_,
+                       runtime::read_counters(
+                           step_table(Variant::one_set).substr(std::string("acctc_").size()),
+                           netns));
         }
         if (iptables_loaded_) {
             read_check(results_[Variant::iptables], policy_,
@@ -276,6 +297,8 @@ class CaseRunner {
         for (auto& [variant, variant_result] : results_) {
             variant_result.median_pps = median(variant_result.pps);
             variant_result.median_ratio = median(variant_result.ratios);
+            variant_result.median_cpu_pps = median(variant_result.cpu_pps);
+            variant_result.median_cpu_ratio = median(variant_result.cpu_ratios);
             variant_result.best_pps =
                 *std::max_element(variant_result.pps.begin(), variant_result.pps.end());
         }
@@ -289,6 +312,16 @@ class CaseRunner {
     }
 
   private:
+    static Target compiled_target() {
+        return runtime::backend_info(runtime::BackendKind::nftables).target;
+    }
+
+    // acctc's text with another table name, in that variant's table.
+    void load_step(Variant variant, const std::string& text) {
+        const std::string table = step_table(variant);
+        load(variant, renamed_table(text, acctc_table_, table), table);
+    }
+
     void load(Variant variant, const std::string& text, const std::string& table) {
         const auto start = Clock::now();
         topology_.nft(node_, text);
@@ -312,7 +345,9 @@ class CaseRunner {
             break;
         case Variant::compare:
         case Variant::jump:
+        case Variant::dispatch:
         case Variant::lookup:
+        case Variant::one_set:
             topology_.nft(node_, dormant(step_table(variant), !on));
             break;
         case Variant::iptables:
@@ -329,8 +364,14 @@ class CaseRunner {
         }
     }
 
-    double measure(Variant variant, std::chrono::milliseconds duration,
-                   std::uint64_t max_packets = 0) {
+    // Forwarded packets per second of the sending time, and per second of the sender's CPU time.
+    struct Rates {
+        double pps = 0;
+        double cpu_pps = 0;
+    };
+
+    Rates measure(Variant variant, std::chrono::milliseconds duration,
+                  std::uint64_t max_packets = 0) {
         GeneratorSpec spec;
         spec.flows = policy_.flows;
         spec.max_time = duration;
@@ -348,7 +389,10 @@ class CaseRunner {
         auto& result = results_[variant];
         result.sent += sent.sent;
         result.forwarded += forwarded;
-        return sent.seconds > 0 ? static_cast<double>(forwarded) / sent.seconds : 0;
+        const auto per_second = [&](double seconds) {
+            return seconds > 0 ? static_cast<double>(forwarded) / seconds : 0;
+        };
+        return {per_second(sent.seconds), per_second(sent.cpu_seconds)};
     }
 
     BenchTopology& topology_;
@@ -382,8 +426,12 @@ std::string to_string(Variant variant) {
         return "compare";
     case Variant::jump:
         return "jump";
+    case Variant::dispatch:
+        return "dispatch";
     case Variant::lookup:
         return "lookup";
+    case Variant::one_set:
+        return "one_set";
     case Variant::naive:
         return "naive";
     case Variant::iptables:

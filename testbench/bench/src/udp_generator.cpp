@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <sys/fsuid.h>
 #include <sys/socket.h>
+#include <time.h>
 
 namespace acctc::bench {
 namespace {
@@ -87,6 +88,14 @@ testbench::UniqueFd raw_socket_as(gid_t gid, int family) {
     return testbench::UniqueFd(fd);
 }
 
+// This thread's time on a CPU: on veth the whole forward path runs in the sender's softirq, in
+// its context, so this is the path's cost without the time other processes held the CPU.
+long long thread_cpu_nanoseconds() {
+    timespec now{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+    return static_cast<long long>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+}
+
 void generate(const GeneratorSpec& spec, testbench::ControlChannel& channel) {
     std::vector<std::vector<std::uint8_t>> packets;
     std::vector<sockaddr_storage> destinations;
@@ -139,6 +148,7 @@ void generate(const GeneratorSpec& spec, testbench::ControlChannel& channel) {
     }
     std::uint64_t sent = 0;
     std::size_t round = 0;
+    const long long cpu_start = thread_cpu_nanoseconds();
     const auto start = Clock::now();
     const auto deadline = start + spec.max_time;
     auto now = start;
@@ -165,7 +175,9 @@ void generate(const GeneratorSpec& spec, testbench::ControlChannel& channel) {
     }
     const auto nanoseconds =
         std::chrono::duration_cast<std::chrono::nanoseconds>(now - start).count();
-    channel.send("done " + std::to_string(sent) + " " + std::to_string(nanoseconds));
+    const long long cpu_nanoseconds = thread_cpu_nanoseconds() - cpu_start;
+    channel.send("done " + std::to_string(sent) + " " + std::to_string(nanoseconds) + " " +
+                 std::to_string(cpu_nanoseconds));
 }
 
 } // namespace
@@ -193,11 +205,13 @@ GeneratorResult run_udp_generator(const testbench::NamedNetns& netns, const Gene
     std::istringstream done(expect(spec.max_time + std::chrono::seconds(30)));
     std::string word;
     long long nanoseconds = 0;
+    long long cpu_nanoseconds = 0;
     GeneratorResult result;
-    if (!(done >> word >> result.sent >> nanoseconds) || word != "done") {
+    if (!(done >> word >> result.sent >> nanoseconds >> cpu_nanoseconds) || word != "done") {
         throw std::runtime_error("udp generator: malformed report");
     }
     result.seconds = static_cast<double>(nanoseconds) * 1e-9;
+    result.cpu_seconds = static_cast<double>(cpu_nanoseconds) * 1e-9;
     if (child.wait(std::chrono::seconds(10)) != 0) {
         throw std::runtime_error("udp generator exited with an error");
     }

@@ -50,6 +50,106 @@ TEST(Breakdown, EachStepTakesOnePieceAway) {
                                       "meta l4proto . th dport { tcp . 1000, udp . 1000 }"));
 }
 
+// split host in two parts (the bench's are 16 of 8,192), as acctc compiles it.
+const std::string hosts = R"(table inet acctc_h
+delete table inet acctc_h
+table inet acctc_h {
+	counter hosts_overflow {
+		comment "acctc1 f=5 host=overflow w=gro rx=wan0 @h.acct:3"
+	}
+
+	set hosts_hosts_v4_p0 {
+		type ipv4_addr
+		size 8192
+		flags dynamic
+		counter
+		comment "acctc1 f=5 w=gro rx=wan0 @h.acct:3"
+	}
+
+	set hosts_hosts_v4_p1 {
+		type ipv4_addr
+		size 8192
+		flags dynamic
+		counter
+		comment "acctc1 f=5 w=gro rx=wan0 @h.acct:3"
+	}
+
+	chain forward {
+		type filter hook forward priority filter - 10; policy accept;
+		iifname "wan0" jump hosts_hosts_src comment "h.acct:3"
+	}
+
+	chain hosts_hosts_src {
+		meta nfproto ipv4 jhash ip saddr mod 2 seed 0x0 vmap { 0 : goto hosts_hosts_src_v4_p0, 1 : goto hosts_hosts_src_v4_p1 } comment "h.acct:3"
+	}
+
+	chain hosts_hosts_src_v4_p0 {
+		update @hosts_hosts_v4_p0 { ip saddr } return comment "h.acct:3"
+		counter name "hosts_overflow" comment "h.acct:3"
+	}
+
+	chain hosts_hosts_src_v4_p1 {
+		update @hosts_hosts_v4_p1 { ip saddr } return comment "h.acct:3"
+		counter name "hosts_overflow" comment "h.acct:3"
+	}
+}
+)";
+
+std::string without_all(std::string text, const std::string& piece) {
+    for (std::size_t at = text.find(piece); at != std::string::npos; at = text.find(piece, at)) {
+        text.erase(at, piece.size());
+    }
+    return text;
+}
+
+TEST(Breakdown, HostStepsEmptyTheHostChainThenThePartsThenDropTheElementCounters) {
+    const auto steps = breakdown_rulesets(hosts);
+    ASSERT_TRUE(steps);
+    EXPECT_EQ(steps->compare, replaced(hosts, " jump hosts_hosts_src", ""));
+    EXPECT_EQ(steps->jump,
+              replaced(hosts,
+                       "\t\tmeta nfproto ipv4 jhash ip saddr mod 2 seed 0x0 vmap { 0 : goto "
+                       "hosts_hosts_src_v4_p0, 1 : goto hosts_hosts_src_v4_p1 } comment "
+                       "\"h.acct:3\"\n",
+                       ""));
+    std::string dispatch = hosts;
+    for (const char* part : {"0", "1"}) {
+        dispatch = replaced(dispatch,
+                            std::string("\t\tupdate @hosts_hosts_v4_p") + part +
+                                " { ip saddr } return comment \"h.acct:3\"\n\t\tcounter name "
+                                "\"hosts_overflow\" comment \"h.acct:3\"\n",
+                            "");
+    }
+    EXPECT_EQ(steps->dispatch, dispatch);
+    EXPECT_EQ(steps->lookup, without_all(hosts, "\t\tcounter\n"));
+}
+
+TEST(Breakdown, HostsWithoutPartsHaveNoDispatchStep) {
+    const std::string whole = R"(table inet acctc_h {
+	set hosts_hosts_v4 {
+		type ipv4_addr
+		size 8192
+		flags dynamic
+		counter
+	}
+
+	chain forward {
+		type filter hook forward priority filter - 10; policy accept;
+		iifname "wan0" jump hosts_hosts_src
+	}
+
+	chain hosts_hosts_src {
+		meta nfproto ipv4 update @hosts_hosts_v4 { ip saddr } return
+		counter name "hosts_overflow"
+	}
+}
+)";
+    const auto steps = breakdown_rulesets(whole);
+    ASSERT_TRUE(steps);
+    EXPECT_TRUE(steps->dispatch.empty());
+    EXPECT_EQ(steps->lookup, without_all(whole, "\t\tcounter\n"));
+}
+
 TEST(Breakdown, NoClassificationMapNoBreakdown) {
     EXPECT_FALSE(breakdown_rulesets("table inet acctc_h {\n\tchain forward {\n\t\ttype filter "
                                     "hook forward priority filter - 10; policy accept;\n\t\t"

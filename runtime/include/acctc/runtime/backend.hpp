@@ -40,6 +40,9 @@ struct ApplyReport {
     struct ReplacedSet {
         std::string name;
         std::string change; // e.g. "timeout 1h -> 2h"
+        // A per-host quota set (NAME_quota_v4, ...): its hosts start again from what they
+        // used in the period's totals, as after a flush.
+        bool quota_use_restored = false;
     };
     std::vector<std::string> sets_kept;
     std::vector<ReplacedSet> sets_replaced;
@@ -47,7 +50,8 @@ struct ApplyReport {
 };
 
 // One line per replaced or removed set for the user, e.g. "note: set peers_v4 was re-created
-// (timeout 1h -> 2h); the elements it held are gone", with "would be" for a dry run.
+// (timeout 1h -> 2h); the elements it held are gone", with "would be" for a dry run; for a
+// per-host quota set "...; its hosts' use is restored from the period's totals".
 std::vector<std::string> set_change_notes(const ApplyReport& report);
 
 struct RemoveReport {

@@ -7,6 +7,7 @@
 #include "acctc/runtime/backend.hpp"
 
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace acctc::runtime {
@@ -14,6 +15,9 @@ namespace acctc::runtime {
 // Which iptables the host runs: `iptables-restore` as installed (automatic), or the
 // iptables-legacy-* / iptables-nft-* programs explicitly.
 enum class IptablesVariant { automatic, legacy, nft };
+
+// The iptables a backend of the table runs (backend_registry.cpp); nothing for nft.
+std::optional<IptablesVariant> iptables_variant(BackendKind kind);
 
 // The iptables rows of backends() (backend.hpp); commands reach it through that table. netns as
 // for make_backend: /run/netns/NAME entered for the backend's lifetime, or empty.

@@ -1,7 +1,8 @@
 // Quotas in the kernel (docs/runtime.md, "Quotas"): each `quota` statement is two nft quota
-// objects, NAME (the limit) and NAME_warn (the warning level), charged by the same rules. This
-// reads them, resets them at a period's start, renders them (table, JSON, Prometheus), and
-// receives the kernel's event when one is spent.
+// objects, NAME (the limit) and NAME_warn (the warning level), charged by the same rules; a
+// per-host quota's sets; or, loaded by the iptables backend, one nfacct object
+// (docs/iptables.md, "Quotas"). This reads them all, resets them at a period's start, renders
+// them (table, JSON, Prometheus), and receives the kernel's event when one is spent.
 #pragma once
 
 #include "acctc/quota_comment.hpp"
@@ -30,6 +31,11 @@ struct QuotaReading {
     std::uint64_t warn = 0;  // bytes at which it warns
     std::uint64_t limit = 0; // bytes per period
     QuotaIdentity identity;  // the limit object's comment: period, enforcement, origin
+    // The levels up to which the kernel sends no event, seen by reading the use instead: none
+    // for nft quota objects (each level is an object), the warning level for an nfacct
+    // object (only its limit is one), both for a per-host quota's set elements.
+    QuotaState polled = QuotaState::under;
+    std::string object; // the nfacct object (iptables); empty for nft
 
     // The kernel's own test (nft_quota: depleted once consumed >= quota).
     QuotaState state() const {
@@ -46,13 +52,14 @@ periods::Length period_length(QuotaPeriod period);
 periods::Period quota_period(QuotaPeriod period, unsigned start_day, std::chrono::sys_seconds at);
 
 // The quotas of policy (every acctc table when empty) in the current network namespace, by
-// policy, quota name and host. Objects acctc did not write (no acctcq1 comment) are left out.
+// policy, quota name and host: nft's, and the iptables backend's nfacct objects. Objects acctc
+// did not write (no acctcq1 comment) are left out.
 std::vector<QuotaReading> read_quotas(const std::string& policy);
 
 // Zeroes both objects of one quota, each read and zeroed atomically by the kernel
 // (NFT_MSG_GETOBJ_RESET), which also re-arms its depletion event; a per-host quota's elements
-// likewise (NFT_MSG_GETSETELEM_RESET). Returns what they held (one reading per host of a
-// per-host quota); empty when the quota is gone.
+// likewise (NFT_MSG_GETSETELEM_RESET), an nfacct object likewise (GET_CTRZERO). Returns what
+// they held (one reading per host of a per-host quota); empty when the quota is gone.
 std::vector<QuotaReading> reset_quota(const std::string& policy, const std::string& quota);
 
 // 0 when every quota is under its warning level, 1 when one is over it, 3 when one is spent
@@ -63,7 +70,8 @@ std::string format_quota_table(const std::vector<QuotaReading>& readings, bool e
 nlohmann::json quotas_to_json(const std::vector<QuotaReading>& readings);
 
 // What the kernel says when a quota object is spent (NFT_MSG_NEWOBJ on NFNLGRP_NFTABLES, sent
-// by nft_quota_obj_eval the first time consumed >= quota), or when one is created or reset.
+// by nft_quota_obj_eval the first time consumed >= quota), or when one is created or reset;
+// or when an nfacct object is (on NFNLGRP_ACCT_QUOTA, the first time bytes >= quota).
 struct QuotaEvent {
     std::string policy;
     std::string object;
@@ -73,7 +81,8 @@ struct QuotaEvent {
     bool depleted = false;      // NFT_QUOTA_F_DEPLETED
 };
 
-// A subscription to the nf_tables multicast group in the current network namespace.
+// A subscription to the nf_tables and nfacct quota multicast groups in the current network
+// namespace.
 class QuotaEvents {
   public:
     QuotaEvents();

@@ -18,10 +18,22 @@
 namespace acctc::bench {
 
 // In the order the table shows them: the breakdown steps (acctc/bench/breakdown.hpp) between
-// the empty chain and acctc's whole ruleset.
-enum class Variant { baseline, empty_chain, compare, jump, lookup, acctc, naive, iptables,
-                     iptables_legacy };
-constexpr int variant_count = 9;
+// the empty chain and acctc's whole ruleset; for `split host` in parts, one_set is the same
+// policy with one set per family instead (CompileOptions::host_parts off).
+enum class Variant {
+    baseline,
+    empty_chain,
+    compare,
+    jump,
+    dispatch,
+    lookup,
+    acctc,
+    one_set,
+    naive,
+    iptables,
+    iptables_legacy
+};
+constexpr int variant_count = 11;
 std::string to_string(Variant variant);
 
 struct DatapathOptions {
@@ -55,6 +67,12 @@ struct VariantResult {
     // else on the host interferes (shared CPUs make single runs up to 2x slower, at random).
     double best_pps = 0;
     double best_ratio = 0;
+    // The same per second of the sender's CPU time (its thread, where veth runs the whole
+    // forward path): what the path costs without the time other processes held that CPU.
+    std::vector<double> cpu_pps;
+    std::vector<double> cpu_ratios;
+    double median_cpu_pps = 0;
+    double median_cpu_ratio = 0;
     std::uint64_t sent = 0;      // over all repetitions
     std::uint64_t forwarded = 0; // over all repetitions
     std::uint64_t counted = 0;   // packets in the class counters (acctc, naive, iptables)

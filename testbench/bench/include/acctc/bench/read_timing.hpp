@@ -23,9 +23,21 @@ struct ReadTimings {
     std::vector<double> reset_cpu_ms;
     double median_read_cpu_ms = 0;
     double median_reset_cpu_ms = 0;
+    // Of that CPU time, the system part: the kernel's work for our calls (for a dump, filling
+    // the replies), apart from acctc's own (user) part.
+    std::vector<double> read_system_ms;
+    std::vector<double> reset_system_ms;
+    double median_read_system_ms = 0;
+    double median_reset_system_ms = 0;
 };
 
-// User + system CPU seconds of this process so far.
+// CPU seconds of this process so far: user + system, and the system part of it.
+struct CpuTimes {
+    double total = 0;
+    double system = 0;
+};
+CpuTimes cpu_times();
+// cpu_times().total.
 double cpu_seconds();
 
 // `repetitions` times a read, then a read-and-reset, of the nft table of `policy` in `netns`;
@@ -37,7 +49,7 @@ time_reads(const std::string& policy, const std::string& netns, unsigned repetit
 // The timings as fields of a bench JSON object: read_ms, median_read_ms, read_cpu_ms, ...
 void add_read_timings(nlohmann::json& object, const ReadTimings& timings);
 
-// "read X ms (Y ms CPU), reset X ms (Y ms CPU)": the medians, for progress lines.
+// "read X ms (Y ms CPU, Z system), reset ...": the medians, for progress lines.
 std::string describe(const ReadTimings& timings);
 
 } // namespace acctc::bench

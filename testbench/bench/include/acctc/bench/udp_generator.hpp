@@ -34,6 +34,7 @@ struct GeneratorSpec {
 struct GeneratorResult {
     std::uint64_t sent = 0; // datagrams the kernel accepted
     double seconds = 0;     // from the first to the return of the last sendmmsg
+    double cpu_seconds = 0; // of that, the time the generator (and its softirq) ran on a CPU
 };
 
 // Runs the generator in a child process in `netns` (as root, so raw sockets and per-flow
