@@ -10,6 +10,7 @@
 #include "mutation_lock.hpp"
 #include "nft_counter_read.hpp"
 #include "nft_egress.hpp"
+#include "nft_element_carry.hpp"
 #include "nft_element_counters.hpp"
 #include "nft_host_counters.hpp"
 #include "nft_host_quota_starts.hpp"
@@ -156,6 +157,21 @@ std::vector<CounterReading> NftBackend::readings(const std::string& table, bool 
                            result.end(), [](const CounterReading& a, const CounterReading& b) {
                                return a.sample.counter < b.sample.counter;
                            });
+        // A class counted by an object and by carried (or retired) elements: one reading, the
+        // sum (nft_element_carry.hpp).
+        std::size_t kept = 0;
+        for (std::size_t i = 0; i < result.size(); ++i) {
+            if (kept != 0 && result[kept - 1].sample.counter == result[i].sample.counter) {
+                result[kept - 1].sample.packets += result[i].sample.packets;
+                result[kept - 1].sample.bytes += result[i].sample.bytes;
+            } else {
+                if (kept != i) {
+                    result[kept] = std::move(result[i]);
+                }
+                ++kept;
+            }
+        }
+        result.resize(kept);
     }
     add_egress_counts(netlink_, table, reset, result);
     // A kept counter's kernel comment is the origin it was created with; the policy applied
@@ -182,7 +198,12 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     if (!dry_run) {
         lock.emplace();
     }
-    const auto inventory = read_inventory(netlink_, table);
+    auto inventory = read_inventory(netlink_, table);
+    // Carry sets hold data, not definition: no plan of the reload touches them (the carry step
+    // below replaces them).
+    if (inventory) {
+        std::erase_if(inventory->sets, [](const auto& set) { return is_carry_set(set.name); });
+    }
     std::vector<std::string> existing;
     std::map<std::string, CounterReading> before;
     if (inventory) {
@@ -198,26 +219,24 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     const CounterPlan plan = plan_counters(existing, wanted);
 
     const TableInventory* current = inventory ? &*inventory : nullptr;
+    // Counting sets (nft_element_carry.hpp): kept when their elements stay exactly; otherwise
+    // a new generation under another name, so the definition names each set as it will be.
+    ElementReload elements;
+    elements.changed = current == nullptr && !policy.element_sets.empty();
+    if (current != nullptr) {
+        elements =
+            plan_element_reload(netlink_, table, policy.element_sets, policy.element_counters);
+    }
+    const std::string renamed = with_set_names(policy.definition, elements.names);
     SetPlan sets;
     if (current != nullptr) {
-        const auto wanted_sets = parse_set_shapes(policy.definition);
+        const auto wanted_sets = parse_set_shapes(renamed);
         sets = plan_sets(current->sets, live_set_shapes(table, *current, wanted_sets), wanted_sets);
         recreate_relabelled_quota_sets(
             sets,
             commented_sets(netlink_, table,
                            [](const std::string& comment) { return is_quota_comment(comment); }),
-            policy.definition);
-    }
-    // Counting sets kept: their elements keep their counts; those not wanted any more (or now
-    // another class's) are deleted in the commit.
-    ElementSetChanges element_changes;
-    if (!policy.element_sets.empty()) {
-        element_changes.changed = current == nullptr;
-        if (current != nullptr) {
-            element_changes = element_set_changes(
-                netlink_, table, policy.element_sets,
-                std::set<std::string>(sets.kept.begin(), sets.kept.end()), policy.element_counters);
-        }
+            renamed);
     }
     // Attempts, from the most to the least preserving; a rejected one commits nothing. A kept
     // base chain whose hook, priority or type changed cannot be updated in place: re-create
@@ -246,17 +265,17 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     // every counter on each reload cost as much as the rest of a reload of 100,000.
     std::vector<Relabel> relabels;
     if (current != nullptr && !plan.kept.empty() &&
-        !counters_to_relabel(current->counters, policy.definition).empty()) {
+        !counters_to_relabel(current->counters, renamed).empty()) {
         relabels =
-            counters_to_relabel(read_table_counters(netlink_, table, false), policy.definition);
+            counters_to_relabel(read_table_counters(netlink_, table, false), renamed);
     }
     const std::vector<QuotaEvent> live_quotas =
         current != nullptr ? dump_quota_objects(netlink_, table) : std::vector<QuotaEvent>{};
     const std::vector<QuotaRelabel> quota_relabels =
-        quotas_to_relabel(live_quotas, policy.definition);
+        quotas_to_relabel(live_quotas, renamed);
     // Quota objects created anew continue from the period totals (after a flush, at boot).
     const std::string definition =
-        with_quota_starts(policy.definition, live_quotas, policy.quota_starts);
+        with_quota_starts(renamed, live_quotas, policy.quota_starts);
     // Deleting a kept object needs every rule naming it gone first: one transaction that
     // flushes the whole table, no chain left alone or staged.
     const bool recreating = !relabels.empty() || !quota_relabels.empty();
@@ -266,7 +285,7 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     // reload replaces every chain.
     LiveChains live;
     if (current != nullptr && !dry_run && !recreating) {
-        live = recorded_unchanged_chains(netlink_, table, policy.definition);
+        live = recorded_unchanged_chains(netlink_, table, renamed);
     }
     const auto record_origins_of_policy = [&] {
         std::map<std::string, std::string> origins;
@@ -276,7 +295,7 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
         // A kept element keeps the comment (and origin) it was added with, as a counter does:
         // recorded where that origin is not the policy's.
         for (const auto& counter : policy.element_counters) {
-            if (element_changes.moved.count(counter.name) != 0) {
+            if (elements.moved.count(counter.name) != 0) {
                 origins[counter.name] = counter.origin;
             }
         }
@@ -294,11 +313,11 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     const std::string egress = egress_transaction(netlink_, table, policy.egress);
     std::vector<DeclaredCounter> added;
     bool counters_only = current != nullptr && !dry_run && !recreating && egress.empty() &&
-                         !element_changes.changed &&
-                         only_counters_change(*current, policy.definition, sets, live);
+                         !elements.changed &&
+                         only_counters_change(*current, renamed, sets, live);
     if (counters_only && !plan.added.empty()) {
         const std::set<std::string> new_names(plan.added.begin(), plan.added.end());
-        for (auto& counter : declared_counters(policy.definition)) {
+        for (auto& counter : declared_counters(renamed)) {
             if (new_names.count(counter.name) != 0) {
                 added.push_back(std::move(counter));
             }
@@ -330,10 +349,9 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
             }
             // The egress tables in the same commit: the forward chain marks what their chains
             // count and unmark, so one without the other must never be in the kernel.
-            run_transaction(element_changes.deletions +
-                                with_quota_relabels(with_relabels(reload.commit, table, relabels),
-                                                    table, quota_relabels) +
-                                egress,
+            run_transaction(with_quota_relabels(with_relabels(reload.commit, table, relabels),
+                                                table, quota_relabels) +
+                                elements.initial_values + egress,
                             table, dry_run);
             if (!dry_run) {
                 // Removed counters stay until the cleanup below: read by name with the rest.
@@ -343,7 +361,7 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
                 if (reload.renames) {
                     forget_chains(table); // until the cleanup gives the chains their names
                 } else {
-                    record_chains(netlink_, table, policy.definition);
+                    record_chains(netlink_, table, renamed);
                 }
                 record_origins_of_policy();
             }
@@ -421,17 +439,51 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     for (const auto& name : plan.kept) {
         report.kept.push_back(values.at(name));
     }
+    // Classes now counted by elements (their objects' counts carried below) are not removed.
+    std::set<std::string> element_names;
+    for (const auto& counter : policy.element_counters) {
+        element_names.insert(counter.name);
+    }
+    std::vector<KernelCounter> carried_objects;
     for (const auto& name : plan.removed) {
-        report.removed.push_back(values.at(name));
+        if (element_names.count(name) == 0) {
+            report.removed.push_back(values.at(name));
+        } else if (carried_objects.empty()) {
+            for (auto& counter : read_table_counters(netlink_, table, false)) {
+                if (element_names.count(counter.name) != 0) {
+                    carried_objects.push_back(std::move(counter));
+                }
+            }
+        }
+    }
+    // What the retired counting sets and those objects counted goes to their classes' carries
+    // (nft_element_carry.hpp), in the cleanup's transaction, which deletes them: read now, with
+    // no packet in the old rules any more, the values are final.
+    std::string carry;
+    if (!dry_run && !counters_only) {
+        std::set<std::string> classes(wanted.begin(), wanted.end());
+        classes.insert(element_names.begin(), element_names.end());
+        const std::set<std::string> removed_objects(plan.removed.begin(), plan.removed.end());
+        std::vector<KernelCounter> dropped;
+        carry = carry_commands(netlink_, table, elements, carried_objects, classes, dropped);
+        for (const auto& counter : dropped) {
+            if (removed_objects.count(counter.name) == 0) { // not reported with its object
+                report.removed.push_back(reading_of(counter));
+            }
+        }
     }
     if (const std::string stale = dry_run ? "" : egress_cleanup(netlink_, policy.egress);
         !stale.empty()) {
         run_transaction(stale, table, false);
     }
     if (!dry_run && !reload.cleanup.empty()) {
-        run_cleanup(netlink_, table, reload.cleanup);
+        if (carry.empty()) {
+            run_cleanup(netlink_, table, reload.cleanup);
+        } else {
+            run_transaction(cleanup_text(table, reload.cleanup) + carry, table, false);
+        }
         remember_counter_names(netlink_, table, wanted);
-        record_chains(netlink_, table, policy.definition); // staged chains have their names
+        record_chains(netlink_, table, renamed); // staged chains have their names
     }
     return report;
 }

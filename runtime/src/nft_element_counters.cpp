@@ -9,7 +9,6 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <string_view>
-#include <unordered_map>
 
 namespace acctc::runtime {
 namespace {
@@ -165,8 +164,14 @@ bool dump_set(NftNetlink& netlink, const std::string& table, const std::string& 
                         NFPROTO_INET, add, on_reply);
 }
 
-// An element's key as nft reads it back (numbers, addresses), from the bytes the kernel holds:
-// a single field at its own width, concatenated ones each padded to 4 bytes.
+} // namespace
+
+bool dump_counting_set(NftNetlink& netlink, const std::string& table, const std::string& set,
+                       bool reset, const OnCountingElement& on_element) {
+    return dump_set(netlink, table, set, reset, on_element);
+}
+
+// A single field at its own width, concatenated ones each padded to 4 bytes.
 std::string key_text(std::string_view key, const std::vector<std::string>& types) {
     std::string text;
     std::size_t at = 0;
@@ -196,59 +201,6 @@ std::string key_text(std::string_view key, const std::vector<std::string>& types
         at += types.size() == 1 ? width : (width + 3) / 4 * 4;
     }
     return text;
-}
-
-} // namespace
-
-ElementSetChanges element_set_changes(NftNetlink& netlink, const std::string& table,
-                                      const std::vector<CompiledPolicy::ElementSet>& wanted,
-                                      const std::set<std::string>& kept,
-                                      const std::vector<CompiledCounter>& origins) {
-    ElementSetChanges changes;
-    std::unordered_map<std::string_view, std::string_view> origin_of;
-    origin_of.reserve(origins.size());
-    for (const auto& counter : origins) {
-        origin_of.emplace(counter.name, counter.origin);
-    }
-    for (const auto& set : wanted) {
-        if (kept.count(set.name) == 0) {
-            changes.changed = true; // new or re-created: the definition fills it
-            continue;
-        }
-        std::unordered_map<std::string_view, std::string_view> keys;
-        keys.reserve(set.elements.size());
-        for (const auto& element : set.elements) {
-            keys.emplace(element.key, element.counter);
-        }
-        std::string stale;
-        std::size_t live = 0;
-        dump_set(netlink, table, set.name, false,
-                 [&](std::string_view comment, std::string_view key, std::uint64_t, std::uint64_t) {
-                     std::string_view name;
-                     std::string_view rest;
-                     const auto found = keys.find(key);
-                     if (found != keys.end() && split_element_comment(comment, name, rest) &&
-                         name == found->second) {
-                         ++live;
-                         const auto origin = origin_of.find(name);
-                         if (origin != origin_of.end() &&
-                             decode_counter_comment(name, rest).origin != origin->second) {
-                             changes.moved.emplace(name);
-                         }
-                         return;
-                     }
-                     // Dropped, or now another class's: deleted, so the definition adds the
-                     // key afresh under its new comment.
-                     stale += stale.empty() ? "" : ", ";
-                     stale += key_text(key, set.types);
-                 });
-        if (!stale.empty()) {
-            changes.deletions +=
-                "delete element inet " + table + " " + set.name + " { " + stale + " }\n";
-        }
-        changes.changed = changes.changed || !stale.empty() || live != set.elements.size();
-    }
-    return changes;
 }
 
 bool split_element_comment(std::string_view comment, std::string_view& name,

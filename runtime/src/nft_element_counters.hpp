@@ -9,8 +9,10 @@
 
 #include "acctc/compile.hpp"
 
-#include <set>
+#include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace acctc::runtime {
@@ -22,23 +24,16 @@ namespace acctc::runtime {
 std::vector<KernelCounter> read_element_counters(NftNetlink& netlink, const std::string& table,
                                                  bool reset);
 
-// What a reload changes in the counting sets: the elements of kept sets (`kept`) that the
-// policy no longer wants there, or wants counting for another counter, are deleted in the commit
-// (`deletions`: nft commands) before the definition re-adds the set, which adds the missing
-// ones and leaves every other element as it is, with its count. `changed`: an element is
-// deleted or added (a reload of counters only cannot do it).
-// `moved`: counters of elements kept whose comment names another origin than `origins` (the
-// policy's) does: their origins must be recorded (counter_origins.hpp); the others' comments
-// say it already, and recording 100,000 origins costs every read a lookup each.
-struct ElementSetChanges {
-    std::string deletions;
-    bool changed = false;
-    std::set<std::string> moved;
-};
-ElementSetChanges element_set_changes(NftNetlink& netlink, const std::string& table,
-                                      const std::vector<CompiledPolicy::ElementSet>& wanted,
-                                      const std::set<std::string>& kept,
-                                      const std::vector<CompiledCounter>& origins);
+// Every element with a counter of one counting set: on_element(comment, key, packets, bytes),
+// the key as the kernel holds it. False when a concurrent change interrupted a plain dump.
+using OnCountingElement = std::function<void(std::string_view comment, std::string_view key,
+                                             std::uint64_t packets, std::uint64_t bytes)>;
+bool dump_counting_set(NftNetlink& netlink, const std::string& table, const std::string& set,
+                       bool reset, const OnCountingElement& on_element);
+
+// An element's key as nft reads it back (numbers, addresses) from the bytes the kernel holds,
+// given the set's field types (CompiledPolicy::ElementSet::types); empty when they disagree.
+std::string key_text(std::string_view key, const std::vector<std::string>& types);
 
 // An element's comment split into the counter name and the counter's comment; false when it is
 // not one (no name).

@@ -246,7 +246,8 @@ using StagedNames = std::map<std::string, std::string>;
 
 // A rule's jumps and gotos to the chains in `targets` turned to their staged names.
 std::string retargeted(const std::string& rule, const StagedNames& targets) {
-    static const std::regex jump(R"(\b(jump|goto) (\S+))");
+    // A vmap lists its targets `0 : goto a, 1 : goto b }`: the comma and brace end a name.
+    static const std::regex jump(R"(\b(jump|goto) ([^\s,}]+))");
     if (rule.find("jump ") == std::string::npos && rule.find("goto ") == std::string::npos) {
         return rule;
     }

@@ -2,7 +2,7 @@
 // elements of small counting sets, found by a jhash dispatch the compiler partitions as the
 // kernel hashes: every class must count exactly what was sent to its keys, a class of several
 // keys the sum of its elements, a reset under traffic must lose nothing, and a reload must keep
-// the counts of every key that stays.
+// every class's count (element_carry_test.cpp: the reloads that move keys, under traffic).
 #include "acctc/runtime/backend.hpp"
 #include "acctc/runtime/counters.hpp"
 #include "kernel_fixture.hpp"
@@ -152,8 +152,9 @@ TEST(ElementCounters, AReloadKeepsTheCountOfEveryKeyThatStays) {
     const auto samples = read(netns);
     EXPECT_EQ(samples.at("svc_c5").packets, 5U);
     EXPECT_EQ(samples.at("svc_c4321").packets, flowing.sent());
-    // 30007's element went with its key: c7 keeps what 1007 counted, c8 counts 30007 from now.
-    EXPECT_EQ(samples.at("svc_c7").packets, 1U);
+    // c7 keeps everything it counted (what 30007 counted for it is its carry, docs/runtime.md),
+    // c8 counts 30007 from now.
+    EXPECT_EQ(samples.at("svc_c7").packets, 4U);
     EXPECT_EQ(samples.at("svc_c8").packets, 2U);
     EXPECT_EQ(samples.at("svc_added").packets, 1U);
     // Every line one down: the kept elements keep their comments, ORIGIN follows the policy.
@@ -163,7 +164,7 @@ TEST(ElementCounters, AReloadKeepsTheCountOfEveryKeyThatStays) {
         if (reading.sample.counter == "svc_c7") {
             seen = true;
             EXPECT_EQ(reading.origin, "elements.acct:11");
-            EXPECT_EQ(reading.sample.packets, 1U);
+            EXPECT_EQ(reading.sample.packets, 4U);
         }
     }
     EXPECT_TRUE(seen);
