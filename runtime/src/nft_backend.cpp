@@ -142,6 +142,30 @@ void NftBackend::run_transaction(const std::string& text, const std::string& tab
 }
 
 std::vector<CounterReading> NftBackend::readings(const std::string& table, bool reset) {
+    // A class is read from several dumps (its object, the counting sets, the carry sets): a
+    // reload committed in between (a carry written as its retired set is deleted) could show
+    // it twice or not at all, and a reading that dips looks like a reset to the period totals.
+    // A plain read is taken again until no transaction came between; a reset holds the
+    // mutation lock, so no reload can.
+    // (A set the reload deleted between the listing and its dump fails the read: taken again.)
+    for (int attempt = 0;; ++attempt) {
+        const std::uint32_t generation = reset ? 0 : ruleset_generation(netlink_);
+        std::vector<CounterReading> result;
+        try {
+            result = readings_once(table, reset);
+        } catch (const RuntimeError&) {
+            if (reset || attempt == 10 || ruleset_generation(netlink_) == generation) {
+                throw;
+            }
+            continue;
+        }
+        if (reset || attempt == 10 || ruleset_generation(netlink_) == generation) {
+            return result;
+        }
+    }
+}
+
+std::vector<CounterReading> NftBackend::readings_once(const std::string& table, bool reset) {
     std::vector<CounterReading> result;
     for (const auto& counter : read_table_counters(netlink_, table, reset)) {
         result.push_back(reading_of(counter));

@@ -7,9 +7,11 @@
 #include "acctc/runtime/counters.hpp"
 #include "kernel_fixture.hpp"
 
+#include <atomic>
 #include <gtest/gtest.h>
 #include <map>
 #include <set>
+#include <thread>
 
 namespace acctc::runtime::testing {
 namespace {
@@ -99,6 +101,44 @@ TEST(ElementCarry, AKeyMovingBetweenClassesUnderTrafficLeavesItsHistoryWithTheOl
     counts = packets(netns);
     EXPECT_EQ(counts.at("svc_c7"), 0U);
     EXPECT_EQ(counts.at("svc_c8"), 0U);
+}
+
+// A read racing with reloads that move a key (old sets retired, carries written) must never
+// see a class twice or miss one: the sum of the two classes the key moves between only grows,
+// and ends at what was sent.
+TEST(ElementCarry, ReadsDuringReloadsNeitherDipNorCountTwice) {
+    TestNamespace netns;
+    auto backend = make_backend(BackendKind::nftables, netns.name());
+    backend->apply(classes(5000, {{30007, 7}}), false);
+    UdpTraffic mover(netns.name(), 30007);
+    mover.start(2000000, 6.0);
+    std::atomic<bool> done{false};
+    std::thread reloads([&] {
+        for (int reload = 0; reload < 8; ++reload) {
+            backend->apply(classes(5000, {{30007, reload % 2 == 0 ? 8 : 7}}), false);
+        }
+        done = true;
+    });
+    std::uint64_t last = 0;
+    int reads = 0;
+    while (!done) {
+        try {
+            const auto counts = packets(netns);
+            const std::uint64_t sum = counts.at("svc_c7") + counts.at("svc_c8");
+            EXPECT_GE(sum, last) << "read " << reads;
+            // The sender counts a datagram once sendto() returns, the kernel during it.
+            EXPECT_LE(sum, mover.sent() + 1) << "read " << reads;
+            last = sum;
+        } catch (const std::exception& error) {
+            ADD_FAILURE() << "read " << reads << ": " << error.what();
+        }
+        ++reads;
+    }
+    reloads.join();
+    mover.stop();
+    const auto counts = packets(netns);
+    EXPECT_EQ(counts.at("svc_c7") + counts.at("svc_c8"), mover.sent());
+    EXPECT_GT(reads, 3);
 }
 
 TEST(ElementCarry, AChangeInTheNumberOfPartsUnderTrafficKeepsEveryTotal) {
