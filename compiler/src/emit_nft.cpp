@@ -7,8 +7,6 @@
 #include <cstdio>
 #include <optional>
 #include <stdexcept>
-#include <string_view>
-#include <unordered_map>
 
 namespace acctc {
 namespace {
@@ -435,15 +433,6 @@ EgressTable egress_table(const std::string& table, const rules::Chain& chain) {
 // Large classifications' parts (element_counters.hpp): each element counts for the counter its
 // comment names.
 void counting_sets_text(const rules::Table& table, std::string& out) {
-    if (table.counting_sets.empty()) {
-        return;
-    }
-    std::unordered_map<std::string_view, std::string> comments;
-    for (const auto& counter : table.counters) {
-        if (counter.element) {
-            comments.emplace(counter.name, quoted(element_comment(counter)));
-        }
-    }
     for (const auto& set : table.counting_sets) {
         out += "\n\tset " + set.name + " {\n\t\ttype ";
         for (std::size_t i = 0; i < set.key.size(); ++i) {
@@ -456,7 +445,7 @@ void counting_sets_text(const rules::Table& table, std::string& out) {
             out += e ? ",\n\t\t\t" : "\n\t\telements = { ";
             out += entry_text(set.key, set.elements[e]);
             out += " comment ";
-            out += comments.at(set.elements[e].counter);
+            out += quoted(element_comment(table.counters[set.counters[e]]));
         }
         out += set.elements.empty() ? "\n\t}\n" : " }\n\t}\n";
     }

@@ -313,6 +313,7 @@ struct CountingSet {
     std::string name;
     std::vector<Field> key; // concatenated
     std::vector<MapEntry> elements;
+    std::vector<std::size_t> counters; // each element's counter: an index into Table::counters
     std::string origin;
 };
 
