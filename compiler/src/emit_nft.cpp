@@ -434,13 +434,16 @@ EgressTable egress_table(const std::string& table, const rules::Chain& chain) {
 // comment names.
 void counting_sets_text(const rules::Table& table, std::string& out) {
     for (const auto& set : table.counting_sets) {
+        std::vector<std::string> types;
+        for (const auto field : set.key) {
+            types.emplace_back(counting_set_type(field));
+        }
         out += "\n\tset " + set.name + " {\n\t\ttype ";
-        for (std::size_t i = 0; i < set.key.size(); ++i) {
-            out += i ? " . " : "";
-            out += counting_set_type(set.key[i]);
+        for (std::size_t i = 0; i < types.size(); ++i) {
+            out += (i ? " . " : "") + types[i];
         }
         out += "\n\t\tcounter\n\t\tcomment ";
-        out += quoted(std::string(element_set_comment) + " @" + set.origin);
+        out += quoted(counting_set_comment(types, set.origin));
         for (std::size_t e = 0; e < set.elements.size(); ++e) {
             out += e ? ",\n\t\t\t" : "\n\t\telements = { ";
             out += entry_text(set.key, set.elements[e]);

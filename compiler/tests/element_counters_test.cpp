@@ -54,7 +54,7 @@ TEST(ElementCounters, LargeMapsBecomeCountingSetsFoundByAHashDispatch) {
     ASSERT_EQ(policy.element_sets.size(), 32U);
     const auto& text = policy.definition;
     EXPECT_EQ(count(text, "\tcounter svc_c"), 0U);
-    EXPECT_EQ(count(text, "comment \"acctc-elements @big.acct:2\""), 32U);
+    EXPECT_EQ(count(text, "comment \"acctc-elements inet_service @big.acct:2\""), 32U);
     EXPECT_NE(text.find("jhash udp dport mod 32 seed 0x0 vmap { 0 : goto classify_svc_p0, "),
               std::string::npos);
     EXPECT_NE(text.find("\t\tth dport @classify_svc_e0 return"), std::string::npos);

@@ -44,6 +44,9 @@ struct ElementReload {
     // (old set, key as the kernel holds it) -> packets, bytes its successor started with.
     std::map<std::pair<std::string, std::string>, std::pair<std::uint64_t, std::uint64_t>>
         started;
+    // Live counting sets kept as they are: their shape is the policy's (same key types, the
+    // comment says; same elements), no listing needed.
+    std::set<std::string> kept;
     // Counting sets no rule will use after the commit: carried, then deleted.
     std::vector<std::string> retired;
     std::vector<std::string> carry_sets; // the table's carry sets now

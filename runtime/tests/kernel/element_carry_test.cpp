@@ -72,7 +72,9 @@ TEST(ElementCarry, AKeyMovingBetweenClassesUnderTrafficLeavesItsHistoryWithTheOl
     UdpTraffic(netns.name(), port_of(7)).send(1);
     UdpTraffic(netns.name(), 30007).send(3);
     // 30007 moves to c8 (a reload without traffic): c7 keeps all 4, c8 counts 30007 from now.
-    backend->apply(classes(5000, {{30007, 8}}), false);
+    const auto moved = backend->apply(classes(5000, {{30007, 8}}), false);
+    EXPECT_TRUE(moved.sets_removed.empty()); // a retired part's counts are carried, not gone
+    EXPECT_TRUE(moved.removed.empty());
     UdpTraffic(netns.name(), 30007).send(2);
     auto counts = packets(netns);
     EXPECT_EQ(counts.at("svc_c7"), 4U);
