@@ -15,10 +15,15 @@ struct PolicyOptions {
     std::string policy;
     std::string etc = "/etc";
     std::string target = "nft";
+    std::string backend; // --backend, the name every kernel command takes: the same as --target
 };
 
 void add_policy_options(po::options_description& options, PolicyOptions& values) {
-    options.add_options()("etc", po::value(&values.etc)->default_value("/etc"),
+    static const std::string target_help =
+        "the backend to compile for: " + runtime::backend_names();
+    options.add_options()("target,t", po::value(&values.target)->default_value("nft"),
+                          target_help.c_str())("backend", po::value(&values.backend),
+                                               "the same as --target")("etc", po::value(&values.etc)->default_value("/etc"),
                           "read passwd, group and services from this directory (compile for "
                           "another host)")(
         "policy", po::value(&values.policy)->required(),
@@ -30,10 +35,15 @@ CompileOptions compile_options(const PolicyOptions& values) {
     CompileOptions options;
     options.etc_dir = values.etc;
     // Any backend's name: what it loads is what compile prints (iptables-legacy: iptables).
-    const auto* backend = runtime::backend_named(values.target);
+    const std::string& name = values.backend.empty() ? values.target : values.backend;
+    const auto* backend = runtime::backend_named(name);
     if (backend == nullptr) {
-        throw UsageError("unknown backend '" + values.target + "' (expected " +
-                         runtime::backend_names() + ")");
+        throw UsageError("unknown backend '" + name + "' (expected " + runtime::backend_names() +
+                         ")");
+    }
+    if (!values.backend.empty() && values.target != "nft" && values.target != values.backend) {
+        throw UsageError("--target " + values.target + " and --backend " + values.backend +
+                         " name two backends; give one");
     }
     options.target = backend->target;
     return options;
@@ -44,22 +54,19 @@ int run_compile(const std::vector<std::string>& args) {
     std::string output;
     std::string dump;
     po::options_description options("options");
-    static const std::string target_help =
-        "the backend to compile for: " + runtime::backend_names();
     options.add_options()("dump", po::value(&dump),
                           "print an intermediate representation instead of the ruleset: check "
                           "(the checked policy) or lower (the lowered table with its counter "
                           "families)")(
         "output,o", po::value(&output),
         "write the ruleset to FILE (iptables: FILE.v4, FILE.v6 and, with peer "
-        "sets, FILE.ipset)")("target,t", po::value(&values.target)->default_value("nft"),
-                             target_help.c_str());
+        "sets, FILE.ipset)");
     add_policy_options(options, values);
     po::positional_options_description positional;
     positional.add("policy", 1);
     po::variables_map map;
     if (!parse_command_line(args,
-                            "acctc compile [-o FILE] [--target BACKEND] [--etc DIR] "
+                            "acctc compile [-o FILE] [--target|--backend BACKEND] [--etc DIR] "
                             "[--dump check|lower] POLICY",
                             options, positional, map)) {
         return exit_ok;
@@ -104,7 +111,7 @@ int run_check(const std::vector<std::string>& args) {
     po::positional_options_description positional;
     positional.add("policy", 1);
     po::variables_map map;
-    if (!parse_command_line(args, "acctc check [--etc DIR] POLICY", options, positional, map)) {
+    if (!parse_command_line(args, "acctc check [--target|--backend BACKEND] [--etc DIR] POLICY", options, positional, map)) {
         return exit_ok;
     }
     return compile_policy_file(values.policy, compile_options(values)) ? exit_ok

@@ -57,7 +57,19 @@ std::vector<runtime::CounterReading> read(const runtime::CounterSource& source,
 }
 
 runtime::CounterSelection selection_of(const CountersOptions& values) {
-    runtime::CounterSelection selection{values.hosts, std::nullopt, std::nullopt};
+    runtime::CounterSelection selection{{}, std::nullopt, std::nullopt};
+    for (const auto& host : values.hosts) {
+        // As the readings spell it: 2001:DB8:0:0::5 selects 2001:db8::5; a typo is an error,
+        // not an empty listing.
+        if (host == "overflow" || host == "other") {
+            selection.hosts.push_back(host);
+        } else if (auto address = runtime::canonical_host_address(host)) {
+            selection.hosts.push_back(std::move(*address));
+        } else {
+            throw UsageError("--host takes an IPv4 or IPv6 address, a MAC or overflow, not '" +
+                             host + "'");
+        }
+    }
     if (values.sort == "bytes") {
         selection.sort = runtime::SortKey::bytes;
     } else if (values.sort == "packets") {

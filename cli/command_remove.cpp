@@ -61,10 +61,11 @@ int run_remove(const std::vector<std::string>& args) {
     runtime::forget_applied(values.netns, kind, *policy);
     if (kept) {
         try {
-            recording::change_totals(kept->store, *policy, [&](runtime::PolicyTotals& totals) {
-                runtime::book_final(totals, runtime::samples_of(report.final_counters),
-                                    periods::now());
-            });
+            recording::change_totals(
+                kept->store, kept->lock, *policy, [&](runtime::PolicyTotals& totals) {
+                    runtime::book_final(totals, runtime::samples_of(report.final_counters),
+                                        periods::now());
+                });
         } catch (const std::exception& error) {
             std::cerr << "acctc remove: warning: period totals: " << error.what() << "\n";
         }

@@ -32,7 +32,9 @@ struct ReportArguments {
 };
 
 // The start day of each policy's monthly quota in the kernel (docs/runtime.md, "Quotas"): the
-// billing day the policy itself states. Empty when none can be read (--saved, no privilege).
+// billing day the policy itself states. Read with --saved too (it decides the months, not the
+// counts: a report of the saved totals must not move them to the 1st); empty when none can be
+// read (no privilege, policy not loaded).
 std::map<std::string, int> quota_first_days(const std::string& policy,
                                             const KernelOptions& kernel) {
     std::map<std::string, int> days;
@@ -143,7 +145,7 @@ int run_report(const std::vector<std::string>& args) {
                   << " and no acctc counters" << where(arguments.kernel) << "\n";
         return exit_policy_error;
     }
-    const auto from_quotas = map.count("first-day") != 0U || arguments.saved_only
+    const auto from_quotas = map.count("first-day") != 0U
                                  ? std::map<std::string, int>{}
                                  : quota_first_days(policy, arguments.kernel);
     std::vector<runtime::PolicyReport> reports;

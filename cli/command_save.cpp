@@ -44,7 +44,7 @@ bool save_once(const SaveArguments& arguments) {
         }
     }
     const auto now = periods::now();
-    const auto result = recording::book_readings(store, readings, now);
+    const auto result = recording::book_readings(store, lock, readings, now);
     for (const auto& problem : result.errors) {
         log_line(LogPriority::error, "acctc save: " + problem);
         ok = false;

@@ -1,6 +1,7 @@
 #include "common.hpp"
 
 #include "acctc/did_you_mean.hpp"
+#include "huge_page_heap.hpp"
 
 #include <cerrno>
 #include <cstdlib>
@@ -101,7 +102,9 @@ std::string read_policy(const std::string& path) {
     if (path == "-") {
         std::ostringstream text;
         text << std::cin.rdbuf();
-        return text.str();
+        auto policy = std::move(text).str();
+        prepare_heap_for_policy(policy.size());
+        return policy;
     }
     std::ifstream in(path, std::ios::binary);
     if (!in) {
@@ -109,7 +112,9 @@ std::string read_policy(const std::string& path) {
     }
     std::ostringstream text; // whole buffers, not a character at a time
     text << in.rdbuf();
-    return std::move(text).str();
+    auto policy = std::move(text).str();
+    prepare_heap_for_policy(policy.size()); // every policy read is compiled next
+    return policy;
 }
 
 std::string policy_file(const std::string& argument) {

@@ -44,7 +44,7 @@ void save_before_change(const KeptTotals& kept, const KernelOptions& kernel,
     try {
         const runtime::CounterSource source(kernel.netns, given_backend(kernel));
         const auto result =
-            recording::book_readings(kept.store, source.read(policy), periods::now());
+            recording::book_readings(kept.store, kept.lock, source.read(policy), periods::now());
         for (const auto& problem : result.errors) {
             log_line(LogPriority::warning,
                      std::string("acctc ") + command + ": warning: " + problem);
@@ -81,8 +81,8 @@ std::vector<runtime::CounterReading> reset_keeping_totals(const runtime::Counter
     const auto kept = totals_to_keep(state_dir, kernel, command);
     auto readings = source.read(policy, true);
     if (kept) {
-        const auto result = recording::book_readings(kept->store, readings, periods::now(),
-                                                     runtime::AfterReading::zeroed);
+        const auto result = recording::book_readings(kept->store, kept->lock, readings,
+                                                     periods::now(), runtime::AfterReading::zeroed);
         for (const auto& problem : result.errors) {
             log_line(LogPriority::warning,
                      std::string("acctc ") + command + ": warning: " + problem);

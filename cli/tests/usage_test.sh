@@ -50,6 +50,21 @@ expect 2 '--reset zeroes every counter of the policy at once, so it takes no COU
     "$acctc" counters lan web --reset
 expect 2 "unrecognised option '--policy-dri'; did you mean '--policy-dir'\?" "$acctc" counters --policy-dri x
 
+# compile and check take a backend as every kernel command does (--backend), or --target.
+printf 'policy seg\ninterface s = eth0\ncounter seen { passive via s }\ncounter c { }\n' >"$work/seg.acct"
+printf 'policy web\ncounter c { tcp port 443 }\n' >"$work/web.acct"
+expect 0 'iptables-restore --noflush' "$acctc" compile --backend iptables-legacy "$work/web.acct"
+expect 0 'table inet acctc_web' "$acctc" compile --backend nft "$work/web.acct"
+expect 1 "passive collection, which iptables cannot express" "$acctc" check --backend iptables "$work/seg.acct"
+expect 1 "passive collection, which iptables cannot express" "$acctc" check --target iptables-nft "$work/seg.acct"
+expect 0 '' "$acctc" check "$work/seg.acct"
+expect 2 "unknown backend 'ipt' \(expected nft, iptables" "$acctc" compile --backend ipt "$work/web.acct"
+expect 2 'name two backends' "$acctc" compile --target iptables --backend nft "$work/web.acct"
+
+# --host takes an address or MAC in any spelling; anything else is a usage error, not an empty list.
+expect 2 "--host takes an IPv4 or IPv6 address, a MAC or overflow, not 'bogus'" \
+    "$acctc" counters --netns acctc-usage-none --host bogus
+
 # Completion: every option of every command's table, and nothing else.
 "$acctc" completion bash >"$work/completion.bash" || fail "completion bash failed"
 bash -n "$work/completion.bash" || fail "completion script is not valid bash"

@@ -81,10 +81,9 @@ void Checker::declare_policy(const ast::PolicyDecl& decl) {
 }
 
 void Checker::declare_alias(const ast::AliasDecl& decl) {
-    if (!check_name(decl.name,
-                    decl.kind == ast::AliasDecl::Kind::interface ? "interface" : "network")) {
-        return;
-    }
+    // A bad name is reported once, here; declared anyway, its uses do not add "unknown
+    // interface 'w-x'; define it first: interface w-x = ..." for what the file does define.
+    check_name(decl.name, decl.kind == ast::AliasDecl::Kind::interface ? "interface" : "network");
     auto [it, inserted] = alias_sites_.emplace(decl.name.text, decl.name.range);
     if (!inserted) {
         auto& error = diag_.error(decl.name.range, "'" + decl.name.text + "' is already defined");

@@ -32,7 +32,7 @@ ACCTC_EXPECT(statement_body, "a statement: policy, interface, network, connmark,
 ACCTC_EXPECT(kw_at, "'at' (warn at 80 %)");
 ACCTC_EXPECT(next_item<quota_target>, "a counter name after ','");
 ACCTC_EXPECT(statement_end, "end of statement (a newline)");
-ACCTC_EXPECT(statement_name, "a name (letters, digits, '_', '-'; starting with a letter)");
+ACCTC_EXPECT(statement_name, "a name (letters, digits and '_', starting with a letter)");
 ACCTC_EXPECT(equals, "'='");
 ACCTC_EXPECT(list_of<device_item>, "an interface name, e.g. eth0");
 ACCTC_EXPECT(next_item<device_item>, "an interface name after ','");

@@ -2,42 +2,20 @@
 
 #include "acctc/ipset_host_comment.hpp"
 #include "acctc/runtime/errors.hpp"
+#include "acctc/runtime/host_selection.hpp"
 #include "iptables_exec.hpp"
 #include "text_lines.hpp"
 
 #include <algorithm>
-#include <arpa/inet.h>
-#include <cctype>
 #include <charconv>
 #include <set>
 
 namespace acctc::runtime {
 namespace {
 
-// The address as the nft backend writes a host (inet_ntop, MACs in lower case), whatever
-// spelling ipset chose.
+// The address as the nft backend writes a host, whatever spelling ipset chose.
 std::string canonical_address(const std::string& text) {
-    const auto is_mac = [&] {
-        for (std::size_t i = 0; i < text.size(); ++i) {
-            if (i % 3 == 2 ? text[i] != ':' : !std::isxdigit(static_cast<unsigned char>(text[i]))) {
-                return false;
-            }
-        }
-        return text.size() == 17;
-    };
-    if (is_mac()) {
-        std::string mac = text;
-        std::transform(mac.begin(), mac.end(), mac.begin(),
-                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-        return mac;
-    }
-    unsigned char raw[16];
-    char out[INET6_ADDRSTRLEN];
-    const int family = text.find(':') == std::string::npos ? AF_INET : AF_INET6;
-    if (inet_pton(family, text.c_str(), raw) != 1 || !inet_ntop(family, raw, out, sizeof out)) {
-        return text;
-    }
-    return out;
+    return canonical_host_address(text).value_or(text);
 }
 
 std::uint64_t number_after(const std::vector<std::string>& words, const std::string& key) {

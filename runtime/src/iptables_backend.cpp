@@ -139,10 +139,16 @@ ReloadText reload_text(const std::string& compiled, const IptablesPolicy& policy
 std::string rejection(const std::string& tool, const std::string& text, const std::string& err) {
     std::smatch m;
     std::string origin;
+    std::string note;
     if (std::regex_search(err, m, std::regex("line:? ([0-9]+)"))) {
         const auto lines = split_lines(text);
         const std::size_t n = std::stoul(m[1]);
-        if (n >= 1 && n <= lines.size()) {
+        if (n >= 1 && n <= lines.size() && lines[n - 1] == "COMMIT") {
+            // iptables-legacy hands the whole table to the kernel at COMMIT, and a rule the
+            // kernel refuses there (a cgroup path that does not exist) is reported as that line.
+            note = " (the kernel refused one of the rules at COMMIT, and " + tool +
+                   "-restore does not say which)";
+        } else if (n >= 1 && n <= lines.size()) {
             std::smatch c;
             if (std::regex_search(lines[n - 1], c, std::regex("--comment \"([^\"]+:[0-9]+)\""))) {
                 origin = c[1];
@@ -158,7 +164,7 @@ std::string rejection(const std::string& tool, const std::string& text, const st
         message.pop_back();
     }
     return (origin.empty() ? std::string() : origin + ": ") + "error: " + tool +
-           "-restore rejected the ruleset: " + message;
+           "-restore rejected the ruleset: " + message + note;
 }
 
 class IptablesBackend final : public Backend {

@@ -4,6 +4,7 @@
 #include "acctc/recording/unique_fd.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -11,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 #include <unistd.h>
 
 namespace acctc::recording {
@@ -36,6 +38,30 @@ std::string netns_dir_name(const std::string& netns) {
     std::string name = std::filesystem::path(netns).filename().string();
     std::replace(name.begin(), name.end(), '/', '_');
     return name.empty() || name == "." || name == ".." ? "_" : name;
+}
+
+// "p.json.Ab3xYz": the temporary name write_output_file gives a new "p.json" before its rename.
+bool is_temporary_name(const std::string& name) {
+    constexpr std::size_t random_part = 6;
+    const auto dot = name.rfind('.');
+    if (dot == std::string::npos || name.size() - dot - 1 != random_part) {
+        return false;
+    }
+    const std::string_view stem(name.data(), dot);
+    return stem.ends_with(suffix) && stem.size() > std::strlen(suffix) &&
+           std::all_of(name.begin() + static_cast<std::ptrdiff_t>(dot) + 1, name.end(),
+                       [](unsigned char c) { return std::isalnum(c) != 0; });
+}
+
+// A writer killed between creating its temporary file and renaming it leaves the file behind.
+// Only a holder of the directory's lock writes here, so under the lock every one is stale.
+void remove_stale_temporaries(const std::filesystem::path& dir) {
+    std::error_code error;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+        if (entry.is_regular_file(error) && is_temporary_name(entry.path().filename().string())) {
+            std::filesystem::remove(entry.path(), error);
+        }
+    }
 }
 
 } // namespace
@@ -98,12 +124,14 @@ runtime::PolicyTotals StateStore::load(const std::string& policy) const {
     }
 }
 
-void StateStore::save(const runtime::PolicyTotals& totals) const {
+void StateStore::save(const runtime::PolicyTotals& totals,
+                      [[maybe_unused]] const DirectoryLock& held) const {
     std::error_code error;
     std::filesystem::create_directories(dir_, error);
     if (error) {
         fail("cannot create", dir_, error.value());
     }
+    remove_stale_temporaries(dir_);
     write_output_file(file_for(totals.policy), runtime::to_json(totals).dump() + "\n");
     sync_directory(dir_);
 }

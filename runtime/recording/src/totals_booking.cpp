@@ -7,7 +7,7 @@
 
 namespace acctc::recording {
 
-BookingResult book_readings(const StateStore& store,
+BookingResult book_readings(const StateStore& store, const DirectoryLock& held,
                             const std::vector<runtime::CounterReading>& readings,
                             std::chrono::sys_seconds now, runtime::AfterReading after) {
     std::map<std::string, std::vector<runtime::CounterSample>> by_policy;
@@ -18,7 +18,7 @@ BookingResult book_readings(const StateStore& store,
     for (const auto& [policy, samples] : by_policy) {
         try {
             runtime::Amount booked;
-            change_totals(store, policy, [&](runtime::PolicyTotals& totals) {
+            change_totals(store, held, policy, [&](runtime::PolicyTotals& totals) {
                 booked = runtime::book(totals, samples, now, after);
             });
             result.booked.push_back({policy, booked});
@@ -29,19 +29,19 @@ BookingResult book_readings(const StateStore& store,
     return result;
 }
 
-void change_totals(const StateStore& store, const std::string& policy,
+void change_totals(const StateStore& store, const DirectoryLock& held, const std::string& policy,
                    const std::function<void(runtime::PolicyTotals&)>& change) {
     auto totals = store.load(policy);
     change(totals);
-    store.save(totals);
+    store.save(totals, held);
 }
 
-void book_apply(const StateStore& store, const std::string& policy,
+void book_apply(const StateStore& store, const DirectoryLock& held, const std::string& policy,
                 const runtime::ApplyReport& report, std::chrono::sys_seconds now) {
     if (report.dry_run) {
         return;
     }
-    change_totals(store, policy, [&](runtime::PolicyTotals& totals) {
+    change_totals(store, held, policy, [&](runtime::PolicyTotals& totals) {
         if (report.created) {
             runtime::forget_baselines(totals);
         }

@@ -2,10 +2,13 @@
 #include "acctc/recording/state_store.hpp"
 #include "acctc/recording/totals_booking.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <string>
 #include <unistd.h>
+#include <vector>
 
 namespace acctc::recording {
 namespace {
@@ -37,10 +40,11 @@ TEST(StateStore, BooksAndReadsBack) {
     const StateStore store(dir.path, "");
     const auto lock = store.lock();
     EXPECT_TRUE(store.load("p").series.empty());
-    auto result = book_readings(store, {reading("p", "wan", 3, 300), reading("q", "x", 1, 1)}, now);
+    auto result =
+        book_readings(store, lock, {reading("p", "wan", 3, 300), reading("q", "x", 1, 1)}, now);
     EXPECT_TRUE(result.errors.empty());
     ASSERT_EQ(result.booked.size(), 2U);
-    result = book_readings(store, {reading("p", "wan", 5, 500)}, now);
+    result = book_readings(store, lock, {reading("p", "wan", 5, 500)}, now);
     EXPECT_EQ(result.booked[0].booked, (runtime::Amount{2, 200}));
     EXPECT_EQ(store.policies(), (std::vector<std::string>{"p", "q"}));
     EXPECT_EQ(store.load("p").series.at({"wan", ""}).baseline, (runtime::Amount{5, 500}));
@@ -59,7 +63,7 @@ TEST(StateStore, DamagedFileIsReportedAndKept) {
     TemporaryDir dir;
     const StateStore store(dir.path, "");
     const auto lock = store.lock();
-    book_readings(store, {reading("p", "wan", 3, 300)}, now);
+    book_readings(store, lock, {reading("p", "wan", 3, 300)}, now);
     const auto file = store.file_for("p");
     const auto good = contents(file);
     for (const std::string& damage :
@@ -68,13 +72,37 @@ TEST(StateStore, DamagedFileIsReportedAndKept) {
         std::ofstream(file, std::ios::trunc) << damage;
         EXPECT_THROW(store.load("p"), runtime::StateError);
         const auto result =
-            book_readings(store, {reading("p", "wan", 9, 900), reading("q", "x", 1, 1)}, now);
+            book_readings(store, lock, {reading("p", "wan", 9, 900), reading("q", "x", 1, 1)}, now);
         ASSERT_EQ(result.errors.size(), 1U);
         EXPECT_NE(result.errors[0].find(file.string()), std::string::npos) << result.errors[0];
         EXPECT_EQ(contents(file), damage);
         ASSERT_EQ(result.booked.size(), 1U);
         EXPECT_EQ(result.booked[0].policy, "q");
     }
+}
+
+// A writer killed between creating its temporary file and the rename leaves "p.json.XXXXXX";
+// the next save under the lock removes it, and nothing else.
+TEST(StateStore, SaveRemovesTemporariesOfKilledWriters) {
+    TemporaryDir dir;
+    const StateStore store(dir.path, "");
+    const auto lock = store.lock();
+    book_readings(store, lock, {reading("p", "wan", 3, 300)}, now);
+    const auto directory = store.directory();
+    for (const char* name : {"p.json.Ab3xYz", "q.json.000000"}) {
+        std::ofstream(directory / name) << "{";
+    }
+    for (const char* name : {"notes.txt", "p.json.old", "p.json.Ab3xY", "x.json.Ab3xYz.json"}) {
+        std::ofstream(directory / name) << "keep";
+    }
+    book_readings(store, lock, {reading("p", "wan", 5, 500)}, now);
+    std::vector<std::string> left;
+    for (const auto& entry : std::filesystem::directory_iterator(directory)) {
+        left.push_back(entry.path().filename().string());
+    }
+    std::sort(left.begin(), left.end());
+    EXPECT_EQ(left, (std::vector<std::string>{".acctc.lock", "notes.txt", "p.json", "p.json.Ab3xY",
+                                              "p.json.old", "x.json.Ab3xYz.json"}));
 }
 
 TEST(StateStore, StateDirFollowsOptionThenVariable) {

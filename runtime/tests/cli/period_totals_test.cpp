@@ -372,6 +372,11 @@ TEST_F(PeriodTotals, MeteredLineExampleReports) {
     EXPECT_EQ(report["policies"][0]["first_day"], 15);
     EXPECT_NE(report["policies"][0]["periods"][0]["begin"].get<std::string>().find("-15T00:00:00"),
               std::string::npos);
+    // The saved totals alone are reported by the same months (they went by the 1st).
+    const auto saved = nlohmann::json::parse(acctc("report metered_line --json --saved"));
+    EXPECT_EQ(saved["policies"][0]["first_day"], 15) << saved.dump(1);
+    EXPECT_EQ(saved["policies"][0]["periods"][0]["begin"],
+              report["policies"][0]["periods"][0]["begin"]);
     EXPECT_GE(packets["line_out"], 9U);
     const auto skype_share = family(report, "skype");
     EXPECT_GT(skype_share.first, 0U);

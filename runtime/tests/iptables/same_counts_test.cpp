@@ -215,6 +215,26 @@ TEST(SameCounts, NftIptablesLegacyAndIptablesNftCountTheSameTraffic) {
     EXPECT_EQ(nft.at("from_lab").first, 95U + 6 + 6); // UDP v4, UDP v6, ICMP in
 }
 
+// Every backend labels a counter with its declaration's file:line (docs/iptables.md: the
+// counting rule's comment holds it, as the nft counter's comment does).
+TEST(SameCounts, EveryBackendShowsTheSameOrigins) {
+    std::map<BackendKind, std::map<std::string, std::string>> origins;
+    for (const auto kind :
+         {BackendKind::nftables, BackendKind::iptables_legacy, BackendKind::iptables_nft}) {
+        TestNamespace netns;
+        const auto backend = make_backend(kind, netns.name());
+        backend->apply(compiled(backend_info(kind).target), false);
+        for (const auto& reading : backend->counters("same", false)) {
+            origins[kind][reading.sample.counter] = reading.origin;
+        }
+    }
+    ASSERT_EQ(origins[BackendKind::nftables].size(), 18U);
+    EXPECT_EQ(origins[BackendKind::nftables].at("low_ports"), "same.acct:6");
+    EXPECT_EQ(origins[BackendKind::nftables].at("band_low"), "same.acct:16");
+    EXPECT_EQ(origins[BackendKind::iptables_legacy], origins[BackendKind::nftables]);
+    EXPECT_EQ(origins[BackendKind::iptables_nft], origins[BackendKind::nftables]);
+}
+
 // A re-apply leaves counting chains alone (no count lost), drops what the policy no longer
 // has, and never touches a foreign rule, chain or set.
 TEST(IptablesBackend, ReapplyKeepsCountsRemoveLeavesForeignRules) {

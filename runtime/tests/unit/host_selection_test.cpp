@@ -32,6 +32,17 @@ TEST(HostSelection, FiltersSortsAndKeepsTheTop) {
     EXPECT_EQ(select_readings(readings, {}).size(), readings.size());
 }
 
+// --host ADDRESS is spelled as the readings spell hosts, whatever the user typed.
+TEST(HostSelection, CanonicalHostAddresses) {
+    EXPECT_EQ(canonical_host_address("2001:DB8:0:1:0:0:0:10"), "2001:db8:0:1::10");
+    EXPECT_EQ(canonical_host_address("2001:0db8:0000:0001::0010"), "2001:db8:0:1::10");
+    EXPECT_EQ(canonical_host_address("198.18.1.10"), "198.18.1.10");
+    EXPECT_EQ(canonical_host_address("AA:bb:0C:dd:ee:FF"), "aa:bb:0c:dd:ee:ff");
+    EXPECT_EQ(canonical_host_address("bogus"), std::nullopt);
+    EXPECT_EQ(canonical_host_address("198.18.1.10/32"), std::nullopt);
+    EXPECT_EQ(canonical_host_address(""), std::nullopt);
+}
+
 TEST(HostSelection, PrometheusCapSumsTheRestIntoOther) {
     std::vector<CounterSample> samples;
     for (int i = 0; i < 5; ++i) {

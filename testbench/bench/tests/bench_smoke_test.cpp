@@ -44,6 +44,7 @@ TEST(BenchSmoke, QuickRunWithTenClassesHasTheJsonShape) {
     // ports, networks, protoport, gids, hosts; with IPv4 traffic, then with IPv6.
     ASSERT_EQ(report["datapath"].size(), 10U);
     for (const auto& result : report["datapath"]) {
+        SCOPED_TRACE(result.dump()); // which run, if one fails under load
         EXPECT_TRUE(result["ip_version"] == 4 || result["ip_version"] == 6);
         const bool hosts = result["kind"] == "hosts";
         EXPECT_EQ(result["classes"], hosts ? 300 : 10);
@@ -81,6 +82,7 @@ TEST(BenchSmoke, QuickRunWithTenClassesHasTheJsonShape) {
     EXPECT_EQ(report["apply"][0]["counters"], 11);
     // Every host of the set read back, and reset.
     ASSERT_EQ(report["host_reads"].size(), 1U);
+    SCOPED_TRACE(report["host_reads"][0].dump());
     EXPECT_EQ(report["host_reads"][0]["hosts"], 300);
     EXPECT_EQ(report["host_reads"][0]["read"], 300);
     EXPECT_EQ(report["host_reads"][0]["reset_ms"].size(), 3U);

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace acctc::runtime {
@@ -19,6 +20,10 @@ struct CounterSelection {
     std::optional<SortKey> sort;    // descending; ties keep the reading order
     std::optional<std::size_t> top; // after sorting
 };
+
+// A host address as every backend labels a host: IPv4 and IPv6 as inet_ntop writes them
+// (2001:DB8:0::5 is 2001:db8::5), a MAC in lower case; nullopt for anything else.
+std::optional<std::string> canonical_host_address(std::string_view text);
 
 std::vector<CounterReading> select_readings(std::vector<CounterReading> readings,
                                             const CounterSelection& selection);

@@ -35,7 +35,9 @@ class StateStore {
     runtime::PolicyTotals load(const std::string& policy) const;
     // Writes a temporary file, fsyncs it, renames it over the policy's file and fsyncs the
     // directory: after a crash the file holds the old totals or the new ones, never a mix.
-    void save(const runtime::PolicyTotals& totals) const;
+    // `held` is this store's lock: under it, temporary files left by a writer that was killed
+    // before its rename are removed (no live writer can own one).
+    void save(const runtime::PolicyTotals& totals, const DirectoryLock& held) const;
     // The policies with a file, sorted.
     std::vector<std::string> policies() const;
     std::filesystem::path file_for(const std::string& policy) const;
