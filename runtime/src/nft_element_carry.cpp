@@ -255,6 +255,36 @@ std::string with_set_names(std::string definition,
     return out;
 }
 
+std::string listed_as_compiled(std::string listing, const std::set<std::string>& counting) {
+    std::map<std::string, std::string> names;
+    for (const auto& name : counting) {
+        const auto suffix = name.rfind("_g");
+        if (suffix != std::string::npos && suffix + 3 == name.size() && name.back() >= '1' &&
+            name.back() <= '9') {
+            names[name] = name.substr(0, suffix);
+        }
+    }
+    std::string text = with_set_names(std::move(listing), names);
+    // Carry set blocks: from `\tset _carry...` to the `\t}` that closes it.
+    std::string out;
+    out.reserve(text.size());
+    bool carry = false;
+    for (std::size_t at = 0; at < text.size();) {
+        auto end = text.find('\n', at);
+        end = end == std::string::npos ? text.size() : end + 1;
+        const std::string_view line(text.data() + at, end - at);
+        if (line.starts_with("\tset " + std::string(carry_prefix))) {
+            carry = true;
+        } else if (carry && line.starts_with("\t}")) {
+            carry = false;
+        } else if (!carry) {
+            out += line;
+        }
+        at = end;
+    }
+    return out;
+}
+
 std::string carry_commands(NftNetlink& netlink, const std::string& table,
                            const ElementReload& plan, const std::vector<KernelCounter>& objects,
                            const std::set<std::string>& wanted,

@@ -63,6 +63,12 @@ ElementReload plan_element_reload(NftNetlink& netlink, const std::string& table,
 std::string with_set_names(std::string definition,
                            const std::map<std::string, std::string>& names);
 
+// A table's listing (nft text) as the compiled policy declares it: each counting set's
+// generation under its compiled name, and no carry set (data, as counter values are), so that
+// `acctc diff --live` right after a reload shows no difference. `counting`: the listed table's
+// counting sets.
+std::string listed_as_compiled(std::string listing, const std::set<std::string>& counting);
+
 // After the commit, once no packet can still run the old rules (its values are final): the
 // nft commands that replace the carry sets by ones holding the old carries plus what the
 // retired sets and `objects` (counter objects of classes now counted by elements, deleted by

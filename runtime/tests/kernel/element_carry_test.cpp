@@ -103,6 +103,11 @@ TEST(ElementCarry, AKeyMovingBetweenClassesUnderTrafficLeavesItsHistoryWithTheOl
     counts = packets(netns);
     EXPECT_EQ(counts.at("svc_c7"), 0U);
     EXPECT_EQ(counts.at("svc_c8"), 0U);
+    // `acctc diff --live` sees the policy as compiled: generations under their compiled names,
+    // carry sets left out (data, as counter values are).
+    const auto last = classes(5000, {{30007, 8}});
+    EXPECT_NE(netns.nft("list table inet acctc_carry").find("_g1 {"), std::string::npos);
+    EXPECT_EQ(backend->live_ruleset("carry"), backend->planned_ruleset(last));
 }
 
 // A read racing with reloads that move a key (old sets retired, carries written) must never
