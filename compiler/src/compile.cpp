@@ -95,9 +95,10 @@ CompileResult compile_source(std::string display_name, std::string text,
             compiled.types.push_back(counting_set_type(field));
         }
         compiled.elements.reserve(set.elements.size());
-        for (const auto& element : set.elements) {
-            const auto key = hashed_key(set.key, element.key);
-            compiled.elements.push_back({std::string(key.begin(), key.end()), element.counter});
+        for (std::size_t e = 0; e < set.elements.size(); ++e) {
+            const auto key = hashed_key(set.key, set.elements[e].key);
+            compiled.elements.push_back(
+                {std::string(key.begin(), key.end()), set.elements[e].counter, set.comments[e]});
         }
         out.element_sets.push_back(std::move(compiled));
     }

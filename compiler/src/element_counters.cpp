@@ -214,6 +214,7 @@ void use_element_counters(rules::Table& table) {
                 table.counters[counter].element = true;
                 auto& set = sets[key_part(map.key, entry.key, parts)];
                 set.counters.push_back(counter);
+                set.comments.push_back(element_comment(table.counters[counter]));
                 set.elements.push_back(std::move(entry));
             }
             for (auto& set : sets) {

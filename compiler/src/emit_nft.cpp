@@ -448,7 +448,7 @@ void counting_sets_text(const rules::Table& table, std::string& out) {
             out += e ? ",\n\t\t\t" : "\n\t\telements = { ";
             out += entry_text(set.key, set.elements[e]);
             out += " comment ";
-            out += quoted(element_comment(table.counters[set.counters[e]]));
+            out += quoted(set.comments[e]);
         }
         out += set.elements.empty() ? "\n\t}\n" : " }\n\t}\n";
     }

@@ -314,6 +314,7 @@ struct CountingSet {
     std::vector<Field> key; // concatenated
     std::vector<MapEntry> elements;
     std::vector<std::size_t> counters; // each element's counter: an index into Table::counters
+    std::vector<std::string> comments; // each element's comment (element_comment())
     std::string origin;
 };
 

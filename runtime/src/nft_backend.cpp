@@ -503,7 +503,8 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
         classes.insert(element_names.begin(), element_names.end());
         const std::set<std::string> removed_objects(plan.removed.begin(), plan.removed.end());
         std::vector<KernelCounter> dropped;
-        carry = carry_commands(netlink_, table, elements, carried_objects, classes, dropped);
+        carry = carry_commands(netlink_, table, elements, carried_objects, classes,
+                               policy.element_sets, dropped);
         for (const auto& counter : dropped) {
             if (removed_objects.count(counter.name) == 0) { // not reported with its object
                 report.removed.push_back(reading_of(counter));

@@ -67,6 +67,12 @@ std::string origin_of_comment(std::string_view comment) {
     return decode_counter_comment(name, rest).origin;
 }
 
+// An element comment without its origin (` @FILE:LINE`, the only ` @`: labels are escaped):
+// what must stay equal for an element to be kept as it is.
+std::string_view without_origin(std::string_view comment) {
+    return comment.substr(0, comment.rfind(" @"));
+}
+
 std::uint64_t less(std::uint64_t value, std::uint64_t started) {
     return value > started ? value - started : 0; // a reset in between is excluded by the lock
 }
@@ -155,7 +161,9 @@ ElementReload plan_element_reload(NftNetlink& netlink, const std::string& table,
             const bool same = std::all_of(
                 set.elements.begin(), set.elements.end(), [&](const auto& element) {
                     const auto found = old.find(element_id(element.key, element.counter));
-                    return found != old.end() && found->second.set == name;
+                    return found != old.end() && found->second.set == name &&
+                           without_origin(found->second.comment) ==
+                               without_origin(element.comment);
                 });
             if (same) {
                 keep = name;
@@ -178,28 +186,28 @@ ElementReload plan_element_reload(NftNetlink& netlink, const std::string& table,
                                "every generation name of set " + set.name + " is in use");
         }
         plan.names[set.name] = *fresh;
-        // A key that counts for the same class as before starts where its element is now.
+        // A key that counts for the same class as before starts where its element is now, under
+        // the policy's comment (labels that changed arrive with it).
         std::string keys;
         std::string values;
         for (const auto& element : set.elements) {
             const auto found = old.find(element_id(element.key, element.counter));
             if (found == old.end() ||
                 (found->second.packets == 0 && found->second.bytes == 0) ||
-                !quotable(found->second.comment)) {
+                !quotable(element.comment)) {
                 continue;
             }
             const std::string text = key_text(element.key, set.types);
             if (text.empty()) {
                 continue;
             }
-            note_origin(element.counter, found->second);
             plan.started[{found->second.set, element.key}] = {found->second.packets,
                                                               found->second.bytes};
             keys += (keys.empty() ? "" : ", ") + text;
             values += (values.empty() ? "" : ",\n\t") + text + " counter packets " +
                       std::to_string(found->second.packets) + " bytes " +
-                      std::to_string(found->second.bytes) + " comment \"" +
-                      found->second.comment + "\"";
+                      std::to_string(found->second.bytes) + " comment \"" + element.comment +
+                      "\"";
         }
         if (!keys.empty()) {
             const std::string where = " inet " + table + " " + *fresh + " { ";
@@ -288,6 +296,7 @@ std::string listed_as_compiled(std::string listing, const std::set<std::string>&
 std::string carry_commands(NftNetlink& netlink, const std::string& table,
                            const ElementReload& plan, const std::vector<KernelCounter>& objects,
                            const std::set<std::string>& wanted,
+                           const std::vector<CompiledPolicy::ElementSet>& sets,
                            std::vector<KernelCounter>& removed) {
     if (plan.retired.empty() && objects.empty()) {
         return {};
@@ -340,6 +349,14 @@ std::string carry_commands(NftNetlink& netlink, const std::string& table,
                        }
                        add(comment, packets, bytes);
                    });
+    }
+    for (const auto& set : sets) {
+        for (const auto& element : set.elements) {
+            const auto sum = sums.find(element.counter);
+            if (sum != sums.end()) {
+                sum->second.comment = element.comment;
+            }
+        }
     }
     std::string commands;
     for (const auto& set : plan.carry_sets) {

@@ -72,11 +72,13 @@ std::string listed_as_compiled(std::string listing, const std::set<std::string>&
 // After the commit, once no packet can still run the old rules (its values are final): the
 // nft commands that replace the carry sets by ones holding the old carries plus what the
 // retired sets and `objects` (counter objects of classes now counted by elements, deleted by
-// the cleanup in the same transaction) counted, for every class in `wanted`. `removed` gets the
-// final values of classes the policy dropped. Empty when nothing is to carry.
+// the cleanup in the same transaction) counted, for every class in `wanted`, under the comment
+// `sets` gives the class (labels that changed arrive with it). `removed` gets the final values
+// of classes the policy dropped. Empty when nothing is to carry.
 std::string carry_commands(NftNetlink& netlink, const std::string& table,
                            const ElementReload& plan, const std::vector<KernelCounter>& objects,
                            const std::set<std::string>& wanted,
+                           const std::vector<CompiledPolicy::ElementSet>& sets,
                            std::vector<KernelCounter>& removed);
 
 } // namespace acctc::runtime

@@ -107,6 +107,7 @@ struct CompiledPolicy {
         struct Element {
             std::string key;     // as the kernel stores it (NFTA_DATA_VALUE)
             std::string counter; // the counter it counts for
+            std::string comment; // the counter's name, a space, its comment (labels, origin)
         };
         std::vector<Element> elements;
     };
