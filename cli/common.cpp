@@ -11,7 +11,6 @@
 #include <iostream>
 #include <iterator>
 #include <sstream>
-#include <typeinfo>
 
 namespace acctc::cli {
 
@@ -137,34 +136,6 @@ std::optional<CompiledPolicy> compile_policy_file(const std::string& argument,
     return std::move(result.output);
 }
 
-namespace {
-
-// boost reads "-1" into an unsigned option as its largest value (lexical_cast wraps), so
-// `--every -5` waited for ages and `--max-hosts -1` meant no cap: a minus sign given to an
-// unsigned option is a usage error instead.
-void refuse_negative_unsigned(const po::parsed_options& parsed, const po::variables_map& values) {
-    for (const auto& option : parsed.options) {
-        const auto found = values.find(option.string_key);
-        if (found == values.end() || found->second.empty()) {
-            continue;
-        }
-        const std::type_info& type = found->second.value().type();
-        if (type != typeid(unsigned short) && type != typeid(unsigned) &&
-            type != typeid(unsigned long) && type != typeid(unsigned long long)) {
-            continue;
-        }
-        for (const auto& token : option.value) {
-            const auto first = token.find_first_not_of(" \t");
-            if (first != std::string::npos && token[first] == '-') {
-                throw UsageError("--" + option.string_key +
-                                 " takes a whole number of 0 or more, not '" + token + "'");
-            }
-        }
-    }
-}
-
-} // namespace
-
 bool parse_command_line(const std::vector<std::string>& args, const char* usage,
                         const po::options_description& options,
                         const po::positional_options_description& positional,
@@ -196,9 +167,7 @@ bool parse_command_line(const std::vector<std::string>& args, const char* usage,
         return false;
     }
     try {
-        const auto parsed = po::command_line_parser(args).options(all).positional(positional).run();
-        po::store(parsed, values);
-        refuse_negative_unsigned(parsed, values);
+        po::store(po::command_line_parser(args).options(all).positional(positional).run(), values);
         if (values.count("help") != 0U) {
             // Positional arguments are in the usage line, not in the option list.
             po::options_description shown("options");

@@ -34,14 +34,6 @@ expect 2 "no policy 'nowhere': no file of that name, and no nowhere.acct in $wor
 (cd "$work/second" && expect 0 'acctc_second_dir' "$acctc" compile --policy-dir "$work/first" lan.acct)
 expect 2 "cannot read '\./lan'" "$acctc" check --policy-dir "$work/first" ./lan
 
-# A negative number for an unsigned option is refused, not wrapped to its largest value.
-expect 2 "--every takes a whole number of 0 or more, not '-5'" "$acctc" record --every -5 --rrd-dir "$work"
-expect 2 "--every takes a whole number of 0 or more, not '-5'" "$acctc" save --every=-5
-expect 2 "--max-hosts takes a whole number of 0 or more, not '-1'" "$acctc" counters --max-hosts -1
-expect 2 "--max-hosts takes a whole number of 0 or more, not '-1'" "$acctc" serve --max-hosts -1
-expect 2 "--max-connections takes a whole number of 0 or more, not '-1'" "$acctc" serve --max-connections -1
-expect 2 "--top takes a whole number of 0 or more, not '-2'" "$acctc" counters --top -2
-
 # Did you mean: subcommands, options, policy keywords.
 expect 2 "unknown command 'aply'; did you mean 'apply'\?" "$acctc" aply
 expect 2 "unrecognised option '--dry-rn'; did you mean '--dry-run'\?" "$acctc" apply --dry-rn x
