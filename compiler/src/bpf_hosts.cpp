@@ -1,5 +1,7 @@
 #include "bpf_hosts.hpp"
 
+#include "acctc/counter_labels.hpp"
+
 #include <algorithm>
 
 namespace acctc {
@@ -45,11 +47,23 @@ std::vector<BpfHostCounterPlan> plan_bpf_hosts(const ir::Policy& policy) {
             continue;
         }
         const bool in = counter.match.directions == ir::dir_in;
-        plan.push_back({counter.name, counter.name + "_overflow", counter.origin,
-                        counter.match.via.front(), in ? BpfHook::ingress : BpfHook::egress,
+        const std::string& device = counter.match.via.front();
+        CounterIdentity identity{counter.name, CounterKind::counter, {}, counter.origin, {}, {}};
+        identity.wire.add(WireDifference::receive_offload);
+        if (in) {
+            identity.receive_devices = {device};
+        } else {
+            identity.wire.add(WireDifference::segmentation_offload);
+        }
+        CounterIdentity overflow = identity;
+        overflow.labels.push_back({Dimension::host, "overflow"});
+        const std::string overflow_name = counter.name + "_overflow";
+        plan.push_back({counter.name, overflow_name, counter.origin, device,
+                        in ? BpfHook::ingress : BpfHook::egress,
                         counter.host->side == ir::HostSide::source ? BpfAddress::source
                                                                    : BpfAddress::destination,
-                        counter.host->size});
+                        counter.host->size, encode_counter_comment(counter.name, identity),
+                        encode_counter_comment(overflow_name, overflow)});
     }
     return plan;
 }

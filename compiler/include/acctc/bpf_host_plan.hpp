@@ -21,6 +21,11 @@ struct BpfHostCounterPlan {
     BpfHook hook = BpfHook::ingress;
     BpfAddress key = BpfAddress::source;
     std::uint32_t size = 65536; // hosts per family (the map's max_entries, preallocated)
+    // What an nft set's and overflow counter's comment would say (acctc/counter_labels.hpp):
+    // family, labels, origin and how the hook differs from the wire (tc ingress sees packets
+    // merged by GRO, tc egress GSO packets before they are cut up).
+    std::string comment;
+    std::string overflow_comment;
 };
 
 } // namespace acctc
