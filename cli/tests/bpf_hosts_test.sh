@@ -143,6 +143,18 @@ sent=$(awk '/transmitted/ { print $1 }' "$work/flood")
 [[ $total == "$sent" ]] || fail "resets under traffic read $total packets of $sent sent"
 ((resets > 2)) || fail "only $resets resets during the flood"
 
+# A failed apply leaves nothing: its second counter's device is missing.
+cat >"$work/bpffail.acct" <<'POLICY'
+policy bpffail
+interface lan = lan0
+interface gone = nosuch0
+counter sent { in via lan; split host source }
+counter other { in via gone; split host source }
+POLICY
+acctc_r apply --hosts-in bpf "$work/bpffail.acct" >/dev/null 2>&1 && fail "apply on a missing device succeeded"
+[[ -z $(find "$ACCTC_BPF_ROOT" -name bpffail) ]] || fail "a failed apply left pins"
+ip netns exec "$router" nft list table inet acctc_bpffail >/dev/null 2>&1 && fail "a failed apply left a table"
+
 # remove: nothing pinned stays, nothing counts any more.
 acctc_r remove bpfhosts >/dev/null || fail "remove failed"
 left=$(find "$ACCTC_BPF_ROOT" -mindepth 1 ! -name '*.debug' | wc -l)

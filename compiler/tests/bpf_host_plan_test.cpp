@@ -32,6 +32,9 @@ TEST(BpfHostPlan, DeviceAndDirectionOnlyGoToBpf) {
     EXPECT_EQ(senders.key, BpfAddress::source);
     EXPECT_EQ(senders.size, 1000u);
     EXPECT_EQ(senders.origin, "test.acct:5");
+    // The labels the readings decode, as an nft set's comment: tc ingress sees GRO's packets.
+    EXPECT_EQ(senders.comment, "acctc1 f=7 w=gro rx=wan0 @test.acct:5");
+    EXPECT_EQ(senders.overflow_comment, "acctc1 f=7 host=overflow w=gro rx=wan0 @test.acct:5");
     const BpfHostCounterPlan& receivers = out.bpf_hosts[1];
     EXPECT_EQ(receivers.device, "lan0");
     EXPECT_EQ(receivers.hook, BpfHook::egress);

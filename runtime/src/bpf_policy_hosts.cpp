@@ -118,6 +118,13 @@ fs::path namespace_dir(bool create) {
             throw_system_error("mount bpffs at " + root.string(), errno);
         }
     }
+    if (!create) {
+        try {
+            return root / "acctc" / std::to_string(netns_cookie());
+        } catch (const RuntimeError&) {
+            return {}; // no SO_NETNS_COOKIE (Linux < 5.14): nothing can have been pinned
+        }
+    }
     return root / "acctc" / std::to_string(netns_cookie());
 }
 
@@ -196,7 +203,7 @@ void apply_bpf_hosts(const std::string& policy, const std::vector<BpfHostCounter
             unpin(path);
         }
         if (counter_dirs(dir).empty()) {
-            unpin(dir);
+            remove_bpf_hosts(policy);
         }
         throw;
     }
