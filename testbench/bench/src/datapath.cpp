@@ -247,6 +247,11 @@ class CaseRunner {
                 runtime::make_backend(runtime::BackendKind::nftables, topology_.netns(node_).name())
                     ->remove(acctc_bpf_->policy_name);
             }
+            if (!acctc_bpf_root_.empty()) {
+                // Mounted in the bench's own mount namespace only: on the host an empty dir.
+                ::umount2(acctc_bpf_root_.c_str(), MNT_DETACH);
+                ::rmdir(acctc_bpf_root_.c_str());
+            }
             if (iptables_loaded_) {
                 topology_.nft(node_, dormant_iptables(ipv6_, false));
                 try {
@@ -400,6 +405,7 @@ class CaseRunner {
                 throw std::runtime_error("mkdtemp failed");
             }
             ::setenv("ACCTC_BPF_ROOT", root, 1);
+            acctc_bpf_root_ = root;
             BenchPolicy eligible = policy_;
             eligible.policy_name = "bench_hosts_bpf";
             eligible.source.replace(eligible.source.find("forward in via"),
@@ -549,6 +555,7 @@ class CaseRunner {
     int wan_ifindex_ = 0;
     std::optional<CompiledPolicy> acctc_bpf_;
     std::filesystem::path acctc_bpf_link_;
+    std::string acctc_bpf_root_; // the bpffs the variant pins in
 };
 
 } // namespace
