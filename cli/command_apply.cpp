@@ -128,6 +128,19 @@ int run_apply(const std::vector<std::string>& args) {
             std::cout << note << "\n";
         }
         if (!dry_run) {
+            // The same policy left in another backend counts every packet a second time, and
+            // `counters` lists both copies under the same names.
+            for (const auto other :
+                 runtime::remembered_backends(values.netns, policy.policy_name)) {
+                if (other != loaded->backend) {
+                    const std::string name(runtime::backend_info(other).name);
+                    std::cerr << "acctc apply: warning: policy " << policy.policy_name
+                              << " was also applied" << where(values) << " with " << name
+                              << ": both count every packet, and counters lists both; remove "
+                                 "that one with: acctc remove --backend "
+                              << name << " " << policy.policy_name << "\n";
+                }
+            }
             runtime::remember_applied(values.netns, loaded->backend, policy.policy_name);
         }
     } catch (const runtime::RuntimeError& error) {

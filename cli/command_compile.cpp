@@ -23,11 +23,11 @@ void add_policy_options(po::options_description& options, PolicyOptions& values)
         "the backend to compile for: " + runtime::backend_names();
     options.add_options()("target,t", po::value(&values.target)->default_value("nft"),
                           target_help.c_str())("backend", po::value(&values.backend),
-                                               "the same as --target")("etc", po::value(&values.etc)->default_value("/etc"),
-                          "read passwd, group and services from this directory (compile for "
-                          "another host)")(
-        "policy", po::value(&values.policy)->required(),
-        "policy file, a NAME in the policy directories, or - for standard input");
+                                               "the same as --target")(
+        "etc", po::value(&values.etc)->default_value("/etc"),
+        "read passwd, group and services from this directory (compile for "
+        "another host)")("policy", po::value(&values.policy)->required(),
+                         "policy file, a NAME in the policy directories, or - for standard input");
     add_policy_dir_option(options);
 }
 
@@ -111,7 +111,8 @@ int run_check(const std::vector<std::string>& args) {
     po::positional_options_description positional;
     positional.add("policy", 1);
     po::variables_map map;
-    if (!parse_command_line(args, "acctc check [--target|--backend BACKEND] [--etc DIR] POLICY", options, positional, map)) {
+    if (!parse_command_line(args, "acctc check [--target|--backend BACKEND] [--etc DIR] POLICY",
+                            options, positional, map)) {
         return exit_ok;
     }
     return compile_policy_file(values.policy, compile_options(values)) ? exit_ok

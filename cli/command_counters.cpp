@@ -232,6 +232,10 @@ int run_counters(const std::vector<std::string>& args) {
                          std::to_string(static_cast<int>(max_watch_seconds)) +
                          " (e.g. --watch 1 or --watch 0.5), not " + given(values.watch));
     }
+    if (map.count("count") != 0U && values.count < 1) {
+        throw UsageError("--count takes a number of updates of 1 or more, not " +
+                         std::to_string(values.count));
+    }
     if (map.count("watch") != 0U && values.prometheus) {
         throw UsageError("--watch does not go with --prometheus: let Prometheus scrape `acctc "
                          "serve` instead");

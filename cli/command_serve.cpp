@@ -4,6 +4,7 @@
 #include "acctc/recording/listen_address.hpp"
 #include "acctc/recording/metrics_server.hpp"
 #include "acctc/runtime/errors.hpp"
+#include "acctc/runtime/exposition.hpp"
 #include "command.hpp"
 #include "common.hpp"
 #include "kernel_options.hpp"
@@ -29,6 +30,7 @@ int run_serve(const std::vector<std::string>& args) {
     recording::ServerOptions server_options;
     unsigned read_timeout_ms = static_cast<unsigned>(server_options.read_timeout.count());
     unsigned max_age_ms = static_cast<unsigned>(server_options.max_age.count());
+    std::size_t max_hosts = runtime::default_max_host_series;
     po::options_description options("options");
     options.add_options()("listen,l", po::value(&listen)->default_value(listen),
                           "ADDR:PORT to serve /metrics on ([::1]:PORT for IPv6)")(
@@ -43,6 +45,8 @@ int run_serve(const std::vector<std::string>& args) {
         "clients are dropped")("read-timeout-ms",
                                po::value(&read_timeout_ms)->default_value(read_timeout_ms),
                                "a request head must arrive within this many milliseconds")(
+        "max-hosts", po::value(&max_hosts)->default_value(max_hosts),
+        "at most N hosts per counter; the rest summed as host=\"other\"")(
         "policy", po::value(&policies),
         "policy files or names as applied (default: every acctc policy)");
     add_kernel_options(options, kernel);
@@ -50,7 +54,9 @@ int run_serve(const std::vector<std::string>& args) {
     positional.add("policy", -1);
     po::variables_map map;
     if (!parse_command_line(
-            args, "acctc serve [--listen ADDR:PORT] [--netns NAME] [--backend NAME] [POLICY...]",
+            args,
+            "acctc serve [--listen ADDR:PORT] [--max-hosts N] [--netns NAME] [--backend NAME] "
+            "[POLICY...]",
             options, positional, map)) {
         return exit_ok;
     }
@@ -74,7 +80,7 @@ int run_serve(const std::vector<std::string>& args) {
     // One formatter for `counters --prometheus` and this endpoint: the runtime's. A policy that
     // is not loaded is a metric (acctc_policy_loaded 0), not a failed scrape.
     auto scrape = std::make_shared<recording::CounterScrape>(
-        policies, kernel.netns, server_options.log, given_backend(kernel));
+        policies, kernel.netns, server_options.log, given_backend(kernel), max_hosts);
     // Once now, so that what no scrape could survive (no privilege to enter the namespace or
     // to read nf_tables) fails here with its reason instead of as 500 after 500.
     try {

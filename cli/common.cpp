@@ -136,6 +136,33 @@ std::optional<CompiledPolicy> compile_policy_file(const std::string& argument,
     return std::move(result.output);
 }
 
+namespace {
+
+template <typename... Types>
+bool is_typed_as(const po::value_semantic* semantic) {
+    return (... || (dynamic_cast<const po::typed_value<Types>*>(semantic) != nullptr));
+}
+
+// Boost reads "-5" into an unsigned option as 4294967291 (--every -5 slept for 136 years, --top
+// -1 kept everything): a negative value of a count or a duration is a usage error.
+void refuse_negative_counts(const po::parsed_options& parsed, const po::options_description& all) {
+    for (const auto& option : parsed.options) {
+        const auto* description = all.find_nothrow(option.string_key, false);
+        if (description == nullptr || option.value.empty() ||
+            !is_typed_as<unsigned, unsigned long, unsigned long long>(
+                description->semantic().get())) {
+            continue;
+        }
+        const std::string& value = option.value.front();
+        if (value.find('-') != std::string::npos) {
+            throw UsageError("--" + option.string_key +
+                             " takes a whole number of 0 or more, not '" + value + "'");
+        }
+    }
+}
+
+} // namespace
+
 bool parse_command_line(const std::vector<std::string>& args, const char* usage,
                         const po::options_description& options,
                         const po::positional_options_description& positional,
@@ -167,7 +194,9 @@ bool parse_command_line(const std::vector<std::string>& args, const char* usage,
         return false;
     }
     try {
-        po::store(po::command_line_parser(args).options(all).positional(positional).run(), values);
+        const auto parsed = po::command_line_parser(args).options(all).positional(positional).run();
+        refuse_negative_counts(parsed, all);
+        po::store(parsed, values);
         if (values.count("help") != 0U) {
             // Positional arguments are in the usage line, not in the option list.
             po::options_description shown("options");

@@ -8,7 +8,7 @@ ACCTC_PACKAGES=(
   clang libclang-rt-14-dev  # the sanitizer and fuzzing build (ASan, UBSan, libFuzzer)
   nftables iptables ipset conntrack iproute2 rrdtool curl procps python3
   # the .deb (CPack, dpkg-shlibdeps), its pages and units; Prometheus for the fleet test and promtool
-  dpkg-dev file man-db systemd jq prometheus
+  dpkg-dev file man-db systemd jq prometheus lintian
   libbpf-dev  # scripts/wire/measure_gso_segs.sh: the BPF measurement of GSO/GRO segments
 )
 install_acctc_packages() {

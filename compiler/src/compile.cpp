@@ -8,6 +8,7 @@
 #include "check_iptables.hpp"
 #include "device_uses.hpp"
 #include "dump.hpp"
+#include "element_counters.hpp"
 #include "emit_iptables.hpp"
 #include "emit_nft.hpp"
 #include "host_database.hpp"
@@ -86,6 +87,9 @@ CompileResult compile_source(std::string display_name, std::string text,
     } else if (options.dump == Dump::lower) {
         out.dump = dump_lowered(table);
     }
+    if (options.target == Target::nft) {
+        use_element_counters(table);
+    }
     out.policy_name = policy.name;
     out.bpf_hosts = std::move(bpf_hosts);
     out.table_name = table.name;
@@ -96,6 +100,19 @@ CompileResult compile_source(std::string display_name, std::string text,
     }
     for (const auto& set : table.sets) {
         out.sets.push_back(set.name);
+    }
+    for (const auto& set : table.counting_sets) {
+        CompiledPolicy::ElementSet compiled{set.name, {}, {}};
+        for (const auto field : set.key) {
+            compiled.types.push_back(counting_set_type(field));
+        }
+        compiled.elements.reserve(set.elements.size());
+        for (std::size_t e = 0; e < set.elements.size(); ++e) {
+            const auto key = hashed_key(set.key, set.elements[e].key);
+            compiled.elements.push_back(
+                {std::string(key.begin(), key.end()), set.elements[e].counter, set.comments[e]});
+        }
+        out.element_sets.push_back(std::move(compiled));
     }
     out.devices = device_uses(checked); // BPF counters' devices too
     for (const auto& quota : policy.quotas) {
@@ -151,7 +168,8 @@ CompileResult compile_source(std::string display_name, std::string text,
     // Last, once the emitters are done with the table: its names and origins move.
     out.counters.reserve(table.counters.size());
     for (auto& counter : table.counters) {
-        out.counters.push_back({std::move(counter.name), std::move(counter.identity.origin)});
+        auto& into = counter.element ? out.element_counters : out.counters;
+        into.push_back({std::move(counter.name), std::move(counter.identity.origin)});
     }
     result.output = std::move(out);
     return result;

@@ -295,6 +295,18 @@ std::string statement_text(const rules::Statement& s, const std::string& indent)
         }
         return out;
     }
+    case Kind::count_elements:
+        return indent + "count by element of @" + s.name + " with " + key_text(s.key) + "\n";
+    case Kind::dispatch: {
+        std::string out = indent + "goto by jhash of " + key_text(s.key) + " mod " +
+                          std::to_string(s.entries.size()) + "\n";
+        for (std::size_t e = 0; e < s.entries.size(); ++e) {
+            out += indent + "  " + std::to_string(e) + " -> " + s.entries[e].counter + "\n";
+        }
+        return out;
+    }
+    case Kind::go:
+        return indent + "goto " + s.name + "\n";
     case Kind::accept:
         return indent + "accept\n";
     case Kind::drop:

@@ -822,6 +822,10 @@ void Emitter::emit_statements(std::size_t index, const Spec& spec, const rules::
             break;
         case Statement::Kind::hash_goto:
             throw std::logic_error("host set parts reach the iptables emitter (LowerOptions)");
+        case Statement::Kind::count_elements:
+        case Statement::Kind::dispatch:
+        case Statement::Kind::go:
+            throw std::logic_error("element counters reach the iptables emitter (nft only)");
         case Statement::Kind::mark_packet:
         case Statement::Kind::unmark_packet:
             throw std::logic_error("a packet mark reaches the iptables emitter");

@@ -1,10 +1,12 @@
 #include "emit_nft.hpp"
 
+#include "element_counters.hpp"
 #include "well_known.hpp"
 
 #include <algorithm>
 #include <cstdio>
 #include <optional>
+#include <stdexcept>
 
 namespace acctc {
 namespace {
@@ -238,19 +240,29 @@ std::optional<CounterMapText> masked_address_map(Field field,
     return map;
 }
 
-// One element per entry, fields concatenated with " . ".
+// A map's or set's key: its fields concatenated with " . ".
+std::string key_expression(const std::vector<Field>& key, const std::string& port_protocol) {
+    std::string out;
+    for (std::size_t i = 0; i < key.size(); ++i) {
+        out += (i ? " . " : "") + field_expression(key[i], key.size() == 1 ? port_protocol : "");
+    }
+    return out;
+}
+
+std::string entry_text(const std::vector<Field>& key, const rules::MapEntry& entry) {
+    std::string text;
+    for (std::size_t i = 0; i < key.size(); ++i) {
+        text += (i ? " . " : "") + element(key[i], entry.key[i]);
+    }
+    return text;
+}
+
+// One element per entry.
 CounterMapText counter_map(const Statement& s, const std::string& port_protocol) {
     CounterMapText map;
-    for (std::size_t i = 0; i < s.key.size(); ++i) {
-        map.key +=
-            (i ? " . " : "") + field_expression(s.key[i], s.key.size() == 1 ? port_protocol : "");
-    }
+    map.key = key_expression(s.key, port_protocol);
     for (const auto& entry : s.entries) {
-        std::string text;
-        for (std::size_t i = 0; i < s.key.size(); ++i) {
-            text += (i ? " . " : "") + element(s.key[i], entry.key[i]);
-        }
-        map.elements.emplace_back(std::move(text), &entry.counter);
+        map.elements.emplace_back(entry_text(s.key, entry), &entry.counter);
     }
     return map;
 }
@@ -295,6 +307,18 @@ std::string statement(const Statement& s, const std::string& port_protocol) {
         }
         return out + " }";
     }
+    case Statement::Kind::count_elements:
+        return key_expression(s.key, port_protocol) + " @" + s.name;
+    case Statement::Kind::dispatch: {
+        std::string out = "jhash " + key_expression(s.key, port_protocol) + " mod " +
+                          std::to_string(s.entries.size()) + " seed 0x0 vmap { ";
+        for (std::size_t e = 0; e < s.entries.size(); ++e) {
+            out += (e ? ", " : "") + std::to_string(e) + " : goto " + s.entries[e].counter;
+        }
+        return out + " }";
+    }
+    case Statement::Kind::go:
+        return "goto " + s.name;
     case Statement::Kind::accept:
         return "accept";
     case Statement::Kind::drop:
@@ -316,8 +340,8 @@ std::string rule_text(const rules::Rule& rule) {
             }
         }
         for (const auto& s : rule.statements) {
-            if (s.kind == Statement::Kind::count_map && s.key.size() == 1 &&
-                (s.key[0] == Field::sport || s.key[0] == Field::dport)) {
+            if ((s.kind == Statement::Kind::count_map || s.kind == Statement::Kind::dispatch) &&
+                s.key.size() == 1 && (s.key[0] == Field::sport || s.key[0] == Field::dport)) {
                 return true;
             }
         }
@@ -406,6 +430,30 @@ EgressTable egress_table(const std::string& table, const rules::Chain& chain) {
     return out;
 }
 
+// Large classifications' parts (element_counters.hpp): each element counts for the counter its
+// comment names.
+void counting_sets_text(const rules::Table& table, std::string& out) {
+    for (const auto& set : table.counting_sets) {
+        std::vector<std::string> types;
+        for (const auto field : set.key) {
+            types.emplace_back(counting_set_type(field));
+        }
+        out += "\n\tset " + set.name + " {\n\t\ttype ";
+        for (std::size_t i = 0; i < types.size(); ++i) {
+            out += (i ? " . " : "") + types[i];
+        }
+        out += "\n\t\tcounter\n\t\tcomment ";
+        out += quoted(counting_set_comment(types, set.origin));
+        for (std::size_t e = 0; e < set.elements.size(); ++e) {
+            out += e ? ",\n\t\t\t" : "\n\t\telements = { ";
+            out += entry_text(set.key, set.elements[e]);
+            out += " comment ";
+            out += quoted(set.comments[e]);
+        }
+        out += set.elements.empty() ? "\n\t}\n" : " }\n\t}\n";
+    }
+}
+
 } // namespace
 
 NftText emit_nft(const rules::Table& table) {
@@ -417,6 +465,9 @@ NftText emit_nft(const rules::Table& table) {
     // ~110 bytes per counter and ~60 per map entry: one allocation for 100,000 classes.
     out.reserve(160 * table.counters.size());
     for (const auto& counter : table.counters) {
+        if (counter.element) {
+            continue; // counted by set elements (element_counters.hpp)
+        }
         // Appended piece by piece: `a + b + ...` would build a temporary per counter.
         out += "\tcounter ";
         out += counter.name;
@@ -428,8 +479,7 @@ NftText emit_nft(const rules::Table& table) {
         // `over`: a rule naming it matches once more than the budget was charged (a drop then
         // refuses the packet); the kernel reports the object when it is spent.
         out += "\tquota " + quota.name + " {\n\t\tover " + std::to_string(quota.bytes) +
-               " bytes\n\t\tcomment " + quoted(encode_quota_comment(quota.identity)) +
-               "\n\t}\n";
+               " bytes\n\t\tcomment " + quoted(encode_quota_comment(quota.identity)) + "\n\t}\n";
     }
     for (const auto& set : table.sets) {
         out += "\n\tset " + set.name + " {\n\t\ttype " +
@@ -448,6 +498,7 @@ NftText emit_nft(const rules::Table& table) {
                                    : set.origin) +
                "\n\t}\n";
     }
+    counting_sets_text(table, out);
     for (const auto& chain : table.chains) {
         if (chain.hook == rules::Hook::egress) {
             text.egress.push_back(egress_table(table.name, chain));

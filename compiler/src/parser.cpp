@@ -140,7 +140,11 @@ ast::Policy parse_policy(const SourceFile& file, Diagnostics& diagnostics) {
     const std::string_view text = file.text();
     TreeBuilder builder;
     builder.base = text.data();
-    const std::vector<std::size_t> starts = statement_starts(text);
+    std::vector<std::size_t> starts = statement_starts(text);
+    // A UTF-8 byte order mark, as some editors save it, is not part of the first statement.
+    if (text.starts_with("\xEF\xBB\xBF") && !starts.empty() && starts.front() == 0) {
+        starts.front() = 3;
+    }
     for (std::size_t i = 0; i < starts.size() && !diagnostics.too_many(); ++i) {
         const std::size_t begin = starts[i];
         const std::size_t end = i + 1 < starts.size() ? starts[i + 1] : text.size();

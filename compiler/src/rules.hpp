@@ -217,6 +217,13 @@ struct Statement {
         // `split host` parts (nft only): go to entries[h].counter, a chain, where h is a hash
         // of the key (cut to prefix) modulo entries.size().
         hash_goto,
+        // Large classifications as element counters (nft only, element_counters.hpp): look the
+        // key up in set `name` (a CountingSet), whose matched element counts the packet;
+        // `dispatch` goes to chain entries[h].counter, h the kernel's jhash of the key (its
+        // fields concatenated) with seed 0, modulo entries.size(); `go` goes to chain `name`.
+        count_elements,
+        dispatch,
+        go,
         accept,
         drop,
         jump,
@@ -294,6 +301,21 @@ struct CounterFamily {
 struct CounterObject {
     std::string name;
     CounterIdentity identity; // family, labels, origin
+    // Counted by elements of counting sets (element_counters.hpp), not by a counter object:
+    // not declared; each of its elements carries its name and identity in its comment.
+    bool element = false;
+};
+
+// A constant set whose every element has a counter (`counter` in the declaration): a large
+// classification's part (element_counters.hpp). Each element is a point of the key and names
+// the counter (a CounterObject with `element`) it counts for.
+struct CountingSet {
+    std::string name;
+    std::vector<Field> key; // concatenated
+    std::vector<MapEntry> elements;
+    std::vector<std::size_t> counters; // each element's counter: an index into Table::counters
+    std::vector<std::string> comments; // each element's comment (element_comment())
+    std::string origin;
 };
 
 struct DynamicSet {
@@ -331,6 +353,7 @@ struct Table {
     std::vector<CounterObject> counters; // every family expanded, in family order
     std::vector<QuotaObject> quotas;
     std::vector<DynamicSet> sets;
+    std::vector<CountingSet> counting_sets;
     std::vector<Chain> chains;
 };
 

@@ -93,6 +93,14 @@ TEST(Grammar, AddressesAliasesAndPeers) {
     EXPECT_EQ(peers[0].text, "c");
 }
 
+// A file saved with a UTF-8 byte order mark (some editors add one) parses as without it.
+TEST(Grammar, SkipsAByteOrderMark) {
+    Diagnostics diagnostics;
+    const auto policy = parse("\xEF\xBB\xBFpolicy p\ncounter c { tcp port 80 }\n", diagnostics);
+    EXPECT_FALSE(diagnostics.has_errors());
+    EXPECT_EQ(policy.statements.size(), 2U);
+}
+
 TEST(Grammar, ReportsEveryBrokenStatementAndKeepsTheRest) {
     Diagnostics diagnostics;
     const auto policy = parse("policy p\ncounter a { tcp dport }\ncounter b { in }\n"

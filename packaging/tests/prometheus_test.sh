@@ -29,11 +29,14 @@ jq -e '.panels | length > 0' "$examples/grafana-dashboard.json" >/dev/null || fa
 
 ip netns add "$netns" || exit 1
 ip -n "$netns" link set lo up
+for host in 198.18.0.1 198.18.0.2 198.18.0.3; do ip -n "$netns" address add $host/32 dev lo; done
 in_netns() { ip netns exec "$netns" "$@"; }
 cat >"$work/fleet.acct" <<'POLICY'
 policy fleet
 counter sent { out; udp dport 9; include loopback }
 counter echo { udp dport 7; split direction; include loopback }
+counter hosts { out; udp dport 5; include loopback; split host destination }
+quota hosts { on hosts; 1 MB per day; warn at 800 B }
 POLICY
 in_netns "$acctc" apply "$work/fleet.acct" >/dev/null || { echo "FAIL: apply"; exit 1; }
 
@@ -73,8 +76,9 @@ wait_for() { # wait_for SECONDS PROMQL: until it has a result
     done
     return 1
 }
-send() { # send PORT N
-    in_netns bash -c 'for ((i = 0; i < $2; i++)); do echo x >/dev/udp/127.0.0.1/$1; done' _ "$@"
+send() { # send PORT N [ADDRESS]
+    in_netns bash -c 'for ((i = 0; i < $2; i++)); do echo x >/dev/udp/$3/$1; done' _ "$1" "$2" \
+        "${3:-127.0.0.1}"
 }
 kernel() { # kernel COUNTER packets|bytes, as nft reports it
     in_netns nft -j list counter inet acctc_fleet "$1" | jq -r ".nftables[1].counter.$2"
@@ -90,6 +94,7 @@ sleep 2
 for burst in 1 2 3 4; do
     send 9 $((burst * 5))
     send 7 3
+    for host in 1 2 3; do send 5 $((host * burst)) 198.18.0.$host; done
     sleep 1
 done
 sleep 3 # a few scrapes after the last packet
@@ -124,17 +129,31 @@ for entry in 'sent|counter="sent"' 'echo_in|counter="echo",direction="in"' \
     awk -v r="$recorded" -v b="$bytes" 'BEGIN { exit !(r * 300 >= b - 1e-6 && r * 300 <= b * 1.15) }' ||
         fail "$counter: counter_direction:acctc_bytes:rate5m is $recorded, kernel $bytes / 300 s"
 done
+# A per-host family is one series per direction in the rules, its hosts summed (overflow, and
+# `other` beyond --max-hosts, included): 6 + 12 + 18 + 24 datagrams.
+for rule in counter_direction:acctc_packets:increase1d counter:acctc_bytes:increase1d; do
+    [[ $(query "count($rule{counter=\"hosts\"})") == 1 ]] ||
+        fail "$rule: $(query "count($rule{counter=\"hosts\"})") series for one per-host family"
+done
+recorded=$(query 'counter_direction:acctc_packets:increase1d{counter="hosts"}')
+awk -v r="$recorded" 'BEGIN { exit !(r >= 60 - 1e-9 && r <= 60 * 1.15) }' ||
+    fail "hosts: counter_direction:acctc_packets:increase1d is $recorded, sent 60"
 echo "stored sent: $(query 'acctc_packets_total{counter="sent"}') packets," \
     "recorded per day: $(query 'counter_direction:acctc_packets:increase1d{counter="sent"}')"
 
 # Every rule of both files loaded and evaluates without error.
 rules=$(in_netns curl -s http://127.0.0.1:9090/api/v1/rules)
-[[ $(jq '[.data.groups[].rules[]] | length' <<<"$rules") == 12 ]] ||
+[[ $(jq '[.data.groups[].rules[]] | length' <<<"$rules") == 14 ]] ||
     fail "rules loaded: $(jq -c '[.data.groups[].rules[].name]' <<<"$rules")"
 bad=$(jq -r '.data.groups[].rules[] | select(.health != "ok") | "\(.name): \(.lastError)"' <<<"$rules")
 [[ -z $bad ]] || fail "rules with errors: $bad"
 [[ $(query 'acctc_policy_loaded{policy="fleet"}') == 1 ]] || fail "acctc_policy_loaded is not 1"
-[[ $(query 'ALERTS') == none ]] || fail "alerts while all is well: $(query 'ALERTS')"
+# The per-host quota's hosts: .3 (30 datagrams of 30 bytes) is past 800 B, .2 (20) is not.
+[[ $(query 'count(ALERTS{alertname="AcctcQuotaWarning",policy="fleet",quota="hosts"})') == 1 &&
+    $(query 'ALERTS{alertname="AcctcQuotaWarning",host="198.18.0.3"}') != none ]] ||
+    fail "AcctcQuotaWarning: $(query 'count(ALERTS{alertname="AcctcQuotaWarning"})') alerts"
+[[ $(query 'ALERTS{alertname!="AcctcQuotaWarning"}') == none ]] ||
+    fail "alerts while all is well: $(query 'ALERTS{alertname!="AcctcQuotaWarning"}')"
 
 # nftables restarted without acctc bound to it: the policy is gone, and the alert says so.
 in_netns nft flush ruleset

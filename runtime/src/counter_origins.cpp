@@ -17,10 +17,6 @@ std::string file_of(const std::string& table) {
     return table + ".origins";
 }
 
-bool storable(const std::string& text) {
-    return text.find_first_of(std::string("\n\t\0", 3)) == std::string::npos;
-}
-
 } // namespace
 
 void record_origins(NftNetlink& netlink, const std::string& table,
@@ -32,7 +28,8 @@ void record_origins(NftNetlink& netlink, const std::string& table,
     }
     std::string text = std::string(format_line) + "\ntable " + std::to_string(shape->handle) + "\n";
     for (const auto& [name, origin] : origins) {
-        if (!name.empty() && storable(name) && storable(origin)) { // others show the kernel's
+        if (!name.empty() && storable_field(name) &&
+            storable_field(origin)) { // others show the kernel's
             text += name + "\t" + origin + "\n";
         }
     }

@@ -5,6 +5,8 @@
 #include "ipset_host_counters.hpp"
 #include "iptables_exec.hpp"
 #include "iptables_nft_reset.hpp"
+#include "iptables_nft_tables.hpp"
+#include "iptables_origins.hpp"
 #include "iptables_quota_load.hpp"
 #include "iptables_save.hpp"
 #include "mutation_lock.hpp"
@@ -24,10 +26,11 @@ namespace {
 struct Family {
     const char* tool; // "iptables" or "ip6tables"
     const std::string IptablesPolicy::*text;
+    const char* nft_family; // the nf_tables family iptables-nft keeps the table in
 };
 
-constexpr Family families[] = {{"iptables", &IptablesPolicy::v4},
-                               {"ip6tables", &IptablesPolicy::v6}};
+constexpr Family families[] = {{"iptables", &IptablesPolicy::v4, "ip"},
+                               {"ip6tables", &IptablesPolicy::v6, "ip6"}};
 
 // The chain a line of compiled restore text declares (":CHAIN POLICY [0:0]") or adds to
 // ("-A CHAIN ...", "-I CHAIN N ..."). Any other line is refused: the text is loaded as root, and
@@ -56,6 +59,14 @@ struct ReloadText {
     std::vector<std::string> obsolete_chains;
 };
 
+// A counting rule without the origin its comment ends in ("... @p.acct:3"): the same counter
+// declared on another line, or in a file named another way, is the same rule. Re-declaring it
+// would zero its count (a comment line added on top of the policy lost every count).
+std::string without_origin(const std::string& spec) {
+    static const std::regex origin(" @[^\"]*\"");
+    return std::regex_replace(spec, origin, "\"");
+}
+
 ReloadText reload_text(const std::string& compiled, const IptablesPolicy& policy,
                        const SavedTable& live) {
     ReloadText reload;
@@ -71,7 +82,7 @@ ReloadText reload_text(const std::string& compiled, const IptablesPolicy& policy
         if (line.rfind("-A ", 0) == 0 && space != std::string::npos) {
             if (auto it = counting_rule.find(line.substr(3, space - 3));
                 it != counting_rule.end()) {
-                it->second.push_back(line.substr(space));
+                it->second.push_back(without_origin(line.substr(space)));
             }
         }
     }
@@ -84,7 +95,8 @@ ReloadText reload_text(const std::string& compiled, const IptablesPolicy& policy
         auto it = counting_rule.find(chain);
         const auto& rules = live_rules[chain];
         if (it != counting_rule.end() && rules.size() == 1 &&
-            std::find(it->second.begin(), it->second.end(), rules.front()) != it->second.end()) {
+            std::find(it->second.begin(), it->second.end(), without_origin(rules.front())) !=
+                it->second.end()) {
             reload.kept_chains.insert(chain);
         }
     }
@@ -357,12 +369,39 @@ ApplyReport IptablesBackend::apply(const CompiledPolicy& compiled, bool dry_run)
         QuotaObjectLoad quotas(compiled, policy.prefix, before);
         quotas.create();
         for (std::size_t f = 0; f < 2; ++f) {
+            // iptables-nft makes the filter table for the first rule: remove deletes it again.
+            const bool creates = variant_of(families[f]) == IptablesVariant::nft &&
+                                 !nft_filter_table_exists(families[f].nft_family);
             restore(families[f], reloads[f].text, false);
+            if (creates) {
+                remember_created_filter_table(families[f].nft_family);
+            }
         }
         quotas.commit();
         destroy_sets(policy.prefix, policy.sets);
     }
-    const auto old = readings(compiled.policy_name, policy.prefix, counted(before[0], before[1]));
+    const auto old_rules = counted(before[0], before[1]);
+    auto old = readings(compiled.policy_name, policy.prefix, old_rules);
+    use_recorded_origins(policy.prefix, old_rules, old);
+    if (!dry_run) {
+        // Kept counting rules keep the comment of the apply that made them: remember the
+        // origin each counter has now (the compiled text of both families names every one).
+        std::vector<CountedRule> kept;
+        for (const auto& rule : old_rules) {
+            const auto chain =
+                std::find_if(policy.counter_chains.begin(), policy.counter_chains.end(),
+                             [&](const auto& c) { return c.first == rule.counter; });
+            if (chain != policy.counter_chains.end() &&
+                reloads[0].kept_chains.count(chain->second) != 0U &&
+                reloads[1].kept_chains.count(chain->second) != 0U) {
+                kept.push_back(rule);
+            }
+        }
+        auto now = counted_rules(parse_save(policy.v4).rules);
+        const auto v6 = counted_rules(parse_save(policy.v6).rules);
+        now.insert(now.end(), v6.begin(), v6.end());
+        record_iptables_origins(policy.prefix, kept, now);
+    }
     report.created = owned_chains(before[0], policy.prefix).empty() &&
                      owned_chains(before[1], policy.prefix).empty();
     for (const auto& [counter, chain] : policy.counter_chains) {
@@ -426,6 +465,7 @@ std::vector<CounterReading> IptablesBackend::counters(const std::string& policy,
     std::vector<CounterReading> out;
     for (const auto& [name, prefix] : policies) {
         auto part = readings(name, prefix, rules);
+        use_recorded_origins(prefix, rules, part);
         out.insert(out.end(), part.begin(), part.end());
     }
     // `split host`: one reading per element of the policies' host sets.
@@ -503,7 +543,10 @@ RemoveReport IptablesBackend::remove(const std::string& policy) {
     const std::string prefix = prefix_of(policy, v4, v6);
     RemoveReport report;
     report.table = prefix;
-    report.final_counters = readings(policy, prefix, counted(v4, v6));
+    const auto rules = counted(v4, v6);
+    report.final_counters = readings(policy, prefix, rules);
+    use_recorded_origins(prefix, rules, report.final_counters);
+    forget_iptables_origins(prefix);
     auto hosts = read_ipset_hosts(ipset_host_sets(all_rules(v4, v6), {{policy, prefix}}), false);
     report.final_counters.insert(report.final_counters.end(), hosts.begin(), hosts.end());
     for (std::size_t f = 0; f < 2; ++f) {
@@ -520,6 +563,10 @@ RemoveReport IptablesBackend::remove(const std::string& policy) {
             text += "-X " + chain + "\n";
         }
         restore(families[f], text + "COMMIT\n", false);
+        if (variant_of(families[f]) == IptablesVariant::nft) {
+            delete_created_filter_table(families[f].nft_family,
+                                        parse_save(save(families[f], false)));
+        }
     }
     destroy_sets(prefix, {});
     remove_quota_objects(prefix); // no rule charges them now

@@ -11,6 +11,8 @@
 #include "mutation_lock.hpp"
 #include "nft_counter_read.hpp"
 #include "nft_egress.hpp"
+#include "nft_element_carry.hpp"
+#include "nft_element_counters.hpp"
 #include "nft_host_counters.hpp"
 #include "nft_host_quota_starts.hpp"
 #include "nft_inventory.hpp"
@@ -57,13 +59,21 @@ void validate_policy_name(const std::string& policy) {
 
 // The shapes of the table's sets and maps that `wanted` declares again, as nft lists them
 // (terse: without elements). One listing per set: nft 1.0 cannot list several in one run.
+// `known`: sets whose shape is the wanted one (counting sets kept: 1,024 listings of 100,000
+// classes cost a second of CPU).
 std::map<std::string, SetShape> live_set_shapes(const std::string& table,
                                                 const TableInventory& inventory,
-                                                const std::map<std::string, SetShape>& wanted) {
+                                                const std::map<std::string, SetShape>& wanted,
+                                                const std::set<std::string>& known) {
     std::map<std::string, SetShape> shapes;
     NftContext context(NFT_CTX_OUTPUT_TERSE);
     for (const auto& set : inventory.sets) {
-        if (wanted.count(set.name) == 0) {
+        const auto again = wanted.find(set.name);
+        if (again == wanted.end()) {
+            continue;
+        }
+        if (known.count(set.name) != 0) {
+            shapes.insert(*again);
             continue;
         }
         const NftResult listing = context.run(std::string(set.map ? "list map" : "list set") +
@@ -141,9 +151,60 @@ void NftBackend::run_transaction(const std::string& text, const std::string& tab
 }
 
 std::vector<CounterReading> NftBackend::readings(const std::string& table, bool reset) {
+    // A class is read from several dumps (its object, the counting sets, the carry sets): a
+    // reload committed in between (a carry written as its retired set is deleted) could show
+    // it twice or not at all, and a reading that dips looks like a reset to the period totals.
+    // A plain read is taken again until no transaction came between; a reset holds the
+    // mutation lock, so no reload can.
+    // (A set the reload deleted between the listing and its dump fails the read: taken again.)
+    for (int attempt = 0;; ++attempt) {
+        const std::uint32_t generation = reset ? 0 : ruleset_generation(netlink_);
+        std::vector<CounterReading> result;
+        try {
+            result = readings_once(table, reset);
+        } catch (const RuntimeError&) {
+            if (reset || attempt == 10 || ruleset_generation(netlink_) == generation) {
+                throw;
+            }
+            continue;
+        }
+        if (reset || attempt == 10 || ruleset_generation(netlink_) == generation) {
+            return result;
+        }
+    }
+}
+
+std::vector<CounterReading> NftBackend::readings_once(const std::string& table, bool reset) {
     std::vector<CounterReading> result;
     for (const auto& counter : read_table_counters(netlink_, table, reset)) {
         result.push_back(reading_of(counter));
+    }
+    // A large classification's classes: the sums of their elements (nft_element_counters.hpp),
+    // merged into the counter objects' name order, so that counters() need not sort them.
+    const std::size_t objects = result.size();
+    for (const auto& counter : read_element_counters(netlink_, table, reset)) {
+        result.push_back(reading_of(counter));
+    }
+    if (objects != 0 && objects != result.size()) {
+        std::inplace_merge(result.begin(), result.begin() + static_cast<std::ptrdiff_t>(objects),
+                           result.end(), [](const CounterReading& a, const CounterReading& b) {
+                               return a.sample.counter < b.sample.counter;
+                           });
+        // A class counted by an object and by carried (or retired) elements: one reading, the
+        // sum (nft_element_carry.hpp).
+        std::size_t kept = 0;
+        for (std::size_t i = 0; i < result.size(); ++i) {
+            if (kept != 0 && result[kept - 1].sample.counter == result[i].sample.counter) {
+                result[kept - 1].sample.packets += result[i].sample.packets;
+                result[kept - 1].sample.bytes += result[i].sample.bytes;
+            } else {
+                if (kept != i) {
+                    result[kept] = std::move(result[i]);
+                }
+                ++kept;
+            }
+        }
+        result.resize(kept);
     }
     add_egress_counts(netlink_, table, reset, result);
     // A kept counter's kernel comment is the origin it was created with; the policy applied
@@ -192,7 +253,12 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
 
 ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) {
     const std::string& table = policy.table_name;
-    const auto inventory = read_inventory(netlink_, table);
+    auto inventory = read_inventory(netlink_, table);
+    // Carry sets hold data, not definition: no plan of the reload touches them (the carry step
+    // below replaces them).
+    if (inventory) {
+        std::erase_if(inventory->sets, [](const auto& set) { return is_carry_set(set.name); });
+    }
     std::vector<std::string> existing;
     std::map<std::string, CounterReading> before;
     if (inventory) {
@@ -208,15 +274,24 @@ ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) 
     const CounterPlan plan = plan_counters(existing, wanted);
 
     const TableInventory* current = inventory ? &*inventory : nullptr;
+    // Counting sets (nft_element_carry.hpp): kept when their elements stay exactly; otherwise
+    // a new generation under another name, so the definition names each set as it will be.
+    ElementReload elements;
+    elements.changed = current == nullptr && !policy.element_sets.empty();
+    if (current != nullptr) {
+        elements =
+            plan_element_reload(netlink_, table, policy.element_sets, policy.element_counters);
+    }
+    const std::string renamed = with_set_names(policy.definition, elements.names);
     SetPlan sets;
     if (current != nullptr) {
-        const auto wanted_sets = parse_set_shapes(policy.definition);
-        sets = plan_sets(current->sets, live_set_shapes(table, *current, wanted_sets), wanted_sets);
+        const auto wanted_sets = parse_set_shapes(renamed);
+        sets = plan_sets(current->sets, live_set_shapes(table, *current, wanted_sets, elements.kept), wanted_sets);
         recreate_relabelled_quota_sets(
             sets,
             commented_sets(netlink_, table,
                            [](const std::string& comment) { return is_quota_comment(comment); }),
-            policy.definition);
+            renamed);
     }
     // Attempts, from the most to the least preserving; a rejected one commits nothing. A kept
     // base chain whose hook, priority or type changed cannot be updated in place: re-create
@@ -245,17 +320,17 @@ ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) 
     // every counter on each reload cost as much as the rest of a reload of 100,000.
     std::vector<Relabel> relabels;
     if (current != nullptr && !plan.kept.empty() &&
-        !counters_to_relabel(current->counters, policy.definition).empty()) {
+        !counters_to_relabel(current->counters, renamed).empty()) {
         relabels =
-            counters_to_relabel(read_table_counters(netlink_, table, false), policy.definition);
+            counters_to_relabel(read_table_counters(netlink_, table, false), renamed);
     }
     const std::vector<QuotaEvent> live_quotas =
         current != nullptr ? dump_quota_objects(netlink_, table) : std::vector<QuotaEvent>{};
     const std::vector<QuotaRelabel> quota_relabels =
-        quotas_to_relabel(live_quotas, policy.definition);
+        quotas_to_relabel(live_quotas, renamed);
     // Quota objects created anew continue from the period totals (after a flush, at boot).
     const std::string definition =
-        with_quota_starts(policy.definition, live_quotas, policy.quota_starts);
+        with_quota_starts(renamed, live_quotas, policy.quota_starts);
     // Deleting a kept object needs every rule naming it gone first: one transaction that
     // flushes the whole table, no chain left alone or staged.
     const bool recreating = !relabels.empty() || !quota_relabels.empty();
@@ -265,12 +340,19 @@ ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) 
     // reload replaces every chain.
     LiveChains live;
     if (current != nullptr && !dry_run && !recreating) {
-        live = recorded_unchanged_chains(netlink_, table, policy.definition);
+        live = recorded_unchanged_chains(netlink_, table, renamed);
     }
     const auto record_origins_of_policy = [&] {
         std::map<std::string, std::string> origins;
         for (const auto& counter : policy.counters) {
             origins[counter.name] = counter.origin;
+        }
+        // A kept element keeps the comment (and origin) it was added with, as a counter does:
+        // recorded where that origin is not the policy's.
+        for (const auto& counter : policy.element_counters) {
+            if (elements.moved.count(counter.name) != 0) {
+                origins[counter.name] = counter.origin;
+            }
         }
         record_origins(netlink_, table, origins);
     };
@@ -286,10 +368,11 @@ ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) 
     const std::string egress = egress_transaction(netlink_, table, policy.egress);
     std::vector<DeclaredCounter> added;
     bool counters_only = current != nullptr && !dry_run && !recreating && egress.empty() &&
-                         only_counters_change(*current, policy.definition, sets, live);
+                         !elements.changed &&
+                         only_counters_change(*current, renamed, sets, live);
     if (counters_only && !plan.added.empty()) {
         const std::set<std::string> new_names(plan.added.begin(), plan.added.end());
-        for (auto& counter : declared_counters(policy.definition)) {
+        for (auto& counter : declared_counters(renamed)) {
             if (new_names.count(counter.name) != 0) {
                 added.push_back(std::move(counter));
             }
@@ -323,7 +406,7 @@ ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) 
             // count and unmark, so one without the other must never be in the kernel.
             run_transaction(with_quota_relabels(with_relabels(reload.commit, table, relabels),
                                                 table, quota_relabels) +
-                                egress,
+                                elements.initial_values + egress,
                             table, dry_run);
             if (!dry_run) {
                 // Removed counters stay until the cleanup below: read by name with the rest.
@@ -333,7 +416,7 @@ ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) 
                 if (reload.renames) {
                     forget_chains(table); // until the cleanup gives the chains their names
                 } else {
-                    record_chains(netlink_, table, policy.definition);
+                    record_chains(netlink_, table, renamed);
                 }
                 record_origins_of_policy();
             }
@@ -385,7 +468,13 @@ ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) 
             });
         report.sets_replaced.push_back({name, change, quota_set});
     }
-    report.sets_removed = sets.removed;
+    // A retired counting set's counts go to carries: nothing is gone (no note).
+    for (const auto& name : sets.removed) {
+        if (std::find(elements.retired.begin(), elements.retired.end(), name) ==
+            elements.retired.end()) {
+            report.sets_removed.push_back(name);
+        }
+    }
     if (!dry_run && !reload.cleanup.empty()) {
         // What the commit left unreferenced may still be in use by packets running the old
         // rules; once none can be, the removed counters' values are final.
@@ -411,17 +500,52 @@ ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) 
     for (const auto& name : plan.kept) {
         report.kept.push_back(values.at(name));
     }
+    // Classes now counted by elements (their objects' counts carried below) are not removed.
+    std::set<std::string> element_names;
+    for (const auto& counter : policy.element_counters) {
+        element_names.insert(counter.name);
+    }
+    std::vector<KernelCounter> carried_objects;
     for (const auto& name : plan.removed) {
-        report.removed.push_back(values.at(name));
+        if (element_names.count(name) == 0) {
+            report.removed.push_back(values.at(name));
+        } else if (carried_objects.empty()) {
+            for (auto& counter : read_table_counters(netlink_, table, false)) {
+                if (element_names.count(counter.name) != 0) {
+                    carried_objects.push_back(std::move(counter));
+                }
+            }
+        }
+    }
+    // What the retired counting sets and those objects counted goes to their classes' carries
+    // (nft_element_carry.hpp), in the cleanup's transaction, which deletes them: read now, with
+    // no packet in the old rules any more, the values are final.
+    std::string carry;
+    if (!dry_run && !counters_only) {
+        std::set<std::string> classes(wanted.begin(), wanted.end());
+        classes.insert(element_names.begin(), element_names.end());
+        const std::set<std::string> removed_objects(plan.removed.begin(), plan.removed.end());
+        std::vector<KernelCounter> dropped;
+        carry = carry_commands(netlink_, table, elements, carried_objects, classes,
+                               policy.element_sets, dropped);
+        for (const auto& counter : dropped) {
+            if (removed_objects.count(counter.name) == 0) { // not reported with its object
+                report.removed.push_back(reading_of(counter));
+            }
+        }
     }
     if (const std::string stale = dry_run ? "" : egress_cleanup(netlink_, policy.egress);
         !stale.empty()) {
         run_transaction(stale, table, false);
     }
     if (!dry_run && !reload.cleanup.empty()) {
-        run_cleanup(netlink_, table, reload.cleanup);
+        if (carry.empty()) {
+            run_cleanup(netlink_, table, reload.cleanup);
+        } else {
+            run_transaction(cleanup_text(table, reload.cleanup) + carry, table, false);
+        }
         remember_counter_names(netlink_, table, wanted);
-        record_chains(netlink_, table, policy.definition); // staged chains have their names
+        record_chains(netlink_, table, renamed); // staged chains have their names
     }
     return report;
 }

@@ -26,6 +26,7 @@ class NftBackend final : public Backend {
     // Runs nft text as one transaction; on failure throws with the policy lines that caused it.
     void run_transaction(const std::string& text, const std::string& table, bool dry_run);
     std::vector<CounterReading> readings(const std::string& table, bool reset);
+    std::vector<CounterReading> readings_once(const std::string& table, bool reset);
 
     std::string netns_;
     NetnsScope scope_; // entered first: the socket below belongs to the target namespace

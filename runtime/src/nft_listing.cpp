@@ -1,6 +1,8 @@
 #include "nft_listing.hpp"
 
+#include "acctc/counter_labels.hpp"
 #include "acctc/runtime/nft_context.hpp"
+#include "nft_element_carry.hpp"
 #include "ruleset_normalise.hpp"
 
 #include <algorithm>
@@ -35,17 +37,32 @@ std::set<std::string> dynamic_sets(const nlohmann::json& listing) {
     return names;
 }
 
+// Large classifications' counting sets (their comment says so).
+std::set<std::string> counting_sets(const nlohmann::json& listing) {
+    std::set<std::string> names;
+    for (const auto& entry : listing.value("nftables", nlohmann::json::array())) {
+        if (entry.contains("set") &&
+            entry["set"].value("comment", "").starts_with(element_set_comment)) {
+            names.insert(entry["set"].value("name", ""));
+        }
+    }
+    return names;
+}
+
 // One table ("inet NAME" or "netdev NAME"), normalised.
 std::string normalised_table(const std::string& family_table) {
     const std::string command = "list table " + family_table;
     NftContext json_context;
-    const auto dynamic = dynamic_sets(json_context.run_json(command));
+    const auto json = json_context.run_json(command);
+    const auto dynamic = dynamic_sets(json);
     NftContext text_context(NFT_CTX_OUTPUT_STATELESS);
     const NftResult listing = text_context.run(command);
     if (!listing.ok) {
         throw_nft_failure("cannot list table " + family_table, listing.errors);
     }
-    return normalise_ruleset(listing.output, dynamic);
+    const auto counting = counting_sets(json);
+    return normalise_ruleset(
+        counting.empty() ? listing.output : listed_as_compiled(listing.output, counting), dynamic);
 }
 
 } // namespace

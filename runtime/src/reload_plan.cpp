@@ -109,7 +109,7 @@ SetPlan plan_sets(const std::vector<TableInventory::Set>& existing,
                                        : shape_change(now->second, again->second);
         if (change.empty()) {
             plan.kept.push_back(set.name);
-            plan.keep[set.name] = again->second.dynamic();
+            plan.keep[set.name] = again->second.dynamic() || again->second.counts_elements();
         } else {
             plan.replaced.emplace_back(set.name, change);
         }
@@ -246,7 +246,8 @@ using StagedNames = std::map<std::string, std::string>;
 
 // A rule's jumps and gotos to the chains in `targets` turned to their staged names.
 std::string retargeted(const std::string& rule, const StagedNames& targets) {
-    static const std::regex jump(R"(\b(jump|goto) (\S+))");
+    // A vmap lists its targets `0 : goto a, 1 : goto b }`: the comma and brace end a name.
+    static const std::regex jump(R"(\b(jump|goto) ([^\s,}]+))");
     if (rule.find("jump ") == std::string::npos && rule.find("goto ") == std::string::npos) {
         return rule;
     }

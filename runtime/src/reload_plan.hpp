@@ -36,7 +36,8 @@ struct SetPlan {
     std::vector<std::string> kept; // declared again with the same shape: re-added in place
     std::vector<std::pair<std::string, std::string>> replaced; // name, what changed
     std::vector<std::string> removed;                          // not declared any more
-    // Kept name -> its elements are packet state (dynamic or timeout): left alone. Other kept
+    // Kept name -> its elements are packet state (dynamic or timeout) or carry counts (counting
+    // sets, whose changed elements nft_element_counters.hpp deletes): left alone. Other kept
     // sets are flushed in the commit and refilled from the definition, in the same generation.
     std::map<std::string, bool> keep;
 };

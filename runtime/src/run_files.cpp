@@ -46,6 +46,10 @@ bool valid_file_name(const std::string& name) {
            name.find('\0') == std::string::npos && name != "." && name != "..";
 }
 
+bool storable_field(const std::string& text) {
+    return text.find_first_of(std::string("\n\t\0", 3)) == std::string::npos;
+}
+
 std::optional<std::string> read_run_file(const std::string& directory, const std::string& name,
                                          std::size_t limit) {
     if (directory.empty() || !valid_file_name(name)) {

@@ -18,6 +18,8 @@ std::string run_directory();
 
 // A name that can be a file of the directory (not empty, no '/', not "." or "..").
 bool valid_file_name(const std::string& name);
+// A field of a tab-separated line of such a file: no newline, tab or NUL.
+bool storable_field(const std::string& text);
 
 // The whole file when it is a regular one of at most `limit` bytes in a directory that is not
 // a link; empty otherwise (missing, a FIFO, a link, a device, too big, unreadable).

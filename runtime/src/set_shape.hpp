@@ -19,6 +19,9 @@ struct SetShape {
 
     // Elements are added by the packet path (or expire): they are state, not definition.
     bool dynamic() const;
+    // Constant elements with counters (a large classification's counting set): the elements
+    // carry counts, so a reload keeps them rather than flushing and refilling the set.
+    bool counts_elements() const { return !dynamic() && settings.count("counter") != 0; }
 };
 
 // Every `set NAME { ... }` and `map NAME { ... }` inside a table block, from nft text: the

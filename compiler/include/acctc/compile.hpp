@@ -99,7 +99,23 @@ struct CompiledPolicy {
     // iptables and ip6tables texts one after the other, each after a "### <loader>" line.
     std::string text;
     std::optional<IptablesPolicy> iptables; // Target::iptables only
-    std::vector<CompiledCounter> counters;
+    std::vector<CompiledCounter> counters; // counter objects
+    // Counters counted by the elements of counting sets (a large classification's classes):
+    // no object; the readers sum their elements (docs/runtime.md).
+    std::vector<CompiledCounter> element_counters;
+    // The sets that count them: a reload keeps each element that stays as it is (with its
+    // count) and deletes those no longer wanted (docs/runtime.md).
+    struct ElementSet {
+        std::string name;
+        std::vector<std::string> types; // nft's type of each key field
+        struct Element {
+            std::string key;     // as the kernel stores it (NFTA_DATA_VALUE)
+            std::string counter; // the counter it counts for
+            std::string comment; // the counter's name, a space, its comment (labels, origin)
+        };
+        std::vector<Element> elements;
+    };
+    std::vector<ElementSet> element_sets;
     // CompileOptions::dump: the checked policy or the lowered table as stable text.
     std::string dump;
     std::vector<std::string> chains;

@@ -114,6 +114,35 @@ struct CounterIdentity {
 inline constexpr std::size_t nft_comment_limit = 128; // libnftables rejects longer comments
 inline constexpr std::string_view counter_comment_version = "acctc1";
 
+// The comment of a set whose elements count for counters (a large classification's part): each
+// element's comment is the counter's name, a space and the counter's comment.
+inline constexpr std::string_view element_set_comment = "acctc-elements";
+
+// A counting set's whole comment: element_set_comment, its key's nft types joined by '.' (a
+// reload keeps a set only when they are the policy's: the kernel would refuse the elements of
+// another type, and listing each set's shape costs a libnftables run), ` @` and the origin, cut
+// to nft_comment_limit.
+inline std::string counting_set_comment(const std::vector<std::string>& types,
+                                        std::string_view origin) {
+    std::string out(element_set_comment);
+    for (std::size_t i = 0; i < types.size(); ++i) {
+        out += (i == 0 ? " " : ".") + types[i];
+    }
+    out += " @";
+    out += origin;
+    return out.substr(0, nft_comment_limit);
+}
+
+// The types part of a counting set's comment ("" when it has none).
+inline std::string_view counting_set_types(std::string_view comment) {
+    if (!comment.starts_with(element_set_comment) ||
+        comment.substr(element_set_comment.size()).find(' ') != 0) {
+        return {};
+    }
+    comment.remove_prefix(element_set_comment.size() + 1);
+    return comment.substr(0, comment.find(' '));
+}
+
 namespace counter_labels_detail {
 
 inline bool plain(unsigned char c) {

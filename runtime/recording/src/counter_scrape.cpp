@@ -52,9 +52,9 @@ std::string CounterScrape::quota_gauges() const {
 
 CounterScrape::CounterScrape(std::vector<std::string> policies, std::string netns,
                              std::function<void(const std::string&)> log,
-                             std::optional<runtime::BackendKind> backend)
+                             std::optional<runtime::BackendKind> backend, std::size_t max_hosts)
     : policies_(std::move(policies)), netns_(std::move(netns)), backend_(backend),
-      log_(std::move(log)) {}
+      max_hosts_(max_hosts), log_(std::move(log)) {}
 
 void CounterScrape::note(const std::string& policy, const std::string& problem) {
     auto& last = last_problem_[policy];
@@ -106,7 +106,7 @@ std::string CounterScrape::render() {
         }
         errors_.try_emplace(policy, 0); // a series from the start, not from the first failure
     }
-    auto text = runtime::format_prometheus(samples);
+    auto text = runtime::format_prometheus(samples, max_hosts_);
     text += quota_gauges();
     append_policy_family(text, "acctc_policy_loaded", "gauge",
                          "1 if the policy's counters could be read in this scrape, else 0.",

@@ -187,6 +187,44 @@ TEST(ServeKernel, AFlushedRulesetSaysWhichPolicyIsNotLoaded) {
     EXPECT_EQ(serve.wait(3s).exit_code, 0);
 }
 
+// docs/runtime.md: `serve`, like `counters --prometheus`, shows at most --max-hosts hosts per
+// counter, the largest by bytes, and the rest summed as host="other".
+TEST(ServeKernel, MaxHostsCapsTheHostSeries) {
+    if (!testing::can_use_namespaces() || !testing::on_path("curl")) {
+        GTEST_SKIP() << "needs root, ip, nft and curl";
+    }
+    const testing::TestNamespace ns("servehosts");
+    const testing::TempDir dir;
+    const auto policy = (dir.path() / "capped.acct").string();
+    std::ofstream(policy)
+        << "policy capped\n"
+           "counter hosts { out; include loopback; udp dport 9; split host destination }\n";
+    testing::run_checked({ACCTC_CLI_PATH, "apply", "--netns", ns.name(), policy});
+    const auto sender = ns.socket(SOCK_DGRAM);
+    for (int host = 1; host <= 3; ++host) {
+        const auto address = "198.18.0." + std::to_string(host);
+        ns.exec({"ip", "address", "add", address + "/32", "dev", "lo"});
+        testing::send_datagrams(sender.get(), address, 9, 4 - host, 100); // .1 the most
+    }
+    testing::ChildProcess serve({ACCTC_CLI_PATH, "serve", "--netns", ns.name(), "--listen",
+                                 "127.0.0.1:0", "--max-age-ms", "0", "--max-hosts", "1"});
+    const auto url = start_serve(serve);
+    ASSERT_FALSE(url.empty()) << "acctc serve did not start";
+    std::map<std::string, double> bytes; // host label: value
+    for (const auto& family : testing::parse_exposition(get(url))) {
+        for (const auto& sample : family.samples) {
+            if (family.name == "acctc_bytes_total" && sample.labels.at("counter") == "hosts") {
+                bytes[sample.labels.at("host")] = sample.value;
+            }
+        }
+    }
+    const std::map<std::string, double> expected{
+        {"198.18.0.1", 3 * 128}, {"other", 3 * 128}, {"overflow", 0}};
+    EXPECT_EQ(bytes, expected);
+    serve.signal(SIGTERM);
+    EXPECT_EQ(serve.wait(3s).exit_code, 0);
+}
+
 TEST(ServeKernel, ANamespaceItMayNotEnterFailsAtStart) {
     if (!testing::can_use_namespaces() || !testing::on_path("setpriv")) {
         GTEST_SKIP() << "needs root, ip, nft and setpriv";

@@ -303,5 +303,26 @@ TEST_F(Cli, PolicyByNameAndCounterSelection) {
     EXPECT_NE(run.err.find("no nowhere.acct in " + dir.string()), std::string::npos) << run.err;
 }
 
+// The same policy applied with a second backend is said, with how to remove the first copy.
+TEST_F(Cli, ApplyingWithASecondBackendWarns) {
+    const std::string v1 = write_policy("v1.acct", version_1);
+    CliRun run = acctc("apply " + v1 + in_netns());
+    ASSERT_EQ(run.status, 0) << run.err;
+    run = acctc("apply --backend iptables-legacy " + v1 + in_netns());
+    EXPECT_EQ(run.status, 0) << run.err;
+    EXPECT_NE(run.err.find("warning: policy clitest was also applied in network namespace " +
+                           netns_.name() +
+                           " with nft: both count every packet, and counters lists both; remove "
+                           "that one with: acctc remove --backend nft clitest"),
+              std::string::npos)
+        << run.err;
+    run = acctc("remove --backend nft clitest" + in_netns());
+    EXPECT_EQ(run.status, 0) << run.err;
+    run = acctc("apply " + v1 + in_netns()); // iptables-legacy alone now: no warning
+    EXPECT_EQ(run.status, 0) << run.err;
+    EXPECT_EQ(run.err.find("also applied"), std::string::npos) << run.err;
+    acctc("remove clitest" + in_netns());
+}
+
 } // namespace
 } // namespace acctc::runtime::testing

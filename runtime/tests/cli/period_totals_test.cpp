@@ -125,6 +125,51 @@ TEST_F(PeriodTotals, ReportEqualsWhatWasCountedAcrossResetsReloadsAndAFlush) {
     EXPECT_EQ(family(saved, "discard").first, sent - 1);
 }
 
+// A large classification counts by elements (docs/language.md): a key that moves to another
+// class leaves what it counted with the old class (a carry), so no class's reading jumps and
+// the period total books every datagram once, across the reload that moves it and one that
+// changes the number of parts.
+TEST_F(PeriodTotals, AKeyMovingBetweenElementCountedClassesIsBookedOnce) {
+    const auto classes = [&](int count, int owner_of_9) {
+        std::string text = "policy totals\nclassify svc local out include loopback {\n";
+        for (int i = 0; i < count; ++i) {
+            text += "    c" + std::to_string(i) + ": udp dport " + std::to_string(1000 + i) +
+                    (i == owner_of_9 ? ", 9\n" : "\n");
+        }
+        return write("classes" + std::to_string(count) + "_" + std::to_string(owner_of_9) +
+                         ".acct",
+                     text + "    otherwise: rest\n}\n");
+    };
+    const auto kernel_sum = [&] {
+        std::uint64_t sum = 0;
+        const auto json = nlohmann::json::parse(acctc("counters --json totals"));
+        for (const auto& counter : json["counters"]) {
+            sum += counter["packets"].get<std::uint64_t>();
+        }
+        return sum;
+    };
+    acctc("apply " + classes(5000, 7));
+    acctc("save");
+    send(3); // c7
+    acctc("apply " + classes(5000, 8));
+    send(2); // c8
+    acctc("save");
+    acctc("apply " + classes(9000, 7)); // 64 parts -> 128, and 9 back to c7
+    send(4);
+    acctc("save");
+    const auto json = nlohmann::json::parse(acctc("counters --json totals"));
+    std::map<std::string, std::uint64_t> classes_read;
+    for (const auto& counter : json["counters"]) {
+        classes_read[counter["name"].get<std::string>()] = counter["packets"];
+    }
+    EXPECT_EQ(classes_read["svc_c7"], 7U);
+    EXPECT_EQ(classes_read["svc_c8"], 2U);
+    const std::uint64_t kernel = kernel_sum();
+    EXPECT_GE(kernel, 9U); // the datagrams, and ICMP errors back over loopback in `otherwise`
+    const auto report = nlohmann::json::parse(acctc("report totals --json"));
+    EXPECT_EQ(family(report, "svc").first, kernel);
+}
+
 // Per-host counters (`split host`) keep a total per host across a reset and a reload.
 TEST_F(PeriodTotals, PerHostTotals) {
     shell("ip -n " + netns_.name() + " addr add 198.18.0.2/32 dev lo");

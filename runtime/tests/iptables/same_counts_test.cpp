@@ -235,6 +235,61 @@ TEST(SameCounts, EveryBackendShowsTheSameOrigins) {
     EXPECT_EQ(origins[BackendKind::iptables_nft], origins[BackendKind::nftables]);
 }
 
+// The same policy applied again from a file named another way, with a comment line on top
+// (every origin moved): every counter is kept with its count, on nft and both iptables variants.
+TEST(SameCounts, ReapplyWithMovedLinesKeepsEveryCount) {
+    for (const auto kind :
+         {BackendKind::nftables, BackendKind::iptables_legacy, BackendKind::iptables_nft}) {
+        TestNamespace netns;
+        const auto backend = make_backend(kind, netns.name());
+        const Target target = backend_info(kind).target;
+        backend->apply(compiled(target), false);
+        drive(netns.name());
+        const Counts before = counts_of(*backend);
+        const auto report = backend->apply(
+            compiled(target, "moved", std::string("# a comment on top\n") + policy_text), false);
+        EXPECT_EQ(report.kept.size(), 18U) << backend_info(kind).name;
+        EXPECT_TRUE(report.added.empty()) << backend_info(kind).name;
+        EXPECT_EQ(counts_of(*backend), before) << backend_info(kind).name;
+        EXPECT_EQ(before.at("low_ports").first, 5U + 6 + 7 + 8 + 9 + 6);
+        // ORIGIN follows the policy: the line and file of the apply that kept the counter.
+        for (const auto& reading : backend->counters("same", false)) {
+            if (reading.sample.counter == "low_ports") {
+                EXPECT_EQ(reading.origin, "moved.acct:7") << backend_info(kind).name;
+            }
+        }
+    }
+}
+
+// iptables-nft creates the filter tables for acctc's first rule; the remove that leaves them
+// as apply found them deletes them again, so `nft list ruleset` is empty as before. The last of
+// two policies deletes them; a table with a foreign rule in it stays, with the rule.
+TEST(IptablesBackend, RemoveDeletesTheFilterTablesApplyCreated) {
+    TestNamespace netns;
+    const auto backend = make_backend(BackendKind::iptables_nft, netns.name());
+    const Target target = backend_info(BackendKind::iptables_nft).target;
+    ASSERT_EQ(netns.nft("list ruleset"), "");
+    backend->apply(compiled(target), false);
+    backend->remove("same");
+    EXPECT_EQ(netns.nft("list ruleset"), "");
+
+    backend->apply(compiled(target), false);
+    backend->apply(compiled(target, "other", "policy other\ncounter all_udp { local; udp }\n"),
+                   false);
+    backend->remove("same");
+    EXPECT_NE(netns.nft("list ruleset"), "");
+    backend->remove("other");
+    EXPECT_EQ(netns.nft("list ruleset"), "");
+
+    backend->apply(compiled(target), false);
+    shell("ip netns exec " + netns.name() + " iptables-nft -A INPUT -p udp --dport 9 -j ACCEPT");
+    backend->remove("same");
+    const std::string left = netns.nft("list ruleset");
+    EXPECT_NE(left.find("table ip filter"), std::string::npos) << left;
+    EXPECT_NE(left.find("dport 9"), std::string::npos) << left;
+    EXPECT_EQ(left.find("table ip6 filter"), std::string::npos) << left;
+}
+
 // A re-apply leaves counting chains alone (no count lost), drops what the policy no longer
 // has, and never touches a foreign rule, chain or set.
 TEST(IptablesBackend, ReapplyKeepsCountsRemoveLeavesForeignRules) {

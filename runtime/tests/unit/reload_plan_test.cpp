@@ -76,6 +76,29 @@ const std::string classify = "table inet acctc_c {\n"
                              "\t}\n"
                              "}\n";
 
+// A dispatch to element-counting parts (a vmap of gotos): every changed part is staged and the
+// kept rule that dispatches is replaced to reach all of them, the last and the others alike (a
+// target followed by a comma was missed, and its old, flushed chain could not be deleted).
+TEST(ReloadPlan, AVmapRuleReachesEveryStagedTarget) {
+    const std::string parts = "table inet acctc_c {\n"
+                              "\tchain output {\n"
+                              "\t\ttype filter hook output priority filter; policy accept;\n"
+                              "\t\tjhash udp dport mod 2 seed 0x0 vmap { 0 : goto p0, 1 : goto "
+                              "p1 } comment \"c.acct:1\"\n"
+                              "\t}\n"
+                              "\tchain p0 {\n\t\treturn\n\t}\n"
+                              "\tchain p1 {\n\t\treturn\n\t}\n"
+                              "}\n";
+    TableInventory inventory;
+    inventory.chains = {{"output", true}, {"p0", false}, {"p1", false}};
+    const LiveChains live{{"output"}, {{"output", {7}}}};
+    const auto reload = reload_transactions("acctc_c", &inventory, parts, {}, true, {}, live, true);
+    EXPECT_NE(reload.commit.find("replace rule inet acctc_c output handle 7 jhash udp dport mod 2 "
+                                 "seed 0x0 vmap { 0 : goto p0.next, 1 : goto p1.next }"),
+              std::string::npos)
+        << reload.commit;
+}
+
 TEST(ReloadPlan, ChainBlocks) {
     const auto blocks = chain_blocks(classify);
     ASSERT_EQ(blocks.size(), 2U);

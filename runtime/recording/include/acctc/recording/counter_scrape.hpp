@@ -4,6 +4,7 @@
 #pragma once
 
 #include "acctc/runtime/backend.hpp"
+#include "acctc/runtime/exposition.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -19,10 +20,12 @@ class CounterScrape {
     // policies: names; empty: every acctc policy in the namespace (and those acctc applied
     // there that are gone). netns and backend as for runtime::CounterSource: the backend
     // named, else the ones acctc remembers applying each policy with. log: a policy's read
-    // failing or recovering, once per change.
+    // failing or recovering, once per change. max_hosts: host series per counter at most,
+    // the rest summed as host="other" (`counters --prometheus --max-hosts`).
     CounterScrape(std::vector<std::string> policies, std::string netns,
                   std::function<void(const std::string&)> log = {},
-                  std::optional<runtime::BackendKind> backend = {});
+                  std::optional<runtime::BackendKind> backend = {},
+                  std::size_t max_hosts = runtime::default_max_host_series);
 
     // acctc_packets_total and acctc_bytes_total, then acctc_policy_loaded (gauge, 1 or 0) and
     // acctc_scrape_errors_total (reads of the policy that failed, since start) per policy.
@@ -39,6 +42,7 @@ class CounterScrape {
     std::vector<std::string> policies_;
     std::string netns_;
     std::optional<runtime::BackendKind> backend_;
+    std::size_t max_hosts_;
     std::function<void(const std::string&)> log_;
     std::map<std::string, std::uint64_t> errors_;     // acctc_scrape_errors_total
     std::map<std::string, std::string> last_problem_; // to log changes only

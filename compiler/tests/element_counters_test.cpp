@@ -1,0 +1,110 @@
+// Large classifications as element counters (element_counters.hpp): the threshold, the text's
+// shape, and the partition, which must be the kernel's jhash (checked with real packets by the
+// kernel test ElementCounters).
+#include "acctc/compile.hpp"
+#include "element_counters.hpp"
+#include "kernel_jhash.hpp"
+
+#include <gtest/gtest.h>
+#include <set>
+
+namespace acctc {
+namespace {
+
+std::string ports_policy(int classes, const std::string& protocol = "udp") {
+    std::string text = "policy big\nclassify svc local out {\n";
+    for (int i = 0; i < classes; ++i) {
+        text += "    c" + std::to_string(i) + ": " + protocol + " dport " +
+                std::to_string(1000 + i) + "\n";
+    }
+    return text + "    otherwise: other\n}\n";
+}
+
+CompiledPolicy compiled(const std::string& text, Target target = Target::nft) {
+    CompileOptions options;
+    options.target = target;
+    auto result = compile_source("big.acct", text, options);
+    EXPECT_TRUE(result.output.has_value());
+    return result.output ? std::move(*result.output) : CompiledPolicy{};
+}
+
+std::size_t count(const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) {
+        ++n;
+    }
+    return n;
+}
+
+TEST(ElementCounters, SmallerMapsKeepTheirCounterObjects) {
+    const auto policy = compiled(ports_policy(static_cast<int>(element_counter_threshold) - 1));
+    EXPECT_TRUE(policy.element_counters.empty());
+    EXPECT_TRUE(policy.element_sets.empty());
+    EXPECT_EQ(policy.counters.size(), element_counter_threshold);
+    EXPECT_EQ(policy.definition.find("jhash"), std::string::npos);
+}
+
+TEST(ElementCounters, LargeMapsBecomeCountingSetsFoundByAHashDispatch) {
+    const int classes = static_cast<int>(element_counter_threshold);
+    const auto policy = compiled(ports_policy(classes));
+    EXPECT_EQ(policy.element_counters.size(), static_cast<std::size_t>(classes));
+    ASSERT_EQ(policy.counters.size(), 1U); // otherwise
+    EXPECT_EQ(policy.counters[0].name, "svc_other");
+    // 4,096 keys at most 128 a part: 32 parts, each a set and a chain.
+    ASSERT_EQ(policy.element_sets.size(), 32U);
+    const auto& text = policy.definition;
+    EXPECT_EQ(count(text, "\tcounter svc_c"), 0U);
+    EXPECT_EQ(count(text, "comment \"acctc-elements inet_service @big.acct:2\""), 32U);
+    EXPECT_NE(text.find("jhash udp dport mod 32 seed 0x0 vmap { 0 : goto classify_svc_p0, "),
+              std::string::npos);
+    EXPECT_NE(text.find("\t\tth dport @classify_svc_e0 return"), std::string::npos);
+    EXPECT_EQ(count(text, "goto classify_svc_miss"), 33U);
+    EXPECT_NE(text.find("chain classify_svc_miss {\n\t\tcounter name \"svc_other\""),
+              std::string::npos);
+    EXPECT_NE(text.find("1000 comment \"svc_c0 acctc1 f=3 class=c0 w=fragmentation @big.acct:3\""),
+              std::string::npos);
+    // Every key once, in the part its jhash picks.
+    std::set<std::string> keys;
+    for (std::size_t p = 0; p < policy.element_sets.size(); ++p) {
+        const auto& set = policy.element_sets[p];
+        EXPECT_EQ(set.name, "classify_svc_e" + std::to_string(p));
+        EXPECT_EQ(set.types, std::vector<std::string>{"inet_service"});
+        for (const auto& element : set.elements) {
+            ASSERT_EQ(element.key.size(), 2U); // a port, network order
+            const auto* bytes = reinterpret_cast<const unsigned char*>(element.key.data());
+            EXPECT_EQ(nft_jhash(bytes, 2, 0, 32), p);
+            const unsigned port = (unsigned{bytes[0]} << 8) | bytes[1];
+            EXPECT_EQ(element.counter, "svc_c" + std::to_string(port - 1000));
+            keys.insert(element.key);
+        }
+    }
+    EXPECT_EQ(keys.size(), static_cast<std::size_t>(classes));
+}
+
+TEST(ElementCounters, TheIptablesTargetKeepsCounterObjects) {
+    const auto policy =
+        compiled(ports_policy(static_cast<int>(element_counter_threshold)), Target::iptables);
+    EXPECT_TRUE(policy.element_counters.empty());
+    EXPECT_EQ(policy.counters.size(), element_counter_threshold + 1);
+}
+
+TEST(ElementCounters, ConcatenatedKeysArePaddedToFourBytesPerField) {
+    const std::vector<rules::Field> key{rules::Field::l4proto, rules::Field::dport};
+    const auto bytes = hashed_key(key, {Interval{17, 17}, Interval{1000, 1000}});
+    EXPECT_EQ(bytes, (std::vector<unsigned char>{17, 0, 0, 0, 0x03, 0xe8, 0, 0}));
+    EXPECT_EQ(hashed_key({rules::Field::dport}, {Interval{1000, 1000}}),
+              (std::vector<unsigned char>{0x03, 0xe8}));
+}
+
+TEST(ElementCounters, KernelJhashKnownValues) {
+    // Bob Jenkins' lookup3 hashlittle() of "Four score and seven years ago" (30 bytes) with
+    // initval 0 and 1: the published test values, which the kernel's jhash() equals.
+    const std::string text = "Four score and seven years ago";
+    const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
+    EXPECT_EQ(kernel_jhash(bytes, text.size(), 0), 0x17770551U);
+    EXPECT_EQ(kernel_jhash(bytes, text.size(), 1), 0xcd628161U);
+    EXPECT_EQ(kernel_jhash(bytes, 0, 0), 0xdeadbeefU);
+}
+
+} // namespace
+} // namespace acctc

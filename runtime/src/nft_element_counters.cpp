@@ -1,0 +1,239 @@
+#include "nft_element_counters.hpp"
+
+#include "acctc/counter_labels.hpp"
+#include "nft_host_counters.hpp"
+
+#include <algorithm>
+#include <arpa/inet.h>
+#include <cstring>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <string_view>
+
+namespace acctc::runtime {
+namespace {
+
+// Linux 6.5's NFT_MSG_GETSETELEM_RESET, newer than this system's headers.
+constexpr std::uint16_t msg_getsetelem_reset = 33;
+// libnftnl's NFTNL_UDATA_SET_ELEM_COMMENT.
+constexpr unsigned char element_userdata_comment = 0;
+
+// Every element's comment, one after another in one buffer (no allocation per element), with its
+// counter's values; summed by name once all are read.
+class Elements {
+  public:
+    void add(std::string_view comment, std::uint64_t packets, std::uint64_t bytes) {
+        records_.push_back({text_.size(), comment.size(), packets, bytes});
+        text_ += comment;
+    }
+    // Back to what it held before a set's dump (a plain dump interrupted is taken again).
+    std::pair<std::size_t, std::size_t> mark() const { return {records_.size(), text_.size()}; }
+    void undo(std::pair<std::size_t, std::size_t> to) {
+        records_.resize(to.first);
+        text_.resize(to.second);
+    }
+
+    // One counter per name, its elements summed, in the byte order of the names (as the name
+    // cache keeps counter objects: the readings then need no sort).
+    std::vector<KernelCounter> sums(const std::string& table) const {
+        struct Named {
+            std::string_view name;
+            std::string_view comment;
+            const Record* record;
+        };
+        std::vector<Named> named;
+        named.reserve(records_.size());
+        for (const auto& record : records_) {
+            std::string_view name;
+            std::string_view comment;
+            if (split_element_comment(std::string_view(text_).substr(record.at, record.length),
+                                      name, comment)) {
+                named.push_back({name, comment, &record});
+            }
+        }
+        std::sort(named.begin(), named.end(),
+                  [](const Named& a, const Named& b) { return a.name < b.name; });
+        std::vector<KernelCounter> out;
+        for (std::size_t i = 0; i < named.size(); ++i) {
+            if (i == 0 || named[i].name != named[i - 1].name) {
+                out.push_back(
+                    {table, std::string(named[i].name), 0, 0, std::string(named[i].comment)});
+            }
+            out.back().packets += named[i].record->packets;
+            out.back().bytes += named[i].record->bytes;
+        }
+        return out;
+    }
+
+  private:
+    struct Record {
+        std::size_t at;
+        std::size_t length;
+        std::uint64_t packets;
+        std::uint64_t bytes;
+    };
+    std::vector<Record> records_;
+    std::string text_;
+};
+
+// Calls on_element(comment, key, packets, bytes) for every element of one set that has a counter.
+template <typename OnElement>
+bool dump_set(NftNetlink& netlink, const std::string& table, const std::string& set, bool reset,
+              OnElement on_element) {
+    static const auto list_expected =
+        attribute_types(NFTA_SET_ELEM_LIST_MAX, {{NFTA_SET_ELEM_LIST_ELEMENTS, MNL_TYPE_NESTED}});
+    static const auto element_expected =
+        attribute_types(NFTA_SET_ELEM_MAX, {{NFTA_SET_ELEM_KEY, MNL_TYPE_NESTED},
+                                            {NFTA_SET_ELEM_EXPR, MNL_TYPE_NESTED},
+                                            {NFTA_SET_ELEM_EXPRESSIONS, MNL_TYPE_NESTED},
+                                            {NFTA_SET_ELEM_USERDATA, MNL_TYPE_BINARY}});
+    static const auto expression_expected = attribute_types(
+        NFTA_EXPR_MAX, {{NFTA_EXPR_NAME, MNL_TYPE_NUL_STRING}, {NFTA_EXPR_DATA, MNL_TYPE_NESTED}});
+    static const auto counter_expected =
+        attribute_types(NFTA_COUNTER_MAX,
+                        {{NFTA_COUNTER_BYTES, MNL_TYPE_U64}, {NFTA_COUNTER_PACKETS, MNL_TYPE_U64}});
+    static const auto data_expected =
+        attribute_types(NFTA_DATA_MAX, {{NFTA_DATA_VALUE, MNL_TYPE_BINARY}});
+    const auto counter_of = [&](const nlattr* expression, std::uint64_t& packets,
+                                std::uint64_t& bytes) {
+        const NftAttributes attributes(expression, expression_expected);
+        if (attributes.string(NFTA_EXPR_NAME) != "counter" || !attributes.has(NFTA_EXPR_DATA)) {
+            return false;
+        }
+        const NftAttributes values(attributes.raw(NFTA_EXPR_DATA), counter_expected);
+        packets = values.u64(NFTA_COUNTER_PACKETS);
+        bytes = values.u64(NFTA_COUNTER_BYTES);
+        return true;
+    };
+    const auto on_reply = [&](const nlmsghdr* reply) {
+        const NftAttributes list(reply, list_expected);
+        const nlattr* elements = list.raw(NFTA_SET_ELEM_LIST_ELEMENTS);
+        if (elements == nullptr) {
+            return;
+        }
+        each_nested(elements, [&](const nlattr* element) {
+            const NftAttributes attributes(element, element_expected);
+            const nlattr* userdata = attributes.raw(NFTA_SET_ELEM_USERDATA);
+            if (userdata == nullptr) {
+                return;
+            }
+            std::uint64_t packets = 0;
+            std::uint64_t bytes = 0;
+            bool counted = false;
+            if (const nlattr* one = attributes.raw(NFTA_SET_ELEM_EXPR)) {
+                counted = counter_of(one, packets, bytes);
+            } else if (const nlattr* all = attributes.raw(NFTA_SET_ELEM_EXPRESSIONS)) {
+                each_nested(all, [&](const nlattr* expression) {
+                    counted = counter_of(expression, packets, bytes) || counted;
+                });
+            }
+            if (!counted) {
+                return;
+            }
+            const auto* data = static_cast<const unsigned char*>(mnl_attr_get_payload(userdata));
+            // The comment record in place: no copy per element.
+            const std::size_t length = mnl_attr_get_payload_len(userdata);
+            for (std::size_t at = 0; at + 2 <= length;) {
+                const std::size_t size = data[at + 1];
+                if (at + 2 + size > length) {
+                    break;
+                }
+                if (data[at] == element_userdata_comment) {
+                    std::string_view comment(reinterpret_cast<const char*>(data + at + 2), size);
+                    std::string_view key;
+                    if (const nlattr* nest = attributes.raw(NFTA_SET_ELEM_KEY)) {
+                        const NftAttributes value(nest, data_expected);
+                        if (const nlattr* bytes_of_key = value.raw(NFTA_DATA_VALUE)) {
+                            key = {static_cast<const char*>(mnl_attr_get_payload(bytes_of_key)),
+                                   mnl_attr_get_payload_len(bytes_of_key)};
+                        }
+                    }
+                    on_element(comment.substr(0, comment.find('\0')), key, packets, bytes);
+                    break;
+                }
+                at += 2 + size;
+            }
+        });
+    };
+    const auto add = [&](nlmsghdr* request) {
+        mnl_attr_put_strz(request, NFTA_SET_ELEM_LIST_TABLE, table.c_str());
+        mnl_attr_put_strz(request, NFTA_SET_ELEM_LIST_SET, set.c_str());
+    };
+    return netlink.dump(reset ? msg_getsetelem_reset
+                              : static_cast<std::uint16_t>(NFT_MSG_GETSETELEM),
+                        NFPROTO_INET, add, on_reply);
+}
+
+} // namespace
+
+bool dump_counting_set(NftNetlink& netlink, const std::string& table, const std::string& set,
+                       bool reset, const OnCountingElement& on_element) {
+    return dump_set(netlink, table, set, reset, on_element);
+}
+
+// A single field at its own width, concatenated ones each padded to 4 bytes.
+std::string key_text(std::string_view key, const std::vector<std::string>& types) {
+    std::string text;
+    std::size_t at = 0;
+    for (const auto& type : types) {
+        const std::size_t width = type == "inet_service"                                  ? 2
+                                  : type == "ipv6_addr"                                   ? 16
+                                  : type == "ipv4_addr" || type == "uid" || type == "gid" ? 4
+                                                                                          : 1;
+        if (at + width > key.size()) {
+            return {};
+        }
+        const auto* bytes = reinterpret_cast<const unsigned char*>(key.data() + at);
+        text += text.empty() ? "" : " . ";
+        if (type == "ipv4_addr" || type == "ipv6_addr") {
+            char address[INET6_ADDRSTRLEN] = {};
+            inet_ntop(width == 4 ? AF_INET : AF_INET6, bytes, address, sizeof address);
+            text += address;
+        } else if (width == 4) { // uid, gid: the CPU's order
+            std::uint32_t value = 0;
+            std::memcpy(&value, bytes, sizeof value);
+            text += std::to_string(value);
+        } else if (width == 2) { // a port: network order
+            text += std::to_string((unsigned{bytes[0]} << 8) | bytes[1]);
+        } else {
+            text += std::to_string(unsigned{bytes[0]});
+        }
+        at += types.size() == 1 ? width : (width + 3) / 4 * 4;
+    }
+    return text;
+}
+
+bool split_element_comment(std::string_view comment, std::string_view& name,
+                           std::string_view& counter_comment) {
+    const std::size_t space = comment.find(' ');
+    if (space == 0 || space == std::string_view::npos) {
+        return false;
+    }
+    name = comment.substr(0, space);
+    counter_comment = comment.substr(space + 1);
+    return true;
+}
+
+std::vector<KernelCounter> read_element_counters(NftNetlink& netlink, const std::string& table,
+                                                 bool reset) {
+    Elements elements;
+    const auto counting = [](const std::string& comment) {
+        return comment.starts_with(element_set_comment);
+    };
+    const auto add = [&](std::string_view comment, std::string_view, std::uint64_t packets,
+                         std::uint64_t bytes) { elements.add(comment, packets, bytes); };
+    for (const CommentedSet& set : commented_sets(netlink, table, counting)) {
+        // A plain read that raced with a ruleset change is taken again, set by set. Every
+        // value a reset dump returned was zeroed: kept even if a change interrupted it.
+        const auto before = elements.mark();
+        for (int attempt = 0;; ++attempt) {
+            if (dump_set(netlink, table, set.name, reset, add) || reset || attempt == 10) {
+                break;
+            }
+            elements.undo(before);
+        }
+    }
+    return elements.sums(table);
+}
+
+} // namespace acctc::runtime

@@ -1,0 +1,43 @@
+// The counters of large classifications, counted by the elements of their counting sets
+// (compiler/src/element_counters.hpp): one NFT_MSG_GETSETELEM dump per set, each set small
+// enough for one reply, so a read is linear in the elements (docs/performance.md). A class of
+// several keys is the sum of its elements.
+#pragma once
+
+#include "nft_counter_dump.hpp"
+#include "nft_netlink.hpp"
+
+#include "acctc/compile.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace acctc::runtime {
+
+// Every element-counted counter of `table inet TABLE`, one per name (its elements summed; the
+// comment is the counter's, as a counter object of that name would carry it), in the order of
+// first appearance. With reset each element is read and zeroed atomically by the kernel
+// (NFT_MSG_GETSETELEM_RESET), and none is zeroed without being returned.
+std::vector<KernelCounter> read_element_counters(NftNetlink& netlink, const std::string& table,
+                                                 bool reset);
+
+// Every element with a counter of one counting set: on_element(comment, key, packets, bytes),
+// the key as the kernel holds it. False when a concurrent change interrupted a plain dump.
+using OnCountingElement = std::function<void(std::string_view comment, std::string_view key,
+                                             std::uint64_t packets, std::uint64_t bytes)>;
+bool dump_counting_set(NftNetlink& netlink, const std::string& table, const std::string& set,
+                       bool reset, const OnCountingElement& on_element);
+
+// An element's key as nft reads it back (numbers, addresses) from the bytes the kernel holds,
+// given the set's field types (CompiledPolicy::ElementSet::types); empty when they disagree.
+std::string key_text(std::string_view key, const std::vector<std::string>& types);
+
+// An element's comment split into the counter name and the counter's comment; false when it is
+// not one (no name).
+bool split_element_comment(std::string_view comment, std::string_view& name,
+                           std::string_view& counter_comment);
+
+} // namespace acctc::runtime
