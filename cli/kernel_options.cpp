@@ -17,7 +17,9 @@ void add_kernel_options(po::options_description& options, KernelOptions& values)
                           "work in network namespace NAME (/run/netns/NAME, as ip-netns names it)")(
         "etc", po::value(&values.etc)->default_value("/etc"),
         "read passwd, group and services from this directory")(
-        "backend", po::value(&values.backend), backend_help.c_str());
+        "backend", po::value(&values.backend), backend_help.c_str())(
+        "hosts-in", po::value(&values.hosts_in)->default_value("nft"),
+        "count eligible split host counters in nft sets (nft) or in BPF programs (bpf)");
     add_policy_dir_option(options);
 }
 
@@ -55,6 +57,10 @@ CompileResult compile_text(const std::string& path, const std::string& text,
     CompileOptions options;
     options.target = runtime::backend_info(backend).target;
     options.etc_dir = values.etc;
+    if (values.hosts_in != "nft" && values.hosts_in != "bpf") {
+        throw UsageError("unknown --hosts-in '" + values.hosts_in + "' (expected nft or bpf)");
+    }
+    options.bpf_hosts = values.hosts_in == "bpf";
     return compile_source(path == "-" ? "<stdin>" : path, text, options);
 }
 

@@ -20,9 +20,12 @@ struct KernelOptions {
     // A name from runtime::backends(); empty: not given, the one acctc remembers applying the
     // policy with in the namespace, else nft (docs/iptables.md).
     std::string backend;
+    // --hosts-in: where eligible `split host` counters count (docs/runtime.md, "Per-host
+    // counters in BPF"): "nft" (sets, the default) or "bpf" (TCX programs and pinned maps).
+    std::string hosts_in = "nft";
 };
 
-// Adds --netns NAME, --etc DIR, --backend NAME and --policy-dir DIR.
+// Adds --netns NAME, --etc DIR, --backend NAME, --hosts-in nft|bpf and --policy-dir DIR.
 void add_kernel_options(boost::program_options::options_description& options,
                         KernelOptions& values);
 

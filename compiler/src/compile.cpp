@@ -3,6 +3,7 @@
 #include "acctc/compile.hpp"
 
 #include "acctc/version.hpp"
+#include "bpf_hosts.hpp"
 #include "check.hpp"
 #include "check_iptables.hpp"
 #include "device_uses.hpp"
@@ -17,6 +18,7 @@
 #include "wire_warnings.hpp"
 
 #include <initializer_list>
+#include <optional>
 #include <string_view>
 
 namespace acctc {
@@ -48,7 +50,7 @@ CompileResult compile_source(std::string display_name, std::string text,
         return result;
     }
     const HostDatabase hosts(options.etc_dir);
-    const ir::Policy policy = check_policy(result.source, tree, hosts, diagnostics);
+    const ir::Policy checked = check_policy(result.source, tree, hosts, diagnostics);
     // Nothing reads the tree after the check: its memory (tens of MB for 100,000 classes) goes
     // back to the allocator for the lowering, which would otherwise fault in fresh pages.
     std::vector<ast::Statement>().swap(tree.statements);
@@ -56,6 +58,16 @@ CompileResult compile_source(std::string display_name, std::string text,
         return result;
     }
     const bool egress = options.target != Target::iptables;
+    // Per-host counters counted in BPF leave the policy the backends see (bpf_hosts.hpp).
+    std::vector<BpfHostCounterPlan> bpf_hosts;
+    if (options.bpf_hosts && egress) {
+        bpf_hosts = plan_bpf_hosts(checked);
+    }
+    std::optional<ir::Policy> stripped;
+    if (!bpf_hosts.empty()) {
+        stripped = without_bpf_hosts(checked);
+    }
+    const ir::Policy& policy = stripped ? *stripped : checked;
     warn_wire_differences(policy, egress, diagnostics); // before the backend's errors
     if (options.target == Target::iptables) {
         check_iptables(result.source, policy, diagnostics);
@@ -63,12 +75,11 @@ CompileResult compile_source(std::string display_name, std::string text,
             return result;
         }
     }
-    rules::Table table =
-        lower_policy(policy, diagnostics,
-                     {.fragments_before_defrag = egress,
-                      .host_parts = egress && options.host_parts,
-                      .egress = egress,
-                      .quota_warn_objects = options.target != Target::iptables});
+    rules::Table table = lower_policy(policy, diagnostics,
+                                      {.fragments_before_defrag = egress,
+                                       .host_parts = egress && options.host_parts,
+                                       .egress = egress,
+                                       .quota_warn_objects = options.target != Target::iptables});
 
     CompiledPolicy out;
     if (options.dump == Dump::check) {
@@ -80,6 +91,7 @@ CompileResult compile_source(std::string display_name, std::string text,
         use_element_counters(table);
     }
     out.policy_name = policy.name;
+    out.bpf_hosts = std::move(bpf_hosts);
     out.table_name = table.name;
     for (const auto& chain : table.chains) {
         if (chain.hook != rules::Hook::egress) {
@@ -102,7 +114,7 @@ CompileResult compile_source(std::string display_name, std::string text,
         }
         out.element_sets.push_back(std::move(compiled));
     }
-    out.devices = device_uses(policy);
+    out.devices = device_uses(checked); // BPF counters' devices too
     for (const auto& quota : policy.quotas) {
         CompiledQuota compiled{quota.name, quota.counters, quota.period, quota.start_day,
                                {},         quota.per_host, {},           quota.limit};

@@ -1,12 +1,14 @@
 #include "acctc/runtime/bpf_host_counter.hpp"
 
 #include "acctc/runtime/bpf.hpp"
+#include "acctc/runtime/errors.hpp"
 
 #include <arpa/inet.h>
 #include <cstddef>
 #include <cstring>
 #include <linux/if_ether.h>
 #include <stdexcept>
+#include <unistd.h>
 
 namespace acctc::runtime {
 namespace {
@@ -252,12 +254,77 @@ BpfHostCounter::BpfHostCounter(BpfHostMap map, std::uint32_t max_hosts, BpfHostK
     }
 }
 
+BpfHostCounter BpfHostCounter::pinned(const std::string& dir, std::uint32_t max_hosts,
+                                      BpfHostKey key, bool program) {
+    BpfHostCounter counter;
+    counter.map_ = BpfHostMap::hash_generations;
+    counter.value_size_ = sizeof(Counts);
+    // The pinned map at dir/name, or a new one pinned there.
+    const auto open = [&](const std::string& name, const MapSpec& spec) {
+        const std::string path = dir + "/" + name;
+        if (::access(path.c_str(), F_OK) == 0) {
+            return bpf::pinned(path);
+        }
+        UniqueFd map = create_map(spec);
+        pin(map.get(), path);
+        return map;
+    };
+    ProgramMaps maps;
+    for (unsigned g = 0; g < 2; ++g) {
+        const std::string suffix = "_g" + std::to_string(g);
+        counter.hosts_v4_[g] = open(
+            "v4" + suffix, {BPF_MAP_TYPE_HASH, 4, sizeof(Counts), max_hosts, 0, "acctc_hosts_v4"});
+        counter.hosts_v6_[g] = open(
+            "v6" + suffix, {BPF_MAP_TYPE_HASH, 16, sizeof(Counts), max_hosts, 0, "acctc_hosts_v6"});
+        maps.v4[g] = counter.hosts_v4_[g].get();
+        maps.v6[g] = counter.hosts_v6_[g].get();
+    }
+    counter.overflow_ =
+        open("overflow", {BPF_MAP_TYPE_ARRAY, 4, sizeof(Counts), 4, 0, "acctc_overflow"});
+    counter.generation_ = open("generation", {BPF_MAP_TYPE_ARRAY, 4, 4, 1, 0, "acctc_generation"});
+    maps.overflow = counter.overflow_.get();
+    maps.generation = counter.generation_.get();
+    counter.current_ = counter.current();
+    if (program) {
+        counter.program_ = load_sched_cls(host_program(BpfHostMap::hash_generations, maps, key, 14),
+                                          "acctc_hosts");
+    }
+    return counter;
+}
+
+void BpfHostCounter::attach_pinned(const std::string& path, int ifindex, bool ingress) {
+    if (::access(path.c_str(), F_OK) == 0) {
+        UniqueFd link = bpf::pinned(path);
+        try {
+            update_link(link.get(), program_.get());
+            return;
+        } catch (const RuntimeError&) {
+            // The device went (ENOLINK): a new link below.
+        }
+        ::unlink(path.c_str());
+    }
+    UniqueFd link = attach_tcx(program_.get(), ifindex, ingress);
+    pin(link.get(), path);
+}
+
+unsigned BpfHostCounter::current() const {
+    if (!generation_.valid()) {
+        return current_;
+    }
+    const auto element = read_map(generation_.get(), 4, 4);
+    std::uint32_t generation = 0;
+    if (element.count > 0) {
+        std::memcpy(&generation, element.values.data(), sizeof generation);
+    }
+    return generation == 0 ? 0 : 1;
+}
+
 void BpfHostCounter::attach(int ifindex, bool ingress) {
     link_ = attach_tcx(program_.get(), ifindex, ingress);
 }
 
 BpfHostCounts BpfHostCounter::read() const {
-    return read(current_, false);
+    return read(current(), false);
 }
 
 BpfHostCounts BpfHostCounter::read_and_delete() {
@@ -266,7 +333,7 @@ BpfHostCounts BpfHostCounter::read_and_delete() {
     }
     // Count in the other generation from now on; once no program still runs that read the
     // old number, nothing writes to the old generation's maps: read and empty them at leisure.
-    const unsigned old = current_;
+    const unsigned old = current();
     const std::uint32_t next = 1 - old;
     const std::uint32_t key = 0;
     update_element(generation_.get(), &key, &next);

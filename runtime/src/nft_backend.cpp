@@ -2,6 +2,7 @@
 
 #include "acctc/runtime/errors.hpp"
 #include "acctc/runtime/nft_context.hpp"
+#include "bpf_policy_hosts.hpp"
 #include "chain_record.hpp"
 #include "counter_origins.hpp"
 #include "counter_relabel.hpp"
@@ -215,9 +216,14 @@ std::vector<CounterReading> NftBackend::readings_once(const std::string& table, 
             reading.origin = declared->second;
         }
     }
-    // `split host`: one reading per host, in its place among the named counters.
-    return with_host_readings(std::move(result), dump_host_counters(netlink_, table, reset),
-                              table.substr(table_prefix.size()));
+    // `split host`: one reading per host, in its place among the named counters; those
+    // counted in BPF read as the nft sets do.
+    const std::string policy = table.substr(table_prefix.size());
+    auto sets = dump_host_counters(netlink_, table, reset);
+    BpfHostReadings bpf = read_bpf_hosts(policy, reset);
+    std::move(bpf.sets.begin(), bpf.sets.end(), std::back_inserter(sets));
+    std::move(bpf.overflows.begin(), bpf.overflows.end(), std::back_inserter(result));
+    return with_host_readings(std::move(result), sets, policy);
 }
 
 ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
@@ -230,6 +236,23 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     if (!dry_run) {
         lock.emplace();
     }
+    // Per-host counters in BPF first (bpf_policy_hosts.hpp); undone if the table fails.
+    const bool bpf_before = has_bpf_hosts(policy.policy_name);
+    if (!dry_run) {
+        apply_bpf_hosts(policy.policy_name, policy.bpf_hosts);
+    }
+    try {
+        return apply_table(policy, dry_run);
+    } catch (...) {
+        if (!dry_run && !bpf_before) {
+            remove_bpf_hosts(policy.policy_name);
+        }
+        throw;
+    }
+}
+
+ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) {
+    const std::string& table = policy.table_name;
     auto inventory = read_inventory(netlink_, table);
     // Carry sets hold data, not definition: no plan of the reload touches them (the carry step
     // below replaces them).
@@ -565,6 +588,7 @@ RemoveReport NftBackend::remove(const std::string& policy) {
     RemoveReport report{table, readings(table, false)};
     run_transaction("delete table inet " + table + "\n" + egress_removal(netlink_, table, "delete"),
                     table, false);
+    remove_bpf_hosts(policy);
     forget_counter_names(table);
     forget_chains(table);
     forget_origins(table);

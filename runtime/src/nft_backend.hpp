@@ -19,6 +19,8 @@ class NftBackend final : public Backend {
     std::string planned_ruleset(const CompiledPolicy& policy) override;
 
   private:
+    // apply() of the nft table, once the BPF per-host counters are in place.
+    ApplyReport apply_table(const CompiledPolicy& policy, bool dry_run);
     // Throws ErrorKind::unknown_table unless the policy's table exists here.
     void require_table(const std::string& policy, const std::string& table);
     // Runs nft text as one transaction; on failure throws with the policy lines that caused it.

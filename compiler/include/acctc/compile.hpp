@@ -1,6 +1,7 @@
 // The compiler's public entry point: policy text in, ruleset text out.
 #pragma once
 
+#include "acctc/bpf_host_plan.hpp"
 #include "acctc/diagnostics.hpp"
 #include "acctc/quota_comment.hpp"
 #include "acctc/source.hpp"
@@ -29,6 +30,9 @@ struct CompileOptions {
     // nft: `split host` sets of more than 8,192 hosts as parts picked by a hash (docs/language.md,
     // "Per-host counters"). Off only for `acctc bench`'s comparison with one set.
     bool host_parts = true;
+    // nft: count the `split host` counters a BPF program counts exactly (bpf_host_plan.hpp) in
+    // BPF instead of nft sets: they leave the table and go to CompiledPolicy::bpf_hosts.
+    bool bpf_hosts = false;
 };
 
 struct CompiledCounter {
@@ -129,6 +133,8 @@ struct CompiledPolicy {
         std::string definition;
     };
     std::vector<Egress> egress;
+    // CompileOptions::bpf_hosts: the per-host counters counted in BPF (not in the table).
+    std::vector<BpfHostCounterPlan> bpf_hosts;
 };
 
 struct CompileResult {

@@ -270,18 +270,19 @@ void print_table(std::ostream& out, const BenchReport& report) {
         for (const auto v :
              {Variant::acctc, Variant::one_set, Variant::iptables, Variant::iptables_legacy,
               Variant::bpf_hash, Variant::bpf_percpu_hash, Variant::bpf_lru_hash,
-              Variant::bpf_hash_no_prealloc, Variant::bpf_hash_generations}) {
+              Variant::bpf_hash_no_prealloc, Variant::bpf_hash_generations, Variant::acctc_bpf}) {
             const auto found =
                 std::find_if(result.variants.begin(), result.variants.end(),
                              [&](const auto& measured) { return measured.variant == v; });
             if (found == result.variants.end()) {
                 continue;
             }
-            check += (check.empty() ? "" : "; ") +
-                     (v == Variant::acctc ? std::string() : to_string(v) + " ") +
-                     std::to_string(found->classes_hit) + "/" + std::to_string(result.flows) +
-                     " classes hit" +
-                     (found->otherwise == 0 ? "" : ", otherwise " + std::to_string(found->otherwise));
+            check +=
+                (check.empty() ? "" : "; ") +
+                (v == Variant::acctc ? std::string() : to_string(v) + " ") +
+                std::to_string(found->classes_hit) + "/" + std::to_string(result.flows) +
+                " classes hit" +
+                (found->otherwise == 0 ? "" : ", otherwise " + std::to_string(found->otherwise));
         }
         cells.push_back(std::move(check));
         datapath.add_row(std::move(cells));

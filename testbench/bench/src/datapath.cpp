@@ -1,14 +1,18 @@
 #include "acctc/bench/datapath.hpp"
 
 #include "acctc/bench/bench_topology.hpp"
-#include "acctc/bench/host_read_timing.hpp"
 #include "acctc/bench/breakdown.hpp"
+#include "acctc/bench/host_read_timing.hpp"
 #include "acctc/bench/iptables_restore.hpp"
 #include "acctc/compile.hpp"
+#include "acctc/runtime/backend.hpp"
 #include "acctc/runtime/counters.hpp"
 #include "acctc/runtime/iptables_backend.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <net/if.h>
@@ -17,7 +21,9 @@
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <sys/mount.h>
 #include <thread>
+#include <unistd.h>
 
 namespace acctc::bench {
 namespace {
@@ -219,6 +225,7 @@ class CaseRunner {
         }
         if (policy.kind == ClassKind::hosts) {
             load_bpf(notes);
+            load_acctc_bpf(notes);
         }
         results_[Variant::baseline].variant = Variant::baseline;
     }
@@ -236,6 +243,15 @@ class CaseRunner {
                 }
             }
             topology_.nft(node_, tables);
+            if (acctc_bpf_) {
+                runtime::make_backend(runtime::BackendKind::nftables, topology_.netns(node_).name())
+                    ->remove(acctc_bpf_->policy_name);
+            }
+            if (!acctc_bpf_root_.empty()) {
+                // Mounted in the bench's own mount namespace only: on the host an empty dir.
+                ::umount2(acctc_bpf_root_.c_str(), MNT_DETACH);
+                ::rmdir(acctc_bpf_root_.c_str());
+            }
             if (iptables_loaded_) {
                 topology_.nft(node_, dormant_iptables(ipv6_, false));
                 try {
@@ -269,7 +285,8 @@ class CaseRunner {
             for (const Variant variant :
                  {Variant::lookup, Variant::acctc, Variant::one_set, Variant::iptables,
                   Variant::bpf_hash, Variant::bpf_percpu_hash, Variant::bpf_lru_hash,
-                  Variant::bpf_hash_no_prealloc, Variant::bpf_hash_generations}) {
+                  Variant::bpf_hash_no_prealloc, Variant::bpf_hash_generations,
+                  Variant::acctc_bpf}) {
                 if (results_.count(variant) != 0) {
                     measure(variant, std::chrono::seconds(10), 2 * policy_.flows.size());
                 }
@@ -300,10 +317,10 @@ class CaseRunner {
         }
         if (results_.count(Variant::one_set) != 0) {
             // The policy of table acctc_<policy>: the step's table, less the prefix.
-            read_check(results_[Variant::one_set], policy_,
-                       runtime::read_counters(
-                           step_table(Variant::one_set).substr(std::string("acctc_").size()),
-                           netns));
+            read_check(
+                results_[Variant::one_set], policy_,
+                runtime::read_counters(
+                    step_table(Variant::one_set).substr(std::string("acctc_").size()), netns));
         }
         if (iptables_loaded_) {
             read_check(results_[Variant::iptables], policy_,
@@ -316,6 +333,11 @@ class CaseRunner {
         }
         for (const auto& [variant, counter] : bpf_) {
             bpf_check(results_[variant], counter->read());
+        }
+        if (acctc_bpf_) {
+            // The overflow counter is the policy's rest counter, as for nft.
+            read_check(results_[Variant::acctc_bpf], policy_,
+                       runtime::read_counters(acctc_bpf_->policy_name, netns));
         }
         CaseResult result;
         result.kind = policy_.kind;
@@ -368,6 +390,50 @@ class CaseRunner {
         }
     }
 
+    // acctc_bpf: the hosts counter in its eligible shape applied with bpf_hosts, in a private
+    // mount namespace of the bench's own with a bpffs of its own (nothing pinned on the host).
+    void load_acctc_bpf(std::vector<std::string>& notes) {
+        const auto start = Clock::now();
+        try {
+            if (::unshare(CLONE_NEWNS) != 0 ||
+                ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+                throw std::runtime_error(std::string("private mount namespace: ") +
+                                         std::strerror(errno));
+            }
+            char root[] = "/tmp/acctc-bench-bpf-XXXXXX";
+            if (::mkdtemp(root) == nullptr) {
+                throw std::runtime_error("mkdtemp failed");
+            }
+            ::setenv("ACCTC_BPF_ROOT", root, 1);
+            acctc_bpf_root_ = root;
+            BenchPolicy eligible = policy_;
+            eligible.policy_name = "bench_hosts_bpf";
+            eligible.source.replace(eligible.source.find("forward in via"),
+                                    std::string("forward in via").size(), "in via");
+            eligible.source.replace(eligible.source.find(policy_.policy_name),
+                                    policy_.policy_name.size(), eligible.policy_name);
+            CompileOptions options;
+            options.bpf_hosts = true;
+            auto result = compile_source("bench_hosts_bpf.acct", eligible.source, options);
+            if (!result.output || result.output->bpf_hosts.size() != 1) {
+                throw std::runtime_error("the hosts counter is not counted in BPF");
+            }
+            acctc_bpf_ = std::move(*result.output);
+            activate(Variant::acctc_bpf, true);
+            for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {
+                if (entry.path().filename() == "link") {
+                    acctc_bpf_link_ = entry.path();
+                }
+            }
+            activate(Variant::acctc_bpf, false);
+            results_[Variant::acctc_bpf].variant = Variant::acctc_bpf;
+            results_[Variant::acctc_bpf].load_seconds = seconds_since(start);
+        } catch (const std::exception& error) {
+            acctc_bpf_.reset();
+            notes.push_back(std::string("acctc_bpf variant skipped: ") + error.what());
+        }
+    }
+
     // acctc's text with another table name, in that variant's table.
     void load_step(Variant variant, const std::string& text) {
         const std::string table = step_table(variant);
@@ -416,6 +482,16 @@ class CaseRunner {
                 bpf_.at(variant)->attach(wan_ifindex_);
             } else {
                 bpf_.at(variant)->detach();
+            }
+            break;
+        case Variant::acctc_bpf:
+            // On: apply (the maps are kept, a new link made); off: the link unpinned (it
+            // detaches with its last reference), the maps and counts stay.
+            if (on) {
+                runtime::make_backend(runtime::BackendKind::nftables, topology_.netns(node_).name())
+                    ->apply(*acctc_bpf_, false);
+            } else if (!acctc_bpf_link_.empty()) {
+                ::unlink(acctc_bpf_link_.c_str());
             }
             break;
         case Variant::iptables_legacy:
@@ -477,6 +553,9 @@ class CaseRunner {
     std::map<Variant, VariantResult> results_;
     std::map<Variant, std::unique_ptr<BpfHostCounter>> bpf_;
     int wan_ifindex_ = 0;
+    std::optional<CompiledPolicy> acctc_bpf_;
+    std::filesystem::path acctc_bpf_link_;
+    std::string acctc_bpf_root_; // the bpffs the variant pins in
 };
 
 } // namespace
@@ -517,6 +596,8 @@ std::string to_string(Variant variant) {
         return "bpf_hash_no_prealloc";
     case Variant::bpf_hash_generations:
         return "bpf_hash_generations";
+    case Variant::acctc_bpf:
+        return "acctc_bpf";
     }
     return "?";
 }

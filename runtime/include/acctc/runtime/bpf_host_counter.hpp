@@ -53,6 +53,17 @@ class BpfHostCounter {
     BpfHostCounter(BpfHostMap map, std::uint32_t max_hosts, BpfHostKey key = BpfHostKey::source,
                    unsigned link_header = 14);
 
+    // hash_generations with its maps pinned in the bpffs directory `dir` (v4_g0, v4_g1, v6_g0,
+    // v6_g1, overflow, generation): the maps pinned there are used, so a reload keeps their
+    // counts; the missing ones are created and pinned. With `program`, the counting program is
+    // loaded against them (for attach_pinned()); without, the maps serve reads and resets.
+    static BpfHostCounter pinned(const std::string& dir, std::uint32_t max_hosts, BpfHostKey key,
+                                 bool program);
+    // Counts through the link pinned at `path`: its program is swapped for this one in place
+    // (BPF_LINK_UPDATE: no packet missed or counted twice), or, with no link there (or one
+    // whose device went), a new link to the device's ingress or egress is made and pinned.
+    void attach_pinned(const std::string& path, int ifindex, bool ingress);
+
     BpfHostMap map() const { return map_; }
     // Attaches to the ingress (or egress) of the device with this index in the calling thread's
     // network namespace; detach() (or the destructor, or the namespace's end) takes it off.
@@ -73,8 +84,11 @@ class BpfHostCounter {
     void fill(const std::vector<BpfHostCount>& hosts);
 
   private:
+    BpfHostCounter() = default;
     BpfHostCounts read(unsigned generation, bool and_delete) const;
-    BpfHostMap map_;
+    // The generation the program counts in (the pinned maps' readers share it).
+    unsigned current() const;
+    BpfHostMap map_ = BpfHostMap::none;
     std::uint32_t value_size_ = 0; // of an element as user space sees it (all CPUs' values)
     // Per generation (only the first without hash_generations).
     std::array<UniqueFd, 2> hosts_v4_;

@@ -41,9 +41,13 @@ enum class Variant {
     bpf_percpu_hash,
     bpf_lru_hash,
     bpf_hash_no_prealloc,
-    bpf_hash_generations
+    bpf_hash_generations,
+    // hosts only: what acctc ships with `apply --hosts-in bpf` (docs/runtime.md, "Per-host
+    // counters in BPF"): the policy's counter as `in via wan` (the eligible shape), applied by
+    // the nft backend, its pinned link made and unpinned around each measurement.
+    acctc_bpf
 };
-constexpr int variant_count = 17;
+constexpr int variant_count = 18;
 std::string to_string(Variant variant);
 
 struct DatapathOptions {

@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Per-host counters in BPF (`acctc apply --hosts-in bpf`, docs/runtime.md "Per-host counters in
+# BPF") with real packets: a router namespace between a LAN (two IPv4 hosts, one IPv6) and a WAN
+# peer. Each LAN host's packets into the router (`in via lan; split host source`) and out of it
+# towards the host (`out via lan; split host destination`) equal ping's own tally and a capture
+# on the router's lan0, IPv4 and IPv6; a reload keeps every count; resets under a flood lose
+# nothing (the resets' reads add up to the packets sent); remove leaves no pin and the program
+# stops counting. Runs in a private mount namespace with its own bpffs (ACCTC_BPF_ROOT).
+#   bpf_hosts_test.sh ACCTC
+set -u
+if [[ -z ${ACCTC_BPF_TEST_PRIVATE:-} ]]; then
+    ACCTC_BPF_TEST_PRIVATE=1 exec unshare -m --propagation private "$0" "$@"
+fi
+acctc=$(realpath "$1")
+tag=bpfh$$
+router=$tag-r lan=$tag-l wan=$tag-w
+work=$(mktemp -d /tmp/acctc-bpf-hosts-XXXXXX)
+export ACCTC_BPF_ROOT=$work/bpffs ACCTC_STATE_DIR=$work/state
+cleanup() {
+    for ns in "$router" "$lan" "$wan"; do ip netns del "$ns" 2>/dev/null; done
+    umount "$ACCTC_BPF_ROOT" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+for ns in "$router" "$lan" "$wan"; do ip netns add "$ns" && ip -n "$ns" link set lo up; done
+ip -n "$router" link add lan0 type veth peer name eth0 netns "$lan"
+ip -n "$router" link add wan0 type veth peer name eth0 netns "$wan"
+ip -n "$router" addr add 198.18.1.1/24 dev lan0
+ip -n "$router" addr add 2001:db8:1::1/64 dev lan0 nodad
+ip -n "$router" addr add 198.18.2.1/24 dev wan0
+ip -n "$router" addr add 2001:db8:2::1/64 dev wan0 nodad
+ip -n "$lan" addr add 198.18.1.10/24 dev eth0
+ip -n "$lan" addr add 198.18.1.11/24 dev eth0
+ip -n "$lan" addr add 2001:db8:1::10/64 dev eth0 nodad
+ip -n "$wan" addr add 198.18.2.2/24 dev eth0
+ip -n "$wan" addr add 2001:db8:2::2/64 dev eth0 nodad
+for ns in "$router" "$lan" "$wan"; do
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+done
+ip -n "$router" link set lan0 up
+ip -n "$router" link set wan0 up
+ip -n "$lan" link set eth0 up
+ip -n "$wan" link set eth0 up
+ip -n "$lan" route add default via 198.18.1.1
+ip -n "$lan" -6 route add default via 2001:db8:1::1
+ip -n "$wan" route add default via 198.18.2.1
+ip -n "$wan" -6 route add default via 2001:db8:2::1
+ip netns exec "$router" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+# Neighbours known up front: no solicitation from or to the counted hosts besides the pings.
+mac() { ip -n "$1" -j link show "$2" | jq -r '.[0].address'; }
+lan_mac=$(mac "$lan" eth0) router_lan_mac=$(mac "$router" lan0)
+for a in 198.18.1.10 198.18.1.11 2001:db8:1::10; do
+    ip -n "$router" neigh replace "$a" lladdr "$lan_mac" dev lan0 nud permanent
+done
+ip -n "$lan" neigh replace 198.18.1.1 lladdr "$router_lan_mac" dev eth0 nud permanent
+ip -n "$lan" neigh replace 2001:db8:1::1 lladdr "$router_lan_mac" dev eth0 nud permanent
+ip -n "$router" neigh replace 198.18.2.2 lladdr "$(mac "$wan" eth0)" dev wan0 nud permanent
+ip -n "$router" neigh replace 2001:db8:2::2 lladdr "$(mac "$wan" eth0)" dev wan0 nud permanent
+ip -n "$wan" neigh replace 198.18.2.1 lladdr "$(mac "$router" wan0)" dev eth0 nud permanent
+ip -n "$wan" neigh replace 2001:db8:2::1 lladdr "$(mac "$router" wan0)" dev eth0 nud permanent
+
+cat >"$work/bpfhosts.acct" <<'POLICY'
+policy bpfhosts
+interface lan = lan0
+interface wan = wan0
+counter sent { in via lan; split host source }
+counter received { out via lan; split host destination }
+counter wan_total { via wan }
+POLICY
+acctc_r() { "$acctc" "$1" --netns "$router" "${@:2}"; }
+acctc_r apply --hosts-in bpf "$work/bpfhosts.acct" >/dev/null 2>&1 || fail "apply failed"
+ip netns exec "$router" nft list table inet acctc_bpfhosts | grep -q 'sent\|received' &&
+    fail "the BPF counters are in the nft table too"
+pins=$(find "$ACCTC_BPF_ROOT/acctc" -name link | wc -l)
+[[ $pins == 2 ]] || fail "$pins pinned links, not 2"
+
+# A capture of what the LAN host sends and receives on the router's lan0.
+ip netns exec "$router" tcpdump -n -i lan0 -w "$work/lan0.pcap" ip or ip6 2>/dev/null &
+capture=$!
+sleep 1
+ping_tally() { # NS ARGS...: "transmitted received"
+    ip netns exec "$1" ping -n -q "${@:2}" | awk '/transmitted/ { print $1, $4 }'
+}
+read -r tx10 rx10 < <(ping_tally "$lan" -c 3 -i 0.01 -I 198.18.1.10 198.18.2.2)
+read -r tx11 rx11 < <(ping_tally "$lan" -c 5 -i 0.01 -I 198.18.1.11 198.18.2.2)
+read -r tx6 rx6 < <(ping_tally "$lan" -c 4 -i 0.01 -I 2001:db8:1::10 2001:db8:2::2)
+sleep 1
+kill "$capture"; wait "$capture" 2>/dev/null
+captured() { tcpdump -n -r "$work/lan0.pcap" "$1" 2>/dev/null | wc -l; }
+
+# COUNTER HOST -> "packets bytes" from acctc counters --json.
+count() {
+    acctc_r counters bpfhosts --json |
+        jq -r --arg c "$1" --arg h "$2" \
+            '[.counters[] | select(.counter == $c and .labels.host == $h)] |
+             if length == 0 then "0 0" else "\(.[0].packets) \(.[0].bytes)" end'
+}
+expect() { # COUNTER HOST PACKETS BYTES
+    local got
+    got=$(count "$1" "$2")
+    [[ $got == "$3 $4" ]] || fail "$1 host=$2: $got, expected $3 $4 ($5)"
+}
+check_all() {
+    expect sent 198.18.1.10 "$tx10" $((tx10 * 84)) "$1"
+    expect received 198.18.1.10 "$rx10" $((rx10 * 84)) "$1"
+    expect sent 198.18.1.11 "$tx11" $((tx11 * 84)) "$1"
+    expect received 198.18.1.11 "$rx11" $((rx11 * 84)) "$1"
+    expect sent 2001:db8:1::10 "$tx6" $((tx6 * 104)) "$1"
+    expect received 2001:db8:1::10 "$rx6" $((rx6 * 104)) "$1"
+    expect sent overflow 0 0 "$1"
+}
+[[ $tx10 == 3 && $rx10 == 3 && $tx11 == 5 && $rx11 == 5 && $tx6 == 4 && $rx6 == 4 ]] ||
+    fail "pings lost: $tx10/$rx10 $tx11/$rx11 $tx6/$rx6"
+[[ $(captured "src 198.18.1.10") == "$tx10" && $(captured "dst 198.18.1.10") == "$rx10" &&
+    $(captured "src 198.18.1.11") == "$tx11" && $(captured "src 2001:db8:1::10") == "$tx6" &&
+    $(captured "dst 2001:db8:1::10") == "$rx6" ]] || fail "the capture differs from ping's tally"
+check_all "after the pings"
+acctc_r counters bpfhosts sent --sort packets --top 1 | grep -q '198.18.1.11' ||
+    { acctc_r counters bpfhosts sent --sort packets --top 1; fail "--sort packets --top 1 is not 198.18.1.11"; }
+
+# A reload of the same policy keeps every host's counts.
+acctc_r apply --hosts-in bpf "$work/bpfhosts.acct" >/dev/null 2>&1 || fail "reload failed"
+check_all "after a reload"
+
+# Resets under a flood: the resets' reads add up to every packet sent, none lost or twice.
+acctc_r counters bpfhosts --reset >/dev/null
+ip netns exec "$lan" ping -n -q -c 3000 -i 0.001 -I 198.18.1.10 198.18.2.2 >"$work/flood" &
+flood=$!
+total=0
+while kill -0 "$flood" 2>/dev/null; do
+    got=$(acctc_r counters bpfhosts --reset --json |
+        jq '[.counters[] | select(.counter == "sent" and .labels.host == "198.18.1.10") | .packets] | add // 0')
+    total=$((total + got))
+    resets=$((${resets:-0} + 1))
+done
+wait "$flood"
+got=$(acctc_r counters bpfhosts --reset --json |
+    jq '[.counters[] | select(.counter == "sent" and .labels.host == "198.18.1.10") | .packets] | add // 0')
+total=$((total + got))
+sent=$(awk '/transmitted/ { print $1 }' "$work/flood")
+[[ $total == "$sent" ]] || fail "resets under traffic read $total packets of $sent sent"
+((resets > 2)) || fail "only $resets resets during the flood"
+
+# A failed apply leaves nothing: its second counter's device is missing.
+cat >"$work/bpffail.acct" <<'POLICY'
+policy bpffail
+interface lan = lan0
+interface gone = nosuch0
+counter sent { in via lan; split host source }
+counter other { in via gone; split host source }
+POLICY
+acctc_r apply --hosts-in bpf "$work/bpffail.acct" >/dev/null 2>&1 && fail "apply on a missing device succeeded"
+[[ -z $(find "$ACCTC_BPF_ROOT" -name bpffail) ]] || fail "a failed apply left pins"
+ip netns exec "$router" nft list table inet acctc_bpffail >/dev/null 2>&1 && fail "a failed apply left a table"
+
+# remove: nothing pinned stays, nothing counts any more.
+acctc_r remove bpfhosts >/dev/null || fail "remove failed"
+left=$(find "$ACCTC_BPF_ROOT" -mindepth 1 ! -name '*.debug' | wc -l)
+[[ $left == 0 ]] || fail "remove left $left pinned objects: $(find "$ACCTC_BPF_ROOT")"
+echo "ok: BPF per-host counts = ping = capture (IPv4, IPv6), kept over a reload, $resets exact resets under traffic ($sent packets), nothing left after remove"

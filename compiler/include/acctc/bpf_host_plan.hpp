@@ -1,0 +1,31 @@
+// Which `split host` counters acctc counts in a BPF program instead of nft sets
+// (docs/performance.md, "65,536 hosts in BPF"; CompileOptions::bpf_hosts): one program on one
+// device's TCX hook, keyed by one address of the packet, with a hash map of `size` hosts per IP
+// family and an overflow slot. The runtime builds the program and maps from this plan.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace acctc {
+
+enum class BpfHook { ingress, egress };
+enum class BpfAddress { source, destination };
+
+struct BpfHostCounterPlan {
+    std::string counter;  // the name its hosts are read under (labels: host=<address>)
+    std::string overflow; // the counter name of what did not fit: <counter>_overflow
+    std::string origin;   // "file:line" of the declaration
+    std::string device;   // the `via` interface (after aliases)
+    BpfHook hook = BpfHook::ingress;
+    BpfAddress key = BpfAddress::source;
+    std::uint32_t size = 65536; // hosts per family (the map's max_entries, preallocated)
+    // What an nft set's and overflow counter's comment would say (acctc/counter_labels.hpp):
+    // family, labels, origin and how the hook differs from the wire (tc ingress sees packets
+    // merged by GRO, tc egress GSO packets before they are cut up).
+    std::string comment;
+    std::string overflow_comment;
+};
+
+} // namespace acctc

@@ -1,0 +1,24 @@
+// Picks the `split host` counters a BPF program can count exactly as nft's sets would
+// (docs/performance.md, "65,536 hosts in BPF", "Integration"): the plan for the runtime, and
+// the policy without them for the nft lowering.
+#pragma once
+
+#include "acctc/bpf_host_plan.hpp"
+#include "ir.hpp"
+
+#include <vector>
+
+namespace acctc {
+
+// Eligible: a per-host counter by source or destination address, whole addresses, no
+// `within`, no timeout, no other split, and a match of one interface and one direction in
+// both scopes (local and forward: the program sees everything on the device), nothing else;
+// not followed, not summed by a quota. Everything else stays in nft.
+bool bpf_eligible(const ir::Policy& policy, const ir::Counter& counter);
+
+std::vector<BpfHostCounterPlan> plan_bpf_hosts(const ir::Policy& policy);
+
+// The policy without the counters the plan counts (for the nft lowering).
+ir::Policy without_bpf_hosts(const ir::Policy& policy);
+
+} // namespace acctc

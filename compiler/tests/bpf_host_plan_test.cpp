@@ -1,0 +1,88 @@
+// Which `split host` counters CompileOptions::bpf_hosts moves from the nft table to the BPF
+// plan (compiler/src/bpf_hosts.cpp), and that everything else compiles as before.
+#include "acctc/compile.hpp"
+
+#include <gtest/gtest.h>
+#include <string>
+
+namespace acctc {
+namespace {
+
+CompiledPolicy compiled(const std::string& text, bool bpf_hosts = true) {
+    CompileOptions options;
+    options.bpf_hosts = bpf_hosts;
+    CompileResult result = compile_source("test.acct", text, options);
+    EXPECT_FALSE(result.diagnostics.has_errors()) << text;
+    return result.output ? *result.output : CompiledPolicy{};
+}
+
+constexpr const char* header =
+    "policy p\ninterface wan = wan0\ninterface lan = lan0\ninterface eth = \"eth*\"\n";
+
+TEST(BpfHostPlan, DeviceAndDirectionOnlyGoToBpf) {
+    const CompiledPolicy out = compiled(
+        std::string(header) + "counter senders { in via wan; split host source size 1000 }\n"
+                              "counter receivers { out via lan; split host destination }\n");
+    ASSERT_EQ(out.bpf_hosts.size(), 2u);
+    const BpfHostCounterPlan& senders = out.bpf_hosts[0];
+    EXPECT_EQ(senders.counter, "senders");
+    EXPECT_EQ(senders.overflow, "senders_overflow");
+    EXPECT_EQ(senders.device, "wan0");
+    EXPECT_EQ(senders.hook, BpfHook::ingress);
+    EXPECT_EQ(senders.key, BpfAddress::source);
+    EXPECT_EQ(senders.size, 1000u);
+    EXPECT_EQ(senders.origin, "test.acct:5");
+    // The labels the readings decode, as an nft set's comment: tc ingress sees GRO's packets.
+    EXPECT_EQ(senders.comment, "acctc1 f=7 w=gro rx=wan0 @test.acct:5");
+    EXPECT_EQ(senders.overflow_comment, "acctc1 f=7 host=overflow w=gro rx=wan0 @test.acct:5");
+    const BpfHostCounterPlan& receivers = out.bpf_hosts[1];
+    EXPECT_EQ(receivers.device, "lan0");
+    EXPECT_EQ(receivers.hook, BpfHook::egress);
+    EXPECT_EQ(receivers.key, BpfAddress::destination);
+    EXPECT_EQ(receivers.size, 65536u);
+    // Not in the table: no sets, no counters, no rules of theirs.
+    EXPECT_EQ(out.definition.find("senders"), std::string::npos) << out.definition;
+    EXPECT_EQ(out.definition.find("receivers"), std::string::npos) << out.definition;
+    // Their devices are still checked by apply.
+    ASSERT_EQ(out.devices.size(), 2u);
+}
+
+TEST(BpfHostPlan, OtherShapesStayInNft) {
+    const char* shapes[] = {
+        "counter c { forward in via wan; split host source }\n", // one scope only
+        "counter c { in via wan; split host remote }\n",         // side differs by scope
+        "counter c { in via wan; split host source /24 }\n",     // prefix
+        "counter c { in via wan; split host source within 198.18.0.0/16 }\n", // within
+        "counter c { via wan; split host source; split direction }\n",        // combined split
+        "counter c { in via wan; udp; split host source }\n",                 // more matches
+        "counter c { in; split host source }\n",                              // no device
+        "counter c { in via eth; split host source }\n",                      // a wildcard
+    };
+    for (const char* shape : shapes) {
+        const CompiledPolicy out = compiled(std::string(header) + shape);
+        EXPECT_TRUE(out.bpf_hosts.empty()) << shape;
+        EXPECT_NE(out.definition.find("_overflow"), std::string::npos) << shape;
+    }
+}
+
+TEST(BpfHostPlan, OffByDefaultAndOtherCountersUnchanged) {
+    const std::string text = std::string(header) +
+                             "counter web { in via wan; tcp sport 443 }\n"
+                             "counter hosts { in via wan; split host source }\n"
+                             "counter dns { in via wan; udp sport 53 }\n";
+    const CompiledPolicy nft_only = compiled(text, false);
+    EXPECT_TRUE(nft_only.bpf_hosts.empty());
+    EXPECT_NE(nft_only.definition.find("hosts_overflow"), std::string::npos);
+    const CompiledPolicy with_bpf = compiled(text);
+    ASSERT_EQ(with_bpf.bpf_hosts.size(), 1u);
+    // The table is the nft-only one without the host counter's pieces.
+    const CompiledPolicy without =
+        compiled(std::string(header) + "counter web { in via wan; tcp sport 443 }\n\n"
+                                       "counter dns { in via wan; udp sport 53 }\n",
+                 false);
+    EXPECT_EQ(with_bpf.definition, without.definition);
+    ASSERT_EQ(with_bpf.counters.size(), without.counters.size());
+}
+
+} // namespace
+} // namespace acctc

@@ -1,0 +1,272 @@
+#include "bpf_policy_hosts.hpp"
+
+#include "acctc/counter_labels.hpp"
+#include "acctc/runtime/bpf.hpp"
+#include "acctc/runtime/bpf_host_counter.hpp"
+#include "acctc/runtime/errors.hpp"
+#include "unique_fd.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <linux/magic.h>
+#include <net/if.h>
+#include <sstream>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
+namespace acctc::runtime {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The pinned one-element array holding what a counter's directory counts, as text: the layout
+// its maps were made for (a reload keeps them only for the same) and the comments its readings
+// decode labels from (no policy file needed to read).
+constexpr std::uint32_t info_size = 1024;
+
+struct Info {
+    std::string layout; // device hook key size
+    std::string comment;
+    std::string overflow_comment;
+};
+
+std::string layout_of(const BpfHostCounterPlan& counter) {
+    return counter.device + (counter.hook == BpfHook::ingress ? " ingress" : " egress") +
+           (counter.key == BpfAddress::source ? " source " : " destination ") +
+           std::to_string(counter.size);
+}
+
+std::string encoded(const Info& info) {
+    return info.layout + "\n" + info.comment + "\n" + info.overflow_comment + "\n";
+}
+
+Info decoded(const std::string& text) {
+    std::istringstream in(text);
+    Info info;
+    std::getline(in, info.layout);
+    std::getline(in, info.comment);
+    std::getline(in, info.overflow_comment);
+    return info;
+}
+
+std::optional<Info> read_info(const fs::path& dir) {
+    if (!fs::exists(dir / "info")) {
+        return std::nullopt;
+    }
+    const UniqueFd map = bpf::pinned(dir / "info");
+    const auto element = bpf::read_map(map.get(), 4, info_size);
+    if (element.count == 0) {
+        return std::nullopt;
+    }
+    const char* text = reinterpret_cast<const char*>(element.values.data());
+    return decoded(std::string(text, ::strnlen(text, info_size)));
+}
+
+void write_info(const fs::path& dir, const Info& info) {
+    const std::string text = encoded(info);
+    if (text.size() >= info_size) {
+        throw RuntimeError(ErrorKind::rejected, "bpf counter description too long: " + text);
+    }
+    UniqueFd map;
+    if (fs::exists(dir / "info")) {
+        map = bpf::pinned(dir / "info");
+    } else {
+        map = bpf::create_map({BPF_MAP_TYPE_ARRAY, 4, info_size, 1, 0, "acctc_info"});
+        bpf::pin(map.get(), dir / "info");
+    }
+    std::vector<char> value(info_size, 0);
+    std::memcpy(value.data(), text.data(), text.size());
+    const std::uint32_t key = 0;
+    bpf::update_element(map.get(), &key, value.data());
+}
+
+// The calling thread's network namespace, as a number no other namespace has had since boot.
+std::uint64_t netns_cookie() {
+    const UniqueFd socket(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    std::uint64_t cookie = 0;
+    socklen_t size = sizeof cookie;
+    if (!socket.valid() ||
+        ::getsockopt(socket.get(), SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &size) != 0) {
+        throw_system_error("network namespace cookie", errno);
+    }
+    return cookie;
+}
+
+// <root>/acctc/<netns cookie>: a bpffs mounted at <root> first if none is there.
+fs::path namespace_dir(bool create) {
+    const char* override_root = std::getenv("ACCTC_BPF_ROOT");
+    const fs::path root =
+        override_root != nullptr && *override_root != '\0' ? override_root : "/sys/fs/bpf";
+    struct statfs info {};
+    const bool mounted = ::statfs(root.c_str(), &info) == 0 &&
+                         static_cast<unsigned long>(info.f_type) == BPF_FS_MAGIC;
+    if (!mounted) {
+        if (!create) {
+            return {};
+        }
+        fs::create_directories(root);
+        if (::mount("bpf", root.c_str(), "bpf", 0, "mode=0700") != 0) {
+            throw_system_error("mount bpffs at " + root.string(), errno);
+        }
+    }
+    if (!create) {
+        try {
+            return root / "acctc" / std::to_string(netns_cookie());
+        } catch (const RuntimeError&) {
+            return {}; // no SO_NETNS_COOKIE (Linux < 5.14): nothing can have been pinned
+        }
+    }
+    return root / "acctc" / std::to_string(netns_cookie());
+}
+
+fs::path policy_dir(const std::string& policy, bool create) {
+    const fs::path ns = namespace_dir(create);
+    return ns.empty() ? fs::path() : ns / policy;
+}
+
+// Unpins a counter's directory: its link detaches (once no descriptor holds it), its maps go.
+void unpin(const fs::path& dir) {
+    std::error_code ignored;
+    fs::remove_all(dir, ignored);
+}
+
+int device_index(const std::string& device) {
+    const unsigned index = ::if_nametoindex(device.c_str());
+    if (index == 0) {
+        throw RuntimeError(ErrorKind::rejected, "cannot count per host in BPF on device " + device +
+                                                    ": " + std::strerror(errno));
+    }
+    return static_cast<int>(index);
+}
+
+// Counts one planned counter in `dir`; returns whether the directory is new.
+bool apply_counter(const fs::path& dir, const BpfHostCounterPlan& counter) {
+    const std::string layout = layout_of(counter);
+    if (const auto info = read_info(dir); info && info->layout != layout) {
+        unpin(dir); // another device, hook, key or size: the old counts go (docs/runtime.md)
+    }
+    const bool created = !fs::exists(dir);
+    try {
+        fs::create_directories(dir);
+        BpfHostCounter program = BpfHostCounter::pinned(
+            dir, counter.size,
+            counter.key == BpfAddress::source ? BpfHostKey::source : BpfHostKey::destination, true);
+        write_info(dir, {layout, counter.comment, counter.overflow_comment});
+        program.attach_pinned(dir / "link", device_index(counter.device),
+                              counter.hook == BpfHook::ingress);
+    } catch (...) {
+        if (created) {
+            unpin(dir);
+        }
+        throw;
+    }
+    return created;
+}
+
+std::vector<fs::path> counter_dirs(const fs::path& dir) {
+    std::vector<fs::path> out;
+    std::error_code error;
+    for (const auto& entry : fs::directory_iterator(dir, error)) {
+        if (entry.is_directory()) {
+            out.push_back(entry.path());
+        }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+} // namespace
+
+void apply_bpf_hosts(const std::string& policy, const std::vector<BpfHostCounterPlan>& plan) {
+    const fs::path dir = policy_dir(policy, !plan.empty());
+    if (dir.empty()) {
+        return; // no bpffs, nothing planned: nothing to do
+    }
+    std::vector<fs::path> created;
+    try {
+        for (const auto& counter : plan) {
+            if (apply_counter(dir / counter.counter, counter)) {
+                created.push_back(dir / counter.counter);
+            }
+        }
+    } catch (...) {
+        for (const auto& path : created) {
+            unpin(path);
+        }
+        if (counter_dirs(dir).empty()) {
+            remove_bpf_hosts(policy);
+        }
+        throw;
+    }
+    for (const auto& path : counter_dirs(dir)) {
+        const bool planned = std::any_of(plan.begin(), plan.end(), [&](const auto& counter) {
+            return counter.counter == path.filename().string();
+        });
+        if (!planned) {
+            unpin(path);
+        }
+    }
+    if (plan.empty()) {
+        remove_bpf_hosts(policy);
+    }
+}
+
+void remove_bpf_hosts(const std::string& policy) {
+    const fs::path dir = policy_dir(policy, false);
+    if (!dir.empty()) {
+        unpin(dir);
+        std::error_code ignored;
+        fs::remove(dir.parent_path(), ignored); // the namespace's, once empty
+        fs::remove(dir.parent_path().parent_path(), ignored);
+    }
+}
+
+bool has_bpf_hosts(const std::string& policy) {
+    const fs::path dir = policy_dir(policy, false);
+    return !dir.empty() && fs::exists(dir);
+}
+
+BpfHostReadings read_bpf_hosts(const std::string& policy, bool reset) {
+    BpfHostReadings out;
+    const fs::path dir = policy_dir(policy, false);
+    if (dir.empty()) {
+        return out;
+    }
+    for (const auto& path : counter_dirs(dir)) {
+        const auto info = read_info(path);
+        if (!info) {
+            continue;
+        }
+        const std::string counter = path.filename().string();
+        BpfHostCounter maps = BpfHostCounter::pinned(path, 1, BpfHostKey::source, false);
+        const BpfHostCounts counts = reset ? maps.read_and_delete() : maps.read();
+        KernelHostSet v4{counter + "_hosts_v4", info->comment, {}};
+        KernelHostSet v6{counter + "_hosts_v6", info->comment, {}};
+        for (const auto& host : counts.hosts) {
+            HostElement element;
+            element.key_size = host.ipv6 ? 16 : 4;
+            std::copy_n(host.address.begin(), element.key_size, element.key.begin());
+            element.packets = host.packets;
+            element.bytes = host.bytes;
+            (host.ipv6 ? v6 : v4).hosts.push_back(element);
+        }
+        out.sets.push_back(std::move(v4));
+        out.sets.push_back(std::move(v6));
+        const std::string overflow = counter + "_overflow";
+        out.overflows.push_back(
+            reading_of(policy, overflow, counts.overflow_packets, counts.overflow_bytes,
+                       decode_counter_comment(overflow, info->overflow_comment)));
+    }
+    return out;
+}
+
+} // namespace acctc::runtime

@@ -1,0 +1,38 @@
+// A policy's `split host` counters counted in BPF (CompiledPolicy::bpf_hosts; docs/runtime.md,
+// "Per-host counters in BPF"): per counter a TCX program on its device with two generations of
+// host maps, everything pinned under <root>/acctc/<netns cookie>/<policy>/<counter>/ so that the
+// counting outlives acctc, as an nft table does. <root> is /sys/fs/bpf (ACCTC_BPF_ROOT
+// overrides it: the tests' private bpffs), mounted as bpffs there when it is not one yet.
+#pragma once
+
+#include "acctc/bpf_host_plan.hpp"
+#include "acctc/runtime/backend.hpp"
+#include "nft_host_counters.hpp"
+
+#include <string>
+#include <vector>
+
+namespace acctc::runtime {
+
+// Counts the plan's counters (in the calling thread's network namespace): a counter whose
+// device, hook, key and size are unchanged keeps its maps and counts and gets the new program
+// through its pinned link; another layout starts anew; a counter no longer planned is unpinned
+// (its link detaches). On failure, what this call created is removed again.
+void apply_bpf_hosts(const std::string& policy, const std::vector<BpfHostCounterPlan>& plan);
+
+// Unpins everything of the policy: the programs detach, the maps go with their last reference.
+void remove_bpf_hosts(const std::string& policy);
+
+// Whether the policy has BPF per-host counters here.
+bool has_bpf_hosts(const std::string& policy);
+
+struct BpfHostReadings {
+    std::vector<KernelHostSet> sets;       // as the nft host sets read: <counter>_hosts_v4/_v6
+    std::vector<CounterReading> overflows; // <counter>_overflow, label host=overflow
+};
+// Every host of the policy's BPF counters; with reset, exact under traffic: the program is
+// switched to the other generation first, and the old one read and emptied once nothing counts
+// in it any more.
+BpfHostReadings read_bpf_hosts(const std::string& policy, bool reset);
+
+} // namespace acctc::runtime
