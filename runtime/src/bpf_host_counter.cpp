@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <cstddef>
 #include <cstring>
+#include <iterator>
 #include <linux/if_ether.h>
 #include <stdexcept>
 #include <unistd.h>
@@ -34,12 +35,42 @@ constexpr std::int16_t frame_field(std::int16_t at, std::size_t offset) {
     return static_cast<std::int16_t>(at + static_cast<std::int16_t>(offset));
 }
 
+// What each layout is made of, in one place.
+struct MapFacts {
+    BpfHostMap map;
+    const char* name;
+    bpf_map_type type;
+    std::uint32_t flags;
+    bool per_cpu;
+    unsigned generations;
+};
+constexpr MapFacts map_facts[] = {
+    {BpfHostMap::none, "none", BPF_MAP_TYPE_HASH, 0, false, 1},
+    {BpfHostMap::hash, "hash", BPF_MAP_TYPE_HASH, 0, false, 1},
+    {BpfHostMap::percpu_hash, "percpu_hash", BPF_MAP_TYPE_PERCPU_HASH, 0, true, 1},
+    {BpfHostMap::lru_hash, "lru_hash", BPF_MAP_TYPE_LRU_HASH, 0, false, 1},
+    {BpfHostMap::hash_no_prealloc, "hash_no_prealloc", BPF_MAP_TYPE_HASH, BPF_F_NO_PREALLOC, false,
+     1},
+    {BpfHostMap::hash_generations, "hash_generations", BPF_MAP_TYPE_HASH, 0, false, 2},
+};
+// A new layout without its row fails here (the last enumerator closes the list).
+static_assert(std::size(map_facts) == static_cast<std::size_t>(BpfHostMap::hash_generations) + 1);
+
+const MapFacts& facts(BpfHostMap map) {
+    for (const auto& entry : map_facts) {
+        if (entry.map == map) {
+            return entry;
+        }
+    }
+    throw std::logic_error("a BPF host map layout without facts");
+}
+
 bool per_cpu(BpfHostMap map) {
-    return map == BpfHostMap::percpu_hash;
+    return facts(map).per_cpu;
 }
 
 unsigned generations(BpfHostMap map) {
-    return map == BpfHostMap::hash_generations ? 2 : 1;
+    return facts(map).generations;
 }
 
 // Adds one packet of r7 bytes to the Counts r0 points at: atomically where every CPU shares
@@ -179,21 +210,6 @@ std::vector<bpf_insn> host_program(BpfHostMap map, const ProgramMaps& maps, BpfH
     return program.finish();
 }
 
-bpf_map_type map_type(BpfHostMap map) {
-    switch (map) {
-    case BpfHostMap::percpu_hash:
-        return BPF_MAP_TYPE_PERCPU_HASH;
-    case BpfHostMap::lru_hash:
-        return BPF_MAP_TYPE_LRU_HASH;
-    case BpfHostMap::none:
-    case BpfHostMap::hash:
-    case BpfHostMap::hash_no_prealloc:
-    case BpfHostMap::hash_generations:
-        break;
-    }
-    return BPF_MAP_TYPE_HASH;
-}
-
 // The sum over CPUs of an element's values (one for shared maps).
 Counts total(const std::uint8_t* value, std::uint32_t value_size) {
     Counts sum{0, 0};
@@ -209,21 +225,7 @@ Counts total(const std::uint8_t* value, std::uint32_t value_size) {
 } // namespace
 
 std::string to_string(BpfHostMap map) {
-    switch (map) {
-    case BpfHostMap::none:
-        return "none";
-    case BpfHostMap::hash:
-        return "hash";
-    case BpfHostMap::percpu_hash:
-        return "percpu_hash";
-    case BpfHostMap::lru_hash:
-        return "lru_hash";
-    case BpfHostMap::hash_no_prealloc:
-        return "hash_no_prealloc";
-    case BpfHostMap::hash_generations:
-        return "hash_generations";
-    }
-    return "?";
+    return facts(map).name;
 }
 
 BpfHostCounter::BpfHostCounter(BpfHostMap map, std::uint32_t max_hosts, BpfHostKey key,
@@ -231,13 +233,13 @@ BpfHostCounter::BpfHostCounter(BpfHostMap map, std::uint32_t max_hosts, BpfHostK
     : map_(map) {
     if (map != BpfHostMap::none) {
         value_size_ = sizeof(Counts) * (per_cpu(map) ? possible_cpus() : 1);
-        const std::uint32_t flags = map == BpfHostMap::hash_no_prealloc ? BPF_F_NO_PREALLOC : 0;
+        const std::uint32_t flags = facts(map).flags;
         ProgramMaps maps;
         for (unsigned g = 0; g < generations(map); ++g) {
-            hosts_v4_[g] =
-                create_map({map_type(map), 4, sizeof(Counts), max_hosts, flags, "acctc_hosts_v4"});
-            hosts_v6_[g] =
-                create_map({map_type(map), 16, sizeof(Counts), max_hosts, flags, "acctc_hosts_v6"});
+            hosts_v4_[g] = create_map(
+                {facts(map).type, 4, sizeof(Counts), max_hosts, flags, "acctc_hosts_v4"});
+            hosts_v6_[g] = create_map(
+                {facts(map).type, 16, sizeof(Counts), max_hosts, flags, "acctc_hosts_v6"});
             maps.v4[g] = hosts_v4_[g].get();
             maps.v6[g] = hosts_v6_[g].get();
         }
