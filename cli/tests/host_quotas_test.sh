@@ -29,9 +29,7 @@ interface lan = veth0
 counter peers { in via lan; udp; split host source }
 quota kids { on peers; 5 kB per day; warn at 50 %; drop }
 POLICY
-in_host() { ip netns exec "$host" env ACCTC_POLICY_DIR="$work/etc" ACCTC_STATE_DIR="$work/state" "$@"; }
 quotas() { in_host "$acctc" quotas hq "$@"; }
-status() { quotas >/dev/null 2>&1; echo $?; }
 send() { # send SOURCE N: N datagrams from SOURCE to the receiver
     ip netns exec "$peer" python3 -c '
 import socket, sys

@@ -19,22 +19,8 @@ peer=acctc-iq-peer-$$
 work=$(mktemp -d /tmp/acctc-iptables-quotas-XXXXXX)
 source "$(dirname "$0")/quota_bench.sh"
 
-make_veth_pair "$host" "$peer"
-ip -n "$host" addr add 198.18.98.1/24 dev veth0
-ip -n "$peer" addr add 198.18.98.2/24 dev veth0
-
-mkdir -p "$work/etc"
-# 10 kB a month from the 15th, warned at 5000 bytes, then dropped; 1028-byte IPv4 datagrams.
-cat >"$work/etc/qt.acct" <<'POLICY'
-policy qt
-interface wan = veth0
-counter wan { via wan; split direction }
-quota line { on wan; 10 kB per month from day 15; warn at 50 %; drop }
-POLICY
-in_host() { ip netns exec "$host" env ACCTC_POLICY_DIR="$work/etc" ACCTC_STATE_DIR="$work/state" "$@"; }
+line_quota_host 98
 apply() { in_host "$acctc" apply --backend "$variant" qt; }
-quotas() { in_host "$acctc" quotas qt "$@"; }
-status() { quotas >/dev/null 2>&1; echo $?; }
 # The acctc objects as the kernel lists them: "NAME BYTES QUOTA USE" lines.
 objects() { ip netns exec "$host" python3 "$source_dir/scripts/probe_nfacct.py" list acctc-; }
 flush_rules() { # both families: the ip6tables rules charge the same object

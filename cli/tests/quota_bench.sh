@@ -1,4 +1,4 @@
-# Shared by the quota kernel tests (sourced after they set acctc, host and work): failures,
+# Shared by the quota kernel tests (sourced after they set acctc, host, peer and work): failures,
 # waiting for a line, a host and a peer namespace joined by veth0, the quota watcher, a UDP
 # receiver and its sender, and a cleanup on exit of what they started (the watcher, $receiver,
 # the namespaces in $namespaces).
@@ -49,6 +49,26 @@ start_watcher() { # start_watcher NOW
     wait_for "$work/watch.log" "watching" || fail "the watcher did not start: $(cat "$work/watch.log")"
 }
 stop_watcher() { kill "$watcher"; wait "$watcher" 2>/dev/null; watcher=; }
+
+# The line-quota tests' host (quotas_test.sh, iptables_quotas_test.sh): $host and $peer joined
+# by veth0 with 198.18.NET.1 and .2, and the policy qt in $work/etc: 10 kB a month from the
+# 15th, warned at 50 % (5000 bytes), then dropped. Each datagram of send() is 1000 bytes of UDP
+# payload: 1028 bytes of IPv4 packet, as the quota counts them.
+line_quota_host() { # line_quota_host NET
+    make_veth_pair "$host" "$peer"
+    ip -n "$host" addr add "198.18.$1.1/24" dev veth0
+    ip -n "$peer" addr add "198.18.$1.2/24" dev veth0
+    mkdir -p "$work/etc"
+    cat >"$work/etc/qt.acct" <<'POLICY'
+policy qt
+interface wan = veth0
+counter wan { via wan; split direction }
+quota line { on wan; 10 kB per month from day 15; warn at 50 %; drop }
+POLICY
+}
+in_host() { ip netns exec "$host" env ACCTC_POLICY_DIR="$work/etc" ACCTC_STATE_DIR="$work/state" "$@"; }
+quotas() { in_host "$acctc" quotas qt "$@"; }
+status() { quotas >/dev/null 2>&1; echo $?; }
 
 # A receiver of UDP port 9000 on ADDRESS in $host: "0", then one line per datagram counted.
 start_receiver() { # start_receiver ADDRESS

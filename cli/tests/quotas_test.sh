@@ -18,22 +18,7 @@ example=acctc-quota-example-$$
 work=$(mktemp -d /tmp/acctc-quotas-XXXXXX)
 source "$(dirname "$0")/quota_bench.sh"
 
-make_veth_pair "$host" "$peer"
-ip -n "$host" addr add 198.18.99.1/24 dev veth0
-ip -n "$peer" addr add 198.18.99.2/24 dev veth0
-
-mkdir -p "$work/etc"
-# 10 kB a month from the 15th, warned at 5000 bytes, then dropped. Each datagram below is
-# 1000 bytes of UDP payload: 1028 bytes of IPv4 packet, as the quota counts them.
-cat >"$work/etc/qt.acct" <<'POLICY'
-policy qt
-interface wan = veth0
-counter wan { via wan; split direction }
-quota line { on wan; 10 kB per month from day 15; warn at 50 %; drop }
-POLICY
-in_host() { ip netns exec "$host" env ACCTC_POLICY_DIR="$work/etc" ACCTC_STATE_DIR="$work/state" "$@"; }
-quotas() { in_host "$acctc" quotas qt "$@"; }
-status() { quotas >/dev/null 2>&1; echo $?; }
+line_quota_host 99
 
 in_host "$acctc" apply qt >/dev/null 2>&1 || fail "apply failed"
 [[ $(status) == 0 ]] || fail "before traffic: exit $(status), not 0"
