@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 #include <stdexcept>
+#include <string_view>
 
 namespace acctc::runtime {
 namespace {
@@ -62,12 +63,24 @@ void fill(ReportRow& row, const std::optional<Amount>& share_total, std::optiona
     }
 }
 
+// The counter a series' row goes under. A per-host counter's overflow counter
+// (NAME_overflow, host=overflow) is that counter's host "overflow", as `acctc counters` shows
+// it, not a counter of its own: every packet the counter matched is in one of its hosts or there.
+std::string counter_row_of(const SeriesKey& key) {
+    constexpr std::string_view suffix = "_overflow";
+    const std::string_view name = key.counter;
+    if (key.host == "overflow" && name.size() > suffix.size() && name.ends_with(suffix)) {
+        return std::string(name.substr(0, name.size() - suffix.size()));
+    }
+    return key.counter;
+}
+
 std::vector<ReportRow> rows_for(const PolicyTotals& totals, const periods::Period& period,
                                 const ReportOptions& options) {
     // family -> counter -> hosts (a plain counter: one entry with an empty host)
     std::map<std::string, std::map<std::string, std::vector<ReportRow>>> tree;
     for (const auto& [key, series] : totals.series) {
-        tree[series.family][key.counter].push_back(
+        tree[series.family][counter_row_of(key)].push_back(
             {key.host, "host", total_in(series, period, options.length)});
     }
     std::vector<ReportRow> families;
@@ -172,7 +185,7 @@ PolicyReport build_report(const PolicyTotals& totals, sys_seconds now,
                 std::set<std::string> names;
                 for (const auto& [key, series] : totals.series) {
                     names.insert(series.family);
-                    names.insert(key.counter);
+                    names.insert(counter_row_of(key));
                 }
                 std::string listing;
                 for (const auto& name : names) {

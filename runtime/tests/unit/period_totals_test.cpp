@@ -185,6 +185,31 @@ TEST_F(PeriodTotals, ReportSharesTopAndProjection) {
     EXPECT_THROW(build_report(totals, now, options), std::invalid_argument);
 }
 
+// A per-host counter's overflow counter (lan_out_overflow, host=overflow) is the host
+// "overflow" of lan_out, as `acctc counters` shows it (docs/periods.md: "under a split host
+// counter its hosts"), not a counter of its own beside it.
+TEST_F(PeriodTotals, ReportShowsTheOverflowAsAHostOfItsCounter) {
+    const auto now = at("2026-03-11T00:00:00Z");
+    book(totals,
+         {sample("lan_out", 5, 500, "198.18.0.1"), sample("lan_out_overflow", 2, 200, "overflow"),
+          sample("lan_in", 1, 100, "198.18.0.1")},
+         now);
+    ReportOptions options;
+    options.share_of = "lan_out";
+    const auto families = build_report(totals, now, options).periods.front().families;
+    ASSERT_EQ(families.size(), 1U);
+    ASSERT_EQ(families[0].children.size(), 2U); // lan_out, lan_in: no lan_out_overflow
+    const auto& out = families[0].children[0];
+    EXPECT_EQ(out.name, "lan_out");
+    EXPECT_EQ(out.total, (Amount{7, 700}));
+    ASSERT_EQ(out.children.size(), 2U);
+    EXPECT_EQ(out.children[0].name, "198.18.0.1");
+    EXPECT_EQ(out.children[1].name, "overflow");
+    EXPECT_EQ(out.children[1].kind, "host");
+    EXPECT_DOUBLE_EQ(*out.children[1].share, 200.0 / 700);
+    EXPECT_EQ(families[0].children[1].name, "lan_in");
+}
+
 TEST_F(PeriodTotals, ReportHistory) {
     book(totals, {sample("wan", 10, 1000)}, at("2026-02-20T10:00:00Z"));
     book(totals, {sample("wan", 12, 1200)}, at("2026-03-20T10:00:00Z"));
