@@ -77,7 +77,7 @@ runtime::CounterSelection selection_of(const CountersOptions& values) {
     } else if (!values.sort.empty()) {
         throw UsageError("--sort takes bytes or packets, not '" + values.sort + "'");
     }
-    if (values.top > 0) {
+    if (values.top > 0) { // 0: not given (--top 0 is refused)
         selection.top = values.top;
     }
     return selection;
@@ -239,6 +239,9 @@ int run_counters(const std::vector<std::string>& args) {
     if (map.count("watch") != 0U && values.prometheus) {
         throw UsageError("--watch does not go with --prometheus: let Prometheus scrape `acctc "
                          "serve` instead");
+    }
+    if (map.count("top") != 0U && values.top == 0) {
+        throw UsageError("--top takes a number of rows of 1 or more, not 0");
     }
     if (values.reset && !values.selectors.empty()) {
         throw UsageError("--reset zeroes every counter of the policy at once, so it takes no "

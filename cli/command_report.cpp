@@ -85,6 +85,9 @@ int run_report(const std::vector<std::string>& args) {
             options, positional, map)) {
         return exit_ok;
     }
+    if (map.count("top") != 0U && arguments.report.top == 0) {
+        throw UsageError("--top takes a number of families of 1 or more, not 0");
+    }
     const auto length = periods::parse_length(arguments.period);
     if (!length) {
         throw UsageError("--period takes hour, day or month, not '" + arguments.period + "'");

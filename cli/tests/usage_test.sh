@@ -49,6 +49,10 @@ done
 expect 2 '--reset zeroes every counter of the policy at once, so it takes no COUNTER' \
     "$acctc" counters lan web --reset
 expect 2 "unrecognised option '--policy-dri'; did you mean '--policy-dir'\?" "$acctc" counters --policy-dri x
+# --top N keeps the first N rows (families for report): 0 keeps nothing, so it is refused,
+# not read as "every row".
+expect 2 '--top takes a number of rows of 1 or more, not 0' "$acctc" counters lan --top 0
+expect 2 '--top takes a number of families of 1 or more, not 0' "$acctc" report lan --top 0
 
 # compile and check take a backend as every kernel command does (--backend), or --target.
 printf 'policy seg\ninterface s = eth0\ncounter seen { passive via s }\ncounter c { }\n' >"$work/seg.acct"
