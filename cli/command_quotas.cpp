@@ -356,7 +356,9 @@ int run_quotas(const std::vector<std::string>& args) {
             std::cout << "(reset to zero" << where(values.kernel) << ")\n";
         }
     }
-    return runtime::quota_exit_status(readings);
+    // After a reset every quota is at zero, under its warning level: the status answers for
+    // the quotas as they are now, not for what they held.
+    return values.reset ? exit_ok : runtime::quota_exit_status(readings);
 }
 
 const CommandRegistration registration{

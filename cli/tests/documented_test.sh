@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# What the documentation says of counters, quotas and report, checked with real packets in a
+# namespace (pings over a veth pair to a peer namespace), each against an independent view
+# (nft's own listing) where there is one:
+# - `acctc quotas --reset` of a spent quota zeroes it and exits 0: the status answers for the
+#   quotas as they are after it (docs/runtime.md, "acctc quotas");
+# - `acctc report` shows a per-host counter's overflow as its host `overflow`, as `acctc
+#   counters` does (docs/periods.md, "The report").
+#   documented_test.sh ACCTC
+set -u
+acctc=$(realpath "$1")
+host=acctc-doc-host-$$
+peer=acctc-doc-peer-$$
+work=$(mktemp -d /tmp/acctc-documented-XXXXXX)
+failures=0
+cleanup() {
+    ip netns del "$host" 2>/dev/null
+    ip netns del "$peer" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+export TZ=UTC
+
+ip netns add "$host" || exit 1
+ip netns add "$peer" || exit 1
+ip link add veth0 netns "$host" type veth peer name veth0 netns "$peer" || exit 1
+for ns in "$host" "$peer"; do
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+    ip -n "$ns" link set lo up
+    ip -n "$ns" link set veth0 up
+done
+ip -n "$host" addr add 198.18.97.1/24 dev veth0
+ip -n "$peer" addr add 198.18.97.2/24 dev veth0
+in_host() { ip netns exec "$host" env ACCTC_STATE_DIR="$work/state" "$acctc" "$@"; }
+ping_peer() { ip netns exec "$host" ping -n -q -c "$1" -i 0.01 -s 100 198.18.97.2 >/dev/null; }
+
+cat >"$work/doc.acct" <<'POLICY'
+policy doc
+interface wan = veth0
+network home = 198.18.0.0/16
+counter devices { via wan; split host remote within home; split direction }
+quota line { on devices; 1 kB per day; warn at 50 % }
+POLICY
+in_host apply "$work/doc.acct" >/dev/null 2>&1 || fail "apply failed"
+in_host save >/dev/null || fail "the first save failed"
+ping_peer 10 # 10 x 128 bytes each way: past the 1000-byte budget
+
+# quotas --reset: exit 3 before (spent), 0 after the reset, and the kernel's object at zero.
+in_host quotas doc >/dev/null 2>&1
+status=$?
+[[ $status == 3 ]] || fail "a spent quota: exit $status, not 3"
+output=$(in_host quotas doc --reset 2>&1)
+status=$?
+[[ $status == 0 ]] || fail "quotas --reset exited $status, not 0: $output"
+grep -q "exhausted" <<<"$output" || fail "quotas --reset does not print what the quota held: $output"
+in_host quotas doc >/dev/null 2>&1
+status=$?
+[[ $status == 0 ]] || fail "after --reset: exit $status, not 0"
+
+# report: the overflow is a host row of devices_in and devices_out, no counter of its own.
+in_host save >/dev/null || fail "save failed"
+report=$(in_host report doc -x 2>&1)
+grep -q "devices_in_overflow\|devices_out_overflow" <<<"$report" &&
+    fail "report shows the overflow as a counter of its own: $report"
+[[ $(grep -cE '^    overflow +0 +0' <<<"$report") == 2 ]] ||
+    fail "report shows no host 'overflow' under each counter: $report"
+in_host report doc --json | python3 -c '
+import json, sys
+period = json.load(sys.stdin)["policies"][0]["periods"][0]
+counters = {c["name"]: c for f in period["families"] for c in f["counters"]}
+assert set(counters) == {"devices_in", "devices_out"}, counters
+for c in counters.values():
+    hosts = {h["name"]: h for h in c["hosts"]}
+    assert set(hosts) == {"198.18.97.2", "overflow"}, hosts
+    assert hosts["198.18.97.2"]["packets"] == 10, hosts
+' || fail "report --json: $(in_host report doc --json)"
+
+((failures == 0)) && echo "all passed"
+((failures == 0))
