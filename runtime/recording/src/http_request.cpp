@@ -82,6 +82,25 @@ bool has_bare_lf(std::string_view text) {
     return false;
 }
 
+// The origin-form of an absolute-form target (RFC 9112, 3.2.2: a server must accept
+// `GET http://host:9739/metrics HTTP/1.1`, as proxies send it): the path and query after the
+// authority, with "/" for an empty path. Any other target is returned as it is.
+std::string origin_form(std::string_view target) {
+    for (std::string_view scheme : {"http://", "https://"}) {
+        if (target.size() > scheme.size() && lower(target.substr(0, scheme.size())) == scheme) {
+            const auto rest = target.substr(scheme.size());
+            const auto path = std::min(rest.find_first_of("/?"), rest.size());
+            if (path == 0) {
+                break; // no authority: not a URI
+            }
+            const auto tail = rest.substr(path);
+            return tail.empty() || tail.front() == '?' ? "/" + std::string(tail)
+                                                       : std::string(tail);
+        }
+    }
+    return std::string(target);
+}
+
 std::optional<HeadParse> parse_request_line(std::string_view line, HttpRequest& request) {
     const auto first = line.find(' ');
     const auto second = first == std::string_view::npos ? first : line.find(' ', first + 1);
@@ -89,16 +108,17 @@ std::optional<HeadParse> parse_request_line(std::string_view line, HttpRequest& 
         return reject(400, "the request line must be METHOD SP TARGET SP VERSION");
     }
     const auto method = line.substr(0, first);
-    const auto target = line.substr(first + 1, second - first - 1);
+    const auto sent = line.substr(first + 1, second - first - 1);
     const auto version = line.substr(second + 1);
     if (!is_token(method)) {
         return reject(400, "bad method");
     }
-    const bool target_ok =
-        !target.empty() && target.front() == '/' &&
-        std::all_of(target.begin(), target.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+    const bool sent_ok =
+        std::all_of(sent.begin(), sent.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+    const auto target = origin_form(sent);
+    const bool target_ok = sent_ok && !target.empty() && target.front() == '/';
     if (!target_ok) {
-        return reject(400, "the target must be an absolute path like /metrics");
+        return reject(400, "the target must be an absolute path like /metrics, or an http URI");
     }
     const bool version_ok = version.size() == 8 && version.substr(0, 5) == "HTTP/" &&
                             version[5] >= '0' && version[5] <= '9' && version[6] == '.' &&

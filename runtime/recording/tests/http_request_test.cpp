@@ -31,6 +31,30 @@ TEST(HttpRequest, AcceptsWhatPrometheusAndCurlSend) {
     EXPECT_EQ(parse("HEAD /metrics HTTP/1.0\r\n\r\n").state, State::complete);
 }
 
+// RFC 9112, 3.2.2: "a server MUST accept the absolute-form in requests" (proxies send it).
+TEST(HttpRequest, AcceptsTheAbsoluteForm) {
+    const struct {
+        const char* target;
+        const char* origin_form;
+    } cases[] = {{"http://127.0.0.1:9739/metrics", "/metrics"},
+                 {"HTTP://[::1]:9739/metrics?x=y", "/metrics?x=y"},
+                 {"https://host/metrics", "/metrics"},
+                 {"http://host", "/"},
+                 {"http://host?x", "/?x"}};
+    for (const auto& c : cases) {
+        const auto parsed =
+            parse(std::string("GET ") + c.target + " HTTP/1.1\r\nHost: host\r\n\r\n");
+        ASSERT_EQ(parsed.state, State::complete) << c.target << ": " << parsed.reason;
+        EXPECT_EQ(parsed.request.target, c.origin_form) << c.target;
+        EXPECT_EQ(parsed.request.path, std::string(c.origin_form).substr(0, 
+            std::string(c.origin_form).find('?'))) << c.target;
+    }
+    // And it is routed as its path is.
+    const auto metrics = parse("GET http://x:9739/metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_EQ(metrics.state, State::complete);
+    EXPECT_EQ(metrics.request.path, "/metrics");
+}
+
 TEST(HttpRequest, WaitsForTheRestOfAHead) {
     for (const auto* partial : {"", "G", "GET", "GET /met", "GET /metrics HTTP/1.1\r\n",
                                 "GET /metrics HTTP/1.1\r\nHost: x\r\n"}) {
@@ -59,7 +83,8 @@ INSTANTIATE_TEST_SUITE_P(
                       Rejection{"GET  /metrics HTTP/1.1\r\nHost: x\r\n\r\n", 400},
                       Rejection{"GET /metrics\r\n\r\n", 400}, // HTTP/0.9
                       Rejection{"GET metrics HTTP/1.1\r\nHost: x\r\n\r\n", 400},
-                      Rejection{"GET http://x/metrics HTTP/1.1\r\nHost: x\r\n\r\n", 400},
+                      Rejection{"GET http:///metrics HTTP/1.1\r\nHost: x\r\n\r\n", 400},
+                      Rejection{"GET ftp://x/metrics HTTP/1.1\r\nHost: x\r\n\r\n", 400},
                       Rejection{"GET * HTTP/1.1\r\nHost: x\r\n\r\n", 400},
                       Rejection{"GET /metrics HTTP/1.1\r\n\r\n", 400}, // no Host
                       Rejection{"GET /metrics HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},

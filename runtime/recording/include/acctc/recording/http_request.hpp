@@ -13,7 +13,7 @@ namespace acctc::recording {
 
 struct HttpRequest {
     std::string method;
-    std::string target; // as sent: /metrics?x=y
+    std::string target; // in origin-form: /metrics?x=y (also for http://host/metrics?x=y)
     std::string path;   // target without the query
     int minor_version = 1;
     std::vector<std::pair<std::string, std::string>> headers; // names lower-cased
