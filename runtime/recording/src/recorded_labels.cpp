@@ -27,7 +27,9 @@ std::filesystem::path labels_path(const std::filesystem::path& dir, std::string_
 void remember_labels(const std::filesystem::path& dir, const runtime::CounterSample& sample) {
     const CounterIdentity identity{sample.family_or_name(), CounterKind::counter, sample.labels,
                                    ""};
-    const std::string text = encode_counter_comment(sample.counter, identity, labels_limit);
+    // One line, ended like every text file (`cat`, `wc -l`, POSIX), which readers strip.
+    const std::string text =
+        encode_counter_comment(sample.counter, identity, labels_limit) + "\n";
     const auto file = labels_path(dir, sample.policy, sample.counter);
     if (std::filesystem::exists(file) && read_all(file) == text) {
         return;
@@ -42,7 +44,11 @@ CounterIdentity recorded_identity(const std::filesystem::path& dir, std::string_
     if (!std::filesystem::is_regular_file(file, error)) {
         return decode_counter_comment(counter, "");
     }
-    return decode_counter_comment(counter, read_all(file));
+    auto text = read_all(file);
+    if (!text.empty() && text.back() == '\n') { // files written before it had none
+        text.pop_back();
+    }
+    return decode_counter_comment(counter, text);
 }
 
 } // namespace acctc::recording

@@ -1,5 +1,6 @@
 // record_samples against real RRD files with controlled timestamps: rates, resets, skips.
 #include "acctc/recording/directory_lock.hpp"
+#include "acctc/recording/recorded_labels.hpp"
 #include "acctc/recording/recorder.hpp"
 #include "acctc/recording/rrd_file.hpp"
 #include "acctc/recording/rrd_names.hpp"
@@ -108,6 +109,27 @@ TEST_F(RecorderTest, EachCounterAndPolicyGetsItsOwnFile) {
     EXPECT_EQ(series.ds_names.at(0), bytes_ds_name("link_use_essential"));
     EXPECT_LE(series.ds_names.at(0).size(), max_ds_name_length);
     EXPECT_TRUE(std::filesystem::exists(dir.path() / "brewery" / "a_to_b.rrd"));
+}
+
+// <counter>.labels is a text file of one line, ended by a newline (docs/recording.md); one
+// written before it had its newline still reads the same.
+TEST_F(RecorderTest, TheLabelsFileIsOneLineEndedByANewline) {
+    CounterSample sample{"home", "skype_tcp_in", 1, 100, "skype", {}};
+    sample.labels = {{Dimension::direction, "in"}, {Dimension::protocol, "tcp"}};
+    std::filesystem::create_directories(dir.path() / "home"); // as record_samples makes it
+    remember_labels(dir.path(), sample);
+    const auto file = labels_path(dir.path(), "home", "skype_tcp_in");
+    std::ifstream in(file, std::ios::binary);
+    const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    ASSERT_FALSE(text.empty());
+    EXPECT_EQ(text.back(), '\n') << text;
+    EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1) << text;
+    const auto identity = recorded_identity(dir.path(), "home", "skype_tcp_in");
+    EXPECT_EQ(identity.family, "skype");
+    ASSERT_EQ(identity.labels.size(), 2U);
+    EXPECT_EQ(identity.labels[1].value, "tcp");
+    std::ofstream(file, std::ios::trunc) << text.substr(0, text.size() - 1); // an older file
+    EXPECT_EQ(recorded_identity(dir.path(), "home", "skype_tcp_in").labels[1].value, "tcp");
 }
 
 TEST_F(RecorderTest, OneBrokenFileDoesNotStopTheOthers) {
