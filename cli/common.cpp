@@ -1,6 +1,7 @@
 #include "common.hpp"
 
 #include "acctc/did_you_mean.hpp"
+#include "acctc/source.hpp"
 #include "huge_page_heap.hpp"
 
 #include <cerrno>
@@ -117,6 +118,10 @@ std::string read_policy(const std::string& path) {
     return policy;
 }
 
+std::string source_name(const std::string& path) {
+    return path == "-" ? std::string(stdin_name) : path;
+}
+
 std::string policy_file(const std::string& argument) {
     const auto path = find_policy_file(argument);
     if (!path) {
@@ -131,7 +136,7 @@ std::string policy_file(const std::string& argument) {
 std::optional<CompiledPolicy> compile_policy_file(const std::string& argument,
                                                   const CompileOptions& options) {
     const auto path = policy_file(argument);
-    auto result = compile_source(path == "-" ? "<stdin>" : path, read_policy(path), options);
+    auto result = compile_source(source_name(path), read_policy(path), options);
     render_all(std::cerr, result.source, result.diagnostics);
     return std::move(result.output);
 }

@@ -36,6 +36,8 @@ std::string policy_file(const std::string& argument);
 
 // Reads the policy file `path` names ("-" is stdin). Throws UsageError when it cannot be read.
 std::string read_policy(const std::string& path);
+// The name a policy read from PATH goes by in errors and origins: `<stdin>` for "-".
+std::string source_name(const std::string& path);
 
 // Compiles the file `path` names (find_policy_file) and prints diagnostics (with warnings) to
 // stderr. Empty on policy errors.

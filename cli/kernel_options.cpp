@@ -61,7 +61,7 @@ CompileResult compile_text(const std::string& path, const std::string& text,
         throw UsageError("unknown --hosts-in '" + values.hosts_in + "' (expected nft or bpf)");
     }
     options.bpf_hosts = values.hosts_in == "bpf";
-    return compile_source(path == "-" ? "<stdin>" : path, text, options);
+    return compile_source(source_name(path), text, options);
 }
 
 } // namespace

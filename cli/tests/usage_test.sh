@@ -49,6 +49,9 @@ done
 expect 2 '--reset zeroes every counter of the policy at once, so it takes no COUNTER' \
     "$acctc" counters lan web --reset
 expect 2 "unrecognised option '--policy-dri'; did you mean '--policy-dir'\?" "$acctc" counters --policy-dri x
+# A policy from standard input: <stdin> in errors, stdin in the rules' origins.
+expect 0 'comment "stdin:2"' sh -c "printf 'policy s\ncounter c { tcp port 80 }\n' | '$acctc' compile -"
+expect 1 '^<stdin>:2:1' sh -c "printf 'policy s\ncountr c { }\n' | '$acctc' check -"
 # --top N keeps the first N rows (families for report): 0 keeps nothing, so it is refused,
 # not read as "every row".
 expect 2 '--top takes a number of rows of 1 or more, not 0' "$acctc" counters lan --top 0

@@ -10,6 +10,9 @@ namespace {
 // Origins end up inside quoted comments of nft and iptables rules: keep only characters that
 // can never close the quote, and keep the tail of long paths (nft comments hold 128 bytes).
 std::string origin_name(const std::string& name) {
+    if (name == stdin_name) {
+        return std::string(stdin_origin_name);
+    }
     std::string safe;
     for (char c : name) {
         const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||

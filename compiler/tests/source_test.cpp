@@ -15,6 +15,14 @@ TEST(SourceFile, OriginNamesTheLineWithAQuoteSafeName) {
     EXPECT_EQ(file.origin(1000), "dir/my_policy_x_.acct:4"); // past the end: the last line
 }
 
+// A policy from standard input: errors say <stdin>:3:1, the rules' origins stdin:3 (they
+// read _stdin_:3, the brackets made safe).
+TEST(SourceFile, StandardInputIsStdinInOrigins) {
+    const SourceFile file(std::string(stdin_name), "policy p\n\ncounter c { }\n");
+    EXPECT_EQ(file.name(), "<stdin>");
+    EXPECT_EQ(file.origin(10), "stdin:3");
+}
+
 TEST(SourceFile, OriginKeepsTheTailOfLongNames) {
     const std::string name = std::string(200, 'a') + "/policy.acct";
     const SourceFile file(name, "policy p\n");

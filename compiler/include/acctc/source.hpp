@@ -19,6 +19,11 @@ struct LineColumn {
     std::size_t column = 1; // 1-based, in bytes
 };
 
+// The display name of a policy read from standard input (`acctc compile -`), as errors show it
+// (`<stdin>:3:1`); its rules' origins say `stdin:3` (a comment holds no angle brackets).
+inline constexpr std::string_view stdin_name = "<stdin>";
+inline constexpr std::string_view stdin_origin_name = "stdin";
+
 class SourceFile {
   public:
     SourceFile(std::string display_name, std::string text);
