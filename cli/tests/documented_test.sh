@@ -5,7 +5,10 @@
 # - `acctc quotas --reset` of a spent quota zeroes it and exits 0: the status answers for the
 #   quotas as they are after it (docs/runtime.md, "acctc quotas");
 # - `acctc report` shows a per-host counter's overflow as its host `overflow`, as `acctc
-#   counters` does (docs/periods.md, "The report").
+#   counters` does (docs/periods.md, "The report");
+# - a policy applied with the apply unit's umask and then flushed is reported as not loaded to
+#   another user, as the exporter unit runs `serve` (counters and serve, scraped with curl,
+#   also in the absolute form: docs/recording.md, "Prometheus endpoint").
 #   documented_test.sh ACCTC
 set -u
 acctc=$(realpath "$1")
@@ -34,6 +37,11 @@ ip -n "$host" addr add 198.18.97.1/24 dev veth0
 ip -n "$peer" addr add 198.18.97.2/24 dev veth0
 in_host() { ip netns exec "$host" env ACCTC_STATE_DIR="$work/state" "$acctc" "$@"; }
 ping_peer() { ip netns exec "$host" ping -n -q -c "$1" -i 0.01 -s 100 198.18.97.2 >/dev/null; }
+
+# The first apply in the namespace, as acctc-apply@.service runs it (UMask=0077): it makes the
+# directory of the namespace's marks (checked at the end).
+printf 'policy doc_umask\ncounter everything { include loopback }\n' >"$work/doc_umask.acct"
+(umask 0077 && in_host apply "$work/doc_umask.acct" >/dev/null 2>&1) || fail "apply with umask 0077 failed"
 
 cat >"$work/doc.acct" <<'POLICY'
 policy doc
@@ -75,6 +83,41 @@ for c in counters.values():
     assert set(hosts) == {"198.18.97.2", "overflow"}, hosts
     assert hosts["198.18.97.2"]["packets"] == 10, hosts
 ' || fail "report --json: $(in_host report doc --json)"
+
+# acctc-apply@.service applies with UMask=0077 and acctc-exporter.service serves as another
+# user (DynamicUser, CAP_NET_ADMIN only): after `nft flush ruleset` that user must still learn
+# that the policy was applied, and say it is not loaded (docs/recording.md: alert on
+# acctc_policy_loaded == 0). Scraped with curl, also in the absolute form a proxy sends.
+ip netns exec "$host" nft delete table inet acctc_doc_umask
+as_exporter() {
+    ip netns exec "$host" setpriv --reuid=65534 --regid=65534 --clear-groups \
+        --inh-caps=+net_admin --ambient-caps=+net_admin "$acctc" "$@"
+}
+output=$(as_exporter counters 2>&1)
+status=$?
+[[ $status == 1 ]] && grep -q "policy doc_umask is not loaded" <<<"$output" ||
+    fail "another user does not see that doc_umask was applied (exit $status): $output"
+# Not through the function: $! must be serve's own pid (ip and setpriv exec it).
+ip netns exec "$host" setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=+net_admin \
+    --ambient-caps=+net_admin "$acctc" serve --listen 127.0.0.1:0 2>"$work/serve.log" &
+serve=$!
+for _ in $(seq 50); do
+    port=$(sed -n 's/.*listening on .*127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/serve.log" | head -1)
+    [[ -n $port ]] && break
+    sleep 0.1
+done
+if [[ -z $port ]]; then
+    fail "serve did not say where it listens: $(cat "$work/serve.log")"
+else
+    metrics=$(ip netns exec "$host" curl -sS --fail "http://127.0.0.1:$port/metrics")
+    grep -qx 'acctc_policy_loaded{policy="doc_umask"} 0' <<<"$metrics" ||
+        fail "serve as another user: no acctc_policy_loaded 0 for the flushed policy: $metrics"
+    absolute=$(ip netns exec "$host" curl -sS -o /dev/null -w '%{http_code}' \
+        --request-target "http://127.0.0.1:$port/metrics" "http://127.0.0.1:$port/")
+    [[ $absolute == 200 ]] || fail "GET http://127.0.0.1:$port/metrics (absolute form): $absolute, not 200"
+fi
+kill "$serve" 2>/dev/null
+wait "$serve" 2>/dev/null
 
 ((failures == 0)) && echo "all passed"
 ((failures == 0))

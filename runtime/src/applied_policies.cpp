@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <optional>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #ifndef SO_NETNS_COOKIE
@@ -68,6 +69,21 @@ std::vector<std::string> policies_in(const std::filesystem::path& directory) {
     return policies;
 }
 
+// mkdir -p DIRECTORY, each level it creates readable by everyone (0755) whatever the umask:
+// the marks are read by other users too, as `acctc serve` runs in acctc-exporter.service (a
+// DynamicUser), while acctc-apply@.service writes them with UMask=0077. A 0700 directory
+// hid every mark from it, and with them each flushed policy's acctc_policy_loaded 0.
+void make_readable_directories(const std::filesystem::path& directory) {
+    std::error_code error;
+    if (directory.empty() || std::filesystem::is_directory(directory, error)) {
+        return;
+    }
+    make_readable_directories(directory.parent_path());
+    if (::mkdir(directory.c_str(), 0755) == 0) {
+        ::chmod(directory.c_str(), 0755);
+    }
+}
+
 } // namespace
 
 void remember_applied(const std::string& netns, BackendKind backend, const std::string& policy) {
@@ -75,11 +91,11 @@ void remember_applied(const std::string& netns, BackendKind backend, const std::
     if (!directory || !usable_name(policy)) {
         return;
     }
-    std::error_code error;
-    std::filesystem::create_directories(*directory, error);
+    make_readable_directories(*directory);
     const auto mark = *directory / policy;
     const int fd = ::open(mark.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd >= 0) {
+        ::fchmod(fd, 0644); // whatever the umask, as the directories
         ::close(fd);
     }
 }
