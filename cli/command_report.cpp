@@ -11,6 +11,7 @@
 #include "kernel_options.hpp"
 #include "totals.hpp"
 
+#include <algorithm>
 #include <iostream>
 #include <map>
 #include <set>
@@ -141,6 +142,16 @@ int run_report(const std::vector<std::string>& args) {
         }
         for (const auto& [name, samples] : live) {
             names.insert(name);
+        }
+    }
+    if (!policy.empty() && !arguments.saved_only && live.count(policy) == 0) {
+        // Neither applied nor ever saved: a mistyped name, not an empty report.
+        const auto saved = store.policies();
+        if (std::find(saved.begin(), saved.end(), policy) == saved.end()) {
+            std::cerr << "acctc report: policy " << policy << " has no totals in "
+                      << store.directory().string() << " and is not applied"
+                      << where(arguments.kernel) << "\n";
+            return exit_policy_error;
         }
     }
     if (names.empty()) {

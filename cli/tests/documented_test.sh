@@ -8,7 +8,8 @@
 #   counters` does (docs/periods.md, "The report");
 # - a policy applied with the apply unit's umask and then flushed is reported as not loaded to
 #   another user, as the exporter unit runs `serve` (counters and serve, scraped with curl,
-#   also in the absolute form: docs/recording.md, "Prometheus endpoint").
+#   also in the absolute form: docs/recording.md, "Prometheus endpoint");
+# - `acctc report` of a policy that is neither applied nor saved is an error (exit 1).
 #   documented_test.sh ACCTC
 set -u
 acctc=$(realpath "$1")
@@ -83,6 +84,12 @@ for c in counters.values():
     assert set(hosts) == {"198.18.97.2", "overflow"}, hosts
     assert hosts["198.18.97.2"]["packets"] == 10, hosts
 ' || fail "report --json: $(in_host report doc --json)"
+
+# A policy neither applied nor ever saved (a typo) is an error, not an empty report.
+output=$(in_host report no_such_policy 2>&1)
+status=$?
+[[ $status == 1 ]] && grep -q "policy no_such_policy has no totals in .* and is not applied" <<<"$output" ||
+    fail "report of an unknown policy exited $status: $output"
 
 # acctc-apply@.service applies with UMask=0077 and acctc-exporter.service serves as another
 # user (DynamicUser, CAP_NET_ADMIN only): after `nft flush ruleset` that user must still learn
