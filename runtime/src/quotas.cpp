@@ -322,7 +322,9 @@ std::string format_quota_table(const std::vector<QuotaReading>& readings, bool e
 nlohmann::json quotas_to_json(const std::vector<QuotaReading>& readings) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& r : readings) {
-        nlohmann::json period = {{"length", period_name(r.identity.period)}};
+        // start_day always there, as documented: null where a period has no billing day.
+        nlohmann::json period = {{"length", period_name(r.identity.period)},
+                                 {"start_day", nullptr}};
         if (r.identity.period == QuotaPeriod::month) {
             period["start_day"] = r.identity.start_day;
         }

@@ -87,6 +87,7 @@ TEST(Quotas, PerHostGaugesAreCappedToTheMostUsedHosts) {
     QuotaReading none = reading(0);
     none.quota = "idle";
     none.per_host = true;
+    none.identity.period = QuotaPeriod::day;
     const std::string text = format_quota_prometheus(
         {host_reading("198.18.0.1", 10), host_reading("198.18.0.2", 900),
          host_reading("198.18.0.3", 500), host_reading("198.18.0.4", 500), none},
@@ -120,6 +121,11 @@ TEST(Quotas, PerHostTableAndJson) {
     EXPECT_EQ(json[1]["host"], "198.18.0.2");
     EXPECT_EQ(json[1]["state"], "warning");
     EXPECT_TRUE(json[2]["per_host"].get<bool>() && json[2]["host"].is_null());
+    // "period": {"length", "start_day"} (docs/runtime.md): start_day null without a billing day.
+    for (const auto& quota : json) {
+        ASSERT_TRUE(quota["period"].contains("start_day")) << quota.dump();
+        EXPECT_EQ(quota["period"]["start_day"].is_null(), quota["period"]["length"] != "month");
+    }
     EXPECT_EQ(quota_exit_status(readings), 1);
 }
 
