@@ -36,8 +36,12 @@ stop=$(command_of ExecStop)
 stop=${stop#-} # "-": a failed save does not fail the stop
 [[ $start == "$acctc apply lan" ]] || fail "ExecStart is '$start'"
 [[ $stop == "$acctc save --quiet lan" ]] || fail "ExecStop is '$stop'"
+# With the unit's UMask=, as systemd runs its commands.
+unit_umask=$(command_of UMask)
+[[ -n $unit_umask ]] || fail "the unit sets no UMask="
 in_netns() {
-    ip netns exec "$netns" env ACCTC_POLICY_DIR="$work/etc/acctc" ACCTC_STATE_DIR="$work/state" "$@"
+    (umask "${unit_umask:-0022}" &&
+        ip netns exec "$netns" env ACCTC_POLICY_DIR="$work/etc/acctc" ACCTC_STATE_DIR="$work/state" "$@")
 }
 reported() { # the packets of counter sent in acctc report: the period totals
     in_netns "$acctc" report lan --json -x | python3 -c '
@@ -70,6 +74,12 @@ send 3
 # systemctl restart nftables: PartOf stops the unit first (ExecStop: the counts are saved), then
 # nftables' ExecStop flushes, then the unit starts again: ExecStart.
 in_netns $stop || fail "ExecStop failed"
+# That first save made the period totals: `acctc report --saved` reads them without privileges
+# (docs/periods.md), so the unit's umask must leave them readable.
+chmod 755 "$work"
+setpriv --reuid=65534 --regid=65534 --clear-groups "$acctc" report --saved --json -x \
+    --state-dir "$work/state" --netns "$netns" lan >/dev/null 2>"$work/nobody.log" ||
+    fail "an unprivileged report --saved cannot read what ExecStop saved: $(cat "$work/nobody.log")"
 in_netns nft flush ruleset
 [[ $(sent) == none ]] || fail "flush left the table"
 in_netns $start >/dev/null || fail "ExecStart after the flush failed"
