@@ -61,8 +61,12 @@ runtime::CounterSelection selection_of(const CountersOptions& values) {
     for (const auto& host : values.hosts) {
         // As the readings spell it: 2001:DB8:0:0::5 selects 2001:db8::5; a typo is an error,
         // not an empty listing.
-        if (host == "overflow" || host == "other") {
+        if (host == "overflow") {
             selection.hosts.push_back(host);
+        } else if (host == "other") {
+            // Not a reading: the sum --prometheus makes of the hosts past --max-hosts.
+            throw UsageError("--host other: no counter reads as host 'other'; it is what "
+                             "--prometheus sums past --max-hosts (drop --host to see it)");
         } else if (auto address = runtime::canonical_host_address(host)) {
             selection.hosts.push_back(std::move(*address));
         } else {

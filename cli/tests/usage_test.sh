@@ -49,6 +49,8 @@ done
 expect 2 '--reset zeroes every counter of the policy at once, so it takes no COUNTER' \
     "$acctc" counters lan web --reset
 expect 2 "unrecognised option '--policy-dri'; did you mean '--policy-dir'\?" "$acctc" counters --policy-dri x
+# --host takes an address, a MAC or overflow (docs/runtime.md); "other" selected nothing.
+expect 2 "--host other: no counter reads as host 'other'" "$acctc" counters lan --host other
 # A policy from standard input: <stdin> in errors, stdin in the rules' origins.
 expect 0 'comment "stdin:2"' sh -c "printf 'policy s\ncounter c { tcp port 80 }\n' | '$acctc' compile -"
 expect 1 '^<stdin>:2:1' sh -c "printf 'policy s\ncountr c { }\n' | '$acctc' check -"
