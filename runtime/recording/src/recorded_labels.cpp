@@ -28,8 +28,7 @@ void remember_labels(const std::filesystem::path& dir, const runtime::CounterSam
     const CounterIdentity identity{sample.family_or_name(), CounterKind::counter, sample.labels,
                                    ""};
     // One line, ended like every text file (`cat`, `wc -l`, POSIX), which readers strip.
-    const std::string text =
-        encode_counter_comment(sample.counter, identity, labels_limit) + "\n";
+    const std::string text = encode_counter_comment(sample.counter, identity, labels_limit) + "\n";
     const auto file = labels_path(dir, sample.policy, sample.counter);
     if (std::filesystem::exists(file) && read_all(file) == text) {
         return;

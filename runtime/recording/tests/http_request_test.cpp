@@ -46,8 +46,9 @@ TEST(HttpRequest, AcceptsTheAbsoluteForm) {
             parse(std::string("GET ") + c.target + " HTTP/1.1\r\nHost: host\r\n\r\n");
         ASSERT_EQ(parsed.state, State::complete) << c.target << ": " << parsed.reason;
         EXPECT_EQ(parsed.request.target, c.origin_form) << c.target;
-        EXPECT_EQ(parsed.request.path, std::string(c.origin_form).substr(0, 
-            std::string(c.origin_form).find('?'))) << c.target;
+        EXPECT_EQ(parsed.request.path,
+                  std::string(c.origin_form).substr(0, std::string(c.origin_form).find('?')))
+            << c.target;
     }
     // And it is routed as its path is.
     const auto metrics = parse("GET http://x:9739/metrics HTTP/1.1\r\nHost: x\r\n\r\n");

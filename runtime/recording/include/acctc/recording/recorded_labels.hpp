@@ -1,6 +1,6 @@
 // A recorded counter's family and dimension labels beside its RRD, so `acctc graph` places and
-// pairs series by their direction dimension without the kernel or the policy:
-//     DIR/<policy>/<counter>.labels   one line "acctc1 f=<n> direction=in ...\n" (counter_labels.hpp)
+// pairs series by their direction dimension without the kernel or the policy, one line
+// (counter_labels.hpp):   DIR/<policy>/<counter>.labels   "acctc1 f=<n> direction=in ...\n"
 #pragma once
 
 #include "acctc/counter_labels.hpp"
