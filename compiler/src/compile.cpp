@@ -101,19 +101,6 @@ CompileResult compile_source(std::string display_name, std::string text,
     for (const auto& set : table.sets) {
         out.sets.push_back(set.name);
     }
-    for (const auto& set : table.counting_sets) {
-        CompiledPolicy::ElementSet compiled{set.name, {}, {}};
-        for (const auto field : set.key) {
-            compiled.types.push_back(counting_set_type(field));
-        }
-        compiled.elements.reserve(set.elements.size());
-        for (std::size_t e = 0; e < set.elements.size(); ++e) {
-            const auto key = hashed_key(set.key, set.elements[e].key);
-            compiled.elements.push_back(
-                {std::string(key.begin(), key.end()), set.elements[e].counter, set.comments[e]});
-        }
-        out.element_sets.push_back(std::move(compiled));
-    }
     out.devices = device_uses(checked); // BPF counters' devices too
     for (const auto& quota : policy.quotas) {
         CompiledQuota compiled{quota.name, quota.counters, quota.period, quota.start_day,
@@ -165,7 +152,20 @@ CompileResult compile_source(std::string display_name, std::string text,
              "### iptables-restore --noflush\n", p.v4, "### ip6tables-restore --noflush\n", p.v6});
         out.iptables = std::move(p);
     }
-    // Last, once the emitters are done with the table: its names and origins move.
+    // Last, once the emitters are done with the table: its names, origins and comments move.
+    for (auto& set : table.counting_sets) {
+        CompiledPolicy::ElementSet compiled{std::move(set.name), {}, {}};
+        for (const auto field : set.key) {
+            compiled.types.push_back(counting_set_type(field));
+        }
+        compiled.elements.reserve(set.elements.size());
+        for (std::size_t e = 0; e < set.elements.size(); ++e) {
+            compiled.elements.push_back({hashed_key(set.key, set.elements[e].key),
+                                         std::move(set.elements[e].counter),
+                                         std::move(set.comments[e])});
+        }
+        out.element_sets.push_back(std::move(compiled));
+    }
     out.counters.reserve(table.counters.size());
     for (auto& counter : table.counters) {
         auto& into = counter.element ? out.element_counters : out.counters;

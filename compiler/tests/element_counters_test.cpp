@@ -91,9 +91,8 @@ TEST(ElementCounters, TheIptablesTargetKeepsCounterObjects) {
 TEST(ElementCounters, ConcatenatedKeysArePaddedToFourBytesPerField) {
     const std::vector<rules::Field> key{rules::Field::l4proto, rules::Field::dport};
     const auto bytes = hashed_key(key, {Interval{17, 17}, Interval{1000, 1000}});
-    EXPECT_EQ(bytes, (std::vector<unsigned char>{17, 0, 0, 0, 0x03, 0xe8, 0, 0}));
-    EXPECT_EQ(hashed_key({rules::Field::dport}, {Interval{1000, 1000}}),
-              (std::vector<unsigned char>{0x03, 0xe8}));
+    EXPECT_EQ(bytes, std::string("\x11\0\0\0\x03\xe8\0\0", 8));
+    EXPECT_EQ(hashed_key({rules::Field::dport}, {Interval{1000, 1000}}), "\x03\xe8");
 }
 
 TEST(ElementCounters, KernelJhashKnownValues) {
