@@ -2,6 +2,7 @@
 // that reports an error, so later stages only ever see well-formed input.
 #include "acctc/compile.hpp"
 
+#include "acctc/left_to_exit.hpp"
 #include "acctc/version.hpp"
 #include "bpf_hosts.hpp"
 #include "check.hpp"
@@ -50,7 +51,7 @@ CompileResult compile_source(std::string display_name, std::string text,
         return result;
     }
     const HostDatabase hosts(options.etc_dir);
-    const ir::Policy checked = check_policy(result.source, tree, hosts, diagnostics);
+    ir::Policy checked = check_policy(result.source, tree, hosts, diagnostics);
     // Nothing reads the tree after the check: its memory (tens of MB for 100,000 classes) goes
     // back to the allocator for the lowering, which would otherwise fault in fresh pages.
     std::vector<ast::Statement>().swap(tree.statements);
@@ -172,6 +173,11 @@ CompileResult compile_source(std::string display_name, std::string text,
         into.push_back({std::move(counter.name), std::move(counter.identity.origin)});
     }
     result.output = std::move(out);
+    if (options.leave_stages_to_exit) {
+        left_to_exit(std::move(table));
+        left_to_exit(std::move(checked));
+        left_to_exit(std::move(stripped));
+    }
     return result;
 }
 

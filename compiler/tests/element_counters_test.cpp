@@ -2,6 +2,7 @@
 // shape, and the partition, which must be the kernel's jhash (checked with real packets by the
 // kernel test ElementCounters).
 #include "acctc/compile.hpp"
+#include "acctc/left_to_exit.hpp"
 #include "element_counters.hpp"
 #include "kernel_jhash.hpp"
 
@@ -86,6 +87,32 @@ TEST(ElementCounters, TheIptablesTargetKeepsCounterObjects) {
         compiled(ports_policy(static_cast<int>(element_counter_threshold)), Target::iptables);
     EXPECT_TRUE(policy.element_counters.empty());
     EXPECT_EQ(policy.counters.size(), element_counter_threshold + 1);
+}
+
+// acctc compile and check leave the stages' structures to the exit (left_to_exit.hpp): the
+// result must be the same as a compile that frees them.
+TEST(ElementCounters, LeavingTheStagesToTheExitChangesNoResult) {
+    const std::string text = ports_policy(static_cast<int>(element_counter_threshold));
+    CompileOptions options;
+    options.leave_stages_to_exit = true;
+    auto left = compile_source("big.acct", text, options);
+    ASSERT_TRUE(left.output.has_value());
+    const auto freed = compiled(text);
+    EXPECT_EQ(left.output->text, freed.text);
+    ASSERT_EQ(left.output->element_sets.size(), freed.element_sets.size());
+    for (std::size_t s = 0; s < freed.element_sets.size(); ++s) {
+        const auto& a = left.output->element_sets[s].elements;
+        const auto& b = freed.element_sets[s].elements;
+        ASSERT_EQ(a.size(), b.size());
+        for (std::size_t e = 0; e < a.size(); ++e) {
+            EXPECT_EQ(a[e].key, b[e].key);
+            EXPECT_EQ(a[e].counter, b[e].counter);
+            EXPECT_EQ(a[e].comment, b[e].comment);
+        }
+    }
+    EXPECT_EQ(left.output->element_counters.size(), freed.element_counters.size());
+    const auto& kept = left_to_exit(std::move(*left.output));
+    EXPECT_EQ(kept.text, freed.text); // the kept object lives on
 }
 
 TEST(ElementCounters, ConcatenatedKeysArePaddedToFourBytesPerField) {
