@@ -161,7 +161,7 @@ CompileResult compile_source(std::string display_name, std::string text,
         }
         compiled.elements.reserve(set.elements.size());
         for (std::size_t e = 0; e < set.elements.size(); ++e) {
-            compiled.elements.push_back({hashed_key(set.key, set.elements[e].key),
+            compiled.elements.push_back({std::move(set.hashed[e]),
                                          std::move(set.elements[e].counter),
                                          std::move(set.comments[e])});
         }

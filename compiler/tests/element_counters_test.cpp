@@ -89,6 +89,36 @@ TEST(ElementCounters, TheIptablesTargetKeepsCounterObjects) {
     EXPECT_EQ(policy.counters.size(), element_counter_threshold + 1);
 }
 
+// Each element counts for its own class however the classes are ordered: in key order (the
+// counter guessed from the stride), alternating protocols (every other), or shuffled (the index).
+TEST(ElementCounters, EveryElementCountsForItsOwnClassInAnyOrder) {
+    const int classes = static_cast<int>(element_counter_threshold);
+    for (const int step : {1, 7919, classes - 1}) { // in order, shuffled, descending
+        SCOPED_TRACE(step);
+        std::string text = "policy big\nclassify svc local out {\n";
+        for (int i = 0; i < classes; ++i) {
+            const int port = 1000 + (i * step) % classes;
+            text += "    c" + std::to_string(port) + ": " + (port % 2 ? "udp" : "tcp") + " dport " +
+                    std::to_string(port) + "\n";
+        }
+        const auto policy = compiled(text + "    otherwise: other\n}\n");
+        std::size_t elements = 0;
+        for (const auto& set : policy.element_sets) {
+            for (const auto& element : set.elements) {
+                ASSERT_EQ(element.key.size(), 8U); // protocol . port, 4 bytes each
+                const auto* bytes = reinterpret_cast<const unsigned char*>(element.key.data());
+                const unsigned port = (unsigned{bytes[4]} << 8) | bytes[5];
+                EXPECT_EQ(element.counter, "svc_c" + std::to_string(port));
+                EXPECT_EQ(element.comment.substr(0, element.counter.size() + 1),
+                          element.counter + " ");
+                EXPECT_EQ(bytes[0], port % 2 ? 17 : 6);
+                ++elements;
+            }
+        }
+        EXPECT_EQ(elements, static_cast<std::size_t>(classes));
+    }
+}
+
 // acctc compile and check leave the stages' structures to the exit (left_to_exit.hpp): the
 // result must be the same as a compile that frees them.
 TEST(ElementCounters, LeavingTheStagesToTheExitChangesNoResult) {
