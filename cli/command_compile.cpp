@@ -1,4 +1,5 @@
 // acctc compile / acctc check: policy in, ruleset (or only diagnostics) out.
+#include "acctc/left_to_exit.hpp"
 #include "acctc/recording/output_file.hpp"
 #include "acctc/runtime/backend.hpp"
 #include "command.hpp"
@@ -46,6 +47,7 @@ CompileOptions compile_options(const PolicyOptions& values) {
                          " name two backends; give one");
     }
     options.target = backend->target;
+    options.leave_stages_to_exit = true; // compile and check exit right after
     return options;
 }
 
@@ -79,10 +81,11 @@ int run_compile(const std::vector<std::string>& args) {
     } else if (!dump.empty()) {
         throw UsageError("unknown dump '" + dump + "' (expected check or lower)");
     }
-    const auto compiled = compile_policy_file(values.policy, compile);
-    if (!compiled) {
+    auto result = compile_policy_file(values.policy, compile);
+    if (!result) {
         return exit_policy_error;
     }
+    const auto* compiled = &left_to_exit(std::move(*result));
     const std::string& text = compile.dump == Dump::none ? compiled->text : compiled->dump;
     if (output.empty() || output == "-") {
         std::cout << text << std::flush;

@@ -4,6 +4,7 @@
 // memory of one whole compile for each target.
 #include "acctc/compile.hpp"
 #include "check.hpp"
+#include "element_counters.hpp"
 #include "emit_iptables.hpp"
 #include "emit_nft.hpp"
 #include "host_database.hpp"
@@ -27,7 +28,7 @@
 namespace acctc {
 namespace {
 
-enum class Kind { ports, networks, protoport, alias };
+enum class Kind { ports, networks, protoport, alias, gids };
 
 const char* kind_name(Kind kind) {
     switch (kind) {
@@ -39,6 +40,8 @@ const char* kind_name(Kind kind) {
         return "protoport";
     case Kind::alias:
         return "alias";
+    case Kind::gids:
+        return "gids";
     }
     return "?";
 }
@@ -61,12 +64,14 @@ std::string generate_alias(std::size_t count) {
 }
 
 // The same shapes `acctc bench` loads: ports (one key, an interval map), host networks (an
-// address interval map) and alternating tcp/udp ports (a concatenated key).
+// address interval map), alternating tcp/udp ports (a concatenated key) and owner groups (a
+// meta key, local output only).
 std::string generate_policy(Kind kind, std::size_t classes) {
     if (kind == Kind::alias) {
         return generate_alias(classes);
     }
-    std::string text = "policy bench\ninterface wan = eth0\nclassify svc forward in via wan {\n";
+    std::string text = std::string("policy bench\ninterface wan = eth0\nclassify svc ") +
+                       (kind == Kind::gids ? "local out" : "forward in via wan") + " {\n";
     for (std::size_t i = 0; i < classes; ++i) {
         text += "    c" + std::to_string(i) + ": ";
         switch (kind) {
@@ -80,6 +85,9 @@ std::string generate_policy(Kind kind, std::size_t classes) {
         case Kind::protoport:
             text +=
                 std::string(i % 2 == 0 ? "tcp" : "udp") + " dport " + std::to_string(1000 + i / 2);
+            break;
+        case Kind::gids:
+            text += "owner group " + std::to_string(5000 + i);
             break;
         case Kind::alias:
             break;
@@ -107,6 +115,9 @@ struct Stages {
         }
         if (upto > 2) {
             table = lower_policy(policy, diagnostics);
+        }
+        if (upto > 3) {
+            use_element_counters(table); // as the nft target does
         }
         if (diagnostics.has_errors()) {
             throw std::runtime_error("the generated policy does not compile");
@@ -150,10 +161,29 @@ void lower_stage(benchmark::State& state, Kind kind) {
     set_counters(state, classes);
 }
 
-template <typename Emit>
-void emit_with(benchmark::State& state, Kind kind, Emit emit) {
+// Large classifications as element counters (nft only), on a copy of the lowered table made
+// outside the timing.
+void element_counters_stage(benchmark::State& state, Kind kind) {
     const auto classes = static_cast<std::size_t>(state.range(0));
     Stages stages(kind, classes, 3);
+    for (auto _ : state) {
+        state.PauseTiming();
+        rules::Table table = stages.table;
+        state.ResumeTiming();
+        use_element_counters(table);
+        benchmark::DoNotOptimize(table);
+        state.PauseTiming();
+        table = {}; // freed outside the timing too
+        state.ResumeTiming();
+    }
+    set_counters(state, classes);
+}
+
+// nft emits the table after the element counters, iptables the lowered table.
+template <typename Emit>
+void emit_with(benchmark::State& state, Kind kind, int upto, Emit emit) {
+    const auto classes = static_cast<std::size_t>(state.range(0));
+    Stages stages(kind, classes, upto);
     for (auto _ : state) {
         benchmark::DoNotOptimize(emit(stages.table));
     }
@@ -161,11 +191,11 @@ void emit_with(benchmark::State& state, Kind kind, Emit emit) {
 }
 
 void emit_stage(benchmark::State& state, Kind kind) {
-    emit_with(state, kind, [](const rules::Table& table) { return emit_nft(table); });
+    emit_with(state, kind, 4, [](const rules::Table& table) { return emit_nft(table); });
 }
 
 void emit_iptables_stage(benchmark::State& state, Kind kind) {
-    emit_with(state, kind, [](const rules::Table& table) { return emit_iptables(table); });
+    emit_with(state, kind, 3, [](const rules::Table& table) { return emit_iptables(table); });
 }
 
 // The whole pipeline as `acctc compile [--target iptables]` runs it (host database and text
@@ -266,14 +296,13 @@ void peak_memory_iptables(benchmark::State& state, Kind kind) {
 
 void register_all() {
     using Body = void (*)(benchmark::State&, Kind);
-    const std::pair<const char*, Body> stages[] = {{"parse", parse_stage},
-                                                   {"check", check_stage},
-                                                   {"lower", lower_stage},
-                                                   {"emit", emit_stage},
-                                                   {"emit_iptables", emit_iptables_stage},
-                                                   {"compile", whole_compile},
-                                                   {"compile_iptables", whole_compile_iptables}};
-    for (const auto kind : {Kind::ports, Kind::networks, Kind::protoport, Kind::alias}) {
+    const std::pair<const char*, Body> stages[] = {
+        {"parse", parse_stage},     {"check", check_stage},
+        {"lower", lower_stage},     {"element_counters", element_counters_stage},
+        {"emit", emit_stage},       {"emit_iptables", emit_iptables_stage},
+        {"compile", whole_compile}, {"compile_iptables", whole_compile_iptables}};
+    for (const auto kind :
+         {Kind::ports, Kind::networks, Kind::protoport, Kind::alias, Kind::gids}) {
         // Ports have 64,535 distinct keys above 1000, so that family stops at 10,000.
         const std::vector<std::int64_t> sizes =
             kind == Kind::ports ? std::vector<std::int64_t>{1000, 10000}

@@ -2,6 +2,7 @@
 // that reports an error, so later stages only ever see well-formed input.
 #include "acctc/compile.hpp"
 
+#include "acctc/left_to_exit.hpp"
 #include "acctc/version.hpp"
 #include "bpf_hosts.hpp"
 #include "check.hpp"
@@ -50,7 +51,7 @@ CompileResult compile_source(std::string display_name, std::string text,
         return result;
     }
     const HostDatabase hosts(options.etc_dir);
-    const ir::Policy checked = check_policy(result.source, tree, hosts, diagnostics);
+    ir::Policy checked = check_policy(result.source, tree, hosts, diagnostics);
     // Nothing reads the tree after the check: its memory (tens of MB for 100,000 classes) goes
     // back to the allocator for the lowering, which would otherwise fault in fresh pages.
     std::vector<ast::Statement>().swap(tree.statements);
@@ -100,19 +101,6 @@ CompileResult compile_source(std::string display_name, std::string text,
     }
     for (const auto& set : table.sets) {
         out.sets.push_back(set.name);
-    }
-    for (const auto& set : table.counting_sets) {
-        CompiledPolicy::ElementSet compiled{set.name, {}, {}};
-        for (const auto field : set.key) {
-            compiled.types.push_back(counting_set_type(field));
-        }
-        compiled.elements.reserve(set.elements.size());
-        for (std::size_t e = 0; e < set.elements.size(); ++e) {
-            const auto key = hashed_key(set.key, set.elements[e].key);
-            compiled.elements.push_back(
-                {std::string(key.begin(), key.end()), set.elements[e].counter, set.comments[e]});
-        }
-        out.element_sets.push_back(std::move(compiled));
     }
     out.devices = device_uses(checked); // BPF counters' devices too
     for (const auto& quota : policy.quotas) {
@@ -165,13 +153,31 @@ CompileResult compile_source(std::string display_name, std::string text,
              "### iptables-restore --noflush\n", p.v4, "### ip6tables-restore --noflush\n", p.v6});
         out.iptables = std::move(p);
     }
-    // Last, once the emitters are done with the table: its names and origins move.
+    // Last, once the emitters are done with the table: its names, origins and comments move.
+    for (auto& set : table.counting_sets) {
+        CompiledPolicy::ElementSet compiled{std::move(set.name), {}, {}};
+        for (const auto field : set.key) {
+            compiled.types.push_back(counting_set_type(field));
+        }
+        compiled.elements.reserve(set.elements.size());
+        for (std::size_t e = 0; e < set.elements.size(); ++e) {
+            compiled.elements.push_back({std::move(set.hashed[e]),
+                                         std::move(set.elements[e].counter),
+                                         std::move(set.comments[e])});
+        }
+        out.element_sets.push_back(std::move(compiled));
+    }
     out.counters.reserve(table.counters.size());
     for (auto& counter : table.counters) {
         auto& into = counter.element ? out.element_counters : out.counters;
         into.push_back({std::move(counter.name), std::move(counter.identity.origin)});
     }
     result.output = std::move(out);
+    if (options.leave_stages_to_exit) {
+        left_to_exit(std::move(table));
+        left_to_exit(std::move(checked));
+        left_to_exit(std::move(stripped));
+    }
     return result;
 }
 

@@ -4,10 +4,11 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstdint>
 #include <cstring>
-#include <string_view>
+#include <functional>
 #include <stdexcept>
-#include <unordered_map>
+#include <string_view>
 #include <unordered_set>
 
 namespace acctc {
@@ -70,6 +71,58 @@ Statement statement(Statement::Kind kind, const std::string& name = {},
     return s;
 }
 
+// Each counter's index by name, found once per element. Open addressing over one flat array of
+// indices: a lookup is one probe and one compare of the name it finds (a node-based hash map of
+// 100,000 names cost ~10 % of the whole compile, mostly cache misses walking its nodes).
+class CounterIndex {
+  public:
+    explicit CounterIndex(const std::vector<rules::CounterObject>& counters)
+        : counters_(counters), slots_(std::bit_ceil(2 * counters.size() + 1), empty) {
+        for (std::size_t i = 0; i < counters.size(); ++i) {
+            std::size_t slot = first_slot(counters[i].name);
+            while (slots_[slot] != empty) {
+                slot = (slot + 1) & (slots_.size() - 1);
+            }
+            slots_[slot] = i;
+        }
+    }
+
+    // Tried first: the counter as far after the last one found as that one was after its
+    // predecessor. A map's entries are in key order, and so are the classes' counters when the
+    // classes were written in key order, every other one for alternating protocols: then the
+    // flat array (a cache miss per lookup for 100,000 names) is not touched.
+    std::size_t at(std::string_view name) {
+        const std::size_t guess = last_ + stride_;
+        std::size_t found =
+            guess < counters_.size() && counters_[guess].name == name ? guess : lookup(name);
+        stride_ = found > last_ ? found - last_ : 1;
+        last_ = found;
+        return found;
+    }
+
+  private:
+    std::size_t lookup(std::string_view name) const {
+        for (std::size_t slot = first_slot(name); slots_[slot] != empty;
+             slot = (slot + 1) & (slots_.size() - 1)) {
+            if (counters_[slots_[slot]].name == name) {
+                return slots_[slot];
+            }
+        }
+        throw std::out_of_range("no counter object '" + std::string(name) + "'");
+    }
+
+    static constexpr std::size_t empty = SIZE_MAX;
+
+    std::size_t first_slot(std::string_view name) const {
+        return std::hash<std::string_view>{}(name) & (slots_.size() - 1);
+    }
+
+    const std::vector<rules::CounterObject>& counters_;
+    std::vector<std::size_t> slots_;
+    std::size_t last_ = 0;
+    std::size_t stride_ = 0;
+};
+
 rules::Rule go_rule(const std::string& chain, const std::string& origin) {
     rules::Rule go;
     go.origin = origin;
@@ -79,18 +132,17 @@ rules::Rule go_rule(const std::string& chain, const std::string& origin) {
 
 } // namespace
 
-std::vector<unsigned char> hashed_key(const std::vector<Field>& key,
-                                      const std::vector<Interval>& point) {
-    std::vector<unsigned char> bytes;
+std::string hashed_key(const std::vector<Field>& key, const std::vector<Interval>& point) {
+    std::string bytes;
     for (std::size_t i = 0; i < key.size(); ++i) {
         const unsigned width = (rules::info(key[i]).width + 7) / 8;
         const u128 value = point[i].lo;
         const std::size_t at = bytes.size();
         // A single field is hashed at its own length; concatenated ones at 4-byte multiples.
-        bytes.resize(at + (key.size() == 1 ? width : (width + 3) / 4 * 4), 0);
+        bytes.resize(at + (key.size() == 1 ? width : (width + 3) / 4 * 4), '\0');
         if (host_order(key[i])) { // the CPU's order, as the kernel stores it
             if (width == 1) {
-                bytes[at] = static_cast<unsigned char>(value);
+                bytes[at] = static_cast<char>(value);
             } else {
                 const auto word = static_cast<std::uint32_t>(value);
                 const auto half = static_cast<std::uint16_t>(value);
@@ -100,16 +152,15 @@ std::vector<unsigned char> hashed_key(const std::vector<Field>& key,
             continue;
         }
         for (unsigned b = 0; b < width; ++b) { // network order
-            bytes[at + b] = static_cast<unsigned char>(value >> (8 * (width - 1 - b)));
+            bytes[at + b] = static_cast<char>(value >> (8 * (width - 1 - b)));
         }
     }
     return bytes;
 }
 
-std::uint32_t key_part(const std::vector<Field>& key, const std::vector<Interval>& point,
-                       std::uint32_t parts) {
-    const auto bytes = hashed_key(key, point);
-    return nft_jhash(bytes.data(), bytes.size(), 0, parts);
+std::uint32_t key_part(std::string_view hashed, std::uint32_t parts) {
+    return nft_jhash(reinterpret_cast<const unsigned char*>(hashed.data()), hashed.size(), 0,
+                     parts);
 }
 
 const char* counting_set_type(Field field) {
@@ -145,13 +196,7 @@ std::string element_comment(const rules::CounterObject& counter) {
 
 void use_element_counters(rules::Table& table) {
     const auto objects = object_uses(table);
-    // Each counter's index, found once per element (a set of the names cost ~10 % of the
-    // compile of 100,000 classes).
-    std::unordered_map<std::string_view, std::size_t> index;
-    index.reserve(table.counters.size());
-    for (std::size_t i = 0; i < table.counters.size(); ++i) {
-        index.emplace(table.counters[i].name, i);
-    }
+    CounterIndex index(table.counters);
     // By index: the chains this adds are looked at too (a second map in the rules after one).
     for (std::size_t c = 0; c < table.chains.size(); ++c) {
         if (table.chains[c].hook) {
@@ -162,9 +207,12 @@ void use_element_counters(rules::Table& table) {
             if (rule.statements.empty() || !eligible_shape(rule, rule.statements[0])) {
                 continue;
             }
-            const bool stays = std::any_of(
-                rule.statements[0].entries.begin(), rule.statements[0].entries.end(),
-                [&](const rules::MapEntry& entry) { return objects.count(entry.counter) != 0; });
+            const bool stays =
+                !objects.empty() &&
+                std::any_of(rule.statements[0].entries.begin(), rule.statements[0].entries.end(),
+                            [&](const rules::MapEntry& entry) {
+                                return objects.count(entry.counter) != 0;
+                            });
             if (stays) {
                 continue;
             }
@@ -212,9 +260,11 @@ void use_element_counters(rules::Table& table) {
             for (auto& entry : map.entries) {
                 const std::size_t counter = index.at(entry.counter);
                 table.counters[counter].element = true;
-                auto& set = sets[key_part(map.key, entry.key, parts)];
+                std::string hashed = hashed_key(map.key, entry.key);
+                auto& set = sets[key_part(hashed, parts)];
                 set.counters.push_back(counter);
                 set.comments.push_back(element_comment(table.counters[counter]));
+                set.hashed.push_back(std::move(hashed));
                 set.elements.push_back(std::move(entry));
             }
             for (auto& set : sets) {

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace acctc {
@@ -24,12 +25,12 @@ inline constexpr std::size_t element_counter_part_keys = 128;
 
 // The bytes the kernel hashes for this key (its fields as they lie in nft's registers: payload
 // in network byte order, meta values in the CPU's; concatenated fields each padded to 4 bytes).
-std::vector<unsigned char> hashed_key(const std::vector<rules::Field>& key,
-                                      const std::vector<Interval>& point);
+// A string, as CompiledPolicy keeps them: most keys fit its inline buffer (no allocation).
+std::string hashed_key(const std::vector<rules::Field>& key, const std::vector<Interval>& point);
 
-// The part (0 .. parts-1) `jhash KEY mod parts seed 0x0` sends a packet of this key to.
-std::uint32_t key_part(const std::vector<rules::Field>& key, const std::vector<Interval>& point,
-                       std::uint32_t parts);
+// The part (0 .. parts-1) `jhash KEY mod parts seed 0x0` sends a packet of this key to, given
+// the key's hashed_key().
+std::uint32_t key_part(std::string_view hashed, std::uint32_t parts);
 
 // Rewrites every eligible map: the rule `CONDS counter name KEY map {...} return` of chain C
 // becomes `CONDS jhash KEY mod K seed 0x0 vmap { i : goto C_p<i> }`; chain C_p<i> is

@@ -249,11 +249,19 @@ std::string key_expression(const std::vector<Field>& key, const std::string& por
     return out;
 }
 
+void append_entry_text(std::string& out, const std::vector<Field>& key,
+                       const rules::MapEntry& entry) {
+    for (std::size_t i = 0; i < key.size(); ++i) {
+        if (i) {
+            out += " . ";
+        }
+        out += element(key[i], entry.key[i]);
+    }
+}
+
 std::string entry_text(const std::vector<Field>& key, const rules::MapEntry& entry) {
     std::string text;
-    for (std::size_t i = 0; i < key.size(); ++i) {
-        text += (i ? " . " : "") + element(key[i], entry.key[i]);
-    }
+    append_entry_text(text, key, entry);
     return text;
 }
 
@@ -446,9 +454,10 @@ void counting_sets_text(const rules::Table& table, std::string& out) {
         out += quoted(counting_set_comment(types, set.origin));
         for (std::size_t e = 0; e < set.elements.size(); ++e) {
             out += e ? ",\n\t\t\t" : "\n\t\telements = { ";
-            out += entry_text(set.key, set.elements[e]);
-            out += " comment ";
-            out += quoted(set.comments[e]);
+            append_entry_text(out, set.key, set.elements[e]);
+            out += " comment \"";
+            out += set.comments[e];
+            out += '"';
         }
         out += set.elements.empty() ? "\n\t}\n" : " }\n\t}\n";
     }

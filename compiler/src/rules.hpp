@@ -315,6 +315,7 @@ struct CountingSet {
     std::vector<MapEntry> elements;
     std::vector<std::size_t> counters; // each element's counter: an index into Table::counters
     std::vector<std::string> comments; // each element's comment (element_comment())
+    std::vector<std::string> hashed;   // each element's key as the kernel hashes it (hashed_key())
     std::string origin;
 };
 

@@ -102,6 +102,25 @@ TEST(Check, HostBitsUnderAZeroLengthPrefixAreAnError) {
               "'2001:db8::/0' has host bits set; did you mean ::/0?");
 }
 
+// Every later use of a label is an error, the first is not, in any order and however often
+// (repeated_labels sorts the labels' hashes: the branches it names must be the right ones).
+TEST(Check, EveryRepeatOfAClassLabelIsReportedAtTheRepeat) {
+    const std::string text = "policy p\nclassify s local out {\n"
+                             "    b: tcp dport 1\n    a: tcp dport 2\n    b: tcp dport 3\n"
+                             "    c: tcp dport 4\n    b: tcp dport 5\n    a: tcp dport 6\n"
+                             "    otherwise: rest\n}\n";
+    const auto c = check(text);
+    std::vector<std::size_t> lines;
+    for (const auto& diagnostic : c.diagnostics.all()) {
+        EXPECT_EQ(diagnostic.message.substr(0, 7), "class '");
+        EXPECT_NE(diagnostic.message.find("' appears twice"), std::string::npos);
+        lines.push_back(c.file.position(diagnostic.range.begin).line);
+    }
+    EXPECT_EQ(lines, (std::vector<std::size_t>{5, 7, 8}));
+    ASSERT_EQ(c.policy.classifies.size(), 1U);
+    EXPECT_EQ(c.policy.classifies[0].classes.size(), 3U); // b, a, c
+}
+
 const rules::Chain* find_chain(const rules::Table& table, const std::string& name) {
     for (const auto& chain : table.chains) {
         if (chain.name == name) {

@@ -2,6 +2,7 @@
 // shape, and the partition, which must be the kernel's jhash (checked with real packets by the
 // kernel test ElementCounters).
 #include "acctc/compile.hpp"
+#include "acctc/left_to_exit.hpp"
 #include "element_counters.hpp"
 #include "kernel_jhash.hpp"
 
@@ -88,12 +89,67 @@ TEST(ElementCounters, TheIptablesTargetKeepsCounterObjects) {
     EXPECT_EQ(policy.counters.size(), element_counter_threshold + 1);
 }
 
+// Each element counts for its own class however the classes are ordered: in key order (the
+// counter guessed from the stride), alternating protocols (every other), or shuffled (the index).
+TEST(ElementCounters, EveryElementCountsForItsOwnClassInAnyOrder) {
+    const int classes = static_cast<int>(element_counter_threshold);
+    for (const int step : {1, 7919, classes - 1}) { // in order, shuffled, descending
+        SCOPED_TRACE(step);
+        std::string text = "policy big\nclassify svc local out {\n";
+        for (int i = 0; i < classes; ++i) {
+            const int port = 1000 + (i * step) % classes;
+            text += "    c" + std::to_string(port) + ": " + (port % 2 ? "udp" : "tcp") + " dport " +
+                    std::to_string(port) + "\n";
+        }
+        const auto policy = compiled(text + "    otherwise: other\n}\n");
+        std::size_t elements = 0;
+        for (const auto& set : policy.element_sets) {
+            for (const auto& element : set.elements) {
+                ASSERT_EQ(element.key.size(), 8U); // protocol . port, 4 bytes each
+                const auto* bytes = reinterpret_cast<const unsigned char*>(element.key.data());
+                const unsigned port = (unsigned{bytes[4]} << 8) | bytes[5];
+                EXPECT_EQ(element.counter, "svc_c" + std::to_string(port));
+                EXPECT_EQ(element.comment.substr(0, element.counter.size() + 1),
+                          element.counter + " ");
+                EXPECT_EQ(bytes[0], port % 2 ? 17 : 6);
+                ++elements;
+            }
+        }
+        EXPECT_EQ(elements, static_cast<std::size_t>(classes));
+    }
+}
+
+// acctc compile and check leave the stages' structures to the exit (left_to_exit.hpp): the
+// result must be the same as a compile that frees them.
+TEST(ElementCounters, LeavingTheStagesToTheExitChangesNoResult) {
+    const std::string text = ports_policy(static_cast<int>(element_counter_threshold));
+    CompileOptions options;
+    options.leave_stages_to_exit = true;
+    auto left = compile_source("big.acct", text, options);
+    ASSERT_TRUE(left.output.has_value());
+    const auto freed = compiled(text);
+    EXPECT_EQ(left.output->text, freed.text);
+    ASSERT_EQ(left.output->element_sets.size(), freed.element_sets.size());
+    for (std::size_t s = 0; s < freed.element_sets.size(); ++s) {
+        const auto& a = left.output->element_sets[s].elements;
+        const auto& b = freed.element_sets[s].elements;
+        ASSERT_EQ(a.size(), b.size());
+        for (std::size_t e = 0; e < a.size(); ++e) {
+            EXPECT_EQ(a[e].key, b[e].key);
+            EXPECT_EQ(a[e].counter, b[e].counter);
+            EXPECT_EQ(a[e].comment, b[e].comment);
+        }
+    }
+    EXPECT_EQ(left.output->element_counters.size(), freed.element_counters.size());
+    const auto& kept = left_to_exit(std::move(*left.output));
+    EXPECT_EQ(kept.text, freed.text); // the kept object lives on
+}
+
 TEST(ElementCounters, ConcatenatedKeysArePaddedToFourBytesPerField) {
     const std::vector<rules::Field> key{rules::Field::l4proto, rules::Field::dport};
     const auto bytes = hashed_key(key, {Interval{17, 17}, Interval{1000, 1000}});
-    EXPECT_EQ(bytes, (std::vector<unsigned char>{17, 0, 0, 0, 0x03, 0xe8, 0, 0}));
-    EXPECT_EQ(hashed_key({rules::Field::dport}, {Interval{1000, 1000}}),
-              (std::vector<unsigned char>{0x03, 0xe8}));
+    EXPECT_EQ(bytes, std::string("\x11\0\0\0\x03\xe8\0\0", 8));
+    EXPECT_EQ(hashed_key({rules::Field::dport}, {Interval{1000, 1000}}), "\x03\xe8");
 }
 
 TEST(ElementCounters, KernelJhashKnownValues) {

@@ -33,6 +33,9 @@ struct CompileOptions {
     // nft: count the `split host` counters a BPF program counts exactly (bpf_host_plan.hpp) in
     // BPF instead of nft sets: they leave the table and go to CompiledPolicy::bpf_hosts.
     bool bpf_hosts = false;
+    // For a process that exits after this compile: the checked policy and the lowered table
+    // are left to the exit instead of freed block by block (acctc/left_to_exit.hpp).
+    bool leave_stages_to_exit = false;
 };
 
 struct CompiledCounter {
@@ -99,7 +102,7 @@ struct CompiledPolicy {
     // iptables and ip6tables texts one after the other, each after a "### <loader>" line.
     std::string text;
     std::optional<IptablesPolicy> iptables; // Target::iptables only
-    std::vector<CompiledCounter> counters; // counter objects
+    std::vector<CompiledCounter> counters;  // counter objects
     // Counters counted by the elements of counting sets (a large classification's classes):
     // no object; the readers sum their elements (docs/runtime.md).
     std::vector<CompiledCounter> element_counters;
