@@ -40,10 +40,11 @@ bool bpf_eligible(const ir::Policy& policy, const ir::Counter& counter) {
            host.timeout_seconds == 0;
 }
 
-std::vector<BpfHostCounterPlan> plan_bpf_hosts(const ir::Policy& policy) {
+std::vector<BpfHostCounterPlan> plan_bpf_hosts(const ir::Policy& policy,
+                                               const std::set<std::string>& nft_hosts) {
     std::vector<BpfHostCounterPlan> plan;
     for (const ir::Counter& counter : policy.counters) {
-        if (!bpf_eligible(policy, counter)) {
+        if (!bpf_eligible(policy, counter) || nft_hosts.count(counter.name) != 0) {
             continue;
         }
         const bool in = counter.match.directions == ir::dir_in;
@@ -58,7 +59,7 @@ std::vector<BpfHostCounterPlan> plan_bpf_hosts(const ir::Policy& policy) {
         CounterIdentity overflow = identity;
         overflow.labels.push_back({Dimension::host, "overflow"});
         const std::string overflow_name = counter.name + "_overflow";
-        plan.push_back({counter.name, overflow_name, counter.origin, device,
+        plan.push_back({counter.name, counter.name, overflow_name, counter.origin, device,
                         in ? BpfHook::ingress : BpfHook::egress,
                         counter.host->side == ir::HostSide::source ? BpfAddress::source
                                                                    : BpfAddress::destination,
@@ -68,14 +69,20 @@ std::vector<BpfHostCounterPlan> plan_bpf_hosts(const ir::Policy& policy) {
     return plan;
 }
 
-ir::Policy without_bpf_hosts(const ir::Policy& policy) {
+ir::Policy without_bpf_hosts(const ir::Policy& policy,
+                             const std::vector<BpfHostCounterPlan>& plan) {
+    const auto planned = [&](const ir::Counter& counter) {
+        return std::any_of(plan.begin(), plan.end(), [&](const BpfHostCounterPlan& entry) {
+            return entry.declared == counter.name;
+        });
+    };
     ir::Policy out = policy;
     out.counters.clear();
     // Old index -> new index (or none): order and verdicts name counters by index.
     constexpr std::size_t none = static_cast<std::size_t>(-1);
     std::vector<std::size_t> index(policy.counters.size(), none);
     for (std::size_t i = 0; i < policy.counters.size(); ++i) {
-        if (!bpf_eligible(policy, policy.counters[i])) {
+        if (!planned(policy.counters[i])) {
             index[i] = out.counters.size();
             out.counters.push_back(policy.counters[i]);
         }

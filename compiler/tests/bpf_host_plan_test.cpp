@@ -84,5 +84,23 @@ TEST(BpfHostPlan, OffByDefaultAndOtherCountersUnchanged) {
     ASSERT_EQ(with_bpf.counters.size(), without.counters.size());
 }
 
+// Counters the runtime found BPF unavailable for stay in nft sets, the others go to BPF.
+TEST(BpfHostPlan, CountersNamedInNftHostsStayInNft) {
+    CompileOptions options;
+    options.bpf_hosts = true;
+    options.nft_hosts = {"senders"};
+    const CompileResult result = compile_source(
+        "test.acct",
+        std::string(header) + "counter senders { in via wan; split host source }\n"
+                              "counter receivers { out via lan; split host destination }\n",
+        options);
+    ASSERT_TRUE(result.output);
+    ASSERT_EQ(result.output->bpf_hosts.size(), 1u);
+    EXPECT_EQ(result.output->bpf_hosts[0].counter, "receivers");
+    EXPECT_EQ(result.output->bpf_hosts[0].declared, "receivers");
+    EXPECT_NE(result.output->definition.find("senders_hosts_v4"), std::string::npos);
+    EXPECT_EQ(result.output->definition.find("receivers_hosts_v4"), std::string::npos);
+}
+
 } // namespace
 } // namespace acctc

@@ -2,8 +2,8 @@
 // shape, and the partition, which must be the kernel's jhash (checked with real packets by the
 // kernel test ElementCounters).
 #include "acctc/compile.hpp"
+#include "acctc/kernel_jhash.hpp"
 #include "element_counters.hpp"
-#include "kernel_jhash.hpp"
 
 #include <gtest/gtest.h>
 #include <set>

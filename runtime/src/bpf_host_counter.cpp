@@ -3,6 +3,7 @@
 #include "acctc/runtime/bpf.hpp"
 #include "acctc/runtime/errors.hpp"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <cstddef>
 #include <cstring>
@@ -257,7 +258,7 @@ BpfHostCounter::BpfHostCounter(BpfHostMap map, std::uint32_t max_hosts, BpfHostK
 }
 
 BpfHostCounter BpfHostCounter::pinned(const std::string& dir, std::uint32_t max_hosts,
-                                      BpfHostKey key, bool program) {
+                                      BpfHostKey key, bool program, unsigned link_header) {
     BpfHostCounter counter;
     counter.map_ = BpfHostMap::hash_generations;
     counter.value_size_ = sizeof(Counts);
@@ -288,8 +289,8 @@ BpfHostCounter BpfHostCounter::pinned(const std::string& dir, std::uint32_t max_
     maps.generation = counter.generation_.get();
     counter.current_ = counter.current();
     if (program) {
-        counter.program_ = load_sched_cls(host_program(BpfHostMap::hash_generations, maps, key, 14),
-                                          "acctc_hosts");
+        counter.program_ = load_sched_cls(
+            host_program(BpfHostMap::hash_generations, maps, key, link_header), "acctc_hosts");
     }
     return counter;
 }
@@ -404,6 +405,35 @@ void BpfHostCounter::fill(const std::vector<BpfHostCount>& hosts) {
             update_map((ipv6 ? hosts_v6_ : hosts_v4_)[current_].get(), keys, values, count);
         }
     }
+}
+
+void BpfHostCounter::carry(const BpfHostCounts& counts) {
+    if (map_ == BpfHostMap::none) {
+        return;
+    }
+    Counts overflow{counts.overflow_packets, counts.overflow_bytes};
+    std::vector<std::uint8_t> value(value_size_, 0); // all on the first CPU's value
+    for (const auto& host : counts.hosts) {
+        const Counts element{host.packets, host.bytes};
+        std::memcpy(value.data(), &element, sizeof element);
+        try {
+            update_element((host.ipv6 ? hosts_v6_ : hosts_v4_)[current_].get(), host.address.data(),
+                           value.data());
+        } catch (const RuntimeError&) {
+            overflow.packets += host.packets; // E2BIG: the map is full
+            overflow.bytes += host.bytes;
+        }
+    }
+    if (overflow.packets == 0 && overflow.bytes == 0) {
+        return;
+    }
+    const std::uint32_t slot = 2 * current_; // the IPv4 slot: the readings add both families'
+    const auto slots = read_map(overflow_.get(), 4, value_size_);
+    const Counts old = total(slots.values.data() + slot * value_size_, value_size_);
+    const Counts sum{old.packets + overflow.packets, old.bytes + overflow.bytes};
+    std::fill(value.begin(), value.end(), 0);
+    std::memcpy(value.data(), &sum, sizeof sum);
+    update_element(overflow_.get(), &slot, value.data());
 }
 
 } // namespace acctc::runtime

@@ -15,6 +15,7 @@ enum class BpfAddress { source, destination };
 
 struct BpfHostCounterPlan {
     std::string counter;  // the name its hosts are read under (labels: host=<address>)
+    std::string declared; // the policy's counter it counts (NAME of NAME_in)
     std::string overflow; // the counter name of what did not fit: <counter>_overflow
     std::string origin;   // "file:line" of the declaration
     std::string device;   // the `via` interface (after aliases)

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,6 +34,9 @@ struct CompileOptions {
     // nft: count the `split host` counters a BPF program counts exactly (bpf_host_plan.hpp) in
     // BPF instead of nft sets: they leave the table and go to CompiledPolicy::bpf_hosts.
     bool bpf_hosts = false;
+    // With bpf_hosts: declared counters that stay in nft sets although eligible (where the
+    // runtime found BPF unavailable for them: docs/runtime.md, "Per-host counters in BPF").
+    std::set<std::string> nft_hosts;
 };
 
 struct CompiledCounter {

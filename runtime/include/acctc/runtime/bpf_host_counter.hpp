@@ -56,9 +56,10 @@ class BpfHostCounter {
     // hash_generations with its maps pinned in the bpffs directory `dir` (v4_g0, v4_g1, v6_g0,
     // v6_g1, overflow, generation): the maps pinned there are used, so a reload keeps their
     // counts; the missing ones are created and pinned. With `program`, the counting program is
-    // loaded against them (for attach_pinned()); without, the maps serve reads and resets.
+    // loaded against them (for attach_pinned()), reading the IP header `link_header` bytes into
+    // the frame; without, the maps serve reads and resets.
     static BpfHostCounter pinned(const std::string& dir, std::uint32_t max_hosts, BpfHostKey key,
-                                 bool program);
+                                 bool program, unsigned link_header = 14);
     // Counts through the link pinned at `path`: its program is swapped for this one in place
     // (BPF_LINK_UPDATE: no packet missed or counted twice), or, with no link there (or one
     // whose device went), a new link to the device's ingress or egress is made and pinned.
@@ -82,6 +83,10 @@ class BpfHostCounter {
     // Puts hosts in the maps from user space (BPF_MAP_UPDATE_BATCH), as the packet path would
     // have left them: for read timings without traffic.
     void fill(const std::vector<BpfHostCount>& hosts);
+    // Adds counts to the current generation from user space, before the program counts there:
+    // what a counter held in nft sets or in maps of another layout. A host the map cannot take
+    // (full) is added to the overflow, as a packet of it would be.
+    void carry(const BpfHostCounts& counts);
 
   private:
     BpfHostCounter() = default;
