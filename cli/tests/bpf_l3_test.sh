@@ -86,4 +86,23 @@ replies=$(pings 3)
 [[ $replies == 3 ]] || fail "$replies replies of 3"
 expect 8 8 "moved into nft sets, 3 more"
 acctc_r remove l3 >/dev/null || fail "remove failed"
-echo "ok: BPF on a tun device (no link-layer header) = the packets written and read (5 each way), 8 after moving into nft sets"
+
+# With NAT in the namespace a program at egress would see translated sources: that counter
+# stays in nft sets (with a notice), the one keyed by the untranslated destination goes to BPF.
+ip netns exec "$router" nft add table ip nat_test
+ip netns exec "$router" nft add chain ip nat_test post '{ type nat hook postrouting priority srcnat; }'
+cat >"$work/nat.acct" <<'POLICY'
+policy natted
+interface tun = tn0
+counter sources { out via tun; split host source }
+counter destinations { out via tun; split host destination }
+POLICY
+acctc_r apply "$work/nat.acct" >/dev/null 2>"$work/err" || fail "apply with NAT failed: $(cat "$work/err")"
+grep -q "per-host counter sources counts in nft sets: .*translates addresses" "$work/err" ||
+    fail "no notice for the source counter under NAT: $(cat "$work/err")"
+grep -q destinations "$work/err" && fail "the destination counter fell back too: $(cat "$work/err")"
+ip netns exec "$router" nft list table inet acctc_natted | grep -q "set sources_hosts_v4" ||
+    fail "sources is not in nft sets"
+[[ $(find "$ACCTC_BPF_ROOT/acctc" -name link | wc -l) == 1 ]] || fail "not one pinned link (destinations)"
+acctc_r remove natted >/dev/null || fail "remove natted failed"
+echo "ok: BPF on a tun device (no link-layer header) = the packets written and read (5 each way), 8 after moving into nft sets; under NAT the source-keyed egress counter stays in nft"

@@ -3,11 +3,13 @@
 #include "acctc/runtime/bpf.hpp"
 #include "acctc/runtime/errors.hpp"
 #include "acctc/runtime/netns.hpp"
+#include "acctc/runtime/nft_context.hpp"
 #include "bpf_policy_hosts.hpp"
 #include "unique_fd.hpp"
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <net/if.h>
 #include <net/if_arp.h>
@@ -46,8 +48,43 @@ unsigned short link_type(const std::string& device) {
     return request.ifr_hwaddr.sa_family;
 }
 
+// Whether the namespace translates addresses: an nft chain of type nat (nft's own or
+// iptables-nft's), or iptables-legacy's nat table. A TCX program sees the addresses as they are
+// on the device: at egress after source NAT, at ingress before destination NAT and before a
+// reply is translated back, where nft's rules (and the nft sets) see the untranslated ones.
+bool translates_addresses() {
+    NftContext context;
+    const NftResult chains = context.run("list chains");
+    if (chains.ok && chains.output.find("type nat ") != std::string::npos) {
+        return true;
+    }
+    for (const char* names :
+         {"/proc/thread-self/net/ip_tables_names", "/proc/thread-self/net/ip6_tables_names"}) {
+        std::ifstream file(names);
+        std::string table;
+        while (std::getline(file, table)) {
+            if (table == "nat") {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+// Whether NAT changes the address the counter is keyed by where its program sees it.
+bool keyed_by_translated(const BpfHostCounterPlan& counter) {
+    return (counter.hook == BpfHook::egress && counter.key == BpfAddress::source) ||
+           (counter.hook == BpfHook::ingress && counter.key == BpfAddress::destination);
+}
+
 // Why the program cannot count on this device and hook, or nothing.
-std::string refusal(int program_fd, const BpfHostCounterPlan& counter) {
+std::string refusal(int program_fd, const BpfHostCounterPlan& counter, bool nat) {
+    if (nat && keyed_by_translated(counter)) {
+        return "the namespace translates addresses (a nat chain or table) and a program on " +
+               counter.device + " would see the " +
+               (counter.key == BpfAddress::source ? "source" : "destination") +
+               " addresses translated";
+    }
     const auto header = tcx_link_header(counter.device);
     if (!header) {
         return "device " + counter.device + " has link type " +
@@ -93,13 +130,19 @@ std::vector<std::string> bpf_host_refusals(const std::string& netns,
     } catch (const std::exception& error) {
         everywhere = error.what();
     }
+    bool nat = false;
+    try {
+        nat = translates_addresses();
+    } catch (const std::exception& error) {
+        everywhere = error.what();
+    }
     for (std::size_t i = 0; i < plan.size(); ++i) {
         if (!everywhere.empty()) {
             out[i] = everywhere;
             continue;
         }
         try {
-            out[i] = refusal(program.get(), plan[i]);
+            out[i] = refusal(program.get(), plan[i], nat);
         } catch (const std::exception& error) {
             out[i] = error.what();
         }

@@ -20,7 +20,9 @@ namespace acctc::runtime {
 std::optional<unsigned> tcx_link_header(const std::string& device);
 
 // Per planned counter, in /run/netns/NETNS (empty: here): empty when BPF can count it, else why
-// not (the kernel's refusal, a missing device, a link type the program does not know). Attaches
+// not (the kernel's refusal, a missing device, a link type the program does not know, NAT in
+// the namespace that changes the address the counter is keyed by where the program sees it:
+// egress sources, ingress destinations). Attaches
 // a program that counts nothing to each device for a moment (it passes every packet on).
 std::vector<std::string> bpf_host_refusals(const std::string& netns,
                                            const std::vector<BpfHostCounterPlan>& plan);
