@@ -8,21 +8,10 @@
 # stops counting. Runs in a private mount namespace with its own bpffs (ACCTC_BPF_ROOT).
 #   bpf_hosts_test.sh ACCTC
 set -u
-if [[ -z ${ACCTC_BPF_TEST_PRIVATE:-} ]]; then
-    ACCTC_BPF_TEST_PRIVATE=1 exec unshare -m --propagation private "$0" "$@"
-fi
-acctc=$(realpath "$1")
+source "$(dirname "$0")/bpf_test_lib.sh" "$@"
 tag=bpfh$$
 router=$tag-r lan=$tag-l wan=$tag-w
-work=$(mktemp -d /tmp/acctc-bpf-hosts-XXXXXX)
-export ACCTC_BPF_ROOT=$work/bpffs ACCTC_STATE_DIR=$work/state
-cleanup() {
-    for ns in "$router" "$lan" "$wan"; do ip netns del "$ns" 2>/dev/null; done
-    umount "$ACCTC_BPF_ROOT" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+namespaces=("$router" "$lan" "$wan")
 
 for ns in "$router" "$lan" "$wan"; do ip netns add "$ns" && ip -n "$ns" link set lo up; done
 ip -n "$router" link add lan0 type veth peer name eth0 netns "$lan"

@@ -7,20 +7,9 @@
 # the sets go on from the same counts. Private mount namespace and bpffs (ACCTC_BPF_ROOT).
 #   bpf_l3_test.sh ACCTC
 set -u
-if [[ -z ${ACCTC_BPF_TEST_PRIVATE:-} ]]; then
-    ACCTC_BPF_TEST_PRIVATE=1 exec unshare -m --propagation private "$0" "$@"
-fi
-acctc=$(realpath "$1")
+source "$(dirname "$0")/bpf_test_lib.sh" "$@"
 router=bpfl3$$
-work=$(mktemp -d /tmp/acctc-bpf-l3-XXXXXX)
-export ACCTC_BPF_ROOT=$work/bpffs ACCTC_STATE_DIR=$work/state
-cleanup() {
-    ip netns del "$router" 2>/dev/null
-    umount "$ACCTC_BPF_ROOT" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+namespaces=("$router")
 
 ip netns add "$router" && ip -n "$router" link set lo up
 ip -n "$router" tuntap add mode tun dev tn0 || fail "no tun device"
@@ -39,6 +28,9 @@ def checksum(data):
     while total >> 16:
         total = (total & 0xFFFF) + (total >> 16)
     return ~total & 0xFFFF
+# Opening the tun gives it carrier; its queue is activated by linkwatch within a second, and
+# until then what the kernel sends out of it is dropped.
+time.sleep(1.5)
 src, dst = bytes([198, 18, 5, 2]), bytes([198, 18, 5, 1])
 for seq in range(count):
     icmp = struct.pack("!BBHHH", 8, 0, 0, 0x4242, seq) + bytes(56)

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -41,9 +42,29 @@ struct Info {
 };
 
 std::string layout_of(const BpfHostCounterPlan& counter) {
-    return counter.device + (counter.hook == BpfHook::ingress ? " ingress" : " egress") +
-           (counter.key == BpfAddress::source ? " source " : " destination ") +
-           std::to_string(counter.size);
+    std::string out = counter.device + (counter.hook == BpfHook::ingress ? " ingress" : " egress") +
+                      (counter.key == BpfAddress::source ? " source " : " destination ") +
+                      std::to_string(counter.size);
+    if (counter.within) {
+        // Another `within` is another layout (whose maps start with the old counts): its ranges
+        // by an FNV-1a hash, so that many networks fit the info map's element.
+        std::uint64_t hash = 0xcbf29ce484222325ULL;
+        const auto add = [&](std::uint64_t value) {
+            for (int byte = 0; byte < 8; ++byte) {
+                hash = (hash ^ ((value >> (8 * byte)) & 0xff)) * 0x100000001b3ULL;
+            }
+        };
+        for (const auto* ranges : {&counter.within_v4, &counter.within_v6}) {
+            add(ranges->size());
+            for (const auto& range : *ranges) {
+                add(range.lo_high), add(range.lo_low), add(range.hi_high), add(range.hi_low);
+            }
+        }
+        char text[32];
+        std::snprintf(text, sizeof text, " within %016llx", static_cast<unsigned long long>(hash));
+        out += text;
+    }
+    return out;
 }
 
 std::string encoded(const Info& info) {
@@ -148,7 +169,8 @@ bool apply_counter(const fs::path& dir, const BpfHostCounterPlan& counter,
     try {
         fs::create_directories(dir);
         BpfHostCounter program =
-            BpfHostCounter::pinned(dir, counter.size, key_of(counter), true, *header);
+            BpfHostCounter::pinned(dir, counter.size, key_of(counter), true, *header,
+                                   {counter.within, counter.within_v4, counter.within_v6});
         if (created && carried != nullptr) {
             program.carry(*carried); // before the program counts there
         }

@@ -13,6 +13,15 @@ namespace acctc {
 enum class BpfHook { ingress, egress };
 enum class BpfAddress { source, destination };
 
+// An address range, inclusive, as a 128-bit number in two halves (IPv4 in the low 32 bits).
+struct BpfAddressRange {
+    std::uint64_t lo_high = 0;
+    std::uint64_t lo_low = 0;
+    std::uint64_t hi_high = 0;
+    std::uint64_t hi_low = 0;
+    friend bool operator==(const BpfAddressRange&, const BpfAddressRange&) = default;
+};
+
 struct BpfHostCounterPlan {
     std::string counter;  // the name its hosts are read under (labels: host=<address>)
     std::string declared; // the policy's counter it counts (NAME of NAME_in)
@@ -27,6 +36,11 @@ struct BpfHostCounterPlan {
     // merged by GRO, tc egress GSO packets before they are cut up).
     std::string comment;
     std::string overflow_comment;
+    // `within`: only hosts in these ranges count, per family; a family without ranges counts
+    // none (nft has no set for it). Without `within` every host counts.
+    bool within = false;
+    std::vector<BpfAddressRange> within_v4;
+    std::vector<BpfAddressRange> within_v6;
 };
 
 } // namespace acctc

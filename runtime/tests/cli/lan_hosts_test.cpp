@@ -63,6 +63,12 @@ TEST_P(LanHostsExample, CountersJsonShowsEachLanHost) {
               " link set eth0 up && ip -n " + host + " route add default via 198.18.0.1");
     }
     const std::string cli = std::string(ACCTC_CLI_PATH) + " ";
+    // Removed at the end even when a check fails: on nft the counter counts in BPF by default,
+    // pinned outside the namespace (docs/runtime.md, "Per-host counters in BPF").
+    struct Removal {
+        std::string command;
+        ~Removal() { shell_status(command); }
+    } removal{cli + "remove lan_hosts --netns " + router.name() + " >/dev/null 2>&1"};
     shell(cli + "apply --backend " + GetParam() + " " + ACCTC_SOURCE_DIR +
           "/examples/lan_hosts.acct --netns " + router.name() + " 2>/dev/null");
     // UDP to the WAN host's discard port: it answers with port unreachable, which comes back.

@@ -7,6 +7,7 @@
 // left uncounted.
 #pragma once
 
+#include "acctc/bpf_host_plan.hpp"
 #include "acctc/unique_fd.hpp"
 
 #include <array>
@@ -46,6 +47,14 @@ struct BpfHostCounts {
 // Which address of the packet is the host.
 enum class BpfHostKey { source, destination };
 
+// Which hosts count: every one, or (within) those in a range of their family; a family without
+// ranges counts none. Packets of other hosts pass uncounted.
+struct BpfHostFilter {
+    bool within = false;
+    std::vector<BpfAddressRange> v4;
+    std::vector<BpfAddressRange> v6;
+};
+
 class BpfHostCounter {
   public:
     // Maps of `max_hosts` entries per family; the program reads the IP header `link_header`
@@ -59,7 +68,8 @@ class BpfHostCounter {
     // loaded against them (for attach_pinned()), reading the IP header `link_header` bytes into
     // the frame; without, the maps serve reads and resets.
     static BpfHostCounter pinned(const std::string& dir, std::uint32_t max_hosts, BpfHostKey key,
-                                 bool program, unsigned link_header = 14);
+                                 bool program, unsigned link_header = 14,
+                                 const BpfHostFilter& filter = {});
     // Counts through the link pinned at `path`: its program is swapped for this one in place
     // (BPF_LINK_UPDATE: no packet missed or counted twice), or, with no link there (or one
     // whose device went), a new link to the device's ingress or egress is made and pinned.
