@@ -134,6 +134,7 @@ std::vector<BpfHostCounterPlan> plan_bpf_hosts(const ir::Policy& policy,
                                      counter.host->size,
                                      encode_counter_comment(name, identity),
                                      encode_counter_comment(overflow_name, overflow)};
+            entry.forwarded_only = counter.match.scopes == ir::scope_forward;
             if (counter.host->within) {
                 entry.within = true;
                 entry.within_v4 = ranges(counter.host->v4);

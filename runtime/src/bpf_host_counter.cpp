@@ -232,6 +232,10 @@ std::vector<bpf_insn> host_program(BpfHostMap map, const ProgramMaps& maps, BpfH
     }
     const auto l3 = static_cast<std::int16_t>(link_header);
     program.emit(mov_reg(r6, r1));
+    if (filter.forwarded_only) {
+        program.emit(load(BPF_W, r4, r6, offsetof(__sk_buff, ingress_ifindex)));
+        program.jump(jump_imm(BPF_JEQ, r4, 0), "out");
+    }
     program.emit(load(BPF_W, r2, r6, offsetof(__sk_buff, data)));
     program.emit(load(BPF_W, r3, r6, offsetof(__sk_buff, data_end)));
     program.emit(load(BPF_W, r4, r6, offsetof(__sk_buff, protocol)));

@@ -168,9 +168,10 @@ bool apply_counter(const fs::path& dir, const BpfHostCounterPlan& counter,
     const bool created = !fs::exists(dir);
     try {
         fs::create_directories(dir);
-        BpfHostCounter program =
-            BpfHostCounter::pinned(dir, counter.size, key_of(counter), true, *header,
-                                   {counter.within, counter.within_v4, counter.within_v6});
+        BpfHostCounter program = BpfHostCounter::pinned(
+            dir, counter.size, key_of(counter), true, *header,
+            {counter.within, counter.hook == BpfHook::egress && counter.forwarded_only,
+             counter.within_v4, counter.within_v6});
         if (created && carried != nullptr) {
             program.carry(*carried); // before the program counts there
         }

@@ -36,6 +36,9 @@ struct BpfHostCounterPlan {
     // merged by GRO, tc egress GSO packets before they are cut up).
     std::string comment;
     std::string overflow_comment;
+    // `forward` only: at egress only packets that arrived on a device (not the host's own); at
+    // ingress the routing decision is still to come, and the host's own packets count too.
+    bool forwarded_only = false;
     // `within`: only hosts in these ranges count, per family; a family without ranges counts
     // none (nft has no set for it). Without `within` every host counts.
     bool within = false;

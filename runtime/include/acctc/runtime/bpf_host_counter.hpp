@@ -48,9 +48,12 @@ struct BpfHostCounts {
 enum class BpfHostKey { source, destination };
 
 // Which hosts count: every one, or (within) those in a range of their family; a family without
-// ranges counts none. Packets of other hosts pass uncounted.
+// ranges counts none. Packets of other hosts (and with forwarded_only the host's own) pass
+// uncounted.
 struct BpfHostFilter {
     bool within = false;
+    // Egress only: packets that arrived on a device (skb->ingress_ifindex set), not the host's.
+    bool forwarded_only = false;
     std::vector<BpfAddressRange> v4;
     std::vector<BpfAddressRange> v6;
 };
