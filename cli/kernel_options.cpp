@@ -1,10 +1,14 @@
 #include "kernel_options.hpp"
 
 #include "acctc/runtime/applied_policies.hpp"
+#include "acctc/runtime/bpf_host_probe.hpp"
+#include "acctc/runtime/errors.hpp"
 #include "common.hpp"
 
 #include <filesystem>
 #include <iostream>
+#include <map>
+#include <set>
 
 namespace acctc::cli {
 
@@ -19,7 +23,8 @@ void add_kernel_options(po::options_description& options, KernelOptions& values)
         "read passwd, group and services from this directory")(
         "backend", po::value(&values.backend), backend_help.c_str())(
         "hosts-in", po::value(&values.hosts_in)->default_value("nft"),
-        "count eligible split host counters in nft sets (nft) or in BPF programs (bpf)");
+        "where eligible split host counters count: nft sets (nft, the default), BPF programs "
+        "where the kernel allows, else nft sets (auto), only BPF (bpf: an error where unavailable)");
     add_policy_dir_option(options);
 }
 
@@ -53,15 +58,55 @@ runtime::BackendKind backend_for(const KernelOptions& values, const std::string&
 namespace {
 
 CompileResult compile_text(const std::string& path, const std::string& text,
-                           const KernelOptions& values, runtime::BackendKind backend) {
+                           const KernelOptions& values, runtime::BackendKind backend,
+                           const std::set<std::string>& nft_hosts = {}) {
     CompileOptions options;
     options.target = runtime::backend_info(backend).target;
     options.etc_dir = values.etc;
-    if (values.hosts_in != "nft" && values.hosts_in != "bpf") {
-        throw UsageError("unknown --hosts-in '" + values.hosts_in + "' (expected nft or bpf)");
+    if (values.hosts_in != "auto" && values.hosts_in != "nft" && values.hosts_in != "bpf") {
+        throw UsageError("unknown --hosts-in '" + values.hosts_in +
+                         "' (expected auto, nft or bpf)");
     }
-    options.bpf_hosts = values.hosts_in == "bpf";
+    options.bpf_hosts = values.hosts_in != "nft";
+    options.nft_hosts = nft_hosts;
     return compile_source(source_name(path), text, options);
+}
+
+// The per-host counters planned in BPF that the kernel here cannot count there (bpf_host_probe.hpp)
+// go back to nft sets with a notice (--hosts-in auto), or are an error (--hosts-in bpf).
+CompileResult with_bpf_fallback(CompileResult result, const std::string& path,
+                                const std::string& text, const KernelOptions& values,
+                                runtime::BackendKind backend) {
+    if (!result.output || result.output->bpf_hosts.empty()) {
+        return result;
+    }
+    const auto& plan = result.output->bpf_hosts;
+    const auto refusals = runtime::bpf_host_refusals(values.netns, plan);
+    std::map<std::string, std::vector<std::string>> by_reason; // reason -> counters
+    std::set<std::string> to_nft;
+    for (std::size_t i = 0; i < plan.size(); ++i) {
+        if (!refusals[i].empty() && to_nft.insert(plan[i].declared).second) {
+            by_reason[refusals[i]].push_back(plan[i].declared);
+        }
+    }
+    if (to_nft.empty()) {
+        return result;
+    }
+    for (const auto& [reason, counters] : by_reason) {
+        std::string names;
+        for (const auto& counter : counters) {
+            names += (names.empty() ? "" : ", ") + counter;
+        }
+        if (values.hosts_in == "bpf") {
+            throw runtime::RuntimeError(runtime::ErrorKind::unsupported,
+                                        "--hosts-in bpf: cannot count " + names +
+                                            " in BPF here: " + reason);
+        }
+        std::cerr << "acctc: notice: per-host counter" << (counters.size() > 1 ? "s " : " ")
+                  << names << " count" << (counters.size() > 1 ? "" : "s")
+                  << " in nft sets: BPF is not available here (" << reason << ")\n";
+    }
+    return compile_text(path, text, values, backend, to_nft);
 }
 
 } // namespace
@@ -81,6 +126,7 @@ std::optional<KernelPolicy> compile_for_kernel(const std::string& argument,
             result = compile_text(path, text, values, backend);
         }
     }
+    result = with_bpf_fallback(std::move(result), path, text, values, backend);
     render_all(std::cerr, result.source, result.diagnostics);
     if (!result.output) {
         return std::nullopt;

@@ -21,11 +21,12 @@ struct KernelOptions {
     // policy with in the namespace, else nft (docs/iptables.md).
     std::string backend;
     // --hosts-in: where eligible `split host` counters count (docs/runtime.md, "Per-host
-    // counters in BPF"): "nft" (sets, the default) or "bpf" (TCX programs and pinned maps).
-    std::string hosts_in = "nft";
+    // counters in BPF"): "auto" (TCX programs and pinned maps where the kernel allows, else nft
+    // sets with a notice; the default), "nft" (sets) or "bpf" (an error where unavailable).
+    std::string hosts_in = "auto";
 };
 
-// Adds --netns NAME, --etc DIR, --backend NAME, --hosts-in nft|bpf and --policy-dir DIR.
+// Adds --netns NAME, --etc DIR, --backend NAME, --hosts-in auto|nft|bpf and --policy-dir DIR.
 void add_kernel_options(boost::program_options::options_description& options,
                         KernelOptions& values);
 

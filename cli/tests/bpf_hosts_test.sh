@@ -8,21 +8,10 @@
 # stops counting. Runs in a private mount namespace with its own bpffs (ACCTC_BPF_ROOT).
 #   bpf_hosts_test.sh ACCTC
 set -u
-if [[ -z ${ACCTC_BPF_TEST_PRIVATE:-} ]]; then
-    ACCTC_BPF_TEST_PRIVATE=1 exec unshare -m --propagation private "$0" "$@"
-fi
-acctc=$(realpath "$1")
+source "$(dirname "$0")/bpf_test_lib.sh" "$@"
 tag=bpfh$$
 router=$tag-r lan=$tag-l wan=$tag-w
-work=$(mktemp -d /tmp/acctc-bpf-hosts-XXXXXX)
-export ACCTC_BPF_ROOT=$work/bpffs ACCTC_STATE_DIR=$work/state
-cleanup() {
-    for ns in "$router" "$lan" "$wan"; do ip netns del "$ns" 2>/dev/null; done
-    umount "$ACCTC_BPF_ROOT" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+namespaces=("$router" "$lan" "$wan")
 
 for ns in "$router" "$lan" "$wan"; do ip netns add "$ns" && ip -n "$ns" link set lo up; done
 ip -n "$router" link add lan0 type veth peer name eth0 netns "$lan"
@@ -123,6 +112,33 @@ acctc_r counters bpfhosts sent --sort packets --top 1 | grep -q '198.18.1.11' ||
 # A reload of the same policy keeps every host's counts.
 acctc_r apply --hosts-in bpf "$work/bpfhosts.acct" >/dev/null 2>&1 || fail "reload failed"
 check_all "after a reload"
+
+# Switching where the hosts count carries every host's counts: into nft sets (each host one
+# element, in the part nft's jhash sends it to, so that its next packets add to it) and back
+# into BPF (--hosts-in auto).
+more_pings() {
+    local tx rx
+    read -r tx rx < <(ping_tally "$lan" -c 2 -i 0.01 -I 198.18.1.10 198.18.2.2)
+    tx10=$((tx10 + tx)) rx10=$((rx10 + rx))
+    read -r tx rx < <(ping_tally "$lan" -c 3 -i 0.01 -I 2001:db8:1::10 2001:db8:2::2)
+    tx6=$((tx6 + tx)) rx6=$((rx6 + rx))
+}
+acctc_r apply --hosts-in nft "$work/bpfhosts.acct" >"$work/to_nft" 2>&1 || fail "apply --hosts-in nft failed"
+grep -q "counter sent moved from BPF to nft sets" "$work/to_nft" || fail "no note of the move: $(cat "$work/to_nft")"
+[[ -z $(find "$ACCTC_BPF_ROOT" -name link) ]] || fail "pins left after moving into nft sets"
+check_all "moved into nft sets"
+more_pings
+check_all "in nft sets, after more pings"
+elements=$(ip netns exec "$router" nft -j list table inet acctc_bpfhosts |
+    jq '[.nftables[] | .set? // empty | select(.name | startswith("sent_hosts")) | (.elem // [])[] |
+         .elem.val | select(. == "198.18.1.10" or . == "198.18.1.11" or . == "2001:db8:1::10")] | length')
+[[ $elements == 3 ]] || fail "$elements elements of the LAN hosts in sent's sets, not one each (3)"
+acctc_r apply --hosts-in auto "$work/bpfhosts.acct" >"$work/to_bpf" 2>&1 || fail "apply (auto) failed"
+grep -q "counter sent moved from nft sets to BPF" "$work/to_bpf" || fail "no note of the move back: $(cat "$work/to_bpf")"
+ip netns exec "$router" nft list table inet acctc_bpfhosts | grep -q 'sent_hosts' && fail "sets left in nft"
+check_all "moved back into BPF"
+more_pings
+check_all "in BPF again, after more pings"
 
 # Resets under a flood: the resets' reads add up to every packet sent, none lost or twice.
 acctc_r counters bpfhosts --reset >/dev/null

@@ -3,6 +3,7 @@
 #include "acctc/counter_labels.hpp"
 
 #include <algorithm>
+#include <optional>
 
 namespace acctc {
 
@@ -15,67 +16,150 @@ bool summed_by_quota(const ir::Policy& policy, const std::string& counter) {
     });
 }
 
-// One interface and one direction in both scopes, nothing else: the packets a program on that
-// device's hook sees (it also sees what routing then drops, docs/performance.md).
+// One interface, in both scopes or forward only, nothing else: the packets a program on that
+// device's hook sees (it also sees what routing then drops, and with `forward` the host's own
+// packets on the device: docs/runtime.md).
 bool device_only(const ir::Match& m) {
-    return m.scopes == (ir::scope_local | ir::scope_forward) &&
-           (m.directions == ir::dir_in || m.directions == ir::dir_out) && m.via.size() == 1 &&
-           !m.via.front().empty() && m.via.front().back() != '*' && !m.include_loopback &&
-           !m.has_owner() && !m.protocols && m.ports.empty() && !m.icmp && m.addresses.empty() &&
-           !m.fragment && !m.new_connection && !m.length;
+    return (m.scopes == (ir::scope_local | ir::scope_forward) || m.scopes == ir::scope_forward) &&
+           m.directions != 0 && m.via.size() == 1 && !m.via.front().empty() &&
+           m.via.front().back() != '*' && !m.include_loopback && !m.has_owner() && !m.protocols &&
+           m.ports.empty() && !m.icmp && m.addresses.empty() && !m.fragment && !m.new_connection &&
+           !m.length;
+}
+
+// The directions the counter counts (true: in), one program each: one, or both with
+// `split direction`.
+std::vector<bool> program_directions(const ir::Counter& counter) {
+    const unsigned both = ir::dir_in | ir::dir_out;
+    if (counter.match.directions == both) {
+        if (counter.splits.size() == 2 && counter.splits_by(ir::Split::direction)) {
+            return {true, false};
+        }
+        return {};
+    }
+    if (counter.splits.size() != 1) {
+        return {};
+    }
+    if (counter.match.directions == ir::dir_in) {
+        return {true};
+    }
+    if (counter.match.directions == ir::dir_out) {
+        return {false};
+    }
+    return {};
+}
+
+// The address of a packet arriving (in) or leaving (out) via the device that names the host.
+// `local` and `remote` only when forwarded: on input and output they name the other address.
+std::optional<BpfAddress> key_address(const ir::Counter& counter, bool in) {
+    switch (counter.host->side) {
+    case ir::HostSide::source:
+        return BpfAddress::source;
+    case ir::HostSide::destination:
+        return BpfAddress::destination;
+    case ir::HostSide::remote: // the far side of the device
+        if (counter.match.scopes == ir::scope_forward) {
+            return in ? BpfAddress::destination : BpfAddress::source;
+        }
+        return std::nullopt;
+    case ir::HostSide::local: // the device's side
+        if (counter.match.scopes == ir::scope_forward) {
+            return in ? BpfAddress::source : BpfAddress::destination;
+        }
+        return std::nullopt;
+    default:
+        return std::nullopt;
+    }
+}
+
+std::vector<BpfAddressRange> ranges(const IntervalSet& set) {
+    std::vector<BpfAddressRange> out;
+    for (const Interval& part : set.parts()) {
+        out.push_back(
+            {static_cast<std::uint64_t>(part.lo >> 64), static_cast<std::uint64_t>(part.lo),
+             static_cast<std::uint64_t>(part.hi >> 64), static_cast<std::uint64_t>(part.hi)});
+    }
+    return out;
 }
 
 } // namespace
 
 bool bpf_eligible(const ir::Policy& policy, const ir::Counter& counter) {
-    if (!counter.host || counter.splits.size() != 1 || counter.follow || !counter.listen.empty() ||
+    if (!counter.host || counter.follow || !counter.listen.empty() ||
         counter.verdict != ir::Verdict::none || counter.peers_referenced ||
         !device_only(counter.match) || summed_by_quota(policy, counter.name)) {
         return false;
     }
+    const auto directions = program_directions(counter);
     const ir::HostSplit& host = *counter.host;
-    // local and remote name another address on input than on forward: not one key per device.
-    return (host.side == ir::HostSide::source || host.side == ir::HostSide::destination) &&
-           host.v4_prefix == 32 && host.v6_prefix == 128 && !host.within &&
-           host.timeout_seconds == 0;
+    return !directions.empty() &&
+           std::all_of(directions.begin(), directions.end(),
+                       [&](bool in) { return key_address(counter, in).has_value(); }) &&
+           host.v4_prefix == 32 && host.v6_prefix == 128 && host.timeout_seconds == 0;
 }
 
-std::vector<BpfHostCounterPlan> plan_bpf_hosts(const ir::Policy& policy) {
+std::vector<BpfHostCounterPlan> plan_bpf_hosts(const ir::Policy& policy,
+                                               const std::set<std::string>& nft_hosts) {
     std::vector<BpfHostCounterPlan> plan;
     for (const ir::Counter& counter : policy.counters) {
-        if (!bpf_eligible(policy, counter)) {
+        if (!bpf_eligible(policy, counter) || nft_hosts.count(counter.name) != 0) {
             continue;
         }
-        const bool in = counter.match.directions == ir::dir_in;
         const std::string& device = counter.match.via.front();
-        CounterIdentity identity{counter.name, CounterKind::counter, {}, counter.origin, {}, {}};
-        identity.wire.add(WireDifference::receive_offload);
-        if (in) {
-            identity.receive_devices = {device};
-        } else {
-            identity.wire.add(WireDifference::segmentation_offload);
+        const bool split = counter.splits_by(ir::Split::direction);
+        for (const bool in : program_directions(counter)) {
+            CounterIdentity identity{
+                counter.name, CounterKind::counter, {}, counter.origin, {}, {}};
+            std::string name = counter.name;
+            if (split) {
+                identity.labels.push_back({Dimension::direction, in ? "in" : "out"});
+                name += in ? "_in" : "_out";
+            }
+            identity.wire.add(WireDifference::receive_offload);
+            if (in) {
+                identity.receive_devices = {device};
+            } else {
+                identity.wire.add(WireDifference::segmentation_offload);
+            }
+            CounterIdentity overflow = identity;
+            overflow.labels.push_back({Dimension::host, "overflow"});
+            const std::string overflow_name = name + "_overflow";
+            BpfHostCounterPlan entry{name,
+                                     counter.name,
+                                     overflow_name,
+                                     counter.origin,
+                                     device,
+                                     in ? BpfHook::ingress : BpfHook::egress,
+                                     *key_address(counter, in),
+                                     counter.host->size,
+                                     encode_counter_comment(name, identity),
+                                     encode_counter_comment(overflow_name, overflow)};
+            entry.forwarded_only = counter.match.scopes == ir::scope_forward;
+            if (counter.host->within) {
+                entry.within = true;
+                entry.within_v4 = ranges(counter.host->v4);
+                entry.within_v6 = ranges(counter.host->v6);
+            }
+            plan.push_back(std::move(entry));
         }
-        CounterIdentity overflow = identity;
-        overflow.labels.push_back({Dimension::host, "overflow"});
-        const std::string overflow_name = counter.name + "_overflow";
-        plan.push_back({counter.name, overflow_name, counter.origin, device,
-                        in ? BpfHook::ingress : BpfHook::egress,
-                        counter.host->side == ir::HostSide::source ? BpfAddress::source
-                                                                   : BpfAddress::destination,
-                        counter.host->size, encode_counter_comment(counter.name, identity),
-                        encode_counter_comment(overflow_name, overflow)});
     }
     return plan;
 }
 
-ir::Policy without_bpf_hosts(const ir::Policy& policy) {
+ir::Policy without_bpf_hosts(const ir::Policy& policy,
+                             const std::vector<BpfHostCounterPlan>& plan) {
+    const auto planned = [&](const ir::Counter& counter) {
+        return std::any_of(plan.begin(), plan.end(), [&](const BpfHostCounterPlan& entry) {
+            return entry.declared == counter.name;
+        });
+    };
     ir::Policy out = policy;
     out.counters.clear();
     // Old index -> new index (or none): order and verdicts name counters by index.
     constexpr std::size_t none = static_cast<std::size_t>(-1);
     std::vector<std::size_t> index(policy.counters.size(), none);
     for (std::size_t i = 0; i < policy.counters.size(); ++i) {
-        if (!bpf_eligible(policy, policy.counters[i])) {
+        if (!planned(policy.counters[i])) {
             index[i] = out.counters.size();
             out.counters.push_back(policy.counters[i]);
         }

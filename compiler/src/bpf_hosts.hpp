@@ -6,6 +6,8 @@
 #include "acctc/bpf_host_plan.hpp"
 #include "ir.hpp"
 
+#include <set>
+#include <string>
 #include <vector>
 
 namespace acctc {
@@ -16,9 +18,11 @@ namespace acctc {
 // not followed, not summed by a quota. Everything else stays in nft.
 bool bpf_eligible(const ir::Policy& policy, const ir::Counter& counter);
 
-std::vector<BpfHostCounterPlan> plan_bpf_hosts(const ir::Policy& policy);
+// The eligible counters but those named in `nft_hosts` (CompileOptions::nft_hosts).
+std::vector<BpfHostCounterPlan> plan_bpf_hosts(const ir::Policy& policy,
+                                               const std::set<std::string>& nft_hosts);
 
 // The policy without the counters the plan counts (for the nft lowering).
-ir::Policy without_bpf_hosts(const ir::Policy& policy);
+ir::Policy without_bpf_hosts(const ir::Policy& policy, const std::vector<BpfHostCounterPlan>& plan);
 
 } // namespace acctc

@@ -62,11 +62,11 @@ CompileResult compile_source(std::string display_name, std::string text,
     // Per-host counters counted in BPF leave the policy the backends see (bpf_hosts.hpp).
     std::vector<BpfHostCounterPlan> bpf_hosts;
     if (options.bpf_hosts && egress) {
-        bpf_hosts = plan_bpf_hosts(checked);
+        bpf_hosts = plan_bpf_hosts(checked, options.nft_hosts);
     }
     std::optional<ir::Policy> stripped;
     if (!bpf_hosts.empty()) {
-        stripped = without_bpf_hosts(checked);
+        stripped = without_bpf_hosts(checked, bpf_hosts);
     }
     const ir::Policy& policy = stripped ? *stripped : checked;
     warn_wire_differences(policy, egress, diagnostics); // before the backend's errors

@@ -1,6 +1,6 @@
 #include "element_counters.hpp"
 
-#include "kernel_jhash.hpp"
+#include "acctc/kernel_jhash.hpp"
 
 #include <algorithm>
 #include <bit>

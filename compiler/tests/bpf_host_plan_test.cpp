@@ -49,14 +49,14 @@ TEST(BpfHostPlan, DeviceAndDirectionOnlyGoToBpf) {
 
 TEST(BpfHostPlan, OtherShapesStayInNft) {
     const char* shapes[] = {
-        "counter c { forward in via wan; split host source }\n", // one scope only
-        "counter c { in via wan; split host remote }\n",         // side differs by scope
-        "counter c { in via wan; split host source /24 }\n",     // prefix
-        "counter c { in via wan; split host source within 198.18.0.0/16 }\n", // within
-        "counter c { via wan; split host source; split direction }\n",        // combined split
-        "counter c { in via wan; udp; split host source }\n",                 // more matches
-        "counter c { in; split host source }\n",                              // no device
-        "counter c { in via eth; split host source }\n",                      // a wildcard
+        "counter c { local in via wan; split host source }\n", // input only
+        "counter c { in via wan; split host remote }\n",       // side differs by scope
+        "counter c { in via wan; split host source /24 }\n",   // prefix
+        "counter c { via wan; split host source }\n",          // both directions in one
+        "counter c { in via wan; split host source; split protocol tcp }\n", // other split
+        "counter c { in via wan; udp; split host source }\n",                // more matches
+        "counter c { in; split host source }\n",                             // no device
+        "counter c { in via eth; split host source }\n",                     // a wildcard
     };
     for (const char* shape : shapes) {
         const CompiledPolicy out = compiled(std::string(header) + shape);
@@ -82,6 +82,54 @@ TEST(BpfHostPlan, OffByDefaultAndOtherCountersUnchanged) {
                  false);
     EXPECT_EQ(with_bpf.definition, without.definition);
     ASSERT_EQ(with_bpf.counters.size(), without.counters.size());
+}
+
+// examples/lan_hosts.acct: forwarded via one device, both directions split, keyed by the far
+// side, within networks: a program per direction, the side's address, the ranges.
+TEST(BpfHostPlan, LanHostsExampleIsTwoProgramsWithin) {
+    const CompiledPolicy out =
+        compiled("policy p\ninterface wan = wan0\nnetwork home = 198.18.0.0/16, 2001:db8::/48\n"
+                 "counter lan { forward via wan; split host remote within home; "
+                 "split direction }\n");
+    ASSERT_EQ(out.bpf_hosts.size(), 2u);
+    const BpfHostCounterPlan& in = out.bpf_hosts[0];
+    const BpfHostCounterPlan& outgoing = out.bpf_hosts[1];
+    EXPECT_EQ(in.counter, "lan_in");
+    EXPECT_EQ(in.declared, "lan");
+    EXPECT_EQ(in.overflow, "lan_in_overflow");
+    EXPECT_EQ(in.hook, BpfHook::ingress);
+    EXPECT_EQ(in.key, BpfAddress::destination);
+    EXPECT_EQ(outgoing.counter, "lan_out");
+    EXPECT_EQ(outgoing.hook, BpfHook::egress);
+    EXPECT_EQ(outgoing.key, BpfAddress::source);
+    EXPECT_EQ(in.comment, "acctc1 f=3 direction=in w=gro rx=wan0 @test.acct:4");
+    ASSERT_TRUE(in.within);
+    ASSERT_EQ(in.within_v4.size(), 1u);
+    EXPECT_EQ(in.within_v4[0].lo_low, 0xC6120000u);
+    EXPECT_EQ(in.within_v4[0].hi_low, 0xC612FFFFu);
+    ASSERT_EQ(in.within_v6.size(), 1u);
+    EXPECT_EQ(in.within_v6[0].lo_high, 0x20010db800000000u);
+    EXPECT_EQ(in.within_v6[0].hi_high, 0x20010db80000ffffu);
+    EXPECT_EQ(in.within_v6[0].hi_low, ~std::uint64_t{0});
+    EXPECT_EQ(out.definition.find("lan_in"), std::string::npos) << out.definition;
+}
+
+// Counters the runtime found BPF unavailable for stay in nft sets, the others go to BPF.
+TEST(BpfHostPlan, CountersNamedInNftHostsStayInNft) {
+    CompileOptions options;
+    options.bpf_hosts = true;
+    options.nft_hosts = {"senders"};
+    const CompileResult result = compile_source(
+        "test.acct",
+        std::string(header) + "counter senders { in via wan; split host source }\n"
+                              "counter receivers { out via lan; split host destination }\n",
+        options);
+    ASSERT_TRUE(result.output);
+    ASSERT_EQ(result.output->bpf_hosts.size(), 1u);
+    EXPECT_EQ(result.output->bpf_hosts[0].counter, "receivers");
+    EXPECT_EQ(result.output->bpf_hosts[0].declared, "receivers");
+    EXPECT_NE(result.output->definition.find("senders_hosts_v4"), std::string::npos);
+    EXPECT_EQ(result.output->definition.find("receivers_hosts_v4"), std::string::npos);
 }
 
 } // namespace

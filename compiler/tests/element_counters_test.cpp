@@ -3,8 +3,8 @@
 // kernel test ElementCounters).
 #include "acctc/compile.hpp"
 #include "acctc/left_to_exit.hpp"
+#include "acctc/kernel_jhash.hpp"
 #include "element_counters.hpp"
-#include "kernel_jhash.hpp"
 
 #include <gtest/gtest.h>
 #include <set>

@@ -3,6 +3,7 @@
 #include "acctc/runtime/bpf.hpp"
 #include "acctc/runtime/errors.hpp"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <cstddef>
 #include <cstring>
@@ -23,7 +24,7 @@ struct Counts {
 };
 
 constexpr std::uint8_t r0 = 0, r1 = 1, r2 = 2, r3 = 3, r4 = 4, r5 = 5, r6 = 6, r7 = 7, r8 = 8,
-                       r10 = 10;
+                       r9 = 9, r10 = 10;
 // TCX_NEXT (TC_ACT_UNSPEC for tc): the packet goes on as if no program were there.
 constexpr std::int32_t pass = -1;
 // The frame: the key (16 bytes, IPv4's in the first 4), a new element's value, the overflow
@@ -167,8 +168,61 @@ void emit_header_length(Assembler& program, std::int16_t l3, std::int16_t header
     program.emit(be16_to_host(r7));
 }
 
+// dst = a 64-bit constant (BPF_LD_IMM64: two instructions).
+void load_constant(Assembler& program, std::uint8_t dst, std::uint64_t value) {
+    program.emit(insn(BPF_LD | BPF_DW | BPF_IMM, dst, 0, 0, static_cast<std::int32_t>(value)));
+    program.emit(insn(0, 0, 0, 0, static_cast<std::int32_t>(value >> 32)));
+}
+
+// `within`: the key on the frame goes on to "<family>_count" when its address is in one of the
+// family's ranges, else "out" (uncounted, as nft's rules leave it). Uses r1, r2, r8, r9.
+void emit_within(Assembler& program, const std::vector<BpfAddressRange>& ranges, bool ipv6) {
+    const std::string family = ipv6 ? "v6" : "v4";
+    const std::string in = family + "_count";
+    if (ipv6) {
+        // The address as two 64-bit numbers in host order, high half first.
+        program.emit(load(BPF_DW, r8, r10, key_at));
+        program.emit(insn(BPF_ALU | BPF_END | BPF_TO_BE, r8, 0, 0, 64));
+        program.emit(load(BPF_DW, r9, r10, key_at + 8));
+        program.emit(insn(BPF_ALU | BPF_END | BPF_TO_BE, r9, 0, 0, 64));
+    } else {
+        program.emit(load(BPF_W, r9, r10, key_at));
+        program.emit(insn(BPF_ALU | BPF_END | BPF_TO_BE, r9, 0, 0, 32));
+    }
+    for (std::size_t i = 0; i < ranges.size(); ++i) {
+        const BpfAddressRange& range = ranges[i];
+        const std::string next = family + "_within_" + std::to_string(i + 1);
+        if (ipv6) {
+            const std::string upper = family + "_within_hi_" + std::to_string(i);
+            load_constant(program, r1, range.lo_high);
+            load_constant(program, r2, range.lo_low);
+            program.jump(jump_reg(BPF_JLT, r8, r1), next);
+            program.jump(jump_reg(BPF_JGT, r8, r1), upper);
+            program.jump(jump_reg(BPF_JLT, r9, r2), next);
+            program.label(upper);
+            load_constant(program, r1, range.hi_high);
+            load_constant(program, r2, range.hi_low);
+            program.jump(jump_reg(BPF_JGT, r8, r1), next);
+            program.jump(jump_reg(BPF_JLT, r8, r1), in);
+            program.jump(jump_reg(BPF_JGT, r9, r2), next);
+        } else {
+            // 32-bit compares: the immediates are the unsigned 32-bit addresses.
+            program.jump(insn(BPF_JMP32 | BPF_JLT | BPF_K, r9, 0, 0,
+                              static_cast<std::int32_t>(static_cast<std::uint32_t>(range.lo_low))),
+                         next);
+            program.jump(insn(BPF_JMP32 | BPF_JGT | BPF_K, r9, 0, 0,
+                              static_cast<std::int32_t>(static_cast<std::uint32_t>(range.hi_low))),
+                         next);
+        }
+        program.jump(jump_always(), in);
+        program.label(next);
+    }
+    program.jump(jump_always(), "out");
+    program.label(in);
+}
+
 std::vector<bpf_insn> host_program(BpfHostMap map, const ProgramMaps& maps, BpfHostKey key,
-                                   unsigned link_header) {
+                                   unsigned link_header, const BpfHostFilter& filter = {}) {
     const bool source = key == BpfHostKey::source;
     Assembler program;
     if (map == BpfHostMap::none) {
@@ -178,6 +232,10 @@ std::vector<bpf_insn> host_program(BpfHostMap map, const ProgramMaps& maps, BpfH
     }
     const auto l3 = static_cast<std::int16_t>(link_header);
     program.emit(mov_reg(r6, r1));
+    if (filter.forwarded_only) {
+        program.emit(load(BPF_W, r4, r6, offsetof(__sk_buff, ingress_ifindex)));
+        program.jump(jump_imm(BPF_JEQ, r4, 0), "out");
+    }
     program.emit(load(BPF_W, r2, r6, offsetof(__sk_buff, data)));
     program.emit(load(BPF_W, r3, r6, offsetof(__sk_buff, data_end)));
     program.emit(load(BPF_W, r4, r6, offsetof(__sk_buff, protocol)));
@@ -190,6 +248,9 @@ std::vector<bpf_insn> host_program(BpfHostMap map, const ProgramMaps& maps, BpfH
     emit_header_length(program, l3, 20, 2);
     program.emit(load(BPF_W, r1, r2, static_cast<std::int16_t>(l3 + (source ? 12 : 16))));
     program.emit(store(BPF_W, r10, key_at, r1));
+    if (filter.within) {
+        emit_within(program, filter.v4, false);
+    }
     emit_count_generations(program, map, maps, false);
 
     // IPv6: payload length at 4 (the 40-byte header not included), source address at 8,
@@ -202,6 +263,9 @@ std::vector<bpf_insn> host_program(BpfHostMap map, const ProgramMaps& maps, BpfH
     program.emit(store(BPF_DW, r10, key_at, r1));
     program.emit(load(BPF_DW, r1, r2, static_cast<std::int16_t>(v6_address + 8)));
     program.emit(store(BPF_DW, r10, key_at + 8, r1));
+    if (filter.within) {
+        emit_within(program, filter.v6, true);
+    }
     emit_count_generations(program, map, maps, true);
 
     program.label("out");
@@ -257,7 +321,8 @@ BpfHostCounter::BpfHostCounter(BpfHostMap map, std::uint32_t max_hosts, BpfHostK
 }
 
 BpfHostCounter BpfHostCounter::pinned(const std::string& dir, std::uint32_t max_hosts,
-                                      BpfHostKey key, bool program) {
+                                      BpfHostKey key, bool program, unsigned link_header,
+                                      const BpfHostFilter& filter) {
     BpfHostCounter counter;
     counter.map_ = BpfHostMap::hash_generations;
     counter.value_size_ = sizeof(Counts);
@@ -288,8 +353,9 @@ BpfHostCounter BpfHostCounter::pinned(const std::string& dir, std::uint32_t max_
     maps.generation = counter.generation_.get();
     counter.current_ = counter.current();
     if (program) {
-        counter.program_ = load_sched_cls(host_program(BpfHostMap::hash_generations, maps, key, 14),
-                                          "acctc_hosts");
+        counter.program_ = load_sched_cls(
+            host_program(BpfHostMap::hash_generations, maps, key, link_header, filter),
+            "acctc_hosts");
     }
     return counter;
 }
@@ -404,6 +470,35 @@ void BpfHostCounter::fill(const std::vector<BpfHostCount>& hosts) {
             update_map((ipv6 ? hosts_v6_ : hosts_v4_)[current_].get(), keys, values, count);
         }
     }
+}
+
+void BpfHostCounter::carry(const BpfHostCounts& counts) {
+    if (map_ == BpfHostMap::none) {
+        return;
+    }
+    Counts overflow{counts.overflow_packets, counts.overflow_bytes};
+    std::vector<std::uint8_t> value(value_size_, 0); // all on the first CPU's value
+    for (const auto& host : counts.hosts) {
+        const Counts element{host.packets, host.bytes};
+        std::memcpy(value.data(), &element, sizeof element);
+        try {
+            update_element((host.ipv6 ? hosts_v6_ : hosts_v4_)[current_].get(), host.address.data(),
+                           value.data());
+        } catch (const RuntimeError&) {
+            overflow.packets += host.packets; // E2BIG: the map is full
+            overflow.bytes += host.bytes;
+        }
+    }
+    if (overflow.packets == 0 && overflow.bytes == 0) {
+        return;
+    }
+    const std::uint32_t slot = 2 * current_; // the IPv4 slot: the readings add both families'
+    const auto slots = read_map(overflow_.get(), 4, value_size_);
+    const Counts old = total(slots.values.data() + slot * value_size_, value_size_);
+    const Counts sum{old.packets + overflow.packets, old.bytes + overflow.bytes};
+    std::fill(value.begin(), value.end(), 0);
+    std::memcpy(value.data(), &sum, sizeof sum);
+    update_element(overflow_.get(), &slot, value.data());
 }
 
 } // namespace acctc::runtime

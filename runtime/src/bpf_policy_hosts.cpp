@@ -3,11 +3,13 @@
 #include "acctc/counter_labels.hpp"
 #include "acctc/runtime/bpf.hpp"
 #include "acctc/runtime/bpf_host_counter.hpp"
+#include "acctc/runtime/bpf_host_probe.hpp"
 #include "acctc/runtime/errors.hpp"
 #include "unique_fd.hpp"
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -40,9 +42,29 @@ struct Info {
 };
 
 std::string layout_of(const BpfHostCounterPlan& counter) {
-    return counter.device + (counter.hook == BpfHook::ingress ? " ingress" : " egress") +
-           (counter.key == BpfAddress::source ? " source " : " destination ") +
-           std::to_string(counter.size);
+    std::string out = counter.device + (counter.hook == BpfHook::ingress ? " ingress" : " egress") +
+                      (counter.key == BpfAddress::source ? " source " : " destination ") +
+                      std::to_string(counter.size);
+    if (counter.within) {
+        // Another `within` is another layout (whose maps start with the old counts): its ranges
+        // by an FNV-1a hash, so that many networks fit the info map's element.
+        std::uint64_t hash = 0xcbf29ce484222325ULL;
+        const auto add = [&](std::uint64_t value) {
+            for (int byte = 0; byte < 8; ++byte) {
+                hash = (hash ^ ((value >> (8 * byte)) & 0xff)) * 0x100000001b3ULL;
+            }
+        };
+        for (const auto* ranges : {&counter.within_v4, &counter.within_v6}) {
+            add(ranges->size());
+            for (const auto& range : *ranges) {
+                add(range.lo_high), add(range.lo_low), add(range.hi_high), add(range.hi_low);
+            }
+        }
+        char text[32];
+        std::snprintf(text, sizeof text, " within %016llx", static_cast<unsigned long long>(hash));
+        out += text;
+    }
+    return out;
 }
 
 std::string encoded(const Info& info) {
@@ -101,35 +123,8 @@ std::uint64_t netns_cookie() {
     return cookie;
 }
 
-// <root>/acctc/<netns cookie>: a bpffs mounted at <root> first if none is there.
-fs::path namespace_dir(bool create) {
-    const char* override_root = std::getenv("ACCTC_BPF_ROOT");
-    const fs::path root =
-        override_root != nullptr && *override_root != '\0' ? override_root : "/sys/fs/bpf";
-    struct statfs info {};
-    const bool mounted = ::statfs(root.c_str(), &info) == 0 &&
-                         static_cast<unsigned long>(info.f_type) == BPF_FS_MAGIC;
-    if (!mounted) {
-        if (!create) {
-            return {};
-        }
-        fs::create_directories(root);
-        if (::mount("bpf", root.c_str(), "bpf", 0, "mode=0700") != 0) {
-            throw_system_error("mount bpffs at " + root.string(), errno);
-        }
-    }
-    if (!create) {
-        try {
-            return root / "acctc" / std::to_string(netns_cookie());
-        } catch (const RuntimeError&) {
-            return {}; // no SO_NETNS_COOKIE (Linux < 5.14): nothing can have been pinned
-        }
-    }
-    return root / "acctc" / std::to_string(netns_cookie());
-}
-
 fs::path policy_dir(const std::string& policy, bool create) {
-    const fs::path ns = namespace_dir(create);
+    const fs::path ns = bpf_namespace_dir(create);
     return ns.empty() ? fs::path() : ns / policy;
 }
 
@@ -148,18 +143,38 @@ int device_index(const std::string& device) {
     return static_cast<int>(index);
 }
 
-// Counts one planned counter in `dir`; returns whether the directory is new.
-bool apply_counter(const fs::path& dir, const BpfHostCounterPlan& counter) {
+BpfHostKey key_of(const BpfHostCounterPlan& counter) {
+    return counter.key == BpfAddress::source ? BpfHostKey::source : BpfHostKey::destination;
+}
+
+// Counts one planned counter in `dir`, a new one starting from `carried` (what nft's sets
+// held); returns whether the directory is new.
+bool apply_counter(const fs::path& dir, const BpfHostCounterPlan& counter,
+                   const BpfHostCounts* carried) {
     const std::string layout = layout_of(counter);
+    const auto header = tcx_link_header(counter.device);
+    if (!header) {
+        throw RuntimeError(ErrorKind::unsupported,
+                           "cannot count per host in BPF on device " + counter.device +
+                               ": neither Ethernet nor without a link-layer header");
+    }
+    // Another device, hook, key or size: new maps, which start with what the old ones held.
+    std::optional<BpfHostCounts> relaid;
     if (const auto info = read_info(dir); info && info->layout != layout) {
-        unpin(dir); // another device, hook, key or size: the old counts go (docs/runtime.md)
+        relaid = BpfHostCounter::pinned(dir, 1, BpfHostKey::source, false).read();
+        unpin(dir);
+        carried = &*relaid;
     }
     const bool created = !fs::exists(dir);
     try {
         fs::create_directories(dir);
         BpfHostCounter program = BpfHostCounter::pinned(
-            dir, counter.size,
-            counter.key == BpfAddress::source ? BpfHostKey::source : BpfHostKey::destination, true);
+            dir, counter.size, key_of(counter), true, *header,
+            {counter.within, counter.hook == BpfHook::egress && counter.forwarded_only,
+             counter.within_v4, counter.within_v6});
+        if (created && carried != nullptr) {
+            program.carry(*carried); // before the program counts there
+        }
         write_info(dir, {layout, counter.comment, counter.overflow_comment});
         program.attach_pinned(dir / "link", device_index(counter.device),
                               counter.hook == BpfHook::ingress);
@@ -186,15 +201,46 @@ std::vector<fs::path> counter_dirs(const fs::path& dir) {
 
 } // namespace
 
-void apply_bpf_hosts(const std::string& policy, const std::vector<BpfHostCounterPlan>& plan) {
-    const fs::path dir = policy_dir(policy, !plan.empty());
-    if (dir.empty()) {
-        return; // no bpffs, nothing planned: nothing to do
+fs::path bpf_namespace_dir(bool create) {
+    const char* override_root = std::getenv("ACCTC_BPF_ROOT");
+    const fs::path root =
+        override_root != nullptr && *override_root != '\0' ? override_root : "/sys/fs/bpf";
+    struct statfs info {};
+    const bool mounted = ::statfs(root.c_str(), &info) == 0 &&
+                         static_cast<unsigned long>(info.f_type) == BPF_FS_MAGIC;
+    if (!mounted) {
+        if (!create) {
+            return {};
+        }
+        // Not mounted here: acctc mounts none itself. One mounted by a short-lived mount
+        // namespace (`ip netns exec`) would vanish with it, and with it the pinned programs.
+        throw RuntimeError(ErrorKind::unsupported,
+                           "no bpffs is mounted at " + root.string() +
+                               " (systemd mounts /sys/fs/bpf; `ip netns exec` hides it: use "
+                               "--netns)");
     }
+    if (!create) {
+        try {
+            return root / "acctc" / std::to_string(netns_cookie());
+        } catch (const RuntimeError&) {
+            return {}; // no SO_NETNS_COOKIE (Linux < 5.14): nothing can have been pinned
+        }
+    }
+    return root / "acctc" / std::to_string(netns_cookie());
+}
+
+void apply_bpf_hosts(const std::string& policy, const std::vector<BpfHostCounterPlan>& plan,
+                     const std::map<std::string, BpfHostCounts>& carried) {
+    if (plan.empty()) {
+        return; // the counters no longer planned go in take_bpf_hosts
+    }
+    const fs::path dir = policy_dir(policy, true);
     std::vector<fs::path> created;
     try {
         for (const auto& counter : plan) {
-            if (apply_counter(dir / counter.counter, counter)) {
+            const auto start = carried.find(counter.counter);
+            if (apply_counter(dir / counter.counter, counter,
+                              start == carried.end() ? nullptr : &start->second)) {
                 created.push_back(dir / counter.counter);
             }
         }
@@ -207,17 +253,37 @@ void apply_bpf_hosts(const std::string& policy, const std::vector<BpfHostCounter
         }
         throw;
     }
+}
+
+std::map<std::string, BpfHostCounts> take_bpf_hosts(const std::string& policy,
+                                                    const std::vector<BpfHostCounterPlan>& plan) {
+    std::map<std::string, BpfHostCounts> out;
+    const fs::path dir = policy_dir(policy, false);
+    if (dir.empty() || !fs::exists(dir)) {
+        return out;
+    }
     for (const auto& path : counter_dirs(dir)) {
-        const bool planned = std::any_of(plan.begin(), plan.end(), [&](const auto& counter) {
-            return counter.counter == path.filename().string();
-        });
-        if (!planned) {
-            unpin(path);
+        const std::string counter = path.filename().string();
+        const bool planned = std::any_of(
+            plan.begin(), plan.end(), [&](const auto& entry) { return entry.counter == counter; });
+        if (planned) {
+            continue;
         }
+        if (read_info(path)) {
+            // Detached first (the link goes with its pin), then read once no program still
+            // counts: every packet until the detach is in what is taken.
+            BpfHostCounter maps = BpfHostCounter::pinned(path, 1, BpfHostKey::source, false);
+            std::error_code ignored;
+            fs::remove(path / "link", ignored);
+            bpf::wait_for_running_programs();
+            out[counter] = maps.read();
+        }
+        unpin(path);
     }
     if (plan.empty()) {
         remove_bpf_hosts(policy);
     }
+    return out;
 }
 
 void remove_bpf_hosts(const std::string& policy) {

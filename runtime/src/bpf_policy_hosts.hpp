@@ -7,18 +7,35 @@
 
 #include "acctc/bpf_host_plan.hpp"
 #include "acctc/runtime/backend.hpp"
+#include "acctc/runtime/bpf_host_counter.hpp"
 #include "nft_host_counters.hpp"
 
+#include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
 namespace acctc::runtime {
 
+// <root>/acctc/<netns cookie> of the calling thread's namespace. With `create` a bpffs is
+// mounted at <root> first when none is there (throws when that fails); without, empty when
+// nothing can have been pinned (no bpffs, no netns cookie).
+std::filesystem::path bpf_namespace_dir(bool create);
+
 // Counts the plan's counters (in the calling thread's network namespace): a counter whose
 // device, hook, key and size are unchanged keeps its maps and counts and gets the new program
-// through its pinned link; another layout starts anew; a counter no longer planned is unpinned
-// (its link detaches). On failure, what this call created is removed again.
-void apply_bpf_hosts(const std::string& policy, const std::vector<BpfHostCounterPlan>& plan);
+// through its pinned link; another layout gets new maps that start with the old ones' counts;
+// a new counter starts with its `carried` counts (what nft's sets held: bpf_nft_carry.hpp). On
+// failure, what this call created is removed again. Counters no longer planned stay until
+// take_bpf_hosts.
+void apply_bpf_hosts(const std::string& policy, const std::vector<BpfHostCounterPlan>& plan,
+                     const std::map<std::string, BpfHostCounts>& carried = {});
+
+// Detaches and unpins the policy's counters that `plan` no longer counts in BPF and returns
+// what each held, every packet until its detach included (for the nft sets that count them
+// from now on).
+std::map<std::string, BpfHostCounts> take_bpf_hosts(const std::string& policy,
+                                                    const std::vector<BpfHostCounterPlan>& plan);
 
 // Unpins everything of the policy: the programs detach, the maps go with their last reference.
 void remove_bpf_hosts(const std::string& policy);

@@ -2,6 +2,7 @@
 
 #include "acctc/runtime/errors.hpp"
 #include "acctc/runtime/nft_context.hpp"
+#include "bpf_nft_carry.hpp"
 #include "bpf_policy_hosts.hpp"
 #include "chain_record.hpp"
 #include "counter_origins.hpp"
@@ -106,6 +107,13 @@ std::vector<std::string> set_change_notes(const ApplyReport& report) {
         notes.push_back("note: set " + name + (report.dry_run ? " would be" : " was") +
                         " removed; the elements it held " + (report.dry_run ? "would be" : "are") +
                         " gone");
+    }
+    for (const auto& moved : report.hosts_moved) {
+        notes.push_back("note: counter " + moved + ", every host with its counts");
+    }
+    for (const auto& name : report.hosts_dropped) {
+        notes.push_back("note: counter " + name +
+                        " no longer counts in BPF; the hosts' counts it held are gone");
     }
     return notes;
 }
@@ -236,13 +244,31 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     if (!dry_run) {
         lock.emplace();
     }
-    // Per-host counters in BPF first (bpf_policy_hosts.hpp); undone if the table fails.
+    // Per-host counters in BPF first (bpf_policy_hosts.hpp); undone if the table fails. One
+    // that counted in the table's sets until now starts with their hosts and counts: read
+    // before its program attaches, dropped with the sets in the commit (bpf_nft_carry.hpp).
     const bool bpf_before = has_bpf_hosts(policy.policy_name);
+    std::vector<std::string> into_bpf;
+    if (!dry_run && !policy.bpf_hosts.empty() && table_exists(netlink_, table)) {
+        const auto in_sets = commented_sets(netlink_, table, is_host_set_comment);
+        for (const auto& counter : policy.bpf_hosts) {
+            if (std::any_of(in_sets.begin(), in_sets.end(), [&](const CommentedSet& set) {
+                    return host_counter_name(set.name) == counter.counter;
+                })) {
+                into_bpf.push_back(counter.counter);
+            }
+        }
+    }
     if (!dry_run) {
-        apply_bpf_hosts(policy.policy_name, policy.bpf_hosts);
+        apply_bpf_hosts(policy.policy_name, policy.bpf_hosts,
+                        nft_hosts_for_bpf(netlink_, table, into_bpf));
     }
     try {
-        return apply_table(policy, dry_run);
+        ApplyReport report = apply_table(policy, dry_run);
+        for (const auto& counter : into_bpf) {
+            report.hosts_moved.push_back(counter + " moved from nft sets to BPF");
+        }
+        return report;
     } catch (...) {
         if (!dry_run && !bpf_before) {
             remove_bpf_hosts(policy.policy_name);
@@ -366,9 +392,16 @@ ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) 
     // The egress transaction is built (and a device acctc cannot count at egress refused)
     // before anything is committed.
     const std::string egress = egress_transaction(netlink_, table, policy.egress);
+    // Per-host counters BPF counted until now go into the sets the commit declares, with their
+    // counts (bpf_nft_carry.hpp): taken as late as possible, the packets between their detach
+    // and the commit are counted nowhere.
+    std::map<std::string, BpfHostCounts> from_bpf;
+    if (!dry_run) {
+        from_bpf = take_bpf_hosts(policy.policy_name, policy.bpf_hosts);
+    }
     std::vector<DeclaredCounter> added;
     bool counters_only = current != nullptr && !dry_run && !recreating && egress.empty() &&
-                         !elements.changed &&
+                         from_bpf.empty() && !elements.changed &&
                          only_counters_change(*current, renamed, sets, live);
     if (counters_only && !plan.added.empty()) {
         const std::set<std::string> new_names(plan.added.begin(), plan.added.end());
@@ -380,6 +413,7 @@ ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) 
         counters_only = added.size() == new_names.size();
     }
     ReloadTransactions reload;
+    HostsCarried hosts_carried; // where from_bpf's counts went
     std::size_t attempt = 0;
     if (counters_only) {
         commit_counter_changes(netlink_, table, added, plan.removed);
@@ -404,8 +438,10 @@ ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) 
             }
             // The egress tables in the same commit: the forward chain marks what their chains
             // count and unmark, so one without the other must never be in the kernel.
-            run_transaction(with_quota_relabels(with_relabels(reload.commit, table, relabels),
-                                                table, quota_relabels) +
+            run_transaction(with_hosts_from_bpf(
+                                with_quota_relabels(with_relabels(reload.commit, table, relabels),
+                                                    table, quota_relabels),
+                                renamed, table, from_bpf, hosts_carried) +
                                 elements.initial_values + egress,
                             table, dry_run);
             if (!dry_run) {
@@ -461,6 +497,10 @@ ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) 
     report.chains_recreated = chains_recreated;
     report.added = plan.added;
     report.sets_kept = sets.kept;
+    for (const auto& counter : hosts_carried.moved) {
+        report.hosts_moved.push_back(counter + " moved from BPF to nft sets");
+    }
+    report.hosts_dropped = hosts_carried.dropped;
     for (auto& [name, change] : sets.replaced) {
         const bool quota_set = std::any_of(
             policy.quotas.begin(), policy.quotas.end(), [&name = name](const auto& quota) {

@@ -13,8 +13,18 @@ namespace acctc {
 enum class BpfHook { ingress, egress };
 enum class BpfAddress { source, destination };
 
+// An address range, inclusive, as a 128-bit number in two halves (IPv4 in the low 32 bits).
+struct BpfAddressRange {
+    std::uint64_t lo_high = 0;
+    std::uint64_t lo_low = 0;
+    std::uint64_t hi_high = 0;
+    std::uint64_t hi_low = 0;
+    friend bool operator==(const BpfAddressRange&, const BpfAddressRange&) = default;
+};
+
 struct BpfHostCounterPlan {
     std::string counter;  // the name its hosts are read under (labels: host=<address>)
+    std::string declared; // the policy's counter it counts (NAME of NAME_in)
     std::string overflow; // the counter name of what did not fit: <counter>_overflow
     std::string origin;   // "file:line" of the declaration
     std::string device;   // the `via` interface (after aliases)
@@ -26,6 +36,14 @@ struct BpfHostCounterPlan {
     // merged by GRO, tc egress GSO packets before they are cut up).
     std::string comment;
     std::string overflow_comment;
+    // `forward` only: at egress only packets that arrived on a device (not the host's own); at
+    // ingress the routing decision is still to come, and the host's own packets count too.
+    bool forwarded_only = false;
+    // `within`: only hosts in these ranges count, per family; a family without ranges counts
+    // none (nft has no set for it). Without `within` every host counts.
+    bool within = false;
+    std::vector<BpfAddressRange> within_v4{};
+    std::vector<BpfAddressRange> within_v6{};
 };
 
 } // namespace acctc

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -36,6 +37,9 @@ struct CompileOptions {
     // For a process that exits after this compile: the checked policy and the lowered table
     // are left to the exit instead of freed block by block (acctc/left_to_exit.hpp).
     bool leave_stages_to_exit = false;
+    // With bpf_hosts: declared counters that stay in nft sets although eligible (where the
+    // runtime found BPF unavailable for them: docs/runtime.md, "Per-host counters in BPF").
+    std::set<std::string> nft_hosts;
 };
 
 struct CompiledCounter {

@@ -47,11 +47,18 @@ struct ApplyReport {
     std::vector<std::string> sets_kept;
     std::vector<ReplacedSet> sets_replaced;
     std::vector<std::string> sets_removed;
+    // Per-host counters that moved between nft sets and BPF programs (docs/runtime.md, "Per-host
+    // counters in BPF"), each host with its counts, as "COUNTER: nft sets -> BPF" or "COUNTER:
+    // BPF -> nft sets"; and BPF counters whose hosts' counts had nowhere to go (the counter is
+    // gone from the policy).
+    std::vector<std::string> hosts_moved;
+    std::vector<std::string> hosts_dropped;
 };
 
 // One line per replaced or removed set for the user, e.g. "note: set peers_v4 was re-created
 // (timeout 1h -> 2h); the elements it held are gone", with "would be" for a dry run; for a
-// per-host quota set "...; its hosts' use is restored from the period's totals".
+// per-host quota set "...; its hosts' use is restored from the period's totals"; one per
+// per-host counter that moved between nft sets and BPF, or whose BPF counts are gone.
 std::vector<std::string> set_change_notes(const ApplyReport& report);
 
 struct RemoveReport {

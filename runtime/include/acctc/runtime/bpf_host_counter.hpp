@@ -7,6 +7,7 @@
 // left uncounted.
 #pragma once
 
+#include "acctc/bpf_host_plan.hpp"
 #include "acctc/unique_fd.hpp"
 
 #include <array>
@@ -46,6 +47,17 @@ struct BpfHostCounts {
 // Which address of the packet is the host.
 enum class BpfHostKey { source, destination };
 
+// Which hosts count: every one, or (within) those in a range of their family; a family without
+// ranges counts none. Packets of other hosts (and with forwarded_only the host's own) pass
+// uncounted.
+struct BpfHostFilter {
+    bool within = false;
+    // Egress only: packets that arrived on a device (skb->ingress_ifindex set), not the host's.
+    bool forwarded_only = false;
+    std::vector<BpfAddressRange> v4;
+    std::vector<BpfAddressRange> v6;
+};
+
 class BpfHostCounter {
   public:
     // Maps of `max_hosts` entries per family; the program reads the IP header `link_header`
@@ -56,9 +68,11 @@ class BpfHostCounter {
     // hash_generations with its maps pinned in the bpffs directory `dir` (v4_g0, v4_g1, v6_g0,
     // v6_g1, overflow, generation): the maps pinned there are used, so a reload keeps their
     // counts; the missing ones are created and pinned. With `program`, the counting program is
-    // loaded against them (for attach_pinned()); without, the maps serve reads and resets.
+    // loaded against them (for attach_pinned()), reading the IP header `link_header` bytes into
+    // the frame; without, the maps serve reads and resets.
     static BpfHostCounter pinned(const std::string& dir, std::uint32_t max_hosts, BpfHostKey key,
-                                 bool program);
+                                 bool program, unsigned link_header = 14,
+                                 const BpfHostFilter& filter = {});
     // Counts through the link pinned at `path`: its program is swapped for this one in place
     // (BPF_LINK_UPDATE: no packet missed or counted twice), or, with no link there (or one
     // whose device went), a new link to the device's ingress or egress is made and pinned.
@@ -82,6 +96,10 @@ class BpfHostCounter {
     // Puts hosts in the maps from user space (BPF_MAP_UPDATE_BATCH), as the packet path would
     // have left them: for read timings without traffic.
     void fill(const std::vector<BpfHostCount>& hosts);
+    // Adds counts to the current generation from user space, before the program counts there:
+    // what a counter held in nft sets or in maps of another layout. A host the map cannot take
+    // (full) is added to the overflow, as a packet of it would be.
+    void carry(const BpfHostCounts& counts);
 
   private:
     BpfHostCounter() = default;

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# examples/lan_hosts.acct counted in BPF (docs/runtime.md, "Per-host counters in BPF"): a router
+# counts every LAN host on the WAN link in both directions, keyed by the LAN-side address
+# (`split host remote within home; split direction`): one program at wan0's egress keyed by the
+# source, one at its ingress keyed by the destination, each counting only addresses in `home`.
+# Two LAN hosts (IPv4, one also IPv6) and one outside `home` (198.19.5.5, not counted) ping a WAN
+# host; the per-host counts equal ping's tally and a capture on wan0; moved into nft sets
+# (--hosts-in nft) they go on from the same counts, equal to what nft's sets count for more pings.
+# Private mount namespace and bpffs (ACCTC_BPF_ROOT).
+#   bpf_lan_hosts_test.sh ACCTC SOURCE_DIR
+set -u
+source "$(dirname "$0")/bpf_test_lib.sh" "$@"
+example=$(realpath "$2")/examples/lan_hosts.acct
+tag=bpflh$$
+router=$tag-r lan=$tag-l wan=$tag-w
+namespaces=("$router" "$lan" "$wan")
+
+for ns in "$router" "$lan" "$wan"; do
+    ip netns add "$ns" && ip -n "$ns" link set lo up
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+done
+ip -n "$router" link add lan0 type veth peer name eth0 netns "$lan"
+ip -n "$router" link add wan0 type veth peer name eth0 netns "$wan"
+ip -n "$router" addr add 198.18.1.1/24 dev lan0
+ip -n "$router" addr add 198.19.5.1/24 dev lan0
+ip -n "$router" addr add 2001:db8:0:1::1/64 dev lan0 nodad
+ip -n "$router" addr add 198.19.0.1/24 dev wan0
+ip -n "$router" addr add 2001:db8:1000::1/64 dev wan0 nodad
+ip -n "$lan" addr add 198.18.1.10/24 dev eth0
+ip -n "$lan" addr add 198.18.1.11/24 dev eth0
+ip -n "$lan" addr add 198.19.5.5/24 dev eth0
+ip -n "$lan" addr add 2001:db8:0:1::10/64 dev eth0 nodad
+ip -n "$wan" addr add 198.19.0.2/24 dev eth0
+ip -n "$wan" addr add 2001:db8:1000::2/64 dev eth0 nodad
+for pair in "$router lan0" "$router wan0" "$lan eth0" "$wan eth0"; do
+    read -r ns dev <<<"$pair"
+    ip -n "$ns" link set "$dev" up
+done
+ip -n "$lan" route add default via 198.18.1.1
+ip -n "$lan" -6 route add default via 2001:db8:0:1::1
+ip -n "$wan" route add default via 198.19.0.1
+ip -n "$wan" -6 route add default via 2001:db8:1000::1
+ip netns exec "$router" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+
+acctc_r() { "$acctc" "$1" --netns "$router" "${@:2}"; }
+acctc_r apply --hosts-in auto "$example" >"$work/out" 2>&1 || fail "apply failed: $(cat "$work/out")"
+grep -q notice "$work/out" && fail "fell back to nft: $(cat "$work/out")"
+ip netns exec "$router" nft list table inet acctc_lan_hosts | grep -q 'lan_hosts_' &&
+    fail "the example's counter is in the nft table too"
+[[ $(find "$ACCTC_BPF_ROOT/acctc" -name link | wc -l) == 2 ]] || fail "not two pinned links"
+
+ip netns exec "$router" tcpdump -n -i wan0 -w "$work/wan0.pcap" ip or ip6 2>/dev/null &
+capture=$!
+sleep 1
+declare -A tx rx
+pings() { # SOURCE TARGET COUNT
+    local t r
+    read -r t r < <(ip netns exec "$lan" ping -n -q -c "$3" -i 0.01 -I "$1" "$2" |
+        awk '/transmitted/ { print $1, $4 }')
+    tx[$1]=$((${tx[$1]:-0} + t)) rx[$1]=$((${rx[$1]:-0} + r))
+}
+all_pings() {
+    pings 198.18.1.10 198.19.0.2 3
+    pings 198.18.1.11 198.19.0.2 5
+    pings 198.19.5.5 198.19.0.2 2 # outside home: no host of the counter
+    pings 2001:db8:0:1::10 2001:db8:1000::2 4
+}
+all_pings
+sleep 1
+kill "$capture"; wait "$capture" 2>/dev/null
+captured() { tcpdump -n -r "$work/wan0.pcap" "$1" 2>/dev/null | wc -l; }
+[[ $(captured "src 198.18.1.10") == "${tx[198.18.1.10]}" && $(captured "dst 198.18.1.11") == "${rx[198.18.1.11]}" &&
+    $(captured "src 2001:db8:0:1::10") == "${tx[2001:db8:0:1::10]}" ]] || fail "the capture differs from ping's tally"
+
+count() { # DIRECTION HOST -> "packets bytes"
+    acctc_r counters lan_hosts --json |
+        jq -r --arg d "$1" --arg h "$2" '[.counters[] | select(.counter == "lan_hosts" and
+            .labels.direction == $d and .labels.host == $h)] |
+            if length == 0 then "0 0" else "\(.[0].packets) \(.[0].bytes)" end'
+}
+check_all() {
+    local host size got
+    for host in 198.18.1.10 198.18.1.11 2001:db8:0:1::10; do
+        size=84
+        [[ $host == *:* ]] && size=104
+        got=$(count out "$host")
+        [[ $got == "${tx[$host]} $((tx[$host] * size))" ]] || fail "out host=$host: $got, sent ${tx[$host]} ($1)"
+        got=$(count in "$host")
+        [[ $got == "${rx[$host]} $((rx[$host] * size))" ]] || fail "in host=$host: $got, received ${rx[$host]} ($1)"
+    done
+    [[ $(count out 198.19.5.5) == "0 0" && $(count in 198.19.5.5) == "0 0" ]] ||
+        fail "a host outside home counted ($1)"
+    [[ $(count out overflow) == "0 0" && $(count in overflow) == "0 0" ]] ||
+        fail "overflow not empty ($1)"
+}
+check_all "in BPF"
+
+acctc_r apply --hosts-in nft "$example" >"$work/to_nft" 2>&1 || fail "apply --hosts-in nft failed"
+grep -q "lan_hosts_in moved from BPF to nft sets" "$work/to_nft" || fail "no note: $(cat "$work/to_nft")"
+check_all "moved into nft sets"
+all_pings
+check_all "nft sets after more pings"
+acctc_r remove lan_hosts >/dev/null || fail "remove failed"
+[[ -z $(find "$ACCTC_BPF_ROOT" -name link) ]] || fail "pins left"
+echo "ok: examples/lan_hosts.acct in BPF = ping = capture (IPv4, IPv6, a host outside home not counted), the same counts carried into nft sets and counted on"

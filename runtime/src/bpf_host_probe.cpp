@@ -1,0 +1,153 @@
+#include "acctc/runtime/bpf_host_probe.hpp"
+
+#include "acctc/runtime/bpf.hpp"
+#include "acctc/runtime/errors.hpp"
+#include "acctc/runtime/netns.hpp"
+#include "acctc/runtime/nft_context.hpp"
+#include "bpf_policy_hosts.hpp"
+#include "unique_fd.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <utility>
+
+namespace acctc::runtime {
+namespace {
+
+// Link types and the bytes a TCX program sees in front of the IP header. At ingress the kernel
+// pushes the MAC header back for the program (tcx_run with needs_mac: mac_len bytes, 0 where the
+// driver set none); at egress the packet starts with what header_ops->create wrote (nothing on a
+// device without header_ops).
+struct LinkType {
+    unsigned short type;
+    unsigned header;
+};
+constexpr LinkType link_types[] = {
+    {ARPHRD_ETHER, 14}, // veth, bridge, bond, vlan, most NICs: eth_header
+    {ARPHRD_NONE, 0},   // tun (IFF_TUN), WireGuard: no header_ops, IP from the first byte
+};
+
+unsigned short link_type(const std::string& device) {
+    if (device.size() >= IFNAMSIZ) {
+        throw RuntimeError(ErrorKind::rejected, "no device " + device);
+    }
+    const UniqueFd socket(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    ifreq request{};
+    std::memcpy(request.ifr_name, device.data(), device.size());
+    if (!socket.valid() || ::ioctl(socket.get(), SIOCGIFHWADDR, &request) != 0) {
+        const int error = errno;
+        throw RuntimeError(error == ENODEV ? ErrorKind::rejected : ErrorKind::system,
+                           "device " + device + ": " + std::strerror(error));
+    }
+    return request.ifr_hwaddr.sa_family;
+}
+
+// Whether the namespace translates addresses: an nft chain of type nat (nft's own or
+// iptables-nft's), or iptables-legacy's nat table. A TCX program sees the addresses as they are
+// on the device: at egress after source NAT, at ingress before destination NAT and before a
+// reply is translated back, where nft's rules (and the nft sets) see the untranslated ones.
+bool translates_addresses() {
+    NftContext context;
+    const NftResult chains = context.run("list chains");
+    if (chains.ok && chains.output.find("type nat ") != std::string::npos) {
+        return true;
+    }
+    for (const char* names :
+         {"/proc/thread-self/net/ip_tables_names", "/proc/thread-self/net/ip6_tables_names"}) {
+        std::ifstream file(names);
+        std::string table;
+        while (std::getline(file, table)) {
+            if (table == "nat") {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+// Whether NAT changes the address the counter is keyed by where its program sees it.
+bool keyed_by_translated(const BpfHostCounterPlan& counter) {
+    return (counter.hook == BpfHook::egress && counter.key == BpfAddress::source) ||
+           (counter.hook == BpfHook::ingress && counter.key == BpfAddress::destination);
+}
+
+// Why the program cannot count on this device and hook, or nothing.
+std::string refusal(int program_fd, const BpfHostCounterPlan& counter, bool nat) {
+    if (nat && keyed_by_translated(counter)) {
+        return "the namespace translates addresses (a nat chain or table) and a program on " +
+               counter.device + " would see the " +
+               (counter.key == BpfAddress::source ? "source" : "destination") +
+               " addresses translated";
+    }
+    const auto header = tcx_link_header(counter.device);
+    if (!header) {
+        return "device " + counter.device + " has link type " +
+               std::to_string(link_type(counter.device)) +
+               ", neither Ethernet nor without a link-layer header";
+    }
+    const unsigned index = ::if_nametoindex(counter.device.c_str());
+    if (index == 0) {
+        return "no device " + counter.device;
+    }
+    // Attached and, with the descriptor, detached again: TCX is there and may be used.
+    bpf::attach_tcx(program_fd, static_cast<int>(index), counter.hook == BpfHook::ingress);
+    return {};
+}
+
+} // namespace
+
+std::optional<unsigned> tcx_link_header(const std::string& device) {
+    const unsigned short type = link_type(device);
+    for (const auto& known : link_types) {
+        if (known.type == type) {
+            return known.header;
+        }
+    }
+    return std::nullopt;
+}
+
+std::vector<std::string> bpf_host_refusals(const std::string& netns,
+                                           const std::vector<BpfHostCounterPlan>& plan) {
+    std::vector<std::string> out(plan.size());
+    if (plan.empty()) {
+        return out;
+    }
+    const NetnsScope scope(netns);
+    std::string everywhere; // a refusal that holds for every counter
+    UniqueFd program;
+    try {
+        bpf_namespace_dir(true); // the pins' bpffs: refused where none is mounted
+        bpf::Assembler pass;     // a program that passes every packet on (TCX_NEXT)
+        pass.emit(bpf::mov_imm(0, -1));
+        pass.emit(bpf::exit_program());
+        program = bpf::load_sched_cls(pass.finish(), "acctc_probe");
+    } catch (const std::exception& error) {
+        everywhere = error.what();
+    }
+    bool nat = false;
+    try {
+        nat = translates_addresses();
+    } catch (const std::exception& error) {
+        everywhere = error.what();
+    }
+    for (std::size_t i = 0; i < plan.size(); ++i) {
+        if (!everywhere.empty()) {
+            out[i] = everywhere;
+            continue;
+        }
+        try {
+            out[i] = refusal(program.get(), plan[i], nat);
+        } catch (const std::exception& error) {
+            out[i] = error.what();
+        }
+    }
+    return out;
+}
+
+} // namespace acctc::runtime
