@@ -119,11 +119,26 @@ TEST(CounterLabels, OlderCommentsFallBackToTheName) {
     EXPECT_EQ(old.origin, "examples/skype.acct:9");
     EXPECT_EQ(decode_counter_comment("c", "").family, "c");
     // Malformed or future versions fall back the same way.
-    for (const char* bad :
-         {"acctc1", "acctc1 ", "acctc1 f=0", "acctc1 f=9", "acctc1 f=x", "acctc1 direction=in",
-          "acctc1 f=1 bogus=1", "acctc1 f=1 protocol=tcp direction=in", "acctc1 f=1 class=%G1",
-          "acctc1 f=1 class=%4", "acctc1 f=1 @a @b", "acctc1 f=1 class=a\"b", "acctc2 f=1",
-          "acctc1 f=1 direction=in direction=out"}) {
+    for (const char* bad : {"acctc1",
+                            "acctc1 ",
+                            "acctc1 f=0",
+                            "acctc1 f=9",
+                            "acctc1 f=x",
+                            "acctc1 direction=in",
+                            "acctc1 f=1 bogus=1",
+                            "acctc1 f=1 protocol=tcp direction=in",
+                            "acctc1 f=1 class=%G1",
+                            "acctc1 f=1 class=%4",
+                            "acctc1 f=1 @a @b",
+                            "acctc1 f=1 class=a\"b",
+                            "acctc2 f=1",
+                            "acctc1 f=1 direction=in direction=out",
+                            "acctc1 f=1 w=bogus",
+                            "acctc1 f=1 w=gro,",
+                            "acctc1 f=1 w=gro rx=",
+                            "acctc1 f=1 w=gro rx=a,,b",
+                            "acctc1 f=1 w=gro rx=%G1",
+                            "acctc1 f=1 @a%G1"}) {
         const auto back = decode_counter_comment("c_in", bad);
         EXPECT_EQ(back.family, "c_in") << bad;
         EXPECT_TRUE(back.labels.empty()) << bad;

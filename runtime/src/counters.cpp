@@ -4,6 +4,7 @@
 #include "acctc/runtime/errors.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <set>
 
 namespace acctc::runtime {
@@ -59,7 +60,11 @@ std::vector<CounterReading> CounterSource::read_kernel(const std::string& policy
         for (const auto kind : kinds) {
             try {
                 auto more = make_backend(kind, netns_)->counters(policy, reset);
-                readings.insert(readings.end(), more.begin(), more.end());
+                if (readings.empty()) {
+                    readings = std::move(more); // one backend, the usual case: no copy
+                } else {
+                    std::move(more.begin(), more.end(), std::back_inserter(readings));
+                }
             } catch (const RuntimeError& error) {
                 if (error.kind() != ErrorKind::unknown_table || kinds.size() == 1) {
                     throw;
@@ -98,7 +103,7 @@ std::vector<CounterReading> CounterSource::read_kernel(const std::string& policy
         for (const auto& name : wanted) {
             try {
                 auto more = backend->counters(name, reset);
-                readings.insert(readings.end(), more.begin(), more.end());
+                std::move(more.begin(), more.end(), std::back_inserter(readings));
                 seen.insert(name);
             } catch (const RuntimeError& error) {
                 if (error.kind() != ErrorKind::unknown_table) {

@@ -190,8 +190,20 @@ std::vector<CounterReading> NftBackend::readings_once(const std::string& table, 
     // A large classification's classes: the sums of their elements (nft_element_counters.hpp),
     // merged into the counter objects' name order, so that counters() need not sort them.
     const std::size_t objects = result.size();
-    for (const auto& counter : read_element_counters(netlink_, table, reset)) {
-        result.push_back(reading_of(counter));
+    const ElementCounterSums elements = read_element_counters(netlink_, table, reset);
+    const auto sums = elements.sums();
+    result.reserve(objects + sums.size());
+    const std::string policy = table.substr(table_prefix.size());
+    // The sums are in name order, their comments in the order the kernel sent them: each
+    // comment is a cache miss unless asked for a few readings ahead (~15 % of a read).
+    constexpr std::size_t ahead = 8;
+    for (std::size_t i = 0; i < sums.size(); ++i) {
+        if (i + ahead < sums.size()) {
+            __builtin_prefetch(sums[i + ahead].comment.data());
+        }
+        const auto& sum = sums[i];
+        result.push_back(runtime::reading_of(policy, std::string(sum.name), sum.packets, sum.bytes,
+                                             decode_counter_comment(sum.name, sum.comment)));
     }
     if (objects != 0 && objects != result.size()) {
         std::inplace_merge(result.begin(), result.begin() + static_cast<std::ptrdiff_t>(objects),
@@ -226,7 +238,6 @@ std::vector<CounterReading> NftBackend::readings_once(const std::string& table, 
     }
     // `split host`: one reading per host, in its place among the named counters; those
     // counted in BPF read as the nft sets do.
-    const std::string policy = table.substr(table_prefix.size());
     auto sets = dump_host_counters(netlink_, table, reset);
     BpfHostReadings bpf = read_bpf_hosts(policy, reset);
     std::move(bpf.sets.begin(), bpf.sets.end(), std::back_inserter(sets));
@@ -316,7 +327,7 @@ ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) 
         recreate_relabelled_quota_sets(
             sets,
             commented_sets(netlink_, table,
-                           [](const std::string& comment) { return is_quota_comment(comment); }),
+                           [](std::string_view comment) { return is_quota_comment(comment); }),
             renamed);
     }
     // Attempts, from the most to the least preserving; a rejected one commits nothing. A kept

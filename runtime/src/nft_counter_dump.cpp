@@ -15,7 +15,7 @@ const std::vector<mnl_attr_data_type>& object_attributes() {
     return expected;
 }
 
-std::string comment_from_userdata(const unsigned char* data, std::size_t length,
+std::string_view userdata_comment(const unsigned char* data, std::size_t length,
                                   unsigned char type_wanted) {
     std::size_t at = 0;
     while (at + 2 <= length) {
@@ -25,12 +25,17 @@ std::string comment_from_userdata(const unsigned char* data, std::size_t length,
             break;
         }
         if (type == type_wanted) {
-            std::string comment(reinterpret_cast<const char*>(data + at + 2), size);
+            const std::string_view comment(reinterpret_cast<const char*>(data + at + 2), size);
             return comment.substr(0, comment.find('\0'));
         }
         at += 2 + size;
     }
     return {};
+}
+
+std::string comment_from_userdata(const unsigned char* data, std::size_t length,
+                                  unsigned char type_wanted) {
+    return std::string(userdata_comment(data, length, type_wanted));
 }
 
 std::optional<KernelCounter> counter_from_object(const nlmsghdr* reply) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace acctc::runtime {
@@ -38,6 +39,9 @@ std::optional<KernelCounter> counter_from_object(const nlmsghdr* reply);
 // The comment nft stores in an object's user data (libnftnl's type-length-value records);
 // `type` is the comment's record type: 0 for objects (NFTNL_UDATA_OBJ_COMMENT), 7 for sets.
 std::string comment_from_userdata(const unsigned char* data, std::size_t length,
+                                  unsigned char type = 0);
+// The same as a view of `data`, for the many records only looked at.
+std::string_view userdata_comment(const unsigned char* data, std::size_t length,
                                   unsigned char type = 0);
 
 } // namespace acctc::runtime

@@ -88,7 +88,7 @@ ElementReload plan_element_reload(NftNetlink& netlink, const std::string& table,
                                   const std::vector<CompiledCounter>& origins) {
     ElementReload plan;
     std::map<std::string, std::string> live; // name -> comment
-    const auto counting = [](const std::string& comment) {
+    const auto counting = [](std::string_view comment) {
         return comment.starts_with(element_set_comment);
     };
     for (const auto& set : commented_sets(netlink, table, counting)) {

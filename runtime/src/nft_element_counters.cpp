@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <arpa/inet.h>
+#include <array>
 #include <cstring>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -17,64 +18,6 @@ namespace {
 constexpr std::uint16_t msg_getsetelem_reset = 33;
 // libnftnl's NFTNL_UDATA_SET_ELEM_COMMENT.
 constexpr unsigned char element_userdata_comment = 0;
-
-// Every element's comment, one after another in one buffer (no allocation per element), with its
-// counter's values; summed by name once all are read.
-class Elements {
-  public:
-    void add(std::string_view comment, std::uint64_t packets, std::uint64_t bytes) {
-        records_.push_back({text_.size(), comment.size(), packets, bytes});
-        text_ += comment;
-    }
-    // Back to what it held before a set's dump (a plain dump interrupted is taken again).
-    std::pair<std::size_t, std::size_t> mark() const { return {records_.size(), text_.size()}; }
-    void undo(std::pair<std::size_t, std::size_t> to) {
-        records_.resize(to.first);
-        text_.resize(to.second);
-    }
-
-    // One counter per name, its elements summed, in the byte order of the names (as the name
-    // cache keeps counter objects: the readings then need no sort).
-    std::vector<KernelCounter> sums(const std::string& table) const {
-        struct Named {
-            std::string_view name;
-            std::string_view comment;
-            const Record* record;
-        };
-        std::vector<Named> named;
-        named.reserve(records_.size());
-        for (const auto& record : records_) {
-            std::string_view name;
-            std::string_view comment;
-            if (split_element_comment(std::string_view(text_).substr(record.at, record.length),
-                                      name, comment)) {
-                named.push_back({name, comment, &record});
-            }
-        }
-        std::sort(named.begin(), named.end(),
-                  [](const Named& a, const Named& b) { return a.name < b.name; });
-        std::vector<KernelCounter> out;
-        for (std::size_t i = 0; i < named.size(); ++i) {
-            if (i == 0 || named[i].name != named[i - 1].name) {
-                out.push_back(
-                    {table, std::string(named[i].name), 0, 0, std::string(named[i].comment)});
-            }
-            out.back().packets += named[i].record->packets;
-            out.back().bytes += named[i].record->bytes;
-        }
-        return out;
-    }
-
-  private:
-    struct Record {
-        std::size_t at;
-        std::size_t length;
-        std::uint64_t packets;
-        std::uint64_t bytes;
-    };
-    std::vector<Record> records_;
-    std::string text_;
-};
 
 // Calls on_element(comment, key, packets, bytes) for every element of one set that has a counter.
 template <typename OnElement>
@@ -214,10 +157,63 @@ bool split_element_comment(std::string_view comment, std::string_view& name,
     return true;
 }
 
-std::vector<KernelCounter> read_element_counters(NftNetlink& netlink, const std::string& table,
-                                                 bool reset) {
-    Elements elements;
-    const auto counting = [](const std::string& comment) {
+namespace {
+
+// The first 16 bytes of a name as two big-endian numbers (zero-padded): comparing them orders
+// names as their bytes do, without a memcmp call per comparison (100,000 names share prefixes).
+std::pair<std::uint64_t, std::uint64_t> order_key(std::string_view name) {
+    std::array<unsigned char, 16> bytes{};
+    std::memcpy(bytes.data(), name.data(), std::min(name.size(), bytes.size()));
+    std::uint64_t high = 0;
+    std::uint64_t low = 0;
+    for (std::size_t i = 0; i < 8; ++i) {
+        high = high << 8 | bytes[i];
+        low = low << 8 | bytes[i + 8];
+    }
+    return {high, low};
+}
+
+} // namespace
+
+void ElementCounterSums::add(std::string_view comment, std::uint64_t packets, std::uint64_t bytes) {
+    records_.push_back({text_.size(), comment.size(), packets, bytes});
+    text_ += comment;
+}
+
+std::vector<ElementCounterSums::Sum> ElementCounterSums::sums() const {
+    struct Named {
+        std::pair<std::uint64_t, std::uint64_t> key;
+        Sum sum;
+    };
+    std::vector<Named> named;
+    named.reserve(records_.size());
+    for (const auto& record : records_) {
+        Sum sum{{}, {}, record.packets, record.bytes};
+        if (split_element_comment(std::string_view(text_).substr(record.at, record.length),
+                                  sum.name, sum.comment)) {
+            named.push_back({order_key(sum.name), sum});
+        }
+    }
+    std::sort(named.begin(), named.end(), [](const Named& a, const Named& b) {
+        return a.key != b.key ? a.key < b.key : a.sum.name < b.sum.name;
+    });
+    std::vector<Sum> out;
+    out.reserve(named.size());
+    for (std::size_t i = 0; i < named.size(); ++i) {
+        if (i == 0 || named[i].sum.name != named[i - 1].sum.name) {
+            out.push_back(named[i].sum);
+        } else {
+            out.back().packets += named[i].sum.packets;
+            out.back().bytes += named[i].sum.bytes;
+        }
+    }
+    return out;
+}
+
+ElementCounterSums read_element_counters(NftNetlink& netlink, const std::string& table,
+                                         bool reset) {
+    ElementCounterSums elements;
+    const auto counting = [](std::string_view comment) {
         return comment.starts_with(element_set_comment);
     };
     const auto add = [&](std::string_view comment, std::string_view, std::uint64_t packets,
@@ -233,7 +229,7 @@ std::vector<KernelCounter> read_element_counters(NftNetlink& netlink, const std:
             elements.undo(before);
         }
     }
-    return elements.sums(table);
+    return elements;
 }
 
 } // namespace acctc::runtime

@@ -4,25 +4,61 @@
 // several keys is the sum of its elements.
 #pragma once
 
+#include "acctc/compile.hpp"
 #include "nft_counter_dump.hpp"
 #include "nft_netlink.hpp"
-
-#include "acctc/compile.hpp"
 
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace acctc::runtime {
 
-// Every element-counted counter of `table inet TABLE`, one per name (its elements summed; the
-// comment is the counter's, as a counter object of that name would carry it), in the order of
-// first appearance. With reset each element is read and zeroed atomically by the kernel
-// (NFT_MSG_GETSETELEM_RESET), and none is zeroed without being returned.
-std::vector<KernelCounter> read_element_counters(NftNetlink& netlink, const std::string& table,
-                                                 bool reset);
+// The elements read from a table's counting sets, summed per counter name.
+class ElementCounterSums {
+  public:
+    // One counter: its name, its comment (as a counter object of that name would carry it) and
+    // its elements' values summed. The views point into this object.
+    struct Sum {
+        std::string_view name;
+        std::string_view comment;
+        std::uint64_t packets = 0;
+        std::uint64_t bytes = 0;
+    };
+
+    // An element's comment (name, space, counter comment) and values, copied into one buffer:
+    // no allocation per element.
+    void add(std::string_view comment, std::uint64_t packets, std::uint64_t bytes);
+    // Back to what it held before a set's dump (a plain dump interrupted is taken again).
+    std::pair<std::size_t, std::size_t> mark() const { return {records_.size(), text_.size()}; }
+    void undo(std::pair<std::size_t, std::size_t> to) {
+        records_.resize(to.first);
+        text_.resize(to.second);
+    }
+
+    // One Sum per name, in the byte order of the names (as the name cache keeps counter
+    // objects: the readings then need no sort). Elements whose comment names no counter are left
+    // out.
+    std::vector<Sum> sums() const;
+
+  private:
+    struct Record {
+        std::size_t at;
+        std::size_t length;
+        std::uint64_t packets;
+        std::uint64_t bytes;
+    };
+    std::vector<Record> records_;
+    std::string text_;
+};
+
+// Every element-counted counter of `table inet TABLE`. With reset each element is read and
+// zeroed atomically by the kernel (NFT_MSG_GETSETELEM_RESET), and none is zeroed without being
+// returned.
+ElementCounterSums read_element_counters(NftNetlink& netlink, const std::string& table, bool reset);
 
 // Every element with a counter of one counting set: on_element(comment, key, packets, bytes),
 // the key as the kernel holds it. False when a concurrent change interrupted a plain dump.

@@ -47,7 +47,7 @@ HostText host_text(const HostElement& element);
 void read_host_elements(const nlmsghdr* reply, std::vector<HostElement>& into);
 
 // A set whose comment holds counter labels is a host set (peer sets hold "file:line").
-bool is_host_set_comment(const std::string& comment);
+bool is_host_set_comment(std::string_view comment);
 
 // Every element of every host set of an inet table. With reset each element's counter is read
 // and zeroed by the kernel in one step (NFT_MSG_GETSETELEM_RESET, Linux 6.5 and later); the
@@ -65,7 +65,7 @@ struct CommentedSet {
 };
 // The table's sets (every inet table's when empty) whose comment `wanted` accepts.
 std::vector<CommentedSet> commented_sets(NftNetlink& netlink, const std::string& table,
-                                         const std::function<bool(const std::string&)>& wanted);
+                                         const std::function<bool(std::string_view)>& wanted);
 
 // Every element of one set: on_expression(host, expression) per expression of each element,
 // the host as nft prints it. `restart` runs before each attempt (a plain dump interrupted by a

@@ -166,7 +166,7 @@ namespace {
 // the quota, the set's comment the quota's identity with its warning level.
 constexpr std::string_view quota_set_suffixes[] = {"_quota_v4", "_quota_v6", "_quota_mac"};
 
-bool is_quota_set_comment(const std::string& comment) {
+bool is_quota_set_comment(std::string_view comment) {
     return is_quota_comment(comment);
 }
 

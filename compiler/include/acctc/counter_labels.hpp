@@ -197,6 +197,26 @@ inline std::optional<std::string> unescape(std::string_view text) {
     return out;
 }
 
+// unescape() into `out` (replacing what it held); false when the text is not an escaped one.
+// Plain text, the usual case, is one validation and one assignment.
+inline bool unescape_into(std::string& out, std::string_view text) {
+    if (text.find('%') == std::string_view::npos) {
+        for (const char c : text) {
+            if (!plain(static_cast<unsigned char>(c))) {
+                return false;
+            }
+        }
+        out.assign(text);
+        return true;
+    }
+    auto unescaped = unescape(text);
+    if (!unescaped) {
+        return false;
+    }
+    out = std::move(*unescaped);
+    return true;
+}
+
 // A value in a comma-separated list: its commas escaped too.
 inline void escape_list_item_into(std::string& out, std::string_view text) {
     static constexpr char hex[] = "0123456789ABCDEF";
@@ -212,14 +232,18 @@ inline void escape_list_item_into(std::string& out, std::string_view text) {
     }
 }
 
-inline std::vector<std::string_view> split_list(std::string_view text) {
-    std::vector<std::string_view> items;
+// Calls item(text) for each item of a comma-separated list, without building one; false as
+// soon as one returns false.
+template <typename Item>
+bool each_list_item(std::string_view text, Item item) {
     for (std::size_t at = 0; at <= text.size();) {
         const std::size_t end = std::min(text.find(',', at), text.size());
-        items.push_back(text.substr(at, end - at));
+        if (!item(text.substr(at, end - at))) {
+            return false;
+        }
         at = end + 1;
     }
-    return items;
+    return true;
 }
 
 } // namespace counter_labels_detail
@@ -308,51 +332,52 @@ inline std::string encode_counter_comment(std::string_view name, const CounterId
 }
 
 // The identity of kernel object `name` from its comment; the fallback for any other comment.
+// Walks the words in place and builds nothing it does not return: a read of 100,000 counters
+// decodes 100,000 comments.
 inline CounterIdentity decode_counter_comment(std::string_view name, std::string_view comment) {
-    using counter_labels_detail::unescape;
-    const CounterIdentity fallback{
-        std::string(name), CounterKind::counter, {}, std::string(comment)};
-    if (!comment.starts_with(std::string(counter_comment_version) + " ")) {
-        return fallback;
+    using counter_labels_detail::unescape_into;
+    const auto fallback = [&] {
+        return CounterIdentity{std::string(name), CounterKind::counter, {}, std::string(comment)};
+    };
+    if (!comment.starts_with(counter_comment_version) ||
+        comment.size() <= counter_comment_version.size() ||
+        comment[counter_comment_version.size()] != ' ') {
+        return fallback();
     }
     CounterIdentity out;
-    std::vector<std::string_view> words;
-    for (std::size_t at = counter_comment_version.size() + 1; at <= comment.size();) {
-        const std::size_t end = std::min(comment.find(' ', at), comment.size());
-        words.push_back(comment.substr(at, end - at));
-        at = end + 1;
-    }
     bool family_seen = false;
     std::size_t next_dimension = 0;
-    for (std::size_t w = 0; w < words.size(); ++w) {
-        const std::string_view word = words[w];
-        if (word.starts_with('@') && w + 1 == words.size()) {
-            auto origin = unescape(word.substr(1));
-            if (!origin) {
-                return fallback;
+    std::string value;
+    for (std::size_t at = counter_comment_version.size() + 1, w = 0; at <= comment.size(); ++w) {
+        const std::size_t end = std::min(comment.find(' ', at), comment.size());
+        const std::string_view word = comment.substr(at, end - at);
+        const bool last = end == comment.size();
+        at = end + 1;
+        if (word.starts_with('@') && last) {
+            if (!unescape_into(out.origin, word.substr(1))) {
+                return fallback();
             }
-            out.origin = std::move(*origin);
             continue;
         }
         const std::size_t eq = word.find('=');
         if (eq == std::string_view::npos || eq == 0) {
-            return fallback;
+            return fallback();
         }
         const std::string_view key = word.substr(0, eq);
-        auto value = unescape(word.substr(eq + 1));
-        if (!value) {
-            return fallback;
+        const std::string_view raw = word.substr(eq + 1);
+        if (!unescape_into(value, raw)) {
+            return fallback();
         }
         if (key == "f" && !family_seen && w == 0) {
             std::size_t length = 0;
-            for (char c : *value) {
+            for (char c : value) {
                 if (c < '0' || c > '9' || length > name.size()) {
-                    return fallback;
+                    return fallback();
                 }
                 length = length * 10 + static_cast<std::size_t>(c - '0');
             }
-            if (value->empty() || length == 0 || length > name.size()) {
-                return fallback;
+            if (value.empty() || length == 0 || length > name.size()) {
+                return fallback();
             }
             out.family = std::string(name.substr(0, length));
             family_seen = true;
@@ -360,56 +385,64 @@ inline CounterIdentity decode_counter_comment(std::string_view name, std::string
         }
         if (key == "w" && family_seen && out.wire.empty()) {
             // Unescaped names are plain: the list splits on the raw text.
-            for (std::string_view item : counter_labels_detail::split_list(word.substr(eq + 1))) {
-                bool named = false;
-                for (WireDifference d : all_wire_differences) {
-                    if (wire_difference_name(d) == item) {
-                        out.wire.add(d);
-                        named = true;
+            const bool named =
+                counter_labels_detail::each_list_item(raw, [&](std::string_view item) {
+                    bool known = false;
+                    for (WireDifference d : all_wire_differences) {
+                        if (wire_difference_name(d) == item) {
+                            out.wire.add(d);
+                            known = true;
+                        }
                     }
-                }
-                if (!named) {
-                    return fallback;
-                }
+                    return known;
+                });
+            if (!named) {
+                return fallback();
             }
             next_dimension = all_dimensions.size(); // labels come before w=
             continue;
         }
         if (key == "rx" && !out.wire.empty() && out.receive_devices.empty()) {
-            for (std::string_view item : counter_labels_detail::split_list(word.substr(eq + 1))) {
-                auto device = unescape(item);
-                if (!device || device->empty()) {
-                    return fallback;
-                }
-                out.receive_devices.push_back(std::move(*device));
+            const bool devices =
+                counter_labels_detail::each_list_item(raw, [&](std::string_view item) {
+                    std::string device;
+                    if (!unescape_into(device, item) || device.empty()) {
+                        return false;
+                    }
+                    out.receive_devices.push_back(std::move(device));
+                    return true;
+                });
+            if (!devices) {
+                return fallback();
             }
             continue;
         }
         if (key == "k" && family_seen && out.labels.empty()) {
-            if (*value == kind_name(CounterKind::quota)) {
+            if (value == kind_name(CounterKind::quota)) {
                 out.kind = CounterKind::quota;
                 continue;
             }
-            if (*value != kind_name(CounterKind::counter)) {
-                return fallback;
+            if (value != kind_name(CounterKind::counter)) {
+                return fallback();
             }
             continue;
         }
         bool known = false;
         for (; family_seen && next_dimension < all_dimensions.size(); ++next_dimension) {
             if (dimension_name(all_dimensions[next_dimension]) == key) {
-                out.labels.push_back({all_dimensions[next_dimension], std::move(*value)});
+                out.labels.push_back({all_dimensions[next_dimension], std::move(value)});
+                value.clear();
                 ++next_dimension;
                 known = true;
                 break;
             }
         }
         if (!known) {
-            return fallback; // unknown, repeated or out-of-order dimension
+            return fallback(); // unknown, repeated or out-of-order dimension
         }
     }
     if (!family_seen) {
-        return fallback;
+        return fallback();
     }
     return out;
 }

@@ -1,0 +1,50 @@
+#include "nft_element_counters.hpp"
+
+#include <gtest/gtest.h>
+
+namespace acctc::runtime {
+namespace {
+
+// The read sums the elements of a class by name, in the names' byte order, whatever order the
+// kernel sent them in; the order key (the first 16 bytes as numbers) must agree with the bytes.
+TEST(ElementCounterSums, SumsByNameInByteOrder) {
+    ElementCounterSums elements;
+    elements.add("svc_c10 acctc1 f=3 class=c10", 1, 10);
+    elements.add("svc_c9 acctc1 f=3 class=c9", 2, 20);
+    elements.add("svc_a_long_name_past_16_bytes_2 acctc1 f=3", 3, 30);
+    elements.add("svc_c10 acctc1 f=3 class=c10", 4, 40);
+    elements.add("svc_a_long_name_past_16_bytes_1 acctc1 f=3", 5, 50);
+    elements.add("nocomment", 6, 60); // no counter name: left out
+    elements.add("svc_\xff acctc1 f=3", 7, 70);
+    elements.add("svc_c1 acctc1 f=3 class=c1", 8, 80);
+    const auto sums = elements.sums();
+    ASSERT_EQ(sums.size(), 6U);
+    EXPECT_EQ(sums[0].name, "svc_a_long_name_past_16_bytes_1");
+    EXPECT_EQ(sums[1].name, "svc_a_long_name_past_16_bytes_2");
+    EXPECT_EQ(sums[2].name, "svc_c1");
+    EXPECT_EQ(sums[3].name, "svc_c10");
+    EXPECT_EQ(sums[3].comment, "acctc1 f=3 class=c10");
+    EXPECT_EQ(sums[3].packets, 5U);
+    EXPECT_EQ(sums[3].bytes, 50U);
+    EXPECT_EQ(sums[4].name, "svc_c9");
+    EXPECT_EQ(sums[5].name, "svc_\xff"); // bytes compare unsigned
+    for (std::size_t i = 1; i < sums.size(); ++i) {
+        EXPECT_LT(sums[i - 1].name, sums[i].name);
+    }
+}
+
+// A plain dump interrupted by a ruleset change is taken again: what it added is undone.
+TEST(ElementCounterSums, UndoDropsAnInterruptedDump) {
+    ElementCounterSums elements;
+    elements.add("a_x acctc1 f=1", 1, 1);
+    const auto mark = elements.mark();
+    elements.add("a_x acctc1 f=1", 5, 5);
+    elements.add("a_y acctc1 f=1", 5, 5);
+    elements.undo(mark);
+    const auto sums = elements.sums();
+    ASSERT_EQ(sums.size(), 1U);
+    EXPECT_EQ(sums[0].packets, 1U);
+}
+
+} // namespace
+} // namespace acctc::runtime
