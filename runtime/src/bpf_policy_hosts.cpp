@@ -19,10 +19,6 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-#ifndef SO_NETNS_COOKIE
-#define SO_NETNS_COOKIE 71
-#endif
-
 namespace acctc::runtime {
 namespace {
 
@@ -89,47 +85,8 @@ void write_info(const fs::path& dir, const Info& info) {
     bpf::update_element(map.get(), &key, value.data());
 }
 
-// The calling thread's network namespace, as a number no other namespace has had since boot.
-std::uint64_t netns_cookie() {
-    const UniqueFd socket(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-    std::uint64_t cookie = 0;
-    socklen_t size = sizeof cookie;
-    if (!socket.valid() ||
-        ::getsockopt(socket.get(), SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &size) != 0) {
-        throw_system_error("network namespace cookie", errno);
-    }
-    return cookie;
-}
-
-// <root>/acctc/<netns cookie>: a bpffs mounted at <root> first if none is there.
-fs::path namespace_dir(bool create) {
-    const char* override_root = std::getenv("ACCTC_BPF_ROOT");
-    const fs::path root =
-        override_root != nullptr && *override_root != '\0' ? override_root : "/sys/fs/bpf";
-    struct statfs info {};
-    const bool mounted = ::statfs(root.c_str(), &info) == 0 &&
-                         static_cast<unsigned long>(info.f_type) == BPF_FS_MAGIC;
-    if (!mounted) {
-        if (!create) {
-            return {};
-        }
-        fs::create_directories(root);
-        if (::mount("bpf", root.c_str(), "bpf", 0, "mode=0700") != 0) {
-            throw_system_error("mount bpffs at " + root.string(), errno);
-        }
-    }
-    if (!create) {
-        try {
-            return root / "acctc" / std::to_string(netns_cookie());
-        } catch (const RuntimeError&) {
-            return {}; // no SO_NETNS_COOKIE (Linux < 5.14): nothing can have been pinned
-        }
-    }
-    return root / "acctc" / std::to_string(netns_cookie());
-}
-
 fs::path policy_dir(const std::string& policy, bool create) {
-    const fs::path ns = namespace_dir(create);
+    const fs::path ns = bpf::namespace_dir(create);
     return ns.empty() ? fs::path() : ns / policy;
 }
 

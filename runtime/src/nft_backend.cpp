@@ -3,6 +3,7 @@
 #include "acctc/runtime/errors.hpp"
 #include "acctc/runtime/nft_context.hpp"
 #include "bpf_policy_hosts.hpp"
+#include "bpf_wire.hpp"
 #include "chain_record.hpp"
 #include "counter_origins.hpp"
 #include "counter_relabel.hpp"
@@ -207,6 +208,7 @@ std::vector<CounterReading> NftBackend::readings_once(const std::string& table, 
         result.resize(kept);
     }
     add_egress_counts(netlink_, table, reset, result);
+    add_wire_corrections(table.substr(table_prefix.size()), reset, result); // bpf_wire.hpp
     // A kept counter's kernel comment is the origin it was created with; the policy applied
     // last may declare it elsewhere.
     const auto origins = recorded_origins(netlink_, table);
@@ -242,7 +244,11 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
         apply_bpf_hosts(policy.policy_name, policy.bpf_hosts);
     }
     try {
-        return apply_table(policy, dry_run);
+        ApplyReport report = apply_table(policy, dry_run);
+        if (!dry_run) {
+            report.wire_fallback = apply_wire_correction(policy.policy_name, policy.bpf_wire);
+        }
+        return report;
     } catch (...) {
         if (!dry_run && !bpf_before) {
             remove_bpf_hosts(policy.policy_name);
@@ -589,6 +595,7 @@ RemoveReport NftBackend::remove(const std::string& policy) {
     run_transaction("delete table inet " + table + "\n" + egress_removal(netlink_, table, "delete"),
                     table, false);
     remove_bpf_hosts(policy);
+    remove_bpf_wire(policy);
     forget_counter_names(table);
     forget_chains(table);
     forget_origins(table);

@@ -5,6 +5,7 @@
 #include "acctc/runtime/counter_sample.hpp"
 
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -47,6 +48,9 @@ struct ApplyReport {
     std::vector<std::string> sets_kept;
     std::vector<ReplacedSet> sets_replaced;
     std::vector<std::string> sets_removed;
+    // nft: why the counters CompiledPolicy::bpf_wire plans to correct count merged packets
+    // instead (no BPF, no TCX, a device missing: docs/counting.md); none when corrected.
+    std::optional<std::string> wire_fallback{};
 };
 
 // One line per replaced or removed set for the user, e.g. "note: set peers_v4 was re-created
