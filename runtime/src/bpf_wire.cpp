@@ -108,8 +108,13 @@ struct WireMaps {
     }
 };
 
+// bpffs refuses a '.' in a name (eth0.100, a VLAN): %2e for it, %25 for '%'.
 std::string link_name(const WireHook& hook) {
-    return hook.device + (hook.ingress ? "_in" : "_out");
+    std::string out;
+    for (const char c : hook.device) {
+        out += c == '.' ? "%2e" : c == '%' ? "%25" : std::string(1, c);
+    }
+    return out + (hook.ingress ? "_in" : "_out");
 }
 
 // Each planned counter's slot: the one it had, or a free one (whose old counts are zeroed).
