@@ -64,7 +64,8 @@ struct Place {
 
 // The rule in the program's terms; nothing when a condition is beyond it.
 std::optional<std::pair<Place, std::vector<WireCondition>>>
-translate(const rules::Chain& chain, const rules::Rule& rule, bool& not_arrived) {
+translate(const rules::Chain& chain, const rules::Rule& rule, const std::vector<std::string>& once,
+          std::vector<std::string>& not_arrived_via) {
     Place place;
     std::vector<std::string> in;
     std::vector<std::string> out;
@@ -75,6 +76,11 @@ translate(const rules::Chain& chain, const rules::Rule& rule, bool& not_arrived)
         switch (c.field) {
         case Field::iifname:
         case Field::oifname:
+            if (c.negate && c.field == Field::iifname && c.set.empty() &&
+                *chain.hook == Hook::forward) {
+                not_arrived_via = c.names; // counted on arrival instead (a counter of both ways)
+                continue;
+            }
             if (c.negate || !c.set.empty() ||
                 std::any_of(c.names.begin(), c.names.end(),
                             [](const std::string& n) { return n.empty() || n.back() == '*'; })) {
@@ -84,7 +90,10 @@ translate(const rules::Chain& chain, const rules::Rule& rule, bool& not_arrived)
             continue;
         case Field::packet_mark:
             if (c.mark_bit == arrived_via_mark_bit && c.negate) {
-                not_arrived = true; // what did not arrive via the once devices
+                if (once.empty()) {
+                    return std::nullopt;
+                }
+                not_arrived_via = once; // what did not arrive via the once devices
                 continue;
             }
             if (c.mark_bit != forwarded_mark_bit) {
@@ -137,8 +146,9 @@ translate(const rules::Chain& chain, const rules::Rule& rule, bool& not_arrived)
         return leaving ? std::optional(std::make_pair(place, conditions)) : std::nullopt;
     case Hook::forward:
         place = {arriving ? in : out, arriving, WireScope::forwarded};
-        return arriving || leaving ? std::optional(std::make_pair(place, conditions))
-                                   : std::nullopt;
+        return (arriving && not_arrived_via.empty()) || leaving
+                   ? std::optional(std::make_pair(place, conditions))
+                   : std::nullopt;
     case Hook::egress:
         place = {{chain.device}, false,
                  forwarded.value_or(false) ? WireScope::forwarded : WireScope::local};
@@ -215,17 +225,17 @@ WirePlanning plan_bpf_wire(const ir::Policy& policy, const rules::Table& table) 
                 }
                 Found& counter = found[statement.name];
                 const bool only_count = rule.statements.size() == 1;
-                bool not_arrived = false;
-                const auto translated =
-                    chain.hook && only_count ? translate(chain, rule, not_arrived) : std::nullopt;
-                if (!translated || (not_arrived && once.empty())) {
+                std::vector<std::string> not_arrived_via;
+                const auto translated = chain.hook && only_count
+                                            ? translate(chain, rule, once, not_arrived_via)
+                                            : std::nullopt;
+                if (!translated) {
                     counter.usable = false;
                     continue;
                 }
-                counter.rules.push_back(
-                    {translated->first,
-                     {0, translated->first.scope, translated->second,
-                      not_arrived ? once : std::vector<std::string>{}, rule.origin}});
+                counter.rules.push_back({translated->first,
+                                         {0, translated->first.scope, translated->second,
+                                          not_arrived_via, rule.origin}});
             }
         }
     }
