@@ -150,7 +150,8 @@ translate(const rules::Chain& chain, const rules::Rule& rule, const std::vector<
                    ? std::optional(std::make_pair(place, conditions))
                    : std::nullopt;
     case Hook::egress:
-        place = {{chain.device}, false,
+        place = {{chain.device},
+                 false,
                  forwarded.value_or(false) ? WireScope::forwarded : WireScope::local};
         return forwarded && in.empty() && out.empty()
                    ? std::optional(std::make_pair(place, conditions))

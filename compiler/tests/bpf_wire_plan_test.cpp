@@ -39,7 +39,8 @@ const WireHook* hook(const BpfWirePlan& plan, const std::string& device, bool in
 }
 
 TEST(BpfWirePlan, MeteredLineIsCoveredBothWaysInOneRuleEach) {
-    const Compiled out = compiled(std::string(header) + "counter line { via wan; split direction }\n");
+    const Compiled out =
+        compiled(std::string(header) + "counter line { via wan; split direction }\n");
     const BpfWirePlan& plan = out.policy.bpf_wire;
     EXPECT_EQ(plan.declared, std::vector<std::string>{"line"});
     EXPECT_EQ(plan.counters, (std::vector<std::string>{"line_in", "line_out"}));
@@ -58,9 +59,10 @@ TEST(BpfWirePlan, MeteredLineIsCoveredBothWaysInOneRuleEach) {
 }
 
 TEST(BpfWirePlan, AddressesPortsAndScopesBecomeConditions) {
-    const Compiled out = compiled(std::string(header) +
-                                  "counter web { local in via wan; tcp dport 443; from 198.18.0.0/15 }\n"
-                                  "counter six { forward out via wan; to 2001:db8::/32 }\n");
+    const Compiled out =
+        compiled(std::string(header) +
+                 "counter web { local in via wan; tcp dport 443; from 198.18.0.0/15 }\n"
+                 "counter six { forward out via wan; to 2001:db8::/32 }\n");
     const BpfWirePlan& plan = out.policy.bpf_wire;
     const WireHook* in = hook(plan, "wan0", true);
     ASSERT_NE(in, nullptr);
@@ -117,9 +119,8 @@ TEST(BpfWirePlan, WhatTheProgramCannotClassifyStaysWarned) {
 }
 
 TEST(BpfWirePlan, IptablesHasNone) {
-    const Compiled out =
-        compiled(std::string(header) + "counter line { via wan; split direction }\n",
-                 Target::iptables);
+    const Compiled out = compiled(
+        std::string(header) + "counter line { via wan; split direction }\n", Target::iptables);
     EXPECT_TRUE(out.policy.bpf_wire.empty());
     EXPECT_NE(out.warnings.find("segmentation-offload"), std::string::npos);
 }

@@ -60,7 +60,8 @@ struct WireMaps {
         for (std::size_t i = 0; i < elements.count; ++i) {
             std::uint32_t slot = 0;
             std::memcpy(&slot, elements.keys.data() + i * 4, 4);
-            const char* text = reinterpret_cast<const char*>(elements.values.data() + i * name_size);
+            const char* text =
+                reinterpret_cast<const char*>(elements.values.data() + i * name_size);
             if (slot < wire_slots) {
                 out[slot] = std::string(text, ::strnlen(text, name_size));
             }
@@ -209,8 +210,8 @@ void apply_bpf_wire(const std::string& policy, const BpfWirePlan& plan) {
     std::set<std::string> links;
     for (const auto& hook : plan.hooks) {
         const std::string name = link_name(hook);
-        const UniqueFd program = bpf::load_sched_cls(
-            wire_program(hook, slot_of, program_maps, ifindex), "acctc_wire");
+        const UniqueFd program =
+            bpf::load_sched_cls(wire_program(hook, slot_of, program_maps, ifindex), "acctc_wire");
         attach(dir / name, program.get(), hook.device, hook.ingress);
         links.insert(name);
     }
@@ -296,9 +297,10 @@ void add_wire_corrections(const std::string& policy, bool reset,
             continue;
         }
         // Both generations: the other one holds nothing but what came after the last reset.
-        WireCounts sum = reset ? totals[old * wire_slots + slot]
-                               : WireCounts{totals[slot].packets + totals[slot + wire_slots].packets,
-                                            totals[slot].bytes + totals[slot + wire_slots].bytes};
+        WireCounts sum = reset
+                             ? totals[old * wire_slots + slot]
+                             : WireCounts{totals[slot].packets + totals[slot + wire_slots].packets,
+                                          totals[slot].bytes + totals[slot + wire_slots].bytes};
         by_name[names[slot]] = sum;
         if (reset) {
             maps.zero(old * wire_slots + slot);

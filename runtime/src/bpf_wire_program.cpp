@@ -20,9 +20,9 @@ constexpr std::int32_t pass = -1; // TCX_NEXT
 
 // The frame: the IP header as read (40 bytes), the transport header's first 14, the routing
 // lookup's parameters, then one 8-byte slot per value the rules read.
-constexpr std::int16_t ip_at = -64, l4_at = -88, fib_at = -152, family_at = -160,
-                       proto_at = -168, sport_at = -176, dport_at = -184, bytes_at = -192,
-                       scope_at = -200, base_at = -208, key_at = -216;
+constexpr std::int16_t ip_at = -64, l4_at = -88, fib_at = -152, family_at = -160, proto_at = -168,
+                       sport_at = -176, dport_at = -184, bytes_at = -192, scope_at = -200,
+                       base_at = -208, key_at = -216;
 
 // What the scope slot holds.
 constexpr std::int32_t scope_local = 1, scope_forwarded = 2;
@@ -254,9 +254,9 @@ void emit_rule(Assembler& p, const WireRule& rule, std::uint32_t slot, const Wir
     const std::string next = name + "_next";
     if (rule.scope != WireScope::any) {
         p.emit(load(BPF_DW, r9, r10, scope_at));
-        p.jump(jump_imm(BPF_JNE, r9,
-                        rule.scope == WireScope::local ? scope_local : scope_forwarded),
-               next);
+        p.jump(
+            jump_imm(BPF_JNE, r9, rule.scope == WireScope::local ? scope_local : scope_forwarded),
+            next);
     }
     if (!rule.not_arrived_via.empty()) { // the device a forwarded packet arrived through
         p.emit(load(BPF_W, r9, r6, offsetof(__sk_buff, ingress_ifindex)));

@@ -22,8 +22,8 @@ struct WireCounts {
 };
 
 struct WireProgramMaps {
-    int counts = -1;       // per-CPU array of WireCounts: generation * slots + slot
-    int generation = -1;   // array of one u32: 0 or 1
+    int counts = -1;     // per-CPU array of WireCounts: generation * slots + slot
+    int generation = -1; // array of one u32: 0 or 1
     std::uint32_t slots = 0;
 };
 
