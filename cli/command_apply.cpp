@@ -43,6 +43,19 @@ void print_report(const runtime::ApplyReport& report, const CompiledPolicy& poli
     }
 }
 
+// The counters planned for the BPF correction of merged packets count them after all.
+std::string wire_fallback_note(const CompiledPolicy& policy, const std::string& reason) {
+    std::string counters;
+    for (const auto& name : policy.bpf_wire.declared) {
+        counters += (counters.empty() ? "" : ", ") + name;
+    }
+    return "counters " + counters +
+           " count merged packets (TCP this host sends as segmentation-offload packets, and what "
+           "a device with GRO merged), fewer packets and header bytes than the wire carried: "
+           "the BPF program that corrects them could not be attached: " +
+           reason + " (docs/counting.md)";
+}
+
 // `via` names that match no device in the target namespace: a typo (eht0) loads cleanly and
 // counts nothing forever, a device created later (a VPN's tun0) is fine. One line per device.
 std::vector<std::string> missing_devices(const CompiledPolicy& policy,
@@ -126,6 +139,9 @@ int run_apply(const std::vector<std::string>& args) {
         print_report(report, policy, loaded->backend, values);
         for (const auto& note : runtime::receive_offload_notes(policy, values.netns)) {
             std::cout << note << "\n";
+        }
+        if (report.wire_fallback) {
+            std::cout << "note: " << wire_fallback_note(policy, *report.wire_fallback) << "\n";
         }
         if (!dry_run) {
             // The same policy left in another backend counts every packet a second time, and

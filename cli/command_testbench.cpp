@@ -2,6 +2,7 @@
 // with what the fake peers sent and what an independent capture saw.
 #include "acctc/testbench/cgroups.hpp"
 #include "acctc/testbench/netns.hpp"
+#include "acctc/testbench/private_bpffs.hpp"
 #include "acctc/testbench/runner.hpp"
 #include "acctc/testbench/scenario.hpp"
 #include "command.hpp"
@@ -11,6 +12,7 @@
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
+#include <optional>
 #include <unistd.h>
 
 namespace acctc::cli {
@@ -143,6 +145,16 @@ int run_scenarios(const std::vector<std::string>& args) {
     if (!check_only) {
         for (const auto& name : remove_leftovers()) {
             std::cerr << "removed leftover " << name << "\n";
+        }
+    }
+    // acctc's BPF pins (the correction of merged packets) in a bpffs of the bench's own.
+    std::optional<tb::PrivateBpffs> bpffs;
+    if (!check_only) {
+        try {
+            bpffs.emplace();
+        } catch (const std::exception& error) {
+            std::cerr << "acctc testbench: no private bpffs, merged packets stay uncorrected: "
+                      << error.what() << "\n";
         }
     }
     std::vector<tb::ScenarioResult> results;

@@ -5,6 +5,7 @@
 #include "acctc/left_to_exit.hpp"
 #include "acctc/version.hpp"
 #include "bpf_hosts.hpp"
+#include "bpf_wire.hpp"
 #include "check.hpp"
 #include "check_iptables.hpp"
 #include "device_uses.hpp"
@@ -69,8 +70,8 @@ CompileResult compile_source(std::string display_name, std::string text,
         stripped = without_bpf_hosts(checked, bpf_hosts);
     }
     const ir::Policy& policy = stripped ? *stripped : checked;
-    warn_wire_differences(policy, egress, diagnostics); // before the backend's errors
     if (options.target == Target::iptables) {
+        warn_wire_differences(policy, egress, {}, diagnostics); // before the backend's errors
         check_iptables(result.source, policy, diagnostics);
         if (diagnostics.has_errors()) {
             return result;
@@ -90,6 +91,10 @@ CompileResult compile_source(std::string display_name, std::string text,
     }
     if (options.target == Target::nft) {
         use_element_counters(table);
+        // Merged packets corrected in BPF (bpf_wire.hpp): those counters are not warned.
+        WirePlanning wire = plan_bpf_wire(policy, table);
+        warn_wire_differences(policy, egress, wire.corrected, diagnostics);
+        out.bpf_wire = std::move(wire.plan);
     }
     out.policy_name = policy.name;
     out.bpf_hosts = std::move(bpf_hosts);

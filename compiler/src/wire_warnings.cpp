@@ -61,7 +61,8 @@ private:
 
 } // namespace
 
-void warn_wire_differences(const ir::Policy& policy, bool egress, Diagnostics& diag) {
+void warn_wire_differences(const ir::Policy& policy, bool egress,
+                           const std::set<std::string>& corrected, Diagnostics& diag) {
     if (diag.has_errors()) {
         return; // nothing will be counted: the errors are what to read
     }
@@ -114,7 +115,7 @@ void warn_wire_differences(const ir::Policy& policy, bool egress, Diagnostics& d
         // measured 7 output-hook packets for 18 on the wire for a 20 kB write; the egress hook
         // sees them whole too), and datagrams larger than the MTU are fragmented after the
         // output hook (not before egress: at_egress counters see the fragments).
-        const bool gso = leaving.has(segmentation_offload);
+        const bool gso = leaving.has(segmentation_offload) && !corrected.contains(counter.name);
         const bool fragmented = leaving.has(fragmentation) && h.output;
         if (gso || fragmented) {
             std::string what;

@@ -5,10 +5,15 @@
 #include "acctc/diagnostics.hpp"
 #include "ir.hpp"
 
+#include <set>
+#include <string>
+
 namespace acctc {
 
 // `egress`: the backend counts leaving packets at egress where it can (nft); the warnings are
-// the differences counter_wire_sides() finds for it.
-void warn_wire_differences(const ir::Policy& policy, bool egress, Diagnostics& diagnostics);
+// the differences counter_wire_sides() finds for it. `corrected`: counters whose merged packets
+// a BPF program corrects (bpf_wire.hpp): no segmentation-offload warning.
+void warn_wire_differences(const ir::Policy& policy, bool egress,
+                           const std::set<std::string>& corrected, Diagnostics& diagnostics);
 
 } // namespace acctc

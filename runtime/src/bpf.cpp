@@ -5,12 +5,21 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <linux/magic.h>
 #include <linux/membarrier.h>
 #include <stdexcept>
+#include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
 
 namespace acctc::runtime::bpf {
 namespace {
@@ -31,7 +40,47 @@ void copy_name(char* to, std::size_t size, const std::string& name) {
     std::memcpy(to, name.data(), std::min(name.size(), size - 1));
 }
 
+// The calling thread's network namespace, as a number no other namespace has had since boot.
+std::uint64_t netns_cookie() {
+    const UniqueFd socket(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    std::uint64_t cookie = 0;
+    socklen_t size = sizeof cookie;
+    if (!socket.valid() ||
+        ::getsockopt(socket.get(), SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &size) != 0) {
+        throw_system_error("network namespace cookie", errno);
+    }
+    return cookie;
+}
+
 } // namespace
+
+std::filesystem::path namespace_dir(bool create) {
+    const char* override_root = std::getenv("ACCTC_BPF_ROOT");
+    const std::filesystem::path root =
+        override_root != nullptr && *override_root != '\0' ? override_root : "/sys/fs/bpf";
+    struct statfs info {};
+    const bool mounted = ::statfs(root.c_str(), &info) == 0 &&
+                         static_cast<unsigned long>(info.f_type) == BPF_FS_MAGIC;
+    if (!mounted) {
+        if (!create) {
+            return {};
+        }
+        // Not mounted here: acctc mounts none itself. One mounted by a short-lived mount
+        // namespace (`ip netns exec`) would vanish with it, and with it the pinned programs.
+        throw RuntimeError(ErrorKind::unsupported,
+                           "no bpffs is mounted at " + root.string() +
+                               " (systemd mounts /sys/fs/bpf; `ip netns exec` hides it: use "
+                               "--netns)");
+    }
+    if (!create) {
+        try {
+            return root / "acctc" / std::to_string(netns_cookie());
+        } catch (const RuntimeError&) {
+            return {}; // no SO_NETNS_COOKIE (Linux < 5.14): nothing can have been pinned
+        }
+    }
+    return root / "acctc" / std::to_string(netns_cookie());
+}
 
 UniqueFd create_map(const MapSpec& spec) {
     bpf_attr attr{};
@@ -223,6 +272,12 @@ void Assembler::label(const std::string& name) {
 void Assembler::load_map(std::uint8_t reg, int map_fd) {
     insns_.push_back(insn(BPF_LD | BPF_DW | BPF_IMM, reg, BPF_PSEUDO_MAP_FD, 0, map_fd));
     insns_.push_back(insn(0, 0, 0, 0, 0));
+}
+
+void Assembler::load_imm64(std::uint8_t reg, std::uint64_t value) {
+    insns_.push_back(insn(BPF_LD | BPF_DW | BPF_IMM, reg, 0, 0,
+                          static_cast<std::int32_t>(static_cast<std::uint32_t>(value))));
+    insns_.push_back(insn(0, 0, 0, 0, static_cast<std::int32_t>(value >> 32)));
 }
 
 std::vector<bpf_insn> Assembler::finish() const {

@@ -122,7 +122,7 @@ std::vector<std::string> bpf_host_refusals(const std::string& netns,
     std::string everywhere; // a refusal that holds for every counter
     UniqueFd program;
     try {
-        bpf_namespace_dir(true); // the pins' bpffs: refused where none is mounted
+        bpf::namespace_dir(true); // the pins' bpffs: refused where none is mounted
         bpf::Assembler pass;     // a program that passes every packet on (TCX_NEXT)
         pass.emit(bpf::mov_imm(0, -1));
         pass.emit(bpf::exit_program());

@@ -13,17 +13,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <linux/magic.h>
 #include <net/if.h>
 #include <sstream>
-#include <sys/mount.h>
 #include <sys/socket.h>
-#include <sys/vfs.h>
 #include <unistd.h>
-
-#ifndef SO_NETNS_COOKIE
-#define SO_NETNS_COOKIE 71
-#endif
 
 namespace acctc::runtime {
 namespace {
@@ -111,20 +104,8 @@ void write_info(const fs::path& dir, const Info& info) {
     bpf::update_element(map.get(), &key, value.data());
 }
 
-// The calling thread's network namespace, as a number no other namespace has had since boot.
-std::uint64_t netns_cookie() {
-    const UniqueFd socket(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-    std::uint64_t cookie = 0;
-    socklen_t size = sizeof cookie;
-    if (!socket.valid() ||
-        ::getsockopt(socket.get(), SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &size) != 0) {
-        throw_system_error("network namespace cookie", errno);
-    }
-    return cookie;
-}
-
 fs::path policy_dir(const std::string& policy, bool create) {
-    const fs::path ns = bpf_namespace_dir(create);
+    const fs::path ns = bpf::namespace_dir(create);
     return ns.empty() ? fs::path() : ns / policy;
 }
 
@@ -200,34 +181,6 @@ std::vector<fs::path> counter_dirs(const fs::path& dir) {
 }
 
 } // namespace
-
-fs::path bpf_namespace_dir(bool create) {
-    const char* override_root = std::getenv("ACCTC_BPF_ROOT");
-    const fs::path root =
-        override_root != nullptr && *override_root != '\0' ? override_root : "/sys/fs/bpf";
-    struct statfs info {};
-    const bool mounted = ::statfs(root.c_str(), &info) == 0 &&
-                         static_cast<unsigned long>(info.f_type) == BPF_FS_MAGIC;
-    if (!mounted) {
-        if (!create) {
-            return {};
-        }
-        // Not mounted here: acctc mounts none itself. One mounted by a short-lived mount
-        // namespace (`ip netns exec`) would vanish with it, and with it the pinned programs.
-        throw RuntimeError(ErrorKind::unsupported,
-                           "no bpffs is mounted at " + root.string() +
-                               " (systemd mounts /sys/fs/bpf; `ip netns exec` hides it: use "
-                               "--netns)");
-    }
-    if (!create) {
-        try {
-            return root / "acctc" / std::to_string(netns_cookie());
-        } catch (const RuntimeError&) {
-            return {}; // no SO_NETNS_COOKIE (Linux < 5.14): nothing can have been pinned
-        }
-    }
-    return root / "acctc" / std::to_string(netns_cookie());
-}
 
 void apply_bpf_hosts(const std::string& policy, const std::vector<BpfHostCounterPlan>& plan,
                      const std::map<std::string, BpfHostCounts>& carried) {

@@ -17,11 +17,6 @@
 
 namespace acctc::runtime {
 
-// <root>/acctc/<netns cookie> of the calling thread's namespace. With `create` a bpffs is
-// mounted at <root> first when none is there (throws when that fails); without, empty when
-// nothing can have been pinned (no bpffs, no netns cookie).
-std::filesystem::path bpf_namespace_dir(bool create);
-
 // Counts the plan's counters (in the calling thread's network namespace): a counter whose
 // device, hook, key and size are unchanged keeps its maps and counts and gets the new program
 // through its pinned link; another layout gets new maps that start with the old ones' counts;

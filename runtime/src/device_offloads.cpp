@@ -2,6 +2,7 @@
 
 #include "acctc/runtime/netns.hpp"
 #include "acctc/runtime/network_devices.hpp"
+#include "bpf_wire.hpp"
 #include "unique_fd.hpp"
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <linux/ethtool.h>
 #include <linux/sockios.h>
 #include <net/if.h>
+#include <set>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
@@ -81,11 +83,21 @@ std::vector<std::string> receive_offload_notes(const CompiledPolicy& policy,
                                                const std::string& netns) {
     NetnsScope scope(netns);
     std::vector<std::string> notes;
+    // Counters whose merged packets BPF corrects now count what the wire carried.
+    std::set<std::string> corrected;
+    if (!corrected_counters(policy.policy_name).empty()) {
+        for (const auto& name : policy.bpf_wire.declared) {
+            corrected.insert("counter " + name);
+        }
+    }
     for (const auto& use : policy.devices) {
         std::string counters;
         for (const auto& user : use.users) {
             if (!user.name.starts_with("counter ") && !user.name.starts_with("classify ")) {
                 continue; // verdicts count nothing
+            }
+            if (corrected.contains(user.name)) {
+                continue;
             }
             counters += (counters.empty() ? "" : ", ") + user.name;
         }

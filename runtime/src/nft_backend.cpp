@@ -4,6 +4,7 @@
 #include "acctc/runtime/nft_context.hpp"
 #include "bpf_nft_carry.hpp"
 #include "bpf_policy_hosts.hpp"
+#include "bpf_wire.hpp"
 #include "chain_record.hpp"
 #include "counter_origins.hpp"
 #include "counter_relabel.hpp"
@@ -227,6 +228,7 @@ std::vector<CounterReading> NftBackend::readings_once(const std::string& table, 
         result.resize(kept);
     }
     add_egress_counts(netlink_, table, reset, result);
+    add_wire_corrections(table.substr(table_prefix.size()), reset, result); // bpf_wire.hpp
     // A kept counter's kernel comment is the origin it was created with; the policy applied
     // last may declare it elsewhere.
     const auto origins = recorded_origins(netlink_, table);
@@ -278,6 +280,9 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
         ApplyReport report = apply_table(policy, dry_run);
         for (const auto& counter : into_bpf) {
             report.hosts_moved.push_back(counter + " moved from nft sets to BPF");
+        }
+        if (!dry_run) {
+            report.wire_fallback = apply_wire_correction(policy.policy_name, policy.bpf_wire);
         }
         return report;
     } catch (...) {
@@ -640,6 +645,7 @@ RemoveReport NftBackend::remove(const std::string& policy) {
     run_transaction("delete table inet " + table + "\n" + egress_removal(netlink_, table, "delete"),
                     table, false);
     remove_bpf_hosts(policy);
+    remove_bpf_wire(policy);
     forget_counter_names(table);
     forget_chains(table);
     forget_origins(table);

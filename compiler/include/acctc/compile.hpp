@@ -2,6 +2,7 @@
 #pragma once
 
 #include "acctc/bpf_host_plan.hpp"
+#include "acctc/bpf_wire_plan.hpp"
 #include "acctc/diagnostics.hpp"
 #include "acctc/quota_comment.hpp"
 #include "acctc/source.hpp"
@@ -142,6 +143,8 @@ struct CompiledPolicy {
     std::vector<Egress> egress;
     // CompileOptions::bpf_hosts: the per-host counters counted in BPF (not in the table).
     std::vector<BpfHostCounterPlan> bpf_hosts;
+    // nft: the counters whose merged packets a TCX program corrects to the wire's counts.
+    BpfWirePlan bpf_wire;
 };
 
 struct CompileResult {

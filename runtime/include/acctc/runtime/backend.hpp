@@ -5,6 +5,7 @@
 #include "acctc/runtime/counter_sample.hpp"
 
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -53,6 +54,9 @@ struct ApplyReport {
     // gone from the policy).
     std::vector<std::string> hosts_moved;
     std::vector<std::string> hosts_dropped;
+    // nft: why the counters CompiledPolicy::bpf_wire plans to correct count merged packets
+    // instead (no BPF, no TCX, a device missing: docs/counting.md); none when corrected.
+    std::optional<std::string> wire_fallback{};
 };
 
 // One line per replaced or removed set for the user, e.g. "note: set peers_v4 was re-created

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <linux/bpf.h>
 #include <map>
 #include <string>
@@ -25,6 +26,11 @@ struct MapSpec {
 };
 
 UniqueFd create_map(const MapSpec& spec);
+
+// Where acctc pins the BPF objects of the calling thread's network namespace:
+// <root>/acctc/<netns cookie>, <root> /sys/fs/bpf (ACCTC_BPF_ROOT overrides it). Where no bpffs
+// is mounted at <root>: with `create` an error (acctc mounts none), without an empty path.
+std::filesystem::path namespace_dir(bool create);
 
 // A BPF_PROG_TYPE_SCHED_CLS program (tc and TCX). Throws with the verifier's log on refusal.
 UniqueFd load_sched_cls(const std::vector<bpf_insn>& program, const std::string& name);
@@ -78,6 +84,8 @@ class Assembler {
     void label(const std::string& name);
     // Loads the map's address (BPF_LD_IMM64 with BPF_PSEUDO_MAP_FD): two instructions.
     void load_map(std::uint8_t reg, int map_fd);
+    // Loads a 64-bit constant (BPF_LD_IMM64): jumps compare with 32-bit immediates only.
+    void load_imm64(std::uint8_t reg, std::uint64_t value);
     std::vector<bpf_insn> finish() const;
 
   private:
@@ -111,6 +119,13 @@ constexpr bpf_insn add_imm(std::uint8_t dst, std::int32_t imm) {
 constexpr bpf_insn add_reg(std::uint8_t dst, std::uint8_t src) {
     return insn(BPF_ALU64 | BPF_ADD | BPF_X, dst, src, 0, 0);
 }
+// dst op= imm, dst op= src (BPF_AND, BPF_LSH, BPF_RSH, BPF_MUL, ...), 64-bit.
+constexpr bpf_insn alu_imm(std::uint8_t op, std::uint8_t dst, std::int32_t imm) {
+    return insn(BPF_ALU64 | op | BPF_K, dst, 0, 0, imm);
+}
+constexpr bpf_insn alu_reg(std::uint8_t op, std::uint8_t dst, std::uint8_t src) {
+    return insn(BPF_ALU64 | op | BPF_X, dst, src, 0, 0);
+}
 // dst = *(size *)(src + off); size is BPF_B, BPF_H, BPF_W or BPF_DW.
 constexpr bpf_insn load(std::uint8_t size, std::uint8_t dst, std::uint8_t src, std::int16_t off) {
     return insn(BPF_LDX | BPF_MEM | size, dst, src, off, 0);
@@ -130,6 +145,10 @@ constexpr bpf_insn atomic_add64(std::uint8_t dst, std::int16_t off, std::uint8_t
 // A 16-bit big-endian field, loaded as it lies in memory, to the host's order.
 constexpr bpf_insn be16_to_host(std::uint8_t dst) {
     return insn(BPF_ALU | BPF_END | BPF_TO_BE, dst, 0, 0, 16);
+}
+// The same for a field of 16, 32 or 64 bits.
+constexpr bpf_insn be_to_host(std::uint8_t dst, std::int32_t bits) {
+    return insn(BPF_ALU | BPF_END | BPF_TO_BE, dst, 0, 0, bits);
 }
 constexpr bpf_insn jump_imm(std::uint8_t op, std::uint8_t dst, std::int32_t imm) {
     return insn(BPF_JMP | op | BPF_K, dst, 0, 0, imm);

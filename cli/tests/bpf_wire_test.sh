@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# The BPF correction of merged packets (docs/counting.md, "Merged packets corrected in BPF") with
+# real bulk TCP through GSO and GRO: a host whose wan0 segments in software and merges what it
+# receives (GSO and GRO on, TSO off: the veth carries MSS-sized segments, as a card's wire
+# would), and a peer whose end merges nothing. The metered-line counters (`via wan; split
+# direction`) equal the peer's veth statistics (the wire, less 14 bytes of Ethernet header per
+# frame where veth counts it) while the hooks alone count fewer; they read `merged: false`; a reset zeroes them, a
+# reload keeps them, both exact again after more traffic; without a bpffs apply notes the
+# fallback and they read `merged`; remove leaves no pin. Private mount namespace, own bpffs.
+#   bpf_wire_test.sh ACCTC SET_OFFLOADS_PY
+set -u
+if [[ -z ${ACCTC_WIRE_TEST_PRIVATE:-} ]]; then
+    ACCTC_WIRE_TEST_PRIVATE=1 exec unshare -m --propagation private "$0" "$@"
+fi
+acctc=$(realpath "$1")
+offloads=$(realpath "$2")
+tag=bpfw$$
+host=$tag-h peer=$tag-p
+work=$(mktemp -d /tmp/acctc-bpf-wire-XXXXXX)
+mkdir -p "$work/bpffs"
+mount -t bpf bpf "$work/bpffs"
+export ACCTC_BPF_ROOT=$work/bpffs ACCTC_STATE_DIR=$work/state
+cleanup() {
+    for ns in "$host" "$peer"; do ip netns del "$ns" 2>/dev/null; done
+    umount "$work/bpffs" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+for ns in "$host" "$peer"; do
+    ip netns add "$ns" && ip -n "$ns" link set lo up
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
+        net.ipv6.conf.default.router_solicitations=0 net.ipv4.tcp_timestamps=1
+done
+ip -n "$host" link add wan0 type veth peer name eth0 netns "$peer"
+ip -n "$host" addr add 198.18.62.1/24 dev wan0
+ip -n "$host" addr add 2001:db8:62::1/64 dev wan0 nodad
+ip -n "$peer" addr add 198.18.62.2/24 dev eth0
+ip -n "$peer" addr add 2001:db8:62::2/64 dev eth0 nodad
+ip netns exec "$host" python3 "$offloads" wan0 tso=0 gso=1 gro=1
+ip netns exec "$peer" python3 "$offloads" eth0 tso=0 gso=1 gro=0
+ip -n "$host" link set wan0 up
+ip -n "$peer" link set eth0 up
+mac() { ip -n "$1" -j link show "$2" | jq -r '.[0].address'; }
+for a in 198.18.62.2 2001:db8:62::2; do
+    ip -n "$host" neigh replace "$a" lladdr "$(mac "$peer" eth0)" dev wan0 nud permanent
+done
+for a in 198.18.62.1 2001:db8:62::1; do
+    ip -n "$peer" neigh replace "$a" lladdr "$(mac "$host" wan0)" dev eth0 nud permanent
+done
+# IPv6's own reports after the addresses came up (MLD: two within a second) are over before
+# the counting starts.
+sleep 2.5
+
+cat >"$work/wire.acct" <<'POLICY'
+policy wire
+interface wan = wan0
+counter line { via wan; split direction }
+counter web6 { via wan; tcp port 7001; address 2001:db8::/32 }
+POLICY
+acctc_h() { "$acctc" "$1" --netns "$host" "${@:2}"; }
+acctc_h apply "$work/wire.acct" >"$work/apply.out" 2>&1 || fail "apply failed: $(cat "$work/apply.out")"
+grep -q "could not be attached" "$work/apply.out" && fail "no correction: $(cat "$work/apply.out")"
+
+# Bulk TCP both ways: ADDRESS PORT SEND REPLY (bytes, in writes of 20,000 and more).
+bulk() {
+    ip netns exec "$peer" python3 -c "
+import socket, sys
+s = socket.socket(socket.AF_INET6 if ':' in '$1' else socket.AF_INET)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('$1', $2)); s.listen(1)
+c, _ = s.accept()
+got = 0
+while got < $3:
+    got += len(c.recv(65536))
+c.sendall(b'r' * $4)
+c.shutdown(socket.SHUT_WR)
+while c.recv(65536): pass
+" &
+    sleep 0.3
+    ip netns exec "$host" python3 -c "
+import socket
+s = socket.create_connection(('$1', $2))
+s.sendall(b's' * $3)
+got = 0
+while got < $4:
+    got += len(s.recv(65536))
+s.close()
+"
+    wait
+}
+# The wire as the peer's end saw it: what it received (the host's out) and sent (the host's in).
+stats() {
+    local d=/sys/class/net/eth0/statistics
+    ip netns exec "$peer" sh -c "echo \$(cat $d/rx_packets) \$(cat $d/rx_bytes) \$(cat $d/tx_packets) \$(cat $d/tx_bytes)"
+}
+reading() { acctc_h counters wire --json | jq -r ".counters[] | select(.name == \"$1\") | \"\(.packets) \(.bytes) \(.merged)\""; }
+hook() { ip netns exec "$host" nft list counter inet acctc_wire "$1" | awk '/packets/ {print $2}'; }
+
+# Both directions equal the wire's deltas since `before`, in L3 bytes: the peer's rx bytes
+# (counted by the host's veth_xmit) hold the 14-byte Ethernet header, its tx bytes do not (with
+# GRO on, the host's end receives through NAPI, and veth reports what that counted, after
+# eth_type_trans() pulled the header).
+check_wire() {
+    local before=($1) after=($(stats)) what=$2
+    local out_p=$((after[0] - before[0])) out_b=$((after[1] - before[1] - 14 * (after[0] - before[0])))
+    local in_p=$((after[2] - before[2])) in_b=$((after[3] - before[3]))
+    local line_out=($(reading line_out)) line_in=($(reading line_in))
+    [[ ${line_out[0]} == "$out_p" && ${line_out[1]} == "$out_b" ]] ||
+        fail "$what: line_out ${line_out[*]} != wire $out_p $out_b"
+    [[ ${line_in[0]} == "$in_p" && ${line_in[1]} == "$in_b" ]] ||
+        fail "$what: line_in ${line_in[*]} != wire $in_p $in_b"
+    [[ ${line_out[2]} == false && ${line_in[2]} == false ]] || fail "$what: still merged"
+    echo "$what: line_in $in_p packets / $in_b bytes, line_out $out_p / $out_b = the wire"
+}
+
+start=$(stats)
+bulk 198.18.62.2 7000 60000 40000
+bulk 2001:db8:62::2 7001 40000 60000
+check_wire "$start" "first transfers"
+# The hooks alone saw merged packets: fewer than the wire.
+read -r out_p _ <<<"$(reading line_out)"
+(($(hook line_out) < out_p)) || fail "the hook saw every segment: nothing was merged to correct"
+read -r in_p _ <<<"$(reading line_in)"
+(($(hook line_in) < in_p)) || fail "GRO merged nothing on the host's wan0"
+web6=($(reading web6))
+((web6[0] > 0)) || fail "web6 counted nothing"
+
+# Reload: the same counts.
+before=$(reading line_out)
+acctc_h apply "$work/wire.acct" >/dev/null 2>&1 || fail "reload failed"
+[[ $(reading line_out) == "$before" ]] || fail "reload changed line_out: $before -> $(reading line_out)"
+
+# Reset: zero, then exact again from there.
+acctc_h counters wire --reset >/dev/null || fail "reset failed"
+[[ $(reading line_out) == "0 0 false" && $(reading line_in) == "0 0 false" ]] ||
+    fail "reset left $(reading line_out) / $(reading line_in)"
+start=$(stats)
+bulk 198.18.62.2 7002 30000 50000
+check_wire "$start" "after reset and reload"
+
+# No bpffs: loaded without the correction, said so, and merged again.
+ACCTC_BPF_ROOT=$work/not-bpffs acctc_h apply "$work/wire.acct" >"$work/apply.out" 2>&1 ||
+    fail "apply without bpffs failed"
+grep -q "note: counters line, web6 count merged packets.*could not be attached: no bpffs" \
+    "$work/apply.out" || fail "no fallback note: $(cat "$work/apply.out")"
+ACCTC_BPF_ROOT=$work/not-bpffs "$acctc" counters --netns "$host" wire --json |
+    jq -e '.counters[] | select(.name == "line_out") | .merged' >/dev/null ||
+    fail "line_out without the correction does not say merged"
+
+acctc_h apply "$work/wire.acct" >/dev/null 2>&1 || fail "apply again failed"
+acctc_h remove wire >/dev/null || fail "remove failed"
+left=$(find "$ACCTC_BPF_ROOT" -mindepth 1 ! -name '*.debug' | wc -l)
+[[ $left == 0 ]] || fail "remove left $left pinned objects: $(find "$ACCTC_BPF_ROOT")"
+echo PASS
