@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string_view>
@@ -92,8 +93,20 @@ std::vector<ReportRow> rows_for(const PolicyTotals& totals, const periods::Perio
                 counter.total += host.total;
             }
             if (!(hosts.size() == 1 && hosts.front().name.empty())) {
+                // The overflow is no host: it is not ranked nor counted in "N more", and
+                // comes last, as in `acctc counters`.
+                const auto overflow = std::find_if(
+                    hosts.begin(), hosts.end(), [](const auto& h) { return h.name == "overflow"; });
+                std::optional<ReportRow> overflow_row;
+                if (overflow != hosts.end()) {
+                    overflow_row = std::move(*overflow);
+                    hosts.erase(overflow);
+                }
                 counter.children = std::move(hosts);
                 keep_top(counter.children, options.top, "other hosts");
+                if (overflow_row) {
+                    counter.children.push_back(std::move(*overflow_row));
+                }
             }
             family.total += counter.total;
             family.children.push_back(std::move(counter));
