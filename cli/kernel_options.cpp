@@ -24,7 +24,8 @@ void add_kernel_options(po::options_description& options, KernelOptions& values)
         "backend", po::value(&values.backend), backend_help.c_str())(
         "hosts-in", po::value(&values.hosts_in)->default_value("nft"),
         "where eligible split host counters count: nft sets (nft, the default), BPF programs "
-        "where the kernel allows, else nft sets (auto), only BPF (bpf: an error where unavailable)");
+        "where the kernel allows, else nft sets (auto), only BPF (bpf: an error where "
+        "unavailable)");
     add_policy_dir_option(options);
 }
 

@@ -20,7 +20,7 @@ std::string hook_list(bool input, bool forward) {
 // reason at the first of them: a warning per counter would bury a policy of many counters in
 // repeats.
 class Groups {
-public:
+  public:
     void add(const ir::Counter& counter, const std::string& reason, const std::string& tail) {
         for (auto& group : groups_) {
             if (group.reason == reason) {
@@ -43,14 +43,13 @@ public:
                 names += " and " + std::to_string(counters.size() - named) + " more";
             }
             const bool one = counters.size() == 1;
-            diag.warning(counters.front()->range, (one ? "counter " : "counters ") + names +
-                                                      ": " + group.reason + ": " +
-                                                      (one ? "it counts " : "they count ") +
-                                                      group.tail);
+            diag.warning(counters.front()->range,
+                         (one ? "counter " : "counters ") + names + ": " + group.reason + ": " +
+                             (one ? "it counts " : "they count ") + group.tail);
         }
     }
 
-private:
+  private:
     struct Group {
         std::string reason;
         std::string tail;

@@ -2,8 +2,8 @@
 // shape, and the partition, which must be the kernel's jhash (checked with real packets by the
 // kernel test ElementCounters).
 #include "acctc/compile.hpp"
-#include "acctc/left_to_exit.hpp"
 #include "acctc/kernel_jhash.hpp"
+#include "acctc/left_to_exit.hpp"
 #include "element_counters.hpp"
 
 #include <gtest/gtest.h>

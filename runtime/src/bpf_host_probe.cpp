@@ -123,7 +123,7 @@ std::vector<std::string> bpf_host_refusals(const std::string& netns,
     UniqueFd program;
     try {
         bpf::namespace_dir(true); // the pins' bpffs: refused where none is mounted
-        bpf::Assembler pass;     // a program that passes every packet on (TCX_NEXT)
+        bpf::Assembler pass;      // a program that passes every packet on (TCX_NEXT)
         pass.emit(bpf::mov_imm(0, -1));
         pass.emit(bpf::exit_program());
         program = bpf::load_sched_cls(pass.finish(), "acctc_probe");

@@ -328,7 +328,8 @@ ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) 
     SetPlan sets;
     if (current != nullptr) {
         const auto wanted_sets = parse_set_shapes(renamed);
-        sets = plan_sets(current->sets, live_set_shapes(table, *current, wanted_sets, elements.kept), wanted_sets);
+        sets = plan_sets(current->sets,
+                         live_set_shapes(table, *current, wanted_sets, elements.kept), wanted_sets);
         recreate_relabelled_quota_sets(
             sets,
             commented_sets(netlink_, table,
@@ -363,16 +364,13 @@ ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) 
     std::vector<Relabel> relabels;
     if (current != nullptr && !plan.kept.empty() &&
         !counters_to_relabel(current->counters, renamed).empty()) {
-        relabels =
-            counters_to_relabel(read_table_counters(netlink_, table, false), renamed);
+        relabels = counters_to_relabel(read_table_counters(netlink_, table, false), renamed);
     }
     const std::vector<QuotaEvent> live_quotas =
         current != nullptr ? dump_quota_objects(netlink_, table) : std::vector<QuotaEvent>{};
-    const std::vector<QuotaRelabel> quota_relabels =
-        quotas_to_relabel(live_quotas, renamed);
+    const std::vector<QuotaRelabel> quota_relabels = quotas_to_relabel(live_quotas, renamed);
     // Quota objects created anew continue from the period totals (after a flush, at boot).
-    const std::string definition =
-        with_quota_starts(renamed, live_quotas, policy.quota_starts);
+    const std::string definition = with_quota_starts(renamed, live_quotas, policy.quota_starts);
     // Deleting a kept object needs every rule naming it gone first: one transaction that
     // flushes the whole table, no chain left alone or staged.
     const bool recreating = !relabels.empty() || !quota_relabels.empty();

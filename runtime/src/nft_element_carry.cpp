@@ -116,8 +116,7 @@ ElementReload plan_element_reload(NftNetlink& netlink, const std::string& table,
                        std::string_view rest;
                        ++size;
                        if (split_element_comment(comment, name, rest)) {
-                           old[element_id(key, name)] = {set, std::string(comment), packets,
-                                                         bytes};
+                           old[element_id(key, name)] = {set, std::string(comment), packets, bytes};
                        }
                    });
     }
@@ -158,12 +157,11 @@ ElementReload plan_element_reload(NftNetlink& netlink, const std::string& table,
                 sizes[name] != set.elements.size()) {
                 continue;
             }
-            const bool same = std::all_of(
-                set.elements.begin(), set.elements.end(), [&](const auto& element) {
+            const bool same =
+                std::all_of(set.elements.begin(), set.elements.end(), [&](const auto& element) {
                     const auto found = old.find(element_id(element.key, element.counter));
                     return found != old.end() && found->second.set == name &&
-                           without_origin(found->second.comment) ==
-                               without_origin(element.comment);
+                           without_origin(found->second.comment) == without_origin(element.comment);
                 });
             if (same) {
                 keep = name;
@@ -192,8 +190,7 @@ ElementReload plan_element_reload(NftNetlink& netlink, const std::string& table,
         std::string values;
         for (const auto& element : set.elements) {
             const auto found = old.find(element_id(element.key, element.counter));
-            if (found == old.end() ||
-                (found->second.packets == 0 && found->second.bytes == 0) ||
+            if (found == old.end() || (found->second.packets == 0 && found->second.bytes == 0) ||
                 !quotable(element.comment)) {
                 continue;
             }
@@ -206,8 +203,7 @@ ElementReload plan_element_reload(NftNetlink& netlink, const std::string& table,
             keys += (keys.empty() ? "" : ", ") + text;
             values += (values.empty() ? "" : ",\n\t") + text + " counter packets " +
                       std::to_string(found->second.packets) + " bytes " +
-                      std::to_string(found->second.bytes) + " comment \"" + element.comment +
-                      "\"";
+                      std::to_string(found->second.bytes) + " comment \"" + element.comment + "\"";
         }
         if (!keys.empty()) {
             const std::string where = " inet " + table + " " + *fresh + " { ";
@@ -238,7 +234,8 @@ std::string with_set_names(std::string definition,
     // Where a set name begins: after `@` (a lookup) and after `\tset ` (a declaration). One
     // pass over the text: a search per renamed set was quadratic (1,024 sets of 10 MB).
     std::vector<std::size_t> begins;
-    for (auto at = definition.find('@'); at != std::string::npos; at = definition.find('@', at + 1)) {
+    for (auto at = definition.find('@'); at != std::string::npos;
+         at = definition.find('@', at + 1)) {
         begins.push_back(at + 1);
     }
     for (auto at = definition.find("\tset "); at != std::string::npos;
@@ -293,8 +290,8 @@ std::string listed_as_compiled(std::string listing, const std::set<std::string>&
     return out;
 }
 
-std::string carry_commands(NftNetlink& netlink, const std::string& table,
-                           const ElementReload& plan, const std::vector<KernelCounter>& objects,
+std::string carry_commands(NftNetlink& netlink, const std::string& table, const ElementReload& plan,
+                           const std::vector<KernelCounter>& objects,
                            const std::set<std::string>& wanted,
                            const std::vector<CompiledPolicy::ElementSet>& sets,
                            std::vector<KernelCounter>& removed) {
@@ -330,9 +327,9 @@ std::string carry_commands(NftNetlink& netlink, const std::string& table,
     for (const auto& object : objects) {
         std::string comment = object.name + " ";
         try {
-            comment += encode_counter_comment(
-                object.name, decode_counter_comment(object.name, object.comment),
-                nft_comment_limit - comment.size());
+            comment += encode_counter_comment(object.name,
+                                              decode_counter_comment(object.name, object.comment),
+                                              nft_comment_limit - comment.size());
         } catch (const std::exception&) {
             // Labels that do not fit beside the name: the carry reads without them.
         }
@@ -377,11 +374,10 @@ std::string carry_commands(NftNetlink& netlink, const std::string& table,
         const std::size_t slot = count % carries_per_set;
         if (slot == 0) {
             commands += count == 0 ? "" : " }\n";
-            commands += "add set inet " + table + " " + std::string(carry_prefix) +
-                        std::to_string(generation + 1) + "_" +
-                        std::to_string(count / carries_per_set) +
-                        " { type mark; counter; comment \"" + carry_set_comment() +
-                        "\"; elements = { ";
+            commands +=
+                "add set inet " + table + " " + std::string(carry_prefix) +
+                std::to_string(generation + 1) + "_" + std::to_string(count / carries_per_set) +
+                " { type mark; counter; comment \"" + carry_set_comment() + "\"; elements = { ";
         } else {
             commands += ",\n\t";
         }

@@ -34,8 +34,8 @@ TEST(Quotas, ExitStatusIsTheWorstQuota) {
 }
 
 TEST(Quotas, CommentRoundTrips) {
-    const QuotaIdentity identity{"line", QuotaRole::warn, QuotaPeriod::month, 15, true,
-                                 "/etc/acctc/home policy.acct:9"};
+    const QuotaIdentity identity{
+        "line", QuotaRole::warn, QuotaPeriod::month, 15, true, "/etc/acctc/home policy.acct:9"};
     const std::string comment = encode_quota_comment(identity);
     EXPECT_EQ(comment, "acctcq1 q=4 role=warn per=month/15 drop @/etc/acctc/home%20policy.acct:9");
     EXPECT_EQ(decode_quota_comment("line_warn", comment), identity);
@@ -49,7 +49,11 @@ TEST(Quotas, CommentRoundTrips) {
 }
 
 TEST(Quotas, LongOriginsAreCutFromTheLeftToFit) {
-    const QuotaIdentity identity{"line", QuotaRole::limit, QuotaPeriod::hour, 1, false,
+    const QuotaIdentity identity{"line",
+                                 QuotaRole::limit,
+                                 QuotaPeriod::hour,
+                                 1,
+                                 false,
                                  "/" + std::string(300, 'a') + " b.acct:12"};
     const std::string comment = encode_quota_comment(identity);
     EXPECT_LE(comment.size(), nft_comment_limit);
@@ -69,9 +73,10 @@ TEST(Quotas, PrometheusGauges) {
     EXPECT_NE(text.find("acctc_quota_limit_bytes{policy=\"home\",quota=\"line\",period=\"month\"} "
                         "1000\n"),
               std::string::npos);
-    EXPECT_NE(text.find("acctc_quota_warning_bytes{policy=\"home\",quota=\"line\",period=\"month\"} "
-                        "800\n"),
-              std::string::npos);
+    EXPECT_NE(
+        text.find("acctc_quota_warning_bytes{policy=\"home\",quota=\"line\",period=\"month\"} "
+                  "800\n"),
+        std::string::npos);
 }
 
 QuotaReading host_reading(const std::string& host, std::uint64_t used) {
