@@ -82,6 +82,16 @@ std::filesystem::path namespace_dir(bool create) {
     return root / "acctc" / std::to_string(netns_cookie());
 }
 
+void emit_first_element_lookup(Assembler& program, int map_fd, std::int16_t key_at,
+                               const std::string& missing) {
+    program.emit(store_imm(BPF_W, 10, key_at, 0));
+    program.load_map(1, map_fd);
+    program.emit(mov_reg(2, 10));
+    program.emit(add_imm(2, key_at));
+    program.emit(call(BPF_FUNC_map_lookup_elem));
+    program.jump(jump_imm(BPF_JEQ, 0, 0), missing);
+}
+
 UniqueFd create_map(const MapSpec& spec) {
     bpf_attr attr{};
     attr.map_type = spec.type;

@@ -144,12 +144,7 @@ void emit_count_generations(Assembler& program, BpfHostMap map, const ProgramMap
         emit_count(program, map, hosts[0], maps.overflow, family_slot, family);
         return;
     }
-    program.emit(store_imm(BPF_W, r10, generation_at, 0));
-    program.load_map(r1, maps.generation);
-    program.emit(mov_reg(r2, r10));
-    program.emit(add_imm(r2, generation_at));
-    program.emit(call(BPF_FUNC_map_lookup_elem));
-    program.jump(jump_imm(BPF_JEQ, r0, 0), "out"); // an array's element is always there
+    emit_first_element_lookup(program, maps.generation, generation_at, "out");
     program.emit(load(BPF_W, r8, r0, 0));
     program.jump(jump_imm(BPF_JNE, r8, 0), family + "_g1");
     emit_count(program, map, hosts[0], maps.overflow, family_slot, family + "_g0");

@@ -103,12 +103,7 @@ void emit_headers(Assembler& p) {
 
 // The slots of the current generation start at base_at.
 void emit_generation(Assembler& p, const WireProgramMaps& maps) {
-    p.emit(store_imm(BPF_W, r10, key_at, 0));
-    p.load_map(r1, maps.generation);
-    p.emit(mov_reg(r2, r10));
-    p.emit(add_imm(r2, key_at));
-    p.emit(call(BPF_FUNC_map_lookup_elem));
-    p.jump(jump_imm(BPF_JEQ, r0, 0), "out"); // an array's element is always there
+    emit_first_element_lookup(p, maps.generation, key_at, "out");
     p.emit(load(BPF_W, r9, r0, 0));
     p.emit(alu_imm(BPF_AND, r9, 1));
     p.emit(alu_imm(BPF_MUL, r9, static_cast<std::int32_t>(maps.slots)));

@@ -166,4 +166,10 @@ constexpr bpf_insn exit_program() {
     return insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 }
 
+// r0 = the address of element 0 of the array map (its key, 0, written on the frame at key_at);
+// a jump to `missing` where there is none, which the verifier wants though an array's element
+// is always there. Clobbers r1-r5.
+void emit_first_element_lookup(Assembler& program, int map_fd, std::int16_t key_at,
+                               const std::string& missing);
+
 } // namespace acctc::runtime::bpf
