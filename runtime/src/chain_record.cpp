@@ -23,7 +23,8 @@ constexpr std::size_t max_file_bytes = 64U << 20;
 constexpr std::size_t max_recorded_lines = 1000;
 
 bool recorded_at_all(const std::string& block) {
-    return static_cast<std::size_t>(std::count(block.begin(), block.end(), '\n')) <= max_recorded_lines;
+    return static_cast<std::size_t>(std::count(block.begin(), block.end(), '\n')) <=
+           max_recorded_lines;
 }
 
 struct Record {
@@ -115,6 +116,11 @@ std::optional<Record> parse(const std::string& text) {
 
 LiveChains recorded_unchanged_chains(NftNetlink& netlink, const std::string& table,
                                      const std::string& definition) {
+    return recorded_unchanged_blocks(netlink, table, chain_blocks(definition));
+}
+
+LiveChains recorded_unchanged_blocks(NftNetlink& netlink, const std::string& table,
+                                     const std::map<std::string, std::string>& blocks) {
     const auto text = read_run_file(run_directory(), file_of(table), max_file_bytes);
     const auto record = text ? parse(*text) : std::nullopt;
     const auto shape = table_shape(netlink, table);
@@ -122,7 +128,7 @@ LiveChains recorded_unchanged_chains(NftNetlink& netlink, const std::string& tab
     if (!record || !shape || shape->handle != record->table_handle) {
         return chains;
     }
-    for (const auto& [name, block] : chain_blocks(definition)) {
+    for (const auto& [name, block] : blocks) {
         const auto recorded = record->chains.find(name);
         if (recorded == record->chains.end() || recorded->second.digest != digest(block)) {
             continue;

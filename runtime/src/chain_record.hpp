@@ -9,6 +9,7 @@
 #include "nft_netlink.hpp"
 #include "reload_plan.hpp"
 
+#include <map>
 #include <string>
 
 namespace acctc::runtime {
@@ -17,6 +18,11 @@ namespace acctc::runtime {
 // the handles of their rules.
 LiveChains recorded_unchanged_chains(NftNetlink& netlink, const std::string& table,
                                      const std::string& definition);
+
+// The same for the given chain blocks (chain name -> its lines, as chain_blocks() gives them)
+// only: a reload that changes a few chains need not digest every chain of a large definition.
+LiveChains recorded_unchanged_blocks(NftNetlink& netlink, const std::string& table,
+                                     const std::map<std::string, std::string>& blocks);
 
 // Records the rules of every chain after a committed reload of `definition`.
 void record_chains(NftNetlink& netlink, const std::string& table, const std::string& definition);

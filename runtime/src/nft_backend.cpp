@@ -15,6 +15,7 @@
 #include "nft_egress.hpp"
 #include "nft_element_carry.hpp"
 #include "nft_element_counters.hpp"
+#include "nft_element_swap.hpp"
 #include "nft_host_counters.hpp"
 #include "nft_host_quota_starts.hpp"
 #include "nft_inventory.hpp"
@@ -326,8 +327,12 @@ ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) 
     }
     const std::string renamed = with_set_names(policy.definition, elements.names);
     SetPlan sets;
+    std::set<std::string> declared_sets;
     if (current != nullptr) {
         const auto wanted_sets = parse_set_shapes(renamed);
+        for (const auto& entry : wanted_sets) {
+            declared_sets.insert(entry.first);
+        }
         sets = plan_sets(current->sets,
                          live_set_shapes(table, *current, wanted_sets, elements.kept), wanted_sets);
         recreate_relabelled_quota_sets(
@@ -434,12 +439,36 @@ ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) 
         remember_counter_names(netlink_, table, wanted);
         record_origins_of_policy();
     }
+    // A reload that changes only counting sets (a class moved, added or dropped in a large
+    // classification) and the rules that look them up is one netlink transaction
+    // (nft_element_swap.hpp): libnftables would parse the whole definition and the kernel
+    // re-add every element of every kept set. When the kernel refuses it (nothing changed), the
+    // reload below does it.
+    bool swapped = false;
+    if (!counters_only && current != nullptr && !dry_run && !recreating && egress.empty() &&
+        from_bpf.empty() && elements.changed) {
+        if (auto swap = plan_element_swap(netlink_, table, *current, elements, sets, plan,
+                                          declared_sets, renamed, live, policy.element_sets)) {
+            try {
+                commit_element_swap(netlink_, table, *swap);
+                swapped = true;
+                reload.cleanup = std::move(swap->cleanup);
+                remember_counter_names(netlink_, table, wanted);
+                record_chains(netlink_, table, renamed);
+                record_origins_of_policy();
+            } catch (const RuntimeError& error) {
+                if (error.kind() != ErrorKind::rejected) {
+                    throw;
+                }
+            }
+        }
+    }
     // A relabel re-declares its counters with values, in the commit: then all are declared.
     const std::set<std::string> quiet_counters =
         recreating ? std::set<std::string>{}
                    : std::set<std::string>(plan.kept.begin(), plan.kept.end());
     bool stage = !dry_run && !recreating;
-    while (!counters_only) {
+    while (!counters_only && !swapped) {
         const std::map<std::string, bool> no_sets;
         reload = reload_transactions(
             table, current, definition, plan.removed, attempts[attempt].keep_chains,
@@ -538,7 +567,9 @@ ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) 
     // Only kept and removed counters are reported with values: a new table needs no read.
     // Counters only: no rule that counts changed and the removed ones were unused, so the
     // values read with the inventory are those at the commit (origins as the policy declares).
-    if (counters_only) {
+    // A swap changed no rule that counts into an object either.
+    const bool values_before = counters_only || swapped;
+    if (values_before) {
         for (const auto& counter : policy.counters) {
             const auto found = before.find(counter.name);
             if (found != before.end()) {
@@ -550,7 +581,7 @@ ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) 
             after[reading.sample.counter] = std::move(reading);
         }
     }
-    const auto& values = dry_run || counters_only ? before : after;
+    const auto& values = dry_run || values_before ? before : after;
     for (const auto& name : plan.kept) {
         report.kept.push_back(values.at(name));
     }
@@ -599,7 +630,9 @@ ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) 
             run_transaction(cleanup_text(table, reload.cleanup) + carry, table, false);
         }
         remember_counter_names(netlink_, table, wanted);
-        record_chains(netlink_, table, renamed); // staged chains have their names
+        if (!swapped) {
+            record_chains(netlink_, table, renamed); // staged chains have their names
+        }
     }
     return report;
 }

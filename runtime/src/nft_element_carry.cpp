@@ -98,36 +98,14 @@ ElementReload plan_element_reload(NftNetlink& netlink, const std::string& table,
             live[set.name] = set.comment;
         }
     }
-    struct Old {
-        std::string set;
-        std::string comment;
-        std::uint64_t packets;
-        std::uint64_t bytes;
-    };
-    std::unordered_map<std::string, Old> old; // element_id -> the element holding it now
-    std::map<std::string, std::size_t> sizes;
-    for (const auto& entry : live) {
-        const std::string& set = entry.first;
-        std::size_t& size = sizes[set];
-        dump_whole(netlink, table, set,
-                   [&](std::string_view comment, std::string_view key, std::uint64_t packets,
-                       std::uint64_t bytes) {
-                       std::string_view name;
-                       std::string_view rest;
-                       ++size;
-                       if (split_element_comment(comment, name, rest)) {
-                           old[element_id(key, name)] = {set, std::string(comment), packets, bytes};
-                       }
-                   });
-    }
     std::unordered_map<std::string_view, std::string_view> origin_of;
     origin_of.reserve(origins.size());
     for (const auto& counter : origins) {
         origin_of.emplace(counter.name, counter.origin);
     }
-    const auto note_origin = [&](const std::string& counter, const Old& element) {
+    const auto note_origin = [&](const std::string& counter, std::string_view comment) {
         const auto declared = origin_of.find(counter);
-        if (declared != origin_of.end() && origin_of_comment(element.comment) != declared->second) {
+        if (declared != origin_of.end() && origin_of_comment(comment) != declared->second) {
             plan.moved.insert(counter);
         }
     };
@@ -138,44 +116,140 @@ ElementReload plan_element_reload(NftNetlink& netlink, const std::string& table,
                        std::string_view name;
                        std::string_view rest;
                        if (split_element_comment(comment, name, rest)) {
-                           note_origin(std::string(name), {set, std::string(comment), 0, 0});
+                           note_origin(std::string(name), comment);
                        }
                    });
     }
+    std::unordered_map<std::string_view, const CompiledPolicy::ElementSet*> compiled;
     for (const auto& set : wanted) {
-        const std::array<std::string, 4> names{set.name, set.name + "_g1", set.name + "_g2",
-                                               set.name + "_g3"};
-        // A live generation of the same key types holding exactly the wanted elements stays.
+        compiled.emplace(set.name, &set);
+    }
+    // The compiled set a live set is a generation of (NAME, NAME_g1 .. NAME_g3).
+    const auto generation_of = [&](std::string_view name) -> const CompiledPolicy::ElementSet* {
+        auto found = compiled.find(name);
+        if (found == compiled.end() && name.size() > 3 && name.substr(name.size() - 3, 2) == "_g" &&
+            name.back() >= '1' && name.back() <= '3') {
+            found = compiled.find(name.substr(0, name.size() - 3));
+        }
+        return found == compiled.end() ? nullptr : found->second;
+    };
+    const auto types_of = [](const CompiledPolicy::ElementSet& set) {
         std::string types;
         for (const auto& type : set.types) {
             types += (types.empty() ? "" : ".") + type;
         }
-        std::string keep;
-        for (const auto& name : names) {
-            const auto listed = live.find(name);
-            if (listed == live.end() || counting_set_types(listed->second) != types ||
-                sizes[name] != set.elements.size()) {
-                continue;
-            }
-            const bool same =
-                std::all_of(set.elements.begin(), set.elements.end(), [&](const auto& element) {
-                    const auto found = old.find(element_id(element.key, element.counter));
-                    return found != old.end() && found->second.set == name &&
-                           without_origin(found->second.comment) == without_origin(element.comment);
-                });
-            if (same) {
-                keep = name;
-                break;
-            }
-        }
-        if (!keep.empty()) {
-            plan.kept.insert(keep);
-            plan.names[set.name] = keep;
-            for (const auto& element : set.elements) {
-                note_origin(element.counter, old.at(element_id(element.key, element.counter)));
-            }
+        return types;
+    };
+    // First pass: which live sets hold exactly the elements of their compiled set (keys,
+    // counters, comments but their origins). Each element is compared as the dump goes, with
+    // nothing copied: the live sets of a large classification hold 100,000 elements, and all
+    // but the few a reload changes are kept.
+    struct Match {
+        // Elements whose comment differs from the policy's (the origin only): counter, comment.
+        std::vector<std::pair<std::string, std::string>> moved;
+    };
+    std::map<std::string, Match> matching; // live sets that match
+    for (const auto& [name, comment] : live) {
+        const CompiledPolicy::ElementSet* set = generation_of(name);
+        if (set == nullptr || counting_set_types(comment) != types_of(*set)) {
             continue;
         }
+        std::vector<std::pair<std::string_view, std::size_t>> index; // key -> element
+        index.reserve(set->elements.size());
+        for (std::size_t i = 0; i < set->elements.size(); ++i) {
+            index.emplace_back(set->elements[i].key, i);
+        }
+        std::sort(index.begin(), index.end());
+        for (int attempt = 0;; ++attempt) {
+            Match match;
+            std::size_t seen = 0;
+            bool same = true;
+            const bool whole = dump_counting_set(
+                netlink, table, name, false,
+                [&](std::string_view element_comment, std::string_view key, std::uint64_t,
+                    std::uint64_t) {
+                    ++seen;
+                    const auto at = std::lower_bound(
+                        index.begin(), index.end(), key,
+                        [](const auto& entry, std::string_view k) { return entry.first < k; });
+                    std::string_view counter;
+                    std::string_view rest;
+                    if (!same || at == index.end() || at->first != key ||
+                        !split_element_comment(element_comment, counter, rest)) {
+                        same = false;
+                        return;
+                    }
+                    const auto& element = set->elements[at->second];
+                    if (counter != element.counter ||
+                        without_origin(element_comment) != without_origin(element.comment)) {
+                        same = false;
+                    } else if (element_comment != element.comment) {
+                        match.moved.emplace_back(element.counter, element_comment);
+                    }
+                });
+            if (whole) {
+                if (same && seen == set->elements.size()) {
+                    matching.emplace(name, std::move(match));
+                }
+                break;
+            }
+            if (attempt == 9) {
+                throw RuntimeError(ErrorKind::system,
+                                   "the elements of set " + name + " kept changing");
+            }
+        }
+    }
+    // Which generation each compiled set keeps; the live sets no rule will use are retired.
+    std::vector<const CompiledPolicy::ElementSet*> changed;
+    for (const auto& set : wanted) {
+        const std::array<std::string, 4> names{set.name, set.name + "_g1", set.name + "_g2",
+                                               set.name + "_g3"};
+        const auto keep = std::find_if(names.begin(), names.end(), [&](const std::string& name) {
+            return matching.count(name) != 0;
+        });
+        if (keep == names.end()) {
+            changed.push_back(&set);
+            continue;
+        }
+        plan.kept.insert(*keep);
+        plan.names[set.name] = *keep;
+        // A kept element keeps its comment: its origin is recorded where it is not the policy's
+        // (an element whose comment is the policy's has the policy's origin).
+        for (const auto& [counter, comment] : matching.at(*keep).moved) {
+            note_origin(counter, comment);
+        }
+    }
+    for (const auto& entry : live) {
+        if (plan.kept.count(entry.first) == 0) {
+            plan.retired.push_back(entry.first);
+            plan.changed = true;
+        }
+    }
+    // Second pass, over the retired sets only (the few a reload changes): the values their
+    // elements hold now, for the keys that count for the same class in a new generation.
+    struct Old {
+        std::string set;
+        std::uint64_t packets;
+        std::uint64_t bytes;
+    };
+    std::unordered_map<std::string, Old> old; // element_id -> the element holding it now
+    if (!changed.empty()) {
+        for (const auto& set : plan.retired) {
+            dump_whole(netlink, table, set,
+                       [&](std::string_view comment, std::string_view key, std::uint64_t packets,
+                           std::uint64_t bytes) {
+                           std::string_view name;
+                           std::string_view rest;
+                           if (split_element_comment(comment, name, rest)) {
+                               old[element_id(key, name)] = {set, packets, bytes};
+                           }
+                       });
+        }
+    }
+    for (const auto* wanted_set : changed) {
+        const auto& set = *wanted_set;
+        const std::array<std::string, 4> names{set.name, set.name + "_g1", set.name + "_g2",
+                                               set.name + "_g3"};
         plan.changed = true;
         const auto fresh = std::find_if(names.begin(), names.end(),
                                         [&](const std::string& name) { return !live.count(name); });
@@ -184,6 +258,15 @@ ElementReload plan_element_reload(NftNetlink& netlink, const std::string& table,
                                "every generation name of set " + set.name + " is in use");
         }
         plan.names[set.name] = *fresh;
+        // The generation it follows, when there is exactly one of the same key types.
+        std::vector<std::string> before;
+        std::copy_if(
+            names.begin(), names.end(), std::back_inserter(before), [&](const std::string& name) {
+                const auto listed = live.find(name);
+                return listed != live.end() && counting_set_types(listed->second) == types_of(set);
+            });
+        plan.predecessors[*fresh] = before.size() == 1 ? before.front() : std::string();
+        auto& starts = plan.starts[*fresh];
         // A key that counts for the same class as before starts where its element is now, under
         // the policy's comment (labels that changed arrive with it).
         std::string keys;
@@ -200,6 +283,7 @@ ElementReload plan_element_reload(NftNetlink& netlink, const std::string& table,
             }
             plan.started[{found->second.set, element.key}] = {found->second.packets,
                                                               found->second.bytes};
+            starts[element.key] = {found->second.packets, found->second.bytes};
             keys += (keys.empty() ? "" : ", ") + text;
             values += (values.empty() ? "" : ",\n\t") + text + " counter packets " +
                       std::to_string(found->second.packets) + " bytes " +
@@ -209,12 +293,6 @@ ElementReload plan_element_reload(NftNetlink& netlink, const std::string& table,
             const std::string where = " inet " + table + " " + *fresh + " { ";
             plan.initial_values += "delete element" + where + keys + " }\n";
             plan.initial_values += "add element" + where + values + " }\n";
-        }
-    }
-    for (const auto& entry : live) {
-        if (plan.kept.count(entry.first) == 0) {
-            plan.retired.push_back(entry.first);
-            plan.changed = true;
         }
     }
     return plan;

@@ -16,10 +16,9 @@
 // their class's name in the comment as counting elements do, so every reader adds them in.
 #pragma once
 
+#include "acctc/compile.hpp"
 #include "nft_counter_dump.hpp"
 #include "nft_netlink.hpp"
-
-#include "acctc/compile.hpp"
 
 #include <cstdint>
 #include <map>
@@ -42,8 +41,14 @@ struct ElementReload {
     // whose key counted for the same class before, re-added with the values read now.
     std::string initial_values;
     // (old set, key as the kernel holds it) -> packets, bytes its successor started with.
-    std::map<std::pair<std::string, std::string>, std::pair<std::uint64_t, std::uint64_t>>
-        started;
+    std::map<std::pair<std::string, std::string>, std::pair<std::uint64_t, std::uint64_t>> started;
+    // The same as data, for a reload sent as one netlink batch (nft_element_swap.hpp): new
+    // generation -> key -> the packets and bytes its element starts with (keys not listed start
+    // at zero).
+    std::map<std::string, std::map<std::string, std::pair<std::uint64_t, std::uint64_t>>> starts;
+    // New generation -> the one live generation of the same key types it follows ("" when the
+    // set is new or several generations are live).
+    std::map<std::string, std::string> predecessors;
     // Live counting sets kept as they are: their shape is the policy's (same key types, the
     // comment says; same elements), no listing needed.
     std::set<std::string> kept;
@@ -60,8 +65,7 @@ ElementReload plan_element_reload(NftNetlink& netlink, const std::string& table,
                                   const std::vector<CompiledCounter>& origins);
 
 // The definition with each counting set renamed as `names` says (declaration and lookups).
-std::string with_set_names(std::string definition,
-                           const std::map<std::string, std::string>& names);
+std::string with_set_names(std::string definition, const std::map<std::string, std::string>& names);
 
 // A table's listing (nft text) as the compiled policy declares it: each counting set's
 // generation under its compiled name, and no carry set (data, as counter values are), so that
@@ -75,8 +79,8 @@ std::string listed_as_compiled(std::string listing, const std::set<std::string>&
 // the cleanup in the same transaction) counted, for every class in `wanted`, under the comment
 // `sets` gives the class (labels that changed arrive with it). `removed` gets the final values
 // of classes the policy dropped. Empty when nothing is to carry.
-std::string carry_commands(NftNetlink& netlink, const std::string& table,
-                           const ElementReload& plan, const std::vector<KernelCounter>& objects,
+std::string carry_commands(NftNetlink& netlink, const std::string& table, const ElementReload& plan,
+                           const std::vector<KernelCounter>& objects,
                            const std::set<std::string>& wanted,
                            const std::vector<CompiledPolicy::ElementSet>& sets,
                            std::vector<KernelCounter>& removed);

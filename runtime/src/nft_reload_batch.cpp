@@ -1,13 +1,10 @@
 #include "nft_reload_batch.hpp"
 
 #include "acctc/runtime/errors.hpp"
+#include "nftnl_handles.hpp"
 
 #include <cerrno>
 #include <cstring>
-#include <libnftnl/chain.h>
-#include <libnftnl/object.h>
-#include <libnftnl/set.h>
-#include <libnftnl/udata.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <map>
@@ -16,28 +13,14 @@
 namespace acctc::runtime {
 namespace {
 
-template <auto release>
-struct Release {
-    template <typename T>
-    void operator()(T* handle) const {
-        release(handle);
-    }
-};
-using Object = std::unique_ptr<nftnl_obj, Release<nftnl_obj_free>>;
-using Chain = std::unique_ptr<nftnl_chain, Release<nftnl_chain_free>>;
-using Set = std::unique_ptr<nftnl_set, Release<nftnl_set_free>>;
-using UserData = std::unique_ptr<nftnl_udata_buf, Release<nftnl_udata_buf_free>>;
+using nftnl::allocated;
+using Object = nftnl::Object;
+using Chain = nftnl::Chain;
+using Set = nftnl::Set;
+using UserData = nftnl::UserData;
 
 // The kernel's limit for NFTA_OBJ_USERDATA.
 constexpr std::uint32_t max_user_data = 256;
-
-template <typename Handle>
-Handle allocated(decltype(Handle().get()) raw) {
-    if (raw == nullptr) {
-        throw RuntimeError(ErrorKind::system, "out of memory for an nf_tables message");
-    }
-    return Handle(raw);
-}
 
 Object object_named(const std::string& table, const std::string& name, std::uint32_t type) {
     auto object = allocated<Object>(nftnl_obj_alloc());
@@ -57,28 +40,6 @@ void set_comment(nftnl_obj* object, const std::string& comment) {
     }
     nftnl_obj_set_data(object, NFTNL_OBJ_USERDATA, nftnl_udata_buf_data(data.get()),
                        nftnl_udata_buf_len(data.get()));
-}
-
-// Sends count messages as one transaction; `what` describes message i (count: the whole).
-template <typename Build, typename Describe>
-void commit(NftNetlink& netlink, const std::string& table, std::size_t count, const Build& build,
-            const Describe& what) {
-    if (count == 0) {
-        return;
-    }
-    const auto refused = netlink.transaction(count, build);
-    if (refused.empty()) {
-        return;
-    }
-    const auto [item, error] = refused.front();
-    const std::string message = "the kernel refused " +
-                                (item >= count ? std::string("the transaction") : what(item)) +
-                                " in table inet " + table;
-    if (error == ENOENT || error == EEXIST || error == EINVAL || error == EBUSY) {
-        throw RuntimeError(ErrorKind::rejected,
-                           message + ": " + std::strerror(error) + "; nothing was changed");
-    }
-    throw_system_error(message, error);
 }
 
 // The handle of each chain to be renamed: a rename names the chain by handle.
@@ -153,10 +114,31 @@ nlmsghdr* cleanup_message(const std::string& table, const CleanupStep& step,
 
 } // namespace
 
+void commit_batch(NftNetlink& netlink, const std::string& table, std::size_t count,
+                  const NftNetlink::BuildItem& build,
+                  const std::function<std::string(std::size_t)>& what) {
+    if (count == 0) {
+        return;
+    }
+    const auto refused = netlink.transaction(count, build);
+    if (refused.empty()) {
+        return;
+    }
+    const auto [item, error] = refused.front();
+    const std::string message = "the kernel refused " +
+                                (item >= count ? std::string("the transaction") : what(item)) +
+                                " in table inet " + table;
+    if (error == ENOENT || error == EEXIST || error == EINVAL || error == EBUSY) {
+        throw RuntimeError(ErrorKind::rejected,
+                           message + ": " + std::strerror(error) + "; nothing was changed");
+    }
+    throw_system_error(message, error);
+}
+
 void commit_counter_changes(NftNetlink& netlink, const std::string& table,
                             const std::vector<DeclaredCounter>& create,
                             const std::vector<std::string>& remove) {
-    commit(
+    commit_batch(
         netlink, table, create.size() + remove.size(),
         [&](std::size_t item, char* buffer, std::uint32_t sequence) {
             const bool creating = item < create.size();
@@ -181,7 +163,7 @@ void commit_counter_changes(NftNetlink& netlink, const std::string& table,
 void run_cleanup(NftNetlink& netlink, const std::string& table,
                  const std::vector<CleanupStep>& steps) {
     const auto handles = handles_of_renamed(netlink, table, steps);
-    commit(
+    commit_batch(
         netlink, table, steps.size(),
         [&](std::size_t item, char* buffer, std::uint32_t sequence) {
             return cleanup_message(table, steps[item], handles, buffer, sequence);

@@ -8,10 +8,18 @@
 #include "nft_netlink.hpp"
 #include "reload_plan.hpp"
 
+#include <functional>
 #include <string>
 #include <vector>
 
 namespace acctc::runtime {
+
+// Sends count messages (NftNetlink::transaction) as one transaction in `table inet TABLE`, all
+// or nothing. Throws RuntimeError naming what(item) for the message the kernel refused
+// (ErrorKind::rejected for ENOENT, EEXIST, EINVAL and EBUSY: the kernel changed nothing).
+void commit_batch(NftNetlink& netlink, const std::string& table, std::size_t count,
+                  const NftNetlink::BuildItem& build,
+                  const std::function<std::string(std::size_t)>& what);
 
 // A reload that changes only counters (reload_plan.hpp: only_counters_change): creates
 // `create` (with their comments) and deletes `remove` in `table inet TABLE`, all or nothing.
