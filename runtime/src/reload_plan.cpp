@@ -138,7 +138,7 @@ template <typename OnLine>
 void walk_chains(const std::string& text, OnLine on_line) {
     std::string chain;
     int depth = 0;
-    for (const auto& line : split_lines(text)) {
+    for_each_line(text, [&](const std::string& line) {
         std::smatch match;
         if (depth == 1 && opens_with(line, "chain ") &&
             std::regex_match(line, match, chain_open())) {
@@ -149,7 +149,7 @@ void walk_chains(const std::string& text, OnLine on_line) {
         if (depth <= 1) {
             chain.clear();
         }
-    }
+    });
 }
 
 } // namespace

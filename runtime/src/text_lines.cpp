@@ -1,24 +1,19 @@
 #include "text_lines.hpp"
 
-#include <sstream>
+#include <algorithm>
 
 namespace acctc::runtime {
 
 std::vector<std::string> split_lines(const std::string& text) {
     std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) {
-        lines.push_back(line);
-    }
+    for_each_line(text, [&](const std::string& line) { lines.push_back(line); });
     return lines;
 }
 
 int brace_balance(const std::string& line) {
-    int balance = 0;
-    for (char c : line) {
-        balance += c == '{' ? 1 : c == '}' ? -1 : 0;
-    }
-    return balance;
+    // Two counts, which the compiler vectorises: the lines of a classify map are megabytes.
+    return static_cast<int>(std::count(line.begin(), line.end(), '{') -
+                            std::count(line.begin(), line.end(), '}'));
 }
 
 bool opens_with(const std::string& line, std::string_view word) {
