@@ -20,6 +20,7 @@
 #include "nft_host_quota_starts.hpp"
 #include "nft_inventory.hpp"
 #include "nft_listing.hpp"
+#include "nft_new_table.hpp"
 #include "nft_reload_batch.hpp"
 #include "packet_path.hpp"
 #include "quota_relabel.hpp"
@@ -326,9 +327,8 @@ ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) 
             plan_element_reload(netlink_, table, policy.element_sets, policy.element_counters);
     }
     // The definition as loaded, copied only when it changes (10 MB at 100,000 classes).
-    const bool renames =
-        std::any_of(elements.names.begin(), elements.names.end(),
-                    [](const auto& name) { return name.first != name.second; });
+    const bool renames = std::any_of(elements.names.begin(), elements.names.end(),
+                                     [](const auto& name) { return name.first != name.second; });
     const std::string renamed_copy =
         renames ? with_set_names(policy.definition, elements.names) : std::string();
     const std::string& renamed = renames ? renamed_copy : policy.definition;
@@ -476,8 +476,33 @@ ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) 
     const std::set<std::string> quiet_counters =
         recreating ? std::set<std::string>{}
                    : std::set<std::string>(plan.kept.begin(), plan.kept.end());
+    // A new table with large counting sets: their elements go as one libnftnl transaction with
+    // the base chains' rules, after libnftables has loaded the rest (nft_new_table.hpp). Should
+    // either step fail, the load below does it all (and reports the kernel's errors).
+    bool filled = false;
+    if (current == nullptr && !dry_run && egress.empty() && from_bpf.empty()) {
+        if (const auto steps = new_table_steps(definition, policy.element_sets)) {
+            bool loaded = false;
+            try {
+                run_transaction("table inet " + table + "\n" + steps->definition, table, false);
+                loaded = true;
+                fill_new_table(netlink_, table, *steps, policy.element_sets);
+                filled = true;
+                remember_counter_names(netlink_, table, wanted);
+                record_chains(netlink_, table, renamed);
+                record_origins_of_policy();
+            } catch (const RuntimeError&) {
+                if (loaded && !filled) {
+                    delete_new_table(netlink_, table);
+                }
+                if (filled) {
+                    throw;
+                }
+            }
+        }
+    }
     bool stage = !dry_run && !recreating;
-    while (!counters_only && !swapped) {
+    while (!counters_only && !swapped && !filled) {
         const std::map<std::string, bool> no_sets;
         reload = reload_transactions(
             table, current, definition, plan.removed, attempts[attempt].keep_chains,
@@ -490,13 +515,13 @@ ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) 
             }
             // The egress tables in the same commit: the forward chain marks what their chains
             // count and unmark, so one without the other must never be in the kernel.
-            run_transaction(with_hosts_from_bpf(
-                                with_quota_relabels(with_relabels(std::move(reload.commit), table,
-                                                                  relabels),
-                                                    table, quota_relabels),
-                                renamed, table, from_bpf, hosts_carried) +
-                                elements.initial_values + egress,
-                            table, dry_run);
+            run_transaction(
+                with_hosts_from_bpf(
+                    with_quota_relabels(with_relabels(std::move(reload.commit), table, relabels),
+                                        table, quota_relabels),
+                    renamed, table, from_bpf, hosts_carried) +
+                    elements.initial_values + egress,
+                table, dry_run);
             if (!dry_run) {
                 // Removed counters stay until the cleanup below: read by name with the rest.
                 std::vector<std::string> present = wanted;

@@ -11,9 +11,6 @@
 namespace acctc::runtime {
 namespace {
 
-// Elements per NEWSETELEM message: each stays far below NftNetlink's slot of 2,048 bytes (a key
-// of at most 64 bytes, a comment of at most 128, a counter).
-constexpr std::size_t elements_per_message = 4;
 // The kernel's limit for an element's user data.
 constexpr std::uint32_t max_user_data = 256;
 
@@ -38,31 +35,6 @@ nftnl::Set live_set(NftNetlink& netlink, const std::string& table, const std::st
             }
         });
     return error == 0 ? std::move(set) : nftnl::Set();
-}
-
-// The rules of one chain, in order, as the kernel holds them; empty when a concurrent change
-// interrupted the dump.
-std::vector<nftnl::Rule> live_rules(NftNetlink& netlink, const std::string& table,
-                                    const std::string& chain) {
-    for (int attempt = 0; attempt < 10; ++attempt) {
-        std::vector<nftnl::Rule> rules;
-        bool parsed = true;
-        const bool whole = netlink.dump(
-            NFT_MSG_GETRULE, NFPROTO_INET,
-            [&](nlmsghdr* request) {
-                mnl_attr_put_strz(request, NFTA_RULE_TABLE, table.c_str());
-                mnl_attr_put_strz(request, NFTA_RULE_CHAIN, chain.c_str());
-            },
-            [&](const nlmsghdr* reply) {
-                auto rule = nftnl::allocated<nftnl::Rule>(nftnl_rule_alloc());
-                parsed = parsed && nftnl_rule_nlmsg_parse(reply, rule.get()) == 0;
-                rules.push_back(std::move(rule));
-            });
-        if (whole && parsed) {
-            return rules;
-        }
-    }
-    return {};
 }
 
 // Turns the rule's lookups of the old generations to the new ones. False when the rule cannot
@@ -103,6 +75,29 @@ bool rename_lookups(nftnl_rule* rule, const std::map<std::string, std::string>& 
 }
 
 } // namespace
+
+std::vector<nftnl::Rule> live_rules(NftNetlink& netlink, const std::string& table,
+                                    const std::string& chain) {
+    for (int attempt = 0; attempt < 10; ++attempt) {
+        std::vector<nftnl::Rule> rules;
+        bool parsed = true;
+        const bool whole = netlink.dump(
+            NFT_MSG_GETRULE, NFPROTO_INET,
+            [&](nlmsghdr* request) {
+                mnl_attr_put_strz(request, NFTA_RULE_TABLE, table.c_str());
+                mnl_attr_put_strz(request, NFTA_RULE_CHAIN, chain.c_str());
+            },
+            [&](const nlmsghdr* reply) {
+                auto rule = nftnl::allocated<nftnl::Rule>(nftnl_rule_alloc());
+                parsed = parsed && nftnl_rule_nlmsg_parse(reply, rule.get()) == 0;
+                rules.push_back(std::move(rule));
+            });
+        if (whole && parsed) {
+            return rules;
+        }
+    }
+    return {};
+}
 
 std::optional<ElementSwap>
 plan_element_swap(NftNetlink& netlink, const std::string& table, const TableInventory& existing,
@@ -211,6 +206,50 @@ plan_element_swap(NftNetlink& netlink, const std::string& table, const TableInve
     return swap;
 }
 
+nlmsghdr* counting_elements_message(
+    char* buffer, std::uint32_t sequence, const std::string& table, const std::string& set,
+    std::uint32_t set_id, const std::vector<CompiledPolicy::ElementSet::Element>& elements,
+    std::size_t first,
+    const std::map<std::string, std::pair<std::uint64_t, std::uint64_t>>* starts) {
+    // The elements: key as the kernel holds it, the policy's comment, and a counter starting
+    // where the element it follows stood (nft_element_carry.hpp), or the set's own counter.
+    auto part = nftnl::allocated<nftnl::Set>(nftnl_set_alloc());
+    nftnl_set_set_str(part.get(), NFTNL_SET_TABLE, table.c_str());
+    nftnl_set_set_str(part.get(), NFTNL_SET_NAME, set.c_str());
+    if (set_id != 0) {
+        nftnl_set_set_u32(part.get(), NFTNL_SET_ID, set_id);
+    }
+    const std::size_t end = std::min(elements.size(), first + elements_per_message);
+    for (std::size_t e = first; e < end; ++e) {
+        auto element = nftnl::allocated<nftnl::SetElement>(nftnl_set_elem_alloc());
+        nftnl_set_elem_set(element.get(), NFTNL_SET_ELEM_KEY, elements[e].key.data(),
+                           static_cast<std::uint32_t>(elements[e].key.size()));
+        const auto data = nftnl::allocated<nftnl::UserData>(nftnl_udata_buf_alloc(max_user_data));
+        if (!nftnl_udata_put_strz(data.get(), NFTNL_UDATA_SET_ELEM_COMMENT,
+                                  elements[e].comment.c_str())) {
+            throw RuntimeError(ErrorKind::rejected,
+                               "the comment of an element is too long for the kernel: \"" +
+                                   elements[e].comment + "\"");
+        }
+        nftnl_set_elem_set(element.get(), NFTNL_SET_ELEM_USERDATA, nftnl_udata_buf_data(data.get()),
+                           nftnl_udata_buf_len(data.get()));
+        if (starts != nullptr) {
+            const auto start = starts->find(elements[e].key);
+            if (start != starts->end()) {
+                auto counter = nftnl::allocated<nftnl::Expression>(nftnl_expr_alloc("counter"));
+                nftnl_expr_set_u64(counter.get(), NFTNL_EXPR_CTR_PACKETS, start->second.first);
+                nftnl_expr_set_u64(counter.get(), NFTNL_EXPR_CTR_BYTES, start->second.second);
+                nftnl_set_elem_add_expr(element.get(), counter.release());
+            }
+        }
+        nftnl_set_elem_add(part.get(), element.release());
+    }
+    nlmsghdr* message = nftnl_nlmsg_build_hdr(buffer, NFT_MSG_NEWSETELEM, NFPROTO_INET,
+                                              NLM_F_CREATE | NLM_F_EXCL, sequence);
+    nftnl_set_elems_nlmsg_build_payload(message, part.get());
+    return message;
+}
+
 void commit_element_swap(NftNetlink& netlink, const std::string& table, const ElementSwap& swap) {
     // The messages in order: each new set, then its elements a few to a message; then the rules.
     struct Item {
@@ -250,45 +289,9 @@ void commit_element_swap(NftNetlink& netlink, const std::string& table, const El
                 nftnl_set_nlmsg_build_payload(message, set.set.get());
                 return message;
             }
-            // The elements: key as the kernel holds it, the policy's comment, and a counter
-            // starting where the element it follows stood (nft_element_carry.hpp).
-            auto part = nftnl::allocated<nftnl::Set>(nftnl_set_alloc());
-            nftnl_set_set_str(part.get(), NFTNL_SET_TABLE, table.c_str());
-            nftnl_set_set_str(part.get(), NFTNL_SET_NAME, set_name(item.set).c_str());
-            nftnl_set_set_u32(part.get(), NFTNL_SET_ID,
-                              nftnl_set_get_u32(set.set.get(), NFTNL_SET_ID));
-            const auto& all = set.compiled->elements;
-            const std::size_t end = std::min(all.size(), item.first + elements_per_message);
-            for (std::size_t e = item.first; e < end; ++e) {
-                auto element = nftnl::allocated<nftnl::SetElement>(nftnl_set_elem_alloc());
-                nftnl_set_elem_set(element.get(), NFTNL_SET_ELEM_KEY, all[e].key.data(),
-                                   static_cast<std::uint32_t>(all[e].key.size()));
-                const auto data =
-                    nftnl::allocated<nftnl::UserData>(nftnl_udata_buf_alloc(max_user_data));
-                if (!nftnl_udata_put_strz(data.get(), NFTNL_UDATA_SET_ELEM_COMMENT,
-                                          all[e].comment.c_str())) {
-                    throw RuntimeError(ErrorKind::rejected, "the comment of an element is too "
-                                                            "long for the kernel: \"" +
-                                                                all[e].comment + "\"");
-                }
-                nftnl_set_elem_set(element.get(), NFTNL_SET_ELEM_USERDATA,
-                                   nftnl_udata_buf_data(data.get()),
-                                   nftnl_udata_buf_len(data.get()));
-                const auto* values = set.starts;
-                const auto start = values != nullptr ? values->find(all[e].key)
-                                                     : decltype(values->find(all[e].key))();
-                if (values != nullptr && start != values->end()) {
-                    auto counter = nftnl::allocated<nftnl::Expression>(nftnl_expr_alloc("counter"));
-                    nftnl_expr_set_u64(counter.get(), NFTNL_EXPR_CTR_PACKETS, start->second.first);
-                    nftnl_expr_set_u64(counter.get(), NFTNL_EXPR_CTR_BYTES, start->second.second);
-                    nftnl_set_elem_add_expr(element.get(), counter.release());
-                }
-                nftnl_set_elem_add(part.get(), element.release());
-            }
-            nlmsghdr* message = nftnl_nlmsg_build_hdr(buffer, NFT_MSG_NEWSETELEM, NFPROTO_INET,
-                                                      NLM_F_CREATE | NLM_F_EXCL, sequence);
-            nftnl_set_elems_nlmsg_build_payload(message, part.get());
-            return message;
+            return counting_elements_message(buffer, sequence, table, set_name(item.set),
+                                             nftnl_set_get_u32(set.set.get(), NFTNL_SET_ID),
+                                             set.compiled->elements, item.first, set.starts);
         },
         [&](std::size_t index) {
             const Item& item = items[index];

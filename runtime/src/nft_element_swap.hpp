@@ -63,6 +63,25 @@ plan_element_swap(NftNetlink& netlink, const std::string& table, const TableInve
                   const std::set<std::string>& declared_sets, const std::string& definition,
                   const LiveChains& live, const std::vector<CompiledPolicy::ElementSet>& wanted);
 
+// The rules of one chain, in order, as the kernel holds them (handles too); empty when a
+// concurrent change kept interrupting the dump.
+std::vector<nftnl::Rule> live_rules(NftNetlink& netlink, const std::string& table,
+                                    const std::string& chain);
+
+// Elements per NEWSETELEM message: at most ~300 bytes each (a key of at most 64 bytes, a
+// comment of at most 128, a counter), so a message stays within NftNetlink's slot and its list
+// within a netlink attribute's 64 KiB; each message makes the kernel look its set up by name.
+constexpr std::size_t elements_per_message = 48;
+
+// A NEWSETELEM message at buffer adding elements[first, first + elements_per_message) of a
+// counting set to `set` (set_id: its NFTA_SET_ID when created in the same transaction, or 0),
+// each with its comment and, when `starts` lists its key, a counter starting at those values.
+nlmsghdr* counting_elements_message(
+    char* buffer, std::uint32_t sequence, const std::string& table, const std::string& set,
+    std::uint32_t set_id, const std::vector<CompiledPolicy::ElementSet::Element>& elements,
+    std::size_t first,
+    const std::map<std::string, std::pair<std::uint64_t, std::uint64_t>>* starts);
+
 // Commits the swap in one transaction, all or nothing. Throws RuntimeError (ErrorKind::rejected
 // when the kernel refused a message: nothing changed) naming what the kernel refused.
 void commit_element_swap(NftNetlink& netlink, const std::string& table, const ElementSwap& swap);

@@ -30,8 +30,8 @@ constexpr std::size_t max_request_size = 1024;
 constexpr std::size_t batch_slot_size = 8192;
 constexpr std::size_t batch_slots = 64;
 // A message of a transaction: a stateful object with its table and name (at most 256 bytes each),
-// its comment (at most 255) and its parameters.
-constexpr std::size_t max_transaction_message = 2048;
+// its comment (at most 255) and its parameters; or up to 48 set elements (nft_element_swap.hpp).
+constexpr std::size_t max_transaction_message = 32768;
 
 } // namespace
 
