@@ -161,8 +161,7 @@ std::string format_quota_prometheus(const std::vector<QuotaReading>& all, std::s
         readings.push_back(&r);
     }
     std::string out;
-    const auto family = [&](const char* name, const char* help,
-                            std::uint64_t QuotaReading::*value) {
+    const auto family = [&](const char* name, const char* help, std::uint64_t QuotaReading::*value) {
         out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " gauge\n";
         for (const QuotaReading* r : readings) {
             if (r->per_host && r->host.empty()) {
