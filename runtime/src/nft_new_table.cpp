@@ -121,7 +121,10 @@ void fill_new_table(NftNetlink& netlink, const std::string& table, const NewTabl
     std::vector<Moved> moved;
     for (const auto& chain : steps.base_chains) {
         for (auto& rule : live_rules(netlink, table, fill_chain(chain))) {
+            // Appended in order: no handle, and no position (the dump names the rule before
+            // it in NAME.fill, which NAME does not hold).
             nftnl_rule_unset(rule.get(), NFTNL_RULE_HANDLE);
+            nftnl_rule_unset(rule.get(), NFTNL_RULE_POSITION);
             nftnl_rule_set_str(rule.get(), NFTNL_RULE_CHAIN, chain.c_str());
             items.push_back({Item::Kind::rule, moved.size(), 0});
             moved.push_back({chain, std::move(rule)});

@@ -165,5 +165,48 @@ TEST(ElementSwap, AChainEditedByHandFallsBackAndIsPutBack) {
     EXPECT_EQ(backend->live_ruleset("swap"), backend->planned_ruleset(classes(5000, 8)));
 }
 
+// The highest rule handle of the chain, and of the whole table.
+std::pair<std::uint64_t, std::uint64_t> highest_handles(const TestNamespace& netns,
+                                                        const std::string& chain) {
+    const auto highest = [](const std::string& listing) {
+        static const std::regex rule(R"(\t\t[^\n]* # handle (\d+)\n)");
+        std::uint64_t most = 0;
+        for (auto it = std::sregex_iterator(listing.begin(), listing.end(), rule);
+             it != std::sregex_iterator(); ++it) {
+            most = std::max<std::uint64_t>(most, std::stoull((*it)[1].str()));
+        }
+        return most;
+    };
+    return {highest(netns.nft("-a list chain inet acctc_swap " + chain)),
+            highest(netns.nft("-a list table inet acctc_swap"))};
+}
+
+// A new table goes in two steps (nft_new_table.hpp): libnftables loads it with empty counting
+// sets and empty base chains, then one netlink transaction adds the elements and the base
+// chain's rules. Packets flowing meanwhile are counted from that commit on, each in its class:
+// none is counted in `otherwise` for meeting an empty set (there, only the ICMP errors the
+// closed ports send back, which `pings` counts too).
+TEST(ElementSwap, ANewTableUnderTrafficCountsEveryPacketInItsClassFromItsCommit) {
+    TestNamespace netns;
+    auto backend = make_backend(BackendKind::nftables, netns.name());
+    UdpTraffic flow(netns.name(), port_of(12));
+    flow.start(400000, 3.0);
+    backend->apply(classes(5000, 7, true), false);
+    flow.stop();
+    // The base chain's rules came last, in the second step.
+    const auto [base, table] = highest_handles(netns, "output");
+    EXPECT_EQ(base, table);
+    EXPECT_EQ(netns.nft("list chains inet").find(".fill"), std::string::npos);
+    auto counts = packets(netns);
+    EXPECT_LE(counts.at("svc_c12"), flow.sent());
+    EXPECT_EQ(counts.at("svc_rest"), counts.at("pings"));
+    UdpTraffic(netns.name(), port_of(12)).send(5);
+    const auto before = counts.at("svc_c12");
+    counts = packets(netns);
+    EXPECT_EQ(counts.at("svc_c12"), before + 5);
+    EXPECT_EQ(counts.at("svc_rest"), counts.at("pings"));
+    EXPECT_EQ(backend->live_ruleset("swap"), backend->planned_ruleset(classes(5000, 7, true)));
+}
+
 } // namespace
 } // namespace acctc::runtime::testing
