@@ -41,7 +41,7 @@ bool dump_set(NftNetlink& netlink, const std::string& table, const std::string& 
     const auto counter_of = [&](const nlattr* expression, std::uint64_t& packets,
                                 std::uint64_t& bytes) {
         const NftAttributes attributes(expression, expression_expected);
-        if (attributes.string(NFTA_EXPR_NAME) != "counter" || !attributes.has(NFTA_EXPR_DATA)) {
+        if (attributes.text(NFTA_EXPR_NAME) != "counter" || !attributes.has(NFTA_EXPR_DATA)) {
             return false;
         }
         const NftAttributes values(attributes.raw(NFTA_EXPR_DATA), counter_expected);
