@@ -18,10 +18,13 @@ namespace acctc {
 
 // Maps with fewer keys keep their counter objects (and the goldens their text).
 inline constexpr std::size_t element_counter_threshold = 4096;
-// At most this many keys per part on average (parts are a power of two, so 64-128 on average):
-// with the spread of a hash, a part of ~150 elements with their comments still fits one dump
-// reply of 32 KiB (~200 elements).
-inline constexpr std::size_t element_counter_part_keys = 128;
+// At most this many keys per part on average (parts are a power of two, so 256-512 on
+// average): a part's dump takes two or three 32 KiB replies (~200 elements with their comments
+// each). Fewer, larger dumps cost the kernel less than one reply per set: 100,000 elements in
+// 256 sets take ~65 ms of the kernel's time, in 1,024 sets of ~100 ~85 ms (each dump finds its
+// set by name among all the table's sets; docs/performance.md, "Reading 100,000 counters:
+// fewer dumps, fewer copies").
+inline constexpr std::size_t element_counter_part_keys = 512;
 
 // The bytes the kernel hashes for this key (its fields as they lie in nft's registers: payload
 // in network byte order, meta values in the CPU's; concatenated fields each padded to 4 bytes).

@@ -51,15 +51,15 @@ TEST(ElementCounters, LargeMapsBecomeCountingSetsFoundByAHashDispatch) {
     EXPECT_EQ(policy.element_counters.size(), static_cast<std::size_t>(classes));
     ASSERT_EQ(policy.counters.size(), 1U); // otherwise
     EXPECT_EQ(policy.counters[0].name, "svc_other");
-    // 4,096 keys at most 128 a part: 32 parts, each a set and a chain.
-    ASSERT_EQ(policy.element_sets.size(), 32U);
+    // 4,096 keys at most 512 a part: 8 parts, each a set and a chain.
+    ASSERT_EQ(policy.element_sets.size(), 8U);
     const auto& text = policy.definition;
     EXPECT_EQ(count(text, "\tcounter svc_c"), 0U);
-    EXPECT_EQ(count(text, "comment \"acctc-elements inet_service @big.acct:2\""), 32U);
-    EXPECT_NE(text.find("jhash udp dport mod 32 seed 0x0 vmap { 0 : goto classify_svc_p0, "),
+    EXPECT_EQ(count(text, "comment \"acctc-elements inet_service @big.acct:2\""), 8U);
+    EXPECT_NE(text.find("jhash udp dport mod 8 seed 0x0 vmap { 0 : goto classify_svc_p0, "),
               std::string::npos);
     EXPECT_NE(text.find("\t\tth dport @classify_svc_e0 return"), std::string::npos);
-    EXPECT_EQ(count(text, "goto classify_svc_miss"), 33U);
+    EXPECT_EQ(count(text, "goto classify_svc_miss"), 9U);
     EXPECT_NE(text.find("chain classify_svc_miss {\n\t\tcounter name \"svc_other\""),
               std::string::npos);
     EXPECT_NE(text.find("1000 comment \"svc_c0 acctc1 f=3 class=c0 w=fragmentation @big.acct:3\""),
@@ -73,7 +73,7 @@ TEST(ElementCounters, LargeMapsBecomeCountingSetsFoundByAHashDispatch) {
         for (const auto& element : set.elements) {
             ASSERT_EQ(element.key.size(), 2U); // a port, network order
             const auto* bytes = reinterpret_cast<const unsigned char*>(element.key.data());
-            EXPECT_EQ(nft_jhash(bytes, 2, 0, 32), p);
+            EXPECT_EQ(nft_jhash(bytes, 2, 0, 8), p);
             const unsigned port = (unsigned{bytes[0]} << 8) | bytes[1];
             EXPECT_EQ(element.counter, "svc_c" + std::to_string(port - 1000));
             keys.insert(element.key);

@@ -32,32 +32,35 @@ std::optional<std::uint32_t> ethtool_get(int fd, const std::string& device, std:
 
 } // namespace
 
-void resolve_receive_offloads(std::vector<CounterReading>& readings, const std::string& netns) {
-    // The devices that merge what they receive, asked only when some reading could count that.
-    std::optional<std::vector<std::string>> merging;
-    for (auto& reading : readings) {
-        CounterSample& sample = reading.sample;
-        if (!sample.wire.has(WireDifference::receive_offload)) {
-            continue;
-        }
-        if (!merging) {
-            merging.emplace();
-            const auto devices = network_devices(netns);
-            const NetnsScope scope(netns);
-            for (const auto& device : devices) {
-                const auto offloads = device == "lo" ? std::nullopt : read_receive_offloads(device);
-                if (offloads && (offloads->gro || offloads->lro)) {
-                    merging->push_back(device);
-                }
+bool ReceiveOffloadResolver::merged(const std::vector<std::string>& patterns) {
+    if (last_ && last_->first == patterns) {
+        return last_->second;
+    }
+    if (!merging_) {
+        merging_.emplace();
+        const auto devices = network_devices(netns_);
+        const NetnsScope scope(netns_);
+        for (const auto& device : devices) {
+            const auto offloads = device == "lo" ? std::nullopt : read_receive_offloads(device);
+            if (offloads && (offloads->gro || offloads->lro)) {
+                merging_->push_back(device);
             }
         }
-        const auto& patterns = sample.receive_devices;
-        const bool merged = patterns.empty()
-                                ? !merging->empty()
-                                : std::any_of(patterns.begin(), patterns.end(), [&](const auto& p) {
-                                      return names_a_device(p, *merging);
-                                  });
-        if (!merged) {
+    }
+    const bool merged =
+        patterns.empty() ? !merging_->empty()
+                         : std::any_of(patterns.begin(), patterns.end(),
+                                       [&](const auto& p) { return names_a_device(p, *merging_); });
+    last_.emplace(patterns, merged);
+    return merged;
+}
+
+void resolve_receive_offloads(std::vector<CounterReading>& readings, const std::string& netns) {
+    ReceiveOffloadResolver resolver(netns);
+    for (auto& reading : readings) {
+        CounterSample& sample = reading.sample;
+        if (sample.wire.has(WireDifference::receive_offload) &&
+            !resolver.merged(sample.receive_devices)) {
             sample.wire.remove(WireDifference::receive_offload);
         }
     }

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <memory>
 #include <string_view>
 
 namespace acctc::runtime {
@@ -40,7 +41,7 @@ bool dump_set(NftNetlink& netlink, const std::string& table, const std::string& 
     const auto counter_of = [&](const nlattr* expression, std::uint64_t& packets,
                                 std::uint64_t& bytes) {
         const NftAttributes attributes(expression, expression_expected);
-        if (attributes.string(NFTA_EXPR_NAME) != "counter" || !attributes.has(NFTA_EXPR_DATA)) {
+        if (attributes.text(NFTA_EXPR_NAME) != "counter" || !attributes.has(NFTA_EXPR_DATA)) {
             return false;
         }
         const NftAttributes values(attributes.raw(NFTA_EXPR_DATA), counter_expected);
@@ -176,35 +177,66 @@ std::pair<std::uint64_t, std::uint64_t> order_key(std::string_view name) {
 } // namespace
 
 void ElementCounterSums::add(std::string_view comment, std::uint64_t packets, std::uint64_t bytes) {
-    records_.push_back({text_.size(), comment.size(), packets, bytes});
-    text_ += comment;
+    std::string_view name;
+    std::string_view counter_comment;
+    if (!split_element_comment(comment, name, counter_comment)) {
+        return;
+    }
+    if (used_ + comment.size() > capacity_) {
+        capacity_ = std::max(chunk_bytes, comment.size());
+        chunks_.push_back(std::make_unique_for_overwrite<char[]>(capacity_));
+        used_ = 0;
+    }
+    char* at = chunks_.back().get() + used_;
+    std::memcpy(at, comment.data(), comment.size());
+    used_ += comment.size();
+    const auto [high, low] = order_key(name);
+    records_.push_back(
+        {high,
+         low,
+         {{at, name.size()}, {at + name.size() + 1, counter_comment.size()}, packets, bytes}});
+}
+
+void ElementCounterSums::undo(const Mark& to) {
+    records_.resize(to.records);
+    if (chunks_.size() != to.chunks) {
+        chunks_.resize(to.chunks);
+        capacity_ = to.chunks == 0 ? 0 : std::max(chunk_bytes, to.used);
+    }
+    used_ = to.used;
 }
 
 std::vector<ElementCounterSums::Sum> ElementCounterSums::sums() const {
-    struct Named {
-        std::pair<std::uint64_t, std::uint64_t> key;
-        Sum sum;
+    // Sorted as indices with their keys (16 bytes each) rather than as records: the names' text
+    // is read only where two keys tie.
+    struct Order {
+        std::uint64_t high;
+        std::uint64_t low;
+        std::uint32_t record;
     };
-    std::vector<Named> named;
-    named.reserve(records_.size());
-    for (const auto& record : records_) {
-        Sum sum{{}, {}, record.packets, record.bytes};
-        if (split_element_comment(std::string_view(text_).substr(record.at, record.length),
-                                  sum.name, sum.comment)) {
-            named.push_back({order_key(sum.name), sum});
-        }
+    std::vector<Order> order;
+    order.reserve(records_.size());
+    for (std::size_t i = 0; i < records_.size(); ++i) {
+        order.push_back({records_[i].high, records_[i].low, static_cast<std::uint32_t>(i)});
     }
-    std::sort(named.begin(), named.end(), [](const Named& a, const Named& b) {
-        return a.key != b.key ? a.key < b.key : a.sum.name < b.sum.name;
+    std::sort(order.begin(), order.end(), [&](const Order& a, const Order& b) {
+        if (a.high != b.high) {
+            return a.high < b.high;
+        }
+        if (a.low != b.low) {
+            return a.low < b.low;
+        }
+        return records_[a.record].sum.name < records_[b.record].sum.name;
     });
     std::vector<Sum> out;
-    out.reserve(named.size());
-    for (std::size_t i = 0; i < named.size(); ++i) {
-        if (i == 0 || named[i].sum.name != named[i - 1].sum.name) {
-            out.push_back(named[i].sum);
+    out.reserve(order.size());
+    for (const Order& next : order) {
+        const Sum& sum = records_[next.record].sum;
+        if (out.empty() || out.back().name != sum.name) {
+            out.push_back(sum);
         } else {
-            out.back().packets += named[i].sum.packets;
-            out.back().bytes += named[i].sum.bytes;
+            out.back().packets += sum.packets;
+            out.back().bytes += sum.bytes;
         }
     }
     return out;

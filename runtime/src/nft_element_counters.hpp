@@ -1,7 +1,8 @@
 // The counters of large classifications, counted by the elements of their counting sets
-// (compiler/src/element_counters.hpp): one NFT_MSG_GETSETELEM dump per set, each set small
-// enough for one reply, so a read is linear in the elements (docs/performance.md). A class of
-// several keys is the sum of its elements.
+// (compiler/src/element_counters.hpp): one NFT_MSG_GETSETELEM dump per set, each set a few
+// replies (a dump's next reply walks the set again to where the last stopped), so a read is
+// linear in the elements (docs/performance.md). A class of several keys is the sum of its
+// elements.
 #pragma once
 
 #include "acctc/compile.hpp"
@@ -10,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -29,15 +31,19 @@ class ElementCounterSums {
         std::uint64_t bytes = 0;
     };
 
-    // An element's comment (name, space, counter comment) and values, copied into one buffer:
-    // no allocation per element.
+    // An element's comment (name, space, counter comment) and values, copied into chunks of
+    // text that never move: no allocation per element, no copy of what came before when the
+    // text grows (100,000 comments are ~8 MB). Split and given its order key here, while the
+    // reply it came in is still in the cache.
     void add(std::string_view comment, std::uint64_t packets, std::uint64_t bytes);
     // Back to what it held before a set's dump (a plain dump interrupted is taken again).
-    std::pair<std::size_t, std::size_t> mark() const { return {records_.size(), text_.size()}; }
-    void undo(std::pair<std::size_t, std::size_t> to) {
-        records_.resize(to.first);
-        text_.resize(to.second);
-    }
+    struct Mark {
+        std::size_t records = 0;
+        std::size_t chunks = 0;
+        std::size_t used = 0;
+    };
+    Mark mark() const { return {records_.size(), chunks_.size(), used_}; }
+    void undo(const Mark& to);
 
     // One Sum per name, in the byte order of the names (as the name cache keeps counter
     // objects: the readings then need no sort). Elements whose comment names no counter are left
@@ -46,13 +52,17 @@ class ElementCounterSums {
 
   private:
     struct Record {
-        std::size_t at;
-        std::size_t length;
-        std::uint64_t packets;
-        std::uint64_t bytes;
+        // The name's first 16 bytes as two big-endian numbers: comparing them orders names as
+        // their bytes do, without reading the text (100,000 names share prefixes).
+        std::uint64_t high;
+        std::uint64_t low;
+        Sum sum;
     };
+    static constexpr std::size_t chunk_bytes = std::size_t{1} << 20;
     std::vector<Record> records_;
-    std::string text_;
+    std::vector<std::unique_ptr<char[]>> chunks_;
+    std::size_t used_ = 0;     // of the last chunk
+    std::size_t capacity_ = 0; // of the last chunk
 };
 
 // Every element-counted counter of `table inet TABLE`. With reset each element is read and

@@ -151,8 +151,8 @@ TEST(ElementCarry, ReadsDuringReloadsNeitherDipNorCountTwice) {
 TEST(ElementCarry, AChangeInTheNumberOfPartsUnderTrafficKeepsEveryTotal) {
     TestNamespace netns;
     auto backend = make_backend(BackendKind::nftables, netns.name());
-    const auto small = classes(5000); // 64 parts
-    const auto large = classes(9000); // 128 parts
+    const auto small = classes(5000); // 16 parts
+    const auto large = classes(9000); // 32 parts
     ASSERT_LT(small.element_sets.size(), large.element_sets.size());
     backend->apply(small, false);
     UdpTraffic(netns.name(), port_of(5)).send(4);

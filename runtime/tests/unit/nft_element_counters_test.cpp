@@ -1,6 +1,7 @@
 #include "nft_element_counters.hpp"
 
 #include <gtest/gtest.h>
+#include <string>
 
 namespace acctc::runtime {
 namespace {
@@ -44,6 +45,30 @@ TEST(ElementCounterSums, UndoDropsAnInterruptedDump) {
     const auto sums = elements.sums();
     ASSERT_EQ(sums.size(), 1U);
     EXPECT_EQ(sums[0].packets, 1U);
+}
+
+// The comments live in chunks of a MiB that never move: an undo across a chunk keeps the views
+// of what came before valid, and what follows is stored after them.
+TEST(ElementCounterSums, UndoAcrossChunksKeepsEarlierCommentsAndStoresLaterOnes) {
+    ElementCounterSums elements;
+    elements.add("a_first acctc1 f=1 @first", 1, 1);
+    const auto mark = elements.mark();
+    const std::string padding(100, 'x');
+    for (int i = 0; i < 20000; ++i) { // ~2.5 MB: three chunks
+        elements.add("b_" + std::to_string(i) + " acctc1 f=1 @" + padding, 1, 1);
+    }
+    elements.undo(mark);
+    for (int i = 0; i < 20000; ++i) {
+        elements.add("c_" + std::to_string(i % 100) + " acctc1 f=1 @" + padding, 1, 2);
+    }
+    const auto sums = elements.sums();
+    ASSERT_EQ(sums.size(), 101U);
+    EXPECT_EQ(sums[0].name, "a_first");
+    EXPECT_EQ(sums[0].comment, "acctc1 f=1 @first");
+    EXPECT_EQ(sums[1].name, "c_0");
+    EXPECT_EQ(sums[1].comment, "acctc1 f=1 @" + padding);
+    EXPECT_EQ(sums[1].packets, 200U);
+    EXPECT_EQ(sums[1].bytes, 400U);
 }
 
 } // namespace

@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace acctc::runtime {
@@ -25,6 +26,21 @@ std::optional<ReceiveOffloads> read_receive_offloads(const std::string& device);
 // Read in network namespace `netns` (empty: the current one).
 std::vector<std::string> receive_offload_notes(const CompiledPolicy& policy,
                                                const std::string& netns);
+
+// Whether a counter's receive devices (CounterSample::receive_devices: every device but
+// loopback when they name none; a trailing '*' matches a prefix) merge what they receive now,
+// in `netns`. The devices are asked once, at the first question; the last answer is kept, since
+// the counters of one classification name the same devices (100,000 element counters).
+class ReceiveOffloadResolver {
+  public:
+    explicit ReceiveOffloadResolver(std::string netns) : netns_(std::move(netns)) {}
+    bool merged(const std::vector<std::string>& patterns);
+
+  private:
+    std::string netns_;
+    std::optional<std::vector<std::string>> merging_; // the devices that merge
+    std::optional<std::pair<std::vector<std::string>, bool>> last_;
+};
 
 // Keeps WireDifference::receive_offload on the readings whose receive devices (every device
 // but loopback when they name none; a trailing '*' matches a prefix) merge what they receive
