@@ -57,6 +57,15 @@ std::string layout_of(const BpfHostCounterPlan& counter) {
         std::snprintf(text, sizeof text, " within %016llx", static_cast<unsigned long long>(hash));
         out += text;
     }
+    // Added only where they differ from the whole address and every protocol, so that the
+    // layouts of maps pinned before them read the same.
+    if (counter.v4_prefix != 32 || counter.v6_prefix != 128) {
+        out += " prefix /" + std::to_string(counter.v4_prefix) + " /" +
+               std::to_string(counter.v6_prefix);
+    }
+    if (counter.protocol) {
+        out += " protocol " + std::to_string(*counter.protocol);
+    }
     return out;
 }
 
@@ -152,9 +161,11 @@ bool apply_counter(const fs::path& dir, const BpfHostCounterPlan& counter,
         BpfHostCounter program = BpfHostCounter::pinned(
             dir, counter.size, key_of(counter), true, *header,
             {counter.within, counter.hook == BpfHook::egress && counter.forwarded_only,
-             counter.within_v4, counter.within_v6});
+             counter.within_v4, counter.within_v6, counter.v4_prefix, counter.v6_prefix,
+             counter.protocol});
         if (created && carried != nullptr) {
-            program.carry(*carried); // before the program counts there
+            // Before the program counts there; hosts of another prefix summed into this one's.
+            program.carry(to_prefixes(*carried, counter.v4_prefix, counter.v6_prefix));
         }
         write_info(dir, {layout, counter.comment, counter.overflow_comment});
         program.attach_pinned(dir / "link", device_index(counter.device),

@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# Per-host counters in BPF with a prefix (`split host source /24 /64`) and with `split protocol`
+# (docs/runtime.md, "Per-host counters in BPF") with real packets: a router between a LAN host
+# with five addresses in two IPv4 /24s and two IPv6 /64s and a WAN peer. Each prefix's packets
+# into and out of lan0, and per protocol and direction on wan0 (`forward via wan; split host
+# remote /24 /64; split protocol icmp, ipv6-icmp, udp; split direction`), equal ping's tally,
+# the datagrams sent and a capture; the host label is the prefix as nft shows it
+# (198.18.1.0, 2001:db8:1::). Moved into nft sets and back (--hosts-in nft, then bpf) every
+# reading (counter, labels, packets, bytes) stays the same and counts on.
+# Private mount namespace and bpffs (ACCTC_BPF_ROOT).
+#   bpf_prefix_protocol_test.sh ACCTC
+set -u
+source "$(dirname "$0")/bpf_test_lib.sh" "$@"
+tag=bpfpp$$
+router=$tag-r lan=$tag-l wan=$tag-w
+namespaces=("$router" "$lan" "$wan")
+
+for ns in "$router" "$lan" "$wan"; do
+    ip netns add "$ns" && ip -n "$ns" link set lo up
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+done
+ip -n "$router" link add lan0 type veth peer name eth0 netns "$lan"
+ip -n "$router" link add wan0 type veth peer name eth0 netns "$wan"
+ip -n "$router" addr add 198.18.1.1/24 dev lan0
+ip -n "$router" addr add 198.18.3.1/24 dev lan0
+ip -n "$router" addr add 2001:db8:1::1/64 dev lan0 nodad
+ip -n "$router" addr add 2001:db8:3::1/64 dev lan0 nodad
+ip -n "$router" addr add 198.18.2.1/24 dev wan0
+ip -n "$router" addr add 2001:db8:2::1/64 dev wan0 nodad
+hosts=(198.18.1.10 198.18.1.11 198.18.3.10 2001:db8:1::10 2001:db8:1::11 2001:db8:3::10)
+for a in 198.18.1.10/24 198.18.1.11/24 198.18.3.10/24; do ip -n "$lan" addr add "$a" dev eth0; done
+for a in 2001:db8:1::10/64 2001:db8:1::11/64 2001:db8:3::10/64; do
+    ip -n "$lan" addr add "$a" dev eth0 nodad
+done
+ip -n "$wan" addr add 198.18.2.2/24 dev eth0
+ip -n "$wan" addr add 2001:db8:2::2/64 dev eth0 nodad
+for pair in "$router lan0" "$router wan0" "$lan eth0" "$wan eth0"; do
+    read -r ns dev <<<"$pair"
+    ip -n "$ns" link set "$dev" up
+done
+ip -n "$lan" route add default via 198.18.1.1
+ip -n "$lan" -6 route add default via 2001:db8:1::1
+ip -n "$wan" route add default via 198.18.2.1
+ip -n "$wan" -6 route add default via 2001:db8:2::1
+ip netns exec "$router" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+# Neighbours known up front: no solicitation besides the test's packets.
+mac() { ip -n "$1" -j link show "$2" | jq -r '.[0].address'; }
+for a in "${hosts[@]}"; do
+    ip -n "$router" neigh replace "$a" lladdr "$(mac "$lan" eth0)" dev lan0 nud permanent
+done
+for a in 198.18.1.1 2001:db8:1::1; do
+    ip -n "$lan" neigh replace "$a" lladdr "$(mac "$router" lan0)" dev eth0 nud permanent
+done
+for a in 198.18.2.2 2001:db8:2::2; do
+    ip -n "$router" neigh replace "$a" lladdr "$(mac "$wan" eth0)" dev wan0 nud permanent
+done
+for a in 198.18.2.1 2001:db8:2::1; do
+    ip -n "$wan" neigh replace "$a" lladdr "$(mac "$router" wan0)" dev eth0 nud permanent
+done
+# A UDP sink on the WAN peer: no port-unreachable errors come back.
+ip netns exec "$wan" socat -u UDP4-RECV:9 /dev/null &
+sink4=$!
+ip netns exec "$wan" socat -u UDP6-RECV:9,ipv6only=1 /dev/null &
+sink6=$!
+trap 'kill "$sink4" "$sink6" 2>/dev/null; cleanup' EXIT
+
+cat >"$work/bpfpp.acct" <<'POLICY'
+policy bpfpp
+interface lan = lan0
+interface wan = wan0
+counter sent { in via lan; split host source /24 /64 }
+counter received { out via lan; split host destination /24 /64 }
+counter wanproto { forward via wan; split host remote /24 /64; split protocol icmp, ipv6-icmp, udp; split direction }
+POLICY
+acctc_r() { "$acctc" "$1" --netns "$router" "${@:2}"; }
+acctc_r apply --hosts-in bpf "$work/bpfpp.acct" >"$work/apply" 2>&1 || fail "apply failed: $(cat "$work/apply")"
+ip netns exec "$router" nft list table inet acctc_bpfpp | grep -q 'hosts' &&
+    fail "the BPF counters are in the nft table too"
+links=$(find "$ACCTC_BPF_ROOT/acctc" -name link | wc -l)
+[[ $links == 8 ]] || fail "$links pinned links, not 8 (sent, received, 6 of wanproto)"
+
+ip netns exec "$router" tcpdump -n -i lan0 -w "$work/lan0.pcap" ip or ip6 2>/dev/null &
+capture_lan=$!
+ip netns exec "$router" tcpdump -n -i wan0 -w "$work/wan0.pcap" ip or ip6 2>/dev/null &
+capture_wan=$!
+sleep 1
+# Per LAN address: echo requests sent and replies received, UDP datagrams sent (100 bytes
+# of payload: 128 bytes of IPv4, 148 of IPv6).
+declare -A tx rx udp
+ping_from() { # ADDRESS COUNT
+    local target=198.18.2.2 t r
+    [[ $1 == *:* ]] && target=2001:db8:2::2
+    read -r t r < <(ip netns exec "$lan" ping -n -q -c "$2" -i 0.01 -I "$1" "$target" |
+        awk '/transmitted/ { print $1, $4 }')
+    tx[$1]=$((${tx[$1]:-0} + t)) rx[$1]=$((${rx[$1]:-0} + r))
+}
+udp_from() { # ADDRESS COUNT
+    local target=UDP4-SENDTO:198.18.2.2:9 bind=$1
+    [[ $1 == *:* ]] && target=UDP6-SENDTO:[2001:db8:2::2]:9 bind=[$1]
+    for ((i = 0; i < $2; i++)); do
+        printf '%100s' x | ip netns exec "$lan" socat -u - "$target,bind=$bind"
+    done
+    udp[$1]=$((${udp[$1]:-0} + $2))
+}
+traffic() {
+    ping_from 198.18.1.10 3; ping_from 198.18.1.11 2; ping_from 198.18.3.10 4
+    ping_from 2001:db8:1::10 3; ping_from 2001:db8:1::11 2; ping_from 2001:db8:3::10 2
+    udp_from 198.18.1.10 2; udp_from 198.18.3.10 3; udp_from 2001:db8:1::10 1
+    udp_from 2001:db8:3::10 2
+}
+traffic
+sleep 1
+kill "$capture_lan" "$capture_wan"; wait "$capture_lan" "$capture_wan" 2>/dev/null
+
+# A prefix's tallies: PREFIX KIND (tx rx udp) -> the sum over its addresses.
+prefix_of() { [[ $1 == *:* ]] && echo "${1%::*}::" || echo "${1%.*}.0"; }
+sum() {
+    local -n of=$2
+    local total=0 a
+    for a in "${hosts[@]}"; do [[ $(prefix_of "$a") == "$1" ]] && total=$((total + ${of[$a]:-0})); done
+    echo "$total"
+}
+for a in "${hosts[@]}"; do
+    [[ ${tx[$a]} == "${rx[$a]}" ]] || fail "pings of $a lost: ${tx[$a]} sent, ${rx[$a]} answered"
+done
+# The captures agree with the tallies (per prefix, both links).
+captured() { tcpdump -n -r "$work/$1.pcap" "$2" 2>/dev/null | wc -l; }
+for p in 198.18.1.0 198.18.3.0; do
+    net="net $p/24"
+    [[ $(captured lan0 "src $net and icmp") == "$(sum "$p" tx)" &&
+        $(captured lan0 "dst $net and icmp") == "$(sum "$p" rx)" &&
+        $(captured wan0 "src $net and udp") == "$(sum "$p" udp)" ]] ||
+        fail "the capture of $p differs from the tally: $(captured lan0 "src $net and icmp6") $(sum "$p" tx) $(captured wan0 "dst $net and icmp6") $(sum "$p" rx) $(captured wan0 "src $net and udp") $(sum "$p" udp)"
+done
+for p in 2001:db8:1:: 2001:db8:3::; do
+    net="net $p/64"
+    [[ $(captured lan0 "src $net and icmp6") == "$(sum "$p" tx)" &&
+        $(captured wan0 "dst $net and icmp6") == "$(sum "$p" rx)" &&
+        $(captured wan0 "src $net and udp") == "$(sum "$p" udp)" ]] ||
+        fail "the capture of $p differs from the tally: $(captured lan0 "src $net and icmp6") $(sum "$p" tx) $(captured wan0 "dst $net and icmp6") $(sum "$p" rx) $(captured wan0 "src $net and udp") $(sum "$p" udp)"
+done
+
+readings() { # every host reading as "counter labels packets bytes", sorted
+    acctc_r counters bpfpp --json |
+        jq -r '.counters[] | select(.labels.host != null and .labels.host != "overflow") |
+               "\(.counter) \(.labels | to_entries | map("\(.key)=\(.value)") | join(","))" +
+               " \(.packets) \(.bytes)"' | sort
+}
+expected() {
+    local p v ping udp_size
+    for p in 198.18.1.0 198.18.3.0 2001:db8:1:: 2001:db8:3::; do
+        v=4 ping=84 udp_size=128
+        [[ $p == *:* ]] && v=6 ping=104 udp_size=148
+        local t r u icmp=icmp
+        t=$(sum "$p" tx) r=$(sum "$p" rx) u=$(sum "$p" udp)
+        [[ $v == 6 ]] && icmp=icmpv6
+        echo "sent host=$p $((t + u)) $((t * ping + u * udp_size))"
+        echo "received host=$p $r $((r * ping))"
+        echo "wanproto direction=out,host=$p,protocol=$icmp $t $((t * ping))"
+        echo "wanproto direction=in,host=$p,protocol=$icmp $r $((r * ping))"
+        ((u > 0)) && echo "wanproto direction=out,host=$p,protocol=udp $u $((u * udp_size))"
+    done | sort
+}
+check() { # WHEN
+    readings >"$work/got"
+    expected >"$work/want"
+    diff -u "$work/want" "$work/got" >"$work/diff" || fail "$1: readings differ from the tally: $(cat "$work/diff")"
+}
+check "in BPF"
+acctc_r counters bpfpp --json | jq -e '[.counters[] | select(.labels.host == "overflow")] |
+    length == 8 and all(.packets == 0)' >/dev/null || fail "not 8 empty overflow counters"
+
+# Into nft sets: every reading the same, the elements the prefixes, counting on.
+acctc_r apply --hosts-in nft "$work/bpfpp.acct" >"$work/to_nft" 2>&1 || fail "apply --hosts-in nft failed"
+grep -q "counter sent moved from BPF to nft sets" "$work/to_nft" || fail "no note of the move: $(cat "$work/to_nft")"
+grep -q "counter wanproto_udp_out moved from BPF to nft sets" "$work/to_nft" || fail "no note of wanproto_udp_out's move: $(cat "$work/to_nft")"
+[[ -z $(find "$ACCTC_BPF_ROOT" -name link) ]] || fail "pins left after moving into nft sets"
+check "moved into nft sets"
+elements=$(ip netns exec "$router" nft -j list table inet acctc_bpfpp |
+    jq -r '[.nftables[] | .set? // empty | select(.name | startswith("sent_hosts")) | (.elem // [])[] |
+         .elem.val] | sort | join(" ")')
+[[ $elements == "198.18.1.0 198.18.3.0 2001:db8:1:: 2001:db8:3::" ]] ||
+    fail "sent's elements in nft are '$elements', not the four prefixes"
+traffic
+check "in nft sets, after more packets"
+
+acctc_r apply --hosts-in bpf "$work/bpfpp.acct" >"$work/to_bpf" 2>&1 || fail "apply --hosts-in bpf failed"
+grep -q "counter wanproto_icmp_in moved from nft sets to BPF" "$work/to_bpf" || fail "no note of the move back: $(cat "$work/to_bpf")"
+check "moved back into BPF"
+traffic
+check "in BPF again, after more packets"
+
+acctc_r remove bpfpp >/dev/null || fail "remove failed"
+[[ -z $(find "$ACCTC_BPF_ROOT" -mindepth 1 ! -name '*.debug') ]] || fail "remove left pins"
+echo "ok: BPF per-prefix and per-protocol counts = ping = datagrams = capture (IPv4, IPv6), labels as nft's, carried into nft sets and back"
