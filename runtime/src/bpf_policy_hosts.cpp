@@ -5,6 +5,7 @@
 #include "acctc/runtime/bpf_host_counter.hpp"
 #include "acctc/runtime/bpf_host_probe.hpp"
 #include "acctc/runtime/errors.hpp"
+#include "bpf_stale_pins.hpp"
 #include "unique_fd.hpp"
 
 #include <algorithm>
@@ -195,6 +196,7 @@ std::vector<fs::path> counter_dirs(const fs::path& dir) {
 
 void apply_bpf_hosts(const std::string& policy, const std::vector<BpfHostCounterPlan>& plan,
                      const std::map<std::string, BpfHostCounts>& carried) {
+    remove_stale_pins();
     if (plan.empty()) {
         return; // the counters no longer planned go in take_bpf_hosts
     }
@@ -251,6 +253,7 @@ std::map<std::string, BpfHostCounts> take_bpf_hosts(const std::string& policy,
 }
 
 void remove_bpf_hosts(const std::string& policy) {
+    remove_stale_pins();
     const fs::path dir = policy_dir(policy, false);
     if (!dir.empty()) {
         unpin(dir);
@@ -266,6 +269,7 @@ bool has_bpf_hosts(const std::string& policy) {
 }
 
 BpfHostReadings read_bpf_hosts(const std::string& policy, bool reset) {
+    remove_stale_pins();
     BpfHostReadings out;
     const fs::path dir = policy_dir(policy, false);
     if (dir.empty()) {
