@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Per-host counters in BPF with a prefix (`split host source /24 /64`) and with `split protocol`
-# (docs/runtime.md, "Per-host counters in BPF") with real packets: a router between a LAN host
-# with five addresses in two IPv4 /24s and two IPv6 /64s and a WAN peer. Each prefix's packets
-# into and out of lan0, and per protocol and direction on wan0 (`forward via wan; split host
-# remote /24 /64; split protocol icmp, ipv6-icmp, udp; split direction`), equal ping's tally,
-# the datagrams sent and a capture; the host label is the prefix as nft shows it
-# (198.18.1.0, 2001:db8:1::). Moved into nft sets and back (--hosts-in nft, then bpf) every
+# Per-host counters in BPF with a prefix (`split host source /24 /64`), with `split protocol`
+# and with both directions in one counter (docs/runtime.md, "Per-host counters in BPF") with
+# real packets: a router between a LAN host with six addresses in two IPv4 /24s and two IPv6
+# /64s and a WAN peer. Each prefix's packets into and out of lan0, per protocol and direction
+# on wan0 (`forward via wan; split host remote /24 /64; split protocol icmp, ipv6-icmp, udp;
+# split direction`, UDP also behind IPv6 extension headers) and both directions together
+# (`forward via wan; split host remote /24 /64`) equal ping's tally, the datagrams sent and a
+# capture; the host label is the prefix as nft shows it (198.18.1.0, 2001:db8:1::). Moved into nft sets and back (--hosts-in nft, then bpf) every
 # reading (counter, labels, packets, bytes) stays the same and counts on.
 # Private mount namespace and bpffs (ACCTC_BPF_ROOT).
 #   bpf_prefix_protocol_test.sh ACCTC
@@ -71,13 +72,16 @@ interface wan = wan0
 counter sent { in via lan; split host source /24 /64 }
 counter received { out via lan; split host destination /24 /64 }
 counter wanproto { forward via wan; split host remote /24 /64; split protocol icmp, ipv6-icmp, udp; split direction }
+counter wantotal { forward via wan; split host remote /24 /64 }
 POLICY
 acctc_r() { "$acctc" "$1" --netns "$router" "${@:2}"; }
 acctc_r apply --hosts-in bpf "$work/bpfpp.acct" >"$work/apply" 2>&1 || fail "apply failed: $(cat "$work/apply")"
 ip netns exec "$router" nft list table inet acctc_bpfpp | grep -q 'hosts' &&
     fail "the BPF counters are in the nft table too"
 links=$(find "$ACCTC_BPF_ROOT/acctc" -name link | wc -l)
-[[ $links == 8 ]] || fail "$links pinned links, not 8 (sent, received, 6 of wanproto)"
+[[ $links == 9 ]] || fail "$links pinned links, not 9 (sent, received, 6 of wanproto, wantotal)"
+# wantotal, both directions in one counter: a second program at wan0's egress, same maps.
+[[ $(find "$ACCTC_BPF_ROOT/acctc" -name link_egress | wc -l) == 1 ]] || fail "wantotal has no egress link"
 
 ip netns exec "$router" tcpdump -n -i lan0 -w "$work/lan0.pcap" ip or ip6 2>/dev/null &
 capture_lan=$!
@@ -180,6 +184,7 @@ expected() {
         echo "wanproto direction=out,host=$p,protocol=$icmp $t $((t * ping))"
         echo "wanproto direction=in,host=$p,protocol=$icmp $r $((r * ping))"
         ((u > 0)) && echo "wanproto direction=out,host=$p,protocol=udp $u $ub"
+        echo "wantotal host=$p $((t + r + u)) $(((t + r) * ping + ub))"
     done | sort
 }
 check() { # WHEN
@@ -189,13 +194,13 @@ check() { # WHEN
 }
 check "in BPF"
 acctc_r counters bpfpp --json | jq -e '[.counters[] | select(.labels.host == "overflow")] |
-    length == 8 and all(.packets == 0)' >/dev/null || fail "not 8 empty overflow counters"
+    length == 9 and all(.packets == 0)' >/dev/null || fail "not 9 empty overflow counters"
 
 # Into nft sets: every reading the same, the elements the prefixes, counting on.
 acctc_r apply --hosts-in nft "$work/bpfpp.acct" >"$work/to_nft" 2>&1 || fail "apply --hosts-in nft failed"
 grep -q "counter sent moved from BPF to nft sets" "$work/to_nft" || fail "no note of the move: $(cat "$work/to_nft")"
 grep -q "counter wanproto_udp_out moved from BPF to nft sets" "$work/to_nft" || fail "no note of wanproto_udp_out's move: $(cat "$work/to_nft")"
-[[ -z $(find "$ACCTC_BPF_ROOT" -name link) ]] || fail "pins left after moving into nft sets"
+[[ -z $(find "$ACCTC_BPF_ROOT" -name 'link*') ]] || fail "pins left after moving into nft sets"
 check "moved into nft sets"
 elements=$(ip netns exec "$router" nft -j list table inet acctc_bpfpp |
     jq -r '[.nftables[] | .set? // empty | select(.name | startswith("sent_hosts")) | (.elem // [])[] |

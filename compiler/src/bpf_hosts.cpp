@@ -38,13 +38,13 @@ bool program_splits(const ir::Counter& counter) {
     });
 }
 
-// The directions the counter counts (true: in), one program each: one, or both with
-// `split direction`.
+// The directions the counter counts (true: in), one program each: one, or both (with
+// `split direction` each its counter; without, both programs count in the same maps).
 std::vector<bool> program_directions(const ir::Counter& counter) {
     const unsigned both = ir::dir_in | ir::dir_out;
     const bool split = counter.splits_by(ir::Split::direction);
     if (counter.match.directions == both) {
-        return split ? std::vector<bool>{true, false} : std::vector<bool>{};
+        return {true, false};
     }
     if (split) {
         return {};
@@ -118,6 +118,9 @@ std::vector<BpfHostCounterPlan> plan_bpf_hosts(const ir::Policy& policy,
         // Names and labels as nft's sets and overflow counters have them (families.hpp): a
         // program per direction and protocol, in the family's order.
         const rules::CounterFamily family = counter_family(counter);
+        // Both directions in one counter: the ingress program and one at the egress.
+        const bool joined =
+            !counter.splits_by(ir::Split::direction) && program_directions(counter).size() == 2;
         for (Coordinate at : coordinates(family)) {
             const bool in = at.direction ? *at.direction == rules::Direction::in
                                          : program_directions(counter).front();
@@ -130,7 +133,7 @@ std::vector<BpfHostCounterPlan> plan_bpf_hosts(const ir::Policy& policy,
             for (CounterIdentity* identity : {&hosts.identity, &overflow.identity}) {
                 identity->wire = {};
                 identity->wire.add(WireDifference::receive_offload);
-                if (!in) {
+                if (!in || joined) {
                     identity->wire.add(WireDifference::segmentation_offload);
                 }
                 if (at.protocol) {
@@ -152,6 +155,9 @@ std::vector<BpfHostCounterPlan> plan_bpf_hosts(const ir::Policy& policy,
                                      encode_counter_comment(hosts.name, hosts.identity),
                                      encode_counter_comment(overflow.name, overflow.identity)};
             entry.forwarded_only = counter.match.scopes == ir::scope_forward;
+            if (joined) {
+                entry.egress_key = key_address(counter, false);
+            }
             entry.v4_prefix = counter.host->v4_prefix;
             entry.v6_prefix = counter.host->v6_prefix;
             entry.protocol = at.protocol;

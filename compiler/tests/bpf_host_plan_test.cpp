@@ -51,7 +51,7 @@ TEST(BpfHostPlan, OtherShapesStayInNft) {
     const char* shapes[] = {
         "counter c { local in via wan; split host source }\n", // input only
         "counter c { in via wan; split host remote }\n",       // side differs by scope
-        "counter c { via wan; split host source }\n",          // both directions in one
+        "counter c { via wan; split host remote }\n", // both scopes: remote differs by scope
         "counter c { in via wan; icmp type echo-request; split host source; split type }\n",
         "counter c { in via wan; split host mac }\n",                     // MAC
         "counter c { in via wan; split host source; split direction }\n", // one direction
@@ -149,6 +149,22 @@ TEST(BpfHostPlan, ProtocolSplitIsAProgramPerProtocolAndDirection) {
               "acctc1 f=3 direction=in protocol=tcp host=overflow w=gro rx=wan0 @test.acct:4");
     EXPECT_EQ(out.bpf_hosts[2].comment, "acctc1 f=3 direction=in protocol=udp @test.acct:4");
     EXPECT_EQ(out.definition.find("lan_"), std::string::npos) << out.definition;
+}
+
+// Both directions in one counter: the ingress program keyed by the destination (the far side
+// of wan arriving) and an egress one keyed by the source, counting in the same maps.
+TEST(BpfHostPlan, BothDirectionsInOneCounterAreTwoProgramsInOneMap) {
+    const CompiledPolicy out = compiled(std::string(header) +
+                                        "counter c { forward via wan; split host remote }\n");
+    ASSERT_EQ(out.bpf_hosts.size(), 1u);
+    const BpfHostCounterPlan& c = out.bpf_hosts[0];
+    EXPECT_EQ(c.counter, "c");
+    EXPECT_EQ(c.hook, BpfHook::ingress);
+    EXPECT_EQ(c.key, BpfAddress::destination);
+    ASSERT_TRUE(c.egress_key);
+    EXPECT_EQ(*c.egress_key, BpfAddress::source);
+    EXPECT_EQ(c.comment, "acctc1 f=1 w=gso,gro rx=wan0 @test.acct:5");
+    EXPECT_EQ(out.definition.find("c_hosts"), std::string::npos) << out.definition;
 }
 
 // Counters the runtime found BPF unavailable for stay in nft sets, the others go to BPF.

@@ -67,6 +67,10 @@ std::string layout_of(const BpfHostCounterPlan& counter) {
     if (counter.protocol) {
         out += " protocol " + std::to_string(*counter.protocol);
     }
+    if (counter.egress_key) {
+        out += *counter.egress_key == BpfAddress::source ? " and egress source"
+                                                         : " and egress destination";
+    }
     return out;
 }
 
@@ -134,9 +138,12 @@ int device_index(const std::string& device) {
     return static_cast<int>(index);
 }
 
-BpfHostKey key_of(const BpfHostCounterPlan& counter) {
-    return counter.key == BpfAddress::source ? BpfHostKey::source : BpfHostKey::destination;
+BpfHostKey key_of(BpfAddress key) {
+    return key == BpfAddress::source ? BpfHostKey::source : BpfHostKey::destination;
 }
+
+// A counter of both directions: the egress program's link beside `link` (the ingress one's).
+constexpr const char* egress_link = "link_egress";
 
 // Counts one planned counter in `dir`, a new one starting from `carried` (what nft's sets
 // held); returns whether the directory is new.
@@ -159,18 +166,25 @@ bool apply_counter(const fs::path& dir, const BpfHostCounterPlan& counter,
     const bool created = !fs::exists(dir);
     try {
         fs::create_directories(dir);
-        BpfHostCounter program = BpfHostCounter::pinned(
-            dir, counter.size, key_of(counter), true, *header,
-            {counter.within, counter.hook == BpfHook::egress && counter.forwarded_only,
-             counter.within_v4, counter.within_v6, counter.v4_prefix, counter.v6_prefix,
-             counter.protocol});
+        const auto program = [&](BpfAddress key, BpfHook hook) {
+            return BpfHostCounter::pinned(dir, counter.size, key_of(key), true, *header,
+                                          {counter.within,
+                                           hook == BpfHook::egress && counter.forwarded_only,
+                                           counter.within_v4, counter.within_v6, counter.v4_prefix,
+                                           counter.v6_prefix, counter.protocol});
+        };
+        BpfHostCounter counting = program(counter.key, counter.hook);
         if (created && carried != nullptr) {
             // Before the program counts there; hosts of another prefix summed into this one's.
-            program.carry(to_prefixes(*carried, counter.v4_prefix, counter.v6_prefix));
+            counting.carry(to_prefixes(*carried, counter.v4_prefix, counter.v6_prefix));
         }
         write_info(dir, {layout, counter.comment, counter.overflow_comment});
-        program.attach_pinned(dir / "link", device_index(counter.device),
-                              counter.hook == BpfHook::ingress);
+        const int device = device_index(counter.device);
+        counting.attach_pinned(dir / "link", device, counter.hook == BpfHook::ingress);
+        if (counter.egress_key) { // the other direction, in the same maps
+            program(*counter.egress_key, BpfHook::egress)
+                .attach_pinned(dir / egress_link, device, false);
+        }
     } catch (...) {
         if (created) {
             unpin(dir);
@@ -241,6 +255,7 @@ std::map<std::string, BpfHostCounts> take_bpf_hosts(const std::string& policy,
             BpfHostCounter maps = BpfHostCounter::pinned(path, 1, BpfHostKey::source, false);
             std::error_code ignored;
             fs::remove(path / "link", ignored);
+            fs::remove(path / egress_link, ignored);
             bpf::wait_for_running_programs();
             out[counter] = maps.read();
         }

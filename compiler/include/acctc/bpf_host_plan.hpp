@@ -40,6 +40,9 @@ struct BpfHostCounterPlan {
     // `forward` only: at egress only packets that arrived on a device (not the host's own); at
     // ingress the routing decision is still to come, and the host's own packets count too.
     bool forwarded_only = false;
+    // Both directions in one counter (`via IF` without `split direction`): a second program, at
+    // the egress, keyed by this address, counts in the same maps (hook is then ingress).
+    std::optional<BpfAddress> egress_key{};
     // `split host SIDE /V4 /V6`: the address is cut to its prefix before the lookup, as nft's
     // key `ip saddr & 255.255.255.0` is (the host is the prefix's first address).
     unsigned v4_prefix = 32;
