@@ -154,8 +154,8 @@ TEST(BpfHostPlan, ProtocolSplitIsAProgramPerProtocolAndDirection) {
 // Both directions in one counter: the ingress program keyed by the destination (the far side
 // of wan arriving) and an egress one keyed by the source, counting in the same maps.
 TEST(BpfHostPlan, BothDirectionsInOneCounterAreTwoProgramsInOneMap) {
-    const CompiledPolicy out = compiled(std::string(header) +
-                                        "counter c { forward via wan; split host remote }\n");
+    const CompiledPolicy out =
+        compiled(std::string(header) + "counter c { forward via wan; split host remote }\n");
     ASSERT_EQ(out.bpf_hosts.size(), 1u);
     const BpfHostCounterPlan& c = out.bpf_hosts[0];
     EXPECT_EQ(c.counter, "c");
