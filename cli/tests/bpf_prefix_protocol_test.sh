@@ -7,7 +7,8 @@
 # split direction`, UDP also behind IPv6 extension headers) and both directions together
 # (`forward via wan; split host remote /24 /64`) equal ping's tally, the datagrams sent and a
 # capture; the host label is the prefix as nft shows it (198.18.1.0, 2001:db8:1::). Moved into nft sets and back (--hosts-in nft, then bpf) every
-# reading (counter, labels, packets, bytes) stays the same and counts on.
+# reading (counter, labels, packets, bytes) stays the same and counts on; applied with a
+# shorter prefix, each new prefix starts with the sum of the old ones in it.
 # Private mount namespace and bpffs (ACCTC_BPF_ROOT).
 #   bpf_prefix_protocol_test.sh ACCTC
 set -u
@@ -216,6 +217,23 @@ check "moved back into BPF"
 traffic
 check "in BPF again, after more packets"
 
+# A shorter prefix is another layout: new maps that start with the old ones' counts, the
+# prefixes of each /16 and /32 summed.
+sent_of() { # HOST -> "packets bytes"
+    acctc_r counters bpfpp sent --json |
+        jq -r --arg h "$1" '[.counters[] | select(.labels.host == $h) | "\(.packets) \(.bytes)"] | add // "0 0"'
+}
+read -r p1 b1 < <(sent_of 198.18.1.0)
+read -r p3 b3 < <(sent_of 198.18.3.0)
+read -r q1 c1 < <(sent_of 2001:db8:1::)
+read -r q3 c3 < <(sent_of 2001:db8:3::)
+sed -i 's|counter sent { in via lan; split host source /24 /64 }|counter sent { in via lan; split host source /16 /32 }|' "$work/bpfpp.acct"
+acctc_r apply --hosts-in bpf "$work/bpfpp.acct" >/dev/null 2>&1 || fail "apply of /16 /32 failed"
+[[ $(sent_of 198.18.0.0) == "$((p1 + p3)) $((b1 + b3))" ]] ||
+    fail "sent host=198.18.0.0 is $(sent_of 198.18.0.0), not the /24s' sum $((p1 + p3)) $((b1 + b3))"
+[[ $(sent_of 2001:db8::) == "$((q1 + q3)) $((c1 + c3))" ]] ||
+    fail "sent host=2001:db8:: is $(sent_of 2001:db8::), not the /64s' sum"
+
 acctc_r remove bpfpp >/dev/null || fail "remove failed"
 [[ -z $(find "$ACCTC_BPF_ROOT" -mindepth 1 ! -name '*.debug') ]] || fail "remove left pins"
-echo "ok: BPF per-prefix and per-protocol counts = ping = datagrams = capture (IPv4, IPv6), labels as nft's, carried into nft sets and back"
+echo "ok: BPF per-prefix and per-protocol counts = ping = datagrams = capture (IPv4, IPv6), labels as nft's, carried into nft sets and back and into a shorter prefix"
