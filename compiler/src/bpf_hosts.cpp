@@ -1,6 +1,8 @@
 #include "bpf_hosts.hpp"
 
 #include "acctc/counter_labels.hpp"
+#include "families.hpp"
+#include "wire_differences.hpp"
 
 #include <algorithm>
 #include <optional>
@@ -27,17 +29,24 @@ bool device_only(const ir::Match& m) {
            !m.length;
 }
 
-// The directions the counter counts (true: in), one program each: one, or both with
-// `split direction`.
+// The splits a program can take: `split direction` (both directions, a program each) and
+// `split protocol` (a program per protocol, counting only its packets), beside `split host`.
+bool program_splits(const ir::Counter& counter) {
+    return std::all_of(counter.splits.begin(), counter.splits.end(), [](const ir::SplitSpec& s) {
+        return s.kind == ir::Split::host || s.kind == ir::Split::direction ||
+               s.kind == ir::Split::protocol;
+    });
+}
+
+// The directions the counter counts (true: in), one program each: one, or both (with
+// `split direction` each its counter; without, both programs count in the same maps).
 std::vector<bool> program_directions(const ir::Counter& counter) {
     const unsigned both = ir::dir_in | ir::dir_out;
+    const bool split = counter.splits_by(ir::Split::direction);
     if (counter.match.directions == both) {
-        if (counter.splits.size() == 2 && counter.splits_by(ir::Split::direction)) {
-            return {true, false};
-        }
-        return {};
+        return {true, false};
     }
-    if (counter.splits.size() != 1) {
+    if (split) {
         return {};
     }
     if (counter.match.directions == ir::dir_in) {
@@ -87,15 +96,15 @@ std::vector<BpfAddressRange> ranges(const IntervalSet& set) {
 bool bpf_eligible(const ir::Policy& policy, const ir::Counter& counter) {
     if (!counter.host || counter.follow || !counter.listen.empty() ||
         counter.verdict != ir::Verdict::none || counter.peers_referenced ||
-        !device_only(counter.match) || summed_by_quota(policy, counter.name)) {
+        !device_only(counter.match) || !program_splits(counter) ||
+        summed_by_quota(policy, counter.name)) {
         return false;
     }
     const auto directions = program_directions(counter);
     const ir::HostSplit& host = *counter.host;
-    return !directions.empty() &&
-           std::all_of(directions.begin(), directions.end(),
-                       [&](bool in) { return key_address(counter, in).has_value(); }) &&
-           host.v4_prefix == 32 && host.v6_prefix == 128 && host.timeout_seconds == 0;
+    return !directions.empty() && std::all_of(directions.begin(), directions.end(), [&](bool in) {
+        return key_address(counter, in).has_value();
+    }) && host.timeout_seconds == 0;
 }
 
 std::vector<BpfHostCounterPlan> plan_bpf_hosts(const ir::Policy& policy,
@@ -106,35 +115,52 @@ std::vector<BpfHostCounterPlan> plan_bpf_hosts(const ir::Policy& policy,
             continue;
         }
         const std::string& device = counter.match.via.front();
-        const bool split = counter.splits_by(ir::Split::direction);
-        for (const bool in : program_directions(counter)) {
-            CounterIdentity identity{
-                counter.name, CounterKind::counter, {}, counter.origin, {}, {}};
-            std::string name = counter.name;
-            if (split) {
-                identity.labels.push_back({Dimension::direction, in ? "in" : "out"});
-                name += in ? "_in" : "_out";
+        // Names and labels as nft's sets and overflow counters have them (families.hpp): a
+        // program per direction and protocol, in the family's order.
+        const rules::CounterFamily family = counter_family(counter);
+        // Both directions in one counter: the ingress program and one at the egress.
+        const bool joined =
+            !counter.splits_by(ir::Split::direction) && program_directions(counter).size() == 2;
+        for (Coordinate at : coordinates(family)) {
+            const bool in = at.direction ? *at.direction == rules::Direction::in
+                                         : program_directions(counter).front();
+            at.overflow = false;
+            rules::CounterObject hosts = counter_object(family, at);
+            at.overflow = true;
+            rules::CounterObject overflow = counter_object(family, at);
+            // What the device's hook sees, not what nft's would: tc ingress GRO's packets,
+            // tc egress GSO's before they are cut up; per protocol as nft's counters say.
+            for (CounterIdentity* identity : {&hosts.identity, &overflow.identity}) {
+                identity->wire = {};
+                identity->wire.add(WireDifference::receive_offload);
+                if (!in || joined) {
+                    identity->wire.add(WireDifference::segmentation_offload);
+                }
+                if (at.protocol) {
+                    identity->wire = for_protocol(identity->wire, *at.protocol);
+                }
+                identity->receive_devices.clear();
+                if (in && identity->wire.has(WireDifference::receive_offload)) {
+                    identity->receive_devices = {device};
+                }
             }
-            identity.wire.add(WireDifference::receive_offload);
-            if (in) {
-                identity.receive_devices = {device};
-            } else {
-                identity.wire.add(WireDifference::segmentation_offload);
-            }
-            CounterIdentity overflow = identity;
-            overflow.labels.push_back({Dimension::host, "overflow"});
-            const std::string overflow_name = name + "_overflow";
-            BpfHostCounterPlan entry{name,
+            BpfHostCounterPlan entry{hosts.name,
                                      counter.name,
-                                     overflow_name,
+                                     overflow.name,
                                      counter.origin,
                                      device,
                                      in ? BpfHook::ingress : BpfHook::egress,
                                      *key_address(counter, in),
                                      counter.host->size,
-                                     encode_counter_comment(name, identity),
-                                     encode_counter_comment(overflow_name, overflow)};
+                                     encode_counter_comment(hosts.name, hosts.identity),
+                                     encode_counter_comment(overflow.name, overflow.identity)};
             entry.forwarded_only = counter.match.scopes == ir::scope_forward;
+            if (joined) {
+                entry.egress_key = key_address(counter, false);
+            }
+            entry.v4_prefix = counter.host->v4_prefix;
+            entry.v6_prefix = counter.host->v6_prefix;
+            entry.protocol = at.protocol;
             if (counter.host->within) {
                 entry.within = true;
                 entry.within_v4 = ranges(counter.host->v4);

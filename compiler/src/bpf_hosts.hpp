@@ -12,10 +12,10 @@
 
 namespace acctc {
 
-// Eligible: a per-host counter by source or destination address, whole addresses, no
-// `within`, no timeout, no other split, and a match of one interface and one direction in
-// both scopes (local and forward: the program sees everything on the device), nothing else;
-// not followed, not summed by a quota. Everything else stays in nft.
+// Eligible: a per-host counter by source or destination address (or with forward only by
+// local or remote), any prefix and `within`, no timeout, no split but direction (both
+// directions) and protocol, and a match of one interface in both scopes or forward only,
+// nothing else; not followed, not summed by a quota. Everything else stays in nft.
 bool bpf_eligible(const ir::Policy& policy, const ir::Counter& counter);
 
 // The eligible counters but those named in `nft_hosts` (CompileOptions::nft_hosts).

@@ -51,12 +51,13 @@ TEST(BpfHostPlan, OtherShapesStayInNft) {
     const char* shapes[] = {
         "counter c { local in via wan; split host source }\n", // input only
         "counter c { in via wan; split host remote }\n",       // side differs by scope
-        "counter c { in via wan; split host source /24 }\n",   // prefix
-        "counter c { via wan; split host source }\n",          // both directions in one
-        "counter c { in via wan; split host source; split protocol tcp }\n", // other split
-        "counter c { in via wan; udp; split host source }\n",                // more matches
-        "counter c { in; split host source }\n",                             // no device
-        "counter c { in via eth; split host source }\n",                     // a wildcard
+        "counter c { via wan; split host remote }\n", // both scopes: remote differs by scope
+        "counter c { in via wan; icmp type echo-request; split host source; split type }\n",
+        "counter c { in via wan; split host mac }\n",                     // MAC
+        "counter c { in via wan; split host source; split direction }\n", // one direction
+        "counter c { in via wan; udp; split host source }\n",             // more matches
+        "counter c { in; split host source }\n",                          // no device
+        "counter c { in via eth; split host source }\n",                  // a wildcard
     };
     for (const char* shape : shapes) {
         const CompiledPolicy out = compiled(std::string(header) + shape);
@@ -112,6 +113,58 @@ TEST(BpfHostPlan, LanHostsExampleIsTwoProgramsWithin) {
     EXPECT_EQ(in.within_v6[0].hi_high, 0x20010db80000ffffu);
     EXPECT_EQ(in.within_v6[0].hi_low, ~std::uint64_t{0});
     EXPECT_EQ(out.definition.find("lan_in"), std::string::npos) << out.definition;
+}
+
+// `/24 /64`: the program cuts the address to the prefix; the readings are nft's.
+TEST(BpfHostPlan, PrefixesGoToBpf) {
+    const CompiledPolicy out =
+        compiled(std::string(header) + "counter c { in via wan; split host source /24 /64 }\n");
+    ASSERT_EQ(out.bpf_hosts.size(), 1u);
+    EXPECT_EQ(out.bpf_hosts[0].counter, "c");
+    EXPECT_EQ(out.bpf_hosts[0].v4_prefix, 24u);
+    EXPECT_EQ(out.bpf_hosts[0].v6_prefix, 64u);
+    EXPECT_FALSE(out.bpf_hosts[0].protocol);
+    EXPECT_EQ(out.definition.find("c_hosts"), std::string::npos) << out.definition;
+}
+
+// `split protocol` with `split direction`: a program per protocol and direction, named and
+// labelled as nft's sets (lan_tcp_in: direction=in protocol=tcp), UDP without GRO's merging.
+TEST(BpfHostPlan, ProtocolSplitIsAProgramPerProtocolAndDirection) {
+    const CompiledPolicy out =
+        compiled("policy p\ninterface wan = wan0\nnetwork home = 198.18.0.0/16\n"
+                 "counter lan { forward via wan; split host remote within home; "
+                 "split protocol tcp, udp; split direction }\n");
+    ASSERT_EQ(out.bpf_hosts.size(), 4u);
+    const char* names[] = {"lan_tcp_in", "lan_tcp_out", "lan_udp_in", "lan_udp_out"};
+    for (std::size_t i = 0; i < 4; ++i) {
+        EXPECT_EQ(out.bpf_hosts[i].counter, names[i]);
+        EXPECT_EQ(out.bpf_hosts[i].declared, "lan");
+        EXPECT_EQ(out.bpf_hosts[i].overflow, std::string(names[i]) + "_overflow");
+        EXPECT_EQ(out.bpf_hosts[i].protocol, i < 2 ? 6 : 17);
+        EXPECT_EQ(out.bpf_hosts[i].hook, i % 2 == 0 ? BpfHook::ingress : BpfHook::egress);
+    }
+    EXPECT_EQ(out.bpf_hosts[0].comment,
+              "acctc1 f=3 direction=in protocol=tcp w=gro rx=wan0 @test.acct:4");
+    EXPECT_EQ(out.bpf_hosts[0].overflow_comment,
+              "acctc1 f=3 direction=in protocol=tcp host=overflow w=gro rx=wan0 @test.acct:4");
+    EXPECT_EQ(out.bpf_hosts[2].comment, "acctc1 f=3 direction=in protocol=udp @test.acct:4");
+    EXPECT_EQ(out.definition.find("lan_"), std::string::npos) << out.definition;
+}
+
+// Both directions in one counter: the ingress program keyed by the destination (the far side
+// of wan arriving) and an egress one keyed by the source, counting in the same maps.
+TEST(BpfHostPlan, BothDirectionsInOneCounterAreTwoProgramsInOneMap) {
+    const CompiledPolicy out =
+        compiled(std::string(header) + "counter c { forward via wan; split host remote }\n");
+    ASSERT_EQ(out.bpf_hosts.size(), 1u);
+    const BpfHostCounterPlan& c = out.bpf_hosts[0];
+    EXPECT_EQ(c.counter, "c");
+    EXPECT_EQ(c.hook, BpfHook::ingress);
+    EXPECT_EQ(c.key, BpfAddress::destination);
+    ASSERT_TRUE(c.egress_key);
+    EXPECT_EQ(*c.egress_key, BpfAddress::source);
+    EXPECT_EQ(c.comment, "acctc1 f=1 w=gso,gro rx=wan0 @test.acct:5");
+    EXPECT_EQ(out.definition.find("c_hosts"), std::string::npos) << out.definition;
 }
 
 // Counters the runtime found BPF unavailable for stay in nft sets, the others go to BPF.

@@ -40,7 +40,8 @@ void copy_name(char* to, std::size_t size, const std::string& name) {
     std::memcpy(to, name.data(), std::min(name.size(), size - 1));
 }
 
-// The calling thread's network namespace, as a number no other namespace has had since boot.
+} // namespace
+
 std::uint64_t netns_cookie() {
     const UniqueFd socket(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
     std::uint64_t cookie = 0;
@@ -51,8 +52,6 @@ std::uint64_t netns_cookie() {
     }
     return cookie;
 }
-
-} // namespace
 
 std::filesystem::path namespace_dir(bool create) {
     const char* override_root = std::getenv("ACCTC_BPF_ROOT");

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <iterator>
 #include <linux/if_ether.h>
+#include <map>
 #include <stdexcept>
 #include <unistd.h>
 
@@ -216,6 +217,99 @@ void emit_within(Assembler& program, const std::vector<BpfAddressRange>& ranges,
     program.label(in);
 }
 
+// IPv6's extension headers that nft's `meta l4proto` looks past (ipv6_find_hdr()): hop-by-hop
+// options, routing, fragment, authentication, destination options. A packet with more than
+// max_extension_headers of them before its protocol is not counted by a protocol's program.
+constexpr std::uint8_t hop_by_hop = 0, routing = 43, fragment = 44, authentication = 51,
+                       destination_options = 60;
+constexpr int max_extension_headers = 4;
+
+// `split protocol`: the IP header at l3 of the frame r2 points at (r3 its end) is checked; the
+// packet goes on when its protocol is `protocol`, else "out". IPv4's is at 9; IPv6's is the
+// next header after the extension headers. Uses r4, r5, r8, r9.
+void emit_protocol(Assembler& program, std::int16_t l3, std::uint8_t protocol, bool ipv6) {
+    const std::string family = ipv6 ? "v6" : "v4";
+    if (!ipv6) {
+        program.emit(load(BPF_B, r4, r2, static_cast<std::int16_t>(l3 + 9)));
+        program.jump(jump_imm(BPF_JNE, r4, protocol), "out");
+        return;
+    }
+    program.emit(load(BPF_B, r4, r2, static_cast<std::int16_t>(l3 + 6))); // next header
+    program.emit(mov_imm(r5, l3 + 40));                                   // where it starts
+    for (int i = 0; i < max_extension_headers; ++i) {
+        const std::string at = family + "_header_" + std::to_string(i);
+        const std::string next = family + "_header_" + std::to_string(i + 1);
+        program.jump(jump_imm(BPF_JEQ, r4, hop_by_hop), at + "_options");
+        program.jump(jump_imm(BPF_JEQ, r4, routing), at + "_options");
+        program.jump(jump_imm(BPF_JEQ, r4, destination_options), at + "_options");
+        program.jump(jump_imm(BPF_JEQ, r4, fragment), at + "_fragment");
+        program.jump(jump_imm(BPF_JEQ, r4, authentication), at + "_auth");
+        program.jump(jump_always(), family + "_protocol");
+        // Its first two bytes (next header, length) there, or the packet goes uncounted:
+        // r8 points at the header, r4 = its next header, r9 = its length byte.
+        const auto header = [&](const std::string& label) {
+            program.label(label);
+            program.emit(mov_reg(r8, r2));
+            program.emit(add_reg(r8, r5));
+            program.emit(mov_reg(r9, r8));
+            program.emit(add_imm(r9, 2));
+            program.jump(jump_reg(BPF_JGT, r9, r3), "out");
+            program.emit(load(BPF_B, r9, r8, 1));
+            program.emit(load(BPF_B, r4, r8, 0));
+        };
+        header(at + "_options"); // (length + 1) * 8 bytes
+        program.emit(add_imm(r9, 1));
+        program.emit(alu_imm(BPF_LSH, r9, 3));
+        program.emit(add_reg(r5, r9));
+        program.jump(jump_always(), next);
+        header(at + "_fragment"); // 8 bytes
+        program.emit(add_imm(r5, 8));
+        program.jump(jump_always(), next);
+        header(at + "_auth"); // (length + 2) * 4 bytes
+        program.emit(add_imm(r9, 2));
+        program.emit(alu_imm(BPF_LSH, r9, 2));
+        program.emit(add_reg(r5, r9));
+        program.label(next);
+    }
+    program.jump(jump_always(), "out"); // too many extension headers
+    program.label(family + "_protocol");
+    program.jump(jump_imm(BPF_JNE, r4, protocol), "out");
+}
+
+// `/V4 /V6`: the key on the frame cut to its first `prefix` bits, as nft's `& 255.255.255.0`.
+// Uses r1, r2.
+void emit_prefix(Assembler& program, unsigned prefix, bool ipv6) {
+    const unsigned width = ipv6 ? 128 : 32;
+    if (prefix >= width) {
+        return;
+    }
+    std::array<std::uint8_t, 16> mask{};
+    for (unsigned bit = 0; bit < prefix; ++bit) {
+        mask[bit / 8] |= static_cast<std::uint8_t>(0x80U >> (bit % 8));
+    }
+    if (!ipv6) {
+        // The mask as the address lies in memory: loaded and and-ed in the same order.
+        std::uint32_t word = 0;
+        std::memcpy(&word, mask.data(), sizeof word);
+        program.emit(load(BPF_W, r1, r10, key_at));
+        program.emit(insn(BPF_ALU | BPF_AND | BPF_K, r1, 0, 0, static_cast<std::int32_t>(word)));
+        program.emit(store(BPF_W, r10, key_at, r1));
+        return;
+    }
+    for (std::int16_t half = 0; half < 16; half += 8) {
+        std::uint64_t word = 0;
+        std::memcpy(&word, mask.data() + half, sizeof word);
+        if (word == ~std::uint64_t{0}) {
+            continue;
+        }
+        const auto at = static_cast<std::int16_t>(key_at + half);
+        program.emit(load(BPF_DW, r1, r10, at));
+        load_constant(program, r2, word);
+        program.emit(alu_reg(BPF_AND, r1, r2));
+        program.emit(store(BPF_DW, r10, at, r1));
+    }
+}
+
 std::vector<bpf_insn> host_program(BpfHostMap map, const ProgramMaps& maps, BpfHostKey key,
                                    unsigned link_header, const BpfHostFilter& filter = {}) {
     const bool source = key == BpfHostKey::source;
@@ -241,11 +335,15 @@ std::vector<bpf_insn> host_program(BpfHostMap map, const ProgramMaps& maps, BpfH
     // IPv4: total length at 2, source address at 12, destination at 16.
     program.label("v4");
     emit_header_length(program, l3, 20, 2);
+    if (filter.protocol) {
+        emit_protocol(program, l3, *filter.protocol, false);
+    }
     program.emit(load(BPF_W, r1, r2, static_cast<std::int16_t>(l3 + (source ? 12 : 16))));
     program.emit(store(BPF_W, r10, key_at, r1));
     if (filter.within) {
-        emit_within(program, filter.v4, false);
+        emit_within(program, filter.v4, false); // on the whole address, as nft's rule
     }
+    emit_prefix(program, filter.v4_prefix, false);
     emit_count_generations(program, map, maps, false);
 
     // IPv6: payload length at 4 (the 40-byte header not included), source address at 8,
@@ -254,6 +352,9 @@ std::vector<bpf_insn> host_program(BpfHostMap map, const ProgramMaps& maps, BpfH
     program.label("v6");
     emit_header_length(program, l3, 40, 4);
     program.emit(add_imm(r7, 40));
+    if (filter.protocol) {
+        emit_protocol(program, l3, *filter.protocol, true);
+    }
     program.emit(load(BPF_DW, r1, r2, v6_address));
     program.emit(store(BPF_DW, r10, key_at, r1));
     program.emit(load(BPF_DW, r1, r2, static_cast<std::int16_t>(v6_address + 8)));
@@ -261,6 +362,7 @@ std::vector<bpf_insn> host_program(BpfHostMap map, const ProgramMaps& maps, BpfH
     if (filter.within) {
         emit_within(program, filter.v6, true);
     }
+    emit_prefix(program, filter.v6_prefix, true);
     emit_count_generations(program, map, maps, true);
 
     program.label("out");
@@ -285,6 +387,27 @@ Counts total(const std::uint8_t* value, std::uint32_t value_size) {
 
 std::string to_string(BpfHostMap map) {
     return facts(map).name;
+}
+
+BpfHostCounts to_prefixes(const BpfHostCounts& counts, unsigned v4_prefix, unsigned v6_prefix) {
+    BpfHostCounts out;
+    out.overflow_packets = counts.overflow_packets;
+    out.overflow_bytes = counts.overflow_bytes;
+    std::map<std::pair<bool, std::array<std::uint8_t, 16>>, std::size_t> index;
+    for (BpfHostCount host : counts.hosts) {
+        const unsigned prefix = host.ipv6 ? v6_prefix : v4_prefix;
+        for (unsigned bit = prefix; bit < (host.ipv6 ? 128U : 32U); ++bit) {
+            host.address[bit / 8] &= static_cast<std::uint8_t>(~(0x80U >> (bit % 8)));
+        }
+        const auto [at, added] = index.try_emplace({host.ipv6, host.address}, out.hosts.size());
+        if (added) {
+            out.hosts.push_back(host);
+        } else {
+            out.hosts[at->second].packets += host.packets;
+            out.hosts[at->second].bytes += host.bytes;
+        }
+    }
+    return out;
 }
 
 BpfHostCounter::BpfHostCounter(BpfHostMap map, std::uint32_t max_hosts, BpfHostKey key,

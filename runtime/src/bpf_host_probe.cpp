@@ -71,19 +71,25 @@ bool translates_addresses() {
     return false;
 }
 
-// Whether NAT changes the address the counter is keyed by where its program sees it.
-bool keyed_by_translated(const BpfHostCounterPlan& counter) {
-    return (counter.hook == BpfHook::egress && counter.key == BpfAddress::source) ||
-           (counter.hook == BpfHook::ingress && counter.key == BpfAddress::destination);
+// Whether NAT changes the address a program on this hook keyed so sees.
+bool keyed_by_translated(BpfHook hook, BpfAddress key) {
+    return (hook == BpfHook::egress && key == BpfAddress::source) ||
+           (hook == BpfHook::ingress && key == BpfAddress::destination);
 }
 
 // Why the program cannot count on this device and hook, or nothing.
 std::string refusal(int program_fd, const BpfHostCounterPlan& counter, bool nat) {
-    if (nat && keyed_by_translated(counter)) {
-        return "the namespace translates addresses (a nat chain or table) and a program on " +
-               counter.device + " would see the " +
-               (counter.key == BpfAddress::source ? "source" : "destination") +
-               " addresses translated";
+    // Its programs: the counter's, and with both directions in one counter the egress one.
+    std::vector<std::pair<BpfHook, BpfAddress>> programs{{counter.hook, counter.key}};
+    if (counter.egress_key) {
+        programs.emplace_back(BpfHook::egress, *counter.egress_key);
+    }
+    for (const auto& [hook, key] : programs) {
+        if (nat && keyed_by_translated(hook, key)) {
+            return "the namespace translates addresses (a nat chain or table) and a program on " +
+                   counter.device + " would see the " +
+                   (key == BpfAddress::source ? "source" : "destination") + " addresses translated";
+        }
     }
     const auto header = tcx_link_header(counter.device);
     if (!header) {
@@ -96,7 +102,9 @@ std::string refusal(int program_fd, const BpfHostCounterPlan& counter, bool nat)
         return "no device " + counter.device;
     }
     // Attached and, with the descriptor, detached again: TCX is there and may be used.
-    bpf::attach_tcx(program_fd, static_cast<int>(index), counter.hook == BpfHook::ingress);
+    for (const auto& [hook, key] : programs) {
+        bpf::attach_tcx(program_fd, static_cast<int>(index), hook == BpfHook::ingress);
+    }
     return {};
 }
 

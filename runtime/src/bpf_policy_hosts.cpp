@@ -5,6 +5,7 @@
 #include "acctc/runtime/bpf_host_counter.hpp"
 #include "acctc/runtime/bpf_host_probe.hpp"
 #include "acctc/runtime/errors.hpp"
+#include "bpf_stale_pins.hpp"
 #include "unique_fd.hpp"
 
 #include <algorithm>
@@ -56,6 +57,19 @@ std::string layout_of(const BpfHostCounterPlan& counter) {
         char text[32];
         std::snprintf(text, sizeof text, " within %016llx", static_cast<unsigned long long>(hash));
         out += text;
+    }
+    // Added only where they differ from the whole address and every protocol, so that the
+    // layouts of maps pinned before them read the same.
+    if (counter.v4_prefix != 32 || counter.v6_prefix != 128) {
+        out += " prefix /" + std::to_string(counter.v4_prefix) + " /" +
+               std::to_string(counter.v6_prefix);
+    }
+    if (counter.protocol) {
+        out += " protocol " + std::to_string(*counter.protocol);
+    }
+    if (counter.egress_key) {
+        out += *counter.egress_key == BpfAddress::source ? " and egress source"
+                                                         : " and egress destination";
     }
     return out;
 }
@@ -124,9 +138,12 @@ int device_index(const std::string& device) {
     return static_cast<int>(index);
 }
 
-BpfHostKey key_of(const BpfHostCounterPlan& counter) {
-    return counter.key == BpfAddress::source ? BpfHostKey::source : BpfHostKey::destination;
+BpfHostKey key_of(BpfAddress key) {
+    return key == BpfAddress::source ? BpfHostKey::source : BpfHostKey::destination;
 }
+
+// A counter of both directions: the egress program's link beside `link` (the ingress one's).
+constexpr const char* egress_link = "link_egress";
 
 // Counts one planned counter in `dir`, a new one starting from `carried` (what nft's sets
 // held); returns whether the directory is new.
@@ -149,16 +166,25 @@ bool apply_counter(const fs::path& dir, const BpfHostCounterPlan& counter,
     const bool created = !fs::exists(dir);
     try {
         fs::create_directories(dir);
-        BpfHostCounter program = BpfHostCounter::pinned(
-            dir, counter.size, key_of(counter), true, *header,
-            {counter.within, counter.hook == BpfHook::egress && counter.forwarded_only,
-             counter.within_v4, counter.within_v6});
+        const auto program = [&](BpfAddress key, BpfHook hook) {
+            return BpfHostCounter::pinned(dir, counter.size, key_of(key), true, *header,
+                                          {counter.within,
+                                           hook == BpfHook::egress && counter.forwarded_only,
+                                           counter.within_v4, counter.within_v6, counter.v4_prefix,
+                                           counter.v6_prefix, counter.protocol});
+        };
+        BpfHostCounter counting = program(counter.key, counter.hook);
         if (created && carried != nullptr) {
-            program.carry(*carried); // before the program counts there
+            // Before the program counts there; hosts of another prefix summed into this one's.
+            counting.carry(to_prefixes(*carried, counter.v4_prefix, counter.v6_prefix));
         }
         write_info(dir, {layout, counter.comment, counter.overflow_comment});
-        program.attach_pinned(dir / "link", device_index(counter.device),
-                              counter.hook == BpfHook::ingress);
+        const int device = device_index(counter.device);
+        counting.attach_pinned(dir / "link", device, counter.hook == BpfHook::ingress);
+        if (counter.egress_key) { // the other direction, in the same maps
+            program(*counter.egress_key, BpfHook::egress)
+                .attach_pinned(dir / egress_link, device, false);
+        }
     } catch (...) {
         if (created) {
             unpin(dir);
@@ -184,6 +210,7 @@ std::vector<fs::path> counter_dirs(const fs::path& dir) {
 
 void apply_bpf_hosts(const std::string& policy, const std::vector<BpfHostCounterPlan>& plan,
                      const std::map<std::string, BpfHostCounts>& carried) {
+    remove_stale_pins();
     if (plan.empty()) {
         return; // the counters no longer planned go in take_bpf_hosts
     }
@@ -228,6 +255,7 @@ std::map<std::string, BpfHostCounts> take_bpf_hosts(const std::string& policy,
             BpfHostCounter maps = BpfHostCounter::pinned(path, 1, BpfHostKey::source, false);
             std::error_code ignored;
             fs::remove(path / "link", ignored);
+            fs::remove(path / egress_link, ignored);
             bpf::wait_for_running_programs();
             out[counter] = maps.read();
         }
@@ -240,6 +268,7 @@ std::map<std::string, BpfHostCounts> take_bpf_hosts(const std::string& policy,
 }
 
 void remove_bpf_hosts(const std::string& policy) {
+    remove_stale_pins();
     const fs::path dir = policy_dir(policy, false);
     if (!dir.empty()) {
         unpin(dir);
@@ -255,6 +284,7 @@ bool has_bpf_hosts(const std::string& policy) {
 }
 
 BpfHostReadings read_bpf_hosts(const std::string& policy, bool reset) {
+    remove_stale_pins();
     BpfHostReadings out;
     const fs::path dir = policy_dir(policy, false);
     if (dir.empty()) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,16 @@ struct BpfHostCounterPlan {
     // `forward` only: at egress only packets that arrived on a device (not the host's own); at
     // ingress the routing decision is still to come, and the host's own packets count too.
     bool forwarded_only = false;
+    // Both directions in one counter (`via IF` without `split direction`): a second program, at
+    // the egress, keyed by this address, counts in the same maps (hook is then ingress).
+    std::optional<BpfAddress> egress_key{};
+    // `split host SIDE /V4 /V6`: the address is cut to its prefix before the lookup, as nft's
+    // key `ip saddr & 255.255.255.0` is (the host is the prefix's first address).
+    unsigned v4_prefix = 32;
+    unsigned v6_prefix = 128;
+    // `split protocol`: only packets of this IP protocol count (nft's `meta l4proto`: IPv6's
+    // after its extension headers); none: every packet.
+    std::optional<std::uint8_t> protocol{};
     // `within`: only hosts in these ranges count, per family; a family without ranges counts
     // none (nft has no set for it). Without `within` every host counts.
     bool within = false;

@@ -27,6 +27,10 @@ struct MapSpec {
 
 UniqueFd create_map(const MapSpec& spec);
 
+// The calling thread's network namespace, as a number no other namespace has had since boot
+// (SO_NETNS_COOKIE, Linux 5.14).
+std::uint64_t netns_cookie();
+
 // Where acctc pins the BPF objects of the calling thread's network namespace:
 // <root>/acctc/<netns cookie>, <root> /sys/fs/bpf (ACCTC_BPF_ROOT overrides it). Where no bpffs
 // is mounted at <root>: with `create` an error (acctc mounts none), without an empty path.

@@ -56,7 +56,16 @@ struct BpfHostFilter {
     bool forwarded_only = false;
     std::vector<BpfAddressRange> v4;
     std::vector<BpfAddressRange> v6;
+    // The host is the address cut to this prefix (after `within`, which sees it whole).
+    unsigned v4_prefix = 32;
+    unsigned v6_prefix = 128;
+    // Only packets of this IP protocol count (IPv6's after up to 4 extension headers).
+    std::optional<std::uint8_t> protocol{};
 };
+
+// The counts with each host's address cut to its family's prefix, hosts of one prefix summed:
+// what maps of that prefix hold for the same packets (counts carried into them).
+BpfHostCounts to_prefixes(const BpfHostCounts& counts, unsigned v4_prefix, unsigned v6_prefix);
 
 class BpfHostCounter {
   public:
