@@ -161,7 +161,7 @@ void refuse_negative_counts(const po::parsed_options& parsed, const po::options_
         const std::string& value = option.value.front();
         if (value.find('-') != std::string::npos) {
             throw UsageError("--" + option.string_key +
-                             " takes a whole number of 0 or more, not '" + value + "'");
+                             " takes a whole number without a sign, not '" + value + "'");
         }
     }
 }
