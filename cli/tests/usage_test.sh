@@ -74,6 +74,11 @@ expect 2 'name two backends' "$acctc" compile --target iptables --backend nft "$
 expect 2 "--host takes an IPv4 or IPv6 address, a MAC or overflow, not 'bogus'" \
     "$acctc" counters --netns acctc-usage-none --host bogus
 
+# --hosts-in's value is checked by every command that takes it (counters ignored a typo, exit 0).
+expect 2 "unknown --hosts-in 'bogus' \(expected auto, nft or bpf\)" \
+    "$acctc" counters --netns acctc-usage-none --hosts-in bogus
+expect 2 "unknown --hosts-in 'bpff'" "$acctc" save --state-dir "$work/state" --hosts-in bpff
+
 # A negative count or duration is a usage error (Boost read -5 as 4294967291: save --every -5
 # slept for 136 years), and --count needs at least one update; all before touching anything.
 expect 2 "--every takes a whole number without a sign, not '-5'" "$acctc" save --state-dir "$work/state" --every -5
