@@ -95,6 +95,18 @@ check_all() {
 }
 check_all "in BPF"
 
+# record --top 1 from the BPF readings: the busiest host (198.18.1.11, 5 pings) has its own RRD
+# per direction, the others are summed in @other, which holds their bytes.
+acctc_r record --rrd-dir "$work/rrd" --top 1 lan_hosts >/dev/null || fail "record failed"
+for file in lan_hosts_in%40198.18.1.11 lan_hosts_out%40198.18.1.11 lan_hosts_in%40other \
+    lan_hosts_out%40other; do
+    [[ -f $work/rrd/lan_hosts/$file.rrd ]] || fail "record made no $file.rrd: $(ls "$work/rrd/lan_hosts")"
+done
+[[ -f $work/rrd/lan_hosts/lan_hosts_in%40198.18.1.10.rrd ]] && fail "record kept a host outside the top 1"
+other=$(rrdtool info "$work/rrd/lan_hosts/lan_hosts_out%40other.rrd" | sed -n 's/^ds\[.*_bytes\]\.last_ds = "\(.*\)"/\1/p')
+expected=$((tx[198.18.1.10] * 84 + tx[2001:db8:0:1::10] * 104))
+[[ $other == "$expected" ]] || fail "lan_hosts_out@other holds $other bytes, not $expected"
+
 acctc_r apply --hosts-in nft "$example" >"$work/to_nft" 2>&1 || fail "apply --hosts-in nft failed"
 grep -q "lan_hosts_in moved from BPF to nft sets" "$work/to_nft" || fail "no note: $(cat "$work/to_nft")"
 check_all "moved into nft sets"
