@@ -125,10 +125,12 @@ std::string source_name(const std::string& path) {
 std::string policy_file(const std::string& argument) {
     const auto path = find_policy_file(argument);
     if (!path) {
+        std::error_code error; // a directory is no policy file, but it does exist
+        const int reason = std::filesystem::is_directory(argument, error) ? EISDIR : ENOENT;
         throw UsageError(is_bare_name(argument)
                              ? "no policy '" + argument + "': no file of that name, and no " +
                                    file_name_for(argument) + " in " + listing(policy_search_path())
-                             : "cannot read '" + argument + "': " + std::strerror(ENOENT));
+                             : "cannot read '" + argument + "': " + std::strerror(reason));
     }
     return *path;
 }

@@ -74,6 +74,9 @@ expect 2 'name two backends' "$acctc" compile --target iptables --backend nft "$
 expect 2 "--host takes an IPv4 or IPv6 address, a MAC or overflow, not 'bogus'" \
     "$acctc" counters --netns acctc-usage-none --host bogus
 
+# A directory given as the policy: not "No such file or directory", which it is not.
+expect 2 "cannot read '$work/': Is a directory" "$acctc" check "$work/"
+
 # --hosts-in's value is checked by every command that takes it (counters ignored a typo, exit 0).
 expect 2 "unknown --hosts-in 'bogus' \(expected auto, nft or bpf\)" \
     "$acctc" counters --netns acctc-usage-none --hosts-in bogus
