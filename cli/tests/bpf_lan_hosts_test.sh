@@ -107,9 +107,18 @@ other=$(rrdtool info "$work/rrd/lan_hosts/lan_hosts_out%40other.rrd" | sed -n 's
 expected=$((tx[198.18.1.10] * 84 + tx[2001:db8:0:1::10] * 104))
 [[ $other == "$expected" ]] || fail "lan_hosts_out@other holds $other bytes, not $expected"
 
+# A reader that does not see the pins (`ip netns exec` hides /sys/fs/bpf) refuses to read: no
+# hosts listed made save drop their baselines and book each whole again when seen anew.
+ACCTC_BPF_ROOT=$work/not-bpffs acctc_r counters lan_hosts >"$work/hidden.out" 2>&1 &&
+    fail "counters without the pins in sight exited 0: $(cat "$work/hidden.out")"
+grep -q "per-host counters of policy lan_hosts count in BPF programs pinned under $ACCTC_BPF_ROOT/" \
+    "$work/hidden.out" || fail "no word of the pins out of sight: $(cat "$work/hidden.out")"
+
 acctc_r apply --hosts-in nft "$example" >"$work/to_nft" 2>&1 || fail "apply --hosts-in nft failed"
 grep -q "lan_hosts_in moved from BPF to nft sets" "$work/to_nft" || fail "no note: $(cat "$work/to_nft")"
 check_all "moved into nft sets"
+ACCTC_BPF_ROOT=$work/not-bpffs acctc_r counters lan_hosts >/dev/null 2>&1 ||
+    fail "in nft sets, a reader without the bpffs still cannot read"
 all_pings
 check_all "nft sets after more pings"
 acctc_r remove lan_hosts >/dev/null || fail "remove failed"

@@ -1,6 +1,7 @@
 #include "acctc/runtime/bpf.hpp"
 
 #include "acctc/runtime/errors.hpp"
+#include "run_files.hpp"
 
 #include <algorithm>
 #include <array>
@@ -80,6 +81,24 @@ std::filesystem::path namespace_dir(bool create) {
         }
     }
     return root / "acctc" / std::to_string(netns_cookie());
+}
+
+void record_pins(const std::string& record, const std::filesystem::path& dir) {
+    write_run_file(run_directory(), record, dir.string() + "\n");
+}
+
+void forget_pins(const std::string& record) {
+    remove_run_file(run_directory(), record);
+}
+
+void refuse_unseen_pins(const std::string& record, const std::string& what) {
+    if (auto pinned = read_run_file(run_directory(), record, 4096)) {
+        pinned->erase(pinned->find_last_not_of('\n') + 1);
+        throw RuntimeError(ErrorKind::unsupported,
+                           what + " BPF programs pinned under " + *pinned +
+                               ", which this process does not see (`ip netns exec` hides "
+                               "/sys/fs/bpf: use --netns)");
+    }
 }
 
 void emit_first_element_lookup(Assembler& program, int map_fd, std::int16_t key_at,

@@ -3,7 +3,6 @@
 #include "acctc/runtime/bpf.hpp"
 #include "acctc/runtime/errors.hpp"
 #include "bpf_wire_program.hpp"
-#include "run_files.hpp"
 #include "unique_fd.hpp"
 
 #include <algorithm>
@@ -21,10 +20,7 @@ namespace fs = std::filesystem;
 
 constexpr std::uint32_t name_size = 256; // nft object names are shorter
 
-// Where the policy's correction is pinned, said under /run/acctc (which `ip netns exec` leaves
-// visible, as it does not /sys/fs/bpf): a reader that cannot see the pins refuses to read
-// instead of reporting the uncorrected counts, which went down (the period totals took that for
-// a reset and booked the whole value again).
+// The record of where the policy's correction is pinned (bpf::record_pins).
 std::string pins_record(const std::string& policy) {
     return policy + ".wire";
 }
@@ -232,7 +228,7 @@ void apply_bpf_wire(const std::string& policy, const BpfWirePlan& plan) {
             fs::remove(entry.path());
         }
     }
-    write_run_file(run_directory(), pins_record(policy), dir.string() + "\n");
+    bpf::record_pins(pins_record(policy), dir);
 }
 
 std::optional<std::string> apply_wire_correction(const std::string& policy,
@@ -255,7 +251,7 @@ void remove_bpf_wire(const std::string& policy) {
     if (dir.empty()) {
         return; // pins this process cannot see stay, and so does their record
     }
-    remove_run_file(run_directory(), pins_record(policy));
+    bpf::forget_pins(pins_record(policy));
     std::error_code ignored;
     fs::remove_all(dir, ignored);
     // +wire, the namespace's directory and acctc's, each once empty.
@@ -286,16 +282,9 @@ void add_wire_corrections(const std::string& policy, bool reset,
                           std::vector<CounterReading>& readings) {
     const fs::path dir = policy_dir(policy);
     if (dir.empty() || !fs::exists(dir / "names")) {
-        if (const auto pinned = read_run_file(run_directory(), pins_record(policy), 4096)) {
-            std::string where = *pinned;
-            where.erase(where.find_last_not_of('\n') + 1);
-            throw RuntimeError(ErrorKind::unsupported,
-                               "the counters of policy " + policy +
-                                   " are corrected by BPF programs pinned under " + where +
-                                   ", which this process does not see (`ip netns exec` hides "
-                                   "/sys/fs/bpf: use --netns); without them the counts would be "
-                                   "short of what the wire carried");
-        }
+        // Uncorrected counts are lower: never report them while the correction counts elsewhere.
+        bpf::refuse_unseen_pins(pins_record(policy),
+                                "the counters of policy " + policy + " are corrected by");
         return;
     }
     const WireMaps maps = WireMaps::open(dir, false);
