@@ -151,6 +151,12 @@ std::optional<std::string> policy_name_of(const std::string& argument,
         }
         return result.output->policy_name;
     }
+    // NAME may end in .acct (acctc(1)), also where it names a policy as applied.
+    constexpr std::string_view suffix = ".acct";
+    if (argument.size() > suffix.size() && argument.ends_with(suffix) &&
+        argument.find('/') == std::string::npos) {
+        return argument.substr(0, argument.size() - suffix.size());
+    }
     return argument;
 }
 

@@ -3,13 +3,15 @@
 # over a veth pair to a peer namespace):
 # - `acctc diff --live` right after apply exits 0 also once hosts have sent packets: the host
 #   sets' elements are state the packet path fills, not drift (docs/runtime.md, "acctc diff");
-# - `acctc counters POLICY NOSUCH` lists each counter once in its error, not once per host.
+# - `acctc counters POLICY NOSUCH` lists each counter once in its error, not once per host;
+# - a policy as applied is named NAME.acct too, as acctc(1) says of every POLICY argument.
 #   host_readings_test.sh ACCTC
 set -u
 acctc=$(realpath "$1")
 host=acctc-hr-host-$$
 peer=acctc-hr-peer-$$
 work=$(mktemp -d /tmp/acctc-host-readings-XXXXXX)
+mkdir "$work/empty" # a directory without policy files
 failures=0
 cleanup() {
     ip netns del "$host" 2>/dev/null
@@ -57,6 +59,10 @@ status=$?
 [[ $output == *"(counters: devices_in, devices_in_overflow, devices_out, devices_out_overflow)"* ]] ||
     fail "counters hr nosuch: $output"
 
-acctc_h remove hr >/dev/null 2>&1 || fail "remove failed"
+# A policy as applied by its NAME.acct (acctc(1): NAME may end in .acct), no such file here.
+output=$(cd "$work/empty" && "$acctc" counters --netns "$host" hr.acct -x 2>&1)
+[[ $? == 0 && $output == *"198.18.98.2"* ]] || fail "counters hr.acct: $output"
+
+acctc_h remove hr.acct >/dev/null 2>&1 || fail "remove hr.acct failed"
 ((failures == 0)) || exit 1
-echo "ok: diff --live after traffic, an unknown counter's error names each counter once"
+echo "ok: diff --live after traffic, an unknown counter's error names each counter once, NAME.acct names a policy as applied"
