@@ -123,4 +123,13 @@ all_pings
 check_all "nft sets after more pings"
 acctc_r remove lan_hosts >/dev/null || fail "remove failed"
 [[ -z $(find "$ACCTC_BPF_ROOT" -name link) ]] || fail "pins left"
+
+# A table flushed behind acctc's back: `acctc remove` (the policy "should stay away") unpins the
+# BPF programs too, which outlived the table and went on counting on wan0.
+acctc_r apply --hosts-in bpf "$example" >/dev/null 2>&1 || fail "apply --hosts-in bpf failed"
+ip netns exec "$router" nft delete table inet acctc_lan_hosts
+acctc_r remove lan_hosts >"$work/gone" 2>&1 || fail "remove of a flushed policy failed: $(cat "$work/gone")"
+grep -q "its table was already gone" "$work/gone" || fail "remove: $(cat "$work/gone")"
+[[ -z $(find "$ACCTC_BPF_ROOT" -name link) ]] ||
+    fail "remove of a flushed policy left its BPF programs pinned: $(find "$ACCTC_BPF_ROOT" -name link)"
 echo "ok: examples/lan_hosts.acct in BPF = ping = capture (IPv4, IPv6, a host outside home not counted), the same counts carried into nft sets and counted on"
