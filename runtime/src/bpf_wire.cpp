@@ -186,7 +186,7 @@ void attach(const fs::path& path, int program, const std::string& device, bool i
 
 } // namespace
 
-void apply_bpf_wire(const std::string& policy, const BpfWirePlan& plan) {
+void apply_bpf_wire(const std::string& policy, const BpfWirePlan& plan, bool counters_new) {
     if (plan.empty()) {
         remove_bpf_wire(policy);
         return;
@@ -201,6 +201,13 @@ void apply_bpf_wire(const std::string& policy, const BpfWirePlan& plan) {
     fs::create_directories(dir);
     const WireMaps maps = WireMaps::open(dir, true);
     const std::vector<std::uint32_t> slot_of = assign_slots(maps, plan);
+    if (counters_new) {
+        // A flushed table took its counters; the corrections of the same names, pinned, did not.
+        for (const std::uint32_t slot : slot_of) {
+            maps.zero(slot);
+            maps.zero(slot + wire_slots);
+        }
+    }
     const WireProgramMaps program_maps{maps.counts.get(), maps.generation.get(), wire_slots};
     std::map<std::string, int> ifindex;
     for (const auto& hook : plan.hooks) {
@@ -231,10 +238,10 @@ void apply_bpf_wire(const std::string& policy, const BpfWirePlan& plan) {
     bpf::record_pins(pins_record(policy), dir);
 }
 
-std::optional<std::string> apply_wire_correction(const std::string& policy,
-                                                 const BpfWirePlan& plan) {
+std::optional<std::string> apply_wire_correction(const std::string& policy, const BpfWirePlan& plan,
+                                                 bool counters_new) {
     try {
-        apply_bpf_wire(policy, plan);
+        apply_bpf_wire(policy, plan, counters_new);
         return std::nullopt;
     } catch (const std::exception& error) {
         try {

@@ -282,7 +282,8 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
             report.hosts_moved.push_back(counter + " moved from nft sets to BPF");
         }
         if (!dry_run) {
-            report.wire_fallback = apply_wire_correction(policy.policy_name, policy.bpf_wire);
+            report.wire_fallback =
+                apply_wire_correction(policy.policy_name, policy.bpf_wire, report.created);
         }
         return report;
     } catch (...) {
