@@ -107,6 +107,18 @@ other=$(rrdtool info "$work/rrd/lan_hosts/lan_hosts_out%40other.rrd" | sed -n 's
 expected=$((tx[198.18.1.10] * 84 + tx[2001:db8:0:1::10] * 104))
 [[ $other == "$expected" ]] || fail "lan_hosts_out@other holds $other bytes, not $expected"
 
+# nft flush ruleset and apply: the BPF maps, pinned, keep their hosts' counts, and the period
+# totals go on from them (a table created anew made save book them all again: twice in report).
+acctc_r save >/dev/null || fail "save failed"
+ip netns exec "$router" nft flush ruleset
+acctc_r apply --hosts-in auto "$example" >/dev/null 2>&1 || fail "apply after the flush failed"
+check_all "after a flush and apply"
+acctc_r save >/dev/null || fail "save after the flush failed"
+booked=$(acctc_r report lan_hosts --saved --json | jq -r '[.policies[0].periods[0].families[].counters[]? |
+    select(.name == "lan_hosts_out") | .hosts[] | select(.name == "198.18.1.10")][0].packets')
+[[ $booked == "${tx[198.18.1.10]}" ]] ||
+    fail "report after a flush: 198.18.1.10 sent $booked packets, not ${tx[198.18.1.10]}"
+
 # A reader that does not see the pins (`ip netns exec` hides /sys/fs/bpf) refuses to read: no
 # hosts listed made save drop their baselines and book each whole again when seen anew.
 ACCTC_BPF_ROOT=$work/not-bpffs acctc_r counters lan_hosts >"$work/hidden.out" 2>&1 &&

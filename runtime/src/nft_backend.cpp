@@ -278,6 +278,10 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     }
     try {
         ApplyReport report = apply_table(policy, dry_run);
+        for (const auto& counter : policy.bpf_hosts) {
+            report.pinned_counters.push_back(counter.counter);
+            report.pinned_counters.push_back(counter.overflow);
+        }
         for (const auto& counter : into_bpf) {
             report.hosts_moved.push_back(counter + " moved from nft sets to BPF");
         }
