@@ -151,6 +151,13 @@ start=$(stats)
 bulk 198.18.62.2 7003 30000 30000
 check_wire "$start" "after a flush and apply"
 
+# Where bpf(2) is refused (acctc's units: SystemCallFilter=~@privileged holds bpf), reading the
+# pins is an error that says so, not "acctc needs CAP_NET_ADMIN" (the units have it).
+python3 "$(dirname "$0")/no_bpf_syscall.py" "$acctc" counters --netns "$host" wire >"$work/nobpf.out" 2>&1 &&
+    fail "counters without bpf(2) exited 0"
+grep -q "Operation not permitted (BPF needs root with CAP_BPF and CAP_NET_ADMIN, and the bpf() system call" \
+    "$work/nobpf.out" || fail "no word of the refused bpf(2): $(cat "$work/nobpf.out")"
+
 # A reader that does not see the pins (`ip netns exec` hides /sys/fs/bpf) refuses to read: the
 # uncorrected counts are lower, and the period totals booked them whole again as after a reset.
 ACCTC_BPF_ROOT=$work/not-bpffs "$acctc" counters --netns "$host" wire >"$work/hidden.out" 2>&1 &&
