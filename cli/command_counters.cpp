@@ -111,6 +111,9 @@ std::vector<runtime::CounterReading> selected(std::vector<runtime::CounterReadin
     for (const auto& reading : readings) {
         names.push_back(reading.sample.counter);
     }
+    // A per-host counter is one reading per host: its name once, in the error's list too.
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
     auto is_family = [&](const std::string& selector) {
         return std::any_of(readings.begin(), readings.end(), [&](const auto& reading) {
             return reading.sample.family_or_name() == selector;

@@ -10,6 +10,7 @@
 #include "common.hpp"
 #include "kernel_options.hpp"
 #include "service.hpp"
+#include "totals.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -287,16 +288,16 @@ int run_quotas(const std::vector<std::string>& args) {
         "run until stopped: log when a quota passes its warning level and when it is spent "
         "(the kernel's events), and reset each quota when its next period begins")(
         "state-dir", po::value(&values.state_dir),
-        "with --watch: where the period each quota counts is kept (default $ACCTC_STATE_DIR, "
-        "else /var/lib/acctc)")("policy", po::value(&values.policy),
-                                "policy name or file; all acctc policies if absent");
+        "with --watch: where the period each quota counts is kept; with --reset: the period "
+        "totals that record the reset (default $ACCTC_STATE_DIR, else /var/lib/acctc)")(
+        "policy", po::value(&values.policy), "policy name or file; all acctc policies if absent");
     add_kernel_options(options, values.kernel);
     po::positional_options_description positional;
     positional.add("policy", 1);
     po::variables_map map;
     if (!parse_command_line(args,
                             "acctc quotas [POLICY] [-x] [--json | --prometheus] [--reset] "
-                            "[--watch [--state-dir DIR]] [--netns NAME]",
+                            "[--watch] [--state-dir DIR] [--netns NAME]",
                             options, positional, map)) {
         return exit_ok;
     }
@@ -321,6 +322,14 @@ int run_quotas(const std::vector<std::string>& args) {
         return watch(values);
     }
     std::vector<runtime::QuotaReading> readings;
+    // A reset by hand books the counters first and is recorded with the period totals, so a
+    // quota created anew later this period (a flush, a reboot) does not come back with what the
+    // reset took away (docs/periods.md, "Quotas after a flush").
+    const auto kept =
+        values.reset ? totals_to_keep(values.state_dir, values.kernel, "quotas") : std::nullopt;
+    if (kept) {
+        save_before_change(*kept, values.kernel, values.policy, "quotas");
+    }
     {
         const runtime::NetnsScope scope(values.kernel.netns);
         readings = runtime::read_quotas(values.policy);
@@ -336,6 +345,9 @@ int run_quotas(const std::vector<std::string>& args) {
             }
             readings = std::move(held);
         }
+    }
+    if (kept && !readings.empty()) {
+        mark_quota_resets(*kept, values.policy, readings);
     }
     if (readings.empty() && !values.policy.empty()) {
         std::cerr << "acctc quotas: policy " << values.policy << " has no quotas loaded"

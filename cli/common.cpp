@@ -125,10 +125,12 @@ std::string source_name(const std::string& path) {
 std::string policy_file(const std::string& argument) {
     const auto path = find_policy_file(argument);
     if (!path) {
+        std::error_code error; // a directory is no policy file, but it does exist
+        const int reason = std::filesystem::is_directory(argument, error) ? EISDIR : ENOENT;
         throw UsageError(is_bare_name(argument)
                              ? "no policy '" + argument + "': no file of that name, and no " +
                                    file_name_for(argument) + " in " + listing(policy_search_path())
-                             : "cannot read '" + argument + "': " + std::strerror(ENOENT));
+                             : "cannot read '" + argument + "': " + std::strerror(reason));
     }
     return *path;
 }
@@ -161,7 +163,7 @@ void refuse_negative_counts(const po::parsed_options& parsed, const po::options_
         const std::string& value = option.value.front();
         if (value.find('-') != std::string::npos) {
             throw UsageError("--" + option.string_key +
-                             " takes a whole number of 0 or more, not '" + value + "'");
+                             " takes a whole number without a sign, not '" + value + "'");
         }
     }
 }

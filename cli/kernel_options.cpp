@@ -22,7 +22,14 @@ void add_kernel_options(po::options_description& options, KernelOptions& values)
         "etc", po::value(&values.etc)->default_value("/etc"),
         "read passwd, group and services from this directory")(
         "backend", po::value(&values.backend), backend_help.c_str())(
-        "hosts-in", po::value(&values.hosts_in)->default_value("nft"),
+        "hosts-in",
+        po::value(&values.hosts_in)->default_value("nft")->notifier([](const std::string& value) {
+            // Every kernel command takes it (counters and the others ignore it): a typo
+            // is a usage error there too, not a silent exit 0.
+            if (value != "auto" && value != "nft" && value != "bpf") {
+                throw UsageError("unknown --hosts-in '" + value + "' (expected auto, nft or bpf)");
+            }
+        }),
         "where eligible split host counters count: nft sets (nft, the default), BPF programs "
         "where the kernel allows, else nft sets (auto), only BPF (bpf: an error where "
         "unavailable)");
@@ -64,10 +71,6 @@ CompileResult compile_text(const std::string& path, const std::string& text,
     CompileOptions options;
     options.target = runtime::backend_info(backend).target;
     options.etc_dir = values.etc;
-    if (values.hosts_in != "auto" && values.hosts_in != "nft" && values.hosts_in != "bpf") {
-        throw UsageError("unknown --hosts-in '" + values.hosts_in +
-                         "' (expected auto, nft or bpf)");
-    }
     options.bpf_hosts = values.hosts_in != "nft";
     options.nft_hosts = nft_hosts;
     return compile_source(source_name(path), text, options);
@@ -147,6 +150,12 @@ std::optional<std::string> policy_name_of(const std::string& argument,
             return std::nullopt;
         }
         return result.output->policy_name;
+    }
+    // NAME may end in .acct (acctc(1)), also where it names a policy as applied.
+    constexpr std::string_view suffix = ".acct";
+    if (argument.size() > suffix.size() && argument.ends_with(suffix) &&
+        argument.find('/') == std::string::npos) {
+        return argument.substr(0, argument.size() - suffix.size());
     }
     return argument;
 }

@@ -1,5 +1,6 @@
 #include "totals.hpp"
 
+#include "acctc/recording/output_file.hpp"
 #include "acctc/recording/totals_booking.hpp"
 #include "acctc/runtime/counters.hpp"
 #include "acctc/runtime/errors.hpp"
@@ -7,6 +8,7 @@
 #include "service.hpp"
 
 #include <filesystem>
+#include <fstream>
 
 namespace acctc::cli {
 
@@ -57,6 +59,53 @@ void save_before_change(const KeptTotals& kept, const KernelOptions& kernel,
     }
 }
 
+namespace {
+
+std::filesystem::path quota_resets_file(const KeptTotals& kept, const std::string& policy) {
+    return kept.store.directory() / (policy + ".quota-resets"); // not *.json: no policy's totals
+}
+
+// The marks of the policy's quotas reset by hand; none when there is no file.
+runtime::QuotaResetMarks quota_resets(const KeptTotals& kept, const std::string& policy) {
+    const auto file = quota_resets_file(kept, policy);
+    std::ifstream in(file);
+    if (!in) {
+        return {};
+    }
+    try {
+        return runtime::quota_reset_marks_from_json(nlohmann::json::parse(in));
+    } catch (const std::exception& error) {
+        throw runtime::StateError(file.string() + ": " + error.what());
+    }
+}
+
+} // namespace
+
+void mark_quota_resets(const KeptTotals& kept, const std::string& policy,
+                       const std::vector<runtime::QuotaReading>& readings) {
+    try {
+        const auto totals = kept.store.load(policy);
+        runtime::QuotaResetMarks marks;
+        try {
+            marks = quota_resets(kept, policy);
+        } catch (const runtime::StateError&) {
+            // Damaged: the marks written now replace it (only reset quotas are in force).
+        }
+        const auto now = periods::now();
+        for (const auto& reading : readings) {
+            marks[reading.quota] = runtime::quota_reset_mark(totals, reading.identity.period,
+                                                             reading.identity.start_day, now);
+        }
+        recording::write_output_file(quota_resets_file(kept, policy),
+                                     runtime::quota_reset_marks_to_json(marks).dump() + "\n");
+    } catch (const std::exception& error) {
+        log_line(LogPriority::warning,
+                 "acctc quotas: warning: the reset is not recorded with the period totals (a "
+                 "quota created anew this period will start from all its counters counted): " +
+                     std::string(error.what()));
+    }
+}
+
 QuotaStarts quota_starts_from_totals(const KeptTotals& kept, const CompiledPolicy& policy,
                                      const char* command) {
     if (policy.quotas.empty()) {
@@ -64,7 +113,7 @@ QuotaStarts quota_starts_from_totals(const KeptTotals& kept, const CompiledPolic
     }
     try {
         return runtime::quota_starts(kept.store.load(policy.policy_name), policy.quotas,
-                                     periods::now());
+                                     periods::now(), quota_resets(kept, policy.policy_name));
     } catch (const std::exception& error) {
         log_line(LogPriority::warning,
                  std::string("acctc ") + command +

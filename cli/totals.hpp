@@ -5,6 +5,7 @@
 #include "acctc/compile.hpp"
 #include "acctc/recording/state_store.hpp"
 #include "acctc/runtime/counters.hpp"
+#include "acctc/runtime/quotas.hpp"
 #include "kernel_options.hpp"
 
 #include <boost/program_options.hpp>
@@ -41,6 +42,12 @@ void save_before_change(const KeptTotals& kept, const KernelOptions& kernel,
 // from the totals in `kept`; empty (with a warning naming `command`) when they do not read.
 QuotaStarts quota_starts_from_totals(const KeptTotals& kept, const CompiledPolicy& policy,
                                      const char* command);
+
+// After `acctc quotas --reset` of `policy` (what its quotas held: `readings`), with its counters
+// booked first (save_before_change): records what each quota's counters had been booked in its
+// current period, beside the totals (POLICY.quota-resets), for quota_starts_from_totals.
+void mark_quota_resets(const KeptTotals& kept, const std::string& policy,
+                       const std::vector<runtime::QuotaReading>& readings);
 
 // source.read(policy, reset = true), with what it zeroes booked into the totals when they are
 // kept (totals_to_keep), under their lock across the read.

@@ -171,8 +171,18 @@ acctc_r apply --hosts-in bpf "$work/bpffail.acct" >/dev/null 2>&1 && fail "apply
 [[ -z $(find "$ACCTC_BPF_ROOT" -name bpffail) ]] || fail "a failed apply left pins"
 ip netns exec "$router" nft list table inet acctc_bpffail >/dev/null 2>&1 && fail "a failed apply left a table"
 
+# A reader that does not see the pins (`ip netns exec` hides /sys/fs/bpf) refuses to read: an
+# empty listing made save drop every host's baseline and book each whole again later.
+ACCTC_BPF_ROOT=$work/not-bpffs acctc_r counters bpfhosts >"$work/hidden.out" 2>&1 &&
+    fail "counters without the pins in sight exited 0: $(cat "$work/hidden.out")"
+grep -q "pinned under $ACCTC_BPF_ROOT/.*use --netns" "$work/hidden.out" ||
+    fail "no word of the pins out of sight: $(cat "$work/hidden.out")"
+
 # remove: nothing pinned stays, nothing counts any more.
 acctc_r remove bpfhosts >/dev/null || fail "remove failed"
+# ... and the record of the pins goes with them: a reader without them reads no table, not pins.
+ACCTC_BPF_ROOT=$work/not-bpffs acctc_r counters bpfhosts 2>&1 | grep -q "pinned under" &&
+    fail "the record of the pins outlived remove"
 left=$(find "$ACCTC_BPF_ROOT" -mindepth 1 ! -name '*.debug' | wc -l)
 [[ $left == 0 ]] || fail "remove left $left pinned objects: $(find "$ACCTC_BPF_ROOT")"
 echo "ok: BPF per-host counts = ping = capture (IPv4, IPv6), kept over a reload, $resets exact resets under traffic ($sent packets), nothing left after remove"

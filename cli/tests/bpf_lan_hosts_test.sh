@@ -95,11 +95,53 @@ check_all() {
 }
 check_all "in BPF"
 
+# record --top 1 from the BPF readings: the busiest host (198.18.1.11, 5 pings) has its own RRD
+# per direction, the others are summed in @other, which holds their bytes.
+acctc_r record --rrd-dir "$work/rrd" --top 1 lan_hosts >/dev/null || fail "record failed"
+for file in lan_hosts_in%40198.18.1.11 lan_hosts_out%40198.18.1.11 lan_hosts_in%40other \
+    lan_hosts_out%40other; do
+    [[ -f $work/rrd/lan_hosts/$file.rrd ]] || fail "record made no $file.rrd: $(ls "$work/rrd/lan_hosts")"
+done
+[[ -f $work/rrd/lan_hosts/lan_hosts_in%40198.18.1.10.rrd ]] && fail "record kept a host outside the top 1"
+other=$(rrdtool info "$work/rrd/lan_hosts/lan_hosts_out%40other.rrd" | sed -n 's/^ds\[.*_bytes\]\.last_ds = "\(.*\)"/\1/p')
+expected=$((tx[198.18.1.10] * 84 + tx[2001:db8:0:1::10] * 104))
+[[ $other == "$expected" ]] || fail "lan_hosts_out@other holds $other bytes, not $expected"
+
+# nft flush ruleset and apply: the BPF maps, pinned, keep their hosts' counts, and the period
+# totals go on from them (a table created anew made save book them all again: twice in report).
+acctc_r save >/dev/null || fail "save failed"
+ip netns exec "$router" nft flush ruleset
+acctc_r apply --hosts-in auto "$example" >/dev/null 2>&1 || fail "apply after the flush failed"
+check_all "after a flush and apply"
+acctc_r save >/dev/null || fail "save after the flush failed"
+booked=$(acctc_r report lan_hosts --saved --json | jq -r '[.policies[0].periods[0].families[].counters[]? |
+    select(.name == "lan_hosts_out") | .hosts[] | select(.name == "198.18.1.10")][0].packets')
+[[ $booked == "${tx[198.18.1.10]}" ]] ||
+    fail "report after a flush: 198.18.1.10 sent $booked packets, not ${tx[198.18.1.10]}"
+
+# A reader that does not see the pins (`ip netns exec` hides /sys/fs/bpf) refuses to read: no
+# hosts listed made save drop their baselines and book each whole again when seen anew.
+ACCTC_BPF_ROOT=$work/not-bpffs acctc_r counters lan_hosts >"$work/hidden.out" 2>&1 &&
+    fail "counters without the pins in sight exited 0: $(cat "$work/hidden.out")"
+grep -q "per-host counters of policy lan_hosts count in BPF programs pinned under $ACCTC_BPF_ROOT/" \
+    "$work/hidden.out" || fail "no word of the pins out of sight: $(cat "$work/hidden.out")"
+
 acctc_r apply --hosts-in nft "$example" >"$work/to_nft" 2>&1 || fail "apply --hosts-in nft failed"
 grep -q "lan_hosts_in moved from BPF to nft sets" "$work/to_nft" || fail "no note: $(cat "$work/to_nft")"
 check_all "moved into nft sets"
+ACCTC_BPF_ROOT=$work/not-bpffs acctc_r counters lan_hosts >/dev/null 2>&1 ||
+    fail "in nft sets, a reader without the bpffs still cannot read"
 all_pings
 check_all "nft sets after more pings"
 acctc_r remove lan_hosts >/dev/null || fail "remove failed"
 [[ -z $(find "$ACCTC_BPF_ROOT" -name link) ]] || fail "pins left"
+
+# A table flushed behind acctc's back: `acctc remove` (the policy "should stay away") unpins the
+# BPF programs too, which outlived the table and went on counting on wan0.
+acctc_r apply --hosts-in bpf "$example" >/dev/null 2>&1 || fail "apply --hosts-in bpf failed"
+ip netns exec "$router" nft delete table inet acctc_lan_hosts
+acctc_r remove lan_hosts >"$work/gone" 2>&1 || fail "remove of a flushed policy failed: $(cat "$work/gone")"
+grep -q "its table was already gone" "$work/gone" || fail "remove: $(cat "$work/gone")"
+[[ -z $(find "$ACCTC_BPF_ROOT" -name link) ]] ||
+    fail "remove of a flushed policy left its BPF programs pinned: $(find "$ACCTC_BPF_ROOT" -name link)"
 echo "ok: examples/lan_hosts.acct in BPF = ping = capture (IPv4, IPv6, a host outside home not counted), the same counts carried into nft sets and counted on"

@@ -140,7 +140,41 @@ start=$(stats)
 bulk 198.18.62.2 7002 30000 50000
 check_wire "$start" "after reset and reload"
 
-# No bpffs: loaded without the correction, said so, and merged again.
+# nft flush ruleset (a restart of nftables.service) takes the table's counters; the corrections
+# of the same names, pinned, go with them: the apply that re-creates the table starts every
+# counter at zero (line_out read 120 packets with no traffic since), and matches the wire again.
+ip netns exec "$host" nft flush ruleset
+acctc_h apply "$work/wire.acct" >/dev/null 2>&1 || fail "apply after the flush failed"
+[[ $(reading line_out) == "0 0 false" && $(reading line_in) == "0 0 false" ]] ||
+    fail "after a flush and apply: line_out $(reading line_out), line_in $(reading line_in), not 0"
+start=$(stats)
+bulk 198.18.62.2 7003 30000 30000
+check_wire "$start" "after a flush and apply"
+
+# Where bpf(2) is refused (acctc's units: SystemCallFilter=~@privileged holds bpf), reading the
+# pins is an error that says so, not "acctc needs CAP_NET_ADMIN" (the units have it).
+python3 "$(dirname "$0")/no_bpf_syscall.py" "$acctc" counters --netns "$host" wire >"$work/nobpf.out" 2>&1 &&
+    fail "counters without bpf(2) exited 0"
+grep -q "Operation not permitted (BPF needs root with CAP_BPF and CAP_NET_ADMIN, and the bpf() system call" \
+    "$work/nobpf.out" || fail "no word of the refused bpf(2): $(cat "$work/nobpf.out")"
+
+# A reader that does not see the pins (`ip netns exec` hides /sys/fs/bpf) refuses to read: the
+# uncorrected counts are lower, and the period totals booked them whole again as after a reset.
+ACCTC_BPF_ROOT=$work/not-bpffs "$acctc" counters --netns "$host" wire >"$work/hidden.out" 2>&1 &&
+    fail "counters without the pins in sight exited 0: $(cat "$work/hidden.out")"
+grep -q "corrected by BPF programs pinned under $ACCTC_BPF_ROOT/.*use --netns" "$work/hidden.out" ||
+    fail "no word of the pins out of sight: $(cat "$work/hidden.out")"
+before=$(reading line_out)
+acctc_h save wire >/dev/null || fail "save failed"
+ACCTC_BPF_ROOT=$work/not-bpffs acctc_h save wire >/dev/null 2>&1 && fail "save without the pins exited 0"
+acctc_h save wire >/dev/null || fail "second save failed"
+acctc_h report wire --json | jq -e --argjson bytes "$(cut -d' ' -f2 <<<"$before")" \
+    '[.policies[0].periods[0].families[].counters[]? | select(.name == "line_out")][0].bytes == $bytes' \
+    >/dev/null || fail "the totals of line_out are not its $before: $(acctc_h report wire --json)"
+
+# No bpffs (nothing pinned: the policy removed first): loaded without the correction, said so,
+# and merged again.
+acctc_h remove wire >/dev/null || fail "remove before the apply without bpffs failed"
 ACCTC_BPF_ROOT=$work/not-bpffs acctc_h apply "$work/wire.acct" >"$work/apply.out" 2>&1 ||
     fail "apply without bpffs failed"
 grep -q "note: counters line, web6 count merged packets.*could not be attached: no bpffs" \

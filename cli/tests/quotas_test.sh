@@ -5,7 +5,8 @@
 # the kernel's events (journal priority prefixes <4> and <3>); exactly the datagrams past the
 # limit are dropped (sent against received), also across an `nft flush ruleset` and re-apply
 # (the quota restarts from the period totals); a reload keeps the spent quota spent; a new period
-# (fake clock, ACCTC_NOW) resets it; the Prometheus gauges pass promtool.
+# (fake clock, ACCTC_NOW) resets it; a reset by hand is not undone by a flush; the Prometheus
+# gauges pass promtool.
 # Then examples/metered_line.acct applies in a namespace with an eth0 and `acctc quotas` exits 0.
 # The iptables backends: iptables_quotas_test.sh.
 #   quotas_test.sh ACCTC SOURCE_DIR
@@ -130,6 +131,19 @@ sleep 0.3
 grep -q "ended with" "$work/watch.log" && fail "a clock set back reset the quota again"
 used=$(used_bytes)
 [[ $used == 2056 ]] || fail "after the reset 2 datagrams, 2056 bytes, are used, not $used"
+
+# A reset by hand within the period, then a flush: the apply that re-creates the quota starts it
+# from what its counters were booked since the reset, not over the whole period (it came back
+# spent with the 10000 bytes of everything this period, though reset by hand to 0).
+quotas --reset >/dev/null 2>&1 || fail "quotas --reset failed"
+[[ $(used_bytes) == 0 ]] || fail "after quotas --reset: $(used_bytes) bytes used, not 0"
+send 3 # 3084 bytes
+in_host "$acctc" save qt >/dev/null || fail "save after the reset failed"
+ip netns exec "$host" nft flush ruleset
+in_host "$acctc" apply qt >/dev/null 2>&1 || fail "apply after the reset and flush failed"
+[[ $(used_bytes) == 3084 ]] ||
+    fail "after a reset by hand and a flush: $(used_bytes) bytes used, not the 3084 since the reset"
+[[ $(status) == 0 ]] || fail "after a reset by hand and a flush: exit $(status), not 0 (under the warning level)"
 
 # A quota taken out of the policy is deleted by the reload.
 sed -i '/^quota/d' "$work/etc/qt.acct"

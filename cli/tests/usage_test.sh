@@ -74,12 +74,20 @@ expect 2 'name two backends' "$acctc" compile --target iptables --backend nft "$
 expect 2 "--host takes an IPv4 or IPv6 address, a MAC or overflow, not 'bogus'" \
     "$acctc" counters --netns acctc-usage-none --host bogus
 
+# A directory given as the policy: not "No such file or directory", which it is not.
+expect 2 "cannot read '$work/': Is a directory" "$acctc" check "$work/"
+
+# --hosts-in's value is checked by every command that takes it (counters ignored a typo, exit 0).
+expect 2 "unknown --hosts-in 'bogus' \(expected auto, nft or bpf\)" \
+    "$acctc" counters --netns acctc-usage-none --hosts-in bogus
+expect 2 "unknown --hosts-in 'bpff'" "$acctc" save --state-dir "$work/state" --hosts-in bpff
+
 # A negative count or duration is a usage error (Boost read -5 as 4294967291: save --every -5
 # slept for 136 years), and --count needs at least one update; all before touching anything.
-expect 2 "--every takes a whole number of 0 or more, not '-5'" "$acctc" save --state-dir "$work/state" --every -5
-expect 2 "--every takes a whole number of 0 or more, not '-5'" "$acctc" record --rrd-dir "$work/rrd" --every=-5
-expect 2 "--top takes a whole number of 0 or more, not '-1'" "$acctc" counters --top -1
-expect 2 "--history takes a whole number of 0 or more, not '-1'" "$acctc" report --history -1
+expect 2 "--every takes a whole number without a sign, not '-5'" "$acctc" save --state-dir "$work/state" --every -5
+expect 2 "--every takes a whole number without a sign, not '-5'" "$acctc" record --rrd-dir "$work/rrd" --every=-5
+expect 2 "--top takes a whole number without a sign, not '-1'" "$acctc" counters --top -1
+expect 2 "--history takes a whole number without a sign, not '-1'" "$acctc" report --history -1
 expect 2 "--count takes a number of updates of 1 or more, not 0" "$acctc" counters --watch 1 --count 0
 [[ -e $work/state || -e $work/rrd ]] && fail "a refused save or record wrote its directory"
 

@@ -1,6 +1,7 @@
 #include "acctc/runtime/bpf.hpp"
 
 #include "acctc/runtime/errors.hpp"
+#include "run_files.hpp"
 
 #include <algorithm>
 #include <array>
@@ -23,6 +24,20 @@
 
 namespace acctc::runtime::bpf {
 namespace {
+
+// A refused bpf(2). Root with CAP_NET_ADMIN is not enough: loading needs CAP_BPF, and a seccomp
+// filter may refuse the call itself (systemd's SystemCallFilter=~@privileged, which holds bpf,
+// as in acctc's units): the generic hint, "needs CAP_NET_ADMIN", sent the reader astray.
+[[noreturn]] void throw_bpf_error(const std::string& what, int error) {
+    if (error == EPERM || error == EACCES) {
+        throw RuntimeError(ErrorKind::permission,
+                           what + ": " + std::strerror(error) +
+                               " (BPF needs root with CAP_BPF and CAP_NET_ADMIN, and the bpf() "
+                               "system call, which systemd's SystemCallFilter=~@privileged "
+                               "refuses)");
+    }
+    throw_system_error(what, error);
+}
 
 // Newer than this system's UAPI headers (6.1): enum bpf_attach_type of Linux 6.6.
 constexpr std::uint32_t attach_tcx_ingress = 46;
@@ -81,6 +96,24 @@ std::filesystem::path namespace_dir(bool create) {
     return root / "acctc" / std::to_string(netns_cookie());
 }
 
+void record_pins(const std::string& record, const std::filesystem::path& dir) {
+    write_run_file(run_directory(), record, dir.string() + "\n");
+}
+
+void forget_pins(const std::string& record) {
+    remove_run_file(run_directory(), record);
+}
+
+void refuse_unseen_pins(const std::string& record, const std::string& what) {
+    if (auto pinned = read_run_file(run_directory(), record, 4096)) {
+        pinned->erase(pinned->find_last_not_of('\n') + 1);
+        throw RuntimeError(ErrorKind::unsupported,
+                           what + " BPF programs pinned under " + *pinned +
+                               ", which this process does not see (`ip netns exec` hides "
+                               "/sys/fs/bpf: use --netns)");
+    }
+}
+
 void emit_first_element_lookup(Assembler& program, int map_fd, std::int16_t key_at,
                                const std::string& missing) {
     program.emit(store_imm(BPF_W, 10, key_at, 0));
@@ -102,7 +135,7 @@ UniqueFd create_map(const MapSpec& spec) {
     const long fd = bpf_call(BPF_MAP_CREATE, attr);
     if (fd < 0) {
         const int error = errno;
-        throw_system_error("bpf map " + spec.name, error);
+        throw_bpf_error("bpf map " + spec.name, error);
     }
     return UniqueFd(static_cast<int>(fd));
 }
@@ -133,8 +166,7 @@ UniqueFd load_sched_cls(const std::vector<bpf_insn>& program, const std::string&
         return UniqueFd(static_cast<int>(fd));
     }
     log.back() = '\0';
-    throw_system_error("bpf program " + name + " refused; the verifier's log:\n" + log.data(),
-                       error);
+    throw_bpf_error("bpf program " + name + " refused; the verifier's log:\n" + log.data(), error);
 }
 
 UniqueFd attach_tcx(int program_fd, int ifindex, bool ingress) {
@@ -145,10 +177,9 @@ UniqueFd attach_tcx(int program_fd, int ifindex, bool ingress) {
     const long fd = bpf_call(BPF_LINK_CREATE, attr);
     if (fd < 0) {
         const int error = errno;
-        throw_system_error("attach bpf program to tcx " +
-                               std::string(ingress ? "ingress" : "egress") + " of ifindex " +
-                               std::to_string(ifindex),
-                           error);
+        throw_bpf_error("attach bpf program to tcx " + std::string(ingress ? "ingress" : "egress") +
+                            " of ifindex " + std::to_string(ifindex),
+                        error);
     }
     return UniqueFd(static_cast<int>(fd));
 }
@@ -159,7 +190,7 @@ void update_link(int link_fd, int program_fd) {
     attr.link_update.new_prog_fd = static_cast<std::uint32_t>(program_fd);
     if (bpf_call(BPF_LINK_UPDATE, attr) < 0) {
         const int error = errno;
-        throw_system_error("replace the program of a bpf link", error);
+        throw_bpf_error("replace the program of a bpf link", error);
     }
 }
 
@@ -169,7 +200,7 @@ void pin(int fd, const std::string& path) {
     attr.bpf_fd = static_cast<std::uint32_t>(fd);
     if (bpf_call(BPF_OBJ_PIN, attr) < 0) {
         const int error = errno;
-        throw_system_error("pin bpf object at " + path, error);
+        throw_bpf_error("pin bpf object at " + path, error);
     }
 }
 
@@ -179,7 +210,7 @@ UniqueFd pinned(const std::string& path) {
     const long fd = bpf_call(BPF_OBJ_GET, attr);
     if (fd < 0) {
         const int error = errno;
-        throw_system_error("open pinned bpf object " + path, error);
+        throw_bpf_error("open pinned bpf object " + path, error);
     }
     return UniqueFd(static_cast<int>(fd));
 }
@@ -208,7 +239,7 @@ MapElements read_map(int map_fd, std::uint32_t key_size, std::uint32_t value_siz
             bpf_call(and_delete ? BPF_MAP_LOOKUP_AND_DELETE_BATCH : BPF_MAP_LOOKUP_BATCH, attr);
         const int error = errno;
         if (result < 0 && error != ENOENT) {
-            throw_system_error("read bpf map", error);
+            throw_bpf_error("read bpf map", error);
         }
         out.count += attr.batch.count;
         if (result < 0) { // ENOENT: the last elements were in this batch
@@ -231,7 +262,7 @@ void update_map(int map_fd, const std::vector<std::uint8_t>& keys,
     attr.batch.map_fd = static_cast<std::uint32_t>(map_fd);
     if (bpf_call(BPF_MAP_UPDATE_BATCH, attr) < 0) {
         const int error = errno;
-        throw_system_error("fill bpf map", error);
+        throw_bpf_error("fill bpf map", error);
     }
 }
 
@@ -243,7 +274,7 @@ void update_element(int map_fd, const void* key, const void* value) {
     attr.flags = BPF_ANY;
     if (bpf_call(BPF_MAP_UPDATE_ELEM, attr) < 0) {
         const int error = errno;
-        throw_system_error("update bpf map element", error);
+        throw_bpf_error("update bpf map element", error);
     }
 }
 

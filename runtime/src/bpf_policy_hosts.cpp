@@ -118,6 +118,11 @@ void write_info(const fs::path& dir, const Info& info) {
     bpf::update_element(map.get(), &key, value.data());
 }
 
+// The record of where the policy's host counters are pinned (bpf::record_pins).
+std::string pins_record(const std::string& policy) {
+    return policy + ".bpf-hosts";
+}
+
 fs::path policy_dir(const std::string& policy, bool create) {
     const fs::path ns = bpf::namespace_dir(create);
     return ns.empty() ? fs::path() : ns / policy;
@@ -233,6 +238,7 @@ void apply_bpf_hosts(const std::string& policy, const std::vector<BpfHostCounter
         }
         throw;
     }
+    bpf::record_pins(pins_record(policy), dir);
 }
 
 std::map<std::string, BpfHostCounts> take_bpf_hosts(const std::string& policy,
@@ -271,6 +277,7 @@ void remove_bpf_hosts(const std::string& policy) {
     remove_stale_pins();
     const fs::path dir = policy_dir(policy, false);
     if (!dir.empty()) {
+        bpf::forget_pins(pins_record(policy));
         unpin(dir);
         std::error_code ignored;
         fs::remove(dir.parent_path(), ignored); // the namespace's, once empty
@@ -287,7 +294,9 @@ BpfHostReadings read_bpf_hosts(const std::string& policy, bool reset) {
     remove_stale_pins();
     BpfHostReadings out;
     const fs::path dir = policy_dir(policy, false);
-    if (dir.empty()) {
+    if (dir.empty() || !fs::exists(dir)) {
+        bpf::refuse_unseen_pins(pins_record(policy),
+                                "the per-host counters of policy " + policy + " count in");
         return out;
     }
     for (const auto& path : counter_dirs(dir)) {

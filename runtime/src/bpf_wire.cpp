@@ -20,6 +20,11 @@ namespace fs = std::filesystem;
 
 constexpr std::uint32_t name_size = 256; // nft object names are shorter
 
+// The record of where the policy's correction is pinned (bpf::record_pins).
+std::string pins_record(const std::string& policy) {
+    return policy + ".wire";
+}
+
 // <namespace dir>/+wire/<policy>: no policy is named "+wire" (bpffs refuses a '.' in names).
 fs::path policy_dir(const std::string& policy) {
     const fs::path ns = bpf::namespace_dir(false);
@@ -181,7 +186,7 @@ void attach(const fs::path& path, int program, const std::string& device, bool i
 
 } // namespace
 
-void apply_bpf_wire(const std::string& policy, const BpfWirePlan& plan) {
+void apply_bpf_wire(const std::string& policy, const BpfWirePlan& plan, bool counters_new) {
     if (plan.empty()) {
         remove_bpf_wire(policy);
         return;
@@ -196,6 +201,13 @@ void apply_bpf_wire(const std::string& policy, const BpfWirePlan& plan) {
     fs::create_directories(dir);
     const WireMaps maps = WireMaps::open(dir, true);
     const std::vector<std::uint32_t> slot_of = assign_slots(maps, plan);
+    if (counters_new) {
+        // A flushed table took its counters; the corrections of the same names, pinned, did not.
+        for (const std::uint32_t slot : slot_of) {
+            maps.zero(slot);
+            maps.zero(slot + wire_slots);
+        }
+    }
     const WireProgramMaps program_maps{maps.counts.get(), maps.generation.get(), wire_slots};
     std::map<std::string, int> ifindex;
     for (const auto& hook : plan.hooks) {
@@ -223,12 +235,13 @@ void apply_bpf_wire(const std::string& policy, const BpfWirePlan& plan) {
             fs::remove(entry.path());
         }
     }
+    bpf::record_pins(pins_record(policy), dir);
 }
 
-std::optional<std::string> apply_wire_correction(const std::string& policy,
-                                                 const BpfWirePlan& plan) {
+std::optional<std::string> apply_wire_correction(const std::string& policy, const BpfWirePlan& plan,
+                                                 bool counters_new) {
     try {
-        apply_bpf_wire(policy, plan);
+        apply_bpf_wire(policy, plan, counters_new);
         return std::nullopt;
     } catch (const std::exception& error) {
         try {
@@ -243,8 +256,9 @@ std::optional<std::string> apply_wire_correction(const std::string& policy,
 void remove_bpf_wire(const std::string& policy) {
     const fs::path dir = policy_dir(policy);
     if (dir.empty()) {
-        return;
+        return; // pins this process cannot see stay, and so does their record
     }
+    bpf::forget_pins(pins_record(policy));
     std::error_code ignored;
     fs::remove_all(dir, ignored);
     // +wire, the namespace's directory and acctc's, each once empty.
@@ -275,6 +289,9 @@ void add_wire_corrections(const std::string& policy, bool reset,
                           std::vector<CounterReading>& readings) {
     const fs::path dir = policy_dir(policy);
     if (dir.empty() || !fs::exists(dir / "names")) {
+        // Uncorrected counts are lower: never report them while the correction counts elsewhere.
+        bpf::refuse_unseen_pins(pins_record(policy),
+                                "the counters of policy " + policy + " are corrected by");
         return;
     }
     const WireMaps maps = WireMaps::open(dir, false);

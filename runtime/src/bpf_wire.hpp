@@ -25,14 +25,16 @@ inline constexpr std::uint32_t wire_slots = 1024;
 // Loads and attaches the plan's programs (in the calling thread's network namespace), replacing
 // the policy's earlier ones in place; an empty plan removes them. Throws when BPF, TCX or a
 // device is not there: the caller removes what is left and counts without the correction.
-void apply_bpf_wire(const std::string& policy, const BpfWirePlan& plan);
+// `counters_new`: the table was created anew (after `nft flush ruleset`), so its counters start
+// from zero and so does every correction, which the pinned maps held on to.
+void apply_bpf_wire(const std::string& policy, const BpfWirePlan& plan, bool counters_new = false);
 
 void remove_bpf_wire(const std::string& policy);
 
 // apply_bpf_wire(), or, where it fails, none of it: the reason why the counters count merged
 // packets (ApplyReport::wire_fallback).
-std::optional<std::string> apply_wire_correction(const std::string& policy,
-                                                 const BpfWirePlan& plan);
+std::optional<std::string> apply_wire_correction(const std::string& policy, const BpfWirePlan& plan,
+                                                 bool counters_new = false);
 
 // The kernel counter names corrected now (empty without programs).
 std::set<std::string> corrected_counters(const std::string& policy);

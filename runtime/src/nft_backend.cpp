@@ -292,11 +292,16 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     }
     try {
         ApplyReport report = apply_table(policy, dry_run);
+        for (const auto& counter : policy.bpf_hosts) {
+            report.pinned_counters.push_back(counter.counter);
+            report.pinned_counters.push_back(counter.overflow);
+        }
         for (const auto& counter : into_bpf) {
             report.hosts_moved.push_back(counter + " moved from nft sets to BPF");
         }
         if (!dry_run) {
-            report.wire_fallback = apply_wire_correction(policy.policy_name, policy.bpf_wire);
+            report.wire_fallback =
+                apply_wire_correction(policy.policy_name, policy.bpf_wire, report.created);
         }
         return report;
     } catch (...) {
@@ -718,7 +723,17 @@ std::vector<CounterReading> NftBackend::counters(const std::string& policy, bool
 RemoveReport NftBackend::remove(const std::string& policy) {
     const std::string table = table_for_policy(policy);
     MutationLock lock;
-    require_table(policy, table);
+    try {
+        require_table(policy, table);
+    } catch (const RuntimeError& error) {
+        if (error.kind() == ErrorKind::unknown_table) {
+            // Flushed behind acctc's back: the BPF programs counting for the policy are pinned,
+            // outlive its table and would go on counting (and cost every packet) for no one.
+            remove_bpf_hosts(policy);
+            remove_bpf_wire(policy);
+        }
+        throw;
+    }
     // Stop counting first so the values reported are the final ones.
     run_transaction("flush table inet " + table + "\n" + egress_removal(netlink_, table, "flush"),
                     table, false);

@@ -1,5 +1,6 @@
 #include "acctc/runtime/period_totals.hpp"
 
+#include <algorithm>
 #include <set>
 
 namespace acctc::runtime {
@@ -137,9 +138,11 @@ void book_final(PolicyTotals& totals, const std::vector<CounterSample>& finals, 
     totals.last_booking = now;
 }
 
-void forget_baselines(PolicyTotals& totals) {
+void forget_baselines(PolicyTotals& totals, const std::vector<std::string>& kept) {
     for (auto& [key, series] : totals.series) {
-        series.baseline.reset();
+        if (std::find(kept.begin(), kept.end(), key.counter) == kept.end()) {
+            series.baseline.reset();
+        }
     }
 }
 

@@ -19,11 +19,63 @@ std::string quota_set_suffix(const std::string& host) {
 
 } // namespace
 
+QuotaResetMark quota_reset_mark(const PolicyTotals& totals, QuotaPeriod period, unsigned start_day,
+                                std::chrono::sys_seconds now) {
+    const periods::Period current = quota_period(period, start_day, now);
+    QuotaResetMark mark{current.begin, {}};
+    for (const auto& [key, series] : totals.series) {
+        if (const auto bytes = total_in(series, current, period_length(period)).bytes; bytes != 0) {
+            mark.booked[key] = bytes;
+        }
+    }
+    return mark;
+}
+
+nlohmann::json quota_reset_marks_to_json(const QuotaResetMarks& marks) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& [quota, mark] : marks) {
+        nlohmann::json booked = nlohmann::json::array();
+        for (const auto& [key, bytes] : mark.booked) {
+            booked.push_back({{"counter", key.counter}, {"host", key.host}, {"bytes", bytes}});
+        }
+        out[quota] = {{"period_begin", mark.period_begin.time_since_epoch().count()},
+                      {"booked", std::move(booked)}};
+    }
+    return out;
+}
+
+QuotaResetMarks quota_reset_marks_from_json(const nlohmann::json& json) {
+    QuotaResetMarks out;
+    try {
+        if (!json.is_object()) {
+            throw StateError("not an object of quotas");
+        }
+        for (const auto& [quota, entry] : json.items()) {
+            QuotaResetMark mark;
+            mark.period_begin = std::chrono::sys_seconds(
+                std::chrono::seconds(entry.at("period_begin").get<std::int64_t>()));
+            for (const auto& one : entry.at("booked")) {
+                mark.booked[{one.at("counter").get<std::string>(),
+                             one.at("host").get<std::string>()}] =
+                    one.at("bytes").get<std::uint64_t>();
+            }
+            out[quota] = std::move(mark);
+        }
+    } catch (const nlohmann::json::exception& error) {
+        throw StateError(std::string("not the quota reset marks' format: ") + error.what());
+    }
+    return out;
+}
+
 QuotaStarts quota_starts(const PolicyTotals& totals, const std::vector<CompiledQuota>& quotas,
-                         std::chrono::sys_seconds now) {
+                         std::chrono::sys_seconds now, const QuotaResetMarks& marks) {
     QuotaStarts out;
     for (const auto& quota : quotas) {
         const periods::Period period = quota_period(quota.period, quota.start_day, now);
+        const auto marked = marks.find(quota.name);
+        const QuotaResetMark* mark =
+            marked != marks.end() && marked->second.period_begin == period.begin ? &marked->second
+                                                                                 : nullptr;
         std::uint64_t used = 0;
         std::map<std::string, std::uint64_t> hosts;
         for (const auto& [key, series] : totals.series) {
@@ -31,7 +83,12 @@ QuotaStarts quota_starts(const PolicyTotals& totals, const std::vector<CompiledQ
                 !std::binary_search(quota.counters.begin(), quota.counters.end(), key.counter)) {
                 continue;
             }
-            const std::uint64_t bytes = total_in(series, period, period_length(quota.period)).bytes;
+            std::uint64_t bytes = total_in(series, period, period_length(quota.period)).bytes;
+            if (mark != nullptr) {
+                // Only what was booked since the reset by hand; never below zero.
+                const auto before = mark->booked.find(key);
+                bytes -= before == mark->booked.end() ? 0 : std::min(bytes, before->second);
+            }
             (quota.per_host ? hosts[key.host] : used) += bytes;
         }
         for (const auto& object : quota.objects) {

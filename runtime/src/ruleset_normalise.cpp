@@ -16,6 +16,9 @@ std::string normalise_ruleset(const std::string& listing,
     static const std::regex counter_detail(R"(^\s*(comment "[^"]*"|packets \d+ bytes \d+)$)");
     static const std::regex elements_open(R"(^\s*elements = \{.*$)");
     static const std::regex comment_line(R"(^\s*comment "[^"]*"$)");
+    // nft 1.0.6's JSON leaves the dynamic flag out (a host set listed as having no flags), so
+    // the listing's own flags and timeout lines, which come before the elements, say it too.
+    static const std::regex packet_state(R"(^\s*(flags .*\b(dynamic|timeout)\b.*|timeout .*)$)");
     // A set kept by a reload keeps the comment it was created with, like a counter.
     enum class Block { other, counter, set, dynamic_set } block = Block::other;
     int element_depth = 0; // > 0 while skipping a dynamic set's element list
@@ -36,6 +39,8 @@ std::string normalise_ruleset(const std::string& listing,
             block = Block::other;
         } else if (block == Block::counter && std::regex_match(line, counter_detail)) {
             continue;
+        } else if (block == Block::set && std::regex_match(line, packet_state)) {
+            block = Block::dynamic_set;
         } else if ((block == Block::set || block == Block::dynamic_set) &&
                    std::regex_match(line, comment_line)) {
             continue;

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <map>
 #include <rrd.h>
+#include <string>
 #include <tuple>
 
 namespace acctc::recording {
@@ -30,6 +31,9 @@ std::pair<std::time_t, std::time_t> time_range(const std::string& start, const s
         std::string detail = rrd_test_error() != 0 ? rrd_get_error() : "invalid range";
         rrd_clear_error();
         throw RrdError("cannot read the graph's time range: " + detail);
+    }
+    if (from >= to) {
+        throw RrdError("the graph's start (" + start + ") is not before its end (" + end + ")");
     }
     return {from, to};
 }

@@ -127,10 +127,14 @@ FetchedSeries fetch_rrd(const std::filesystem::path& file, const std::string& cf
     errno = 0;
     const int status = rrd_fetch_r(path.c_str(), cf.c_str(), &series.start, &series.end,
                                    &series.step, &names.count, &names.names, &raw);
-    const std::unique_ptr<rrd_value_t, FreeDeleter> data(raw);
     if (status != 0) {
+        // librrd frees the names and data it allocated before failing (a start after the end:
+        // `graph -s now -e -1d`) without clearing the pointers: freeing them again crashed.
+        names.names = nullptr;
+        names.count = 0;
         throw_rrd_error("cannot fetch from", file, errno);
     }
+    const std::unique_ptr<rrd_value_t, FreeDeleter> data(raw);
     for (unsigned long i = 0; i < names.count; ++i) {
         series.ds_names.emplace_back(names.names[i]);
     }

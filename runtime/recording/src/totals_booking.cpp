@@ -43,7 +43,7 @@ void book_apply(const StateStore& store, const DirectoryLock& held, const std::s
     }
     change_totals(store, held, policy, [&](runtime::PolicyTotals& totals) {
         if (report.created) {
-            runtime::forget_baselines(totals);
+            runtime::forget_baselines(totals, report.pinned_counters);
         }
         runtime::book_final(totals, runtime::samples_of(report.removed), now);
     });

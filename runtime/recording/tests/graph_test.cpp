@@ -255,6 +255,20 @@ TEST(GraphSeries, LabelsFromRecordingAndDataWithAShortStep) {
     EXPECT_NE(find_prefix(args, "CDEF:plot1=v1,1,*"), args.end());
     EXPECT_EQ(testing::read_png_header(render_graph(request)).width, request.width);
 
+    // A start after the end is an error naming both (it crashed inside librrd's fetch).
+    request.start = "now";
+    request.end = "-1d";
+    EXPECT_THROW(
+        {
+            try {
+                describe_series(request);
+            } catch (const RrdError& error) {
+                EXPECT_STREQ(error.what(), "the graph's start (now) is not before its end (-1d)");
+                throw;
+            }
+        },
+        RrdError);
+
     // A range before the first reading holds nothing.
     request.start = std::to_string(t0 - 3600);
     request.end = std::to_string(t0 - 1800);

@@ -71,6 +71,16 @@ TEST_F(RecorderTest, StoresTheRateBetweenTwoReadings) {
     EXPECT_EQ(last_update(first[0].file), t0 + 10);
 }
 
+// librrd refuses a start after the end and frees what it had allocated itself: an error, not
+// a double free (`acctc graph -s now -e -1d` crashed with SIGSEGV).
+TEST_F(RecorderTest, AFetchEndingBeforeItStartsIsAnError) {
+    record(1000, 10, t0);
+    record(2000, 20, t0 + 10);
+    const auto file = rrd_path(dir.path(), "home", "skype_tcp_in");
+    EXPECT_THROW(fetch_rrd(file, "AVERAGE", t0 + 10, t0 - 86400, 10), RrdError);
+    EXPECT_THROW(fetch_rrd(file, "NOSUCHCF", t0 - 10, t0 + 10, 10), RrdError);
+}
+
 TEST_F(RecorderTest, ACounterResetLeavesAGapNotASpike) {
     record(1'000'000, 1000, t0);
     record(1'001'000, 1010, t0 + 10);

@@ -77,6 +77,19 @@ TEST_F(PeriodTotals, FinalValuesAndRecreatedTables) {
     EXPECT_EQ(month_total(totals, "old", now), (Amount{3, 30}));
 }
 
+// Per-host counters counted in BPF live in pinned maps, which a flush of the ruleset leaves:
+// the table created anew keeps their baselines (their next value is not all new).
+TEST_F(PeriodTotals, ATableCreatedAnewKeepsTheBaselinesOfPinnedCounters) {
+    const auto now = at("2026-03-10T10:00:00Z");
+    book(totals, {sample("wan", 10, 1000), sample("lan_in", 3, 300, "198.18.0.1")}, now);
+    forget_baselines(totals, {"lan_in", "lan_in_overflow"});
+    book(totals, {sample("wan", 2, 200), sample("lan_in", 4, 400, "198.18.0.1")}, now);
+    EXPECT_EQ(month_total(totals, "wan", now), (Amount{12, 1200}));
+    EXPECT_EQ(total_in(totals.series.at({"lan_in", "198.18.0.1"}),
+                       periods::containing(now, Length::day), Length::day),
+              (Amount{4, 400}));
+}
+
 TEST_F(PeriodTotals, MissingCounterLosesItsBaseline) {
     const auto now = at("2026-03-10T10:00:00Z");
     book(totals, {sample("lan", 10, 1000, "198.18.0.1")}, now);

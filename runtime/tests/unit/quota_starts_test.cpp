@@ -91,5 +91,56 @@ TEST_F(QuotaStartsTest, PerHostQuotasStartEachHostFromItsOwnTotal) {
                                    {"kids_quota_v6", {{"2001:db8::7", 1000}}}}));
 }
 
+// `acctc quotas --reset` in the middle of a period: a quota created anew later in that period
+// (after a flush, a reboot) starts from what was booked since the reset, not from the whole
+// period (it came back spent, though reset by hand); a mark of an earlier period is no longer
+// in force.
+TEST_F(QuotaStartsTest, AResetByHandCountsOnlyWhatCameAfterIt) {
+    book(totals, {sample("wan_in", 600), sample("wan_out", 300)}, at("2026-03-16T01:00:00Z"));
+    const auto mark = quota_reset_mark(totals, QuotaPeriod::month, 15, at("2026-03-16T01:30:00Z"));
+    EXPECT_EQ(mark.period_begin, at("2026-03-15T00:00:00Z"));
+    book(totals, {sample("wan_in", 650), sample("wan_out", 400)}, at("2026-03-16T02:00:00Z"));
+    const QuotaResetMarks marks{{"line", mark}};
+    EXPECT_EQ(quota_starts(totals, {line()}, at("2026-03-17T00:00:00Z"), marks).objects,
+              (Objects{{"line", 150}, {"line_warn", 150}}));
+    // Without the mark: the whole period, capped.
+    EXPECT_EQ(quota_starts(totals, {line()}, at("2026-03-17T00:00:00Z")).objects,
+              (Objects{{"line", 1000}, {"line_warn", 800}}));
+    // Next period: the mark is of the one before; what counts is this period's alone.
+    book(totals, {sample("wan_in", 700), sample("wan_out", 400)}, at("2026-04-15T01:00:00Z"));
+    EXPECT_EQ(quota_starts(totals, {line()}, at("2026-04-16T00:00:00Z"), marks).objects,
+              (Objects{{"line", 50}, {"line_warn", 50}}));
+    // A mark of another quota changes nothing here.
+    EXPECT_EQ(quota_starts(totals, {line()}, at("2026-03-17T00:00:00Z"), {{"other", mark}}).objects,
+              (Objects{{"line", 1000}, {"line_warn", 800}}));
+}
+
+TEST_F(QuotaStartsTest, AResetByHandOfAPerHostQuotaCountsEachHostSinceIt) {
+    book(totals, {sample("lan_in", 700, "198.18.0.5"), sample("lan_in", 300, "198.18.0.6")},
+         at("2026-03-15T01:00:00Z"));
+    const auto mark = quota_reset_mark(totals, QuotaPeriod::day, 1, at("2026-03-15T01:10:00Z"));
+    book(totals,
+         {sample("lan_in", 750, "198.18.0.5"), sample("lan_in", 300, "198.18.0.6"),
+          sample("lan_in", 20, "198.18.0.7")},
+         at("2026-03-15T02:00:00Z"));
+    CompiledQuota kids{"kids", {"lan_in"}, QuotaPeriod::day, 1, {}, true, {"kids_quota_v4"}, 1000};
+    EXPECT_EQ(quota_starts(totals, {kids}, at("2026-03-15T03:00:00Z"), {{"kids", mark}}).hosts,
+              (Hosts{{"kids_quota_v4", {{"198.18.0.5", 50}, {"198.18.0.7", 20}}}}));
+}
+
+TEST_F(QuotaStartsTest, ResetMarksReadBackAndADamagedFileIsAnError) {
+    book(totals, {sample("wan_in", 600), sample("lan_in", 5, "2001:db8::1")},
+         at("2026-03-16T01:00:00Z"));
+    const QuotaResetMarks marks{
+        {"line", quota_reset_mark(totals, QuotaPeriod::month, 15, at("2026-03-16T01:30:00Z"))}};
+    EXPECT_EQ(
+        quota_reset_marks_from_json(nlohmann::json::parse(quota_reset_marks_to_json(marks).dump())),
+        marks);
+    EXPECT_THROW(quota_reset_marks_from_json(nlohmann::json::parse("[1]")), StateError);
+    EXPECT_THROW(quota_reset_marks_from_json(
+                     nlohmann::json::parse(R"({"line": {"period_begin": "x", "booked": []}})")),
+                 StateError);
+}
+
 } // namespace
 } // namespace acctc::runtime

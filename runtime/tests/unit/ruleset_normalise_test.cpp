@@ -51,6 +51,41 @@ TEST(RulesetNormalise, DropsCounterCommentsValuesAndDynamicElements) {
                                                      "}\n");
 }
 
+// A per-host set: nft 1.0.6's JSON lists it without its dynamic flag, so the names given miss it;
+// its elements (the hosts traffic added) are state all the same, or `diff --live` right after
+// apply differed once a host had sent a packet.
+TEST(RulesetNormalise, DropsTheElementsOfASetListedAsDynamic) {
+    const std::string listing = "table inet acctc_t {\n"
+                                "\tset h_hosts_v4 {\n"
+                                "\t\ttype ipv4_addr\n"
+                                "\t\tsize 8192\n"
+                                "\t\tflags dynamic\n"
+                                "\t\tcounter\n"
+                                "\t\tcomment \"acctc1 f=1 @p.acct:3\"\n"
+                                "\t\telements = { 198.18.1.20 counter,\n"
+                                "\t\t\t     198.18.1.21 counter }\n"
+                                "\t}\n"
+                                "\tset p_v4 {\n"
+                                "\t\ttype ipv4_addr\n"
+                                "\t\ttimeout 1h\n"
+                                "\t\telements = { 198.18.0.1 expires 10s }\n"
+                                "\t}\n"
+                                "}\n";
+    EXPECT_EQ(normalise_ruleset(listing, {}), "table inet acctc_t {\n"
+                                              "\tset h_hosts_v4 {\n"
+                                              "\t\ttype ipv4_addr\n"
+                                              "\t\tsize 8192\n"
+                                              "\t\tflags dynamic\n"
+                                              "\t\tcounter\n"
+                                              "\t}\n"
+                                              "\n"
+                                              "\tset p_v4 {\n"
+                                              "\t\ttype ipv4_addr\n"
+                                              "\t\ttimeout 1h\n"
+                                              "\t}\n"
+                                              "}\n");
+}
+
 // The kernel lists members in creation order: a counter a reload added comes last.
 TEST(RulesetNormalise, OrderOfMembersDoesNotMatter) {
     const std::string created = "table inet acctc_t {\n"

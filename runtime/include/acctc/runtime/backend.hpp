@@ -57,6 +57,10 @@ struct ApplyReport {
     // nft: why the counters CompiledPolicy::bpf_wire plans to correct count merged packets
     // instead (no BPF, no TCX, a device missing: docs/counting.md); none when corrected.
     std::optional<std::string> wire_fallback{};
+    // Counters whose counts live in pinned BPF maps (per-host counters counted in BPF, their
+    // overflow): a table created anew does not restart them, so their baselines in the period
+    // totals stay (else the next save booked everything they held again).
+    std::vector<std::string> pinned_counters;
 };
 
 // One line per replaced or removed set for the user, e.g. "note: set peers_v4 was re-created

@@ -36,6 +36,14 @@ std::uint64_t netns_cookie();
 // is mounted at <root>: with `create` an error (acctc mounts none), without an empty path.
 std::filesystem::path namespace_dir(bool create);
 
+// Pins another process may not see (`ip netns exec` hides /sys/fs/bpf) are recorded under
+// /run/acctc, which it does see, in the file `record` of the namespace's directory: a reader
+// without them fails (refuse_unseen_pins, naming `what` counts there) instead of reading less
+// than what was counted (the period totals took that for a reset and booked it all again).
+void record_pins(const std::string& record, const std::filesystem::path& dir);
+void forget_pins(const std::string& record);
+void refuse_unseen_pins(const std::string& record, const std::string& what);
+
 // A BPF_PROG_TYPE_SCHED_CLS program (tc and TCX). Throws with the verifier's log on refusal.
 UniqueFd load_sched_cls(const std::vector<bpf_insn>& program, const std::string& name);
 

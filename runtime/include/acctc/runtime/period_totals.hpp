@@ -77,8 +77,9 @@ Amount book(PolicyTotals& totals, const std::vector<CounterSample>& readings,
 // drops their baselines.
 void book_final(PolicyTotals& totals, const std::vector<CounterSample>& finals,
                 std::chrono::sys_seconds now);
-// Every counter starts again from zero (the table was created anew): baselines dropped.
-void forget_baselines(PolicyTotals& totals);
+// Every counter starts again from zero (the table was created anew): baselines dropped, but for
+// the counters named in `kept` (counted outside the table, in pinned BPF maps).
+void forget_baselines(PolicyTotals& totals, const std::vector<std::string>& kept = {});
 
 // A series' total over [period.begin, period.end): its days for a day or month period, its hours
 // for an hour period.

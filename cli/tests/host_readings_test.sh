@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Per-host counters as an independent tester checks them, with real packets in namespaces (pings
+# over a veth pair to a peer namespace):
+# - `acctc diff --live` right after apply exits 0 also once hosts have sent packets: the host
+#   sets' elements are state the packet path fills, not drift (docs/runtime.md, "acctc diff");
+# - `acctc counters POLICY NOSUCH` lists each counter once in its error, not once per host;
+# - a policy as applied is named NAME.acct too, as acctc(1) says of every POLICY argument.
+#   host_readings_test.sh ACCTC
+set -u
+acctc=$(realpath "$1")
+host=acctc-hr-host-$$
+peer=acctc-hr-peer-$$
+work=$(mktemp -d /tmp/acctc-host-readings-XXXXXX)
+mkdir "$work/empty" # a directory without policy files
+failures=0
+cleanup() {
+    ip netns del "$host" 2>/dev/null
+    ip netns del "$peer" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+ip netns add "$host" || exit 1
+ip netns add "$peer" || exit 1
+ip link add veth0 netns "$host" type veth peer name veth0 netns "$peer" || exit 1
+for ns in "$host" "$peer"; do
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+    ip -n "$ns" link set lo up
+    ip -n "$ns" link set veth0 up
+done
+ip -n "$host" addr add 198.18.98.1/24 dev veth0
+ip -n "$host" addr add 2001:db8:98::1/64 dev veth0 nodad
+ip -n "$peer" addr add 198.18.98.2/24 dev veth0
+ip -n "$peer" addr add 2001:db8:98::2/64 dev veth0 nodad
+acctc_h() { "$acctc" "$1" --netns "$host" "${@:2}"; }
+
+cat >"$work/hr.acct" <<'POLICY'
+policy hr
+interface wan = veth0
+network home = 198.18.0.0/16, 2001:db8::/32
+counter devices { via wan; split host remote within home; split direction }
+POLICY
+acctc_h apply "$work/hr.acct" >/dev/null 2>&1 || fail "apply failed"
+ip netns exec "$host" ping -n -q -c 3 -i 0.01 198.18.98.2 >/dev/null || fail "ping failed"
+ip netns exec "$host" ping -n -q -c 2 -i 0.01 2001:db8:98::2 >/dev/null || fail "ping -6 failed"
+ip netns exec "$host" nft list table inet acctc_hr | grep -q '198.18.98.2 counter packets 3' ||
+    fail "the host set holds no element for the peer: $(ip netns exec "$host" nft list table inet acctc_hr)"
+
+# diff --live: the elements are data; the policy is what was applied.
+output=$(acctc_h diff --live "$work/hr.acct" 2>&1)
+status=$?
+[[ $status == 0 ]] || fail "diff --live after traffic exited $status, not 0: $output"
+
+# An unknown COUNTER: the error names devices_in and devices_out once each (two hosts each).
+output=$(acctc_h counters hr nosuch 2>&1)
+status=$?
+[[ $status == 1 ]] || fail "counters hr nosuch exited $status, not 1"
+[[ $output == *"(counters: devices_in, devices_in_overflow, devices_out, devices_out_overflow)"* ]] ||
+    fail "counters hr nosuch: $output"
+
+# A policy as applied by its NAME.acct (acctc(1): NAME may end in .acct), no such file here.
+output=$(cd "$work/empty" && "$acctc" counters --netns "$host" hr.acct -x 2>&1)
+[[ $? == 0 && $output == *"198.18.98.2"* ]] || fail "counters hr.acct: $output"
+
+acctc_h remove hr.acct >/dev/null 2>&1 || fail "remove hr.acct failed"
+((failures == 0)) || exit 1
+echo "ok: diff --live after traffic, an unknown counter's error names each counter once, NAME.acct names a policy as applied"
