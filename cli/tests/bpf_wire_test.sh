@@ -20,7 +20,9 @@ work=$(mktemp -d /tmp/acctc-bpf-wire-XXXXXX)
 mkdir -p "$work/bpffs"
 mount -t bpf bpf "$work/bpffs"
 export ACCTC_BPF_ROOT=$work/bpffs ACCTC_STATE_DIR=$work/state
+watcher=
 cleanup() {
+    [[ -n $watcher ]] && kill "$watcher" 2>/dev/null
     for ns in "$host" "$peer"; do ip netns del "$ns" 2>/dev/null; done
     umount "$work/bpffs" 2>/dev/null
     rm -rf "$work"
@@ -58,6 +60,7 @@ policy wire
 interface wan = wan0
 counter line { via wan; split direction }
 counter web6 { via wan; tcp port 7001; address 2001:db8::/32 }
+quota line { on line; 10 GB per month }
 POLICY
 acctc_h() { "$acctc" "$1" --netns "$host" "${@:2}"; }
 acctc_h apply "$work/wire.acct" >"$work/apply.out" 2>&1 || fail "apply failed: $(cat "$work/apply.out")"
@@ -95,6 +98,12 @@ stats() {
     local d=/sys/class/net/eth0/statistics
     ip netns exec "$peer" sh -c "echo \$(cat $d/rx_packets) \$(cat $d/rx_bytes) \$(cat $d/tx_packets) \$(cat $d/tx_bytes)"
 }
+quota_used() { acctc_h quotas "$1" --json | jq -r ".quotas[] | select(.quota == \"$2\") | .used_bytes"; }
+# The kernel object's budget and charge: "BYTES CONSUMED".
+kernel_quota() {
+    ip netns exec "$host" nft -j list quota inet "acctc_$1" "$2" |
+        jq -r '.nftables[] | select(.quota) | "\(.quota.bytes) \(.quota.used)"'
+}
 reading() { acctc_h counters wire --json | jq -r ".counters[] | select(.name == \"$1\") | \"\(.packets) \(.bytes) \(.merged)\""; }
 hook() { ip netns exec "$host" nft list counter inet acctc_wire "$1" | awk '/packets/ {print $2}'; }
 
@@ -116,6 +125,7 @@ check_wire() {
 }
 
 start=$(stats)
+applied=$start
 bulk 198.18.62.2 7000 60000 40000
 bulk 2001:db8:62::2 7001 40000 60000
 check_wire "$start" "first transfers"
@@ -126,6 +136,21 @@ read -r in_p _ <<<"$(reading line_in)"
 (($(hook line_in) < in_p)) || fail "GRO merged nothing on the host's wan0"
 web6=($(reading web6))
 ((web6[0] > 0)) || fail "web6 counted nothing"
+
+# The quota on line (examples/metered_line.acct): its use is the wire's, both ways.
+wire_since() {
+    local before=($1) after=($(stats))
+    echo $((after[1] - before[1] - 14 * (after[0] - before[0]) + after[3] - before[3]))
+}
+check_quota() {
+    local used wire
+    used=$(quota_used wire line) wire=$(wire_since "$applied")
+    [[ $used == "$wire" ]] || fail "$1: quota line used $used != the wire's $wire"
+    echo "$1: quota line used $used bytes = the wire"
+}
+check_quota "first transfers"
+read -r budget consumed <<<"$(kernel_quota wire line)"
+((consumed < $(quota_used wire line))) || fail "the kernel's charge $consumed holds no merged packets"
 
 # Reload: the same counts.
 before=$(reading line_out)
@@ -139,6 +164,84 @@ acctc_h counters wire --reset >/dev/null || fail "reset failed"
 start=$(stats)
 bulk 198.18.62.2 7002 30000 50000
 check_wire "$start" "after reset and reload"
+check_quota "after a counter reset and a reload"
+
+# The watcher lowers the kernel's budgets by the correction (consumed is kept), and the use
+# read stays the wire's.
+"$acctc" quotas --netns "$host" --watch --state-dir "$work/state" 2>"$work/watch.log" &
+watcher=$!
+sleep 1.5
+kill "$watcher"
+wait "$watcher"
+watcher=
+read -r budget consumed <<<"$(kernel_quota wire line)"
+used=$(quota_used wire line)
+((budget == 10000000000 - (used - consumed))) ||
+    fail "budget $budget after the watcher: not 10 GB less the correction $((used - consumed))"
+read -r warn_budget _ <<<"$(kernel_quota wire line_warn)"
+((warn_budget == 8000000000 - (used - consumed))) || fail "warning budget $warn_budget not lowered"
+check_quota "after the watcher lowered the budgets by $((used - consumed))"
+acctc_h quotas wire --reset >/dev/null || fail "quota reset failed"
+[[ $(quota_used wire line) == 0 && $(kernel_quota wire line) == "10000000000 0" ]] ||
+    fail "quota reset left $(quota_used wire line), kernel $(kernel_quota wire line)"
+
+# Enforcement at the wire's budget: `drop` on a 2 MB quota of both directions, the host
+# sending at about 400 kB/s in 20,000-byte writes while the watcher runs. The kernel drops at
+# its lowered budget, so what passed (line_in + line_out, the wire's bytes) ends within the
+# correction added since the watcher's last tick above the budget — and at most one merged
+# packet below it.
+cat >"$work/cap.acct" <<'POLICY'
+policy cap
+interface wan = wan0
+counter line { via wan; split direction }
+quota cap { on line; 2 MB per day; drop }
+POLICY
+acctc_h apply "$work/cap.acct" >/dev/null 2>&1 || fail "apply cap failed"
+"$acctc" quotas --netns "$host" cap --watch --state-dir "$work/state" 2>"$work/watch.log" &
+watcher=$!
+paced() {
+    ip netns exec "$peer" python3 -c "
+import socket
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('$1', $2)); s.listen(1)
+c, _ = s.accept()
+c.settimeout(3)
+try:
+    while c.recv(65536): pass
+except socket.timeout: pass
+" &
+    local server=$!
+    sleep 0.3
+    ip netns exec "$host" python3 -c "
+import socket, time
+s = socket.create_connection(('$1', $2))
+s.settimeout(2)
+sent = 0
+try:
+    while sent < $3:
+        s.sendall(b's' * 20000); sent += 20000; time.sleep(0.05)
+except OSError: pass
+"
+    wait "$server"
+}
+start=$(stats)
+paced 198.18.62.2 7003 4000000
+kill "$watcher"
+wait "$watcher"
+watcher=
+cap() { acctc_h counters cap --json | jq -r ".counters[] | select(.name == \"$1\") | .bytes"; }
+after=($(stats)) before=($start)
+out_wire=$((after[1] - before[1] - 14 * (after[0] - before[0])))
+[[ $(cap line_out) == "$out_wire" ]] || fail "cap: line_out $(cap line_out) != the wire's $out_wire"
+passed=$(($(cap line_in) + $(cap line_out)))
+state=$(acctc_h quotas cap --json | jq -r '.quotas[0] | "\(.state) \(.used_bytes)"')
+[[ $state == "exhausted 2000000" ]] || fail "cap: quota $state, not spent"
+grep -q "quota cap of policy cap is spent" "$work/watch.log" || fail "the watcher did not say: $(cat "$work/watch.log")"
+echo "cap: $passed wire bytes passed a 2000000-byte budget (over by $((passed - 2000000)))"
+((passed <= 2000000 + ${ACCTC_WIRE_CAP_SLACK:-16000})) || fail "cap: $passed bytes passed the 2 MB budget"
+((passed > 2000000 - 65536)) || fail "cap: cut off at $passed bytes, long before the 2 MB budget"
+acctc_h remove cap >/dev/null || fail "remove cap failed"
 
 # No bpffs: loaded without the correction, said so, and merged again.
 ACCTC_BPF_ROOT=$work/not-bpffs acctc_h apply "$work/wire.acct" >"$work/apply.out" 2>&1 ||

@@ -24,6 +24,7 @@
 #include "quota_relabel.hpp"
 #include "reload_plan.hpp"
 #include "set_shape.hpp"
+#include "wire_quota_budgets.hpp"
 
 #include <algorithm>
 #include <linux/netfilter.h>
@@ -276,6 +277,9 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
         apply_bpf_hosts(policy.policy_name, policy.bpf_hosts,
                         nft_hosts_for_bpf(netlink_, table, into_bpf));
     }
+    const std::vector<std::string> created_quotas =
+        dry_run ? std::vector<std::string>{}
+                : wire_quotas_to_create(netlink_, table, policy.bpf_wire);
     try {
         ApplyReport report = apply_table(policy, dry_run);
         for (const auto& counter : into_bpf) {
@@ -283,6 +287,8 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
         }
         if (!dry_run) {
             report.wire_fallback = apply_wire_correction(policy.policy_name, policy.bpf_wire);
+            // The reload set the quota objects' budgets as declared (wire_quota_budgets.hpp).
+            settle_wire_quotas(netlink_, policy.policy_name, created_quotas);
         }
         return report;
     } catch (...) {
