@@ -7,13 +7,18 @@
 # frame where veth counts it) while the hooks alone count fewer; they read `merged: false`; a reset zeroes them, a
 # reload keeps them, both exact again after more traffic; without a bpffs apply notes the
 # fallback and they read `merged`; remove leaves no pin. Private mount namespace, own bpffs.
-#   bpf_wire_test.sh ACCTC SET_OFFLOADS_PY
+# On nft, a quota on line (examples/metered_line.acct) reads the wire's use, and a `drop`
+# quota cuts off at the wire's budget while the watcher lowers the kernel's; the iptables
+# backends (BACKEND iptables-nft or iptables-legacy) run the rest: the same program, added to
+# their rules' counters.
+#   bpf_wire_test.sh ACCTC SET_OFFLOADS_PY [BACKEND]
 set -u
 if [[ -z ${ACCTC_WIRE_TEST_PRIVATE:-} ]]; then
     ACCTC_WIRE_TEST_PRIVATE=1 exec unshare -m --propagation private "$0" "$@"
 fi
 acctc=$(realpath "$1")
 offloads=$(realpath "$2")
+backend=${3:-nft}
 tag=bpfw$$
 host=$tag-h peer=$tag-p
 work=$(mktemp -d /tmp/acctc-bpf-wire-XXXXXX)
@@ -60,10 +65,12 @@ policy wire
 interface wan = wan0
 counter line { via wan; split direction }
 counter web6 { via wan; tcp port 7001; address 2001:db8::/32 }
-quota line { on line; 10 GB per month }
 POLICY
+# iptables: a quota's counters are not corrected (its nfacct object cannot follow).
+[[ $backend == nft ]] && echo "quota line { on line; 10 GB per month }" >>"$work/wire.acct"
 acctc_h() { "$acctc" "$1" --netns "$host" "${@:2}"; }
-acctc_h apply "$work/wire.acct" >"$work/apply.out" 2>&1 || fail "apply failed: $(cat "$work/apply.out")"
+acctc_b() { acctc_h "$1" --backend "$backend" "${@:2}"; }
+acctc_b apply "$work/wire.acct" >"$work/apply.out" 2>&1 || fail "apply failed: $(cat "$work/apply.out")"
 grep -q "could not be attached" "$work/apply.out" && fail "no correction: $(cat "$work/apply.out")"
 
 # Bulk TCP both ways: ADDRESS PORT SEND REPLY (bytes, in writes of 20,000 and more).
@@ -104,7 +111,7 @@ kernel_quota() {
     ip netns exec "$host" nft -j list quota inet "acctc_$1" "$2" |
         jq -r '.nftables[] | select(.quota) | "\(.quota.bytes) \(.quota.used)"'
 }
-reading() { acctc_h counters wire --json | jq -r ".counters[] | select(.name == \"$1\") | \"\(.packets) \(.bytes) \(.merged)\""; }
+reading() { acctc_b counters wire --json | jq -r ".counters[] | select(.name == \"$1\") | \"\(.packets) \(.bytes) \(.merged)\""; }
 hook() { ip netns exec "$host" nft list counter inet acctc_wire "$1" | awk '/packets/ {print $2}'; }
 
 # Both directions equal the wire's deltas since `before`, in L3 bytes: the peer's rx bytes
@@ -129,11 +136,13 @@ applied=$start
 bulk 198.18.62.2 7000 60000 40000
 bulk 2001:db8:62::2 7001 40000 60000
 check_wire "$start" "first transfers"
-# The hooks alone saw merged packets: fewer than the wire.
-read -r out_p _ <<<"$(reading line_out)"
-(($(hook line_out) < out_p)) || fail "the hook saw every segment: nothing was merged to correct"
-read -r in_p _ <<<"$(reading line_in)"
-(($(hook line_in) < in_p)) || fail "GRO merged nothing on the host's wan0"
+# The hooks alone saw merged packets: fewer than the wire (nft's counter objects).
+if [[ $backend == nft ]]; then
+    read -r out_p _ <<<"$(reading line_out)"
+    (($(hook line_out) < out_p)) || fail "the hook saw every segment: nothing was merged to correct"
+    read -r in_p _ <<<"$(reading line_in)"
+    (($(hook line_in) < in_p)) || fail "GRO merged nothing on the host's wan0"
+fi
 web6=($(reading web6))
 ((web6[0] > 0)) || fail "web6 counted nothing"
 
@@ -143,22 +152,25 @@ wire_since() {
     echo $((after[1] - before[1] - 14 * (after[0] - before[0]) + after[3] - before[3]))
 }
 check_quota() {
+    [[ $backend == nft ]] || return 0
     local used wire
     used=$(quota_used wire line) wire=$(wire_since "$applied")
     [[ $used == "$wire" ]] || fail "$1: quota line used $used != the wire's $wire"
     echo "$1: quota line used $used bytes = the wire"
 }
 check_quota "first transfers"
-read -r budget consumed <<<"$(kernel_quota wire line)"
-((consumed < $(quota_used wire line))) || fail "the kernel's charge $consumed holds no merged packets"
+if [[ $backend == nft ]]; then
+    read -r budget consumed <<<"$(kernel_quota wire line)"
+    ((consumed < $(quota_used wire line))) || fail "the kernel's charge $consumed holds no merged packets"
+fi
 
 # Reload: the same counts.
 before=$(reading line_out)
-acctc_h apply "$work/wire.acct" >/dev/null 2>&1 || fail "reload failed"
+acctc_b apply "$work/wire.acct" >/dev/null 2>&1 || fail "reload failed"
 [[ $(reading line_out) == "$before" ]] || fail "reload changed line_out: $before -> $(reading line_out)"
 
 # Reset: zero, then exact again from there.
-acctc_h counters wire --reset >/dev/null || fail "reset failed"
+acctc_b counters wire --reset >/dev/null || fail "reset failed"
 [[ $(reading line_out) == "0 0 false" && $(reading line_in) == "0 0 false" ]] ||
     fail "reset left $(reading line_out) / $(reading line_in)"
 start=$(stats)
@@ -166,41 +178,38 @@ bulk 198.18.62.2 7002 30000 50000
 check_wire "$start" "after reset and reload"
 check_quota "after a counter reset and a reload"
 
-# The watcher lowers the kernel's budgets by the correction (consumed is kept), and the use
-# read stays the wire's.
-"$acctc" quotas --netns "$host" --watch --state-dir "$work/state" 2>"$work/watch.log" &
-watcher=$!
-sleep 1.5
-kill "$watcher"
-wait "$watcher"
-watcher=
-read -r budget consumed <<<"$(kernel_quota wire line)"
-used=$(quota_used wire line)
-((budget == 10000000000 - (used - consumed))) ||
-    fail "budget $budget after the watcher: not 10 GB less the correction $((used - consumed))"
-read -r warn_budget _ <<<"$(kernel_quota wire line_warn)"
-((warn_budget == 8000000000 - (used - consumed))) || fail "warning budget $warn_budget not lowered"
-check_quota "after the watcher lowered the budgets by $((used - consumed))"
-acctc_h quotas wire --reset >/dev/null || fail "quota reset failed"
-[[ $(quota_used wire line) == 0 && $(kernel_quota wire line) == "10000000000 0" ]] ||
-    fail "quota reset left $(quota_used wire line), kernel $(kernel_quota wire line)"
+quotas() {
+    # The watcher lowers the kernel's budgets by the correction (consumed is kept), and the use
+    # read stays the wire's.
+    "$acctc" quotas --netns "$host" --watch --state-dir "$work/state" 2>"$work/watch.log" &
+    watcher=$!
+    sleep 1.5
+    kill "$watcher"
+    wait "$watcher"
+    watcher=
+    read -r budget consumed <<<"$(kernel_quota wire line)"
+    used=$(quota_used wire line)
+    ((budget == 10000000000 - (used - consumed))) ||
+        fail "budget $budget after the watcher: not 10 GB less the correction $((used - consumed))"
+    read -r warn_budget _ <<<"$(kernel_quota wire line_warn)"
+    ((warn_budget == 8000000000 - (used - consumed))) || fail "warning budget $warn_budget not lowered"
+    check_quota "after the watcher lowered the budgets by $((used - consumed))"
+    acctc_h quotas wire --reset >/dev/null || fail "quota reset failed"
+    [[ $(quota_used wire line) == 0 && $(kernel_quota wire line) == "10000000000 0" ]] ||
+        fail "quota reset left $(quota_used wire line), kernel $(kernel_quota wire line)"
 
-# Enforcement at the wire's budget: `drop` on a 2 MB quota of both directions, the host
-# sending at about 400 kB/s in 20,000-byte writes while the watcher runs. The kernel drops at
-# its lowered budget, so what passed (line_in + line_out, the wire's bytes) ends within the
-# correction added since the watcher's last tick above the budget — and at most one merged
-# packet below it.
-cat >"$work/cap.acct" <<'POLICY'
-policy cap
-interface wan = wan0
-counter line { via wan; split direction }
-quota cap { on line; 2 MB per day; drop }
-POLICY
-acctc_h apply "$work/cap.acct" >/dev/null 2>&1 || fail "apply cap failed"
-"$acctc" quotas --netns "$host" cap --watch --state-dir "$work/state" 2>"$work/watch.log" &
-watcher=$!
-paced() {
-    ip netns exec "$peer" python3 -c "
+    # Enforcement at the wire's budget: `drop` on a 2 MB quota of both directions, the host
+    # sending at about 400 kB/s in 20,000-byte writes while the watcher runs. The kernel drops at
+    # its lowered budget, so what passed (line_in + line_out, the wire's bytes) ends within the
+    # correction added since the watcher's last tick above the budget — and at most one merged
+    # packet below it.
+    printf '%s\n' "policy cap" "interface wan = wan0" "counter line { via wan; split direction }" \
+        "quota cap { on line; 2 MB per day; drop }" >"$work/cap.acct"
+    acctc_b apply "$work/cap.acct" >/dev/null 2>&1 || fail "apply cap failed"
+    "$acctc" quotas --netns "$host" cap --watch --state-dir "$work/state" 2>"$work/watch.log" &
+    watcher=$!
+    paced() {
+        ip netns exec "$peer" python3 -c "
 import socket
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -210,10 +219,10 @@ c.settimeout(3)
 try:
     while c.recv(65536): pass
 except socket.timeout: pass
-" &
-    local server=$!
-    sleep 0.3
-    ip netns exec "$host" python3 -c "
+    " &
+        local server=$!
+        sleep 0.3
+        ip netns exec "$host" python3 -c "
 import socket, time
 s = socket.create_connection(('$1', $2))
 s.settimeout(2)
@@ -222,38 +231,40 @@ try:
     while sent < $3:
         s.sendall(b's' * 20000); sent += 20000; time.sleep(0.05)
 except OSError: pass
-"
-    wait "$server"
+    "
+        wait "$server"
+    }
+    start=$(stats)
+    paced 198.18.62.2 7003 4000000
+    kill "$watcher"
+    wait "$watcher"
+    watcher=
+    cap() { acctc_b counters cap --json | jq -r ".counters[] | select(.name == \"$1\") | .bytes"; }
+    after=($(stats)) before=($start)
+    out_wire=$((after[1] - before[1] - 14 * (after[0] - before[0])))
+    [[ $(cap line_out) == "$out_wire" ]] || fail "cap: line_out $(cap line_out) != the wire's $out_wire"
+    passed=$(($(cap line_in) + $(cap line_out)))
+    state=$(acctc_h quotas cap --json | jq -r '.quotas[0] | "\(.state) \(.used_bytes)"')
+    [[ $state == "exhausted 2000000" ]] || fail "cap: quota $state, not spent"
+    grep -q "quota cap of policy cap is spent" "$work/watch.log" || fail "the watcher did not say: $(cat "$work/watch.log")"
+    echo "cap: $passed wire bytes passed a 2000000-byte budget (over by $((passed - 2000000)))"
+    ((passed <= 2000000 + ${ACCTC_WIRE_CAP_SLACK:-16000})) || fail "cap: $passed bytes passed the 2 MB budget"
+    ((passed > 2000000 - 65536)) || fail "cap: cut off at $passed bytes, long before the 2 MB budget"
+    acctc_b remove cap >/dev/null || fail "remove cap failed"
 }
-start=$(stats)
-paced 198.18.62.2 7003 4000000
-kill "$watcher"
-wait "$watcher"
-watcher=
-cap() { acctc_h counters cap --json | jq -r ".counters[] | select(.name == \"$1\") | .bytes"; }
-after=($(stats)) before=($start)
-out_wire=$((after[1] - before[1] - 14 * (after[0] - before[0])))
-[[ $(cap line_out) == "$out_wire" ]] || fail "cap: line_out $(cap line_out) != the wire's $out_wire"
-passed=$(($(cap line_in) + $(cap line_out)))
-state=$(acctc_h quotas cap --json | jq -r '.quotas[0] | "\(.state) \(.used_bytes)"')
-[[ $state == "exhausted 2000000" ]] || fail "cap: quota $state, not spent"
-grep -q "quota cap of policy cap is spent" "$work/watch.log" || fail "the watcher did not say: $(cat "$work/watch.log")"
-echo "cap: $passed wire bytes passed a 2000000-byte budget (over by $((passed - 2000000)))"
-((passed <= 2000000 + ${ACCTC_WIRE_CAP_SLACK:-16000})) || fail "cap: $passed bytes passed the 2 MB budget"
-((passed > 2000000 - 65536)) || fail "cap: cut off at $passed bytes, long before the 2 MB budget"
-acctc_h remove cap >/dev/null || fail "remove cap failed"
+[[ $backend == nft ]] && quotas
 
 # No bpffs: loaded without the correction, said so, and merged again.
-ACCTC_BPF_ROOT=$work/not-bpffs acctc_h apply "$work/wire.acct" >"$work/apply.out" 2>&1 ||
+ACCTC_BPF_ROOT=$work/not-bpffs acctc_b apply "$work/wire.acct" >"$work/apply.out" 2>&1 ||
     fail "apply without bpffs failed"
 grep -q "note: counters line, web6 count merged packets.*could not be attached: no bpffs" \
     "$work/apply.out" || fail "no fallback note: $(cat "$work/apply.out")"
-ACCTC_BPF_ROOT=$work/not-bpffs "$acctc" counters --netns "$host" wire --json |
+ACCTC_BPF_ROOT=$work/not-bpffs "$acctc" counters --netns "$host" --backend "$backend" wire --json |
     jq -e '.counters[] | select(.name == "line_out") | .merged' >/dev/null ||
     fail "line_out without the correction does not say merged"
 
-acctc_h apply "$work/wire.acct" >/dev/null 2>&1 || fail "apply again failed"
-acctc_h remove wire >/dev/null || fail "remove failed"
+acctc_b apply "$work/wire.acct" >/dev/null 2>&1 || fail "apply again failed"
+acctc_b remove wire >/dev/null || fail "remove failed"
 left=$(find "$ACCTC_BPF_ROOT" -mindepth 1 ! -name '*.debug' | wc -l)
 [[ $left == 0 ]] || fail "remove left $left pinned objects: $(find "$ACCTC_BPF_ROOT")"
 echo PASS

@@ -201,7 +201,7 @@ void merge_scopes(std::vector<WireRule>& rules) {
 
 } // namespace
 
-WirePlanning plan_bpf_wire(const ir::Policy& policy, const rules::Table& table) {
+WirePlanning plan_bpf_wire(const ir::Policy& policy, const rules::Table& table, bool quotas) {
     // Per kernel counter: its rules, or nothing once one is beyond the program.
     struct Found {
         bool usable = true;
@@ -252,10 +252,15 @@ WirePlanning plan_bpf_wire(const ir::Policy& policy, const rules::Table& table) 
                 objects.push_back(object.name);
             }
         }
+        const auto summed = [&](const std::string& name) {
+            return std::any_of(policy.quotas.begin(), policy.quotas.end(), [&](const auto& q) {
+                return std::binary_search(q.counters.begin(), q.counters.end(), name);
+            });
+        };
         const bool usable =
             !objects.empty() && std::all_of(objects.begin(), objects.end(), [&](const auto& name) {
                 const auto it = found.find(name);
-                return it == found.end() || it->second.usable;
+                return (quotas || !summed(name)) && (it == found.end() || it->second.usable);
             });
         if (!usable) {
             continue;
@@ -291,7 +296,7 @@ WirePlanning plan_bpf_wire(const ir::Policy& policy, const rules::Table& table) 
                 wire.counters.push_back(c);
             }
         }
-        if (!quota.per_host && !wire.counters.empty()) {
+        if (quotas && !quota.per_host && !wire.counters.empty()) {
             out.plan.quotas.push_back(std::move(wire));
         }
     }

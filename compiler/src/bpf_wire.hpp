@@ -22,7 +22,9 @@ struct WirePlanning {
 // conditions than the family, the L4 protocol, ports and literal addresses, and no other
 // statement than the count — and the counter has no verdict, no `split host`, no `follow` or
 // `listen` and is no other counter's `peers of`. Everything else keeps counting what its hook
-// saw, with its warning. A quota that sums corrected counters is corrected by as much.
-WirePlanning plan_bpf_wire(const ir::Policy& policy, const rules::Table& table);
+// saw, with its warning. A quota that sums corrected counters is corrected by as much — where
+// `quotas` says its kernel object's budget can follow the correction (nft); elsewhere
+// (iptables' nfacct objects) the counters a quota sums are not corrected.
+WirePlanning plan_bpf_wire(const ir::Policy& policy, const rules::Table& table, bool quotas);
 
 } // namespace acctc

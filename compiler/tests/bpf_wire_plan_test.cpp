@@ -148,11 +148,23 @@ TEST(BpfWirePlan, QuotasSumTheirCountersCorrections) {
     EXPECT_EQ(names(plan.quotas[1]), std::vector<std::string>{"line_out"});
 }
 
-TEST(BpfWirePlan, IptablesHasNone) {
-    const Compiled out = compiled(
-        std::string(header) + "counter line { via wan; split direction }\n", Target::iptables);
-    EXPECT_TRUE(out.policy.bpf_wire.empty());
-    EXPECT_NE(out.warnings.find("segmentation-offload"), std::string::npos);
+// The TCX program does not depend on the backend: iptables' counters are corrected as nft's,
+// except those a quota sums (an nfacct object's budget cannot be lowered without zeroing it).
+TEST(BpfWirePlan, IptablesCorrectsAllButQuotas) {
+    const Compiled out =
+        compiled(std::string(header) + "counter line { via wan; split direction }\n"
+                                       "counter billed { out via wan; tcp }\n"
+                                       "quota q { on billed\n 1 GB per month }\n",
+                 Target::iptables);
+    EXPECT_EQ(out.policy.bpf_wire.declared, std::vector<std::string>{"line"});
+    EXPECT_TRUE(out.policy.bpf_wire.quotas.empty());
+    // No egress hook on iptables: fragments stay warned, segmentation offload no longer.
+    EXPECT_NE(out.warnings.find("counter line: the output hook sees datagrams larger"),
+              std::string::npos)
+        << out.warnings;
+    EXPECT_NE(out.warnings.find("counter billed: the output hook sees TCP segmentation-offload"),
+              std::string::npos)
+        << out.warnings;
 }
 
 } // namespace

@@ -2,6 +2,7 @@
 
 #include "acctc/runtime/errors.hpp"
 #include "acctc/runtime/netns.hpp"
+#include "bpf_wire.hpp"
 #include "ipset_host_counters.hpp"
 #include "iptables_exec.hpp"
 #include "iptables_nft_reset.hpp"
@@ -379,6 +380,8 @@ ApplyReport IptablesBackend::apply(const CompiledPolicy& compiled, bool dry_run)
         }
         quotas.commit();
         destroy_sets(policy.prefix, policy.sets);
+        // Merged packets corrected in BPF, as on nft (bpf_wire.hpp).
+        report.wire_fallback = apply_wire_correction(compiled.policy_name, compiled.bpf_wire);
     }
     const auto old_rules = counted(before[0], before[1]);
     auto old = readings(compiled.policy_name, policy.prefix, old_rules);
@@ -465,6 +468,7 @@ std::vector<CounterReading> IptablesBackend::counters(const std::string& policy,
     std::vector<CounterReading> out;
     for (const auto& [name, prefix] : policies) {
         auto part = readings(name, prefix, rules);
+        add_wire_corrections(name, reset, part); // bpf_wire.hpp
         use_recorded_origins(prefix, rules, part);
         out.insert(out.end(), part.begin(), part.end());
     }
@@ -545,6 +549,7 @@ RemoveReport IptablesBackend::remove(const std::string& policy) {
     report.table = prefix;
     const auto rules = counted(v4, v6);
     report.final_counters = readings(policy, prefix, rules);
+    add_wire_corrections(policy, false, report.final_counters);
     use_recorded_origins(prefix, rules, report.final_counters);
     forget_iptables_origins(prefix);
     auto hosts = read_ipset_hosts(ipset_host_sets(all_rules(v4, v6), {{policy, prefix}}), false);
@@ -570,6 +575,7 @@ RemoveReport IptablesBackend::remove(const std::string& policy) {
     }
     destroy_sets(prefix, {});
     remove_quota_objects(prefix); // no rule charges them now
+    remove_bpf_wire(policy);
     return report;
 }
 
