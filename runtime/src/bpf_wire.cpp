@@ -46,6 +46,9 @@ struct WireMaps {
     static WireMaps open(const fs::path& dir, bool create) {
         const auto one = [&](const std::string& name, const bpf::MapSpec& spec) {
             const fs::path path = dir / name;
+            if (!create && name.starts_with("quota") && !fs::exists(path)) {
+                return UniqueFd(); // pinned by an acctc before quotas were corrected
+            }
             if (fs::exists(path) || !create) {
                 return bpf::pinned(path);
             }
