@@ -120,6 +120,12 @@ class Watcher {
         if (!event.depleted || (!options_.policy.empty() && event.policy != options_.policy)) {
             return; // created or reset objects are announced too; only depletion matters
         }
+        for (const auto& other : known) {
+            if (other.policy == event.policy && other.quota == event.identity.quota &&
+                other.polled == runtime::QuotaState::exhausted) {
+                return; // its levels are read from its use (a corrected quota): roll_over
+            }
+        }
         const auto level = event.identity.role == QuotaRole::warn ? runtime::QuotaState::warning
                                                                   : runtime::QuotaState::exhausted;
         auto& announced = announced_[{event.policy, event.identity.quota, ""}];
@@ -227,11 +233,22 @@ class Watcher {
 
 std::atomic<bool> stopping{false};
 
+// Quotas over counters corrected for merged packets: their kernel budgets follow the
+// correction, every poll (they read as polled, so the watcher wakes every second).
+void track(const std::string& policy) {
+    try {
+        runtime::lower_wire_quota_budgets(policy);
+    } catch (const std::exception& error) {
+        log_line(LogPriority::warning, std::string("acctc quotas: ") + error.what());
+    }
+}
+
 int watch(const QuotasOptions& options) {
     const runtime::NetnsScope scope(options.kernel.netns);
     // Subscribed before the first read, so no depletion falls between the two.
     runtime::QuotaEvents events;
     Watcher watcher(options);
+    track(options.policy);
     auto readings = runtime::read_quotas(options.policy);
     watcher.roll_over(readings);
     std::signal(SIGTERM, [](int) { stopping = true; });
@@ -266,6 +283,7 @@ int watch(const QuotasOptions& options) {
                 }
             }
         }
+        track(options.policy);
         readings = runtime::read_quotas(options.policy);
         watcher.roll_over(readings);
     }

@@ -201,7 +201,7 @@ void merge_scopes(std::vector<WireRule>& rules) {
 
 } // namespace
 
-WirePlanning plan_bpf_wire(const ir::Policy& policy, const rules::Table& table) {
+WirePlanning plan_bpf_wire(const ir::Policy& policy, const rules::Table& table, bool quotas) {
     // Per kernel counter: its rules, or nothing once one is beyond the program.
     struct Found {
         bool usable = true;
@@ -252,16 +252,15 @@ WirePlanning plan_bpf_wire(const ir::Policy& policy, const rules::Table& table) 
                 objects.push_back(object.name);
             }
         }
-        // A quota object is charged by the rules, at the hook: its counters stay there too.
         const auto summed = [&](const std::string& name) {
             return std::any_of(policy.quotas.begin(), policy.quotas.end(), [&](const auto& q) {
-                return std::find(q.counters.begin(), q.counters.end(), name) != q.counters.end();
+                return std::binary_search(q.counters.begin(), q.counters.end(), name);
             });
         };
         const bool usable =
             !objects.empty() && std::all_of(objects.begin(), objects.end(), [&](const auto& name) {
                 const auto it = found.find(name);
-                return !summed(name) && (it == found.end() || it->second.usable);
+                return (quotas || !summed(name)) && (it == found.end() || it->second.usable);
             });
         if (!usable) {
             continue;
@@ -286,6 +285,20 @@ WirePlanning plan_bpf_wire(const ir::Policy& policy, const rules::Table& table) 
     for (auto& [where, rules] : hooks) {
         merge_scopes(rules);
         out.plan.hooks.push_back({where.first, where.second, std::move(rules)});
+    }
+    // A quota's charge rules have its counters' conditions (lower_quotas.cpp): what corrects
+    // them corrects it. A per-host quota sums `split host` counters, which are never corrected.
+    for (const ir::Quota& quota : policy.quotas) {
+        WireQuota wire{quota.name, quota.limit, quota.warn, {}};
+        for (std::size_t c = 0; c < out.plan.counters.size(); ++c) {
+            if (std::binary_search(quota.counters.begin(), quota.counters.end(),
+                                   out.plan.counters[c])) {
+                wire.counters.push_back(c);
+            }
+        }
+        if (quotas && !quota.per_host && !wire.counters.empty()) {
+            out.plan.quotas.push_back(std::move(wire));
+        }
     }
     return out;
 }

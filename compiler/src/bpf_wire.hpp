@@ -21,8 +21,10 @@ struct WirePlanning {
 // input, forward, output or egress, names its device (`via`, no wildcard), and has no other
 // conditions than the family, the L4 protocol, ports and literal addresses, and no other
 // statement than the count — and the counter has no verdict, no `split host`, no `follow` or
-// `listen`, is no other counter's `peers of` and no quota sums it (a quota object is charged by
-// the rules, at the hook). Everything else keeps counting what its hook saw, with its warning.
-WirePlanning plan_bpf_wire(const ir::Policy& policy, const rules::Table& table);
+// `listen` and is no other counter's `peers of`. Everything else keeps counting what its hook
+// saw, with its warning. A quota that sums corrected counters is corrected by as much — where
+// `quotas` says its kernel object's budget can follow the correction (nft); elsewhere
+// (iptables' nfacct objects) the counters a quota sums are not corrected.
+WirePlanning plan_bpf_wire(const ir::Policy& policy, const rules::Table& table, bool quotas);
 
 } // namespace acctc

@@ -70,10 +70,14 @@ CompileResult compile_source(std::string display_name, std::string text,
         stripped = without_bpf_hosts(checked, bpf_hosts);
     }
     const ir::Policy& policy = stripped ? *stripped : checked;
+    // The backend's own errors and warnings come after the wire warnings, which need the
+    // lowered table (which counters the BPF program corrects) on the way that does not fail.
+    Diagnostics iptables_diagnostics;
     if (options.target == Target::iptables) {
-        warn_wire_differences(policy, egress, {}, diagnostics); // before the backend's errors
-        check_iptables(result.source, policy, diagnostics);
-        if (diagnostics.has_errors()) {
+        check_iptables(result.source, policy, iptables_diagnostics);
+        if (iptables_diagnostics.has_errors()) {
+            warn_wire_differences(policy, egress, {}, diagnostics);
+            diagnostics.append(iptables_diagnostics);
             return result;
         }
     }
@@ -91,11 +95,13 @@ CompileResult compile_source(std::string display_name, std::string text,
     }
     if (options.target == Target::nft) {
         use_element_counters(table);
-        // Merged packets corrected in BPF (bpf_wire.hpp): those counters are not warned.
-        WirePlanning wire = plan_bpf_wire(policy, table);
-        warn_wire_differences(policy, egress, wire.corrected, diagnostics);
-        out.bpf_wire = std::move(wire.plan);
     }
+    // Merged packets corrected in BPF (bpf_wire.hpp), on every backend: those counters are not
+    // warned. An iptables quota's nfacct object cannot be lowered: its counters stay as they are.
+    WirePlanning wire = plan_bpf_wire(policy, table, options.target == Target::nft);
+    warn_wire_differences(policy, egress, wire.corrected, diagnostics);
+    diagnostics.append(iptables_diagnostics);
+    out.bpf_wire = std::move(wire.plan);
     out.policy_name = policy.name;
     out.bpf_hosts = std::move(bpf_hosts);
     out.table_name = table.name;

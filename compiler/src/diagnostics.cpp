@@ -73,6 +73,11 @@ Diagnostic& Diagnostics::warning(SourceRange range, std::string message) {
     return items_.back();
 }
 
+void Diagnostics::append(const Diagnostics& other) {
+    items_.insert(items_.end(), other.items_.begin(), other.items_.end());
+    error_count_ += other.error_count_;
+}
+
 std::vector<Diagnostic> Diagnostics::sorted() const {
     std::vector<Diagnostic> out = items_;
     std::stable_sort(out.begin(), out.end(), [](const Diagnostic& a, const Diagnostic& b) {

@@ -107,22 +107,64 @@ TEST(BpfWirePlan, WhatTheProgramCannotClassifyStaysWarned) {
                                   "counter mine { out via wan; owner user root }\n"
                                   "counter big { out via wan; length 1000..65535 }\n"
                                   "counter anywhere { out; tcp }\n"
-                                  "counter billed { via wan }\n"
                                   "counter followed { via wan; tcp port 22; follow connection }\n"
-                                  "quota q { on billed\n 1 GB per month }\n"
                                   "counter covered { out via wan; udp }\n");
     EXPECT_EQ(out.policy.bpf_wire.declared, std::vector<std::string>{"covered"});
-    for (const char* name : {"mine", "big", "anywhere", "billed", "followed"}) {
+    for (const char* name : {"mine", "big", "anywhere", "followed"}) {
         EXPECT_NE(out.warnings.find(name), std::string::npos) << name << "\n" << out.warnings;
     }
     EXPECT_EQ(out.warnings.find("covered"), std::string::npos) << out.warnings;
 }
 
-TEST(BpfWirePlan, IptablesHasNone) {
-    const Compiled out = compiled(
-        std::string(header) + "counter line { via wan; split direction }\n", Target::iptables);
-    EXPECT_TRUE(out.policy.bpf_wire.empty());
-    EXPECT_NE(out.warnings.find("segmentation-offload"), std::string::npos);
+// A quota's charge rules share its counters' conditions: the counters are corrected, and the
+// quota with them (examples/metered_line.acct), by the counters it sums that are corrected.
+TEST(BpfWirePlan, QuotasSumTheirCountersCorrections) {
+    const Compiled out =
+        compiled(std::string(header) + "counter line { via wan; split direction }\n"
+                                       "counter mine { out via wan; owner user root }\n"
+                                       "quota line { on line\n 50 GB per month from day 15 }\n"
+                                       "quota both { on line_out, mine\n 1 GB per day; drop }\n"
+                                       "quota only_mine { on mine\n 1 GB per day }\n");
+    const BpfWirePlan& plan = out.policy.bpf_wire;
+    EXPECT_EQ(plan.declared, std::vector<std::string>{"line"});
+    // Still warned about fragments (a quota's counters stay at the output hook), no longer
+    // about segmentation offload.
+    const std::string line = out.warnings.substr(out.warnings.find("counter line:"));
+    EXPECT_EQ(line.substr(0, line.find('\n')).find("segmentation"), std::string::npos)
+        << out.warnings;
+    ASSERT_EQ(plan.quotas.size(), 2U);
+    const auto names = [&](const WireQuota& quota) {
+        std::vector<std::string> summed;
+        for (const std::size_t c : quota.counters) {
+            summed.push_back(plan.counters.at(c));
+        }
+        return summed;
+    };
+    EXPECT_EQ(plan.quotas[0].name, "line");
+    EXPECT_EQ(plan.quotas[0].limit, 50000000000U);
+    EXPECT_EQ(plan.quotas[0].warn, 40000000000U);
+    EXPECT_EQ(names(plan.quotas[0]), (std::vector<std::string>{"line_in", "line_out"}));
+    EXPECT_EQ(plan.quotas[1].name, "both");
+    EXPECT_EQ(names(plan.quotas[1]), std::vector<std::string>{"line_out"});
+}
+
+// The TCX program does not depend on the backend: iptables' counters are corrected as nft's,
+// except those a quota sums (an nfacct object's budget cannot be lowered without zeroing it).
+TEST(BpfWirePlan, IptablesCorrectsAllButQuotas) {
+    const Compiled out =
+        compiled(std::string(header) + "counter line { via wan; split direction }\n"
+                                       "counter billed { out via wan; tcp }\n"
+                                       "quota q { on billed\n 1 GB per month }\n",
+                 Target::iptables);
+    EXPECT_EQ(out.policy.bpf_wire.declared, std::vector<std::string>{"line"});
+    EXPECT_TRUE(out.policy.bpf_wire.quotas.empty());
+    // No egress hook on iptables: fragments stay warned, segmentation offload no longer.
+    EXPECT_NE(out.warnings.find("counter line: the output hook sees datagrams larger"),
+              std::string::npos)
+        << out.warnings;
+    EXPECT_NE(out.warnings.find("counter billed: the output hook sees TCP segmentation-offload"),
+              std::string::npos)
+        << out.warnings;
 }
 
 } // namespace

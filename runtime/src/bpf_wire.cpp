@@ -31,16 +31,29 @@ fs::path policy_dir(const std::string& policy) {
     return ns.empty() ? fs::path() : ns / "+wire" / policy;
 }
 
+// A quota slot as the `quotas` map holds it (bpf_wire.hpp, WireQuotaState).
+struct QuotaRecord {
+    char name[name_size]; // "" when free
+    std::uint64_t limit;
+    std::uint64_t warn;
+    std::uint64_t base; // the slot's bytes when the quota's period began
+};
+
 // The policy's maps, opened from their pins or created and pinned.
 struct WireMaps {
     UniqueFd counts;
     UniqueFd generation;
     UniqueFd names;
+    UniqueFd quota_counts;
+    UniqueFd quotas;
     std::uint32_t value_size = 0; // of a counts element: one WireCounts per possible CPU
 
     static WireMaps open(const fs::path& dir, bool create) {
         const auto one = [&](const std::string& name, const bpf::MapSpec& spec) {
             const fs::path path = dir / name;
+            if (!create && name.starts_with("quota") && !fs::exists(path)) {
+                return UniqueFd(); // pinned by an acctc before quotas were corrected
+            }
             if (fs::exists(path) || !create) {
                 return bpf::pinned(path);
             }
@@ -54,6 +67,10 @@ struct WireMaps {
         maps.generation = one("generation", {BPF_MAP_TYPE_ARRAY, 4, 4, 1, 0, "acctc_wire_gen"});
         maps.names =
             one("names", {BPF_MAP_TYPE_ARRAY, 4, name_size, wire_slots, 0, "acctc_wire_names"});
+        maps.quota_counts = one("quota_counts", {BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(WireCounts),
+                                                 wire_quota_slots, 0, "acctc_wire_q"});
+        maps.quotas = one("quotas", {BPF_MAP_TYPE_ARRAY, 4, sizeof(QuotaRecord), wire_quota_slots,
+                                     0, "acctc_wire_qrec"});
         maps.value_size = static_cast<std::uint32_t>(sizeof(WireCounts) * bpf::possible_cpus());
         return maps;
     }
@@ -94,10 +111,28 @@ struct WireMaps {
         return value & 1;
     }
 
-    // Per key: the sum over CPUs.
-    std::vector<WireCounts> totals() const {
-        std::vector<WireCounts> out(2 * wire_slots, WireCounts{0, 0});
-        const auto elements = bpf::read_map(counts.get(), 4, value_size);
+    // Quota slot -> its record (a free one named "").
+    std::vector<QuotaRecord> quota_records() const {
+        std::vector<QuotaRecord> out(wire_quota_slots, QuotaRecord{});
+        const auto elements = bpf::read_map(quotas.get(), 4, sizeof(QuotaRecord));
+        for (std::size_t i = 0; i < elements.count; ++i) {
+            std::uint32_t slot = 0;
+            std::memcpy(&slot, elements.keys.data() + i * 4, 4);
+            if (slot < wire_quota_slots) {
+                std::memcpy(&out[slot], elements.values.data() + i * sizeof(QuotaRecord),
+                            sizeof(QuotaRecord));
+                out[slot].name[name_size - 1] = 0;
+            }
+        }
+        return out;
+    }
+
+    // Per key: the sum over CPUs (of `counts`, or of `quota_counts`).
+    std::vector<WireCounts> totals(bool of_quotas = false) const {
+        std::vector<WireCounts> out(of_quotas ? wire_quota_slots : 2 * wire_slots,
+                                    WireCounts{0, 0});
+        const auto elements =
+            bpf::read_map(of_quotas ? quota_counts.get() : counts.get(), 4, value_size);
         for (std::size_t i = 0; i < elements.count; ++i) {
             std::uint32_t key = 0;
             std::memcpy(&key, elements.keys.data() + i * 4, 4);
@@ -164,6 +199,53 @@ std::vector<std::uint32_t> assign_slots(const WireMaps& maps, const BpfWirePlan&
     return slot_of;
 }
 
+// Each planned quota's slot, kept by name as counters' are (and so its correction across
+// reloads); a new one starts from its slot's count, a slot no longer planned is freed.
+std::vector<std::uint32_t> assign_quota_slots(const WireMaps& maps, const BpfWirePlan& plan) {
+    std::vector<QuotaRecord> records = maps.quota_records();
+    const std::vector<WireCounts> totals = maps.totals(true);
+    std::vector<std::uint32_t> slot_of(plan.quotas.size(), wire_quota_slots);
+    std::vector<bool> kept(wire_quota_slots, false);
+    for (std::size_t q = 0; q < plan.quotas.size(); ++q) {
+        for (std::uint32_t slot = 0; slot < wire_quota_slots; ++slot) {
+            if (plan.quotas[q].name == records[slot].name) {
+                slot_of[q] = slot;
+                kept[slot] = true;
+            }
+        }
+    }
+    std::uint32_t next = 0;
+    for (std::size_t q = 0; q < plan.quotas.size(); ++q) {
+        std::uint32_t& slot = slot_of[q];
+        if (slot == wire_quota_slots) {
+            while (next < wire_quota_slots && (kept[next] || records[next].name[0] != 0)) {
+                ++next;
+            }
+            if (next == wire_quota_slots) {
+                throw RuntimeError(ErrorKind::unsupported,
+                                   "more than " + std::to_string(wire_quota_slots) +
+                                       " quotas on counters corrected for merged packets");
+            }
+            slot = next;
+            kept[slot] = true;
+            records[slot] = QuotaRecord{};
+            std::memcpy(records[slot].name, plan.quotas[q].name.data(),
+                        std::min<std::size_t>(plan.quotas[q].name.size(), name_size - 1));
+            records[slot].base = totals[slot].bytes;
+        }
+        records[slot].limit = plan.quotas[q].limit;
+        records[slot].warn = plan.quotas[q].warn;
+        bpf::update_element(maps.quotas.get(), &slot, &records[slot]);
+    }
+    for (std::uint32_t slot = 0; slot < wire_quota_slots; ++slot) {
+        if (!kept[slot] && records[slot].name[0] != 0) {
+            const QuotaRecord free{};
+            bpf::update_element(maps.quotas.get(), &slot, &free);
+        }
+    }
+    return slot_of;
+}
+
 void attach(const fs::path& path, int program, const std::string& device, bool ingress) {
     if (fs::exists(path)) {
         const UniqueFd link = bpf::pinned(path);
@@ -208,7 +290,18 @@ void apply_bpf_wire(const std::string& policy, const BpfWirePlan& plan, bool cou
             maps.zero(slot + wire_slots);
         }
     }
-    const WireProgramMaps program_maps{maps.counts.get(), maps.generation.get(), wire_slots};
+    const std::vector<std::uint32_t> quota_slot_of = assign_quota_slots(maps, plan);
+    std::vector<WireSlots> slots(plan.counters.size());
+    for (std::size_t c = 0; c < slots.size(); ++c) {
+        slots[c].counter = slot_of[c];
+    }
+    for (std::size_t q = 0; q < plan.quotas.size(); ++q) {
+        for (const std::size_t c : plan.quotas[q].counters) {
+            slots.at(c).quotas.push_back(quota_slot_of[q]);
+        }
+    }
+    const WireProgramMaps program_maps{maps.counts.get(), maps.generation.get(), wire_slots,
+                                       maps.quota_counts.get()};
     std::map<std::string, int> ifindex;
     for (const auto& hook : plan.hooks) {
         for (const auto& rule : hook.rules) {
@@ -223,14 +316,15 @@ void apply_bpf_wire(const std::string& policy, const BpfWirePlan& plan, bool cou
     for (const auto& hook : plan.hooks) {
         const std::string name = link_name(hook);
         const UniqueFd program =
-            bpf::load_sched_cls(wire_program(hook, slot_of, program_maps, ifindex), "acctc_wire");
+            bpf::load_sched_cls(wire_program(hook, slots, program_maps, ifindex), "acctc_wire");
         attach(dir / name, program.get(), hook.device, hook.ingress);
         links.insert(name);
     }
     // Links of hooks no longer planned detach once unpinned.
     for (const auto& entry : fs::directory_iterator(dir)) {
         const std::string name = entry.path().filename().string();
-        const bool map = name == "counts" || name == "generation" || name == "names";
+        const bool map = name == "counts" || name == "generation" || name == "names" ||
+                         name == "quota_counts" || name == "quotas";
         if (!map && !links.contains(name)) {
             fs::remove(entry.path());
         }
@@ -333,6 +427,68 @@ void add_wire_corrections(const std::string& policy, bool reset,
         reading.sample.wire.remove(WireDifference::segmentation_offload);
         reading.sample.wire.remove(WireDifference::receive_offload);
     }
+}
+
+} // namespace acctc::runtime
+
+namespace acctc::runtime {
+
+std::vector<std::string> wire_policies() {
+    const fs::path ns = bpf::namespace_dir(false);
+    std::vector<std::string> out;
+    std::error_code ignored;
+    if (ns.empty() || !fs::is_directory(ns / "+wire", ignored)) {
+        return out;
+    }
+    for (const auto& entry : fs::directory_iterator(ns / "+wire", ignored)) {
+        out.push_back(entry.path().filename().string());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+std::vector<WireQuotaState> wire_quotas(const std::string& policy) {
+    const fs::path dir = policy_dir(policy);
+    std::vector<WireQuotaState> out;
+    if (dir.empty() || !fs::exists(dir / "quotas")) {
+        return out;
+    }
+    const WireMaps maps = WireMaps::open(dir, false);
+    const std::vector<QuotaRecord> records = maps.quota_records();
+    const std::vector<WireCounts> totals = maps.totals(true);
+    for (std::uint32_t slot = 0; slot < wire_quota_slots; ++slot) {
+        const QuotaRecord& record = records[slot];
+        if (record.name[0] != 0) {
+            // Unsigned: a slot's count only grows, and its base is a count it had.
+            out.push_back({record.name, record.limit, record.warn,
+                           totals[slot].bytes - std::min(record.base, totals[slot].bytes)});
+        }
+    }
+    return out;
+}
+
+std::optional<std::uint64_t> restart_wire_quota(const std::string& policy,
+                                                const std::string& quota) {
+    const fs::path dir = policy_dir(policy);
+    if (dir.empty() || !fs::exists(dir / "quotas")) {
+        return std::nullopt;
+    }
+    const WireMaps maps = WireMaps::open(dir, false);
+    std::vector<QuotaRecord> records = maps.quota_records();
+    const std::vector<WireCounts> totals = maps.totals(true);
+    for (std::uint32_t slot = 0; slot < wire_quota_slots; ++slot) {
+        QuotaRecord& record = records[slot];
+        if (record.name[0] != 0 && quota == record.name) {
+            // The base moves to the count read: what comes after counts in the new period, and
+            // nothing is lost to a read-then-zero race with the programs.
+            const std::uint64_t held =
+                totals[slot].bytes - std::min(record.base, totals[slot].bytes);
+            record.base = totals[slot].bytes;
+            bpf::update_element(maps.quotas.get(), &slot, &record);
+            return held;
+        }
+    }
+    return std::nullopt;
 }
 
 } // namespace acctc::runtime

@@ -5,6 +5,9 @@
 //   counts      per-CPU array: two generations of `wire_slots` slots of packets and bytes
 //   generation  which generation the programs add to (a reset switches it)
 //   names       slot -> the kernel counter name it corrects ("" when free)
+//   quota_counts  per-CPU array: per quota slot, the correction of the counters the quota sums
+//   quotas      quota slot -> the quota's name, declared budget and warning level, and the
+//               slot's count when its period began
 //   <device>_in, <device>_out   the TCX links
 // A counter keeps its slot, and so its correction, across reloads.
 #pragma once
@@ -19,8 +22,9 @@
 
 namespace acctc::runtime {
 
-// Counters one policy can have corrected.
+// Counters one policy can have corrected, and quotas over them.
 inline constexpr std::uint32_t wire_slots = 1024;
+inline constexpr std::uint32_t wire_quota_slots = 64;
 
 // Loads and attaches the plan's programs (in the calling thread's network namespace), replacing
 // the policy's earlier ones in place; an empty plan removes them. Throws when BPF, TCX or a
@@ -44,5 +48,22 @@ std::set<std::string> corrected_counters(const std::string& policy);
 // restarts too (the generation switched first, then the old one read and zeroed).
 void add_wire_corrections(const std::string& policy, bool reset,
                           std::vector<CounterReading>& readings);
+
+// The policies with corrections pinned in this network namespace.
+std::vector<std::string> wire_policies();
+
+// A quota over corrected counters (BpfWirePlan::quotas), as its pins hold it.
+struct WireQuotaState {
+    std::string quota;
+    std::uint64_t limit = 0; // as declared (the kernel objects' budgets are lowered)
+    std::uint64_t warn = 0;
+    std::uint64_t correction = 0; // bytes the hooks missed this period (merged packets)
+};
+std::vector<WireQuotaState> wire_quotas(const std::string& policy);
+
+// A new period of the quota: its correction starts at zero. Returns what it held; nothing when
+// the quota has no correction.
+std::optional<std::uint64_t> restart_wire_quota(const std::string& policy,
+                                                const std::string& quota);
 
 } // namespace acctc::runtime

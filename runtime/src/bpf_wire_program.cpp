@@ -244,8 +244,26 @@ void emit_range(Assembler& p, const WireRange& range, bool is_wide, const std::s
     p.label(skip);
 }
 
-void emit_rule(Assembler& p, const WireRule& rule, std::uint32_t slot, const WireProgramMaps& maps,
-               const std::map<std::string, int>& ifindex, const std::string& name) {
+// map[key] += (gso_segs - 1, headers), the key in r1; on to `next` when it is not there.
+void emit_add(Assembler& p, int map, const std::string& next) {
+    p.emit(store(BPF_W, r10, key_at, r1));
+    p.load_map(r1, map);
+    p.emit(mov_reg(r2, r10));
+    p.emit(add_imm(r2, key_at));
+    p.emit(call(BPF_FUNC_map_lookup_elem));
+    p.jump(jump_imm(BPF_JEQ, r0, 0), next);
+    p.emit(load(BPF_DW, r1, r0, offsetof(WireCounts, packets)));
+    p.emit(add_reg(r1, r7));
+    p.emit(store(BPF_DW, r0, offsetof(WireCounts, packets), r1));
+    p.emit(load(BPF_DW, r1, r0, offsetof(WireCounts, bytes)));
+    p.emit(load(BPF_DW, r2, r10, bytes_at));
+    p.emit(add_reg(r1, r2));
+    p.emit(store(BPF_DW, r0, offsetof(WireCounts, bytes), r1));
+}
+
+void emit_rule(Assembler& p, const WireRule& rule, const WireSlots& slots,
+               const WireProgramMaps& maps, const std::map<std::string, int>& ifindex,
+               const std::string& name) {
     const std::string next = name + "_next";
     if (rule.scope != WireScope::any) {
         p.emit(load(BPF_DW, r9, r10, scope_at));
@@ -280,28 +298,20 @@ void emit_rule(Assembler& p, const WireRule& rule, std::uint32_t slot, const Wir
         }
         p.label(cname + "_ok");
     }
-    // counts[base + slot] += (gso_segs - 1, headers)
+    // counts[base + slot], then each quota's slot (counted whatever the generation).
     p.emit(load(BPF_DW, r1, r10, base_at));
-    p.emit(add_imm(r1, static_cast<std::int32_t>(slot)));
-    p.emit(store(BPF_W, r10, key_at, r1));
-    p.load_map(r1, maps.counts);
-    p.emit(mov_reg(r2, r10));
-    p.emit(add_imm(r2, key_at));
-    p.emit(call(BPF_FUNC_map_lookup_elem));
-    p.jump(jump_imm(BPF_JEQ, r0, 0), next);
-    p.emit(load(BPF_DW, r1, r0, offsetof(WireCounts, packets)));
-    p.emit(add_reg(r1, r7));
-    p.emit(store(BPF_DW, r0, offsetof(WireCounts, packets), r1));
-    p.emit(load(BPF_DW, r1, r0, offsetof(WireCounts, bytes)));
-    p.emit(load(BPF_DW, r2, r10, bytes_at));
-    p.emit(add_reg(r1, r2));
-    p.emit(store(BPF_DW, r0, offsetof(WireCounts, bytes), r1));
+    p.emit(add_imm(r1, static_cast<std::int32_t>(slots.counter)));
+    emit_add(p, maps.counts, next);
+    for (const std::uint32_t quota : slots.quotas) {
+        p.emit(mov_imm(r1, static_cast<std::int32_t>(quota)));
+        emit_add(p, maps.quota_counts, next);
+    }
     p.label(next);
 }
 
 } // namespace
 
-std::vector<bpf_insn> wire_program(const WireHook& hook, const std::vector<std::uint32_t>& slot_of,
+std::vector<bpf_insn> wire_program(const WireHook& hook, const std::vector<WireSlots>& slots,
                                    const WireProgramMaps& maps,
                                    const std::map<std::string, int>& ifindex) {
     Assembler p;
@@ -323,7 +333,7 @@ std::vector<bpf_insn> wire_program(const WireHook& hook, const std::vector<std::
         emit_scope(p, hook.ingress);
     }
     for (std::size_t i = 0; i < hook.rules.size(); ++i) {
-        emit_rule(p, hook.rules[i], slot_of.at(hook.rules[i].counter), maps, ifindex,
+        emit_rule(p, hook.rules[i], slots.at(hook.rules[i].counter), maps, ifindex,
                   "rule" + std::to_string(i));
     }
     p.label("out");

@@ -25,11 +25,18 @@ struct WireProgramMaps {
     int counts = -1;     // per-CPU array of WireCounts: generation * slots + slot
     int generation = -1; // array of one u32: 0 or 1
     std::uint32_t slots = 0;
+    int quota_counts = -1; // per-CPU array of WireCounts, one per quota slot (no generations)
 };
 
-// `slot_of[c]`: the slot of the plan's counter c; `ifindex`: the devices of the rules'
+// Where a counter's correction goes: its slot, and the slots of the quotas that sum it.
+struct WireSlots {
+    std::uint32_t counter = 0;
+    std::vector<std::uint32_t> quotas;
+};
+
+// `slots[c]`: where the plan's counter c counts; `ifindex`: the devices of the rules'
 // not_arrived_via (one missing has no arrivals).
-std::vector<bpf_insn> wire_program(const WireHook& hook, const std::vector<std::uint32_t>& slot_of,
+std::vector<bpf_insn> wire_program(const WireHook& hook, const std::vector<WireSlots>& slots,
                                    const WireProgramMaps& maps,
                                    const std::map<std::string, int>& ifindex);
 

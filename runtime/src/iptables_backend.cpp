@@ -2,6 +2,7 @@
 
 #include "acctc/runtime/errors.hpp"
 #include "acctc/runtime/netns.hpp"
+#include "bpf_wire.hpp"
 #include "ipset_host_counters.hpp"
 #include "iptables_exec.hpp"
 #include "iptables_nft_reset.hpp"
@@ -359,6 +360,8 @@ ApplyReport IptablesBackend::apply(const CompiledPolicy& compiled, bool dry_run)
         before.push_back(parse_save(save(family, true)));
         reloads.push_back(reload_text(policy.*family.text, policy, before.back()));
     }
+    report.created = owned_chains(before[0], policy.prefix).empty() &&
+                     owned_chains(before[1], policy.prefix).empty();
     // Both texts are tested before either is committed: the two families are two transactions.
     for (std::size_t f = 0; f < 2; ++f) {
         restore(families[f], reloads[f].text, true);
@@ -379,6 +382,9 @@ ApplyReport IptablesBackend::apply(const CompiledPolicy& compiled, bool dry_run)
         }
         quotas.commit();
         destroy_sets(policy.prefix, policy.sets);
+        // Merged packets corrected in BPF, as on nft (bpf_wire.hpp).
+        report.wire_fallback =
+            apply_wire_correction(compiled.policy_name, compiled.bpf_wire, report.created);
     }
     const auto old_rules = counted(before[0], before[1]);
     auto old = readings(compiled.policy_name, policy.prefix, old_rules);
@@ -402,8 +408,6 @@ ApplyReport IptablesBackend::apply(const CompiledPolicy& compiled, bool dry_run)
         now.insert(now.end(), v6.begin(), v6.end());
         record_iptables_origins(policy.prefix, kept, now);
     }
-    report.created = owned_chains(before[0], policy.prefix).empty() &&
-                     owned_chains(before[1], policy.prefix).empty();
     for (const auto& [counter, chain] : policy.counter_chains) {
         auto it = std::find_if(old.begin(), old.end(),
                                [&](const auto& r) { return r.sample.counter == counter; });
@@ -465,6 +469,7 @@ std::vector<CounterReading> IptablesBackend::counters(const std::string& policy,
     std::vector<CounterReading> out;
     for (const auto& [name, prefix] : policies) {
         auto part = readings(name, prefix, rules);
+        add_wire_corrections(name, reset, part); // bpf_wire.hpp
         use_recorded_origins(prefix, rules, part);
         out.insert(out.end(), part.begin(), part.end());
     }
@@ -545,6 +550,7 @@ RemoveReport IptablesBackend::remove(const std::string& policy) {
     report.table = prefix;
     const auto rules = counted(v4, v6);
     report.final_counters = readings(policy, prefix, rules);
+    add_wire_corrections(policy, false, report.final_counters);
     use_recorded_origins(prefix, rules, report.final_counters);
     forget_iptables_origins(prefix);
     auto hosts = read_ipset_hosts(ipset_host_sets(all_rules(v4, v6), {{policy, prefix}}), false);
@@ -570,6 +576,7 @@ RemoveReport IptablesBackend::remove(const std::string& policy) {
     }
     destroy_sets(prefix, {});
     remove_quota_objects(prefix); // no rule charges them now
+    remove_bpf_wire(policy);
     return report;
 }
 

@@ -27,6 +27,7 @@
 #include "quota_relabel.hpp"
 #include "reload_plan.hpp"
 #include "set_shape.hpp"
+#include "wire_quota_budgets.hpp"
 
 #include <algorithm>
 #include <linux/netfilter.h>
@@ -290,6 +291,9 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
         apply_bpf_hosts(policy.policy_name, policy.bpf_hosts,
                         nft_hosts_for_bpf(netlink_, table, into_bpf));
     }
+    const std::vector<std::string> created_quotas =
+        dry_run ? std::vector<std::string>{}
+                : wire_quotas_to_create(netlink_, table, policy.bpf_wire);
     try {
         ApplyReport report = apply_table(policy, dry_run);
         for (const auto& counter : policy.bpf_hosts) {
@@ -300,8 +304,10 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
             report.hosts_moved.push_back(counter + " moved from nft sets to BPF");
         }
         if (!dry_run) {
-            report.wire_fallback =
-                apply_wire_correction(policy.policy_name, policy.bpf_wire, report.created);
+            report.wire_fallback = apply_wire_correction(policy.policy_name, policy.bpf_wire,
+                                                        report.created);
+            // The reload set the quota objects' budgets as declared (wire_quota_budgets.hpp).
+            settle_wire_quotas(netlink_, policy.policy_name, created_quotas);
         }
         return report;
     } catch (...) {

@@ -2,12 +2,14 @@
 
 #include "acctc/runtime/counter_report.hpp"
 #include "acctc/runtime/errors.hpp"
+#include "bpf_wire.hpp"
 #include "iptables_quotas.hpp"
 #include "nft_counter_dump.hpp"
 #include "nft_host_counters.hpp"
 #include "nft_netlink.hpp"
 #include "nft_quota_objects.hpp"
 #include "text_table.hpp"
+#include "wire_quota_budgets.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -242,6 +244,7 @@ std::vector<QuotaReading> read_quotas(const std::string& policy) {
     auto iptables = read_nfacct_quotas(policy);
     readings.insert(readings.end(), std::make_move_iterator(iptables.begin()),
                     std::make_move_iterator(iptables.end()));
+    add_wire_quota_corrections(readings); // wire_quota_budgets.hpp
     std::sort(readings.begin(), readings.end(), [](const auto& a, const auto& b) {
         return std::tie(a.policy, a.quota, a.host) < std::tie(b.policy, b.quota, b.host);
     });
@@ -276,9 +279,20 @@ std::vector<QuotaReading> reset_quota(const std::string& policy, const std::stri
         }
     }
     if (auto held = pair_objects(objects); !held.empty()) {
+        // The correction of merged packets restarts too, and the budgets it lowered are whole
+        // again (wire_quota_budgets.hpp).
+        add_wire_quota_corrections(held);
+        if (restart_wire_quota(policy, quota)) {
+            lower_quota_budgets(netlink, policy);
+        }
         return held;
     }
     return reset_nfacct_quota(policy, quota);
+}
+
+std::size_t lower_wire_quota_budgets(const std::string& policy) {
+    NftNetlink netlink;
+    return lower_quota_budgets(netlink, policy);
 }
 
 int quota_exit_status(const std::vector<QuotaReading>& readings) {

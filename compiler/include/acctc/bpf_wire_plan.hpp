@@ -64,10 +64,22 @@ struct WireHook {
     std::vector<WireRule> rules;
 };
 
+// A quota (not per host) that sums corrected counters: the programs add their correction to a
+// slot of the quota's own, which `acctc quotas` adds to the kernel's charge and takes off the
+// kernel objects' budgets (docs/counting.md, "Quotas on corrected counters").
+struct WireQuota {
+    std::string name;        // the quota; its objects are NAME and NAME_warn
+    std::uint64_t limit = 0; // as declared (the kernel objects' budgets get lowered)
+    std::uint64_t warn = 0;
+    std::vector<std::size_t> counters; // indices into BpfWirePlan::counters it sums
+    friend bool operator==(const WireQuota&, const WireQuota&) = default;
+};
+
 struct BpfWirePlan {
     std::vector<std::string> counters; // the kernel counter names corrected
     std::vector<std::string> declared; // the policy's counters they belong to, as declared
     std::vector<WireHook> hooks;
+    std::vector<WireQuota> quotas;
     bool empty() const { return counters.empty(); }
 };
 

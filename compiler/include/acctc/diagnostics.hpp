@@ -38,6 +38,8 @@ class Diagnostics {
     std::size_t error_count() const { return error_count_; }
     bool too_many() const { return error_count_ >= max_errors; }
     const std::vector<Diagnostic>& all() const { return items_; }
+    // Adds another pass's diagnostics after these (a pass run before it whose output goes after).
+    void append(const Diagnostics& other);
     // Sorted by position so output order never depends on pass order.
     std::vector<Diagnostic> sorted() const;
 

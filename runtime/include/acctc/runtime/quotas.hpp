@@ -62,6 +62,12 @@ std::vector<QuotaReading> read_quotas(const std::string& policy);
 // they held (one reading per host of a per-host quota); empty when the quota is gone.
 std::vector<QuotaReading> reset_quota(const std::string& policy, const std::string& quota);
 
+// Quotas over counters corrected for merged packets (docs/counting.md, "Quotas on corrected
+// counters"): their kernel budgets lowered by the correction so far, for `policy` (every
+// policy when empty). The watcher calls it every second; apply and reset_quota() too.
+// Returns how many objects it changed.
+std::size_t lower_wire_quota_budgets(const std::string& policy);
+
 // 0 when every quota is under its warning level, 1 when one is over it, 3 when one is spent
 // (the exit statuses of `vnstat --alert`).
 int quota_exit_status(const std::vector<QuotaReading>& readings);
