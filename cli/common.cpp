@@ -62,6 +62,11 @@ std::string file_name_for(const std::string& name) {
     return has_suffix ? name : name + suffix;
 }
 
+bool is_directory(const std::string& path) {
+    std::error_code error;
+    return std::filesystem::is_directory(path, error);
+}
+
 } // namespace
 
 std::string format_time(std::time_t time, const char* format, bool utc) {
@@ -128,7 +133,8 @@ std::string policy_file(const std::string& argument) {
         throw UsageError(is_bare_name(argument)
                              ? "no policy '" + argument + "': no file of that name, and no " +
                                    file_name_for(argument) + " in " + listing(policy_search_path())
-                             : "cannot read '" + argument + "': " + std::strerror(ENOENT));
+                             : "cannot read '" + argument + "': " +
+                                   std::strerror(is_directory(argument) ? EISDIR : ENOENT));
     }
     return *path;
 }
