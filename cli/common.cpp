@@ -62,6 +62,11 @@ std::string file_name_for(const std::string& name) {
     return has_suffix ? name : name + suffix;
 }
 
+bool is_directory(const std::string& path) {
+    std::error_code error;
+    return std::filesystem::is_directory(path, error);
+}
+
 } // namespace
 
 std::string format_time(std::time_t time, const char* format, bool utc) {
@@ -125,8 +130,8 @@ std::string source_name(const std::string& path) {
 std::string policy_file(const std::string& argument) {
     const auto path = find_policy_file(argument);
     if (!path) {
-        std::error_code error; // a directory is no policy file, but it does exist
-        const int reason = std::filesystem::is_directory(argument, error) ? EISDIR : ENOENT;
+        // A directory is no policy file, but it does exist.
+        const int reason = is_directory(argument) ? EISDIR : ENOENT;
         throw UsageError(is_bare_name(argument)
                              ? "no policy '" + argument + "': no file of that name, and no " +
                                    file_name_for(argument) + " in " + listing(policy_search_path())

@@ -33,6 +33,7 @@ expect 2 "no policy 'nowhere': no file of that name, and no nowhere.acct in $wor
     "$acctc" check --policy-dir "$work/first" nowhere
 (cd "$work/second" && expect 0 'acctc_second_dir' "$acctc" compile --policy-dir "$work/first" lan.acct)
 expect 2 "cannot read '\./lan'" "$acctc" check --policy-dir "$work/first" ./lan
+expect 2 "cannot read '$work/first': Is a directory" "$acctc" check "$work/first"
 
 # Did you mean: subcommands, options, policy keywords.
 expect 2 "unknown command 'aply'; did you mean 'apply'\?" "$acctc" aply

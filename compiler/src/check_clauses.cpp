@@ -242,6 +242,7 @@ struct Checker::ClauseReader {
     void operator()(const ast::NewClause&) { match.new_connection = true; }
 
     void operator()(const ast::LengthClause& clause) {
+        sites.length = clause.range;
         IntervalSet lengths;
         for (const Item& item : clause.items) {
             if (item.kind == Item::Kind::word) {

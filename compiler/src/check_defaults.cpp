@@ -1,6 +1,7 @@
 // Scope and direction defaults of a read match, and the combinations of clauses the kernel
 // cannot honour.
 #include "checker.hpp"
+#include "well_known.hpp"
 
 namespace acctc {
 
@@ -104,7 +105,11 @@ void Checker::apply_defaults(ir::Match& match, const CounterExtras& extras,
             error.notes.push_back({*sites.icmp, "ICMP types given here"});
         }
     }
-    // Address families: literal sets restrict, and all clauses must share one.
+    check_families(match, sites, where);
+}
+
+// Address families: literal sets restrict, and all clauses must share one.
+void Checker::check_families(const ir::Match& match, const ClauseSites& sites, SourceRange where) {
     bool v4 = true;
     bool v6 = true;
     for (const auto& address : match.addresses) {
@@ -119,6 +124,17 @@ void Checker::apply_defaults(ir::Match& match, const CounterExtras& extras,
     if (!v4 && !v6) {
         diag_.error(where, "these addresses and protocols share no address family (IPv4 with "
                            "IPv6); nothing could match");
+    } else if (match.length && !match.length->empty()) { // empty: already an error
+        const bool v4_length = !match.length->intersect(possible_ip_lengths(false)).empty();
+        const bool v6_length = !match.length->intersect(possible_ip_lengths(true)).empty();
+        if (!(v4 && v4_length) && !(v6 && v6_length)) {
+            diag_.error(sites.length.value_or(where),
+                        v4_length || v6_length
+                            ? "these lengths fit only the other address family (an IPv4 packet "
+                              "is at least 20 bytes, an IPv6 packet 40); nothing could match"
+                            : "no packet is this short (an IPv4 packet is at least 20 bytes, an "
+                              "IPv6 packet 40); nothing could match");
+        }
     }
 }
 

@@ -210,6 +210,7 @@ void Checker::check_classify(const ast::ClassifyDecl& decl) {
         cls.range = branch.label.range;
         ClauseSites branch_sites;
         cls.match = read_match(branch.clauses, Context::class_branch, nullptr, branch_sites, "");
+        check_families(cls.match, branch_sites, branch.label.range);
         if (cls.match.has_owner() &&
             (classify.scope.scopes & ~ir::scope_local || classify.scope.directions & ir::dir_in)) {
             diag_.error(*branch_sites.owner, "owner matches only outgoing local packets; give the "

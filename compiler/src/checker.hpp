@@ -52,7 +52,7 @@ struct CounterExtras {
 struct ClauseSites {
     std::optional<SourceRange> scope, direction, owner, via, fragment, ports, icmp, split_direction;
     std::optional<SourceRange> split_type, passive, forward, in, out, listen, follow, peers_ref;
-    std::optional<SourceRange> split_opener;
+    std::optional<SourceRange> split_opener, length;
 };
 
 class Checker {
@@ -106,6 +106,8 @@ class Checker {
     // Defaults and the combinations the kernel cannot honour (check_defaults.cpp).
     void apply_defaults(ir::Match& match, const CounterExtras& extras, const ClauseSites& sites,
                         SourceRange where, Context context);
+    // Errors when no address family is left that the match's clauses all allow.
+    void check_families(const ir::Match& match, const ClauseSites& sites, SourceRange where);
     void warn_outgoing_only(const ir::Match& match, bool follow, const ClauseSites& sites,
                             Context context, std::size_t errors_before);
 

@@ -281,10 +281,10 @@ std::vector<Alternative> alternatives(const ir::Match& match) {
         if ((family == ir::Family::ipv4 && !v4) || (family == ir::Family::ipv6 && !v6)) {
             continue;
         }
-        // The header alone is 20 (IPv4) or 40 (IPv6) bytes: shorter lengths never match.
-        const IntervalSet length = match.length ? match.length->intersect(IntervalSet::range(
-                                                      family == ir::Family::ipv4 ? 20 : 40, 65535))
-                                                : IntervalSet();
+        // Lengths shorter than the family's header never match.
+        const IntervalSet length =
+            match.length ? match.length->intersect(possible_ip_lengths(family == ir::Family::ipv6))
+                         : IntervalSet();
         if (match.length && length.empty()) {
             continue;
         }

@@ -75,7 +75,9 @@ std::vector<std::size_t> statement_starts(std::string_view text) {
                 starts_statement = true;
             }
             if (starts_statement) {
-                starts.push_back(line_begin);
+                // At the keyword, not the line: the statement before ends there, so its
+                // syntax error points at the keyword rather than at the indentation.
+                starts.push_back(line_begin + indent);
                 depth = 0;
             }
         }

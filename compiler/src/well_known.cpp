@@ -45,28 +45,30 @@ constexpr std::array icmpv6_types{
 };
 
 // Measured on nftables 1.0.6 (Debian bookworm): every word of nft(8) declared as a counter
-// name with `nft -c`; these are the ones its parser rejects. Sorted for binary search.
-constexpr std::array<std::string_view, 139> nft_keywords{
-    "accept",   "add",      "ah",      "all",     "and",      "arp",        "bridge",
-    "bytes",    "cgroup",   "chain",   "comment", "comp",     "constant",   "continue",
-    "counter",  "cpu",      "create",  "ct",      "day",      "dccp",       "define",
-    "delete",   "describe", "device",  "devices", "dnat",     "drop",       "dst",
-    "dup",      "dynamic",  "ecn",     "element", "elements", "esp",        "ether",
-    "exists",   "expires",  "exthdr",  "fib",     "flags",    "flow",       "flowtable",
-    "flush",    "frag",     "fwd",     "get",     "goto",     "handle",     "hbh",
-    "hook",     "hour",     "ibrname", "icmp",    "icmpv6",   "igmp",       "iif",
-    "iifgroup", "iifname",  "iiftype", "include", "index",    "inet",       "insert",
-    "interval", "ip",       "ip6",     "ipsec",   "jhash",    "jump",       "limit",
-    "list",     "log",      "lt",      "map",     "mark",     "masquerade", "meta",
-    "mh",       "missing",  "monitor", "name",    "netdev",   "nftrace",    "not",
-    "notrack",  "numgen",   "obrname", "offload", "oif",      "oifgroup",   "oifname",
-    "oiftype",  "or",       "osf",     "packets", "pkttype",  "policy",     "position",
-    "priority", "queue",    "quota",   "random",  "redefine", "redirect",   "reject",
-    "rename",   "replace",  "reset",   "return",  "rt",       "rtclassid",  "rule",
-    "ruleset",  "sctp",     "secmark", "set",     "size",     "skgid",      "skuid",
-    "snat",     "socket",   "srh",     "symhash", "synproxy", "table",      "tcp",
-    "th",       "time",     "timeout", "tproxy",  "type",     "typeof",     "udp",
-    "udplite",  "undefine", "update",  "vlan",    "vmap",     "xt"};
+// name with `nft -c`, and every word its parser's token table names (`strings
+// libnftables.so`: rt0, meter, ...); these are the ones it rejects. Sorted for binary search.
+constexpr std::array<std::string_view, 146> nft_keywords{
+    "accept",    "add",        "ah",       "all",      "and",      "arp",       "bridge",
+    "bytes",     "cgroup",     "chain",    "comment",  "comp",     "constant",  "continue",
+    "counter",   "cpu",        "create",   "ct",       "day",      "dccp",      "define",
+    "delete",    "describe",   "device",   "devices",  "dnat",     "drop",      "dst",
+    "dup",       "dynamic",    "ecn",      "element",  "elements", "esp",       "ether",
+    "exists",    "expires",    "export",   "exthdr",   "fib",      "flags",     "flow",
+    "flowtable", "flush",      "frag",     "fwd",      "get",      "goto",      "handle",
+    "hbh",       "hook",       "hour",     "ibriport", "ibrname",  "icmp",      "icmpv6",
+    "igmp",      "iif",        "iifgroup", "iifname",  "iiftype",  "import",    "include",
+    "index",     "inet",       "insert",   "interval", "ip",       "ip6",       "ipsec",
+    "jhash",     "jump",       "limit",    "list",     "log",      "lt",        "map",
+    "mark",      "masquerade", "meta",     "meter",    "mh",       "missing",   "monitor",
+    "name",      "netdev",     "nftrace",  "not",      "notrack",  "numgen",    "obriport",
+    "obrname",   "offload",    "oif",      "oifgroup", "oifname",  "oiftype",   "or",
+    "osf",       "packets",    "pkttype",  "policy",   "position", "priority",  "queue",
+    "quota",     "random",     "redefine", "redirect", "reject",   "rename",    "replace",
+    "reset",     "return",     "rt",       "rt0",      "rt2",      "rtclassid", "rule",
+    "ruleset",   "sctp",       "secmark",  "set",      "size",     "skgid",     "skuid",
+    "snat",      "socket",     "srh",      "symhash",  "synproxy", "table",     "tcp",
+    "th",        "time",       "timeout",  "tproxy",   "type",     "typeof",    "udp",
+    "udplite",   "undefine",   "update",   "vlan",     "vmap",     "xt"};
 
 template <typename Table>
 std::optional<std::uint8_t> lookup(const Table& table, std::string_view name) {

@@ -23,6 +23,11 @@ const IntervalSet& skipped_ipv6_headers();
 // The name of such a header in nft's `exthdr` and as an ip6tables match module (hbh, rt, ...).
 std::string_view skipped_ipv6_header_name(std::uint8_t number);
 
+// The IP packet lengths a family can have: at least its header, 20 (IPv4) or 40 (IPv6) bytes.
+inline IntervalSet possible_ip_lengths(bool ipv6) {
+    return IntervalSet::range(ipv6 ? 40 : 20, 65535);
+}
+
 std::optional<std::uint8_t> icmp_type_number(std::string_view name, bool v6);
 std::string icmp_type_name(std::uint8_t number, bool v6);
 
