@@ -70,8 +70,8 @@ std::vector<std::string> policies_in(const std::filesystem::path& directory) {
 }
 
 // mkdir -p DIRECTORY, each level it creates readable by everyone (0755) whatever the umask:
-// the marks are read by other users too, as `acctc serve` runs in acctc-exporter.service (a
-// DynamicUser), while acctc-apply@.service writes them with UMask=0077. A 0700 directory
+// the marks are read by other users too (`acctc serve` run by an unprivileged user; the
+// exporter unit was once a DynamicUser), whatever umask the apply ran with. A 0700 directory
 // hid every mark from it, and with them each flushed policy's acctc_policy_loaded 0.
 void make_readable_directories(const std::filesystem::path& directory) {
     std::error_code error;
