@@ -1,8 +1,7 @@
 #include "lower.hpp"
 
-#include "lower_quotas.hpp"
-
 #include "families.hpp"
+#include "lower_quotas.hpp"
 #include "naming.hpp"
 #include "well_known.hpp"
 #include "wire_differences.hpp"

@@ -304,8 +304,8 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
             report.hosts_moved.push_back(counter + " moved from nft sets to BPF");
         }
         if (!dry_run) {
-            report.wire_fallback = apply_wire_correction(policy.policy_name, policy.bpf_wire,
-                                                        report.created);
+            report.wire_fallback =
+                apply_wire_correction(policy.policy_name, policy.bpf_wire, report.created);
             // The reload set the quota objects' budgets as declared (wire_quota_budgets.hpp).
             settle_wire_quotas(netlink_, policy.policy_name, created_quotas);
         }
