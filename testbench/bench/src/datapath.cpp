@@ -8,9 +8,11 @@
 #include "acctc/runtime/backend.hpp"
 #include "acctc/runtime/counters.hpp"
 #include "acctc/runtime/iptables_backend.hpp"
+#include "acctc/testbench/private_bpffs.hpp"
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -247,11 +249,7 @@ class CaseRunner {
                 runtime::make_backend(runtime::BackendKind::nftables, topology_.netns(node_).name())
                     ->remove(acctc_bpf_->policy_name);
             }
-            if (!acctc_bpf_root_.empty()) {
-                // Mounted in the bench's own mount namespace only: on the host an empty dir.
-                ::umount2(acctc_bpf_root_.c_str(), MNT_DETACH);
-                ::rmdir(acctc_bpf_root_.c_str());
-            }
+            acctc_bpf_root_.reset(); // mounted in the bench's own mount namespace only
             if (iptables_loaded_) {
                 topology_.nft(node_, dormant_iptables(ipv6_, false));
                 try {
@@ -395,17 +393,9 @@ class CaseRunner {
     void load_acctc_bpf(std::vector<std::string>& notes) {
         const auto start = Clock::now();
         try {
-            if (::unshare(CLONE_NEWNS) != 0 ||
-                ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
-                throw std::runtime_error(std::string("private mount namespace: ") +
-                                         std::strerror(errno));
-            }
-            char root[] = "/tmp/acctc-bench-bpf-XXXXXX";
-            if (::mkdtemp(root) == nullptr) {
-                throw std::runtime_error("mkdtemp failed");
-            }
-            ::setenv("ACCTC_BPF_ROOT", root, 1);
-            acctc_bpf_root_ = root;
+            // acctc mounts no bpffs itself (bpf.hpp): the bench mounts its own, as the test bench.
+            acctc_bpf_root_.emplace();
+            const std::filesystem::path root = std::getenv("ACCTC_BPF_ROOT");
             BenchPolicy eligible = policy_;
             eligible.policy_name = "bench_hosts_bpf";
             eligible.source.replace(eligible.source.find("forward in via"),
@@ -555,7 +545,7 @@ class CaseRunner {
     int wan_ifindex_ = 0;
     std::optional<CompiledPolicy> acctc_bpf_;
     std::filesystem::path acctc_bpf_link_;
-    std::string acctc_bpf_root_; // the bpffs the variant pins in
+    std::optional<testbench::PrivateBpffs> acctc_bpf_root_; // the bpffs the variant pins in
 };
 
 } // namespace
