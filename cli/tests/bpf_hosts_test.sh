@@ -9,13 +9,7 @@
 #   bpf_hosts_test.sh ACCTC
 set -u
 source "$(dirname "$0")/bpf_test_lib.sh" "$@"
-tag=bpfh$$
-router=$tag-r lan=$tag-l wan=$tag-w
-namespaces=("$router" "$lan" "$wan")
-
-for ns in "$router" "$lan" "$wan"; do ip netns add "$ns" && ip -n "$ns" link set lo up; done
-ip -n "$router" link add lan0 type veth peer name eth0 netns "$lan"
-ip -n "$router" link add wan0 type veth peer name eth0 netns "$wan"
+router_between_lan_and_wan bpfh$$
 ip -n "$router" addr add 198.18.1.1/24 dev lan0
 ip -n "$router" addr add 2001:db8:1::1/64 dev lan0 nodad
 ip -n "$router" addr add 198.18.2.1/24 dev wan0
@@ -25,20 +19,11 @@ ip -n "$lan" addr add 198.18.1.11/24 dev eth0
 ip -n "$lan" addr add 2001:db8:1::10/64 dev eth0 nodad
 ip -n "$wan" addr add 198.18.2.2/24 dev eth0
 ip -n "$wan" addr add 2001:db8:2::2/64 dev eth0 nodad
-for ns in "$router" "$lan" "$wan"; do
-    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-done
-ip -n "$router" link set lan0 up
-ip -n "$router" link set wan0 up
-ip -n "$lan" link set eth0 up
-ip -n "$wan" link set eth0 up
 ip -n "$lan" route add default via 198.18.1.1
 ip -n "$lan" -6 route add default via 2001:db8:1::1
 ip -n "$wan" route add default via 198.18.2.1
 ip -n "$wan" -6 route add default via 2001:db8:2::1
-ip netns exec "$router" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 # Neighbours known up front: no solicitation from or to the counted hosts besides the pings.
-mac() { ip -n "$1" -j link show "$2" | jq -r '.[0].address'; }
 lan_mac=$(mac "$lan" eth0) router_lan_mac=$(mac "$router" lan0)
 for a in 198.18.1.10 198.18.1.11 2001:db8:1::10; do
     ip -n "$router" neigh replace "$a" lladdr "$lan_mac" dev lan0 nud permanent

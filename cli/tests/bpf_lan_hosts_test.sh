@@ -11,16 +11,7 @@
 set -u
 source "$(dirname "$0")/bpf_test_lib.sh" "$@"
 example=$(realpath "$2")/examples/lan_hosts.acct
-tag=bpflh$$
-router=$tag-r lan=$tag-l wan=$tag-w
-namespaces=("$router" "$lan" "$wan")
-
-for ns in "$router" "$lan" "$wan"; do
-    ip netns add "$ns" && ip -n "$ns" link set lo up
-    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-done
-ip -n "$router" link add lan0 type veth peer name eth0 netns "$lan"
-ip -n "$router" link add wan0 type veth peer name eth0 netns "$wan"
+router_between_lan_and_wan bpflh$$
 ip -n "$router" addr add 198.18.1.1/24 dev lan0
 ip -n "$router" addr add 198.19.5.1/24 dev lan0
 ip -n "$router" addr add 2001:db8:0:1::1/64 dev lan0 nodad
@@ -32,15 +23,10 @@ ip -n "$lan" addr add 198.19.5.5/24 dev eth0
 ip -n "$lan" addr add 2001:db8:0:1::10/64 dev eth0 nodad
 ip -n "$wan" addr add 198.19.0.2/24 dev eth0
 ip -n "$wan" addr add 2001:db8:1000::2/64 dev eth0 nodad
-for pair in "$router lan0" "$router wan0" "$lan eth0" "$wan eth0"; do
-    read -r ns dev <<<"$pair"
-    ip -n "$ns" link set "$dev" up
-done
 ip -n "$lan" route add default via 198.18.1.1
 ip -n "$lan" -6 route add default via 2001:db8:0:1::1
 ip -n "$wan" route add default via 198.19.0.1
 ip -n "$wan" -6 route add default via 2001:db8:1000::1
-ip netns exec "$router" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 
 acctc_r() { "$acctc" "$1" --netns "$router" "${@:2}"; }
 acctc_r apply --hosts-in auto "$example" >"$work/out" 2>&1 || fail "apply failed: $(cat "$work/out")"

@@ -13,16 +13,7 @@
 #   bpf_prefix_protocol_test.sh ACCTC
 set -u
 source "$(dirname "$0")/bpf_test_lib.sh" "$@"
-tag=bpfpp$$
-router=$tag-r lan=$tag-l wan=$tag-w
-namespaces=("$router" "$lan" "$wan")
-
-for ns in "$router" "$lan" "$wan"; do
-    ip netns add "$ns" && ip -n "$ns" link set lo up
-    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-done
-ip -n "$router" link add lan0 type veth peer name eth0 netns "$lan"
-ip -n "$router" link add wan0 type veth peer name eth0 netns "$wan"
+router_between_lan_and_wan bpfpp$$
 ip -n "$router" addr add 198.18.1.1/24 dev lan0
 ip -n "$router" addr add 198.18.3.1/24 dev lan0
 ip -n "$router" addr add 2001:db8:1::1/64 dev lan0 nodad
@@ -36,17 +27,11 @@ for a in 2001:db8:1::10/64 2001:db8:1::11/64 2001:db8:3::10/64; do
 done
 ip -n "$wan" addr add 198.18.2.2/24 dev eth0
 ip -n "$wan" addr add 2001:db8:2::2/64 dev eth0 nodad
-for pair in "$router lan0" "$router wan0" "$lan eth0" "$wan eth0"; do
-    read -r ns dev <<<"$pair"
-    ip -n "$ns" link set "$dev" up
-done
 ip -n "$lan" route add default via 198.18.1.1
 ip -n "$lan" -6 route add default via 2001:db8:1::1
 ip -n "$wan" route add default via 198.18.2.1
 ip -n "$wan" -6 route add default via 2001:db8:2::1
-ip netns exec "$router" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 # Neighbours known up front: no solicitation besides the test's packets.
-mac() { ip -n "$1" -j link show "$2" | jq -r '.[0].address'; }
 for a in "${hosts[@]}"; do
     ip -n "$router" neigh replace "$a" lladdr "$(mac "$lan" eth0)" dev lan0 nud permanent
 done
