@@ -49,12 +49,7 @@ CompiledPolicy classes(int count, const std::map<std::uint16_t, int>& extra = {}
 }
 
 std::map<std::string, std::uint64_t> packets(const TestNamespace& netns) {
-    std::map<std::string, std::uint64_t> out;
-    for (const auto& sample : read_counters("carry", netns.name(), false)) {
-        EXPECT_EQ(out.count(sample.counter), 0U) << sample.counter << " read twice";
-        out[sample.counter] = sample.packets;
-    }
-    return out;
+    return packets_by_counter(read_counters("carry", netns.name(), false));
 }
 
 std::size_t occurrences(const std::string& text, const std::string& what) {

@@ -45,12 +45,7 @@ CompiledPolicy classes(int count, int owner, bool plain = false) {
 }
 
 std::map<std::string, std::uint64_t> packets(const TestNamespace& netns) {
-    std::map<std::string, std::uint64_t> out;
-    for (const auto& sample : read_counters("swap", netns.name(), false)) {
-        EXPECT_EQ(out.count(sample.counter), 0U) << sample.counter << " read twice";
-        out[sample.counter] = sample.packets;
-    }
-    return out;
+    return packets_by_counter(read_counters("swap", netns.name(), false));
 }
 
 // Every chain of the namespace with its handle, in order.

@@ -212,4 +212,13 @@ std::uint64_t packets_of(const std::vector<CounterSample>& samples, const std::s
     return 0;
 }
 
+std::map<std::string, std::uint64_t> packets_by_counter(const std::vector<CounterSample>& samples) {
+    std::map<std::string, std::uint64_t> out;
+    for (const auto& sample : samples) {
+        EXPECT_EQ(out.count(sample.counter), 0U) << sample.counter << " read twice";
+        out[sample.counter] = sample.packets;
+    }
+    return out;
+}
+
 } // namespace acctc::runtime::testing

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -55,6 +56,9 @@ class ScopedDirectory {
 
 // The packets of the named counter among samples (a test failure, and 0, when it is missing).
 std::uint64_t packets_of(const std::vector<CounterSample>& samples, const std::string& name);
+
+// Every counter's packets by its name (a test failure when a counter is read twice).
+std::map<std::string, std::uint64_t> packets_by_counter(const std::vector<CounterSample>& samples);
 
 // A policy as the compiler would hand it over, from hand-written nft text.
 CompiledPolicy make_policy(const std::string& policy, const std::string& definition,
