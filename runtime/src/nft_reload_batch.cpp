@@ -17,6 +17,7 @@ using nftnl::allocated;
 using Object = nftnl::Object;
 using Chain = nftnl::Chain;
 using Set = nftnl::Set;
+using Rule = nftnl::Rule;
 using UserData = nftnl::UserData;
 
 // The kernel's limit for NFTA_OBJ_USERDATA.
@@ -76,6 +77,16 @@ nlmsghdr* cleanup_message(const std::string& table, const CleanupStep& step,
                           const std::map<std::string, std::uint64_t>& handles, char* buffer,
                           std::uint32_t sequence) {
     switch (step.kind) {
+    case CleanupStep::Kind::flush_chain: {
+        // A rule deletion naming the chain and no rule: every rule of the chain.
+        const auto rule = allocated<Rule>(nftnl_rule_alloc());
+        nftnl_rule_set_str(rule.get(), NFTNL_RULE_TABLE, table.c_str());
+        nftnl_rule_set_str(rule.get(), NFTNL_RULE_CHAIN, step.name.c_str());
+        nlmsghdr* message =
+            nftnl_nlmsg_build_hdr(buffer, NFT_MSG_DELRULE, NFPROTO_INET, 0, sequence);
+        nftnl_rule_nlmsg_build_payload(message, rule.get());
+        return message;
+    }
     case CleanupStep::Kind::delete_set:
     case CleanupStep::Kind::delete_map: {
         const auto set = allocated<Set>(nftnl_set_alloc());

@@ -45,6 +45,9 @@ std::string cleanup_text(const std::string& table, const std::vector<CleanupStep
     std::string text;
     for (const auto& step : steps) {
         switch (step.kind) {
+        case CleanupStep::Kind::flush_chain:
+            text += "flush chain" + prefix + step.name + "\n";
+            break;
         case CleanupStep::Kind::delete_set:
             text += "delete set" + prefix + step.name + "\n";
             break;
@@ -436,11 +439,23 @@ ReloadTransactions reload_transactions(const std::string& table, const TableInve
         }
     }
 
+    std::vector<CleanupStep> flushed_later;
     if (untouched.empty() && !staging) {
         out.commit += "flush table inet " + table + "\n";
     } else {
         for (const auto& chain : existing->chains) {
-            if (untouched.count(chain.name) == 0) {
+            if (untouched.count(chain.name) != 0) {
+                continue;
+            }
+            // A regular chain no rule will jump to after the commit keeps its rules until the
+            // cleanup (see ReloadTransactions::cleanup): packets may still be inside them.
+            const bool left_behind =
+                staging && !chain.base &&
+                (staged_changed.count(chain.name) != 0 || declared.chains.count(chain.name) == 0);
+            if (left_behind) {
+                flushed_later.push_back(
+                    {CleanupStep::Kind::flush_chain, identifier(chain.name), {}, 0});
+            } else {
                 out.commit += "flush chain" + prefix + identifier(chain.name) + "\n";
             }
         }
@@ -530,6 +545,8 @@ ReloadTransactions reload_transactions(const std::string& table, const TableInve
             {CleanupStep::Kind::delete_object, identifier(counter), {}, NFT_OBJECT_COUNTER});
     }
     out.commit += body + (body.empty() || body.back() == '\n' ? "" : "\n");
+    // First in the cleanup: their rules hold the sets, chains and objects deleted after them.
+    out.cleanup.insert(out.cleanup.begin(), flushed_later.begin(), flushed_later.end());
     return out;
 }
 

@@ -65,10 +65,17 @@ bool only_counters_change(const TableInventory& existing, const std::string& def
                           const SetPlan& sets, const LiveChains& live);
 
 // One step of a reload's cleanup, as data: the cleanup runs as one netlink batch
-// (nft_cleanup_batch.hpp), which needs no libnftables (and so no fetch of every object of the
+// (nft_reload_batch.hpp), which needs no libnftables (and so no fetch of every object of the
 // table), and reads as nft commands (cleanup_text) in tests and messages.
 struct CleanupStep {
-    enum class Kind { delete_set, delete_map, delete_chain, rename_chain, delete_object };
+    enum class Kind {
+        flush_chain,
+        delete_set,
+        delete_map,
+        delete_chain,
+        rename_chain,
+        delete_object
+    };
     Kind kind = Kind::delete_chain;
     std::string name;
     std::string new_name;          // rename_chain
@@ -92,7 +99,11 @@ struct ReloadTransactions {
     std::string commit;
     // Deletes what the commit left unreferenced (removed counters, sets, regular chains,
     // objects) and gives staged chains their names back; run once no packet can still be
-    // inside the old rules, which may use them.
+    // inside the old rules, which may use them. With staging, the old rules of the regular
+    // chains that change or go are flushed here, not in the commit: the kernel looks up set
+    // elements in the generation current at the lookup, so a packet that entered an old rule
+    // before the commit and looks up its anonymous set after it would find the elements the
+    // commit deleted with the rule gone, and fall through to the otherwise counter.
     std::vector<CleanupStep> cleanup;
     bool renames = false; // the cleanup renames staged chains: names are in flux until then
 };

@@ -231,8 +231,9 @@ TEST(ReloadPlan, ChangedChainsAreStagedFirst) {
                             "\t\tcounter name \"a\"\n"
                             "\t}\n"
                             "}\n");
+    // The old chain keeps its rules through the commit: a packet inside it may still look up
+    // its anonymous map, whose elements go with the rule.
     EXPECT_EQ(reload.commit, "table inet acctc_c\n"
-                             "flush chain inet acctc_c classify\n"
                              "replace rule inet acctc_c output handle 7 jump classify.next "
                              "comment \"c.acct:1\"\n"
                              "table inet acctc_c {\n"
@@ -244,6 +245,7 @@ TEST(ReloadPlan, ChangedChainsAreStagedFirst) {
                              "\t}\n"
                              "}\n");
     EXPECT_EQ(cleanup_text("acctc_c", reload.cleanup),
+              "flush chain inet acctc_c classify\n"
               "delete chain inet acctc_c classify\n"
               "rename chain inet acctc_c classify.next classify\n");
     EXPECT_EQ(reload.unstage, "flush chain inet acctc_c classify.next\n"
@@ -254,8 +256,10 @@ TEST(ReloadPlan, ChangedChainsAreStagedFirst) {
     const auto again =
         reload_transactions("acctc_c", &inventory, classify, {}, true, {}, live, true);
     EXPECT_NE(again.stage.find("\tchain classify.next1 {\n"), std::string::npos);
-    EXPECT_NE(again.commit.find("flush chain inet acctc_c classify.next\n"), std::string::npos);
+    EXPECT_EQ(again.commit.find("flush chain"), std::string::npos);
     EXPECT_EQ(cleanup_text("acctc_c", again.cleanup),
+              "flush chain inet acctc_c classify\n"
+              "flush chain inet acctc_c classify.next\n"
               "delete chain inet acctc_c classify.next\n"
               "delete chain inet acctc_c classify\n"
               "rename chain inet acctc_c classify.next1 classify\n");
