@@ -145,7 +145,15 @@ std::optional<std::string> policy_name_of(const std::string& argument,
         const auto result =
             compile_text(*file, read_policy(*file), values,
                          given_backend(values).value_or(runtime::BackendKind::nftables));
-        render_all(std::cerr, result.source, result.diagnostics);
+        // Only its errors: its warnings are about what apply loads, and apply said them. A
+        // read, the save timer or the exporter repeating them on every run is noise.
+        Diagnostics errors;
+        for (const auto& diagnostic : result.diagnostics.all()) {
+            if (diagnostic.severity == Severity::error) {
+                errors.error(diagnostic.range, diagnostic.message).notes = diagnostic.notes;
+            }
+        }
+        render_all(std::cerr, result.source, errors);
         if (!result.output) {
             return std::nullopt;
         }
