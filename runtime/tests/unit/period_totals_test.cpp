@@ -198,6 +198,26 @@ TEST_F(PeriodTotals, ReportSharesTopAndProjection) {
     EXPECT_THROW(build_report(totals, now, options), std::invalid_argument);
 }
 
+// A share of nothing is no share: where the --share-of counter counted 0 B in a period (a
+// counter renamed mid-period: `acctc report --share-of wire` with the old name's bytes), the
+// rows have none ("-", no "share" in JSON), not "0.0 %" of bytes that did flow.
+TEST_F(PeriodTotals, ReportHasNoShareOfACounterThatCountedNothing) {
+    const auto now = at("2026-03-11T00:00:00Z");
+    book(totals, {sample("line_out", 20, 10560), sample("wire_out", 0, 0)}, now);
+    ReportOptions options;
+    options.share_of = "wire";
+    const auto report = build_report(totals, now, options);
+    const auto& families = report.periods.front().families;
+    ASSERT_EQ(families.size(), 2U);
+    EXPECT_EQ(families[0].name, "line");
+    EXPECT_FALSE(families[0].share) << *families[0].share;
+    EXPECT_FALSE(families[1].share);
+    const auto text = format_report({report}, options, now, true);
+    EXPECT_EQ(text.find("0.0 %"), std::string::npos) << text;
+    EXPECT_FALSE(report_to_json({report}, options, now)["policies"][0]["periods"][0]["families"][0]
+                     .contains("share"));
+}
+
 // A per-host counter's overflow counter (lan_out_overflow, host=overflow) is the host
 // "overflow" of lan_out, as `acctc counters` shows it (docs/periods.md: "under a split host
 // counter its hosts"), not a counter of its own beside it.
