@@ -214,8 +214,9 @@ TEST_F(PeriodTotals, ReportHasNoShareOfACounterThatCountedNothing) {
     EXPECT_FALSE(families[1].share);
     const auto text = format_report({report}, options, now, true);
     EXPECT_EQ(text.find("0.0 %"), std::string::npos) << text;
-    EXPECT_FALSE(report_to_json({report}, options, now)["policies"][0]["periods"][0]["families"][0]
-                     .contains("share"));
+    EXPECT_FALSE(
+        report_to_json({report}, options, now)["policies"][0]["periods"][0]["families"][0].contains(
+            "share"));
 }
 
 // A per-host counter's overflow counter (lan_out_overflow, host=overflow) is the host
