@@ -95,9 +95,7 @@ int run_report(const std::vector<std::string>& args) {
     }
     arguments.report.length = *length;
     // Beyond the buckets a file keeps there is nothing to show (docs/periods.md).
-    const std::size_t kept_periods = *length == periods::Length::hour  ? runtime::kept_hours
-                                     : *length == periods::Length::day ? runtime::kept_days
-                                                                       : runtime::kept_days / 31;
+    const std::size_t kept_periods = runtime::max_history(*length);
     if (arguments.report.history > kept_periods) {
         throw UsageError("--history " + std::to_string(arguments.report.history) +
                          ": the totals keep " + std::to_string(kept_periods) + " " +

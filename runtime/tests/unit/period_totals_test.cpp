@@ -244,6 +244,34 @@ TEST_F(PeriodTotals, ReportShowsTheOverflowAsAHostOfItsCounter) {
     EXPECT_EQ(families[0].children[1].name, "lan_in");
 }
 
+// The totals keep 192 hour buckets and 400 day buckets, the current one among them: a report
+// reaches back max_history periods before the current one, each of them still whole. Before,
+// --history 192 (hours) and 400 (days) were accepted and their oldest period, pruned, read 0 B
+// although it had been booked.
+TEST_F(PeriodTotals, TheLongestHistoryAllowedIsStillKept) {
+    for (const Length length : {Length::hour, Length::day}) {
+        PolicyTotals kept;
+        const auto step =
+            length == Length::hour ? std::chrono::seconds(3600) : std::chrono::seconds(86400);
+        const auto start = at("2025-01-01T00:30:00Z");
+        const std::size_t periods = max_history(length) + 5;
+        for (std::size_t i = 0; i <= periods; ++i) {
+            // One more byte in every period: the counter reads i+1 at the i-th.
+            book(kept, {sample("wan", i + 1, i + 1)}, start + i * step);
+        }
+        ReportOptions options;
+        options.length = length;
+        options.history = max_history(length);
+        const auto report = build_report(kept, start + periods * step, options);
+        ASSERT_EQ(report.periods.size(), max_history(length) + 1);
+        for (const auto& period : report.periods) {
+            EXPECT_EQ(period.families.at(0).total, (Amount{1, 1}))
+                << periods::name(length) << " " << period.period.begin.time_since_epoch().count();
+        }
+    }
+    EXPECT_EQ(max_history(Length::month), 12U);
+}
+
 TEST_F(PeriodTotals, ReportHistory) {
     book(totals, {sample("wan", 10, 1000)}, at("2026-02-20T10:00:00Z"));
     book(totals, {sample("wan", 12, 1200)}, at("2026-03-20T10:00:00Z"));
