@@ -142,13 +142,17 @@ int run_report(const std::vector<std::string>& args) {
             names.insert(name);
         }
     }
-    if (!policy.empty() && !arguments.saved_only && live.count(policy) == 0) {
-        // Neither applied nor ever saved: a mistyped name, not an empty report.
+    if (!policy.empty() && live.count(policy) == 0) {
+        // Neither applied nor ever saved: a mistyped name, not an empty report. With --saved
+        // the kernel is not asked, and a name without saved totals has nothing to show either.
         const auto saved = store.policies();
         if (std::find(saved.begin(), saved.end(), policy) == saved.end()) {
-            std::cerr << "acctc report: policy " << policy << " has no totals in "
-                      << store.directory().string() << " and is not applied"
-                      << where(arguments.kernel) << "\n";
+            std::cerr << "acctc report: policy " << policy
+                      << (arguments.saved_only ? " has no saved totals in " : " has no totals in ")
+                      << store.directory().string()
+                      << (arguments.saved_only ? ""
+                                               : " and is not applied" + where(arguments.kernel))
+                      << "\n";
             return exit_policy_error;
         }
     }
