@@ -322,13 +322,26 @@ TEST_F(Cli, NamingAPolicyByItsFileRepeatsNoWarnings) {
         run = acctc(command + by_dir);
         EXPECT_EQ(run.err.find("warning"), std::string::npos) << command << ": " << run.err;
     }
+    // A file by its path that does not compile is an error, as before.
     std::ofstream(dir / "broken.acct") << "policy broken\ncountr x { }\n";
-    run = acctc("counters broken" + by_dir);
+    run = acctc("counters " + (dir / "broken.acct").string() + in_netns());
     EXPECT_EQ(run.status, 1);
-    EXPECT_NE(run.err.find("error"), std::string::npos) << run.err;
+    EXPECT_NE(run.err.find("error: "), std::string::npos) << run.err;
+    // The applied policy's file edited into an error (before a reload that would fail): a NAME
+    // still names the policy as applied, so the unit's ExecStop `acctc save NAME` (before
+    // `systemctl restart nftables` flushes) and `acctc remove NAME` still work. Before, they
+    // failed on the file's errors and the counts since the last save were lost.
+    std::ofstream(dir / "warned.acct", std::ios::trunc) << "policy warned\ncountr total { out }\n";
+    run = acctc(save + by_dir);
+    EXPECT_EQ(run.status, 0) << run.err;
+    EXPECT_NE(run.err.find("warned.acct does not compile"), std::string::npos) << run.err;
+    EXPECT_NE(run.out.find("saved warned"), std::string::npos) << run.out;
+    run = acctc("counters warned" + by_dir);
+    EXPECT_EQ(run.status, 0) << run.err;
+    EXPECT_NE(run.out.find("total"), std::string::npos) << run.out;
     run = acctc("remove warned" + by_dir);
     EXPECT_EQ(run.status, 0) << run.err;
-    EXPECT_EQ(run.err.find("warning"), std::string::npos) << run.err;
+    EXPECT_EQ(netns_.nft("list tables"), "");
 }
 
 // The same policy applied with a second backend is said, with how to remove the first copy.
