@@ -95,9 +95,7 @@ int run_report(const std::vector<std::string>& args) {
     }
     arguments.report.length = *length;
     // Beyond the buckets a file keeps there is nothing to show (docs/periods.md).
-    const std::size_t kept_periods = *length == periods::Length::hour  ? runtime::kept_hours
-                                     : *length == periods::Length::day ? runtime::kept_days
-                                                                       : runtime::kept_days / 31;
+    const std::size_t kept_periods = runtime::max_history(*length);
     if (arguments.report.history > kept_periods) {
         throw UsageError("--history " + std::to_string(arguments.report.history) +
                          ": the totals keep " + std::to_string(kept_periods) + " " +
@@ -144,13 +142,17 @@ int run_report(const std::vector<std::string>& args) {
             names.insert(name);
         }
     }
-    if (!policy.empty() && !arguments.saved_only && live.count(policy) == 0) {
-        // Neither applied nor ever saved: a mistyped name, not an empty report.
+    if (!policy.empty() && live.count(policy) == 0) {
+        // Neither applied nor ever saved: a mistyped name, not an empty report. With --saved
+        // the kernel is not asked, and a name without saved totals has nothing to show either.
         const auto saved = store.policies();
         if (std::find(saved.begin(), saved.end(), policy) == saved.end()) {
-            std::cerr << "acctc report: policy " << policy << " has no totals in "
-                      << store.directory().string() << " and is not applied"
-                      << where(arguments.kernel) << "\n";
+            std::cerr << "acctc report: policy " << policy
+                      << (arguments.saved_only ? " has no saved totals in " : " has no totals in ")
+                      << store.directory().string()
+                      << (arguments.saved_only ? ""
+                                               : " and is not applied" + where(arguments.kernel))
+                      << "\n";
             return exit_policy_error;
         }
     }

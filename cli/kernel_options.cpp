@@ -140,24 +140,35 @@ std::optional<KernelPolicy> compile_for_kernel(const std::string& argument,
 
 std::optional<std::string> policy_name_of(const std::string& argument,
                                           const KernelOptions& values) {
-    const auto file = find_policy_file(argument);
-    if (file) {
-        const auto result =
-            compile_text(*file, read_policy(*file), values,
-                         given_backend(values).value_or(runtime::BackendKind::nftables));
-        render_all(std::cerr, result.source, result.diagnostics);
-        if (!result.output) {
-            return std::nullopt;
-        }
-        return result.output->policy_name;
-    }
     // NAME may end in .acct (acctc(1)), also where it names a policy as applied.
     constexpr std::string_view suffix = ".acct";
-    if (argument.size() > suffix.size() && argument.ends_with(suffix) &&
-        argument.find('/') == std::string::npos) {
-        return argument.substr(0, argument.size() - suffix.size());
+    const bool is_name = argument != "-" && argument.find('/') == std::string::npos;
+    const std::string as_applied =
+        is_name && argument.size() > suffix.size() && argument.ends_with(suffix)
+            ? argument.substr(0, argument.size() - suffix.size())
+            : argument;
+    const auto file = find_policy_file(argument);
+    if (!file) {
+        return as_applied;
     }
-    return argument;
+    const auto result =
+        compile_text(*file, read_policy(*file), values,
+                     given_backend(values).value_or(runtime::BackendKind::nftables));
+    if (result.output) {
+        // Not its warnings: they are about what apply loads, and apply said them. A read, the
+        // save timer or the exporter repeating them on every run is noise.
+        return result.output->policy_name;
+    }
+    if (is_name) {
+        // The applied policy's file edited into an error before the reload: the policy in the
+        // kernel is still the one to read, save (the apply unit's ExecStop) or remove.
+        const auto name = result.source.printable_name();
+        std::cerr << "acctc: warning: " << name << " does not compile (acctc check " << name
+                  << " says why): acting on the policy applied as '" << as_applied << "'\n";
+        return as_applied;
+    }
+    render_all(std::cerr, result.source, result.diagnostics);
+    return std::nullopt;
 }
 
 bool name_policies(std::vector<std::string>& arguments, const KernelOptions& values) {

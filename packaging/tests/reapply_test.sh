@@ -77,9 +77,16 @@ in_netns $stop || fail "ExecStop failed"
 # That first save made the period totals: `acctc report --saved` reads them without privileges
 # (docs/periods.md), so the unit's umask must leave them readable.
 chmod 755 "$work"
-setpriv --reuid=65534 --regid=65534 --clear-groups "$acctc" report --saved --json -x \
-    --state-dir "$work/state" --netns "$netns" lan >/dev/null 2>"$work/nobody.log" ||
+# In the namespace, as the unit saved there (with --netns it would read STATE/netns/NAME, where
+# nothing was saved: before report --saved refused a name without totals, that passed vacuously).
+ip netns exec "$netns" setpriv --reuid=65534 --regid=65534 --clear-groups "$acctc" report --saved \
+    --json -x --state-dir "$work/state" lan >"$work/nobody.json" 2>"$work/nobody.log" ||
     fail "an unprivileged report --saved cannot read what ExecStop saved: $(cat "$work/nobody.log")"
+saved=$(python3 -c '
+import json, sys
+rows = json.load(open(sys.argv[1]))["policies"][0]["periods"][0]["families"]
+print(sum(r["packets"] for r in rows if r["name"] == "sent"))' "$work/nobody.json")
+[[ $saved == 3 ]] || fail "the unprivileged report --saved has $saved datagrams, not 3"
 in_netns nft flush ruleset
 [[ $(sent) == none ]] || fail "flush left the table"
 in_netns $start >/dev/null || fail "ExecStart after the flush failed"

@@ -53,8 +53,9 @@ std::optional<Amount> total_named(const std::vector<ReportRow>& families, const 
 }
 
 void fill(ReportRow& row, const std::optional<Amount>& share_total, std::optional<double> elapsed) {
-    if (share_total) {
-        row.share = share_total->bytes == 0 ? 0.0 : double(row.total.bytes) / share_total->bytes;
+    // A share of 0 B is none ("-"), not "0.0 %" of bytes that did flow.
+    if (share_total && share_total->bytes != 0) {
+        row.share = double(row.total.bytes) / share_total->bytes;
     }
     if (elapsed && *elapsed > 0) {
         row.projected = static_cast<std::uint64_t>(std::llround(row.total.bytes / *elapsed));

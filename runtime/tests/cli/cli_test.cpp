@@ -303,6 +303,47 @@ TEST_F(Cli, PolicyByNameAndCounterSelection) {
     EXPECT_NE(run.err.find("no nowhere.acct in " + dir.string()), std::string::npos) << run.err;
 }
 
+// Commands that only read the policy's name from its file (counters, remove, quotas, report,
+// save, record, serve) say nothing about its warnings: apply said them once, and a read, a
+// timer's save or the exporter's log must not repeat them on every run. Errors still stop them.
+TEST_F(Cli, NamingAPolicyByItsFileRepeatsNoWarnings) {
+    const auto dir = directory_ / "policies";
+    std::filesystem::create_directories(dir);
+    // `out` without `via`: the output hook's segmentation-offload warning.
+    std::ofstream(dir / "warned.acct") << "policy warned\ncounter total { out }\n";
+    const std::string by_dir = " --policy-dir " + dir.string() + in_netns();
+    CliRun run = acctc("apply warned" + by_dir);
+    ASSERT_EQ(run.status, 0) << run.err;
+    EXPECT_NE(run.err.find("warning: counter total"), std::string::npos) << run.err;
+    const std::string save = "save --state-dir " + (directory_ / "state").string() + " warned";
+    for (const std::string& command :
+         {std::string("counters warned"), std::string("counters --json warned"),
+          std::string("quotas warned"), save}) {
+        run = acctc(command + by_dir);
+        EXPECT_EQ(run.err.find("warning"), std::string::npos) << command << ": " << run.err;
+    }
+    // A file by its path that does not compile is an error, as before.
+    std::ofstream(dir / "broken.acct") << "policy broken\ncountr x { }\n";
+    run = acctc("counters " + (dir / "broken.acct").string() + in_netns());
+    EXPECT_EQ(run.status, 1);
+    EXPECT_NE(run.err.find("error: "), std::string::npos) << run.err;
+    // The applied policy's file edited into an error (before a reload that would fail): a NAME
+    // still names the policy as applied, so the unit's ExecStop `acctc save NAME` (before
+    // `systemctl restart nftables` flushes) and `acctc remove NAME` still work. Before, they
+    // failed on the file's errors and the counts since the last save were lost.
+    std::ofstream(dir / "warned.acct", std::ios::trunc) << "policy warned\ncountr total { out }\n";
+    run = acctc(save + by_dir);
+    EXPECT_EQ(run.status, 0) << run.err;
+    EXPECT_NE(run.err.find("warned.acct does not compile"), std::string::npos) << run.err;
+    EXPECT_NE(run.out.find("saved warned"), std::string::npos) << run.out;
+    run = acctc("counters warned" + by_dir);
+    EXPECT_EQ(run.status, 0) << run.err;
+    EXPECT_NE(run.out.find("total"), std::string::npos) << run.out;
+    run = acctc("remove warned" + by_dir);
+    EXPECT_EQ(run.status, 0) << run.err;
+    EXPECT_EQ(netns_.nft("list tables"), "");
+}
+
 // The same policy applied with a second backend is said, with how to remove the first copy.
 TEST_F(Cli, ApplyingWithASecondBackendWarns) {
     const std::string v1 = write_policy("v1.acct", version_1);

@@ -198,6 +198,27 @@ TEST_F(PeriodTotals, ReportSharesTopAndProjection) {
     EXPECT_THROW(build_report(totals, now, options), std::invalid_argument);
 }
 
+// A share of nothing is no share: where the --share-of counter counted 0 B in a period (a
+// counter renamed mid-period: `acctc report --share-of wire` with the old name's bytes), the
+// rows have none ("-", no "share" in JSON), not "0.0 %" of bytes that did flow.
+TEST_F(PeriodTotals, ReportHasNoShareOfACounterThatCountedNothing) {
+    const auto now = at("2026-03-11T00:00:00Z");
+    book(totals, {sample("line_out", 20, 10560), sample("wire_out", 0, 0)}, now);
+    ReportOptions options;
+    options.share_of = "wire";
+    const auto report = build_report(totals, now, options);
+    const auto& families = report.periods.front().families;
+    ASSERT_EQ(families.size(), 2U);
+    EXPECT_EQ(families[0].name, "line");
+    EXPECT_FALSE(families[0].share) << *families[0].share;
+    EXPECT_FALSE(families[1].share);
+    const auto text = format_report({report}, options, now, true);
+    EXPECT_EQ(text.find("0.0 %"), std::string::npos) << text;
+    EXPECT_FALSE(
+        report_to_json({report}, options, now)["policies"][0]["periods"][0]["families"][0].contains(
+            "share"));
+}
+
 // A per-host counter's overflow counter (lan_out_overflow, host=overflow) is the host
 // "overflow" of lan_out, as `acctc counters` shows it (docs/periods.md: "under a split host
 // counter its hosts"), not a counter of its own beside it.
@@ -221,6 +242,34 @@ TEST_F(PeriodTotals, ReportShowsTheOverflowAsAHostOfItsCounter) {
     EXPECT_EQ(out.children[1].kind, "host");
     EXPECT_DOUBLE_EQ(*out.children[1].share, 200.0 / 700);
     EXPECT_EQ(families[0].children[1].name, "lan_in");
+}
+
+// The totals keep 192 hour buckets and 400 day buckets, the current one among them: a report
+// reaches back max_history periods before the current one, each of them still whole. Before,
+// --history 192 (hours) and 400 (days) were accepted and their oldest period, pruned, read 0 B
+// although it had been booked.
+TEST_F(PeriodTotals, TheLongestHistoryAllowedIsStillKept) {
+    for (const Length length : {Length::hour, Length::day}) {
+        PolicyTotals kept;
+        const auto step =
+            length == Length::hour ? std::chrono::seconds(3600) : std::chrono::seconds(86400);
+        const auto start = at("2025-01-01T00:30:00Z");
+        const std::size_t periods = max_history(length) + 5;
+        for (std::size_t i = 0; i <= periods; ++i) {
+            // One more byte in every period: the counter reads i+1 at the i-th.
+            book(kept, {sample("wan", i + 1, i + 1)}, start + i * step);
+        }
+        ReportOptions options;
+        options.length = length;
+        options.history = max_history(length);
+        const auto report = build_report(kept, start + periods * step, options);
+        ASSERT_EQ(report.periods.size(), max_history(length) + 1);
+        for (const auto& period : report.periods) {
+            EXPECT_EQ(period.families.at(0).total, (Amount{1, 1}))
+                << periods::name(length) << " " << period.period.begin.time_since_epoch().count();
+        }
+    }
+    EXPECT_EQ(max_history(Length::month), 12U);
 }
 
 TEST_F(PeriodTotals, ReportHistory) {

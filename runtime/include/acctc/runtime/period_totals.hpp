@@ -53,6 +53,16 @@ struct Series {
 inline constexpr std::size_t kept_hours = 8 * 24;
 inline constexpr std::size_t kept_days = 400;
 
+// How many periods before the current one a report may show (--history), each still whole:
+// the kept buckets include the current hour and day. Thirteen months (the current one and 12)
+// are at most 397 days (a leap year and a 31-day month), within the days kept.
+constexpr std::size_t max_history(periods::Length length) {
+    return length == periods::Length::hour  ? kept_hours - 1
+           : length == periods::Length::day ? kept_days - 1
+                                            : 12;
+}
+static_assert(366 + 31 <= kept_days, "13 months of days are kept");
+
 struct PolicyTotals {
     std::string policy;
     std::optional<std::chrono::sys_seconds> last_booking{};
