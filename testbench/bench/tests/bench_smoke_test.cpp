@@ -131,7 +131,8 @@ TEST(BenchSmoke, CompileTimingsCoverEveryKind) {
         const auto kind = timing["kind"].get<std::string>();
         const bool by_ip = kind == "networks" || kind == "hosts";
         EXPECT_EQ(timing["ip_version"] != 0, by_ip);
-        classes[kind + " v" + timing["ip_version"].dump()].insert(timing["classes"]);
+        classes[kind + " v" + timing["ip_version"].dump()].insert(
+            timing["classes"].get<std::size_t>());
         ASSERT_EQ(timing["cpu_seconds"].size(), 2U);
         EXPECT_GT(timing["median_cpu_seconds"].get<double>(), 0);
         EXPECT_LE(timing["min_cpu_seconds"].get<double>(), timing["max_cpu_seconds"].get<double>());
