@@ -53,6 +53,19 @@ TEST(Check, CgroupPathsAreNormalisedTheWayTheKernelResolvesThem) {
     }
 }
 
+// Address literals of every length: the longest IPv6 spelling is one, anything longer is not.
+TEST(Check, AddressLiteralsUpToTheLongestSpelling) {
+    const auto c = check("policy p\ncounter a { from 2001:db8::1/128, 198.18.0.1, "
+                         "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255 }\n");
+    ASSERT_FALSE(c.diagnostics.has_errors());
+    EXPECT_EQ(c.policy.counters[0].match.addresses[0].v6.parts().size(), 2U);
+    const auto longer = check("policy p\ncounter a { from "
+                              "0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0001 }\n");
+    ASSERT_EQ(longer.diagnostics.all().size(), 1U);
+    EXPECT_NE(longer.diagnostics.all()[0].message.find("is not a valid IPv6 address"),
+              std::string::npos);
+}
+
 TEST(Check, DirectionWithoutInterfaceMeansThisHost) {
     const auto c = check("policy p\ninterface w = eth0\ncounter a { in }\ncounter b { via w }\n");
     EXPECT_EQ(c.policy.counters[0].match.scopes, unsigned{ir::scope_local});
