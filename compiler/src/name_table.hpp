@@ -30,10 +30,10 @@ class NameTable {
         if (2 * (entries_.size() + 1) > slots_.size()) {
             rehash(2 * (entries_.size() + 1));
         }
-        const std::size_t hash = std::hash<std::string_view>{}(name);
+        const std::uint64_t hash = std::hash<std::string_view>{}(name);
         const std::uint64_t tag = hash >> 32;
         const std::size_t mask = slots_.size() - 1;
-        for (std::size_t at = hash & mask;; at = (at + 1) & mask) {
+        for (std::size_t at = static_cast<std::size_t>(hash) & mask;; at = (at + 1) & mask) {
             const std::uint64_t slot = slots_[at];
             if (slot == 0) {
                 entries_.push_back({name, range});
@@ -61,8 +61,8 @@ class NameTable {
         }
         slots_.assign(size, 0);
         for (std::size_t i = 0; i < entries_.size(); ++i) {
-            const std::size_t hash = std::hash<std::string_view>{}(entries_[i].name);
-            std::size_t at = hash & (size - 1);
+            const std::uint64_t hash = std::hash<std::string_view>{}(entries_[i].name);
+            std::size_t at = static_cast<std::size_t>(hash) & (size - 1);
             while (slots_[at] != 0) {
                 at = (at + 1) & (size - 1);
             }
