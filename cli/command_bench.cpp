@@ -1,5 +1,5 @@
 // acctc bench: throughput of acctc's rulesets against no ruleset and the naive translation,
-// in namespaces it creates and removes, plus apply and counter-read timings at scale.
+// in namespaces it creates and removes, plus apply, counter-read and compile timings at scale.
 #include "acctc/bench/bench.hpp"
 #include "command.hpp"
 #include "common.hpp"
@@ -49,10 +49,13 @@ int run_bench(const std::vector<std::string>& args) {
     bool quick = false;
     bool no_apply = false;
     bool no_datapath = false;
+    bool no_compile = false;
     bool iptables_legacy = false;
     std::string kinds;
     std::string classes;
     std::string apply_classes;
+    std::string compile_classes;
+    unsigned compile_repetitions = 0;
     std::string hosts;
     std::string ip_versions;
     unsigned repetitions = 0;
@@ -79,6 +82,11 @@ int run_bench(const std::vector<std::string>& args) {
         "apply-classes", po::value(&apply_classes),
         "policy sizes for apply/read timings (default 10000,100000)")(
         "no-apply", po::bool_switch(&no_apply), "skip the apply and counter-read timings")(
+        "compile-classes", po::value(&compile_classes),
+        "policy sizes for the compile timings of every kind (default 100000)")(
+        "compile-repetitions", po::value(&compile_repetitions),
+        "runs of `acctc compile` per kind and size (default 11)")(
+        "no-compile", po::bool_switch(&no_compile), "skip the compile timings")(
         "no-datapath", po::bool_switch(&no_datapath), "skip the throughput comparison")(
         "iptables-legacy", po::bool_switch(&iptables_legacy),
         "also measure the iptables output loaded with iptables-legacy (its table then stays in "
@@ -101,6 +109,7 @@ int run_bench(const std::vector<std::string>& args) {
             }
             settings.datapath.kinds.push_back(*kind);
         }
+        settings.compile_kinds = settings.datapath.kinds;
     }
     if (!classes.empty()) {
         settings.datapath.sizes = parse_sizes(classes, "classes");
@@ -120,6 +129,12 @@ int run_bench(const std::vector<std::string>& args) {
     }
     if (!apply_classes.empty()) {
         settings.apply_sizes = parse_sizes(apply_classes, "apply-classes");
+    }
+    if (!compile_classes.empty()) {
+        settings.compile_sizes = parse_sizes(compile_classes, "compile-classes");
+    }
+    if (compile_repetitions > 0) {
+        settings.compile_repetitions = compile_repetitions;
     }
     if (repetitions > 0) {
         settings.datapath.repetitions = repetitions;
@@ -144,6 +159,9 @@ int run_bench(const std::vector<std::string>& args) {
     }
     if (no_datapath) {
         settings.datapath.kinds.clear();
+    }
+    if (no_compile) {
+        settings.compile_kinds.clear();
     }
     const auto report =
         bench::run_bench(settings, [](const std::string& line) { std::cerr << line << std::endl; });

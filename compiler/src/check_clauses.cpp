@@ -165,10 +165,12 @@ struct Checker::ClauseReader {
             protocol_set.add(p, p);
         }
         sites.ports = clause.range;
-        if (auto ports = checker.port_items(clause.items, protocols)) {
-            match.ports.push_back({protocol_set, side_of(clause.side), *ports});
-        }
+        auto ports = checker.port_items(clause.items, protocols);
         restrict_protocols(protocol_set, clause.range);
+        if (ports) { // moved in last: a class each for 100,000 classes
+            match.ports.push_back(
+                {std::move(protocol_set), side_of(clause.side), std::move(*ports)});
+        }
     }
 
     void operator()(const ast::IcmpClause& clause) {

@@ -50,10 +50,9 @@ void Checker::produce(const std::string& name, SourceRange range) {
                                name + "_traffic)");
         return;
     }
-    auto [it, inserted] = produced_.emplace(name, range);
-    if (!inserted) {
+    if (const SourceRange* first = produced_.insert(name, range)) {
         auto& error = diag_.error(range, "counter name '" + name + "' is produced twice");
-        error.notes.push_back({it->second, "'" + name + "' is first produced here"});
+        error.notes.push_back({*first, "'" + name + "' is first produced here"});
     }
 }
 

@@ -97,10 +97,18 @@ std::optional<std::uint8_t> Checker::protocol(const Item& item) {
 bool Checker::address_literal(const Item& item, AddressList& into) {
     const std::string& text = item.text;
     const auto slash = text.find('/');
-    const std::string host = text.substr(0, slash);
-    const bool v6 = host.find(':') != std::string::npos;
+    const std::string_view host = std::string_view(text).substr(0, slash);
+    const bool v6 = host.find(':') != std::string_view::npos;
     unsigned char bytes[16] = {};
-    if (inet_pton(v6 ? AF_INET6 : AF_INET, host.c_str(), bytes) != 1) {
+    // inet_pton wants a terminated string: the host part copied to the stack (an IPv6 one is
+    // longer than a std::string holds without allocating, once per class of 100,000); longer
+    // than any address, it is not one.
+    char terminated[INET6_ADDRSTRLEN + 1] = {};
+    const bool fits = host.size() < sizeof terminated;
+    if (fits) {
+        host.copy(terminated, host.size());
+    }
+    if (!fits || inet_pton(v6 ? AF_INET6 : AF_INET, terminated, bytes) != 1) {
         diag_.error(item.range,
                     "'" + text + "' is not a valid " + (v6 ? "IPv6" : "IPv4") + " address");
         return false;

@@ -3,11 +3,11 @@
 #pragma once
 
 #include "check.hpp"
+#include "name_table.hpp"
 
 #include <map>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 namespace acctc {
@@ -133,8 +133,8 @@ class Checker {
     std::map<std::string, NetworkAlias, std::less<>> networks_;
     std::map<std::string, SourceRange, std::less<>> alias_sites_;
     std::map<std::string, std::size_t, std::less<>> counter_index_;
-    // Hashed: one entry per kernel counter (100,000 for as many classes), only looked up.
-    std::unordered_map<std::string, SourceRange> produced_;
+    // One entry per kernel counter (100,000 for as many classes), only inserted.
+    NameTable produced_;
     std::map<std::string, SourceRange, std::less<>> statement_names_;
     unsigned following_counters_ = 0;
 };

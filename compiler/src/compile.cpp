@@ -19,6 +19,7 @@
 #include "parser.hpp"
 #include "wire_warnings.hpp"
 
+#include <algorithm>
 #include <initializer_list>
 #include <optional>
 #include <string_view>
@@ -178,7 +179,11 @@ CompileResult compile_source(std::string display_name, std::string text,
         }
         out.element_sets.push_back(std::move(compiled));
     }
-    out.counters.reserve(table.counters.size());
+    const auto element_counters = static_cast<std::size_t>(
+        std::count_if(table.counters.begin(), table.counters.end(),
+                      [](const rules::CounterObject& counter) { return counter.element; }));
+    out.counters.reserve(table.counters.size() - element_counters);
+    out.element_counters.reserve(element_counters);
     for (auto& counter : table.counters) {
         auto& into = counter.element ? out.element_counters : out.counters;
         into.push_back({std::move(counter.name), std::move(counter.identity.origin)});

@@ -191,7 +191,14 @@ const char* counting_set_type(Field field) {
 
 std::string element_comment(const rules::CounterObject& counter) {
     const std::size_t room = nft_comment_limit - counter.name.size() - 1;
-    return counter.name + " " + encode_counter_comment(counter.name, counter.identity, room);
+    const std::string encoded = encode_counter_comment(counter.name, counter.identity, room);
+    // Exactly as long as it is: one per class is kept, and the encoding reserves the limit.
+    std::string out;
+    out.reserve(counter.name.size() + 1 + encoded.size());
+    out += counter.name;
+    out += ' ';
+    out += encoded;
+    return out;
 }
 
 void use_element_counters(rules::Table& table) {

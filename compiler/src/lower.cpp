@@ -958,18 +958,21 @@ struct Key {
 // The key of a class whose every alternative is one condition on a map-key field (with the
 // l4proto condition a port field depends on). Read from the lowered conditions, not from the
 // match: any other condition (a new match kind included) leaves the class to the general rules.
-std::optional<Key> single_key(const ir::Match& m) {
-    std::optional<Key> key;
+// The key is read into `key`, whose buffers serve class after class; false: no single key.
+bool single_key(const ir::Match& m, Key& key) {
+    bool found = false;
+    key.fields.clear();
+    key.depends.clear();
     for (auto& alt : alternatives(m)) {
         Condition* keyed = nullptr;
         Condition* protocol = nullptr;
         for (auto& c : alt.conditions) {
             if (c.negate || !c.set.empty() || !rules::info(c.field).map_key) {
-                return std::nullopt;
+                return false;
             }
             Condition*& slot = c.field == Field::l4proto && !protocol ? protocol : keyed;
             if (slot) {
-                return std::nullopt;
+                return false;
             }
             slot = &c;
         }
@@ -977,42 +980,47 @@ std::optional<Key> single_key(const ir::Match& m) {
             std::swap(keyed, protocol);
         }
         if (!keyed || (protocol && !rules::info(keyed->field).needs_protocol)) {
-            return std::nullopt;
+            return false;
         }
         // A field with a counterpart in the other family keys as the pair, IPv4 first.
         const Field other = rules::info(keyed->field).other_family;
         const bool pair = other != keyed->field;
         const bool v4_first = rules::info(keyed->field).family != rules::FieldFamily::ipv6;
         const Field first = pair && !v4_first ? other : keyed->field;
-        if (!key) {
-            key.emplace();
-            key->fields.push_back(first);
+        if (!found) {
+            found = true;
+            key.fields.push_back(first);
             if (pair) {
-                key->fields.push_back(v4_first ? other : keyed->field);
+                key.fields.push_back(v4_first ? other : keyed->field);
             }
-            key->values.resize(key->fields.size());
+            key.values.resize(key.fields.size());
+            for (auto& values : key.values) {
+                values = IntervalSet();
+            }
             if (protocol) {
-                key->depends.push_back(std::move(*protocol));
+                key.depends.push_back(std::move(*protocol));
             }
-        } else if (key->fields.front() != first || key->fields.size() != (pair ? 2u : 1u) ||
-                   key->depends.size() != (protocol ? 1u : 0u) ||
-                   (protocol && !(key->depends.front().numbers == protocol->numbers))) {
-            return std::nullopt;
+        } else if (key.fields.front() != first || key.fields.size() != (pair ? 2u : 1u) ||
+                   key.depends.size() != (protocol ? 1u : 0u) ||
+                   (protocol && !(key.depends.front().numbers == protocol->numbers))) {
+            return false;
         }
-        const auto& fields = key->fields;
+        const auto& fields = key.fields;
         const auto at = std::find(fields.begin(), fields.end(), keyed->field) - fields.begin();
-        IntervalSet& values = key->values[static_cast<std::size_t>(at)];
+        IntervalSet& values = key.values[static_cast<std::size_t>(at)];
         if (values.empty()) {
             values = std::move(keyed->numbers);
         } else {
             values.add(keyed->numbers);
         }
     }
-    return key;
+    return found;
 }
 
-// What earlier classes already took, as an ordered map so that thousands of classes cost
-// O(n log n), not O(n^2).
+// What earlier classes already took. Classes written in key order only ever take parts past
+// everything taken: those are appended to a vector (no tree node per class to allocate and
+// free). The first part that is not moves them into an ordered map, so that thousands of
+// classes in any order cost O(n log n), not O(n^2).
 class Coverage {
   public:
     // The parts of values not covered yet; they become covered. Valid until the next take():
@@ -1021,11 +1029,12 @@ class Coverage {
         std::vector<Interval>& fresh = fresh_;
         fresh.clear();
         for (const Interval& part : values.parts()) {
-            // Past everything taken (classes written in key order): no walk down the tree.
-            if (taken_.empty() || taken_.rbegin()->second < part.lo) {
+            // Past everything taken: no walk down the tree.
+            if (past_taken(part.lo)) {
                 fresh.push_back(part);
                 continue;
             }
+            to_map();
             u128 cursor = part.lo;
             bool open = true;
             auto it = taken_.upper_bound(part.lo);
@@ -1047,13 +1056,36 @@ class Coverage {
             }
         }
         for (const Interval& part : fresh) {
-            taken_.emplace_hint(taken_.end(), part.lo, part.hi); // O(1) when it goes last
+            if (!in_map_) {
+                appended_.push_back(part); // in order: fresh parts of one take() ascend too
+            } else {
+                taken_.emplace_hint(taken_.end(), part.lo, part.hi); // O(1) when it goes last
+            }
         }
         return fresh;
     }
 
   private:
-    std::map<u128, u128> taken_; // disjoint; adjacent entries are not merged (not needed)
+    bool past_taken(u128 lo) const {
+        if (!in_map_) {
+            return appended_.empty() || appended_.back().hi < lo;
+        }
+        return taken_.empty() || taken_.rbegin()->second < lo;
+    }
+    void to_map() {
+        if (in_map_) {
+            return;
+        }
+        for (const Interval& part : appended_) {
+            taken_.emplace_hint(taken_.end(), part.lo, part.hi);
+        }
+        std::vector<Interval>().swap(appended_);
+        in_map_ = true;
+    }
+
+    bool in_map_ = false;
+    std::vector<Interval> appended_; // ascending and disjoint, while !in_map_
+    std::map<u128, u128> taken_;     // disjoint; adjacent entries are not merged (not needed)
     std::vector<Interval> fresh_;
 };
 
@@ -1104,20 +1136,20 @@ std::vector<Rule> Lowering::classify_body(const ir::Classify& classify,
     std::vector<std::vector<rules::MapEntry>> entries;
     std::vector<std::size_t> unreachable_classes;
     bool mapped = !classify.classes.empty();
+    Key key; // read class by class into the same buffers
     for (std::size_t c = 0; c < classify.classes.size() && mapped; ++c) {
-        auto key = single_key(classify.classes[c].match);
-        if (!key || (shape && !shape->operator_same(*key))) {
+        if (!single_key(classify.classes[c].match, key) || (shape && !shape->operator_same(key))) {
             mapped = false;
             break;
         }
         if (!shape) {
-            shape = *key;
+            shape = key;
             covered.resize(shape->fields.size());
             entries.resize(shape->fields.size());
         }
         bool reachable = false;
         for (std::size_t f = 0; f < shape->fields.size(); ++f) {
-            for (const auto& part : covered[f].take(key->values[f])) {
+            for (const auto& part : covered[f].take(key.values[f])) {
                 entries[f].push_back({{part}, names[c]});
                 reachable = true;
             }
@@ -1153,28 +1185,55 @@ std::vector<Rule> Lowering::classify_body(const ir::Classify& classify,
         return body;
     }
 
-    // 2. Protocol and exact port for every class: one concatenated-key map.
+    // 2. Protocol and exact port for every class: one concatenated-key map. The classes'
+    // tuples are gathered in class order, then sorted: the first class with a tuple takes it (a
+    // tree of 100,000 tuples cost a walk and a node each). A class that takes none is
+    // unreachable. Warned as they were when the tuples went into a tree class by class: only
+    // the classes read before one without the shape, or before the one that passed
+    // max_concat_entries.
     std::optional<Field> port_field;
-    std::map<std::pair<u128, u128>, std::string> tuples;
-    bool concat = true;
+    std::vector<std::pair<std::pair<u128, u128>, std::size_t>> tuples; // tuple, class
+    std::size_t read = classify.classes.size(); // the classes read before the shape broke
     for (std::size_t c = 0; c < classify.classes.size(); ++c) {
-        const ir::Class& cls = classify.classes[c];
-        auto t = protocol_port_tuples(cls.match);
+        auto t = protocol_port_tuples(classify.classes[c].match);
         if (!t || (port_field && *port_field != t->first)) {
-            concat = false;
+            read = c;
             break;
         }
         port_field = t->first;
-        bool reachable = false;
         for (const auto& tuple : t->second) {
-            reachable = tuples.try_emplace(tuple, names[c]).second || reachable;
+            tuples.emplace_back(tuple, c);
         }
-        if (!reachable) {
-            unreachable(cls);
+    }
+    std::sort(tuples.begin(), tuples.end()); // equal tuples stay in class order
+    // The first of each run of equal tuples: its class takes it.
+    std::vector<std::size_t> takers;
+    for (std::size_t i = 0; i < tuples.size(); ++i) {
+        if (i == 0 || tuples[i].first != tuples[i - 1].first) {
+            takers.push_back(i);
         }
-        if (tuples.size() > max_concat_entries) {
-            concat = false;
-            break;
+    }
+    bool concat = read == classify.classes.size();
+    if (takers.size() > max_concat_entries) {
+        // Read up to the class whose tuples passed the limit.
+        std::vector<std::size_t> firsts;
+        firsts.reserve(takers.size());
+        for (const std::size_t i : takers) {
+            firsts.push_back(tuples[i].second);
+        }
+        std::nth_element(firsts.begin(), firsts.begin() + max_concat_entries, firsts.end());
+        read = std::min(read, firsts[max_concat_entries] + 1);
+        concat = false;
+    }
+    std::vector<bool> reachable(read);
+    for (const std::size_t i : takers) {
+        if (tuples[i].second < read) {
+            reachable[tuples[i].second] = true;
+        }
+    }
+    for (std::size_t c = 0; c < read; ++c) {
+        if (!reachable[c]) {
+            unreachable(classify.classes[c]);
         }
     }
     if (concat && port_field) {
@@ -1183,11 +1242,12 @@ std::vector<Rule> Lowering::classify_body(const ir::Classify& classify,
         Statement s;
         s.kind = Statement::Kind::count_map;
         s.key = {Field::l4proto, *port_field};
-        s.entries.reserve(tuples.size());
-        for (auto& [tuple, counter] : tuples) {
+        s.entries.reserve(takers.size());
+        for (const std::size_t i : takers) {
+            const auto& [tuple, c] = tuples[i];
             s.entries.push_back(
                 {{Interval{tuple.first, tuple.first}, Interval{tuple.second, tuple.second}},
-                 std::move(counter)});
+                 names[c]});
         }
         rule.statements.push_back(std::move(s));
         rule.statements.push_back(simple(Statement::Kind::ret));

@@ -53,6 +53,19 @@ TEST(Check, CgroupPathsAreNormalisedTheWayTheKernelResolvesThem) {
     }
 }
 
+// Address literals of every length: the longest IPv6 spelling is one, anything longer is not.
+TEST(Check, AddressLiteralsUpToTheLongestSpelling) {
+    const auto c = check("policy p\ncounter a { from 2001:db8::1/128, 198.18.0.1, "
+                         "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255 }\n");
+    ASSERT_FALSE(c.diagnostics.has_errors());
+    EXPECT_EQ(c.policy.counters[0].match.addresses[0].v6.parts().size(), 2U);
+    const auto longer = check("policy p\ncounter a { from "
+                              "0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0001 }\n");
+    ASSERT_EQ(longer.diagnostics.all().size(), 1U);
+    EXPECT_NE(longer.diagnostics.all()[0].message.find("is not a valid IPv6 address"),
+              std::string::npos);
+}
+
 TEST(Check, DirectionWithoutInterfaceMeansThisHost) {
     const auto c = check("policy p\ninterface w = eth0\ncounter a { in }\ncounter b { via w }\n");
     EXPECT_EQ(c.policy.counters[0].match.scopes, unsigned{ir::scope_local});
@@ -162,6 +175,62 @@ TEST(Lower, ProtocolAndPortClassesShareAConcatenatedKey) {
     ASSERT_EQ(map.key.size(), 2U);
     EXPECT_EQ(map.key[0], rules::Field::l4proto);
     EXPECT_EQ(map.entries.size(), 2U);
+}
+
+// The map's entries: each key's first interval and the counter it names, in order.
+void expect_entries(const rules::Statement& map,
+                    const std::vector<std::pair<Interval, std::string>>& expected) {
+    ASSERT_EQ(map.entries.size(), expected.size());
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+        EXPECT_EQ(map.entries[i].key[0], expected[i].first) << i;
+        EXPECT_EQ(map.entries[i].counter, expected[i].second) << i;
+    }
+}
+
+// The one diagnostic: a warning that `label` can never match.
+void expect_only_unreachable(const Diagnostics& diagnostics, const std::string& label) {
+    ASSERT_EQ(diagnostics.all().size(), 1U);
+    EXPECT_NE(diagnostics.all()[0].message.find("'" + label + "' can never match"),
+              std::string::npos);
+}
+
+// Classes in any order: the first class with a tuple takes it, entries in key order, and a
+// class whose every tuple an earlier one took is warned once.
+TEST(Lower, ProtocolAndPortMapGoesToTheFirstClassOfATuple) {
+    auto c = check("policy p\nclassify k forward {\n web: tcp dport 443, 80\n dns: udp dport 53\n"
+                   " again: tcp dport 80\n alt: udp dport 53, 853\n}\n");
+    const auto table = lower_policy(c.policy, c.diagnostics);
+    const auto& map = find_chain(table, "classify_k")->rules[0].statements[0];
+    ASSERT_EQ(map.key.size(), 2U);
+    expect_entries(
+        map, {{{6, 6}, "k_web"}, {{6, 6}, "k_web"}, {{17, 17}, "k_dns"}, {{17, 17}, "k_alt"}});
+    const std::vector<u128> ports{80, 443, 53, 853};
+    for (std::size_t i = 0; i < map.entries.size(); ++i) {
+        EXPECT_EQ(map.entries[i].key[1], (Interval{ports[i], ports[i]})) << i;
+    }
+    expect_only_unreachable(c.diagnostics, "again");
+}
+
+// A class without the protocol+port shape ends the map: the classes read before it were warned
+// (as they always were), the rules take over.
+TEST(Lower, ProtocolAndPortMapBrokenByAnotherShape) {
+    auto c = check("policy p\nclassify k forward {\n a: tcp dport 80\n b: tcp dport 80\n"
+                   " c: icmp\n d: udp dport 53\n e: udp dport 53\n}\n");
+    const auto table = lower_policy(c.policy, c.diagnostics);
+    const auto* chain = find_chain(table, "classify_k");
+    ASSERT_EQ(chain->rules.size(), 5U); // one rule per class
+    expect_only_unreachable(c.diagnostics, "b");
+}
+
+// Classes out of key order: what a later class shares with an earlier one goes to the earlier.
+TEST(Lower, SingleKeyMapOutOfOrderClasses) {
+    auto c = check("policy p\nclassify k forward {\n a: udp dport 500..600\n b: udp dport 1..10\n"
+                   " c: udp dport 5..550\n d: udp dport 700\n e: udp dport 7\n}\n");
+    const auto table = lower_policy(c.policy, c.diagnostics);
+    const auto& map = find_chain(table, "classify_k")->rules[0].statements[0];
+    expect_entries(
+        map, {{{1, 10}, "k_b"}, {{11, 499}, "k_c"}, {{500, 600}, "k_a"}, {{700, 700}, "k_d"}});
+    expect_only_unreachable(c.diagnostics, "e");
 }
 
 TEST(Lower, MixedClassesFallBackToFirstMatchRules) {

@@ -76,6 +76,9 @@ BenchOptions default_bench_options() {
     options.apply_sizes = {10000, 100000};
     options.apply_repetitions = 5;
     options.host_read_counts = {65536};
+    options.compile_kinds = options.datapath.kinds;
+    options.compile_sizes = {100000};
+    options.compile_repetitions = 11;
     return options;
 }
 
@@ -87,6 +90,8 @@ BenchOptions quick_bench_options() {
     options.apply_repetitions = 3;
     options.datapath.host_counts = {1000};
     options.host_read_counts = {1000};
+    options.compile_sizes = {1000};
+    options.compile_repetitions = 3;
     options.quick = true;
     return options;
 }
@@ -107,6 +112,11 @@ BenchReport run_bench(const BenchOptions& options,
     if (!options.host_read_counts.empty()) {
         report.host_reads =
             run_host_read_timing(options.host_read_counts, options.apply_repetitions, progress);
+    }
+    if (!options.compile_kinds.empty() && !options.compile_sizes.empty()) {
+        report.compile =
+            run_compile_timing(options.compile_kinds, options.compile_sizes,
+                               options.datapath.ip_versions, options.compile_repetitions, progress);
     }
     report.machine.load_end = load_average();
     report.seconds =
@@ -141,10 +151,13 @@ nlohmann::json to_json(const BenchReport& report) {
           {"cpu", options.datapath.cpu},
           {"packet_length", 95},
           {"apply_classes", options.apply_sizes},
-          {"apply_repetitions", options.apply_repetitions}}},
+          {"apply_repetitions", options.apply_repetitions},
+          {"compile_classes", options.compile_sizes},
+          {"compile_repetitions", options.compile_repetitions}}},
         {"datapath", json::array()},
         {"apply", json::array()},
         {"host_reads", json::array()},
+        {"compile", json::array()},
         {"notes", report.datapath.notes},
         {"seconds", report.seconds},
     };
@@ -208,6 +221,20 @@ nlohmann::json to_json(const BenchReport& report) {
         entry["bpf_notes"] = timing.bpf_notes;
         entry["median_rcu_wait_ms"] = timing.median_rcu_wait_ms;
     }
+    for (const auto& timing : report.compile) {
+        out["compile"].push_back({{"kind", to_string(timing.kind)},
+                                  {"ip_version", timing.ip_version},
+                                  {"classes", timing.classes},
+                                  {"source_bytes", timing.source_bytes},
+                                  {"cpu_seconds", timing.cpu_seconds},
+                                  {"user_seconds", timing.user_seconds},
+                                  {"wall_seconds", timing.wall_seconds},
+                                  {"median_cpu_seconds", timing.median_cpu_seconds},
+                                  {"min_cpu_seconds", timing.min_cpu_seconds},
+                                  {"max_cpu_seconds", timing.max_cpu_seconds},
+                                  {"median_user_seconds", timing.median_user_seconds},
+                                  {"median_wall_seconds", timing.median_wall_seconds}});
+    }
     return out;
 }
 
@@ -215,16 +242,21 @@ void print_table(std::ostream& out, const BenchReport& report) {
     const auto& machine = report.machine;
     out << "machine: " << machine.cpus << " CPUs, " << machine.cpu_model << ", " << machine.kernel
         << ", load average " << machine.load_start << " -> " << machine.load_end << "\n";
-    out << "data path: UDP, " << report.options.datapath.repetitions << " x "
-        << report.options.datapath.duration.count() << " ms per variant, interleaved"
-        << (report.options.datapath.cpu >= 0
-                ? ", sender on CPU " + std::to_string(report.options.datapath.cpu)
-                : std::string())
-        << "; IPv4 packets of 95 bytes, IPv6 of 115; pps = medians; ratio = median of variant / "
-           "baseline of the same repetition, "
-           "then best variant / best baseline, then the median ratio per second of the sender's "
-           "CPU time (its softirq included, not the time other processes held the CPU); empty = "
-           "one base chain without rules\n\n";
+    if (!report.datapath.cases.empty()) {
+        out << "data path: UDP, " << report.options.datapath.repetitions << " x "
+            << report.options.datapath.duration.count() << " ms per variant, interleaved"
+            << (report.options.datapath.cpu >= 0
+                    ? ", sender on CPU " + std::to_string(report.options.datapath.cpu)
+                    : std::string())
+            << "; IPv4 packets of 95 bytes, IPv6 of 115; pps = medians; ratio = median of variant "
+               "/ "
+               "baseline of the same repetition, "
+               "then best variant / best baseline, then the median ratio per second of the "
+               "sender's "
+               "CPU time (its softirq included, not the time other processes held the CPU); empty "
+               "= "
+               "one base chain without rules\n\n";
+    }
     // One pps and one ratio column per variant any case measured, in the variants' order.
     std::vector<Variant> shown;
     for (int v = 0; v < variant_count; ++v) {
@@ -348,6 +380,28 @@ void print_table(std::ostream& out, const BenchReport& report) {
                    "(membarrier, synchronize_rcu) "
                 << fixed(timing.median_rcu_wait_ms, 1) << " ms\n";
         }
+    }
+    if (!report.compile.empty()) {
+        TextTable compile({{"compile", Align::left},
+                           {"ip"},
+                           {"classes"},
+                           {"CPU s (median)"},
+                           {"CPU s (min-max)"},
+                           {"user s"},
+                           {"wall s"}});
+        for (const auto& timing : report.compile) {
+            compile.add_row(
+                {to_string(timing.kind),
+                 timing.ip_version ? "v" + std::to_string(timing.ip_version) : "-",
+                 std::to_string(timing.classes), fixed(timing.median_cpu_seconds, 3),
+                 fixed(timing.min_cpu_seconds, 3) + "-" + fixed(timing.max_cpu_seconds, 3),
+                 fixed(timing.median_user_seconds, 3), fixed(timing.median_wall_seconds, 3)});
+        }
+        out << "\n";
+        compile.print(out);
+        out << "compile: the whole `acctc compile FILE > /dev/null` in its own process, "
+            << report.options.compile_repetitions
+            << " runs of each, interleaved; CPU = user + system\n";
     }
     out << "\ntotal " << std::fixed << std::setprecision(1) << report.seconds << " s\n"
         << std::defaultfloat;

@@ -1,5 +1,6 @@
 #include "acctc/bench/bench_policy.hpp"
 
+#include <cstdio>
 #include <stdexcept>
 #include <sys/socket.h>
 
@@ -8,6 +9,16 @@ namespace {
 
 constexpr std::uint16_t first_port = 1000;
 constexpr gid_t first_gid = 5000;
+constexpr const char* classify_name = "svc";
+
+std::string classify_policy_name(ClassKind kind) {
+    return "bench_" + to_string(kind);
+}
+
+// Owner groups are the sender's: its output hook, not the router's forward hook.
+bool on_output_hook(ClassKind kind) {
+    return kind == ClassKind::gids;
+}
 
 // The offset-th address of 198.19.0.0/16, or of 2001:db8:19::/96.
 testbench::IpAddress bench_address(std::size_t offset, bool ipv6) {
@@ -73,6 +84,31 @@ std::string nft_match(ClassKind kind, std::size_t index, bool ipv6) {
         break;
     }
     return {};
+}
+
+// The bench's classify of `classes` classes of one kind, `match(i)` the i-th class's match.
+template <typename Match>
+std::string classify_source(ClassKind kind, std::size_t classes, const std::string& wan,
+                            Match match) {
+    const std::string hook = on_output_hook(kind) ? "local out" : "forward in via wan";
+    std::string source = "policy " + classify_policy_name(kind) + "\ninterface wan = " + wan +
+                         "\nclassify " + classify_name + " " + hook + " {\n";
+    for (std::size_t i = 0; i < classes; ++i) {
+        source += "    c" + std::to_string(i) + ": " + match(i) + "\n";
+    }
+    return source + "    otherwise: rest\n}\n";
+}
+
+// The i-th host address of 198.18.0.0/15 (IPv6: of 2001:db8:19::/96) as a prefix of its own.
+std::string host_prefix(std::size_t index, bool ipv6) {
+    char text[64];
+    if (ipv6) {
+        std::snprintf(text, sizeof text, "2001:db8:19::%zx:%zx/128", index >> 16, index & 0xffff);
+    } else {
+        std::snprintf(text, sizeof text, "198.%zu.%zu.%zu/32", 18 + (index >> 16),
+                      (index >> 8) & 0xff, index & 0xff);
+    }
+    return text;
 }
 
 // N active hosts behind the router's wan side, each counted in its own set element. The set is
@@ -174,20 +210,14 @@ BenchPolicy make_bench_policy(ClassKind kind, std::size_t classes,
     BenchPolicy policy;
     policy.kind = kind;
     policy.classes = classes;
-    policy.policy_name = "bench_" + to_string(kind);
+    policy.policy_name = classify_policy_name(kind);
     policy.naive_policy = "bench_naive";
-    policy.classify_name = "svc";
+    policy.classify_name = classify_name;
     policy.rest_counter = "svc_rest";
-    policy.output_hook = kind == ClassKind::gids;
-    const std::string hook = policy.output_hook ? "local out" : "forward in via wan";
+    policy.output_hook = on_output_hook(kind);
 
-    std::string& source = policy.source;
-    source = "policy " + policy.policy_name + "\ninterface wan = " + addressing.wan_interface +
-             "\nclassify " + policy.classify_name + " " + hook + " {\n";
-    for (std::size_t i = 0; i < classes; ++i) {
-        source += "    c" + std::to_string(i) + ": " + acctc_match(kind, i, ipv6) + "\n";
-    }
-    source += "    otherwise: rest\n}\n";
+    policy.source = classify_source(kind, classes, addressing.wan_interface,
+                                    [&](std::size_t i) { return acctc_match(kind, i, ipv6); });
 
     // The hand-written equivalent: same counters, same hook, same first-match semantics.
     const std::string table = "acctc_" + policy.naive_policy;
@@ -238,6 +268,23 @@ BenchPolicy make_bench_policy(ClassKind kind, std::size_t classes,
         policy.flows.push_back(flow);
     }
     return policy;
+}
+
+std::size_t max_compile_classes(ClassKind kind) {
+    return kind == ClassKind::networks ? std::size_t{1} << 17 : max_classes(kind);
+}
+
+std::string make_compile_source(ClassKind kind, std::size_t classes, bool ipv6) {
+    const auto addressing = offline_addressing();
+    if (kind != ClassKind::networks || classes <= max_classes(kind)) {
+        return make_bench_policy(kind, classes, addressing, 1, ipv6).source;
+    }
+    if (classes > max_compile_classes(kind)) {
+        throw std::invalid_argument("networks: 2.." + std::to_string(max_compile_classes(kind)) +
+                                    " classes");
+    }
+    return classify_source(kind, classes, addressing.wan_interface,
+                           [&](std::size_t i) { return "from " + host_prefix(i, ipv6); });
 }
 
 } // namespace acctc::bench

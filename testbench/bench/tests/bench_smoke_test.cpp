@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdio>
 #include <gtest/gtest.h>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -34,8 +35,8 @@ TEST(BenchSmoke, QuickRunWithTenClassesHasTheJsonShape) {
             " bench --quick --classes 10 --hosts 300 --apply-classes 10 --json 2>/dev/null");
     const auto report = nlohmann::json::parse(output, nullptr, false);
     ASSERT_FALSE(report.is_discarded()) << output;
-    for (const char* key :
-         {"machine", "settings", "datapath", "apply", "host_reads", "notes", "seconds"}) {
+    for (const char* key : {"machine", "settings", "datapath", "apply", "host_reads", "compile",
+                            "notes", "seconds"}) {
         EXPECT_TRUE(report.contains(key)) << key;
     }
     EXPECT_GT(report["machine"]["cpus"].get<unsigned>(), 0U);
@@ -113,6 +114,35 @@ TEST(BenchSmoke, QuickRunWithTenClassesHasTheJsonShape) {
         EXPECT_EQ(bpf["read"], 300) << bpf["map"];
         EXPECT_EQ(bpf["reset_ms"].size(), 3U) << bpf["map"];
     }
+}
+
+// The compile timings: every kind, networks and hosts once per IP version, each run of `acctc
+// compile` timed; networks go on past the data path's 16,384 /30s, ports stop at its 64,535.
+TEST(BenchSmoke, CompileTimingsCoverEveryKind) {
+    const auto output = run(std::string(ACCTC_BINARY) +
+                            " bench --no-datapath --no-apply --compile-classes 20000,70000 "
+                            "--compile-repetitions 2 --json 2>/dev/null");
+    const auto report = nlohmann::json::parse(output, nullptr, false);
+    ASSERT_FALSE(report.is_discarded()) << output;
+    EXPECT_EQ(report["settings"]["compile_repetitions"], 2);
+    std::map<std::string, std::set<std::size_t>> classes; // "kind vN" -> sizes
+    for (const auto& timing : report["compile"]) {
+        SCOPED_TRACE(timing.dump());
+        const auto kind = timing["kind"].get<std::string>();
+        const bool by_ip = kind == "networks" || kind == "hosts";
+        EXPECT_EQ(timing["ip_version"] != 0, by_ip);
+        classes[kind + " v" + timing["ip_version"].dump()].insert(
+            timing["classes"].get<std::size_t>());
+        ASSERT_EQ(timing["cpu_seconds"].size(), 2U);
+        EXPECT_GT(timing["median_cpu_seconds"].get<double>(), 0);
+        EXPECT_LE(timing["min_cpu_seconds"].get<double>(), timing["max_cpu_seconds"].get<double>());
+    }
+    const std::map<std::string, std::set<std::size_t>> expected{
+        {"ports v0", {20000, 64535}},    {"networks v4", {20000, 70000}},
+        {"networks v6", {20000, 70000}}, {"protoport v0", {20000, 70000}},
+        {"gids v0", {20000, 70000}},     {"hosts v4", {20000, 65536}},
+        {"hosts v6", {20000, 65536}}};
+    EXPECT_EQ(classes, expected);
 }
 
 // acctc's iptables output through iptables-nft and iptables-legacy: 20 classes make lookup

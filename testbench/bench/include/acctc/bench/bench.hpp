@@ -3,6 +3,7 @@
 #pragma once
 
 #include "acctc/bench/apply_timing.hpp"
+#include "acctc/bench/compile_timing.hpp"
 #include "acctc/bench/datapath.hpp"
 #include "acctc/bench/host_read_timing.hpp"
 
@@ -18,13 +19,17 @@ struct BenchOptions {
     std::vector<std::size_t> apply_sizes; // empty: no apply timings
     unsigned apply_repetitions = 5;
     std::vector<std::size_t> host_read_counts; // per-host read timings; empty: none
-    bool quick = false;                        // recorded in the report
+    // Whole `acctc compile` of every kind (IP versions: the data path's); empty: none.
+    std::vector<ClassKind> compile_kinds;
+    std::vector<std::size_t> compile_sizes;
+    unsigned compile_repetitions = 11;
+    bool quick = false; // recorded in the report
 };
 
 // Full run: 10..10,000 classes of every kind and 65,536 hosts, 41 repetitions of 50 ms, apply on
-// 10k and 100k, per-host reads of 65,536.
+// 10k and 100k, per-host reads of 65,536, 11 compiles of 100,000 classes of every kind.
 BenchOptions default_bench_options();
-// Smoke-sized: 3 repetitions of 100 ms, 1,000 hosts, apply on 1,000 classes.
+// Smoke-sized: 3 repetitions of 100 ms, 1,000 hosts, apply and 3 compiles on 1,000 classes.
 BenchOptions quick_bench_options();
 
 struct MachineInfo {
@@ -41,6 +46,7 @@ struct BenchReport {
     DatapathReport datapath;
     std::vector<ApplyTiming> apply;
     std::vector<HostReadTiming> host_reads;
+    std::vector<CompileTiming> compile;
     double seconds = 0;
 };
 

@@ -59,4 +59,12 @@ BenchPolicy make_bench_policy(ClassKind kind, std::size_t classes,
                               const BenchAddressing& addressing, std::size_t flows,
                               bool ipv6 = false);
 
+// Largest number of classes of a policy that is only compiled, never loaded where traffic flows
+// (the compile timings): networks then go on past the data path's /30s (see below).
+std::size_t max_compile_classes(ClassKind kind);
+// The policy text of make_bench_policy() with the offline addressing; networks past
+// max_classes() are one /32 per class of 198.18.0.0/15 (IPv6: one /128 of 2001:db8:19::/96),
+// the compiler benchmark's shape, which no traffic of the bench's topology could tell apart.
+std::string make_compile_source(ClassKind kind, std::size_t classes, bool ipv6);
+
 } // namespace acctc::bench
