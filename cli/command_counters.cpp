@@ -177,7 +177,7 @@ void print_json_line(const CountersOptions& values, nlohmann::json seconds,
                                 {"reset", values.reset},
                                 {"seconds", std::move(seconds)},
                                 {"counters", std::move(counters)}}
-                     .dump()
+                     .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
               << "\n"
               << std::flush;
 }
@@ -323,7 +323,7 @@ int run_counters(const std::vector<std::string>& args) {
                                     {"netns", values.kernel.netns},
                                     {"reset", values.reset},
                                     {"counters", runtime::counters_to_json(readings)}}
-                         .dump(2)
+                         .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
                   << "\n";
     } else if (values.prometheus) {
         std::cout << runtime::format_prometheus(samples_of(readings), values.max_hosts);
