@@ -46,11 +46,27 @@ inline std::size_t utf8_sequence_length(std::string_view text, std::size_t at) {
     return length;
 }
 
+// Code points that print nothing yet move the cursor or reorder the line: U+2028 and U+2029
+// (line and paragraph separators) and the bidirectional controls (U+061C, U+200E, U+200F,
+// U+202A-U+202E, U+2066-U+2069: "Trojan Source" reorders a line with them).
+inline bool is_invisible_control(std::string_view sequence) {
+    const auto at = [&](std::size_t i) { return static_cast<unsigned char>(sequence[i]); };
+    if (sequence.size() == 2) {
+        return at(0) == 0xd8 && at(1) == 0x9c; // U+061C
+    }
+    if (sequence.size() != 3 || at(0) != 0xe2) {
+        return false;
+    }
+    return (at(1) == 0x80 &&
+            (at(2) == 0x8e || at(2) == 0x8f || (at(2) >= 0xa8 && at(2) <= 0xae))) ||
+           (at(1) == 0x81 && at(2) >= 0xa6 && at(2) <= 0xa9);
+}
+
 enum class Tabs { keep, escape };
 
 // `text` as one terminal line: \n, \r and \t (unless Tabs::keep) as those two characters,
-// other control characters (C0, DEL, and C1 U+0080-U+009F) and bytes that are not UTF-8 as \xNN
-// per byte; everything else as it is. Text that needs none of this comes back unchanged.
+// other control characters (C0, DEL, C1 U+0080-U+009F and is_invisible_control's) and bytes that
+// are not UTF-8 as \xNN per byte; everything else as it is.
 inline std::string printable_text(std::string_view text, Tabs tabs = Tabs::escape) {
     static constexpr char hex[] = "0123456789abcdef";
     std::string out;
@@ -69,9 +85,12 @@ inline std::string printable_text(std::string_view text, Tabs tabs = Tabs::escap
             out += c == '\n' ? "\\n" : c == '\r' ? "\\r" : "\\t";
         } else if (c < 0x20 || c == 0x7f || length == 0) {
             escape(c);
-        } else if (length == 2 && c == 0xc2 && static_cast<unsigned char>(text[at + 1]) < 0xa0) {
-            escape(c); // C1 controls: some terminals act on them as on ESC sequences
-            escape(static_cast<unsigned char>(text[at + 1]));
+        } else if ((length == 2 && c == 0xc2 && static_cast<unsigned char>(text[at + 1]) < 0xa0) ||
+                   is_invisible_control(text.substr(at, length))) {
+            // C1 controls: some terminals act on them as on ESC sequences.
+            for (std::size_t i = 0; i < length; ++i) {
+                escape(static_cast<unsigned char>(text[at + i]));
+            }
         } else {
             out.append(text.substr(at, length));
         }
