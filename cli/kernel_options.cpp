@@ -152,7 +152,7 @@ std::optional<KernelPolicy> compile_for_kernel(const std::string& argument,
     if (!result.output) {
         return std::nullopt;
     }
-    return KernelPolicy{std::move(*result.output), backend};
+    return KernelPolicy{std::move(*result.output), backend, std::move(result.source)};
 }
 
 std::optional<std::string> policy_name_of(const std::string& argument,

@@ -42,6 +42,7 @@ runtime::BackendKind backend_for(const KernelOptions& values, const std::string&
 struct KernelPolicy {
     CompiledPolicy compiled;
     runtime::BackendKind backend;
+    SourceFile source; // the policy as read: kernel refusals are shown on its lines
 };
 
 // Compiles a policy (a file, or a NAME as find_policy_file finds it) for the kernel, printing
