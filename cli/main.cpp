@@ -94,7 +94,8 @@ int main(int argc, char** argv) {
         return exit_usage;
     }
     const std::string name = argv[1];
-    if (name == "--help" || name == "-h" || (name == "help" && argc == 2)) {
+    if (name == "--help" || name == "-h" ||
+        (name == "help" && (argc == 2 || std::strcmp(argv[2], "help") == 0))) {
         print_overview(std::cout);
         return exit_ok;
     }

@@ -119,6 +119,7 @@ for command in $("$acctc" --help | sed -n 's/^  \([a-z]*\) .*/\1/p') completion;
     "$acctc" help "$command" | grep -q "^usage: acctc $command" || fail "acctc help $command: no usage"
 done
 [[ $("$acctc" help) == "$("$acctc" --help)" ]] || fail "acctc help is not the overview"
+[[ $("$acctc" help help) == "$("$acctc" --help)" ]] || fail "acctc help help is not the overview"
 expect 2 "unknown command 'countrs'; did you mean 'counters'\?" "$acctc" help countrs
 expect 2 "acctc help: takes one COMMAND, not 2" "$acctc" help apply counters
 
