@@ -8,6 +8,7 @@
 #include "command.hpp"
 #include "common.hpp"
 #include "kernel_options.hpp"
+#include "kernel_refusal.hpp"
 #include "totals.hpp"
 
 #include <iostream>
@@ -163,8 +164,9 @@ int run_apply(const std::vector<std::string>& args) {
         if (error.kind() != runtime::ErrorKind::rejected) {
             throw;
         }
-        // Already "file:line: error: ..." lines, like the compiler's own diagnostics.
-        std::cerr << error.what() << "\n";
+        // "file:line: error: ..." lines: positioned on the policy's lines as the compiler's own
+        // diagnostics are. The transaction failed whole: nothing was applied.
+        std::cerr << positioned_refusal(error.what(), loaded->source);
         return exit_policy_error;
     }
     return exit_ok;

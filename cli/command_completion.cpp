@@ -102,6 +102,11 @@ void print_bash(std::ostream& out) {
 }
 
 int run_completion(const std::vector<std::string>& args) {
+    if (args.size() == 1 && (args[0] == "--help" || args[0] == "-h")) {
+        std::cout << "usage: acctc completion bash\n\nprints a bash completion script (the only "
+                     "shell so far): source <(acctc completion bash)\n";
+        return exit_ok;
+    }
     if (args.size() != 1 || args[0] != "bash") {
         throw UsageError("usage: acctc completion bash (the only shell so far)");
     }

@@ -143,6 +143,32 @@ std::vector<runtime::CounterReading> selected(std::vector<runtime::CounterReadin
     return readings;
 }
 
+// --host on readings with no per-host counter can select nothing, ever: an error, as a COUNTER
+// that matches nothing is. A host the per-host counters have no reading of (yet) is a note: it
+// has sent nothing they counted, which is a count of zero, not a mistake.
+void check_hosts_selectable(const std::vector<runtime::CounterReading>& readings,
+                            const std::vector<std::string>& hosts, const std::string& which) {
+    if (hosts.empty()) {
+        return;
+    }
+    const auto has_host = [&](const std::string& host) {
+        return std::any_of(readings.begin(), readings.end(), [&](const auto& reading) {
+            return host.empty() ? !reading.sample.label(Dimension::host).empty()
+                                : reading.sample.label(Dimension::host) == host;
+        });
+    };
+    if (!has_host({})) {
+        throw std::runtime_error("--host " + hosts.front() + ": no counter " + which +
+                                 " counts per host (split host), so --host selects nothing");
+    }
+    for (const auto& host : hosts) {
+        if (!has_host(host)) {
+            std::cerr << "acctc counters: note: no per-host counter has a reading of " << host
+                      << " (nothing of it counted yet)\n";
+        }
+    }
+}
+
 // One line of `--watch --json`; seconds is null for the values counted before the watch.
 void print_json_line(const CountersOptions& values, nlohmann::json seconds,
                      nlohmann::json counters) {
@@ -151,7 +177,7 @@ void print_json_line(const CountersOptions& values, nlohmann::json seconds,
                                 {"reset", values.reset},
                                 {"seconds", std::move(seconds)},
                                 {"counters", std::move(counters)}}
-                     .dump()
+                     .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
               << "\n"
               << std::flush;
 }
@@ -279,6 +305,10 @@ int run_counters(const std::vector<std::string>& args) {
         return watch(source, policy, values);
     }
     auto all = selected(read(source, policy, values), values.selectors);
+    check_hosts_selectable(all, selection.hosts,
+                           !values.selectors.empty() ? "selected"
+                           : policy.empty()          ? "read" + where(values.kernel)
+                                                     : "of policy " + policy);
     // Without a policy named, "all of them" must not quietly shrink to fewer after a flush.
     const auto unloaded =
         policy.empty() ? source.unloaded(all) : std::vector<runtime::AppliedPolicy>{};
@@ -293,7 +323,7 @@ int run_counters(const std::vector<std::string>& args) {
                                     {"netns", values.kernel.netns},
                                     {"reset", values.reset},
                                     {"counters", runtime::counters_to_json(readings)}}
-                         .dump(2)
+                         .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
                   << "\n";
     } else if (values.prometheus) {
         std::cout << runtime::format_prometheus(samples_of(readings), values.max_hosts);

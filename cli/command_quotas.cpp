@@ -376,7 +376,7 @@ int run_quotas(const std::vector<std::string>& args) {
         std::cout << nlohmann::json{{"netns", values.kernel.netns},
                                     {"reset", values.reset},
                                     {"quotas", runtime::quotas_to_json(readings)}}
-                         .dump(2)
+                         .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
                   << "\n";
     } else if (values.prometheus) {
         std::cout << runtime::format_quota_prometheus(readings);

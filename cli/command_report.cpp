@@ -190,7 +190,9 @@ int run_report(const std::vector<std::string>& args) {
         }
     }
     if (arguments.json) {
-        std::cout << runtime::report_to_json(reports, arguments.report, now).dump(2) << "\n";
+        std::cout << runtime::report_to_json(reports, arguments.report, now)
+                         .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+                  << "\n";
     } else {
         std::cout << runtime::format_report(reports, arguments.report, now, arguments.exact);
     }

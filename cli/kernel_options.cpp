@@ -81,6 +81,23 @@ CompileResult compile_text(const std::string& path, const std::string& text,
 CompileResult with_bpf_fallback(CompileResult result, const std::string& path,
                                 const std::string& text, const KernelOptions& values,
                                 runtime::BackendKind backend) {
+    if (result.output && !result.output->bpf_hosts_unavailable.empty()) {
+        // iptables counts per host only in ipsets: required BPF is an error, auto a notice.
+        std::string names;
+        for (const auto& counter : result.output->bpf_hosts_unavailable) {
+            names += (names.empty() ? "" : ", ") + counter;
+        }
+        const std::string why = "the " + std::string(runtime::backend_info(backend).name) +
+                                " backend counts per host only in ipsets (BPF needs --backend nft)";
+        if (values.hosts_in == "bpf") {
+            throw runtime::RuntimeError(runtime::ErrorKind::unsupported,
+                                        "--hosts-in bpf: cannot count " + names +
+                                            " in BPF: " + why);
+        }
+        const bool several = result.output->bpf_hosts_unavailable.size() > 1;
+        std::cerr << "acctc: notice: per-host counter" << (several ? "s " : " ") << names
+                  << " count" << (several ? "" : "s") << " in ipsets: " << why << "\n";
+    }
     if (!result.output || result.output->bpf_hosts.empty()) {
         return result;
     }
@@ -135,7 +152,7 @@ std::optional<KernelPolicy> compile_for_kernel(const std::string& argument,
     if (!result.output) {
         return std::nullopt;
     }
-    return KernelPolicy{std::move(*result.output), backend};
+    return KernelPolicy{std::move(*result.output), backend, std::move(result.source)};
 }
 
 std::optional<std::string> policy_name_of(const std::string& argument,

@@ -22,8 +22,9 @@ struct KernelOptions {
     std::string backend;
     // --hosts-in: where eligible `split host` counters count (docs/runtime.md, "Per-host
     // counters in BPF"): "auto" (TCX programs and pinned maps where the kernel allows, else nft
-    // sets with a notice; the default), "nft" (sets) or "bpf" (an error where unavailable).
-    std::string hosts_in = "auto";
+    // sets, or ipsets on iptables, with a notice), "nft" (sets; the default) or "bpf" (an error
+    // where unavailable, iptables included).
+    std::string hosts_in = "nft";
 };
 
 // Adds --netns NAME, --etc DIR, --backend NAME, --hosts-in auto|nft|bpf and --policy-dir DIR.
@@ -41,6 +42,7 @@ runtime::BackendKind backend_for(const KernelOptions& values, const std::string&
 struct KernelPolicy {
     CompiledPolicy compiled;
     runtime::BackendKind backend;
+    SourceFile source; // the policy as read: kernel refusals are shown on its lines
 };
 
 // Compiles a policy (a file, or a NAME as find_policy_file finds it) for the kernel, printing

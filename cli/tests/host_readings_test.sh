@@ -4,7 +4,8 @@
 # - `acctc diff --live` right after apply exits 0 also once hosts have sent packets: the host
 #   sets' elements are state the packet path fills, not drift (docs/runtime.md, "acctc diff");
 # - `acctc counters POLICY NOSUCH` lists each counter once in its error, not once per host;
-# - a policy as applied is named NAME.acct too, as acctc(1) says of every POLICY argument.
+# - a policy as applied is named NAME.acct too, as acctc(1) says of every POLICY argument;
+# - --host where no counter counts per host is an error, a host without a reading yet a note.
 #   host_readings_test.sh ACCTC
 set -u
 acctc=$(realpath "$1")
@@ -62,6 +63,23 @@ status=$?
 # A policy as applied by its NAME.acct (acctc(1): NAME may end in .acct), no such file here.
 output=$(cd "$work/empty" && "$acctc" counters --netns "$host" hr.acct -x 2>&1)
 [[ $? == 0 && $output == *"198.18.98.2"* ]] || fail "counters hr.acct: $output"
+
+# --host: a host without a reading yet is a note (exit 0); where no counter counts per host it
+# selects nothing ever: an error (exit 1), as a COUNTER that matches nothing is.
+output=$(acctc_h counters hr --host 198.18.98.7 2>&1)
+[[ $? == 0 && $output == *"note: no per-host counter has a reading of 198.18.98.7"* ]] ||
+    fail "counters hr --host 198.18.98.7 (no reading yet): $output"
+output=$(acctc_h counters hr --host 198.18.98.2 -x 2>&1)
+[[ $? == 0 && $output == *"198.18.98.2"* && $output != *note* ]] || fail "counters --host 198.18.98.2: $output"
+printf 'policy flat\ncounter web { tcp port 443 }\n' >"$work/flat.acct"
+acctc_h apply "$work/flat.acct" >/dev/null 2>&1 || fail "apply flat failed"
+output=$(acctc_h counters flat --host 198.18.98.2 2>&1)
+status=$?
+[[ $status == 1 && $output == *"--host 198.18.98.2: no counter of policy flat counts per host"* ]] ||
+    fail "counters flat --host exited $status: $output"
+output=$(acctc_h counters hr devices_in_overflow --host 198.18.98.2 2>&1)
+[[ $? == 0 ]] || fail "counters hr devices_in_overflow --host (an overflow counter is per host): $output"
+acctc_h remove flat >/dev/null 2>&1 || fail "remove flat failed"
 
 acctc_h remove hr.acct >/dev/null 2>&1 || fail "remove hr.acct failed"
 ((failures == 0)) || exit 1

@@ -112,5 +112,16 @@ complete_words() { # complete_words WORD... : what bash would offer for the last
     fail "apply wa<TAB> is not the policy name wan"
 complete_words acctc | grep -qx completion && fail "the hidden completion command is offered"
 
+# `acctc help COMMAND` is `acctc COMMAND --help`, for every command; `help` alone the overview.
+for command in $("$acctc" --help | sed -n 's/^  \([a-z]*\) .*/\1/p') completion; do
+    [[ $("$acctc" help "$command" 2>&1) == "$("$acctc" "$command" --help 2>&1)" ]] ||
+        fail "acctc help $command is not acctc $command --help"
+    "$acctc" help "$command" | grep -q "^usage: acctc $command" || fail "acctc help $command: no usage"
+done
+[[ $("$acctc" help) == "$("$acctc" --help)" ]] || fail "acctc help is not the overview"
+[[ $("$acctc" help help) == "$("$acctc" --help)" ]] || fail "acctc help help is not the overview"
+expect 2 "unknown command 'countrs'; did you mean 'counters'\?" "$acctc" help countrs
+expect 2 "acctc help: takes one COMMAND, not 2" "$acctc" help apply counters
+
 ((failures == 0)) && echo "all passed"
 exit $((failures != 0))

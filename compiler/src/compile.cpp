@@ -63,8 +63,18 @@ CompileResult compile_source(std::string display_name, std::string text,
     const bool egress = options.target != Target::iptables;
     // Per-host counters counted in BPF leave the policy the backends see (bpf_hosts.hpp).
     std::vector<BpfHostCounterPlan> bpf_hosts;
-    if (options.bpf_hosts && egress) {
+    std::vector<std::string> bpf_hosts_unavailable;
+    if (options.bpf_hosts) {
         bpf_hosts = plan_bpf_hosts(checked, options.nft_hosts);
+    }
+    if (!egress) { // iptables has no BPF host counting: its per-host counters are ipsets
+        for (const auto& plan : bpf_hosts) {
+            if (std::find(bpf_hosts_unavailable.begin(), bpf_hosts_unavailable.end(),
+                          plan.declared) == bpf_hosts_unavailable.end()) {
+                bpf_hosts_unavailable.push_back(plan.declared);
+            }
+        }
+        bpf_hosts.clear();
     }
     std::optional<ir::Policy> stripped;
     if (!bpf_hosts.empty()) {
@@ -105,6 +115,7 @@ CompileResult compile_source(std::string display_name, std::string text,
     out.bpf_wire = std::move(wire.plan);
     out.policy_name = policy.name;
     out.bpf_hosts = std::move(bpf_hosts);
+    out.bpf_hosts_unavailable = std::move(bpf_hosts_unavailable);
     out.table_name = table.name;
     for (const auto& chain : table.chains) {
         if (chain.hook != rules::Hook::egress) {

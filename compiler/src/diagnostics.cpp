@@ -1,5 +1,7 @@
 #include "acctc/diagnostics.hpp"
 
+#include "acctc/printable_text.hpp"
+
 #include <algorithm>
 #include <ostream>
 
@@ -18,19 +20,52 @@ const char* severity_name(Severity severity) {
     return "error";
 }
 
-// Source lines may hold any bytes (binary files, invalid UTF-8, tabs). Print control bytes and
-// non-ASCII as '?' so the terminal stays sane and the caret line stays aligned byte for byte.
-std::string printable(std::string_view line) {
-    std::string out;
-    out.reserve(line.size());
-    for (unsigned char c : line) {
-        out.push_back(c == '\t' ? '\t' : (c < 0x20 || c >= 0x7f ? '?' : static_cast<char>(c)));
+// Long lines (a 100 MB single-line file) are cut to a window around the culprit.
+constexpr std::size_t max_shown = 160;
+
+// The source line as printable_text prints it (UTF-8 as is, tabs kept, control characters and
+// bytes that are not UTF-8 escaped), the carets under the printed culprit, and its columns in
+// code points (docs/language.md, "Diagnostics"). first and last are byte offsets in the line.
+struct ShownLine {
+    std::string text;
+    std::string caret;
+    std::size_t first_column = 0;
+    std::size_t last_column = 0;
+};
+
+ShownLine show_line(std::string_view line, std::size_t first, std::size_t last) {
+    ShownLine out;
+    const std::size_t window = first > max_shown / 2 ? first - max_shown / 2 : 0;
+    std::size_t column = 0;
+    for (std::size_t at = 0; at < line.size() && (at <= last || at < window + max_shown);) {
+        const std::size_t length = std::max<std::size_t>(1, utf8_sequence_length(line, at));
+        ++column;
+        if (at <= first) {
+            out.first_column = at + length > first ? column : column + 1;
+        }
+        if (at <= last) {
+            out.last_column = column;
+        }
+        if (at >= window && at < window + max_shown) {
+            const std::string printed = printable_text(line.substr(at, length), Tabs::keep);
+            out.text += printed;
+            if (at + length <= first) {
+                out.caret += printed == "\t" ? printed : std::string(text_columns(printed), ' ');
+            } else if (at <= last) {
+                out.caret.append(text_columns(printed), '^');
+            }
+        }
+        at += length;
+    }
+    if (line.empty()) {
+        out.first_column = 1;
+    }
+    out.last_column = std::max(out.last_column, out.first_column);
+    if (out.caret.find('^') == std::string::npos) {
+        out.caret += '^'; // the end of the line
     }
     return out;
 }
-
-// Long lines (a 100 MB single-line file) are cut to a window around the culprit.
-constexpr std::size_t max_shown = 160;
 
 void render_location(std::ostream& out, const SourceFile& file, SourceRange range,
                      Severity severity, const std::string& message) {
@@ -41,23 +76,12 @@ void render_location(std::ostream& out, const SourceFile& file, SourceRange rang
     if (file.position(range.end > range.begin ? range.end - 1 : range.begin).line != from.line) {
         last = line.empty() ? first : std::max(first, line.size() - 1);
     }
-    out << file.printable_name() << ":" << from.line << ":" << from.column << "-" << last + 1
-        << ": " << severity_name(severity) << ": " << printable(message) << "\n";
-
-    std::size_t window = 0;
-    if (first > max_shown / 2) {
-        window = first - max_shown / 2;
-    }
-    const std::string_view shown = line.substr(std::min(window, line.size()), max_shown);
-    out << printable(shown) << "\n";
-    std::string caret;
-    for (std::size_t i = window; i < first && i - window < shown.size(); ++i) {
-        caret.push_back(line[i] == '\t' ? '\t' : ' ');
-    }
-    const std::size_t width =
-        std::min(last - first + 1, max_shown - std::min(max_shown, first - window));
-    caret.append(std::max<std::size_t>(width, 1), '^');
-    out << caret << "\n";
+    const ShownLine shown = show_line(line, first, last);
+    out << file.printable_name() << ":" << from.line << ":" << shown.first_column << "-"
+        << shown.last_column << ": " << severity_name(severity) << ": " << printable_text(message)
+        << "\n"
+        << shown.text << "\n"
+        << shown.caret << "\n";
 }
 
 } // namespace

@@ -1,5 +1,6 @@
 #include "acctc/runtime/counter_report.hpp"
 
+#include "acctc/printable_text.hpp"
 #include "text_table.hpp"
 
 #include <algorithm>
@@ -30,11 +31,13 @@ std::string scaled(double value, double base, const char* const* units, std::siz
 
 } // namespace
 
-std::string render_table(const std::vector<Row>& rows, const std::vector<bool>& numeric) {
+std::string render_table(const std::vector<Row>& given, const std::vector<bool>& numeric) {
+    const auto escaped = printable_rows(given); // one row, one line (text_table.hpp)
+    const std::vector<Row>& rows = escaped ? *escaped : given;
     std::vector<std::size_t> width(numeric.size(), 0);
     for (const auto& row : rows) {
         for (std::size_t i = 0; i < row.size(); ++i) {
-            width[i] = std::max(width[i], row[i].size());
+            width[i] = std::max(width[i], text_columns(row[i]));
         }
     }
     // Written straight into the output, no string per cell or line: 100,000 counters are
@@ -51,7 +54,7 @@ std::string render_table(const std::vector<Row>& rows, const std::vector<bool>& 
             if (i != 0) {
                 out.append(2, ' ');
             }
-            const std::size_t pad = width[i] - row[i].size();
+            const std::size_t pad = width[i] - text_columns(row[i]);
             if (numeric[i]) {
                 out.append(pad, ' ');
                 out += row[i];

@@ -1,5 +1,7 @@
 #include "acctc/runtime/exposition.hpp"
 
+#include "acctc/printable_text.hpp"
+
 #include <algorithm>
 #include <functional>
 #include <limits>
@@ -95,7 +97,15 @@ std::vector<CounterSample> cap_host_series(const std::vector<CounterSample>& sam
 std::string escape_label_value(std::string_view value) {
     std::string escaped;
     escaped.reserve(value.size());
-    for (char c : value) {
+    for (std::size_t at = 0; at < value.size(); ++at) {
+        const char c = value[at];
+        // A label value is UTF-8 (the exposition format): a byte that is not would fail the
+        // whole scrape, so it becomes U+FFFD as JSON's does.
+        if (const std::size_t length = utf8_sequence_length(value, at); length != 1) {
+            escaped += length == 0 ? std::string_view("\xef\xbf\xbd") : value.substr(at, length);
+            at += length == 0 ? 0 : length - 1;
+            continue;
+        }
         switch (c) {
         case '\\':
             escaped += "\\\\";
@@ -161,7 +171,8 @@ std::string format_quota_prometheus(const std::vector<QuotaReading>& all, std::s
         readings.push_back(&r);
     }
     std::string out;
-    const auto family = [&](const char* name, const char* help, std::uint64_t QuotaReading::*value) {
+    const auto family = [&](const char* name, const char* help,
+                            std::uint64_t QuotaReading::*value) {
         out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " gauge\n";
         for (const QuotaReading* r : readings) {
             if (r->per_host && r->host.empty()) {

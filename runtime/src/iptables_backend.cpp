@@ -198,6 +198,22 @@ class IptablesBackend final : public Backend {
     std::string program(const char* tool, const char* action) const {
         return iptables_program(variant_, tool, action);
     }
+    // The other iptables variant ("iptables-legacy" for nft, and back) when it holds chains of
+    // `prefix` in this namespace: ipsets and nfacct objects are one per namespace, not per
+    // variant, so the two would count hosts and quotas in the same objects and neither's remove
+    // could destroy them.
+    std::optional<std::string> other_variant_holding(const std::string& prefix) {
+        const auto other = variant_of(families[0]) == IptablesVariant::nft ? IptablesVariant::legacy
+                                                                           : IptablesVariant::nft;
+        for (const auto& family : families) {
+            const auto result =
+                run_process({iptables_program(other, family.tool, "save"), "-t", "filter"});
+            if (result.status == 0 && !owned_chains(parse_save(result.out), prefix).empty()) {
+                return other == IptablesVariant::legacy ? "iptables-legacy" : "iptables-nft";
+            }
+        }
+        return std::nullopt;
+    }
     std::string save(const Family& family, bool with_counters) const {
         std::vector<std::string> argv{program(family.tool, "save"), "-t", "filter"};
         if (with_counters) {
@@ -336,6 +352,22 @@ ApplyReport IptablesBackend::apply(const CompiledPolicy& compiled, bool dry_run)
     // for --test. A changed timeout is a new name (see iptables_names.hpp), so -exist only ever
     // meets an identical set. A dry run creates only missing sets, referenced by no rule, and
     // destroys them again.
+    const bool shared_objects =
+        !policy.sets.empty() ||
+        std::any_of(compiled.quotas.begin(), compiled.quotas.end(),
+                    [](const CompiledQuota& quota) { return !quota.objects.empty(); });
+    if (shared_objects) {
+        if (const auto other = other_variant_holding(policy.prefix)) {
+            throw RuntimeError(
+                ErrorKind::rejected,
+                "error: policy " + compiled.policy_name + " is applied here with " + *other +
+                    "; its ipsets and nfacct objects (" + policy.prefix +
+                    "*) exist once per network namespace, shared by both iptables variants, so "
+                    "a second apply would count in the same sets and neither remove could "
+                    "destroy them: remove it there first (acctc remove --backend " +
+                    *other + " " + compiled.policy_name + ")");
+        }
+    }
     TemporarySets temporary;
     if (!policy.ipset.empty()) {
         if (dry_run) {
@@ -574,8 +606,12 @@ RemoveReport IptablesBackend::remove(const std::string& policy) {
                                         parse_save(save(families[f], false)));
         }
     }
-    destroy_sets(prefix, {});
-    remove_quota_objects(prefix); // no rule charges them now
+    // Applied with the other variant too (by an acctc before it refused that): its rules still
+    // use the shared sets and quota objects, which its own remove destroys.
+    if (!other_variant_holding(prefix)) {
+        destroy_sets(prefix, {});
+        remove_quota_objects(prefix); // no rule charges them now
+    }
     remove_bpf_wire(policy);
     return report;
 }

@@ -143,6 +143,9 @@ struct CompiledPolicy {
     std::vector<Egress> egress;
     // CompileOptions::bpf_hosts: the per-host counters counted in BPF (not in the table).
     std::vector<BpfHostCounterPlan> bpf_hosts;
+    // CompileOptions::bpf_hosts on iptables, which counts per host only in ipsets: the declared
+    // counters that nft would count in BPF. They stay in ipsets; the CLI notes or refuses that.
+    std::vector<std::string> bpf_hosts_unavailable;
     // nft: the counters whose merged packets a TCX program corrects to the wire's counts.
     BpfWirePlan bpf_wire;
 };

@@ -67,5 +67,24 @@ TEST(CounterReport, Json) {
     EXPECT_EQ(json[1]["counter"], "icmp");
 }
 
+// A label from a hand-made object comment (or any string acctc did not write) is printed on its
+// row's one line: control characters and bytes that are not UTF-8 escaped, UTF-8 as it is and
+// aligned by its code points.
+TEST(CounterReport, ControlCharactersAreEscapedInTheTable) {
+    CounterReading evil{{"p", "c\nfake  row", 1, 2}, "x.acct:1\x1b[2J"};
+    evil.sample.labels.push_back({Dimension::direction, "in\r\x85\xff"});
+    evil.sample.labels.back().value.insert(3, "\xc2");
+    const CounterReading utf8{{"p", "café", 3, 4}, "é.acct:2"};
+    EXPECT_EQ(format_counter_table({evil, utf8}, true),
+              "POLICY  COUNTER       DIRECTION         PACKETS  BYTES  ORIGIN\n"
+              "p       c\\nfake  row  in\\r\\xc2\\x85\\xff        1      2  x.acct:1\\x1b[2J\n"
+              "p       café                                  3      4  é.acct:2\n");
+    const auto json =
+        counters_to_json({evil}).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    EXPECT_EQ(json.find('\n'), std::string::npos);
+    EXPECT_NE(json.find("c\\nfake  row"), std::string::npos);
+    EXPECT_NE(json.find("x.acct:1\\u001b[2J"), std::string::npos);
+}
+
 } // namespace
 } // namespace acctc::runtime

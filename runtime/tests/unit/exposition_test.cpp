@@ -24,6 +24,8 @@ TEST(Exposition, HelpTypeAndOneSamplePerCounter) {
 
 TEST(Exposition, LabelValuesAreEscaped) {
     EXPECT_EQ(escape_label_value("a\\b\"c\nd"), "a\\\\b\\\"c\\nd");
+    // UTF-8 as it is; a byte that is not UTF-8 (it would fail the whole scrape) as U+FFFD.
+    EXPECT_EQ(escape_label_value("caf\xc3\xa9 \xff"), "caf\xc3\xa9 \xef\xbf\xbd");
     const std::string text = format_prometheus({{"p\"", "c\\", 18446744073709551615ULL, 1}});
     EXPECT_NE(text.find("acctc_packets_total{policy=\"p\\\"\",counter=\"c\\\\\"} "
                         "18446744073709551615\n"),
