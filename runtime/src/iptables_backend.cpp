@@ -364,6 +364,7 @@ ApplyReport IptablesBackend::apply(const CompiledPolicy& compiled, bool dry_run)
     std::vector<SavedTable> before;
     std::vector<ReloadText> reloads;
     std::optional<std::vector<CountedRule>> final_rules; // after the commit, before the cleanup
+    std::vector<CounterReading> removed_hosts; // the hosts of sets no rule counts in any more
     for (const auto& family : families) {
         before.push_back(parse_save(save(family, true)));
         reloads.push_back(reload_text(policy.*family.text, policy, before.back()));
@@ -388,10 +389,21 @@ ApplyReport IptablesBackend::apply(const CompiledPolicy& compiled, bool dry_run)
                 remember_created_filter_table(families[f].nft_family);
             }
         }
-        // The chains that went away are unreachable now: once no packet still walks the old
-        // rules, their counts are final; read them, then delete the chains.
-        if (!reloads[0].cleanup.empty() || !reloads[1].cleanup.empty()) {
+        // The chains and host sets that went away are unreachable now: once no packet still
+        // walks the old rules, their counts are final; read them, then delete them.
+        std::vector<IpsetHostSet> gone_sets;
+        for (auto& set : ipset_host_sets(all_rules(before[0], before[1]),
+                                         {{compiled.policy_name, policy.prefix}})) {
+            if (std::find(policy.sets.begin(), policy.sets.end(), set.ipset) == policy.sets.end()) {
+                gone_sets.push_back(std::move(set));
+            }
+        }
+        const bool cleanup = !reloads[0].cleanup.empty() || !reloads[1].cleanup.empty();
+        if (cleanup || !gone_sets.empty()) {
             wait_for_packet_path();
+            removed_hosts = read_ipset_hosts(gone_sets, false);
+        }
+        if (cleanup) {
             final_rules =
                 counted(parse_save(save(families[0], true)), parse_save(save(families[1], true)));
             for (std::size_t f = 0; f < 2; ++f) {
@@ -452,6 +464,7 @@ ApplyReport IptablesBackend::apply(const CompiledPolicy& compiled, bool dry_run)
             report.removed.push_back(reading);
         }
     }
+    report.removed.insert(report.removed.end(), removed_hosts.begin(), removed_hosts.end());
     return report;
 }
 
