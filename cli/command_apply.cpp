@@ -36,10 +36,16 @@ void print_report(const runtime::ApplyReport& report, const CompiledPolicy& poli
     for (const auto& note : runtime::set_change_notes(report)) {
         std::cout << note << "\n";
     }
+    // A removed `split host` set's hosts, one line each (iptables: docs/iptables.md).
+    const auto host_of = [](const runtime::CounterReading& reading) -> const std::string& {
+        return reading.sample.label(Dimension::host);
+    };
     for (const auto& removed : report.removed) {
         std::cout << (report.dry_run ? "would remove" : "removed") << " counter "
-                  << removed.sample.counter << (report.dry_run ? " (now " : " (final ")
-                  << removed.sample.packets << " packets, " << removed.sample.bytes << " bytes)"
+                  << removed.sample.counter
+                  << (host_of(removed).empty() ? "" : " host " + host_of(removed))
+                  << (report.dry_run ? " (now " : " (final ") << removed.sample.packets
+                  << " packets, " << removed.sample.bytes << " bytes)"
                   << (removed.origin.empty() ? "" : " from " + removed.origin) << "\n";
     }
 }

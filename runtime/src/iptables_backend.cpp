@@ -11,6 +11,7 @@
 #include "iptables_quota_load.hpp"
 #include "iptables_save.hpp"
 #include "mutation_lock.hpp"
+#include "packet_path.hpp"
 #include "text_lines.hpp"
 
 #include <algorithm>
@@ -53,9 +54,13 @@ std::string chain_of(const std::string& line, std::size_t number) {
 
 // The restore text as acctc loads it on top of what is there: counter chains that exist with
 // their one rule are left out (so they keep counting, lossless), old jumps are deleted before
-// the new ones go first, and chains the policy no longer has are flushed and deleted last.
+// the new ones go first. Chains the policy no longer has stay in that transaction, unreachable,
+// and are flushed and deleted by a second one (cleanup): their counts are read in between, when
+// no packet can reach them any more, so the final values apply reports are exact (read before
+// the commit, what they counted until it was lost).
 struct ReloadText {
     std::string text;
+    std::string cleanup; // empty: no chain went away
     std::set<std::string> kept_chains;
     std::vector<std::string> obsolete_chains;
 };
@@ -142,8 +147,10 @@ ReloadText reload_text(const std::string& compiled, const IptablesPolicy& policy
             removals += "-X " + chain + "\n";
         }
     }
-    reload.text =
-        "*filter\n" + declarations + rules + deletions + jumps + flushes + removals + "COMMIT\n";
+    reload.text = "*filter\n" + declarations + rules + deletions + jumps + "COMMIT\n";
+    if (!flushes.empty()) {
+        reload.cleanup = "*filter\n" + flushes + removals + "COMMIT\n";
+    }
     return reload;
 }
 
@@ -388,6 +395,8 @@ ApplyReport IptablesBackend::apply(const CompiledPolicy& compiled, bool dry_run)
     }
     std::vector<SavedTable> before;
     std::vector<ReloadText> reloads;
+    std::optional<std::vector<CountedRule>> final_rules; // after the commit, before the cleanup
+    std::vector<CounterReading> removed_hosts; // the hosts of sets no rule counts in any more
     for (const auto& family : families) {
         before.push_back(parse_save(save(family, true)));
         reloads.push_back(reload_text(policy.*family.text, policy, before.back()));
@@ -410,6 +419,29 @@ ApplyReport IptablesBackend::apply(const CompiledPolicy& compiled, bool dry_run)
             restore(families[f], reloads[f].text, false);
             if (creates) {
                 remember_created_filter_table(families[f].nft_family);
+            }
+        }
+        // The chains and host sets that went away are unreachable now: once no packet still
+        // walks the old rules, their counts are final; read them, then delete them.
+        std::vector<IpsetHostSet> gone_sets;
+        for (auto& set : ipset_host_sets(all_rules(before[0], before[1]),
+                                         {{compiled.policy_name, policy.prefix}})) {
+            if (std::find(policy.sets.begin(), policy.sets.end(), set.ipset) == policy.sets.end()) {
+                gone_sets.push_back(std::move(set));
+            }
+        }
+        const bool cleanup = !reloads[0].cleanup.empty() || !reloads[1].cleanup.empty();
+        if (cleanup || !gone_sets.empty()) {
+            wait_for_packet_path();
+            removed_hosts = read_ipset_hosts(gone_sets, false);
+        }
+        if (cleanup) {
+            final_rules =
+                counted(parse_save(save(families[0], true)), parse_save(save(families[1], true)));
+            for (std::size_t f = 0; f < 2; ++f) {
+                if (!reloads[f].cleanup.empty()) {
+                    restore(families[f], reloads[f].cleanup, false);
+                }
             }
         }
         quotas.commit();
@@ -451,7 +483,12 @@ ApplyReport IptablesBackend::apply(const CompiledPolicy& compiled, bool dry_run)
             report.added.push_back(counter);
         }
     }
-    for (const auto& reading : old) {
+    // Removed counters with what they counted up to the commit (a dry run: up to now).
+    auto last = final_rules ? readings(compiled.policy_name, policy.prefix, *final_rules) : old;
+    if (final_rules) {
+        use_recorded_origins(policy.prefix, *final_rules, last);
+    }
+    for (const auto& reading : last) {
         const bool still =
             std::any_of(policy.counter_chains.begin(), policy.counter_chains.end(),
                         [&](const auto& c) { return c.first == reading.sample.counter; });
@@ -459,6 +496,7 @@ ApplyReport IptablesBackend::apply(const CompiledPolicy& compiled, bool dry_run)
             report.removed.push_back(reading);
         }
     }
+    report.removed.insert(report.removed.end(), removed_hosts.begin(), removed_hosts.end());
     return report;
 }
 
