@@ -643,6 +643,19 @@ ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) 
     for (const auto& name : plan.kept) {
         report.kept.push_back(values.at(name));
     }
+    // Host sets no rule counts in any more (a `split host` counter renamed or dropped) are
+    // still in the table until the cleanup: their hosts' final counts are reported as a removed
+    // counter's are, so that the period totals book what they counted since the last save.
+    if (!dry_run && !reload.cleanup.empty() && !sets.removed.empty()) {
+        const std::set<std::string> gone(sets.removed.begin(), sets.removed.end());
+        auto host_sets = dump_host_counters(netlink_, table, false);
+        std::erase_if(host_sets, [&](const auto& set) { return gone.count(set.set) == 0; });
+        if (!host_sets.empty()) {
+            for (auto& reading : with_host_readings({}, host_sets, policy.policy_name)) {
+                report.removed.push_back(std::move(reading));
+            }
+        }
+    }
     // Classes now counted by elements (their objects' counts carried below) are not removed.
     // Only a reload that removes counters or retires counting sets needs them (100,000 names).
     const bool carrying = !dry_run && !counters_only && !elements.retired.empty();
