@@ -39,7 +39,7 @@ void print_report(const runtime::ApplyReport& report, const CompiledPolicy& poli
         std::cout << (report.dry_run ? "would remove" : "removed") << " counter "
                   << removed.sample.counter << (report.dry_run ? " (now " : " (final ")
                   << removed.sample.packets << " packets, " << removed.sample.bytes << " bytes)"
-                  << (removed.origin.empty() ? "" : " from " + removed.origin) << "\n";
+                  << (removed.origin().empty() ? "" : " from " + removed.origin()) << "\n";
     }
 }
 

@@ -5,8 +5,9 @@
 namespace acctc::runtime {
 namespace {
 
-const std::vector<CounterReading> readings{{{"brewery", "dept_a_link", 1234567, 1536}, "b.acct:7"},
-                                           {{"brewery", "icmp", 5, 999}, ""}};
+const std::vector<CounterReading> readings{
+    reading_of("brewery", "dept_a_link", 1234567, 1536, {"dept_a_link", {}, {}, "b.acct:7"}),
+    {{"brewery", "icmp", 5, 999}}};
 
 TEST(CounterReport, HumanUnits) {
     EXPECT_EQ(format_count(999, false), "999");
