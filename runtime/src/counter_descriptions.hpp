@@ -40,6 +40,8 @@ class CounterDescriptions {
     // the comment is the same, else decoded (decode_counter_comment). Fastest asked in name
     // order, as readings are built.
     std::shared_ptr<const CounterDescription> get(std::string_view name, std::string_view comment);
+    // How many descriptions were kept: about as many counters as the last read had.
+    std::size_t size() const { return kept_.size(); }
 
   private:
     std::shared_ptr<const CounterDescription> make(CounterIdentity identity, const Chunk*& chunk);

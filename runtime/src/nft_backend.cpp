@@ -208,7 +208,8 @@ std::vector<CounterReading> NftBackend::readings_once(const std::string& table, 
     // A large classification's classes: the sums of their elements (nft_element_counters.hpp),
     // merged into the counter objects' name order, so that counters() need not sort them.
     const std::size_t objects = result.size();
-    const ElementCounterSums elements = read_element_counters(netlink_, table, reset);
+    const ElementCounterSums elements =
+        read_element_counters(netlink_, table, reset, descriptions.size());
     const auto sums = elements.sums();
     result.reserve(objects + sums.size());
     // The sums are in name order, their comments in the order the kernel sent them: each

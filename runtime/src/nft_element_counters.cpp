@@ -249,9 +249,10 @@ std::vector<ElementCounterSums::Sum> ElementCounterSums::sums() const {
     return out;
 }
 
-ElementCounterSums read_element_counters(NftNetlink& netlink, const std::string& table,
-                                         bool reset) {
+ElementCounterSums read_element_counters(NftNetlink& netlink, const std::string& table, bool reset,
+                                         std::size_t expected) {
     ElementCounterSums elements;
+    elements.reserve(expected);
     const auto counting = [](std::string_view comment) {
         return comment.starts_with(element_set_comment);
     };
