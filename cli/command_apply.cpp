@@ -46,7 +46,7 @@ void print_report(const runtime::ApplyReport& report, const CompiledPolicy& poli
                   << (host_of(removed).empty() ? "" : " host " + host_of(removed))
                   << (report.dry_run ? " (now " : " (final ") << removed.sample.packets
                   << " packets, " << removed.sample.bytes << " bytes)"
-                  << (removed.origin.empty() ? "" : " from " + removed.origin) << "\n";
+                  << (removed.origin().empty() ? "" : " from " + removed.origin()) << "\n";
     }
 }
 

@@ -196,7 +196,7 @@ std::string format_counter_table(const std::vector<CounterReading>& readings, bo
     for (const CounterReading* reading : grouped(readings)) {
         Row row = identity_cells(reading->sample, dimensions);
         row.insert(row.end(), {format_count(reading->sample.packets, exact),
-                               format_bytes(reading->sample.bytes, exact), reading->origin});
+                               format_bytes(reading->sample.bytes, exact), reading->origin()});
         rows.push_back(std::move(row));
     }
     return render_table(rows, numeric);
@@ -246,7 +246,7 @@ nlohmann::json counters_to_json(const std::vector<CounterReading>& readings) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& reading : readings) {
         nlohmann::json labels = nlohmann::json::object();
-        for (const auto& label : reading.sample.labels) {
+        for (const auto& label : reading.sample.labels()) {
             labels[std::string(dimension_name(label.dimension))] = label.value;
         }
         nlohmann::json wire = nlohmann::json::array();
@@ -263,7 +263,7 @@ nlohmann::json counters_to_json(const std::vector<CounterReading>& readings) {
                         {"bytes", reading.sample.bytes},
                         {"merged", reading.sample.wire.merged()},
                         {"wire", std::move(wire)},
-                        {"origin", reading.origin}});
+                        {"origin", reading.origin()}});
     }
     return list;
 }

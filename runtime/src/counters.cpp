@@ -27,12 +27,20 @@ void sort_by_policy_and_counter(std::vector<CounterReading>& readings) {
 
 CounterReading reading_of(std::string policy, std::string name, std::uint64_t packets,
                           std::uint64_t bytes, CounterIdentity identity) {
+    const WireDifferences wire = identity.wire;
     CounterReading reading{{std::move(policy), std::move(name), packets, bytes,
-                            std::move(identity.family), std::move(identity.labels)},
-                           std::move(identity.origin)};
-    reading.sample.wire = identity.wire;
-    reading.sample.receive_devices = std::move(identity.receive_devices);
+                            CounterDescription::of(std::move(identity))}};
+    reading.sample.wire = wire;
     return reading;
+}
+
+void CounterReading::set_origin(const std::string& origin) {
+    if (origin == this->origin()) {
+        return;
+    }
+    auto moved = std::make_shared<CounterDescription>(sample.what());
+    moved->origin = origin;
+    sample.description = std::move(moved);
 }
 
 CounterSource::CounterSource(std::string netns, std::optional<BackendKind> backend)

@@ -60,7 +60,7 @@ void resolve_receive_offloads(std::vector<CounterReading>& readings, const std::
     for (auto& reading : readings) {
         CounterSample& sample = reading.sample;
         if (sample.wire.has(WireDifference::receive_offload) &&
-            !resolver.merged(sample.receive_devices)) {
+            !resolver.merged(sample.receive_devices())) {
             sample.wire.remove(WireDifference::receive_offload);
         }
     }

@@ -15,7 +15,7 @@ namespace {
 void append_series(std::string& out, const char* name, const CounterSample& sample) {
     out += std::string(name) + "{policy=\"" + escape_label_value(sample.policy) + "\",counter=\"" +
            escape_label_value(sample.family_or_name()) + "\"";
-    for (const auto& label : sample.labels) {
+    for (const auto& label : sample.labels()) {
         out += ",";
         out += dimension_name(label.dimension);
         out += "=\"" + escape_label_value(label.value) + "\"";
@@ -84,11 +84,7 @@ std::vector<CounterSample> cap_host_series(const std::vector<CounterSample>& sam
             other.packets += group[i]->packets;
             other.bytes += group[i]->bytes;
         }
-        for (auto& label : other.labels) {
-            if (label.dimension == Dimension::host) {
-                label.value = "other";
-            }
-        }
+        other.host = "other";
         out.push_back(std::move(other));
     }
     return out;

@@ -57,8 +57,9 @@ void add_hosts(CounterHosts& hosts, const std::vector<CounterReading>& prototype
         return text_of(a) < text_of(b);
     });
     for (const HostKey& key : hosts.keys) {
+        // The counter's description shared, not copied: no block per host but a long address.
         CounterSample& sample = out.emplace_back(prototypes[key.prototype]).sample;
-        std::string& host = sample.labels.back().value;
+        std::string& host = sample.host;
         if (key.fits()) {
             std::array<char, 16> text{};
             for (std::size_t i = 0; i < 8; ++i) {
@@ -93,7 +94,6 @@ std::vector<CounterReading> with_host_readings(std::vector<CounterReading> named
     std::size_t total = named.size();
     for (const KernelHostSet& set : sets) {
         CounterIdentity identity = decode_counter_comment(set.set, set.comment);
-        identity.labels.push_back({Dimension::host, {}});
         const std::string counter = host_counter_name(set.set);
         const auto index = static_cast<std::uint32_t>(prototypes.size());
         prototypes.push_back(reading_of(policy, counter, 0, 0, std::move(identity)));

@@ -135,9 +135,11 @@ std::vector<CounterReading> read_ipset_hosts(const std::vector<IpsetHostSet>& se
             }
         }
     }
-    std::map<std::string, const IpsetHostSet*> by_name;
+    // Each set's reading without a host: its hosts share its description.
+    std::map<std::string, CounterReading> by_name;
     for (const auto& set : sets) {
-        by_name[set.ipset] = &set;
+        by_name.insert_or_assign(set.ipset,
+                                 reading_of(set.policy, set.counter, 0, 0, set.identity));
     }
     std::vector<CounterReading> out;
     out.reserve(saved.elements.size());
@@ -146,11 +148,10 @@ std::vector<CounterReading> read_ipset_hosts(const std::vector<IpsetHostSet>& se
         if (found == by_name.end()) {
             continue;
         }
-        const IpsetHostSet& set = *found->second;
-        CounterIdentity identity = set.identity;
-        identity.labels.push_back({Dimension::host, std::move(element.address)});
-        out.push_back(reading_of(set.policy, set.counter, element.packets, element.bytes,
-                                 std::move(identity)));
+        CounterSample& sample = out.emplace_back(found->second).sample;
+        sample.packets = element.packets;
+        sample.bytes = element.bytes;
+        sample.host = std::move(element.address);
     }
     return out;
 }

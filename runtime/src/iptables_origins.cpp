@@ -87,7 +87,7 @@ void use_recorded_origins(const std::string& prefix, const std::vector<CountedRu
         const auto it = recorded.find(reading.sample.counter);
         const auto now = metadata.find(reading.sample.counter);
         if (it != recorded.end() && now != metadata.end() && *now->second == it->second.metadata) {
-            reading.origin = it->second.origin;
+            reading.set_origin(it->second.origin);
         }
     }
 }

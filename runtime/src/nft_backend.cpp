@@ -7,6 +7,7 @@
 #include "bpf_policy_hosts.hpp"
 #include "bpf_wire.hpp"
 #include "chain_record.hpp"
+#include "counter_descriptions.hpp"
 #include "counter_origins.hpp"
 #include "counter_relabel.hpp"
 #include "host_readings.hpp"
@@ -188,39 +189,49 @@ std::vector<CounterReading> NftBackend::readings(const std::string& table, bool 
 }
 
 std::vector<CounterReading> NftBackend::readings_once(const std::string& table, bool reset) {
+    const std::string policy = table.substr(table_prefix.size());
+    // Each counter's description as the last read of this table decoded it, where its comment
+    // is the same: no comment decoded, no string or list built per counter.
+    CounterDescriptions descriptions = CounterDescriptions::take(table);
+    const auto counter_reading = [&](std::string_view name, std::string_view comment,
+                                     std::uint64_t packets, std::uint64_t bytes) {
+        CounterReading out{
+            {policy, std::string(name), packets, bytes, descriptions.get(name, comment)}};
+        out.sample.wire = out.sample.what().wire;
+        return out;
+    };
     std::vector<CounterReading> result;
     for (const auto& counter : read_table_counters(netlink_, table, reset)) {
-        result.push_back(reading_of(counter));
+        result.push_back(
+            counter_reading(counter.name, counter.comment, counter.packets, counter.bytes));
     }
     // A large classification's classes: the sums of their elements (nft_element_counters.hpp),
     // merged into the counter objects' name order, so that counters() need not sort them.
     const std::size_t objects = result.size();
-    const ElementCounterSums elements = read_element_counters(netlink_, table, reset);
+    const ElementCounterSums elements =
+        read_element_counters(netlink_, table, reset, descriptions.size());
     const auto sums = elements.sums();
     result.reserve(objects + sums.size());
-    const std::string policy = table.substr(table_prefix.size());
     // The sums are in name order, their comments in the order the kernel sent them: each
     // comment is a cache miss unless asked for a few readings ahead (~15 % of a read).
     constexpr std::size_t ahead = 8;
-    // Each reading's receive devices are resolved here, as CounterSource would, and not kept: a
-    // list per reading was a third of the heap blocks a read leaves to free (100,000 of them, a
-    // cost paid again by the next large allocation in a long-running process). Resolving again
-    // with no devices named keeps the answer: a counter still flagged has a device that merges.
+    // Each reading's receive devices are resolved here, as CounterSource would: the readings of
+    // one classification name the same devices, and the resolver keeps its last answer.
     ReceiveOffloadResolver offloads(netns_);
     for (std::size_t i = 0; i < sums.size(); ++i) {
         if (i + ahead < sums.size()) {
             __builtin_prefetch(sums[i + ahead].comment.data());
         }
         const auto& sum = sums[i];
-        CounterIdentity identity = decode_counter_comment(sum.name, sum.comment);
-        if (identity.wire.has(WireDifference::receive_offload) &&
-            !offloads.merged(identity.receive_devices)) {
-            identity.wire.remove(WireDifference::receive_offload);
+        CounterSample& sample =
+            result.emplace_back(counter_reading(sum.name, sum.comment, sum.packets, sum.bytes))
+                .sample;
+        if (sample.wire.has(WireDifference::receive_offload) &&
+            !offloads.merged(sample.receive_devices())) {
+            sample.wire.remove(WireDifference::receive_offload);
         }
-        identity.receive_devices = {};
-        result.push_back(runtime::reading_of(policy, std::string(sum.name), sum.packets, sum.bytes,
-                                             std::move(identity)));
     }
+    CounterDescriptions::keep(table, std::move(descriptions));
     if (objects != 0 && objects != result.size()) {
         std::inplace_merge(result.begin(), result.begin() + static_cast<std::ptrdiff_t>(objects),
                            result.end(), [](const CounterReading& a, const CounterReading& b) {
@@ -250,7 +261,7 @@ std::vector<CounterReading> NftBackend::readings_once(const std::string& table, 
     for (auto& reading : result) {
         const auto declared = origins.find(reading.sample.counter);
         if (declared != origins.end()) {
-            reading.origin = declared->second;
+            reading.set_origin(declared->second);
         }
     }
     // `split host`: one reading per host, in its place among the named counters; those
@@ -631,7 +642,7 @@ ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) 
         for (const auto& counter : policy.counters) {
             const auto found = before.find(counter.name);
             if (found != before.end()) {
-                found->second.origin = counter.origin;
+                found->second.set_origin(counter.origin);
             }
         }
     } else if (!dry_run && !(plan.kept.empty() && plan.removed.empty())) {

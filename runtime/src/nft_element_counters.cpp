@@ -74,9 +74,10 @@ bool dump_set(NftNetlink& netlink, const std::string& table, const std::string& 
             if (!counted) {
                 return;
             }
-            const auto* data = static_cast<const unsigned char*>(mnl_attr_get_payload(userdata));
+            const auto* data =
+                reinterpret_cast<const unsigned char*>(attribute_walk::payload(userdata));
             // The comment record in place: no copy per element.
-            const std::size_t length = mnl_attr_get_payload_len(userdata);
+            const std::size_t length = attribute_walk::payload_size(userdata);
             for (std::size_t at = 0; at + 2 <= length;) {
                 const std::size_t size = data[at + 1];
                 if (at + 2 + size > length) {
@@ -88,8 +89,8 @@ bool dump_set(NftNetlink& netlink, const std::string& table, const std::string& 
                     if (const nlattr* nest = attributes.raw(NFTA_SET_ELEM_KEY)) {
                         const NftAttributes value(nest, data_expected);
                         if (const nlattr* bytes_of_key = value.raw(NFTA_DATA_VALUE)) {
-                            key = {static_cast<const char*>(mnl_attr_get_payload(bytes_of_key)),
-                                   mnl_attr_get_payload_len(bytes_of_key)};
+                            key = {attribute_walk::payload(bytes_of_key),
+                                   attribute_walk::payload_size(bytes_of_key)};
                         }
                     }
                     on_element(comment.substr(0, comment.find('\0')), key, packets, bytes);
@@ -230,9 +231,15 @@ std::vector<ElementCounterSums::Sum> ElementCounterSums::sums() const {
     });
     std::vector<Sum> out;
     out.reserve(order.size());
-    for (const Order& next : order) {
-        const Sum& sum = records_[next.record].sum;
-        if (out.empty() || out.back().name != sum.name) {
+    for (std::size_t i = 0; i < order.size(); ++i) {
+        const Sum& sum = records_[order[i].record].sum;
+        // The same name as the one before: the same keys, and for a name of at most 16 bytes
+        // (zero-padded in its keys, and no name holds a zero) the same length.
+        const bool same = i != 0 && order[i].high == order[i - 1].high &&
+                          order[i].low == order[i - 1].low &&
+                          (sum.name.size() <= 16 ? sum.name.size() == out.back().name.size()
+                                                 : sum.name == out.back().name);
+        if (!same) {
             out.push_back(sum);
         } else {
             out.back().packets += sum.packets;
@@ -242,9 +249,10 @@ std::vector<ElementCounterSums::Sum> ElementCounterSums::sums() const {
     return out;
 }
 
-ElementCounterSums read_element_counters(NftNetlink& netlink, const std::string& table,
-                                         bool reset) {
+ElementCounterSums read_element_counters(NftNetlink& netlink, const std::string& table, bool reset,
+                                         std::size_t expected) {
     ElementCounterSums elements;
+    elements.reserve(expected);
     const auto counting = [](std::string_view comment) {
         return comment.starts_with(element_set_comment);
     };

@@ -36,6 +36,8 @@ class ElementCounterSums {
     // text grows (100,000 comments are ~8 MB). Split and given its order key here, while the
     // reply it came in is still in the cache.
     void add(std::string_view comment, std::uint64_t packets, std::uint64_t bytes);
+    // Room for this many elements: no copy of those before at each doubling.
+    void reserve(std::size_t elements) { records_.reserve(elements); }
     // Back to what it held before a set's dump (a plain dump interrupted is taken again).
     struct Mark {
         std::size_t records = 0;
@@ -67,8 +69,9 @@ class ElementCounterSums {
 
 // Every element-counted counter of `table inet TABLE`. With reset each element is read and
 // zeroed atomically by the kernel (NFT_MSG_GETSETELEM_RESET), and none is zeroed without being
-// returned.
-ElementCounterSums read_element_counters(NftNetlink& netlink, const std::string& table, bool reset);
+// returned. `expected`: how many elements there probably are (the last read's).
+ElementCounterSums read_element_counters(NftNetlink& netlink, const std::string& table, bool reset,
+                                         std::size_t expected = 0);
 
 // Every element with a counter of one counting set: on_element(comment, key, packets, bytes),
 // the key as the kernel holds it. False when a concurrent change interrupted a plain dump.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstring>
 #include <endian.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -368,23 +369,54 @@ NftAttributes::NftAttributes(const nlmsghdr* message,
 
 NftAttributes::NftAttributes(const nlattr* nest, const std::vector<mnl_attr_data_type>& expected)
     : size_(checked_size(expected)) {
-    const auto* begin = static_cast<const char*>(mnl_attr_get_payload(nest));
-    store_all(begin, begin + mnl_attr_get_payload_len(nest), expected);
+    const char* begin = attribute_walk::payload(nest);
+    store_all(begin, begin + attribute_walk::payload_size(nest), expected);
 }
+
+namespace {
+
+// mnl_attr_validate inline for the types acctc reads (attribute_walk in the header says why),
+// with its rules: fixed-size types exactly their size, strings not empty, NUL-terminated ones
+// ending in NUL, flags empty, nests empty or at least one header.
+bool valid(const nlattr* attribute, mnl_attr_data_type type) {
+    const std::size_t size = attribute_walk::payload_size(attribute);
+    switch (type) {
+    case MNL_TYPE_UNSPEC:
+    case MNL_TYPE_BINARY:
+        return true;
+    case MNL_TYPE_U8:
+        return size == 1;
+    case MNL_TYPE_U16:
+        return size == 2;
+    case MNL_TYPE_U32:
+        return size == 4;
+    case MNL_TYPE_U64:
+        return size == 8;
+    case MNL_TYPE_STRING:
+        return size != 0;
+    case MNL_TYPE_NUL_STRING:
+        return size != 0 && attribute_walk::payload(attribute)[size - 1] == '\0';
+    case MNL_TYPE_FLAG:
+        return size == 0;
+    case MNL_TYPE_NESTED:
+        return size == 0 || size >= MNL_ATTR_HDRLEN;
+    default:
+        return mnl_attr_validate(attribute, type) >= 0;
+    }
+}
+
+} // namespace
 
 void NftAttributes::store_all(const char* begin, const char* end,
                               const std::vector<mnl_attr_data_type>& expected) {
-    // libmnl's for_each macros assign void* and so do not compile as C++.
     std::fill_n(table_.begin(), size_, nullptr);
-    const auto* attribute = reinterpret_cast<const nlattr*>(begin);
-    while (
-        mnl_attr_ok(attribute, static_cast<int>(end - reinterpret_cast<const char*>(attribute)))) {
-        const std::uint16_t type = mnl_attr_get_type(attribute);
+    for (const char* at = begin; attribute_walk::fits(at, end); at = attribute_walk::next(at)) {
+        const auto* attribute = reinterpret_cast<const nlattr*>(at);
+        const std::uint16_t type = attribute->nla_type & NLA_TYPE_MASK;
         // Attributes newer than we know, or of the wrong shape, are ignored rather than misread.
-        if (type < size_ && mnl_attr_validate(attribute, expected[type]) >= 0) {
+        if (type < size_ && valid(attribute, expected[type])) {
             table_[type] = attribute;
         }
-        attribute = mnl_attr_next(attribute);
     }
 }
 
@@ -393,15 +425,23 @@ std::string NftAttributes::string(std::uint16_t type) const {
 }
 
 std::string_view NftAttributes::text(std::uint16_t type) const {
-    return has(type) ? std::string_view(mnl_attr_get_str(table_[type])) : std::string_view();
+    return has(type) ? std::string_view(attribute_walk::payload(table_[type])) : std::string_view();
 }
 
 std::uint32_t NftAttributes::u32(std::uint16_t type) const {
-    return has(type) ? be32toh(mnl_attr_get_u32(table_[type])) : 0;
+    std::uint32_t value = 0;
+    if (has(type)) {
+        std::memcpy(&value, attribute_walk::payload(table_[type]), sizeof value);
+    }
+    return be32toh(value);
 }
 
 std::uint64_t NftAttributes::u64(std::uint16_t type) const {
-    return has(type) ? be64toh(mnl_attr_get_u64(table_[type])) : 0;
+    std::uint64_t value = 0;
+    if (has(type)) {
+        std::memcpy(&value, attribute_walk::payload(table_[type]), sizeof value);
+    }
+    return be64toh(value);
 }
 
 } // namespace acctc::runtime

@@ -120,17 +120,40 @@ class NftAttributes {
     std::size_t size_ = 0;
 };
 
+// libmnl's mnl_attr_ok, mnl_attr_next, mnl_attr_get_payload(_len) inline: a read of 100,000
+// set elements walks ~800,000 attributes, and a call into libmnl for each step of each was a
+// tenth of its user time.
+namespace attribute_walk {
+
+inline const char* payload(const nlattr* attribute) {
+    return reinterpret_cast<const char*>(attribute) + MNL_ATTR_HDRLEN;
+}
+inline std::size_t payload_size(const nlattr* attribute) {
+    return attribute->nla_len - MNL_ATTR_HDRLEN;
+}
+// Whether an attribute starts at `at` and fits before `end`.
+inline bool fits(const char* at, const char* end) {
+    const auto left = end - at;
+    if (left < static_cast<std::ptrdiff_t>(sizeof(nlattr))) {
+        return false;
+    }
+    const auto* attribute = reinterpret_cast<const nlattr*>(at);
+    return attribute->nla_len >= sizeof(nlattr) && attribute->nla_len <= left;
+}
+inline const char* next(const char* at) {
+    return at + MNL_ALIGN(reinterpret_cast<const nlattr*>(at)->nla_len);
+}
+
+} // namespace attribute_walk
+
 // Calls visit for each attribute directly inside a nest (libmnl's for_each macros assign void*
 // and so do not compile as C++).
 template <typename Visit>
 void each_nested(const nlattr* nest, Visit visit) {
-    const auto* end =
-        static_cast<const char*>(mnl_attr_get_payload(nest)) + mnl_attr_get_payload_len(nest);
-    const auto* attribute = static_cast<const nlattr*>(mnl_attr_get_payload(nest));
-    while (
-        mnl_attr_ok(attribute, static_cast<int>(end - reinterpret_cast<const char*>(attribute)))) {
-        visit(attribute);
-        attribute = mnl_attr_next(attribute);
+    const char* at = attribute_walk::payload(nest);
+    const char* end = at + attribute_walk::payload_size(nest);
+    for (; attribute_walk::fits(at, end); at = attribute_walk::next(at)) {
+        visit(reinterpret_cast<const nlattr*>(at));
     }
 }
 

@@ -43,7 +43,7 @@ Amount since(const std::optional<Amount>& baseline, const Amount& value) {
 Series& series_for(PolicyTotals& totals, const CounterSample& sample) {
     Series& series = totals.series[key_of(sample)];
     series.family = sample.family_or_name();
-    series.labels = sample.labels;
+    series.labels = sample.labels();
     return series;
 }
 

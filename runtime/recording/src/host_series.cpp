@@ -11,11 +11,7 @@ namespace {
 runtime::CounterSample as_series(const runtime::CounterSample& sample, std::string_view host) {
     runtime::CounterSample series = sample;
     series.counter = host_series_name(sample.counter, host);
-    for (auto& label : series.labels) {
-        if (label.dimension == Dimension::host) {
-            label.value = std::string(host);
-        }
-    }
+    series.host = host;
     return series;
 }
 

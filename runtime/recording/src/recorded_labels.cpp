@@ -25,7 +25,7 @@ std::filesystem::path labels_path(const std::filesystem::path& dir, std::string_
 }
 
 void remember_labels(const std::filesystem::path& dir, const runtime::CounterSample& sample) {
-    const CounterIdentity identity{sample.family_or_name(), CounterKind::counter, sample.labels,
+    const CounterIdentity identity{sample.family_or_name(), CounterKind::counter, sample.labels(),
                                    ""};
     // One line, ended like every text file (`cat`, `wc -l`, POSIX), which readers strip.
     const std::string text = encode_counter_comment(sample.counter, identity, labels_limit) + "\n";

@@ -226,15 +226,14 @@ TEST(GraphSeries, LabelsFromRecordingAndDataWithAShortStep) {
     std::uint64_t total = 0;
     for (int i = 0; i <= 30; ++i) {
         total += 5000;
-        record_samples(dir.path(),
-                       {{"home",
-                         "down_h1",
-                         total / 100,
-                         total,
-                         "down",
-                         {{Dimension::direction, "in"}, {Dimension::class_, "h1"}}},
-                        {"home", "login_out", 0, 0, "login_out", {}}},
-                       options, t0 + i * 5);
+        record_samples(
+            dir.path(),
+            {{"home", "down_h1", total / 100, total,
+              runtime::CounterDescription::of(
+                  {"down", {}, {{Dimension::direction, "in"}, {Dimension::class_, "h1"}}, ""})},
+             {"home", "login_out", 0, 0,
+              runtime::CounterDescription::of({"login_out", {}, {}, ""})}},
+            options, t0 + i * 5);
     }
     GraphRequest request;
     request.rrd_dir = dir.path();

@@ -11,8 +11,12 @@ namespace {
 using runtime::CounterSample;
 
 CounterSample host(const std::string& address, std::uint64_t bytes) {
-    return {"p",   "lan_in", bytes / 100,
-            bytes, "lan",    {{Dimension::direction, "in"}, {Dimension::host, address}}};
+    return {"p",
+            "lan_in",
+            bytes / 100,
+            bytes,
+            runtime::CounterDescription::of({"lan", {}, {{Dimension::direction, "in"}}, ""}),
+            address};
 }
 
 const CounterSample* find(const std::vector<CounterSample>& samples, const std::string& name) {
@@ -30,13 +34,10 @@ TEST(HostSeries, TopHostsOnTheirOwnTheRestSummedAsOther) {
         host("198.18.0.2", 900),
         host("198.18.0.3", 500),
         host("198.18.0.4", 300),
-        {"p",
-         "lan_in_overflow",
-         1,
-         60,
-         "lan",
-         {{Dimension::direction, "in"}, {Dimension::host, "overflow"}}},
-        {"p", "plain", 2, 200, "plain", {}}};
+        {"p", "lan_in_overflow", 1, 60,
+         runtime::CounterDescription::of(
+             {"lan", {}, {{Dimension::direction, "in"}, {Dimension::host, "overflow"}}, ""})},
+        {"p", "plain", 2, 200, runtime::CounterDescription::of({"plain", {}, {}, ""})}};
     const auto out = host_series(samples, 2, [](const CounterSample&) { return false; });
     ASSERT_NE(find(out, "lan_in@198.18.0.2"), nullptr);
     ASSERT_NE(find(out, "lan_in@198.18.0.3"), nullptr);

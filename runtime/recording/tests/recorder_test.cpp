@@ -124,8 +124,12 @@ TEST_F(RecorderTest, EachCounterAndPolicyGetsItsOwnFile) {
 // <counter>.labels is a text file of one line, ended by a newline (docs/recording.md); one
 // written before it had its newline still reads the same.
 TEST_F(RecorderTest, TheLabelsFileIsOneLineEndedByANewline) {
-    CounterSample sample{"home", "skype_tcp_in", 1, 100, "skype", {}};
-    sample.labels = {{Dimension::direction, "in"}, {Dimension::protocol, "tcp"}};
+    CounterSample sample{"home", "skype_tcp_in", 1, 100,
+                         runtime::CounterDescription::of(
+                             {"skype",
+                              CounterKind::counter,
+                              {{Dimension::direction, "in"}, {Dimension::protocol, "tcp"}},
+                              ""})};
     std::filesystem::create_directories(dir.path() / "home"); // as record_samples makes it
     remember_labels(dir.path(), sample);
     const auto file = labels_path(dir.path(), "home", "skype_tcp_in");

@@ -25,7 +25,8 @@ struct TemporaryDir {
 
 runtime::CounterReading reading(const std::string& policy, const std::string& counter,
                                 std::uint64_t packets, std::uint64_t bytes) {
-    return {{policy, counter, packets, bytes, counter, {}}, ""};
+    return {
+        {policy, counter, packets, bytes, runtime::CounterDescription::of({counter, {}, {}, ""})}};
 }
 
 std::string contents(const fs::path& file) {

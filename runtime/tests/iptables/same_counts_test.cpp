@@ -225,7 +225,7 @@ TEST(SameCounts, EveryBackendShowsTheSameOrigins) {
         const auto backend = make_backend(kind, netns.name());
         backend->apply(compiled(backend_info(kind).target), false);
         for (const auto& reading : backend->counters("same", false)) {
-            origins[kind][reading.sample.counter] = reading.origin;
+            origins[kind][reading.sample.counter] = reading.origin();
         }
     }
     ASSERT_EQ(origins[BackendKind::nftables].size(), 18U);
@@ -255,7 +255,7 @@ TEST(SameCounts, ReapplyWithMovedLinesKeepsEveryCount) {
         // ORIGIN follows the policy: the line and file of the apply that kept the counter.
         for (const auto& reading : backend->counters("same", false)) {
             if (reading.sample.counter == "low_ports") {
-                EXPECT_EQ(reading.origin, "moved.acct:7") << backend_info(kind).name;
+                EXPECT_EQ(reading.origin(), "moved.acct:7") << backend_info(kind).name;
             }
         }
     }

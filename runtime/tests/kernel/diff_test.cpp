@@ -106,7 +106,7 @@ TEST(Diff, TheOriginOfAKeptCounterFollowsThePolicy) {
     const auto origin_of = [&](const std::string& name) {
         for (const auto& reading : backend->counters("d", false)) {
             if (reading.sample.counter == name) {
-                return reading.origin;
+                return reading.origin();
             }
         }
         return std::string("missing");
@@ -116,9 +116,9 @@ TEST(Diff, TheOriginOfAKeptCounterFollowsThePolicy) {
     const auto report = backend->apply(counting({"b"}, "d.acct", 7), false);
     EXPECT_EQ(origin_of("b"), "d.acct:7");
     ASSERT_EQ(report.kept.size(), 1U);
-    EXPECT_EQ(report.kept[0].origin, "d.acct:7");
+    EXPECT_EQ(report.kept[0].origin(), "d.acct:7");
     ASSERT_EQ(report.removed.size(), 1U);
-    EXPECT_EQ(report.removed[0].origin, "d.acct:2"); // as the policy that had it said
+    EXPECT_EQ(report.removed[0].origin(), "d.acct:2"); // as the policy that had it said
     EXPECT_NE(netns.nft("list counter inet acctc_d b").find("d.acct:3"), std::string::npos);
 }
 

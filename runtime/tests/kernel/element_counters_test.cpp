@@ -92,10 +92,10 @@ TEST(ElementCounters, EveryClassCountsExactlyItsKeysAndAClassOfSeveralKeysTheirS
     for (const auto& reading : readings) {
         if (reading.sample.counter == "svc_c7") {
             found = true;
-            EXPECT_EQ(reading.origin, "elements.acct:10");
-            ASSERT_EQ(reading.sample.labels.size(), 1U);
-            EXPECT_EQ(reading.sample.labels[0].value, "c7");
-            EXPECT_EQ(reading.sample.family, "svc");
+            EXPECT_EQ(reading.origin(), "elements.acct:10");
+            ASSERT_EQ(reading.sample.labels().size(), 1U);
+            EXPECT_EQ(reading.sample.labels()[0].value, "c7");
+            EXPECT_EQ(reading.sample.family(), "svc");
         }
     }
     EXPECT_TRUE(found);
@@ -163,7 +163,7 @@ TEST(ElementCounters, AReloadKeepsTheCountOfEveryKeyThatStays) {
     for (const auto& reading : CounterSource(netns.name()).read("elements", false)) {
         if (reading.sample.counter == "svc_c7") {
             seen = true;
-            EXPECT_EQ(reading.origin, "elements.acct:11");
+            EXPECT_EQ(reading.origin(), "elements.acct:11");
             EXPECT_EQ(reading.sample.packets, 4U);
         }
     }

@@ -44,7 +44,7 @@ Seen host(const std::vector<CounterSample>& samples, const std::string& counter,
           const std::string& address) {
     for (const auto& s : samples) {
         if (s.counter == counter && s.label(Dimension::host) == address) {
-            EXPECT_EQ(s.family, counter.substr(0, 1));
+            EXPECT_EQ(s.family(), counter.substr(0, 1));
             return {s.packets, s.bytes, true};
         }
     }

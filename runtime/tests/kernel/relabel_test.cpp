@@ -31,13 +31,13 @@ TEST(Relabel, AKeptCounterTakesItsNewLabelsWithItsValuesAndKeepsThemOnLaterReloa
     // Written before the labels existed: the whole name is the family.
     backend->apply(labelled("t.acct:2"), false);
     traffic.send(5);
-    EXPECT_EQ(only(read_counters("t", netns.name())).family, "total_in");
+    EXPECT_EQ(only(read_counters("t", netns.name())).family(), "total_in");
 
     const auto relabelled = backend->apply(labelled("acctc1 f=5 direction=in @t.acct:2"), false);
     ASSERT_EQ(relabelled.kept.size(), 1U);
     EXPECT_EQ(relabelled.kept[0].sample.packets, 5U);
     auto sample = only(read_counters("t", netns.name()));
-    EXPECT_EQ(sample.family, "total");
+    EXPECT_EQ(sample.family(), "total");
     EXPECT_EQ(sample.label(Dimension::direction), "in");
     EXPECT_EQ(sample.packets, 5U);
     EXPECT_EQ(sample.bytes, 5 * UdpTraffic::wire_bytes);
@@ -49,7 +49,7 @@ TEST(Relabel, AKeptCounterTakesItsNewLabelsWithItsValuesAndKeepsThemOnLaterReloa
     EXPECT_EQ(again.kept[0].sample.packets, 8U);
     traffic.send(2);
     sample = only(read_counters("t", netns.name()));
-    EXPECT_EQ(sample.family, "total");
+    EXPECT_EQ(sample.family(), "total");
     EXPECT_EQ(sample.packets, 10U);
     EXPECT_EQ(sample.bytes, 10 * UdpTraffic::wire_bytes);
 }

@@ -29,7 +29,7 @@ TEST(Reload, KeepsSurvivorsReportsRemovedStartsNewAtZero) {
     EXPECT_EQ(report.removed[0].sample.counter, "only_a");
     EXPECT_EQ(report.removed[0].sample.packets, 5U);
     EXPECT_EQ(report.removed[0].sample.bytes, 5 * UdpTraffic::wire_bytes);
-    EXPECT_EQ(report.removed[0].origin, "t.acct:3");
+    EXPECT_EQ(report.removed[0].origin(), "t.acct:3");
 
     traffic.send(3);
     const auto samples = read_counters("t", netns.name());

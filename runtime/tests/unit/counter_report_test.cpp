@@ -5,8 +5,9 @@
 namespace acctc::runtime {
 namespace {
 
-const std::vector<CounterReading> readings{{{"brewery", "dept_a_link", 1234567, 1536}, "b.acct:7"},
-                                           {{"brewery", "icmp", 5, 999}, ""}};
+const std::vector<CounterReading> readings{
+    reading_of("brewery", "dept_a_link", 1234567, 1536, {"dept_a_link", {}, {}, "b.acct:7"}),
+    {{"brewery", "icmp", 5, 999}}};
 
 TEST(CounterReport, HumanUnits) {
     EXPECT_EQ(format_count(999, false), "999");
@@ -71,10 +72,12 @@ TEST(CounterReport, Json) {
 // row's one line: control characters and bytes that are not UTF-8 escaped, UTF-8 as it is and
 // aligned by its code points.
 TEST(CounterReport, ControlCharactersAreEscapedInTheTable) {
-    CounterReading evil{{"p", "c\nfake  row", 1, 2}, "x.acct:1\x1b[2J"};
-    evil.sample.labels.push_back({Dimension::direction, "in\r\x85\xff"});
-    evil.sample.labels.back().value.insert(3, "\xc2");
-    const CounterReading utf8{{"p", "café", 3, 4}, "é.acct:2"};
+    std::string direction = "in\r\x85\xff";
+    direction.insert(3, "\xc2");
+    const CounterReading evil =
+        reading_of("p", "c\nfake  row", 1, 2,
+                   {"c\nfake  row", {}, {{Dimension::direction, direction}}, "x.acct:1\x1b[2J"});
+    const CounterReading utf8 = reading_of("p", "café", 3, 4, {"café", {}, {}, "é.acct:2"});
     EXPECT_EQ(format_counter_table({evil, utf8}, true),
               "POLICY  COUNTER       DIRECTION         PACKETS  BYTES  ORIGIN\n"
               "p       c\\nfake  row  in\\r\\xc2\\x85\\xff        1      2  x.acct:1\\x1b[2J\n"

@@ -39,14 +39,13 @@ TEST(Exposition, OpenerIsALabelOfTheFamily) {
     ASSERT_EQ(identity.family, "skype");
     ASSERT_EQ(identity.labels.size(), 3U);
     EXPECT_EQ(identity.labels[2], (Label{Dimension::opener, "remote"}));
-    CounterSample sample{"home", "skype_udp_in_remote", 12, 804};
-    sample.family = identity.family;
-    sample.labels = identity.labels;
+    const CounterSample sample{"home", "skype_udp_in_remote", 12, 804,
+                               CounterDescription::of(identity)};
     EXPECT_NE(format_prometheus({sample}).find(
                   "acctc_bytes_total{policy=\"home\",counter=\"skype\",direction=\"in\","
                   "protocol=\"udp\",opener=\"remote\"} 804\n"),
               std::string::npos);
-    const auto json = counters_to_json({{sample, identity.origin}});
+    const auto json = counters_to_json({{sample}});
     ASSERT_EQ(json.size(), 1U);
     EXPECT_EQ(json[0]["counter"], "skype");
     EXPECT_EQ(json[0]["labels"]["opener"], "remote");

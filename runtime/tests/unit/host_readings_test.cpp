@@ -39,8 +39,8 @@ using Flat = std::tuple<std::string, std::string, std::uint64_t, std::uint64_t, 
                         std::vector<Label>, std::string, std::vector<std::string>, WireDifferences>;
 Flat flat(const CounterReading& r) {
     const auto& s = r.sample;
-    return {s.policy, s.counter, s.packets,         s.bytes, s.family,
-            s.labels, r.origin,  s.receive_devices, s.wire};
+    return {s.policy,   s.counter,  s.packets,           s.bytes, s.family(),
+            s.labels(), r.origin(), s.receive_devices(), s.wire};
 }
 
 // What the readings were before hosts were read as arrays: each host its own reading with its
@@ -104,14 +104,14 @@ TEST(HostReadings, HostsSortByAddressTextAmongTheNamedCounters) {
                                                "lan_overflow ", "zeta "}));
     const CounterSample& second = readings[2].sample;
     EXPECT_EQ(second.policy, "home");
-    EXPECT_EQ(second.family, "lan");
+    EXPECT_EQ(second.family(), "lan");
     EXPECT_EQ(second.packets, 2U);
     EXPECT_EQ(second.bytes, 200U);
-    EXPECT_EQ(second.labels,
+    EXPECT_EQ(second.labels(),
               (std::vector<Label>{{Dimension::direction, "in"}, {Dimension::host, "198.18.0.2"}}));
     EXPECT_TRUE(second.wire.has(WireDifference::receive_offload));
-    EXPECT_EQ(second.receive_devices, std::vector<std::string>{"lan0"});
-    EXPECT_EQ(readings[2].origin, "home.acct:4");
+    EXPECT_EQ(second.receive_devices(), std::vector<std::string>{"lan0"});
+    EXPECT_EQ(readings[2].origin(), "home.acct:4");
 }
 
 TEST(HostReadings, SameAsOneReadingPerHostSortedByText) {

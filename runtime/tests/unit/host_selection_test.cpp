@@ -8,16 +8,22 @@ namespace {
 
 CounterReading host(const std::string& counter, const std::string& address, std::uint64_t packets,
                     std::uint64_t bytes) {
-    return {{"p", counter, packets, bytes, counter, {{Dimension::host, address}}}, "p.acct:1"};
+    return {{"p", counter, packets, bytes, CounterDescription::of({counter, {}, {}, "p.acct:1"}),
+             address}};
+}
+
+// A split host counter's overflow: host=overflow is a label of its own description.
+CounterSample overflow(std::uint64_t packets, std::uint64_t bytes) {
+    return {"p", "lan_overflow", packets, bytes,
+            CounterDescription::of({"lan", {}, {{Dimension::host, "overflow"}}, ""})};
 }
 
 TEST(HostSelection, FiltersSortsAndKeepsTheTop) {
-    const std::vector<CounterReading> readings{
-        host("lan", "198.18.0.1", 5, 100),
-        host("lan", "198.18.0.2", 1, 900),
-        host("lan", "198.18.0.3", 9, 50),
-        host("wan", "198.18.0.1", 7, 70),
-        {{"p", "lan_overflow", 2, 20, "lan", {{Dimension::host, "overflow"}}}, ""}};
+    const std::vector<CounterReading> readings{host("lan", "198.18.0.1", 5, 100),
+                                               host("lan", "198.18.0.2", 1, 900),
+                                               host("lan", "198.18.0.3", 9, 50),
+                                               host("wan", "198.18.0.1", 7, 70),
+                                               {overflow(2, 20)}};
     auto by_bytes = select_readings(readings, {{}, SortKey::bytes, 2});
     ASSERT_EQ(by_bytes.size(), 2U);
     EXPECT_EQ(by_bytes[0].sample.label(Dimension::host), "198.18.0.2");
@@ -48,7 +54,7 @@ TEST(HostSelection, PrometheusCapSumsTheRestIntoOther) {
     for (int i = 0; i < 5; ++i) {
         samples.push_back(host("lan", "198.18.0." + std::to_string(i), 1, 10 * (i + 1)).sample);
     }
-    samples.push_back({"p", "lan_overflow", 3, 30, "lan", {{Dimension::host, "overflow"}}});
+    samples.push_back(overflow(3, 30));
     const auto capped = cap_host_series(samples, 2);
     ASSERT_EQ(capped.size(), 4U); // overflow, the two largest, other
     EXPECT_EQ(capped[0].label(Dimension::host), "overflow");

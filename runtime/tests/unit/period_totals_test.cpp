@@ -17,11 +17,12 @@ sys_seconds at(const char* text) {
 
 CounterSample sample(const std::string& counter, std::uint64_t packets, std::uint64_t bytes,
                      const std::string& host = {}) {
-    CounterSample s{"p", counter, packets, bytes, counter.substr(0, counter.find('_')), {}};
-    if (!host.empty()) {
-        s.labels.push_back({Dimension::host, host});
-    }
-    return s;
+    return {"p",
+            counter,
+            packets,
+            bytes,
+            CounterDescription::of({counter.substr(0, counter.find('_')), {}, {}, {}}),
+            host};
 }
 
 Amount month_total(const PolicyTotals& totals, const std::string& counter, sys_seconds now,

@@ -17,11 +17,7 @@ sys_seconds at(const char* text) {
 
 CounterSample sample(const std::string& counter, std::uint64_t bytes,
                      const std::string& host = {}) {
-    CounterSample s{"p", counter, 1, bytes, "wan", {}};
-    if (!host.empty()) {
-        s.labels.push_back({Dimension::host, host});
-    }
-    return s;
+    return {"p", counter, 1, bytes, CounterDescription::of({"wan", {}, {}, {}}), host};
 }
 
 CompiledQuota line(QuotaPeriod period = QuotaPeriod::month, unsigned start_day = 15) {

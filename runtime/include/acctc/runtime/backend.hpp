@@ -16,7 +16,10 @@ namespace acctc::runtime {
 // A counter as the kernel holds it, with the policy line it came from (its comment).
 struct CounterReading {
     CounterSample sample;
-    std::string origin; // "file:line", empty when the kernel object has no comment
+    // "file:line", empty when the kernel object has no comment.
+    const std::string& origin() const { return sample.what().origin; }
+    // Declared at `origin` instead: a description of its own when that is another one.
+    void set_origin(const std::string& origin);
 };
 
 // The reading of kernel counter `name` of `policy` with the identity its comment gave.
