@@ -54,12 +54,11 @@ std::map<std::string, BpfHostCounts> nft_hosts_for_bpf(NftNetlink& netlink,
         return out;
     }
     const std::set<std::string> wanted(moving.begin(), moving.end());
-    for (const auto& set : dump_host_counters(netlink, table, false)) {
-        const std::string counter = host_counter_name(set.set);
-        if (wanted.count(counter) == 0) {
-            continue;
-        }
-        auto& counts = out[counter];
+    const auto moving_set = [&](const std::string& set) {
+        return wanted.count(host_counter_name(set)) != 0;
+    };
+    for (const auto& set : dump_host_counters(netlink, table, false, moving_set)) {
+        auto& counts = out[host_counter_name(set.set)];
         for (const auto& element : set.hosts) {
             if (element.key_size != 4 && element.key_size != 16) {
                 continue;

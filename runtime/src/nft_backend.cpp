@@ -659,8 +659,8 @@ ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) 
     // counter's are, so that the period totals book what they counted since the last save.
     if (!dry_run && !reload.cleanup.empty() && !sets.removed.empty()) {
         const std::set<std::string> gone(sets.removed.begin(), sets.removed.end());
-        auto host_sets = dump_host_counters(netlink_, table, false);
-        std::erase_if(host_sets, [&](const auto& set) { return gone.count(set.set) == 0; });
+        const auto host_sets = dump_host_counters(
+            netlink_, table, false, [&](const std::string& name) { return gone.count(name) != 0; });
         if (!host_sets.empty()) {
             for (auto& reading : with_host_readings({}, host_sets, policy.policy_name)) {
                 report.removed.push_back(std::move(reading));

@@ -287,9 +287,13 @@ bool read_element_quota(const nlattr* expression, std::uint64_t& bytes, std::uin
 }
 
 std::vector<KernelHostSet> dump_host_counters(NftNetlink& netlink, const std::string& table,
-                                              bool reset) {
+                                              bool reset,
+                                              const std::function<bool(const std::string&)>& only) {
     std::vector<KernelHostSet> sets;
     for (const CommentedSet& set : commented_sets(netlink, table, is_host_set_comment)) {
+        if (only && !only(set.name)) {
+            continue;
+        }
         auto& hosts = sets.emplace_back(KernelHostSet{set.name, set.comment, {}}).hosts;
         // The elements as an array per set: no text, no heap allocation per host.
         dump_set_elements(

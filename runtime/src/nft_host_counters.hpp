@@ -51,9 +51,11 @@ bool is_host_set_comment(std::string_view comment);
 
 // Every element of every host set of an inet table. With reset each element's counter is read
 // and zeroed by the kernel in one step (NFT_MSG_GETSETELEM_RESET, Linux 6.5 and later); the
-// hosts stay in their sets.
-std::vector<KernelHostSet> dump_host_counters(NftNetlink& netlink, const std::string& table,
-                                              bool reset);
+// hosts stay in their sets. `only`, when given, picks the host sets by name: the others are
+// not dumped.
+std::vector<KernelHostSet>
+dump_host_counters(NftNetlink& netlink, const std::string& table, bool reset,
+                   const std::function<bool(const std::string&)>& only = {});
 
 // A set of an inet table with its comment, and the size of the quota its elements carry (per-host
 // quotas), when they carry one.
