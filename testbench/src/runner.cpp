@@ -4,6 +4,7 @@
 #include "acctc/runtime/backend.hpp"
 #include "acctc/runtime/errors.hpp"
 #include "acctc/testbench/cgroups.hpp"
+#include "acctc/testbench/temporary_directory.hpp"
 #include "acctc/testbench/traffic.hpp"
 
 #include <algorithm>
@@ -31,34 +32,23 @@ std::string name_of(BackendKind backend) {
 class EtcDirectory {
   public:
     explicit EtcDirectory(const Scenario& scenario) {
-        std::string pattern = (std::filesystem::temp_directory_path() / "acctc-tb-etc-XXXXXX");
-        if (::mkdtemp(pattern.data()) == nullptr) {
-            throw_errno("mkdtemp");
-        }
-        path_ = pattern;
-        std::ofstream group(path_ / "group");
+        std::ofstream group(path() / "group");
         group << "root:x:0:\n";
         for (const auto& [name, gid] : scenario.groups) {
             group << name << ":x:" << gid << ":\n";
         }
-        std::ofstream passwd(path_ / "passwd");
+        std::ofstream passwd(path() / "passwd");
         passwd << "root:x:0:0:root:/root:/bin/sh\n";
         for (const auto& [name, ids] : scenario.users) {
             passwd << name << ":x:" << ids.first << ":" << ids.second << "::/:/bin/false\n";
         }
         std::error_code ignored;
-        std::filesystem::copy_file("/etc/services", path_ / "services", ignored);
+        std::filesystem::copy_file("/etc/services", path() / "services", ignored);
     }
-    EtcDirectory(const EtcDirectory&) = delete;
-    EtcDirectory& operator=(const EtcDirectory&) = delete;
-    ~EtcDirectory() {
-        std::error_code ignored;
-        std::filesystem::remove_all(path_, ignored);
-    }
-    const std::filesystem::path& path() const { return path_; }
+    const std::filesystem::path& path() const { return directory_.path(); }
 
   private:
-    std::filesystem::path path_;
+    TemporaryDirectory directory_{"acctc-tb-etc"};
 };
 
 // The scenario's policy compiled for one backend, or its hand-written nft ruleset.

@@ -1,6 +1,7 @@
 #include "acctc/bench/compile_timing.hpp"
 
 #include "acctc/bench/datapath.hpp"
+#include "acctc/testbench/temporary_directory.hpp"
 
 #include <chrono>
 #include <cstdlib>
@@ -18,29 +19,6 @@ extern char** environ;
 
 namespace acctc::bench {
 namespace {
-
-// A directory of this run for the policy files, removed with everything in it.
-class PolicyDirectory {
-  public:
-    PolicyDirectory() {
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / "acctc-bench-compile-XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr) {
-            throw std::runtime_error("compile timing: mkdtemp failed");
-        }
-        path_ = pattern;
-    }
-    PolicyDirectory(const PolicyDirectory&) = delete;
-    PolicyDirectory& operator=(const PolicyDirectory&) = delete;
-    ~PolicyDirectory() {
-        std::error_code ignored;
-        std::filesystem::remove_all(path_, ignored);
-    }
-    const std::filesystem::path& path() const { return path_; }
-
-  private:
-    std::filesystem::path path_;
-};
 
 double seconds(const timeval& t) {
     return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
@@ -98,7 +76,8 @@ std::vector<CompileTiming>
 run_compile_timing(const std::vector<ClassKind>& kinds, const std::vector<std::size_t>& sizes,
                    const std::vector<int>& ip_versions, unsigned repetitions,
                    const std::function<void(const std::string&)>& progress) {
-    const PolicyDirectory directory;
+    // The policy files of this run, removed with the directory.
+    const testbench::TemporaryDirectory directory("acctc-bench-compile");
     std::vector<CompileTiming> timings;
     std::vector<std::filesystem::path> files;
     for (const auto kind : kinds) {
