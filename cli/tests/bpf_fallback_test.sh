@@ -7,21 +7,16 @@
 # `--hosts-in bpf` is an error that changes nothing; nothing is pinned.
 #   bpf_fallback_test.sh ACCTC
 set -u
-acctc=$(realpath "$1")
 if [[ -z ${ACCTC_BPF_FALLBACK_INSIDE:-} ]]; then
     # A user namespace with its own network and mount namespaces: uid 0 inside is root outside.
     ACCTC_BPF_FALLBACK_INSIDE=1 exec unshare --user --map-root-user --net --mount \
         --propagation private "$0" "$@"
 fi
-work=$(mktemp -d /tmp/acctc-bpf-fallback-XXXXXX)
+source "$(dirname "$0")/netns_test_lib.sh" "$@"
+fail_fast=1
 export ACCTC_BPF_ROOT=$work/bpffs ACCTC_STATE_DIR=$work/state
 peer=
-cleanup() {
-    [[ -n $peer ]] && kill "$peer" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+on_exit() { [[ -z $peer ]] || kill "$peer" 2>/dev/null; }
 
 # This namespace is the router; the LAN host is a network namespace of its own, held by a
 # sleeping process, behind a veth pair.

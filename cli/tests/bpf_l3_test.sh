@@ -9,9 +9,7 @@
 set -u
 source "$(dirname "$0")/bpf_test_lib.sh" "$@"
 router=bpfl3$$
-namespaces=("$router")
-
-ip netns add "$router" && ip -n "$router" link set lo up
+add_namespace "$router"
 ip -n "$router" tuntap add mode tun dev tn0 || fail "no tun device"
 ip -n "$router" addr add 198.18.5.1/24 dev tn0
 ip -n "$router" link set tn0 up

@@ -49,7 +49,7 @@ ip netns exec "$wan" socat -u UDP4-RECV:9 /dev/null &
 sink4=$!
 ip netns exec "$wan" socat -u UDP6-RECV:9,ipv6only=1 /dev/null &
 sink6=$!
-trap 'kill "$sink4" "$sink6" 2>/dev/null; cleanup' EXIT
+on_exit() { kill "$sink4" "$sink6" 2>/dev/null; }
 
 cat >"$work/bpfpp.acct" <<'POLICY'
 policy bpfpp

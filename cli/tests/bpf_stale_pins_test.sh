@@ -11,7 +11,6 @@ set -u
 source "$(dirname "$0")/bpf_test_lib.sh" "$@"
 tag=bpfsp$$
 gone=$tag-gone live=$tag-live nodev=$tag-nodev mounted=$tag-mnt held=$tag-held
-namespaces=("$gone" "$live" "$nodev" "$mounted" "$held")
 
 cat >"$work/stale.acct" <<'POLICY'
 policy stale
@@ -20,8 +19,8 @@ counter sent { in via lan; split host source }
 POLICY
 # Applies the policy in NS and prints its new pin directory.
 declare -A dir
-for ns in "${namespaces[@]}"; do
-    ip netns add "$ns"
+for ns in "$gone" "$live" "$nodev" "$mounted" "$held"; do
+    add_namespace "$ns"
     ip -n "$ns" link add d0 type veth peer name d1
     ip -n "$ns" link set d0 up && ip -n "$ns" link set d1 up
     before=$(ls "$ACCTC_BPF_ROOT/acctc" 2>/dev/null)
@@ -36,9 +35,10 @@ mkdir "$ACCTC_BPF_ROOT/othertool" "$ACCTC_BPF_ROOT/acctc/notacookie"
 for ns in "$nodev" "$mounted" "$held"; do ip -n "$ns" link del d0; done
 touch "$work/mounted"
 mount --bind "/run/netns/$mounted" "$work/mounted"
+mounts+=("$work/mounted")
 ip netns exec "$held" sleep 60 &
 holder=$!
-trap 'kill "$holder" 2>/dev/null; umount "$work/mounted" 2>/dev/null; cleanup' EXIT
+on_exit() { kill "$holder" 2>/dev/null; }
 sleep 0.5
 ip netns del "$mounted"
 ip netns del "$held"

@@ -13,31 +13,17 @@
 # their rules' counters.
 #   bpf_wire_test.sh ACCTC SET_OFFLOADS_PY [BACKEND]
 set -u
-if [[ -z ${ACCTC_WIRE_TEST_PRIVATE:-} ]]; then
-    ACCTC_WIRE_TEST_PRIVATE=1 exec unshare -m --propagation private "$0" "$@"
-fi
-acctc=$(realpath "$1")
+source "$(dirname "$0")/bpf_test_lib.sh" "$@"
 offloads=$(realpath "$2")
 backend=${3:-nft}
 tag=bpfw$$
 host=$tag-h peer=$tag-p
-work=$(mktemp -d /tmp/acctc-bpf-wire-XXXXXX)
-mkdir -p "$work/bpffs"
-mount -t bpf bpf "$work/bpffs"
-export ACCTC_BPF_ROOT=$work/bpffs ACCTC_STATE_DIR=$work/state
 watcher=
-cleanup() {
-    [[ -n $watcher ]] && kill "$watcher" 2>/dev/null
-    for ns in "$host" "$peer"; do ip netns del "$ns" 2>/dev/null; done
-    umount "$work/bpffs" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+on_exit() { [[ -z $watcher ]] || kill "$watcher" 2>/dev/null; }
 
 for ns in "$host" "$peer"; do
-    ip netns add "$ns" && ip -n "$ns" link set lo up
-    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
+    add_namespace "$ns"
+    ip netns exec "$ns" sysctl -qw \
         net.ipv6.conf.default.router_solicitations=0 net.ipv4.tcp_timestamps=1
 done
 ip -n "$host" link add wan0 type veth peer name eth0 netns "$peer"
@@ -49,7 +35,6 @@ ip netns exec "$host" python3 "$offloads" wan0 tso=0 gso=1 gro=1
 ip netns exec "$peer" python3 "$offloads" eth0 tso=0 gso=1 gro=0
 ip -n "$host" link set wan0 up
 ip -n "$peer" link set eth0 up
-mac() { ip -n "$1" -j link show "$2" | jq -r '.[0].address'; }
 for a in 198.18.62.2 2001:db8:62::2; do
     ip -n "$host" neigh replace "$a" lladdr "$(mac "$peer" eth0)" dev wan0 nud permanent
 done

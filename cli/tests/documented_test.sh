@@ -12,28 +12,11 @@
 # - `acctc report` of a policy that is neither applied nor saved is an error (exit 1).
 #   documented_test.sh ACCTC
 set -u
-acctc=$(realpath "$1")
+source "$(dirname "$0")/netns_test_lib.sh" "$@"
 host=acctc-doc-host-$$
 peer=acctc-doc-peer-$$
-work=$(mktemp -d /tmp/acctc-documented-XXXXXX)
-failures=0
-cleanup() {
-    ip netns del "$host" 2>/dev/null
-    ip netns del "$peer" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 export TZ=UTC
-
-ip netns add "$host" || exit 1
-ip netns add "$peer" || exit 1
-ip link add veth0 netns "$host" type veth peer name veth0 netns "$peer" || exit 1
-for ns in "$host" "$peer"; do
-    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-    ip -n "$ns" link set lo up
-    ip -n "$ns" link set veth0 up
-done
+make_veth_pair --no-ipv6 "$host" "$peer"
 ip -n "$host" addr add 198.18.97.1/24 dev veth0
 ip -n "$peer" addr add 198.18.97.2/24 dev veth0
 in_host() { ip netns exec "$host" env ACCTC_STATE_DIR="$work/state" "$acctc" "$@"; }
@@ -126,5 +109,5 @@ fi
 kill "$serve" 2>/dev/null
 wait "$serve" 2>/dev/null
 
-((failures == 0)) && echo "all passed"
-((failures == 0))
+finish
+echo "all passed"

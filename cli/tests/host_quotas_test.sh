@@ -9,13 +9,12 @@
 # every host.
 #   host_quotas_test.sh ACCTC
 set -u
-acctc=$(realpath "$1")
+source "$(dirname "$0")/netns_test_lib.sh" "$@"
 host=acctc-hq-host-$$
 peer=acctc-hq-peer-$$
-work=$(mktemp -d /tmp/acctc-host-quotas-XXXXXX)
 source "$(dirname "$0")/quota_bench.sh"
 
-make_veth_pair "$host" "$peer"
+make_veth_pair --no-ipv6 "$host" "$peer"
 ip -n "$host" addr add 198.18.98.1/24 dev veth0
 ip -n "$peer" addr add 198.18.98.2/24 dev veth0
 ip -n "$peer" addr add 198.18.98.3/24 dev veth0
@@ -143,5 +142,5 @@ send 198.18.98.2 2
 [[ $(host_json 198.18.98.2) == "2056 ok 4500 5000" ]] || fail "after the reset .2: $(host_json 198.18.98.2)"
 
 [[ -n ${ACCTC_TEST_VERBOSE:-} ]] && cat "$work/watch.log" "$work/table" "$work/apply"
-((failures == 0)) && echo "all passed"
-((failures == 0))
+finish
+echo "all passed"

@@ -8,28 +8,11 @@
 # - --host where no counter counts per host is an error, a host without a reading yet a note.
 #   host_readings_test.sh ACCTC
 set -u
-acctc=$(realpath "$1")
+source "$(dirname "$0")/netns_test_lib.sh" "$@"
 host=acctc-hr-host-$$
 peer=acctc-hr-peer-$$
-work=$(mktemp -d /tmp/acctc-host-readings-XXXXXX)
 mkdir "$work/empty" # a directory without policy files
-failures=0
-cleanup() {
-    ip netns del "$host" 2>/dev/null
-    ip netns del "$peer" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-
-ip netns add "$host" || exit 1
-ip netns add "$peer" || exit 1
-ip link add veth0 netns "$host" type veth peer name veth0 netns "$peer" || exit 1
-for ns in "$host" "$peer"; do
-    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-    ip -n "$ns" link set lo up
-    ip -n "$ns" link set veth0 up
-done
+make_veth_pair "$host" "$peer"
 ip -n "$host" addr add 198.18.98.1/24 dev veth0
 ip -n "$host" addr add 2001:db8:98::1/64 dev veth0 nodad
 ip -n "$peer" addr add 198.18.98.2/24 dev veth0
@@ -82,5 +65,5 @@ output=$(acctc_h counters hr devices_in_overflow --host 198.18.98.2 2>&1)
 acctc_h remove flat >/dev/null 2>&1 || fail "remove flat failed"
 
 acctc_h remove hr.acct >/dev/null 2>&1 || fail "remove hr.acct failed"
-((failures == 0)) || exit 1
+finish
 echo "ok: diff --live after traffic, an unknown counter's error names each counter once, NAME.acct names a policy as applied"

@@ -9,26 +9,10 @@
 #   (left by an older acctc), removing one keeps the sets for the other.
 #   iptables_hosts_test.sh ACCTC
 set -u
-acctc=$(realpath "$1")
+source "$(dirname "$0")/netns_test_lib.sh" "$@"
 host=acctc-iph-host-$$
 peer=acctc-iph-peer-$$
-work=$(mktemp -d /tmp/acctc-iptables-hosts-XXXXXX)
-failures=0
-cleanup() {
-    ip netns del "$host" 2>/dev/null
-    ip netns del "$peer" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-
-ip netns add "$host" || exit 1
-ip netns add "$peer" || exit 1
-ip link add veth0 netns "$host" type veth peer name veth0 netns "$peer" || exit 1
-for ns in "$host" "$peer"; do
-    ip -n "$ns" link set lo up
-    ip -n "$ns" link set veth0 up
-done
+make_veth_pair "$host" "$peer"
 ip -n "$host" addr add 198.18.97.1/24 dev veth0
 ip -n "$peer" addr add 198.18.97.2/24 dev veth0
 acctc_h() { "$acctc" "$1" --netns "$host" "${@:2}"; }
@@ -88,5 +72,5 @@ output=$(acctc_h remove --backend iptables-legacy iph 2>&1)
 [[ $? == 0 ]] || fail "remove iptables-legacy: $output"
 [[ -z $(owned) ]] || fail "left after both removes: $(owned)"
 
-((failures == 0)) || exit 1
+finish
 echo "ok: --hosts-in bpf refused and auto noted on both iptables variants; the same policy's ipsets are not shared between them"

@@ -11,12 +11,11 @@
 # read with scripts/probe_nfacct.py, not with acctc.
 #   iptables_quotas_test.sh ACCTC SOURCE_DIR iptables-legacy|iptables-nft
 set -u
-acctc=$(realpath "$1")
+source "$(dirname "$0")/netns_test_lib.sh" "$@"
 source_dir=$(realpath "$2")
 variant=$3
 host=acctc-iq-host-$$
 peer=acctc-iq-peer-$$
-work=$(mktemp -d /tmp/acctc-iptables-quotas-XXXXXX)
 source "$(dirname "$0")/quota_bench.sh"
 
 line_quota_host 98
@@ -180,5 +179,5 @@ in_host "$acctc" remove --backend "$variant" qt >/dev/null 2>&1 || fail "remove 
 [[ -z $(objects) ]] || fail "objects left after remove: $(objects)"
 ip netns exec "$host" "$variant-save" | grep -q acctc && fail "rules left after remove"
 
-((failures == 0)) && echo "all passed"
-((failures == 0))
+finish
+echo "all passed"

@@ -5,17 +5,9 @@
 # cgroup that does not exist (nft resolves the path while loading; the compiler cannot know).
 #   kernel_refusal_test.sh ACCTC
 set -u
-acctc=$(realpath "$1")
+source "$(dirname "$0")/netns_test_lib.sh" "$@"
 ns=acctc-refusal-$$
-work=$(mktemp -d /tmp/acctc-refusal-XXXXXX)
-failures=0
-cleanup() {
-    ip netns del "$ns" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-ip netns add "$ns" || exit 1
+add_namespace "$ns"
 
 cat >"$work/cg.acct" <<'POLICY'
 policy cg
@@ -49,5 +41,5 @@ grep -q 'does not say which' "$work/err" || fail "iptables-legacy: $(cat "$work/
 [[ $(ip netns exec "$ns" iptables-legacy-save 2>/dev/null | grep -c acctc) == 0 ]] ||
     fail "iptables-legacy: something was applied"
 
-((failures == 0)) || exit 1
+finish
 echo "ok: kernel refusals positioned with source line and carets on nft and iptables-nft; nothing applied (iptables-legacy too)"

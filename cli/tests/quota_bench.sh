@@ -1,40 +1,16 @@
-# Shared by the quota kernel tests (sourced after they set acctc, host, peer and work): failures,
-# waiting for a line, a host and a peer namespace joined by veth0, the quota watcher, a UDP
-# receiver and its sender, and a cleanup on exit of what they started (the watcher, $receiver,
-# the namespaces in $namespaces).
-failures=0
-namespaces=()
+# Shared by the quota kernel tests (sourced after netns_test_lib.sh, once they set host and
+# peer): waiting for a line, the quota watcher, a UDP receiver and its sender, ended on exit.
 watcher=
 receiver=
-cleanup() {
+on_exit() {
     [[ -n $watcher ]] && kill "$watcher" 2>/dev/null && wait "$watcher" 2>/dev/null
     [[ -n $receiver ]] && kill "$receiver" 2>/dev/null
-    for ns in "${namespaces[@]}"; do
-        ip netns del "$ns" 2>/dev/null
-    done
-    rm -rf "$work"
 }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 export TZ=UTC
 
 wait_for() { # wait_for FILE PATTERN: up to 5 s
     for _ in $(seq 50); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
     return 1
-}
-
-make_veth_pair() { # make_veth_pair HOST PEER: both namespaces, veth0 in each, up, IPv4 only
-    namespaces+=("$1" "$2")
-    ip netns add "$1" || exit 1
-    ip netns add "$2" || exit 1
-    ip link add veth0 netns "$1" type veth peer name veth0 netns "$2" || exit 1
-    for ns in "$1" "$2"; do
-        # No IPv6: its neighbour discovery would be charged to the quotas too.
-        ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
-            net.ipv6.conf.default.disable_ipv6=1
-        ip -n "$ns" link set lo up
-        ip -n "$ns" link set veth0 up
-    done
 }
 
 # The watcher in the host namespace, its stderr taken for the journal (JOURNAL_STREAM names
@@ -55,7 +31,7 @@ stop_watcher() { kill "$watcher"; wait "$watcher" 2>/dev/null; watcher=; }
 # 15th, warned at 50 % (5000 bytes), then dropped. Each datagram of send() is 1000 bytes of UDP
 # payload: 1028 bytes of IPv4 packet, as the quota counts them.
 line_quota_host() { # line_quota_host NET
-    make_veth_pair "$host" "$peer"
+    make_veth_pair --no-ipv6 "$host" "$peer" # IPv6's neighbour discovery would be charged too
     ip -n "$host" addr add "198.18.$1.1/24" dev veth0
     ip -n "$peer" addr add "198.18.$1.2/24" dev veth0
     mkdir -p "$work/etc"

@@ -11,12 +11,11 @@
 # The iptables backends: iptables_quotas_test.sh.
 #   quotas_test.sh ACCTC SOURCE_DIR
 set -u
-acctc=$(realpath "$1")
+source "$(dirname "$0")/netns_test_lib.sh" "$@"
 source_dir=$(realpath "$2")
 host=acctc-quota-host-$$
 peer=acctc-quota-peer-$$
 example=acctc-quota-example-$$
-work=$(mktemp -d /tmp/acctc-quotas-XXXXXX)
 source "$(dirname "$0")/quota_bench.sh"
 
 line_quota_host 99
@@ -154,8 +153,7 @@ ip netns exec "$host" nft list quotas | grep -q "quota " &&
 
 # The example: the seed's supernode on a metered line, with its group from specs/etc.
 stop_watcher
-namespaces+=("$example")
-ip netns add "$example" || exit 1
+add_namespace "$example"
 ip -n "$example" link add eth0 type veth peer name eth0-peer || fail "no eth0"
 ip -n "$example" link set eth0 up
 in_example() { ip netns exec "$example" "$acctc" "$@" --etc "$source_dir/specs/etc"; }
@@ -167,5 +165,5 @@ example_status=$?
 grep -q "^metered_line  line   month from day 15 .* ok" "$work/example" ||
     fail "the example's quota: $(cat "$work/example")"
 
-((failures == 0)) && echo "all passed"
-((failures == 0))
+finish
+echo "all passed"
