@@ -54,9 +54,11 @@ bool save_once(const SaveArguments& arguments) {
     }
     if (!arguments.quiet) {
         for (const auto& booked : result.booked) {
-            std::cout << "saved " << booked.policy << ": " << booked.booked.bytes << " bytes, "
-                      << booked.booked.packets << " packets since the last save, at "
-                      << periods::local_text(now) << " in "
+            // Counts of readings, not a sum of bytes: the counters overlap (period_totals.hpp).
+            const auto count = booked.booked.readings;
+            std::cout << "saved " << booked.policy << ": " << count
+                      << (count == 1 ? " reading, " : " readings, ") << booked.booked.changed
+                      << " counted since the last save, at " << periods::local_text(now) << " in "
                       << store.file_for(booked.policy).string() << "\n";
         }
         std::cout << std::flush;

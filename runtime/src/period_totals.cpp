@@ -108,16 +108,17 @@ SeriesKey key_of(const CounterSample& sample) {
     return {sample.counter, sample.label(Dimension::host)};
 }
 
-Amount book(PolicyTotals& totals, const std::vector<CounterSample>& readings, sys_seconds now,
+Booked book(PolicyTotals& totals, const std::vector<CounterSample>& readings, sys_seconds now,
             AfterReading after) {
-    Amount booked;
+    Booked booked;
     std::set<SeriesKey> present;
     for (const auto& sample : readings) {
         Series& series = series_for(totals, sample);
         present.insert(key_of(sample));
         const Amount delta = since(series.baseline, amount_of(sample));
         add(series, delta, now);
-        booked += delta;
+        ++booked.readings;
+        booked.changed += delta != Amount{};
         series.baseline = after == AfterReading::zeroed ? Amount{} : amount_of(sample);
     }
     for (auto& [key, series] : totals.series) {

@@ -17,7 +17,7 @@ BookingResult book_readings(const StateStore& store, const DirectoryLock& held,
     BookingResult result;
     for (const auto& [policy, samples] : by_policy) {
         try {
-            runtime::Amount booked;
+            runtime::Booked booked;
             change_totals(store, held, policy, [&](runtime::PolicyTotals& totals) {
                 booked = runtime::book(totals, samples, now, after);
             });

@@ -46,7 +46,7 @@ TEST(StateStore, BooksAndReadsBack) {
     EXPECT_TRUE(result.errors.empty());
     ASSERT_EQ(result.booked.size(), 2U);
     result = book_readings(store, lock, {reading("p", "wan", 5, 500)}, now);
-    EXPECT_EQ(result.booked[0].booked, (runtime::Amount{2, 200}));
+    EXPECT_EQ(result.booked[0].booked, (runtime::Booked{1, 1}));
     EXPECT_EQ(store.policies(), (std::vector<std::string>{"p", "q"}));
     EXPECT_EQ(store.load("p").series.at({"wan", ""}).baseline, (runtime::Amount{5, 500}));
     // Only the files themselves: no temporary file left beside them.

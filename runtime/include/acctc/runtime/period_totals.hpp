@@ -63,6 +63,15 @@ constexpr std::size_t max_history(periods::Length length) {
 }
 static_assert(366 + 31 <= kept_days, "13 months of days are kept");
 
+// How many readings a booking took and how many of them had counted something since the last
+// one. No sum of bytes: the counters of a policy overlap (a counter and its classes, a split's
+// members, two hooks seeing one packet), so a sum over them counts packets more than once.
+struct Booked {
+    std::size_t readings = 0;
+    std::size_t changed = 0;
+    friend bool operator==(const Booked&, const Booked&) = default;
+};
+
 struct PolicyTotals {
     std::string policy;
     std::optional<std::chrono::sys_seconds> last_booking{};
@@ -80,8 +89,8 @@ SeriesKey key_of(const CounterSample& sample);
 // Books what each counter counted since the last booking into the hour and day containing
 // `now`: the difference to its baseline, or its whole value when it has no baseline or went
 // down (a reset, a flush and re-apply, a reboot: a new baseline). `readings` are all of the
-// policy's counters: a series missing from them loses its baseline. Returns what was booked.
-Amount book(PolicyTotals& totals, const std::vector<CounterSample>& readings,
+// policy's counters: a series missing from them loses its baseline.
+Booked book(PolicyTotals& totals, const std::vector<CounterSample>& readings,
             std::chrono::sys_seconds now, AfterReading after = AfterReading::kept);
 // Books the final values of counters about to disappear (a reload removing them, a remove) and
 // drops their baselines.

@@ -16,7 +16,7 @@ namespace acctc::recording {
 
 struct BookedPolicy {
     std::string policy;
-    runtime::Amount booked;
+    runtime::Booked booked;
 };
 
 struct BookingResult {
