@@ -28,6 +28,11 @@ void print_report(const runtime::ApplyReport& report, const CompiledPolicy& poli
                       ? " (new " + std::string(runtime::backend_info(backend).holder) + ")"
                       : "")
               << "\n";
+    if (report.unfinished_replaced) {
+        std::cout << "note: an earlier apply of policy " << policy.policy_name
+                  << " stopped between its two steps and left its table counting nothing; "
+                     "loaded anew\n";
+    }
     if (report.chains_recreated) {
         std::cout << "note: a base chain's hook or priority changed, so the chains were "
                      "re-created; packets crossing at that instant may be counted by both "

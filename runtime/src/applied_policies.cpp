@@ -150,16 +150,21 @@ std::vector<std::string> unloaded_policies(const std::string& netns, BackendKind
 }
 
 std::string not_loaded_message(const AppliedPolicy& policy, const std::string& netns) {
+    const std::string where = netns.empty() ? std::string() : " in network namespace " + netns;
+    if (policy.unfinished) {
+        return "policy " + policy.policy + " counts nothing" + where +
+               ": its apply stopped between its two steps (killed?), leaving its table with "
+               "empty base chains; apply it again, or `acctc remove " +
+               policy.policy + "`";
+    }
     const auto& backend = backend_info(policy.backend);
     const std::string backend_option =
         policy.backend == BackendKind::nftables ? "" : " --backend " + std::string(backend.name);
-    return "policy " + policy.policy + " is not loaded" +
-           (netns.empty() ? std::string() : " in network namespace " + netns) +
-           ": acctc applied it here" + (backend_option.empty() ? "" : " with" + backend_option) +
-           ", and its " + std::string(backend.holder) +
-           (backend.holder == "table" ? " is" : " are") + " gone (" + std::string(backend.flushed) +
-           "?); apply it again, or `acctc remove" + backend_option + " " + policy.policy +
-           "` if it should stay away";
+    return "policy " + policy.policy + " is not loaded" + where + ": acctc applied it here" +
+           (backend_option.empty() ? "" : " with" + backend_option) + ", and its " +
+           std::string(backend.holder) + (backend.holder == "table" ? " is" : " are") + " gone (" +
+           std::string(backend.flushed) + "?); apply it again, or `acctc remove" + backend_option +
+           " " + policy.policy + "` if it should stay away";
 }
 
 } // namespace acctc::runtime

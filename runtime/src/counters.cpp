@@ -128,12 +128,21 @@ std::vector<CounterReading> CounterSource::read_kernel(const std::string& policy
 std::vector<AppliedPolicy> CounterSource::unloaded(const std::vector<CounterReading>& read) const {
     const auto samples = samples_of(read);
     std::vector<AppliedPolicy> gone;
-    const auto kinds =
-        backend_ ? std::vector<BackendKind>{*backend_} : remembered_backends(netns_, {});
+    auto kinds = backend_ ? std::vector<BackendKind>{*backend_} : remembered_backends(netns_, {});
+    // nft's half-loaded tables say so themselves, remembered or not (a first apply killed).
+    if (!backend_ && std::find(kinds.begin(), kinds.end(), BackendKind::nftables) == kinds.end()) {
+        kinds.insert(kinds.begin(), BackendKind::nftables);
+    }
     for (const auto kind : kinds) {
         const auto backend = make_backend(kind, netns_);
+        const auto unfinished = backend->unfinished_policies();
+        for (const auto& policy : unfinished) {
+            gone.push_back({kind, policy, true});
+        }
         for (auto& policy : unloaded_policies(netns_, kind, *backend, samples)) {
-            gone.push_back({kind, std::move(policy)});
+            if (std::find(unfinished.begin(), unfinished.end(), policy) == unfinished.end()) {
+                gone.push_back({kind, std::move(policy)});
+            }
         }
     }
     return gone;

@@ -1,5 +1,6 @@
 #include "nft_backend.hpp"
 
+#include "acctc/runtime/applied_policies.hpp"
 #include "acctc/runtime/device_offloads.hpp"
 #include "acctc/runtime/errors.hpp"
 #include "acctc/runtime/nft_context.hpp"
@@ -283,6 +284,13 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     if (!dry_run) {
         lock.emplace();
     }
+    // A table an apply left half-loaded (nft_new_table.hpp) has counted nothing and holds
+    // nothing to keep: it goes first, and this apply loads the table anew.
+    const bool unfinished =
+        !dry_run && table_exists(netlink_, table) && stopped_between_steps(netlink_, table);
+    if (unfinished) {
+        delete_new_table(netlink_, table);
+    }
     // Per-host counters in BPF first (bpf_policy_hosts.hpp); undone if the table fails. One
     // that counted in the table's sets until now starts with their hosts and counts: read
     // before its program attaches, dropped with the sets in the commit (bpf_nft_carry.hpp).
@@ -307,6 +315,7 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
                 : wire_quotas_to_create(netlink_, table, policy.bpf_wire);
     try {
         ApplyReport report = apply_table(policy, dry_run);
+        report.unfinished_replaced = unfinished;
         for (const auto& counter : policy.bpf_hosts) {
             report.pinned_counters.push_back(counter.counter);
             report.pinned_counters.push_back(counter.overflow);
@@ -520,6 +529,7 @@ ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) 
             try {
                 run_transaction("table inet " + table + "\n" + steps->definition, table, false);
                 loaded = true;
+                test_kill_between_steps();
                 fill_new_table(netlink_, table, *steps, policy.element_sets);
                 filled = true;
                 remember_counter_names(netlink_, table, wanted);
@@ -731,9 +741,17 @@ std::vector<CounterReading> NftBackend::counters(const std::string& policy, bool
     std::vector<std::string> tables;
     if (policy.empty()) {
         tables = acctc_tables(netlink_);
+        // A table whose apply stopped half-way would read as counters at zero that count.
+        std::erase_if(tables, [&](const std::string& table) {
+            return stopped_between_steps(netlink_, table);
+        });
     } else {
         tables.push_back(table_for_policy(policy));
         require_table(policy, tables.back());
+        if (stopped_between_steps(netlink_, tables.back())) {
+            throw RuntimeError(ErrorKind::unknown_table,
+                               not_loaded_message({BackendKind::nftables, policy, true}, netns_));
+        }
     }
     // One dump per table: a reset must never touch counters of tables acctc does not own. Each
     // table's readings come sorted by counter and host; the tables by name, so by policy.
@@ -748,6 +766,16 @@ std::vector<CounterReading> NftBackend::counters(const std::string& policy, bool
         }
     }
     return result;
+}
+
+std::vector<std::string> NftBackend::unfinished_policies() {
+    std::vector<std::string> policies;
+    for (const auto& table : acctc_tables(netlink_)) {
+        if (stopped_between_steps(netlink_, table)) {
+            policies.push_back(table.substr(table_prefix.size()));
+        }
+    }
+    return policies;
 }
 
 RemoveReport NftBackend::remove(const std::string& policy) {

@@ -32,6 +32,24 @@ NftNetlink::AddAttributes of_table(std::uint16_t table_attribute, const std::str
 
 } // namespace
 
+std::vector<TableInventory::Chain> table_chains(NftNetlink& netlink, const std::string& table) {
+    static const auto chain_expected =
+        attribute_types(NFTA_CHAIN_MAX, {{NFTA_CHAIN_TABLE, MNL_TYPE_NUL_STRING},
+                                         {NFTA_CHAIN_NAME, MNL_TYPE_NUL_STRING}});
+    std::vector<TableInventory::Chain> chains;
+    // Older kernels ignore the table filter of some dumps, so every reply is checked again.
+    dump_members(
+        netlink, NFT_MSG_GETCHAIN, table, of_table(NFTA_CHAIN_TABLE, table),
+        [&](const nlmsghdr* reply) {
+            const NftAttributes chain(reply, chain_expected);
+            if (chain.string(NFTA_CHAIN_TABLE) == table) {
+                chains.push_back({chain.string(NFTA_CHAIN_NAME), chain.has(NFTA_CHAIN_HOOK)});
+            }
+        },
+        [&] { chains.clear(); });
+    return chains;
+}
+
 bool table_exists(NftNetlink& netlink, const std::string& table) {
     return table_shape(netlink, table).has_value();
 }
@@ -60,9 +78,6 @@ namespace {
 
 // Everything but the counters.
 TableInventory read_members(NftNetlink& netlink, const std::string& table) {
-    static const auto chain_expected =
-        attribute_types(NFTA_CHAIN_MAX, {{NFTA_CHAIN_TABLE, MNL_TYPE_NUL_STRING},
-                                         {NFTA_CHAIN_NAME, MNL_TYPE_NUL_STRING}});
     static const auto set_expected =
         attribute_types(NFTA_SET_MAX, {{NFTA_SET_TABLE, MNL_TYPE_NUL_STRING},
                                        {NFTA_SET_NAME, MNL_TYPE_NUL_STRING},
@@ -76,17 +91,8 @@ TableInventory read_members(NftNetlink& netlink, const std::string& table) {
                                              {NFTA_FLOWTABLE_NAME, MNL_TYPE_NUL_STRING}});
 
     TableInventory inventory;
+    inventory.chains = table_chains(netlink, table);
     // Older kernels ignore the table filter of some dumps, so every reply is checked again.
-    dump_members(
-        netlink, NFT_MSG_GETCHAIN, table, of_table(NFTA_CHAIN_TABLE, table),
-        [&](const nlmsghdr* reply) {
-            const NftAttributes chain(reply, chain_expected);
-            if (chain.string(NFTA_CHAIN_TABLE) == table) {
-                inventory.chains.push_back(
-                    {chain.string(NFTA_CHAIN_NAME), chain.has(NFTA_CHAIN_HOOK)});
-            }
-        },
-        [&] { inventory.chains.clear(); });
     dump_members(
         netlink, NFT_MSG_GETSET, table, of_table(NFTA_SET_TABLE, table),
         [&](const nlmsghdr* reply) {

@@ -34,6 +34,9 @@ struct TableInventory {
 
 bool table_exists(NftNetlink& netlink, const std::string& table);
 
+// The table's chains, without their rules.
+std::vector<TableInventory::Chain> table_chains(NftNetlink& netlink, const std::string& table);
+
 // What one request tells about a table: its handle (new for every table created) and how many
 // chains, sets, flowtables and stateful objects it holds.
 struct TableShape {

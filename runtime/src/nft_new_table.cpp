@@ -1,10 +1,14 @@
 #include "nft_new_table.hpp"
 
 #include "nft_element_swap.hpp"
+#include "nft_inventory.hpp"
 #include "nft_reload_batch.hpp"
 #include "nftnl_handles.hpp"
 #include "text_lines.hpp"
 
+#include <algorithm>
+#include <csignal>
+#include <cstdlib>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <set>
@@ -13,8 +17,10 @@
 namespace acctc::runtime {
 namespace {
 
+constexpr std::string_view fill_suffix = ".fill";
+
 std::string fill_chain(const std::string& base) {
-    return base + ".fill";
+    return base + std::string(fill_suffix);
 }
 
 } // namespace
@@ -172,6 +178,19 @@ void fill_new_table(NftNetlink& netlink, const std::string& table, const NewTabl
             }
             return std::string("a step");
         });
+}
+
+bool stopped_between_steps(NftNetlink& netlink, const std::string& table) {
+    const auto chains = table_chains(netlink, table);
+    return std::any_of(chains.begin(), chains.end(), [](const TableInventory::Chain& chain) {
+        return chain.name.ends_with(fill_suffix);
+    });
+}
+
+void test_kill_between_steps() {
+    if (std::getenv("ACCTC_TEST_KILL_BETWEEN_STEPS") != nullptr) {
+        ::raise(SIGKILL);
+    }
 }
 
 void delete_new_table(NftNetlink& netlink, const std::string& table) {

@@ -25,15 +25,20 @@ std::vector<BackendKind> remembered_backends(const std::string& netns, const std
 struct AppliedPolicy {
     BackendKind backend;
     std::string policy;
+    // Not gone but half-loaded: its apply stopped between the two steps of a new nft table
+    // (Backend::unfinished_policies), so the table is there and counts nothing.
+    bool unfinished = false;
 };
 
 // The policies remembered as applied here with `backend` whose table (or chains) it no longer
-// finds; policies with a sample in `read` are loaded and cost no further look.
+// finds; policies with a sample in `read` are loaded and cost no further look. (The unfinished
+// ones are among them only when remembered: CounterSource::unloaded adds the others.)
 std::vector<std::string> unloaded_policies(const std::string& netns, BackendKind backend_kind,
                                            Backend& backend,
                                            const std::vector<CounterSample>& read);
 
-// "policy X is not loaded ..." for the user, with what probably happened and the fix.
+// "policy X is not loaded ..." (or "counts nothing ..." for an unfinished apply) for the user,
+// with what probably happened and the fix.
 std::string not_loaded_message(const AppliedPolicy& policy, const std::string& netns);
 
 } // namespace acctc::runtime

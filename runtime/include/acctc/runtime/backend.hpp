@@ -30,6 +30,9 @@ struct ApplyReport {
     std::string table;
     bool dry_run = false;
     bool created = false; // the table did not exist before
+    // The table was there half-loaded by an apply that stopped between its two steps (counting
+    // nothing): it was deleted and loaded anew.
+    bool unfinished_replaced = false;
     // Chains had to be re-created (a hook or priority changed): a packet crossing the base
     // chains at the moment of the switch may have been counted by both versions or by neither.
     bool chains_recreated = false;
@@ -82,8 +85,12 @@ class Backend {
     virtual ~Backend() = default;
     // Loads the policy in one atomic transaction, keeping surviving counters' values.
     virtual ApplyReport apply(const CompiledPolicy& policy, bool dry_run) = 0;
-    // Empty policy: all acctc policies. reset lists and zeroes atomically.
+    // Empty policy: all acctc policies. reset lists and zeroes atomically. A policy whose apply
+    // stopped half-way (unfinished_policies) is not read: named, it is ErrorKind::unknown_table.
     virtual std::vector<CounterReading> counters(const std::string& policy, bool reset) = 0;
+    // Policies whose apply stopped half-way (killed between the two steps of a new nft table,
+    // nft_new_table.hpp): loaded, but counting nothing until the next apply or remove.
+    virtual std::vector<std::string> unfinished_policies() { return {}; }
     // Deletes the policy's table and reports its counters' final values.
     virtual RemoveReport remove(const std::string& policy) = 0;
     // The policy's ruleset as loaded, normalised for diffing (no counter values).
