@@ -65,7 +65,14 @@ void print_bash(std::ostream& out) {
            "    local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}\n"
            "    COMPREPLY=()\n"
            "    if ((COMP_CWORD == 1)); then\n"
-           "        COMPREPLY=($(compgen -W \"--help --version "
+           "        COMPREPLY=($(compgen -W \"--help --version help "
+        << names
+        << "\" -- \"$cur\"))\n"
+           "        return\n"
+           "    fi\n"
+           // `acctc help COMMAND` takes one command name and nothing else.
+           "    if [[ ${COMP_WORDS[1]} == help ]]; then\n"
+           "        ((COMP_CWORD == 2)) && COMPREPLY=($(compgen -W \""
         << names
         << "\" -- \"$cur\"))\n"
            "        return\n"

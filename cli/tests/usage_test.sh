@@ -111,6 +111,11 @@ complete_words() { # complete_words WORD... : what bash would offer for the last
 [[ $(ACCTC_POLICY_DIR="$work/second" complete_words acctc apply wa) == wan ]] ||
     fail "apply wa<TAB> is not the policy name wan"
 complete_words acctc | grep -qx completion && fail "the hidden completion command is offered"
+[[ $(complete_words acctc he) == help ]] || fail "acctc he<TAB> is not help"
+[[ $(complete_words acctc help cou) == counters ]] || fail "acctc help cou<TAB> is not counters"
+[[ $(complete_words acctc help "" | sort) == $(complete_words acctc "" | grep -v -- '^--\|^help$' | sort) ]] ||
+    fail "acctc help <TAB> is not every command: $(complete_words acctc help "")"
+[[ -z $(complete_words acctc help apply "") ]] || fail "acctc help apply <TAB> offers more"
 
 # `acctc help COMMAND` is `acctc COMMAND --help`, for every command; `help` alone the overview.
 for command in $("$acctc" --help | sed -n 's/^  \([a-z]*\) .*/\1/p') completion; do
