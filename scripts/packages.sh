@@ -7,6 +7,7 @@ ACCTC_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev  # the sanitizer and fuzzing build (ASan, UBSan, libFuzzer)
   nftables iptables ipset conntrack iproute2 rrdtool curl procps python3
+  iputils-ping tcpdump socat  # the kernel tests' pings, captures and UDP sinks (cli/tests)
   # the .deb (CPack, dpkg-shlibdeps), its pages and units; Prometheus for the fleet test and promtool
   dpkg-dev file man-db systemd jq prometheus lintian
   libbpf-dev  # scripts/wire/measure_gso_segs.sh: the BPF measurement of GSO/GRO segments
