@@ -142,8 +142,8 @@ int run_apply(const std::vector<std::string>& args) {
         const auto report = backend->apply(policy, dry_run);
         if (kept) {
             try {
-                recording::book_apply(kept->store, kept->lock, policy.policy_name, report,
-                                      periods::now());
+                recording::book_apply(kept->store, kept->lock, policy.policy_name, loaded->backend,
+                                      report, periods::now());
             } catch (const std::exception& error) {
                 std::cerr << "acctc apply: warning: period totals: " << error.what() << "\n";
             }

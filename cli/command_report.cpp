@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <set>
 
@@ -184,7 +185,8 @@ int run_report(const std::vector<std::string>& args) {
             report_options.first_day = found->second;
         }
         try {
-            reports.push_back(runtime::build_report(totals, now, report_options));
+            auto more = runtime::build_reports(totals, now, report_options);
+            std::move(more.begin(), more.end(), std::back_inserter(reports));
         } catch (const std::invalid_argument& error) {
             throw UsageError(error.what());
         }

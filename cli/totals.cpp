@@ -73,7 +73,8 @@ runtime::QuotaResetMarks quota_resets(const KeptTotals& kept, const std::string&
         return {};
     }
     try {
-        return runtime::quota_reset_marks_from_json(nlohmann::json::parse(in));
+        return runtime::quota_reset_marks_from_json(nlohmann::json::parse(in),
+                                                    kept.store.version1_backend(policy));
     } catch (const std::exception& error) {
         throw runtime::StateError(file.string() + ": " + error.what());
     }

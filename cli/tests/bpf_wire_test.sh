@@ -58,33 +58,7 @@ acctc_b() { acctc_h "$1" --backend "$backend" "${@:2}"; }
 acctc_b apply "$work/wire.acct" >"$work/apply.out" 2>&1 || fail "apply failed: $(cat "$work/apply.out")"
 grep -q "could not be attached" "$work/apply.out" && fail "no correction: $(cat "$work/apply.out")"
 
-# Bulk TCP both ways: ADDRESS PORT SEND REPLY (bytes, in writes of 20,000 and more).
-bulk() {
-    ip netns exec "$peer" python3 -c "
-import socket, sys
-s = socket.socket(socket.AF_INET6 if ':' in '$1' else socket.AF_INET)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(('$1', $2)); s.listen(1)
-c, _ = s.accept()
-got = 0
-while got < $3:
-    got += len(c.recv(65536))
-c.sendall(b'r' * $4)
-c.shutdown(socket.SHUT_WR)
-while c.recv(65536): pass
-" &
-    sleep 0.3
-    ip netns exec "$host" python3 -c "
-import socket
-s = socket.create_connection(('$1', $2))
-s.sendall(b's' * $3)
-got = 0
-while got < $4:
-    got += len(s.recv(65536))
-s.close()
-"
-    wait
-}
+source "$(dirname "$0")/wire_test_lib.sh" # bulk
 # The wire as the peer's end saw it: what it received (the host's out) and sent (the host's in).
 stats() {
     local d=/sys/class/net/eth0/statistics

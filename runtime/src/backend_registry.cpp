@@ -79,8 +79,52 @@ std::string backend_names(std::string_view last_separator) {
     return names;
 }
 
+namespace {
+
+// Puts the backend's kind on every reading a backend returns, in one place for every backend.
+class ReadingsWithKind final : public Backend {
+  public:
+    ReadingsWithKind(BackendKind kind, std::unique_ptr<Backend> backend)
+        : kind_(kind), backend_(std::move(backend)) {}
+
+    ApplyReport apply(const CompiledPolicy& policy, bool dry_run) override {
+        auto report = backend_->apply(policy, dry_run);
+        mark(report.kept);
+        mark(report.removed);
+        return report;
+    }
+    std::vector<CounterReading> counters(const std::string& policy, bool reset) override {
+        auto readings = backend_->counters(policy, reset);
+        mark(readings);
+        return readings;
+    }
+    RemoveReport remove(const std::string& policy) override {
+        auto report = backend_->remove(policy);
+        mark(report.final_counters);
+        return report;
+    }
+    std::string live_ruleset(const std::string& policy) override {
+        return backend_->live_ruleset(policy);
+    }
+    std::string planned_ruleset(const CompiledPolicy& policy) override {
+        return backend_->planned_ruleset(policy);
+    }
+
+  private:
+    void mark(std::vector<CounterReading>& readings) const {
+        for (auto& reading : readings) {
+            reading.sample.backend = kind_;
+        }
+    }
+
+    BackendKind kind_;
+    std::unique_ptr<Backend> backend_;
+};
+
+} // namespace
+
 std::unique_ptr<Backend> make_backend(BackendKind kind, const std::string& netns) {
-    return backend_info(kind).make(netns);
+    return std::make_unique<ReadingsWithKind>(kind, backend_info(kind).make(netns));
 }
 
 std::optional<IptablesVariant> iptables_variant(BackendKind kind) {

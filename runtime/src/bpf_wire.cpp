@@ -20,6 +20,38 @@ namespace fs = std::filesystem;
 
 constexpr std::uint32_t name_size = 256; // nft object names are shorter
 
+// bpffs holds no files: which backend the pins correct is an empty directory owner-<backend>.
+constexpr std::string_view owner_prefix = "owner-";
+
+// The backend the policy's pins in `dir` correct; none for pins made before it was recorded
+// (or none at all).
+std::optional<BackendKind> owner_of(const fs::path& dir) {
+    std::error_code ignored;
+    for (fs::directory_iterator entries(dir, ignored), end; !ignored && entries != end;
+         entries.increment(ignored)) {
+        const std::string name = entries->path().filename().string();
+        if (name.starts_with(owner_prefix)) {
+            if (const auto* backend = backend_named(name.substr(owner_prefix.size()))) {
+                return backend->kind;
+            }
+        }
+    }
+    return std::nullopt;
+}
+
+// Pins of the policy that another backend made: not `backend`'s to change, read or remove.
+bool held_by_other(const fs::path& dir, BackendKind backend) {
+    if (dir.empty()) {
+        return false;
+    }
+    const auto owner = owner_of(dir);
+    return owner && *owner != backend;
+}
+
+std::string owner_entry(BackendKind backend) {
+    return std::string(owner_prefix) + std::string(backend_info(backend).name);
+}
+
 // The record of where the policy's correction is pinned (bpf::record_pins).
 std::string pins_record(const std::string& policy) {
     return policy + ".wire";
@@ -268,9 +300,27 @@ void attach(const fs::path& path, int program, const std::string& device, bool i
 
 } // namespace
 
-void apply_bpf_wire(const std::string& policy, const BpfWirePlan& plan, bool counters_new) {
+void refuse_wire_of_other_backend(const std::string& policy, const BpfWirePlan& plan,
+                                  BackendKind backend) {
+    const fs::path dir = policy_dir(policy);
+    if (plan.empty() || !held_by_other(dir, backend)) {
+        return;
+    }
+    const std::string other(backend_info(*owner_of(dir)).name);
+    throw RuntimeError(ErrorKind::rejected,
+                       "error: policy " + policy + " is applied here with " + other +
+                           ", whose correction of merged packets is pinned under " + dir.string() +
+                           ", once per network namespace and policy: a second backend would "
+                           "correct its counters with the same pins, and either's remove would "
+                           "take them from the other; remove it there first (acctc remove "
+                           "--backend " +
+                           other + " " + policy + ")");
+}
+
+void apply_bpf_wire(const std::string& policy, const BpfWirePlan& plan, BackendKind backend,
+                    bool counters_new) {
     if (plan.empty()) {
-        remove_bpf_wire(policy);
+        remove_bpf_wire(policy, backend);
         return;
     }
     // No bpffs is mounted for it: the host has none at /sys/fs/bpf (systemd mounts one), and
@@ -280,7 +330,14 @@ void apply_bpf_wire(const std::string& policy, const BpfWirePlan& plan, bool cou
         throw RuntimeError(ErrorKind::unsupported,
                            "no bpffs mounted at /sys/fs/bpf (mount -t bpf bpf /sys/fs/bpf)");
     }
+    if (held_by_other(dir, backend)) {
+        // refuse_wire_of_other_backend() said so before the apply changed anything.
+        throw RuntimeError(ErrorKind::unsupported,
+                           "they are pinned for " + std::string(backend_info(*owner_of(dir)).name) +
+                               " (" + dir.string() + ")");
+    }
     fs::create_directories(dir);
+    fs::create_directory(dir / owner_entry(backend));
     const WireMaps maps = WireMaps::open(dir, true);
     const std::vector<std::uint32_t> slot_of = assign_slots(maps, plan);
     if (counters_new) {
@@ -325,7 +382,7 @@ void apply_bpf_wire(const std::string& policy, const BpfWirePlan& plan, bool cou
         const std::string name = entry.path().filename().string();
         const bool map = name == "counts" || name == "generation" || name == "names" ||
                          name == "quota_counts" || name == "quotas";
-        if (!map && !links.contains(name)) {
+        if (!map && !links.contains(name) && name != owner_entry(backend)) {
             fs::remove(entry.path());
         }
     }
@@ -333,13 +390,13 @@ void apply_bpf_wire(const std::string& policy, const BpfWirePlan& plan, bool cou
 }
 
 std::optional<std::string> apply_wire_correction(const std::string& policy, const BpfWirePlan& plan,
-                                                 bool counters_new) {
+                                                 BackendKind backend, bool counters_new) {
     try {
-        apply_bpf_wire(policy, plan, counters_new);
+        apply_bpf_wire(policy, plan, backend, counters_new);
         return std::nullopt;
     } catch (const std::exception& error) {
         try {
-            remove_bpf_wire(policy);
+            remove_bpf_wire(policy, backend);
         } catch (const std::exception&) {
             // What could not be made cannot be removed either.
         }
@@ -347,10 +404,13 @@ std::optional<std::string> apply_wire_correction(const std::string& policy, cons
     }
 }
 
-void remove_bpf_wire(const std::string& policy) {
+void remove_bpf_wire(const std::string& policy, BackendKind backend) {
     const fs::path dir = policy_dir(policy);
     if (dir.empty()) {
         return; // pins this process cannot see stay, and so does their record
+    }
+    if (held_by_other(dir, backend)) {
+        return;
     }
     bpf::forget_pins(pins_record(policy));
     std::error_code ignored;
@@ -379,9 +439,12 @@ std::set<std::string> corrected_counters(const std::string& policy) {
     return out;
 }
 
-void add_wire_corrections(const std::string& policy, bool reset,
+void add_wire_corrections(const std::string& policy, BackendKind backend, bool reset,
                           std::vector<CounterReading>& readings) {
     const fs::path dir = policy_dir(policy);
+    if (held_by_other(dir, backend)) {
+        return;
+    }
     if (dir.empty() || !fs::exists(dir / "names")) {
         // Uncorrected counts are lower: never report them while the correction counts elsewhere.
         bpf::refuse_unseen_pins(pins_record(policy),

@@ -9,6 +9,9 @@
 //   quotas      quota slot -> the quota's name, declared budget and warning level, and the
 //               slot's count when its period began
 //   <device>_in, <device>_out   the TCX links
+//   owner-<backend>   an empty directory: the backend whose counters the pins correct (one per
+//               policy and namespace, whichever backends hold the policy: no other backend's
+//               apply, read or remove touches them; pins made before it have none)
 // A counter keeps its slot, and so its correction, across reloads.
 #pragma once
 
@@ -26,27 +29,37 @@ namespace acctc::runtime {
 inline constexpr std::uint32_t wire_slots = 1024;
 inline constexpr std::uint32_t wire_quota_slots = 64;
 
-// Loads and attaches the plan's programs (in the calling thread's network namespace), replacing
-// the policy's earlier ones in place; an empty plan removes them. Throws when BPF, TCX or a
-// device is not there: the caller removes what is left and counts without the correction.
-// `counters_new`: the table was created anew (after `nft flush ruleset`), so its counters start
-// from zero and so does every correction, which the pinned maps held on to.
-void apply_bpf_wire(const std::string& policy, const BpfWirePlan& plan, bool counters_new = false);
+// Before `backend` changes anything for an apply: throws RuntimeError (rejected, naming the
+// remove to run) when the plan corrects counters but the policy's pins are another backend's.
+// Both would add one correction, and either's remove would take it from the other, whose
+// counters then fell back to merged packets.
+void refuse_wire_of_other_backend(const std::string& policy, const BpfWirePlan& plan,
+                                  BackendKind backend);
 
-void remove_bpf_wire(const std::string& policy);
+// Loads and attaches the plan's programs (in the calling thread's network namespace), replacing
+// the policy's earlier ones in place, as `backend`'s; an empty plan removes them. Throws when
+// BPF, TCX or a device is not there: the caller removes what is left and counts without the
+// correction. `counters_new`: the table was created anew (after `nft flush ruleset`), so its
+// counters start from zero and so does every correction, which the pinned maps held on to.
+void apply_bpf_wire(const std::string& policy, const BpfWirePlan& plan, BackendKind backend,
+                    bool counters_new = false);
+
+// Removes the policy's pins unless another backend's.
+void remove_bpf_wire(const std::string& policy, BackendKind backend);
 
 // apply_bpf_wire(), or, where it fails, none of it: the reason why the counters count merged
 // packets (ApplyReport::wire_fallback).
 std::optional<std::string> apply_wire_correction(const std::string& policy, const BpfWirePlan& plan,
-                                                 bool counters_new = false);
+                                                 BackendKind backend, bool counters_new = false);
 
 // The kernel counter names corrected now (empty without programs).
 std::set<std::string> corrected_counters(const std::string& policy);
 
-// Adds each corrected counter's correction to its reading, which then no longer counts merged
-// packets (the segmentation- and receive-offload differences go); with reset, the correction
-// restarts too (the generation switched first, then the old one read and zeroed).
-void add_wire_corrections(const std::string& policy, bool reset,
+// Adds each corrected counter's correction to its reading (`backend`'s, of the policy), which
+// then no longer counts merged packets (the segmentation- and receive-offload differences go);
+// with reset, the correction restarts too (the generation switched first, then the old one read
+// and zeroed). Nothing for pins of another backend.
+void add_wire_corrections(const std::string& policy, BackendKind backend, bool reset,
                           std::vector<CounterReading>& readings);
 
 // The policies with corrections pinned in this network namespace.

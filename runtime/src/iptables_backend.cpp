@@ -287,6 +287,11 @@ class IptablesBackend final : public Backend {
     }
     // Which iptables a family's programs are: asked once of `<tool>-restore -V` when automatic.
     IptablesVariant variant_of(const Family& family);
+    // Whose the BPF correction's pins are (bpf_wire.hpp): the variant that holds the rules.
+    BackendKind wire_owner() {
+        return variant_of(families[0]) == IptablesVariant::nft ? BackendKind::iptables_nft
+                                                               : BackendKind::iptables_legacy;
+    }
     // Lists and zeroes the rules of these chains, exactly: see counters().
     std::vector<CountedRule> reset_chains(const Family& family,
                                           const std::vector<std::string>& chains);
@@ -375,6 +380,7 @@ ApplyReport IptablesBackend::apply(const CompiledPolicy& compiled, bool dry_run)
                     *other + " " + compiled.policy_name + ")");
         }
     }
+    refuse_wire_of_other_backend(compiled.policy_name, compiled.bpf_wire, wire_owner());
     TemporarySets temporary;
     if (!policy.ipset.empty()) {
         if (dry_run) {
@@ -447,8 +453,8 @@ ApplyReport IptablesBackend::apply(const CompiledPolicy& compiled, bool dry_run)
         quotas.commit();
         destroy_sets(policy.prefix, policy.sets);
         // Merged packets corrected in BPF, as on nft (bpf_wire.hpp).
-        report.wire_fallback =
-            apply_wire_correction(compiled.policy_name, compiled.bpf_wire, report.created);
+        report.wire_fallback = apply_wire_correction(compiled.policy_name, compiled.bpf_wire,
+                                                     wire_owner(), report.created);
     }
     const auto old_rules = counted(before[0], before[1]);
     auto old = readings(compiled.policy_name, policy.prefix, old_rules);
@@ -539,7 +545,7 @@ std::vector<CounterReading> IptablesBackend::counters(const std::string& policy,
     std::vector<CounterReading> out;
     for (const auto& [name, prefix] : policies) {
         auto part = readings(name, prefix, rules);
-        add_wire_corrections(name, reset, part); // bpf_wire.hpp
+        add_wire_corrections(name, wire_owner(), reset, part); // bpf_wire.hpp
         use_recorded_origins(prefix, rules, part);
         out.insert(out.end(), part.begin(), part.end());
     }
@@ -620,7 +626,7 @@ RemoveReport IptablesBackend::remove(const std::string& policy) {
     report.table = prefix;
     const auto rules = counted(v4, v6);
     report.final_counters = readings(policy, prefix, rules);
-    add_wire_corrections(policy, false, report.final_counters);
+    add_wire_corrections(policy, wire_owner(), false, report.final_counters);
     use_recorded_origins(prefix, rules, report.final_counters);
     forget_iptables_origins(prefix);
     auto hosts = read_ipset_hosts(ipset_host_sets(all_rules(v4, v6), {{policy, prefix}}), false);
@@ -650,7 +656,7 @@ RemoveReport IptablesBackend::remove(const std::string& policy) {
         destroy_sets(prefix, {});
         remove_quota_objects(prefix); // no rule charges them now
     }
-    remove_bpf_wire(policy);
+    remove_bpf_wire(policy, wire_owner());
     return report;
 }
 

@@ -255,7 +255,8 @@ std::vector<CounterReading> NftBackend::readings_once(const std::string& table, 
         result.resize(kept);
     }
     add_egress_counts(netlink_, table, reset, result);
-    add_wire_corrections(table.substr(table_prefix.size()), reset, result); // bpf_wire.hpp
+    add_wire_corrections(table.substr(table_prefix.size()), BackendKind::nftables, reset,
+                         result); // bpf_wire.hpp
     // A kept counter's kernel comment is the origin it was created with; the policy applied
     // last may declare it elsewhere.
     const auto origins = recorded_origins(netlink_, table);
@@ -284,6 +285,7 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     if (!dry_run) {
         lock.emplace();
     }
+    refuse_wire_of_other_backend(policy.policy_name, policy.bpf_wire, BackendKind::nftables);
     // A table an apply left half-loaded (nft_new_table.hpp) has counted nothing and holds
     // nothing to keep: it goes first, and this apply loads the table anew.
     const bool unfinished =
@@ -324,8 +326,8 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
             report.hosts_moved.push_back(counter + " moved from nft sets to BPF");
         }
         if (!dry_run) {
-            report.wire_fallback =
-                apply_wire_correction(policy.policy_name, policy.bpf_wire, report.created);
+            report.wire_fallback = apply_wire_correction(policy.policy_name, policy.bpf_wire,
+                                                         BackendKind::nftables, report.created);
             // The reload set the quota objects' budgets as declared (wire_quota_budgets.hpp).
             settle_wire_quotas(netlink_, policy.policy_name, created_quotas);
         }
@@ -788,7 +790,7 @@ RemoveReport NftBackend::remove(const std::string& policy) {
             // Flushed behind acctc's back: the BPF programs counting for the policy are pinned,
             // outlive its table and would go on counting (and cost every packet) for no one.
             remove_bpf_hosts(policy);
-            remove_bpf_wire(policy);
+            remove_bpf_wire(policy, BackendKind::nftables);
         }
         throw;
     }
@@ -800,7 +802,7 @@ RemoveReport NftBackend::remove(const std::string& policy) {
     run_transaction("delete table inet " + table + "\n" + egress_removal(netlink_, table, "delete"),
                     table, false);
     remove_bpf_hosts(policy);
-    remove_bpf_wire(policy);
+    remove_bpf_wire(policy, BackendKind::nftables);
     forget_counter_names(table);
     forget_chains(table);
     forget_origins(table);

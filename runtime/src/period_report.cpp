@@ -1,5 +1,6 @@
 #include "acctc/runtime/period_report.hpp"
 
+#include "acctc/runtime/backend.hpp"
 #include "acctc/runtime/counter_report.hpp"
 #include "text_table.hpp"
 
@@ -221,13 +222,85 @@ PolicyReport build_report(const PolicyTotals& totals, sys_seconds now,
     return report;
 }
 
+namespace {
+
+// The backends whose series booked anything in the periods a report shows; else those that
+// have a baseline (applied, nothing counted yet); else every backend with a series.
+std::set<BackendKind> backends_shown(const PolicyTotals& totals, sys_seconds now,
+                                     const ReportOptions& options) {
+    std::set<BackendKind> counted;
+    auto period = periods::containing(now, options.length, options.first_day);
+    for (std::size_t i = 0; i <= options.history; ++i) {
+        for (const auto& [key, series] : totals.series) {
+            if (total_in(series, period, options.length) != Amount{}) {
+                counted.insert(key.backend);
+            }
+        }
+        period = periods::previous(period, options.length, options.first_day);
+    }
+    if (counted.empty()) {
+        for (const auto& [key, series] : totals.series) {
+            if (series.baseline) {
+                counted.insert(key.backend);
+            }
+        }
+    }
+    if (counted.empty()) {
+        for (const auto& [key, series] : totals.series) {
+            counted.insert(key.backend);
+        }
+    }
+    return counted;
+}
+
+} // namespace
+
+std::vector<PolicyReport> build_reports(const PolicyTotals& totals, sys_seconds now,
+                                        const ReportOptions& options) {
+    const auto shown = backends_shown(totals, now, options);
+    if (shown.empty()) {
+        return {build_report(totals, now, options)};
+    }
+    std::vector<PolicyReport> reports;
+    for (const auto backend : shown) {
+        PolicyTotals alone{totals.policy, totals.last_booking, {}};
+        for (const auto& [key, series] : totals.series) {
+            if (key.backend == backend) {
+                alone.series.emplace(key, series);
+            }
+        }
+        auto report = build_report(alone, now, options);
+        report.backend = backend;
+        for (const auto other : shown) {
+            if (other != backend) {
+                report.also_counted_by.push_back(other);
+            }
+        }
+        reports.push_back(std::move(report));
+    }
+    return reports;
+}
+
 std::string format_report(const std::vector<PolicyReport>& reports, const ReportOptions& options,
                           sys_seconds now, bool exact) {
     std::string out;
     for (const auto& report : reports) {
         out += (out.empty() ? "" : "\n");
-        out += "policy " + report.policy + ", by " + length_text(options, report.first_day) +
-               ", now " + periods::local_text(now) + "\n";
+        std::string also;
+        for (const auto other : report.also_counted_by) {
+            also += (also.empty() ? "" : " and ") + std::string(backend_info(other).name);
+        }
+        out +=
+            "policy " + report.policy +
+            (also.empty() ? ""
+                          : " as counted by " + std::string(backend_info(*report.backend).name)) +
+            ", by " + length_text(options, report.first_day) + ", now " + periods::local_text(now) +
+            "\n";
+        if (!also.empty()) {
+            out += "also counted by " + also +
+                   ", shown apart and not added: while more than one was applied, each counted the "
+                   "same packets\n";
+        }
         for (const auto& period : report.periods) {
             char elapsed[64];
             std::snprintf(elapsed, sizeof elapsed, " (current, %.1f %% elapsed)",
@@ -269,7 +342,15 @@ nlohmann::json report_to_json(const std::vector<PolicyReport>& reports,
                             {"elapsed", period.elapsed},
                             {"families", std::move(families)}});
         }
+        nlohmann::json also = nlohmann::json::array();
+        for (const auto other : report.also_counted_by) {
+            also.push_back(std::string(backend_info(other).name));
+        }
         policies.push_back({{"policy", report.policy},
+                            {"backend", report.backend ? nlohmann::json(std::string(
+                                                             backend_info(*report.backend).name))
+                                                       : nlohmann::json(nullptr)},
+                            {"also_counted_by", std::move(also)},
                             {"first_day", report.first_day},
                             {"periods", std::move(list)}});
     }

@@ -1,5 +1,7 @@
 #include "acctc/runtime/period_totals.hpp"
 
+#include "acctc/runtime/backend.hpp"
+
 #include <algorithm>
 #include <set>
 
@@ -9,7 +11,8 @@ namespace {
 using std::chrono::sys_seconds;
 
 constexpr const char* format_name = "acctc-totals";
-constexpr int format_version = 1;
+// 2: each series has its backend; 1 had none (one series per counter whatever the backend).
+constexpr int format_version = 2;
 
 // Keeps the newest `keep` buckets.
 void prune(std::map<std::int64_t, Amount>& buckets, std::size_t keep) {
@@ -105,16 +108,18 @@ std::string string_member(const nlohmann::json& json, const char* name, const st
 } // namespace
 
 SeriesKey key_of(const CounterSample& sample) {
-    return {sample.counter, sample.label(Dimension::host)};
+    return {sample.backend, sample.counter, sample.label(Dimension::host)};
 }
 
 Booked book(PolicyTotals& totals, const std::vector<CounterSample>& readings, sys_seconds now,
             AfterReading after) {
     Booked booked;
     std::set<SeriesKey> present;
+    std::set<BackendKind> read;
     for (const auto& sample : readings) {
         Series& series = series_for(totals, sample);
         present.insert(key_of(sample));
+        read.insert(sample.backend);
         const Amount delta = since(series.baseline, amount_of(sample));
         add(series, delta, now);
         ++booked.readings;
@@ -122,7 +127,7 @@ Booked book(PolicyTotals& totals, const std::vector<CounterSample>& readings, sy
         series.baseline = after == AfterReading::zeroed ? Amount{} : amount_of(sample);
     }
     for (auto& [key, series] : totals.series) {
-        if (present.count(key) == 0) {
+        if (read.count(key.backend) != 0 && present.count(key) == 0) {
             series.baseline.reset();
         }
     }
@@ -139,9 +144,11 @@ void book_final(PolicyTotals& totals, const std::vector<CounterSample>& finals, 
     totals.last_booking = now;
 }
 
-void forget_baselines(PolicyTotals& totals, const std::vector<std::string>& kept) {
+void forget_baselines(PolicyTotals& totals, BackendKind backend,
+                      const std::vector<std::string>& kept) {
     for (auto& [key, series] : totals.series) {
-        if (std::find(kept.begin(), kept.end(), key.counter) == kept.end()) {
+        if (key.backend == backend &&
+            std::find(kept.begin(), kept.end(), key.counter) == kept.end()) {
             series.baseline.reset();
         }
     }
@@ -165,7 +172,8 @@ nlohmann::json to_json(const PolicyTotals& totals) {
             labels[std::string(dimension_name(label.dimension))] = label.value;
         }
         series.push_back(
-            {{"counter", key.counter},
+            {{"backend", std::string(backend_info(key.backend).name)},
+             {"counter", key.counter},
              {"host", key.host},
              {"family", one.family},
              {"labels", std::move(labels)},
@@ -183,13 +191,19 @@ nlohmann::json to_json(const PolicyTotals& totals) {
             {"series", std::move(series)}};
 }
 
-PolicyTotals totals_from_json(const nlohmann::json& json) {
+int totals_version(const nlohmann::json& json) {
+    const auto version = json.is_object() ? json.value("version", nlohmann::json()) : nullptr;
+    return version.is_number_integer() ? version.get<int>() : 0;
+}
+
+PolicyTotals totals_from_json(const nlohmann::json& json, BackendKind version1_backend) {
     if (!json.is_object() || json.value("format", "") != format_name) {
         damaged("not an acctc totals file");
     }
-    if (json.value("version", 0) != format_version) {
+    const int version = totals_version(json);
+    if (version != 1 && version != format_version) {
         damaged("format version " + json.value("version", nlohmann::json()).dump() +
-                " (this acctc reads " + std::to_string(format_version) + ")");
+                " (this acctc reads 1 and " + std::to_string(format_version) + ")");
     }
     PolicyTotals totals;
     totals.policy = string_member(json, "policy", "the file");
@@ -204,10 +218,18 @@ PolicyTotals totals_from_json(const nlohmann::json& json) {
         damaged("\"series\" is not a list");
     }
     for (const auto& entry : list) {
-        SeriesKey key{string_member(entry, "counter", "a series"),
+        SeriesKey key{version1_backend, string_member(entry, "counter", "a series"),
                       string_member(entry, "host", "a series")};
-        const std::string where =
-            "series " + key.counter + (key.host.empty() ? "" : "@") + key.host;
+        std::string where = "series " + key.counter + (key.host.empty() ? "" : "@") + key.host;
+        if (version != 1) {
+            const auto name = string_member(entry, "backend", where);
+            const auto* backend = backend_named(name);
+            if (backend == nullptr) {
+                damaged(where + "'s backend " + name + " is none of " + backend_names());
+            }
+            key.backend = backend->kind;
+            where += " (" + name + ")";
+        }
         Series series;
         series.family = string_member(entry, "family", where);
         const auto& labels = member(entry, "labels", where);

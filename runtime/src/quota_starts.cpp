@@ -1,5 +1,6 @@
 #include "acctc/runtime/quota_starts.hpp"
 
+#include "acctc/runtime/backend.hpp"
 #include "acctc/runtime/quotas.hpp"
 
 #include <algorithm>
@@ -36,7 +37,10 @@ nlohmann::json quota_reset_marks_to_json(const QuotaResetMarks& marks) {
     for (const auto& [quota, mark] : marks) {
         nlohmann::json booked = nlohmann::json::array();
         for (const auto& [key, bytes] : mark.booked) {
-            booked.push_back({{"counter", key.counter}, {"host", key.host}, {"bytes", bytes}});
+            booked.push_back({{"backend", std::string(backend_info(key.backend).name)},
+                              {"counter", key.counter},
+                              {"host", key.host},
+                              {"bytes", bytes}});
         }
         out[quota] = {{"period_begin", mark.period_begin.time_since_epoch().count()},
                       {"booked", std::move(booked)}};
@@ -44,7 +48,7 @@ nlohmann::json quota_reset_marks_to_json(const QuotaResetMarks& marks) {
     return out;
 }
 
-QuotaResetMarks quota_reset_marks_from_json(const nlohmann::json& json) {
+QuotaResetMarks quota_reset_marks_from_json(const nlohmann::json& json, BackendKind no_backend) {
     QuotaResetMarks out;
     try {
         if (!json.is_object()) {
@@ -55,7 +59,15 @@ QuotaResetMarks quota_reset_marks_from_json(const nlohmann::json& json) {
             mark.period_begin = std::chrono::sys_seconds(
                 std::chrono::seconds(entry.at("period_begin").get<std::int64_t>()));
             for (const auto& one : entry.at("booked")) {
-                mark.booked[{one.at("counter").get<std::string>(),
+                BackendKind backend = no_backend;
+                if (one.contains("backend")) {
+                    const auto* named = backend_named(one.at("backend").get<std::string>());
+                    if (named == nullptr) {
+                        throw StateError("unknown backend " + one.at("backend").dump());
+                    }
+                    backend = named->kind;
+                }
+                mark.booked[{backend, one.at("counter").get<std::string>(),
                              one.at("host").get<std::string>()}] =
                     one.at("bytes").get<std::uint64_t>();
             }
@@ -76,8 +88,9 @@ QuotaStarts quota_starts(const PolicyTotals& totals, const std::vector<CompiledQ
         const QuotaResetMark* mark =
             marked != marks.end() && marked->second.period_begin == period.begin ? &marked->second
                                                                                  : nullptr;
-        std::uint64_t used = 0;
-        std::map<std::string, std::uint64_t> hosts;
+        // Per backend: what it counted in all, and per host.
+        std::map<BackendKind, std::uint64_t> used_by;
+        std::map<BackendKind, std::map<std::string, std::uint64_t>> hosts_by;
         for (const auto& [key, series] : totals.series) {
             if (key.host.empty() != !quota.per_host ||
                 !std::binary_search(quota.counters.begin(), quota.counters.end(), key.counter)) {
@@ -89,7 +102,17 @@ QuotaStarts quota_starts(const PolicyTotals& totals, const std::vector<CompiledQ
                 const auto before = mark->booked.find(key);
                 bytes -= before == mark->booked.end() ? 0 : std::min(bytes, before->second);
             }
-            (quota.per_host ? hosts[key.host] : used) += bytes;
+            (quota.per_host ? hosts_by[key.backend][key.host] : used_by[key.backend]) += bytes;
+        }
+        std::uint64_t used = 0;
+        for (const auto& [backend, bytes] : used_by) {
+            used = std::max(used, bytes);
+        }
+        std::map<std::string, std::uint64_t> hosts;
+        for (const auto& [backend, by_host] : hosts_by) {
+            for (const auto& [host, bytes] : by_host) {
+                hosts[host] = std::max(hosts[host], bytes);
+            }
         }
         for (const auto& object : quota.objects) {
             if (used != 0) {

@@ -2,6 +2,7 @@
 
 #include "acctc/recording/output_file.hpp"
 #include "acctc/recording/unique_fd.hpp"
+#include "acctc/runtime/applied_policies.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -77,7 +78,7 @@ std::filesystem::path state_dir(const std::string& given) {
 }
 
 StateStore::StateStore(const std::filesystem::path& dir, const std::string& netns)
-    : dir_(netns.empty() ? dir / "totals" : dir / "netns" / netns_dir_name(netns)) {}
+    : dir_(netns.empty() ? dir / "totals" : dir / "netns" / netns_dir_name(netns)), netns_(netns) {}
 
 DirectoryLock StateStore::lock() const {
     std::error_code error;
@@ -110,7 +111,10 @@ runtime::PolicyTotals StateStore::load(const std::string& policy) const {
                                   std::to_string(max_file_bytes >> 20) + " MiB");
     }
     try {
-        auto totals = runtime::totals_from_json(nlohmann::json::parse(text.str()));
+        const auto json = nlohmann::json::parse(text.str());
+        auto totals = runtime::totals_version(json) == 1
+                          ? runtime::totals_from_json(json, version1_backend(policy))
+                          : runtime::totals_from_json(json);
         if (totals.policy != policy) {
             throw runtime::StateError("damaged totals: they belong to policy " + totals.policy);
         }
@@ -122,6 +126,11 @@ runtime::PolicyTotals StateStore::load(const std::string& policy) const {
         throw runtime::StateError(file.string() + ": " + error.what() +
                                   "; move it aside to start again from zero");
     }
+}
+
+runtime::BackendKind StateStore::version1_backend(const std::string& policy) const {
+    const auto applied = runtime::remembered_backends(netns_, policy);
+    return applied.size() == 1 ? applied.front() : runtime::BackendKind::nftables;
 }
 
 void StateStore::save(const runtime::PolicyTotals& totals,

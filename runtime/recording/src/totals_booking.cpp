@@ -37,13 +37,14 @@ void change_totals(const StateStore& store, const DirectoryLock& held, const std
 }
 
 void book_apply(const StateStore& store, const DirectoryLock& held, const std::string& policy,
-                const runtime::ApplyReport& report, std::chrono::sys_seconds now) {
+                runtime::BackendKind backend, const runtime::ApplyReport& report,
+                std::chrono::sys_seconds now) {
     if (report.dry_run) {
         return;
     }
     change_totals(store, held, policy, [&](runtime::PolicyTotals& totals) {
         if (report.created) {
-            runtime::forget_baselines(totals, report.pinned_counters);
+            runtime::forget_baselines(totals, backend, report.pinned_counters);
         }
         runtime::book_final(totals, runtime::samples_of(report.removed), now);
     });

@@ -48,7 +48,8 @@ TEST(StateStore, BooksAndReadsBack) {
     result = book_readings(store, lock, {reading("p", "wan", 5, 500)}, now);
     EXPECT_EQ(result.booked[0].booked, (runtime::Booked{1, 1}));
     EXPECT_EQ(store.policies(), (std::vector<std::string>{"p", "q"}));
-    EXPECT_EQ(store.load("p").series.at({"wan", ""}).baseline, (runtime::Amount{5, 500}));
+    EXPECT_EQ(store.load("p").series.at({runtime::BackendKind::nftables, "wan", ""}).baseline,
+              (runtime::Amount{5, 500}));
     // Only the files themselves: no temporary file left beside them.
     std::size_t files = 0;
     for (const auto& entry : fs::directory_iterator(store.directory())) {

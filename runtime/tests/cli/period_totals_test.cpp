@@ -201,6 +201,71 @@ TEST_F(PeriodTotals, PerHostTotals) {
     EXPECT_EQ(family(report, "peers").first, 11U);
 }
 
+// One policy moved from nft to iptables, with a while when both were applied: each backend's
+// counters are booked apart, so neither's readings are booked against the other's baseline, and
+// the report shows what each backend counted, not one sum that counts the overlap twice.
+// Before, a counter had one baseline whatever the backend: the report said 4,000 for 3,000 sent.
+TEST_F(PeriodTotals, APolicyOnTwoBackendsIsBookedPerBackend) {
+    const auto v1 = write("v1.acct", policy_v1);
+    acctc("apply " + v1);
+    acctc("save");
+    send(5);
+    acctc("apply --backend iptables " + v1);
+    send(3); // counted by both
+    acctc("save");
+    send(2); // by both
+    acctc("remove --backend nft totals");
+    send(4);
+    acctc("save");
+    send(7); // booked by the report only
+    const auto report = nlohmann::json::parse(acctc("report totals --json"));
+    std::map<std::string, std::uint64_t> by_backend;
+    for (const auto& policy : report["policies"]) {
+        EXPECT_EQ(policy["policy"], "totals");
+        for (const auto& row : policy["periods"][0]["families"]) {
+            by_backend[policy.value("backend", "(no backend)") + " " +
+                       row["name"].get<std::string>()] = row["packets"];
+        }
+    }
+    const std::map<std::string, std::uint64_t> expected{{"nft discard", 5 + 3 + 2},
+                                                        {"iptables discard", 3 + 2 + 4 + 7}};
+    EXPECT_EQ(by_backend, expected) << report.dump(1);
+    // The text says both, and that they are not added.
+    const auto text = acctc("report totals");
+    EXPECT_NE(text.find("policy totals as counted by nft,"), std::string::npos) << text;
+    EXPECT_NE(text.find("policy totals as counted by iptables,"), std::string::npos) << text;
+    EXPECT_NE(text.find("not added"), std::string::npos) << text;
+    acctc("remove --backend iptables totals");
+}
+
+// A totals file written before the series had their backend (version 1: what acctc wrote
+// until then) still loads: its series become the backend the policy is applied with, so the
+// next save books only what was counted after their baselines, and the history stays.
+TEST_F(PeriodTotals, AVersion1FileLoadsAsTheBackendAppliedWith) {
+    const auto v1 = write("v1.acct", policy_v1);
+    acctc("apply --backend iptables " + v1);
+    acctc("save");
+    send(4);
+    acctc("save");
+    // The file as the version before wrote it: no backend in the series.
+    const auto file = fs::path(state_dir()) / "netns" / netns_.name() / "totals.json";
+    auto json = nlohmann::json::parse(std::ifstream(file));
+    ASSERT_EQ(json["version"], 2) << json.dump(1);
+    json["version"] = 1;
+    for (auto& series : json["series"]) {
+        ASSERT_EQ(series["backend"], "iptables") << json.dump(1);
+        series.erase("backend");
+    }
+    std::ofstream(file, std::ios::trunc) << json.dump();
+    send(2);
+    acctc("save");
+    const auto report = nlohmann::json::parse(acctc("report totals --json --saved"));
+    ASSERT_EQ(report["policies"].size(), 1U) << report.dump(1);
+    EXPECT_EQ(report["policies"][0]["backend"], "iptables");
+    EXPECT_EQ(family(report, "discard"), std::pair(std::uint64_t{6}, 6 * datagram_bytes));
+    acctc("remove --backend iptables totals");
+}
+
 // A fake clock across a billing day (the 15th) and both DST changes of Europe/Berlin: each save
 // books into the period its clock shows, and earlier periods keep their totals.
 TEST_F(PeriodTotals, RolloverWithAFakeClock) {

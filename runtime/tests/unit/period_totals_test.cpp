@@ -16,18 +16,20 @@ sys_seconds at(const char* text) {
 }
 
 CounterSample sample(const std::string& counter, std::uint64_t packets, std::uint64_t bytes,
-                     const std::string& host = {}) {
-    return {"p",
-            counter,
-            packets,
-            bytes,
-            CounterDescription::of({counter.substr(0, counter.find('_')), {}, {}, {}}),
-            host};
+                     const std::string& host = {}, BackendKind backend = BackendKind::nftables) {
+    CounterSample one{"p",
+                      counter,
+                      packets,
+                      bytes,
+                      CounterDescription::of({counter.substr(0, counter.find('_')), {}, {}, {}}),
+                      host};
+    one.backend = backend;
+    return one;
 }
 
 Amount month_total(const PolicyTotals& totals, const std::string& counter, sys_seconds now,
                    int first_day = 1) {
-    return total_in(totals.series.at({counter, ""}),
+    return total_in(totals.series.at({BackendKind::nftables, counter, ""}),
                     periods::containing(now, Length::month, first_day), Length::month);
 }
 
@@ -87,7 +89,7 @@ TEST_F(PeriodTotals, FinalValuesAndRecreatedTables) {
     const auto now = at("2026-03-10T10:00:00Z");
     book(totals, {sample("wan", 10, 1000), sample("old", 1, 10)}, now);
     book_final(totals, {sample("old", 3, 30)}, now); // a reload removed it
-    forget_baselines(totals);                        // a flush: the table came back empty
+    forget_baselines(totals, BackendKind::nftables); // a flush: the table came back empty
     // The new table's wan grew past its old value before the next save: still all new.
     book(totals, {sample("wan", 20, 2000)}, now);
     EXPECT_EQ(month_total(totals, "wan", now), (Amount{30, 3000}));
@@ -99,10 +101,10 @@ TEST_F(PeriodTotals, FinalValuesAndRecreatedTables) {
 TEST_F(PeriodTotals, ATableCreatedAnewKeepsTheBaselinesOfPinnedCounters) {
     const auto now = at("2026-03-10T10:00:00Z");
     book(totals, {sample("wan", 10, 1000), sample("lan_in", 3, 300, "198.18.0.1")}, now);
-    forget_baselines(totals, {"lan_in", "lan_in_overflow"});
+    forget_baselines(totals, BackendKind::nftables, {"lan_in", "lan_in_overflow"});
     book(totals, {sample("wan", 2, 200), sample("lan_in", 4, 400, "198.18.0.1")}, now);
     EXPECT_EQ(month_total(totals, "wan", now), (Amount{12, 1200}));
-    EXPECT_EQ(total_in(totals.series.at({"lan_in", "198.18.0.1"}),
+    EXPECT_EQ(total_in(totals.series.at({BackendKind::nftables, "lan_in", "198.18.0.1"}),
                        periods::containing(now, Length::day), Length::day),
               (Amount{4, 400}));
 }
@@ -110,21 +112,99 @@ TEST_F(PeriodTotals, ATableCreatedAnewKeepsTheBaselinesOfPinnedCounters) {
 TEST_F(PeriodTotals, MissingCounterLosesItsBaseline) {
     const auto now = at("2026-03-10T10:00:00Z");
     book(totals, {sample("lan", 10, 1000, "198.18.0.1")}, now);
-    book(totals, {}, now); // the host's element expired
+    book(totals, {sample("wan", 1, 100)}, now); // the host's element expired, the rest read
     book(totals, {sample("lan", 12, 1200, "198.18.0.1")}, now);
-    EXPECT_EQ(total_in(totals.series.at({"lan", "198.18.0.1"}),
+    EXPECT_EQ(total_in(totals.series.at({BackendKind::nftables, "lan", "198.18.0.1"}),
                        periods::containing(now, Length::day), Length::day),
               (Amount{22, 2200}));
 }
 
 // Each delta lands in the hour and day of its booking; a month is its days.
+// A policy applied with nft and iptables at once (a move): each backend's counter counts from
+// its own zero, so each is booked against its own baseline, and a read of one backend leaves
+// the other's baselines alone. Before, both backends' readings shared one baseline per counter.
+TEST_F(PeriodTotals, EachBackendOfAPolicyHasItsOwnBaseline) {
+    const auto now = at("2026-03-10T10:00:00Z");
+    const auto iptables = BackendKind::iptables;
+    EXPECT_EQ(book(totals, {sample("wan", 10, 1000)}, now), (Amount{10, 1000}));
+    // iptables applied too: from zero, both count the next 3.
+    EXPECT_EQ(book(totals, {sample("wan", 13, 1300), sample("wan", 3, 300, {}, iptables)}, now),
+              (Amount{6, 600}));
+    EXPECT_EQ(book(totals, {sample("wan", 5, 500, {}, iptables)}, now), (Amount{2, 200}));
+    EXPECT_EQ(book(totals, {sample("wan", 14, 1400)}, now), (Amount{1, 100}));
+    book_final(totals, {sample("wan", 15, 1500)}, now); // nft removed
+    EXPECT_FALSE(totals.series.at({BackendKind::nftables, "wan", ""}).baseline);
+    EXPECT_EQ(book(totals, {sample("wan", 9, 900, {}, iptables)}, now), (Amount{4, 400}));
+    EXPECT_EQ(month_total(totals, "wan", now), (Amount{15, 1500}));
+    EXPECT_EQ(total_in(totals.series.at({iptables, "wan", ""}),
+                       periods::containing(now, Length::month), Length::month),
+              (Amount{9, 900}));
+    // A table created anew with nft (applied there again) restarts nft's counters only.
+    book(totals, {sample("wan", 1, 100)}, now);
+    forget_baselines(totals, BackendKind::nftables);
+    EXPECT_FALSE(totals.series.at({BackendKind::nftables, "wan", ""}).baseline);
+    EXPECT_EQ(totals.series.at({iptables, "wan", ""}).baseline, (Amount{9, 900}));
+}
+
+// The report shows each backend that counted apart, never their sum.
+TEST_F(PeriodTotals, ReportOfTwoBackendsShowsEachApart) {
+    const auto now = at("2026-03-10T10:00:00Z");
+    book(totals, {sample("wan", 10, 1000), sample("wan", 4, 400, {}, BackendKind::iptables)}, now);
+    const ReportOptions options;
+    const auto reports = build_reports(totals, now, options);
+    ASSERT_EQ(reports.size(), 2U);
+    EXPECT_EQ(reports[0].backend, BackendKind::nftables);
+    EXPECT_EQ(reports[0].periods[0].families[0].total, (Amount{10, 1000}));
+    EXPECT_EQ(reports[1].backend, BackendKind::iptables);
+    EXPECT_EQ(reports[1].also_counted_by, std::vector{BackendKind::nftables});
+    EXPECT_EQ(reports[1].periods[0].families[0].total, (Amount{4, 400}));
+    const auto text = format_report(reports, options, now, true);
+    EXPECT_NE(text.find("policy p as counted by iptables, by month"), std::string::npos) << text;
+    EXPECT_NE(text.find("also counted by nft, shown apart and not added"), std::string::npos)
+        << text;
+    // Next month only iptables counted: one report, as for any policy.
+    const auto later = at("2026-04-10T10:00:00Z");
+    book(totals, {sample("wan", 6, 600, {}, BackendKind::iptables)}, later);
+    const auto april = build_reports(totals, later, options);
+    ASSERT_EQ(april.size(), 1U);
+    EXPECT_EQ(april[0].backend, BackendKind::iptables);
+    EXPECT_TRUE(april[0].also_counted_by.empty());
+    EXPECT_EQ(format_report(april, options, later, true).find("counted by"), std::string::npos);
+}
+
+// A file as acctc wrote it before the series had a backend (version 1) loads, each series as
+// the backend the caller names (the state store: the one the policy is applied with).
+TEST_F(PeriodTotals, Version1FileLoadsAsTheGivenBackend) {
+    const auto version1 = nlohmann::json::parse(R"({"format": "acctc-totals", "version": 1,
+        "policy": "p", "last_booking": 1773136800, "series": [{"counter": "wan", "host": "",
+        "family": "wan", "labels": {}, "baseline": [10, 1000],
+        "hours": [[1773136800, 10, 1000]], "days": [[1773100800, 10, 1000]]}]})");
+    auto loaded = totals_from_json(version1, BackendKind::iptables_legacy);
+    ASSERT_EQ(loaded.series.size(), 1U);
+    const auto& [key, series] = *loaded.series.begin();
+    EXPECT_EQ(key.backend, BackendKind::iptables_legacy);
+    EXPECT_EQ(series.baseline, (Amount{10, 1000}));
+    // The next reading of that backend is booked against the old baseline.
+    EXPECT_EQ(book(loaded, {sample("wan", 12, 1200, {}, BackendKind::iptables_legacy)},
+                   at("2026-03-10T10:00:00Z")),
+              (Amount{2, 200}));
+    // Written back as version 2, with the backend.
+    const auto written = to_json(loaded);
+    EXPECT_EQ(written["version"], 2);
+    EXPECT_EQ(written["series"][0]["backend"], "iptables-legacy");
+    EXPECT_EQ(to_json(totals_from_json(written)), written);
+    auto unknown = written;
+    unknown["series"][0]["backend"] = "pf";
+    EXPECT_THROW(totals_from_json(unknown), StateError);
+}
+
 TEST_F(PeriodTotals, RolloverMovesBookingsToTheNextPeriod) {
     book(totals, {sample("wan", 10, 1000)}, at("2026-03-14T23:30:00Z"));
     book(totals, {sample("wan", 25, 2500)}, at("2026-03-15T00:10:00Z"));
     EXPECT_EQ(month_total(totals, "wan", at("2026-03-14T12:00:00Z"), 15), (Amount{10, 1000}));
     EXPECT_EQ(month_total(totals, "wan", at("2026-03-20T12:00:00Z"), 15), (Amount{15, 1500}));
     EXPECT_EQ(month_total(totals, "wan", at("2026-03-20T12:00:00Z")), (Amount{25, 2500}));
-    const auto& series = totals.series.at({"wan", ""});
+    const auto& series = totals.series.at({BackendKind::nftables, "wan", ""});
     EXPECT_EQ(total_in(series, periods::containing(at("2026-03-15T00:59:00Z"), Length::hour),
                        Length::hour),
               (Amount{15, 1500}));
@@ -134,7 +214,7 @@ TEST_F(PeriodTotals, RolloverMovesBookingsToTheNextPeriod) {
 TEST_F(PeriodTotals, ClockJumpingBackwards) {
     book(totals, {sample("wan", 10, 1000)}, at("2026-03-15T10:00:00Z"));
     book(totals, {sample("wan", 12, 1200)}, at("2026-03-14T10:00:00Z"));
-    const auto& series = totals.series.at({"wan", ""});
+    const auto& series = totals.series.at({BackendKind::nftables, "wan", ""});
     Amount all;
     for (const auto& [begin, amount] : series.days) {
         all += amount;
@@ -148,7 +228,7 @@ TEST_F(PeriodTotals, KeepsTheNewestBuckets) {
         book(totals, {sample("wan", i, i)}, now);
         now += std::chrono::hours{24};
     }
-    const auto& series = totals.series.at({"wan", ""});
+    const auto& series = totals.series.at({BackendKind::nftables, "wan", ""});
     EXPECT_EQ(series.days.size(), kept_days);
     EXPECT_EQ(series.hours.size(), kept_hours);
 }
@@ -158,8 +238,8 @@ TEST_F(PeriodTotals, JsonRoundTrip) {
          at("2026-03-10T10:00:00Z"));
     const auto copy = totals_from_json(nlohmann::json::parse(to_json(totals).dump()));
     EXPECT_EQ(to_json(copy), to_json(totals));
-    EXPECT_EQ(copy.series.at({"lan_out", "198.18.0.1"}).labels,
-              totals.series.at({"lan_out", "198.18.0.1"}).labels);
+    EXPECT_EQ(copy.series.at({BackendKind::nftables, "lan_out", "198.18.0.1"}).labels,
+              totals.series.at({BackendKind::nftables, "lan_out", "198.18.0.1"}).labels);
 }
 
 TEST_F(PeriodTotals, DamagedJsonIsAnError) {

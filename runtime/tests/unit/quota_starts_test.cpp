@@ -15,9 +15,11 @@ sys_seconds at(const char* text) {
     return *periods::parse_time(text);
 }
 
-CounterSample sample(const std::string& counter, std::uint64_t bytes,
-                     const std::string& host = {}) {
-    return {"p", counter, 1, bytes, CounterDescription::of({"wan", {}, {}, {}}), host};
+CounterSample sample(const std::string& counter, std::uint64_t bytes, const std::string& host = {},
+                     BackendKind backend = BackendKind::nftables) {
+    CounterSample one{"p", counter, 1, bytes, CounterDescription::of({"wan", {}, {}, {}}), host};
+    one.backend = backend;
+    return one;
 }
 
 CompiledQuota line(QuotaPeriod period = QuotaPeriod::month, unsigned start_day = 15) {
@@ -51,6 +53,23 @@ TEST_F(QuotaStartsTest, SumsTheQuotasCountersInItsCurrentPeriod) {
     EXPECT_EQ(
         quota_starts(totals, {line(QuotaPeriod::month, 1)}, at("2026-03-20T00:00:00Z")).objects,
         (Objects{{"line", 1000}, {"line_warn", 800}}));
+}
+
+// A policy applied with nft and iptables at once: both counted the same packets, so the quota
+// starts from the most one backend counted in the period, never their sum.
+TEST_F(QuotaStartsTest, TwoBackendsOfThePolicyAreNotAdded) {
+    const auto iptables = BackendKind::iptables;
+    book(totals, {sample("wan_in", 400), sample("wan_out", 0)}, at("2026-03-15T01:00:00Z"));
+    book(totals,
+         {sample("wan_in", 450), sample("wan_in", 50, {}, iptables),
+          sample("wan_out", 30, {}, iptables), sample("lan_in", 70, "198.18.0.5", iptables)},
+         at("2026-03-15T02:00:00Z"));
+    book(totals, {sample("lan_in", 60, "198.18.0.5")}, at("2026-03-15T02:00:00Z"));
+    EXPECT_EQ(quota_starts(totals, {line()}, at("2026-03-15T03:00:00Z")).objects,
+              (Objects{{"line", 450}, {"line_warn", 450}}));
+    CompiledQuota kids{"kids", {"lan_in"}, QuotaPeriod::day, 1, {}, true, {"kids_quota_v4"}, 1000};
+    EXPECT_EQ(quota_starts(totals, {kids}, at("2026-03-15T03:00:00Z")).hosts,
+              (Hosts{{"kids_quota_v4", {{"198.18.0.5", 70}}}}));
 }
 
 TEST_F(QuotaStartsTest, CappedAtEachObjectsSizeAndNothingWhenUnused) {
@@ -133,6 +152,12 @@ TEST_F(QuotaStartsTest, ResetMarksReadBackAndADamagedFileIsAnError) {
         quota_reset_marks_from_json(nlohmann::json::parse(quota_reset_marks_to_json(marks).dump())),
         marks);
     EXPECT_THROW(quota_reset_marks_from_json(nlohmann::json::parse("[1]")), StateError);
+    // Written before the series had a backend: the backend the caller names.
+    const auto version1 = nlohmann::json::parse(R"({"line": {"period_begin": 1773532800,
+        "booked": [{"counter": "wan_in", "host": "", "bytes": 600}]}})");
+    const auto read = quota_reset_marks_from_json(version1, BackendKind::iptables_nft);
+    EXPECT_EQ(read.at("line").booked, (std::map<SeriesKey, std::uint64_t>{
+                                          {{BackendKind::iptables_nft, "wan_in", ""}, 600}}));
     EXPECT_THROW(quota_reset_marks_from_json(
                      nlohmann::json::parse(R"({"line": {"period_begin": "x", "booked": []}})")),
                  StateError);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "acctc/compile.hpp"
+#include "acctc/runtime/backend_kind.hpp"
 #include "acctc/runtime/counter_sample.hpp"
 
 #include <memory>
@@ -98,10 +99,6 @@ class Backend {
     // What the compiled policy would look like once loaded, normalised the same way.
     virtual std::string planned_ruleset(const CompiledPolicy& policy) = 0;
 };
-
-// Every backend, one row each in backends(): nft, the host's iptables (iptables-nft on
-// Debian), and the two iptables variants named explicitly (docs/iptables.md).
-enum class BackendKind { nftables, iptables, iptables_legacy, iptables_nft };
 
 struct BackendInfo {
     BackendKind kind;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "acctc/counter_labels.hpp"
+#include "acctc/runtime/backend_kind.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -45,6 +46,10 @@ struct CounterSample {
     // says the counter counts arriving TCP; CounterSource keeps it only where one of
     // receive_devices() (any device when empty) has GRO or LRO on, so merged() is what it does.
     WireDifferences wire{};
+    // The backend that read it: make_backend's backends say so on every reading they return.
+    // A policy applied with two backends has two readings of each counter, each counting from
+    // its own zero, which the period totals keep apart.
+    BackendKind backend = BackendKind::nftables;
 
     const CounterDescription& what() const {
         static const CounterDescription none;

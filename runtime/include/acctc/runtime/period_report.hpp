@@ -43,11 +43,20 @@ struct PolicyReport {
     std::string policy;
     int first_day = 1;                 // the one its months were cut with
     std::vector<PeriodReport> periods; // the current one first, then older ones
+    // The backend whose counts these are; none when no backend counted in these periods.
+    std::optional<BackendKind> backend{};
+    // The other backends that counted the policy in these periods, each with a report of its
+    // own: never added up, since while two were applied both counted the same packets.
+    std::vector<BackendKind> also_counted_by{};
 };
 
 // Throws std::invalid_argument when share_of names no family or counter of the policy.
 PolicyReport build_report(const PolicyTotals& totals, std::chrono::sys_seconds now,
                           const ReportOptions& options);
+// One report per backend that counted the policy in the periods shown (one, the usual case;
+// two after a move from one backend to another), each of that backend's series alone.
+std::vector<PolicyReport> build_reports(const PolicyTotals& totals, std::chrono::sys_seconds now,
+                                        const ReportOptions& options);
 
 // The text: per period a heading and a table FAMILY/COUNTER BYTES PACKETS [SHARE] [PROJECTED].
 std::string format_report(const std::vector<PolicyReport>& reports, const ReportOptions& options,

@@ -4,6 +4,7 @@
 // recording/totals_booking.hpp's.
 #pragma once
 
+#include "acctc/runtime/backend_kind.hpp"
 #include "acctc/runtime/counter_sample.hpp"
 #include "acctc/runtime/periods.hpp"
 
@@ -30,8 +31,11 @@ struct Amount {
     friend bool operator==(const Amount&, const Amount&) = default;
 };
 
-// One kernel counter, or one host of a per-host counter.
+// One kernel counter, or one host of a per-host counter, as one backend counts it: a policy
+// applied with two backends at once (a move from one to the other) has two of each counter,
+// each counting every packet from its own zero, so each has its own baseline and bookings.
 struct SeriesKey {
+    BackendKind backend;
     std::string counter; // as compiled, e.g. skype_tcp_in
     std::string host;    // the host label's value; empty for a plain counter
     friend auto operator<=>(const SeriesKey&, const SeriesKey&) = default;
@@ -87,18 +91,22 @@ enum class AfterReading {
 SeriesKey key_of(const CounterSample& sample);
 
 // Books what each counter counted since the last booking into the hour and day containing
-// `now`: the difference to its baseline, or its whole value when it has no baseline or went
-// down (a reset, a flush and re-apply, a reboot: a new baseline). `readings` are all of the
-// policy's counters: a series missing from them loses its baseline.
+// `now`: the difference to its baseline (the series of the reading's backend), or its whole
+// value when it has no baseline or went down (a reset, a flush and re-apply, a reboot: a new
+// baseline). `readings` are all of the policy's counters in each backend they come from: a
+// series of such a backend missing from them loses its baseline (another backend's keeps
+// its). Returns how many readings it booked and how many counted.
 Booked book(PolicyTotals& totals, const std::vector<CounterSample>& readings,
             std::chrono::sys_seconds now, AfterReading after = AfterReading::kept);
 // Books the final values of counters about to disappear (a reload removing them, a remove) and
 // drops their baselines.
 void book_final(PolicyTotals& totals, const std::vector<CounterSample>& finals,
                 std::chrono::sys_seconds now);
-// Every counter starts again from zero (the table was created anew): baselines dropped, but for
-// the counters named in `kept` (counted outside the table, in pinned BPF maps).
-void forget_baselines(PolicyTotals& totals, const std::vector<std::string>& kept = {});
+// Every counter of `backend` starts again from zero (its table was created anew): their
+// baselines dropped, but for the counters named in `kept` (counted outside the table, in pinned
+// BPF maps).
+void forget_baselines(PolicyTotals& totals, BackendKind backend,
+                      const std::vector<std::string>& kept = {});
 
 // A series' total over [period.begin, period.end): its days for a day or month period, its hours
 // for an hour period.
@@ -109,7 +117,12 @@ Amount total_in(const Series& series, const periods::Period& period, periods::Le
 struct StateError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
+// Version 1 files (before the series had a backend) load with every series as
+// `version1_backend`'s.
 nlohmann::json to_json(const PolicyTotals& totals);
-PolicyTotals totals_from_json(const nlohmann::json& json);
+PolicyTotals totals_from_json(const nlohmann::json& json,
+                              BackendKind version1_backend = BackendKind::nftables);
+// The version of a totals file's JSON; 0 when it has none.
+int totals_version(const nlohmann::json& json);
 
 } // namespace acctc::runtime

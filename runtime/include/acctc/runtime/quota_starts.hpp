@@ -32,14 +32,18 @@ QuotaResetMark quota_reset_mark(const PolicyTotals& totals, QuotaPeriod period, 
                                 std::chrono::sys_seconds now);
 
 // The marks' file (beside the policy's totals): {"QUOTA": {"period_begin": SECONDS, "booked":
-// [{"counter", "host", "bytes"}]}}. from_json throws StateError for anything else.
+// [{"backend", "counter", "host", "bytes"}]}}; an entry without "backend" (written before the
+// series had one) is `no_backend`'s. from_json throws StateError for anything else.
 nlohmann::json quota_reset_marks_to_json(const QuotaResetMarks& marks);
-QuotaResetMarks quota_reset_marks_from_json(const nlohmann::json& json);
+QuotaResetMarks quota_reset_marks_from_json(const nlohmann::json& json,
+                                            BackendKind no_backend = BackendKind::nftables);
 
 // Per object of each quota: the bytes its counters were booked in the quota's current period
 // (at `now`), less what they had been booked when it was reset by hand in that period (`marks`),
 // capped at the object's size (the kernel refuses more); per host of a per-host quota likewise,
-// in the set for its kind of address. Zeros are left out.
+// in the set for its kind of address. Zeros are left out. Where the policy was counted by more
+// than one backend in the period, the most that one backend counted: while two were applied
+// both counted the same packets, so their sum would charge those twice.
 QuotaStarts quota_starts(const PolicyTotals& totals, const std::vector<CompiledQuota>& quotas,
                          std::chrono::sys_seconds now, const QuotaResetMarks& marks = {});
 

@@ -33,6 +33,9 @@ class StateStore {
     // naming the file when it is damaged (it is left as it is), std::runtime_error when it
     // cannot be read.
     runtime::PolicyTotals load(const std::string& policy) const;
+    // The backend a file of version 1 (before each series had its backend) counted with: the
+    // one acctc remembers applying the policy with here, nft when none or several are.
+    runtime::BackendKind version1_backend(const std::string& policy) const;
     // Writes a temporary file, fsyncs it, renames it over the policy's file and fsyncs the
     // directory: after a crash the file holds the old totals or the new ones, never a mix.
     // `held` is this store's lock: under it, temporary files left by a writer that was killed
@@ -45,6 +48,7 @@ class StateStore {
 
   private:
     std::filesystem::path dir_;
+    std::string netns_;
 };
 
 } // namespace acctc::recording

@@ -36,9 +36,10 @@ BookingResult book_readings(const StateStore& store, const DirectoryLock& held,
 void change_totals(const StateStore& store, const DirectoryLock& held, const std::string& policy,
                    const std::function<void(runtime::PolicyTotals&)>& change);
 
-// After an apply: a table created anew starts every counter from zero; counters the reload
-// removed are booked with their final values.
+// After an apply with `backend`: a table created anew starts every counter of that backend from
+// zero; counters the reload removed are booked with their final values.
 void book_apply(const StateStore& store, const DirectoryLock& held, const std::string& policy,
-                const runtime::ApplyReport& report, std::chrono::sys_seconds now);
+                runtime::BackendKind backend, const runtime::ApplyReport& report,
+                std::chrono::sys_seconds now);
 
 } // namespace acctc::recording
