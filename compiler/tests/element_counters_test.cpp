@@ -149,6 +149,7 @@ TEST(ElementCounters, LeavingTheStagesToTheExitChangesNoResult) {
     const std::string text = ports_policy(static_cast<int>(element_counter_threshold));
     CompileOptions options;
     options.leave_stages_to_exit = true;
+    options.element_one_set_keys = 0; // as compiled() does
     auto left = compile_source("big.acct", text, options);
     ASSERT_TRUE(left.output.has_value());
     const auto freed = compiled(text);
