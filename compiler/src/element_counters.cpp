@@ -219,6 +219,9 @@ void use_element_counters(rules::Table& table, std::size_t one_set_keys) {
         if (table.chains[c].hook) {
             continue; // classifications are regular chains
         }
+        // One numbering of the chain's sets: a map that is one set leaves the rules after it,
+        // and another map among them, in this chain.
+        std::size_t sets_in_chain = 0;
         for (std::size_t r = 0; r < table.chains[c].rules.size(); ++r) {
             rules::Rule& rule = table.chains[c].rules[r];
             if (rule.statements.empty() || !eligible_shape(rule, rule.statements[0])) {
@@ -243,16 +246,15 @@ void use_element_counters(rules::Table& table, std::size_t one_set_keys) {
             if (parts == 1) {
                 // One set: the lookup takes the map's place, the rules after it stay.
                 rules::CountingSet set;
-                set.name = chain + "_e0";
+                set.name = chain + "_e" + std::to_string(sets_in_chain++);
                 set.key = map.key;
                 set.origin = rule.origin;
                 for (auto& entry : map.entries) {
                     std::string hashed = hashed_key(map.key, entry.key);
                     add_element(set, std::move(entry), std::move(hashed));
                 }
+                rule.statements[0] = statement(Statement::Kind::count_elements, set.name, map.key);
                 table.counting_sets.push_back(std::move(set));
-                rule.statements[0] =
-                    statement(Statement::Kind::count_elements, chain + "_e0", map.key);
                 continue;
             }
             std::vector<rules::Chain> added;
@@ -274,7 +276,7 @@ void use_element_counters(rules::Table& table, std::size_t one_set_keys) {
             Statement dispatch = statement(Statement::Kind::dispatch, {}, map.key);
             for (std::uint32_t p = 0; p < parts; ++p) {
                 const std::string part = chain + "_p" + std::to_string(p);
-                sets[p].name = chain + "_e" + std::to_string(p);
+                sets[p].name = chain + "_e" + std::to_string(sets_in_chain + p);
                 sets[p].key = map.key;
                 sets[p].origin = rule.origin;
                 dispatch.entries.push_back({{}, part});
