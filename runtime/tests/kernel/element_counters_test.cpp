@@ -192,8 +192,8 @@ TEST_P(ElementCounters, AReloadKeepsTheCountOfEveryKeyThatStays) {
 
 INSTANTIATE_TEST_SUITE_P(Layouts, ElementCounters,
                          ::testing::Values(Layout::parts, Layout::one_set),
-                         [](const ::testing::TestParamInfo<Layout>& info) {
-                             return info.param == Layout::parts ? "Parts" : "OneSet";
+                         [](const ::testing::TestParamInfo<Layout>& layout) {
+                             return layout.param == Layout::parts ? "Parts" : "OneSet";
                          });
 
 } // namespace
