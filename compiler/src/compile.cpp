@@ -105,7 +105,7 @@ CompileResult compile_source(std::string display_name, std::string text,
         out.dump = dump_lowered(table);
     }
     if (options.target == Target::nft) {
-        use_element_counters(table);
+        use_element_counters(table, options.element_one_set_keys);
     }
     // Merged packets corrected in BPF (bpf_wire.hpp), on every backend: those counters are not
     // warned. An iptables quota's nfacct object cannot be lowered: its counters stay as they are.

@@ -201,14 +201,27 @@ std::string element_comment(const rules::CounterObject& counter) {
     return out;
 }
 
-void use_element_counters(rules::Table& table) {
+void use_element_counters(rules::Table& table, std::size_t one_set_keys) {
     const auto objects = object_uses(table);
     CounterIndex index(table.counters);
+    // The entry's key as an element of `set`, counting for the entry's counter.
+    const auto add_element = [&](rules::CountingSet& set, rules::MapEntry&& entry,
+                                 std::string hashed) {
+        const std::size_t counter = index.at(entry.counter);
+        table.counters[counter].element = true;
+        set.counters.push_back(counter);
+        set.comments.push_back(element_comment(table.counters[counter]));
+        set.hashed.push_back(std::move(hashed));
+        set.elements.push_back(std::move(entry));
+    };
     // By index: the chains this adds are looked at too (a second map in the rules after one).
     for (std::size_t c = 0; c < table.chains.size(); ++c) {
         if (table.chains[c].hook) {
             continue; // classifications are regular chains
         }
+        // One numbering of the chain's sets: a map that is one set leaves the rules after it,
+        // and another map among them, in this chain.
+        std::size_t sets_in_chain = 0;
         for (std::size_t r = 0; r < table.chains[c].rules.size(); ++r) {
             rules::Rule& rule = table.chains[c].rules[r];
             if (rule.statements.empty() || !eligible_shape(rule, rule.statements[0])) {
@@ -227,7 +240,23 @@ void use_element_counters(rules::Table& table) {
             const std::string chain = table.chains[c].name;
             const std::size_t wanted =
                 (map.entries.size() + element_counter_part_keys - 1) / element_counter_part_keys;
-            const auto parts = static_cast<std::uint32_t>(std::bit_ceil(wanted));
+            const auto parts = map.entries.size() > one_set_keys
+                                   ? static_cast<std::uint32_t>(std::bit_ceil(wanted))
+                                   : 1U;
+            if (parts == 1) {
+                // One set: the lookup takes the map's place, the rules after it stay.
+                rules::CountingSet set;
+                set.name = chain + "_e" + std::to_string(sets_in_chain++);
+                set.key = map.key;
+                set.origin = rule.origin;
+                for (auto& entry : map.entries) {
+                    std::string hashed = hashed_key(map.key, entry.key);
+                    add_element(set, std::move(entry), std::move(hashed));
+                }
+                rule.statements[0] = statement(Statement::Kind::count_elements, set.name, map.key);
+                table.counting_sets.push_back(std::move(set));
+                continue;
+            }
             std::vector<rules::Chain> added;
             // The rules after the map's move to a chain of their own: what a key in no part
             // meets, and what a packet the dispatch rule's conditions do not match meets, as
@@ -247,7 +276,7 @@ void use_element_counters(rules::Table& table) {
             Statement dispatch = statement(Statement::Kind::dispatch, {}, map.key);
             for (std::uint32_t p = 0; p < parts; ++p) {
                 const std::string part = chain + "_p" + std::to_string(p);
-                sets[p].name = chain + "_e" + std::to_string(p);
+                sets[p].name = chain + "_e" + std::to_string(sets_in_chain + p);
                 sets[p].key = map.key;
                 sets[p].origin = rule.origin;
                 dispatch.entries.push_back({{}, part});
@@ -265,14 +294,9 @@ void use_element_counters(rules::Table& table) {
                 added.push_back(std::move(body));
             }
             for (auto& entry : map.entries) {
-                const std::size_t counter = index.at(entry.counter);
-                table.counters[counter].element = true;
                 std::string hashed = hashed_key(map.key, entry.key);
                 auto& set = sets[key_part(hashed, parts)];
-                set.counters.push_back(counter);
-                set.comments.push_back(element_comment(table.counters[counter]));
-                set.hashed.push_back(std::move(hashed));
-                set.elements.push_back(std::move(entry));
+                add_element(set, std::move(entry), std::move(hashed));
             }
             for (auto& set : sets) {
                 table.counting_sets.push_back(std::move(set));

@@ -1,9 +1,10 @@
 // Stage 3b (nft only): large classifications as element counters. A classify map of
-// element_counter_threshold or more single-point keys is counted by the elements of small
-// constant sets with `counter` (one element per key) instead of by named counter objects: the
-// runtime reads each set with one NFT_MSG_GETSETELEM dump reply, where 100,000 counter objects
-// cost the kernel ~2.5 µs each (docs/performance.md, "Reading 100,000 counters"). The packet
-// finds its set by the kernel's jhash of the key: the compiler partitions the keys the same way.
+// element_counter_threshold or more single-point keys is counted by the elements of constant
+// sets with `counter` (one element per key) instead of by named counter objects: the runtime
+// reads each set with one NFT_MSG_GETSETELEM dump, where 100,000 counter objects cost the kernel
+// ~2.5 µs each (docs/performance.md, "Reading 100,000 counters"). Up to a bound the map is one
+// set; above it, small sets, and the packet finds its set by the kernel's jhash of the key: the
+// compiler partitions the keys the same way.
 #pragma once
 
 #include "rules.hpp"
@@ -40,7 +41,10 @@ std::uint32_t key_part(std::string_view hashed, std::uint32_t parts);
 // `KEY @C_e<i> return` (the element counts the packet) and, when C had rules after the map's,
 // `goto C_miss`, a chain of those rules (a key in no part misses as it missed the map). The
 // classes' counters become `element` counters when no other rule counts into them.
-void use_element_counters(rules::Table& table);
+// A map of at most `one_set_keys` keys is one set instead: its rule becomes
+// `CONDS KEY @C_e0 return` in place, without a dispatch (what the dispatch costs a packet:
+// docs/performance.md, "Element counters: one set up to 16,384 keys").
+void use_element_counters(rules::Table& table, std::size_t one_set_keys);
 
 // The nft type of a counting set's key field (`inet_service`, `inet_proto`, `ipv4_addr`, ...).
 const char* counting_set_type(rules::Field field);

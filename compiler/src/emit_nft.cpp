@@ -348,7 +348,8 @@ std::string rule_text(const rules::Rule& rule) {
             }
         }
         for (const auto& s : rule.statements) {
-            if ((s.kind == Statement::Kind::count_map || s.kind == Statement::Kind::dispatch) &&
+            if ((s.kind == Statement::Kind::count_map || s.kind == Statement::Kind::dispatch ||
+                 s.kind == Statement::Kind::count_elements) &&
                 s.key.size() == 1 && (s.key[0] == Field::sport || s.key[0] == Field::dport)) {
                 return true;
             }

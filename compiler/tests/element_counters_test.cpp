@@ -21,9 +21,13 @@ std::string ports_policy(int classes, const std::string& protocol = "udp") {
     return text + "    otherwise: other\n}\n";
 }
 
-CompiledPolicy compiled(const std::string& text, Target target = Target::nft) {
+// `one_set_keys`: CompileOptions::element_one_set_keys; 0 (always parts) unless a test is
+// about the bound.
+CompiledPolicy compiled(const std::string& text, Target target = Target::nft,
+                        std::size_t one_set_keys = 0) {
     CompileOptions options;
     options.target = target;
+    options.element_one_set_keys = one_set_keys;
     auto result = compile_source("big.acct", text, options);
     EXPECT_TRUE(result.output.has_value());
     return result.output ? std::move(*result.output) : CompiledPolicy{};
@@ -82,6 +86,26 @@ TEST(ElementCounters, LargeMapsBecomeCountingSetsFoundByAHashDispatch) {
     EXPECT_EQ(keys.size(), static_cast<std::size_t>(classes));
 }
 
+TEST(ElementCounters, UpToTheOneSetBoundAMapIsOneSetLookedUpWithoutADispatch) {
+    const std::size_t bound = CompileOptions{}.element_one_set_keys;
+    const auto policy =
+        compiled(ports_policy(static_cast<int>(element_counter_threshold)), Target::nft, bound);
+    ASSERT_EQ(policy.element_sets.size(), 1U);
+    EXPECT_EQ(policy.element_sets[0].name, "classify_svc_e0");
+    EXPECT_EQ(policy.element_sets[0].elements.size(), element_counter_threshold);
+    const auto& text = policy.definition;
+    EXPECT_EQ(text.find("jhash"), std::string::npos);
+    EXPECT_EQ(text.find("classify_svc_miss"), std::string::npos);
+    // The lookup takes the map's place; the rules after it stay in the chain.
+    EXPECT_NE(text.find("chain classify_svc {\n\t\tudp dport @classify_svc_e0 return comment "
+                        "\"big.acct:2\"\n\t\tcounter name \"svc_other\""),
+              std::string::npos);
+    // One key more than the bound: parts.
+    const auto larger = compiled(ports_policy(static_cast<int>(bound) + 1), Target::nft, bound);
+    EXPECT_GT(larger.element_sets.size(), 1U);
+    EXPECT_NE(larger.definition.find("jhash udp dport mod "), std::string::npos);
+}
+
 TEST(ElementCounters, TheIptablesTargetKeepsCounterObjects) {
     const auto policy =
         compiled(ports_policy(static_cast<int>(element_counter_threshold)), Target::iptables);
@@ -125,6 +149,7 @@ TEST(ElementCounters, LeavingTheStagesToTheExitChangesNoResult) {
     const std::string text = ports_policy(static_cast<int>(element_counter_threshold));
     CompileOptions options;
     options.leave_stages_to_exit = true;
+    options.element_one_set_keys = 0; // as compiled() does
     auto left = compile_source("big.acct", text, options);
     ASSERT_TRUE(left.output.has_value());
     const auto freed = compiled(text);

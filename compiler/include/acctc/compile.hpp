@@ -32,6 +32,11 @@ struct CompileOptions {
     // nft: `split host` sets of more than 8,192 hosts as parts picked by a hash (docs/language.md,
     // "Per-host counters"). Off only for `acctc bench`'s comparison with one set.
     bool host_parts = true;
+    // nft: a large classification of at most this many keys is one counting set, looked up
+    // without a dispatch; a larger one is parts picked by a hash, so that a read dumps small
+    // sets (docs/language.md, "Large classifications: element counters"). 0: always parts (the
+    // kernel tests of the partition); SIZE_MAX: never (`acctc bench`'s one_set).
+    std::size_t element_one_set_keys = 16384;
     // nft: count the `split host` counters a BPF program counts exactly (bpf_host_plan.hpp) in
     // BPF instead of nft sets: they leave the table and go to CompiledPolicy::bpf_hosts.
     bool bpf_hosts = false;

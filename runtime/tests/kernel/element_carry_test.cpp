@@ -8,6 +8,7 @@
 #include "kernel_fixture.hpp"
 
 #include <atomic>
+#include <cstdint>
 #include <gtest/gtest.h>
 #include <map>
 #include <set>
@@ -23,9 +24,10 @@ std::uint16_t port_of(int index) {
 }
 
 // Classes c0 .. c<count-1>, each counting UDP to port 1000+i, but those in `without`;
-// `extra`: more ports, each given to a class.
+// `extra`: more ports, each given to a class. In parts unless `one_set_keys` (at most that many
+// keys are one set: CompileOptions::element_one_set_keys).
 CompiledPolicy classes(int count, const std::map<std::uint16_t, int>& extra = {},
-                       const std::set<int>& without = {}) {
+                       const std::set<int>& without = {}, std::size_t one_set_keys = 0) {
     std::string text = "policy carry\nclassify svc local out include loopback {\n";
     for (int i = 0; i < count; ++i) {
         if (without.count(i) != 0) {
@@ -40,7 +42,9 @@ CompiledPolicy classes(int count, const std::map<std::uint16_t, int>& extra = {}
         text += "\n";
     }
     text += "    otherwise: rest\n}\n";
-    auto result = compile_source("carry.acct", text);
+    CompileOptions options;
+    options.element_one_set_keys = one_set_keys;
+    auto result = compile_source("carry.acct", text, options);
     if (!result.output) {
         ADD_FAILURE() << "the policy does not compile";
         return {};
@@ -171,26 +175,46 @@ TEST(ElementCarry, AChangeInTheNumberOfPartsUnderTrafficKeepsEveryTotal) {
     EXPECT_LE(occurrences(listing, "comment \"svc_"), 9000U + 3U) << listing.size();
 }
 
-TEST(ElementCarry, CrossingTheElementCounterThresholdUnderTrafficKeepsEveryTotal) {
+// Applies `first`, `second`, `first`, `second` while c1234 counts a steady flow and c5 gets 4, 1
+// and 2 packets between the reloads; the counters of `second` after it all.
+std::map<std::string, std::uint64_t> alternated_under_traffic(const CompiledPolicy& first,
+                                                              const CompiledPolicy& second) {
     TestNamespace netns;
     auto backend = make_backend(BackendKind::nftables, netns.name());
+    backend->apply(first, false);
+    UdpTraffic(netns.name(), port_of(5)).send(4);
+    UdpTraffic steady(netns.name(), port_of(1234));
+    steady.start(400000, 4.0);
+    backend->apply(second, false);
+    UdpTraffic(netns.name(), port_of(5)).send(1);
+    backend->apply(first, false);
+    UdpTraffic(netns.name(), port_of(5)).send(2);
+    backend->apply(second, false);
+    steady.stop();
+    auto counts = packets(netns);
+    EXPECT_EQ(counts.at("svc_c5"), 7U);
+    EXPECT_EQ(counts.at("svc_c1234"), steady.sent());
+    return counts;
+}
+
+// One set (up to 16,384 keys by default) and parts, either way, as a classification crossing
+// the bound: the lookup rule moves between the classification's chain and the parts' chains.
+TEST(ElementCarry, BetweenOneSetAndPartsUnderTrafficKeepsEveryTotal) {
+    const auto one = classes(5000, {}, {}, SIZE_MAX);
+    const auto parts = classes(5000);
+    ASSERT_EQ(one.element_sets.size(), 1U);
+    ASSERT_GT(parts.element_sets.size(), 1U);
+    const auto counts = alternated_under_traffic(one, parts);
+    EXPECT_EQ(counts.at("svc_c4999"), 0U);
+    EXPECT_EQ(counts.size(), 5001U);
+}
+
+TEST(ElementCarry, CrossingTheElementCounterThresholdUnderTrafficKeepsEveryTotal) {
     const auto elements = classes(5000);
     const auto objects = classes(3000);
     ASSERT_FALSE(elements.element_sets.empty());
     ASSERT_TRUE(objects.element_sets.empty());
-    backend->apply(elements, false);
-    UdpTraffic(netns.name(), port_of(5)).send(4);
-    UdpTraffic steady(netns.name(), port_of(1234));
-    steady.start(400000, 4.0);
-    backend->apply(objects, false);
-    UdpTraffic(netns.name(), port_of(5)).send(1);
-    backend->apply(elements, false);
-    UdpTraffic(netns.name(), port_of(5)).send(2);
-    backend->apply(objects, false);
-    steady.stop();
-    const auto counts = packets(netns);
-    EXPECT_EQ(counts.at("svc_c5"), 7U);
-    EXPECT_EQ(counts.at("svc_c1234"), steady.sent());
+    const auto counts = alternated_under_traffic(elements, objects);
     EXPECT_EQ(counts.size(), 3001U);
     EXPECT_EQ(counts.count("svc_c4000"), 0U);
 }

@@ -1,8 +1,9 @@
 // A large classification (docs/language.md, "Large classifications") counts its classes in the
-// elements of small counting sets, found by a jhash dispatch the compiler partitions as the
-// kernel hashes: every class must count exactly what was sent to its keys, a class of several
-// keys the sum of its elements, a reset under traffic must lose nothing, and a reload must keep
-// every class's count (element_carry_test.cpp: the reloads that move keys, under traffic).
+// elements of counting sets, one set or small sets found by a jhash dispatch the compiler
+// partitions as the kernel hashes: every class must count exactly what was sent to its keys, a
+// class of several keys the sum of its elements, a reset under traffic must lose nothing, and a
+// reload must keep every class's count (element_carry_test.cpp: the reloads that move keys, under
+// traffic).
 #include "acctc/runtime/backend.hpp"
 #include "acctc/runtime/counters.hpp"
 #include "kernel_fixture.hpp"
@@ -17,6 +18,13 @@ constexpr int classes = 5000;
 constexpr std::uint16_t first_port = 1000;
 constexpr std::uint16_t second_port = 30000; // class c7's other key: 30007
 
+// The two layouts of the counting sets: parts found by the jhash dispatch (the compiler's
+// partition against the kernel's hash), and one set without a dispatch (5,000 keys are one set
+// by default: CompileOptions::element_one_set_keys).
+enum class Layout { parts, one_set };
+
+class ElementCounters : public ::testing::TestWithParam<Layout> {};
+
 // `classes` UDP port classes counted on the way out; c7 (or c<moved>) has a second port, 30007;
 // `extra` adds classes.
 CompiledPolicy classify_ports(const std::string& extra = "", int moved = -1,
@@ -30,7 +38,11 @@ CompiledPolicy classify_ports(const std::string& extra = "", int moved = -1,
         text += "\n";
     }
     text += extra + "    otherwise: rest\n}\n";
-    auto result = compile_source("elements.acct", text);
+    CompileOptions options;
+    if (ElementCounters::GetParam() == Layout::parts) {
+        options.element_one_set_keys = 0;
+    }
+    auto result = compile_source("elements.acct", text, options);
     if (!result.output) {
         ADD_FAILURE() << "the policy does not compile";
         return {};
@@ -51,14 +63,19 @@ std::uint16_t port_of(int index) {
     return static_cast<std::uint16_t>(first_port + index);
 }
 
-TEST(ElementCounters, EveryClassCountsExactlyItsKeysAndAClassOfSeveralKeysTheirSum) {
+TEST_P(ElementCounters, EveryClassCountsExactlyItsKeysAndAClassOfSeveralKeysTheirSum) {
     TestNamespace netns;
     auto backend = make_backend(BackendKind::nftables, netns.name());
     const auto policy = classify_ports();
     // The classes are elements, `rest` (otherwise) a counter object.
     ASSERT_EQ(policy.element_counters.size(), static_cast<std::size_t>(classes));
     ASSERT_EQ(policy.counters.size(), 1U);
-    ASSERT_GE(policy.element_sets.size(), 16U);
+    if (GetParam() == Layout::parts) {
+        ASSERT_GE(policy.element_sets.size(), 16U);
+    } else {
+        ASSERT_EQ(policy.element_sets.size(), 1U);
+        EXPECT_EQ(policy.definition.find("jhash"), std::string::npos);
+    }
     backend->apply(policy, false);
 
     std::map<int, std::uint64_t> sent{{0, 3}, {1, 1}, {2500, 7}, {classes - 1, 5}, {4001, 2}};
@@ -101,7 +118,7 @@ TEST(ElementCounters, EveryClassCountsExactlyItsKeysAndAClassOfSeveralKeysTheirS
     EXPECT_TRUE(found);
 }
 
-TEST(ElementCounters, AResetUnderTrafficLosesNothing) {
+TEST_P(ElementCounters, AResetUnderTrafficLosesNothing) {
     TestNamespace netns;
     auto backend = make_backend(BackendKind::nftables, netns.name());
     backend->apply(classify_ports(), false);
@@ -127,7 +144,7 @@ TEST(ElementCounters, AResetUnderTrafficLosesNothing) {
     EXPECT_EQ(read(netns).at("svc_c3000").packets, 0U);
 }
 
-TEST(ElementCounters, AReloadKeepsTheCountOfEveryKeyThatStays) {
+TEST_P(ElementCounters, AReloadKeepsTheCountOfEveryKeyThatStays) {
     TestNamespace netns;
     auto backend = make_backend(BackendKind::nftables, netns.name());
     const auto policy = classify_ports();
@@ -172,6 +189,12 @@ TEST(ElementCounters, AReloadKeepsTheCountOfEveryKeyThatStays) {
     const std::string sets = netns.nft("list table inet acctc_elements");
     EXPECT_EQ(sets.find("30007 counter packets 0 bytes 0 comment \"svc_c7 "), std::string::npos);
 }
+
+INSTANTIATE_TEST_SUITE_P(Layouts, ElementCounters,
+                         ::testing::Values(Layout::parts, Layout::one_set),
+                         [](const ::testing::TestParamInfo<Layout>& layout) {
+                             return layout.param == Layout::parts ? "Parts" : "OneSet";
+                         });
 
 } // namespace
 } // namespace acctc::runtime::testing

@@ -296,13 +296,13 @@ void print_table(std::ostream& out, const BenchReport& report) {
             }
         }
         // Every packet the acctc table saw landed in a class counter, none in otherwise.
-        // The same for the policy with one set instead of parts and for acctc's iptables
-        // output, where they ran.
+        // The same for the policy with one set instead of parts (or parts instead of one set)
+        // and for acctc's iptables output, where they ran.
         std::string check;
-        for (const auto v :
-             {Variant::acctc, Variant::one_set, Variant::iptables, Variant::iptables_legacy,
-              Variant::bpf_hash, Variant::bpf_percpu_hash, Variant::bpf_lru_hash,
-              Variant::bpf_hash_no_prealloc, Variant::bpf_hash_generations, Variant::acctc_bpf}) {
+        for (const auto v : {Variant::acctc, Variant::one_set, Variant::parts, Variant::iptables,
+                             Variant::iptables_legacy, Variant::bpf_hash, Variant::bpf_percpu_hash,
+                             Variant::bpf_lru_hash, Variant::bpf_hash_no_prealloc,
+                             Variant::bpf_hash_generations, Variant::acctc_bpf}) {
             const auto found =
                 std::find_if(result.variants.begin(), result.variants.end(),
                              [&](const auto& measured) { return measured.variant == v; });

@@ -65,15 +65,19 @@ std::vector<std::string> emptied(std::vector<std::string> lines, std::size_t fir
     return lines;
 }
 
-// A `split host` chain's rule: the hash that picks a part, or the update of a set.
-bool is_host_rule(const std::string& rule) {
-    return rule.find(" jhash ") != std::string::npos || rule.find("update @") != std::string::npos;
+// A rule of sets: the hash that picks a part (`split host`, element counters), the update of a
+// host set, or the lookup in one counting set.
+bool is_set_rule(const std::string& rule) {
+    // Element counters' dispatch is the rule's first word (`\t\tjhash ...`).
+    return rule.find("jhash ") != std::string::npos || rule.find("update @") != std::string::npos ||
+           rule.find(" @") != std::string::npos;
 }
 
-// The steps of a `split host` ruleset after the jump: the parts' chains emptied (the hash and
-// the verdict map only) when the sets are parts, and the sets without their `counter`.
-void host_steps(const std::vector<std::string>& lines, const std::string& target,
-                BreakdownRulesets& out) {
+// The steps of a ruleset of sets (`split host`, element counters) after the jump: the parts'
+// chains emptied (the hash and the verdict map only) when the sets are parts, and the sets
+// without their `counter`.
+void set_steps(const std::vector<std::string>& lines, const std::string& target,
+               BreakdownRulesets& out) {
     auto dispatch = lines;
     bool parts = false;
     const std::string part_chain = "\tchain " + target + "_";
@@ -113,9 +117,9 @@ std::optional<BreakdownRulesets> breakdown_rulesets(const std::string& compiled)
     if (target.empty() || map_line == 0) {
         return std::nullopt;
     }
-    const bool hosts = is_host_rule(lines[map_line]);
+    const bool sets = is_set_rule(lines[map_line]);
     const auto lookup_rule = as_set_lookup(lines[map_line]);
-    if (!lookup_rule && !hosts) {
+    if (!lookup_rule && !sets) {
         return std::nullopt;
     }
     BreakdownRulesets out;
@@ -126,8 +130,8 @@ std::optional<BreakdownRulesets> breakdown_rulesets(const std::string& compiled)
     // The classification chain, no longer jumped to, is left as it is.
     out.compare = joined(compare);
     out.jump = joined(emptied(lines, map_line));
-    if (hosts) {
-        host_steps(lines, target, out);
+    if (sets) {
+        set_steps(lines, target, out);
         return out;
     }
     auto lookup = lines;

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -36,10 +37,20 @@ double seconds_since(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-CompiledPolicy compile_or_throw(const BenchPolicy& policy, Target target, bool host_parts = true) {
+// How a variant's sets are laid out: as acctc compiles them, all in one set (`split host` and
+// counting sets), or counting sets always in parts.
+enum class SetLayout { as_compiled, one_set, parts };
+
+CompiledPolicy compile_or_throw(const BenchPolicy& policy, Target target,
+                                SetLayout layout = SetLayout::as_compiled) {
     CompileOptions options;
     options.target = target;
-    options.host_parts = host_parts;
+    if (layout == SetLayout::one_set) {
+        options.host_parts = false;
+        options.element_one_set_keys = SIZE_MAX;
+    } else if (layout == SetLayout::parts) {
+        options.element_one_set_keys = 0;
+    }
     auto result = compile_source(policy.policy_name + ".acct", policy.source, options);
     if (!result.output) {
         std::ostringstream text;
@@ -78,7 +89,7 @@ std::string empty_chain_ruleset(const std::string& table, const BenchPolicy& pol
 bool is_step(Variant variant) {
     return variant == Variant::compare || variant == Variant::jump ||
            variant == Variant::dispatch || variant == Variant::lookup ||
-           variant == Variant::one_set;
+           variant == Variant::one_set || variant == Variant::parts;
 }
 
 std::string step_table(Variant variant) {
@@ -161,13 +172,16 @@ class CaseRunner {
                     load_step(variant, *text);
                 }
             }
+            // Parts against one set: the same policy compiled the other way.
             if (!steps->dispatch.empty()) {
-                // Parts against one set per family: the same policy compiled without parts.
                 load_step(Variant::one_set,
-                          compile_or_throw(policy, compiled_target(), false).text);
+                          compile_or_throw(policy, compiled_target(), SetLayout::one_set).text);
+            } else if (!compiled.element_counters.empty()) {
+                load_step(Variant::parts,
+                          compile_or_throw(policy, compiled_target(), SetLayout::parts).text);
             }
         }
-        if (!policy.naive_ruleset.empty()) {
+        if (!policy.naive_ruleset.empty() && policy.classes <= options.naive_max_classes) {
             load(Variant::naive, policy.naive_ruleset, naive_table_);
         }
         // Loaded with iptables-restore as installed, like the iptables backend does.
@@ -313,12 +327,14 @@ class CaseRunner {
             read_check(results_[Variant::naive], policy_,
                        runtime::read_counters(policy_.naive_policy, netns));
         }
-        if (results_.count(Variant::one_set) != 0) {
-            // The policy of table acctc_<policy>: the step's table, less the prefix.
-            read_check(
-                results_[Variant::one_set], policy_,
-                runtime::read_counters(
-                    step_table(Variant::one_set).substr(std::string("acctc_").size()), netns));
+        for (const Variant other_layout : {Variant::one_set, Variant::parts}) {
+            if (results_.count(other_layout) != 0) {
+                // The policy of table acctc_<policy>: the step's table, less the prefix.
+                read_check(
+                    results_[other_layout], policy_,
+                    runtime::read_counters(
+                        step_table(other_layout).substr(std::string("acctc_").size()), netns));
+            }
         }
         if (iptables_loaded_) {
             read_check(results_[Variant::iptables], policy_,
@@ -456,6 +472,7 @@ class CaseRunner {
         case Variant::dispatch:
         case Variant::lookup:
         case Variant::one_set:
+        case Variant::parts:
             topology_.nft(node_, dormant(step_table(variant), !on));
             break;
         case Variant::iptables:
@@ -568,6 +585,8 @@ std::string to_string(Variant variant) {
         return "lookup";
     case Variant::one_set:
         return "one_set";
+    case Variant::parts:
+        return "parts";
     case Variant::naive:
         return "naive";
     case Variant::iptables:

@@ -150,6 +150,91 @@ TEST(Breakdown, HostsWithoutPartsHaveNoDispatchStep) {
     EXPECT_EQ(steps->lookup, without_all(whole, "\t\tcounter\n"));
 }
 
+// Element counters as acctc compiles them: the first counting set and the base chain, then
+// either a second set and the parts (the bench's 10,000 ports were 32), or one set.
+const std::string elements_head = R"(table inet acctc_e {
+	set classify_svc_e0 {
+		type inet_service
+		counter
+		elements = { 1000 comment "svc_c0 acctc1 f=3 class=c0" }
+	}
+)";
+const std::string elements_forward = R"(
+	chain forward {
+		type filter hook forward priority filter - 10; policy accept;
+		iifname "wan0" jump classify_svc comment "e.acct:3"
+	}
+)";
+const std::string elements = elements_head + R"(
+	set classify_svc_e1 {
+		type inet_service
+		counter
+		elements = { 1001 comment "svc_c1 acctc1 f=3 class=c1" }
+	}
+)" + elements_forward + R"(
+	chain classify_svc {
+		jhash udp dport mod 2 seed 0x0 vmap { 0 : goto classify_svc_p0, 1 : goto classify_svc_p1 } comment "e.acct:3"
+		goto classify_svc_miss comment "e.acct:3"
+	}
+
+	chain classify_svc_miss {
+		counter name "svc_rest" comment "e.acct:5"
+	}
+
+	chain classify_svc_p0 {
+		th dport @classify_svc_e0 return comment "e.acct:3"
+		goto classify_svc_miss comment "e.acct:3"
+	}
+
+	chain classify_svc_p1 {
+		th dport @classify_svc_e1 return comment "e.acct:3"
+		goto classify_svc_miss comment "e.acct:3"
+	}
+}
+)";
+
+TEST(Breakdown, ElementCounterStepsEmptyTheClassifyChainThenThePartsThenDropTheCounters) {
+    const auto steps = breakdown_rulesets(elements);
+    ASSERT_TRUE(steps);
+    EXPECT_EQ(steps->compare, replaced(elements, " jump classify_svc", ""));
+    EXPECT_EQ(steps->jump, replaced(elements,
+                                    "\t\tjhash udp dport mod 2 seed 0x0 vmap { 0 : goto "
+                                    "classify_svc_p0, 1 : goto classify_svc_p1 } comment "
+                                    "\"e.acct:3\"\n\t\tgoto classify_svc_miss comment "
+                                    "\"e.acct:3\"\n",
+                                    ""));
+    // The parts' chains and the miss chain emptied: what the hash and the verdict map cost.
+    std::string dispatch =
+        replaced(elements, "\t\tcounter name \"svc_rest\" comment \"e.acct:5\"\n", "");
+    for (const char* part : {"0", "1"}) {
+        dispatch = replaced(dispatch,
+                            std::string("\t\tth dport @classify_svc_e") + part +
+                                " return comment \"e.acct:3\"\n\t\tgoto classify_svc_miss "
+                                "comment \"e.acct:3\"\n",
+                            "");
+    }
+    EXPECT_EQ(steps->dispatch, dispatch);
+    EXPECT_EQ(steps->lookup, without_all(elements, "\t\tcounter\n"));
+}
+
+TEST(Breakdown, OneCountingSetHasNoDispatchStep) {
+    const std::string one = elements_head + elements_forward + R"(
+	chain classify_svc {
+		udp dport @classify_svc_e0 return
+		counter name "svc_rest"
+	}
+}
+)";
+    const auto steps = breakdown_rulesets(one);
+    ASSERT_TRUE(steps);
+    EXPECT_TRUE(steps->dispatch.empty());
+    EXPECT_EQ(steps->jump, replaced(one,
+                                    "\t\tudp dport @classify_svc_e0 return\n\t\tcounter name "
+                                    "\"svc_rest\"\n",
+                                    ""));
+    EXPECT_EQ(steps->lookup, without_all(one, "\t\tcounter\n"));
+}
+
 TEST(Breakdown, NoClassificationMapNoBreakdown) {
     EXPECT_FALSE(breakdown_rulesets("table inet acctc_h {\n\tchain forward {\n\t\ttype filter "
                                     "hook forward priority filter - 10; policy accept;\n\t\t"

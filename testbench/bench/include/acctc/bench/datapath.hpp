@@ -18,8 +18,10 @@
 namespace acctc::bench {
 
 // In the order the table shows them: the breakdown steps (acctc/bench/breakdown.hpp) between
-// the empty chain and acctc's whole ruleset; for `split host` in parts, one_set is the same
-// policy with one set per family instead (CompileOptions::host_parts off).
+// the empty chain and acctc's whole ruleset; for `split host` and element counters in parts,
+// one_set is the same policy with one set per family or classification instead
+// (CompileOptions::host_parts off, element_one_set_keys SIZE_MAX); for element counters in one
+// set, parts is the same policy with its counting sets in parts (element_one_set_keys 0).
 enum class Variant {
     baseline,
     empty_chain,
@@ -29,6 +31,7 @@ enum class Variant {
     lookup,
     acctc,
     one_set,
+    parts,
     naive,
     iptables,
     iptables_legacy,
@@ -47,7 +50,7 @@ enum class Variant {
     // the nft backend, its pinned link made and unpinned around each measurement.
     acctc_bpf
 };
-constexpr int variant_count = 18;
+constexpr int variant_count = 19;
 std::string to_string(Variant variant);
 
 struct DatapathOptions {
@@ -66,6 +69,8 @@ struct DatapathOptions {
     // legacy filter table stays hooked in the namespace until it goes away, so every variant
     // of the run then pays for its (empty) built-in chains: off by default.
     bool iptables_legacy = false;
+    // The naive chain (one rule per class, walked by every packet) only up to this many classes.
+    std::size_t naive_max_classes = SIZE_MAX;
 };
 
 // The highest-numbered CPU this process may run on: the usual choice for --cpu.
