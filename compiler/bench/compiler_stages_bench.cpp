@@ -117,7 +117,8 @@ struct Stages {
             table = lower_policy(policy, diagnostics);
         }
         if (upto > 3) {
-            use_element_counters(table); // as the nft target does
+            use_element_counters(table,
+                                 CompileOptions{}.element_one_set_keys); // as the nft target does
         }
         if (diagnostics.has_errors()) {
             throw std::runtime_error("the generated policy does not compile");
@@ -170,7 +171,7 @@ void element_counters_stage(benchmark::State& state, Kind kind) {
         state.PauseTiming();
         rules::Table table = stages.table;
         state.ResumeTiming();
-        use_element_counters(table);
+        use_element_counters(table, CompileOptions{}.element_one_set_keys);
         benchmark::DoNotOptimize(table);
         state.PauseTiming();
         table = {}; // freed outside the timing too
