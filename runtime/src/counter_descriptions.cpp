@@ -14,6 +14,8 @@ namespace {
 // many namespaces does not keep every table it ever saw.
 constexpr std::size_t kept_tables = 8;
 constexpr std::size_t largest_chunk = 4096;
+// Distinct lists of receive devices shared by a read's new descriptions (a policy names a few).
+constexpr std::size_t shared_device_lists = 16;
 
 } // namespace
 
@@ -21,6 +23,7 @@ struct KeptTable {
     std::uint64_t netns = 0;
     std::string table;
     std::vector<CounterDescriptions::Entry> entries;
+    ElementCounterSums elements;
 };
 
 namespace {
@@ -47,6 +50,7 @@ CounterDescriptions CounterDescriptions::take(const std::string& table) {
     });
     if (found != tables.end()) {
         out.kept_ = std::move(found->entries);
+        out.elements_ = std::move(found->elements);
         tables.erase(found);
     }
     out.taken_.assign(out.kept_.size(), false);
@@ -55,6 +59,7 @@ CounterDescriptions CounterDescriptions::take(const std::string& table) {
 
 void CounterDescriptions::keep(const std::string& table, CounterDescriptions descriptions) {
     const std::uint64_t netns = descriptions.netns_;
+    ElementCounterSums elements = std::move(descriptions.elements_);
     auto entries = std::move(descriptions).used();
     // Descriptions live as long as their chunk: a few kept of many chunks (counters removed by
     // reloads) would keep them all. Then nothing is kept, and the next read decodes anew.
@@ -72,14 +77,14 @@ void CounterDescriptions::keep(const std::string& table, CounterDescriptions des
     auto& tables = store();
     std::erase_if(
         tables, [&](const KeptTable& kept) { return kept.netns == netns && kept.table == table; });
-    tables.push_back({netns, table, std::move(entries)});
+    tables.push_back({netns, table, std::move(entries), std::move(elements)});
     while (tables.size() > kept_tables) {
         tables.pop_front();
     }
 }
 
-std::shared_ptr<const CounterDescription> CounterDescriptions::get(std::string_view name,
-                                                                   std::string_view comment) {
+std::shared_ptr<const CounterDescription>
+CounterDescriptions::get(std::string_view name, std::string_view comment, bool unchanged) {
     const auto before = [](const Entry& entry, std::string_view wanted) {
         return entry.name < wanted;
     };
@@ -90,8 +95,14 @@ std::shared_ptr<const CounterDescription> CounterDescriptions::get(std::string_v
         cursor_ = static_cast<std::size_t>(std::lower_bound(from, kept_.end(), name, before) -
                                            kept_.begin());
     }
+    // Two kept entries of one name (a counter object and its carried elements) have the
+    // comments of both: then the comment decides.
+    const auto alone = [&] {
+        return (cursor_ == 0 || kept_[cursor_ - 1].name != name) &&
+               (cursor_ + 1 == kept_.size() || kept_[cursor_ + 1].name != name);
+    };
     if (cursor_ < kept_.size() && kept_[cursor_].name == name &&
-        kept_[cursor_].comment == comment) {
+        ((unchanged && alone()) || kept_[cursor_].comment == comment)) {
         const std::size_t index = cursor_++;
         if (!taken_[index]) {
             taken_[index] = true;
@@ -116,8 +127,23 @@ std::shared_ptr<const CounterDescription> CounterDescriptions::make(CounterIdent
         chunk_ = std::make_shared<Chunk>();
         chunk_->reserve(capacity);
     }
+    std::shared_ptr<const std::vector<std::string>> devices;
+    if (!identity.receive_devices.empty()) {
+        const auto same = std::find_if(devices_.begin(), devices_.end(), [&](const auto& list) {
+            return *list == identity.receive_devices;
+        });
+        if (same != devices_.end()) {
+            devices = *same;
+        } else {
+            devices = std::make_shared<const std::vector<std::string>>(
+                std::move(identity.receive_devices));
+            if (devices_.size() < shared_device_lists) {
+                devices_.push_back(devices);
+            }
+        }
+    }
     chunk_->push_back({std::move(identity.family), std::move(identity.labels), identity.wire,
-                       std::move(identity.receive_devices), std::move(identity.origin)});
+                       std::move(devices), std::move(identity.origin)});
     chunk = chunk_.get();
     // Shares the chunk's count; the chunk never grows past its capacity, so this never moves.
     return {chunk_, &chunk_->back()};

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "acctc/runtime/counter_sample.hpp"
+#include "nft_element_counters.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -38,8 +39,14 @@ class CounterDescriptions {
 
     // The description of counter `name` whose kernel comment is `comment`: the one kept when
     // the comment is the same, else decoded (decode_counter_comment). Fastest asked in name
-    // order, as readings are built.
-    std::shared_ptr<const CounterDescription> get(std::string_view name, std::string_view comment);
+    // order, as readings are built. `unchanged`: the caller knows `comment` is the one `name`
+    // had in the read these were kept from (ElementCounterSums::unchanged), so a kept entry of
+    // that name alone is not compared (100,000 comments, each a cache miss: ~10 % of a read).
+    std::shared_ptr<const CounterDescription> get(std::string_view name, std::string_view comment,
+                                                  bool unchanged = false);
+    // The element counters of the read these were kept from (nft_element_counters.hpp): the
+    // next read of the table finds in them whether its elements are unchanged, and their order.
+    ElementCounterSums& elements() { return elements_; }
     // How many descriptions were kept: about as many counters as the last read had.
     std::size_t size() const { return kept_.size(); }
 
@@ -57,6 +64,9 @@ class CounterDescriptions {
     std::vector<std::size_t> uses_;
     std::vector<Entry> fresh_;
     std::shared_ptr<Chunk> chunk_; // where new descriptions go, until full
+    // The lists of receive devices new descriptions share (CounterDescription::devices).
+    std::vector<std::shared_ptr<const std::vector<std::string>>> devices_;
+    ElementCounterSums elements_;
 };
 
 } // namespace acctc::runtime

@@ -55,12 +55,23 @@ bool ReceiveOffloadResolver::merged(const std::vector<std::string>& patterns) {
     return merged;
 }
 
+bool ReceiveOffloadResolver::merged(
+    const std::shared_ptr<const std::vector<std::string>>& devices) {
+    if (!list_asked_ || devices != last_list_) {
+        static const std::vector<std::string> none;
+        last_list_merged_ = merged(devices ? *devices : none);
+        last_list_ = devices;
+        list_asked_ = true;
+    }
+    return last_list_merged_;
+}
+
 void resolve_receive_offloads(std::vector<CounterReading>& readings, const std::string& netns) {
     ReceiveOffloadResolver resolver(netns);
     for (auto& reading : readings) {
         CounterSample& sample = reading.sample;
         if (sample.wire.has(WireDifference::receive_offload) &&
-            !resolver.merged(sample.receive_devices())) {
+            !resolver.merged(sample.what().devices)) {
             sample.wire.remove(WireDifference::receive_offload);
         }
     }

@@ -195,9 +195,10 @@ std::vector<CounterReading> NftBackend::readings_once(const std::string& table, 
     // is the same: no comment decoded, no string or list built per counter.
     CounterDescriptions descriptions = CounterDescriptions::take(table);
     const auto counter_reading = [&](std::string_view name, std::string_view comment,
-                                     std::uint64_t packets, std::uint64_t bytes) {
-        CounterReading out{
-            {policy, std::string(name), packets, bytes, descriptions.get(name, comment)}};
+                                     std::uint64_t packets, std::uint64_t bytes,
+                                     bool unchanged = false) {
+        CounterReading out{{policy, std::string(name), packets, bytes,
+                            descriptions.get(name, comment, unchanged)}};
         out.sample.wire = out.sample.what().wire;
         return out;
     };
@@ -209,9 +210,9 @@ std::vector<CounterReading> NftBackend::readings_once(const std::string& table, 
     // A large classification's classes: the sums of their elements (nft_element_counters.hpp),
     // merged into the counter objects' name order, so that counters() need not sort them.
     const std::size_t objects = result.size();
-    const ElementCounterSums elements =
+    ElementCounterSums elements =
         read_element_counters(netlink_, table, reset, descriptions.size());
-    const auto sums = elements.sums();
+    const auto sums = elements.sums(&descriptions.elements());
     result.reserve(objects + sums.size());
     // The sums are in name order, their comments in the order the kernel sent them: each
     // comment is a cache miss unless asked for a few readings ahead (~15 % of a read).
@@ -225,13 +226,16 @@ std::vector<CounterReading> NftBackend::readings_once(const std::string& table, 
         }
         const auto& sum = sums[i];
         CounterSample& sample =
-            result.emplace_back(counter_reading(sum.name, sum.comment, sum.packets, sum.bytes))
+            result
+                .emplace_back(counter_reading(sum.name, sum.comment, sum.packets, sum.bytes,
+                                              elements.unchanged()))
                 .sample;
         if (sample.wire.has(WireDifference::receive_offload) &&
-            !offloads.merged(sample.receive_devices())) {
+            !offloads.merged(sample.what().devices)) {
             sample.wire.remove(WireDifference::receive_offload);
         }
     }
+    descriptions.elements() = std::move(elements); // `sums` point into them: kept alive
     CounterDescriptions::keep(table, std::move(descriptions));
     if (objects != 0 && objects != result.size()) {
         std::inplace_merge(result.begin(), result.begin() + static_cast<std::ptrdiff_t>(objects),

@@ -49,10 +49,18 @@ class ElementCounterSums {
 
     // One Sum per name, in the byte order of the names (as the name cache keeps counter
     // objects: the readings then need no sort). Elements whose comment names no counter are left
-    // out.
-    std::vector<Sum> sums() const;
+    // out. With `last`, the sums of an earlier read of the same table: when it held the same
+    // elements with the same comments, in the order they came now (a table no reload changed),
+    // its order is taken instead of sorting 100,000 names again (~7 % of a read).
+    std::vector<Sum> sums(ElementCounterSums* last = nullptr);
+    // The last sums() found every element as `last` held it: each Sum's comment is the one its
+    // name had in that read.
+    bool unchanged() const { return unchanged_; }
 
   private:
+    // The same elements in the same order, each with the same name and comment, as `last`.
+    bool same_elements(const ElementCounterSums& last) const;
+
     struct Record {
         // The name's first 16 bytes as two big-endian numbers: comparing them orders names as
         // their bytes do, without reading the text (100,000 names share prefixes).
@@ -61,7 +69,15 @@ class ElementCounterSums {
         Sum sum;
     };
     static constexpr std::size_t chunk_bytes = std::size_t{1} << 20;
+    // The records by name (with their keys), as the last sums() sorted them.
+    struct Order {
+        std::uint64_t high;
+        std::uint64_t low;
+        std::uint32_t record;
+    };
     std::vector<Record> records_;
+    std::vector<Order> order_;
+    bool unchanged_ = false;
     std::vector<std::unique_ptr<char[]>> chunks_;
     std::size_t used_ = 0;     // of the last chunk
     std::size_t capacity_ = 0; // of the last chunk

@@ -36,5 +36,23 @@ TEST(CounterDescriptions, SameCommentSharedChangedCommentDecodedAgain) {
     EXPECT_NE(third.get("svc_in", in), a);
 }
 
+// A comment the caller knows unchanged is not compared where one kept entry has the name; two
+// entries of one name (an object and its carried elements) are told apart by their comments.
+TEST(CounterDescriptions, UnchangedCommentsAreComparedOnlyWhereANameIsKeptTwice) {
+    const std::string table = "acctc_descriptions_unchanged_test";
+    auto first = CounterDescriptions::take(table);
+    const auto object = first.get("svc_a", in);
+    const auto element = first.get("svc_a", out);
+    const auto single = first.get("svc_b", in);
+    EXPECT_NE(object, element);
+    CounterDescriptions::keep(table, std::move(first));
+
+    auto second = CounterDescriptions::take(table);
+    const auto asked = second.get("svc_a", out, true); // the object's entry comes first
+    EXPECT_NE(asked, object);
+    EXPECT_EQ(asked->labels, element->labels);
+    EXPECT_EQ(second.get("svc_b", in, true), single);
+}
+
 } // namespace
 } // namespace acctc::runtime

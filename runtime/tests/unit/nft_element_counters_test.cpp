@@ -71,5 +71,42 @@ TEST(ElementCounterSums, UndoAcrossChunksKeepsEarlierCommentsAndStoresLaterOnes)
     EXPECT_EQ(sums[1].bytes, 400U);
 }
 
+// A read of a table no reload changed takes the last read's order (no sort) and says its
+// comments are unchanged; one changed comment, or one element more, sorts again.
+TEST(ElementCounterSums, TheLastReadsOrderServesTheSameElements) {
+    const auto read = [](const std::string& changed, bool one_more) {
+        ElementCounterSums elements;
+        elements.add("svc_c2 acctc1 f=3 class=c2", 1, 10);
+        elements.add("svc_c1 acctc1 f=3 class=c1" + changed, 2, 20);
+        elements.add("svc_c2 acctc1 f=3 class=c2", 3, 30);
+        if (one_more) {
+            elements.add("svc_c0 acctc1 f=3 class=c0", 4, 40);
+        }
+        return elements;
+    };
+    ElementCounterSums first = read("", false);
+    EXPECT_EQ(first.sums().size(), 2U);
+    EXPECT_FALSE(first.unchanged());
+    ElementCounterSums second = read("", false);
+    const auto same = second.sums(&first);
+    EXPECT_TRUE(second.unchanged());
+    ASSERT_EQ(same.size(), 2U);
+    EXPECT_EQ(same[0].name, "svc_c1");
+    EXPECT_EQ(same[1].name, "svc_c2");
+    EXPECT_EQ(same[1].packets, 4U);
+    EXPECT_EQ(same[1].bytes, 40U);
+    ElementCounterSums third = read(" @b.acct:2", false);
+    const auto changed = third.sums(&second);
+    EXPECT_FALSE(third.unchanged());
+    ASSERT_EQ(changed.size(), 2U);
+    EXPECT_EQ(changed[0].comment, "acctc1 f=3 class=c1 @b.acct:2");
+    ElementCounterSums fourth = read(" @b.acct:2", true);
+    const auto more = fourth.sums(&third);
+    EXPECT_FALSE(fourth.unchanged());
+    ASSERT_EQ(more.size(), 3U);
+    EXPECT_EQ(more[0].name, "svc_c0");
+    EXPECT_EQ(more[2].packets, 4U);
+}
+
 } // namespace
 } // namespace acctc::runtime

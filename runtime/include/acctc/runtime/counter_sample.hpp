@@ -25,9 +25,16 @@ struct CounterDescription {
     // CounterSample::wire is what a reading resolved of it.
     WireDifferences wire{};
     // The devices whose receive offloads decide WireDifference::receive_offload (any device
-    // when empty).
-    std::vector<std::string> receive_devices{};
+    // when none): one list shared by the descriptions a read made that name the same devices,
+    // so that a read resolves 100,000 readings' devices by the list's address
+    // (ReceiveOffloadResolver), not by comparing their names. Null: none.
+    std::shared_ptr<const std::vector<std::string>> devices{};
     std::string origin{}; // "file:line", empty when the kernel object has no comment
+
+    const std::vector<std::string>& receive_devices() const {
+        static const std::vector<std::string> none;
+        return devices ? *devices : none;
+    }
 
     // The description decoded into `identity` (the host label, if any, stays in it).
     static std::shared_ptr<const CounterDescription> of(CounterIdentity identity);
@@ -56,7 +63,7 @@ struct CounterSample {
         return description ? *description : none;
     }
     const std::string& family() const { return what().family; }
-    const std::vector<std::string>& receive_devices() const { return what().receive_devices; }
+    const std::vector<std::string>& receive_devices() const { return what().receive_devices(); }
     // The family, or the counter name when the family is unknown.
     const std::string& family_or_name() const {
         return what().family.empty() ? counter : what().family;
@@ -91,9 +98,13 @@ struct CounterSample {
 };
 
 inline std::shared_ptr<const CounterDescription> CounterDescription::of(CounterIdentity identity) {
+    auto devices =
+        identity.receive_devices.empty()
+            ? nullptr
+            : std::make_shared<const std::vector<std::string>>(std::move(identity.receive_devices));
     return std::make_shared<const CounterDescription>(
         CounterDescription{std::move(identity.family), std::move(identity.labels), identity.wire,
-                           std::move(identity.receive_devices), std::move(identity.origin)});
+                           std::move(devices), std::move(identity.origin)});
 }
 
 } // namespace acctc::runtime

@@ -5,6 +5,7 @@
 #include "acctc/compile.hpp"
 #include "acctc/runtime/backend.hpp"
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -35,11 +36,17 @@ class ReceiveOffloadResolver {
   public:
     explicit ReceiveOffloadResolver(std::string netns) : netns_(std::move(netns)) {}
     bool merged(const std::vector<std::string>& patterns);
+    // The same for a description's receive devices (CounterDescription::devices): the list
+    // asked for last answers again by its address, without comparing names.
+    bool merged(const std::shared_ptr<const std::vector<std::string>>& devices);
 
   private:
     std::string netns_;
     std::optional<std::vector<std::string>> merging_; // the devices that merge
     std::optional<std::pair<std::vector<std::string>, bool>> last_;
+    std::shared_ptr<const std::vector<std::string>> last_list_; // held: its address stays unique
+    bool last_list_merged_ = false;
+    bool list_asked_ = false;
 };
 
 // Keeps WireDifference::receive_offload on the readings whose receive devices (every device
