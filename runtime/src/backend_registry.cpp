@@ -98,6 +98,9 @@ class ReadingsWithKind final : public Backend {
         mark(readings);
         return readings;
     }
+    std::vector<std::string> unfinished_policies() override {
+        return backend_->unfinished_policies();
+    }
     RemoveReport remove(const std::string& policy) override {
         auto report = backend_->remove(policy);
         mark(report.final_counters);

@@ -90,8 +90,9 @@ class Backend {
     // stopped half-way (unfinished_policies) is not read: named, it is ErrorKind::unknown_table.
     virtual std::vector<CounterReading> counters(const std::string& policy, bool reset) = 0;
     // Policies whose apply stopped half-way (killed between the two steps of a new nft table,
-    // nft_new_table.hpp): loaded, but counting nothing until the next apply or remove.
-    virtual std::vector<std::string> unfinished_policies() { return {}; }
+    // nft_new_table.hpp): loaded, but counting nothing until the next apply or remove. Pure, so
+    // that a wrapper or a new backend cannot silently answer "none".
+    virtual std::vector<std::string> unfinished_policies() = 0;
     // Deletes the policy's table and reports its counters' final values.
     virtual RemoveReport remove(const std::string& policy) = 0;
     // The policy's ruleset as loaded, normalised for diffing (no counter values).
