@@ -102,6 +102,14 @@ std::string without_all(std::string text, const std::string& piece) {
     return text;
 }
 
+// `text` without the rules of parts 0 and 1: each `before` PART `after` removed.
+std::string without_parts(std::string text, const std::string& before, const std::string& after) {
+    for (const char* part : {"0", "1"}) {
+        text = replaced(text, before + part + after, "");
+    }
+    return text;
+}
+
 TEST(Breakdown, HostStepsEmptyTheHostChainThenThePartsThenDropTheElementCounters) {
     const auto steps = breakdown_rulesets(hosts);
     ASSERT_TRUE(steps);
@@ -112,15 +120,10 @@ TEST(Breakdown, HostStepsEmptyTheHostChainThenThePartsThenDropTheElementCounters
                        "hosts_hosts_src_v4_p0, 1 : goto hosts_hosts_src_v4_p1 } comment "
                        "\"h.acct:3\"\n",
                        ""));
-    std::string dispatch = hosts;
-    for (const char* part : {"0", "1"}) {
-        dispatch = replaced(dispatch,
-                            std::string("\t\tupdate @hosts_hosts_v4_p") + part +
-                                " { ip saddr } return comment \"h.acct:3\"\n\t\tcounter name "
-                                "\"hosts_overflow\" comment \"h.acct:3\"\n",
-                            "");
-    }
-    EXPECT_EQ(steps->dispatch, dispatch);
+    EXPECT_EQ(steps->dispatch,
+              without_parts(hosts, "\t\tupdate @hosts_hosts_v4_p",
+                            " { ip saddr } return comment \"h.acct:3\"\n\t\tcounter name "
+                            "\"hosts_overflow\" comment \"h.acct:3\"\n"));
     EXPECT_EQ(steps->lookup, without_all(hosts, "\t\tcounter\n"));
 }
 
@@ -204,16 +207,12 @@ TEST(Breakdown, ElementCounterStepsEmptyTheClassifyChainThenThePartsThenDropTheC
                                     "\"e.acct:3\"\n",
                                     ""));
     // The parts' chains and the miss chain emptied: what the hash and the verdict map cost.
-    std::string dispatch =
-        replaced(elements, "\t\tcounter name \"svc_rest\" comment \"e.acct:5\"\n", "");
-    for (const char* part : {"0", "1"}) {
-        dispatch = replaced(dispatch,
-                            std::string("\t\tth dport @classify_svc_e") + part +
-                                " return comment \"e.acct:3\"\n\t\tgoto classify_svc_miss "
-                                "comment \"e.acct:3\"\n",
-                            "");
-    }
-    EXPECT_EQ(steps->dispatch, dispatch);
+    EXPECT_EQ(
+        steps->dispatch,
+        without_parts(
+            replaced(elements, "\t\tcounter name \"svc_rest\" comment \"e.acct:5\"\n", ""),
+            "\t\tth dport @classify_svc_e",
+            " return comment \"e.acct:3\"\n\t\tgoto classify_svc_miss comment \"e.acct:3\"\n"));
     EXPECT_EQ(steps->lookup, without_all(elements, "\t\tcounter\n"));
 }
 
