@@ -6,6 +6,7 @@
 #include "well_known.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <iterator>
 #include <map>
@@ -343,6 +344,12 @@ class Emitter {
     std::map<const Statement*, iptables::LookupTree> plans_;
     std::string tree_role_;
     std::size_t tree_chains_ = 0;
+    // Chains the rule's trees may nest below their root (0: no tree, the entries in a row). A
+    // tree's misses go on in a continuation chain below its leaves, so the trees of one chain
+    // share the depth one tree has alone (share_depth()).
+    std::size_t tree_max_depth_ = iptables::LookupShape{}.max_depth;
+    // Of the chain being emitted, per rule: the depth its tree gets (0: none, or not a map).
+    std::vector<std::size_t> tree_depths_;
 
     std::string new_chain(const std::string& role);
     std::vector<Alt> expand(const std::vector<Condition>& conditions) const;
@@ -352,8 +359,11 @@ class Emitter {
     std::vector<Spec> address_atoms(const Condition& c) const;
     std::vector<Spec> port_atoms(Field field, const IntervalSet& ports, std::uint8_t protocol,
                                  bool negate) const;
+    // `levels`: chains the trees before `begin` already nest the continuation below the chain
+    // that holds the first rule.
     void emit_chain(std::size_t index, const std::string& role,
-                    const std::vector<rules::Rule>& rules, std::size_t begin);
+                    const std::vector<rules::Rule>& rules, std::size_t begin,
+                    std::size_t levels = 0);
     void emit_statements(std::size_t index, const Spec& spec, const rules::Rule& rule,
                          const std::string& miss);
     const iptables::LookupTree& plan(const Statement& s);
@@ -941,9 +951,70 @@ const iptables::LookupTree& Emitter::plan(const Statement& s) {
             widths.push_back(rules::info(f).width);
             aligned.push_back(rules::info(f).iptables == rules::IptablesForm::address);
         }
-        at->second = iptables::plan_lookup_tree(s.entries, widths, aligned);
+        iptables::LookupShape shape;
+        shape.max_depth = tree_max_depth_;
+        if (tree_max_depth_ == 0) { // one leaf: the entries in a row
+            at->second.nodes.resize(1);
+            for (std::size_t e = 0; e < s.entries.size(); ++e) {
+                at->second.nodes[0].entries.push_back(e);
+            }
+        } else {
+            at->second = iptables::plan_lookup_tree(s.entries, widths, aligned, shape);
+        }
     }
     return at->second;
+}
+
+// A rule that may end its chain through a lookup tree (a count map of a tree's size, returning).
+bool may_have_tree(const rules::Rule& rule) {
+    const auto& st = rule.statements;
+    return st.size() >= 2 && st.back().kind == Statement::Kind::ret &&
+           st[st.size() - 2].kind == Statement::Kind::count_map &&
+           st[st.size() - 2].entries.size() >= iptables::LookupShape{}.min_entries;
+}
+
+// The levels each of the trees of `sizes` entries (in chain order) may nest, when after the
+// first each is entered from the continuation chain below the last one's leaves (two levels
+// more), all within one tree's depth. A walk of a tree of n entries and depth d costs about
+// d * (n / leaf)^(1/d) rules: each level goes where it shortens the walk most. Trees that find
+// no room (three fit at most) are their entries in a row, the smallest first.
+std::vector<std::size_t> share_depth(const std::vector<std::size_t>& sizes) {
+    const iptables::LookupShape shape;
+    const auto cost = [&](std::size_t n, std::size_t d) {
+        const double leaves = std::ceil(static_cast<double>(n) / shape.leaf_size);
+        return d == 0 ? static_cast<double>(n)
+                      : static_cast<double>(d) * std::pow(leaves, 1.0 / static_cast<double>(d));
+    };
+    std::vector<std::size_t> depth(sizes.size(), 1);
+    std::size_t trees = sizes.size();
+    while (trees > 0 && 3 * trees - 2 > shape.max_depth) {
+        std::size_t smallest = sizes.size();
+        for (std::size_t t = 0; t < sizes.size(); ++t) {
+            if (depth[t] != 0 && (smallest == sizes.size() || sizes[t] < sizes[smallest])) {
+                smallest = t;
+            }
+        }
+        depth[smallest] = 0;
+        --trees;
+    }
+    for (std::size_t left = trees == 0 ? 0 : shape.max_depth - (3 * trees - 2); left > 0; --left) {
+        std::size_t best = 0;
+        double gain = -1;
+        for (std::size_t t = 0; t < sizes.size(); ++t) {
+            if (depth[t] != 0 && cost(sizes[t], depth[t]) - cost(sizes[t], depth[t] + 1) > gain) {
+                gain = cost(sizes[t], depth[t]) - cost(sizes[t], depth[t] + 1);
+                best = t;
+            }
+        }
+        ++depth[best];
+    }
+    return depth;
+}
+
+// What `levels` left of one tree's depth still holds: the depth given, or less.
+std::size_t depth_left(std::size_t given, std::size_t levels) {
+    const std::size_t whole = iptables::LookupShape{}.max_depth;
+    return std::min(given, whole > levels ? whole - levels : 0);
 }
 
 // Whether a rule ends its chain through a lookup tree, whose misses go on with the rest of the
@@ -1100,12 +1171,31 @@ rules::Rule fold_key_conditions(const rules::Rule& rule) {
 // does (exclusions go on with the rest of this chain, moved into a continuation chain, so that
 // RETURN and goto-to-a-counter keep reaching this chain's caller).
 void Emitter::emit_chain(std::size_t index, const std::string& role,
-                         const std::vector<rules::Rule>& rules, std::size_t begin) {
+                         const std::vector<rules::Rule>& rules, std::size_t begin,
+                         std::size_t levels) {
+    if (begin == 0) { // the chain's first call; continuations come back with later rules
+        std::vector<std::size_t> at;
+        std::vector<std::size_t> sizes;
+        for (std::size_t i = 0; i < rules.size(); ++i) {
+            if (for_family(rules[i], family_) && may_have_tree(rules[i])) {
+                at.push_back(i);
+                sizes.push_back(rules[i].statements[rules[i].statements.size() - 2].entries.size());
+            }
+        }
+        tree_depths_.assign(rules.size(), 0);
+        const auto depths = share_depth(sizes);
+        for (std::size_t t = 0; t < at.size(); ++t) {
+            tree_depths_[at[t]] = depths[t];
+        }
+    }
     for (std::size_t i = begin; i < rules.size(); ++i) {
         const rules::Rule rule = fold_key_conditions(rules[i]);
         if (!for_family(rule, family_)) {
             continue;
         }
+        // The share planned, or what the stages of exclusions before it left of it.
+        tree_max_depth_ = may_have_tree(rules[i]) ? depth_left(tree_depths_[i], levels)
+                                                  : iptables::LookupShape{}.max_depth;
         const auto alts = expand(rule.conditions);
         const bool ends_chain =
             !rule.statements.empty() && (rule.statements.back().kind == Statement::Kind::ret ||
@@ -1142,7 +1232,8 @@ void Emitter::emit_chain(std::size_t index, const std::string& role,
             if (!rest.empty()) {
                 // Packets no alternative took go on with the rest, too.
                 line(index, Spec{}, rule.origin, miss);
-                emit_chain(rest_index, role + "-r" + std::to_string(i), rules, i + 1);
+                emit_chain(rest_index, role + "-r" + std::to_string(i), rules, i + 1,
+                           levels + tree_max_depth_ + 2);
                 return;
             }
             continue;
@@ -1219,7 +1310,9 @@ void Emitter::emit_chain(std::size_t index, const std::string& role,
             }
         }
         if (more) {
-            emit_chain(rest_index, role + "-r" + std::to_string(i), rules, i + 1);
+            // Below the stages (and the trees some of them may hold).
+            emit_chain(rest_index, role + "-r" + std::to_string(i), rules, i + 1,
+                       levels + groups.size() + tree_max_depth_ + 2);
         }
         return;
     }

@@ -1120,26 +1120,32 @@ protocol_port_tuples(const ir::Match& m) {
     return std::pair{port->field, std::move(tuples)};
 }
 
-std::vector<Rule> Lowering::classify_body(const ir::Classify& classify,
-                                          const std::vector<std::string>& names) {
-    std::vector<Rule> body;
-    auto unreachable = [&](const ir::Class& cls) {
-        diag_.warning(cls.range, "class '" + cls.label + "' can never match: earlier classes of '" +
-                                     classify.name + "' take all its packets");
-    };
+// A run of consecutive classes lowered together: the rules, the index past its last class and
+// the classes in it that earlier classes of the run leave nothing to.
+struct ClassRun {
+    std::size_t end = 0;
+    std::vector<Rule> rules;
+    std::vector<std::size_t> unreachable;
+};
 
-    // 1. One key for all classes: a first-match partition into one map per field. Each
-    // class's key is taken as it is read (100,000 keys are not kept), and all of it dropped
-    // if a later class has another shape.
+// In a classification of several runs, a run of fewer classes stays rules: a lookup costs about
+// what a few rules do, and small mixed classifications keep the rules they always had.
+constexpr std::size_t min_map_run = 4;
+
+// 1. Classes from `begin` with one key of one shape: a first-match partition into one map per
+// field. Each class's key is taken as it is read (100,000 keys are not kept). Ends before the
+// first class of another shape (end == begin: that is the first).
+ClassRun one_key_run(const std::vector<ir::Class>& classes, std::size_t begin,
+                     const std::vector<std::string>& names, const std::string& origin) {
+    ClassRun run;
+    run.end = begin;
     std::optional<Key> shape;
     std::vector<Coverage> covered;
     std::vector<std::vector<rules::MapEntry>> entries;
-    std::vector<std::size_t> unreachable_classes;
-    bool mapped = !classify.classes.empty();
     Key key; // read class by class into the same buffers
-    for (std::size_t c = 0; c < classify.classes.size() && mapped; ++c) {
-        if (!single_key(classify.classes[c].match, key) || (shape && !shape->operator_same(key))) {
-            mapped = false;
+    for (; run.end < classes.size(); ++run.end) {
+        const std::size_t c = run.end;
+        if (!single_key(classes[c].match, key) || (shape && !shape->operator_same(key))) {
             break;
         }
         if (!shape) {
@@ -1155,54 +1161,50 @@ std::vector<Rule> Lowering::classify_body(const ir::Classify& classify,
             }
         }
         if (!reachable) {
-            unreachable_classes.push_back(c);
+            run.unreachable.push_back(c);
         }
     }
-    if (mapped) {
-        for (const std::size_t c : unreachable_classes) {
-            unreachable(classify.classes[c]);
+    for (std::size_t f = 0; shape && f < shape->fields.size(); ++f) {
+        if (entries[f].empty()) {
+            continue;
         }
-        for (std::size_t f = 0; f < shape->fields.size(); ++f) {
-            if (entries[f].empty()) {
-                continue;
-            }
-            const auto by_start = [](const auto& a, const auto& b) {
-                return a.key[0].lo < b.key[0].lo;
-            };
-            // Classes are often written in order: a check instead of moving 100,000 entries.
-            if (!std::is_sorted(entries[f].begin(), entries[f].end(), by_start)) {
-                std::sort(entries[f].begin(), entries[f].end(), by_start);
-            }
-            Rule rule = make_rule(shape->depends, {}, classify.origin);
-            Statement s;
-            s.kind = Statement::Kind::count_map;
-            s.key = {shape->fields[f]};
-            s.entries = std::move(entries[f]);
-            rule.statements.push_back(std::move(s));
-            rule.statements.push_back(simple(Statement::Kind::ret));
-            body.push_back(std::move(rule));
+        const auto by_start = [](const auto& a, const auto& b) {
+            return a.key[0].lo < b.key[0].lo;
+        };
+        // Classes are often written in order: a check instead of moving 100,000 entries.
+        if (!std::is_sorted(entries[f].begin(), entries[f].end(), by_start)) {
+            std::sort(entries[f].begin(), entries[f].end(), by_start);
         }
-        return body;
+        Rule rule = make_rule(shape->depends, {}, origin);
+        Statement s;
+        s.kind = Statement::Kind::count_map;
+        s.key = {shape->fields[f]};
+        s.entries = std::move(entries[f]);
+        rule.statements.push_back(std::move(s));
+        rule.statements.push_back(simple(Statement::Kind::ret));
+        run.rules.push_back(std::move(rule));
     }
+    return run;
+}
 
-    // 2. Protocol and exact port for every class: one concatenated-key map. The classes'
-    // tuples are gathered in class order, then sorted: the first class with a tuple takes it (a
-    // tree of 100,000 tuples cost a walk and a node each). A class that takes none is
-    // unreachable. Warned as they were when the tuples went into a tree class by class: only
-    // the classes read before one without the shape, or before the one that passed
-    // max_concat_entries.
+// 2. Classes from `begin` of protocol and exact ports: one concatenated-key map. The tuples are
+// gathered in class order, then sorted: the first class with a tuple takes it (a tree of 100,000
+// tuples cost a walk and a node each); a class that takes none is unreachable. No run (end ==
+// begin) past max_concat_entries tuples.
+ClassRun protocol_port_run(const std::vector<ir::Class>& classes, std::size_t begin,
+                           const std::vector<std::string>& names, const std::string& origin) {
+    ClassRun run;
+    run.end = begin;
     std::optional<Field> port_field;
     std::vector<std::pair<std::pair<u128, u128>, std::size_t>> tuples; // tuple, class
-    std::size_t read = classify.classes.size(); // the classes read before the shape broke
-    for (std::size_t c = 0; c < classify.classes.size(); ++c) {
-        auto t = protocol_port_tuples(classify.classes[c].match);
+    for (; run.end < classes.size(); ++run.end) {
+        auto t = protocol_port_tuples(classes[run.end].match);
         if (!t || (port_field && *port_field != t->first)) {
-            read = c;
             break;
         }
         port_field = t->first;
         for (const auto& tuple : t->second) {
-            tuples.emplace_back(tuple, c);
+            tuples.emplace_back(tuple, run.end);
         }
     }
     std::sort(tuples.begin(), tuples.end()); // equal tuples stay in class order
@@ -1213,63 +1215,84 @@ std::vector<Rule> Lowering::classify_body(const ir::Classify& classify,
             takers.push_back(i);
         }
     }
-    bool concat = read == classify.classes.size();
-    if (takers.size() > max_concat_entries) {
-        // Read up to the class whose tuples passed the limit.
-        std::vector<std::size_t> firsts;
-        firsts.reserve(takers.size());
-        for (const std::size_t i : takers) {
-            firsts.push_back(tuples[i].second);
-        }
-        std::nth_element(firsts.begin(), firsts.begin() + max_concat_entries, firsts.end());
-        read = std::min(read, firsts[max_concat_entries] + 1);
-        concat = false;
+    if (!port_field || takers.size() > max_concat_entries) {
+        run.end = begin;
+        return run;
     }
-    std::vector<bool> reachable(read);
+    std::vector<bool> reachable(run.end - begin);
     for (const std::size_t i : takers) {
-        if (tuples[i].second < read) {
-            reachable[tuples[i].second] = true;
+        reachable[tuples[i].second - begin] = true;
+    }
+    for (std::size_t c = begin; c < run.end; ++c) {
+        if (!reachable[c - begin]) {
+            run.unreachable.push_back(c);
         }
     }
-    for (std::size_t c = 0; c < read; ++c) {
-        if (!reachable[c]) {
-            unreachable(classify.classes[c]);
-        }
+    Rule rule;
+    rule.origin = origin;
+    Statement s;
+    s.kind = Statement::Kind::count_map;
+    s.key = {Field::l4proto, *port_field};
+    s.entries.reserve(takers.size());
+    for (const std::size_t i : takers) {
+        const auto& [tuple, c] = tuples[i];
+        s.entries.push_back(
+            {{Interval{tuple.first, tuple.first}, Interval{tuple.second, tuple.second}}, names[c]});
     }
-    if (concat && port_field) {
-        Rule rule;
-        rule.origin = classify.origin;
-        Statement s;
-        s.kind = Statement::Kind::count_map;
-        s.key = {Field::l4proto, *port_field};
-        s.entries.reserve(takers.size());
-        for (const std::size_t i : takers) {
-            const auto& [tuple, c] = tuples[i];
-            s.entries.push_back(
-                {{Interval{tuple.first, tuple.first}, Interval{tuple.second, tuple.second}},
-                 names[c]});
-        }
-        rule.statements.push_back(std::move(s));
-        rule.statements.push_back(simple(Statement::Kind::ret));
-        body.push_back(std::move(rule));
-        return body;
-    }
+    rule.statements.push_back(std::move(s));
+    rule.statements.push_back(simple(Statement::Kind::ret));
+    run.rules.push_back(std::move(rule));
+    return run;
+}
 
-    // 3. Anything else: one rule per class and alternative, first match returns.
-    std::vector<std::vector<Condition>> seen;
-    bool catch_all = false;
-    for (std::size_t c = 0; c < classify.classes.size(); ++c) {
-        const ir::Class& cls = classify.classes[c];
-        const auto alts = alternatives(cls.match);
-        if (catch_all) {
-            unreachable(cls);
+// The classes in order, as runs: the longest run of one map's shape from each class on (one key,
+// else protocol and port), and 3., one rule per class and alternative, first match returns, for a
+// class that starts no run. Runs keep first match: a packet no class of a run takes meets the
+// next run's rules, as it met the next class's.
+std::vector<Rule> Lowering::classify_body(const ir::Classify& classify,
+                                          const std::vector<std::string>& names) {
+    const std::vector<ir::Class>& classes = classify.classes;
+    std::vector<Rule> body;
+    auto unreachable = [&](const ir::Class& cls) {
+        diag_.warning(cls.range, "class '" + cls.label + "' can never match: earlier classes of '" +
+                                     classify.name + "' take all its packets");
+    };
+    bool catch_all = false; // a class without conditions took everything after it
+    for (std::size_t begin = 0; begin < classes.size();) {
+        ClassRun run;
+        run.end = begin;
+        if (!catch_all) {
+            run = one_key_run(classes, begin, names, classify.origin);
+            if (run.end < classes.size()) {
+                ClassRun concat = protocol_port_run(classes, begin, names, classify.origin);
+                if (concat.end > run.end) {
+                    run = std::move(concat);
+                }
+            }
+            for (const std::size_t c : run.unreachable) {
+                unreachable(classes[c]);
+            }
         }
-        for (const auto& alt : alts) {
-            Rule rule = make_rule(alt.conditions, {}, cls.origin);
-            rule.statements.push_back(count(names[c]));
-            rule.statements.push_back(simple(Statement::Kind::ret));
-            body.push_back(std::move(rule));
-            catch_all = catch_all || alt.conditions.empty();
+        const bool whole = begin == 0 && run.end == classes.size();
+        if (run.end > begin && (whole || run.end - begin >= min_map_run)) {
+            std::move(run.rules.begin(), run.rules.end(), std::back_inserter(body));
+            begin = run.end;
+            continue;
+        }
+        // A short run's classes (a class of no run's shape: that one) as rules. A class without
+        // conditions is of no run's shape: only this loop sets catch_all.
+        for (const std::size_t last = std::max(run.end, begin + 1); begin < last; ++begin) {
+            const ir::Class& cls = classes[begin];
+            if (catch_all) {
+                unreachable(cls);
+            }
+            for (const auto& alt : alternatives(cls.match)) {
+                Rule rule = make_rule(alt.conditions, {}, cls.origin);
+                rule.statements.push_back(count(names[begin]));
+                rule.statements.push_back(simple(Statement::Kind::ret));
+                body.push_back(std::move(rule));
+                catch_all = catch_all || alt.conditions.empty();
+            }
         }
     }
     return body;

@@ -211,15 +211,65 @@ TEST(Lower, ProtocolAndPortMapGoesToTheFirstClassOfATuple) {
     expect_only_unreachable(c.diagnostics, "again");
 }
 
-// A class without the protocol+port shape ends the map: the classes read before it were warned
-// (as they always were), the rules take over.
-TEST(Lower, ProtocolAndPortMapBrokenByAnotherShape) {
+void expect_unreachable(const Diagnostics& diagnostics, const std::vector<std::string>& labels) {
+    ASSERT_EQ(diagnostics.all().size(), labels.size());
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+        EXPECT_NE(diagnostics.all()[i].message.find("'" + labels[i] + "' can never match"),
+                  std::string::npos)
+            << diagnostics.all()[i].message;
+    }
+}
+
+// A class without the protocol+port shape ends a run; runs shorter than four classes stay one
+// rule per class. Each run's classes that an earlier class of the run covers are warned.
+TEST(Lower, ShortRunsOfAMixedClassificationStayRules) {
     auto c = check("policy p\nclassify k forward {\n a: tcp dport 80\n b: tcp dport 80\n"
                    " c: icmp\n d: udp dport 53\n e: udp dport 53\n}\n");
     const auto table = lower_policy(c.policy, c.diagnostics);
     const auto* chain = find_chain(table, "classify_k");
     ASSERT_EQ(chain->rules.size(), 5U); // one rule per class
-    expect_only_unreachable(c.diagnostics, "b");
+    expect_unreachable(c.diagnostics, {"b", "e"});
+}
+
+// A long classification mixing shapes is a map per run of one shape, in class order, each
+// returning on a hit: first match across runs, rules only for the classes of no run.
+TEST(Lower, RunsOfOneShapeBecomeAMapEach) {
+    std::string source = "policy p\nclassify k forward {\n";
+    for (int i = 0; i < 6; ++i) {
+        source += " u" + std::to_string(i) + ": udp dport " + std::to_string(1000 + i) + "\n";
+    }
+    for (int i = 0; i < 5; ++i) {
+        source += " n" + std::to_string(i) + ": from 198.18." + std::to_string(i) + ".0/24\n";
+    }
+    source += " mixed: udp dport 7 from 198.18.9.1\n";
+    for (int i = 0; i < 4; ++i) {
+        source += " t" + std::to_string(i) + ": " + (i % 2 ? "tcp" : "udp") + " dport " +
+                  std::to_string(2000 + i) + "\n";
+    }
+    source += " again: udp dport 1000\n}\n";
+    auto c = check(source);
+    const auto table = lower_policy(c.policy, c.diagnostics);
+    const auto* chain = find_chain(table, "classify_k");
+    using Kind = rules::Statement::Kind;
+    const std::vector<std::pair<std::vector<rules::Field>, std::size_t>> maps{
+        {{rules::Field::dport}, 6},
+        {{rules::Field::ip_saddr}, 5},
+        {{}, 0},
+        {{rules::Field::l4proto, rules::Field::dport}, 5}};
+    ASSERT_EQ(chain->rules.size(), maps.size());
+    for (std::size_t r = 0; r < maps.size(); ++r) {
+        const auto& rule = chain->rules[r];
+        EXPECT_EQ(rule.statements.back().kind, Kind::ret);
+        if (maps[r].first.empty()) { // the class of no run's shape: its own rule
+            EXPECT_EQ(rule.statements.front().kind, Kind::count);
+            continue;
+        }
+        ASSERT_EQ(rule.statements.front().kind, Kind::count_map) << r;
+        EXPECT_EQ(rule.statements.front().key, maps[r].first) << r;
+        EXPECT_EQ(rule.statements.front().entries.size(), maps[r].second) << r;
+    }
+    // `again` is a tuple of the protocol+port run, reachable there (u0 is another run's).
+    EXPECT_TRUE(c.diagnostics.all().empty());
 }
 
 // Classes out of key order: what a later class shares with an earlier one goes to the earlier.

@@ -101,11 +101,7 @@ TEST_P(LanHostsExample, CountersJsonShowsEachLanHost) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, LanHostsExample,
                          ::testing::Values("nft", "iptables-legacy", "iptables-nft"),
-                         [](const auto& param) {
-                             std::string name = param.param;
-                             std::replace(name.begin(), name.end(), '-', '_');
-                             return name;
-                         });
+                         [](const auto& param) { return backend_test_name(param.param); });
 
 } // namespace
 } // namespace acctc::runtime::testing

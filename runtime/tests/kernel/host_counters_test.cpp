@@ -233,14 +233,7 @@ TEST(HostCounterParts, PartsCountEachHostOnceOverflowWhenFullAndSurviveReloads) 
     backend->remove("hosts");
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, HostCounters,
-                         ::testing::Values(BackendKind::nftables, BackendKind::iptables_legacy,
-                                           BackendKind::iptables_nft),
-                         [](const auto& param) {
-                             std::string name(backend_info(param.param).name);
-                             std::replace(name.begin(), name.end(), '-', '_');
-                             return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(Backends, HostCounters, every_backend(), backend_param_name);
 
 } // namespace
 } // namespace acctc::runtime::testing

@@ -2,6 +2,7 @@
 
 #include "acctc/runtime/netns.hpp"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <array>
 #include <cerrno>
@@ -144,6 +145,11 @@ CompiledPolicy make_policy(const std::string& policy, const std::string& definit
             {counter, origin == origins.end() ? policy + ".acct:1" : origin->second});
     }
     return compiled;
+}
+
+std::string backend_test_name(std::string name) {
+    std::replace(name.begin(), name.end(), '-', '_');
+    return name;
 }
 
 UdpTraffic::UdpTraffic(const std::string& netns, std::uint16_t port) : port_(port) {

@@ -3,11 +3,13 @@
 #pragma once
 
 #include "acctc/compile.hpp"
+#include "acctc/runtime/backend.hpp"
 #include "acctc/runtime/counter_sample.hpp"
 
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <gtest/gtest.h>
 #include <map>
 #include <string>
 #include <thread>
@@ -17,6 +19,19 @@ namespace acctc::runtime::testing {
 
 // Runs a shell command; returns its stdout. Fails the test (throws) when it exits non-zero.
 std::string shell(const std::string& command);
+
+// A backend's name as a test parameter's name, which gtest allows no '-' in.
+std::string backend_test_name(std::string name);
+
+// Every backend as the parameters of a test (INSTANTIATE_TEST_SUITE_P(Backends, SUITE,
+// every_backend(), backend_param_name)).
+inline auto every_backend() {
+    return ::testing::Values(BackendKind::nftables, BackendKind::iptables_legacy,
+                             BackendKind::iptables_nft);
+}
+inline std::string backend_param_name(const ::testing::TestParamInfo<BackendKind>& info) {
+    return backend_test_name(std::string(backend_info(info.param).name));
+}
 // Runs a shell command; returns its exit status and stores stdout and stderr.
 int shell_status(const std::string& command, std::string* out = nullptr,
                  std::string* err = nullptr);
