@@ -68,7 +68,8 @@ int run_bench(const std::vector<std::string>& args) {
         "quick", po::bool_switch(&quick),
         "3 repetitions of 100 ms, apply timings on 1,000 classes only")(
         "kinds", po::value(&kinds),
-        "class kinds, comma-separated: ports,networks,protoport,gids,hosts (default all)")(
+        "class kinds, comma-separated: ports,networks,protoport,gids,hosts,mixed (default "
+        "all but mixed: half ports, half networks)")(
         "ip", po::value(&ip_versions),
         "the traffic's IP versions, comma-separated: 4,6 (default both)")(
         "hosts", po::value(&hosts),

@@ -54,6 +54,20 @@ std::uint16_t class_port(ClassKind kind, std::size_t index) {
                                       (kind == ClassKind::protoport ? index / 2 : index));
 }
 
+// The i-th of `classes` classes of a kind as a class of a kind of one key: a mixed
+// classification's first half are ports, its second half networks.
+struct OneKeyClass {
+    ClassKind kind;
+    std::size_t index;
+};
+OneKeyClass one_key_class(ClassKind kind, std::size_t classes, std::size_t i) {
+    if (kind != ClassKind::mixed) {
+        return {kind, i};
+    }
+    return i < classes / 2 ? OneKeyClass{ClassKind::ports, i}
+                           : OneKeyClass{ClassKind::networks, i - classes / 2};
+}
+
 // The class's match in acctc's language and in nft's.
 std::string acctc_match(ClassKind kind, std::size_t index, bool ipv6) {
     switch (kind) {
@@ -66,6 +80,7 @@ std::string acctc_match(ClassKind kind, std::size_t index, bool ipv6) {
     case ClassKind::gids:
         return "owner group " + std::to_string(first_gid + index);
     case ClassKind::hosts:
+    case ClassKind::mixed: // one_key_class() first
         break;
     }
     return {};
@@ -81,6 +96,7 @@ std::string nft_match(ClassKind kind, std::size_t index, bool ipv6) {
     case ClassKind::gids:
         return "meta skgid " + std::to_string(first_gid + index);
     case ClassKind::hosts:
+    case ClassKind::mixed: // one_key_class() first
         break;
     }
     return {};
@@ -162,13 +178,15 @@ std::string to_string(ClassKind kind) {
         return "gids";
     case ClassKind::hosts:
         return "hosts";
+    case ClassKind::mixed:
+        return "mixed";
     }
     return "?";
 }
 
 std::optional<ClassKind> parse_class_kind(std::string_view text) {
     for (auto kind : {ClassKind::ports, ClassKind::networks, ClassKind::protoport, ClassKind::gids,
-                      ClassKind::hosts}) {
+                      ClassKind::hosts, ClassKind::mixed}) {
         if (text == to_string(kind)) {
             return kind;
         }
@@ -188,6 +206,8 @@ std::size_t max_classes(ClassKind kind) {
         return 1'000'000;
     case ClassKind::hosts:
         return 65536; // a /16
+    case ClassKind::mixed:
+        return 2 * max_classes(ClassKind::networks);
     }
     return 0;
 }
@@ -216,8 +236,10 @@ BenchPolicy make_bench_policy(ClassKind kind, std::size_t classes,
     policy.rest_counter = "svc_rest";
     policy.output_hook = on_output_hook(kind);
 
-    policy.source = classify_source(kind, classes, addressing.wan_interface,
-                                    [&](std::size_t i) { return acctc_match(kind, i, ipv6); });
+    policy.source = classify_source(kind, classes, addressing.wan_interface, [&](std::size_t i) {
+        const auto one = one_key_class(kind, classes, i);
+        return acctc_match(one.kind, one.index, ipv6);
+    });
 
     // The hand-written equivalent: same counters, same hook, same first-match semantics.
     const std::string table = "acctc_" + policy.naive_policy;
@@ -237,7 +259,8 @@ BenchPolicy make_bench_policy(ClassKind kind, std::size_t classes,
                        addressing.wan_interface + "\" jump naive\n\t}\n";
     naive += "\tchain naive {\n";
     for (std::size_t i = 0; i < classes; ++i) {
-        naive += "\t\t" + nft_match(kind, i, ipv6) + " counter name \"" + prefix + "c" +
+        const auto one = one_key_class(kind, classes, i);
+        naive += "\t\t" + nft_match(one.kind, one.index, ipv6) + " counter name \"" + prefix + "c" +
                  std::to_string(i) + "\" return\n";
     }
     naive += "\t\tcounter name \"" + prefix + "rest\"\n\t}\n}\n";
@@ -249,20 +272,22 @@ BenchPolicy make_bench_policy(ClassKind kind, std::size_t classes,
         flow.source = ipv6 ? addressing.source6 : addressing.source;
         flow.destination = ipv6 ? addressing.destination6 : addressing.destination;
         flow.source_port = static_cast<std::uint16_t>(40000 + j);
-        flow.destination_port = 9; // discard
-        switch (kind) {
+        flow.destination_port = 9; // discard: below every port class
+        const auto one = one_key_class(kind, classes, index);
+        switch (one.kind) {
         case ClassKind::ports:
         case ClassKind::protoport:
-            flow.destination_port = class_port(kind, index);
+            flow.destination_port = class_port(one.kind, one.index);
             break;
         case ClassKind::networks:
-            flow.source = network_address(index, ipv6);
+            flow.source = network_address(one.index, ipv6);
             flow.source.bytes[ipv6 ? 15 : 3] |= 1; // a host inside the /30 (/126)
             break;
         case ClassKind::gids:
-            flow.gid = static_cast<gid_t>(first_gid + index);
+            flow.gid = static_cast<gid_t>(first_gid + one.index);
             break;
         case ClassKind::hosts:
+        case ClassKind::mixed:
             break;
         }
         policy.flows.push_back(flow);

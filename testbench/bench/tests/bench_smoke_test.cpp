@@ -146,16 +146,17 @@ TEST(BenchSmoke, CompileTimingsCoverEveryKind) {
 }
 
 // acctc's iptables output through iptables-nft and iptables-legacy: 20 classes make lookup
-// trees (docs/iptables.md), and every flow lands in its class there too.
+// trees (docs/iptables.md; mixed: two trees of 10 in one chain), and every flow lands in its
+// class there too.
 TEST(BenchSmoke, IptablesVariantsCountEveryFlowInItsClass) {
     const auto output =
         run(std::string(ACCTC_BINARY) +
-            " bench --quick --classes 20 --kinds ports,networks,protoport,gids --ip 4 "
+            " bench --quick --classes 20 --kinds ports,networks,protoport,gids,mixed --ip 4 "
             "--no-apply --iptables-legacy --json "
             "2>/dev/null");
     const auto report = nlohmann::json::parse(output, nullptr, false);
     ASSERT_FALSE(report.is_discarded()) << output;
-    ASSERT_EQ(report["datapath"].size(), 4U);
+    ASSERT_EQ(report["datapath"].size(), 5U);
     for (const auto& result : report["datapath"]) {
         std::set<std::string> checked;
         for (const auto& variant : result["variants"]) {

@@ -19,6 +19,8 @@ enum class ClassKind {
     protoport, // c<i>: tcp or udp (alternating) dport 1000+i/2: a concatenated key
     gids,      // c<i>: owner group 5000+i, on the output hook of the sending namespace
     hosts,     // `split host source`: one counter per source address, N hosts of 198.19.0.0/16
+    mixed,     // the first half of the classes as ports' c<i>, the second half as networks' c<i>
+               // (counted from the half): a classification of two runs, two lookups
 };
 std::string to_string(ClassKind kind);
 std::optional<ClassKind> parse_class_kind(std::string_view text);
