@@ -4,11 +4,13 @@
 #include "run_files.hpp"
 
 #include <algorithm>
+#include <arpa/inet.h>
 #include <array>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <linux/if_ether.h>
 #include <linux/magic.h>
 #include <linux/membarrier.h>
 #include <stdexcept>
@@ -112,6 +114,15 @@ void refuse_unseen_pins(const std::string& record, const std::string& what) {
                                ", which this process does not see (`ip netns exec` hides "
                                "/sys/fs/bpf: use --netns)");
     }
+}
+
+void emit_frame_dispatch(Assembler& program) {
+    program.emit(load(BPF_W, 2, 6, offsetof(__sk_buff, data)));
+    program.emit(load(BPF_W, 3, 6, offsetof(__sk_buff, data_end)));
+    program.emit(load(BPF_W, 4, 6, offsetof(__sk_buff, protocol)));
+    program.jump(jump_imm(BPF_JEQ, 4, htons(ETH_P_IP)), "v4");
+    program.jump(jump_imm(BPF_JEQ, 4, htons(ETH_P_IPV6)), "v6");
+    program.jump(jump_always(), "out");
 }
 
 void emit_first_element_lookup(Assembler& program, int map_fd, std::int16_t key_at,

@@ -325,12 +325,7 @@ std::vector<bpf_insn> host_program(BpfHostMap map, const ProgramMaps& maps, BpfH
         program.emit(load(BPF_W, r4, r6, offsetof(__sk_buff, ingress_ifindex)));
         program.jump(jump_imm(BPF_JEQ, r4, 0), "out");
     }
-    program.emit(load(BPF_W, r2, r6, offsetof(__sk_buff, data)));
-    program.emit(load(BPF_W, r3, r6, offsetof(__sk_buff, data_end)));
-    program.emit(load(BPF_W, r4, r6, offsetof(__sk_buff, protocol)));
-    program.jump(jump_imm(BPF_JEQ, r4, htons(ETH_P_IP)), "v4");
-    program.jump(jump_imm(BPF_JEQ, r4, htons(ETH_P_IPV6)), "v6");
-    program.jump(jump_always(), "out");
+    emit_frame_dispatch(program);
 
     // IPv4: total length at 2, source address at 12, destination at 16.
     program.label("v4");

@@ -299,10 +299,11 @@ void print_table(std::ostream& out, const BenchReport& report) {
         // The same for the policy with one set instead of parts (or parts instead of one set)
         // and for acctc's iptables output, where they ran.
         std::string check;
-        for (const auto v : {Variant::acctc, Variant::one_set, Variant::parts, Variant::iptables,
-                             Variant::iptables_legacy, Variant::bpf_hash, Variant::bpf_percpu_hash,
-                             Variant::bpf_lru_hash, Variant::bpf_hash_no_prealloc,
-                             Variant::bpf_hash_generations, Variant::acctc_bpf}) {
+        for (const auto v :
+             {Variant::acctc, Variant::one_set, Variant::parts, Variant::iptables,
+              Variant::iptables_legacy, Variant::bpf_hash, Variant::bpf_percpu_hash,
+              Variant::bpf_lru_hash, Variant::bpf_hash_no_prealloc, Variant::bpf_hash_generations,
+              Variant::bpf_ports, Variant::acctc_bpf}) {
             const auto found =
                 std::find_if(result.variants.begin(), result.variants.end(),
                              [&](const auto& measured) { return measured.variant == v; });

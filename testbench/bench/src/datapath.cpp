@@ -6,6 +6,7 @@
 #include "acctc/bench/iptables_restore.hpp"
 #include "acctc/compile.hpp"
 #include "acctc/runtime/backend.hpp"
+#include "acctc/runtime/bpf_port_counter.hpp"
 #include "acctc/runtime/counters.hpp"
 #include "acctc/runtime/iptables_backend.hpp"
 #include "acctc/testbench/private_bpffs.hpp"
@@ -30,6 +31,8 @@
 
 namespace acctc::bench {
 namespace {
+
+using runtime::BpfPortCounter;
 
 using Clock = std::chrono::steady_clock;
 
@@ -141,6 +144,19 @@ void bpf_check(VariantResult& result, const BpfHostCounts& counts) {
     result.otherwise += counts.overflow_packets;
 }
 
+// The same from the port slots: each slot a packet of the bench's (UDP) flows reached is a
+// class hit, the last slot (no ports) is `otherwise`.
+void bpf_ports_check(VariantResult& result, const std::vector<BpfPortCounter::Slot>& slots) {
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+        if (i == BpfPortCounter::other) {
+            result.otherwise += slots[i].packets;
+        } else if (slots[i].packets > 0) {
+            result.counted += slots[i].packets;
+            ++result.classes_hit;
+        }
+    }
+}
+
 std::vector<runtime::CounterSample> iptables_samples(const std::string& policy,
                                                      const std::string& netns,
                                                      runtime::IptablesVariant variant) {
@@ -242,6 +258,9 @@ class CaseRunner {
         if (policy.kind == ClassKind::hosts) {
             load_bpf(notes);
             load_acctc_bpf(notes);
+        }
+        if (policy.kind == ClassKind::ports || policy.kind == ClassKind::protoport) {
+            load_bpf_ports(notes);
         }
         results_[Variant::baseline].variant = Variant::baseline;
     }
@@ -348,6 +367,9 @@ class CaseRunner {
         for (const auto& [variant, counter] : bpf_) {
             bpf_check(results_[variant], counter->read());
         }
+        if (bpf_ports_) {
+            bpf_ports_check(results_[Variant::bpf_ports], bpf_ports_->read());
+        }
         if (acctc_bpf_) {
             // The overflow counter is the policy's rest counter, as for nft.
             read_check(results_[Variant::acctc_bpf], policy_,
@@ -401,6 +423,27 @@ class CaseRunner {
             } catch (const std::exception& error) {
                 notes.push_back("bpf variant " + to_string(variant) + " skipped: " + error.what());
             }
+        }
+    }
+
+    // bpf_ports, with bpf_empty beside it: a program on the router's wan ingress, attached only
+    // while measured. A kernel without TCX or BPF rights skips them with a note.
+    void load_bpf_ports(std::vector<std::string>& notes) {
+        testbench::ScopedNetns inside(topology_.netns(node_));
+        wan_ifindex_ =
+            static_cast<int>(::if_nametoindex(topology_.addressing().wan_interface.c_str()));
+        const auto start = Clock::now();
+        try {
+            auto empty = std::make_unique<BpfHostCounter>(BpfHostMap::none, 1);
+            empty->attach(wan_ifindex_); // tried once: TCX is there
+            empty->detach();
+            bpf_[Variant::bpf_empty] = std::move(empty);
+            results_[Variant::bpf_empty].variant = Variant::bpf_empty;
+            bpf_ports_ = std::make_unique<BpfPortCounter>();
+            results_[Variant::bpf_ports].variant = Variant::bpf_ports;
+            results_[Variant::bpf_ports].load_seconds = seconds_since(start);
+        } catch (const std::exception& error) {
+            notes.push_back(std::string("bpf variants skipped: ") + error.what());
         }
     }
 
@@ -491,6 +534,14 @@ class CaseRunner {
                 bpf_.at(variant)->detach();
             }
             break;
+        case Variant::bpf_ports:
+            if (on) {
+                testbench::ScopedNetns inside(topology_.netns(node_));
+                bpf_ports_->attach(wan_ifindex_);
+            } else {
+                bpf_ports_->detach();
+            }
+            break;
         case Variant::acctc_bpf:
             // On: apply (the maps are kept, a new link made); off: the link unpinned (it
             // detaches with its last reference), the maps and counts stay.
@@ -559,6 +610,7 @@ class CaseRunner {
     std::size_t measurements_ = 0;
     std::map<Variant, VariantResult> results_;
     std::map<Variant, std::unique_ptr<BpfHostCounter>> bpf_;
+    std::unique_ptr<BpfPortCounter> bpf_ports_;
     int wan_ifindex_ = 0;
     std::optional<CompiledPolicy> acctc_bpf_;
     std::filesystem::path acctc_bpf_link_;
@@ -605,6 +657,8 @@ std::string to_string(Variant variant) {
         return "bpf_hash_no_prealloc";
     case Variant::bpf_hash_generations:
         return "bpf_hash_generations";
+    case Variant::bpf_ports:
+        return "bpf_ports";
     case Variant::acctc_bpf:
         return "acctc_bpf";
     }

@@ -178,6 +178,10 @@ constexpr bpf_insn exit_program() {
     return insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 }
 
+// The frame of a program on a device, r6 being its skb: r2 = its data, r3 = its end, r4 its
+// protocol, and a jump to "v4" or "v6" by that protocol; any other frame jumps to "out".
+void emit_frame_dispatch(Assembler& program);
+
 // r0 = the address of element 0 of the array map (its key, 0, written on the frame at key_at);
 // a jump to `missing` where there is none, which the verifier wants though an array's element
 // is always there. Clobbers r1-r5.

@@ -45,12 +45,16 @@ enum class Variant {
     bpf_lru_hash,
     bpf_hash_no_prealloc,
     bpf_hash_generations,
+    // ports and protoport only, an experiment beside nft (acctc/runtime/bpf_port_counter.hpp): a
+    // TCX program on the router's wan ingress adding each packet to its protocol's and
+    // destination port's slot of an array map (bpf_empty beside it).
+    bpf_ports,
     // hosts only: what acctc ships with `apply --hosts-in bpf` (docs/runtime.md, "Per-host
     // counters in BPF"): the policy's counter as `in via wan` (the eligible shape), applied by
     // the nft backend, its pinned link made and unpinned around each measurement.
     acctc_bpf
 };
-constexpr int variant_count = 19;
+constexpr int variant_count = 20;
 std::string to_string(Variant variant);
 
 struct DatapathOptions {
