@@ -48,6 +48,7 @@ TEST(BenchSmoke, QuickRunWithTenClassesHasTheJsonShape) {
         SCOPED_TRACE(result.dump()); // which run, if one fails under load
         EXPECT_TRUE(result["ip_version"] == 4 || result["ip_version"] == 6);
         const bool hosts = result["kind"] == "hosts";
+        const bool ports = result["kind"] == "ports" || result["kind"] == "protoport";
         EXPECT_EQ(result["classes"], hosts ? 300 : 10);
         std::set<std::string> variants;
         for (const auto& variant : result["variants"]) {
@@ -78,15 +79,19 @@ TEST(BenchSmoke, QuickRunWithTenClassesHasTheJsonShape) {
         for (const char* step : {"dispatch", "one_set"}) {
             EXPECT_EQ(variants.count(step) == 1, hosts) << step;
         }
-        // The BPF experiment beside nft, hosts only: every host in its map, none in the
-        // overflow (the LRU map too: it has room for all of them).
-        for (const char* bpf : {"bpf_empty", "bpf_hash", "bpf_percpu_hash", "bpf_lru_hash",
+        // The BPF experiments beside nft, for hosts and for ports: every host in its map,
+        // none in the overflow (the LRU map too: it has room for all of them); every flow in
+        // its port's slot, none in the other slot.
+        for (const char* bpf : {"bpf_hash", "bpf_percpu_hash", "bpf_lru_hash",
                                 "bpf_hash_no_prealloc", "bpf_hash_generations"}) {
             EXPECT_EQ(variants.count(bpf) == 1, hosts) << bpf;
         }
+        EXPECT_EQ(variants.count("bpf_ports") == 1, ports);
+        EXPECT_EQ(variants.count("bpf_empty") == 1, hosts || ports);
         for (const auto& variant : result["variants"]) {
             if (variant["variant"].get<std::string>().rfind("bpf_hash", 0) == 0 ||
-                variant["variant"] == "bpf_percpu_hash" || variant["variant"] == "bpf_lru_hash") {
+                variant["variant"] == "bpf_percpu_hash" || variant["variant"] == "bpf_lru_hash" ||
+                variant["variant"] == "bpf_ports") {
                 EXPECT_EQ(variant["classes_hit"], result["flows"]) << variant["variant"];
                 EXPECT_EQ(variant["otherwise"], 0) << variant["variant"];
                 // At the wan ingress, every packet the router forwarded was counted.
