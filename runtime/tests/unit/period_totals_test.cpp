@@ -165,6 +165,39 @@ TEST_F(PeriodTotals, EachBackendOfAPolicyHasItsOwnBaseline) {
     EXPECT_EQ(totals.series.at({iptables, "wan", ""}).baseline, (Amount{9, 900}));
 }
 
+// Series booked as `iptables` before acctc took it as the variant installed become the
+// variant's; where both names booked one counter (the same packets), each bucket keeps the
+// larger amount and the variant's baseline stays.
+TEST_F(PeriodTotals, MergeBackendTakesTheSeriesOfTheNameAsGiven) {
+    const auto now = at("2026-03-10T10:00:00Z");
+    const auto later = at("2026-03-10T11:00:00Z");
+    const auto nft = BackendKind::iptables_nft;
+    book(totals, {sample("wan", 10, 1000, {}, BackendKind::iptables), sample("lan", 3, 300)}, now);
+    // The same kernel counter read with both names: as iptables-nft it has no baseline yet and
+    // is booked whole (what the older acctc did), as iptables from 10.
+    book(totals, {sample("wan", 13, 1300, {}, nft)}, later);
+    book(totals,
+         {sample("wan", 13, 1300, {}, BackendKind::iptables),
+          sample("dns", 2, 200, {}, BackendKind::iptables)},
+         later);
+    merge_backend(totals, BackendKind::iptables, nft);
+    EXPECT_FALSE(totals.series.contains({BackendKind::iptables, "wan", ""}));
+    const auto& wan = totals.series.at({nft, "wan", ""});
+    EXPECT_EQ(wan.baseline, (Amount{13, 1300}));
+    EXPECT_EQ(wan.hours.size(), 2U);
+    // The day: 13, not 13 + 13.
+    EXPECT_EQ(total_in(wan, periods::containing(now, Length::month), Length::month),
+              (Amount{13, 1300}));
+    EXPECT_EQ(totals.series.at({nft, "dns", ""}).baseline, (Amount{2, 200}));
+    EXPECT_TRUE(totals.series.contains({BackendKind::nftables, "lan", ""}));
+    EXPECT_EQ(totals.series.size(), 3U);
+    // The variant's readings go on from its baseline.
+    book(totals, {sample("wan", 15, 1500, {}, nft), sample("dns", 2, 200, {}, nft)}, later);
+    EXPECT_EQ(total_in(totals.series.at({nft, "wan", ""}), periods::containing(now, Length::month),
+                       Length::month),
+              (Amount{15, 1500}));
+}
+
 // The report shows each backend that counted apart, never their sum.
 TEST_F(PeriodTotals, ReportOfTwoBackendsShowsEachApart) {
     const auto now = at("2026-03-10T10:00:00Z");
