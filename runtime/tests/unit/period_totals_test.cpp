@@ -224,6 +224,45 @@ TEST_F(PeriodTotals, ReportOfTwoBackendsShowsEachApart) {
     EXPECT_EQ(format_report(april, options, later, true).find("counted by"), std::string::npos);
 }
 
+// --share-of a family only one backend counted (the policy changed during a move from nft to
+// iptables): that backend's section has the shares, the other says it has none. Before, the
+// whole report failed as if the policy had no such family.
+TEST_F(PeriodTotals, ShareOfAFamilyOfOneBackendOnly) {
+    const auto now = at("2026-03-10T10:00:00Z");
+    book(totals,
+         {sample("wan_in", 10, 1000), sample("lan_out", 5, 500),
+          sample("lan_out", 4, 400, {}, BackendKind::iptables)},
+         now);
+    ReportOptions options;
+    options.share_of = "wan";
+    const auto reports = build_reports(totals, now, options);
+    ASSERT_EQ(reports.size(), 2U);
+    EXPECT_TRUE(reports[0].share_of_found);
+    const auto& nft = reports[0].periods[0].families;
+    ASSERT_EQ(nft.size(), 2U);
+    EXPECT_EQ(nft[0].name, "wan");
+    EXPECT_DOUBLE_EQ(*nft[0].share, 1.0);
+    EXPECT_EQ(nft[1].name, "lan");
+    EXPECT_DOUBLE_EQ(*nft[1].share, 0.5);
+    EXPECT_FALSE(reports[1].share_of_found);
+    const auto& iptables = reports[1].periods[0].families;
+    ASSERT_EQ(iptables.size(), 1U);
+    EXPECT_EQ(iptables[0].total, (Amount{4, 400}));
+    EXPECT_FALSE(iptables[0].share);
+    const auto text = format_report(reports, options, now, true);
+    EXPECT_NE(text.find("--share-of wan: iptables counted no family or counter wan, so this "
+                        "section has no shares\n"),
+              std::string::npos)
+        << text;
+    EXPECT_EQ(text.find("nft counted no"), std::string::npos) << text;
+    const auto json = report_to_json(reports, options, now);
+    EXPECT_EQ(json["policies"][0]["share_of_found"], true);
+    EXPECT_EQ(json["policies"][1]["share_of_found"], false);
+    // A family neither counted is an error, as for a policy on one backend.
+    options.share_of = "nothing";
+    EXPECT_THROW(build_reports(totals, now, options), std::invalid_argument);
+}
+
 // A file as acctc wrote it before the series had a backend (version 1) loads, each series as
 // the backend the caller names (the state store: the one the policy is applied with).
 TEST_F(PeriodTotals, Version1FileLoadsAsTheGivenBackend) {
