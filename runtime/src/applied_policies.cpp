@@ -1,6 +1,7 @@
 #include "acctc/runtime/applied_policies.hpp"
 
 #include "acctc/runtime/errors.hpp"
+#include "acctc/runtime/iptables_backend.hpp"
 #include "acctc/runtime/netns.hpp"
 
 #include <algorithm>
@@ -49,23 +50,6 @@ std::optional<std::filesystem::path> netns_directory(const std::string& netns) {
     return root / ("netns-" + std::to_string(cookie));
 }
 
-// The directories of the records of `backend` (resolved_backend): its own, and for the variant
-// the installed iptables is, the `iptables` one, where acctc recorded that spelling before records
-// were resolved.
-std::vector<std::filesystem::path> directories_for(const std::string& netns, BackendKind backend) {
-    std::vector<std::filesystem::path> directories;
-    const auto directory = netns_directory(netns);
-    if (!directory) {
-        return directories;
-    }
-    const auto resolved = resolved_backend(backend);
-    directories.push_back(*directory / std::string(backend_info(resolved).name));
-    if (resolved != BackendKind::iptables && resolved_backend(BackendKind::iptables) == resolved) {
-        directories.push_back(*directory / std::string(backend_info(BackendKind::iptables).name));
-    }
-    return directories;
-}
-
 std::vector<std::string> policies_in(const std::filesystem::path& directory) {
     std::vector<std::string> policies;
     std::error_code error;
@@ -76,6 +60,42 @@ std::vector<std::string> policies_in(const std::filesystem::path& directory) {
         }
     }
     std::sort(policies.begin(), policies.end());
+    return policies;
+}
+
+// The directories of the records of `backend` (resolved_backend): its own, and for the variant
+// the installed iptables is, the `iptables` one, where acctc recorded that spelling before records
+// were resolved. `iptables-restore -V` (a process) is asked only where such records are.
+std::vector<std::filesystem::path>
+directories_for(const std::optional<std::filesystem::path>& directory, BackendKind backend) {
+    std::vector<std::filesystem::path> directories;
+    if (!directory) {
+        return directories;
+    }
+    const auto resolved = resolved_backend(backend);
+    directories.push_back(*directory / std::string(backend_info(resolved).name));
+    const auto as_given = *directory / std::string(backend_info(BackendKind::iptables).name);
+    if (iptables_variant(resolved).value_or(IptablesVariant::automatic) !=
+            IptablesVariant::automatic &&
+        !policies_in(as_given).empty() && resolved_backend(BackendKind::iptables) == resolved) {
+        directories.push_back(as_given);
+    }
+    return directories;
+}
+
+std::vector<std::filesystem::path> directories_for(const std::string& netns, BackendKind backend) {
+    return directories_for(netns_directory(netns), backend);
+}
+
+// Sorted, each once.
+std::vector<std::string> policies_of(const std::vector<std::filesystem::path>& directories) {
+    std::vector<std::string> policies;
+    for (const auto& directory : directories) {
+        const auto more = policies_in(directory);
+        policies.insert(policies.end(), more.begin(), more.end());
+    }
+    std::sort(policies.begin(), policies.end());
+    policies.erase(std::unique(policies.begin(), policies.end()), policies.end());
     return policies;
 }
 
@@ -129,14 +149,7 @@ void forget_applied(const std::string& netns, BackendKind backend, const std::st
 }
 
 std::vector<std::string> applied_policies(const std::string& netns, BackendKind backend) {
-    std::vector<std::string> policies;
-    for (const auto& directory : directories_for(netns, backend)) {
-        const auto more = policies_in(directory);
-        policies.insert(policies.end(), more.begin(), more.end());
-    }
-    std::sort(policies.begin(), policies.end());
-    policies.erase(std::unique(policies.begin(), policies.end()), policies.end());
-    return policies;
+    return policies_of(directories_for(netns, backend));
 }
 
 std::string applied_label(const std::string& netns, BackendKind backend,
@@ -167,11 +180,16 @@ std::vector<BackendKind> remembered_backends(const std::string& netns, const std
     if (!policy.empty() && !usable_name(policy)) {
         return found;
     }
+    const auto directory = netns_directory(netns);
     for (const auto& backend : backends()) {
-        if (resolved_backend(backend.kind) != backend.kind) {
-            continue; // its records are the resolved backend's
+        // Records under `iptables` are the variant's where it resolves to one (found with it).
+        const bool as_given = backend.kind == BackendKind::iptables;
+        if (!directory ||
+            (as_given && (policies_in(*directory / std::string(backend.name)).empty() ||
+                          resolved_backend(backend.kind) != backend.kind))) {
+            continue;
         }
-        const auto policies = applied_policies(netns, backend.kind);
+        const auto policies = policies_of(directories_for(directory, backend.kind));
         if (policy.empty() ? !policies.empty()
                            : std::binary_search(policies.begin(), policies.end(), policy)) {
             found.push_back(backend.kind);
