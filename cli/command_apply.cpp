@@ -161,15 +161,18 @@ int run_apply(const std::vector<std::string>& args) {
             for (const auto other :
                  runtime::remembered_backends(values.netns, policy.policy_name)) {
                 if (other != loaded->backend) {
-                    const std::string name(runtime::backend_info(other).name);
                     std::cerr << "acctc apply: warning: policy " << policy.policy_name
-                              << " was also applied" << where(values) << " with " << name
+                              << " was also applied" << where(values) << " with "
+                              << runtime::applied_label(values.netns, other, policy.policy_name)
                               << ": both count every packet, and counters lists both; remove "
                                  "that one with: acctc remove --backend "
-                              << name << " " << policy.policy_name << "\n";
+                              << runtime::backend_info(other).name << " " << policy.policy_name
+                              << "\n";
                 }
             }
-            runtime::remember_applied(values.netns, loaded->backend, policy.policy_name);
+            runtime::remember_applied(
+                values.netns, values.backend.empty() ? loaded->backend : given_spelling(values),
+                policy.policy_name);
         }
     } catch (const runtime::RuntimeError& error) {
         if (error.kind() != runtime::ErrorKind::rejected) {

@@ -40,11 +40,20 @@ std::optional<runtime::BackendKind> given_backend(const KernelOptions& values) {
     if (values.backend.empty()) {
         return std::nullopt;
     }
+    return runtime::resolved_backend(given_spelling(values));
+}
+
+runtime::BackendKind given_spelling(const KernelOptions& values) {
     if (const auto* backend = runtime::backend_named(values.backend)) {
         return backend->kind;
     }
     throw UsageError("unknown backend '" + values.backend + "' (expected " +
                      runtime::backend_names() + ")");
+}
+
+std::string backend_label(const KernelOptions& values, runtime::BackendKind backend) {
+    return values.backend.empty() ? std::string(runtime::backend_info(backend).name)
+                                  : runtime::backend_label(given_spelling(values), backend);
 }
 
 runtime::BackendKind backend_for(const KernelOptions& values, const std::string& policy) {
@@ -55,7 +64,8 @@ runtime::BackendKind backend_for(const KernelOptions& values, const std::string&
     if (remembered.size() > 1) {
         std::string names;
         for (const auto kind : remembered) {
-            names += (names.empty() ? "" : ", ") + std::string(runtime::backend_info(kind).name);
+            names +=
+                (names.empty() ? "" : ", ") + runtime::applied_label(values.netns, kind, policy);
         }
         throw UsageError("policy " + policy + " was applied" + where(values) + " with " + names +
                          ": say which with --backend");
@@ -87,7 +97,7 @@ CompileResult with_bpf_fallback(CompileResult result, const std::string& path,
         for (const auto& counter : result.output->bpf_hosts_unavailable) {
             names += (names.empty() ? "" : ", ") + counter;
         }
-        const std::string why = "the " + std::string(runtime::backend_info(backend).name) +
+        const std::string why = "the " + backend_label(values, backend) +
                                 " backend counts per host only in ipsets (BPF needs --backend nft)";
         if (values.hosts_in == "bpf") {
             throw runtime::RuntimeError(runtime::ErrorKind::unsupported,

@@ -31,8 +31,14 @@ struct KernelOptions {
 void add_kernel_options(boost::program_options::options_description& options,
                         KernelOptions& values);
 
-// --backend as given, or none; a usage error listing the table's names for an unknown one.
+// --backend as given, resolved (runtime::resolved_backend: `iptables` is the variant installed),
+// or none; a usage error listing the table's names for an unknown one.
 std::optional<runtime::BackendKind> given_backend(const KernelOptions& values);
+// --backend as typed (given, not empty).
+runtime::BackendKind given_spelling(const KernelOptions& values);
+// How messages name `backend`, resolved from --backend or remembered: what the user typed, and
+// what it is when that differs ("iptables (iptables-nft)").
+std::string backend_label(const KernelOptions& values, runtime::BackendKind backend);
 
 // The backend that holds `policy`: --backend, else the one acctc remembers applying it with in
 // the namespace, else nft. A usage error when it was applied with several and none is named.

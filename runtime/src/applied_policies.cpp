@@ -1,12 +1,14 @@
 #include "acctc/runtime/applied_policies.hpp"
 
 #include "acctc/runtime/errors.hpp"
+#include "acctc/runtime/iptables_backend.hpp"
 #include "acctc/runtime/netns.hpp"
 
 #include <algorithm>
 #include <cstdint>
 #include <fcntl.h>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -48,14 +50,6 @@ std::optional<std::filesystem::path> netns_directory(const std::string& netns) {
     return root / ("netns-" + std::to_string(cookie));
 }
 
-std::optional<std::filesystem::path> directory_for(const std::string& netns, BackendKind backend) {
-    auto directory = netns_directory(netns);
-    if (directory) {
-        *directory /= std::string(backend_info(backend).name);
-    }
-    return directory;
-}
-
 std::vector<std::string> policies_in(const std::filesystem::path& directory) {
     std::vector<std::string> policies;
     std::error_code error;
@@ -66,6 +60,42 @@ std::vector<std::string> policies_in(const std::filesystem::path& directory) {
         }
     }
     std::sort(policies.begin(), policies.end());
+    return policies;
+}
+
+// The directories of the records of `backend` (resolved_backend): its own, and for the variant
+// the installed iptables is, the `iptables` one, where acctc recorded that spelling before records
+// were resolved. `iptables-restore -V` (a process) is asked only where such records are.
+std::vector<std::filesystem::path>
+directories_for(const std::optional<std::filesystem::path>& directory, BackendKind backend) {
+    std::vector<std::filesystem::path> directories;
+    if (!directory) {
+        return directories;
+    }
+    const auto resolved = resolved_backend(backend);
+    directories.push_back(*directory / std::string(backend_info(resolved).name));
+    const auto as_given = *directory / std::string(backend_info(BackendKind::iptables).name);
+    if (iptables_variant(resolved).value_or(IptablesVariant::automatic) !=
+            IptablesVariant::automatic &&
+        !policies_in(as_given).empty() && resolved_backend(BackendKind::iptables) == resolved) {
+        directories.push_back(as_given);
+    }
+    return directories;
+}
+
+std::vector<std::filesystem::path> directories_for(const std::string& netns, BackendKind backend) {
+    return directories_for(netns_directory(netns), backend);
+}
+
+// Sorted, each once.
+std::vector<std::string> policies_of(const std::vector<std::filesystem::path>& directories) {
+    std::vector<std::string> policies;
+    for (const auto& directory : directories) {
+        const auto more = policies_in(directory);
+        policies.insert(policies.end(), more.begin(), more.end());
+    }
+    std::sort(policies.begin(), policies.end());
+    policies.erase(std::unique(policies.begin(), policies.end()), policies.end());
     return policies;
 }
 
@@ -86,40 +116,80 @@ void make_readable_directories(const std::filesystem::path& directory) {
 
 } // namespace
 
-void remember_applied(const std::string& netns, BackendKind backend, const std::string& policy) {
-    const auto directory = directory_for(netns, backend);
-    if (!directory || !usable_name(policy)) {
+void remember_applied(const std::string& netns, BackendKind given, const std::string& policy) {
+    const auto directories = directories_for(netns, given);
+    if (directories.empty() || !usable_name(policy)) {
         return;
     }
-    make_readable_directories(*directory);
-    const auto mark = *directory / policy;
+    make_readable_directories(directories.front());
+    const auto mark = directories.front() / policy;
     const int fd = ::open(mark.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd >= 0) {
         ::fchmod(fd, 0644); // whatever the umask, as the directories
+        // The name the user gave, when the kernel's is another ("iptables"), for messages; a
+        // later apply with the variant's name (or none) keeps it: both name the same chains.
+        if (resolved_backend(given) != given) {
+            const std::string_view name = backend_info(given).name;
+            (void)!::write(fd, name.data(), name.size());
+        }
         ::close(fd);
+    }
+    for (std::size_t i = 1; i < directories.size(); ++i) {
+        ::unlink((directories[i] / policy).c_str()); // one record per policy and backend
     }
 }
 
 void forget_applied(const std::string& netns, BackendKind backend, const std::string& policy) {
-    const auto directory = directory_for(netns, backend);
-    if (directory && usable_name(policy)) {
-        ::unlink((*directory / policy).c_str());
+    if (!usable_name(policy)) {
+        return;
+    }
+    for (const auto& directory : directories_for(netns, backend)) {
+        ::unlink((directory / policy).c_str());
     }
 }
 
 std::vector<std::string> applied_policies(const std::string& netns, BackendKind backend) {
-    const auto directory = directory_for(netns, backend);
-    return directory ? policies_in(*directory) : std::vector<std::string>{};
+    return policies_of(directories_for(netns, backend));
+}
+
+std::string applied_label(const std::string& netns, BackendKind backend,
+                          const std::string& policy) {
+    const auto resolved = resolved_backend(backend);
+    const auto directories = directories_for(netns, backend);
+    if (!usable_name(policy)) {
+        return std::string(backend_info(resolved).name);
+    }
+    for (std::size_t i = 0; i < directories.size(); ++i) {
+        std::ifstream record(directories[i] / policy);
+        std::string given;
+        if (record && i > 0) {
+            return backend_label(BackendKind::iptables, resolved);
+        }
+        if (record && std::getline(record, given)) {
+            if (const auto* named = backend_named(given);
+                named && resolved_backend(named->kind) == resolved) {
+                return backend_label(named->kind, resolved);
+            }
+        }
+    }
+    return std::string(backend_info(resolved).name);
 }
 
 std::vector<BackendKind> remembered_backends(const std::string& netns, const std::string& policy) {
     std::vector<BackendKind> found;
-    const auto directory = netns_directory(netns);
-    if (!directory || (!policy.empty() && !usable_name(policy))) {
+    if (!policy.empty() && !usable_name(policy)) {
         return found;
     }
+    const auto directory = netns_directory(netns);
     for (const auto& backend : backends()) {
-        const auto policies = policies_in(*directory / std::string(backend.name));
+        // Records under `iptables` are the variant's where it resolves to one (found with it).
+        const bool as_given = backend.kind == BackendKind::iptables;
+        if (!directory ||
+            (as_given && (policies_in(*directory / std::string(backend.name)).empty() ||
+                          resolved_backend(backend.kind) != backend.kind))) {
+            continue;
+        }
+        const auto policies = policies_of(directories_for(directory, backend.kind));
         if (policy.empty() ? !policies.empty()
                            : std::binary_search(policies.begin(), policies.end(), policy)) {
             found.push_back(backend.kind);
@@ -158,13 +228,14 @@ std::string not_loaded_message(const AppliedPolicy& policy, const std::string& n
                policy.policy + "`";
     }
     const auto& backend = backend_info(policy.backend);
-    const std::string backend_option =
-        policy.backend == BackendKind::nftables ? "" : " --backend " + std::string(backend.name);
+    const bool nft = policy.backend == BackendKind::nftables;
+    const std::string backend_option = nft ? "" : " --backend " + std::string(backend.name);
     return "policy " + policy.policy + " is not loaded" + where + ": acctc applied it here" +
-           (backend_option.empty() ? "" : " with" + backend_option) + ", and its " +
-           std::string(backend.holder) + (backend.holder == "table" ? " is" : " are") + " gone (" +
-           std::string(backend.flushed) + "?); apply it again, or `acctc remove" + backend_option +
-           " " + policy.policy + "` if it should stay away";
+           (nft ? "" : " with --backend " + applied_label(netns, policy.backend, policy.policy)) +
+           ", and its " + std::string(backend.holder) +
+           (backend.holder == "table" ? " is" : " are") + " gone (" + std::string(backend.flushed) +
+           "?); apply it again, or `acctc remove" + backend_option + " " + policy.policy +
+           "` if it should stay away";
 }
 
 } // namespace acctc::runtime

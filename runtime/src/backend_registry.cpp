@@ -1,6 +1,7 @@
 // The table of backends: the one place that knows which backends exist and what each one is.
 #include "acctc/runtime/backend.hpp"
 #include "acctc/runtime/iptables_backend.hpp"
+#include "iptables_exec.hpp"
 #include "nft_backend.hpp"
 
 #include <array>
@@ -142,6 +143,29 @@ std::optional<IptablesVariant> iptables_variant(BackendKind kind) {
         return IptablesVariant::nft;
     }
     return std::nullopt;
+}
+
+BackendKind resolved_backend(BackendKind kind) {
+    if (kind != BackendKind::iptables) {
+        return kind;
+    }
+    static const BackendKind installed = [] {
+        switch (installed_variant("iptables").value_or(IptablesVariant::automatic)) {
+        case IptablesVariant::nft:
+            return BackendKind::iptables_nft;
+        case IptablesVariant::legacy:
+            return BackendKind::iptables_legacy;
+        case IptablesVariant::automatic:
+            break;
+        }
+        return BackendKind::iptables;
+    }();
+    return installed;
+}
+
+std::string backend_label(BackendKind given, BackendKind resolved) {
+    const std::string name(backend_info(resolved).name);
+    return given == resolved ? name : std::string(backend_info(given).name) + " (" + name + ")";
 }
 
 std::string kernel_object(BackendKind kind, const std::string& object) {

@@ -1,5 +1,6 @@
 #include "bpf_wire.hpp"
 
+#include "acctc/runtime/applied_policies.hpp"
 #include "acctc/runtime/bpf.hpp"
 #include "acctc/runtime/errors.hpp"
 #include "bpf_wire_program.hpp"
@@ -300,15 +301,16 @@ void attach(const fs::path& path, int program, const std::string& device, bool i
 
 } // namespace
 
-void refuse_wire_of_other_backend(const std::string& policy, const BpfWirePlan& plan,
-                                  BackendKind backend) {
+void refuse_wire_of_other_backend(const std::string& netns, const std::string& policy,
+                                  const BpfWirePlan& plan, BackendKind backend) {
     const fs::path dir = policy_dir(policy);
     if (plan.empty() || !held_by_other(dir, backend)) {
         return;
     }
     const std::string other(backend_info(*owner_of(dir)).name);
     throw RuntimeError(ErrorKind::rejected,
-                       "error: policy " + policy + " is applied here with " + other +
+                       "error: policy " + policy + " is applied here with " +
+                           applied_label(netns, *owner_of(dir), policy) +
                            ", whose correction of merged packets is pinned under " + dir.string() +
                            ", once per network namespace and policy: a second backend would "
                            "correct its counters with the same pins, and either's remove would "

@@ -33,8 +33,9 @@ inline constexpr std::uint32_t wire_quota_slots = 64;
 // remove to run) when the plan corrects counters but the policy's pins are another backend's.
 // Both would add one correction, and either's remove would take it from the other, whose
 // counters then fell back to merged packets.
-void refuse_wire_of_other_backend(const std::string& policy, const BpfWirePlan& plan,
-                                  BackendKind backend);
+// netns: where the policy is applied, for how the other was given (applied_label).
+void refuse_wire_of_other_backend(const std::string& netns, const std::string& policy,
+                                  const BpfWirePlan& plan, BackendKind backend);
 
 // Loads and attaches the plan's programs (in the calling thread's network namespace), replacing
 // the policy's earlier ones in place, as `backend`'s; an empty plan removes them. Throws when

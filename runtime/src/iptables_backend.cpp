@@ -1,5 +1,6 @@
 #include "acctc/runtime/iptables_backend.hpp"
 
+#include "acctc/runtime/applied_policies.hpp"
 #include "acctc/runtime/errors.hpp"
 #include "acctc/runtime/netns.hpp"
 #include "bpf_wire.hpp"
@@ -190,7 +191,7 @@ std::string rejection(const std::string& tool, const std::string& text, const st
 class IptablesBackend final : public Backend {
   public:
     IptablesBackend(const std::string& netns, IptablesVariant variant)
-        : scope_(netns), variant_(variant) {}
+        : netns_(netns), scope_(netns), variant_(variant) {}
 
     ApplyReport apply(const CompiledPolicy& policy, bool dry_run) override;
     std::vector<CounterReading> counters(const std::string& policy, bool reset) override;
@@ -201,6 +202,7 @@ class IptablesBackend final : public Backend {
     std::string planned_ruleset(const CompiledPolicy& policy) override;
 
   private:
+    std::string netns_;
     NetnsScope scope_;
     IptablesVariant variant_;
 
@@ -211,14 +213,15 @@ class IptablesBackend final : public Backend {
     // `prefix` in this namespace: ipsets and nfacct objects are one per namespace, not per
     // variant, so the two would count hosts and quotas in the same objects and neither's remove
     // could destroy them.
-    std::optional<std::string> other_variant_holding(const std::string& prefix) {
+    std::optional<BackendKind> other_variant_holding(const std::string& prefix) {
         const auto other = variant_of(families[0]) == IptablesVariant::nft ? IptablesVariant::legacy
                                                                            : IptablesVariant::nft;
         for (const auto& family : families) {
             const auto result =
                 run_process({iptables_program(other, family.tool, "save"), "-t", "filter"});
             if (result.status == 0 && !owned_chains(parse_save(result.out), prefix).empty()) {
-                return other == IptablesVariant::legacy ? "iptables-legacy" : "iptables-nft";
+                return other == IptablesVariant::legacy ? BackendKind::iptables_legacy
+                                                        : BackendKind::iptables_nft;
             }
         }
         return std::nullopt;
@@ -374,15 +377,16 @@ ApplyReport IptablesBackend::apply(const CompiledPolicy& compiled, bool dry_run)
         if (const auto other = other_variant_holding(policy.prefix)) {
             throw RuntimeError(
                 ErrorKind::rejected,
-                "error: policy " + compiled.policy_name + " is applied here with " + *other +
+                "error: policy " + compiled.policy_name + " is applied here with " +
+                    applied_label(netns_, *other, compiled.policy_name) +
                     "; its ipsets and nfacct objects (" + policy.prefix +
                     "*) exist once per network namespace, shared by both iptables variants, so "
                     "a second apply would count in the same sets and neither remove could "
                     "destroy them: remove it there first (acctc remove --backend " +
-                    *other + " " + compiled.policy_name + ")");
+                    std::string(backend_info(*other).name) + " " + compiled.policy_name + ")");
         }
     }
-    refuse_wire_of_other_backend(compiled.policy_name, compiled.bpf_wire, wire_owner());
+    refuse_wire_of_other_backend(netns_, compiled.policy_name, compiled.bpf_wire, wire_owner());
     TemporarySets temporary;
     if (!policy.ipset.empty()) {
         if (dry_run) {
@@ -569,10 +573,10 @@ IptablesVariant IptablesBackend::variant_of(const Family& family) {
     }
     auto it = resolved_.find(family.tool);
     if (it == resolved_.end()) {
-        // "iptables-restore v1.8.9 (nf_tables)" or "(legacy)"; before 1.8 there was only legacy.
-        const auto result = run_process({program(family.tool, "restore"), "-V"});
-        const bool nft = result.out.find("nf_tables") != std::string::npos;
-        it = resolved_.emplace(family.tool, nft ? IptablesVariant::nft : IptablesVariant::legacy)
+        // Before 1.8 there was only legacy, and -V does not say.
+        it = resolved_
+                 .emplace(family.tool,
+                          installed_variant(family.tool).value_or(IptablesVariant::legacy))
                  .first;
     }
     return it->second;

@@ -55,6 +55,22 @@ std::string iptables_program(IptablesVariant variant, std::string_view tool,
     return std::string(tool) + std::string(kind) + "-" + std::string(action);
 }
 
+std::optional<IptablesVariant> installed_variant(std::string_view tool) {
+    ProcessResult result;
+    try {
+        result = run_process({iptables_program(IptablesVariant::automatic, tool, "restore"), "-V"});
+    } catch (const RuntimeError&) {
+        return std::nullopt; // not installed: the commands that run it say so
+    }
+    if (result.out.find("(nf_tables)") != std::string::npos) {
+        return IptablesVariant::nft;
+    }
+    if (result.out.find("(legacy)") != std::string::npos) {
+        return IptablesVariant::legacy;
+    }
+    return std::nullopt;
+}
+
 ProcessResult run_process(const std::vector<std::string>& argv, const std::string& input) {
     auto [in_read, in_write] = make_pipe();
     auto [out_read, out_write] = make_pipe();

@@ -4,6 +4,7 @@
 
 #include "acctc/runtime/iptables_backend.hpp"
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,10 @@ struct ProcessResult {
 // A program of one iptables: "iptables-save", "ip6tables-legacy-restore", "iptables-nft-save".
 std::string iptables_program(IptablesVariant variant, std::string_view tool,
                              std::string_view action);
+
+// Which variant `<tool>-restore` as installed is ("iptables-restore v1.8.9 (nf_tables)" or
+// "(legacy)"); nothing when it does not say (before 1.8, or not installed).
+std::optional<IptablesVariant> installed_variant(std::string_view tool);
 
 // Throws RuntimeError(system) when the program cannot be started at all.
 ProcessResult run_process(const std::vector<std::string>& argv, const std::string& input = {});

@@ -289,7 +289,8 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     if (!dry_run) {
         lock.emplace();
     }
-    refuse_wire_of_other_backend(policy.policy_name, policy.bpf_wire, BackendKind::nftables);
+    refuse_wire_of_other_backend(netns_, policy.policy_name, policy.bpf_wire,
+                                 BackendKind::nftables);
     // A table an apply left half-loaded (nft_new_table.hpp) has counted nothing and holds
     // nothing to keep: it goes first, and this apply loads the table anew.
     const bool unfinished =

@@ -184,6 +184,29 @@ nlohmann::json row_to_json(const ReportRow& row) {
     return json;
 }
 
+// --share-of NAME where `totals` has no family or counter NAME: the error lists those it has.
+std::invalid_argument unknown_share_of(const PolicyTotals& totals, const std::string& name) {
+    std::set<std::string> names;
+    for (const auto& [key, series] : totals.series) {
+        names.insert(series.family);
+        names.insert(counter_row_of(key));
+    }
+    std::string listing;
+    for (const auto& one : names) {
+        listing += (listing.empty() ? "" : ", ") + one;
+    }
+    return std::invalid_argument("--share-of " + name + ": policy " + totals.policy +
+                                 " has no such family or counter (it has: " +
+                                 (listing.empty() ? "none yet" : listing) + ")");
+}
+
+// Whether a series of `totals` is of the family or counter `name` (rows_for's names).
+bool has_row_named(const PolicyTotals& totals, const std::string& name) {
+    return std::any_of(totals.series.begin(), totals.series.end(), [&](const auto& entry) {
+        return entry.second.family == name || counter_row_of(entry.first) == name;
+    });
+}
+
 } // namespace
 
 PolicyReport build_report(const PolicyTotals& totals, sys_seconds now,
@@ -197,19 +220,7 @@ PolicyReport build_report(const PolicyTotals& totals, sys_seconds now,
         if (!options.share_of.empty()) {
             share_total = total_named(one.families, options.share_of);
             if (!share_total && i == 0) {
-                std::set<std::string> names;
-                for (const auto& [key, series] : totals.series) {
-                    names.insert(series.family);
-                    names.insert(counter_row_of(key));
-                }
-                std::string listing;
-                for (const auto& name : names) {
-                    listing += (listing.empty() ? "" : ", ") + name;
-                }
-                throw std::invalid_argument("--share-of " + options.share_of + ": policy " +
-                                            totals.policy +
-                                            " has no such family or counter (it has: " +
-                                            (listing.empty() ? "none yet" : listing) + ")");
+                throw unknown_share_of(totals, options.share_of);
             }
         }
         for (auto& family : one.families) {
@@ -262,6 +273,7 @@ std::vector<PolicyReport> build_reports(const PolicyTotals& totals, sys_seconds 
         return {build_report(totals, now, options)};
     }
     std::vector<PolicyReport> reports;
+    bool share_of_found = false;
     for (const auto backend : shown) {
         PolicyTotals alone{totals.policy, totals.last_booking, {}};
         for (const auto& [key, series] : totals.series) {
@@ -269,7 +281,13 @@ std::vector<PolicyReport> build_reports(const PolicyTotals& totals, sys_seconds 
                 alone.series.emplace(key, series);
             }
         }
-        auto report = build_report(alone, now, options);
+        // Shares within each backend's report: of what that backend counted of share_of.
+        const bool found = options.share_of.empty() || has_row_named(alone, options.share_of);
+        share_of_found = share_of_found || found;
+        ReportOptions without_shares = options;
+        without_shares.share_of.clear();
+        auto report = build_report(alone, now, found ? options : without_shares);
+        report.share_of_found = found;
         report.backend = backend;
         for (const auto other : shown) {
             if (other != backend) {
@@ -277,6 +295,9 @@ std::vector<PolicyReport> build_reports(const PolicyTotals& totals, sys_seconds 
             }
         }
         reports.push_back(std::move(report));
+    }
+    if (!share_of_found) {
+        throw unknown_share_of(totals, options.share_of);
     }
     return reports;
 }
@@ -300,6 +321,12 @@ std::string format_report(const std::vector<PolicyReport>& reports, const Report
             out += "also counted by " + also +
                    ", shown apart and not added: while more than one was applied, each counted the "
                    "same packets\n";
+        }
+        if (!report.share_of_found) {
+            out += "--share-of " + options.share_of + ": " +
+                   std::string(backend_info(*report.backend).name) +
+                   " counted no family or counter " + options.share_of +
+                   ", so this section has no shares\n";
         }
         for (const auto& period : report.periods) {
             char elapsed[64];
@@ -346,13 +373,17 @@ nlohmann::json report_to_json(const std::vector<PolicyReport>& reports,
         for (const auto other : report.also_counted_by) {
             also.push_back(std::string(backend_info(other).name));
         }
-        policies.push_back({{"policy", report.policy},
-                            {"backend", report.backend ? nlohmann::json(std::string(
-                                                             backend_info(*report.backend).name))
-                                                       : nlohmann::json(nullptr)},
-                            {"also_counted_by", std::move(also)},
-                            {"first_day", report.first_day},
-                            {"periods", std::move(list)}});
+        nlohmann::json policy{{"policy", report.policy},
+                              {"backend", report.backend ? nlohmann::json(std::string(
+                                                               backend_info(*report.backend).name))
+                                                         : nlohmann::json(nullptr)},
+                              {"also_counted_by", std::move(also)},
+                              {"first_day", report.first_day},
+                              {"periods", std::move(list)}};
+        if (!options.share_of.empty()) {
+            policy["share_of_found"] = report.share_of_found;
+        }
+        policies.push_back(std::move(policy));
     }
     return {{"now", periods::rfc3339(now)},
             {"period", periods::name(options.length)},

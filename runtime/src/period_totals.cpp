@@ -154,6 +154,33 @@ void forget_baselines(PolicyTotals& totals, BackendKind backend,
     }
 }
 
+void merge_backend(PolicyTotals& totals, BackendKind from, BackendKind to) {
+    if (from == to) {
+        return;
+    }
+    const auto larger = [](std::map<std::int64_t, Amount>& into,
+                           const std::map<std::int64_t, Amount>& other) {
+        for (const auto& [start, amount] : other) {
+            auto& kept = into[start];
+            kept = {std::max(kept.packets, amount.packets), std::max(kept.bytes, amount.bytes)};
+        }
+    };
+    for (auto it = totals.series.begin(); it != totals.series.end();) {
+        if (it->first.backend != from) {
+            ++it;
+            continue;
+        }
+        auto node = totals.series.extract(it++);
+        node.key().backend = to;
+        if (const auto same = totals.series.find(node.key()); same != totals.series.end()) {
+            larger(same->second.hours, node.mapped().hours);
+            larger(same->second.days, node.mapped().days);
+        } else {
+            totals.series.insert(std::move(node));
+        }
+    }
+}
+
 Amount total_in(const Series& series, const periods::Period& period, periods::Length length) {
     const auto& buckets = length == periods::Length::hour ? series.hours : series.days;
     Amount total;

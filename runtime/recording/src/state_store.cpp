@@ -118,6 +118,14 @@ runtime::PolicyTotals StateStore::load(const std::string& policy) const {
         if (totals.policy != policy) {
             throw runtime::StateError("damaged totals: they belong to policy " + totals.policy);
         }
+        // Booked as `iptables` before acctc took it as the variant installed: that variant's
+        // series, so a reading of it goes on from their baselines.
+        if (std::any_of(totals.series.begin(), totals.series.end(), [](const auto& entry) {
+                return entry.first.backend == runtime::BackendKind::iptables;
+            })) {
+            runtime::merge_backend(totals, runtime::BackendKind::iptables,
+                                   runtime::resolved_backend(runtime::BackendKind::iptables));
+        }
         return totals;
     } catch (const nlohmann::json::exception& error) {
         throw runtime::StateError(file.string() + ": damaged totals: " + error.what() +

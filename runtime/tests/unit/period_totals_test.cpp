@@ -165,6 +165,39 @@ TEST_F(PeriodTotals, EachBackendOfAPolicyHasItsOwnBaseline) {
     EXPECT_EQ(totals.series.at({iptables, "wan", ""}).baseline, (Amount{9, 900}));
 }
 
+// Series booked as `iptables` before acctc took it as the variant installed become the
+// variant's; where both names booked one counter (the same packets), each bucket keeps the
+// larger amount and the variant's baseline stays.
+TEST_F(PeriodTotals, MergeBackendTakesTheSeriesOfTheNameAsGiven) {
+    const auto now = at("2026-03-10T10:00:00Z");
+    const auto later = at("2026-03-10T11:00:00Z");
+    const auto nft = BackendKind::iptables_nft;
+    book(totals, {sample("wan", 10, 1000, {}, BackendKind::iptables), sample("lan", 3, 300)}, now);
+    // The same kernel counter read with both names: as iptables-nft it has no baseline yet and
+    // is booked whole (what the older acctc did), as iptables from 10.
+    book(totals, {sample("wan", 13, 1300, {}, nft)}, later);
+    book(totals,
+         {sample("wan", 13, 1300, {}, BackendKind::iptables),
+          sample("dns", 2, 200, {}, BackendKind::iptables)},
+         later);
+    merge_backend(totals, BackendKind::iptables, nft);
+    EXPECT_FALSE(totals.series.contains({BackendKind::iptables, "wan", ""}));
+    const auto& wan = totals.series.at({nft, "wan", ""});
+    EXPECT_EQ(wan.baseline, (Amount{13, 1300}));
+    EXPECT_EQ(wan.hours.size(), 2U);
+    // The day: 13, not 13 + 13.
+    EXPECT_EQ(total_in(wan, periods::containing(now, Length::month), Length::month),
+              (Amount{13, 1300}));
+    EXPECT_EQ(totals.series.at({nft, "dns", ""}).baseline, (Amount{2, 200}));
+    EXPECT_TRUE(totals.series.contains({BackendKind::nftables, "lan", ""}));
+    EXPECT_EQ(totals.series.size(), 3U);
+    // The variant's readings go on from its baseline.
+    book(totals, {sample("wan", 15, 1500, {}, nft), sample("dns", 2, 200, {}, nft)}, later);
+    EXPECT_EQ(total_in(totals.series.at({nft, "wan", ""}), periods::containing(now, Length::month),
+                       Length::month),
+              (Amount{15, 1500}));
+}
+
 // The report shows each backend that counted apart, never their sum.
 TEST_F(PeriodTotals, ReportOfTwoBackendsShowsEachApart) {
     const auto now = at("2026-03-10T10:00:00Z");
@@ -189,6 +222,45 @@ TEST_F(PeriodTotals, ReportOfTwoBackendsShowsEachApart) {
     EXPECT_EQ(april[0].backend, BackendKind::iptables);
     EXPECT_TRUE(april[0].also_counted_by.empty());
     EXPECT_EQ(format_report(april, options, later, true).find("counted by"), std::string::npos);
+}
+
+// --share-of a family only one backend counted (the policy changed during a move from nft to
+// iptables): that backend's section has the shares, the other says it has none. Before, the
+// whole report failed as if the policy had no such family.
+TEST_F(PeriodTotals, ShareOfAFamilyOfOneBackendOnly) {
+    const auto now = at("2026-03-10T10:00:00Z");
+    book(totals,
+         {sample("wan_in", 10, 1000), sample("lan_out", 5, 500),
+          sample("lan_out", 4, 400, {}, BackendKind::iptables)},
+         now);
+    ReportOptions options;
+    options.share_of = "wan";
+    const auto reports = build_reports(totals, now, options);
+    ASSERT_EQ(reports.size(), 2U);
+    EXPECT_TRUE(reports[0].share_of_found);
+    const auto& nft = reports[0].periods[0].families;
+    ASSERT_EQ(nft.size(), 2U);
+    EXPECT_EQ(nft[0].name, "wan");
+    EXPECT_DOUBLE_EQ(*nft[0].share, 1.0);
+    EXPECT_EQ(nft[1].name, "lan");
+    EXPECT_DOUBLE_EQ(*nft[1].share, 0.5);
+    EXPECT_FALSE(reports[1].share_of_found);
+    const auto& iptables = reports[1].periods[0].families;
+    ASSERT_EQ(iptables.size(), 1U);
+    EXPECT_EQ(iptables[0].total, (Amount{4, 400}));
+    EXPECT_FALSE(iptables[0].share);
+    const auto text = format_report(reports, options, now, true);
+    EXPECT_NE(text.find("--share-of wan: iptables counted no family or counter wan, so this "
+                        "section has no shares\n"),
+              std::string::npos)
+        << text;
+    EXPECT_EQ(text.find("nft counted no"), std::string::npos) << text;
+    const auto json = report_to_json(reports, options, now);
+    EXPECT_EQ(json["policies"][0]["share_of_found"], true);
+    EXPECT_EQ(json["policies"][1]["share_of_found"], false);
+    // A family neither counted is an error, as for a policy on one backend.
+    options.share_of = "nothing";
+    EXPECT_THROW(build_reports(totals, now, options), std::invalid_argument);
 }
 
 // A file as acctc wrote it before the series had a backend (version 1) loads, each series as

@@ -11,16 +11,22 @@
 namespace acctc::runtime {
 
 // Marks under /run/acctc/applied/netns-<cookie>/<backend>/<policy>, <backend> as the table of
-// backends names it (backend.hpp). The cookie (SO_NETNS_COOKIE) is never reused, unlike a
-// namespace's inode number, so a mark cannot outlive its namespace into a new one. netns as for
-// NetnsScope. Best effort: a mark that cannot be written (no /run, an old kernel) is no mark.
-void remember_applied(const std::string& netns, BackendKind backend, const std::string& policy);
+// backends names resolved_backend(given) (backend.hpp): one mark per policy and backend the
+// kernel holds it in, whichever spelling applied or removes it (`iptables` or `iptables-nft`).
+// The mark holds the name given when it is another (`iptables`), for applied_label. The cookie
+// (SO_NETNS_COOKIE) is never reused, unlike a namespace's inode number, so a mark cannot outlive
+// its namespace into a new one. netns as for NetnsScope. Best effort: a mark that cannot be written
+// (no /run, an old kernel) is no mark.
+void remember_applied(const std::string& netns, BackendKind given, const std::string& policy);
 void forget_applied(const std::string& netns, BackendKind backend, const std::string& policy);
 // Sorted; empty when nothing was remembered.
 std::vector<std::string> applied_policies(const std::string& netns, BackendKind backend);
 // The backends acctc remembers applying `policy` with here (empty policy: any policy), in the
-// table's order.
+// table's order, resolved (never `iptables` where it resolves to a variant).
 std::vector<BackendKind> remembered_backends(const std::string& netns, const std::string& policy);
+// How messages name the backend `policy` was applied with here: "iptables (iptables-nft)" when
+// it was given as `iptables`, else the resolved backend's name.
+std::string applied_label(const std::string& netns, BackendKind backend, const std::string& policy);
 
 struct AppliedPolicy {
     BackendKind backend;

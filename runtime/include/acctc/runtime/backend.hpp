@@ -122,6 +122,16 @@ const BackendInfo* backend_named(std::string_view name);
 // "nft, iptables, iptables-legacy or iptables-nft", from the table.
 std::string backend_names(std::string_view last_separator = " or ");
 
+// The backend the kernel holds a policy of `kind` in: `iptables` (the programs as installed) is
+// iptables-nft or iptables-legacy, as `iptables-restore -V` says (asked once per process; kept
+// when it does not say); every other kind is itself. What acctc records of a policy (applied
+// marks, totals, pins) names this one, so either spelling finds it (docs/iptables.md).
+BackendKind resolved_backend(BackendKind kind);
+
+// "iptables (iptables-nft)" for `iptables` given where it resolves to iptables-nft, else the
+// table's name of `resolved`: messages name what the user typed, and what it is.
+std::string backend_label(BackendKind given, BackendKind resolved);
+
 // netns: /run/netns/NAME to work in (empty: the current one), entered for the backend's
 // lifetime by the calling thread and left when it is destroyed.
 std::unique_ptr<Backend> make_backend(BackendKind kind, const std::string& netns);

@@ -48,13 +48,18 @@ struct PolicyReport {
     // The other backends that counted the policy in these periods, each with a report of its
     // own: never added up, since while two were applied both counted the same packets.
     std::vector<BackendKind> also_counted_by{};
+    // False when --share-of names nothing this backend counted (only another did): its rows
+    // have no shares, and the report says so. build_report never makes one false: it throws.
+    bool share_of_found = true;
 };
 
 // Throws std::invalid_argument when share_of names no family or counter of the policy.
 PolicyReport build_report(const PolicyTotals& totals, std::chrono::sys_seconds now,
                           const ReportOptions& options);
 // One report per backend that counted the policy in the periods shown (one, the usual case;
-// two after a move from one backend to another), each of that backend's series alone.
+// two after a move from one backend to another), each of that backend's series alone. Shares
+// are of share_of within each report; one whose backend counted no such family or counter has
+// none (share_of_found false). Throws std::invalid_argument when no backend counted it.
 std::vector<PolicyReport> build_reports(const PolicyTotals& totals, std::chrono::sys_seconds now,
                                         const ReportOptions& options);
 

@@ -108,6 +108,12 @@ void book_final(PolicyTotals& totals, const std::vector<CounterSample>& finals,
 void forget_baselines(PolicyTotals& totals, BackendKind backend,
                       const std::vector<std::string>& kept = {});
 
+// Every series of `from` becomes `to`'s: series booked as `iptables` before acctc took it as the
+// variant installed (backend.hpp, resolved_backend). Where `to` has the series too (both names
+// were read), both counted the same packets: each hour and day keeps the larger amount, and
+// `to`'s baseline (the one its readings go on from) stays.
+void merge_backend(PolicyTotals& totals, BackendKind from, BackendKind to);
+
 // A series' total over [period.begin, period.end): its days for a day or month period, its hours
 // for an hour period.
 Amount total_in(const Series& series, const periods::Period& period, periods::Length length);
