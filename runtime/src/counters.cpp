@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <map>
 #include <set>
 
 namespace acctc::runtime {
@@ -55,19 +56,23 @@ std::vector<CounterReading> CounterSource::read(const std::string& policy, bool 
 EveryPolicyRead CounterSource::read_every(bool reset) const {
     EveryPolicyRead read = read_kernel_every(reset);
     resolve_receive_offloads(read.readings, netns_);
-    std::set<std::string> accounted;
+    // Per backend: of a policy applied with nft and iptables, the iptables chains gone are named.
+    std::map<BackendKind, std::set<std::string>> accounted;
+    const CounterSample* last = nullptr; // a policy's readings of one backend come mostly in a row
     for (const auto& reading : read.readings) {
-        if (accounted.empty() || *accounted.rbegin() != reading.sample.policy) {
-            accounted.insert(reading.sample.policy); // sorted by policy: one insert per policy
+        const CounterSample& sample = reading.sample;
+        if (last == nullptr || last->policy != sample.policy || last->backend != sample.backend) {
+            accounted[sample.backend].insert(sample.policy);
         }
+        last = &sample;
     }
     for (const auto& unfinished : read.unloaded) {
-        accounted.insert(unfinished.policy);
+        accounted[unfinished.backend].insert(unfinished.policy);
     }
     for (const auto kind :
          backend_ ? std::vector<BackendKind>{*backend_} : remembered_backends(netns_, {})) {
         const auto backend = make_backend(kind, netns_);
-        for (auto& policy : unloaded_policies(netns_, kind, *backend, accounted)) {
+        for (auto& policy : unloaded_policies(netns_, kind, *backend, accounted[kind])) {
             read.unloaded.push_back({kind, std::move(policy)});
         }
     }
@@ -120,16 +125,15 @@ EveryPolicyRead CounterSource::read_kernel_every(bool reset) const {
         auto read = make_backend(*backend_, netns_)->every_policy(reset);
         return with_kind(*backend_, read);
     }
-    // nft holds its policies in tables named acctc_*, so it needs no memory to find them; the
-    // iptables backends read their own policies only, since iptables and iptables-nft may be
-    // the same kernel tables and one policy must not show twice.
+    // nft holds its policies in tables named acctc_*, so it needs no memory to find them. Each
+    // policy remembered as applied with an iptables backend is read from it too, also when nft
+    // holds it (applied with both, as a read of the policy by name reads both); the iptables
+    // backends read their own policies only, and each policy from one of them, since iptables
+    // and iptables-nft may be the same kernel tables and one policy must not show twice.
     auto nft = make_backend(BackendKind::nftables, netns_)->every_policy(reset);
     EveryPolicyRead result = with_kind(BackendKind::nftables, nft);
     auto& readings = result.readings;
-    std::set<std::string> seen;
-    for (const auto& reading : readings) {
-        seen.insert(reading.sample.policy);
-    }
+    std::set<std::string> seen; // read from an iptables backend
     for (const auto kind : remembered_backends(netns_, {})) {
         if (kind == BackendKind::nftables) {
             continue;
