@@ -47,13 +47,14 @@ struct CountersOptions {
 };
 
 // The readings, zeroed with --reset: then what the reset zeroes is booked into the period totals
-// first (when they are kept), so a reset loses nothing from them.
-std::vector<runtime::CounterReading> read(const runtime::CounterSource& source,
-                                          const std::string& policy,
-                                          const CountersOptions& values) {
-    return values.reset
-               ? reset_keeping_totals(source, policy, values.state_dir, values.kernel, "counters")
-               : source.read(policy);
+// first (when they are kept), so a reset loses nothing from them. Without a policy named, with
+// the policies that counted nothing.
+runtime::EveryPolicyRead read(const runtime::CounterSource& source, const std::string& policy,
+                              const CountersOptions& values) {
+    if (values.reset) {
+        return reset_keeping_totals(source, policy, values.state_dir, values.kernel, "counters");
+    }
+    return policy.empty() ? source.read_every() : runtime::EveryPolicyRead{source.read(policy), {}};
 }
 
 runtime::CounterSelection selection_of(const CountersOptions& values) {
@@ -189,7 +190,7 @@ int watch(const runtime::CounterSource& source, const std::string& policy,
           const CountersOptions& values) {
     const bool terminal = ::isatty(STDOUT_FILENO) != 0 && !values.json;
     const auto interval = std::chrono::duration<double>(values.watch);
-    auto previous = selected(read(source, policy, values), values.selectors);
+    auto previous = selected(read(source, policy, values).readings, values.selectors);
     auto previous_time = std::chrono::steady_clock::now();
     if (values.reset) {
         if (values.json) {
@@ -203,7 +204,7 @@ int watch(const runtime::CounterSource& source, const std::string& policy,
     }
     for (int round = 0; values.count == 0 || round < values.count; ++round) {
         std::this_thread::sleep_for(interval);
-        auto current = selected(read(source, policy, values), values.selectors);
+        auto current = selected(read(source, policy, values).readings, values.selectors);
         const auto now = std::chrono::steady_clock::now();
         const double seconds = std::chrono::duration<double>(now - previous_time).count();
         if (values.json) {
@@ -304,14 +305,14 @@ int run_counters(const std::vector<std::string>& args) {
     if (values.watch > 0) {
         return watch(source, policy, values);
     }
-    auto all = selected(read(source, policy, values), values.selectors);
+    auto read_now = read(source, policy, values);
+    auto all = selected(std::move(read_now.readings), values.selectors);
     check_hosts_selectable(all, selection.hosts,
                            !values.selectors.empty() ? "selected"
                            : policy.empty()          ? "read" + where(values.kernel)
                                                      : "of policy " + policy);
     // Without a policy named, "all of them" must not quietly shrink to fewer after a flush.
-    const auto unloaded =
-        policy.empty() ? source.unloaded(all) : std::vector<runtime::AppliedPolicy>{};
+    const auto& unloaded = read_now.unloaded;
     // Moved, not copied: 100,000 readings with their strings.
     const auto readings = runtime::select_readings(std::move(all), selection);
     for (const auto& gone : unloaded) {

@@ -2,6 +2,7 @@
 // (0 under the warning level, 1 over it, 3 spent); --reset zeroes them; --watch is the daemon
 // that logs the kernel's depletion events and starts each new period (docs/runtime.md).
 #include "acctc/recording/state_store.hpp"
+#include "acctc/runtime/applied_policies.hpp"
 #include "acctc/runtime/exposition.hpp"
 #include "acctc/runtime/netns.hpp"
 #include "acctc/runtime/periods.hpp"
@@ -233,6 +234,19 @@ class Watcher {
 
 std::atomic<bool> stopping{false};
 
+// The quotas of policies whose apply stopped between the two steps of a new table are there, at
+// zero, counting nothing: each such policy is named with its remedy (as counters does), and the
+// caller exits 1 instead of listing or watching them as if they counted. True when there were.
+bool said_unfinished(const runtime::QuotasRead& read, const KernelOptions& kernel) {
+    for (const auto& policy : read.unfinished) {
+        log_line(LogPriority::error,
+                 "acctc quotas: " +
+                     runtime::not_loaded_message({runtime::BackendKind::nftables, policy, true},
+                                                 kernel.netns));
+    }
+    return !read.unfinished.empty();
+}
+
 // Quotas over counters corrected for merged packets: their kernel budgets follow the
 // correction, every poll (they read as polled, so the watcher wakes every second).
 void track(const std::string& policy) {
@@ -249,7 +263,11 @@ int watch(const QuotasOptions& options) {
     runtime::QuotaEvents events;
     Watcher watcher(options);
     track(options.policy);
-    auto readings = runtime::read_quotas(options.policy);
+    auto read = runtime::read_quotas_noting_unfinished(options.policy);
+    if (said_unfinished(read, options.kernel)) {
+        return exit_policy_error;
+    }
+    auto readings = std::move(read.readings);
     watcher.roll_over(readings);
     std::signal(SIGTERM, [](int) { stopping = true; });
     std::signal(SIGINT, [](int) { stopping = true; });
@@ -284,7 +302,13 @@ int watch(const QuotasOptions& options) {
             }
         }
         track(options.policy);
-        readings = runtime::read_quotas(options.policy);
+        read = runtime::read_quotas_noting_unfinished(options.policy);
+        if (said_unfinished(read, options.kernel)) {
+            // An apply killed while watching: stopped, so that the service fails and says why.
+            notify_service_manager("STOPPING=1");
+            return exit_policy_error;
+        }
+        readings = std::move(read.readings);
         watcher.roll_over(readings);
     }
     notify_service_manager("STOPPING=1");
@@ -348,9 +372,15 @@ int run_quotas(const std::vector<std::string>& args) {
     if (kept) {
         save_before_change(*kept, values.kernel, values.policy, "quotas");
     }
+    bool unfinished = false;
     {
         const runtime::NetnsScope scope(values.kernel.netns);
-        readings = runtime::read_quotas(values.policy);
+        auto read = runtime::read_quotas_noting_unfinished(values.policy);
+        unfinished = said_unfinished(read, values.kernel);
+        if (unfinished && !values.policy.empty()) {
+            return exit_policy_error; // nothing else to list, nor to reset
+        }
+        readings = std::move(read.readings);
         if (values.reset) {
             // What each quota held as it was zeroed (a per-host quota: each of its hosts).
             std::vector<runtime::QuotaReading> held;
@@ -387,8 +417,10 @@ int run_quotas(const std::vector<std::string>& args) {
         }
     }
     // After a reset every quota is at zero, under its warning level: the status answers for
-    // the quotas as they are now, not for what they held.
-    return values.reset ? exit_ok : runtime::quota_exit_status(readings);
+    // the quotas as they are now, not for what they held. A policy counting nothing is at least
+    // an error (1); a spent quota elsewhere still says 3.
+    const int status = values.reset ? exit_ok : runtime::quota_exit_status(readings);
+    return unfinished ? std::max(status, exit_policy_error) : status;
 }
 
 const CommandRegistration registration{

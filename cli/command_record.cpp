@@ -35,8 +35,13 @@ bool record_once(const RecordArguments& arguments, const recording::RecordOption
     // The backend named, else those acctc remembers applying the policies with here.
     const runtime::CounterSource source(arguments.kernel.netns, given_backend(arguments.kernel));
     std::vector<runtime::CounterReading> readings;
-    for (const auto& policy : arguments.policies.empty() ? std::vector<std::string>{std::string()}
-                                                         : arguments.policies) {
+    std::vector<runtime::AppliedPolicy> unloaded; // of "every policy"
+    if (arguments.policies.empty()) {
+        auto every = source.read_every();
+        readings = std::move(every.readings);
+        unloaded = std::move(every.unloaded);
+    }
+    for (const auto& policy : arguments.policies) {
         auto more = source.read(policy);
         readings.insert(readings.end(), more.begin(), more.end());
     }
@@ -48,13 +53,11 @@ bool record_once(const RecordArguments& arguments, const recording::RecordOption
         });
     const std::time_t now = std::time(nullptr); // stamped after reading: the values' own time
     bool ok = true;
-    if (arguments.policies.empty()) {
-        // "Every policy" must not quietly become fewer after `nft flush ruleset`.
-        for (const auto& gone : source.unloaded(readings)) {
-            log_line(LogPriority::error,
-                     "acctc record: " + runtime::not_loaded_message(gone, arguments.kernel.netns));
-            ok = false;
-        }
+    // "Every policy" must not quietly become fewer after `nft flush ruleset`.
+    for (const auto& gone : unloaded) {
+        log_line(LogPriority::error,
+                 "acctc record: " + runtime::not_loaded_message(gone, arguments.kernel.netns));
+        ok = false;
     }
     const auto results = recording::record_samples(arguments.rrd_dir, samples, options, now);
     std::size_t created = 0;

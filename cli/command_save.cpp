@@ -30,18 +30,21 @@ bool save_once(const SaveArguments& arguments) {
     const auto lock = store.lock(); // the kernel read and its booking, as one step
     const runtime::CounterSource source(arguments.kernel.netns, given_backend(arguments.kernel));
     std::vector<runtime::CounterReading> readings;
-    bool ok = true;
-    for (const auto& policy : arguments.policies.empty() ? std::vector<std::string>{std::string()}
-                                                         : arguments.policies) {
+    std::vector<runtime::AppliedPolicy> unloaded;
+    if (arguments.policies.empty()) {
+        auto every = source.read_every();
+        readings = std::move(every.readings);
+        unloaded = std::move(every.unloaded);
+    }
+    for (const auto& policy : arguments.policies) {
         auto more = source.read(policy);
         readings.insert(readings.end(), more.begin(), more.end());
     }
-    if (arguments.policies.empty()) {
-        for (const auto& gone : source.unloaded(readings)) {
-            log_line(LogPriority::error,
-                     "acctc save: " + runtime::not_loaded_message(gone, arguments.kernel.netns));
-            ok = false;
-        }
+    bool ok = true;
+    for (const auto& gone : unloaded) {
+        log_line(LogPriority::error,
+                 "acctc save: " + runtime::not_loaded_message(gone, arguments.kernel.netns));
+        ok = false;
     }
     const auto now = periods::now();
     const auto result = recording::book_readings(store, lock, readings, now);

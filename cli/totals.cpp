@@ -123,22 +123,22 @@ QuotaStarts quota_starts_from_totals(const KeptTotals& kept, const CompiledPolic
     }
 }
 
-std::vector<runtime::CounterReading> reset_keeping_totals(const runtime::CounterSource& source,
-                                                          const std::string& policy,
-                                                          const std::string& state_dir,
-                                                          const KernelOptions& kernel,
-                                                          const char* command) {
+runtime::EveryPolicyRead reset_keeping_totals(const runtime::CounterSource& source,
+                                              const std::string& policy,
+                                              const std::string& state_dir,
+                                              const KernelOptions& kernel, const char* command) {
     const auto kept = totals_to_keep(state_dir, kernel, command);
-    auto readings = source.read(policy, true);
+    auto read = policy.empty() ? source.read_every(true)
+                               : runtime::EveryPolicyRead{source.read(policy, true), {}};
     if (kept) {
-        const auto result = recording::book_readings(kept->store, kept->lock, readings,
+        const auto result = recording::book_readings(kept->store, kept->lock, read.readings,
                                                      periods::now(), runtime::AfterReading::zeroed);
         for (const auto& problem : result.errors) {
             log_line(LogPriority::warning,
                      std::string("acctc ") + command + ": warning: " + problem);
         }
     }
-    return readings;
+    return read;
 }
 
 } // namespace acctc::cli

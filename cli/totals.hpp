@@ -49,12 +49,12 @@ QuotaStarts quota_starts_from_totals(const KeptTotals& kept, const CompiledPolic
 void mark_quota_resets(const KeptTotals& kept, const std::string& policy,
                        const std::vector<runtime::QuotaReading>& readings);
 
-// source.read(policy, reset = true), with what it zeroes booked into the totals when they are
-// kept (totals_to_keep), under their lock across the read.
-std::vector<runtime::CounterReading> reset_keeping_totals(const runtime::CounterSource& source,
-                                                          const std::string& policy,
-                                                          const std::string& state_dir,
-                                                          const KernelOptions& kernel,
-                                                          const char* command);
+// source.read(policy, reset = true), or source.read_every(true) when policy is empty (for a
+// policy named, no unloaded ones), with what it zeroes booked into the totals when they are kept
+// (totals_to_keep), under their lock across the read.
+runtime::EveryPolicyRead reset_keeping_totals(const runtime::CounterSource& source,
+                                              const std::string& policy,
+                                              const std::string& state_dir,
+                                              const KernelOptions& kernel, const char* command);
 
 } // namespace acctc::cli

@@ -2,9 +2,10 @@
 # An apply killed between the two steps of a new table with counting sets (docs/runtime.md, "A
 # new table with counting sets loads in two steps"), the kill injected with
 # ACCTC_TEST_KILL_BETWEEN_STEPS (SIGKILL right after the first step): the table is there with
-# empty base chains and counts nothing, and no command reads it as counters at zero. `acctc
-# counters` (every policy, and the policy by name) and `save` exit 1 saying the policy counts
-# nothing; the next apply says it loads the table anew, and then counts every datagram sent in
+# empty base chains and counts nothing, and no command reads it as counters or quotas at zero.
+# `acctc counters` (every policy, and the policy by name), `save` and `quotas` (every policy, by
+# name, --json, --watch) exit 1 saying the policy counts nothing, and `quotas` lists none of its
+# quotas; the next apply says it loads the table anew, and then counts every datagram sent in
 # its class; `remove` of such a table deletes it.
 #   unfinished_apply_test.sh ACCTC
 set -u
@@ -21,6 +22,8 @@ export ACCTC_STATE_DIR=$work/state
     for ((i = 0; i < 4200; i++)); do echo "    c$i: udp dport $((20000 + i))"; done
     echo "    otherwise: rest"
     echo "}"
+    echo "counter line { out; include loopback }"
+    echo "quota cap { on line; 1 MB per day }"
 } >"$work/unf.acct"
 acctc_n() { "$acctc" "$1" --netns "$ns" "${@:2}"; }
 send() { # send N: N datagrams to 127.0.0.1 port 20007 (class c7)
@@ -50,6 +53,16 @@ send 5 # counted nowhere: the base chains are empty
 says_counts_nothing counters
 says_counts_nothing counters unf
 says_counts_nothing save
+says_counts_nothing quotas
+says_counts_nothing quotas unf
+says_counts_nothing quotas --json
+[[ $(acctc_n quotas --json 2>/dev/null | jq '.quotas | length') == 0 ]] ||
+    fail "quotas listed the half-loaded table's: $(acctc_n quotas --json 2>/dev/null)"
+# The watcher stops at start (a watcher that never stopped would be ended by the timeout: 124).
+output=$(timeout 10 "$acctc" quotas --netns "$ns" --watch 2>&1)
+status=$?
+[[ $status == 1 && $output == *"policy unf counts nothing in network namespace $ns: its apply stopped between its two steps"* ]] ||
+    fail "quotas --watch exited $status: $output"
 
 output=$(acctc_n apply "$work/unf.acct" 2>&1)
 [[ $? == 0 && $output == *"note: an earlier apply of policy unf stopped between its two steps and left its table counting nothing; loaded anew"* ]] ||
@@ -58,9 +71,12 @@ output=$(acctc_n apply "$work/unf.acct" 2>&1)
 send 5
 [[ $(c7_packets) == 5 ]] || fail "c7 counted $(c7_packets) of the 5 datagrams sent after the apply"
 acctc_n counters >/dev/null 2>&1 || fail "counters after the repairing apply exited $?"
-# Saved: 4,200 classes and rest; counted, c7 and rest (the port-unreachable errors, ICMP).
+# Saved: 4,200 classes, rest and line; counted, c7, rest (the port-unreachable errors, ICMP)
+# and line (both).
 output=$(acctc_n save 2>&1) || fail "save after the repairing apply exited $?: $output"
-[[ $output == "saved unf: 4201 readings, 2 counted since the last save, at "* ]] || fail "save: $output"
+[[ $output == "saved unf: 4202 readings, 3 counted since the last save, at "* ]] || fail "save: $output"
+output=$(acctc_n quotas --json 2>&1) || fail "quotas after the repairing apply exited $?: $output"
+[[ $(jq -r '[.quotas[].quota] | join(",")' <<<"$output") == cap ]] || fail "quotas after the repairing apply: $output"
 
 # remove of a half-loaded table deletes it.
 acctc_n remove unf >/dev/null 2>&1 || fail "remove failed"
@@ -69,4 +85,4 @@ output=$(acctc_n remove unf 2>&1) || fail "remove of the half-loaded table exite
 [[ -z $(ip netns exec "$ns" nft list tables) ]] || fail "remove left: $(ip netns exec "$ns" nft list tables)"
 
 finish
-echo "ok: a killed apply's table says it counts nothing (counters, save); the next apply loads it anew and counts; remove deletes it"
+echo "ok: a killed apply's table says it counts nothing (counters, save, quotas); the next apply loads it anew and counts; remove deletes it"

@@ -200,11 +200,10 @@ std::vector<BackendKind> remembered_backends(const std::string& netns, const std
 
 std::vector<std::string> unloaded_policies(const std::string& netns, BackendKind backend_kind,
                                            Backend& backend,
-                                           const std::vector<CounterSample>& read) {
+                                           const std::set<std::string>& accounted) {
     std::vector<std::string> unloaded;
     for (const auto& policy : applied_policies(netns, backend_kind)) {
-        if (std::any_of(read.begin(), read.end(),
-                        [&](const CounterSample& sample) { return sample.policy == policy; })) {
+        if (accounted.count(policy) != 0) {
             continue;
         }
         try {

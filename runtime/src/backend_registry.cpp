@@ -99,8 +99,10 @@ class ReadingsWithKind final : public Backend {
         mark(readings);
         return readings;
     }
-    std::vector<std::string> unfinished_policies() override {
-        return backend_->unfinished_policies();
+    EveryPolicyReadings every_policy(bool reset) override {
+        auto read = backend_->every_policy(reset);
+        mark(read.readings);
+        return read;
     }
     RemoveReport remove(const std::string& policy) override {
         auto report = backend_->remove(policy);

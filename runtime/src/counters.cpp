@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <map>
 #include <set>
 
 namespace acctc::runtime {
@@ -47,9 +48,35 @@ CounterSource::CounterSource(std::string netns, std::optional<BackendKind> backe
     : netns_(std::move(netns)), backend_(backend) {}
 
 std::vector<CounterReading> CounterSource::read(const std::string& policy, bool reset) const {
-    auto readings = read_kernel(policy, reset);
+    auto readings = policy.empty() ? read_kernel_every(reset).readings : read_kernel(policy, reset);
     resolve_receive_offloads(readings, netns_);
     return readings;
+}
+
+EveryPolicyRead CounterSource::read_every(bool reset) const {
+    EveryPolicyRead read = read_kernel_every(reset);
+    resolve_receive_offloads(read.readings, netns_);
+    // Per backend: of a policy applied with nft and iptables, the iptables chains gone are named.
+    std::map<BackendKind, std::set<std::string>> accounted;
+    const CounterSample* last = nullptr; // a policy's readings of one backend come mostly in a row
+    for (const auto& reading : read.readings) {
+        const CounterSample& sample = reading.sample;
+        if (last == nullptr || last->policy != sample.policy || last->backend != sample.backend) {
+            accounted[sample.backend].insert(sample.policy);
+        }
+        last = &sample;
+    }
+    for (const auto& unfinished : read.unloaded) {
+        accounted[unfinished.backend].insert(unfinished.policy);
+    }
+    for (const auto kind :
+         backend_ ? std::vector<BackendKind>{*backend_} : remembered_backends(netns_, {})) {
+        const auto backend = make_backend(kind, netns_);
+        for (auto& policy : unloaded_policies(netns_, kind, *backend, accounted[kind])) {
+            read.unloaded.push_back({kind, std::move(policy)});
+        }
+    }
+    return read;
 }
 
 std::vector<CounterReading> CounterSource::read_kernel(const std::string& policy,
@@ -58,42 +85,55 @@ std::vector<CounterReading> CounterSource::read_kernel(const std::string& policy
         return make_backend(*backend_, netns_)->counters(policy, reset);
     }
     std::vector<CounterReading> readings;
-    if (!policy.empty()) {
-        auto kinds = remembered_backends(netns_, policy);
-        if (kinds.empty()) {
-            kinds.push_back(BackendKind::nftables);
-        }
-        // Applied with two backends (a move from one to the other): both hold counts.
-        std::optional<RuntimeError> missing;
-        for (const auto kind : kinds) {
-            try {
-                auto more = make_backend(kind, netns_)->counters(policy, reset);
-                if (readings.empty()) {
-                    readings = std::move(more); // one backend, the usual case: no copy
-                } else {
-                    std::move(more.begin(), more.end(), std::back_inserter(readings));
-                }
-            } catch (const RuntimeError& error) {
-                if (error.kind() != ErrorKind::unknown_table || kinds.size() == 1) {
-                    throw;
-                }
-                missing = error;
+    auto kinds = remembered_backends(netns_, policy);
+    if (kinds.empty()) {
+        kinds.push_back(BackendKind::nftables);
+    }
+    // Applied with two backends (a move from one to the other): both hold counts.
+    std::optional<RuntimeError> missing;
+    for (const auto kind : kinds) {
+        try {
+            auto more = make_backend(kind, netns_)->counters(policy, reset);
+            if (readings.empty()) {
+                readings = std::move(more); // one backend, the usual case: no copy
+            } else {
+                std::move(more.begin(), more.end(), std::back_inserter(readings));
             }
+        } catch (const RuntimeError& error) {
+            if (error.kind() != ErrorKind::unknown_table || kinds.size() == 1) {
+                throw;
+            }
+            missing = error;
         }
-        if (readings.empty() && missing) {
-            throw *missing;
+    }
+    if (readings.empty() && missing) {
+        throw *missing;
+    }
+    sort_by_policy_and_counter(readings);
+    return readings;
+}
+
+EveryPolicyRead CounterSource::read_kernel_every(bool reset) const {
+    const auto with_kind = [](BackendKind kind, EveryPolicyReadings& read) {
+        EveryPolicyRead out{std::move(read.readings), {}};
+        for (auto& policy : read.unfinished) {
+            out.unloaded.push_back({kind, std::move(policy), true});
         }
-        sort_by_policy_and_counter(readings);
-        return readings;
+        return out;
+    };
+    if (backend_) {
+        auto read = make_backend(*backend_, netns_)->every_policy(reset);
+        return with_kind(*backend_, read);
     }
-    // nft holds its policies in tables named acctc_*, so it needs no memory to find them; the
-    // iptables backends read their own policies only, since iptables and iptables-nft may be
-    // the same kernel tables and one policy must not show twice.
-    readings = make_backend(BackendKind::nftables, netns_)->counters({}, reset);
-    std::set<std::string> seen;
-    for (const auto& reading : readings) {
-        seen.insert(reading.sample.policy);
-    }
+    // nft holds its policies in tables named acctc_*, so it needs no memory to find them. Each
+    // policy remembered as applied with an iptables backend is read from it too, also when nft
+    // holds it (applied with both, as a read of the policy by name reads both); the iptables
+    // backends read their own policies only, and each policy from one of them, since iptables
+    // and iptables-nft may be the same kernel tables and one policy must not show twice.
+    auto nft = make_backend(BackendKind::nftables, netns_)->every_policy(reset);
+    EveryPolicyRead result = with_kind(BackendKind::nftables, nft);
+    auto& readings = result.readings;
+    std::set<std::string> seen; // read from an iptables backend
     for (const auto kind : remembered_backends(netns_, {})) {
         if (kind == BackendKind::nftables) {
             continue;
@@ -117,35 +157,12 @@ std::vector<CounterReading> CounterSource::read_kernel(const std::string& policy
                 if (error.kind() != ErrorKind::unknown_table) {
                     throw;
                 }
-                // Gone behind our back: unloaded() names it.
+                // Gone behind our back: read_every() names it.
             }
         }
     }
     sort_by_policy_and_counter(readings);
-    return readings;
-}
-
-std::vector<AppliedPolicy> CounterSource::unloaded(const std::vector<CounterReading>& read) const {
-    const auto samples = samples_of(read);
-    std::vector<AppliedPolicy> gone;
-    auto kinds = backend_ ? std::vector<BackendKind>{*backend_} : remembered_backends(netns_, {});
-    // nft's half-loaded tables say so themselves, remembered or not (a first apply killed).
-    if (!backend_ && std::find(kinds.begin(), kinds.end(), BackendKind::nftables) == kinds.end()) {
-        kinds.insert(kinds.begin(), BackendKind::nftables);
-    }
-    for (const auto kind : kinds) {
-        const auto backend = make_backend(kind, netns_);
-        const auto unfinished = backend->unfinished_policies();
-        for (const auto& policy : unfinished) {
-            gone.push_back({kind, policy, true});
-        }
-        for (auto& policy : unloaded_policies(netns_, kind, *backend, samples)) {
-            if (std::find(unfinished.begin(), unfinished.end(), policy) == unfinished.end()) {
-                gone.push_back({kind, std::move(policy)});
-            }
-        }
-    }
-    return gone;
+    return result;
 }
 
 std::vector<CounterSample> read_counters(const std::string& policy, const std::string& netns,

@@ -196,7 +196,7 @@ class IptablesBackend final : public Backend {
     ApplyReport apply(const CompiledPolicy& policy, bool dry_run) override;
     std::vector<CounterReading> counters(const std::string& policy, bool reset) override;
     // iptables-restore commits a policy's chains in one step: none is ever left half-way.
-    std::vector<std::string> unfinished_policies() override { return {}; }
+    EveryPolicyReadings every_policy(bool reset) override { return {counters({}, reset), {}}; }
     RemoveReport remove(const std::string& policy) override;
     std::string live_ruleset(const std::string& policy) override;
     std::string planned_ruleset(const CompiledPolicy& policy) override;

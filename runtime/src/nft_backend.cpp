@@ -741,48 +741,45 @@ ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) 
 }
 
 std::vector<CounterReading> NftBackend::counters(const std::string& policy, bool reset) {
+    if (policy.empty()) {
+        return every_policy(reset).readings;
+    }
     std::optional<MutationLock> lock;
     if (reset) {
         lock.emplace();
     }
-    std::vector<std::string> tables;
-    if (policy.empty()) {
-        tables = acctc_tables(netlink_);
-        // A table whose apply stopped half-way would read as counters at zero that count.
-        std::erase_if(tables, [&](const std::string& table) {
-            return stopped_between_steps(netlink_, table);
-        });
-    } else {
-        tables.push_back(table_for_policy(policy));
-        require_table(policy, tables.back());
-        if (stopped_between_steps(netlink_, tables.back())) {
-            throw RuntimeError(ErrorKind::unknown_table,
-                               not_loaded_message({BackendKind::nftables, policy, true}, netns_));
-        }
+    const std::string table = table_for_policy(policy);
+    require_table(policy, table);
+    if (stopped_between_steps(netlink_, table)) {
+        throw RuntimeError(ErrorKind::unknown_table,
+                           not_loaded_message({BackendKind::nftables, policy, true}, netns_));
+    }
+    return readings(table, reset);
+}
+
+EveryPolicyReadings NftBackend::every_policy(bool reset) {
+    std::optional<MutationLock> lock;
+    if (reset) {
+        lock.emplace();
     }
     // One dump per table: a reset must never touch counters of tables acctc does not own. Each
     // table's readings come sorted by counter and host; the tables by name, so by policy.
-    std::vector<CounterReading> result;
-    for (const auto& table : tables) {
+    EveryPolicyReadings result;
+    for (const auto& table : acctc_tables(netlink_)) {
+        // A table whose apply stopped half-way would read as counters at zero that count.
+        if (stopped_between_steps(netlink_, table)) {
+            result.unfinished.push_back(table.substr(table_prefix.size()));
+            continue;
+        }
         auto part = readings(table, reset);
-        if (result.empty()) {
-            result = std::move(part);
+        if (result.readings.empty()) {
+            result.readings = std::move(part);
         } else {
-            result.insert(result.end(), std::make_move_iterator(part.begin()),
-                          std::make_move_iterator(part.end()));
+            result.readings.insert(result.readings.end(), std::make_move_iterator(part.begin()),
+                                   std::make_move_iterator(part.end()));
         }
     }
     return result;
-}
-
-std::vector<std::string> NftBackend::unfinished_policies() {
-    std::vector<std::string> policies;
-    for (const auto& table : acctc_tables(netlink_)) {
-        if (stopped_between_steps(netlink_, table)) {
-            policies.push_back(table.substr(table_prefix.size()));
-        }
-    }
-    return policies;
 }
 
 RemoveReport NftBackend::remove(const std::string& policy) {

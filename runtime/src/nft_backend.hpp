@@ -14,7 +14,7 @@ class NftBackend final : public Backend {
 
     ApplyReport apply(const CompiledPolicy& policy, bool dry_run) override;
     std::vector<CounterReading> counters(const std::string& policy, bool reset) override;
-    std::vector<std::string> unfinished_policies() override;
+    EveryPolicyReadings every_policy(bool reset) override;
     RemoveReport remove(const std::string& policy) override;
     std::string live_ruleset(const std::string& policy) override;
     std::string planned_ruleset(const CompiledPolicy& policy) override;

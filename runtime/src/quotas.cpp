@@ -7,6 +7,7 @@
 #include "nft_counter_dump.hpp"
 #include "nft_host_counters.hpp"
 #include "nft_netlink.hpp"
+#include "nft_new_table.hpp"
 #include "nft_quota_objects.hpp"
 #include "text_table.hpp"
 #include "wire_quota_budgets.hpp"
@@ -234,13 +235,26 @@ std::vector<QuotaReading> host_quota_readings(NftNetlink& netlink, const std::st
 
 } // namespace
 
-std::vector<QuotaReading> read_quotas(const std::string& policy) {
+QuotasRead read_quotas_noting_unfinished(const std::string& policy) {
     NftNetlink netlink;
     const std::string table = policy.empty() ? "" : std::string(table_prefix) + policy;
-    auto readings = pair_objects(dump_quota_objects(netlink, table));
+    QuotasRead read;
+    for (const auto& name :
+         table_names(netlink, NFPROTO_INET, table.empty() ? table_prefix : table)) {
+        if ((table.empty() || name == table) && stopped_between_steps(netlink, name)) {
+            read.unfinished.push_back(name.substr(table_prefix.size()));
+        }
+    }
+    auto& readings = read.readings;
+    readings = pair_objects(dump_quota_objects(netlink, table));
     auto hosts = host_quota_readings(netlink, table, "", false);
     readings.insert(readings.end(), std::make_move_iterator(hosts.begin()),
                     std::make_move_iterator(hosts.end()));
+    // A half-loaded table's quota objects and sets are there, at zero, counting nothing.
+    std::erase_if(readings, [&](const QuotaReading& reading) {
+        return std::find(read.unfinished.begin(), read.unfinished.end(), reading.policy) !=
+               read.unfinished.end();
+    });
     auto iptables = read_nfacct_quotas(policy);
     readings.insert(readings.end(), std::make_move_iterator(iptables.begin()),
                     std::make_move_iterator(iptables.end()));
@@ -248,7 +262,11 @@ std::vector<QuotaReading> read_quotas(const std::string& policy) {
     std::sort(readings.begin(), readings.end(), [](const auto& a, const auto& b) {
         return std::tie(a.policy, a.quota, a.host) < std::tie(b.policy, b.quota, b.host);
     });
-    return readings;
+    return read;
+}
+
+std::vector<QuotaReading> read_quotas(const std::string& policy) {
+    return read_quotas_noting_unfinished(policy).readings;
 }
 
 std::vector<QuotaReading> reset_quota(const std::string& policy, const std::string& quota) {

@@ -73,12 +73,12 @@ std::string CounterScrape::render() {
     std::map<std::string, std::string> gone; // policy: why it is not loaded
     const runtime::CounterSource source(netns_, backend_);
     if (policies_.empty()) {
-        const auto readings = source.read({});
-        samples = runtime::samples_of(readings);
+        auto every = source.read_every();
+        samples = runtime::samples_of(std::move(every.readings));
         for (const auto& sample : samples) {
             loaded[sample.policy] = 1;
         }
-        for (const auto& policy : source.unloaded(readings)) {
+        for (const auto& policy : every.unloaded) {
             loaded[policy.policy] = 0;
             gone[policy.policy] = runtime::not_loaded_message(policy, netns_);
         }

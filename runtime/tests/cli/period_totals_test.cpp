@@ -242,6 +242,55 @@ TEST_F(PeriodTotals, APolicyOnTwoBackendsIsBookedPerBackend) {
     acctc("remove --backend iptables totals");
 }
 
+// A policy applied with nft and iptables at once: `counters` and `save` without a policy name
+// read both backends, as they do with the name. Before, they read such a policy from nft only: the
+// iptables side was neither listed nor booked.
+TEST_F(PeriodTotals, EveryPolicyReadsBothBackendsOfAPolicyAppliedWithTwo) {
+    const auto v1 = write("v1.acct", policy_v1);
+    acctc("apply " + v1);
+    acctc("apply --backend iptables " + v1);
+    acctc("save");
+    send(6);
+    // Each backend's discard, as the read by name gives them.
+    const auto discards = [&](const std::string& arguments) {
+        std::vector<std::pair<std::uint64_t, std::uint64_t>> found;
+        const auto json = nlohmann::json::parse(acctc(arguments));
+        for (const auto& counter : json["counters"]) {
+            if (counter["name"] == "discard") {
+                found.emplace_back(counter["packets"], counter["bytes"]);
+            }
+        }
+        return found;
+    };
+    const std::vector<std::pair<std::uint64_t, std::uint64_t>> both(2, {6, 6 * datagram_bytes});
+    EXPECT_EQ(discards("counters --json totals"), both);
+    EXPECT_EQ(discards("counters --json"), both);
+    acctc("save");
+    const auto report = nlohmann::json::parse(acctc("report totals --json --saved"));
+    std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> by_backend;
+    for (const auto& policy : report["policies"]) {
+        for (const auto& row : policy["periods"][0]["families"]) {
+            by_backend[policy.value("backend", "(no backend)") + " " +
+                       row["name"].get<std::string>()] = {row["packets"], row["bytes"]};
+        }
+    }
+    const std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> expected{
+        {"nft discard", {6, 6 * datagram_bytes}}, {"iptables discard", {6, 6 * datagram_bytes}}};
+    EXPECT_EQ(by_backend, expected) << report.dump(1);
+    // The iptables copy flushed behind acctc's back is named, though nft still holds the policy.
+    shell("ip netns exec " + netns_.name() +
+          " sh -c 'for t in iptables ip6tables; do $t -F; $t -X; " + "done'");
+    const auto said = shell(std::string(ACCTC_CLI_PATH) + " counters --netns " + netns_.name() +
+                            " 2>&1 >/dev/null; echo exit $?");
+    EXPECT_NE(said.find("policy totals is not loaded in network namespace " + netns_.name() +
+                        ": acctc applied it here with --backend iptables"),
+              std::string::npos)
+        << said;
+    EXPECT_NE(said.find("exit 1"), std::string::npos) << said;
+    acctc("remove --backend iptables totals"); // forgets the mark
+    acctc("remove --backend nft totals");
+}
+
 // A totals file written before the series had their backend (version 1: what acctc wrote
 // until then) still loads: its series become the backend the policy is applied with, so the
 // next save books only what was counted after their baselines, and the history stays.

@@ -5,6 +5,7 @@
 
 #include "acctc/runtime/backend.hpp"
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -32,16 +33,15 @@ struct AppliedPolicy {
     BackendKind backend;
     std::string policy;
     // Not gone but half-loaded: its apply stopped between the two steps of a new nft table
-    // (Backend::unfinished_policies), so the table is there and counts nothing.
+    // (EveryPolicyReadings::unfinished), so the table is there and counts nothing.
     bool unfinished = false;
 };
 
 // The policies remembered as applied here with `backend` whose table (or chains) it no longer
-// finds; policies with a sample in `read` are loaded and cost no further look. (The unfinished
-// ones are among them only when remembered: CounterSource::unloaded adds the others.)
+// finds; those in `accounted` (read, or found half-loaded by the read) cost no further look.
 std::vector<std::string> unloaded_policies(const std::string& netns, BackendKind backend_kind,
                                            Backend& backend,
-                                           const std::vector<CounterSample>& read);
+                                           const std::set<std::string>& accounted);
 
 // "policy X is not loaded ..." (or "counts nothing ..." for an unfinished apply) for the user,
 // with what probably happened and the fix.

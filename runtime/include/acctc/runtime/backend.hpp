@@ -81,18 +81,28 @@ struct RemoveReport {
     std::vector<CounterReading> final_counters;
 };
 
+// A read of every policy a backend holds (Backend::every_policy).
+struct EveryPolicyReadings {
+    std::vector<CounterReading> readings; // sorted by policy, then counter
+    // Policies not read because their apply stopped half-way (killed between the two steps of a
+    // new nft table, nft_new_table.hpp): loaded, but counting nothing until the next apply or
+    // remove. Found by the look at each table that skips them: a read dumps each table's chains
+    // once.
+    std::vector<std::string> unfinished;
+};
+
 class Backend {
   public:
     virtual ~Backend() = default;
     // Loads the policy in one atomic transaction, keeping surviving counters' values.
     virtual ApplyReport apply(const CompiledPolicy& policy, bool dry_run) = 0;
-    // Empty policy: all acctc policies. reset lists and zeroes atomically. A policy whose apply
-    // stopped half-way (unfinished_policies) is not read: named, it is ErrorKind::unknown_table.
+    // Empty policy: all acctc policies (every_policy's readings). reset lists and zeroes
+    // atomically. A policy whose apply stopped half-way (EveryPolicyReadings::unfinished) is not
+    // read: named, it is ErrorKind::unknown_table.
     virtual std::vector<CounterReading> counters(const std::string& policy, bool reset) = 0;
-    // Policies whose apply stopped half-way (killed between the two steps of a new nft table,
-    // nft_new_table.hpp): loaded, but counting nothing until the next apply or remove. Pure, so
-    // that a wrapper or a new backend cannot silently answer "none".
-    virtual std::vector<std::string> unfinished_policies() = 0;
+    // Every policy's counters, as counters({}, reset), and the half-loaded policies it skipped.
+    // Pure, so that a wrapper or a new backend cannot silently answer "none unfinished".
+    virtual EveryPolicyReadings every_policy(bool reset) = 0;
     // Deletes the policy's table and reports its counters' final values.
     virtual RemoveReport remove(const std::string& policy) = 0;
     // The policy's ruleset as loaded, normalised for diffing (no counter values).

@@ -12,6 +12,15 @@
 
 namespace acctc::runtime {
 
+// A read of every policy (CounterSource::read_every).
+struct EveryPolicyRead {
+    std::vector<CounterReading> readings;
+    // What "every policy" must not quietly leave out: nft's half-loaded policies (remembered or
+    // not), which the read skipped, and the policies acctc remembers applying here (with the
+    // backends the source reads) whose table or chains are gone.
+    std::vector<AppliedPolicy> unloaded;
+};
+
 // The counters of a namespace (netns names /run/netns/NAME; empty: the calling thread's, which
 // is restored after each read). With a backend named, only that backend is read. Without, a
 // policy is read from the backends acctc remembers applying it with there (applied_policies.hpp),
@@ -29,12 +38,14 @@ class CounterSource {
     // reading says whether it counts merged packets (resolve_receive_offloads).
     std::vector<CounterReading> read(const std::string& policy, bool reset = false) const;
 
-    // The policies acctc remembers applying here (with the backends this source reads) whose
-    // table or chains are gone; `read` is a read of every policy.
-    std::vector<AppliedPolicy> unloaded(const std::vector<CounterReading>& read) const;
+    // read({}, reset), with the policies that counted nothing. One look at each nft table both
+    // skips and names a half-loaded one.
+    EveryPolicyRead read_every(bool reset = false) const;
 
   private:
     std::vector<CounterReading> read_kernel(const std::string& policy, bool reset) const;
+    // Every policy from the kernel; `unloaded` holds the unfinished ones only.
+    EveryPolicyRead read_kernel_every(bool reset) const;
 
     std::string netns_;
     std::optional<BackendKind> backend_;

@@ -53,7 +53,15 @@ periods::Period quota_period(QuotaPeriod period, unsigned start_day, std::chrono
 
 // The quotas of policy (every acctc table when empty) in the current network namespace, by
 // policy, quota name and host: nft's, and the iptables backend's nfacct objects. Objects acctc
-// did not write (no acctcq1 comment) are left out.
+// did not write (no acctcq1 comment) are left out, and so are those of a half-loaded table.
+struct QuotasRead {
+    std::vector<QuotaReading> readings;
+    // nft policies whose apply stopped between the two steps of a new table (nft_new_table.hpp):
+    // their quotas are there at zero but count nothing, so they are not among the readings.
+    std::vector<std::string> unfinished;
+};
+QuotasRead read_quotas_noting_unfinished(const std::string& policy);
+// Its readings, for callers that say why a policy counts nothing from its counters' read.
 std::vector<QuotaReading> read_quotas(const std::string& policy);
 
 // Zeroes both objects of one quota, each read and zeroed atomically by the kernel
