@@ -257,6 +257,36 @@ void track(const std::string& policy) {
     }
 }
 
+// The watcher's view of half-loaded policies: each logged when it is found and when an apply
+// makes it whole again; the other policies' quotas are watched on meanwhile.
+class UnfinishedPolicies {
+  public:
+    explicit UnfinishedPolicies(const KernelOptions& kernel) : kernel_(kernel) {}
+    void update(const runtime::QuotasRead& read) {
+        const std::set<std::string> now(read.unfinished.begin(), read.unfinished.end());
+        for (const auto& policy : now) {
+            if (known_.count(policy) == 0) {
+                log_line(LogPriority::error,
+                         "acctc quotas: " +
+                             runtime::not_loaded_message(
+                                 {runtime::BackendKind::nftables, policy, true}, kernel_.netns) +
+                             "; its quotas are not watched until then");
+            }
+        }
+        for (const auto& policy : known_) {
+            if (now.count(policy) == 0) {
+                log_line(LogPriority::notice, "acctc quotas: policy " + policy +
+                                                  " counts again: its quotas are watched");
+            }
+        }
+        known_ = now;
+    }
+
+  private:
+    const KernelOptions& kernel_;
+    std::set<std::string> known_;
+};
+
 int watch(const QuotasOptions& options) {
     const runtime::NetnsScope scope(options.kernel.netns);
     // Subscribed before the first read, so no depletion falls between the two.
@@ -264,9 +294,12 @@ int watch(const QuotasOptions& options) {
     Watcher watcher(options);
     track(options.policy);
     auto read = runtime::read_quotas_noting_unfinished(options.policy);
-    if (said_unfinished(read, options.kernel)) {
+    // The policy watched by name counts nothing: nothing to watch, the unit fails saying why.
+    if (!options.policy.empty() && said_unfinished(read, options.kernel)) {
         return exit_policy_error;
     }
+    UnfinishedPolicies unfinished(options.kernel);
+    unfinished.update(read);
     auto readings = std::move(read.readings);
     watcher.roll_over(readings);
     std::signal(SIGTERM, [](int) { stopping = true; });
@@ -303,11 +336,12 @@ int watch(const QuotasOptions& options) {
         }
         track(options.policy);
         read = runtime::read_quotas_noting_unfinished(options.policy);
-        if (said_unfinished(read, options.kernel)) {
-            // An apply killed while watching: stopped, so that the service fails and says why.
+        if (!options.policy.empty() && said_unfinished(read, options.kernel)) {
+            // The policy watched, its apply killed while watching: the service fails saying why.
             notify_service_manager("STOPPING=1");
             return exit_policy_error;
         }
+        unfinished.update(read);
         readings = std::move(read.readings);
         watcher.roll_over(readings);
     }

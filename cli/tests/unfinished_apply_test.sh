@@ -4,7 +4,7 @@
 # ACCTC_TEST_KILL_BETWEEN_STEPS (SIGKILL right after the first step): the table is there with
 # empty base chains and counts nothing, and no command reads it as counters or quotas at zero.
 # `acctc counters` (every policy, and the policy by name), `save` and `quotas` (every policy, by
-# name, --json, --watch) exit 1 saying the policy counts nothing, and `quotas` lists none of its
+# name, --json, --watch of it) exit 1 saying the policy counts nothing, and `quotas` lists none of its
 # quotas; the next apply says it loads the table anew, and then counts every datagram sent in
 # its class; `remove` of such a table deletes it.
 #   unfinished_apply_test.sh ACCTC
@@ -58,10 +58,15 @@ says_counts_nothing quotas unf
 says_counts_nothing quotas --json
 [[ $(acctc_n quotas --json 2>/dev/null | jq '.quotas | length') == 0 ]] ||
     fail "quotas listed the half-loaded table's: $(acctc_n quotas --json 2>/dev/null)"
-# The watcher stops at start (a watcher that never stopped would be ended by the timeout: 124).
-output=$(timeout 10 "$acctc" quotas --netns "$ns" --watch 2>&1)
+# Watching the policy by name: nothing to watch, the watcher stops at start (one that never
+# stopped would be ended by the timeout: 124). Watching every policy: it says so and watches on.
+output=$(timeout 10 "$acctc" quotas --netns "$ns" --watch unf 2>&1)
 status=$?
 [[ $status == 1 && $output == *"policy unf counts nothing in network namespace $ns: its apply stopped between its two steps"* ]] ||
+    fail "quotas --watch unf exited $status: $output"
+output=$(timeout 3 "$acctc" quotas --netns "$ns" --watch 2>&1)
+status=$?
+[[ $status == 124 && $output == *"policy unf counts nothing in network namespace $ns: its apply stopped between its two steps"*"its quotas are not watched until then"* ]] ||
     fail "quotas --watch exited $status: $output"
 
 output=$(acctc_n apply "$work/unf.acct" 2>&1)
