@@ -16,6 +16,7 @@
 #include <ctime>
 #include <iostream>
 #include <iterator>
+#include <map>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -183,6 +184,37 @@ void print_json_line(const CountersOptions& values, nlohmann::json seconds,
               << std::flush;
 }
 
+// What a watch of every policy cannot read (a policy flushed, or half-loaded): said on standard
+// error when it goes and when it counts again, as `counters` without --watch says it each time;
+// the readings of the others go on.
+class UnloadedNotes {
+  public:
+    explicit UnloadedNotes(const std::string& netns) : netns_(netns) {}
+    void update(const std::vector<runtime::AppliedPolicy>& unloaded) {
+        std::map<std::string, std::string> now; // "backend policy" -> what is said
+        for (const auto& gone : unloaded) {
+            now.emplace(std::string(runtime::backend_info(gone.backend).name) + " " + gone.policy,
+                        runtime::not_loaded_message(gone, netns_));
+        }
+        for (const auto& [key, message] : now) {
+            if (said_.count(key) == 0) {
+                std::cerr << "acctc counters: " << message << "\n";
+            }
+        }
+        for (const auto& [key, message] : said_) {
+            if (now.count(key) == 0) {
+                std::cerr << "acctc counters: " << key.substr(key.find(' ') + 1)
+                          << " is read again (" << key.substr(0, key.find(' ')) << ")\n";
+            }
+        }
+        said_ = std::move(now);
+    }
+
+  private:
+    const std::string& netns_;
+    std::map<std::string, std::string> said_;
+};
+
 // Every SECONDS: a table with rates (redrawn on a terminal), or one JSON object per line. With
 // --reset each interval is read and zeroed at once, so each block holds exactly what that
 // interval counted; the values counted before the first interval are printed first.
@@ -190,7 +222,10 @@ int watch(const runtime::CounterSource& source, const std::string& policy,
           const CountersOptions& values) {
     const bool terminal = ::isatty(STDOUT_FILENO) != 0 && !values.json;
     const auto interval = std::chrono::duration<double>(values.watch);
-    auto previous = selected(read(source, policy, values).readings, values.selectors);
+    UnloadedNotes notes(values.kernel.netns);
+    auto first = read(source, policy, values);
+    notes.update(first.unloaded);
+    auto previous = selected(std::move(first.readings), values.selectors);
     auto previous_time = std::chrono::steady_clock::now();
     if (values.reset) {
         if (values.json) {
@@ -204,7 +239,9 @@ int watch(const runtime::CounterSource& source, const std::string& policy,
     }
     for (int round = 0; values.count == 0 || round < values.count; ++round) {
         std::this_thread::sleep_for(interval);
-        auto current = selected(read(source, policy, values).readings, values.selectors);
+        auto next = read(source, policy, values);
+        notes.update(next.unloaded);
+        auto current = selected(std::move(next.readings), values.selectors);
         const auto now = std::chrono::steady_clock::now();
         const double seconds = std::chrono::duration<double>(now - previous_time).count();
         if (values.json) {

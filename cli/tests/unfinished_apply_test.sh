@@ -3,9 +3,9 @@
 # new table with counting sets loads in two steps"), the kill injected with
 # ACCTC_TEST_KILL_BETWEEN_STEPS (SIGKILL right after the first step): the table is there with
 # empty base chains and counts nothing, and no command reads it as counters or quotas at zero.
-# `acctc counters` (every policy, and the policy by name), `save` and `quotas` (every policy, by
-# name, --json, --watch of it) exit 1 saying the policy counts nothing, and `quotas` lists none of its
-# quotas; the next apply says it loads the table anew, and then counts every datagram sent in
+# `acctc counters` (every policy, by name), `save` and `quotas` (every policy, by name, --json,
+# --watch of it) exit 1 saying the policy counts nothing, and `quotas` lists none of its quotas;
+# a watch of every policy (`counters --watch`, `quotas --watch`) says so and goes on; the next apply says it loads the table anew, and then counts every datagram sent in
 # its class; `remove` of such a table deletes it.
 #   unfinished_apply_test.sh ACCTC
 set -u
@@ -68,6 +68,11 @@ output=$(timeout 3 "$acctc" quotas --netns "$ns" --watch 2>&1)
 status=$?
 [[ $status == 124 && $output == *"policy unf counts nothing in network namespace $ns: its apply stopped between its two steps"*"its quotas are not watched until then"* ]] ||
     fail "quotas --watch exited $status: $output"
+# A watch of every policy's counters says it too, and goes on.
+output=$(timeout 3 "$acctc" counters --netns "$ns" --watch 1 2>&1 >/dev/null)
+status=$?
+[[ $status == 124 && $output == *"policy unf counts nothing in network namespace $ns: its apply stopped between its two steps"* ]] ||
+    fail "counters --watch exited $status: $output"
 
 output=$(acctc_n apply "$work/unf.acct" 2>&1)
 [[ $? == 0 && $output == *"note: an earlier apply of policy unf stopped between its two steps and left its table counting nothing; loaded anew"* ]] ||
