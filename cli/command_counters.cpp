@@ -203,7 +203,7 @@ class UnloadedNotes {
         }
         for (const auto& [key, message] : said_) {
             if (now.count(key) == 0) {
-                std::cerr << "acctc counters: " << key.substr(key.find(' ') + 1)
+                std::cerr << "acctc counters: policy " << key.substr(key.find(' ') + 1)
                           << " is read again (" << key.substr(0, key.find(' ')) << ")\n";
             }
         }
