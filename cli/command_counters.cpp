@@ -187,33 +187,27 @@ void print_json_line(const CountersOptions& values, nlohmann::json seconds,
 // What a watch of every policy cannot read (a policy flushed, or half-loaded): said on standard
 // error when it goes and when it counts again, as `counters` without --watch says it each time;
 // the readings of the others go on.
-class UnloadedNotes {
-  public:
-    explicit UnloadedNotes(const std::string& netns) : netns_(netns) {}
-    void update(const std::vector<runtime::AppliedPolicy>& unloaded) {
-        std::map<std::string, std::string> now; // "backend policy" -> what is said
-        for (const auto& gone : unloaded) {
-            now.emplace(std::string(runtime::backend_info(gone.backend).name) + " " + gone.policy,
-                        runtime::not_loaded_message(gone, netns_));
-        }
-        for (const auto& [key, message] : now) {
-            if (said_.count(key) == 0) {
-                std::cerr << "acctc counters: " << message << "\n";
-            }
-        }
-        for (const auto& [key, message] : said_) {
-            if (now.count(key) == 0) {
-                std::cerr << "acctc counters: policy " << key.substr(key.find(' ') + 1)
-                          << " is read again (" << key.substr(0, key.find(' ')) << ")\n";
-            }
-        }
-        said_ = std::move(now);
+void say_unloaded(ComingAndGoing& unloaded, const std::vector<runtime::AppliedPolicy>& now,
+                  const std::string& netns) {
+    std::map<std::string, const runtime::AppliedPolicy*> by_key; // "backend policy"
+    for (const auto& gone : now) {
+        by_key.emplace(std::string(runtime::backend_info(gone.backend).name) + " " + gone.policy,
+                       &gone);
     }
-
-  private:
-    const std::string& netns_;
-    std::map<std::string, std::string> said_;
-};
+    std::set<std::string> keys;
+    for (const auto& [key, policy] : by_key) {
+        keys.insert(key);
+    }
+    const auto change = unloaded.update(std::move(keys));
+    for (const auto& key : change.came) {
+        std::cerr << "acctc counters: " << runtime::not_loaded_message(*by_key.at(key), netns)
+                  << "\n";
+    }
+    for (const auto& key : change.went) {
+        std::cerr << "acctc counters: policy " << key.substr(key.find(' ') + 1)
+                  << " is read again (" << key.substr(0, key.find(' ')) << ")\n";
+    }
+}
 
 // Every SECONDS: a table with rates (redrawn on a terminal), or one JSON object per line. With
 // --reset each interval is read and zeroed at once, so each block holds exactly what that
@@ -222,9 +216,9 @@ int watch(const runtime::CounterSource& source, const std::string& policy,
           const CountersOptions& values) {
     const bool terminal = ::isatty(STDOUT_FILENO) != 0 && !values.json;
     const auto interval = std::chrono::duration<double>(values.watch);
-    UnloadedNotes notes(values.kernel.netns);
+    ComingAndGoing unloaded;
     auto first = read(source, policy, values);
-    notes.update(first.unloaded);
+    say_unloaded(unloaded, first.unloaded, values.kernel.netns);
     auto previous = selected(std::move(first.readings), values.selectors);
     auto previous_time = std::chrono::steady_clock::now();
     if (values.reset) {
@@ -240,7 +234,7 @@ int watch(const runtime::CounterSource& source, const std::string& policy,
     for (int round = 0; values.count == 0 || round < values.count; ++round) {
         std::this_thread::sleep_for(interval);
         auto next = read(source, policy, values);
-        notes.update(next.unloaded);
+        say_unloaded(unloaded, next.unloaded, values.kernel.netns);
         auto current = selected(std::move(next.readings), values.selectors);
         const auto now = std::chrono::steady_clock::now();
         const double seconds = std::chrono::duration<double>(now - previous_time).count();

@@ -259,33 +259,21 @@ void track(const std::string& policy) {
 
 // The watcher's view of half-loaded policies: each logged when it is found and when an apply
 // makes it whole again; the other policies' quotas are watched on meanwhile.
-class UnfinishedPolicies {
-  public:
-    explicit UnfinishedPolicies(const KernelOptions& kernel) : kernel_(kernel) {}
-    void update(const runtime::QuotasRead& read) {
-        const std::set<std::string> now(read.unfinished.begin(), read.unfinished.end());
-        for (const auto& policy : now) {
-            if (known_.count(policy) == 0) {
-                log_line(LogPriority::error,
-                         "acctc quotas: " +
-                             runtime::not_loaded_message(
-                                 {runtime::BackendKind::nftables, policy, true}, kernel_.netns) +
-                             "; its quotas are not watched until then");
-            }
-        }
-        for (const auto& policy : known_) {
-            if (now.count(policy) == 0) {
-                log_line(LogPriority::notice, "acctc quotas: policy " + policy +
-                                                  " counts again: its quotas are watched");
-            }
-        }
-        known_ = now;
+void log_unfinished(ComingAndGoing& unfinished, const runtime::QuotasRead& read,
+                    const KernelOptions& kernel) {
+    const auto change = unfinished.update({read.unfinished.begin(), read.unfinished.end()});
+    for (const auto& policy : change.came) {
+        log_line(LogPriority::error,
+                 "acctc quotas: " +
+                     runtime::not_loaded_message({runtime::BackendKind::nftables, policy, true},
+                                                 kernel.netns) +
+                     "; its quotas are not watched until then");
     }
-
-  private:
-    const KernelOptions& kernel_;
-    std::set<std::string> known_;
-};
+    for (const auto& policy : change.went) {
+        log_line(LogPriority::notice,
+                 "acctc quotas: policy " + policy + " counts again: its quotas are watched");
+    }
+}
 
 int watch(const QuotasOptions& options) {
     const runtime::NetnsScope scope(options.kernel.netns);
@@ -298,8 +286,8 @@ int watch(const QuotasOptions& options) {
     if (!options.policy.empty() && said_unfinished(read, options.kernel)) {
         return exit_policy_error;
     }
-    UnfinishedPolicies unfinished(options.kernel);
-    unfinished.update(read);
+    ComingAndGoing unfinished;
+    log_unfinished(unfinished, read, options.kernel);
     auto readings = std::move(read.readings);
     watcher.roll_over(readings);
     std::signal(SIGTERM, [](int) { stopping = true; });
@@ -341,7 +329,7 @@ int watch(const QuotasOptions& options) {
             notify_service_manager("STOPPING=1");
             return exit_policy_error;
         }
-        unfinished.update(read);
+        log_unfinished(unfinished, read, options.kernel);
         readings = std::move(read.readings);
         watcher.roll_over(readings);
     }

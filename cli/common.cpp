@@ -4,6 +4,7 @@
 #include "acctc/source.hpp"
 #include "huge_page_heap.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -245,6 +246,16 @@ bool parse_command_line(const std::vector<std::string>& args, const char* usage,
         throw UsageError(error.what());
     }
     return true;
+}
+
+ComingAndGoing::Change ComingAndGoing::update(std::set<std::string> now) {
+    Change change;
+    std::set_difference(now.begin(), now.end(), known_.begin(), known_.end(),
+                        std::back_inserter(change.came));
+    std::set_difference(known_.begin(), known_.end(), now.begin(), now.end(),
+                        std::back_inserter(change.went));
+    known_ = std::move(now);
+    return change;
 }
 
 } // namespace acctc::cli

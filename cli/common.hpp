@@ -6,6 +6,7 @@
 #include <boost/program_options.hpp>
 #include <ctime>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -55,5 +56,20 @@ bool parse_command_line(const std::vector<std::string>& args, const char* usage,
                         const boost::program_options::options_description& options,
                         const boost::program_options::positional_options_description& positional,
                         boost::program_options::variables_map& values);
+
+// What a watch cannot read comes and goes (a policy flushed, or half-loaded): each is said once
+// when it comes and once when it goes, not at every poll.
+class ComingAndGoing {
+  public:
+    struct Change {
+        std::vector<std::string> came;
+        std::vector<std::string> went;
+    };
+    // What is there now against what was there at the last update.
+    Change update(std::set<std::string> now);
+
+  private:
+    std::set<std::string> known_;
+};
 
 } // namespace acctc::cli
