@@ -1020,10 +1020,8 @@ std::size_t depth_left(std::size_t given, std::size_t levels) {
 // Whether a rule ends its chain through a lookup tree, whose misses go on with the rest of the
 // chain in a continuation chain.
 bool Emitter::has_tree(const rules::Rule& rule) {
-    const auto& st = rule.statements;
-    return st.size() >= 2 && st.back().kind == Statement::Kind::ret &&
-           st[st.size() - 2].kind == Statement::Kind::count_map &&
-           !plan(st[st.size() - 2]).nodes.front().children.empty();
+    return may_have_tree(rule) &&
+           !plan(rule.statements[rule.statements.size() - 2]).nodes.front().children.empty();
 }
 
 // A count map: its entries' rules in the chain when they are few, else a lookup tree
