@@ -10,8 +10,7 @@ source "$(dirname "$0")/netns_test_lib.sh" "$@"
 host=acctc-bsp-host-$$
 peer=acctc-bsp-peer-$$
 make_veth_pair "$host" "$peer"
-ip -n "$host" addr add 198.18.98.1/24 dev veth0
-ip -n "$peer" addr add 198.18.98.2/24 dev veth0
+address_pair "$host" "$peer" 198.18.98
 acctc_h() { "$acctc" "$1" --netns "$host" "${@:2}"; }
 case $(iptables-restore -V) in
 *"(nf_tables)"*) variant=iptables-nft other=iptables-legacy ;;

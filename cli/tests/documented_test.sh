@@ -17,8 +17,7 @@ host=acctc-doc-host-$$
 peer=acctc-doc-peer-$$
 export TZ=UTC
 make_veth_pair --no-ipv6 "$host" "$peer"
-ip -n "$host" addr add 198.18.97.1/24 dev veth0
-ip -n "$peer" addr add 198.18.97.2/24 dev veth0
+address_pair "$host" "$peer" 198.18.97
 in_host() { ip netns exec "$host" env ACCTC_STATE_DIR="$work/state" "$acctc" "$@"; }
 ping_peer() { ip netns exec "$host" ping -n -q -c "$1" -i 0.01 -s 100 198.18.97.2 >/dev/null; }
 

@@ -15,8 +15,7 @@ peer=acctc-hq-peer-$$
 source "$(dirname "$0")/quota_bench.sh"
 
 make_veth_pair --no-ipv6 "$host" "$peer"
-ip -n "$host" addr add 198.18.98.1/24 dev veth0
-ip -n "$peer" addr add 198.18.98.2/24 dev veth0
+address_pair "$host" "$peer" 198.18.98
 ip -n "$peer" addr add 198.18.98.3/24 dev veth0
 
 mkdir -p "$work/etc"

@@ -13,8 +13,7 @@ source "$(dirname "$0")/netns_test_lib.sh" "$@"
 host=acctc-iph-host-$$
 peer=acctc-iph-peer-$$
 make_veth_pair "$host" "$peer"
-ip -n "$host" addr add 198.18.97.1/24 dev veth0
-ip -n "$peer" addr add 198.18.97.2/24 dev veth0
+address_pair "$host" "$peer" 198.18.97
 acctc_h() { "$acctc" "$1" --netns "$host" "${@:2}"; }
 # What acctc owns in the namespace: its chains in both variants and its ipsets.
 owned() {

@@ -39,6 +39,11 @@ add_namespace() { # add_namespace NAME
     ip netns exec "$1" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
 }
 
+address_pair() { # address_pair HOST PEER 198.18.N: HOST's veth0 198.18.N.1/24, PEER's .2/24
+    ip -n "$1" addr add "$3.1/24" dev veth0
+    ip -n "$2" addr add "$3.2/24" dev veth0
+}
+
 make_veth_pair() { # make_veth_pair [--no-ipv6] HOST PEER
     local no_ipv6=
     [[ $1 == --no-ipv6 ]] && no_ipv6=1 && shift

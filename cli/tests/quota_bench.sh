@@ -32,8 +32,7 @@ stop_watcher() { kill "$watcher"; wait "$watcher" 2>/dev/null; watcher=; }
 # payload: 1028 bytes of IPv4 packet, as the quota counts them.
 line_quota_host() { # line_quota_host NET
     make_veth_pair --no-ipv6 "$host" "$peer" # IPv6's neighbour discovery would be charged too
-    ip -n "$host" addr add "198.18.$1.1/24" dev veth0
-    ip -n "$peer" addr add "198.18.$1.2/24" dev veth0
+    address_pair "$host" "$peer" "198.18.$1"
     mkdir -p "$work/etc"
     cat >"$work/etc/qt.acct" <<'POLICY'
 policy qt
