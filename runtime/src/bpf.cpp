@@ -14,11 +14,13 @@
 #include <linux/magic.h>
 #include <linux/membarrier.h>
 #include <stdexcept>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <unistd.h>
+#include <utility>
 
 #ifndef SO_NETNS_COOKIE
 #define SO_NETNS_COOKIE 71
@@ -135,6 +137,143 @@ void emit_first_element_lookup(Assembler& program, int map_fd, std::int16_t key_
     program.jump(jump_imm(BPF_JEQ, 0, 0), missing);
 }
 
+void emit_ipv6_extension_walk(Assembler& program, std::int16_t l3, const std::string& prefix,
+                              const std::string& too_many, const std::string& later_fragment) {
+    constexpr std::uint8_t hop_by_hop = 0, routing = 43, fragment = 44, authentication = 51,
+                           destination_options = 60;
+    constexpr std::uint8_t r2 = 2, r3 = 3, r4 = 4, r5 = 5, r8 = 8, r9 = 9;
+    program.emit(load(BPF_B, r4, r2, static_cast<std::int16_t>(l3 + 6))); // next header
+    program.emit(mov_imm(r5, l3 + 40));                                   // where it starts
+    for (int i = 0; i < max_extension_headers; ++i) {
+        const std::string at = prefix + "_header_" + std::to_string(i);
+        const std::string next = prefix + "_header_" + std::to_string(i + 1);
+        program.jump(jump_imm(BPF_JEQ, r4, hop_by_hop), at + "_options");
+        program.jump(jump_imm(BPF_JEQ, r4, routing), at + "_options");
+        program.jump(jump_imm(BPF_JEQ, r4, destination_options), at + "_options");
+        program.jump(jump_imm(BPF_JEQ, r4, fragment), at + "_fragment");
+        program.jump(jump_imm(BPF_JEQ, r4, authentication), at + "_auth");
+        program.jump(jump_always(), prefix + "_walked");
+        // Its first `bytes` there, or the packet goes uncounted: r8 points at the header,
+        // r4 = its next header, r9 = its length byte.
+        const auto header = [&](const std::string& label, std::int32_t bytes) {
+            program.label(label);
+            program.emit(mov_reg(r8, r2));
+            program.emit(add_reg(r8, r5));
+            program.emit(mov_reg(r9, r8));
+            program.emit(add_imm(r9, bytes));
+            program.jump(jump_reg(BPF_JGT, r9, r3), "out");
+            program.emit(load(BPF_B, r9, r8, 1));
+            program.emit(load(BPF_B, r4, r8, 0));
+        };
+        header(at + "_options", 2); // (length + 1) * 8 bytes
+        program.emit(add_imm(r9, 1));
+        program.emit(alu_imm(BPF_LSH, r9, 3));
+        program.emit(add_reg(r5, r9));
+        program.jump(jump_always(), next);
+        header(at + "_fragment", later_fragment.empty() ? 2 : 4); // 8 bytes
+        if (!later_fragment.empty()) {
+            // The offset, in the 13 high bits of bytes 2-3: not 0, no transport header here.
+            program.emit(load(BPF_H, r9, r8, 2));
+            program.emit(be16_to_host(r9));
+            program.emit(alu_imm(BPF_AND, r9, 0xfff8));
+            program.jump(jump_imm(BPF_JNE, r9, 0), later_fragment);
+        }
+        program.emit(add_imm(r5, 8));
+        program.jump(jump_always(), next);
+        header(at + "_auth", 2); // (length + 2) * 4 bytes
+        program.emit(add_imm(r9, 2));
+        program.emit(alu_imm(BPF_LSH, r9, 2));
+        program.emit(add_reg(r5, r9));
+        program.label(next);
+    }
+    program.jump(jump_always(), too_many);
+    program.label(prefix + "_walked");
+}
+
+void emit_port_slot(Assembler& program, std::int16_t l3) {
+    constexpr std::uint8_t r1 = 1, r2 = 2, r3 = 3, r4 = 4, r5 = 5, r7 = 7, r9 = 9;
+    constexpr std::uint8_t tcp = 6, udp = 17;
+    // Each family leaves r4 = the protocol and r5 = where its transport header starts (from r2).
+    const auto header_there = [&](std::int16_t bytes) {
+        program.emit(mov_reg(r5, r2));
+        program.emit(add_imm(r5, l3 + bytes));
+        program.jump(jump_reg(BPF_JGT, r5, r3), "out");
+    };
+    // IPv4: total length at 2, fragment offset at 6 (13 bits), protocol at 9, IHL in byte 0.
+    program.label("v4");
+    header_there(20);
+    program.emit(load(BPF_H, r7, r2, static_cast<std::int16_t>(l3 + 2)));
+    program.emit(be16_to_host(r7));
+    program.emit(load(BPF_B, r4, r2, static_cast<std::int16_t>(l3 + 9)));
+    program.emit(load(BPF_H, r5, r2, static_cast<std::int16_t>(l3 + 6)));
+    program.emit(be16_to_host(r5));
+    program.emit(alu_imm(BPF_AND, r5, 0x1fff));
+    program.jump(jump_imm(BPF_JNE, r5, 0), "other");
+    program.emit(load(BPF_B, r5, r2, l3));
+    program.emit(alu_imm(BPF_AND, r5, 0x0f));
+    program.emit(alu_imm(BPF_LSH, r5, 2));
+    program.emit(add_imm(r5, l3));
+    program.jump(jump_always(), "ports");
+
+    // IPv6: payload length at 4 (the 40-byte header not included); the protocol after the
+    // extension headers, as nft finds it. More of them than the walk takes: "other".
+    program.label("v6");
+    header_there(40);
+    program.emit(load(BPF_H, r7, r2, static_cast<std::int16_t>(l3 + 4)));
+    program.emit(be16_to_host(r7));
+    program.emit(add_imm(r7, 40));
+    emit_ipv6_extension_walk(program, l3, "v6", "other", "other");
+
+    // The protocol's block plus the destination port (at 2 in both L4 headers).
+    program.label("ports");
+    program.emit(mov_imm(r9, static_cast<std::int32_t>(BpfPortSlots::tcp)));
+    program.jump(jump_imm(BPF_JEQ, r4, tcp), "port");
+    program.emit(mov_imm(r9, static_cast<std::int32_t>(BpfPortSlots::udp)));
+    program.jump(jump_imm(BPF_JEQ, r4, udp), "port");
+    program.jump(jump_always(), "other");
+    program.label("port");
+    program.emit(add_reg(r2, r5)); // r5 is bounded: the verifier keeps r2 a packet pointer
+    program.emit(mov_reg(r5, r2));
+    program.emit(add_imm(r5, 4));
+    program.jump(jump_reg(BPF_JGT, r5, r3), "other");
+    program.emit(load(BPF_H, r1, r2, 2));
+    program.emit(be16_to_host(r1));
+    program.emit(add_reg(r9, r1));
+    program.jump(jump_always(), "slot");
+    program.label("other");
+    program.emit(mov_imm(r9, static_cast<std::int32_t>(BpfPortSlots::other)));
+    program.jump(jump_always(), "slot");
+}
+
+MappedArray::MappedArray(int map_fd, std::size_t bytes) : bytes_(bytes) {
+    data_ = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
+    if (data_ == MAP_FAILED) {
+        const int error = errno;
+        data_ = nullptr;
+        throw_bpf_error("mapping a bpf array", error);
+    }
+}
+
+MappedArray::MappedArray(MappedArray&& other) noexcept
+    : data_(std::exchange(other.data_, nullptr)), bytes_(std::exchange(other.bytes_, 0)) {}
+
+MappedArray& MappedArray::operator=(MappedArray&& other) noexcept {
+    if (this != &other) {
+        if (data_ != nullptr) {
+            ::munmap(data_, bytes_);
+        }
+        data_ = std::exchange(other.data_, nullptr);
+        bytes_ = std::exchange(other.bytes_, 0);
+    }
+    return *this;
+}
+
+MappedArray::~MappedArray() {
+    if (data_ != nullptr) {
+        ::munmap(data_, bytes_);
+    }
+}
+
 UniqueFd create_map(const MapSpec& spec) {
     bpf_attr attr{};
     attr.map_type = spec.type;
@@ -149,6 +288,18 @@ UniqueFd create_map(const MapSpec& spec) {
         throw_bpf_error("bpf map " + spec.name, error);
     }
     return UniqueFd(static_cast<int>(fd));
+}
+
+std::uint32_t map_entries(int map_fd) {
+    bpf_map_info info{};
+    bpf_attr attr{};
+    attr.info.bpf_fd = static_cast<std::uint32_t>(map_fd);
+    attr.info.info_len = sizeof info;
+    attr.info.info = reinterpret_cast<std::uint64_t>(&info);
+    if (bpf_call(BPF_OBJ_GET_INFO_BY_FD, attr) != 0) {
+        throw_bpf_error("bpf map info", errno);
+    }
+    return info.max_entries;
 }
 
 UniqueFd load_sched_cls(const std::vector<bpf_insn>& program, const std::string& name) {

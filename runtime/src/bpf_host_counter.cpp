@@ -217,62 +217,17 @@ void emit_within(Assembler& program, const std::vector<BpfAddressRange>& ranges,
     program.label(in);
 }
 
-// IPv6's extension headers that nft's `meta l4proto` looks past (ipv6_find_hdr()): hop-by-hop
-// options, routing, fragment, authentication, destination options. A packet with more than
-// max_extension_headers of them before its protocol is not counted by a protocol's program.
-constexpr std::uint8_t hop_by_hop = 0, routing = 43, fragment = 44, authentication = 51,
-                       destination_options = 60;
-constexpr int max_extension_headers = 4;
-
 // `split protocol`: the IP header at l3 of the frame r2 points at (r3 its end) is checked; the
 // packet goes on when its protocol is `protocol`, else "out". IPv4's is at 9; IPv6's is the
-// next header after the extension headers. Uses r4, r5, r8, r9.
+// next header after the extension headers (a packet with more of them than the walk takes is
+// not counted). Uses r4, r5, r8, r9.
 void emit_protocol(Assembler& program, std::int16_t l3, std::uint8_t protocol, bool ipv6) {
-    const std::string family = ipv6 ? "v6" : "v4";
     if (!ipv6) {
         program.emit(load(BPF_B, r4, r2, static_cast<std::int16_t>(l3 + 9)));
         program.jump(jump_imm(BPF_JNE, r4, protocol), "out");
         return;
     }
-    program.emit(load(BPF_B, r4, r2, static_cast<std::int16_t>(l3 + 6))); // next header
-    program.emit(mov_imm(r5, l3 + 40));                                   // where it starts
-    for (int i = 0; i < max_extension_headers; ++i) {
-        const std::string at = family + "_header_" + std::to_string(i);
-        const std::string next = family + "_header_" + std::to_string(i + 1);
-        program.jump(jump_imm(BPF_JEQ, r4, hop_by_hop), at + "_options");
-        program.jump(jump_imm(BPF_JEQ, r4, routing), at + "_options");
-        program.jump(jump_imm(BPF_JEQ, r4, destination_options), at + "_options");
-        program.jump(jump_imm(BPF_JEQ, r4, fragment), at + "_fragment");
-        program.jump(jump_imm(BPF_JEQ, r4, authentication), at + "_auth");
-        program.jump(jump_always(), family + "_protocol");
-        // Its first two bytes (next header, length) there, or the packet goes uncounted:
-        // r8 points at the header, r4 = its next header, r9 = its length byte.
-        const auto header = [&](const std::string& label) {
-            program.label(label);
-            program.emit(mov_reg(r8, r2));
-            program.emit(add_reg(r8, r5));
-            program.emit(mov_reg(r9, r8));
-            program.emit(add_imm(r9, 2));
-            program.jump(jump_reg(BPF_JGT, r9, r3), "out");
-            program.emit(load(BPF_B, r9, r8, 1));
-            program.emit(load(BPF_B, r4, r8, 0));
-        };
-        header(at + "_options"); // (length + 1) * 8 bytes
-        program.emit(add_imm(r9, 1));
-        program.emit(alu_imm(BPF_LSH, r9, 3));
-        program.emit(add_reg(r5, r9));
-        program.jump(jump_always(), next);
-        header(at + "_fragment"); // 8 bytes
-        program.emit(add_imm(r5, 8));
-        program.jump(jump_always(), next);
-        header(at + "_auth"); // (length + 2) * 4 bytes
-        program.emit(add_imm(r9, 2));
-        program.emit(alu_imm(BPF_LSH, r9, 2));
-        program.emit(add_reg(r5, r9));
-        program.label(next);
-    }
-    program.jump(jump_always(), "out"); // too many extension headers
-    program.label(family + "_protocol");
+    emit_ipv6_extension_walk(program, l3, "v6", "out");
     program.jump(jump_imm(BPF_JNE, r4, protocol), "out");
 }
 

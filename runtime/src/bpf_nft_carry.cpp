@@ -1,6 +1,7 @@
 #include "bpf_nft_carry.hpp"
 
 #include "acctc/kernel_jhash.hpp"
+#include "counter_relabel.hpp"
 #include "nft_counter_read.hpp"
 #include "nft_host_counters.hpp"
 
@@ -129,6 +130,17 @@ std::string with_hosts_from_bpf(std::string commit, const std::string& definitio
         }
     }
     return commit + elements;
+}
+
+std::string with_classes_from_bpf(std::string commit,
+                                  const std::map<std::string, TakenClass>& taken,
+                                  std::set<std::string>& carried) {
+    for (const auto& [name, counts] : taken) {
+        if (declare_with_values(commit, name, counts.counts.packets, counts.counts.bytes)) {
+            carried.insert(name);
+        }
+    }
+    return commit;
 }
 
 } // namespace acctc::runtime

@@ -5,9 +5,11 @@
 
 #include "acctc/bpf_host_plan.hpp"
 #include "acctc/runtime/bpf_host_counter.hpp"
+#include "bpf_policy_classes.hpp"
 #include "nft_netlink.hpp"
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -33,5 +35,13 @@ std::string with_hosts_from_bpf(std::string commit, const std::string& definitio
                                 const std::string& table,
                                 const std::map<std::string, BpfHostCounts>& taken,
                                 HostsCarried& carried);
+
+// BPF -> nft for classifications (docs/runtime.md, "Classes in BPF"): the commit with each class
+// `taken` from BPF that it declares as a counter object declared with its counts; `carried`
+// gets their names. A class counted by elements of a counting set now (a large classification)
+// or gone from the policy is not in `carried`: its counts end there, reported as removed.
+std::string with_classes_from_bpf(std::string commit,
+                                  const std::map<std::string, TakenClass>& taken,
+                                  std::set<std::string>& carried);
 
 } // namespace acctc::runtime

@@ -12,71 +12,17 @@ namespace {
 
 using namespace bpf;
 
-constexpr std::uint8_t r0 = 0, r1 = 1, r2 = 2, r3 = 3, r4 = 4, r5 = 5, r6 = 6, r7 = 7, r8 = 8,
-                       r9 = 9, r10 = 10;
+constexpr std::uint8_t r0 = 0, r1 = 1, r2 = 2, r6 = 6, r7 = 7, r9 = 9, r10 = 10;
 constexpr std::int32_t pass = -1; // TCX_NEXT: the packet goes on as if no program were there
 constexpr std::int16_t slot_at = -4;
-constexpr std::uint8_t tcp = 6, udp = 17;
 
-// r2 = data, r3 = data_end. Each family leaves r7 = the L3 length (the header's own field),
-// r4 = the protocol, r8 = the L4 header's offset from the IP header; a packet too short for its
-// IP header goes "out" uncounted (the stack drops it before nft's hooks), one without ports
-// (IPv4 fragments past the first) to "other".
 std::vector<bpf_insn> port_program(int slots_fd, unsigned link_header) {
-    const auto l3 = static_cast<std::int16_t>(link_header);
     Assembler program;
     program.emit(mov_reg(r6, r1));
     emit_frame_dispatch(program);
+    emit_port_slot(program, static_cast<std::int16_t>(link_header));
 
-    const auto header_there = [&](std::int16_t bytes) {
-        program.emit(mov_reg(r5, r2));
-        program.emit(add_imm(r5, l3 + bytes));
-        program.jump(jump_reg(BPF_JGT, r5, r3), "out");
-    };
-    // IPv4: total length at 2, fragment offset at 6 (13 bits), protocol at 9, IHL in byte 0.
-    program.label("v4");
-    header_there(20);
-    program.emit(load(BPF_H, r7, r2, static_cast<std::int16_t>(l3 + 2)));
-    program.emit(be16_to_host(r7));
-    program.emit(load(BPF_B, r4, r2, static_cast<std::int16_t>(l3 + 9)));
-    program.emit(load(BPF_H, r8, r2, static_cast<std::int16_t>(l3 + 6)));
-    program.emit(be16_to_host(r8));
-    program.emit(alu_imm(BPF_AND, r8, 0x1fff));
-    program.jump(jump_imm(BPF_JNE, r8, 0), "other");
-    program.emit(load(BPF_B, r8, r2, l3));
-    program.emit(alu_imm(BPF_AND, r8, 0x0f));
-    program.emit(alu_imm(BPF_LSH, r8, 2));
-    program.jump(jump_always(), "ports");
-
-    // IPv6: payload length at 4 (the 40-byte header not included), next header at 6.
-    program.label("v6");
-    header_there(40);
-    program.emit(load(BPF_H, r7, r2, static_cast<std::int16_t>(l3 + 4)));
-    program.emit(be16_to_host(r7));
-    program.emit(add_imm(r7, 40));
-    program.emit(load(BPF_B, r4, r2, static_cast<std::int16_t>(l3 + 6)));
-    program.emit(mov_imm(r8, 40));
-
-    // The slot: the protocol's block plus the destination port (at 2 in both L4 headers).
-    program.label("ports");
-    program.emit(mov_imm(r9, 0));
-    program.jump(jump_imm(BPF_JEQ, r4, tcp), "port");
-    program.emit(mov_imm(r9, static_cast<std::int32_t>(BpfPortCounter::ports)));
-    program.jump(jump_imm(BPF_JEQ, r4, udp), "port");
-    program.jump(jump_always(), "other");
-    program.label("port");
-    program.emit(add_reg(r2, r8)); // r8 is at most 60: the verifier keeps r2 a packet pointer
-    program.emit(mov_reg(r5, r2));
-    program.emit(add_imm(r5, l3 + 4));
-    program.jump(jump_reg(BPF_JGT, r5, r3), "other");
-    program.emit(load(BPF_H, r1, r2, static_cast<std::int16_t>(l3 + 2)));
-    program.emit(be16_to_host(r1));
-    program.emit(add_reg(r9, r1));
-    program.jump(jump_always(), "count");
-    program.label("other");
-    program.emit(mov_imm(r9, static_cast<std::int32_t>(BpfPortCounter::other)));
-
-    program.label("count");
+    program.label("slot");
     program.emit(store(BPF_W, r10, slot_at, r9));
     program.load_map(r1, slots_fd);
     program.emit(mov_reg(r2, r10));
@@ -96,10 +42,10 @@ std::vector<bpf_insn> port_program(int slots_fd, unsigned link_header) {
 } // namespace
 
 std::size_t BpfPortCounter::slot(std::uint8_t protocol, std::uint16_t port) {
-    if (protocol != tcp && protocol != udp) {
+    if (protocol != 6 && protocol != 17) {
         throw std::invalid_argument("a port slot is TCP's or UDP's");
     }
-    return (protocol == tcp ? 0 : ports) + port;
+    return (protocol == 6 ? BpfPortSlots::tcp : BpfPortSlots::udp) + port;
 }
 
 BpfPortCounter::BpfPortCounter(unsigned link_header) {

@@ -62,6 +62,22 @@ std::vector<Relabel> counters_to_relabel(const std::vector<KernelCounter>& live,
     return out;
 }
 
+bool declare_with_values(std::string& commit, const std::string& name, std::uint64_t packets,
+                         std::uint64_t bytes) {
+    const std::string declared = "\tcounter " + name + " {\n";
+    std::size_t where = commit.find(declared);
+    if (where == std::string::npos) {
+        return false;
+    }
+    where += declared.size();
+    if (commit.compare(where, 9, "\t\tcomment") == 0) { // after the comment, as nft lists it
+        where = commit.find('\n', where) + 1;
+    }
+    commit.insert(where, "\t\tpackets " + std::to_string(packets) + " bytes " +
+                             std::to_string(bytes) + "\n");
+    return true;
+}
+
 std::string with_relabels(std::string commit, const std::string& table,
                           const std::vector<Relabel>& relabels) {
     if (relabels.empty()) {
@@ -75,16 +91,10 @@ std::string with_relabels(std::string commit, const std::string& table,
     std::string deletions;
     for (const auto& relabel : relabels) {
         deletions += "delete counter inet " + table + " " + identifier(relabel.name) + "\n";
-        const std::string declared =
-            "\tcounter " + relabel.name + " {\n\t\tcomment \"" + relabel.comment + "\"\n";
-        const std::size_t where = commit.find(declared);
-        if (where == std::string::npos) {
+        if (!declare_with_values(commit, relabel.name, relabel.packets, relabel.bytes)) {
             throw RuntimeError(ErrorKind::rejected,
                                "internal: counter " + relabel.name + " is not declared");
         }
-        commit.insert(where + declared.size(), "\t\tpackets " + std::to_string(relabel.packets) +
-                                                   " bytes " + std::to_string(relabel.bytes) +
-                                                   "\n");
     }
     commit.insert(at + flush.size(), deletions);
     return commit;

@@ -38,6 +38,11 @@ struct Relabel {
 std::vector<Relabel> counters_to_relabel(const std::vector<KernelCounter>& live,
                                          const std::string& definition);
 
+// Gives the counter `name` that `commit` declares (as emit_nft writes it) these values to start
+// with; false where the commit does not declare it.
+bool declare_with_values(std::string& commit, const std::string& name, std::uint64_t packets,
+                         std::uint64_t bytes);
+
 // The reload commit with each relabelled counter deleted after the table's rules are flushed
 // and declared again with its values. commit holds the definition as emit_nft writes it.
 std::string with_relabels(std::string commit, const std::string& table,

@@ -61,6 +61,9 @@ struct ApplyReport {
     // gone from the policy).
     std::vector<std::string> hosts_moved;
     std::vector<std::string> hosts_dropped;
+    // Classifications that moved between nft rules and a BPF program (docs/runtime.md, "Classes
+    // in BPF"), every class with its counts: "NAME moved from nft rules to BPF" or back.
+    std::vector<std::string> classes_moved;
     // nft: why the counters CompiledPolicy::bpf_wire plans to correct count merged packets
     // instead (no BPF, no TCX, a device missing: docs/counting.md); none when corrected.
     std::optional<std::string> wire_fallback{};

@@ -4,6 +4,7 @@
 // for the BPF target, so the build and the package need nothing new.
 #pragma once
 
+#include "acctc/bpf_class_plan.hpp"
 #include "acctc/unique_fd.hpp"
 
 #include <cstddef>
@@ -26,6 +27,8 @@ struct MapSpec {
 };
 
 UniqueFd create_map(const MapSpec& spec);
+// The max_entries a map was created with (BPF_OBJ_GET_INFO_BY_FD).
+std::uint32_t map_entries(int map_fd);
 
 // The calling thread's network namespace, as a number no other namespace has had since boot
 // (SO_NETNS_COOKIE, Linux 5.14).
@@ -181,6 +184,44 @@ constexpr bpf_insn exit_program() {
 // The frame of a program on a device, r6 being its skb: r2 = its data, r3 = its end, r4 its
 // protocol, and a jump to "v4" or "v6" by that protocol; any other frame jumps to "out".
 void emit_frame_dispatch(Assembler& program);
+
+// IPv6's extension headers that nft's `meta l4proto` and `th` look past (ipv6_find_hdr()):
+// hop-by-hop options, routing, fragment, authentication, destination options, at most
+// max_extension_headers of them. With the IPv6 header at l3 of the frame r2 points at (r3 its
+// end, checked), leaves r4 = the protocol after them and r5 = where its header starts (from r2),
+// bounded for the verifier. A packet cut short jumps to "out"; one with more extension headers
+// to `too_many`; with `later_fragment`, one whose fragment header says it is not the first
+// fragment (it carries no transport header) jumps there. Labels are prefixed with `prefix`.
+// Uses r4, r5, r8, r9.
+constexpr int max_extension_headers = 4;
+void emit_ipv6_extension_walk(Assembler& program, std::int16_t l3, const std::string& prefix,
+                              const std::string& too_many, const std::string& later_fragment = "");
+
+// After emit_frame_dispatch, the slot of a packet whose IP header is at l3 (BpfPortSlots: TCP's
+// and UDP's destination ports, then one for every other packet: other protocols, fragments past
+// the first, which carry no ports, as nft's `th dport` finds none) in r9, and its L3 length (the
+// header's own field, what nft's counter counts) in r7; then on at the label "slot". A packet
+// too short for its IP header goes "out" (the stack drops it before nft's hooks).
+void emit_port_slot(Assembler& program, std::int16_t l3);
+
+// An array map created with BPF_F_MMAPABLE, mapped into this process: its elements read and
+// written in place, as the programs see them (no system call per element).
+class MappedArray {
+  public:
+    MappedArray() = default;
+    MappedArray(int map_fd, std::size_t bytes); // bytes: value size (8-byte aligned) x entries
+    MappedArray(MappedArray&& other) noexcept;
+    MappedArray& operator=(MappedArray&& other) noexcept;
+    MappedArray(const MappedArray&) = delete;
+    MappedArray& operator=(const MappedArray&) = delete;
+    ~MappedArray();
+    std::uint8_t* data() const { return static_cast<std::uint8_t*>(data_); }
+    std::size_t size() const { return bytes_; }
+
+  private:
+    void* data_ = nullptr;
+    std::size_t bytes_ = 0;
+};
 
 // r0 = the address of element 0 of the array map (its key, 0, written on the frame at key_at);
 // a jump to `missing` where there is none, which the verifier wants though an array's element

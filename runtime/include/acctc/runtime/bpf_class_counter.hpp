@@ -1,0 +1,66 @@
+// A classification of ports counted in BPF (docs/runtime.md, "Classes in BPF"): a TCX program
+// computes each packet's slot from its protocol and destination port (BpfPortSlots), reads the
+// index of the class owning that slot in the `owners` array, and adds the packet (one, and its
+// L3 length, as nft's counter) to that class's element of the `counts` array, in the current
+// generation. No walk over the classes: the first-match partition is in `owners`, so the
+// program costs the same for 10 classes as for 100,000.
+//
+// Maps (pinned in one directory): `owners` (a class index per slot, 0 for none), `counts` (two
+// generations of `capacity` counts, index 0 unused), `generation` (which one the program adds
+// to). Both arrays are mapped into the reading process (bpf::MappedArray).
+#pragma once
+
+#include "acctc/bpf_class_plan.hpp"
+#include "acctc/runtime/bpf.hpp"
+#include "acctc/unique_fd.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <vector>
+
+namespace acctc::runtime {
+
+struct BpfClassCounts {
+    std::uint64_t packets = 0;
+    std::uint64_t bytes = 0;
+};
+
+class BpfClassCounter {
+  public:
+    // Class indices 1 .. capacity - 1: one per slot at most, and `otherwise`.
+    static constexpr std::uint32_t capacity = BpfPortSlots::count + 2;
+
+    // The maps pinned in `dir`; with `create`, made and pinned there where missing (a new
+    // directory's classes all start at zero).
+    static BpfClassCounter pinned(const std::filesystem::path& dir, bool create);
+
+    // The program that counts into these maps on a device whose IP header is `link_header`
+    // bytes into the frame; with `forwarded_only`, packets the host sent itself are not counted
+    // (at egress: skb->ingress_ifindex is 0 for them).
+    UniqueFd program(unsigned link_header, bool forwarded_only) const;
+
+    // The owner of each slot (BpfPortSlots::count entries), written in place: a packet counts
+    // for the old owner or the new one, never for both.
+    void set_owners(const std::vector<std::uint32_t>& owners);
+    std::vector<std::uint32_t> owners() const;
+
+    // What each class index holds now, both generations.
+    std::vector<BpfClassCounts> read() const;
+    // The same, exact under traffic, and every index back to zero: the program is switched to
+    // the other generation, and the old one read and emptied once no program still counts in it.
+    std::vector<BpfClassCounts> read_and_reset();
+    // Sets an index's counts (carried from elsewhere, or zero for a new class): only for an index
+    // no slot owns yet, so that nothing counts into it meanwhile.
+    void set(std::uint32_t index, BpfClassCounts counts);
+
+  private:
+    std::uint32_t generation() const;
+
+    UniqueFd owners_;
+    UniqueFd counts_;
+    UniqueFd generation_;
+    bpf::MappedArray owners_mapped_;
+    bpf::MappedArray counts_mapped_;
+};
+
+} // namespace acctc::runtime

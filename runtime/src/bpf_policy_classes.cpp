@@ -1,0 +1,349 @@
+#include "bpf_policy_classes.hpp"
+
+#include "acctc/counter_labels.hpp"
+#include "acctc/runtime/bpf.hpp"
+#include "acctc/runtime/bpf_host_probe.hpp"
+#include "acctc/runtime/errors.hpp"
+#include "bpf_stale_pins.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <net/if.h>
+#include <set>
+#include <sstream>
+#include <unistd.h>
+
+namespace acctc::runtime {
+namespace {
+
+namespace fs = std::filesystem;
+
+// `info`: text in an mmapable array of pages, written anew by each apply and pinned in place of
+// the old one (a reader opens one or the other, whole).
+constexpr std::uint32_t info_page = 4096;
+
+struct ClassEntry {
+    std::uint32_t index = 0;
+    std::string counter;
+    std::string comment;
+};
+
+struct Info {
+    std::string layout; // device hook forwarded
+    std::vector<ClassEntry> classes;
+};
+
+std::string layout_of(const BpfClassifyPlan& plan) {
+    return plan.device + (plan.hook == BpfHook::ingress ? " ingress" : " egress") +
+           (plan.forwarded_only ? " forwarded" : " all");
+}
+
+std::string encoded(const Info& info) {
+    std::string out = info.layout + "\n";
+    for (const auto& entry : info.classes) {
+        out += std::to_string(entry.index) + " " + entry.counter + " " + entry.comment + "\n";
+    }
+    return out;
+}
+
+Info decoded(std::string_view text) {
+    Info info;
+    std::size_t at = text.find('\n');
+    info.layout = std::string(text.substr(0, at));
+    while (at != std::string_view::npos && at + 1 < text.size()) {
+        const std::size_t start = at + 1;
+        at = text.find('\n', start);
+        const std::string_view line =
+            text.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start);
+        const std::size_t space = line.find(' ');
+        const std::size_t second = line.find(' ', space + 1);
+        if (space == std::string_view::npos || second == std::string_view::npos) {
+            continue;
+        }
+        ClassEntry entry;
+        entry.index = static_cast<std::uint32_t>(std::stoul(std::string(line.substr(0, space))));
+        entry.counter = std::string(line.substr(space + 1, second - space - 1));
+        entry.comment = std::string(line.substr(second + 1));
+        info.classes.push_back(std::move(entry));
+    }
+    return info;
+}
+
+std::optional<Info> read_info(const fs::path& dir) {
+    if (!fs::exists(dir / "info")) {
+        return std::nullopt;
+    }
+    const UniqueFd map = bpf::pinned(dir / "info");
+    const bpf::MappedArray text(map.get(), std::size_t{bpf::map_entries(map.get())} * info_page);
+    const char* begin = reinterpret_cast<const char*>(text.data());
+    return decoded(std::string_view(begin, ::strnlen(begin, text.size())));
+}
+
+// Written beside the old one and renamed over it: a reader never sees half an info.
+void write_info(const fs::path& dir, const Info& info) {
+    const std::string text = encoded(info);
+    const auto pages = static_cast<std::uint32_t>(text.size() / info_page + 1);
+    const UniqueFd map =
+        bpf::create_map({BPF_MAP_TYPE_ARRAY, 4, info_page, pages, BPF_F_MMAPABLE, "acctc_info"});
+    {
+        const bpf::MappedArray mapped(map.get(), std::size_t{pages} * info_page);
+        std::memcpy(mapped.data(), text.data(), text.size());
+    }
+    const fs::path staged = dir / "info.new";
+    std::error_code ignored;
+    fs::remove(staged, ignored);
+    bpf::pin(map.get(), staged);
+    fs::rename(staged, dir / "info");
+}
+
+// The record of where the policy's classes are pinned (bpf::record_pins).
+std::string pins_record(const std::string& policy) {
+    return policy + ".bpf-classes";
+}
+
+fs::path policy_dir(const std::string& policy, bool create) {
+    const fs::path ns = bpf::namespace_dir(create);
+    return ns.empty() ? fs::path() : ns / (policy + ".classes");
+}
+
+void unpin(const fs::path& dir) {
+    std::error_code ignored;
+    fs::remove_all(dir, ignored);
+}
+
+std::vector<fs::path> classify_dirs(const fs::path& dir) {
+    std::vector<fs::path> out;
+    std::error_code error;
+    for (const auto& entry : fs::directory_iterator(dir, error)) {
+        if (entry.is_directory()) {
+            out.push_back(entry.path());
+        }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+int device_index(const std::string& device) {
+    const unsigned index = ::if_nametoindex(device.c_str());
+    if (index == 0) {
+        throw RuntimeError(ErrorKind::rejected, "cannot count classes in BPF on device " + device +
+                                                    ": " + std::strerror(errno));
+    }
+    return static_cast<int>(index);
+}
+
+// Each class keeps the index it has (its counts with it); a new one gets an index no class had
+// before this apply, so that no packet still adds to it, and starts from `carried` or zero.
+Info indexed(const BpfClassifyPlan& plan, const std::optional<Info>& old,
+             const std::map<std::string, BpfClassCounts>& carried, BpfClassCounter& counter) {
+    std::map<std::string, std::uint32_t> had;
+    std::set<std::uint32_t> taken;
+    if (old) {
+        for (const auto& entry : old->classes) {
+            had[entry.counter] = entry.index;
+            taken.insert(entry.index);
+        }
+    }
+    Info info{layout_of(plan), {}};
+    std::uint32_t next = 1;
+    for (const auto& cls : plan.classes) {
+        const auto kept = had.find(cls.counter);
+        if (kept != had.end()) {
+            info.classes.push_back({kept->second, cls.counter, cls.comment});
+            continue;
+        }
+        while (taken.count(next) != 0) {
+            ++next;
+        }
+        if (next >= BpfClassCounter::capacity) {
+            throw RuntimeError(ErrorKind::rejected,
+                               "classification " + plan.classify + ": too many classes for BPF");
+        }
+        const auto start = carried.find(cls.counter);
+        counter.set(next, start == carried.end() ? BpfClassCounts{} : start->second);
+        info.classes.push_back({next, cls.counter, cls.comment});
+        taken.insert(next);
+    }
+    return info;
+}
+
+// The class index owning each slot: the plan's first-match partition, `otherwise` the rest.
+std::vector<std::uint32_t> owners_of(const BpfClassifyPlan& plan, const Info& info) {
+    std::vector<std::uint32_t> owners(BpfPortSlots::count, 0);
+    std::uint32_t otherwise = 0;
+    for (std::size_t i = 0; i < plan.classes.size(); ++i) {
+        const BpfClass& cls = plan.classes[i];
+        if (cls.otherwise) {
+            otherwise = info.classes[i].index;
+            continue;
+        }
+        for (const auto& range : cls.ports) {
+            const std::size_t base = range.protocol == 6 ? BpfPortSlots::tcp : BpfPortSlots::udp;
+            for (std::size_t port = range.first; port <= range.last; ++port) {
+                if (owners[base + port] == 0) {
+                    owners[base + port] = info.classes[i].index;
+                }
+            }
+        }
+    }
+    if (otherwise != 0) {
+        std::replace(owners.begin(), owners.end(), std::uint32_t{0}, otherwise);
+    }
+    return owners;
+}
+
+// Counts one planned classification in `dir`; returns whether the directory is new.
+bool apply_classify(const fs::path& dir, const BpfClassifyPlan& plan,
+                    const std::map<std::string, BpfClassCounts>& carried) {
+    const auto header = tcx_link_header(plan.device);
+    if (!header) {
+        throw RuntimeError(ErrorKind::unsupported,
+                           "cannot count classes in BPF on device " + plan.device +
+                               ": neither Ethernet nor without a link-layer header");
+    }
+    const bool created = !fs::exists(dir);
+    try {
+        fs::create_directories(dir);
+        BpfClassCounter counter = BpfClassCounter::pinned(dir, true);
+        const auto old = read_info(dir);
+        const Info info = indexed(plan, old, carried, counter);
+        write_info(dir, info);
+        counter.set_owners(owners_of(plan, info));
+        const UniqueFd program = counter.program(*header, plan.forwarded_only);
+        if (fs::exists(dir / "link") && old && old->layout == info.layout) {
+            bpf::update_link(bpf::pinned(dir / "link").get(), program.get());
+        } else {
+            // Another device or hook: the new link first, then the old one goes.
+            const UniqueFd link = bpf::attach_tcx(program.get(), device_index(plan.device),
+                                                  plan.hook == BpfHook::ingress);
+            std::error_code ignored;
+            fs::remove(dir / "link.new", ignored);
+            bpf::pin(link.get(), dir / "link.new");
+            fs::rename(dir / "link.new", dir / "link");
+        }
+    } catch (...) {
+        if (created) {
+            unpin(dir);
+        }
+        throw;
+    }
+    return created;
+}
+
+} // namespace
+
+void apply_bpf_classes(const std::string& policy, const std::vector<BpfClassifyPlan>& plan,
+                       const std::map<std::string, BpfClassCounts>& carried) {
+    remove_stale_pins();
+    if (plan.empty()) {
+        return; // the classifications no longer planned go in take_bpf_classes
+    }
+    const fs::path dir = policy_dir(policy, true);
+    std::vector<fs::path> created;
+    try {
+        for (const auto& classify : plan) {
+            if (apply_classify(dir / classify.classify, classify, carried)) {
+                created.push_back(dir / classify.classify);
+            }
+        }
+    } catch (...) {
+        for (const auto& path : created) {
+            unpin(path);
+        }
+        if (classify_dirs(dir).empty()) {
+            remove_bpf_classes(policy);
+        }
+        throw;
+    }
+    bpf::record_pins(pins_record(policy), dir);
+}
+
+std::map<std::string, TakenClass> take_bpf_classes(const std::string& policy,
+                                                   const std::vector<BpfClassifyPlan>& plan) {
+    std::map<std::string, TakenClass> out;
+    const fs::path dir = policy_dir(policy, false);
+    if (dir.empty() || !fs::exists(dir)) {
+        return out;
+    }
+    for (const auto& path : classify_dirs(dir)) {
+        const std::string classify = path.filename().string();
+        if (std::any_of(plan.begin(), plan.end(),
+                        [&](const auto& entry) { return entry.classify == classify; })) {
+            continue;
+        }
+        if (const auto info = read_info(path)) {
+            // Detached first (the link goes with its pin), then read once no program still
+            // counts: every packet until the detach is in what is taken.
+            const BpfClassCounter counter = BpfClassCounter::pinned(path, false);
+            std::error_code ignored;
+            fs::remove(path / "link", ignored);
+            bpf::wait_for_running_programs();
+            const auto counts = counter.read();
+            for (const auto& entry : info->classes) {
+                out[entry.counter] = {counts[entry.index], entry.comment, classify};
+            }
+        }
+        unpin(path);
+    }
+    if (plan.empty()) {
+        remove_bpf_classes(policy);
+    }
+    return out;
+}
+
+void remove_bpf_classes(const std::string& policy) {
+    remove_stale_pins();
+    const fs::path dir = policy_dir(policy, false);
+    if (!dir.empty()) {
+        bpf::forget_pins(pins_record(policy));
+        unpin(dir);
+        std::error_code ignored;
+        fs::remove(dir.parent_path(), ignored); // the namespace's, once empty
+        fs::remove(dir.parent_path().parent_path(), ignored);
+    }
+}
+
+std::vector<std::string> bpf_class_counters(const std::string& policy) {
+    std::vector<std::string> out;
+    const fs::path dir = policy_dir(policy, false);
+    if (dir.empty() || !fs::exists(dir)) {
+        return out;
+    }
+    for (const auto& path : classify_dirs(dir)) {
+        if (const auto info = read_info(path)) {
+            for (const auto& entry : info->classes) {
+                out.push_back(entry.counter);
+            }
+        }
+    }
+    return out;
+}
+
+std::vector<CounterReading> read_bpf_classes(const std::string& policy, bool reset) {
+    remove_stale_pins();
+    std::vector<CounterReading> out;
+    const fs::path dir = policy_dir(policy, false);
+    if (dir.empty() || !fs::exists(dir)) {
+        bpf::refuse_unseen_pins(pins_record(policy),
+                                "the classes of policy " + policy + " counted in BPF count in");
+        return out;
+    }
+    for (const auto& path : classify_dirs(dir)) {
+        const auto info = read_info(path);
+        if (!info) {
+            continue;
+        }
+        BpfClassCounter counter = BpfClassCounter::pinned(path, false);
+        const auto counts = reset ? counter.read_and_reset() : counter.read();
+        for (const auto& entry : info->classes) {
+            const BpfClassCounts& held = counts[entry.index];
+            out.push_back(reading_of(policy, entry.counter, held.packets, held.bytes,
+                                     decode_counter_comment(entry.counter, entry.comment)));
+        }
+    }
+    return out;
+}
+
+} // namespace acctc::runtime
