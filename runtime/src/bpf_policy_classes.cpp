@@ -4,13 +4,12 @@
 #include "acctc/runtime/bpf.hpp"
 #include "acctc/runtime/bpf_host_probe.hpp"
 #include "acctc/runtime/errors.hpp"
-#include "bpf_stale_pins.hpp"
+#include "bpf_policy_pins.hpp"
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <net/if.h>
 #include <set>
 #include <sstream>
 #include <unistd.h>
@@ -98,40 +97,9 @@ void write_info(const fs::path& dir, const Info& info) {
     fs::rename(staged, dir / "info");
 }
 
-// The record of where the policy's classes are pinned (bpf::record_pins).
-std::string pins_record(const std::string& policy) {
-    return policy + ".bpf-classes";
-}
-
-fs::path policy_dir(const std::string& policy, bool create) {
-    const fs::path ns = bpf::namespace_dir(create);
-    return ns.empty() ? fs::path() : ns / (policy + ".classes");
-}
-
-void unpin(const fs::path& dir) {
-    std::error_code ignored;
-    fs::remove_all(dir, ignored);
-}
-
-std::vector<fs::path> classify_dirs(const fs::path& dir) {
-    std::vector<fs::path> out;
-    std::error_code error;
-    for (const auto& entry : fs::directory_iterator(dir, error)) {
-        if (entry.is_directory()) {
-            out.push_back(entry.path());
-        }
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-}
-
-int device_index(const std::string& device) {
-    const unsigned index = ::if_nametoindex(device.c_str());
-    if (index == 0) {
-        throw RuntimeError(ErrorKind::rejected, "cannot count classes in BPF on device " + device +
-                                                    ": " + std::strerror(errno));
-    }
-    return static_cast<int>(index);
+// The policy's classifications' pins: <policy>.classes/ (bpf_policy_pins.hpp).
+PolicyPins pins_of(const std::string& policy) {
+    return PolicyPins(policy, ".classes", ".bpf-classes");
 }
 
 // Each class keeps the index it has (its counts with it); a new one gets an index no class had
@@ -216,8 +184,9 @@ bool apply_classify(const fs::path& dir, const BpfClassifyPlan& plan,
             bpf::update_link(bpf::pinned(dir / "link").get(), program.get());
         } else {
             // Another device or hook: the new link first, then the old one goes.
-            const UniqueFd link = bpf::attach_tcx(program.get(), device_index(plan.device),
-                                                  plan.hook == BpfHook::ingress);
+            const UniqueFd link =
+                bpf::attach_tcx(program.get(), bpf_device_index(plan.device, "classes"),
+                                plan.hook == BpfHook::ingress);
             std::error_code ignored;
             fs::remove(dir / "link.new", ignored);
             bpf::pin(link.get(), dir / "link.new");
@@ -236,43 +205,23 @@ bool apply_classify(const fs::path& dir, const BpfClassifyPlan& plan,
 
 void apply_bpf_classes(const std::string& policy, const std::vector<BpfClassifyPlan>& plan,
                        const std::map<std::string, BpfClassCounts>& carried) {
-    remove_stale_pins();
-    if (plan.empty()) {
-        return; // the classifications no longer planned go in take_bpf_classes
+    std::vector<std::string> names;
+    for (const auto& classify : plan) {
+        names.push_back(classify.classify);
     }
-    const fs::path dir = policy_dir(policy, true);
-    std::vector<fs::path> created;
-    try {
-        for (const auto& classify : plan) {
-            if (apply_classify(dir / classify.classify, classify, carried)) {
-                created.push_back(dir / classify.classify);
-            }
-        }
-    } catch (...) {
-        for (const auto& path : created) {
-            unpin(path);
-        }
-        if (classify_dirs(dir).empty()) {
-            remove_bpf_classes(policy);
-        }
-        throw;
-    }
-    bpf::record_pins(pins_record(policy), dir);
+    pins_of(policy).apply_each(names, [&](const fs::path& dir, std::size_t i) {
+        return apply_classify(dir, plan[i], carried);
+    });
 }
 
 std::map<std::string, TakenClass> take_bpf_classes(const std::string& policy,
                                                    const std::vector<BpfClassifyPlan>& plan) {
     std::map<std::string, TakenClass> out;
-    const fs::path dir = policy_dir(policy, false);
-    if (dir.empty() || !fs::exists(dir)) {
-        return out;
+    std::vector<std::string> keep;
+    for (const auto& classify : plan) {
+        keep.push_back(classify.classify);
     }
-    for (const auto& path : classify_dirs(dir)) {
-        const std::string classify = path.filename().string();
-        if (std::any_of(plan.begin(), plan.end(),
-                        [&](const auto& entry) { return entry.classify == classify; })) {
-            continue;
-        }
+    pins_of(policy).take_others(keep, [&](const fs::path& path) {
         if (const auto info = read_info(path)) {
             // Detached first (the link goes with its pin), then read once no program still
             // counts: every packet until the detach is in what is taken.
@@ -282,36 +231,20 @@ std::map<std::string, TakenClass> take_bpf_classes(const std::string& policy,
             bpf::wait_for_running_programs();
             const auto counts = counter.read();
             for (const auto& entry : info->classes) {
-                out[entry.counter] = {counts[entry.index], entry.comment, classify};
+                out[entry.counter] = {counts[entry.index], entry.comment, path.filename().string()};
             }
         }
-        unpin(path);
-    }
-    if (plan.empty()) {
-        remove_bpf_classes(policy);
-    }
+    });
     return out;
 }
 
 void remove_bpf_classes(const std::string& policy) {
-    remove_stale_pins();
-    const fs::path dir = policy_dir(policy, false);
-    if (!dir.empty()) {
-        bpf::forget_pins(pins_record(policy));
-        unpin(dir);
-        std::error_code ignored;
-        fs::remove(dir.parent_path(), ignored); // the namespace's, once empty
-        fs::remove(dir.parent_path().parent_path(), ignored);
-    }
+    pins_of(policy).remove();
 }
 
 std::vector<std::string> bpf_class_counters(const std::string& policy) {
     std::vector<std::string> out;
-    const fs::path dir = policy_dir(policy, false);
-    if (dir.empty() || !fs::exists(dir)) {
-        return out;
-    }
-    for (const auto& path : classify_dirs(dir)) {
+    for (const auto& path : pins_of(policy).entries()) {
         if (const auto info = read_info(path)) {
             for (const auto& entry : info->classes) {
                 out.push_back(entry.counter);
@@ -322,15 +255,12 @@ std::vector<std::string> bpf_class_counters(const std::string& policy) {
 }
 
 std::vector<CounterReading> read_bpf_classes(const std::string& policy, bool reset) {
-    remove_stale_pins();
     std::vector<CounterReading> out;
-    const fs::path dir = policy_dir(policy, false);
-    if (dir.empty() || !fs::exists(dir)) {
-        bpf::refuse_unseen_pins(pins_record(policy),
-                                "the classes of policy " + policy + " counted in BPF count in");
+    const PolicyPins pins = pins_of(policy);
+    if (pins.to_read("the classes of policy " + policy + " counted in BPF count in").empty()) {
         return out;
     }
-    for (const auto& path : classify_dirs(dir)) {
+    for (const auto& path : pins.entries()) {
         const auto info = read_info(path);
         if (!info) {
             continue;

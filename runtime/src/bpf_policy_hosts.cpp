@@ -5,7 +5,7 @@
 #include "acctc/runtime/bpf_host_counter.hpp"
 #include "acctc/runtime/bpf_host_probe.hpp"
 #include "acctc/runtime/errors.hpp"
-#include "bpf_stale_pins.hpp"
+#include "bpf_policy_pins.hpp"
 #include "unique_fd.hpp"
 
 #include <algorithm>
@@ -118,29 +118,9 @@ void write_info(const fs::path& dir, const Info& info) {
     bpf::update_element(map.get(), &key, value.data());
 }
 
-// The record of where the policy's host counters are pinned (bpf::record_pins).
-std::string pins_record(const std::string& policy) {
-    return policy + ".bpf-hosts";
-}
-
-fs::path policy_dir(const std::string& policy, bool create) {
-    const fs::path ns = bpf::namespace_dir(create);
-    return ns.empty() ? fs::path() : ns / policy;
-}
-
-// Unpins a counter's directory: its link detaches (once no descriptor holds it), its maps go.
-void unpin(const fs::path& dir) {
-    std::error_code ignored;
-    fs::remove_all(dir, ignored);
-}
-
-int device_index(const std::string& device) {
-    const unsigned index = ::if_nametoindex(device.c_str());
-    if (index == 0) {
-        throw RuntimeError(ErrorKind::rejected, "cannot count per host in BPF on device " + device +
-                                                    ": " + std::strerror(errno));
-    }
-    return static_cast<int>(index);
+// The policy's host counters' pins: <policy>/ (bpf_policy_pins.hpp).
+PolicyPins pins_of(const std::string& policy) {
+    return PolicyPins(policy, "", ".bpf-hosts");
 }
 
 BpfHostKey key_of(BpfAddress key) {
@@ -184,7 +164,7 @@ bool apply_counter(const fs::path& dir, const BpfHostCounterPlan& counter,
             counting.carry(to_prefixes(*carried, counter.v4_prefix, counter.v6_prefix));
         }
         write_info(dir, {layout, counter.comment, counter.overflow_comment});
-        const int device = device_index(counter.device);
+        const int device = bpf_device_index(counter.device, "per host");
         counting.attach_pinned(dir / "link", device, counter.hook == BpfHook::ingress);
         if (counter.egress_key) { // the other direction, in the same maps
             program(*counter.egress_key, BpfHook::egress)
@@ -199,62 +179,28 @@ bool apply_counter(const fs::path& dir, const BpfHostCounterPlan& counter,
     return created;
 }
 
-std::vector<fs::path> counter_dirs(const fs::path& dir) {
-    std::vector<fs::path> out;
-    std::error_code error;
-    for (const auto& entry : fs::directory_iterator(dir, error)) {
-        if (entry.is_directory()) {
-            out.push_back(entry.path());
-        }
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-}
-
 } // namespace
 
 void apply_bpf_hosts(const std::string& policy, const std::vector<BpfHostCounterPlan>& plan,
                      const std::map<std::string, BpfHostCounts>& carried) {
-    remove_stale_pins();
-    if (plan.empty()) {
-        return; // the counters no longer planned go in take_bpf_hosts
+    std::vector<std::string> names;
+    for (const auto& counter : plan) {
+        names.push_back(counter.counter);
     }
-    const fs::path dir = policy_dir(policy, true);
-    std::vector<fs::path> created;
-    try {
-        for (const auto& counter : plan) {
-            const auto start = carried.find(counter.counter);
-            if (apply_counter(dir / counter.counter, counter,
-                              start == carried.end() ? nullptr : &start->second)) {
-                created.push_back(dir / counter.counter);
-            }
-        }
-    } catch (...) {
-        for (const auto& path : created) {
-            unpin(path);
-        }
-        if (counter_dirs(dir).empty()) {
-            remove_bpf_hosts(policy);
-        }
-        throw;
-    }
-    bpf::record_pins(pins_record(policy), dir);
+    pins_of(policy).apply_each(names, [&](const fs::path& dir, std::size_t i) {
+        const auto start = carried.find(plan[i].counter);
+        return apply_counter(dir, plan[i], start == carried.end() ? nullptr : &start->second);
+    });
 }
 
 std::map<std::string, BpfHostCounts> take_bpf_hosts(const std::string& policy,
                                                     const std::vector<BpfHostCounterPlan>& plan) {
     std::map<std::string, BpfHostCounts> out;
-    const fs::path dir = policy_dir(policy, false);
-    if (dir.empty() || !fs::exists(dir)) {
-        return out;
+    std::vector<std::string> keep;
+    for (const auto& counter : plan) {
+        keep.push_back(counter.counter);
     }
-    for (const auto& path : counter_dirs(dir)) {
-        const std::string counter = path.filename().string();
-        const bool planned = std::any_of(
-            plan.begin(), plan.end(), [&](const auto& entry) { return entry.counter == counter; });
-        if (planned) {
-            continue;
-        }
+    pins_of(policy).take_others(keep, [&](const fs::path& path) {
         if (read_info(path)) {
             // Detached first (the link goes with its pin), then read once no program still
             // counts: every packet until the detach is in what is taken.
@@ -263,43 +209,27 @@ std::map<std::string, BpfHostCounts> take_bpf_hosts(const std::string& policy,
             fs::remove(path / "link", ignored);
             fs::remove(path / egress_link, ignored);
             bpf::wait_for_running_programs();
-            out[counter] = maps.read();
+            out[path.filename().string()] = maps.read();
         }
-        unpin(path);
-    }
-    if (plan.empty()) {
-        remove_bpf_hosts(policy);
-    }
+    });
     return out;
 }
 
 void remove_bpf_hosts(const std::string& policy) {
-    remove_stale_pins();
-    const fs::path dir = policy_dir(policy, false);
-    if (!dir.empty()) {
-        bpf::forget_pins(pins_record(policy));
-        unpin(dir);
-        std::error_code ignored;
-        fs::remove(dir.parent_path(), ignored); // the namespace's, once empty
-        fs::remove(dir.parent_path().parent_path(), ignored);
-    }
+    pins_of(policy).remove();
 }
 
 bool has_bpf_hosts(const std::string& policy) {
-    const fs::path dir = policy_dir(policy, false);
-    return !dir.empty() && fs::exists(dir);
+    return pins_of(policy).exists();
 }
 
 BpfHostReadings read_bpf_hosts(const std::string& policy, bool reset) {
-    remove_stale_pins();
     BpfHostReadings out;
-    const fs::path dir = policy_dir(policy, false);
-    if (dir.empty() || !fs::exists(dir)) {
-        bpf::refuse_unseen_pins(pins_record(policy),
-                                "the per-host counters of policy " + policy + " count in");
+    const PolicyPins pins = pins_of(policy);
+    if (pins.to_read("the per-host counters of policy " + policy + " count in").empty()) {
         return out;
     }
-    for (const auto& path : counter_dirs(dir)) {
+    for (const auto& path : pins.entries()) {
         const auto info = read_info(path);
         if (!info) {
             continue;

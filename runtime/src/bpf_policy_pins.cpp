@@ -1,0 +1,122 @@
+#include "bpf_policy_pins.hpp"
+
+#include "acctc/runtime/bpf.hpp"
+#include "acctc/runtime/errors.hpp"
+#include "bpf_stale_pins.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <net/if.h>
+
+namespace acctc::runtime {
+
+namespace fs = std::filesystem;
+
+PolicyPins::PolicyPins(std::string policy, std::string suffix, std::string record)
+    : policy_(std::move(policy)), suffix_(std::move(suffix)), record_(std::move(record)) {}
+
+fs::path PolicyPins::dir(bool create) const {
+    const fs::path ns = bpf::namespace_dir(create);
+    return ns.empty() ? fs::path() : ns / (policy_ + suffix_);
+}
+
+bool PolicyPins::exists() const {
+    const fs::path here = dir(false);
+    return !here.empty() && fs::exists(here);
+}
+
+std::vector<fs::path> PolicyPins::entries() const {
+    std::vector<fs::path> out;
+    const fs::path here = dir(false);
+    if (here.empty()) {
+        return out;
+    }
+    std::error_code error;
+    for (const auto& entry : fs::directory_iterator(here, error)) {
+        if (entry.is_directory()) {
+            out.push_back(entry.path());
+        }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+void PolicyPins::apply_each(const std::vector<std::string>& names,
+                            const std::function<bool(const fs::path&, std::size_t)>& apply) const {
+    remove_stale_pins();
+    if (names.empty()) {
+        return; // what is no longer planned goes in take_others
+    }
+    const fs::path here = dir(true);
+    std::vector<fs::path> created;
+    try {
+        for (std::size_t i = 0; i < names.size(); ++i) {
+            if (apply(here / names[i], i)) {
+                created.push_back(here / names[i]);
+            }
+        }
+    } catch (...) {
+        for (const auto& path : created) {
+            unpin(path);
+        }
+        if (entries().empty()) {
+            remove();
+        }
+        throw;
+    }
+    bpf::record_pins(policy_ + record_, here);
+}
+
+void PolicyPins::take_others(const std::vector<std::string>& keep,
+                             const std::function<void(const fs::path&)>& take) const {
+    if (!exists()) {
+        return;
+    }
+    for (const auto& path : entries()) {
+        if (std::find(keep.begin(), keep.end(), path.filename().string()) == keep.end()) {
+            take(path);
+            unpin(path);
+        }
+    }
+    if (keep.empty()) {
+        remove();
+    }
+}
+
+void PolicyPins::remove() const {
+    remove_stale_pins();
+    const fs::path here = dir(false);
+    if (!here.empty()) {
+        bpf::forget_pins(policy_ + record_);
+        unpin(here);
+        std::error_code ignored;
+        fs::remove(here.parent_path(), ignored); // the namespace's, once empty
+        fs::remove(here.parent_path().parent_path(), ignored);
+    }
+}
+
+fs::path PolicyPins::to_read(const std::string& what) const {
+    remove_stale_pins();
+    if (!exists()) {
+        bpf::refuse_unseen_pins(policy_ + record_, what);
+        return {};
+    }
+    return dir(false);
+}
+
+void unpin(const fs::path& dir) {
+    std::error_code ignored;
+    fs::remove_all(dir, ignored);
+}
+
+int bpf_device_index(const std::string& device, const std::string& counting) {
+    const unsigned index = ::if_nametoindex(device.c_str());
+    if (index == 0) {
+        throw RuntimeError(ErrorKind::rejected, "cannot count " + counting + " in BPF on device " +
+                                                    device + ": " + std::strerror(errno));
+    }
+    return static_cast<int>(index);
+}
+
+} // namespace acctc::runtime
