@@ -14,6 +14,21 @@ namespace acctc::cli {
 
 namespace po = boost::program_options;
 
+namespace {
+
+// --hosts-in and --classes-in: every kernel command takes them (counters and the others ignore
+// them): a typo is a usage error there too, not a silent exit 0.
+po::typed_value<std::string>* where_counted(const char* option, std::string& value) {
+    return po::value(&value)->default_value("nft")->notifier([option](const std::string& given) {
+        if (given != "auto" && given != "nft" && given != "bpf") {
+            throw UsageError("unknown --" + std::string(option) + " '" + given +
+                             "' (expected auto, nft or bpf)");
+        }
+    });
+}
+
+} // namespace
+
 void add_kernel_options(po::options_description& options, KernelOptions& values) {
     static const std::string backend_help =
         runtime::backend_names() + "; default: the one the policy was applied with here, else nft";
@@ -22,17 +37,14 @@ void add_kernel_options(po::options_description& options, KernelOptions& values)
         "etc", po::value(&values.etc)->default_value("/etc"),
         "read passwd, group and services from this directory")(
         "backend", po::value(&values.backend), backend_help.c_str())(
-        "hosts-in",
-        po::value(&values.hosts_in)->default_value("nft")->notifier([](const std::string& value) {
-            // Every kernel command takes it (counters and the others ignore it): a typo
-            // is a usage error there too, not a silent exit 0.
-            if (value != "auto" && value != "nft" && value != "bpf") {
-                throw UsageError("unknown --hosts-in '" + value + "' (expected auto, nft or bpf)");
-            }
-        }),
+        "hosts-in", where_counted("hosts-in", values.hosts_in),
         "where eligible split host counters count: nft sets (nft, the default), BPF programs "
         "where the kernel allows, else nft sets (auto), only BPF (bpf: an error where "
-        "unavailable)");
+        "unavailable)")(
+        "classes-in", where_counted("classes-in", values.classes_in),
+        "where eligible classifications (one device and direction, TCP and UDP destination "
+        "ports) count: nft rules (nft, the default), a BPF program where the kernel allows, else "
+        "nft rules (auto), only BPF (bpf: an error where unavailable)");
     add_policy_dir_option(options);
 }
 
@@ -77,67 +89,107 @@ namespace {
 
 CompileResult compile_text(const std::string& path, const std::string& text,
                            const KernelOptions& values, runtime::BackendKind backend,
-                           const std::set<std::string>& nft_hosts = {}) {
+                           const std::set<std::string>& nft_hosts = {},
+                           const std::set<std::string>& nft_classes = {}) {
     CompileOptions options;
     options.target = runtime::backend_info(backend).target;
     options.etc_dir = values.etc;
     options.bpf_hosts = values.hosts_in != "nft";
     options.nft_hosts = nft_hosts;
+    options.bpf_classes = values.classes_in != "nft";
+    options.nft_classes = nft_classes;
     return compile_source(source_name(path), text, options);
 }
 
-// The per-host counters planned in BPF that the kernel here cannot count there (bpf_host_probe.hpp)
-// go back to nft sets with a notice (--hosts-in auto), or are an error (--hosts-in bpf).
+// What --hosts-in and --classes-in move to BPF, as messages name it and where it stays otherwise.
+struct BpfMove {
+    const char* option;                // "--hosts-in"
+    std::string KernelOptions::*given; // its value
+    const char* noun;                  // what one of them is (in the plural with an s)
+    const char* in_nft;                // where nft counts them instead
+    const char* in_iptables;           // where the iptables backends count them
+    const char* iptables_why;          // why iptables cannot count them in BPF
+};
+constexpr std::size_t hosts_move = 0;
+constexpr std::size_t classes_move = 1;
+constexpr BpfMove bpf_moves[] = {
+    {"--hosts-in", &KernelOptions::hosts_in, "per-host counter", "nft sets", "ipsets",
+     "counts per host only in ipsets"},
+    {"--classes-in", &KernelOptions::classes_in, "classification", "nft rules", "iptables rules",
+     "counts classifications only in its rules"},
+};
+
+// `names` cannot count in BPF: an error with `bpf` (`refused` after "cannot count NAMES in
+// BPF"), else a notice that they count `instead` (`noted` after it).
+void refuse_or_note(const BpfMove& move, const KernelOptions& values,
+                    const std::vector<std::string>& names, const std::string& instead,
+                    const std::string& refused, const std::string& noted) {
+    std::string listed;
+    for (const auto& name : names) {
+        listed += (listed.empty() ? "" : ", ") + name;
+    }
+    if (values.*move.given == "bpf") {
+        throw runtime::RuntimeError(runtime::ErrorKind::unsupported,
+                                    std::string(move.option) + " bpf: cannot count " + listed +
+                                        " in BPF" + refused);
+    }
+    const bool several = names.size() > 1;
+    std::cerr << "acctc: notice: " << move.noun << (several ? "s " : " ") << listed << " count"
+              << (several ? "" : "s") << " in " << instead << noted << "\n";
+}
+
+// The per-host counters and classifications planned in BPF that the kernel here cannot count
+// there (bpf_host_probe.hpp) go back to nft with a notice (auto), or are an error (bpf); on
+// iptables, which has no BPF counting, the same for every one the plan would have moved.
 CompileResult with_bpf_fallback(CompileResult result, const std::string& path,
                                 const std::string& text, const KernelOptions& values,
                                 runtime::BackendKind backend) {
-    if (result.output && !result.output->bpf_hosts_unavailable.empty()) {
-        // iptables counts per host only in ipsets: required BPF is an error, auto a notice.
-        std::string names;
-        for (const auto& counter : result.output->bpf_hosts_unavailable) {
-            names += (names.empty() ? "" : ", ") + counter;
-        }
-        const std::string why = "the " + backend_label(values, backend) +
-                                " backend counts per host only in ipsets (BPF needs --backend nft)";
-        if (values.hosts_in == "bpf") {
-            throw runtime::RuntimeError(runtime::ErrorKind::unsupported,
-                                        "--hosts-in bpf: cannot count " + names +
-                                            " in BPF: " + why);
-        }
-        const bool several = result.output->bpf_hosts_unavailable.size() > 1;
-        std::cerr << "acctc: notice: per-host counter" << (several ? "s " : " ") << names
-                  << " count" << (several ? "" : "s") << " in ipsets: " << why << "\n";
-    }
-    if (!result.output || result.output->bpf_hosts.empty()) {
+    if (!result.output) {
         return result;
     }
-    const auto& plan = result.output->bpf_hosts;
-    const auto refusals = runtime::bpf_host_refusals(values.netns, plan);
-    std::map<std::string, std::vector<std::string>> by_reason; // reason -> counters
-    std::set<std::string> to_nft;
-    for (std::size_t i = 0; i < plan.size(); ++i) {
-        if (!refusals[i].empty() && to_nft.insert(plan[i].declared).second) {
-            by_reason[refusals[i]].push_back(plan[i].declared);
+    const CompiledPolicy& compiled = *result.output;
+    const std::vector<std::string>* unavailable[] = {&compiled.bpf_hosts_unavailable,
+                                                     &compiled.bpf_classes_unavailable};
+    for (std::size_t m = 0; m < std::size(bpf_moves); ++m) {
+        if (!unavailable[m]->empty()) {
+            const std::string why = ": the " + backend_label(values, backend) + " backend " +
+                                    bpf_moves[m].iptables_why + " (BPF needs --backend nft)";
+            refuse_or_note(bpf_moves[m], values, *unavailable[m], bpf_moves[m].in_iptables, why,
+                           why);
         }
     }
-    if (to_nft.empty()) {
+    // One probe for both: each user's programs, and which move and name it is.
+    std::vector<std::vector<runtime::BpfProgramSite>> users;
+    std::vector<std::pair<std::size_t, std::string>> named;
+    for (const auto& counter : compiled.bpf_hosts) {
+        users.push_back(runtime::bpf_program_sites(counter));
+        named.emplace_back(hosts_move, counter.declared);
+    }
+    for (const auto& classify : compiled.bpf_classes) {
+        users.push_back(runtime::bpf_program_sites(classify));
+        named.emplace_back(classes_move, classify.classify);
+    }
+    if (users.empty()) {
         return result;
     }
-    for (const auto& [reason, counters] : by_reason) {
-        std::string names;
-        for (const auto& counter : counters) {
-            names += (names.empty() ? "" : ", ") + counter;
+    const auto refusals = runtime::bpf_refusals(values.netns, users);
+    std::map<std::pair<std::size_t, std::string>, std::vector<std::string>> by_reason;
+    std::set<std::string> to_nft[std::size(bpf_moves)];
+    for (std::size_t i = 0; i < users.size(); ++i) {
+        const auto& [m, name] = named[i];
+        if (!refusals[i].empty() && to_nft[m].insert(name).second) {
+            by_reason[{m, refusals[i]}].push_back(name);
         }
-        if (values.hosts_in == "bpf") {
-            throw runtime::RuntimeError(runtime::ErrorKind::unsupported,
-                                        "--hosts-in bpf: cannot count " + names +
-                                            " in BPF here: " + reason);
-        }
-        std::cerr << "acctc: notice: per-host counter" << (counters.size() > 1 ? "s " : " ")
-                  << names << " count" << (counters.size() > 1 ? "" : "s")
-                  << " in nft sets: BPF is not available here (" << reason << ")\n";
     }
-    return compile_text(path, text, values, backend, to_nft);
+    if (by_reason.empty()) {
+        return result;
+    }
+    for (const auto& [key, names] : by_reason) {
+        const auto& [m, reason] = key;
+        refuse_or_note(bpf_moves[m], values, names, bpf_moves[m].in_nft, " here: " + reason,
+                       ": BPF is not available here (" + reason + ")");
+    }
+    return compile_text(path, text, values, backend, to_nft[hosts_move], to_nft[classes_move]);
 }
 
 } // namespace

@@ -25,9 +25,13 @@ struct KernelOptions {
     // sets, or ipsets on iptables, with a notice), "nft" (sets; the default) or "bpf" (an error
     // where unavailable, iptables included).
     std::string hosts_in = "nft";
+    // --classes-in: where eligible classifications count (docs/runtime.md, "Classes in BPF"):
+    // the same three, with nft rules (iptables rules on iptables) in place of sets.
+    std::string classes_in = "nft";
 };
 
-// Adds --netns NAME, --etc DIR, --backend NAME, --hosts-in auto|nft|bpf and --policy-dir DIR.
+// Adds --netns NAME, --etc DIR, --backend NAME, --hosts-in auto|nft|bpf,
+// --classes-in auto|nft|bpf and --policy-dir DIR.
 void add_kernel_options(boost::program_options::options_description& options,
                         KernelOptions& values);
 

@@ -78,10 +78,14 @@ expect 2 "--host takes an IPv4 or IPv6 address, a MAC or overflow, not 'bogus'" 
 # A directory given as the policy: not "No such file or directory", which it is not.
 expect 2 "cannot read '$work/': Is a directory" "$acctc" check "$work/"
 
-# --hosts-in's value is checked by every command that takes it (counters ignored a typo, exit 0).
+# --hosts-in's and --classes-in's values are checked by every command that takes them (counters
+# ignored a typo, exit 0).
 expect 2 "unknown --hosts-in 'bogus' \(expected auto, nft or bpf\)" \
     "$acctc" counters --netns acctc-usage-none --hosts-in bogus
 expect 2 "unknown --hosts-in 'bpff'" "$acctc" save --state-dir "$work/state" --hosts-in bpff
+expect 2 "unknown --classes-in 'bogus' \(expected auto, nft or bpf\)" \
+    "$acctc" counters --netns acctc-usage-none --classes-in bogus
+expect 2 "unknown --classes-in 'bpff'" "$acctc" diff --classes-in bpff "$work/first/lan.acct"
 
 # A negative count or duration is a usage error (Boost read -5 as 4294967291: save --every -5
 # slept for 136 years), and --count needs at least one update; all before touching anything.

@@ -1,8 +1,7 @@
 #include "bpf_hosts.hpp"
 
-#include "acctc/counter_labels.hpp"
+#include "bpf_scope.hpp"
 #include "families.hpp"
-#include "wire_differences.hpp"
 
 #include <algorithm>
 #include <optional>
@@ -10,24 +9,6 @@
 namespace acctc {
 
 namespace {
-
-bool summed_by_quota(const ir::Policy& policy, const std::string& counter) {
-    return std::any_of(policy.quotas.begin(), policy.quotas.end(), [&](const ir::Quota& quota) {
-        return std::find(quota.counters.begin(), quota.counters.end(), counter) !=
-               quota.counters.end();
-    });
-}
-
-// One interface, in both scopes or forward only, nothing else: the packets a program on that
-// device's hook sees (it also sees what routing then drops, and with `forward` the host's own
-// packets on the device: docs/runtime.md).
-bool device_only(const ir::Match& m) {
-    return (m.scopes == (ir::scope_local | ir::scope_forward) || m.scopes == ir::scope_forward) &&
-           m.directions != 0 && m.via.size() == 1 && !m.via.front().empty() &&
-           m.via.front().back() != '*' && !m.include_loopback && !m.has_owner() && !m.protocols &&
-           m.ports.empty() && !m.icmp && m.addresses.empty() && !m.fragment && !m.new_connection &&
-           !m.length;
-}
 
 // The splits a program can take: `split direction` (both directions, a program each) and
 // `split protocol` (a program per protocol, counting only its packets), beside `split host`.
@@ -131,18 +112,7 @@ std::vector<BpfHostCounterPlan> plan_bpf_hosts(const ir::Policy& policy,
             // What the device's hook sees, not what nft's would: tc ingress GRO's packets,
             // tc egress GSO's before they are cut up; per protocol as nft's counters say.
             for (CounterIdentity* identity : {&hosts.identity, &overflow.identity}) {
-                identity->wire = {};
-                identity->wire.add(WireDifference::receive_offload);
-                if (!in || joined) {
-                    identity->wire.add(WireDifference::segmentation_offload);
-                }
-                if (at.protocol) {
-                    identity->wire = for_protocol(identity->wire, *at.protocol);
-                }
-                identity->receive_devices.clear();
-                if (in && identity->wire.has(WireDifference::receive_offload)) {
-                    identity->receive_devices = {device};
-                }
+                see_at_tcx(*identity, device, in, !in || joined, at.protocol);
             }
             BpfHostCounterPlan entry{hosts.name,
                                      counter.name,

@@ -4,6 +4,7 @@
 
 #include "acctc/left_to_exit.hpp"
 #include "acctc/version.hpp"
+#include "bpf_classes.hpp"
 #include "bpf_hosts.hpp"
 #include "bpf_wire.hpp"
 #include "check.hpp"
@@ -76,9 +77,36 @@ CompileResult compile_source(std::string display_name, std::string text,
         }
         bpf_hosts.clear();
     }
+    // So do classifications (bpf_classes.hpp).
+    std::vector<BpfClassifyPlan> bpf_classes;
+    std::vector<std::string> bpf_classes_unavailable;
+    if (options.bpf_classes) {
+        bpf_classes = plan_bpf_classes(checked, options.nft_classes);
+    }
+    if (!egress) { // nor BPF classification: iptables counts them in its rules
+        for (const auto& plan : bpf_classes) {
+            bpf_classes_unavailable.push_back(plan.classify);
+        }
+        bpf_classes.clear();
+    }
     std::optional<ir::Policy> stripped;
     if (!bpf_hosts.empty()) {
         stripped = without_bpf_hosts(checked, bpf_hosts);
+    }
+    if (!bpf_classes.empty()) {
+        stripped = without_bpf_classes(stripped ? *stripped : checked, bpf_classes);
+        // What the lowering would have warned about, from the partition: a class that earlier
+        // ones take every port of.
+        for (const auto& plan : bpf_classes) {
+            const auto& classify =
+                *std::find_if(checked.classifies.begin(), checked.classifies.end(),
+                              [&](const ir::Classify& c) { return c.name == plan.classify; });
+            for (std::size_t i = 0; i < classify.classes.size(); ++i) {
+                if (plan.classes[i].ports.empty()) {
+                    warn_never_matches(classify, classify.classes[i], diagnostics);
+                }
+            }
+        }
     }
     const ir::Policy& policy = stripped ? *stripped : checked;
     // The backend's own errors and warnings come after the wire warnings, which need the
@@ -116,6 +144,8 @@ CompileResult compile_source(std::string display_name, std::string text,
     out.policy_name = policy.name;
     out.bpf_hosts = std::move(bpf_hosts);
     out.bpf_hosts_unavailable = std::move(bpf_hosts_unavailable);
+    out.bpf_classes = std::move(bpf_classes);
+    out.bpf_classes_unavailable = std::move(bpf_classes_unavailable);
     out.table_name = table.name;
     for (const auto& chain : table.chains) {
         if (chain.hook != rules::Hook::egress) {

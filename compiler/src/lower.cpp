@@ -1253,10 +1253,7 @@ std::vector<Rule> Lowering::classify_body(const ir::Classify& classify,
                                           const std::vector<std::string>& names) {
     const std::vector<ir::Class>& classes = classify.classes;
     std::vector<Rule> body;
-    auto unreachable = [&](const ir::Class& cls) {
-        diag_.warning(cls.range, "class '" + cls.label + "' can never match: earlier classes of '" +
-                                     classify.name + "' take all its packets");
-    };
+    auto unreachable = [&](const ir::Class& cls) { warn_never_matches(classify, cls, diag_); };
     bool catch_all = false; // a class without conditions took everything after it
     for (std::size_t begin = 0; begin < classes.size();) {
         ClassRun run;
@@ -1451,6 +1448,13 @@ rules::Table Lowering::run() {
 }
 
 } // namespace
+
+void warn_never_matches(const ir::Classify& classify, const ir::Class& cls,
+                        Diagnostics& diagnostics) {
+    diagnostics.warning(cls.range, "class '" + cls.label +
+                                       "' can never match: earlier classes of '" + classify.name +
+                                       "' take all its packets");
+}
 
 rules::Table lower_policy(const ir::Policy& policy, Diagnostics& diagnostics,
                           LowerOptions options) {

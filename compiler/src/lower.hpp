@@ -38,6 +38,11 @@ inline constexpr std::uint32_t arrived_via_mark_bit = 0x10000000;
 rules::Table lower_policy(const ir::Policy& policy, Diagnostics& diagnostics,
                           LowerOptions options = {});
 
+// The warning for a class the earlier classes of its classification take every packet of
+// (the lowering's runs find them, and the partition of a classification counted in BPF).
+void warn_never_matches(const ir::Classify& classify, const ir::Class& cls,
+                        Diagnostics& diagnostics);
+
 // Past this many entries a concatenated key map is not worth its memory; rules are used.
 inline constexpr std::size_t max_concat_entries = 1 << 20;
 

@@ -13,6 +13,7 @@
 #include <map>
 #include <net/if.h>
 #include <net/if_arp.h>
+#include <stdexcept>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <utility>
@@ -71,39 +72,52 @@ bool translates_addresses() {
     return false;
 }
 
-// Whether NAT changes the address a program on this hook keyed so sees.
-bool keyed_by_translated(BpfHook hook, BpfAddress key) {
-    return (hook == BpfHook::egress && key == BpfAddress::source) ||
-           (hook == BpfHook::ingress && key == BpfAddress::destination);
-}
+// Whether NAT changes what a program on this hook keyed so sees, and how messages name it: one
+// row per key.
+struct KeyFacts {
+    BpfKey key;
+    const char* name;
+    bool translated_at_ingress; // destination NAT, and replies translated back
+    bool translated_at_egress;  // source NAT
+};
+constexpr KeyFacts key_facts[] = {
+    {BpfKey::source_address, "source addresses", false, true},
+    {BpfKey::destination_address, "destination addresses", true, false},
+    {BpfKey::destination_port, "destination ports", true, false},
+};
 
-// Why the program cannot count on this device and hook, or nothing.
-std::string refusal(int program_fd, const BpfHostCounterPlan& counter, bool nat) {
-    // Its programs: the counter's, and with both directions in one counter the egress one.
-    std::vector<std::pair<BpfHook, BpfAddress>> programs{{counter.hook, counter.key}};
-    if (counter.egress_key) {
-        programs.emplace_back(BpfHook::egress, *counter.egress_key);
-    }
-    for (const auto& [hook, key] : programs) {
-        if (nat && keyed_by_translated(hook, key)) {
-            return "the namespace translates addresses (a nat chain or table) and a program on " +
-                   counter.device + " would see the " +
-                   (key == BpfAddress::source ? "source" : "destination") + " addresses translated";
+const KeyFacts& facts(BpfKey key) {
+    for (const KeyFacts& row : key_facts) {
+        if (row.key == key) {
+            return row;
         }
     }
-    const auto header = tcx_link_header(counter.device);
-    if (!header) {
-        return "device " + counter.device + " has link type " +
-               std::to_string(link_type(counter.device)) +
-               ", neither Ethernet nor without a link-layer header";
+    throw std::logic_error("BpfKey without a row in key_facts");
+}
+
+// Why the programs cannot count on their devices and hooks, or nothing.
+std::string refusal(int program_fd, const std::vector<BpfProgramSite>& programs, bool nat) {
+    for (const BpfProgramSite& program : programs) {
+        const KeyFacts& key = facts(program.key);
+        if (nat && (program.hook == BpfHook::ingress ? key.translated_at_ingress
+                                                     : key.translated_at_egress)) {
+            return "the namespace translates addresses (a nat chain or table) and a program on " +
+                   program.device + " would see the " + key.name + " translated";
+        }
     }
-    const unsigned index = ::if_nametoindex(counter.device.c_str());
-    if (index == 0) {
-        return "no device " + counter.device;
-    }
-    // Attached and, with the descriptor, detached again: TCX is there and may be used.
-    for (const auto& [hook, key] : programs) {
-        bpf::attach_tcx(program_fd, static_cast<int>(index), hook == BpfHook::ingress);
+    for (const BpfProgramSite& program : programs) {
+        const auto header = tcx_link_header(program.device);
+        if (!header) {
+            return "device " + program.device + " has link type " +
+                   std::to_string(link_type(program.device)) +
+                   ", neither Ethernet nor without a link-layer header";
+        }
+        const unsigned index = ::if_nametoindex(program.device.c_str());
+        if (index == 0) {
+            return "no device " + program.device;
+        }
+        // Attached and, with the descriptor, detached again: TCX is there and may be used.
+        bpf::attach_tcx(program_fd, static_cast<int>(index), program.hook == BpfHook::ingress);
     }
     return {};
 }
@@ -120,14 +134,29 @@ std::optional<unsigned> tcx_link_header(const std::string& device) {
     return std::nullopt;
 }
 
-std::vector<std::string> bpf_host_refusals(const std::string& netns,
-                                           const std::vector<BpfHostCounterPlan>& plan) {
-    std::vector<std::string> out(plan.size());
-    if (plan.empty()) {
+std::vector<BpfProgramSite> bpf_program_sites(const BpfHostCounterPlan& counter) {
+    const auto key = [](BpfAddress address) {
+        return address == BpfAddress::source ? BpfKey::source_address : BpfKey::destination_address;
+    };
+    std::vector<BpfProgramSite> out{{counter.device, counter.hook, key(counter.key)}};
+    if (counter.egress_key) {
+        out.push_back({counter.device, BpfHook::egress, key(*counter.egress_key)});
+    }
+    return out;
+}
+
+std::vector<BpfProgramSite> bpf_program_sites(const BpfClassifyPlan& classify) {
+    return {{classify.device, classify.hook, BpfKey::destination_port}};
+}
+
+std::vector<std::string> bpf_refusals(const std::string& netns,
+                                      const std::vector<std::vector<BpfProgramSite>>& users) {
+    std::vector<std::string> out(users.size());
+    if (users.empty()) {
         return out;
     }
     const NetnsScope scope(netns);
-    std::string everywhere; // a refusal that holds for every counter
+    std::string everywhere; // a refusal that holds for every user
     UniqueFd program;
     try {
         bpf::namespace_dir(true); // the pins' bpffs: refused where none is mounted
@@ -144,13 +173,13 @@ std::vector<std::string> bpf_host_refusals(const std::string& netns,
     } catch (const std::exception& error) {
         everywhere = error.what();
     }
-    for (std::size_t i = 0; i < plan.size(); ++i) {
+    for (std::size_t i = 0; i < users.size(); ++i) {
         if (!everywhere.empty()) {
             out[i] = everywhere;
             continue;
         }
         try {
-            out[i] = refusal(program.get(), plan[i], nat);
+            out[i] = refusal(program.get(), users[i], nat);
         } catch (const std::exception& error) {
             out[i] = error.what();
         }

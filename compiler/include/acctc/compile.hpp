@@ -1,6 +1,7 @@
 // The compiler's public entry point: policy text in, ruleset text out.
 #pragma once
 
+#include "acctc/bpf_class_plan.hpp"
 #include "acctc/bpf_host_plan.hpp"
 #include "acctc/bpf_wire_plan.hpp"
 #include "acctc/diagnostics.hpp"
@@ -46,6 +47,12 @@ struct CompileOptions {
     // With bpf_hosts: declared counters that stay in nft sets although eligible (where the
     // runtime found BPF unavailable for them: docs/runtime.md, "Per-host counters in BPF").
     std::set<std::string> nft_hosts;
+    // nft: count the classifications a BPF program counts exactly (bpf_class_plan.hpp) in BPF
+    // instead of nft rules: they leave the table and go to CompiledPolicy::bpf_classes.
+    bool bpf_classes = false;
+    // With bpf_classes: classifications (by name) that stay in nft rules although eligible
+    // (where the runtime found BPF unavailable for them: docs/runtime.md, "Classes in BPF").
+    std::set<std::string> nft_classes;
 };
 
 struct CompiledCounter {
@@ -151,6 +158,12 @@ struct CompiledPolicy {
     // CompileOptions::bpf_hosts on iptables, which counts per host only in ipsets: the declared
     // counters that nft would count in BPF. They stay in ipsets; the CLI notes or refuses that.
     std::vector<std::string> bpf_hosts_unavailable;
+    // CompileOptions::bpf_classes: the classifications counted in BPF. Their counters are not in
+    // the table (nor in `counters` or `element_counters`); each plan names them.
+    std::vector<BpfClassifyPlan> bpf_classes;
+    // CompileOptions::bpf_classes on iptables, which counts only in its rules: the names of the
+    // classifications nft would count in BPF. They stay rules; the CLI notes or refuses that.
+    std::vector<std::string> bpf_classes_unavailable;
     // nft: the counters whose merged packets a TCX program corrects to the wire's counts.
     BpfWirePlan bpf_wire;
 };

@@ -1,10 +1,11 @@
-// Whether BPF can count a policy's per-host counters here, asked before apply so that the
-// counters it cannot count stay in nft sets (docs/runtime.md, "Per-host counters in BPF"):
-// the kernel must load a TCX program and attach it to the counter's device, a bpffs must be
-// there (or mountable) for the pins, and the device's link-layer header must be one the
-// program knows.
+// Whether BPF can count a policy's per-host counters and classifications here, asked before
+// apply so that those it cannot count stay in nft sets and rules (docs/runtime.md, "Per-host
+// counters in BPF", "Classes in BPF"): the kernel must load a TCX program and attach it to the
+// device, a bpffs must be there for the pins, the device's link-layer header must be one the
+// program knows, and NAT must not change what the program keys its counts by.
 #pragma once
 
+#include "acctc/bpf_class_plan.hpp"
 #include "acctc/bpf_host_plan.hpp"
 
 #include <optional>
@@ -19,12 +20,30 @@ namespace acctc::runtime {
 // RuntimeError when there is no such device.
 std::optional<unsigned> tcx_link_header(const std::string& device);
 
-// Per planned counter, in /run/netns/NETNS (empty: here): empty when BPF can count it, else why
-// not (the kernel's refusal, a missing device, a link type the program does not know, NAT in
-// the namespace that changes the address the counter is keyed by where the program sees it:
-// egress sources, ingress destinations). Attaches
-// a program that counts nothing to each device for a moment (it passes every packet on).
-std::vector<std::string> bpf_host_refusals(const std::string& netns,
-                                           const std::vector<BpfHostCounterPlan>& plan);
+// What a program keys its counts by, as far as NAT goes: a TCX program sees it as it is on the
+// device (at egress after source NAT, at ingress before destination NAT and before a reply is
+// translated back), where nft's rules see it untranslated.
+enum class BpfKey { source_address, destination_address, destination_port };
+
+// One TCX program a planned counter or classification needs.
+struct BpfProgramSite {
+    std::string device;
+    BpfHook hook = BpfHook::ingress;
+    BpfKey key = BpfKey::source_address;
+};
+
+// A per-host counter's programs: at its hook keyed by its address, and with both directions in
+// one counter the egress one.
+std::vector<BpfProgramSite> bpf_program_sites(const BpfHostCounterPlan& counter);
+// A classification's program, keyed by the destination port.
+std::vector<BpfProgramSite> bpf_program_sites(const BpfClassifyPlan& classify);
+
+// Per user (the programs one planned counter or classification needs), in /run/netns/NETNS
+// (empty: here): empty when BPF can count it, else why not (the kernel's refusal, a missing
+// device, a link type the program does not know, NAT in the namespace that changes the key where
+// a program sees it: egress sources, ingress destinations and destination ports). Attaches a
+// program that counts nothing to each device for a moment (it passes every packet on).
+std::vector<std::string> bpf_refusals(const std::string& netns,
+                                      const std::vector<std::vector<BpfProgramSite>>& users);
 
 } // namespace acctc::runtime
