@@ -10,30 +10,7 @@
 set -u
 source "$(dirname "$0")/bpf_test_lib.sh" "$@"
 router_between_lan_and_wan bpfh$$
-ip -n "$router" addr add 198.18.1.1/24 dev lan0
-ip -n "$router" addr add 2001:db8:1::1/64 dev lan0 nodad
-ip -n "$router" addr add 198.18.2.1/24 dev wan0
-ip -n "$router" addr add 2001:db8:2::1/64 dev wan0 nodad
-ip -n "$lan" addr add 198.18.1.10/24 dev eth0
-ip -n "$lan" addr add 198.18.1.11/24 dev eth0
-ip -n "$lan" addr add 2001:db8:1::10/64 dev eth0 nodad
-ip -n "$wan" addr add 198.18.2.2/24 dev eth0
-ip -n "$wan" addr add 2001:db8:2::2/64 dev eth0 nodad
-ip -n "$lan" route add default via 198.18.1.1
-ip -n "$lan" -6 route add default via 2001:db8:1::1
-ip -n "$wan" route add default via 198.18.2.1
-ip -n "$wan" -6 route add default via 2001:db8:2::1
-# Neighbours known up front: no solicitation from or to the counted hosts besides the pings.
-lan_mac=$(mac "$lan" eth0) router_lan_mac=$(mac "$router" lan0)
-for a in 198.18.1.10 198.18.1.11 2001:db8:1::10; do
-    ip -n "$router" neigh replace "$a" lladdr "$lan_mac" dev lan0 nud permanent
-done
-ip -n "$lan" neigh replace 198.18.1.1 lladdr "$router_lan_mac" dev eth0 nud permanent
-ip -n "$lan" neigh replace 2001:db8:1::1 lladdr "$router_lan_mac" dev eth0 nud permanent
-ip -n "$router" neigh replace 198.18.2.2 lladdr "$(mac "$wan" eth0)" dev wan0 nud permanent
-ip -n "$router" neigh replace 2001:db8:2::2 lladdr "$(mac "$wan" eth0)" dev wan0 nud permanent
-ip -n "$wan" neigh replace 198.18.2.1 lladdr "$(mac "$router" wan0)" dev eth0 nud permanent
-ip -n "$wan" neigh replace 2001:db8:2::1 lladdr "$(mac "$router" wan0)" dev eth0 nud permanent
+router_addresses 198.18.1.10 198.18.1.11 2001:db8:1::10
 
 cat >"$work/bpfhosts.acct" <<'POLICY'
 policy bpfhosts

@@ -28,3 +28,40 @@ router_between_lan_and_wan() { # TAG
     ip netns exec "$router" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 }
 mac() { ip -n "$1" -j link show "$2" | jq -r '.[0].address'; } # NAMESPACE DEVICE
+# The addresses most of these tests use, after router_between_lan_and_wan: the router 198.18.1.1
+# and 2001:db8:1::1 on lan0, 198.18.2.1 and 2001:db8:2::1 on wan0; the WAN host 198.18.2.2 and
+# 2001:db8:2::2; the LAN host each address given (of 198.18.1.0/24 or 2001:db8:1::/64); default
+# routes through the router; and every neighbour known up front, so that no solicitation crosses
+# a link besides the test's own packets.
+router_addresses() { # LAN_ADDRESS...
+    ip -n "$router" addr add 198.18.1.1/24 dev lan0
+    ip -n "$router" addr add 2001:db8:1::1/64 dev lan0 nodad
+    ip -n "$router" addr add 198.18.2.1/24 dev wan0
+    ip -n "$router" addr add 2001:db8:2::1/64 dev wan0 nodad
+    ip -n "$wan" addr add 198.18.2.2/24 dev eth0
+    ip -n "$wan" addr add 2001:db8:2::2/64 dev eth0 nodad
+    local a lan_mac router_lan_mac router_wan_mac wan_mac
+    lan_mac=$(mac "$lan" eth0) wan_mac=$(mac "$wan" eth0)
+    router_lan_mac=$(mac "$router" lan0) router_wan_mac=$(mac "$router" wan0)
+    for a in "$@"; do
+        if [[ $a == *:* ]]; then
+            ip -n "$lan" addr add "$a/64" dev eth0 nodad
+        else
+            ip -n "$lan" addr add "$a/24" dev eth0
+        fi
+        ip -n "$router" neigh replace "$a" lladdr "$lan_mac" dev lan0 nud permanent
+    done
+    ip -n "$lan" route add default via 198.18.1.1
+    ip -n "$lan" -6 route add default via 2001:db8:1::1
+    ip -n "$wan" route add default via 198.18.2.1
+    ip -n "$wan" -6 route add default via 2001:db8:2::1
+    for a in 198.18.1.1 2001:db8:1::1; do
+        ip -n "$lan" neigh replace "$a" lladdr "$router_lan_mac" dev eth0 nud permanent
+    done
+    for a in 198.18.2.1 2001:db8:2::1; do
+        ip -n "$wan" neigh replace "$a" lladdr "$router_wan_mac" dev eth0 nud permanent
+    done
+    for a in 198.18.2.2 2001:db8:2::2; do
+        ip -n "$router" neigh replace "$a" lladdr "$wan_mac" dev wan0 nud permanent
+    done
+}

@@ -17,6 +17,9 @@ constexpr std::int32_t pass = -1; // TCX_NEXT: the packet goes on as if no progr
 constexpr std::int16_t slot_at = -4, generation_at = -8;
 
 constexpr std::size_t counts_entries = 2 * std::size_t{BpfClassCounter::capacity};
+// An array map's elements lie 8-byte aligned (the kernel rounds value_size up): a 32-bit owner
+// takes 8 bytes of the mapped memory.
+constexpr std::size_t owner_stride = 8;
 
 std::size_t page_rounded(std::size_t bytes) {
     const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
@@ -101,7 +104,7 @@ BpfClassCounter BpfClassCounter::pinned(const std::filesystem::path& dir, bool c
     out.generation_ = open_or_create(dir / "generation",
                                      {BPF_MAP_TYPE_ARRAY, 4, 4, 1, 0, "acctc_generation"}, create);
     out.owners_mapped_ =
-        MappedArray(out.owners_.get(), page_rounded(BpfPortSlots::count * sizeof(std::uint32_t)));
+        MappedArray(out.owners_.get(), page_rounded(BpfPortSlots::count * owner_stride));
     out.counts_mapped_ =
         MappedArray(out.counts_.get(), page_rounded(counts_entries * sizeof(BpfClassCounts)));
     return out;
@@ -118,16 +121,10 @@ void BpfClassCounter::set_owners(const std::vector<std::uint32_t>& owners) {
         throw RuntimeError(ErrorKind::rejected, "internal: a slot owner list of the wrong size");
     }
     // Each slot is one aligned 32-bit store: a packet reads its old owner or its new one.
-    auto* slots = reinterpret_cast<volatile std::uint32_t*>(owners_mapped_.data());
+    std::uint8_t* slots = owners_mapped_.data();
     for (std::size_t slot = 0; slot < owners.size(); ++slot) {
-        slots[slot] = owners[slot];
+        *reinterpret_cast<volatile std::uint32_t*>(slots + slot * owner_stride) = owners[slot];
     }
-}
-
-std::vector<std::uint32_t> BpfClassCounter::owners() const {
-    std::vector<std::uint32_t> out(BpfPortSlots::count);
-    std::memcpy(out.data(), owners_mapped_.data(), out.size() * sizeof(std::uint32_t));
-    return out;
 }
 
 namespace {

@@ -90,16 +90,16 @@ void write_info(const fs::path& dir, const Info& info) {
         const bpf::MappedArray mapped(map.get(), std::size_t{pages} * info_page);
         std::memcpy(mapped.data(), text.data(), text.size());
     }
-    const fs::path staged = dir / "info.new";
+    const fs::path staged = dir / "info+new";
     std::error_code ignored;
     fs::remove(staged, ignored);
     bpf::pin(map.get(), staged);
     fs::rename(staged, dir / "info");
 }
 
-// The policy's classifications' pins: <policy>.classes/ (bpf_policy_pins.hpp).
+// The policy's classifications' pins: <policy>+classes/ (bpf_policy_pins.hpp).
 PolicyPins pins_of(const std::string& policy) {
-    return PolicyPins(policy, ".classes", ".bpf-classes");
+    return PolicyPins(policy, "+classes", ".bpf-classes");
 }
 
 // Each class keeps the index it has (its counts with it); a new one gets an index no class had
@@ -188,9 +188,9 @@ bool apply_classify(const fs::path& dir, const BpfClassifyPlan& plan,
                 bpf::attach_tcx(program.get(), bpf_device_index(plan.device, "classes"),
                                 plan.hook == BpfHook::ingress);
             std::error_code ignored;
-            fs::remove(dir / "link.new", ignored);
-            bpf::pin(link.get(), dir / "link.new");
-            fs::rename(dir / "link.new", dir / "link");
+            fs::remove(dir / "link+new", ignored);
+            bpf::pin(link.get(), dir / "link+new");
+            fs::rename(dir / "link+new", dir / "link");
         }
     } catch (...) {
         if (created) {

@@ -1,9 +1,9 @@
 // A policy's classifications counted in BPF (CompiledPolicy::bpf_classes; docs/runtime.md,
 // "Classes in BPF"): per classification a TCX program on its device and the maps of a
-// BpfClassCounter, pinned under <root>/acctc/<netns cookie>/<policy>.classes/<classification>/
+// BpfClassCounter, pinned under <root>/acctc/<netns cookie>/<policy>+classes/<classification>/
 // so that the counting outlives acctc, as an nft table does (the per-host counters' directory
-// is <policy>/: a policy name has no dot). Beside the maps, `info` holds the layout and each
-// class's index, counter name and comment: readers need no policy file.
+// is <policy>/: a policy name has no `+`; bpffs refuses names with a dot). Beside the maps, `info`
+// holds the layout and each class's index, counter name and comment: readers need no policy file.
 #pragma once
 
 #include "acctc/bpf_class_plan.hpp"

@@ -14,8 +14,9 @@ namespace acctc::runtime {
 
 class PolicyPins {
   public:
-    // suffix: after the policy's name in the directory's ("" or ".classes": a policy name has
-    // no dot); record: the record's file name after the policy's (".bpf-hosts", ...).
+    // suffix: after the policy's name in the directory's ("" or "+classes": a policy name has
+    // no `+`, and bpffs refuses names with a dot); record: the record's file name after the
+    // policy's (".bpf-hosts", ...).
     PolicyPins(std::string policy, std::string suffix, std::string record);
 
     // The policy's directory here; empty where no bpffs is mounted (with `create` an error).

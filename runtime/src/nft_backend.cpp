@@ -5,6 +5,7 @@
 #include "acctc/runtime/errors.hpp"
 #include "acctc/runtime/nft_context.hpp"
 #include "bpf_nft_carry.hpp"
+#include "bpf_policy_classes.hpp"
 #include "bpf_policy_hosts.hpp"
 #include "bpf_wire.hpp"
 #include "chain_record.hpp"
@@ -117,6 +118,9 @@ std::vector<std::string> set_change_notes(const ApplyReport& report) {
     }
     for (const auto& moved : report.hosts_moved) {
         notes.push_back("note: counter " + moved + ", every host with its counts");
+    }
+    for (const auto& moved : report.classes_moved) {
+        notes.push_back("note: classification " + moved + ", every class with its counts");
     }
     for (const auto& name : report.hosts_dropped) {
         notes.push_back("note: counter " + name +
@@ -261,6 +265,10 @@ std::vector<CounterReading> NftBackend::readings_once(const std::string& table, 
     add_egress_counts(netlink_, table, reset, result);
     add_wire_corrections(table.substr(table_prefix.size()), BackendKind::nftables, reset,
                          result); // bpf_wire.hpp
+    // Classes counted in BPF (bpf_policy_classes.hpp) read as their nft counters would.
+    for (auto& reading : read_bpf_classes(policy, reset)) {
+        result.push_back(std::move(reading));
+    }
     // A kept counter's kernel comment is the origin it was created with; the policy applied
     // last may declare it elsewhere.
     const auto origins = recorded_origins(netlink_, table);
@@ -317,6 +325,39 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
         apply_bpf_hosts(policy.policy_name, policy.bpf_hosts,
                         nft_hosts_for_bpf(netlink_, table, into_bpf));
     }
+    // Classifications in BPF likewise (bpf_policy_classes.hpp): one that nft's rules counted
+    // until now starts with its classes' counts, read before its program attaches.
+    const std::vector<std::string> classes_before = bpf_class_counters(policy.policy_name);
+    std::vector<std::string> classifications_into_bpf;
+    if (!dry_run && !policy.bpf_classes.empty()) {
+        std::map<std::string, BpfClassCounts> carried;
+        if (table_exists(netlink_, table) && !stopped_between_steps(netlink_, table)) {
+            std::set<std::string> moving;
+            for (const auto& classify : policy.bpf_classes) {
+                for (const auto& cls : classify.classes) {
+                    if (std::find(classes_before.begin(), classes_before.end(), cls.counter) ==
+                        classes_before.end()) {
+                        moving.insert(cls.counter);
+                    }
+                }
+            }
+            if (!moving.empty()) {
+                for (const auto& reading : readings(table, false)) {
+                    if (moving.count(reading.sample.counter) != 0) {
+                        carried[reading.sample.counter] = {reading.sample.packets,
+                                                           reading.sample.bytes};
+                    }
+                }
+            }
+            for (const auto& classify : policy.bpf_classes) {
+                if (std::any_of(classify.classes.begin(), classify.classes.end(),
+                                [&](const BpfClass& cls) { return carried.count(cls.counter); })) {
+                    classifications_into_bpf.push_back(classify.classify);
+                }
+            }
+        }
+        apply_bpf_classes(policy.policy_name, policy.bpf_classes, carried);
+    }
     const std::vector<std::string> created_quotas =
         dry_run ? std::vector<std::string>{}
                 : wire_quotas_to_create(netlink_, table, policy.bpf_wire);
@@ -330,6 +371,20 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
         for (const auto& counter : into_bpf) {
             report.hosts_moved.push_back(counter + " moved from nft sets to BPF");
         }
+        std::set<std::string> in_bpf;
+        for (const auto& classify : policy.bpf_classes) {
+            for (const auto& cls : classify.classes) {
+                report.pinned_counters.push_back(cls.counter);
+                in_bpf.insert(cls.counter);
+            }
+        }
+        // Classes now counted in BPF with their counts are not removed counters.
+        std::erase_if(report.removed, [&](const CounterReading& reading) {
+            return in_bpf.count(reading.sample.counter) != 0;
+        });
+        for (const auto& classify : classifications_into_bpf) {
+            report.classes_moved.push_back(classify + " moved from nft rules to BPF");
+        }
         if (!dry_run) {
             report.wire_fallback = apply_wire_correction(policy.policy_name, policy.bpf_wire,
                                                          BackendKind::nftables, report.created);
@@ -340,6 +395,9 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     } catch (...) {
         if (!dry_run && !bpf_before) {
             remove_bpf_hosts(policy.policy_name);
+        }
+        if (!dry_run && classes_before.empty()) {
+            remove_bpf_classes(policy.policy_name);
         }
         throw;
     }
@@ -474,12 +532,15 @@ ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) 
     // counts (bpf_nft_carry.hpp): taken as late as possible, the packets between their detach
     // and the commit are counted nowhere.
     std::map<std::string, BpfHostCounts> from_bpf;
+    // Classes BPF counted until now: declared in the commit with their counts.
+    std::map<std::string, TakenClass> classes_from_bpf;
     if (!dry_run) {
         from_bpf = take_bpf_hosts(policy.policy_name, policy.bpf_hosts);
+        classes_from_bpf = take_bpf_classes(policy.policy_name, policy.bpf_classes);
     }
     std::vector<DeclaredCounter> added;
     bool counters_only = current != nullptr && !dry_run && !recreating && egress.empty() &&
-                         from_bpf.empty() && !elements.changed &&
+                         from_bpf.empty() && classes_from_bpf.empty() && !elements.changed &&
                          only_counters_change(*current, renamed, sets, live);
     if (counters_only && !plan.added.empty()) {
         const std::set<std::string> new_names(plan.added.begin(), plan.added.end());
@@ -491,7 +552,8 @@ ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) 
         counters_only = added.size() == new_names.size();
     }
     ReloadTransactions reload;
-    HostsCarried hosts_carried; // where from_bpf's counts went
+    HostsCarried hosts_carried;            // where from_bpf's counts went
+    std::set<std::string> classes_carried; // the classes_from_bpf declared with their counts
     std::size_t attempt = 0;
     if (counters_only) {
         commit_counter_changes(netlink_, table, added, plan.removed);
@@ -505,7 +567,7 @@ ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) 
     // reload below does it.
     bool swapped = false;
     if (!counters_only && current != nullptr && !dry_run && !recreating && egress.empty() &&
-        from_bpf.empty() && elements.changed) {
+        from_bpf.empty() && classes_from_bpf.empty() && elements.changed) {
         if (auto swap = plan_element_swap(netlink_, table, *current, elements, sets, plan,
                                           declared_sets, renamed, live, policy.element_sets)) {
             try {
@@ -530,7 +592,8 @@ ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) 
     // the base chains' rules, after libnftables has loaded the rest (nft_new_table.hpp). Should
     // either step fail, the load below does it all (and reports the kernel's errors).
     bool filled = false;
-    if (current == nullptr && !dry_run && egress.empty() && from_bpf.empty()) {
+    if (current == nullptr && !dry_run && egress.empty() && from_bpf.empty() &&
+        classes_from_bpf.empty()) {
         if (const auto steps = new_table_steps(definition, policy.element_sets)) {
             bool loaded = false;
             try {
@@ -552,7 +615,10 @@ ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) 
             }
         }
     }
-    bool stage = !dry_run && !recreating;
+    // Counters carried from BPF are declared with their values in the commit alone: a stage
+    // that declared them first would leave them at zero (adding a counter again sets nothing).
+    const bool may_stage = !dry_run && !recreating && classes_from_bpf.empty();
+    bool stage = may_stage;
     while (!counters_only && !swapped && !filled) {
         const std::map<std::string, bool> no_sets;
         reload = reload_transactions(
@@ -567,10 +633,12 @@ ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) 
             // The egress tables in the same commit: the forward chain marks what their chains
             // count and unmark, so one without the other must never be in the kernel.
             run_transaction(
-                with_hosts_from_bpf(
-                    with_quota_relabels(with_relabels(std::move(reload.commit), table, relabels),
-                                        table, quota_relabels),
-                    renamed, table, from_bpf, hosts_carried) +
+                with_classes_from_bpf(
+                    with_hosts_from_bpf(with_quota_relabels(with_relabels(std::move(reload.commit),
+                                                                          table, relabels),
+                                                            table, quota_relabels),
+                                        renamed, table, from_bpf, hosts_carried),
+                    classes_from_bpf, classes_carried) +
                     elements.initial_values + egress,
                 table, dry_run);
             if (!dry_run) {
@@ -604,7 +672,7 @@ ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) 
                 throw;
             }
             ++attempt;
-            stage = !dry_run && !recreating;
+            stage = may_stage;
         }
     }
     const bool chains_recreated = !attempts[attempt].keep_chains;
@@ -630,6 +698,22 @@ ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) 
         report.hosts_moved.push_back(counter + " moved from BPF to nft sets");
     }
     report.hosts_dropped = hosts_carried.dropped;
+    // Classes BPF counted that the commit declares with their counts are not new; the others
+    // (a class gone from the policy, or counted by elements now) end with what BPF counted.
+    std::set<std::string> classifications_out;
+    for (const auto& [name, taken] : classes_from_bpf) {
+        if (classes_carried.count(name) != 0) {
+            std::erase(report.added, name);
+            classifications_out.insert(taken.classify);
+        } else {
+            report.removed.push_back(reading_of(policy.policy_name, name, taken.counts.packets,
+                                                taken.counts.bytes,
+                                                decode_counter_comment(name, taken.comment)));
+        }
+    }
+    for (const auto& classify : classifications_out) {
+        report.classes_moved.push_back(classify + " moved from BPF to nft rules");
+    }
     for (auto& [name, change] : sets.replaced) {
         const bool quota_set = std::any_of(
             policy.quotas.begin(), policy.quotas.end(), [&name = name](const auto& quota) {
@@ -792,6 +876,7 @@ RemoveReport NftBackend::remove(const std::string& policy) {
             // Flushed behind acctc's back: the BPF programs counting for the policy are pinned,
             // outlive its table and would go on counting (and cost every packet) for no one.
             remove_bpf_hosts(policy);
+            remove_bpf_classes(policy);
             remove_bpf_wire(policy, BackendKind::nftables);
         }
         throw;
@@ -804,6 +889,7 @@ RemoveReport NftBackend::remove(const std::string& policy) {
     run_transaction("delete table inet " + table + "\n" + egress_removal(netlink_, table, "delete"),
                     table, false);
     remove_bpf_hosts(policy);
+    remove_bpf_classes(policy);
     remove_bpf_wire(policy, BackendKind::nftables);
     forget_counter_names(table);
     forget_chains(table);

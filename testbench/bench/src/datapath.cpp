@@ -261,6 +261,7 @@ class CaseRunner {
         }
         if (policy.kind == ClassKind::ports || policy.kind == ClassKind::protoport) {
             load_bpf_ports(notes);
+            load_acctc_bpf(notes);
         }
         results_[Variant::baseline].variant = Variant::baseline;
     }
@@ -447,25 +448,33 @@ class CaseRunner {
         }
     }
 
-    // acctc_bpf: the hosts counter in its eligible shape applied with bpf_hosts, in a private
-    // mount namespace of the bench's own with a bpffs of its own (nothing pinned on the host).
+    // acctc_bpf: acctc's own BPF counting, applied as `apply --hosts-in bpf` (the hosts counter
+    // in its eligible shape) or `--classes-in bpf` (the classification of ports, as it is), in
+    // a private mount namespace of the bench's own with a bpffs of its own (nothing pinned on
+    // the host).
     void load_acctc_bpf(std::vector<std::string>& notes) {
         const auto start = Clock::now();
         try {
             // acctc mounts no bpffs itself (bpf.hpp): the bench mounts its own, as the test bench.
             acctc_bpf_root_.emplace();
             const std::filesystem::path root = std::getenv("ACCTC_BPF_ROOT");
+            const bool hosts = policy_.kind == ClassKind::hosts;
             BenchPolicy eligible = policy_;
-            eligible.policy_name = "bench_hosts_bpf";
-            eligible.source.replace(eligible.source.find("forward in via"),
-                                    std::string("forward in via").size(), "in via");
+            eligible.policy_name = hosts ? "bench_hosts_bpf" : "bench_classes_bpf";
+            if (hosts) {
+                eligible.source.replace(eligible.source.find("forward in via"),
+                                        std::string("forward in via").size(), "in via");
+            }
             eligible.source.replace(eligible.source.find(policy_.policy_name),
                                     policy_.policy_name.size(), eligible.policy_name);
             CompileOptions options;
-            options.bpf_hosts = true;
-            auto result = compile_source("bench_hosts_bpf.acct", eligible.source, options);
-            if (!result.output || result.output->bpf_hosts.size() != 1) {
-                throw std::runtime_error("the hosts counter is not counted in BPF");
+            options.bpf_hosts = hosts;
+            options.bpf_classes = !hosts;
+            auto result = compile_source(eligible.policy_name + ".acct", eligible.source, options);
+            if (!result.output || (hosts ? result.output->bpf_hosts.size()
+                                         : result.output->bpf_classes.size()) != 1) {
+                throw std::runtime_error(hosts ? "the hosts counter is not counted in BPF"
+                                               : "the classification is not counted in BPF");
             }
             acctc_bpf_ = std::move(*result.output);
             activate(Variant::acctc_bpf, true);

@@ -42,7 +42,6 @@ class BpfClassCounter {
     // The owner of each slot (BpfPortSlots::count entries), written in place: a packet counts
     // for the old owner or the new one, never for both.
     void set_owners(const std::vector<std::uint32_t>& owners);
-    std::vector<std::uint32_t> owners() const;
 
     // What each class index holds now, both generations.
     std::vector<BpfClassCounts> read() const;
