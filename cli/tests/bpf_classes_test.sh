@@ -9,7 +9,8 @@
 # no ports (`otherwise` too, as for nft). Every class equals what a capture on the WAN host's
 # side of the wire says, and the nft policy; a reload that moves ports between classes keeps
 # every class's count; moving the classifications into nft rules and back carries every count;
-# resets under a flood lose nothing; remove leaves no pin. Private mount namespace and bpffs
+# resets under a flood lose nothing; a classification of 5,000 ports moves into nft's counting sets
+# and back with its counts; remove leaves no pin. Private mount namespace and bpffs
 # (ACCTC_BPF_ROOT).
 #   bpf_classes_test.sh ACCTC
 set -u
@@ -195,6 +196,41 @@ sleep 0.5
 total=$((total + $(dns)))
 [[ $total == 3000 ]] || fail "resets under traffic read $total datagrams of 3000 sent"
 ((resets > 2)) || fail "only $resets resets during the flood"
+
+# A large classification (5,000 ports: nft counts it by elements of counting sets) moves into
+# nft rules and back with every class's count.
+{
+    printf 'policy big\ninterface wan = wan0\nclassify many forward out via wan {\n'
+    for ((i = 0; i < 5000; i++)); do printf '    p%d: udp dport %d\n' "$i" $((20000 + i)); done
+    printf '    otherwise: rest\n}\n'
+} >"$work/big.acct"
+big() { # PORT...: a datagram of 10 bytes to each, IPv4
+    ip netns exec "$lan" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for port in sys.argv[1:]:
+    s.sendto(b"x" * 10, ("198.18.2.2", int(port)))
+' "$@"
+}
+big_counts() { acctc_r counters big --json | jq -r '.counters[] | select(.packets > 0) | "\(.name) \(.packets) \(.bytes)"' | sort; }
+acctc_r apply --classes-in bpf "$work/big.acct" >/dev/null 2>&1 || fail "apply of 5,000 classes failed"
+big 20000 20001 20001 24999
+sleep 0.2
+printf '%s\n' "many_p0 1 38" "many_p1 2 76" "many_p4999 1 38" | sort >"$work/big_expected"
+big_counts | grep -v many_rest >"$work/big_bpf"
+diff -u "$work/big_expected" "$work/big_bpf" >&2 || fail "5,000 classes in BPF miscount"
+acctc_r apply --classes-in nft "$work/big.acct" >"$work/big_to_nft" 2>&1 || fail "big into nft failed"
+ip netns exec "$router" nft list table inet acctc_big | grep -q 'many_p1' || fail "big is not in nft"
+big_counts | grep -v many_rest >"$work/big_nft"
+diff -u "$work/big_expected" "$work/big_nft" >&2 || fail "5,000 classes moved into nft lost counts"
+big 20001 24999
+printf '%s\n' "many_p0 1 38" "many_p1 3 114" "many_p4999 2 76" | sort >"$work/big_expected"
+big_counts | grep -v many_rest >"$work/big_nft"
+diff -u "$work/big_expected" "$work/big_nft" >&2 || fail "5,000 classes in nft miscount after the move"
+acctc_r apply --classes-in bpf "$work/big.acct" >/dev/null 2>&1 || fail "big back into BPF failed"
+big_counts | grep -v many_rest >"$work/big_bpf"
+diff -u "$work/big_expected" "$work/big_bpf" >&2 || fail "5,000 classes moved back into BPF lost counts"
+acctc_r remove big >/dev/null 2>&1 || fail "remove big failed"
 
 acctc_r remove inbpf >/dev/null 2>&1 || fail "remove failed"
 [[ ! -e $ACCTC_BPF_ROOT/acctc ]] || fail "pins left after remove: $(find "$ACCTC_BPF_ROOT/acctc")"

@@ -177,17 +177,19 @@ std::vector<BpfClassCounts> BpfClassCounter::read_and_reset() {
     return out;
 }
 
-void BpfClassCounter::set(std::uint32_t index, BpfClassCounts value) {
-    if (index == 0 || index >= capacity) {
-        throw RuntimeError(ErrorKind::rejected, "internal: a class index out of range");
-    }
+void BpfClassCounter::start(const std::map<std::uint32_t, BpfClassCounts>& starts) {
     auto* counts = reinterpret_cast<volatile std::uint64_t*>(counts_mapped_.data());
     const std::uint32_t current = generation();
-    for (std::uint32_t generation = 0; generation < 2; ++generation) {
-        const std::size_t at = 2 * (generation * capacity + index);
-        const bool here = generation == current;
-        counts[at] = here ? value.packets : 0;
-        counts[at + 1] = here ? value.bytes : 0;
+    for (const auto& [index, value] : starts) {
+        if (index == 0 || index >= capacity) {
+            throw RuntimeError(ErrorKind::rejected, "internal: a class index out of range");
+        }
+        for (std::uint32_t generation = 0; generation < 2; ++generation) {
+            const std::size_t at = 2 * (generation * capacity + index);
+            const bool here = generation == current;
+            counts[at] = here ? value.packets : 0;
+            counts[at + 1] = here ? value.bytes : 0;
+        }
     }
 }
 

@@ -3,6 +3,8 @@
 #include "acctc/kernel_jhash.hpp"
 #include "counter_relabel.hpp"
 #include "nft_counter_read.hpp"
+#include "nft_element_carry.hpp"
+#include "nft_element_counters.hpp"
 #include "nft_host_counters.hpp"
 
 #include <algorithm>
@@ -132,15 +134,41 @@ std::string with_hosts_from_bpf(std::string commit, const std::string& definitio
     return commit + elements;
 }
 
-std::string with_classes_from_bpf(std::string commit,
+std::string with_classes_from_bpf(std::string commit, const std::string& table,
+                                  const std::vector<CompiledPolicy::ElementSet>& sets,
+                                  const std::map<std::string, std::string>& set_names,
                                   const std::map<std::string, TakenClass>& taken,
                                   std::set<std::string>& carried) {
+    std::map<std::string, CounterValues> values;
     for (const auto& [name, counts] : taken) {
-        if (declare_with_values(commit, name, counts.counts.packets, counts.counts.bytes)) {
-            carried.insert(name);
+        values[name] = {counts.counts.packets, counts.counts.bytes};
+    }
+    commit = with_values(commit, values, carried);
+    std::string starts;
+    // The classes counted by elements: each one's first element starts with its counts.
+    for (const auto& set : sets) {
+        const auto named = set_names.find(set.name);
+        const std::string& in_commit = named == set_names.end() ? set.name : named->second;
+        for (const auto& element : set.elements) {
+            const auto found = taken.find(element.counter);
+            if (found == taken.end() || carried.count(element.counter) != 0) {
+                continue;
+            }
+            carried.insert(element.counter);
+            const BpfClassCounts& counts = found->second.counts;
+            const std::string key = key_text(element.key, set.types);
+            if ((counts.packets == 0 && counts.bytes == 0) || key.empty() ||
+                !quotable(element.comment)) {
+                continue; // nothing to carry, or it starts at zero as before
+            }
+            const std::string where = " inet " + table + " " + in_commit + " { " + key;
+            starts += "delete element" + where + " }\n";
+            starts += "add element" + where + " counter packets " + std::to_string(counts.packets) +
+                      " bytes " + std::to_string(counts.bytes) + " comment \"" + element.comment +
+                      "\" }\n";
         }
     }
-    return commit;
+    return commit + starts;
 }
 
 } // namespace acctc::runtime

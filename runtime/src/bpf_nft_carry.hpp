@@ -4,6 +4,7 @@
 #pragma once
 
 #include "acctc/bpf_host_plan.hpp"
+#include "acctc/compile.hpp"
 #include "acctc/runtime/bpf_host_counter.hpp"
 #include "bpf_policy_classes.hpp"
 #include "nft_netlink.hpp"
@@ -37,10 +38,14 @@ std::string with_hosts_from_bpf(std::string commit, const std::string& definitio
                                 HostsCarried& carried);
 
 // BPF -> nft for classifications (docs/runtime.md, "Classes in BPF"): the commit with each class
-// `taken` from BPF that it declares as a counter object declared with its counts; `carried`
-// gets their names. A class counted by elements of a counting set now (a large classification)
-// or gone from the policy is not in `carried`: its counts end there, reported as removed.
-std::string with_classes_from_bpf(std::string commit,
+// `taken` from BPF declared with its counts: a counter object with them in its declaration; a
+// class counted by elements of counting sets (a large classification) with them in one of its
+// elements, deleted and added again after the definition in the same transaction (`set_names`:
+// each compiled counting set's name in the definition). `carried` gets the classes' names; one
+// not in the commit (gone from the policy) is not carried.
+std::string with_classes_from_bpf(std::string commit, const std::string& table,
+                                  const std::vector<CompiledPolicy::ElementSet>& sets,
+                                  const std::map<std::string, std::string>& set_names,
                                   const std::map<std::string, TakenClass>& taken,
                                   std::set<std::string>& carried);
 

@@ -115,6 +115,7 @@ Info indexed(const BpfClassifyPlan& plan, const std::optional<Info>& old,
         }
     }
     Info info{layout_of(plan), {}};
+    std::map<std::uint32_t, BpfClassCounts> starts;
     std::uint32_t next = 1;
     for (const auto& cls : plan.classes) {
         const auto kept = had.find(cls.counter);
@@ -130,10 +131,11 @@ Info indexed(const BpfClassifyPlan& plan, const std::optional<Info>& old,
                                "classification " + plan.classify + ": too many classes for BPF");
         }
         const auto start = carried.find(cls.counter);
-        counter.set(next, start == carried.end() ? BpfClassCounts{} : start->second);
+        starts[next] = start == carried.end() ? BpfClassCounts{} : start->second;
         info.classes.push_back({next, cls.counter, cls.comment});
         taken.insert(next);
     }
+    counter.start(starts);
     return info;
 }
 

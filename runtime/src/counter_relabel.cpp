@@ -5,34 +5,50 @@
 #include "reload_plan.hpp"
 
 #include <map>
+#include <set>
+#include <string_view>
 #include <tuple>
 
 namespace acctc::runtime {
 
-std::vector<DeclaredCounter> declared_counters(const std::string& definition) {
-    std::vector<DeclaredCounter> out;
+namespace {
+
+// Each counter declaration of `text` as emit_nft writes it ("\tcounter NAME {" on a line of its
+// own), in order: `found(name, after)` with `after` where the next line starts. One pass: a
+// search of the whole text per counter would be quadratic in the counters (100,000).
+template <typename Found>
+void each_declaration(const std::string& text, Found found) {
     const std::string head = "\tcounter ";
-    const std::string body = " {\n\t\tcomment \"";
-    for (std::size_t at = definition.find(head); at != std::string::npos;
-         at = definition.find(head, at + 1)) {
-        if (at != 0 && definition[at - 1] != '\n') {
+    for (std::size_t at = text.find(head); at != std::string::npos; at = text.find(head, at + 1)) {
+        if (at != 0 && text[at - 1] != '\n') {
             continue;
         }
         const std::size_t name_begin = at + head.size();
-        const std::size_t line_end = definition.find('\n', name_begin);
-        if (line_end == std::string::npos || line_end < 2 ||
-            definition.compare(line_end - 2, body.size(), body) != 0) {
+        const std::size_t line_end = text.find('\n', name_begin);
+        if (line_end == std::string::npos || line_end < name_begin + 2 ||
+            text.compare(line_end - 2, 2, " {") != 0) {
             continue;
         }
-        const std::size_t name_end = line_end - 2;
-        const std::size_t comment_begin = name_end + body.size();
-        const std::size_t comment_end = definition.find('"', comment_begin);
-        if (comment_end == std::string::npos) {
-            break;
-        }
-        out.push_back({definition.substr(name_begin, name_end - name_begin),
-                       definition.substr(comment_begin, comment_end - comment_begin)});
+        found(std::string_view(text).substr(name_begin, line_end - 2 - name_begin), line_end + 1);
     }
+}
+
+} // namespace
+
+std::vector<DeclaredCounter> declared_counters(const std::string& definition) {
+    std::vector<DeclaredCounter> out;
+    const std::string comment = "\t\tcomment \"";
+    each_declaration(definition, [&](std::string_view name, std::size_t after) {
+        if (definition.compare(after, comment.size(), comment) != 0) {
+            return;
+        }
+        const std::size_t comment_begin = after + comment.size();
+        const std::size_t comment_end = definition.find('"', comment_begin);
+        if (comment_end != std::string::npos) {
+            out.push_back(
+                {std::string(name), definition.substr(comment_begin, comment_end - comment_begin)});
+        }
+    });
     return out;
 }
 
@@ -62,20 +78,31 @@ std::vector<Relabel> counters_to_relabel(const std::vector<KernelCounter>& live,
     return out;
 }
 
-bool declare_with_values(std::string& commit, const std::string& name, std::uint64_t packets,
-                         std::uint64_t bytes) {
-    const std::string declared = "\tcounter " + name + " {\n";
-    std::size_t where = commit.find(declared);
-    if (where == std::string::npos) {
-        return false;
+std::string with_values(const std::string& commit,
+                        const std::map<std::string, CounterValues>& values,
+                        std::set<std::string>& declared) {
+    if (values.empty()) {
+        return commit;
     }
-    where += declared.size();
-    if (commit.compare(where, 9, "\t\tcomment") == 0) { // after the comment, as nft lists it
-        where = commit.find('\n', where) + 1;
-    }
-    commit.insert(where, "\t\tpackets " + std::to_string(packets) + " bytes " +
-                             std::to_string(bytes) + "\n");
-    return true;
+    std::string out;
+    out.reserve(commit.size() + 48 * values.size());
+    std::size_t copied = 0;
+    each_declaration(commit, [&](std::string_view name, std::size_t after) {
+        const auto found = values.find(std::string(name));
+        if (found == values.end()) {
+            return;
+        }
+        if (commit.compare(after, 9, "\t\tcomment") == 0) { // after the comment, as nft lists it
+            after = commit.find('\n', after) + 1;
+        }
+        out.append(commit, copied, after - copied);
+        out += "\t\tpackets " + std::to_string(found->second.packets) + " bytes " +
+               std::to_string(found->second.bytes) + "\n";
+        copied = after;
+        declared.insert(found->first);
+    });
+    out.append(commit, copied, std::string::npos);
+    return out;
 }
 
 std::string with_relabels(std::string commit, const std::string& table,
@@ -89,9 +116,15 @@ std::string with_relabels(std::string commit, const std::string& table,
         throw RuntimeError(ErrorKind::rejected, "internal: a relabel needs a reload commit");
     }
     std::string deletions;
+    std::map<std::string, CounterValues> values;
     for (const auto& relabel : relabels) {
         deletions += "delete counter inet " + table + " " + identifier(relabel.name) + "\n";
-        if (!declare_with_values(commit, relabel.name, relabel.packets, relabel.bytes)) {
+        values[relabel.name] = {relabel.packets, relabel.bytes};
+    }
+    std::set<std::string> declared;
+    commit = with_values(commit, values, declared);
+    for (const auto& relabel : relabels) {
+        if (declared.count(relabel.name) == 0) {
             throw RuntimeError(ErrorKind::rejected,
                                "internal: counter " + relabel.name + " is not declared");
         }

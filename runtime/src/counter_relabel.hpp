@@ -10,6 +10,8 @@
 #include "nft_counter_dump.hpp"
 
 #include <cstdint>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -38,10 +40,16 @@ struct Relabel {
 std::vector<Relabel> counters_to_relabel(const std::vector<KernelCounter>& live,
                                          const std::string& definition);
 
-// Gives the counter `name` that `commit` declares (as emit_nft writes it) these values to start
-// with; false where the commit does not declare it.
-bool declare_with_values(std::string& commit, const std::string& name, std::uint64_t packets,
-                         std::uint64_t bytes);
+// `commit` (as emit_nft writes it: "\tcounter NAME {", then its comment line) with each counter
+// of `values` that it declares starting with those packets and bytes; `declared` gets their
+// names.
+struct CounterValues {
+    std::uint64_t packets = 0;
+    std::uint64_t bytes = 0;
+};
+std::string with_values(const std::string& commit,
+                        const std::map<std::string, CounterValues>& values,
+                        std::set<std::string>& declared);
 
 // The reload commit with each relabelled counter deleted after the table's rules are flushed
 // and declared again with its values. commit holds the definition as emit_nft writes it.

@@ -327,7 +327,8 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     }
     // Classifications in BPF likewise (bpf_policy_classes.hpp): one that nft's rules counted
     // until now starts with its classes' counts, read before its program attaches.
-    const std::vector<std::string> classes_before = bpf_class_counters(policy.policy_name);
+    const std::vector<std::string> counted_in_bpf = bpf_class_counters(policy.policy_name);
+    const std::set<std::string> classes_before(counted_in_bpf.begin(), counted_in_bpf.end());
     std::vector<std::string> classifications_into_bpf;
     if (!dry_run && !policy.bpf_classes.empty()) {
         std::map<std::string, BpfClassCounts> carried;
@@ -335,8 +336,7 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
             std::set<std::string> moving;
             for (const auto& classify : policy.bpf_classes) {
                 for (const auto& cls : classify.classes) {
-                    if (std::find(classes_before.begin(), classes_before.end(), cls.counter) ==
-                        classes_before.end()) {
+                    if (classes_before.count(cls.counter) == 0) {
                         moving.insert(cls.counter);
                     }
                 }
@@ -638,7 +638,7 @@ ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) 
                                                                           table, relabels),
                                                             table, quota_relabels),
                                         renamed, table, from_bpf, hosts_carried),
-                    classes_from_bpf, classes_carried) +
+                    table, policy.element_sets, elements.names, classes_from_bpf, classes_carried) +
                     elements.initial_values + egress,
                 table, dry_run);
             if (!dry_run) {
@@ -699,11 +699,12 @@ ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) 
     }
     report.hosts_dropped = hosts_carried.dropped;
     // Classes BPF counted that the commit declares with their counts are not new; the others
-    // (a class gone from the policy, or counted by elements now) end with what BPF counted.
+    // (a class gone from the policy) end with what BPF counted.
+    std::erase_if(report.added,
+                  [&](const std::string& name) { return classes_carried.count(name) != 0; });
     std::set<std::string> classifications_out;
     for (const auto& [name, taken] : classes_from_bpf) {
         if (classes_carried.count(name) != 0) {
-            std::erase(report.added, name);
             classifications_out.insert(taken.classify);
         } else {
             report.removed.push_back(reading_of(policy.policy_name, name, taken.counts.packets,

@@ -53,11 +53,6 @@ std::string element_id(std::string_view key, std::string_view counter) {
     return std::to_string(key.size()) + ':' + std::string(key) + std::string(counter);
 }
 
-// A comment nft's parser takes back as it is, between double quotes.
-bool quotable(std::string_view comment) {
-    return comment.find_first_of("\"\\\n") == std::string_view::npos;
-}
-
 std::string origin_of_comment(std::string_view comment) {
     std::string_view name;
     std::string_view rest;
@@ -78,6 +73,10 @@ std::uint64_t less(std::uint64_t value, std::uint64_t started) {
 }
 
 } // namespace
+
+bool quotable(std::string_view comment) {
+    return comment.find_first_of("\"\\\n") == std::string_view::npos;
+}
 
 bool is_carry_set(const std::string& name) {
     return name.starts_with(carry_prefix);

@@ -24,10 +24,14 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 namespace acctc::runtime {
+
+// A comment nft's parser takes back as it is, between double quotes.
+bool quotable(std::string_view comment);
 
 // Carry sets are data, never declared by a policy: a reload plans without them.
 bool is_carry_set(const std::string& name);

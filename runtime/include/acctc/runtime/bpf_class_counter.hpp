@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <vector>
 
 namespace acctc::runtime {
@@ -48,9 +49,9 @@ class BpfClassCounter {
     // The same, exact under traffic, and every index back to zero: the program is switched to
     // the other generation, and the old one read and emptied once no program still counts in it.
     std::vector<BpfClassCounts> read_and_reset();
-    // Sets an index's counts (carried from elsewhere, or zero for a new class): only for an index
-    // no slot owns yet, so that nothing counts into it meanwhile.
-    void set(std::uint32_t index, BpfClassCounts counts);
+    // Sets each index's counts (carried from elsewhere, or zero for a new class): only for
+    // indices no slot owns yet, so that nothing counts into them meanwhile.
+    void start(const std::map<std::uint32_t, BpfClassCounts>& starts);
 
   private:
     std::uint32_t generation() const;
