@@ -127,6 +127,16 @@ void emit_frame_dispatch(Assembler& program) {
     program.jump(jump_always(), "out");
 }
 
+void emit_element_lookup(Assembler& program, int map_fd, std::uint8_t key, std::int16_t key_at,
+                         const std::string& missing) {
+    program.emit(store(BPF_W, 10, key_at, key));
+    program.load_map(1, map_fd);
+    program.emit(mov_reg(2, 10));
+    program.emit(add_imm(2, key_at));
+    program.emit(call(BPF_FUNC_map_lookup_elem));
+    program.jump(jump_imm(BPF_JEQ, 0, 0), missing);
+}
+
 void emit_first_element_lookup(Assembler& program, int map_fd, std::int16_t key_at,
                                const std::string& missing) {
     program.emit(store_imm(BPF_W, 10, key_at, 0));

@@ -11,8 +11,7 @@ namespace {
 
 using namespace bpf;
 
-constexpr std::uint8_t r0 = 0, r1 = 1, r2 = 2, r3 = 3, r4 = 4, r5 = 5, r6 = 6, r7 = 7, r8 = 8,
-                       r9 = 9, r10 = 10;
+constexpr std::uint8_t r0 = 0, r1 = 1, r4 = 4, r6 = 6, r7 = 7, r9 = 9;
 constexpr std::int32_t pass = -1; // TCX_NEXT: the packet goes on as if no program were there
 constexpr std::int16_t slot_at = -4, generation_at = -8;
 
@@ -46,12 +45,7 @@ std::vector<bpf_insn> class_program(const Maps& maps, unsigned link_header, bool
 
     // The slot's class (none: not counted), in the current generation's half of the counts.
     program.label("slot");
-    program.emit(store(BPF_W, r10, slot_at, r9));
-    program.load_map(r1, maps.owners);
-    program.emit(mov_reg(r2, r10));
-    program.emit(add_imm(r2, slot_at));
-    program.emit(call(BPF_FUNC_map_lookup_elem));
-    program.jump(jump_imm(BPF_JEQ, r0, 0), "out");
+    emit_element_lookup(program, maps.owners, r9, slot_at, "out");
     program.emit(load(BPF_W, r9, r0, 0));
     program.jump(jump_imm(BPF_JEQ, r9, 0), "out");
     emit_first_element_lookup(program, maps.generation, generation_at, "out");
@@ -59,12 +53,7 @@ std::vector<bpf_insn> class_program(const Maps& maps, unsigned link_header, bool
     program.jump(jump_imm(BPF_JEQ, r1, 0), "count");
     program.emit(add_imm(r9, static_cast<std::int32_t>(BpfClassCounter::capacity)));
     program.label("count");
-    program.emit(store(BPF_W, r10, slot_at, r9));
-    program.load_map(r1, maps.counts);
-    program.emit(mov_reg(r2, r10));
-    program.emit(add_imm(r2, slot_at));
-    program.emit(call(BPF_FUNC_map_lookup_elem));
-    program.jump(jump_imm(BPF_JEQ, r0, 0), "out");
+    emit_element_lookup(program, maps.counts, r9, slot_at, "out");
     program.emit(mov_imm(r1, 1));
     program.emit(atomic_add64(r0, offsetof(BpfClassCounts, packets), r1));
     program.emit(atomic_add64(r0, offsetof(BpfClassCounts, bytes), r7));

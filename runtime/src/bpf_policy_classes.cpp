@@ -2,7 +2,6 @@
 
 #include "acctc/counter_labels.hpp"
 #include "acctc/runtime/bpf.hpp"
-#include "acctc/runtime/bpf_host_probe.hpp"
 #include "acctc/runtime/errors.hpp"
 #include "bpf_policy_pins.hpp"
 
@@ -167,12 +166,7 @@ std::vector<std::uint32_t> owners_of(const BpfClassifyPlan& plan, const Info& in
 // Counts one planned classification in `dir`; returns whether the directory is new.
 bool apply_classify(const fs::path& dir, const BpfClassifyPlan& plan,
                     const std::map<std::string, BpfClassCounts>& carried) {
-    const auto header = tcx_link_header(plan.device);
-    if (!header) {
-        throw RuntimeError(ErrorKind::unsupported,
-                           "cannot count classes in BPF on device " + plan.device +
-                               ": neither Ethernet nor without a link-layer header");
-    }
+    const unsigned header = bpf_link_header(plan.device, "classes");
     const bool created = !fs::exists(dir);
     try {
         fs::create_directories(dir);
@@ -181,7 +175,7 @@ bool apply_classify(const fs::path& dir, const BpfClassifyPlan& plan,
         const Info info = indexed(plan, old, carried, counter);
         write_info(dir, info);
         counter.set_owners(owners_of(plan, info));
-        const UniqueFd program = counter.program(*header, plan.forwarded_only);
+        const UniqueFd program = counter.program(header, plan.forwarded_only);
         if (fs::exists(dir / "link") && old && old->layout == info.layout) {
             bpf::update_link(bpf::pinned(dir / "link").get(), program.get());
         } else {

@@ -3,7 +3,6 @@
 #include "acctc/counter_labels.hpp"
 #include "acctc/runtime/bpf.hpp"
 #include "acctc/runtime/bpf_host_counter.hpp"
-#include "acctc/runtime/bpf_host_probe.hpp"
 #include "acctc/runtime/errors.hpp"
 #include "bpf_policy_pins.hpp"
 #include "unique_fd.hpp"
@@ -135,12 +134,7 @@ constexpr const char* egress_link = "link_egress";
 bool apply_counter(const fs::path& dir, const BpfHostCounterPlan& counter,
                    const BpfHostCounts* carried) {
     const std::string layout = layout_of(counter);
-    const auto header = tcx_link_header(counter.device);
-    if (!header) {
-        throw RuntimeError(ErrorKind::unsupported,
-                           "cannot count per host in BPF on device " + counter.device +
-                               ": neither Ethernet nor without a link-layer header");
-    }
+    const unsigned header = bpf_link_header(counter.device, "per host");
     // Another device, hook, key or size: new maps, which start with what the old ones held.
     std::optional<BpfHostCounts> relaid;
     if (const auto info = read_info(dir); info && info->layout != layout) {
@@ -152,7 +146,7 @@ bool apply_counter(const fs::path& dir, const BpfHostCounterPlan& counter,
     try {
         fs::create_directories(dir);
         const auto program = [&](BpfAddress key, BpfHook hook) {
-            return BpfHostCounter::pinned(dir, counter.size, key_of(key), true, *header,
+            return BpfHostCounter::pinned(dir, counter.size, key_of(key), true, header,
                                           {counter.within,
                                            hook == BpfHook::egress && counter.forwarded_only,
                                            counter.within_v4, counter.within_v6, counter.v4_prefix,

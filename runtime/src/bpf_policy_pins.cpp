@@ -1,6 +1,7 @@
 #include "bpf_policy_pins.hpp"
 
 #include "acctc/runtime/bpf.hpp"
+#include "acctc/runtime/bpf_host_probe.hpp"
 #include "acctc/runtime/errors.hpp"
 #include "bpf_stale_pins.hpp"
 
@@ -108,6 +109,16 @@ fs::path PolicyPins::to_read(const std::string& what) const {
 void unpin(const fs::path& dir) {
     std::error_code ignored;
     fs::remove_all(dir, ignored);
+}
+
+unsigned bpf_link_header(const std::string& device, const std::string& counting) {
+    const auto header = tcx_link_header(device);
+    if (!header) {
+        throw RuntimeError(ErrorKind::unsupported,
+                           "cannot count " + counting + " in BPF on device " + device +
+                               ": neither Ethernet nor without a link-layer header");
+    }
+    return *header;
 }
 
 int bpf_device_index(const std::string& device, const std::string& counting) {

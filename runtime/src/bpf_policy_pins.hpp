@@ -50,6 +50,10 @@ class PolicyPins {
 // Unpins a directory of pins: its links detach (once no descriptor holds them), its maps go.
 void unpin(const std::filesystem::path& dir);
 
+// The bytes before the IP header where a TCX program on the device sees a packet
+// (tcx_link_header); an error naming what would count there where the program knows none.
+unsigned bpf_link_header(const std::string& device, const std::string& counting);
+
 // The index of a device of the calling thread's namespace; an error naming what would count
 // there ("per host", "classes") where there is none.
 int bpf_device_index(const std::string& device, const std::string& counting);

@@ -12,7 +12,7 @@ namespace {
 
 using namespace bpf;
 
-constexpr std::uint8_t r0 = 0, r1 = 1, r2 = 2, r6 = 6, r7 = 7, r9 = 9, r10 = 10;
+constexpr std::uint8_t r0 = 0, r1 = 1, r6 = 6, r7 = 7, r9 = 9;
 constexpr std::int32_t pass = -1; // TCX_NEXT: the packet goes on as if no program were there
 constexpr std::int16_t slot_at = -4;
 
@@ -23,12 +23,7 @@ std::vector<bpf_insn> port_program(int slots_fd, unsigned link_header) {
     emit_port_slot(program, static_cast<std::int16_t>(link_header));
 
     program.label("slot");
-    program.emit(store(BPF_W, r10, slot_at, r9));
-    program.load_map(r1, slots_fd);
-    program.emit(mov_reg(r2, r10));
-    program.emit(add_imm(r2, slot_at));
-    program.emit(call(BPF_FUNC_map_lookup_elem));
-    program.jump(jump_imm(BPF_JEQ, r0, 0), "out");
+    emit_element_lookup(program, slots_fd, r9, slot_at, "out");
     program.emit(mov_imm(r1, 1));
     program.emit(atomic_add64(r0, offsetof(BpfPortCounter::Slot, packets), r1));
     program.emit(atomic_add64(r0, offsetof(BpfPortCounter::Slot, bytes), r7));

@@ -223,6 +223,11 @@ class MappedArray {
     std::size_t bytes_ = 0;
 };
 
+// r0 = the address of the map's element whose 32-bit key is in register `key` (written on the
+// frame at key_at); a jump to `missing` where there is none. Clobbers r1-r5.
+void emit_element_lookup(Assembler& program, int map_fd, std::uint8_t key, std::int16_t key_at,
+                         const std::string& missing);
+
 // r0 = the address of element 0 of the array map (its key, 0, written on the frame at key_at);
 // a jump to `missing` where there is none, which the verifier wants though an array's element
 // is always there. Clobbers r1-r5.
