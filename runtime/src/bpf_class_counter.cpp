@@ -3,8 +3,11 @@
 #include "acctc/runtime/errors.hpp"
 
 #include <algorithm>
+#include <arpa/inet.h>
 #include <cstddef>
 #include <cstring>
+#include <functional>
+#include <set>
 #include <unistd.h>
 
 namespace acctc::runtime {
@@ -60,29 +63,42 @@ const AddressAt& where(BpfKey key) {
     throw RuntimeError(ErrorKind::rejected, "internal: a class lookup by no address");
 }
 
+// Each family's tag, header, where its length field says what, and its address words.
+struct FamilyFacts {
+    std::uint32_t tag;
+    std::int16_t header;    // bytes of the fixed header
+    std::int16_t length_at; // the header's length field
+    std::int32_t extra;     // what the field leaves out: IPv6's own 40-byte header
+    int words;              // 32-bit words of the address
+    const char* name;       // its labels' prefix
+};
+constexpr FamilyFacts families[] = {{family_v4, 20, 2, 0, 1, "v4"},
+                                    {family_v6, 40, 4, 40, 4, "v6"}};
+
 // After emit_frame_dispatch: the key's address of the packet, its family's tag and full length
 // on the frame at key_at, its L3 length (the header's own field, what nft's counter counts) in
-// r7; then on at "lookup". A packet too short for its IP header goes "out" (the stack drops it
-// before nft's hooks).
+// r7; then on at "v4_lookup" or "v6_lookup". A packet too short for its IP header goes "out"
+// (the stack drops it before nft's hooks).
 void emit_address_key(Assembler& program, std::int16_t l3, BpfKey key) {
     const AddressAt& at = where(key);
-    const auto family = [&](std::int16_t header, std::int16_t length_at, std::int32_t extra,
-                            std::int16_t address, std::uint32_t tag, int words) {
+    for (const FamilyFacts& family : families) {
+        const std::int16_t address = family.tag == family_v4 ? at.v4 : at.v6;
+        program.label(family.name);
         program.emit(mov_reg(r5, r2));
-        program.emit(add_imm(r5, l3 + header));
+        program.emit(add_imm(r5, l3 + family.header));
         program.jump(jump_reg(BPF_JGT, r5, r3), "out");
-        program.emit(load(BPF_H, r7, r2, static_cast<std::int16_t>(l3 + length_at)));
+        program.emit(load(BPF_H, r7, r2, static_cast<std::int16_t>(l3 + family.length_at)));
         program.emit(be16_to_host(r7));
-        if (extra != 0) {
-            program.emit(add_imm(r7, extra));
+        if (family.extra != 0) {
+            program.emit(add_imm(r7, family.extra));
         }
         program.emit(store_imm(BPF_W, r10, field_at(offsetof(PrefixKey, length)),
-                               static_cast<std::int32_t>(tag_bits + 32 * words)));
+                               static_cast<std::int32_t>(tag_bits + 32 * family.words)));
         program.emit(store_imm(BPF_W, r10, field_at(offsetof(PrefixKey, family)),
-                               static_cast<std::int32_t>(tag)));
+                               static_cast<std::int32_t>(family.tag)));
         for (int word = 0; word < 4; ++word) {
             const std::int16_t to = field_at(offsetof(PrefixKey, address) + 4 * word);
-            if (word < words) {
+            if (word < family.words) {
                 program.emit(
                     load(BPF_W, r1, r2, static_cast<std::int16_t>(l3 + address + 4 * word)));
                 program.emit(store(BPF_W, r10, to, r1));
@@ -90,13 +106,62 @@ void emit_address_key(Assembler& program, std::int16_t l3, BpfKey key) {
                 program.emit(store_imm(BPF_W, r10, to, 0)); // the verifier wants the key whole
             }
         }
-        program.jump(jump_always(), "lookup");
-    };
-    // IPv4: total length at 2; IPv6: payload length at 4, the 40-byte header not included.
-    program.label("v4");
-    family(20, 2, 0, at.v4, family_v4, 1);
-    program.label("v6");
-    family(40, 4, 40, at.v6, family_v6, 4);
+        program.jump(jump_always(), std::string(family.name) + "_lookup");
+    }
+}
+
+// r0 = the owners' element for the key on the frame; on to `found` where there is one.
+void emit_key_lookup(Assembler& program, int owners, const std::string& found) {
+    program.load_map(r1, owners);
+    program.emit(mov_reg(r2, r10));
+    program.emit(add_imm(r2, key_at));
+    program.emit(call(BPF_FUNC_map_lookup_elem));
+    program.jump(jump_imm(BPF_JNE, r0, 0), found);
+}
+
+// The key on the frame cut to `length` bits of the family's address (the words past it zero),
+// its length field saying so: cut to each length in turn, longest first, as the hash table's
+// keys are.
+void emit_cut(Assembler& program, const FamilyFacts& family, unsigned length) {
+    program.emit(store_imm(BPF_W, r10, field_at(offsetof(PrefixKey, length)),
+                           static_cast<std::int32_t>(tag_bits + length)));
+    for (int word = 0; word < family.words; ++word) {
+        const std::int16_t at = field_at(offsetof(PrefixKey, address) + 4 * word);
+        const unsigned first = 32 * static_cast<unsigned>(word);
+        if (length >= first + 32) {
+            continue;
+        }
+        if (length <= first) {
+            program.emit(store_imm(BPF_W, r10, at, 0));
+            continue;
+        }
+        // The mask as the word lies in memory (network order), loaded and and-ed alike.
+        const std::uint32_t mask = htonl(~std::uint32_t{0} << (32 - (length - first)));
+        program.emit(load(BPF_W, r1, r10, at));
+        program.emit(alu_imm(BPF_AND, r1, static_cast<std::int32_t>(mask)));
+        program.emit(store(BPF_W, r10, at, r1));
+    }
+}
+
+// The class index of the packet's address in r9, then on at "class": the longest prefix's in
+// the owners, else `otherwise`'s.
+void emit_prefix_lookup(Assembler& program, const BpfClassLookup& lookup) {
+    for (const FamilyFacts& family : families) {
+        program.label(std::string(family.name) + "_lookup");
+        if (!lookup.by_length) {
+            emit_key_lookup(program, lookup.owners, "found");
+        } else {
+            for (const unsigned length : lookup.lengths[family.tag == family_v6]) {
+                emit_cut(program, family, length);
+                emit_key_lookup(program, lookup.owners, "found");
+            }
+        }
+        program.emit(mov_imm(r9, static_cast<std::int32_t>(lookup.otherwise)));
+        program.jump(jump_always(), "class");
+    }
+    program.label("found");
+    program.emit(load(BPF_W, r9, r0, 0));
+    program.label("class");
 }
 
 std::vector<bpf_insn> class_program(const BpfClassLookup& lookup, int counts, int generation,
@@ -119,15 +184,7 @@ std::vector<bpf_insn> class_program(const BpfClassLookup& lookup, int counts, in
     } else {
         // The longest prefix's class; in none, `otherwise`'s.
         emit_address_key(program, l3, lookup.key);
-        program.label("lookup");
-        program.load_map(r1, lookup.owners);
-        program.emit(mov_reg(r2, r10));
-        program.emit(add_imm(r2, key_at));
-        program.emit(call(BPF_FUNC_map_lookup_elem));
-        program.emit(mov_imm(r9, static_cast<std::int32_t>(lookup.otherwise)));
-        program.jump(jump_imm(BPF_JEQ, r0, 0), "class");
-        program.emit(load(BPF_W, r9, r0, 0));
-        program.label("class");
+        emit_prefix_lookup(program, lookup);
     }
 
     // The class's element in the current generation's half of the counts.
@@ -205,19 +262,33 @@ void BpfSlotOwners::set(const std::vector<std::uint32_t>& owners) {
     }
 }
 
-UniqueFd bpf_prefix_owners(const std::vector<std::pair<BpfPrefix, std::uint32_t>>& owners) {
-    // An LPM trie must not be preallocated, and wants at least one entry of room.
+UniqueFd bpf_prefix_owners(const std::vector<std::pair<BpfPrefix, std::uint32_t>>& owners,
+                           BpfClassLookup& lookup) {
+    std::set<unsigned, std::greater<>> lengths[2];
+    for (const auto& [prefix, index] : owners) {
+        lengths[prefix.ipv6].insert(prefix.length);
+    }
+    lookup.by_length =
+        lengths[0].size() <= max_hashed_lengths && lengths[1].size() <= max_hashed_lengths;
+    for (int v6 = 0; v6 < 2; ++v6) {
+        lookup.lengths[v6].assign(lengths[v6].begin(), lengths[v6].end());
+    }
+    // An LPM trie must not be preallocated; either wants at least one entry of room.
     const auto room = static_cast<std::uint32_t>(std::max<std::size_t>(owners.size(), 1));
-    UniqueFd trie = create_map(
-        {BPF_MAP_TYPE_LPM_TRIE, sizeof(PrefixKey), 4, room, BPF_F_NO_PREALLOC, "acctc_prefixes"});
+    UniqueFd map =
+        create_map(lookup.by_length
+                       ? MapSpec{BPF_MAP_TYPE_HASH, sizeof(PrefixKey), 4, room, 0, "acctc_prefixes"}
+                       : MapSpec{BPF_MAP_TYPE_LPM_TRIE, sizeof(PrefixKey), 4, room,
+                                 BPF_F_NO_PREALLOC, "acctc_prefixes"});
     for (const auto& [prefix, index] : owners) {
         PrefixKey key{};
         key.length = tag_bits + prefix.length;
         key.family = prefix.ipv6 ? family_v6 : family_v4;
         std::memcpy(key.address, prefix.address.data(), sizeof key.address);
-        update_element(trie.get(), &key, &index);
+        update_element(map.get(), &key, &index);
     }
-    return trie;
+    lookup.owners = map.get();
+    return map;
 }
 
 namespace {

@@ -164,11 +164,12 @@ std::vector<std::uint32_t> slot_owners(const BpfClassifyPlan& plan, const Info& 
 }
 
 // Where the program finds a class: the slot owners pinned in `dir`, written anew (ports), or a
-// new trie of the plan's prefixes (addresses). `held` keeps the owners' map open until the
+// new map of the plan's prefixes (addresses). `held` keeps the owners' map open until the
 // program holds it.
 BpfClassLookup lookup_of(const fs::path& dir, const BpfClassifyPlan& plan, const Info& info,
                          UniqueFd& held) {
-    BpfClassLookup lookup{plan.key, -1, 0};
+    BpfClassLookup lookup;
+    lookup.key = plan.key;
     if (plan.key == BpfKey::destination_port) {
         BpfSlotOwners::pinned(dir).set(slot_owners(plan, info));
         held = bpf::pinned(dir / "owners");
@@ -184,8 +185,7 @@ BpfClassLookup lookup_of(const fs::path& dir, const BpfClassifyPlan& plan, const
             prefixes.emplace_back(prefix, info.classes[i].index);
         }
     }
-    held = bpf_prefix_owners(prefixes);
-    lookup.owners = held.get();
+    held = bpf_prefix_owners(prefixes, lookup);
     return lookup;
 }
 

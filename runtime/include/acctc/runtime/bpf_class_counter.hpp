@@ -29,13 +29,21 @@ struct BpfClassCounts {
 };
 
 // Where a program finds a packet's class: by its port slot in a BpfSlotOwners array, or by the
-// address `key` names in a trie of prefixes (bpf_prefix_owners), `otherwise` where none holds
-// the address (0: such packets are not counted).
+// address `key` names among prefixes (bpf_prefix_owners), `otherwise` where none holds the
+// address (0: such packets are not counted).
 struct BpfClassLookup {
     BpfKey key = BpfKey::destination_port;
     int owners = -1;
     std::uint32_t otherwise = 0;
+    // Prefixes: with `by_length`, `owners` is a hash table of prefixes, which the program looks
+    // the address up in cut to each length there, longest first (lengths[0] IPv4's, [1]
+    // IPv6's); else a longest-prefix-match trie.
+    bool by_length = false;
+    std::vector<unsigned> lengths[2];
 };
+
+// Prefix lengths per family up to which a hash lookup per length beats the trie's walk.
+constexpr std::size_t max_hashed_lengths = 4;
 
 class BpfClassCounter {
   public:
@@ -83,7 +91,10 @@ class BpfSlotOwners {
     bpf::MappedArray mapped_;
 };
 
-// A trie of the prefixes and their class indices (a classification of networks), for one program.
-UniqueFd bpf_prefix_owners(const std::vector<std::pair<BpfPrefix, std::uint32_t>>& owners);
+// The prefixes and their class indices (a classification of networks), for one program: a hash
+// table where each family has at most max_hashed_lengths lengths, else a trie. Sets `lookup`'s
+// owners (the map returned), by_length and lengths.
+UniqueFd bpf_prefix_owners(const std::vector<std::pair<BpfPrefix, std::uint32_t>>& owners,
+                           BpfClassLookup& lookup);
 
 } // namespace acctc::runtime
