@@ -2,8 +2,8 @@
 // "Classes in BPF"; CompileOptions::bpf_classes): a classification on one device and direction
 // whose classes are all TCP or UDP destination ports, or all networks on one side of the packet.
 // The program finds the class owning the packet's key (a slot from its protocol and destination
-// port, BpfPortSlots; or its address in a longest-prefix-match trie) and adds the packet to that
-// class's counter; the first-match partition is made here, so the program never walks the
+// port, BpfPortSlots; or the longest of the prefixes holding its address) and adds the packet to
+// that class's counter; the first-match partition is made here, so the program never walks the
 // classes. The runtime builds the program and maps from this plan.
 #pragma once
 

@@ -1,14 +1,14 @@
 // A classification counted in BPF (docs/runtime.md, "Classes in BPF"): a TCX program finds the
 // index of each packet's class, by its port slot (BpfPortSlots: protocol and destination port)
-// in the `owners` array, or by its address in a longest-prefix-match trie, and adds the packet
-// (one, and its L3 length, as nft's counter) to that class's element of the `counts` array, in
-// the current generation. No walk over the classes: the first-match partition is in the owners,
-// so the program costs the same for 10 classes as for 100,000.
+// in the `owners` array, or by the longest of the classes' prefixes holding its address, and adds
+// the packet (one, and its L3 length, as nft's counter) to that class's element of the `counts`
+// array, in the current generation. No walk over the classes: the first-match partition is in
+// the owners, so the program costs about the same for 10 classes as for 100,000.
 //
 // Maps (pinned in one directory): `counts` (two generations of `capacity` counts, index 0
 // unused), `generation` (which one the program adds to), and for ports `owners` (a class index
 // per slot, 0 for none). The arrays are mapped into the reading process (bpf::MappedArray); the
-// trie is made anew by each apply and held by the program.
+// prefixes' map is made anew by each apply and held by the program.
 #pragma once
 
 #include "acctc/bpf_class_plan.hpp"
