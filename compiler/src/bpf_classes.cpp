@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <numeric>
 #include <optional>
+#include <set>
+#include <utility>
 
 namespace acctc {
 
@@ -40,24 +42,57 @@ bool all_have_slots(const IntervalSet& protocols) {
     return true;
 }
 
-// Destination ports of TCP and/or UDP and nothing else: the port clause is its only condition
-// (it restricts the match's protocols to its own: `tcp dport 80` is protocols 6 and that port
-// match; a protocol clause beside it that narrows them further is not taken).
-bool destination_ports_only(const ir::Match& m) {
+// What a class is keyed by, where a program can tell it by one key: destination ports of TCP
+// and/or UDP and nothing else (the port clause restricts the match's protocols to its own: `tcp
+// dport 80` is protocols 6 and that port match; a protocol clause beside it that narrows them
+// further is not taken), or addresses of one side and nothing else.
+std::optional<BpfKey> class_key(const ir::Match& m) {
     // Every member of ir::Match by name: a member added there fails to compile here until it is
-    // decided whether a slot can tell it.
+    // decided whether a key can tell it.
     [[maybe_unused]] const auto& [scopes_, directions_, via_, include_loopback_, uids_, gids_,
                                   cgroup_, protocols_, ports_, icmp_, addresses_, fragment_,
                                   new_connection_, length_] = m;
-    if (m.ports.size() != 1) {
-        return false;
+    const bool nothing_else = m.scopes == 0 && m.directions == 0 && m.via.empty() &&
+                              !m.include_loopback && !m.has_owner() && !m.icmp && !m.fragment &&
+                              !m.new_connection && !m.length;
+    if (!nothing_else) {
+        return std::nullopt;
     }
-    const ir::PortMatch& port = m.ports.front();
-    return port.side == ir::Side::destination && !port.protocols.empty() &&
-           all_have_slots(port.protocols) && m.protocols == port.protocols && !port.ports.empty() &&
-           m.scopes == 0 && m.directions == 0 && m.via.empty() && !m.include_loopback &&
-           !m.has_owner() && !m.icmp && m.addresses.empty() && !m.fragment && !m.new_connection &&
-           !m.length;
+    if (m.ports.size() == 1 && m.addresses.empty()) {
+        const ir::PortMatch& port = m.ports.front();
+        const bool slots = port.side == ir::Side::destination && !port.protocols.empty() &&
+                           all_have_slots(port.protocols) && m.protocols == port.protocols &&
+                           !port.ports.empty();
+        return slots ? std::optional(BpfKey::destination_port) : std::nullopt;
+    }
+    if (m.addresses.size() == 1 && m.ports.empty() && !m.protocols) {
+        const ir::AddressMatch& address = m.addresses.front();
+        if (!address.peers_of.empty() || (address.v4.empty() && address.v6.empty())) {
+            return std::nullopt;
+        }
+        switch (address.side) {
+        case ir::Side::source:
+            return BpfKey::source_address;
+        case ir::Side::destination:
+            return BpfKey::destination_address;
+        case ir::Side::either:
+            break;
+        }
+    }
+    return std::nullopt;
+}
+
+// The key every class of the classification is told by, or none.
+std::optional<BpfKey> classify_key(const ir::Classify& classify) {
+    std::optional<BpfKey> key;
+    for (const ir::Class& cls : classify.classes) {
+        const auto own = class_key(cls.match);
+        if (!own || (key && *key != *own)) {
+            return std::nullopt;
+        }
+        key = own;
+    }
+    return key;
 }
 
 // The first-match partition of the slots: each TCP and UDP destination port to the first class
@@ -118,6 +153,60 @@ class SlotOwners {
     std::vector<std::uint32_t> next_;  // BpfPortSlots::other: past the last port slot
 };
 
+// The first-match partition of addresses for a longest-prefix-match trie: each class puts in the
+// prefixes of its addresses but those inside a prefix an earlier class put in (the earlier class
+// takes them there). A prefix an earlier class left out lies inside one it put in, so checking
+// those is enough; a later class's shorter prefix around an earlier one loses to it in the trie.
+class PrefixOwners {
+  public:
+    void take(const IntervalSet& addresses, bool ipv6, std::vector<BpfPrefix>& into) {
+        const unsigned width = ipv6 ? 128 : 32;
+        std::vector<Prefix> added;
+        for (const Interval& part : addresses.parts()) {
+            for (const Prefix& prefix : to_prefixes(part, width)) {
+                if (!covered(prefix, ipv6)) {
+                    into.push_back(bpf_prefix(prefix, ipv6));
+                    added.push_back(prefix);
+                }
+            }
+        }
+        // A class's own prefixes do not overlap: they are checked against earlier classes only.
+        for (const Prefix& prefix : added) {
+            lengths_[ipv6].insert(prefix.length);
+            taken_[ipv6].insert({prefix.base, prefix.length});
+        }
+    }
+
+  private:
+    bool covered(Prefix prefix, bool ipv6) const {
+        const unsigned width = ipv6 ? 128 : 32;
+        for (const unsigned length : lengths_[ipv6]) {
+            if (length > prefix.length) {
+                break;
+            }
+            const u128 base = prefix.base & ~low_bits(width - length);
+            if (taken_[ipv6].count({base, length}) != 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static BpfPrefix bpf_prefix(Prefix prefix, bool ipv6) {
+        BpfPrefix out;
+        out.ipv6 = ipv6;
+        out.length = static_cast<std::uint8_t>(prefix.length);
+        const std::size_t bytes = ipv6 ? 16 : 4;
+        for (std::size_t i = 0; i < bytes; ++i) {
+            out.address[i] = static_cast<std::uint8_t>(prefix.base >> (8 * (bytes - 1 - i)));
+        }
+        return out;
+    }
+
+    std::set<unsigned> lengths_[2];                // per family (ipv6 = 1): lengths taken
+    std::set<std::pair<u128, unsigned>> taken_[2]; // per family: base and length taken
+};
+
 } // namespace
 
 bool bpf_eligible(const ir::Policy& policy, const ir::Classify& classify) {
@@ -126,12 +215,11 @@ bool bpf_eligible(const ir::Policy& policy, const ir::Classify& classify) {
     const auto counted_here = [&](const ir::Class& cls) {
         return !summed_by_quota(policy, cls.counter);
     };
+    // Every class and `otherwise` has an index in the program's counts.
+    const bool indices = classify.classes.size() + 1 <= bpf_max_classes;
     return device_only(scope) && one_direction && !classify.split_direction &&
-           !classify.classes.empty() &&
-           std::all_of(classify.classes.begin(), classify.classes.end(),
-                       [&](const ir::Class& cls) {
-                           return destination_ports_only(cls.match) && counted_here(cls);
-                       }) &&
+           !classify.classes.empty() && indices && classify_key(classify) &&
+           std::all_of(classify.classes.begin(), classify.classes.end(), counted_here) &&
            (!classify.otherwise || counted_here(*classify.otherwise));
 }
 
@@ -151,15 +239,22 @@ std::vector<BpfClassifyPlan> plan_bpf_classes(const ir::Policy& policy,
         entry.forwarded_only = classify.scope.scopes == ir::scope_forward;
         // Names and labels as nft's counters have them (families.hpp), one per class, what the
         // device's hook sees in `wire`: a class of one protocol as nft says for it.
+        entry.key = *classify_key(classify);
         const rules::CounterFamily family = classify_family(classify);
         SlotOwners owners;
+        PrefixOwners prefixes;
         for (std::size_t i = 0; i < family.members.size(); ++i) {
             const bool otherwise = i == classify.classes.size();
             Coordinate at;
             at.member = i;
             rules::CounterObject object = counter_object(family, at);
             std::optional<std::uint8_t> protocol;
-            if (!otherwise) {
+            std::vector<BpfPrefix> owned;
+            if (!otherwise && entry.key != BpfKey::destination_port) {
+                const ir::AddressMatch& address = classify.classes[i].match.addresses.front();
+                prefixes.take(address.v4, false, owned);
+                prefixes.take(address.v6, true, owned);
+            } else if (!otherwise) {
                 const ir::PortMatch& port = classify.classes[i].match.ports.front();
                 const auto& protocols = port.protocols.parts();
                 if (protocols.size() == 1 && protocols.front().lo == protocols.front().hi) {
@@ -177,8 +272,11 @@ std::vector<BpfClassifyPlan> plan_bpf_classes(const ir::Policy& policy,
                 }
             }
             see_at_tcx(object.identity, entry.device, in, !in, protocol);
-            entry.classes.push_back(
-                {object.name, encode_counter_comment(object.name, object.identity), {}, otherwise});
+            entry.classes.push_back({object.name,
+                                     encode_counter_comment(object.name, object.identity),
+                                     {},
+                                     std::move(owned),
+                                     otherwise});
         }
         owners.ranges_into(entry.classes);
         plan.push_back(std::move(entry));

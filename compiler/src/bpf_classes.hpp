@@ -14,8 +14,10 @@ namespace acctc {
 
 // Eligible: a header of one interface (no wildcard, not loopback), one direction (`in` or
 // `out`, no `split direction`), both scopes or forward only, nothing else; at least one class,
-// each (but `otherwise`) of TCP and/or UDP destination ports only (`tcp dport 80`, `tcp, udp
-// dport 53`, ranges); no class counter summed by a quota. Everything else stays in nft.
+// and every class (but `otherwise`) of TCP and/or UDP destination ports only (`tcp dport 80`,
+// `tcp, udp dport 53`, ranges), or every class of addresses of the same side only (`from
+// 198.18.0.0/24, 2001:db8::/64`, ranges); no class counter summed by a quota. Everything else
+// stays in nft.
 bool bpf_eligible(const ir::Policy& policy, const ir::Classify& classify);
 
 // The eligible classifications but those named in `nft_classes` (CompileOptions::nft_classes),

@@ -96,13 +96,13 @@ CompileResult compile_source(std::string display_name, std::string text,
     if (!bpf_classes.empty()) {
         stripped = without_bpf_classes(stripped ? *stripped : checked, bpf_classes);
         // What the lowering would have warned about, from the partition: a class that earlier
-        // ones take every port of.
+        // ones take every port of, or every prefix of.
         for (const auto& plan : bpf_classes) {
             const auto& classify =
                 *std::find_if(checked.classifies.begin(), checked.classifies.end(),
                               [&](const ir::Classify& c) { return c.name == plan.classify; });
             for (std::size_t i = 0; i < classify.classes.size(); ++i) {
-                if (plan.classes[i].ports.empty()) {
+                if (plan.classes[i].ports.empty() && plan.classes[i].prefixes.empty()) {
                     warn_never_matches(classify, classify.classes[i], diagnostics);
                 }
             }

@@ -141,6 +141,85 @@ TEST(BpfClassPlan, FirstMatchPartition) {
     EXPECT_EQ(warnings, "class 'e' can never match: earlier classes of 'c' take all its packets\n");
 }
 
+BpfPrefix v4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d, std::uint8_t length) {
+    BpfPrefix out;
+    out.address = {a, b, c, d};
+    out.length = length;
+    return out;
+}
+BpfPrefix v6_2001_db8(std::uint8_t third_low, std::uint8_t length) {
+    BpfPrefix out;
+    out.ipv6 = true;
+    out.address = {0x20, 0x01, 0x0d, 0xb8, 0, third_low};
+    out.length = length;
+    return out;
+}
+
+TEST(BpfClassPlan, NetworksOfOneSideGoToBpf) {
+    const std::string text = std::string(policy_head) +
+                             "classify hosts forward out via wan {\n"
+                             "    one: from 198.18.1.10\n"
+                             "    lan: from 198.18.1.0/24, 2001:db8:1::/48\n"
+                             "    otherwise: rest\n"
+                             "}\n";
+    const CompiledPolicy out = class_plan(text);
+    ASSERT_EQ(out.bpf_classes.size(), 1u);
+    const BpfClassifyPlan& hosts = out.bpf_classes[0];
+    EXPECT_EQ(hosts.key, BpfKey::source_address);
+    EXPECT_EQ(hosts.hook, BpfHook::egress);
+    EXPECT_TRUE(hosts.forwarded_only);
+    ASSERT_EQ(hosts.classes.size(), 3u);
+    EXPECT_EQ(hosts.classes[0].prefixes, (std::vector{v4(198, 18, 1, 10, 32)}));
+    EXPECT_EQ(hosts.classes[1].prefixes, (std::vector{v4(198, 18, 1, 0, 24), v6_2001_db8(1, 48)}));
+    EXPECT_TRUE(hosts.classes[2].otherwise);
+    EXPECT_TRUE(hosts.classes[2].prefixes.empty());
+    for (const BpfClass& cls : hosts.classes) {
+        EXPECT_TRUE(cls.ports.empty());
+    }
+    const CompiledPolicy nft = class_plan(text, false);
+    ASSERT_EQ(nft.counters.size(), 3u);
+    // Names as nft's; at egress the program sees GSO packets before they are cut up, where nft's
+    // forward hook sees what GRO merged only.
+    for (std::size_t i = 0; i < 3; ++i) {
+        EXPECT_EQ(hosts.classes[i].counter, nft.counters[i].name);
+        EXPECT_NE(hosts.classes[i].comment.find(" w=gso,gro "), std::string::npos);
+        EXPECT_NE(nft_comment(nft.definition, nft.counters[i].name).find(" w=gro "),
+                  std::string::npos);
+    }
+    const CompiledPolicy to =
+        class_plan(std::string(policy_head) + "classify d in via wan { a: to 2001:db8:2::/64 }\n");
+    ASSERT_EQ(to.bpf_classes.size(), 1u);
+    EXPECT_EQ(to.bpf_classes[0].key, BpfKey::destination_address);
+}
+
+// A prefix inside one an earlier class put in is left out (the earlier class takes it there); a
+// later class's shorter prefix goes in around an earlier longer one, which the trie prefers.
+TEST(BpfClassPlan, PrefixesInFirstMatchOrder) {
+    const CompileResult result = class_plan_result(std::string(policy_head) +
+                                                   "classify c in via wan {\n"
+                                                   "    narrow: from 198.18.1.16/28\n"
+                                                   "    wide: from 198.18.1.0/24\n"
+                                                   "    inside: from 198.18.1.128/25, 198.18.2.1\n"
+                                                   "    again: from 198.18.1.16/28\n"
+                                                   "    six: from 2001:db8:1::/48, 198.18.1.1\n"
+                                                   "}\n");
+    ASSERT_TRUE(result.output);
+    ASSERT_EQ(result.output->bpf_classes.size(), 1u);
+    const auto& classes = result.output->bpf_classes[0].classes;
+    ASSERT_EQ(classes.size(), 5u);
+    EXPECT_EQ(classes[0].prefixes, (std::vector{v4(198, 18, 1, 16, 28)}));
+    EXPECT_EQ(classes[1].prefixes, (std::vector{v4(198, 18, 1, 0, 24)}));
+    EXPECT_EQ(classes[2].prefixes, (std::vector{v4(198, 18, 2, 1, 32)}));
+    EXPECT_TRUE(classes[3].prefixes.empty());
+    EXPECT_EQ(classes[4].prefixes, (std::vector{v6_2001_db8(1, 48)}));
+    std::string warnings;
+    for (const Diagnostic& diagnostic : result.diagnostics.all()) {
+        warnings += diagnostic.message + "\n";
+    }
+    EXPECT_EQ(warnings,
+              "class 'again' can never match: earlier classes of 'c' take all its packets\n");
+}
+
 TEST(BpfClassPlan, OtherShapesStayInNft) {
     const char* shapes[] = {
         "classify c local in via wan { a: tcp dport 80 }\n", // input only
@@ -160,6 +239,11 @@ TEST(BpfClassPlan, OtherShapesStayInNft) {
         "classify c in via wan { a: tcp dport 80 length 0..100 }\n",
         "classify c in via wan { a: udp tcp, udp dport 53 }\n", // narrowed by another clause
         "classify c in via wan { a: tcp dport 80 }\nquota q { on c_a; 1 GB per day }\n",
+        "classify c in via wan { a: from 198.18.0.0/16; b: to 198.18.0.0/16 }\n", // two sides
+        "classify c in via wan { a: from 198.18.0.0/16; b: tcp dport 80 }\n",     // two keys
+        "classify c in via wan { a: from 198.18.0.0/16 to 198.18.1.0/24 }\n",
+        "classify c in via wan { a: from 198.18.0.0/16 udp }\n",
+        "classify c in via wan { a: address 198.18.0.0/16 }\n", // either side
     };
     for (const char* shape : shapes) {
         const CompileResult result = class_plan_result(std::string(policy_head) + shape);

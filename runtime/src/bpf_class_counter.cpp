@@ -2,8 +2,12 @@
 
 #include "acctc/runtime/errors.hpp"
 
+#include <algorithm>
+#include <arpa/inet.h>
 #include <cstddef>
 #include <cstring>
+#include <functional>
+#include <set>
 #include <unistd.h>
 
 namespace acctc::runtime {
@@ -11,7 +15,8 @@ namespace {
 
 using namespace bpf;
 
-constexpr std::uint8_t r0 = 0, r1 = 1, r4 = 4, r6 = 6, r7 = 7, r9 = 9;
+constexpr std::uint8_t r0 = 0, r1 = 1, r2 = 2, r3 = 3, r4 = 4, r5 = 5, r6 = 6, r7 = 7, r9 = 9,
+                       r10 = 10;
 constexpr std::int32_t pass = -1; // TCX_NEXT: the packet goes on as if no program were there
 constexpr std::int16_t slot_at = -4, generation_at = -8;
 
@@ -25,13 +30,142 @@ std::size_t page_rounded(std::size_t bytes) {
     return (bytes + page - 1) / page * page;
 }
 
-struct Maps {
-    int owners;
-    int counts;
-    int generation;
+// The trie's key: the prefix length in bits of what follows (the family's tag and the address),
+// the family's tag (so that an IPv4 prefix never holds an IPv6 address), the address.
+struct PrefixKey {
+    std::uint32_t length;
+    std::uint32_t family;
+    std::uint8_t address[16];
 };
+constexpr std::uint32_t tag_bits = 32;
+constexpr std::uint32_t family_v4 = 4, family_v6 = 6;
+constexpr std::int16_t key_at = -32; // a PrefixKey on the frame, 8-byte aligned
 
-std::vector<bpf_insn> class_program(const Maps& maps, unsigned link_header, bool forwarded_only) {
+constexpr std::int16_t field_at(std::size_t offset) {
+    return static_cast<std::int16_t>(key_at + static_cast<std::int16_t>(offset));
+}
+
+// Where each family's addresses lie in its header, by the key.
+struct AddressAt {
+    BpfKey key;
+    std::int16_t v4;
+    std::int16_t v6;
+};
+constexpr AddressAt address_at[] = {{BpfKey::source_address, 12, 8},
+                                    {BpfKey::destination_address, 16, 24}};
+
+const AddressAt& where(BpfKey key) {
+    for (const AddressAt& row : address_at) {
+        if (row.key == key) {
+            return row;
+        }
+    }
+    throw RuntimeError(ErrorKind::rejected, "internal: a class lookup by no address");
+}
+
+// Each family's tag, header, where its length field says what, and its address words.
+struct FamilyFacts {
+    std::uint32_t tag;
+    std::int16_t header;    // bytes of the fixed header
+    std::int16_t length_at; // the header's length field
+    std::int32_t extra;     // what the field leaves out: IPv6's own 40-byte header
+    int words;              // 32-bit words of the address
+    const char* name;       // its labels' prefix
+};
+constexpr FamilyFacts families[] = {{family_v4, 20, 2, 0, 1, "v4"},
+                                    {family_v6, 40, 4, 40, 4, "v6"}};
+
+// After emit_frame_dispatch: the key's address of the packet, its family's tag and full length
+// on the frame at key_at, its L3 length (the header's own field, what nft's counter counts) in
+// r7; then on at "v4_lookup" or "v6_lookup". A packet too short for its IP header goes "out"
+// (the stack drops it before nft's hooks).
+void emit_address_key(Assembler& program, std::int16_t l3, BpfKey key) {
+    const AddressAt& at = where(key);
+    for (const FamilyFacts& family : families) {
+        const std::int16_t address = family.tag == family_v4 ? at.v4 : at.v6;
+        program.label(family.name);
+        program.emit(mov_reg(r5, r2));
+        program.emit(add_imm(r5, l3 + family.header));
+        program.jump(jump_reg(BPF_JGT, r5, r3), "out");
+        program.emit(load(BPF_H, r7, r2, static_cast<std::int16_t>(l3 + family.length_at)));
+        program.emit(be16_to_host(r7));
+        if (family.extra != 0) {
+            program.emit(add_imm(r7, family.extra));
+        }
+        program.emit(store_imm(BPF_W, r10, field_at(offsetof(PrefixKey, length)),
+                               static_cast<std::int32_t>(tag_bits + 32 * family.words)));
+        program.emit(store_imm(BPF_W, r10, field_at(offsetof(PrefixKey, family)),
+                               static_cast<std::int32_t>(family.tag)));
+        for (int word = 0; word < 4; ++word) {
+            const std::int16_t to = field_at(offsetof(PrefixKey, address) + 4 * word);
+            if (word < family.words) {
+                program.emit(
+                    load(BPF_W, r1, r2, static_cast<std::int16_t>(l3 + address + 4 * word)));
+                program.emit(store(BPF_W, r10, to, r1));
+            } else {
+                program.emit(store_imm(BPF_W, r10, to, 0)); // the verifier wants the key whole
+            }
+        }
+        program.jump(jump_always(), std::string(family.name) + "_lookup");
+    }
+}
+
+// r0 = the owners' element for the key on the frame; on to `found` where there is one.
+void emit_key_lookup(Assembler& program, int owners, const std::string& found) {
+    program.load_map(r1, owners);
+    program.emit(mov_reg(r2, r10));
+    program.emit(add_imm(r2, key_at));
+    program.emit(call(BPF_FUNC_map_lookup_elem));
+    program.jump(jump_imm(BPF_JNE, r0, 0), found);
+}
+
+// The key on the frame cut to `length` bits of the family's address (the words past it zero),
+// its length field saying so: cut to each length in turn, longest first, as the hash table's
+// keys are.
+void emit_cut(Assembler& program, const FamilyFacts& family, unsigned length) {
+    program.emit(store_imm(BPF_W, r10, field_at(offsetof(PrefixKey, length)),
+                           static_cast<std::int32_t>(tag_bits + length)));
+    for (int word = 0; word < family.words; ++word) {
+        const std::int16_t at = field_at(offsetof(PrefixKey, address) + 4 * word);
+        const unsigned first = 32 * static_cast<unsigned>(word);
+        if (length >= first + 32) {
+            continue;
+        }
+        if (length <= first) {
+            program.emit(store_imm(BPF_W, r10, at, 0));
+            continue;
+        }
+        // The mask as the word lies in memory (network order), loaded and and-ed alike.
+        const std::uint32_t mask = htonl(~std::uint32_t{0} << (32 - (length - first)));
+        program.emit(load(BPF_W, r1, r10, at));
+        program.emit(alu_imm(BPF_AND, r1, static_cast<std::int32_t>(mask)));
+        program.emit(store(BPF_W, r10, at, r1));
+    }
+}
+
+// The class index of the packet's address in r9, then on at "class": the longest prefix's in
+// the owners, else `otherwise`'s.
+void emit_prefix_lookup(Assembler& program, const BpfClassLookup& lookup) {
+    for (const FamilyFacts& family : families) {
+        program.label(std::string(family.name) + "_lookup");
+        if (!lookup.by_length) {
+            emit_key_lookup(program, lookup.owners, "found");
+        } else {
+            for (const unsigned length : lookup.lengths[family.tag == family_v6]) {
+                emit_cut(program, family, length);
+                emit_key_lookup(program, lookup.owners, "found");
+            }
+        }
+        program.emit(mov_imm(r9, static_cast<std::int32_t>(lookup.otherwise)));
+        program.jump(jump_always(), "class");
+    }
+    program.label("found");
+    program.emit(load(BPF_W, r9, r0, 0));
+    program.label("class");
+}
+
+std::vector<bpf_insn> class_program(const BpfClassLookup& lookup, int counts, int generation,
+                                    unsigned link_header, bool forwarded_only) {
     const auto l3 = static_cast<std::int16_t>(link_header);
     Assembler program;
     program.emit(mov_reg(r6, r1));
@@ -41,19 +175,26 @@ std::vector<bpf_insn> class_program(const Maps& maps, unsigned link_header, bool
     }
     emit_frame_dispatch(program);
 
-    emit_port_slot(program, l3);
+    if (lookup.key == BpfKey::destination_port) {
+        // The slot's class (none: not counted).
+        emit_port_slot(program, l3);
+        program.label("slot");
+        emit_element_lookup(program, lookup.owners, r9, slot_at, "out");
+        program.emit(load(BPF_W, r9, r0, 0));
+    } else {
+        // The longest prefix's class; in none, `otherwise`'s.
+        emit_address_key(program, l3, lookup.key);
+        emit_prefix_lookup(program, lookup);
+    }
 
-    // The slot's class (none: not counted), in the current generation's half of the counts.
-    program.label("slot");
-    emit_element_lookup(program, maps.owners, r9, slot_at, "out");
-    program.emit(load(BPF_W, r9, r0, 0));
+    // The class's element in the current generation's half of the counts.
     program.jump(jump_imm(BPF_JEQ, r9, 0), "out");
-    emit_first_element_lookup(program, maps.generation, generation_at, "out");
+    emit_first_element_lookup(program, generation, generation_at, "out");
     program.emit(load(BPF_W, r1, r0, 0));
     program.jump(jump_imm(BPF_JEQ, r1, 0), "count");
     program.emit(add_imm(r9, static_cast<std::int32_t>(BpfClassCounter::capacity)));
     program.label("count");
-    emit_element_lookup(program, maps.counts, r9, slot_at, "out");
+    emit_element_lookup(program, counts, r9, slot_at, "out");
     program.emit(mov_imm(r1, 1));
     program.emit(atomic_add64(r0, offsetof(BpfClassCounts, packets), r1));
     program.emit(atomic_add64(r0, offsetof(BpfClassCounts, bytes), r7));
@@ -80,11 +221,6 @@ UniqueFd open_or_create(const std::filesystem::path& path, const MapSpec& spec, 
 
 BpfClassCounter BpfClassCounter::pinned(const std::filesystem::path& dir, bool create) {
     BpfClassCounter out;
-    out.owners_ =
-        open_or_create(dir / "owners",
-                       {BPF_MAP_TYPE_ARRAY, 4, 4, static_cast<std::uint32_t>(BpfPortSlots::count),
-                        BPF_F_MMAPABLE, "acctc_owners"},
-                       create);
     out.counts_ = open_or_create(dir / "counts",
                                  {BPF_MAP_TYPE_ARRAY, 4, sizeof(BpfClassCounts),
                                   static_cast<std::uint32_t>(counts_entries), BPF_F_MMAPABLE,
@@ -92,28 +228,67 @@ BpfClassCounter BpfClassCounter::pinned(const std::filesystem::path& dir, bool c
                                  create);
     out.generation_ = open_or_create(dir / "generation",
                                      {BPF_MAP_TYPE_ARRAY, 4, 4, 1, 0, "acctc_generation"}, create);
-    out.owners_mapped_ =
-        MappedArray(out.owners_.get(), page_rounded(BpfPortSlots::count * owner_stride));
     out.counts_mapped_ =
         MappedArray(out.counts_.get(), page_rounded(counts_entries * sizeof(BpfClassCounts)));
     return out;
 }
 
-UniqueFd BpfClassCounter::program(unsigned link_header, bool forwarded_only) const {
-    return load_sched_cls(class_program({owners_.get(), counts_.get(), generation_.get()},
-                                        link_header, forwarded_only),
-                          "acctc_classes");
+UniqueFd BpfClassCounter::program(const BpfClassLookup& lookup, unsigned link_header,
+                                  bool forwarded_only) const {
+    return load_sched_cls(
+        class_program(lookup, counts_.get(), generation_.get(), link_header, forwarded_only),
+        "acctc_classes");
 }
 
-void BpfClassCounter::set_owners(const std::vector<std::uint32_t>& owners) {
+BpfSlotOwners BpfSlotOwners::pinned(const std::filesystem::path& dir) {
+    BpfSlotOwners out;
+    out.map_ =
+        open_or_create(dir / "owners",
+                       {BPF_MAP_TYPE_ARRAY, 4, 4, static_cast<std::uint32_t>(BpfPortSlots::count),
+                        BPF_F_MMAPABLE, "acctc_owners"},
+                       true);
+    out.mapped_ = MappedArray(out.map_.get(), page_rounded(BpfPortSlots::count * owner_stride));
+    return out;
+}
+
+void BpfSlotOwners::set(const std::vector<std::uint32_t>& owners) {
     if (owners.size() != BpfPortSlots::count) {
         throw RuntimeError(ErrorKind::rejected, "internal: a slot owner list of the wrong size");
     }
     // Each slot is one aligned 32-bit store: a packet reads its old owner or its new one.
-    std::uint8_t* slots = owners_mapped_.data();
+    std::uint8_t* slots = mapped_.data();
     for (std::size_t slot = 0; slot < owners.size(); ++slot) {
         *reinterpret_cast<volatile std::uint32_t*>(slots + slot * owner_stride) = owners[slot];
     }
+}
+
+UniqueFd bpf_prefix_owners(const std::vector<std::pair<BpfPrefix, std::uint32_t>>& owners,
+                           BpfClassLookup& lookup) {
+    std::set<unsigned, std::greater<>> lengths[2];
+    for (const auto& [prefix, index] : owners) {
+        lengths[prefix.ipv6].insert(prefix.length);
+    }
+    lookup.by_length =
+        lengths[0].size() <= max_hashed_lengths && lengths[1].size() <= max_hashed_lengths;
+    for (int v6 = 0; v6 < 2; ++v6) {
+        lookup.lengths[v6].assign(lengths[v6].begin(), lengths[v6].end());
+    }
+    // An LPM trie must not be preallocated; either wants at least one entry of room.
+    const auto room = static_cast<std::uint32_t>(std::max<std::size_t>(owners.size(), 1));
+    UniqueFd map =
+        create_map(lookup.by_length
+                       ? MapSpec{BPF_MAP_TYPE_HASH, sizeof(PrefixKey), 4, room, 0, "acctc_prefixes"}
+                       : MapSpec{BPF_MAP_TYPE_LPM_TRIE, sizeof(PrefixKey), 4, room,
+                                 BPF_F_NO_PREALLOC, "acctc_prefixes"});
+    for (const auto& [prefix, index] : owners) {
+        PrefixKey key{};
+        key.length = tag_bits + prefix.length;
+        key.family = prefix.ipv6 ? family_v6 : family_v4;
+        std::memcpy(key.address, prefix.address.data(), sizeof key.address);
+        update_element(map.get(), &key, &index);
+    }
+    lookup.owners = map.get();
+    return map;
 }
 
 namespace {

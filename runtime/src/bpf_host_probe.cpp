@@ -146,7 +146,7 @@ std::vector<BpfProgramSite> bpf_program_sites(const BpfHostCounterPlan& counter)
 }
 
 std::vector<BpfProgramSite> bpf_program_sites(const BpfClassifyPlan& classify) {
-    return {{classify.device, classify.hook, BpfKey::destination_port}};
+    return {{classify.device, classify.hook, classify.key}};
 }
 
 std::vector<std::string> bpf_refusals(const std::string& netns,

@@ -139,7 +139,7 @@ Info indexed(const BpfClassifyPlan& plan, const std::optional<Info>& old,
 }
 
 // The class index owning each slot: the plan's first-match partition, `otherwise` the rest.
-std::vector<std::uint32_t> owners_of(const BpfClassifyPlan& plan, const Info& info) {
+std::vector<std::uint32_t> slot_owners(const BpfClassifyPlan& plan, const Info& info) {
     std::vector<std::uint32_t> owners(BpfPortSlots::count, 0);
     std::uint32_t otherwise = 0;
     for (std::size_t i = 0; i < plan.classes.size(); ++i) {
@@ -163,6 +163,32 @@ std::vector<std::uint32_t> owners_of(const BpfClassifyPlan& plan, const Info& in
     return owners;
 }
 
+// Where the program finds a class: the slot owners pinned in `dir`, written anew (ports), or a
+// new map of the plan's prefixes (addresses). `held` keeps the owners' map open until the
+// program holds it.
+BpfClassLookup lookup_of(const fs::path& dir, const BpfClassifyPlan& plan, const Info& info,
+                         UniqueFd& held) {
+    BpfClassLookup lookup;
+    lookup.key = plan.key;
+    if (plan.key == BpfKey::destination_port) {
+        BpfSlotOwners::pinned(dir).set(slot_owners(plan, info));
+        held = bpf::pinned(dir / "owners");
+        lookup.owners = held.get();
+        return lookup;
+    }
+    std::vector<std::pair<BpfPrefix, std::uint32_t>> prefixes;
+    for (std::size_t i = 0; i < plan.classes.size(); ++i) {
+        if (plan.classes[i].otherwise) {
+            lookup.otherwise = info.classes[i].index;
+        }
+        for (const BpfPrefix& prefix : plan.classes[i].prefixes) {
+            prefixes.emplace_back(prefix, info.classes[i].index);
+        }
+    }
+    held = bpf_prefix_owners(prefixes, lookup);
+    return lookup;
+}
+
 // Counts one planned classification in `dir`; returns whether the directory is new.
 bool apply_classify(const fs::path& dir, const BpfClassifyPlan& plan,
                     const std::map<std::string, BpfClassCounts>& carried) {
@@ -174,8 +200,9 @@ bool apply_classify(const fs::path& dir, const BpfClassifyPlan& plan,
         const auto old = read_info(dir);
         const Info info = indexed(plan, old, carried, counter);
         write_info(dir, info);
-        counter.set_owners(owners_of(plan, info));
-        const UniqueFd program = counter.program(header, plan.forwarded_only);
+        UniqueFd owners;
+        const BpfClassLookup lookup = lookup_of(dir, plan, info, owners);
+        const UniqueFd program = counter.program(lookup, header, plan.forwarded_only);
         if (fs::exists(dir / "link") && old && old->layout == info.layout) {
             bpf::update_link(bpf::pinned(dir / "link").get(), program.get());
         } else {
@@ -187,6 +214,10 @@ bool apply_classify(const fs::path& dir, const BpfClassifyPlan& plan,
             fs::remove(dir / "link+new", ignored);
             bpf::pin(link.get(), dir / "link+new");
             fs::rename(dir / "link+new", dir / "link");
+        }
+        if (plan.key != BpfKey::destination_port) {
+            std::error_code ignored;
+            fs::remove(dir / "owners", ignored); // slot owners no program reads now
         }
     } catch (...) {
         if (created) {

@@ -263,6 +263,9 @@ class CaseRunner {
             load_bpf_ports(notes);
             load_acctc_bpf(notes);
         }
+        if (policy.kind == ClassKind::networks) {
+            load_acctc_bpf(notes);
+        }
         results_[Variant::baseline].variant = Variant::baseline;
     }
     CaseRunner(const CaseRunner&) = delete;
@@ -449,9 +452,9 @@ class CaseRunner {
     }
 
     // acctc_bpf: acctc's own BPF counting, applied as `apply --hosts-in bpf` (the hosts counter
-    // in its eligible shape) or `--classes-in bpf` (the classification of ports, as it is), in
-    // a private mount namespace of the bench's own with a bpffs of its own (nothing pinned on
-    // the host).
+    // in its eligible shape) or `--classes-in bpf` (the classification of ports or networks, as
+    // it is), in a private mount namespace of the bench's own with a bpffs of its own (nothing
+    // pinned on the host).
     void load_acctc_bpf(std::vector<std::string>& notes) {
         const auto start = Clock::now();
         try {

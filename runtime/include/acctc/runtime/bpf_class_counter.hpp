@@ -1,13 +1,14 @@
-// A classification of ports counted in BPF (docs/runtime.md, "Classes in BPF"): a TCX program
-// computes each packet's slot from its protocol and destination port (BpfPortSlots), reads the
-// index of the class owning that slot in the `owners` array, and adds the packet (one, and its
-// L3 length, as nft's counter) to that class's element of the `counts` array, in the current
-// generation. No walk over the classes: the first-match partition is in `owners`, so the
-// program costs the same for 10 classes as for 100,000.
+// A classification counted in BPF (docs/runtime.md, "Classes in BPF"): a TCX program finds the
+// index of each packet's class, by its port slot (BpfPortSlots: protocol and destination port)
+// in the `owners` array, or by its address in a longest-prefix-match trie, and adds the packet
+// (one, and its L3 length, as nft's counter) to that class's element of the `counts` array, in
+// the current generation. No walk over the classes: the first-match partition is in the owners,
+// so the program costs the same for 10 classes as for 100,000.
 //
-// Maps (pinned in one directory): `owners` (a class index per slot, 0 for none), `counts` (two
-// generations of `capacity` counts, index 0 unused), `generation` (which one the program adds
-// to). Both arrays are mapped into the reading process (bpf::MappedArray).
+// Maps (pinned in one directory): `counts` (two generations of `capacity` counts, index 0
+// unused), `generation` (which one the program adds to), and for ports `owners` (a class index
+// per slot, 0 for none). The arrays are mapped into the reading process (bpf::MappedArray); the
+// trie is made anew by each apply and held by the program.
 #pragma once
 
 #include "acctc/bpf_class_plan.hpp"
@@ -17,6 +18,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <utility>
 #include <vector>
 
 namespace acctc::runtime {
@@ -25,6 +27,23 @@ struct BpfClassCounts {
     std::uint64_t packets = 0;
     std::uint64_t bytes = 0;
 };
+
+// Where a program finds a packet's class: by its port slot in a BpfSlotOwners array, or by the
+// address `key` names among prefixes (bpf_prefix_owners), `otherwise` where none holds the
+// address (0: such packets are not counted).
+struct BpfClassLookup {
+    BpfKey key = BpfKey::destination_port;
+    int owners = -1;
+    std::uint32_t otherwise = 0;
+    // Prefixes: with `by_length`, `owners` is a hash table of prefixes, which the program looks
+    // the address up in cut to each length there, longest first (lengths[0] IPv4's, [1]
+    // IPv6's); else a longest-prefix-match trie.
+    bool by_length = false;
+    std::vector<unsigned> lengths[2];
+};
+
+// Prefix lengths per family up to which a hash lookup per length beats the trie's walk.
+constexpr std::size_t max_hashed_lengths = 4;
 
 class BpfClassCounter {
   public:
@@ -38,11 +57,7 @@ class BpfClassCounter {
     // The program that counts into these maps on a device whose IP header is `link_header`
     // bytes into the frame; with `forwarded_only`, packets the host sent itself are not counted
     // (at egress: skb->ingress_ifindex is 0 for them).
-    UniqueFd program(unsigned link_header, bool forwarded_only) const;
-
-    // The owner of each slot (BpfPortSlots::count entries), written in place: a packet counts
-    // for the old owner or the new one, never for both.
-    void set_owners(const std::vector<std::uint32_t>& owners);
+    UniqueFd program(const BpfClassLookup& lookup, unsigned link_header, bool forwarded_only) const;
 
     // What each class index holds now, both generations.
     std::vector<BpfClassCounts> read() const;
@@ -56,11 +71,30 @@ class BpfClassCounter {
   private:
     std::uint32_t generation() const;
 
-    UniqueFd owners_;
     UniqueFd counts_;
     UniqueFd generation_;
-    bpf::MappedArray owners_mapped_;
     bpf::MappedArray counts_mapped_;
 };
+
+// The class index owning each port slot: the `owners` array of a classification of ports.
+class BpfSlotOwners {
+  public:
+    // The array pinned in `dir`, made and pinned there where missing (every slot 0).
+    static BpfSlotOwners pinned(const std::filesystem::path& dir);
+    int fd() const { return map_.get(); }
+    // The owner of each slot (BpfPortSlots::count entries), written in place: a packet counts
+    // for the old owner or the new one, never for both.
+    void set(const std::vector<std::uint32_t>& owners);
+
+  private:
+    UniqueFd map_;
+    bpf::MappedArray mapped_;
+};
+
+// The prefixes and their class indices (a classification of networks), for one program: a hash
+// table where each family has at most max_hashed_lengths lengths, else a trie. Sets `lookup`'s
+// owners (the map returned), by_length and lengths.
+UniqueFd bpf_prefix_owners(const std::vector<std::pair<BpfPrefix, std::uint32_t>>& owners,
+                           BpfClassLookup& lookup);
 
 } // namespace acctc::runtime

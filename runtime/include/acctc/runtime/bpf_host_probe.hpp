@@ -20,11 +20,6 @@ namespace acctc::runtime {
 // RuntimeError when there is no such device.
 std::optional<unsigned> tcx_link_header(const std::string& device);
 
-// What a program keys its counts by, as far as NAT goes: a TCX program sees it as it is on the
-// device (at egress after source NAT, at ingress before destination NAT and before a reply is
-// translated back), where nft's rules see it untranslated.
-enum class BpfKey { source_address, destination_address, destination_port };
-
 // One TCX program a planned counter or classification needs.
 struct BpfProgramSite {
     std::string device;
@@ -35,7 +30,7 @@ struct BpfProgramSite {
 // A per-host counter's programs: at its hook keyed by its address, and with both directions in
 // one counter the egress one.
 std::vector<BpfProgramSite> bpf_program_sites(const BpfHostCounterPlan& counter);
-// A classification's program, keyed by the destination port.
+// A classification's program, keyed by the destination port or an address.
 std::vector<BpfProgramSite> bpf_program_sites(const BpfClassifyPlan& classify);
 
 // Per user (the programs one planned counter or classification needs), in /run/netns/NETNS
