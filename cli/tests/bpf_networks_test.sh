@@ -6,9 +6,11 @@
 # The same four classifications on wan0 (out and in, keyed by source and by destination) are
 # applied twice, as policy `inbpf` (TCX programs) and as policy `innft` (nft rules), and counted
 # at once. Prefixes overlapping in both orders (a later /28 inside an earlier /24 counts nothing,
-# an earlier /28 inside a later /24 keeps its addresses), ranges, single addresses, classes of
-# both families, `otherwise`, classes no packet reaches, UDP, TCP, pings, datagrams of 3,000
-# bytes (every fragment carries the addresses: all count in the address's class). Every class
+# an earlier /28 inside a later /24 keeps its addresses), ranges of addresses (the language has
+# no `A-B`: written as their prefixes), single addresses, classes of both families, `otherwise`,
+# classes no packet reaches, UDP, TCP, pings, datagrams of 3,000 bytes (every fragment carries
+# the addresses: all count in the address's class); `up` puts 5 prefix lengths of each family
+# in (the program's trie), the others at most 4 (its hash table looked up per length). Every class
 # equals the nft policy and what a capture on the WAN host's side of the wire says, partitioned
 # here by first match; a reload that moves addresses between classes, a move into nft rules and
 # back keep every count; resets under a flood lose nothing; remove leaves no pin. With a nat
@@ -50,7 +52,7 @@ policy() { # NAME VERSION
     if [[ $2 == 1 ]]; then
         cat <<'POLICY'
 classify up forward out via wan {
-    rng: from 198.18.1.20-198.18.1.23
+    rng: from 198.18.1.20/30
     inner: from 198.18.1.32/28, 2001:db8:1::30/124
     single: from 198.18.1.5
     lan: from 198.18.1.0/25, 2001:db8:1::/112
@@ -72,13 +74,13 @@ classify dest forward out via wan {
 }
 classify back forward in via wan {
     low: to 198.18.1.0/26, 2001:db8:1::/64
-    high: to 198.18.1.64-198.18.1.255
+    high: to 198.18.1.64/26, 198.18.1.128/25
 }
 POLICY
     else
         cat <<'POLICY'
 classify up forward out via wan {
-    rng: from 198.18.1.3-198.18.1.6, 2001:db8:1::1:0-2001:db8:1::1:ff
+    rng: from 198.18.1.3, 198.18.1.4/31, 198.18.1.6, 2001:db8:1::1:0/120
     inner: from 198.18.1.32/28, 2001:db8:1::30/124
     single: from 198.18.1.200, 2001:db8:1::5
     added: from 198.18.1.16/28
@@ -101,7 +103,7 @@ classify dest forward out via wan {
 }
 classify back forward in via wan {
     low: to 198.18.1.0/27, 2001:db8:1::/64
-    high: to 198.18.1.32-198.18.1.255
+    high: to 198.18.1.32/27, 198.18.1.64/26, 198.18.1.128/25
 }
 POLICY
     fi
@@ -166,14 +168,7 @@ import ipaddress, re, sys
 text, lan, wan = open(sys.argv[1]).read(), sys.argv[3].split(), sys.argv[4].split()
 lan, wan = {ipaddress.ip_address(a) for a in lan}, {ipaddress.ip_address(a) for a in wan}
 
-def holds(value):  # an address, a network or a range A-B: whether it holds an address
-    if "-" in value:
-        lo, hi = (ipaddress.ip_address(v) for v in value.split("-"))
-        return lambda a: a.version == lo.version and lo <= a <= hi
-    network = ipaddress.ip_network(value)
-    return lambda a: a in network
-
-classifications = []  # (name, direction, side, [(label, [holds])], otherwise label)
+classifications = []  # (name, direction, side, [(label, [network])], otherwise label)
 for m in re.finditer(r"classify (\w+) forward (in|out) via wan \{(.*?)\}", text, re.S):
     classes, otherwise, side = [], None, None
     for line in filter(None, (l.strip() for l in m.group(3).splitlines())):
@@ -182,7 +177,7 @@ for m in re.finditer(r"classify (\w+) forward (in|out) via wan \{(.*?)\}", text,
             otherwise = body
             continue
         side, values = body.split(None, 1)
-        classes.append((label, [holds(v.strip()) for v in values.split(",")]))
+        classes.append((label, [ipaddress.ip_network(v.strip()) for v in values.split(",")]))
     classifications.append((m.group(1), m.group(2), side, classes, otherwise))
 
 counts = {}
@@ -194,7 +189,7 @@ for line in open(sys.argv[2]):
         if way != direction:
             continue
         key = src if side == "from" else dst
-        label = next((l for l, values in classes if any(h(key) for h in values)), otherwise)
+        label = next((l for l, networks in classes if any(key in n for n in networks)), otherwise)
         if label:
             p, b = counts.get(f"{name}_{label}", (0, 0))
             counts[f"{name}_{label}"] = (p + 1, b + int(length))
@@ -248,12 +243,14 @@ round "after a reload that moved addresses"
 
 # Into nft rules and back, every class with its counts.
 acctc_r apply --classes-in nft "$work/inbpf.acct" >"$work/to_nft" 2>&1 || fail "apply --classes-in nft failed"
-grep -q "moved from BPF to nft rules" "$work/to_nft" || fail "no note of the move: $(cat "$work/to_nft")"
+[[ $(grep -c "^note: classification [a-z]* moved from BPF to nft rules" "$work/to_nft") == 4 ]] ||
+    fail "not four notes of the move: $(cat "$work/to_nft")"
 [[ $(links) == 0 ]] || fail "pins left after moving into nft rules"
 same_as_wire "moved into nft rules"
 round "in nft rules, after more traffic"
 acctc_r apply --classes-in auto "$work/inbpf.acct" >"$work/to_bpf" 2>&1 || fail "apply (auto) failed"
-grep -q "moved from nft rules to BPF" "$work/to_bpf" || fail "no note of the move back: $(cat "$work/to_bpf")"
+[[ $(grep -c "^note: classification [a-z]* moved from nft rules to BPF" "$work/to_bpf") == 4 ]] ||
+    fail "not four notes of the move back: $(cat "$work/to_bpf")"
 ip netns exec "$router" nft list table inet acctc_inbpf | grep -q 'classify_' && fail "rules left in nft"
 [[ $(links) == 4 ]] || fail "not four pinned links back in BPF"
 same_as_wire "moved back into BPF"
@@ -331,4 +328,4 @@ acctc_r remove natin >/dev/null 2>&1 || fail "remove natin failed"
 acctc_r remove natout >/dev/null 2>&1 || fail "remove natout failed"
 [[ ! -e $ACCTC_BPF_ROOT/acctc ]] || fail "pins left after remove: $(find "$ACCTC_BPF_ROOT/acctc")"
 finish
-echo "ok: networks in BPF = nft = the wire (first match, ranges, both families, fragments), reload, moves, resets, remove; NAT: egress sources in nft rules, ingress sources and egress destinations in BPF"
+echo "ok: networks in BPF = nft = the wire (first match, trie and hash per length, both families, fragments), reload, moves, resets, remove; NAT: egress sources in nft rules, ingress sources and egress destinations in BPF"
