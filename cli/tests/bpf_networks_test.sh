@@ -11,8 +11,8 @@
 # classes no packet reaches, UDP, TCP, pings, datagrams of 3,000 bytes (every fragment carries
 # the addresses: all count in the address's class); `up` puts 5 IPv4 prefix lengths in (the
 # program's trie), the others at most 4 per family (its hash table looked up per length). Every
-# class equals the nft policy and what a capture on the WAN host's side of the wire says, partitioned
-# here by first match; a reload that moves addresses between classes, a move into nft rules and
+# class equals the nft policy and what a capture on the WAN host's side of the wire says,
+# partitioned here by first match; a reload that moves addresses between classes, a move into nft rules and
 # back keep every count; resets under a flood lose nothing; remove leaves no pin. With a nat
 # chain (masquerade on wan0), a classification of source addresses at wan0's egress is refused
 # by `bpf` and counted in nft rules by `auto`; one of source addresses at the ingress and one of
