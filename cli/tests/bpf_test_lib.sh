@@ -65,3 +65,89 @@ router_addresses() { # LAN_ADDRESS...
         ip -n "$router" neigh replace "$a" lladdr "$wan_mac" dev wan0 nud permanent
     done
 }
+# Adds ADDRESS... to HOST's eth0 (in a /24 or /64), each known to the router on DEVICE up front
+# (the link to HOST), as router_addresses does for the LAN host: e.g. more WAN host addresses
+# in 198.18.2.0/24 and 2001:db8:2::/64, `host_addresses "$wan" wan0 ...`.
+host_addresses() { # HOST DEVICE ADDRESS...
+    local a host_mac
+    host_mac=$(mac "$1" eth0)
+    for a in "${@:3}"; do
+        if [[ $a == *:* ]]; then
+            ip -n "$1" addr add "$a/64" dev eth0 nodad
+        else
+            ip -n "$1" addr add "$a/24" dev eth0
+        fi
+        ip -n "$router" neigh replace "$a" lladdr "$host_mac" dev "$2" nud permanent
+    done
+}
+# 3,000 UDP datagrams of one byte from NAMESPACE to DESTINATION:PORT (IPv4), from SOURCE if
+# given, in the background, 100 at a time 20 ms apart: sets flood (the process).
+udp_flood() { # NAMESPACE DESTINATION PORT [SOURCE]
+    ip netns exec "$1" python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+if len(sys.argv) > 3:
+    s.bind((sys.argv[3], 0))
+for i in range(3000):
+    s.sendto(b"f", (sys.argv[1], int(sys.argv[2])))
+    if i % 100 == 0:
+        time.sleep(0.02)
+' "${@:2}" &
+    flood=$!
+}
+# Reads COMMAND (what a `counters --reset` read of the flooded class) again and again while
+# PROCESS (the flood) runs, and once after it: sets total (the reads' sum) and resets (how many
+# reads while it ran).
+resets_during() { # PROCESS COMMAND...
+    total=0 resets=0
+    while kill -0 "$1" 2>/dev/null; do
+        total=$((total + $("${@:2}"))) resets=$((resets + 1))
+    done
+    wait "$1"
+    sleep 0.5
+    total=$((total + $("${@:2}")))
+}
+# A capture of IP packets on a device, from capture_start until capture_stop (a second before and
+# after, for tcpdump to start and the last replies to arrive). Sets capture (its process, until
+# capture_stop: the test's on_exit kills it if the test ends early).
+capture_start() { # NAMESPACE DEVICE FILE
+    ip netns exec "$1" tcpdump -n -i "$2" -w "$3" ip or ip6 2>/dev/null &
+    capture=$!
+    sleep 1
+}
+capture_stop() {
+    sleep 1
+    kill "$capture"
+    wait "$capture" 2>/dev/null
+    capture=
+}
+# The IP packets of a capture (Ethernet), one line each: "SOURCE DESTINATION LENGTH FRAGMENT",
+# LENGTH what nft counts (IPv4's total length, IPv6's payload length and its 40-byte header),
+# FRAGMENT `-`, `first` or `rest` (a fragment past the first).
+wire_packets() { # PCAP
+    python3 - "$1" <<'PY'
+import ipaddress, struct, sys
+data = open(sys.argv[1], "rb").read()
+endian = "<" if data[:4] == b"\xd4\xc3\xb2\xa1" else ">"
+at = 24
+while at < len(data):
+    caplen = struct.unpack(endian + "I", data[at + 8:at + 12])[0]
+    frame = data[at + 16:at + 16 + caplen]
+    at += 16 + caplen
+    kind, ip = struct.unpack(">H", frame[12:14])[0], frame[14:]
+    if kind == 0x0800:
+        length, flags = struct.unpack(">H", ip[2:4])[0], struct.unpack(">H", ip[6:8])[0]
+        src, dst = ip[12:16], ip[16:20]
+        offset, more = flags & 0x1FFF, flags & 0x2000
+    elif kind == 0x86DD:
+        length, src, dst = struct.unpack(">H", ip[4:6])[0] + 40, ip[8:24], ip[24:40]
+        offset = more = 0
+        if ip[6] == 44:  # a fragment header right after the fixed one (as Linux sends them)
+            flags = struct.unpack(">H", ip[42:44])[0]
+            offset, more = flags & 0xFFF8, flags & 1
+    else:
+        continue
+    fragment = "rest" if offset else "first" if more else "-"
+    print(ipaddress.ip_address(src), ipaddress.ip_address(dst), length, fragment)
+PY
+}
