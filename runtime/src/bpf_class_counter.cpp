@@ -30,8 +30,9 @@ std::size_t page_rounded(std::size_t bytes) {
     return (bytes + page - 1) / page * page;
 }
 
-// The trie's key: the prefix length in bits of what follows (the family's tag and the address),
-// the family's tag (so that an IPv4 prefix never holds an IPv6 address), the address.
+// The key of the prefixes' map (hash table or trie): the prefix length in bits of what follows
+// (the family's tag and the address), the family's tag (so that an IPv4 prefix never holds an
+// IPv6 address), the address (in the hash table cut to the length, the rest zero).
 struct PrefixKey {
     std::uint32_t length;
     std::uint32_t family;
