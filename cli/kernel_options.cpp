@@ -43,8 +43,8 @@ void add_kernel_options(po::options_description& options, KernelOptions& values)
         "unavailable)")(
         "classes-in", where_counted("classes-in", values.classes_in),
         "where eligible classifications (one device and direction, TCP and UDP destination "
-        "ports) count: nft rules (nft, the default), a BPF program where the kernel allows, else "
-        "nft rules (auto), only BPF (bpf: an error where unavailable)");
+        "ports, or networks of one side) count: nft rules (nft, the default), a BPF program where "
+        "the kernel allows, else nft rules (auto), only BPF (bpf: an error where unavailable)");
     add_policy_dir_option(options);
 }
 
