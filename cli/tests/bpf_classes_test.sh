@@ -79,52 +79,35 @@ traffic() {
     ip netns exec "$lan" ping -n -q -c 2 -i 0.01 2001:db8:2::2 >/dev/null
 }
 
-ip netns exec "$wan" tcpdump -n -i eth0 -w "$work/wire.pcap" ip or ip6 2>/dev/null &
-capture=$!
-on_exit() { kill "$capture" 2>/dev/null; }
-sleep 1
+on_exit() { # the capture or the flood, if the test ends while one runs
+    [[ -z ${capture:-} ]] || kill "$capture" 2>/dev/null
+    [[ -z ${flood:-} ]] || kill "$flood" 2>/dev/null
+}
+capture_start "$wan" eth0 "$work/wire.pcap"
 traffic
-sleep 1
-kill "$capture"; wait "$capture" 2>/dev/null
+capture_stop
+wire_packets "$work/wire.pcap" >"$work/wire"
 
 # What the capture says each class counted: "COUNTER PACKETS BYTES" lines (IP length, as nft).
-python3 - "$work/wire.pcap" >"$work/expected" <<'PY'
-import struct, sys
-data = open(sys.argv[1], "rb").read()
-little = data[:4] == b"\xd4\xc3\xb2\xa1"
-endian = "<" if little else ">"
+python3 - "$work/wire" >"$work/expected" <<'PY'
+import sys
 up = [("up_web", {(6, 80), (6, 443)}), ("up_dns", {(17, 53)}),
       ("up_high", {(17, p) for p in range(7000, 8000)}), ("up_shadow", {(17, 53), (17, 7000)}),
       ("up_both", {(x, p) for x in (6, 17) for p in range(8000, 8101)})]
 down = [("down_echo", {(17, 9000)}), ("down_pair", {(x, p) for x in (6, 17) for p in (9001, 9002)})]
-lan = {bytes([198, 18, 1, 10]), bytes.fromhex("20010db8000100000000000000000010")}
+lan = {"198.18.1.10", "2001:db8:1::10"}
 counts = {}
-at = 24
-while at < len(data):
-    _, _, caplen, _ = struct.unpack(endian + "IIII", data[at:at + 16])
-    frame = data[at + 16:at + 16 + caplen]
-    at += 16 + caplen
-    kind = struct.unpack(">H", frame[12:14])[0]
-    ip = frame[14:]
-    if kind == 0x0800:
-        length, frag, proto = struct.unpack(">H", ip[2:4])[0], struct.unpack(">H", ip[6:8])[0] & 0x1FFF, ip[9]
-        src, dst, l4 = ip[12:16], ip[16:20], ip[(ip[0] & 15) * 4:]
-    elif kind == 0x86DD:
-        length, proto, src, dst, l4, frag = struct.unpack(">H", ip[4:6])[0] + 40, ip[6], ip[8:24], ip[24:40], ip[40:], 0
-        if proto == 44:  # the fragment header
-            proto, frag, l4 = l4[0], struct.unpack(">H", l4[2:4])[0] & 0xFFF8, l4[8:]
-    else:
-        continue
+for line in open(sys.argv[1]):
+    src, dst, length, _, proto, port = line.split()
     if src not in lan and dst not in lan:
         continue  # not forwarded between the LAN and the WAN host
     classes, rest = (up, "up_rest") if src in lan else (down, None)
     name = rest
-    if frag == 0 and proto in (6, 17):
-        port = struct.unpack(">H", l4[2:4])[0]
-        name = next((c for c, keys in classes if (proto, port) in keys), rest)
+    if port != "-":  # TCP or UDP, not a fragment past the first
+        name = next((c for c, keys in classes if (int(proto), int(port)) in keys), rest)
     if name:
         p, b = counts.get(name, (0, 0))
-        counts[name] = (p + 1, b + length)
+        counts[name] = (p + 1, b + int(length))
 for name in [c for c, _ in up] + ["up_rest"] + [c for c, _ in down]:
     p, b = counts.get(name, (0, 0))
     print(name, p, b)
@@ -177,23 +160,10 @@ same_as_nft "in BPF again, after more traffic"
 
 # Resets under a flood: the resets' reads add up to every datagram sent, none lost or twice.
 acctc_r counters inbpf --reset >/dev/null
-ip netns exec "$lan" python3 -c '
-import socket, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for i in range(3000):
-    s.sendto(b"f", ("198.18.2.2", 53))
-    if i % 100 == 0:
-        time.sleep(0.02)
-' &
-flood=$!
+udp_flood "$lan" 198.18.2.2 53
 dns() { acctc_r counters inbpf --reset --json | jq '[.counters[] | select(.name == "up_dns") | .packets] | add // 0'; }
-total=0 resets=0
-while kill -0 "$flood" 2>/dev/null; do
-    total=$((total + $(dns))) resets=$((resets + 1))
-done
-wait "$flood"
-sleep 0.5
-total=$((total + $(dns)))
+resets_during "$flood" dns
+flood=
 [[ $total == 3000 ]] || fail "resets under traffic read $total datagrams of 3000 sent"
 ((resets > 2)) || fail "only $resets resets during the flood"
 

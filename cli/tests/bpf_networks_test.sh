@@ -182,7 +182,7 @@ for m in re.finditer(r"classify (\w+) forward (in|out) via wan \{(.*?)\}", text,
 
 counts = {}
 for line in open(sys.argv[2]):
-    src, dst, length, _ = line.split()
+    src, dst, length = line.split()[:3]
     src, dst = ipaddress.ip_address(src), ipaddress.ip_address(dst)
     direction = "out" if src in lan and dst in wan else "in" if src in wan and dst in lan else None
     for name, way, side, classes, otherwise in classifications:
@@ -223,7 +223,8 @@ round() { # WHEN: traffic, captured on the WAN host's side of the wire, then sam
 }
 round "after the first traffic"
 for family in '\.' ':'; do
-    grep -q "^[^ ]*${family}[^ ]* .* rest$" "$work/wire" || fail "no fragments past the first ($family)"
+    grep -q "^[^ ]*${family}[^ ]* [^ ]* [^ ]* rest " "$work/wire" ||
+        fail "no fragments past the first ($family)"
 done
 for class in up_shadow up_idle down_hidden down_unused; do
     grep -q "^$class 0 0$" "$work/bpf" || fail "$class counted: $(grep "^$class " "$work/bpf")"

@@ -28,6 +28,21 @@ router_between_lan_and_wan() { # TAG
     ip netns exec "$router" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 }
 mac() { ip -n "$1" -j link show "$2" | jq -r '.[0].address'; } # NAMESPACE DEVICE
+# Adds ADDRESS... to HOST's eth0 (in a /24 or /64), each known to the router on DEVICE up front
+# (the link to HOST): the LAN host's in router_addresses, or e.g. more WAN host addresses in
+# 198.18.2.0/24 and 2001:db8:2::/64, `host_addresses "$wan" wan0 ...`.
+host_addresses() { # HOST DEVICE ADDRESS...
+    local a host_mac
+    host_mac=$(mac "$1" eth0)
+    for a in "${@:3}"; do
+        if [[ $a == *:* ]]; then
+            ip -n "$1" addr add "$a/64" dev eth0 nodad
+        else
+            ip -n "$1" addr add "$a/24" dev eth0
+        fi
+        ip -n "$router" neigh replace "$a" lladdr "$host_mac" dev "$2" nud permanent
+    done
+}
 # The addresses most of these tests use, after router_between_lan_and_wan: the router 198.18.1.1
 # and 2001:db8:1::1 on lan0, 198.18.2.1 and 2001:db8:2::1 on wan0; the WAN host 198.18.2.2 and
 # 2001:db8:2::2; the LAN host each address given (of 198.18.1.0/24 or 2001:db8:1::/64); default
@@ -40,17 +55,10 @@ router_addresses() { # LAN_ADDRESS...
     ip -n "$router" addr add 2001:db8:2::1/64 dev wan0 nodad
     ip -n "$wan" addr add 198.18.2.2/24 dev eth0
     ip -n "$wan" addr add 2001:db8:2::2/64 dev eth0 nodad
-    local a lan_mac router_lan_mac router_wan_mac wan_mac
-    lan_mac=$(mac "$lan" eth0) wan_mac=$(mac "$wan" eth0)
+    host_addresses "$lan" lan0 "$@"
+    local a router_lan_mac router_wan_mac wan_mac
+    wan_mac=$(mac "$wan" eth0)
     router_lan_mac=$(mac "$router" lan0) router_wan_mac=$(mac "$router" wan0)
-    for a in "$@"; do
-        if [[ $a == *:* ]]; then
-            ip -n "$lan" addr add "$a/64" dev eth0 nodad
-        else
-            ip -n "$lan" addr add "$a/24" dev eth0
-        fi
-        ip -n "$router" neigh replace "$a" lladdr "$lan_mac" dev lan0 nud permanent
-    done
     ip -n "$lan" route add default via 198.18.1.1
     ip -n "$lan" -6 route add default via 2001:db8:1::1
     ip -n "$wan" route add default via 198.18.2.1
@@ -63,21 +71,6 @@ router_addresses() { # LAN_ADDRESS...
     done
     for a in 198.18.2.2 2001:db8:2::2; do
         ip -n "$router" neigh replace "$a" lladdr "$wan_mac" dev wan0 nud permanent
-    done
-}
-# Adds ADDRESS... to HOST's eth0 (in a /24 or /64), each known to the router on DEVICE up front
-# (the link to HOST), as router_addresses does for the LAN host: e.g. more WAN host addresses
-# in 198.18.2.0/24 and 2001:db8:2::/64, `host_addresses "$wan" wan0 ...`.
-host_addresses() { # HOST DEVICE ADDRESS...
-    local a host_mac
-    host_mac=$(mac "$1" eth0)
-    for a in "${@:3}"; do
-        if [[ $a == *:* ]]; then
-            ip -n "$1" addr add "$a/64" dev eth0 nodad
-        else
-            ip -n "$1" addr add "$a/24" dev eth0
-        fi
-        ip -n "$router" neigh replace "$a" lladdr "$host_mac" dev "$2" nud permanent
     done
 }
 # 3,000 UDP datagrams of one byte from NAMESPACE to DESTINATION:PORT (IPv4), from SOURCE if
@@ -121,9 +114,11 @@ capture_stop() {
     wait "$capture" 2>/dev/null
     capture=
 }
-# The IP packets of a capture (Ethernet), one line each: "SOURCE DESTINATION LENGTH FRAGMENT",
-# LENGTH what nft counts (IPv4's total length, IPv6's payload length and its 40-byte header),
-# FRAGMENT `-`, `first` or `rest` (a fragment past the first).
+# The IP packets of a capture (Ethernet), one line each:
+# "SOURCE DESTINATION LENGTH FRAGMENT PROTOCOL PORT", LENGTH what nft counts (IPv4's total length,
+# IPv6's payload length and its 40-byte header), FRAGMENT `-`, `first` or `rest` (a fragment past
+# the first), PROTOCOL the transport's number (IPv6: after a fragment header), PORT TCP's or UDP's
+# destination port, `-` for other protocols and for fragments past the first (they carry none).
 wire_packets() { # PCAP
     python3 - "$1" <<'PY'
 import ipaddress, struct, sys
@@ -137,17 +132,19 @@ while at < len(data):
     kind, ip = struct.unpack(">H", frame[12:14])[0], frame[14:]
     if kind == 0x0800:
         length, flags = struct.unpack(">H", ip[2:4])[0], struct.unpack(">H", ip[6:8])[0]
-        src, dst = ip[12:16], ip[16:20]
+        proto, src, dst, l4 = ip[9], ip[12:16], ip[16:20], ip[(ip[0] & 15) * 4:]
         offset, more = flags & 0x1FFF, flags & 0x2000
     elif kind == 0x86DD:
-        length, src, dst = struct.unpack(">H", ip[4:6])[0] + 40, ip[8:24], ip[24:40]
+        length, proto = struct.unpack(">H", ip[4:6])[0] + 40, ip[6]
+        src, dst, l4 = ip[8:24], ip[24:40], ip[40:]
         offset = more = 0
-        if ip[6] == 44:  # a fragment header right after the fixed one (as Linux sends them)
-            flags = struct.unpack(">H", ip[42:44])[0]
-            offset, more = flags & 0xFFF8, flags & 1
+        if proto == 44:  # a fragment header right after the fixed one (as Linux sends them)
+            flags = struct.unpack(">H", l4[2:4])[0]
+            proto, offset, more, l4 = l4[0], flags & 0xFFF8, flags & 1, l4[8:]
     else:
         continue
     fragment = "rest" if offset else "first" if more else "-"
-    print(ipaddress.ip_address(src), ipaddress.ip_address(dst), length, fragment)
+    port = struct.unpack(">H", l4[2:4])[0] if proto in (6, 17) and not offset else "-"
+    print(ipaddress.ip_address(src), ipaddress.ip_address(dst), length, fragment, proto, port)
 PY
 }
