@@ -62,12 +62,10 @@ std::optional<BpfAddress> key_address(const ir::Counter& counter, bool in) {
     }
 }
 
-std::vector<BpfAddressRange> ranges(const IntervalSet& set) {
-    std::vector<BpfAddressRange> out;
+std::vector<BpfRange> ranges(const IntervalSet& set) {
+    std::vector<BpfRange> out;
     for (const Interval& part : set.parts()) {
-        out.push_back(
-            {static_cast<std::uint64_t>(part.lo >> 64), static_cast<std::uint64_t>(part.lo),
-             static_cast<std::uint64_t>(part.hi >> 64), static_cast<std::uint64_t>(part.hi)});
+        out.push_back(bpf_range(part));
     }
     return out;
 }

@@ -6,6 +6,11 @@
 
 namespace acctc {
 
+BpfRange bpf_range(const Interval& interval) {
+    return {static_cast<std::uint64_t>(interval.lo >> 64), static_cast<std::uint64_t>(interval.lo),
+            static_cast<std::uint64_t>(interval.hi >> 64), static_cast<std::uint64_t>(interval.hi)};
+}
+
 bool summed_by_quota(const ir::Policy& policy, const std::string& counter) {
     return std::any_of(policy.quotas.begin(), policy.quotas.end(), [&](const ir::Quota& quota) {
         return std::find(quota.counters.begin(), quota.counters.end(), counter) !=

@@ -2,6 +2,7 @@
 // (per-host counters) and bpf_classes.cpp (classifications) both pick by.
 #pragma once
 
+#include "acctc/bpf_range.hpp"
 #include "acctc/counter_labels.hpp"
 #include "ir.hpp"
 
@@ -10,6 +11,9 @@
 #include <string>
 
 namespace acctc {
+
+// An interval of the compiler's (addresses, ports, protocols) as the programs compare it.
+BpfRange bpf_range(const Interval& interval);
 
 // Whether a quota sums the kernel counter `counter`: its bytes are then nft objects' (the quota's
 // objects count with the counter's rules), which a program cannot add to.

@@ -1,5 +1,6 @@
 #include "bpf_wire.hpp"
 
+#include "bpf_scope.hpp"
 #include "lower.hpp"
 
 #include <algorithm>
@@ -21,11 +22,6 @@ bool plain_counter(const ir::Counter& counter) {
            counter.match.scopes != ir::scope_passive;
 }
 
-WireRange range(const Interval& interval) {
-    return {static_cast<std::uint64_t>(interval.lo >> 64), static_cast<std::uint64_t>(interval.lo),
-            static_cast<std::uint64_t>(interval.hi >> 64), static_cast<std::uint64_t>(interval.hi)};
-}
-
 // The numbers of a condition as ranges of `field`; none for a set lookup or a cut address.
 std::optional<WireCondition> numbers(const Condition& c, WireField field) {
     if (!c.set.empty() || c.prefix != 0 || c.numbers.empty()) {
@@ -33,7 +29,7 @@ std::optional<WireCondition> numbers(const Condition& c, WireField field) {
     }
     WireCondition out{field, c.negate, {}};
     for (const auto& part : c.numbers.parts()) {
-        out.ranges.push_back(range(part));
+        out.ranges.push_back(bpf_range(part));
     }
     return out;
 }

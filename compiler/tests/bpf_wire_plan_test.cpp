@@ -79,8 +79,8 @@ TEST(BpfWirePlan, AddressesPortsAndScopesBecomeConditions) {
     const auto saddr = std::find_if(conditions.begin(), conditions.end(),
                                     [](const auto& c) { return c.field == WireField::saddr4; });
     ASSERT_EQ(saddr->ranges.size(), 1u);
-    EXPECT_EQ(saddr->ranges[0].lo, 0xc6120000u);
-    EXPECT_EQ(saddr->ranges[0].hi, 0xc613ffffu);
+    EXPECT_EQ(saddr->ranges[0].lo_low, 0xc6120000u);
+    EXPECT_EQ(saddr->ranges[0].hi_low, 0xc613ffffu);
     const WireHook* leaving = hook(plan, "wan0", false);
     ASSERT_NE(leaving, nullptr);
     ASSERT_EQ(leaving->rules.size(), 1u);

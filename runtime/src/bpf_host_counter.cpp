@@ -172,7 +172,7 @@ void load_constant(Assembler& program, std::uint8_t dst, std::uint64_t value) {
 
 // `within`: the key on the frame goes on to "<family>_count" when its address is in one of the
 // family's ranges, else "out" (uncounted, as nft's rules leave it). Uses r1, r2, r8, r9.
-void emit_within(Assembler& program, const std::vector<BpfAddressRange>& ranges, bool ipv6) {
+void emit_within(Assembler& program, const std::vector<BpfRange>& ranges, bool ipv6) {
     const std::string family = ipv6 ? "v6" : "v4";
     const std::string in = family + "_count";
     if (ipv6) {
@@ -186,7 +186,7 @@ void emit_within(Assembler& program, const std::vector<BpfAddressRange>& ranges,
         program.emit(insn(BPF_ALU | BPF_END | BPF_TO_BE, r9, 0, 0, 32));
     }
     for (std::size_t i = 0; i < ranges.size(); ++i) {
-        const BpfAddressRange& range = ranges[i];
+        const BpfRange& range = ranges[i];
         const std::string next = family + "_within_" + std::to_string(i + 1);
         if (ipv6) {
             const std::string upper = family + "_within_hi_" + std::to_string(i);

@@ -219,12 +219,12 @@ void emit_value(Assembler& p, WireField field) {
 }
 
 // Jumps to `matched` when the value is in the range, falls through otherwise.
-void emit_range(Assembler& p, const WireRange& range, bool is_wide, const std::string& matched,
+void emit_range(Assembler& p, const BpfRange& range, bool is_wide, const std::string& matched,
                 const std::string& skip) {
     if (!is_wide) {
-        p.load_imm64(r3, range.lo);
+        p.load_imm64(r3, range.lo_low);
         p.jump(jump_reg(BPF_JLT, r1, r3), skip);
-        p.load_imm64(r3, range.hi);
+        p.load_imm64(r3, range.hi_low);
         p.jump(jump_reg(BPF_JLE, r1, r3), matched);
         p.label(skip);
         return;
@@ -233,13 +233,13 @@ void emit_range(Assembler& p, const WireRange& range, bool is_wide, const std::s
     p.load_imm64(r3, range.lo_high); // (r1, r2) >= lo
     p.jump(jump_reg(BPF_JGT, r1, r3), at_least);
     p.jump(jump_reg(BPF_JLT, r1, r3), skip);
-    p.load_imm64(r3, range.lo);
+    p.load_imm64(r3, range.lo_low);
     p.jump(jump_reg(BPF_JLT, r2, r3), skip);
     p.label(at_least);
     p.load_imm64(r3, range.hi_high); // (r1, r2) <= hi
     p.jump(jump_reg(BPF_JLT, r1, r3), matched);
     p.jump(jump_reg(BPF_JGT, r1, r3), skip);
-    p.load_imm64(r3, range.hi);
+    p.load_imm64(r3, range.hi_low);
     p.jump(jump_reg(BPF_JLE, r2, r3), matched);
     p.label(skip);
 }

@@ -4,6 +4,8 @@
 // family and an overflow slot. The runtime builds the program and maps from this plan.
 #pragma once
 
+#include "acctc/bpf_range.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -13,15 +15,6 @@ namespace acctc {
 
 enum class BpfHook { ingress, egress };
 enum class BpfAddress { source, destination };
-
-// An address range, inclusive, as a 128-bit number in two halves (IPv4 in the low 32 bits).
-struct BpfAddressRange {
-    std::uint64_t lo_high = 0;
-    std::uint64_t lo_low = 0;
-    std::uint64_t hi_high = 0;
-    std::uint64_t hi_low = 0;
-    friend bool operator==(const BpfAddressRange&, const BpfAddressRange&) = default;
-};
 
 struct BpfHostCounterPlan {
     std::string counter;  // the name its hosts are read under (labels: host=<address>)
@@ -53,8 +46,8 @@ struct BpfHostCounterPlan {
     // `within`: only hosts in these ranges count, per family; a family without ranges counts
     // none (nft has no set for it). Without `within` every host counts.
     bool within = false;
-    std::vector<BpfAddressRange> within_v4{};
-    std::vector<BpfAddressRange> within_v6{};
+    std::vector<BpfRange> within_v4{};
+    std::vector<BpfRange> within_v6{};
 };
 
 } // namespace acctc

@@ -7,6 +7,8 @@
 // (runtime/src/bpf_wire_program.cpp) assembles and attaches.
 #pragma once
 
+#include "acctc/bpf_range.hpp"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -25,20 +27,11 @@ enum class WireField : std::uint8_t {
     daddr6,
 };
 
-// An inclusive range of a 128-bit value as two 64-bit halves (narrower fields use `lo` only).
-struct WireRange {
-    std::uint64_t lo_high = 0;
-    std::uint64_t lo = 0;
-    std::uint64_t hi_high = 0;
-    std::uint64_t hi = 0;
-    friend bool operator==(const WireRange&, const WireRange&) = default;
-};
-
 // The value is in one of the ranges (negate: in none; a field of the other family fails both).
 struct WireCondition {
     WireField field = WireField::family;
     bool negate = false;
-    std::vector<WireRange> ranges;
+    std::vector<BpfRange> ranges;
     friend bool operator==(const WireCondition&, const WireCondition&) = default;
 };
 

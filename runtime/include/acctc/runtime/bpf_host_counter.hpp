@@ -54,8 +54,8 @@ struct BpfHostFilter {
     bool within = false;
     // Egress only: packets that arrived on a device (skb->ingress_ifindex set), not the host's.
     bool forwarded_only = false;
-    std::vector<BpfAddressRange> v4;
-    std::vector<BpfAddressRange> v6;
+    std::vector<BpfRange> v4;
+    std::vector<BpfRange> v6;
     // The host is the address cut to this prefix (after `within`, which sees it whole).
     unsigned v4_prefix = 32;
     unsigned v6_prefix = 128;
