@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Classifications of networks counted in BPF (`acctc apply --classes-in bpf`, docs/runtime.md
-# "Classes in BPF": the program looks the packet's source or destination address up in a
-# longest-prefix-match trie holding the compiler's first-match partition) with real packets: a
+# "Classes in BPF": the program looks the packet's source or destination address up among the
+# prefixes of the compiler's first-match partition) with real packets: a
 # router forwards between a LAN host and a WAN host, each with several IPv4 and IPv6 addresses.
 # The same four classifications on wan0 (out and in, keyed by source and by destination) are
 # applied twice, as policy `inbpf` (TCX programs) and as policy `innft` (nft rules), and counted
@@ -12,8 +12,10 @@
 # the addresses: all count in the address's class); `up` puts 5 IPv4 prefix lengths in (the
 # program's trie), the others at most 4 per family (its hash table looked up per length). Every
 # class equals the nft policy and what a capture on the WAN host's side of the wire says,
-# partitioned here by first match; a reload that moves addresses between classes, a move into nft rules and
-# back keep every count; resets under a flood lose nothing; remove leaves no pin. With a nat
+# partitioned here by first match; a reload that moves addresses between classes, a move into
+# nft rules and back keep every count; a move into nft rules the kernel refuses leaves every
+# classification counting in BPF with its counts; resets under a flood lose nothing; remove
+# leaves no pin. With a nat
 # chain (masquerade on wan0), a classification of source addresses at wan0's egress is refused
 # by `bpf` and counted in nft rules by `auto`; one of source addresses at the ingress and one of
 # destination addresses at the egress still count in BPF. Private mount namespace and bpffs
@@ -242,8 +244,22 @@ readings inbpf >"$work/after"
 diff -u "$work/kept" "$work/after" >&2 || fail "the reload changed a count"
 round "after a reload that moved addresses"
 
+# A move into nft rules the kernel refuses (a cgroup that does not exist: nft resolves the path
+# while loading, the compiler cannot know) changes nothing: the classifications count on in BPF
+# with their counts, and the error says why.
+{
+    cat "$work/inbpf.acct"
+    echo 'counter svc { owner cgroup "system.slice/acctc-no-such-unit.service"; out }'
+} >"$work/refused.acct"
+acctc_r apply --classes-in nft "$work/refused.acct" >"$work/refused" 2>&1 &&
+    fail "a move with a cgroup that does not exist went through"
+grep -q "error: " "$work/refused" || fail "no error for the refused move: $(cat "$work/refused")"
+[[ $(links) == 4 ]] || fail "not four pinned links after a refused move: $(cat "$work/refused")"
+same_as_wire "after a refused move into nft rules"
+round "in BPF after a refused move, after more traffic"
+
 # Into nft rules and back, every class with its counts.
-acctc_r apply --classes-in nft "$work/inbpf.acct" >"$work/to_nft" 2>&1 || fail "apply --classes-in nft failed"
+acctc_r apply --classes-in nft "$work/inbpf.acct" >"$work/to_nft" 2>&1 || fail "apply --classes-in nft failed: $(cat "$work/to_nft")"
 [[ $(grep -c "^note: classification [a-z]* moved from BPF to nft rules" "$work/to_nft") == 4 ]] ||
     fail "not four notes of the move: $(cat "$work/to_nft")"
 [[ $(links) == 0 ]] || fail "pins left after moving into nft rules"

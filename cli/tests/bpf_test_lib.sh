@@ -104,9 +104,15 @@ resets_during() { # PROCESS COMMAND...
 # after, for tcpdump to start and the last replies to arrive). Sets capture (its process, until
 # capture_stop: the test's on_exit kills it if the test ends early).
 capture_start() { # NAMESPACE DEVICE FILE
-    ip netns exec "$1" tcpdump -n -i "$2" -w "$3" ip or ip6 2>/dev/null &
+    ip netns exec "$1" tcpdump -n -i "$2" -w "$3" ip or ip6 2>"$3.log" &
     capture=$!
-    sleep 1
+    # Not before it says it listens (its filter in place): a fixed pause lost packets when loaded.
+    local tries
+    for ((tries = 0; tries < 100; tries++)); do
+        grep -q "listening on" "$3.log" 2>/dev/null && return
+        sleep 0.05
+    done
+    fail "tcpdump does not listen on $2: $(cat "$3.log")"
 }
 capture_stop() {
     sleep 1

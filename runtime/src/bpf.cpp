@@ -366,6 +366,33 @@ void update_link(int link_fd, int program_fd) {
     }
 }
 
+UniqueFd link_program(int link_fd) {
+    bpf_link_info info{};
+    bpf_attr attr{};
+    attr.info.bpf_fd = static_cast<std::uint32_t>(link_fd);
+    attr.info.info_len = sizeof info;
+    attr.info.info = address(&info);
+    if (bpf_call(BPF_OBJ_GET_INFO_BY_FD, attr) < 0) {
+        const int error = errno;
+        throw_bpf_error("read a bpf link's info", error);
+    }
+    bpf_attr by_id{};
+    by_id.prog_id = info.prog_id;
+    const long fd = bpf_call(BPF_PROG_GET_FD_BY_ID, by_id);
+    if (fd < 0) {
+        const int error = errno;
+        throw_bpf_error("open the program of a bpf link", error);
+    }
+    return UniqueFd(static_cast<int>(fd));
+}
+
+UniqueFd pass_program(const std::string& name) {
+    Assembler pass;
+    pass.emit(mov_imm(0, -1)); // TCX_NEXT
+    pass.emit(exit_program());
+    return load_sched_cls(pass.finish(), name);
+}
+
 void pin(int fd, const std::string& path) {
     bpf_attr attr{};
     attr.pathname = address(path.c_str());

@@ -160,10 +160,7 @@ std::vector<std::string> bpf_refusals(const std::string& netns,
     UniqueFd program;
     try {
         bpf::namespace_dir(true); // the pins' bpffs: refused where none is mounted
-        bpf::Assembler pass;      // a program that passes every packet on (TCX_NEXT)
-        pass.emit(bpf::mov_imm(0, -1));
-        pass.emit(bpf::exit_program());
-        program = bpf::load_sched_cls(pass.finish(), "acctc_probe");
+        program = bpf::pass_program("acctc_probe");
     } catch (const std::exception& error) {
         everywhere = error.what();
     }

@@ -241,24 +241,18 @@ void apply_bpf_classes(const std::string& policy, const std::vector<BpfClassifyP
     });
 }
 
-std::map<std::string, TakenClass> take_bpf_classes(const std::string& policy,
-                                                   const std::vector<BpfClassifyPlan>& plan) {
-    std::map<std::string, TakenClass> out;
+TakenClasses take_bpf_classes(const std::string& policy, const std::vector<BpfClassifyPlan>& plan) {
+    TakenClasses out;
     std::vector<std::string> keep;
     for (const auto& classify : plan) {
         keep.push_back(classify.classify);
     }
-    pins_of(policy).take_others(keep, [&](const fs::path& path) {
+    out.pins = pins_of(policy).take_others(keep, [&](const fs::path& path) {
         if (const auto info = read_info(path)) {
-            // Detached first (the link goes with its pin), then read once no program still
-            // counts: every packet until the detach is in what is taken.
-            const BpfClassCounter counter = BpfClassCounter::pinned(path, false);
-            std::error_code ignored;
-            fs::remove(path / "link", ignored);
-            bpf::wait_for_running_programs();
-            const auto counts = counter.read();
+            const auto counts = BpfClassCounter::pinned(path, false).read();
             for (const auto& entry : info->classes) {
-                out[entry.counter] = {counts[entry.index], entry.comment, path.filename().string()};
+                out.classes[entry.counter] = {counts[entry.index], entry.comment,
+                                              path.filename().string()};
             }
         }
     });

@@ -9,6 +9,7 @@
 #include "acctc/bpf_class_plan.hpp"
 #include "acctc/runtime/backend.hpp"
 #include "acctc/runtime/bpf_class_counter.hpp"
+#include "bpf_policy_pins.hpp"
 
 #include <map>
 #include <string>
@@ -25,16 +26,20 @@ namespace acctc::runtime {
 void apply_bpf_classes(const std::string& policy, const std::vector<BpfClassifyPlan>& plan,
                        const std::map<std::string, BpfClassCounts>& carried = {});
 
-// Detaches and unpins the policy's classifications that `plan` no longer counts in BPF and
-// returns what each class held, every packet until the detach included, with the comment its
-// counter had (by counter name).
+// Stops the policy's classifications that `plan` no longer counts in BPF (their programs count
+// nothing from now on) and returns what each class held, every packet until then included,
+// with the comment its counter had (by counter name). Their pins go with `pins.finish()`, once
+// the commit that declares those counts went through; without it they count again.
 struct TakenClass {
     BpfClassCounts counts;
     std::string comment;
     std::string classify; // its classification
 };
-std::map<std::string, TakenClass> take_bpf_classes(const std::string& policy,
-                                                   const std::vector<BpfClassifyPlan>& plan);
+struct TakenClasses {
+    std::map<std::string, TakenClass> classes;
+    TakenPins pins;
+};
+TakenClasses take_bpf_classes(const std::string& policy, const std::vector<BpfClassifyPlan>& plan);
 
 // Unpins everything of the policy's classifications: the programs detach, the maps go.
 void remove_bpf_classes(const std::string& policy);

@@ -187,23 +187,16 @@ void apply_bpf_hosts(const std::string& policy, const std::vector<BpfHostCounter
     });
 }
 
-std::map<std::string, BpfHostCounts> take_bpf_hosts(const std::string& policy,
-                                                    const std::vector<BpfHostCounterPlan>& plan) {
-    std::map<std::string, BpfHostCounts> out;
+TakenHosts take_bpf_hosts(const std::string& policy, const std::vector<BpfHostCounterPlan>& plan) {
+    TakenHosts out;
     std::vector<std::string> keep;
     for (const auto& counter : plan) {
         keep.push_back(counter.counter);
     }
-    pins_of(policy).take_others(keep, [&](const fs::path& path) {
+    out.pins = pins_of(policy).take_others(keep, [&](const fs::path& path) {
         if (read_info(path)) {
-            // Detached first (the link goes with its pin), then read once no program still
-            // counts: every packet until the detach is in what is taken.
-            BpfHostCounter maps = BpfHostCounter::pinned(path, 1, BpfHostKey::source, false);
-            std::error_code ignored;
-            fs::remove(path / "link", ignored);
-            fs::remove(path / egress_link, ignored);
-            bpf::wait_for_running_programs();
-            out[path.filename().string()] = maps.read();
+            out.counts[path.filename().string()] =
+                BpfHostCounter::pinned(path, 1, BpfHostKey::source, false).read();
         }
     });
     return out;

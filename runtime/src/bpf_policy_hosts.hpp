@@ -8,6 +8,7 @@
 #include "acctc/bpf_host_plan.hpp"
 #include "acctc/runtime/backend.hpp"
 #include "acctc/runtime/bpf_host_counter.hpp"
+#include "bpf_policy_pins.hpp"
 #include "nft_host_counters.hpp"
 
 #include <filesystem>
@@ -26,11 +27,15 @@ namespace acctc::runtime {
 void apply_bpf_hosts(const std::string& policy, const std::vector<BpfHostCounterPlan>& plan,
                      const std::map<std::string, BpfHostCounts>& carried = {});
 
-// Detaches and unpins the policy's counters that `plan` no longer counts in BPF and returns
-// what each held, every packet until its detach included (for the nft sets that count them
-// from now on).
-std::map<std::string, BpfHostCounts> take_bpf_hosts(const std::string& policy,
-                                                    const std::vector<BpfHostCounterPlan>& plan);
+// Stops the policy's counters that `plan` no longer counts in BPF (their programs count nothing
+// from now on) and returns what each held, every packet until then included (for the nft sets
+// that count them from now on). Their pins go with `pins.finish()`, once the commit that
+// declares those counts went through; without it they count again.
+struct TakenHosts {
+    std::map<std::string, BpfHostCounts> counts;
+    TakenPins pins;
+};
+TakenHosts take_bpf_hosts(const std::string& policy, const std::vector<BpfHostCounterPlan>& plan);
 
 // Unpins everything of the policy: the programs detach, the maps go with their last reference.
 void remove_bpf_hosts(const std::string& policy);

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <net/if.h>
+#include <utility>
 
 namespace acctc::runtime {
 
@@ -69,19 +70,80 @@ void PolicyPins::apply_each(const std::vector<std::string>& names,
     bpf::record_pins(policy_ + record_, here);
 }
 
-void PolicyPins::take_others(const std::vector<std::string>& keep,
-                             const std::function<void(const fs::path&)>& take) const {
+TakenPins PolicyPins::take_others(const std::vector<std::string>& keep,
+                                  const std::function<void(const fs::path&)>& take) const {
+    TakenPins taken;
     if (!exists()) {
-        return;
+        return taken;
     }
     for (const auto& path : entries()) {
         if (std::find(keep.begin(), keep.end(), path.filename().string()) == keep.end()) {
-            take(path);
-            unpin(path);
+            taken.dirs_.push_back(path);
         }
     }
     if (keep.empty()) {
-        remove();
+        taken.all_ = *this;
+    }
+    if (taken.dirs_.empty()) {
+        return taken;
+    }
+    for (const auto& path : taken.dirs_) {
+        for (const auto& entry : fs::directory_iterator(path)) {
+            if (entry.path().filename().string().rfind("link", 0) == 0) {
+                UniqueFd link = bpf::pinned(entry.path());
+                UniqueFd program = bpf::link_program(link.get());
+                // One each: TCX takes a program once per device and direction.
+                bpf::update_link(link.get(), bpf::pass_program("acctc_taken").get());
+                taken.suspended_.push_back({std::move(link), std::move(program)});
+            }
+        }
+    }
+    // Every packet the programs counted is in the maps once none still runs them.
+    bpf::wait_for_running_programs();
+    for (const auto& path : taken.dirs_) {
+        take(path);
+    }
+    return taken;
+}
+
+TakenPins::TakenPins(TakenPins&& other) noexcept
+    : suspended_(std::exchange(other.suspended_, {})), dirs_(std::exchange(other.dirs_, {})),
+      all_(std::exchange(other.all_, std::nullopt)) {}
+
+TakenPins& TakenPins::operator=(TakenPins&& other) noexcept {
+    if (this != &other) {
+        resume();
+        suspended_ = std::exchange(other.suspended_, {});
+        dirs_ = std::exchange(other.dirs_, {});
+        all_ = std::exchange(other.all_, std::nullopt);
+    }
+    return *this;
+}
+
+TakenPins::~TakenPins() {
+    resume();
+}
+
+void TakenPins::resume() noexcept {
+    for (const Suspended& link : suspended_) {
+        try {
+            bpf::update_link(link.link.get(), link.program.get());
+        } catch (const std::exception&) {
+            // Left counting nothing; the next apply replaces or removes it.
+        }
+    }
+    suspended_.clear();
+}
+
+void TakenPins::finish() {
+    suspended_.clear();
+    for (const auto& path : dirs_) {
+        unpin(path);
+    }
+    dirs_.clear();
+    if (all_) {
+        all_->remove();
+        all_.reset();
     }
 }
 

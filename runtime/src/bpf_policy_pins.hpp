@@ -4,13 +4,18 @@
 // directory under /run/acctc for readers that do not see the pins (bpf::record_pins).
 #pragma once
 
+#include "acctc/unique_fd.hpp"
+
 #include <cstddef>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace acctc::runtime {
+
+class TakenPins;
 
 class PolicyPins {
   public:
@@ -31,10 +36,12 @@ class PolicyPins {
     void
     apply_each(const std::vector<std::string>& names,
                const std::function<bool(const std::filesystem::path&, std::size_t)>& apply) const;
-    // Each subdirectory not named in `keep` is handed to `take` (which detaches and reads it),
-    // then unpinned; with nothing kept the policy's directory goes too.
-    void take_others(const std::vector<std::string>& keep,
-                     const std::function<void(const std::filesystem::path&)>& take) const;
+    // Each subdirectory not named in `keep` has its links (pins named link...) switched to a
+    // program that counts nothing, and once no packet still runs the old ones, is handed to
+    // `take` (which reads its counts). The TakenPins unpin them (and with nothing kept the
+    // policy's directory) on finish(), or count again.
+    TakenPins take_others(const std::vector<std::string>& keep,
+                          const std::function<void(const std::filesystem::path&)>& take) const;
     // Everything of the policy's: the programs detach, the maps go with their last reference.
     void remove() const;
     // The directory to read, or empty where nothing is pinned here: then, where the record says
@@ -45,6 +52,32 @@ class PolicyPins {
     std::string policy_;
     std::string suffix_;
     std::string record_;
+};
+
+// What PolicyPins::take_others took: directories still pinned whose links run a program that
+// counts nothing, so their counts hold still. finish() unpins them, once what carries their counts
+// elsewhere is committed; destroyed unfinished (that commit failed), each link runs its own
+// program again and counts on from where it stood (only the packets in between are lost).
+class TakenPins {
+  public:
+    TakenPins() = default;
+    TakenPins(TakenPins&& other) noexcept;
+    TakenPins& operator=(TakenPins&& other) noexcept; // what this held counts again first
+    TakenPins(const TakenPins&) = delete;
+    TakenPins& operator=(const TakenPins&) = delete;
+    ~TakenPins();
+    void finish();
+
+  private:
+    friend class PolicyPins;
+    void resume() noexcept;
+    struct Suspended {
+        UniqueFd link;
+        UniqueFd program; // the link's own, to run again
+    };
+    std::vector<Suspended> suspended_;
+    std::vector<std::filesystem::path> dirs_;
+    std::optional<PolicyPins> all_; // removed whole by finish(), when nothing is kept
 };
 
 // Unpins a directory of pins: its links detach (once no descriptor holds them), its maps go.

@@ -529,14 +529,20 @@ ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) 
     // before anything is committed.
     const std::string egress = egress_transaction(netlink_, table, policy.egress);
     // Per-host counters BPF counted until now go into the sets the commit declares, with their
-    // counts (bpf_nft_carry.hpp): taken as late as possible, the packets between their detach
+    // counts (bpf_nft_carry.hpp): taken as late as possible, the packets between their stop
     // and the commit are counted nowhere.
     std::map<std::string, BpfHostCounts> from_bpf;
     // Classes BPF counted until now: declared in the commit with their counts.
     std::map<std::string, TakenClass> classes_from_bpf;
+    // Their pins: unpinned once the commit went through; should it fail, they count on.
+    std::vector<TakenPins> taken_pins;
     if (!dry_run) {
-        from_bpf = take_bpf_hosts(policy.policy_name, policy.bpf_hosts);
-        classes_from_bpf = take_bpf_classes(policy.policy_name, policy.bpf_classes);
+        TakenHosts hosts = take_bpf_hosts(policy.policy_name, policy.bpf_hosts);
+        from_bpf = std::move(hosts.counts);
+        taken_pins.push_back(std::move(hosts.pins));
+        TakenClasses classes = take_bpf_classes(policy.policy_name, policy.bpf_classes);
+        classes_from_bpf = std::move(classes.classes);
+        taken_pins.push_back(std::move(classes.pins));
     }
     std::vector<DeclaredCounter> added;
     bool counters_only = current != nullptr && !dry_run && !recreating && egress.empty() &&
@@ -674,6 +680,9 @@ ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) 
             ++attempt;
             stage = may_stage;
         }
+    }
+    for (TakenPins& pins : taken_pins) {
+        pins.finish();
     }
     const bool chains_recreated = !attempts[attempt].keep_chains;
     if (!attempts[attempt].keep_sets) {

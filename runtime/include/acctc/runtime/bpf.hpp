@@ -60,6 +60,12 @@ UniqueFd attach_tcx(int program_fd, int ifindex, bool ingress = true);
 // while keeping its maps.
 void update_link(int link_fd, int program_fd);
 
+// The program a link runs now, as a descriptor of its own (the link's info names its id).
+UniqueFd link_program(int link_fd);
+
+// A program that counts nothing and passes every packet on (TCX_NEXT), as if none were there.
+UniqueFd pass_program(const std::string& name);
+
 // Pins a map, program or link at a path of a mounted bpffs (BPF_OBJ_PIN), so that it outlives
 // every descriptor of this process: a pinned link stays attached. pinned() opens it again
 // (BPF_OBJ_GET); unpinning is unlinking the path.
