@@ -200,20 +200,72 @@ void emit_ipv6_extension_walk(Assembler& program, std::int16_t l3, const std::st
     program.label(prefix + "_walked");
 }
 
+namespace {
+
+// Each family's fixed header, where its length field is and what that leaves out, and where
+// its addresses are.
+struct IpHeaderFacts {
+    std::int16_t bytes;
+    std::int16_t length_at;
+    std::int32_t length_leaves_out; // IPv6's payload length: its own 40-byte header
+    std::int16_t source_at;
+    std::int16_t destination_at;
+};
+constexpr IpHeaderFacts ipv4_header{20, 2, 0, 12, 16};
+constexpr IpHeaderFacts ipv6_header{40, 4, 40, 8, 24};
+
+const IpHeaderFacts& ip_header(bool ipv6) {
+    return ipv6 ? ipv6_header : ipv4_header;
+}
+
+} // namespace
+
+void emit_ip_header(Assembler& program, std::int16_t l3, bool ipv6) {
+    constexpr std::uint8_t r2 = 2, r3 = 3, r5 = 5, r7 = 7;
+    const IpHeaderFacts& header = ip_header(ipv6);
+    program.emit(mov_reg(r5, r2));
+    program.emit(add_imm(r5, l3 + header.bytes));
+    program.jump(jump_reg(BPF_JGT, r5, r3), "out");
+    program.emit(load(BPF_H, r7, r2, static_cast<std::int16_t>(l3 + header.length_at)));
+    program.emit(be16_to_host(r7));
+    if (header.length_leaves_out != 0) {
+        program.emit(add_imm(r7, header.length_leaves_out));
+    }
+}
+
+std::int16_t ip_address_at(bool ipv6, bool source) {
+    const IpHeaderFacts& header = ip_header(ipv6);
+    return source ? header.source_at : header.destination_at;
+}
+
+void emit_address_cut(Assembler& program, std::int16_t at, unsigned prefix, bool ipv6) {
+    constexpr std::uint8_t r1 = 1, r10 = 10;
+    const unsigned words = ipv6 ? 4 : 1;
+    for (unsigned word = 0; word < words; ++word) {
+        const auto word_at = static_cast<std::int16_t>(at + 4 * word);
+        const unsigned first = 32 * word;
+        if (prefix >= first + 32) {
+            continue;
+        }
+        if (prefix <= first) {
+            program.emit(store_imm(BPF_W, r10, word_at, 0));
+            continue;
+        }
+        // The mask as the word lies in memory (network order), loaded and and-ed alike.
+        const std::uint32_t mask = htonl(~std::uint32_t{0} << (32 - (prefix - first)));
+        program.emit(load(BPF_W, r1, r10, word_at));
+        program.emit(insn(BPF_ALU | BPF_AND | BPF_K, r1, 0, 0, static_cast<std::int32_t>(mask)));
+        program.emit(store(BPF_W, r10, word_at, r1));
+    }
+}
+
 void emit_port_slot(Assembler& program, std::int16_t l3) {
-    constexpr std::uint8_t r1 = 1, r2 = 2, r3 = 3, r4 = 4, r5 = 5, r7 = 7, r9 = 9;
+    constexpr std::uint8_t r1 = 1, r2 = 2, r3 = 3, r4 = 4, r5 = 5, r9 = 9;
     constexpr std::uint8_t tcp = 6, udp = 17;
     // Each family leaves r4 = the protocol and r5 = where its transport header starts (from r2).
-    const auto header_there = [&](std::int16_t bytes) {
-        program.emit(mov_reg(r5, r2));
-        program.emit(add_imm(r5, l3 + bytes));
-        program.jump(jump_reg(BPF_JGT, r5, r3), "out");
-    };
-    // IPv4: total length at 2, fragment offset at 6 (13 bits), protocol at 9, IHL in byte 0.
+    // IPv4: fragment offset at 6 (13 bits), protocol at 9, IHL in byte 0.
     program.label("v4");
-    header_there(20);
-    program.emit(load(BPF_H, r7, r2, static_cast<std::int16_t>(l3 + 2)));
-    program.emit(be16_to_host(r7));
+    emit_ip_header(program, l3, false);
     program.emit(load(BPF_B, r4, r2, static_cast<std::int16_t>(l3 + 9)));
     program.emit(load(BPF_H, r5, r2, static_cast<std::int16_t>(l3 + 6)));
     program.emit(be16_to_host(r5));
@@ -225,13 +277,10 @@ void emit_port_slot(Assembler& program, std::int16_t l3) {
     program.emit(add_imm(r5, l3));
     program.jump(jump_always(), "ports");
 
-    // IPv6: payload length at 4 (the 40-byte header not included); the protocol after the
-    // extension headers, as nft finds it. More of them than the walk takes: "other".
+    // IPv6: the protocol after the extension headers, as nft finds it. More of them than the
+    // walk takes: "other".
     program.label("v6");
-    header_there(40);
-    program.emit(load(BPF_H, r7, r2, static_cast<std::int16_t>(l3 + 4)));
-    program.emit(be16_to_host(r7));
-    program.emit(add_imm(r7, 40));
+    emit_ip_header(program, l3, true);
     emit_ipv6_extension_walk(program, l3, "v6", "other", "other");
 
     // The protocol's block plus the destination port (at 2 in both L4 headers).

@@ -3,7 +3,6 @@
 #include "acctc/runtime/errors.hpp"
 
 #include <algorithm>
-#include <arpa/inet.h>
 #include <cstddef>
 #include <cstring>
 #include <functional>
@@ -15,8 +14,7 @@ namespace {
 
 using namespace bpf;
 
-constexpr std::uint8_t r0 = 0, r1 = 1, r2 = 2, r3 = 3, r4 = 4, r5 = 5, r6 = 6, r7 = 7, r9 = 9,
-                       r10 = 10;
+constexpr std::uint8_t r0 = 0, r1 = 1, r2 = 2, r4 = 4, r6 = 6, r7 = 7, r9 = 9, r10 = 10;
 constexpr std::int32_t pass = -1; // TCX_NEXT: the packet goes on as if no program were there
 constexpr std::int16_t slot_at = -4, generation_at = -8;
 
@@ -46,53 +44,27 @@ constexpr std::int16_t field_at(std::size_t offset) {
     return static_cast<std::int16_t>(key_at + static_cast<std::int16_t>(offset));
 }
 
-// Where each family's addresses lie in its header, by the key.
-struct AddressAt {
-    BpfKey key;
-    std::int16_t v4;
-    std::int16_t v6;
-};
-constexpr AddressAt address_at[] = {{BpfKey::source_address, 12, 8},
-                                    {BpfKey::destination_address, 16, 24}};
-
-const AddressAt& where(BpfKey key) {
-    for (const AddressAt& row : address_at) {
-        if (row.key == key) {
-            return row;
-        }
-    }
-    throw RuntimeError(ErrorKind::rejected, "internal: a class lookup by no address");
-}
-
-// Each family's tag, header, where its length field says what, and its address words.
+// Each family's tag, its address words, its labels' prefix.
 struct FamilyFacts {
     std::uint32_t tag;
-    std::int16_t header;    // bytes of the fixed header
-    std::int16_t length_at; // the header's length field
-    std::int32_t extra;     // what the field leaves out: IPv6's own 40-byte header
-    int words;              // 32-bit words of the address
-    const char* name;       // its labels' prefix
+    bool ipv6;
+    int words;        // 32-bit words of the address
+    const char* name; // its labels' prefix
 };
-constexpr FamilyFacts families[] = {{family_v4, 20, 2, 0, 1, "v4"},
-                                    {family_v6, 40, 4, 40, 4, "v6"}};
+constexpr FamilyFacts families[] = {{family_v4, false, 1, "v4"}, {family_v6, true, 4, "v6"}};
 
 // After emit_frame_dispatch: the key's address of the packet, its family's tag and full length
 // on the frame at key_at, its L3 length (the header's own field, what nft's counter counts) in
 // r7; then on at "v4_lookup" or "v6_lookup". A packet too short for its IP header goes "out"
 // (the stack drops it before nft's hooks).
 void emit_address_key(Assembler& program, std::int16_t l3, BpfKey key) {
-    const AddressAt& at = where(key);
+    if (key == BpfKey::destination_port) {
+        throw RuntimeError(ErrorKind::rejected, "internal: a class lookup by no address");
+    }
     for (const FamilyFacts& family : families) {
-        const std::int16_t address = family.tag == family_v4 ? at.v4 : at.v6;
+        const std::int16_t address = ip_address_at(family.ipv6, key == BpfKey::source_address);
         program.label(family.name);
-        program.emit(mov_reg(r5, r2));
-        program.emit(add_imm(r5, l3 + family.header));
-        program.jump(jump_reg(BPF_JGT, r5, r3), "out");
-        program.emit(load(BPF_H, r7, r2, static_cast<std::int16_t>(l3 + family.length_at)));
-        program.emit(be16_to_host(r7));
-        if (family.extra != 0) {
-            program.emit(add_imm(r7, family.extra));
-        }
+        emit_ip_header(program, l3, family.ipv6);
         program.emit(store_imm(BPF_W, r10, field_at(offsetof(PrefixKey, length)),
                                static_cast<std::int32_t>(tag_bits + 32 * family.words)));
         program.emit(store_imm(BPF_W, r10, field_at(offsetof(PrefixKey, family)),
@@ -126,22 +98,7 @@ void emit_key_lookup(Assembler& program, int owners, const std::string& found) {
 void emit_cut(Assembler& program, const FamilyFacts& family, unsigned length) {
     program.emit(store_imm(BPF_W, r10, field_at(offsetof(PrefixKey, length)),
                            static_cast<std::int32_t>(tag_bits + length)));
-    for (int word = 0; word < family.words; ++word) {
-        const std::int16_t at = field_at(offsetof(PrefixKey, address) + 4 * word);
-        const unsigned first = 32 * static_cast<unsigned>(word);
-        if (length >= first + 32) {
-            continue;
-        }
-        if (length <= first) {
-            program.emit(store_imm(BPF_W, r10, at, 0));
-            continue;
-        }
-        // The mask as the word lies in memory (network order), loaded and and-ed alike.
-        const std::uint32_t mask = htonl(~std::uint32_t{0} << (32 - (length - first)));
-        program.emit(load(BPF_W, r1, r10, at));
-        program.emit(alu_imm(BPF_AND, r1, static_cast<std::int32_t>(mask)));
-        program.emit(store(BPF_W, r10, at, r1));
-    }
+    emit_address_cut(program, field_at(offsetof(PrefixKey, address)), length, family.ipv6);
 }
 
 // The class index of the packet's address in r9, then on at "class": the longest prefix's in
@@ -152,7 +109,7 @@ void emit_prefix_lookup(Assembler& program, const BpfClassLookup& lookup) {
         if (!lookup.by_length) {
             emit_key_lookup(program, lookup.owners, "found");
         } else {
-            for (const unsigned length : lookup.lengths[family.tag == family_v6]) {
+            for (const unsigned length : lookup.lengths[family.ipv6]) {
                 emit_cut(program, family, length);
                 emit_key_lookup(program, lookup.owners, "found");
             }

@@ -153,17 +153,6 @@ void emit_count_generations(Assembler& program, BpfHostMap map, const ProgramMap
     emit_count(program, map, hosts[1], maps.overflow, 2 + family_slot, family + "_g1c");
 }
 
-// The IP header (`header` bytes at l3 of the frame r2 points at, r3 its end) is there, or the
-// packet goes "out" uncounted; r7 = its 16-bit length field at `length_at`, in host order.
-void emit_header_length(Assembler& program, std::int16_t l3, std::int16_t header,
-                        std::int16_t length_at) {
-    program.emit(mov_reg(r5, r2));
-    program.emit(add_imm(r5, l3 + header));
-    program.jump(jump_reg(BPF_JGT, r5, r3), "out");
-    program.emit(load(BPF_H, r7, r2, static_cast<std::int16_t>(l3 + length_at)));
-    program.emit(be16_to_host(r7));
-}
-
 // dst = a 64-bit constant (BPF_LD_IMM64: two instructions).
 void load_constant(Assembler& program, std::uint8_t dst, std::uint64_t value) {
     program.emit(insn(BPF_LD | BPF_DW | BPF_IMM, dst, 0, 0, static_cast<std::int32_t>(value)));
@@ -231,40 +220,6 @@ void emit_protocol(Assembler& program, std::int16_t l3, std::uint8_t protocol, b
     program.jump(jump_imm(BPF_JNE, r4, protocol), "out");
 }
 
-// `/V4 /V6`: the key on the frame cut to its first `prefix` bits, as nft's `& 255.255.255.0`.
-// Uses r1, r2.
-void emit_prefix(Assembler& program, unsigned prefix, bool ipv6) {
-    const unsigned width = ipv6 ? 128 : 32;
-    if (prefix >= width) {
-        return;
-    }
-    std::array<std::uint8_t, 16> mask{};
-    for (unsigned bit = 0; bit < prefix; ++bit) {
-        mask[bit / 8] |= static_cast<std::uint8_t>(0x80U >> (bit % 8));
-    }
-    if (!ipv6) {
-        // The mask as the address lies in memory: loaded and and-ed in the same order.
-        std::uint32_t word = 0;
-        std::memcpy(&word, mask.data(), sizeof word);
-        program.emit(load(BPF_W, r1, r10, key_at));
-        program.emit(insn(BPF_ALU | BPF_AND | BPF_K, r1, 0, 0, static_cast<std::int32_t>(word)));
-        program.emit(store(BPF_W, r10, key_at, r1));
-        return;
-    }
-    for (std::int16_t half = 0; half < 16; half += 8) {
-        std::uint64_t word = 0;
-        std::memcpy(&word, mask.data() + half, sizeof word);
-        if (word == ~std::uint64_t{0}) {
-            continue;
-        }
-        const auto at = static_cast<std::int16_t>(key_at + half);
-        program.emit(load(BPF_DW, r1, r10, at));
-        load_constant(program, r2, word);
-        program.emit(alu_reg(BPF_AND, r1, r2));
-        program.emit(store(BPF_DW, r10, at, r1));
-    }
-}
-
 std::vector<bpf_insn> host_program(BpfHostMap map, const ProgramMaps& maps, BpfHostKey key,
                                    unsigned link_header, const BpfHostFilter& filter = {}) {
     const bool source = key == BpfHostKey::source;
@@ -282,26 +237,22 @@ std::vector<bpf_insn> host_program(BpfHostMap map, const ProgramMaps& maps, BpfH
     }
     emit_frame_dispatch(program);
 
-    // IPv4: total length at 2, source address at 12, destination at 16.
     program.label("v4");
-    emit_header_length(program, l3, 20, 2);
+    emit_ip_header(program, l3, false);
     if (filter.protocol) {
         emit_protocol(program, l3, *filter.protocol, false);
     }
-    program.emit(load(BPF_W, r1, r2, static_cast<std::int16_t>(l3 + (source ? 12 : 16))));
+    program.emit(load(BPF_W, r1, r2, static_cast<std::int16_t>(l3 + ip_address_at(false, source))));
     program.emit(store(BPF_W, r10, key_at, r1));
     if (filter.within) {
         emit_within(program, filter.v4, false); // on the whole address, as nft's rule
     }
-    emit_prefix(program, filter.v4_prefix, false);
+    emit_address_cut(program, key_at, filter.v4_prefix, false);
     emit_count_generations(program, map, maps, false);
 
-    // IPv6: payload length at 4 (the 40-byte header not included), source address at 8,
-    // destination at 24.
-    const auto v6_address = static_cast<std::int16_t>(l3 + (source ? 8 : 24));
+    const auto v6_address = static_cast<std::int16_t>(l3 + ip_address_at(true, source));
     program.label("v6");
-    emit_header_length(program, l3, 40, 4);
-    program.emit(add_imm(r7, 40));
+    emit_ip_header(program, l3, true);
     if (filter.protocol) {
         emit_protocol(program, l3, *filter.protocol, true);
     }
@@ -312,7 +263,7 @@ std::vector<bpf_insn> host_program(BpfHostMap map, const ProgramMaps& maps, BpfH
     if (filter.within) {
         emit_within(program, filter.v6, true);
     }
-    emit_prefix(program, filter.v6_prefix, true);
+    emit_address_cut(program, key_at, filter.v6_prefix, true);
     emit_count_generations(program, map, maps, true);
 
     program.label("out");

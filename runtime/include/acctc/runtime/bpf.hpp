@@ -203,6 +203,19 @@ constexpr int max_extension_headers = 4;
 void emit_ipv6_extension_walk(Assembler& program, std::int16_t l3, const std::string& prefix,
                               const std::string& too_many, const std::string& later_fragment = "");
 
+// The IP header of the family (at l3 of the frame r2 points at, r3 its end) is there, or the
+// packet goes "out" uncounted (the stack drops it before nft's hooks); r7 = the packet's L3
+// length, what nft's counter counts: IPv4's total length, IPv6's payload length and its own 40
+// bytes. Uses r5, r7.
+void emit_ip_header(Assembler& program, std::int16_t l3, bool ipv6);
+
+// Where the family's header holds its source (or destination) address.
+std::int16_t ip_address_at(bool ipv6, bool source);
+
+// The address on the frame at `at` (4 bytes, IPv6 16, as the packet has them) cut to its first
+// `prefix` bits, the bits past them zero, as nft's `& 255.255.255.0`. Uses r1.
+void emit_address_cut(Assembler& program, std::int16_t at, unsigned prefix, bool ipv6);
+
 // After emit_frame_dispatch, the slot of a packet whose IP header is at l3 (BpfPortSlots: TCP's
 // and UDP's destination ports, then one for every other packet: other protocols, fragments past
 // the first, which carry no ports, as nft's `th dport` finds none) in r9, and its L3 length (the
