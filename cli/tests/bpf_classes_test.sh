@@ -79,8 +79,8 @@ traffic() {
     ip netns exec "$lan" ping -n -q -c 2 -i 0.01 2001:db8:2::2 >/dev/null
 }
 
-on_exit() { # the capture or the flood, if the test ends while one runs
-    [[ -z ${capture:-} ]] || kill "$capture" 2>/dev/null
+on_exit() { # the captures or the flood, if the test ends while one runs
+    ((${#captures[@]} == 0)) || kill "${captures[@]}" 2>/dev/null
     [[ -z ${flood:-} ]] || kill "$flood" 2>/dev/null
 }
 capture_start "$wan" eth0 "$work/wire.pcap"

@@ -28,17 +28,14 @@ pins=$(find "$ACCTC_BPF_ROOT/acctc" -name link | wc -l)
 [[ $pins == 2 ]] || fail "$pins pinned links, not 2"
 
 # A capture of what the LAN host sends and receives on the router's lan0.
-ip netns exec "$router" tcpdump -n -i lan0 -w "$work/lan0.pcap" ip or ip6 2>/dev/null &
-capture=$!
-sleep 1
+capture_start "$router" lan0 "$work/lan0.pcap"
 ping_tally() { # NS ARGS...: "transmitted received"
     ip netns exec "$1" ping -n -q "${@:2}" | awk '/transmitted/ { print $1, $4 }'
 }
 read -r tx10 rx10 < <(ping_tally "$lan" -c 3 -i 0.01 -I 198.18.1.10 198.18.2.2)
 read -r tx11 rx11 < <(ping_tally "$lan" -c 5 -i 0.01 -I 198.18.1.11 198.18.2.2)
 read -r tx6 rx6 < <(ping_tally "$lan" -c 4 -i 0.01 -I 2001:db8:1::10 2001:db8:2::2)
-sleep 1
-kill "$capture"; wait "$capture" 2>/dev/null
+capture_stop
 captured() { tcpdump -n -r "$work/lan0.pcap" "$1" 2>/dev/null | wc -l; }
 
 # COUNTER HOST -> "packets bytes" from acctc counters --json.

@@ -35,9 +35,7 @@ ip netns exec "$router" nft list table inet acctc_lan_hosts | grep -q 'lan_hosts
     fail "the example's counter is in the nft table too"
 [[ $(find "$ACCTC_BPF_ROOT/acctc" -name link | wc -l) == 2 ]] || fail "not two pinned links"
 
-ip netns exec "$router" tcpdump -n -i wan0 -w "$work/wan0.pcap" ip or ip6 2>/dev/null &
-capture=$!
-sleep 1
+capture_start "$router" wan0 "$work/wan0.pcap"
 declare -A tx rx
 pings() { # SOURCE TARGET COUNT
     local t r
@@ -52,8 +50,7 @@ all_pings() {
     pings 2001:db8:0:1::10 2001:db8:1000::2 4
 }
 all_pings
-sleep 1
-kill "$capture"; wait "$capture" 2>/dev/null
+capture_stop
 captured() { tcpdump -n -r "$work/wan0.pcap" "$1" 2>/dev/null | wc -l; }
 [[ $(captured "src 198.18.1.10") == "${tx[198.18.1.10]}" && $(captured "dst 198.18.1.11") == "${rx[198.18.1.11]}" &&
     $(captured "src 2001:db8:0:1::10") == "${tx[2001:db8:0:1::10]}" ]] || fail "the capture differs from ping's tally"

@@ -30,8 +30,8 @@ wan4=(198.18.2.2 198.18.2.18 198.18.2.40 198.18.2.130)
 wan6=(2001:db8:2::2 2001:db8:2::18 2001:db8:2::1:7)
 router_addresses "${lan4[@]}" "${lan6[@]}"
 host_addresses "$wan" wan0 "${wan4[@]:1}" "${wan6[@]:1}"
-on_exit() { # the capture or the flood, if the test ends while one runs
-    [[ -z ${capture:-} ]] || kill "$capture" 2>/dev/null
+on_exit() { # the captures or the flood, if the test ends while one runs
+    ((${#captures[@]} == 0)) || kill "${captures[@]}" 2>/dev/null
     [[ -z ${flood:-} ]] || kill "$flood" 2>/dev/null
 }
 

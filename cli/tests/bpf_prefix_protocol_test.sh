@@ -49,7 +49,7 @@ ip netns exec "$wan" socat -u UDP4-RECV:9 /dev/null &
 sink4=$!
 ip netns exec "$wan" socat -u UDP6-RECV:9,ipv6only=1 /dev/null &
 sink6=$!
-on_exit() { kill "$sink4" "$sink6" 2>/dev/null; }
+on_exit() { kill "$sink4" "$sink6" "${captures[@]}" 2>/dev/null; }
 
 cat >"$work/bpfpp.acct" <<'POLICY'
 policy bpfpp
@@ -69,11 +69,8 @@ links=$(find "$ACCTC_BPF_ROOT/acctc" -name link | wc -l)
 # wantotal, both directions in one counter: a second program at wan0's egress, same maps.
 [[ $(find "$ACCTC_BPF_ROOT/acctc" -name link_egress | wc -l) == 1 ]] || fail "wantotal has no egress link"
 
-ip netns exec "$router" tcpdump -n -i lan0 -w "$work/lan0.pcap" ip or ip6 2>/dev/null &
-capture_lan=$!
-ip netns exec "$router" tcpdump -n -i wan0 -w "$work/wan0.pcap" ip or ip6 2>/dev/null &
-capture_wan=$!
-sleep 1
+capture_start "$router" lan0 "$work/lan0.pcap"
+capture_start "$router" wan0 "$work/wan0.pcap"
 # Per LAN address: echo requests sent and replies received, UDP datagrams sent (100 bytes
 # of payload: 128 bytes of IPv4, 148 of IPv6, and their bytes).
 declare -A tx rx udp udp_bytes
@@ -116,8 +113,7 @@ traffic() {
     udp_from 2001:db8:3::10 2; udp_options_from 2001:db8:3::10 2
 }
 traffic
-sleep 1
-kill "$capture_lan" "$capture_wan"; wait "$capture_lan" "$capture_wan" 2>/dev/null
+capture_stop
 
 # A prefix's tallies: PREFIX KIND (tx rx udp) -> the sum over its addresses.
 prefix_of() { [[ $1 == *:* ]] && echo "${1%::*}::" || echo "${1%.*}.0"; }

@@ -100,12 +100,13 @@ resets_during() { # PROCESS COMMAND...
     sleep 0.5
     total=$((total + $("${@:2}")))
 }
-# A capture of IP packets on a device, from capture_start until capture_stop (a second before and
-# after, for tcpdump to start and the last replies to arrive). Sets capture (its process, until
-# capture_stop: the test's on_exit kills it if the test ends early).
+# A capture of IP packets on a device, from capture_start until capture_stop (a second after,
+# for the last replies to arrive); several may run at once. Adds each tcpdump to captures (the
+# test's on_exit kills them if the test ends early; capture_stop empties it).
+captures=()
 capture_start() { # NAMESPACE DEVICE FILE
     ip netns exec "$1" tcpdump -n -i "$2" -w "$3" ip or ip6 2>"$3.log" &
-    capture=$!
+    captures+=($!)
     # Not before it says it listens (its filter in place): a fixed pause lost packets when loaded.
     local tries
     for ((tries = 0; tries < 100; tries++)); do
@@ -116,9 +117,9 @@ capture_start() { # NAMESPACE DEVICE FILE
 }
 capture_stop() {
     sleep 1
-    kill "$capture"
-    wait "$capture" 2>/dev/null
-    capture=
+    kill "${captures[@]}"
+    wait "${captures[@]}" 2>/dev/null
+    captures=()
 }
 # The IP packets of a capture (Ethernet), one line each:
 # "SOURCE DESTINATION LENGTH FRAGMENT PROTOCOL PORT", LENGTH what nft counts (IPv4's total length,
