@@ -349,15 +349,26 @@ UniqueFd create_map(const MapSpec& spec) {
     return UniqueFd(static_cast<int>(fd));
 }
 
+namespace {
+
+// The first `size` bytes of a map's, program's or link's info (BPF_OBJ_GET_INFO_BY_FD: the
+// kernel fills in what fits).
+void object_info(int fd, void* info, std::uint32_t size) {
+    bpf_attr attr{};
+    attr.info.bpf_fd = static_cast<std::uint32_t>(fd);
+    attr.info.info_len = size;
+    attr.info.info = address(info);
+    if (bpf_call(BPF_OBJ_GET_INFO_BY_FD, attr) < 0) {
+        const int error = errno;
+        throw_bpf_error("read a bpf object's info", error);
+    }
+}
+
+} // namespace
+
 std::uint32_t map_entries(int map_fd) {
     bpf_map_info info{};
-    bpf_attr attr{};
-    attr.info.bpf_fd = static_cast<std::uint32_t>(map_fd);
-    attr.info.info_len = sizeof info;
-    attr.info.info = reinterpret_cast<std::uint64_t>(&info);
-    if (bpf_call(BPF_OBJ_GET_INFO_BY_FD, attr) != 0) {
-        throw_bpf_error("bpf map info", errno);
-    }
+    object_info(map_fd, &info, sizeof info);
     return info.max_entries;
 }
 
@@ -417,14 +428,7 @@ void update_link(int link_fd, int program_fd) {
 
 UniqueFd link_program(int link_fd) {
     bpf_link_info info{};
-    bpf_attr attr{};
-    attr.info.bpf_fd = static_cast<std::uint32_t>(link_fd);
-    attr.info.info_len = sizeof info;
-    attr.info.info = address(&info);
-    if (bpf_call(BPF_OBJ_GET_INFO_BY_FD, attr) < 0) {
-        const int error = errno;
-        throw_bpf_error("read a bpf link's info", error);
-    }
+    object_info(link_fd, &info, sizeof info);
     bpf_attr by_id{};
     by_id.prog_id = info.prog_id;
     const long fd = bpf_call(BPF_PROG_GET_FD_BY_ID, by_id);
@@ -433,6 +437,16 @@ UniqueFd link_program(int link_fd) {
         throw_bpf_error("open the program of a bpf link", error);
     }
     return UniqueFd(static_cast<int>(fd));
+}
+
+std::uint32_t object_id(int fd) {
+    // The info of a map, a program and a link all begin with the type and the id.
+    struct {
+        std::uint32_t type;
+        std::uint32_t id;
+    } info{};
+    object_info(fd, &info, sizeof info);
+    return info.id;
 }
 
 UniqueFd pass_program(const std::string& name) {

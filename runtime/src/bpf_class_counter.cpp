@@ -198,26 +198,18 @@ UniqueFd BpfClassCounter::program(const BpfClassLookup& lookup, unsigned link_he
         "acctc_classes");
 }
 
-BpfSlotOwners BpfSlotOwners::pinned(const std::filesystem::path& dir) {
-    BpfSlotOwners out;
-    out.map_ =
-        open_or_create(dir / "owners",
-                       {BPF_MAP_TYPE_ARRAY, 4, 4, static_cast<std::uint32_t>(BpfPortSlots::count),
-                        BPF_F_MMAPABLE, "acctc_owners"},
-                       true);
-    out.mapped_ = MappedArray(out.map_.get(), page_rounded(BpfPortSlots::count * owner_stride));
-    return out;
-}
-
-void BpfSlotOwners::set(const std::vector<std::uint32_t>& owners) {
+UniqueFd bpf_slot_owners(const std::vector<std::uint32_t>& owners, BpfClassLookup& lookup) {
     if (owners.size() != BpfPortSlots::count) {
         throw RuntimeError(ErrorKind::rejected, "internal: a slot owner list of the wrong size");
     }
-    // Each slot is one aligned 32-bit store: a packet reads its old owner or its new one.
-    std::uint8_t* slots = mapped_.data();
+    UniqueFd map = create_map({BPF_MAP_TYPE_ARRAY, 4, 4, static_cast<std::uint32_t>(owners.size()),
+                               BPF_F_MMAPABLE, "acctc_owners"});
+    const MappedArray mapped(map.get(), page_rounded(owners.size() * owner_stride));
     for (std::size_t slot = 0; slot < owners.size(); ++slot) {
-        *reinterpret_cast<volatile std::uint32_t*>(slots + slot * owner_stride) = owners[slot];
+        std::memcpy(mapped.data() + slot * owner_stride, &owners[slot], sizeof owners[slot]);
     }
+    lookup.owners = map.get();
+    return map;
 }
 
 UniqueFd bpf_prefix_owners(const std::vector<std::pair<BpfPrefix, std::uint32_t>>& owners,

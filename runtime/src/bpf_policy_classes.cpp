@@ -126,8 +126,7 @@ Info indexed(const BpfClassifyPlan& plan, const std::optional<Info>& old,
             ++next;
         }
         if (next >= BpfClassCounter::capacity) {
-            throw RuntimeError(ErrorKind::rejected,
-                               "classification " + plan.classify + ": too many classes for BPF");
+            throw RuntimeError(ErrorKind::rejected, "too many classes for BPF");
         }
         const auto start = carried.find(cls.counter);
         starts[next] = start == carried.end() ? BpfClassCounts{} : start->second;
@@ -163,17 +162,13 @@ std::vector<std::uint32_t> slot_owners(const BpfClassifyPlan& plan, const Info& 
     return owners;
 }
 
-// Where the program finds a class: the slot owners pinned in `dir`, written anew (ports), or a
-// new map of the plan's prefixes (addresses). `held` keeps the owners' map open until the
-// program holds it.
-BpfClassLookup lookup_of(const fs::path& dir, const BpfClassifyPlan& plan, const Info& info,
-                         UniqueFd& held) {
+// Where the program finds a class: a new array of slot owners (ports) or a new map of the
+// plan's prefixes (addresses), which `held` keeps open until the program holds it.
+BpfClassLookup lookup_of(const BpfClassifyPlan& plan, const Info& info, UniqueFd& held) {
     BpfClassLookup lookup;
     lookup.key = plan.key;
     if (plan.key == BpfKey::destination_port) {
-        BpfSlotOwners::pinned(dir).set(slot_owners(plan, info));
-        held = bpf::pinned(dir / "owners");
-        lookup.owners = held.get();
+        held = bpf_slot_owners(slot_owners(plan, info), lookup);
         return lookup;
     }
     std::vector<std::pair<BpfPrefix, std::uint32_t>> prefixes;
@@ -189,56 +184,45 @@ BpfClassLookup lookup_of(const fs::path& dir, const BpfClassifyPlan& plan, const
     return lookup;
 }
 
-// Counts one planned classification in `dir`; returns whether the directory is new.
-bool apply_classify(const fs::path& dir, const BpfClassifyPlan& plan,
+// Counts one planned classification in `dir` (made where missing).
+void apply_classify(const fs::path& dir, const BpfClassifyPlan& plan,
                     const std::map<std::string, BpfClassCounts>& carried) {
     const unsigned header = bpf_link_header(plan.device, "classes");
-    const bool created = !fs::exists(dir);
-    try {
-        fs::create_directories(dir);
-        BpfClassCounter counter = BpfClassCounter::pinned(dir, true);
-        const auto old = read_info(dir);
-        const Info info = indexed(plan, old, carried, counter);
-        write_info(dir, info);
-        UniqueFd owners;
-        const BpfClassLookup lookup = lookup_of(dir, plan, info, owners);
-        const UniqueFd program = counter.program(lookup, header, plan.forwarded_only);
-        if (fs::exists(dir / "link") && old && old->layout == info.layout) {
-            bpf::update_link(bpf::pinned(dir / "link").get(), program.get());
-        } else {
-            // Another device or hook: the new link first, then the old one goes.
-            const UniqueFd link =
-                bpf::attach_tcx(program.get(), bpf_device_index(plan.device, "classes"),
-                                plan.hook == BpfHook::ingress);
-            std::error_code ignored;
-            fs::remove(dir / "link+new", ignored);
-            bpf::pin(link.get(), dir / "link+new");
-            fs::rename(dir / "link+new", dir / "link");
-        }
-        if (plan.key != BpfKey::destination_port) {
-            std::error_code ignored;
-            fs::remove(dir / "owners", ignored); // slot owners no program reads now
-        }
-    } catch (...) {
-        if (created) {
-            unpin(dir);
-        }
-        throw;
+    fs::create_directories(dir);
+    BpfClassCounter counter = BpfClassCounter::pinned(dir, true);
+    const auto old = read_info(dir);
+    const Info info = indexed(plan, old, carried, counter);
+    write_info(dir, info);
+    UniqueFd owners;
+    const BpfClassLookup lookup = lookup_of(plan, info, owners);
+    const UniqueFd program = counter.program(lookup, header, plan.forwarded_only);
+    if (fs::exists(dir / "link") && old && old->layout == info.layout) {
+        bpf::update_link(bpf::pinned(dir / "link").get(), program.get());
+    } else {
+        // Another device or hook: the new link first, then the old one counts nothing
+        // (PolicyPins::apply_each).
+        const UniqueFd link = bpf::attach_tcx(
+            program.get(), bpf_device_index(plan.device, "classes"), plan.hook == BpfHook::ingress);
+        std::error_code ignored;
+        fs::remove(dir / "link+new", ignored);
+        bpf::pin(link.get(), dir / "link+new");
+        fs::rename(dir / "link+new", dir / "link");
     }
-    return created;
+    std::error_code ignored;
+    fs::remove(dir / "owners", ignored); // the slot owners an earlier version pinned
 }
 
 } // namespace
 
-void apply_bpf_classes(const std::string& policy, const std::vector<BpfClassifyPlan>& plan,
-                       const std::map<std::string, BpfClassCounts>& carried) {
+AppliedPins apply_bpf_classes(const std::string& policy, const std::vector<BpfClassifyPlan>& plan,
+                              const std::map<std::string, BpfClassCounts>& carried) {
     std::vector<std::string> names;
     for (const auto& classify : plan) {
         names.push_back(classify.classify);
     }
-    pins_of(policy).apply_each(names, [&](const fs::path& dir, std::size_t i) {
-        return apply_classify(dir, plan[i], carried);
-    });
+    return pins_of(policy).apply_each(
+        names, "classification",
+        [&](const fs::path& dir, std::size_t i) { apply_classify(dir, plan[i], carried); });
 }
 
 TakenClasses take_bpf_classes(const std::string& policy, const std::vector<BpfClassifyPlan>& plan) {

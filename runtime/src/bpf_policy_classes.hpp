@@ -20,11 +20,12 @@ namespace acctc::runtime {
 // Counts the plan's classifications (in the calling thread's network namespace). A class
 // already counted here keeps its counts, whatever ports it now owns; a new one starts with its
 // `carried` counts (what nft counted for it until now: by counter name), else at zero. The
-// program is replaced in place (or attached to another device: the new one first). On failure
-// what this call created is removed again. Classifications no longer planned stay until
+// program is replaced in place (or attached to another device: the new one first). The
+// AppliedPins put back what was there, should this call or the commit that goes with it fail
+// (finish() once it went through). Classifications no longer planned stay until
 // take_bpf_classes.
-void apply_bpf_classes(const std::string& policy, const std::vector<BpfClassifyPlan>& plan,
-                       const std::map<std::string, BpfClassCounts>& carried = {});
+AppliedPins apply_bpf_classes(const std::string& policy, const std::vector<BpfClassifyPlan>& plan,
+                              const std::map<std::string, BpfClassCounts>& carried = {});
 
 // Stops the policy's classifications that `plan` no longer counts in BPF (their programs count
 // nothing from now on) and returns what each class held, every packet until then included,

@@ -99,22 +99,23 @@ std::optional<Info> read_info(const fs::path& dir) {
     return decoded(std::string(text, ::strnlen(text, info_size)));
 }
 
+// A new map pinned over the old one: an apply that fails puts the old one back
+// (PolicyPins::apply_each).
 void write_info(const fs::path& dir, const Info& info) {
     const std::string text = encoded(info);
     if (text.size() >= info_size) {
         throw RuntimeError(ErrorKind::rejected, "bpf counter description too long: " + text);
     }
-    UniqueFd map;
-    if (fs::exists(dir / "info")) {
-        map = bpf::pinned(dir / "info");
-    } else {
-        map = bpf::create_map({BPF_MAP_TYPE_ARRAY, 4, info_size, 1, 0, "acctc_info"});
-        bpf::pin(map.get(), dir / "info");
-    }
+    const UniqueFd map = bpf::create_map({BPF_MAP_TYPE_ARRAY, 4, info_size, 1, 0, "acctc_info"});
     std::vector<char> value(info_size, 0);
     std::memcpy(value.data(), text.data(), text.size());
     const std::uint32_t key = 0;
     bpf::update_element(map.get(), &key, value.data());
+    const fs::path staged = dir / "info+new";
+    std::error_code ignored;
+    fs::remove(staged, ignored);
+    bpf::pin(map.get(), staged);
+    fs::rename(staged, dir / "info");
 }
 
 // The policy's host counters' pins: <policy>/ (bpf_policy_pins.hpp).
@@ -130,8 +131,8 @@ BpfHostKey key_of(BpfAddress key) {
 constexpr const char* egress_link = "link_egress";
 
 // Counts one planned counter in `dir`, a new one starting from `carried` (what nft's sets
-// held); returns whether the directory is new.
-bool apply_counter(const fs::path& dir, const BpfHostCounterPlan& counter,
+// held).
+void apply_counter(const fs::path& dir, const BpfHostCounterPlan& counter,
                    const BpfHostCounts* carried) {
     const std::string layout = layout_of(counter);
     const unsigned header = bpf_link_header(counter.device, "per host");
@@ -143,48 +144,40 @@ bool apply_counter(const fs::path& dir, const BpfHostCounterPlan& counter,
         carried = &*relaid;
     }
     const bool created = !fs::exists(dir);
-    try {
-        fs::create_directories(dir);
-        const auto program = [&](BpfAddress key, BpfHook hook) {
-            return BpfHostCounter::pinned(dir, counter.size, key_of(key), true, header,
-                                          {counter.within,
-                                           hook == BpfHook::egress && counter.forwarded_only,
-                                           counter.within_v4, counter.within_v6, counter.v4_prefix,
-                                           counter.v6_prefix, counter.protocol});
-        };
-        BpfHostCounter counting = program(counter.key, counter.hook);
-        if (created && carried != nullptr) {
-            // Before the program counts there; hosts of another prefix summed into this one's.
-            counting.carry(to_prefixes(*carried, counter.v4_prefix, counter.v6_prefix));
-        }
-        write_info(dir, {layout, counter.comment, counter.overflow_comment});
-        const int device = bpf_device_index(counter.device, "per host");
-        counting.attach_pinned(dir / "link", device, counter.hook == BpfHook::ingress);
-        if (counter.egress_key) { // the other direction, in the same maps
-            program(*counter.egress_key, BpfHook::egress)
-                .attach_pinned(dir / egress_link, device, false);
-        }
-    } catch (...) {
-        if (created) {
-            unpin(dir);
-        }
-        throw;
+    fs::create_directories(dir);
+    const auto program = [&](BpfAddress key, BpfHook hook) {
+        return BpfHostCounter::pinned(
+            dir, counter.size, key_of(key), true, header,
+            {counter.within, hook == BpfHook::egress && counter.forwarded_only, counter.within_v4,
+             counter.within_v6, counter.v4_prefix, counter.v6_prefix, counter.protocol});
+    };
+    BpfHostCounter counting = program(counter.key, counter.hook);
+    if (created && carried != nullptr) {
+        // Before the program counts there; hosts of another prefix summed into this one's.
+        counting.carry(to_prefixes(*carried, counter.v4_prefix, counter.v6_prefix));
     }
-    return created;
+    write_info(dir, {layout, counter.comment, counter.overflow_comment});
+    const int device = bpf_device_index(counter.device, "per host");
+    counting.attach_pinned(dir / "link", device, counter.hook == BpfHook::ingress);
+    if (counter.egress_key) { // the other direction, in the same maps
+        program(*counter.egress_key, BpfHook::egress)
+            .attach_pinned(dir / egress_link, device, false);
+    }
 }
 
 } // namespace
 
-void apply_bpf_hosts(const std::string& policy, const std::vector<BpfHostCounterPlan>& plan,
-                     const std::map<std::string, BpfHostCounts>& carried) {
+AppliedPins apply_bpf_hosts(const std::string& policy, const std::vector<BpfHostCounterPlan>& plan,
+                            const std::map<std::string, BpfHostCounts>& carried) {
     std::vector<std::string> names;
     for (const auto& counter : plan) {
         names.push_back(counter.counter);
     }
-    pins_of(policy).apply_each(names, [&](const fs::path& dir, std::size_t i) {
-        const auto start = carried.find(plan[i].counter);
-        return apply_counter(dir, plan[i], start == carried.end() ? nullptr : &start->second);
-    });
+    return pins_of(policy).apply_each(
+        names, "per-host counter", [&](const fs::path& dir, std::size_t i) {
+            const auto start = carried.find(plan[i].counter);
+            apply_counter(dir, plan[i], start == carried.end() ? nullptr : &start->second);
+        });
 }
 
 TakenHosts take_bpf_hosts(const std::string& policy, const std::vector<BpfHostCounterPlan>& plan) {
@@ -204,10 +197,6 @@ TakenHosts take_bpf_hosts(const std::string& policy, const std::vector<BpfHostCo
 
 void remove_bpf_hosts(const std::string& policy) {
     pins_of(policy).remove();
-}
-
-bool has_bpf_hosts(const std::string& policy) {
-    return pins_of(policy).exists();
 }
 
 BpfHostReadings read_bpf_hosts(const std::string& policy, bool reset) {

@@ -21,11 +21,11 @@ namespace acctc::runtime {
 // Counts the plan's counters (in the calling thread's network namespace): a counter whose
 // device, hook, key and size are unchanged keeps its maps and counts and gets the new program
 // through its pinned link; another layout gets new maps that start with the old ones' counts;
-// a new counter starts with its `carried` counts (what nft's sets held: bpf_nft_carry.hpp). On
-// failure, what this call created is removed again. Counters no longer planned stay until
-// take_bpf_hosts.
-void apply_bpf_hosts(const std::string& policy, const std::vector<BpfHostCounterPlan>& plan,
-                     const std::map<std::string, BpfHostCounts>& carried = {});
+// a new counter starts with its `carried` counts (what nft's sets held: bpf_nft_carry.hpp). The
+// AppliedPins put back what was there, should this call or the commit that goes with it fail
+// (finish() once it went through). Counters no longer planned stay until take_bpf_hosts.
+AppliedPins apply_bpf_hosts(const std::string& policy, const std::vector<BpfHostCounterPlan>& plan,
+                            const std::map<std::string, BpfHostCounts>& carried = {});
 
 // Stops the policy's counters that `plan` no longer counts in BPF (their programs count nothing
 // from now on) and returns what each held, every packet until then included (for the nft sets
@@ -39,9 +39,6 @@ TakenHosts take_bpf_hosts(const std::string& policy, const std::vector<BpfHostCo
 
 // Unpins everything of the policy: the programs detach, the maps go with their last reference.
 void remove_bpf_hosts(const std::string& policy);
-
-// Whether the policy has BPF per-host counters here.
-bool has_bpf_hosts(const std::string& policy);
 
 struct BpfHostReadings {
     std::vector<KernelHostSet> sets;       // as the nft host sets read: <counter>_hosts_v4/_v6

@@ -44,30 +44,37 @@ std::vector<fs::path> PolicyPins::entries() const {
     return out;
 }
 
-void PolicyPins::apply_each(const std::vector<std::string>& names,
-                            const std::function<bool(const fs::path&, std::size_t)>& apply) const {
+AppliedPins
+PolicyPins::apply_each(const std::vector<std::string>& names, const std::string& noun,
+                       const std::function<void(const fs::path&, std::size_t)>& apply) const {
     remove_stale_pins();
+    AppliedPins applied;
     if (names.empty()) {
-        return; // what is no longer planned goes in take_others
+        return applied; // what is no longer planned goes in take_others
+    }
+    if (!exists()) {
+        applied.all_ = *this;
     }
     const fs::path here = dir(true);
-    std::vector<fs::path> created;
-    try {
-        for (std::size_t i = 0; i < names.size(); ++i) {
-            if (apply(here / names[i], i)) {
-                created.push_back(here / names[i]);
-            }
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        const fs::path path = here / names[i];
+        const bool existed = fs::exists(path);
+        if (existed) {
+            applied.before_.push_back(AppliedPins::snapshot(path));
+        } else {
+            applied.created_.push_back(path);
         }
-    } catch (...) {
-        for (const auto& path : created) {
-            unpin(path);
+        try {
+            apply(path, i);
+        } catch (const RuntimeError& error) {
+            throw RuntimeError(error.kind(), noun + " " + names[i] + ": " + error.what());
         }
-        if (entries().empty()) {
-            remove();
+        if (existed) {
+            AppliedPins::suspend_replaced(applied.before_.back());
         }
-        throw;
     }
     bpf::record_pins(policy_ + record_, here);
+    return applied;
 }
 
 TakenPins PolicyPins::take_others(const std::vector<std::string>& keep,
@@ -125,7 +132,7 @@ TakenPins::~TakenPins() {
 }
 
 void TakenPins::resume() noexcept {
-    for (const Suspended& link : suspended_) {
+    for (const SuspendedLink& link : suspended_) {
         try {
             bpf::update_link(link.link.get(), link.program.get());
         } catch (const std::exception&) {
@@ -145,6 +152,125 @@ void TakenPins::finish() {
         all_->remove();
         all_.reset();
     }
+}
+
+AppliedPins::Before AppliedPins::snapshot(const fs::path& dir) {
+    Before before{dir, {}, {}};
+    for (const auto& entry : fs::directory_iterator(dir)) {
+        if (entry.is_directory()) {
+            continue;
+        }
+        const std::string name = entry.path().filename().string();
+        UniqueFd object = bpf::pinned(entry.path());
+        const std::uint32_t id = bpf::object_id(object.get());
+        if (name.rfind("link", 0) == 0) {
+            before.links.push_back({bpf::pinned(entry.path()), bpf::link_program(object.get())});
+        }
+        before.pins.push_back({name, std::move(object), id});
+    }
+    return before;
+}
+
+namespace {
+
+// The id of what `path` pins, 0 where nothing is pinned there.
+std::uint32_t pinned_id(const fs::path& path) {
+    if (!fs::exists(path)) {
+        return 0;
+    }
+    return bpf::object_id(bpf::pinned(path).get());
+}
+
+} // namespace
+
+void AppliedPins::suspend_replaced(const Before& before) {
+    for (const SuspendedLink& link : before.links) {
+        const auto pin = std::find_if(before.pins.begin(), before.pins.end(), [&](const Pin& p) {
+            return p.id == bpf::object_id(link.link.get());
+        });
+        if (pin != before.pins.end() && pinned_id(before.dir / pin->name) != pin->id) {
+            bpf::update_link(link.link.get(), bpf::pass_program("acctc_replaced").get());
+        }
+    }
+}
+
+void AppliedPins::put_back(const Before& before) {
+    fs::create_directories(before.dir);
+    const auto had = [&](const std::string& name) {
+        return std::any_of(before.pins.begin(), before.pins.end(),
+                           [&](const Pin& pin) { return pin.name == name; });
+    };
+    for (const auto& entry : fs::directory_iterator(before.dir)) {
+        const std::string name = entry.path().filename().string();
+        if (!had(name)) {
+            unpin(entry.path()); // what the apply added (a new link detaches with its pin)
+        }
+    }
+    for (const Pin& pin : before.pins) {
+        const fs::path path = before.dir / pin.name;
+        if (pinned_id(path) != pin.id) {
+            const fs::path staged = before.dir / (pin.name + "+old");
+            std::error_code ignored;
+            fs::remove(staged, ignored);
+            bpf::pin(pin.object.get(), staged);
+            fs::rename(staged, path);
+        }
+    }
+    for (const SuspendedLink& link : before.links) {
+        try {
+            const UniqueFd running = bpf::link_program(link.link.get());
+            if (bpf::object_id(running.get()) != bpf::object_id(link.program.get())) {
+                bpf::update_link(link.link.get(), link.program.get());
+            }
+        } catch (const RuntimeError&) {
+            // Its device went: it counts nothing wherever it is pinned.
+        }
+    }
+}
+
+AppliedPins::AppliedPins(AppliedPins&& other) noexcept
+    : before_(std::exchange(other.before_, {})), created_(std::exchange(other.created_, {})),
+      all_(std::exchange(other.all_, std::nullopt)) {}
+
+AppliedPins& AppliedPins::operator=(AppliedPins&& other) noexcept {
+    if (this != &other) {
+        restore();
+        before_ = std::exchange(other.before_, {});
+        created_ = std::exchange(other.created_, {});
+        all_ = std::exchange(other.all_, std::nullopt);
+    }
+    return *this;
+}
+
+AppliedPins::~AppliedPins() {
+    restore();
+}
+
+void AppliedPins::restore() noexcept {
+    for (const auto& path : created_) {
+        unpin(path);
+    }
+    for (const Before& before : before_) {
+        try {
+            put_back(before);
+        } catch (const std::exception&) {
+            // Left as the apply made it; the next apply replaces it.
+        }
+    }
+    if (all_) {
+        try {
+            all_->remove();
+        } catch (const std::exception&) {
+            // Left pinned; the next apply or remove takes it.
+        }
+    }
+    finish();
+}
+
+void AppliedPins::finish() {
+    before_.clear();
+    created_.clear();
+    all_.reset();
 }
 
 void PolicyPins::remove() const {

@@ -7,6 +7,7 @@
 #include "acctc/unique_fd.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -15,6 +16,7 @@
 
 namespace acctc::runtime {
 
+class AppliedPins;
 class TakenPins;
 
 class PolicyPins {
@@ -30,12 +32,13 @@ class PolicyPins {
     // Its subdirectories, sorted; none where it does not exist.
     std::vector<std::filesystem::path> entries() const;
 
-    // Applies each of `names` in its subdirectory: `apply(path, i)` returns whether it made the
-    // directory. On failure what this call made is unpinned again (everything, when nothing is
-    // left) and the error goes on; else the pins are recorded.
-    void
-    apply_each(const std::vector<std::string>& names,
-               const std::function<bool(const std::filesystem::path&, std::size_t)>& apply) const;
+    // Applies each of `names` in its subdirectory: `apply(path, i)` makes it or changes it in
+    // place. What was pinned there before is held by the AppliedPins: finish() once what goes
+    // with the change is committed; should this call or that commit fail, they put it back.
+    // The pins are recorded. An error names the one that failed after `noun`.
+    AppliedPins
+    apply_each(const std::vector<std::string>& names, const std::string& noun,
+               const std::function<void(const std::filesystem::path&, std::size_t)>& apply) const;
     // Each subdirectory not named in `keep` has its links (pins named link...) switched to a
     // program that counts nothing, and once no packet still runs the old ones, is handed to
     // `take` (which reads its counts). The TakenPins unpin them (and with nothing kept the
@@ -52,6 +55,11 @@ class PolicyPins {
     std::string policy_;
     std::string suffix_;
     std::string record_;
+};
+
+struct SuspendedLink {
+    UniqueFd link;
+    UniqueFd program; // the link's own, to run again
 };
 
 // What PolicyPins::take_others took: directories still pinned whose links run a program that
@@ -71,13 +79,48 @@ class TakenPins {
   private:
     friend class PolicyPins;
     void resume() noexcept;
-    struct Suspended {
-        UniqueFd link;
-        UniqueFd program; // the link's own, to run again
-    };
-    std::vector<Suspended> suspended_;
+    std::vector<SuspendedLink> suspended_;
     std::vector<std::filesystem::path> dirs_;
     std::optional<PolicyPins> all_; // removed whole by finish(), when nothing is kept
+};
+
+// What PolicyPins::apply_each changed, and what was pinned before. finish() lets the old go:
+// maps no pin names any more are freed, links no pin names any more detach. Destroyed
+// unfinished (the apply or the commit that goes with it failed), every directory is as it was:
+// one the apply made is unpinned; in another each name pins its old object again (the apply's
+// new ones go, an old link with them), and each link runs its old program again. The counts
+// stay those of the maps, which apply in place: only the packets in between count otherwise.
+class AppliedPins {
+  public:
+    AppliedPins() = default;
+    AppliedPins(AppliedPins&& other) noexcept;
+    AppliedPins& operator=(AppliedPins&& other) noexcept; // what this held is put back first
+    AppliedPins(const AppliedPins&) = delete;
+    AppliedPins& operator=(const AppliedPins&) = delete;
+    ~AppliedPins();
+    void finish();
+
+  private:
+    friend class PolicyPins;
+    struct Pin {
+        std::string name;
+        UniqueFd object;
+        std::uint32_t id = 0;
+    };
+    struct Before {
+        std::filesystem::path dir;
+        std::vector<Pin> pins;
+        std::vector<SuspendedLink> links; // each link pinned, with the program it ran
+    };
+    static Before snapshot(const std::filesystem::path& dir);
+    // After the apply: an old link whose name now pins another counts nothing meanwhile (both
+    // may see a packet, and count it in the same maps).
+    static void suspend_replaced(const Before& before);
+    static void put_back(const Before& before);
+    void restore() noexcept;
+    std::vector<Before> before_;
+    std::vector<std::filesystem::path> created_;
+    std::optional<PolicyPins> all_; // removed whole, when the apply made the policy's directory
 };
 
 // Unpins a directory of pins: its links detach (once no descriptor holds them), its maps go.

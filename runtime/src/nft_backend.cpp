@@ -306,10 +306,10 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     if (unfinished) {
         delete_new_table(netlink_, table);
     }
-    // Per-host counters in BPF first (bpf_policy_hosts.hpp); undone if the table fails. One
-    // that counted in the table's sets until now starts with their hosts and counts: read
-    // before its program attaches, dropped with the sets in the commit (bpf_nft_carry.hpp).
-    const bool bpf_before = has_bpf_hosts(policy.policy_name);
+    // Per-host counters in BPF first (bpf_policy_hosts.hpp); put back as they were if the table
+    // fails. One that counted in the table's sets until now starts with their hosts and counts:
+    // read before its program attaches, dropped with the sets in the commit (bpf_nft_carry.hpp).
+    std::vector<AppliedPins> bpf_applied;
     std::vector<std::string> into_bpf;
     if (!dry_run && !policy.bpf_hosts.empty() && table_exists(netlink_, table)) {
         const auto in_sets = commented_sets(netlink_, table, is_host_set_comment);
@@ -322,8 +322,8 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
         }
     }
     if (!dry_run) {
-        apply_bpf_hosts(policy.policy_name, policy.bpf_hosts,
-                        nft_hosts_for_bpf(netlink_, table, into_bpf));
+        bpf_applied.push_back(apply_bpf_hosts(policy.policy_name, policy.bpf_hosts,
+                                              nft_hosts_for_bpf(netlink_, table, into_bpf)));
     }
     // Classifications in BPF likewise (bpf_policy_classes.hpp): one that nft's rules counted
     // until now starts with its classes' counts, read before its program attaches.
@@ -356,13 +356,13 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
                 }
             }
         }
-        apply_bpf_classes(policy.policy_name, policy.bpf_classes, carried);
+        bpf_applied.push_back(apply_bpf_classes(policy.policy_name, policy.bpf_classes, carried));
     }
     const std::vector<std::string> created_quotas =
         dry_run ? std::vector<std::string>{}
                 : wire_quotas_to_create(netlink_, table, policy.bpf_wire);
-    try {
-        ApplyReport report = apply_table(policy, dry_run);
+    {
+        ApplyReport report = apply_table(policy, dry_run, bpf_applied);
         report.unfinished_replaced = unfinished;
         for (const auto& counter : policy.bpf_hosts) {
             report.pinned_counters.push_back(counter.counter);
@@ -392,18 +392,11 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
             settle_wire_quotas(netlink_, policy.policy_name, created_quotas);
         }
         return report;
-    } catch (...) {
-        if (!dry_run && !bpf_before) {
-            remove_bpf_hosts(policy.policy_name);
-        }
-        if (!dry_run && classes_before.empty()) {
-            remove_bpf_classes(policy.policy_name);
-        }
-        throw;
     }
 }
 
-ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) {
+ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run,
+                                    std::vector<AppliedPins>& bpf_applied) {
     const std::string& table = policy.table_name;
     auto inventory = read_inventory(netlink_, table);
     // Carry sets hold data, not definition: no plan of the reload touches them (the carry step
@@ -682,6 +675,9 @@ ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run) 
         }
     }
     for (TakenPins& pins : taken_pins) {
+        pins.finish();
+    }
+    for (AppliedPins& pins : bpf_applied) {
         pins.finish();
     }
     const bool chains_recreated = !attempts[attempt].keep_chains;

@@ -4,7 +4,10 @@
 
 #include "acctc/runtime/backend.hpp"
 #include "acctc/runtime/netns.hpp"
+#include "bpf_policy_pins.hpp"
 #include "nft_netlink.hpp"
+
+#include <vector>
 
 namespace acctc::runtime {
 
@@ -20,8 +23,10 @@ class NftBackend final : public Backend {
     std::string planned_ruleset(const CompiledPolicy& policy) override;
 
   private:
-    // apply() of the nft table, once the BPF per-host counters are in place.
-    ApplyReport apply_table(const CompiledPolicy& policy, bool dry_run);
+    // apply() of the nft table, once the BPF per-host counters and classes are in place: their
+    // `bpf_applied` pins are finished once its commit went through (else put back as they were).
+    ApplyReport apply_table(const CompiledPolicy& policy, bool dry_run,
+                            std::vector<AppliedPins>& bpf_applied);
     // Throws ErrorKind::unknown_table unless the policy's table exists here.
     void require_table(const std::string& policy, const std::string& table);
     // Runs nft text as one transaction; on failure throws with the policy lines that caused it.

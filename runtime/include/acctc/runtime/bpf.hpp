@@ -63,6 +63,9 @@ void update_link(int link_fd, int program_fd);
 // The program a link runs now, as a descriptor of its own (the link's info names its id).
 UniqueFd link_program(int link_fd);
 
+// The kernel's id of a map, program or link: two descriptors of one object give the same.
+std::uint32_t object_id(int fd);
+
 // A program that counts nothing and passes every packet on (TCX_NEXT), as if none were there.
 UniqueFd pass_program(const std::string& name);
 

@@ -28,7 +28,7 @@ struct BpfClassCounts {
     std::uint64_t bytes = 0;
 };
 
-// Where a program finds a packet's class: by its port slot in a BpfSlotOwners array, or by the
+// Where a program finds a packet's class: by its port slot in a bpf_slot_owners array, or by the
 // address `key` names among prefixes (bpf_prefix_owners), `otherwise` where none holds the
 // address (0: such packets are not counted).
 struct BpfClassLookup {
@@ -76,20 +76,10 @@ class BpfClassCounter {
     bpf::MappedArray counts_mapped_;
 };
 
-// The class index owning each port slot: the `owners` array of a classification of ports.
-class BpfSlotOwners {
-  public:
-    // The array pinned in `dir`, made and pinned there where missing (every slot 0).
-    static BpfSlotOwners pinned(const std::filesystem::path& dir);
-    int fd() const { return map_.get(); }
-    // The owner of each slot (BpfPortSlots::count entries), written in place: a packet counts
-    // for the old owner or the new one, never for both.
-    void set(const std::vector<std::uint32_t>& owners);
-
-  private:
-    UniqueFd map_;
-    bpf::MappedArray mapped_;
-};
+// The class index owning each port slot (BpfPortSlots::count of them; a classification of
+// ports), in a new array for one program: a reload's program gets its own, so that a packet is
+// looked up in the old owners or the new ones. Sets `lookup`'s owners (the map returned).
+UniqueFd bpf_slot_owners(const std::vector<std::uint32_t>& owners, BpfClassLookup& lookup);
 
 // The prefixes and their class indices (a classification of networks), for one program: a hash
 // table where each family has at most max_hashed_lengths lengths, else a trie. Sets `lookup`'s
