@@ -464,8 +464,11 @@ std::vector<Spec> Emitter::address_atoms(const Condition& c) const {
     return atoms;
 }
 
-// tcp/udp/sctp/dccp take one port or range in their own match; lists (and udplite) go through
-// multiport, 15 ports per match (a range takes two).
+// sctp and dccp take one port or range in their own match; tcp, udp, udplite and lists go
+// through multiport, 15 ports per match (a range takes two). iptables-nft turns the tcp and udp
+// matches into nft's own payload loads, which read a fragment past the first as if it had ports
+// (docs/counting.md, "Ports of fragments"); multiport stays the kernel's xt match, which skips
+// such a fragment, as tcp and udp do under iptables-legacy.
 std::vector<Spec> Emitter::port_atoms(Field field, const IntervalSet& ports, std::uint8_t protocol,
                                       bool negate) const {
     const bool source = field == Field::sport;
@@ -476,7 +479,8 @@ std::vector<Spec> Emitter::port_atoms(Field field, const IntervalSet& ports, std
         s.proto = {false, protocol_text(protocol)};
         return s;
     };
-    if (ports.parts().size() == 1 && protocol != 136) {
+    constexpr std::uint8_t sctp = 132, dccp = 33;
+    if (ports.parts().size() == 1 && (protocol == sctp || protocol == dccp)) {
         const auto& p = ports.parts()[0];
         Spec s = base();
         s.matches.push_back({protocol_text(protocol),

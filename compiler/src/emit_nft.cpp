@@ -339,6 +339,19 @@ std::string statement(const Statement& s, const std::string& port_protocol) {
     return {};
 }
 
+// Put before the first field a rule reads from the transport header: a 3-byte load of it that
+// matches anything but a fragment past the first. The kernel's fast path for 1-, 2- and 4-byte
+// transport loads does not check the fragment offset (before "netfilter: nf_tables: don't
+// allow th access for fragments" reached it there): it reads an IPv4 fragment's data, and an
+// IPv6 one's flow label, as ports or an ICMP type. The slow path, which a 3-byte load takes,
+// finds no transport header in such a fragment (docs/counting.md, "Ports of fragments").
+constexpr const char* first_fragment_guard = "@th,0,24 & 0x0 == 0x0";
+
+bool reads_transport_header(const std::vector<Field>& key) {
+    return std::any_of(key.begin(), key.end(),
+                       [](Field field) { return rules::info(field).transport_header; });
+}
+
 std::string rule_text(const rules::Rule& rule) {
     const std::string port_protocol = port_protocol_of(rule.conditions);
     const bool ports_follow = [&] {
@@ -357,14 +370,21 @@ std::string rule_text(const rules::Rule& rule) {
         return false;
     }();
     std::string out;
-    for (const auto& c : rule.conditions) {
-        // `tcp dport` carries its own protocol dependency.
-        if (ports_follow && !port_protocol.empty() && c.field == Field::l4proto && !c.negate) {
-            continue;
+    bool guarded = false;
+    const auto guard_before = [&](bool transport) {
+        if (transport && !guarded) {
+            out += std::string(first_fragment_guard) + " ";
+            guarded = true;
         }
+    };
+    // The protocol's condition stays before the guard, although `tcp dport` carries the same
+    // dependency: the guard's load is cheaper after the protocol's test.
+    for (const auto& c : rule.conditions) {
+        guard_before(rules::info(c.field).transport_header);
         out += condition(c, ports_follow ? port_protocol : "") + " ";
     }
     for (const auto& s : rule.statements) {
+        guard_before(reads_transport_header(s.key));
         out += statement(s, ports_follow ? port_protocol : "") + " ";
     }
     return out + "comment " + quoted(rule.origin);

@@ -124,10 +124,13 @@ struct FieldInfo {
     unsigned width; // bits of a value; 0 without numbers
     ValueKind value;
     Spelling spelling;
-    const char* nft;       // nft expression; empty when the nft emitter spells it itself
-    unsigned nft_offset;   // subtracted from values for nft (ip6 length excludes the header)
-    bool map_key;          // a classify map may be keyed by it
-    bool needs_protocol;   // as a map key, it depends on an l4proto condition (ports)
+    const char* nft;     // nft expression; empty when the nft emitter spells it itself
+    unsigned nft_offset; // subtracted from values for nft (ip6 length excludes the header)
+    bool map_key;        // a classify map may be keyed by it
+    bool needs_protocol; // as a map key, it depends on an l4proto condition (ports)
+    // Read from the transport header, which a fragment past the first does not carry: such a
+    // fragment must match no condition on it (the nft emitter guards it: emit_nft.cpp).
+    bool transport_header;
     Field other_family;    // the same meaning in the other family (itself if none)
     IptablesForm iptables; // range_option: `-m MODULE OPTION MIN<sep>MAX`
     const char* iptables_module;
@@ -138,34 +141,34 @@ struct FieldInfo {
 // One row per Field, in enum order (checked below).
 inline constexpr FieldInfo field_table[] = {
     // clang-format off
-    {Field::iifname, "iifname", FieldFamily::any, 0, ValueKind::names, Spelling::number, "iifname", 0, false, false, Field::iifname, IptablesForm::interface, "", "", 0},
-    {Field::oifname, "oifname", FieldFamily::any, 0, ValueKind::names, Spelling::number, "oifname", 0, false, false, Field::oifname, IptablesForm::interface, "", "", 0},
-    {Field::nfproto, "nfproto", FieldFamily::any, 8, ValueKind::numbers, Spelling::nfproto, "meta nfproto", 0, false, false, Field::nfproto, IptablesForm::family, "", "", 0},
-    {Field::l4proto, "l4proto", FieldFamily::any, 8, ValueKind::numbers, Spelling::protocol, "meta l4proto", 0, true, false, Field::l4proto, IptablesForm::protocol, "", "", 0},
-    {Field::sport, "sport", FieldFamily::any, 16, ValueKind::numbers, Spelling::number, "th sport", 0, true, true, Field::sport, IptablesForm::port, "", "", 0},
-    {Field::dport, "dport", FieldFamily::any, 16, ValueKind::numbers, Spelling::number, "th dport", 0, true, true, Field::dport, IptablesForm::port, "", "", 0},
-    {Field::ip_saddr, "ip_saddr", FieldFamily::ipv4, 32, ValueKind::numbers, Spelling::address, "ip saddr", 0, true, false, Field::ip6_saddr, IptablesForm::address, "", "", 0},
-    {Field::ip_daddr, "ip_daddr", FieldFamily::ipv4, 32, ValueKind::numbers, Spelling::address, "ip daddr", 0, true, false, Field::ip6_daddr, IptablesForm::address, "", "", 0},
-    {Field::ip6_saddr, "ip6_saddr", FieldFamily::ipv6, 128, ValueKind::numbers, Spelling::address, "ip6 saddr", 0, true, false, Field::ip_saddr, IptablesForm::address, "", "", 0},
-    {Field::ip6_daddr, "ip6_daddr", FieldFamily::ipv6, 128, ValueKind::numbers, Spelling::address, "ip6 daddr", 0, true, false, Field::ip_daddr, IptablesForm::address, "", "", 0},
-    {Field::icmp_type, "icmp_type", FieldFamily::ipv4, 8, ValueKind::numbers, Spelling::icmp_type, "icmp type", 0, true, false, Field::icmp_type, IptablesForm::icmp_type, "", "", 0},
-    {Field::icmpv6_type, "icmpv6_type", FieldFamily::ipv6, 8, ValueKind::numbers, Spelling::icmpv6_type, "icmpv6 type", 0, true, false, Field::icmpv6_type, IptablesForm::icmp_type, "", "", 0},
-    {Field::skuid, "skuid", FieldFamily::any, 32, ValueKind::numbers, Spelling::number, "meta skuid", 0, true, false, Field::skuid, IptablesForm::range_option, "owner", "--uid-owner", '-'},
-    {Field::skgid, "skgid", FieldFamily::any, 32, ValueKind::numbers, Spelling::number, "meta skgid", 0, true, false, Field::skgid, IptablesForm::range_option, "owner", "--gid-owner", '-'},
-    {Field::cgroup, "cgroup", FieldFamily::any, 0, ValueKind::names, Spelling::number, "", 0, false, false, Field::cgroup, IptablesForm::cgroup, "", "", 0},
-    {Field::fragment4, "fragment4", FieldFamily::ipv4, 0, ValueKind::flag, Spelling::number, "ip frag-off & 0x1fff != 0", 0, false, false, Field::fragment6, IptablesForm::fragment4, "", "", 0},
-    {Field::fragment6, "fragment6", FieldFamily::ipv6, 0, ValueKind::flag, Spelling::number, "frag frag-off != 0", 0, false, false, Field::fragment4, IptablesForm::fragment6, "", "", 0},
-    {Field::exthdr, "exthdr", FieldFamily::ipv6, 8, ValueKind::numbers, Spelling::number, "", 0, false, false, Field::exthdr, IptablesForm::exthdr, "", "", 0},
-    {Field::ct_new, "ct_new", FieldFamily::any, 0, ValueKind::flag, Spelling::number, "ct state new", 0, false, false, Field::ct_new, IptablesForm::ct_new, "", "", 0},
-    {Field::ct_mark, "ct_mark", FieldFamily::any, 32, ValueKind::mark, Spelling::number, "", 0, false, false, Field::ct_mark, IptablesForm::connmark, "", "", 0},
-    {Field::ct_orig, "ct_orig", FieldFamily::any, 0, ValueKind::flag, Spelling::number, "ct direction original", 0, false, false, Field::ct_orig, IptablesForm::ctdir, "conntrack", "--ctdir ORIGINAL", 0},
-    {Field::ct_reply, "ct_reply", FieldFamily::any, 0, ValueKind::flag, Spelling::number, "ct direction reply", 0, false, false, Field::ct_reply, IptablesForm::ctdir, "conntrack", "--ctdir REPLY", 0},
-    {Field::to_host, "to_host", FieldFamily::any, 0, ValueKind::flag, Spelling::number, "fib daddr type", 0, false, false, Field::to_host, IptablesForm::fib, "", "", 0},
-    {Field::length4, "length4", FieldFamily::ipv4, 16, ValueKind::numbers, Spelling::number, "ip length", 0, false, false, Field::length6, IptablesForm::range_option, "length", "--length", ':'},
-    {Field::length6, "length6", FieldFamily::ipv6, 16, ValueKind::numbers, Spelling::number, "ip6 length", 40, false, false, Field::length4, IptablesForm::range_option, "length", "--length", ':'},
-    {Field::ether_saddr, "ether_saddr", FieldFamily::any, 48, ValueKind::numbers, Spelling::number, "ether saddr", 0, false, false, Field::ether_saddr, IptablesForm::mac, "", "", 0},
-    {Field::packet_mark, "packet_mark", FieldFamily::any, 32, ValueKind::mark, Spelling::number, "meta mark", 0, false, false, Field::packet_mark, IptablesForm::egress, "", "", 0},
-    {Field::l3proto, "l3proto", FieldFamily::any, 16, ValueKind::numbers, Spelling::number, "meta protocol", 0, false, false, Field::l3proto, IptablesForm::egress, "", "", 0},
+    {Field::iifname, "iifname", FieldFamily::any, 0, ValueKind::names, Spelling::number, "iifname", 0, false, false, false, Field::iifname, IptablesForm::interface, "", "", 0},
+    {Field::oifname, "oifname", FieldFamily::any, 0, ValueKind::names, Spelling::number, "oifname", 0, false, false, false, Field::oifname, IptablesForm::interface, "", "", 0},
+    {Field::nfproto, "nfproto", FieldFamily::any, 8, ValueKind::numbers, Spelling::nfproto, "meta nfproto", 0, false, false, false, Field::nfproto, IptablesForm::family, "", "", 0},
+    {Field::l4proto, "l4proto", FieldFamily::any, 8, ValueKind::numbers, Spelling::protocol, "meta l4proto", 0, true, false, false, Field::l4proto, IptablesForm::protocol, "", "", 0},
+    {Field::sport, "sport", FieldFamily::any, 16, ValueKind::numbers, Spelling::number, "th sport", 0, true, true, true, Field::sport, IptablesForm::port, "", "", 0},
+    {Field::dport, "dport", FieldFamily::any, 16, ValueKind::numbers, Spelling::number, "th dport", 0, true, true, true, Field::dport, IptablesForm::port, "", "", 0},
+    {Field::ip_saddr, "ip_saddr", FieldFamily::ipv4, 32, ValueKind::numbers, Spelling::address, "ip saddr", 0, true, false, false, Field::ip6_saddr, IptablesForm::address, "", "", 0},
+    {Field::ip_daddr, "ip_daddr", FieldFamily::ipv4, 32, ValueKind::numbers, Spelling::address, "ip daddr", 0, true, false, false, Field::ip6_daddr, IptablesForm::address, "", "", 0},
+    {Field::ip6_saddr, "ip6_saddr", FieldFamily::ipv6, 128, ValueKind::numbers, Spelling::address, "ip6 saddr", 0, true, false, false, Field::ip_saddr, IptablesForm::address, "", "", 0},
+    {Field::ip6_daddr, "ip6_daddr", FieldFamily::ipv6, 128, ValueKind::numbers, Spelling::address, "ip6 daddr", 0, true, false, false, Field::ip_daddr, IptablesForm::address, "", "", 0},
+    {Field::icmp_type, "icmp_type", FieldFamily::ipv4, 8, ValueKind::numbers, Spelling::icmp_type, "icmp type", 0, true, false, true, Field::icmp_type, IptablesForm::icmp_type, "", "", 0},
+    {Field::icmpv6_type, "icmpv6_type", FieldFamily::ipv6, 8, ValueKind::numbers, Spelling::icmpv6_type, "icmpv6 type", 0, true, false, true, Field::icmpv6_type, IptablesForm::icmp_type, "", "", 0},
+    {Field::skuid, "skuid", FieldFamily::any, 32, ValueKind::numbers, Spelling::number, "meta skuid", 0, true, false, false, Field::skuid, IptablesForm::range_option, "owner", "--uid-owner", '-'},
+    {Field::skgid, "skgid", FieldFamily::any, 32, ValueKind::numbers, Spelling::number, "meta skgid", 0, true, false, false, Field::skgid, IptablesForm::range_option, "owner", "--gid-owner", '-'},
+    {Field::cgroup, "cgroup", FieldFamily::any, 0, ValueKind::names, Spelling::number, "", 0, false, false, false, Field::cgroup, IptablesForm::cgroup, "", "", 0},
+    {Field::fragment4, "fragment4", FieldFamily::ipv4, 0, ValueKind::flag, Spelling::number, "ip frag-off & 0x1fff != 0", 0, false, false, false, Field::fragment6, IptablesForm::fragment4, "", "", 0},
+    {Field::fragment6, "fragment6", FieldFamily::ipv6, 0, ValueKind::flag, Spelling::number, "frag frag-off != 0", 0, false, false, false, Field::fragment4, IptablesForm::fragment6, "", "", 0},
+    {Field::exthdr, "exthdr", FieldFamily::ipv6, 8, ValueKind::numbers, Spelling::number, "", 0, false, false, false, Field::exthdr, IptablesForm::exthdr, "", "", 0},
+    {Field::ct_new, "ct_new", FieldFamily::any, 0, ValueKind::flag, Spelling::number, "ct state new", 0, false, false, false, Field::ct_new, IptablesForm::ct_new, "", "", 0},
+    {Field::ct_mark, "ct_mark", FieldFamily::any, 32, ValueKind::mark, Spelling::number, "", 0, false, false, false, Field::ct_mark, IptablesForm::connmark, "", "", 0},
+    {Field::ct_orig, "ct_orig", FieldFamily::any, 0, ValueKind::flag, Spelling::number, "ct direction original", 0, false, false, false, Field::ct_orig, IptablesForm::ctdir, "conntrack", "--ctdir ORIGINAL", 0},
+    {Field::ct_reply, "ct_reply", FieldFamily::any, 0, ValueKind::flag, Spelling::number, "ct direction reply", 0, false, false, false, Field::ct_reply, IptablesForm::ctdir, "conntrack", "--ctdir REPLY", 0},
+    {Field::to_host, "to_host", FieldFamily::any, 0, ValueKind::flag, Spelling::number, "fib daddr type", 0, false, false, false, Field::to_host, IptablesForm::fib, "", "", 0},
+    {Field::length4, "length4", FieldFamily::ipv4, 16, ValueKind::numbers, Spelling::number, "ip length", 0, false, false, false, Field::length6, IptablesForm::range_option, "length", "--length", ':'},
+    {Field::length6, "length6", FieldFamily::ipv6, 16, ValueKind::numbers, Spelling::number, "ip6 length", 40, false, false, false, Field::length4, IptablesForm::range_option, "length", "--length", ':'},
+    {Field::ether_saddr, "ether_saddr", FieldFamily::any, 48, ValueKind::numbers, Spelling::number, "ether saddr", 0, false, false, false, Field::ether_saddr, IptablesForm::mac, "", "", 0},
+    {Field::packet_mark, "packet_mark", FieldFamily::any, 32, ValueKind::mark, Spelling::number, "meta mark", 0, false, false, false, Field::packet_mark, IptablesForm::egress, "", "", 0},
+    {Field::l3proto, "l3proto", FieldFamily::any, 16, ValueKind::numbers, Spelling::number, "meta protocol", 0, false, false, false, Field::l3proto, IptablesForm::egress, "", "", 0},
     // clang-format on
 };
 
