@@ -160,6 +160,25 @@ changed >"$work/changed.acct"
 acctc_r apply --classes-in bpf --hosts-in bpf "$work/changed.acct" >"$work/out" 2>&1 ||
     fail "the changed policy failed: $(cat "$work/out")"
 readings inbpf | grep -q '^ports_new ' && fail "a new class counted before any traffic"
+[[ $(pins | grep -c '/link$') == 3 ]] || fail "not three pinned links after the change: $(pins)"
+# One more round: port 9000 is `new` now (15 datagrams: 5 from each LAN address); the networks
+# count at lan0's ingress, and no longer at wan0's egress (its old link, whose class `near` is
+# the same counter, would count every IPv4 datagram twice): 40 more IPv4 datagrams in `near`,
+# 20 IPv6 ones in `other`; and the per-host counter by destination.
+readings inbpf >"$work/before_change"
+traffic
+readings inbpf >"$work/after_change"
+delta() { # COUNTER: packets counted since before_change
+    local before after
+    before=$(awk -v c="$1" '$1 == c { print $(NF - 1) }' "$work/before_change")
+    after=$(awk -v c="$1" '$1 == c { print $(NF - 1) }' "$work/after_change")
+    echo $((${after:-0} - ${before:-0}))
+}
+[[ $(delta ports_new) == 15 ]] || fail "ports_new counted $(delta ports_new) of 15 datagrams to 9000"
+[[ $(delta nets_near) == 40 ]] || fail "nets_near counted $(delta nets_near) of 40 IPv4 datagrams"
+[[ $(delta nets_other) == 20 ]] || fail "nets_other counted $(delta nets_other) of 20 IPv6 datagrams"
+grep -q '^lan_hosts 198.18.2.200 ' "$work/after_change" ||
+    fail "the per-host counter does not count by destination: $(grep lan_hosts "$work/after_change")"
 acctc_r remove inbpf >/dev/null 2>&1 || fail "remove failed"
 [[ ! -e $ACCTC_BPF_ROOT/acctc ]] || fail "pins left after remove: $(pins)"
 finish

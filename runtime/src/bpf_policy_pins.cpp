@@ -164,7 +164,12 @@ AppliedPins::Before AppliedPins::snapshot(const fs::path& dir) {
         UniqueFd object = bpf::pinned(entry.path());
         const std::uint32_t id = bpf::object_id(object.get());
         if (name.rfind("link", 0) == 0) {
-            before.links.push_back({bpf::pinned(entry.path()), bpf::link_program(object.get())});
+            try {
+                before.links.emplace_back(name, SuspendedLink{bpf::pinned(entry.path()),
+                                                              bpf::link_program(object.get())});
+            } catch (const RuntimeError&) {
+                // A link without a program to run again (its device went): pinned back only.
+            }
         }
         before.pins.push_back({name, std::move(object), id});
     }
@@ -184,11 +189,8 @@ std::uint32_t pinned_id(const fs::path& path) {
 } // namespace
 
 void AppliedPins::suspend_replaced(const Before& before) {
-    for (const SuspendedLink& link : before.links) {
-        const auto pin = std::find_if(before.pins.begin(), before.pins.end(), [&](const Pin& p) {
-            return p.id == bpf::object_id(link.link.get());
-        });
-        if (pin != before.pins.end() && pinned_id(before.dir / pin->name) != pin->id) {
+    for (const auto& [name, link] : before.links) {
+        if (pinned_id(before.dir / name) != bpf::object_id(link.link.get())) {
             bpf::update_link(link.link.get(), bpf::pass_program("acctc_replaced").get());
         }
     }
@@ -216,7 +218,7 @@ void AppliedPins::put_back(const Before& before) {
             fs::rename(staged, path);
         }
     }
-    for (const SuspendedLink& link : before.links) {
+    for (const auto& [name, link] : before.links) {
         try {
             const UniqueFd running = bpf::link_program(link.link.get());
             if (bpf::object_id(running.get()) != bpf::object_id(link.program.get())) {

@@ -12,6 +12,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace acctc::runtime {
@@ -110,7 +111,8 @@ class AppliedPins {
     struct Before {
         std::filesystem::path dir;
         std::vector<Pin> pins;
-        std::vector<SuspendedLink> links; // each link pinned, with the program it ran
+        // Each link pinned, by its pin's name, with the program it ran.
+        std::vector<std::pair<std::string, SuspendedLink>> links;
     };
     static Before snapshot(const std::filesystem::path& dir);
     // After the apply: an old link whose name now pins another counts nothing meanwhile (both
