@@ -341,10 +341,12 @@ std::string statement(const Statement& s, const std::string& port_protocol) {
 
 // Put before the first field a rule reads from the transport header: a 3-byte load of it that
 // matches anything but a fragment past the first. The kernel's fast path for 1-, 2- and 4-byte
-// transport loads does not check the fragment offset (before "netfilter: nf_tables: don't
-// allow th access for fragments" reached it there): it reads an IPv4 fragment's data, and an
-// IPv6 one's flow label, as ports or an ICMP type. The slow path, which a 3-byte load takes,
-// finds no transport header in such a fragment (docs/counting.md, "Ports of fragments").
+// transport loads does not check the fragment offset (until "netfilter: nf_tables: skip L4
+// header parsing for non-first fragments", posted in April 2026, reaches a kernel): it reads an
+// IPv4 fragment's data, and an IPv6 one's flow label, as ports or an ICMP type. The slow path,
+// which a 3-byte load takes, finds no transport header in such a fragment (docs/counting.md,
+// "Ports of fragments"). The protocol's condition stays before the guard (although `tcp dport`
+// carries the same dependency): packets of other protocols fail it before the guard's load.
 constexpr const char* first_fragment_guard = "@th,0,24 & 0x0 == 0x0";
 
 bool reads_transport_header(const std::vector<Field>& key) {
@@ -377,8 +379,6 @@ std::string rule_text(const rules::Rule& rule) {
             guarded = true;
         }
     };
-    // The protocol's condition stays before the guard, although `tcp dport` carries the same
-    // dependency: the guard's load is cheaper after the protocol's test.
     for (const auto& c : rule.conditions) {
         guard_before(rules::info(c.field).transport_header);
         out += condition(c, ports_follow ? port_protocol : "") + " ";
