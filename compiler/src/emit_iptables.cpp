@@ -23,7 +23,7 @@ using rules::Statement;
 
 enum class Family { v4, v6 };
 
-// One match module with its options, e.g. {"tcp", "! --sport 20:21"}.
+// One match module with its options, e.g. {"multiport", "! --sports 20:21"}.
 struct Match {
     std::string module;
     std::vector<std::string> options;
@@ -184,10 +184,11 @@ std::vector<std::string> interfaces(const std::vector<std::string>& names) {
     return out;
 }
 
-// Appends a match; tcp/udp/sctp/dccp port options join an earlier match of the same module the
-// way iptables-nft-save prints them (one `-m tcp ! --sport 20:21 --dport 20:21`).
+// Appends a match; sctp/dccp port options join an earlier match of the same module the way
+// iptables-nft-save prints them (one `-m sctp ! --sport 20:21 --dport 20:21`). TCP's and UDP's
+// ports are multiport matches (port_atoms), one per option.
 void add_match(Spec& spec, Match match) {
-    static const std::set<std::string> joinable{"tcp", "udp", "sctp", "dccp"};
+    static const std::set<std::string> joinable{"sctp", "dccp"};
     if (joinable.count(match.module)) {
         for (auto& existing : spec.matches) {
             if (existing.module != match.module) {

@@ -477,6 +477,15 @@ UniqueFd pinned(const std::string& path) {
     return UniqueFd(static_cast<int>(fd));
 }
 
+void pin_over(int fd, const std::filesystem::path& path) {
+    std::filesystem::path staged = path;
+    staged += "+new";
+    std::error_code ignored;
+    std::filesystem::remove(staged, ignored);
+    pin(fd, staged);
+    std::filesystem::rename(staged, path);
+}
+
 MapElements read_map(int map_fd, std::uint32_t key_size, std::uint32_t value_size,
                      bool and_delete) {
     // Elements per call: a hash map's batch stops at a bucket boundary, and refuses (ENOSPC)

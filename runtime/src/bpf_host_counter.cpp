@@ -386,12 +386,11 @@ void BpfHostCounter::attach_pinned(const std::string& path, int ifindex, bool in
             update_link(link.get(), program_.get());
             return;
         } catch (const RuntimeError&) {
-            // The device went (ENOLINK): a new link below.
+            // The device went (ENOLINK): a new link below, pinned in its place.
         }
-        ::unlink(path.c_str());
     }
     UniqueFd link = attach_tcx(program_.get(), ifindex, ingress);
-    pin(link.get(), path);
+    pin_over(link.get(), path);
 }
 
 unsigned BpfHostCounter::current() const {

@@ -79,7 +79,7 @@ std::optional<Info> read_info(const fs::path& dir) {
     return decoded(std::string_view(begin, ::strnlen(begin, text.size())));
 }
 
-// Written beside the old one and renamed over it: a reader never sees half an info.
+// Pinned over the old one (bpf::pin_over): a reader never sees half an info.
 void write_info(const fs::path& dir, const Info& info) {
     const std::string text = encoded(info);
     const auto pages = static_cast<std::uint32_t>(text.size() / info_page + 1);
@@ -89,11 +89,7 @@ void write_info(const fs::path& dir, const Info& info) {
         const bpf::MappedArray mapped(map.get(), std::size_t{pages} * info_page);
         std::memcpy(mapped.data(), text.data(), text.size());
     }
-    const fs::path staged = dir / "info+new";
-    std::error_code ignored;
-    fs::remove(staged, ignored);
-    bpf::pin(map.get(), staged);
-    fs::rename(staged, dir / "info");
+    bpf::pin_over(map.get(), dir / "info");
 }
 
 // The policy's classifications' pins: <policy>+classes/ (bpf_policy_pins.hpp).
@@ -203,10 +199,7 @@ void apply_classify(const fs::path& dir, const BpfClassifyPlan& plan,
         // (PolicyPins::apply_each).
         const UniqueFd link = bpf::attach_tcx(
             program.get(), bpf_device_index(plan.device, "classes"), plan.hook == BpfHook::ingress);
-        std::error_code ignored;
-        fs::remove(dir / "link+new", ignored);
-        bpf::pin(link.get(), dir / "link+new");
-        fs::rename(dir / "link+new", dir / "link");
+        bpf::pin_over(link.get(), dir / "link");
     }
     std::error_code ignored;
     fs::remove(dir / "owners", ignored); // the slot owners an earlier version pinned

@@ -111,11 +111,7 @@ void write_info(const fs::path& dir, const Info& info) {
     std::memcpy(value.data(), text.data(), text.size());
     const std::uint32_t key = 0;
     bpf::update_element(map.get(), &key, value.data());
-    const fs::path staged = dir / "info+new";
-    std::error_code ignored;
-    fs::remove(staged, ignored);
-    bpf::pin(map.get(), staged);
-    fs::rename(staged, dir / "info");
+    bpf::pin_over(map.get(), dir / "info");
 }
 
 // The policy's host counters' pins: <policy>/ (bpf_policy_pins.hpp).

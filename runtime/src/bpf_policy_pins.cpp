@@ -15,6 +15,36 @@ namespace acctc::runtime {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// The link runs a program that counts nothing, one of its own: TCX takes a program once per
+// device and direction.
+void count_nothing(int link, const std::string& name) {
+    bpf::update_link(link, bpf::pass_program(name).get());
+}
+
+// The link runs its own program again; where its device went, it is left as it is.
+void count_again(const SuspendedLink& link) noexcept {
+    try {
+        const UniqueFd running = bpf::link_program(link.link.get());
+        if (bpf::object_id(running.get()) != bpf::object_id(link.program.get())) {
+            bpf::update_link(link.link.get(), link.program.get());
+        }
+    } catch (const std::exception&) {
+        // Left counting nothing; the next apply replaces or removes it.
+    }
+}
+
+// The id of what `path` pins, 0 where nothing is pinned there.
+std::uint32_t pinned_id(const fs::path& path) {
+    if (!fs::exists(path)) {
+        return 0;
+    }
+    return bpf::object_id(bpf::pinned(path).get());
+}
+
+} // namespace
+
 PolicyPins::PolicyPins(std::string policy, std::string suffix, std::string record)
     : policy_(std::move(policy)), suffix_(std::move(suffix)), record_(std::move(record)) {}
 
@@ -99,8 +129,7 @@ TakenPins PolicyPins::take_others(const std::vector<std::string>& keep,
             if (entry.path().filename().string().rfind("link", 0) == 0) {
                 UniqueFd link = bpf::pinned(entry.path());
                 UniqueFd program = bpf::link_program(link.get());
-                // One each: TCX takes a program once per device and direction.
-                bpf::update_link(link.get(), bpf::pass_program("acctc_taken").get());
+                count_nothing(link.get(), "acctc_taken");
                 taken.suspended_.push_back({std::move(link), std::move(program)});
             }
         }
@@ -133,11 +162,7 @@ TakenPins::~TakenPins() {
 
 void TakenPins::resume() noexcept {
     for (const SuspendedLink& link : suspended_) {
-        try {
-            bpf::update_link(link.link.get(), link.program.get());
-        } catch (const std::exception&) {
-            // Left counting nothing; the next apply replaces or removes it.
-        }
+        count_again(link);
     }
     suspended_.clear();
 }
@@ -176,22 +201,10 @@ AppliedPins::Before AppliedPins::snapshot(const fs::path& dir) {
     return before;
 }
 
-namespace {
-
-// The id of what `path` pins, 0 where nothing is pinned there.
-std::uint32_t pinned_id(const fs::path& path) {
-    if (!fs::exists(path)) {
-        return 0;
-    }
-    return bpf::object_id(bpf::pinned(path).get());
-}
-
-} // namespace
-
 void AppliedPins::suspend_replaced(const Before& before) {
     for (const auto& [name, link] : before.links) {
         if (pinned_id(before.dir / name) != bpf::object_id(link.link.get())) {
-            bpf::update_link(link.link.get(), bpf::pass_program("acctc_replaced").get());
+            count_nothing(link.link.get(), "acctc_replaced");
         }
     }
 }
@@ -211,22 +224,11 @@ void AppliedPins::put_back(const Before& before) {
     for (const Pin& pin : before.pins) {
         const fs::path path = before.dir / pin.name;
         if (pinned_id(path) != pin.id) {
-            const fs::path staged = before.dir / (pin.name + "+old");
-            std::error_code ignored;
-            fs::remove(staged, ignored);
-            bpf::pin(pin.object.get(), staged);
-            fs::rename(staged, path);
+            bpf::pin_over(pin.object.get(), path);
         }
     }
     for (const auto& [name, link] : before.links) {
-        try {
-            const UniqueFd running = bpf::link_program(link.link.get());
-            if (bpf::object_id(running.get()) != bpf::object_id(link.program.get())) {
-                bpf::update_link(link.link.get(), link.program.get());
-            }
-        } catch (const RuntimeError&) {
-            // Its device went: it counts nothing wherever it is pinned.
-        }
+        count_again(link);
     }
 }
 

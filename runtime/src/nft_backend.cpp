@@ -361,38 +361,36 @@ ApplyReport NftBackend::apply(const CompiledPolicy& policy, bool dry_run) {
     const std::vector<std::string> created_quotas =
         dry_run ? std::vector<std::string>{}
                 : wire_quotas_to_create(netlink_, table, policy.bpf_wire);
-    {
-        ApplyReport report = apply_table(policy, dry_run, bpf_applied);
-        report.unfinished_replaced = unfinished;
-        for (const auto& counter : policy.bpf_hosts) {
-            report.pinned_counters.push_back(counter.counter);
-            report.pinned_counters.push_back(counter.overflow);
-        }
-        for (const auto& counter : into_bpf) {
-            report.hosts_moved.push_back(counter + " moved from nft sets to BPF");
-        }
-        std::set<std::string> in_bpf;
-        for (const auto& classify : policy.bpf_classes) {
-            for (const auto& cls : classify.classes) {
-                report.pinned_counters.push_back(cls.counter);
-                in_bpf.insert(cls.counter);
-            }
-        }
-        // Classes now counted in BPF with their counts are not removed counters.
-        std::erase_if(report.removed, [&](const CounterReading& reading) {
-            return in_bpf.count(reading.sample.counter) != 0;
-        });
-        for (const auto& classify : classifications_into_bpf) {
-            report.classes_moved.push_back(classify + " moved from nft rules to BPF");
-        }
-        if (!dry_run) {
-            report.wire_fallback = apply_wire_correction(policy.policy_name, policy.bpf_wire,
-                                                         BackendKind::nftables, report.created);
-            // The reload set the quota objects' budgets as declared (wire_quota_budgets.hpp).
-            settle_wire_quotas(netlink_, policy.policy_name, created_quotas);
-        }
-        return report;
+    ApplyReport report = apply_table(policy, dry_run, bpf_applied);
+    report.unfinished_replaced = unfinished;
+    for (const auto& counter : policy.bpf_hosts) {
+        report.pinned_counters.push_back(counter.counter);
+        report.pinned_counters.push_back(counter.overflow);
     }
+    for (const auto& counter : into_bpf) {
+        report.hosts_moved.push_back(counter + " moved from nft sets to BPF");
+    }
+    std::set<std::string> in_bpf;
+    for (const auto& classify : policy.bpf_classes) {
+        for (const auto& cls : classify.classes) {
+            report.pinned_counters.push_back(cls.counter);
+            in_bpf.insert(cls.counter);
+        }
+    }
+    // Classes now counted in BPF with their counts are not removed counters.
+    std::erase_if(report.removed, [&](const CounterReading& reading) {
+        return in_bpf.count(reading.sample.counter) != 0;
+    });
+    for (const auto& classify : classifications_into_bpf) {
+        report.classes_moved.push_back(classify + " moved from nft rules to BPF");
+    }
+    if (!dry_run) {
+        report.wire_fallback = apply_wire_correction(policy.policy_name, policy.bpf_wire,
+                                                     BackendKind::nftables, report.created);
+        // The reload set the quota objects' budgets as declared (wire_quota_budgets.hpp).
+        settle_wire_quotas(netlink_, policy.policy_name, created_quotas);
+    }
+    return report;
 }
 
 ApplyReport NftBackend::apply_table(const CompiledPolicy& policy, bool dry_run,

@@ -74,6 +74,9 @@ UniqueFd pass_program(const std::string& name);
 // (BPF_OBJ_GET); unpinning is unlinking the path.
 void pin(int fd, const std::string& path);
 UniqueFd pinned(const std::string& path);
+// Pins at `path` in place of what is pinned there (staged beside it, then renamed over it): a
+// reader opens the old object or the new one, never neither.
+void pin_over(int fd, const std::filesystem::path& path);
 
 // Every element of a map as key and value bytes, key_size and value_size apart (for per-CPU
 // maps value_size is the per-CPU value times possible_cpus()). With `and_delete` the elements
